@@ -1,0 +1,121 @@
+"""Command line: run, check, report, train, evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.config import DEFAULT_INPUT, DEFAULT_OUTPUT, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Analyse Intercultural Cities good-practice reports.")
+console = Console(stderr=True)
+
+
+@app.command()
+def run(
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Files or folders of submissions (default: data/raw)."),
+    out: Path = typer.Option(DEFAULT_OUTPUT, "--out", "-o", help="Folder for the output tables."),
+    embedder: Optional[str] = typer.Option(None, help="use-multilingual | tfidf | sentence-transformers:<name or path>"),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Similar practices kept per practice."),
+    min_score: Optional[float] = typer.Option(None, "--min-score", help="Lowest similarity kept."),
+    no_analysis: bool = typer.Option(False, "--no-analysis", help="Only ingest and segment."),
+) -> None:
+    """Process a batch of submissions and write the output tables."""
+    from pipeline.run import run_batch
+
+    settings = Settings().with_(embedder=embedder, top_k=top_k, min_similarity=min_score)
+    inputs = inputs or [DEFAULT_INPUT]
+    for item in inputs:
+        if not item.exists():
+            console.print(f"[red]Input not found:[/red] {item}")
+            raise typer.Exit(2)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as bar:
+        task = bar.add_task("Reading submissions", total=None)
+        batch = run_batch(
+            inputs, out, settings,
+            progress=lambda name: bar.advance(task),
+            on_files=lambda n: bar.update(task, total=n),
+        )
+    counts = batch.manifest["counts"]
+    status = counts["by_status"]
+    console.print(
+        f"[bold]{counts['files']}[/bold] files: {status['ok']} ok, {status['empty_form']} blank forms, "
+        f"{status['error']} errors -> [bold]{counts['practices']}[/bold] practices "
+        f"({counts['cache_hits']} files reused from cache)"
+    )
+    errors = [r for r in batch.files if r.status == "error"]
+    for r in errors[:20]:
+        console.print(f"  [red]{r.error_code}[/red] {r.source_file}: {r.message}")
+    if len(errors) > 20:
+        console.print(f"  ... and {len(errors) - 20} more in files.parquet")
+    console.print(f"Outputs in [bold]{Path(out).resolve()}[/bold]: files.parquet, practices.parquet, areas.parquet, "
+                  "similar.parquet, criteria.parquet, manifest.json")
+    for extra in ("reports/summary.html",):
+        if (Path(out) / extra).exists():
+            console.print(f"Batch summary: [bold]{(Path(out) / extra).resolve()}[/bold]")
+
+
+@app.command()
+def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="One submission to check.")) -> None:
+    """Show what the pipeline finds in one submission, so a city can fix its form before sending it."""
+    from pipeline.run import InputFile, process_file
+    from pipeline.segment import Segmenter
+
+    out = Console()
+    result = process_file(InputFile(file, file.name), Settings(), Segmenter())
+    if result.status == "error":
+        out.print(f"[red]Cannot use this file[/red] ({result.error_code}): {result.message}")
+        raise typer.Exit(1)
+    if result.status == "empty_form":
+        out.print(f"[yellow]{result.message}[/yellow]")
+        raise typer.Exit(1)
+    for practice in result.practices:
+        table = Table(title=f"Practice {practice.practice_index}: {practice.title or '(no title)'}", show_lines=False)
+        table.add_column("Field", style="bold")
+        table.add_column("Value")
+        for name in ("city", "department", "form_date", "contact_person", "declared_area_text", "main_objective",
+                     "period_text", "lang"):
+            table.add_row(name, _short(getattr(practice, name)))
+        table.add_row("declared_areas", ", ".join(practice.declared_areas) or "-")
+        table.add_row("period", f"{practice.period_start or '?'} - {practice.period_end or ('ongoing' if practice.ongoing else '?')}")
+        for name in ("purpose", "starting_point", "process", "impact", "references"):
+            value = getattr(practice, name)
+            table.add_row(name, f"{len(value.split())} words: {_short(value)}" if value else "[red]missing[/red]")
+        out.print(table)
+        if practice.warnings:
+            out.print("[yellow]Warnings:[/yellow] " + ", ".join(practice.warnings))
+        _print_analysis(out, practice)
+
+
+def _print_analysis(out: Console, practice) -> None:
+    """Criteria levels and hints for one practice, when the criteria stage is available."""
+    try:
+        from pipeline.criteria import CriteriaScorer
+    except ImportError:
+        return
+    scorer = CriteriaScorer()
+    rows = scorer.score_practice(practice)
+    table = Table(title="Criteria of a good practice")
+    for col in ("criterion", "level", "evidence", "what to add"):
+        table.add_column(col)
+    for row in rows:
+        evidence = row["evidence"][0] if row["evidence"] else "-"
+        table.add_row(row["criterion"], f"{row['level']}/3", _short(evidence, 90), row["hint"] or "")
+    out.print(table)
+
+
+def _short(value, n: int = 110) -> str:
+    if not value:
+        return "-"
+    value = " ".join(str(value).split())
+    return value if len(value) <= n else value[: n - 1] + "…"
+
+
+if __name__ == "__main__":
+    app()

