@@ -6,6 +6,7 @@ the area stage also fills predicted_areas, main_area_pred and area_mismatch on t
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 
@@ -23,23 +24,26 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     tables: dict[str, list[dict]] = {}
     models = {"embedder": embedder.model_id}
 
-    from pipeline.classify import area_stage
+    stage = _stage("pipeline.classify", "area_stage")
+    if stage is not None:
+        t0 = time.perf_counter()
+        tables["areas"], models["area_classifier"] = stage(practices, settings, embedder)
+        timings["areas"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    tables["areas"], models["area_classifier"] = area_stage(practices, settings, embedder)
-    timings["areas"] = time.perf_counter() - t0
-
-    from pipeline.similar import similar_stage
-
-    t0 = time.perf_counter()
-    tables["similar"] = similar_stage(practices, settings, embedder)
-    timings["similar"] = time.perf_counter() - t0
-
-    from pipeline.criteria import criteria_stage
-
-    t0 = time.perf_counter()
-    tables["criteria"] = criteria_stage(practices, settings, embedder)
-    timings["criteria"] = time.perf_counter() - t0
-    timings["embedding_cache_hits"] = embedder.hits
-    timings["embedding_cache_misses"] = embedder.misses
+    for name, module in (("similar", "pipeline.similar"), ("criteria", "pipeline.criteria")):
+        stage = _stage(module, f"{name}_stage")
+        if stage is not None:
+            t0 = time.perf_counter()
+            tables[name] = stage(practices, settings, embedder)
+            timings[name] = time.perf_counter() - t0
+    models["embedding_cache"] = {"hits": embedder.hits, "misses": embedder.misses}
     return tables, models
+
+
+def _stage(module: str, function: str):
+    try:
+        return getattr(importlib.import_module(module), function)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None

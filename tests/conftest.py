@@ -1,0 +1,25 @@
+"""Shared fixtures: the sample corpus run once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+SEED = ROOT.parent / "shared" / "seed" / "icc-good-practice-guide-and-template-fr.txt"
+
+
+@pytest.fixture(scope="session")
+def sample_out(tmp_path_factory) -> Path:
+    """Output folder of a full `run` over data/raw (all stages), shared by the tests that read tables."""
+    from pipeline.run import run_batch
+
+    out = tmp_path_factory.mktemp("sample-run")
+    run_batch([RAW], out)
+    return out
