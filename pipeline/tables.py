@@ -40,6 +40,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("practice_id", _str), ("criterion", _str), ("level", pa.int64()), ("score", pa.float64()),
         ("evidence", _strs), ("hint", _str),
     ]),
+    # Reporting-guideline checks shown beside the criteria (not part of the DESIGN.md contract).
+    "guidelines": pa.schema([
+        ("practice_id", _str), ("check", _str), ("passed", pa.bool_()), ("detail", _str),
+    ]),
 }
 
 
