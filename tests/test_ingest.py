@@ -1,0 +1,179 @@
+"""Readers: encodings, formats, and every kind of bad input becoming one clear error row."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from docx_factory import CONTENT_TYPES, RELS, p, write_docx
+from pipeline.config import Limits, Settings
+from pipeline.ingest import read_blocks
+from pipeline.normalize import fold
+from pipeline.records import IngestError
+from pipeline.run import InputFile, process_file, run_batch
+from pipeline.segment import Segmenter
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+EXPECTED = json.loads((ROOT / "tests" / "data" / "expected_corpus.json").read_text(encoding="utf-8"))
+FORM_TEXT = "Ville :\tMontréal\nTitre :\tCafés de quartier « ouverts »\nBut : Réunir des voisins d’origines différentes autour d’un café chaque samedi, à l’écoute des besoins.\n"
+
+
+def _norm(text: str | None) -> str:
+    return " ".join(fold(text or "").replace('"', "'").split())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample_corpus_file_matches_expected_fields(name):
+    expected = EXPECTED[name]
+    result = process_file(InputFile(RAW / name, name), Settings(), Segmenter())
+    assert result.status == expected["status"], result.message
+    assert len(result.practices) == len(expected["practices"])
+    for practice, want in zip(result.practices, expected["practices"]):
+        for key in ("lang", "city", "declared_areas", "period_start", "period_end", "ongoing"):
+            assert getattr(practice, key) == want[key], (key, want["id"])
+        assert _norm(practice.title) == _norm(want["title"])
+        if want["main_objective"]:
+            assert _norm(practice.main_objective).startswith(_norm(want["main_objective"])[:40])
+        for section, start in want["sections"].items():
+            got = getattr(practice, section)
+            if start is None:
+                assert got is None, (section, want["id"])
+            else:
+                assert _norm(got).startswith(_norm(start)[:40]), (section, want["id"])
+
+
+def test_sample_corpus_covers_the_issue_requirements():
+    layouts = {v["layout"].split("-")[0] + ("-" + v["layout"].split("-")[1] if "-" in v["layout"] else "") for v in EXPECTED.values()}
+    practices = [q for v in EXPECTED.values() for q in v["practices"]]
+    assert len(practices) >= 48
+    main_areas = pd.Series([q["declared_areas"][0] for q in practices]).value_counts()
+    assert all(main_areas.get(str(code), 0) >= 3 for code in range(1, 17)), main_areas
+    assert len({q["city"] for q in practices}) >= 16
+    assert sum(q["lang"] == "fr" for q in practices) >= len(practices) / 3
+    assert {"docx-table", "docx-sdt", "docx-paragraphs", "docx-two", "docx-preamble", "txt-utf", "md", "pdf"} <= layouts
+    subareas = {c for q in practices for c in q["declared_areas"] if c[-1].isalpha()}
+    assert {"3a", "3b", "3c", "7a", "7b", "7c", "9a", "14a", "14b", "14c"} <= subareas
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp1252", "latin-1"])
+def test_text_encodings_are_detected(tmp_path, encoding):
+    text = FORM_TEXT.replace("’", "'").replace("«", '"').replace("»", '"') if encoding == "latin-1" else FORM_TEXT
+    path = tmp_path / "form.txt"
+    path.write_bytes(text.encode(encoding))
+    result = process_file(InputFile(path, path.name), Settings(), Segmenter())
+    (practice,) = result.practices
+    assert practice.city == "Montréal"
+    assert "voisins" in practice.purpose and "\ufffd" not in practice.purpose
+
+
+def _docx_bytes(body: str = p("Ville : Lyon")) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", CONTENT_TYPES)
+        zf.writestr("_rels/.rels", RELS)
+        zf.writestr("word/document.xml", f'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>')
+    return buf.getvalue()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY secret SYSTEM "file:///etc/hostname">]>'
+    '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+    "<w:p><w:r><w:t>Ville : &secret;</w:t></w:r></w:p></w:body></w:document>"
+)
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+    '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+    "<w:p><w:r><w:t>&lol3;</w:t></w:r></w:p></w:body></w:document>"
+)
+
+BAD_INPUTS = {
+    "empty.docx": (b"", "empty_file"),
+    "random.docx": (os.urandom(3000), "corrupt_file"),
+    "truncated.docx": (None, "corrupt_docx"),
+    "protected.docx": (OLE, "encrypted_or_legacy_office"),
+    "legacy.doc": (OLE, "legacy_doc"),
+    "archive.docx": (_zip({"readme.txt": b"hello"}), "not_a_word_document"),
+    "xxe.docx": (_zip({"word/document.xml": XXE.encode()}), "unsafe_xml"),
+    "laughs.docx": (_zip({"word/document.xml": LAUGHS.encode()}), "unsafe_xml"),
+    "bomb.docx": (_zip({"word/document.xml": b"<" + b"\x00" * 30_000_000}), "zip_bomb"),
+    "junk.txt": (bytes(range(256)) * 40, "binary_content"),
+    "notes.xyz": (b"some text", "unsupported_format"),
+    "scan.pdf": (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "corrupt_pdf"),
+    "tiny.txt": (b"Hello.", "no_content"),
+}
+
+
+@pytest.fixture()
+def bad_folder(tmp_path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, (data, _) in BAD_INPUTS.items():
+        if data is None:
+            data = _docx_bytes(p("Ville : Lyon") * 50)[:300]
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def test_every_bad_input_becomes_one_error_row_and_the_batch_goes_on(bad_folder, tmp_path):
+    good = write_docx(bad_folder / "good.docx", p("Ville : Lyon") + p("Titre : Jardins") + p("But : " + "mot " * 30))
+    out = tmp_path / "out"
+    run_batch([bad_folder], out, analyse=False)
+    files = pd.read_parquet(out / "files.parquet").set_index("source_file")
+    assert len(files) == len(BAD_INPUTS) + 1
+    for name, (_, code) in BAD_INPUTS.items():
+        assert files.loc[name, "status"] == "error", name
+        assert files.loc[name, "error_code"] == code, (name, files.loc[name, "message"])
+        assert len(files.loc[name, "message"]) > 20
+    assert files.loc[good.name, "status"] == "ok"
+    practices = pd.read_parquet(out / "practices.parquet")
+    assert list(practices["city"]) == ["Lyon"]
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else "\x00"
+    dump = practices.to_json() + files.to_json()
+    assert hostname not in dump, "nothing from outside the file may enter the outputs"
+
+
+def test_size_limits_are_checked_before_reading(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a" * 5000)
+    with pytest.raises(IngestError) as err:
+        read_blocks(big, Limits(max_file_bytes=1000))
+    assert err.value.code == "file_too_large"
+    ratio = tmp_path / "ratio.docx"
+    ratio.write_bytes(_zip({"word/document.xml": b" " * 2_000_000}))
+    with pytest.raises(IngestError) as err:
+        read_blocks(ratio, Limits(max_compression_ratio=50))
+    assert err.value.code == "zip_bomb"
+    many = tmp_path / "many.docx"
+    many.write_bytes(_zip({f"part{i}.xml": b"x" for i in range(30)} | {"word/document.xml": b"<a/>"}))
+    with pytest.raises(IngestError) as err:
+        read_blocks(many, Limits(max_zip_entries=10))
+    assert err.value.code == "zip_bomb"
+
+
+def test_duplicate_submission_is_counted_once(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    body = p("City: Oslo") + p("Title: Language cafés") + p("Purpose: " + "word " * 30)
+    write_docx(folder / "a.docx", body)
+    (folder / "b.docx").write_bytes((folder / "a.docx").read_bytes())
+    batch = run_batch([folder], tmp_path / "out", analyse=False)
+    assert [r.status for r in batch.files] == ["ok", "error"]
+    assert batch.files[1].error_code == "duplicate_file"
+    assert len(batch.practices) == 1

@@ -1,0 +1,115 @@
+"""Batch runs: the seed file, resuming a killed run, determinism, incremental re-runs, the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import pipeline.run as run_module
+from conftest import RAW, SEED
+from pipeline.cli import app
+from pipeline.run import run_batch
+from pipeline.tables import SCHEMAS
+
+TABLES = ("files", "practices", "areas", "similar", "criteria")
+
+
+def _tables(out: Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}
+
+
+def test_seed_file_gives_bergen_and_a_blank_form(tmp_path):
+    assert SEED.exists(), f"the seed file is expected at {SEED}"
+    result = CliRunner().invoke(app, ["run", str(SEED), "--out", str(tmp_path), "--no-analysis"])
+    assert result.exit_code == 0, result.output
+    files = pd.read_parquet(tmp_path / "files.parquet")
+    practices = pd.read_parquet(tmp_path / "practices.parquet")
+    assert list(files["status"]) == ["ok"]
+    assert "1 blank form" in files.loc[0, "message"]
+    assert len(practices) == 1, "the guide's preamble and area list are not practices"
+    bergen = practices.iloc[0]
+    assert bergen["city"] == "Bergen"
+    assert bergen["title"] == "Projet de recherche sur le racisme structurel"
+    assert list(bergen["declared_areas"]) == ["3", "13"]
+    assert (bergen["period_start"], bergen["period_end"], bool(bergen["ongoing"])) == (2020, 2021, False)
+    for section in ("purpose", "starting_point", "process", "impact", "references"):
+        assert isinstance(bergen[section], str) and len(bergen[section]) > 20, section
+    assert bergen["department"] is None or pd.isna(bergen["department"]), "N/A means no value"
+    assert bergen["lang"] == "fr"
+
+
+def test_tables_follow_the_contract(sample_out):
+    for name in TABLES:
+        table = pd.read_parquet(sample_out / f"{name}.parquet")
+        assert list(table.columns)[: len(SCHEMAS[name])] == SCHEMAS[name].names
+    practices = pd.read_parquet(sample_out / "practices.parquet")
+    assert practices["practice_id"].is_unique
+    assert len(practices) == 52
+    files = pd.read_parquet(sample_out / "files.parquet")
+    assert set(files["status"]) == {"ok", "empty_form"}
+    assert (sample_out / "manifest.json").exists()
+
+
+def test_killed_run_leaves_no_half_written_tables_and_resumes(tmp_path, monkeypatch):
+    inputs = tmp_path / "in"
+    shutil.copytree(RAW, inputs)
+    out = tmp_path / "out"
+    real = run_module.process_file
+    calls = {"n": 0}
+
+    def dying(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt("killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "process_file", dying)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch([inputs], out, analyse=False)
+    assert not (out / "practices.parquet").exists()
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+    assert len(list((out / ".cache" / "files").glob("*.json"))) == 5
+    monkeypatch.setattr(run_module, "process_file", real)
+    resumed = run_batch([inputs], out, analyse=False)
+    assert resumed.cache_hits == 5
+    clean = run_batch([inputs], tmp_path / "clean", analyse=False)
+    for name in ("files", "practices"):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"), pd.read_parquet(tmp_path / "clean" / f"{name}.parquet"))
+    assert clean.cache_hits == 0
+
+
+def test_changed_file_is_read_again_and_others_come_from_cache(tmp_path):
+    inputs = tmp_path / "in"
+    shutil.copytree(RAW, inputs)
+    out = tmp_path / "out"
+    run_batch([inputs], out, analyse=False)
+    target = next(inputs.glob("*.md"))
+    target.write_text(target.read_text(encoding="utf-8").replace("**", "", 2), encoding="utf-8")
+    again = run_batch([inputs], out, analyse=False)
+    assert again.cache_hits == len(again.files) - 1
+
+
+def test_two_full_runs_give_identical_tables(sample_out, tmp_path):
+    run_batch([RAW], tmp_path)
+    first, second = _tables(sample_out), _tables(tmp_path)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(first[name], second[name], obj=name)
+
+
+def test_check_command_prints_fields_of_one_submission():
+    sample = sorted(RAW.glob("*.docx"))[0]
+    result = CliRunner().invoke(app, ["check", str(sample)])
+    assert result.exit_code == 0, result.output
+    assert "city" in result.output and "purpose" in result.output
+
+
+def test_check_command_explains_a_bad_file(tmp_path):
+    bad = tmp_path / "old.doc"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    result = CliRunner().invoke(app, ["check", str(bad)])
+    assert result.exit_code == 1
+    assert "legacy_doc" in result.output

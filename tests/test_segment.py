@@ -1,0 +1,205 @@
+"""Segmentation of template forms: labels, layouts, several practices, blank forms, normalised values."""
+
+from __future__ import annotations
+
+import pytest
+
+from docx_factory import cell, p, row, sdt, table, write_docx
+from pipeline.ingest import read_blocks
+from pipeline.normalize import detect_language, parse_period, value_or_none
+from pipeline.records import Block
+from pipeline.segment import match_label, segment
+from pipeline.taxonomy import load_taxonomy
+
+DESCRIPTION_FR = (
+    "La ville a ouvert un atelier de conversation pour les parents allophones dans trois écoles. "
+    "Les rencontres ont lieu chaque semaine avec des bénévoles formés et une médiatrice."
+)
+DESCRIPTION_EN = (
+    "The city opened a conversation workshop for parents who are learning the language in three schools. "
+    "Meetings take place every week with trained volunteers and a mediator."
+)
+
+
+def lines(*texts: str) -> list[Block]:
+    return [Block(t, "paragraph", i) for i, t in enumerate(texts)]
+
+
+@pytest.mark.parametrize(
+    "text, name, inline",
+    [
+        ("Ville:", "city", None),
+        ("VILLE :", "city", None),
+        ("Ville\u00a0: Lyon", "city", "Lyon"),
+        ("Période de mise en œuvre :", "period_text", None),
+        ("periode de mise en oeuvre: 2020", "period_text", "2020"),
+        ("Principal domaine d’action", "declared_area_text", None),
+        ("Main area of action: Education", "declared_area_text", "Education"),
+        ("Stimulus/Rationale: a survey", "starting_point", "a survey"),
+        ("Stimulus / Rationale", "starting_point", None),
+        ("Foundation:", "starting_point", None),
+        ("Objectif : réduire l'isolement", "purpose", "réduire l'isolement"),
+        ("Principal objectif : réduire l'isolement", "main_objective", "réduire l'isolement"),
+        ("Date of the form (dd/mm/yyyy):", "form_date", None),
+        ("- Process: step one", "process", "step one"),
+    ],
+)
+def test_label_variants(text, name, inline):
+    hit = match_label(text)
+    assert hit is not None and hit.label.name == name
+    assert hit.inline == inline
+
+
+@pytest.mark.parametrize("text", ["Impact was measured by a survey of 200 people.", "The city of Lyon", "Processus long et complexe"])
+def test_sentences_starting_with_a_label_word_are_not_labels(text):
+    assert match_label(text) is None
+
+
+def test_label_then_value_paragraphs_and_inline_sections():
+    result = segment(lines(
+        "Guide text that comes before the form and must be ignored.",
+        "Ville", "Lyon", "Titre :", "Ateliers de conversation", "Période de mise en œuvre", "depuis 2019",
+        "Description de la bonne pratique", f"But : {DESCRIPTION_FR}", "Processus :", DESCRIPTION_FR, "Impact : 40 familles.",
+    ))
+    (practice,) = result.practices
+    assert practice.city == "Lyon"
+    assert practice.title == "Ateliers de conversation"
+    assert (practice.period_start, practice.period_end, practice.ongoing) == (2019, None, True)
+    assert practice.purpose.startswith("La ville a ouvert")
+    assert practice.process == DESCRIPTION_FR
+    assert practice.impact == "40 familles."
+    assert practice.lang == "fr"
+    assert "Guide text" not in (practice.description or "")
+
+
+def test_header_value_takes_one_block_then_free_text_is_description():
+    result = segment([
+        Block("City:", "cell", 0, 1, 0, 0), Block("Oslo", "cell", 1, 1, 0, 1),
+        Block("Title:", "cell", 2, 1, 1, 0), Block("Language cafés", "cell", 3, 1, 1, 1),
+        Block(DESCRIPTION_EN, "paragraph", 4),
+    ])
+    (practice,) = result.practices
+    assert practice.title == "Language cafés"
+    assert practice.description == DESCRIPTION_EN
+    assert "no_description_sections" in practice.warnings
+
+
+def test_two_practices_in_one_file_and_trailing_blank_form():
+    form = ["Ville :", "Genève", "Titre :", "{title}", "Description", f"But : {DESCRIPTION_FR}"]
+    blank = ["Ville :", "", "Date du formulaire :", "JJ/MM/YYYY", "Titre :", "N/A", "But :"]
+    texts = [t.format(title="Premier") for t in form] + [t.format(title="Second") for t in form] + blank
+    result = segment(lines(*[t for t in texts if t]))
+    assert [p.title for p in result.practices] == ["Premier", "Second"]
+    assert [p.practice_index for p in result.practices] == [1, 2]
+    assert result.n_empty_forms == 1
+    assert len({p.practice_id for p in result.practices}) == 2
+
+
+def test_city_carried_over_to_second_practice_with_warning():
+    result = segment(lines("City: Lisbon", "Title: One", f"Purpose: {DESCRIPTION_EN}", "Title: Two", f"Purpose: {DESCRIPTION_EN}"))
+    assert [p.city for p in result.practices] == ["Lisbon", "Lisbon"]
+    assert "inherited:city" in result.practices[1].warnings
+
+
+def test_blank_form_alone_is_empty_not_a_practice():
+    result = segment(lines("Ville:", "Département:", "Date du formulaire:", "JJ/MM/YYYY", "Personne de contact:", "Titre :", "But :"))
+    assert result.practices == []
+    assert result.n_empty_forms == 1
+
+
+def test_placeholders_mean_no_value():
+    for text in ("N/A", "n/a", "JJ/MM/YYYY", "Click or tap here to enter text.", " - ", "…"):
+        assert value_or_none(text) is None, text
+    assert value_or_none("N/A (see annex)") == "N/A (see annex)"
+
+
+def test_text_without_labels_becomes_one_practice_with_warning():
+    text = ("Neighbourhood dinners\n" + DESCRIPTION_EN + " " + DESCRIPTION_EN)
+    result = segment(lines(*text.split("\n")))
+    (practice,) = result.practices
+    assert practice.title == "Neighbourhood dinners"
+    assert "no_template_labels" in practice.warnings
+
+
+def test_column_header_table_pairs_labels_with_values():
+    blocks = [
+        Block("City", "cell", 0, 1, 0, 0), Block("Department", "cell", 1, 1, 0, 1), Block("Title", "cell", 2, 1, 0, 2),
+        Block("Patras", "cell", 3, 1, 1, 0), Block("Culture", "cell", 4, 1, 1, 1), Block("Open kitchens", "cell", 5, 1, 1, 2),
+        Block(f"Purpose: {DESCRIPTION_EN}", "paragraph", 6),
+    ]
+    (practice,) = segment(blocks).practices
+    assert (practice.city, practice.department, practice.title) == ("Patras", "Culture", "Open kitchens")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2020-2021", (2020, 2021, False)),
+        ("depuis 2014", (2014, None, True)),
+        ("Since 2018", (2018, None, True)),
+        ("2018-ongoing", (2018, None, True)),
+        ("2019", (2019, 2019, False)),
+        ("sept. 2021 – juin 2023", (2021, 2023, False)),
+        ("2019/20", (2019, 2020, False)),
+        ("from 2017 (permanent)", (2017, None, True)),
+        ("en cours", (None, None, True)),
+        ("N/A", (None, None, False)),
+    ],
+)
+def test_period_parsing(text, expected):
+    period = parse_period(value_or_none(text))
+    assert (period.start, period.end, period.ongoing) == expected
+
+
+@pytest.mark.parametrize(
+    "text, codes",
+    [
+        ("Anti-discrimination et égalité; (intelligence interculturelle)", ["3", "13"]),
+        ("5. Education", ["5"]),
+        ("3.b", ["3", "3b"]),
+        ("Area 11 – Language", ["11"]),
+        ("Services publics – santé ; médiation interculturelle", ["7", "7a", "10"]),
+        ("Welcoming newcomers (refugees) / Employment", ["14", "14a", "8"]),
+        ("Edcation", ["5"]),
+        ("16 Interaction / 6 Public space", ["16", "6"]),
+        ("Something else entirely", []),
+    ],
+)
+def test_declared_area_codes(text, codes):
+    assert load_taxonomy().parse_declared(text) == codes
+
+
+def test_language_detection():
+    assert detect_language(DESCRIPTION_FR) == "fr"
+    assert detect_language(DESCRIPTION_EN) == "en"
+    assert detect_language("Lyon") == "und"
+
+
+def test_docx_content_controls_text_boxes_merged_and_nested_cells(tmp_path):
+    body = (
+        p("Coordonnées", "Heading2")
+        + table(
+            row(cell(p("Ville :")), cell(sdt(p("Strasbourg")))),
+            row(cell(p("Département :")), cell(sdt(p("Cliquez ici"), placeholder=True))),
+            row(cell(p("Titre :")), cell(p("Jardins partagés"), extra='<w:vMerge w:val="restart"/>')),
+            row(cell(p("Note")), cell(p("Jardins partagés"), extra="<w:vMerge/>")),
+            row(cell(p("Période :")), cell(table(row(cell(p("2021-2022")))))),
+        )
+        + '<w:p><w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox><w:txbxContent>'
+        + p("Personne de contact : Anne Roth")
+        + "</w:txbxContent></v:textbox></v:shape></w:pict></w:r></w:p>"
+        + p("Description de la bonne pratique", "Heading2")
+        + p(f"But : {DESCRIPTION_FR}")
+    )
+    path = write_docx(tmp_path / "form.docx", body)
+    blocks = read_blocks(path)
+    texts = [b.text for b in blocks]
+    assert texts.count("Jardins partagés") == 1, "a vertically merged cell is read once"
+    assert "Cliquez ici" not in texts, "a content control showing its placeholder has no value"
+    (practice,) = segment(blocks, "form.docx", "a" * 64).practices
+    assert practice.city == "Strasbourg"
+    assert practice.department is None
+    assert practice.title == "Jardins partagés"
+    assert (practice.period_start, practice.period_end) == (2021, 2022)
+    assert practice.contact_person == "Anne Roth"
+    assert practice.purpose.startswith("La ville a ouvert")
