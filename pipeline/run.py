@@ -162,6 +162,7 @@ def run_batch(
     progress: Callable[[str], None] | None = None,
     on_files: Callable[[int], None] | None = None,
     analyse: bool = True,
+    reports: bool = True,
 ) -> BatchResult:
     """Run the whole pipeline and write the output tables to `out_dir`."""
     out_dir = Path(out_dir)
@@ -184,7 +185,7 @@ def run_batch(
         "files": to_table("files", [r.row() for r in results]),
         "practices": to_table("practices", [p.to_dict() for p in practices]),
     }
-    for name in ("areas", "similar", "criteria"):
+    for name in ("areas", "similar", "criteria", "guidelines"):
         tables[name] = to_table(name, batch.tables.get(name, []))
     for name, table in tables.items():
         write_table(out_dir / f"{name}.parquet", table)
@@ -193,7 +194,7 @@ def run_batch(
         "practices": len(practices),
         "by_status": {s: sum(r.status == s for r in results) for s in ("ok", "empty_form", "error")},
         "cache_hits": hits,
-        **{f"{name}_rows": tables[name].num_rows for name in ("areas", "similar", "criteria")},
+        **{f"{name}_rows": tables[name].num_rows for name in ("areas", "similar", "criteria", "guidelines")},
     }
     timings["total"] = time.perf_counter() - t0
     batch.manifest = {
@@ -211,4 +212,30 @@ def run_batch(
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     write_json(out_dir / "manifest.json", batch.manifest)
+    if analyse and reports:
+        t1 = time.perf_counter()
+        batch.manifest["reports"] = write_reports(out_dir)
+        timings["reports"] = time.perf_counter() - t1
+        batch.manifest["timings_seconds"]["reports"] = round(timings["reports"], 3)
+        write_json(out_dir / "manifest.json", batch.manifest)
     return batch
+
+
+def write_reports(out_dir: Path) -> list[str]:
+    """City similarity reports and the batch summary page, from the tables just written."""
+    written: list[Path] = []
+    try:
+        from pipeline.report.city import write_city_reports
+    except ModuleNotFoundError as exc:
+        if exc.name != "pipeline.report.city":
+            raise
+    else:
+        written.extend(write_city_reports(out_dir))
+    try:
+        from pipeline.report.summary import write_summary
+    except ModuleNotFoundError as exc:
+        if exc.name != "pipeline.report.summary":
+            raise
+    else:
+        written.append(write_summary(out_dir))
+    return sorted(str(Path(p).relative_to(out_dir)) for p in written)

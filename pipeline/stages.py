@@ -36,6 +36,9 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
             t0 = time.perf_counter()
             tables[name] = stage(practices, settings, embedder)
             timings[name] = time.perf_counter() - t0
+    stage = _stage("pipeline.criteria", "guidelines_stage")
+    if stage is not None:
+        tables["guidelines"] = stage(practices)
     models["embedding_cache"] = {"hits": embedder.hits, "misses": embedder.misses}
     return tables, models
 
