@@ -22,6 +22,8 @@ from pipeline.taxonomy import Taxonomy, load_taxonomy
 _BULLET = re.compile(r"^\s*(?:[-\u2022\u00b7*\u25aa\u25e6\u2023>]+|\(?\d{1,2}[.)]|\(?[a-h]\))\s+")
 _PARENS = re.compile(r"\s*[\(\[][^)\]]*[\)\]]\s*$")
 _COLON = re.compile(r"\s*[:\uff1a]\s*")
+_NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
+_HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
 _MIN_FALLBACK_WORDS = 40
 _SHORT_DESCRIPTION_WORDS = 80
 # Fields a person carries over when one file holds several practices of the same city.
@@ -47,6 +49,7 @@ class _Form:
     order: list[str] = field(default_factory=list)  # description parts in reading order
     intro: list[str] = field(default_factory=list)
     saw_description_marker: bool = False
+    title_from_heading: bool = False
 
     def has_content(self) -> bool:
         """A title, a description section, or text under the description heading."""
@@ -95,6 +98,9 @@ def match_label(line: str) -> LabelHit | None:
     whole = _label_key(_COLON.sub(" ", line).strip()) if line.rstrip().endswith((":", "\uff1a")) else _label_key(line)
     if whole in table and len(line) < 120:
         return LabelHit(table[whole], None)
+    numbered = _NUMBERED.match(whole)
+    if numbered and table.get(numbered.group(1), Label("", "")).kind == "marker":
+        return LabelHit(table[numbered.group(1)], None)
     parts = _COLON.split(line, maxsplit=1)
     if len(parts) == 2 and len(parts[0]) <= 80:
         label = table.get(_label_key(parts[0]))
@@ -109,10 +115,21 @@ def match_label(line: str) -> LabelHit | None:
 class _Line:
     text: str
     block: int
+    kind: str = "paragraph"
 
 
 def _lines(blocks: list[Block]) -> list[_Line]:
-    return [_Line(t, i) for i, b in enumerate(_pair_header_rows(blocks)) for t in b.text.split("\n") if t.strip()]
+    return [_Line(t, i, b.kind) for i, b in enumerate(_pair_header_rows(blocks)) for t in b.text.split("\n") if t.strip()]
+
+
+def _leading_heading(lines: list[_Line]) -> str | None:
+    """The first short heading before any label: the title of a report written without the form."""
+    for line in lines:
+        if match_label(line.text) is not None:
+            return None
+        if line.kind == "heading" and 0 < count_words(line.text) <= 20:
+            return line.text
+    return None
 
 
 def _pair_header_rows(blocks: list[Block]) -> list[Block]:
@@ -147,13 +164,18 @@ def _row_at(blocks: list[Block], i: int) -> list[Block]:
 
 
 def _forms(lines: list[_Line]) -> tuple[list[_Form], bool]:
+    """Forms in reading order, and whether any template label was seen at all."""
     forms: list[_Form] = []
     current: _Form | None = None
     target: tuple[str, str] | None = None  # where following lines go: ("field"|"section"|"intro", name)
     field_block: int | None = None  # a header value is the rest of its label's block or the next block
     used_labels = False
+    label_block: int | None = None
     for line in lines:
         hit = match_label(line.text)
+        if hit is None and line.block == label_block and _HINT.match(line.text):
+            continue  # an instruction printed under the label, e.g. "(name of your city)"
+        label_block = line.block if hit is not None and hit.inline is None else None
         if hit is not None:
             used_labels = True
             kind, name = hit.label.kind, hit.label.name
@@ -217,10 +239,14 @@ class Segmenter:
         practices: list[Practice] = []
         n_empty = 0
         previous: Practice | None = None
+        heading = _leading_heading(lines)
         for form in forms:
             if not form.has_content():
                 n_empty += form.is_blank_form()
                 continue
+            if heading and not practices and not value_or_none(form.fields.get("title")):
+                form.fields["title"] = heading
+                form.title_from_heading = True
             practice = self._practice(form, source_file, sha256, len(practices) + 1, previous)
             practices.append(practice)
             previous = practice
@@ -233,7 +259,7 @@ class Segmenter:
     def _practice(self, form: _Form, source_file: str, sha256: str, index: int, previous: Practice | None) -> Practice:
         values = {name: value_or_none(form.fields.get(name)) for name in HEADER_FIELDS}
         sections = {name: value_or_none("\n".join(form.sections.get(name, []))) for name in SECTION_FIELDS}
-        warnings: list[str] = []
+        warnings: list[str] = ["title_from_heading"] if form.title_from_heading else []
         if previous is not None:
             for name in _INHERITED:
                 if values[name] is None and getattr(previous, name):

@@ -203,3 +203,30 @@ def test_docx_content_controls_text_boxes_merged_and_nested_cells(tmp_path):
     assert (practice.period_start, practice.period_end) == (2021, 2022)
     assert practice.contact_person == "Anne Roth"
     assert practice.purpose.startswith("La ville a ouvert")
+
+
+def test_instruction_under_a_label_is_not_the_value():
+    blocks = [
+        Block("City:\n(name of your city)", "cell", 0, 1, 0, 0), Block("Erlangen", "cell", 1, 1, 0, 1),
+        Block("Title", "cell", 2, 1, 1, 0), Block("Welcome walks", "cell", 3, 1, 1, 1),
+        Block(f"Purpose: {DESCRIPTION_EN}", "paragraph", 4),
+    ]
+    (practice,) = segment(blocks).practices
+    assert practice.city == "Erlangen"
+
+
+def test_numbered_practice_headings_do_not_leak_into_sections():
+    result = segment(lines("Good practice 1", "Title: One", f"Impact: {DESCRIPTION_EN}", "Good practice 2", "Title: Two",
+                           f"Impact: {DESCRIPTION_EN}"))
+    assert [p.impact for p in result.practices] == [DESCRIPTION_EN, DESCRIPTION_EN]
+
+
+def test_report_without_header_fields_takes_its_heading_as_title():
+    blocks = [Block("Mobile library for newcomers", "heading", 0), Block("Background", "heading", 1),
+              Block(DESCRIPTION_EN, "paragraph", 2), Block("Activities", "heading", 3), Block(DESCRIPTION_EN, "paragraph", 4),
+              Block("Results", "heading", 5), Block("About 300 visitors a month.", "paragraph", 6)]
+    (practice,) = segment(blocks).practices
+    assert practice.title == "Mobile library for newcomers"
+    assert "title_from_heading" in practice.warnings
+    assert practice.starting_point == DESCRIPTION_EN and practice.process == DESCRIPTION_EN
+    assert practice.impact == "About 300 visitors a month."
