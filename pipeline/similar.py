@@ -1,0 +1,330 @@
+"""Cross-city neighbours: for every practice, the most similar practices of other cities.
+
+Rows of similar.parquet (schema SCHEMAS["similar"]):
+- rank 1..k: the top-k practices of *other* cities with a score >= min_similarity, best first.
+  Two versions of one practice from the same neighbouring city (a resubmission or a translation) fill
+  one slot, not two: the better-scoring version is kept.
+- rank 0: a near-duplicate from the practice's *own* city (score >= near_duplicate_threshold): the same
+  practice resubmitted or written in the other language. It is flagged, never offered as a practice
+  "from elsewhere". A neighbour from another city that scores above the threshold keeps its rank and is
+  flagged too (near_duplicate=True).
+Each row says which section matched best (the same template section on both sides, compared by
+embedding) and the key terms the two texts share (in the practice's own language; French and English
+terms are matched through resources/terms.yaml, so a French practice and an English one share terms too).
+
+The search is exact (numpy, blocked matrix products). benchmarks/bench_search.py measures it at 1k, 10k
+and 100k practices and compares an approximate index; see benchmarks/results/search.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import yaml
+
+from pipeline.config import RESOURCES_DIR, Settings
+from pipeline.normalize import fold
+from pipeline.records import Practice
+
+TERMS_FILE = RESOURCES_DIR / "terms.yaml"
+
+# Sections compared one to one; the title and objective only count when no section is shared.
+SECTIONS = ("purpose", "starting_point", "process", "impact")
+FALLBACK_SECTIONS = ("main_objective", "title")
+MAX_SHARED_TERMS = 6
+
+
+def practice_text(practice: Practice) -> str:
+    """The text a practice is compared on (title, objective and description)."""
+    return practice.full_text()
+
+
+def city_key(city: str | None) -> str:
+    """Cities compared without case, accents or spacing: 'Genève' == 'geneve'."""
+    return re.sub(r"[^a-z0-9]+", " ", fold(city or "").lower()).strip()
+
+
+# --------------------------------------------------------------------------- exact top-k search
+
+
+def top_k_exact(queries: np.ndarray, base: np.ndarray, k: int, exclude: np.ndarray | None = None,
+                block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and scores of the k highest inner products of each query row in `base`, best first.
+
+    `exclude` (queries x base, bool) masks pairs that must never be returned; memory stays bounded by
+    computing the score matrix in blocks of query rows.
+    """
+    n_q, n_b = len(queries), len(base)
+    k = max(0, min(k, n_b))
+    indices = np.zeros((n_q, k), dtype=np.int64)
+    scores = np.zeros((n_q, k), dtype=np.float32)
+    if k == 0:
+        return indices, scores
+    for start in range(0, n_q, block):
+        stop = min(start + block, n_q)
+        sims = queries[start:stop] @ base.T
+        if exclude is not None:
+            sims = np.where(exclude[start:stop], -np.inf, sims)
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n_b else np.tile(np.arange(n_b), (stop - start, 1))
+        part_scores = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-part_scores, axis=1, kind="stable")
+        indices[start:stop] = np.take_along_axis(part, order, axis=1)
+        scores[start:stop] = np.take_along_axis(part_scores, order, axis=1)
+    return indices, scores
+
+
+# --------------------------------------------------------------------------- shared terms
+
+
+@dataclass(frozen=True)
+class _Concept:
+    key: str
+    labels: dict  # lang -> display label
+    patterns: tuple  # compiled regexes on folded lower-case text
+
+
+@lru_cache(maxsize=1)
+def _concepts(path: Path = TERMS_FILE) -> tuple[_Concept, ...]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    concepts = []
+    for key, item in data["concepts"].items():
+        forms = [f for lang in ("en", "fr") for f in item.get(lang, [])]
+        patterns = tuple(re.compile(r"\b" + re.escape(fold(f).lower()).replace(r"\ ", r"[\s-]+") + r"(?:s|e|es|x)?\b")
+                         for f in forms)
+        concepts.append(_Concept(key, {lang: item[lang][0] for lang in ("en", "fr") if item.get(lang)}, patterns))
+    return tuple(concepts)
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    data = yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8"))
+    words = set()
+    for lang in ("en", "fr"):
+        words.update(fold(w).lower() for w in data["stopwords"][lang].split())
+    try:  # spaCy's lists are larger; the file's list is enough when spaCy is absent
+        from spacy.lang.en.stop_words import STOP_WORDS as EN
+        from spacy.lang.fr.stop_words import STOP_WORDS as FR
+
+        words.update(fold(w).lower() for w in EN | FR)
+    except ImportError:
+        pass
+    return frozenset(words)
+
+
+@lru_cache(maxsize=20000)
+def _is_concept_word(folded_word: str) -> bool:
+    return any(p.fullmatch(folded_word) for c in _concepts() for p in c.patterns)
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]", re.UNICODE)
+
+
+def _stem(word: str) -> str:
+    """A crude plural-folding stem so 'mediators' meets 'mediator' (same language only)."""
+    for suffix in ("ies", "es", "s", "x"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+class TermIndex:
+    """Key terms of each practice: bilingual concepts from terms.yaml plus same-language content words.
+
+    `fit` learns document frequencies over the collection so that terms every practice uses
+    ('city', 'intercultural') are not offered as the reason two practices match.
+    """
+
+    def __init__(self, max_df: float = 0.35):
+        self.max_df = max_df
+
+    def fit(self, texts: Sequence[str], langs: Sequence[str]) -> "TermIndex":
+        self.langs_ = list(langs)
+        self.concepts_ = [self._concepts_in(t) for t in texts]
+        self.words_ = [self._words_in(t) for t in texts]
+        n = max(len(texts), 1)
+        df: Counter = Counter()
+        for c, w in zip(self.concepts_, self.words_):
+            df.update(set(c))
+            df.update(set(w))
+        self.idf_ = {t: math.log((1 + n) / (1 + f)) + 1.0 for t, f in df.items()}
+        self.common_ = {t for t, f in df.items() if f / n > self.max_df and n >= 5}
+        return self
+
+    @staticmethod
+    def _concepts_in(text: str) -> dict[str, int]:
+        folded = fold(text or "").lower()
+        found = {}
+        for concept in _concepts():
+            count = sum(len(p.findall(folded)) for p in concept.patterns)
+            if count:
+                found[concept.key] = count
+        return found
+
+    @staticmethod
+    def _words_in(text: str) -> dict[str, tuple[int, str]]:
+        stop = _stopwords()
+        counts: Counter = Counter()
+        surface: dict[str, str] = {}
+        for match in _WORD.finditer(text or ""):
+            word = match.group(0).replace("’", "'")
+            low = fold(word).lower()
+            if len(low) < 4 or low in stop or "'" in low or _is_concept_word(low):
+                continue
+            key = _stem(low)
+            counts[key] += 1
+            surface.setdefault(key, word.lower() if not word.isupper() else word)
+        return {k: (c, surface[k]) for k, c in counts.items()}
+
+    def shared(self, i: int, j: int, limit: int = MAX_SHARED_TERMS) -> list[str]:
+        """Terms practice i and practice j share, most specific first, in practice i's language."""
+        lang = self.langs_[i] if self.langs_[i] in ("en", "fr") else "en"
+        scored: list[tuple[float, str]] = []
+        labels = {c.key: c.labels for c in _concepts()}
+        for key in set(self.concepts_[i]) & set(self.concepts_[j]):
+            if key in self.common_:
+                continue
+            weight = self.idf_.get(key, 1.0) * (1 + math.log(min(self.concepts_[i][key], self.concepts_[j][key])))
+            scored.append((weight + 0.5, labels[key].get(lang) or next(iter(labels[key].values()))))
+        for key in set(self.words_[i]) & set(self.words_[j]):
+            # A word both texts use once is often incidental ('found', 'month'): ask for repetition.
+            if key in self.common_ or min(self.words_[i][key][0], self.words_[j][key][0]) < 2:
+                continue
+            weight = self.idf_.get(key, 1.0) * (1 + math.log(min(self.words_[i][key][0], self.words_[j][key][0])))
+            scored.append((weight, self.words_[i][key][1]))
+        out: list[str] = []
+        for _, term in sorted(scored, key=lambda x: (-x[0], x[1])):
+            folded = fold(term).lower()
+            # A word already covered by a chosen concept label adds nothing ('mediation' after 'mediator').
+            if any(folded[:5] == fold(t).lower()[:5] for t in out):
+                continue
+            out.append(term)
+            if len(out) == limit:
+                break
+        return out
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def _section_vectors(practices: list[Practice], embedder) -> list[dict[str, np.ndarray]]:
+    names = SECTIONS + FALLBACK_SECTIONS
+    wanted = [(i, s, getattr(p, s)) for i, p in enumerate(practices) for s in names if (getattr(p, s) or "").strip()]
+    vectors = embedder.encode([t for _, _, t in wanted]) if wanted else np.zeros((0, embedder.dim), np.float32)
+    out: list[dict[str, np.ndarray]] = [{} for _ in practices]
+    for (i, s, _), v in zip(wanted, vectors):
+        out[i][s] = v
+    return out
+
+
+def matched_section(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> tuple[str | None, float]:
+    """The template section the two practices are closest on (same section on both sides)."""
+    for names in (SECTIONS, FALLBACK_SECTIONS):
+        common = [s for s in names if s in a and s in b]
+        if common:
+            scores = [float(a[s] @ b[s]) for s in common]
+            best = int(np.argmax(scores))
+            return common[best], scores[best]
+    return None, 0.0
+
+
+# --------------------------------------------------------------------------- near-duplicates
+
+# A translation is not close enough in embedding space to pass a cosine threshold on its own (the
+# FR/EN pairs of data/eval/crosslingual reach 0.67-0.96 with USE, unrelated practices up to 0.76), but
+# it keeps the facts: counts, amounts, durations. Shared numbers plus a fair cosine flag it.
+FACT_MIN_COSINE = 0.60
+FACT_MIN_JACCARD = 0.40
+FACT_MIN_COUNT = 3
+_THOUSANDS = re.compile(r"(?<=\d)[\s\u202f\u00a0,.'’](?=\d{3}\b)")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def facts(practice: Practice) -> frozenset[str]:
+    """Numbers a practice reports (years left out: every practice has them), thousands separators removed."""
+    text = " ".join(filter(None, [practice.title, practice.main_objective] + [getattr(practice, s) for s in SECTIONS]))
+    text = _THOUSANDS.sub("", text)
+    return frozenset(n.replace(",", ".") for n in _NUMBER.findall(text)
+                     if not (len(n) == 4 and n[:2] in ("19", "20")))
+
+
+def is_near_duplicate(score: float, facts_a: frozenset[str] | None, facts_b: frozenset[str] | None,
+                      threshold: float) -> bool:
+    """Same practice twice: very close embeddings, or close ones that report the same figures."""
+    if score >= threshold:
+        return True
+    if facts_a is None or facts_b is None or min(len(facts_a), len(facts_b)) < FACT_MIN_COUNT:
+        return False
+    jaccard = len(facts_a & facts_b) / len(facts_a | facts_b)
+    return score >= FACT_MIN_COSINE and jaccard >= FACT_MIN_JACCARD
+
+
+def find_neighbours(vectors: np.ndarray, cities: Sequence[str | None], top_k: int, min_score: float,
+                    near_duplicate: float, fact_sets: Sequence[frozenset[str]] | None = None,
+                    ) -> list[tuple[int, int, int, float, bool]]:
+    """(query, neighbour, rank, score, near_duplicate) for every practice; rank 0 = same-city near-duplicate."""
+    n = len(vectors)
+
+    def dup(a: int, b: int, score: float) -> bool:
+        return is_near_duplicate(score, fact_sets[a] if fact_sets else None, fact_sets[b] if fact_sets else None,
+                                 near_duplicate)
+
+    keys = np.array([city_key(c) for c in cities], dtype=object)
+    same_city = keys[:, None] == keys[None, :]
+    # Unknown cities cannot be told apart: never pair a practice with itself, but allow other unknowns.
+    unknown = keys == ""
+    same_city &= ~(unknown[:, None] & unknown[None, :])
+    np.fill_diagonal(same_city, True)
+    # Extra candidates so that collapsed versions of one practice do not leave the list short.
+    idx, sc = top_k_exact(vectors, vectors, min(n, top_k * 3 + 2), exclude=same_city)
+    rows: list[tuple[int, int, int, float, bool]] = []
+    for q in range(n):
+        chosen: list[int] = []
+        for j, s in zip(idx[q], sc[q]):
+            if not np.isfinite(s) or s < min_score or len(chosen) == top_k:
+                break
+            if any(keys[c] == keys[j] and keys[j] != "" and dup(c, j, float(vectors[c] @ vectors[j]))
+                   for c in chosen):
+                continue  # another version of a practice already listed
+            chosen.append(int(j))
+            rows.append((q, int(j), len(chosen), float(s), dup(q, int(j), float(s))))
+        own = np.flatnonzero(same_city[q])
+        own = own[own != q]
+        if len(own):
+            own_scores = vectors[own] @ vectors[q]
+            for j, s in sorted(zip(own, own_scores), key=lambda x: -x[1]):
+                if dup(q, int(j), float(s)):
+                    rows.append((q, int(j), 0, float(s), True))
+    return rows
+
+
+def similar_stage(practices: list[Practice], settings: Settings, embedder) -> list[dict]:
+    """Rows of similar.parquet for a batch of practices."""
+    if not practices:
+        return []
+    texts = [practice_text(p) for p in practices]
+    vectors = embedder.encode(texts)
+    sections = _section_vectors(practices, embedder)
+    terms = TermIndex().fit(texts, [p.lang for p in practices])
+    rows = []
+    found = find_neighbours(vectors, [p.city for p in practices], settings.top_k, settings.min_similarity,
+                            settings.near_duplicate_threshold, [facts(p) for p in practices])
+    for q, j, rank, score, dup in found:
+        section, _ = matched_section(sections[q], sections[j])
+        rows.append({
+            "practice_id": practices[q].practice_id,
+            "neighbour_id": practices[j].practice_id,
+            "rank": rank,
+            "score": round(score, 4),
+            "matched_section": section,
+            "shared_terms": terms.shared(q, j),
+            "neighbour_city": practices[j].city,
+            "near_duplicate": dup,
+        })
+    return rows
