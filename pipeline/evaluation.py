@@ -1,0 +1,129 @@
+"""Metrics of area suggestions and cross-validation of the AreaClassifier.
+
+Gold labels are code lists per practice, main area first; sub-areas imply their parents.
+- top-1 / top-3: the gold main area's top-level code is the best / among the three best top-level predictions;
+- micro / macro F1 over the suggested sets (all codes, parents included); macro averages the codes that
+  occur in the gold labels;
+- per-label precision, recall, and how many times the label was suggested versus filed (over-prediction);
+- confusion: gold main area -> predicted main area, for the misses.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_score, recall_score
+from sklearn.model_selection import KFold
+
+from pipeline.records import Practice
+from pipeline.taxonomy import load_taxonomy
+
+
+def area_metrics(gold: Sequence[Sequence[str]], proba: np.ndarray, suggested: np.ndarray, classes: Sequence[str]) -> dict:
+    """Metrics of one set of predictions (rows follow `gold`, columns follow `classes`)."""
+    taxonomy = load_taxonomy()
+    classes = [str(c) for c in classes]
+    index = {c: j for j, c in enumerate(classes)}
+    Y = np.zeros((len(gold), len(classes)), dtype=int)
+    for i, codes in enumerate(gold):
+        for code in taxonomy.with_parents(list(codes)):
+            Y[i, index[code]] = 1
+    S = np.asarray(suggested).astype(int)
+    top_cols = [j for j, c in enumerate(classes) if taxonomy.parent(c) == c]
+    top1 = top3 = 0
+    confusions: Counter = Counter()
+    for i, codes in enumerate(gold):
+        main = taxonomy.parent(codes[0])
+        order = [classes[top_cols[k]] for k in np.argsort(-proba[i, top_cols], kind="stable")]
+        top1 += order[0] == main
+        top3 += main in order[:3]
+        if order[0] != main:
+            confusions[(main, order[0])] += 1
+    present = [j for j in range(len(classes)) if Y[:, j].any()]
+    per_label = {}
+    for j, code in enumerate(classes):
+        per_label[code] = {
+            "gold": int(Y[:, j].sum()),
+            "suggested": int(S[:, j].sum()),
+            "precision": float(precision_score(Y[:, j], S[:, j], zero_division=0)),
+            "recall": float(recall_score(Y[:, j], S[:, j], zero_division=0)),
+            "f1": float(f1_score(Y[:, j], S[:, j], zero_division=0)),
+        }
+    n = max(len(gold), 1)
+    return {
+        "n_practices": len(gold),
+        "top1_main": top1 / n,
+        "top3_main": top3 / n,
+        "micro_f1": float(f1_score(Y, S, average="micro", zero_division=0)),
+        "macro_f1": float(f1_score(Y[:, present], S[:, present], average="macro", zero_division=0)) if present else 0.0,
+        "micro_precision": float(precision_score(Y, S, average="micro", zero_division=0)),
+        "micro_recall": float(recall_score(Y, S, average="micro", zero_division=0)),
+        "mean_suggested": float(S.sum(axis=1).mean()) if len(S) else 0.0,
+        "mean_gold": float(Y.sum(axis=1).mean()) if len(Y) else 0.0,
+        "per_label": per_label,
+        "confusions": [{"gold_main": g, "predicted_main": p, "count": c}
+                       for (g, p), c in sorted(confusions.items(), key=lambda kv: (-kv[1], kv[0]))],
+    }
+
+
+def cross_validate(model, practices: Sequence[Practice], labels: Sequence[Sequence[str]], embedder,
+                   n_splits: int = 5, seed: int = 13) -> dict:
+    """Out-of-fold predictions of a fresh clone per fold (thresholds are re-tuned inside each fold)."""
+    from pipeline.classify import encode_practices
+
+    enc = encode_practices(list(practices), embedder)
+    n = len(enc)
+    proba = np.zeros((n, len(load_taxonomy().codes)))
+    suggested = np.zeros_like(proba, dtype=int)
+    folds = KFold(n_splits=min(n_splits, n), shuffle=True, random_state=seed)
+    classes = None
+    for train, test in folds.split(np.arange(n)):
+        # Not sklearn.clone: it would deep-copy the embedder and its weights.
+        fold_model = type(model)(**{**model.get_params(deep=False), "embedder": embedder})
+        fold_model.fit(enc.subset(train), [labels[i] for i in train])
+        p = fold_model.predict_proba(enc.subset(test))
+        proba[test] = p
+        suggested[test] = fold_model.decide(p)
+        classes = fold_model.classes_
+    metrics = area_metrics(labels, proba, suggested, classes)
+    metrics["n_splits"] = folds.get_n_splits()
+    return metrics
+
+
+def metrics_table(metrics: dict, title: str = "") -> str:
+    """Markdown: headline figures, then per-label precision/recall."""
+    lines = [f"### {title}" if title else "", "",
+             "| practices | top-1 main | top-3 main | micro-F1 | macro-F1 | micro-P | micro-R | suggested/practice | gold/practice |",
+             "|---|---|---|---|---|---|---|---|---|",
+             f"| {metrics['n_practices']} | {metrics['top1_main']:.3f} | {metrics['top3_main']:.3f} | "
+             f"{metrics['micro_f1']:.3f} | {metrics['macro_f1']:.3f} | {metrics['micro_precision']:.3f} | "
+             f"{metrics['micro_recall']:.3f} | {metrics['mean_suggested']:.2f} | {metrics['mean_gold']:.2f} |",
+             "", "| area | gold | suggested | precision | recall | F1 |", "|---|---|---|---|---|---|"]
+    for code, row in metrics["per_label"].items():
+        if row["gold"] or row["suggested"]:
+            lines.append(f"| {code} | {row['gold']} | {row['suggested']} | {row['precision']:.2f} | "
+                         f"{row['recall']:.2f} | {row['f1']:.2f} |")
+    if metrics.get("confusions"):
+        lines += ["", "Main-area misses (gold -> predicted): " + ", ".join(
+            f"{c['gold_main']}->{c['predicted_main']} ({c['count']})" for c in metrics["confusions"][:12])]
+    return "\n".join(lines).strip() + "\n"
+
+
+def load_eval_practices(folder: Path) -> tuple[list[Practice], list[list[str]]]:
+    """Practices of the evaluation set (data/eval/areas/*.yaml) and their gold codes, main first."""
+    import yaml
+
+    practices, gold = [], []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            sections = {k: (item.get(k) or None) for k in ("purpose", "starting_point", "process", "impact")}
+            description = "\n".join(v for v in sections.values() if v)
+            practices.append(Practice(
+                practice_id=str(item["id"]), source_file=path.name, practice_index=0, lang=item.get("lang", "und"),
+                city=item.get("city"), title=item.get("title"), main_objective=item.get("main_objective"),
+                description=description, n_words=len(description.split()), **sections))
+            gold.append([str(c) for c in item["areas"]])
+    return practices, gold
