@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.config import DEFAULT_INPUT, DEFAULT_OUTPUT, Settings
+from pipeline.config import DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT, Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Analyse Intercultural Cities good-practice reports.")
 console = Console(stderr=True)
@@ -108,6 +108,72 @@ def _print_analysis(out: Console, practice) -> None:
         evidence = row["evidence"][0] if row["evidence"] else "-"
         table.add_row(row["criterion"], f"{row['level']}/3", _short(evidence, 90), row["hint"] or "")
     out.print(table)
+
+
+def _labelled_practices(inputs: Optional[List[Path]]):
+    """Practices read from the inputs (default data/raw), without running the analysis stages."""
+    import tempfile
+
+    from pipeline.run import discover, ingest_files
+
+    inputs = inputs or [DEFAULT_INPUT]
+    files = discover(inputs)
+    with tempfile.TemporaryDirectory() as tmp:
+        results, _ = ingest_files(files, Settings(), Path(tmp))
+    return [p for r in results for p in r.practices], [f.name for f in files]
+
+
+@app.command()
+def train(
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Labelled submissions (default: data/raw)."),
+    model_dir: Path = typer.Option(DEFAULT_MODEL_DIR, "--model-dir", help="Where to save the model and its card."),
+    embedder: str = typer.Option("use-multilingual", help="Embedder the model is trained with."),
+) -> None:
+    """Train the area classifier on the areas the practices declare, and write its model card."""
+    from pipeline.classify import train_model
+    from pipeline.embed import make_embedder
+
+    practices, sources = _labelled_practices(inputs)
+    emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")
+    model, card = train_model(practices, emb, model_dir, sources=sources)
+    cv = card["cv_metrics"]
+    console.print(f"Trained on [bold]{card['n_practices']}[/bold] practices; cross-validated top-1 {cv['top1_main']:.2f}, "
+                  f"top-3 {cv['top3_main']:.2f}, micro-F1 {cv['micro_f1']:.2f}, macro-F1 {cv['macro_f1']:.2f}")
+    console.print(f"Model and card in [bold]{Path(model_dir).resolve()}[/bold]")
+
+
+@app.command()
+def evaluate(
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Labelled submissions (default: data/raw)."),
+    out: Path = typer.Option(DEFAULT_OUTPUT / "area_evaluation.md", "--out", "-o", help="Markdown table to write (and .json)."),
+    embedder: str = typer.Option("use-multilingual", help="Embedder to evaluate with."),
+    folds: int = typer.Option(5, help="Cross-validation folds."),
+) -> None:
+    """Cross-validated metrics of the area classifier on labelled practices."""
+    import json
+
+    from pipeline.classify import AreaClassifier, training_labels
+    from pipeline.embed import make_embedder
+    from pipeline.evaluation import cross_validate, metrics_table
+    from pipeline.tables import atomic_write_bytes
+
+    practices, _ = _labelled_practices(inputs)
+    practices, labels = training_labels(practices)
+    if not practices:
+        console.print("[red]No practice declares an area: nothing to evaluate.[/red]")
+        raise typer.Exit(1)
+    emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")
+    parts = []
+    results = {}
+    for mode, title in (("prior", "Zero-shot prior"), ("supervised", "Supervised"), ("blend", "Blend (shipped)")):
+        metrics = cross_validate(AreaClassifier(embedder=None, mode=mode), practices, labels, emb, n_splits=folds)
+        results[mode] = metrics
+        parts.append(metrics_table(metrics, f"{title}: {folds}-fold cross-validation, {len(practices)} practices"))
+    text = "\n".join(parts)
+    Console().print(text)
+    atomic_write_bytes(out, text.encode("utf-8"))
+    atomic_write_bytes(out.with_suffix(".json"), (json.dumps(results, indent=2) + "\n").encode("utf-8"))
+    console.print(f"Written to [bold]{out.resolve()}[/bold]")
 
 
 def _short(value, n: int = 110) -> str:
