@@ -176,6 +176,26 @@ def evaluate(
     console.print(f"Written to [bold]{out.resolve()}[/bold]")
 
 
+@app.command()
+def report(
+    city: Optional[List[str]] = typer.Option(None, "--city", "-c", help="City to report on (repeatable; default: every city)."),
+    format: str = typer.Option("html,docx", "--format", "-f", help="html, docx or both (comma-separated)."),
+    out: Path = typer.Option(DEFAULT_OUTPUT, "--out", "-o", help="Output folder of an earlier `run`."),
+    include_contacts: bool = typer.Option(False, "--include-contacts", help="Show contact persons (personal data)."),
+) -> None:
+    """Write the similarity report of a city from an existing run (reports/cities/<city>.html|.docx)."""
+    from pipeline.report.city import write_city_reports
+
+    try:
+        paths = write_city_reports(out, city or None, formats=tuple(f for f in format.split(",") if f.strip()),
+                                   include_contacts=include_contacts)
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    for path in paths:
+        console.print(f"Written [bold]{path.resolve()}[/bold]")
+
+
 def _short(value, n: int = 110) -> str:
     if not value:
         return "-"

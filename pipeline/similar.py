@@ -30,6 +30,7 @@ import numpy as np
 import yaml
 
 from pipeline.config import RESOURCES_DIR, Settings
+from pipeline.embed import split_sentences
 from pipeline.normalize import fold
 from pipeline.records import Practice
 
@@ -213,14 +214,39 @@ class TermIndex:
 # --------------------------------------------------------------------------- the stage
 
 
-def _section_vectors(practices: list[Practice], embedder) -> list[dict[str, np.ndarray]]:
-    names = SECTIONS + FALLBACK_SECTIONS
-    wanted = [(i, s, getattr(p, s)) for i, p in enumerate(practices) for s in names if (getattr(p, s) or "").strip()]
-    vectors = embedder.encode([t for _, _, t in wanted]) if wanted else np.zeros((0, embedder.dim), np.float32)
-    out: list[dict[str, np.ndarray]] = [{} for _ in practices]
-    for (i, s, _), v in zip(wanted, vectors):
-        out[i][s] = v
-    return out
+def embed_practices(practices: Sequence[Practice], embedder) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+    """A vector per practice and per template section, from sentence embeddings.
+
+    Sentences are the unit the area classifier and the criteria scorer embed too, so with the shared
+    cache this stage mostly re-uses their vectors. A section is the mean of its sentences; a practice is
+    the mean of all its sentences, title and objective included.
+    """
+    names = FALLBACK_SECTIONS[::-1] + SECTIONS
+    units: list[tuple[int, str]] = []
+    texts: list[str] = []
+    for i, p in enumerate(practices):
+        for name in names:
+            value = getattr(p, name)
+            if not value or not value.strip():
+                continue
+            parts = [" ".join(value.split())] if name in FALLBACK_SECTIONS else (split_sentences(value) or [value])
+            units.extend((i, name) for _ in parts)
+            texts.extend(parts)
+        if not any(getattr(p, name) for name in names) and (p.description or "").strip():
+            parts = split_sentences(p.description) or [p.description]
+            units.extend((i, "description") for _ in parts)
+            texts.extend(parts)
+    dim = int(embedder.dim)
+    matrix = embedder.encode(texts) if texts else np.zeros((0, dim), np.float32)
+    width = matrix.shape[1] if matrix.size else dim
+    docs = np.zeros((len(practices), width), dtype=np.float32)
+    sums: list[dict[str, np.ndarray]] = [{} for _ in practices]
+    for (i, name), vector in zip(units, matrix):
+        docs[i] += vector
+        sums[i][name] = sums[i].get(name, 0) + vector
+    sections = [{k: v / max(float(np.linalg.norm(v)), 1e-12) for k, v in d.items() if k != "description"} for d in sums]
+    norms = np.linalg.norm(docs, axis=1, keepdims=True)
+    return (docs / np.maximum(norms, 1e-12)).astype(np.float32), sections
 
 
 def matched_section(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> tuple[str | None, float]:
@@ -309,8 +335,7 @@ def similar_stage(practices: list[Practice], settings: Settings, embedder) -> li
     if not practices:
         return []
     texts = [practice_text(p) for p in practices]
-    vectors = embedder.encode(texts)
-    sections = _section_vectors(practices, embedder)
+    vectors, sections = embed_practices(practices, embedder)
     terms = TermIndex().fit(texts, [p.lang for p in practices])
     rows = []
     found = find_neighbours(vectors, [p.city for p in practices], settings.top_k, settings.min_similarity,
