@@ -108,6 +108,14 @@ def _print_analysis(out: Console, practice) -> None:
         evidence = row["evidence"][0] if row["evidence"] else "-"
         table.add_row(row["criterion"], f"{row['level']}/3", _short(evidence, 90), row["hint"] or "")
     out.print(table)
+    from pipeline.criteria import check_guidelines
+
+    guide = Table(title="Reporting guidelines")
+    for col in ("check", "", "detail"):
+        guide.add_column(col)
+    for row in check_guidelines(practice):
+        guide.add_row(row["check"], "[green]ok[/green]" if row["passed"] else "[red]fix[/red]", row["detail"])
+    out.print(guide)
 
 
 def _labelled_practices(inputs: Optional[List[Path]]):
