@@ -1,0 +1,88 @@
+"""The researchers' notebooks run top to bottom on freshly produced outputs and draw their figures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from pipeline.run import run_batch
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+EXPECTED = ["01_corpus_overview", "02_action_areas", "03_similarity", "04_criteria"]
+
+
+def execute(path: Path, processed: Path) -> nbformat.NotebookNode:
+    """Run a notebook in a fresh kernel that reads its tables from `processed`."""
+    nb = nbformat.read(path, as_version=4)
+    old = os.environ.get("ICC_PROCESSED")
+    os.environ["ICC_PROCESSED"] = str(processed)  # the kernel inherits the environment
+    try:
+        NotebookClient(nb, timeout=180, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        if old is None:
+            os.environ.pop("ICC_PROCESSED", None)
+        else:
+            os.environ["ICC_PROCESSED"] = old
+    return nb
+
+
+def outputs_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts.append(str(out.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def test_the_four_notebooks_exist():
+    assert [p.stem for p in NOTEBOOKS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code
+    assert all(c.outputs == [] and c.execution_count is None for c in code), "clear the outputs before committing"
+    assert nb.cells[0].cell_type == "markdown", "the notebook opens with text that says what it shows"
+    assert "ICC_PROCESSED" in code[0].source, "the first code cell sets the folder of the tables"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_runs_on_sample_outputs_and_draws_figures(path, sample_out):
+    nb = execute(path, sample_out)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert str(Path(sample_out).resolve()) in outputs_text(code[0]), "the notebook did not read ICC_PROCESSED"
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    figures = [c for c in code if "figure" in c.metadata.get("tags", [])]
+    assert len(figures) >= 3
+    for cell in figures:
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert images, f"cell {cell.id} drew nothing; it printed: {outputs_text(cell)[:300]}"
+        assert len(images[0]["data"]["image/png"]) > 5000  # base64 of a real plot, not an empty canvas
+        assert "is empty" not in outputs_text(cell) and "did not run" not in outputs_text(cell)
+
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory) -> Path:
+    """Outputs of a run in which no file could be used: every table but files.parquet is empty."""
+    inputs = tmp_path_factory.mktemp("bad-inputs")
+    (inputs / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (inputs / "empty.txt").write_bytes(b"")
+    out = tmp_path_factory.mktemp("failed-run")
+    run_batch([inputs], out, reports=False)
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_runs_when_every_file_failed(path, failed_run):
+    nb = execute(path, failed_run)  # raises CellExecutionError on any failing cell
+    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
