@@ -216,8 +216,9 @@ class CachedEmbedder:
         memory = self._load()
         keys = [hashlib.sha256((t or "").encode("utf-8")).hexdigest()[:32] for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in memory}.items())
-        self.hits += len(texts) - sum(1 for k in keys if k not in memory)
+        # A text repeated within one call is embedded once: its repeats count as hits.
         self.misses += len(missing)
+        self.hits += len(texts) - len(missing)
         if missing:
             vectors = self.inner.encode([t for _, t in missing])
             for (key, _), vector in zip(missing, vectors):

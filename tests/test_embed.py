@@ -1,0 +1,114 @@
+"""Embedding backends: normalised vectors of the stated size, chunking, and the on-disk cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.embed import CachedEmbedder, chunk_text, make_embedder, split_sentences
+
+TEXTS = [
+    "The city trains volunteer mediators who help neighbours settle conflicts.",
+    "La ville forme des médiateurs bénévoles qui aident les voisins à régler leurs conflits.",
+    "Summer jobs with a mentor for young people aged 15 to 19.",
+]
+LONG = " ".join(f"Sentence number {i} describes one more step of the project in some detail." for i in range(120))
+
+
+def _assert_normalised(matrix: np.ndarray, rows: int, dim: int) -> None:
+    assert matrix.shape == (rows, dim)
+    assert matrix.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def use():
+    return make_embedder("use-multilingual", cache_dir=None)
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return make_embedder("sentence-transformers:minilm", cache_dir=None)
+
+
+def test_use_multilingual_vectors(use):
+    assert use.dim == 512 and use.model_id == "use-multilingual-v3"
+    vectors = use.encode(TEXTS + [LONG, ""])
+    _assert_normalised(vectors, 5, 512)
+    # The French sentence is the English one's closest text: the point of the default backend.
+    sims = vectors[:3] @ vectors[:3].T
+    assert sims[0, 1] > sims[0, 2] and sims[0, 1] > 0.5
+
+
+def test_sentence_transformers_minilm_vectors(minilm):
+    assert minilm.dim == 384 and minilm.model_id == "sentence-transformers:all-MiniLM-L6-v2"
+    _assert_normalised(minilm.encode(TEXTS + [LONG]), 4, 384)
+
+
+def test_tfidf_vectors_have_the_fitted_size():
+    emb = make_embedder("tfidf").fit(TEXTS)
+    vectors = emb.encode(TEXTS)
+    _assert_normalised(vectors, 3, emb.dim)
+    assert emb.dim == len(emb.inner._vectoriser.vocabulary_)
+    assert emb.model_id.startswith("tfidf-")
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="Unknown embedder"):
+        make_embedder("word2vec")
+
+
+def test_long_texts_are_chunked_within_the_limit():
+    chunks = chunk_text(LONG, 50)
+    assert len(chunks) > 10
+    assert all(len(c.split()) <= 50 for c in chunks)
+    assert " ".join(chunks).split() == LONG.split()  # nothing lost, nothing repeated
+    assert chunk_text("one " * 130, 50)[0].split() == ["one"] * 50  # a sentence longer than the limit is cut
+    assert split_sentences("First point.\n- Second point. Third one!") == ["First point.", "Second point.", "Third one!"]
+
+
+class _Counting:
+    """A tiny deterministic embedder that records what it is asked to embed."""
+
+    model_id = "counting-test"
+    dim = 8
+
+    def __init__(self):
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts):
+        self.calls.append(list(texts))
+        rng = [np.random.default_rng(abs(hash(t)) % (2**32)).normal(size=self.dim) for t in texts]
+        m = np.asarray(rng, dtype=np.float32)
+        return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+def test_cache_hits_and_misses_survive_a_restart(tmp_path):
+    first = CachedEmbedder(_Counting(), tmp_path)
+    a = first.encode(["alpha", "beta", "alpha"])
+    assert (first.misses, first.hits) == (2, 1)
+    assert first.inner.calls == [["alpha", "beta"]] or sorted(first.inner.calls[0]) == ["alpha", "beta"]
+    assert list(tmp_path.glob("*.npz")), "the cache is written to disk"
+
+    # A new process (new wrapper) re-uses the stored vectors and embeds only the changed text.
+    second = CachedEmbedder(_Counting(), tmp_path)
+    b = second.encode(["alpha", "beta", "gamma"])
+    assert second.inner.calls == [["gamma"]]
+    assert (second.hits, second.misses) == (2, 1)
+    np.testing.assert_array_equal(a[:2], b[:2])
+
+    # Another model never reads this model's vectors.
+    other = _Counting()
+    other.model_id = "another-model"
+    third = CachedEmbedder(other, tmp_path)
+    third.encode(["alpha"])
+    assert third.misses == 1 and other.calls == [["alpha"]]
+
+
+def test_corrupt_cache_file_is_rebuilt(tmp_path):
+    emb = CachedEmbedder(_Counting(), tmp_path)
+    emb.encode(["alpha"])
+    next(tmp_path.glob("*.npz")).write_bytes(b"not a zip file")
+    again = CachedEmbedder(_Counting(), tmp_path)
+    _assert_normalised(again.encode(["alpha"]), 1, 8)
+    assert again.misses == 1

@@ -1,0 +1,165 @@
+"""Cross-city neighbours: exact top-k search, no same-city neighbours, near-duplicate flags, the table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline.config import Settings
+from pipeline.embed import make_embedder
+from pipeline.records import Practice
+from pipeline.similar import (SECTIONS, TermIndex, facts, find_neighbours, is_near_duplicate, similar_stage,
+                              top_k_exact)
+from pipeline.tables import SCHEMAS, to_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_top_k_exact_matches_a_full_sort():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(300, 16)).astype(np.float32)
+    queries = rng.normal(size=(40, 16)).astype(np.float32)
+    exclude = rng.random((40, 300)) < 0.2
+    idx, scores = top_k_exact(queries, base, 7, exclude=exclude, block=16)
+    full = np.where(exclude, -np.inf, queries @ base.T)
+    expected = np.argsort(-full, axis=1, kind="stable")[:, :7]
+    np.testing.assert_allclose(scores, np.take_along_axis(full, expected, axis=1), rtol=1e-5)
+    assert not exclude[np.arange(40)[:, None], idx].any()
+    assert (np.diff(scores, axis=1) <= 1e-6).all()
+
+
+def test_find_neighbours_never_offers_the_same_city():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(60, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    cities = [["Genève", "geneve", "Oslo", "Paris", "Lyon"][i % 5] for i in range(60)]
+    rows = find_neighbours(vectors, cities, top_k=5, min_score=-1.0, near_duplicate=0.99)
+    ranked = [r for r in rows if r[2] >= 1]
+    assert len(ranked) == 60 * 5
+    key = {"Genève": "geneve", "geneve": "geneve"}
+    for q, j, rank, score, _ in ranked:
+        assert key.get(cities[q], cities[q]) != key.get(cities[j], cities[j])  # accents/case do not hide a city
+    for q in range(60):
+        ranks = [r[2] for r in ranked if r[0] == q]
+        assert ranks == [1, 2, 3, 4, 5]
+
+
+def _practice(pid: str, city: str, lang: str = "en", **sections) -> Practice:
+    text = "\n".join(v for v in sections.values() if v)
+    return Practice(practice_id=pid, source_file=f"{pid}.docx", practice_index=1, lang=lang, city=city,
+                    title=sections.pop("title", None) or f"Practice {pid}", description=text, **sections)
+
+
+@pytest.fixture(scope="module")
+def use():
+    return make_embedder("use-multilingual", cache_dir=None)
+
+
+@pytest.fixture(scope="module")
+def originals(sample_out) -> dict[str, Practice]:
+    """Sample practices from the session run, keyed by source id (p1-01 ...)."""
+    expected = json.loads((ROOT / "tests" / "data" / "expected_corpus.json").read_text(encoding="utf-8"))
+    table = pd.read_parquet(sample_out / "practices.parquet")
+    out = {}
+    for row in table.to_dict("records"):
+        ids = [p["id"] for p in expected[row["source_file"]]["practices"]]
+        data = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        out[ids[int(row["practice_index"]) - 1]] = Practice.from_dict(data)
+    return out
+
+
+def _rewrite(source: Practice, item: dict) -> Practice:
+    sections = {s: item.get(s) for s in SECTIONS}
+    return replace(source, practice_id=f"xl-{item['id']}", lang=item["lang"], title=item["title"],
+                   main_objective=item["main_objective"], description="\n".join(v for v in sections.values() if v),
+                   references=None, **sections)
+
+
+def test_resubmissions_and_translations_are_flagged_not_offered(originals, use):
+    rewrites = {i["id"]: i for i in yaml.safe_load((ROOT / "data/eval/crosslingual/part1.yaml").read_text("utf-8"))}
+    strasbourg = originals["p1-01"]  # French; its English rewrite is in part1.yaml
+    translation = _rewrite(strasbourg, rewrites["p1-01"])
+    resubmitted = replace(strasbourg, practice_id="resub-1",
+                          process=strasbourg.process.replace("tous les deux mois", "chaque mois"))
+    copied_elsewhere = replace(originals["p1-02"], practice_id="copy-lublin", city="Lublin ")
+    pool = [originals[k] for k in ("p1-02", "p1-03", "p1-04", "p1-05", "p1-06", "p1-08")] + [
+        strasbourg, translation, resubmitted, copied_elsewhere]
+    rows = similar_stage(pool, Settings(top_k=3, min_similarity=0.0), use)
+    by_pid = {p.practice_id: p for p in pool}
+    flagged = {(r["practice_id"], r["neighbour_id"]) for r in rows if r["rank"] == 0}
+    sid = strasbourg.practice_id
+    assert {(sid, translation.practice_id), (sid, "resub-1"), (translation.practice_id, sid)} <= flagged
+    for r in rows:
+        if r["rank"] >= 1:
+            assert by_pid[r["practice_id"]].city.strip() != by_pid[r["neighbour_id"]].city.strip()
+        else:
+            assert r["near_duplicate"] and by_pid[r["practice_id"]].city.strip() == by_pid[r["neighbour_id"]].city.strip()
+    # 'Lublin ' is the same city as 'Lublin': its copy is flagged, not offered.
+    lublin = [r for r in rows if r["practice_id"] == originals["p1-02"].practice_id]
+    assert ("copy-lublin", 0) in {(r["neighbour_id"], r["rank"]) for r in lublin}
+    # Other cities see Strasbourg once, not three times (its versions fill one slot).
+    for q in (originals["p1-03"].practice_id, originals["p1-04"].practice_id):
+        listed = [r["neighbour_id"] for r in rows if r["practice_id"] == q and r["rank"] >= 1]
+        assert sum(n in {sid, translation.practice_id, "resub-1"} for n in listed) <= 1
+    # The translation and its original share key terms although they share almost no words.
+    row = next(r for r in rows if r["practice_id"] == sid and r["neighbour_id"] == translation.practice_id)
+    assert len(row["shared_terms"]) >= 2
+
+
+def test_cross_city_copy_is_flagged_as_near_duplicate():
+    v = np.eye(4, dtype=np.float32)
+    v[1] = v[0]
+    rows = find_neighbours(v, ["A", "B", "C", "D"], top_k=2, min_score=-1, near_duplicate=0.95)
+    first = [r for r in rows if r[0] == 0]
+    assert first[0][1] == 1 and first[0][2] == 1 and first[0][4] is True
+    assert all(r[4] is False for r in first[1:])
+
+
+def test_facts_rule_needs_figures_on_both_sides():
+    a = facts(_practice("a", "X", process="In 2021, 212 files were checked; 41 were sent back; 640 staff trained."))
+    b = facts(_practice("b", "X", process="En 2021, 212 dossiers examinés, 41 renvoyés, 640 agent·e·s formé·e·s."))
+    assert a == b == frozenset({"212", "41", "640"})  # the year is not a fact
+    assert is_near_duplicate(0.70, a, b, 0.92)
+    assert not is_near_duplicate(0.50, a, b, 0.92)
+    assert not is_near_duplicate(0.70, frozenset({"212"}), frozenset({"212"}), 0.92)
+    assert facts(_practice("c", "X", impact="a budget of 180 000 € and then 180,000")) == frozenset({"180000"})
+
+
+def test_shared_terms_cross_languages_and_skip_common_words():
+    texts = ["Volunteer mediators help tenants in social housing; mediators meet every month.",
+             "Des médiateurs bénévoles aident les locataires du logement social.",
+             "A football tournament for young people."] + ["The city works with residents."] * 6
+    index = TermIndex().fit(texts, ["en", "fr", "en"] + ["en"] * 6)
+    en_side = index.shared(0, 1)
+    fr_side = index.shared(1, 0)
+    assert {"mediation", "volunteers", "housing"} <= set(en_side)
+    assert {"médiation", "bénévoles", "logement"} <= set(fr_side)
+    assert index.shared(0, 2) == []
+    assert "city" not in index.shared(3, 4)
+
+
+def test_sample_run_table(sample_out):
+    table = pd.read_parquet(sample_out / "similar.parquet")
+    practices = pd.read_parquet(sample_out / "practices.parquet")
+    assert list(table.columns) == SCHEMAS["similar"].names
+    assert len(table) > 0
+    city = dict(zip(practices["practice_id"], practices["city"]))
+    ranked = table[table["rank"] >= 1]
+    assert (ranked["practice_id"].map(city) != ranked["neighbour_id"].map(city)).all()
+    assert (ranked["neighbour_city"] == ranked["neighbour_id"].map(city)).all()
+    settings = Settings()
+    assert (ranked["score"] >= settings.min_similarity).all()
+    for _, group in ranked.groupby("practice_id"):
+        assert list(group.sort_values("rank")["rank"]) == list(range(1, len(group) + 1))
+        assert len(group) <= settings.top_k
+        assert group.sort_values("rank")["score"].is_monotonic_decreasing
+    assert set(ranked["matched_section"]) <= set(SECTIONS) | {"main_objective", "title"}
+    # 52 distinct practices, no resubmissions in the sample: nothing is flagged.
+    assert not table["near_duplicate"].any()
+    to_table("similar", table)  # round-trips through the contract schema
