@@ -31,7 +31,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 EXCERPT_CHARS = 650
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\w)\+?\d[\d ./-]{7,}\d(?!\w)")
+# International numbers (+47 22 33 44 55) and French-style ones (01 23 45 67 89); not years or amounts.
+_PHONE = re.compile(r"(?<!\w)\+\d[\d ().-]{7,}\d(?!\w)|(?<![\w.,])0\d(?:[ .-]?\d{2}){4}(?!\d)")
 
 STRINGS = {
     "en": {

@@ -1,0 +1,123 @@
+"""City similarity reports: they open (HTML parsed, DOCX read back), speak the city's language and hold
+no contact data unless asked."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from docx import Document
+from lxml import html as lxml_html
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.report import CITY_REPORTS_DIR, city_slug
+from pipeline.report.city import city_info, write_city_reports
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+@pytest.fixture()
+def run_copy(sample_out, tmp_path) -> Path:
+    """The session run's tables in a private folder, so writing reports does not touch the shared one."""
+    for name in ("practices", "similar", "areas", "manifest"):
+        for path in sample_out.glob(f"{name}.*"):
+            shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def _docx_text(path: Path) -> str:
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        parts.extend(cell.text for row in table.rows for cell in row.cells)
+    return "\n".join(parts)
+
+
+def _contact_names(practices: pd.DataFrame) -> list[str]:
+    names = []
+    for contact in practices["contact_person"].dropna():
+        name = re.sub(r"^(?:Dr|Prof|Mme|M|Mr|Ms)\.?\s+", "", EMAIL.sub("", contact).split(",")[0].strip())
+        if len(name) >= 4:
+            names.append(name)
+    return names
+
+
+def test_french_and_english_reports_open_and_hold_no_contacts(run_copy):
+    paths = write_city_reports(run_copy, ["Strasbourg", "Oslo"])
+    folder = run_copy / CITY_REPORTS_DIR
+    assert sorted(paths) == sorted(folder / f"{c}.{ext}" for c in ("strasbourg", "oslo") for ext in ("html", "docx"))
+    practices = pd.read_parquet(run_copy / "practices.parquet")
+    similar = pd.read_parquet(run_copy / "similar.parquet")
+    names = _contact_names(practices)
+    assert len(names) > 20  # the sample forms do carry contact persons
+
+    for city, lang, heading in (("Strasbourg", "fr", "pratiques similaires"), ("Oslo", "en", "similar practices")):
+        source = (folder / f"{city_slug(city)}.html").read_text(encoding="utf-8")
+        tree = lxml_html.fromstring(source)
+        assert tree.get("lang") == lang
+        assert heading in tree.findtext(".//h1").lower()
+        # Self-contained: no external stylesheet, script, image or font.
+        assert not tree.xpath("//link[@rel='stylesheet'] | //script[@src] | //img[not(starts-with(@src, 'data:'))]")
+        assert "http://" not in "".join(tree.xpath("//style/text()")) and "url(" not in source
+        mine = practices[practices["city"] == city]
+        sections = tree.xpath("//section[@class='practice']")
+        assert len(sections) == len(mine)
+        assert {s.findtext("h2") for s in sections} == set(mine["title"])
+        # Every neighbour shown is listed in similar.parquet, from another city.
+        shown = {a.text_content().split(". ", 1)[1] for a in tree.xpath("//article[@class='match']/h3")}
+        expected = set(practices.set_index("practice_id").loc[
+            similar[similar["practice_id"].isin(mine["practice_id"]) & (similar["rank"] >= 1)]["neighbour_id"], "title"])
+        assert shown == expected and shown
+        assert city not in {x.strip() for x in tree.xpath("//p[@class='where']/strong/text()")}
+        text = tree.text_content()
+        doc_text = _docx_text(folder / f"{city_slug(city)}.docx")
+        assert mine["title"].iloc[0] in doc_text
+        for body in (text, doc_text):
+            assert not EMAIL.search(body), EMAIL.search(body)
+            assert not [n for n in names if n in body]
+
+
+def test_contacts_only_when_asked(run_copy):
+    write_city_reports(run_copy, ["Montréal"], formats=("html",), include_contacts=True)
+    text = lxml_html.fromstring((run_copy / CITY_REPORTS_DIR / "montreal.html").read_bytes()).text_content()
+    practices = pd.read_parquet(run_copy / "practices.parquet")
+    similar = pd.read_parquet(run_copy / "similar.parquet")
+    mine = practices[practices["city"] == "Montréal"]["practice_id"]
+    neighbours = practices[practices["practice_id"].isin(similar[similar["practice_id"].isin(mine)]["neighbour_id"])]
+    shown = [c for c in neighbours["contact_person"].dropna() if c.split(",")[0] in text]
+    assert shown, "neighbours' contact persons appear with include_contacts=True"
+    assert not (run_copy / CITY_REPORTS_DIR / "montreal.docx").exists()  # only the asked format
+
+
+def test_report_language_and_city_names():
+    assert city_info("Geneva").name == "Genève" and city_info("Genève").report_lang == "fr"
+    assert city_info("MONTREAL").report_lang == "fr"
+    assert city_info("Neuchatel").country == "Switzerland"
+    assert city_info("Zürich").report_lang == "en" and city_info("Oslo").report_lang == "en"
+    assert city_info("Atlantis") is None
+
+
+def test_cli_report(run_copy):
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", "--city", "Geneva", "--format", "docx", "--out", str(run_copy)])
+    assert result.exit_code == 0, result.output
+    doc_text = _docx_text(run_copy / CITY_REPORTS_DIR / "geneve.docx")
+    assert "Pratiques similaires" in doc_text or "pratiques similaires" in doc_text
+    assert "Similarité" in doc_text
+    result = runner.invoke(app, ["report", "--city", "Atlantis", "--out", str(run_copy)])
+    assert result.exit_code == 2 and "Atlantis" in result.output
+    result = runner.invoke(app, ["report", "--out", str(run_copy / "missing")])
+    assert result.exit_code == 2
+
+
+def test_redactor_removes_addresses_phones_and_contact_names():
+    from pipeline.report.city import _Redactor
+
+    redact = _Redactor(["Dr. Ingrid Solheim, senior adviser, ingrid.solheim@example.org", None, "M. Li"])
+    text = redact("Write to ingrid.solheim@example.org or call +47 22 33 44 55; Ingrid Solheim answers.")
+    assert "@" not in text and "Solheim" not in text and "22 33" not in text
+    assert redact("Budget 2022-2024: 180 000 €") == "Budget 2022-2024: 180 000 €"
