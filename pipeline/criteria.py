@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations_with_replacement
 from pathlib import Path
 
 import numpy as np
@@ -77,13 +77,16 @@ def _cue_matcher(lang: str, cues_path: str):
 
     nlp = load_nlp(lang)
     cues = load_cues(Path(cues_path))
+    # Lemmas of a phrase taken out of context can differ from those in a sentence, so phrases are matched
+    # both on lemma norms and on their lower-cased surface form.
     phrases = PhraseMatcher(nlp.vocab, attr="NORM")
+    surface = PhraseMatcher(nlp.vocab, attr="LOWER")
     if lang in LEXICAL_LANGS:
         for name, lexicon in cues["lexicons"].items():
-            _add_phrases(nlp, phrases, f"lex:{name}", lexicon.get(lang, []))
+            _add_phrases(nlp, phrases, surface, f"lex:{name}", lexicon.get(lang, []))
         for crit, spec in cues["criteria"].items():
             for group, gspec in spec["groups"].items():
-                _add_phrases(nlp, phrases, f"{crit}:{group}", (gspec.get("phrases") or {}).get(lang, []))
+                _add_phrases(nlp, phrases, surface, f"{crit}:{group}", (gspec.get("phrases") or {}).get(lang, []))
     tokens = Matcher(nlp.vocab)
     people = sorted({_norm_phrase(nlp, p) for p in cues["lexicons"]["people"].get(lang, [])} - {""})
     if people:
@@ -91,7 +94,7 @@ def _cue_matcher(lang: str, cues_path: str):
         for gap in range(3):
             tokens.add("participants", [[{"LIKE_NUM": True}] + [{"IS_PUNCT": False}] * gap
                                         + [{"NORM": {"IN": people}}]])
-    return phrases, tokens
+    return (phrases, surface), tokens
 
 
 def _norm_phrase(nlp, phrase: str) -> str:
@@ -99,10 +102,11 @@ def _norm_phrase(nlp, phrase: str) -> str:
     return doc[-1].norm_ if len(doc) == 1 else ""
 
 
-def _add_phrases(nlp, matcher, label: str, phrases: list[str]) -> None:
-    docs = [_set_norms(d) for d in nlp.pipe(sorted(set(phrases)))]
-    if docs:
-        matcher.add(label, docs)
+def _add_phrases(nlp, lemma_matcher, surface_matcher, label: str, phrases: list[str]) -> None:
+    phrases = sorted({str(p) for p in phrases})
+    if phrases:
+        lemma_matcher.add(label, [_set_norms(d) for d in nlp.pipe(phrases)])
+        surface_matcher.add(label, list(nlp.tokenizer.pipe(phrases)))
 
 
 @lru_cache(maxsize=None)
@@ -124,7 +128,9 @@ _NUMBER = re.compile(r"(?<![\w.,])\d[\d\s.,]*\d?(?![\w])")
 _MONEY = re.compile(r"(?:€|\$|£|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|PLN)\b)\s?\d|\d[\d\s.,]*\s?(?:€|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|euros?|FTE|ETP)\b)", re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+|\b[\w-]+\.(?:org|com|net|eu|int|fr|be|ch|de|it|es|nl|no|se|fi|dk|uk|ca|au|gov)\b", re.I)
 _TITLE = re.compile(r"[\"“«'‘]\s?[A-ZÀ-Ý][^\"”»’']{6,}[\"”»'’]")
-_STEP = re.compile(r"(?:^|\n|[:.;]\s)\s*(?:\d{1,2}[.)]|[a-h]\)|[-•*–]\s)\s*\S|\b(?:step|étape|phase|stage)\s+\d|\b(?:first|then|finally|premièrement|ensuite|enfin)\b", re.I)
+# Numbered or bulleted items (at a line start or after a colon) and words that order steps; found on the
+# whole section, because sentence splitting cuts "1." from its item.
+_STEP = re.compile(r"(?:^|\n|:\s)[ \t]*(?:\d{1,2}[.)]|[a-h]\)|[-•*–])\s+\S|\b(?:step|étape|phase|stage)\s+\d|\b(?:first|then|finally|premièrement|ensuite|enfin)\b", re.I)
 _DURATION = re.compile(r"\b(?:weeks?|months?|semaines?|mois|years?|ans?|année|days?|jours?|hours?|heures?|minutes?|half-days?|demi-journées?|evenings?|soirées?|quarters?|trimestres?|morning|matin)\b"
                        r"|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|january|february|march|april|june|july|august|september|october|november|december|spring|summer|autumn|winter|printemps|été|automne|hiver)\b", re.I)
 _AGES = re.compile(r"\b(?:aged|ages|âgés?|âgées?|de)\s+\d{1,2}\s*(?:-|to|à|–)\s*\d{1,2}\b|\b(?:under|over|moins de|plus de)\s+\d{1,2}\b|\d{1,2}\s*-\s*\d{1,2}\s*(?:year|ans)", re.I)
@@ -143,7 +149,6 @@ def structural_cues(sent, tokens_matches: Counter) -> Counter:
     found["money"] = len(_MONEY.findall(text))
     found["urls"] = len(_URL.findall(text))
     found["titles"] = len(_TITLE.findall(text))
-    found["steps"] = len(_STEP.findall(text))
     found["durations"] = len(_DURATION.findall(text))
     found["ages"] = len(_AGES.findall(text))
     found["participants"] = tokens_matches.get("participants", 0)
@@ -197,6 +202,14 @@ def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
 
 # ---------------------------------------------------------------------------------------------- the scorer
 
+@lru_cache(maxsize=2)
+def _shared_embedder(spec: str, threads: int):
+    """An embedder named by its spec, loaded once per process (no disk cache)."""
+    from pipeline.embed import make_embedder
+
+    return make_embedder(spec, None, threads)
+
+
 class CriteriaScorer:
     """Levels, scores, evidence and hints for the six criteria (scikit-learn style).
 
@@ -219,11 +232,7 @@ class CriteriaScorer:
 
     def _embedder(self):
         if isinstance(self.embedder, str):
-            if getattr(self, "_loaded_embedder", None) is None:
-                from pipeline.embed import make_embedder
-
-                self._loaded_embedder = make_embedder(self.embedder, None, self.threads)
-            return self._loaded_embedder
+            return _shared_embedder(self.embedder, self.threads)
         return self.embedder
 
     def _descriptions(self, embedder) -> dict[str, np.ndarray]:
@@ -255,17 +264,21 @@ class CriteriaScorer:
                 by_lang.setdefault(lang, []).append((i, name, text))
         for lang, items in by_lang.items():
             nlp = load_nlp(lang)
-            phrase_matcher, token_matcher = _cue_matcher(lang, str(Path(self.cues_path)))
+            phrase_matchers, token_matcher = _cue_matcher(lang, str(Path(self.cues_path)))
             for (i, name, _), doc in zip(items, nlp.pipe([t for _, _, t in items], batch_size=64)):
                 _set_norms(doc)
                 per_sent: dict[int, Counter] = {}
                 sents = list(doc.sents)
                 starts = [s.start for s in sents]
-                matches = [(doc.vocab.strings[m], start, end)
-                           for matcher in (phrase_matcher, token_matcher) for m, start, end in matcher(doc)]
+                matchers = [*phrase_matchers, token_matcher] if lang in LEXICAL_LANGS else []
+                matches = sorted({(doc.vocab.strings[m], start, end) for matcher in matchers for m, start, end in matcher(doc)})
                 for label, start, _end in _drop_swallowed(matches):
                     idx = int(np.searchsorted(starts, start, side="right")) - 1
                     per_sent.setdefault(idx, Counter())[label] += 1
+                starts_char = [x.start_char for x in sents]
+                for m in _STEP.finditer(doc.text):
+                    idx = max(0, int(np.searchsorted(starts_char, m.end() - 1, side="right")) - 1)
+                    per_sent.setdefault(idx, Counter())["struct:steps"] += 1
                 for idx, sent in enumerate(sents):
                     if len(sent.text.strip()) < 3:
                         continue
@@ -284,7 +297,13 @@ class CriteriaScorer:
         if not sentences:
             return
         descriptions = self._descriptions(embedder)
-        matrix = np.asarray(embedder.encode([s.text for s in sentences]), dtype=np.float32)
+        # Unique sentences, by length, in large groups: batches of similar length waste less padding.
+        unique = sorted({s.text for s in sentences}, key=lambda t: (len(t), t))
+        vectors: dict[str, np.ndarray] = {}
+        for start in range(0, len(unique), 512):
+            group = unique[start:start + 512]
+            vectors.update(zip(group, np.asarray(embedder.encode(group), dtype=np.float32)))
+        matrix = np.vstack([vectors[s.text] for s in sentences])
         for crit in CRITERIA:
             best = (matrix @ descriptions[crit].T).max(axis=1)
             for sentence, value in zip(sentences, best):
@@ -322,6 +341,7 @@ class CriteriaScorer:
             words = analysis.words.get("description", 0) / 3
         features["present"] = min(1.0, words / spec["present_words"])
         semantic = 0.0
+        has_semantic = any(crit in sentence.semantic for sentence in analysis.sentences)
         for j, sentence in enumerate(analysis.sentences):
             if crit in sentence.semantic:
                 mapped = float(np.clip((sentence.semantic[crit] - sem_low) / (sem_high - sem_low), 0.0, 1.0))
@@ -331,13 +351,16 @@ class CriteriaScorer:
 
         score = sum(spec["groups"][g]["weight"] * features[g] for g in spec["groups"])
         score += spec["weights"]["present"] * features["present"] + spec["weights"]["semantic"] * features["semantic"]
+        if not has_semantic:
+            # Without an embedder the other cues are rescaled to the same range.
+            score /= 1.0 - spec["weights"]["semantic"]
         if analysis.structured and words == 0:
             # The template section meant for this criterion is empty: what is said elsewhere counts less.
             score *= float(self.cues.get("missing_section_factor", 0.6))
         score = round(float(np.clip(score, 0.0, 1.0)), 4)
         level = int(np.searchsorted(self.cut_points()[crit], score, side="right"))
         order = sorted(range(len(analysis.sentences)), key=lambda j: (-sentence_value[j], j))
-        evidence = [analysis.sentences[j].text for j in order[:_MAX_EVIDENCE] if sentence_value[j] >= 0.05]
+        evidence = [analysis.sentences[j].text for j in order[:_MAX_EVIDENCE] if sentence_value[j] >= 0.05 and level > 0]
         return {
             "practice_id": analysis.practice.practice_id,
             "criterion": crit,
@@ -363,7 +386,7 @@ class CriteriaScorer:
         hints = self.cues["criteria"][crit]["hints"][_hint_lang(analysis.practice.lang)]
         if level == 0 or (words == 0 and level <= 1):
             return hints["missing"]
-        if level == 1:
+        if level == 1 and features.get("vague", 0) > 0:
             return hints["vague"]
         return hints["thin"]
 
@@ -400,9 +423,10 @@ class CriteriaScorer:
             y = np.array([r[crit] for r in ratings])
             s = scores[crit]
             values = np.unique(s)
-            candidates = sorted({0.0, 1.01} | {round(float(v), 4) for v in (values[:-1] + values[1:]) / 2})
+            # A score of 0 is always level 0; 1.01 leaves the top level(s) empty.
+            candidates = sorted({1e-4, 1.01} | {round(float(v), 4) for v in (values[:-1] + values[1:]) / 2})
             best = None
-            for cuts in combinations(candidates, 3):
+            for cuts in combinations_with_replacement(candidates, 3):
                 pred = np.searchsorted(cuts, s, side="right")
                 key = (np.mean(pred == y), np.mean(np.abs(pred - y) <= 1),
                        -sum(abs(a - b) for a, b in zip(cuts, defaults[crit])))
