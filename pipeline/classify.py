@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 from pipeline.config import SEED, Settings
 from pipeline.embed import split_sentences
@@ -134,13 +135,14 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
     - n_splits: folds for out-of-fold calibration and threshold tuning.
     - min_positives: fewest labelled practices an area needs to get its own supervised model.
     - threshold_shrinkage: pseudo-count pulling a label's threshold toward the pooled one.
+    - prior_offset_C: inverse penalty of the per-area offsets of the prior's calibration (0: no offsets).
     - top_sentences: sentences averaged in the sentence part of the prior.
     - random_state: seed of the folds.
     """
 
-    def __init__(self, embedder="use-multilingual", mode: str = "blend", prior_strength: float = 4.0, C: float = 4.0,
-                 n_splits: int = 5, min_positives: int = 2, threshold_shrinkage: float = 4.0, top_sentences: int = 3,
-                 random_state: int = SEED):
+    def __init__(self, embedder="use-multilingual", mode: str = "blend", prior_strength: float = 8.0, C: float = 2.0,
+                 n_splits: int = 5, min_positives: int = 2, threshold_shrinkage: float = 4.0,
+                 prior_offset_C: float = 0.0, top_sentences: int = 3, random_state: int = SEED):
         self.embedder = embedder
         self.mode = mode
         self.prior_strength = prior_strength
@@ -148,6 +150,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         self.n_splits = n_splits
         self.min_positives = min_positives
         self.threshold_shrinkage = threshold_shrinkage
+        self.prior_offset_C = prior_offset_C
         self.top_sentences = top_sentences
         self.random_state = random_state
 
@@ -188,7 +191,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         out = np.zeros((n, len(classes)), dtype=np.int8)
         index = {c: j for j, c in enumerate(classes)}
         for i, codes in enumerate(y):
-            if isinstance(codes, str):
+            if isinstance(codes, (str, int, np.integer)):
                 codes = [codes]
             for code in taxonomy.with_parents([str(c) for c in codes if str(c) in taxonomy.areas]):
                 if code in index:
@@ -198,6 +201,10 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting
 
     def fit(self, X, y=None):
+        with threadpool_limits(limits=1):
+            return self._fit(X, y)
+
+    def _fit(self, X, y=None):
         if self.mode not in ("blend", "prior", "supervised"):
             raise ValueError(f"mode must be blend, prior or supervised, not {self.mode!r}")
         taxonomy = load_taxonomy()
@@ -256,29 +263,51 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
             if len(sv) == 0:
                 raw[i] = doc_sim[i]
                 continue
-            per_proto = sv @ self.prototype_vectors_.T  # (n_sent, n_proto)
-            per_area = np.full((len(sv), k), -1.0, dtype=np.float32)
-            for j in range(k):
-                per_area[:, j] = per_proto[:, self.prototype_owner_ == j].max(axis=1)
+            per_area = self._sentence_area_similarity(sv)
             top = np.sort(per_area, axis=0)[::-1][: self.top_sentences]
             raw[i] = 0.5 * doc_sim[i] + 0.5 * top.mean(axis=0)
         mu = raw.mean(axis=1, keepdims=True)
         sd = raw.std(axis=1, keepdims=True) + 1e-6
         return (raw - mu) / sd
 
+    def _sentence_area_similarity(self, sentence_vectors: np.ndarray) -> np.ndarray:
+        """(n_sentences, n_areas): each sentence's best similarity to the area's prototypes."""
+        per_proto = sentence_vectors @ self.prototype_vectors_.T
+        # Prototypes are stored grouped by area, so a max over each contiguous run gives the area's score.
+        starts = np.flatnonzero(np.r_[True, np.diff(self.prototype_owner_) != 0])
+        out = np.full((len(sentence_vectors), len(self.classes_)), -1.0, dtype=np.float32)
+        out[:, self.prototype_owner_[starts]] = np.maximum.reduceat(per_proto, starts, axis=1)
+        return out
+
     def _fit_prior_calibration(self, prior_raw, Y) -> tuple[float, float]:
-        """One Platt scaling shared by all areas (two parameters: safe with few labels)."""
+        """Platt scaling of the prior: a slope and intercept shared by all areas, plus a per-area offset.
+
+        The offsets correct areas whose descriptions attract too many or too few practices (e.g. welcoming
+        newcomers, which most texts mention); they are L2-penalised, so an area with few labels keeps
+        an offset near zero.
+        """
+        k = len(self.classes_)
+        self.prior_offsets_ = np.zeros(k)
         default = (1.6, -3.2)  # cold start: about the two best areas of a practice pass 0.5
         if prior_raw is None or Y.sum() < 5 or Y.sum() == Y.size:
             return default
-        lr = LogisticRegression(C=1.0).fit(prior_raw.reshape(-1, 1), Y.reshape(-1))
+        n = len(prior_raw)
+        z = prior_raw.reshape(-1, 1)
+        if self.prior_offset_C > 0:
+            onehot = np.tile(np.eye(k), (n, 1))
+            features = np.hstack([z, onehot])
+            lr = LogisticRegression(C=self.prior_offset_C, solver="liblinear", intercept_scaling=10.0)
+            lr.fit(features, Y.reshape(-1))
+            self.prior_offsets_ = lr.coef_[0, 1:].copy()
+        else:
+            lr = LogisticRegression(C=1.0, solver="liblinear", intercept_scaling=10.0).fit(z, Y.reshape(-1))
         return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
     def _prior_proba(self, prior_raw) -> np.ndarray | None:
         if prior_raw is None:
             return None
         a, b = self.prior_calibration_
-        return _sigmoid(a * prior_raw + b)
+        return _sigmoid(a * prior_raw + b + self.prior_offsets_)
 
     def _folds(self, y: np.ndarray):
         n_pos = int(y.sum())
@@ -286,7 +315,9 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         return StratifiedKFold(n_splits=splits, shuffle=True, random_state=self.random_state).split(y.reshape(-1, 1), y)
 
     def _logreg(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+        # liblinear: exact and fast on a few hundred rows, and single-threaded (lbfgs with BLAS threads
+        # slows down badly when the 2 cores are busy).
+        return LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.random_state)
 
     def _fit_supervised(self, docs: np.ndarray, Y: np.ndarray) -> None:
         """A calibrated logistic regression per area with enough positives; out-of-fold probabilities kept."""
@@ -307,7 +338,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
                 if len(np.unique(y[train])) < 2:
                     continue
                 oof[test] = self._logreg().fit(docs[train], y[train]).decision_function(docs[test])
-            platt = LogisticRegression(C=1.0).fit(oof.reshape(-1, 1), y)
+            platt = LogisticRegression(C=1.0, solver="liblinear").fit(oof.reshape(-1, 1), y)
             self.platt_[j] = [platt.coef_[0, 0], platt.intercept_[0]]
             self._oof_sup[:, j] = platt.predict_proba(oof.reshape(-1, 1))[:, 1]
             full = self._logreg().fit(docs, y)
@@ -421,9 +452,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
                 continue
             support = np.zeros((len(sv), len(self.classes_)))
             if self.prototype_vectors_ is not None:
-                per_proto = sv @ self.prototype_vectors_.T
-                for j in range(len(self.classes_)):
-                    support[:, j] += (1 - w[j]) * per_proto[:, self.prototype_owner_ == j].max(axis=1)
+                support += (1 - w) * self._sentence_area_similarity(sv)
             if directions is not None:
                 support += w * (sv @ directions.T)
             # The title and objective would win too often; prefer a sentence of the description when there is one.
@@ -440,6 +469,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         arrays = {
             "coef": self.coef_.astype(np.float32), "intercept": self.intercept_, "platt": self.platt_,
             "supervised": self.supervised_, "thresholds": self.thresholds_, "n_positives": self.n_positives_,
+            "prior_offsets": self.prior_offsets_,
         }
         if self.prototype_vectors_ is not None:
             arrays["prototype_vectors"] = self.prototype_vectors_
@@ -472,6 +502,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
             model.supervised_ = data["supervised"].astype(bool)
             model.thresholds_ = data["thresholds"]
             model.n_positives_ = data["n_positives"]
+            model.prior_offsets_ = data["prior_offsets"]
             model.prototype_vectors_ = data["prototype_vectors"] if "prototype_vectors" in data.files else None
             model.prototype_owner_ = data["prototype_owner"] if "prototype_owner" in data.files else None
         taxonomy = load_taxonomy()

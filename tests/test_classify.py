@@ -1,0 +1,173 @@
+"""Area classifier: cold start, training, thresholds, the mismatch flag, persistence and the run's tables."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.classify import AreaClassifier, area_stage, encode_practices, train_model, training_labels
+from pipeline.config import DEFAULT_MODEL_DIR, Settings
+from pipeline.embed import make_embedder
+from pipeline.records import Practice
+from pipeline.run import discover, ingest_files
+from pipeline.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def raw_practices() -> list[Practice]:
+    with tempfile.TemporaryDirectory() as tmp:
+        results, _ = ingest_files(discover([ROOT / "data" / "raw"]), Settings(), Path(tmp))
+    return [p for r in results for p in r.practices]
+
+
+@pytest.fixture(scope="module")
+def use_embedder(sample_out):
+    """The default embedder, reading the cache the sample run filled (so no text is embedded twice)."""
+    return make_embedder("use-multilingual", sample_out / ".cache" / "embeddings")
+
+
+def _practice(title: str, text: str, declared: list[str], pid: str = "t-1") -> Practice:
+    return Practice(practice_id=pid, source_file="t.txt", practice_index=0, lang="en", title=title,
+                    declared_areas=declared, purpose=text, description=text)
+
+
+def test_cold_start_without_labels_ranks_declared_areas(raw_practices, use_embedder):
+    model = AreaClassifier(embedder=use_embedder).fit(raw_practices)  # no labels at all
+    assert model.threshold_source_ == "default"
+    assert not model.supervised_.any()
+    proba = model.predict_proba(raw_practices)
+    suggested = model.predict(raw_practices)
+    assert proba.shape == (len(raw_practices), len(load_taxonomy().codes))
+    assert (suggested.sum(axis=1) >= 1).all()
+    taxonomy = load_taxonomy()
+    hits = sum(taxonomy.parent(p.declared_areas[0]) in model.rank(proba[i], top_level_only=True)[:3]
+               for i, p in enumerate(raw_practices) if p.declared_areas)
+    assert hits / sum(bool(p.declared_areas) for p in raw_practices) >= 0.75
+
+
+def test_training_is_deterministic(raw_practices, use_embedder):
+    practices, labels = training_labels(raw_practices)
+    embedder = use_embedder
+    enc = encode_practices(practices, embedder)
+    a = AreaClassifier(embedder=embedder).fit(enc, labels)
+    b = AreaClassifier(embedder=embedder).fit(enc, labels)
+    np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
+    np.testing.assert_allclose(a.coef_, b.coef_)
+    np.testing.assert_allclose(a.predict_proba(enc), b.predict_proba(enc))
+
+
+def test_thresholds_come_from_cross_validation(raw_practices, use_embedder):
+    practices, labels = training_labels(raw_practices)
+    embedder = use_embedder
+    model = AreaClassifier(embedder=embedder).fit(practices, labels)
+    assert model.threshold_source_ == "cross-validation"
+    assert len(np.unique(np.round(model.thresholds_, 3))) >= 4
+    assert not np.allclose(model.thresholds_, 0.5)
+    assert ((model.thresholds_ > 0.05) & (model.thresholds_ < 0.95)).all()
+    # The thresholds depend on the out-of-fold split: another seed moves some of them.
+    other = AreaClassifier(embedder=embedder, random_state=1).fit(practices, labels)
+    assert not np.allclose(model.thresholds_, other.thresholds_)
+
+
+def test_sub_areas_imply_parents_and_suggestions_never_empty(raw_practices, use_embedder):
+    practices, labels = training_labels(raw_practices)
+    embedder = use_embedder
+    model = AreaClassifier(embedder=embedder).fit(practices, labels)
+    suggested = model.predict(practices)
+    assert (suggested.sum(axis=1) >= 1).all()
+    classes = list(model.classes_)
+    for j, code in enumerate(classes):
+        parent = load_taxonomy().parent(code)
+        if parent != code:
+            assert (suggested[:, classes.index(parent)] >= suggested[:, j]).all()
+
+
+def test_mismatch_flag(use_embedder, tmp_path):
+    text = ("Mediators from the neighbourhood settle disputes between tenants in the social housing estate: "
+            "noise, shared stairwells and rubbish. They meet both sides, listen and help them agree on rules. "
+            "Conflicts brought to the housing company fell by a third.")
+    right = _practice("Tenant mediation in the estate", text, ["10"], "t-1")
+    wrong = _practice("Tenant mediation in the estate", text, ["12"], "t-2")
+    undeclared = _practice("Tenant mediation in the estate", text, [], "t-3")
+    for settings in (Settings(), Settings(model_dir=tmp_path / "none")):  # shipped model and zero-shot
+        rows, model_id = area_stage([right, wrong, undeclared], settings, use_embedder)
+        assert right.area_mismatch is False
+        assert wrong.area_mismatch is True
+        assert undeclared.area_mismatch is False
+        assert right.predicted_areas and right.main_area_pred in load_taxonomy().top_codes
+        top = sorted((r for r in rows if r["practice_id"] == "t-1" and r["area"] in load_taxonomy().top_codes),
+                     key=lambda r: -r["probability"])
+        assert "10" in [r["area"] for r in top[:3]]
+        assert len(rows) == 3 * len(load_taxonomy().codes)
+    assert "zero-shot" in model_id
+
+
+def test_model_card_written_and_reloads(raw_practices, use_embedder, tmp_path):
+    practices, _ = training_labels(raw_practices)
+    embedder = use_embedder
+    model, card = train_model(raw_practices, embedder, tmp_path, sources=["a.docx"])
+    saved = json.loads((tmp_path / "model_card.json").read_text(encoding="utf-8"))
+    assert saved["training_data_sha256"] == card["training_data_sha256"] and len(card["training_data_sha256"]) == 64
+    assert saved["embedder_id"] == embedder.model_id
+    assert saved["label_counts"]["7"] == sum("7" in load_taxonomy().with_parents(p.declared_areas) for p in practices)
+    assert 0.0 <= saved["cv_metrics"]["micro_f1"] <= 1.0 and "top3_main" in saved["cv_metrics"]
+    assert "scikit-learn" in saved["versions"]
+    assert "Model card" in (tmp_path / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert not list(tmp_path.glob("*.pkl"))
+    reloaded = AreaClassifier.load(tmp_path, embedder=embedder)
+    np.testing.assert_allclose(reloaded.predict_proba(practices), model.predict_proba(practices), atol=1e-5)
+    np.testing.assert_array_equal(reloaded.predict(practices), model.predict(practices))
+
+
+def test_shipped_model_matches_default_embedder():
+    card = json.loads((DEFAULT_MODEL_DIR / "model_card.json").read_text(encoding="utf-8"))
+    assert card["embedder_id"] == "use-multilingual-v3"
+    assert card["threshold_source"] == "cross-validation"
+    size = sum(f.stat().st_size for f in DEFAULT_MODEL_DIR.iterdir())
+    assert size < 5 * 1024 * 1024
+
+
+def test_sample_run_area_tables(sample_out):
+    practices = pd.read_parquet(sample_out / "practices.parquet")
+    areas = pd.read_parquet(sample_out / "areas.parquet")
+    manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
+    codes = load_taxonomy().codes
+    assert len(areas) == len(practices) * len(codes)
+    assert practices["predicted_areas"].map(len).min() >= 1
+    assert practices["main_area_pred"].isin(load_taxonomy().top_codes).all()
+    assert set(areas.columns) == {"practice_id", "area", "probability", "suggested", "evidence"}
+    assert areas["probability"].between(0, 1).all()
+    suggested = areas[areas["suggested"]]
+    assert suggested["evidence"].str.len().min() > 10
+    # predicted_areas lists exactly the suggested codes, best first
+    first = practices.iloc[0]
+    mine = suggested[suggested["practice_id"] == first["practice_id"]].sort_values("probability", ascending=False)
+    assert list(first["predicted_areas"]) == list(mine["area"])
+    model_id = json.dumps(manifest)
+    assert "area-classifier:" in model_id and "zero-shot" not in model_id
+    # Few declared main areas should be flagged on the corpus the model was trained on.
+    assert practices["area_mismatch"].sum() <= 0.2 * len(practices)
+
+
+def test_sklearn_estimator_checks():
+    """The checks that apply to an estimator whose targets are the taxonomy's codes.
+
+    Not applicable: checks that fit random 1-D class labels and expect them predicted back (the classes
+    are fixed area codes), and checks that require fitting on no samples to fail (no data = cold start).
+    """
+    from sklearn.utils import estimator_checks as ec
+
+    estimator = AreaClassifier(embedder=None)
+    for check in (ec.check_no_attributes_set_in_init, ec.check_parameters_default_constructible,
+                  ec.check_get_params_invariance, ec.check_set_params, ec.check_estimators_unfitted,
+                  ec.check_dont_overwrite_parameters, ec.check_estimators_overwrite_params,
+                  ec.check_fit_idempotent, ec.check_n_features_in, ec.check_estimators_dtypes,
+                  ec.check_dict_unchanged, ec.check_fit_check_is_fitted):
+        check("AreaClassifier", estimator)
