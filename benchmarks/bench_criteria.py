@@ -83,6 +83,7 @@ def main() -> None:
     out["full_cached_practices_per_s"] = round(args.n / dt, 1)
     out["full_cold_practices_per_s_estimate"] = round(len(practices) / out["stage_sample_cold_s"], 1)
     out["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)  # other jobs on the machine slow every figure
 
     table = "\n".join([
         "| measure | value |", "|---|---|",
@@ -94,6 +95,7 @@ def main() -> None:
         f"| lexical + structural cues, {args.n} practices | {out['cues_only_s']} s ({out['cues_only_practices_per_s']} practices/s, {out['cues_only_words_per_s']} words/s) |",
         f"| full scorer, {args.n} practices, repeated sentences cached | {out['full_cached_s']} s ({out['full_cached_practices_per_s']} practices/s) |",
         f"| peak RSS | {out['max_rss_mb']} MB |",
+        f"| machine load average at the end (2 cores) | {out['load_average_1min_at_end']} |",
     ]) + "\n"
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
