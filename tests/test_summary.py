@@ -1,0 +1,192 @@
+"""The batch summary page: counts, links, needs-attention list, self-contained, robust to empty runs."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.report import SUMMARY_FILE, city_slug
+from pipeline.report.summary import render_summary, strongest_matches, summary_context, write_summary
+from pipeline.run import run_batch
+from pipeline.tables import to_table, write_json, write_table
+
+
+def count(html: str, name: str) -> int:
+    match = re.search(rf'id="count-{name}">(\d+)<', html)
+    assert match, f"count-{name} not on the page"
+    return int(match.group(1))
+
+
+def section(html: str, element_id: str) -> str:
+    """The HTML of the <details> or <table> element with this id."""
+    start = html.index(f'id="{element_id}"')
+    tag = html.rfind("<", 0, start)
+    name = re.match(r"<(\w+)", html[tag:]).group(1)
+    return html[tag: html.index(f"</{name}>", start)]
+
+
+@pytest.fixture(scope="module")
+def sample_page(sample_out) -> tuple[Path, str]:
+    path = write_summary(sample_out)
+    return path, path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory) -> Path:
+    """A run in which no file could be used."""
+    inputs = tmp_path_factory.mktemp("bad-inputs")
+    (inputs / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (inputs / "empty.txt").write_bytes(b"")
+    out = tmp_path_factory.mktemp("failed-run")
+    run_batch([inputs], out, reports=False)
+    return out
+
+
+def test_written_where_the_run_expects_it(sample_out, sample_page):
+    path, html = sample_page
+    assert path == Path(sample_out) / SUMMARY_FILE
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+
+
+def test_counts_match_the_tables(sample_out, sample_page):
+    _, html = sample_page
+    files = pd.read_parquet(Path(sample_out) / "files.parquet")
+    practices = pd.read_parquet(Path(sample_out) / "practices.parquet")
+    assert count(html, "files") == len(files) == 50
+    assert count(html, "ok") == (files["status"] == "ok").sum()
+    assert count(html, "empty") == (files["status"] == "empty_form").sum() == 1
+    assert count(html, "errors") == (files["status"] == "error").sum()
+    assert count(html, "practices") == len(practices) == 52
+    assert count(html, "cities") == practices["city"].nunique()
+
+
+def test_self_contained(sample_page):
+    _, html = sample_page
+    assert "<script" not in html
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html), "no external assets or links"
+    assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", html)
+    assert '<link rel="stylesheet"' not in html
+    assert html.count("<svg") >= 2, "the areas and criteria charts are inline SVG"
+
+
+def test_every_internal_link_has_a_target(sample_page):
+    _, html = sample_page
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    anchors = set(re.findall(r'href="#([^"]+)"', html))
+    assert anchors and anchors <= ids, sorted(anchors - ids)[:5]
+
+
+def test_city_links_point_to_the_city_reports(sample_out, sample_page):
+    path, html = sample_page
+    practices = pd.read_parquet(Path(sample_out) / "practices.parquet")
+    links = set(re.findall(r'href="(cities/[^"#]+)"', html))
+    assert links == {f"cities/{city_slug(c)}.html" for c in practices["city"]}
+    for link in links:  # written by the same run, next to the summary
+        assert (path.parent / link).is_file(), link
+
+
+def test_every_practice_has_an_anchor(sample_out, sample_page):
+    _, html = sample_page
+    practices = pd.read_parquet(Path(sample_out) / "practices.parquet")
+    for pid in practices["practice_id"]:
+        assert f'<tr id="p-{pid}">' in html
+
+
+def test_needs_attention_lists_what_the_tables_flag(sample_out, sample_page):
+    _, html = sample_page
+    files = pd.read_parquet(Path(sample_out) / "files.parquet")
+    practices = pd.read_parquet(Path(sample_out) / "practices.parquet")
+    criteria = pd.read_parquet(Path(sample_out) / "criteria.parquet")
+
+    blank = section(html, "attention-empty")
+    for name in files.loc[files["status"] == "empty_form", "source_file"]:
+        assert name in blank
+    missing = section(html, "attention-missing")
+    flagged = practices[practices["warnings"].map(lambda ws: any(w.startswith("missing_section:") for w in ws))]
+    assert len(flagged) >= 1
+    for pid in flagged["practice_id"]:
+        assert f'href="#p-{pid}"' in missing
+    mismatch = section(html, "attention-mismatch")
+    assert mismatch.count("<li>") == practices["area_mismatch"].sum()
+    for pid in practices.loc[practices["area_mismatch"], "practice_id"]:
+        assert f'href="#p-{pid}"' in mismatch
+    low = section(html, "attention-low")
+    zero = set(criteria.loc[criteria["level"] == 0, "practice_id"])
+    assert low.count("<li>") == len(zero)
+    for pid in zero:
+        assert f'href="#p-{pid}"' in low
+
+
+def test_strongest_matches_are_cross_city_and_sorted(sample_out):
+    context = summary_context(Path(sample_out))
+    matches = context["matches"]
+    assert matches, "the sample corpus has cross-city neighbours"
+    scores = [m["score"] for m in matches]
+    assert scores == sorted(scores, reverse=True)
+    pairs = [frozenset((m["a"]["practice_id"], m["b"]["practice_id"])) for m in matches]
+    assert len(set(pairs)) == len(pairs), "each pair once"
+    assert all(m["a"]["city"] != m["b"]["city"] for m in matches)
+    similar = pd.read_parquet(Path(sample_out) / "similar.parquet")
+    assert scores[0] == pytest.approx(similar["score"].max())
+
+
+def test_run_facts_from_the_manifest(sample_out, sample_page):
+    _, html = sample_page
+    manifest = json.loads((Path(sample_out) / "manifest.json").read_text())
+    assert manifest["models"]["embedder"] in html
+    timings = section(html, "timings")
+    for step in manifest["timings_seconds"]:
+        assert step.replace("_", " ") in timings
+    assert timings.rindex("total") > timings.index("ingest segment"), "steps in pipeline order, total last"
+
+
+def test_page_for_a_run_where_every_file_failed(failed_run):
+    html = write_summary(failed_run).read_text(encoding="utf-8")
+    assert count(html, "files") == 2 and count(html, "errors") == 2 and count(html, "practices") == 0
+    errors = section(html, "errors")
+    assert "broken.docx" in errors and "empty.txt" in errors
+    assert "empty_file" in errors  # the stable error code, with its reason beside it
+    assert "No practices were found in this run." in html
+    assert "No criteria were scored in this run." in html
+    failed = section(html, "attention-failed")
+    assert failed.count("<li>") == 2
+
+
+def test_page_without_any_table(tmp_path):
+    html = render_summary(tmp_path)  # not even a manifest: still a page, all counts zero
+    assert count(html, "files") == 0 and count(html, "practices") == 0
+    assert "No manifest was found" in html
+
+
+def test_text_from_submissions_is_escaped(tmp_path):
+    evil = '<script>alert("x")</script>'
+    write_table(tmp_path / "files.parquet", to_table("files", [
+        {"source_file": "a<b>.docx", "sha256": "0" * 64, "status": "ok", "message": "1 practice(s) found",
+         "n_practices": 1}]))
+    write_table(tmp_path / "practices.parquet", to_table("practices", [
+        {"practice_id": "p1", "source_file": "a<b>.docx", "practice_index": 1, "lang": "en", "city": "Bergen",
+         "title": evil, "declared_areas": ["3"], "warnings": ["missing_section:impact"], "n_words": 12,
+         "predicted_areas": ["9"], "main_area_pred": "9", "area_mismatch": True}]))
+    write_json(tmp_path / "manifest.json", {"models": {"embedder": "<b>model</b>"}})
+    html = render_summary(tmp_path)
+    assert "<script" not in html and "<b>" not in html
+    assert unescape(evil) in unescape(html)
+    assert 'href="#p-p1"' in section(html, "attention-mismatch")
+
+
+def test_strongest_matches_skip_same_city_and_unknown_practices():
+    by_id = {pid: {"practice_id": pid, "city": city} for pid, city in
+             (("a", "Oslo"), ("b", "oslo"), ("c", "Paris"))}
+    similar = pd.DataFrame([
+        {"practice_id": "a", "neighbour_id": "b", "score": 0.9},   # same city, other case
+        {"practice_id": "a", "neighbour_id": "c", "score": 0.5},
+        {"practice_id": "c", "neighbour_id": "a", "score": 0.6},   # same pair, better score kept
+        {"practice_id": "a", "neighbour_id": "zz", "score": 0.99},  # neighbour not in the practices
+    ])
+    matches = strongest_matches(similar, by_id)
+    assert [(m["a"]["practice_id"], m["b"]["practice_id"], m["score"]) for m in matches] == [("c", "a", 0.6)]
