@@ -164,10 +164,13 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
     def _encode(self, X) -> EncodedPractices:
         if isinstance(X, EncodedPractices):
             return X
+        if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+            raise TypeError("Sparse input is not supported: give practices, texts or dense document embeddings.")
         if isinstance(X, np.ndarray) or (len(X) and not isinstance(X[0], (Practice, str, dict))):
             docs = np.asarray(X, dtype=np.float64)
             if docs.ndim != 2:
-                raise ValueError(f"Expected a 2-D array of document embeddings, got shape {docs.shape}.")
+                raise ValueError(f"Expected a 2-D array of document embeddings, got shape {docs.shape}. "
+                                 "Reshape your data (one row per practice).")
             if not np.isfinite(docs).all():
                 raise ValueError("Input contains NaN or infinity.")
             return EncodedPractices(docs.astype(np.float32), [[] for _ in range(len(docs))],
@@ -191,8 +194,8 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         out = np.zeros((n, len(classes)), dtype=np.int8)
         index = {c: j for j, c in enumerate(classes)}
         for i, codes in enumerate(y):
-            if isinstance(codes, (str, int, np.integer)):
-                codes = [codes]
+            if isinstance(codes, (str, int, np.integer, np.floating)):
+                codes = [int(codes) if isinstance(codes, np.floating) and float(codes).is_integer() else codes]
             for code in taxonomy.with_parents([str(c) for c in codes if str(c) in taxonomy.areas]):
                 if code in index:
                     out[i, index[code]] = 1
@@ -377,6 +380,8 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         if Y.sum() == 0:
             return
         prior = self._prior_proba(prior_raw)
+        if prior is None and not self.supervised_.any():
+            return  # nothing learned and no prior: keep the default
         oof = self._blend(self._oof_sup if self.supervised_.any() else None, prior)
         pooled = _best_threshold(Y.reshape(-1), oof.reshape(-1))
         self.pooled_threshold_ = pooled
@@ -393,7 +398,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "thresholds_"):
             raise NotFittedError("AreaClassifier is not fitted yet: call fit (with no labels for zero-shot).")
 
-    def _proba_and_parts(self, enc: EncodedPractices) -> np.ndarray:
+    def _proba(self, enc: EncodedPractices) -> np.ndarray:
         self._check_fitted()
         if enc.docs.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {enc.docs.shape[1]} features, but AreaClassifier is expecting "
@@ -411,7 +416,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each area code (columns follow `classes_`)."""
-        return self._proba_and_parts(self._encode(X))
+        return self._proba(self._encode(X))
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Indicator matrix of suggested areas: above threshold, never empty, parents of sub-areas added."""
@@ -427,6 +432,14 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         return self.decide(self.predict_proba(X))
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Micro-averaged F1 of the suggested area sets (y as code lists or an indicator matrix)."""
+        from sklearn.metrics import f1_score
+
+        enc = self._encode(X)
+        Y = self._indicator(y, len(enc), [str(c) for c in self.classes_])
+        return float(f1_score(Y, self.predict(enc), average="micro", sample_weight=sample_weight, zero_division=0))
 
     def rank(self, proba_row: np.ndarray, top_level_only: bool = False) -> list[str]:
         """Codes by decreasing probability."""
@@ -588,7 +601,7 @@ def area_stage(practices: list[Practice], settings: Settings, embedder) -> tuple
         return [], "area-classifier:none"
     model, model_id = load_or_zero_shot(settings, embedder)
     enc = encode_practices(practices, embedder)
-    proba = model._proba_and_parts(enc)
+    proba = model.predict_proba(enc)
     suggested = model.decide(proba)
     evidence = model.evidence(enc)
     taxonomy = load_taxonomy()

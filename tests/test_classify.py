@@ -159,8 +159,10 @@ def test_sample_run_area_tables(sample_out):
 def test_sklearn_estimator_checks():
     """The checks that apply to an estimator whose targets are the taxonomy's codes.
 
-    Not applicable: checks that fit random 1-D class labels and expect them predicted back (the classes
-    are fixed area codes), and checks that require fitting on no samples to fail (no data = cold start).
+    Run with embedder=None on random numeric "document embeddings". Not applicable: checks that fit random
+    1-D class labels and expect them predicted back or single-output (classifiers_train, supervised_y_2d,
+    classifiers_one_label: the classes are the taxonomy's fixed area codes and the output is multi-label),
+    and checks that expect fitting without labels or samples to fail (no labels = the zero-shot cold start).
     """
     from sklearn.utils import estimator_checks as ec
 
@@ -169,5 +171,10 @@ def test_sklearn_estimator_checks():
                   ec.check_get_params_invariance, ec.check_set_params, ec.check_estimators_unfitted,
                   ec.check_dont_overwrite_parameters, ec.check_estimators_overwrite_params,
                   ec.check_fit_idempotent, ec.check_n_features_in, ec.check_estimators_dtypes,
-                  ec.check_dict_unchanged, ec.check_fit_check_is_fitted):
+                  ec.check_dict_unchanged, ec.check_fit_check_is_fitted, ec.check_estimators_nan_inf,
+                  ec.check_fit2d_predict1d, ec.check_fit2d_1sample, ec.check_fit2d_1feature,
+                  ec.check_methods_subset_invariance, ec.check_methods_sample_order_invariance,
+                  ec.check_estimators_pickle, ec.check_readonly_memmap_input, ec.check_fit_score_takes_y,
+                  ec.check_pipeline_consistency, ec.check_estimator_sparse_array, ec.check_mixin_order,
+                  ec.check_estimator_cloneable, ec.check_n_features_in_after_fitting):
         check("AreaClassifier", estimator)
