@@ -119,9 +119,28 @@ def _stopwords() -> frozenset[str]:
     return frozenset(words)
 
 
+def _form_key(form: str) -> str:
+    """Folded form with hyphens and runs of spaces as single spaces ('co-design' == 'co design')."""
+    return " ".join(fold(form).lower().replace("-", " ").split())
+
+
+@lru_cache(maxsize=1)
+def _concept_regex() -> tuple[re.Pattern, dict[str, str]]:
+    """One alternation of every concept form (longest first) and the concept of each form: one scan per text."""
+    forms: dict[str, str] = {}
+    data = yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8"))
+    for key, item in data["concepts"].items():
+        for lang in ("en", "fr"):
+            for form in item.get(lang, []):
+                forms.setdefault(_form_key(form), key)
+    alternatives = sorted(forms, key=len, reverse=True)
+    body = "|".join(re.escape(f).replace(r"\ ", r"[\s-]+") for f in alternatives)
+    return re.compile(r"\b(" + body + r")(?:s|e|es|x)?\b"), forms
+
+
 @lru_cache(maxsize=20000)
 def _is_concept_word(folded_word: str) -> bool:
-    return any(p.fullmatch(folded_word) for c in _concepts() for p in c.patterns)
+    return _concept_regex()[0].fullmatch(folded_word) is not None
 
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]", re.UNICODE)
@@ -160,13 +179,11 @@ class TermIndex:
 
     @staticmethod
     def _concepts_in(text: str) -> dict[str, int]:
-        folded = fold(text or "").lower()
-        found = {}
-        for concept in _concepts():
-            count = sum(len(p.findall(folded)) for p in concept.patterns)
-            if count:
-                found[concept.key] = count
-        return found
+        pattern, forms = _concept_regex()
+        found: Counter = Counter()
+        for form in pattern.findall(fold(text or "").lower()):
+            found[forms[_form_key(form)]] += 1
+        return dict(found)
 
     @staticmethod
     def _words_in(text: str) -> dict[str, tuple[int, str]]:

@@ -121,3 +121,12 @@ def test_redactor_removes_addresses_phones_and_contact_names():
     text = redact("Write to ingrid.solheim@example.org or call +47 22 33 44 55; Ingrid Solheim answers.")
     assert "@" not in text and "Solheim" not in text and "22 33" not in text
     assert redact("Budget 2022-2024: 180 000 €") == "Budget 2022-2024: 180 000 €"
+
+
+def test_unchanged_inputs_leave_reports_alone(run_copy):
+    first = write_city_reports(run_copy, ["Oslo"], formats=("html",))
+    stamp = first[0].stat().st_mtime_ns
+    assert write_city_reports(run_copy, ["Oslo"], formats=("html",)) == first
+    assert first[0].stat().st_mtime_ns == stamp
+    write_city_reports(run_copy, ["Oslo"], formats=("html",), include_contacts=True)
+    assert first[0].stat().st_mtime_ns != stamp  # another input: written again

@@ -9,6 +9,7 @@ include_contacts=True; otherwise names of contact persons and any e-mail address
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -27,6 +28,7 @@ from pipeline.report import CITY_REPORTS_DIR, city_slug
 from pipeline.tables import atomic_write_bytes
 
 CITIES_FILE = RESOURCES_DIR / "cities.yaml"
+STAMPS_FILE = ".inputs.json"  # per report file: hash of the inputs it was written from
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 EXCERPT_CHARS = 650
 
@@ -206,13 +208,17 @@ def _term_patterns(terms: Iterable[str]) -> re.Pattern | None:
     return re.compile("|".join(sorted(forms)), re.I) if forms else None
 
 
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    if ch in "’‘":
+        return "'"
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)) or ch
+    return base[0].lower()[0]
+
+
 def _fold_chars(text: str) -> str:
     """Lower case without accents, character for character (unlike fold(), which may change the length)."""
-    out = []
-    for ch in text:
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)) or ch
-        out.append("'" if ch in "’‘" else base[0].lower()[0])
-    return "".join(out)
+    return "".join(map(_fold_char, text))
 
 
 def _segments(text: str | None, pattern: re.Pattern | None) -> list[tuple[str, bool]]:
@@ -346,6 +352,19 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December")
 
 
+def _run_date(out_dir: Path, manifest: dict) -> str:
+    """Day the run's tables were written (from the manifest when it says, else the table's file time)."""
+    import datetime as dt
+
+    date = manifest.get("generated_at") or manifest.get("finished_at")
+    if date:
+        return str(date)[:10]
+    path = Path(out_dir) / "practices.parquet"
+    if not path.exists():
+        return "?"
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc).strftime("%Y-%m-%d")
+
+
 def _strength(score: float) -> str:
     return "high" if score >= 0.75 else "mid" if score >= 0.6 else "low"
 
@@ -449,12 +468,7 @@ def build_city_context(out_dir: Path, city: str, include_contacts: bool = False,
             "none_found": s["none_found"].format(min=_number(min_score, lang)),
         })
     model = (manifest.get("models") or {}).get("embedder") or (manifest.get("settings") or {}).get("embedder") or "?"
-    date = manifest.get("generated_at") or manifest.get("finished_at")
-    if not date and (Path(out_dir) / "practices.parquet").exists():
-        import datetime as _dt
-
-        mtime = (Path(out_dir) / "practices.parquet").stat().st_mtime
-        date = _dt.datetime.fromtimestamp(mtime, tz=_dt.timezone.utc).strftime("%Y-%m-%d")
+    date = _run_date(Path(out_dir), manifest)
     return {
         "lang": lang,
         "s": s,
@@ -590,16 +604,42 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=(
     if unknown:
         raise ValueError(f"Unknown report format(s): {', '.join(sorted(unknown))} (use html, docx)")
     folder = out_dir / CITY_REPORTS_DIR
+    stamps_path = folder / STAMPS_FILE
+    try:
+        stamps = json.loads(stamps_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stamps = {}
+    common = _inputs_digest(out_dir, loaded[3], include_contacts)
     written: list[Path] = []
     for city in cities:
+        slug = city_slug(city_info(city).name if city_info(city) else city)
+        targets = {fmt: folder / f"{slug}.{fmt}" for fmt in ("html", "docx") if fmt in formats}
+        digest = hashlib.sha256(f"{common}|{_canonical_key(city)}".encode()).hexdigest()
+        # An unchanged run leaves unchanged reports alone: re-runs stay fast.
+        if all(p.exists() and stamps.get(p.name) == digest for p in targets.values()):
+            written.extend(targets.values())
+            continue
         context = build_city_context(out_dir, city, include_contacts, _loaded=loaded)
-        slug = city_slug(context["city"])
-        if "html" in formats:
-            path = folder / f"{slug}.html"
-            atomic_write_bytes(path, render_html(context).encode("utf-8"))
+        for fmt, path in targets.items():
+            data = render_html(context).encode("utf-8") if fmt == "html" else render_docx(context)
+            atomic_write_bytes(path, data)
+            stamps[path.name] = digest
             written.append(path)
-        if "docx" in formats:
-            path = folder / f"{slug}.docx"
-            atomic_write_bytes(path, render_docx(context))
-            written.append(path)
+    if written:
+        atomic_write_bytes(stamps_path, (json.dumps(stamps, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     return written
+
+
+def _inputs_digest(out_dir: Path, manifest: dict, include_contacts: bool) -> str:
+    """Hash of everything a report depends on: the tables, the settings shown, this code and its resources."""
+    digest = hashlib.sha256()
+    for name in ("practices", "similar", "areas"):
+        path = out_dir / f"{name}.parquet"
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    for path in (Path(__file__), CITIES_FILE, *sorted(TEMPLATES_DIR.glob("city*")), RESOURCES_DIR / "terms.yaml",
+                 RESOURCES_DIR / "areas.yaml"):
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    shown = {"models": manifest.get("models", {}).get("embedder"), "settings": manifest.get("settings"),
+             "date": _run_date(out_dir, manifest), "contacts": include_contacts}
+    digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
