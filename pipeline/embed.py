@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -206,8 +207,12 @@ class CachedEmbedder:
             if path is not None and path.exists():
                 try:
                     with np.load(path) as data:
-                        self._memory = {k: data[k] for k in data.files}
-                except (OSError, ValueError):
+                        if "keys" in data.files and "vectors" in data.files:
+                            vectors = data["vectors"]
+                            self._memory = dict(zip(data["keys"].tolist(), vectors))
+                        else:  # one array per text, as the first cache files were written
+                            self._memory = {k: data[k] for k in data.files}
+                except (OSError, ValueError, KeyError, zipfile.BadZipFile):
                     self._memory = {}
         return self._memory
 
@@ -234,8 +239,11 @@ class CachedEmbedder:
             return
         import io
 
+        # Two arrays rather than one per text: loading thousands of zip members took seconds.
         buf = io.BytesIO()
-        np.savez(buf, **memory)
+        keys = np.array(list(memory), dtype="U32")
+        vectors = np.vstack(list(memory.values())).astype(np.float32) if memory else np.zeros((0, self.dim), np.float32)
+        np.savez(buf, keys=keys, vectors=vectors)
         atomic_write_bytes(path, buf.getvalue())
 
 
