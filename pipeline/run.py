@@ -177,10 +177,11 @@ def run_batch(
     practices = [p for r in results for p in r.practices]
     batch = BatchResult(results, practices, timings=timings, cache_hits=hits)
     models: dict[str, str] = {}
+    cache_counts: dict[str, int] = {}
     if analyse and practices:
         from pipeline.stages import run_stages
 
-        batch.tables, models = run_stages(practices, settings, out_dir, timings)
+        batch.tables, models, cache_counts = run_stages(practices, settings, out_dir, timings)
     tables = {
         "files": to_table("files", [r.row() for r in results]),
         "practices": to_table("practices", [p.to_dict() for p in practices]),
@@ -194,6 +195,7 @@ def run_batch(
         "practices": len(practices),
         "by_status": {s: sum(r.status == s for r in results) for s in ("ok", "empty_form", "error")},
         "cache_hits": hits,
+        **cache_counts,
         **{f"{name}_rows": tables[name].num_rows for name in ("areas", "similar", "criteria", "guidelines")},
     }
     timings["total"] = time.perf_counter() - t0

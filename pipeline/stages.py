@@ -15,8 +15,8 @@ from pipeline.embed import make_embedder
 from pipeline.records import Practice
 
 
-def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> tuple[dict, dict]:
-    """Rows of the analysis tables and the ids of the models used."""
+def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> tuple[dict, dict, dict]:
+    """Rows of the analysis tables, the ids of the models used, and embedding-cache counts."""
     t0 = time.perf_counter()
     embedder = make_embedder(settings.embedder, Path(out_dir) / ".cache" / "embeddings", settings.threads)
     embedder.fit([p.full_text() for p in practices])
@@ -39,8 +39,8 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     stage = _stage("pipeline.criteria", "guidelines_stage")
     if stage is not None:
         tables["guidelines"] = stage(practices)
-    models["embedding_cache"] = {"hits": embedder.hits, "misses": embedder.misses}
-    return tables, models
+    cache = {"embedding_cache_hits": embedder.hits, "embedding_cache_misses": embedder.misses}
+    return tables, models, cache
 
 
 def _stage(module: str, function: str):
