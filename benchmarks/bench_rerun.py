@@ -61,7 +61,8 @@ def one_run(out: Path, embedder: str) -> dict:
     embed = sum(t.seconds for t in timers)
     return {"run_batch_s": round(total, 2), "embedding_s": round(embed, 2),
             "outside_embedding_share": round((total - embed) / total, 4),
-            "cache": batch.manifest["models"].get("embedding_cache"),
+            "cache": {"hits": batch.manifest["counts"].get("embedding_cache_hits"),
+                      "misses": batch.manifest["counts"].get("embedding_cache_misses")},
             "stages_s": batch.manifest["timings_seconds"], "practices": batch.manifest["counts"]["practices"]}
 
 

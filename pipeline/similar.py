@@ -56,11 +56,14 @@ def city_key(city: str | None) -> str:
 
 
 def top_k_exact(queries: np.ndarray, base: np.ndarray, k: int, exclude: np.ndarray | None = None,
-                block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+                block: int | None = None, query_groups: np.ndarray | None = None,
+                base_groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Indices and scores of the k highest inner products of each query row in `base`, best first.
 
-    `exclude` (queries x base, bool) masks pairs that must never be returned; memory stays bounded by
-    computing the score matrix in blocks of query rows.
+    Pairs that must never be returned are given either as a (queries x base) boolean `exclude` matrix
+    (small collections) or as group ids: a query never gets a base row of its own group (its city).
+    Scores are computed in blocks of query rows, so memory stays near 256 MB whatever the collection size.
+    Excluded or missing candidates come back with score -inf.
     """
     n_q, n_b = len(queries), len(base)
     k = max(0, min(k, n_b))
@@ -68,17 +71,30 @@ def top_k_exact(queries: np.ndarray, base: np.ndarray, k: int, exclude: np.ndarr
     scores = np.zeros((n_q, k), dtype=np.float32)
     if k == 0:
         return indices, scores
+    block = block or max(1, min(n_q, (64 << 20) // max(n_b, 1)))
     for start in range(0, n_q, block):
         stop = min(start + block, n_q)
         sims = queries[start:stop] @ base.T
         if exclude is not None:
-            sims = np.where(exclude[start:stop], -np.inf, sims)
+            sims[exclude[start:stop]] = -np.inf
+        if query_groups is not None and base_groups is not None:
+            sims[query_groups[start:stop, None] == base_groups[None, :]] = -np.inf
         part = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n_b else np.tile(np.arange(n_b), (stop - start, 1))
         part_scores = np.take_along_axis(sims, part, axis=1)
         order = np.argsort(-part_scores, axis=1, kind="stable")
         indices[start:stop] = np.take_along_axis(part, order, axis=1)
         scores[start:stop] = np.take_along_axis(part_scores, order, axis=1)
     return indices, scores
+
+
+def city_groups(cities: Sequence[str | None]) -> np.ndarray:
+    """A group id per practice: one per city; a practice without a city is its own group."""
+    ids: dict[str, int] = {}
+    out = np.empty(len(cities), dtype=np.int64)
+    for i, city in enumerate(cities):
+        key = city_key(city)
+        out[i] = ids.setdefault(key, len(ids)) if key else -(i + 1)
+    return out
 
 
 # --------------------------------------------------------------------------- shared terms
@@ -109,13 +125,6 @@ def _stopwords() -> frozenset[str]:
     words = set()
     for lang in ("en", "fr"):
         words.update(fold(w).lower() for w in data["stopwords"][lang].split())
-    try:  # spaCy's lists are larger; the file's list is enough when spaCy is absent
-        from spacy.lang.en.stop_words import STOP_WORDS as EN
-        from spacy.lang.fr.stop_words import STOP_WORDS as FR
-
-        words.update(fold(w).lower() for w in EN | FR)
-    except ImportError:
-        pass
     return frozenset(words)
 
 
@@ -318,27 +327,23 @@ def find_neighbours(vectors: np.ndarray, cities: Sequence[str | None], top_k: in
         return is_near_duplicate(score, fact_sets[a] if fact_sets else None, fact_sets[b] if fact_sets else None,
                                  near_duplicate)
 
-    keys = np.array([city_key(c) for c in cities], dtype=object)
-    same_city = keys[:, None] == keys[None, :]
-    # Unknown cities cannot be told apart: never pair a practice with itself, but allow other unknowns.
-    unknown = keys == ""
-    same_city &= ~(unknown[:, None] & unknown[None, :])
-    np.fill_diagonal(same_city, True)
+    groups = city_groups(cities)
+    members: dict[int, list[int]] = {}
+    for i, g in enumerate(groups):
+        members.setdefault(int(g), []).append(i)
     # Extra candidates so that collapsed versions of one practice do not leave the list short.
-    idx, sc = top_k_exact(vectors, vectors, min(n, top_k * 3 + 2), exclude=same_city)
+    idx, sc = top_k_exact(vectors, vectors, min(n, top_k * 3 + 2), query_groups=groups, base_groups=groups)
     rows: list[tuple[int, int, int, float, bool]] = []
     for q in range(n):
         chosen: list[int] = []
         for j, s in zip(idx[q], sc[q]):
             if not np.isfinite(s) or s < min_score or len(chosen) == top_k:
                 break
-            if any(keys[c] == keys[j] and keys[j] != "" and dup(c, j, float(vectors[c] @ vectors[j]))
-                   for c in chosen):
+            if any(groups[c] == groups[j] and dup(c, j, float(vectors[c] @ vectors[j])) for c in chosen):
                 continue  # another version of a practice already listed
             chosen.append(int(j))
             rows.append((q, int(j), len(chosen), float(s), dup(q, int(j), float(s))))
-        own = np.flatnonzero(same_city[q])
-        own = own[own != q]
+        own = np.array([j for j in members[int(groups[q])] if j != q], dtype=np.int64)
         if len(own):
             own_scores = vectors[own] @ vectors[q]
             for j, s in sorted(zip(own, own_scores), key=lambda x: -x[1]):
