@@ -514,14 +514,16 @@ def render_docx(context: dict) -> bytes:
     doc.core_properties.title = f"{s['title']} – {context['city']}"
     doc.core_properties.author = s["footer"]
     doc.core_properties.language = context["lang"]
-    doc.add_heading(f"{context['city']}: {s['title'].lower()}" if context["lang"] == "en"
-                    else f"{context['city']} : {s['title'].lower()}", level=0)
+    # Style objects looked up once: python-docx resolves a style name by scanning every style each time.
+    styles = {name: doc.styles[name] for name in ("Title", "Heading 1", "Heading 2", "List Bullet", "Table Grid")}
+    doc.add_paragraph(f"{context['city']}: {s['title'].lower()}" if context["lang"] == "en"
+                    else f"{context['city']} : {s['title'].lower()}", style=styles["Title"])
     for text in (context["intro"], context["method"], context["contacts_note"], context["run_note"]):
         doc.add_paragraph(text)
 
     grey = RGBColor(0x55, 0x55, 0x55)
     for item in context["items"]:
-        doc.add_heading(item["title"], level=1)
+        doc.add_paragraph(item["title"], style=styles["Heading 1"])
         meta = doc.add_paragraph()
         meta.add_run(f"{s['period']}: " if context["lang"] == "en" else f"{s['period']} : ").bold = True
         meta.add_run(item["period"])
@@ -529,14 +531,14 @@ def render_docx(context: dict) -> bytes:
         meta.add_run(f"{s['areas']}: " if context["lang"] == "en" else f"{s['areas']} : ").bold = True
         meta.add_run("; ".join(item["areas"]) or s["unknown"])
         for dup in item["duplicates"]:
-            p = doc.add_paragraph(style="List Bullet")
+            p = doc.add_paragraph(style=styles["List Bullet"])
             p.add_run(f"{s['duplicates']}: " if context["lang"] == "en" else f"{s['duplicates']} : ").italic = True
             p.add_run(f"{dup['title']} ({dup['lang']}, {dup['score_text']})")
         if not item["neighbours"]:
             doc.add_paragraph(item["none_found"]).runs[0].italic = True
         for n in item["neighbours"]:
             where = ", ".join(x for x in (n["city"], n["country"]) if x)
-            doc.add_heading(f"{n['rank']}. {n['title']} – {where}", level=2)
+            doc.add_paragraph(f"{n['rank']}. {n['title']} – {where}", style=styles["Heading 2"])
             p = doc.add_paragraph()
             colon = ": " if context["lang"] == "en" else " : "
             p.add_run(s["similarity"] + colon).bold = True
@@ -559,7 +561,7 @@ def render_docx(context: dict) -> bytes:
             why.add_run("; ".join(reasons) or "-")
             if n["section"]:
                 table = doc.add_table(rows=2, cols=2)
-                table.style = "Table Grid"
+                table.style = styles["Table Grid"]
                 table.alignment = WD_TABLE_ALIGNMENT.CENTER
                 heads = (f"{s['your_practice']} – {n['section_label']}",
                          f"{n['city']} – {n['section_label']}" + (f" ({n['lang_note']})" if n["lang_note"] else ""))
