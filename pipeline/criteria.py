@@ -496,3 +496,11 @@ def guidelines_stage(practices: list[Practice]) -> list[dict]:
     scorer = CriteriaScorer(embedder=None)
     analyses = scorer.analyse(practices)
     return [row for p, a in zip(practices, analyses) for row in check_guidelines(p, a, scorer.cues)]
+
+
+def criteria_with_guidelines(practices: list[Practice], settings: Settings, embedder) -> tuple[list[dict], list[dict]]:
+    """Rows of criteria.parquet and guidelines.parquet from a single analysis of each practice."""
+    scorer = CriteriaScorer(embedder=embedder, threads=settings.threads)
+    analyses = scorer.analyse(practices)
+    guidelines = [row for p, a in zip(practices, analyses) for row in check_guidelines(p, a, scorer.cues)]
+    return scorer.score_analyses(analyses), guidelines

@@ -6,13 +6,16 @@ the area stage also fills predicted_areas, main_area_pred and area_mismatch on t
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import time
 from pathlib import Path
 
-from pipeline.config import Settings
+from pipeline.config import CRITERIA_FILE, Settings
 from pipeline.embed import make_embedder
-from pipeline.records import Practice
+from pipeline.records import SECTION_FIELDS, Practice
+from pipeline.tables import write_json
 
 
 def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> tuple[dict, dict, dict]:
@@ -30,17 +33,60 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
         tables["areas"], models["area_classifier"] = stage(practices, settings, embedder)
         timings["areas"] = time.perf_counter() - t0
 
-    for name, module in (("similar", "pipeline.similar"), ("criteria", "pipeline.criteria")):
-        stage = _stage(module, f"{name}_stage")
-        if stage is not None:
-            t0 = time.perf_counter()
-            tables[name] = stage(practices, settings, embedder)
-            timings[name] = time.perf_counter() - t0
-    stage = _stage("pipeline.criteria", "guidelines_stage")
+    stage = _stage("pipeline.similar", "similar_stage")
     if stage is not None:
-        tables["guidelines"] = stage(practices)
+        t0 = time.perf_counter()
+        tables["similar"] = stage(practices, settings, embedder)
+        timings["similar"] = time.perf_counter() - t0
+
+    stage = _stage("pipeline.criteria", "criteria_with_guidelines")
+    if stage is not None:
+        t0 = time.perf_counter()
+        tables["criteria"], tables["guidelines"] = _criteria_cached(
+            stage, practices, settings, embedder, Path(out_dir) / ".cache" / "criteria")
+        timings["criteria"] = time.perf_counter() - t0
     cache = {"embedding_cache_hits": embedder.hits, "embedding_cache_misses": embedder.misses}
     return tables, models, cache
+
+
+def _criteria_cached(stage, practices: list[Practice], settings: Settings, embedder, cache_dir: Path):
+    """Criteria and guideline rows, re-used per practice while its text, the cues and the scorer are unchanged.
+
+    Scoring is per practice, so only new or changed practices are analysed (and spaCy is not even loaded
+    when nothing changed).
+    """
+    import pipeline.criteria as criteria
+
+    tag = hashlib.sha256(
+        Path(criteria.__file__).read_bytes() + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
+    ).hexdigest()[:16]
+    fields = ("practice_id", "lang", "title", "main_objective", *SECTION_FIELDS)
+    keys = {
+        p.practice_id: hashlib.sha256(json.dumps([tag, *(getattr(p, f) for f in fields)]).encode()).hexdigest()[:32]
+        for p in practices
+    }
+    cached: dict[str, dict] = {}
+    for p in practices:
+        path = cache_dir / f"{keys[p.practice_id]}.json"
+        if path.exists():
+            try:
+                cached[p.practice_id] = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                pass
+    todo = [p for p in practices if p.practice_id not in cached]
+    if todo:
+        criteria_rows, guideline_rows = stage(todo, settings, embedder)
+        for p in todo:
+            entry = {
+                "criteria": [r for r in criteria_rows if r["practice_id"] == p.practice_id],
+                "guidelines": [r for r in guideline_rows if r["practice_id"] == p.practice_id],
+            }
+            write_json(cache_dir / f"{keys[p.practice_id]}.json", entry)
+            cached[p.practice_id] = entry
+    return (
+        [r for p in practices for r in cached[p.practice_id]["criteria"]],
+        [r for p in practices for r in cached[p.practice_id]["guidelines"]],
+    )
 
 
 def _stage(module: str, function: str):
