@@ -23,6 +23,7 @@ _BULLET = re.compile(r"^\s*(?:[-\u2022\u00b7*\u25aa\u25e6\u2023>]+|\(?\d{1,2}[.)
 _PARENS = re.compile(r"\s*[\(\[][^)\]]*[\)\]]\s*$")
 _COLON = re.compile(r"\s*[:\uff1a]\s*")
 _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
+_LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
 _MIN_FALLBACK_WORDS = 40
 _SHORT_DESCRIPTION_WORDS = 80
@@ -212,7 +213,7 @@ def _forms(lines: list[_Line]) -> tuple[list[_Form], bool]:
         if kind == "field":
             if field_block is None:
                 field_block = line.block
-            if line.block == field_block:
+            if line.block == field_block or (name == "declared_area_text" and _LIST_ITEM.match(line.text)):
                 previous = current.fields.get(name)
                 current.fields[name] = f"{previous} {line.text}" if previous else line.text
                 continue

@@ -83,6 +83,7 @@ class Taxonomy:
         """Area codes named in a free-text 'main area of action', main area first."""
         if not text:
             return []
+        text = _checked_items(text)
         folded = fold(text)
         found: list[tuple[int, str]] = []
         masked = folded
@@ -114,6 +115,23 @@ class Taxonomy:
             if close:
                 found.append((m.start(), lookup[close[0]]))
         return found
+
+
+_CHECKED = "\u2612\u2611\u2714\u2713\u25a0\u25c9"  # ☒ ☑ ✔ ✓ ■ ◉
+_UNCHECKED = "\u2610\u25a1\u25cb\u274f"  # ☐ □ ○ ❏
+_BOX = re.compile(rf"([{_CHECKED}{_UNCHECKED}]|\[[xX ]\])")
+
+
+def _checked_items(text: str) -> str:
+    """From a checklist of areas ("☒ Education ☐ Language"), only the ticked items; other text as it is."""
+    parts = _BOX.split(text)
+    if len(parts) < 3:
+        return text
+    kept = [parts[0]]
+    for mark, item in zip(parts[1::2], parts[2::2]):
+        if mark in _CHECKED or mark.lower() == "[x]":
+            kept.append(item)
+    return " ; ".join(k for k in kept if k.strip())
 
 
 _CODE = re.compile(r"(?<![\w.])(1[0-6]|0?[1-9])\s*(?:[.)]\s*|\s)?([a-cA-C])?(?![\w])")

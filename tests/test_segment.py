@@ -230,3 +230,16 @@ def test_report_without_header_fields_takes_its_heading_as_title():
     assert "title_from_heading" in practice.warnings
     assert practice.starting_point == DESCRIPTION_EN and practice.process == DESCRIPTION_EN
     assert practice.impact == "About 300 visitors a month."
+
+
+def test_checklist_of_areas_keeps_only_ticked_items():
+    taxonomy = load_taxonomy()
+    assert taxonomy.parse_declared("☐ Leadership ☒ Education ☐ Public space ☒ Language") == ["5", "11"]
+    assert taxonomy.parse_declared("[x] Interaction [ ] Education") == ["16"]
+
+
+def test_area_checklist_over_several_paragraphs():
+    (practice,) = segment(lines("City: Oslo", "Title: Homework cafés", "Main area of action:", "☐ Leadership",
+                                "☒ Education", "☒ Language", f"Purpose: {DESCRIPTION_EN}")).practices
+    assert practice.declared_areas == ["5", "11"]
+    assert practice.description == DESCRIPTION_EN
