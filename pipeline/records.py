@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-BlockKind = Literal["paragraph", "cell", "heading"]
+BlockKind = Literal["paragraph", "cell", "heading", "line"]  # "line": a laid-out line of a PDF page
 FileStatus = Literal["ok", "empty_form", "error"]
 
 SECTION_FIELDS = ("purpose", "starting_point", "process", "impact", "references")

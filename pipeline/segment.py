@@ -93,8 +93,12 @@ def _label_table(path: Path = LABELS_FILE) -> dict[str, Label]:
     return table
 
 
-def match_label(line: str) -> LabelHit | None:
-    """The template label a line starts with, and the value written after it on the same line."""
+def match_label(line: str, loose: bool = False) -> LabelHit | None:
+    """The template label a line starts with, and the value written after it on the same line.
+
+    `loose` also accepts a header label followed by its value without a colon ("City Bergen"), as a
+    table row comes out of a PDF's text layer.
+    """
     table = _label_table()
     whole = _label_key(_COLON.sub(" ", line).strip()) if line.rstrip().endswith((":", "\uff1a")) else _label_key(line)
     if whole in table and len(line) < 120:
@@ -109,6 +113,12 @@ def match_label(line: str) -> LabelHit | None:
             return LabelHit(label, clean_text(parts[1]) or None)
         if label is not None and label.name == "description":
             return LabelHit(label, clean_text(parts[1]) or None)
+    if loose:
+        words = line.split()
+        for n in range(min(6, len(words) - 1), 0, -1):
+            label = table.get(_label_key(" ".join(words[:n])))
+            if label is not None and label.kind == "field" and len(_label_key(" ".join(words[:n]))) >= 4:
+                return LabelHit(label, clean_text(" ".join(words[n:])) or None)
     return None
 
 
@@ -173,7 +183,12 @@ def _forms(lines: list[_Line]) -> tuple[list[_Form], bool]:
     used_labels = False
     label_block: int | None = None
     for line in lines:
-        hit = match_label(line.text)
+        # Colon-less labels are only trusted in a PDF's header area, before any description text.
+        in_header = current is None or not (current.sections or current.intro)
+        hit = match_label(line.text, loose=line.kind == "line" and in_header)
+        if hit is not None and hit.label.kind == "field" and hit.inline and current is not None \
+                and line.kind == "line" and hit.label.name in current.fields and match_label(line.text) is None:
+            hit = None  # a sentence that merely starts with a label word
         if hit is None and line.block == label_block and _HINT.match(line.text):
             continue  # an instruction printed under the label, e.g. "(name of your city)"
         label_block = line.block if hit is not None and hit.inline is None else None

@@ -243,3 +243,31 @@ def test_area_checklist_over_several_paragraphs():
                                 "☒ Education", "☒ Language", f"Purpose: {DESCRIPTION_EN}")).practices
     assert practice.declared_areas == ["5", "11"]
     assert practice.description == DESCRIPTION_EN
+
+
+def test_pdf_table_rows_without_colons(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    with pdf.table(col_widths=(50, 110)) as grid:
+        for label, value in [("City", "Bergen"), ("Main area of action", "Education"), ("Title", "Homework cafes in libraries")]:
+            cells = grid.row()
+            cells.cell(label)
+            cells.cell(value)
+    pdf.multi_cell(0, 5, "Purpose: " + DESCRIPTION_EN)
+    path = tmp_path / "form.pdf"
+    pdf.output(str(path))
+    (practice,) = segment(read_blocks(path)).practices
+    assert (practice.city, practice.title, practice.declared_areas) == ("Bergen", "Homework cafes in libraries", ["5"])
+    assert practice.purpose.startswith("The city opened")
+
+
+def test_pdf_sentence_starting_with_a_label_word_stays_in_its_section():
+    blocks = [Block(t, "line", i) for i, t in enumerate([
+        "City Lyon", "Title Family cafés", "Contact Marie Dupont", f"Purpose: {DESCRIPTION_EN}",
+        "Contact with families was made through schools.", "City services helped."])]
+    (practice,) = segment(blocks).practices
+    assert practice.contact_person == "Marie Dupont"
+    assert practice.purpose.endswith("City services helped.")

@@ -29,7 +29,7 @@ def read_pdf(path: Path, limits: Limits = Limits()) -> list[Block]:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as exc:
         raise IngestError("corrupt_pdf", f"The PDF cannot be read (damaged or not a real PDF): {type(exc).__name__}.") from exc
-    blocks = [Block(t, "paragraph", i) for i, t in enumerate(_unwrap(filter(None, (clean_text(x) for x in lines))))]
+    blocks = [Block(t, "line", i) for i, t in enumerate(_unwrap(filter(None, (clean_text(x) for x in lines))))]
     if not blocks:
         raise IngestError(
             "pdf_no_text",
