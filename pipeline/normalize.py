@@ -67,7 +67,7 @@ _SHORT_RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*[-/]\s*(\d\d)(?!\d)")
 _ONGOING = re.compile(
     r"\b(ongoing|on-going|en cours|depuis|since|present|today|to date|a ce jour|aujourd'hui|"
     r"permanent|permanente|continuing|continuous|toujours|still running|no end|sans fin|"
-    r"open-ended|en continu|actuellement|currently)\b"
+    r"open-ended|en continu|actuellement|currently|onwards|onward|until now|to present|ad oggi)\b"
 )
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
 

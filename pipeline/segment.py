@@ -130,7 +130,34 @@ class _Line:
 
 
 def _lines(blocks: list[Block]) -> list[_Line]:
-    return [_Line(t, i, b.kind) for i, b in enumerate(_pair_header_rows(blocks)) for t in b.text.split("\n") if t.strip()]
+    return [
+        _Line(piece, i, b.kind)
+        for i, b in enumerate(_pair_header_rows(blocks))
+        for t in b.text.split("\n") if t.strip()
+        for piece in split_inline_sections(t)
+    ]
+
+
+@lru_cache(maxsize=1)
+def _inline_section_pattern() -> re.Pattern:
+    labels = sorted((k for k, v in _label_table().items() if v.kind == "section"), key=len, reverse=True)
+    alternatives = "|".join(re.escape(k).replace("/", r"\s*/\s*") for k in labels)
+    # After the end of a sentence or another label's colon: "... its cover. Stimulus/Rationale: Process: ..."
+    return re.compile(rf"(?<=[.!?;:\"'\u201d\u00bb)])\s+(?=(?:{alternatives})\s*:)")
+
+
+def _fold_keep_length(text: str) -> str:
+    return "".join((fold(ch) or " ")[0] for ch in text)
+
+
+def split_inline_sections(line: str) -> list[str]:
+    """A paragraph that strings several sections together, cut before each capitalised section label."""
+    folded = _fold_keep_length(line)
+    cuts = [m.end() for m in _inline_section_pattern().finditer(folded) if line[m.end()].isupper()]
+    if not cuts:
+        return [line]
+    bounds = [0, *cuts, len(line)]
+    return [line[a:b].strip() for a, b in zip(bounds, bounds[1:]) if line[a:b].strip()]
 
 
 def _leading_heading(lines: list[_Line]) -> str | None:

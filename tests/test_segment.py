@@ -271,3 +271,20 @@ def test_pdf_sentence_starting_with_a_label_word_stays_in_its_section():
     (practice,) = segment(blocks).practices
     assert practice.contact_person == "Marie Dupont"
     assert practice.purpose.endswith("City services helped.")
+
+
+def test_sections_strung_together_in_one_paragraph():
+    text = ("Purpose: To show there is more to a person than a first impression. Stimulus/Rationale: Process: "
+            "Volunteers tell their stories in the library. Impact: 1,200 readers met 80 volunteers.")
+    (practice,) = segment(lines("City: Leeds", "Title: Living library", text)).practices
+    assert practice.purpose == "To show there is more to a person than a first impression."
+    assert practice.starting_point is None
+    assert practice.process == "Volunteers tell their stories in the library."
+    assert practice.impact == "1,200 readers met 80 volunteers."
+
+
+def test_lower_case_label_words_inside_a_sentence_do_not_split_it():
+    text = f"Purpose: {DESCRIPTION_EN} The process: slow but steady. Results: see annex."
+    (practice,) = segment(lines("City: Leeds", "Title: Living library", text)).practices
+    assert "The process: slow but steady." in practice.purpose
+    assert practice.impact == "see annex."
