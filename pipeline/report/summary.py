@@ -229,17 +229,18 @@ def _warning_text(warning: str) -> str:
 # ---------------------------------------------------------------- charts (inline SVG, no scripts)
 
 def areas_chart_svg(practices: list[dict], taxonomy) -> str:
-    """Horizontal bars per top-level area: practices that declare it and practices the text points to."""
+    """Horizontal bars per top-level area: practices that declare it as their main area, and practices whose
+    text points to it first (like for like, so the two bars can be compared)."""
     declared = {c: 0 for c in taxonomy.top_codes}
     predicted = {c: 0 for c in taxonomy.top_codes}
     for p in practices:
-        for target, codes in ((declared, p["declared_areas"]), (predicted, p["predicted_areas"][:1])):
+        for target, codes in ((declared, p["declared_areas"][:1]), (predicted, p["predicted_areas"][:1])):
             for code in {taxonomy.parent(c) for c in codes if c in taxonomy.areas}:
                 target[code] += 1
     has_pred = any(predicted.values())
     rows = [(f"{c}. {_short_name(taxonomy, c)}", [declared[c]] + ([predicted[c]] if has_pred else []))
             for c in taxonomy.top_codes]
-    series = [("declared", "#3465a4")] + ([("predicted (main)", "#f5a623")] if has_pred else [])
+    series = [("declared (main)", "#3465a4")] + ([("predicted (main)", "#f5a623")] if has_pred else [])
     return _grouped_bars(rows, series, "Practices per action area")
 
 
