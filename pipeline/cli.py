@@ -94,13 +94,28 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
 
 
 def _print_analysis(out: Console, practice) -> None:
-    """Criteria levels and hints for one practice, when the criteria stage is available."""
-    try:
-        from pipeline.criteria import CriteriaScorer
-    except ImportError:
-        return
-    scorer = CriteriaScorer()
-    rows = scorer.score_practice(practice)
+    """Suggested areas, criteria levels with hints, and the reporting-guideline checks of one practice."""
+    from pipeline.classify import area_stage
+    from pipeline.criteria import CriteriaScorer, check_guidelines
+    from pipeline.embed import make_embedder
+    from pipeline.taxonomy import load_taxonomy
+
+    settings = Settings()
+    embedder = make_embedder(settings.embedder, None, settings.threads)
+    area_rows, _ = area_stage([practice], settings, embedder)
+    taxonomy = load_taxonomy()
+    areas = Table(title="Action areas the text points to")
+    for col in ("area", "probability", "evidence"):
+        areas.add_column(col)
+    for row in sorted((r for r in area_rows if r["suggested"]), key=lambda r: -r["probability"]):
+        name = taxonomy.areas[row["area"]].name(practice.lang)
+        areas.add_row(f"{row['area']}. {name}", f"{row['probability']:.2f}", _short(row["evidence"], 90))
+    out.print(areas)
+    if practice.area_mismatch:
+        out.print(f"[yellow]The declared main area ({practice.declared_areas[0]}) is not among the areas the text "
+                  "points to: check the 'main area of action' field or say more about it in the text.[/yellow]")
+
+    rows = CriteriaScorer(embedder=embedder).score_practice(practice)
     table = Table(title="Criteria of a good practice")
     for col in ("criterion", "level", "evidence", "what to add"):
         table.add_column(col)
@@ -108,7 +123,6 @@ def _print_analysis(out: Console, practice) -> None:
         evidence = row["evidence"][0] if row["evidence"] else "-"
         table.add_row(row["criterion"], f"{row['level']}/3", _short(evidence, 90), row["hint"] or "")
     out.print(table)
-    from pipeline.criteria import check_guidelines
 
     guide = Table(title="Reporting guidelines")
     for col in ("check", "", "detail"):

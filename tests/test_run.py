@@ -105,6 +105,8 @@ def test_check_command_prints_fields_of_one_submission():
     result = CliRunner().invoke(app, ["check", str(sample)])
     assert result.exit_code == 0, result.output
     assert "city" in result.output and "purpose" in result.output
+    for title in ("Action areas the text points to", "Criteria of a good practice", "Reporting guidelines"):
+        assert title in result.output
 
 
 def test_check_command_explains_a_bad_file(tmp_path):
