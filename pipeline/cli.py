@@ -55,10 +55,12 @@ def run(
     if len(errors) > 20:
         console.print(f"  ... and {len(errors) - 20} more in files.parquet")
     console.print(f"Outputs in [bold]{Path(out).resolve()}[/bold]: files.parquet, practices.parquet, areas.parquet, "
-                  "similar.parquet, criteria.parquet, manifest.json")
-    for extra in ("reports/summary.html",):
-        if (Path(out) / extra).exists():
-            console.print(f"Batch summary: [bold]{(Path(out) / extra).resolve()}[/bold]")
+                  "similar.parquet, criteria.parquet, guidelines.parquet, manifest.json")
+    summary, cities = Path(out) / SUMMARY_FILE, Path(out) / CITY_REPORTS_DIR
+    if summary.exists():
+        console.print(f"Batch summary: [bold]{summary.resolve()}[/bold]")
+    if cities.exists():
+        console.print(f"City reports: [bold]{cities.resolve()}[/bold] ({len(list(cities.glob('*.html')))} cities, HTML and DOCX)")
 
 
 @app.command()
