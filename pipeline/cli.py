@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline.config import DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT, Settings
+from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Analyse Intercultural Cities good-practice reports.")
 console = Console(stderr=True)
