@@ -7,6 +7,7 @@ form whose title and description are empty is counted as a blank form, not a pra
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,14 +20,21 @@ from pipeline.normalize import clean_text, count_words, detect_language, fold, p
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
-_BULLET = re.compile(r"^\s*(?:[-\u2022\u00b7*\u25aa\u25e6\u2023>]+|\(?\d{1,2}[.)]|\(?[a-h]\))\s+")
+# Bullets and numbering before a label: "- ", "3) ", "3.1 ", "b. ", "(c) ".
+_BULLET = re.compile(r"^\s*(?:[-\u2022\u00b7*\u25aa\u25e6\u2023>]+|\(?\d{1,2}(?:\.\d{1,2})*[.)]?|\(?[a-h][.)])\s+")
 _PARENS = re.compile(r"\s*[\(\[][^)\]]*[\)\]]\s*$")
 _COLON = re.compile(r"\s*[:\uff1a]\s*")
 _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
+# Misspelt labels ("Implemantation period", "Tittle") match a known label this close (difflib ratio).
+_FUZZY_CUTOFF = 0.85
+_FUZZY_MAX_WORDS = 6
 _MIN_FALLBACK_WORDS = 40
 _SHORT_DESCRIPTION_WORDS = 80
+# Opening quote -> closing quotes accepted around a whole title: « Cafés des langues », “Buddy Runs”.
+_QUOTE_PAIRS = {"\u00ab": "\u00bb", "\u201c": "\u201d\u201c", "\u201e": "\u201c\u201d", '"': '"', "\u2039": "\u203a",
+                "\u2018": "\u2019", "'": "'"}
 # Fields a person carries over when one file holds several practices of the same city.
 _INHERITED = ("city", "department", "form_date", "contact_person")
 
@@ -41,6 +49,7 @@ class Label:
 class LabelHit:
     label: Label
     inline: str | None
+    fuzzy: bool = False  # matched a misspelt label: trusted only where a label is expected
 
 
 @dataclass
@@ -71,6 +80,17 @@ class SegmentResult:
     used_labels: bool
 
 
+def _unquote(text: str | None) -> str | None:
+    """A value wrapped whole in quotation marks, without them."""
+    if not text or len(text) < 3:
+        return text
+    closing = _QUOTE_PAIRS.get(text[0])
+    inner = text[1:-1]
+    if closing and text[-1] in closing and not any(q in inner for q in (text[0], *closing)):
+        return inner.strip() or text
+    return text
+
+
 def _label_key(text: str) -> str:
     key = fold(text)
     key = _BULLET.sub("", key)
@@ -93,6 +113,19 @@ def _label_table(path: Path = LABELS_FILE) -> dict[str, Label]:
     return table
 
 
+@lru_cache(maxsize=8192)
+def _fuzzy_label(key: str) -> Label | None:
+    """The label a misspelt key stands for; never the form-start heading, never a mere plural."""
+    if len(key) < 4 or len(key.split()) > _FUZZY_MAX_WORDS or not re.search(r"[a-z]{3}", key):
+        return None
+    table = _label_table()
+    candidates = [k for k, v in table.items() if len(k) >= 4 and v.name != "form_start"]
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=_FUZZY_CUTOFF)
+    if not close or (" " not in key and key == close[0] + "s"):
+        return None
+    return table[close[0]]
+
+
 def match_label(line: str, loose: bool = False) -> LabelHit | None:
     """The template label a line starts with, and the value written after it on the same line.
 
@@ -113,6 +146,16 @@ def match_label(line: str, loose: bool = False) -> LabelHit | None:
             return LabelHit(label, clean_text(parts[1]) or None)
         if label is not None and label.name == "description":
             return LabelHit(label, clean_text(parts[1]) or None)
+    ends_with_colon = line.rstrip().endswith((":", "\uff1a"))
+    if ends_with_colon or (len(line.split()) <= _FUZZY_MAX_WORDS and not re.search(r"[.!?;,]\s*$", line)):
+        label = _fuzzy_label(whole)
+        if label is not None:
+            return LabelHit(label, None, fuzzy=True)
+    if len(parts) == 2 and len(parts[0]) <= 60 and not ends_with_colon:
+        label = _fuzzy_label(_label_key(parts[0]))
+        # Only header fields: "Réalisation (2022) : ..." inside a description is a sub-heading, not "Réalisations".
+        if label is not None and label.kind == "field":
+            return LabelHit(label, clean_text(parts[1]) or None, fuzzy=True)
     if loose:
         words = line.split()
         for n in range(min(6, len(words) - 1), 0, -1):
@@ -216,6 +259,13 @@ def _forms(lines: list[_Line]) -> tuple[list[_Form], bool]:
         if hit is not None and hit.label.kind == "field" and hit.inline and current is not None \
                 and line.kind == "line" and hit.label.name in current.fields and match_label(line.text) is None:
             hit = None  # a sentence that merely starts with a label word
+        if hit is not None and hit.fuzzy and (
+                (current is None and not (hit.label.kind == "field" and hit.inline))
+                or (current is not None and hit.label.kind == "field" and (hit.label.name in current.fields or current.sections))
+                or (current is not None and hit.label.name in current.sections)):
+            # A misspelt label opens a form only with its value beside it ("Citty: Oslo", not a guide's
+            # "Areas of action" heading); it never repeats a field or reopens a section.
+            hit = None
         if hit is None and line.block == label_block and _HINT.match(line.text):
             continue  # an instruction printed under the label, e.g. "(name of your city)"
         label_block = line.block if hit is not None and hit.inline is None else None
@@ -301,6 +351,7 @@ class Segmenter:
 
     def _practice(self, form: _Form, source_file: str, sha256: str, index: int, previous: Practice | None) -> Practice:
         values = {name: value_or_none(form.fields.get(name)) for name in HEADER_FIELDS}
+        values["title"] = _unquote(values["title"])
         sections = {name: value_or_none("\n".join(form.sections.get(name, []))) for name in SECTION_FIELDS}
         warnings: list[str] = ["title_from_heading"] if form.title_from_heading else []
         if previous is not None:

@@ -1,11 +1,15 @@
 """Word (.docx) reader: walks the body XML in document order.
 
 Values in content controls (w:sdt), text boxes and nested tables are kept; vertically merged
-cells are read once. The package is checked for size and entry count before anything is inflated.
+cells are read once; tracked deletions are dropped and insertions kept. Ticked boxes (legacy form
+fields, Wingdings symbols) become ☒/☐. A short bold lead-in or a tab after a short label ("City⇥Oslo")
+is put on its own line, so a label written without a colon is still seen as one. The package is
+checked for size and entry count before anything is inflated.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,6 +26,15 @@ _w = lambda tag: f"{{{W}}}{tag}"  # noqa: E731
 
 _TEXT_TAGS = {_w("t"): None, _w("tab"): "\t", _w("br"): "\n", _w("cr"): "\n", _w("noBreakHyphen"): "-"}
 _SKIP = {_w("del"), _w("moveFrom"), _w("sdtPr"), _w("rPr"), _w("pPr"), _w("instrText"), _w("fldData")}
+_CHECKED, _UNCHECKED = "\u2612", "\u2610"
+# Box glyphs of the symbol fonts Word offers for tick lists (w:sym char codes, upper case).
+_SYMBOL_BOXES = {
+    "wingdings": {"F0FE": _CHECKED, "F0FD": _CHECKED, "F078": _CHECKED, "F0A8": _UNCHECKED, "F06F": _UNCHECKED},
+    "wingdings 2": {"F052": _CHECKED, "F054": _CHECKED, "F051": _CHECKED, "F0A3": _UNCHECKED, "F02A": _UNCHECKED},
+}
+# A lead-in that reads as a label: a few words, no sentence punctuation at its end.
+_LEAD_LABEL = re.compile(r"^[^\W\d_][^.!?;:,\n]{0,60}$")
+_MAX_LEAD_WORDS = 6
 
 
 def _parser() -> etree.XMLParser:
@@ -177,10 +190,19 @@ def _cells(tr):
 def _paragraph_text(p, boxes: list) -> str:
     """Text of a paragraph; text boxes met inside it are collected in `boxes` to be read after it."""
     parts: list[str] = []
+    runs: list[tuple[int, bool]] = []  # (index in parts, bold) of each run that shows text
 
-    def walk(node, in_placeholder=False):
+    def walk(node):
         for child in node:
             tag = child.tag
+            if tag == _w("fldChar"):
+                box = _legacy_checkbox(child)
+                if box:
+                    parts.append(box + " ")
+                continue
+            if tag == _w("sym"):
+                parts.append(_symbol_box(child))
+                continue
             if tag in _SKIP or not isinstance(tag, str):
                 continue
             if tag == _w("txbxContent"):
@@ -198,7 +220,55 @@ def _paragraph_text(p, boxes: list) -> str:
             if tag in _TEXT_TAGS:
                 parts.append(child.text or "" if _TEXT_TAGS[tag] is None else _TEXT_TAGS[tag])
                 continue
+            if tag == _w("r") and _run_has_text(child):
+                runs.append((len(parts), _is_bold(child)))
             walk(child)
 
     walk(p)
-    return "".join(parts)
+    text = "".join(parts)
+    # "City Oslo" with "City" in bold: the bold lead-in is a label written without a colon.
+    if runs and runs[0][1]:
+        cut = next((i for i, bold in runs if not bold), None)
+        if cut is not None:
+            head, rest = "".join(parts[:cut]), "".join(parts[cut:])
+            # A lower-case continuation is a sentence with an emphasised first word, not a value.
+            if _reads_as_label(head) and rest.strip() and not rest.strip()[0].islower():
+                return f"{head.strip()}\n{rest.strip()}"
+    head, tab, rest = text.strip().partition("\t")
+    if tab and rest.strip() and _reads_as_label(head):
+        return f"{head.strip()}\n{rest.strip()}"
+    return text
+
+
+def _reads_as_label(text: str) -> bool:
+    text = text.strip()
+    return bool(_LEAD_LABEL.match(text)) and len(text.split()) <= _MAX_LEAD_WORDS
+
+
+def _is_bold(r) -> bool:
+    b = r.find(f"{_w('rPr')}/{_w('b')}")
+    return b is not None and b.get(_w("val"), "true").lower() not in ("0", "false", "off")
+
+
+def _run_has_text(r) -> bool:
+    return any((t.text or "").strip() for t in r.iter(_w("t")))
+
+
+def _legacy_checkbox(fld_char) -> str:
+    """☒ or ☐ for a legacy check-box form field (FORMCHECKBOX), which shows no text of its own."""
+    box = fld_char.find(f"{_w('ffData')}/{_w('checkBox')}")
+    if box is None:
+        return ""
+    state = box.find(_w("checked"))
+    if state is None:
+        state = box.find(_w("default"))
+    on = state is not None and state.get(_w("val"), "1").lower() not in ("0", "false", "off")
+    return _CHECKED if on else _UNCHECKED
+
+
+def _symbol_box(sym) -> str:
+    font = (sym.get(_w("font")) or "").lower()
+    char = (sym.get(_w("char")) or "").upper()
+    if len(char) == 2:
+        char = "F0" + char
+    return _SYMBOL_BOXES.get(font, {}).get(char, "")
