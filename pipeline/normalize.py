@@ -63,13 +63,22 @@ def count_words(text: str | None) -> int:
 # --- implementation period ---------------------------------------------------------------
 
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
-_SHORT_RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*[-/]\s*(\d\d)(?!\d)")
+# "2019/20", "2014-15"; not the day of a date ("2019 - 30/06/2022").
+_SHORT_RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*[-/]\s*(\d\d)(?![\d/.])")
 _ONGOING = re.compile(
     r"\b(ongoing|on-going|en cours|depuis|since|present|today|to date|a ce jour|aujourd'hui|"
     r"permanent|permanente|continuing|continuous|toujours|still running|no end|sans fin|"
-    r"open-ended|en continu|actuellement|currently|onwards|onward|until now|to present|ad oggi)\b"
+    r"open-ended|en continu|actuellement|currently|onwards|onward|until now|to present|ad oggi|"
+    r"now|until further notice|to this day|jusqu'a present|jusqu'a maintenant|a nos jours|jusqu'a nouvel ordre)\b"
 )
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
+
+
+def _expand_short_range(m: re.Match) -> str:
+    start, short = m.group(1), m.group(2)
+    if int(short) <= int(start[2:]):  # "2019-05" is a month, not a range ending in 2005
+        return m.group(0)
+    return f"{start}-{start[:2]}{short}"
 
 
 @dataclass(frozen=True)
@@ -84,14 +93,14 @@ def parse_period(text: str | None) -> Period:
     if not text:
         return Period(None, None, False)
     folded = fold(text)
-    folded = _SHORT_RANGE.sub(lambda m: f"{m.group(1)}-{m.group(1)[:2]}{m.group(2)}", folded)
+    folded = _SHORT_RANGE.sub(_expand_short_range, folded)
     years = [int(y) for y in _YEAR.findall(folded)]
     ongoing = bool(_ONGOING.search(folded))
     if not years:
         return Period(None, None, ongoing)
     start = min(years)
     if len(years) == 1:
-        single_open = ongoing or bool(_OPEN_START.search(folded)) or folded.rstrip().endswith("-")
+        single_open = ongoing or bool(_OPEN_START.search(folded)) or folded.rstrip(" .\u2026").endswith("-")
         return Period(start, None if single_open else start, single_open)
     return Period(start, max(years), ongoing)
 

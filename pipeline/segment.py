@@ -26,6 +26,7 @@ _PARENS = re.compile(r"\s*[\(\[][^)\]]*[\)\]]\s*$")
 _COLON = re.compile(r"\s*[:\uff1a]\s*")
 _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
+_DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
 _HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
 # Misspelt labels ("Implemantation period", "Tittle") match a known label this close (difflib ratio).
 _FUZZY_CUTOFF = 0.85
@@ -146,6 +147,13 @@ def match_label(line: str, loose: bool = False) -> LabelHit | None:
             return LabelHit(label, clean_text(parts[1]) or None)
         if label is not None and label.name == "description":
             return LabelHit(label, clean_text(parts[1]) or None)
+    if len(parts) == 1:
+        # "Title – Buddy Runs": a spaced dash after an exact label stands for the colon.
+        dashed = _DASH_SEPARATOR.split(line, maxsplit=1)
+        if len(dashed) == 2 and len(dashed[0].split()) <= _FUZZY_MAX_WORDS:
+            label = table.get(_label_key(dashed[0]))
+            if label is not None and label.kind != "marker" and clean_text(dashed[1]):
+                return LabelHit(label, clean_text(dashed[1]))
     ends_with_colon = line.rstrip().endswith((":", "\uff1a"))
     if ends_with_colon or (len(line.split()) <= _FUZZY_MAX_WORDS and not re.search(r"[.!?;,]\s*$", line)):
         label = _fuzzy_label(whole)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.ingest import read_blocks
-from pipeline.normalize import fold
-from pipeline.segment import Segmenter
+from pipeline.normalize import fold, parse_period
+from pipeline.records import Block
+from pipeline.segment import Segmenter, match_label
 
 DATA = Path(__file__).parent / "data" / "tricky"
 EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
@@ -94,3 +95,56 @@ def test_typo_labels_are_recognised(results):
     assert practice.department == "Direction for Social Assistance"
     assert practice.contact_person == "Ana Popescu"
     assert practice.main_objective.startswith("To make kindergarten children")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2010 onwards", (2010, None, True)),
+        ("Since 2017 - Ongoing", (2017, None, True)),
+        ("Social network - ongoing / Assessment - 2017", (2017, None, True)),
+        ("01/09/2019 – 30/06/2022", (2019, 2022, False)),
+        ("2019-05 to 2021-06", (2019, 2021, False)),
+        ("2012 – up to now", (2012, None, True)),
+        ("2019 – …", (2019, None, True)),
+        ("2019 – until further notice", (2019, None, True)),
+        ("2016 jusqu’à aujourd’hui", (2016, None, True)),
+    ],
+)
+def test_periods_as_cities_write_them(text, expected):
+    period = parse_period(text)
+    assert (period.start, period.end, period.ongoing) == expected
+
+
+@pytest.mark.parametrize(
+    "text, name, inline",
+    [
+        ("Title – Buddy Runs", "title", "Buddy Runs"),
+        ("Main area(s) of action:", "declared_area_text", None),
+        ("Results / Impact:", "impact", None),
+        ("Purpose / Aim:", "purpose", None),
+        ("Name of the good practice:", "title", None),
+        ("3.2 Stimulus / Rationale", "starting_point", None),
+        ("b. Process", "process", None),
+        ("Implemantation period: 2019", "period_text", "2019"),
+        ("Stimulus / rational:", "starting_point", None),
+    ],
+)
+def test_label_variants_of_real_forms(text, name, inline):
+    hit = match_label(text)
+    assert hit is not None and (hit.label.name, hit.inline) == (name, inline)
+
+
+@pytest.mark.parametrize("text", ["Education – a place for all", "Réalisation (2022) : les travaux ont duré un an.",
+                                  "Good practices", "Services"])
+def test_near_labels_that_are_not_labels(text):
+    hit = match_label(text)
+    assert hit is None or hit.label.name not in ("title", "impact", "form_start", "department"), hit
+
+
+def test_misspelt_heading_in_the_guide_does_not_open_a_form():
+    blocks = [Block(t, "paragraph", i) for i, t in enumerate([
+        "Areas of action", "1. Leadership and political commitment", "City: Oslo", "Title: Homework cafés",
+        "Purpose: Pupils get help with homework in the library every afternoon of the week."])]
+    (practice,) = Segmenter().segment(blocks, "x", "0" * 64).practices
+    assert practice.declared_area_text is None and practice.title == "Homework cafés"
