@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install install-dev corpus bench clean
+.PHONY: demo test install install-dev corpus bench clean notebooks
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,5 +36,9 @@ corpus: install-dev
 bench: install-dev
 	$(BIN)/python benchmarks/run_all.py
 
+notebooks: install
+	$(BIN)/pip install -q -e ".[notebooks]"
+	$(BIN)/jupyter lab notebooks/
+
 clean:
-	rm -rf data/processed/*.parquet data/processed/manifest.json data/processed/.cache reports
+	rm -rf data/processed/*.parquet data/processed/manifest.json data/processed/.cache data/processed/reports
