@@ -50,6 +50,9 @@ def run(
         f"{status['error']} errors -> [bold]{counts['practices']}[/bold] practices "
         f"({counts['cache_hits']} files reused from cache)"
     )
+    ignored = counts.get("ignored_system_files") or []
+    if ignored:
+        console.print(f"  {len(ignored)} system file(s) ignored (lock, hidden or thumbnail files): {', '.join(ignored[:5])}")
     errors = [r for r in batch.files if r.status == "error"]
     for r in errors[:20]:
         console.print(f"  [red]{r.error_code}[/red] {r.source_file}: {r.message}")

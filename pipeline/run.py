@@ -22,7 +22,8 @@ from pipeline.records import FileResult, IngestError, Practice
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_json, write_table
 
-_IGNORED_PREFIXES = ("~$", ".")  # Word lock files and hidden files are not submissions
+_IGNORED_PREFIXES = ("~$", ".")  # Word lock files and hidden files (.DS_Store) are not submissions
+_IGNORED_NAMES = {"thumbs.db", "desktop.ini", "ehthumbs.db"}  # files an operating system leaves in folders
 
 
 @dataclass
@@ -41,15 +42,23 @@ class BatchResult:
     manifest: dict = field(default_factory=dict)
 
 
-def discover(inputs: Iterable[Path]) -> list[InputFile]:
-    """Input files in a stable order; folders are searched recursively."""
+def is_system_file(relative: Path) -> bool:
+    """Lock, hidden and thumbnail files that operating systems and Word leave next to submissions."""
+    return any(part.startswith(_IGNORED_PREFIXES) for part in relative.parts) or relative.name.lower() in _IGNORED_NAMES
+
+
+def discover(inputs: Iterable[Path], ignored: list[str] | None = None) -> list[InputFile]:
+    """Input files in a stable order; folders are searched recursively. System files found in folders are
+    skipped and, when `ignored` is given, their names are appended to it."""
     found: dict[str, InputFile] = {}
     for item in inputs:
         item = Path(item)
         if item.is_dir():
             for path in sorted(p for p in item.rglob("*") if p.is_file()):
                 rel = path.relative_to(item)
-                if any(part.startswith(_IGNORED_PREFIXES) for part in rel.parts):
+                if is_system_file(rel):
+                    if ignored is not None:
+                        ignored.append(rel.as_posix())
                     continue
                 found.setdefault(rel.as_posix(), InputFile(path, rel.as_posix()))
         else:
@@ -169,7 +178,8 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    files = discover(inputs)
+    ignored: list[str] = []
+    files = discover(inputs, ignored)
     if on_files:
         on_files(len(files))
     results, hits = ingest_files(files, settings, out_dir, progress)
@@ -195,6 +205,7 @@ def run_batch(
         "practices": len(practices),
         "by_status": {s: sum(r.status == s for r in results) for s in ("ok", "empty_form", "error")},
         "cache_hits": hits,
+        "ignored_system_files": sorted(ignored),
         **cache_counts,
         **{f"{name}_rows": tables[name].num_rows for name in ("areas", "similar", "criteria", "guidelines")},
     }

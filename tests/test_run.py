@@ -115,3 +115,13 @@ def test_check_command_explains_a_bad_file(tmp_path):
     result = CliRunner().invoke(app, ["check", str(bad)])
     assert result.exit_code == 1
     assert "legacy_doc" in result.output
+
+
+def test_system_files_are_ignored_and_listed(tmp_path):
+    folder = tmp_path / "in"
+    shutil.copytree(RAW, folder)
+    for name in ("Thumbs.db", ".DS_Store", "~$lyon.docx", "desktop.ini"):
+        (folder / name).write_bytes(b"\x00\x01junk")
+    batch = run_batch([folder], tmp_path / "out", analyse=False)
+    assert len(batch.files) == len(list(RAW.iterdir()))
+    assert batch.manifest["counts"]["ignored_system_files"] == [".DS_Store", "Thumbs.db", "desktop.ini", "~$lyon.docx"]
