@@ -122,6 +122,7 @@ def summary_context(out_dir: Path) -> dict:
         "languages": sorted({p["lang"] for p in by_id.values() if p.get("lang")}),
         "similar_pairs": len(similar),
         "criteria_rows": len(criteria),
+        "ignored": len((manifest.get("counts") or {}).get("ignored_system_files") or []),
     }
     criterion_names = [c for c in CRITERIA if c in set(criteria["criterion"])] if len(criteria) else []
     criterion_names += sorted(set(criteria["criterion"]) - set(criterion_names)) if len(criteria) else []
@@ -378,7 +379,9 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 def _run_sentence(counts: dict) -> str:
     return (f"{_plural(counts['files'], 'file')} came in: {counts['ok']} read, "
             f"{_plural(counts['empty_form'], 'blank form')}, {counts['error']} that could not be used. "
-            f"They hold {_plural(counts['practices'], 'practice')} from {_plural(counts['cities'], 'city', 'cities')}.")
+            f"They hold {_plural(counts['practices'], 'practice')} from {_plural(counts['cities'], 'city', 'cities')}."
+            + (f" {_plural(counts['ignored'], 'system file')} (lock, hidden or thumbnail files) were skipped."
+               if counts.get("ignored") else ""))
 
 
 def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
