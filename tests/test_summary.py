@@ -190,3 +190,30 @@ def test_strongest_matches_skip_same_city_and_unknown_practices():
     ])
     matches = strongest_matches(similar, by_id)
     assert [(m["a"]["practice_id"], m["b"]["practice_id"], m["score"]) for m in matches] == [("c", "a", 0.6)]
+
+
+def test_resubmitted_practice_needs_attention_and_is_one_match(tmp_path):
+    """A city that sends the same practice twice: flagged once, and its pairs with other cities not doubled."""
+    import shutil
+
+    from docx import Document
+
+    from pipeline.report.summary import summary_context
+    from pipeline.run import run_batch
+
+    raw = Path(__file__).resolve().parents[1] / "data" / "raw"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("paris-p2-01.docx", "botkyrka-p2-02.docx", "reggio-emilia-p2-12.docx"):
+        shutil.copy(raw / name, folder / name)
+    doc = Document(str(raw / "paris-p2-01.docx"))
+    doc.add_paragraph("Mise à jour : le dispositif continue en 2024.")
+    doc.save(str(folder / "paris-p2-01-v2.docx"))
+    out = tmp_path / "out"
+    run_batch([folder], out)
+    context = summary_context(out)
+    groups = {g.key: g for g in context["attention"]}
+    assert len(groups["resubmitted"].items) == 1
+    pairs = [(m["a"]["city"], m["b"]["city"], m["b"]["title"]) for m in context["matches"]]
+    paris_pairs = [tuple(sorted((a, b))) + (t,) for a, b, t in pairs if "Paris" in (a, b)]
+    assert len(paris_pairs) == len(set((x[0], x[1]) for x in paris_pairs)), pairs

@@ -126,7 +126,7 @@ def summary_context(out_dir: Path) -> dict:
     }
     criterion_names = [c for c in CRITERIA if c in set(criteria["criterion"])] if len(criteria) else []
     criterion_names += sorted(set(criteria["criterion"]) - set(criterion_names)) if len(criteria) else []
-    attention = _attention(files, by_id, taxonomy)
+    attention = _attention(files, by_id, taxonomy, similar)
     return {
         "title": "Batch summary",
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -167,16 +167,35 @@ def city_href(city: str | None) -> str:
     return f"{Path(CITY_REPORTS_DIR).relative_to(REPORTS_DIR).as_posix()}/{city_slug(city)}.html"
 
 
+def _duplicate_groups(similar: pd.DataFrame) -> dict[str, str]:
+    """A representative id per practice: same-city near-duplicates (rank 0 rows) share one."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for row in _records(similar):
+        if row.get("rank") == 0 and row.get("near_duplicate"):
+            a, b = sorted((find(row["practice_id"]), find(row["neighbour_id"])))
+            if a != b:
+                parent[b] = a
+    return {x: find(x) for x in parent}
+
+
 def strongest_matches(similar: pd.DataFrame, by_id: dict[str, dict], n: int = TOP_MATCHES) -> list[dict]:
-    """The best-scoring pairs of practices from different cities, each unordered pair once."""
+    """The best-scoring pairs of practices from different cities, each unordered pair once; a resubmission or
+    translation of a practice counts as the practice itself."""
     best: dict[tuple[str, str], dict] = {}
+    group = _duplicate_groups(similar)
     for row in _records(similar):
         a, b = by_id.get(row["practice_id"]), by_id.get(row["neighbour_id"])
         if a is None or b is None or a["practice_id"] == b["practice_id"]:
             continue
         if (a.get("city") or "").casefold() == (b.get("city") or "").casefold():
             continue
-        key = tuple(sorted((a["practice_id"], b["practice_id"])))
+        key = tuple(sorted((group.get(a["practice_id"], a["practice_id"]), group.get(b["practice_id"], b["practice_id"]))))
         if key not in best or row["score"] > best[key]["score"]:
             best[key] = {"a": a, "b": b, "score": float(row["score"]), "section": row.get("matched_section"),
                          "terms": _list(row.get("shared_terms"))[:6],
@@ -184,7 +203,7 @@ def strongest_matches(similar: pd.DataFrame, by_id: dict[str, dict], n: int = TO
     return sorted(best.values(), key=lambda m: (-m["score"], m["a"]["practice_id"]))[:n]
 
 
-def _attention(files: pd.DataFrame, by_id: dict[str, dict], taxonomy) -> list[AttentionGroup]:
+def _attention(files: pd.DataFrame, by_id: dict[str, dict], taxonomy, similar: pd.DataFrame | None = None) -> list[AttentionGroup]:
     groups = {
         "failed": AttentionGroup("failed", "Files that could not be read",
                                  "Nothing was taken from these files; the reason says what to fix."),
@@ -196,6 +215,9 @@ def _attention(files: pd.DataFrame, by_id: dict[str, dict], taxonomy) -> list[At
                               else f"Criteria at level {LOW_LEVEL} or below: the text gives little to support them."),
         "mismatch": AttentionGroup("mismatch", "Declared and predicted areas differ",
                                    "The main area the city declared is not among the areas its text points to."),
+        "resubmitted": AttentionGroup("resubmitted", "Possible resubmissions and translations",
+                                      "Practices of one city that are nearly the same text, or the same practice in "
+                                      "another language: check whether both should be kept."),
     }
     for row in _records(files):
         if row.get("status") == "error":
@@ -218,6 +240,17 @@ def _attention(files: pd.DataFrame, by_id: dict[str, dict], taxonomy) -> list[At
             declared = _codes_text(taxonomy, p["declared_areas"])
             predicted = _codes_text(taxonomy, p["predicted_areas"][:3])
             groups["mismatch"].items.append(item("mismatch", f"declared {declared}; text suggests {predicted}"))
+    seen: set[tuple[str, str]] = set()
+    for row in _records(similar if similar is not None else pd.DataFrame()):
+        a, b = by_id.get(row["practice_id"]), by_id.get(row["neighbour_id"])
+        pair = tuple(sorted((row["practice_id"], row["neighbour_id"])))
+        if a is None or b is None or row.get("rank") != 0 or not row.get("near_duplicate") or pair in seen:
+            continue
+        seen.add(pair)
+        p = a
+        text = f"nearly the same as «{b.get('title') or b['practice_id']}» ({b.get('source_file')}), similarity {float(row['score']):.2f}"
+        groups["resubmitted"].items.append(Attention("resubmitted", text, p.get("source_file"), p["practice_id"],
+                                                     p.get("title"), p.get("city"), p["city_href"]))
     return list(groups.values())
 
 
