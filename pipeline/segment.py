@@ -178,15 +178,23 @@ class _Line:
     text: str
     block: int
     kind: str = "paragraph"
+    value_beside: bool = False  # a table cell whose row goes on with another cell, where the value is
 
 
 def _lines(blocks: list[Block]) -> list[_Line]:
+    paired = _pair_header_rows(blocks)
     return [
-        _Line(piece, i, b.kind)
-        for i, b in enumerate(_pair_header_rows(blocks))
+        _Line(piece, i, b.kind, _value_beside(paired, i))
+        for i, b in enumerate(paired)
         for t in b.text.split("\n") if t.strip()
         for piece in split_inline_sections(t)
     ]
+
+
+def _value_beside(blocks: list[Block], i: int) -> bool:
+    b, nxt = blocks[i], blocks[i + 1] if i + 1 < len(blocks) else None
+    return (b.kind == "cell" and b.table is not None and nxt is not None and nxt.kind == "cell"
+            and (nxt.table, nxt.row) == (b.table, b.row))
 
 
 @lru_cache(maxsize=1)
@@ -274,8 +282,8 @@ def _forms(lines: list[_Line]) -> tuple[list[_Form], bool]:
             # A misspelt label opens a form only with its value beside it ("Citty: Oslo", not a guide's
             # "Areas of action" heading); it never repeats a field or reopens a section.
             hit = None
-        if hit is None and line.block == label_block and _HINT.match(line.text):
-            continue  # an instruction printed under the label, e.g. "(name of your city)"
+        if hit is None and line.block == label_block and (_HINT.match(line.text) or line.value_beside):
+            continue  # an instruction printed under the label, e.g. "(name of your city)", its value in the next cell
         label_block = line.block if hit is not None and hit.inline is None else None
         if hit is not None:
             used_labels = True

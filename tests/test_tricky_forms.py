@@ -148,3 +148,11 @@ def test_misspelt_heading_in_the_guide_does_not_open_a_form():
         "Purpose: Pupils get help with homework in the library every afternoon of the week."])]
     (practice,) = Segmenter().segment(blocks, "x", "0" * 64).practices
     assert practice.declared_area_text is None and practice.title == "Homework cafés"
+
+
+def test_instruction_under_a_label_in_its_cell_is_not_the_value():
+    blocks = [Block("Purpose\nWhat did the practice aim to achieve?", "cell", 0, 1, 0, 0),
+              Block("Pupils get help with homework in the library every afternoon.", "cell", 1, 1, 0, 1),
+              Block("Title", "cell", 2, 1, 1, 0), Block("Homework cafés", "cell", 3, 1, 1, 1)]
+    (practice,) = Segmenter().segment(blocks, "x", "0" * 64).practices
+    assert practice.purpose == "Pupils get help with homework in the library every afternoon."
