@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.config import DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT, Settings
+from pipeline.config import DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT, RESOURCES_DIR, Settings
 from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Analyse Intercultural Cities good-practice reports.")
@@ -67,6 +69,25 @@ def run(
         console.print(f"City reports: [bold]{cities.resolve()}[/bold] ({len(list(cities.glob('*.html')))} cities, HTML and DOCX)")
 
 
+@lru_cache(maxsize=1)
+def _messages() -> dict:
+    return yaml.safe_load((RESOURCES_DIR / "messages.yaml").read_text(encoding="utf-8"))
+
+
+def _texts(lang: str | None) -> dict:
+    """Words of the `check` output in the practice's language (French or English)."""
+    return _messages()["fr" if lang == "fr" else "en"]
+
+
+def warning_text(warning: str, lang: str | None) -> str:
+    """A practice warning code ("missing_section:impact") in words a city understands."""
+    t = _texts(lang)
+    kind, _, detail = warning.partition(":")
+    detail = t["fields"].get(detail, detail.replace("_", " "))
+    template = t["warning"].get(kind)
+    return template.format(detail=detail) if template else warning
+
+
 @app.command()
 def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="One submission to check.")) -> None:
     """Show what the pipeline finds in one submission, so a city can fix its form before sending it."""
@@ -76,26 +97,30 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
     out = Console()
     result = process_file(InputFile(file, file.name), Settings(), Segmenter())
     if result.status == "error":
-        out.print(f"[red]Cannot use this file[/red] ({result.error_code}): {result.message}")
+        out.print(f"[red]{_texts('en')['cannot_use']} / {_texts('fr')['cannot_use']}[/red] ({result.error_code}): {result.message}")
         raise typer.Exit(1)
     if result.status == "empty_form":
-        out.print(f"[yellow]{result.message}[/yellow]")
+        out.print(f"[yellow]{_texts('en')['blank']}\n{_texts('fr')['blank']}[/yellow]")
         raise typer.Exit(1)
     for practice in result.practices:
-        table = Table(title=f"Practice {practice.practice_index}: {practice.title or '(no title)'}", show_lines=False)
-        table.add_column("Field", style="bold")
-        table.add_column("Value")
+        t = _texts(practice.lang)
+        names = t["fields"]
+        table = Table(title=t["practice"].format(n=practice.practice_index, title=practice.title or t["no_title"]))
+        table.add_column(t["field"], style="bold")
+        table.add_column(t["value"])
         for name in ("city", "department", "form_date", "contact_person", "declared_area_text", "main_objective",
                      "period_text", "lang"):
-            table.add_row(name, _short(getattr(practice, name)))
-        table.add_row("declared_areas", ", ".join(practice.declared_areas) or "-")
-        table.add_row("period", f"{practice.period_start or '?'} - {practice.period_end or ('ongoing' if practice.ongoing else '?')}")
+            table.add_row(names[name], _short(getattr(practice, name)))
+        table.add_row(t["declared_codes"], ", ".join(practice.declared_areas) or "-")
+        end = practice.period_end or (t["ongoing"] if practice.ongoing else "?")
+        table.add_row(t["period_years"], f"{practice.period_start or '?'} - {end}")
         for name in ("purpose", "starting_point", "process", "impact", "references"):
             value = getattr(practice, name)
-            table.add_row(name, f"{len(value.split())} words: {_short(value)}" if value else "[red]missing[/red]")
+            words = t["words"].format(n=len(value.split())) if value else ""
+            table.add_row(names[name], f"{words}: {_short(value)}" if value else f"[red]{t['missing']}[/red]")
         out.print(table)
         if practice.warnings:
-            out.print("[yellow]Warnings:[/yellow] " + ", ".join(practice.warnings))
+            out.print(f"[yellow]{t['warnings']}:[/yellow] " + "; ".join(warning_text(w, practice.lang) for w in practice.warnings))
         _print_analysis(out, practice)
 
 
@@ -106,35 +131,37 @@ def _print_analysis(out: Console, practice) -> None:
     from pipeline.embed import make_embedder
     from pipeline.taxonomy import load_taxonomy
 
+    t = _texts(practice.lang)
     settings = Settings()
     embedder = make_embedder(settings.embedder, None, settings.threads)
     area_rows, _ = area_stage([practice], settings, embedder)
     taxonomy = load_taxonomy()
-    areas = Table(title="Action areas the text points to")
+    areas = Table(title=t["areas_title"])
     for col in ("area", "probability", "evidence"):
-        areas.add_column(col)
+        areas.add_column(t[col])
     for row in sorted((r for r in area_rows if r["suggested"]), key=lambda r: -r["probability"]):
         name = taxonomy.areas[row["area"]].name(practice.lang)
         areas.add_row(f"{row['area']}. {name}", f"{row['probability']:.2f}", _short(row["evidence"], 90))
     out.print(areas)
     if practice.area_mismatch:
-        out.print(f"[yellow]The declared main area ({practice.declared_areas[0]}) is not among the areas the text "
-                  "points to: check the 'main area of action' field or say more about it in the text.[/yellow]")
+        out.print(f"[yellow]{t['mismatch'].format(code=practice.declared_areas[0])}[/yellow]")
 
     rows = CriteriaScorer(embedder=embedder).score_practice(practice)
-    table = Table(title="Criteria of a good practice")
-    for col in ("criterion", "level", "evidence", "what to add"):
-        table.add_column(col)
+    table = Table(title=t["criteria_title"])
+    for col in ("criterion", "level", "evidence", "to_add"):
+        table.add_column(t[col])
     for row in rows:
         evidence = row["evidence"][0] if row["evidence"] else "-"
-        table.add_row(row["criterion"], f"{row['level']}/3", _short(evidence, 90), row["hint"] or "")
+        table.add_row(t["criteria"].get(row["criterion"], row["criterion"]), f"{row['level']}/3", _short(evidence, 90),
+                      row["hint"] or "")
     out.print(table)
 
-    guide = Table(title="Reporting guidelines")
+    guide = Table(title=t["guidelines_title"])
     for col in ("check", "", "detail"):
-        guide.add_column(col)
+        guide.add_column(t[col] if col else "")
     for row in check_guidelines(practice):
-        guide.add_row(row["check"], "[green]ok[/green]" if row["passed"] else "[red]fix[/red]", row["detail"])
+        mark = f"[green]{t['ok']}[/green]" if row["passed"] else f"[red]{t['fix']}[/red]"
+        guide.add_row(row["check"].replace("_", " "), mark, row["detail"])
     out.print(guide)
 
 

@@ -125,3 +125,11 @@ def test_system_files_are_ignored_and_listed(tmp_path):
     batch = run_batch([folder], tmp_path / "out", analyse=False)
     assert len(batch.files) == len(list(RAW.iterdir()))
     assert batch.manifest["counts"]["ignored_system_files"] == [".DS_Store", "Thumbs.db", "desktop.ini", "~$lyon.docx"]
+
+
+def test_check_speaks_the_language_of_a_french_form():
+    sample = RAW / "strasbourg-p3-01.docx"
+    result = CliRunner().invoke(app, ["check", str(sample)])
+    assert result.exit_code == 0, result.output
+    for words in ("Ville", "Point de départ", "Critères d'une bonne pratique"):
+        assert words in result.output
