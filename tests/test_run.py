@@ -104,7 +104,7 @@ def test_check_command_prints_fields_of_one_submission():
     sample = sorted(RAW.glob("*.docx"))[0]
     result = CliRunner().invoke(app, ["check", str(sample)])
     assert result.exit_code == 0, result.output
-    assert "city" in result.output and "purpose" in result.output
+    assert "City" in result.output and "Purpose" in result.output
     for title in ("Action areas the text points to", "Criteria of a good practice", "Reporting guidelines"):
         assert title in result.output
 
