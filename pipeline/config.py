@@ -18,7 +18,7 @@ DEFAULT_OUTPUT = PROJECT_DIR / "data" / "processed"
 DEFAULT_MODEL_DIR = PROJECT_DIR / "models" / "area-classifier"
 
 # Bumped whenever segmentation output changes, so cached per-file results are not reused.
-SEGMENTER_VERSION = "7"
+SEGMENTER_VERSION = "8"
 
 SUPPORTED_SUFFIXES = (".docx", ".txt", ".md", ".pdf")
 SEED = 13

@@ -102,7 +102,12 @@ def parse_period(text: str | None) -> Period:
     if len(years) == 1:
         single_open = ongoing or bool(_OPEN_START.search(folded)) or folded.rstrip(" .\u2026").endswith("-")
         return Period(start, None if single_open else start, single_open)
-    return Period(start, max(years), ongoing)
+    end = max(years)
+    # "2019-2023 (pilot), permanent from 2024": the last year opens a period that is still running.
+    last = max(m.start() for m in _YEAR.finditer(folded) if int(m.group(1)) == end)
+    if ongoing and _OPEN_START.search(folded[max(0, last - 20):last]):
+        return Period(start, None, True)
+    return Period(start, end, ongoing)
 
 
 # --- language -----------------------------------------------------------------------------

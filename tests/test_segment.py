@@ -288,3 +288,8 @@ def test_lower_case_label_words_inside_a_sentence_do_not_split_it():
     (practice,) = segment(lines("City: Leeds", "Title: Living library", text)).practices
     assert "The process: slow but steady." in practice.purpose
     assert practice.impact == "see annex."
+
+
+def test_period_that_becomes_permanent_has_no_end():
+    period = parse_period("2019-2023 (pilot), permanent from 2024")
+    assert (period.start, period.end, period.ongoing) == (2019, None, True)
