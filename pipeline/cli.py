@@ -236,7 +236,7 @@ def report(
     city: Optional[List[str]] = typer.Option(None, "--city", "-c", help="City to report on (repeatable; default: every city)."),
     format: str = typer.Option("html,docx", "--format", "-f", help="html, docx or both (comma-separated)."),
     out: Path = typer.Option(DEFAULT_OUTPUT, "--out", "-o", help="Output folder of an earlier `run`."),
-    include_contacts: bool = typer.Option(False, "--include-contacts", help="Show contact persons (personal data)."),
+    include_contacts: bool = typer.Option(False, "--include-contacts", help="Also write <city>-with-contacts reports that show contact persons (personal data)."),
 ) -> None:
     """Write the similarity report of a city from an existing run (reports/cities/<city>.html|.docx)."""
     from pipeline.report.city import write_city_reports

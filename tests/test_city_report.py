@@ -82,15 +82,18 @@ def test_french_and_english_reports_open_and_hold_no_contacts(run_copy):
 
 
 def test_contacts_only_when_asked(run_copy):
+    write_city_reports(run_copy, ["Montréal"], formats=("html",))
+    shareable = (run_copy / CITY_REPORTS_DIR / "montreal.html").read_bytes()
     write_city_reports(run_copy, ["Montréal"], formats=("html",), include_contacts=True)
-    text = lxml_html.fromstring((run_copy / CITY_REPORTS_DIR / "montreal.html").read_bytes()).text_content()
+    assert (run_copy / CITY_REPORTS_DIR / "montreal.html").read_bytes() == shareable, "the shareable report is kept"
+    text = lxml_html.fromstring((run_copy / CITY_REPORTS_DIR / "montreal-with-contacts.html").read_bytes()).text_content()
     practices = pd.read_parquet(run_copy / "practices.parquet")
     similar = pd.read_parquet(run_copy / "similar.parquet")
     mine = practices[practices["city"] == "Montréal"]["practice_id"]
     neighbours = practices[practices["practice_id"].isin(similar[similar["practice_id"].isin(mine)]["neighbour_id"])]
     shown = [c for c in neighbours["contact_person"].dropna() if c.split(",")[0] in text]
     assert shown, "neighbours' contact persons appear with include_contacts=True"
-    assert not (run_copy / CITY_REPORTS_DIR / "montreal.docx").exists()  # only the asked format
+    assert not (run_copy / CITY_REPORTS_DIR / "montreal-with-contacts.docx").exists()  # only the asked format
 
 
 def test_report_language_and_city_names():
@@ -128,5 +131,6 @@ def test_unchanged_inputs_leave_reports_alone(run_copy):
     stamp = first[0].stat().st_mtime_ns
     assert write_city_reports(run_copy, ["Oslo"], formats=("html",)) == first
     assert first[0].stat().st_mtime_ns == stamp
-    write_city_reports(run_copy, ["Oslo"], formats=("html",), include_contacts=True)
-    assert first[0].stat().st_mtime_ns != stamp  # another input: written again
+    with_contacts = write_city_reports(run_copy, ["Oslo"], formats=("html",), include_contacts=True)
+    assert with_contacts[0].name == "oslo-with-contacts.html" and with_contacts[0].exists()
+    assert first[0].stat().st_mtime_ns == stamp  # the shareable report is not replaced

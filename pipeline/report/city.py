@@ -589,7 +589,8 @@ def render_docx(context: dict) -> bytes:
 
 def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=("html", "docx"),
                        include_contacts: bool = False) -> list[Path]:
-    """Write <out_dir>/reports/cities/<city_slug>.html and .docx for the given cities (default: all)."""
+    """Write <out_dir>/reports/cities/<city_slug>.html and .docx for the given cities (default: all);
+    with `include_contacts`, <city_slug>-with-contacts.html and .docx instead."""
     out_dir = Path(out_dir)
     if not (out_dir / "practices.parquet").exists():
         raise FileNotFoundError(f"No practices.parquet in {out_dir}: run `icc-practices run` first.")
@@ -615,7 +616,9 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=(
     written: list[Path] = []
     for city in cities:
         slug = city_slug(city_info(city).name if city_info(city) else city)
-        targets = {fmt: folder / f"{slug}.{fmt}" for fmt in ("html", "docx") if fmt in formats}
+        # A report with contact data never replaces the shareable one: it gets a name of its own.
+        name = f"{slug}-with-contacts" if include_contacts else slug
+        targets = {fmt: folder / f"{name}.{fmt}" for fmt in ("html", "docx") if fmt in formats}
         digest = hashlib.sha256(f"{common}|{_canonical_key(city)}".encode()).hexdigest()
         # An unchanged run leaves unchanged reports alone: re-runs stay fast.
         if all(p.exists() and stamps.get(p.name) == digest for p in targets.values()):
