@@ -133,3 +133,27 @@ def test_check_speaks_the_language_of_a_french_form():
     assert result.exit_code == 0, result.output
     for words in ("Ville", "Point de départ", "Critères d'une bonne pratique"):
         assert words in result.output
+
+
+def test_odd_practices_go_through_every_stage(tmp_path):
+    """A title alone, a one-word description, a German text without a city, a 3,000-word text."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "title-only.txt").write_text("City: Lyon\nTitle: Only a title here\n", encoding="utf-8")
+    (folder / "one-word.txt").write_text("Ville : Lyon\nTitre : Cafés\nBut : Oui.\n", encoding="utf-8")
+    (folder / "german.txt").write_text(
+        "Title: Willkommenskultur\nPurpose: Die Stadt hat ein Willkommenszentrum für neue Einwohnerinnen und "
+        "Einwohner eröffnet, das in zwölf Sprachen berät und jedes Jahr mehr als 3000 Menschen unterstützt.\n",
+        encoding="utf-8")
+    words = "the city opened a welcome desk for newcomers with volunteers and language cafes in three districts".split()
+    long_text = " ".join(words[i % len(words)] for i in range(3000))
+    (folder / "long.txt").write_text(f"City: Oslo\nTitle: Long one\nProcess: {long_text}.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    batch = run_batch([folder], out)
+    assert len(batch.practices) == 4
+    tables = {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}
+    assert all(len(codes) > 0 for codes in tables["practices"]["predicted_areas"])
+    assert tables["criteria"].groupby("practice_id").size().eq(6).all() and tables["criteria"]["practice_id"].nunique() == 4
+    assert tables["areas"]["practice_id"].nunique() == 4
+    assert (out / "reports" / "summary.html").exists()
+    assert tables["practices"].set_index("source_file").loc["german.txt", "lang"] == "de"

@@ -134,7 +134,8 @@ class CityInfo:
 
 
 def _key(name: str | None) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", fold(name or "")).strip()
+    # pandas hands a missing city over as NaN, not None
+    return re.sub(r"[^a-z0-9]+", " ", fold(name if isinstance(name, str) else "")).strip()
 
 
 @lru_cache(maxsize=1)
