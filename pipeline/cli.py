@@ -66,7 +66,8 @@ def run(
     if summary.exists():
         console.print(f"Batch summary: [bold]{summary.resolve()}[/bold]")
     if cities.exists():
-        console.print(f"City reports: [bold]{cities.resolve()}[/bold] ({len(list(cities.glob('*.html')))} cities, HTML and DOCX)")
+        n = len([p for p in cities.glob("*.html") if not p.stem.endswith("-with-contacts")])
+        console.print(f"City reports: [bold]{cities.resolve()}[/bold] ({n} {'city' if n == 1 else 'cities'}, HTML and DOCX)")
 
 
 @lru_cache(maxsize=1)
