@@ -236,19 +236,8 @@ def run_batch(
 
 def write_reports(out_dir: Path) -> list[str]:
     """City similarity reports and the batch summary page, from the tables just written."""
-    written: list[Path] = []
-    try:
-        from pipeline.report.city import write_city_reports
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipeline.report.city":
-            raise
-    else:
-        written.extend(write_city_reports(out_dir))
-    try:
-        from pipeline.report.summary import write_summary
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipeline.report.summary":
-            raise
-    else:
-        written.append(write_summary(out_dir))
+    from pipeline.report.city import write_city_reports
+    from pipeline.report.summary import write_summary
+
+    written = [*write_city_reports(out_dir), write_summary(out_dir)]
     return sorted(str(Path(p).relative_to(out_dir)) for p in written)

@@ -7,14 +7,17 @@ the area stage also fills predicted_areas, main_area_pred and area_mismatch on t
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import time
 from pathlib import Path
 
+import pipeline.criteria as criteria_module
+from pipeline.classify import area_stage
 from pipeline.config import CRITERIA_FILE, Settings
+from pipeline.criteria import criteria_with_guidelines
 from pipeline.embed import make_embedder
 from pipeline.records import SECTION_FIELDS, Practice
+from pipeline.similar import similar_stage
 from pipeline.tables import write_json
 
 
@@ -27,38 +30,30 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     tables: dict[str, list[dict]] = {}
     models = {"embedder": embedder.model_id}
 
-    stage = _stage("pipeline.classify", "area_stage")
-    if stage is not None:
-        t0 = time.perf_counter()
-        tables["areas"], models["area_classifier"] = stage(practices, settings, embedder)
-        timings["areas"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tables["areas"], models["area_classifier"] = area_stage(practices, settings, embedder)
+    timings["areas"] = time.perf_counter() - t0
 
-    stage = _stage("pipeline.similar", "similar_stage")
-    if stage is not None:
-        t0 = time.perf_counter()
-        tables["similar"] = stage(practices, settings, embedder)
-        timings["similar"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tables["similar"] = similar_stage(practices, settings, embedder)
+    timings["similar"] = time.perf_counter() - t0
 
-    stage = _stage("pipeline.criteria", "criteria_with_guidelines")
-    if stage is not None:
-        t0 = time.perf_counter()
-        tables["criteria"], tables["guidelines"] = _criteria_cached(
-            stage, practices, settings, embedder, Path(out_dir) / ".cache" / "criteria")
-        timings["criteria"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tables["criteria"], tables["guidelines"] = _criteria_cached(
+        practices, settings, embedder, Path(out_dir) / ".cache" / "criteria")
+    timings["criteria"] = time.perf_counter() - t0
     cache = {"embedding_cache_hits": embedder.hits, "embedding_cache_misses": embedder.misses}
     return tables, models, cache
 
 
-def _criteria_cached(stage, practices: list[Practice], settings: Settings, embedder, cache_dir: Path):
+def _criteria_cached(practices: list[Practice], settings: Settings, embedder, cache_dir: Path):
     """Criteria and guideline rows, re-used per practice while its text, the cues and the scorer are unchanged.
 
     Scoring is per practice, so only new or changed practices are analysed (and spaCy is not even loaded
     when nothing changed).
     """
-    import pipeline.criteria as criteria
-
     tag = hashlib.sha256(
-        Path(criteria.__file__).read_bytes() + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
+        Path(criteria_module.__file__).read_bytes() + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
     ).hexdigest()[:16]
     fields = ("practice_id", "lang", "title", "main_objective", *SECTION_FIELDS)
     keys = {
@@ -75,7 +70,7 @@ def _criteria_cached(stage, practices: list[Practice], settings: Settings, embed
                 pass
     todo = [p for p in practices if p.practice_id not in cached]
     if todo:
-        criteria_rows, guideline_rows = stage(todo, settings, embedder)
+        criteria_rows, guideline_rows = criteria_with_guidelines(todo, settings, embedder)
         for p in todo:
             entry = {
                 "criteria": [r for r in criteria_rows if r["practice_id"] == p.practice_id],
@@ -87,12 +82,3 @@ def _criteria_cached(stage, practices: list[Practice], settings: Settings, embed
         [r for p in practices for r in cached[p.practice_id]["criteria"]],
         [r for p in practices for r in cached[p.practice_id]["guidelines"]],
     )
-
-
-def _stage(module: str, function: str):
-    try:
-        return getattr(importlib.import_module(module), function)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
