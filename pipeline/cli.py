@@ -52,6 +52,8 @@ def run(
         f"{status['error']} errors -> [bold]{counts['practices']}[/bold] practices "
         f"({counts['cache_hits']} files reused from cache)"
     )
+    for stage, why in (batch.manifest.get("stage_errors") or {}).items():
+        console.print(f"[red]The {stage} stage failed[/red] ({why}); its table is empty, the others are complete.")
     ignored = counts.get("ignored_system_files") or []
     if ignored:
         console.print(f"  {len(ignored)} system file(s) ignored (lock, hidden or thumbnail files): {', '.join(ignored[:5])}")

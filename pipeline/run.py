@@ -188,10 +188,12 @@ def run_batch(
     batch = BatchResult(results, practices, timings=timings, cache_hits=hits)
     models: dict[str, str] = {}
     cache_counts: dict[str, int] = {}
+    stage_errors: dict[str, str] = {}
     if analyse and practices:
         from pipeline.stages import run_stages
 
-        batch.tables, models, cache_counts = run_stages(practices, settings, out_dir, timings)
+        stages = run_stages(practices, settings, out_dir, timings)
+        batch.tables, models, cache_counts, stage_errors = stages.tables, stages.models, stages.counts, stages.errors
     tables = {
         "files": to_table("files", [r.row() for r in results]),
         "practices": to_table("practices", [p.to_dict() for p in practices]),
@@ -221,23 +223,33 @@ def run_batch(
             "supported_suffixes": list(SUPPORTED_SUFFIXES),
         },
         "models": models,
+        "stage_errors": stage_errors,
         "counts": counts,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     write_json(out_dir / "manifest.json", batch.manifest)
     if analyse and reports:
         t1 = time.perf_counter()
-        batch.manifest["reports"] = write_reports(out_dir)
+        batch.manifest["reports"], report_errors = write_reports(out_dir)
+        stage_errors.update(report_errors)
         timings["reports"] = time.perf_counter() - t1
         batch.manifest["timings_seconds"]["reports"] = round(timings["reports"], 3)
         write_json(out_dir / "manifest.json", batch.manifest)
     return batch
 
 
-def write_reports(out_dir: Path) -> list[str]:
-    """City similarity reports and the batch summary page, from the tables just written."""
+def write_reports(out_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """City similarity reports and the batch summary page, from the tables just written; and the reports
+    that failed, with why (the tables are already written: a report bug must not cost them)."""
     from pipeline.report.city import write_city_reports
     from pipeline.report.summary import write_summary
 
-    written = [*write_city_reports(out_dir), write_summary(out_dir)]
-    return sorted(str(Path(p).relative_to(out_dir)) for p in written)
+    written: list[Path] = []
+    errors: dict[str, str] = {}
+    for name, write in (("city_reports", lambda: write_city_reports(out_dir)),
+                        ("summary", lambda: [write_summary(out_dir)])):
+        try:
+            written.extend(write())
+        except Exception as exc:  # noqa: BLE001
+            errors[name] = f"{type(exc).__name__}: {exc}"
+    return sorted(str(Path(p).relative_to(out_dir)) for p in written), errors

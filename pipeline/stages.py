@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pipeline.criteria as criteria_module
@@ -21,29 +22,46 @@ from pipeline.similar import similar_stage
 from pipeline.tables import write_json
 
 
-def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> tuple[dict, dict, dict]:
-    """Rows of the analysis tables, the ids of the models used, and embedding-cache counts."""
+@dataclass
+class StageResults:
+    tables: dict[str, list[dict]] = field(default_factory=dict)  # rows of areas, similar, criteria, guidelines
+    models: dict[str, str] = field(default_factory=dict)  # ids of the models used
+    counts: dict[str, int] = field(default_factory=dict)  # embedding-cache hits and misses
+    errors: dict[str, str] = field(default_factory=dict)  # stage -> why it failed
+
+
+def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> StageResults:
+    """Rows of the analysis tables, the models used, cache counts, and the stages that failed (if any)."""
     t0 = time.perf_counter()
     embedder = make_embedder(settings.embedder, Path(out_dir) / ".cache" / "embeddings", settings.threads)
     embedder.fit([p.full_text() for p in practices])
     timings["load_embedder"] = time.perf_counter() - t0
-    tables: dict[str, list[dict]] = {}
-    models = {"embedder": embedder.model_id}
+    result = StageResults(models={"embedder": embedder.model_id})
+    tables, models, errors = result.tables, result.models, result.errors
 
-    t0 = time.perf_counter()
-    tables["areas"], models["area_classifier"] = area_stage(practices, settings, embedder)
-    timings["areas"] = time.perf_counter() - t0
+    def guarded(name: str, stage):
+        # A failing stage must not cost the batch its other tables: record why and go on.
+        t0 = time.perf_counter()
+        try:
+            return stage()
+        except Exception as exc:  # noqa: BLE001
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            return None
+        finally:
+            timings[name] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    tables["similar"] = similar_stage(practices, settings, embedder)
-    timings["similar"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    tables["criteria"], tables["guidelines"] = _criteria_cached(
-        practices, settings, embedder, Path(out_dir) / ".cache" / "criteria")
-    timings["criteria"] = time.perf_counter() - t0
-    cache = {"embedding_cache_hits": embedder.hits, "embedding_cache_misses": embedder.misses}
-    return tables, models, cache
+    areas = guarded("areas", lambda: area_stage(practices, settings, embedder))
+    if areas is not None:
+        tables["areas"], models["area_classifier"] = areas
+    similar = guarded("similar", lambda: similar_stage(practices, settings, embedder))
+    if similar is not None:
+        tables["similar"] = similar
+    criteria = guarded("criteria", lambda: _criteria_cached(practices, settings, embedder,
+                                                            Path(out_dir) / ".cache" / "criteria"))
+    if criteria is not None:
+        tables["criteria"], tables["guidelines"] = criteria
+    result.counts = {"embedding_cache_hits": embedder.hits, "embedding_cache_misses": embedder.misses}
+    return result
 
 
 def _criteria_cached(practices: list[Practice], settings: Settings, embedder, cache_dir: Path):

@@ -157,3 +157,22 @@ def test_odd_practices_go_through_every_stage(tmp_path):
     assert tables["areas"]["practice_id"].nunique() == 4
     assert (out / "reports" / "summary.html").exists()
     assert tables["practices"].set_index("source_file").loc["german.txt", "lang"] == "de"
+
+
+def test_a_failing_stage_costs_only_its_own_table(tmp_path, monkeypatch):
+    import pipeline.stages as stages
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("similarity index unavailable")
+
+    monkeypatch.setattr(stages, "similar_stage", broken)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("oslo-p1-13.docx", "paris-p2-01.docx"):
+        shutil.copy(RAW / name, folder / name)
+    batch = run_batch([folder], tmp_path / "out")
+    assert batch.manifest["stage_errors"] == {"similar": "RuntimeError: similarity index unavailable"}
+    tables = _tables(tmp_path / "out")
+    assert len(tables["similar"]) == 0
+    assert len(tables["practices"]) == 2 and len(tables["criteria"]) == 12 and len(tables["areas"]) > 0
+    assert (tmp_path / "out" / "reports" / "summary.html").exists()
