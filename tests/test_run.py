@@ -175,4 +175,5 @@ def test_a_failing_stage_costs_only_its_own_table(tmp_path, monkeypatch):
     tables = _tables(tmp_path / "out")
     assert len(tables["similar"]) == 0
     assert len(tables["practices"]) == 2 and len(tables["criteria"]) == 12 and len(tables["areas"]) > 0
-    assert (tmp_path / "out" / "reports" / "summary.html").exists()
+    summary = (tmp_path / "out" / "reports" / "summary.html").read_text(encoding="utf-8")
+    assert "similarity index unavailable" in summary
