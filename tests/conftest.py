@@ -23,3 +23,16 @@ def sample_out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sample-run")
     run_batch([RAW], out)
     return out
+
+
+@pytest.fixture(scope="session")
+def failed_run(tmp_path_factory) -> Path:
+    """Outputs of a run in which no file could be used: every table but files.parquet is empty."""
+    from pipeline.run import run_batch
+
+    inputs = tmp_path_factory.mktemp("bad-inputs")
+    (inputs / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (inputs / "empty.txt").write_bytes(b"")
+    out = tmp_path_factory.mktemp("failed-run")
+    run_batch([inputs], out, reports=False)
+    return out

@@ -9,7 +9,6 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipeline.run import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -70,16 +69,6 @@ def test_runs_on_sample_outputs_and_draws_figures(path, sample_out):
         assert len(images[0]["data"]["image/png"]) > 5000  # base64 of a real plot, not an empty canvas
         assert "is empty" not in outputs_text(cell) and "did not run" not in outputs_text(cell)
 
-
-@pytest.fixture(scope="module")
-def failed_run(tmp_path_factory) -> Path:
-    """Outputs of a run in which no file could be used: every table but files.parquet is empty."""
-    inputs = tmp_path_factory.mktemp("bad-inputs")
-    (inputs / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
-    (inputs / "empty.txt").write_bytes(b"")
-    out = tmp_path_factory.mktemp("failed-run")
-    run_batch([inputs], out, reports=False)
-    return out
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -36,16 +36,6 @@ def sample_page(sample_out) -> tuple[Path, str]:
     return path, path.read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def failed_run(tmp_path_factory) -> Path:
-    """A run in which no file could be used."""
-    inputs = tmp_path_factory.mktemp("bad-inputs")
-    (inputs / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
-    (inputs / "empty.txt").write_bytes(b"")
-    out = tmp_path_factory.mktemp("failed-run")
-    run_batch([inputs], out, reports=False)
-    return out
-
 
 def test_written_where_the_run_expects_it(sample_out, sample_page):
     path, html = sample_page
@@ -199,7 +189,6 @@ def test_resubmitted_practice_needs_attention_and_is_one_match(tmp_path):
     from docx import Document
 
     from pipeline.report.summary import summary_context
-    from pipeline.run import run_batch
 
     raw = Path(__file__).resolve().parents[1] / "data" / "raw"
     folder = tmp_path / "in"
