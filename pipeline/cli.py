@@ -130,7 +130,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
 def _print_analysis(out: Console, practice) -> None:
     """Suggested areas, criteria levels with hints, and the reporting-guideline checks of one practice."""
     from pipeline.classify import area_stage
-    from pipeline.criteria import CriteriaScorer, check_guidelines
+    from pipeline.criteria import criteria_with_guidelines
     from pipeline.embed import make_embedder
     from pipeline.taxonomy import load_taxonomy
 
@@ -149,7 +149,7 @@ def _print_analysis(out: Console, practice) -> None:
     if practice.area_mismatch:
         out.print(f"[yellow]{t['mismatch'].format(code=practice.declared_areas[0])}[/yellow]")
 
-    rows = CriteriaScorer(embedder=embedder).score_practice(practice)
+    rows, guidelines = criteria_with_guidelines([practice], settings, embedder)
     table = Table(title=t["criteria_title"])
     for col in ("criterion", "level", "evidence", "to_add"):
         table.add_column(t[col])
@@ -162,7 +162,7 @@ def _print_analysis(out: Console, practice) -> None:
     guide = Table(title=t["guidelines_title"])
     for col in ("check", "", "detail"):
         guide.add_column(t[col] if col else "")
-    for row in check_guidelines(practice):
+    for row in guidelines:
         mark = f"[green]{t['ok']}[/green]" if row["passed"] else f"[red]{t['fix']}[/red]"
         guide.add_row(row["check"].replace("_", " "), mark, row["detail"])
     out.print(guide)
