@@ -31,7 +31,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from pipeline.config import SEED, Settings
-from pipeline.embed import split_sentences
+from pipeline.embed import l2_normalise, split_sentences
 from pipeline.records import Practice
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
@@ -97,12 +97,7 @@ def encode_practices(practices: Sequence[Practice | str], embedder) -> EncodedPr
         weights = np.ones(len(group), dtype=np.float32)
         weights[:n_head] = 2.0
         docs[i] = weights @ block
-    return EncodedPractices(_normalise(docs), sentences, vectors)
-
-
-def _normalise(matrix: np.ndarray) -> np.ndarray:
-    matrix = np.asarray(matrix, dtype=np.float32)
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return EncodedPractices(l2_normalise(docs), sentences, vectors)
 
 
 @lru_cache(maxsize=2)
@@ -249,7 +244,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         k = len(self.classes_)
         cent = np.zeros((k, self.prototype_vectors_.shape[1]), dtype=np.float32)
         np.add.at(cent, self.prototype_owner_, self.prototype_vectors_)
-        return _normalise(cent)
+        return l2_normalise(cent)
 
     def _prior_raw(self, enc: EncodedPractices) -> np.ndarray | None:
         """Per-practice z-scores of prototype similarity across areas (None without prototypes).
@@ -457,7 +452,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_fitted()
         w = self._weights()
-        directions = _normalise(self.coef_) if self.supervised_.any() else None
+        directions = l2_normalise(self.coef_) if self.supervised_.any() else None
         out: list[list[str | None]] = []
         for sentences, sv in zip(enc.sentences, enc.sentence_vectors):
             if len(sv) == 0:

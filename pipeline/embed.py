@@ -54,7 +54,8 @@ def chunk_text(text: str, max_words: int) -> list[str]:
     return chunks or [""]
 
 
-def _normalise(matrix: np.ndarray) -> np.ndarray:
+def l2_normalise(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, as float32 (a zero row stays zero)."""
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, 1e-12)
@@ -94,7 +95,7 @@ class _ChunkingEmbedder:
         vectors = np.vstack([self._encode_raw(pieces[s:s + self.batch_size]) for s in range(0, len(pieces), self.batch_size)])
         pooled = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
         np.add.at(pooled, np.asarray(owner), vectors)
-        return _normalise(pooled)
+        return l2_normalise(pooled)
 
 
 class UseMultilingualEmbedder(_ChunkingEmbedder):
@@ -109,7 +110,7 @@ class UseMultilingualEmbedder(_ChunkingEmbedder):
         self._model = USE(threads=threads)
 
     def _encode_raw(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self._model.encode([t or " " for t in texts]))
+        return l2_normalise(self._model.encode([t or " " for t in texts]))
 
 
 def bundled_minilm_path() -> Path:
@@ -167,7 +168,7 @@ class TfidfEmbedder:
         if not self._fitted:
             self.fit(texts)
         matrix = self._vectoriser.transform([t or "" for t in texts]).toarray()
-        return _normalise(matrix)
+        return l2_normalise(matrix)
 
 
 class CachedEmbedder:

@@ -48,8 +48,9 @@ def practice_text(practice: Practice) -> str:
 
 
 def city_key(city: str | None) -> str:
-    """Cities compared without case, accents or spacing: 'Genève' == 'geneve'."""
-    return re.sub(r"[^a-z0-9]+", " ", fold(city or "").lower()).strip()
+    """Cities compared without case, accents or spacing: 'Genève' == 'geneve'. A missing city (None, or the
+    NaN pandas hands over) gives ''."""
+    return re.sub(r"[^a-z0-9]+", " ", fold(city if isinstance(city, str) else "")).strip()
 
 
 # --------------------------------------------------------------------------- exact top-k search

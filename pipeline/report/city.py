@@ -25,6 +25,7 @@ import yaml
 from pipeline.config import RESOURCES_DIR
 from pipeline.normalize import fold
 from pipeline.report import CITY_REPORTS_DIR, city_slug
+from pipeline.similar import city_key
 from pipeline.tables import atomic_write_bytes
 
 CITIES_FILE = RESOURCES_DIR / "cities.yaml"
@@ -133,11 +134,6 @@ class CityInfo:
     report_lang: str
 
 
-def _key(name: str | None) -> str:
-    # pandas hands a missing city over as NaN, not None
-    return re.sub(r"[^a-z0-9]+", " ", fold(name if isinstance(name, str) else "")).strip()
-
-
 @lru_cache(maxsize=1)
 def _city_directory() -> tuple[dict[str, CityInfo], dict[str, str]]:
     data = yaml.safe_load(CITIES_FILE.read_text(encoding="utf-8"))
@@ -145,19 +141,19 @@ def _city_directory() -> tuple[dict[str, CityInfo], dict[str, str]]:
     for name, item in data["cities"].items():
         info = CityInfo(name, item.get("country"), item.get("report_lang", "en"))
         for alias in [name, *item.get("aliases", [])]:
-            lookup.setdefault(_key(alias), info)
+            lookup.setdefault(city_key(alias), info)
     return lookup, data.get("countries_fr", {})
 
 
 def city_info(name: str | None) -> CityInfo | None:
     """Country and report language of a member city, or None when the city is not listed."""
-    return _city_directory()[0].get(_key(name))
+    return _city_directory()[0].get(city_key(name))
 
 
 def _canonical_key(name: str | None) -> str:
     """Key of a city under its listed name, so 'Geneva' and 'Genève' are one city."""
     info = city_info(name)
-    return _key(info.name if info else name)
+    return city_key(info.name if info else name)
 
 
 def country_name(country: str | None, lang: str) -> str | None:
@@ -602,7 +598,7 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=(
         seen: dict[str, str] = {}
         for name in practices["city"].dropna():
             seen.setdefault(_canonical_key(name), name)
-        cities = sorted(seen.values(), key=_key)
+        cities = sorted(seen.values(), key=city_key)
     formats = tuple(f.strip().lower() for f in formats)
     unknown = set(formats) - {"html", "docx"}
     if unknown:
