@@ -203,18 +203,43 @@ def train(
 @app.command()
 def evaluate(
     inputs: Optional[List[Path]] = typer.Argument(None, help="Labelled submissions (default: data/raw)."),
-    out: Path = typer.Option(DEFAULT_OUTPUT / "area_evaluation.md", "--out", "-o", help="Markdown table to write (and .json)."),
+    eval_set: Optional[str] = typer.Option(None, "--set", help="'realistic': the models and their baselines on data/eval/realistic."),
+    as_json: bool = typer.Option(False, "--json", help="With --set: print the figures as one JSON object on the last line."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="With --set: only the first N texts (half tune, half test)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Markdown file to write (and .json beside it)."),
     embedder: str = typer.Option("use-multilingual", help="Embedder to evaluate with."),
     folds: int = typer.Option(5, help="Cross-validation folds."),
 ) -> None:
-    """Cross-validated metrics of the area classifier on labelled practices."""
+    """Measure the models: cross-validated area metrics on labelled practices, or `--set realistic`."""
     import json
+
+    from pipeline.tables import atomic_write_bytes
+
+    if eval_set is not None:
+        if eval_set != "realistic":
+            console.print(f"[red]Unknown evaluation set {eval_set!r}[/red]: the only one is 'realistic'.")
+            raise typer.Exit(2)
+        from pipeline.embed import make_embedder
+        from pipeline.realistic import evaluate_realistic, markdown_report
+
+        settings = Settings().with_(embedder=embedder)
+        emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings", settings.threads)
+        result = evaluate_realistic(settings=settings, embedder=emb, limit=limit,
+                                    progress=lambda msg: console.print(f"[dim]{msg}[/dim]"))
+        text = markdown_report(result)
+        if out:
+            atomic_write_bytes(out, text.encode("utf-8"))
+            atomic_write_bytes(out.with_suffix(".json"), (json.dumps(result, indent=2) + "\n").encode("utf-8"))
+        Console().print(text, markup=False, highlight=False)
+        if as_json:
+            print(json.dumps(result, separators=(",", ":")))
+        return
 
     from pipeline.classify import AreaClassifier, training_labels
     from pipeline.embed import make_embedder
     from pipeline.evaluation import cross_validate, metrics_table
-    from pipeline.tables import atomic_write_bytes
 
+    out = out or DEFAULT_OUTPUT / "area_evaluation.md"
     practices, _ = _labelled_practices(inputs)
     practices, labels = training_labels(practices)
     if not practices:

@@ -1,0 +1,535 @@
+"""The realistic evaluation set: texts shaped like real published practices, read twice by independent readers.
+
+`data/eval/realistic/` holds the texts (`texts/*.yaml`), two readings of each (`readings/a`, `readings/b`: main
+area, area set, criteria levels) and a fixed split by practice (`split.yaml`; both language versions of a practice
+fall in the same half). This module lays every text into a Word form without a declared area, reads it back through
+the pipeline (ingest and segment, as a city's submission would be read), runs the models and their plain baselines,
+and scores them against the readings:
+
+- areas: top-1 and top-3 of the main area and F1 of the suggested set, each averaged over the two readings;
+  baselines: the zero-shot prior alone, and a TF-IDF one-vs-rest classifier trained on the same data as the model;
+- criteria: Spearman of the model's score with the mean of the two readings; baseline: word count;
+- cross-lingual: each EN/FR version of one practice queries the whole set for the other (R@1, MRR);
+  baselines: one USE vector per whole text, and TF-IDF.
+The agreement of the two readings with each other is the ceiling the models aim at.
+
+The metric functions take plain predictions, so a perfect or a constant predictor can be scored directly.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import yaml
+from scipy.stats import spearmanr
+
+from pipeline.config import PROJECT_DIR, SEED, Settings
+from pipeline.records import Practice
+
+REALISTIC_DIR = PROJECT_DIR / "data" / "eval" / "realistic"
+READERS = ("a", "b")
+CRITERIA = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
+SECTIONS = ("purpose", "starting_point", "process", "impact", "references")
+
+# The official template labels (facts the parser needs); the form is laid out as the Word template does.
+FORM_LABELS = {
+    "en": {"city": "City", "department": "Department", "form_date": "Date of the form", "contact_person": "Contact person",
+           "title": "Title", "main_objective": "Main objective", "period": "Implementation period",
+           "_contact": "Contact details", "_practice": "Good practice", "_description": "Description of the good practice",
+           "purpose": "Purpose", "starting_point": "Stimulus/Rationale", "process": "Process", "impact": "Impact",
+           "references": "Key reference documents"},
+    "fr": {"city": "Ville", "department": "Département", "form_date": "Date du formulaire", "contact_person": "Personne de contact",
+           "title": "Titre", "main_objective": "Principal objectif", "period": "Période de mise en œuvre",
+           "_contact": "Coordonnées", "_practice": "Bonne pratique", "_description": "Description de la bonne pratique",
+           "purpose": "But", "starting_point": "Point de départ", "process": "Processus", "impact": "Impact",
+           "references": "Principaux documents de référence"},
+}
+
+
+# ----------------------------------------------------------------------------- the set
+
+
+@dataclass(frozen=True)
+class EvalText:
+    """One language version of one practice of the set."""
+
+    id: str
+    unit: str
+    lang: str
+    city: str
+    country: str
+    title: str
+    split: str
+    header: dict = field(default_factory=dict)
+    sections: dict | None = None
+    text: str | None = None
+
+    @property
+    def free_prose(self) -> bool:
+        return not self.sections
+
+    def description(self) -> str:
+        if self.sections:
+            return "\n".join(v.strip() for k, v in self.sections.items() if v and k in SECTIONS)
+        return (self.text or "").strip()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one reader found in one text."""
+
+    main_area: str
+    areas: tuple[str, ...]
+    criteria: dict
+
+
+@dataclass
+class RealisticSet:
+    texts: list[EvalText]
+    readings: dict[str, dict[str, Reading]]  # reader -> text id -> reading
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(English id, French id) of the practices written in both languages."""
+        by_unit: dict[str, dict[str, str]] = defaultdict(dict)
+        for t in self.texts:
+            by_unit[t.unit][t.lang] = t.id
+        return [(v["en"], v["fr"]) for _, v in sorted(by_unit.items()) if "en" in v and "fr" in v]
+
+    def rated(self) -> list[EvalText]:
+        """Texts with a reading from every reader."""
+        return [t for t in self.texts if all(t.id in self.readings.get(r, {}) for r in READERS)]
+
+    def subset(self, ids: set[str]) -> "RealisticSet":
+        return RealisticSet([t for t in self.texts if t.id in ids], self.readings)
+
+
+def _yaml_items(folder: Path) -> list[dict]:
+    items: list[dict] = []
+    for path in sorted(folder.glob("*.yaml")):
+        items += yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return items
+
+
+def load_realistic(folder: Path = REALISTIC_DIR) -> RealisticSet:
+    """The texts, the split and the readings of the realistic set."""
+    from pipeline.taxonomy import load_taxonomy
+
+    split = yaml.safe_load((folder / "split.yaml").read_text(encoding="utf-8"))["units"]
+    texts = []
+    for item in _yaml_items(folder / "texts"):
+        texts.append(EvalText(
+            id=item["id"], unit=item["unit"], lang=item["lang"], city=item["city"], country=item.get("country", ""),
+            title=" ".join(str(item.get("title") or "").split()), split=split[item["unit"]],
+            header={k: str(v) for k, v in (item.get("header") or {}).items() if v},
+            sections={k: str(v) for k, v in item["sections"].items() if v} if item.get("sections") else None,
+            text=item.get("text")))
+    texts.sort(key=lambda t: t.id)
+    taxonomy = load_taxonomy()
+    readings: dict[str, dict[str, Reading]] = {}
+    for reader in READERS:
+        readings[reader] = {}
+        for item in _yaml_items(folder / "readings" / reader):
+            main = str(item["main_area"])
+            areas = [str(a) for a in item.get("areas") or []]
+            codes = taxonomy.with_parents([main] + [a for a in areas if a != main])
+            crit = {c: int(item["criteria"][c]) for c in CRITERIA}
+            readings[reader][item["id"]] = Reading(main, tuple(codes), crit)
+    return RealisticSet(texts, readings)
+
+
+# ----------------------------------------------------------------------------- laid into forms, read back
+
+
+def write_form(text: EvalText, path: Path) -> Path:
+    """The text laid into the Word template: header table (no declared area), then the description."""
+    from docx import Document
+
+    labels = FORM_LABELS["fr" if text.lang == "fr" else "en"]
+    doc = Document()
+    doc.add_paragraph(labels["_contact"])
+    rows = [("city", text.city)] + [(k, text.header[k]) for k in ("department", "form_date", "contact_person") if text.header.get(k)]
+    table = doc.add_table(rows=0, cols=2)
+    for key, value in rows:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = labels[key], value
+    doc.add_paragraph(labels["_practice"])
+    table = doc.add_table(rows=0, cols=2)
+    rows = [("title", text.title)] + [(k, text.header[k]) for k in ("main_objective", "period") if text.header.get(k)]
+    for key, value in rows:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = labels[key], value
+    doc.add_paragraph(labels["_description"])
+    colon = " :" if text.lang == "fr" else ":"
+    if text.sections:
+        for key in SECTIONS:
+            value = (text.sections.get(key) or "").strip()
+            if value:
+                doc.add_paragraph(labels[key] + colon)
+                for para in value.split("\n\n"):
+                    doc.add_paragraph(" ".join(para.split()))
+    else:
+        for para in (text.text or "").strip().split("\n\n"):
+            doc.add_paragraph(" ".join(para.split()))
+    doc.save(str(path))
+    return path
+
+
+def read_back(texts: Sequence[EvalText], settings: Settings | None = None) -> dict[str, Practice]:
+    """Each text as the pipeline reads it from its Word form (practice id = text id)."""
+    from pipeline.run import InputFile, process_file
+    from pipeline.segment import Segmenter
+
+    settings = settings or Settings()
+    segmenter = Segmenter()
+    out: dict[str, Practice] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for text in texts:
+            path = write_form(text, Path(tmp) / f"{text.id}.docx")
+            result = process_file(InputFile(path, path.name), settings, segmenter)
+            if not result.practices:
+                raise ValueError(f"{text.id}: the form was not read back ({result.error_code}: {result.message})")
+            practice = result.practices[0]
+            practice.practice_id = text.id
+            out[text.id] = practice
+    return out
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def set_f1(a: set[str], b: set[str]) -> float:
+    if not a and not b:
+        return 1.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def area_scores(ranked: Sequence[Sequence[str]], suggested: Sequence[set[str]], references: Sequence[Sequence[Reading]]) -> dict:
+    """Top-1 and top-3 of the main area and F1 of the suggested set, averaged over each practice's readings.
+
+    `ranked`: top-level codes best first; `suggested`: codes (parents are added here).
+    """
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    top1, top3, f1 = [], [], []
+    for order, chosen, reads in zip(ranked, suggested, references):
+        chosen = set(taxonomy.with_parents(list(chosen)))
+        order = list(order)
+        top1.append(np.mean([bool(order) and order[0] == taxonomy.parent(r.main_area) for r in reads]))
+        top3.append(np.mean([taxonomy.parent(r.main_area) in order[:3] for r in reads]))
+        f1.append(np.mean([set_f1(chosen, set(r.areas)) for r in reads]))
+    n = len(top1)
+    return {"top1": _r(np.mean(top1)) if n else 0.0, "top3": _r(np.mean(top3)) if n else 0.0,
+            "set_f1": _r(np.mean(f1)) if n else 0.0, "n": n}
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rho; 0.0 when either side is constant (no ranking to agree with)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return 0.0
+    return _r(spearmanr(x, y).statistic)
+
+
+def criteria_scores(predicted: dict[str, Sequence[float]], reference: dict[str, Sequence[float]]) -> dict:
+    """Spearman per criterion and their mean."""
+    out = {c: spearman(predicted[c], reference[c]) for c in CRITERIA}
+    out["mean"] = _r(np.mean([out[c] for c in CRITERIA]))
+    return out
+
+
+def crosslingual_scores(similarity: np.ndarray, pairs: Sequence[tuple[int, int]]) -> dict:
+    """R@1 and MRR of each version finding the other among all texts (itself left out), both directions."""
+    sims = np.array(similarity, dtype=float, copy=True)
+    np.fill_diagonal(sims, -np.inf)
+    ranks = []
+    for q, target in list(pairs) + [(b, a) for a, b in pairs]:
+        # ties count against the target: a constant similarity finds nothing
+        ranks.append(int((sims[q] >= sims[q, target]).sum()))
+    ranks = np.asarray(ranks)
+    if not len(ranks):
+        return {"r1": 0.0, "mrr": 0.0, "queries": 0, "not_in_top10": 0}
+    return {"r1": _r(np.mean(ranks == 1)), "mrr": _r(np.mean(1.0 / ranks)), "queries": int(len(ranks)),
+            "not_in_top10": int((ranks > 10).sum())}
+
+
+def agreement(data: RealisticSet, ids: Sequence[str]) -> dict:
+    """How far the two readings agree: the ceiling of the models."""
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    a = [data.readings["a"][i] for i in ids]
+    b = [data.readings["b"][i] for i in ids]
+    main = np.mean([taxonomy.parent(x.main_area) == taxonomy.parent(y.main_area) for x, y in zip(a, b)]) if ids else 0.0
+    f1 = np.mean([set_f1(set(x.areas), set(y.areas)) for x, y in zip(a, b)]) if ids else 0.0
+    crit = {c: spearman([x.criteria[c] for x in a], [y.criteria[c] for y in b]) for c in CRITERIA}
+    crit["mean"] = _r(np.mean([crit[c] for c in CRITERIA]))
+    exact = np.mean([x.criteria[c] == y.criteria[c] for x, y in zip(a, b) for c in CRITERIA]) if ids else 0.0
+    return {"main_area": _r(main), "set_f1": _r(f1), "criteria": crit, "criteria_exact": _r(exact)}
+
+
+def reference_levels(data: RealisticSet, ids: Sequence[str]) -> dict[str, list[float]]:
+    """Criteria reference: the mean of the two readings."""
+    return {c: [float(np.mean([data.readings[r][i].criteria[c] for r in READERS])) for i in ids] for c in CRITERIA}
+
+
+def _r(x) -> float:
+    return round(float(x), 3)
+
+
+# ----------------------------------------------------------------------------- models and baselines
+
+
+@dataclass
+class Predictions:
+    """What one system says about the practices of the set (rows follow `ids`)."""
+
+    ranked: list[list[str]] | None = None
+    suggested: list[set[str]] | None = None
+    criteria: dict[str, list[float]] | None = None
+    similarity: np.ndarray | None = None
+
+
+def _area_predictions(model, enc) -> tuple[list[list[str]], list[set[str]]]:
+    proba = model.predict_proba(enc)
+    chosen = model.decide(proba)
+    ranked = [model.rank(row, top_level_only=True) for row in proba]
+    suggested = [{str(c) for c, s in zip(model.classes_, row) if s} for row in chosen]
+    return ranked, suggested
+
+
+def model_predictions(practices: Sequence[Practice], settings: Settings, embedder) -> Predictions:
+    """The shipped models, as the batch run uses them."""
+    from pipeline.classify import encode_practices, load_or_zero_shot
+    from pipeline.criteria import CriteriaScorer
+    from pipeline.similar import embed_practices
+
+    model, _ = load_or_zero_shot(settings, embedder)
+    enc = encode_practices(practices, embedder)
+    ranked, suggested = _area_predictions(model, enc)
+    rows = CriteriaScorer(embedder=embedder, threads=settings.threads).score(list(practices))
+    by = {(r["practice_id"], r["criterion"]): r["score"] for r in rows}
+    crit = {c: [by[(p.practice_id, c)] for p in practices] for c in CRITERIA}
+    vectors, _ = embed_practices(practices, embedder)
+    return Predictions(ranked, suggested, crit, vectors @ vectors.T)
+
+
+def zero_shot_predictions(practices: Sequence[Practice], embedder) -> Predictions:
+    from pipeline.classify import AreaClassifier, encode_practices
+
+    model = AreaClassifier(embedder=embedder, mode="prior", random_state=SEED).fit(
+        np.zeros((0, embedder.dim), dtype=np.float32))
+    ranked, suggested = _area_predictions(model, encode_practices(practices, embedder))
+    return Predictions(ranked, suggested)
+
+
+def tfidf_area_predictions(train_texts: Sequence[str], train_labels: Sequence[Sequence[str]],
+                           test_texts: Sequence[str]) -> Predictions:
+    """A plain TF-IDF + one-vs-rest logistic regression classifier; the best area is always suggested."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    binarizer = MultiLabelBinarizer()
+    Y = binarizer.fit_transform([taxonomy.with_parents(list(l)) for l in train_labels])
+    keep = Y.sum(axis=0) > 0
+    vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=1, ngram_range=(1, 2), max_features=20000)
+    X = vectorizer.fit_transform(train_texts)
+    clf = OneVsRestClassifier(LogisticRegression(C=10.0, max_iter=2000, random_state=SEED)).fit(X, Y[:, keep])
+    classes = [c for c, k in zip(binarizer.classes_, keep) if k]
+    proba = clf.predict_proba(vectorizer.transform(test_texts))
+    top = [j for j, c in enumerate(classes) if taxonomy.parent(c) == c]
+    ranked, suggested = [], []
+    for row in proba:
+        order = [classes[top[k]] for k in np.argsort(-row[top], kind="stable")]
+        chosen = {classes[j] for j in range(len(classes)) if row[j] >= 0.5} | {order[0]}
+        ranked.append(order)
+        suggested.append(chosen)
+    return Predictions(ranked, suggested)
+
+
+def whole_text_use(practices: Sequence[Practice], threads: int = 2) -> np.ndarray:
+    """One USE vector per practice, from its whole text in one piece."""
+    from pipeline.embed import UseMultilingualEmbedder, l2_normalise
+
+    model = UseMultilingualEmbedder(threads=threads)
+    vectors = l2_normalise(np.vstack([model._model.encode([p.full_text() or " "]) for p in practices]))
+    return vectors @ vectors.T
+
+
+def tfidf_similarity(practices: Sequence[Practice]) -> np.ndarray:
+    from pipeline.embed import TfidfEmbedder
+
+    texts = [p.full_text() for p in practices]
+    vectors = TfidfEmbedder().fit(texts).encode(texts)
+    return vectors @ vectors.T
+
+
+def sample_training_data(settings: Settings) -> tuple[list[str], list[list[str]]]:
+    """Texts and declared areas of the bundled sample corpus: what the shipped area model learned from."""
+    from pipeline.classify import training_labels
+    from pipeline.config import DEFAULT_INPUT
+    from pipeline.run import discover, ingest_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        results, _ = ingest_files(discover([DEFAULT_INPUT]), settings, Path(tmp))
+    practices, labels = training_labels([p for r in results for p in r.practices])
+    return [p.full_text() for p in practices], labels
+
+
+# ----------------------------------------------------------------------------- the evaluation
+
+
+def reading_labels(data: RealisticSet, text_id: str) -> list[str]:
+    """Training labels from the readings: the codes both readers gave, and each reader's main area."""
+    a, b = (data.readings[r][text_id] for r in READERS)
+    return sorted((set(a.areas) & set(b.areas)) | {a.main_area, b.main_area})
+
+
+def evaluate_realistic(data: RealisticSet | None = None, settings: Settings | None = None, embedder=None,
+                       limit: int | None = None, progress: Callable[[str], None] | None = None) -> dict:
+    """Models and baselines on the test half (and the tune half beside it), with the readings' agreement."""
+    from pipeline.embed import make_embedder
+
+    data = data or load_realistic()
+    settings = settings or Settings()
+    say = progress or (lambda _msg: None)
+    rated = data.rated()
+    if limit:
+        rated = [t for t in rated if t.split == "tune"][: limit // 2] + [t for t in rated if t.split == "test"][: limit - limit // 2]
+    if not rated:
+        raise ValueError("The realistic set has no text read by both readers.")
+    embedder = embedder or make_embedder(settings.embedder, None, settings.threads)
+    say(f"reading {len(rated)} forms")
+    practices = read_back(rated, settings)
+    ids = [t.id for t in rated]
+    plist = [practices[i] for i in ids]
+    position = {i: k for k, i in enumerate(ids)}
+    pairs_all = [(position[e], position[f]) for e, f in data.subset(set(ids)).pairs()]
+    say("running the models")
+    model = model_predictions(plist, settings, embedder)
+    zero = zero_shot_predictions(plist, embedder)
+    say("running the baselines")
+    whole = whole_text_use(plist, settings.threads)
+    tfidf_sim = tfidf_similarity(plist)
+    sample_texts, sample_labels = sample_training_data(settings)
+    split_of = {t.id: t.split for t in rated}
+    tune_ids = [i for i in ids if split_of[i] == "tune"]
+    test_ids = [i for i in ids if split_of[i] == "test"]
+    tfidf_areas = _tfidf_cross_fitted(data, practices, tune_ids, test_ids, sample_texts, sample_labels)
+
+    def half(half_ids: list[str]) -> dict:
+        rows = [position[i] for i in half_ids]
+        refs = [[data.readings[r][i] for r in READERS] for i in half_ids]
+        pick = lambda p: ([p.ranked[k] for k in rows], [p.suggested[k] for k in rows])  # noqa: E731
+        ref_levels = reference_levels(data, half_ids)
+        words = [float(plist[k].n_words) for k in rows]
+        in_half = set(rows)
+        pairs = [(a, b) for a, b in pairs_all if a in in_half]
+        texts = [t for t in rated if t.id in set(half_ids)]
+        return {
+            "counts": {"practices": len(half_ids), "french": sum(t.lang == "fr" for t in texts),
+                       "pairs": len(pairs), "free_prose": sum(t.free_prose for t in texts)},
+            "agreement": agreement(data, half_ids),
+            "areas": {"model": area_scores(*pick(model), refs),
+                      "baselines": {"zero_shot": area_scores(*pick(zero), refs),
+                                    "tfidf": area_scores(*tfidf_areas(half_ids), refs)}},
+            "criteria": {"model": criteria_scores({c: [model.criteria[c][k] for k in rows] for c in CRITERIA}, ref_levels),
+                         "baselines": {"word_count": criteria_scores({c: words for c in CRITERIA}, ref_levels)}},
+            "crosslingual": {"model": crosslingual_scores(model.similarity, pairs),
+                             "baselines": {"whole_text_use": crosslingual_scores(whole, pairs),
+                                           "tfidf": crosslingual_scores(tfidf_sim, pairs)}},
+        }
+
+    result = half(test_ids)
+    result["split"] = "test"
+    result["pool"] = len(ids)
+    result["tune"] = half(tune_ids)
+    return result
+
+
+def _tfidf_cross_fitted(data: RealisticSet, practices: dict[str, Practice], tune_ids: list[str], test_ids: list[str],
+                        sample_texts: list[str], sample_labels: list[list[str]]):
+    """TF-IDF baseline trained as the model may be: on the sample corpus and the tune half.
+
+    The test half is predicted by a classifier fitted on sample + tune; the tune half by 5-fold
+    cross-fitting within it (both versions of a practice in the same fold).
+    """
+    from sklearn.model_selection import GroupKFold
+
+    text = lambda i: practices[i].full_text()  # noqa: E731
+    unit = {t.id: t.unit for t in data.texts}
+    predictions: dict[str, tuple[list[str], set[str]]] = {}
+    if test_ids:
+        fitted = tfidf_area_predictions(sample_texts + [text(i) for i in tune_ids],
+                                        sample_labels + [reading_labels(data, i) for i in tune_ids],
+                                        [text(i) for i in test_ids])
+        predictions.update({i: (r, s) for i, r, s in zip(test_ids, fitted.ranked, fitted.suggested)})
+    groups = [unit[i] for i in tune_ids]
+    n_splits = min(5, len(set(groups)))
+    if n_splits >= 2:
+        for train, held in GroupKFold(n_splits=n_splits).split(tune_ids, groups=groups):
+            fitted = tfidf_area_predictions(sample_texts + [text(tune_ids[k]) for k in train],
+                                            sample_labels + [reading_labels(data, tune_ids[k]) for k in train],
+                                            [text(tune_ids[k]) for k in held])
+            predictions.update({tune_ids[k]: (r, s) for k, r, s in zip(held, fitted.ranked, fitted.suggested)})
+    else:
+        fitted = tfidf_area_predictions(sample_texts, sample_labels, [text(i) for i in tune_ids])
+        predictions.update({i: (r, s) for i, r, s in zip(tune_ids, fitted.ranked, fitted.suggested)})
+
+    def pick(half_ids: list[str]):
+        return [predictions[i][0] for i in half_ids], [predictions[i][1] for i in half_ids]
+
+    return pick
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def markdown_report(result: dict, title: str = "Realistic set") -> str:
+    """The evaluation as Markdown tables: test half, tune half beside it."""
+    t, u = result, result["tune"]
+    c = t["counts"]
+    lines = [f"## {title}", "",
+             f"Test half: {c['practices']} texts ({c['french']} French, {c['free_prose']} free prose, {c['pairs']} EN/FR pairs); "
+             f"tune half: {u['counts']['practices']} texts. Cross-lingual queries search all {t['pool']} texts.", "",
+             "### Agreement of the two readings (the ceiling)", "",
+             "| half | main area | set F1 | criteria mean Spearman | exact level |", "|---|---|---|---|---|"]
+    for name, h in (("test", t), ("tune", u)):
+        a = h["agreement"]
+        lines.append(f"| {name} | {a['main_area']:.2f} | {a['set_f1']:.2f} | {a['criteria']['mean']:.2f} | {a['criteria_exact']:.2f} |")
+    lines += ["", "### Action areas", "", "| system | test top-1 | test top-3 | test set F1 | tune top-1 | tune top-3 | tune set F1 |",
+              "|---|---|---|---|---|---|---|"]
+    systems = [("model", lambda h: h["areas"]["model"]), ("zero-shot prior", lambda h: h["areas"]["baselines"]["zero_shot"]),
+               ("TF-IDF classifier", lambda h: h["areas"]["baselines"]["tfidf"]), ("readers (agreement)", None)]
+    for name, get in systems:
+        if get is None:
+            lines.append(f"| {name} | {t['agreement']['main_area']:.2f} | - | {t['agreement']['set_f1']:.2f} | "
+                         f"{u['agreement']['main_area']:.2f} | - | {u['agreement']['set_f1']:.2f} |")
+            continue
+        a, b = get(t), get(u)
+        lines.append(f"| {name} | {a['top1']:.2f} | {a['top3']:.2f} | {a['set_f1']:.2f} | {b['top1']:.2f} | {b['top3']:.2f} | {b['set_f1']:.2f} |")
+    lines += ["", "### Criteria (Spearman with the mean of the two readings)", "",
+              "| criterion | test model | test word count | test readers | tune model | tune word count | tune readers |",
+              "|---|---|---|---|---|---|---|"]
+    for crit in CRITERIA + ("mean",):
+        row = [t["criteria"]["model"][crit], t["criteria"]["baselines"]["word_count"][crit], t["agreement"]["criteria"][crit],
+               u["criteria"]["model"][crit], u["criteria"]["baselines"]["word_count"][crit], u["agreement"]["criteria"][crit]]
+        label = f"**{crit}**" if crit == "mean" else crit
+        lines.append(f"| {label} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
+    lines += ["", "### EN/FR versions of one practice (each version queries all texts for the other)", "",
+              "| system | test R@1 | test MRR | test not in top 10 | tune R@1 | tune MRR |", "|---|---|---|---|---|---|"]
+    for name, key in (("model (similar stage vectors)", None), ("one USE vector per whole text", "whole_text_use"), ("TF-IDF", "tfidf")):
+        a = t["crosslingual"]["model"] if key is None else t["crosslingual"]["baselines"][key]
+        b = u["crosslingual"]["model"] if key is None else u["crosslingual"]["baselines"][key]
+        lines.append(f"| {name} | {a['r1']:.2f} | {a['mrr']:.2f} | {a['not_in_top10']}/{a['queries']} | {b['r1']:.2f} | {b['mrr']:.2f} |")
+    return "\n".join(lines) + "\n"

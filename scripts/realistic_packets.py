@@ -1,0 +1,52 @@
+"""Reading packets of the realistic set: each text as a reader sees it, without anything of its brief.
+
+One Markdown file per group of writer files (texts/w1.yaml + w2.yaml -> g1.md, ...), with every text's
+id, city, title, header fields and description (labelled sections or free prose), in a shuffled order.
+
+Usage: python scripts/realistic_packets.py OUT_DIR
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = ROOT / "data" / "eval" / "realistic" / "texts"
+GROUPS = {"g1": ["w1", "w2"], "g2": ["w3", "w4"], "g3": ["w5", "w6"], "g4": ["w7", "w8"]}
+LABELS = {"purpose": "Purpose", "starting_point": "Starting point", "process": "Process", "impact": "Impact",
+          "references": "References"}
+
+
+def render(item: dict) -> str:
+    lines = [f"## {item['id']}", "", f"City: {item['city']} ({item.get('country', '')})", f"Title: {item['title']}"]
+    for key, value in (item.get("header") or {}).items():
+        lines.append(f"{key.replace('_', ' ').capitalize()}: {value}")
+    lines.append("")
+    if item.get("sections"):
+        for key, value in item["sections"].items():
+            if value:
+                lines += [f"{LABELS.get(key, key)}:", str(value).strip(), ""]
+    else:
+        lines += [str(item.get("text") or "").strip(), ""]
+    return "\n".join(lines)
+
+
+def main(out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for group, writers in GROUPS.items():
+        items = []
+        for w in writers:
+            path = TEXTS / f"{w}.yaml"
+            if path.exists():
+                items += yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        random.Random(group).shuffle(items)
+        (out_dir / f"{group}.md").write_text("\n".join(render(i) for i in items), encoding="utf-8")
+        print(group, len(items))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

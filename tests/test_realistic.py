@@ -1,0 +1,145 @@
+"""The realistic evaluation set and `evaluate --set realistic`: the set's shape, the metrics, the command."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.realistic import (
+    CRITERIA,
+    READERS,
+    EvalText,
+    Reading,
+    agreement,
+    area_scores,
+    criteria_scores,
+    crosslingual_scores,
+    load_realistic,
+    read_back,
+    set_f1,
+)
+from pipeline.taxonomy import load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_realistic()
+
+
+def test_set_has_the_promised_shape(data):
+    texts = data.texts
+    assert len(texts) >= 160
+    assert sum(t.lang == "fr" for t in texts) >= 60
+    assert sum(t.free_prose for t in texts) >= 50
+    assert len(data.pairs()) >= 40
+    assert len({t.id for t in texts}) == len(texts)
+    # both versions of a practice fall in the same half, and both halves are used
+    halves = {}
+    for t in texts:
+        assert halves.setdefault(t.unit, t.split) == t.split
+    assert set(halves.values()) == {"tune", "test"}
+    # every text is read by both readers, and every area is somebody's main area
+    assert len(data.rated()) == len(texts)
+    mains = Counter(load_taxonomy().parent(data.readings["a"][t.id].main_area) for t in texts)
+    assert set(mains) == {str(i) for i in range(1, 17)}
+
+
+def test_readings_are_well_formed(data):
+    taxonomy = load_taxonomy()
+    for reader in READERS:
+        for text_id, reading in data.readings[reader].items():
+            assert reading.main_area in taxonomy.codes, (reader, text_id)
+            assert taxonomy.parent(reading.main_area) in reading.areas
+            assert set(reading.criteria) == set(CRITERIA)
+            assert all(0 <= v <= 3 for v in reading.criteria.values())
+
+
+def test_texts_read_back_through_the_word_form(data):
+    sample = [next(t for t in data.texts if t.free_prose and t.lang == "fr"),
+              next(t for t in data.texts if not t.free_prose and t.lang == "en")]
+    practices = read_back(sample)
+    for text in sample:
+        p = practices[text.id]
+        assert p.lang == text.lang
+        assert p.city == text.city
+        assert not p.declared_areas
+        # every word of the description is found in what the pipeline read
+        words = set(text.description().split())
+        read = set(" ".join(filter(None, [p.description, p.purpose, p.starting_point, p.process, p.impact, p.references])).split())
+        assert len(words & read) / len(words) > 0.97
+    labelled = practices[sample[1].id]
+    assert labelled.purpose or labelled.process
+
+
+def _reading(main: str, areas=(), level: int = 1) -> Reading:
+    codes = load_taxonomy().with_parents([main, *areas])
+    return Reading(main, tuple(codes), {c: level for c in CRITERIA})
+
+
+def test_area_scores_perfect_and_constant():
+    refs = [[_reading("1", ["3b"]), _reading("1", ["3b"])], [_reading("5"), _reading("5")],
+            [_reading("14a"), _reading("9")]]
+    perfect = area_scores([["1", "3"], ["5"], ["14", "9"]], [{"1", "3b"}, {"5"}, {"14a"}], refs)
+    assert perfect["top1"] == pytest.approx((1 + 1 + 0.5) / 3, abs=1e-3)
+    assert perfect["top3"] == 1.0
+    always_one = area_scores([["1"]] * 3, [{"1"}] * 3, refs)
+    assert always_one["top1"] == pytest.approx(1 / 3, abs=1e-3)
+    # F1 of {1} against {1, 3, 3b} is 2/4; against {5} and {14, 14a} or {9} it is 0
+    assert always_one["set_f1"] == pytest.approx(0.5 / 3, abs=1e-3)
+    assert set_f1({"1"}, {"1"}) == 1.0 and set_f1(set(), set()) == 1.0
+
+
+def test_criteria_scores_perfect_and_constant():
+    ref = {c: [0, 1, 2, 3, 1.5] for c in CRITERIA}
+    assert criteria_scores(ref, ref)["mean"] == 1.0
+    constant = criteria_scores({c: [2] * 5 for c in CRITERIA}, ref)
+    assert constant["mean"] == 0.0
+    reversed_ = criteria_scores({c: [3, 2, 1, 0, 1.5] for c in CRITERIA}, ref)
+    assert reversed_["mean"] == -1.0
+
+
+def test_crosslingual_scores_perfect_and_constant():
+    pairs = [(0, 1), (2, 3)]
+    sims = np.eye(4)
+    sims[0, 1] = sims[1, 0] = sims[2, 3] = sims[3, 2] = 0.9
+    assert crosslingual_scores(sims, pairs) == {"r1": 1.0, "mrr": 1.0, "queries": 4, "not_in_top10": 0}
+    # ties count against the model: a constant similarity ranks the target after every other text
+    flat = crosslingual_scores(np.ones((4, 4)), pairs)
+    assert flat["r1"] == 0.0 and flat["mrr"] == pytest.approx(1 / 3, abs=1e-3)
+    # every other text closer than the counterpart: rank 3 of 3 for each query
+    worst = np.full((4, 4), 0.5)
+    worst[0, 1] = worst[1, 0] = worst[2, 3] = worst[3, 2] = 0.1
+    scores = crosslingual_scores(worst, pairs)
+    assert scores["r1"] == 0.0 and scores["mrr"] == pytest.approx(1 / 3, abs=1e-3)
+
+
+def test_agreement_of_identical_readings_is_perfect(data):
+    ids = [t.id for t in data.texts[:12]]
+    same = type(data)(data.texts, {"a": data.readings["a"], "b": data.readings["a"]})
+    a = agreement(same, ids)
+    assert a["main_area"] == 1.0 and a["set_f1"] == 1.0 and a["criteria_exact"] == 1.0
+
+
+def test_evaluate_command_on_a_slice(tmp_path):
+    from pipeline.cli import app
+
+    out = tmp_path / "realistic.md"
+    result = CliRunner().invoke(app, ["evaluate", "--set", "realistic", "--limit", "12", "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(payload["counts"]) == {"practices", "french", "pairs", "free_prose"}
+    assert {"main_area", "set_f1", "criteria"} <= set(payload["agreement"])
+    assert set(payload["areas"]["model"]) >= {"top1", "top3", "set_f1"}
+    assert set(payload["areas"]["baselines"]) == {"zero_shot", "tfidf"}
+    assert set(payload["criteria"]["model"]) >= set(CRITERIA)
+    assert set(payload["criteria"]["baselines"]["word_count"]) >= set(CRITERIA)
+    assert set(payload["crosslingual"]["model"]) >= {"r1", "mrr"}
+    assert set(payload["crosslingual"]["baselines"]) == {"whole_text_use", "tfidf"}
+    assert payload["counts"]["practices"] + payload["tune"]["counts"]["practices"] == 12
+    for value in (payload["areas"]["model"]["top1"], payload["criteria"]["model"]["mean"]):
+        assert -1.0 <= value <= 1.0
+    assert out.exists() and "Action areas" in out.read_text(encoding="utf-8")
