@@ -16,6 +16,7 @@ CRITERIA_FILE = RESOURCES_DIR / "criteria.yaml"
 DEFAULT_INPUT = PROJECT_DIR / "data" / "raw"
 DEFAULT_OUTPUT = PROJECT_DIR / "data" / "processed"
 DEFAULT_MODEL_DIR = PROJECT_DIR / "models" / "area-classifier"
+DEFAULT_CRITERIA_MODEL_DIR = PROJECT_DIR / "models" / "criteria"
 
 # Bumped whenever segmentation output changes, so cached per-file results are not reused.
 SEGMENTER_VERSION = "8"
@@ -46,10 +47,12 @@ class Settings:
 
     embedder: str = "use-multilingual"
     top_k: int = 5
-    min_similarity: float = 0.30
+    min_similarity: float = 0.40
     near_duplicate_threshold: float = 0.92
+    version_min_score: float = 0.50
     area_top_n_for_mismatch: int = 3
     model_dir: Path = DEFAULT_MODEL_DIR
+    criteria_model_dir: Path = DEFAULT_CRITERIA_MODEL_DIR
     threads: int = 2
     limits: Limits = field(default_factory=Limits)
     seed: int = SEED

@@ -15,6 +15,8 @@ Cut points from score to level are learned by `fit` on rated practices.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from pipeline.config import CRITERIA_FILE, Settings
+from pipeline.config import CRITERIA_FILE, DEFAULT_CRITERIA_MODEL_DIR, Settings
+from pipeline.ordinal import OrdinalLogistic
 from pipeline.records import SECTION_FIELDS, Practice
 
 CRITERIA = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
@@ -34,6 +37,10 @@ GUIDELINE_CHECKS = ("length", "challenges_stated", "objectives_stated", "results
 LEXICAL_LANGS = ("en", "fr")
 _TEXT_FIELDS = ("title", "main_objective") + SECTION_FIELDS
 _MAX_EVIDENCE = 3
+_MAX_EVIDENCE_LEARNED = 2
+# Structural detectors the learned model reads as counts per 100 words.
+STRUCTURAL_FEATURES = ("figures", "percent", "years", "money", "names", "urls", "titles", "steps", "participants",
+                       "durations")
 
 
 # ---------------------------------------------------------------------------------------------- spaCy, loaded once
@@ -220,10 +227,46 @@ class CriteriaScorer:
     cues_path : the YAML cue file.
     """
 
-    def __init__(self, embedder="use-multilingual", cues_path: Path | str = CRITERIA_FILE, threads: int = 2):
+    def __init__(self, embedder="use-multilingual", cues_path: Path | str = CRITERIA_FILE, threads: int = 2,
+                 model_dir: Path | str | None = DEFAULT_CRITERIA_MODEL_DIR):
         self.embedder = embedder
         self.cues_path = cues_path
         self.threads = threads
+        self.model_dir = model_dir
+
+    # -- the learned model ----------------------------------------------------------------------------------
+    def _model(self) -> tuple[dict | None, str]:
+        """The learned ordinal models per criterion, or None and why the hand-set cut points are used."""
+        cached = getattr(self, "_model_cache", None)
+        if cached is not None:
+            return cached
+        self._model_cache = self._load_model()
+        return self._model_cache
+
+    def _load_model(self) -> tuple[dict | None, str]:
+        if self.model_dir is None:
+            return None, "criteria:rules (no learned model asked for)"
+        path = Path(self.model_dir) / "model.json"
+        if not path.exists():
+            return None, f"criteria:rules (no learned model in {self.model_dir})"
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            models = {c: OrdinalLogistic.from_dict(payload["models"][c]) for c in CRITERIA}
+        except (OSError, ValueError, KeyError) as exc:
+            return None, f"criteria:rules (learned model unreadable: {type(exc).__name__})"
+        embedder = self._embedder()
+        emb_id = getattr(embedder, "model_id", None)
+        if payload.get("embedder_id") != emb_id:
+            return None, f"criteria:rules (learned model trained with {payload.get('embedder_id')}, not {emb_id})"
+        if any(payload["features"][c] != self.feature_names(c) for c in CRITERIA):
+            return None, "criteria:rules (learned model does not match the cues in criteria.yaml)"
+        tag = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        return models, f"criteria:ordinal:{tag}:{emb_id}"
+
+    @property
+    def model_id(self) -> str:
+        """What sets the levels: the learned model (with its hash) or the hand-set cut points, and why."""
+        return self._model()[1]
 
     # -- configuration ------------------------------------------------------------------------------------
     @property
@@ -369,7 +412,73 @@ class CriteriaScorer:
             "evidence": evidence,
             "hint": self._hint(crit, level, features, words, analysis),
             "features": {k: round(v, 3) for k, v in features.items()},
+            "_sentence_value": sentence_value,
+            "_words": words,
         }
+
+    # -- learned levels -------------------------------------------------------------------------------------
+    def feature_names(self, crit: str) -> list[str]:
+        """Names of the features the learned model reads for `crit` (the cue groups come from criteria.yaml)."""
+        groups = list(self.cues["criteria"][crit]["groups"])
+        return (["log_words", "free_prose", "section_present", "section_log_words", "rule_score",
+                 "semantic_max", "semantic_top3"]
+                + [f"hits:{g}" for g in groups] + [f"per100:{g}" for g in groups]
+                + [f"per100:{name}" for name in STRUCTURAL_FEATURES])
+
+    def features(self, analysis: _Analysis, crit: str, rule: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The feature vector of one criterion, and each sentence's share of it (n_sentences x n_features).
+
+        Counts are per 100 words of the whole text, so that a long text is not rewarded for its length alone;
+        length itself is one feature among the others (log of words).
+        """
+        rule = rule or self._criterion(analysis, crit)
+        spec = self.cues["criteria"][crit]
+        elsewhere = float(spec.get("elsewhere", self.cues.get("elsewhere", 0.35)))
+        sections = set(spec["sections"])
+        sem_low, sem_high = self.cues["semantic"]["low"], self.cues["semantic"]["high"]
+        sentences = analysis.sentences
+        total_words = max(1, sum(v for k, v in analysis.words.items() if k not in ("title", "main_objective")))
+        per100 = 100.0 / total_words
+        weight = np.array([1.0 if (not analysis.structured and s.section == "description") or s.section in sections
+                           else elsewhere for s in sentences])
+        names = self.feature_names(crit)
+        share = np.zeros((len(sentences), len(names)))
+        values = np.zeros(len(names))
+        col = {name: k for k, name in enumerate(names)}
+        section_words = sum(analysis.words.get(s, 0) for s in sections if s in SECTION_FIELDS) if analysis.structured else 0
+        values[col["log_words"]] = np.log1p(total_words)
+        values[col["free_prose"]] = float(not analysis.structured)
+        values[col["section_present"]] = float(section_words > 0)
+        values[col["section_log_words"]] = np.log1p(section_words)
+        values[col["rule_score"]] = rule["score"]
+        sv = np.asarray(rule["_sentence_value"], dtype=float)
+        if sv.sum() > 0:
+            share[:, col["rule_score"]] = rule["score"] * sv / sv.sum()
+        sims = np.array([s.semantic.get(crit, 0.0) for s in sentences]) * weight if sentences else np.zeros(0)
+        mapped = np.clip((sims - sem_low) / (sem_high - sem_low), 0.0, 1.0)
+        if len(mapped):
+            best = np.argsort(-mapped, kind="stable")
+            values[col["semantic_max"]] = mapped[best[0]]
+            share[best[0], col["semantic_max"]] = mapped[best[0]]
+            top = best[:3]
+            values[col["semantic_top3"]] = mapped[top].mean()
+            share[top, col["semantic_top3"]] = mapped[top] / len(top)
+        for group, gspec in spec["groups"].items():
+            labels = self._group_labels(crit, group, gspec)
+            hits = np.array([sum(s.cues.get(label, 0) for label in labels) for s in sentences], dtype=float) * weight
+            if not len(hits):
+                continue
+            values[col[f"per100:{group}"]] = hits.sum() * per100
+            share[:, col[f"per100:{group}"]] = hits * per100
+            values[col[f"hits:{group}"]] = np.log1p(hits.sum())
+            if hits.sum() > 0:
+                share[:, col[f"hits:{group}"]] = np.log1p(hits.sum()) * hits / hits.sum()
+        for name in STRUCTURAL_FEATURES:
+            counts = np.array([s.cues.get(f"struct:{name}", 0) for s in sentences], dtype=float) * weight
+            if len(counts):
+                values[col[f"per100:{name}"]] = counts.sum() * per100
+                share[:, col[f"per100:{name}"]] = counts * per100
+        return values, share
 
     def _group_labels(self, crit: str, group: str, gspec: dict) -> list[str]:
         labels = []
@@ -391,11 +500,49 @@ class CriteriaScorer:
         return hints["thin"]
 
     def score_analyses(self, analyses: list[_Analysis], explain: bool = False) -> list[dict]:
-        rows = [self._criterion(a, crit) for a in analyses for crit in CRITERIA]
-        if not explain:
-            for row in rows:
-                del row["features"]
+        models, _ = self._model()
+        rows: list[dict] = []
+        for analysis in analyses:
+            group = [self._criterion(analysis, crit) for crit in CRITERIA]
+            if models is not None:
+                self._apply_model(analysis, group, models)
+            for row in group:
+                del row["_sentence_value"], row["_words"]
+                if not explain:
+                    del row["features"]
+            rows += group
         return rows
+
+    def _apply_model(self, analysis: _Analysis, group: list[dict], models: dict) -> None:
+        """Levels, scores and evidence from the learned model, for the six rows of one practice.
+
+        A sentence's value for a criterion is its share of each feature times the feature's weight in the
+        model, so the evidence is the sentence that raised the level most. One sentence serves at most two
+        criteria; a level-0 criterion shows no evidence, only its hint.
+        """
+        used: Counter = Counter()
+        for row in group:
+            crit = row["criterion"]
+            model = models[crit]
+            x, share = self.features(analysis, crit, row)
+            expected = float(model.expected_level(x[None, :])[0])
+            level = int(np.clip(np.rint(expected), 0, 3))
+            weights = model.coef_.mean(axis=0) / model.scale_
+            value = share @ weights if len(share) else np.zeros(0)
+            evidence = []
+            if level > 0:
+                for j in np.argsort(-value, kind="stable"):
+                    text = analysis.sentences[j].text
+                    if value[j] <= 0 or len(evidence) >= _MAX_EVIDENCE_LEARNED:
+                        break
+                    if used[text] < 2:
+                        evidence.append(text)
+                        used[text] += 1
+            row["features"] = dict(zip(self.feature_names(crit), np.round(x, 3).tolist())) | row["features"]
+            row["level"] = level
+            row["score"] = round(float(np.clip(expected / 3.0, 0.0, 1.0)), 4)
+            row["evidence"] = evidence
+            row["hint"] = self._hint(crit, level, row["features"], row["_words"], analysis)
 
     def score(self, practices: list[Practice], explain: bool = False) -> list[dict]:
         """Rows of criteria.parquet for many practices (spaCy and the embedder run in batches).
@@ -486,9 +633,14 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
 
 # ---------------------------------------------------------------------------------------------- stages
 
+def scorer_for(settings: Settings, embedder) -> CriteriaScorer:
+    """The scorer a run uses: the learned model of the settings' folder when it fits the embedder."""
+    return CriteriaScorer(embedder=embedder, threads=settings.threads, model_dir=settings.criteria_model_dir)
+
+
 def criteria_stage(practices: list[Practice], settings: Settings, embedder) -> list[dict]:
     """Rows of criteria.parquet."""
-    return CriteriaScorer(embedder=embedder, threads=settings.threads).score(practices)
+    return scorer_for(settings, embedder).score(practices)
 
 
 def guidelines_stage(practices: list[Practice]) -> list[dict]:
@@ -498,9 +650,10 @@ def guidelines_stage(practices: list[Practice]) -> list[dict]:
     return [row for p, a in zip(practices, analyses) for row in check_guidelines(p, a, scorer.cues)]
 
 
-def criteria_with_guidelines(practices: list[Practice], settings: Settings, embedder) -> tuple[list[dict], list[dict]]:
+def criteria_with_guidelines(practices: list[Practice], settings: Settings, embedder,
+                             scorer: CriteriaScorer | None = None) -> tuple[list[dict], list[dict]]:
     """Rows of criteria.parquet and guidelines.parquet from a single analysis of each practice."""
-    scorer = CriteriaScorer(embedder=embedder, threads=settings.threads)
+    scorer = scorer or scorer_for(settings, embedder)
     analyses = scorer.analyse(practices)
     guidelines = [row for p, a in zip(practices, analyses) for row in check_guidelines(p, a, scorer.cues)]
     return scorer.score_analyses(analyses), guidelines

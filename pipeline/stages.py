@@ -59,7 +59,7 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     criteria = guarded("criteria", lambda: _criteria_cached(practices, settings, embedder,
                                                             Path(out_dir) / ".cache" / "criteria"))
     if criteria is not None:
-        tables["criteria"], tables["guidelines"] = criteria
+        tables["criteria"], tables["guidelines"], models["criteria"] = criteria
     result.counts = {"embedding_cache_hits": embedder.hits, "embedding_cache_misses": embedder.misses}
     return result
 
@@ -70,8 +70,10 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
     Scoring is per practice, so only new or changed practices are analysed (and spaCy is not even loaded
     when nothing changed).
     """
+    scorer = criteria_module.scorer_for(settings, embedder)
     tag = hashlib.sha256(
         Path(criteria_module.__file__).read_bytes() + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
+        + scorer.model_id.encode()
     ).hexdigest()[:16]
     fields = ("practice_id", "lang", "title", "main_objective", *SECTION_FIELDS)
     keys = {
@@ -88,7 +90,7 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
                 pass
     todo = [p for p in practices if p.practice_id not in cached]
     if todo:
-        criteria_rows, guideline_rows = criteria_with_guidelines(todo, settings, embedder)
+        criteria_rows, guideline_rows = criteria_with_guidelines(todo, settings, embedder, scorer)
         for p in todo:
             entry = {
                 "criteria": [r for r in criteria_rows if r["practice_id"] == p.practice_id],
@@ -99,4 +101,5 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
     return (
         [r for p in practices for r in cached[p.practice_id]["criteria"]],
         [r for p in practices for r in cached[p.practice_id]["guidelines"]],
+        scorer.model_id,
     )
