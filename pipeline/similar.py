@@ -1,19 +1,25 @@
 """Cross-city neighbours: for every practice, the most similar practices of other cities.
 
-Rows of similar.parquet (schema SCHEMAS["similar"]):
-- rank 1..k: the top-k practices of *other* cities with a score >= min_similarity, best first.
-  Two versions of one practice from the same neighbouring city (a resubmission or a translation) fill
-  one slot, not two: the better-scoring version is kept.
-- rank 0: a near-duplicate from the practice's *own* city (score >= near_duplicate_threshold): the same
-  practice resubmitted or written in the other language. It is flagged, never offered as a practice
-  "from elsewhere". A neighbour from another city that scores above the threshold keeps its rank and is
-  flagged too (near_duplicate=True).
-Each row says which section matched best (the same template section on both sides, compared by
-embedding) and the key terms the two texts share (in the practice's own language; French and English
-terms are matched through resources/terms.yaml, so a French practice and an English one share terms too).
+Two practices are compared by a pair score (`PracticeVectors.pair_scores`): the cosine of one vector per whole
+text, the best-matching pair of sentence chunks, and the language-independent anchors both share (proper names,
+numbers, years, acronyms), weighted as chosen on the tune half of data/eval/realistic. A version of a practice
+that was revised later, or is shorter, keeps its whole-text vector, its chunks and its names; a mean of sentence
+vectors drifts towards other long texts of the same language.
 
-The search is exact (numpy, blocked matrix products). benchmarks/bench_search.py measures it at 1k, 10k
-and 100k practices and compares an approximate index; see benchmarks/results/search.md.
+Rows of similar.parquet (schema SCHEMAS["similar"]):
+- rank 1..k: the top-k practices of *other* cities, best first. The best one is always kept; below
+  `min_similarity` it is marked `weak`, and nothing weaker is added. Two versions of one practice from the same
+  neighbouring city fill one slot, not two.
+- rank 0: another version of the practice from its *own* city, `relation` = `version` (a translation or a
+  rewrite: each the other's best match, in different languages) or `near_duplicate` (the same text again). They
+  are linked, never offered as a practice "from elsewhere". A neighbour from another city that is a
+  near-duplicate keeps its rank and is flagged too.
+"The same city" follows one rule everywhere (`pipeline.cities.city_key`: case, accents, aliases).
+Each row says which section matched best and the key terms the two texts share (French and English terms are
+matched through resources/terms.yaml).
+
+Candidates come from an exact search on the whole-text vectors (numpy, blocked matrix products), then are
+re-ranked by the pair score. benchmarks/bench_search.py measures the search at 1k, 10k and 100k practices.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import yaml
 
 from pipeline.config import RESOURCES_DIR, Settings
 from pipeline.embed import split_sentences
+from pipeline.cities import city_key
 from pipeline.normalize import fold
 from pipeline.records import Practice
 
@@ -45,12 +52,6 @@ MAX_SHARED_TERMS = 6
 def practice_text(practice: Practice) -> str:
     """The text a practice is compared on (title, objective and description)."""
     return practice.full_text()
-
-
-def city_key(city: str | None) -> str:
-    """Cities compared without case, accents or spacing: 'Genève' == 'geneve'. A missing city (None, or the
-    NaN pandas hands over) gives ''."""
-    return re.sub(r"[^a-z0-9]+", " ", fold(city if isinstance(city, str) else "")).strip()
 
 
 # --------------------------------------------------------------------------- exact top-k search
@@ -241,13 +242,115 @@ class TermIndex:
 # --------------------------------------------------------------------------- the stage
 
 
-def embed_practices(practices: Sequence[Practice], embedder) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
-    """A vector per practice and per template section, from sentence embeddings.
+# Weights of the pair score, chosen on the tune half of data/eval/realistic (benchmarks/results/realistic.md):
+# many weightings reach R@1 1.00 there; this one sits in the middle of that plateau.
+WHOLE_WEIGHT, CHUNK_WEIGHT, ANCHOR_WEIGHT = 0.6, 0.2, 0.2
+CHUNK_SENTENCES = 3
+# Two practices of one city in different languages are versions of one practice (a translation or a rewrite)
+# when each is the other's best match in the whole batch and their pair score reaches this. Different
+# practices of one city can score as high (shared places and partners), so the score alone is not enough; on
+# the tune half of data/eval/realistic every EN/FR pair passes the rule (lowest 0.56) and one other pair of one
+# city is mutual best in two languages, at 0.49.
+VERSION_MIN_SCORE = 0.50
+_ANCHOR_TOKEN = re.compile(r"[\w’'-]+")
+_CLAUSE = re.compile(r"(?<=[.!?:;])\s+|\n")
 
-    Sentences are the unit the area classifier and the criteria scorer embed too, so with the shared
-    cache this stage mostly re-uses their vectors. A section is the mean of its sentences; a practice is
-    the mean of all its sentences, title and objective included.
+
+@dataclass
+class PracticeVectors:
+    """What the similar stage compares: one vector per whole text, chunks of sentences, sections, anchors."""
+
+    whole: np.ndarray  # (n, dim), L2-normalised
+    chunks: list[np.ndarray]  # per practice: (n_chunks, dim), groups of CHUNK_SENTENCES sentences
+    sections: list[dict[str, np.ndarray]]  # per practice: template section -> vector
+    anchors: list[frozenset[str]]  # per practice: names, numbers, years and acronyms (language-independent)
+    idf: dict[str, float]
+
+    def __len__(self) -> int:
+        return len(self.whole)
+
+    def anchor_overlap(self, q: int, j: int) -> float:
+        """IDF-weighted Jaccard of the anchors two texts share (0 when either has none)."""
+        a, b = self.anchors[q], self.anchors[j]
+        union = sum(self.idf.get(x, 0.0) for x in a | b)
+        return sum(self.idf.get(x, 0.0) for x in a & b) / union if union else 0.0
+
+    def pair_scores(self, q: int, candidates: Sequence[int]) -> np.ndarray:
+        """The pair score of `q` with each candidate: whole-text cosine, best chunk pair and shared anchors."""
+        candidates = list(candidates)
+        if not candidates:
+            return np.zeros(0)
+        whole = self.whole[candidates] @ self.whole[q]
+        chunk = np.array([float((self.chunks[q] @ self.chunks[j].T).max()) if len(self.chunks[q]) and len(self.chunks[j])
+                          else float(w) for j, w in zip(candidates, whole)])
+        anchor = np.array([self.anchor_overlap(q, j) for j in candidates])
+        return WHOLE_WEIGHT * whole + CHUNK_WEIGHT * chunk + ANCHOR_WEIGHT * anchor
+
+
+def anchors(practice: Practice) -> frozenset[str]:
+    """Tokens two language versions of one practice share whatever the language: proper names (capitalised
+    words inside a sentence), numbers of two digits or more, years and acronyms."""
+    text = " ".join(filter(None, [practice.title, practice.main_objective, practice.description]))
+    stop = _stopwords()
+    out: set[str] = set()
+    for clause in _CLAUSE.split(text):
+        for k, token in enumerate(_ANCHOR_TOKEN.findall(clause)):
+            digits = token.replace(".", "").replace(",", "")
+            if re.fullmatch(r"(?:19|20)\d\d", token):
+                out.add("year:" + token)
+            elif digits.isdigit():
+                if len(digits) >= 2:
+                    out.add("number:" + digits)
+            elif re.fullmatch(r"[A-Z]{2,6}s?", token):
+                out.add("acronym:" + token.rstrip("s"))
+            elif k > 0 and token[:1].isupper() and len(token) > 2:
+                key = fold(token).lower()
+                if key not in stop:
+                    out.add("name:" + key)
+    return frozenset(out)
+
+
+def _chunks(practice: Practice) -> list[str]:
+    sentences = split_sentences(practice.full_text())
+    return [" ".join(sentences[i:i + CHUNK_SENTENCES]) for i in range(0, len(sentences), CHUNK_SENTENCES)]
+
+
+def embed_practices(practices: Sequence[Practice], embedder) -> PracticeVectors:
+    """Vectors of each practice: the whole text in one piece (where the model reads long texts), chunks of
+    sentences, and one vector per template section (mean of its sentences, for the matched section).
+
+    A whole-text vector survives versions of different length and detail better than a mean of sentence
+    vectors, which drifts towards other long texts in the same language.
     """
+    whole = np.asarray(embedder.encode_documents([practice_text(p) for p in practices]), dtype=np.float32) \
+        if practices else np.zeros((0, int(embedder.dim)), np.float32)
+    groups = [_chunks(p) for p in practices]
+    flat = [c for g in groups for c in g]
+    matrix = embedder.encode(flat) if flat else np.zeros((0, whole.shape[1] if whole.size else int(embedder.dim)), np.float32)
+    chunks, start = [], 0
+    for g in groups:
+        chunks.append(np.asarray(matrix[start:start + len(g)], dtype=np.float32))
+        start += len(g)
+    sections = _section_vectors(practices, embedder)
+    anchor_sets = [anchors(p) for p in practices]
+    df = Counter(a for s in anchor_sets for a in s)
+    n = len(practices)
+    idf = {a: math.log((n + 1) / (c + 0.5)) for a, c in df.items()}
+    return PracticeVectors(whole, chunks, sections, anchor_sets, idf)
+
+
+def practice_similarity(practices: Sequence[Practice], embedder) -> np.ndarray:
+    """The pair score of every two practices (n x n): what the similar stage ranks by."""
+    vectors = embed_practices(practices, embedder)
+    n = len(vectors)
+    out = np.zeros((n, n))
+    for q in range(n):
+        out[q] = vectors.pair_scores(q, range(n))
+    return out
+
+
+def _section_vectors(practices: Sequence[Practice], embedder) -> list[dict[str, np.ndarray]]:
+    """One vector per template section: the mean of its sentence vectors."""
     names = FALLBACK_SECTIONS[::-1] + SECTIONS
     units: list[tuple[int, str]] = []
     texts: list[str] = []
@@ -259,21 +362,11 @@ def embed_practices(practices: Sequence[Practice], embedder) -> tuple[np.ndarray
             parts = [" ".join(value.split())] if name in FALLBACK_SECTIONS else (split_sentences(value) or [value])
             units.extend((i, name) for _ in parts)
             texts.extend(parts)
-        if not any(getattr(p, name) for name in names) and (p.description or "").strip():
-            parts = split_sentences(p.description) or [p.description]
-            units.extend((i, "description") for _ in parts)
-            texts.extend(parts)
-    dim = int(embedder.dim)
-    matrix = embedder.encode(texts) if texts else np.zeros((0, dim), np.float32)
-    width = matrix.shape[1] if matrix.size else dim
-    docs = np.zeros((len(practices), width), dtype=np.float32)
+    matrix = embedder.encode(texts) if texts else np.zeros((0, int(embedder.dim)), np.float32)
     sums: list[dict[str, np.ndarray]] = [{} for _ in practices]
     for (i, name), vector in zip(units, matrix):
-        docs[i] += vector
         sums[i][name] = sums[i].get(name, 0) + vector
-    sections = [{k: v / max(float(np.linalg.norm(v)), 1e-12) for k, v in d.items() if k != "description"} for d in sums]
-    norms = np.linalg.norm(docs, axis=1, keepdims=True)
-    return (docs / np.maximum(norms, 1e-12)).astype(np.float32), sections
+    return [{k: v / max(float(np.linalg.norm(v)), 1e-12) for k, v in d.items()} for d in sums]
 
 
 def matched_section(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> tuple[str | None, float]:
@@ -318,38 +411,94 @@ def is_near_duplicate(score: float, facts_a: frozenset[str] | None, facts_b: fro
     return score >= FACT_MIN_COSINE and jaccard >= FACT_MIN_JACCARD
 
 
-def find_neighbours(vectors: np.ndarray, cities: Sequence[str | None], top_k: int, min_score: float,
-                    near_duplicate: float, fact_sets: Sequence[frozenset[str]] | None = None,
-                    ) -> list[tuple[int, int, int, float, bool]]:
-    """(query, neighbour, rank, score, near_duplicate) for every practice; rank 0 = same-city near-duplicate."""
+@dataclass(frozen=True)
+class Neighbour:
+    query: int
+    neighbour: int
+    rank: int  # 1..k for other cities; 0 for a version or near-duplicate of the same city
+    score: float
+    relation: str  # similar | near_duplicate | version
+    weak: bool  # below --min-score: kept only because it is the practice's best match
+
+
+def _as_vectors(vectors) -> PracticeVectors:
+    """Plain arrays (tests, benchmarks) are compared by cosine alone."""
+    if isinstance(vectors, PracticeVectors):
+        return vectors
+    vectors = np.asarray(vectors, dtype=np.float32)
     n = len(vectors)
+    return _CosineOnly(vectors, [np.zeros((0, vectors.shape[1]), np.float32)] * n, [{}] * n, [frozenset()] * n, {})
+
+
+class _CosineOnly(PracticeVectors):
+    def pair_scores(self, q: int, candidates: Sequence[int]) -> np.ndarray:
+        candidates = list(candidates)
+        return self.whole[candidates] @ self.whole[q] if candidates else np.zeros(0)
+
+
+def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score: float, near_duplicate: float,
+                    fact_sets: Sequence[frozenset[str]] | None = None, langs: Sequence[str | None] | None = None,
+                    version_min: float = VERSION_MIN_SCORE) -> list[Neighbour]:
+    """Every practice's neighbours: ranks 1..k from other cities, rank 0 for versions of its own city.
+
+    Candidates come from an exact search on the whole-text vectors and are re-ranked by the pair score.
+    Another city's practice listed twice (a resubmission or a translation) fills one slot. The best match of
+    another city is always kept: below `min_score` it is marked weak instead of dropped. A same-city practice
+    is a `version` (another language, or a rewrite) or a `near_duplicate` (the same text again); an unrelated
+    practice of the same city is never listed.
+    """
+    pv = _as_vectors(vectors)
+    n = len(pv)
+    groups = city_groups(cities)
+    langs = list(langs) if langs is not None else [None] * n
 
     def dup(a: int, b: int, score: float) -> bool:
         return is_near_duplicate(score, fact_sets[a] if fact_sets else None, fact_sets[b] if fact_sets else None,
                                  near_duplicate)
 
-    groups = city_groups(cities)
+    n_candidates = min(n, top_k * 4 + 20)
+    idx, _ = top_k_exact(pv.whole, pv.whole, n_candidates)
     members: dict[int, list[int]] = {}
     for i, g in enumerate(groups):
         members.setdefault(int(g), []).append(i)
-    # Extra candidates so that collapsed versions of one practice do not leave the list short.
-    idx, sc = top_k_exact(vectors, vectors, min(n, top_k * 3 + 2), query_groups=groups, base_groups=groups)
-    rows: list[tuple[int, int, int, float, bool]] = []
+    scored: list[tuple[list[int], np.ndarray, list[int], np.ndarray]] = []
+    best = np.full(n, -1)
     for q in range(n):
+        others = [int(j) for j in idx[q] if j != q and groups[j] != groups[q]]
+        own = [j for j in members[int(groups[q])] if j != q]
+        other_scores, own_scores = pv.pair_scores(q, others), pv.pair_scores(q, own)
+        scored.append((others, other_scores, own, own_scores))
+        pool = others + own
+        if pool:
+            best[q] = pool[int(np.argmax(np.concatenate([other_scores, own_scores])))]
+
+    def same_practice(a: int, b: int, score: float) -> str | None:
+        if dup(a, b, score):
+            return "near_duplicate" if langs[a] == langs[b] or langs[a] is None else "version"
+        mutual = best[a] == b and best[b] == a
+        if mutual and score >= version_min and langs[a] != langs[b] and not isinstance(pv, _CosineOnly):
+            return "version"
+        return None
+
+    rows: list[Neighbour] = []
+    for q, (others, scores, own, own_scores) in enumerate(scored):
         chosen: list[int] = []
-        for j, s in zip(idx[q], sc[q]):
-            if not np.isfinite(s) or s < min_score or len(chosen) == top_k:
+        for k in np.argsort(-scores, kind="stable"):
+            j, score = others[k], float(scores[k])
+            if len(chosen) == top_k:
                 break
-            if any(groups[c] == groups[j] and dup(c, j, float(vectors[c] @ vectors[j])) for c in chosen):
+            weak = score < min_score
+            if weak and chosen:
+                break
+            if any(groups[c] == groups[j] and same_practice(c, j, float(pv.pair_scores(c, [j])[0])) for c in chosen):
                 continue  # another version of a practice already listed
-            chosen.append(int(j))
-            rows.append((q, int(j), len(chosen), float(s), dup(q, int(j), float(s))))
-        own = np.array([j for j in members[int(groups[q])] if j != q], dtype=np.int64)
-        if len(own):
-            own_scores = vectors[own] @ vectors[q]
-            for j, s in sorted(zip(own, own_scores), key=lambda x: -x[1]):
-                if dup(q, int(j), float(s)):
-                    rows.append((q, int(j), 0, float(s), True))
+            chosen.append(j)
+            relation = "near_duplicate" if dup(q, j, score) else "similar"
+            rows.append(Neighbour(q, j, len(chosen), score, relation, weak))
+        for k in np.argsort(-own_scores, kind="stable"):
+            relation = same_practice(q, own[k], float(own_scores[k]))
+            if relation:
+                rows.append(Neighbour(q, own[k], 0, float(own_scores[k]), relation, False))
     return rows
 
 
@@ -358,21 +507,25 @@ def similar_stage(practices: list[Practice], settings: Settings, embedder) -> li
     if not practices:
         return []
     texts = [practice_text(p) for p in practices]
-    vectors, sections = embed_practices(practices, embedder)
+    vectors = embed_practices(practices, embedder)
     terms = TermIndex().fit(texts, [p.lang for p in practices])
-    rows = []
     found = find_neighbours(vectors, [p.city for p in practices], settings.top_k, settings.min_similarity,
-                            settings.near_duplicate_threshold, [facts(p) for p in practices])
-    for q, j, rank, score, dup in found:
-        section, _ = matched_section(sections[q], sections[j])
+                            settings.near_duplicate_threshold, [facts(p) for p in practices],
+                            [p.lang for p in practices], settings.version_min_score)
+    rows = []
+    for hit in found:
+        q, j = hit.query, hit.neighbour
+        section, _ = matched_section(vectors.sections[q], vectors.sections[j])
         rows.append({
             "practice_id": practices[q].practice_id,
             "neighbour_id": practices[j].practice_id,
-            "rank": rank,
-            "score": round(score, 4),
+            "rank": hit.rank,
+            "score": round(hit.score, 4),
             "matched_section": section,
             "shared_terms": terms.shared(q, j),
             "neighbour_city": practices[j].city,
-            "near_duplicate": dup,
+            "near_duplicate": hit.relation != "similar",
+            "relation": hit.relation,
+            "weak": hit.weak,
         })
     return rows

@@ -35,6 +35,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "similar": pa.schema([
         ("practice_id", _str), ("neighbour_id", _str), ("rank", pa.int64()), ("score", pa.float64()),
         ("matched_section", _str), ("shared_terms", _strs), ("neighbour_city", _str), ("near_duplicate", pa.bool_()),
+        ("relation", _str), ("weak", pa.bool_()),
     ]),
     "criteria": pa.schema([
         ("practice_id", _str), ("criterion", _str), ("level", pa.int64()), ("score", pa.float64()),

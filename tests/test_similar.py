@@ -40,14 +40,26 @@ def test_find_neighbours_never_offers_the_same_city():
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     cities = [["Genève", "geneve", "Oslo", "Paris", "Lyon"][i % 5] for i in range(60)]
     rows = find_neighbours(vectors, cities, top_k=5, min_score=-1.0, near_duplicate=0.99)
-    ranked = [r for r in rows if r[2] >= 1]
+    ranked = [r for r in rows if r.rank >= 1]
     assert len(ranked) == 60 * 5
     key = {"Genève": "geneve", "geneve": "geneve"}
-    for q, j, rank, score, _ in ranked:
-        assert key.get(cities[q], cities[q]) != key.get(cities[j], cities[j])  # accents/case do not hide a city
+    for r in ranked:
+        assert key.get(cities[r.query], cities[r.query]) != key.get(cities[r.neighbour], cities[r.neighbour])
     for q in range(60):
-        ranks = [r[2] for r in ranked if r[0] == q]
+        ranks = [r.rank for r in ranked if r.query == q]
         assert ranks == [1, 2, 3, 4, 5]
+
+
+def test_min_score_never_drops_the_best_match():
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(12, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = find_neighbours(vectors, [f"C{i}" for i in range(12)], top_k=3, min_score=0.999, near_duplicate=0.9999)
+    for q in range(12):
+        mine = [r for r in rows if r.query == q and r.rank >= 1]
+        assert len(mine) == 1 and mine[0].weak  # kept, marked weak, and nothing weaker added
+    strong = find_neighbours(vectors, [f"C{i}" for i in range(12)], top_k=3, min_score=-1.0, near_duplicate=0.9999)
+    assert not any(r.weak for r in strong)
 
 
 def _practice(pid: str, city: str, lang: str = "en", **sections) -> Practice:
@@ -95,6 +107,9 @@ def test_resubmissions_and_translations_are_flagged_not_offered(originals, use):
     flagged = {(r["practice_id"], r["neighbour_id"]) for r in rows if r["rank"] == 0}
     sid = strasbourg.practice_id
     assert {(sid, translation.practice_id), (sid, "resub-1"), (translation.practice_id, sid)} <= flagged
+    relation = {(r["practice_id"], r["neighbour_id"]): r["relation"] for r in rows if r["rank"] == 0}
+    assert relation[(sid, translation.practice_id)] == "version"
+    assert relation[(sid, "resub-1")] == "near_duplicate"
     for r in rows:
         if r["rank"] >= 1:
             assert by_pid[r["practice_id"]].city.strip() != by_pid[r["neighbour_id"]].city.strip()
@@ -116,9 +131,9 @@ def test_cross_city_copy_is_flagged_as_near_duplicate():
     v = np.eye(4, dtype=np.float32)
     v[1] = v[0]
     rows = find_neighbours(v, ["A", "B", "C", "D"], top_k=2, min_score=-1, near_duplicate=0.95)
-    first = [r for r in rows if r[0] == 0]
-    assert first[0][1] == 1 and first[0][2] == 1 and first[0][4] is True
-    assert all(r[4] is False for r in first[1:])
+    first = [r for r in rows if r.query == 0]
+    assert first[0].neighbour == 1 and first[0].rank == 1 and first[0].relation == "near_duplicate"
+    assert all(r.relation == "similar" for r in first[1:])
 
 
 def test_facts_rule_needs_figures_on_both_sides():
@@ -154,12 +169,64 @@ def test_sample_run_table(sample_out):
     assert (ranked["practice_id"].map(city) != ranked["neighbour_id"].map(city)).all()
     assert (ranked["neighbour_city"] == ranked["neighbour_id"].map(city)).all()
     settings = Settings()
-    assert (ranked["score"] >= settings.min_similarity).all()
+    assert ((ranked["score"] >= settings.min_similarity) | ranked["weak"]).all()
+    # a weak match is only ever a practice's single best one
+    assert (ranked[ranked["weak"]]["rank"] == 1).all()
+    assert set(table["relation"]) <= {"similar", "near_duplicate", "version"}
     for _, group in ranked.groupby("practice_id"):
         assert list(group.sort_values("rank")["rank"]) == list(range(1, len(group) + 1))
         assert len(group) <= settings.top_k
         assert group.sort_values("rank")["score"].is_monotonic_decreasing
     assert set(ranked["matched_section"]) <= set(SECTIONS) | {"main_objective", "title"}
     # 52 distinct practices, no resubmissions in the sample: nothing is flagged.
-    assert not table["near_duplicate"].any()
+    assert not table["near_duplicate"].any() and (table["relation"] == "similar").all()
     to_table("similar", table)  # round-trips through the contract schema
+
+
+def test_geneva_and_geneve_are_one_city_everywhere(tmp_path):
+    from pipeline.cities import city_info, city_key
+    from pipeline.report.city import write_city_reports
+    from pipeline.tables import write_json, write_table
+
+    assert city_key("Geneva") == city_key("Genève") == city_key(" GENF ") == city_key("geneve")
+    assert city_info("Geneva").country == "Switzerland"
+    # the similar stage: no neighbour from "the other" Geneva
+    v = np.eye(3, dtype=np.float32)
+    v[1] = v[0] * 0.999 + 0.001
+    rows = find_neighbours(v, ["Geneva", "Genève", "Oslo"], top_k=2, min_score=-1, near_duplicate=0.9999)
+    assert not any({r.query, r.neighbour} == {0, 1} and r.rank >= 1 for r in rows)
+    # the city reports: one report for practices filed as Geneva and as Genève
+    practices = [
+        _practice("g1", "Geneva", process="Neighbourhood mediators meet tenants every month in Les Pâquis."),
+        _practice("g2", "Genève", lang="fr", process="Des médiateurs de quartier rencontrent les locataires chaque mois."),
+        _practice("o1", "Oslo", process="Volunteer mediators meet tenants in Grünerløkka."),
+    ]
+    for p in practices:
+        p.n_words = len((p.description or "").split())
+    write_table(tmp_path / "practices.parquet", to_table("practices", [p.to_dict() for p in practices]))
+    for name in ("similar", "areas", "criteria", "files"):
+        write_table(tmp_path / f"{name}.parquet", to_table(name, []))
+    write_json(tmp_path / "manifest.json", {})
+    paths = write_city_reports(tmp_path, None, formats=("html",))
+    names = sorted(p.name for p in paths)
+    assert len([n for n in names if "gen" in n.lower()]) == 1, names
+
+
+def test_a_version_pair_is_linked_not_offered_as_another_citys_practice(use):
+    en = _practice("v-en", "Geneva", title="Neighbourhood mediators in Les Pâquis",
+                   process="Since 2019 twelve volunteer mediators trained by the Bureau de l'intégration meet tenants "
+                           "of the Pâquis estates every month; 340 conflicts were settled in 2022.")
+    fr = _practice("v-fr", "Genève", lang="fr", title="Médiateurs de quartier aux Pâquis",
+                   process="Depuis 2019, douze médiateurs bénévoles formés par le Bureau de l'intégration rencontrent "
+                           "chaque mois les locataires des immeubles des Pâquis ; 340 conflits réglés en 2022.")
+    others = [_practice("o-1", "Oslo", process="A football league for teenagers of all backgrounds in Groruddalen."),
+              _practice("o-2", "Lyon", lang="fr", process="Un festival de musique des quartiers est organisé chaque été."),
+              _practice("o-3", "Bergen", process="Volunteer mediators help neighbours settle noise disputes.")]
+    rows = similar_stage([en, fr, *others], Settings(top_k=3, min_similarity=0.0), use)
+    pair = [r for r in rows if {r["practice_id"], r["neighbour_id"]} == {"v-en", "v-fr"}]
+    assert pair and all(r["rank"] == 0 and r["relation"] == "version" for r in pair)
+    assert len(pair) == 2  # linked both ways
+    # other cities see the Geneva practice once, in one language, not twice
+    for q in ("o-1", "o-3"):
+        listed = [r["neighbour_id"] for r in rows if r["practice_id"] == q and r["rank"] >= 1]
+        assert sum(n in {"v-en", "v-fr"} for n in listed) == 1

@@ -25,10 +25,9 @@ import yaml
 from pipeline.config import RESOURCES_DIR
 from pipeline.normalize import fold
 from pipeline.report import CITY_REPORTS_DIR, city_slug
-from pipeline.similar import city_key
+from pipeline.cities import CITIES_FILE, city_info, city_key, country_name
 from pipeline.tables import atomic_write_bytes
 
-CITIES_FILE = RESOURCES_DIR / "cities.yaml"
 STAMPS_FILE = ".inputs.json"  # per report file: hash of the inputs it was written from
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 EXCERPT_CHARS = 650
@@ -125,41 +124,6 @@ STRINGS = {
 
 
 # --------------------------------------------------------------------------- cities
-
-
-@dataclass(frozen=True)
-class CityInfo:
-    name: str
-    country: str | None
-    report_lang: str
-
-
-@lru_cache(maxsize=1)
-def _city_directory() -> tuple[dict[str, CityInfo], dict[str, str]]:
-    data = yaml.safe_load(CITIES_FILE.read_text(encoding="utf-8"))
-    lookup: dict[str, CityInfo] = {}
-    for name, item in data["cities"].items():
-        info = CityInfo(name, item.get("country"), item.get("report_lang", "en"))
-        for alias in [name, *item.get("aliases", [])]:
-            lookup.setdefault(city_key(alias), info)
-    return lookup, data.get("countries_fr", {})
-
-
-def city_info(name: str | None) -> CityInfo | None:
-    """Country and report language of a member city, or None when the city is not listed."""
-    return _city_directory()[0].get(city_key(name))
-
-
-def _canonical_key(name: str | None) -> str:
-    """Key of a city under its listed name, so 'Geneva' and 'Genève' are one city."""
-    info = city_info(name)
-    return city_key(info.name if info else name)
-
-
-def country_name(country: str | None, lang: str) -> str | None:
-    if country and lang == "fr":
-        return _city_directory()[1].get(country, country)
-    return country
 
 
 # --------------------------------------------------------------------------- building the content
@@ -400,8 +364,8 @@ def _load(out_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[str
 def build_city_context(out_dir: Path, city: str, include_contacts: bool = False, _loaded=None) -> dict:
     """Everything a city report shows, as plain data (used by both the HTML and the DOCX writer)."""
     practices, similar, suggested, manifest = _loaded or _load(Path(out_dir))
-    keys = practices["city"].map(_canonical_key)
-    mine = practices[keys == _canonical_key(city)]
+    keys = practices["city"].map(city_key)
+    mine = practices[keys == city_key(city)]
     if mine.empty:
         known = sorted(c for c in practices["city"].dropna().unique())
         raise ValueError(f"No practice from '{city}' in {out_dir}. Cities in this run: {', '.join(known)}")
@@ -597,7 +561,7 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=(
         # One report per city, whatever spelling each form used ('Genève', 'Geneva').
         seen: dict[str, str] = {}
         for name in practices["city"].dropna():
-            seen.setdefault(_canonical_key(name), name)
+            seen.setdefault(city_key(name), name)
         cities = sorted(seen.values(), key=city_key)
     formats = tuple(f.strip().lower() for f in formats)
     unknown = set(formats) - {"html", "docx"}
@@ -616,7 +580,7 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=(
         # A report with contact data never replaces the shareable one: it gets a name of its own.
         name = f"{slug}-with-contacts" if include_contacts else slug
         targets = {fmt: folder / f"{name}.{fmt}" for fmt in ("html", "docx") if fmt in formats}
-        digest = hashlib.sha256(f"{common}|{_canonical_key(city)}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{common}|{city_key(city)}".encode()).hexdigest()
         # An unchanged run leaves unchanged reports alone: re-runs stay fast.
         if all(p.exists() and stamps.get(p.name) == digest for p in targets.values()):
             written.extend(targets.values())

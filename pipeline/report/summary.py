@@ -17,6 +17,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from pipeline.cities import city_key
 from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_slug
 from pipeline.tables import SCHEMAS, atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
@@ -193,7 +194,7 @@ def strongest_matches(similar: pd.DataFrame, by_id: dict[str, dict], n: int = TO
         a, b = by_id.get(row["practice_id"]), by_id.get(row["neighbour_id"])
         if a is None or b is None or a["practice_id"] == b["practice_id"]:
             continue
-        if (a.get("city") or "").casefold() == (b.get("city") or "").casefold():
+        if city_key(a.get("city")) == city_key(b.get("city")):
             continue
         key = tuple(sorted((group.get(a["practice_id"], a["practice_id"]), group.get(b["practice_id"], b["practice_id"]))))
         if key not in best or row["score"] > best[key]["score"]:
@@ -248,7 +249,8 @@ def _attention(files: pd.DataFrame, by_id: dict[str, dict], taxonomy, similar: p
             continue
         seen.add(pair)
         p = a
-        text = f"nearly the same as «{b.get('title') or b['practice_id']}» ({b.get('source_file')}), similarity {float(row['score']):.2f}"
+        what = "the same practice in another language or a rewrite of it" if row.get("relation") == "version" else "nearly the same as"
+        text = f"{what}: «{b.get('title') or b['practice_id']}» ({b.get('source_file')}), similarity {float(row['score']):.2f}"
         groups["resubmitted"].items.append(Attention("resubmitted", text, p.get("source_file"), p["practice_id"],
                                                      p.get("title"), p.get("city"), p["city_href"]))
     return list(groups.values())

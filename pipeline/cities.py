@@ -1,0 +1,58 @@
+"""One rule for "the same city": case, accents, spacing and the aliases of resources/cities.yaml.
+
+Used by the similar stage (no neighbours from one's own city), the city reports and the summary alike, so that
+'Geneva', 'Genève', 'GENF ' and 'geneve' are one city everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from pipeline.config import RESOURCES_DIR
+from pipeline.normalize import fold
+
+CITIES_FILE = RESOURCES_DIR / "cities.yaml"
+
+
+@dataclass(frozen=True)
+class CityInfo:
+    name: str
+    country: str | None
+    report_lang: str
+
+
+def fold_key(name: str | None) -> str:
+    """A name without case, accents or spacing: 'Genève ' -> 'geneve'. A missing name (None, NaN) gives ''."""
+    return re.sub(r"[^a-z0-9]+", " ", fold(name if isinstance(name, str) else "")).strip()
+
+
+@lru_cache(maxsize=1)
+def _city_directory() -> tuple[dict[str, CityInfo], dict[str, str]]:
+    data = yaml.safe_load(CITIES_FILE.read_text(encoding="utf-8"))
+    lookup: dict[str, CityInfo] = {}
+    for name, item in data["cities"].items():
+        info = CityInfo(name, item.get("country"), item.get("report_lang", "en"))
+        for alias in [name, *item.get("aliases", [])]:
+            lookup.setdefault(fold_key(alias), info)
+    return lookup, data.get("countries_fr", {})
+
+
+def city_info(name: str | None) -> CityInfo | None:
+    """Country and report language of a member city, or None when the city is not listed."""
+    return _city_directory()[0].get(fold_key(name))
+
+
+def city_key(name: str | None) -> str:
+    """The key of a city under its listed name, so aliases are one city; '' when there is no city."""
+    info = city_info(name)
+    return fold_key(info.name if info else name)
+
+
+def country_name(country: str | None, lang: str) -> str | None:
+    if country and lang == "fr":
+        return _city_directory()[1].get(country, country)
+    return country
