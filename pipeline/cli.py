@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.config import DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT, RESOURCES_DIR, Settings
+from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR, DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT, RESOURCES_DIR, Settings
 from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Analyse Intercultural Cities good-practice reports.")
@@ -137,7 +137,7 @@ def _print_analysis(out: Console, practice) -> None:
     t = _texts(practice.lang)
     settings = Settings()
     embedder = make_embedder(settings.embedder, None, settings.threads)
-    area_rows, _ = area_stage([practice], settings, embedder)
+    area_rows, suggestions, _ = area_stage([practice], settings, embedder)
     taxonomy = load_taxonomy()
     areas = Table(title=t["areas_title"])
     for col in ("area", "probability", "evidence"):
@@ -146,7 +146,7 @@ def _print_analysis(out: Console, practice) -> None:
         name = taxonomy.areas[row["area"]].name(practice.lang)
         areas.add_row(f"{row['area']}. {name}", f"{row['probability']:.2f}", _short(row["evidence"], 90))
     out.print(areas)
-    if practice.area_mismatch:
+    if suggestions and suggestions[0].area_mismatch:
         out.print(f"[yellow]{t['mismatch'].format(code=practice.declared_areas[0])}[/yellow]")
 
     rows, guidelines = criteria_with_guidelines([practice], settings, embedder)
@@ -164,7 +164,7 @@ def _print_analysis(out: Console, practice) -> None:
         guide.add_column(t[col] if col else "")
     for row in guidelines:
         mark = f"[green]{t['ok']}[/green]" if row["passed"] else f"[red]{t['fix']}[/red]"
-        guide.add_row(row["check"].replace("_", " "), mark, row["detail"])
+        guide.add_row(t["checks"].get(row["check"], row["check"].replace("_", " ")), mark, row["detail"])
     out.print(guide)
 
 
@@ -183,20 +183,41 @@ def _labelled_practices(inputs: Optional[List[Path]]):
 
 @app.command()
 def train(
-    inputs: Optional[List[Path]] = typer.Argument(None, help="Labelled submissions (default: data/raw)."),
-    model_dir: Path = typer.Option(DEFAULT_MODEL_DIR, "--model-dir", help="Where to save the model and its card."),
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Submissions with declared areas to train on alone (default: every labelled source but the test halves)."),
+    model_dir: Path = typer.Option(DEFAULT_MODEL_DIR, "--model-dir", help="Where to save the area model and its card."),
     embedder: str = typer.Option("use-multilingual", help="Embedder the model is trained with."),
+    criteria: bool = typer.Option(False, "--criteria", help="Train the criteria model instead (tune halves of the rated sets)."),
+    criteria_model_dir: Path = typer.Option(DEFAULT_CRITERIA_MODEL_DIR, "--criteria-model-dir", help="Where to save the criteria model."),
 ) -> None:
-    """Train the area classifier on the areas the practices declare, and write its model card."""
-    from pipeline.classify import train_model
+    """Train the area classifier on declared areas (or, with --criteria, the criteria model), with its model card."""
     from pipeline.embed import make_embedder
 
-    practices, sources = _labelled_practices(inputs)
     emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")
-    model, card = train_model(practices, emb, model_dir, sources=sources)
-    cv = card["cv_metrics"]
-    console.print(f"Trained on [bold]{card['n_practices']}[/bold] practices; cross-validated top-1 {cv['top1_main']:.2f}, "
-                  f"top-3 {cv['top3_main']:.2f}, micro-F1 {cv['micro_f1']:.2f}, macro-F1 {cv['macro_f1']:.2f}")
+    if criteria:
+        from pipeline.training import train_criteria_model
+
+        card = train_criteria_model(criteria_model_dir, Settings().with_(embedder=embedder), emb)
+        cv = card["cv_spearman_by_C"][str(card["C"])]
+        console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "
+                      f"cross-validated mean Spearman {cv['mean']:.2f} on the realistic tune half")
+        console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
+        return
+    from pipeline.training import LabelledPractices, area_training_set, train_area_model, training_labels
+
+    if inputs:
+        practices, labels = training_labels(_labelled_practices(inputs)[0])
+        data = LabelledPractices([], [], [], [], [])
+        data.add(practices, labels, 1.0, "declared")
+    else:
+        data = area_training_set(Settings().with_(embedder=embedder))
+    if not data.practices:
+        console.print("[red]No practice declares an area: nothing to train on.[/red]")
+        raise typer.Exit(1)
+    _, card = train_area_model(model_dir, emb, data=data, cross_validate=not inputs)
+    console.print(f"Trained on [bold]{card['n_practices']}[/bold] labelled rows ({', '.join(f'{k} {v}' for k, v in card['sources'].items())})")
+    if "cv_realistic_tune" in card:
+        cv = card["cv_realistic_tune"]
+        console.print(f"Cross-validated on the realistic tune half: top-1 {cv['top1']:.2f}, top-3 {cv['top3']:.2f}, set F1 {cv['set_f1']:.2f}")
     console.print(f"Model and card in [bold]{Path(model_dir).resolve()}[/bold]")
 
 
@@ -235,9 +256,9 @@ def evaluate(
             print(json.dumps(result, separators=(",", ":")))
         return
 
-    from pipeline.classify import AreaClassifier, training_labels
     from pipeline.embed import make_embedder
     from pipeline.evaluation import cross_validate, metrics_table
+    from pipeline.training import training_labels
 
     out = out or DEFAULT_OUTPUT / "area_evaluation.md"
     practices, _ = _labelled_practices(inputs)
@@ -249,7 +270,7 @@ def evaluate(
     parts = []
     results = {}
     for mode, title in (("prior", "Zero-shot prior"), ("supervised", "Supervised"), ("blend", "Blend (shipped)")):
-        metrics = cross_validate(AreaClassifier(embedder=None, mode=mode), practices, labels, emb, n_splits=folds)
+        metrics = cross_validate({"mode": mode}, practices, labels, emb, n_splits=folds)
         results[mode] = metrics
         parts.append(metrics_table(metrics, f"{title}: {folds}-fold cross-validation, {len(practices)} practices"))
     text = "\n".join(parts)

@@ -1,4 +1,4 @@
-"""Metrics of area suggestions and cross-validation of the AreaClassifier.
+"""Metrics of area suggestions and cross-validation of the area classifier.
 
 Gold labels are code lists per practice, main area first; sub-areas imply their parents.
 - top-1 / top-3: the gold main area's top-level code is the best / among the three best top-level predictions;
@@ -22,8 +22,10 @@ from pipeline.records import Practice
 from pipeline.taxonomy import load_taxonomy
 
 
-def area_metrics(gold: Sequence[Sequence[str]], proba: np.ndarray, suggested: np.ndarray, classes: Sequence[str]) -> dict:
-    """Metrics of one set of predictions (rows follow `gold`, columns follow `classes`)."""
+def area_metrics(gold: Sequence[Sequence[str]], proba: np.ndarray, suggested: np.ndarray, classes: Sequence[str],
+                 main_ranking: Sequence[Sequence[str]] | None = None) -> dict:
+    """Metrics of one set of predictions (rows follow `gold`, columns follow `classes`); the main area is ranked
+    by `main_ranking` when given, else by probability."""
     taxonomy = load_taxonomy()
     classes = [str(c) for c in classes]
     index = {c: j for j, c in enumerate(classes)}
@@ -37,7 +39,8 @@ def area_metrics(gold: Sequence[Sequence[str]], proba: np.ndarray, suggested: np
     confusions: Counter = Counter()
     for i, codes in enumerate(gold):
         main = taxonomy.parent(codes[0])
-        order = [classes[top_cols[k]] for k in np.argsort(-proba[i, top_cols], kind="stable")]
+        order = list(main_ranking[i]) if main_ranking is not None else \
+            [classes[top_cols[k]] for k in np.argsort(-proba[i, top_cols], kind="stable")]
         top1 += order[0] == main
         top3 += main in order[:3]
         if order[0] != main:
@@ -69,26 +72,26 @@ def area_metrics(gold: Sequence[Sequence[str]], proba: np.ndarray, suggested: np
     }
 
 
-def cross_validate(model, practices: Sequence[Practice], labels: Sequence[Sequence[str]], embedder,
+def cross_validate(params: dict, practices: Sequence[Practice], labels: Sequence[Sequence[str]], embedder,
                    n_splits: int = 5, seed: int = 13) -> dict:
-    """Out-of-fold predictions of a fresh clone per fold (thresholds are re-tuned inside each fold)."""
-    from pipeline.classify import encode_practices
+    """Out-of-fold area metrics of `make_area_classifier(embedder, **params)`: each fold's model never sees
+    the practices it is scored on."""
+    from pipeline.classify import encode_practices, make_area_classifier, predict_areas
 
     enc = encode_practices(list(practices), embedder)
-    n = len(enc)
-    proba = np.zeros((n, len(load_taxonomy().codes)))
+    n = len(practices)
+    classes = list(load_taxonomy().codes)
+    proba = np.zeros((n, len(classes)))
     suggested = np.zeros_like(proba, dtype=int)
+    mains: list[list[str]] = [[] for _ in range(n)]
     folds = KFold(n_splits=min(n_splits, n), shuffle=True, random_state=seed)
-    classes = None
     for train, test in folds.split(np.arange(n)):
-        # Not sklearn.clone: it would deep-copy the embedder and its weights.
-        fold_model = type(model)(**{**model.get_params(deep=False), "embedder": embedder})
-        fold_model.fit(enc.subset(train), [labels[i] for i in train])
-        p = fold_model.predict_proba(enc.subset(test))
-        proba[test] = p
-        suggested[test] = fold_model.decide(p)
-        classes = fold_model.classes_
-    metrics = area_metrics(labels, proba, suggested, classes)
+        model = make_area_classifier(embedder, **params).fit(enc.subset(train), [labels[i] for i in train])
+        pred = predict_areas(model, enc.subset(test))
+        proba[test], suggested[test] = pred.proba, pred.suggested
+        for k, i in enumerate(test):
+            mains[i] = pred.main_ranking[k]
+    metrics = area_metrics(labels, proba, suggested, classes, main_ranking=mains)
     metrics["n_splits"] = folds.get_n_splits()
     return metrics
 
@@ -112,13 +115,17 @@ def metrics_table(metrics: dict, title: str = "") -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-def load_eval_practices(folder: Path) -> tuple[list[Practice], list[list[str]]]:
-    """Practices of the evaluation set (data/eval/areas/*.yaml) and their gold codes, main first."""
+def load_eval_practices(folder: Path, split: str | None = None) -> tuple[list[Practice], list[list[str]]]:
+    """Practices of the evaluation set (data/eval/areas/part*.yaml) and their gold codes, main first; only
+    the `tune` or `test` part of split.yaml when `split` is given."""
     import yaml
 
+    parts = yaml.safe_load((Path(folder) / "split.yaml").read_text(encoding="utf-8"))["ids"] if split else {}
     practices, gold = [], []
-    for path in sorted(Path(folder).glob("*.yaml")):
+    for path in sorted(Path(folder).glob("part*.yaml")):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if split and parts.get(str(item["id"])) != split:
+                continue
             sections = {k: (item.get(k) or None) for k in ("purpose", "starting_point", "process", "impact")}
             description = "\n".join(v for v in sections.values() if v)
             practices.append(Practice(

@@ -309,23 +309,22 @@ class Predictions:
     similarity: np.ndarray | None = None
 
 
-def _area_predictions(model, enc) -> tuple[list[list[str]], list[set[str]]]:
-    proba = model.predict_proba(enc)
-    chosen = model.decide(proba)
-    ranked = [model.rank(row, top_level_only=True) for row in proba]
-    suggested = [{str(c) for c, s in zip(model.classes_, row) if s} for row in chosen]
-    return ranked, suggested
+def _area_predictions(classifier, practices) -> tuple[list[list[str]], list[set[str]]]:
+    from pipeline.classify import predict_areas
+
+    pred = predict_areas(classifier, practices)
+    suggested = [{c for c, s in zip(pred.classes, row) if s} for row in pred.suggested]
+    return pred.main_ranking, suggested
 
 
 def model_predictions(practices: Sequence[Practice], settings: Settings, embedder) -> Predictions:
     """The shipped models, as the batch run uses them."""
-    from pipeline.classify import encode_practices, load_or_zero_shot
+    from pipeline.classify import load_or_zero_shot
     from pipeline.criteria import scorer_for
     from pipeline.similar import practice_similarity
 
-    model, _ = load_or_zero_shot(settings, embedder)
-    enc = encode_practices(practices, embedder)
-    ranked, suggested = _area_predictions(model, enc)
+    classifier, _ = load_or_zero_shot(settings, embedder)
+    ranked, suggested = _area_predictions(classifier, list(practices))
     rows = scorer_for(settings, embedder).score(list(practices))
     by = {(r["practice_id"], r["criterion"]): r for r in rows}
     crit = {c: [by[(p.practice_id, c)]["score"] for p in practices] for c in CRITERIA}
@@ -334,11 +333,9 @@ def model_predictions(practices: Sequence[Practice], settings: Settings, embedde
 
 
 def zero_shot_predictions(practices: Sequence[Practice], embedder) -> Predictions:
-    from pipeline.classify import AreaClassifier, encode_practices
+    from pipeline.classify import zero_shot_classifier
 
-    model = AreaClassifier(embedder=embedder, mode="prior", random_state=SEED).fit(
-        np.zeros((0, embedder.dim), dtype=np.float32))
-    ranked, suggested = _area_predictions(model, encode_practices(practices, embedder))
+    ranked, suggested = _area_predictions(zero_shot_classifier(embedder), list(practices))
     return Predictions(ranked, suggested)
 
 
@@ -390,8 +387,8 @@ def tfidf_similarity(practices: Sequence[Practice]) -> np.ndarray:
 
 def sample_training_data(settings: Settings) -> tuple[list[str], list[list[str]]]:
     """Texts and declared areas of the bundled sample corpus: what the shipped area model learned from."""
-    from pipeline.classify import training_labels
     from pipeline.config import DEFAULT_INPUT
+    from pipeline.training import training_labels
     from pipeline.run import discover, ingest_files
 
     with tempfile.TemporaryDirectory() as tmp:

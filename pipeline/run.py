@@ -189,14 +189,16 @@ def run_batch(
     models: dict[str, str] = {}
     cache_counts: dict[str, int] = {}
     stage_errors: dict[str, str] = {}
+    columns: dict[str, dict] = {}
     if analyse and practices:
         from pipeline.stages import run_stages
 
         stages = run_stages(practices, settings, out_dir, timings)
         batch.tables, models, cache_counts, stage_errors = stages.tables, stages.models, stages.counts, stages.errors
+        columns = stages.practice_columns
     tables = {
         "files": to_table("files", [r.row() for r in results]),
-        "practices": to_table("practices", [p.to_dict() for p in practices]),
+        "practices": to_table("practices", [p.to_dict() | columns.get(p.practice_id, {}) for p in practices]),
     }
     for name in ("areas", "similar", "criteria", "guidelines"):
         tables[name] = to_table(name, batch.tables.get(name, []))

@@ -1,7 +1,7 @@
 """The analysis stages run after segmentation: action areas, similar practices, criteria.
 
-Each stage takes the practices (and the shared embedder) and returns the rows of its table;
-the area stage also fills predicted_areas, main_area_pred and area_mismatch on the practices.
+Each stage takes the practices (and the shared embedder) and returns the rows of its table; the area stage
+also returns the area columns of practices.parquet (predicted_areas, main_area_pred, area_mismatch).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class StageResults:
     models: dict[str, str] = field(default_factory=dict)  # ids of the models used
     counts: dict[str, int] = field(default_factory=dict)  # embedding-cache hits and misses
     errors: dict[str, str] = field(default_factory=dict)  # stage -> why it failed
+    practice_columns: dict[str, dict] = field(default_factory=dict)  # practice id -> area columns of practices.parquet
 
 
 def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> StageResults:
@@ -52,7 +53,9 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
 
     areas = guarded("areas", lambda: area_stage(practices, settings, embedder))
     if areas is not None:
-        tables["areas"], models["area_classifier"] = areas
+        tables["areas"], suggestions, models["area_classifier"] = areas
+        result.practice_columns = {s.practice_id: {"predicted_areas": s.predicted_areas, "main_area_pred": s.main_area_pred,
+                                                   "area_mismatch": s.area_mismatch} for s in suggestions}
     similar = guarded("similar", lambda: similar_stage(practices, settings, embedder))
     if similar is not None:
         tables["similar"] = similar

@@ -24,6 +24,7 @@ class Area:
     aliases: tuple[str, ...] = ()
     description: dict = field(default_factory=dict, hash=False, compare=False)
     examples: dict = field(default_factory=dict, hash=False, compare=False)
+    sentences: dict = field(default_factory=dict, hash=False, compare=False)  # `prototypes` of areas.yaml
 
     def name(self, lang: str = "en") -> str:
         return self.fr if lang == "fr" else self.en
@@ -35,6 +36,7 @@ class Area:
             if self.description.get(lang):
                 texts.append(self.description[lang])
             texts.extend(self.examples.get(lang, []))
+            texts.extend(self.sentences.get(lang, []))
         return texts
 
 
@@ -147,6 +149,7 @@ def _area(item: dict, parent: str | None) -> Area:
         aliases=tuple(item.get("aliases", [])),
         description=item.get("description", {}),
         examples=item.get("examples", {}),
+        sentences=item.get("prototypes", {}),
     )
 
 

@@ -161,7 +161,61 @@ def train_criteria_model(model_dir: Path, settings: Settings | None = None, embe
     model_dir = Path(model_dir)
     atomic_write_bytes(model_dir / "model.json", (json.dumps(payload, indent=1) + "\n").encode("utf-8"))
     atomic_write_bytes(model_dir / "model_card.json", (json.dumps(card, indent=2) + "\n").encode("utf-8"))
+    write_criteria_card(model_dir)
     return card
+
+
+def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path:
+    """MODEL_CARD.md of the criteria model from model_card.json, with the realistic set's figures when given."""
+    from pipeline.criteria import CRITERIA
+
+    model_dir = Path(model_dir)
+    card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
+    payload = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    if evaluation is not None:
+        card["realistic_test"] = {k: evaluation["criteria"][k] for k in ("model", "model_length_held", "baselines", "levels")}
+        card["realistic_test"]["agreement"] = evaluation["agreement"]["criteria"]
+        atomic_write_bytes(model_dir / "model_card.json", (json.dumps(card, indent=2) + "\n").encode("utf-8"))
+    cv_rows = "\n".join(f"| {C} | " + " | ".join(f"{v[c]:.2f}" for c in (*CRITERIA, "mean")) + " |"
+                        for C, v in card["cv_spearman_by_C"].items())
+    lines = [
+        "# Model card: criteria levels", "",
+        "Levels 0-3 of the guide's six criteria of a good practice (targeted, needs-based, context-sensitive, high",
+        "impact, modelable, transferable), with a score (expected level / 3), the sentences that raised the level",
+        "most, and a hint of what is missing.", "",
+        f"- Estimator: {card['model']}, one per criterion, C = {card['C']} (chosen by 5-fold cross-validation on",
+        "  the realistic tune half, both language versions of a practice in one fold).",
+        f"- Embedder: `{card['embedder_id']}` (semantic features); with another embedder the run falls back to the",
+        "  hand-set cut points of `pipeline/resources/criteria.yaml` and says so in the manifest.",
+        f"- Training data: the tune half of `data/eval/realistic` ({card['n_texts']['realistic_tune']} texts, both readings "
+        f"as targets) and the tune half of `data/eval/criteria` ({card['n_texts']['own_tune']} texts, weight "
+        f"{card['weights']['own']}); sha256 `{card['training_data_sha256'][:16]}`. No test half is used.",
+        "- Features (per criterion, counts per 100 words): " + ", ".join(payload["features"][CRITERIA[0]]) + " (cue groups differ",
+        "  by criterion: see `pipeline/resources/criteria.yaml`).",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()) + ".", "",
+        "## Cross-validated Spearman on the realistic tune half", "",
+        "| C | " + " | ".join(CRITERIA) + " | mean |", "|---" * (len(CRITERIA) + 2) + "|", cv_rows, "",
+    ]
+    test = card.get("realistic_test")
+    if test:
+        lines += ["## Realistic test half (scored once per kept change)", "",
+                  "| criterion | model | length held fixed | word count | readers' agreement |", "|---|---|---|---|---|"]
+        for c in (*CRITERIA, "mean"):
+            held = test["model_length_held"].get(c)
+            lines.append(f"| {c} | {test['model'][c]:.2f} | {'-' if held is None else f'{held:.2f}'} | "
+                         f"{test['baselines']['word_count'][c]:.2f} | {test['agreement'][c]:.2f} |")
+        lines += ["", "Level shares 0 / 1 / 2 / 3 (model | readers):", "", "| criterion | model | readers |", "|---|---|---|"]
+        for c in CRITERIA:
+            m, r = test["levels"]["model"][c], test["levels"]["readers"][c]
+            lines.append(f"| {c} | {' / '.join(f'{v:.2f}' for v in m)} | {' / '.join(f'{v:.2f}' for v in r)} |")
+        lines.append("")
+    lines += ["## Intended use", "",
+              "A reading aid for cities checking a form and for the secretariat ranking what came in; not a grade.",
+              "The readings it learned from follow `data/eval/criteria/RATING_RULES.md`; texts unlike the realistic",
+              "set (very long reports, other languages) are scored with less certainty.", ""]
+    path = model_dir / "MODEL_CARD.md"
+    atomic_write_bytes(path, "\n".join(lines).encode("utf-8"))
+    return path
 
 
 def _versions() -> dict[str, str]:
@@ -175,3 +229,210 @@ def _versions() -> dict[str, str]:
             pass
     return out
 
+
+
+# ----------------------------------------------------------------------------- action areas
+
+AREA_SET_DIR = PROJECT_DIR / "data" / "eval" / "areas"
+AREA_TRAIN_DIR = PROJECT_DIR / "data" / "train" / "areas"
+
+
+@dataclass
+class LabelledPractices:
+    """Practices with area codes (main area first), a weight, a group for folds and a source name."""
+
+    practices: list[Practice]
+    labels: list[list[str]]
+    weights: list[float]
+    groups: list[str]
+    sources: list[str]
+
+    def add(self, practices, labels, weight: float, source: str, groups=None) -> None:
+        self.practices += list(practices)
+        self.labels += [list(l) for l in labels]
+        self.weights += [weight] * len(practices)
+        self.groups += list(groups) if groups is not None else [p.practice_id for p in practices]
+        self.sources += [source] * len(practices)
+
+
+def training_labels(practices: Sequence[Practice]) -> tuple[list[Practice], list[list[str]]]:
+    """Practices with declared areas and their codes (main area first, parents added)."""
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    kept = [p for p in practices if p.declared_areas]
+    return kept, [taxonomy.with_parents(list(p.declared_areas)) for p in kept]
+
+
+def written_training_practices(folder: Path = AREA_TRAIN_DIR) -> tuple[list[Practice], list[list[str]]]:
+    """The labelled training texts of data/train/areas (written for training only, never evaluated on)."""
+    practices, labels = [], []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            text = str(item["text"]).strip()
+            practices.append(Practice(practice_id=str(item["id"]), source_file=path.name, practice_index=1,
+                                      lang=item.get("lang", "und"), city=item.get("city"), title=item.get("title"),
+                                      description=text, n_words=len(text.split())))
+            main = str(item["main_area"])
+            labels.append([main] + [str(c) for c in item.get("areas") or [] if str(c) != main])
+    return practices, labels
+
+
+def area_training_set(settings: Settings | None = None, include_realistic: bool = True,
+                      include_written: bool = True) -> LabelledPractices:
+    """Every labelled source but the test halves: declared areas of the sample corpus, the tune part of the
+    area set, the written training texts, and the realistic tune half (one row per reading, half weight)."""
+    import tempfile
+
+    from pipeline.config import DEFAULT_INPUT
+    from pipeline.evaluation import load_eval_practices
+    from pipeline.realistic import READERS, load_realistic, read_back
+    from pipeline.run import discover, ingest_files
+
+    settings = settings or Settings()
+    out = LabelledPractices([], [], [], [], [])
+    with tempfile.TemporaryDirectory() as tmp:
+        results, _ = ingest_files(discover([DEFAULT_INPUT]), settings, Path(tmp))
+    out.add(*training_labels([p for r in results for p in r.practices]), 1.0, "sample")
+    out.add(*load_eval_practices(AREA_SET_DIR, split="tune"), 1.0, "area_set_tune")
+    if include_written:
+        out.add(*written_training_practices(), 1.0, "written")
+    if include_realistic:
+        data = load_realistic()
+        texts = [t for t in data.rated() if t.split == "tune"]
+        read = read_back(texts, settings)
+        for reader in READERS:
+            readings = [data.readings[reader][t.id] for t in texts]
+            labels = [[r.main_area] + [c for c in r.areas if c != r.main_area] for r in readings]
+            out.add([read[t.id] for t in texts], labels, 0.5, "realistic_tune", [t.unit for t in texts])
+    return out
+
+
+def cross_validate_areas(data: LabelledPractices, embedder, params: dict, n_splits: int = 5) -> dict:
+    """Out-of-fold figures on the realistic tune half (grouped by practice), every other source always in
+    training; scored against both readings as `evaluate --set realistic` does."""
+    from sklearn.model_selection import GroupKFold
+
+    from pipeline.classify import encode_practices, make_area_classifier, predict_areas
+    from pipeline.realistic import Reading, area_scores
+
+    enc = encode_practices(data.practices, embedder)
+    rows = [i for i, s in enumerate(data.sources) if s == "realistic_tune"]
+    fixed = [i for i, s in enumerate(data.sources) if s != "realistic_tune"]
+    # each realistic text appears once per reading: fold and score by text
+    by_text: dict[str, list[int]] = {}
+    for i in rows:
+        by_text.setdefault(data.practices[i].practice_id, []).append(i)
+    texts = sorted(by_text)
+    groups = [data.groups[by_text[t][0]] for t in texts]
+    ranked, suggested, refs = {}, {}, {}
+    for train, held in GroupKFold(n_splits=n_splits).split(texts, groups=groups):
+        train_rows = fixed + [i for k in train for i in by_text[texts[k]]]
+        model = make_area_classifier(embedder, **params).fit(
+            enc.subset(train_rows), [data.labels[i] for i in train_rows],
+            areas__sample_weight=np.asarray([data.weights[i] for i in train_rows]))
+        held_rows = [by_text[texts[k]][0] for k in held]
+        pred = predict_areas(model, enc.subset(held_rows))
+        for k, i in enumerate(held_rows):
+            ranked[i] = pred.main_ranking[k]
+            suggested[i] = {c for c, s in zip(pred.classes, pred.suggested[k]) if s}
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    order = sorted(ranked)
+    for i in order:
+        refs[i] = [Reading(data.labels[j][0], tuple(taxonomy.with_parents(data.labels[j])), {}) for j in
+                   by_text[data.practices[i].practice_id]]
+    return area_scores([ranked[i] for i in order], [suggested[i] for i in order], [refs[i] for i in order])
+
+
+# Settings of the shipped area model, chosen by `cross_validate_areas` on the realistic tune half
+# (benchmarks/results/realistic.md has the comparison).
+AREA_PARAMS = {"mode": "blend", "main_model": True, "main_C": 0.1}
+
+
+def area_data_hash(data: LabelledPractices) -> str:
+    lines = sorted(f"{p.practice_id}\t{','.join(sorted(l))}\t{w}" for p, l, w in zip(data.practices, data.labels, data.weights))
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def train_area_model(model_dir: Path, embedder, settings: Settings | None = None, params: dict | None = None,
+                     data: LabelledPractices | None = None, cross_validate: bool = True) -> tuple[object, dict]:
+    """Fit the area classifier on every source but the test halves, save it and its card."""
+    from pipeline.classify import encode_practices, make_area_classifier, save_area_classifier
+
+    params = {**AREA_PARAMS, **(params or {})}
+    data = data or area_training_set(settings)
+    enc = encode_practices(data.practices, embedder)
+    classifier = make_area_classifier(embedder, **params).fit(enc, data.labels, areas__sample_weight=np.asarray(data.weights))
+    model = classifier.named_steps["areas"]
+    counts = {str(c): int(n) for c, n in zip(model.classes_, model.n_positives_)}
+    card = {
+        "model": "Pipeline(PracticeEncoder, AreaModel): zero-shot prior blended with calibrated one-vs-rest "
+                 "logistic regression; main area by a multinomial model",
+        "embedder_id": embedder.model_id,
+        "training_data_sha256": area_data_hash(data),
+        "n_practices": len(data.practices),
+        "sources": {s: data.sources.count(s) for s in sorted(set(data.sources))},
+        "label_counts": counts,
+        "params": params,
+        "thresholds": {str(c): round(float(t), 3) for c, t in zip(model.classes_, model.thresholds_)},
+        "threshold_source": model.threshold_source_,
+        "supervised_areas": [str(c) for c, s in zip(model.classes_, model.supervised_) if s],
+        "versions": _versions(),
+    }
+    if cross_validate:
+        card["cv_realistic_tune"] = cross_validate_areas(data, embedder, params)
+    model_dir = Path(model_dir)
+    save_area_classifier(classifier, model_dir)
+    atomic_write_bytes(model_dir / "model_card.json", (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_area_card(model_dir)
+    return classifier, card
+
+
+def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
+    """MODEL_CARD.md of the area model from model_card.json, with the realistic set's figures when given."""
+    model_dir = Path(model_dir)
+    card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
+    if evaluation is not None:
+        card["realistic_test"] = {"model": evaluation["areas"]["model"], "baselines": evaluation["areas"]["baselines"],
+                                  "agreement": {k: evaluation["agreement"][k] for k in ("main_area", "set_f1")}}
+        atomic_write_bytes(model_dir / "model_card.json", (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    counts = ", ".join(f"{c}: {n}" for c, n in card["label_counts"].items())
+    sources = ", ".join(f"{s} {n}" for s, n in card["sources"].items())
+    lines = [
+        "# Model card: area classifier", "",
+        "Suggests the ICC action areas (16 areas and their sub-areas) of a good-practice report, ranks the main area,",
+        "and gives the sentence that supports each suggestion.", "",
+        f"- Model: {card['model']}.",
+        f"- Embedder: `{card['embedder_id']}` (with another embedder the run falls back to the zero-shot classifier",
+        "  and says so in the manifest and the summary).",
+        f"- Training data ({card['n_practices']} rows): {sources}. `sample`: areas declared in data/raw; `area_set_tune`:",
+        "  the tune part of data/eval/areas; `written`: data/train/areas, texts written for training by other hands",
+        "  than the evaluation sets; `realistic_tune`: the tune half of data/eval/realistic, one row per reading at",
+        "  half weight. No test part is used. sha256 of (id, labels, weight) "
+        f"`{card['training_data_sha256'][:16]}`.",
+        f"- Labels per code (sub-areas count for their parent too): {counts}.",
+        f"- Parameters: {json.dumps(card['params'])}; thresholds per code from out-of-fold probabilities "
+        f"({card['threshold_source']}).",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()) + ".", "",
+    ]
+    cv = card.get("cv_realistic_tune")
+    if cv:
+        lines += ["## Cross-validated on the realistic tune half (5 folds by practice, other sources always in training)", "",
+                  "| top-1 | top-3 | set F1 |", "|---|---|---|", f"| {cv['top1']:.2f} | {cv['top3']:.2f} | {cv['set_f1']:.2f} |", ""]
+    test = card.get("realistic_test")
+    if test:
+        lines += ["## Realistic test half (scored once per kept change)", "", "| system | top-1 | top-3 | set F1 |", "|---|---|---|---|"]
+        for name, row in (("this model", test["model"]), ("zero-shot prior", test["baselines"]["zero_shot"]),
+                          ("TF-IDF classifier", test["baselines"]["tfidf"])):
+            lines.append(f"| {name} | {row['top1']:.2f} | {row['top3']:.2f} | {row['set_f1']:.2f} |")
+        lines.append(f"| two readings (agreement) | {test['agreement']['main_area']:.2f} | - | {test['agreement']['set_f1']:.2f} |")
+        lines.append("")
+    lines += ["## Intended use", "",
+              "A suggestion for the secretariat and for cities checking a form, shown with the sentence that supports",
+              "each area, and a flag when a city's declared main area is not among the three likeliest. Not a decision:",
+              "the declared areas stay the record. Practices touching many areas (strategies, plans) are the hardest.", ""]
+    path = model_dir / "MODEL_CARD.md"
+    atomic_write_bytes(path, "\n".join(lines).encode("utf-8"))
+    return path
