@@ -105,6 +105,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
     if result.status == "empty_form":
         out.print(f"[yellow]{_texts('en')['blank']}\n{_texts('fr')['blank']}[/yellow]")
         raise typer.Exit(1)
+    _preload_language_pipelines({p.lang for p in result.practices})
     for practice in result.practices:
         t = _texts(practice.lang)
         names = t["fields"]
@@ -125,6 +126,19 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         if practice.warnings:
             out.print(f"[yellow]{t['warnings']}:[/yellow] " + "; ".join(warning_text(w, practice.lang) for w in practice.warnings))
         _print_analysis(out, practice)
+
+
+def _preload_language_pipelines(langs: set[str]) -> None:
+    """Start loading the spaCy pipelines a form needs while the embedder loads (check answers sooner)."""
+    import threading
+
+    def load() -> None:
+        from pipeline.criteria import LEXICAL_LANGS, load_nlp
+
+        for lang in sorted(langs):
+            load_nlp(lang if lang in LEXICAL_LANGS else "xx")
+
+    threading.Thread(target=load, daemon=True).start()
 
 
 def _print_analysis(out: Console, practice) -> None:

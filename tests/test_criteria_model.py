@@ -1,0 +1,101 @@
+"""The learned criteria model: loads offline, levels in both languages, evidence, behaviour, the manifest."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
+from pipeline.criteria import CRITERIA, CriteriaScorer
+from pipeline.ordinal import OrdinalLogistic
+from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
+
+
+@pytest.fixture(scope="module")
+def learned() -> CriteriaScorer:
+    return CriteriaScorer(embedder="use-multilingual")
+
+
+def rows_by_criterion(scorer, practice):
+    return {r["criterion"]: r for r in scorer.score([practice])}
+
+
+def test_the_learned_model_is_used_and_named(learned):
+    assert (DEFAULT_CRITERIA_MODEL_DIR / "model.json").exists()
+    assert learned.model_id.startswith("criteria:ordinal:") and learned.model_id.endswith("use-multilingual-v3")
+    # Without the embedder it was trained with, the hand-set cut points are used, and the id says why.
+    assert CriteriaScorer(embedder=None).model_id.startswith("criteria:rules (learned model trained with")
+
+
+@pytest.mark.parametrize("strong, weak", [(STRONG_EN, WEAK_EN), (STRONG_FR, WEAK_FR)], ids=["en", "fr"])
+def test_levels_in_both_languages_with_evidence_from_the_text(learned, strong, weak):
+    good, bad = rows_by_criterion(learned, strong), rows_by_criterion(learned, weak)
+    text = " ".join(filter(None, [strong.title, strong.purpose, strong.starting_point, strong.process, strong.impact,
+                                  strong.references]))
+    flat = re.sub(r"\s+", " ", text)
+    for crit in CRITERIA:
+        assert 0 <= good[crit]["level"] <= 3 and 0.0 <= good[crit]["score"] <= 1.0
+        assert good[crit]["score"] > bad[crit]["score"], crit
+        for sentence in good[crit]["evidence"]:
+            assert re.sub(r"\s+", " ", sentence) in flat  # evidence is quoted from the practice
+    assert np.mean([good[c]["level"] for c in CRITERIA]) >= np.mean([bad[c]["level"] for c in CRITERIA]) + 1
+
+
+def test_stripping_figures_and_evaluation_lowers_high_impact(learned):
+    stripped = replace(STRONG_EN, practice_id="stripped",
+                       impact="The clubs were well received by pupils and teachers, and the atmosphere was good.")
+    before = rows_by_criterion(learned, STRONG_EN)["high_impact"]
+    after = rows_by_criterion(learned, stripped)["high_impact"]
+    assert after["score"] < before["score"] - 0.1
+    assert after["level"] < before["level"]
+
+
+def test_evidence_rules(learned):
+    for practice in (STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR):
+        rows = learned.score([practice])
+        used = Counter(s for r in rows for s in r["evidence"])
+        assert max(used.values(), default=0) <= 2  # one sentence serves at most two criteria
+        for r in rows:
+            if r["level"] == 0:
+                assert r["evidence"] == [] and r["hint"]
+            if r["level"] < 3:
+                assert r["hint"]
+
+
+def test_hint_names_what_is_missing(learned):
+    no_references = replace(STRONG_EN, practice_id="no-refs", references=None)
+    row = rows_by_criterion(learned, no_references)["transferable"]
+    assert row["level"] < 3 and row["hint"]
+    assert row["hint"] != rows_by_criterion(learned, WEAK_EN)["high_impact"]["hint"]
+
+
+def test_model_file_is_data_not_pickle():
+    payload = json.loads((DEFAULT_CRITERIA_MODEL_DIR / "model.json").read_text(encoding="utf-8"))
+    assert set(payload["models"]) == set(CRITERIA)
+    model = OrdinalLogistic.from_dict(payload["models"]["high_impact"])
+    x = np.zeros((1, len(payload["features"]["high_impact"])))
+    assert model.predict_proba(x).sum() == pytest.approx(1.0)
+    assert not list(DEFAULT_CRITERIA_MODEL_DIR.glob("*.pkl"))
+
+
+def test_ordinal_estimator_orders_levels():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    y = np.clip(np.rint(1.5 + x[:, 0] + 0.3 * rng.normal(size=200)), 0, 3).astype(int)
+    model = OrdinalLogistic(C=1.0).fit(x, y)
+    assert model.fit(x, y) is model
+    expected = model.expected_level(x)
+    assert np.corrcoef(expected, x[:, 0])[0, 1] > 0.9
+    assert (model.predict(x) == y).mean() > 0.6
+    clone = OrdinalLogistic.from_dict(model.to_dict())
+    np.testing.assert_allclose(clone.predict_proba(x), model.predict_proba(x))
+
+
+def test_manifest_names_the_criteria_model(sample_out):
+    manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["models"]["criteria"].startswith("criteria:ordinal:")
