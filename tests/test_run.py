@@ -22,24 +22,36 @@ def _tables(out: Path) -> dict[str, pd.DataFrame]:
     return {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}
 
 
-def test_seed_file_gives_bergen_and_a_blank_form(tmp_path):
-    assert SEED.exists(), f"the seed file is expected at {SEED}"
-    result = CliRunner().invoke(app, ["run", str(SEED), "--out", str(tmp_path), "--no-analysis"])
+SEED_LAYOUT = Path(__file__).resolve().parent / "data" / "seed_layout" / "form-fr.txt"
+SEED_CASES = [
+    # (file, city, title): the shared seed file when it is beside the repository, and a form of the project's
+    # own in the same layout (guide preamble, tab-separated cells, N/A values, inline sections, a trailing blank form)
+    pytest.param(SEED, "Bergen", "Projet de recherche sur le racisme structurel", id="shared-seed",
+                 marks=pytest.mark.skipif(not SEED.exists(), reason=f"the shared seed file is not at {SEED} "
+                                          "(a clone without ../shared); the project's own form covers the same checks")),
+    pytest.param(SEED_LAYOUT, "Tromsø", "Enquête sur les discriminations vécues dans les services municipaux",
+                 id="project-form"),
+]
+
+
+@pytest.mark.parametrize("path, city, title", SEED_CASES)
+def test_seed_layout_gives_one_practice_and_a_blank_form(tmp_path, path, city, title):
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path), "--no-analysis"])
     assert result.exit_code == 0, result.output
     files = pd.read_parquet(tmp_path / "files.parquet")
     practices = pd.read_parquet(tmp_path / "practices.parquet")
     assert list(files["status"]) == ["ok"]
     assert "1 blank form" in files.loc[0, "message"]
     assert len(practices) == 1, "the guide's preamble and area list are not practices"
-    bergen = practices.iloc[0]
-    assert bergen["city"] == "Bergen"
-    assert bergen["title"] == "Projet de recherche sur le racisme structurel"
-    assert list(bergen["declared_areas"]) == ["3", "13"]
-    assert (bergen["period_start"], bergen["period_end"], bool(bergen["ongoing"])) == (2020, 2021, False)
+    practice = practices.iloc[0]
+    assert practice["city"] == city
+    assert practice["title"] == title
+    assert list(practice["declared_areas"]) == ["3", "13"]
+    assert (practice["period_start"], practice["period_end"], bool(practice["ongoing"])) == (2020, 2021, False)
     for section in ("purpose", "starting_point", "process", "impact", "references"):
-        assert isinstance(bergen[section], str) and len(bergen[section]) > 20, section
-    assert bergen["department"] is None or pd.isna(bergen["department"]), "N/A means no value"
-    assert bergen["lang"] == "fr"
+        assert isinstance(practice[section], str) and len(practice[section]) > 20, section
+    assert practice["department"] is None or pd.isna(practice["department"]), "N/A means no value"
+    assert practice["lang"] == "fr"
 
 
 def test_tables_follow_the_contract(sample_out):
