@@ -19,7 +19,7 @@ DEFAULT_MODEL_DIR = PROJECT_DIR / "models" / "area-classifier"
 DEFAULT_CRITERIA_MODEL_DIR = PROJECT_DIR / "models" / "criteria"
 
 # Bumped whenever segmentation output changes, so cached per-file results are not reused.
-SEGMENTER_VERSION = "8"
+SEGMENTER_VERSION = "9"
 
 SUPPORTED_SUFFIXES = (".docx", ".txt", ".md", ".pdf")
 SEED = 13

@@ -69,7 +69,8 @@ _ONGOING = re.compile(
     r"\b(ongoing|on-going|en cours|depuis|since|present|today|to date|a ce jour|aujourd'hui|"
     r"permanent|permanente|continuing|continuous|toujours|still running|no end|sans fin|"
     r"open-ended|en continu|actuellement|currently|onwards|onward|until now|to present|ad oggi|"
-    r"now|until further notice|to this day|jusqu'a present|jusqu'a maintenant|a nos jours|jusqu'a nouvel ordre)\b"
+    r"now|until further notice|to this day|jusqu'a present|jusqu'a maintenant|a nos jours|jusqu'a nouvel ordre|"
+    r"mainstreamed|generalised|generalized|generalise|generalisee|perennise|perennisee)\b"
 )
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
 
