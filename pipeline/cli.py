@@ -52,6 +52,10 @@ def run(
         f"{status['error']} errors -> [bold]{counts['practices']}[/bold] practices "
         f"({counts['cache_hits']} files reused from cache)"
     )
+    from pipeline.stages import model_fallbacks
+
+    for stage, note in model_fallbacks(batch.manifest.get("models") or {}).items():
+        console.print(f"[yellow]Note ({stage}):[/yellow] {note}.")
     for stage, why in (batch.manifest.get("stage_errors") or {}).items():
         console.print(f"[red]The {stage} stage failed[/red] ({why}); its table is empty, the others are complete.")
     ignored = counts.get("ignored_system_files") or []

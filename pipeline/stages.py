@@ -67,6 +67,20 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     return result
 
 
+def model_fallbacks(models: dict[str, str]) -> dict[str, str]:
+    """Stages that ran without their trained model, and why: the run prints them and the summary shows them."""
+    notes = {}
+    area = models.get("area_classifier", "")
+    if "zero-shot" in area:
+        why = area.split("(", 1)[1].rstrip(")") if "(" in area else "no trained model"
+        notes["areas"] = f"the trained area model was not used ({why}); areas come from the zero-shot classifier"
+    criteria = models.get("criteria", "")
+    if criteria.startswith("criteria:rules"):
+        why = criteria.split("(", 1)[1].rstrip(")") if "(" in criteria else "no learned model"
+        notes["criteria"] = f"the learned criteria model was not used ({why}); levels come from the hand-set cut points"
+    return notes
+
+
 def _criteria_cached(practices: list[Practice], settings: Settings, embedder, cache_dir: Path):
     """Criteria and guideline rows, re-used per practice while its text, the cues and the scorer are unchanged.
 

@@ -189,3 +189,24 @@ def test_a_failing_stage_costs_only_its_own_table(tmp_path, monkeypatch):
     assert len(tables["practices"]) == 2 and len(tables["criteria"]) == 12 and len(tables["areas"]) > 0
     summary = (tmp_path / "out" / "reports" / "summary.html").read_text(encoding="utf-8")
     assert "similarity index unavailable" in summary
+
+
+def test_a_missing_trained_model_is_said_aloud(tmp_path):
+    from pipeline.config import Settings
+    from pipeline.stages import model_fallbacks
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("dublin-p2-05.docx", "strasbourg-p1-01.docx"):
+        shutil.copy(RAW / name, inputs / name)
+    settings = Settings(model_dir=tmp_path / "no-area-model", criteria_model_dir=tmp_path / "no-criteria-model")
+    batch = run_batch([inputs], tmp_path / "out", settings)
+    notes = model_fallbacks(batch.manifest["models"])
+    assert set(notes) == {"areas", "criteria"}
+    assert "no trained model" in notes["areas"] and "zero-shot" in notes["areas"]
+    assert "no learned model" in notes["criteria"]
+    summary = (tmp_path / "out" / "reports" / "summary.html").read_text(encoding="utf-8")
+    assert 'id="model-fallbacks"' in summary and "zero-shot classifier" in summary
+    # with the shipped models nothing is flagged
+    assert model_fallbacks({"area_classifier": "area-classifier:abc:use-multilingual-v3",
+                            "criteria": "criteria:ordinal:abc:use-multilingual-v3"}) == {}

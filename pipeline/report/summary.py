@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from pipeline.cities import city_key
+from pipeline.stages import model_fallbacks
 from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_slug
 from pipeline.tables import SCHEMAS, atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
@@ -137,6 +138,7 @@ def summary_context(out_dir: Path) -> dict:
         "run_sentence": _run_sentence(counts),
         "timings": _timings(manifest),
         "models": _flatten(manifest.get("models", {})),
+        "model_fallbacks": model_fallbacks(manifest.get("models") or {}),
         "warning_text": _warning_text,
         "settings": _flatten(manifest.get("settings", {})),
         "versions": manifest.get("versions", {}),
