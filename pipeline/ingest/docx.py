@@ -17,6 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline.config import Limits
+from pipeline.ingest.package import check_zip
 from pipeline.normalize import clean_text
 from pipeline.records import Block, IngestError
 
@@ -42,19 +43,7 @@ def _parser() -> etree.XMLParser:
 
 
 def _check_package(zf: zipfile.ZipFile, limits: Limits) -> zipfile.ZipInfo:
-    infos = zf.infolist()
-    if len(infos) > limits.max_zip_entries:
-        raise IngestError("zip_bomb", f"The file holds {len(infos)} parts; a Word document has far fewer. It was not opened.")
-    total = sum(i.file_size for i in infos)
-    if total > limits.max_uncompressed_bytes:
-        raise IngestError(
-            "zip_bomb",
-            f"The file would expand to {total / 1e6:.0f} MB; the limit is {limits.max_uncompressed_bytes / 1e6:.0f} MB. It was not opened.",
-        )
-    for info in infos:
-        if info.file_size > 1_000_000 and info.file_size > limits.max_compression_ratio * max(info.compress_size, 1):
-            raise IngestError("zip_bomb", f"The part {info.filename} is compressed {info.file_size // max(info.compress_size, 1)}:1, a sign of a zip bomb. It was not opened.")
-    names = {i.filename: i for i in infos}
+    names = check_zip(zf, limits)
     if "word/document.xml" not in names:
         if any(n.startswith(("xl/", "ppt/")) for n in names):
             raise IngestError("unsupported_format", "This is an Excel or PowerPoint file, not a Word document.")

@@ -1,0 +1,23 @@
+"""Fields whose text comes from another file: refused in .doc and .rtf before any converter sees them."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from pipeline.records import IngestError
+
+# INCLUDETEXT and LINK pull text (or a whole document) from a path or URL, DDE/DDEAUTO from another
+# program; their stored result is not what the city saw, and a converter might refresh it.
+_EXTERNAL = re.compile(r"^\s*(INCLUDETEXT|INCLUDE|LINK|DDEAUTO|DDE|IMPORT)\b", re.IGNORECASE)
+
+
+def refuse_external_fields(codes: Iterable[str], kind: str) -> None:
+    for code in codes:
+        match = _EXTERNAL.match(code)
+        if match:
+            raise IngestError(
+                "active_content",
+                f"The {kind} takes part of its text from another file or program (field {match.group(1).upper()}), "
+                "which is never followed; paste that text into the form, save it as .docx and submit again.",
+            )

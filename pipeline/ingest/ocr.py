@@ -1,0 +1,162 @@
+"""Text of scanned pages: each page rendered by PDFium (pypdfium2) and read by Tesseract.
+
+Tesseract runs once per page as a subprocess with one thread (OpenMP threads on a small machine make
+it several times slower), two pages at a time, all within the OCR time limit of `Limits`. Blank pages
+are skipped before Tesseract sees them, so a file of empty scans costs little.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from importlib import metadata
+from io import BytesIO
+from pathlib import Path
+
+from pipeline.config import Limits
+from pipeline.ingest.tools import INSTALL_TESSERACT, Tools, run_bounded, tool_version
+from pipeline.records import IngestError
+
+OCR_DPI = 300
+WANTED_LANGUAGES = ("fra", "eng")  # the template's two languages; others are left out to keep OCR fast
+_MAX_PIXELS = 40_000_000  # a page larger than A0 is rendered below OCR_DPI rather than filling memory
+_INK_LEVEL = 128  # grey levels below this count as ink
+_BLANK_INK_SHARE = 0.0005  # a page with less ink than this (dust, a punch hole) is blank
+_WORKERS = 2
+_COLUMN_GAP = 2.5  # a gap wider than this many line heights separates table columns, not words
+
+
+@lru_cache(maxsize=4)
+def tesseract_languages(tesseract: str) -> tuple[str, ...]:
+    """The wanted languages whose data is installed, in WANTED_LANGUAGES order."""
+    try:
+        done = run_bounded([tesseract, "--list-langs"], timeout=30, what="Listing Tesseract's languages")
+    except (OSError, IngestError):
+        return ()
+    installed = {line.strip() for line in (done.stdout + done.stderr).decode("utf-8", "replace").splitlines()}
+    return tuple(lang for lang in WANTED_LANGUAGES if lang in installed)
+
+
+def ocr_unavailable(tools: Tools) -> str | None:
+    """Why scans cannot be read by OCR here, as a sentence that says what to install; None when they can."""
+    if not tools.tesseract:
+        return f"Tesseract is not installed here: to have scans read by OCR, {INSTALL_TESSERACT}"
+    if not tesseract_languages(tools.tesseract):
+        return f"Tesseract has no French or English language data here: to have scans read by OCR, {INSTALL_TESSERACT}"
+    try:
+        import pypdfium2  # noqa: F401
+    except ImportError:
+        return "The pypdfium2 package that renders pages for OCR is missing: pip install pypdfium2"
+    return None
+
+
+def ocr_info(tools: Tools | None = None) -> dict:
+    """How scanned pages are read on this machine, for the run's manifest."""
+    tools = tools or Tools.find()
+    missing = ocr_unavailable(tools)
+    if missing:
+        return {"engine": None, "languages": [], "unavailable": missing}
+    version = tool_version([tools.tesseract, "--version"]) or ""
+    return {
+        "engine": "tesseract",
+        "version": version.removeprefix("tesseract").strip(),
+        "languages": list(tesseract_languages(tools.tesseract)),
+        "dpi": OCR_DPI,
+        "renderer": f"pypdfium2 {metadata.version('pypdfium2')}",
+    }
+
+
+def ocr_pages(path: Path, pages: list[int], limits: Limits, tesseract: str) -> dict[int, str]:
+    """Recognised text of the given pages (0-based) of a PDF; blank pages give ""."""
+    import pypdfium2
+
+    deadline = time.monotonic() + limits.max_ocr_seconds
+    langs = "+".join(tesseract_languages(tesseract))
+    lock = threading.Lock()  # PDFium is not thread-safe: one page is rendered at a time
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError as exc:
+        raise IngestError("corrupt_pdf", f"The PDF's pages cannot be rendered for OCR: {exc}.") from exc
+
+    def read(index: int) -> str:
+        with lock:
+            image = _render(document, index)
+        if image is None:
+            return ""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _too_slow(limits)
+        cmd = [tesseract, "stdin", "stdout", "-l", langs, "--psm", "3", "--dpi", str(OCR_DPI), "tsv"]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1", "LANG": "C.UTF-8"}
+        done = run_bounded(cmd, timeout=remaining, what="Reading the scanned pages (OCR)", env=env, stdin=image)
+        if done.returncode != 0:
+            raise IngestError("corrupt_pdf", f"OCR failed on page {index + 1}: {done.stderr.decode('utf-8', 'replace').strip()[:200]}")
+        return lines_from_tsv(done.stdout.decode("utf-8", "replace"))
+
+    try:
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            futures = {index: pool.submit(read, index) for index in pages}
+            try:
+                return {index: future.result() for index, future in futures.items()}
+            except IngestError:
+                for future in futures.values():
+                    future.cancel()
+                raise
+    finally:
+        document.close()
+
+
+def lines_from_tsv(tsv: str) -> str:
+    """Text lines from Tesseract's word table, cut where a wide gap separates two columns: a form's label
+    cell and value cell side by side become a label line and a value line. A line that continues a
+    value cell (it starts where that value started, in the same paragraph) is joined to the value."""
+    lines: dict[tuple[str, str, str], list[tuple[int, int, int, str]]] = {}
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        left, width, height = int(cols[6]), int(cols[8]), int(cols[9])
+        lines.setdefault((cols[2], cols[3], cols[4]), []).append((left, width, height, cols[11].strip()))
+    out: list[list[list]] = []  # lines of segments [left, words]
+    previous: tuple[str, str] | None = None
+    for (block, par, _), words in lines.items():
+        words.sort()
+        height = sorted(h for _, _, h, _ in words)[len(words) // 2]
+        segments = [[words[0][0], [words[0][3]]]]
+        for (left, width, _, _), (next_left, _, _, text) in zip(words, words[1:]):
+            if next_left - (left + width) > _COLUMN_GAP * height:
+                segments.append([next_left, []])
+            segments[-1][1].append(text)
+        last = out[-1] if out else None
+        if (last and previous == (block, par) and len(segments) == 1 and len(last) > 1
+                and abs(segments[0][0] - last[-1][0]) < 1.5 * height):
+            last[-1][1].extend(segments[0][1])
+        else:
+            out.append(segments)
+        previous = (block, par)
+    return "\n".join(" ".join(words) for segments in out for _, words in segments)
+
+
+def _render(document, index: int) -> bytes | None:
+    """The page as a greyscale PGM image for Tesseract, or None when the page is blank."""
+    page = document[index]
+    try:
+        width, height = page.get_size()
+        scale = min(OCR_DPI / 72, math.sqrt(_MAX_PIXELS / max(width * height, 1.0)))
+        image = page.render(scale=scale, grayscale=True).to_pil().convert("L")
+    finally:
+        page.close()
+    ink = sum(image.histogram()[:_INK_LEVEL])
+    if ink < _BLANK_INK_SHARE * image.width * image.height:
+        return None
+    buffer = BytesIO()
+    image.save(buffer, format="PPM")  # uncompressed: encoding PNG would cost more than it saves
+    return buffer.getvalue()
+
+
+def _too_slow(limits: Limits) -> IngestError:
+    return IngestError("time_limit", f"Reading the scanned pages (OCR) took longer than the limit of {limits.max_ocr_seconds:.0f} s; it was stopped.")

@@ -1,0 +1,196 @@
+"""OpenDocument text (.odt) reader.
+
+The package is checked like a .docx before anything is inflated (entry count, expanded size, ratio),
+and a document holding macros or sections linked to other files is refused before any converter sees
+it. The file is then converted by LibreOffice and read by the Word reader; without LibreOffice,
+content.xml is walked here in document order (paragraphs, headings, lists, tables, text boxes).
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+from lxml import etree
+
+from pipeline.config import Limits
+from pipeline.ingest.convert import read_converted
+from pipeline.ingest.package import check_zip, read_part
+from pipeline.ingest.reading import Reading
+from pipeline.normalize import clean_text
+from pipeline.records import Block, IngestError
+
+ODF_TEXT_TYPES = ("application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.text-template")
+TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+_MAX_SPACES = 100  # a text:s element may ask for any number of spaces
+
+
+def _t(tag: str) -> str:
+    return f"{{{TEXT}}}{tag}"
+
+
+def _tb(tag: str) -> str:
+    return f"{{{TABLE}}}{tag}"
+
+
+def _o(tag: str) -> str:
+    return f"{{{OFFICE}}}{tag}"
+
+
+def _d(tag: str) -> str:
+    return f"{{{DRAW}}}{tag}"
+
+
+# Not part of the visible text: deleted text of tracked changes, notes, comments, index bodies' templates.
+_SKIP = {_t("tracked-changes"), _t("note"), _o("annotation"), _t("sequence-decls"), _t("variable-decls"),
+         _t("user-field-decls"), _t("alphabetical-index-source"), _t("table-of-content-source")}
+_BLOCK_TAGS = {_t("p"), _t("h"), _t("list"), _tb("table")}
+_ROW_GROUPS = {_tb("table-header-rows"), _tb("table-rows"), _tb("table-row-group")}
+
+
+def odf_mimetype(zf: zipfile.ZipFile) -> str | None:
+    """The package's declared type (the `mimetype` entry), or None for a zip that is no OpenDocument."""
+    try:
+        info = zf.getinfo("mimetype")
+    except KeyError:
+        return None
+    if info.file_size > 200:
+        return None
+    return zf.read(info).decode("ascii", errors="replace").strip()
+
+
+def read_odt(path: Path, limits: Limits, soffice: str | None) -> Reading:
+    content = _checked_content(path, limits)
+    return read_converted(path, limits, soffice, lambda: odt_blocks(content), "OpenDocument .odt")
+
+
+def _checked_content(path: Path, limits: Limits) -> bytes:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = check_zip(zf, limits, "text document")
+            kind = odf_mimetype(zf)
+            if kind not in ODF_TEXT_TYPES:
+                raise IngestError("unsupported_format", f"This OpenDocument file is not a text document ({kind or 'no type'}); submit the form as .odt or .docx.")
+            if any(n.startswith(("Basic/", "Scripts/")) for n in names):
+                raise IngestError("active_content", "The .odt file holds macros, which are never run; save it as .docx and submit again.")
+            if "content.xml" not in names:
+                raise IngestError("corrupt_file", "The .odt file has no content (content.xml is missing).")
+            manifest = read_part(zf, names["META-INF/manifest.xml"], 1_000_000) if "META-INF/manifest.xml" in names else b""
+            content = read_part(zf, names["content.xml"], limits.max_uncompressed_bytes)
+    except IngestError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, NotImplementedError) as exc:
+        raise IngestError("corrupt_file", f"The .odt file is damaged or truncated and cannot be opened ({type(exc).__name__}).") from exc
+    if b"encryption-data" in manifest:
+        raise IngestError("encrypted_or_legacy_office", "The .odt file is password-protected; remove the password and submit again.")
+    if b"<!DOCTYPE" in content[:4096] or b"<!ENTITY" in content:
+        raise IngestError("unsafe_xml", "The document declares XML entities, which office programs never write; it was not read.")
+    if b"section-source" in content:
+        raise IngestError("active_content", "The .odt file has sections linked to other files, which are never followed; "
+                          "paste that text into the form, save it as .docx and submit again.")
+    return content
+
+
+def odt_blocks(content: bytes) -> list[Block]:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
+    try:
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as exc:
+        raise IngestError("corrupt_file", f"The .odt file's XML is damaged: {exc.msg}.") from exc
+    body = root.find(f"{_o('body')}/{_o('text')}")
+    if body is None:
+        raise IngestError("corrupt_file", "The .odt file has no text body.")
+    walker = _Walker()
+    walker.container(body)
+    return walker.blocks
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.n_tables = 0
+
+    def add(self, text: str, kind: str, table: int | None = None, row: int | None = None, col: int | None = None) -> None:
+        text = clean_text(text)
+        if text:
+            self.blocks.append(Block(text, kind, len(self.blocks), table, row, col))  # type: ignore[arg-type]
+
+    def container(self, element) -> None:
+        """Paragraphs, headings, lists, sections and tables, in document order."""
+        for child in element:
+            tag = child.tag
+            if tag in _SKIP or not isinstance(tag, str):
+                continue
+            if tag in (_t("p"), _t("h")):
+                boxes: list = []
+                self.add(_inline(child, boxes), "heading" if tag == _t("h") else "paragraph")
+                for box in boxes:
+                    self.container(box)
+            elif tag == _tb("table"):
+                self.table(child)
+            else:  # lists, list items, sections, index bodies: their paragraphs count
+                self.container(child)
+
+    def table(self, table) -> None:
+        self.n_tables += 1
+        number = self.n_tables
+        for r, row in enumerate(_rows(table)):
+            col = 0
+            for cell in row:
+                if cell.tag == _tb("covered-table-cell"):  # hidden by a merged cell: its text is in the first one
+                    col += 1
+                    continue
+                if cell.tag != _tb("table-cell"):
+                    continue
+                texts, nested, boxes = [], [], []
+                for item in cell:
+                    if item.tag in (_t("p"), _t("h")):
+                        texts.append(_inline(item, boxes))
+                    elif item.tag == _tb("table"):
+                        nested.append(item)
+                    elif item.tag == _t("list"):
+                        texts.extend(_inline(p, boxes) for p in item.iter(_t("p")))
+                self.add("\n".join(texts), "cell", number, r, col)
+                for item in nested:
+                    self.table(item)
+                for box in boxes:
+                    self.container(box)
+                col += 1
+
+
+def _rows(table):
+    for child in table:
+        if child.tag == _tb("table-row"):
+            yield child
+        elif child.tag in _ROW_GROUPS:
+            yield from _rows(child)
+
+
+def _inline(paragraph, boxes: list) -> str:
+    """Text of a paragraph with its spaces, tabs and line breaks; the paragraphs of text boxes and shapes
+    anchored in it are collected in `boxes`."""
+    parts: list[str] = [paragraph.text or ""]
+
+    def walk(node) -> None:
+        for child in node:
+            tag = child.tag
+            if tag == _t("s"):
+                count = child.get(_t("c"), "1")
+                parts.append(" " * min(int(count) if count.isdigit() else 1, _MAX_SPACES))
+            elif tag == _t("tab"):
+                parts.append("\t")
+            elif tag == _t("line-break"):
+                parts.append("\n")
+            elif tag in _BLOCK_TAGS:  # a paragraph or table inside a shape or text box: read after this one
+                boxes.append([child])
+            elif isinstance(tag, str) and tag not in _SKIP:
+                parts.append(child.text or "")
+                walk(child)
+            parts.append(child.tail or "")
+
+    walk(paragraph)
+    return "".join(parts)

@@ -1,0 +1,23 @@
+"""What a reader hands on: the blocks of a file, and how they were read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.records import Block
+
+# Practice warnings saying how a file was read (copied onto every practice of the file).
+CONVERTED_LIBREOFFICE = "converted:libreoffice"  # converted to .docx, then read by the Word reader
+CONVERTED_TEXT_ONLY = "converted:text-only"  # read without LibreOffice: text and table cells, no formatting
+OCR = "ocr"  # text recognised on page images: words may be misread
+UNREAD_SCANS = "unread_scanned_pages"  # a PDF with text on some pages and scans, not read (no OCR here), on others
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The ordered blocks of one file, the warnings every practice found in it should carry, and a
+    short note for the file's row saying which path read it (empty for the direct readers)."""
+
+    blocks: list[Block]
+    warnings: tuple[str, ...] = ()
+    note: str = ""

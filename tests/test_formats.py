@@ -1,0 +1,288 @@
+""".doc, .odt, .rtf and scanned PDFs: the samples give the fields of their Word sources, hostile files
+end as error rows within the limits, and a missing tool gives the format's error code with a hint.
+
+Samples and hostile files are built by tests/data/formats/build.py. Tests that need LibreOffice or
+Tesseract skip, saying what to install, only where the tool is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.config import Limits, Settings
+from pipeline.ingest import CONVERTED_LIBREOFFICE, CONVERTED_TEXT_ONLY, OCR, Tools, formats_info, read_document
+from pipeline.ingest import convert as convert_module
+from pipeline.ingest.doc import doc_blocks, field_codes
+from pipeline.ingest.ocr import lines_from_tsv, ocr_unavailable
+from pipeline.normalize import fold
+from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, IngestError
+from pipeline.run import InputFile, process_file, run_batch
+from pipeline.segment import Segmenter
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "formats"
+RAW = ROOT / "data" / "raw"
+EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
+SAMPLES = EXPECTED["samples"]
+CONVERTED = sorted(n for n, s in SAMPLES.items() if s["format"] != "pdf")
+SCANNED = sorted(n for n, s in SAMPLES.items() if s["format"] == "pdf")
+FIELDS = (*HEADER_FIELDS, *SECTION_FIELDS, "lang", "declared_areas", "period_start", "period_end", "ongoing", "description")
+
+FOUND = Tools.find()
+NO_TOOLS = Tools()
+NO_OCR = ocr_unavailable(FOUND)
+needs_libreoffice = pytest.mark.skipif(
+    FOUND.soffice is None, reason="LibreOffice is not installed: apt-get install libreoffice-writer-nogui")
+needs_ocr = pytest.mark.skipif(NO_OCR is not None, reason=NO_OCR or "")
+# The pure-Python readers used where LibreOffice is missing (dependencies of the package).
+PY_READERS = {".doc": "olefile", ".rtf": "striprtf"}
+
+
+def _reader_missing(name: str) -> str | None:
+    module = PY_READERS.get(Path(name).suffix)
+    if module and importlib.util.find_spec(module) is None:
+        return f"the {module} package is not installed: pip install {module}"
+    return None
+
+
+def _with_reader(names: list[str]) -> list:
+    return [pytest.param(n, marks=pytest.mark.skipif(bool(_reader_missing(n)), reason=_reader_missing(n) or "")) for n in names]
+
+
+def _practices(path: Path, tools: Tools, limits: Limits = Limits()):
+    """Practices of one file with the file's reading warnings, as the batch run attaches them."""
+    reading = read_document(path, limits, tools)
+    practices = Segmenter().segment(reading.blocks, path.name, "0" * 64).practices
+    for practice in practices:
+        practice.warnings.extend(reading.warnings)
+    return reading, practices
+
+
+def _source_practices(name: str):
+    return _practices(RAW / SAMPLES[name]["source"], NO_TOOLS)[1]
+
+
+def _norm(text: str | None) -> str:
+    return " ".join(fold(text or "").replace('"', "'").split())
+
+
+def _assert_same_fields(got, want, label: str) -> None:
+    assert len(got) == len(want), label
+    for a, b in zip(got, want):
+        for name in FIELDS:
+            assert getattr(a, name) == getattr(b, name), (label, name)
+
+
+def _assert_expected_from_sources(practices, name: str) -> None:
+    """The fields the sample corpus expects of the source file (taken from data/sources)."""
+    for practice, want in zip(practices, SAMPLES[name]["practices"], strict=True):
+        for key in ("lang", "city", "declared_areas", "period_start", "period_end", "ongoing"):
+            assert getattr(practice, key) == want[key], (name, key)
+        assert _norm(practice.title) == _norm(want["title"])
+        for section, start in want["sections"].items():
+            got = getattr(practice, section)
+            assert (got is None) if start is None else _norm(got).startswith(_norm(start)[:40]), (name, section)
+
+
+# --- samples ---------------------------------------------------------------------------------------
+
+def test_samples_cover_every_format():
+    assert Counter(s["format"] for s in SAMPLES.values()) == {"doc": 3, "odt": 3, "rtf": 3, "pdf": 3}
+    assert {p["lang"] for s in SAMPLES.values() for p in s["practices"]} == {"fr", "en"}
+
+
+@needs_libreoffice
+@pytest.mark.parametrize("name", CONVERTED)
+def test_converted_sample_gives_the_fields_of_its_docx_source(name):
+    reading, practices = _practices(DATA / name, FOUND)
+    assert reading.warnings == (CONVERTED_LIBREOFFICE,)
+    assert "LibreOffice" in reading.note
+    _assert_same_fields(practices, _source_practices(name), name)
+    _assert_expected_from_sources(practices, name)
+    assert all(CONVERTED_LIBREOFFICE in p.warnings for p in practices)
+
+
+@pytest.mark.parametrize("name", _with_reader(CONVERTED))
+def test_without_libreoffice_the_text_only_reader_gives_the_same_fields(name):
+    reading, practices = _practices(DATA / name, NO_TOOLS)
+    assert reading.warnings == (CONVERTED_TEXT_ONLY,)
+    assert "without LibreOffice" in reading.note
+    _assert_same_fields(practices, _source_practices(name), name)
+    _assert_expected_from_sources(practices, name)
+
+
+def _words(text: str | None) -> Counter:
+    return Counter(re.findall(r"\w+", fold(text or "")))
+
+
+@needs_ocr
+@pytest.mark.parametrize("name", SCANNED)
+def test_scanned_sample_is_read_by_ocr(name):
+    reading, practices = _practices(DATA / name, FOUND)
+    (want,) = _source_practices(name)
+    (got,) = practices
+    assert OCR in got.warnings and reading.warnings == (OCR,)
+    assert _norm(got.title) == _norm(want.title)
+    assert got.city == want.city
+    source_words = _words(want.description)
+    recall = sum((source_words & _words(got.description)).values()) / sum(source_words.values())
+    assert recall >= 0.95, f"{name}: {recall:.1%} of the description's words"
+
+
+@pytest.mark.skipif(bool(_reader_missing("x.doc")), reason=_reader_missing("x.doc") or "")
+def test_a_renamed_doc_is_read_for_what_it_is(tmp_path):
+    renamed = tmp_path / "form.docx"
+    shutil.copyfile(DATA / "oslo-p1-03.doc", renamed)
+    reading, practices = _practices(renamed, NO_TOOLS)
+    assert reading.warnings == (CONVERTED_TEXT_ONLY,) and practices[0].city == "Oslo"
+
+
+# --- hostile files ---------------------------------------------------------------------------------
+
+@pytest.fixture()
+def no_converter_runs(monkeypatch):
+    """Fail the test if LibreOffice is started: hostile files must be refused before it sees them."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("LibreOffice was started on a file that should have been refused")
+
+    monkeypatch.setattr(convert_module, "convert_and_read", refuse)
+
+
+@pytest.mark.parametrize("name", _with_reader(sorted(EXPECTED["hostile"])))
+def test_hostile_file_ends_as_its_error_row_quickly(name, no_converter_runs):
+    started = time.perf_counter()
+    result = process_file(InputFile(DATA / name, name), Settings(), Segmenter())
+    assert (result.status, result.error_code) == ("error", EXPECTED["hostile"][name]), result.message
+    assert len(result.message) > 30
+    assert time.perf_counter() - started < 20, "hostile files are refused within the limits, fast"
+
+
+def test_nothing_from_outside_the_files_enters_the_outputs(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    hostile = {name: code for name, code in EXPECTED["hostile"].items() if not _reader_missing(name)}
+    for name in hostile:
+        shutil.copyfile(DATA / name, folder / name)
+    run_batch([folder], tmp_path / "out", analyse=False)
+    files = pd.read_parquet(tmp_path / "out" / "files.parquet").set_index("source_file")
+    assert dict(files["error_code"]) == hostile
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else "\x00"
+    assert hostname not in files.to_json() + pd.read_parquet(tmp_path / "out" / "practices.parquet").to_json()
+
+
+@needs_libreoffice
+def test_libreoffice_does_not_follow_an_include_field_even_unchecked(tmp_path):
+    """Defence in depth: a field pulling in another file keeps its stored text when converted."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("CANARY-4242", encoding="utf-8")
+    rtf = tmp_path / "include.rtf"
+    rtf.write_text("{\\rtf1\\ansi{\\fonttbl{\\f0 Arial;}}\\pard City: Lyon\\par "
+                   f'{{\\field{{\\*\\fldinst INCLUDETEXT "{secret}"}}{{\\fldrslt stored}}}}\\par}}', encoding="ascii")
+    blocks = convert_module.convert_and_read(FOUND.soffice, rtf, Limits())
+    text = " ".join(b.text for b in blocks)
+    assert "stored" in text and "CANARY" not in text
+
+
+@needs_libreoffice
+def test_a_conversion_over_its_time_limit_is_stopped(tmp_path):
+    started = time.perf_counter()
+    with pytest.raises(IngestError) as err:
+        read_document(DATA / "oslo-p1-03.doc", Limits(max_convert_seconds=0.05), FOUND)
+    assert err.value.code == "time_limit"
+    assert time.perf_counter() - started < 5
+    assert not list(Path(convert_module.tempfile.gettempdir()).glob("icc-convert-*/in")), "the work folder is removed"
+
+
+@needs_ocr
+def test_ocr_over_its_time_or_page_limit_is_stopped():
+    started = time.perf_counter()
+    with pytest.raises(IngestError) as err:
+        read_document(DATA / SCANNED[0], Limits(max_ocr_seconds=0.3), FOUND)
+    assert err.value.code == "time_limit" and time.perf_counter() - started < 5
+    with pytest.raises(IngestError) as err:
+        read_document(DATA / "blank-25.pdf", Limits(max_ocr_pages=5), FOUND)
+    assert err.value.code == "too_many_pages" and "OCR" in err.value.message
+
+
+# --- missing tools ---------------------------------------------------------------------------------
+
+@pytest.fixture()
+def nothing_installed(monkeypatch):
+    """No LibreOffice or Tesseract on PATH and none of the pure-Python readers installed."""
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    monkeypatch.delenv("ICC_SOFFICE", raising=False)
+    monkeypatch.delenv("ICC_TESSERACT", raising=False)
+    for module in ("olefile", "striprtf", "striprtf.striprtf"):
+        monkeypatch.setitem(sys.modules, module, None)
+
+
+@pytest.mark.parametrize(("name", "code", "hint"), [
+    ("strasbourg-p1-01.doc", "legacy_doc", "apt-get install libreoffice-writer-nogui"),
+    ("paris-p2-01.rtf", "unsupported_format", "apt-get install libreoffice-writer-nogui"),
+    (SCANNED[0], "pdf_no_text", "apt-get install tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng"),
+])
+def test_a_missing_tool_gives_the_formats_error_code_and_what_to_install(name, code, hint, nothing_installed):
+    result = process_file(InputFile(DATA / name, name), Settings(), Segmenter())
+    assert (result.status, result.error_code) == ("error", code)
+    assert hint in result.message
+
+
+def test_odt_needs_no_outside_tool(nothing_installed):
+    reading, practices = _practices(DATA / "geneve-p4-01.odt", Tools.find())
+    assert reading.warnings == (CONVERTED_TEXT_ONLY,) and practices[0].city == "Genève"
+
+
+def test_a_tool_can_be_turned_off_by_its_setting(monkeypatch):
+    monkeypatch.setenv("ICC_SOFFICE", "")
+    monkeypatch.setenv("ICC_TESSERACT", "/nowhere/tesseract")
+    assert Tools.find() == Tools(None, None)
+
+
+def test_formats_info_for_the_manifest():
+    info = formats_info(NO_TOOLS)
+    assert info["converter"]["engine"] is None and info["ocr"]["engine"] is None
+    assert "tesseract-ocr-fra" in info["ocr"]["unavailable"]
+    if NO_OCR is None:
+        found = formats_info(FOUND)["ocr"]
+        assert found["engine"] == "tesseract" and found["languages"] == ["fra", "eng"] and found["version"]
+    if FOUND.soffice:
+        assert formats_info(FOUND)["converter"]["version"].startswith(tuple("0123456789"))
+
+
+# --- the pure-Python pieces ------------------------------------------------------------------------
+
+def test_doc_text_gives_cells_rows_and_field_results():
+    text = 'Intro\r\x13 INCLUDETEXT "x" \x14shown\x15 text\rCity:\x07Oslo\x07\x07Title:\x07Gardens\x07\x07After\r'
+    blocks = doc_blocks(text)
+    assert [(b.text, b.kind, b.row, b.col) for b in blocks] == [
+        ("Intro", "paragraph", None, None), ("shown text", "paragraph", None, None),
+        ("City:", "cell", 0, 0), ("Oslo", "cell", 0, 1), ("Title:", "cell", 1, 0), ("Gardens", "cell", 1, 1),
+        ("After", "paragraph", None, None),
+    ]
+    assert field_codes(text) == ['INCLUDETEXT "x"']
+
+
+def test_ocr_lines_split_label_and_value_columns():
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    words = [("City", 100, 40), ("Dublin", 900, 120), ("Purpose:", 100, 160), ("to", 280, 40), ("meet", 340, 80)]
+    rows = [f"5\t1\t1\t1\t{1 if i < 2 else 2}\t{i}\t{left}\t0\t{width}\t40\t95\t{text}" for i, (text, left, width) in enumerate(words)]
+    assert lines_from_tsv("\n".join([header, *rows])) == "City\nDublin\nPurpose: to meet"
+
+
+def test_the_batch_says_how_a_file_was_read():
+    result = process_file(InputFile(DATA / "oslo-p1-03.doc", "oslo-p1-03.doc"), Settings(), Segmenter())
+    assert result.status == "ok"
+    how = [w for w in result.practices[0].warnings if w.startswith("converted:")]
+    assert how in (["converted:libreoffice"], ["converted:text-only"])
+    assert ("LibreOffice" in result.message) == (how == ["converted:libreoffice"])
+    assert ".doc" in result.message
