@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from docx_factory import CONTENT_TYPES, RELS, p, write_docx
+from docx_factory import CONTENT_TYPES, RELS, cell, p, row, table, write_docx
 from pipeline.config import Limits, Settings
 from pipeline.ingest import read_blocks
 from pipeline.normalize import fold
@@ -117,6 +117,7 @@ BAD_INPUTS = {
     "notes.xyz": (b"some text", "unsupported_format"),
     "scan.pdf": (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "corrupt_pdf"),
     "tiny.txt": (b"Hello.", "no_content"),
+    "deep.docx": ("deep", "too_deeply_nested"),
 }
 
 
@@ -127,6 +128,11 @@ def bad_folder(tmp_path) -> Path:
     for name, (data, _) in BAD_INPUTS.items():
         if data is None:
             data = _docx_bytes(p("Ville : Lyon") * 50)[:300]
+        elif data == "deep":  # a table nested 3,000 levels deep
+            inner = p("Titre : profond")
+            for _ in range(3000):
+                inner = table(row(cell(inner)))
+            data = _docx_bytes(inner)
         (folder / name).write_bytes(data)
     return folder
 

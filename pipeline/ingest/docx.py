@@ -67,6 +67,10 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
     try:
         root = etree.fromstring(xml, _parser())
     except etree.XMLSyntaxError as exc:
+        # libxml2 stops at 256 levels of elements: a form that deep is nested, not damaged.
+        if "Excessive depth" in (exc.msg or ""):
+            raise IngestError("too_deeply_nested", "The document is nested too deeply to be read (tables or "
+                                                   "content controls inside each other hundreds of times).") from exc
         raise IngestError("corrupt_docx", f"The document's XML is damaged: {exc.msg}.") from exc
     body = root.find(_w("body"))
     if body is None:
