@@ -110,7 +110,8 @@ class _Concept:
 
 
 @lru_cache(maxsize=1)
-def _concepts(path: Path = TERMS_FILE) -> tuple[_Concept, ...]:
+def term_concepts(path: Path = TERMS_FILE) -> tuple[_Concept, ...]:
+    """The FR/EN concepts of resources/terms.yaml, with the patterns of all their forms."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     concepts = []
     for key, item in data["concepts"].items():
@@ -215,7 +216,7 @@ class TermIndex:
         """Terms practice i and practice j share, most specific first, in practice i's language."""
         lang = self.langs_[i] if self.langs_[i] in ("en", "fr") else "en"
         scored: list[tuple[float, str]] = []
-        labels = {c.key: c.labels for c in _concepts()}
+        labels = {c.key: c.labels for c in term_concepts()}
         for key in set(self.concepts_[i]) & set(self.concepts_[j]):
             if key in self.common_:
                 continue

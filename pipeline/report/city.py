@@ -156,12 +156,12 @@ def _excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str | None:
 
 def _term_patterns(terms: Iterable[str]) -> re.Pattern | None:
     """A pattern for the shared terms in either language: concept labels expand to all their forms."""
-    from pipeline.similar import _concepts
+    from pipeline.similar import term_concepts
 
     forms: set[str] = set()
     for term in terms:
         folded = fold(term)
-        concept = next((c for c in _concepts() if folded in {fold(v) for v in c.labels.values()}), None)
+        concept = next((c for c in term_concepts() if folded in {fold(v) for v in c.labels.values()}), None)
         if concept is not None:
             forms.update(p.pattern for p in concept.patterns)
         else:
@@ -344,14 +344,9 @@ def _load(out_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[str
     similar = pd.read_parquet(path) if path.exists() else pd.DataFrame(
         columns=["practice_id", "neighbour_id", "rank", "score", "matched_section", "shared_terms",
                  "neighbour_city", "near_duplicate"])
-    suggested: dict[str, list[str]] = {}
-    path = out_dir / "areas.parquet"
-    if path.exists():
-        areas = pd.read_parquet(path)
-        if len(areas) and "suggested" in areas:
-            areas = areas[areas["suggested"].fillna(False).astype(bool)].sort_values("probability", ascending=False)
-            for pid, group in areas.groupby("practice_id", sort=False):
-                suggested[pid] = list(group["area"])[:3]
+    # The area stage's suggestions, main area first, as practices.parquet holds them.
+    suggested = {pid: _list(codes)[:3] for pid, codes in zip(practices["practice_id"], practices["predicted_areas"])} \
+        if "predicted_areas" in practices else {}
     manifest = {}
     if (out_dir / "manifest.json").exists():
         try:
