@@ -10,7 +10,7 @@ import hashlib
 import json
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable
@@ -169,6 +169,16 @@ def ingest_files(
     return results, hits
 
 
+def settings_record(settings: Settings) -> dict:
+    """Every setting of the run, limits included, as JSON values (paths as text)."""
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return str(value) if isinstance(value, Path) else value
+
+    return plain(asdict(settings))
+
+
 def _versions() -> dict[str, str]:
     out = {"icc-practices": __version__, "python": platform.python_version()}
     for dist in ("python-docx", "lxml", "pypdf", "olefile", "striprtf", "pypdfium2", "pillow", "pandas", "pyarrow",
@@ -236,8 +246,7 @@ def run_batch(
         "segmenter_version": SEGMENTER_VERSION,
         "versions": _versions(),
         "settings": {
-            "embedder": settings.embedder, "top_k": settings.top_k, "min_similarity": settings.min_similarity,
-            "near_duplicate_threshold": settings.near_duplicate_threshold, "seed": settings.seed,
+            **settings_record(settings),
             "inputs": [str(Path(i)) for i in inputs] if isinstance(inputs, (list, tuple)) else None,
             "supported_suffixes": list(SUPPORTED_SUFFIXES),
         },

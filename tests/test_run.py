@@ -210,3 +210,15 @@ def test_a_missing_trained_model_is_said_aloud(tmp_path):
     # with the shipped models nothing is flagged
     assert model_fallbacks({"area_classifier": "area-classifier:abc:use-multilingual-v3",
                             "criteria": "criteria:ordinal:abc:use-multilingual-v3"}) == {}
+
+
+def test_manifest_records_every_setting(sample_out):
+    import json
+    from dataclasses import fields
+
+    from pipeline.config import Limits, Settings
+
+    recorded = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))["settings"]
+    assert {f.name for f in fields(Settings)} <= set(recorded)
+    assert {f.name for f in fields(Limits)} <= set(recorded["limits"])
+    assert recorded["model_dir"].endswith("area-classifier") and recorded["criteria_model_dir"].endswith("criteria")
