@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("eval_areas", "eval_criteria", "bench_crosslingual", "bench_embed", "bench_criteria", "bench_ingest", "bench_formats",
+ORDER = ("eval_areas", "eval_criteria", "bench_crosslingual", "bench_embed", "bench_criteria", "bench_ingest", "bench_formats", "bench_web",
          "bench_search", "bench_rerun")
 
 

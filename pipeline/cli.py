@@ -206,6 +206,7 @@ def train(
     embedder: str = typer.Option("use-multilingual", help="Embedder the model is trained with."),
     criteria: bool = typer.Option(False, "--criteria", help="Train the criteria model instead (tune halves of the rated sets)."),
     criteria_model_dir: Path = typer.Option(DEFAULT_CRITERIA_MODEL_DIR, "--criteria-model-dir", help="Where to save the criteria model."),
+    reviews: Optional[Path] = typer.Option(None, "--reviews", help="Reviewed areas (the web app's reviews.sqlite or a reviews.parquet): they take precedence over declared ones."),
 ) -> None:
     """Train the area classifier on declared areas (or, with --criteria, the criteria model), with its model card."""
     from pipeline.embed import make_embedder
@@ -222,12 +223,18 @@ def train(
         return
     from pipeline.training import LabelledPractices, area_training_set, train_area_model, training_labels
 
+    reviewed = {}
+    if reviews is not None:
+        from pipeline.web.reviews import load_reviewed_labels
+
+        reviewed = load_reviewed_labels(reviews)
+        console.print(f"{len(reviewed)} reviewed area label(s) from {reviews}")
     if inputs:
-        practices, labels = training_labels(_labelled_practices(inputs)[0])
+        practices, labels = training_labels(_labelled_practices(inputs)[0], reviewed)
         data = LabelledPractices([], [], [], [], [])
         data.add(practices, labels, 1.0, "declared")
     else:
-        data = area_training_set(Settings().with_(embedder=embedder))
+        data = area_training_set(Settings().with_(embedder=embedder), reviews=reviews)
     if not data.practices:
         console.print("[red]No practice declares an area: nothing to train on.[/red]")
         raise typer.Exit(1)
@@ -316,6 +323,53 @@ def report(
         raise typer.Exit(2)
     for path in paths:
         console.print(f"Written [bold]{path.resolve()}[/bold]")
+
+
+@app.command()
+def serve(
+    data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="Output folder of a `run` (tables to browse and compare with)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store (default: <data>/reviews.sqlite)."),
+) -> None:
+    """Serve the web app: check a form, browse and search the practices, review, download the spreadsheet.
+
+    Review is on when the environment variable ICC_REVIEW_TOKEN holds a token of at least 16 characters.
+    """
+    import uvicorn
+
+    from pipeline.web.app import create_app
+    from pipeline.web.settings import WebSettings
+
+    if not (data / "practices.parquet").exists():
+        console.print(f"[yellow]No run in {data}[/yellow]: the site starts empty; run `icc-practices run --out {data}` first.")
+    settings = WebSettings.from_env(data_dir=data, reviews_path=reviews)
+    if settings.review_off_reason:
+        console.print(f"[yellow]{settings.review_off_reason}[/yellow]")
+    console.print(f"Loading the models, then serving on [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def export(
+    xlsx: Path = typer.Option(..., "--xlsx", help="Workbook to write (.xlsx)."),
+    data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="Output folder of a `run`."),
+    reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store (default: <data>/reviews.sqlite)."),
+) -> None:
+    """Write the run as a spreadsheet: practices, areas, criteria, similar practices and reviews."""
+    from pipeline.report.export import write_workbook
+    from pipeline.web.reviews import export_reviews, review_rows
+    from pipeline.web.settings import REVIEWS_FILE
+
+    if not (data / "practices.parquet").exists():
+        console.print(f"[red]No run in {data}[/red]: run `icc-practices run --out {data}` first.")
+        raise typer.Exit(2)
+    store = reviews or data / REVIEWS_FILE
+    rows = review_rows(store)
+    if store.exists():
+        export_reviews(store, data)  # reviews.parquet beside the other tables, for notebooks and training
+    path = write_workbook(data, xlsx, rows)
+    console.print(f"Written [bold]{path.resolve()}[/bold] ({len(rows)} reviewed practices)")
 
 
 def _short(value, n: int = 110) -> str:

@@ -255,13 +255,15 @@ class LabelledPractices:
         self.sources += [source] * len(practices)
 
 
-def training_labels(practices: Sequence[Practice]) -> tuple[list[Practice], list[list[str]]]:
-    """Practices with declared areas and their codes (main area first, parents added)."""
+def training_labels(practices: Sequence[Practice],
+                    reviewed: dict[str, list[str]] | None = None) -> tuple[list[Practice], list[list[str]]]:
+    """Practices with reviewed or declared areas and their codes (main area first, parents added).
+    A label the secretariat reviewed in the web app takes precedence over the area the city declared."""
     from pipeline.taxonomy import load_taxonomy
 
-    taxonomy = load_taxonomy()
-    kept = [p for p in practices if p.declared_areas]
-    return kept, [taxonomy.with_parents(list(p.declared_areas)) for p in kept]
+    taxonomy, reviewed = load_taxonomy(), reviewed or {}
+    kept = [p for p in practices if reviewed.get(p.practice_id) or p.declared_areas]
+    return kept, [taxonomy.with_parents(list(reviewed.get(p.practice_id) or p.declared_areas)) for p in kept]
 
 
 def written_training_practices(folder: Path = AREA_TRAIN_DIR) -> tuple[list[Practice], list[list[str]]]:
@@ -279,9 +281,10 @@ def written_training_practices(folder: Path = AREA_TRAIN_DIR) -> tuple[list[Prac
 
 
 def area_training_set(settings: Settings | None = None, include_realistic: bool = True,
-                      include_written: bool = True) -> LabelledPractices:
-    """Every labelled source but the test halves: declared areas of the sample corpus, the tune part of the
-    area set, the written training texts, and the realistic tune half (one row per reading, half weight)."""
+                      include_written: bool = True, reviews: Path | None = None) -> LabelledPractices:
+    """Every labelled source but the test halves: declared areas of the sample corpus (reviewed areas first,
+    from the web app's store or a reviews.parquet), the tune part of the area set, the written training texts,
+    and the realistic tune half (one row per reading, half weight)."""
     import tempfile
 
     from pipeline.config import DEFAULT_INPUT
@@ -293,7 +296,12 @@ def area_training_set(settings: Settings | None = None, include_realistic: bool 
     out = LabelledPractices([], [], [], [], [])
     with tempfile.TemporaryDirectory() as tmp:
         results, _ = ingest_files(discover([DEFAULT_INPUT]), settings, Path(tmp))
-    out.add(*training_labels([p for r in results for p in r.practices]), 1.0, "sample")
+    reviewed = {}
+    if reviews is not None and Path(reviews).exists():
+        from pipeline.web.reviews import load_reviewed_labels
+
+        reviewed = load_reviewed_labels(reviews)
+    out.add(*training_labels([p for r in results for p in r.practices], reviewed), 1.0, "sample")
     out.add(*load_eval_practices(AREA_SET_DIR, split="tune"), 1.0, "area_set_tune")
     if include_written:
         out.add(*written_training_practices(), 1.0, "written")

@@ -1,0 +1,143 @@
+"""The spreadsheet of a run: one sheet each for practices, areas, criteria, similar practices and reviews.
+
+`write_workbook(data_dir, path, reviews)` (and `workbook_bytes` for the web app) read the run's tables and write
+an .xlsx with openpyxl: a filter on every header, the header row frozen, columns sized to their contents.
+Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
+contact's name removed from the texts. Cell texts are written as text, never as formulas, so a form whose text
+starts with '=' cannot run anything in the reader's spreadsheet program.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pyarrow.parquet as pq
+from openpyxl import Workbook
+from openpyxl.cell.cell import TYPE_STRING
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipeline.cities import city_info
+from pipeline.criteria import CRITERIA
+from pipeline.report.city import _Redactor as Redactor  # the city reports' rule for personal data, shared
+from pipeline.tables import atomic_write_bytes
+from pipeline.taxonomy import load_taxonomy
+
+SHEETS = ("practices", "areas", "criteria", "similar", "reviews")
+MAX_CELL_CHARS = 32_000  # Excel holds at most 32,767 characters in a cell
+MIN_WIDTH, MAX_WIDTH = 8, 60
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters the xlsx format cannot hold
+_HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+
+PRACTICE_COLUMNS = ("practice_id", "source_file", "lang", "city", "country", "department", "form_date", "title",
+                    "declared_area_text", "declared_areas", "main_objective", "period_text", "period_start",
+                    "period_end", "ongoing", "purpose", "starting_point", "process", "impact", "references",
+                    "n_words", "warnings", "predicted_areas", "main_area_pred", "area_mismatch")
+REVIEW_COLUMNS = ("practice_id", "title", "city", "main_area", "areas", *CRITERIA, "note", "reviewer", "reviewed_at",
+                  "n_reviews")
+
+
+def write_workbook(data_dir: Path, path: Path, reviews: Sequence[dict] = ()) -> Path:
+    """Write the workbook of the run in `data_dir` to `path` (atomically) and return the path."""
+    atomic_write_bytes(Path(path), workbook_bytes(data_dir, reviews))
+    return Path(path)
+
+
+def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
+    """The workbook as bytes; `reviews` are rows of reviews.parquet (see pipeline.web.reviews)."""
+    tables = {name: _rows(data_dir, name) for name in ("practices", "areas", "criteria", "similar")}
+    practices = {r["practice_id"]: r for r in tables["practices"]}
+    redactors = {pid: Redactor([r.get("contact_person")]) for pid, r in practices.items()}
+
+    def redacted(practice_id: str, value):
+        redact = redactors.get(practice_id)
+        if redact is None:
+            return value
+        if isinstance(value, list):
+            return [redact(v) for v in value]
+        return redact(value) if isinstance(value, str) else value
+
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "practices", PRACTICE_COLUMNS,
+           ([_country(r.get("city")) if c == "country" else redacted(r["practice_id"], r.get(c))
+             for c in PRACTICE_COLUMNS] for r in tables["practices"]))
+    names = load_taxonomy().areas
+    _sheet(book, "areas", ("practice_id", "city", "title", "area", "area_name", "probability", "suggested", "evidence"),
+           ([r["practice_id"], *_who(practices, r["practice_id"]), r["area"],
+             names[r["area"]].en if r["area"] in names else None, r["probability"], r["suggested"],
+             redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
+    _sheet(book, "criteria", ("practice_id", "city", "title", "criterion", "level", "score", "evidence", "hint"),
+           ([r["practice_id"], *_who(practices, r["practice_id"]), r["criterion"], r["level"], r["score"],
+             redacted(r["practice_id"], r["evidence"]), r["hint"]] for r in tables["criteria"]))
+    _sheet(book, "similar", ("practice_id", "city", "title", "rank", "neighbour_id", "neighbour_city", "neighbour_title",
+                             "score", "relation", "weak", "matched_section", "shared_terms"),
+           ([r["practice_id"], *_who(practices, r["practice_id"]), r["rank"], r["neighbour_id"],
+             *_who(practices, r["neighbour_id"]), r["score"], r["relation"], r["weak"], r["matched_section"],
+             r["shared_terms"]] for r in tables["similar"]))
+    _sheet(book, "reviews", REVIEW_COLUMNS,
+           ([r["practice_id"], *_who(practices, r["practice_id"]), r.get("main_area"), r.get("areas"),
+             *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"), _naive(r.get("reviewed_at")),
+             r.get("n_reviews")] for r in reviews))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _rows(data_dir: Path, name: str) -> list[dict]:
+    path = Path(data_dir) / f"{name}.parquet"
+    return pq.read_table(path).to_pylist() if path.exists() else []
+
+
+def _country(city: str | None) -> str | None:
+    info = city_info(city)
+    return info.country if info else None
+
+
+def _who(practices: dict[str, dict], practice_id: str) -> tuple:
+    row = practices.get(practice_id, {})
+    return row.get("city"), row.get("title")
+
+
+def _naive(value):
+    """Excel has no time zones: reviews are stored in UTC and written as UTC without the zone."""
+    return value.replace(tzinfo=None) if hasattr(value, "tzinfo") and value.tzinfo else value
+
+
+def _cell_value(value):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        value = "; ".join(str(v) for v in value if v is not None)
+    if isinstance(value, str):
+        return _ILLEGAL.sub(" ", value)[:MAX_CELL_CHARS]
+    return value
+
+
+def _sheet(book: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence]) -> Worksheet:
+    sheet = book.create_sheet(title)
+    sheet.append(list(columns))
+    widths = [len(c) for c in columns]
+    for values in rows:
+        cells = [_cell_value(v) for v in values]
+        sheet.append(cells)
+        for j, value in enumerate(cells):
+            if isinstance(value, str):
+                cell = sheet.cell(row=sheet.max_row, column=j + 1)
+                cell.data_type = TYPE_STRING  # text, even when it starts with '=' (no formula injection)
+                widths[j] = max(widths[j], min(len(value), MAX_WIDTH))
+            elif value is not None:
+                widths[j] = max(widths[j], len(str(value)))
+    for j, width in enumerate(widths):
+        sheet.column_dimensions[get_column_letter(j + 1)].width = max(MIN_WIDTH, min(width + 2, MAX_WIDTH))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(vertical="top")
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(sheet.max_row, 1)}"
+    return sheet

@@ -1,0 +1,98 @@
+"""The FastAPI app: `create_app(settings)` wires routers, middleware and the lifespan that loads models once.
+
+Served by `icc-practices serve` (uvicorn). Tests build it with their own settings and, to share the models
+between several apps, pass already loaded `models`.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException
+
+from pipeline.web.catalogue import CatalogueStore, load_catalogue, tables_signature
+from pipeline.web.deps import Services, get_page, get_reviewer, get_translator
+from pipeline.web.i18n import Messages
+from pipeline.web.middleware import AnnouncedSizeLimit, SecurityHeaders
+from pipeline.web.models import AnalysisModels
+from pipeline.web.reviews import ReviewStore
+from pipeline.web.routers import browse, check, export, review
+from pipeline.web.security import ReviewAccess
+from pipeline.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+WEB_DIR = Path(__file__).resolve().parent
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["pct"] = lambda value: f"{round(100 * float(value))}%" if value is not None else "–"
+    return Jinja2Templates(env=env)
+
+
+def build_services(settings: WebSettings, messages: Messages, models: AnalysisModels | None = None) -> Services:
+    """Everything a request may need, made once: models, the loaded run, the review store."""
+    if models is None:
+        models = AnalysisModels.load(settings.pipeline)
+        if settings.warm_up:
+            models.warm_up()
+    data_dir = Path(settings.data_dir)
+    catalogues = CatalogueStore(
+        lambda: load_catalogue(data_dir, models.embedder, data_dir / ".cache" / "embeddings"),
+        lambda: tables_signature(data_dir), settings.reload_check_seconds,
+    )
+    if settings.review_off_reason:
+        log.warning(settings.review_off_reason)
+    access = ReviewAccess(settings.secret_key, settings.review_token if settings.review_enabled else None,
+                          settings.session_hours * 3600)
+    return Services(settings, messages, models, catalogues, ReviewStore(settings.reviews_file), access,
+                    make_templates(), anyio.CapacityLimiter(settings.check_workers))
+
+
+def create_app(settings: WebSettings | None = None, models: AnalysisModels | None = None) -> FastAPI:
+    settings = settings or WebSettings.from_env()
+    messages = Messages.load()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        services = await anyio.to_thread.run_sync(build_services, settings, messages, models)
+        app.state.services = services
+        log.info("serving %d practices from %s", len(services.catalogues.current().practices), settings.data_dir)
+        try:
+            yield
+        finally:
+            services.reviews.close()
+
+    # No interactive docs: their pages load scripts from a CDN, and the app makes no request elsewhere.
+    app = FastAPI(title="ICC good practices", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    app.add_middleware(AnnouncedSizeLimit, max_body_bytes=settings.max_body_bytes,
+                       max_upload_mb=settings.max_upload_mb, messages=messages)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    for router in (browse.router, review.router, export.router):
+        app.include_router(router)
+    # Every route that reads a body has a limit; the upload routes get the upload's.
+    app.include_router(check.router, max_body_size=settings.max_body_bytes)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        """JSON for the API; a page in the visitor's language for a browser."""
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        services = request.app.state.services
+        t = get_translator(request, services)
+        page = get_page(request, services, t, get_reviewer(request, services))
+        message = t("status.not_found") if exc.status_code == 404 else str(exc.detail)
+        return page.render("not_found.html.j2", status_code=exc.status_code, message=message)
+
+    return app

@@ -1,0 +1,157 @@
+"""One loaded run: its tables by practice, its search index and the vectors the check compares against.
+
+`CatalogueStore.current()` hands out the loaded run and, when the tables on disk have changed since (a new
+`icc-practices run` into the same folder), loads them again and rebuilds the index; requests that arrive during
+the rebuild keep using the previous run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import pyarrow.parquet as pq
+
+from pipeline.embed import CachedEmbedder
+from pipeline.records import Practice
+from pipeline.taxonomy import load_taxonomy
+from pipeline.web.neighbours import CorpusVectors
+from pipeline.web.search import IndexedPractice, SearchIndex, TermExpander
+
+log = logging.getLogger(__name__)
+
+TABLES = ("practices", "areas", "similar", "criteria", "guidelines")
+WATCHED = (*(f"{name}.parquet" for name in TABLES), "manifest.json")
+
+
+@dataclass
+class Catalogue:
+    """A run's tables grouped by practice id (rows are plain Python values), with its index and vectors."""
+
+    data_dir: Path
+    signature: tuple
+    practices: dict[str, dict] = field(default_factory=dict)
+    areas: dict[str, list[dict]] = field(default_factory=dict)
+    criteria: dict[str, list[dict]] = field(default_factory=dict)
+    guidelines: dict[str, list[dict]] = field(default_factory=dict)
+    similar: dict[str, list[dict]] = field(default_factory=dict)
+    manifest: dict = field(default_factory=dict)
+    versions: dict[str, set[str]] = field(default_factory=dict)  # id -> its other versions (rank-0 rows)
+    index: SearchIndex | None = None
+    vectors: CorpusVectors | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.signature) and (Path(self.data_dir) / "practices.parquet").exists()
+
+    def practice_objects(self) -> list[Practice]:
+        return [Practice.from_dict(row) for row in self.practices.values()]
+
+
+def tables_signature(data_dir: Path) -> tuple:
+    """What changes when a run rewrites its tables (they are replaced atomically, so the times change)."""
+    out = []
+    for name in WATCHED:
+        try:
+            stat = (Path(data_dir) / name).stat()
+            out.append((name, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            out.append((name, None, None))
+    return tuple(out)
+
+
+def _rows(data_dir: Path, name: str) -> list[dict]:
+    path = Path(data_dir) / f"{name}.parquet"
+    return pq.read_table(path).to_pylist() if path.exists() else []
+
+
+def _by_practice(rows: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for row in rows:
+        out.setdefault(row["practice_id"], []).append(row)
+    return out
+
+
+def versions_of(similar: dict[str, list[dict]]) -> dict[str, set[str]]:
+    """Practice id -> its other versions: rank-0 rows of similar.parquet (translations and resubmissions)."""
+    out: dict[str, set[str]] = {}
+    for pid, rows in similar.items():
+        for row in rows:
+            if row.get("rank") == 0:
+                out.setdefault(pid, set()).add(row["neighbour_id"])
+                out.setdefault(row["neighbour_id"], set()).add(pid)
+    return out
+
+
+def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None) -> Catalogue:
+    """Read a run's tables, build the search index and embed the practices for the check's comparison.
+
+    `cache_dir` is the run's embedding cache: vectors the run already computed are read from it, not computed.
+    """
+    data_dir = Path(data_dir)
+    signature = tables_signature(data_dir)
+    catalogue = Catalogue(data_dir, signature)
+    if not (data_dir / "practices.parquet").exists():
+        return catalogue
+    catalogue.practices = {row["practice_id"]: row for row in _rows(data_dir, "practices")}
+    catalogue.areas = _by_practice(_rows(data_dir, "areas"))
+    catalogue.criteria = _by_practice(_rows(data_dir, "criteria"))
+    catalogue.guidelines = _by_practice(_rows(data_dir, "guidelines"))
+    catalogue.similar = {pid: sorted(rows, key=lambda r: r["rank"])
+                         for pid, rows in _by_practice(_rows(data_dir, "similar")).items()}
+    catalogue.versions = versions_of(catalogue.similar)
+    try:
+        catalogue.manifest = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        catalogue.manifest = {}
+    taxonomy, year = load_taxonomy(), date.today().year
+    levels = {pid: {r["criterion"]: r["level"] for r in rows} for pid, rows in catalogue.criteria.items()}
+    catalogue.index = SearchIndex(
+        [IndexedPractice.from_row(row, levels.get(pid, {}), taxonomy, year) for pid, row in catalogue.practices.items()],
+        TermExpander(),
+    )
+    catalogue.vectors = _corpus_vectors(catalogue.practice_objects(), embedder, cache_dir)
+    return catalogue
+
+
+def _corpus_vectors(practices: list[Practice], embedder, cache_dir: Path | None) -> CorpusVectors:
+    inner = getattr(embedder, "inner", embedder)
+    if cache_dir is not None and cache_dir.is_dir():
+        try:
+            return CorpusVectors.build(practices, CachedEmbedder(inner, cache_dir))
+        except OSError as exc:  # a read-only output folder: compute without the cache
+            log.warning("embedding cache in %s not usable (%s); embedding the run's practices again", cache_dir, exc)
+    return CorpusVectors.build(practices, inner)
+
+
+class CatalogueStore:
+    """The current run, reloaded when its tables change (looked at most every `check_seconds`)."""
+
+    def __init__(self, load: Callable[[], Catalogue], signature: Callable[[], tuple], check_seconds: float = 2.0):
+        self._load = load
+        self._signature = signature
+        self._check_seconds = check_seconds
+        self._current = load()
+        self._checked_at = time.monotonic()
+        self._reloading = threading.Lock()
+
+    def current(self) -> Catalogue:
+        now = time.monotonic()
+        if now - self._checked_at < self._check_seconds:
+            return self._current
+        self._checked_at = now
+        if self._signature() != self._current.signature and self._reloading.acquire(blocking=False):
+            try:
+                self._current = self._load()
+                log.info("reloaded the run in %s (%d practices)", self._current.data_dir, len(self._current.practices))
+            except Exception:  # noqa: BLE001 - a half-written or broken run must not take the site down
+                log.exception("could not reload the run in %s; still serving the previous one", self._current.data_dir)
+            finally:
+                self._reloading.release()
+        return self._current

@@ -1,0 +1,154 @@
+"""Check one uploaded form the way the batch run would read it, and say what it finds.
+
+The upload is written to a temporary folder only for as long as the readers need a path, then deleted: the
+reading, its error codes and messages are those of `pipeline.run.process_file`, so a file gets here the same
+answer as in files.parquet. Areas, criteria and guideline checks come from the pipeline's own stages, with the
+models loaded once at start; similar practices are looked up in the loaded run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from pipeline.classify import predict_areas
+from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, FileResult, Practice
+from pipeline.run import InputFile, process_file
+from pipeline.taxonomy import load_taxonomy
+from pipeline.web.catalogue import Catalogue
+from pipeline.web.i18n import Messages
+from pipeline.web.models import AnalysisModels
+from pipeline.web.neighbours import SimilarPractice, similar_elsewhere
+
+_SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
+FIELDS_SHOWN = (*HEADER_FIELDS, *SECTION_FIELDS)
+
+
+@dataclass
+class CheckedPractice:
+    """What the analysis says about one practice of the form."""
+
+    practice: Practice
+    main_area: str | None
+    area_mismatch: bool
+    areas: list[dict]  # suggested areas, main first: area, probability, evidence
+    criteria: list[dict]  # criteria.parquet rows
+    guidelines: list[dict]  # guidelines.parquet rows
+    similar: list[SimilarPractice] = field(default_factory=list)
+
+    @property
+    def missing_sections(self) -> list[str]:
+        return [name for name in SECTION_FIELDS if not getattr(self.practice, name)]
+
+    @property
+    def other_warnings(self) -> list[str]:
+        """Warnings beyond the missing sections (listed on their own) and inherited fields (informational)."""
+        return [w for w in self.practice.warnings if not w.startswith(("missing_section:", "inherited:"))]
+
+    @property
+    def fields(self) -> dict[str, str]:
+        return {name: getattr(self.practice, name) for name in FIELDS_SHOWN if getattr(self.practice, name)}
+
+
+@dataclass
+class CheckReport:
+    """The answer to one upload: the file's status as files.parquet would hold it, and its practices."""
+
+    file_name: str
+    status: str
+    error_code: str | None
+    message: str | None
+    practices: list[CheckedPractice] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str | None:
+        """The form's language: that of its first practice (None for a file that could not be read)."""
+        return self.practices[0].practice.lang if self.practices else None
+
+
+def display_name(filename: str | None) -> str:
+    """The upload's own name without any folder part, shortened: it is shown back, never used as a path."""
+    name = re.split(r"[\\/]", filename or "")[-1].strip() or "upload"
+    return name[:120]
+
+
+def check_upload(upload: BinaryIO, filename: str | None, models: AnalysisModels, catalogue: Catalogue) -> CheckReport:
+    """Read, segment and analyse one uploaded file."""
+    name = display_name(filename)
+    result = read_upload(upload, name, models)
+    report = CheckReport(name, result.status, result.error_code, result.message)
+    if result.status == "ok":
+        report.practices = analyse_practices(result.practices, models, catalogue)
+    return report
+
+
+def read_upload(upload: BinaryIO, name: str, models: AnalysisModels) -> FileResult:
+    """`process_file` on a temporary copy of the upload, deleted as soon as it has been read."""
+    suffix = Path(name).suffix.lower()
+    suffix = suffix if _SAFE_SUFFIX.match(suffix) else ""  # readers pick plain-text files by their suffix
+    with tempfile.TemporaryDirectory(prefix="icc-check-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload, out, length=1 << 20)
+        return process_file(InputFile(path, name), models.settings, models.segmenter)
+
+
+def analyse_practices(practices: list[Practice], models: AnalysisModels,
+                      catalogue: Catalogue | None) -> list[CheckedPractice]:
+    """Areas, criteria, guideline checks and similar practices of other cities, with one embedding per text."""
+    settings, taxonomy = models.settings, load_taxonomy()
+    with models.embedder.memo():
+        predictions = predict_areas(models.classifier, practices)
+        criteria_rows, guideline_rows = models.criteria(practices)
+        similar = similar_elsewhere(practices, models.embedder, catalogue.vectors if catalogue else None,
+                                    settings.top_k, settings.min_similarity,
+                                    catalogue.versions if catalogue else None)
+    column = {code: j for j, code in enumerate(predictions.classes)}
+    checked = []
+    for i, practice in enumerate(practices):
+        ranking = predictions.main_ranking[i]
+        declared = practice.declared_areas[0] if practice.declared_areas else None
+        # The batch run's rule (pipeline.classify.area_stage): the declared main area should be among the likeliest.
+        mismatch = bool(declared and taxonomy.parent(declared) not in ranking[: settings.area_top_n_for_mismatch])
+        areas = [{"area": code, "probability": round(float(predictions.proba[i, column[code]]), 4),
+                  "evidence": predictions.evidence[i][column[code]]} for code in predictions.ranked(i)]
+        pid = practice.practice_id
+        checked.append(CheckedPractice(
+            practice, ranking[0] if ranking else None, mismatch, areas,
+            [r for r in criteria_rows if r["practice_id"] == pid],
+            [r for r in guideline_rows if r["practice_id"] == pid],
+            similar[i],
+        ))
+    return checked
+
+
+def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages) -> dict:
+    """The answer of POST /api/check; texts meant for people are in each practice's language."""
+    def run_practice(practice_id: str) -> dict:
+        return catalogue.practices.get(practice_id, {})
+
+    practices = []
+    for item in report.practices:
+        p = item.practice
+        t = messages.translator(p.lang)
+        practices.append({
+            "title": p.title,
+            "city": p.city,
+            "lang": p.lang,
+            "fields": item.fields,
+            "missing_sections": [{"section": s, "label": t.field(s)} for s in item.missing_sections],
+            "areas": [{"area": a["area"], "probability": a["probability"], "evidence": a["evidence"]}
+                      for a in item.areas],
+            "criteria": [{"criterion": r["criterion"], "level": int(r["level"]), "evidence": list(r["evidence"] or []),
+                          "hint": r["hint"] or None} for r in item.criteria],
+            "guidelines": [{"check": r["check"], "label": t.check(r["check"]), "passed": bool(r["passed"]),
+                            "detail": r["detail"]} for r in item.guidelines],
+            "similar": [{"practice_id": s.practice_id, "city": run_practice(s.practice_id).get("city"),
+                         "title": run_practice(s.practice_id).get("title"), "score": s.score} for s in item.similar],
+        })
+    return {"status": report.status, "error_code": report.error_code, "message": report.message,
+            "practices": practices}

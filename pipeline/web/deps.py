@@ -1,0 +1,101 @@
+"""What routes receive through FastAPI dependencies: the services made at start, the current run, the UI
+language and a page renderer. Nothing here is global: everything hangs off `app.state.services`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from pipeline.web.catalogue import Catalogue, CatalogueStore
+from pipeline.web.i18n import LANG_COOKIE, Messages, Translator, request_language
+from pipeline.web.models import AnalysisModels
+from pipeline.web.reviews import ReviewStore
+from pipeline.web.security import CSRF_COOKIE, SESSION_COOKIE, ReviewAccess
+from pipeline.web.settings import WebSettings
+
+
+@dataclass
+class Services:
+    """Made once by the app's lifespan and shared by every request."""
+
+    settings: WebSettings
+    messages: Messages
+    models: AnalysisModels
+    catalogues: CatalogueStore
+    reviews: ReviewStore
+    access: ReviewAccess
+    templates: Jinja2Templates
+    check_slots: anyio.CapacityLimiter  # checks running at once
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_catalogue(services: ServicesDep) -> Catalogue:
+    return services.catalogues.current()
+
+
+def get_translator(request: Request, services: ServicesDep) -> Translator:
+    # Not from the address: `lang=` there is the search's language filter.
+    lang = request_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    return services.messages.translator(lang)
+
+
+def get_reviewer(request: Request, services: ServicesDep) -> str | None:
+    return services.access.reviewer_from(request.cookies.get(SESSION_COOKIE))
+
+
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+TranslatorDep = Annotated[Translator, Depends(get_translator)]
+ReviewerDep = Annotated[str | None, Depends(get_reviewer)]
+
+
+@dataclass
+class Page:
+    """Renders templates with what every page shows: words in the UI language, login state, CSRF token."""
+
+    request: Request
+    services: Services
+    t: Translator
+    reviewer: str | None
+
+    def csrf_cookie(self) -> tuple[str, bool]:
+        cookie = self.request.cookies.get(CSRF_COOKIE)
+        return (cookie, False) if cookie else (self.services.access.new_csrf_cookie(), True)
+
+    def render(self, template: str, status_code: int = 200, t: Translator | None = None, **context) -> HTMLResponse:
+        t = t or self.t
+        cookie, fresh = self.csrf_cookie()
+        path = self.request.url.path + (f"?{self.request.url.query}" if self.request.url.query else "")
+        base = {
+            "t": t, "lang": t.lang, "reviewer": self.reviewer,
+            "max_upload_bytes": self.services.settings.max_upload_bytes,
+            "max_upload_mb": self.services.settings.max_upload_mb,
+            "review_enabled": self.services.access.enabled, "csrf_token": self.services.access.csrf_token(cookie),
+            "switch_language": "/lang?" + urlencode({"to": t.other, "next": path}),
+            "current_path": self.request.url.path,
+        }
+        response = self.services.templates.TemplateResponse(self.request, template, base | context,
+                                                            status_code=status_code)
+        if fresh:
+            response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="strict", path="/",
+                                secure=self.request.url.scheme == "https")
+        response.headers["cache-control"] = "no-store"  # pages carry tokens and reviewers' names
+        return response
+
+
+def get_page(request: Request, services: ServicesDep, t: TranslatorDep, reviewer: ReviewerDep) -> Page:
+    return Page(request, services, t, reviewer)
+
+
+PageDep = Annotated[Page, Depends(get_page)]

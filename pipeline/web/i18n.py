@@ -1,0 +1,118 @@
+"""French and English words of the web app, and the choice of language for each request.
+
+The UI language is the one chosen with the switch (kept in a cookie), else the browser's Accept-Language, else
+English.
+A checked form is answered in the form's own language, whatever the UI language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline.cities import country_name
+from pipeline.config import RESOURCES_DIR
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+LANGS = ("en", "fr")
+LANG_COOKIE = "icc_lang"
+WEB_MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yaml"
+PIPELINE_MESSAGES_FILE = RESOURCES_DIR / "messages.yaml"
+
+
+@dataclass(frozen=True)
+class Messages:
+    """Both message files, loaded once at start."""
+
+    web: dict
+    pipeline: dict  # the words of `icc-practices check`: field, criterion, check and warning names
+    taxonomy: Taxonomy
+
+    @classmethod
+    def load(cls) -> "Messages":
+        read = lambda path: yaml.safe_load(path.read_text(encoding="utf-8"))  # noqa: E731
+        return cls(read(WEB_MESSAGES_FILE), read(PIPELINE_MESSAGES_FILE), load_taxonomy())
+
+    def translator(self, lang: str | None) -> "Translator":
+        return Translator(supported(lang) or "en", self)
+
+
+def supported(lang: str | None) -> str | None:
+    """'fr' or 'en' for a language tag such as 'fr-CH', else None."""
+    if not lang:
+        return None
+    primary = lang.strip().lower().replace("_", "-").split("-")[0]
+    return primary if primary in LANGS else None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The supported language the browser prefers most (q-values honoured), or None."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((header or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        lang = supported(tag)
+        if lang and quality > 0:
+            ranked.append((-quality, position, lang))
+    return min(ranked)[2] if ranked else None
+
+
+def request_language(cookie_lang: str | None, accept_language: str | None) -> str:
+    return supported(cookie_lang) or from_accept_language(accept_language) or "en"
+
+
+class Translator:
+    """The words of one language: `t("search.title")`, `t("search.results", n=3)`, plus names of fields,
+    criteria, guideline checks, warnings and areas."""
+
+    def __init__(self, lang: str, messages: Messages):
+        self.lang = lang
+        self.other = "fr" if lang == "en" else "en"
+        self._web = messages.web[lang]
+        self._pipeline = messages.pipeline[lang]
+        self._taxonomy = messages.taxonomy
+
+    def __call__(self, key: str, **values) -> str:
+        node = self._web
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return key  # a missing key shows itself rather than breaking a page
+            node = node[part]
+        text = str(node)
+        return text.format(**values) if values else text
+
+    def field(self, name: str) -> str:
+        return self._pipeline["fields"].get(name, name.replace("_", " "))
+
+    def criterion(self, name: str) -> str:
+        return self._pipeline["criteria"].get(name, name.replace("_", " "))
+
+    def check(self, name: str) -> str:
+        return self._pipeline["checks"].get(name, name.replace("_", " "))
+
+    def warning(self, code: str) -> str:
+        """A practice warning ("missing_section:impact") in words, as `icc-practices check` says it."""
+        kind, _, detail = code.partition(":")
+        template = self._pipeline["warning"].get(kind)
+        return template.format(detail=self.field(detail)) if template else code
+
+    def area(self, code: str) -> str:
+        area = self._taxonomy.areas.get(code)
+        return f"{code}. {area.name(self.lang)}" if area else code
+
+    def country(self, country: str | None) -> str:
+        return country_name(country, self.lang) or ""
+
+    def language_name(self, lang: str | None) -> str:
+        names = {"en": {"en": "English", "fr": "French"}, "fr": {"en": "anglais", "fr": "français"}}[self.lang]
+        return names.get(lang or "", lang or "?")
+
+    def error(self, code: str | None) -> str | None:
+        return self._web["errors"].get(code or "")

@@ -1,0 +1,102 @@
+"""Similar practices of other cities for a checked form, found in the loaded run.
+
+The run's practices are embedded once per loaded run (`CorpusVectors`); a checked practice is embedded with the
+same embedder and scored with the similar stage's own pair score (`PracticeVectors.pair_scores`) against the
+candidates of an exact whole-text search. Practices of the form's own city are never offered
+(`pipeline.cities.city_key`), and two versions of one practice elsewhere fill one slot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.cities import city_key
+from pipeline.records import Practice
+from pipeline.similar import PracticeVectors, embed_practices, matched_section, top_k_exact
+
+
+@dataclass(frozen=True)
+class CorpusVectors:
+    """The vectors of a run's practices, in the order of `ids`."""
+
+    ids: np.ndarray  # practice ids (str)
+    city_keys: np.ndarray  # pipeline.cities.city_key of each practice's city ('' when it has none)
+    vectors: PracticeVectors
+    anchor_counts: Counter  # in how many practices each anchor occurs (for the anchor IDF)
+
+    @classmethod
+    def build(cls, practices: list[Practice], embedder) -> "CorpusVectors":
+        vectors = embed_practices(practices, embedder)
+        counts = Counter(a for anchors in vectors.anchors for a in anchors)
+        return cls(np.array([p.practice_id for p in practices], dtype=object),
+                   np.array([city_key(p.city) for p in practices], dtype=object), vectors, counts)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class SimilarPractice:
+    practice_id: str
+    score: float
+    weak: bool  # below the run's min score: kept only as the best match
+    matched_section: str | None
+
+
+def similar_elsewhere(practices: list[Practice], embedder, corpus: CorpusVectors | None, top_k: int,
+                      min_score: float, versions: dict[str, set[str]] | None = None) -> list[list[SimilarPractice]]:
+    """For each practice, up to `top_k` practices of other cities, best first (the best is kept even if weak)."""
+    if corpus is None or not len(corpus) or not practices:
+        return [[] for _ in practices]
+    query = embed_practices(practices, embedder)
+    return [_for_one(query, i, city_key(p.city), p.practice_id, corpus, top_k, min_score, versions or {})
+            for i, p in enumerate(practices)]
+
+
+def _for_one(query: PracticeVectors, q: int, own_city: str, own_id: str, corpus: CorpusVectors, top_k: int,
+             min_score: float, versions: dict[str, set[str]]) -> list[SimilarPractice]:
+    keep = corpus.ids != own_id
+    if own_city:
+        keep &= corpus.city_keys != own_city
+    allowed = np.flatnonzero(keep)
+    if not len(allowed):
+        return []
+    n_candidates = min(len(allowed), top_k * 4 + 20)
+    index, _ = top_k_exact(query.whole[q:q + 1], corpus.vectors.whole[allowed], n_candidates)
+    candidates = [int(allowed[k]) for k in index[0]]
+    scores = _pair_scores(query, q, corpus, candidates)
+    chosen: list[SimilarPractice] = []
+    taken: set[str] = set()
+    for k in np.argsort(-scores, kind="stable"):
+        j, score = candidates[k], float(scores[k])
+        pid = str(corpus.ids[j])
+        if len(chosen) == top_k or (score < min_score and chosen):
+            break
+        if pid in taken:
+            continue  # another version of a practice already listed
+        taken |= {pid, *versions.get(pid, ())}
+        section, _ = matched_section(query.sections[q], corpus.vectors.sections[j])
+        chosen.append(SimilarPractice(pid, round(score, 4), score < min_score, section))
+    return chosen
+
+
+def _pair_scores(query: PracticeVectors, q: int, corpus: CorpusVectors, candidates: list[int]) -> np.ndarray:
+    """The similar stage's pair score of query q with each candidate, computed on a small joint collection
+    (the query first), with anchor IDFs counted over the run plus the query."""
+    c = corpus.vectors
+    anchors = [query.anchors[q], *(c.anchors[j] for j in candidates)]
+    n = len(corpus) + 1
+    idf = {a: math.log((n + 1) / (corpus.anchor_counts.get(a, 0) + (a in query.anchors[q]) + 0.5))
+           for a in set().union(*anchors)}
+    joint = PracticeVectors(
+        whole=np.vstack([query.whole[q:q + 1], c.whole[candidates]]),
+        chunks=[query.chunks[q], *(c.chunks[j] for j in candidates)],
+        sections=[query.sections[q], *(c.sections[j] for j in candidates)],
+        anchors=anchors,
+        idf=idf,
+    )
+    return joint.pair_scores(0, range(1, len(candidates) + 1))

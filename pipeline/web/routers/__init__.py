@@ -1,0 +1,1 @@
+"""Routers per area: check (cities), browse (everyone), review (the secretariat), export."""

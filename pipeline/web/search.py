@@ -1,0 +1,275 @@
+"""Full-text search with facets: an in-memory SQLite FTS5 index built from a run's tables.
+
+Titles, objectives and description sections are indexed with the `unicode61 remove_diacritics 2` tokenizer, so
+'Genève' finds 'Geneve' and 'médiation' finds 'mediation'. A query word that names a key term of
+resources/terms.yaml also looks for the term's forms in the other language ('mediator' finds 'médiatrice').
+Facets (area declared or suggested, city, country, language, year running, criterion level) are counted over
+the whole result set, not only the page shown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipeline.cities import city_info, city_key
+from pipeline.config import RESOURCES_DIR
+from pipeline.criteria import CRITERIA
+from pipeline.normalize import fold
+from pipeline.records import SECTION_FIELDS
+from pipeline.taxonomy import Taxonomy
+
+AREA_SOURCES = ("any", "declared", "suggested")
+MAX_QUERY_WORDS = 12
+MAX_LIMIT = 100
+MAX_YEARS_SPAN = 40  # an implausible period ('1900 - 2024') is not spread over a century of facet values
+_WORD = re.compile(r"\w+", re.UNICODE)
+_PLURAL_ENDINGS = ("s", "x", "e", "es")
+
+_SCHEMA = """
+CREATE TABLE practice (rid INTEGER PRIMARY KEY, practice_id TEXT UNIQUE NOT NULL, title TEXT, city TEXT,
+                       city_key TEXT, country TEXT, lang TEXT);
+CREATE VIRTUAL TABLE practice_text USING fts5(title, objective, body, city,
+                                              tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE practice_area (rid INTEGER NOT NULL, area TEXT NOT NULL, source TEXT NOT NULL);
+CREATE TABLE practice_year (rid INTEGER NOT NULL, year INTEGER NOT NULL);
+CREATE TABLE practice_level (rid INTEGER NOT NULL, criterion TEXT NOT NULL, level INTEGER NOT NULL);
+CREATE INDEX area_by_code ON practice_area (area, source);
+CREATE INDEX year_by_value ON practice_year (year);
+CREATE INDEX level_by_criterion ON practice_level (criterion, level);
+"""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str = ""
+    area: str | None = None
+    area_source: str = "any"
+    city: str | None = None  # any spelling: compared by city key
+    country: str | None = None
+    lang: str | None = None
+    year: int | None = None
+    levels: tuple[tuple[str, int], ...] = ()  # (criterion, lowest level)
+    limit: int = 20
+    offset: int = 0
+
+    def params(self) -> list[tuple[str, str]]:
+        """The search as query parameters, defaults left out (for links that keep it)."""
+        values = [("q", self.q), ("area", self.area),
+                  ("area_source", self.area_source if self.area_source != "any" else None), ("city", self.city),
+                  ("country", self.country), ("lang", self.lang),
+                  ("year", str(self.year) if self.year is not None else None),
+                  *(("level", f"{c}:{n}") for c, n in self.levels),
+                  ("limit", str(self.limit) if self.limit != 20 else None),
+                  ("offset", str(self.offset) if self.offset else None)]
+        return [(k, v) for k, v in values if v]
+
+    def toggled_level(self, criterion: str, level: int) -> tuple[tuple[str, int], ...]:
+        """The level filters with (criterion, level) in place of that criterion's other level, or without it when it
+        is already there."""
+        others = tuple(item for item in self.levels if item[0] != criterion)
+        return others if (criterion, level) in self.levels else (*others, (criterion, level))
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    total: int
+    practice_ids: list[str]
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    level_counts: dict[str, dict[int, int]] = field(default_factory=dict)  # criterion -> level -> n at least
+
+
+@dataclass(frozen=True)
+class IndexedPractice:
+    """What the index needs of one practice."""
+
+    practice_id: str
+    title: str | None
+    city: str | None
+    lang: str | None
+    objective: str | None
+    body: str
+    declared_areas: list[str]
+    suggested_areas: list[str]
+    years: list[int]
+    levels: dict[str, int]
+
+    @classmethod
+    def from_row(cls, row: dict, levels: dict[str, int], taxonomy: Taxonomy, current_year: int) -> "IndexedPractice":
+        sections = [row.get(name) for name in SECTION_FIELDS if row.get(name)]
+        body = "\n".join(sections) if sections else (row.get("description") or "")
+        known = lambda codes: taxonomy.with_parents([c for c in codes or [] if c in taxonomy.areas])  # noqa: E731
+        years = years_running(row.get("period_start"), row.get("period_end"), bool(row.get("ongoing")), current_year)
+        return cls(row["practice_id"], row.get("title"), row.get("city"), row.get("lang"), row.get("main_objective"),
+                   body, known(row.get("declared_areas")), known(row.get("predicted_areas")), years, levels)
+
+
+def years_running(start: int | None, end: int | None, ongoing: bool, current_year: int) -> list[int]:
+    """The years a practice ran: start to end, or to the current year while it is ongoing."""
+    if start is None:
+        return [end] if end is not None else []
+    last = end if end is not None else (max(current_year, start) if ongoing else start)
+    last = min(max(last, start), start + MAX_YEARS_SPAN)
+    return list(range(start, last + 1))
+
+
+class TermExpander:
+    """French and English forms of the key terms of resources/terms.yaml, to widen a query word."""
+
+    def __init__(self, path: Path = RESOURCES_DIR / "terms.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self._forms: dict[str, list[str]] = {}
+        self._concept_of: dict[str, str] = {}
+        for key, item in data["concepts"].items():
+            forms = sorted({fold(f) for lang in ("en", "fr") for f in item.get(lang, [])})
+            self._forms[key] = forms
+            for form in forms:
+                self._concept_of.setdefault(form, key)
+
+    def alternatives(self, word: str) -> list[str]:
+        """Forms of the concept a (folded) query word names, or [] when it names none."""
+        stems = [word] + [word[: -len(e)] for e in _PLURAL_ENDINGS if word.endswith(e) and len(word) - len(e) >= 3]
+        for stem in stems:
+            if stem in self._concept_of:
+                return self._forms[self._concept_of[stem]]
+        return []
+
+
+def fts_expression(text: str, expander: TermExpander | None = None) -> str | None:
+    """An FTS5 MATCH expression for what a person typed: every word must match (as a prefix), either as
+    typed or as a form of the same key term in the other language. Quotes and operators are never passed on."""
+    words = [fold(w) for w in _WORD.findall(text or "")][:MAX_QUERY_WORDS]
+    groups = []
+    for word in dict.fromkeys(w for w in words if w):
+        options = [f'"{word}"*'] + [f'"{form}"' for form in (expander.alternatives(word) if expander else [])
+                                    if form != word]
+        groups.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
+    return " AND ".join(groups) or None
+
+
+class SearchIndex:
+    """The index of one run; safe to share between request threads (one connection, one lock)."""
+
+    def __init__(self, practices: list[IndexedPractice], expander: TermExpander | None = None):
+        self._expander = expander
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+        self._ids: list[str] = []
+        with self._db:
+            for rid, p in enumerate(practices, start=1):
+                self._add(rid, p)
+                self._ids.append(p.practice_id)
+
+    def _add(self, rid: int, p: IndexedPractice) -> None:
+        info = city_info(p.city)
+        self._db.execute("INSERT INTO practice VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (rid, p.practice_id, p.title, info.name if info else p.city, city_key(p.city),
+                          info.country if info else None, p.lang))
+        self._db.execute("INSERT INTO practice_text (rowid, title, objective, body, city) VALUES (?, ?, ?, ?, ?)",
+                         (rid, p.title or "", p.objective or "", p.body, p.city or ""))
+        self._db.executemany("INSERT INTO practice_area VALUES (?, ?, ?)",
+                             [(rid, a, "declared") for a in p.declared_areas]
+                             + [(rid, a, "suggested") for a in p.suggested_areas])
+        self._db.executemany("INSERT INTO practice_year VALUES (?, ?)", [(rid, y) for y in p.years])
+        self._db.executemany("INSERT INTO practice_level VALUES (?, ?, ?)",
+                             [(rid, c, int(v)) for c, v in p.levels.items()])
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        where, params, order, joins = self._conditions(query)
+        sql = f"SELECT p.rid, p.practice_id FROM practice p {joins} WHERE {' AND '.join(where) or '1'} ORDER BY {order}"
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+            rids = json.dumps([r[0] for r in rows])
+            facets = self._facets(rids)
+            levels = self._level_counts(rids)
+        limit = max(1, min(query.limit, MAX_LIMIT))
+        page = rows[max(0, query.offset): max(0, query.offset) + limit]
+        return SearchResult(len(rows), [r[1] for r in page], facets, levels)
+
+    def _conditions(self, query: SearchQuery) -> tuple[list[str], list, str, str]:
+        where: list[str] = []
+        params: list = []
+        joins, order = "", "p.city_key, p.title"
+        expression = fts_expression(query.q, self._expander)
+        if expression:
+            joins = "JOIN practice_text ON practice_text.rowid = p.rid"
+            where.append("practice_text MATCH ?")
+            params.append(expression)
+            order = "bm25(practice_text, 8.0, 3.0, 1.0, 2.0), p.title"  # a title hit outranks a body hit
+        if query.area:
+            sources = ("declared", "suggested") if query.area_source == "any" else (query.area_source,)
+            marks = ",".join("?" * len(sources))
+            where.append(f"p.rid IN (SELECT rid FROM practice_area WHERE area = ? AND source IN ({marks}))")
+            params += [query.area, *sources]
+        if query.city:
+            where.append("p.city_key = ?")
+            params.append(city_key(query.city))
+        if query.country:
+            where.append("p.country = ?")
+            params.append(query.country)
+        if query.lang:
+            where.append("p.lang = ?")
+            params.append(query.lang)
+        if query.year is not None:
+            where.append("p.rid IN (SELECT rid FROM practice_year WHERE year = ?)")
+            params.append(query.year)
+        for criterion, level in query.levels:
+            where.append("p.rid IN (SELECT rid FROM practice_level WHERE criterion = ? AND level >= ?)")
+            params += [criterion, level]
+        return where, params, order, joins
+
+    def _facets(self, rids: str) -> dict[str, list[FacetValue]]:
+        hits = "rid IN (SELECT value FROM json_each(?))"
+        queries = {
+            "area": f"SELECT area, area, COUNT(DISTINCT rid) FROM practice_area WHERE {hits} GROUP BY area",
+            "city": f"SELECT city_key, MIN(city), COUNT(*) FROM practice WHERE {hits} AND city_key != '' "
+                    "GROUP BY city_key",
+            "country": f"SELECT country, country, COUNT(*) FROM practice WHERE {hits} AND country IS NOT NULL "
+                       "GROUP BY country",
+            "lang": f"SELECT lang, lang, COUNT(*) FROM practice WHERE {hits} AND lang IS NOT NULL GROUP BY lang",
+            "year": f"SELECT year, year, COUNT(DISTINCT rid) FROM practice_year WHERE {hits} GROUP BY year",
+        }
+        facets = {}
+        for name, sql in queries.items():
+            values = [FacetValue(str(v), str(label), n) for v, label, n in self._db.execute(sql, (rids,))]
+            facets[name] = sorted(values, key=_facet_order(name))
+        return facets
+
+    def _level_counts(self, rids: str) -> dict[str, dict[int, int]]:
+        counts = {c: {1: 0, 2: 0, 3: 0} for c in CRITERIA}
+        sql = ("SELECT criterion, level, COUNT(*) FROM practice_level "
+               "WHERE rid IN (SELECT value FROM json_each(?)) GROUP BY criterion, level")
+        for criterion, level, n in self._db.execute(sql, (rids,)):
+            for at_least in range(1, int(level) + 1):
+                counts.setdefault(criterion, {1: 0, 2: 0, 3: 0})[at_least] += n
+        return counts
+
+
+def _facet_order(name: str):
+    if name == "area":
+        return lambda v: _area_key(v.value)
+    if name == "year":
+        return lambda v: -int(v.value)
+    return lambda v: (-v.count, fold(v.label))
+
+
+def _area_key(code: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return int(digits or 0), code

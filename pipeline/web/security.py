@@ -1,0 +1,88 @@
+"""Review access: the bearer token of the API, the login session of the HTML forms, and CSRF tokens.
+
+- API: `Authorization: Bearer <ICC_REVIEW_TOKEN>`, compared in constant time.
+- HTML: logging in with the token sets a signed session cookie naming the reviewer (HttpOnly, SameSite=Strict).
+- CSRF: every visitor gets a random cookie; forms carry an HMAC of it (a signed double-submit token), so a
+  page on another site can neither read nor forge the form field. The login form is protected the same way.
+Cookies are signed with a key derived from the process secret and the review token: changing the token logs
+everyone out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+SESSION_COOKIE = "icc_review_session"
+CSRF_COOKIE = "icc_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class ReviewAccess:
+    """Checks tokens and signs cookies for one running app."""
+
+    secret_key: bytes
+    review_token: str | None
+    session_seconds: int
+
+    @property
+    def enabled(self) -> bool:
+        return self.review_token is not None
+
+    def _key(self, purpose: str) -> bytes:
+        return hmac.new(self.secret_key, f"{purpose}\x00{self.review_token or ''}".encode(), hashlib.sha256).digest()
+
+    def token_matches(self, candidate: str | None) -> bool:
+        if not self.enabled or not candidate:
+            return False
+        return hmac.compare_digest(candidate.encode("utf-8"), self.review_token.encode("utf-8"))
+
+    def bearer_matches(self, authorization: str | None) -> bool:
+        scheme, _, value = (authorization or "").partition(" ")
+        return scheme.lower() == "bearer" and self.token_matches(value.strip())
+
+    # -- sessions ------------------------------------------------------------------------------------------
+    def session_cookie(self, reviewer: str, now: float | None = None) -> str:
+        payload = _b64(json.dumps({"r": reviewer, "exp": int((now or time.time()) + self.session_seconds)}).encode())
+        return f"{payload}.{_b64(hmac.new(self._key('session'), payload.encode(), hashlib.sha256).digest())}"
+
+    def reviewer_from(self, cookie: str | None, now: float | None = None) -> str | None:
+        """The reviewer a session cookie names, or None if it is missing, forged or expired."""
+        if not self.enabled or not cookie or "." not in cookie:
+            return None
+        payload, _, signature = cookie.partition(".")
+        expected = _b64(hmac.new(self._key("session"), payload.encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(signature, expected):
+            return None
+        try:
+            data = json.loads(_unb64(payload))
+        except ValueError:
+            return None
+        return data.get("r") if data.get("exp", 0) > (now or time.time()) else None
+
+    # -- CSRF ----------------------------------------------------------------------------------------------
+    @staticmethod
+    def new_csrf_cookie() -> str:
+        return secrets.token_urlsafe(24)
+
+    def csrf_token(self, cookie: str) -> str:
+        return _b64(hmac.new(self._key("csrf"), cookie.encode(), hashlib.sha256).digest())
+
+    def csrf_valid(self, cookie: str | None, submitted: str | None) -> bool:
+        if not cookie or not submitted:
+            return False
+        return hmac.compare_digest(self.csrf_token(cookie), submitted)

@@ -1,0 +1,66 @@
+"""Settings of the web app, resolved once when the app is created and passed to it (nothing read later)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.config import DEFAULT_OUTPUT, Settings
+
+REVIEW_TOKEN_ENV = "ICC_REVIEW_TOKEN"
+REVIEWS_FILE = "reviews.sqlite"
+# A shared secret guessed in a few thousand tries protects nothing: shorter tokens leave review off.
+MIN_TOKEN_CHARS = 16
+MEGABYTE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Where the run's tables are, where reviews go, the review token and the upload limit."""
+
+    data_dir: Path = DEFAULT_OUTPUT
+    reviews_path: Path | None = None  # default: reviews.sqlite beside the tables
+    review_token: str | None = None
+    max_upload_bytes: int = 10 * MEGABYTE
+    pipeline: Settings = field(default_factory=Settings)
+    check_workers: int = 2  # checks running at once; each is CPU-bound on a 2-core machine
+    reload_check_seconds: float = 2.0  # how often the tables are looked at for a newer run
+    warm_up: bool = True  # run a tiny check at start so the first real one is fast
+    session_hours: int = 12
+    # Signs session and CSRF cookies; a new one per process logs everyone out on restart, which is fine.
+    secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "WebSettings":
+        """Settings with the review token taken from ICC_REVIEW_TOKEN (the only setting read from the environment)."""
+        token = os.environ.get(REVIEW_TOKEN_ENV) or None
+        values = {"review_token": token} | {k: v for k, v in overrides.items() if v is not None}
+        return cls(**values)
+
+    @property
+    def reviews_file(self) -> Path:
+        return Path(self.reviews_path) if self.reviews_path else Path(self.data_dir) / REVIEWS_FILE
+
+    @property
+    def review_enabled(self) -> bool:
+        return bool(self.review_token) and len(self.review_token) >= MIN_TOKEN_CHARS
+
+    @property
+    def review_off_reason(self) -> str | None:
+        """Why review is off (None when it is on), for the log and the API's refusal."""
+        if not self.review_token:
+            return f"review is off: set {REVIEW_TOKEN_ENV} before starting the server"
+        if len(self.review_token) < MIN_TOKEN_CHARS:
+            return f"review is off: {REVIEW_TOKEN_ENV} must have at least {MIN_TOKEN_CHARS} characters"
+        return None
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The whole request body: the upload plus the multipart envelope (headers, boundaries, other fields)."""
+        return self.max_upload_bytes + 64 * 1024
+
+    @property
+    def max_upload_mb(self) -> int:
+        return round(self.max_upload_bytes / MEGABYTE)

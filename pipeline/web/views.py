@@ -1,0 +1,167 @@
+"""What the browse pages and the JSON API show of a practice, built from one loaded run.
+
+Texts shown to everyone leave out personal data the way the city reports do: no contact person, and e-mail
+addresses, phone numbers and the contact's name removed from the texts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from urllib.parse import urlencode
+
+from pipeline.cities import city_info, city_key
+from pipeline.records import SECTION_FIELDS
+from pipeline.report.city import _Redactor as Redactor  # the city reports' rule for personal data, shared
+from pipeline.web.catalogue import Catalogue
+from pipeline.web.i18n import Translator
+from pipeline.web.reviews import PracticeReview
+from pipeline.web.search import SearchQuery, SearchResult
+
+HEADER_SHOWN = ("department", "form_date", "declared_area_text", "main_objective", "period_text")
+
+
+def _country(city: str | None) -> str | None:
+    info = city_info(city)
+    return info.country if info else None
+
+
+def practice_summary(catalogue: Catalogue, practice_id: str) -> dict | None:
+    """One line of a search result: enough to recognise a practice and open it."""
+    row = catalogue.practices.get(practice_id)
+    if row is None:
+        return None
+    versions = [{"practice_id": r["neighbour_id"], "lang": catalogue.practices.get(r["neighbour_id"], {}).get("lang"),
+                 "relation": r["relation"]}
+                for r in catalogue.similar.get(practice_id, []) if r["rank"] == 0 and r["relation"] == "version"]
+    return {
+        "practice_id": practice_id,
+        "url": f"/practices/{practice_id}",
+        "title": row.get("title"),
+        "city": row.get("city"),
+        "country": _country(row.get("city")),
+        "lang": row.get("lang"),
+        "period_start": row.get("period_start"),
+        "period_end": row.get("period_end"),
+        "ongoing": bool(row.get("ongoing")),
+        "declared_areas": list(row.get("declared_areas") or []),
+        "predicted_areas": list(row.get("predicted_areas") or []),
+        "main_area_pred": row.get("main_area_pred"),
+        "versions": versions,
+    }
+
+
+def practice_detail(catalogue: Catalogue, practice_id: str, review: PracticeReview | None,
+                    history: list[dict] | None = None) -> dict | None:
+    """Everything the practice page shows, as plain values (also the JSON of GET /api/practices/{id})."""
+    row = catalogue.practices.get(practice_id)
+    if row is None:
+        return None
+    redact = Redactor([row.get("contact_person")])
+    sections = {name: redact(row.get(name)) for name in SECTION_FIELDS if row.get(name)}
+    if not sections and row.get("description"):
+        sections["description"] = redact(row["description"])
+    return {
+        **practice_summary(catalogue, practice_id),
+        "source_file": row.get("source_file"),
+        "header": {name: redact(row.get(name)) for name in HEADER_SHOWN if row.get(name)},
+        "sections": sections,
+        "warnings": [w for w in row.get("warnings") or [] if not w.startswith("inherited:")],
+        "area_mismatch": bool(row.get("area_mismatch")),
+        "areas": _areas(catalogue, row, redact),
+        "criteria": [{"criterion": r["criterion"], "level": r["level"], "score": r["score"],
+                      "evidence": [redact(e) for e in r["evidence"] or []], "hint": r["hint"] or None}
+                     for r in catalogue.criteria.get(practice_id, [])],
+        "guidelines": [{"check": r["check"], "passed": r["passed"], "detail": r["detail"]}
+                       for r in catalogue.guidelines.get(practice_id, [])],
+        "similar": _similar(catalogue, practice_id),
+        "other_versions": _other_versions(catalogue, practice_id),
+        "review": asdict(review) if review else None,
+        "review_history": history or [],
+    }
+
+
+def _areas(catalogue: Catalogue, row: dict, redact) -> list[dict]:
+    """Declared and suggested areas in one list: suggested ones by likelihood, then those only declared."""
+    declared = list(row.get("declared_areas") or [])
+    rows = {r["area"]: r for r in catalogue.areas.get(row["practice_id"], [])}
+    suggested = [r["area"] for r in sorted(rows.values(), key=lambda r: -r["probability"]) if r["suggested"]]
+    out = []
+    for code in [*suggested, *(c for c in declared if c not in suggested)]:
+        r = rows.get(code, {})
+        out.append({"area": code, "declared": code in declared, "suggested": code in suggested,
+                    "main": code == row.get("main_area_pred"), "probability": r.get("probability"),
+                    "evidence": redact(r.get("evidence"))})
+    return out
+
+
+def _similar(catalogue: Catalogue, practice_id: str) -> list[dict]:
+    out = []
+    for r in catalogue.similar.get(practice_id, []):
+        other = catalogue.practices.get(r["neighbour_id"])
+        if r["rank"] < 1 or other is None:
+            continue
+        out.append({"practice_id": r["neighbour_id"], "url": f"/practices/{r['neighbour_id']}", "rank": r["rank"],
+                    "title": other.get("title"), "city": other.get("city"), "country": _country(other.get("city")),
+                    "lang": other.get("lang"), "score": r["score"], "weak": bool(r.get("weak")),
+                    "relation": r.get("relation"), "matched_section": r.get("matched_section"),
+                    "shared_terms": list(r.get("shared_terms") or [])})
+    return out
+
+
+def _other_versions(catalogue: Catalogue, practice_id: str) -> list[dict]:
+    """Rank-0 rows: the practice in its other language (`version`) or submitted again (`near_duplicate`)."""
+    out = []
+    for r in catalogue.similar.get(practice_id, []):
+        other = catalogue.practices.get(r["neighbour_id"])
+        if r["rank"] == 0 and other is not None:
+            out.append({"practice_id": r["neighbour_id"], "url": f"/practices/{r['neighbour_id']}",
+                        "relation": r["relation"], "lang": other.get("lang"), "title": other.get("title")})
+    return out
+
+
+# --------------------------------------------------------------------------- the search page
+
+
+def facet_options(result: SearchResult, query: SearchQuery, t: Translator) -> dict[str, list[dict]]:
+    """Each facet's values with a label in the UI language, its count and whether it is the active filter."""
+    labels = {
+        "area": t.area,
+        "country": t.country,
+        "lang": t.language_name,
+    }
+    selected = {"area": query.area, "city": city_key(query.city) if query.city else None, "country": query.country,
+                "lang": query.lang, "year": str(query.year) if query.year is not None else None}
+    return {name: [{"value": v.value, "label": labels[name](v.value) if name in labels else v.label, "count": v.count,
+                    "selected": v.value == selected[name]} for v in values]
+            for name, values in result.facets.items()}
+
+
+def active_filters(query: SearchQuery, t: Translator) -> list[dict]:
+    """The filters in force, each with the address of the same search without it."""
+    def without(**changes) -> str:
+        return search_link(replace(query, offset=0, **changes))
+
+    items = []
+    if query.q:
+        items.append({"label": f"“{query.q}”", "href": without(q="")})
+    if query.area:
+        source = f" ({t('search.area_source_' + query.area_source)})" if query.area_source != "any" else ""
+        items.append({"label": t.area(query.area) + source, "href": without(area=None, area_source="any")})
+    if query.city:
+        info = city_info(query.city)
+        items.append({"label": info.name if info else query.city, "href": without(city=None)})
+    if query.country:
+        items.append({"label": t.country(query.country), "href": without(country=None)})
+    if query.lang:
+        items.append({"label": t.language_name(query.lang), "href": without(lang=None)})
+    if query.year is not None:
+        items.append({"label": str(query.year), "href": without(year=None)})
+    for criterion, level in query.levels:
+        items.append({"label": f"{t.criterion(criterion)} ≥ {level}",
+                      "href": without(levels=query.toggled_level(criterion, level))})
+    return items
+
+
+def search_link(query: SearchQuery) -> str:
+    params = query.params()
+    return "/?" + urlencode(params) if params else "/"

@@ -1,0 +1,520 @@
+"""The web app through FastAPI's TestClient: every route, on the outputs of a real run over data/raw.
+
+One app is built per module on a copy of the session's sample run (tests that write reviews or change tables
+use their own copy), with the analysis models loaded once and shared by every app of the module.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline.config import Settings
+from pipeline.criteria import CRITERIA
+from pipeline.run import InputFile, process_file
+from pipeline.segment import Segmenter
+from pipeline.tables import to_table, write_table
+from pipeline.web.app import create_app
+from pipeline.web.i18n import from_accept_language
+from pipeline.web.models import AnalysisModels
+from pipeline.web.reviews import REVIEWS_SCHEMA, ReviewStore, export_reviews, load_reviewed_labels
+from pipeline.web.search import TermExpander, fts_expression, years_running
+from pipeline.web.settings import WebSettings
+from pipeline.report.export import SHEETS, workbook_bytes
+from test_ingest import BAD_INPUTS, _docx_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+TOKEN = "test-review-token-0123456789"
+ENGLISH_FORM = RAW / "ballarat-p4-05.docx"  # two practices
+FRENCH_FORM = RAW / "strasbourg-p3-05.docx"
+HOSTNAME = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else ""
+
+
+def copy_run(source: Path, target: Path) -> Path:
+    """A private copy of a run's tables (and its embedding cache, so loading it embeds nothing)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.glob("*.parquet"):
+        shutil.copy2(path, target / path.name)
+    shutil.copy2(source / "manifest.json", target / "manifest.json")
+    if (source / ".cache" / "embeddings").is_dir():
+        shutil.copytree(source / ".cache" / "embeddings", target / ".cache" / "embeddings")
+    return target
+
+
+def upload(path: Path, name: str | None = None) -> dict:
+    return {"file": (name or path.name, path.read_bytes())}
+
+
+@pytest.fixture(scope="module")
+def models() -> AnalysisModels:
+    return AnalysisModels.load(Settings())
+
+
+@pytest.fixture(scope="module")
+def web_data(sample_out, tmp_path_factory) -> Path:
+    return copy_run(Path(sample_out), tmp_path_factory.mktemp("web-data"))
+
+
+@pytest.fixture(scope="module")
+def client(web_data, models):
+    settings = WebSettings(data_dir=web_data, review_token=TOKEN)
+    with TestClient(create_app(settings, models)) as test_client:
+        yield test_client
+
+
+def practice_id(client, city: str, title_start: str) -> str:
+    found = client.get("/api/practices", params={"city": city, "limit": 100}).json()["practices"]
+    return next(p["practice_id"] for p in found if p["title"].startswith(title_start))
+
+
+# ----------------------------------------------------------------------------------------- health and check
+
+
+def test_healthz_counts_the_practices(client):
+    assert client.get("/healthz").json() == {"status": "ok", "practices": 52}
+
+
+def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
+    response = client.post("/api/check", files=upload(ENGLISH_FORM))
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"status", "error_code", "message", "practices"}
+    assert (body["status"], body["error_code"]) == ("ok", None)
+    assert [p["title"] for p in body["practices"]] == [
+        "Skilled Arrivals Connect", "Young Voices Panel – multicultural young people advising Council"]
+    first = body["practices"][0]
+    assert set(first) == {"title", "city", "lang", "fields", "missing_sections", "areas", "criteria", "guidelines",
+                          "similar"}
+    assert (first["city"], first["lang"]) == ("Ballarat", "en")
+    assert first["fields"]["city"] == "Ballarat" and first["fields"]["period_text"] == "2019 - ongoing"
+    assert first["missing_sections"] == []
+    assert first["areas"][0]["area"] == "14"  # the run's main area for this practice
+    assert all(set(a) == {"area", "probability", "evidence"} and 0 <= a["probability"] <= 1 for a in first["areas"])
+    assert [c["criterion"] for c in first["criteria"]] == list(CRITERIA)
+    assert all(set(c) == {"criterion", "level", "evidence", "hint"} and c["level"] in (0, 1, 2, 3)
+               for c in first["criteria"])
+    assert {g["check"] for g in first["guidelines"]} >= {"length", "objectives_stated", "results_stated"}
+    assert 1 <= len(first["similar"]) <= 5
+    assert all(set(s) == {"practice_id", "city", "title", "score"} for s in first["similar"])
+    assert "Ballarat" not in {s["city"] for s in first["similar"]}, "practices of the same city are not 'elsewhere'"
+    assert [s["score"] for s in first["similar"]] == sorted((s["score"] for s in first["similar"]), reverse=True)
+
+
+def test_a_french_form_is_answered_in_french(client):
+    body = client.post("/api/check", files=upload(FRENCH_FORM)).json()
+    (practice,) = body["practices"]
+    assert practice["lang"] == "fr" and practice["city"] == "Strasbourg"
+    labels = {g["check"]: g["label"] for g in practice["guidelines"]}
+    assert labels["length"] == "longueur" and labels["objectives_stated"] == "objectifs indiqués"
+    details = " ".join(g["detail"] for g in practice["guidelines"])
+    assert re.search(r"\bmots\b", details), details
+    assert "Strasbourg" not in {s["city"] for s in practice["similar"]}
+
+    page = client.post("/check", files=upload(FRENCH_FORM), headers={"accept-language": "en"})
+    assert page.status_code == 200
+    assert '<html lang="fr">' in page.text, "the answer speaks the form's language, not the browser's"
+    assert "Critères d&#39;une bonne pratique" in page.text or "Critères d'une bonne pratique" in page.text
+    assert "Médiateurs de résidence" in page.text
+    assert page.text.count('data-criterion="') == len(CRITERIA)
+
+
+def test_a_form_without_sections_lists_them_as_missing(client):
+    text = "Ville : Lyon\nTitre : Jardins partagés\nBut : Réunir des voisins de toutes origines autour d'un potager.\n"
+    body = client.post("/api/check", files={"file": ("jardins.txt", text.encode("utf-8"))}).json()
+    (practice,) = body["practices"]
+    assert [m["section"] for m in practice["missing_sections"]] == ["starting_point", "process", "impact", "references"]
+    assert practice["missing_sections"][2]["label"] == "Impact"
+    assert practice["missing_sections"][0]["label"] == "Point de départ"
+
+
+@pytest.mark.parametrize("name", ["xxe.docx", "laughs.docx", "bomb.docx", "truncated.docx", "random.docx",
+                                  "protected.docx", "legacy.doc", "junk.txt", "empty.docx", "notes.xyz"])
+def test_a_hostile_or_broken_file_gets_the_code_and_message_of_files_parquet(client, name, tmp_path):
+    data, code = BAD_INPUTS[name]
+    if data is None:
+        data = _docx_bytes(("<w:p><w:r><w:t>Ville : Lyon</w:t></w:r></w:p>") * 50)[:300]
+    path = tmp_path / name
+    path.write_bytes(data)
+    expected = process_file(InputFile(path, name), Settings(), Segmenter())
+
+    response = client.post("/api/check", files={"file": (name, data)})
+    assert response.status_code == 422
+    body = response.json()
+    assert (body["status"], body["error_code"], body["message"]) == ("error", code, expected.message)
+    assert body["practices"] == []
+    if HOSTNAME:
+        assert HOSTNAME not in response.text, "nothing from outside the file may reach the answer"
+    page = client.post("/check", files={"file": (name, data)})
+    assert page.status_code == 422 and code in page.text
+    assert client.get("/healthz").status_code == 200, "the server keeps serving"
+
+
+def test_an_upload_over_10_mb_is_refused_with_413_before_it_is_read(client):
+    big = b"x" * (11 * 1024 * 1024)
+    response = client.post("/api/check", files={"file": ("big.txt", big)})
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "file_too_large"
+    page = client.post("/check", files={"file": ("big.txt", big)}, headers={"accept-language": "fr"})
+    assert page.status_code == 413 and "Mo" in page.text
+
+    def chunks():  # no Content-Length: the limit is enforced while the body streams in
+        for _ in range(11):
+            yield b"y" * (1024 * 1024)
+
+    streamed = client.post("/api/check", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"})
+    assert streamed.status_code == 413
+    assert client.post("/api/check", files=upload(FRENCH_FORM)).status_code == 200
+
+
+def test_check_page_and_missing_file(client):
+    page = client.get("/check", headers={"accept-language": "fr-CH, fr;q=0.9, en;q=0.5"})
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    assert "Vérifiez votre formulaire" in page.text
+    assert client.post("/check", files={"file": ("", b"")}).status_code == 422
+    assert client.post("/api/check").status_code == 422
+
+
+# ----------------------------------------------------------------------------------------- browse and search
+
+
+def test_search_finds_the_expected_sample_practices_in_both_languages(client):
+    body = client.get("/api/practices", params={"q": "mediators"}).json()
+    titles = {p["title"] for p in body["practices"]}
+    assert {"Community Safety Mediators: local residents bridging Gardaí and migrant communities in the north inner city",
+            "Roma school mediators in the western districts of Patras",
+            "Médiateurs de résidence : médiation de proximité dans le parc social de Hautepierre et de Cronenbourg",
+            "Des médiatrices pour l'accès aux droits et à l'école auprès des familles voyageuses"} <= titles
+    accents = client.get("/api/practices", params={"q": "Geneve observatoire"}).json()["practices"]
+    assert any(p["title"].startswith("Observatoire genevois") for p in accents)
+    assert {p["city"] for p in accents} == {"Genève"}
+    hostile = client.get("/api/practices", params={"q": '" OR 1=1 -- NEAR( * ^'})
+    assert hostile.status_code == 200
+
+
+def test_facets_filter_and_count(client):
+    everything = client.get("/api/practices", params={"limit": 100}).json()
+    assert everything["total"] == 52
+    facets = everything["facets"]
+    assert {f["value"]: f["count"] for f in facets["lang"]} == {"en": 28, "fr": 24}
+    assert {f["label"] for f in facets["country"]} >= {"Switzerland", "France", "Canada", "Norway"}
+    swiss = client.get("/api/practices", params={"country": "Switzerland", "limit": 100}).json()
+    assert swiss["total"] == 8 and {p["city"] for p in swiss["practices"]} == {"Genève", "Neuchâtel"}
+    alias = client.get("/api/practices", params={"city": "Geneva"}).json()
+    assert alias["total"] == 4 and {p["city"] for p in alias["practices"]} == {"Genève"}
+    french = client.get("/api/practices", params={"lang": "fr", "limit": 100}).json()
+    assert french["total"] == 24 and {p["lang"] for p in french["practices"]} == {"fr"}
+    running_2017 = client.get("/api/practices", params={"year": "2017"}).json()
+    assert {p["city"] for p in running_2017["practices"]} == {"Botkyrka", "Erlangen"}
+    mediation = client.get("/api/practices", params={"area": "10", "limit": 100}).json()
+    assert all("10" in p["declared_areas"] + p["predicted_areas"] for p in mediation["practices"])
+    assert {f["value"]: f["count"] for f in mediation["facets"]["area"]}["10"] == mediation["total"]
+    level = client.get("/api/practices", params={"level": "high_impact:3", "limit": 100}).json()
+    assert level["total"] == facets["level"]["high_impact"]["3"] == 41
+
+
+def test_area_facet_tells_declared_from_suggested(client):
+    # Lisbon's cricket nights declare areas 9, 3 and 3c; the analysis suggests 16 and 9.
+    declared = client.get("/api/practices", params={"area": "16", "area_source": "declared", "limit": 100}).json()
+    suggested = client.get("/api/practices", params={"area": "16", "area_source": "suggested", "limit": 100}).json()
+    cricket = "Friday Nights Cricket & Futsal in Mouraria"
+    assert cricket in {p["title"] for p in suggested["practices"]}
+    assert cricket not in {p["title"] for p in declared["practices"]}
+
+
+def test_search_page_renders_results_facets_and_pages(client):
+    page = client.get("/", params={"area": "10", "lang": "fr"}, headers={"accept-language": "fr"})
+    assert page.status_code == 200 and '<html lang="fr">' in page.text
+    assert "Médiateurs de résidence" in page.text and "Community Safety Mediators" not in page.text
+    assert 'id="f-area"' in page.text and "Filtres actifs" in page.text
+    first = client.get("/", params={"limit": 20})
+    assert 'rel="next"' in first.text and "Results 1-20 of 52" in first.text
+    empty = client.get("/", params={"q": "zzzzqqq"})
+    assert "No practice matches" in empty.text
+
+
+def test_language_switch_is_remembered(client):
+    response = client.get("/lang", params={"to": "fr", "next": "/check"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/check"
+    page = client.get("/check")
+    assert "Vérifiez votre formulaire" in page.text
+    for elsewhere in ("//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example/"):
+        response = client.get("/lang", params={"to": "en", "next": elsewhere}, follow_redirects=False)
+        assert response.headers["location"] == "/", elsewhere
+    client.cookies.clear()
+
+
+def test_practice_page_shows_sections_areas_criteria_and_similar_practices_elsewhere(client):
+    pid = practice_id(client, "Strasbourg", "Médiateurs de résidence")
+    detail = client.get(f"/api/practices/{pid}").json()
+    assert set(detail["sections"]) == {"purpose", "starting_point", "process", "impact", "references"}
+    assert any(a["declared"] and a["suggested"] and a["evidence"] for a in detail["areas"])
+    assert len(detail["criteria"]) == 6 and all("hint" in c for c in detail["criteria"])
+    assert detail["similar"] and all(s["city"] != "Strasbourg" for s in detail["similar"])
+    assert "contact_person" not in detail and "julien.ostermann@example.org" not in str(detail)
+    page = client.get(f"/practices/{pid}")
+    assert page.status_code == 200
+    for s in detail["similar"]:
+        assert f'href="/practices/{s["practice_id"]}"' in page.text
+    assert "Julien Ostermann" not in page.text
+    assert client.get("/practices/nope-1").status_code == 404
+    assert client.get("/api/practices/nope-1").status_code == 404
+
+
+def test_pages_load_nothing_from_elsewhere_and_carry_security_headers(client):
+    page = client.get("/")
+    assert "content-security-policy" in page.headers and "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    for html in (page.text, client.get("/check").text):
+        assert not re.search(r'(src|href)="(https?:)?//', html), "no asset from another site"
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/api/openapi.json").status_code == 200
+
+
+# ----------------------------------------------------------------------------------------- review
+
+
+def test_review_api_needs_the_token_refuses_unknown_codes_and_stores_what_is_given(client, web_data):
+    pid = practice_id(client, "Oslo", "Mirroring Oslo")
+    url = f"/api/practices/{pid}/review"
+    good = {"main_area": "1", "areas": ["1", "7"], "criteria": {"targeted": 2}, "note": "checked with the city"}
+    assert client.post(url, json=good).status_code == 401
+    assert client.post(url, json=good, headers={"authorization": "Bearer wrong-token-000000000"}).status_code == 401
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    for bad in ({"main_area": "99"}, {"areas": ["1", "17b"]}, {"criteria": {"targeted": 4}},
+                {"criteria": {"targeted": "2"}}, {"criteria": {"targeted": True}}, {"criteria": {"kindness": 2}},
+                {"colour": "blue"}, {}):
+        assert client.post(url, json=bad, headers=auth).status_code == 422, bad
+    assert client.post("/api/practices/nope-1/review", json=good, headers=auth).status_code == 404
+
+    saved = client.post(url, json=good | {"reviewer": "Anna"}, headers=auth)
+    assert saved.status_code == 201
+    assert saved.json()["review"]["areas"] == ["1", "7"]
+    later = client.post(url, json={"criteria": {"modelable": 0}}, headers=auth).json()["review"]
+    assert later["main_area"] == "1" and later["criteria"] == {"targeted": 2, "modelable": 0}, "left-out fields stay"
+    assert later["reviewer"] == "api" and later["n_reviews"] == 2
+
+    detail = client.get(f"/api/practices/{pid}").json()
+    assert detail["review"]["main_area"] == "1" and len(detail["review_history"]) == 2
+    with sqlite3.connect(web_data / "reviews.sqlite") as db:
+        assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
+        assert db.execute("SELECT reviewer FROM reviews WHERE practice_id = ? ORDER BY id", (pid,)).fetchall() == [
+            ("Anna",), ("api",)]
+
+
+def test_html_review_needs_a_login_and_a_csrf_token(client):
+    pid = practice_id(client, "Lublin", "Online reporting point")
+    client.cookies.clear()
+    login_page = client.get("/review/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login_page.text).group(1)
+    assert client.post("/review/login", data={"reviewer": "Marie", "token": TOKEN}).status_code == 403
+    assert client.post("/review/login", data={"reviewer": "Marie", "token": "wrong", "csrf_token": csrf}).status_code == 401
+    logged = client.post("/review/login", data={"reviewer": "Marie", "token": TOKEN, "csrf_token": csrf},
+                         follow_redirects=False)
+    assert logged.status_code == 303 and "icc_review_session" in logged.headers["set-cookie"]
+
+    page = client.get(f"/practices/{pid}")
+    assert 'class="review-form"' in page.text and "Logged in as Marie" in page.text
+    form = {"main_area": "4", "areas": ["4", "7", "7c"], "level_targeted": "3", "level_modelable": "", "note": "ok"}
+    refused = client.post(f"/practices/{pid}/review", data=form, follow_redirects=False)
+    assert refused.status_code == 403
+    assert client.post(f"/practices/{pid}/review", data=form | {"csrf_token": "forged"}).status_code == 403
+    assert client.get(f"/api/practices/{pid}").json()["review"] is None, "nothing stored without the CSRF token"
+
+    stored = client.post(f"/practices/{pid}/review", data=form | {"csrf_token": csrf}, follow_redirects=False)
+    assert stored.status_code == 303
+    review = client.get(f"/api/practices/{pid}").json()["review"]
+    assert (review["reviewer"], review["main_area"], review["areas"]) == ("Marie", "4", ["4", "7", "7c"])
+    assert review["criteria"] == {"targeted": 3}
+    bad = client.post(f"/practices/{pid}/review", data={"level_targeted": "5", "csrf_token": csrf})
+    assert bad.status_code == 422
+    assert client.post("/review/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+
+
+def test_review_is_off_without_a_token_and_says_so(web_data, models, tmp_path):
+    settings = WebSettings(data_dir=web_data, reviews_path=tmp_path / "reviews.sqlite", review_token=None,
+                           warm_up=False)
+    with TestClient(create_app(settings, models)) as off:
+        response = off.post("/api/practices/any/review", json={"main_area": "1"},
+                            headers={"authorization": "Bearer anything-at-all-000"})
+        assert response.status_code == 403 and "ICC_REVIEW_TOKEN" in response.json()["detail"]
+        assert "ICC_REVIEW_TOKEN" in off.get("/review/login").text
+        pid = off.get("/api/practices").json()["practices"][0]["practice_id"]
+        assert "review is off" in off.get(f"/practices/{pid}").text.lower()
+    assert not WebSettings(review_token="short").review_enabled
+
+
+def test_reviews_export_to_parquet_and_give_training_labels(tmp_path):
+    from pipeline.web.reviews import ReviewInput
+
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add("a-1", ReviewInput(main_area="5", areas=["14", "5"]), "Anna")
+    store.add("b-1", ReviewInput(criteria={"targeted": 1}), "Anna")
+    store.add("c-1", ReviewInput(main_area="3b"), "Jon")
+    store.close()
+    path = export_reviews(tmp_path / "reviews.sqlite", tmp_path)
+    table = pq.read_table(path)
+    assert table.schema.names == REVIEWS_SCHEMA.names and table.cast(REVIEWS_SCHEMA).num_rows == 3
+    rows = {r["practice_id"]: r for r in table.to_pylist()}
+    assert rows["a-1"]["areas"] == ["5", "14"] and rows["b-1"]["targeted"] == 1 and rows["a-1"]["targeted"] is None
+    expected = {"a-1": ["5", "14"], "c-1": ["3b"]}
+    assert load_reviewed_labels(tmp_path / "reviews.sqlite") == expected
+    assert load_reviewed_labels(path) == expected
+    assert load_reviewed_labels(tmp_path / "missing.sqlite") == {}
+
+
+# ----------------------------------------------------------------------------------------- export
+
+
+def test_export_xlsx_opens_with_five_sheets_filters_and_frozen_headers(client):
+    pid = practice_id(client, "Paris", "Voisins en première ligne")
+    client.post(f"/api/practices/{pid}/review", json={"main_area": "14"}, headers={"authorization": f"Bearer {TOKEN}"})
+    response = client.get("/export.xlsx")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == list(SHEETS)
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+        widths = [sheet.column_dimensions[c].width for c in "ABC"]
+        assert all(8 <= w <= 60 for w in widths), (sheet.title, widths)
+    practices = book["practices"]
+    assert practices.max_row == 53 and "contact_person" not in [c.value for c in practices[1]]
+    everything = " ".join(str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row)
+    assert "@example.org" not in everything, "e-mail addresses are personal data"
+    assert book["criteria"].max_row == 52 * 6 + 1
+    reviews = list(book["reviews"].iter_rows(min_row=2, values_only=True))
+    assert any(row[0] == pid and row[3] == "14" for row in reviews)
+
+
+def test_workbook_cells_are_text_and_leave_personal_data_out(tmp_path):
+    row = {"practice_id": "x-1", "source_file": "x.txt", "practice_index": 1, "lang": "en", "city": "Oslo",
+           "title": '=HYPERLINK("http://example.org","click")', "contact_person": "Kari Nordmann, kari@example.org",
+           "purpose": "Ask Kari Nordmann (kari@example.org, +47 22 33 44 55) about the cafés.",
+           "declared_areas": ["1"], "warnings": [], "predicted_areas": ["1"], "n_words": 3, "ongoing": False,
+           "area_mismatch": False}
+    write_table(tmp_path / "practices.parquet", to_table("practices", [row]))
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path)))
+    titles = [c for c in book["practices"][2] if c.value == row["title"]]
+    assert titles and titles[0].data_type == "s"
+    purpose = next(c.value for c in book["practices"][2] if c.value and "cafés" in str(c.value))
+    assert "Kari" not in purpose and "@" not in purpose and "22 33" not in purpose, purpose
+
+
+# ----------------------------------------------------------------------------------------- a new run
+
+
+def test_a_new_run_in_the_folder_is_picked_up_and_the_index_rebuilt(sample_out, models, tmp_path):
+    data = copy_run(Path(sample_out), tmp_path / "run")
+    settings = WebSettings(data_dir=data, review_token=None, warm_up=False, reload_check_seconds=0)
+    with TestClient(create_app(settings, models)) as live:
+        before = live.get("/api/practices", params={"city": "Strasbourg"}).json()["practices"]
+        a, b = before[0]["practice_id"], before[1]["practice_id"]
+        assert live.get("/api/practices", params={"q": "Zanzibar"}).json()["total"] == 0
+
+        practices = pq.read_table(data / "practices.parquet").to_pylist()
+        for row in practices:
+            if row["practice_id"] == a:
+                row["title"] = "Zanzibar exchange of good practices"
+        write_table(data / "practices.parquet", to_table("practices", practices))
+        similar = pq.read_table(data / "similar.parquet").to_pylist()
+        similar.append({"practice_id": a, "neighbour_id": b, "rank": 0, "score": 0.8, "matched_section": "purpose",
+                        "shared_terms": [], "neighbour_city": "Strasbourg", "near_duplicate": True,
+                        "relation": "version", "weak": False})
+        write_table(data / "similar.parquet", to_table("similar", similar))
+
+        found = live.get("/api/practices", params={"q": "Zanzibar"}).json()
+        assert [p["practice_id"] for p in found["practices"]] == [a]
+        assert found["practices"][0]["versions"] == [{"practice_id": b, "lang": "fr", "relation": "version"}]
+        page = live.get(f"/practices/{a}")
+        assert 'id="versions"' in page.text and f'href="/practices/{b}"' in page.text
+
+
+def test_before_any_run_the_site_says_so_and_checks_still_work(models, tmp_path):
+    settings = WebSettings(data_dir=tmp_path / "empty", review_token=None, warm_up=False)
+    with TestClient(create_app(settings, models)) as empty:
+        assert empty.get("/healthz").json() == {"status": "ok", "practices": 0}
+        assert "icc-practices run" in empty.get("/").text
+        body = empty.post("/api/check", files=upload(FRENCH_FORM)).json()
+        assert body["status"] == "ok" and body["practices"][0]["similar"] == []
+
+
+def test_two_versions_of_a_practice_elsewhere_fill_one_slot(client, models):
+    from dataclasses import replace
+
+    from pipeline.records import Practice
+    from pipeline.web.neighbours import similar_elsewhere
+
+    catalogue = client.app.state.services.catalogues.current()
+    pid = practice_id(client, "Dublin", "Community Safety Mediators")
+    visitor = replace(Practice.from_dict(catalogue.practices[pid]), practice_id="visitor-1", city="Lyon")
+    (plain,) = similar_elsewhere([visitor], models.embedder, catalogue.vectors, 5, 0.4)
+    assert plain[0].practice_id == pid and plain[0].score > 0.9, "its own text, seen from another city, comes first"
+    second = plain[1].practice_id
+    (grouped,) = similar_elsewhere([visitor], models.embedder, catalogue.vectors, 5, 0.4, {pid: {second}, second: {pid}})
+    ids = [s.practice_id for s in grouped]
+    assert ids[0] == pid and second not in ids
+
+
+# ----------------------------------------------------------------------------------------- small parts
+
+
+def test_query_words_become_a_safe_fts_expression():
+    assert fts_expression('mediator " OR 1', TermExpander()) == '("mediator"* OR "mediateur" OR "mediation" OR "mediatrice") AND "or"* AND "1"*'
+    assert fts_expression('mediator " OR 1') == '"mediator"* AND "or"* AND "1"*'
+    assert fts_expression("***") is None
+
+
+def test_browser_language_and_years_running():
+    assert from_accept_language("de-DE,fr;q=0.8,en;q=0.5") == "fr"
+    assert from_accept_language("en-GB,fr;q=0.9") == "en"
+    assert from_accept_language("de") is None
+    assert years_running(2019, None, True, 2021) == [2019, 2020, 2021]
+    assert years_running(2019, 2018, False, 2025) == [2019]
+    assert years_running(None, None, False, 2025) == []
+
+
+def test_every_word_the_templates_ask_for_exists_in_both_languages():
+    from pipeline.web.i18n import Messages
+
+    messages = Messages.load()
+    keys = set()
+    for template in (ROOT / "pipeline" / "web" / "templates").glob("*.j2"):
+        keys |= set(re.findall(r"""\bt\(["']([a-z_]+(?:\.[a-z_0-9]+)+|[a-z_]+)["']""", template.read_text(encoding="utf-8")))
+    keys = {k for k in keys if not k.endswith(("_", "."))}  # built with ~ in the template
+    assert len(keys) > 50
+    for lang in ("en", "fr"):
+        t = messages.translator(lang)
+        assert [k for k in sorted(keys) if t(k) == k] == [], lang
+
+
+def test_review_schema_matches_its_rows():
+    row = {"practice_id": "x", "main_area": None, "areas": None, **{c: None for c in CRITERIA}, "note": None,
+           "reviewer": "r", "reviewed_at": None, "n_reviews": 1}
+    assert pa.Table.from_pylist([row], schema=REVIEWS_SCHEMA).num_rows == 1
+
+
+def test_checks_leave_no_words_behind_in_spacy(client, models):
+    """spaCy keeps every new word it reads; a check's words are forgotten, and forgetting changes no result."""
+    from pipeline.criteria import criteria_with_guidelines, load_nlp
+
+    practice = client.post("/api/check", files=upload(FRENCH_FORM)).json()["practices"][0]
+    strings = len(load_nlp("fr").vocab.strings)
+    text = "Ville : Lyon\nTitre : Zorglubs\nBut : Les xqzwvy et les plorbinettes du quartier de Vaise se rencontrent.\n"
+    for i in range(3):
+        client.post("/api/check", files={"file": (f"f{i}.txt", text.replace("xqzwvy", f"xqzwvy{i}").encode())})
+    again = client.post("/api/check", files=upload(FRENCH_FORM)).json()["practices"][0]
+    assert len(load_nlp("fr").vocab.strings) == strings
+    assert again["criteria"] == practice["criteria"] and again["guidelines"] == practice["guidelines"]
+    path_practices = process_file(InputFile(FRENCH_FORM, FRENCH_FORM.name), Settings(), Segmenter()).practices
+    plain, _ = criteria_with_guidelines(path_practices, models.settings, models.embedder.inner, models.scorer)
+    assert [r["level"] for r in plain] == [c["level"] for c in again["criteria"]]
