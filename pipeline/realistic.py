@@ -355,7 +355,8 @@ def tfidf_area_predictions(train_texts: Sequence[str], train_labels: Sequence[Se
     keep = Y.sum(axis=0) > 0
     vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=1, ngram_range=(1, 2), max_features=20000)
     X = vectorizer.fit_transform(train_texts)
-    clf = OneVsRestClassifier(LogisticRegression(C=10.0, max_iter=2000, random_state=SEED)).fit(X, Y[:, keep])
+    # liblinear: exact and fast on sparse TF-IDF (lbfgs took a minute on 20,000 columns)
+    clf = OneVsRestClassifier(LogisticRegression(C=10.0, solver="liblinear", random_state=SEED)).fit(X, Y[:, keep])
     classes = [c for c, k in zip(binarizer.classes_, keep) if k]
     proba = clf.predict_proba(vectorizer.transform(test_texts))
     top = [j for j, c in enumerate(classes) if taxonomy.parent(c) == c]
