@@ -209,12 +209,16 @@ def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path
             m, r = test["levels"]["model"][c], test["levels"]["readers"][c]
             lines.append(f"| {c} | {' / '.join(f'{v:.2f}' for v in m)} | {' / '.join(f'{v:.2f}' for v in r)} |")
         lines.append("")
-    lines += ["## Intended use", "",
-              "A reading aid for cities checking a form and for the secretariat ranking what came in; not a grade.",
-              "The readings it learned from follow `data/eval/criteria/RATING_RULES.md`; texts unlike the realistic",
-              "set (very long reports, other languages) are scored with less certainty.", ""]
-    path = model_dir / "MODEL_CARD.md"
-    atomic_write_bytes(path, "\n".join(lines).encode("utf-8"))
+    return _write_card(model_dir, lines, [
+        "A reading aid for cities checking a form and for the secretariat ranking what came in; not a grade.",
+        "The readings it learned from follow `data/eval/criteria/RATING_RULES.md`; texts unlike the realistic",
+        "set (very long reports, other languages) are scored with less certainty."])
+
+
+def _write_card(model_dir: Path, lines: list[str], intended_use: list[str]) -> Path:
+    """MODEL_CARD.md: the card's lines, then its intended use."""
+    path = Path(model_dir) / "MODEL_CARD.md"
+    atomic_write_bytes(path, "\n".join(lines + ["## Intended use", "", *intended_use, ""]).encode("utf-8"))
     return path
 
 
@@ -437,10 +441,7 @@ def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
             lines.append(f"| {name} | {row['top1']:.2f} | {row['top3']:.2f} | {row['set_f1']:.2f} |")
         lines.append(f"| two readings (agreement) | {test['agreement']['main_area']:.2f} | - | {test['agreement']['set_f1']:.2f} |")
         lines.append("")
-    lines += ["## Intended use", "",
-              "A suggestion for the secretariat and for cities checking a form, shown with the sentence that supports",
-              "each area, and a flag when a city's declared main area is not among the three likeliest. Not a decision:",
-              "the declared areas stay the record. Practices touching many areas (strategies, plans) are the hardest.", ""]
-    path = model_dir / "MODEL_CARD.md"
-    atomic_write_bytes(path, "\n".join(lines).encode("utf-8"))
-    return path
+    return _write_card(model_dir, lines, [
+        "A suggestion for the secretariat and for cities checking a form, shown with the sentence that supports",
+        "each area, and a flag when a city's declared main area is not among the three likeliest. Not a decision:",
+        "the declared areas stay the record. Practices touching many areas (strategies, plans) are the hardest."])
