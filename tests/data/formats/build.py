@@ -12,6 +12,11 @@ files with an embedded OLE object or an INCLUDETEXT field, and PDFs of 25 and 50
 
 Needs LibreOffice (soffice). The content is the same on every run; the bytes of the converted files
 differ by the timestamps LibreOffice writes. Usage: python tests/data/formats/build.py
+
+The samples stay out of data/raw: they repeat practices of the sample corpus, so there the similar stage would
+link them as versions, and the corpus counts asserted by the tests and benchmarks would change. To make them part
+of the corpus, build them in scripts/build_corpus.py from practices of data/sources that no other file uses, add
+their expected fields to tests/data/expected_corpus.json and update the counts.
 """
 
 from __future__ import annotations
