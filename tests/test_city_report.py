@@ -118,9 +118,9 @@ def test_cli_report(run_copy):
 
 
 def test_redactor_removes_addresses_phones_and_contact_names():
-    from pipeline.report.city import _Redactor
+    from pipeline.report.city import Redactor
 
-    redact = _Redactor(["Dr. Ingrid Solheim, senior adviser, ingrid.solheim@example.org", None, "M. Li"])
+    redact = Redactor(["Dr. Ingrid Solheim, senior adviser, ingrid.solheim@example.org", None, "M. Li"])
     text = redact("Write to ingrid.solheim@example.org or call +47 22 33 44 55; Ingrid Solheim answers.")
     assert "@" not in text and "Solheim" not in text and "22 33" not in text
     assert redact("Budget 2022-2024: 180 000 €") == "Budget 2022-2024: 180 000 €"

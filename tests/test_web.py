@@ -518,3 +518,17 @@ def test_checks_leave_no_words_behind_in_spacy(client, models):
     path_practices = process_file(InputFile(FRENCH_FORM, FRENCH_FORM.name), Settings(), Segmenter()).practices
     plain, _ = criteria_with_guidelines(path_practices, models.settings, models.embedder.inner, models.scorer)
     assert [r["level"] for r in plain] == [c["level"] for c in again["criteria"]]
+
+
+def test_export_command_writes_the_workbook_and_reviews_parquet(client, web_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    client.post(f"/api/practices/{practice_id(client, 'Oslo', 'Coffee and facts')}/review", json={"main_area": "4"},
+                headers={"authorization": f"Bearer {TOKEN}"})
+    out = tmp_path / "practices.xlsx"
+    result = CliRunner().invoke(app, ["export", "--xlsx", str(out), "--data", str(web_data)])
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(out).sheetnames == list(SHEETS)
+    assert "4" in {r["main_area"] for r in pq.read_table(web_data / "reviews.parquet").to_pylist()}

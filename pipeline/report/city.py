@@ -236,7 +236,7 @@ def _focused_excerpt(text: str | None, pattern: re.Pattern | None, limit: int = 
     return prefix + body + suffix
 
 
-class _Redactor:
+class Redactor:
     """Removes e-mail addresses, phone numbers and the names of contact persons from texts."""
 
     def __init__(self, contacts: Iterable[str | None]):
@@ -367,7 +367,7 @@ def build_city_context(out_dir: Path, city: str, include_contacts: bool = False,
     city_name = mine["city"].dropna().iloc[0]
     lang = _report_lang(city_name, mine)
     s = STRINGS[lang]
-    redact = (lambda t: t) if include_contacts else _Redactor(practices["contact_person"])
+    redact = (lambda t: t) if include_contacts else Redactor(practices["contact_person"])
     by_id = {r["practice_id"]: r for r in practices.to_dict("records")}
     info = city_info(city_name)
     min_score = (manifest.get("settings") or {}).get("min_similarity", 0.3)

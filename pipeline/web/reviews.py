@@ -43,7 +43,7 @@ _MIGRATIONS = {
     """,
 }
 
-# The columns of reviews.parquet (to join pipeline.tables.SCHEMAS as "reviews").
+# The columns of reviews.parquet, declared with the other output tables.
 REVIEWS_SCHEMA = SCHEMAS["reviews"]
 
 

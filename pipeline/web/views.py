@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from pipeline.cities import city_info, city_key
 from pipeline.records import SECTION_FIELDS
-from pipeline.report.city import _Redactor as Redactor  # the city reports' rule for personal data, shared
+from pipeline.report.city import Redactor  # the city reports' rule for personal data, shared
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.i18n import Translator
 from pipeline.web.reviews import PracticeReview
