@@ -206,3 +206,25 @@ def test_resubmitted_practice_needs_attention_and_is_one_match(tmp_path):
     pairs = [(m["a"]["city"], m["b"]["city"], m["b"]["title"]) for m in context["matches"]]
     paris_pairs = [tuple(sorted((a, b))) + (t,) for a, b, t in pairs if "Paris" in (a, b)]
     assert len(paris_pairs) == len(set((x[0], x[1]) for x in paris_pairs)), pairs
+
+
+def test_summary_shows_the_reviews(sample_out, tmp_path):
+    import shutil
+
+    from pipeline.report.summary import summary_context, write_summary
+    from pipeline.tables import to_table, write_table
+
+    out = tmp_path / "run"
+    shutil.copytree(sample_out, out, ignore=shutil.ignore_patterns(".cache", "reports"))
+    practices = pd.read_parquet(out / "practices.parquet")
+    first, second = practices.iloc[0], practices.iloc[1]
+    other = "12" if first["main_area_pred"] != "12" else "11"
+    rows = [{"practice_id": first["practice_id"], "main_area": other, "areas": [other], "targeted": 2,
+             "reviewer": "A. Officer", "n_reviews": 1},
+            {"practice_id": second["practice_id"], "main_area": second["main_area_pred"], "n_reviews": 1}]
+    write_table(out / "reviews.parquet", to_table("reviews", rows))
+    context = summary_context(out)
+    assert context["reviews"]["practices"] == 2 and context["reviews"]["main_areas_changed"] == 1
+    assert context["reviews"]["criteria_levels"] == 1
+    html = write_summary(out).read_text(encoding="utf-8")
+    assert 'id="review-changes"' in html and "A. Officer" in html

@@ -129,6 +129,7 @@ def summary_context(out_dir: Path) -> dict:
     criterion_names = [c for c in CRITERIA if c in set(criteria["criterion"])] if len(criteria) else []
     criterion_names += sorted(set(criteria["criterion"]) - set(criterion_names)) if len(criteria) else []
     attention = _attention(files, by_id, taxonomy, similar)
+    reviews = _reviews(_read(out_dir, "reviews"), by_id)
     return {
         "title": "Batch summary",
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -137,6 +138,7 @@ def summary_context(out_dir: Path) -> dict:
         "counts": counts,
         "run_sentence": _run_sentence(counts),
         "timings": _timings(manifest),
+        "reviews": reviews,
         "models": _flatten(manifest.get("models", {})),
         "model_fallbacks": model_fallbacks(manifest.get("models") or {}),
         "warning_text": _warning_text,
@@ -361,6 +363,19 @@ def _clip(text: str, n: int) -> str:
 
 
 # ---------------------------------------------------------------- reading
+
+def _reviews(reviews: pd.DataFrame, by_id: dict[str, dict]) -> dict:
+    """What the secretariat reviewed in the web app (reviews.parquet, written by `icc-practices export`)."""
+    rows = [r for r in _records(reviews) if r["practice_id"] in by_id]
+    mains = [r for r in rows if r.get("main_area")]
+    changed = [r for r in mains if r["main_area"] != by_id[r["practice_id"]].get("main_area_pred")]
+    levels = sum(1 for r in rows for c in CRITERIA if r.get(c) is not None and not pd.isna(r.get(c)))
+    return {"practices": len(rows), "main_areas": len(mains), "main_areas_changed": len(changed),
+            "criteria_levels": levels,
+            "changed": [{"practice_id": r["practice_id"], "title": by_id[r["practice_id"]].get("title"),
+                         "anchor": by_id[r["practice_id"]]["anchor"], "from": by_id[r["practice_id"]].get("main_area_pred"),
+                         "to": r["main_area"], "reviewer": r.get("reviewer")} for r in changed]}
+
 
 def _read(out_dir: Path, name: str) -> pd.DataFrame:
     """A table of the run, or an empty frame with the contract's columns when it is missing."""
