@@ -371,10 +371,9 @@ def tfidf_area_predictions(train_texts: Sequence[str], train_labels: Sequence[Se
 
 def whole_text_use(practices: Sequence[Practice], threads: int = 2) -> np.ndarray:
     """One USE vector per practice, from its whole text in one piece."""
-    from pipeline.embed import UseMultilingualEmbedder, l2_normalise
+    from pipeline.embed import UseMultilingualEmbedder
 
-    model = UseMultilingualEmbedder(threads=threads)
-    vectors = l2_normalise(np.vstack([model._model.encode([p.full_text() or " "]) for p in practices]))
+    vectors = UseMultilingualEmbedder(threads=threads).encode_documents([p.full_text() or " " for p in practices])
     return vectors @ vectors.T
 
 
