@@ -335,25 +335,24 @@ class AreaModel(ClassifierMixin, BaseEstimator):
         self.n_positives_ = Y.sum(axis=0).astype(int)
         self.n_train_ = len(emb)
         use_prior = prior_z is not None and self.mode != "supervised"
-        self.prior_calibration_, self.prior_offsets_ = self._fit_prior_calibration(prior_z if use_prior else None, Y)
+        self.prior_calibration_ = self._fit_prior_calibration(prior_z if use_prior else None, Y)
         oof_sup = self._fit_supervised(emb, Y, w)
         self._fit_thresholds(Y, oof_sup, prior_z if use_prior else None)
         self._fit_main(Y, mains, oof_sup, prior_z if use_prior else None, w)
         return self
 
-    def _fit_prior_calibration(self, prior_z, Y) -> tuple[tuple[float, float], np.ndarray]:
+    def _fit_prior_calibration(self, prior_z, Y) -> tuple[float, float]:
         """Platt scaling of the prior: one slope and intercept shared by all codes."""
-        offsets = np.zeros(len(self.classes_))
         if prior_z is None or Y.sum() < 5 or Y.sum() == Y.size:
-            return _COLD_CALIBRATION, offsets
+            return _COLD_CALIBRATION
         lr = LogisticRegression(C=1.0, solver="liblinear", intercept_scaling=10.0).fit(prior_z.reshape(-1, 1), Y.reshape(-1))
-        return (float(lr.coef_[0, 0]), float(lr.intercept_[0])), offsets
+        return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
     def _prior_proba(self, prior_z) -> np.ndarray | None:
         if prior_z is None or self.mode == "supervised":
             return None
         a, b = self.prior_calibration_
-        return _sigmoid(a * prior_z + b + self.prior_offsets_)
+        return _sigmoid(a * prior_z + b)
 
     def _cv(self, y: np.ndarray) -> StratifiedKFold | None:
         n_pos = int(y.sum())
@@ -638,7 +637,7 @@ def save_area_classifier(classifier: Pipeline, model_dir: Path, extra: dict | No
     arrays = {
         "sup_coef": model.sup_coef_.astype(np.float32), "sup_intercept": model.sup_intercept_, "cal_a": model.cal_a_,
         "cal_b": model.cal_b_, "n_members": model.n_members_, "supervised": model.supervised_,
-        "thresholds": model.thresholds_, "n_positives": model.n_positives_, "prior_offsets": model.prior_offsets_,
+        "thresholds": model.thresholds_, "n_positives": model.n_positives_,
     }
     if model.main_coef_ is not None:
         arrays["main_coef"], arrays["main_intercept"] = model.main_coef_, model.main_intercept_
@@ -670,7 +669,7 @@ def load_area_classifier(model_dir: Path, embedder=None) -> Pipeline:
         raise ValueError(f"The model in {model_dir} was trained on other area codes than resources/areas.yaml")
     with np.load(model_dir / "model.npz") as data:
         model.sup_coef_ = data["sup_coef"].astype(np.float64)
-        for name in ("sup_intercept", "cal_a", "cal_b", "n_members", "thresholds", "n_positives", "prior_offsets"):
+        for name in ("sup_intercept", "cal_a", "cal_b", "n_members", "thresholds", "n_positives"):
             setattr(model, name + "_", data[name])
         model.supervised_ = data["supervised"].astype(bool)
         model.main_coef_ = data["main_coef"] if "main_coef" in data.files else None

@@ -327,6 +327,7 @@ def cross_validate_areas(data: LabelledPractices, embedder, params: dict, n_spli
 
     from pipeline.classify import encode_practices, make_area_classifier, predict_areas
     from pipeline.realistic import Reading, area_scores
+    from pipeline.taxonomy import load_taxonomy
 
     enc = encode_practices(data.practices, embedder)
     rows = [i for i, s in enumerate(data.sources) if s == "realistic_tune"]
@@ -348,8 +349,6 @@ def cross_validate_areas(data: LabelledPractices, embedder, params: dict, n_spli
         for k, i in enumerate(held_rows):
             ranked[i] = pred.main_ranking[k]
             suggested[i] = {c for c, s in zip(pred.classes, pred.suggested[k]) if s}
-    from pipeline.taxonomy import load_taxonomy
-
     taxonomy = load_taxonomy()
     order = sorted(ranked)
     for i in order:

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from pipeline.realistic import (
     CRITERIA,
     READERS,
-    EvalText,
     Reading,
     agreement,
     area_scores,

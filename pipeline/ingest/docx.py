@@ -18,7 +18,7 @@ from lxml import etree
 
 from pipeline.config import Limits
 from pipeline.ingest.package import check_zip
-from pipeline.normalize import clean_text
+from pipeline.ingest.reading import BlockCollector
 from pipeline.records import Block, IngestError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -80,15 +80,7 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
     return walker.blocks
 
 
-class _Walker:
-    def __init__(self) -> None:
-        self.blocks: list[Block] = []
-        self.n_tables = 0
-
-    def add(self, text: str, kind: str, table=None, row=None, col=None) -> None:
-        text = clean_text(text)
-        if text:
-            self.blocks.append(Block(text, kind, len(self.blocks), table, row, col))
+class _Walker(BlockCollector):
 
     def container(self, element) -> None:
         """Paragraphs and tables of a body, cell, text box or content control, in order."""

@@ -17,8 +17,7 @@ from lxml import etree
 from pipeline.config import Limits
 from pipeline.ingest.convert import read_converted
 from pipeline.ingest.package import check_zip, read_part
-from pipeline.ingest.reading import Reading
-from pipeline.normalize import clean_text
+from pipeline.ingest.reading import BlockCollector, Reading
 from pipeline.records import Block, IngestError
 
 ODF_TEXT_TYPES = ("application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.text-template")
@@ -109,15 +108,7 @@ def odt_blocks(content: bytes) -> list[Block]:
     return walker.blocks
 
 
-class _Walker:
-    def __init__(self) -> None:
-        self.blocks: list[Block] = []
-        self.n_tables = 0
-
-    def add(self, text: str, kind: str, table: int | None = None, row: int | None = None, col: int | None = None) -> None:
-        text = clean_text(text)
-        if text:
-            self.blocks.append(Block(text, kind, len(self.blocks), table, row, col))  # type: ignore[arg-type]
+class _Walker(BlockCollector):
 
     def container(self, element) -> None:
         """Paragraphs, headings, lists, sections and tables, in document order."""

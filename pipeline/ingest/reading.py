@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.normalize import clean_text
 from pipeline.records import Block
 
 # Practice warnings saying how a file was read (copied onto every practice of the file).
@@ -21,3 +22,16 @@ class Reading:
     blocks: list[Block]
     warnings: tuple[str, ...] = ()
     note: str = ""
+
+
+class BlockCollector:
+    """Blocks in reading order, as the document walkers find them (empty text is dropped)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.n_tables = 0
+
+    def add(self, text: str, kind: str, table: int | None = None, row: int | None = None, col: int | None = None) -> None:
+        text = clean_text(text)
+        if text:
+            self.blocks.append(Block(text, kind, len(self.blocks), table, row, col))  # type: ignore[arg-type]

@@ -14,18 +14,16 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
-import yaml
 
+from pipeline.cities import CITIES_FILE, city_info, city_key, country_name
 from pipeline.config import RESOURCES_DIR
 from pipeline.normalize import fold
 from pipeline.report import CITY_REPORTS_DIR, city_slug
-from pipeline.cities import CITIES_FILE, city_info, city_key, country_name
 from pipeline.tables import atomic_write_bytes
 
 STAMPS_FILE = ".inputs.json"  # per report file: hash of the inputs it was written from
