@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-import yaml
-
-from pipeline.config import RESOURCES_DIR
+from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.normalize import fold
+from pipeline.registry import loader
 
 CITIES_FILE = RESOURCES_DIR / "cities.yaml"
 
@@ -30,9 +28,9 @@ def fold_key(name: str | None) -> str:
     return re.sub(r"[^a-z0-9]+", " ", fold(name if isinstance(name, str) else "")).strip()
 
 
-@lru_cache(maxsize=1)
+@loader("city_directory")
 def _city_directory() -> tuple[dict[str, CityInfo], dict[str, str]]:
-    data = yaml.safe_load(CITIES_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(CITIES_FILE.read_text(encoding="utf-8"))
     lookup: dict[str, CityInfo] = {}
     for name, item in data["cities"].items():
         info = CityInfo(name, item.get("country"), item.get("report_lang", "en"))

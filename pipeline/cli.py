@@ -1,22 +1,52 @@
-"""Command line: run, check, report, train, evaluate."""
+"""Command line: run, check, report, train, evaluate, serve, export, settings.
+
+Settings are read once, when the command line starts: the defaults, then icc-practices.toml (or the file given
+with --config), then --setting KEY=VALUE and each command's own options.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from contextvars import ContextVar
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR, DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT, RESOURCES_DIR, Settings
+from pipeline.config import (CONFIG_FILE, DEFAULT_CRITERIA_MODEL_DIR, DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT,
+                             RESOURCES_DIR, Settings, SettingsError, load_settings, load_yaml, offline_hub,
+                             parse_assignment, settings_toml)
+from pipeline.registry import loader
 from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Analyse Intercultural Cities good-practice reports.")
 console = Console(stderr=True)
+# The settings read when the command line started (by `main`), for the command and its helpers.
+_settings: ContextVar[Settings | None] = ContextVar("settings", default=None)
+
+
+@app.callback()
+def main(
+    config: Optional[Path] = typer.Option(None, "--config", dir_okay=False,
+                                          help=f"Settings file (TOML; default: ./{CONFIG_FILE} when present)."),
+    assignments: Optional[List[str]] = typer.Option(None, "--setting", metavar="KEY=VALUE",
+                                                    help="One setting, e.g. --setting similar.whole_weight=0.5 (repeatable)."),
+) -> None:
+    """Read the settings once and keep model loading offline for the whole command."""
+    offline_hub()
+    try:
+        _settings.set(load_settings(config, dict(parse_assignment(a) for a in assignments or ())))
+    except SettingsError as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2)
+
+
+def current_settings(**options) -> Settings:
+    """The settings read when the command started, with the command's own options (None: not given)."""
+    return (_settings.get() or load_settings()).with_(**options)
 
 
 @app.command()
@@ -27,16 +57,25 @@ def run(
     top_k: Optional[int] = typer.Option(None, "--top-k", help="Similar practices kept per practice."),
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Lowest similarity kept."),
     no_analysis: bool = typer.Option(False, "--no-analysis", help="Only ingest and segment."),
+    force: bool = typer.Option(False, "--force", help="Run even when nothing changed since the last run in --out."),
 ) -> None:
     """Process a batch of submissions and write the output tables."""
-    from pipeline.run import run_batch
+    from pipeline.run_key import run_key, unchanged_outputs
 
-    settings = Settings().with_(embedder=embedder, top_k=top_k, min_similarity=min_score)
+    settings = current_settings(embedder=embedder, top_k=top_k, min_similarity=min_score)
     inputs = inputs or [DEFAULT_INPUT]
     for item in inputs:
         if not item.exists():
             console.print(f"[red]Input not found:[/red] {item}")
             raise typer.Exit(2)
+    last = None if force else unchanged_outputs(out, run_key(inputs, settings, analyse=not no_analysis))
+    if last is not None:
+        counts = last["counts"]
+        console.print(f"Nothing changed since the last run in {out} (same files, settings, code and models): its "
+                      f"{counts['practices']} practices from {counts['files']} files are kept. --force runs again.")
+        return
+    from pipeline.run import run_batch
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as bar:
         task = bar.add_task("Reading submissions", total=None)
@@ -44,6 +83,7 @@ def run(
             inputs, out, settings,
             progress=lambda name: bar.advance(task),
             on_files=lambda n: bar.update(task, total=n),
+            analyse=not no_analysis,
         )
     counts = batch.manifest["counts"]
     status = counts["by_status"]
@@ -76,9 +116,9 @@ def run(
         console.print(f"City reports: [bold]{cities.resolve()}[/bold] ({n} {'city' if n == 1 else 'cities'}, HTML and DOCX)")
 
 
-@lru_cache(maxsize=1)
+@loader("cli_messages")
 def _messages() -> dict:
-    return yaml.safe_load((RESOURCES_DIR / "messages.yaml").read_text(encoding="utf-8"))
+    return load_yaml((RESOURCES_DIR / "messages.yaml").read_text(encoding="utf-8"))
 
 
 def _texts(lang: str | None) -> dict:
@@ -98,11 +138,14 @@ def warning_text(warning: str, lang: str | None) -> str:
 @app.command()
 def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="One submission to check.")) -> None:
     """Show what the pipeline finds in one submission, so a city can fix its form before sending it."""
+    out = Console()
+    settings = current_settings()
+    # The encoder loads while the form is read and the language pipelines load (most of a cold check).
+    embedder_ready = _in_background(lambda: _warm_embedder(settings))
     from pipeline.run import InputFile, process_file
     from pipeline.segment import Segmenter
 
-    out = Console()
-    result = process_file(InputFile(file, file.name), Settings(), Segmenter())
+    result = process_file(InputFile(file, file.name), settings, Segmenter(rules=settings.segment))
     if result.status == "error":
         out.print(f"[red]{_texts('en')['cannot_use']} / {_texts('fr')['cannot_use']}[/red] ({result.error_code}): {result.message}")
         raise typer.Exit(1)
@@ -110,6 +153,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         out.print(f"[yellow]{_texts('en')['blank']}\n{_texts('fr')['blank']}[/yellow]")
         raise typer.Exit(1)
     _preload_language_pipelines({p.lang for p in result.practices})
+    embedder_ready.join()
     for practice in result.practices:
         t = _texts(practice.lang)
         names = t["fields"]
@@ -132,29 +176,41 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         _print_analysis(out, practice)
 
 
+def _in_background(work) -> threading.Thread:
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_embedder(settings: Settings) -> None:
+    """Load the shared encoder's weights (one short text embedded), so later calls find it ready."""
+    from pipeline.registry import shared_embedder
+
+    shared_embedder(settings.embedder, settings.threads).encode(["."])
+
+
 def _preload_language_pipelines(langs: set[str]) -> None:
-    """Start loading the spaCy pipelines a form needs while the embedder loads (check answers sooner)."""
-    import threading
+    """Start loading the spaCy pipelines and cue matchers a form needs while the embedder loads."""
 
     def load() -> None:
-        from pipeline.criteria import LEXICAL_LANGS, load_nlp
+        from pipeline.criteria import preload_language
 
         for lang in sorted(langs):
-            load_nlp(lang if lang in LEXICAL_LANGS else "xx")
+            preload_language(lang)
 
-    threading.Thread(target=load, daemon=True).start()
+    _in_background(load)
 
 
 def _print_analysis(out: Console, practice) -> None:
     """Suggested areas, criteria levels with hints, and the reporting-guideline checks of one practice."""
     from pipeline.classify import area_stage
     from pipeline.criteria import criteria_with_guidelines
-    from pipeline.embed import make_embedder
+    from pipeline.registry import shared_embedder
     from pipeline.taxonomy import load_taxonomy
 
     t = _texts(practice.lang)
-    settings = Settings()
-    embedder = make_embedder(settings.embedder, None, settings.threads)
+    settings = current_settings()
+    embedder = shared_embedder(settings.embedder, settings.threads)
     area_rows, suggestions, _ = area_stage([practice], settings, embedder)
     taxonomy = load_taxonomy()
     areas = Table(title=t["areas_title"])
@@ -195,7 +251,7 @@ def _labelled_practices(inputs: Optional[List[Path]]):
     inputs = inputs or [DEFAULT_INPUT]
     files = discover(inputs)
     with tempfile.TemporaryDirectory() as tmp:
-        results, _ = ingest_files(files, Settings(), Path(tmp))
+        results, _ = ingest_files(files, current_settings(), Path(tmp))
     return [p for r in results for p in r.practices], [f.name for f in files]
 
 
@@ -203,7 +259,7 @@ def _labelled_practices(inputs: Optional[List[Path]]):
 def train(
     inputs: Optional[List[Path]] = typer.Argument(None, help="Submissions with declared areas to train on alone (default: every labelled source but the test halves)."),
     model_dir: Path = typer.Option(DEFAULT_MODEL_DIR, "--model-dir", help="Where to save the area model and its card."),
-    embedder: str = typer.Option("use-multilingual", help="Embedder the model is trained with."),
+    embedder: Optional[str] = typer.Option(None, help="Embedder the model is trained with (default: the `embedder` setting)."),
     criteria: bool = typer.Option(False, "--criteria", help="Train the criteria model instead (tune halves of the rated sets)."),
     criteria_model_dir: Path = typer.Option(DEFAULT_CRITERIA_MODEL_DIR, "--criteria-model-dir", help="Where to save the criteria model."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="Reviewed areas (the web app's reviews.sqlite or a reviews.parquet): they take precedence over declared ones."),
@@ -211,11 +267,13 @@ def train(
     """Train the area classifier on declared areas (or, with --criteria, the criteria model), with its model card."""
     from pipeline.embed import make_embedder
 
+    embedder = current_settings(embedder=embedder).embedder
+
     emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")
     if criteria:
         from pipeline.training import train_criteria_model
 
-        card = train_criteria_model(criteria_model_dir, Settings().with_(embedder=embedder), emb)
+        card = train_criteria_model(criteria_model_dir, current_settings(embedder=embedder), emb)
         cv = card["cv_spearman_by_C"][str(card["C"])]
         console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "
                       f"cross-validated mean Spearman {cv['mean']:.2f} on the realistic tune half")
@@ -234,7 +292,7 @@ def train(
         data = LabelledPractices([], [], [], [], [])
         data.add(practices, labels, 1.0, "declared")
     else:
-        data = area_training_set(Settings().with_(embedder=embedder), reviews=reviews)
+        data = area_training_set(current_settings(embedder=embedder), reviews=reviews)
     if not data.practices:
         console.print("[red]No practice declares an area: nothing to train on.[/red]")
         raise typer.Exit(1)
@@ -253,13 +311,15 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="With --set: print the figures as one JSON object on the last line."),
     limit: Optional[int] = typer.Option(None, "--limit", help="With --set: only the first N texts (half tune, half test)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Markdown file to write (and .json beside it)."),
-    embedder: str = typer.Option("use-multilingual", help="Embedder to evaluate with."),
+    embedder: Optional[str] = typer.Option(None, help="Embedder to evaluate with (default: the `embedder` setting)."),
     folds: int = typer.Option(5, help="Cross-validation folds."),
 ) -> None:
     """Measure the models: cross-validated area metrics on labelled practices, or `--set realistic`."""
     import json
 
     from pipeline.tables import atomic_write_bytes
+
+    embedder = current_settings(embedder=embedder).embedder
 
     if eval_set is not None:
         if eval_set != "realistic":
@@ -268,7 +328,7 @@ def evaluate(
         from pipeline.embed import make_embedder
         from pipeline.realistic import evaluate_realistic, markdown_report
 
-        settings = Settings().with_(embedder=embedder)
+        settings = current_settings(embedder=embedder)
         emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings", settings.threads)
         result = evaluate_realistic(settings=settings, embedder=emb, limit=limit,
                                     progress=lambda msg: console.print(f"[dim]{msg}[/dim]"))
@@ -343,7 +403,7 @@ def serve(
 
     if not (data / "practices.parquet").exists():
         console.print(f"[yellow]No run in {data}[/yellow]: the site starts empty; run `icc-practices run --out {data}` first.")
-    settings = WebSettings.from_env(data_dir=data, reviews_path=reviews)
+    settings = WebSettings.from_env(data_dir=data, reviews_path=reviews, pipeline=current_settings())
     if settings.review_off_reason:
         console.print(f"[yellow]{settings.review_off_reason}[/yellow]")
     console.print(f"Loading the models, then serving on [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
@@ -370,6 +430,12 @@ def export(
         export_reviews(store, data)  # reviews.parquet beside the other tables, for notebooks and training
     path = write_workbook(data, xlsx, rows)
     console.print(f"Written [bold]{path.resolve()}[/bold] ({len(rows)} reviewed practices)")
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print the settings a command would use (defaults, settings file, --setting), as TOML."""
+    print(settings_toml(current_settings()), end="")
 
 
 def _short(value, n: int = 110) -> str:

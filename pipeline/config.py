@@ -1,10 +1,26 @@
-"""Every path and setting of the pipeline in one place."""
+"""Every path and setting of the pipeline in one place.
+
+`Settings` holds every knob of a run. `load_settings` reads it once: the defaults below, then an optional
+`icc-practices.toml` (in the current folder, or the file given with `--config`), then the command line.
+The whole object is recorded in manifest.json. `icc-practices.toml.example` lists every key.
+
+Importing this module changes nothing outside it: `offline_hub()` turns off Hugging Face Hub look-ups and is
+called where models are loaded and when the command line starts.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import hashlib
+import json
 import os
-from dataclasses import dataclass, field, replace
+import tomllib
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from importlib import resources
 from pathlib import Path
+from typing import Any, Mapping
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -15,8 +31,7 @@ CRITERIA_FILE = RESOURCES_DIR / "criteria.yaml"
 
 DEFAULT_INPUT = PROJECT_DIR / "data" / "raw"
 DEFAULT_OUTPUT = PROJECT_DIR / "data" / "processed"
-DEFAULT_MODEL_DIR = PROJECT_DIR / "models" / "area-classifier"
-DEFAULT_CRITERIA_MODEL_DIR = PROJECT_DIR / "models" / "criteria"
+CONFIG_FILE = "icc-practices.toml"
 
 # Bumped whenever segmentation output changes, so cached per-file results are not reused.
 SEGMENTER_VERSION = "10"
@@ -24,9 +39,43 @@ SEGMENTER_VERSION = "10"
 SUPPORTED_SUFFIXES = (".docx", ".doc", ".odt", ".rtf", ".txt", ".md", ".pdf")
 SEED = 13
 
-# Hub look-ups hang without a network; the bundled models are loaded from package paths.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+def load_yaml(stream):
+    """YAML through libyaml's safe loader where PyYAML was built with it (parsing the resource files in pure Python
+    takes most of a second of every cold start), else PyYAML's own safe loader: the same data either way."""
+    import yaml
+
+    return yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def models_root() -> Path:
+    """The folder of the trained models: `models/` of a source checkout, else the copy installed in the package.
+
+    The models live at the top of the repository (models/area-classifier, models/criteria); the wheel carries
+    them as `pipeline/models/` (see pyproject.toml), so `pip install .` without `-e` finds them too.
+    """
+    checkout = PROJECT_DIR / "models"
+    if (PROJECT_DIR / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return Path(str(resources.files("pipeline") / "models"))
+
+
+DEFAULT_MODEL_DIR = models_root() / "area-classifier"
+DEFAULT_CRITERIA_MODEL_DIR = models_root() / "criteria"
+
+_OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def offline_hub() -> None:
+    """Turn off Hugging Face Hub look-ups (they hang without a network); the models are loaded from local paths.
+
+    A value already set in the environment is kept, so `HF_HUB_OFFLINE=0` still allows downloads.
+    """
+    for name in _OFFLINE_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
+# --------------------------------------------------------------------------------------------- sections
 
 
 @dataclass(frozen=True)
@@ -43,23 +92,247 @@ class Limits:
     max_convert_seconds: float = 60.0
     max_ocr_pages: int = 30
     max_ocr_seconds: float = 180.0
+    # Scanned pages: resolution they are rendered at for Tesseract, and pages read at once (one thread each).
+    ocr_dpi: int = 300
+    ocr_workers: int = 2
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    """How forms are cut into fields and sections (pipeline/segment.py)."""
+
+    # Misspelt labels ("Implemantation period", "Tittle") match a known label this close (difflib ratio),
+    # on lines of at most this many words.
+    fuzzy_cutoff: float = 0.85
+    fuzzy_max_words: int = 6
+    # A text without the template's labels is one practice when it has at least this many words.
+    min_fallback_words: int = 40
+    # Below this many words a description gets the `short_description` warning.
+    short_description_words: int = 80
+
+
+@dataclass(frozen=True)
+class SimilarSettings:
+    """The pair score and the near-duplicate rule of the similar stage (pipeline/similar.py).
+
+    The weights were chosen on the tune half of data/eval/realistic (benchmarks/results/realistic.md): many
+    weightings reach R@1 1.00 there; the default sits in the middle of that plateau.
+    """
+
+    whole_weight: float = 0.6
+    chunk_weight: float = 0.2
+    anchor_weight: float = 0.2
+    chunk_sentences: int = 3
+    # A translation keeps its facts (counts, amounts, durations): shared numbers plus a fair cosine flag it.
+    fact_min_cosine: float = 0.60
+    fact_min_jaccard: float = 0.40
+    fact_min_count: int = 3
+    max_shared_terms: int = 6
+    # Terms used by more than this share of practices are not offered as the reason two practices match.
+    term_max_df: float = 0.35
+
+
+@dataclass(frozen=True)
+class AreaSettings:
+    """The area classifier (pipeline/classify.py)."""
+
+    # Cold start (no trained model): slope and offset of the zero-shot score, so that about the two best areas
+    # of a practice pass 0.5.
+    cold_calibration: tuple[float, float] = (1.6, -3.2)
+
+
+@dataclass(frozen=True)
+class CriteriaSettings:
+    """Evidence shown per criterion (pipeline/criteria.py)."""
+
+    max_evidence: int = 3
+    max_evidence_learned: int = 2
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """City reports and the batch summary (pipeline/report/)."""
+
+    excerpt_chars: int = 650
+    summary_top_matches: int = 15
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Settings of one batch run; recorded in manifest.json."""
+    """Settings of one batch run; recorded whole in manifest.json."""
 
     embedder: str = "use-multilingual"
     top_k: int = 5
     min_similarity: float = 0.40
     near_duplicate_threshold: float = 0.92
+    # Two practices of one city in different languages are versions of one practice when each is the other's
+    # best match and their pair score reaches this (every EN/FR pair of the realistic tune half does: lowest 0.56).
     version_min_score: float = 0.50
     area_top_n_for_mismatch: int = 3
     model_dir: Path = DEFAULT_MODEL_DIR
     criteria_model_dir: Path = DEFAULT_CRITERIA_MODEL_DIR
     threads: int = 2
-    limits: Limits = field(default_factory=Limits)
     seed: int = SEED
+    limits: Limits = field(default_factory=Limits)
+    segment: SegmentSettings = field(default_factory=SegmentSettings)
+    similar: SimilarSettings = field(default_factory=SimilarSettings)
+    areas: AreaSettings = field(default_factory=AreaSettings)
+    criteria: CriteriaSettings = field(default_factory=CriteriaSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     def with_(self, **changes) -> "Settings":
+        """A copy with the given top-level settings changed; None leaves a setting as it is."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def record(self) -> dict:
+        """Every setting as JSON values (paths as text, tuples as lists), for the manifest."""
+        return _plain(dataclasses.asdict(self))
+
+    def ingest_fingerprint(self) -> str:
+        """A short hash of the settings that change what ingest and segmentation produce (cache keys)."""
+        parts = {"limits": _plain(dataclasses.asdict(self.limits)), "segment": _plain(dataclasses.asdict(self.segment))}
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, Path) else value
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+class SettingsError(ValueError):
+    """A settings file or option names an unknown key or gives a value of the wrong type."""
+
+
+def load_settings(config: Path | str | None = None, overrides: Mapping[str, Any] | None = None,
+                  cwd: Path | None = None) -> Settings:
+    """Settings from the defaults, then a TOML file, then `overrides` (dotted keys: "similar.whole_weight").
+
+    `config` is the file given on the command line (it must exist); without it, icc-practices.toml in `cwd`
+    (default: the current folder) is read when present. Relative paths in a file are relative to that file.
+    None values in `overrides` (options not given) are skipped.
+    """
+    settings = Settings()
+    path = Path(config) if config is not None else Path(cwd or Path.cwd()) / CONFIG_FILE
+    if config is not None and not path.is_file():
+        raise SettingsError(f"Settings file not found: {path}")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path} is not valid TOML: {exc}") from None
+        settings = _apply(settings, data, "", f"in {path}", path.resolve().parent)
+    nested: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        *sections, name = key.split(".")
+        target = nested
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[name] = value
+    return _apply(settings, nested, "", "on the command line", Path.cwd())
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """'similar.top_k=7' -> ('similar.top_k', 7): the value is read as TOML, else taken as text."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise SettingsError(f"--set takes KEY=VALUE (for example similar.whole_weight=0.5), not {text!r}")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.strip(), value
+
+
+def _apply(obj: Any, data: Mapping[str, Any], prefix: str, where: str, base: Path) -> Any:
+    """`obj` (a settings dataclass) with the values of `data`, each checked against the field's type."""
+    if not isinstance(data, Mapping):
+        raise SettingsError(f"Setting '{prefix.rstrip('.')}' {where} must be a table of settings")
+    known = {f.name: f for f in fields(obj)}
+    hints = typing.get_type_hints(type(obj))
+    changes = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+            raise SettingsError(f"Unknown setting '{name}' {where}{hint}; "
+                                f"known{' in [' + prefix.rstrip('.') + ']' if prefix else ''}: {', '.join(known)}")
+        kind = hints[key]
+        current = getattr(obj, key)
+        if is_dataclass(kind):
+            changes[key] = _apply(current, value, f"{name}.", where, base)
+        else:
+            changes[key] = _convert(value, kind, name, where, base)
+    return replace(obj, **changes)
+
+
+def _convert(value: Any, kind: Any, name: str, where: str, base: Path) -> Any:
+    def wrong(expected: str) -> SettingsError:
+        return SettingsError(f"Setting '{name}' {where} must be {expected}, not {type(value).__name__} {value!r}")
+
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise wrong("true or false")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong("a whole number")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong("a number")
+        return float(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise wrong("text")
+        return value
+    if kind is Path:
+        if not isinstance(value, (str, Path)):
+            raise wrong("a path (text)")
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (base / path)
+    if typing.get_origin(kind) is tuple:
+        items = typing.get_args(kind)
+        if not isinstance(value, (list, tuple)) or len(value) != len(items):
+            raise wrong(f"a list of {len(items)} values")
+        return tuple(_convert(v, t, name, where, base) for v, t in zip(value, items))
+    raise SettingsError(f"Setting '{name}' has a type the settings reader does not know: {kind}")
+
+
+# --------------------------------------------------------------------------------------------- writing
+
+
+def settings_toml(settings: Settings | None = None) -> str:
+    """The settings as TOML that `load_settings` reads back (model paths as written, absolute)."""
+    settings = settings or Settings()
+    record = settings.record()
+    lines = []
+    sections = []
+    for key, value in record.items():
+        if isinstance(value, dict):
+            sections.append((key, value))
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, table in sections:
+        lines.append("")
+        lines.append(f"[{key}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
-import yaml
 
-from pipeline.config import LABELS_FILE
+from pipeline.config import LABELS_FILE, load_yaml
+from pipeline.registry import loader
 
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -35,9 +34,9 @@ def fold(text: str) -> str:
     return text.strip()
 
 
-@lru_cache(maxsize=1)
+@loader("placeholders")
 def _placeholders() -> frozenset[str]:
-    data = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(LABELS_FILE.read_text(encoding="utf-8"))
     return frozenset(fold(p) for p in data["placeholders"])
 
 

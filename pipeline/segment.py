@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
-from pipeline.config import LABELS_FILE
+from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
 from pipeline.normalize import clean_text, count_words, detect_language, fold, parse_period, value_or_none
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
+from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 # Bullets and numbering before a label: "- ", "3) ", "3.1 ", "b. ", "(c) ".
@@ -28,11 +28,8 @@ _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
 _HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
-# Misspelt labels ("Implemantation period", "Tittle") match a known label this close (difflib ratio).
-_FUZZY_CUTOFF = 0.85
-_FUZZY_MAX_WORDS = 6
-_MIN_FALLBACK_WORDS = 40
-_SHORT_DESCRIPTION_WORDS = 80
+# Thresholds of label matching and of the fallback for free text: Settings.segment (pipeline/config.py).
+_DEFAULTS = SegmentSettings()
 # Opening quote -> closing quotes accepted around a whole title: « Cafés des langues », “Buddy Runs”.
 _QUOTE_PAIRS = {"\u00ab": "\u00bb", "\u201c": "\u201d\u201c", "\u201e": "\u201c\u201d", '"': '"', "\u2039": "\u203a",
                 "\u2018": "\u2019", "'": "'"}
@@ -100,9 +97,9 @@ def _label_key(text: str) -> str:
     return key.strip(" .*_-\t")
 
 
-@lru_cache(maxsize=1)
+@loader("labels")
 def _label_table(path: Path = LABELS_FILE) -> dict[str, Label]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     table: dict[str, Label] = {}
     for kind, group in (("field", "fields"), ("section", "sections")):
         for name, variants in data[group].items():
@@ -114,26 +111,37 @@ def _label_table(path: Path = LABELS_FILE) -> dict[str, Label]:
     return table
 
 
-@lru_cache(maxsize=8192)
-def _fuzzy_label(key: str) -> Label | None:
-    """The label a misspelt key stands for; never the form-start heading, never a mere plural."""
-    if len(key) < 4 or len(key.split()) > _FUZZY_MAX_WORDS or not re.search(r"[a-z]{3}", key):
-        return None
+@loader("fuzzy_labels")
+def _fuzzy_matcher(cutoff: float, max_words: int):
+    """The label a misspelt key stands for (never the form-start heading, never a mere plural), memoised per
+    key: the same headings come back in every form. Reset with the label table."""
     table = _label_table()
     candidates = [k for k, v in table.items() if len(k) >= 4 and v.name != "form_start"]
-    close = difflib.get_close_matches(key, candidates, n=1, cutoff=_FUZZY_CUTOFF)
-    if not close or (" " not in key and key == close[0] + "s"):
-        return None
-    return table[close[0]]
+
+    @lru_cache(maxsize=8192)
+    def find(key: str) -> Label | None:
+        if len(key) < 4 or len(key.split()) > max_words or not re.search(r"[a-z]{3}", key):
+            return None
+        close = difflib.get_close_matches(key, candidates, n=1, cutoff=cutoff)
+        if not close or (" " not in key and key == close[0] + "s"):
+            return None
+        return table[close[0]]
+
+    return find
 
 
-def match_label(line: str, loose: bool = False) -> LabelHit | None:
+def _fuzzy_label(key: str, rules: SegmentSettings = _DEFAULTS) -> Label | None:
+    return _fuzzy_matcher(rules.fuzzy_cutoff, rules.fuzzy_max_words)(key)
+
+
+def match_label(line: str, loose: bool = False, rules: SegmentSettings = _DEFAULTS) -> LabelHit | None:
     """The template label a line starts with, and the value written after it on the same line.
 
     `loose` also accepts a header label followed by its value without a colon ("City Bergen"), as a
     table row comes out of a PDF's text layer.
     """
     table = _label_table()
+    max_words = rules.fuzzy_max_words
     whole = _label_key(_COLON.sub(" ", line).strip()) if line.rstrip().endswith((":", "\uff1a")) else _label_key(line)
     if whole in table and len(line) < 120:
         return LabelHit(table[whole], None)
@@ -150,17 +158,17 @@ def match_label(line: str, loose: bool = False) -> LabelHit | None:
     if len(parts) == 1:
         # "Title – Buddy Runs": a spaced dash after an exact label stands for the colon.
         dashed = _DASH_SEPARATOR.split(line, maxsplit=1)
-        if len(dashed) == 2 and len(dashed[0].split()) <= _FUZZY_MAX_WORDS:
+        if len(dashed) == 2 and len(dashed[0].split()) <= max_words:
             label = table.get(_label_key(dashed[0]))
             if label is not None and label.kind != "marker" and clean_text(dashed[1]):
                 return LabelHit(label, clean_text(dashed[1]))
     ends_with_colon = line.rstrip().endswith((":", "\uff1a"))
-    if ends_with_colon or (len(line.split()) <= _FUZZY_MAX_WORDS and not re.search(r"[.!?;,]\s*$", line)):
-        label = _fuzzy_label(whole)
+    if ends_with_colon or (len(line.split()) <= max_words and not re.search(r"[.!?;,]\s*$", line)):
+        label = _fuzzy_label(whole, rules)
         if label is not None:
             return LabelHit(label, None, fuzzy=True)
     if len(parts) == 2 and len(parts[0]) <= 60 and not ends_with_colon:
-        label = _fuzzy_label(_label_key(parts[0]))
+        label = _fuzzy_label(_label_key(parts[0]), rules)
         # Only header fields: "Réalisation (2022) : ..." inside a description is a sub-heading, not "Réalisations".
         if label is not None and label.kind == "field":
             return LabelHit(label, clean_text(parts[1]) or None, fuzzy=True)
@@ -181,8 +189,8 @@ class _Line:
     value_beside: bool = False  # a table cell whose row goes on with another cell, where the value is
 
 
-def _lines(blocks: list[Block]) -> list[_Line]:
-    paired = _pair_header_rows(blocks)
+def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
+    paired = _pair_header_rows(blocks, rules)
     return [
         _Line(piece, i, b.kind, _value_beside(paired, i))
         for i, b in enumerate(paired)
@@ -197,7 +205,7 @@ def _value_beside(blocks: list[Block], i: int) -> bool:
             and (nxt.table, nxt.row) == (b.table, b.row))
 
 
-@lru_cache(maxsize=1)
+@loader("inline_section_pattern")
 def _inline_section_pattern() -> re.Pattern:
     labels = sorted((k for k, v in _label_table().items() if v.kind == "section"), key=len, reverse=True)
     alternatives = "|".join(re.escape(k).replace("/", r"\s*/\s*") for k in labels)
@@ -219,25 +227,25 @@ def split_inline_sections(line: str) -> list[str]:
     return [line[a:b].strip() for a, b in zip(bounds, bounds[1:]) if line[a:b].strip()]
 
 
-def _leading_heading(lines: list[_Line]) -> str | None:
+def _leading_heading(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> str | None:
     """The first short heading before any label: the title of a report written without the form."""
     for line in lines:
-        if match_label(line.text) is not None:
+        if match_label(line.text, rules=rules) is not None:
             return None
         if line.kind == "heading" and 0 < count_words(line.text) <= 20:
             return line.text
     return None
 
 
-def _pair_header_rows(blocks: list[Block]) -> list[Block]:
+def _pair_header_rows(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[Block]:
     """A table row of labels above a row of values becomes label, value, label, value."""
     out: list[Block] = []
     i = 0
     while i < len(blocks):
         row = _row_at(blocks, i)
-        if row and all(match_label(b.text) and match_label(b.text).inline is None for b in row):
+        if row and all((hit := match_label(b.text, rules=rules)) and hit.inline is None for b in row):
             nxt = _row_at(blocks, i + len(row))
-            if nxt and len(nxt) == len(row) and nxt[0].row == row[0].row + 1 and not any(match_label(b.text) for b in nxt):
+            if nxt and len(nxt) == len(row) and nxt[0].row == row[0].row + 1 and not any(match_label(b.text, rules=rules) for b in nxt):
                 for label_block, value_block in zip(row, nxt):
                     out.extend([label_block, value_block])
                 i += 2 * len(row)
@@ -260,7 +268,7 @@ def _row_at(blocks: list[Block], i: int) -> list[Block]:
     return row if len(row) > 1 else []
 
 
-def _forms(lines: list[_Line]) -> tuple[list[_Form], bool]:
+def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list[_Form], bool]:
     """Forms in reading order, and whether any template label was seen at all."""
     forms: list[_Form] = []
     current: _Form | None = None
@@ -271,9 +279,9 @@ def _forms(lines: list[_Line]) -> tuple[list[_Form], bool]:
     for line in lines:
         # Colon-less labels are only trusted in a PDF's header area, before any description text.
         in_header = current is None or not (current.sections or current.intro)
-        hit = match_label(line.text, loose=line.kind == "line" and in_header)
+        hit = match_label(line.text, loose=line.kind == "line" and in_header, rules=rules)
         if hit is not None and hit.label.kind == "field" and hit.inline and current is not None \
-                and line.kind == "line" and hit.label.name in current.fields and match_label(line.text) is None:
+                and line.kind == "line" and hit.label.name in current.fields and match_label(line.text, rules=rules) is None:
             hit = None  # a sentence that merely starts with a label word
         if hit is not None and hit.fuzzy and (
                 (current is None and not (hit.label.kind == "field" and hit.inline))
@@ -339,16 +347,17 @@ def _forms(lines: list[_Line]) -> tuple[list[_Form], bool]:
 class Segmenter:
     """Splits the blocks of one file into practices."""
 
-    def __init__(self, taxonomy: Taxonomy | None = None):
+    def __init__(self, taxonomy: Taxonomy | None = None, rules: SegmentSettings | None = None):
         self.taxonomy = taxonomy or load_taxonomy()
+        self.rules = rules or _DEFAULTS
 
     def segment(self, blocks: list[Block], source_file: str, sha256: str) -> SegmentResult:
-        lines = _lines(blocks)
-        forms, used_labels = _forms(lines)
+        lines = _lines(blocks, self.rules)
+        forms, used_labels = _forms(lines, self.rules)
         practices: list[Practice] = []
         n_empty = 0
         previous: Practice | None = None
-        heading = _leading_heading(lines)
+        heading = _leading_heading(lines, self.rules)
         for form in forms:
             if not form.has_content():
                 n_empty += form.is_blank_form()
@@ -398,7 +407,7 @@ class Segmenter:
         else:
             warnings.extend(f"missing_section:{name}" for name in SECTION_FIELDS if sections[name] is None)
         n_words = count_words(description)
-        if description and n_words < _SHORT_DESCRIPTION_WORDS:
+        if description and n_words < self.rules.short_description_words:
             warnings.append("short_description")
         return Practice(
             practice_id=f"{sha256[:12]}-{index}",
@@ -419,7 +428,7 @@ class Segmenter:
     def _free_text(self, lines: list[_Line], source_file: str, sha256: str) -> Practice | None:
         """A submission written without the template: one practice, the whole text as description."""
         texts = [line.text for line in lines]
-        if count_words(" ".join(texts)) < _MIN_FALLBACK_WORDS:
+        if count_words(" ".join(texts)) < self.rules.min_fallback_words:
             return None
         title = texts[0] if count_words(texts[0]) <= 20 else None
         body = texts[1:] if title else texts

@@ -20,6 +20,8 @@ matched through resources/terms.yaml).
 
 Candidates come from an exact search on the whole-text vectors (numpy, blocked matrix products), then are
 re-ranked by the pair score. benchmarks/bench_search.py measures the search at 1k, 10k and 100k practices.
+The weights, thresholds and sizes are `Settings.similar` (pipeline/config.py); the term tables are loaded once
+through the registry (pipeline/registry.py).
 """
 
 from __future__ import annotations
@@ -33,20 +35,21 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import yaml
 
-from pipeline.config import RESOURCES_DIR, Settings
+from pipeline.config import RESOURCES_DIR, Settings, SimilarSettings, load_yaml
 from pipeline.embed import split_sentences
 from pipeline.cities import city_key
 from pipeline.normalize import fold
 from pipeline.records import Practice
+from pipeline.registry import loader
 
 TERMS_FILE = RESOURCES_DIR / "terms.yaml"
 
 # Sections compared one to one; the title and objective only count when no section is shared.
 SECTIONS = ("purpose", "starting_point", "process", "impact")
 FALLBACK_SECTIONS = ("main_objective", "title")
-MAX_SHARED_TERMS = 6
+_DEFAULTS = SimilarSettings()
+MAX_SHARED_TERMS = _DEFAULTS.max_shared_terms
 
 
 def practice_text(practice: Practice) -> str:
@@ -109,10 +112,10 @@ class _Concept:
     patterns: tuple  # compiled regexes on folded lower-case text
 
 
-@lru_cache(maxsize=1)
+@loader("term_concepts")
 def term_concepts(path: Path = TERMS_FILE) -> tuple[_Concept, ...]:
     """The FR/EN concepts of resources/terms.yaml, with the patterns of all their forms."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = load_yaml(Path(path).read_text(encoding="utf-8"))
     concepts = []
     for key, item in data["concepts"].items():
         forms = [f for lang in ("en", "fr") for f in item.get(lang, [])]
@@ -122,9 +125,9 @@ def term_concepts(path: Path = TERMS_FILE) -> tuple[_Concept, ...]:
     return tuple(concepts)
 
 
-@lru_cache(maxsize=1)
+@loader("term_stopwords")
 def _stopwords() -> frozenset[str]:
-    data = yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(TERMS_FILE.read_text(encoding="utf-8"))
     words = set()
     for lang in ("en", "fr"):
         words.update(fold(w).lower() for w in data["stopwords"][lang].split())
@@ -136,11 +139,11 @@ def _form_key(form: str) -> str:
     return " ".join(fold(form).lower().replace("-", " ").split())
 
 
-@lru_cache(maxsize=1)
+@loader("term_concept_regex")
 def _concept_regex() -> tuple[re.Pattern, dict[str, str]]:
     """One alternation of every concept form (longest first) and the concept of each form: one scan per text."""
     forms: dict[str, str] = {}
-    data = yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(TERMS_FILE.read_text(encoding="utf-8"))
     for key, item in data["concepts"].items():
         for lang in ("en", "fr"):
             for form in item.get(lang, []):
@@ -150,9 +153,15 @@ def _concept_regex() -> tuple[re.Pattern, dict[str, str]]:
     return re.compile(r"\b(" + body + r")(?:s|e|es|x)?\b"), forms
 
 
-@lru_cache(maxsize=20000)
+@loader("term_concept_words")
+def _concept_word_test():
+    """Whether a folded word is a concept form; memoised per word, and reset with the term tables."""
+    pattern = _concept_regex()[0]
+    return lru_cache(maxsize=20000)(lambda folded_word: pattern.fullmatch(folded_word) is not None)
+
+
 def _is_concept_word(folded_word: str) -> bool:
-    return _concept_regex()[0].fullmatch(folded_word) is not None
+    return _concept_word_test()(folded_word)
 
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]", re.UNICODE)
@@ -173,7 +182,7 @@ class TermIndex:
     ('city', 'intercultural') are not offered as the reason two practices match.
     """
 
-    def __init__(self, max_df: float = 0.35):
+    def __init__(self, max_df: float = _DEFAULTS.term_max_df):
         self.max_df = max_df
 
     def fit(self, texts: Sequence[str], langs: Sequence[str]) -> "TermIndex":
@@ -243,16 +252,15 @@ class TermIndex:
 # --------------------------------------------------------------------------- the stage
 
 
-# Weights of the pair score, chosen on the tune half of data/eval/realistic (benchmarks/results/realistic.md):
-# many weightings reach R@1 1.00 there; this one sits in the middle of that plateau.
-WHOLE_WEIGHT, CHUNK_WEIGHT, ANCHOR_WEIGHT = 0.6, 0.2, 0.2
-CHUNK_SENTENCES = 3
+# The defaults of Settings.similar (weights chosen on the tune half of data/eval/realistic; see pipeline/config.py).
+WHOLE_WEIGHT, CHUNK_WEIGHT, ANCHOR_WEIGHT = _DEFAULTS.whole_weight, _DEFAULTS.chunk_weight, _DEFAULTS.anchor_weight
+CHUNK_SENTENCES = _DEFAULTS.chunk_sentences
 # Two practices of one city in different languages are versions of one practice (a translation or a rewrite)
 # when each is the other's best match in the whole batch and their pair score reaches this. Different
 # practices of one city can score as high (shared places and partners), so the score alone is not enough; on
 # the tune half of data/eval/realistic every EN/FR pair passes the rule (lowest 0.56) and one other pair of one
 # city is mutual best in two languages, at 0.49.
-VERSION_MIN_SCORE = 0.50
+VERSION_MIN_SCORE = Settings().version_min_score
 _ANCHOR_TOKEN = re.compile(r"[\w’'-]+")
 _CLAUSE = re.compile(r"(?<=[.!?:;])\s+|\n")
 
@@ -262,10 +270,11 @@ class PracticeVectors:
     """What the similar stage compares: one vector per whole text, chunks of sentences, sections, anchors."""
 
     whole: np.ndarray  # (n, dim), L2-normalised
-    chunks: list[np.ndarray]  # per practice: (n_chunks, dim), groups of CHUNK_SENTENCES sentences
+    chunks: list[np.ndarray]  # per practice: (n_chunks, dim), groups of `chunk_sentences` sentences
     sections: list[dict[str, np.ndarray]]  # per practice: template section -> vector
     anchors: list[frozenset[str]]  # per practice: names, numbers, years and acronyms (language-independent)
     idf: dict[str, float]
+    weights: tuple[float, float, float] = (WHOLE_WEIGHT, CHUNK_WEIGHT, ANCHOR_WEIGHT)  # whole, chunk, anchor
 
     def __len__(self) -> int:
         return len(self.whole)
@@ -285,7 +294,8 @@ class PracticeVectors:
         chunk = np.array([float((self.chunks[q] @ self.chunks[j].T).max()) if len(self.chunks[q]) and len(self.chunks[j])
                           else float(w) for j, w in zip(candidates, whole)])
         anchor = np.array([self.anchor_overlap(q, j) for j in candidates])
-        return WHOLE_WEIGHT * whole + CHUNK_WEIGHT * chunk + ANCHOR_WEIGHT * anchor
+        w_whole, w_chunk, w_anchor = self.weights
+        return w_whole * whole + w_chunk * chunk + w_anchor * anchor
 
 
 def anchors(practice: Practice) -> frozenset[str]:
@@ -311,12 +321,12 @@ def anchors(practice: Practice) -> frozenset[str]:
     return frozenset(out)
 
 
-def _chunks(practice: Practice) -> list[str]:
+def _chunks(practice: Practice, size: int = CHUNK_SENTENCES) -> list[str]:
     sentences = split_sentences(practice.full_text())
-    return [" ".join(sentences[i:i + CHUNK_SENTENCES]) for i in range(0, len(sentences), CHUNK_SENTENCES)]
+    return [" ".join(sentences[i:i + size]) for i in range(0, len(sentences), size)]
 
 
-def embed_practices(practices: Sequence[Practice], embedder) -> PracticeVectors:
+def embed_practices(practices: Sequence[Practice], embedder, rules: SimilarSettings = _DEFAULTS) -> PracticeVectors:
     """Vectors of each practice: the whole text in one piece (where the model reads long texts), chunks of
     sentences, and one vector per template section (mean of its sentences, for the matched section).
 
@@ -325,7 +335,7 @@ def embed_practices(practices: Sequence[Practice], embedder) -> PracticeVectors:
     """
     whole = np.asarray(embedder.encode_documents([practice_text(p) for p in practices]), dtype=np.float32) \
         if practices else np.zeros((0, int(embedder.dim)), np.float32)
-    groups = [_chunks(p) for p in practices]
+    groups = [_chunks(p, rules.chunk_sentences) for p in practices]
     flat = [c for g in groups for c in g]
     matrix = embedder.encode(flat) if flat else np.zeros((0, whole.shape[1] if whole.size else int(embedder.dim)), np.float32)
     chunks, start = [], 0
@@ -337,12 +347,13 @@ def embed_practices(practices: Sequence[Practice], embedder) -> PracticeVectors:
     df = Counter(a for s in anchor_sets for a in s)
     n = len(practices)
     idf = {a: math.log((n + 1) / (c + 0.5)) for a, c in df.items()}
-    return PracticeVectors(whole, chunks, sections, anchor_sets, idf)
+    return PracticeVectors(whole, chunks, sections, anchor_sets, idf,
+                           (rules.whole_weight, rules.chunk_weight, rules.anchor_weight))
 
 
-def practice_similarity(practices: Sequence[Practice], embedder) -> np.ndarray:
+def practice_similarity(practices: Sequence[Practice], embedder, rules: SimilarSettings = _DEFAULTS) -> np.ndarray:
     """The pair score of every two practices (n x n): what the similar stage ranks by."""
-    vectors = embed_practices(practices, embedder)
+    vectors = embed_practices(practices, embedder, rules)
     n = len(vectors)
     out = np.zeros((n, n))
     for q in range(n):
@@ -385,10 +396,11 @@ def matched_section(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> tuple
 
 # A translation is not close enough in embedding space to pass a cosine threshold on its own (the
 # FR/EN pairs of data/eval/crosslingual reach 0.67-0.96 with USE, unrelated practices up to 0.76), but
-# it keeps the facts: counts, amounts, durations. Shared numbers plus a fair cosine flag it.
-FACT_MIN_COSINE = 0.60
-FACT_MIN_JACCARD = 0.40
-FACT_MIN_COUNT = 3
+# it keeps the facts: counts, amounts, durations. Shared numbers plus a fair cosine flag it
+# (Settings.similar.fact_min_*).
+FACT_MIN_COSINE = _DEFAULTS.fact_min_cosine
+FACT_MIN_JACCARD = _DEFAULTS.fact_min_jaccard
+FACT_MIN_COUNT = _DEFAULTS.fact_min_count
 _THOUSANDS = re.compile(r"(?<=\d)[\s\u202f\u00a0,.'’](?=\d{3}\b)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -402,14 +414,14 @@ def facts(practice: Practice) -> frozenset[str]:
 
 
 def is_near_duplicate(score: float, facts_a: frozenset[str] | None, facts_b: frozenset[str] | None,
-                      threshold: float) -> bool:
+                      threshold: float, rules: SimilarSettings = _DEFAULTS) -> bool:
     """Same practice twice: very close embeddings, or close ones that report the same figures."""
     if score >= threshold:
         return True
-    if facts_a is None or facts_b is None or min(len(facts_a), len(facts_b)) < FACT_MIN_COUNT:
+    if facts_a is None or facts_b is None or min(len(facts_a), len(facts_b)) < rules.fact_min_count:
         return False
     jaccard = len(facts_a & facts_b) / len(facts_a | facts_b)
-    return score >= FACT_MIN_COSINE and jaccard >= FACT_MIN_JACCARD
+    return score >= rules.fact_min_cosine and jaccard >= rules.fact_min_jaccard
 
 
 @dataclass(frozen=True)
@@ -439,7 +451,7 @@ class _CosineOnly(PracticeVectors):
 
 def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score: float, near_duplicate: float,
                     fact_sets: Sequence[frozenset[str]] | None = None, langs: Sequence[str | None] | None = None,
-                    version_min: float = VERSION_MIN_SCORE) -> list[Neighbour]:
+                    version_min: float = VERSION_MIN_SCORE, rules: SimilarSettings = _DEFAULTS) -> list[Neighbour]:
     """Every practice's neighbours: ranks 1..k from other cities, rank 0 for versions of its own city.
 
     Candidates come from an exact search on the whole-text vectors and are re-ranked by the pair score.
@@ -455,7 +467,7 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
 
     def dup(a: int, b: int, score: float) -> bool:
         return is_near_duplicate(score, fact_sets[a] if fact_sets else None, fact_sets[b] if fact_sets else None,
-                                 near_duplicate)
+                                 near_duplicate, rules)
 
     n_candidates = min(n, top_k * 4 + 20)
     idx, _ = top_k_exact(pv.whole, pv.whole, n_candidates)
@@ -508,11 +520,12 @@ def similar_stage(practices: list[Practice], settings: Settings, embedder) -> li
     if not practices:
         return []
     texts = [practice_text(p) for p in practices]
-    vectors = embed_practices(practices, embedder)
-    terms = TermIndex().fit(texts, [p.lang for p in practices])
+    rules = settings.similar
+    vectors = embed_practices(practices, embedder, rules)
+    terms = TermIndex(rules.term_max_df).fit(texts, [p.lang for p in practices])
     found = find_neighbours(vectors, [p.city for p in practices], settings.top_k, settings.min_similarity,
                             settings.near_duplicate_threshold, [facts(p) for p in practices],
-                            [p.lang for p in practices], settings.version_min_score)
+                            [p.lang for p in practices], settings.version_min_score, rules)
     rows = []
     for hit in found:
         q, j = hit.query, hit.neighbour
@@ -523,7 +536,7 @@ def similar_stage(practices: list[Practice], settings: Settings, embedder) -> li
             "rank": hit.rank,
             "score": round(hit.score, 4),
             "matched_section": section,
-            "shared_terms": terms.shared(q, j),
+            "shared_terms": terms.shared(q, j, rules.max_shared_terms),
             "neighbour_city": practices[j].city,
             "near_duplicate": hit.relation != "similar",
             "relation": hit.relation,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pipeline.criteria as criteria_module
 from pipeline.classify import area_stage
-from pipeline.config import CRITERIA_FILE, Settings
+from pipeline.config import CRITERIA_FILE, Settings, offline_hub
 from pipeline.criteria import criteria_with_guidelines
 from pipeline.embed import make_embedder
 from pipeline.records import SECTION_FIELDS, Practice
@@ -34,6 +34,7 @@ class StageResults:
 def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> StageResults:
     """Rows of the analysis tables, the models used, cache counts, and the stages that failed (if any)."""
     t0 = time.perf_counter()
+    offline_hub()  # the models are local: a Hub look-up would only hang without a network
     embedder = make_embedder(settings.embedder, Path(out_dir) / ".cache" / "embeddings", settings.threads)
     embedder.fit([p.full_text() for p in practices])
     timings["load_embedder"] = time.perf_counter() - t0
@@ -90,7 +91,7 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
     scorer = criteria_module.scorer_for(settings, embedder)
     tag = hashlib.sha256(
         Path(criteria_module.__file__).read_bytes() + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
-        + scorer.model_id.encode()
+        + scorer.model_id.encode() + json.dumps(settings.record()["criteria"], sort_keys=True).encode()
     ).hexdigest()[:16]
     fields = ("practice_id", "lang", "title", "main_objective", *SECTION_FIELDS)
     keys = {

@@ -5,13 +5,11 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from pipeline.config import AREAS_FILE
+from pipeline.config import AREAS_FILE, load_yaml
 from pipeline.normalize import fold
+from pipeline.registry import loader
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class Taxonomy:
 
     @classmethod
     def load(cls, path: Path = AREAS_FILE) -> "Taxonomy":
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
         areas: list[Area] = []
         for item in data["areas"]:
             areas.append(_area(item, None))
@@ -153,6 +151,7 @@ def _area(item: dict, parent: str | None) -> Area:
     )
 
 
-@lru_cache(maxsize=1)
+@loader("taxonomy")
 def load_taxonomy() -> Taxonomy:
+    """The areas of resources/areas.yaml, loaded once (tests swap it with registry.override("taxonomy", ...))."""
     return Taxonomy.load()

@@ -98,9 +98,9 @@ def _is_opendocument(path: Path) -> bool:
         return False  # the Word reader says what is wrong with it
 
 
-def formats_info(tools: Tools | None = None) -> dict:
+def formats_info(tools: Tools | None = None, limits: Limits | None = None) -> dict:
     """How this machine reads the formats that need outside programs, for the run's manifest:
-    the converter of .doc/.odt/.rtf and the OCR engine with its languages."""
+    the converter of .doc/.odt/.rtf and the OCR engine with its languages (and the run's OCR settings)."""
     from importlib import metadata
 
     from pipeline.ingest.convert import libreoffice_version
@@ -119,4 +119,4 @@ def formats_info(tools: Tools | None = None) -> dict:
          "network_isolated": bool(network_jail())}
         if tools.soffice else {"engine": None, "fallback": "text-only (olefile, striprtf, built-in .odt reader)"}
     )
-    return {"converter": converter, "ocr": ocr_info(tools), "python_readers": fallbacks}
+    return {"converter": converter, "ocr": ocr_info(tools, limits), "python_readers": fallbacks}

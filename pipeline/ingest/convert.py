@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +17,7 @@ from pipeline.config import Limits
 from pipeline.ingest.reading import CONVERTED_LIBREOFFICE, CONVERTED_TEXT_ONLY, Reading
 from pipeline.records import Block
 from pipeline.ingest.tools import network_jail, run_bounded, tool_version
+from pipeline.registry import loader
 
 # The profile of every conversion: macros never run (security level "very high" and execution off),
 # links and fields keep the values stored in the file, and referer-less links are blocked.
@@ -90,7 +90,7 @@ def convert_and_read(soffice: str, path: Path, limits: Limits) -> list[Block]:
         return read_docx(docx, limits)
 
 
-@lru_cache(maxsize=4)
+@loader("libreoffice_version")
 def libreoffice_version(soffice: str) -> str | None:
     """The version line ("LibreOffice 7.4.7.2 ...") for the manifest, asked with a throw-away profile."""
     with tempfile.TemporaryDirectory(prefix="icc-convert-") as work:

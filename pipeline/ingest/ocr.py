@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from importlib import metadata
 from io import BytesIO
 from pathlib import Path
@@ -20,17 +19,17 @@ from pathlib import Path
 from pipeline.config import Limits
 from pipeline.ingest.tools import INSTALL_TESSERACT, Tools, run_bounded, tool_version
 from pipeline.records import IngestError
+from pipeline.registry import loader
 
-OCR_DPI = 300
+OCR_DPI = Limits().ocr_dpi  # the default; a run's resolution is `Limits.ocr_dpi`
 WANTED_LANGUAGES = ("fra", "eng")  # the template's two languages; others are left out to keep OCR fast
 _MAX_PIXELS = 40_000_000  # a page larger than A0 is rendered below OCR_DPI rather than filling memory
 _INK_LEVEL = 128  # grey levels below this count as ink
 _BLANK_INK_SHARE = 0.0005  # a page with less ink than this (dust, a punch hole) is blank
-_WORKERS = 2
 _COLUMN_GAP = 2.5  # a gap wider than this many line heights separates table columns, not words
 
 
-@lru_cache(maxsize=4)
+@loader("tesseract_languages")
 def tesseract_languages(tesseract: str) -> tuple[str, ...]:
     """The wanted languages whose data is installed, in WANTED_LANGUAGES order."""
     try:
@@ -54,9 +53,10 @@ def ocr_unavailable(tools: Tools) -> str | None:
     return None
 
 
-def ocr_info(tools: Tools | None = None) -> dict:
+def ocr_info(tools: Tools | None = None, limits: Limits | None = None) -> dict:
     """How scanned pages are read on this machine, for the run's manifest."""
     tools = tools or Tools.find()
+    limits = limits or Limits()
     missing = ocr_unavailable(tools)
     if missing:
         return {"engine": None, "languages": [], "unavailable": missing}
@@ -65,7 +65,8 @@ def ocr_info(tools: Tools | None = None) -> dict:
         "engine": "tesseract",
         "version": version.removeprefix("tesseract").strip(),
         "languages": list(tesseract_languages(tools.tesseract)),
-        "dpi": OCR_DPI,
+        "dpi": limits.ocr_dpi,
+        "workers": limits.ocr_workers,
         "renderer": f"pypdfium2 {metadata.version('pypdfium2')}",
     }
 
@@ -84,13 +85,13 @@ def ocr_pages(path: Path, pages: list[int], limits: Limits, tesseract: str) -> d
 
     def read(index: int) -> str:
         with lock:
-            image = _render(document, index)
+            image = _render(document, index, limits.ocr_dpi)
         if image is None:
             return ""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _too_slow(limits)
-        cmd = [tesseract, "stdin", "stdout", "-l", langs, "--psm", "3", "--dpi", str(OCR_DPI), "tsv"]
+        cmd = [tesseract, "stdin", "stdout", "-l", langs, "--psm", "3", "--dpi", str(limits.ocr_dpi), "tsv"]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1", "LANG": "C.UTF-8"}
         done = run_bounded(cmd, timeout=remaining, what="Reading the scanned pages (OCR)", env=env, stdin=image)
         if done.returncode != 0:
@@ -98,7 +99,7 @@ def ocr_pages(path: Path, pages: list[int], limits: Limits, tesseract: str) -> d
         return lines_from_tsv(done.stdout.decode("utf-8", "replace"))
 
     try:
-        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, limits.ocr_workers)) as pool:
             futures = {index: pool.submit(read, index) for index in pages}
             try:
                 return {index: future.result() for index, future in futures.items()}
@@ -141,12 +142,12 @@ def lines_from_tsv(tsv: str) -> str:
     return "\n".join(" ".join(words) for segments in out for _, words in segments)
 
 
-def _render(document, index: int) -> bytes | None:
+def _render(document, index: int, dpi: int = OCR_DPI) -> bytes | None:
     """The page as a greyscale PGM image for Tesseract, or None when the page is blank."""
     page = document[index]
     try:
         width, height = page.get_size()
-        scale = min(OCR_DPI / 72, math.sqrt(_MAX_PIXELS / max(width * height, 1.0)))
+        scale = min(dpi / 72, math.sqrt(_MAX_PIXELS / max(width * height, 1.0)))
         image = page.render(scale=scale, grayscale=True).to_pil().convert("L")
     finally:
         page.close()

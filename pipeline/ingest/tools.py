@@ -11,9 +11,9 @@ import shutil
 import signal
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pipeline.records import IngestError
+from pipeline.registry import loader
 
 INSTALL_LIBREOFFICE = "install LibreOffice (Debian/Ubuntu: apt-get install libreoffice-writer-nogui)"
 INSTALL_TESSERACT = "install Tesseract with French and English data (Debian/Ubuntu: apt-get install tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng)"
@@ -38,7 +38,7 @@ class Tools:
         return cls(soffice=_find("ICC_SOFFICE", "soffice", "libreoffice"), tesseract=_find("ICC_TESSERACT", "tesseract"))
 
 
-@lru_cache(maxsize=1)
+@loader("network_jail")
 def network_jail() -> tuple[str, ...]:
     """A command prefix that runs a program without network access (a new, empty network namespace),
     or () where the kernel or container does not allow it."""

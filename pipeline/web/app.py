@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 
+from pipeline.config import offline_hub
 from pipeline.web.catalogue import CatalogueStore, load_catalogue, tables_signature
 from pipeline.web.deps import Services, get_page, get_reviewer, get_translator
 from pipeline.web.i18n import Messages
@@ -59,6 +60,7 @@ def build_services(settings: WebSettings, messages: Messages, models: AnalysisMo
 
 
 def create_app(settings: WebSettings | None = None, models: AnalysisModels | None = None) -> FastAPI:
+    offline_hub()  # also when served by uvicorn without the command line: the models are local
     settings = settings or WebSettings.from_env()
     messages = Messages.load()
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from pipeline.cities import country_name
-from pipeline.config import RESOURCES_DIR
+from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 LANGS = ("en", "fr")
@@ -32,7 +31,7 @@ class Messages:
 
     @classmethod
     def load(cls) -> "Messages":
-        read = lambda path: yaml.safe_load(path.read_text(encoding="utf-8"))  # noqa: E731
+        read = lambda path: load_yaml(path.read_text(encoding="utf-8"))  # noqa: E731
         return cls(read(WEB_MESSAGES_FILE), read(PIPELINE_MESSAGES_FILE), load_taxonomy())
 
     def translator(self, lang: str | None) -> "Translator":

@@ -16,10 +16,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from pipeline.cities import city_info, city_key
-from pipeline.config import RESOURCES_DIR
+from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
 from pipeline.normalize import fold
 from pipeline.records import SECTION_FIELDS
@@ -130,7 +129,7 @@ class TermExpander:
     """French and English forms of the key terms of resources/terms.yaml, to widen a query word."""
 
     def __init__(self, path: Path = RESOURCES_DIR / "terms.yaml"):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
         self._forms: dict[str, list[str]] = {}
         self._concept_of: dict[str, str] = {}
         for key, item in data["concepts"].items():
