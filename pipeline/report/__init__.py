@@ -1,4 +1,11 @@
-"""Reports: city similarity reports (HTML and DOCX) and the batch summary page."""
+"""Reports: city similarity reports (HTML and DOCX), the batch summary page and the spreadsheet.
+
+- view.py: one view of a run (tables and their indexes), built once per run and read by every report;
+- city.py / summary.py: what each report shows, computed from the view (view-models);
+- writers.py: HTML (Jinja2 templates in templates/) and DOCX writers over the view-models;
+- redact.py: the rule for personal data; export.py: the spreadsheet.
+The words of the city reports and the summary are in resources/reports.yaml (English and French).
+"""
 
 from __future__ import annotations
 

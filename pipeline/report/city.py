@@ -1,9 +1,10 @@
 """City similarity reports: for each practice of a city, the similar practices of other cities.
 
-Read from a run's tables (practices, similar, areas if present); written as one self-contained HTML file
-(Jinja2, inline CSS, no external assets) and one Word file (python-docx) per city, under
-<out>/reports/cities/<city_slug>.html|.docx. French for French-speaking cities (resources/cities.yaml),
-English otherwise. Contact persons and e-mail addresses are personal data: they appear only with
+Built from the run's view (pipeline/report/view.py, made once per run) as a typed view-model per city
+(`CityReport`), which two writers render: one self-contained HTML file (Jinja2, inline CSS, no external assets)
+and one Word file (python-docx) per city, under <out>/reports/cities/<city_slug>.html|.docx. French for
+French-speaking cities (resources/cities.yaml), English otherwise; the words come from resources/reports.yaml,
+shared with the summary. Contact persons and e-mail addresses are personal data: they appear only with
 include_contacts=True; otherwise names of contact persons and any e-mail address are removed from the texts.
 """
 
@@ -14,121 +15,105 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
-
-import pandas as pd
 
 from pipeline.cities import CITIES_FILE, city_info, city_key, country_name
-from pipeline.config import RESOURCES_DIR
+from pipeline.config import ReportSettings
 from pipeline.normalize import fold
 from pipeline.report import CITY_REPORTS_DIR, city_slug
+from pipeline.report.redact import Redactor
+from pipeline.report.view import CATALOGUE_FILE, RunView, build_view
+from pipeline.report.writers import TEMPLATES_DIR, render_city_docx, render_city_html
 from pipeline.tables import atomic_write_bytes
 
+# Redactor and city_info are imported from here by the web app and the notebooks.
+__all__ = ["CityReport", "CityReportBuilder", "Duplicate", "Neighbour", "PracticeItem", "Redactor", "STAMPS_FILE",
+           "build_city_context", "build_city_report", "city_info", "render_docx", "render_html", "write_city_reports"]
+
 STAMPS_FILE = ".inputs.json"  # per report file: hash of the inputs it was written from
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-EXCERPT_CHARS = 650
+EXCERPT_CHARS = ReportSettings().excerpt_chars
+FORMATS = ("html", "docx")
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# International numbers (+47 22 33 44 55) and French-style ones (01 23 45 67 89); not years or amounts.
-_PHONE = re.compile(r"(?<!\w)\+\d[\d ().-]{7,}\d(?!\w)|(?<![\w.,])0\d(?:[ .-]?\d{2}){4}(?!\d)")
-
-STRINGS = {
-    "en": {
-        "title": "Similar practices in other cities",
-        "intro": ("This report lists, for each good practice that {city} sent to the Intercultural Cities "
-                  "programme, the practices of other member cities that are closest to it. It is meant to help "
-                  "you find cities that have tried something similar and learn from them."),
-        "method": ("Closeness is measured automatically by comparing the meaning of the texts ({model}), across "
-                   "languages: a practice written in French can match one written in English. A high score "
-                   "means the texts describe similar work; it says nothing about quality. Texts are quoted in "
-                   "the language in which the other city wrote them."),
-        "contacts_off": ("Contact details are not included in this report. The Intercultural Cities secretariat "
-                         "can put you in touch with the cities concerned."),
-        "contacts_on": "This copy includes contact persons: share it only with the people who need them.",
-        "run": "Based on {n} practices from {m} cities, processed on {date}.",
-        "contents": "Your practices",
-        "matches_n": "{n} similar practices",
-        "matches_1": "1 similar practice",
-        "matches_0": "no similar practice",
-        "period": "Period",
-        "areas": "Areas of action",
-        "suggested": "suggested",
-        "none_found": ("No practice of another city is close enough to this one (similarity below {min}). "
-                       "It may be the first of its kind in the network."),
-        "similarity": "Similarity",
-        "why": "Why they match",
-        "closest_on": "closest on",
-        "shared_terms": "shared terms",
-        "your_practice": "Your practice",
-        "contact": "Contact",
-        "department": "Department",
-        "duplicates": "Also submitted by your city (probably the same practice, e.g. in another language)",
-        "strength": {"high": "very close", "mid": "close", "low": "related"},
-        "unknown": "not stated",
-        "ongoing": "ongoing",
-        "other_lang": "written in {lang}",
-        "lang_names": {"en": "English", "fr": "French"},
-        "footer": "Intercultural Cities good-practice analysis",
-        "sections": {"purpose": "Purpose", "starting_point": "Starting point", "process": "Process",
-                     "impact": "Impact", "main_objective": "Main objective", "title": "Title"},
-    },
-    "fr": {
-        "title": "Pratiques similaires dans d'autres villes",
-        "intro": ("Ce rapport présente, pour chaque bonne pratique que {city} a transmise au programme des "
-                  "Cités interculturelles, les pratiques d'autres villes membres qui s'en rapprochent le plus. "
-                  "Il doit vous aider à repérer les villes qui ont tenté une démarche comparable et à "
-                  "apprendre de leur expérience."),
-        "method": ("La proximité est mesurée automatiquement en comparant le sens des textes ({model}), d'une "
-                   "langue à l'autre : une pratique rédigée en anglais peut correspondre à une pratique "
-                   "rédigée en français. Un score élevé indique que les textes décrivent un travail semblable ; "
-                   "il ne dit rien de sa qualité. Les textes sont cités dans la langue où l'autre ville les "
-                   "a rédigés."),
-        "contacts_off": ("Les coordonnées des personnes de contact ne figurent pas dans ce rapport. Le "
-                         "secrétariat des Cités interculturelles peut vous mettre en relation avec les villes "
-                         "concernées."),
-        "contacts_on": ("Cette version contient les personnes de contact : ne la transmettez qu'aux personnes "
-                        "qui en ont besoin."),
-        "run": "Établi à partir de {n} pratiques de {m} villes, traitées le {date}.",
-        "contents": "Vos pratiques",
-        "matches_n": "{n} pratiques similaires",
-        "matches_1": "1 pratique similaire",
-        "matches_0": "aucune pratique similaire",
-        "period": "Période",
-        "areas": "Domaines d'action",
-        "suggested": "suggéré",
-        "none_found": ("Aucune pratique d'une autre ville n'est assez proche de celle-ci (similarité inférieure "
-                       "à {min}). C'est peut-être la première de ce type dans le réseau."),
-        "similarity": "Similarité",
-        "why": "Pourquoi elles se ressemblent",
-        "closest_on": "rubrique la plus proche",
-        "shared_terms": "termes communs",
-        "your_practice": "Votre pratique",
-        "contact": "Contact",
-        "department": "Service",
-        "duplicates": ("Également transmise par votre ville (sans doute la même pratique, par exemple dans "
-                       "une autre langue)"),
-        "strength": {"high": "très proche", "mid": "proche", "low": "apparentée"},
-        "unknown": "non précisée",
-        "ongoing": "en cours",
-        "other_lang": "rédigée en {lang}",
-        "lang_names": {"en": "anglais", "fr": "français"},
-        "footer": "Analyse des bonnes pratiques des Cités interculturelles",
-        "sections": {"purpose": "But", "starting_point": "Point de départ", "process": "Processus",
-                     "impact": "Impact", "main_objective": "Objectif principal", "title": "Titre"},
-    },
-}
+# Writers by format name; each turns a CityReport into the bytes of one file.
+WRITERS = {"html": lambda report: render_city_html(report).encode("utf-8"), "docx": render_city_docx}
+render_html, render_docx = render_city_html, render_city_docx  # earlier names of the two writers
 
 
-# --------------------------------------------------------------------------- cities
+# --------------------------------------------------------------------------- the view-model
 
 
-# --------------------------------------------------------------------------- building the content
+@dataclass(frozen=True)
+class Duplicate:
+    """Another practice of the same city that is nearly the same text (rank 0 in the similar table)."""
+
+    title: str
+    lang: str | None
+    score: float
+    score_text: str
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A similar practice of another city, with the passages of both practices that match."""
+
+    rank: int
+    title: str
+    city: str
+    country: str | None
+    period: str
+    areas: list[str]
+    score: float
+    score_text: str
+    strength: str
+    section: str | None
+    section_label: str | None
+    mine_text: list[tuple[str, bool]]  # (piece, is_shared_term), so writers can highlight shared terms
+    their_text: list[tuple[str, bool]]
+    shared_terms: list[str]
+    lang_note: str | None
+    contact: str | None
+    department: str | None
+    near_duplicate: bool
+
+
+@dataclass(frozen=True)
+class PracticeItem:
+    """One practice of the city and what is similar to it."""
+
+    id: str
+    anchor: str
+    title: str
+    period: str
+    areas: list[str]
+    count_label: str
+    neighbours: list[Neighbour]
+    duplicates: list[Duplicate]
+    none_found: str
+
+
+@dataclass(frozen=True)
+class CityReport:
+    """Everything a city report shows, in the city's language; both writers render only this."""
+
+    lang: str
+    s: dict  # the words of the city reports in `lang` (resources/reports.yaml, `city` with `lang_names`)
+    city: str
+    country: str | None
+    intro: str
+    method: str
+    contacts_note: str
+    run_note: str
+    items: list[PracticeItem]
+    include_contacts: bool
+
+
+# --------------------------------------------------------------------------- text helpers
 
 
 def _text(value) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and value != value):
         return None
     value = str(value).strip()
     return value or None
@@ -150,21 +135,6 @@ def _excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str | None:
     if end > limit * 0.6:
         return cut[: end + 1].rstrip() + " […]"
     return cut[: cut.rfind(" ")].rstrip(" ,;:") + " […]"
-
-
-def _term_patterns(terms: Iterable[str]) -> re.Pattern | None:
-    """A pattern for the shared terms in either language: concept labels expand to all their forms."""
-    from pipeline.similar import term_concepts
-
-    forms: set[str] = set()
-    for term in terms:
-        folded = fold(term)
-        concept = next((c for c in term_concepts() if folded in {fold(v) for v in c.labels.values()}), None)
-        if concept is not None:
-            forms.update(p.pattern for p in concept.patterns)
-        else:
-            forms.add(r"\b" + re.escape(folded) + r"\w{0,3}\b")
-    return re.compile("|".join(sorted(forms)), re.I) if forms else None
 
 
 @lru_cache(maxsize=4096)
@@ -234,38 +204,13 @@ def _focused_excerpt(text: str | None, pattern: re.Pattern | None, limit: int = 
     return prefix + body + suffix
 
 
-class Redactor:
-    """Removes e-mail addresses, phone numbers and the names of contact persons from texts."""
-
-    def __init__(self, contacts: Iterable[str | None]):
-        names = set()
-        for contact in contacts:
-            contact = _text(contact)
-            if not contact:
-                continue
-            head = _EMAIL.sub("", contact).split(",")[0].strip(" ;()-")
-            head = re.sub(r"^(?:dr|prof|mme|mr|mrs|ms|m)\.?\s+", "", head, flags=re.I)
-            if len(head) >= 4:
-                names.add(head)
-        self._names = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))) if names else None
-
-    def __call__(self, text: str | None) -> str | None:
-        if not text:
-            return text
-        text = _EMAIL.sub("[…]", text)
-        text = _PHONE.sub("[…]", text)
-        if self._names is not None:
-            text = self._names.sub("[…]", text)
-        return text
-
-
 def _period(row: dict, s: dict) -> str:
     text = _text(row.get("period_text"))
     if text:
         return text
     start, end = row.get("period_start"), row.get("period_end")
-    start = None if start is None or pd.isna(start) else int(start)
-    end = None if end is None or pd.isna(end) else int(end)
+    start = None if start is None or start != start else int(start)
+    end = None if end is None or end != end else int(end)
     if start and end:
         return f"{start}–{end}" if start != end else str(start)
     if start:
@@ -273,332 +218,232 @@ def _period(row: dict, s: dict) -> str:
     return s["unknown"]
 
 
-def _areas(row: dict, lang: str, suggested: dict[str, list[str]], s: dict) -> list[str]:
-    """Declared areas by name; the classifier's suggestions when the city declared none."""
-    try:
-        from pipeline.taxonomy import load_taxonomy
-
-        taxonomy = load_taxonomy()
-    except Exception:  # the taxonomy file is part of the package, but a report must not fail on it
-        taxonomy = None
-
-    def name(code: str) -> str:
-        if taxonomy is not None and code in taxonomy.areas:
-            return f"{code}. {taxonomy.areas[code].name(lang)}"
-        return code
-
-    declared = _list(row.get("declared_areas"))
-    if declared:
-        return [name(c) for c in declared]
-    guessed = suggested.get(row["practice_id"]) or _list(row.get("predicted_areas"))[:2]
-    return [f"{name(c)} ({s['suggested']})" for c in guessed]
-
-
 def _number(value: float, lang: str) -> str:
     text = f"{value:.2f}"
     return text.replace(".", ",") if lang == "fr" else text
 
 
-def _date(value: str, lang: str) -> str:
+def _date(value: str, lang: str, months: list[str]) -> str:
     match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value or "")
     if not match:
         return value or "?"
     y, m, d = match.groups()
-    return f"{d}/{m}/{y}" if lang == "fr" else f"{int(d)} {_MONTHS[int(m) - 1]} {y}"
-
-
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
-
-
-def _run_date(out_dir: Path, manifest: dict) -> str:
-    """Day the run's tables were written (from the manifest when it says, else the table's file time)."""
-    import datetime as dt
-
-    date = manifest.get("generated_at") or manifest.get("finished_at")
-    if date:
-        return str(date)[:10]
-    path = Path(out_dir) / "practices.parquet"
-    if not path.exists():
-        return "?"
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc).strftime("%Y-%m-%d")
+    return f"{d}/{m}/{y}" if lang == "fr" else f"{int(d)} {months[int(m) - 1]} {y}"
 
 
 def _strength(score: float) -> str:
     return "high" if score >= 0.75 else "mid" if score >= 0.6 else "low"
 
 
-def _report_lang(city: str, rows: pd.DataFrame) -> str:
-    info = city_info(city)
-    if info is not None:
-        return info.report_lang
-    langs = Counter(rows["lang"].fillna("und"))
-    return "fr" if langs.get("fr", 0) > sum(langs.values()) / 2 else "en"
+# --------------------------------------------------------------------------- building the view-model
 
 
-def _load(out_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[str]], dict]:
-    practices = pd.read_parquet(out_dir / "practices.parquet")
-    path = out_dir / "similar.parquet"
-    similar = pd.read_parquet(path) if path.exists() else pd.DataFrame(
-        columns=["practice_id", "neighbour_id", "rank", "score", "matched_section", "shared_terms",
-                 "neighbour_city", "near_duplicate"])
-    # The area stage's suggestions, main area first, as practices.parquet holds them.
-    suggested = {pid: _list(codes)[:3] for pid, codes in zip(practices["practice_id"], practices["predicted_areas"])} \
-        if "predicted_areas" in practices else {}
-    manifest = {}
-    if (out_dir / "manifest.json").exists():
-        try:
-            manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-        except ValueError:
-            manifest = {}
-    return practices, similar, suggested, manifest
+class CityReportBuilder:
+    """Builds the `CityReport` of any city of a run from its view; caches what reports share (term patterns,
+    area names), so a city costs the work of its own practices and their neighbours only."""
 
+    def __init__(self, view: RunView, include_contacts: bool = False):
+        self.view = view
+        self.include_contacts = include_contacts
+        self.redact = (lambda t: t) if include_contacts else view.redactor
+        self._patterns: dict[tuple[str, ...], re.Pattern | None] = {}
+        self._concepts: dict[str, object] | None = None
 
-def build_city_context(out_dir: Path, city: str, include_contacts: bool = False, _loaded=None) -> dict:
-    """Everything a city report shows, as plain data (used by both the HTML and the DOCX writer)."""
-    practices, similar, suggested, manifest = _loaded or _load(Path(out_dir))
-    keys = practices["city"].map(city_key)
-    mine = practices[keys == city_key(city)]
-    if mine.empty:
-        known = sorted(c for c in practices["city"].dropna().unique())
-        raise ValueError(f"No practice from '{city}' in {out_dir}. Cities in this run: {', '.join(known)}")
-    city_name = mine["city"].dropna().iloc[0]
-    lang = _report_lang(city_name, mine)
-    s = STRINGS[lang]
-    redact = (lambda t: t) if include_contacts else Redactor(practices["contact_person"])
-    by_id = {r["practice_id"]: r for r in practices.to_dict("records")}
-    info = city_info(city_name)
-    min_score = (manifest.get("settings") or {}).get("min_similarity", 0.3)
-    items = []
-    for row in sorted(mine.to_dict("records"), key=lambda r: (str(r.get("title") or ""), r["practice_id"])):
-        rows = similar[similar["practice_id"] == row["practice_id"]].sort_values("rank")
+    def build(self, city: str) -> CityReport:
+        view = self.view
+        group = view.cities.get(city_key(city))
+        if group is None:
+            known = sorted({p["city"] for p in view.practices.values() if p.get("city")})
+            raise ValueError(f"No practice from '{city}' in {view.out_dir}. Cities in this run: {', '.join(known)}")
+        mine = [view.practices[pid] for pid in group.practice_ids]
+        lang = self._lang(group.name, mine)
+        s = {**view.words(lang)["city"], "lang_names": view.words(lang)["lang_names"]}
+        items = [self._item(row, lang, s)
+                 for row in sorted(mine, key=lambda r: (str(r.get("title") or ""), r["practice_id"]))]
+        date = _date(str(view.run_date)[:10], lang, view.words(lang)["months"])
+        return CityReport(
+            lang=lang, s=s, city=group.name,
+            country=country_name(group.info.country if group.info else None, lang),
+            intro=s["intro"].format(city=group.name),
+            method=s["method"].format(model=view.embedder),
+            contacts_note=s["contacts_on"] if self.include_contacts else s["contacts_off"],
+            run_note=s["run"].format(n=len(view.practices), m=view.n_city_names, date=date),
+            items=items, include_contacts=self.include_contacts)
+
+    def _item(self, row: dict, lang: str, s: dict) -> PracticeItem:
+        view, redact = self.view, self.redact
+        excerpt_chars = view.report_settings.excerpt_chars
         neighbours, duplicates = [], []
-        for hit in rows.to_dict("records"):
-            other = by_id.get(hit["neighbour_id"])
+        for hit in view.neighbours.get(row["practice_id"], ()):
+            other = view.practices.get(hit["neighbour_id"])
             if other is None:
                 continue
+            score = float(hit["score"])
             if int(hit["rank"]) == 0:
-                duplicates.append({"title": redact(_text(other.get("title"))) or other["practice_id"],
-                                   "lang": s["lang_names"].get(other.get("lang"), other.get("lang")),
-                                   "score": round(float(hit["score"]), 2),
-                                   "score_text": _number(float(hit["score"]), lang)})
+                duplicates.append(Duplicate(redact(_text(other.get("title"))) or other["practice_id"],
+                                            s["lang_names"].get(other.get("lang"), other.get("lang")),
+                                            round(score, 2), _number(score, lang)))
                 continue
             section = _text(hit.get("matched_section"))
-            terms_re = _term_patterns(_list(hit.get("shared_terms")))
+            terms = _list(hit.get("shared_terms"))
+            terms_re = self._term_pattern(terms)
             other_info = city_info(other.get("city"))
-            score = float(hit["score"])
             other_lang = other.get("lang")
-            neighbours.append({
-                "rank": int(hit["rank"]),
-                "title": redact(_text(other.get("title"))) or other["practice_id"],
-                "city": _text(other.get("city")) or s["unknown"],
-                "country": country_name(other_info.country if other_info else None, lang),
-                "period": _period(other, s),
-                "areas": _areas(other, lang, suggested, s),
-                "score": round(score, 2),
-                "score_text": _number(score, lang),
-                "strength": s["strength"][_strength(score)],
-                "section": section,
-                "section_label": s["sections"].get(section, section) if section else None,
-                "mine_text": _segments(redact(_focused_excerpt(row.get(section), terms_re)), terms_re) if section else [],
-                "their_text": _segments(redact(_focused_excerpt(other.get(section), terms_re)), terms_re) if section else [],
-                "shared_terms": _list(hit.get("shared_terms")),
-                "lang_note": (s["other_lang"].format(lang=s["lang_names"].get(other_lang, other_lang))
-                              if other_lang and other_lang != row.get("lang") and other_lang in s["lang_names"] else None),
-                "contact": _text(other.get("contact_person")) if include_contacts else None,
-                "department": _text(other.get("department")) if include_contacts else None,
-                "near_duplicate": bool(hit.get("near_duplicate")),
-            })
+            neighbours.append(Neighbour(
+                rank=int(hit["rank"]),
+                title=redact(_text(other.get("title"))) or other["practice_id"],
+                city=_text(other.get("city")) or s["unknown"],
+                country=country_name(other_info.country if other_info else None, lang),
+                period=_period(other, s),
+                areas=self._areas(other, lang, s),
+                score=round(score, 2),
+                score_text=_number(score, lang),
+                strength=s["strength"][_strength(score)],
+                section=section,
+                section_label=s["sections"].get(section, section) if section else None,
+                mine_text=_segments(redact(_focused_excerpt(row.get(section), terms_re, excerpt_chars)), terms_re) if section else [],
+                their_text=_segments(redact(_focused_excerpt(other.get(section), terms_re, excerpt_chars)), terms_re) if section else [],
+                shared_terms=terms,
+                lang_note=(s["other_lang"].format(lang=s["lang_names"].get(other_lang, other_lang))
+                           if other_lang and other_lang != row.get("lang") and other_lang in s["lang_names"] else None),
+                contact=_text(other.get("contact_person")) if self.include_contacts else None,
+                department=_text(other.get("department")) if self.include_contacts else None,
+                near_duplicate=bool(hit.get("near_duplicate")),
+            ))
         n = len(neighbours)
-        items.append({
-            "id": row["practice_id"],
-            "anchor": "p-" + re.sub(r"[^A-Za-z0-9_-]", "-", row["practice_id"]),
-            "title": redact(_text(row.get("title"))) or row["practice_id"],
-            "period": _period(row, s),
-            "areas": _areas(row, lang, suggested, s),
-            "count_label": s["matches_0"] if n == 0 else s["matches_1"] if n == 1 else s["matches_n"].format(n=n),
-            "neighbours": neighbours,
-            "duplicates": duplicates,
-            "none_found": s["none_found"].format(min=_number(min_score, lang)),
-        })
-    model = (manifest.get("models") or {}).get("embedder") or (manifest.get("settings") or {}).get("embedder") or "?"
-    date = _run_date(Path(out_dir), manifest)
-    return {
-        "lang": lang,
-        "s": s,
-        "city": city_name,
-        "country": country_name(info.country if info else None, lang),
-        "intro": s["intro"].format(city=city_name),
-        "method": s["method"].format(model=model),
-        "contacts_note": s["contacts_on"] if include_contacts else s["contacts_off"],
-        "run_note": s["run"].format(n=len(practices), m=practices["city"].nunique(), date=_date(str(date)[:10], lang)),
-        "items": items,
-        "include_contacts": include_contacts,
-    }
+        return PracticeItem(
+            id=row["practice_id"],
+            anchor="p-" + re.sub(r"[^A-Za-z0-9_-]", "-", row["practice_id"]),
+            title=redact(_text(row.get("title"))) or row["practice_id"],
+            period=_period(row, s),
+            areas=self._areas(row, lang, s),
+            count_label=s["matches_0"] if n == 0 else s["matches_1"] if n == 1 else s["matches_n"].format(n=n),
+            neighbours=neighbours,
+            duplicates=duplicates,
+            none_found=s["none_found"].format(min=_number(self.view.min_similarity, lang)),
+        )
+
+    def _lang(self, city: str, rows: list[dict]) -> str:
+        info = city_info(city)
+        if info is not None:
+            return info.report_lang
+        langs = Counter(r.get("lang") or "und" for r in rows)
+        return "fr" if langs.get("fr", 0) > sum(langs.values()) / 2 else "en"
+
+    def _areas(self, row: dict, lang: str, s: dict) -> list[str]:
+        """Declared areas by name; the classifier's suggestions when the city declared none."""
+        taxonomy = self.view.taxonomy
+
+        def name(code: str) -> str:
+            if taxonomy is not None and code in taxonomy.areas:
+                return f"{code}. {taxonomy.areas[code].name(lang)}"
+            return code
+
+        declared = _list(row.get("declared_areas"))
+        if declared:
+            return [name(c) for c in declared]
+        return [f"{name(c)} ({s['suggested']})" for c in self.view.suggested_areas(row["practice_id"])]
+
+    def _term_pattern(self, terms: list[str]) -> re.Pattern | None:
+        """A pattern for the shared terms in either language: concept labels expand to all their forms."""
+        key = tuple(terms)
+        if key not in self._patterns:
+            if self._concepts is None:
+                from pipeline.similar import term_concepts
+
+                self._concepts = {}
+                for concept in term_concepts():  # first concept of a label wins, as in the terms file
+                    for label in concept.labels.values():
+                        self._concepts.setdefault(fold(label), concept)
+            forms: set[str] = set()
+            for term in terms:
+                folded = fold(term)
+                concept = self._concepts.get(folded)
+                if concept is not None:
+                    forms.update(p.pattern for p in concept.patterns)
+                else:
+                    forms.add(r"\b" + re.escape(folded) + r"\w{0,3}\b")
+            self._patterns[key] = re.compile("|".join(sorted(forms)), re.I) if forms else None
+        return self._patterns[key]
 
 
-# --------------------------------------------------------------------------- writers
+def build_city_report(view: RunView, city: str, include_contacts: bool = False) -> CityReport:
+    """The view-model of one city's report."""
+    return CityReportBuilder(view, include_contacts).build(city)
 
 
-@lru_cache(maxsize=1)
-def _environment():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "j2"]),
-                       trim_blocks=True, lstrip_blocks=True)
+def build_city_context(out_dir: Path, city: str, include_contacts: bool = False) -> CityReport:
+    """The report of one city from the run in `out_dir` (reads the tables; for many cities build one view with
+    `build_view` and use `CityReportBuilder`)."""
+    return build_city_report(build_view(Path(out_dir)), city, include_contacts)
 
 
-def render_html(context: dict) -> str:
-    return _environment().get_template("city.html.j2").render(**context)
+# --------------------------------------------------------------------------- writing
 
 
-def render_docx(context: dict) -> bytes:
-    import io
-
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_COLOR_INDEX
-    from docx.shared import Pt, RGBColor
-
-    s = context["s"]
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "Calibri"
-    style.font.size = Pt(10.5)
-    doc.core_properties.title = f"{s['title']} – {context['city']}"
-    doc.core_properties.author = s["footer"]
-    doc.core_properties.language = context["lang"]
-    # Style objects looked up once: python-docx resolves a style name by scanning every style each time.
-    styles = {name: doc.styles[name] for name in ("Title", "Heading 1", "Heading 2", "List Bullet", "Table Grid")}
-    doc.add_paragraph(f"{context['city']}: {s['title'].lower()}" if context["lang"] == "en"
-                    else f"{context['city']} : {s['title'].lower()}", style=styles["Title"])
-    for text in (context["intro"], context["method"], context["contacts_note"], context["run_note"]):
-        doc.add_paragraph(text)
-
-    grey = RGBColor(0x55, 0x55, 0x55)
-    for item in context["items"]:
-        doc.add_paragraph(item["title"], style=styles["Heading 1"])
-        meta = doc.add_paragraph()
-        meta.add_run(f"{s['period']}: " if context["lang"] == "en" else f"{s['period']} : ").bold = True
-        meta.add_run(item["period"])
-        meta.add_run("\n")
-        meta.add_run(f"{s['areas']}: " if context["lang"] == "en" else f"{s['areas']} : ").bold = True
-        meta.add_run("; ".join(item["areas"]) or s["unknown"])
-        for dup in item["duplicates"]:
-            p = doc.add_paragraph(style=styles["List Bullet"])
-            p.add_run(f"{s['duplicates']}: " if context["lang"] == "en" else f"{s['duplicates']} : ").italic = True
-            p.add_run(f"{dup['title']} ({dup['lang']}, {dup['score_text']})")
-        if not item["neighbours"]:
-            doc.add_paragraph(item["none_found"]).runs[0].italic = True
-        for n in item["neighbours"]:
-            where = ", ".join(x for x in (n["city"], n["country"]) if x)
-            doc.add_paragraph(f"{n['rank']}. {n['title']} – {where}", style=styles["Heading 2"])
-            p = doc.add_paragraph()
-            colon = ": " if context["lang"] == "en" else " : "
-            p.add_run(s["similarity"] + colon).bold = True
-            p.add_run(f"{n['score_text']} ({n['strength']})")
-            p.add_run("\n" + s["period"] + colon).bold = True
-            p.add_run(n["period"])
-            p.add_run("\n" + s["areas"] + colon).bold = True
-            p.add_run("; ".join(n["areas"]) or s["unknown"])
-            if n["contact"] or n["department"]:
-                p.add_run("\n" + s["contact"] + colon).bold = True
-                p.add_run(" – ".join(x for x in (n["contact"], n["department"]) if x))
-            why = doc.add_paragraph()
-            why.add_run(s["why"] + colon).bold = True
-            reasons = []
-            if n["section_label"]:
-                reasons.append(f"{s['closest_on']} « {n['section_label']} »" if context["lang"] == "fr"
-                               else f"{s['closest_on']} “{n['section_label']}”")
-            if n["shared_terms"]:
-                reasons.append(f"{s['shared_terms']}{colon}{', '.join(n['shared_terms'])}")
-            why.add_run("; ".join(reasons) or "-")
-            if n["section"]:
-                table = doc.add_table(rows=2, cols=2)
-                table.style = styles["Table Grid"]
-                table.alignment = WD_TABLE_ALIGNMENT.CENTER
-                heads = (f"{s['your_practice']} – {n['section_label']}",
-                         f"{n['city']} – {n['section_label']}" + (f" ({n['lang_note']})" if n["lang_note"] else ""))
-                for cell, head in zip(table.rows[0].cells, heads):
-                    cell.text = ""
-                    run = cell.paragraphs[0].add_run(head)
-                    run.bold = True
-                for cell, pieces in zip(table.rows[1].cells, (n["mine_text"], n["their_text"])):
-                    cell.text = ""
-                    for piece, marked in pieces or [("–", False)]:
-                        run = cell.paragraphs[0].add_run(piece)
-                        run.font.size = Pt(9.5)
-                        if marked:
-                            run.bold = True
-                            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
-                doc.add_paragraph()
-    footer = doc.sections[0].footer.paragraphs[0]
-    footer.text = f"{s['footer']} – {context['city']}"
-    footer.runs[0].font.color.rgb = grey
-    footer.runs[0].font.size = Pt(8)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
-
-
-def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=("html", "docx"),
-                       include_contacts: bool = False) -> list[Path]:
+def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=FORMATS,
+                       include_contacts: bool = False, view: RunView | None = None) -> list[Path]:
     """Write <out_dir>/reports/cities/<city_slug>.html and .docx for the given cities (default: all);
-    with `include_contacts`, <city_slug>-with-contacts.html and .docx instead."""
+    with `include_contacts`, <city_slug>-with-contacts.html and .docx instead. `view`: the run's view when the
+    caller already holds one (it is built from `out_dir` otherwise)."""
     out_dir = Path(out_dir)
-    if not (out_dir / "practices.parquet").exists():
-        raise FileNotFoundError(f"No practices.parquet in {out_dir}: run `icc-practices run` first.")
-    loaded = _load(out_dir)
-    practices = loaded[0]
-    if cities is None:
-        # One report per city, whatever spelling each form used ('Genève', 'Geneva').
-        seen: dict[str, str] = {}
-        for name in practices["city"].dropna():
-            seen.setdefault(city_key(name), name)
-        cities = sorted(seen.values(), key=city_key)
+    if view is None:
+        if not (out_dir / "practices.parquet").exists():
+            raise FileNotFoundError(f"No practices.parquet in {out_dir}: run `icc-practices run` first.")
+        view = build_view(out_dir)
     formats = tuple(f.strip().lower() for f in formats)
-    unknown = set(formats) - {"html", "docx"}
+    unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"Unknown report format(s): {', '.join(sorted(unknown))} (use html, docx)")
+    if cities is None:
+        # One report per city, whatever spelling each form used ('Genève', 'Geneva').
+        cities = [group.name for group in view.cities.values()]
     folder = out_dir / CITY_REPORTS_DIR
     stamps_path = folder / STAMPS_FILE
     try:
         stamps = json.loads(stamps_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         stamps = {}
-    common = _inputs_digest(out_dir, loaded[3], include_contacts)
+    common = _inputs_digest(view, include_contacts)
+    builder = CityReportBuilder(view, include_contacts)
     written: list[Path] = []
+    changed = False
     for city in cities:
-        slug = city_slug(city_info(city).name if city_info(city) else city)
+        info = city_info(city)
+        slug = city_slug(info.name if info else city)
         # A report with contact data never replaces the shareable one: it gets a name of its own.
         name = f"{slug}-with-contacts" if include_contacts else slug
-        targets = {fmt: folder / f"{name}.{fmt}" for fmt in ("html", "docx") if fmt in formats}
+        targets = {fmt: folder / f"{name}.{fmt}" for fmt in FORMATS if fmt in formats}
         digest = hashlib.sha256(f"{common}|{city_key(city)}".encode()).hexdigest()
         # An unchanged run leaves unchanged reports alone: re-runs stay fast.
         if all(p.exists() and stamps.get(p.name) == digest for p in targets.values()):
             written.extend(targets.values())
             continue
-        context = build_city_context(out_dir, city, include_contacts, _loaded=loaded)
+        report = builder.build(city)
         for fmt, path in targets.items():
-            data = render_html(context).encode("utf-8") if fmt == "html" else render_docx(context)
-            atomic_write_bytes(path, data)
+            atomic_write_bytes(path, WRITERS[fmt](report))
             stamps[path.name] = digest
             written.append(path)
-    if written:
+            changed = True
+    if changed:
         atomic_write_bytes(stamps_path, (json.dumps(stamps, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     return written
 
 
-def _inputs_digest(out_dir: Path, manifest: dict, include_contacts: bool) -> str:
-    """Hash of everything a report depends on: the tables, the settings shown, this code and its resources."""
-    digest = hashlib.sha256()
-    for name in ("practices", "similar", "areas"):
-        path = out_dir / f"{name}.parquet"
+_CODE = (Path(__file__), Path(__file__).with_name("view.py"), Path(__file__).with_name("writers.py"),
+         Path(__file__).with_name("redact.py"))
+
+
+def _inputs_digest(view: RunView, include_contacts: bool) -> str:
+    """Hash of everything a report depends on: the tables, the settings shown, this code and its resources.
+    The tables are hashed once per run (`RunView.tables_digest`), not once per city."""
+    from pipeline.config import RESOURCES_DIR
+
+    digest = hashlib.sha256(view.tables_digest.encode())
+    for path in (*_CODE, CITIES_FILE, CATALOGUE_FILE, *sorted(TEMPLATES_DIR.glob("city*")),
+                 RESOURCES_DIR / "terms.yaml", RESOURCES_DIR / "areas.yaml"):
         digest.update(path.read_bytes() if path.exists() else b"-")
-    for path in (Path(__file__), CITIES_FILE, *sorted(TEMPLATES_DIR.glob("city*")), RESOURCES_DIR / "terms.yaml",
-                 RESOURCES_DIR / "areas.yaml"):
-        digest.update(path.read_bytes() if path.exists() else b"-")
-    shown = {"models": manifest.get("models", {}).get("embedder"), "settings": manifest.get("settings"),
-             "date": _run_date(out_dir, manifest), "contacts": include_contacts}
+    shown = {"models": (view.manifest.get("models") or {}).get("embedder"), "settings": view.manifest.get("settings"),
+             "date": view.run_date, "contacts": include_contacts}
     digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
     return digest.hexdigest()

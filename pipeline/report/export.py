@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.cities import city_info
 from pipeline.criteria import CRITERIA
-from pipeline.report.city import Redactor  # the city reports' rule for personal data, shared
+from pipeline.report.redact import Redactor  # the city reports' rule for personal data, shared
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
 

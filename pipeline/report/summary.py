@@ -1,49 +1,35 @@
 """The batch summary page: what came in, what the analysis found and what needs attention.
 
-`write_summary(out_dir)` reads the tables and manifest.json of one run and writes one self-contained HTML
-page (inline CSS and SVG charts, no scripts, no external assets) to out_dir/reports/summary.html.
+`write_summary(out_dir)` writes one self-contained HTML page (inline CSS and SVG charts, no scripts, no external
+assets) to out_dir/reports/summary.html, from the run's view (pipeline/report/view.py: the tables in memory or read
+once, shared with the city reports). The words come from resources/reports.yaml, the catalogue of the city reports:
+the page is written in English, and in French with lang="fr" (reports/summary.fr.html).
 Every table may be empty or missing (a run where every file failed still gets a page).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from pipeline.cities import city_key
-from pipeline.stages import model_fallbacks
+from pipeline.config import ReportSettings
 from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_slug
-from pipeline.tables import SCHEMAS, atomic_write_bytes
-from pipeline.taxonomy import load_taxonomy
-
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-TEMPLATE = "summary.html.j2"
+from pipeline.report.view import RunView, build_view, load_catalogue
+from pipeline.report.writers import render_summary_html
+from pipeline.stages import model_fallbacks
+from pipeline.tables import atomic_write_bytes
 
 CRITERIA = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
-CRITERION_NAMES = {
-    "targeted": "Targeted", "needs_based": "Needs-based", "context_sensitive": "Context-sensitive",
-    "high_impact": "High impact", "modelable": "Modelable", "transferable": "Transferable",
-}
 # A criterion at this level or below is listed under "needs attention" (levels run 0-3).
 LOW_LEVEL = 0
-TOP_MATCHES = 15
+TOP_MATCHES = ReportSettings().summary_top_matches
 LEVEL_COLOURS = ("#c0392b", "#e67e22", "#8fbc5a", "#2e7d32")
-
-_WARNING_TEXT = {
-    "missing": "missing field",
-    "missing_section": "missing section",
-    "no_description_sections": "description has no sections",
-    "unrecognised_area": "declared area not recognised",
-    "unparsed_period": "period not understood",
-    "short_description": "very short description",
-}
 # Informational warnings that do not need anyone's attention.
 _QUIET_WARNINGS = ("inherited:",)
 
@@ -69,33 +55,63 @@ class AttentionGroup:
     items: list[Attention] = field(default_factory=list)
 
 
-def write_summary(out_dir: Path) -> Path:
-    """Write out_dir/reports/summary.html from the run's tables and manifest; returns its path."""
-    out_dir = Path(out_dir)
-    path = out_dir / SUMMARY_FILE
-    html = render_summary(out_dir)
+class Words:
+    """The summary's words in one language (resources/reports.yaml, `summary`), with its plural rule."""
+
+    def __init__(self, lang: str = "en", catalogue: dict | None = None):
+        catalogue = catalogue or load_catalogue()
+        self.lang = lang if lang in catalogue else "en"
+        self.t = catalogue[self.lang]["summary"]
+
+    def __getitem__(self, key: str):
+        return self.t[key]
+
+    def plural(self, n: int, noun: str) -> str:
+        one, many = self.t["plural"][noun]
+        # French puts 0 and 1 in the singular, English only 1.
+        return f"{n} {one if (n <= 1 if self.lang == 'fr' else n == 1) else many}"
+
+    def criterion(self, name: str) -> str:
+        return self.t["criteria_names"].get(name, name)
+
+    def warning(self, warning: str) -> str:
+        kind, _, detail = warning.partition(":")
+        label = self.t["warnings"].get(kind, kind.replace("_", " "))
+        return f"{label}: {detail.replace('_', ' ')}" if detail else label
+
+
+def summary_path(out_dir: Path, lang: str = "en") -> Path:
+    """reports/summary.html in English, reports/summary.<lang>.html in another language."""
+    path = Path(out_dir) / SUMMARY_FILE
+    return path if lang == "en" else path.with_name(f"{path.stem}.{lang}{path.suffix}")
+
+
+def write_summary(out_dir: Path, lang: str = "en", view: RunView | None = None) -> Path:
+    """Write the summary page of the run in `out_dir` (see `summary_path`); returns its path. `view`: the run's
+    view when the caller already holds one (it is built from `out_dir` otherwise)."""
+    path = summary_path(out_dir, lang)
+    html = render_summary(out_dir, lang, view)
     atomic_write_bytes(path, html.encode("utf-8"))
     return path
 
 
-def render_summary(out_dir: Path) -> str:
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    return env.get_template(TEMPLATE).render(**summary_context(Path(out_dir)))
+def render_summary(out_dir: Path, lang: str = "en", view: RunView | None = None) -> str:
+    return render_summary_html(summary_context(Path(out_dir), lang, view))
 
 
-def summary_context(out_dir: Path) -> dict:
+def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None) -> dict:
     """Everything the page shows, as plain values (also handy for tests and notebooks)."""
-    manifest = _read_manifest(out_dir)
-    files = _read(out_dir, "files")
-    practices = _read(out_dir, "practices")
-    areas = _read(out_dir, "areas")
-    similar = _read(out_dir, "similar")
-    criteria = _read(out_dir, "criteria")
-    guidelines = _read(out_dir, "guidelines")
-    taxonomy = load_taxonomy()
+    view = view or build_view(Path(out_dir))
+    out_dir = Path(view.out_dir)
+    words = Words(lang, view.catalogue)
+    manifest = view.manifest
+    files = view.frame("files")
+    criteria = view.frame("criteria")
+    similar = view.frame("similar")
+    taxonomy = view.taxonomy
 
-    by_id = {p["practice_id"]: p for p in _records(practices)}
+    # The page's own copies: it adds links, criteria and checks to each practice.
+    by_id = {pid: dict(p) for pid, p in view.practices.items()}
     for p in by_id.values():
         p["anchor"] = practice_anchor(p["practice_id"])
         p["city_href"] = city_href(p.get("city"))
@@ -103,11 +119,11 @@ def summary_context(out_dir: Path) -> dict:
         p["predicted_areas"] = _list(p.get("predicted_areas"))
         p["warnings"] = [w for w in _list(p.get("warnings")) if not w.startswith(_QUIET_WARNINGS)]
         p["criteria"] = {}
-    for row in _records(criteria):
+    for row in view.records("criteria"):
         if row["practice_id"] in by_id:
             by_id[row["practice_id"]]["criteria"][row["criterion"]] = row
     failed_checks: dict[str, list[str]] = {}
-    for row in _records(guidelines):
+    for row in view.records("guidelines"):
         if row.get("passed") is False:
             failed_checks.setdefault(row["practice_id"], []).append(row["check"])
     for pid, p in by_id.items():
@@ -128,36 +144,39 @@ def summary_context(out_dir: Path) -> dict:
     }
     criterion_names = [c for c in CRITERIA if c in set(criteria["criterion"])] if len(criteria) else []
     criterion_names += sorted(set(criteria["criterion"]) - set(criterion_names)) if len(criteria) else []
-    attention = _attention(files, by_id, taxonomy, similar)
-    reviews = _reviews(_read(out_dir, "reviews"), by_id)
+    attention = _attention(view.records("files"), by_id, taxonomy, view.records("similar"), words)
+    reviews = _reviews(view.records("reviews"), by_id)
     return {
-        "title": "Batch summary",
+        "lang": words.lang,
+        "t": words.t,
+        "title": words["title"],
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "out_dir": str(out_dir.resolve()),
         "manifest": manifest,
         "counts": counts,
-        "run_sentence": _run_sentence(counts),
+        "run_sentence": _run_sentence(counts, words),
         "timings": _timings(manifest),
         "reviews": reviews,
         "models": _flatten(manifest.get("models", {})),
         "model_fallbacks": model_fallbacks(manifest.get("models") or {}),
-        "warning_text": _warning_text,
+        "warning_text": words.warning,
         "settings": _flatten(manifest.get("settings", {})),
         "versions": manifest.get("versions", {}),
         "pipeline_version": manifest.get("pipeline_version", ""),
-        "errors": [r for r in _records(files) if r.get("status") == "error"],
+        "errors": [r for r in view.records("files") if r.get("status") == "error"],
         "error_codes": files.loc[files["status"] == "error", "error_code"].value_counts().to_dict() if len(files) else {},
-        "areas_chart": Markup(areas_chart_svg(list(by_id.values()), taxonomy)) if by_id else None,
-        "criteria_chart": Markup(criteria_chart_svg(criteria, criterion_names)) if len(criteria) else None,
+        "areas_chart": Markup(areas_chart_svg(list(by_id.values()), taxonomy, words)) if by_id and taxonomy else None,
+        "criteria_chart": Markup(criteria_chart_svg(criteria, criterion_names, words)) if len(criteria) else None,
         "criterion_names": criterion_names,
-        "criterion_labels": CRITERION_NAMES,
+        "criterion_labels": words["criteria_names"],
+        "criteria_order": ", ".join(words.criterion(c) for c in criterion_names),
         "level_colours": LEVEL_COLOURS,
-        "matches": strongest_matches(similar, by_id),
+        "matches": strongest_matches(view.records("similar"), by_id, view.report_settings.summary_top_matches),
         "attention": attention,
         "n_attention": sum(len(g.items) for g in attention),
         "practices": sorted(by_id.values(), key=lambda p: (p.get("city") or "~", p.get("title") or "")),
-        "area_name": lambda code: _area_name(taxonomy, code),
-        "has_areas": len(areas) > 0,
+        "area_name": lambda code: _area_name(taxonomy, code, words.lang),
+        "has_areas": len(view.tables["areas"]) > 0,
         "has_similar": len(similar) > 0,
         "cities_dir": Path(CITY_REPORTS_DIR).relative_to(REPORTS_DIR).as_posix(),
     }
@@ -172,7 +191,12 @@ def city_href(city: str | None) -> str:
     return f"{Path(CITY_REPORTS_DIR).relative_to(REPORTS_DIR).as_posix()}/{city_slug(city)}.html"
 
 
-def _duplicate_groups(similar: pd.DataFrame) -> dict[str, str]:
+def _rows(table) -> list[dict]:
+    """Rows of a table given as records or as a DataFrame (None for missing values)."""
+    return _records(table) if isinstance(table, pd.DataFrame) else list(table)
+
+
+def _duplicate_groups(similar) -> dict[str, str]:
     """A representative id per practice: same-city near-duplicates (rank 0 rows) share one."""
     parent: dict[str, str] = {}
 
@@ -181,7 +205,7 @@ def _duplicate_groups(similar: pd.DataFrame) -> dict[str, str]:
             x = parent[x]
         return x
 
-    for row in _records(similar):
+    for row in _rows(similar):
         if row.get("rank") == 0 and row.get("near_duplicate"):
             a, b = sorted((find(row["practice_id"]), find(row["neighbour_id"])))
             if a != b:
@@ -189,16 +213,24 @@ def _duplicate_groups(similar: pd.DataFrame) -> dict[str, str]:
     return {x: find(x) for x in parent}
 
 
-def strongest_matches(similar: pd.DataFrame, by_id: dict[str, dict], n: int = TOP_MATCHES) -> list[dict]:
+def strongest_matches(similar, by_id: dict[str, dict], n: int = TOP_MATCHES) -> list[dict]:
     """The best-scoring pairs of practices from different cities, each unordered pair once; a resubmission or
-    translation of a practice counts as the practice itself."""
+    translation of a practice counts as the practice itself. `similar`: the similar table (DataFrame or rows)."""
     best: dict[tuple[str, str], dict] = {}
-    group = _duplicate_groups(similar)
-    for row in _records(similar):
+    rows = _rows(similar)
+    group = _duplicate_groups(rows)
+    keys: dict[str | None, str] = {}
+
+    def key_of(city: str | None) -> str:
+        if city not in keys:
+            keys[city] = city_key(city)
+        return keys[city]
+
+    for row in rows:
         a, b = by_id.get(row["practice_id"]), by_id.get(row["neighbour_id"])
         if a is None or b is None or a["practice_id"] == b["practice_id"]:
             continue
-        if city_key(a.get("city")) == city_key(b.get("city")):
+        if key_of(a.get("city")) == key_of(b.get("city")):
             continue
         key = tuple(sorted((group.get(a["practice_id"], a["practice_id"]), group.get(b["practice_id"], b["practice_id"]))))
         if key not in best or row["score"] > best[key]["score"]:
@@ -208,28 +240,19 @@ def strongest_matches(similar: pd.DataFrame, by_id: dict[str, dict], n: int = TO
     return sorted(best.values(), key=lambda m: (-m["score"], m["a"]["practice_id"]))[:n]
 
 
-def _attention(files: pd.DataFrame, by_id: dict[str, dict], taxonomy, similar: pd.DataFrame | None = None) -> list[AttentionGroup]:
-    groups = {
-        "failed": AttentionGroup("failed", "Files that could not be read",
-                                 "Nothing was taken from these files; the reason says what to fix."),
-        "empty": AttentionGroup("empty", "Blank forms", "The template was sent without a title or description."),
-        "missing": AttentionGroup("missing", "Missing fields and sections",
-                                  "Practices whose form leaves out a field or a description section."),
-        "low": AttentionGroup("low", "Criteria with no evidence",
-                              "Criteria at level 0: the text gives nothing to support them." if LOW_LEVEL == 0
-                              else f"Criteria at level {LOW_LEVEL} or below: the text gives little to support them."),
-        "mismatch": AttentionGroup("mismatch", "Declared and predicted areas differ",
-                                   "The main area the city declared is not among the areas its text points to."),
-        "resubmitted": AttentionGroup("resubmitted", "Possible resubmissions and translations",
-                                      "Practices of one city that are nearly the same text, or the same practice in "
-                                      "another language: check whether both should be kept."),
-    }
-    for row in _records(files):
+def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: list[dict],
+               words: Words) -> list[AttentionGroup]:
+    names = dict(words["groups"])
+    if LOW_LEVEL != 0:
+        names["low"] = [names["low_above_zero"][0], names["low_above_zero"][1].format(level=LOW_LEVEL)]
+    groups = {key: AttentionGroup(key, *names[key])
+              for key in ("failed", "empty", "missing", "low", "mismatch", "resubmitted")}
+    for row in files:
         if row.get("status") == "error":
             text = f"{row.get('error_code') or 'error'}: {row.get('message') or ''}".strip()
             groups["failed"].items.append(Attention("failed", text, source_file=row["source_file"]))
         elif row.get("status") == "empty_form":
-            groups["empty"].items.append(Attention("empty", row.get("message") or "Blank form.",
+            groups["empty"].items.append(Attention("empty", row.get("message") or words["blank_form"],
                                                    source_file=row["source_file"]))
     for p in sorted(by_id.values(), key=lambda p: (p.get("city") or "~", p.get("title") or "")):
         def item(kind: str, text: str) -> Attention:
@@ -237,38 +260,39 @@ def _attention(files: pd.DataFrame, by_id: dict[str, dict], taxonomy, similar: p
                              p["city_href"])
 
         if p["warnings"]:
-            groups["missing"].items.append(item("missing", "; ".join(_warning_text(w) for w in p["warnings"])))
+            groups["missing"].items.append(item("missing", "; ".join(words.warning(w) for w in p["warnings"])))
         low = [c for c in CRITERIA if c in p["criteria"] and (p["criteria"][c].get("level") or 0) <= LOW_LEVEL]
         if low:
-            groups["low"].items.append(item("low", ", ".join(CRITERION_NAMES.get(c, c) for c in low)))
+            groups["low"].items.append(item("low", ", ".join(words.criterion(c) for c in low)))
         if p.get("area_mismatch"):
-            declared = _codes_text(taxonomy, p["declared_areas"])
-            predicted = _codes_text(taxonomy, p["predicted_areas"][:3])
-            groups["mismatch"].items.append(item("mismatch", f"declared {declared}; text suggests {predicted}"))
+            declared = _codes_text(taxonomy, p["declared_areas"], words)
+            predicted = _codes_text(taxonomy, p["predicted_areas"][:3], words)
+            groups["mismatch"].items.append(item("mismatch", words["mismatch_text"].format(declared=declared,
+                                                                                           predicted=predicted)))
     seen: set[tuple[str, str]] = set()
-    for row in _records(similar if similar is not None else pd.DataFrame()):
+    for row in similar:
         a, b = by_id.get(row["practice_id"]), by_id.get(row["neighbour_id"])
         pair = tuple(sorted((row["practice_id"], row["neighbour_id"])))
         if a is None or b is None or row.get("rank") != 0 or not row.get("near_duplicate") or pair in seen:
             continue
         seen.add(pair)
         p = a
-        what = "the same practice in another language or a rewrite of it" if row.get("relation") == "version" else "nearly the same as"
-        text = f"{what}: «{b.get('title') or b['practice_id']}» ({b.get('source_file')}), similarity {float(row['score']):.2f}"
+        what = words["version_of"] if row.get("relation") == "version" else words["nearly_same"]
+        text = words["resubmitted_text"].format(what=what, title=b.get("title") or b["practice_id"],
+                                                file=b.get("source_file"), score=_decimal(float(row["score"]), words))
         groups["resubmitted"].items.append(Attention("resubmitted", text, p.get("source_file"), p["practice_id"],
                                                      p.get("title"), p.get("city"), p["city_href"]))
     return list(groups.values())
 
 
-def _warning_text(warning: str) -> str:
-    kind, _, detail = warning.partition(":")
-    label = _WARNING_TEXT.get(kind, kind.replace("_", " "))
-    return f"{label}: {detail.replace('_', ' ')}" if detail else label
+def _decimal(value: float, words: Words) -> str:
+    text = f"{value:.2f}"
+    return text.replace(".", ",") if words.lang == "fr" else text
 
 
 # ---------------------------------------------------------------- charts (inline SVG, no scripts)
 
-def areas_chart_svg(practices: list[dict], taxonomy) -> str:
+def areas_chart_svg(practices: list[dict], taxonomy, words: Words | None = None) -> str:
     """Horizontal bars per top-level area: practices that declare it as their main area, and practices whose
     text points to it first (like for like, so the two bars can be compared)."""
     declared = {c: 0 for c in taxonomy.top_codes}
@@ -278,19 +302,21 @@ def areas_chart_svg(practices: list[dict], taxonomy) -> str:
             for code in {taxonomy.parent(c) for c in codes if c in taxonomy.areas}:
                 target[code] += 1
     has_pred = any(predicted.values())
-    rows = [(f"{c}. {_short_name(taxonomy, c)}", [declared[c]] + ([predicted[c]] if has_pred else []))
+    words = words or Words()
+    rows = [(f"{c}. {_short_name(taxonomy, c, words.lang)}", [declared[c]] + ([predicted[c]] if has_pred else []))
             for c in taxonomy.top_codes]
-    series = [("declared (main)", "#3465a4")] + ([("predicted (main)", "#f5a623")] if has_pred else [])
-    return _grouped_bars(rows, series, "Practices per action area")
+    series = [(words["declared_main"], "#3465a4")] + ([(words["predicted_main"], "#f5a623")] if has_pred else [])
+    return _grouped_bars(rows, series, words["areas_chart"])
 
 
-def criteria_chart_svg(criteria: pd.DataFrame, names: list[str]) -> str:
+def criteria_chart_svg(criteria: pd.DataFrame, names: list[str], words: Words | None = None) -> str:
     """One stacked bar per criterion: how many practices reach each level 0-3."""
+    words = words or Words()
     rows = []
     for name in names:
         levels = criteria.loc[criteria["criterion"] == name, "level"].fillna(0).astype(int)
-        rows.append((CRITERION_NAMES.get(name, name), [int((levels == k).sum()) for k in range(4)]))
-    return _stacked_bars(rows, [f"level {k}" for k in range(4)], LEVEL_COLOURS, "Criteria levels (practices)")
+        rows.append((words.criterion(name), [int((levels == k).sum()) for k in range(4)]))
+    return _stacked_bars(rows, [words["level"].format(k=k) for k in range(4)], LEVEL_COLOURS, words["criteria_chart"])
 
 
 def _grouped_bars(rows: list[tuple[str, list[int]]], series: list[tuple[str, str]], title: str) -> str:
@@ -364,32 +390,17 @@ def _clip(text: str, n: int) -> str:
 
 # ---------------------------------------------------------------- reading
 
-def _reviews(reviews: pd.DataFrame, by_id: dict[str, dict]) -> dict:
+def _reviews(reviews: list[dict], by_id: dict[str, dict]) -> dict:
     """What the secretariat reviewed in the web app (reviews.parquet, written by `icc-practices export`)."""
-    rows = [r for r in _records(reviews) if r["practice_id"] in by_id]
+    rows = [r for r in reviews if r["practice_id"] in by_id]
     mains = [r for r in rows if r.get("main_area")]
     changed = [r for r in mains if r["main_area"] != by_id[r["practice_id"]].get("main_area_pred")]
-    levels = sum(1 for r in rows for c in CRITERIA if r.get(c) is not None and not pd.isna(r.get(c)))
+    levels = sum(1 for r in rows for c in CRITERIA if not _is_missing(r.get(c)))
     return {"practices": len(rows), "main_areas": len(mains), "main_areas_changed": len(changed),
             "criteria_levels": levels,
             "changed": [{"practice_id": r["practice_id"], "title": by_id[r["practice_id"]].get("title"),
                          "anchor": by_id[r["practice_id"]]["anchor"], "from": by_id[r["practice_id"]].get("main_area_pred"),
                          "to": r["main_area"], "reviewer": r.get("reviewer")} for r in changed]}
-
-
-def _read(out_dir: Path, name: str) -> pd.DataFrame:
-    """A table of the run, or an empty frame with the contract's columns when it is missing."""
-    path = out_dir / f"{name}.parquet"
-    if path.exists():
-        return pd.read_parquet(path)
-    return SCHEMAS[name].empty_table().to_pandas()
-
-
-def _read_manifest(out_dir: Path) -> dict:
-    try:
-        return json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -424,16 +435,14 @@ def _timings(manifest: dict) -> list[tuple[str, float]]:
     return [(k.replace("_", " "), items[k]) for k in keys]
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
-def _run_sentence(counts: dict) -> str:
-    return (f"{_plural(counts['files'], 'file')} came in: {counts['ok']} read, "
-            f"{_plural(counts['empty_form'], 'blank form')}, {counts['error']} that could not be used. "
-            f"They hold {_plural(counts['practices'], 'practice')} from {_plural(counts['cities'], 'city', 'cities')}."
-            + (f" {_plural(counts['ignored'], 'system file')} (lock, hidden or thumbnail files) were skipped."
-               if counts.get("ignored") else ""))
+def _run_sentence(counts: dict, words: Words) -> str:
+    text = words["run_sentence"].format(
+        files=words.plural(counts["files"], "file"), ok=counts["ok"],
+        blank=words.plural(counts["empty_form"], "blank_form"), errors=counts["error"],
+        practices=words.plural(counts["practices"], "practice"), cities=words.plural(counts["cities"], "city"))
+    if counts.get("ignored"):
+        text += " " + words["run_ignored"].format(ignored=words.plural(counts["ignored"], "system_file"))
+    return text
 
 
 def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
@@ -449,19 +458,20 @@ def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
-def _short_name(taxonomy, code: str) -> str:
-    area = taxonomy.areas.get(code)
-    return area.en if area else code
+def _short_name(taxonomy, code: str, lang: str = "en") -> str:
+    area = taxonomy.areas.get(code) if taxonomy is not None else None
+    return area.name(lang) if area else code
 
 
-def _area_name(taxonomy, code: str) -> str:
-    area = taxonomy.areas.get(code)
-    return f"{code} {area.en}" if area else code
+def _area_name(taxonomy, code: str, lang: str = "en") -> str:
+    area = taxonomy.areas.get(code) if taxonomy is not None else None
+    return f"{code} {area.name(lang)}" if area else code
 
 
-def _codes_text(taxonomy, codes: list[str]) -> str:
+def _codes_text(taxonomy, codes: list[str], words: Words) -> str:
     """'15 (Public and political participation), 3, 3c': the first code named, the others as codes."""
     if not codes:
-        return "none"
-    first = f"{codes[0]} ({_short_name(taxonomy, codes[0])})" if codes[0] in taxonomy.areas else codes[0]
+        return words["none"]
+    first = f"{codes[0]} ({_short_name(taxonomy, codes[0], words.lang)})" \
+        if taxonomy is not None and codes[0] in taxonomy.areas else codes[0]
     return ", ".join([first, *codes[1:]])

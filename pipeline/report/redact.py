@@ -1,0 +1,64 @@
+"""Personal data in texts: e-mail addresses, phone numbers and the names of contact persons.
+
+One rule for every output that leaves the secretariat (city reports, the spreadsheet, the web app).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# International numbers (+47 22 33 44 55) and French-style ones (01 23 45 67 89); not years or amounts.
+PHONE = re.compile(r"(?<!\w)\+\d[\d ().-]{7,}\d(?!\w)|(?<![\w.,])0\d(?:[ .-]?\d{2}){4}(?!\d)")
+_TITLES = re.compile(r"^(?:dr|prof|mme|mr|mrs|ms|m)\.?\s+", re.I)
+
+
+def contact_name(contact: str | None) -> str | None:
+    """The person's name in a contact field: 'Dr. Ingrid Solheim, adviser, i.s@x.org' -> 'Ingrid Solheim'."""
+    if not isinstance(contact, str) or not contact.strip():
+        return None
+    head = EMAIL.sub("", contact.strip()).split(",")[0].strip(" ;()-")
+    head = _TITLES.sub("", head)
+    return head if len(head) >= 4 else None  # shorter heads are initials or titles, not names to look for
+
+
+def names_pattern(names: Iterable[str]) -> re.Pattern | None:
+    """One pattern for many literal names, as a trie: at each position the regex engine follows one branch per
+    next character instead of trying every name, so the cost of a text does not grow with the number of names.
+    The longest name wins where several start at the same place (the optional tails are greedy)."""
+    trie: dict = {}
+    for name in set(names):
+        node = trie
+        for ch in name:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        literal = []
+        while "" not in node and len(node) == 1:  # a run of single letters needs no group (nor recursion)
+            (ch, node), = node.items()
+            literal.append(re.escape(ch))
+        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return "".join(literal)
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return "".join(literal) + (f"(?:{body})?" if "" in node else body)
+
+    return re.compile(pattern(trie)) if trie else None
+
+
+class Redactor:
+    """Removes e-mail addresses, phone numbers and the names of contact persons from texts."""
+
+    def __init__(self, contacts: Iterable[str | None]):
+        self._names = names_pattern(n for n in map(contact_name, contacts) if n)
+
+    def __call__(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        text = EMAIL.sub("[…]", text)
+        text = PHONE.sub("[…]", text)
+        if self._names is not None:
+            text = self._names.sub("[…]", text)
+        return text
