@@ -11,7 +11,9 @@ Backends (chosen by a spec string):
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 import zipfile
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
@@ -19,6 +21,9 @@ from typing import Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from pipeline.tables import atomic_write_bytes
+
+# Parts of an embedding cache merged into one file when a process starts with more than this many.
+_MAX_CACHE_PARTS = 64
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"“(\[]?[A-ZÀ-ÖØ-Þ0-9])|\n+")
 
@@ -209,25 +214,39 @@ class CachedEmbedder:
         return self
 
     def _file(self) -> Path | None:
+        """The cache of this model: one merged file, and beside it a folder of parts added since."""
         if self.cache_dir is None:
             return None
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model_id)
         return self.cache_dir / f"{slug}.npz"
 
+    def _parts(self, path: Path) -> list[Path]:
+        folder = path.with_suffix("")
+        return sorted(folder.glob("part-*.npz")) if folder.is_dir() else []
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, np.ndarray]:
+        try:
+            with np.load(path) as data:
+                if "keys" in data.files and "vectors" in data.files:
+                    return dict(zip(data["keys"].tolist(), data["vectors"]))
+                return {k: data[k] for k in data.files}  # one array per text, as the first cache files were written
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return {}
+
     def _load(self) -> dict[str, np.ndarray]:
         if self._memory is None:
             self._memory = {}
             path = self._file()
-            if path is not None and path.exists():
-                try:
-                    with np.load(path) as data:
-                        if "keys" in data.files and "vectors" in data.files:
-                            vectors = data["vectors"]
-                            self._memory = dict(zip(data["keys"].tolist(), vectors))
-                        else:  # one array per text, as the first cache files were written
-                            self._memory = {k: data[k] for k in data.files}
-                except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-                    self._memory = {}
+            if path is not None:
+                parts = self._parts(path)
+                for file in ([path] if path.exists() else []) + parts:
+                    self._memory.update(self._read(file))
+                if len(parts) > _MAX_CACHE_PARTS:
+                    # Merged once at start, so a run only ever appends (never rewrites what it has written).
+                    self._write(path, self._memory)
+                    for file in parts:
+                        file.unlink(missing_ok=True)
         return self._memory
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -248,17 +267,21 @@ class CachedEmbedder:
         self.hits += len(texts) - len(missing)
         if missing:
             vectors = encode([t for _, t in missing])
-            for (key, _), vector in zip(missing, vectors):
-                memory[key] = vector.astype(np.float32)
-            self._save(memory)
+            new = {key: vector.astype(np.float32) for (key, _), vector in zip(missing, vectors)}
+            memory.update(new)
+            self._save(new)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([memory[k] for k in keys]).astype(np.float32)
 
-    def _save(self, memory: dict[str, np.ndarray]) -> None:
+    def _save(self, new: dict[str, np.ndarray]) -> None:
+        """Append the vectors just computed as one more part (the cost of a save does not grow with the cache)."""
         path = self._file()
-        if path is None:
+        if path is None or not new:
             return
+        self._write(path.with_suffix("") / f"part-{time.time_ns():020d}-{os.getpid()}.npz", new)
+
+    def _write(self, path: Path, memory: dict[str, np.ndarray]) -> None:
         import io
 
         # Two arrays rather than one per text: loading thousands of zip members took seconds.

@@ -10,7 +10,7 @@ import hashlib
 import json
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable
@@ -19,18 +19,11 @@ from pipeline import __version__
 from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
 from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
+from pipeline.inputs import InputFile, discover, sha256_of
 from pipeline.records import FileResult, IngestError, Practice
+from pipeline.run_key import run_key
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_json, write_table
-
-_IGNORED_PREFIXES = ("~$", ".")  # Word lock files and hidden files (.DS_Store) are not submissions
-_IGNORED_NAMES = {"thumbs.db", "desktop.ini", "ehthumbs.db"}  # files an operating system leaves in folders
-
-
-@dataclass
-class InputFile:
-    path: Path
-    name: str  # shown in tables: path relative to the input folder
 
 
 @dataclass
@@ -41,38 +34,6 @@ class BatchResult:
     timings: dict[str, float] = field(default_factory=dict)
     cache_hits: int = 0
     manifest: dict = field(default_factory=dict)
-
-
-def is_system_file(relative: Path) -> bool:
-    """Lock, hidden and thumbnail files that operating systems and Word leave next to submissions."""
-    return any(part.startswith(_IGNORED_PREFIXES) for part in relative.parts) or relative.name.lower() in _IGNORED_NAMES
-
-
-def discover(inputs: Iterable[Path], ignored: list[str] | None = None) -> list[InputFile]:
-    """Input files in a stable order; folders are searched recursively. System files found in folders are
-    skipped and, when `ignored` is given, their names are appended to it."""
-    found: dict[str, InputFile] = {}
-    for item in inputs:
-        item = Path(item)
-        if item.is_dir():
-            for path in sorted(p for p in item.rglob("*") if p.is_file()):
-                rel = path.relative_to(item)
-                if is_system_file(rel):
-                    if ignored is not None:
-                        ignored.append(rel.as_posix())
-                    continue
-                found.setdefault(rel.as_posix(), InputFile(path, rel.as_posix()))
-        else:
-            found.setdefault(item.name, InputFile(item, item.name))
-    return [found[k] for k in sorted(found)]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha: str | None = None,
@@ -114,8 +75,8 @@ def _tools_key(tools: Tools) -> str:
     return f"soffice={bool(tools.soffice)}|ocr={ocr_unavailable(tools) is None}"
 
 
-def _cache_path(out_dir: Path, item: InputFile, sha: str, tools_key: str = "") -> Path:
-    key = hashlib.sha256(f"{sha}|{item.name}|{SEGMENTER_VERSION}|{tools_key}".encode()).hexdigest()[:32]
+def _cache_path(out_dir: Path, item: InputFile, sha: str, tools_key: str = "", settings_key: str = "") -> Path:
+    key = hashlib.sha256(f"{sha}|{item.name}|{SEGMENTER_VERSION}|{tools_key}|{settings_key}".encode()).hexdigest()[:32]
     return out_dir / ".cache" / "files" / f"{key}.json"
 
 
@@ -135,7 +96,7 @@ def ingest_files(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[FileResult], int]:
     """FileResults for every input, re-using cached results for unchanged files."""
-    segmenter = Segmenter()
+    segmenter = Segmenter(rules=settings.segment)
     tools = Tools.find()
     tools_key = _tools_key(tools)
     results: list[FileResult] = []
@@ -147,7 +108,7 @@ def ingest_files(
         except OSError:
             sha = None
         result = None
-        cache = _cache_path(out_dir, item, sha, tools_key) if sha else None
+        cache = _cache_path(out_dir, item, sha, tools_key, settings.ingest_fingerprint()) if sha else None
         if cache is not None and cache.exists():
             result = _load_cached(cache)
             hits += result is not None
@@ -171,12 +132,7 @@ def ingest_files(
 
 def settings_record(settings: Settings) -> dict:
     """Every setting of the run, limits included, as JSON values (paths as text)."""
-    def plain(value):
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return str(value) if isinstance(value, Path) else value
-
-    return plain(asdict(settings))
+    return settings.record()
 
 
 def _versions() -> dict[str, str]:
@@ -203,6 +159,8 @@ def run_batch(
     """Run the whole pipeline and write the output tables to `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    inputs = list(inputs)
+    key = run_key(inputs, settings, analyse, reports)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ignored: list[str] = []
@@ -247,36 +205,46 @@ def run_batch(
         "versions": _versions(),
         "settings": {
             **settings_record(settings),
-            "inputs": [str(Path(i)) for i in inputs] if isinstance(inputs, (list, tuple)) else None,
+            "inputs": [str(Path(i)) for i in inputs],
             "supported_suffixes": list(SUPPORTED_SUFFIXES),
         },
         "models": models,
-        "formats": formats_info(),
+        "formats": formats_info(limits=settings.limits),
         "stage_errors": stage_errors,
         "counts": counts,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        # Only a complete run can stand in for a later one with the same key (see pipeline/run_key.py).
+        "run_key": None,
     }
     write_json(out_dir / "manifest.json", batch.manifest)
     if analyse and reports:
         t1 = time.perf_counter()
-        batch.manifest["reports"], report_errors = write_reports(out_dir)
+        batch.manifest["reports"], report_errors = write_reports(out_dir, tables, batch.manifest)
         stage_errors.update(report_errors)
         timings["reports"] = time.perf_counter() - t1
         batch.manifest["timings_seconds"]["reports"] = round(timings["reports"], 3)
-        write_json(out_dir / "manifest.json", batch.manifest)
+    if not stage_errors:
+        batch.manifest["run_key"] = key
+    write_json(out_dir / "manifest.json", batch.manifest)
     return batch
 
 
-def write_reports(out_dir: Path) -> tuple[list[str], dict[str, str]]:
-    """City similarity reports and the batch summary page, from the tables just written; and the reports
-    that failed, with why (the tables are already written: a report bug must not cost them)."""
+def write_reports(out_dir: Path, tables: dict | None = None, manifest: dict | None = None) -> tuple[list[str], dict[str, str]]:
+    """City similarity reports and the batch summary page, from the tables just written (`tables` and `manifest`:
+    the same in memory, so they are not read back); and the reports that failed, with why (the tables are already
+    written: a report bug must not cost them). Both read one view of the run, built once."""
     from pipeline.report.city import write_city_reports
     from pipeline.report.summary import write_summary
+    from pipeline.report.view import build_view
 
     written: list[Path] = []
     errors: dict[str, str] = {}
-    for name, write in (("city_reports", lambda: write_city_reports(out_dir)),
-                        ("summary", lambda: [write_summary(out_dir)])):
+    try:
+        view = build_view(out_dir, tables, manifest)
+    except Exception as exc:  # noqa: BLE001
+        return [], {"reports": f"{type(exc).__name__}: {exc}"}
+    for name, write in (("city_reports", lambda: write_city_reports(out_dir, view=view)),
+                        ("summary", lambda: [write_summary(out_dir, lang, view=view) for lang in ("en", "fr")])):
         try:
             written.extend(write())
         except Exception as exc:  # noqa: BLE001

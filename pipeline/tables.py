@@ -6,10 +6,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:  # pandas is imported where a table is read or given as a frame: `check` does neither
+    import pandas as pd
 
 _str = pa.string()
 _strs = pa.list_(pa.string())
@@ -58,7 +61,7 @@ SCHEMAS: dict[str, pa.Schema] = {
 def to_table(name: str, rows: list[dict] | pd.DataFrame) -> pa.Table:
     """Rows as an Arrow table with the contract's column names and types, in the contract's order."""
     schema = SCHEMAS[name]
-    if isinstance(rows, pd.DataFrame):
+    if hasattr(rows, "to_dict"):  # a pandas DataFrame
         rows = rows.to_dict("records")
     columns = {f.name: [_clean(r.get(f.name)) for r in rows] for f in schema}
     return pa.Table.from_pydict(columns, schema=schema)
@@ -66,13 +69,24 @@ def to_table(name: str, rows: list[dict] | pd.DataFrame) -> pa.Table:
 
 def _clean(value):
     try:
-        if value is None or (not isinstance(value, (list, tuple, str)) and pd.isna(value)):
+        if value is None or (not isinstance(value, (list, tuple, str, dict)) and _is_missing(value)):
             return None
     except (TypeError, ValueError):
         pass
     if hasattr(value, "tolist"):
         return value.tolist()
     return value
+
+
+def _is_missing(value) -> bool:
+    """NaN, NaT and pandas' NA (a scalar: arrays and lists are values)."""
+    if isinstance(value, float):
+        return value != value
+    if type(value).__module__.startswith("pandas") or type(value).__name__ in ("float32", "float64", "datetime64"):
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    return False
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -104,5 +118,7 @@ def write_json(path: Path, data) -> None:
     atomic_write_bytes(path, (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
 
 
-def read_table(out_dir: Path, name: str) -> pd.DataFrame:
+def read_table(out_dir: Path, name: str) -> "pd.DataFrame":
+    import pandas as pd
+
     return pd.read_parquet(Path(out_dir) / f"{name}.parquet")

@@ -88,7 +88,7 @@ def test_cache_hits_and_misses_survive_a_restart(tmp_path):
     a = first.encode(["alpha", "beta", "alpha"])
     assert (first.misses, first.hits) == (2, 1)
     assert first.inner.calls == [["alpha", "beta"]] or sorted(first.inner.calls[0]) == ["alpha", "beta"]
-    assert list(tmp_path.glob("*.npz")), "the cache is written to disk"
+    assert list(tmp_path.rglob("*.npz")), "the cache is written to disk"
 
     # A new process (new wrapper) re-uses the stored vectors and embeds only the changed text.
     second = CachedEmbedder(_Counting(), tmp_path)
@@ -108,7 +108,28 @@ def test_cache_hits_and_misses_survive_a_restart(tmp_path):
 def test_corrupt_cache_file_is_rebuilt(tmp_path):
     emb = CachedEmbedder(_Counting(), tmp_path)
     emb.encode(["alpha"])
-    next(tmp_path.glob("*.npz")).write_bytes(b"not a zip file")
+    next(tmp_path.rglob("*.npz")).write_bytes(b"not a zip file")
     again = CachedEmbedder(_Counting(), tmp_path)
     _assert_normalised(again.encode(["alpha"]), 1, 8)
     assert again.misses == 1
+
+
+def test_a_save_appends_only_the_new_vectors_and_a_restart_merges_the_parts(tmp_path, monkeypatch):
+    import pipeline.embed as embed_module
+
+    emb = CachedEmbedder(_Counting(), tmp_path)
+    for i in range(5):
+        emb.encode([f"text {i}", f"other {i}"])
+    parts = sorted((tmp_path / "counting-test").glob("part-*.npz"))
+    assert len(parts) == 5
+    with np.load(parts[-1]) as last:
+        assert len(last["keys"]) == 2  # only what that call computed, not the whole cache again
+
+    monkeypatch.setattr(embed_module, "_MAX_CACHE_PARTS", 3)
+    again = CachedEmbedder(_Counting(), tmp_path)
+    vectors = again.encode([f"text {i}" for i in range(5)])
+    assert again.misses == 0 and again.inner.calls == []
+    assert not list((tmp_path / "counting-test").glob("part-*.npz"))  # merged into one file at start
+    with np.load(tmp_path / "counting-test.npz") as merged:
+        assert len(merged["keys"]) == 10
+    np.testing.assert_array_equal(vectors, emb.encode([f"text {i}" for i in range(5)]))

@@ -1,0 +1,52 @@
+"""The submissions of a run: which files in the input folders count, in a stable order, and their content hashes.
+
+Kept free of heavy imports: the command line decides from these alone whether anything changed since the last run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+_IGNORED_PREFIXES = ("~$", ".")  # Word lock files and hidden files (.DS_Store) are not submissions
+_IGNORED_NAMES = {"thumbs.db", "desktop.ini", "ehthumbs.db"}  # files an operating system leaves in folders
+
+
+@dataclass
+class InputFile:
+    path: Path
+    name: str  # shown in tables: path relative to the input folder
+
+
+def is_system_file(relative: Path) -> bool:
+    """Lock, hidden and thumbnail files that operating systems and Word leave next to submissions."""
+    return any(part.startswith(_IGNORED_PREFIXES) for part in relative.parts) or relative.name.lower() in _IGNORED_NAMES
+
+
+def discover(inputs: Iterable[Path], ignored: list[str] | None = None) -> list[InputFile]:
+    """Input files in a stable order; folders are searched recursively. System files found in folders are
+    skipped and, when `ignored` is given, their names are appended to it."""
+    found: dict[str, InputFile] = {}
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            for path in sorted(p for p in item.rglob("*") if p.is_file()):
+                rel = path.relative_to(item)
+                if is_system_file(rel):
+                    if ignored is not None:
+                        ignored.append(rel.as_posix())
+                    continue
+                found.setdefault(rel.as_posix(), InputFile(path, rel.as_posix()))
+        else:
+            found.setdefault(item.name, InputFile(item, item.name))
+    return [found[k] for k in sorted(found)]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

