@@ -11,7 +11,6 @@ Usage: python scripts/build_corpus.py
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import shutil

@@ -1,0 +1,71 @@
+"""The scale benchmark's corpus builder: N distinct practices, the same for one seed, from many cities."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.cities import city_key
+from pipeline.config import Settings
+from pipeline.run import run_batch
+
+ROOT = Path(__file__).resolve().parents[1]
+N = 30
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_scale", ROOT / "benchmarks" / "bench_scale.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_scale"] = module  # the corpus writer's worker processes import it by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_practices_distinct_with_many_cities(bench):
+    practices = bench.build_practices(N, seed=5)
+    assert len(practices) == N
+    texts = {"\n".join(str(p.get(f)) for f in ("title", "purpose", "starting_point", "process", "impact"))
+             for p in practices}
+    assert len(texts) == N
+    cities = {city_key(p["city"]) for p in practices}
+    assert len(cities) >= N // 4
+    # every copy of a source differs from the source it came from
+    sources = {s["id"]: s for s in bench.corpus.load_sources()}
+    first = practices[0]
+    assert first["city"] != sources["p1-01"]["city"] or first["process"] != sources["p1-01"]["process"]
+    assert bench.build_practices(N, seed=6) != practices
+
+
+def test_city_pool_has_listed_and_generated_cities(bench):
+    import random
+
+    pool = bench.city_pool(300, random.Random(1))
+    keys = [city_key(c.name) for c in pool]
+    assert len(set(keys)) == 300
+    listed = {city_key(c.name) for c in bench.listed_cities()}
+    assert 50 < len(listed & set(keys)) < 300
+
+
+def test_written_corpus_deterministic_and_readable(bench, tmp_path):
+    practices = bench.build_practices(N, seed=5)
+    paths = bench.write_corpus(practices, tmp_path / "a", seed=5)
+    bench.write_corpus(bench.build_practices(N, seed=5), tmp_path / "b", seed=5, jobs=2)
+    assert len(paths) == N
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    assert {p.suffix for p in paths} == {".docx", ".txt"}
+    # the pipeline reads every file back as one practice of the intended city
+    batch = run_batch([tmp_path / "a"], tmp_path / "out", Settings(), analyse=False)
+    assert [r.status for r in batch.files].count("ok") == N
+    by_file = {p.source_file.split("/")[-1]: p for p in batch.practices}
+    assert len(by_file) == N
+    for path, p in zip(paths, practices):
+        assert city_key(by_file[path.name].city) == city_key(p["city"])
