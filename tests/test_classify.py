@@ -94,6 +94,50 @@ def test_main_area_is_its_own_decision_and_suggestions_are_capped(raw_practices,
                 assert pred.suggested[i, classes.index(taxonomy.parent(code))]
 
 
+def test_further_areas_need_a_share_of_the_main_area(raw_practices, use_embedder):
+    practices, labels = training_labels(raw_practices)
+    enc = encode_practices(practices, use_embedder)
+    model = make_area_classifier(use_embedder, threshold_scale=0.8, relative_to_main=0.5).fit(enc, labels)
+    areas = model.named_steps["areas"]
+    pred = predict_areas(model, enc)
+    classes = list(pred.classes)
+    top = [j for j, c in enumerate(classes) if load_taxonomy().parent(c) == c]
+    for i in range(len(practices)):
+        main = classes.index(pred.main_ranking[i][0])
+        further = [j for j in np.flatnonzero(pred.suggested[i]) if j != main]
+        for j in further:
+            if j in top:  # sub-areas refine a suggested parent and need only their threshold
+                assert pred.proba[i, j] >= 0.5 * pred.proba[i, main] - 1e-12
+            assert pred.proba[i, j] >= 0.8 * areas.thresholds_[j] - 1e-12
+        chosen = [j for j in top if pred.suggested[i, j]]
+        assert len(chosen) <= max(areas.max_suggested, 1 + sum(pred.proba[i, j] >= areas.strong for j in chosen))
+    # a larger share can only remove further areas; a share of 0 brings the plain thresholds back
+    ranking = [r[0] for r in pred.main_ranking]
+    areas.set_params(relative_to_main=0.9)
+    strict = areas.decide(pred.proba, ranking)
+    assert (strict <= pred.suggested).all() and strict.sum() < pred.suggested.sum()
+    areas.set_params(relative_to_main=0.0, threshold_scale=1.0, max_suggested=99)
+    plain = areas.decide(pred.proba, ranking)
+    for i in range(len(practices)):
+        above = {j for j in range(len(classes)) if pred.proba[i, j] >= areas.thresholds_[j]}
+        assert {j for j in np.flatnonzero(plain[i]) if j != classes.index(ranking[i])} <= above
+
+
+def test_set_diagnostics_count_sizes_and_confusions():
+    from pipeline.realistic import Reading
+    from pipeline.training import area_set_diagnostics
+
+    refs = [[Reading("1", ("1", "13"), {}), Reading("1", ("1",), {})], [Reading("14", ("14", "14a", "5"), {})]]
+    perfect = area_set_diagnostics([["1", "13"], ["14", "5"]], [{"1", "13"}, {"14a", "5"}], [refs[0][:1], refs[1]])
+    assert perfect["set_precision"] == perfect["set_recall"] == 1.0 and not perfect["main_confusions"]
+    assert perfect["set_size"] == perfect["reader_set_size"] == 2.0
+    out = area_set_diagnostics([["3", "1"], ["14"]], [{"3", "1", "13"}, {"14"}], refs)
+    assert out["main_confusions"] == {"1->3": 1.0}
+    assert out["set_size"] == pytest.approx((3 + 3 + 1) / 3, abs=0.01) and out["reader_set_size"] == pytest.approx(5 / 3, abs=0.01)
+    assert out["suggested_vs_read"]["13"] == [1.0, 0.5] and out["suggested_vs_read"]["5"] == [0.0, 1.0]
+    assert 0 < out["set_recall"] < 1 and 0 < out["set_precision"] < 1
+
+
 def test_mismatch_flag(use_embedder, tmp_path):
     text = ("Mediators from the neighbourhood settle disputes between tenants in the social housing estate: "
             "noise, shared stairwells and rubbish. They meet both sides, listen and help them agree on rules. "

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
 from pipeline.criteria import CRITERIA, CriteriaScorer
-from pipeline.ordinal import OrdinalLogistic
+from pipeline.ordinal import OrdinalLogistic, TextProjection
 from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
 
 
@@ -76,11 +76,43 @@ def test_hint_names_what_is_missing(learned):
 
 def test_model_file_is_data_not_pickle():
     payload = json.loads((DEFAULT_CRITERIA_MODEL_DIR / "model.json").read_text(encoding="utf-8"))
-    assert set(payload["models"]) == set(CRITERIA)
+    assert set(payload["models"]) == set(CRITERIA) == set(payload["projections"])
     model = OrdinalLogistic.from_dict(payload["models"]["high_impact"])
     x = np.zeros((1, len(payload["features"]["high_impact"])))
     assert model.predict_proba(x).sum() == pytest.approx(1.0)
+    assert payload["features"]["high_impact"][-1] == "doc_projection"
+    projection = TextProjection.from_dict(payload["projections"]["high_impact"])
+    assert projection.coef_.shape == (512,)  # one weight per dimension of the whole-text vector
     assert not list(DEFAULT_CRITERIA_MODEL_DIR.glob("*.pkl"))
+
+
+def test_score_follows_the_level(learned):
+    rows = learned.score([STRONG_EN, WEAK_EN, STRONG_FR, WEAK_FR])
+    for r in rows:
+        # score x 3 rounds to the level (the cut points fall half-way between levels)
+        assert int(np.floor(r["score"] * 3 + 0.5 + 1e-9)) == r["level"], r
+
+
+def test_whole_text_projection_counts_and_is_optional(learned):
+    inner = learned._embedder()
+
+    class SentencesOnly:
+        """The same encoder without whole-text vectors: the projection falls back to its training mean."""
+
+        model_id = inner.model_id
+
+        def encode(self, texts):
+            return inner.encode(texts)
+
+    plain = CriteriaScorer(embedder=SentencesOnly())
+    assert plain.model_id == learned.model_id
+    with_doc = learned.score([STRONG_EN], explain=True)
+    without = plain.score([STRONG_EN], explain=True)
+    for a, b in zip(with_doc, without):
+        assert 0 <= b["level"] <= 3
+        _, projection = learned._model()[0][a["criterion"]]
+        assert b["features"]["doc_projection"] == pytest.approx(projection.default_, abs=1e-3)
+    assert any(a["features"]["doc_projection"] != b["features"]["doc_projection"] for a, b in zip(with_doc, without))
 
 
 def test_ordinal_estimator_orders_levels():

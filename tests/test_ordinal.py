@@ -1,0 +1,82 @@
+"""The ordinal estimator and the whole-text projection: order, level shares, saving as data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pipeline.ordinal import OrdinalLogistic, TextProjection
+
+
+def ordered_data(n: int = 300, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    latent = 1.5 + 1.2 * x[:, 0] + 0.5 * rng.normal(size=n)
+    # many texts at the outer levels, as the readers give them
+    y = np.digitize(latent, [0.2, 1.0, 1.8])
+    return x, y
+
+
+def test_share_cut_points_give_each_level_as_often_as_the_ratings():
+    x, y = ordered_data()
+    rounded = OrdinalLogistic(C=0.01).fit(x, y)
+    matched = OrdinalLogistic(C=0.01, level_cuts="shares").fit(x, y)
+    truth = np.bincount(y, minlength=4) / len(y)
+    gap = lambda model: np.abs(np.bincount(model.predict(x), minlength=4) / len(y) - truth).sum()  # noqa: E731
+    # strong regularisation pulls rounded levels to the middle; matched cut points undo it
+    assert gap(matched) < 0.1 < gap(rounded)
+    # the ranking is the same: cut points only move the boundaries between levels
+    np.testing.assert_allclose(matched.expected_level(x), rounded.expected_level(x))
+    assert np.all(np.diff(matched.cuts_) > 0)
+
+
+def test_level_value_is_monotone_and_rounds_to_the_level():
+    x, y = ordered_data(seed=1)
+    model = OrdinalLogistic(C=0.1, level_cuts="shares").fit(x, y)
+    order = np.argsort(model.expected_level(x))
+    values = model.level_value(x)
+    assert np.all(np.diff(values[order]) >= -1e-12)
+    np.testing.assert_array_equal(np.floor(values + 0.5), model.predict(x))
+
+
+def test_sample_weights_move_the_cut_points():
+    x, y = ordered_data(seed=2)
+    w = np.where(y == 3, 5.0, 1.0)
+    plain = OrdinalLogistic(C=0.1, level_cuts="shares").fit(x, y)
+    weighted = OrdinalLogistic(C=0.1, level_cuts="shares").fit(x, y, sample_weight=w)
+    assert (weighted.predict(x) == 3).mean() > (plain.predict(x) == 3).mean()
+
+
+def test_ordinal_round_trip_through_json_keeps_cut_points():
+    x, y = ordered_data(seed=3)
+    model = OrdinalLogistic(C=0.3, level_cuts="shares").fit(x, y)
+    clone = OrdinalLogistic.from_dict(json.loads(json.dumps(model.to_dict())))
+    np.testing.assert_allclose(clone.predict_proba(x), model.predict_proba(x))
+    np.testing.assert_array_equal(clone.predict(x), model.predict(x))
+    # a model saved without cut points rounds its expected level
+    old = {k: v for k, v in model.to_dict().items() if k not in ("cuts", "level_cuts")}
+    legacy = OrdinalLogistic.from_dict(old)
+    np.testing.assert_array_equal(legacy.predict(x), np.clip(np.rint(legacy.expected_level(x)), 0, 3))
+
+
+def test_unknown_level_cuts_is_refused():
+    x, y = ordered_data()
+    with pytest.raises(ValueError):
+        OrdinalLogistic(level_cuts="median").fit(x, y)
+
+
+def test_text_projection_learns_a_direction_and_saves_as_data():
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(size=(200, 20))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    y = 1.5 + 3 * vectors[:, 0]
+    projection = TextProjection(alpha=0.1).fit(vectors[:150], y[:150])
+    held = projection.predict(vectors[150:])
+    assert np.corrcoef(held, y[150:])[0, 1] > 0.8
+    # a stronger penalty shrinks the projection towards its mean
+    assert np.std(TextProjection(alpha=100.0).fit(vectors[:150], y[:150]).predict(vectors[150:])) < np.std(held)
+    clone = TextProjection.from_dict(json.loads(json.dumps(projection.to_dict())))
+    np.testing.assert_allclose(clone.predict(vectors[150:]), held, atol=1e-4)
+    assert clone.default_ == pytest.approx(projection.predict(vectors[:150]).mean())
