@@ -45,6 +45,7 @@ from pipeline.taxonomy import load_taxonomy
 
 MODEL_FORMAT = 2
 _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.025), 3)
+_STAGE_BATCH = 512  # practices predicted at once by the area stage
 _COLD_CALIBRATION = AreaSettings().cold_calibration  # cold start: about the two best areas of a practice pass 0.5
 
 
@@ -749,16 +750,19 @@ def area_stage(practices: list[Practice], settings: Settings, embedder) -> tuple
     if not practices:
         return [], [], "area-classifier:none"
     classifier, model_id = load_or_zero_shot(settings, embedder)
-    pred = predict_areas(classifier, practices)
     taxonomy = load_taxonomy()
     rows: list[dict] = []
     suggestions: list[AreaSuggestion] = []
-    for i, practice in enumerate(practices):
-        ranking = pred.main_ranking[i]
-        declared = practice.declared_areas[0] if practice.declared_areas else None
-        mismatch = bool(declared and taxonomy.parent(declared) not in ranking[: settings.area_top_n_for_mismatch])
-        suggestions.append(AreaSuggestion(practice.practice_id, pred.ranked(i), ranking[0], mismatch))
-        for j, code in enumerate(pred.classes):
-            rows.append({"practice_id": practice.practice_id, "area": code, "probability": float(pred.proba[i, j]),
-                         "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j]})
+    # In batches: each practice is predicted on its own, and the sentence vectors of a batch are dropped after it.
+    for start in range(0, len(practices), _STAGE_BATCH):
+        batch = practices[start:start + _STAGE_BATCH]
+        pred = predict_areas(classifier, batch)
+        for i, practice in enumerate(batch):
+            ranking = pred.main_ranking[i]
+            declared = practice.declared_areas[0] if practice.declared_areas else None
+            mismatch = bool(declared and taxonomy.parent(declared) not in ranking[: settings.area_top_n_for_mismatch])
+            suggestions.append(AreaSuggestion(practice.practice_id, pred.ranked(i), ranking[0], mismatch))
+            for j, code in enumerate(pred.classes):
+                rows.append({"practice_id": practice.practice_id, "area": code, "probability": float(pred.proba[i, j]),
+                             "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j]})
     return rows, suggestions, model_id

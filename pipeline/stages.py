@@ -31,6 +31,9 @@ class StageResults:
     practice_columns: dict[str, dict] = field(default_factory=dict)  # practice id -> area columns of practices.parquet
 
 
+_CRITERIA_BATCH = 512  # practices analysed at once by the criteria stage
+
+
 def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> StageResults:
     """Rows of the analysis tables, the models used, cache counts, and the stages that failed (if any)."""
     t0 = time.perf_counter()
@@ -107,15 +110,18 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
             except (OSError, ValueError):
                 pass
     todo = [p for p in practices if p.practice_id not in cached]
-    if todo:
-        criteria_rows, guideline_rows = criteria_with_guidelines(todo, settings, embedder, scorer)
-        for p in todo:
-            entry = {
-                "criteria": [r for r in criteria_rows if r["practice_id"] == p.practice_id],
-                "guidelines": [r for r in guideline_rows if r["practice_id"] == p.practice_id],
-            }
-            write_json(cache_dir / f"{keys[p.practice_id]}.json", entry)
-            cached[p.practice_id] = entry
+    # In batches: a practice's sentence analyses are dropped once its rows are written, so memory stays flat.
+    for start in range(0, len(todo), _CRITERIA_BATCH):
+        batch = todo[start:start + _CRITERIA_BATCH]
+        criteria_rows, guideline_rows = criteria_with_guidelines(batch, settings, embedder, scorer)
+        entries = {p.practice_id: {"criteria": [], "guidelines": []} for p in batch}
+        for row in criteria_rows:
+            entries[row["practice_id"]]["criteria"].append(row)
+        for row in guideline_rows:
+            entries[row["practice_id"]]["guidelines"].append(row)
+        for p in batch:
+            write_json(cache_dir / f"{keys[p.practice_id]}.json", entries[p.practice_id])
+            cached[p.practice_id] = entries[p.practice_id]
     return (
         [r for p in practices for r in cached[p.practice_id]["criteria"]],
         [r for p in practices for r in cached[p.practice_id]["guidelines"]],

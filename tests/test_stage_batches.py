@@ -1,0 +1,47 @@
+"""The area and criteria stages work through a large batch in slices (bounded memory): the slicing must not change
+what they find."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import pipeline.classify as classify
+import pipeline.stages as stages
+from conftest import RAW
+from pipeline.config import Settings
+from pipeline.embed import make_embedder
+from pipeline.run import discover, ingest_files
+
+
+@pytest.fixture(scope="module")
+def practices(tmp_path_factory):
+    results, _ = ingest_files(discover([RAW]), Settings(), tmp_path_factory.mktemp("ingest"))
+    return [p for r in results for p in r.practices][:12]
+
+
+@pytest.fixture(scope="module")
+def embedder(practices):
+    emb = make_embedder("tfidf")
+    return emb.fit([p.full_text() for p in practices])
+
+
+def test_areas_in_slices_decide_as_in_one_batch(practices, embedder, monkeypatch):
+    whole_rows, whole, _ = classify.area_stage(practices, Settings(), embedder)
+    monkeypatch.setattr(classify, "_STAGE_BATCH", 5)
+    rows, sliced, _ = classify.area_stage(practices, Settings(), embedder)
+    assert sliced == whole
+    assert [(r["practice_id"], r["area"], r["suggested"], r["evidence"]) for r in rows] == \
+        [(r["practice_id"], r["area"], r["suggested"], r["evidence"]) for r in whole_rows]
+    assert max(abs(a["probability"] - b["probability"]) for a, b in zip(rows, whole_rows)) < 1e-6
+
+
+def test_criteria_in_slices_give_the_same_rows(practices, embedder, tmp_path, monkeypatch):
+    whole = stages._criteria_cached(practices, Settings(), embedder, tmp_path / "one")
+    monkeypatch.setattr(stages, "_CRITERIA_BATCH", 5)
+    sliced = stages._criteria_cached(practices, Settings(), embedder, tmp_path / "sliced")
+    assert sliced[0] == whole[0] and sliced[1] == whole[1]
+    assert len(whole[0]) == 6 * len(practices)
+    assert {r["practice_id"] for r in whole[0]} == {p.practice_id for p in practices}
+    assert len(list((tmp_path / "sliced").glob("*.json"))) == len(practices)
