@@ -34,6 +34,7 @@ corpus: install-dev
 	$(BIN)/python scripts/build_corpus.py
 
 bench: install-dev
+	$(BIN)/pip install -q -e ".[st,dev,scale]"
 	$(BIN)/python benchmarks/run_all.py
 
 notebooks: install

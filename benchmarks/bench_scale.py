@@ -422,18 +422,20 @@ def main() -> None:
     rerun_size = args.rerun_size if args.rerun_size in sizes else sizes[0]
     work = Path(tempfile.mkdtemp(prefix="icc-scale-"))
     print(f"working folder: {work}", flush=True)
+    rows: list[dict] = []
     try:
-        rows = [measure(n, work, args.seed, rerun=n == rerun_size, jobs=args.jobs) for n in sizes]
+        for n in sizes:  # results are written after each size, so a long run that is stopped keeps what it measured
+            rows.append(measure(n, work, args.seed, rerun=n == rerun_size, jobs=args.jobs))
+            results = {
+                "command": "benchmarks/bench_scale.py --sizes " + ",".join(map(str, sizes)),
+                "machine": {"cpus": os.cpu_count(), "note": "load average at each start below"},
+                "seed": args.seed, "practices_per_city": PRACTICES_PER_CITY, "targets": TARGETS,
+                "sizes": rows, "ratios": ratios(rows),
+            }
+            write_results(results, args.results)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    results = {
-        "command": "benchmarks/bench_scale.py --sizes " + ",".join(map(str, sizes)),
-        "machine": {"cpus": os.cpu_count(), "note": "shared with other work; load average at each start below"},
-        "seed": args.seed, "practices_per_city": PRACTICES_PER_CITY, "targets": TARGETS,
-        "sizes": rows, "ratios": ratios(rows),
-    }
-    write_results(results, args.results)
     if args.keep:
         print(f"kept: {work}")
 
