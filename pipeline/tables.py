@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -69,7 +70,7 @@ def to_table(name: str, rows: list[dict] | pd.DataFrame) -> pa.Table:
 
 def _clean(value):
     try:
-        if value is None or (not isinstance(value, (list, tuple, str, dict)) and _is_missing(value)):
+        if value is None or (not isinstance(value, (list, tuple, str, dict)) and is_missing(value)):
             return None
     except (TypeError, ValueError):
         pass
@@ -78,15 +79,13 @@ def _clean(value):
     return value
 
 
-def _is_missing(value) -> bool:
-    """NaN, NaT and pandas' NA (a scalar: arrays and lists are values)."""
-    if isinstance(value, float):
-        return value != value
-    if type(value).__module__.startswith("pandas") or type(value).__name__ in ("float32", "float64", "datetime64"):
-        import pandas as pd
-
-        return bool(pd.isna(value))
-    return False
+def is_missing(value) -> bool:
+    """An empty cell: None, NaN (Python or numpy), pandas' NA or NaT. Lists and arrays are values."""
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(value != value)
+    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

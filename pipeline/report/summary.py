@@ -23,7 +23,7 @@ from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_sl
 from pipeline.report.view import RunView, build_view, load_catalogue
 from pipeline.report.writers import render_summary_html
 from pipeline.stages import model_fallbacks
-from pipeline.tables import atomic_write_bytes
+from pipeline.tables import atomic_write_bytes, is_missing
 
 CRITERIA = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
 # A criterion at this level or below is listed under "needs attention" (levels run 0-3).
@@ -395,7 +395,7 @@ def _reviews(reviews: list[dict], by_id: dict[str, dict]) -> dict:
     rows = [r for r in reviews if r["practice_id"] in by_id]
     mains = [r for r in rows if r.get("main_area")]
     changed = [r for r in mains if r["main_area"] != by_id[r["practice_id"]].get("main_area_pred")]
-    levels = sum(1 for r in rows for c in CRITERIA if not _is_missing(r.get(c)))
+    levels = sum(1 for r in rows for c in CRITERIA if not is_missing(r.get(c)))
     return {"practices": len(rows), "main_areas": len(mains), "main_areas_changed": len(changed),
             "criteria_levels": levels,
             "changed": [{"practice_id": r["practice_id"], "title": by_id[r["practice_id"]].get("title"),
@@ -407,7 +407,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
     """Rows as dicts with None (not NaN) for missing values."""
     out = []
     for row in df.to_dict("records"):
-        out.append({k: (None if _is_missing(v) else v) for k, v in row.items()})
+        out.append({k: (None if is_missing(v) else v) for k, v in row.items()})
     return out
 
 
@@ -415,13 +415,6 @@ def _list(value) -> list:
     """A list column's cell (None, list or numpy array) as a plain list."""
     return [] if value is None else list(value)
 
-
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return value != value
-    return value is pd.NA or value is pd.NaT
 
 
 _STEP_ORDER = ("ingest_segment", "load_embedder", "areas", "similar", "criteria", "reports", "total")

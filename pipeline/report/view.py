@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from pipeline.cities import CityInfo, city_info, city_key
 from pipeline.config import RESOURCES_DIR, ReportSettings, load_yaml
 from pipeline.report.redact import Redactor
-from pipeline.tables import SCHEMAS
+from pipeline.tables import SCHEMAS, is_missing
 
 CATALOGUE_FILE = RESOURCES_DIR / "reports.yaml"
 LANGS = ("en", "fr")
@@ -204,14 +204,6 @@ def build_view(out_dir: Path, tables: Mapping[str, Table] | None = None, manifes
 def _frame_records(df: pd.DataFrame) -> list[dict]:
     out = []
     for row in df.to_dict("records"):
-        out.append({k: (list(v) if isinstance(v, np.ndarray) else None if _is_missing(v) else v)
+        out.append({k: (list(v) if isinstance(v, np.ndarray) else None if is_missing(v) else v)
                     for k, v in row.items()})
     return out
-
-
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return value != value
-    return value is pd.NA or value is pd.NaT
