@@ -68,7 +68,8 @@ def run(
         if not item.exists():
             console.print(f"[red]Input not found:[/red] {item}")
             raise typer.Exit(2)
-    last = None if force else unchanged_outputs(out, run_key(inputs, settings, analyse=not no_analysis))
+    key = run_key(inputs, settings, analyse=not no_analysis)
+    last = None if force else unchanged_outputs(out, key)
     if last is not None:
         counts = last["counts"]
         console.print(f"Nothing changed since the last run in {out} (same files, settings, code and models): its "
@@ -84,6 +85,7 @@ def run(
             progress=lambda name: bar.advance(task),
             on_files=lambda n: bar.update(task, total=n),
             analyse=not no_analysis,
+            key=key,
         )
     counts = batch.manifest["counts"]
     status = counts["by_status"]

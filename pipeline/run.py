@@ -155,12 +155,14 @@ def run_batch(
     on_files: Callable[[int], None] | None = None,
     analyse: bool = True,
     reports: bool = True,
+    key: str | None = None,
 ) -> BatchResult:
-    """Run the whole pipeline and write the output tables to `out_dir`."""
+    """Run the whole pipeline and write the output tables to `out_dir`. `key`: the run key of these inputs and
+    settings when the caller already computed it (pipeline/run_key.py)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inputs = list(inputs)
-    key = run_key(inputs, settings, analyse, reports)
+    key = key or run_key(inputs, settings, analyse, reports)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ignored: list[str] = []

@@ -69,14 +69,9 @@ def to_table(name: str, rows: list[dict] | pd.DataFrame) -> pa.Table:
 
 
 def _clean(value):
-    try:
-        if value is None or (not isinstance(value, (list, tuple, str, dict)) and is_missing(value)):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value
+    if not isinstance(value, (list, tuple, str, dict)) and is_missing(value):
+        return None
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def is_missing(value) -> bool:
