@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 from pipeline.config import LABELS_FILE, load_yaml
@@ -32,6 +33,17 @@ def fold(text: str) -> str:
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _SPACES.sub(" ", text.lower())
     return text.strip()
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    return (fold(ch) or " ")[0]
+
+
+def fold_chars(text: str) -> str:
+    """fold() character for character, so the result keeps the length of the text (positions found in it are
+    positions in the text): one character each, a space where fold() leaves nothing."""
+    return "".join(map(_fold_char, text))
 
 
 @loader("placeholders")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
-from pipeline.normalize import clean_text, count_words, detect_language, fold, parse_period, value_or_none
+from pipeline.normalize import clean_text, count_words, detect_language, fold, fold_chars, parse_period, value_or_none
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -213,13 +213,9 @@ def _inline_section_pattern() -> re.Pattern:
     return re.compile(rf"(?<=[.!?;:\"'\u201d\u00bb)])\s+(?=(?:{alternatives})\s*:)")
 
 
-def _fold_keep_length(text: str) -> str:
-    return "".join((fold(ch) or " ")[0] for ch in text)
-
-
 def split_inline_sections(line: str) -> list[str]:
     """A paragraph that strings several sections together, cut before each capitalised section label."""
-    folded = _fold_keep_length(line)
+    folded = fold_chars(line)
     cuts = [m.end() for m in _inline_section_pattern().finditer(folded) if line[m.end()].isupper()]
     if not cuts:
         return [line]

@@ -67,7 +67,8 @@ def top_k_exact(queries: np.ndarray, base: np.ndarray, k: int, exclude: np.ndarr
 
     Pairs that must never be returned are given either as a (queries x base) boolean `exclude` matrix
     (small collections) or as group ids: a query never gets a base row of its own group (its city).
-    Scores are computed in blocks of query rows, so memory stays near 256 MB whatever the collection size.
+    Scores are computed in blocks of query rows of about four million scores (with the partial sort's
+    temporaries about 70 MB), whatever the collection size.
     Excluded or missing candidates come back with score -inf.
     """
     n_q, n_b = len(queries), len(base)
@@ -76,7 +77,7 @@ def top_k_exact(queries: np.ndarray, base: np.ndarray, k: int, exclude: np.ndarr
     scores = np.zeros((n_q, k), dtype=np.float32)
     if k == 0:
         return indices, scores
-    block = block or max(1, min(n_q, (64 << 20) // max(n_b, 1)))
+    block = block or max(1, min(n_q, (4 << 20) // max(n_b, 1)))
     for start in range(0, n_q, block):
         stop = min(start + block, n_q)
         sims = queries[start:stop] @ base.T

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from docx import Document
+from docx.enum.text import WD_COLOR_INDEX
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
@@ -76,6 +77,13 @@ def test_french_and_english_reports_open_and_hold_no_contacts(run_copy):
         text = tree.text_content()
         doc_text = _docx_text(folder / f"{city_slug(city)}.docx")
         assert mine["title"].iloc[0] in doc_text
+        # The terms two excerpts share are marked in the Word file as in the page: bold on yellow.
+        doc = Document(str(folder / f"{city_slug(city)}.docx"))
+        marked = [r for t in doc.tables for c in t.rows[1].cells for r in c.paragraphs[0].runs
+                  if r.font.highlight_color is not None]
+        assert marked and all(r.bold and r.font.highlight_color == WD_COLOR_INDEX.YELLOW for r in marked)
+        assert {r.text.lower() for r in marked} <= {m.lower() for m in tree.xpath("//mark/text()")}
+        assert all(r.font.size.pt == 9.5 for t in doc.tables for c in t.rows[1].cells for r in c.paragraphs[0].runs)
         for body in (text, doc_text):
             assert not EMAIL.search(body), EMAIL.search(body)
             assert not [n for n in names if n in body]

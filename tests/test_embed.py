@@ -40,6 +40,39 @@ def test_use_multilingual_vectors(use):
     assert sims[0, 1] > sims[0, 2] and sims[0, 1] > 0.5
 
 
+def test_word_memo_tokenizer_gives_the_ids_of_the_tokenizer_it_wraps(use):
+    """Segmenting each word once must not change a single id: checked on every sample practice, sentence by
+    sentence and whole, in both languages, and on awkward strings."""
+    from pathlib import Path
+
+    from pipeline.embed import WordMemoTokenizer
+
+    memo = use.inner._model._tokenizer
+    assert isinstance(memo, WordMemoTokenizer)
+    plain = memo._inner
+    import yaml
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+
+    sources = sorted(Path(__file__).resolve().parents[1].joinpath("data/sources/practices").glob("*.yaml"))
+    practices = [p for path in sources for p in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    assert len(practices) >= 40
+    texts = ["\n".join(strings(p)) for p in practices]
+    texts += [s for t in texts for s in split_sentences(t)]
+    texts += ["", " ", "  two   spaces ", "\u2581mark", "l’été—très «cher»", "中文 テスト 😀", "\t\n tab", "A" * 300]
+    assert memo.encode(texts) == plain.encode(texts)
+    assert memo.encode("Genève, 2024.") == plain.encode("Genève, 2024.")
+    assert memo.encode(texts[:3], out_type=str) == plain.encode(texts[:3], out_type=str)
+
+
 def test_sentence_transformers_minilm_vectors(minilm):
     assert minilm.dim == 384 and minilm.model_id == "sentence-transformers:all-MiniLM-L6-v2"
     _assert_normalised(minilm.encode(TEXTS + [LONG]), 4, 384)

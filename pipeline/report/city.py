@@ -13,15 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from pipeline.cities import CITIES_FILE, city_info, city_key, country_name
 from pipeline.config import ReportSettings
-from pipeline.normalize import fold
+from pipeline.normalize import fold, fold_chars
 from pipeline.report import CITY_REPORTS_DIR, city_slug
 from pipeline.report.redact import Redactor
 from pipeline.report.view import CATALOGUE_FILE, RunView, build_view
@@ -137,18 +135,6 @@ def _excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str | None:
     return cut[: cut.rfind(" ")].rstrip(" ,;:") + " […]"
 
 
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    if ch in "’‘":
-        return "'"
-    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)) or ch
-    return base[0].lower()[0]
-
-
-def _fold_chars(text: str) -> str:
-    """Lower case without accents, character for character (unlike fold(), which may change the length)."""
-    return "".join(map(_fold_char, text))
-
 
 def _segments(text: str | None, pattern: re.Pattern | None) -> list[tuple[str, bool]]:
     """The text split into (piece, is_shared_term) so both writers can highlight shared terms.
@@ -159,7 +145,7 @@ def _segments(text: str | None, pattern: re.Pattern | None) -> list[tuple[str, b
         return []
     if pattern is None:
         return [(text, False)]
-    folded = _fold_chars(text)
+    folded = fold_chars(text)
     out, last = [], 0
     for m in pattern.finditer(folded):
         if m.start() > last:
@@ -181,7 +167,7 @@ def _focused_excerpt(text: str | None, pattern: re.Pattern | None, limit: int = 
     sentences = split_sentences(text)
     if len(sentences) < 2:
         return _excerpt(text, limit)
-    hits = [len(pattern.findall(_fold_chars(x))) for x in sentences]
+    hits = [len(pattern.findall(fold_chars(x))) for x in sentences]
     best, best_start = -1, 0
     for start in range(len(sentences)):
         size, score = 0, 0

@@ -48,13 +48,40 @@ def render_summary_html(context: dict) -> str:
     return environment().get_template("summary.html.j2").render(**context)
 
 
+def _add_run(paragraph, text: str, bold: bool = False, italic: bool = False, half_points: int | None = None,
+             highlight: str | None = None):
+    """Append a run to a python-docx paragraph as one XML element (what `paragraph.add_run` and the font setters
+    build, without their look-ups of where each child goes: a report has hundreds of runs)."""
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    run = etree.SubElement(paragraph._p, qn("w:r"))
+    if bold or italic or half_points or highlight:
+        props = etree.SubElement(run, qn("w:rPr"))
+        # Children in the order of the schema (CT_RPr): b, i, sz, highlight.
+        for on, tag in ((bold, "w:b"), (italic, "w:i")):
+            if on:
+                etree.SubElement(props, qn(tag))
+        if half_points:
+            etree.SubElement(props, qn("w:sz")).set(qn("w:val"), str(half_points))
+        if highlight:
+            etree.SubElement(props, qn("w:highlight")).set(qn("w:val"), highlight)
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            etree.SubElement(run, qn("w:br"))
+        if line:
+            node = etree.SubElement(run, qn("w:t"))
+            node.text = line
+            node.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return run
+
+
 def render_city_docx(report: "CityReport") -> bytes:
     """A city report as a Word file."""
     import io
 
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_COLOR_INDEX
     from docx.shared import Pt, RGBColor
 
     s = report.s
@@ -85,15 +112,15 @@ def render_city_docx(report: "CityReport") -> bytes:
     for item in report.items:
         paragraph(item.title, "Heading 1")
         meta = doc.add_paragraph()
-        meta.add_run(f"{s['period']}: " if report.lang == "en" else f"{s['period']} : ").bold = True
-        meta.add_run(item.period)
-        meta.add_run("\n")
-        meta.add_run(f"{s['areas']}: " if report.lang == "en" else f"{s['areas']} : ").bold = True
-        meta.add_run("; ".join(item.areas) or s["unknown"])
+        _add_run(meta, f"{s['period']}: " if report.lang == "en" else f"{s['period']} : ", bold=True)
+        _add_run(meta, item.period)
+        _add_run(meta, "\n")
+        _add_run(meta, f"{s['areas']}: " if report.lang == "en" else f"{s['areas']} : ", bold=True)
+        _add_run(meta, "; ".join(item.areas) or s["unknown"])
         for dup in item.duplicates:
             p = paragraph(style="List Bullet")
-            p.add_run(f"{s['duplicates']}: " if report.lang == "en" else f"{s['duplicates']} : ").italic = True
-            p.add_run(f"{dup.title} ({dup.lang}, {dup.score_text})")
+            _add_run(p, f"{s['duplicates']}: " if report.lang == "en" else f"{s['duplicates']} : ", italic=True)
+            _add_run(p, f"{dup.title} ({dup.lang}, {dup.score_text})")
         if not item.neighbours:
             doc.add_paragraph(item.none_found).runs[0].italic = True
         for n in item.neighbours:
@@ -101,24 +128,24 @@ def render_city_docx(report: "CityReport") -> bytes:
             paragraph(f"{n.rank}. {n.title} – {where}", "Heading 2")
             p = doc.add_paragraph()
             colon = ": " if report.lang == "en" else " : "
-            p.add_run(s["similarity"] + colon).bold = True
-            p.add_run(f"{n.score_text} ({n.strength})")
-            p.add_run("\n" + s["period"] + colon).bold = True
-            p.add_run(n.period)
-            p.add_run("\n" + s["areas"] + colon).bold = True
-            p.add_run("; ".join(n.areas) or s["unknown"])
+            _add_run(p, s["similarity"] + colon, bold=True)
+            _add_run(p, f"{n.score_text} ({n.strength})")
+            _add_run(p, "\n" + s["period"] + colon, bold=True)
+            _add_run(p, n.period)
+            _add_run(p, "\n" + s["areas"] + colon, bold=True)
+            _add_run(p, "; ".join(n.areas) or s["unknown"])
             if n.contact or n.department:
-                p.add_run("\n" + s["contact"] + colon).bold = True
-                p.add_run(" – ".join(x for x in (n.contact, n.department) if x))
+                _add_run(p, "\n" + s["contact"] + colon, bold=True)
+                _add_run(p, " – ".join(x for x in (n.contact, n.department) if x))
             why = doc.add_paragraph()
-            why.add_run(s["why"] + colon).bold = True
+            _add_run(why, s["why"] + colon, bold=True)
             reasons = []
             if n.section_label:
                 reasons.append(f"{s['closest_on']} « {n.section_label} »" if report.lang == "fr"
                                else f"{s['closest_on']} “{n.section_label}”")
             if n.shared_terms:
                 reasons.append(f"{s['shared_terms']}{colon}{', '.join(n.shared_terms)}")
-            why.add_run("; ".join(reasons) or "-")
+            _add_run(why, "; ".join(reasons) or "-")
             if n.section:
                 table = doc.add_table(rows=2, cols=2)
                 table._tbl.tblPr.style = style_ids["Table Grid"]
@@ -126,17 +153,11 @@ def render_city_docx(report: "CityReport") -> bytes:
                 heads = (f"{s['your_practice']} – {n.section_label}",
                          f"{n.city} – {n.section_label}" + (f" ({n.lang_note})" if n.lang_note else ""))
                 for cell, head in zip(table.rows[0].cells, heads):
-                    cell.text = ""
-                    run = cell.paragraphs[0].add_run(head)
-                    run.bold = True
+                    _add_run(cell.paragraphs[0], head, bold=True)
                 for cell, pieces in zip(table.rows[1].cells, (n.mine_text, n.their_text)):
-                    cell.text = ""
                     for piece, marked in pieces or [("–", False)]:
-                        run = cell.paragraphs[0].add_run(piece)
-                        run.font.size = Pt(9.5)
-                        if marked:
-                            run.bold = True
-                            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+                        _add_run(cell.paragraphs[0], piece, bold=marked, half_points=19,
+                                 highlight="yellow" if marked else None)
                 doc.add_paragraph()
     footer = doc.sections[0].footer.paragraphs[0]
     footer.text = f"{s['footer']} – {report.city}"
