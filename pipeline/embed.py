@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import io
 import re
 import time
-import zipfile
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -246,14 +246,23 @@ class TfidfEmbedder:
 
 
 class CachedEmbedder:
-    """Wraps an embedder with an on-disk cache keyed by (model id, text hash)."""
+    """Wraps an embedder with an on-disk cache keyed by (model id, text hash).
+
+    On disk, each model has a folder of parts: .npy files of (key, vector) records, each written once by the
+    call that computed its vectors (a save costs what it adds, not the size of the cache). In memory the cache
+    holds only where each key's vector lies; vectors are read back from the parts when asked for, so a run over
+    a whole archive does not keep every sentence vector it has seen. A process that finds more than
+    `_MAX_CACHE_PARTS` parts merges them into one first. Without a cache folder the vectors stay in memory.
+    """
 
     def __init__(self, inner: Embedder, cache_dir: Path | None):
         self.inner = inner
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.hits = 0
         self.misses = 0
-        self._memory: dict[str, np.ndarray] | None = None
+        self._memory: dict[bytes, np.ndarray] = {}  # without a cache folder
+        self._where: dict[bytes, int] | None = None  # key -> part number << 32 | row (one int: less memory)
+        self._parts: list[Path] = []
 
     @property
     def model_id(self) -> str:
@@ -266,44 +275,72 @@ class CachedEmbedder:
     def fit(self, texts: Sequence[str]) -> "CachedEmbedder":
         if hasattr(self.inner, "fit"):
             self.inner.fit(texts)
-            self._memory = None
+            self._memory, self._where, self._parts = {}, None, []
         return self
 
-    def _file(self) -> Path | None:
-        """The cache of this model: one merged file, and beside it a folder of parts added since."""
+    def _folder(self) -> Path | None:
         if self.cache_dir is None:
             return None
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model_id)
-        return self.cache_dir / f"{slug}.npz"
+        return self.cache_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model_id)
 
-    def _parts(self, path: Path) -> list[Path]:
-        folder = path.with_suffix("")
-        return sorted(folder.glob("part-*.npz")) if folder.is_dir() else []
+    def _dtype(self) -> np.dtype:
+        return np.dtype([("key", "S16"), ("vector", "<f4", (int(self.dim),))])
 
-    @staticmethod
-    def _read(path: Path) -> dict[str, np.ndarray]:
+    def _open(self, path: Path) -> np.ndarray | None:
+        """A part as a read-only memory map of records, or None when it is damaged or from another layout."""
         try:
-            with np.load(path) as data:
-                if "keys" in data.files and "vectors" in data.files:
-                    return dict(zip(data["keys"].tolist(), data["vectors"]))
-                return {k: data[k] for k in data.files}  # one array per text, as the first cache files were written
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            return {}
+            part = np.load(path, mmap_mode="r")
+        except (OSError, ValueError, EOFError):
+            return None
+        return part if part.dtype == self._dtype() and part.ndim == 1 else None
 
-    def _load(self) -> dict[str, np.ndarray]:
-        if self._memory is None:
-            self._memory = {}
-            path = self._file()
-            if path is not None:
-                parts = self._parts(path)
-                for file in ([path] if path.exists() else []) + parts:
-                    self._memory.update(self._read(file))
-                if len(parts) > _MAX_CACHE_PARTS:
-                    # Merged once at start, so a run only ever appends (never rewrites what it has written).
-                    self._write(path, self._memory)
-                    for file in parts:
-                        file.unlink(missing_ok=True)
-        return self._memory
+    def _index(self) -> dict[bytes, int]:
+        if self._where is not None:
+            return self._where
+        self._where, self._parts = {}, []
+        folder = self._folder()
+        if folder is None:
+            return self._where
+        # Files of the earlier layout (.npz archives read whole into memory) are not read: they are rebuilt.
+        for old in [folder.with_suffix(".npz"), *(folder.glob("part-*.npz") if folder.is_dir() else [])]:
+            old.unlink(missing_ok=True)
+        parts = sorted(folder.glob("part-*.npy")) if folder.is_dir() else []
+        if len(parts) > _MAX_CACHE_PARTS:
+            parts = [self._merge(folder, parts)]
+        for path in parts:
+            part = self._open(path)
+            if part is None:
+                path.unlink(missing_ok=True)
+                continue
+            number = len(self._parts)
+            self._parts.append(path)
+            self._where.update(zip(part["key"].tolist(), range(number << 32, (number << 32) + len(part))))
+            del part
+        return self._where
+
+    def _merge(self, folder: Path, parts: list[Path]) -> Path:
+        """The parts copied into one, then removed: read one part at a time and written in slices, so the
+        cache is never in memory whole. A damaged part is dropped."""
+        dtype = self._dtype()
+        opened = [part for part in map(self._open, parts) if part is not None]
+        total = sum(len(part) for part in opened)
+        del opened
+        target = folder / f"part-{time.time_ns():020d}-{os.getpid()}-merged.npy"
+        tmp = target.with_name(f".{target.name}.tmp")
+        with open(tmp, "wb") as fh:
+            np.lib.format.write_array_header_1_0(
+                fh, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (total,)})
+            for path in parts:
+                part = self._open(path)
+                for start in range(0, 0 if part is None else len(part), 4096):
+                    fh.write(np.ascontiguousarray(part[start:start + 4096]).tobytes())
+                del part
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        for path in parts:
+            path.unlink(missing_ok=True)
+        return target
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self._cached(texts, "", self.inner.encode)
@@ -315,37 +352,57 @@ class CachedEmbedder:
 
     def _cached(self, texts: Sequence[str], kind: str, encode) -> np.ndarray:
         texts = list(texts)
-        memory = self._load()
-        keys = [hashlib.sha256((kind + (t or "")).encode("utf-8")).hexdigest()[:32] for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts) if k not in memory}.items())
+        keys = [hashlib.sha256((kind + (t or "")).encode("utf-8")).digest()[:16] for t in texts]
+        known = self._memory if self._folder() is None else self._index()
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())
         # A text repeated within one call is embedded once: its repeats count as hits.
         self.misses += len(missing)
         self.hits += len(texts) - len(missing)
+        new: dict[bytes, np.ndarray] = {}
         if missing:
-            vectors = encode([t for _, t in missing])
-            new = {key: vector.astype(np.float32) for (key, _), vector in zip(missing, vectors)}
-            memory.update(new)
-            self._save(new)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([memory[k] for k in keys]).astype(np.float32)
+            vectors = np.asarray(encode([t for _, t in missing]), dtype=np.float32)
+            new = {key: vector for (key, _), vector in zip(missing, vectors)}
+            self._store(new)
+        out = np.zeros((len(texts), int(self.dim)), dtype=np.float32)
+        if self._folder() is None:
+            for i, key in enumerate(keys):
+                out[i] = self._memory[key]
+            return out
+        wanted: dict[int, list[tuple[int, int]]] = {}
+        for i, key in enumerate(keys):
+            if key in new:
+                out[i] = new[key]
+            else:
+                where = self._where[key]
+                wanted.setdefault(where >> 32, []).append((i, where & 0xFFFFFFFF))
+        for number, pairs in wanted.items():
+            positions, rows = np.array(pairs).T
+            part = self._open(self._parts[number])
+            if part is None:  # removed or rewritten by another process since this one indexed it
+                again = np.asarray(encode([texts[i] for i in positions]), dtype=np.float32)
+                self._store(dict(zip((keys[i] for i in positions), again)))
+                out[positions] = again
+                continue
+            out[positions] = part["vector"][rows]
+            del part
+        return out
 
-    def _save(self, new: dict[str, np.ndarray]) -> None:
-        """Append the vectors just computed as one more part (the cost of a save does not grow with the cache)."""
-        path = self._file()
-        if path is None or not new:
+    def _store(self, new: dict[bytes, np.ndarray]) -> None:
+        """Keep the vectors just computed: in memory without a cache folder, else as one more part."""
+        folder = self._folder()
+        if folder is None:
+            self._memory.update(new)
             return
-        self._write(path.with_suffix("") / f"part-{time.time_ns():020d}-{os.getpid()}.npz", new)
-
-    def _write(self, path: Path, memory: dict[str, np.ndarray]) -> None:
-        import io
-
-        # Two arrays rather than one per text: loading thousands of zip members took seconds.
+        records = np.zeros(len(new), dtype=self._dtype())
+        records["key"] = list(new)
+        records["vector"] = np.vstack(list(new.values()))
+        path = folder / f"part-{time.time_ns():020d}-{os.getpid()}.npy"
         buf = io.BytesIO()
-        keys = np.array(list(memory), dtype="U32")
-        vectors = np.vstack(list(memory.values())).astype(np.float32) if memory else np.zeros((0, self.dim), np.float32)
-        np.savez(buf, keys=keys, vectors=vectors)
+        np.save(buf, records, allow_pickle=False)
         atomic_write_bytes(path, buf.getvalue())
+        number = len(self._parts)
+        self._parts.append(path)
+        self._where.update(zip(new, range(number << 32, (number << 32) + len(new))))
 
 
 def make_embedder(spec: str = "use-multilingual", cache_dir: Path | None = None, threads: int = 2) -> CachedEmbedder:

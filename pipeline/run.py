@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from pipeline import __version__
 from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
@@ -25,12 +25,15 @@ from pipeline.run_key import run_key
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_json, write_table
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 
 @dataclass
 class BatchResult:
     files: list[FileResult]
     practices: list[Practice]
-    tables: dict[str, list[dict]] = field(default_factory=dict)
+    tables: dict[str, "pa.Table"] = field(default_factory=dict)  # every output table, as written
     timings: dict[str, float] = field(default_factory=dict)
     cache_hits: int = 0
     manifest: dict = field(default_factory=dict)
@@ -189,6 +192,7 @@ def run_batch(
     }
     for name in ("areas", "similar", "criteria", "guidelines"):
         tables[name] = to_table(name, batch.tables.get(name, []))
+    batch.tables = tables
     for name, table in tables.items():
         write_table(out_dir / f"{name}.parquet", table)
     counts = {

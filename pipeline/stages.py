@@ -11,6 +11,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pipeline.criteria as criteria_module
 from pipeline.classify import area_stage
@@ -19,12 +20,17 @@ from pipeline.criteria import criteria_with_guidelines
 from pipeline.embed import make_embedder
 from pipeline.records import SECTION_FIELDS, Practice
 from pipeline.similar import similar_stage
-from pipeline.tables import write_json
+from pipeline.tables import to_table, write_json
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass
 class StageResults:
-    tables: dict[str, list[dict]] = field(default_factory=dict)  # rows of areas, similar, criteria, guidelines
+    # areas, similar, criteria, guidelines as Arrow tables: each stage's rows are converted as soon as it ends,
+    # so the row dictionaries of one stage are not kept through the next.
+    tables: dict[str, "pa.Table"] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)  # ids of the models used
     counts: dict[str, int] = field(default_factory=dict)  # embedding-cache hits and misses
     errors: dict[str, str] = field(default_factory=dict)  # stage -> why it failed
@@ -57,16 +63,22 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
 
     areas = guarded("areas", lambda: area_stage(practices, settings, embedder))
     if areas is not None:
-        tables["areas"], suggestions, models["area_classifier"] = areas
+        rows, suggestions, models["area_classifier"] = areas
+        tables["areas"] = to_table("areas", rows)
         result.practice_columns = {s.practice_id: {"predicted_areas": s.predicted_areas, "main_area_pred": s.main_area_pred,
                                                    "area_mismatch": s.area_mismatch} for s in suggestions}
+        del rows, suggestions
+    del areas
     similar = guarded("similar", lambda: similar_stage(practices, settings, embedder))
     if similar is not None:
-        tables["similar"] = similar
+        tables["similar"] = to_table("similar", similar)
+    del similar
     criteria = guarded("criteria", lambda: _criteria_cached(practices, settings, embedder,
                                                             Path(out_dir) / ".cache" / "criteria"))
     if criteria is not None:
-        tables["criteria"], tables["guidelines"], models["criteria"] = criteria
+        tables["criteria"], tables["guidelines"] = to_table("criteria", criteria[0]), to_table("guidelines", criteria[1])
+        models["criteria"] = criteria[2]
+    del criteria
     result.counts = {"embedding_cache_hits": embedder.hits, "embedding_cache_misses": embedder.misses}
     return result
 

@@ -59,9 +59,11 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def to_table(name: str, rows: list[dict] | pd.DataFrame) -> pa.Table:
+def to_table(name: str, rows: list[dict] | pd.DataFrame | pa.Table) -> pa.Table:
     """Rows as an Arrow table with the contract's column names and types, in the contract's order."""
     schema = SCHEMAS[name]
+    if isinstance(rows, pa.Table):
+        return rows.select(schema.names).cast(schema)
     if hasattr(rows, "to_dict"):  # a pandas DataFrame
         rows = rows.to_dict("records")
     columns = {f.name: [_clean(r.get(f.name)) for r in rows] for f in schema}

@@ -121,7 +121,7 @@ def test_cache_hits_and_misses_survive_a_restart(tmp_path):
     a = first.encode(["alpha", "beta", "alpha"])
     assert (first.misses, first.hits) == (2, 1)
     assert first.inner.calls == [["alpha", "beta"]] or sorted(first.inner.calls[0]) == ["alpha", "beta"]
-    assert list(tmp_path.rglob("*.npz")), "the cache is written to disk"
+    assert list(tmp_path.rglob("part-*.npy")), "the cache is written to disk"
 
     # A new process (new wrapper) re-uses the stored vectors and embeds only the changed text.
     second = CachedEmbedder(_Counting(), tmp_path)
@@ -141,7 +141,7 @@ def test_cache_hits_and_misses_survive_a_restart(tmp_path):
 def test_corrupt_cache_file_is_rebuilt(tmp_path):
     emb = CachedEmbedder(_Counting(), tmp_path)
     emb.encode(["alpha"])
-    next(tmp_path.rglob("*.npz")).write_bytes(b"not a zip file")
+    next(tmp_path.rglob("part-*.npy")).write_bytes(b"not an array file")
     again = CachedEmbedder(_Counting(), tmp_path)
     _assert_normalised(again.encode(["alpha"]), 1, 8)
     assert again.misses == 1
@@ -153,16 +153,53 @@ def test_a_save_appends_only_the_new_vectors_and_a_restart_merges_the_parts(tmp_
     emb = CachedEmbedder(_Counting(), tmp_path)
     for i in range(5):
         emb.encode([f"text {i}", f"other {i}"])
-    parts = sorted((tmp_path / "counting-test").glob("part-*.npz"))
+    folder = tmp_path / "counting-test"
+    parts = sorted(folder.glob("part-*.npy"))
     assert len(parts) == 5
-    with np.load(parts[-1]) as last:
-        assert len(last["keys"]) == 2  # only what that call computed, not the whole cache again
+    assert len(np.load(parts[-1])) == 2  # only what that call computed, not the whole cache again
 
     monkeypatch.setattr(embed_module, "_MAX_CACHE_PARTS", 3)
     again = CachedEmbedder(_Counting(), tmp_path)
     vectors = again.encode([f"text {i}" for i in range(5)])
     assert again.misses == 0 and again.inner.calls == []
-    assert not list((tmp_path / "counting-test").glob("part-*.npz"))  # merged into one file at start
-    with np.load(tmp_path / "counting-test.npz") as merged:
-        assert len(merged["keys"]) == 10
+    merged = sorted(folder.glob("part-*.npy"))
+    assert len(merged) == 1 and len(np.load(merged[0])) == 10  # merged into one file at start
     np.testing.assert_array_equal(vectors, emb.encode([f"text {i}" for i in range(5)]))
+    np.testing.assert_array_equal(vectors, CachedEmbedder(_Counting(), None).encode([f"text {i}" for i in range(5)]))
+
+
+def test_the_cache_keeps_vectors_on_disk_not_in_memory(tmp_path):
+    """A run over a whole archive asks for hundreds of thousands of sentence vectors: the cache must not hold
+    them all. What stays in memory per text is where its vector lies, a small fraction of the vector."""
+    import tracemalloc
+
+    inner = _Counting()
+    inner.dim = 512
+    emb = CachedEmbedder(inner, tmp_path)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for batch in range(4):
+            emb.encode([f"sentence {batch} {i}" for i in range(1000)])
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    vector_bytes = 4000 * 512 * 4
+    assert kept < vector_bytes / 5, kept
+    # ... and gives them back exactly, in this process and the next.
+    sample = [f"sentence 2 {i}" for i in range(0, 1000, 97)]
+    fresh = _Counting()
+    fresh.dim = 512
+    np.testing.assert_array_equal(emb.encode(sample), fresh.encode(sample))
+    restarted = CachedEmbedder(fresh, tmp_path)
+    np.testing.assert_array_equal(restarted.encode(sample), emb.encode(sample))
+    assert restarted.misses == 0
+
+
+def test_cache_files_of_the_earlier_layout_are_dropped(tmp_path):
+    (tmp_path / "counting-test").mkdir()
+    (tmp_path / "counting-test.npz").write_bytes(b"old merged archive")
+    (tmp_path / "counting-test" / "part-1.npz").write_bytes(b"old part")
+    emb = CachedEmbedder(_Counting(), tmp_path)
+    _assert_normalised(emb.encode(["alpha"]), 1, 8)
+    assert emb.misses == 1 and not list(tmp_path.rglob("*.npz"))
