@@ -25,7 +25,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
@@ -42,6 +42,9 @@ from pipeline.embed import l2_normalise, split_sentences
 from pipeline.records import Practice
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MODEL_FORMAT = 2
 _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.025), 3)
@@ -745,18 +748,22 @@ def _model_tag(model_dir: Path) -> str:
         return "trained"
 
 
-def area_stage(practices: list[Practice], settings: Settings, embedder) -> tuple[list[dict], list[AreaSuggestion], str]:
-    """Rows of areas.parquet, the area columns of each practice, and the model id."""
+def area_stage(practices: list[Practice], settings: Settings, embedder) -> tuple["pa.Table", list[AreaSuggestion], str]:
+    """The areas.parquet table, the area columns of each practice, and the model id."""
+    from pipeline.tables import to_table
+
     if not practices:
-        return [], [], "area-classifier:none"
+        return to_table("areas", []), [], "area-classifier:none"
     classifier, model_id = load_or_zero_shot(settings, embedder)
     taxonomy = load_taxonomy()
-    rows: list[dict] = []
+    tables = []
     suggestions: list[AreaSuggestion] = []
-    # In batches: each practice is predicted on its own, and the sentence vectors of a batch are dropped after it.
+    # In batches: each practice is predicted on its own, and the sentence vectors of a batch are dropped after
+    # it; its rows (one per practice and area) are kept as an Arrow table, not as dictionaries.
     for start in range(0, len(practices), _STAGE_BATCH):
         batch = practices[start:start + _STAGE_BATCH]
         pred = predict_areas(classifier, batch)
+        rows: list[dict] = []
         for i, practice in enumerate(batch):
             ranking = pred.main_ranking[i]
             declared = practice.declared_areas[0] if practice.declared_areas else None
@@ -765,4 +772,7 @@ def area_stage(practices: list[Practice], settings: Settings, embedder) -> tuple
             for j, code in enumerate(pred.classes):
                 rows.append({"practice_id": practice.practice_id, "area": code, "probability": float(pred.proba[i, j]),
                              "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j]})
-    return rows, suggestions, model_id
+        tables.append(to_table("areas", rows))
+    import pyarrow as pa
+
+    return pa.concat_tables(tables), suggestions, model_id

@@ -188,13 +188,17 @@ class TermIndex:
 
     def fit(self, texts: Sequence[str], langs: Sequence[str]) -> "TermIndex":
         self.langs_ = list(langs)
-        self.concepts_ = [self._concepts_in(t) for t in texts]
-        self.words_ = [self._words_in(t) for t in texts]
-        n = max(len(texts), 1)
+        self.concepts_ = []
+        self.words_ = []
         df: Counter = Counter()
-        for c, w in zip(self.concepts_, self.words_):
-            df.update(set(c))
-            df.update(set(w))
+        for text in texts:
+            concepts, words = self._concepts_in(text), self._words_in(text)
+            df.update(concepts.keys())
+            df.update(words.keys())
+            self.concepts_.append(concepts)
+            # Only repeated words can be offered as shared (see `shared`): the others are counted, not kept.
+            self.words_.append({k: v for k, v in words.items() if v[0] >= 2})
+        n = max(len(texts), 1)
         self.idf_ = {t: math.log((1 + n) / (1 + f)) + 1.0 for t, f in df.items()}
         self.common_ = {t for t, f in df.items() if f / n > self.max_df and n >= 5}
         return self
@@ -272,8 +276,8 @@ class PracticeVectors:
     """What the similar stage compares: one vector per whole text, chunks of sentences, sections, anchors."""
 
     whole: np.ndarray  # (n, dim), L2-normalised
-    chunks: list[np.ndarray]  # per practice: (n_chunks, dim), groups of `chunk_sentences` sentences
-    sections: list[dict[str, np.ndarray]]  # per practice: template section -> vector
+    chunks: list[np.ndarray]  # per practice: (n_chunks, dim), groups of `chunk_sentences` sentences (float16)
+    sections: list[dict[str, np.ndarray]]  # per practice: template section -> vector (float16)
     anchors: list[frozenset[str]]  # per practice: names, numbers, years and acronyms (language-independent)
     idf: dict[str, float]
     weights: tuple[float, float, float] = (WHOLE_WEIGHT, CHUNK_WEIGHT, ANCHOR_WEIGHT)  # whole, chunk, anchor
@@ -293,7 +297,8 @@ class PracticeVectors:
         if not candidates:
             return np.zeros(0)
         whole = self.whole[candidates] @ self.whole[q]
-        chunk = np.array([float((self.chunks[q] @ self.chunks[j].T).max()) if len(self.chunks[q]) and len(self.chunks[j])
+        mine = np.asarray(self.chunks[q], dtype=np.float32)
+        chunk = np.array([float((mine @ self.chunks[j].T.astype(np.float32)).max()) if len(mine) and len(self.chunks[j])
                           else float(w) for j, w in zip(candidates, whole)])
         anchor = np.array([self.anchor_overlap(q, j) for j in candidates])
         w_whole, w_chunk, w_anchor = self.weights
@@ -347,8 +352,9 @@ def embed_practices(practices: Sequence[Practice], embedder, rules: SimilarSetti
             vectors = matrix[offset:offset + len(group)]
             offset += len(group)
             means = [vectors[i:i + size].mean(axis=0) for i in range(0, len(group), size)]
-            chunks.append(l2_normalise(np.vstack(means)) if means else np.zeros((0, dim), np.float32))
-        sections.extend(_section_vectors(part, embedder))
+            # Kept in half precision (a thousandth on a cosine; half the memory of a large batch).
+            chunks.append(l2_normalise(np.vstack(means)).astype(np.float16) if means else np.zeros((0, dim), np.float16))
+        sections.extend({k: v.astype(np.float16) for k, v in d.items()} for d in _section_vectors(part, embedder))
     whole = np.vstack(whole) if whole else np.zeros((0, dim), np.float32)
     anchor_sets = [anchors(p) for p in practices]
     df = Counter(a for s in anchor_sets for a in s)
@@ -393,7 +399,7 @@ def matched_section(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> tuple
     for names in (SECTIONS, FALLBACK_SECTIONS):
         common = [s for s in names if s in a and s in b]
         if common:
-            scores = [float(a[s] @ b[s]) for s in common]
+            scores = [float(np.dot(a[s].astype(np.float32), b[s].astype(np.float32))) for s in common]
             best = int(np.argmax(scores))
             return common[best], scores[best]
     return None, 0.0

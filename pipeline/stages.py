@@ -40,6 +40,21 @@ class StageResults:
 _CRITERIA_BATCH = 512  # practices analysed at once by the criteria stage
 
 
+def release_memory() -> None:
+    """Hand the memory a finished stage freed back to the system (glibc keeps freed heap pages otherwise), so
+    the next stage starts from what is really in use."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc: nothing to hand back this way
+        pass
+
+
 def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> StageResults:
     """Rows of the analysis tables, the models used, cache counts, and the stages that failed (if any)."""
     t0 = time.perf_counter()
@@ -60,14 +75,15 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
             return None
         finally:
             timings[name] = time.perf_counter() - t0
+            release_memory()
 
     areas = guarded("areas", lambda: area_stage(practices, settings, embedder))
     if areas is not None:
-        rows, suggestions, models["area_classifier"] = areas
-        tables["areas"] = to_table("areas", rows)
+        table, suggestions, models["area_classifier"] = areas
+        tables["areas"] = to_table("areas", table)
         result.practice_columns = {s.practice_id: {"predicted_areas": s.predicted_areas, "main_area_pred": s.main_area_pred,
                                                    "area_mismatch": s.area_mismatch} for s in suggestions}
-        del rows, suggestions
+        del table, suggestions
     del areas
     similar = guarded("similar", lambda: similar_stage(practices, settings, embedder))
     if similar is not None:

@@ -146,7 +146,8 @@ def test_mismatch_flag(use_embedder, tmp_path):
     wrong = _practice("Tenant mediation in the estate", text, ["12"], "t-2")
     undeclared = _practice("Tenant mediation in the estate", text, [], "t-3")
     for settings in (Settings(), Settings(model_dir=tmp_path / "none")):  # shipped model and zero-shot
-        rows, suggestions, model_id = area_stage([right, wrong, undeclared], settings, use_embedder)
+        table, suggestions, model_id = area_stage([right, wrong, undeclared], settings, use_embedder)
+        rows = table.to_pylist()
         flags = {s.practice_id: s.area_mismatch for s in suggestions}
         assert flags == {"t-1": False, "t-2": True, "t-3": False}
         assert right.predicted_areas == []  # the stage returns records, it does not change the practices

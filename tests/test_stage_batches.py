@@ -28,9 +28,10 @@ def embedder(practices):
 
 
 def test_areas_in_slices_decide_as_in_one_batch(practices, embedder, monkeypatch):
-    whole_rows, whole, _ = classify.area_stage(practices, Settings(), embedder)
+    whole_table, whole, _ = classify.area_stage(practices, Settings(), embedder)
     monkeypatch.setattr(classify, "_STAGE_BATCH", 5)
-    rows, sliced, _ = classify.area_stage(practices, Settings(), embedder)
+    table, sliced, _ = classify.area_stage(practices, Settings(), embedder)
+    rows, whole_rows = table.to_pylist(), whole_table.to_pylist()
     assert sliced == whole
     assert [(r["practice_id"], r["area"], r["suggested"], r["evidence"]) for r in rows] == \
         [(r["practice_id"], r["area"], r["suggested"], r["evidence"]) for r in whole_rows]
