@@ -16,7 +16,7 @@
   area).
 
 Training, evaluation and model cards live in pipeline/training.py and pipeline/evaluation.py. `area_stage` is
-what the batch run calls: it returns the rows of areas.parquet and one `AreaSuggestion` per practice.
+what the batch run calls: it returns the areas.parquet table and one `AreaSuggestion` per practice.
 """
 
 from __future__ import annotations

@@ -213,7 +213,8 @@ def _print_analysis(out: Console, practice) -> None:
     t = _texts(practice.lang)
     settings = current_settings()
     embedder = shared_embedder(settings.embedder, settings.threads)
-    area_rows, suggestions, _ = area_stage([practice], settings, embedder)
+    area_table, suggestions, _ = area_stage([practice], settings, embedder)
+    area_rows = area_table.to_pylist()
     taxonomy = load_taxonomy()
     areas = Table(title=t["areas_title"])
     for col in ("area", "probability", "evidence"):
