@@ -265,9 +265,24 @@ def write_corpus(practices: list[dict], folder: Path, seed: int = SEED, jobs: in
 # --------------------------------------------------------------------------- measuring
 
 
+_CLI: list[str] = []  # --cli: the icc-practices command of another installation
+
+
 def cli_command() -> list[str]:
+    if _CLI:
+        return list(_CLI)
     script = Path(sys.executable).parent / "icc-practices"
     return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline"]
+
+
+def installation(command: list[str]) -> str:
+    """Which installation runs the pipeline: its Python, and whether torch is importable there (spaCy's thinc
+    imports it when present, which adds to the peak memory)."""
+    python = Path(command[0]).parent / "python" if command[0].endswith("icc-practices") else Path(command[0])
+    probe = subprocess.run([str(python), "-c", "import importlib.util as u; print(u.find_spec('torch') is not None)"],
+                           capture_output=True, text=True)
+    torch = probe.stdout.strip() == "True"
+    return f"{python.parent.parent}: " + ("with torch (development install)" if torch else "without torch (default install)")
 
 
 def run_cli(inp: Path, out: Path, log: Path) -> dict:
@@ -344,7 +359,8 @@ def write_results(results: dict, folder: Path = RESULTS) -> None:
               if any(s in r["cold"]["stages_s"] for r in rows)]
     lines = [
         "# Scale: the whole pipeline at " + ", ".join(f"{r['n']:,}" for r in rows) + " practices", "",
-        f"`{results['command']}` on {results['machine']['cpus']} CPU cores ({results['machine']['note']}).",
+        f"`{results['command']}` on {results['machine']['cpus']} CPU cores ({results['machine']['note']}); "
+        f"pipeline installation: {results.get('installation', 'the benchmark interpreter')}.",
         "Each size is a new corpus built from the 52 sample sources (perturbed copies: new city, contact, years and "
         "figures, reordered and mixed sentences; one practice per file, "
         "7 in 8 files .docx, the others .txt), run by `icc-practices run IN --out OUT` in a new process with "
@@ -361,8 +377,9 @@ def write_results(results: dict, folder: Path = RESULTS) -> None:
     busy = [r["n"] for r in rows if r["cold"]["load_avg_at_start"] > results["machine"]["cpus"]]
     if busy:
         lines += ["", "Load average above the number of CPUs at the start of the run of " + ", ".join(f"{n:,}" for n in busy)
-                  + " practices: other work shared the machine, so those wall times are longer than the machine alone "
-                  "would give; CPU time is less affected."]
+                  + " practices: the one-minute average still counts the corpus builder (two processes) that ran just "
+                  "before, or other work shared the machine; if the latter, those wall times are longer than the "
+                  "machine alone would give (CPU time is less affected)."]
     errors = {r["n"]: r["cold"]["stage_errors"] for r in rows if r["cold"]["stage_errors"]}
     if errors:
         lines += ["", f"Stage errors: {errors}"]
@@ -410,6 +427,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="Processes writing the corpus (not the pipeline).")
     parser.add_argument("--keep", action="store_true", help="Keep the corpora and outputs (their folder is printed).")
     parser.add_argument("--results", type=Path, default=RESULTS, help="Folder for scale.json and scale.md.")
+    parser.add_argument("--cli", type=Path, default=None,
+                        help="The icc-practices command to measure (default: the one beside this interpreter), "
+                             "for example that of a plain `pip install .` without torch.")
     parser.add_argument("--render", action="store_true",
                         help="Only rewrite scale.md (and the ratios) from the measurements in scale.json.")
     args = parser.parse_args()
@@ -418,6 +438,9 @@ def main() -> None:
         results["ratios"] = ratios(results["sizes"])
         write_results(results, args.results)
         return
+    if args.cli:
+        _CLI[:] = [str(args.cli)]
+    installed = installation(cli_command())
     sizes = sorted(int(x) for x in args.sizes.split(","))
     rerun_size = args.rerun_size if args.rerun_size in sizes else sizes[0]
     work = Path(tempfile.mkdtemp(prefix="icc-scale-"))
@@ -427,7 +450,9 @@ def main() -> None:
         for n in sizes:  # results are written after each size, so a long run that is stopped keeps what it measured
             rows.append(measure(n, work, args.seed, rerun=n == rerun_size, jobs=args.jobs))
             results = {
-                "command": "benchmarks/bench_scale.py --sizes " + ",".join(map(str, sizes)),
+                "command": "benchmarks/bench_scale.py --sizes " + ",".join(map(str, sizes))
+                + (f" --cli {args.cli}" if args.cli else ""),
+                "installation": installed,
                 "machine": {"cpus": os.cpu_count(), "note": "load average at each start below"},
                 "seed": args.seed, "practices_per_city": PRACTICES_PER_CITY, "targets": TARGETS,
                 "sizes": rows, "ratios": ratios(rows),
