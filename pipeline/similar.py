@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -325,7 +326,8 @@ def anchors(practice: Practice) -> frozenset[str]:
                 key = fold(token).lower()
                 if key not in stop:
                     out.add("name:" + key)
-    return frozenset(out)
+    # Interned: the same names and numbers recur across thousands of practices of a large batch.
+    return frozenset(map(sys.intern, out))
 
 
 def embed_practices(practices: Sequence[Practice], embedder, rules: SimilarSettings = _DEFAULTS) -> PracticeVectors:

@@ -37,7 +37,7 @@ class StageResults:
     practice_columns: dict[str, dict] = field(default_factory=dict)  # practice id -> area columns of practices.parquet
 
 
-_CRITERIA_BATCH = 512  # practices analysed at once by the criteria stage
+_CRITERIA_BATCH = 256  # practices analysed at once by the criteria stage
 
 
 def release_memory() -> None:
@@ -114,7 +114,8 @@ def model_fallbacks(models: dict[str, str]) -> dict[str, str]:
 
 
 def _criteria_cached(practices: list[Practice], settings: Settings, embedder, cache_dir: Path):
-    """Criteria and guideline rows, re-used per practice while its text, the cues and the scorer are unchanged.
+    """The criteria and guidelines tables, with each practice's rows re-used while its text, the cues and the
+    scorer are unchanged.
 
     Scoring is per practice, so only new or changed practices are analysed (and spaCy is not even loaded
     when nothing changed).
@@ -129,12 +130,15 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
         p.practice_id: hashlib.sha256(json.dumps([tag, *(getattr(p, f) for f in fields)]).encode()).hexdigest()[:32]
         for p in practices
     }
-    cached: dict[str, dict] = {}
+    # Each practice's rows as JSON text until the tables are built: far less memory than the row dictionaries.
+    cached: dict[str, str] = {}
     for p in practices:
         path = cache_dir / f"{keys[p.practice_id]}.json"
         if path.exists():
             try:
-                cached[p.practice_id] = json.loads(path.read_text(encoding="utf-8"))
+                text = path.read_text(encoding="utf-8")
+                json.loads(text)
+                cached[p.practice_id] = text
             except (OSError, ValueError):
                 pass
     todo = [p for p in practices if p.practice_id not in cached]
@@ -149,9 +153,17 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
             entries[row["practice_id"]]["guidelines"].append(row)
         for p in batch:
             write_json(cache_dir / f"{keys[p.practice_id]}.json", entries[p.practice_id])
-            cached[p.practice_id] = entries[p.practice_id]
+            cached[p.practice_id] = json.dumps(entries[p.practice_id], ensure_ascii=False)
+        del criteria_rows, guideline_rows, entries
+    tables: dict[str, list] = {"criteria": [], "guidelines": []}
+    for start in range(0, len(practices), _CRITERIA_BATCH):
+        entries = [json.loads(cached[p.practice_id]) for p in practices[start:start + _CRITERIA_BATCH]]
+        for name in tables:
+            tables[name].append(to_table(name, [r for e in entries for r in e[name]]))
+    import pyarrow as pa
+
     return (
-        [r for p in practices for r in cached[p.practice_id]["criteria"]],
-        [r for p in practices for r in cached[p.practice_id]["guidelines"]],
+        pa.concat_tables(tables["criteria"]) if tables["criteria"] else to_table("criteria", []),
+        pa.concat_tables(tables["guidelines"]) if tables["guidelines"] else to_table("guidelines", []),
         scorer.model_id,
     )

@@ -42,7 +42,10 @@ def test_criteria_in_slices_give_the_same_rows(practices, embedder, tmp_path, mo
     whole = stages._criteria_cached(practices, Settings(), embedder, tmp_path / "one")
     monkeypatch.setattr(stages, "_CRITERIA_BATCH", 5)
     sliced = stages._criteria_cached(practices, Settings(), embedder, tmp_path / "sliced")
-    assert sliced[0] == whole[0] and sliced[1] == whole[1]
-    assert len(whole[0]) == 6 * len(practices)
-    assert {r["practice_id"] for r in whole[0]} == {p.practice_id for p in practices}
+    assert sliced[0].to_pylist() == whole[0].to_pylist() and sliced[1].to_pylist() == whole[1].to_pylist()
+    assert whole[0].num_rows == 6 * len(practices)
+    assert {r["practice_id"] for r in whole[0].to_pylist()} == {p.practice_id for p in practices}
+    # A second run reads every practice's rows from the cache and gives the same tables.
+    again = stages._criteria_cached(practices, Settings(), embedder, tmp_path / "sliced")
+    assert again[0].to_pylist() == whole[0].to_pylist() and again[1].to_pylist() == whole[1].to_pylist()
     assert len(list((tmp_path / "sliced").glob("*.json"))) == len(practices)
