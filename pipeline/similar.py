@@ -299,7 +299,8 @@ class PracticeVectors:
             return np.zeros(0)
         whole = self.whole[candidates] @ self.whole[q]
         mine = np.asarray(self.chunks[q], dtype=np.float32)
-        chunk = np.array([float((mine @ self.chunks[j].T.astype(np.float32)).max()) if len(mine) and len(self.chunks[j])
+        # float32 @ float16 computes in float32 (numpy promotes the half-precision side).
+        chunk = np.array([float((mine @ self.chunks[j].T).max()) if len(mine) and len(self.chunks[j])
                           else float(w) for j, w in zip(candidates, whole)])
         anchor = np.array([self.anchor_overlap(q, j) for j in candidates])
         w_whole, w_chunk, w_anchor = self.weights

@@ -44,13 +44,11 @@ def release_memory() -> None:
     """Hand the memory a finished stage freed back to the system (glibc keeps freed heap pages otherwise), so
     the next stage starts from what is really in use."""
     import ctypes
-    import ctypes.util
     import gc
 
     gc.collect()
-    name = ctypes.util.find_library("c")
     try:
-        ctypes.CDLL(name).malloc_trim(0)
+        ctypes.CDLL(None).malloc_trim(0)  # the C library the process already has loaded
     except (OSError, AttributeError, TypeError):  # not glibc: nothing to hand back this way
         pass
 
