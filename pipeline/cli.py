@@ -26,6 +26,31 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Analyse Inte
 console = Console(stderr=True)
 # The settings read when the command line started (by `main`), for the command and its helpers.
 _settings: ContextVar[Settings | None] = ContextVar("settings", default=None)
+# True in a process started from the console (`entry`), false when the app is called in-process (tests).
+_console_process = False
+
+
+def entry() -> None:
+    """The `icc-practices` console command."""
+    global _console_process
+    _console_process = True
+    app()
+
+
+def _end_process_now() -> None:
+    """End a console process without tearing down its loaded models: freeing the spaCy and USE tables one
+    object at a time takes about a second, longer than the answer of a `check`. Output is flushed first;
+    nothing is left to write."""
+    if not _console_process:
+        return
+    import logging
+    import os
+    import sys
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @app.callback()
@@ -176,6 +201,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         if practice.warnings:
             out.print(f"[yellow]{t['warnings']}:[/yellow] " + "; ".join(warning_text(w, practice.lang) for w in practice.warnings))
         _print_analysis(out, practice)
+    _end_process_now()
 
 
 def _in_background(work) -> threading.Thread:

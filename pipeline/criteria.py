@@ -97,21 +97,25 @@ def preload_language(lang: str, cues_path: Path | str = CRITERIA_FILE) -> None:
 def _cue_matcher(lang: str, cues_path: str):
     """PhraseMatcher over lemma norms with one label per (criterion, group) and per lexicon; plus token Matcher."""
     from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.tokens import Doc
 
     nlp = load_nlp(lang)
-    cues = load_cues(Path(cues_path))
+    patterns = _cue_patterns(nlp, lang, Path(cues_path))
     # Lemmas of a phrase taken out of context can differ from those in a sentence, so phrases are matched
     # both on lemma norms and on their lower-cased surface form.
     phrases = PhraseMatcher(nlp.vocab, attr="NORM")
     surface = PhraseMatcher(nlp.vocab, attr="LOWER")
-    if lang in LEXICAL_LANGS:
-        for name, lexicon in cues["lexicons"].items():
-            _add_phrases(nlp, phrases, surface, f"lex:{name}", lexicon.get(lang, []))
-        for crit, spec in cues["criteria"].items():
-            for group, gspec in spec["groups"].items():
-                _add_phrases(nlp, phrases, surface, f"{crit}:{group}", (gspec.get("phrases") or {}).get(lang, []))
+    for label, lemma_docs, surface_docs in patterns["phrases"]:
+        docs = []
+        for words, spaces, norms in lemma_docs:
+            doc = Doc(nlp.vocab, words=words, spaces=spaces)
+            for token, norm in zip(doc, norms):
+                token.norm_ = norm
+            docs.append(doc)
+        phrases.add(label, docs)
+        surface.add(label, [Doc(nlp.vocab, words=words, spaces=spaces) for words, spaces in surface_docs])
     tokens = Matcher(nlp.vocab)
-    people = sorted({_norm_phrase(nlp, p) for p in cues["lexicons"]["people"].get(lang, [])} - {""})
+    people = patterns["people"]
     if people:
         # A number followed, within two words, by a people noun: "173 participants", "30 volunteer friends".
         for gap in range(3):
@@ -120,16 +124,42 @@ def _cue_matcher(lang: str, cues_path: str):
     return (phrases, surface), tokens
 
 
+def _cue_patterns(nlp, lang: str, cues_path: Path) -> dict:
+    """Every cue phrase of `lang` as the tokens the matchers compare (words, spaces, lemma norms), by label;
+    and the lemmas of the people nouns. Lemmatising the phrases takes most of a second for French, so the
+    result is kept in the start-up store, keyed by the cue file, the language and the spaCy pipeline."""
+    import spacy
+
+    from pipeline import startup_store
+
+    key = startup_store.source_key(cues_path.read_bytes(), lang, spacy.__version__, nlp.meta.get("name", ""),
+                                   nlp.meta.get("version", ""), "cue-patterns-1")
+    stored = startup_store.load(f"cue-patterns-{lang}", key)
+    if isinstance(stored, dict) and set(stored) == {"phrases", "people"}:
+        return stored
+    cues = load_cues(cues_path)
+    labelled: list[tuple[str, list]] = []
+    if lang in LEXICAL_LANGS:
+        labelled += [(f"lex:{name}", lexicon.get(lang, [])) for name, lexicon in cues["lexicons"].items()]
+        labelled += [(f"{crit}:{group}", (gspec.get("phrases") or {}).get(lang, []))
+                     for crit, spec in cues["criteria"].items() for group, gspec in spec["groups"].items()]
+    found = []
+    for label, phrases in labelled:
+        phrases = sorted({str(p) for p in phrases})
+        if phrases:
+            lemma_docs = [([t.text for t in d], [bool(t.whitespace_) for t in d], [t.norm_ for t in _set_norms(d)])
+                          for d in nlp.pipe(phrases)]
+            surface_docs = [([t.text for t in d], [bool(t.whitespace_) for t in d]) for d in nlp.tokenizer.pipe(phrases)]
+            found.append((label, lemma_docs, surface_docs))
+    people = sorted({_norm_phrase(nlp, p) for p in cues["lexicons"]["people"].get(lang, [])} - {""})
+    patterns = {"phrases": found, "people": people}
+    startup_store.save(f"cue-patterns-{lang}", key, patterns)
+    return patterns
+
+
 def _norm_phrase(nlp, phrase: str) -> str:
     doc = _set_norms(nlp(phrase))
     return doc[-1].norm_ if len(doc) == 1 else ""
-
-
-def _add_phrases(nlp, lemma_matcher, surface_matcher, label: str, phrases: list[str]) -> None:
-    phrases = sorted({str(p) for p in phrases})
-    if phrases:
-        lemma_matcher.add(label, [_set_norms(d) for d in nlp.pipe(phrases)])
-        surface_matcher.add(label, list(nlp.tokenizer.pipe(phrases)))
 
 
 @loader("criteria_cues")

