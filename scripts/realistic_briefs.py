@@ -4,7 +4,8 @@ A brief is the intended profile of one practice (or of the two language versions
 city, era, layout, length, main and other areas, evidence, writer's role and fluency. Briefs are kept
 apart from the texts: readers rate the texts without seeing them. The draw is seeded, so the same
 briefs come out on every run; the tune/test split is drawn here too, per unit, so both versions of a
-practice fall in the same half.
+practice fall in the same half. A second draw (its own seed) adds units to the tune half only, so that the
+models learn from more texts while the test half stays exactly as it was first drawn and scored.
 
 Usage: python scripts/realistic_briefs.py
 """
@@ -20,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "eval" / "realistic" / "briefs.yaml"  # and split.yaml beside it
 SEED = 20261201
 N_PAIRS, N_SINGLE_FR, N_SINGLE_EN = 44, 24, 64
+# The second draw: tune units only (u133 on).
+EXTRA_SEED = SEED + 2
+EXTRA_PAIRS, EXTRA_SINGLE_FR, EXTRA_SINGLE_EN = 14, 8, 18
 
 # city, country, size, local language(s)
 CITIES = [
@@ -101,10 +105,10 @@ def draw_length(rng: random.Random, short: bool = False) -> int:
     return int(min(2700, max(300, rng.triangular(600, 2700, 2100))))
 
 
-def draw_areas(rng: random.Random) -> list[str]:
+def draw_areas(rng: random.Random, k: int = N_PAIRS + N_SINGLE_FR + N_SINGLE_EN) -> list[str]:
     codes = list(AREAS)
     weights = [AREAS[c][0] for c in codes]
-    return rng.choices(codes, weights=weights, k=N_PAIRS + N_SINGLE_FR + N_SINGLE_EN)
+    return rng.choices(codes, weights=weights, k=k)
 
 
 def brief(rng: random.Random, uid: str, main: str, kind: str) -> dict:
@@ -160,6 +164,7 @@ def main() -> None:
     test = set(random.Random(SEED + 1).sample(units, len(units) // 2))
     for b in briefs:
         b["split"] = "test" if b["unit"] in test else "tune"
+    briefs += extra_briefs(len(briefs))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     header = "# Writing briefs of the realistic set: kept apart from the texts, never shown to readers.\n"
     OUT.write_text(header + yaml.safe_dump({"seed": SEED, "briefs": briefs}, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
@@ -170,9 +175,22 @@ def main() -> None:
     n_texts = sum(len(b["versions"]) for b in briefs)
     n_fr = sum(v["lang"] == "fr" for b in briefs for v in b["versions"])
     n_free = sum(v["layout"] == "free prose" for b in briefs for v in b["versions"])
-    print(f"{len(briefs)} units, {n_texts} texts, {n_fr} French, {n_free} free prose, {N_PAIRS} pairs")
+    n_pairs = sum(b["kind"] == "pair" for b in briefs)
+    print(f"{len(briefs)} units, {n_texts} texts, {n_fr} French, {n_free} free prose, {n_pairs} pairs")
     from collections import Counter
-    print(sorted(Counter(mains).items(), key=lambda kv: int(kv[0])))
+    print(sorted(Counter(b["main_area"] for b in briefs).items(), key=lambda kv: int(kv[0])))
+
+
+def extra_briefs(first: int) -> list[dict]:
+    """The second draw, numbered after the first `first` units, all in the tune half."""
+    rng = random.Random(EXTRA_SEED)
+    kinds = ["pair"] * EXTRA_PAIRS + ["fr"] * EXTRA_SINGLE_FR + ["en"] * EXTRA_SINGLE_EN
+    mains = draw_areas(rng, len(kinds))
+    rng.shuffle(kinds)
+    briefs = [brief(rng, f"u{first + i + 1:03d}", m, k) for i, (m, k) in enumerate(zip(mains, kinds))]
+    for b in briefs:
+        b["split"] = "tune"
+    return briefs
 
 
 if __name__ == "__main__":
