@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations_with_replacement
 from pathlib import Path
@@ -86,6 +87,18 @@ def _set_norms(doc):
     for token in doc:
         token.norm_ = _lemma_key(token)
     return doc
+
+
+@contextmanager
+def _memory_zone(nlp):
+    """spaCy's memory zone where this spaCy has one: the words a batch adds to the vocabulary are forgotten when
+    it ends (a long run over thousands of texts otherwise keeps every word it has ever seen)."""
+    zone = getattr(nlp, "memory_zone", None)
+    if zone is None:
+        yield
+        return
+    with zone():
+        yield
 
 
 def preload_language(lang: str, cues_path: Path | str = CRITERIA_FILE) -> None:
@@ -352,29 +365,36 @@ class CriteriaScorer:
         for lang, items in by_lang.items():
             nlp = load_nlp(lang)
             phrase_matchers, token_matcher = _cue_matcher(lang, str(Path(self.cues_path)))
-            for (i, name, _), doc in zip(items, nlp.pipe([t for _, _, t in items], batch_size=64)):
-                _set_norms(doc)
-                per_sent: dict[int, Counter] = {}
-                sents = list(doc.sents)
-                starts = [s.start for s in sents]
-                matchers = [*phrase_matchers, token_matcher] if lang in LEXICAL_LANGS else []
-                matches = sorted({(doc.vocab.strings[m], start, end) for matcher in matchers for m, start, end in matcher(doc)})
-                for label, start, _end in _drop_swallowed(matches):
-                    idx = int(np.searchsorted(starts, start, side="right")) - 1
-                    per_sent.setdefault(idx, Counter())[label] += 1
-                starts_char = [x.start_char for x in sents]
-                for m in _STEP.finditer(doc.text):
-                    idx = max(0, int(np.searchsorted(starts_char, m.end() - 1, side="right")) - 1)
-                    per_sent.setdefault(idx, Counter())["struct:steps"] += 1
-                for idx, sent in enumerate(sents):
-                    if len(sent.text.strip()) < 3:
-                        continue
-                    lexical = per_sent.get(idx, Counter())
-                    cues = Counter(lexical)
-                    cues.update({f"struct:{k}": v for k, v in structural_cues(sent, lexical).items()})
-                    analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues))
+            with _memory_zone(nlp):
+                self._analyse_docs(nlp, lang, items, phrase_matchers, token_matcher, analyses)
         self._add_semantic(analyses)
         return analyses
+
+    @staticmethod
+    def _analyse_docs(nlp, lang: str, items: list[tuple[int, str, str]], phrase_matchers, token_matcher,
+                      analyses: list[_Analysis]) -> None:
+        """Cue counts of each sentence of the texts in `items` (practice index, section, text), into `analyses`."""
+        for (i, name, _), doc in zip(items, nlp.pipe([t for _, _, t in items], batch_size=64)):
+            _set_norms(doc)
+            per_sent: dict[int, Counter] = {}
+            sents = list(doc.sents)
+            starts = [s.start for s in sents]
+            matchers = [*phrase_matchers, token_matcher] if lang in LEXICAL_LANGS else []
+            matches = sorted({(doc.vocab.strings[m], start, end) for matcher in matchers for m, start, end in matcher(doc)})
+            for label, start, _end in _drop_swallowed(matches):
+                idx = int(np.searchsorted(starts, start, side="right")) - 1
+                per_sent.setdefault(idx, Counter())[label] += 1
+            starts_char = [x.start_char for x in sents]
+            for m in _STEP.finditer(doc.text):
+                idx = max(0, int(np.searchsorted(starts_char, m.end() - 1, side="right")) - 1)
+                per_sent.setdefault(idx, Counter())["struct:steps"] += 1
+            for idx, sent in enumerate(sents):
+                if len(sent.text.strip()) < 3:
+                    continue
+                lexical = per_sent.get(idx, Counter())
+                cues = Counter(lexical)
+                cues.update({f"struct:{k}": v for k, v in structural_cues(sent, lexical).items()})
+                analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues))
 
     def _add_semantic(self, analyses: list[_Analysis]) -> None:
         embedder = self._embedder()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from pipeline.config import CRITERIA_FILE, Settings, offline_hub
 from pipeline.criteria import criteria_with_guidelines
 from pipeline.embed import make_embedder
 from pipeline.records import SECTION_FIELDS, Practice
+from pipeline.registry import registry
 from pipeline.similar import similar_stage
 from pipeline.tables import to_table, write_json
 
@@ -93,6 +95,10 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
         tables["criteria"], tables["guidelines"] = to_table("criteria", criteria[0]), to_table("guidelines", criteria[1])
         models["criteria"] = criteria[2]
     del criteria
+    # Nothing after the criteria stage reads text with spaCy: its pipelines (about 160 MB) leave before reports.
+    registry.clear("cue_matcher")
+    registry.clear("spacy")
+    release_memory()
     result.counts = {"embedding_cache_hits": embedder.hits, "embedding_cache_misses": embedder.misses}
     return result
 
@@ -154,8 +160,15 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
             cached[p.practice_id] = json.dumps(entries[p.practice_id], ensure_ascii=False)
         del criteria_rows, guideline_rows, entries
     tables: dict[str, list] = {"criteria": [], "guidelines": []}
+    # Each practice's text is dropped once its rows are in a table (identical files share a practice id).
+    uses = Counter(p.practice_id for p in practices)
     for start in range(0, len(practices), _CRITERIA_BATCH):
-        entries = [json.loads(cached[p.practice_id]) for p in practices[start:start + _CRITERIA_BATCH]]
+        entries = []
+        for p in practices[start:start + _CRITERIA_BATCH]:
+            entries.append(json.loads(cached[p.practice_id]))
+            uses[p.practice_id] -= 1
+            if not uses[p.practice_id]:
+                del cached[p.practice_id]
         for name in tables:
             tables[name].append(to_table(name, [r for e in entries for r in e[name]]))
     import pyarrow as pa

@@ -269,3 +269,21 @@ def test_criteria_stage_with_an_embedder_object():
     rows = criteria_stage([STRONG_EN], Settings(), Constant())
     assert [r["criterion"] for r in rows] == list(CRITERIA)
     assert set(rows[0]) == {"practice_id", "criterion", "level", "score", "evidence", "hint"}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_words_of_analysed_texts_do_not_stay_in_the_vocabulary(lang):
+    """A run over thousands of texts must not keep every word it has seen: the analysis forgets them."""
+    from pipeline.criteria import load_nlp
+
+    scorer = CriteriaScorer(embedder=None)
+    scorer.analyse([WEAK_EN if lang == "en" else WEAK_FR])  # pipelines and matchers loaded
+    strings = load_nlp(lang).vocab.strings
+    novel = [f"zqxv{i}word" for i in range(50)]
+    text = practice("novel", lang=lang, purpose="The " + " ".join(novel) + " project trains 20 mediators.",
+                    process="Volunteers meet twice a week.")
+    before = len(strings)
+    analysis = scorer.analyse([text])[0]
+    assert any("zqxv0word" in s.text for s in analysis.sentences)
+    assert not any(word in strings for word in novel)
+    assert len(strings) <= before + 5

@@ -49,3 +49,20 @@ def test_criteria_in_slices_give_the_same_rows(practices, embedder, tmp_path, mo
     again = stages._criteria_cached(practices, Settings(), embedder, tmp_path / "sliced")
     assert again[0].to_pylist() == whole[0].to_pylist() and again[1].to_pylist() == whole[1].to_pylist()
     assert len(list((tmp_path / "sliced").glob("*.json"))) == len(practices)
+
+
+def test_identical_practices_each_get_their_criteria_rows(practices, embedder, tmp_path, monkeypatch):
+    """Two copies of one file give one practice id twice: both copies keep their rows, across slices too."""
+    monkeypatch.setattr(stages, "_CRITERIA_BATCH", 2)
+    twice = [practices[0], practices[1], practices[0]]
+    table = stages._criteria_cached(twice, Settings(), embedder, tmp_path)[0].to_pylist()
+    ids = [r["practice_id"] for r in table]
+    assert len(table) == 18 and ids.count(practices[0].practice_id) == 12
+
+
+def test_the_language_pipelines_leave_once_the_criteria_are_scored(practices, tmp_path):
+    from pipeline.registry import registry
+
+    result = stages.run_stages(practices[:2], Settings(embedder="tfidf"), tmp_path, {})
+    assert result.tables["criteria"].num_rows == 12 and not result.errors
+    assert registry.loaded("spacy") == [] and registry.loaded("cue_matcher") == []
