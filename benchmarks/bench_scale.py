@@ -310,6 +310,7 @@ def run_cli(inp: Path, out: Path, log: Path) -> dict:
             "practices": counts["practices"], "files": counts["files"], "by_status": counts["by_status"],
             "cache_hits": counts.get("cache_hits"), "kept_outputs": kept,
             "stages_s": {} if kept else manifest["timings_seconds"],
+            "stages_peak_rss_mb": {} if kept else manifest.get("peak_rss_mb") or {},
             "stage_errors": manifest.get("stage_errors") or {},
             "reports": len(manifest.get("reports") or [])}
 
@@ -374,6 +375,16 @@ def write_results(results: dict, folder: Path = RESULTS) -> None:
         lines.append(f"| {c['practices']:,} | {r['cities']:,} | {r['docx_files']:,} / {r['txt_files']:,} | "
                      f"{c['wall_s']:.1f} s | {c['practices_per_s']:.2f} | {c['peak_rss_mb']:.0f} MB | {c['cpu_s']:.0f} s | "
                      f"{c['load_avg_at_start']} | " + " | ".join(f"{c['stages_s'].get(s, 0):.1f} s" for s in stages) + " |")
+    marks = [s for s in ("ingest_segment", "areas", "similar", "criteria", "reports")
+             if any(s in r["cold"].get("stages_peak_rss_mb", {}) for r in rows)]
+    if marks:
+        lines += ["", "Memory high-water mark of the run's process at the end of each stage (OUT/manifest.json, "
+                  "`peak_rss_mb`): the stage where it jumps is where the peak is reached.", "",
+                  "| practices | " + " | ".join(marks) + " |", "|---" * (1 + len(marks)) + "|"]
+        for r in rows:
+            m = r["cold"].get("stages_peak_rss_mb", {})
+            lines.append(f"| {r['cold']['practices']:,} | " + " | ".join(
+                f"{m[s]:.0f} MB" if s in m else "-" for s in marks) + " |")
     busy = [r["n"] for r in rows if r["cold"]["load_avg_at_start"] > results["machine"]["cpus"]]
     if busy:
         lines += ["", "Load average above the number of CPUs at the start of the run of " + ", ".join(f"{n:,}" for n in busy)

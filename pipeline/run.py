@@ -20,6 +20,7 @@ from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
 from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.inputs import InputFile, discover, sha256_of
+from pipeline.memory import peak_rss_mb
 from pipeline.records import FileResult, IngestError, Practice
 from pipeline.run_key import run_key
 from pipeline.segment import Segmenter
@@ -174,6 +175,8 @@ def run_batch(
         on_files(len(files))
     results, hits = ingest_files(files, settings, out_dir, progress)
     timings["ingest_segment"] = time.perf_counter() - t0
+    # The memory high-water mark at the end of each stage: where a large batch's peak is reached.
+    memory = {"ingest_segment": peak_rss_mb()}
     practices = [p for r in results for p in r.practices]
     batch = BatchResult(results, practices, timings=timings, cache_hits=hits)
     models: dict[str, str] = {}
@@ -183,7 +186,7 @@ def run_batch(
     if analyse and practices:
         from pipeline.stages import run_stages
 
-        stages = run_stages(practices, settings, out_dir, timings)
+        stages = run_stages(practices, settings, out_dir, timings, memory)
         batch.tables, models, cache_counts, stage_errors = stages.tables, stages.models, stages.counts, stages.errors
         columns = stages.practice_columns
     tables = {
@@ -219,6 +222,7 @@ def run_batch(
         "stage_errors": stage_errors,
         "counts": counts,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "peak_rss_mb": memory,
         # Only a complete run can stand in for a later one with the same key (see pipeline/run_key.py).
         "run_key": None,
     }
@@ -229,6 +233,7 @@ def run_batch(
         stage_errors.update(report_errors)
         timings["reports"] = time.perf_counter() - t1
         batch.manifest["timings_seconds"]["reports"] = round(timings["reports"], 3)
+        memory["reports"] = peak_rss_mb()
     if not stage_errors:
         batch.manifest["run_key"] = key
     write_json(out_dir / "manifest.json", batch.manifest)

@@ -19,6 +19,7 @@ from pipeline.classify import area_stage
 from pipeline.config import CRITERIA_FILE, Settings, offline_hub
 from pipeline.criteria import criteria_with_guidelines
 from pipeline.embed import make_embedder
+from pipeline.memory import peak_rss_mb, release_memory
 from pipeline.records import SECTION_FIELDS, Practice
 from pipeline.registry import registry
 from pipeline.similar import similar_stage
@@ -42,21 +43,11 @@ class StageResults:
 _CRITERIA_BATCH = 256  # practices analysed at once by the criteria stage
 
 
-def release_memory() -> None:
-    """Hand the memory a finished stage freed back to the system (glibc keeps freed heap pages otherwise), so
-    the next stage starts from what is really in use."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL(None).malloc_trim(0)  # the C library the process already has loaded
-    except (OSError, AttributeError, TypeError):  # not glibc: nothing to hand back this way
-        pass
-
-
-def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict) -> StageResults:
-    """Rows of the analysis tables, the models used, cache counts, and the stages that failed (if any)."""
+def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, timings: dict,
+               memory: dict | None = None) -> StageResults:
+    """Rows of the analysis tables, the models used, cache counts, and the stages that failed (if any).
+    `memory` receives the process's memory high-water mark at the end of each stage."""
+    memory = {} if memory is None else memory
     t0 = time.perf_counter()
     offline_hub()  # the models are local: a Hub look-up would only hang without a network
     embedder = make_embedder(settings.embedder, Path(out_dir) / ".cache" / "embeddings", settings.threads)
@@ -75,6 +66,7 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
             return None
         finally:
             timings[name] = time.perf_counter() - t0
+            memory[name] = peak_rss_mb()
             release_memory()
 
     areas = guarded("areas", lambda: area_stage(practices, settings, embedder))

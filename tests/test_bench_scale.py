@@ -69,3 +69,20 @@ def test_written_corpus_deterministic_and_readable(bench, tmp_path):
     assert len(by_file) == N
     for path, p in zip(paths, practices):
         assert city_key(by_file[path.name].city) == city_key(p["city"])
+
+
+def test_the_report_shows_where_the_memory_peak_is_reached(bench, tmp_path):
+    def cold(n, wall, marks):
+        return {"practices": n, "wall_s": wall, "practices_per_s": n / wall, "peak_rss_mb": max(marks.values()),
+                "cpu_s": wall, "load_avg_at_start": 0.5, "stages_s": {"areas": 1.0, "criteria": 2.0},
+                "stages_peak_rss_mb": marks, "stage_errors": {}}
+    rows = [{"n": 10, "cities": 10, "docx_files": 9, "txt_files": 1,
+             "cold": cold(10, 5.0, {"ingest_segment": 200, "areas": 300, "criteria": 500})},
+            {"n": 10_000, "cities": 900, "docx_files": 8750, "txt_files": 1250,
+             "cold": cold(10_000, 800.0, {"ingest_segment": 300, "areas": 450, "criteria": 990})}]
+    results = {"command": "bench", "machine": {"cpus": 2, "note": "test"}, "sizes": rows, "ratios": bench.ratios(rows)}
+    bench.write_results(results, tmp_path)
+    text = (tmp_path / "scale.md").read_text(encoding="utf-8")
+    assert "| practices | ingest_segment | areas | criteria |" in text
+    assert "| 10,000 | 300 MB | 450 MB | 990 MB |" in text
+    assert "peak memory 990 MB (target under 1024 MB): met" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -222,3 +223,12 @@ def test_manifest_records_every_setting(sample_out):
     assert {f.name for f in fields(Settings)} <= set(recorded)
     assert {f.name for f in fields(Limits)} <= set(recorded["limits"])
     assert recorded["model_dir"].endswith("area-classifier") and recorded["criteria_model_dir"].endswith("criteria")
+
+
+def test_the_manifest_gives_the_memory_high_water_mark_of_each_stage(sample_out):
+    manifest = json.loads((Path(sample_out) / "manifest.json").read_text())
+    memory = manifest["peak_rss_mb"]
+    stages = ["ingest_segment", "areas", "similar", "criteria", "reports"]
+    assert sorted(memory) == sorted(stages)
+    marks = [memory[s] for s in stages]
+    assert all(m > 50 for m in marks) and marks == sorted(marks), "a high-water mark never goes down"
