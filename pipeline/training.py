@@ -610,7 +610,8 @@ def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
         def cv_row(name: str, row: dict) -> str:
             size = (f"{row['set_size']:.2f} / {row['reader_set_size']:.2f} | {row['set_precision']:.2f} | {row['set_recall']:.2f}"
                     if "set_size" in row else "- | - | -")
-            return f"| {name} | {row['top1']:.2f} | {row['top3']:.2f} | {row['set_f1']:.2f} | {size} |"
+            texts = f", {row['n']} texts" if "n" in row else ""
+            return f"| {name}{texts} | {row['top1']:.2f} | {row['top3']:.2f} | {row['set_f1']:.2f} | {size} |"
 
         lines += ["## Cross-validated on the realistic tune half (5 folds by practice, other sources always in training)", "",
                   "Set size: mean number of top-level areas suggested / read; precision and recall of the suggested set.", "",
@@ -636,8 +637,12 @@ def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
 
     test = card.get("realistic_test")
     if test:
+        before = previous.get("realistic_test")
         lines += ["## Realistic test half (scored once per kept change)", "", "| system | top-1 | top-3 | set F1 |", "|---|---|---|---|",
-                  *test_rows(test, "this model"), ""]
+                  *test_rows(test, "this model")[:1],
+                  *([f"| previous model (`{previous['training_data_sha256'][:12]}`) | {before['model']['top1']:.2f} | "
+                     f"{before['model']['top3']:.2f} | {before['model']['set_f1']:.2f} |"] if before else []),
+                  *test_rows(test, "this model")[1:], ""]
     elif previous.get("realistic_test"):
         lines += ["## Realistic test half", "",
                   "This model has not been scored on the test half yet. The figures of the previous model "
