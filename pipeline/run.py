@@ -20,7 +20,7 @@ from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
 from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.inputs import InputFile, discover, sha256_of
-from pipeline.memory import peak_rss_mb
+from pipeline.memory import peak_rss_mb, release_memory
 from pipeline.records import FileResult, IngestError, Practice
 from pipeline.run_key import run_key
 from pipeline.segment import Segmenter
@@ -189,6 +189,7 @@ def run_batch(
         stages = run_stages(practices, settings, out_dir, timings, memory)
         batch.tables, models, cache_counts, stage_errors = stages.tables, stages.models, stages.counts, stages.errors
         columns = stages.practice_columns
+        release_memory()  # the encoder and models the stages held are gone: their memory goes back first
     tables = {
         "files": to_table("files", [r.row() for r in results]),
         "practices": to_table("practices", [p.to_dict() | columns.get(p.practice_id, {}) for p in practices]),

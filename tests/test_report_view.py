@@ -182,3 +182,18 @@ def test_name_pattern_matches_like_an_alternation_of_every_name():
     assert names_pattern([]) is None
     redact = Redactor(["Dr. Ingrid Solheim, adviser, ingrid@example.org", "M. Li", None])
     assert redact("Ingrid Solheim (ingrid@example.org) and M. Li") == "[…] ([…]) and M. Li"
+
+
+def test_the_reports_do_not_hold_the_practices_long_texts():
+    import pyarrow as pa
+
+    from pipeline.report.view import RunView
+
+    table = pa.table({"practice_id": ["p1"], "city": ["Lyon"], "title": ["T"], "description": ["long " * 500],
+                      "purpose": ["why"], "process": ["how"], "main_objective": ["aim"]})
+    frame = table.to_pandas()
+    for tables in ({"practices": table}, {"practices": frame}):
+        view = RunView(out_dir=Path("."), manifest={}, tables=tables)
+        assert view.practices == {"p1": {"practice_id": "p1", "city": "Lyon", "title": "T"}}
+        assert view.text("p1", "purpose") == "why" and view.text("p1", "city") == "Lyon"
+        assert view.text("p1", "impact") is None and view.text("p2", "purpose") is None

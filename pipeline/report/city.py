@@ -287,8 +287,10 @@ class CityReportBuilder:
                 strength=s["strength"][_strength(score)],
                 section=section,
                 section_label=s["sections"].get(section, section) if section else None,
-                mine_text=_segments(redact(_focused_excerpt(row.get(section), terms_re, excerpt_chars)), terms_re) if section else [],
-                their_text=_segments(redact(_focused_excerpt(other.get(section), terms_re, excerpt_chars)), terms_re) if section else [],
+                mine_text=_segments(redact(_focused_excerpt(view.text(row["practice_id"], section), terms_re, excerpt_chars)),
+                                    terms_re) if section else [],
+                their_text=_segments(redact(_focused_excerpt(view.text(other["practice_id"], section), terms_re, excerpt_chars)),
+                                     terms_re) if section else [],
                 shared_terms=terms,
                 lang_note=(s["other_lang"].format(lang=s["lang_names"].get(other_lang, other_lang))
                            if other_lang and other_lang != row.get("lang") and other_lang in s["lang_names"] else None),

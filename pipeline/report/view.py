@@ -24,10 +24,14 @@ import pyarrow.parquet as pq
 
 from pipeline.cities import CityInfo, city_info, city_key
 from pipeline.config import RESOURCES_DIR, ReportSettings, load_yaml
+from pipeline.records import SECTION_FIELDS
 from pipeline.report.redact import Redactor
 from pipeline.tables import SCHEMAS, is_missing
 
 CATALOGUE_FILE = RESOURCES_DIR / "reports.yaml"
+# The practices' long texts: no report shows them, and as Python strings they were most of the reports' memory
+# on a large run.
+_UNREPORTED_COLUMNS = {"practices": ("description", "main_objective", *SECTION_FIELDS)}
 LANGS = ("en", "fr")
 TABLE_NAMES = ("files", "practices", "areas", "similar", "criteria", "guidelines", "reviews")
 
@@ -69,14 +73,36 @@ class RunView:
         return frames[name]
 
     def records(self, name: str) -> list[dict]:
-        """A table's rows as dicts, None for missing values and plain lists for list columns."""
+        """A table's rows as dicts, None for missing values and plain lists for list columns (without the
+        practices' long texts, which no report shows)."""
         rows = self.__dict__.setdefault("_records", {})
         if name not in rows:
             table = self.tables[name]
-            rows[name] = table.to_pylist() if isinstance(table, pa.Table) else _frame_records(table)
+            names = table.column_names if isinstance(table, pa.Table) else list(table.columns)
+            skip = [c for c in _UNREPORTED_COLUMNS.get(name, ()) if c in names]
+            if isinstance(table, pa.Table):
+                rows[name] = table.drop_columns(skip).to_pylist()
+            else:
+                rows[name] = _frame_records(table.drop(columns=skip))
         return rows[name]
 
+    def text(self, practice_id: str, name: str) -> str | None:
+        """One field of one practice, the long texts included (read from the table, not kept as rows)."""
+        if name not in _UNREPORTED_COLUMNS["practices"]:
+            return (self.practices.get(practice_id) or {}).get(name)
+        row = self._practice_rows.get(practice_id)
+        table = self.tables["practices"]
+        if row is None or name not in (table.column_names if isinstance(table, pa.Table) else table.columns):
+            return None
+        value = table.column(name)[row].as_py() if isinstance(table, pa.Table) else table[name].iloc[row]
+        return None if is_missing(value) else value
+
     # ---------------------------------------------------------------- indexes
+
+    @cached_property
+    def _practice_rows(self) -> dict[str, int]:
+        # table rows, as `practices` keeps them (the last of identical files wins in both)
+        return {row["practice_id"]: i for i, row in enumerate(self.records("practices"))}
 
     @cached_property
     def practices(self) -> dict[str, dict]:
