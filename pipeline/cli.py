@@ -48,8 +48,11 @@ def _end_process_now() -> None:
     import sys
 
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a reader that went away (`check form.docx | head`): nothing more can be written
+        pass
     os._exit(0)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,6 +90,11 @@ def _set_norms(doc):
     return doc
 
 
+# One memory zone at a time: a zone's end frees every word added to the vocabulary since any zone began, so two
+# overlapping zones (two checks at once in the web app) would free words the other is still reading.
+_ZONE_LOCK = threading.Lock()
+
+
 @contextmanager
 def _memory_zone(nlp):
     """spaCy's memory zone where this spaCy has one: the words a batch adds to the vocabulary are forgotten when
@@ -97,7 +103,7 @@ def _memory_zone(nlp):
     if zone is None:
         yield
         return
-    with zone():
+    with _ZONE_LOCK, zone():
         yield
 
 

@@ -287,3 +287,19 @@ def test_words_of_analysed_texts_do_not_stay_in_the_vocabulary(lang):
     assert any("zqxv0word" in s.text for s in analysis.sentences)
     assert not any(word in strings for word in novel)
     assert len(strings) <= before + 5
+
+
+def test_analyses_in_two_threads_at_once_find_what_one_finds():
+    """The web app checks two forms at once: their analyses must not disturb each other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    scorer = CriteriaScorer(embedder=None)
+    texts = [STRONG_EN, WEAK_FR, WEAK_EN, STRONG_EN, WEAK_FR, WEAK_EN]
+
+    def cues(practice):
+        return [(s.text, sorted(s.cues.items())) for s in scorer.analyse([practice])[0].sentences]
+
+    alone = [cues(p) for p in texts]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(cues, texts * 3))
+    assert together == alone * 3
