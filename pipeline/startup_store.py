@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from pipeline.regex_store import default_cache_dir
+from pipeline.tables import atomic_write_bytes
 
 _FORMAT = 1
 
@@ -48,11 +48,7 @@ def save(name: str, key: str, value: Any, cache_dir: Path | None = None) -> Path
     Older files of the same name are removed, so the folder holds one per name."""
     path = _path(name, key, cache_dir)
     try:
-        data = marshal.dumps((key, value))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, marshal.dumps((key, value)))
         for old in path.parent.glob(f"{name}-*.marshal"):
             if old != path:
                 old.unlink(missing_ok=True)
