@@ -71,11 +71,10 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
 
     areas = guarded("areas", lambda: area_stage(practices, settings, embedder))
     if areas is not None:
-        table, suggestions, models["area_classifier"] = areas
-        tables["areas"] = to_table("areas", table)
+        tables["areas"], suggestions, models["area_classifier"] = areas
         result.practice_columns = {s.practice_id: {"predicted_areas": s.predicted_areas, "main_area_pred": s.main_area_pred,
                                                    "area_mismatch": s.area_mismatch} for s in suggestions}
-        del table, suggestions
+        del suggestions
     del areas
     similar = guarded("similar", lambda: similar_stage(practices, settings, embedder))
     if similar is not None:
@@ -84,8 +83,7 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     criteria = guarded("criteria", lambda: _criteria_cached(practices, settings, embedder,
                                                             Path(out_dir) / ".cache" / "criteria"))
     if criteria is not None:
-        tables["criteria"], tables["guidelines"] = to_table("criteria", criteria[0]), to_table("guidelines", criteria[1])
-        models["criteria"] = criteria[2]
+        tables["criteria"], tables["guidelines"], models["criteria"] = criteria
     del criteria
     # Nothing after the criteria stage reads text with spaCy: its pipelines (about 160 MB) leave before reports.
     registry.clear("cue_matcher")

@@ -637,12 +637,12 @@ def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
 
     test = card.get("realistic_test")
     if test:
+        rows = test_rows(test, "this model")
         before = previous.get("realistic_test")
+        if before:
+            rows.insert(1, test_rows(before, f"previous model (`{previous['training_data_sha256'][:12]}`)")[0])
         lines += ["## Realistic test half (scored once per kept change)", "", "| system | top-1 | top-3 | set F1 |", "|---|---|---|---|",
-                  *test_rows(test, "this model")[:1],
-                  *([f"| previous model (`{previous['training_data_sha256'][:12]}`) | {before['model']['top1']:.2f} | "
-                     f"{before['model']['top3']:.2f} | {before['model']['set_f1']:.2f} |"] if before else []),
-                  *test_rows(test, "this model")[1:], ""]
+                  *rows, ""]
     elif previous.get("realistic_test"):
         lines += ["## Realistic test half", "",
                   "This model has not been scored on the test half yet. The figures of the previous model "
