@@ -26,14 +26,15 @@ through the registry (pipeline/registry.py).
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -187,19 +188,22 @@ class TermIndex:
     def __init__(self, max_df: float = _DEFAULTS.term_max_df):
         self.max_df = max_df
 
-    def fit(self, texts: Sequence[str], langs: Sequence[str]) -> "TermIndex":
+    def fit(self, texts: Iterable[str], langs: Sequence[str]) -> "TermIndex":
+        """`texts` may be a generator: a large batch's texts need not all be in memory at once."""
         self.langs_ = list(langs)
         self.concepts_ = []
         self.words_ = []
         df: Counter = Counter()
+        n = 0
         for text in texts:
+            n += 1
             concepts, words = self._concepts_in(text), self._words_in(text)
             df.update(concepts.keys())
             df.update(words.keys())
             self.concepts_.append(concepts)
             # Only repeated words can be offered as shared (see `shared`): the others are counted, not kept.
             self.words_.append({k: v for k, v in words.items() if v[0] >= 2})
-        n = max(len(texts), 1)
+        n = max(n, 1)
         self.idf_ = {t: math.log((1 + n) / (1 + f)) + 1.0 for t, f in df.items()}
         self.common_ = {t for t, f in df.items() if f / n > self.max_df and n >= 5}
         return self
@@ -272,13 +276,66 @@ _ANCHOR_TOKEN = re.compile(r"[\w’'-]+")
 _CLAUSE = re.compile(r"(?<=[.!?:;])\s+|\n")
 
 
+class RaggedRows(Sequence):
+    """Per practice, a block of rows (chunk vectors), stored as one matrix per slice of practices: a few large
+    arrays instead of one small array per practice, so a large batch's vectors leave memory whole when freed."""
+
+    def __init__(self) -> None:
+        self._blocks: list[tuple[np.ndarray, np.ndarray]] = []  # (matrix, offsets of each practice's rows)
+        self._starts: list[int] = []  # index of each block's first practice
+        self._n = 0
+
+    def add(self, rows: Sequence[np.ndarray], dim: int, dtype=np.float16) -> None:
+        """Append the row blocks of the next practices."""
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in rows], out=offsets[1:])
+        matrix = np.vstack(rows).astype(dtype, copy=False) if offsets[-1] else np.zeros((0, dim), dtype)
+        self._blocks.append((matrix, offsets))
+        self._starts.append(self._n)
+        self._n += len(rows)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._n))]
+        i = int(i) + (self._n if i < 0 else 0)
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        b = bisect.bisect_right(self._starts, i) - 1
+        matrix, offsets = self._blocks[b]
+        local = i - self._starts[b]
+        return matrix[offsets[local]:offsets[local + 1]]
+
+
+class RaggedSections(Sequence):
+    """Per practice, its template sections' vectors ({section: vector}), stored like `RaggedRows`."""
+
+    def __init__(self) -> None:
+        self._rows = RaggedRows()
+        self._names: list[tuple[str, ...]] = []
+
+    def add(self, sections: Sequence[dict[str, np.ndarray]], dim: int) -> None:
+        self._names.extend(tuple(d) for d in sections)
+        self._rows.add([np.vstack(list(d.values())) if d else np.zeros((0, dim), np.float32) for d in sections], dim)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return dict(zip(self._names[i], self._rows[i]))
+
+
 @dataclass
 class PracticeVectors:
     """What the similar stage compares: one vector per whole text, chunks of sentences, sections, anchors."""
 
     whole: np.ndarray  # (n, dim), L2-normalised
-    chunks: list[np.ndarray]  # per practice: (n_chunks, dim), groups of `chunk_sentences` sentences (float16)
-    sections: list[dict[str, np.ndarray]]  # per practice: template section -> vector (float16)
+    chunks: Sequence[np.ndarray]  # per practice: (n_chunks, dim), groups of `chunk_sentences` sentences (float16)
+    sections: Sequence[dict[str, np.ndarray]]  # per practice: template section -> vector (float16)
     anchors: list[frozenset[str]]  # per practice: names, numbers, years and acronyms (language-independent)
     idf: dict[str, float]
     weights: tuple[float, float, float] = (WHOLE_WEIGHT, CHUNK_WEIGHT, ANCHOR_WEIGHT)  # whole, chunk, anchor
@@ -342,7 +399,7 @@ def embed_practices(practices: Sequence[Practice], embedder, rules: SimilarSetti
     each chunk's text anew (R@1 1.00 either way, a slightly wider margin), for one pass over the text fewer.
     """
     dim = int(embedder.dim)
-    whole, chunks, sections = [], [], []
+    whole, chunks, sections = [], RaggedRows(), RaggedSections()
     # In slices of practices: the sentence vectors behind the chunk and section means are dropped slice by slice.
     for start in range(0, len(practices), _EMBED_SLICE):
         part = practices[start:start + _EMBED_SLICE]
@@ -350,14 +407,17 @@ def embed_practices(practices: Sequence[Practice], embedder, rules: SimilarSetti
         sentences = [split_sentences(p.full_text()) for p in part]
         flat = [x for group in sentences for x in group]
         matrix = np.asarray(embedder.encode(flat), dtype=np.float32) if flat else np.zeros((0, dim), np.float32)
-        offset, size = 0, rules.chunk_sentences
+        del flat
+        offset, size, blocks = 0, rules.chunk_sentences, []
         for group in sentences:
             vectors = matrix[offset:offset + len(group)]
             offset += len(group)
             means = [vectors[i:i + size].mean(axis=0) for i in range(0, len(group), size)]
-            # Kept in half precision (a thousandth on a cosine; half the memory of a large batch).
-            chunks.append(l2_normalise(np.vstack(means)).astype(np.float16) if means else np.zeros((0, dim), np.float16))
-        sections.extend({k: v.astype(np.float16) for k, v in d.items()} for d in _section_vectors(part, embedder))
+            blocks.append(l2_normalise(np.vstack(means)) if means else np.zeros((0, dim), np.float32))
+        # Kept in half precision (a thousandth on a cosine; half the memory of a large batch).
+        chunks.add(blocks, dim)
+        del matrix, sentences, blocks
+        sections.add(_section_vectors(part, embedder), dim)
     whole = np.vstack(whole) if whole else np.zeros((0, dim), np.float32)
     anchor_sets = [anchors(p) for p in practices]
     df = Counter(a for s in anchor_sets for a in s)
@@ -490,14 +550,15 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
     members: dict[int, list[int]] = {}
     for i, g in enumerate(groups):
         members.setdefault(int(g), []).append(i)
-    scored: list[tuple[list[int], np.ndarray, list[int], np.ndarray]] = []
+    # Candidates as arrays, not lists of Python ints: a large batch keeps them for every practice.
+    scored: list[tuple[np.ndarray, np.ndarray, list[int], np.ndarray]] = []
     best = np.full(n, -1)
     for q in range(n):
-        others = [int(j) for j in idx[q] if j != q and groups[j] != groups[q]]
+        others = idx[q][(idx[q] != q) & (groups[idx[q]] != groups[q])]
         own = [j for j in members[int(groups[q])] if j != q]
         other_scores, own_scores = pv.pair_scores(q, others), pv.pair_scores(q, own)
         scored.append((others, other_scores, own, own_scores))
-        pool = others + own
+        pool = [*others.tolist(), *own]
         if pool:
             best[q] = pool[int(np.argmax(np.concatenate([other_scores, own_scores])))]
 
@@ -513,7 +574,7 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
     for q, (others, scores, own, own_scores) in enumerate(scored):
         chosen: list[int] = []
         for k in np.argsort(-scores, kind="stable"):
-            j, score = others[k], float(scores[k])
+            j, score = int(others[k]), float(scores[k])
             if len(chosen) == top_k:
                 break
             weak = score < min_score
@@ -535,17 +596,19 @@ def similar_stage(practices: list[Practice], settings: Settings, embedder) -> li
     """Rows of similar.parquet for a batch of practices."""
     if not practices:
         return []
-    texts = [practice_text(p) for p in practices]
     rules = settings.similar
     vectors = embed_practices(practices, embedder, rules)
-    terms = TermIndex(rules.term_max_df).fit(texts, [p.lang for p in practices])
     found = find_neighbours(vectors, [p.city for p in practices], settings.top_k, settings.min_similarity,
                             settings.near_duplicate_threshold, [facts(p) for p in practices],
                             [p.lang for p in practices], settings.version_min_score, rules)
+    # Only the section vectors are read from here on: the chunk vectors leave before the term index is built.
+    sections = vectors.sections
+    del vectors
+    terms = TermIndex(rules.term_max_df).fit((practice_text(p) for p in practices), [p.lang for p in practices])
     rows = []
     for hit in found:
         q, j = hit.query, hit.neighbour
-        section, _ = matched_section(vectors.sections[q], vectors.sections[j])
+        section, _ = matched_section(sections[q], sections[j])
         rows.append({
             "practice_id": practices[q].practice_id,
             "neighbour_id": practices[j].practice_id,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,6 +92,16 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     return result
 
 
+def _read_entry(path: Path) -> dict | None:
+    """A practice's cached criteria and guideline rows, or None when absent or unreadable (then recomputed)."""
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(entry, dict) and all(isinstance(entry.get(k), list) for k in ("criteria", "guidelines"))
+    return entry if ok else None
+
+
 def model_fallbacks(models: dict[str, str]) -> dict[str, str]:
     """Stages that ran without their trained model, and why: the run prints them and the summary shows them."""
     notes = {}
@@ -120,47 +129,36 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
         + scorer.model_id.encode() + json.dumps(settings.record()["criteria"], sort_keys=True).encode()
     ).hexdigest()[:16]
     fields = ("practice_id", "lang", "title", "main_objective", *SECTION_FIELDS)
-    keys = {
-        p.practice_id: hashlib.sha256(json.dumps([tag, *(getattr(p, f) for f in fields)]).encode()).hexdigest()[:32]
-        for p in practices
-    }
-    # Each practice's rows as JSON text until the tables are built: far less memory than the row dictionaries.
-    cached: dict[str, str] = {}
-    for p in practices:
-        path = cache_dir / f"{keys[p.practice_id]}.json"
-        if path.exists():
-            try:
-                text = path.read_text(encoding="utf-8")
-                json.loads(text)
-                cached[p.practice_id] = text
-            except (OSError, ValueError):
-                pass
-    todo = [p for p in practices if p.practice_id not in cached]
-    # In batches: a practice's sentence analyses are dropped once its rows are written, so memory stays flat.
-    for start in range(0, len(todo), _CRITERIA_BATCH):
-        batch = todo[start:start + _CRITERIA_BATCH]
-        criteria_rows, guideline_rows = criteria_with_guidelines(batch, settings, embedder, scorer)
-        entries = {p.practice_id: {"criteria": [], "guidelines": []} for p in batch}
-        for row in criteria_rows:
-            entries[row["practice_id"]]["criteria"].append(row)
-        for row in guideline_rows:
-            entries[row["practice_id"]]["guidelines"].append(row)
-        for p in batch:
-            write_json(cache_dir / f"{keys[p.practice_id]}.json", entries[p.practice_id])
-            cached[p.practice_id] = json.dumps(entries[p.practice_id], ensure_ascii=False)
-        del criteria_rows, guideline_rows, entries
+
+    def cache_path(practice: Practice) -> Path:
+        key = hashlib.sha256(json.dumps([tag, *(getattr(practice, f) for f in fields)]).encode()).hexdigest()[:32]
+        return cache_dir / f"{key}.json"
+
     tables: dict[str, list] = {"criteria": [], "guidelines": []}
-    # Each practice's text is dropped once its rows are in a table (identical files share a practice id).
-    uses = Counter(p.practice_id for p in practices)
+    # In batches, in the practices' order: a batch's rows are read from the cache or computed, then become a
+    # table, so one batch of rows (and of sentence analyses) is in memory at a time.
     for start in range(0, len(practices), _CRITERIA_BATCH):
-        entries = []
-        for p in practices[start:start + _CRITERIA_BATCH]:
-            entries.append(json.loads(cached[p.practice_id]))
-            uses[p.practice_id] -= 1
-            if not uses[p.practice_id]:
-                del cached[p.practice_id]
+        batch = practices[start:start + _CRITERIA_BATCH]
+        entries: dict[str, dict] = {}
+        for p in batch:
+            if p.practice_id not in entries and (entry := _read_entry(cache_path(p))) is not None:
+                entries[p.practice_id] = entry
+        # Identical files share a practice id: it is analysed once and its rows listed for each.
+        todo = list({p.practice_id: p for p in batch if p.practice_id not in entries}.values())
+        if todo:
+            criteria_rows, guideline_rows = criteria_with_guidelines(todo, settings, embedder, scorer)
+            for p in todo:
+                entries[p.practice_id] = {"criteria": [], "guidelines": []}
+            for row in criteria_rows:
+                entries[row["practice_id"]]["criteria"].append(row)
+            for row in guideline_rows:
+                entries[row["practice_id"]]["guidelines"].append(row)
+            for p in todo:
+                write_json(cache_path(p), entries[p.practice_id])
+            del criteria_rows, guideline_rows
         for name in tables:
-            tables[name].append(to_table(name, [r for e in entries for r in e[name]]))
+            tables[name].append(to_table(name, [r for p in batch for r in entries[p.practice_id][name]]))
+        del entries
     import pyarrow as pa
 
     return (

@@ -197,3 +197,17 @@ def test_the_reports_do_not_hold_the_practices_long_texts():
         assert view.practices == {"p1": {"practice_id": "p1", "city": "Lyon", "title": "T"}}
         assert view.text("p1", "purpose") == "why" and view.text("p1", "city") == "Lyon"
         assert view.text("p1", "impact") is None and view.text("p2", "purpose") is None
+
+
+def test_records_and_frames_of_chosen_columns(tmp_path):
+    import pyarrow as pa
+
+    from pipeline.report.view import RunView
+
+    table = pa.table({"practice_id": ["a", "b"], "criterion": ["targeted"] * 2, "level": [1, 3],
+                      "evidence": ["x" * 50, "y" * 50]})
+    view = RunView(tmp_path, {}, {"criteria": table})
+    shown = ("practice_id", "level", "hint")  # a column the table lacks is left out, not an error
+    assert view.records("criteria", shown) == [{"practice_id": "a", "level": 1}, {"practice_id": "b", "level": 3}]
+    assert list(view.frame("criteria", shown).columns) == ["practice_id", "level"]
+    assert "evidence" in view.records("criteria")[0]

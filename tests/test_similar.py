@@ -230,3 +230,24 @@ def test_a_version_pair_is_linked_not_offered_as_another_citys_practice(use):
     for q in ("o-1", "o-3"):
         listed = [r["neighbour_id"] for r in rows if r["practice_id"] == q and r["rank"] >= 1]
         assert sum(n in {"v-en", "v-fr"} for n in listed) == 1
+
+
+def test_ragged_vectors_give_back_each_practices_rows():
+    from pipeline.similar import RaggedRows, RaggedSections
+
+    rng = np.random.default_rng(0)
+    blocks = [rng.normal(size=(k, 4)).astype(np.float32) for k in (3, 0, 1, 5, 2)]
+    rows = RaggedRows()
+    rows.add(blocks[:2], 4)
+    rows.add(blocks[2:], 4)
+    assert len(rows) == 5 and [len(r) for r in rows] == [3, 0, 1, 5, 2]
+    for got, want in zip(rows, blocks):
+        assert got.dtype == np.float16 and np.allclose(got, want, atol=1e-2)
+    assert np.array_equal(rows[-1], rows[4]) and len(rows[1:3]) == 2
+    with pytest.raises(IndexError):
+        rows[5]
+    sections = RaggedSections()
+    sections.add([{"purpose": blocks[0][0], "impact": blocks[0][1]}, {}], 4)
+    sections.add([{"process": blocks[3][2]}], 4)
+    assert list(sections[0]) == ["purpose", "impact"] and sections[1] == {} and list(sections[2]) == ["process"]
+    assert np.allclose(sections[2]["process"], blocks[3][2], atol=1e-2)

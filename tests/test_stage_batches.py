@@ -66,3 +66,29 @@ def test_the_language_pipelines_leave_once_the_criteria_are_scored(practices, tm
     result = stages.run_stages(practices[:2], Settings(embedder="tfidf"), tmp_path, {})
     assert result.tables["criteria"].num_rows == 12 and not result.errors
     assert registry.loaded("spacy") == [] and registry.loaded("cue_matcher") == []
+
+
+def test_a_damaged_cache_entry_is_recomputed_and_the_rest_read(practices, embedder, tmp_path):
+    whole = stages._criteria_cached(practices[:4], Settings(), embedder, tmp_path)
+    files = sorted(tmp_path.glob("*.json"))
+    files[0].write_text("{not json", encoding="utf-8")
+    files[1].write_text('{"criteria": 3}', encoding="utf-8")
+    again = stages._criteria_cached(practices[:4], Settings(), embedder, tmp_path)
+    assert again[0].to_pylist() == whole[0].to_pylist() and again[1].to_pylist() == whole[1].to_pylist()
+    assert all(f.read_text(encoding="utf-8").startswith("{") and '"criteria": [' in f.read_text(encoding="utf-8")
+               for f in files[:2])
+
+
+def test_identical_practices_in_one_slice_are_analysed_once(practices, embedder, tmp_path, monkeypatch):
+    seen = []
+    real = stages.criteria_with_guidelines
+
+    def counting(batch, *args):
+        seen.extend(p.practice_id for p in batch)
+        return real(batch, *args)
+
+    monkeypatch.setattr(stages, "criteria_with_guidelines", counting)
+    twice = [practices[0], practices[1], practices[0]]
+    table = stages._criteria_cached(twice, Settings(), embedder, tmp_path)[0].to_pylist()
+    assert sorted(seen) == sorted({practices[0].practice_id, practices[1].practice_id})
+    assert [r["practice_id"] for r in table].count(practices[0].practice_id) == 12

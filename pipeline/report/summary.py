@@ -106,8 +106,10 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
     words = Words(lang, view.catalogue)
     manifest = view.manifest
     files = view.frame("files")
-    criteria = view.frame("criteria")
-    similar = view.frame("similar")
+    # Only what the page shows of the criteria rows: evidence sentences of a large run would fill memory.
+    shown = ("practice_id", "criterion", "level", "hint")
+    criteria = view.frame("criteria", shown)
+    similar = view.tables["similar"]
     taxonomy = view.taxonomy
 
     # The page's own copies: it adds links, criteria and checks to each practice.
@@ -119,7 +121,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         p["predicted_areas"] = _list(p.get("predicted_areas"))
         p["warnings"] = [w for w in _list(p.get("warnings")) if not w.startswith(_QUIET_WARNINGS)]
         p["criteria"] = {}
-    for row in view.records("criteria"):
+    for row in view.records("criteria", shown):
         if row["practice_id"] in by_id:
             by_id[row["practice_id"]]["criteria"][row["criterion"]] = row
     failed_checks: dict[str, list[str]] = {}

@@ -64,27 +64,27 @@ class RunView:
 
     # ---------------------------------------------------------------- tables
 
-    def frame(self, name: str) -> pd.DataFrame:
-        """A table as a DataFrame (empty with the contract's columns when the run has none)."""
+    def frame(self, name: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """A table as a DataFrame (empty with the contract's columns when the run has none); `columns`: only these."""
         frames = self.__dict__.setdefault("_frames", {})
-        if name not in frames:
-            table = self.tables[name]
-            frames[name] = table.to_pandas() if isinstance(table, pa.Table) else table
-        return frames[name]
+        if (name, columns) not in frames:
+            table = _select(self.tables[name], columns)
+            frames[name, columns] = table.to_pandas() if isinstance(table, pa.Table) else table
+        return frames[name, columns]
 
-    def records(self, name: str) -> list[dict]:
+    def records(self, name: str, columns: tuple[str, ...] | None = None) -> list[dict]:
         """A table's rows as dicts, None for missing values and plain lists for list columns (without the
-        practices' long texts, which no report shows)."""
+        practices' long texts, which no report shows); `columns`: only these (a large run's rows cost less)."""
         rows = self.__dict__.setdefault("_records", {})
-        if name not in rows:
-            table = self.tables[name]
+        if (name, columns) not in rows:
+            table = _select(self.tables[name], columns)
             names = table.column_names if isinstance(table, pa.Table) else list(table.columns)
             skip = [c for c in _UNREPORTED_COLUMNS.get(name, ()) if c in names]
             if isinstance(table, pa.Table):
-                rows[name] = table.drop_columns(skip).to_pylist()
+                rows[name, columns] = table.drop_columns(skip).to_pylist()
             else:
-                rows[name] = _frame_records(table.drop(columns=skip))
-        return rows[name]
+                rows[name, columns] = _frame_records(table.drop(columns=skip))
+        return rows[name, columns]
 
     def text(self, practice_id: str, name: str) -> str | None:
         """One field of one practice, the long texts included (read from the table, not kept as rows)."""
@@ -225,6 +225,15 @@ def build_view(out_dir: Path, tables: Mapping[str, Table] | None = None, manifes
         except (OSError, ValueError):
             manifest = {}
     return RunView(out_dir, manifest if isinstance(manifest, dict) else {}, loaded)
+
+
+def _select(table: Table, columns: tuple[str, ...] | None) -> Table:
+    """The named columns of a table that has them (all columns when `columns` is None)."""
+    if columns is None:
+        return table
+    names = table.column_names if isinstance(table, pa.Table) else list(table.columns)
+    keep = [c for c in columns if c in names]
+    return table.select(keep) if isinstance(table, pa.Table) else table[keep]
 
 
 def _frame_records(df: pd.DataFrame) -> list[dict]:
