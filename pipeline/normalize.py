@@ -29,10 +29,21 @@ def clean_text(text: str) -> str:
 def fold(text: str) -> str:
     """Key for matching labels and names: lower case, no accents, plain apostrophes and dashes."""
     text = text.translate(_APOSTROPHES).translate(_DASHES).replace("œ", "oe").replace("Œ", "oe")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        # One C-level pass over a long text instead of a Python test per character (astral marks are rare).
+        if max(text) <= "\uffff":
+            text = text.translate(_combining_marks())
+        else:
+            text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _SPACES.sub(" ", text.lower())
     return text.strip()
+
+
+@lru_cache(maxsize=1)
+def _combining_marks() -> dict[int, None]:
+    """Every combining mark of the Basic Multilingual Plane, as a table that deletes them."""
+    return {cp: None for cp in range(0x10000) if unicodedata.combining(chr(cp))}
 
 
 @lru_cache(maxsize=8192)

@@ -167,6 +167,26 @@ def _is_concept_word(folded_word: str) -> bool:
     return _concept_word_test()(folded_word)
 
 
+@loader("term_word_keys")
+def _word_key_function():
+    """The stem under which a word is counted as a content word, or None when it is not one (too short, a stop
+    word, an elision, a concept form); memoised per surface form, since words recur across a batch's texts."""
+    stop = _stopwords()
+
+    def word_key(word: str) -> str | None:
+        low = fold(word).lower()
+        if len(low) < 4 or low in stop or "'" in low or _is_concept_word(low):
+            return None
+        return _stem(low)
+
+    return lru_cache(maxsize=200_000)(word_key)
+
+
+@loader("term_labels")
+def _concept_labels() -> dict[str, dict[str, str]]:
+    return {c.key: c.labels for c in term_concepts()}
+
+
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]", re.UNICODE)
 
 
@@ -218,15 +238,14 @@ class TermIndex:
 
     @staticmethod
     def _words_in(text: str) -> dict[str, tuple[int, str]]:
-        stop = _stopwords()
+        word_key = _word_key_function()
         counts: Counter = Counter()
         surface: dict[str, str] = {}
         for match in _WORD.finditer(text or ""):
             word = match.group(0).replace("’", "'")
-            low = fold(word).lower()
-            if len(low) < 4 or low in stop or "'" in low or _is_concept_word(low):
+            key = word_key(word)
+            if key is None:
                 continue
-            key = _stem(low)
             counts[key] += 1
             surface.setdefault(key, word.lower() if not word.isupper() else word)
         return {k: (c, surface[k]) for k, c in counts.items()}
@@ -235,7 +254,7 @@ class TermIndex:
         """Terms practice i and practice j share, most specific first, in practice i's language."""
         lang = self.langs_[i] if self.langs_[i] in ("en", "fr") else "en"
         scored: list[tuple[float, str]] = []
-        labels = {c.key: c.labels for c in term_concepts()}
+        labels = _concept_labels()
         for key in set(self.concepts_[i]) & set(self.concepts_[j]):
             if key in self.common_:
                 continue
@@ -368,24 +387,37 @@ def anchors(practice: Practice) -> frozenset[str]:
     """Tokens two language versions of one practice share whatever the language: proper names (capitalised
     words inside a sentence), numbers of two digits or more, years and acronyms."""
     text = " ".join(filter(None, [practice.title, practice.main_objective, practice.description]))
-    stop = _stopwords()
+    anchor_of = _anchor_function()
     out: set[str] = set()
     for clause in _CLAUSE.split(text):
         for k, token in enumerate(_ANCHOR_TOKEN.findall(clause)):
-            digits = token.replace(".", "").replace(",", "")
-            if re.fullmatch(r"(?:19|20)\d\d", token):
-                out.add("year:" + token)
-            elif digits.isdigit():
-                if len(digits) >= 2:
-                    out.add("number:" + digits)
-            elif re.fullmatch(r"[A-Z]{2,6}s?", token):
-                out.add("acronym:" + token.rstrip("s"))
-            elif k > 0 and token[:1].isupper() and len(token) > 2:
-                key = fold(token).lower()
-                if key not in stop:
-                    out.add("name:" + key)
-    # Interned: the same names and numbers recur across thousands of practices of a large batch.
-    return frozenset(map(sys.intern, out))
+            anchor = anchor_of(token)
+            # A capital at the start of a clause says nothing about a name.
+            if anchor is not None and (k > 0 or not anchor.startswith("name:")):
+                out.add(anchor)
+    return frozenset(out)
+
+
+@loader("anchor_tokens")
+def _anchor_function():
+    """The anchor a token gives inside a clause (None for an ordinary word); memoised per token. Its results are
+    interned: the same names and numbers recur across thousands of practices of a large batch."""
+    stop = _stopwords()
+
+    def anchor_of(token: str) -> str | None:
+        digits = token.replace(".", "").replace(",", "")
+        if re.fullmatch(r"(?:19|20)\d\d", token):
+            return sys.intern("year:" + token)
+        if digits.isdigit():
+            return sys.intern("number:" + digits) if len(digits) >= 2 else None
+        if re.fullmatch(r"[A-Z]{2,6}s?", token):
+            return sys.intern("acronym:" + token.rstrip("s"))
+        if token[:1].isupper() and len(token) > 2:
+            key = fold(token).lower()
+            return None if key in stop else sys.intern("name:" + key)
+        return None
+
+    return lru_cache(maxsize=200_000)(anchor_of)
 
 
 def embed_practices(practices: Sequence[Practice], embedder, rules: SimilarSettings = _DEFAULTS) -> PracticeVectors:

@@ -232,3 +232,20 @@ def test_the_manifest_gives_the_memory_high_water_mark_of_each_stage(sample_out)
     assert sorted(memory) == sorted(stages)
     marks = [memory[s] for s in stages]
     assert all(m > 50 for m in marks) and marks == sorted(marks), "a high-water mark never goes down"
+
+
+def test_atomic_write_of_pieces_is_whole_or_absent(tmp_path):
+    from pipeline.tables import atomic_write_bytes
+
+    target = tmp_path / "page.html"
+    atomic_write_bytes(target, (piece.encode() for piece in ("<p>", "é", "</p>")))
+    assert target.read_text(encoding="utf-8") == "<p>é</p>"
+
+    def failing():
+        yield b"<p>new"
+        raise RuntimeError("template error")
+
+    with pytest.raises(RuntimeError):
+        atomic_write_bytes(target, failing())
+    assert target.read_text(encoding="utf-8") == "<p>é</p>"  # the old page stays whole
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temporary file left

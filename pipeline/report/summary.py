@@ -21,7 +21,7 @@ from pipeline.cities import city_key
 from pipeline.config import ReportSettings
 from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_slug
 from pipeline.report.view import RunView, build_view, load_catalogue
-from pipeline.report.writers import render_summary_html
+from pipeline.report.writers import render_summary_html, stream_summary_html
 from pipeline.stages import model_fallbacks
 from pipeline.tables import atomic_write_bytes, is_missing
 
@@ -90,8 +90,7 @@ def write_summary(out_dir: Path, lang: str = "en", view: RunView | None = None) 
     """Write the summary page of the run in `out_dir` (see `summary_path`); returns its path. `view`: the run's
     view when the caller already holds one (it is built from `out_dir` otherwise)."""
     path = summary_path(out_dir, lang)
-    html = render_summary(out_dir, lang, view)
-    atomic_write_bytes(path, html.encode("utf-8"))
+    atomic_write_bytes(path, stream_summary_html(summary_context(Path(out_dir), lang, view)))
     return path
 
 

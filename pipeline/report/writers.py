@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
@@ -46,6 +47,12 @@ def render_city_html(report: "CityReport") -> str:
 def render_summary_html(context: dict) -> str:
     """The batch summary page from its context (pipeline.report.summary.summary_context)."""
     return environment().get_template("summary.html.j2").render(**context)
+
+
+def stream_summary_html(context: dict) -> Iterator[bytes]:
+    """The same page in pieces, UTF-8 encoded: a whole archive's page is written without being held whole."""
+    for piece in environment().get_template("summary.html.j2").generate(**context):
+        yield piece.encode("utf-8")
 
 
 def _add_run(paragraph, text: str, bold: bool = False, italic: bool = False, half_points: int | None = None,
