@@ -43,6 +43,12 @@ def test_written_where_the_run_expects_it(sample_out, sample_page):
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
 
 
+def test_the_page_written_in_pieces_is_the_rendered_page(sample_out, sample_page):
+    _, html = sample_page
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    assert stamp.sub("", html) == stamp.sub("", render_summary(sample_out))
+
+
 def test_counts_match_the_tables(sample_out, sample_page):
     _, html = sample_page
     files = pd.read_parquet(Path(sample_out) / "files.parquet")
