@@ -435,8 +435,9 @@ def embed_practices(practices: Sequence[Practice], embedder, rules: SimilarSetti
     # In slices of practices: the sentence vectors behind the chunk and section means are dropped slice by slice.
     for start in range(0, len(practices), _EMBED_SLICE):
         part = practices[start:start + _EMBED_SLICE]
-        whole.append(np.asarray(embedder.encode_documents([practice_text(p) for p in part]), dtype=np.float32))
-        sentences = [split_sentences(p.full_text()) for p in part]
+        texts = [practice_text(p) for p in part]
+        whole.append(np.asarray(embedder.encode_documents(texts), dtype=np.float32))
+        sentences = [split_sentences(t) for t in texts]
         flat = [x for group in sentences for x in group]
         matrix = np.asarray(embedder.encode(flat), dtype=np.float32) if flat else np.zeros((0, dim), np.float32)
         del flat
@@ -448,7 +449,7 @@ def embed_practices(practices: Sequence[Practice], embedder, rules: SimilarSetti
             blocks.append(l2_normalise(np.vstack(means)) if means else np.zeros((0, dim), np.float32))
         # Kept in half precision (a thousandth on a cosine; half the memory of a large batch).
         chunks.add(blocks, dim)
-        del matrix, sentences, blocks
+        del matrix, sentences, blocks, texts
         sections.add(_section_vectors(part, embedder), dim)
     whole = np.vstack(whole) if whole else np.zeros((0, dim), np.float32)
     anchor_sets = [anchors(p) for p in practices]
@@ -629,14 +630,15 @@ def similar_stage(practices: list[Practice], settings: Settings, embedder) -> li
     if not practices:
         return []
     rules = settings.similar
+    langs = [p.lang for p in practices]
     vectors = embed_practices(practices, embedder, rules)
     found = find_neighbours(vectors, [p.city for p in practices], settings.top_k, settings.min_similarity,
-                            settings.near_duplicate_threshold, [facts(p) for p in practices],
-                            [p.lang for p in practices], settings.version_min_score, rules)
+                            settings.near_duplicate_threshold, [facts(p) for p in practices], langs,
+                            settings.version_min_score, rules)
     # Only the section vectors are read from here on: the chunk vectors leave before the term index is built.
     sections = vectors.sections
     del vectors
-    terms = TermIndex(rules.term_max_df).fit((practice_text(p) for p in practices), [p.lang for p in practices])
+    terms = TermIndex(rules.term_max_df).fit((practice_text(p) for p in practices), langs)
     rows = []
     for hit in found:
         q, j = hit.query, hit.neighbour

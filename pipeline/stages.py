@@ -139,10 +139,11 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
     # table, so one batch of rows (and of sentence analyses) is in memory at a time.
     for start in range(0, len(practices), _CRITERIA_BATCH):
         batch = practices[start:start + _CRITERIA_BATCH]
+        paths = {p.practice_id: cache_path(p) for p in batch}
         entries: dict[str, dict] = {}
-        for p in batch:
-            if p.practice_id not in entries and (entry := _read_entry(cache_path(p))) is not None:
-                entries[p.practice_id] = entry
+        for pid, path in paths.items():
+            if (entry := _read_entry(path)) is not None:
+                entries[pid] = entry
         # Identical files share a practice id: it is analysed once and its rows listed for each.
         todo = list({p.practice_id: p for p in batch if p.practice_id not in entries}.values())
         if todo:
@@ -154,7 +155,7 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
             for row in guideline_rows:
                 entries[row["practice_id"]]["guidelines"].append(row)
             for p in todo:
-                write_json(cache_path(p), entries[p.practice_id])
+                write_json(paths[p.practice_id], entries[p.practice_id])
             del criteria_rows, guideline_rows
         for name in tables:
             tables[name].append(to_table(name, [r for p in batch for r in entries[p.practice_id][name]]))
