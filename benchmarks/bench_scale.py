@@ -217,6 +217,27 @@ def build_practices(n: int, seed: int = SEED, per_city: int = PRACTICES_PER_CITY
     return out
 
 
+def build_copies(n_distinct: int, copies: int, seed: int = SEED) -> list[dict]:
+    """`copies` copies of `n_distinct` practices from as many cities, as the issue measured ten copies of a
+    held-out set: every practice of every copy has a city of its own (in the city field and wherever the text
+    names the city); the rest of a practice's form is the same in every copy."""
+    rng = random.Random(seed + 2)
+    base = build_practices(n_distinct, seed, per_city=1)
+    pool = city_pool(n_distinct * copies, rng)
+    out = []
+    for k in range(copies):
+        for i, p in enumerate(base):
+            city = pool[k * n_distinct + i]
+            q = dict(p)
+            q["id"] = f"c{k:02d}-{p['id']}"
+            q["city"] = city.name
+            for name in TEXT_FIELDS:
+                if q.get(name):
+                    q[name] = corpus._value(q[name]).replace(p["city"], city.name)
+            out.append(q)
+    return out
+
+
 def _write_one(job: tuple[dict, int, str, Path]) -> Path:
     p, i, layout, folder = job
     stem = corpus.slug(p)
@@ -242,10 +263,12 @@ def _write_one(job: tuple[dict, int, str, Path]) -> Path:
     return path
 
 
-def write_corpus(practices: list[dict], folder: Path, seed: int = SEED, jobs: int = 1) -> list[Path]:
+def write_corpus(practices: list[dict], folder: Path, seed: int = SEED, jobs: int = 1,
+                 period: int | None = None) -> list[Path]:
     """One file per practice in `folder`, in the layouts of scripts/build_corpus.py.
 
-    Layouts are drawn here, so the files are the same whatever the number of worker processes."""
+    Layouts are drawn here, so the files are the same whatever the number of worker processes. With `period`,
+    practice i takes the layout of practice i % period (copies of a set keep their files' layouts)."""
     rng = random.Random(seed + 1)
     deck = [name for name, weight in LAYOUTS for _ in range(weight)]
     layouts: list[str] = []
@@ -253,7 +276,7 @@ def write_corpus(practices: list[dict], folder: Path, seed: int = SEED, jobs: in
         rng.shuffle(deck)
         layouts.extend(deck)
     folder.mkdir(parents=True, exist_ok=True)
-    plan = [(p, i, layouts[i], folder) for i, p in enumerate(practices)]
+    plan = [(p, i, layouts[i % (period or len(practices))], folder) for i, p in enumerate(practices)]
     if jobs <= 1:
         return [_write_one(job) for job in plan]
     from concurrent.futures import ProcessPoolExecutor
@@ -334,9 +357,27 @@ def measure(n: int, work: Path, seed: int, rerun: bool, jobs: int = 2) -> dict:
     return row
 
 
+def measure_copies(n_distinct: int, copies: int, work: Path, seed: int, jobs: int = 2) -> dict:
+    """The issue's own comparison: a set of `n_distinct` practices, and `copies` copies of it (a new city for
+    each practice of each copy), both run cold; the time ratio of the two whole runs."""
+    practices = build_copies(n_distinct, copies, seed)
+    rows = {}
+    for label, subset in (("one", practices[:n_distinct]), ("all", practices)):
+        inp, out = work / f"copies-in-{label}", work / f"copies-out-{label}"
+        write_corpus(subset, inp, seed, jobs, period=n_distinct)
+        print(f"copies: {len(subset)} practices written; running the pipeline", flush=True)
+        rows[label] = run_cli(inp, out, work / f"copies-{label}.log")
+        print(f"copies {label}: {rows[label]}", flush=True)
+    return {"distinct": n_distinct, "copies": copies, "one": rows["one"], "all": rows["all"],
+            "time_ratio": round(rows["all"]["wall_s"] / rows["one"]["wall_s"], 2),
+            "cpu_ratio": round(rows["all"]["cpu_s"] / rows["one"]["cpu_s"], 2)}
+
+
 def ratios(rows: list[dict]) -> list[dict]:
     """Each larger size against the smallest: work ratio, time ratio, and the time ratio for ten times the work
     at the same growth rate (time ~ work^b, so 10x work costs 10^b times the time)."""
+    if not rows:
+        return []
     base = rows[0]
     out = []
     for row in rows[1:]:
@@ -356,8 +397,10 @@ def write_results(results: dict, folder: Path = RESULTS) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "scale.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     rows = results["sizes"]
+    runs = [r["cold"] for r in rows] + ([results["copies"]["one"], results["copies"]["all"]]
+                                        if results.get("copies") else [])
     stages = [s for s in ("ingest_segment", "load_embedder", "areas", "similar", "criteria", "reports")
-              if any(s in r["cold"]["stages_s"] for r in rows)]
+              if any(s in r["stages_s"] for r in runs)]
     lines = [
         "# Scale: the whole pipeline at " + ", ".join(f"{r['n']:,}" for r in rows) + " practices", "",
         f"`{results['command']}` on {results['machine']['cpus']} CPU cores ({results['machine']['note']}); "
@@ -405,6 +448,23 @@ def write_results(results: dict, folder: Path = RESULTS) -> None:
         lines.append("- one size only: no ratio.")
     lines.append("- The issue's comparison (1,760 against 176 practices, whole runs with reports) is "
                  "`--sizes 176,1760`; 10,000 against 1,000 is the same ten times the work.")
+    copies = results.get("copies")
+    if copies:
+        one, every = copies["one"], copies["all"]
+        lines += ["", f"## {copies['copies']} copies of one set ({copies['distinct']:,} against "
+                  f"{every['practices']:,} practices)", "",
+                  f"`--copies {copies['distinct']}x{copies['copies']}`: {copies['distinct']:,} perturbed practices from as "
+                  f"many cities, then {copies['copies']} copies of that set, each practice of each copy under a city of "
+                  "its own (city field and the city's name in the text), the rest of each form unchanged: ten times "
+                  "the work as the issue measured it, whole cold runs with reports.", "",
+                  "| practices | process wall | CPU time | peak RSS | " + " | ".join(stages) + " |",
+                  "|---" * (4 + len(stages)) + "|"]
+        for c in (one, every):
+            lines.append(f"| {c['practices']:,} | {c['wall_s']:.1f} s | {c['cpu_s']:.0f} s | {c['peak_rss_mb']:.0f} MB | "
+                         + " | ".join(f"{c['stages_s'].get(s, 0):.1f} s" for s in stages) + " |")
+        verdict = "met" if copies["time_ratio"] <= TARGETS["work_10x_time_ratio"] else "not met"
+        lines += ["", f"{copies['copies']}x the work in {copies['time_ratio']:g}x the time (CPU time "
+                  f"{copies['cpu_ratio']:g}x); target at most {TARGETS['work_10x_time_ratio']:g}x: {verdict}."]
     rerun = next((r for r in rows if "rerun" in r), None)
     if rerun:
         lines += ["", "## Unchanged re-run", "",
@@ -441,6 +501,9 @@ def main() -> None:
     parser.add_argument("--cli", type=Path, default=None,
                         help="The icc-practices command to measure (default: the one beside this interpreter), "
                              "for example that of a plain `pip install .` without torch.")
+    parser.add_argument("--copies", default=None, metavar="NxK",
+                        help="Also measure K copies of a set of N practices against the set alone (the issue's "
+                             "comparison is 176x10).")
     parser.add_argument("--render", action="store_true",
                         help="Only rewrite scale.md (and the ratios) from the measurements in scale.json.")
     args = parser.parse_args()
@@ -452,23 +515,32 @@ def main() -> None:
     if args.cli:
         _CLI[:] = [str(args.cli)]
     installed = installation(cli_command())
-    sizes = sorted(int(x) for x in args.sizes.split(","))
-    rerun_size = args.rerun_size if args.rerun_size in sizes else sizes[0]
+    sizes = sorted(int(x) for x in args.sizes.split(",") if x.strip())
+    rerun_size = args.rerun_size if args.rerun_size in sizes else (sizes[0] if sizes else None)
     work = Path(tempfile.mkdtemp(prefix="icc-scale-"))
     print(f"working folder: {work}", flush=True)
     rows: list[dict] = []
+    copies = None
+
+    def save() -> None:  # after each measurement, so a long run that is stopped keeps what it measured
+        results = {
+            "command": "benchmarks/bench_scale.py --sizes " + ",".join(map(str, sizes))
+            + (f" --copies {args.copies}" if args.copies else "") + (f" --cli {args.cli}" if args.cli else ""),
+            "installation": installed,
+            "machine": {"cpus": os.cpu_count(), "note": "load average at each start below"},
+            "seed": args.seed, "practices_per_city": PRACTICES_PER_CITY, "targets": TARGETS,
+            "sizes": rows, "ratios": ratios(rows), "copies": copies,
+        }
+        write_results(results, args.results)
+
     try:
-        for n in sizes:  # results are written after each size, so a long run that is stopped keeps what it measured
+        if args.copies:
+            n_distinct, k = (int(x) for x in args.copies.lower().split("x"))
+            copies = measure_copies(n_distinct, k, work, args.seed, args.jobs)
+            save()
+        for n in sizes:
             rows.append(measure(n, work, args.seed, rerun=n == rerun_size, jobs=args.jobs))
-            results = {
-                "command": "benchmarks/bench_scale.py --sizes " + ",".join(map(str, sizes))
-                + (f" --cli {args.cli}" if args.cli else ""),
-                "installation": installed,
-                "machine": {"cpus": os.cpu_count(), "note": "load average at each start below"},
-                "seed": args.seed, "practices_per_city": PRACTICES_PER_CITY, "targets": TARGETS,
-                "sizes": rows, "ratios": ratios(rows),
-            }
-            write_results(results, args.results)
+            save()
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -128,37 +128,41 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
         Path(criteria_module.__file__).read_bytes() + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
         + scorer.model_id.encode() + json.dumps(settings.record()["criteria"], sort_keys=True).encode()
     ).hexdigest()[:16]
-    fields = ("practice_id", "lang", "title", "main_objective", *SECTION_FIELDS)
+    # Everything the analysis reads of a practice, and not its id: practices with the same text (a form sent
+    # again, the same practice filed for another city) are analysed once and their rows given each one's id.
+    fields = ("lang", "title", "main_objective", "description", "n_words", *SECTION_FIELDS)
 
-    def cache_path(practice: Practice) -> Path:
-        key = hashlib.sha256(json.dumps([tag, *(getattr(practice, f) for f in fields)]).encode()).hexdigest()[:32]
-        return cache_dir / f"{key}.json"
+    def content_key(practice: Practice) -> str:
+        return hashlib.sha256(json.dumps([tag, *(getattr(practice, f) for f in fields)]).encode()).hexdigest()[:32]
 
     tables: dict[str, list] = {"criteria": [], "guidelines": []}
     # In batches, in the practices' order: a batch's rows are read from the cache or computed, then become a
     # table, so one batch of rows (and of sentence analyses) is in memory at a time.
     for start in range(0, len(practices), _CRITERIA_BATCH):
         batch = practices[start:start + _CRITERIA_BATCH]
-        paths = {p.practice_id: cache_path(p) for p in batch}
+        keys = [content_key(p) for p in batch]
         entries: dict[str, dict] = {}
-        for pid, path in paths.items():
-            if (entry := _read_entry(path)) is not None:
-                entries[pid] = entry
-        # Identical files share a practice id: it is analysed once and its rows listed for each.
-        todo = list({p.practice_id: p for p in batch if p.practice_id not in entries}.values())
+        for key in dict.fromkeys(keys):
+            if (entry := _read_entry(cache_dir / f"{key}.json")) is not None:
+                entries[key] = entry
+        todo: dict[str, Practice] = {}
+        for practice, key in zip(batch, keys):
+            if key not in entries:
+                todo.setdefault(key, practice)
         if todo:
-            criteria_rows, guideline_rows = criteria_with_guidelines(todo, settings, embedder, scorer)
-            for p in todo:
-                entries[p.practice_id] = {"criteria": [], "guidelines": []}
-            for row in criteria_rows:
-                entries[row["practice_id"]]["criteria"].append(row)
-            for row in guideline_rows:
-                entries[row["practice_id"]]["guidelines"].append(row)
-            for p in todo:
-                write_json(paths[p.practice_id], entries[p.practice_id])
+            criteria_rows, guideline_rows = criteria_with_guidelines(list(todo.values()), settings, embedder, scorer)
+            key_of = {p.practice_id: key for key, p in todo.items()}
+            for key in todo:
+                entries[key] = {"criteria": [], "guidelines": []}
+            for name, rows in (("criteria", criteria_rows), ("guidelines", guideline_rows)):
+                for row in rows:
+                    entries[key_of[row["practice_id"]]][name].append(row)
+            for key in todo:
+                write_json(cache_dir / f"{key}.json", entries[key])
             del criteria_rows, guideline_rows
         for name in tables:
-            tables[name].append(to_table(name, [r for p in batch for r in entries[p.practice_id][name]]))
+            tables[name].append(to_table(name, [{**row, "practice_id": p.practice_id}
+                                                for p, key in zip(batch, keys) for row in entries[key][name]]))
         del entries
     import pyarrow as pa
 

@@ -86,3 +86,15 @@ def test_the_report_shows_where_the_memory_peak_is_reached(bench, tmp_path):
     assert "| practices | ingest_segment | areas | criteria |" in text
     assert "| 10,000 | 300 MB | 450 MB | 990 MB |" in text
     assert "peak memory 990 MB (target under 1024 MB): met" in text
+
+
+def test_copies_change_only_the_city(bench):
+    practices = bench.build_copies(6, 3, seed=5)
+    assert len(practices) == 18
+    cities = [city_key(p["city"]) for p in practices]
+    assert len(set(cities)) == 18  # a city of its own for every practice of every copy
+    first, copy = practices[0], practices[6]
+    assert copy["purpose"].replace(copy["city"], "@") == first["purpose"].replace(first["city"], "@")
+    assert copy["purpose"] != practices[1]["purpose"].replace(practices[1]["city"], copy["city"])
+    assert (copy["lang"], copy["contact_person"], copy["period"]) == (
+        first["lang"], first["contact_person"], first["period"])

@@ -92,3 +92,45 @@ def test_identical_practices_in_one_slice_are_analysed_once(practices, embedder,
     table = stages._criteria_cached(twice, Settings(), embedder, tmp_path)[0].to_pylist()
     assert sorted(seen) == sorted({practices[0].practice_id, practices[1].practice_id})
     assert [r["practice_id"] for r in table].count(practices[0].practice_id) == 12
+
+
+def test_the_same_text_filed_for_another_city_is_analysed_once(practices, embedder, tmp_path, monkeypatch):
+    import dataclasses
+
+    seen = []
+    real = stages.criteria_with_guidelines
+
+    def counting(batch, *args):
+        seen.extend(p.practice_id for p in batch)
+        return real(batch, *args)
+
+    monkeypatch.setattr(stages, "criteria_with_guidelines", counting)
+    monkeypatch.setattr(stages, "_CRITERIA_BATCH", 2)
+    first = practices[0]
+    other_city = dataclasses.replace(first, practice_id="copy-1", city="Somewhere Else", source_file="copy.docx")
+    changed = dataclasses.replace(first, practice_id="copy-2", impact=(first.impact or "") + " A new sentence.")
+    criteria, guidelines, _ = stages._criteria_cached([first, practices[1], other_city, changed], Settings(),
+                                                      embedder, tmp_path)
+    assert sorted(seen) == sorted([first.practice_id, practices[1].practice_id, "copy-2"])
+    rows = criteria.to_pylist()
+    mine = [{k: v for k, v in r.items() if k != "practice_id"} for r in rows if r["practice_id"] == first.practice_id]
+    copy = [{k: v for k, v in r.items() if k != "practice_id"} for r in rows if r["practice_id"] == "copy-1"]
+    assert mine == copy and len(copy) == 6
+    assert {r["practice_id"] for r in guidelines.to_pylist()} == {first.practice_id, practices[1].practice_id,
+                                                                  "copy-1", "copy-2"}
+
+
+def test_sections_seen_before_give_the_analysis_spacy_gives(practices):
+    """A scorer re-uses the sentences of a section it analysed lately; the analysis is the one a new scorer gives."""
+    import dataclasses
+
+    from pipeline.criteria import CriteriaScorer
+
+    first = practices[0]
+    changed = dataclasses.replace(first, practice_id="copy", purpose=(first.purpose or "") + " Added at the end.")
+    warm = CriteriaScorer(embedder=None)
+    warm.analyse([first])
+    again = warm.analyse([changed])[0]
+    fresh = CriteriaScorer(embedder=None).analyse([changed])[0]
+    assert len(warm._section_memo) > 1
+    assert [(s.text, s.section, s.cues) for s in again.sentences] == [(s.text, s.section, s.cues) for s in fresh.sentences]
