@@ -3,7 +3,9 @@ no contact data unless asked."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from collections import Counter
 import shutil
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.report import CITY_REPORTS_DIR, city_slug
 from pipeline.report.city import city_info, write_city_reports
+
+ROOT = Path(__file__).resolve().parents[1]
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -84,6 +88,11 @@ def test_french_and_english_reports_open_and_hold_no_contacts(run_copy):
         assert marked and all(r.bold and r.font.highlight_color == WD_COLOR_INDEX.YELLOW for r in marked)
         assert {r.text.lower() for r in marked} <= {m.lower() for m in tree.xpath("//mark/text()")}
         assert all(r.font.size.pt == 9.5 for t in doc.tables for c in t.rows[1].cells for r in c.paragraphs[0].runs)
+        # Paragraphs in the template's styles, headings for the practices and their matches.
+        styles = Counter(p.style.name for p in doc.paragraphs)
+        matches = tree.xpath("//article[@class='match']")
+        assert styles["Title"] == 1 and styles["Heading 1"] == len(mine) and styles["Heading 2"] == len(matches)
+        assert doc.core_properties.language == lang and city in doc.sections[0].footer.paragraphs[0].text
         for body in (text, doc_text):
             assert not EMAIL.search(body), EMAIL.search(body)
             assert not [n for n in names if n in body]
@@ -142,3 +151,31 @@ def test_unchanged_inputs_leave_reports_alone(run_copy):
     with_contacts = write_city_reports(run_copy, ["Oslo"], formats=("html",), include_contacts=True)
     assert with_contacts[0].name == "oslo-with-contacts.html" and with_contacts[0].exists()
     assert first[0].stat().st_mtime_ns == stamp  # the shareable report is not replaced
+
+
+def test_word_template_holds_the_styles_the_writer_uses(tmp_path):
+    import zipfile
+
+    from pipeline.report.writers import DOCX_TEMPLATE
+
+    doc = Document(str(DOCX_TEMPLATE))
+    for name in ("Title", "Heading 1", "Heading 2", "List Bullet", "Table Grid"):
+        assert doc.styles[name].style_id  # KeyError when the template lost it
+    assert doc.styles["Normal"].font.name == "Calibri"
+    names = zipfile.ZipFile(DOCX_TEMPLATE).namelist()
+    assert "word/stylesWithEffects.xml" not in names and DOCX_TEMPLATE.stat().st_size < 50_000
+    # the script that writes it gives the same styles
+    spec = importlib.util.spec_from_file_location("make_report_template", ROOT / "scripts" / "make_report_template.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rebuilt = Document(str(module.build(tmp_path / "t.docx")))
+    assert sorted(s.style_id for s in rebuilt.styles) == sorted(s.style_id for s in doc.styles)
+
+
+def test_a_word_report_is_the_same_bytes_each_time(run_copy):
+    from pipeline.report.city import CityReportBuilder
+    from pipeline.report.view import build_view
+    from pipeline.report.writers import render_city_docx
+
+    report = CityReportBuilder(build_view(run_copy)).build("Oslo")
+    assert render_city_docx(report) == render_city_docx(report)

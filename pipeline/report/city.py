@@ -2,9 +2,9 @@
 
 Built from the run's view (pipeline/report/view.py, made once per run) as a typed view-model per city
 (`CityReport`), which two writers render: one self-contained HTML file (Jinja2, inline CSS, no external assets)
-and one Word file (python-docx) per city, under <out>/reports/cities/<city_slug>.html|.docx. French for
-French-speaking cities (resources/cities.yaml), English otherwise; the words come from resources/reports.yaml,
-shared with the summary. Contact persons and e-mail addresses are personal data: they appear only with
+and one Word file (in the styles of templates/city-report.docx) per city, under
+<out>/reports/cities/<city_slug>.html|.docx. French for French-speaking cities (resources/cities.yaml), English
+otherwise; the words come from resources/reports.yaml, shared with the summary. Contact persons and e-mail addresses are personal data: they appear only with
 include_contacts=True; otherwise names of contact persons and any e-mail address are removed from the texts.
 """
 

@@ -1,9 +1,11 @@
-"""Writers: each turns a report's view-model into the bytes of one file (HTML through Jinja2, DOCX through
-python-docx). They compute nothing about the run; what they show is decided by the view-models."""
+"""Writers: each turns a report's view-model into the bytes of one file through a Jinja2 template (HTML, or the
+body of a Word file in the styles of templates/city-report.docx). They compute nothing about the run; what they
+show is decided by the view-models."""
 
 from __future__ import annotations
 
-from dataclasses import fields
+import re
+from dataclasses import dataclass, fields
 from pathlib import Path
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
     from pipeline.report.city import CityReport
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# Word template of the city reports: only the styles a report uses (scripts/make_report_template.py writes it).
+DOCX_TEMPLATE = TEMPLATES_DIR / "city-report.docx"
 
 
 def _fmt(message: str, **values) -> Markup:
@@ -55,121 +59,86 @@ def stream_summary_html(context: dict) -> Iterator[bytes]:
         yield piece.encode("utf-8")
 
 
-def _add_run(paragraph, text: str, bold: bool = False, italic: bool = False, half_points: int | None = None,
-             highlight: str | None = None):
-    """Append a run to a python-docx paragraph as one XML element (what `paragraph.add_run` and the font setters
-    build, without their look-ups of where each child goes: a report has hundreds of runs)."""
-    from docx.oxml.ns import qn
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CORE = {"title": "{http://purl.org/dc/elements/1.1/}title", "author": "{http://purl.org/dc/elements/1.1/}creator",
+         "language": "{http://purl.org/dc/elements/1.1/}language"}
+_ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed: the same report gives the same bytes
+
+
+@dataclass(frozen=True)
+class _WordTemplate:
+    """The parts of city-report.docx a report copies, and the pieces of the three it writes anew."""
+
+    parts: dict[str, bytes]  # every part, by name, in the template's order
+    head: str  # word/document.xml up to and including <w:body>
+    tail: str  # the section properties (page, margins, footer reference) to the end
+    cell_width: int  # twips of each of the two columns of a comparison table
+    footer_name: str
+    footer_head: str  # the footer part up to its paragraph's properties
+    footer_tail: str
+    core: bytes
+
+
+@loader("docx_template")
+def word_template() -> _WordTemplate:
+    """city-report.docx read once: its parts, and where a report's body, footer text and properties go."""
+    import zipfile
+
+    with zipfile.ZipFile(DOCX_TEMPLATE) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    document = parts["word/document.xml"].decode("utf-8")
+    body = document.index("<w:body>") + len("<w:body>")
+    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
+    footer = re.search(r'Target="(footer\d*\.xml)"', rels)
+    if footer is None or "<w:sectPr" not in document:
+        raise ValueError(f"{DOCX_TEMPLATE}: the report template needs a body and a footer "
+                         "(scripts/make_report_template.py writes one)")
+    footer_name = f"word/{footer.group(1)}"
+    footer_xml = parts[footer_name].decode("utf-8")
+    cut = footer_xml.index("</w:pPr>") + len("</w:pPr>")
+    size = re.search(r'<w:pgSz w:w="(\d+)"', document)
+    margins = re.search(r'<w:pgMar[^>]*w:right="(\d+)"[^>]*w:left="(\d+)"', document)
+    width = int(size.group(1)) - int(margins.group(1)) - int(margins.group(2)) if size and margins else 8640
+    return _WordTemplate(parts, document[:body], document[document.index("<w:sectPr"):], width // 2, footer_name,
+                         footer_xml[:cut], footer_xml[cut:], parts["docProps/core.xml"])
+
+
+def _core_properties(template: _WordTemplate, **values: str) -> bytes:
     from lxml import etree
 
-    run = etree.SubElement(paragraph._p, qn("w:r"))
-    if bold or italic or half_points or highlight:
-        props = etree.SubElement(run, qn("w:rPr"))
-        # Children in the order of the schema (CT_RPr): b, i, sz, highlight.
-        for on, tag in ((bold, "w:b"), (italic, "w:i")):
-            if on:
-                etree.SubElement(props, qn(tag))
-        if half_points:
-            etree.SubElement(props, qn("w:sz")).set(qn("w:val"), str(half_points))
-        if highlight:
-            etree.SubElement(props, qn("w:highlight")).set(qn("w:val"), highlight)
-    for i, line in enumerate(text.split("\n")):
-        if i:
-            etree.SubElement(run, qn("w:br"))
-        if line:
-            node = etree.SubElement(run, qn("w:t"))
-            node.text = line
-            node.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    return run
+    root = etree.fromstring(template.core)
+    for name, value in values.items():
+        node = root.find(_CORE[name])
+        if node is None:
+            node = etree.SubElement(root, _CORE[name])
+        node.text = value
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def render_city_docx(report: "CityReport") -> bytes:
-    """A city report as a Word file."""
+    """A city report as a Word file: the body from city-report.xml.j2 in the styles of city-report.docx."""
     import io
+    import zipfile
 
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.shared import Pt, RGBColor
-
+    template = word_template()
+    context = {f.name: getattr(report, f.name) for f in fields(report)}
+    body = environment().get_template("city-report.xml.j2").render(**context, cell_width=template.cell_width)
     s = report.s
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "Calibri"
-    style.font.size = Pt(10.5)
-    doc.core_properties.title = f"{s['title']} – {report.city}"
-    doc.core_properties.author = s["footer"]
-    doc.core_properties.language = report.lang
-    # Styles set by id on the XML element: python-docx scans every style of the document each time a style
-    # is given by name or object, which was most of the cost of a report.
-    style_ids = {name: doc.styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "List Bullet",
-                                                              "Table Grid")}
-
-    def paragraph(text: str = "", style: str | None = None):
-        p = doc.add_paragraph(text)
-        if style:
-            p._p.style = style_ids[style]
-        return p
-
-    paragraph(f"{report.city}: {s['title'].lower()}" if report.lang == "en"
-              else f"{report.city} : {s['title'].lower()}", "Title")
-    for text in (report.intro, report.method, report.contacts_note, report.run_note):
-        doc.add_paragraph(text)
-
-    grey = RGBColor(0x55, 0x55, 0x55)
-    for item in report.items:
-        paragraph(item.title, "Heading 1")
-        meta = doc.add_paragraph()
-        _add_run(meta, f"{s['period']}: " if report.lang == "en" else f"{s['period']} : ", bold=True)
-        _add_run(meta, item.period)
-        _add_run(meta, "\n")
-        _add_run(meta, f"{s['areas']}: " if report.lang == "en" else f"{s['areas']} : ", bold=True)
-        _add_run(meta, "; ".join(item.areas) or s["unknown"])
-        for dup in item.duplicates:
-            p = paragraph(style="List Bullet")
-            _add_run(p, f"{s['duplicates']}: " if report.lang == "en" else f"{s['duplicates']} : ", italic=True)
-            _add_run(p, f"{dup.title} ({dup.lang}, {dup.score_text})")
-        if not item.neighbours:
-            doc.add_paragraph(item.none_found).runs[0].italic = True
-        for n in item.neighbours:
-            where = ", ".join(x for x in (n.city, n.country) if x)
-            paragraph(f"{n.rank}. {n.title} – {where}", "Heading 2")
-            p = doc.add_paragraph()
-            colon = ": " if report.lang == "en" else " : "
-            _add_run(p, s["similarity"] + colon, bold=True)
-            _add_run(p, f"{n.score_text} ({n.strength})")
-            _add_run(p, "\n" + s["period"] + colon, bold=True)
-            _add_run(p, n.period)
-            _add_run(p, "\n" + s["areas"] + colon, bold=True)
-            _add_run(p, "; ".join(n.areas) or s["unknown"])
-            if n.contact or n.department:
-                _add_run(p, "\n" + s["contact"] + colon, bold=True)
-                _add_run(p, " – ".join(x for x in (n.contact, n.department) if x))
-            why = doc.add_paragraph()
-            _add_run(why, s["why"] + colon, bold=True)
-            reasons = []
-            if n.section_label:
-                reasons.append(f"{s['closest_on']} « {n.section_label} »" if report.lang == "fr"
-                               else f"{s['closest_on']} “{n.section_label}”")
-            if n.shared_terms:
-                reasons.append(f"{s['shared_terms']}{colon}{', '.join(n.shared_terms)}")
-            _add_run(why, "; ".join(reasons) or "-")
-            if n.section:
-                table = doc.add_table(rows=2, cols=2)
-                table._tbl.tblPr.style = style_ids["Table Grid"]
-                table.alignment = WD_TABLE_ALIGNMENT.CENTER
-                heads = (f"{s['your_practice']} – {n.section_label}",
-                         f"{n.city} – {n.section_label}" + (f" ({n.lang_note})" if n.lang_note else ""))
-                for cell, head in zip(table.rows[0].cells, heads):
-                    _add_run(cell.paragraphs[0], head, bold=True)
-                for cell, pieces in zip(table.rows[1].cells, (n.mine_text, n.their_text)):
-                    for piece, marked in pieces or [("–", False)]:
-                        _add_run(cell.paragraphs[0], piece, bold=marked, half_points=19,
-                                 highlight="yellow" if marked else None)
-                doc.add_paragraph()
-    footer = doc.sections[0].footer.paragraphs[0]
-    footer.text = f"{s['footer']} – {report.city}"
-    footer.runs[0].font.color.rgb = grey
-    footer.runs[0].font.size = Pt(8)
+    footer = (f'{template.footer_head}<w:r><w:rPr><w:color w:val="555555"/><w:sz w:val="16"/></w:rPr>'
+              f'<w:t xml:space="preserve">{escape(s["footer"] + " – " + report.city)}</w:t></w:r>'
+              f'{template.footer_tail}')
+    written = {
+        "word/document.xml": (template.head + body + template.tail).encode("utf-8"),
+        template.footer_name: footer.encode("utf-8"),
+        "docProps/core.xml": _core_properties(template, title=f"{s['title']} – {report.city}", author=s["footer"],
+                                              language=report.lang),
+    }
     buf = io.BytesIO()
-    doc.save(buf)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in template.parts.items():
+            info = zipfile.ZipInfo(name, _ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, written.get(name, data))
     return buf.getvalue()
+
+
