@@ -31,6 +31,21 @@ def _code(text) -> Markup:
     return Markup("<code>{}</code>").format(text)
 
 
+def _word_run(text, b: bool = False, i: bool = False, sz: int | None = None, hl: str | None = None) -> Markup:
+    """One run of WordprocessingML: bold, italic, size in half-points, highlight; a line break for each newline."""
+    props = ("<w:b/>" if b else "") + ("<w:i/>" if i else "") + (f'<w:sz w:val="{sz}"/>' if sz else "") + (
+        f'<w:highlight w:val="{hl}"/>' if hl else "")
+    body = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' if line else ""
+                          for line in str(text).split("\n"))
+    return Markup(f"<w:r>{'<w:rPr>' + props + '</w:rPr>' if props else ''}{body}</w:r>")
+
+
+def _word_paragraph(text: str | None = "", style: str | None = None) -> Markup:
+    """One paragraph of one plain run, in a style of the template (by its id)."""
+    head = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
+    return Markup(f"<w:p>{head}{_word_run(text) if text else ''}</w:p>")
+
+
 @loader("report_templates")
 def environment():
     """The Jinja2 environment of the report templates (compiled templates are kept for the process)."""
@@ -40,6 +55,8 @@ def environment():
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _fmt
     env.globals["code"] = _code
+    env.globals["w_run"] = _word_run
+    env.globals["w_para"] = _word_paragraph
     return env
 
 
