@@ -46,6 +46,10 @@ class Taxonomy:
         self.codes = [a.code for a in areas]
         self.top_codes = [a.code for a in areas if a.parent is None]
         self._aliases = self._build_aliases()
+        # Each alias's pattern compiled once (a form names one or two of several hundred aliases).
+        self._alias_patterns = [(alias, re.compile(rf"(?<![\w-]){re.escape(alias)}(?![\w-])"), code)
+                                for alias, code in self._aliases]
+        self._declared: dict[str, list[str]] = {}  # parsed texts: most forms name their area in the same words
 
     @classmethod
     def load(cls, path: Path = AREAS_FILE) -> "Taxonomy":
@@ -83,12 +87,22 @@ class Taxonomy:
         """Area codes named in a free-text 'main area of action', main area first."""
         if not text:
             return []
+        known = self._declared.get(text)
+        if known is None:
+            known = self._parse_declared(text)
+            if len(self._declared) < _DECLARED_MEMO:
+                self._declared[text] = known
+        return list(known)
+
+    def _parse_declared(self, text: str) -> list[str]:
         text = _checked_items(text)
         folded = fold(text)
         found: list[tuple[int, str]] = []
         masked = folded
-        for alias, code in self._aliases:
-            for m in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", masked):
+        for alias, pattern, code in self._alias_patterns:
+            if alias not in masked:
+                continue
+            for m in pattern.finditer(masked):
                 found.append((m.start(), code))
                 masked = masked[: m.start()] + " " * len(alias) + masked[m.end():]
         for m in _CODE.finditer(masked):
@@ -117,6 +131,7 @@ class Taxonomy:
         return found
 
 
+_DECLARED_MEMO = 20_000  # distinct declared-area texts remembered by a taxonomy
 _CHECKED = "\u2612\u2611\u2714\u2713\u25a0\u25c9"  # ☒ ☑ ✔ ✓ ■ ◉
 _UNCHECKED = "\u2610\u25a1\u25cb\u274f"  # ☐ □ ○ ❏
 _BOX = re.compile(rf"([{_CHECKED}{_UNCHECKED}]|\[[xX ]\])")

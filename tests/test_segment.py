@@ -169,6 +169,15 @@ def test_declared_area_codes(text, codes):
     assert load_taxonomy().parse_declared(text) == codes
 
 
+def test_a_declared_text_parsed_again_gives_the_same_codes():
+    from pipeline.taxonomy import Taxonomy
+
+    taxonomy = Taxonomy.load()
+    first = taxonomy.parse_declared("Services publics – santé ; médiation interculturelle")
+    first.append("16")  # the caller's list: the remembered answer does not change with it
+    assert taxonomy.parse_declared("Services publics – santé ; médiation interculturelle") == ["7", "7a", "10"]
+
+
 def test_language_detection():
     assert detect_language(DESCRIPTION_FR) == "fr"
     assert detect_language(DESCRIPTION_EN) == "en"
