@@ -98,3 +98,11 @@ def test_copies_change_only_the_city(bench):
     assert copy["purpose"] != practices[1]["purpose"].replace(practices[1]["city"], copy["city"])
     assert (copy["lang"], copy["contact_person"], copy["period"]) == (
         first["lang"], first["contact_person"], first["period"])
+
+
+def test_copies_with_only_the_city_field_changed_keep_their_text(bench):
+    renamed = bench.build_copies(6, 3, seed=5)
+    kept = bench.build_copies(6, 3, seed=5, rename_in_text=False)
+    assert kept[:6] == renamed[:6]  # the first copy is the same set either way
+    assert [p["city"] for p in kept] == [p["city"] for p in renamed]
+    assert all(kept[k]["purpose"] == kept[k % 6]["purpose"] for k in range(18))
