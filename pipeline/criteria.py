@@ -21,8 +21,7 @@ import hashlib
 import json
 import re
 import threading
-from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations_with_replacement
@@ -42,7 +41,6 @@ LEXICAL_LANGS = ("en", "fr")
 _TEXT_FIELDS = ("title", "main_objective") + SECTION_FIELDS
 _MAX_EVIDENCE = CriteriaSettings().max_evidence
 _MAX_EVIDENCE_LEARNED = CriteriaSettings().max_evidence_learned
-_SECTION_MEMO = 4096  # sections whose sentence analyses a scorer keeps for texts that come again
 # Structural detectors the learned model reads as counts per 100 words.
 STRUCTURAL_FEATURES = ("figures", "percent", "years", "money", "names", "urls", "titles", "steps", "participants",
                        "durations")
@@ -360,50 +358,29 @@ class CriteriaScorer:
 
     # -- analysis -----------------------------------------------------------------------------------------
     def analyse(self, practices: list[Practice]) -> list[_Analysis]:
-        """Sentences with their cue counts and semantic similarities, for each practice.
-
-        A section whose text was analysed lately by this scorer (the same practice filed again, or for
-        another city) takes the sentences of that analysis; spaCy reads the others.
-        """
-        memo = self.__dict__.setdefault("_section_memo", OrderedDict())
+        """Sentences with their cue counts and semantic similarities, for each practice."""
         analyses: list[_Analysis] = []
-        slots: list[list[list[_Sentence] | None]] = []  # per practice, its sections' sentences in order
-        by_lang: dict[str, list[tuple[int, int, str, str]]] = {}
+        by_lang: dict[str, list[tuple[int, str, str]]] = {}
         for i, practice in enumerate(practices):
             texts, structured = practice_sections(practice)
             lang = practice.lang if practice.lang in LEXICAL_LANGS else "xx"
             words = {name: len(text.split()) for name, text in texts.items()}
             analyses.append(_Analysis(practice, lang, [], words, structured))
-            slots.append([])
-            for j, (name, text) in enumerate(texts.items()):
-                known = memo.get((lang, name, text))
-                if known is not None:
-                    memo.move_to_end((lang, name, text))
-                    slots[i].append([_Sentence(t, name, Counter(cues)) for t, cues in known])
-                else:
-                    slots[i].append(None)
-                    by_lang.setdefault(lang, []).append((i, j, name, text))
+            for name, text in texts.items():
+                by_lang.setdefault(lang, []).append((i, name, text))
         for lang, items in by_lang.items():
             nlp = load_nlp(lang)
             phrase_matchers, token_matcher = _cue_matcher(lang, str(Path(self.cues_path)))
             with _memory_zone(nlp):
-                found = self._analyse_docs(nlp, lang, [(name, text) for _, _, name, text in items], phrase_matchers,
-                                           token_matcher)
-                for (i, j, name, text), sentences in zip(items, found):
-                    slots[i][j] = sentences
-                    memo[(lang, name, text)] = [(s.text, dict(s.cues)) for s in sentences]
-                    if len(memo) > _SECTION_MEMO:
-                        memo.popitem(last=False)
-        for analysis, sections in zip(analyses, slots):
-            analysis.sentences = [s for sentences in sections for s in sentences]
+                self._analyse_docs(nlp, lang, items, phrase_matchers, token_matcher, analyses)
         self._add_semantic(analyses)
         return analyses
 
     @staticmethod
-    def _analyse_docs(nlp, lang: str, items: list[tuple[str, str]], phrase_matchers,
-                      token_matcher) -> Iterator[list[_Sentence]]:
-        """The sentences of each text in `items` (section, text), with their cue counts."""
-        for (name, _), doc in zip(items, nlp.pipe([t for _, t in items], batch_size=64)):
+    def _analyse_docs(nlp, lang: str, items: list[tuple[int, str, str]], phrase_matchers, token_matcher,
+                      analyses: list[_Analysis]) -> None:
+        """Cue counts of each sentence of the texts in `items` (practice index, section, text), into `analyses`."""
+        for (i, name, _), doc in zip(items, nlp.pipe([t for _, _, t in items], batch_size=64)):
             _set_norms(doc)
             per_sent: dict[int, Counter] = {}
             sents = list(doc.sents)
@@ -417,15 +394,13 @@ class CriteriaScorer:
             for m in _STEP.finditer(doc.text):
                 idx = max(0, int(np.searchsorted(starts_char, m.end() - 1, side="right")) - 1)
                 per_sent.setdefault(idx, Counter())["struct:steps"] += 1
-            sentences = []
             for idx, sent in enumerate(sents):
                 if len(sent.text.strip()) < 3:
                     continue
                 lexical = per_sent.get(idx, Counter())
                 cues = Counter(lexical)
                 cues.update({f"struct:{k}": v for k, v in structural_cues(sent, lexical).items()})
-                sentences.append(_Sentence(sent.text.strip(), name, cues))
-            yield sentences
+                analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues))
 
     def _add_semantic(self, analyses: list[_Analysis]) -> None:
         embedder = self._embedder()

@@ -119,18 +119,3 @@ def test_the_same_text_filed_for_another_city_is_analysed_once(practices, embedd
     assert {r["practice_id"] for r in guidelines.to_pylist()} == {first.practice_id, practices[1].practice_id,
                                                                   "copy-1", "copy-2"}
 
-
-def test_sections_seen_before_give_the_analysis_spacy_gives(practices):
-    """A scorer re-uses the sentences of a section it analysed lately; the analysis is the one a new scorer gives."""
-    import dataclasses
-
-    from pipeline.criteria import CriteriaScorer
-
-    first = practices[0]
-    changed = dataclasses.replace(first, practice_id="copy", purpose=(first.purpose or "") + " Added at the end.")
-    warm = CriteriaScorer(embedder=None)
-    warm.analyse([first])
-    again = warm.analyse([changed])[0]
-    fresh = CriteriaScorer(embedder=None).analyse([changed])[0]
-    assert len(warm._section_memo) > 1
-    assert [(s.text, s.section, s.cues) for s in again.sentences] == [(s.text, s.section, s.cues) for s in fresh.sentences]
