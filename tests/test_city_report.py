@@ -179,3 +179,16 @@ def test_a_word_report_is_the_same_bytes_each_time(run_copy):
 
     report = CityReportBuilder(build_view(run_copy)).build("Oslo")
     assert render_city_docx(report) == render_city_docx(report)
+
+
+def test_control_characters_stay_out_of_the_word_file():
+    import io
+
+    from pipeline.report.writers import _word_run
+
+    run = _word_run("Budget\x0b2023\x0cend\nnext line")
+    assert "\x0b" not in run and "\x0c" not in run and "<w:br/>" in run
+    from lxml import etree
+
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    etree.parse(io.BytesIO(str(run).replace("<w:r>", f"<w:r {ns}>", 1).encode()))  # well-formed

@@ -31,12 +31,16 @@ def _code(text) -> Markup:
     return Markup("<code>{}</code>").format(text)
 
 
+# Characters XML 1.0 does not allow (control characters a PDF or an old Word file can carry): left out of a run.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _word_run(text, b: bool = False, i: bool = False, sz: int | None = None, hl: str | None = None) -> Markup:
     """One run of WordprocessingML: bold, italic, size in half-points, highlight; a line break for each newline."""
     props = ("<w:b/>" if b else "") + ("<w:i/>" if i else "") + (f'<w:sz w:val="{sz}"/>' if sz else "") + (
         f'<w:highlight w:val="{hl}"/>' if hl else "")
     body = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' if line else ""
-                          for line in str(text).split("\n"))
+                          for line in _NOT_XML.sub("", str(text)).split("\n"))
     return Markup(f"<w:r>{'<w:rPr>' + props + '</w:rPr>' if props else ''}{body}</w:r>")
 
 
@@ -76,7 +80,6 @@ def stream_summary_html(context: dict) -> Iterator[bytes]:
         yield piece.encode("utf-8")
 
 
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CORE = {"title": "{http://purl.org/dc/elements/1.1/}title", "author": "{http://purl.org/dc/elements/1.1/}creator",
          "language": "{http://purl.org/dc/elements/1.1/}language"}
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed: the same report gives the same bytes
@@ -142,7 +145,7 @@ def render_city_docx(report: "CityReport") -> bytes:
     body = environment().get_template("city-report.xml.j2").render(**context, cell_width=template.cell_width)
     s = report.s
     footer = (f'{template.footer_head}<w:r><w:rPr><w:color w:val="555555"/><w:sz w:val="16"/></w:rPr>'
-              f'<w:t xml:space="preserve">{escape(s["footer"] + " – " + report.city)}</w:t></w:r>'
+              f'<w:t xml:space="preserve">{escape(_NOT_XML.sub("", s["footer"] + " – " + report.city))}</w:t></w:r>'
               f'{template.footer_tail}')
     written = {
         "word/document.xml": (template.head + body + template.tail).encode("utf-8"),
