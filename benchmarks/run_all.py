@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/run_all.py [--only NAME ...]
 
 bench_ann needs faiss (`pip install -e ".[scale]"`) and is skipped, with a note, without it. bench_scale runs the
-whole pipeline on 1,000, 3,000 and 10,000 practices: on 2 cores it is by far the longest; run it on an otherwise
-idle machine.
+whole pipeline on 1,000, 3,000 and 10,000 practices and on ten copies of a set of 176: on 2 cores it is by far the
+longest; run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ ORDER = ("eval_areas", "eval_criteria", "bench_crosslingual", "bench_embed", "be
          "bench_search", "bench_rerun", "bench_ann", "bench_scale")
 # Benchmarks that need an optional extra: skipped, and said so, when it is not installed.
 OPTIONAL = {"bench_ann": ("faiss", "pip install -e '.[scale]'")}
+# Arguments beyond a benchmark's defaults: the scale benchmark also measures the issue's ten copies of one set.
+ARGS = {"bench_scale": ["--copies", "176x10"]}
 
 
 def main() -> int:
@@ -39,7 +41,7 @@ def main() -> int:
             continue
         t0 = time.perf_counter()
         print(f"== {name}", flush=True)
-        code = subprocess.call([sys.executable, str(HERE / f"{name}.py")], env=env)
+        code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), *ARGS.get(name, [])], env=env)
         print(f"== {name}: {'ok' if code == 0 else f'failed ({code})'} in {time.perf_counter() - t0:.0f} s", flush=True)
         if code:
             failed.append(name)
