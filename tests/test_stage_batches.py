@@ -79,8 +79,10 @@ def test_a_damaged_cache_entry_is_recomputed_and_the_rest_read(practices, embedd
                for f in files[:2])
 
 
-def test_identical_practices_in_one_slice_are_analysed_once(practices, embedder, tmp_path, monkeypatch):
-    seen = []
+@pytest.fixture()
+def analysed(monkeypatch) -> list[str]:
+    """The ids of the practices the criteria stage analyses (not read from its cache), in order."""
+    seen: list[str] = []
     real = stages.criteria_with_guidelines
 
     def counting(batch, *args):
@@ -88,30 +90,27 @@ def test_identical_practices_in_one_slice_are_analysed_once(practices, embedder,
         return real(batch, *args)
 
     monkeypatch.setattr(stages, "criteria_with_guidelines", counting)
+    return seen
+
+
+def test_identical_practices_in_one_slice_are_analysed_once(practices, embedder, tmp_path, analysed):
     twice = [practices[0], practices[1], practices[0]]
     table = stages._criteria_cached(twice, Settings(), embedder, tmp_path)[0].to_pylist()
-    assert sorted(seen) == sorted({practices[0].practice_id, practices[1].practice_id})
+    assert sorted(analysed) == sorted({practices[0].practice_id, practices[1].practice_id})
     assert [r["practice_id"] for r in table].count(practices[0].practice_id) == 12
 
 
-def test_the_same_text_filed_for_another_city_is_analysed_once(practices, embedder, tmp_path, monkeypatch):
+def test_the_same_text_filed_for_another_city_is_analysed_once(practices, embedder, tmp_path, monkeypatch,
+                                                               analysed):
     import dataclasses
 
-    seen = []
-    real = stages.criteria_with_guidelines
-
-    def counting(batch, *args):
-        seen.extend(p.practice_id for p in batch)
-        return real(batch, *args)
-
-    monkeypatch.setattr(stages, "criteria_with_guidelines", counting)
     monkeypatch.setattr(stages, "_CRITERIA_BATCH", 2)
     first = practices[0]
     other_city = dataclasses.replace(first, practice_id="copy-1", city="Somewhere Else", source_file="copy.docx")
     changed = dataclasses.replace(first, practice_id="copy-2", impact=(first.impact or "") + " A new sentence.")
     criteria, guidelines, _ = stages._criteria_cached([first, practices[1], other_city, changed], Settings(),
                                                       embedder, tmp_path)
-    assert sorted(seen) == sorted([first.practice_id, practices[1].practice_id, "copy-2"])
+    assert sorted(analysed) == sorted([first.practice_id, practices[1].practice_id, "copy-2"])
     rows = criteria.to_pylist()
     mine = [{k: v for k, v in r.items() if k != "practice_id"} for r in rows if r["practice_id"] == first.practice_id]
     copy = [{k: v for k, v in r.items() if k != "practice_id"} for r in rows if r["practice_id"] == "copy-1"]
