@@ -387,9 +387,10 @@ def measure_copies(n_distinct: int, copies: int, work: Path, seed: int, jobs: in
     """The issue's own comparison: a set of `n_distinct` practices, and `copies` copies of it (a new city for
     each practice of each copy), all run cold; the time ratio of the whole runs. The copies are run twice: with
     their texts naming their new cities, and with only the city field changed."""
+    renamed = build_copies(n_distinct, copies, seed)
+    field_only = build_copies(n_distinct, copies, seed, rename_in_text=False)
     runs = {}
-    for label, rename, size in (("one", True, n_distinct), ("all", True, None), ("all_field_only", False, None)):
-        subset = build_copies(n_distinct, copies, seed, rename_in_text=rename)[:size]
+    for label, subset in (("one", renamed[:n_distinct]), ("all", renamed), ("all_field_only", field_only)):
         inp, out = work / f"copies-in-{label}", work / f"copies-out-{label}"
         write_corpus(subset, inp, seed, jobs, period=n_distinct)
         print(f"copies: {len(subset)} practices written; running the pipeline", flush=True)
