@@ -429,25 +429,25 @@ class CriteriaScorer:
 
     # -- scoring ------------------------------------------------------------------------------------------
     def _criterion(self, analysis: _Analysis, crit: str) -> dict:
-        spec = self.cues["criteria"][crit]
-        elsewhere = float(spec.get("elsewhere", self.cues.get("elsewhere", 0.35)))
-        sem_low, sem_high = self.cues["semantic"]["low"], self.cues["semantic"]["high"]
+        cues = self.cues
+        spec = cues["criteria"][crit]
+        elsewhere = float(spec.get("elsewhere", cues.get("elsewhere", 0.35)))
+        sem_low, sem_high = cues["semantic"]["low"], cues["semantic"]["high"]
         sections = set(spec["sections"])
-
-        def weight_of(sentence: _Sentence) -> float:
-            if not analysis.structured and sentence.section == "description":
-                return 1.0
-            return 1.0 if sentence.section in sections else elsewhere
+        weights = [1.0 if (not analysis.structured and s.section == "description") or s.section in sections
+                   else elsewhere for s in analysis.sentences]
 
         group_hits: dict[str, float] = {}
+        hits_by_group: dict[str, list[int]] = {}
         sentence_value = [0.0] * len(analysis.sentences)
         for group, gspec in spec["groups"].items():
             labels = self._group_labels(crit, group, gspec)
+            hits_by_group[group] = hits_of = [sum(s.cues.get(label, 0) for label in labels) if s.cues else 0
+                                              for s in analysis.sentences]
             total = 0.0
-            for j, sentence in enumerate(analysis.sentences):
-                hits = sum(sentence.cues.get(label, 0) for label in labels)
+            for j, hits in enumerate(hits_of):
                 if hits:
-                    w = weight_of(sentence)
+                    w = weights[j]
                     total += w * hits
                     if gspec["weight"] > 0:
                         sentence_value[j] += w * gspec["weight"] * min(hits, gspec.get("sat", 1))
@@ -462,9 +462,9 @@ class CriteriaScorer:
         has_semantic = any(crit in sentence.semantic for sentence in analysis.sentences)
         for j, sentence in enumerate(analysis.sentences):
             if crit in sentence.semantic:
-                mapped = float(np.clip((sentence.semantic[crit] - sem_low) / (sem_high - sem_low), 0.0, 1.0))
-                semantic = max(semantic, mapped * weight_of(sentence))
-                sentence_value[j] += 0.1 * mapped * weight_of(sentence)
+                mapped = min(1.0, max(0.0, float((sentence.semantic[crit] - sem_low) / (sem_high - sem_low))))
+                semantic = max(semantic, mapped * weights[j])
+                sentence_value[j] += 0.1 * mapped * weights[j]
         features["semantic"] = semantic
 
         score = sum(spec["groups"][g]["weight"] * features[g] for g in spec["groups"])
@@ -474,7 +474,7 @@ class CriteriaScorer:
             score /= 1.0 - spec["weights"]["semantic"]
         if analysis.structured and words == 0:
             # The template section meant for this criterion is empty: what is said elsewhere counts less.
-            score *= float(self.cues.get("missing_section_factor", 0.6))
+            score *= float(cues.get("missing_section_factor", 0.6))
         score = round(float(np.clip(score, 0.0, 1.0)), 4)
         level = int(np.searchsorted(self.cut_points()[crit], score, side="right"))
         order = sorted(range(len(analysis.sentences)), key=lambda j: (-sentence_value[j], j))
@@ -489,6 +489,7 @@ class CriteriaScorer:
             "features": {k: round(v, 3) for k, v in features.items()},
             "_sentence_value": sentence_value,
             "_words": words,
+            "_group_hits": hits_by_group,
         }
 
     # -- learned levels -------------------------------------------------------------------------------------
@@ -510,10 +511,11 @@ class CriteriaScorer:
         cross-fitting); it has no share in any one sentence.
         """
         rule = rule or self._criterion(analysis, crit)
-        spec = self.cues["criteria"][crit]
-        elsewhere = float(spec.get("elsewhere", self.cues.get("elsewhere", 0.35)))
+        cues = self.cues
+        spec = cues["criteria"][crit]
+        elsewhere = float(spec.get("elsewhere", cues.get("elsewhere", 0.35)))
         sections = set(spec["sections"])
-        sem_low, sem_high = self.cues["semantic"]["low"], self.cues["semantic"]["high"]
+        sem_low, sem_high = cues["semantic"]["low"], cues["semantic"]["high"]
         sentences = analysis.sentences
         total_words = max(1, sum(v for k, v in analysis.words.items() if k not in ("title", "main_objective")))
         per100 = 100.0 / total_words
@@ -541,9 +543,8 @@ class CriteriaScorer:
             top = best[:3]
             values[col["semantic_top3"]] = mapped[top].mean()
             share[top, col["semantic_top3"]] = mapped[top] / len(top)
-        for group, gspec in spec["groups"].items():
-            labels = self._group_labels(crit, group, gspec)
-            hits = np.array([sum(s.cues.get(label, 0) for label in labels) for s in sentences], dtype=float) * weight
+        for group in spec["groups"]:
+            hits = np.array(rule["_group_hits"][group], dtype=float) * weight
             if not len(hits):
                 continue
             values[col[f"per100:{group}"]] = hits.sum() * per100
@@ -582,49 +583,67 @@ class CriteriaScorer:
 
     def score_analyses(self, analyses: list[_Analysis], explain: bool = False) -> list[dict]:
         models, _ = self._model()
+        groups = [[self._criterion(analysis, crit) for crit in CRITERIA] for analysis in analyses]
+        if models is not None and analyses:
+            self._apply_model(analyses, groups, models)
         rows: list[dict] = []
-        for analysis in analyses:
-            group = [self._criterion(analysis, crit) for crit in CRITERIA]
-            if models is not None:
-                self._apply_model(analysis, group, models)
+        for group in groups:
             for row in group:
-                del row["_sentence_value"], row["_words"]
+                del row["_sentence_value"], row["_words"], row["_group_hits"]
                 if not explain:
                     del row["features"]
             rows += group
         return rows
 
-    def _apply_model(self, analysis: _Analysis, group: list[dict], models: dict) -> None:
-        """Levels, scores and evidence from the learned model, for the six rows of one practice.
+    def _apply_model(self, analyses: list[_Analysis], groups: list[list[dict]], models: dict) -> None:
+        """Levels, scores and evidence from the learned model, for the six rows of each practice.
 
         A sentence's value for a criterion is its share of each feature times the feature's weight in the
         model, so the evidence is the sentence that raised the level most. One sentence serves at most two
-        criteria; a level-0 criterion shows no evidence, only its hint.
+        criteria; a level-0 criterion shows no evidence, only its hint. The models read all practices of a
+        batch at once (one call per criterion, not one per practice).
         """
-        used: Counter = Counter()
-        for row in group:
-            crit = row["criterion"]
+        per_criterion = []
+        for k, crit in enumerate(CRITERIA):
             model, projection = models[crit]
-            x, share = self.features(analysis, crit, row, projection)
-            level = int(model.predict(x[None, :])[0])
-            # the score follows the level's cut points (score x 3 rounds to the level) and keeps the ranking
-            value_level = float(model.level_value(x[None, :])[0])
+            names = self.feature_names(crit)
+            pairs = [self.features(analysis, crit, group[k]) for analysis, group in zip(analyses, groups)]
+            X = np.vstack([x for x, _ in pairs])
+            if projection is not None:
+                # the ridge projection of each whole-text vector, all practices in one product
+                X[:, names.index("doc_projection")] = self._projections(analyses, projection)
             weights = model.coef_.mean(axis=0) / model.scale_
-            value = share @ weights if len(share) else np.zeros(0)
-            evidence = []
-            if level > 0:
-                for j in np.argsort(-value, kind="stable"):
-                    text = analysis.sentences[j].text
-                    if value[j] <= 0 or len(evidence) >= self.max_evidence_learned:
-                        break
-                    if used[text] < 2:
-                        evidence.append(text)
-                        used[text] += 1
-            row["features"] = dict(zip(self.feature_names(crit), np.round(x, 3).tolist())) | row["features"]
-            row["level"] = level
-            row["score"] = round(float(np.clip(value_level / 3.0, 0.0, 1.0)), 4)
-            row["evidence"] = evidence
-            row["hint"] = self._hint(crit, level, row["features"], row["_words"], analysis)
+            values = [share @ weights if len(share) else np.zeros(0) for _, share in pairs]
+            per_criterion.append((names, X, model.predict(X), model.level_value(X), values))
+        for i, (analysis, group) in enumerate(zip(analyses, groups)):
+            used: Counter = Counter()
+            for row, (names, X, levels, level_values, values) in zip(group, per_criterion):
+                level, value = int(levels[i]), values[i]
+                evidence = []
+                if level > 0:
+                    for j in np.argsort(-value, kind="stable"):
+                        text = analysis.sentences[j].text
+                        if value[j] <= 0 or len(evidence) >= self.max_evidence_learned:
+                            break
+                        if used[text] < 2:
+                            evidence.append(text)
+                            used[text] += 1
+                row["features"] = dict(zip(names, np.round(X[i], 3).tolist())) | row["features"]
+                row["level"] = level
+                # the score follows the level's cut points (score x 3 rounds to the level) and keeps the ranking
+                row["score"] = round(float(np.clip(level_values[i] / 3.0, 0.0, 1.0)), 4)
+                row["evidence"] = evidence
+                row["hint"] = self._hint(row["criterion"], level, row["features"], row["_words"], analysis)
+
+    @staticmethod
+    def _projections(analyses: list[_Analysis], projection: TextProjection) -> np.ndarray:
+        """The projection of each practice's whole-text vector (its default where a practice has none)."""
+        out = np.full(len(analyses), float(projection.default_))
+        with_document = [i for i, a in enumerate(analyses) if a.document is not None]
+        if with_document:
+            documents = np.vstack([analyses[i].document for i in with_document])
+            out[with_document] = projection.predict(documents)
+        return out
 
     def score(self, practices: list[Practice], explain: bool = False) -> list[dict]:
         """Rows of criteria.parquet for many practices (spaCy and the embedder run in batches).
