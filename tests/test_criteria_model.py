@@ -131,3 +131,17 @@ def test_ordinal_estimator_orders_levels():
 def test_manifest_names_the_criteria_model(sample_out):
     manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["models"]["criteria"].startswith("criteria:ordinal:")
+
+
+def test_a_practice_gets_the_same_rows_alone_or_in_a_batch(learned):
+    # The models read a whole batch at once; no practice's rows may depend on the others in it.
+    batch = [STRONG_EN, WEAK_FR, STRONG_FR, WEAK_EN]
+    together = learned.score(batch, explain=True)
+    alone = [row for practice in batch for row in learned.score([practice], explain=True)]
+    assert len(together) == len(alone) == 6 * len(batch)
+    for a, b in zip(together, alone):
+        assert a.keys() == b.keys()
+        assert (a["practice_id"], a["criterion"], a["level"], a["evidence"], a["hint"]) == \
+               (b["practice_id"], b["criterion"], b["level"], b["evidence"], b["hint"])
+        assert a["score"] == pytest.approx(b["score"], abs=1e-4)
+        assert a["features"] == pytest.approx(b["features"], abs=1e-3)

@@ -40,6 +40,19 @@ def test_use_multilingual_vectors(use):
     assert sims[0, 1] > sims[0, 2] and sims[0, 1] > 0.5
 
 
+def test_batches_encoded_side_by_side_give_the_vectors_of_one_at_a_time():
+    from pipeline.embed import UseMultilingualEmbedder
+
+    texts = [f"{t} ({i})" for i in range(40) for t in TEXTS] + [LONG]
+    both, single = UseMultilingualEmbedder(threads=2), UseMultilingualEmbedder(threads=1)
+    assert both.workers == 2
+    vectors = both.encode_documents(texts)
+    # the same vectors, whichever thread encodes which batch: run to run, and against one batch at a time
+    np.testing.assert_array_equal(vectors, both.encode_documents(texts))
+    np.testing.assert_allclose(vectors, single.encode_documents(texts), atol=1e-5)
+    np.testing.assert_allclose(both.encode(TEXTS), single.encode(TEXTS), atol=1e-5)
+
+
 def test_word_memo_tokenizer_gives_the_ids_of_the_tokenizer_it_wraps(use):
     """Segmenting each word once must not change a single id: checked on every sample practice, sentence by
     sentence and whole, in both languages, and on awkward strings."""
