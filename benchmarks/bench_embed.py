@@ -54,7 +54,8 @@ def main() -> None:
         print(spec, row, flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "embed.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    lines = [f"Embedding the {results['practices']} sample practices ({words:,} words) sentence by sentence, "
+    lines = [f"Embedding the {results['practices']} sample practices ({words:,} words) as the similar stage does "
+             "(whole text, sentences, sections), "
              "cold cache, 2 threads. RSS is the process peak so far (backends run in this order).", "",
              "| backend | dim | load | embed | practices/s | words/s | peak RSS |", "|---|---|---|---|---|---|---|"]
     for spec, r in results["backends"].items():
