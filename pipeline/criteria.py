@@ -492,6 +492,7 @@ class CriteriaScorer:
             "_sentence_value": sentence_value,
             "_words": words,
             "_group_hits": hits_by_group,
+            "_weights": weights,
         }
 
     # -- learned levels -------------------------------------------------------------------------------------
@@ -515,14 +516,12 @@ class CriteriaScorer:
         rule = rule or self._criterion(analysis, crit)
         cues = self.cues
         spec = cues["criteria"][crit]
-        elsewhere = float(spec.get("elsewhere", cues.get("elsewhere", 0.35)))
         sections = set(spec["sections"])
         sem_low, sem_high = cues["semantic"]["low"], cues["semantic"]["high"]
         sentences = analysis.sentences
         total_words = max(1, sum(v for k, v in analysis.words.items() if k not in ("title", "main_objective")))
         per100 = 100.0 / total_words
-        weight = np.array([1.0 if (not analysis.structured and s.section == "description") or s.section in sections
-                           else elsewhere for s in sentences])
+        weight = np.asarray(rule["_weights"], dtype=float)
         names = self.feature_names(crit)
         share = np.zeros((len(sentences), len(names)))
         values = np.zeros(len(names))
@@ -591,7 +590,7 @@ class CriteriaScorer:
         rows: list[dict] = []
         for group in groups:
             for row in group:
-                del row["_sentence_value"], row["_words"], row["_group_hits"]
+                del row["_sentence_value"], row["_words"], row["_group_hits"], row["_weights"]
                 if not explain:
                     del row["features"]
             rows += group
