@@ -504,14 +504,13 @@ class CriteriaScorer:
                 + [f"hits:{g}" for g in groups] + [f"per100:{g}" for g in groups]
                 + [f"per100:{name}" for name in STRUCTURAL_FEATURES] + ["doc_projection"])
 
-    def features(self, analysis: _Analysis, crit: str, rule: dict | None = None,
-                 projection: TextProjection | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def features(self, analysis: _Analysis, crit: str, rule: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The feature vector of one criterion, and each sentence's share of it (n_sentences x n_features).
 
         Counts are per 100 words of the whole text, so that a long text is not rewarded for its length alone;
         length itself is one feature among the others (log of words). `doc_projection` is the criterion's
-        ridge projection of the whole-text vector (0 without a projection: training fills it in by
-        cross-fitting); it has no share in any one sentence.
+        ridge projection of the whole-text vector, left at 0 here: scoring fills it in for a whole batch at
+        once (`_projections`), training by cross-fitting; it has no share in any one sentence.
         """
         rule = rule or self._criterion(analysis, crit)
         cues = self.cues
@@ -558,9 +557,6 @@ class CriteriaScorer:
             if len(counts):
                 values[col[f"per100:{name}"]] = counts.sum() * per100
                 share[:, col[f"per100:{name}"]] = counts * per100
-        if projection is not None:
-            values[col["doc_projection"]] = (projection.default_ if analysis.document is None
-                                             else float(projection.predict(analysis.document[None, :])[0]))
         return values, share
 
     def _group_labels(self, crit: str, group: str, gspec: dict) -> list[str]:
