@@ -425,7 +425,8 @@ class CachedEmbedder:
 
     def _cached(self, texts: Sequence[str], kind: str, encode) -> np.ndarray:
         texts = list(texts)
-        keys = [hashlib.sha256((kind + (t or "")).encode("utf-8")).digest()[:16] for t in texts]
+        # Trailing zero bytes stripped: the cache's fixed-width key field gives keys back without them.
+        keys = [hashlib.sha256((kind + (t or "")).encode("utf-8")).digest()[:16].rstrip(b"\0") for t in texts]
         known = self._memory if self._folder() is None else self._index()
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())
         # A text repeated within one call is embedded once: its repeats count as hits.

@@ -151,6 +151,18 @@ def test_cache_hits_and_misses_survive_a_restart(tmp_path):
     assert third.misses == 1 and other.calls == [["alpha"]]
 
 
+def test_a_text_whose_key_ends_in_a_zero_byte_is_found_after_a_restart(tmp_path):
+    # Fixed-width byte strings drop trailing zero bytes when read back; 1 key in 256 ends with one.
+    import hashlib
+
+    text = "sentence 347"
+    assert hashlib.sha256(text.encode()).digest()[15] == 0
+    CachedEmbedder(_Counting(), tmp_path).encode([text, "alpha"])
+    again = CachedEmbedder(_Counting(), tmp_path)
+    again.encode([text, "alpha"])
+    assert (again.hits, again.misses) == (2, 0) and again.inner.calls == []
+
+
 def test_corrupt_cache_file_is_rebuilt(tmp_path):
     emb = CachedEmbedder(_Counting(), tmp_path)
     emb.encode(["alpha"])
