@@ -172,6 +172,8 @@ class Settings:
     model_dir: Path = DEFAULT_MODEL_DIR
     criteria_model_dir: Path = DEFAULT_CRITERIA_MODEL_DIR
     threads: int = 2
+    # Processes reading and segmenting files in a large batch (1: read in the main process).
+    ingest_processes: int = 2
     seed: int = SEED
     limits: Limits = field(default_factory=Limits)
     segment: SegmentSettings = field(default_factory=SegmentSettings)

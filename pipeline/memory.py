@@ -18,9 +18,10 @@ def release_memory() -> None:
         pass
 
 
-def peak_rss_mb() -> float:
-    """The process's memory high-water mark so far (resident set, MB)."""
+def peak_rss_mb(children: bool = False) -> float:
+    """The process's memory high-water mark so far (resident set, MB); with `children`, that of its largest
+    finished child process (reading workers, converters)."""
     import resource
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)

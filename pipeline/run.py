@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import platform
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pipeline import __version__
 from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
@@ -93,31 +97,80 @@ def _load_cached(path: Path) -> FileResult | None:
         return None
 
 
+# Reading files in worker processes pays for their start (about a second each) from about this many new files.
+_PARALLEL_MIN_FILES = 32
+
+# Per worker process: the settings, segmenter and tools it reads with (set once by `_start_reader`).
+_READER: tuple[Settings, Segmenter, Tools] | None = None
+
+
+def _start_reader(settings: Settings, tools: Tools) -> None:
+    global _READER
+    _READER = (settings, Segmenter(rules=settings.segment), tools)
+
+
+def _read_in_worker(job: tuple[InputFile, str | None]) -> FileResult:
+    settings, segmenter, tools = _READER
+    return process_file(job[0], settings, segmenter, job[1], tools)
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """A copy of this process when it has no other thread (a script need not guard its main code); else a fresh
+    interpreter, as a copy made while another thread holds a lock could wait on it forever."""
+    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
+
+
+def _read_files(jobs: list[tuple[InputFile, str | None]], settings: Settings, tools: Tools) -> Iterator[FileResult]:
+    """FileResults of the jobs in their order: in `settings.ingest_processes` worker processes for a large batch.
+
+    If a worker dies (a reader crashing the interpreter, the system killing it), the files not yet returned are
+    read here, one after another, as they would be without workers.
+    """
+    done = 0
+    processes = min(settings.ingest_processes, len(jobs))
+    if processes > 1 and len(jobs) >= _PARALLEL_MIN_FILES:
+        try:
+            with ProcessPoolExecutor(processes, mp_context=_worker_context(), initializer=_start_reader,
+                                     initargs=(settings, tools)) as pool:
+                for result in pool.map(_read_in_worker, jobs, chunksize=4):
+                    done += 1
+                    yield result
+        except BrokenProcessPool:
+            pass
+    segmenter = Segmenter(rules=settings.segment)
+    for item, sha in jobs[done:]:
+        yield process_file(item, settings, segmenter, sha, tools)
+
+
 def ingest_files(
     files: list[InputFile],
     settings: Settings,
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[FileResult], int]:
-    """FileResults for every input, re-using cached results for unchanged files."""
-    segmenter = Segmenter(rules=settings.segment)
+    """FileResults for every input, in input order, re-using cached results for unchanged files."""
     tools = Tools.find()
     tools_key = _tools_key(tools)
-    results: list[FileResult] = []
-    seen_hashes: dict[str, str] = {}
-    hits = 0
+    cached: list[FileResult | None] = []
+    caches: list[Path | None] = []
+    shas: list[str | None] = []
     for item in files:
         try:
             sha = sha256_of(item.path)
         except OSError:
             sha = None
-        result = None
         cache = _cache_path(out_dir, item, sha, tools_key, settings.ingest_fingerprint()) if sha else None
-        if cache is not None and cache.exists():
-            result = _load_cached(cache)
-            hits += result is not None
+        shas.append(sha)
+        caches.append(cache)
+        cached.append(_load_cached(cache) if cache is not None and cache.exists() else None)
+    hits = sum(result is not None for result in cached)
+    fresh = _read_files([(item, sha) for item, sha, result in zip(files, shas, cached) if result is None],
+                        settings, tools)
+    results: list[FileResult] = []
+    seen_hashes: dict[str, str] = {}
+    for item, cache, result in zip(files, caches, cached):
         if result is None:
-            result = process_file(item, settings, segmenter, sha, tools)
+            result = next(fresh)
             if cache is not None:
                 data = {k: v for k, v in result.__dict__.items() if k != "practices"}
                 data["practices"] = [p.to_dict() for p in result.practices]
@@ -177,6 +230,10 @@ def run_batch(
     timings["ingest_segment"] = time.perf_counter() - t0
     # The memory high-water mark at the end of each stage: where a large batch's peak is reached.
     memory = {"ingest_segment": peak_rss_mb()}
+    if len(results) - hits >= _PARALLEL_MIN_FILES and settings.ingest_processes > 1:
+        # The reading workers ran side by side: the ingest stage held this process and all of them at once.
+        memory["ingest_segment_with_workers"] = round(
+            memory["ingest_segment"] + settings.ingest_processes * peak_rss_mb(children=True), 1)
     practices = [p for r in results for p in r.practices]
     batch = BatchResult(results, practices, timings=timings, cache_hits=hits)
     models: dict[str, str] = {}

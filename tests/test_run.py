@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import pipeline.run as run_module
 from conftest import RAW, SEED
 from pipeline.cli import app
+from pipeline.config import Settings
 from pipeline.run import run_batch
 from pipeline.tables import SCHEMAS
 
@@ -82,7 +83,7 @@ def test_killed_run_leaves_no_half_written_tables_and_resumes(tmp_path, monkeypa
 
     monkeypatch.setattr(run_module, "process_file", dying)
     with pytest.raises(KeyboardInterrupt):
-        run_batch([inputs], out, analyse=False)
+        run_batch([inputs], out, Settings(ingest_processes=1), analyse=False)  # killed in this process
     assert not (out / "practices.parquet").exists()
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
     assert len(list((out / ".cache" / "files").glob("*.json"))) == 5
@@ -104,6 +105,49 @@ def test_changed_file_is_read_again_and_others_come_from_cache(tmp_path):
     target.write_text(target.read_text(encoding="utf-8").replace("**", "", 2), encoding="utf-8")
     again = run_batch([inputs], out, analyse=False)
     assert again.cache_hits == len(again.files) - 1
+
+
+def _ingest(inputs: Path, out: Path, processes: int) -> list[dict]:
+    from pipeline.run import discover, ingest_files
+
+    results, _ = ingest_files(discover([inputs]), Settings(ingest_processes=processes), out)
+    return [r.row() | {"practices": [p.to_dict() for p in r.practices]} for r in results]
+
+
+def test_files_read_in_worker_processes_give_what_one_process_gives(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_module, "_PARALLEL_MIN_FILES", 2)
+    inputs = tmp_path / "in"
+    shutil.copytree(RAW, inputs)
+    (inputs / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    shutil.copy(next(RAW.glob("*.docx")), inputs / "zz-copy.docx")
+    alone = _ingest(inputs, tmp_path / "one", 1)
+    assert [r["source_file"] for r in alone] == sorted(r["source_file"] for r in alone)
+    assert {r["error_code"] for r in alone} >= {"duplicate_file", "corrupt_docx"}
+    assert _ingest(inputs, tmp_path / "two", 2) == alone
+    # Half from the cache, half read again by the workers: still the same rows, in the same order.
+    for path in list((tmp_path / "two" / ".cache" / "files").glob("*.json"))[::2]:
+        path.unlink()
+    assert _ingest(inputs, tmp_path / "two", 2) == alone
+
+
+def test_a_reading_worker_that_dies_loses_no_file(tmp_path, monkeypatch):
+    import multiprocessing
+    import os
+
+    monkeypatch.setattr(run_module, "_PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(run_module, "_worker_context", lambda: multiprocessing.get_context("fork"))
+    parent = os.getpid()
+    original = run_module.process_file
+
+    def dies_in_a_worker(item, *args, **kwargs):
+        if os.getpid() != parent and item.name == sorted(p.name for p in RAW.iterdir())[20]:
+            os._exit(1)  # as a reader crashing the interpreter would
+        return original(item, *args, **kwargs)
+
+    monkeypatch.setattr(run_module, "process_file", dies_in_a_worker)
+    rows = _ingest(RAW, tmp_path / "two", 2)
+    assert rows == _ingest(RAW, tmp_path / "one", 1)
+    assert len(rows) == len(list(RAW.iterdir()))
 
 
 def test_two_full_runs_give_identical_tables(sample_out, tmp_path):
@@ -229,9 +273,10 @@ def test_the_manifest_gives_the_memory_high_water_mark_of_each_stage(sample_out)
     manifest = json.loads((Path(sample_out) / "manifest.json").read_text())
     memory = manifest["peak_rss_mb"]
     stages = ["ingest_segment", "areas", "similar", "criteria", "reports"]
-    assert sorted(memory) == sorted(stages)
+    assert sorted(memory) == sorted([*stages, "ingest_segment_with_workers"])  # 50 files: read by 2 workers
     marks = [memory[s] for s in stages]
     assert all(m > 50 for m in marks) and marks == sorted(marks), "a high-water mark never goes down"
+    assert memory["ingest_segment_with_workers"] > memory["ingest_segment"] + 2 * 20
 
 
 def test_atomic_write_of_pieces_is_whole_or_absent(tmp_path):
