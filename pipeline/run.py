@@ -97,7 +97,7 @@ def _load_cached(path: Path) -> FileResult | None:
         return None
 
 
-# Reading files in worker processes pays for their start (about a second each) from about this many new files.
+# Below this many new files, starting worker processes costs about what they save.
 _PARALLEL_MIN_FILES = 32
 
 # Per worker process: the settings, segmenter and tools it reads with (set once by `_start_reader`).
