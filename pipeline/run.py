@@ -120,26 +120,57 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
 
+def _reader_pool(processes: int, settings: Settings, tools: Tools) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(processes, mp_context=_worker_context(), initializer=_start_reader,
+                               initargs=(settings, tools))
+
+
 def _read_files(jobs: list[tuple[InputFile, str | None]], settings: Settings, tools: Tools) -> Iterator[FileResult]:
     """FileResults of the jobs in their order: in `settings.ingest_processes` worker processes for a large batch.
 
-    If a worker dies (a reader crashing the interpreter, the system killing it), the files not yet returned are
-    read here, one after another, as they would be without workers.
+    If a worker dies (a reader crashing the interpreter, the system killing it), the next files, among which is
+    the one it was reading, are read one at a time in a worker of their own: the file that kills its reader becomes
+    an error row, and the rest of the batch goes back to the workers.
     """
-    done = 0
     processes = min(settings.ingest_processes, len(jobs))
-    if processes > 1 and len(jobs) >= _PARALLEL_MIN_FILES:
+    if processes < 2 or len(jobs) < _PARALLEL_MIN_FILES:
+        segmenter = Segmenter(rules=settings.segment)
+        for item, sha in jobs:
+            yield process_file(item, settings, segmenter, sha, tools)
+        return
+    chunk = 4
+    # Files handed to the workers but not returned: one chunk per worker and one queued (concurrent.futures).
+    window = (processes + 1) * chunk
+    start = 0
+    while start < len(jobs):
         try:
-            with ProcessPoolExecutor(processes, mp_context=_worker_context(), initializer=_start_reader,
-                                     initargs=(settings, tools)) as pool:
-                for result in pool.map(_read_in_worker, jobs, chunksize=4):
-                    done += 1
+            with _reader_pool(processes, settings, tools) as pool:
+                for result in pool.map(_read_in_worker, jobs[start:], chunksize=chunk):
+                    start += 1
                     yield result
         except BrokenProcessPool:
-            pass
-    segmenter = Segmenter(rules=settings.segment)
-    for item, sha in jobs[done:]:
-        yield process_file(item, settings, segmenter, sha, tools)
+            yield from _read_alone(jobs[start:start + window], settings, tools)
+            start += window
+
+
+def _read_alone(jobs: list[tuple[InputFile, str | None]], settings: Settings, tools: Tools) -> Iterator[FileResult]:
+    """One file at a time in a worker process, started again after a file kills it."""
+    pool = None
+    try:
+        for item, sha in jobs:
+            pool = pool or _reader_pool(1, settings, tools)
+            try:
+                result = pool.submit(_read_in_worker, (item, sha)).result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=False)
+                pool = None
+                result = FileResult(item.name, sha or "", "error", "reader_crashed",
+                                    "Reading this file stopped the process reading it (a fault in a reader or the "
+                                    "system ending it, for example for lack of memory); the other files were read.")
+            yield result
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
 
 def ingest_files(

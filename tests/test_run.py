@@ -130,7 +130,7 @@ def test_files_read_in_worker_processes_give_what_one_process_gives(tmp_path, mo
     assert _ingest(inputs, tmp_path / "two", 2) == alone
 
 
-def test_a_reading_worker_that_dies_loses_no_file(tmp_path, monkeypatch):
+def test_a_file_that_kills_its_reading_worker_is_an_error_row_and_the_others_are_read(tmp_path, monkeypatch):
     import multiprocessing
     import os
 
@@ -139,15 +139,21 @@ def test_a_reading_worker_that_dies_loses_no_file(tmp_path, monkeypatch):
     parent = os.getpid()
     original = run_module.process_file
 
+    names = sorted(p.name for p in RAW.iterdir())
+    killers = {names[20], names[40]}
+
     def dies_in_a_worker(item, *args, **kwargs):
-        if os.getpid() != parent and item.name == sorted(p.name for p in RAW.iterdir())[20]:
+        if os.getpid() != parent and item.name in killers:
             os._exit(1)  # as a reader crashing the interpreter would
         return original(item, *args, **kwargs)
 
     monkeypatch.setattr(run_module, "process_file", dies_in_a_worker)
     rows = _ingest(RAW, tmp_path / "two", 2)
-    assert rows == _ingest(RAW, tmp_path / "one", 1)
-    assert len(rows) == len(list(RAW.iterdir()))
+    alone = _ingest(RAW, tmp_path / "one", 1)
+    assert len(rows) == len(alone) == len(names)
+    crashed = [r for r in rows if r["error_code"] == "reader_crashed"]
+    assert {r["source_file"] for r in crashed} == killers and len(crashed) == 2
+    assert [r for r in rows if r not in crashed] == [r for r in alone if r["source_file"] not in killers]
 
 
 def test_two_full_runs_give_identical_tables(sample_out, tmp_path):
