@@ -11,7 +11,8 @@ same language. Everything is drawn from one seeded generator: the same seed give
 
 Then `icc-practices run IN --out OUT` runs in a new process, as a user would start it, and the benchmark reads
 the stage times from OUT/manifest.json (timings_seconds) and the peak memory of that process (ru_maxrss of its
-rusage, from os.wait4). After the sizes, the run of the re-run size (1,000, or the smallest) is started again
+rusage, from os.wait4), or, when larger, that of the process and its file-reading workers together (the
+manifest's `ingest_segment_with_workers`). After the sizes, the run of the re-run size (1,000, or the smallest) is started again
 on the unchanged input and output folders: an unchanged re-run, compared with the cold run in process wall
 time (process start included).
 
@@ -448,7 +449,8 @@ def write_results(results: dict, folder: Path = RESULTS) -> None:
         "Each size is a new corpus built from the 52 sample sources (perturbed copies: new city, contact, years and "
         "figures, reordered and mixed sentences; one practice per file, "
         "7 in 8 files .docx, the others .txt), run by `icc-practices run IN --out OUT` in a new process with "
-        "empty caches. Stage times from OUT/manifest.json; peak memory is the process's ru_maxrss. Machine probe: "
+        "empty caches. Stage times from OUT/manifest.json; peak memory is the process's ru_maxrss, or that of the "
+        "process and its file-reading workers together when larger. Machine probe: "
         "seconds for a fixed piece of work just before each run (`machine_probe`; lower is a faster machine).", "",
         "| practices | cities | files .docx / .txt | process wall | practices/s | peak RSS | CPU time | load at start | "
         "machine probe | " + " | ".join(stages) + " |",
