@@ -120,6 +120,12 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
 
+def _reading_processes(new_files: int, settings: Settings) -> int:
+    """How many worker processes read `new_files` files (0: they are read in this process)."""
+    processes = min(settings.ingest_processes, new_files)
+    return processes if processes > 1 and new_files >= _PARALLEL_MIN_FILES else 0
+
+
 def _reader_pool(processes: int, settings: Settings, tools: Tools) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(processes, mp_context=_worker_context(), initializer=_start_reader,
                                initargs=(settings, tools))
@@ -132,8 +138,8 @@ def _read_files(jobs: list[tuple[InputFile, str | None]], settings: Settings, to
     the one it was reading, are read one at a time in a worker of their own: the file that kills its reader becomes
     an error row, and the rest of the batch goes back to the workers.
     """
-    processes = min(settings.ingest_processes, len(jobs))
-    if processes < 2 or len(jobs) < _PARALLEL_MIN_FILES:
+    processes = _reading_processes(len(jobs), settings)
+    if not processes:
         segmenter = Segmenter(rules=settings.segment)
         for item, sha in jobs:
             yield process_file(item, settings, segmenter, sha, tools)
@@ -182,6 +188,7 @@ def ingest_files(
     """FileResults for every input, in input order, re-using cached results for unchanged files."""
     tools = Tools.find()
     tools_key = _tools_key(tools)
+    fingerprint = settings.ingest_fingerprint()
     cached: list[FileResult | None] = []
     caches: list[Path | None] = []
     shas: list[str | None] = []
@@ -190,7 +197,7 @@ def ingest_files(
             sha = sha256_of(item.path)
         except OSError:
             sha = None
-        cache = _cache_path(out_dir, item, sha, tools_key, settings.ingest_fingerprint()) if sha else None
+        cache = _cache_path(out_dir, item, sha, tools_key, fingerprint) if sha else None
         shas.append(sha)
         caches.append(cache)
         cached.append(_load_cached(cache) if cache is not None and cache.exists() else None)
@@ -261,10 +268,10 @@ def run_batch(
     timings["ingest_segment"] = time.perf_counter() - t0
     # The memory high-water mark at the end of each stage: where a large batch's peak is reached.
     memory = {"ingest_segment": peak_rss_mb()}
-    if len(results) - hits >= _PARALLEL_MIN_FILES and settings.ingest_processes > 1:
+    workers = _reading_processes(len(results) - hits, settings)
+    if workers:
         # The reading workers ran side by side: the ingest stage held this process and all of them at once.
-        memory["ingest_segment_with_workers"] = round(
-            memory["ingest_segment"] + settings.ingest_processes * peak_rss_mb(children=True), 1)
+        memory["ingest_segment_with_workers"] = round(memory["ingest_segment"] + workers * peak_rss_mb(children=True), 1)
     practices = [p for r in results for p in r.practices]
     batch = BatchResult(results, practices, timings=timings, cache_hits=hits)
     models: dict[str, str] = {}
