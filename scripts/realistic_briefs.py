@@ -21,9 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "eval" / "realistic" / "briefs.yaml"  # and split.yaml beside it
 SEED = 20261201
 N_PAIRS, N_SINGLE_FR, N_SINGLE_EN = 44, 24, 64
-# The second draw: tune units only (u133 on).
+# The second and third draws: tune units only (u133 on, u173 on).
 EXTRA_SEED = SEED + 2
 EXTRA_PAIRS, EXTRA_SINGLE_FR, EXTRA_SINGLE_EN = 14, 8, 18
+THIRD_SEED = SEED + 3
+THIRD_PAIRS, THIRD_SINGLE_FR, THIRD_SINGLE_EN = 10, 6, 14
 
 # city, country, size, local language(s)
 CITIES = [
@@ -165,6 +167,7 @@ def main() -> None:
     for b in briefs:
         b["split"] = "test" if b["unit"] in test else "tune"
     briefs += extra_briefs(len(briefs))
+    briefs += extra_briefs(len(briefs), THIRD_SEED, (THIRD_PAIRS, THIRD_SINGLE_FR, THIRD_SINGLE_EN))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     header = "# Writing briefs of the realistic set: kept apart from the texts, never shown to readers.\n"
     OUT.write_text(header + yaml.safe_dump({"seed": SEED, "briefs": briefs}, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
@@ -181,10 +184,12 @@ def main() -> None:
     print(sorted(Counter(b["main_area"] for b in briefs).items(), key=lambda kv: int(kv[0])))
 
 
-def extra_briefs(first: int) -> list[dict]:
-    """The second draw, numbered after the first `first` units, all in the tune half."""
-    rng = random.Random(EXTRA_SEED)
-    kinds = ["pair"] * EXTRA_PAIRS + ["fr"] * EXTRA_SINGLE_FR + ["en"] * EXTRA_SINGLE_EN
+def extra_briefs(first: int, seed: int = EXTRA_SEED,
+                 counts: tuple[int, int, int] = (EXTRA_PAIRS, EXTRA_SINGLE_FR, EXTRA_SINGLE_EN)) -> list[dict]:
+    """A later draw (its own seed), numbered after the first `first` units, all in the tune half."""
+    rng = random.Random(seed)
+    pairs, single_fr, single_en = counts
+    kinds = ["pair"] * pairs + ["fr"] * single_fr + ["en"] * single_en
     mains = draw_areas(rng, len(kinds))
     rng.shuffle(kinds)
     briefs = [brief(rng, f"u{first + i + 1:03d}", m, k) for i, (m, k) in enumerate(zip(mains, kinds))]
