@@ -189,24 +189,19 @@ def ingest_files(
     tools = Tools.find()
     tools_key = _tools_key(tools)
     fingerprint = settings.ingest_fingerprint()
-    cached: list[FileResult | None] = []
-    caches: list[Path | None] = []
-    shas: list[str | None] = []
+    entries: list[tuple[InputFile, str | None, Path | None, FileResult | None]] = []  # file, hash, cache, cached result
     for item in files:
         try:
             sha = sha256_of(item.path)
         except OSError:
             sha = None
         cache = _cache_path(out_dir, item, sha, tools_key, fingerprint) if sha else None
-        shas.append(sha)
-        caches.append(cache)
-        cached.append(_load_cached(cache) if cache is not None and cache.exists() else None)
-    hits = sum(result is not None for result in cached)
-    fresh = _read_files([(item, sha) for item, sha, result in zip(files, shas, cached) if result is None],
-                        settings, tools)
+        entries.append((item, sha, cache, _load_cached(cache) if cache is not None and cache.exists() else None))
+    hits = sum(result is not None for *_, result in entries)
+    fresh = _read_files([(item, sha) for item, sha, _, result in entries if result is None], settings, tools)
     results: list[FileResult] = []
     seen_hashes: dict[str, str] = {}
-    for item, cache, result in zip(files, caches, cached):
+    for item, _, cache, result in entries:
         if result is None:
             result = next(fresh)
             if cache is not None:

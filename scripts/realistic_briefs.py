@@ -21,11 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "eval" / "realistic" / "briefs.yaml"  # and split.yaml beside it
 SEED = 20261201
 N_PAIRS, N_SINGLE_FR, N_SINGLE_EN = 44, 24, 64
-# The second and third draws: tune units only (u133 on, u173 on).
-EXTRA_SEED = SEED + 2
-EXTRA_PAIRS, EXTRA_SINGLE_FR, EXTRA_SINGLE_EN = 14, 8, 18
-THIRD_SEED = SEED + 3
-THIRD_PAIRS, THIRD_SINGLE_FR, THIRD_SINGLE_EN = 10, 6, 14
+# Later draws, tune units only (u133 on, u173 on): each its seed and its numbers of pairs, French and English texts.
+LATER_DRAWS = [(SEED + 2, (14, 8, 18)), (SEED + 3, (10, 6, 14))]
 
 # city, country, size, local language(s)
 CITIES = [
@@ -166,8 +163,8 @@ def main() -> None:
     test = set(random.Random(SEED + 1).sample(units, len(units) // 2))
     for b in briefs:
         b["split"] = "test" if b["unit"] in test else "tune"
-    briefs += extra_briefs(len(briefs))
-    briefs += extra_briefs(len(briefs), THIRD_SEED, (THIRD_PAIRS, THIRD_SINGLE_FR, THIRD_SINGLE_EN))
+    for seed, counts in LATER_DRAWS:
+        briefs += extra_briefs(len(briefs), seed, counts)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     header = "# Writing briefs of the realistic set: kept apart from the texts, never shown to readers.\n"
     OUT.write_text(header + yaml.safe_dump({"seed": SEED, "briefs": briefs}, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
@@ -184,8 +181,7 @@ def main() -> None:
     print(sorted(Counter(b["main_area"] for b in briefs).items(), key=lambda kv: int(kv[0])))
 
 
-def extra_briefs(first: int, seed: int = EXTRA_SEED,
-                 counts: tuple[int, int, int] = (EXTRA_PAIRS, EXTRA_SINGLE_FR, EXTRA_SINGLE_EN)) -> list[dict]:
+def extra_briefs(first: int, seed: int, counts: tuple[int, int, int]) -> list[dict]:
     """A later draw (its own seed), numbered after the first `first` units, all in the tune half."""
     rng = random.Random(seed)
     pairs, single_fr, single_en = counts
