@@ -23,6 +23,9 @@ SEED = 20261201
 N_PAIRS, N_SINGLE_FR, N_SINGLE_EN = 44, 24, 64
 # Later draws, tune units only (u133 on, u173 on): each its seed and its numbers of pairs, French and English texts.
 LATER_DRAWS = [(SEED + 2, (14, 8, 18)), (SEED + 3, (10, 6, 14))]
+# A contrast draw (u203 on): each brief also fixes how the text treats its local context and how much it says
+# about how the practice runs, drawn apart from its length, so that long texts are not always the detailed ones.
+CONTRAST_DRAWS = [(SEED + 4, (10, 6, 14))]
 
 # city, country, size, local language(s)
 CITIES = [
@@ -95,6 +98,17 @@ REFS = [
     "none", "none", "none", "a council decision or a strategy document by name", "a web page or a report title",
     "a toolkit or handbook offered to others", "another city adopted or copied it",
 ]
+LOCAL_CONTEXT = [
+    "background on the city (history, population) that the practice itself does not build on",
+    "one named local condition shaped the design: say what was done differently because of it",
+    "generic: nothing local beyond the city's name",
+    "local partners, places and constraints named all through the process",
+]
+HOW_DESCRIBED = [
+    "steps, roles, means and timeline spelled out",
+    "an outline: what was done, little on who did it, how long it took or with what means",
+    "mostly results and reactions, little on how it ran",
+]
 
 
 def draw_length(rng: random.Random, short: bool = False) -> int:
@@ -165,6 +179,8 @@ def main() -> None:
         b["split"] = "test" if b["unit"] in test else "tune"
     for seed, counts in LATER_DRAWS:
         briefs += extra_briefs(len(briefs), seed, counts)
+    for seed, counts in CONTRAST_DRAWS:
+        briefs += extra_briefs(len(briefs), seed, counts, contrast=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     header = "# Writing briefs of the realistic set: kept apart from the texts, never shown to readers.\n"
     OUT.write_text(header + yaml.safe_dump({"seed": SEED, "briefs": briefs}, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
@@ -181,8 +197,9 @@ def main() -> None:
     print(sorted(Counter(b["main_area"] for b in briefs).items(), key=lambda kv: int(kv[0])))
 
 
-def extra_briefs(first: int, seed: int, counts: tuple[int, int, int]) -> list[dict]:
-    """A later draw (its own seed), numbered after the first `first` units, all in the tune half."""
+def extra_briefs(first: int, seed: int, counts: tuple[int, int, int], contrast: bool = False) -> list[dict]:
+    """A later draw (its own seed), numbered after the first `first` units, all in the tune half; a contrast
+    draw also fixes each brief's local context and how much it says about how the practice runs."""
     rng = random.Random(seed)
     pairs, single_fr, single_en = counts
     kinds = ["pair"] * pairs + ["fr"] * single_fr + ["en"] * single_en
@@ -190,6 +207,9 @@ def extra_briefs(first: int, seed: int, counts: tuple[int, int, int]) -> list[di
     rng.shuffle(kinds)
     briefs = [brief(rng, f"u{first + i + 1:03d}", m, k) for i, (m, k) in enumerate(zip(mains, kinds))]
     for b in briefs:
+        if contrast:
+            b["local_context"] = rng.choice(LOCAL_CONTEXT)
+            b["how_described"] = rng.choice(HOW_DESCRIBED)
         b["split"] = "tune"
     return briefs
 
