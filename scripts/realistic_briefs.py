@@ -4,7 +4,7 @@ A brief is the intended profile of one practice (or of the two language versions
 city, era, layout, length, main and other areas, evidence, writer's role and fluency. Briefs are kept
 apart from the texts: readers rate the texts without seeing them. The draw is seeded, so the same
 briefs come out on every run; the tune/test split is drawn here too, per unit, so both versions of a
-practice fall in the same half. A second draw (its own seed) adds units to the tune half only, so that the
+practice fall in the same half. Later draws (each its own seed) add units to the tune half only, so that the
 models learn from more texts while the test half stays exactly as it was first drawn and scored.
 
 Usage: python scripts/realistic_briefs.py
@@ -21,11 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "eval" / "realistic" / "briefs.yaml"  # and split.yaml beside it
 SEED = 20261201
 N_PAIRS, N_SINGLE_FR, N_SINGLE_EN = 44, 24, 64
-# Later draws, tune units only (u133 on, u173 on): each its seed and its numbers of pairs, French and English texts.
-LATER_DRAWS = [(SEED + 2, (14, 8, 18)), (SEED + 3, (10, 6, 14))]
-# A contrast draw (u203 on): each brief also fixes how the text treats its local context and how much it says
-# about how the practice runs, drawn apart from its length, so that long texts are not always the detailed ones.
-CONTRAST_DRAWS = [(SEED + 4, (10, 6, 14))]
+# Later draws, tune units only (u133 on, u173 on, u203 on): each its seed, its numbers of pairs, French and English
+# texts, and whether it is a contrast draw, whose briefs also fix how the text treats its local context and how much
+# it says about how the practice runs, drawn apart from its length, so that long texts are not always the detailed ones.
+LATER_DRAWS = [(SEED + 2, (14, 8, 18), False), (SEED + 3, (10, 6, 14), False), (SEED + 4, (10, 6, 14), True)]
 
 # city, country, size, local language(s)
 CITIES = [
@@ -177,10 +176,8 @@ def main() -> None:
     test = set(random.Random(SEED + 1).sample(units, len(units) // 2))
     for b in briefs:
         b["split"] = "test" if b["unit"] in test else "tune"
-    for seed, counts in LATER_DRAWS:
-        briefs += extra_briefs(len(briefs), seed, counts)
-    for seed, counts in CONTRAST_DRAWS:
-        briefs += extra_briefs(len(briefs), seed, counts, contrast=True)
+    for seed, counts, contrast in LATER_DRAWS:
+        briefs += extra_briefs(len(briefs), seed, counts, contrast)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     header = "# Writing briefs of the realistic set: kept apart from the texts, never shown to readers.\n"
     OUT.write_text(header + yaml.safe_dump({"seed": SEED, "briefs": briefs}, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
