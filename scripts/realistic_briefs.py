@@ -21,10 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "eval" / "realistic" / "briefs.yaml"  # and split.yaml beside it
 SEED = 20261201
 N_PAIRS, N_SINGLE_FR, N_SINGLE_EN = 44, 24, 64
-# Later draws, tune units only (u133 on, u173 on, u203 on): each its seed, its numbers of pairs, French and English
-# texts, and whether it is a contrast draw, whose briefs also fix how the text treats its local context and how much
-# it says about how the practice runs, drawn apart from its length, so that long texts are not always the detailed ones.
-LATER_DRAWS = [(SEED + 2, (14, 8, 18), False), (SEED + 3, (10, 6, 14), False), (SEED + 4, (10, 6, 14), True)]
+# Later draws, tune units only (u133 on, u173 on, u203 on, u233 on): each its seed, its numbers of pairs, French and
+# English texts, and what its briefs also fix (see `contrast`): "context" = how the text treats its local context and
+# how much it says about how the practice runs, apart from its length, so that long texts are not always the
+# detailed ones; "areas" = one to three further areas worked on in substance and one or two only mentioned in passing,
+# so that a named area is not always a worked one.
+LATER_DRAWS = [(SEED + 2, (14, 8, 18), None), (SEED + 3, (10, 6, 14), None), (SEED + 4, (10, 6, 14), "context"),
+               (SEED + 5, (10, 6, 14), "areas")]
 
 # city, country, size, local language(s)
 CITIES = [
@@ -194,9 +197,10 @@ def main() -> None:
     print(sorted(Counter(b["main_area"] for b in briefs).items(), key=lambda kv: int(kv[0])))
 
 
-def extra_briefs(first: int, seed: int, counts: tuple[int, int, int], contrast: bool = False) -> list[dict]:
+def extra_briefs(first: int, seed: int, counts: tuple[int, int, int], contrast: str | None = None) -> list[dict]:
     """A later draw (its own seed), numbered after the first `first` units, all in the tune half; a contrast
-    draw also fixes each brief's local context and how much it says about how the practice runs."""
+    draw also fixes its briefs' local context and how much they say about how the practice runs ("context"), or
+    their further areas and the areas they only mention in passing ("areas")."""
     rng = random.Random(seed)
     pairs, single_fr, single_en = counts
     kinds = ["pair"] * pairs + ["fr"] * single_fr + ["en"] * single_en
@@ -204,8 +208,14 @@ def extra_briefs(first: int, seed: int, counts: tuple[int, int, int], contrast: 
     rng.shuffle(kinds)
     briefs = [brief(rng, f"u{first + i + 1:03d}", m, k) for i, (m, k) in enumerate(zip(mains, kinds))]
     for b in briefs:
-        if contrast:
+        if contrast == "context":
             b["local_context"] = rng.choice(LOCAL_CONTEXT)
+            b["how_described"] = rng.choice(HOW_DESCRIBED)
+        elif contrast == "areas":
+            others = [c for c in rng.sample(OTHER_AREAS, 8) if c != b["main_area"]]
+            n_other = rng.choices([1, 2, 3], weights=[3, 4, 2])[0]
+            b["other_areas"] = others[:n_other]
+            b["passing_mentions"] = others[n_other:n_other + rng.choice([1, 2])]
             b["how_described"] = rng.choice(HOW_DESCRIBED)
         b["split"] = "tune"
     return briefs
