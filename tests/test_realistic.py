@@ -142,3 +142,28 @@ def test_evaluate_command_on_a_slice(tmp_path):
     for value in (payload["areas"]["model"]["top1"], payload["criteria"]["model"]["mean"]):
         assert -1.0 <= value <= 1.0
     assert out.exists() and "Action areas" in out.read_text(encoding="utf-8")
+
+
+def test_briefs_script_draws_the_committed_briefs_and_split(tmp_path):
+    """The briefs and the split come from the seeded script as committed: later draws only add tune units,
+    so the test half is the one first drawn."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("realistic_briefs", root / "scripts" / "realistic_briefs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.OUT = tmp_path / "briefs.yaml"
+    module.main()
+    folder = root / "data" / "eval" / "realistic"
+    assert module.OUT.read_bytes() == (folder / "briefs.yaml").read_bytes()
+    assert (tmp_path / "split.yaml").read_bytes() == (folder / "split.yaml").read_bytes()
+    later = [b for b in _briefs(module.OUT) if int(b["unit"][1:]) > module.N_PAIRS + module.N_SINGLE_FR + module.N_SINGLE_EN]
+    assert later and all(b["split"] == "tune" for b in later)
+
+
+def _briefs(path):
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["briefs"]
