@@ -203,10 +203,12 @@ def test_sample_run_area_tables(sample_out):
     assert areas["probability"].between(0, 1).all()
     suggested = areas[areas["suggested"]]
     assert suggested["evidence"].str.len().min() > 10
-    # predicted_areas lists exactly the suggested codes, best first
-    first = practices.iloc[0]
-    mine = suggested[suggested["practice_id"] == first["practice_id"]].sort_values("probability", ascending=False)
-    assert list(first["predicted_areas"]) == list(mine["area"])
+    # predicted_areas lists exactly the suggested codes: the main area (its own decision) first, then by probability
+    for _, row in practices.iterrows():
+        mine = suggested[suggested["practice_id"] == row["practice_id"]]
+        mine = mine.sort_values("probability", ascending=False, kind="stable")
+        rest = [c for c in mine["area"] if c != row["main_area_pred"]]
+        assert list(row["predicted_areas"]) == [row["main_area_pred"], *rest]
     model_id = json.dumps(manifest)
     assert "area-classifier:" in model_id and "zero-shot" not in model_id
     # Few declared main areas should be flagged on the corpus the model was trained on.
