@@ -21,13 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "eval" / "realistic" / "briefs.yaml"  # and split.yaml beside it
 SEED = 20261201
 N_PAIRS, N_SINGLE_FR, N_SINGLE_EN = 44, 24, 64
-# Later draws, tune units only (u133 on, u173 on, u203 on, u233 on): each its seed, its numbers of pairs, French and
-# English texts, and what its briefs also fix (see `contrast`): "context" = how the text treats its local context and
-# how much it says about how the practice runs, apart from its length, so that long texts are not always the
-# detailed ones; "areas" = one to three further areas worked on in substance and one or two only mentioned in passing,
-# so that a named area is not always a worked one.
+# Later draws, tune units only (u133 on, u173 on, u203 on, u233 on, u263 on): each its seed, its numbers of pairs,
+# French and English texts, and what its briefs also fix (see `extra_briefs`): "context" = how the text treats its
+# local context and how much it says about how the practice runs, apart from its length, so that long texts are not
+# always the detailed ones; "areas" = one to three further areas worked on in substance and one or two only mentioned
+# in passing, so that a named area is not always a worked one; "forms" = a city's own submission on the template, at
+# the length of a filled form (the guide's own example runs to about 600 words), not of a published summary.
 LATER_DRAWS = [(SEED + 2, (14, 8, 18), None), (SEED + 3, (10, 6, 14), None), (SEED + 4, (10, 6, 14), "context"),
-               (SEED + 5, (10, 6, 14), "areas")]
+               (SEED + 5, (10, 6, 14), "areas"), (SEED + 6, (10, 6, 14), "forms")]
 
 # city, country, size, local language(s)
 CITIES = [
@@ -199,8 +200,9 @@ def main() -> None:
 
 def extra_briefs(first: int, seed: int, counts: tuple[int, int, int], contrast: str | None = None) -> list[dict]:
     """A later draw (its own seed), numbered after the first `first` units, all in the tune half; a contrast
-    draw also fixes its briefs' local context and how much they say about how the practice runs ("context"), or
-    their further areas and the areas they only mention in passing ("areas")."""
+    draw also fixes its briefs' local context and how much they say about how the practice runs ("context"),
+    their further areas and the areas they only mention in passing ("areas"), or makes them filled forms at a
+    submission's length ("forms")."""
     rng = random.Random(seed)
     pairs, single_fr, single_en = counts
     kinds = ["pair"] * pairs + ["fr"] * single_fr + ["en"] * single_en
@@ -217,6 +219,12 @@ def extra_briefs(first: int, seed: int, counts: tuple[int, int, int], contrast: 
             b["other_areas"] = others[:n_other]
             b["passing_mentions"] = others[n_other:n_other + rng.choice([1, 2])]
             b["how_described"] = rng.choice(HOW_DESCRIBED)
+        elif contrast == "forms":
+            b["header_block"] = True
+            b["form"] = "the city's own submission on the template: header fields and the description's labelled sections"
+            for v in b["versions"]:
+                v["layout"] = "labelled"
+                v["length"] = int(rng.triangular(2500, 6500, 4000))
         b["split"] = "tune"
     return briefs
 
