@@ -167,3 +167,20 @@ def _briefs(path):
     import yaml
 
     return yaml.safe_load(path.read_text(encoding="utf-8"))["briefs"]
+
+
+def test_new_draw_takes_the_place_of_the_test_half(data):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "eval_new_draw.py"
+    spec = importlib.util.spec_from_file_location("eval_new_draw", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    held = module.held_out_draw(data, "u263", "u292")
+    scored = {t.id for t in held.texts if t.split == "test"}
+    assert scored and all("u263" <= t[:4] <= "u292" for t in scored)
+    original_test = {t.id for t in data.texts if t.split == "test"}
+    assert not original_test & {t.id for t in held.texts}
+    with pytest.raises(SystemExit):
+        module.held_out_draw(data, "u900", "u999")
