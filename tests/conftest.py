@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -14,6 +17,18 @@ offline_hub()
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 SEED = ROOT.parent / "shared" / "seed" / "icc-good-practice-guide-and-template-fr.txt"
+
+
+def load_script(relative: str, register: bool = False) -> ModuleType:
+    """A script of scripts/ or benchmarks/ as a module (they are not part of the package); `register` puts it in
+    sys.modules, for worker processes that import it by name."""
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    if register:
+        sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import load_script
 from pipeline.cities import city_key
 from pipeline.config import Settings
 from pipeline.run import run_batch
 
-ROOT = Path(__file__).resolve().parents[1]
 N = 30
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_scale", ROOT / "benchmarks" / "bench_scale.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_scale"] = module  # the corpus writer's worker processes import it by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/bench_scale.py", register=True)  # the corpus writer's workers import it by name
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -3,7 +3,6 @@ no contact data unless asked."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import Counter
 import shutil
@@ -16,11 +15,11 @@ from docx.enum.text import WD_COLOR_INDEX
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
+from conftest import load_script
 from pipeline.cli import app
 from pipeline.report import CITY_REPORTS_DIR, city_slug
 from pipeline.report.city import city_info, write_city_reports
 
-ROOT = Path(__file__).resolve().parents[1]
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -165,9 +164,7 @@ def test_word_template_holds_the_styles_the_writer_uses(tmp_path):
     names = zipfile.ZipFile(DOCX_TEMPLATE).namelist()
     assert "word/stylesWithEffects.xml" not in names and DOCX_TEMPLATE.stat().st_size < 50_000
     # the script that writes it gives the same styles
-    spec = importlib.util.spec_from_file_location("make_report_template", ROOT / "scripts" / "make_report_template.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("scripts/make_report_template.py")
     rebuilt = Document(str(module.build(tmp_path / "t.docx")))
     assert sorted(s.style_id for s in rebuilt.styles) == sorted(s.style_id for s in doc.styles)
 

@@ -7,8 +7,10 @@ from collections import Counter
 
 import numpy as np
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from conftest import ROOT, load_script
 from pipeline.realistic import (
     CRITERIA,
     READERS,
@@ -147,36 +149,20 @@ def test_evaluate_command_on_a_slice(tmp_path):
 def test_briefs_script_draws_the_committed_briefs_and_split(tmp_path):
     """The briefs and the split come from the seeded script as committed: later draws only add tune units,
     so the test half is the one first drawn."""
-    import importlib.util
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("realistic_briefs", root / "scripts" / "realistic_briefs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("scripts/realistic_briefs.py")
     module.OUT = tmp_path / "briefs.yaml"
     module.main()
-    folder = root / "data" / "eval" / "realistic"
+    folder = ROOT / "data" / "eval" / "realistic"
     assert module.OUT.read_bytes() == (folder / "briefs.yaml").read_bytes()
     assert (tmp_path / "split.yaml").read_bytes() == (folder / "split.yaml").read_bytes()
-    later = [b for b in _briefs(module.OUT) if int(b["unit"][1:]) > module.N_PAIRS + module.N_SINGLE_FR + module.N_SINGLE_EN]
+    first_draw = module.N_PAIRS + module.N_SINGLE_FR + module.N_SINGLE_EN
+    briefs = yaml.safe_load(module.OUT.read_text(encoding="utf-8"))["briefs"]
+    later = [b for b in briefs if int(b["unit"][1:]) > first_draw]
     assert later and all(b["split"] == "tune" for b in later)
 
 
-def _briefs(path):
-    import yaml
-
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["briefs"]
-
-
 def test_new_draw_takes_the_place_of_the_test_half(data):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "eval_new_draw.py"
-    spec = importlib.util.spec_from_file_location("eval_new_draw", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("benchmarks/eval_new_draw.py")
     held = module.held_out_draw(data, "u263", "u292")
     scored = {t.id for t in held.texts if t.split == "test"}
     assert scored and all("u263" <= t[:4] <= "u292" for t in scored)
