@@ -28,7 +28,7 @@ N_PAIRS, N_SINGLE_FR, N_SINGLE_EN = 44, 24, 64
 # in passing, so that a named area is not always a worked one; "forms" = a city's own submission on the template, at
 # the length of a filled form (the guide's own example runs to about 600 words), not of a published summary.
 LATER_DRAWS = [(SEED + 2, (14, 8, 18), None), (SEED + 3, (10, 6, 14), None), (SEED + 4, (10, 6, 14), "context"),
-               (SEED + 5, (10, 6, 14), "areas"), (SEED + 6, (10, 6, 14), "forms")]
+               (SEED + 5, (10, 6, 14), "areas"), (SEED + 6, (10, 6, 14), "forms"), (SEED + 7, (10, 6, 14), "mixed forms")]
 
 # city, country, size, local language(s)
 CITIES = [
@@ -225,6 +225,17 @@ def extra_briefs(first: int, seed: int, counts: tuple[int, int, int], contrast: 
             for v in b["versions"]:
                 v["layout"] = "labelled"
                 v["length"] = int(rng.triangular(2500, 6500, 4000))
+        elif contrast == "mixed forms":
+            others = [c for c in rng.sample(OTHER_AREAS, 8) if c != b["main_area"]]
+            n_other = rng.choices([0, 1, 2, 3], weights=[2, 3, 3, 2])[0]
+            b["other_areas"] = others[:n_other]
+            b["passing_mentions"] = others[n_other:n_other + rng.choice([0, 1, 2])]
+            b["how_described"] = rng.choice(HOW_DESCRIBED)
+            b["header_block"] = True
+            b["form"] = "the city's own submission on the template: header fields and the description's labelled sections"
+            for v in b["versions"]:
+                v["layout"] = "labelled"
+                v["length"] = int(rng.triangular(1000, 6500, 2500))
         b["split"] = "tune"
     return briefs
 
