@@ -202,7 +202,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
             table.add_row(names[name], f"{words}: {_short(value)}" if value else f"[red]{t['missing']}[/red]")
         out.print(table)
         if practice.warnings:
-            out.print(f"[yellow]{t['warnings']}:[/yellow] " + "; ".join(warning_text(w, practice.lang) for w in practice.warnings))
+            out.print(f"[yellow]{t['warnings']}[/yellow] " + "; ".join(warning_text(w, practice.lang) for w in practice.warnings))
         _print_analysis(out, practice)
     _end_process_now()
 
