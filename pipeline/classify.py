@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -39,6 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from pipeline.config import SEED, AreaSettings, Settings
 from pipeline.embed import l2_normalise, split_sentences
+from pipeline.normalize import fold
 from pipeline.records import Practice
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
@@ -46,7 +49,7 @@ from pipeline.taxonomy import load_taxonomy
 if TYPE_CHECKING:
     import pyarrow as pa
 
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.025), 3)
 _STAGE_BATCH = 512  # practices predicted at once by the area stage
 _COLD_CALIBRATION = AreaSettings().cold_calibration  # cold start: about the two best areas of a practice pass 0.5
@@ -141,21 +144,47 @@ def _parent_max(values: np.ndarray, classes: np.ndarray, parents: np.ndarray) ->
     return out
 
 
+def area_keyword_terms(classes: Sequence[str]) -> list[list[str]]:
+    """Per code, the folded short names and aliases of resources/areas.yaml (four letters or more)."""
+    taxonomy = load_taxonomy()
+    out = []
+    for code in classes:
+        area = taxonomy.areas[str(code)]
+        out.append(sorted({fold(t) for t in (*area.short, *area.aliases) if len(t) > 3}))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _keyword_matcher(terms: tuple[tuple[str, ...], ...]) -> tuple[re.Pattern, dict[str, list[int]]]:
+    """One pattern for every term (found where a word starts, longest first, overlapping) and each term's codes."""
+    owners: dict[str, list[int]] = {}
+    for j, code_terms in enumerate(terms):
+        for term in code_terms:
+            owners.setdefault(term, []).append(j)
+    alternatives = "|".join(re.escape(t) for t in sorted(owners, key=lambda t: (-len(t), t)))
+    return re.compile(rf"\b(?=({alternatives}))"), owners
+
+
 # ----------------------------------------------------------------------------- the encoder
 
 
 class PracticeEncoder(TransformerMixin, BaseEstimator):
-    """Practices (or texts) -> [practice embedding | zero-shot prior z-score per area code].
+    """Practices (or texts) -> [practice embedding | area names found | zero-shot prior z-score per area code].
 
     Parameters
     - embedder: an embedder object (with .encode, .dim, .model_id) or a spec string for make_embedder;
       None gives no prior (an array input is then passed through with zero prior columns).
     - top_sentences: best sentences averaged in the sentence part of the prior.
+    - keyword_scale: weight of the area-name columns (per code, the sentences naming one of the area's short names
+      or aliases in resources/areas.yaml, over the square root of the number of sentences); 0 leaves them out.
+      The embedding mixes a practice's strands into one vector; a named strand ("anti-rumour", "médiation")
+      tells the supervised models which further areas the text works in.
     """
 
-    def __init__(self, embedder="use-multilingual", top_sentences: int = 3):
+    def __init__(self, embedder="use-multilingual", top_sentences: int = 3, keyword_scale: float = 0.3):
         self.embedder = embedder
         self.top_sentences = top_sentences
+        self.keyword_scale = keyword_scale
 
     def _embedder(self):
         if self.embedder is None:
@@ -164,6 +193,7 @@ class PracticeEncoder(TransformerMixin, BaseEstimator):
 
     def fit(self, X=None, y=None):
         self.classes_, self.parents_, _ = _codes()
+        self.keyword_terms_ = area_keyword_terms(self.classes_) if self.keyword_scale else None
         embedder = self._embedder()
         self.embedder_id_ = getattr(embedder, "model_id", None)
         self.prototype_vectors_ = None
@@ -202,12 +232,37 @@ class PracticeEncoder(TransformerMixin, BaseEstimator):
         if not hasattr(self, "classes_"):
             raise NotFittedError("PracticeEncoder is not fitted yet: call fit.")
         enc = self.encode(X)
-        if self.prototype_vectors_ is None:
-            return enc.docs.astype(np.float64)
-        prior = self.prior(enc)
-        if prior is None:  # document embeddings of another size than the prototypes
-            prior = np.zeros((len(enc), len(self.classes_)))
-        return np.hstack([enc.docs.astype(np.float64), prior])
+        parts = [enc.docs.astype(np.float64)]
+        if self.keyword_terms_ is not None:
+            parts.append(self.keyword_scale * self.keyword_hits(enc))
+        if self.prototype_vectors_ is not None:
+            prior = self.prior(enc)
+            if prior is None:  # document embeddings of another size than the prototypes
+                prior = np.zeros((len(enc), len(self.classes_)))
+            parts.append(prior)
+        return np.hstack(parts)
+
+    def n_features_out(self, dim: int) -> int:
+        """Width of `transform`'s output for document vectors of `dim` dimensions."""
+        k = len(self.classes_)
+        return dim + k * (self.keyword_terms_ is not None) + k * (self.prototype_vectors_ is not None)
+
+    def sentence_keywords(self, sentences: Sequence[str]) -> np.ndarray:
+        """(n_sentences, n_codes): 1 where a sentence names one of the code's terms."""
+        pattern, owners = _keyword_matcher(tuple(tuple(t) for t in self.keyword_terms_))
+        out = np.zeros((len(sentences), len(self.classes_)))
+        for i, sentence in enumerate(sentences):
+            for term in pattern.findall(fold(sentence)):
+                out[i, owners[term]] = 1.0
+        return out
+
+    def keyword_hits(self, enc: EncodedPractices) -> np.ndarray:
+        """(n, n_codes): per code, the sentences that name one of its terms, over sqrt(number of sentences)."""
+        out = np.zeros((len(enc), len(self.classes_)))
+        for i, sentences in enumerate(enc.sentences):
+            if sentences:
+                out[i] = self.sentence_keywords(sentences).sum(axis=0) / np.sqrt(len(sentences))
+        return out
 
     def _centroids(self) -> np.ndarray:
         cent = np.zeros((len(self.classes_), self.prototype_vectors_.shape[1]), dtype=np.float32)
@@ -548,13 +603,15 @@ class AreaModel(ClassifierMixin, BaseEstimator):
         Y, _ = self._targets(y, len(np.asarray(X)))
         return float(f1_score(Y, self.predict(X), average="micro", sample_weight=sample_weight, zero_division=0))
 
-    def directions(self) -> np.ndarray | None:
-        """Each supervised code's mean logistic-regression direction (for evidence)."""
+    def directions(self, n_dims: int | None = None) -> np.ndarray | None:
+        """Each supervised code's mean logistic-regression direction over the first `n_dims` features (the
+        embedding, for evidence; all features by default)."""
         if not self.supervised_.any():
             return None
-        out = np.zeros((len(self.classes_), self.sup_coef_.shape[2]))
+        n_dims = self.sup_coef_.shape[2] if n_dims is None else min(n_dims, self.sup_coef_.shape[2])
+        out = np.zeros((len(self.classes_), n_dims))
         for j in np.flatnonzero(self.supervised_):
-            out[j] = self.sup_coef_[j, : self.n_members_[j]].mean(axis=0)
+            out[j] = self.sup_coef_[j, : self.n_members_[j], :n_dims].mean(axis=0)
         return l2_normalise(out)
 
     def __sklearn_tags__(self):
@@ -622,11 +679,13 @@ def area_evidence(classifier: Pipeline, enc: EncodedPractices) -> list[list[str 
     """For each practice and code, the sentence that supports the code most.
 
     Support mixes the sentence's best prototype similarity (the prior's view) and its alignment with the code's
-    logistic-regression direction (the supervised view), weighted like the blend.
+    logistic-regression direction over the embedding (the supervised view), weighted like the blend; a sentence
+    that names one of the code's terms gets a little more.
     """
     encoder, model = classifier.named_steps["encode"], classifier.named_steps["areas"]
     w = model._weights()
-    directions = model.directions()
+    directions = model.directions(n_dims=enc.docs.shape[1])
+    terms = getattr(encoder, "keyword_terms_", None)
     k = len(model.classes_)
     out: list[list[str | None]] = []
     for sentences, sv in zip(enc.sentences, enc.sentence_vectors):
@@ -638,6 +697,8 @@ def area_evidence(classifier: Pipeline, enc: EncodedPractices) -> list[list[str 
             support += (1 - w) * encoder.sentence_area_similarity(sv)
         if directions is not None and sv.shape[1] == directions.shape[1]:
             support += w * (sv @ directions.T)
+        if terms is not None:
+            support += 0.1 * encoder.sentence_keywords(sentences)
         # The title and objective would win too often; prefer a sentence of the description when there is one.
         body = 2 if len(sentences) > 3 else 0
         best = support[body:].argmax(axis=0) + body
@@ -666,7 +727,9 @@ def save_area_classifier(classifier: Pipeline, model_dir: Path, extra: dict | No
     np.savez_compressed(buf, **arrays)
     atomic_write_bytes(Path(model_dir) / "model.npz", buf.getvalue())
     meta = {
-        "format": MODEL_FORMAT, "encoder": {"top_sentences": encoder.top_sentences}, "params": model.get_params(),
+        "format": MODEL_FORMAT,
+        "encoder": {"top_sentences": encoder.top_sentences, "keyword_scale": encoder.keyword_scale},
+        "keyword_terms": encoder.keyword_terms_, "params": model.get_params(),
         "classes": [str(c) for c in model.classes_], "embedder_id": encoder.embedder_id_,
         "n_features_in": int(model.n_features_in_), "n_train": int(model.n_train_),
         "prior_calibration": list(model.prior_calibration_), "threshold_source": model.threshold_source_,
@@ -695,6 +758,7 @@ def load_area_classifier(model_dir: Path, embedder=None) -> Pipeline:
         encoder.prototype_vectors_ = data["prototype_vectors"] if "prototype_vectors" in data.files else None
         encoder.prototype_owner_ = data["prototype_owner"] if "prototype_owner" in data.files else None
     encoder.classes_, encoder.parents_ = classes, parents
+    encoder.keyword_terms_ = meta["keyword_terms"]
     encoder.embedder_id_ = meta["embedder_id"]
     model.classes_, model.parents_, model.top_level_ = classes, parents, top
     model.main_classes_ = classes[top]
@@ -732,7 +796,7 @@ def load_or_zero_shot(settings: Settings, embedder) -> tuple[Pipeline, str]:
         try:
             model = load_area_classifier(model_dir, embedder=embedder)
             encoder = model.named_steps["encode"]
-            if encoder.embedder_id_ == embedder.model_id and model.named_steps["areas"].n_features_in_ == embedder.dim + len(encoder.classes_):
+            if encoder.embedder_id_ == embedder.model_id and model.named_steps["areas"].n_features_in_ == encoder.n_features_out(embedder.dim):
                 return model, f"area-classifier:{_model_tag(model_dir)}:{embedder.model_id}"
             reason = f"model trained with {encoder.embedder_id_}, not {embedder.model_id}"
         except (OSError, ValueError, KeyError) as exc:

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.classify import (AreaModel, PracticeEncoder, area_stage, encode_practices, load_area_classifier,
-                               make_area_classifier, predict_areas)
+from pipeline.classify import (AreaModel, EncodedPractices, PracticeEncoder, area_stage, encode_practices,
+                               load_area_classifier, make_area_classifier, predict_areas)
 from pipeline.config import DEFAULT_MODEL_DIR, Settings
 from pipeline.embed import make_embedder
 from pipeline.records import Practice
@@ -240,3 +240,40 @@ def test_sklearn_estimator_checks():
     for check in (ec.check_no_attributes_set_in_init, ec.check_parameters_default_constructible,
                   ec.check_get_params_invariance, ec.check_set_params, ec.check_estimator_cloneable):
         check("PracticeEncoder", PracticeEncoder(embedder=None))
+
+
+def test_encoder_counts_the_areas_a_text_names():
+    """The area-name columns: per code, the sentences naming one of its terms (any case or accents, French or
+    English), over the square root of the sentences; keyword_scale=0 leaves them out."""
+    encoder = PracticeEncoder(embedder=None).fit()
+    codes = list(encoder.classes_)
+    sentences = ["Volunteers ran an Anti-Rumour workshop in two schools.",
+                 "Des médiateurs interviennent dans les conflits de voisinage.",
+                 "The weather was fine."]
+    per_sentence = encoder.sentence_keywords(sentences)
+    assert per_sentence[0, codes.index("4")] == 1 and per_sentence[0, codes.index("5")] == 1
+    assert per_sentence[1, codes.index("10")] == 1 and per_sentence[1, codes.index("4")] == 0
+    assert not per_sentence[2].any()
+    enc = EncodedPractices(np.zeros((1, 4), np.float32), [sentences],
+                           [np.zeros((3, 4), np.float32)])
+    hits = encoder.keyword_hits(enc)
+    assert hits[0, codes.index("4")] == pytest.approx(1 / np.sqrt(3))
+    X = encoder.transform(enc)
+    assert X.shape == (1, encoder.n_features_out(4)) == (1, 4 + len(codes))
+    assert X[0, 4 + codes.index("10")] == pytest.approx(encoder.keyword_scale / np.sqrt(3))
+    plain = PracticeEncoder(embedder=None, keyword_scale=0).fit()
+    assert plain.transform(enc).shape == (1, 4) == (1, plain.n_features_out(4))
+
+
+def test_shipped_model_reads_area_names(use_embedder):
+    """Naming a strand raises its area: the same practice with an anti-rumour sentence added gets a higher
+    probability for area 4 from the shipped model."""
+    model = load_area_classifier(DEFAULT_MODEL_DIR, embedder=use_embedder)
+    assert model.named_steps["encode"].keyword_terms_ is not None
+    base = ("The city opened a welcome desk for newcomers, with volunteers who guide them through their first "
+            "weeks. Staff were trained and a leaflet was printed in six languages.")
+    plus = base + " Volunteers also ran anti-rumour workshops against prejudice and hate speech."
+    codes = list(model.named_steps["areas"].classes_)
+    proba = predict_areas(model, [_practice("Welcome desk", base, []),
+                                  _practice("Welcome desk", plus, [], pid="t-2")]).proba
+    assert proba[1, codes.index("4")] > proba[0, codes.index("4")]
