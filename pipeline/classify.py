@@ -145,12 +145,12 @@ def _parent_max(values: np.ndarray, classes: np.ndarray, parents: np.ndarray) ->
 
 
 def area_keyword_terms(classes: Sequence[str]) -> list[list[str]]:
-    """Per code, the folded short names and aliases of resources/areas.yaml (four letters or more)."""
+    """Per code, the folded short names, aliases and keywords of resources/areas.yaml (four letters or more)."""
     taxonomy = load_taxonomy()
     out = []
     for code in classes:
         area = taxonomy.areas[str(code)]
-        out.append(sorted({fold(t) for t in (*area.short, *area.aliases) if len(t) > 3}))
+        out.append(sorted({fold(t) for t in (*area.short, *area.aliases, *area.keywords) if len(t) > 3}))
     return out
 
 
@@ -175,8 +175,9 @@ class PracticeEncoder(TransformerMixin, BaseEstimator):
     - embedder: an embedder object (with .encode, .dim, .model_id) or a spec string for make_embedder;
       None gives no prior (an array input is then passed through with zero prior columns).
     - top_sentences: best sentences averaged in the sentence part of the prior.
-    - keyword_scale: weight of the area-name columns (per code, the sentences naming one of the area's short names
-      or aliases in resources/areas.yaml, over the square root of the number of sentences); 0 leaves them out.
+    - keyword_scale: weight of the area-name columns (per code, the sentences naming one of the area's short names,
+      aliases or keywords in resources/areas.yaml, over the square root of the number of sentences); 0 leaves
+      them out.
       The embedding mixes a practice's strands into one vector; a named strand ("anti-rumour", "médiation")
       tells the supervised models which further areas the text works in.
     """

@@ -20,6 +20,7 @@ class Area:
     parent: str | None
     short: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # classifier features only, never parsed as a declared area
     description: dict = field(default_factory=dict, hash=False, compare=False)
     examples: dict = field(default_factory=dict, hash=False, compare=False)
     sentences: dict = field(default_factory=dict, hash=False, compare=False)  # `prototypes` of areas.yaml
@@ -160,6 +161,7 @@ def _area(item: dict, parent: str | None) -> Area:
         parent=parent,
         short=tuple(item.get("short", [])),
         aliases=tuple(item.get("aliases", [])),
+        keywords=tuple(item.get("keywords", [])),
         description=item.get("description", {}),
         examples=item.get("examples", {}),
         sentences=item.get("prototypes", {}),

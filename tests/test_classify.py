@@ -277,3 +277,16 @@ def test_shipped_model_reads_area_names(use_embedder):
     proba = predict_areas(model, [_practice("Welcome desk", base, []),
                                   _practice("Welcome desk", plus, [], pid="t-2")]).proba
     assert proba[1, codes.index("4")] > proba[0, codes.index("4")]
+
+
+def test_area_keywords_are_features_not_declared_areas():
+    """The keywords of areas.yaml feed the area-name columns only: a declared area written as a keyword is not
+    parsed as that area, while its official name still is."""
+    taxonomy = load_taxonomy()
+    assert "football" in taxonomy.areas["9"].keywords and "mediator" in taxonomy.areas["10"].keywords
+    assert taxonomy.parse_declared("Football") == []
+    assert taxonomy.parse_declared("Intercultural mediation and conflict resolution") == ["10"]
+    encoder = PracticeEncoder(embedder=None).fit()
+    codes = list(encoder.classes_)
+    hits = encoder.sentence_keywords(["Two mediators helped neighbours settle the dispute over the football pitch."])
+    assert hits[0, codes.index("10")] == 1 and hits[0, codes.index("9")] == 1
