@@ -698,7 +698,6 @@ def area_evidence(classifier: Pipeline, enc: EncodedPractices) -> list[list[str 
     encoder, model = classifier.named_steps["encode"], classifier.named_steps["areas"]
     w = model._weights()
     directions = model.directions(n_dims=enc.docs.shape[1])
-    terms = getattr(encoder, "keyword_terms_", None)
     k = len(model.classes_)
     out: list[list[str | None]] = []
     for sentences, sv in zip(enc.sentences, enc.sentence_vectors):
@@ -710,7 +709,7 @@ def area_evidence(classifier: Pipeline, enc: EncodedPractices) -> list[list[str 
             support += (1 - w) * encoder.sentence_area_similarity(sv)
         if directions is not None and sv.shape[1] == directions.shape[1]:
             support += w * (sv @ directions.T)
-        if terms is not None:
+        if encoder.keyword_terms_ is not None:
             support += 0.1 * encoder.sentence_keywords(sentences)
         # The title and objective would win too often; prefer a sentence of the description when there is one.
         body = 2 if len(sentences) > 3 else 0

@@ -198,6 +198,25 @@ def main() -> None:
     print(sorted(Counter(b["main_area"] for b in briefs).items(), key=lambda kv: int(kv[0])))
 
 
+def _fix_areas(rng: random.Random, b: dict, n_other: tuple[list[int], list[int]], n_passing: list[int]) -> None:
+    """Further areas worked in with substance (a count drawn with weights), areas only mentioned in passing, and
+    how much the text says about how the practice runs."""
+    others = [c for c in rng.sample(OTHER_AREAS, 8) if c != b["main_area"]]
+    n = rng.choices(n_other[0], weights=n_other[1])[0]
+    b["other_areas"] = others[:n]
+    b["passing_mentions"] = others[n:n + rng.choice(n_passing)]
+    b["how_described"] = rng.choice(HOW_DESCRIBED)
+
+
+def _as_form(rng: random.Random, b: dict, length: tuple[int, int, int]) -> None:
+    """The city's own submission: header fields, labelled sections, a length (characters: low, high, mode)."""
+    b["header_block"] = True
+    b["form"] = "the city's own submission on the template: header fields and the description's labelled sections"
+    for v in b["versions"]:
+        v["layout"] = "labelled"
+        v["length"] = int(rng.triangular(*length))
+
+
 def extra_briefs(first: int, seed: int, counts: tuple[int, int, int], contrast: str | None = None) -> list[dict]:
     """A later draw (its own seed), numbered after the first `first` units, all in the tune half; a contrast
     draw also fixes its briefs' local context and how much they say about how the practice runs ("context"),
@@ -214,28 +233,12 @@ def extra_briefs(first: int, seed: int, counts: tuple[int, int, int], contrast: 
             b["local_context"] = rng.choice(LOCAL_CONTEXT)
             b["how_described"] = rng.choice(HOW_DESCRIBED)
         elif contrast == "areas":
-            others = [c for c in rng.sample(OTHER_AREAS, 8) if c != b["main_area"]]
-            n_other = rng.choices([1, 2, 3], weights=[3, 4, 2])[0]
-            b["other_areas"] = others[:n_other]
-            b["passing_mentions"] = others[n_other:n_other + rng.choice([1, 2])]
-            b["how_described"] = rng.choice(HOW_DESCRIBED)
+            _fix_areas(rng, b, n_other=([1, 2, 3], [3, 4, 2]), n_passing=[1, 2])
         elif contrast == "forms":
-            b["header_block"] = True
-            b["form"] = "the city's own submission on the template: header fields and the description's labelled sections"
-            for v in b["versions"]:
-                v["layout"] = "labelled"
-                v["length"] = int(rng.triangular(2500, 6500, 4000))
+            _as_form(rng, b, (2500, 6500, 4000))
         elif contrast == "mixed forms":
-            others = [c for c in rng.sample(OTHER_AREAS, 8) if c != b["main_area"]]
-            n_other = rng.choices([0, 1, 2, 3], weights=[2, 3, 3, 2])[0]
-            b["other_areas"] = others[:n_other]
-            b["passing_mentions"] = others[n_other:n_other + rng.choice([0, 1, 2])]
-            b["how_described"] = rng.choice(HOW_DESCRIBED)
-            b["header_block"] = True
-            b["form"] = "the city's own submission on the template: header fields and the description's labelled sections"
-            for v in b["versions"]:
-                v["layout"] = "labelled"
-                v["length"] = int(rng.triangular(1000, 6500, 2500))
+            _fix_areas(rng, b, n_other=([0, 1, 2, 3], [2, 3, 3, 2]), n_passing=[0, 1, 2])
+            _as_form(rng, b, (1000, 6500, 2500))
         b["split"] = "tune"
     return briefs
 
