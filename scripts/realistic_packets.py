@@ -3,7 +3,10 @@
 One Markdown file per group of writer files (texts/w1.yaml + w2.yaml -> g1.md, ...), with every text's
 id, city, title, header fields and description (labelled sections or free prose), in a shuffled order.
 
-Usage: python scripts/realistic_packets.py OUT_DIR
+With `--tune N`, the tune half's texts only, shuffled together and dealt into N packets (q1.md, ...): the
+packets of the process-step quotes (data/eval/realistic/quotes), which no test text may reach.
+
+Usage: python scripts/realistic_packets.py OUT_DIR [--tune N]
 """
 
 from __future__ import annotations
@@ -37,6 +40,18 @@ def render(item: dict) -> str:
     return "\n".join(lines)
 
 
+def tune_packets(out_dir: Path, n_packets: int) -> None:
+    split = yaml.safe_load((TEXTS.parent / "split.yaml").read_text(encoding="utf-8"))["units"]
+    items = [item for path in sorted(TEXTS.glob("w*.yaml"), key=lambda p: int(p.stem[1:]))
+             for item in yaml.safe_load(path.read_text(encoding="utf-8")) or [] if split[item["unit"]] == "tune"]
+    random.Random("quotes").shuffle(items)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for k in range(n_packets):
+        part = items[k::n_packets]
+        (out_dir / f"q{k + 1}.md").write_text("\n".join(render(i) for i in part), encoding="utf-8")
+        print(f"q{k + 1}", len(part))
+
+
 def main(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for group, writers in GROUPS.items():
@@ -51,4 +66,7 @@ def main(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if len(sys.argv) == 4 and sys.argv[2] == "--tune":
+        tune_packets(Path(sys.argv[1]), int(sys.argv[3]))
+    else:
+        main(Path(sys.argv[1]))
