@@ -89,13 +89,14 @@ def cv_table(C: float, alpha: float, embedder_spec: str) -> str:
     """Grouped cross-validation of the learned model on the tune halves only (no test half is read)."""
     from pipeline.config import Settings
     from pipeline.embed import make_embedder
+    from pipeline.realistic import load_quotes
     from pipeline.training import criteria_baselines, criteria_features, criteria_training_set, cross_validate_criteria
 
     settings = Settings()
     rated = criteria_training_set(settings)
     embedder = make_embedder(embedder_spec, ROOT / "benchmarks" / ".cache" / "embeddings")
-    features, documents = criteria_features(CriteriaScorer(embedder=embedder, model_dir=None), rated.practices)
-    cv = cross_validate_criteria(features, documents, rated, C, alpha)
+    data = criteria_features(CriteriaScorer(embedder=embedder, model_dir=None), rated.practices, load_quotes())
+    cv = cross_validate_criteria(data, rated, C, alpha)
     base = criteria_baselines(rated)
     shares = lambda v: " / ".join(f"{x:.2f}" for x in v)  # noqa: E731
     lines = [f"C={C}, alpha={alpha}, {rated.sources.count('realistic')} realistic tune texts", "",

@@ -147,6 +147,8 @@ class CriteriaSettings:
 
     max_evidence: int = 3
     max_evidence_learned: int = 2
+    # where a criterion has a sentence model: evidence is a sentence a reader would quote with this chance
+    evidence_min_chance: float = 0.3
 
 
 @dataclass(frozen=True)

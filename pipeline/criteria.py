@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
-from pipeline.ordinal import OrdinalLogistic, TextProjection
+from pipeline.ordinal import OrdinalLogistic, SentenceClassifier, TextProjection
 from pipeline.records import SECTION_FIELDS, Practice
 from pipeline.registry import loader, shared_embedder
 
@@ -41,9 +41,15 @@ LEXICAL_LANGS = ("en", "fr")
 _TEXT_FIELDS = ("title", "main_objective") + SECTION_FIELDS
 _MAX_EVIDENCE = CriteriaSettings().max_evidence
 _MAX_EVIDENCE_LEARNED = CriteriaSettings().max_evidence_learned
+_EVIDENCE_MIN_CHANCE = CriteriaSettings().evidence_min_chance
 # Structural detectors the learned model reads as counts per 100 words.
 STRUCTURAL_FEATURES = ("figures", "percent", "years", "money", "names", "urls", "titles", "steps", "participants",
                        "durations")
+# What the learned model reads of the sentence models (readers' quotes): how many sentences a reader would quote
+# (log of the summed chances), the chances of the three likeliest (a short text has fewer), and their sum over
+# the square root of the number of sentences.
+QUOTED_FEATURES = ("quoted:log_sum", "quoted:top3", "quoted:per_sqrt")
+MODEL_FORMAT = 3
 
 
 # ---------------------------------------------------------------------------------------------- spaCy, loaded once
@@ -250,6 +256,7 @@ class _Sentence:
     section: str
     cues: Counter = field(default_factory=Counter)
     semantic: dict[str, float] = field(default_factory=dict)
+    quoted: dict[str, float] = field(default_factory=dict)  # P(a reader quotes it), per criterion with a model
 
 
 @dataclass
@@ -260,6 +267,37 @@ class _Analysis:
     words: dict[str, int]
     structured: bool
     document: np.ndarray | None = None  # whole-text vector of the embedder, when it encodes documents
+    vectors: np.ndarray | None = None  # sentence vectors, kept for training only (`analyse(keep_vectors=True)`)
+
+
+def quoted_columns(chances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The QUOTED_FEATURES of one text from its sentences' chances of being quoted, and each sentence's share."""
+    values = np.zeros(len(QUOTED_FEATURES))
+    share = np.zeros((len(chances), len(QUOTED_FEATURES)))
+    total = float(chances.sum())
+    if total <= 0:
+        return values, share
+    values[0] = np.log1p(total)
+    share[:, 0] = values[0] * chances / total
+    top = np.argsort(-chances, kind="stable")[:3]
+    values[1] = chances[top].sum() / 3
+    share[top, 1] = chances[top] / 3
+    values[2] = total / np.sqrt(len(chances))
+    share[:, 2] = chances / np.sqrt(len(chances))
+    return values, share
+
+
+def evidence_order(value: np.ndarray, chances: np.ndarray, min_chance: float = _EVIDENCE_MIN_CHANCE) -> list[int]:
+    """The sentences that may be evidence, the one that raised the level most first.
+
+    A sentence must raise the level (value > 0); where the criterion has a sentence model (chances not NaN),
+    it must also be one a reader would likely quote, unless none is: then the best by value alone.
+    """
+    order = [j for j in np.argsort(-value, kind="stable") if value[j] > 0]
+    if len(chances) and not np.isnan(chances).all():
+        likely = [j for j in order if chances[j] >= min_chance]
+        return likely or order[:1]
+    return order
 
 
 def _hint_lang(lang: str | None) -> str:
@@ -289,13 +327,14 @@ class CriteriaScorer:
 
     def __init__(self, embedder="use-multilingual", cues_path: Path | str = CRITERIA_FILE, threads: int = 2,
                  model_dir: Path | str | None = DEFAULT_CRITERIA_MODEL_DIR, max_evidence: int = _MAX_EVIDENCE,
-                 max_evidence_learned: int = _MAX_EVIDENCE_LEARNED):
+                 max_evidence_learned: int = _MAX_EVIDENCE_LEARNED, evidence_min_chance: float = _EVIDENCE_MIN_CHANCE):
         self.embedder = embedder
         self.cues_path = cues_path
         self.threads = threads
         self.model_dir = model_dir
         self.max_evidence = max_evidence
         self.max_evidence_learned = max_evidence_learned
+        self.evidence_min_chance = evidence_min_chance
 
     # -- the learned model ----------------------------------------------------------------------------------
     def _model(self) -> tuple[dict | None, str]:
@@ -314,9 +353,15 @@ class CriteriaScorer:
             return None, f"criteria:rules (no learned model in {self.model_dir})"
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
+            if payload.get("format") != MODEL_FORMAT:
+                return None, (f"criteria:rules (learned model of format {payload.get('format')}; this version reads "
+                              f"format {MODEL_FORMAT}: run `icc-practices train --criteria`)")
             projections = payload.get("projections") or {}
+            sentence_models = payload.get("sentence_models") or {}
             models = {c: (OrdinalLogistic.from_dict(payload["models"][c]),
-                          TextProjection.from_dict(projections[c]) if c in projections else None) for c in CRITERIA}
+                          TextProjection.from_dict(projections[c]) if c in projections else None,
+                          SentenceClassifier.from_dict(sentence_models[c]) if c in sentence_models else None)
+                      for c in CRITERIA}
         except (OSError, ValueError, KeyError) as exc:
             return None, f"criteria:rules (learned model unreadable: {type(exc).__name__})"
         embedder = self._embedder()
@@ -359,8 +404,12 @@ class CriteriaScorer:
         return learned if learned is not None else {c: list(v) for c, v in self.cues["cut_points"].items()}
 
     # -- analysis -----------------------------------------------------------------------------------------
-    def analyse(self, practices: list[Practice]) -> list[_Analysis]:
-        """Sentences with their cue counts and semantic similarities, for each practice."""
+    def analyse(self, practices: list[Practice], keep_vectors: bool = False) -> list[_Analysis]:
+        """Sentences with their cue counts, semantic similarities and chances of being quoted, for each practice.
+
+        With `keep_vectors`, each analysis also keeps its sentence vectors (what training fits the sentence
+        models on); a batch run does not need them.
+        """
         analyses: list[_Analysis] = []
         by_lang: dict[str, list[tuple[int, str, str]]] = {}
         for i, practice in enumerate(practices):
@@ -375,7 +424,7 @@ class CriteriaScorer:
             phrase_matchers, token_matcher = _cue_matcher(lang, str(Path(self.cues_path)))
             with _memory_zone(nlp):
                 self._analyse_docs(nlp, lang, items, phrase_matchers, token_matcher, analyses)
-        self._add_semantic(analyses)
+        self._add_semantic(analyses, keep_vectors)
         return analyses
 
     @staticmethod
@@ -404,7 +453,7 @@ class CriteriaScorer:
                 cues.update({f"struct:{k}": v for k, v in structural_cues(sent, lexical).items()})
                 analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues))
 
-    def _add_semantic(self, analyses: list[_Analysis]) -> None:
+    def _add_semantic(self, analyses: list[_Analysis], keep_vectors: bool = False) -> None:
         embedder = self._embedder()
         if embedder is None:
             return
@@ -428,6 +477,33 @@ class CriteriaScorer:
             best = (matrix @ descriptions[crit].T).max(axis=1)
             for sentence, value in zip(sentences, best):
                 sentence.semantic[crit] = round(float(value), 4)
+        if keep_vectors:
+            start = 0
+            for analysis in analyses:
+                analysis.vectors = matrix[start:start + len(analysis.sentences)]
+                start += len(analysis.sentences)
+        models, _ = self._model()
+        for crit, (_, _, sentence_model) in (models or {}).items():
+            if sentence_model is not None:
+                places = np.vstack([self.sentence_places(a, crit) for a in analyses])
+                chances = sentence_model.probability(np.hstack([matrix, places]))
+                for sentence, value in zip(sentences, chances):
+                    sentence.quoted[crit] = float(value)
+
+    def sentence_places(self, analysis: _Analysis, crit: str) -> np.ndarray:
+        """Where each sentence stands, for the sentence models: in a section the criterion reads, in free prose,
+        or elsewhere (one-hot, n_sentences x 3)."""
+        sections = set(self.cues["criteria"][crit]["sections"])
+        places = np.zeros((len(analysis.sentences), 3))
+        for j, sentence in enumerate(analysis.sentences):
+            places[j, 0 if sentence.section in sections else 1 if sentence.section == "description" else 2] = 1.0
+        return places
+
+    def sentence_inputs(self, analysis: _Analysis, crit: str) -> np.ndarray:
+        """What the sentence model of `crit` reads: each sentence's vector and its place (needs `keep_vectors`)."""
+        if analysis.vectors is None:
+            raise ValueError("the analysis kept no sentence vectors: analyse(..., keep_vectors=True)")
+        return np.hstack([np.asarray(analysis.vectors, dtype=np.float64), self.sentence_places(analysis, crit)])
 
     # -- scoring ------------------------------------------------------------------------------------------
     def _criterion(self, analysis: _Analysis, crit: str) -> dict:
@@ -502,7 +578,7 @@ class CriteriaScorer:
         return (["log_words", "free_prose", "section_present", "section_log_words", "rule_score",
                  "semantic_max", "semantic_top3"]
                 + [f"hits:{g}" for g in groups] + [f"per100:{g}" for g in groups]
-                + [f"per100:{name}" for name in STRUCTURAL_FEATURES] + ["doc_projection"])
+                + [f"per100:{name}" for name in STRUCTURAL_FEATURES] + list(QUOTED_FEATURES) + ["doc_projection"])
 
     def features(self, analysis: _Analysis, crit: str, rule: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The feature vector of one criterion, and each sentence's share of it (n_sentences x n_features).
@@ -557,6 +633,9 @@ class CriteriaScorer:
             if len(counts):
                 values[col[f"per100:{name}"]] = counts.sum() * per100
                 share[:, col[f"per100:{name}"]] = counts * per100
+        chances = np.array([s.quoted.get(crit, 0.0) for s in sentences], dtype=float)
+        values[[col[n] for n in QUOTED_FEATURES]], quoted_share = quoted_columns(chances)
+        share[:, [col[n] for n in QUOTED_FEATURES]] = quoted_share
         return values, share
 
     def _group_labels(self, crit: str, group: str, gspec: dict) -> list[str]:
@@ -602,7 +681,7 @@ class CriteriaScorer:
         """
         per_criterion = []
         for k, crit in enumerate(CRITERIA):
-            model, projection = models[crit]
+            model, projection, _ = models[crit]
             names = self.feature_names(crit)
             pairs = [self.features(analysis, crit, group[k]) for analysis, group in zip(analyses, groups)]
             X = np.vstack([x for x, _ in pairs])
@@ -618,9 +697,10 @@ class CriteriaScorer:
                 level, value = int(levels[i]), values[i]
                 evidence = []
                 if level > 0:
-                    for j in np.argsort(-value, kind="stable"):
+                    chances = np.array([s.quoted.get(row["criterion"], np.nan) for s in analysis.sentences])
+                    for j in evidence_order(value, chances, self.evidence_min_chance):
                         text = analysis.sentences[j].text
-                        if value[j] <= 0 or len(evidence) >= self.max_evidence_learned:
+                        if len(evidence) >= self.max_evidence_learned:
                             break
                         if used[text] < 2:
                             evidence.append(text)
@@ -735,7 +815,8 @@ def scorer_for(settings: Settings, embedder) -> CriteriaScorer:
     """The scorer a run uses: the learned model of the settings' folder when it fits the embedder."""
     return CriteriaScorer(embedder=embedder, threads=settings.threads, model_dir=settings.criteria_model_dir,
                           max_evidence=settings.criteria.max_evidence,
-                          max_evidence_learned=settings.criteria.max_evidence_learned)
+                          max_evidence_learned=settings.criteria.max_evidence_learned,
+                          evidence_min_chance=settings.criteria.evidence_min_chance)
 
 
 def criteria_stage(practices: list[Practice], settings: Settings, embedder) -> list[dict]:

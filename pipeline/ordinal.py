@@ -193,3 +193,54 @@ class TextProjection(RegressorMixin, BaseEstimator):
         model.default_ = float(data["default"])
         model.n_features_in_ = model.coef_.shape[0]
         return model
+
+
+class SentenceClassifier(ClassifierMixin, BaseEstimator):
+    """The chance that a reader would quote a sentence as showing a criterion: a logistic regression on the
+    sentence's embedding and where it stands (see `pipeline.criteria.sentence_inputs`).
+
+    Readers quoted, per text, the sentences that show a criterion (data/eval/realistic/quotes); a text-level
+    model then reads how many such sentences a text has, and the evidence is the sentences it found. Saved as
+    arrays and JSON (no pickle).
+
+    Parameters
+    ----------
+    C : inverse L2 regularisation.
+    """
+
+    def __init__(self, C: float = 1.0):
+        self.C = C
+
+    def fit(self, X, y, sample_weight=None):
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        self.classes_ = np.array([0, 1])
+        model = LogisticRegression(C=self.C, max_iter=5000).fit(X, np.asarray(y, dtype=int), sample_weight=sample_weight)
+        self.coef_ = model.coef_[0].astype(float)
+        self.intercept_ = float(model.intercept_[0])
+        return self
+
+    def probability(self, X) -> np.ndarray:
+        """P(quoted) of each row."""
+        check_is_fitted(self, "coef_")
+        X = np.asarray(X, dtype=np.float64)
+        return 1.0 / (1.0 + np.exp(-np.clip(X @ self.coef_ + self.intercept_, -30, 30)))
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = self.probability(validate_data(self, X, dtype=np.float64, reset=False))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+    def to_dict(self) -> dict:
+        check_is_fitted(self, "coef_")
+        return {"C": self.C, "coef": [round(float(v), 6) for v in self.coef_], "intercept": self.intercept_}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SentenceClassifier":
+        model = cls(C=data["C"])
+        model.coef_ = np.asarray(data["coef"], dtype=float)
+        model.intercept_ = float(data["intercept"])
+        model.classes_ = np.array([0, 1])
+        model.n_features_in_ = model.coef_.shape[0]
+        return model

@@ -18,7 +18,9 @@ The metric functions take plain predictions, so a perfect or a constant predicto
 
 from __future__ import annotations
 
+import re
 import tempfile
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +142,56 @@ def load_realistic(folder: Path = REALISTIC_DIR) -> RealisticSet:
             crit = {c: int(item["criteria"][c]) for c in CRITERIA}
             readings[reader][item["id"]] = Reading(main, tuple(codes), crit)
     return RealisticSet(texts, readings)
+
+
+def load_quotes(folder: Path = REALISTIC_DIR / "quotes") -> dict[str, dict[str, list[str]]]:
+    """The sentences readers quoted as showing each criterion, by text id and criterion (tune half only).
+
+    Two readings (QUOTE_RULES.md): `modelable/` gives one list of quotes and a level per text, `criteria/` a
+    list per criterion for the other five.
+    """
+    quotes: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    for item in _yaml_items(folder / "modelable"):
+        quotes[item["id"]]["modelable"] = [str(q) for q in item.get("quotes") or []]
+    for item in _yaml_items(folder / "criteria"):
+        for crit, found in (item.get("quotes") or {}).items():
+            if crit not in CRITERIA:
+                raise ValueError(f"{item['id']}: unknown criterion {crit!r} in the quotes")
+            quotes[item["id"]][crit] = [str(q) for q in found or []]
+    return dict(quotes)
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return " ".join(re.sub(r"[\"“”«»'’]", "", text).translate(_PUNCT_TO_SPACE).split())
+
+
+_PUNCT_TO_SPACE = {ord(c): " " for c in "!#$%&()*+,./:;<=>?@[\\]^_`{|}~-–—…"}
+
+
+def quoted(sentences: Sequence[str], quotes: Sequence[str]) -> np.ndarray:
+    """Which sentences a reader quoted: one contains the other, or they share 80% of the shorter one's words.
+
+    The pipeline splits sentences its own way (a quote may run over two of them, or a list item may be one
+    sentence of a longer one), so a match is looser than equality.
+    """
+    plain_quotes = [q for q in (_plain(q) for q in quotes) if q]
+    out = np.zeros(len(sentences), dtype=bool)
+    for j, sentence in enumerate(sentences):
+        s = _plain(sentence)
+        if len(s) < 8:
+            continue
+        words = set(s.split())
+        for q in plain_quotes:
+            if s in q or q in s:
+                out[j] = True
+                break
+            other = set(q.split())
+            shorter = min(len(words), len(other))
+            if shorter >= 5 and len(words & other) / shorter >= 0.8:
+                out[j] = True
+                break
+    return out
 
 
 # ----------------------------------------------------------------------------- laid into forms, read back

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Sequence
@@ -30,6 +30,9 @@ C_GRID = (0.03, 0.1, 0.3, 1.0)
 ALPHA_GRID = (0.3, 1.0, 3.0)
 # Level cut points matched to the ratings' level shares (see pipeline/ordinal.py).
 LEVEL_CUTS = "shares"
+# Inverse regularisation of the sentence models (readers' quotes). Tune CV, mean Spearman: 0.672 at 0.3, 0.679
+# at 1, 0.684 at 3, 0.685 at 10; the stronger of the last two.
+SENTENCE_C = 3.0
 
 
 @dataclass
@@ -115,32 +118,94 @@ def _cross_fitted_projection(documents: np.ndarray, rated: RatedTexts, crit: str
     return out
 
 
-def fit_criterion(features: np.ndarray, documents: np.ndarray, rated: RatedTexts, crit: str, rows: Sequence[int],
-                  C: float, alpha: float):
-    """The projection and the ordinal model of one criterion, fitted on `rows` (last feature: doc_projection)."""
+def _labelled(data: "CriteriaData", crit: str, rows: Sequence[int]) -> list[int]:
+    return [i for i in rows if data.labels[crit][i] is not None]
+
+
+def _sentence_model(data: "CriteriaData", crit: str, rows: Sequence[int]):
+    """The sentence model of `crit` fitted on the quoted texts among `rows` (None if there are none)."""
+    from pipeline.ordinal import SentenceClassifier
+
+    labelled = _labelled(data, crit, rows)
+    if not labelled:
+        return None
+    X = np.vstack([data.sentence_inputs(crit, i) for i in labelled])
+    y = np.concatenate([data.labels[crit][i] for i in labelled])
+    if y.min() == y.max():
+        return None
+    return SentenceClassifier(C=SENTENCE_C).fit(X, y)
+
+
+def _quoted_values(data: "CriteriaData", crit: str, rows: Sequence[int], model) -> np.ndarray:
+    from pipeline.criteria import QUOTED_FEATURES, quoted_columns
+
+    out = np.zeros((len(rows), len(QUOTED_FEATURES)))
+    if model is None:
+        return out
+    for k, i in enumerate(rows):
+        if len(data.vectors[i]):
+            out[k] = quoted_columns(model.probability(data.sentence_inputs(crit, i)))[0]
+    return out
+
+
+def _cross_fitted_quoted(data: "CriteriaData", rated: RatedTexts, crit: str, rows: Sequence[int],
+                         n_splits: int = 5):
+    """The quoted columns of `rows` as training values, and the sentence model fitted on all of `rows`.
+
+    A quoted text gets its values from a sentence model fitted without its fold (as for the projection);
+    a text nobody quoted (the own set) from the model of all quoted rows. Cached: the C and alpha of the
+    grid do not change them.
+    """
+    from sklearn.model_selection import GroupKFold
+
+    key = (crit, tuple(rows))
+    if key not in data.cache:
+        rows = list(rows)
+        model = _sentence_model(data, crit, rows)
+        out = _quoted_values(data, crit, rows, model)
+        labelled = _labelled(data, crit, rows)
+        if model is not None and len(set(rated.groups[i] for i in labelled)) >= n_splits:
+            place = {i: k for k, i in enumerate(rows)}
+            labelled = np.asarray(labelled)
+            for train, held in GroupKFold(n_splits=n_splits).split(labelled, groups=_fold_groups(rated, labelled)):
+                inner = _sentence_model(data, crit, labelled[train])
+                out[[place[i] for i in labelled[held]]] = _quoted_values(data, crit, labelled[held], inner)
+        data.cache[key] = (out, model)
+    return data.cache[key]
+
+
+def fit_criterion(data: "CriteriaData", rated: RatedTexts, crit: str, rows: Sequence[int], C: float, alpha: float):
+    """The projection, the sentence model and the ordinal model of one criterion, fitted on `rows`."""
     from pipeline.ordinal import OrdinalLogistic, TextProjection
 
-    X = features.copy()
-    X[:, -1] = _cross_fitted_projection(documents, rated, crit, rows, alpha)
+    rows = list(rows)
+    X = data.features[crit].copy()
+    X[:, -1] = _cross_fitted_projection(data.documents, rated, crit, rows, alpha)
+    quoted, sentence_model = _cross_fitted_quoted(data, rated, crit, rows)
+    X[np.ix_(rows, data.quoted_columns(crit))] = quoted
     Xd, y, w = _design(X, rated, crit, rows)
     model = OrdinalLogistic(C=C, level_cuts=LEVEL_CUTS).fit(Xd, y, sample_weight=w)
-    Dd, _, _ = _design(documents, rated, crit, rows)
+    Dd, _, _ = _design(data.documents, rated, crit, rows)
     projection = TextProjection(alpha=alpha).fit(Dd, y, sample_weight=w)
-    return projection, model
+    return projection, sentence_model, model
 
 
-def _with_projection(features: np.ndarray, documents: np.ndarray, rows: Sequence[int], projection) -> np.ndarray:
-    X = features[list(rows)].copy()
-    X[:, -1] = projection.predict(documents[list(rows)])
+def held_features(data: "CriteriaData", crit: str, rows: Sequence[int], projection, sentence_model) -> np.ndarray:
+    """The features of texts left out of fitting: their projection and quoted columns from the fitted models."""
+    rows = list(rows)
+    X = data.features[crit][rows].copy()
+    X[:, -1] = projection.predict(data.documents[rows])
+    X[:, data.quoted_columns(crit)] = _quoted_values(data, crit, rows, sentence_model)
     return X
 
 
-def cross_validate_criteria(features: dict[str, np.ndarray], documents: np.ndarray, rated: RatedTexts, C: float,
-                            alpha: float, n_splits: int = 5) -> dict:
+def cross_validate_criteria(data: "CriteriaData", rated: RatedTexts, C: float, alpha: float, n_splits: int = 5) -> dict:
     """Out-of-fold levels of the realistic tune texts against the mean reading.
 
     Spearman of the expected level, the same with length (words) held fixed, and the shares of levels 0-3
-    given, per criterion. The own rated set always stays in training (it is not what the model is for).
+    given, per criterion; and where readers quoted sentences, how often the first evidence sentence is one
+    they quoted, beside two plain choices of that sentence (see `_first_evidence`). The own rated set always
+    stays in training (it is not what the model is for).
     """
     from sklearn.model_selection import GroupKFold
 
@@ -150,24 +215,52 @@ def cross_validate_criteria(features: dict[str, np.ndarray], documents: np.ndarr
     realistic = [i for i, s in enumerate(rated.sources) if s == "realistic"]
     own = [i for i, s in enumerate(rated.sources) if s == "own"]
     words = [float(rated.practices[i].n_words or 0) for i in realistic]
-    out: dict = {"spearman": {}, "partial": {}, "levels": {}}
+    out: dict = {"spearman": {}, "partial": {}, "levels": {}, "evidence": {}}
     for crit in CRITERIA:
         expected = np.zeros(len(rated.practices))
         levels = np.zeros(len(rated.practices), dtype=int)
+        first: dict[str, list[bool]] = {"model": [], "rules": [], "semantic": []}
         for train, held in GroupKFold(n_splits=n_splits).split(realistic, groups=_fold_groups(rated, realistic)):
             rows = [realistic[k] for k in train] + own
-            projection, model = fit_criterion(features[crit], documents, rated, crit, rows, C, alpha)
+            projection, sentence_model, model = fit_criterion(data, rated, crit, rows, C, alpha)
             held_rows = [realistic[k] for k in held]
-            X = _with_projection(features[crit], documents, held_rows, projection)
+            X = held_features(data, crit, held_rows, projection, sentence_model)
             expected[held_rows] = model.expected_level(X)
             levels[held_rows] = model.predict(X)
+            for i, level in zip(held_rows, levels[held_rows]):
+                for key, hit in _first_evidence(data, crit, i, level, model, sentence_model).items():
+                    first[key].append(hit)
         ref = [np.mean([r[crit] for r in rated.ratings[i]]) for i in realistic]
         out["spearman"][crit] = spearman(expected[realistic], ref)
         out["partial"][crit] = partial_spearman(expected[realistic], ref, words)
         out["levels"][crit] = level_shares(levels[realistic])
+        if first["model"]:
+            out["evidence"][crit] = {key: round(float(np.mean(v)), 3) for key, v in first.items()}
+            out["evidence"][crit]["n"] = len(first["model"])
     for key in ("spearman", "partial"):
         out[key]["mean"] = round(float(np.mean([out[key][c] for c in CRITERIA])), 3)
     return out
+
+
+def _first_evidence(data: "CriteriaData", crit: str, i: int, level: int, model, sentence_model) -> dict[str, bool]:
+    """Whether a reader quoted the first evidence sentence of text `i`: the model's (as scoring picks it: the
+    sentence whose features raise the level most), the hand-set cues' best sentence, and the sentence most
+    similar to the criterion's descriptions. Only texts with a quote and a level above 0 (which shows evidence).
+    """
+    from pipeline.criteria import evidence_order, quoted_columns
+
+    labels = data.labels[crit][i]
+    if labels is None or not labels.any() or level == 0:
+        return {}
+    share = data.shares[crit][i].copy()
+    chances = np.full(len(labels), np.nan)
+    if sentence_model is not None:
+        chances = sentence_model.probability(data.sentence_inputs(crit, i))
+        share[:, data.quoted_columns(crit)] = quoted_columns(chances)[1]
+    order = evidence_order(share @ (model.coef_.mean(axis=0) / model.scale_), chances)
+    best = lambda v: bool(v.max() > 0 and labels[int(np.argmax(v))])  # noqa: E731  (no evidence is a miss)
+    return {"model": bool(order and labels[order[0]]), "rules": best(data.rule_values[crit][i]),
+            "semantic": best(data.semantic[crit][i])}
 
 
 def criteria_baselines(rated: RatedTexts) -> dict:
@@ -183,15 +276,64 @@ def criteria_baselines(rated: RatedTexts) -> dict:
     return {"word_count": word_count, "readers_levels": readers}
 
 
-def criteria_features(scorer, practices: Sequence[Practice]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Feature matrices per criterion (doc_projection left at 0), and the whole-text vectors of the practices."""
-    from pipeline.criteria import CRITERIA
+@dataclass
+class CriteriaData:
+    """What the criteria models are fitted on, one row per rated practice.
 
-    analyses = scorer.analyse(list(practices))
+    `features` has the criterion's feature matrix with the quoted columns and `doc_projection` left at 0
+    (fitting fills them per fold); `vectors` and `places` are what the sentence models read; `labels` which
+    sentences a reader quoted (None for a practice nobody quoted).
+    """
+
+    features: dict[str, np.ndarray]
+    documents: np.ndarray
+    names: dict[str, list[str]]
+    vectors: list[np.ndarray]
+    places: dict[str, list[np.ndarray]]
+    labels: dict[str, list[np.ndarray | None]]
+    # per criterion and practice, by sentence: its share of each feature, the hand-set cues' value of it, and
+    # its similarity to the criterion's descriptions (what evidence is chosen from)
+    shares: dict[str, list[np.ndarray]]
+    rule_values: dict[str, list[np.ndarray]]
+    semantic: dict[str, list[np.ndarray]]
+    cache: dict = field(default_factory=dict, repr=False)
+
+    def sentence_inputs(self, crit: str, i: int) -> np.ndarray:
+        return np.hstack([self.vectors[i], self.places[crit][i]])
+
+    def quoted_columns(self, crit: str) -> list[int]:
+        from pipeline.criteria import QUOTED_FEATURES
+
+        return [self.names[crit].index(name) for name in QUOTED_FEATURES]
+
+
+def criteria_features(scorer, practices: Sequence[Practice], quotes: dict | None = None) -> CriteriaData:
+    """Feature matrices, whole-text vectors and sentence data of the practices, with the readers' quotes."""
+    from pipeline.criteria import CRITERIA
+    from pipeline.realistic import quoted
+
+    quotes = quotes or {}
+    analyses = scorer.analyse(list(practices), keep_vectors=True)
     if any(a.document is None for a in analyses):
         raise ValueError("the embedder gives no whole-text vectors: the criteria model needs them")
-    features = {crit: np.vstack([scorer.features(a, crit)[0] for a in analyses]) for crit in CRITERIA}
-    return features, np.vstack([a.document for a in analyses])
+    dim = analyses[0].document.shape[0]
+    pairs, rule_values = {}, {}
+    for crit in CRITERIA:
+        rules = [scorer._criterion(a, crit) for a in analyses]
+        pairs[crit] = [scorer.features(a, crit, rule) for a, rule in zip(analyses, rules)]
+        rule_values[crit] = [np.asarray(rule["_sentence_value"], dtype=float) for rule in rules]
+    features = {crit: np.vstack([x for x, _ in pairs[crit]]) for crit in CRITERIA}
+    semantic = {crit: [np.array([s.semantic.get(crit, 0.0) for s in a.sentences]) for a in analyses]
+                for crit in CRITERIA}
+    vectors = [np.asarray(a.vectors, dtype=np.float64) if a.vectors is not None else np.zeros((0, dim))
+               for a in analyses]
+    places = {crit: [scorer.sentence_places(a, crit) for a in analyses] for crit in CRITERIA}
+    labels = {crit: [quoted([s.text for s in a.sentences], quotes[a.practice.practice_id][crit]).astype(int)
+                     if crit in quotes.get(a.practice.practice_id, {}) else None for a in analyses]
+              for crit in CRITERIA}
+    return CriteriaData(features, np.vstack([a.document for a in analyses]),
+                        {crit: scorer.feature_names(crit) for crit in CRITERIA}, vectors, places, labels,
+                        {crit: [share for _, share in pairs[crit]] for crit in CRITERIA}, rule_values, semantic)
 
 
 def _setting(C: float, alpha: float) -> str:
@@ -200,35 +342,40 @@ def _setting(C: float, alpha: float) -> str:
 
 def train_criteria_model(model_dir: Path, settings: Settings | None = None, embedder=None) -> dict:
     """Fit the criteria model on the tune halves, choose C and alpha by grouped CV, save it with its card."""
-    from pipeline.criteria import CRITERIA, CriteriaScorer
+    from pipeline.criteria import CRITERIA, MODEL_FORMAT, CriteriaScorer
+    from pipeline.realistic import load_quotes
 
     settings = settings or Settings()
     rated = criteria_training_set(settings)
     scorer = CriteriaScorer(embedder=embedder if embedder is not None else settings.embedder,
                             threads=settings.threads, model_dir=None)
-    features, documents = criteria_features(scorer, rated.practices)
+    quotes = load_quotes()
+    data = criteria_features(scorer, rated.practices, quotes)
     grid = [(C, alpha) for C in C_GRID for alpha in ALPHA_GRID]
-    cv = {_setting(C, a): cross_validate_criteria(features, documents, rated, C, a) for C, a in grid}
+    cv = {_setting(C, a): cross_validate_criteria(data, rated, C, a) for C, a in grid}
     # the best mean Spearman; among equals, the stronger regularisation
     best_C, best_alpha = max(grid, key=lambda g: (cv[_setting(*g)]["spearman"]["mean"], -g[0], g[1]))
-    models, projections = {}, {}
+    models, projections, sentence_models = {}, {}, {}
     for crit in CRITERIA:
-        projections[crit], models[crit] = fit_criterion(features[crit], documents, rated, crit,
-                                                        range(len(rated.practices)), best_C, best_alpha)
+        projections[crit], sentence_models[crit], models[crit] = fit_criterion(
+            data, rated, crit, range(len(rated.practices)), best_C, best_alpha)
     emb = scorer._embedder()
     payload = {
-        "format": 2,
+        "format": MODEL_FORMAT,
         "estimator": ("OrdinalLogistic (cumulative logistic regressions, one per level threshold, level cut points "
-                      "matched to the ratings' level shares) over cue features and a ridge projection of the "
-                      "whole-text vector (TextProjection)"),
+                      "matched to the ratings' level shares) over cue features, the sentences a reader would quote "
+                      "(SentenceClassifier on sentence vectors, fitted on readers' quotes) and a ridge projection "
+                      "of the whole-text vector (TextProjection)"),
         "embedder_id": getattr(emb, "model_id", None),
         "cues_sha256": hashlib.sha256(Path(scorer.cues_path).read_bytes()).hexdigest(),
         "features": {crit: scorer.feature_names(crit) for crit in CRITERIA},
         "models": {crit: models[crit].to_dict() for crit in CRITERIA},
         "projections": {crit: projections[crit].to_dict() for crit in CRITERIA},
+        "sentence_models": {crit: m.to_dict() for crit, m in sentence_models.items() if m is not None},
     }
     data_hash = hashlib.sha256("\n".join(sorted(
-        f"{p.practice_id}\t{json.dumps(r, sort_keys=True)}" for p, r in zip(rated.practices, rated.ratings))).encode()).hexdigest()
+        f"{p.practice_id}\t{json.dumps(r, sort_keys=True)}\t{json.dumps(quotes.get(p.practice_id), sort_keys=True)}"
+        for p, r in zip(rated.practices, rated.ratings))).encode()).hexdigest()
     model_dir = Path(model_dir)
     previous = {}
     if (model_dir / "model_card.json").exists():
@@ -318,7 +465,8 @@ def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path
         *[f"| {c} | {chosen['spearman'][c]:.2f} | {chosen['partial'][c]:.2f} | {base['word_count'][c]:.2f} | "
           f"{_shares(chosen['levels'][c])} | {_shares(base['readers_levels'][c])} |" for c in CRITERIA],
         f"| mean | {chosen['spearman']['mean']:.2f} | {chosen['partial']['mean']:.2f} | {base['word_count']['mean']:.2f} | | |",
-        "", "Every setting tried (mean Spearman, mean with length held fixed, Spearman per criterion):", "",
+        "", *_evidence_lines(chosen.get("evidence") or {}),
+        "Every setting tried (mean Spearman, mean with length held fixed, Spearman per criterion):", "",
         "| setting | mean | length held | " + " | ".join(CRITERIA) + " |", "|---" * (len(CRITERIA) + 3) + "|",
         *grid_rows, "",
     ]
@@ -332,6 +480,21 @@ def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path
         "A reading aid for cities checking a form and for the secretariat ranking what came in; not a grade.",
         "The readings it learned from follow `data/eval/criteria/RATING_RULES.md`; texts unlike the realistic",
         "set (very long reports, other languages) are scored with less certainty."])
+
+
+def _evidence_lines(evidence: dict) -> list[str]:
+    if not evidence:
+        return []
+    return [
+        "## Evidence sentences", "",
+        "Readers quoted, in each tune text, the sentences that show a criterion (`data/eval/realistic/QUOTE_RULES.md`);",
+        "a sentence model per criterion (a logistic regression on the sentence vector and its section) gives each",
+        "sentence its chance of being quoted, which the ordinal model reads and the evidence follows. Out of fold:",
+        "how often the first evidence sentence is one the reader quoted (texts with a quote and a level above 0),",
+        "beside the best sentence by the hand-set cues and the one most similar to the criterion's descriptions.", "",
+        "| criterion | texts | model | hand-set cues | most similar |", "|---|---|---|---|---|",
+        *[f"| {c} | {v['n']} | {v['model']:.2f} | {v['rules']:.2f} | {v['semantic']:.2f} |" for c, v in evidence.items()],
+        ""]
 
 
 def _write_card(model_dir: Path, lines: list[str], intended_use: list[str]) -> Path:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
-from pipeline.criteria import CRITERIA, CriteriaScorer
-from pipeline.ordinal import OrdinalLogistic, TextProjection
+from pipeline.criteria import CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order
+from pipeline.ordinal import OrdinalLogistic, SentenceClassifier, TextProjection
 from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
 
 
@@ -83,6 +83,10 @@ def test_model_file_is_data_not_pickle():
     assert payload["features"]["high_impact"][-1] == "doc_projection"
     projection = TextProjection.from_dict(payload["projections"]["high_impact"])
     assert projection.coef_.shape == (512,)  # one weight per dimension of the whole-text vector
+    # a sentence model per criterion: the sentence vector and its place (3), then the columns the model reads
+    assert set(payload["sentence_models"]) == set(CRITERIA)
+    assert SentenceClassifier.from_dict(payload["sentence_models"]["modelable"]).coef_.shape == (512 + 3,)
+    assert payload["features"]["modelable"][-4:-1] == list(QUOTED_FEATURES)
     assert not list(DEFAULT_CRITERIA_MODEL_DIR.glob("*.pkl"))
 
 
@@ -110,7 +114,7 @@ def test_whole_text_projection_counts_and_is_optional(learned):
     without = plain.score([STRONG_EN], explain=True)
     for a, b in zip(with_doc, without):
         assert 0 <= b["level"] <= 3
-        _, projection = learned._model()[0][a["criterion"]]
+        _, projection, _ = learned._model()[0][a["criterion"]]
         assert b["features"]["doc_projection"] == pytest.approx(projection.default_, abs=1e-3)
     assert any(a["features"]["doc_projection"] != b["features"]["doc_projection"] for a, b in zip(with_doc, without))
 
@@ -145,3 +149,61 @@ def test_a_practice_gets_the_same_rows_alone_or_in_a_batch(learned):
                (b["practice_id"], b["criterion"], b["level"], b["evidence"], b["hint"])
         assert a["score"] == pytest.approx(b["score"], abs=1e-4)
         assert a["features"] == pytest.approx(b["features"], abs=1e-3)
+
+
+def test_a_model_of_an_older_format_is_refused_and_the_run_says_why(tmp_path):
+    payload = json.loads((DEFAULT_CRITERIA_MODEL_DIR / "model.json").read_text(encoding="utf-8"))
+    payload["format"] = 2
+    (tmp_path / "model.json").write_text(json.dumps(payload), encoding="utf-8")
+    scorer = CriteriaScorer(embedder="use-multilingual", model_dir=tmp_path)
+    assert scorer.model_id.startswith("criteria:rules (learned model of format 2")
+    assert {r["criterion"] for r in scorer.score([STRONG_EN])} == set(CRITERIA)
+
+
+def test_modelable_evidence_is_a_step_a_reader_would_quote(learned):
+    # the sentence model tells the steps of the process from its aims and results
+    analysis = learned.analyse([STRONG_EN])[0]
+    chance = {s.text: s.quoted["modelable"] for s in analysis.sentences}
+    step = "Tutors are trained in a two-day course by the coordinator."
+    assert chance[step] > 0.5 > max(chance[s.text] for s in analysis.sentences if s.section in ("purpose", "impact"))
+    evidence = rows_by_criterion(learned, STRONG_EN)["modelable"]["evidence"]
+    assert evidence and all(s in (STRONG_EN.process or "") for s in evidence)
+
+
+def test_evidence_is_a_likely_quote_when_a_sentence_model_exists():
+    value = np.array([0.9, 0.5, 0.2, -0.1])
+    assert evidence_order(value, np.full(4, np.nan)) == [0, 1, 2]  # no sentence model: by value alone
+    assert evidence_order(value, np.array([0.1, 0.8, 0.6, 0.9]), min_chance=0.3) == [1, 2]
+    assert evidence_order(value, np.array([0.1, 0.1, 0.1, 0.9]), min_chance=0.3) == [0]  # none likely: the best
+    assert evidence_order(np.array([-0.2]), np.array([0.9])) == []  # nothing raised the level
+
+
+def test_quoted_columns_are_cross_fitted_for_training_and_read_on_new_texts():
+    from pipeline.training import CriteriaData, RatedTexts, fit_criterion, held_features
+
+    rng = np.random.default_rng(0)
+    n, dim = 60, 8
+    names = ["log_words", *QUOTED_FEATURES, "doc_projection"]
+    vectors, labels = [], []
+    for i in range(n):
+        v = rng.normal(size=(int(rng.integers(4, 12)), dim))
+        vectors.append(v)
+        labels.append((v[:, 0] > 0.3).astype(int))  # a reader quotes the sentences high on one direction
+    places = {c: [np.tile([1.0, 0.0, 0.0], (len(v), 1)) for v in vectors] for c in CRITERIA}
+    level = [min(3, int(lab.sum() // 2)) for lab in labels]
+    rated = RatedTexts([None] * n, [[{c: lv for c in CRITERIA}] for lv in level], [1.0] * n,
+                       [f"u{i // 2}" for i in range(n)], ["realistic"] * n)
+    data = CriteriaData({c: np.zeros((n, len(names))) for c in CRITERIA}, rng.normal(size=(n, 16)),
+                        {c: names for c in CRITERIA}, vectors, places,
+                        {c: [lab if i < 40 else None for i, lab in enumerate(labels)] for c in CRITERIA},
+                        {}, {}, {})
+    rows, new = list(range(50)), list(range(50, 60))
+    projection, sentence_model, model = fit_criterion(data, rated, "modelable", rows, C=1.0, alpha=1.0)
+    assert sentence_model is not None and abs(sentence_model.coef_[0]) == np.abs(sentence_model.coef_).max()
+    training_values, _ = data.cache[("modelable", tuple(rows))]
+    in_fold = training_values[:40, 0]
+    refit = held_features(data, "modelable", range(40), projection, sentence_model)[:, 1]
+    assert not np.allclose(in_fold, refit)  # the quoted texts' training values come from other folds
+    X = held_features(data, "modelable", new, projection, sentence_model)
+    counts = [labels[i].sum() for i in new]
+    assert np.corrcoef(X[:, 1], counts)[0, 1] > 0.8  # log of the summed chances follows the quoted count

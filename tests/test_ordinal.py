@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.ordinal import OrdinalLogistic, TextProjection
+from pipeline.ordinal import OrdinalLogistic, SentenceClassifier, TextProjection
 
 
 def ordered_data(n: int = 300, seed: int = 0):
@@ -80,3 +80,16 @@ def test_text_projection_learns_a_direction_and_saves_as_data():
     clone = TextProjection.from_dict(json.loads(json.dumps(projection.to_dict())))
     np.testing.assert_allclose(clone.predict(vectors[150:]), held, atol=1e-4)
     assert clone.default_ == pytest.approx(projection.predict(vectors[:150]).mean())
+
+
+def test_sentence_classifier_learns_and_saves_as_data():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 5))
+    y = (x[:, 2] + 0.3 * rng.normal(size=400) > 0.5).astype(int)
+    model = SentenceClassifier(C=1.0)
+    assert model.fit(x, y) is model
+    p = model.probability(x)
+    assert ((p > 0.5) == y).mean() > 0.85 and np.argmax(np.abs(model.coef_)) == 2
+    clone = SentenceClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
+    np.testing.assert_allclose(clone.probability(x), p, atol=1e-5)
+    np.testing.assert_allclose(clone.predict_proba(x).sum(axis=1), 1.0)

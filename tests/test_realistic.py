@@ -19,7 +19,9 @@ from pipeline.realistic import (
     area_scores,
     criteria_scores,
     crosslingual_scores,
+    load_quotes,
     load_realistic,
+    quoted,
     read_back,
     set_f1,
 )
@@ -170,3 +172,34 @@ def test_new_draw_takes_the_place_of_the_test_half(data):
     assert not original_test & {t.id for t in held.texts}
     with pytest.raises(SystemExit):
         module.held_out_draw(data, "u900", "u999")
+
+
+def _plain_words(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def test_quotes_come_from_tune_texts_and_stand_in_them(data):
+    quotes = load_quotes()
+    packets = load_script("scripts/realistic_packets.py")
+    # what a reader saw: each text as its packet renders it (header lines with their labels)
+    seen = {item["id"]: _plain_words(packets.render(item))
+            for path in (ROOT / "data" / "eval" / "realistic" / "texts").glob("w*.yaml")
+            for item in yaml.safe_load(path.read_text(encoding="utf-8"))}
+    tune = [t.id for t in data.texts if t.split == "tune"]
+    # every tune text was read for its modelable sentences, and no test text was read at all
+    assert set(quotes) == set(tune)
+    for text_id, found in quotes.items():
+        assert set(found) <= set(CRITERIA)
+        for sentence in (q for qs in found.values() for q in qs):
+            assert _plain_words(sentence) in seen[text_id], (text_id, sentence)
+    assert sum(bool(found.get("modelable")) for found in quotes.values()) > 0.9 * len(tune)
+
+
+def test_quoted_sentences_match_loosely_but_not_anything():
+    sentences = ["2. Tutors are trained in a two-day course by the coordinator.",
+                 "The clubs help pupils.",
+                 "Each club meets twice a week for two hours, in the district library on Main Street."]
+    quotes = ["Tutors are trained in a two-day course by the coordinator",
+              "Each club meets twice a week for two hours, in the district library on Main Street; the city pays."]
+    assert quoted(sentences, quotes).tolist() == [True, False, True]
+    assert not quoted(sentences, []).any()
