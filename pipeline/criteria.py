@@ -12,7 +12,9 @@ The score combines three kinds of cues, all kept in resources/criteria.yaml:
   embedder, so a practice in another language still gets scored.
 Cut points from score to level are learned by `fit` on rated practices. When the learned model of
 models/criteria/ fits the embedder, levels and scores come instead from an ordinal model per criterion over
-these cues (per 100 words) and a ridge projection of the whole-text vector (pipeline/training.py).
+these cues (per 100 words), the sentences a reader would quote as showing the criterion (a sentence model fitted
+on readers' quotes, which also chooses the evidence) and a ridge projection of the whole-text vector
+(pipeline/training.py).
 """
 
 from __future__ import annotations

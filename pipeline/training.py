@@ -2,9 +2,10 @@
 
 Criteria levels are learned from rated texts: the tune half of the realistic set (two readings each, both kept
 as targets with half weight) and the tune half of the own rated set (`data/eval/criteria`, weighted lower, since
-those texts were written to the rubric). Every test half stays out. The regularisation of the ordinal model (C)
-and of the whole-text projection (alpha) are chosen by grouped cross-validation on the realistic tune half
-(both language versions of a practice in the same fold).
+those texts were written to the rubric). Which sentences show a criterion is learned from the sentences readers
+quoted in the realistic tune texts (`data/eval/realistic/quotes`). Every test half stays out. The regularisation
+of the ordinal model (C) and of the whole-text projection (alpha) are chosen by grouped cross-validation on the
+realistic tune half (both language versions of a practice in the same fold).
 """
 
 from __future__ import annotations
