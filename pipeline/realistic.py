@@ -161,6 +161,16 @@ def load_quotes(folder: Path = REALISTIC_DIR / "quotes") -> dict[str, dict[str, 
     return dict(quotes)
 
 
+def load_quote_levels(folder: Path = REALISTIC_DIR / "quotes") -> dict[str, dict[str, int]]:
+    """The levels the quote readers gave along with their quotes: a third reading of the tune texts."""
+    levels: dict[str, dict[str, int]] = defaultdict(dict)
+    for item in _yaml_items(folder / "modelable"):
+        levels[item["id"]]["modelable"] = int(item["modelable"])
+    for item in _yaml_items(folder / "criteria"):
+        levels[item["id"]].update({c: int(v) for c, v in (item.get("levels") or {}).items()})
+    return dict(levels)
+
+
 def _plain(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     return " ".join(re.sub(r"[\"“”«»'’]", "", text).translate(_PUNCT_TO_SPACE).split())

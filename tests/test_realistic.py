@@ -19,6 +19,7 @@ from pipeline.realistic import (
     area_scores,
     criteria_scores,
     crosslingual_scores,
+    load_quote_levels,
     load_quotes,
     load_realistic,
     quoted,
@@ -193,6 +194,10 @@ def test_quotes_come_from_tune_texts_and_stand_in_them(data):
         for sentence in (q for qs in found.values() for q in qs):
             assert _plain_words(sentence) in seen[text_id], (text_id, sentence)
     assert sum(bool(found.get("modelable")) for found in quotes.values()) > 0.9 * len(tune)
+    # the quote readers' levels: a third reading of every tune text, every criterion
+    levels = load_quote_levels()
+    assert set(levels) == set(tune)
+    assert all(set(lv) == set(CRITERIA) and all(0 <= v <= 3 for v in lv.values()) for lv in levels.values())
 
 
 def test_quoted_sentences_match_loosely_but_not_anything():
