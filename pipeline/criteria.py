@@ -488,7 +488,7 @@ class CriteriaScorer:
         for crit, (_, _, sentence_model) in (models or {}).items():
             if sentence_model is not None:
                 places = np.vstack([self.sentence_places(a, crit) for a in analyses])
-                chances = sentence_model.probability(np.hstack([matrix, places]))
+                chances = sentence_model.probability(matrix, places)
                 for sentence, value in zip(sentences, chances):
                     sentence.quoted[crit] = float(value)
 

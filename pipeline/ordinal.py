@@ -219,11 +219,19 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.intercept_ = float(model.intercept_[0])
         return self
 
-    def probability(self, X) -> np.ndarray:
-        """P(quoted) of each row."""
+    def probability(self, *blocks) -> np.ndarray:
+        """P(quoted) of each row; the columns may come as consecutive blocks (no stacked copy of a large matrix)."""
         check_is_fitted(self, "coef_")
-        X = np.asarray(X, dtype=np.float64)
-        return 1.0 / (1.0 + np.exp(-np.clip(X @ self.coef_ + self.intercept_, -30, 30)))
+        logit = np.full(len(blocks[0]), self.intercept_)
+        start = 0
+        for block in blocks:
+            block = np.asarray(block)
+            # in the block's own precision: float32 sentence vectors are not copied into float64
+            logit += block @ self.coef_[start:start + block.shape[1]].astype(block.dtype, copy=False)
+            start += block.shape[1]
+        if start != len(self.coef_):
+            raise ValueError(f"{start} columns given, the model reads {len(self.coef_)}")
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
 
     def predict_proba(self, X) -> np.ndarray:
         p = self.probability(validate_data(self, X, dtype=np.float64, reset=False))

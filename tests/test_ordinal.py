@@ -93,3 +93,6 @@ def test_sentence_classifier_learns_and_saves_as_data():
     clone = SentenceClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
     np.testing.assert_allclose(clone.probability(x), p, atol=1e-5)
     np.testing.assert_allclose(clone.predict_proba(x).sum(axis=1), 1.0)
+    np.testing.assert_allclose(model.probability(x[:, :3], x[:, 3:]), p)  # columns in blocks, no stacked copy
+    with pytest.raises(ValueError, match="columns"):
+        model.probability(x[:, :3])
