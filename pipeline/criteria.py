@@ -501,12 +501,6 @@ class CriteriaScorer:
             places[j, 0 if sentence.section in sections else 1 if sentence.section == "description" else 2] = 1.0
         return places
 
-    def sentence_inputs(self, analysis: _Analysis, crit: str) -> np.ndarray:
-        """What the sentence model of `crit` reads: each sentence's vector and its place (needs `keep_vectors`)."""
-        if analysis.vectors is None:
-            raise ValueError("the analysis kept no sentence vectors: analyse(..., keep_vectors=True)")
-        return np.hstack([np.asarray(analysis.vectors, dtype=np.float64), self.sentence_places(analysis, crit)])
-
     # -- scoring ------------------------------------------------------------------------------------------
     def _criterion(self, analysis: _Analysis, crit: str) -> dict:
         cues = self.cues

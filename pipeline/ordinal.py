@@ -197,7 +197,7 @@ class TextProjection(RegressorMixin, BaseEstimator):
 
 class SentenceClassifier(ClassifierMixin, BaseEstimator):
     """The chance that a reader would quote a sentence as showing a criterion: a logistic regression on the
-    sentence's embedding and where it stands (`CriteriaScorer.sentence_inputs` in pipeline/criteria.py).
+    sentence's embedding and where it stands (`CriteriaScorer.sentence_places` in pipeline/criteria.py).
 
     Readers quoted, per text, the sentences that show a criterion (data/eval/realistic/quotes); a text-level
     model then reads how many such sentences a text has, and the evidence is the sentences it found. Saved as
