@@ -27,7 +27,7 @@ FIRST_DRAW_LAST_UNIT = "u132"
 
 def figures(data, third: dict, ids: list[str]) -> dict:
     texts = {t.id: t for t in data.texts}
-    words = [len(" ".join([texts[i].text or "", *(texts[i].sections or {}).values()]).split()) for i in ids]
+    words = [len(texts[i].description().split()) for i in ids]
     out = {}
     for crit in CRITERIA:
         mean = [np.mean([data.readings[r][i].criteria[crit] for r in READERS]) for i in ids]
