@@ -207,3 +207,21 @@ def test_quoted_columns_are_cross_fitted_for_training_and_read_on_new_texts():
     X = held_features(data, "modelable", new, projection, sentence_model)
     counts = [labels[i].sum() for i in new]
     assert np.corrcoef(X[:, 1], counts)[0, 1] > 0.8  # log of the summed chances follows the quoted count
+
+
+def test_model_card_shows_the_gap_over_word_count_with_its_interval(tmp_path):
+    import shutil
+
+    from pipeline.training import write_criteria_card
+
+    for name in ("model.json", "model_card.json"):
+        shutil.copy(DEFAULT_CRITERIA_MODEL_DIR / name, tmp_path / name)
+    per = {c: 0.5 for c in CRITERIA} | {"mean": 0.5}
+    evaluation = {"agreement": {"criteria": per},
+                  "criteria": {"model": per, "model_length_held": dict(per), "baselines": {"word_count": per},
+                               "levels": {"model": {c: [0.25] * 4 for c in CRITERIA},
+                                          "readers": {c: [0.25] * 4 for c in CRITERIA}},
+                               "over_word_count": {c: {"gap": 0.12, "low": -0.03, "high": 0.27} for c in CRITERIA}}}
+    card = write_criteria_card(tmp_path, evaluation).read_text(encoding="utf-8")
+    assert card.count("+0.12 (-0.03 to +0.27)") == len(CRITERIA)
+    assert json.loads((tmp_path / "model_card.json").read_text())["realistic_test"]["over_word_count"]["modelable"]["low"] == -0.03

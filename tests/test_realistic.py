@@ -19,6 +19,7 @@ from pipeline.realistic import (
     area_scores,
     criteria_scores,
     crosslingual_scores,
+    gap_interval,
     load_quote_levels,
     load_quotes,
     load_realistic,
@@ -106,6 +107,27 @@ def test_criteria_scores_perfect_and_constant():
     assert reversed_["mean"] == -1.0
 
 
+def test_gap_interval_is_paired_seeded_and_resamples_whole_practices():
+    rng = np.random.default_rng(1)
+    reference = rng.integers(0, 4, 60).astype(float)
+    noise = rng.normal(size=60)
+    groups = [f"u{k // 2}" for k in range(60)]
+    good = gap_interval(reference + 0.1 * noise, noise, reference, groups, draws=300)
+    assert good["gap"] > 0.5 and 0.0 < good["low"] <= good["gap"] <= good["high"] <= 1.5
+    # the same system on both sides: every paired draw gives a gap of exactly 0
+    same = gap_interval(noise, noise, reference, groups, draws=300)
+    assert same == {"gap": 0.0, "low": 0.0, "high": 0.0}
+    assert gap_interval(reference + noise, noise, reference, groups, draws=300) == \
+        gap_interval(reference + noise, noise, reference, groups, draws=300)
+    # fewer independent units (two versions of one practice drawn together) give a wider interval
+    paired = [f"u{k // 2}" for k in range(60)]
+    single = [f"u{k}" for k in range(60)]
+    duplicated = np.repeat(reference[:30], 2), np.repeat(noise[:30], 2)
+    wide = gap_interval(duplicated[0] + duplicated[1], duplicated[1], duplicated[0], paired, draws=500)
+    narrow = gap_interval(duplicated[0] + duplicated[1], duplicated[1], duplicated[0], single, draws=500)
+    assert wide["high"] - wide["low"] > narrow["high"] - narrow["low"]
+
+
 def test_crosslingual_scores_perfect_and_constant():
     pairs = [(0, 1), (2, 3)]
     sims = np.eye(4)
@@ -141,6 +163,8 @@ def test_evaluate_command_on_a_slice(tmp_path):
     assert set(payload["areas"]["baselines"]) == {"zero_shot", "tfidf"}
     assert set(payload["criteria"]["model"]) >= set(CRITERIA)
     assert set(payload["criteria"]["baselines"]["word_count"]) >= set(CRITERIA)
+    for gap in payload["criteria"]["over_word_count"].values():
+        assert gap["low"] <= gap["high"]
     assert set(payload["crosslingual"]["model"]) >= {"r1", "mrr"}
     assert set(payload["crosslingual"]["baselines"]) == {"whole_text_use", "tfidf"}
     assert payload["counts"]["practices"] + payload["tune"]["counts"]["practices"] == 12
