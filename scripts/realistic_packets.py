@@ -6,7 +6,10 @@ id, city, title, header fields and description (labelled sections or free prose)
 With `--tune N`, the tune half's texts only, shuffled together and dealt into N packets (q1.md, ...): the
 packets of the process-step quotes (data/eval/realistic/quotes), which no test text may reach.
 
-Usage: python scripts/realistic_packets.py OUT_DIR [--tune N]
+With `--test N`, the test half's texts only, dealt into N packets (t1.md, ...): the packets of the third reading
+of the test half (data/eval/realistic/third_reading), whose levels are compared, never trained on.
+
+Usage: python scripts/realistic_packets.py OUT_DIR [--tune N | --test N]
 """
 
 from __future__ import annotations
@@ -40,16 +43,17 @@ def render(item: dict) -> str:
     return "\n".join(lines)
 
 
-def tune_packets(out_dir: Path, n_packets: int) -> None:
+def half_packets(out_dir: Path, n_packets: int, half: str = "tune") -> None:
     split = yaml.safe_load((TEXTS.parent / "split.yaml").read_text(encoding="utf-8"))["units"]
     items = [item for path in sorted(TEXTS.glob("w*.yaml"), key=lambda p: int(p.stem[1:]))
-             for item in yaml.safe_load(path.read_text(encoding="utf-8")) or [] if split[item["unit"]] == "tune"]
-    random.Random("quotes").shuffle(items)
+             for item in yaml.safe_load(path.read_text(encoding="utf-8")) or [] if split[item["unit"]] == half]
+    random.Random("quotes" if half == "tune" else f"third-{half}").shuffle(items)
+    prefix = "q" if half == "tune" else "t"
     out_dir.mkdir(parents=True, exist_ok=True)
     for k in range(n_packets):
         part = items[k::n_packets]
-        (out_dir / f"q{k + 1}.md").write_text("\n".join(render(i) for i in part), encoding="utf-8")
-        print(f"q{k + 1}", len(part))
+        (out_dir / f"{prefix}{k + 1}.md").write_text("\n".join(render(i) for i in part), encoding="utf-8")
+        print(f"{prefix}{k + 1}", len(part))
 
 
 def main(out_dir: Path) -> None:
@@ -66,7 +70,7 @@ def main(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[2] == "--tune":
-        tune_packets(Path(sys.argv[1]), int(sys.argv[3]))
+    if len(sys.argv) == 4 and sys.argv[2] in ("--tune", "--test"):
+        half_packets(Path(sys.argv[1]), int(sys.argv[3]), sys.argv[2][2:])
     else:
         main(Path(sys.argv[1]))

@@ -203,13 +203,17 @@ def _plain_words(text: str) -> str:
     return " ".join(text.replace("\u00a0", " ").split())
 
 
-def test_quotes_come_from_tune_texts_and_stand_in_them(data):
-    quotes = load_quotes()
+def _seen_by_readers() -> dict[str, str]:
+    """What a reader saw: each text as its packet renders it (header lines with their labels)."""
     packets = load_script("scripts/realistic_packets.py")
-    # what a reader saw: each text as its packet renders it (header lines with their labels)
-    seen = {item["id"]: _plain_words(packets.render(item))
+    return {item["id"]: _plain_words(packets.render(item))
             for path in (ROOT / "data" / "eval" / "realistic" / "texts").glob("w*.yaml")
             for item in yaml.safe_load(path.read_text(encoding="utf-8"))}
+
+
+def test_quotes_come_from_tune_texts_and_stand_in_them(data):
+    quotes = load_quotes()
+    seen = _seen_by_readers()
     tune = [t.id for t in data.texts if t.split == "tune"]
     # every tune text was read for its modelable sentences, and no test text was read at all
     assert set(quotes) == set(tune)
@@ -222,6 +226,43 @@ def test_quotes_come_from_tune_texts_and_stand_in_them(data):
     levels = load_quote_levels()
     assert set(levels) == set(tune)
     assert all(set(lv) == set(CRITERIA) and all(0 <= v <= 3 for v in lv.values()) for lv in levels.values())
+
+
+def test_third_reading_of_the_test_half_is_complete_and_kept_apart(data):
+    folder = ROOT / "data" / "eval" / "realistic" / "third_reading" / "test"
+    levels, quotes = load_quote_levels(folder), load_quotes(folder)
+    test = {t.id for t in data.texts if t.split == "test"}
+    # every test text, every criterion, and nothing of the tune half
+    assert set(levels) == test
+    assert all(set(lv) == set(CRITERIA) and all(0 <= v <= 3 for v in lv.values()) for lv in levels.values())
+    seen = _seen_by_readers()
+    for text_id, found in quotes.items():
+        for sentence in (q for qs in found.values() for q in qs):
+            assert _plain_words(sentence) in seen[text_id], (text_id, sentence)
+    # what training reads (the default quotes folder) holds no test text
+    assert not set(load_quotes()) & test and not set(load_quote_levels()) & test
+
+
+def test_evidence_on_the_test_half_counts_the_first_sentence_against_the_readers_quotes():
+    module = load_script("benchmarks/eval_third_reading.py")
+    ids = ["a", "b", "c"]
+    third = {i: {c: 2 for c in CRITERIA} for i in ids} | {"c": {c: 0 for c in CRITERIA}}
+    quotes = {"a": {"modelable": ["Volunteers meet each family twice a month."]},
+              "b": {"modelable": ["The city pays a coordinator for two days a week."]},
+              "c": {"modelable": ["Nothing counts here, the level is 0."]}}
+    sentences = {"a": ["The aim is cohesion.", "Volunteers meet each family twice a month."],
+                 "b": ["The city pays a coordinator for two days a week.", "It works.", "People liked it.", "Thanks."],
+                 "c": ["Nothing counts here, the level is 0."]}
+    rows = {"model": {("a", "modelable"): {"evidence": ["Volunteers meet each family twice a month.", "The aim is cohesion."]},
+                      ("b", "modelable"): {"evidence": ["It works."]},
+                      ("c", "modelable"): {"evidence": ["Nothing counts here, the level is 0."]}},
+            "rules": {("a", "modelable"): {"evidence": []},
+                      ("b", "modelable"): {"evidence": ["The city pays a coordinator for two days a week."]},
+                      ("c", "modelable"): {"evidence": []}}}
+    out = module._first_evidence_quoted(rows, sentences, quotes, third, ids)["modelable"]
+    # text c is left out (level 0); a: the model's first sentence is quoted, b: only the rules' is
+    assert out == {"texts": 2, "model": 0.5, "hand_set_cues": 0.5, "random_sentence": round((1 / 2 + 1 / 4) / 2, 3)}
+    assert module._first_evidence_quoted(rows, sentences, quotes, third, ids)["targeted"]["texts"] == 0
 
 
 def test_quoted_sentences_match_loosely_but_not_anything():
