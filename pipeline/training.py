@@ -32,7 +32,11 @@ ALPHA_GRID = (0.3, 1.0, 3.0)
 # Level cut points matched to the ratings' level shares (see pipeline/ordinal.py).
 LEVEL_CUTS = "shares"
 # Inverse regularisation of the sentence models (readers' quotes). Tune CV, mean Spearman: 0.672 at 0.3, 0.679
-# at 1, 0.684 at 3, 0.685 at 10; the stronger of the last two.
+# at 1, 0.684 at 3, 0.685 at 10; the stronger of the last two. Tried there without gain: nearest quoted
+# sentences (k-NN) in place of or beside the logistic regression (context sensitivity 0.652 -> 0.649 at best,
+# modelable 0.732 -> 0.729), less weight on unquoted sentences of texts whose quotes reached the rules' cap (mean
+# 0.681), and a second stage over the six criteria's out-of-fold levels (context sensitivity 0.647 from its own
+# level alone, 0.639 from all six).
 SENTENCE_C = 3.0
 
 
