@@ -77,7 +77,7 @@ def _first_evidence_quoted(rows: dict, sentences: dict, quotes: dict, third: dic
     return out
 
 
-def test_half(data) -> dict:
+def test_half_figures(data) -> dict:
     """The test half's third reading beside the shipped model and word count, and the model's evidence."""
     from pipeline.config import Settings
     from pipeline.criteria import CriteriaScorer, scorer_for
@@ -139,7 +139,7 @@ def main() -> None:
             lines.append(f"| {crit} | {f['third_reader']:.2f} | {f['word_count']:.2f} | "
                          f"{f['third_reader'] - f['word_count']:+.2f} | {f['two_readings']:.2f} |")
         lines.append("")
-    test = result["test half"] = test_half(data)
+    test = result["test half"] = test_half_figures(data)
     lines += [f"## Test half ({test['n']}): a new reader beside the shipped model", "",
               "Word count is the practice's as the pipeline reads it (as in `evaluate --set realistic`). Gaps over word",
               "count with a 95% interval from 2,000 paired bootstrap draws of the practices (both language versions",

@@ -120,11 +120,9 @@ def test_gap_interval_is_paired_seeded_and_resamples_whole_practices():
     assert gap_interval(reference + noise, noise, reference, groups, draws=300) == \
         gap_interval(reference + noise, noise, reference, groups, draws=300)
     # fewer independent units (two versions of one practice drawn together) give a wider interval
-    paired = [f"u{k // 2}" for k in range(60)]
-    single = [f"u{k}" for k in range(60)]
-    duplicated = np.repeat(reference[:30], 2), np.repeat(noise[:30], 2)
-    wide = gap_interval(duplicated[0] + duplicated[1], duplicated[1], duplicated[0], paired, draws=500)
-    narrow = gap_interval(duplicated[0] + duplicated[1], duplicated[1], duplicated[0], single, draws=500)
+    reference, noise = np.repeat(reference[:30], 2), np.repeat(noise[:30], 2)
+    wide = gap_interval(reference + noise, noise, reference, groups, draws=500)
+    narrow = gap_interval(reference + noise, noise, reference, [f"u{k}" for k in range(60)], draws=500)
     assert wide["high"] - wide["low"] > narrow["high"] - narrow["low"]
 
 
