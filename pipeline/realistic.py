@@ -521,7 +521,7 @@ def evaluate_realistic(data: RealisticSet | None = None, settings: Settings | No
     test_ids = [i for i in ids if split_of[i] == "test"]
     tfidf_areas = _tfidf_cross_fitted(data, practices, tune_ids, test_ids, sample_texts, sample_labels)
 
-    def half(half_ids: list[str]) -> dict:
+    def half(half_ids: list[str], intervals: bool) -> dict:
         rows = [position[i] for i in half_ids]
         refs = [[data.readings[r][i] for r in READERS] for i in half_ids]
         pick = lambda p: ([p.ranked[k] for k in rows], [p.suggested[k] for k in rows])  # noqa: E731
@@ -542,8 +542,10 @@ def evaluate_realistic(data: RealisticSet | None = None, settings: Settings | No
                          "model_length_held": {c: partial_spearman([model.criteria[c][k] for k in rows], ref_levels[c], words)
                                                for c in CRITERIA},
                          "baselines": {"word_count": criteria_scores({c: words for c in CRITERIA}, ref_levels)},
+                         # intervals on the held-out half only: the tune half is the model's training data
                          "over_word_count": {c: gap_interval([model.criteria[c][k] for k in rows], words, ref_levels[c],
-                                                             [unit[i] for i in half_ids]) for c in CRITERIA},
+                                                             [unit[i] for i in half_ids]) for c in CRITERIA}
+                         if intervals else {},
                          "levels": {"model": {c: level_shares([model.levels[c][k] for k in rows]) for c in CRITERIA},
                                     "readers": {c: level_shares([data.readings[r][i].criteria[c] for i in half_ids for r in READERS])
                                                 for c in CRITERIA}}},
@@ -552,10 +554,10 @@ def evaluate_realistic(data: RealisticSet | None = None, settings: Settings | No
                                            "tfidf": crosslingual_scores(tfidf_sim, pairs)}},
         }
 
-    result = half(test_ids)
+    result = half(test_ids, intervals=True)
     result["split"] = "test"
     result["pool"] = len(ids)
-    result["tune"] = half(tune_ids)
+    result["tune"] = half(tune_ids, intervals=False)
     return result
 
 
