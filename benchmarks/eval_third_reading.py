@@ -95,9 +95,10 @@ def test_half_figures(data) -> dict:
     embedder = make_embedder(settings.embedder, None, settings.threads)
     model = scorer_for(settings, embedder)
     rules = CriteriaScorer(embedder=settings.embedder, threads=settings.threads, model_dir=None)
-    rows = {name: {(r["practice_id"], r["criterion"]): r for r in scorer.score(plist)}
-            for name, scorer in (("model", model), ("rules", rules))}
-    sentences = {a.practice.practice_id: [s.text for s in a.sentences] for a in model.analyse(plist)}
+    analyses = model.analyse(plist)
+    rows = {name: {(r["practice_id"], r["criterion"]): r for r in found}
+            for name, found in (("model", model.score_analyses(analyses)), ("rules", rules.score(plist)))}
+    sentences = {a.practice.practice_id: [s.text for s in a.sentences] for a in analyses}
     mean = reference_levels(data, ids)
     words = [float(p.n_words) for p in plist]
     units = [t.unit for t in texts]
