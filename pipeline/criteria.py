@@ -44,7 +44,8 @@ _TEXT_FIELDS = ("title", "main_objective") + SECTION_FIELDS
 _MAX_EVIDENCE = CriteriaSettings().max_evidence
 _MAX_EVIDENCE_LEARNED = CriteriaSettings().max_evidence_learned
 _EVIDENCE_MIN_CHANCE = CriteriaSettings().evidence_min_chance
-# Structural detectors the learned model reads as counts per 100 words.
+# Structural detectors the learned model reads as counts per 100 words (columns `per100:struct:<name>`, apart
+# from the cue groups' `per100:<group>`: modelable has both a `steps` cue group and a `steps` detector).
 STRUCTURAL_FEATURES = ("figures", "percent", "years", "money", "names", "urls", "titles", "steps", "participants",
                        "durations")
 # What the learned model reads of the sentence models (readers' quotes): how many sentences a reader would quote
@@ -574,7 +575,7 @@ class CriteriaScorer:
         return (["log_words", "free_prose", "section_present", "section_log_words", "rule_score",
                  "semantic_max", "semantic_top3"]
                 + [f"hits:{g}" for g in groups] + [f"per100:{g}" for g in groups]
-                + [f"per100:{name}" for name in STRUCTURAL_FEATURES] + list(QUOTED_FEATURES) + ["doc_projection"])
+                + [f"per100:struct:{name}" for name in STRUCTURAL_FEATURES] + list(QUOTED_FEATURES) + ["doc_projection"])
 
     def features(self, analysis: _Analysis, crit: str, rule: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The feature vector of one criterion, and each sentence's share of it (n_sentences x n_features).
@@ -627,8 +628,8 @@ class CriteriaScorer:
         for name in STRUCTURAL_FEATURES:
             counts = np.array([s.cues.get(f"struct:{name}", 0) for s in sentences], dtype=float) * weight
             if len(counts):
-                values[col[f"per100:{name}"]] = counts.sum() * per100
-                share[:, col[f"per100:{name}"]] = counts * per100
+                values[col[f"per100:struct:{name}"]] = counts.sum() * per100
+                share[:, col[f"per100:struct:{name}"]] = counts * per100
         chances = np.array([s.quoted.get(crit, 0.0) for s in sentences], dtype=float)
         values[[col[n] for n in QUOTED_FEATURES]], quoted_share = quoted_columns(chances)
         share[:, [col[n] for n in QUOTED_FEATURES]] = quoted_share

@@ -225,3 +225,19 @@ def test_model_card_shows_the_gap_over_word_count_with_its_interval(tmp_path):
     card = write_criteria_card(tmp_path, evaluation).read_text(encoding="utf-8")
     assert card.count("+0.12 (-0.03 to +0.27)") == len(CRITERIA)
     assert json.loads((tmp_path / "model_card.json").read_text())["realistic_test"]["over_word_count"]["modelable"]["low"] == -0.03
+
+
+def test_every_feature_has_its_own_column(learned):
+    for crit in CRITERIA:
+        names = learned.feature_names(crit)
+        assert len(set(names)) == len(names), crit
+    # modelable's `steps` cue group counts durations as well as step markers: a process told in durations
+    # alone reaches the group's column and leaves the step-marker detector's at 0.
+    practice = replace(STRONG_EN, practice_id="durations",
+                       process="Volunteers meet the families every week for six months. Each session lasts two hours.")
+    analysis = learned.analyse([practice])[0]
+    values, _ = learned.features(analysis, "modelable")
+    named = dict(zip(learned.feature_names("modelable"), values))
+    assert named["per100:steps"] > 0
+    assert named["per100:struct:durations"] > 0
+    assert named["per100:steps"] > named["per100:struct:steps"]
