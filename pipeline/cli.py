@@ -198,8 +198,8 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         table.add_row(t["period_years"], f"{practice.period_start or '?'} - {end}")
         for name in ("purpose", "starting_point", "process", "impact", "references"):
             value = getattr(practice, name)
-            words = t["words"].format(n=len(value.split())) if value else ""
-            table.add_row(names[name], f"{words}: {_short(value)}" if value else f"[red]{t['missing']}[/red]")
+            shown = t["words"].format(n=len(value.split()), text=_short(value)) if value else f"[red]{t['missing']}[/red]"
+            table.add_row(names[name], shown)
         out.print(table)
         if practice.warnings:
             out.print(f"[yellow]{t['warnings']}[/yellow] " + "; ".join(warning_text(w, practice.lang) for w in practice.warnings))

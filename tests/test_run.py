@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -194,8 +195,9 @@ def test_check_speaks_the_language_of_a_french_form():
     sample = RAW / "strasbourg-p3-01.docx"
     result = CliRunner().invoke(app, ["check", str(sample)])
     assert result.exit_code == 0, result.output
-    for words in ("Ville", "Point de départ", "Critères d'une bonne pratique"):
+    for words in ("Ville", "Point de départ", "Critères d'une bonne pratique", "Codes des domaines déclarés"):
         assert words in result.output
+    assert re.search(r"\d+ mots : \S", result.output)  # French spacing before the colon
 
 
 def test_odd_practices_go_through_every_stage(tmp_path):
