@@ -117,6 +117,12 @@ def _yaml_items(folder: Path) -> list[dict]:
     return items
 
 
+def brief_keys(keys: Sequence[str], folder: Path = REALISTIC_DIR) -> dict[str, frozenset[str]]:
+    """Per unit, which of `keys` its writing brief sets (the briefs stay apart from the texts and readings)."""
+    briefs = yaml.safe_load((folder / "briefs.yaml").read_text(encoding="utf-8"))["briefs"]
+    return {b["unit"]: frozenset(k for k in keys if b.get(k)) for b in briefs}
+
+
 def load_realistic(folder: Path = REALISTIC_DIR) -> RealisticSet:
     """The texts, the split and the readings of the realistic set."""
     from pipeline.taxonomy import load_taxonomy

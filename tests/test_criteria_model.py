@@ -241,3 +241,24 @@ def test_every_feature_has_its_own_column(learned):
     assert named["per100:steps"] > 0
     assert named["per100:struct:durations"] > 0
     assert named["per100:steps"] > named["per100:struct:steps"]
+
+
+def test_contrast_texts_weigh_as_set_in_each_criterion_and_stay_out_of_the_published_like_figures():
+    from pipeline.realistic import brief_keys
+    from pipeline.training import APART_WEIGHTS, LENGTH_APART_KEYS, RatedTexts, _design
+
+    keys = brief_keys(LENGTH_APART_KEYS)
+    assert keys["u001"] == frozenset()  # the first draw fixed nothing apart from length
+    assert keys["u203"] == frozenset({"how_described", "local_context"})  # the first contrast draw fixed both
+    assert all(not v for unit, v in keys.items() if unit <= "u202")
+    crit, (key, factor) = next(iter(APART_WEIGHTS.items()))
+    other = next(c for c in CRITERIA if c not in APART_WEIGHTS)
+    rated = RatedTexts([None] * 3, [[{c: 1 for c in CRITERIA}, {c: 2 for c in CRITERIA}]] * 3, [1.0, 1.0, 0.5],
+                       ["u1", "u2", "own"], ["realistic", "realistic", "own"],
+                       [frozenset(), frozenset({key}), frozenset()])
+    assert rated.published_like() == [0]
+    features = np.arange(3.0)[:, None]
+    _, _, w = _design(features, rated, crit, [0, 1, 2])
+    assert w.tolist() == [0.5, 0.5, 0.5 * factor, 0.5 * factor, 0.25, 0.25]
+    _, _, w = _design(features, rated, other, [0, 1, 2])
+    assert w.tolist() == [0.5, 0.5, 0.5, 0.5, 0.25, 0.25]
