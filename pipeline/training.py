@@ -63,20 +63,26 @@ class RatedTexts:
     weights: list[float]  # per practice
     groups: list[str]  # practice -> unit, for grouped folds
     sources: list[str]  # "realistic" | "own"
-    # per practice, the keys of its writing brief among LENGTH_APART_KEYS (empty for texts of no contrast draw)
+    # per practice, the keys of its writing brief among LENGTH_APART_KEYS (empty for texts of no contrast draw;
+    # none given: no practice is of one)
     apart: list[frozenset[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.apart:
+            self.apart = [frozenset()] * len(self.practices)
 
     def weight(self, crit: str, i: int) -> float:
         """The weight of practice `i` in the ordinal model and projection of `crit` (see APART_WEIGHTS)."""
         key, factor = APART_WEIGHTS.get(crit, (None, 1.0))
-        if key is not None and i < len(self.apart) and key in self.apart[i]:
-            return self.weights[i] * factor
-        return self.weights[i]
+        return self.weights[i] * (factor if key in self.apart[i] else 1.0)
 
     def published_like(self) -> list[int]:
         """The realistic texts of no contrast draw: drawn like published practices and submissions."""
-        return [i for i, s in enumerate(self.sources)
-                if s == "realistic" and not (i < len(self.apart) and self.apart[i])]
+        return [i for i, s in enumerate(self.sources) if s == "realistic" and not self.apart[i]]
+
+    def mean_reading(self, crit: str, rows: Sequence[int]) -> list[float]:
+        """The mean of the readings of `crit`, per practice of `rows` (what the figures are measured against)."""
+        return [float(np.mean([r[crit] for r in self.ratings[i]])) for i in rows]
 
 
 def own_rated_practices(split: str = "tune", folder: Path = CRITERIA_SET_DIR) -> tuple[list[Practice], list[dict]]:
@@ -267,12 +273,11 @@ def cross_validate_criteria(data: "CriteriaData", rated: RatedTexts, C: float, a
             for i, level in zip(held_rows, levels[held_rows]):
                 for key, hit in _first_evidence(data, crit, i, level, model, sentence_model).items():
                     first[key].append(hit)
-        ref = [np.mean([r[crit] for r in rated.ratings[i]]) for i in realistic]
+        ref = rated.mean_reading(crit, realistic)
         out["spearman"][crit] = spearman(expected[realistic], ref)
         out["partial"][crit] = partial_spearman(expected[realistic], ref, words)
         if published:
-            out["spearman_published"][crit] = spearman(
-                expected[published], [np.mean([r[crit] for r in rated.ratings[i]]) for i in published])
+            out["spearman_published"][crit] = spearman(expected[published], rated.mean_reading(crit, published))
         out["levels"][crit] = level_shares(levels[realistic])
         if first["model"]:
             out["evidence"][crit] = {key: round(float(np.mean(v)), 3) for key, v in first.items()}
@@ -311,15 +316,14 @@ def criteria_baselines(rated: RatedTexts) -> dict:
 
     realistic = [i for i, s in enumerate(rated.sources) if s == "realistic"]
     words = [float(rated.practices[i].n_words or 0) for i in realistic]
-    word_count = {c: spearman(words, [np.mean([r[c] for r in rated.ratings[i]]) for i in realistic]) for c in CRITERIA}
+    word_count = {c: spearman(words, rated.mean_reading(c, realistic)) for c in CRITERIA}
     word_count["mean"] = round(float(np.mean([word_count[c] for c in CRITERIA])), 3)
     readers = {c: level_shares([r[c] for i in realistic for r in rated.ratings[i]]) for c in CRITERIA}
     out = {"word_count": word_count, "readers_levels": readers}
     published = rated.published_like()
     if published:
         words = [float(rated.practices[i].n_words or 0) for i in published]
-        out["word_count_published"] = {c: spearman(words, [np.mean([r[c] for r in rated.ratings[i]]) for i in published])
-                                       for c in CRITERIA}
+        out["word_count_published"] = {c: spearman(words, rated.mean_reading(c, published)) for c in CRITERIA}
         out["word_count_published"]["mean"] = round(float(np.mean(list(out["word_count_published"].values()))), 3)
         out["n_published"] = len(published)
     return out
