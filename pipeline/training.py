@@ -554,7 +554,7 @@ def _cv_table(chosen: dict, base: dict) -> list[str]:
     head = "| criterion | model | length held fixed | word count | levels 0 / 1 / 2 / 3 (model) | readers |"
     if published:
         head += " drawn like published practices: model | word count |"
-    lines = [head, "|---" * (8 if published else 6) + "|"]
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for c in (*CRITERIA, "mean"):
         row = (f"| {c} | {chosen['spearman'][c]:.2f} | {chosen['partial'][c]:.2f} | {base['word_count'][c]:.2f} | "
                + (f"{_shares(chosen['levels'][c])} | {_shares(base['readers_levels'][c])} |" if c != "mean" else " | |"))
