@@ -289,12 +289,12 @@ def _labelled_practices(inputs: Optional[List[Path]]):
 
 @app.command()
 def train(
-    inputs: Optional[List[Path]] = typer.Argument(None, help="Submissions with declared areas to train on alone (default: every labelled source but the test halves)."),
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Submissions with declared areas to train on alone (default: every labelled source but the test halves). With --criteria and --reviews: where the reviewed practices are read from (default: data/raw)."),
     model_dir: Path = typer.Option(DEFAULT_MODEL_DIR, "--model-dir", help="Where to save the area model and its card."),
     embedder: Optional[str] = typer.Option(None, help="Embedder the model is trained with (default: the `embedder` setting)."),
     criteria: bool = typer.Option(False, "--criteria", help="Train the criteria model instead (tune halves of the rated sets)."),
     criteria_model_dir: Path = typer.Option(DEFAULT_CRITERIA_MODEL_DIR, "--criteria-model-dir", help="Where to save the criteria model."),
-    reviews: Optional[Path] = typer.Option(None, "--reviews", help="Reviewed areas (the web app's reviews.sqlite or a reviews.parquet): they take precedence over declared ones."),
+    reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: reviewed areas take precedence over declared ones; with --criteria, reviewed levels join the training texts."),
 ) -> None:
     """Train the area classifier on declared areas (or, with --criteria, the criteria model), with its model card."""
     from pipeline.embed import make_embedder
@@ -305,7 +305,20 @@ def train(
     if criteria:
         from pipeline.training import train_criteria_model
 
-        card = train_criteria_model(criteria_model_dir, current_settings(embedder=embedder), emb)
+        reviewed = None
+        if reviews is not None:
+            from pipeline.training import reviewed_rated_texts
+            from pipeline.web.reviews import load_reviewed_levels
+
+            levels = load_reviewed_levels(reviews)
+            reviewed = reviewed_rated_texts(_labelled_practices(inputs)[0], levels)
+            where = ", ".join(str(p) for p in inputs or [DEFAULT_INPUT])
+            console.print(f"{len(levels)} practice(s) with reviewed levels in {reviews}; "
+                          f"{len(reviewed.practices)} found in {where}")
+            if len(reviewed.practices) < len(levels):
+                console.print("[yellow]Reviewed practices not found in the inputs are left out: give the folder "
+                              "the reviewed run was made from.[/yellow]")
+        card = train_criteria_model(criteria_model_dir, current_settings(embedder=embedder), emb, reviewed=reviewed)
         cv = card["cv_spearman_by_C"][str(card["C"])]
         console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "
                       f"cross-validated mean Spearman {cv['mean']:.2f} on the realistic tune half")

@@ -2,7 +2,8 @@
 
 Criteria levels are learned from rated texts: the tune half of the realistic set (two readings each, both kept
 as targets with half weight) and the tune half of the own rated set (`data/eval/criteria`, weighted lower, since
-those texts were written to the rubric). Which sentences show a criterion is learned from the sentences readers
+those texts were written to the rubric), with the levels the secretariat reviewed in the web app when given (real
+submissions, one reading each; only the criteria reviewed). Which sentences show a criterion is learned from the sentences readers
 quoted in the realistic tune texts (`data/eval/realistic/quotes`). Every test half stays out. The regularisation
 of the ordinal model (C) and of the whole-text projection (alpha) are chosen by grouped cross-validation on the
 realistic tune half (both language versions of a practice in the same fold).
@@ -52,6 +53,10 @@ LENGTH_APART_KEYS = ("how_described", "local_context")
 # on those texts by more than 0.01 (context sensitivity, with its own contrast texts at 0 or 0.5: 0.650, 0.658
 # against 0.659). The sentence models still learn from every quoted text.
 APART_WEIGHTS = {"modelable": ("how_described", 0.0)}
+# Weight of a practice whose criteria levels the secretariat reviewed (one reading): a real submission, the kind
+# of text the model is for. Reviewed texts always stay in training, like the own rated set; the CV figures remain
+# those of the realistic tune half.
+REVIEWED_WEIGHT = 1.0
 
 
 @dataclass
@@ -59,7 +64,7 @@ class RatedTexts:
     """Practices with their rated levels; one row per (practice, rating)."""
 
     practices: list[Practice]
-    ratings: list[list[dict]]  # per practice: one {criterion: level} per reader
+    ratings: list[list[dict]]  # per practice: one {criterion: level} per reader (a review may give only some)
     weights: list[float]  # per practice
     groups: list[str]  # practice -> unit, for grouped folds
     sources: list[str]  # "realistic" | "own"
@@ -79,6 +84,11 @@ class RatedTexts:
     def published_like(self) -> list[int]:
         """The realistic texts of no contrast draw: drawn like published practices and submissions."""
         return [i for i, s in enumerate(self.sources) if s == "realistic" and not self.apart[i]]
+
+    def extend(self, other: "RatedTexts") -> "RatedTexts":
+        for name in ("practices", "ratings", "weights", "groups", "sources", "apart"):
+            getattr(self, name).extend(getattr(other, name))
+        return self
 
     def mean_reading(self, crit: str, rows: Sequence[int]) -> list[float]:
         """The mean of the readings of `crit`, per practice of `rows` (what the figures are measured against)."""
@@ -103,8 +113,18 @@ def own_rated_practices(split: str = "tune", folder: Path = CRITERIA_SET_DIR) ->
     return practices, ratings
 
 
-def criteria_training_set(settings: Settings | None = None, include_own: bool = True) -> RatedTexts:
-    """Tune halves only: the realistic set read back through Word forms, and the own rated set."""
+def reviewed_rated_texts(practices: Sequence[Practice], levels: dict[str, dict[str, int]]) -> RatedTexts:
+    """The practices whose criteria levels were reviewed (`pipeline.web.reviews.load_reviewed_levels`), as rated
+    texts of one reading each; practices with no reviewed level are left out."""
+    kept = [p for p in practices if levels.get(p.practice_id)]
+    return RatedTexts(kept, [[dict(levels[p.practice_id])] for p in kept], [REVIEWED_WEIGHT] * len(kept),
+                      [p.practice_id for p in kept], ["reviewed"] * len(kept))
+
+
+def criteria_training_set(settings: Settings | None = None, include_own: bool = True,
+                          reviewed: RatedTexts | None = None) -> RatedTexts:
+    """Tune halves only: the realistic set read back through Word forms, the own rated set, and the reviewed
+    texts when given."""
     from pipeline.realistic import READERS, brief_keys, load_realistic, read_back
 
     data = load_realistic()
@@ -117,23 +137,23 @@ def criteria_training_set(settings: Settings | None = None, include_own: bool = 
                      [keys.get(t.unit, frozenset()) for t in texts])
     if include_own:
         own, own_ratings = own_rated_practices("tune")
-        out.practices += own
-        out.ratings += [[r] for r in own_ratings]
-        out.weights += [OWN_SET_WEIGHT] * len(own)
-        out.groups += [p.practice_id for p in own]
-        out.sources += ["own"] * len(own)
-        out.apart += [frozenset()] * len(own)
+        out.extend(RatedTexts(own, [[r] for r in own_ratings], [OWN_SET_WEIGHT] * len(own),
+                              [p.practice_id for p in own], ["own"] * len(own)))
+    if reviewed is not None:
+        out.extend(reviewed)
     return out
 
 
 def _design(features: np.ndarray, rated: RatedTexts, crit: str, rows: Sequence[int]):
-    """One row per (practice, rating); each rating of a practice shares the practice's weight."""
+    """One row per (practice, rating of `crit`); the ratings of a practice share the practice's weight. A review
+    that left `crit` out gives no row."""
     X, y, w = [], [], []
     for i in rows:
-        for rating in rated.ratings[i]:
+        levels = [r[crit] for r in rated.ratings[i] if r.get(crit) is not None]
+        for level in levels:
             X.append(features[i])
-            y.append(rating[crit])
-            w.append(rated.weight(crit, i) / len(rated.ratings[i]))
+            y.append(level)
+            w.append(rated.weight(crit, i) / len(levels))
     return np.asarray(X), np.asarray(y), np.asarray(w)
 
 
@@ -393,13 +413,15 @@ def _setting(C: float, alpha: float) -> str:
     return f"C={C}, alpha={alpha}"
 
 
-def train_criteria_model(model_dir: Path, settings: Settings | None = None, embedder=None) -> dict:
-    """Fit the criteria model on the tune halves, choose C and alpha by grouped CV, save it with its card."""
+def train_criteria_model(model_dir: Path, settings: Settings | None = None, embedder=None,
+                         reviewed: RatedTexts | None = None) -> dict:
+    """Fit the criteria model on the tune halves (and the reviewed texts when given), choose C and alpha by grouped
+    CV on the realistic tune half, save it with its card."""
     from pipeline.criteria import CRITERIA, MODEL_FORMAT, CriteriaScorer
     from pipeline.realistic import load_quotes
 
     settings = settings or Settings()
-    rated = criteria_training_set(settings)
+    rated = criteria_training_set(settings, reviewed=reviewed)
     scorer = CriteriaScorer(embedder=embedder if embedder is not None else settings.embedder,
                             threads=settings.threads, model_dir=None)
     quotes = load_quotes()
@@ -430,17 +452,23 @@ def train_criteria_model(model_dir: Path, settings: Settings | None = None, embe
         f"{p.practice_id}\t{json.dumps(r, sort_keys=True)}\t{json.dumps(quotes.get(p.practice_id), sort_keys=True)}"
         for p, r in zip(rated.practices, rated.ratings))).encode()).hexdigest()
     model_dir = Path(model_dir)
-    previous = {}
+    model_bytes = (json.dumps(payload, indent=1) + "\n").encode("utf-8")
+    scored, previous = {}, {}
     if (model_dir / "model_card.json").exists():
         old = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
-        # the test-half figures of the model this one replaces stay on the card until the new ones are scored
-        previous = old.get("realistic_test") or old.get("previous_realistic_test") or {}
+        same = (model_dir / "model.json").exists() and (model_dir / "model.json").read_bytes() == model_bytes
+        if same:  # the same model: its test-half figures stay its own
+            scored, previous = old.get("realistic_test") or {}, old.get("previous_realistic_test") or {}
+        else:  # the figures of the model this one replaces stay on the card until the new ones are scored
+            previous = old.get("realistic_test") or old.get("previous_realistic_test") or {}
     card = {
         "model": payload["estimator"],
         "embedder_id": payload["embedder_id"],
         "training_data_sha256": data_hash,
-        "n_texts": {"realistic_tune": rated.sources.count("realistic"), "own_tune": rated.sources.count("own")},
+        "n_texts": {"realistic_tune": rated.sources.count("realistic"), "own_tune": rated.sources.count("own"),
+                    **({"reviewed": rated.sources.count("reviewed")} if "reviewed" in rated.sources else {})},
         "weights": {"realistic": 1.0, "own": OWN_SET_WEIGHT},
+        **(_reviewed_counts(rated) if "reviewed" in rated.sources else {}),
         "apart_weights": {crit: list(v) for crit, v in APART_WEIGHTS.items()},
         "C": best_C,
         "alpha": best_alpha,
@@ -453,7 +481,9 @@ def train_criteria_model(model_dir: Path, settings: Settings | None = None, embe
     }
     if previous:
         card["previous_realistic_test"] = previous
-    atomic_write_bytes(model_dir / "model.json", (json.dumps(payload, indent=1) + "\n").encode("utf-8"))
+    if scored:
+        card["realistic_test"] = scored
+    atomic_write_bytes(model_dir / "model.json", model_bytes)
     atomic_write_bytes(model_dir / "model_card.json", (json.dumps(card, indent=2) + "\n").encode("utf-8"))
     write_criteria_card(model_dir)
     return card
@@ -514,7 +544,8 @@ def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path
         "  run falls back to the hand-set cut points of `pipeline/resources/criteria.yaml` and says so in the manifest.",
         f"- Training data: the tune half of `data/eval/realistic` ({card['n_texts']['realistic_tune']} texts, both readings "
         f"as targets) and the tune half of `data/eval/criteria` ({card['n_texts']['own_tune']} texts, weight "
-        f"{card['weights']['own']}); sha256 `{card['training_data_sha256'][:16]}`. No test half is used.",
+        f"{card['weights']['own']}){_reviewed_text(card)}; sha256 `{card['training_data_sha256'][:16]}`. No test half "
+        "is used.",
         *_apart_lines(card.get("apart_weights") or {}),
         "- Features (per criterion, counts per 100 words): " + ", ".join(payload["features"][CRITERIA[0]]) + " (cue groups differ",
         "  by criterion: see `pipeline/resources/criteria.yaml`).",
@@ -537,6 +568,22 @@ def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path
         "A reading aid for cities checking a form and for the secretariat ranking what came in; not a grade.",
         "The readings it learned from follow `data/eval/criteria/RATING_RULES.md`; texts unlike the realistic",
         "set (very long reports, other languages) are scored with less certainty."])
+
+
+def _reviewed_counts(rated: RatedTexts) -> dict:
+    from pipeline.criteria import CRITERIA
+
+    reviewed = [i for i, source in enumerate(rated.sources) if source == "reviewed"]
+    return {"reviewed_weight": REVIEWED_WEIGHT,
+            "n_reviewed": {c: sum(rated.ratings[i][0].get(c) is not None for i in reviewed) for c in CRITERIA}}
+
+
+def _reviewed_text(card: dict) -> str:
+    if not card["n_texts"].get("reviewed"):
+        return ""
+    per = ", ".join(f"{c} {n}" for c, n in card["n_reviewed"].items())
+    return (f", and {card['n_texts']['reviewed']} practices whose levels the secretariat reviewed in the web app "
+            f"(weight {card['reviewed_weight']}, one reading, only the criteria reviewed: {per})")
 
 
 def _apart_lines(apart: dict) -> list[str]:

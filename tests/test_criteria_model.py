@@ -262,3 +262,59 @@ def test_contrast_texts_weigh_as_set_in_each_criterion_and_stay_out_of_the_publi
     assert w.tolist() == [0.5, 0.5, 0.5 * factor, 0.5 * factor, 0.25, 0.25]
     _, _, w = _design(features, rated, other, [0, 1, 2])
     assert w.tolist() == [0.5, 0.5, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_reviewed_levels_join_the_training_texts_for_the_criteria_reviewed(tmp_path):
+    from pipeline.training import (REVIEWED_WEIGHT, CriteriaData, RatedTexts, _design, _reviewed_text, fit_criterion,
+                                   reviewed_rated_texts)
+    from pipeline.web.reviews import ReviewInput, ReviewStore, export_reviews, load_reviewed_levels
+
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add(STRONG_EN.practice_id, ReviewInput(criteria={"modelable": 3, "targeted": 1}), "Anna")
+    store.add(STRONG_EN.practice_id, ReviewInput(criteria={"modelable": 2}), "Jon")  # a later review corrects one
+    store.add(WEAK_EN.practice_id, ReviewInput(main_area="5"), "Anna")  # areas only: no reviewed level
+    store.add("not-in-the-inputs-1", ReviewInput(criteria={"high_impact": 0}), "Anna")
+    store.close()
+    levels = load_reviewed_levels(tmp_path / "reviews.sqlite")
+    assert levels == {STRONG_EN.practice_id: {"modelable": 2, "targeted": 1}, "not-in-the-inputs-1": {"high_impact": 0}}
+    assert load_reviewed_levels(export_reviews(tmp_path / "reviews.sqlite", tmp_path)) == levels
+
+    reviewed = reviewed_rated_texts([STRONG_EN, WEAK_EN, STRONG_FR], levels)
+    assert [p.practice_id for p in reviewed.practices] == [STRONG_EN.practice_id]
+    assert reviewed.sources == ["reviewed"] and reviewed.weights == [REVIEWED_WEIGHT]
+    rated = RatedTexts([WEAK_FR], [[{c: 1 for c in CRITERIA}, {c: 2 for c in CRITERIA}]], [1.0], ["u1"],
+                       ["realistic"]).extend(reviewed)
+    features = np.arange(2.0)[:, None]
+    _, y, w = _design(features, rated, "modelable", [0, 1])
+    assert y.tolist() == [1, 2, 2] and w.tolist() == [0.5, 0.5, REVIEWED_WEIGHT]
+    _, y, _ = _design(features, rated, "needs_based", [0, 1])
+    assert y.tolist() == [1, 2]  # the review left needs-based out: no row
+    assert rated.published_like() == [0]  # the CV figures stay those of the realistic texts
+
+    # Fitting: reviewed texts where one feature decides the level teach the model that feature, even though
+    # they give only modelable, and the other criteria still fit.
+    rng = np.random.default_rng(0)
+    n, m = 40, 40
+    names = ["log_words", "per100:steps", *QUOTED_FEATURES, "doc_projection"]
+    X = np.zeros((n + m, len(names)))
+    X[:, :2] = rng.normal(size=(n + m, 2))
+    realistic_levels = rng.integers(0, 4, size=n)  # unrelated to the features
+    reviewed_levels = np.clip(np.round(X[n:, 1] + 1.5), 0, 3).astype(int)
+    ratings = [[{c: int(v) for c in CRITERIA}] for v in realistic_levels]
+    ratings += [[{"modelable": int(v)}] for v in reviewed_levels]
+    data = CriteriaData({c: X for c in CRITERIA}, rng.normal(size=(n + m, 8)), {c: names for c in CRITERIA},
+                        [np.zeros((0, 4))] * (n + m), {c: [np.zeros((0, 3))] * (n + m) for c in CRITERIA},
+                        {c: [None] * (n + m) for c in CRITERIA}, {}, {}, {})
+    both = RatedTexts([None] * (n + m), ratings, [1.0] * n + [REVIEWED_WEIGHT] * m,
+                      [f"u{i}" for i in range(n)] + [f"r{i}" for i in range(m)], ["realistic"] * n + ["reviewed"] * m)
+    steps = names.index("per100:steps")
+    coef = {}
+    for key, rows in (("alone", range(n)), ("with reviews", range(n + m))):
+        _, _, model = fit_criterion(data, both, "modelable", rows, 1.0, 1.0)
+        coef[key] = float(model.coef_.mean(axis=0)[steps])
+        fit_criterion(data, both, "needs_based", rows, 1.0, 1.0)
+    assert coef["with reviews"] > coef["alone"] + 0.3, coef
+    card = {"n_texts": {"realistic_tune": 1, "own_tune": 0, "reviewed": 1}, "reviewed_weight": REVIEWED_WEIGHT,
+            "n_reviewed": {c: int(c in ("modelable", "targeted")) for c in CRITERIA}}
+    assert "1 practices whose levels the secretariat reviewed" in _reviewed_text(card) and "modelable 1" in _reviewed_text(card)
+    assert _reviewed_text({"n_texts": {"realistic_tune": 1, "own_tune": 0}}) == ""

@@ -331,6 +331,7 @@ def test_html_review_needs_a_login_and_a_csrf_token(client):
 
     page = client.get(f"/practices/{pid}")
     assert 'class="review-form"' in page.text and "Logged in as Marie" in page.text
+    assert "train --criteria --reviews" in page.text  # the reviewer learns where the corrections go
     form = {"main_area": "4", "areas": ["4", "7", "7c"], "level_targeted": "3", "level_modelable": "", "note": "ok"}
     refused = client.post(f"/practices/{pid}/review", data=form, follow_redirects=False)
     assert refused.status_code == 403

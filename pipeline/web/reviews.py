@@ -3,7 +3,7 @@
 Reviews are kept in a SQLite file beside the run's tables (path configurable), one row per submitted review so
 the history stays; a practice's reviewed values are its reviews folded in order, a field left out of a review
 keeping its earlier value. `export_reviews` writes them as reviews.parquet; `load_reviewed_labels` gives
-training the reviewed area labels, main area first.
+training the reviewed area labels, main area first, and `load_reviewed_levels` the reviewed criteria levels.
 """
 
 from __future__ import annotations
@@ -239,17 +239,25 @@ def export_reviews(db_path: Path, out_dir: Path) -> Path:
     return path
 
 
+def _reviewed(source: Path) -> list[PracticeReview]:
+    """The reviewed values of every reviewed practice, from a review store (.sqlite) or reviews.parquet."""
+    source = Path(source)
+    if not source.exists():
+        return []
+    rows = pq.read_table(source).to_pylist() if source.suffix == ".parquet" else review_rows(source)
+    return [PracticeReview(r["practice_id"], r["main_area"], r["areas"],
+                           {c: int(r[c]) for c in CRITERIA if r.get(c) is not None}) for r in rows]
+
+
 def load_reviewed_labels(source: Path) -> dict[str, list[str]]:
     """Reviewed area labels by practice id, main area first, from a review store (.sqlite) or reviews.parquet.
 
     Practices whose areas were never reviewed are left out, so training keeps their declared areas.
     """
-    source = Path(source)
-    if not source.exists():
-        return {}
-    if source.suffix == ".parquet":
-        rows = pq.read_table(source).to_pylist()
-    else:
-        rows = review_rows(source)
-    reviews = [PracticeReview(r["practice_id"], r["main_area"], r["areas"]) for r in rows]
-    return {r.practice_id: r.labels() for r in reviews if r.labels()}
+    return {r.practice_id: r.labels() for r in _reviewed(source) if r.labels()}
+
+
+def load_reviewed_levels(source: Path) -> dict[str, dict[str, int]]:
+    """Reviewed criteria levels by practice id ({criterion: level}, only the criteria reviewed), from a review
+    store (.sqlite) or reviews.parquet. Practices with no reviewed level are left out."""
+    return {r.practice_id: dict(r.criteria) for r in _reviewed(source) if r.criteria}
