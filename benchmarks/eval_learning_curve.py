@@ -82,7 +82,8 @@ def main() -> None:
     rated = criteria_training_set(settings)
     embedder = make_embedder(settings.embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")
     data = criteria_features(CriteriaScorer(embedder=embedder, model_dir=None), rated.practices, load_quotes())
-    units = len({rated.groups[i] for i, s in enumerate(rated.sources) if s == "realistic"})
+    realistic = [i for i, s in enumerate(rated.sources) if s == "realistic"]
+    units = len({rated.groups[i] for i in realistic})
     results = {}
     for crit in args.criteria:
         results[crit] = curve(data, rated, crit, C, alpha, args.repeats)
@@ -90,8 +91,8 @@ def main() -> None:
     head = " | ".join(f"{int(float(s) * 100)}%" for s in map(str, SHARES))
     lines = ["# Criteria model: learning curve on the realistic tune half", "",
              f"Grouped 5-fold CV (C={C}, alpha={alpha}); each training fold keeps a share of its practices "
-             f"({units} practices in all, about {int(units * 0.8)} per training fold, both language versions "
-             f"together; {args.repeats} draws per share below 100%). Spearman of the out-of-fold expected level with "
+             f"({len(realistic)} texts of {units} practices in all, about {int(units * 0.8)} practices per training "
+             f"fold, a practice's language versions together; {args.repeats} draws per share below 100%). Spearman of the out-of-fold expected level with "
              "the mean reading, on all tune texts and on those drawn like published practices.", "",
              f"| criterion | texts | {head} | last quarter |", "|---|---|" + "---|" * len(SHARES) + "---|"]
     for crit, row in results.items():
