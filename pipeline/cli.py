@@ -299,6 +299,10 @@ def train(
     """Train the area classifier on declared areas (or, with --criteria, the criteria model), with its model card."""
     from pipeline.embed import make_embedder
 
+    if reviews is not None and not reviews.is_file():
+        console.print(f"[red]No review file at {reviews}[/red]: give the web app's reviews.sqlite or a reviews.parquet.")
+        raise typer.Exit(2)
+
     embedder = current_settings(embedder=embedder).embedder
 
     emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")

@@ -2,9 +2,9 @@
 
 Criteria levels are learned from rated texts: the tune half of the realistic set (two readings each, both kept
 as targets with half weight) and the tune half of the own rated set (`data/eval/criteria`, weighted lower, since
-those texts were written to the rubric), with the levels the secretariat reviewed in the web app when given (real
-submissions, one reading each; only the criteria reviewed). Which sentences show a criterion is learned from the sentences readers
-quoted in the realistic tune texts (`data/eval/realistic/quotes`). Every test half stays out. The regularisation
+those texts were written to the rubric), and the levels the secretariat reviewed in the web app when given (real
+submissions, one reading each; only the criteria reviewed). Which sentences show a criterion is learned from the
+sentences readers quoted in the realistic tune texts (`data/eval/realistic/quotes`). Every test half stays out. The regularisation
 of the ordinal model (C) and of the whole-text projection (alpha) are chosen by grouped cross-validation on the
 realistic tune half (both language versions of a practice in the same fold).
 """
@@ -67,7 +67,7 @@ class RatedTexts:
     ratings: list[list[dict]]  # per practice: one {criterion: level} per reader (a review may give only some)
     weights: list[float]  # per practice
     groups: list[str]  # practice -> unit, for grouped folds
-    sources: list[str]  # "realistic" | "own"
+    sources: list[str]  # "realistic" | "own" | "reviewed"
     # per practice, the keys of its writing brief among LENGTH_APART_KEYS (empty for texts of no contrast draw;
     # none given: no practice is of one)
     apart: list[frozenset[str]] = field(default_factory=list)
