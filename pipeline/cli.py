@@ -362,11 +362,34 @@ def evaluate(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Markdown file to write (and .json beside it)."),
     embedder: Optional[str] = typer.Option(None, help="Embedder to evaluate with (default: the `embedder` setting)."),
     folds: int = typer.Option(5, help="Cross-validation folds."),
+    reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: set the run's suggestions against the reviews of its practices."),
+    data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="With --reviews: the output folder of the reviewed run."),
 ) -> None:
-    """Measure the models: cross-validated area metrics on labelled practices, or `--set realistic`."""
+    """Measure the models: cross-validated area metrics on labelled practices, `--set realistic`, or a run's
+    suggestions against the secretariat's reviews (`--reviews`)."""
     import json
 
     from pipeline.tables import atomic_write_bytes
+
+    if reviews is not None:
+        from pipeline.evaluation import review_agreement, review_agreement_markdown
+
+        if not reviews.is_file():
+            console.print(f"[red]No review file at {reviews}[/red]: give the web app's reviews.sqlite or a reviews.parquet.")
+            raise typer.Exit(2)
+        if not (data / "practices.parquet").is_file() or not (data / "criteria.parquet").is_file():
+            console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
+            raise typer.Exit(2)
+        result = review_agreement(data, reviews)
+        card = DEFAULT_CRITERIA_MODEL_DIR / "model_card.json"
+        trained = card.is_file() and bool(json.loads(card.read_text(encoding="utf-8"))["n_texts"].get("reviewed"))
+        text = review_agreement_markdown(result, trained_on_reviews=trained)
+        out = out or data / "review_agreement.md"
+        atomic_write_bytes(out, text.encode("utf-8"))
+        atomic_write_bytes(out.with_suffix(".json"), (json.dumps(result, indent=2) + "\n").encode("utf-8"))
+        Console().print(text, markup=False, highlight=False)
+        console.print(f"Written to [bold]{out.resolve()}[/bold]")
+        return
 
     embedder = current_settings(embedder=embedder).embedder
 

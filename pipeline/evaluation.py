@@ -6,6 +6,9 @@ Gold labels are code lists per practice, main area first; sub-areas imply their 
   occur in the gold labels;
 - per-label precision, recall, and how many times the label was suggested versus filed (over-prediction);
 - confusion: gold main area -> predicted main area, for the misses.
+
+`review_agreement` sets a run's suggestions against the secretariat's reviews of them, beside plain baselines
+(the declared area for areas, word count for criteria levels): the only figures on real submissions a user has.
 """
 
 from __future__ import annotations
@@ -134,3 +137,100 @@ def load_eval_practices(folder: Path, split: str | None = None) -> tuple[list[Pr
                 description=description, n_words=len(description.split()), **sections))
             gold.append([str(c) for c in item["areas"]])
     return practices, gold
+
+
+def _set_f1(a: set[str], b: set[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0
+
+
+def review_agreement(data_dir: Path, reviews: Path) -> dict:
+    """A run's suggested areas and criteria levels against the reviews of its practices (a review store or
+    reviews.parquet), beside the declared areas and word count.
+
+    Areas: top-1 (the reviewed main area's top-level code is the suggested main area's, or the declared one's) and
+    the set F1 with parents added. Criteria, per criterion reviewed: Spearman of the score (and of word count) with
+    the reviewed level, exact agreement and agreement within one level. Reviews of practices not in the run are
+    counted apart.
+    """
+    import pyarrow.parquet as pq
+
+    from pipeline.criteria import CRITERIA
+    from pipeline.realistic import spearman
+    from pipeline.web.reviews import load_reviews
+
+    taxonomy = load_taxonomy()
+    data_dir = Path(data_dir)
+    practices = {r["practice_id"]: r for r in pq.read_table(
+        data_dir / "practices.parquet",
+        columns=["practice_id", "n_words", "declared_areas", "predicted_areas", "main_area_pred"]).to_pylist()}
+    levels = {(r["practice_id"], r["criterion"]): r for r in pq.read_table(
+        data_dir / "criteria.parquet", columns=["practice_id", "criterion", "level", "score"]).to_pylist()}
+    every = load_reviews(reviews)
+    found = [r for r in every if r.practice_id in practices]
+    out: dict = {"n_reviewed": len(found), "not_in_run": len(every) - len(found)}
+    rows = []
+    for review in found:
+        labels = review.labels()
+        if not labels:
+            continue
+        practice = practices[review.practice_id]
+        gold = set(taxonomy.with_parents(labels))
+        main = taxonomy.parent(labels[0])
+        declared = list(practice["declared_areas"] or [])
+        rows.append({
+            "model_top1": bool(practice["main_area_pred"]) and taxonomy.parent(practice["main_area_pred"]) == main,
+            "declared_top1": bool(declared) and taxonomy.parent(declared[0]) == main,
+            "model_set_f1": _set_f1(set(taxonomy.with_parents(list(practice["predicted_areas"] or []))), gold),
+            "declared_set_f1": _set_f1(set(taxonomy.with_parents(declared)), gold),
+        })
+    out["areas"] = {"n": len(rows)}
+    for key in ("model_top1", "declared_top1", "model_set_f1", "declared_set_f1"):
+        if rows:
+            out["areas"][key] = round(float(np.mean([r[key] for r in rows])), 3)
+    out["criteria"] = {}
+    for crit in CRITERIA:
+        pairs = [(levels[(r.practice_id, crit)], practices[r.practice_id]["n_words"] or 0, r.criteria[crit])
+                 for r in found if crit in r.criteria and (r.practice_id, crit) in levels]
+        if not pairs:
+            continue
+        given = np.array([p[0]["level"] for p in pairs])
+        reviewed = np.array([p[2] for p in pairs])
+        out["criteria"][crit] = {
+            "n": len(pairs),
+            "spearman": spearman([p[0]["score"] for p in pairs], reviewed),
+            "word_count": spearman([p[1] for p in pairs], reviewed),
+            "exact": round(float(np.mean(given == reviewed)), 3),
+            "within_one": round(float(np.mean(np.abs(given - reviewed) <= 1)), 3),
+        }
+    return out
+
+
+def review_agreement_markdown(result: dict, trained_on_reviews: bool = False) -> str:
+    """The review agreement as a Markdown report, with what the figures can and cannot say."""
+    lines = ["# The run's suggestions against the secretariat's reviews", "",
+             f"{result['n_reviewed']} reviewed practices of the run"
+             + (f" (reviews of {result['not_in_run']} practice(s) not in it are left out)." if result["not_in_run"] else "."),
+             "Reviewed practices are the ones someone chose to review, often where a suggestion looked wrong: the",
+             "figures describe them, not every practice of the run. Spearman needs at least three reviews with",
+             "different levels (0.00 otherwise)."]
+    if trained_on_reviews:
+        lines += ["", "The criteria model was trained with reviewed levels: where these are the same reviews, the",
+                  "criteria figures are measured on texts the model learned from and look better than they are."]
+    areas = result["areas"]
+    lines += ["", "## Areas", ""]
+    if areas["n"]:
+        lines += [f"{areas['n']} practices with a reviewed main area or area set.", "",
+                  "| | main area right (top-1) | area set F1 |", "|---|---|---|",
+                  f"| suggested | {areas['model_top1']:.2f} | {areas['model_set_f1']:.2f} |",
+                  f"| declared by the city | {areas['declared_top1']:.2f} | {areas['declared_set_f1']:.2f} |"]
+    else:
+        lines.append("No reviewed area.")
+    lines += ["", "## Criteria levels", ""]
+    if result["criteria"]:
+        lines += ["| criterion | reviews | Spearman, score | Spearman, word count | exact | within one |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {c} | {v['n']} | {v['spearman']:.2f} | {v['word_count']:.2f} | {v['exact']:.2f} | "
+                  f"{v['within_one']:.2f} |" for c, v in result["criteria"].items()]
+    else:
+        lines.append("No reviewed level.")
+    return "\n".join(lines) + "\n"

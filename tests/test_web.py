@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow as pa
@@ -379,6 +380,48 @@ def test_reviews_export_to_parquet_and_give_training_labels(tmp_path):
     assert load_reviewed_labels(tmp_path / "reviews.sqlite") == expected
     assert load_reviewed_labels(path) == expected
     assert load_reviewed_labels(tmp_path / "missing.sqlite") == {}
+
+
+def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample_out, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.evaluation import review_agreement
+    from pipeline.taxonomy import load_taxonomy
+    from pipeline.web.reviews import ReviewInput
+
+    practices = pq.read_table(sample_out / "practices.parquet").to_pylist()
+    criteria = pq.read_table(sample_out / "criteria.parquet").to_pylist()
+    level = {(r["practice_id"], r["criterion"]): r["level"] for r in criteria}
+    declared = [p for p in practices if p["declared_areas"] and p["main_area_pred"]][:6]
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    for p in declared:  # the reviewer confirms the suggested main area and every level but one
+        pid = p["practice_id"]
+        levels = {c: level[(pid, c)] for c in CRITERIA}
+        levels["modelable"] = 3 - levels["modelable"] if p is declared[0] else levels["modelable"]
+        store.add(pid, ReviewInput(main_area=p["main_area_pred"], criteria=levels), "Anna")
+    store.add("not-in-the-run-1", ReviewInput(criteria={"targeted": 2}), "Anna")
+    store.close()
+    result = review_agreement(sample_out, tmp_path / "reviews.sqlite")
+    assert (result["n_reviewed"], result["not_in_run"]) == (6, 1)
+    assert result["areas"]["n"] == 6 and result["areas"]["model_top1"] == 1.0
+    parent = load_taxonomy().parent
+    expected_declared = np.mean([parent(p["declared_areas"][0]) == parent(p["main_area_pred"]) for p in declared])
+    assert result["areas"]["declared_top1"] == pytest.approx(expected_declared, abs=1e-3)
+    assert result["criteria"]["targeted"]["exact"] == 1.0 and result["criteria"]["targeted"]["n"] == 6
+    flipped = result["criteria"]["modelable"]
+    assert flipped["exact"] == pytest.approx(5 / 6, abs=1e-3)
+    assert set(result["criteria"]["high_impact"]) == {"n", "spearman", "word_count", "exact", "within_one"}
+
+    out = tmp_path / "agreement.md"
+    run = CliRunner().invoke(app, ["evaluate", "--reviews", str(tmp_path / "reviews.sqlite"), "--data",
+                                   str(sample_out), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    text = out.read_text(encoding="utf-8")
+    assert "declared by the city" in text and "word count" in text and "chose to review" in text
+    missing = CliRunner().invoke(app, ["evaluate", "--reviews", str(tmp_path / "reviews.sqlite"), "--data",
+                                       str(tmp_path / "no-run")])
+    assert missing.exit_code == 2 and "No run in" in missing.output
 
 
 # ----------------------------------------------------------------------------------------- export

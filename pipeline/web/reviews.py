@@ -239,7 +239,7 @@ def export_reviews(db_path: Path, out_dir: Path) -> Path:
     return path
 
 
-def _reviewed(source: Path) -> list[PracticeReview]:
+def load_reviews(source: Path) -> list[PracticeReview]:
     """The reviewed values of every reviewed practice, from a review store (.sqlite) or reviews.parquet."""
     source = Path(source)
     if not source.exists():
@@ -254,10 +254,10 @@ def load_reviewed_labels(source: Path) -> dict[str, list[str]]:
 
     Practices whose areas were never reviewed are left out, so training keeps their declared areas.
     """
-    return {r.practice_id: r.labels() for r in _reviewed(source) if r.labels()}
+    return {r.practice_id: r.labels() for r in load_reviews(source) if r.labels()}
 
 
 def load_reviewed_levels(source: Path) -> dict[str, dict[str, int]]:
     """Reviewed criteria levels by practice id ({criterion: level}, only the criteria reviewed), from a review
     store (.sqlite) or reviews.parquet. Practices with no reviewed level are left out."""
-    return {r.practice_id: dict(r.criteria) for r in _reviewed(source) if r.criteria}
+    return {r.practice_id: dict(r.criteria) for r in load_reviews(source) if r.criteria}
