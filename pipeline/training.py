@@ -42,7 +42,7 @@ LEVEL_CUTS = "shares"
 # quote readers' own levels as a third reading to fit on. A pairwise ranking objective (logistic regression on the
 # differences of the same features, pairs weighted by their reading gap) in place of the ordinal model ranks the
 # texts drawn like published practices no better: modelable 0.767, context sensitivity 0.661 at best (0.767, 0.659).
-# A two-layer network in place of the sentence models' logistic regression: context sensitivity sentence AUC 0.840
+# A network with one hidden layer in place of the sentence models' logistic regression: context sensitivity sentence AUC 0.840
 # against 0.833, the summed chances follow the readings at 0.593 against 0.588.
 SENTENCE_C = 3.0
 # Keys of a writing brief (`data/eval/realistic/briefs.yaml`) that fixed an aspect of the text apart from its
