@@ -2,11 +2,11 @@
 
 Criteria levels are learned from rated texts: the tune half of the realistic set (two readings each, both kept
 as targets with half weight) and the tune half of the own rated set (`data/eval/criteria`, weighted lower, since
-those texts were written to the rubric), and the levels the secretariat reviewed in the web app when given (real
+those texts were written to the rubric), and the levels the secretariat reviewed in the web app, when given (real
 submissions, one reading each; only the criteria reviewed). Which sentences show a criterion is learned from the
-sentences readers quoted in the realistic tune texts (`data/eval/realistic/quotes`). Every test half stays out. The regularisation
-of the ordinal model (C) and of the whole-text projection (alpha) are chosen by grouped cross-validation on the
-realistic tune half (both language versions of a practice in the same fold).
+sentences readers quoted in the realistic tune texts (`data/eval/realistic/quotes`). Every test half stays out.
+The regularisation of the ordinal model (C) and of the whole-text projection (alpha) are chosen by grouped
+cross-validation on the realistic tune half (both language versions of a practice in the same fold).
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ LEVEL_CUTS = "shares"
 # quote readers' own levels as a third reading to fit on. A pairwise ranking objective (logistic regression on the
 # differences of the same features, pairs weighted by their reading gap) in place of the ordinal model ranks the
 # texts drawn like published practices no better: modelable 0.767, context sensitivity 0.661 at best (0.767, 0.659).
-# A network with one hidden layer in place of the sentence models' logistic regression: context sensitivity sentence AUC 0.840
-# against 0.833, the summed chances follow the readings at 0.593 against 0.588.
+# A network with one hidden layer in place of the sentence models' logistic regression: context sensitivity
+# sentence AUC 0.840 against 0.833, and the summed chances follow the readings at 0.593 against 0.588.
 SENTENCE_C = 3.0
 # Keys of a writing brief (`data/eval/realistic/briefs.yaml`) that fixed an aspect of the text apart from its
 # length: the contrast draws, written so that length alone cannot rank that aspect.
