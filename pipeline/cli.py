@@ -289,12 +289,13 @@ def _labelled_practices(inputs: Optional[List[Path]]):
 
 @app.command()
 def train(
-    inputs: Optional[List[Path]] = typer.Argument(None, help="Submissions with declared areas to train on alone (default: every labelled source but the test halves). With --criteria and --reviews: where the reviewed practices are read from (default: data/raw)."),
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Submissions with declared areas to train on alone (default: every labelled source but the test halves)."),
     model_dir: Path = typer.Option(DEFAULT_MODEL_DIR, "--model-dir", help="Where to save the area model and its card."),
     embedder: Optional[str] = typer.Option(None, help="Embedder the model is trained with (default: the `embedder` setting)."),
     criteria: bool = typer.Option(False, "--criteria", help="Train the criteria model instead (tune halves of the rated sets)."),
     criteria_model_dir: Path = typer.Option(DEFAULT_CRITERIA_MODEL_DIR, "--criteria-model-dir", help="Where to save the criteria model."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: reviewed areas take precedence over declared ones; with --criteria, reviewed levels join the training texts."),
+    data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="With --criteria and --reviews: the output folder of the reviewed run, whose practices.parquet holds the reviewed texts."),
 ) -> None:
     """Train the area classifier on declared areas (or, with --criteria, the criteria model), with its model card."""
     from pipeline.embed import make_embedder
@@ -311,17 +312,19 @@ def train(
 
         reviewed = None
         if reviews is not None:
-            from pipeline.training import reviewed_rated_texts
+            from pipeline.training import reviewed_rated_texts, run_practices
             from pipeline.web.reviews import load_reviewed_levels
 
+            if not (data / "practices.parquet").is_file():
+                console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
+                raise typer.Exit(2)
             levels = load_reviewed_levels(reviews)
-            reviewed = reviewed_rated_texts(_labelled_practices(inputs)[0], levels)
-            where = ", ".join(str(p) for p in inputs or [DEFAULT_INPUT])
+            reviewed = reviewed_rated_texts(run_practices(data), levels)
             console.print(f"{len(levels)} practice(s) with reviewed levels in {reviews}; "
-                          f"{len(reviewed.practices)} found in {where}")
+                          f"{len(reviewed.practices)} found in the run in {data}")
             if len(reviewed.practices) < len(levels):
-                console.print("[yellow]Reviewed practices not found in the inputs are left out: give the folder "
-                              "the reviewed run was made from.[/yellow]")
+                console.print("[yellow]Reviewed practices not in the run are left out: give the output folder of "
+                              "the reviewed run with --data.[/yellow]")
         card = train_criteria_model(criteria_model_dir, current_settings(embedder=embedder), emb, reviewed=reviewed)
         cv = card["cv_spearman_by_C"][str(card["C"])]
         console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "

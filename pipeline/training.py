@@ -117,6 +117,13 @@ def own_rated_practices(split: str = "tune", folder: Path = CRITERIA_SET_DIR) ->
     return practices, ratings
 
 
+def run_practices(data_dir: Path) -> list[Practice]:
+    """The practices of a run, as its practices.parquet holds them (the texts the web app's reviews are of)."""
+    import pyarrow.parquet as pq
+
+    return [Practice.from_dict(row) for row in pq.read_table(Path(data_dir) / "practices.parquet").to_pylist()]
+
+
 def reviewed_rated_texts(practices: Sequence[Practice], levels: dict[str, dict[str, int]]) -> RatedTexts:
     """The practices whose criteria levels were reviewed (`pipeline.web.reviews.load_reviewed_levels`), as rated
     texts of one reading each; practices with no reviewed level are left out."""

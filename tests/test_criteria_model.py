@@ -320,13 +320,18 @@ def test_reviewed_levels_join_the_training_texts_for_the_criteria_reviewed(tmp_p
     assert _reviewed_text({"n_texts": {"realistic_tune": 1, "own_tune": 0}}) == ""
 
 
-def test_training_with_a_review_file_that_is_not_there_stops_and_says_so(tmp_path):
+def test_training_with_a_review_file_or_run_that_is_not_there_stops_and_says_so(tmp_path):
     from typer.testing import CliRunner
 
     from pipeline.cli import app
+    from pipeline.web.reviews import ReviewStore
 
     for args in (["train", "--criteria"], ["train"]):
         result = CliRunner().invoke(app, [*args, "--reviews", str(tmp_path / "reviews.sqlite"),
                                           "--criteria-model-dir", str(tmp_path / "criteria")])
         assert result.exit_code == 2 and "No review file" in result.output
         assert not (tmp_path / "criteria").exists()
+    ReviewStore(tmp_path / "reviews.sqlite").close()
+    result = CliRunner().invoke(app, ["train", "--criteria", "--reviews", str(tmp_path / "reviews.sqlite"),
+                                      "--data", str(tmp_path / "no-run"), "--criteria-model-dir", str(tmp_path / "criteria")])
+    assert result.exit_code == 2 and "No run in" in result.output and not (tmp_path / "criteria").exists()

@@ -388,7 +388,8 @@ def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample
     from pipeline.cli import app
     from pipeline.evaluation import review_agreement
     from pipeline.taxonomy import load_taxonomy
-    from pipeline.web.reviews import ReviewInput
+    from pipeline.training import reviewed_rated_texts, run_practices
+    from pipeline.web.reviews import ReviewInput, load_reviewed_levels
 
     practices = pq.read_table(sample_out / "practices.parquet").to_pylist()
     criteria = pq.read_table(sample_out / "criteria.parquet").to_pylist()
@@ -404,6 +405,12 @@ def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample
     store.close()
     result = review_agreement(sample_out, tmp_path / "reviews.sqlite")
     assert (result["n_reviewed"], result["not_in_run"]) == (6, 1)
+    # the same reviews as training texts for the criteria model, read from the run
+    reviewed = reviewed_rated_texts(run_practices(sample_out), load_reviewed_levels(tmp_path / "reviews.sqlite"))
+    assert sorted(p.practice_id for p in reviewed.practices) == sorted(p["practice_id"] for p in declared)
+    by_id = {p["practice_id"]: p for p in practices}
+    assert all(p.process == by_id[p.practice_id]["process"] and p.n_words == by_id[p.practice_id]["n_words"]
+               for p in reviewed.practices)
     assert result["areas"]["n"] == 6 and result["areas"]["model_top1"] == 1.0
     parent = load_taxonomy().parent
     expected_declared = np.mean([parent(p["declared_areas"][0]) == parent(p["main_area_pred"]) for p in declared])
