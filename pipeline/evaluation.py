@@ -139,23 +139,19 @@ def load_eval_practices(folder: Path, split: str | None = None) -> tuple[list[Pr
     return practices, gold
 
 
-def _set_f1(a: set[str], b: set[str]) -> float:
-    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0
-
-
 def review_agreement(data_dir: Path, reviews: Path) -> dict:
     """A run's suggested areas and criteria levels against the reviews of its practices (a review store or
     reviews.parquet), beside the declared areas and word count.
 
-    Areas: top-1 (the reviewed main area's top-level code is the suggested main area's, or the declared one's) and
-    the set F1 with parents added. Criteria, per criterion reviewed: Spearman of the score (and of word count) with
+    Areas: top-1 (the reviewed main area's top-level code is the suggested main area's, or the declared one's),
+    and where the area set was reviewed its F1 with parents added. Criteria, per criterion reviewed: Spearman of the score (and of word count) with
     the reviewed level, exact agreement and agreement within one level. Reviews of practices not in the run are
     counted apart.
     """
     import pyarrow.parquet as pq
 
     from pipeline.criteria import CRITERIA
-    from pipeline.realistic import spearman
+    from pipeline.realistic import set_f1, spearman
     from pipeline.web.reviews import load_reviews
 
     taxonomy = load_taxonomy()
@@ -168,24 +164,25 @@ def review_agreement(data_dir: Path, reviews: Path) -> dict:
     every = load_reviews(reviews)
     found = [r for r in every if r.practice_id in practices]
     out: dict = {"n_reviewed": len(found), "not_in_run": len(every) - len(found)}
-    rows = []
+    mains, sets = [], []
     for review in found:
         labels = review.labels()
         if not labels:
             continue
         practice = practices[review.practice_id]
-        gold = set(taxonomy.with_parents(labels))
         main = taxonomy.parent(labels[0])
         declared = list(practice["declared_areas"] or [])
-        rows.append({
-            "model_top1": bool(practice["main_area_pred"]) and taxonomy.parent(practice["main_area_pred"]) == main,
-            "declared_top1": bool(declared) and taxonomy.parent(declared[0]) == main,
-            "model_set_f1": _set_f1(set(taxonomy.with_parents(list(practice["predicted_areas"] or []))), gold),
-            "declared_set_f1": _set_f1(set(taxonomy.with_parents(declared)), gold),
-        })
-    out["areas"] = {"n": len(rows)}
-    for key in ("model_top1", "declared_top1", "model_set_f1", "declared_set_f1"):
-        if rows:
+        suggested = practice["main_area_pred"]
+        mains.append({"model_top1": bool(suggested) and taxonomy.parent(suggested) == main,
+                      "declared_top1": bool(declared) and taxonomy.parent(declared[0]) == main})
+        if review.areas:  # a main area alone says nothing of the rest of the set
+            gold = set(taxonomy.with_parents(labels))
+            predicted = set(taxonomy.with_parents(list(practice["predicted_areas"] or [])))
+            sets.append({"model_set_f1": set_f1(predicted, gold),
+                         "declared_set_f1": set_f1(set(taxonomy.with_parents(declared)), gold)})
+    out["areas"] = {"n": len(mains), "n_sets": len(sets)}
+    for rows in (mains, sets):
+        for key in (rows[0] if rows else {}):
             out["areas"][key] = round(float(np.mean([r[key] for r in rows])), 3)
     out["criteria"] = {}
     for crit in CRITERIA:
@@ -209,7 +206,8 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool = False) ->
     """The review agreement as a Markdown report, with what the figures can and cannot say."""
     lines = ["# The run's suggestions against the secretariat's reviews", "",
              f"{result['n_reviewed']} reviewed practices of the run"
-             + (f" (reviews of {result['not_in_run']} practice(s) not in it are left out)." if result["not_in_run"] else "."),
+             + (f" (reviews of {result['not_in_run']} practice(s) not in it are left out)." if result["not_in_run"]
+                else "."),
              "Reviewed practices are the ones someone chose to review, often where a suggestion looked wrong: the",
              "figures describe them, not every practice of the run. Spearman needs at least three reviews with",
              "different levels (0.00 otherwise)."]
@@ -219,10 +217,11 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool = False) ->
     areas = result["areas"]
     lines += ["", "## Areas", ""]
     if areas["n"]:
-        lines += [f"{areas['n']} practices with a reviewed main area or area set.", "",
+        f1 = lambda key: f"{areas[key]:.2f}" if areas["n_sets"] else "-"  # noqa: E731
+        lines += [f"{areas['n']} practices with a reviewed main area, {areas['n_sets']} with a reviewed area set.", "",
                   "| | main area right (top-1) | area set F1 |", "|---|---|---|",
-                  f"| suggested | {areas['model_top1']:.2f} | {areas['model_set_f1']:.2f} |",
-                  f"| declared by the city | {areas['declared_top1']:.2f} | {areas['declared_set_f1']:.2f} |"]
+                  f"| suggested | {areas['model_top1']:.2f} | {f1('model_set_f1')} |",
+                  f"| declared by the city | {areas['declared_top1']:.2f} | {f1('declared_set_f1')} |"]
     else:
         lines.append("No reviewed area.")
     lines += ["", "## Criteria levels", ""]

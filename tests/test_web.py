@@ -401,6 +401,7 @@ def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample
         levels = {c: level[(pid, c)] for c in CRITERIA}
         levels["modelable"] = 3 - levels["modelable"] if p is declared[0] else levels["modelable"]
         store.add(pid, ReviewInput(main_area=p["main_area_pred"], criteria=levels), "Anna")
+    store.add(declared[1]["practice_id"], ReviewInput(areas=list(declared[1]["predicted_areas"])), "Jon")
     store.add("not-in-the-run-1", ReviewInput(criteria={"targeted": 2}), "Anna")
     store.close()
     result = review_agreement(sample_out, tmp_path / "reviews.sqlite")
@@ -412,6 +413,7 @@ def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample
     assert all(p.process == by_id[p.practice_id]["process"] and p.n_words == by_id[p.practice_id]["n_words"]
                for p in reviewed.practices)
     assert result["areas"]["n"] == 6 and result["areas"]["model_top1"] == 1.0
+    assert result["areas"]["n_sets"] == 1 and result["areas"]["model_set_f1"] == 1.0  # only the set Jon reviewed
     parent = load_taxonomy().parent
     expected_declared = np.mean([parent(p["declared_areas"][0]) == parent(p["main_area_pred"]) for p in declared])
     assert result["areas"]["declared_top1"] == pytest.approx(expected_declared, abs=1e-3)
