@@ -375,7 +375,7 @@ def evaluate(
     from pipeline.tables import atomic_write_bytes
 
     if reviews is not None:
-        from pipeline.evaluation import review_agreement, review_agreement_markdown
+        from pipeline.evaluation import criteria_model_of_run, review_agreement, review_agreement_markdown
 
         if not reviews.is_file():
             console.print(f"[red]No review file at {reviews}[/red]: give the web app's reviews.sqlite or a reviews.parquet.")
@@ -384,9 +384,8 @@ def evaluate(
             console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
             raise typer.Exit(2)
         result = review_agreement(data, reviews)
-        card = DEFAULT_CRITERIA_MODEL_DIR / "model_card.json"
-        trained = card.is_file() and bool(json.loads(card.read_text(encoding="utf-8"))["n_texts"].get("reviewed"))
-        text = review_agreement_markdown(result, trained_on_reviews=trained)
+        card = criteria_model_of_run(data) if (data / "manifest.json").is_file() else None
+        text = review_agreement_markdown(result, bool(card["n_texts"].get("reviewed")) if card else None)
         out = out or data / "review_agreement.md"
         atomic_write_bytes(out, text.encode("utf-8"))
         atomic_write_bytes(out.with_suffix(".json"), (json.dumps(result, indent=2) + "\n").encode("utf-8"))

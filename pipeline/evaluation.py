@@ -202,8 +202,25 @@ def review_agreement(data_dir: Path, reviews: Path) -> dict:
     return out
 
 
-def review_agreement_markdown(result: dict, trained_on_reviews: bool = False) -> str:
-    """The review agreement as a Markdown report, with what the figures can and cannot say."""
+def criteria_model_of_run(data_dir: Path) -> dict | None:
+    """The card (model_card.json) of the criteria model a run used, found through its manifest; None when the run
+    used no learned criteria model or that model has changed since (its file no longer gives the run's model id)."""
+    import hashlib
+    import json
+
+    manifest = json.loads((Path(data_dir) / "manifest.json").read_text(encoding="utf-8"))
+    model_id = (manifest.get("models") or {}).get("criteria") or ""
+    folder = Path((manifest.get("settings") or {}).get("criteria_model_dir") or "")
+    if not model_id.startswith("criteria:ordinal:") or not (folder / "model.json").is_file():
+        return None
+    if hashlib.sha256((folder / "model.json").read_bytes()).hexdigest()[:12] != model_id.split(":")[2]:
+        return None
+    return json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
+
+
+def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = False) -> str:
+    """The review agreement as a Markdown report, with what the figures can and cannot say (`trained_on_reviews`:
+    whether the run's criteria model learned from reviewed levels; None when that cannot be told)."""
     lines = ["# The run's suggestions against the secretariat's reviews", "",
              f"{result['n_reviewed']} reviewed practices of the run"
              + (f" (reviews of {result['not_in_run']} practice(s) not in it are left out)." if result["not_in_run"]
@@ -214,6 +231,9 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool = False) ->
     if trained_on_reviews:
         lines += ["", "The criteria model was trained with reviewed levels: where these are the same reviews, the",
                   "criteria figures are measured on texts the model learned from and look better than they are."]
+    elif trained_on_reviews is None:
+        lines += ["", "Whether the run's criteria model learned from reviewed levels cannot be told: its model file",
+                  "has changed since the run, or the run used the hand-set cut points."]
     areas = result["areas"]
     lines += ["", "## Areas", ""]
     if areas["n"]:

@@ -7,6 +7,7 @@ use their own copy), with the analysis models loaded once and shared by every ap
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import sqlite3
@@ -386,7 +387,7 @@ def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample
     from typer.testing import CliRunner
 
     from pipeline.cli import app
-    from pipeline.evaluation import review_agreement
+    from pipeline.evaluation import criteria_model_of_run, review_agreement, review_agreement_markdown
     from pipeline.taxonomy import load_taxonomy
     from pipeline.training import reviewed_rated_texts, run_practices
     from pipeline.web.reviews import ReviewInput, load_reviewed_levels
@@ -421,6 +422,17 @@ def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample
     flipped = result["criteria"]["modelable"]
     assert flipped["exact"] == pytest.approx(5 / 6, abs=1e-3)
     assert set(result["criteria"]["high_impact"]) == {"n", "spearman", "word_count", "exact", "within_one"}
+
+    card = criteria_model_of_run(sample_out)  # the run's criteria model, found through its manifest
+    assert card is not None and card["n_texts"]["realistic_tune"] > 0 and not card["n_texts"].get("reviewed")
+    changed = tmp_path / "changed-run"
+    changed.mkdir()
+    manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["models"]["criteria"] = "criteria:ordinal:000000000000:use-multilingual-v3"  # a model since replaced
+    (changed / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert criteria_model_of_run(changed) is None
+    assert "cannot be told" in review_agreement_markdown(result, None)
+    assert "look better than they are" in review_agreement_markdown(result, True)
 
     out = tmp_path / "agreement.md"
     run = CliRunner().invoke(app, ["evaluate", "--reviews", str(tmp_path / "reviews.sqlite"), "--data",
