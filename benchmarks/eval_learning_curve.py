@@ -36,25 +36,22 @@ SHARES = (0.5, 0.75, 1.0)
 def curve(data, rated, crit: str, C: float, alpha: float, repeats: int, seed: int = 0) -> dict:
     """Spearman with the mean reading (all realistic tune texts, and those drawn like published practices) per
     share of training practices kept, averaged over `repeats` draws of the kept practices."""
-    from sklearn.model_selection import GroupKFold
-
     from pipeline.realistic import spearman
-    from pipeline.training import _fold_groups, fit_criterion, held_features
+    from pipeline.training import cv_folds, fit_criterion, held_features
 
     rng = np.random.default_rng(seed)
     realistic = [i for i, s in enumerate(rated.sources) if s == "realistic"]
-    others = [i for i, s in enumerate(rated.sources) if s != "realistic"]
     published = rated.published_like()
+    folds = cv_folds(rated)
     out = {}
     for share in SHARES:
         figures = []
         for _ in range(repeats if share < 1 else 1):
             expected = np.zeros(len(rated.practices))
-            for train, held in GroupKFold(n_splits=5).split(realistic, groups=_fold_groups(rated, realistic)):
-                units = sorted({rated.groups[realistic[k]] for k in train})
+            for rows, held_rows in folds:
+                units = sorted({rated.groups[i] for i in rows if rated.sources[i] == "realistic"})
                 kept = set(rng.choice(units, int(round(share * len(units))), replace=False))
-                rows = [realistic[k] for k in train if rated.groups[realistic[k]] in kept] + others
-                held_rows = [realistic[k] for k in held]
+                rows = [i for i in rows if rated.sources[i] != "realistic" or rated.groups[i] in kept]
                 projection, sentence_model, model = fit_criterion(data, rated, crit, rows, C, alpha)
                 expected[held_rows] = model.expected_level(
                     held_features(data, crit, held_rows, projection, sentence_model))

@@ -272,21 +272,30 @@ def held_features(data: "CriteriaData", crit: str, rows: Sequence[int], projecti
     return X
 
 
+def cv_folds(rated: RatedTexts, n_splits: int = 5) -> list[tuple[list[int], list[int]]]:
+    """Grouped folds over the realistic tune texts, as (training rows, held-out rows). Every other text (the own
+    rated set, reviewed texts) stays in each fold's training rows: the figures are those of the realistic texts."""
+    from sklearn.model_selection import GroupKFold
+
+    realistic = [i for i, s in enumerate(rated.sources) if s == "realistic"]
+    others = [i for i, s in enumerate(rated.sources) if s != "realistic"]
+    return [([realistic[k] for k in train] + others, [realistic[k] for k in held])
+            for train, held in GroupKFold(n_splits=n_splits).split(realistic, groups=_fold_groups(rated, realistic))]
+
+
 def cross_validate_criteria(data: "CriteriaData", rated: RatedTexts, C: float, alpha: float, n_splits: int = 5) -> dict:
     """Out-of-fold levels of the realistic tune texts against the mean reading.
 
     Spearman of the expected level, the same with length (words) held fixed, and the shares of levels 0-3
     given, per criterion; and where readers quoted sentences, how often the first evidence sentence is one
-    they quoted, beside two plain choices of that sentence (see `_first_evidence`). The own rated set always
-    stays in training (it is not what the model is for).
+    they quoted, beside two plain choices of that sentence (see `_first_evidence`). The own rated set and the
+    reviewed texts always stay in training (see `cv_folds`).
     """
-    from sklearn.model_selection import GroupKFold
-
     from pipeline.criteria import CRITERIA
     from pipeline.realistic import level_shares, partial_spearman, spearman
 
     realistic = [i for i, s in enumerate(rated.sources) if s == "realistic"]
-    own = [i for i, s in enumerate(rated.sources) if s == "own"]
+    folds = cv_folds(rated, n_splits)
     published = rated.published_like()
     words = [float(rated.practices[i].n_words or 0) for i in realistic]
     out: dict = {"spearman": {}, "partial": {}, "levels": {}, "evidence": {}, "spearman_published": {}}
@@ -294,10 +303,8 @@ def cross_validate_criteria(data: "CriteriaData", rated: RatedTexts, C: float, a
         expected = np.zeros(len(rated.practices))
         levels = np.zeros(len(rated.practices), dtype=int)
         first: dict[str, list[bool]] = {"model": [], "rules": [], "semantic": []}
-        for train, held in GroupKFold(n_splits=n_splits).split(realistic, groups=_fold_groups(rated, realistic)):
-            rows = [realistic[k] for k in train] + own
+        for rows, held_rows in folds:
             projection, sentence_model, model = fit_criterion(data, rated, crit, rows, C, alpha)
-            held_rows = [realistic[k] for k in held]
             X = held_features(data, crit, held_rows, projection, sentence_model)
             expected[held_rows] = model.expected_level(X)
             levels[held_rows] = model.predict(X)

@@ -335,3 +335,16 @@ def test_training_with_a_review_file_or_run_that_is_not_there_stops_and_says_so(
     result = CliRunner().invoke(app, ["train", "--criteria", "--reviews", str(tmp_path / "reviews.sqlite"),
                                       "--data", str(tmp_path / "no-run"), "--criteria-model-dir", str(tmp_path / "criteria")])
     assert result.exit_code == 2 and "No run in" in result.output and not (tmp_path / "criteria").exists()
+
+
+def test_cv_folds_hold_out_realistic_texts_only_and_train_on_every_other_text():
+    from pipeline.training import RatedTexts, cv_folds
+
+    sources = ["realistic"] * 10 + ["own", "reviewed"]
+    groups = [f"u{i // 2}" for i in range(10)] + ["own-1", "pid-1"]  # both language versions of a unit together
+    rated = RatedTexts([None] * 12, [[{}]] * 12, [1.0] * 12, groups, sources)
+    folds = cv_folds(rated, n_splits=5)
+    assert sorted(i for _, held in folds for i in held) == list(range(10))
+    for rows, held in folds:
+        assert {10, 11} <= set(rows) and not set(rows) & set(held)
+        assert len({groups[i] for i in held}) == 1
