@@ -307,12 +307,29 @@ def _hint_lang(lang: str | None) -> str:
     return "fr" if lang == "fr" else "en"
 
 
+def unlabelled_prose(practice: Practice) -> str | None:
+    """The description's text outside its labelled sections (a city may label only some parts of it)."""
+    rest = practice.description or ""
+    for name in SECTION_FIELDS:
+        text = getattr(practice, name)
+        if text:
+            # a section stands on lines of its own in the description (see `segment`)
+            rest = re.sub(rf"(?m)^{re.escape(text)}$", "", rest, count=1)
+    rest = "\n".join(line for line in rest.splitlines() if line.strip())
+    return rest or None
+
+
 def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
-    """Texts by template field; an unstructured description is read as one 'description' section."""
+    """Texts by template field, and the description's prose outside them as one 'description' section.
+
+    An unstructured description is all prose. Prose beside labelled sections is read too: a form that labels
+    only its impact would otherwise be scored on that part alone.
+    """
     texts = {name: getattr(practice, name) for name in _TEXT_FIELDS if getattr(practice, name)}
     structured = any(name in texts for name in SECTION_FIELDS)
-    if not structured and practice.description:
-        texts["description"] = practice.description
+    prose = unlabelled_prose(practice) if structured else practice.description
+    if prose:
+        texts["description"] = prose
     return texts, structured
 
 

@@ -24,7 +24,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 import numpy as np
 import yaml
@@ -213,8 +213,12 @@ def quoted(sentences: Sequence[str], quotes: Sequence[str]) -> np.ndarray:
 # ----------------------------------------------------------------------------- laid into forms, read back
 
 
-def write_form(text: EvalText, path: Path) -> Path:
-    """The text laid into the Word template: header table (no declared area), then the description."""
+def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = None) -> Path:
+    """The text laid into the Word template: header table (no declared area), then the description.
+
+    `labelled` names the description sections whose label is written (default: all); the others stand as plain
+    paragraphs, as in a form whose writer labelled only some parts.
+    """
     from docx import Document
 
     labels = FORM_LABELS["fr" if text.lang == "fr" else "en"]
@@ -237,7 +241,8 @@ def write_form(text: EvalText, path: Path) -> Path:
         for key in SECTIONS:
             value = (text.sections.get(key) or "").strip()
             if value:
-                doc.add_paragraph(labels[key] + colon)
+                if labelled is None or key in labelled:
+                    doc.add_paragraph(labels[key] + colon)
                 for para in value.split("\n\n"):
                     doc.add_paragraph(" ".join(para.split()))
     else:
@@ -247,8 +252,9 @@ def write_form(text: EvalText, path: Path) -> Path:
     return path
 
 
-def read_back(texts: Sequence[EvalText], settings: Settings | None = None) -> dict[str, Practice]:
-    """Each text as the pipeline reads it from its Word form (practice id = text id)."""
+def read_back(texts: Sequence[EvalText], settings: Settings | None = None,
+              labelled: Collection[str] | None = None) -> dict[str, Practice]:
+    """Each text as the pipeline reads it from its Word form (practice id = text id; `labelled`: see `write_form`)."""
     from pipeline.run import InputFile, process_file
     from pipeline.segment import Segmenter
 
@@ -257,7 +263,7 @@ def read_back(texts: Sequence[EvalText], settings: Settings | None = None) -> di
     out: dict[str, Practice] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for text in texts:
-            path = write_form(text, Path(tmp) / f"{text.id}.docx")
+            path = write_form(text, Path(tmp) / f"{text.id}.docx", labelled)
             result = process_file(InputFile(path, path.name), settings, segmenter)
             if not result.practices:
                 raise ValueError(f"{text.id}: the form was not read back ({result.error_code}: {result.message})")

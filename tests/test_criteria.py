@@ -13,7 +13,8 @@ from pipeline.records import Practice
 
 
 def practice(pid="t-1", lang="en", **sections) -> Practice:
-    text = "\n".join(v for v in sections.values() if v)
+    # as `segment` builds it: the description's parts, without the title
+    text = "\n".join(v for k, v in sections.items() if v and k != "title")
     return Practice(practice_id=pid, source_file=f"{pid}.txt", practice_index=1, lang=lang, description=text,
                     n_words=len(text.split()), **sections)
 

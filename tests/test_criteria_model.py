@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
-from pipeline.criteria import CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order
+from pipeline.criteria import CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, unlabelled_prose
 from pipeline.ordinal import OrdinalLogistic, SentenceClassifier, TextProjection
+from pipeline.records import Practice
 from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
 
 
@@ -53,6 +54,20 @@ def test_stripping_figures_and_evaluation_lowers_high_impact(learned):
     after = rows_by_criterion(learned, stripped)["high_impact"]
     assert after["score"] < before["score"] - 0.1
     assert after["level"] < before["level"]
+
+
+def test_prose_beside_a_labelled_section_is_read(learned):
+    # A city that writes its description as prose and labels only the impact part.
+    prose = "\n".join([STRONG_EN.purpose, STRONG_EN.starting_point, STRONG_EN.process])
+    partly = Practice(practice_id="partly", source_file="partly.txt", practice_index=1, lang="en",
+                      title=STRONG_EN.title, impact=STRONG_EN.impact, description=prose + "\n" + STRONG_EN.impact)
+    assert unlabelled_prose(partly) == prose
+    assert unlabelled_prose(STRONG_EN) is None
+    impact_only = replace(partly, practice_id="impact-only", description=STRONG_EN.impact)
+    rows, without = rows_by_criterion(learned, partly), rows_by_criterion(learned, impact_only)
+    for crit in ("needs_based", "context_sensitive", "modelable"):
+        assert rows[crit]["score"] > without[crit]["score"] + 0.2, crit
+    assert any(sentence in STRONG_EN.process for sentence in rows["modelable"]["evidence"])
 
 
 def test_evidence_rules(learned):
