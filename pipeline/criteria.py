@@ -315,7 +315,8 @@ def unlabelled_prose(practice: Practice) -> str | None:
         if text:
             # a section stands on lines of its own in the description (see `segment`)
             rest = re.sub(rf"(?m)^{re.escape(text)}$", "", rest, count=1)
-    rest = "\n".join(line for line in rest.splitlines() if line.strip())
+    # a line of one or two words is a heading or a logo's text, not prose
+    rest = "\n".join(line for line in rest.splitlines() if len(line.split()) >= 3)
     return rest or None
 
 

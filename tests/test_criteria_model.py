@@ -63,6 +63,7 @@ def test_prose_beside_a_labelled_section_is_read(learned):
                       title=STRONG_EN.title, impact=STRONG_EN.impact, description=prose + "\n" + STRONG_EN.impact)
     assert unlabelled_prose(partly) == prose
     assert unlabelled_prose(STRONG_EN) is None
+    assert unlabelled_prose(replace(STRONG_EN, description="ICC\n" + STRONG_EN.description)) is None
     impact_only = replace(partly, practice_id="impact-only", description=STRONG_EN.impact)
     rows, without = rows_by_criterion(learned, partly), rows_by_criterion(learned, impact_only)
     for crit in ("needs_based", "context_sensitive", "modelable"):
