@@ -60,9 +60,12 @@ def half_figures(data, split: str) -> dict:
     words = None
     as_written: dict = {}
     for name, layout in LAYOUTS.items():
+        by_labels: dict = {}  # the first labelled part differs by text: one read-back per set of labels
+        for text in texts:
+            by_labels.setdefault(_labelled(layout, text), []).append(text)
         practices = {}
-        for text in texts:  # the first labelled part differs by text
-            practices.update(read_back([text], settings, _labelled(layout, text)))
+        for labelled, group in by_labels.items():
+            practices.update(read_back(group, settings, labelled))
         plist = [practices[i] for i in ids]
         if words is None:
             words = [float(p.n_words) for p in plist]
