@@ -323,15 +323,20 @@ def unlabelled_prose(practice: Practice) -> str | None:
 def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
     """Texts by template field, and the description's prose outside them as one 'description' section.
 
-    An unstructured description is all prose. Prose beside labelled sections is read too: a form that labels
-    only its impact would otherwise be scored on that part alone.
+    An unstructured description is all prose, and so is a description held whole by one labelled part: its
+    writer did not use the parts, and read as that one part it would leave every other criterion's part empty.
+    Prose beside labelled parts is read too: a form that labels only its impact would otherwise be scored on
+    that part alone.
     """
     texts = {name: getattr(practice, name) for name in _TEXT_FIELDS if getattr(practice, name)}
-    structured = any(name in texts for name in SECTION_FIELDS)
-    prose = unlabelled_prose(practice) if structured else practice.description
+    labelled = [name for name in SECTION_FIELDS if name in texts]
+    prose = unlabelled_prose(practice) if labelled else practice.description
+    if len(labelled) == 1 and prose is None and practice.description:
+        del texts[labelled[0]]
+        labelled, prose = [], practice.description
     if prose:
         texts["description"] = prose
-    return texts, structured
+    return texts, bool(labelled)
 
 
 # ---------------------------------------------------------------------------------------------- the scorer

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
-from pipeline.criteria import CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, unlabelled_prose
+from pipeline.criteria import CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, practice_sections, unlabelled_prose
 from pipeline.ordinal import OrdinalLogistic, SentenceClassifier, TextProjection
 from pipeline.records import Practice
 from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
@@ -69,6 +69,20 @@ def test_prose_beside_a_labelled_section_is_read(learned):
     for crit in ("needs_based", "context_sensitive", "modelable"):
         assert rows[crit]["score"] > without[crit]["score"] + 0.2, crit
     assert any(sentence in STRONG_EN.process for sentence in rows["modelable"]["evidence"])
+
+
+def test_a_description_held_whole_by_one_label_is_read_as_prose(learned):
+    # Everything under the first label: read like the same text without labels, not as a form whose impact,
+    # starting point and process parts are empty.
+    text = STRONG_EN.description
+    prose = Practice(practice_id="prose", source_file="prose.txt", practice_index=1, lang="en",
+                     title=STRONG_EN.title, description=text)
+    one_label = replace(prose, practice_id="one-label", purpose=text)
+    assert practice_sections(one_label) == practice_sections(prose)
+    got, expected = rows_by_criterion(learned, one_label), rows_by_criterion(learned, prose)
+    for crit in CRITERIA:
+        assert (got[crit]["level"], got[crit]["score"]) == (expected[crit]["level"], expected[crit]["score"]), crit
+    assert got["high_impact"]["level"] >= 2
 
 
 def test_evidence_rules(learned):
