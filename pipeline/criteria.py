@@ -218,6 +218,16 @@ _DURATION = re.compile(r"\b(?:weeks?|months?|semaines?|mois|years?|ans?|année|d
                        r"|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|january|february|march|april|june|july|august|september|october|november|december|spring|summer|autumn|winter|printemps|été|automne|hiver)\b", re.I)
 _AGES = re.compile(r"\b(?:aged|ages|âgés?|âgées?|de)\s+\d{1,2}\s*(?:-|to|à|–)\s*\d{1,2}\b|\b(?:under|over|moins de|plus de)\s+\d{1,2}\b|\d{1,2}\s*-\s*\d{1,2}\s*(?:year|ans)", re.I)
 _CAPITAL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+$")
+_CELL_BREAK = re.compile(r"\s*[\n|\t]\s*")
+
+
+def is_table_row(text: str) -> bool:
+    """Short cells with figures, as in a budget or a timetable: a row on one line ("Staff | 12 000 €") or the
+    cells of a Word table, one per line, that sentence splitting keeps together."""
+    cells = [cell for cell in _CELL_BREAK.split(text) if cell]
+    short = sum(len(cell.split()) <= 4 for cell in cells)
+    with_figures = sum(bool(_NUMBER.search(cell)) for cell in cells)
+    return len(cells) >= 3 and short >= 0.8 * len(cells) and with_figures >= 2
 
 
 def structural_cues(sent, tokens_matches: Counter) -> Counter:
@@ -477,6 +487,9 @@ class CriteriaScorer:
                 lexical = per_sent.get(idx, Counter())
                 cues = Counter(lexical)
                 cues.update({f"struct:{k}": v for k, v in structural_cues(sent, lexical).items()})
+                if is_table_row(sent.text):
+                    # figures without words make no claim: a budget table is not evidence of need or impact
+                    cues = Counter()
                 analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues))
 
     def _add_semantic(self, analyses: list[_Analysis], keep_vectors: bool = False) -> None:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
-from pipeline.criteria import CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, practice_sections, unlabelled_prose
+from pipeline.criteria import (CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, is_table_row, practice_sections,
+                               unlabelled_prose)
 from pipeline.ordinal import OrdinalLogistic, SentenceClassifier, TextProjection
 from pipeline.records import Practice
 from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
@@ -83,6 +84,21 @@ def test_a_description_held_whole_by_one_label_is_read_as_prose(learned):
     for crit in CRITERIA:
         assert (got[crit]["level"], got[crit]["score"]) == (expected[crit]["level"], expected[crit]["score"]), crit
     assert got["high_impact"]["level"] >= 2
+
+
+def test_a_budget_table_is_not_evidence_of_need(learned):
+    # a row as one line, and the cells of a Word table as they come in (one per line, one sentence)
+    assert is_table_row("Item 3 | 3 600 € | 13 % | 2013") and is_table_row("Staff\n12 000 €\nPrinting\n3 000 €")
+    assert not is_table_row(STRONG_EN.starting_point) and not is_table_row("Budget: EUR 40,000 a year.")
+    table = "\n".join(f"Item {k} | {1200 * k} € | {10 + k} % | {2010 + k}" for k in range(1, 13))
+    for practice in (WEAK_EN, STRONG_EN):
+        process = practice.process + "\n" + table
+        with_table = replace(practice, practice_id=practice.practice_id + "-table", process=process,
+                             description=practice.description.replace(practice.process, process))
+        before, after = rows_by_criterion(learned, practice), rows_by_criterion(learned, with_table)
+        for crit in ("needs_based", "transferable"):
+            assert after[crit]["level"] <= before[crit]["level"], (practice.practice_id, crit)
+            assert after[crit]["score"] < before[crit]["score"] + 0.1, (practice.practice_id, crit)
 
 
 def test_evidence_rules(learned):
