@@ -822,8 +822,11 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         return sum(s.cues.get(label, 0) for s in analysis.sentences
                    if section is None or s.section in (section, "description") for label in labels)
 
-    challenges = bool(practice.starting_point) or cue_count(None, "needs_based:need", "needs_based:evidence") >= 2
-    add("challenges_stated", challenges, msg["challenges_ok" if challenges else "challenges_no"])
+    if practice.starting_point:
+        add("challenges_stated", True, msg["challenges_ok"])
+    else:
+        challenges = cue_count(None, "needs_based:need", "needs_based:evidence") >= 2
+        add("challenges_stated", challenges, msg["challenges_prose_ok" if challenges else "challenges_no"])
     objectives = bool(practice.purpose or practice.main_objective)
     add("objectives_stated", objectives, msg["objectives_ok" if objectives else "objectives_no"])
     results = bool(practice.impact) and not (cue_count("impact", "high_impact:planned") and len((practice.impact or "").split()) < 25)
@@ -831,8 +834,14 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         results = cue_count(None, "struct:percent", "struct:participants") > 0
     add("results_stated", results, msg["results_ok" if results else "results_no"])
     process_words = len((practice.process or "").split())
-    process_ok = process_words >= spec["process_min_words"]
-    add("process_explained", process_ok, msg["process_ok" if process_ok else "process_no"].format(n=process_words))
+    if process_words:
+        process_ok = process_words >= spec["process_min_words"]
+        add("process_explained", process_ok, msg["process_ok" if process_ok else "process_no"].format(n=process_words))
+    else:
+        # no labelled process part: the prose may still say how the action was carried out
+        how = cue_count("description", "modelable:steps", "modelable:roles", "modelable:timeline", "struct:steps")
+        process_ok = how >= spec["process_prose_min_cues"]
+        add("process_explained", process_ok, msg["process_prose_ok" if process_ok else "process_prose_no"])
     city = [s.text for s in analysis.sentences if s.cues.get("lex:city_description", 0)]
     city_ok = len(city) <= spec["city_sentences_max"]
     example = city[0][:90] + ("…" if city and len(city[0]) > 90 else "") if city else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -234,6 +236,20 @@ def test_guideline_checks():
     assert not {r["check"]: r for r in check_guidelines(city)}["describes_city"]["passed"]
     fr = {r["check"]: r for r in check_guidelines(WEAK_FR)}
     assert "Ajoutez" in fr["references"]["detail"]
+
+
+def test_guideline_checks_read_prose_without_labelled_parts():
+    # The same texts written without labelled parts: the prose is checked, not a missing part's word count.
+    for strong, weak in ((STRONG_EN, WEAK_EN), (STRONG_FR, WEAK_FR)):
+        prose = [Practice(practice_id=p.practice_id + "-prose", source_file="p.txt", practice_index=1, lang=p.lang,
+                          title=p.title, description=p.description, n_words=p.n_words) for p in (strong, weak)]
+        good, bad = ({r["check"]: r for r in check_guidelines(p)} for p in prose)
+        assert good["process_explained"]["passed"] and good["challenges_stated"]["passed"]
+        assert not bad["process_explained"]["passed"] and not bad["challenges_stated"]["passed"]
+        for row in (good["process_explained"], bad["process_explained"], good["challenges_stated"]):
+            assert not re.search(r"\d", row["detail"]), row  # no word count of a part the form does not have
+        lang_word = "étapes" if strong.lang == "fr" else "steps"
+        assert lang_word in good["process_explained"]["detail"] and lang_word in bad["process_explained"]["detail"]
 
 
 def test_stages_on_sample_corpus(sample_out):
