@@ -281,6 +281,14 @@ class _Analysis:
     structured: bool
     document: np.ndarray | None = None  # whole-text vector of the embedder, when it encodes documents
     vectors: np.ndarray | None = None  # sentence vectors, kept for training only (`analyse(keep_vectors=True)`)
+    table_rows: list[str] = field(default_factory=list)  # sentences that are rows of a table (see `is_table_row`)
+
+    def document_text(self) -> str:
+        """The text the whole-text vector is made of: the practice's, without the rows of its tables."""
+        text = self.practice.full_text()
+        for row in self.table_rows:
+            text = text.replace(row, "")
+        return text or " "
 
 
 def quoted_columns(chances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -488,8 +496,11 @@ class CriteriaScorer:
                 cues = Counter(lexical)
                 cues.update({f"struct:{k}": v for k, v in structural_cues(sent, lexical).items()})
                 if is_table_row(sent.text):
-                    # figures without words make no claim: a budget table is not evidence of need or impact
+                    # figures without words make no claim: a budget table is not evidence of need or impact,
+                    # nor part of the length that counts are read against
                     cues = Counter()
+                    analyses[i].words[name] -= len(sent.text.split())
+                    analyses[i].table_rows.append(sent.text)
                 analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues))
 
     def _add_semantic(self, analyses: list[_Analysis], keep_vectors: bool = False) -> None:
@@ -498,7 +509,7 @@ class CriteriaScorer:
             return
         encode_documents = getattr(embedder, "encode_documents", None)
         if encode_documents is not None and analyses:
-            documents = np.asarray(encode_documents([a.practice.full_text() or " " for a in analyses]), dtype=np.float64)
+            documents = np.asarray(encode_documents([a.document_text() for a in analyses]), dtype=np.float64)
             for analysis, vector in zip(analyses, documents):
                 analysis.document = vector
         sentences = [s for a in analyses for s in a.sentences]

@@ -96,9 +96,10 @@ def test_a_budget_table_is_not_evidence_of_need(learned):
         with_table = replace(practice, practice_id=practice.practice_id + "-table", process=process,
                              description=practice.description.replace(practice.process, process))
         before, after = rows_by_criterion(learned, practice), rows_by_criterion(learned, with_table)
-        for crit in ("needs_based", "transferable"):
+        # a budget says what was spent (modelable may read it as resources), not that any other criterion is met
+        for crit in ("targeted", "needs_based", "context_sensitive", "high_impact", "transferable"):
             assert after[crit]["level"] <= before[crit]["level"], (practice.practice_id, crit)
-            assert after[crit]["score"] < before[crit]["score"] + 0.1, (practice.practice_id, crit)
+            assert after[crit]["score"] < before[crit]["score"] + 0.05, (practice.practice_id, crit)
 
 
 def test_evidence_rules(learned):
