@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from docx_factory import cell, p, row, sdt, table, write_docx
@@ -271,6 +273,36 @@ def test_pdf_table_rows_without_colons(tmp_path):
     (practice,) = segment(read_blocks(path)).practices
     assert (practice.city, practice.title, practice.declared_areas) == ("Bergen", "Homework cafes in libraries", ["5"])
     assert practice.purpose.startswith("The city opened")
+
+
+def test_pdf_running_header_footer_and_page_numbers_are_left_out(tmp_path):
+    from fpdf import FPDF
+
+    class Form(FPDF):
+        def header(self):
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 5, "City of Bergen - Intercultural Cities good practice form")
+            self.ln(8)
+
+        def footer(self):
+            self.set_y(-12)
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 5, f"Page {self.page_no()} of {{nb}}")
+
+    pdf = Form()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for text in ("City: Bergen\nTitle: Homework cafes in libraries\nPeriod of implementation:\n2022",
+                 "Purpose: " + " ".join([DESCRIPTION_EN] * 18), "Impact: " + " ".join([DESCRIPTION_EN] * 18)):
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    assert pdf.page_no() >= 2
+    path = tmp_path / "form.pdf"
+    pdf.output(str(path))
+    (practice,) = segment(read_blocks(path)).practices
+    assert practice.city == "Bergen" and practice.period_text == "2022"
+    assert "Intercultural Cities good practice form" not in practice.description
+    assert not re.search(r"Page \d", practice.description)
+    assert practice.purpose.count(DESCRIPTION_EN.split(".")[0]) == 18
 
 
 def test_pdf_sentence_starting_with_a_label_word_stays_in_its_section():

@@ -4,6 +4,8 @@ is installed."""
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
 from pathlib import Path
 
 from pipeline.config import Limits
@@ -17,6 +19,10 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 # A page whose text layer holds fewer letters than this is a scan (at most a stamped page number).
 _MIN_LAYER_LETTERS = 20
+# Running headers and footers are looked for among the first and last lines of each page.
+_EDGE_LINES = 2
+# Up to three digits: a year alone on a line ("2023") is a form's value, not a page number.
+_PAGE_NUMBER = re.compile(r"^(?:page|p\.|seite)?\s*\d{1,3}\s*(?:(?:/|of|sur|de|von)\s*\d{1,3})?$|^[-–]\s*\d{1,3}\s*[-–]$", re.I)
 
 
 def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> Reading:
@@ -48,7 +54,7 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             warnings, note = (OCR,), f"{len(scanned)} scanned page(s) read by OCR"
         elif len(scanned) < len(pages):
             warnings, note = (UNREAD_SCANS,), f"{len(scanned)} page(s) without text were not read. {missing}"
-    lines = [line for text in pages for line in text.split("\n")]
+    lines = [line for page in without_running_lines(pages) for line in page]
     blocks = [Block(t, "line", i) for i, t in enumerate(_unwrap(filter(None, (clean_text(x) for x in lines))))]
     if not blocks:
         if scanned and ocr_unavailable(tools) is None:
@@ -59,6 +65,30 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             f"The PDF has no text layer (a scanned image?); send the Word form or a PDF saved from Word.{hint}",
         )
     return Reading(blocks, warnings, note)
+
+
+def without_running_lines(pages: list[str]) -> list[list[str]]:
+    """Each page's lines without its running header and footer and its page number.
+
+    A running line stands among the first or last lines of at least half of the pages (two at least) and is the
+    same on each apart from its digits ("Page 2 of 5"); a page number stands alone at a page's edge. A document
+    of one page keeps all its lines.
+    """
+    lines = [[line for line in text.split("\n") if line.strip()] for text in pages]
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+
+    def edges(page: list[str]) -> set[int]:
+        return set(range(min(_EDGE_LINES, len(page)))) | set(range(max(0, len(page) - _EDGE_LINES), len(page)))
+
+    if len(lines) < 2:
+        return lines
+    seen = Counter(k for page in lines for k in {key(page[i]) for i in edges(page)})
+    running = {k for k, n in seen.items() if n >= max(2, len(lines) / 2)}
+    return [[line for i, line in enumerate(page)
+             if i not in edges(page) or not (key(line) in running or _PAGE_NUMBER.match(line.strip()))]
+            for page in lines]
 
 
 def _unwrap(lines) -> list[str]:
