@@ -37,7 +37,7 @@ def curve(data, rated, crit: str, C: float, alpha: float, repeats: int, seed: in
     """Spearman with the mean reading (all realistic tune texts, and those drawn like published practices) per
     share of training practices kept, averaged over `repeats` draws of the kept practices."""
     from pipeline.realistic import spearman
-    from pipeline.training import cv_folds, fit_criterion, held_features
+    from pipeline.training import UNIT_SOURCES, cv_folds, fit_criterion, held_features
 
     rng = np.random.default_rng(seed)
     realistic = [i for i, s in enumerate(rated.sources) if s == "realistic"]
@@ -51,7 +51,7 @@ def curve(data, rated, crit: str, C: float, alpha: float, repeats: int, seed: in
             for rows, held_rows in folds:
                 units = sorted({rated.groups[i] for i in rows if rated.sources[i] == "realistic"})
                 kept = set(rng.choice(units, int(round(share * len(units))), replace=False))
-                rows = [i for i in rows if rated.sources[i] != "realistic" or rated.groups[i] in kept]
+                rows = [i for i in rows if rated.sources[i] not in UNIT_SOURCES or rated.groups[i] in kept]
                 projection, sentence_model, model = fit_criterion(data, rated, crit, rows, C, alpha)
                 expected[held_rows] = model.expected_level(
                     held_features(data, crit, held_rows, projection, sentence_model))

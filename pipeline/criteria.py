@@ -695,7 +695,8 @@ class CriteriaScorer:
         if level >= 3:
             return ""
         hints = self.cues["criteria"][crit]["hints"][_hint_lang(analysis.practice.lang)]
-        if level == 0 or (words == 0 and level <= 1):
+        if level == 0 or words == 0:
+            # nothing found, or a labelled form without the part this criterion reads: ask for that part
             return hints["missing"]
         if level == 1 and features.get("vague", 0) > 0:
             return hints["vague"]

@@ -49,8 +49,9 @@ def test_levels_in_both_languages_with_evidence_from_the_text(learned, strong, w
 
 
 def test_stripping_figures_and_evaluation_lowers_high_impact(learned):
-    stripped = replace(STRONG_EN, practice_id="stripped",
-                       impact="The clubs were well received by pupils and teachers, and the atmosphere was good.")
+    vague = "The clubs were well received by pupils and teachers, and the atmosphere was good."
+    stripped = replace(STRONG_EN, practice_id="stripped", impact=vague,
+                       description=STRONG_EN.description.replace(STRONG_EN.impact, vague))
     before = rows_by_criterion(learned, STRONG_EN)["high_impact"]
     after = rows_by_criterion(learned, stripped)["high_impact"]
     assert after["score"] < before["score"] - 0.1
@@ -58,15 +59,17 @@ def test_stripping_figures_and_evaluation_lowers_high_impact(learned):
 
 
 def test_prose_beside_a_labelled_section_is_read(learned):
-    # A city that writes its description as prose and labels only the impact part.
+    # A city that writes its description as prose and labels only its impact and references.
     prose = "\n".join([STRONG_EN.purpose, STRONG_EN.starting_point, STRONG_EN.process])
+    labelled = "\n".join([STRONG_EN.impact, STRONG_EN.references])
     partly = Practice(practice_id="partly", source_file="partly.txt", practice_index=1, lang="en",
-                      title=STRONG_EN.title, impact=STRONG_EN.impact, description=prose + "\n" + STRONG_EN.impact)
+                      title=STRONG_EN.title, impact=STRONG_EN.impact, references=STRONG_EN.references,
+                      description=prose + "\n" + labelled)
     assert unlabelled_prose(partly) == prose
     assert unlabelled_prose(STRONG_EN) is None
     assert unlabelled_prose(replace(STRONG_EN, description="ICC\n" + STRONG_EN.description)) is None
-    impact_only = replace(partly, practice_id="impact-only", description=STRONG_EN.impact)
-    rows, without = rows_by_criterion(learned, partly), rows_by_criterion(learned, impact_only)
+    without_prose = replace(partly, practice_id="without-prose", description=labelled)
+    rows, without = rows_by_criterion(learned, partly), rows_by_criterion(learned, without_prose)
     for crit in ("needs_based", "context_sensitive", "modelable"):
         assert rows[crit]["score"] > without[crit]["score"] + 0.2, crit
     assert any(sentence in STRONG_EN.process for sentence in rows["modelable"]["evidence"])
@@ -115,7 +118,8 @@ def test_evidence_rules(learned):
 
 
 def test_hint_names_what_is_missing(learned):
-    no_references = replace(STRONG_EN, practice_id="no-refs", references=None)
+    no_references = replace(STRONG_EN, practice_id="no-refs", references=None,
+                            description=STRONG_EN.description.replace("\n" + STRONG_EN.references, ""))
     row = rows_by_criterion(learned, no_references)["transferable"]
     assert row["level"] < 3 and row["hint"]
     assert row["hint"] != rows_by_criterion(learned, WEAK_EN)["high_impact"]["hint"]
@@ -280,8 +284,9 @@ def test_every_feature_has_its_own_column(learned):
         assert len(set(names)) == len(names), crit
     # modelable's `steps` cue group counts durations as well as step markers: a process told in durations
     # alone reaches the group's column and leaves the step-marker detector's at 0.
-    practice = replace(STRONG_EN, practice_id="durations",
-                       process="Volunteers meet the families every week for six months. Each session lasts two hours.")
+    process = "Volunteers meet the families every week for six months. Each session lasts two hours."
+    practice = replace(STRONG_EN, practice_id="durations", process=process,
+                       description=STRONG_EN.description.replace(STRONG_EN.process, process))
     analysis = learned.analyse([practice])[0]
     values, _ = learned.features(analysis, "modelable")
     named = dict(zip(learned.feature_names("modelable"), values))
@@ -387,11 +392,30 @@ def test_training_with_a_review_file_or_run_that_is_not_there_stops_and_says_so(
 def test_cv_folds_hold_out_realistic_texts_only_and_train_on_every_other_text():
     from pipeline.training import RatedTexts, cv_folds
 
-    sources = ["realistic"] * 10 + ["own", "reviewed"]
-    groups = [f"u{i // 2}" for i in range(10)] + ["own-1", "pid-1"]  # both language versions of a unit together
-    rated = RatedTexts([None] * 12, [[{}]] * 12, [1.0] * 12, groups, sources)
+    sources = ["realistic"] * 10 + ["own", "reviewed"] + ["unlabelled"] * 4
+    # both language versions of a unit together; the unlabelled copies are of the texts of units u0 and u3
+    groups = [f"u{i // 2}" for i in range(10)] + ["own-1", "pid-1", "u0", "u0", "u3", "u3"]
+    rated = RatedTexts([None] * 16, [[{}]] * 16, [1.0] * 16, groups, sources)
     folds = cv_folds(rated, n_splits=5)
     assert sorted(i for _, held in folds for i in held) == list(range(10))
     for rows, held in folds:
         assert {10, 11} <= set(rows) and not set(rows) & set(held)
         assert len({groups[i] for i in held}) == 1
+        # a copy trains only in the folds where its practice is not held out
+        assert {i for i in range(12, 16) if i in rows} == {i for i in range(12, 16) if groups[i] != groups[held[0]]}
+
+
+def test_unlabelled_copies_are_the_labelled_realistic_texts_without_their_labels():
+    from pipeline.training import UNLABELLED_SUFFIX, UNLABELLED_WEIGHT, RatedTexts
+
+    prose = replace(STRONG_EN, practice_id="prose", purpose=None, starting_point=None, process=None, impact=None,
+                    references=None)
+    rated = RatedTexts([STRONG_EN, prose, WEAK_EN], [[{"modelable": 3}], [{"modelable": 2}], [{"modelable": 1}]],
+                       [1.0, 1.0, 0.5], ["u1", "u2", "own-1"], ["realistic", "realistic", "own"])
+    copies = rated.unlabelled_copies()
+    assert [p.practice_id for p in copies.practices] == [STRONG_EN.practice_id + UNLABELLED_SUFFIX]
+    (copy,) = copies.practices
+    assert copy.description == STRONG_EN.description and not any(
+        getattr(copy, name) for name in ("purpose", "starting_point", "process", "impact", "references"))
+    assert (copies.ratings, copies.weights, copies.groups, copies.sources) == (
+        [[{"modelable": 3}]], [UNLABELLED_WEIGHT], ["u1"], ["unlabelled"])
