@@ -842,8 +842,9 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     objectives = bool(practice.purpose or practice.main_objective)
     add("objectives_stated", objectives, msg["objectives_ok" if objectives else "objectives_no"])
     results = bool(practice.impact) and not (cue_count("impact", "high_impact:planned") and len((practice.impact or "").split()) < 25)
-    if not practice.impact and not analysis.structured:
-        results = cue_count(None, "struct:percent", "struct:participants") > 0
+    if not practice.impact:
+        # no labelled impact part: results told in the prose (percentages, numbers of participants)
+        results = cue_count("description", "struct:percent", "struct:participants") > 0
     add("results_stated", results, msg["results_ok" if results else "results_no"])
     process_words = len((practice.process or "").split())
     if process_words:

@@ -245,9 +245,14 @@ def test_guideline_checks_read_prose_without_labelled_parts():
                           title=p.title, description=p.description, n_words=p.n_words) for p in (strong, weak)]
         good, bad = ({r["check"]: r for r in check_guidelines(p)} for p in prose)
         assert good["process_explained"]["passed"] and good["challenges_stated"]["passed"]
+        assert good["results_stated"]["passed"]
         assert not bad["process_explained"]["passed"] and not bad["challenges_stated"]["passed"]
         for row in (good["process_explained"], bad["process_explained"], good["challenges_stated"]):
             assert not re.search(r"\d", row["detail"]), row  # no word count of a part the form does not have
+        # a labelled form without its impact part: the needs' figures in its starting point are not results
+        no_impact = practice(strong.practice_id + "-no-impact", lang=strong.lang,
+                             **{k: getattr(strong, k) for k in ("title", "purpose", "starting_point", "process")})
+        assert not {r["check"]: r for r in check_guidelines(no_impact)}["results_stated"]["passed"]
         lang_word = "étapes" if strong.lang == "fr" else "steps"
         assert lang_word in good["process_explained"]["detail"] and lang_word in bad["process_explained"]["detail"]
 
