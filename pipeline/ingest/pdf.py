@@ -84,11 +84,12 @@ def without_running_lines(pages: list[str]) -> list[list[str]]:
 
     if len(lines) < 2:
         return lines
-    seen = Counter(k for page in lines for k in {key(page[i]) for i in edges(page)})
+    page_edges = [edges(page) for page in lines]
+    seen = Counter(k for page, at in zip(lines, page_edges) for k in {key(page[i]) for i in at})
     running = {k for k, n in seen.items() if n >= max(2, len(lines) / 2)}
     return [[line for i, line in enumerate(page)
-             if i not in edges(page) or not (key(line) in running or _PAGE_NUMBER.match(line.strip()))]
-            for page in lines]
+             if i not in at or not (key(line) in running or _PAGE_NUMBER.match(line.strip()))]
+            for page, at in zip(lines, page_edges)]
 
 
 def _unwrap(lines) -> list[str]:
