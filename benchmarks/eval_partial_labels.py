@@ -1,16 +1,18 @@
-"""Criteria levels of forms whose writer labelled only some parts of the description.
+"""Criteria levels of forms laid out other than the template asks: parts unlabelled, plain text wrapped.
 
 Cities do not always use the template's sub-headings: some write the description as prose and label one part
-(often the impact), some put everything under the first heading. Each realistic text written with labelled
-sections is laid into a Word form four ways and read back through the pipeline:
+(often the impact), some put everything under the first heading, and some send the form as plain text whose
+lines were wrapped at a fixed width (a pasted e-mail). Each realistic text written with labelled sections is
+laid out six ways and read back through the pipeline:
 
-- as written: every part under its label;
+- as written: every part under its label, in a Word form;
 - impact only labelled: purpose, starting point and process as unlabelled prose, then the labelled impact
   (references after it fall under the impact, as the segmenter reads them);
 - first part only labelled: everything under the first label;
-- no labels: the whole description as prose.
+- no labels: the whole description as prose;
+- plain text wrapped at 72 or at 40 characters: every part under its label, one line broken into several.
 
-The words are the same in the four layouts, so word count ranks them alike; the model's Spearman with the mean
+The words are the same in every layout, so word count ranks them alike; the model's Spearman with the mean
 of the two readings shows what the layout costs. Test half (texts no model trained on) and tune half (the
 criteria model's own training texts, so read as a check only). Writes benchmarks/results/partial_labels.{json,md}.
 
@@ -31,11 +33,13 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.realistic import CRITERIA, SECTIONS, gap_interval, load_realistic, read_back, reference_levels, spearman  # noqa: E402
 
-LAYOUTS = {
-    "as written": None,
-    "impact only labelled": ("impact",),
-    "first part only labelled": "first",
-    "no labels": (),
+LAYOUTS = {  # name: (the labelled parts, the width plain-text lines are wrapped at, or None for a Word form)
+    "as written": (None, None),
+    "impact only labelled": (("impact",), None),
+    "first part only labelled": ("first", None),
+    "no labels": ((), None),
+    "text wrapped at 72": (None, 72),
+    "text wrapped at 40": (None, 40),
 }
 
 
@@ -59,13 +63,13 @@ def half_figures(data, split: str) -> dict:
     out: dict = {"n": len(ids), "layouts": {}}
     words = None
     as_written: dict = {}
-    for name, layout in LAYOUTS.items():
+    for name, (layout, wrap) in LAYOUTS.items():
         by_labels: dict = {}  # the first labelled part differs by text: one read-back per set of labels
         for text in texts:
             by_labels.setdefault(_labelled(layout, text), []).append(text)
         practices = {}
         for labelled, group in by_labels.items():
-            practices.update(read_back(group, settings, labelled))
+            practices.update(read_back(group, settings, labelled, wrap))
         plist = [practices[i] for i in ids]
         if words is None:
             words = [float(p.n_words) for p in plist]
@@ -86,10 +90,11 @@ def half_figures(data, split: str) -> dict:
 
 
 def markdown(result: dict) -> str:
-    lines = ["# Forms with only some parts labelled (realistic set)", "",
+    lines = ["# Forms laid out other than the template asks (realistic set)", "",
              "Spearman of the criteria model's score with the mean of the two readings, the realistic texts written",
-             "with labelled sections laid into Word forms four ways (`benchmarks/eval_partial_labels.py`). Word count",
-             "is the same in every layout. Mean level given in brackets.", ""]
+             "with labelled sections laid into Word forms four ways and into plain-text forms wrapped at 72 and 40",
+             "characters (`benchmarks/eval_partial_labels.py`). Word count is the same in every layout. Mean level",
+             "given in brackets.", ""]
     for split, block in result.items():
         lines += [f"## {split} half ({block['n']} texts)", "",
                   "| criterion | word count | " + " | ".join(LAYOUTS) + " |",

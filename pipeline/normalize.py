@@ -26,6 +26,24 @@ def clean_text(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+_SENTENCE_END = (".", ":", "!", "?", ";")
+
+
+def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
+    """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case goes on
+    the previous one when that one does not end with one of `ends` and has at least `min_words` words and
+    `min_chars` characters."""
+    out: list[str] = []
+    for line in lines:
+        previous = out[-1] if out else ""
+        if (previous and line[:1].islower() and not previous.endswith(ends)
+                and len(previous.split()) >= min_words and len(previous) >= min_chars):
+            out[-1] = f"{previous} {line}"
+        else:
+            out.append(line)
+    return out
+
+
 def fold(text: str) -> str:
     """Key for matching labels and names: lower case, no accents, plain apostrophes and dashes."""
     text = text.translate(_APOSTROPHES).translate(_DASHES).replace("œ", "oe").replace("Œ", "oe")

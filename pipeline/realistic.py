@@ -252,9 +252,34 @@ def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = No
     return path
 
 
+def write_text_form(text: EvalText, path: Path, width: int, labelled: Collection[str] | None = None) -> Path:
+    """The form as a plain-text file whose lines are wrapped at `width` characters, as in a pasted e-mail:
+    one label or paragraph after another, a blank line between them (`labelled`: see `write_form`)."""
+    import textwrap
+
+    labels = FORM_LABELS["fr" if text.lang == "fr" else "en"]
+    colon = " :" if text.lang == "fr" else ":"
+    header = [("city", text.city), ("title", text.title)] + [
+        (k, text.header[k]) for k in ("department", "form_date", "contact_person", "main_objective", "period")
+        if text.header.get(k)]
+    paragraphs = [f"{labels[key]}{colon} {value}" for key, value in header] + [labels["_description"]]
+    if text.sections:
+        for key in SECTIONS:
+            value = (text.sections.get(key) or "").strip()
+            if value:
+                if labelled is None or key in labelled:
+                    paragraphs.append(labels[key] + colon)
+                paragraphs += value.split("\n\n")
+    else:
+        paragraphs += (text.text or "").strip().split("\n\n")
+    path.write_text("\n\n".join(textwrap.fill(" ".join(p.split()), width) for p in paragraphs) + "\n", encoding="utf-8")
+    return path
+
+
 def read_back(texts: Sequence[EvalText], settings: Settings | None = None,
-              labelled: Collection[str] | None = None) -> dict[str, Practice]:
-    """Each text as the pipeline reads it from its Word form (practice id = text id; `labelled`: see `write_form`)."""
+              labelled: Collection[str] | None = None, wrap: int | None = None) -> dict[str, Practice]:
+    """Each text as the pipeline reads it from its Word form (practice id = text id; `labelled`: see `write_form`),
+    or from a plain-text form wrapped at `wrap` characters (`write_text_form`)."""
     from pipeline.run import InputFile, process_file
     from pipeline.segment import Segmenter
 
@@ -263,7 +288,8 @@ def read_back(texts: Sequence[EvalText], settings: Settings | None = None,
     out: dict[str, Practice] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for text in texts:
-            path = write_form(text, Path(tmp) / f"{text.id}.docx", labelled)
+            path = (write_text_form(text, Path(tmp) / f"{text.id}.txt", wrap, labelled) if wrap
+                    else write_form(text, Path(tmp) / f"{text.id}.docx", labelled))
             result = process_file(InputFile(path, path.name), settings, segmenter)
             if not result.practices:
                 raise ValueError(f"{text.id}: the form was not read back ({result.error_code}: {result.message})")

@@ -143,7 +143,8 @@ def match_label(line: str, loose: bool = False, rules: SegmentSettings = _DEFAUL
     table = _label_table()
     max_words = rules.fuzzy_max_words
     whole = _label_key(_COLON.sub(" ", line).strip()) if line.rstrip().endswith((":", "\uff1a")) else _label_key(line)
-    if whole in table and len(line) < 120:
+    # "...the services of the City." wrapped onto a line of its own ends a sentence; no label ends with a full stop.
+    if whole in table and len(line) < 120 and not line.rstrip().endswith("."):
         return LabelHit(table[whole], None)
     numbered = _NUMBERED.match(whole)
     if numbered and table.get(numbered.group(1), Label("", "")).kind == "marker":

@@ -52,7 +52,8 @@ def test_label_variants(text, name, inline):
     assert hit.inline == inline
 
 
-@pytest.mark.parametrize("text", ["Impact was measured by a survey of 200 people.", "The city of Lyon", "Processus long et complexe"])
+@pytest.mark.parametrize("text", ["Impact was measured by a survey of 200 people.", "The city of Lyon", "Processus long et complexe",
+                                  "City.", "ville."])
 def test_sentences_starting_with_a_label_word_are_not_labels(text):
     assert match_label(text) is None
 
@@ -329,6 +330,36 @@ def test_lower_case_label_words_inside_a_sentence_do_not_split_it():
     (practice,) = segment(lines("City: Leeds", "Title: Living library", text)).practices
     assert "The process: slow but steady." in practice.purpose
     assert practice.impact == "see annex."
+
+
+def _hard_wrapped_form(width: int) -> str:
+    import textwrap
+
+    first = ("Les cours de langue ont lieu deux soirs par semaine dans les écoles du quartier, pour que les parents "
+             "deviennent autonomes avec l'école et avec les services de la ville.")
+    second = "Les éducatrices formées accueillent chaque groupe de douze parents pendant que les enfants sont gardés."
+    wrap = (lambda t: textwrap.fill(t, width)) if width else (lambda t: t)
+    return "\n\n".join(["Ville : Tbilissi", "Titre : Cours pour les parents", "Principal domaine d'action",
+                          "éducation", "Description de la bonne pratique", "But :", wrap(first), wrap(second),
+                          "Processus :", wrap(first.replace("ville.", "City.")), wrap(second)])
+
+
+@pytest.mark.parametrize("width", [42, 82])
+def test_hard_wrapped_text_form_reads_like_the_same_form_unwrapped(tmp_path, width):
+    """A plain-text form wrapped at a fixed width (a pasted e-mail) keeps one practice and its sections whole,
+    though a line holds only the end of a sentence ("ville.", "City.")."""
+    assert {"ville.", "City."} <= set(_hard_wrapped_form(width).splitlines())
+    read = {}
+    for name, w in (("plain", 0), ("wrapped", width)):
+        path = tmp_path / f"{name}.txt"
+        path.write_text(_hard_wrapped_form(w), encoding="utf-8")
+        read[name] = segment(read_blocks(path)).practices
+    (plain,), (wrapped,) = read["plain"], read["wrapped"]
+    for name in ("city", "title", "declared_area_text", "purpose"):
+        assert getattr(wrapped, name) == getattr(plain, name), name  # each paragraph on one line again
+    # "City." starts in upper case, so it is not joined to its sentence, but it stays in the process
+    assert wrapped.process.split() == plain.process.split()
+    assert plain.declared_area_text == "éducation"  # a label line is never joined to its value
 
 
 def test_period_that_becomes_permanent_has_no_end():

@@ -12,7 +12,7 @@ from pipeline.config import Limits
 from pipeline.ingest.ocr import ocr_pages, ocr_unavailable
 from pipeline.ingest.reading import OCR, UNREAD_SCANS, Reading
 from pipeline.ingest.tools import Tools
-from pipeline.normalize import clean_text
+from pipeline.normalize import clean_text, unwrap_lines
 from pipeline.records import Block, IngestError
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -55,7 +55,7 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
         elif len(scanned) < len(pages):
             warnings, note = (UNREAD_SCANS,), f"{len(scanned)} page(s) without text were not read. {missing}"
     lines = [line for page in without_running_lines(pages) for line in page]
-    blocks = [Block(t, "line", i) for i, t in enumerate(_unwrap(filter(None, (clean_text(x) for x in lines))))]
+    blocks = [Block(t, "line", i) for i, t in enumerate(unwrap_lines(filter(None, (clean_text(x) for x in lines))))]
     if not blocks:
         if scanned and ocr_unavailable(tools) is None:
             raise IngestError("pdf_no_text", "The PDF's pages are images and OCR found no text on them (blank or unreadable scans).")
@@ -90,14 +90,3 @@ def without_running_lines(pages: list[str]) -> list[list[str]]:
     return [[line for i, line in enumerate(page)
              if i not in at or not (key(line) in running or _PAGE_NUMBER.match(line.strip()))]
             for page, at in zip(lines, page_edges)]
-
-
-def _unwrap(lines) -> list[str]:
-    """Re-join lines that the PDF layout wrapped in the middle of a sentence."""
-    out: list[str] = []
-    for line in lines:
-        if out and not out[-1].endswith((".", ":", "!", "?", ";")) and line[:1].islower():
-            out[-1] = f"{out[-1]} {line}"
-        else:
-            out.append(line)
-    return out

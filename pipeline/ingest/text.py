@@ -9,10 +9,14 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from pipeline.config import Limits
-from pipeline.normalize import clean_text
+from pipeline.normalize import clean_text, unwrap_lines
 from pipeline.records import Block, IngestError
 
 _MD_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
+# A line of a plain-text paragraph is joined to the next (a hard wrap) only when it is longer than any template
+# label (the longest, "Principaux documents de référence", has 33 characters) and does not end like a label with
+# its instruction ("Contact person (name, email)"): a label stays on its own line, whatever its value.
+_WRAPPED = {"min_words": 4, "min_chars": 34, "ends": (".", ":", "!", "?", ";", ")")}
 _MD_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)\*(?!\s)|(?<!\w)_(?!\s))")
 
 
@@ -55,24 +59,46 @@ def read_text(path: Path, limits: Limits = Limits()) -> list[Block]:
         raise IngestError("text_too_long", f"The text has {len(text):,} characters; the limit is {limits.max_text_chars:,}.")
     markdown = Path(path).suffix.lower() in (".md", ".markdown")
     blocks: list[Block] = []
+    run: list[str] = []  # the plain lines of one paragraph, re-joined where a hard wrap broke a sentence
+
+    def add(text: str, kind: str) -> None:
+        blocks.append(Block(text, kind, len(blocks)))
+
+    def end_paragraph() -> None:
+        for line in unwrap_lines(run, **_WRAPPED):
+            add(line, "paragraph")
+        run.clear()
+
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        kind = "paragraph"
         if markdown:
             if _MD_TABLE_RULE.match(line.strip()):
                 continue
             if line.lstrip().startswith("#"):
-                kind = "heading"
-                line = line.lstrip().lstrip("#")
+                end_paragraph()
+                heading = clean_text(_MD_EMPHASIS.sub("", line.lstrip().lstrip("#")))
+                if heading:
+                    add(heading, "heading")
+                continue
             if line.strip().startswith("|"):
+                end_paragraph()
                 for cell in line.strip().strip("|").split("|"):
                     cell = clean_text(_MD_EMPHASIS.sub("", cell))
                     if cell:
-                        blocks.append(Block(cell, "cell", len(blocks)))
+                        add(cell, "cell")
                 continue
             line = _MD_EMPHASIS.sub("", line)
-        # Tab-separated label/value cells, as in a plain-text export of a Word table.
-        for part in line.split("\t") if "\t" in line.strip() else [line]:
-            part = clean_text(part)
-            if part:
-                blocks.append(Block(part, "cell" if "\t" in line.strip() else kind, len(blocks)))
+        if "\t" in line.strip():
+            # Tab-separated label/value cells, as in a plain-text export of a Word table.
+            end_paragraph()
+            for part in line.split("\t"):
+                part = clean_text(part)
+                if part:
+                    add(part, "cell")
+            continue
+        part = clean_text(line)
+        if part:
+            run.append(part)
+        else:
+            end_paragraph()
+    end_paragraph()
     return blocks
