@@ -213,12 +213,15 @@ def quoted(sentences: Sequence[str], quotes: Sequence[str]) -> np.ndarray:
 # ----------------------------------------------------------------------------- laid into forms, read back
 
 
-def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = None) -> Path:
+def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = None, wrap: int | None = None) -> Path:
     """The text laid into the Word template: header table (no declared area), then the description.
 
     `labelled` names the description sections whose label is written (default: all); the others stand as plain
-    paragraphs, as in a form whose writer labelled only some parts.
+    paragraphs, as in a form whose writer labelled only some parts. With `wrap`, each line of a description
+    paragraph wrapped at `wrap` characters is a Word paragraph of its own, as in text pasted from a PDF.
     """
+    import textwrap
+
     from docx import Document
 
     labels = FORM_LABELS["fr" if text.lang == "fr" else "en"]
@@ -244,10 +247,12 @@ def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = No
                 if labelled is None or key in labelled:
                     doc.add_paragraph(labels[key] + colon)
                 for para in value.split("\n\n"):
-                    doc.add_paragraph(" ".join(para.split()))
+                    for line in textwrap.wrap(" ".join(para.split()), wrap) if wrap else [" ".join(para.split())]:
+                        doc.add_paragraph(line)
     else:
         for para in (text.text or "").strip().split("\n\n"):
-            doc.add_paragraph(" ".join(para.split()))
+            for line in textwrap.wrap(" ".join(para.split()), wrap) if wrap else [" ".join(para.split())]:
+                doc.add_paragraph(line)
     doc.save(str(path))
     return path
 
@@ -276,10 +281,10 @@ def write_text_form(text: EvalText, path: Path, width: int, labelled: Collection
     return path
 
 
-def read_back(texts: Sequence[EvalText], settings: Settings | None = None,
-              labelled: Collection[str] | None = None, wrap: int | None = None) -> dict[str, Practice]:
-    """Each text as the pipeline reads it from its Word form (practice id = text id; `labelled`: see `write_form`),
-    or from a plain-text form wrapped at `wrap` characters (`write_text_form`)."""
+def read_back(texts: Sequence[EvalText], settings: Settings | None = None, labelled: Collection[str] | None = None,
+              wrap: int | None = None, plain_text: bool = False) -> dict[str, Practice]:
+    """Each text as the pipeline reads it from its Word form (practice id = text id; `labelled` and `wrap`: see
+    `write_form`), or with `plain_text` from a plain-text form wrapped at `wrap` characters (`write_text_form`)."""
     from pipeline.run import InputFile, process_file
     from pipeline.segment import Segmenter
 
@@ -288,8 +293,8 @@ def read_back(texts: Sequence[EvalText], settings: Settings | None = None,
     out: dict[str, Practice] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for text in texts:
-            path = (write_text_form(text, Path(tmp) / f"{text.id}.txt", wrap, labelled) if wrap
-                    else write_form(text, Path(tmp) / f"{text.id}.docx", labelled))
+            path = (write_text_form(text, Path(tmp) / f"{text.id}.txt", wrap or 72, labelled) if plain_text
+                    else write_form(text, Path(tmp) / f"{text.id}.docx", labelled, wrap))
             result = process_file(InputFile(path, path.name), settings, segmenter)
             if not result.practices:
                 raise ValueError(f"{text.id}: the form was not read back ({result.error_code}: {result.message})")
