@@ -27,6 +27,7 @@ def clean_text(text: str) -> str:
 
 
 _SENTENCE_END = (".", ":", "!", "?", ";")
+_CUT_AFTER_HYPHEN = re.compile(r"[^\W\d_]-$")
 
 
 def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
@@ -38,10 +39,15 @@ def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str,
         previous = out[-1] if out else ""
         if (previous and line[:1].islower() and not previous.endswith(ends)
                 and len(previous.split()) >= min_words and len(previous) >= min_chars):
-            out[-1] = f"{previous} {line}"
+            out[-1] = join_wrapped(previous, line)
         else:
             out.append(line)
     return out
+
+
+def join_wrapped(previous: str, line: str) -> str:
+    """Two pieces of one wrapped line: a word cut after its hyphen ("self-" + "government") is joined whole."""
+    return f"{previous}{line}" if _CUT_AFTER_HYPHEN.search(previous) else f"{previous} {line}"
 
 
 def fold(text: str) -> str:

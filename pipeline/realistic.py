@@ -247,11 +247,11 @@ def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = No
                 if labelled is None or key in labelled:
                     doc.add_paragraph(labels[key] + colon)
                 for para in value.split("\n\n"):
-                    for line in textwrap.wrap(" ".join(para.split()), wrap) if wrap else [" ".join(para.split())]:
+                    for line in textwrap.wrap(" ".join(para.split()), wrap, break_on_hyphens=False) if wrap else [" ".join(para.split())]:
                         doc.add_paragraph(line)
     else:
         for para in (text.text or "").strip().split("\n\n"):
-            for line in textwrap.wrap(" ".join(para.split()), wrap) if wrap else [" ".join(para.split())]:
+            for line in textwrap.wrap(" ".join(para.split()), wrap, break_on_hyphens=False) if wrap else [" ".join(para.split())]:
                 doc.add_paragraph(line)
     doc.save(str(path))
     return path
@@ -277,7 +277,7 @@ def write_text_form(text: EvalText, path: Path, width: int, labelled: Collection
                 paragraphs += value.split("\n\n")
     else:
         paragraphs += (text.text or "").strip().split("\n\n")
-    path.write_text("\n\n".join(textwrap.fill(" ".join(p.split()), width) for p in paragraphs) + "\n", encoding="utf-8")
+    path.write_text("\n\n".join(textwrap.fill(" ".join(p.split()), width, break_on_hyphens=False) for p in paragraphs) + "\n", encoding="utf-8")
     return path
 
 

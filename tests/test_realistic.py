@@ -80,6 +80,17 @@ def test_texts_read_back_through_the_word_form(data):
     assert labelled.purpose or labelled.process
 
 
+@pytest.mark.parametrize("layout", [{"wrap": 72}, {"wrap": 72, "plain_text": True}])
+def test_texts_read_back_from_wrapped_lines_as_from_the_word_form(data, layout):
+    """A Word form with a paragraph per line and a plain-text form wrapped at 72 characters give the sections
+    of the Word form as written, word for word."""
+    sample = [t for t in data.texts if t.sections and t.split == "tune"][:6]
+    written, wrapped = read_back(sample), read_back(sample, **layout)
+    for text in sample:
+        for name in ("title", "purpose", "starting_point", "process", "impact", "references"):
+            assert (getattr(wrapped[text.id], name) or "").split() == (getattr(written[text.id], name) or "").split()
+
+
 def _reading(main: str, areas=(), level: int = 1) -> Reading:
     codes = load_taxonomy().with_parents([main, *areas])
     return Reading(main, tuple(codes), {c: level for c in CRITERIA})

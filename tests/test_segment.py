@@ -362,6 +362,30 @@ def test_hard_wrapped_text_form_reads_like_the_same_form_unwrapped(tmp_path, wid
     assert plain.declared_area_text == "éducation"  # a label line is never joined to its value
 
 
+def test_hard_wrapped_lines_go_on_whatever_their_case_but_labels_and_items_keep_theirs(tmp_path):
+    text = """City: Bilbao
+Title: Roma mediators in the primary schools of three districts of the
+2019-2023 school years
+Purpose: a study carried out for the City in 2012 found that a third of
+Roma pupils in the primary schools of Otxarkoaga, Txurdinaga and
+Bilbao La Vieja missed more than a quarter of school days; the local
+self-
+government bodies asked the schools for a plan with three steps:
+- recruit two mediators from the community for each of the schools;
+- meet every family at home before the school year starts again;
+Process: the mediators visit the families of pupils who missed a week,
+with the teachers, and report to the school board once in each term.
+"""
+    path = tmp_path / "wrapped.txt"
+    path.write_text(text, encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert practice.title == "Roma mediators in the primary schools of three districts of the 2019-2023 school years"
+    assert "Txurdinaga and Bilbao La Vieja missed" in practice.purpose
+    assert "local self-government bodies" in practice.purpose
+    assert "three steps:\n- recruit" in practice.purpose and "schools;\n- meet" in practice.purpose
+    assert practice.process.startswith("the mediators visit") and practice.process.endswith("once in each term.")
+
+
 def test_period_that_becomes_permanent_has_no_end():
     period = parse_period("2019-2023 (pilot), permanent from 2024")
     assert (period.start, period.end, period.ongoing) == (2019, None, True)

@@ -9,14 +9,21 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from pipeline.config import Limits
-from pipeline.normalize import clean_text, unwrap_lines
+from pipeline.normalize import clean_text, join_wrapped, unwrap_lines
 from pipeline.records import Block, IngestError
 
 _MD_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
-# A line of a plain-text paragraph is joined to the next (a hard wrap) only when it is longer than any template
-# label (the longest, "Principaux documents de référence", has 33 characters) and does not end like a label with
-# its instruction ("Contact person (name, email)"): a label stays on its own line, whatever its value.
+# A line of a plain-text paragraph that starts in lower case is joined to the line before (a hard wrap) only when
+# that one is longer than any template label (the longest, "Principaux documents de référence", has 33 characters)
+# and does not end like a label with its instruction ("Contact person (name, email)"): a label keeps its own line.
 _WRAPPED = {"min_words": 4, "min_chars": 34, "ends": (".", ":", "!", "?", ";", ")")}
+# A file is hard-wrapped when at least half of its lines of five words or more end within this many characters of
+# the longest one, itself at most _WRAP_MAX_WIDTH long (an e-mail wraps at 72 to 80).
+_WRAP_SLACK = 20
+_WRAP_MAX_WIDTH = 100
+# In a hard-wrapped file a line that filled the width goes on the next whatever its case ("...in\nBilbao",
+# "...Strategy\n2016-2020"), unless the next one opens a labelled value or a list item.
+_OPENS_LABEL_OR_ITEM = re.compile(r"^(?:[^\W\d_][^:.!?\n]{0,40}:|[-\u2022\u00b7*\u25aa>]\s|\(?\d{1,2}[.)]\s)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)\*(?!\s)|(?<!\w)_(?!\s))")
 
 
@@ -64,8 +71,10 @@ def read_text(path: Path, limits: Limits = Limits()) -> list[Block]:
     def add(text: str, kind: str) -> None:
         blocks.append(Block(text, kind, len(blocks)))
 
+    width = _wrap_width(text)
+
     def end_paragraph() -> None:
-        for line in unwrap_lines(run, **_WRAPPED):
+        for line in unwrap_lines(_join_full_lines(run, width) if width else run, **_WRAPPED):
             add(line, "paragraph")
         run.clear()
 
@@ -102,3 +111,25 @@ def read_text(path: Path, limits: Limits = Limits()) -> list[Block]:
             end_paragraph()
     end_paragraph()
     return blocks
+
+
+def _wrap_width(text: str) -> int | None:
+    """The width a hard-wrapped text was wrapped at, or None when its lines were not wrapped."""
+    lengths = [len(line) for line in (clean_text(x) for x in text.splitlines()) if len(line.split()) >= 5]
+    if len(lengths) < 5 or max(lengths) > _WRAP_MAX_WIDTH:
+        return None
+    width = max(lengths)
+    return width if sum(n >= width - _WRAP_SLACK for n in lengths) >= len(lengths) / 2 else None
+
+
+def _join_full_lines(lines: list[str], width: int) -> list[str]:
+    """Each line that filled the wrap width joined to the next one of its paragraph."""
+    out: list[str] = []
+    for line in lines:
+        previous = out[-1] if out else ""
+        if (previous and len(previous) >= width - _WRAP_SLACK and not previous.endswith(":")
+                and not _OPENS_LABEL_OR_ITEM.match(line)):
+            out[-1] = join_wrapped(previous, line)
+        else:
+            out.append(line)
+    return out
