@@ -3,7 +3,7 @@
 Cities do not always use the template's sub-headings: some write the description as prose and label one part
 (often the impact), some put everything under the first heading, and some send the form as plain text whose
 lines were wrapped at a fixed width (a pasted e-mail). Each realistic text written with labelled sections is
-laid out seven ways and read back through the pipeline:
+laid out eight ways and read back through the pipeline:
 
 - as written: every part under its label, in a Word form;
 - impact only labelled: purpose, starting point and process as unlabelled prose, then the labelled impact
@@ -12,7 +12,8 @@ laid out seven ways and read back through the pipeline:
 - no labels: the whole description as prose;
 - Word, a paragraph per line: every part under its label, each line of a paragraph wrapped at 72 characters a
   Word paragraph of its own, as in text pasted from a PDF;
-- plain text wrapped at 72 or at 40 characters: every part under its label, one line broken into several.
+- plain text wrapped at 72 or at 40 characters: every part under its label, one line broken into several;
+- process as bullets: each sentence of the process a bullet point of its own.
 
 The words are the same in every layout, so word count ranks them alike; the model's Spearman with the mean
 of the two readings shows what the layout costs. Test half (texts no model trained on) and tune half (the
@@ -35,14 +36,15 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.realistic import CRITERIA, SECTIONS, gap_interval, load_realistic, read_back, reference_levels, spearman  # noqa: E402
 
-LAYOUTS = {  # name: (the labelled parts, the width lines are wrapped at, a plain-text file rather than Word)
-    "as written": (None, None, False),
-    "impact only labelled": (("impact",), None, False),
-    "first part only labelled": ("first", None, False),
-    "no labels": ((), None, False),
-    "Word, a paragraph per line": (None, 72, False),
-    "text wrapped at 72": (None, 72, True),
-    "text wrapped at 40": (None, 40, True),
+LAYOUTS = {  # name: how the form is written (see pipeline.realistic.read_back); "first": the first part's label only
+    "as written": {},
+    "impact only labelled": {"labelled": ("impact",)},
+    "first part only labelled": {"labelled": "first"},
+    "no labels": {"labelled": ()},
+    "Word, a paragraph per line": {"wrap": 72},
+    "text wrapped at 72": {"wrap": 72, "plain_text": True},
+    "text wrapped at 40": {"wrap": 40, "plain_text": True},
+    "process as bullets": {"bullets": True},
 }
 
 
@@ -66,13 +68,13 @@ def half_figures(data, split: str) -> dict:
     out: dict = {"n": len(ids), "layouts": {}}
     words = None
     as_written: dict = {}
-    for name, (layout, wrap, plain_text) in LAYOUTS.items():
+    for name, layout in LAYOUTS.items():
         by_labels: dict = {}  # the first labelled part differs by text: one read-back per set of labels
         for text in texts:
-            by_labels.setdefault(_labelled(layout, text), []).append(text)
+            by_labels.setdefault(_labelled(layout.get("labelled"), text), []).append(text)
         practices = {}
         for labelled, group in by_labels.items():
-            practices.update(read_back(group, settings, labelled, wrap, plain_text))
+            practices.update(read_back(group, settings, **{**layout, "labelled": labelled}))
         plist = [practices[i] for i in ids]
         if words is None:
             words = [float(p.n_words) for p in plist]
@@ -95,7 +97,7 @@ def half_figures(data, split: str) -> dict:
 def markdown(result: dict) -> str:
     lines = ["# Forms laid out other than the template asks (realistic set)", "",
              "Spearman of the criteria model's score with the mean of the two readings, the realistic texts written",
-             "with labelled sections laid into Word forms five ways and into plain-text forms wrapped at 72 and 40",
+             "with labelled sections laid into Word forms six ways and into plain-text forms wrapped at 72 and 40",
              "characters (`benchmarks/eval_partial_labels.py`). Word count is the same in every layout. Mean level",
              "given in brackets.", ""]
     for split, block in result.items():

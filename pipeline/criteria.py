@@ -622,7 +622,13 @@ class CriteriaScorer:
         return (["log_words", "free_prose", "section_present", "section_log_words", "rule_score",
                  "semantic_max", "semantic_top3"]
                 + [f"hits:{g}" for g in groups] + [f"per100:{g}" for g in groups]
-                + [f"per100:struct:{name}" for name in STRUCTURAL_FEATURES] + list(QUOTED_FEATURES) + ["doc_projection"])
+                + [f"per100:struct:{name}" for name in self.structural_features(crit)] + list(QUOTED_FEATURES)
+                + ["doc_projection"])
+
+    def structural_features(self, crit: str) -> tuple[str, ...]:
+        """The structural counts the learned model reads for `crit` (criteria.yaml may leave some out)."""
+        left_out = set(self.cues["criteria"][crit].get("structural_left_out", ()))
+        return tuple(name for name in STRUCTURAL_FEATURES if name not in left_out)
 
     def features(self, analysis: _Analysis, crit: str, rule: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The feature vector of one criterion, and each sentence's share of it (n_sentences x n_features).
@@ -672,7 +678,7 @@ class CriteriaScorer:
             values[col[f"hits:{group}"]] = np.log1p(hits.sum())
             if hits.sum() > 0:
                 share[:, col[f"hits:{group}"]] = np.log1p(hits.sum()) * hits / hits.sum()
-        for name in STRUCTURAL_FEATURES:
+        for name in self.structural_features(crit):
             counts = np.array([s.cues.get(f"struct:{name}", 0) for s in sentences], dtype=float) * weight
             if len(counts):
                 values[col[f"per100:struct:{name}"]] = counts.sum() * per100

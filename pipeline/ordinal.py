@@ -48,12 +48,20 @@ class OrdinalLogistic(ClassifierMixin, BaseEstimator):
     n_levels : number of ordered levels (4 for the criteria: 0-3).
     level_cuts : "round" (level = rounded expected level) or "shares" (cut points on the expected level that
         give each level as often as the training ratings do).
+    clip : standardised features are held within +-clip (None: not held), in fitting and predicting alike, so
+        that a text far outside the training texts on one feature (a process written as twenty bullets) is not
+        pushed further than the most extreme training texts were.
     """
 
-    def __init__(self, C: float = 0.3, n_levels: int = 4, level_cuts: str = "round"):
+    def __init__(self, C: float = 0.3, n_levels: int = 4, level_cuts: str = "round", clip: float | None = None):
         self.C = C
         self.n_levels = n_levels
         self.level_cuts = level_cuts
+        self.clip = clip
+
+    def _standardised(self, X: np.ndarray) -> np.ndarray:
+        Z = (X - self.mean_) / self.scale_
+        return Z if self.clip is None else np.clip(Z, -self.clip, self.clip)
 
     def fit(self, X, y, sample_weight=None):
         X, y = validate_data(self, X, y, dtype=np.float64)
@@ -65,7 +73,7 @@ class OrdinalLogistic(ClassifierMixin, BaseEstimator):
         self.mean_ = X.mean(axis=0)
         self.scale_ = X.std(axis=0)
         self.scale_[self.scale_ < 1e-9] = 1.0
-        Z = (X - self.mean_) / self.scale_
+        Z = self._standardised(X)
         coefs, intercepts = [], []
         for k in range(1, self.n_levels):
             target = (y >= k).astype(int)
@@ -100,7 +108,7 @@ class OrdinalLogistic(ClassifierMixin, BaseEstimator):
         """P(y >= k) for k = 1..n_levels-1, made non-increasing in k."""
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        Z = (X - self.mean_) / self.scale_
+        Z = self._standardised(X)
         p = 1.0 / (1.0 + np.exp(-np.clip(Z @ self.coef_.T + self.intercept_, -30, 30)))
         return np.minimum.accumulate(p, axis=1)
 
@@ -125,18 +133,19 @@ class OrdinalLogistic(ClassifierMixin, BaseEstimator):
 
     def contributions(self, X) -> np.ndarray:
         """Per-feature push towards higher levels (standardised value x mean threshold weight)."""
-        X = np.asarray(X, dtype=np.float64)
-        return ((X - self.mean_) / self.scale_) * self.coef_.mean(axis=0)
+        return self._standardised(np.asarray(X, dtype=np.float64)) * self.coef_.mean(axis=0)
 
     def to_dict(self) -> dict:
         check_is_fitted(self, "coef_")
-        return {"C": self.C, "n_levels": self.n_levels, "level_cuts": self.level_cuts, "mean": self.mean_.tolist(),
+        return {"C": self.C, "n_levels": self.n_levels, "level_cuts": self.level_cuts, "clip": self.clip,
+                "mean": self.mean_.tolist(),
                 "scale": self.scale_.tolist(), "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist(),
                 "cuts": self.cuts_.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "OrdinalLogistic":
-        model = cls(C=data["C"], n_levels=data["n_levels"], level_cuts=data.get("level_cuts", "round"))
+        model = cls(C=data["C"], n_levels=data["n_levels"], level_cuts=data.get("level_cuts", "round"),
+                    clip=data.get("clip"))
         model.mean_ = np.asarray(data["mean"], dtype=float)
         model.scale_ = np.asarray(data["scale"], dtype=float)
         model.coef_ = np.asarray(data["coef"], dtype=float)

@@ -213,12 +213,14 @@ def quoted(sentences: Sequence[str], quotes: Sequence[str]) -> np.ndarray:
 # ----------------------------------------------------------------------------- laid into forms, read back
 
 
-def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = None, wrap: int | None = None) -> Path:
+def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = None, wrap: int | None = None,
+               bullets: bool = False) -> Path:
     """The text laid into the Word template: header table (no declared area), then the description.
 
     `labelled` names the description sections whose label is written (default: all); the others stand as plain
     paragraphs, as in a form whose writer labelled only some parts. With `wrap`, each line of a description
-    paragraph wrapped at `wrap` characters is a Word paragraph of its own, as in text pasted from a PDF.
+    paragraph wrapped at `wrap` characters is a Word paragraph of its own, as in text pasted from a PDF. With
+    `bullets`, each sentence of the process is a bullet point of its own.
     """
     import textwrap
 
@@ -247,7 +249,12 @@ def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = No
                 if labelled is None or key in labelled:
                     doc.add_paragraph(labels[key] + colon)
                 for para in value.split("\n\n"):
-                    for line in textwrap.wrap(" ".join(para.split()), wrap, break_on_hyphens=False) if wrap else [" ".join(para.split())]:
+                    para = " ".join(para.split())
+                    if bullets and key == "process":
+                        lines = [f"\u2022 {sentence}" for sentence in _SENTENCE_BREAK.split(para)]
+                    else:
+                        lines = textwrap.wrap(para, wrap, break_on_hyphens=False) if wrap else [para]
+                    for line in lines:
                         doc.add_paragraph(line)
     else:
         for para in (text.text or "").strip().split("\n\n"):
@@ -255,6 +262,9 @@ def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = No
                 doc.add_paragraph(line)
     doc.save(str(path))
     return path
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])")
 
 
 def write_text_form(text: EvalText, path: Path, width: int, labelled: Collection[str] | None = None) -> Path:
@@ -282,9 +292,10 @@ def write_text_form(text: EvalText, path: Path, width: int, labelled: Collection
 
 
 def read_back(texts: Sequence[EvalText], settings: Settings | None = None, labelled: Collection[str] | None = None,
-              wrap: int | None = None, plain_text: bool = False) -> dict[str, Practice]:
-    """Each text as the pipeline reads it from its Word form (practice id = text id; `labelled` and `wrap`: see
-    `write_form`), or with `plain_text` from a plain-text form wrapped at `wrap` characters (`write_text_form`)."""
+              wrap: int | None = None, plain_text: bool = False, bullets: bool = False) -> dict[str, Practice]:
+    """Each text as the pipeline reads it from its Word form (practice id = text id; `labelled`, `wrap` and
+    `bullets`: see `write_form`), or with `plain_text` from a plain-text form wrapped at `wrap` characters
+    (`write_text_form`)."""
     from pipeline.run import InputFile, process_file
     from pipeline.segment import Segmenter
 
@@ -294,7 +305,7 @@ def read_back(texts: Sequence[EvalText], settings: Settings | None = None, label
     with tempfile.TemporaryDirectory() as tmp:
         for text in texts:
             path = (write_text_form(text, Path(tmp) / f"{text.id}.txt", wrap or 72, labelled) if plain_text
-                    else write_form(text, Path(tmp) / f"{text.id}.docx", labelled, wrap))
+                    else write_form(text, Path(tmp) / f"{text.id}.docx", labelled, wrap, bullets))
             result = process_file(InputFile(path, path.name), settings, segmenter)
             if not result.practices:
                 raise ValueError(f"{text.id}: the form was not read back ({result.error_code}: {result.message})")

@@ -105,6 +105,20 @@ def test_a_budget_table_is_not_evidence_of_need(learned):
             assert after[crit]["score"] < before[crit]["score"] + 0.05, (practice.practice_id, crit)
 
 
+def test_a_process_written_as_bullets_keeps_the_levels_step_markers_do_not_concern(learned):
+    """Bullets say how a process is laid out: they may count for modelable, not for need, context, aim or impact."""
+    for practice in (STRONG_EN, STRONG_FR):
+        sentences = re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])", practice.process)
+        assert len(sentences) >= 3
+        bulleted = "\n".join(f"• {sentence}" for sentence in sentences)
+        as_bullets = replace(practice, practice_id=practice.practice_id + "-bullets", process=bulleted,
+                             description=practice.description.replace(practice.process, bulleted))
+        before, after = rows_by_criterion(learned, practice), rows_by_criterion(learned, as_bullets)
+        for crit in ("targeted", "needs_based", "context_sensitive", "high_impact"):
+            assert abs(after[crit]["score"] - before[crit]["score"]) < 0.03, (practice.practice_id, crit)
+            assert after[crit]["level"] == before[crit]["level"], (practice.practice_id, crit)
+
+
 def test_evidence_rules(learned):
     for practice in (STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR):
         rows = learned.score([practice])

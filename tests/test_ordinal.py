@@ -61,6 +61,20 @@ def test_ordinal_round_trip_through_json_keeps_cut_points():
     np.testing.assert_array_equal(legacy.predict(x), np.clip(np.rint(legacy.expected_level(x)), 0, 3))
 
 
+def test_clipped_features_push_no_further_than_the_clip_and_the_clip_is_saved():
+    x, y = ordered_data(seed=3)
+    model = OrdinalLogistic(C=1.0, clip=3.0).fit(x, y)
+    free = OrdinalLogistic(C=1.0).fit(x, y)
+    far, edge = x[:1].copy(), x[:1].copy()
+    far[0, 0] = model.mean_[0] + 40 * model.scale_[0]  # a text far outside the training texts on one feature
+    edge[0, 0] = model.mean_[0] + 3 * model.scale_[0]
+    np.testing.assert_allclose(model.expected_level(far), model.expected_level(edge))
+    assert free.expected_level(far)[0] > free.expected_level(edge)[0]
+    again = OrdinalLogistic.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.clip == 3.0
+    np.testing.assert_allclose(again.expected_level(far), model.expected_level(far))
+
+
 def test_unknown_level_cuts_is_refused():
     x, y = ordered_data()
     with pytest.raises(ValueError):
