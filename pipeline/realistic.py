@@ -258,7 +258,8 @@ def write_form(text: EvalText, path: Path, labelled: Collection[str] | None = No
                         doc.add_paragraph(line)
     else:
         for para in (text.text or "").strip().split("\n\n"):
-            for line in textwrap.wrap(" ".join(para.split()), wrap, break_on_hyphens=False) if wrap else [" ".join(para.split())]:
+            para = " ".join(para.split())
+            for line in textwrap.wrap(para, wrap, break_on_hyphens=False) if wrap else [para]:
                 doc.add_paragraph(line)
     doc.save(str(path))
     return path
@@ -287,7 +288,8 @@ def write_text_form(text: EvalText, path: Path, width: int, labelled: Collection
                 paragraphs += value.split("\n\n")
     else:
         paragraphs += (text.text or "").strip().split("\n\n")
-    path.write_text("\n\n".join(textwrap.fill(" ".join(p.split()), width, break_on_hyphens=False) for p in paragraphs) + "\n", encoding="utf-8")
+    wrapped = (textwrap.fill(" ".join(p.split()), width, break_on_hyphens=False) for p in paragraphs)
+    path.write_text("\n\n".join(wrapped) + "\n", encoding="utf-8")
     return path
 
 
