@@ -5,6 +5,10 @@ machine where the cache folder is empty (spaCy's French tokenizer pattern, the U
 lemmatised cue phrases are computed and stored then; see pipeline/regex_store.py and pipeline/startup_store.py). Target: under 5 s. The console script of the interpreter running this file is used, so
 run it with the environment to measure (a plain `pip install .` has no torch; the development one has).
 
+The machine's speed changes from day to day, so two figures of the same run sit beside the checks: the import of
+the third-party libraries a check loads, alone in a new process (the part of a cold start the project cannot cut
+without dropping a library), and a fixed pure-Python loop (to compare days).
+
     .venv/bin/python benchmarks/bench_check.py
 """
 
@@ -47,6 +51,34 @@ def one_check(form: Path, cache_dir: Path, cpu: list[float] | None = None) -> fl
     return wall
 
 
+_LIBRARIES = """
+import sys
+from pipeline.cli import app
+app(["check", sys.argv[1]], standalone_mode=False)
+names = sorted({m.split(".")[0] for m in list(sys.modules)} - set(sys.stdlib_module_names) - {"pipeline", "__main__"})
+print(" ".join(n for n in names if not n.startswith("_")), file=sys.stderr)
+"""
+_LOOP = "import time; t = time.perf_counter(); s = sum(i * i for i in range(5_000_000)); print(time.perf_counter() - t)"
+
+
+def _child(args: list[str], env: dict, cache_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**env, "ICC_CACHE_DIR": str(cache_dir)},
+                          check=True, capture_output=True, text=True)
+
+
+def library_import_s(form: Path, cache_dir: Path) -> tuple[float, list[str]]:
+    """Median wall time of a new process importing only the third-party libraries a check of `form` loads."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    names = _child(["-c", _LIBRARIES, str(form)], env, cache_dir).stderr.strip().splitlines()[-1].split()
+    code = "\n".join(f"try:\n    import {n}\nexcept Exception:\n    pass" for n in names)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        _child(["-c", code], env, cache_dir)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), names
+
+
 def main() -> None:
     out: dict = {"target_s": TARGET_S, "python": sys.executable, "runs": {}}
     steal0, t0 = _steal_ticks(), time.perf_counter()
@@ -59,6 +91,13 @@ def main() -> None:
             out["runs"][lang] = {"form": form.name, "seconds": [round(t, 2) for t in times],
                                  "median_s": round(statistics.median(times), 2),
                                  "cpu_median_s": round(statistics.median(cpu), 2)}
+        floor, names = library_import_s(FORMS["fr"], cache)
+        out["library_import_s"] = round(floor, 2)
+        out["libraries"] = names
+    out["python_loop_s"] = round(float(subprocess.run([sys.executable, "-c", _LOOP], capture_output=True, text=True,
+                                                      check=True).stdout), 2)
+    for run in out["runs"].values():
+        run["beyond_library_import_s"] = round(run["median_s"] - out["library_import_s"], 2)
     ticks = os.sysconf("SC_CLK_TCK") * (time.perf_counter() - t0) * (os.cpu_count() or 1)
     out["host_steal_share"] = round((_steal_ticks() - steal0) / ticks, 3) if ticks else None
     out["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
@@ -66,12 +105,15 @@ def main() -> None:
     (RESULTS / "check.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     lines = ["`icc-practices check` on one form, each check a new process (median of 3), "
              f"target under {TARGET_S:.0f} s. Interpreter: `{sys.executable}`.", "",
-             "| form | median wall | runs | median CPU time |", "|---|---|---|---|"]
+             "| form | median wall | runs | median CPU time | beyond the libraries' import |", "|---|---|---|---|---|"]
     for lang, run in out["runs"].items():
         lines.append(f"| {lang} ({run['form']}) | {run['median_s']:.2f} s | {', '.join(f'{t:.2f}' for t in run['seconds'])} "
-                     f"| {run['cpu_median_s']:.2f} s |")
+                     f"| {run['cpu_median_s']:.2f} s | {run['beyond_library_import_s']:.2f} s |")
     lines += ["", f"First French check with an empty cache folder (the French tokenizer pattern, the USE "
               f"tokenizer's tables and the lemmatised cue phrases are computed and stored): {out['first_french_check_empty_cache_s']:.2f} s.",
+              f"Importing the libraries a French check loads, alone in a new process: {out['library_import_s']:.2f} s "
+              f"({len(out['libraries'])} packages: {', '.join(out['libraries'])}).",
+              f"Machine speed on the day: a fixed pure-Python loop took {out['python_loop_s']:.2f} s.",
               f"Load average at the end: {out['load_average_1min_at_end']}; share of CPU time taken by the virtual "
               f"machine's host during the benchmark (steal): {out['host_steal_share']}."]
     (RESULTS / "check.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
