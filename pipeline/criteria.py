@@ -74,7 +74,7 @@ def load_nlp(lang: str):
         # learned criteria model cross-validated the same on the realistic tune half (mean Spearman 0.635).
         nlp = spacy.blank("fr")
         nlp.add_pipe("sentencizer")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize()
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize(lookups=lemma_lookups("fr"))
         token_match = getattr(nlp.tokenizer.token_match, "__self__", None)
         if stored is None and isinstance(token_match, re.Pattern):
             regex_store.store(_FR_TOKEN_MATCH, token_match)
@@ -82,11 +82,44 @@ def load_nlp(lang: str):
         # No official English model is on PyPI; lookup lemmas are enough for cue matching.
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize()
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize(lookups=lemma_lookups("en"))
     else:
         nlp = spacy.blank("xx")
         nlp.add_pipe("sentencizer")
     return nlp
+
+
+def lemma_lookups(lang: str):
+    """The lookup lemmatizer's table of `lang` from spacy-lookups-data, kept in the start-up store.
+
+    Reading the gzipped JSON and hashing its keys one by one takes over a second for French (217,000 words) on
+    a cold start; the stored table holds the hashed keys and the table's Bloom filter, and is filled back as
+    they are.
+    """
+    from collections import OrderedDict
+
+    import spacy
+    import spacy_lookups_data
+    from spacy.lookups import Lookups, Table, load_lookups
+
+    from pipeline import startup_store
+
+    name = f"lemma-lookup-{lang}"
+    key = startup_store.source_key(lang, spacy.__version__, spacy_lookups_data.__version__, "lemma-lookup-1")
+    stored = startup_store.load(name, key)
+    if isinstance(stored, tuple) and len(stored) == 2:
+        items, bloom = stored
+        table = Table(name="lemma_lookup")
+        table.bloom = type(table.bloom)().from_bytes(bloom)
+        put = OrderedDict.__setitem__  # the keys are hashed already and the Bloom filter holds them
+        for word, lemma in items.items():
+            put(table, word, lemma)
+    else:
+        table = load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
+        startup_store.save(name, key, (dict(table.items()), table.bloom.to_bytes()))
+    lookups = Lookups()
+    lookups.set_table("lemma_lookup", table)
+    return lookups
 
 
 def _lemma_key(token) -> str:
@@ -159,11 +192,12 @@ def _cue_patterns(nlp, lang: str, cues_path: Path) -> dict:
     and the lemmas of the people nouns. Lemmatising the phrases takes most of a second for French, so the
     result is kept in the start-up store, keyed by the cue file, the language and the spaCy pipeline."""
     import spacy
+    import spacy_lookups_data
 
     from pipeline import startup_store
 
     key = startup_store.source_key(cues_path.read_bytes(), lang, spacy.__version__, nlp.meta.get("name", ""),
-                                   nlp.meta.get("version", ""), "cue-patterns-1")
+                                   nlp.meta.get("version", ""), spacy_lookups_data.__version__, "cue-patterns-1")
     stored = startup_store.load(f"cue-patterns-{lang}", key)
     if isinstance(stored, dict) and set(stored) == {"phrases", "people"}:
         return stored

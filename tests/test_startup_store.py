@@ -1,5 +1,5 @@
-"""The start-up store: stored tokenizer tables and cue phrases give exactly what computing them gives, and a
-console `check` ends with all of its output written."""
+"""The start-up store: stored tokenizer tables, lemma tables and cue phrases give exactly what computing them
+gives, and a console `check` ends with all of its output written."""
 
 from __future__ import annotations
 
@@ -77,6 +77,34 @@ def test_cue_matchers_from_stored_phrases_match_what_computed_ones_match(lang, t
     assert found == sorted(lemma_b(doc))
     assert sorted(surface_a(doc)) == sorted(surface_b(doc))
     assert sorted(tokens_a(doc)) == sorted(tokens_b(doc)) and tokens_a(doc)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_stored_lemma_table_lemmatises_like_the_one_read_from_spacy_lookups_data(lang, tmp_path, monkeypatch):
+    import spacy
+    from spacy.lookups import load_lookups
+
+    from pipeline.criteria import lemma_lookups
+
+    monkeypatch.setenv("ICC_CACHE_DIR", str(tmp_path))
+    packaged = load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
+    lemma_lookups(lang)  # nothing stored yet: read from the package, then stored
+    assert list((tmp_path / "startup").glob(f"lemma-lookup-{lang}-*.marshal"))
+    restored = lemma_lookups(lang).get_table("lemma_lookup")
+    assert len(restored) == len(packaged) and dict(restored.items()) == dict(packaged.items())
+    words = {"fr": ["allées", "médiateurs", "associations", "formé", "quartiers", "inexistantmotxyz"],
+             "en": ["mediators", "trained", "neighbourhoods", "children", "was", "notawordxyz"]}[lang]
+    for word in words:
+        assert (word in restored) == (word in packaged)
+        assert restored.get(word) == packaged.get(word)
+    text = {"fr": "Les médiateurs ont formé des associations dans les quartiers.",
+            "en": "The mediators were trained by associations in the neighbourhoods."}[lang]
+    lemmas = []
+    for lookups in (None, lemma_lookups(lang)):
+        nlp = spacy.blank(lang)
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize(lookups=lookups)
+        lemmas.append([t.lemma_ for t in nlp(text)])
+    assert lemmas[0] == lemmas[1] and lemmas[0] != [t.text for t in spacy.blank(lang)(text)]
 
 
 def test_a_console_check_writes_all_its_output_before_it_ends(tmp_path):
