@@ -1,4 +1,5 @@
-"""The wheel carries the trained models; an install without -e finds them, and a missing model is said aloud."""
+"""The wheel carries the trained models; an install without -e finds them, a missing model is said aloud, and every
+library the package imports is declared with its version."""
 
 from __future__ import annotations
 
@@ -98,3 +99,34 @@ def test_a_missing_or_mismatched_model_is_said_aloud(tmp_path, model_dir, why):
     assert "zero-shot" in model_id and why in model_id
     note = model_fallbacks({"area_classifier": model_id})["areas"]
     assert why in note and "zero-shot classifier" in note
+
+
+def _distribution(requirement: str) -> str:
+    import re
+
+    return re.split(r"[=<>!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_library_the_package_imports_is_declared_with_a_pinned_version():
+    """A library imported by the package but left to arrive with another one drifts from install to install."""
+    import ast
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    assert all("==" in r for r in project["dependencies"]), "every dependency has one pinned version"
+    declared = {_distribution(r) for r in requirements}
+    imported = set()
+    for path in (PROJECT_DIR / "pipeline").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"pipeline"}
+    assert {"numpy", "sklearn", "spacy"} <= third_party
+    providers = packages_distributions()
+    missing = {name: providers.get(name, ["?"]) for name in third_party
+               if not {_distribution(d) for d in providers.get(name, [])} & declared}
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
