@@ -39,12 +39,15 @@ def _steal_ticks() -> int:
         return 0
 
 
+def _env(cache_dir: Path) -> dict:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ICC_CACHE_DIR": str(cache_dir)}
+
+
 def one_check(form: Path, cache_dir: Path, cpu: list[float] | None = None) -> float:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ICC_CACHE_DIR": str(cache_dir)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipeline", "check", str(form)], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "pipeline", "check", str(form)], cwd=ROOT, env=_env(cache_dir),
+                   check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if cpu is not None:
@@ -62,20 +65,19 @@ print(" ".join(n for n in names if not n.startswith("_")), file=sys.stderr)
 _LOOP = "import time; t = time.perf_counter(); s = sum(i * i for i in range(5_000_000)); print(time.perf_counter() - t)"
 
 
-def _child(args: list[str], env: dict, cache_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**env, "ICC_CACHE_DIR": str(cache_dir)},
-                          check=True, capture_output=True, text=True)
+def _child(args: list[str], cache_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=_env(cache_dir), check=True, capture_output=True,
+                          text=True)
 
 
 def library_import_s(form: Path, cache_dir: Path) -> tuple[float, list[str]]:
     """Median wall time of a new process importing only the third-party libraries a check of `form` loads."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    names = _child(["-c", _LIBRARIES, str(form)], env, cache_dir).stderr.strip().splitlines()[-1].split()
+    names = _child(["-c", _LIBRARIES, str(form)], cache_dir).stderr.strip().splitlines()[-1].split()
     code = "\n".join(f"try:\n    import {n}\nexcept Exception:\n    pass" for n in names)
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
-        _child(["-c", code], env, cache_dir)
+        _child(["-c", code], cache_dir)
         times.append(time.perf_counter() - t0)
     return statistics.median(times), names
 

