@@ -20,8 +20,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.classify import (encode_practices, load_area_classifier, make_area_classifier,  # noqa: E402
-                               predict_areas, zero_shot_classifier)
+from pipeline.classify import encode_practices, load_area_classifier, predict_areas  # noqa: E402
+from pipeline.estimators import make_area_classifier, zero_shot_classifier  # noqa: E402
 from pipeline.training import training_labels  # noqa: E402
 from pipeline.config import DEFAULT_MODEL_DIR, DEFAULT_OUTPUT  # noqa: E402
 from pipeline.embed import make_embedder  # noqa: E402

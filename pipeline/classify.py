@@ -1,22 +1,25 @@
-"""Action-area suggestions: a practice encoder and an area model on arrays, composed in a scikit-learn Pipeline.
+"""Action-area suggestions: a practice encoder and an area model on arrays, composed as a two-step pipeline.
 
-`make_area_classifier(embedder)` is `Pipeline([("encode", PracticeEncoder), ("areas", AreaModel)])`:
-- `PracticeEncoder` turns practices into arrays: the practice embedding (mean of its sentence vectors) followed by a
-  zero-shot prior, one z-score per area code: how close the practice and its best sentences are to the area's
-  prototypes (names, descriptions, examples and short prototype sentences in French and English, from
-  resources/areas.yaml);
-- `AreaModel` works on those arrays. Per code, a one-vs-rest logistic regression on the embedding, calibrated by
-  `CalibratedClassifierCV`, is blended with the calibrated prior in proportion to the labels the code has, so rare
-  areas lean on the prior. A threshold per code comes from out-of-fold probabilities. The suggested set is the
-  main area plus further areas that pass their threshold and reach a share of the main area's probability (readers
-  add an area only for substantial work, so an area far below the main one is usually a passing mention; sub-areas
-  of a suggested area need only their threshold), at most `max_suggested` top-level areas in all unless one is
-  very likely. The main area is its own decision: a multinomial logistic regression over the 16 areas, on the
-  per-area probabilities and the prior, trained on out-of-fold values (or, without main labels, the likeliest
-  area).
+The classifier is `encode` then `areas`:
+- the practice encoder turns practices into arrays: the practice embedding (mean of its sentence vectors),
+  the area names a practice's sentences use, and a zero-shot prior, one z-score per area code: how close the
+  practice and its best sentences are to the area's prototypes (names, descriptions, examples and short
+  prototype sentences in French and English, from resources/areas.yaml);
+- the area model works on those arrays. Per code, a one-vs-rest logistic regression on the embedding, calibrated
+  by `CalibratedClassifierCV`, is blended with the calibrated prior in proportion to the labels the code has, so
+  rare areas lean on the prior. A threshold per code comes from out-of-fold probabilities. The suggested set is
+  the main area plus further areas that pass their threshold and reach a share of the main area's probability
+  (readers add an area only for substantial work, so an area far below the main one is usually a passing
+  mention; sub-areas of a suggested area need only their threshold), at most `max_suggested` top-level areas in
+  all unless one is very likely. The main area is its own decision: a multinomial logistic regression over the
+  16 areas, on the per-area probabilities and the prior, trained on out-of-fold values (or, without main labels,
+  the likeliest area).
 
-Training, evaluation and model cards live in pipeline/training.py and pipeline/evaluation.py. `area_stage` is
-what the batch run calls: it returns the areas.parquet table and one `AreaSuggestion` per practice.
+This module predicts, on numpy alone: `FittedPracticeEncoder` and `FittedAreaModel` hold what prediction needs
+and are what a saved model reads back into, so a cold `check` does not import scikit-learn. Fitting is in
+pipeline/estimators.py (`PracticeEncoder`, `AreaModel`, `make_area_classifier`: scikit-learn estimators that
+extend these classes); training, evaluation and model cards in pipeline/training.py and pipeline/evaluation.py.
+`area_stage` is what the batch run calls: it returns the areas.parquet table and one `AreaSuggestion` per practice.
 """
 
 from __future__ import annotations
@@ -30,14 +33,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import validate_data
-from threadpoolctl import threadpool_limits
 
 from pipeline.config import SEED, AreaSettings, Settings
 from pipeline.embed import l2_normalise, split_sentences
@@ -50,7 +45,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 MODEL_FORMAT = 3
-_THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.025), 3)
 _STAGE_BATCH = 512  # practices predicted at once by the area stage
 _COLD_CALIBRATION = AreaSettings().cold_calibration  # cold start: about the two best areas of a practice pass 0.5
 
@@ -175,7 +169,7 @@ def _keyword_index(terms: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[s
 # ----------------------------------------------------------------------------- the encoder
 
 
-class PracticeEncoder(TransformerMixin, BaseEstimator):
+class FittedPracticeEncoder:
     """Practices (or texts) -> [practice embedding | area names found | zero-shot prior z-score per area code].
 
     Parameters
@@ -199,24 +193,9 @@ class PracticeEncoder(TransformerMixin, BaseEstimator):
             return None
         return _embedder_from_spec(self.embedder) if isinstance(self.embedder, str) else self.embedder
 
-    def fit(self, X=None, y=None):
-        self.classes_, self.parents_, _ = _codes()
-        self.keyword_terms_ = area_keyword_terms(self.classes_) if self.keyword_scale else None
-        embedder = self._embedder()
-        self.embedder_id_ = getattr(embedder, "model_id", None)
-        self.prototype_vectors_ = None
-        self.prototype_owner_ = None
-        if embedder is not None:
-            taxonomy = load_taxonomy()
-            texts, owner = [], []
-            for j, code in enumerate(self.classes_):
-                for text in taxonomy.areas[code].prototypes():
-                    texts.append(text)
-                    owner.append(j)
-            self.prototype_vectors_ = np.asarray(embedder.encode(texts), dtype=np.float32)
-            self.prototype_owner_ = np.asarray(owner)
-            self.n_dims_ = self.prototype_vectors_.shape[1]
-        return self
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "classes_"):
+            raise ValueError("The practice encoder is not fitted yet: call fit.")
 
     def encode(self, X) -> EncodedPractices:
         """Sentences and vectors of the practices (arrays of document embeddings are taken as they are)."""
@@ -237,8 +216,7 @@ class PracticeEncoder(TransformerMixin, BaseEstimator):
         return encode_practices(items, embedder)
 
     def transform(self, X) -> np.ndarray:
-        if not hasattr(self, "classes_"):
-            raise NotFittedError("PracticeEncoder is not fitted yet: call fit.")
+        self._check_fitted()
         enc = self.encode(X)
         parts = [enc.docs.astype(np.float64)]
         if self.keyword_terms_ is not None:
@@ -311,22 +289,14 @@ class PracticeEncoder(TransformerMixin, BaseEstimator):
         sd = raw.std(axis=1, keepdims=True) + 1e-6
         return (raw - mu) / sd
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = True
-        return tags
-
 
 # ----------------------------------------------------------------------------- the model on arrays
 
 
-class AreaModel(ClassifierMixin, BaseEstimator):
+class FittedAreaModel:
     """Multi-label areas and a main area, on arrays [embedding | prior z-score per code (n_prior columns)].
 
-    y: code lists per practice, main area first (sub-areas imply their parents), or an indicator matrix with
-    one column per code (then the main area is the likeliest one). No labels gives the zero-shot model.
-
-    Parameters
+    Parameters (those of fitting are used by `AreaModel` in pipeline/estimators.py)
     - mode: "blend" (default), "prior" (zero-shot only) or "supervised" (no prior).
     - n_prior: trailing columns of X holding the prior (one per code); 0 for plain embeddings.
     - prior_strength: pseudo-count of the prior in the blend; the supervised weight is n / (n + prior_strength).
@@ -374,114 +344,11 @@ class AreaModel(ClassifierMixin, BaseEstimator):
             return X[:, : X.shape[1] - self.n_prior], X[:, X.shape[1] - self.n_prior:]
         return X, None
 
-    def _targets(self, y, n: int) -> tuple[np.ndarray, list[str | None]]:
-        """Indicator matrix over the codes, and the main area of each practice (None when not given)."""
-        classes = list(self.classes_)
-        out = np.zeros((n, len(classes)), dtype=np.int8)
-        if y is None:
-            return out, [None] * n
-        if isinstance(y, np.ndarray) and y.ndim == 2:
-            if y.shape != (n, len(classes)):
-                raise ValueError(f"y has shape {y.shape}; expected ({n}, {len(classes)}).")
-            return (y > 0).astype(np.int8), [None] * n
-        if len(y) != n:
-            raise ValueError(f"Found {n} samples but {len(y)} label sets.")
-        taxonomy = load_taxonomy()
-        index = {c: j for j, c in enumerate(classes)}
-        mains: list[str | None] = []
-        for i, codes in enumerate(y):
-            if isinstance(codes, (str, int, np.integer, np.floating)):
-                codes = [int(codes) if isinstance(codes, np.floating) and float(codes).is_integer() else codes]
-            codes = [str(c) for c in codes if str(c) in taxonomy.areas]
-            mains.append(taxonomy.parent(codes[0]) if codes else None)
-            for code in taxonomy.with_parents(codes):
-                out[i, index[code]] = 1
-        return out, mains
-
-    # -- fitting
-
-    def fit(self, X, y=None, sample_weight=None):
-        with threadpool_limits(limits=1):
-            return self._fit(X, y, sample_weight)
-
-    def _fit(self, X, y, sample_weight):
-        if self.mode not in ("blend", "prior", "supervised"):
-            raise ValueError(f"mode must be blend, prior or supervised, not {self.mode!r}")
-        self.classes_, self.parents_, self.top_level_ = _codes()
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=0)  # no samples: the zero-shot model
-        emb, prior_z = self._split(X)
-        if prior_z is not None and prior_z.shape[1] != len(self.classes_):
-            raise ValueError(f"n_prior must equal the number of area codes ({len(self.classes_)}).")
-        Y, mains = self._targets(y, len(emb))
-        w = np.ones(len(emb)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        self.n_positives_ = Y.sum(axis=0).astype(int)
-        self.n_train_ = len(emb)
-        use_prior = prior_z is not None and self.mode != "supervised"
-        self.prior_calibration_ = self._fit_prior_calibration(prior_z if use_prior else None, Y)
-        oof_sup = self._fit_supervised(emb, Y, w)
-        self._fit_thresholds(Y, oof_sup, prior_z if use_prior else None)
-        self._fit_main(Y, mains, oof_sup, prior_z if use_prior else None, w)
-        return self
-
-    def _fit_prior_calibration(self, prior_z, Y) -> tuple[float, float]:
-        """Platt scaling of the prior: one slope and intercept shared by all codes."""
-        if prior_z is None or Y.sum() < 5 or Y.sum() == Y.size:
-            slope, offset = self.cold_calibration
-            return float(slope), float(offset)
-        lr = LogisticRegression(C=1.0, solver="liblinear", intercept_scaling=10.0).fit(prior_z.reshape(-1, 1), Y.reshape(-1))
-        return float(lr.coef_[0, 0]), float(lr.intercept_[0])
-
     def _prior_proba(self, prior_z) -> np.ndarray | None:
         if prior_z is None or self.mode == "supervised":
             return None
         a, b = self.prior_calibration_
         return _sigmoid(a * prior_z + b)
-
-    def _cv(self, y: np.ndarray) -> StratifiedKFold | None:
-        n_pos = int(y.sum())
-        splits = min(self.n_splits, n_pos, len(y) - n_pos)
-        if splits < 2:
-            return None
-        return StratifiedKFold(n_splits=splits, shuffle=True, random_state=self.random_state)
-
-    def _calibrated(self, y: np.ndarray) -> CalibratedClassifierCV:
-        # liblinear: exact and fast on a few hundred rows, and single-threaded.
-        base = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.random_state)
-        return CalibratedClassifierCV(base, method="sigmoid", cv=self._cv(y))
-
-    def _fit_supervised(self, emb: np.ndarray, Y: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """A calibrated logistic regression per code with enough positives, stored as arrays; out-of-fold
-        probabilities returned for the thresholds and the main-area model."""
-        n, k = Y.shape
-        m = max(2, self.n_splits)
-        self.sup_coef_ = np.zeros((k, m, emb.shape[1]))
-        self.sup_intercept_ = np.zeros((k, m))
-        self.cal_a_ = np.zeros((k, m))
-        self.cal_b_ = np.zeros((k, m))
-        self.n_members_ = np.zeros(k, dtype=int)
-        self.supervised_ = np.zeros(k, dtype=bool)
-        oof = np.full((n, k), np.nan)
-        if self.mode == "prior":
-            return oof
-        for j in range(k):
-            y = Y[:, j]
-            if y.sum() < self.min_positives or (n - y.sum()) < self.min_positives or self._cv(y) is None:
-                continue
-            model = self._calibrated(y).fit(emb, y, sample_weight=w)
-            members = model.calibrated_classifiers_
-            for t, member in enumerate(members):
-                self.sup_coef_[j, t] = member.estimator.coef_[0]
-                self.sup_intercept_[j, t] = member.estimator.intercept_[0]
-                self.cal_a_[j, t] = member.calibrators[0].a_
-                self.cal_b_[j, t] = member.calibrators[0].b_
-            self.n_members_[j] = len(members)
-            self.supervised_[j] = True
-            for train, test in self._cv(y).split(emb, y):
-                if self._cv(y[train]) is None:
-                    continue
-                fold = self._calibrated(y[train]).fit(emb[train], y[train], sample_weight=w[train])
-                oof[test, j] = fold.predict_proba(emb[test])[:, 1]
-        return oof
 
     def _supervised_proba(self, emb: np.ndarray) -> np.ndarray | None:
         if not self.supervised_.any():
@@ -509,25 +376,6 @@ class AreaModel(ClassifierMixin, BaseEstimator):
         prior = np.zeros((n, len(self.classes_))) if prior is None else prior
         return _parent_max(w * sup + (1.0 - w) * prior, self.classes_, self.parents_)
 
-    def _fit_thresholds(self, Y: np.ndarray, oof_sup: np.ndarray, prior_z) -> None:
-        """Per-code thresholds maximising F1 on out-of-fold probabilities, shrunk toward a pooled threshold."""
-        k = len(self.classes_)
-        self.threshold_source_ = "default"
-        self.thresholds_ = np.full(k, 0.5)
-        self.pooled_threshold_ = 0.5
-        prior = self._prior_proba(prior_z)
-        if Y.sum() == 0 or (prior is None and not self.supervised_.any()):
-            return
-        oof = self._blend(oof_sup if self.supervised_.any() else None, prior, len(Y))
-        pooled = _best_threshold(Y.reshape(-1), oof.reshape(-1))
-        self.pooled_threshold_ = pooled
-        n_pos = Y.sum(axis=0)
-        for j in range(k):
-            own = _best_threshold(Y[:, j], oof[:, j]) if n_pos[j] > 0 else pooled
-            m = self.threshold_shrinkage
-            self.thresholds_[j] = (n_pos[j] * own + m * pooled) / (n_pos[j] + m)
-        self.threshold_source_ = "cross-validation"
-
     def _main_features(self, proba: np.ndarray, prior_z) -> np.ndarray:
         top = self.top_level_
         logit = np.log(np.clip(proba[:, top], 1e-4, 1 - 1e-4) / (1 - np.clip(proba[:, top], 1e-4, 1 - 1e-4)))
@@ -535,34 +383,18 @@ class AreaModel(ClassifierMixin, BaseEstimator):
             return logit
         return np.hstack([logit, _parent_max(prior_z, self.classes_, self.parents_)[:, top]])
 
-    def _fit_main(self, Y, mains, oof_sup, prior_z, w) -> None:
-        """The main-area model: multinomial over the top-level areas, on out-of-fold per-area probabilities."""
-        self.main_coef_ = None
-        self.main_intercept_ = None
-        self.main_classes_ = self.classes_[self.top_level_]
-        labelled = [i for i, m in enumerate(mains) if m is not None]
-        if not self.main_model or len({mains[i] for i in labelled}) < 2 or len(labelled) < 20:
-            return
-        proba = self._blend(oof_sup if self.supervised_.any() else None, self._prior_proba(prior_z), len(Y))
-        features = self._main_features(proba, prior_z)
-        target = np.array([list(self.main_classes_).index(mains[i]) for i in labelled])
-        model = LogisticRegression(C=self.main_C, max_iter=5000).fit(features[labelled], target, sample_weight=w[labelled])
-        coef = np.zeros((len(self.main_classes_), features.shape[1]))
-        intercept = np.full(len(self.main_classes_), -30.0)  # an area never seen as main stays last
-        coef[model.classes_] = model.coef_ if len(model.classes_) > 2 else np.vstack([-model.coef_, model.coef_])
-        intercept[model.classes_] = model.intercept_ if len(model.classes_) > 2 else np.r_[-model.intercept_, model.intercept_]
-        self.main_coef_, self.main_intercept_ = coef, intercept
-
     # -- prediction
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "thresholds_"):
-            raise NotFittedError("AreaModel is not fitted yet: call fit (with no labels for zero-shot).")
+            raise ValueError("The area model is not fitted yet: call fit (with no labels for zero-shot).")
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each area code (columns follow `classes_`)."""
         self._check_fitted()
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"Expected arrays of {self.n_features_in_} columns, got shape {X.shape}.")
         emb, prior_z = self._split(X)
         return self._blend(self._supervised_proba(emb), self._prior_proba(prior_z), len(emb))
 
@@ -609,13 +441,6 @@ class AreaModel(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.decide(proba, [r[0] for r in self.rank_main(X, proba)])
 
-    def score(self, X, y, sample_weight=None) -> float:
-        """Micro-averaged F1 of the suggested code sets."""
-        from sklearn.metrics import f1_score
-
-        Y, _ = self._targets(y, len(np.asarray(X)))
-        return float(f1_score(Y, self.predict(X), average="micro", sample_weight=sample_weight, zero_division=0))
-
     def directions(self, n_dims: int | None = None) -> np.ndarray | None:
         """Each supervised code's mean logistic-regression direction over the first `n_dims` features (the
         embedding, for evidence; all features by default)."""
@@ -627,37 +452,27 @@ class AreaModel(ClassifierMixin, BaseEstimator):
             out[j] = self.sup_coef_[j, : self.n_members_[j], :n_dims].mean(axis=0)
         return l2_normalise(out)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = False  # no labels = zero-shot
-        tags.target_tags.multi_output = True
-        tags.classifier_tags.multi_label = True
-        return tags
+
+class FittedAreaClassifier:
+    """A fitted encoder and area model, as a saved model reads back: steps named like the scikit-learn `Pipeline`
+    of `make_area_classifier` (`encode`, `areas`), so that prediction takes either."""
+
+    def __init__(self, encoder: FittedPracticeEncoder, model: FittedAreaModel):
+        self.named_steps = {"encode": encoder, "areas": model}
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.named_steps["areas"].predict_proba(self.named_steps["encode"].transform(X))
+
+    def predict(self, X) -> np.ndarray:
+        return self.named_steps["areas"].predict(self.named_steps["encode"].transform(X))
 
 
-def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
-    """Threshold of the grid with the best F1 (the middle of the best plateau)."""
-    y = np.asarray(y).astype(bool)
-    if not y.any():
-        return float(_THRESHOLD_GRID[-1])
-    scores = []
-    for t in _THRESHOLD_GRID:
-        pred = p >= t
-        tp = float((pred & y).sum())
-        scores.append(2 * tp / (pred.sum() + y.sum()) if (pred.sum() + y.sum()) else 0.0)
-    scores = np.asarray(scores)
-    best = np.flatnonzero(scores >= scores.max() - 1e-9)
-    return float(_THRESHOLD_GRID[best[len(best) // 2]])
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
+    # a saved model read back, or the scikit-learn pipeline of pipeline/estimators.py (same named steps)
+    AreaClassifier = FittedAreaClassifier | Pipeline
 
-# ----------------------------------------------------------------------------- the pipeline
-
-
-def make_area_classifier(embedder="use-multilingual", **params) -> Pipeline:
-    """The area classifier: practices -> arrays -> areas. With no labels, `fit` gives the zero-shot model."""
-    n_codes = len(load_taxonomy().codes)
-    return Pipeline([("encode", PracticeEncoder(embedder=embedder)),
-                     ("areas", AreaModel(n_prior=n_codes if embedder is not None else 0, **params))])
 
 
 @dataclass
@@ -677,7 +492,7 @@ class AreaPredictions:
         return [main] + [c for c in order if c != main]
 
 
-def predict_areas(classifier: Pipeline, practices: Sequence[Practice | str] | EncodedPractices) -> AreaPredictions:
+def predict_areas(classifier: AreaClassifier, practices: Sequence[Practice | str] | EncodedPractices) -> AreaPredictions:
     """Probabilities, suggestions, the main-area ranking and evidence for practices, with one encoding."""
     encoder, model = classifier.named_steps["encode"], classifier.named_steps["areas"]
     enc = encoder.encode(practices)
@@ -688,7 +503,7 @@ def predict_areas(classifier: Pipeline, practices: Sequence[Practice | str] | En
     return AreaPredictions([str(c) for c in model.classes_], proba, suggested, ranking, area_evidence(classifier, enc))
 
 
-def area_evidence(classifier: Pipeline, enc: EncodedPractices) -> list[list[str | None]]:
+def area_evidence(classifier: AreaClassifier, enc: EncodedPractices) -> list[list[str | None]]:
     """For each practice and code, the sentence that supports the code most.
 
     Support mixes the sentence's best prototype similarity (the prior's view) and its alignment with the code's
@@ -721,7 +536,7 @@ def area_evidence(classifier: Pipeline, enc: EncodedPractices) -> list[list[str 
 # ----------------------------------------------------------------------------- persistence (no pickle)
 
 
-def save_area_classifier(classifier: Pipeline, model_dir: Path, extra: dict | None = None) -> None:
+def save_area_classifier(classifier: AreaClassifier, model_dir: Path, extra: dict | None = None) -> None:
     """Arrays in model.npz, everything else in model.json."""
     encoder, model = classifier.named_steps["encode"], classifier.named_steps["areas"]
     model._check_fitted()
@@ -750,13 +565,13 @@ def save_area_classifier(classifier: Pipeline, model_dir: Path, extra: dict | No
     atomic_write_bytes(Path(model_dir) / "model.json", (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
 
 
-def load_area_classifier(model_dir: Path, embedder=None) -> Pipeline:
+def load_area_classifier(model_dir: Path, embedder=None) -> FittedAreaClassifier:
     model_dir = Path(model_dir)
     meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
     if meta.get("format") != MODEL_FORMAT:
         raise ValueError(f"Unsupported model format {meta.get('format')} in {model_dir}")
-    encoder = PracticeEncoder(embedder=embedder, **meta["encoder"])
-    model = AreaModel(**meta["params"])
+    encoder = FittedPracticeEncoder(embedder=embedder, **meta["encoder"])
+    model = FittedAreaModel(**meta["params"])
     classes, parents, top = _codes()
     if list(classes) != meta["classes"]:
         raise ValueError(f"The model in {model_dir} was trained on other area codes than resources/areas.yaml")
@@ -779,7 +594,7 @@ def load_area_classifier(model_dir: Path, embedder=None) -> Pipeline:
     model.prior_calibration_ = tuple(meta["prior_calibration"])
     model.threshold_source_ = meta["threshold_source"]
     model.pooled_threshold_ = meta["pooled_threshold"]
-    return Pipeline([("encode", encoder), ("areas", model)])
+    return FittedAreaClassifier(encoder, model)
 
 
 # ----------------------------------------------------------------------------- the stage
@@ -795,12 +610,7 @@ class AreaSuggestion:
     area_mismatch: bool
 
 
-def zero_shot_classifier(embedder, cold_calibration: tuple[float, float] = _COLD_CALIBRATION) -> Pipeline:
-    """The cold-start classifier: area prototypes only, no labels."""
-    return make_area_classifier(embedder, mode="prior", cold_calibration=cold_calibration).fit(np.zeros((0, int(embedder.dim)), dtype=np.float32))
-
-
-def load_or_zero_shot(settings: Settings, embedder) -> tuple[Pipeline, str]:
+def load_or_zero_shot(settings: Settings, embedder) -> tuple[AreaClassifier, str]:
     """The shipped model when it was trained with this embedder, else the zero-shot classifier (and why)."""
     model_dir = Path(settings.model_dir)
     reason = f"no trained model in {model_dir}"
@@ -813,6 +623,8 @@ def load_or_zero_shot(settings: Settings, embedder) -> tuple[Pipeline, str]:
             reason = f"model trained with {encoder.embedder_id_}, not {embedder.model_id}"
         except (OSError, ValueError, KeyError) as exc:
             reason = f"model unreadable ({type(exc).__name__}: {exc})"
+    from pipeline.estimators import zero_shot_classifier
+
     return zero_shot_classifier(embedder, settings.areas.cold_calibration), f"area-classifier:zero-shot:{embedder.model_id} ({reason})"
 
 

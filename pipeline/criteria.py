@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
-from pipeline.ordinal import OrdinalLogistic, SentenceClassifier, TextProjection
+from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.records import SECTION_FIELDS, Practice
 from pipeline.registry import loader, shared_embedder
 
@@ -429,9 +429,9 @@ class CriteriaScorer:
                               f"format {MODEL_FORMAT}: run `icc-practices train --criteria`)")
             projections = payload.get("projections") or {}
             sentence_models = payload.get("sentence_models") or {}
-            models = {c: (OrdinalLogistic.from_dict(payload["models"][c]),
-                          TextProjection.from_dict(projections[c]) if c in projections else None,
-                          SentenceClassifier.from_dict(sentence_models[c]) if c in sentence_models else None)
+            models = {c: (FittedOrdinalLogistic.from_dict(payload["models"][c]),
+                          FittedTextProjection.from_dict(projections[c]) if c in projections else None,
+                          FittedSentenceClassifier.from_dict(sentence_models[c]) if c in sentence_models else None)
                       for c in CRITERIA}
         except (OSError, ValueError, KeyError) as exc:
             return None, f"criteria:rules (learned model unreadable: {type(exc).__name__})"
@@ -791,7 +791,7 @@ class CriteriaScorer:
                 row["hint"] = self._hint(row["criterion"], level, row["features"], row["_words"], analysis)
 
     @staticmethod
-    def _projections(analyses: list[_Analysis], projection: TextProjection) -> np.ndarray:
+    def _projections(analyses: list[_Analysis], projection: FittedTextProjection) -> np.ndarray:
         """The projection of each practice's whole-text vector (its default where a practice has none)."""
         out = np.full(len(analyses), float(projection.default_))
         with_document = [i for i, a in enumerate(analyses) if a.document is not None]

@@ -79,7 +79,8 @@ def cross_validate(params: dict, practices: Sequence[Practice], labels: Sequence
                    n_splits: int = 5, seed: int = 13) -> dict:
     """Out-of-fold area metrics of `make_area_classifier(embedder, **params)`: each fold's model never sees
     the practices it is scored on."""
-    from pipeline.classify import encode_practices, make_area_classifier, predict_areas
+    from pipeline.classify import encode_practices, predict_areas
+    from pipeline.estimators import make_area_classifier
 
     enc = encode_practices(list(practices), embedder)
     n = len(practices)

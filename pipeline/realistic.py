@@ -472,7 +472,7 @@ def model_predictions(practices: Sequence[Practice], settings: Settings, embedde
 
 
 def zero_shot_predictions(practices: Sequence[Practice], embedder) -> Predictions:
-    from pipeline.classify import zero_shot_classifier
+    from pipeline.estimators import zero_shot_classifier
 
     ranked, suggested = _area_predictions(zero_shot_classifier(embedder), list(practices))
     return Predictions(ranked, suggested)

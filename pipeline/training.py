@@ -205,7 +205,7 @@ def _cross_fitted_projection(documents: np.ndarray, rated: RatedTexts, crit: str
     """
     from sklearn.model_selection import GroupKFold
 
-    from pipeline.ordinal import TextProjection
+    from pipeline.estimators import TextProjection
 
     rows = np.asarray(rows)
     out = np.zeros(len(rated.practices))
@@ -221,7 +221,7 @@ def _labelled(data: "CriteriaData", crit: str, rows: Sequence[int]) -> list[int]
 
 def _sentence_model(data: "CriteriaData", crit: str, rows: Sequence[int]):
     """The sentence model of `crit` fitted on the quoted texts among `rows` (None if there are none)."""
-    from pipeline.ordinal import SentenceClassifier
+    from pipeline.estimators import SentenceClassifier
 
     labelled = _labelled(data, crit, rows)
     if not labelled:
@@ -273,7 +273,7 @@ def _cross_fitted_quoted(data: "CriteriaData", rated: RatedTexts, crit: str, row
 
 def fit_criterion(data: "CriteriaData", rated: RatedTexts, crit: str, rows: Sequence[int], C: float, alpha: float):
     """The projection, the sentence model and the ordinal model of one criterion, fitted on `rows`."""
-    from pipeline.ordinal import OrdinalLogistic, TextProjection
+    from pipeline.estimators import OrdinalLogistic, TextProjection
 
     rows = list(rows)
     X = data.features[crit].copy()
@@ -805,7 +805,8 @@ def cross_validate_areas(data: LabelledPractices, embedder, params: dict, n_spli
     training; scored against both readings as `evaluate --set realistic` does."""
     from sklearn.model_selection import GroupKFold
 
-    from pipeline.classify import encode_practices, make_area_classifier, predict_areas
+    from pipeline.classify import encode_practices, predict_areas
+    from pipeline.estimators import make_area_classifier
     from pipeline.realistic import Reading, area_scores
     from pipeline.taxonomy import load_taxonomy
 
@@ -899,7 +900,8 @@ def area_data_hash(data: LabelledPractices) -> str:
 def train_area_model(model_dir: Path, embedder, settings: Settings | None = None, params: dict | None = None,
                      data: LabelledPractices | None = None, cross_validate: bool = True) -> tuple[object, dict]:
     """Fit the area classifier on every source but the test halves, save it and its card."""
-    from pipeline.classify import encode_practices, make_area_classifier, save_area_classifier
+    from pipeline.classify import encode_practices, save_area_classifier
+    from pipeline.estimators import make_area_classifier
 
     params = {**AREA_PARAMS, **(params or {})}
     data = data or area_training_set(settings)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.classify import (AreaModel, EncodedPractices, PracticeEncoder, area_stage, encode_practices,
-                               load_area_classifier, make_area_classifier, predict_areas)
+from pipeline.classify import EncodedPractices, area_stage, encode_practices, load_area_classifier, predict_areas
+from pipeline.estimators import AreaModel, PracticeEncoder, make_area_classifier
 from pipeline.config import DEFAULT_MODEL_DIR, Settings
 from pipeline.embed import make_embedder
 from pipeline.records import Practice

@@ -13,7 +13,7 @@ import pytest
 from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
 from pipeline.criteria import (CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, is_table_row, practice_sections,
                                unlabelled_prose)
-from pipeline.ordinal import OrdinalLogistic, SentenceClassifier, TextProjection
+from pipeline.estimators import OrdinalLogistic, SentenceClassifier, TextProjection
 from pipeline.records import Practice
 from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
 

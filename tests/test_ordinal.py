@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.ordinal import OrdinalLogistic, SentenceClassifier, TextProjection
+from pipeline.estimators import OrdinalLogistic, SentenceClassifier, TextProjection
 
 
 def ordered_data(n: int = 300, seed: int = 0):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -198,6 +201,20 @@ def test_check_speaks_the_language_of_a_french_form():
     for words in ("Ville", "Point de départ", "Critères d'une bonne pratique", "Codes des domaines déclarés"):
         assert words in result.output
     assert re.search(r"\d+ mots : \S", result.output)  # French spacing before the colon
+
+
+def test_check_predicts_without_importing_scikit_learn():
+    """A cold `check` reads its saved models into the numpy-only fitted classes: scikit-learn and SciPy take
+    about a second to import, longer than the rest of the analysis of one form."""
+    sample = RAW / "strasbourg-p3-01.docx"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipeline.cli", "check", str(sample)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Critères d'une bonne pratique" in done.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "pipeline.criteria" in imported and "pipeline.classify" in imported
+    assert not {name for name in imported if name.split(".")[0] in ("sklearn", "scipy")}
 
 
 def test_odd_practices_go_through_every_stage(tmp_path):

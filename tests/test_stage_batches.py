@@ -3,8 +3,6 @@ what they find."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import pipeline.classify as classify
