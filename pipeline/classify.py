@@ -636,6 +636,28 @@ def _model_tag(model_dir: Path) -> str:
         return "trained"
 
 
+def declared_area_mismatch(practice: Practice, ranking: Sequence[str], top_n: int) -> bool:
+    """Whether the city's declared main area is missing from the `top_n` likeliest main areas."""
+    declared = practice.declared_areas[0] if practice.declared_areas else None
+    return bool(declared and load_taxonomy().parent(declared) not in ranking[:top_n])
+
+
+def area_rows(practices: Sequence[Practice], classifier: AreaClassifier,
+              settings: Settings) -> tuple[list[dict], list[AreaSuggestion]]:
+    """Rows of areas.parquet (one per practice and area code) and the area columns of each practice."""
+    pred = predict_areas(classifier, practices)
+    rows: list[dict] = []
+    suggestions: list[AreaSuggestion] = []
+    for i, practice in enumerate(practices):
+        ranking = pred.main_ranking[i]
+        mismatch = declared_area_mismatch(practice, ranking, settings.area_top_n_for_mismatch)
+        suggestions.append(AreaSuggestion(practice.practice_id, pred.ranked(i), ranking[0], mismatch))
+        for j, code in enumerate(pred.classes):
+            rows.append({"practice_id": practice.practice_id, "area": code, "probability": float(pred.proba[i, j]),
+                         "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j]})
+    return rows, suggestions
+
+
 def area_stage(practices: list[Practice], settings: Settings, embedder) -> tuple["pa.Table", list[AreaSuggestion], str]:
     """The areas.parquet table, the area columns of each practice, and the model id."""
     from pipeline.tables import to_table
@@ -643,23 +665,13 @@ def area_stage(practices: list[Practice], settings: Settings, embedder) -> tuple
     if not practices:
         return to_table("areas", []), [], "area-classifier:none"
     classifier, model_id = load_or_zero_shot(settings, embedder)
-    taxonomy = load_taxonomy()
     tables = []
     suggestions: list[AreaSuggestion] = []
     # In batches: each practice is predicted on its own, and the sentence vectors of a batch are dropped after
     # it; its rows (one per practice and area) are kept as an Arrow table, not as dictionaries.
     for start in range(0, len(practices), _STAGE_BATCH):
-        batch = practices[start:start + _STAGE_BATCH]
-        pred = predict_areas(classifier, batch)
-        rows: list[dict] = []
-        for i, practice in enumerate(batch):
-            ranking = pred.main_ranking[i]
-            declared = practice.declared_areas[0] if practice.declared_areas else None
-            mismatch = bool(declared and taxonomy.parent(declared) not in ranking[: settings.area_top_n_for_mismatch])
-            suggestions.append(AreaSuggestion(practice.practice_id, pred.ranked(i), ranking[0], mismatch))
-            for j, code in enumerate(pred.classes):
-                rows.append({"practice_id": practice.practice_id, "area": code, "probability": float(pred.proba[i, j]),
-                             "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j]})
+        rows, batch_suggestions = area_rows(practices[start:start + _STAGE_BATCH], classifier, settings)
+        suggestions += batch_suggestions
         tables.append(to_table("areas", rows))
     import pyarrow as pa
 

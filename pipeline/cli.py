@@ -234,7 +234,7 @@ def _preload_language_pipelines(langs: set[str]) -> None:
 
 def _print_analysis(out: Console, practice) -> None:
     """Suggested areas, criteria levels with hints, and the reporting-guideline checks of one practice."""
-    from pipeline.classify import area_stage
+    from pipeline.classify import area_rows, load_or_zero_shot
     from pipeline.criteria import criteria_with_guidelines
     from pipeline.registry import shared_embedder
     from pipeline.taxonomy import load_taxonomy
@@ -242,13 +242,13 @@ def _print_analysis(out: Console, practice) -> None:
     t = _texts(practice.lang)
     settings = current_settings()
     embedder = shared_embedder(settings.embedder, settings.threads)
-    area_table, suggestions, _ = area_stage([practice], settings, embedder)
-    area_rows = area_table.to_pylist()
+    # rows as the area stage builds them, without an Arrow table (pyarrow would import pandas)
+    area_table_rows, suggestions = area_rows([practice], load_or_zero_shot(settings, embedder)[0], settings)
     taxonomy = load_taxonomy()
     areas = Table(title=t["areas_title"])
     for col in ("area", "probability", "evidence"):
         areas.add_column(t[col])
-    for row in sorted((r for r in area_rows if r["suggested"]), key=lambda r: -r["probability"]):
+    for row in sorted((r for r in area_table_rows if r["suggested"]), key=lambda r: -r["probability"]):
         name = taxonomy.areas[row["area"]].name(practice.lang)
         areas.add_row(f"{row['area']}. {name}", f"{row['probability']:.2f}", _short(row["evidence"], 90))
     out.print(areas)

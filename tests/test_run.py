@@ -203,9 +203,10 @@ def test_check_speaks_the_language_of_a_french_form():
     assert re.search(r"\d+ mots : \S", result.output)  # French spacing before the colon
 
 
-def test_check_predicts_without_importing_scikit_learn():
-    """A cold `check` reads its saved models into the numpy-only fitted classes: scikit-learn and SciPy take
-    about a second to import, longer than the rest of the analysis of one form."""
+def test_check_predicts_without_importing_scikit_learn_or_pandas():
+    """A cold `check` reads its saved models into the numpy-only fitted classes and keeps its rows out of Arrow
+    tables: scikit-learn with SciPy take about a second to import, pandas almost half a second, as long as the
+    analysis of one form."""
     sample = RAW / "strasbourg-p3-01.docx"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipeline.cli", "check", str(sample)],
@@ -214,7 +215,7 @@ def test_check_predicts_without_importing_scikit_learn():
     assert "Critères d'une bonne pratique" in done.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "pipeline.criteria" in imported and "pipeline.classify" in imported
-    assert not {name for name in imported if name.split(".")[0] in ("sklearn", "scipy")}
+    assert not {name for name in imported if name.split(".")[0] in ("sklearn", "scipy", "pandas")}
 
 
 def test_odd_practices_go_through_every_stage(tmp_path):

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.classify import predict_areas
+from pipeline.classify import declared_area_mismatch, predict_areas
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, FileResult, Practice
 from pipeline.run import InputFile, process_file
-from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.i18n import Messages
 from pipeline.web.models import AnalysisModels
@@ -100,7 +99,7 @@ def read_upload(upload: BinaryIO, name: str, models: AnalysisModels) -> FileResu
 def analyse_practices(practices: list[Practice], models: AnalysisModels,
                       catalogue: Catalogue | None) -> list[CheckedPractice]:
     """Areas, criteria, guideline checks and similar practices of other cities, with one embedding per text."""
-    settings, taxonomy = models.settings, load_taxonomy()
+    settings = models.settings
     with models.embedder.memo():
         predictions = predict_areas(models.classifier, practices)
         criteria_rows, guideline_rows = models.criteria(practices)
@@ -111,9 +110,7 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
     checked = []
     for i, practice in enumerate(practices):
         ranking = predictions.main_ranking[i]
-        declared = practice.declared_areas[0] if practice.declared_areas else None
-        # The batch run's rule (pipeline.classify.area_stage): the declared main area should be among the likeliest.
-        mismatch = bool(declared and taxonomy.parent(declared) not in ranking[: settings.area_top_n_for_mismatch])
+        mismatch = declared_area_mismatch(practice, ranking, settings.area_top_n_for_mismatch)
         areas = [{"area": code, "probability": round(float(predictions.proba[i, column[code]]), 4),
                   "evidence": predictions.evidence[i][column[code]]} for code in predictions.ranked(i)]
         pid = practice.practice_id
