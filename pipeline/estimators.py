@@ -348,6 +348,14 @@ class OrdinalLogistic(ClassifierMixin, BaseEstimator, FittedOrdinalLogistic):
         check_is_fitted(self, "coef_")
         return super().cumulative_proba(validate_data(self, X, dtype=np.float64, reset=False))
 
+    def level_value(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        return super().level_value(X)
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        return super().predict(X)
+
     def to_dict(self) -> dict:
         check_is_fitted(self, "coef_")
         return super().to_dict()

@@ -1,4 +1,5 @@
-"""The ordinal estimator and the whole-text projection: order, level shares, saving as data."""
+"""The criteria estimators (ordinal levels, whole-text projection, quoted sentences): order, level shares, saving
+as data, and reading back into the numpy-only fitted classes the stages predict with."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline.estimators import OrdinalLogistic, SentenceClassifier, TextProjection
+from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 
 
 def ordered_data(n: int = 300, seed: int = 0):
@@ -52,12 +54,15 @@ def test_sample_weights_move_the_cut_points():
 def test_ordinal_round_trip_through_json_keeps_cut_points():
     x, y = ordered_data(seed=3)
     model = OrdinalLogistic(C=0.3, level_cuts="shares").fit(x, y)
-    clone = OrdinalLogistic.from_dict(json.loads(json.dumps(model.to_dict())))
+    clone = FittedOrdinalLogistic.from_dict(json.loads(json.dumps(model.to_dict())))
     np.testing.assert_allclose(clone.predict_proba(x), model.predict_proba(x))
     np.testing.assert_array_equal(clone.predict(x), model.predict(x))
+    np.testing.assert_allclose(clone.contributions(x), model.contributions(x))
+    with pytest.raises(ValueError, match="features"):
+        clone.predict(x[:, :2])
     # a model saved without cut points rounds its expected level
     old = {k: v for k, v in model.to_dict().items() if k not in ("cuts", "level_cuts")}
-    legacy = OrdinalLogistic.from_dict(old)
+    legacy = FittedOrdinalLogistic.from_dict(old)
     np.testing.assert_array_equal(legacy.predict(x), np.clip(np.rint(legacy.expected_level(x)), 0, 3))
 
 
@@ -70,7 +75,7 @@ def test_clipped_features_push_no_further_than_the_clip_and_the_clip_is_saved():
     edge[0, 0] = model.mean_[0] + 3 * model.scale_[0]
     np.testing.assert_allclose(model.expected_level(far), model.expected_level(edge))
     assert free.expected_level(far)[0] > free.expected_level(edge)[0]
-    again = OrdinalLogistic.from_dict(json.loads(json.dumps(model.to_dict())))
+    again = FittedOrdinalLogistic.from_dict(json.loads(json.dumps(model.to_dict())))
     assert again.clip == 3.0
     np.testing.assert_allclose(again.expected_level(far), model.expected_level(far))
 
@@ -91,7 +96,7 @@ def test_text_projection_learns_a_direction_and_saves_as_data():
     assert np.corrcoef(held, y[150:])[0, 1] > 0.8
     # a stronger penalty shrinks the projection towards its mean
     assert np.std(TextProjection(alpha=100.0).fit(vectors[:150], y[:150]).predict(vectors[150:])) < np.std(held)
-    clone = TextProjection.from_dict(json.loads(json.dumps(projection.to_dict())))
+    clone = FittedTextProjection.from_dict(json.loads(json.dumps(projection.to_dict())))
     np.testing.assert_allclose(clone.predict(vectors[150:]), held, atol=1e-4)
     assert clone.default_ == pytest.approx(projection.predict(vectors[:150]).mean())
 
@@ -104,9 +109,24 @@ def test_sentence_classifier_learns_and_saves_as_data():
     assert model.fit(x, y) is model
     p = model.probability(x)
     assert ((p > 0.5) == y).mean() > 0.85 and np.argmax(np.abs(model.coef_)) == 2
-    clone = SentenceClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
+    clone = FittedSentenceClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
     np.testing.assert_allclose(clone.probability(x), p, atol=1e-5)
     np.testing.assert_allclose(clone.predict_proba(x).sum(axis=1), 1.0)
     np.testing.assert_allclose(model.probability(x[:, :3], x[:, 3:]), p)  # columns in blocks, no stacked copy
     with pytest.raises(ValueError, match="columns"):
         model.probability(x[:, :3])
+
+
+@pytest.mark.parametrize("make", [lambda: OrdinalLogistic(C=0.3, level_cuts="shares"), lambda: TextProjection(alpha=1.0),
+                                  lambda: SentenceClassifier(C=1.0)], ids=["ordinal", "projection", "sentences"])
+def test_criteria_estimators_pass_scikit_learns_checks(make):
+    from sklearn.utils import estimator_checks as ec
+
+    estimator = make()
+    name = type(estimator).__name__
+    for check in (ec.check_no_attributes_set_in_init, ec.check_parameters_default_constructible,
+                  ec.check_get_params_invariance, ec.check_set_params, ec.check_estimators_unfitted,
+                  ec.check_dont_overwrite_parameters, ec.check_fit_idempotent, ec.check_n_features_in,
+                  ec.check_estimators_nan_inf, ec.check_fit_check_is_fitted, ec.check_mixin_order,
+                  ec.check_estimator_cloneable, ec.check_n_features_in_after_fitting):
+        check(name, make())
