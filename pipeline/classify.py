@@ -37,6 +37,7 @@ import numpy as np
 from pipeline.config import SEED, AreaSettings, Settings
 from pipeline.embed import l2_normalise, split_sentences
 from pipeline.normalize import fold
+from pipeline.ordinal import as_features
 from pipeline.records import Practice
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
@@ -392,10 +393,7 @@ class FittedAreaModel:
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each area code (columns follow `classes_`)."""
         self._check_fitted()
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(f"Expected arrays of {self.n_features_in_} columns, got shape {X.shape}.")
-        emb, prior_z = self._split(X)
+        emb, prior_z = self._split(as_features(self, X))
         return self._blend(self._supervised_proba(emb), self._prior_proba(prior_z), len(emb))
 
     def main_proba(self, X, proba: np.ndarray | None = None) -> np.ndarray:

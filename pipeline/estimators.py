@@ -255,7 +255,6 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return float(_THRESHOLD_GRID[best[len(best) // 2]])
 
 
-
 def make_area_classifier(embedder="use-multilingual", **params) -> Pipeline:
     """The area classifier: practices -> arrays -> areas. With no labels, `fit` gives the zero-shot model."""
     n_codes = len(load_taxonomy().codes)
