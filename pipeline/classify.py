@@ -458,12 +458,6 @@ class FittedAreaClassifier:
     def __init__(self, encoder: FittedPracticeEncoder, model: FittedAreaModel):
         self.named_steps = {"encode": encoder, "areas": model}
 
-    def predict_proba(self, X) -> np.ndarray:
-        return self.named_steps["areas"].predict_proba(self.named_steps["encode"].transform(X))
-
-    def predict(self, X) -> np.ndarray:
-        return self.named_steps["areas"].predict(self.named_steps["encode"].transform(X))
-
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline

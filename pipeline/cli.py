@@ -184,6 +184,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         raise typer.Exit(1)
     _preload_language_pipelines({p.lang for p in result.practices})
     embedder_ready.join()
+    models = _check_models(settings)
     for practice in result.practices:
         t = _texts(practice.lang)
         names = t["fields"]
@@ -203,7 +204,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         out.print(table)
         if practice.warnings:
             out.print(f"[yellow]{t['warnings']}[/yellow] " + "; ".join(warning_text(w, practice.lang) for w in practice.warnings))
-        _print_analysis(out, practice)
+        _print_analysis(out, practice, *models)
     _end_process_now()
 
 
@@ -232,18 +233,26 @@ def _preload_language_pipelines(langs: set[str]) -> None:
     _in_background(load)
 
 
-def _print_analysis(out: Console, practice) -> None:
-    """Suggested areas, criteria levels with hints, and the reporting-guideline checks of one practice."""
-    from pipeline.classify import area_rows, load_or_zero_shot
-    from pipeline.criteria import criteria_with_guidelines
+def _check_models(settings: Settings) -> tuple:
+    """The embedder, area classifier and criteria scorer of a check, loaded once for all the form's practices."""
+    from pipeline.classify import load_or_zero_shot
+    from pipeline.criteria import scorer_for
     from pipeline.registry import shared_embedder
+
+    embedder = shared_embedder(settings.embedder, settings.threads)
+    return embedder, load_or_zero_shot(settings, embedder)[0], scorer_for(settings, embedder)
+
+
+def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> None:
+    """Suggested areas, criteria levels with hints, and the reporting-guideline checks of one practice."""
+    from pipeline.classify import area_rows
+    from pipeline.criteria import criteria_with_guidelines
     from pipeline.taxonomy import load_taxonomy
 
     t = _texts(practice.lang)
     settings = current_settings()
-    embedder = shared_embedder(settings.embedder, settings.threads)
     # rows as the area stage builds them, without an Arrow table (pyarrow would import pandas)
-    area_table_rows, suggestions = area_rows([practice], load_or_zero_shot(settings, embedder)[0], settings)
+    area_table_rows, suggestions = area_rows([practice], classifier, settings)
     taxonomy = load_taxonomy()
     areas = Table(title=t["areas_title"])
     for col in ("area", "probability", "evidence"):
@@ -255,7 +264,7 @@ def _print_analysis(out: Console, practice) -> None:
     if suggestions and suggestions[0].area_mismatch:
         out.print(f"[yellow]{t['mismatch'].format(code=practice.declared_areas[0])}[/yellow]")
 
-    rows, guidelines = criteria_with_guidelines([practice], settings, embedder)
+    rows, guidelines = criteria_with_guidelines([practice], settings, embedder, scorer)
     table = Table(title=t["criteria_title"])
     for col in ("criterion", "level", "evidence", "to_add"):
         table.add_column(t[col])
