@@ -107,6 +107,10 @@ class SegmentSettings:
     fuzzy_max_words: int = 6
     # A text without the template's labels is one practice when it has at least this many words.
     min_fallback_words: int = 40
+    # A file of one form with at most this many labels around prose ("City: Oslo" above a report written without
+    # the template, "Key references:" before its last paragraph) is that prose with a few labelled values: the
+    # prose is the description, wherever it stands, instead of the guide's preamble or a header's stray text.
+    max_labels_in_prose: int = 3
     # Below this many words a description gets the `short_description` warning.
     short_description_words: int = 80
 

@@ -2,7 +2,8 @@
 
 A form is a run of labelled values. A header field that repeats starts the next form, so a file
 may hold several practices; text before the first label (the guide's preamble) is skipped, and a
-form whose title and description are empty is counted as a blank form, not a practice.
+form whose title and description are empty is counted as a blank form, not a practice. A report written
+without the template but with a few labelled values is read whole (see `_prose_with_few_labels`).
 """
 
 from __future__ import annotations
@@ -58,16 +59,24 @@ class _Form:
     intro: list[str] = field(default_factory=list)
     saw_description_marker: bool = False
     title_from_heading: bool = False
+    intro_is_prose: bool = False  # the intro is the report's prose, though no description heading came before it
 
     def has_content(self) -> bool:
         """A title, a description section, or text under the description heading."""
         sections = " ".join(" ".join(v) for v in self.sections.values())
-        intro = " ".join(self.intro) if self.saw_description_marker else ""
+        intro = " ".join(self.intro) if self.saw_description_marker or self.intro_is_prose else ""
         return bool(value_or_none(self.fields.get("title")) or value_or_none(sections) or value_or_none(intro))
 
     def is_blank_form(self) -> bool:
         """Several template labels and nothing under them: a blank form, not a stray label."""
-        return len(self.fields) + len(self.sections) >= 2
+        return self.n_labels() >= 2
+
+    def n_labels(self) -> int:
+        return len(self.fields) + len(self.sections) + self.saw_description_marker
+
+    def has_value(self) -> bool:
+        return any(value_or_none(v) for v in self.fields.values()) or any(
+            value_or_none(" ".join(v)) for v in self.sections.values())
 
 
 @dataclass
@@ -265,9 +274,10 @@ def _row_at(blocks: list[Block], i: int) -> list[Block]:
     return row if len(row) > 1 else []
 
 
-def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list[_Form], bool]:
-    """Forms in reading order, and whether any template label was seen at all."""
+def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list[_Form], bool, list[str]]:
+    """Forms in reading order, whether any template label was seen at all, and the lines before the first form."""
     forms: list[_Form] = []
+    preamble: list[str] = []
     current: _Form | None = None
     target: tuple[str, str] | None = None  # where following lines go: ("field"|"section"|"intro", name)
     field_block: int | None = None  # a header value is the rest of its label's block or the next block
@@ -320,6 +330,8 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                 elif current is not None and target and target[0] == "field":
                     target = None
             continue
+        if current is None and not forms:
+            preamble.append(line.text)
         if current is None or target is None:
             continue
         kind, name = target
@@ -338,7 +350,37 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
             if not current.intro and "_intro" not in current.order:
                 current.order.insert(0, "_intro")
             current.intro.append(line.text)
-    return forms, used_labels
+    return forms, used_labels, preamble
+
+
+def _prose_with_few_labels(forms: list[_Form], preamble: list[str], rules: SegmentSettings = _DEFAULTS) -> bool:
+    """One form of a few labels, at least one filled, around prose: a report written without the template with
+    a line such as "City: Oslo" or "Key references:" added. A filled template has many more labels, and the
+    guide's preamble stands before a form of its own (SegmentSettings.max_labels_in_prose)."""
+    if len(forms) != 1:
+        return False
+    form = forms[0]
+    return (form.n_labels() <= rules.max_labels_in_prose and form.has_value()
+            and count_words(" ".join(preamble + form.intro)) >= rules.min_fallback_words)
+
+
+def _read_prose(form: _Form, preamble: list[str]) -> None:
+    """The prose of a report with a few labels becomes its description, in reading order; its first line is the
+    title where no label gives one and the line is short, as for a report without any label."""
+    prose = preamble + form.intro
+    if not value_or_none(form.fields.get("title")) and prose and count_words(prose[0]) <= 20:
+        form.fields["title"] = prose[0]
+        form.title_from_heading = True
+        if preamble:
+            preamble = preamble[1:]
+        else:
+            form.intro = form.intro[1:]
+    form.intro = preamble + form.intro
+    form.intro_is_prose = True
+    if "_intro" in form.order:
+        form.order.remove("_intro")
+    if form.intro:
+        form.order.insert(0, "_intro")
 
 
 class Segmenter:
@@ -350,7 +392,9 @@ class Segmenter:
 
     def segment(self, blocks: list[Block], source_file: str, sha256: str) -> SegmentResult:
         lines = _lines(blocks, self.rules)
-        forms, used_labels = _forms(lines, self.rules)
+        forms, used_labels, preamble = _forms(lines, self.rules)
+        if _prose_with_few_labels(forms, preamble, self.rules):
+            _read_prose(forms[0], preamble)
         practices: list[Practice] = []
         n_empty = 0
         previous: Practice | None = None

@@ -124,6 +124,33 @@ def test_text_without_labels_becomes_one_practice_with_warning():
     assert "no_template_labels" in practice.warnings
 
 
+PROSE_EN = ["Neighbourhood dinners", DESCRIPTION_EN, DESCRIPTION_EN, "A third paragraph tells how it went on."]
+
+
+@pytest.mark.parametrize("texts, city, references", [
+    (["City: Oslo", *PROSE_EN], "Oslo", None),
+    ([*PROSE_EN, "Contact person: Kari Nordmann, integration office"], None, None),
+    ([*PROSE_EN[:-1], "Key reference documents:", PROSE_EN[-1]], None, PROSE_EN[-1]),
+], ids=["city-above", "contact-below", "references-before-last-paragraph"])
+def test_report_without_the_template_but_a_few_labels_is_read_whole(texts, city, references):
+    (practice,) = segment(lines(*texts)).practices
+    assert practice.title == "Neighbourhood dinners"
+    assert practice.city == city
+    assert practice.references == references
+    for paragraph in PROSE_EN[1:]:
+        assert paragraph in practice.description
+    assert practice.n_words >= 2 * len(DESCRIPTION_EN.split())
+
+
+def test_guide_text_before_a_filled_template_stays_out_of_the_practice():
+    guide = "Les villes du réseau décrivent ici une action qui a fonctionné. " * 8
+    form = ["Ville :", "Genève", "Titre :", "Cafés", "Principal objectif :", "Rencontres", f"But : {DESCRIPTION_FR}"]
+    (practice,) = segment(lines(guide, *form)).practices
+    assert practice.description == DESCRIPTION_FR
+    blank = ["Ville :", "Département :", "Titre :", "But :"]
+    assert segment(lines(guide, *blank)).practices == []
+
+
 def test_column_header_table_pairs_labels_with_values():
     blocks = [
         Block("City", "cell", 0, 1, 0, 0), Block("Department", "cell", 1, 1, 0, 1), Block("Title", "cell", 2, 1, 0, 2),
