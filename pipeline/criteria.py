@@ -728,12 +728,16 @@ class CriteriaScorer:
         if level >= 3:
             return ""
         hints = self.cues["criteria"][crit]["hints"][_hint_lang(analysis.practice.lang)]
-        if level == 0 or words == 0:
+        has_part = analysis.structured and words > 0
+        if words == 0 or (level == 0 and not has_part):
             # nothing found, or a labelled form without the part this criterion reads: ask for that part
             return hints["missing"]
-        if level == 1 and features.get("vague", 0) > 0:
+        if level <= 1 and features.get("vague", 0) > 0:
             return hints["vague"]
-        return hints["thin"]
+        # the part is there but says little or nothing: never ask for the part itself ("..._present" hints)
+        if level == 0:
+            return hints.get("missing_present", hints["missing"])
+        return hints.get("thin_present", hints["thin"]) if has_part else hints["thin"]
 
     def score_analyses(self, analyses: list[_Analysis], explain: bool = False) -> list[dict]:
         models, _ = self._model()

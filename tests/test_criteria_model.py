@@ -433,3 +433,19 @@ def test_unlabelled_copies_are_the_labelled_realistic_texts_without_their_labels
         getattr(copy, name) for name in ("purpose", "starting_point", "process", "impact", "references"))
     assert (copies.ratings, copies.weights, copies.groups, copies.sources) == (
         [[{"modelable": 3}]], [UNLABELLED_WEIGHT], ["u1"], ["unlabelled"])
+
+
+@pytest.mark.parametrize("weak", [WEAK_EN, WEAK_FR], ids=["en", "fr"])
+def test_hints_never_ask_for_a_part_the_form_has(learned, weak):
+    # A short Process part and a references line: the hints ask for more in them, not for the parts.
+    form = replace(weak, references="See the council website." if weak.lang == "en" else "Voir le site de la ville.")
+    rows = rows_by_criterion(learned, form)
+    hints = {c: learned.cues["criteria"][c]["hints"][form.lang] for c in CRITERIA}
+    assert rows["modelable"]["level"] < 3
+    assert rows["modelable"]["hint"] in (hints["modelable"]["vague"], hints["modelable"]["thin"],
+                                         hints["modelable"]["missing_present"])
+    assert rows["transferable"]["level"] == 3 or rows["transferable"]["hint"] in (
+        hints["transferable"]["vague"], hints["transferable"]["thin_present"])
+    # without the part, the hint asks for it
+    missing = rows_by_criterion(learned, replace(weak, practice_id="no-process", process=None))
+    assert missing["modelable"]["hint"] == hints["modelable"]["missing"]
