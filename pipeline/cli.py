@@ -96,6 +96,13 @@ def run(
         if not item.exists():
             console.print(f"[red]Input not found:[/red] {item}")
             raise typer.Exit(2)
+    from pipeline.inputs import discover
+
+    if not discover(inputs):
+        # an empty or mistyped folder: say so rather than write empty tables over a previous run
+        console.print(f"[red]No submissions in[/red] {', '.join(map(str, inputs))}: the folder holds no files "
+                      "(lock, hidden and system files are not submissions). Nothing was written.")
+        raise typer.Exit(2)
     key = run_key(inputs, settings, analyse=not no_analysis)
     last = None if force else unchanged_outputs(out, key)
     if last is not None:
@@ -452,7 +459,7 @@ def evaluate(
 def report(
     city: Optional[List[str]] = typer.Option(None, "--city", "-c", help="City to report on (repeatable; default: every city)."),
     format: str = typer.Option("html,docx", "--format", "-f", help="html, docx or both (comma-separated)."),
-    out: Path = typer.Option(DEFAULT_OUTPUT, "--out", "-o", help="Output folder of an earlier `run`."),
+    out: Path = typer.Option(DEFAULT_OUTPUT, "--data", "--out", "-o", help="Output folder of an earlier `run` (as for serve and export); the reports are written into its reports/cities/."),
     include_contacts: bool = typer.Option(False, "--include-contacts", help="Also write <city>-with-contacts reports that show contact persons (personal data)."),
 ) -> None:
     """Write the similarity report of a city from an existing run (reports/cities/<city>.html|.docx)."""

@@ -32,7 +32,8 @@ def discover(inputs: Iterable[Path], ignored: list[str] | None = None) -> list[I
     for item in inputs:
         item = Path(item)
         if item.is_dir():
-            for path in sorted(p for p in item.rglob("*") if p.is_file()):
+            # a link to a file that is gone stays in: it ends as an error row, not silently dropped
+            for path in sorted(p for p in item.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists())):
                 rel = path.relative_to(item)
                 if is_system_file(rel):
                     if ignored is not None:

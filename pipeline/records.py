@@ -63,7 +63,7 @@ class Practice:
     warnings: list[str] = field(default_factory=list)
     predicted_areas: list[str] = field(default_factory=list)
     main_area_pred: str | None = None
-    area_mismatch: bool = False
+    area_mismatch: bool | None = None  # None: no area was predicted (--no-analysis, or the stage failed)
 
     def to_dict(self) -> dict:
         return asdict(self)

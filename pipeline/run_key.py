@@ -69,7 +69,11 @@ def run_key(inputs: Iterable[Path], settings: Settings, analyse: bool = True, re
     }
     digest.update(json.dumps(header, sort_keys=True, default=str).encode())
     for item in discover(inputs):
-        digest.update(f"{item.name}\0{sha256_of(item.path)}\n".encode())
+        try:
+            content = sha256_of(item.path)
+        except OSError:
+            content = "unreadable"  # read again next time, where it ends as an error row
+        digest.update(f"{item.name}\0{content}\n".encode())
     return digest.hexdigest()
 
 

@@ -122,7 +122,7 @@ def test_report_language_and_city_names():
 
 def test_cli_report(run_copy):
     runner = CliRunner()
-    result = runner.invoke(app, ["report", "--city", "Geneva", "--format", "docx", "--out", str(run_copy)])
+    result = runner.invoke(app, ["report", "--city", "Geneva", "--format", "docx", "--data", str(run_copy)])
     assert result.exit_code == 0, result.output
     doc_text = _docx_text(run_copy / CITY_REPORTS_DIR / "geneve.docx")
     assert "Pratiques similaires" in doc_text or "pratiques similaires" in doc_text

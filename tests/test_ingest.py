@@ -161,6 +161,10 @@ def test_size_limits_are_checked_before_reading(tmp_path):
     with pytest.raises(IngestError) as err:
         read_blocks(big, Limits(max_file_bytes=1000))
     assert err.value.code == "file_too_large"
+    big.write_bytes(b"a" * (6 * 1024 * 1024))
+    with pytest.raises(IngestError) as err:  # the message counts in the unit the limit is set in
+        read_blocks(big, Limits(max_file_bytes=4 * 1024 * 1024))
+    assert "6.0 MB; the limit is 4 MB" in str(err.value)
     ratio = tmp_path / "ratio.docx"
     ratio.write_bytes(_zip({"word/document.xml": b" " * 2_000_000}))
     with pytest.raises(IngestError) as err:

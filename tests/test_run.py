@@ -194,6 +194,29 @@ def test_system_files_are_ignored_and_listed(tmp_path):
     assert batch.manifest["counts"]["ignored_system_files"] == [".DS_Store", "Thumbs.db", "desktop.ini", "~$lyon.docx"]
 
 
+def test_a_link_to_a_vanished_file_is_an_error_row(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    (folder / "gone.docx").symlink_to(tmp_path / "nowhere.docx")
+    result = CliRunner().invoke(app, ["run", str(folder), "--out", str(tmp_path / "out"), "--no-analysis"])
+    assert result.exit_code == 0, result.output
+    files = pd.read_parquet(tmp_path / "out" / "files.parquet").set_index("source_file")
+    assert files.loc["gone.docx", "error_code"] == "unreadable_file"
+    assert files.loc["limassol-p3-04.txt", "status"] == "ok"
+    practices = pd.read_parquet(tmp_path / "out" / "practices.parquet")
+    assert practices["area_mismatch"].isna().all(), "no areas predicted: a mismatch is unknown, not False"
+
+
+def test_an_empty_input_folder_is_said_and_writes_nothing(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / ".DS_Store").write_bytes(b"x")
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "No submissions in" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_check_speaks_the_language_of_a_french_form():
     sample = RAW / "strasbourg-p3-01.docx"
     result = CliRunner().invoke(app, ["check", str(sample)])

@@ -38,6 +38,9 @@ def read_blocks(path: Path, limits: Limits = Limits(), tools: Tools | None = Non
     return read_document(path, limits, tools).blocks
 
 
+_MB = 1024 * 1024  # the limit is set in these units (Limits.max_file_bytes)
+
+
 def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = None) -> Reading:
     """Blocks of one submission with how they were read (warnings for its practices, a note for its row),
     or IngestError saying why it cannot be read. `tools` defaults to the programs found on PATH."""
@@ -51,7 +54,7 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
     if size > limits.max_file_bytes:
         raise IngestError(
             "file_too_large",
-            f"The file is {size / 1e6:.1f} MB; the limit is {limits.max_file_bytes / 1e6:.0f} MB.",
+            f"The file is {size / _MB:.1f} MB; the limit is {limits.max_file_bytes / _MB:.0f} MB.",
         )
     with path.open("rb") as fh:
         head = fh.read(8)
