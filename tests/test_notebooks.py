@@ -75,3 +75,10 @@ def test_runs_on_sample_outputs_and_draws_figures(path, sample_out):
 def test_runs_when_every_file_failed(path, failed_run):
     nb = execute(path, failed_run)  # raises CellExecutionError on any failing cell
     assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+
+
+def test_a_folder_without_a_run_stops_at_the_first_cell(tmp_path):
+    from nbclient.exceptions import CellExecutionError
+
+    with pytest.raises(CellExecutionError, match="No run in"):
+        execute(NOTEBOOKS[0], tmp_path / "mistyped")
