@@ -365,15 +365,29 @@ def unlabelled_prose(practice: Practice) -> str | None:
     return rest or None
 
 
+def is_placeholder_reference(text: str, cues: dict | None = None) -> bool:
+    """A references part that points to nothing ("See the city website.", "Aucun pour le moment."): the
+    `reference_placeholders` of criteria.yaml, matched on the whole part, and no link in it. No realistic text has
+    one, so the learned model would read it as the references part it stands in for."""
+    from pipeline.normalize import fold
+
+    if _URL.search(text):
+        return False
+    key = " ".join(re.sub(r"[^\w/'-]+", " ", fold(text)).split())
+    return any(re.fullmatch(pattern, key) for pattern in (cues or load_cues())["reference_placeholders"])
+
+
 def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
     """Texts by template field, and the description's prose outside them as one 'description' section.
 
     An unstructured description is all prose, and so is a description held whole by one labelled part: its
     writer did not use the parts, and read as that one part it would leave every other criterion's part empty.
     Prose beside labelled parts is read too: a form that labels only its impact would otherwise be scored on
-    that part alone.
+    that part alone. A references part that points to nothing (`is_placeholder_reference`) is left out, as if not written.
     """
     texts = {name: getattr(practice, name) for name in _TEXT_FIELDS if getattr(practice, name)}
+    if "references" in texts and is_placeholder_reference(texts["references"]):
+        del texts["references"]
     labelled = [name for name in SECTION_FIELDS if name in texts]
     prose = unlabelled_prose(practice) if labelled else practice.description
     if len(labelled) == 1 and prose is None and practice.description:
@@ -896,8 +910,9 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     city_ok = len(city) <= spec["city_sentences_max"]
     example = city[0][:90] + ("…" if city and len(city[0]) > 90 else "") if city else ""
     add("describes_city", city_ok, msg["city_ok"] if city_ok else msg["city_no"].format(n=len(city), example=example))
-    references = bool(practice.references) or cue_count(None, "struct:urls") > 0
-    add("references", references, msg["references_ok" if references else "references_no"])
+    placeholder = bool(practice.references) and is_placeholder_reference(practice.references, cues)
+    references = (bool(practice.references) and not placeholder) or cue_count(None, "struct:urls") > 0
+    add("references", references, msg["references_ok" if references else "references_vague" if placeholder else "references_no"])
     return rows
 
 

@@ -438,7 +438,8 @@ def test_unlabelled_copies_are_the_labelled_realistic_texts_without_their_labels
 @pytest.mark.parametrize("weak", [WEAK_EN, WEAK_FR], ids=["en", "fr"])
 def test_hints_never_ask_for_a_part_the_form_has(learned, weak):
     # A short Process part and a references line: the hints ask for more in them, not for the parts.
-    form = replace(weak, references="See the council website." if weak.lang == "en" else "Voir le site de la ville.")
+    form = replace(weak, references="Festival programme: www.ville-exemple.fr/fete" if weak.lang == "en"
+                   else "Programme de la fête : www.ville-exemple.fr/fete")
     rows = rows_by_criterion(learned, form)
     hints = {c: learned.cues["criteria"][c]["hints"][form.lang] for c in CRITERIA}
     assert rows["modelable"]["level"] < 3
@@ -449,3 +450,26 @@ def test_hints_never_ask_for_a_part_the_form_has(learned, weak):
     # without the part, the hint asks for it
     missing = rows_by_criterion(learned, replace(weak, practice_id="no-process", process=None))
     assert missing["modelable"]["hint"] == hints["modelable"]["missing"]
+
+
+@pytest.mark.parametrize("placeholder", ["See the council website.", "Voir le site de la ville.", "Aucun pour le moment.",
+                                         "None so far."])
+def test_a_references_placeholder_counts_as_no_references(learned, placeholder):
+    from pipeline.criteria import check_guidelines, is_placeholder_reference
+
+    assert is_placeholder_reference(placeholder)
+    with_placeholder = replace(WEAK_EN, practice_id="placeholder", references=placeholder)
+    without = replace(WEAK_EN, practice_id="none", references=None)
+    assert rows_by_criterion(learned, with_placeholder)["transferable"] == {
+        **rows_by_criterion(learned, without)["transferable"], "practice_id": "placeholder"}
+    check = {r["check"]: r for r in check_guidelines(with_placeholder)}["references"]
+    assert not check["passed"] and "names no document" in check["detail"]
+
+
+@pytest.mark.parametrize("reference", ["www.ville-exemple.fr/cafes", "Eskilstuna has copied the model.",
+                                       "Guide « Ouvrir un café des parents » (2023)", "This practice could be replicated."])
+def test_a_reference_that_points_somewhere_is_kept(reference):
+    from pipeline.criteria import is_placeholder_reference, practice_sections
+
+    assert not is_placeholder_reference(reference)
+    assert practice_sections(replace(WEAK_EN, references=reference))[0]["references"] == reference
