@@ -125,8 +125,9 @@ def run(
     counts = batch.manifest["counts"]
     status = counts["by_status"]
     console.print(
-        f"[bold]{counts['files']}[/bold] files: {status['ok']} ok, {status['empty_form']} blank forms, "
-        f"{status['error']} errors -> [bold]{counts['practices']}[/bold] practices "
+        f"[bold]{counts['files']}[/bold] file{'s' * (counts['files'] != 1)}: {status['ok']} ok, "
+        f"{status['empty_form']} blank form{'s' * (status['empty_form'] != 1)}, "
+        f"{status['error']} error{'s' * (status['error'] != 1)} -> [bold]{counts['practices']}[/bold] practices "
         f"({counts['cache_hits']} files reused from cache)"
     )
     from pipeline.stages import model_fallbacks
