@@ -185,7 +185,10 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
 
     result = process_file(InputFile(file, file.name), settings, Segmenter(rules=settings.segment))
     if result.status == "error":
-        out.print(f"[red]{_texts('en')['cannot_use']} / {_texts('fr')['cannot_use']}[/red] ({result.error_code}): {result.message}")
+        out.print(f"[red]{_texts('en')['cannot_use']}[/red] ({result.error_code}): {result.message}")
+        french = _file_error_fr(result.error_code)
+        if french:
+            out.print(f"[red]{_texts('fr')['cannot_use']}[/red] ({result.error_code}) : {french}")
         raise typer.Exit(1)
     if result.status == "empty_form":
         out.print(f"[yellow]{_texts('en')['blank']}\n{_texts('fr')['blank']}[/yellow]")
@@ -289,6 +292,14 @@ def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> Non
         mark = f"[green]{t['ok']}[/green]" if row["passed"] else f"[red]{t['fix']}[/red]"
         guide.add_row(t["checks"].get(row["check"], row["check"].replace("_", " ")), mark, row["detail"])
     out.print(guide)
+
+
+def _file_error_fr(code: str | None) -> str | None:
+    """The French explanation of an error code, as the web app gives it (the file's language is not known yet)."""
+    from pipeline.config import load_yaml
+    from pipeline.web.i18n import WEB_MESSAGES_FILE
+
+    return load_yaml(WEB_MESSAGES_FILE.read_text(encoding="utf-8"))["fr"]["errors"].get(code or "")
 
 
 def _labelled_practices(inputs: Optional[List[Path]]):

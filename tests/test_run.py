@@ -182,6 +182,9 @@ def test_check_command_explains_a_bad_file(tmp_path):
     result = CliRunner().invoke(app, ["check", str(bad)])
     assert result.exit_code == 1
     assert "legacy_doc" in result.output
+    # the file's language is not known: the reason is given in English and in French
+    assert "Cannot use this file" in result.output and "Fichier inutilisable" in result.output
+    assert "enregistrez-le en .docx" in " ".join(result.output.split())
 
 
 def test_system_files_are_ignored_and_listed(tmp_path):
