@@ -79,7 +79,8 @@ def practice_sentences(practice: Practice | str) -> list[str]:
         if head and head.strip():
             out.append(" ".join(head.split()))
     sections = [getattr(practice, name) for name in ("purpose", "starting_point", "process", "impact")]
-    body = [s for s in sections if s] or [practice.description or ""]
+    # prose beside labelled parts counts too (a form may label only its impact); references are left out
+    body = [s for s in [practice.unlabelled_prose(), *sections] if s] if any(sections) else [practice.description or ""]
     for text in body:
         out.extend(split_sentences(text))
     seen: set[str] = set()

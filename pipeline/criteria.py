@@ -353,16 +353,8 @@ def _hint_lang(lang: str | None) -> str:
 
 
 def unlabelled_prose(practice: Practice) -> str | None:
-    """The description's text outside its labelled sections (a city may label only some parts of it)."""
-    rest = practice.description or ""
-    for name in SECTION_FIELDS:
-        text = getattr(practice, name)
-        if text:
-            # a section stands on lines of its own in the description (see `segment`)
-            rest = re.sub(rf"(?m)^{re.escape(text)}$", "", rest, count=1)
-    # a line of one or two words is a heading or a logo's text, not prose
-    rest = "\n".join(line for line in rest.splitlines() if len(line.split()) >= 3)
-    return rest or None
+    """The description's text outside its labelled sections (see `Practice.unlabelled_prose`)."""
+    return practice.unlabelled_prose()
 
 
 def is_placeholder_reference(text: str, cues: dict | None = None) -> bool:

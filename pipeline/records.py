@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -75,6 +76,18 @@ class Practice:
             if key in known and known[key] is not None:
                 known[key] = list(known[key])
         return cls(**known)
+
+    def unlabelled_prose(self) -> str | None:
+        """The description's text outside its labelled sections (a city may label only some parts of it)."""
+        rest = self.description or ""
+        for name in SECTION_FIELDS:
+            text = getattr(self, name)
+            if text:
+                # a section stands on lines of its own in the description (see `segment`)
+                rest = re.sub(rf"(?m)^{re.escape(text)}$", "", rest, count=1)
+        # a line of one or two words is a heading or a logo's text, not prose
+        rest = "\n".join(line for line in rest.splitlines() if len(line.split()) >= 3)
+        return rest or None
 
     def full_text(self) -> str:
         """Title, objective and description: the text the analysis stages read."""

@@ -290,3 +290,16 @@ def test_area_keywords_are_features_not_declared_areas():
     codes = list(encoder.classes_)
     hits = encoder.sentence_keywords(["Two mediators helped neighbours settle the dispute over the football pitch."])
     assert hits[0, codes.index("10")] == 1 and hits[0, codes.index("9")] == 1
+
+
+def test_prose_beside_a_labelled_part_is_read_for_the_areas():
+    from pipeline.classify import practice_sentences
+    from pipeline.records import Practice
+
+    prose = "Newcomers are paired with families who invite them to dinner at home in their neighbourhood."
+    impact = "Two hundred dinners took place in the first year."
+    partly = Practice(practice_id="p", source_file="f", practice_index=1, title="Dinners", impact=impact,
+                      description=f"{prose}\n{impact}\nThe host guide of the city.", references="The host guide of the city.")
+    sentences = practice_sentences(partly)
+    assert prose in sentences and impact in sentences
+    assert not any("host guide" in s for s in sentences), "references list other documents, not this practice"
