@@ -448,7 +448,8 @@ def test_hints_never_ask_for_a_part_the_form_has(learned, weak):
     assert rows["transferable"]["level"] == 3 or rows["transferable"]["hint"] in (
         hints["transferable"]["vague"], hints["transferable"]["thin_present"])
     # without the part, the hint asks for it
-    missing = rows_by_criterion(learned, replace(weak, practice_id="no-process", process=None))
+    missing = rows_by_criterion(learned, replace(weak, practice_id="no-process", process=None,
+                                                 description=weak.description.replace(weak.process, "")))
     assert missing["modelable"]["hint"] == hints["modelable"]["missing"]
 
 
@@ -473,3 +474,15 @@ def test_a_reference_that_points_somewhere_is_kept(reference):
 
     assert not is_placeholder_reference(reference)
     assert practice_sections(replace(WEAK_EN, references=reference))[0]["references"] == reference
+
+
+@pytest.mark.parametrize("strong", [STRONG_EN, STRONG_FR], ids=["en", "fr"])
+def test_a_form_that_labels_only_its_impact_reads_like_the_same_prose(learned, strong):
+    # purpose, starting point and process told as prose, then the labelled impact: each criterion whose part is
+    # not labelled reads the prose, as it would in a form with no labels at all
+    partly = replace(strong, practice_id="partly", purpose=None, starting_point=None, process=None, references=None)
+    prose = replace(partly, practice_id="prose", impact=None)
+    got, expected = rows_by_criterion(learned, partly), rows_by_criterion(learned, prose)
+    for crit in [c for c in CRITERIA if c != "transferable"]:  # it reads the references, a list, not prose
+        assert abs(got[crit]["score"] - expected[crit]["score"]) < 0.1, crit
+        assert got[crit]["hint"] != learned.cues["criteria"][crit]["hints"][strong.lang]["missing"], crit
