@@ -291,11 +291,12 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                 and line.kind == "line" and hit.label.name in current.fields and match_label(line.text, rules=rules) is None:
             hit = None  # a sentence that merely starts with a label word
         if hit is not None and hit.fuzzy and (
-                (current is None and not (hit.label.kind == "field" and hit.inline))
+                (current is None and not (hit.label.kind == "field" and (hit.inline or line.value_beside)))
                 or (current is not None and hit.label.kind == "field" and (hit.label.name in current.fields or current.sections))
                 or (current is not None and hit.label.name in current.sections)):
-            # A misspelt label opens a form only with its value beside it ("Citty: Oslo", not a guide's
-            # "Areas of action" heading); it never repeats a field or reopens a section.
+            # A misspelt label opens a form only with its value beside it ("Citty: Oslo", or "Vile :" in a table
+            # cell with the value in the next one; not a guide's "Areas of action" heading); it never repeats a
+            # field or reopens a section.
             hit = None
         if hit is None and line.block == label_block and (_HINT.match(line.text) or line.value_beside):
             continue  # an instruction printed under the label, e.g. "(name of your city)", its value in the next cell

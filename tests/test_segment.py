@@ -416,3 +416,13 @@ with the teachers, and report to the school board once in each term.
 def test_period_that_becomes_permanent_has_no_end():
     period = parse_period("2019-2023 (pilot), permanent from 2024")
     assert (period.start, period.end, period.ongoing) == (2019, None, True)
+
+
+def test_a_misspelt_first_label_in_a_table_keeps_the_value_beside_it():
+    result = segment([
+        Block("Vile :", "cell", 0, 1, 0, 0), Block("Neuchâtel", "cell", 1, 1, 0, 1),
+        Block("Titre :", "cell", 2, 1, 1, 0), Block("Balades", "cell", 3, 1, 1, 1),
+        Block(DESCRIPTION_FR, "paragraph", 4),
+    ])
+    (practice,) = result.practices
+    assert (practice.city, practice.title) == ("Neuchâtel", "Balades")
