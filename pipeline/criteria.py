@@ -363,11 +363,6 @@ def _hint_lang(lang: str | None) -> str:
     return "fr" if lang == "fr" else "en"
 
 
-def unlabelled_prose(practice: Practice) -> str | None:
-    """The description's text outside its labelled sections (see `Practice.unlabelled_prose`)."""
-    return practice.unlabelled_prose()
-
-
 def is_placeholder_reference(text: str, cues: dict | None = None) -> bool:
     """A references part that points to nothing ("See the city website.", "Aucun pour le moment."): the
     `reference_placeholders` of criteria.yaml, matched on the whole part, and no link in it. No realistic text has
@@ -392,7 +387,7 @@ def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
     if "references" in texts and is_placeholder_reference(texts["references"]):
         del texts["references"]
     labelled = [name for name in SECTION_FIELDS if name in texts]
-    prose = unlabelled_prose(practice) if labelled else practice.description
+    prose = practice.unlabelled_prose() if labelled else practice.description
     if len(labelled) == 1 and prose is None and practice.description:
         del texts[labelled[0]]
         labelled, prose = [], practice.description

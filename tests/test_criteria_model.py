@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
-from pipeline.criteria import (CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, is_table_row, practice_sections,
-                               unlabelled_prose)
+from pipeline.criteria import CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, is_table_row, practice_sections
 from pipeline.estimators import OrdinalLogistic, SentenceClassifier, TextProjection
 from pipeline.records import Practice
 from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
@@ -65,9 +64,9 @@ def test_prose_beside_a_labelled_section_is_read(learned):
     partly = Practice(practice_id="partly", source_file="partly.txt", practice_index=1, lang="en",
                       title=STRONG_EN.title, impact=STRONG_EN.impact, references=STRONG_EN.references,
                       description=prose + "\n" + labelled)
-    assert unlabelled_prose(partly) == prose
-    assert unlabelled_prose(STRONG_EN) is None
-    assert unlabelled_prose(replace(STRONG_EN, description="ICC\n" + STRONG_EN.description)) is None
+    assert partly.unlabelled_prose() == prose
+    assert STRONG_EN.unlabelled_prose() is None
+    assert replace(STRONG_EN, description="ICC\n" + STRONG_EN.description).unlabelled_prose() is None
     without_prose = replace(partly, practice_id="without-prose", description=labelled)
     rows, without = rows_by_criterion(learned, partly), rows_by_criterion(learned, without_prose)
     for crit in ("needs_based", "context_sensitive", "modelable"):
