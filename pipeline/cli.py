@@ -296,10 +296,9 @@ def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> Non
 
 def _file_error_fr(code: str | None) -> str | None:
     """The French explanation of an error code, as the web app gives it (the file's language is not known yet)."""
-    from pipeline.config import load_yaml
-    from pipeline.web.i18n import WEB_MESSAGES_FILE
+    from pipeline.web.i18n import Messages
 
-    return load_yaml(WEB_MESSAGES_FILE.read_text(encoding="utf-8"))["fr"]["errors"].get(code or "")
+    return Messages.load().translator("fr").error(code)
 
 
 def _labelled_practices(inputs: Optional[List[Path]]):

@@ -27,6 +27,12 @@ def lines(*texts: str) -> list[Block]:
     return [Block(t, "paragraph", i) for i, t in enumerate(texts)]
 
 
+def table_then_text(rows: list[tuple[str, str]], text: str) -> list[Block]:
+    """A header table of label | value rows, then a paragraph of text."""
+    cells = [Block(t, "cell", 2 * r + c, 1, r, c) for r, pair in enumerate(rows) for c, t in enumerate(pair)]
+    return [*cells, Block(text, "paragraph", len(cells))]
+
+
 @pytest.mark.parametrize(
     "text, name, inline",
     [
@@ -76,11 +82,7 @@ def test_label_then_value_paragraphs_and_inline_sections():
 
 
 def test_header_value_takes_one_block_then_free_text_is_description():
-    result = segment([
-        Block("City:", "cell", 0, 1, 0, 0), Block("Oslo", "cell", 1, 1, 0, 1),
-        Block("Title:", "cell", 2, 1, 1, 0), Block("Language cafés", "cell", 3, 1, 1, 1),
-        Block(DESCRIPTION_EN, "paragraph", 4),
-    ])
+    result = segment(table_then_text([("City:", "Oslo"), ("Title:", "Language cafés")], DESCRIPTION_EN))
     (practice,) = result.practices
     assert practice.title == "Language cafés"
     assert practice.description == DESCRIPTION_EN
@@ -419,10 +421,6 @@ def test_period_that_becomes_permanent_has_no_end():
 
 
 def test_a_misspelt_first_label_in_a_table_keeps_the_value_beside_it():
-    result = segment([
-        Block("Vile :", "cell", 0, 1, 0, 0), Block("Neuchâtel", "cell", 1, 1, 0, 1),
-        Block("Titre :", "cell", 2, 1, 1, 0), Block("Balades", "cell", 3, 1, 1, 1),
-        Block(DESCRIPTION_FR, "paragraph", 4),
-    ])
+    result = segment(table_then_text([("Vile :", "Neuchâtel"), ("Titre :", "Balades")], DESCRIPTION_FR))
     (practice,) = result.practices
     assert (practice.city, practice.title) == ("Neuchâtel", "Balades")
