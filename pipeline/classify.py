@@ -24,6 +24,7 @@ extend these classes); training, evaluation and model cards in pipeline/training
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -622,11 +623,14 @@ def load_or_zero_shot(settings: Settings, embedder) -> tuple[AreaClassifier, str
 
 
 def _model_tag(model_dir: Path) -> str:
-    card = model_dir / "model_card.json"
-    try:
-        return json.loads(card.read_text(encoding="utf-8"))["training_data_sha256"][:12]
-    except (OSError, ValueError, KeyError):
-        return "trained"
+    """The first 12 hex digits of the saved model's own files: two models fitted on the same data differ."""
+    digest = hashlib.sha256()
+    for name in ("model.json", "model.npz"):
+        try:
+            digest.update((model_dir / name).read_bytes())
+        except OSError:
+            return "trained"
+    return digest.hexdigest()[:12]
 
 
 def declared_area_mismatch(practice: Practice, ranking: Sequence[str], top_n: int) -> bool:

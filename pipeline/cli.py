@@ -88,7 +88,7 @@ def run(
     force: bool = typer.Option(False, "--force", help="Run even when nothing changed since the last run in --out."),
 ) -> None:
     """Process a batch of submissions and write the output tables."""
-    from pipeline.run_key import run_key, unchanged_outputs
+    from pipeline.run_key import key_of, run_key_parts, unchanged_outputs
 
     settings = current_settings(embedder=embedder, top_k=top_k, min_similarity=min_score)
     inputs = inputs or [DEFAULT_INPUT]
@@ -103,8 +103,8 @@ def run(
         console.print(f"[red]No submissions in[/red] {', '.join(map(str, inputs))}: the folder holds no files "
                       "(lock, hidden and system files are not submissions). Nothing was written.")
         raise typer.Exit(2)
-    key = run_key(inputs, settings, analyse=not no_analysis)
-    last = None if force else unchanged_outputs(out, key)
+    key_parts = run_key_parts(inputs, settings, analyse=not no_analysis)
+    last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
         counts = last["counts"]
         console.print(f"Nothing changed since the last run in {out} (same files, settings, code and models): its "
@@ -120,7 +120,7 @@ def run(
             progress=lambda name: bar.advance(task),
             on_files=lambda n: bar.update(task, total=n),
             analyse=not no_analysis,
-            key=key,
+            key_parts=key_parts,
         )
     counts = batch.manifest["counts"]
     status = counts["by_status"]

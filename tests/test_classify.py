@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.classify import EncodedPractices, area_stage, encode_practices, load_area_classifier, predict_areas
+from pipeline.classify import (EncodedPractices, area_stage, encode_practices, load_area_classifier, load_or_zero_shot,
+                               predict_areas)
 from pipeline.estimators import AreaModel, PracticeEncoder, make_area_classifier
 from pipeline.config import DEFAULT_MODEL_DIR, Settings
 from pipeline.embed import make_embedder
@@ -178,6 +179,15 @@ def test_model_card_written_and_reloads(raw_practices, use_embedder, tmp_path):
     np.testing.assert_allclose(a.proba, b.proba, atol=1e-5)
     np.testing.assert_array_equal(a.suggested, b.suggested)
     assert a.main_ranking == b.main_ranking
+
+    # the manifest's model id follows the saved model itself, not only its training data
+    settings = Settings().with_(model_dir=tmp_path)
+    _, model_id = load_or_zero_shot(settings, use_embedder)
+    assert model_id.startswith("area-classifier:") and "zero-shot" not in model_id
+    saved_model = tmp_path / "model.json"
+    saved_model.write_text(saved_model.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    changed = load_or_zero_shot(settings, use_embedder)[1]
+    assert changed != model_id and "zero-shot" not in changed
 
 
 def test_shipped_model_is_trained_without_any_test_part():

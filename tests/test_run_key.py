@@ -14,7 +14,7 @@ from conftest import RAW
 from pipeline import regex_store
 from pipeline.cli import app
 from pipeline.config import Settings
-from pipeline.run_key import run_key, unchanged_outputs
+from pipeline.run_key import key_of, run_key, run_key_parts, unchanged_outputs
 
 
 def _copy_inputs(tmp_path: Path, n: int = 3) -> Path:
@@ -57,13 +57,25 @@ def test_the_key_follows_inputs_settings_and_models(tmp_path):
     assert run_key([folder], settings) != changed
 
 
+def test_the_key_parts_name_what_changed(tmp_path):
+    folder = _copy_inputs(tmp_path)
+    settings = _copy_models(tmp_path, Settings())
+    parts = run_key_parts([folder], settings)
+    assert key_of(parts) == run_key([folder], settings)
+    (folder / "new.txt").write_text("A new submission.", encoding="utf-8")
+    after = run_key_parts([folder], settings.with_(top_k=settings.top_k + 1))
+    assert {name for name in parts if parts[name] != after[name]} == {"inputs", "settings"}
+
+
 def test_unchanged_rerun_keeps_the_outputs_and_force_runs_again(tmp_path):
     folder, out = _copy_inputs(tmp_path), tmp_path / "out"
     runner = CliRunner()
     first = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
     assert first.exit_code == 0, first.output
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["run_key"]
+    assert manifest["run_key"] == key_of(manifest["run_key_parts"])
+    assert manifest["finished_at"].endswith("+00:00")
+    assert {"spacy-lookups-data", "jinja2", "spacy"} <= set(manifest["versions"])
     written = (out / "manifest.json").stat().st_mtime_ns
 
     again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
