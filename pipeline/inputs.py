@@ -27,8 +27,9 @@ def is_system_file(relative: Path) -> bool:
 
 def discover(inputs: Iterable[Path], ignored: list[str] | None = None) -> list[InputFile]:
     """Input files in a stable order; folders are searched recursively. System files found in folders are
-    skipped and, when `ignored` is given, their names are appended to it."""
-    found: dict[str, InputFile] = {}
+    skipped and, when `ignored` is given, their names are appended to it. A file reached twice (a folder and a
+    file in it) counts once; two different files that would show the same name are told apart by their folders."""
+    found: dict[Path, tuple[Path, str, str]] = {}  # the file itself -> (path as given, name, name with its folder)
     for item in inputs:
         item = Path(item)
         if item.is_dir():
@@ -39,10 +40,27 @@ def discover(inputs: Iterable[Path], ignored: list[str] | None = None) -> list[I
                     if ignored is not None:
                         ignored.append(rel.as_posix())
                     continue
-                found.setdefault(rel.as_posix(), InputFile(path, rel.as_posix()))
+                found.setdefault(_identity(path), (path, rel.as_posix(), f"{item.resolve().name}/{rel.as_posix()}"))
         else:
-            found.setdefault(item.name, InputFile(item, item.name))
-    return [found[k] for k in sorted(found)]
+            found.setdefault(_identity(item), (item, item.name, f"{item.resolve().parent.name}/{item.name}"))
+    names: dict[str, list[str]] = {}
+    for _, name, longer in found.values():
+        names.setdefault(name, []).append(longer)
+    files: dict[str, InputFile] = {}
+    for path, name, longer in found.values():
+        if len(names[name]) > 1:
+            # the same name in two input folders (2023/report.docx, 2024/report.docx): the folder is kept in it
+            name = longer if names[name].count(longer) == 1 else path.absolute().as_posix()
+        files[name] = InputFile(path, name)
+    return [files[k] for k in sorted(files)]
+
+
+def _identity(path: Path) -> Path:
+    """The file itself, whichever way it was named (a broken link is its own path)."""
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
 
 
 def sha256_of(path: Path) -> str:

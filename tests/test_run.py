@@ -211,6 +211,18 @@ def test_a_link_to_a_vanished_file_is_an_error_row(tmp_path):
     assert practices["area_mismatch"].isna().all(), "no areas predicted: a mismatch is unknown, not False"
 
 
+def test_files_of_one_name_in_two_input_folders_are_both_read(tmp_path):
+    for year, sample in (("2023", "limassol-p3-04.txt"), ("2024", "ballarat-p4-05.docx")):
+        (tmp_path / year).mkdir()
+        shutil.copy(RAW / sample, tmp_path / year / "report.docx" if sample.endswith(".docx") else tmp_path / year / "report.txt")
+    shutil.copy(RAW / "ballarat-p4-13.docx", tmp_path / "2023" / "report.docx")
+    batch = run_batch([tmp_path / "2023", tmp_path / "2024", tmp_path / "2024" / "report.docx"], tmp_path / "out",
+                      analyse=False)
+    names = sorted(r.source_file for r in batch.files)
+    assert names == ["2023/report.docx", "2024/report.docx", "report.txt"]  # the file given twice counts once
+    assert len({r.sha256 for r in batch.files}) == 3
+
+
 def test_an_empty_input_folder_is_said_and_writes_nothing(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / ".DS_Store").write_bytes(b"x")
