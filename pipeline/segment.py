@@ -25,6 +25,9 @@ from pipeline.taxonomy import Taxonomy, load_taxonomy
 _BULLET = re.compile(r"^\s*(?:[-\u2022\u00b7*\u25aa\u25e6\u2023>]+|\(?\d{1,2}(?:\.\d{1,2})*[.)]?|\(?[a-h][.)])\s+")
 _PARENS = re.compile(r"\s*[\(\[][^)\]]*[\)\]]\s*$")
 _COLON = re.compile(r"\s*[:\uff1a]\s*")
+# "Intitulé du projet", "Durée de l'action", "Impact of the project": a template label named for the project
+_QUALIFIER = re.compile(r"\s+(?:du|de la|de l'|des|of the|of this)\s*(?:projet|bonne pratique|pratique|action|initiative|"
+                        r"dispositif|project|good practice|practice|initiative|scheme)$")
 _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
@@ -120,12 +123,20 @@ def _label_table(path: Path = LABELS_FILE) -> dict[str, Label]:
     return table
 
 
+def _lookup(table: dict[str, Label], key: str) -> Label | None:
+    """The label of a key as written, or of the key without a qualifier naming the project."""
+    label = table.get(key)
+    if label is None and _QUALIFIER.search(key):
+        label = table.get(_QUALIFIER.sub("", key))
+    return label
+
+
 @loader("fuzzy_labels")
 def _fuzzy_matcher(cutoff: float, max_words: int):
     """The label a misspelt key stands for (never the form-start heading, never a mere plural), memoised per
     key: the same headings come back in every form. Reset with the label table."""
     table = _label_table()
-    candidates = [k for k, v in table.items() if len(k) >= 4 and v.name != "form_start"]
+    candidates = [k for k, v in table.items() if len(k) >= 4 and v.name not in ("form_start", "language_version")]
 
     @lru_cache(maxsize=8192)
     def find(key: str) -> Label | None:
@@ -153,14 +164,14 @@ def match_label(line: str, loose: bool = False, rules: SegmentSettings = _DEFAUL
     max_words = rules.fuzzy_max_words
     whole = _label_key(_COLON.sub(" ", line).strip()) if line.rstrip().endswith((":", "\uff1a")) else _label_key(line)
     # "...the services of the City." wrapped onto a line of its own ends a sentence; no label ends with a full stop.
-    if whole in table and len(line) < 120 and not line.rstrip().endswith("."):
-        return LabelHit(table[whole], None)
+    if _lookup(table, whole) is not None and len(line) < 120 and not line.rstrip().endswith("."):
+        return LabelHit(_lookup(table, whole), None)
     numbered = _NUMBERED.match(whole)
     if numbered and table.get(numbered.group(1), Label("", "")).kind == "marker":
         return LabelHit(table[numbered.group(1)], None)
     parts = _COLON.split(line, maxsplit=1)
     if len(parts) == 2 and len(parts[0]) <= 80:
-        label = table.get(_label_key(parts[0]))
+        label = _lookup(table, _label_key(parts[0]))
         if label is not None and label.kind != "marker":
             return LabelHit(label, clean_text(parts[1]) or None)
         if label is not None and label.name == "description":
@@ -169,7 +180,7 @@ def match_label(line: str, loose: bool = False, rules: SegmentSettings = _DEFAUL
         # "Title – Buddy Runs": a spaced dash after an exact label stands for the colon.
         dashed = _DASH_SEPARATOR.split(line, maxsplit=1)
         if len(dashed) == 2 and len(dashed[0].split()) <= max_words:
-            label = table.get(_label_key(dashed[0]))
+            label = _lookup(table, _label_key(dashed[0]))
             if label is not None and label.kind != "marker" and clean_text(dashed[1]):
                 return LabelHit(label, clean_text(dashed[1]))
     ends_with_colon = line.rstrip().endswith((":", "\uff1a"))
@@ -231,6 +242,11 @@ def split_inline_sections(line: str) -> list[str]:
         return [line]
     bounds = [0, *cuts, len(line)]
     return [line[a:b].strip() for a, b in zip(bounds, bounds[1:]) if line[a:b].strip()]
+
+
+def _is_language_heading(text: str, rules: SegmentSettings = _DEFAULTS) -> bool:
+    hit = match_label(text, rules=rules)
+    return hit is not None and hit.label.name == "language_version"
 
 
 def _leading_heading(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> str | None:
@@ -392,7 +408,8 @@ class Segmenter:
         self.rules = rules or _DEFAULTS
 
     def segment(self, blocks: list[Block], source_file: str, sha256: str) -> SegmentResult:
-        lines = _lines(blocks, self.rules)
+        # "English version" over one language's text of a bilingual file belongs to no section and titles nothing
+        lines = [line for line in _lines(blocks, self.rules) if not _is_language_heading(line.text, self.rules)]
         forms, used_labels, preamble = _forms(lines, self.rules)
         if _prose_with_few_labels(forms, preamble, self.rules):
             _read_prose(forms[0], preamble)

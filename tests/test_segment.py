@@ -50,6 +50,15 @@ def table_then_text(rows: list[tuple[str, str]], text: str) -> list[Block]:
         ("Principal objectif : réduire l'isolement", "main_objective", "réduire l'isolement"),
         ("Date of the form (dd/mm/yyyy):", "form_date", None),
         ("- Process: step one", "process", "step one"),
+        # labels named for the project, and wordings of the header fields outside the template
+        ("Intitulé du projet :", "title", None),
+        ("Titre de l’action : Jardins partagés", "title", "Jardins partagés"),
+        ("Objectif principal du projet : réduire l'isolement", "main_objective", "réduire l'isolement"),
+        ("Durée du projet : 2022-2024", "period_text", "2022-2024"),
+        ("Dates : 2022-2024", "period_text", "2022-2024"),
+        ("Impact of the project:", "impact", None),
+        ("Personne responsable : Julie Marchal", "contact_person", "Julie Marchal"),
+        ("Service communal : Cohésion sociale", "department", "Cohésion sociale"),
     ],
 )
 def test_label_variants(text, name, inline):
@@ -59,9 +68,27 @@ def test_label_variants(text, name, inline):
 
 
 @pytest.mark.parametrize("text", ["Impact was measured by a survey of 200 people.", "The city of Lyon", "Processus long et complexe",
-                                  "City.", "ville."])
+                                  "City.", "ville.", "Nom du participant : Marie", "Impact of the project was large."])
 def test_sentences_starting_with_a_label_word_are_not_labels(text):
     assert match_label(text) is None
+
+
+def test_language_headings_of_a_bilingual_file_belong_to_no_section():
+    result = segment(lines(
+        "Version française", "Ville : Fribourg", "Titre : Mentorat", f"But : {DESCRIPTION_FR}", "Impact : 40 familles.",
+        "English version", "City: Fribourg", "Title: Mentoring", f"Purpose: {DESCRIPTION_EN}", "Impact: 40 families.",
+    ))
+    french, english = result.practices
+    assert (french.lang, english.lang) == ("fr", "en")
+    assert french.impact == "40 familles." and english.impact == "40 families."
+    assert french.title == "Mentorat"
+
+
+def test_a_language_heading_does_not_stop_a_report_without_labels_from_being_read():
+    result = segment([Block("English version", "paragraph", 0), Block("Buddy runs in the park", "heading", 1),
+                      Block(f"{DESCRIPTION_EN} " * 3, "paragraph", 2)])
+    (practice,) = result.practices
+    assert practice.title == "Buddy runs in the park"
 
 
 def test_label_then_value_paragraphs_and_inline_sections():
