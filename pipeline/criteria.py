@@ -750,7 +750,12 @@ class CriteriaScorer:
         # the part is there but says little or nothing: never ask for the part itself ("..._present" hints)
         if level == 0:
             return hints.get("missing_present", hints["missing"])
-        return hints.get("thin_present", hints["thin"]) if has_part else hints["thin"]
+        # the first thing the text lacks, anywhere in it: never ask for what it already says
+        lang = _hint_lang(analysis.practice.lang)
+        for gap in self.cues["criteria"][crit].get("gaps", ()):
+            if all(features.get(group, 0.0) <= 0.0 for group in gap["groups"]):
+                return gap[lang]
+        return hints.get("more") or (hints.get("thin_present", hints["thin"]) if has_part else hints["thin"])
 
     def score_analyses(self, analyses: list[_Analysis], explain: bool = False) -> list[dict]:
         models, _ = self._model()

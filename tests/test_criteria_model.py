@@ -441,15 +441,37 @@ def test_hints_never_ask_for_a_part_the_form_has(learned, weak):
                    else "Programme de la fête : www.ville-exemple.fr/fete")
     rows = rows_by_criterion(learned, form)
     hints = {c: learned.cues["criteria"][c]["hints"][form.lang] for c in CRITERIA}
+    gaps = {c: [gap[form.lang] for gap in learned.cues["criteria"][c]["gaps"]] for c in CRITERIA}
     assert rows["modelable"]["level"] < 3
-    assert rows["modelable"]["hint"] in (hints["modelable"]["vague"], hints["modelable"]["thin"],
-                                         hints["modelable"]["missing_present"])
+    assert rows["modelable"]["hint"] in (hints["modelable"]["vague"], hints["modelable"]["more"],
+                                         hints["modelable"]["missing_present"], *gaps["modelable"])
     assert rows["transferable"]["level"] == 3 or rows["transferable"]["hint"] in (
-        hints["transferable"]["vague"], hints["transferable"]["thin_present"])
+        hints["transferable"]["vague"], hints["transferable"]["more"], *gaps["transferable"])
     # without the part, the hint asks for it
     missing = rows_by_criterion(learned, replace(weak, practice_id="no-process", process=None,
                                                  description=weak.description.replace(weak.process, "")))
     assert missing["modelable"]["hint"] == hints["modelable"]["missing"]
+
+
+def test_a_hint_never_asks_for_what_the_text_already_says(learned):
+    """At levels 1-2 the hint names the first cue group the text lacks; a text that has it gets another hint."""
+    asked = 0
+    for practice in (STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR):
+        for row in learned.score([practice], explain=True):
+            spec = learned.cues["criteria"][row["criterion"]]
+            for gap in spec["gaps"]:
+                if row["hint"] == gap[practice.lang]:
+                    asked += 1
+                    assert all(row["features"].get(group, 0.0) == 0.0 for group in gap["groups"]), (row, gap)
+    assert asked  # some hint named a gap
+    # the Process part gains roles and a budget: the modelable hint moves on to something else
+    weak = rows_by_criterion(learned, WEAK_EN)["modelable"]
+    role_gap = learned.cues["criteria"]["modelable"]["gaps"][1]["en"]
+    with_roles = replace(WEAK_EN, practice_id="roles", process=WEAK_EN.process + " A coordinator and two trained volunteers "
+                         "run each session; the city pays for the room (budget EUR 4,000 a year).")
+    after = rows_by_criterion(learned, with_roles)["modelable"]
+    assert after["hint"] != role_gap and (after["level"] == 3 or after["hint"])
+    assert weak["hint"]
 
 
 @pytest.mark.parametrize("placeholder", ["See the council website.", "Voir le site de la ville.", "Aucun pour le moment.",
