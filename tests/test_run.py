@@ -241,6 +241,15 @@ def test_check_speaks_the_language_of_a_french_form():
     assert re.search(r"\d+ mots : \S", result.output)  # French spacing before the colon
 
 
+def test_check_warnings_are_worded_in_the_form_language():
+    from pipeline.cli import warning_text
+
+    french = warning_text("converted:text-only", "fr")
+    assert "texte seul" in french and "text-only" not in french
+    assert "text only" in warning_text("converted:text-only", "en")
+    assert warning_text("missing_section:impact", "fr") == "section manquante : Impact"
+
+
 def test_check_predicts_without_importing_scikit_learn_or_pandas():
     """A cold `check` reads its saved models into the numpy-only fitted classes and keeps its rows out of Arrow
     tables: scikit-learn with SciPy take about a second to import, pandas almost half a second, as long as the
