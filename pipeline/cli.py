@@ -149,8 +149,10 @@ def run(
     summary, cities = Path(out) / SUMMARY_FILE, Path(out) / CITY_REPORTS_DIR
     if summary.exists():
         console.print(f"Batch summary: [bold]{summary.resolve()}[/bold]")
-    if cities.exists():
-        n = len([p for p in cities.glob("*.html") if not p.stem.endswith("-with-contacts")])
+    # the reports this run wrote, not whatever else the folder holds
+    reports = [Path(p) for p in batch.manifest.get("reports") or []]
+    n = sum(p.parent == Path(CITY_REPORTS_DIR) and p.suffix == ".html" for p in reports)
+    if n:
         console.print(f"City reports: [bold]{cities.resolve()}[/bold] ({n} {'city' if n == 1 else 'cities'}, HTML and DOCX)")
 
 
@@ -483,7 +485,8 @@ def report(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2)
     for path in paths:
-        console.print(f"Written [bold]{path.resolve()}[/bold]")
+        done = "Up to date, not written again:" if path in paths.unchanged else "Written"
+        console.print(f"{done} [bold]{path.resolve()}[/bold]")
 
 
 @app.command()
@@ -517,7 +520,7 @@ def export(
     data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="Output folder of a `run`."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store (default: <data>/reviews.sqlite)."),
 ) -> None:
-    """Write the run as a spreadsheet: practices, areas, criteria, similar practices and reviews."""
+    """Write the run as a spreadsheet: practices, areas, criteria, similar practices, reviews and files."""
     from pipeline.report.export import write_workbook
     from pipeline.web.reviews import export_reviews, review_rows
     from pipeline.web.settings import REVIEWS_FILE

@@ -201,7 +201,12 @@ def ingest_files(
     hits = sum(result is not None for *_, result in entries)
     fresh = _read_files([(item, sha) for item, sha, _, result in entries if result is None], settings, tools)
     results: list[FileResult] = []
-    seen_hashes: dict[str, str] = {}
+    # The copy read of files with the same bytes: the shallowest path, then the shortest name, then name order
+    # ("x.txt" rather than "2024/copie de x.txt", which sorts first).
+    kept: dict[str, str] = {}
+    for item, sha, *_ in entries:
+        if sha and (sha not in kept or _copy_order(item.name) < _copy_order(kept[sha])):
+            kept[sha] = item.name
     for item, _, cache, result in entries:
         if result is None:
             result = next(fresh)
@@ -209,16 +214,18 @@ def ingest_files(
                 data = {k: v for k, v in result.__dict__.items() if k != "practices"}
                 data["practices"] = [p.to_dict() for p in result.practices]
                 write_json(cache, data)
-        if result.sha256 and result.sha256 in seen_hashes and result.status != "error":
-            first = seen_hashes[result.sha256]
+        if kept.get(result.sha256, item.name) != item.name and result.status != "error":
             result = FileResult(item.name, result.sha256, "error", "duplicate_file",
-                                f"Same content as {first}; its practices are counted once.")
-        elif result.sha256:
-            seen_hashes.setdefault(result.sha256, item.name)
+                                f"Same content as {kept[result.sha256]}; its practices are counted once.")
         results.append(result)
         if progress:
             progress(item.name)
     return results, hits
+
+
+def _copy_order(name: str) -> tuple[int, int, str]:
+    path = Path(name)
+    return len(path.parts), len(path.name), name
 
 
 def settings_record(settings: Settings) -> dict:
@@ -348,7 +355,7 @@ def write_reports(out_dir: Path, tables: dict | None = None, manifest: dict | No
         view = build_view(out_dir, tables, manifest)
     except Exception as exc:  # noqa: BLE001
         return [], {"reports": f"{type(exc).__name__}: {exc}"}
-    for name, write in (("city_reports", lambda: write_city_reports(out_dir, view=view)),
+    for name, write in (("city_reports", lambda: write_city_reports(out_dir, view=view, remove_others=True)),
                         ("summary", lambda: [write_summary(out_dir, lang, view=view) for lang in ("en", "fr")])):
         try:
             written.extend(write())

@@ -133,6 +133,37 @@ def test_cli_report(run_copy):
     assert result.exit_code == 2
 
 
+def test_cli_report_says_which_reports_it_wrote(run_copy):
+    runner = CliRunner()
+    args = ["report", "--city", "Geneva", "--format", "html", "--data", str(run_copy)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0 and "Written" in first.output and "not written again" not in first.output
+    second = runner.invoke(app, args)  # nothing changed: the report is left as it was, and the message says so
+    assert second.exit_code == 0 and "Written" not in second.output
+    assert "Up to date, not written again:" in second.output and "geneve.html" in "".join(second.output.split())
+
+
+def test_cli_run_counts_the_city_reports_the_run_wrote(tmp_path, monkeypatch):
+    """Reports an earlier run or someone else left in the folder are not counted as this run's."""
+    import pipeline.run
+    from pipeline.run import BatchResult
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    (inputs / "oslo.txt").write_text("City: Oslo\nTitle: Coffee and facts\n", encoding="utf-8")
+    (out / CITY_REPORTS_DIR).mkdir(parents=True)
+    for name in ("oslo.html", "bergen.html", "lyon.html", "lyon.docx"):
+        (out / CITY_REPORTS_DIR / name).write_text("", encoding="utf-8")
+    manifest = {"counts": {"files": 1, "practices": 1, "cache_hits": 0,
+                           "by_status": {"ok": 1, "empty_form": 0, "error": 0}},
+                "reports": ["reports/cities/oslo.docx", "reports/cities/oslo.html", "reports/summary.fr.html",
+                            "reports/summary.html"]}
+    monkeypatch.setattr(pipeline.run, "run_batch", lambda *args, **kwargs: BatchResult([], [], manifest=manifest))
+    result = CliRunner().invoke(app, ["run", str(inputs), "--out", str(out), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "(1 city, HTML and DOCX)" in " ".join(result.output.split())
+
+
 def test_redactor_removes_addresses_phones_and_contact_names():
     from pipeline.report.city import Redactor
 

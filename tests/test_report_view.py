@@ -4,6 +4,7 @@ number of contact names."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ import yaml
 
 import pipeline.report.view as view_module
 from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
-from pipeline.report.city import build_city_report, write_city_reports
+from pipeline.report.city import STAMPS_FILE, build_city_report, write_city_reports
 from pipeline.report.redact import Redactor, names_pattern
 from pipeline.report.summary import render_summary, summary_context, write_summary
 from pipeline.report.view import CATALOGUE_FILE, build_view
@@ -100,6 +101,28 @@ def test_unchanged_run_rewrites_no_city_report(run):
     write_reports(out, None, MANIFEST)
     assert any(p.stat().st_mtime_ns != stamps[p] for p in html)
     assert "A new title" in (out / CITY_REPORTS_DIR / "oslo.html").read_text(encoding="utf-8")
+
+
+def test_a_run_removes_the_city_reports_it_did_not_write(run):
+    """Reports of cities no longer in the run go; files the pipeline did not write stay."""
+    out, tables = run
+    folder = out / CITY_REPORTS_DIR
+    write_reports(out, tables, MANIFEST)
+    write_city_reports(out, ["Oslo"], formats=("html",), include_contacts=True)  # made from these tables only
+    (folder / "notes.html").write_text("my notes", encoding="utf-8")
+    (folder / "lyon.docx").write_bytes(b"not written by the pipeline")
+    assert (folder / "patras.html").is_file() and (folder / "patras.docx").is_file()
+    practices = to_table("practices", [p for p in tables["practices"].to_pylist() if p["city"] != "Patras"])
+    write_table(out / "practices.parquet", practices)
+    paths, errors = write_reports(out, {**tables, "practices": practices}, MANIFEST)
+    assert not errors
+    written = {Path(p).name for p in paths if Path(p).parent == Path(CITY_REPORTS_DIR)}
+    assert len(written) == 2 * 4 and "patras.html" not in written
+    left = {p.name for p in folder.iterdir() if p.suffix in (".html", ".docx")}
+    assert left == written | {"notes.html", "lyon.docx"}
+    assert (folder / "notes.html").read_text(encoding="utf-8") == "my notes"
+    stamps = json.loads((folder / STAMPS_FILE).read_text(encoding="utf-8"))
+    assert set(stamps) == written
 
 
 def test_same_reports_from_memory_and_from_disk(run, tmp_path_factory):

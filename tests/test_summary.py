@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.report import SUMMARY_FILE, city_slug
-from pipeline.report.summary import render_summary, strongest_matches, summary_context, write_summary
+from pipeline.report.summary import Words, render_summary, strongest_matches, summary_context, write_summary
 from pipeline.run import run_batch
 from pipeline.tables import to_table, write_json, write_table
 
@@ -137,8 +137,8 @@ def test_run_facts_from_the_manifest(sample_out, sample_page):
     assert manifest["models"]["embedder"] in html
     timings = section(html, "timings")
     for step in manifest["timings_seconds"]:
-        assert step.replace("_", " ") in timings
-    assert timings.rindex("total") > timings.index("ingest segment"), "steps in pipeline order, total last"
+        assert f"<td>{Words('en').step(step)}</td>" in timings, step
+    assert timings.rindex("total") > timings.index("reading the files"), "steps in pipeline order, total last"
 
 
 def test_page_for_a_run_where_every_file_failed(failed_run):
@@ -234,3 +234,111 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
     assert context["reviews"]["criteria_levels"] == 1
     html = write_summary(out).read_text(encoding="utf-8")
     assert 'id="review-changes"' in html and "A. Officer" in html
+
+
+@pytest.fixture()
+def messy_run(tmp_path) -> Path:
+    """A run with a file of each kind (read, damaged, refused, blank, sent twice) and practices with each kind of
+    warning: every message the run writes, in English, on the page."""
+    from pipeline.config import Settings
+
+    files = [
+        {"source_file": "x.txt", "sha256": "a" * 64, "status": "ok", "n_practices": 1,
+         "message": "1 practice(s) found; .doc read as text only, without LibreOffice"},
+        {"source_file": "2024/copie de x.txt", "sha256": "a" * 64, "status": "error", "error_code": "duplicate_file",
+         "message": "Same content as x.txt; its practices are counted once.", "n_practices": 0},
+        {"source_file": "broken.docx", "sha256": "b" * 64, "status": "error", "error_code": "corrupt_docx",
+         "message": "The Word file is damaged or truncated (BadZipFile).", "n_practices": 0},
+        {"source_file": "macros.doc", "sha256": "c" * 64, "status": "error", "error_code": "active_content",
+         "message": "The document holds macros: it is not opened.", "n_practices": 0},
+        {"source_file": "vierge.docx", "sha256": "d" * 64, "status": "empty_form", "n_practices": 0,
+         "message": "The form is blank: no title or description was filled in."},
+        {"source_file": "lyon.doc", "sha256": "e" * 64, "status": "ok", "n_practices": 1,
+         "message": "1 practice(s) found; .doc read as text only, without LibreOffice"},
+    ]
+    practice = {"practice_index": 1, "lang": "fr", "declared_areas": ["3"], "n_words": 150,
+                "predicted_areas": ["3"], "main_area_pred": "3", "area_mismatch": False}
+    practices = [
+        {**practice, "practice_id": "p1", "source_file": "x.txt", "city": "Genève", "title": "Médiation de quartier",
+         "warnings": ["missing_section:references", "missing:declared_area_text", "converted:text-only",
+                      "unparsed_period"]},
+        {**practice, "practice_id": "p2", "source_file": "lyon.doc", "city": "Lyon", "title": "Cafés des langues",
+         "warnings": ["converted:text-only", "inherited:department"]},
+    ]
+    similar = [{"practice_id": "p1", "neighbour_id": "p2", "rank": 1, "score": 0.7, "matched_section": "starting_point",
+                "shared_terms": ["quartier"], "neighbour_city": "Lyon", "near_duplicate": False, "relation": "similar",
+                "weak": False}]
+    guidelines = [{"practice_id": "p1", "check": "results_stated", "passed": False, "detail": "no result"}]
+    for name, rows in (("files", files), ("practices", practices), ("similar", similar), ("guidelines", guidelines)):
+        write_table(tmp_path / f"{name}.parquet", to_table(name, rows))
+    write_json(tmp_path / "manifest.json", {
+        "models": {"embedder": "use-multilingual-v3",
+                   "area_classifier": "area-classifier:zero-shot:use-multilingual-v3 (no trained model)"},
+        "settings": {**Settings().record(), "inputs": ["data/raw"], "supported_suffixes": [".docx", ".txt"]},
+        "timings_seconds": {"ingest_segment": 1.5, "load_embedder": 1.2, "areas": 2.0, "similar": 1.0,
+                            "criteria": 3.0, "reports": 0.5, "total": 9.2}})
+    return tmp_path
+
+
+def _visible_text(html: str) -> str:
+    """The page's words as a reader sees them, without identifiers (codes, file names, model ids, settings keys)."""
+    from lxml import html as lxml_html
+
+    tree = lxml_html.fromstring(html)
+    for node in tree.xpath("//code | //*[contains(@class, 'file')] | //style"):
+        node.drop_tree()
+    return " ".join(tree.text_content().split())
+
+
+def test_the_french_page_is_french_throughout(messy_run):
+    text = _visible_text(render_summary(messy_run, "fr"))
+    english = re.compile(r"\b(the|is|was|of|and|with|file|form|blank|same|content|missing|section|converted|read|"
+                         r"text|only|model|trained|reading|segment|embedder|max|stated|starting|found)\b", re.I)
+    assert not english.findall(text), sorted(set(english.findall(text)))
+    for french in ("corrupt_docx : Le fichier Word est endommagé ou incomplet.",  # the web app's text of the code
+                   "active_content : Le fichier contient des macros",
+                   "Le formulaire est vide : ni titre ni description n'ont été remplis.",
+                   "rubrique manquante : Principaux documents de référence",  # the template's French names
+                   "champ manquant : Principal domaine d'action", "période non comprise",
+                   "lu comme texte seul, sans LibreOffice", "lecture des fichiers", "chargement de l'encodeur",
+                   "Point de départ", "règles de rédaction non respectées : résultats indiqués",
+                   "nombre maximal de pages d'un PDF", "Le modèle entraîné des domaines n'a pas servi"):
+        assert french in text, french
+
+
+def test_every_warning_setting_and_step_has_a_name_in_both_languages():
+    from pipeline.config import RESOURCES_DIR, Settings, load_yaml
+    from pipeline.report.summary import _STEP_ORDER, _flatten
+
+    warnings = load_yaml((RESOURCES_DIR / "messages.yaml").read_text(encoding="utf-8"))["en"]["warning"]
+    settings = [key for key, _ in _flatten(Settings().record())] + ["inputs", "supported_suffixes"]
+    for lang in ("en", "fr"):
+        words = Words(lang)
+        assert set(warnings) <= set(words["warnings"]), set(warnings) - set(words["warnings"])
+        assert set(settings) <= set(words["settings_names"]), set(settings) - set(words["settings_names"])
+        assert set(_STEP_ORDER) <= set(words["steps"])
+
+
+def test_missing_fields_and_sections_list_only_what_is_missing(messy_run):
+    html = render_summary(messy_run, "en")
+    missing = section(html, "attention-missing")
+    assert 'href="#p-p1"' in missing and 'href="#p-p2"' not in missing  # p2 only carries a conversion note
+    assert "missing section: Key reference documents" in missing and "missing field: Main area of action" in missing
+    assert "LibreOffice" not in missing and "period" not in missing
+    to_check = section(html, "attention-check")
+    assert to_check.count("<li>") == 1 and "period not understood" in to_check
+    notes = html[html.index('<tr id="p-p2">'):]
+    assert "read as text only, without LibreOffice" in notes[:notes.index("</tr>")]  # shown beside the practice
+
+
+def test_a_file_sent_twice_is_not_an_error(messy_run):
+    for lang in ("en", "fr"):
+        html = render_summary(messy_run, lang)
+        assert count(html, "errors") == 2 and count(html, "duplicates") == 1 and count(html, "files") == 6
+        assert "copie de x.txt" not in section(html, "errors")
+        assert section(html, "attention-failed").count("<li>") == 2
+        duplicates = section(html, "duplicates")
+        assert re.search(r"2024/copie de x\.txt</td><td[^>]*>x\.txt</td>", duplicates), duplicates
+    html = render_summary(messy_run, "en")
+    assert "Same file sent twice" in html and "The Word file is damaged or truncated (BadZipFile)." in html
+    assert "Copies of a file already sent (same content, counted once): 1 file." in html

@@ -27,8 +27,9 @@ from pipeline.report.writers import TEMPLATES_DIR, render_city_docx, render_city
 from pipeline.tables import atomic_write_bytes
 
 # Redactor and city_info are imported from here by the web app and the notebooks.
-__all__ = ["CityReport", "CityReportBuilder", "Duplicate", "Neighbour", "PracticeItem", "Redactor", "STAMPS_FILE",
-           "build_city_context", "build_city_report", "city_info", "render_docx", "render_html", "write_city_reports"]
+__all__ = ["CityReport", "CityReportBuilder", "Duplicate", "Neighbour", "PracticeItem", "Redactor", "ReportFiles",
+           "STAMPS_FILE", "build_city_context", "build_city_report", "city_info", "render_docx", "render_html",
+           "write_city_reports"]
 
 STAMPS_FILE = ".inputs.json"  # per report file: hash of the inputs it was written from
 EXCERPT_CHARS = ReportSettings().excerpt_chars
@@ -369,11 +370,23 @@ def build_city_context(out_dir: Path, city: str, include_contacts: bool = False)
 # --------------------------------------------------------------------------- writing
 
 
+class ReportFiles(list[Path]):
+    """The paths of the reports a call covers, and those of them that were up to date and left as they were
+    (`unchanged`): a caller can say which files it wrote."""
+
+    def __init__(self, paths: list[Path], unchanged: list[Path]):
+        super().__init__(paths)
+        self.unchanged = unchanged
+
+
 def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=FORMATS,
-                       include_contacts: bool = False, view: RunView | None = None) -> list[Path]:
+                       include_contacts: bool = False, view: RunView | None = None,
+                       remove_others: bool = False) -> ReportFiles:
     """Write <out_dir>/reports/cities/<city_slug>.html and .docx for the given cities (default: all);
     with `include_contacts`, <city_slug>-with-contacts.html and .docx instead. `view`: the run's view when the
-    caller already holds one (it is built from `out_dir` otherwise)."""
+    caller already holds one (it is built from `out_dir` otherwise). `remove_others`: remove the reports an
+    earlier call wrote into the folder and this one did not (a run writes all of its cities: the others are of
+    cities no longer in it, or copies with contacts made from older tables)."""
     out_dir = Path(out_dir)
     if view is None:
         if not (out_dir / "practices.parquet").exists():
@@ -394,7 +407,8 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=F
         stamps = {}
     common = _inputs_digest(view, include_contacts)
     builder = CityReportBuilder(view, include_contacts)
-    written: list[Path] = []
+    paths: list[Path] = []
+    unchanged: list[Path] = []
     changed = False
     for city in cities:
         info = city_info(city)
@@ -405,17 +419,29 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=F
         digest = hashlib.sha256(f"{common}|{city_key(city)}".encode()).hexdigest()
         # An unchanged run leaves unchanged reports alone: re-runs stay fast.
         if all(p.exists() and stamps.get(p.name) == digest for p in targets.values()):
-            written.extend(targets.values())
+            paths.extend(targets.values())
+            unchanged.extend(targets.values())
             continue
         report = builder.build(city)
         for fmt, path in targets.items():
             atomic_write_bytes(path, WRITERS[fmt](report))
             stamps[path.name] = digest
-            written.append(path)
+            paths.append(path)
+            changed = True
+    if remove_others:
+        keep = {p.name for p in paths}
+        # Only files this function wrote (they have a stamp) and named: a file someone put here stays.
+        for name in [n for n in stamps if n not in keep and _REPORT_NAME.fullmatch(n)]:
+            (folder / name).unlink(missing_ok=True)
+            del stamps[name]
             changed = True
     if changed:
         atomic_write_bytes(stamps_path, (json.dumps(stamps, indent=1, sort_keys=True) + "\n").encode("utf-8"))
-    return written
+    return ReportFiles(paths, unchanged)
+
+
+# The names `write_city_reports` gives its files: <city_slug>[-with-contacts].html|docx
+_REPORT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\.(?:html|docx)")
 
 
 _CODE = (Path(__file__), Path(__file__).with_name("view.py"), Path(__file__).with_name("writers.py"),

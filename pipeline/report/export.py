@@ -1,10 +1,11 @@
-"""The spreadsheet of a run: one sheet each for practices, areas, criteria, similar practices and reviews.
+"""The spreadsheet of a run: one sheet each for practices, areas, criteria, similar practices, reviews and files.
 
 `write_workbook(data_dir, path, reviews)` (and `workbook_bytes` for the web app) read the run's tables and write
 an .xlsx with openpyxl: a filter on every header, the header row frozen, columns sized to their contents.
 Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
-contact's name removed from the texts. Cell texts are written as text, never as formulas, so a form whose text
-starts with '=' cannot run anything in the reader's spreadsheet program.
+contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
+were rejected or blank can be filtered and chased with the cities that sent them. Cell texts are written as text,
+never as formulas, so a form whose text starts with '=' cannot run anything in the reader's spreadsheet program.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pipeline.report.redact import Redactor  # the city reports' rule for person
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
 
-SHEETS = ("practices", "areas", "criteria", "similar", "reviews")
+SHEETS = ("practices", "areas", "criteria", "similar", "reviews", "files")
 MAX_CELL_CHARS = 32_000  # Excel holds at most 32,767 characters in a cell
 MIN_WIDTH, MAX_WIDTH = 8, 60
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters the xlsx format cannot hold
@@ -37,8 +38,10 @@ PRACTICE_COLUMNS = ("practice_id", "source_file", "lang", "city", "country", "de
                     "declared_area_text", "declared_areas", "main_objective", "period_text", "period_start",
                     "period_end", "ongoing", "purpose", "starting_point", "process", "impact", "references",
                     "n_words", "warnings", "predicted_areas", "main_area_pred", "area_mismatch")
-REVIEW_COLUMNS = ("practice_id", "title", "city", "main_area", "areas", *CRITERIA, "note", "reviewer", "reviewed_at",
+# city, title: in the order `_who` gives them, as on the other sheets
+REVIEW_COLUMNS = ("practice_id", "city", "title", "main_area", "areas", *CRITERIA, "note", "reviewer", "reviewed_at",
                   "n_reviews")
+FILE_COLUMNS = ("source_file", "status", "error_code", "message", "n_practices")
 
 
 def write_workbook(data_dir: Path, path: Path, reviews: Sequence[dict] = ()) -> Path:
@@ -49,7 +52,7 @@ def write_workbook(data_dir: Path, path: Path, reviews: Sequence[dict] = ()) -> 
 
 def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
     """The workbook as bytes; `reviews` are rows of reviews.parquet (see pipeline.web.reviews)."""
-    tables = {name: _rows(data_dir, name) for name in ("practices", "areas", "criteria", "similar")}
+    tables = {name: _rows(data_dir, name) for name in ("practices", "areas", "criteria", "similar", "files")}
     practices = {r["practice_id"]: r for r in tables["practices"]}
     redactors = {pid: Redactor([r.get("contact_person")]) for pid, r in practices.items()}
 
@@ -83,6 +86,7 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
            ([r["practice_id"], *_who(practices, r["practice_id"]), r.get("main_area"), r.get("areas"),
              *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"), _naive(r.get("reviewed_at")),
              r.get("n_reviews")] for r in reviews))
+    _sheet(book, "files", FILE_COLUMNS, ([r.get(c) for c in FILE_COLUMNS] for r in tables["files"]))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -3,16 +3,21 @@
 `write_summary(out_dir)` writes one self-contained HTML page (inline CSS and SVG charts, no scripts, no external
 assets) to out_dir/reports/summary.html, from the run's view (pipeline/report/view.py: the tables in memory or read
 once, shared with the city reports). The words come from resources/reports.yaml, the catalogue of the city reports:
-the page is written in English, and in French with lang="fr" (reports/summary.fr.html).
+the page is written in English, and in French with lang="fr" (reports/summary.fr.html). The run writes its messages
+in English: the French page gives instead the web app's French texts of the error codes and the template's French
+names of fields, sections and checks (pipeline.web.i18n, which imports no web framework).
 Every table may be empty or missing (a run where every file failed still gets a page).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from markupsafe import Markup
@@ -25,6 +30,9 @@ from pipeline.report.writers import render_summary_html, stream_summary_html
 from pipeline.stages import model_fallbacks
 from pipeline.tables import atomic_write_bytes, is_missing
 
+if TYPE_CHECKING:
+    from pipeline.web.i18n import Translator
+
 CRITERIA = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
 # A criterion at this level or below is listed under "needs attention" (levels run 0-3).
 LOW_LEVEL = 0
@@ -32,6 +40,12 @@ TOP_MATCHES = ReportSettings().summary_top_matches
 LEVEL_COLOURS = ("#c0392b", "#e67e22", "#8fbc5a", "#2e7d32")
 # Informational warnings that do not need anyone's attention.
 _QUIET_WARNINGS = ("inherited:",)
+# Warnings (their part before ':') of a form that leaves out a field or section: "Missing fields and sections".
+_MISSING = {"missing", "missing_section", "no_description_sections"}
+# How a form was read: shown beside the practice, nothing to follow up with the city.
+_READING_NOTES = {"converted", "ocr", "no_template_labels", "title_from_heading"}
+# A file with the same bytes as another file of the batch: an error row of files.parquet, but nothing to fix.
+DUPLICATE = "duplicate_file"
 
 
 @dataclass
@@ -71,13 +85,44 @@ class Words:
         # French puts 0 and 1 in the singular, English only 1.
         return f"{n} {one if (n <= 1 if self.lang == 'fr' else n == 1) else many}"
 
+    @cached_property
+    def tr(self) -> "Translator":
+        """The web app's words in this language: error texts, and the names of fields, sections and checks that
+        `check` and the site use."""
+        from pipeline.web.i18n import Messages
+
+        return Messages.load().translator(self.lang)
+
     def criterion(self, name: str) -> str:
         return self.t["criteria_names"].get(name, name)
 
+    def labelled(self, label: str, value: str) -> str:
+        """'label: value', with the space French puts before the colon."""
+        return self.t["colon"].format(label=label, value=value)
+
     def warning(self, warning: str) -> str:
+        """'missing_section:references' -> 'missing section: Key reference documents' (the template's name)."""
+        labels = self.t["warnings"]
+        if warning in labels:  # a note whose detail is one of a few words ('converted:text-only')
+            return labels[warning]
         kind, _, detail = warning.partition(":")
-        label = self.t["warnings"].get(kind, kind.replace("_", " "))
-        return f"{label}: {detail.replace('_', ' ')}" if detail else label
+        label = labels.get(kind, kind.replace("_", " "))
+        return self.labelled(label, self.tr.field(detail)) if detail else label
+
+    def run_text(self, message: str | None, general: str) -> str:
+        """A message the run wrote (in English): as written on the English page, else the catalogue's more
+        general text in the page's language."""
+        return message if message and self.lang == "en" else general
+
+    def error(self, row: dict) -> str:
+        """Why a file of files.parquet could not be used."""
+        code = row.get("error_code") or ""
+        general = self.tr.error(code) or self.t["errors"].get(code) or self.t["errors"]["unknown"]
+        return self.run_text(row.get("message"), general)
+
+    def step(self, name: str) -> str:
+        """A step of the run (timings) or a stage (fallbacks, failures)."""
+        return self.t["steps"].get(name, name.replace("_", " "))
 
 
 def summary_path(out_dir: Path, lang: str = "en") -> Path:
@@ -105,6 +150,10 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
     words = Words(lang, view.catalogue)
     manifest = view.manifest
     files = view.frame("files")
+    file_rows = view.records("files")
+    errors = [dict(r, reason=words.error(r)) for r in file_rows
+              if r.get("status") == "error" and r.get("error_code") != DUPLICATE]
+    duplicates = _duplicates(file_rows)
     # Only what the page shows of the criteria rows: evidence sentences of a large run would fill memory.
     shown = ("practice_id", "criterion", "level", "hint")
     criteria = view.frame("criteria", shown)
@@ -128,14 +177,15 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         if row.get("passed") is False:
             failed_checks.setdefault(row["practice_id"], []).append(row["check"])
     for pid, p in by_id.items():
-        p["failed_checks"] = failed_checks.get(pid, [])
+        p["failed_checks"] = [words.tr.check(c) for c in failed_checks.get(pid, [])]
 
     status = files["status"].value_counts().to_dict() if len(files) else {}
     counts = {
         "files": len(files),
         "ok": int(status.get("ok", 0)),
         "empty_form": int(status.get("empty_form", 0)),
-        "error": int(status.get("error", 0)),
+        "error": len(errors),
+        "duplicate": len(duplicates),
         "practices": len(by_id),
         "cities": len({p["city"] for p in by_id.values() if p.get("city")}),
         "languages": sorted({p["lang"] for p in by_id.values() if p.get("lang")}),
@@ -145,7 +195,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
     }
     criterion_names = [c for c in CRITERIA if c in set(criteria["criterion"])] if len(criteria) else []
     criterion_names += sorted(set(criteria["criterion"]) - set(criterion_names)) if len(criteria) else []
-    attention = _attention(view.records("files"), by_id, taxonomy, view.records("similar"), words)
+    attention = _attention(file_rows, by_id, taxonomy, view.records("similar"), words)
     reviews = _reviews(view.records("reviews"), by_id)
     return {
         "lang": words.lang,
@@ -156,16 +206,22 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         "manifest": manifest,
         "counts": counts,
         "run_sentence": _run_sentence(counts, words),
-        "timings": _timings(manifest),
+        "timings": _timings(manifest, words),
         "reviews": reviews,
-        "models": _flatten(manifest.get("models", {})),
-        "model_fallbacks": model_fallbacks(manifest.get("models") or {}),
+        "models": _named(_flatten(manifest.get("models", {})), words["model_names"]),
+        "model_fallbacks": {stage: words["fallback_notes"].get(stage, note)
+                            for stage, note in model_fallbacks(manifest.get("models") or {}).items()},
         "warning_text": words.warning,
-        "settings": _flatten(manifest.get("settings", {})),
+        "step_name": words.step,
+        "field_name": words.tr.field,
+        "labelled": words.labelled,
+        "decimal": lambda value: _decimal(float(value), words),
+        "settings": _named(_flatten(manifest.get("settings", {})), words["settings_names"]),
         "versions": manifest.get("versions", {}),
         "pipeline_version": manifest.get("pipeline_version", ""),
-        "errors": [r for r in view.records("files") if r.get("status") == "error"],
-        "error_codes": files.loc[files["status"] == "error", "error_code"].value_counts().to_dict() if len(files) else {},
+        "errors": errors,
+        "error_codes": dict(Counter(r.get("error_code") for r in errors).most_common()),
+        "duplicates": duplicates,
         "areas_chart": Markup(areas_chart_svg(list(by_id.values()), taxonomy, words)) if by_id and taxonomy else None,
         "criteria_chart": Markup(criteria_chart_svg(criteria, criterion_names, words)) if len(criteria) else None,
         "criterion_names": criterion_names,
@@ -247,21 +303,26 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
     if LOW_LEVEL != 0:
         names["low"] = [names["low_above_zero"][0], names["low_above_zero"][1].format(level=LOW_LEVEL)]
     groups = {key: AttentionGroup(key, *names[key])
-              for key in ("failed", "empty", "missing", "low", "mismatch", "resubmitted")}
+              for key in ("failed", "empty", "missing", "check", "low", "mismatch", "resubmitted")}
     for row in files:
-        if row.get("status") == "error":
-            text = f"{row.get('error_code') or 'error'}: {row.get('message') or ''}".strip()
+        if row.get("status") == "error" and row.get("error_code") != DUPLICATE:
+            text = words.labelled(row.get("error_code") or "error", words.error(row))
             groups["failed"].items.append(Attention("failed", text, source_file=row["source_file"]))
         elif row.get("status") == "empty_form":
-            groups["empty"].items.append(Attention("empty", row.get("message") or words["blank_form"],
-                                                   source_file=row["source_file"]))
+            text = words.run_text(row.get("message"), words.tr("check.blank"))
+            groups["empty"].items.append(Attention("empty", text, source_file=row["source_file"]))
     for p in sorted(by_id.values(), key=lambda p: (p.get("city") or "~", p.get("title") or "")):
         def item(kind: str, text: str) -> Attention:
             return Attention(kind, text, p.get("source_file"), p["practice_id"], p.get("title"), p.get("city"),
                              p["city_href"])
 
-        if p["warnings"]:
-            groups["missing"].items.append(item("missing", "; ".join(words.warning(w) for w in p["warnings"])))
+        kinds = {w: w.partition(":")[0] for w in p["warnings"]}
+        missing = [w for w, kind in kinds.items() if kind in _MISSING]
+        to_check = [w for w, kind in kinds.items() if kind not in _MISSING | _READING_NOTES]
+        if missing:
+            groups["missing"].items.append(item("missing", words["separator"].join(map(words.warning, missing))))
+        if to_check:
+            groups["check"].items.append(item("check", words["separator"].join(map(words.warning, to_check))))
         low = [c for c in CRITERIA if c in p["criteria"] and (p["criteria"][c].get("level") or 0) <= LOW_LEVEL]
         if low:
             groups["low"].items.append(item("low", ", ".join(words.criterion(c) for c in low)))
@@ -284,6 +345,13 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
         groups["resubmitted"].items.append(Attention("resubmitted", text, p.get("source_file"), p["practice_id"],
                                                      p.get("title"), p.get("city"), p["city_href"]))
     return list(groups.values())
+
+
+def _duplicates(files: list[dict]) -> list[dict]:
+    """Files with the same bytes as another file of the batch, each with the copy that was read (`used`)."""
+    used = {r["sha256"]: r["source_file"] for r in files if r.get("error_code") != DUPLICATE and r.get("sha256")}
+    return [{"source_file": r["source_file"], "used": used.get(r.get("sha256"))}
+            for r in files if r.get("error_code") == DUPLICATE]
 
 
 def _decimal(value: float, words: Words) -> str:
@@ -421,12 +489,12 @@ def _list(value) -> list:
 _STEP_ORDER = ("ingest_segment", "load_embedder", "areas", "similar", "criteria", "reports", "total")
 
 
-def _timings(manifest: dict) -> list[tuple[str, float]]:
-    """Seconds per step in pipeline order (manifest.json stores them sorted by name), total last."""
+def _timings(manifest: dict, words: Words) -> list[tuple[str, str, float]]:
+    """(step, its name, seconds) in pipeline order (manifest.json stores them sorted by name), total last."""
     items = {k: float(v) for k, v in (manifest.get("timings_seconds") or {}).items() if isinstance(v, (int, float))}
     order = {k: i for i, k in enumerate(_STEP_ORDER)}
     keys = sorted(items, key=lambda k: (k == "total", order.get(k, len(order) - 1), k))
-    return [(k.replace("_", " "), items[k]) for k in keys]
+    return [(k, words.step(k), items[k]) for k in keys]
 
 
 def _run_sentence(counts: dict, words: Words) -> str:
@@ -434,6 +502,8 @@ def _run_sentence(counts: dict, words: Words) -> str:
         files=words.plural(counts["files"], "file"), ok=counts["ok"],
         blank=words.plural(counts["empty_form"], "blank_form"), errors=counts["error"],
         practices=words.plural(counts["practices"], "practice"), cities=words.plural(counts["cities"], "city"))
+    if counts.get("duplicate"):
+        text += " " + words["run_duplicates"].format(duplicates=words.plural(counts["duplicate"], "file"))
     if counts.get("ignored"):
         text += " " + words["run_ignored"].format(ignored=words.plural(counts["ignored"], "system_file"))
     return text
@@ -450,6 +520,11 @@ def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
         elif value is not None:
             out.append((name, str(value)))
     return out
+
+
+def _named(items: list[tuple[str, str]], names: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(name, key, value): the catalogue's name of each key, the key itself where it has none."""
+    return [(names.get(key, key), key, value) for key, value in items]
 
 
 def _short_name(taxonomy, code: str, lang: str = "en") -> str:

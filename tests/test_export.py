@@ -1,0 +1,61 @@
+"""The spreadsheet of a run (`icc-practices export`): each sheet's cells under the right headers, and the files that
+could not be used on a sheet of their own."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipeline.report.export import SHEETS, workbook_bytes
+from pipeline.tables import to_table, write_table
+
+
+@pytest.fixture()
+def run(tmp_path) -> Path:
+    practice = {"practice_id": "p1", "source_file": "oslo.docx", "practice_index": 1, "lang": "en", "city": "Oslo",
+                "title": "Coffee and facts", "declared_areas": ["4"], "warnings": [], "predicted_areas": ["4"],
+                "n_words": 30, "ongoing": False, "area_mismatch": False}
+    files = [
+        {"source_file": "oslo.docx", "sha256": "1" * 64, "status": "ok", "message": "1 practice(s) found",
+         "n_practices": 1},
+        {"source_file": "broken.docx", "sha256": "2" * 64, "status": "error", "error_code": "corrupt_docx",
+         "message": "The Word file is damaged.", "n_practices": 0},
+        {"source_file": "blank.docx", "sha256": "3" * 64, "status": "empty_form",
+         "message": "The form is blank: no title or description was filled in.", "n_practices": 0},
+    ]
+    write_table(tmp_path / "practices.parquet", to_table("practices", [practice]))
+    write_table(tmp_path / "files.parquet", to_table("files", files))
+    return tmp_path
+
+
+def _sheet(book, name: str) -> list[dict]:
+    rows = list(book[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def test_review_cells_are_under_their_headers(run):
+    review = {"practice_id": "p1", "main_area": "4", "areas": ["4"], "reviewer": "A. Officer", "n_reviews": 1}
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, [review])))
+    [row] = _sheet(book, "reviews")
+    assert row["city"] == "Oslo" and row["title"] == "Coffee and facts"
+    assert row["main_area"] == "4" and row["reviewer"] == "A. Officer"
+
+
+def test_files_sheet_lists_every_file_with_its_status(run):
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run)))
+    assert book.sheetnames == list(SHEETS) and "files" in SHEETS
+    assert book["files"].freeze_panes == "A2" and book["files"].auto_filter.ref == "A1:E4"
+    rows = {r["source_file"]: r for r in _sheet(book, "files")}
+    assert list(next(iter(rows.values()))) == ["source_file", "status", "error_code", "message", "n_practices"]
+    assert rows["broken.docx"] == {"source_file": "broken.docx", "status": "error", "error_code": "corrupt_docx",
+                                   "message": "The Word file is damaged.", "n_practices": 0}
+    assert rows["blank.docx"]["status"] == "empty_form" and rows["oslo.docx"]["n_practices"] == 1
+
+
+def test_a_run_without_files_table_has_an_empty_files_sheet(tmp_path):
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path)))
+    assert [c.value for c in book["files"][1]] == ["source_file", "status", "error_code", "message", "n_practices"]
+    assert book["files"].max_row == 1
