@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import sqlite3
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.config import Settings
+from pipeline.config import SUPPORTED_SUFFIXES, Settings
 from pipeline.criteria import CRITERIA
 from pipeline.run import InputFile, process_file
 from pipeline.segment import Segmenter
@@ -30,7 +31,7 @@ from pipeline.web.app import create_app
 from pipeline.web.i18n import from_accept_language
 from pipeline.web.models import AnalysisModels
 from pipeline.web.reviews import REVIEWS_SCHEMA, ReviewStore, export_reviews, load_reviewed_labels
-from pipeline.web.search import TermExpander, fts_expression, years_running
+from pipeline.web.search import IndexedPractice, SearchIndex, SearchQuery, TermExpander, fts_expression, years_running
 from pipeline.web.settings import WebSettings
 from pipeline.report.export import SHEETS, workbook_bytes
 from test_ingest import BAD_INPUTS, _docx_bytes
@@ -80,6 +81,71 @@ def practice_id(client, city: str, title_start: str) -> str:
     return next(p["practice_id"] for p in found if p["title"].startswith(title_start))
 
 
+def log_in(client, reviewer: str) -> str:
+    """Log in on the review form as `reviewer`; the CSRF token the session's forms carry."""
+    client.cookies.clear()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/review/login").text).group(1)
+    logged = client.post("/review/login", data={"reviewer": reviewer, "token": TOKEN, "csrf_token": csrf},
+                         follow_redirects=False)
+    assert logged.status_code == 303
+    return csrf
+
+
+class BrowserForm(HTMLParser):
+    """What a browser sends for the form of class `form_class` as the page shows it, untouched: hidden inputs,
+    ticked boxes, each select's selected option (its first option when none is selected) and textareas."""
+
+    def __init__(self, html: str, form_class: str):
+        super().__init__()
+        self.form_class, self.inside, self.fields = form_class, False, []
+        self.select: str | None = None
+        self.options: list[tuple[str, bool]] = []
+        self.textarea: str | None = None
+        self.text = ""
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = self.form_class in (a.get("class") or "").split()
+        if not self.inside:
+            return
+        if tag == "input" and a.get("type") == "checkbox":
+            if "checked" in a:
+                self.fields.append((a["name"], a.get("value", "on")))
+        elif tag == "input" and a.get("type", "text") in ("text", "hidden"):
+            self.fields.append((a["name"], a.get("value") or ""))
+        elif tag == "select":
+            self.select, self.options = a["name"], []
+        elif tag == "option" and self.select:
+            self.options.append((a.get("value") or "", "selected" in a))
+        elif tag == "textarea":
+            self.textarea, self.text = a["name"], ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.text += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select:
+            chosen = [value for value, selected in self.options if selected] or [self.options[0][0]]
+            self.fields.append((self.select, chosen[-1]))
+            self.select = None
+        elif tag == "textarea" and self.textarea:
+            self.fields.append((self.textarea, self.text))
+            self.textarea = None
+
+    def data(self, **changes: str | list[str]) -> dict[str, str | list[str]]:
+        """The fields as a request body, with `changes` made as the reviewer would make them."""
+        out: dict[str, list[str]] = {}
+        for name, value in self.fields:
+            out.setdefault(name, []).append(value)
+        out |= {name: value if isinstance(value, list) else [value] for name, value in changes.items()}
+        return {name: values[0] if len(values) == 1 else values for name, values in out.items()}
+
+
 # ----------------------------------------------------------------------------------------- health and check
 
 
@@ -96,8 +162,8 @@ def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
     assert [p["title"] for p in body["practices"]] == [
         "Skilled Arrivals Connect", "Young Voices Panel – multicultural young people advising Council"]
     first = body["practices"][0]
-    assert set(first) == {"title", "city", "lang", "fields", "missing_sections", "areas", "criteria", "guidelines",
-                          "similar"}
+    assert set(first) == {"title", "city", "lang", "fields", "missing_sections", "warnings", "areas", "criteria",
+                          "guidelines", "similar"}
     assert (first["city"], first["lang"]) == ("Ballarat", "en")
     assert first["fields"]["city"] == "Ballarat" and first["fields"]["period_text"] == "2019 - ongoing"
     assert first["missing_sections"] == []
@@ -187,6 +253,50 @@ def test_check_page_and_missing_file(client):
     assert client.post("/api/check").status_code == 422
 
 
+def test_the_file_picker_offers_every_format_the_server_reads(client):
+    for lang, last in (("en", "or"), ("fr", "ou")):
+        page = client.get("/check", headers={"accept-language": lang}).text
+        accept = re.search(r'<input id="file"[^>]* accept="([^"]+)"', page).group(1).split(",")
+        assert set(SUPPORTED_SUFFIXES) <= set(accept)
+        intro = re.search(r'<p class="intro">([^<]+)</p>', page).group(1)
+        assert all(suffix in intro for suffix in SUPPORTED_SUFFIXES), intro
+        assert f"{last} {SUPPORTED_SUFFIXES[-1]}" in intro
+    refused = client.post("/api/check", files={"file": ("notes.xyz", b"hello")}, headers={"accept-language": "fr"})
+    assert ".odt" in refused.json()["message"], "the refusal names the same formats"
+
+
+def test_a_french_form_or_visitor_gets_the_check_messages_in_french(client):
+    french = client.post("/api/check", files=upload(FRENCH_FORM), headers={"accept-language": "en"}).json()
+    assert french["message"] == "1 pratique trouvée dans le fichier.", "a French form is answered in French"
+    english = client.post("/api/check", files=upload(ENGLISH_FORM), headers={"accept-language": "fr"}).json()
+    expected = process_file(InputFile(ENGLISH_FORM, ENGLISH_FORM.name), Settings(), Segmenter()).message
+    assert english["message"] == expected, "an English form keeps the message of files.parquet"
+    text = "Ville : Lyon\nTitre : Jardins partagés\nBut : Réunir des voisins autour d'un potager.\n"
+    (practice,) = client.post("/api/check", files={"file": ("jardins.txt", text.encode("utf-8"))}).json()["practices"]
+    warnings = {w["warning"]: w["label"] for w in practice["warnings"]}
+    assert warnings["short_description"] == "la description est très courte"
+    assert warnings["missing:period_text"] == "manquant : Période de mise en œuvre"
+
+    # A file that cannot be read has no language: the visitor's.
+    for headers in ({"accept-language": "fr-CH, fr;q=0.9"}, {"cookie": "icc_lang=fr"}):
+        empty = client.post("/api/check", files={"file": ("vide.txt", b"")}, headers=headers)
+        assert empty.status_code == 422
+        assert (empty.json()["error_code"], empty.json()["message"]) == ("empty_file", "Le fichier est vide.")
+    client.cookies.clear()
+    english = client.post("/api/check", files={"file": ("vide.txt", b"")}).json()
+    assert english["message"].startswith("The file is empty"), "in English, the message of files.parquet"
+    big = b"x" * (10 * 1024 * 1024 + 1)  # over the upload limit, under the body limit: refused by the route
+    too_big = client.post("/api/check", files={"file": ("big.txt", big)}, headers={"accept-language": "fr"})
+    assert too_big.status_code == 413 and too_big.json()["message"].startswith("Le fichier dépasse 10 Mo")
+
+    page = client.post("/check", files={"file": ("vide.txt", b"")}, headers={"accept-language": "fr"})
+    error = re.search(r'<section class="problem".*?</section>', page.text, re.S).group(0)
+    assert "Le fichier est vide." in error and "empty_file" in error
+    assert "The file is empty" not in error and 'lang="en"' not in error, "only the French words on a French page"
+    english_page = client.post("/check", files={"file": ("vide.txt", b"")}, headers={"accept-language": "en"}).text
+    assert "The file is empty." in english_page and "The file is empty (0 bytes)." in english_page
+
+
 # ----------------------------------------------------------------------------------------- browse and search
 
 
@@ -238,6 +348,55 @@ def test_area_facet_tells_declared_from_suggested(client):
     cricket = "Friday Nights Cricket & Futsal in Mouraria"
     assert cricket in {p["title"] for p in suggested["practices"]}
     assert cricket not in {p["title"] for p in declared["practices"]}
+
+
+@pytest.mark.parametrize("params, bad", [
+    ({"level": "targeted:9"}, "targeted:9"), ({"level": "foo:1"}, "foo"), ({"level": "targeted"}, "targeted"),
+    ({"area": "99"}, "99"), ({"area_source": "guessed"}, "guessed"), ({"lang": "de"}, "de"),
+    ({"year": "last"}, "last"), ({"year": "99999999999999999999"}, "99999999999999999999"),
+    ({"country": "Narnia"}, "Narnia"),
+])
+def test_a_filter_that_names_nothing_is_refused_not_ignored(client, params, bad):
+    response = client.get("/api/practices", params=params)
+    assert response.status_code == 422, response.json()
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", next(iter(params))] and bad in error["msg"], error
+    page = client.get("/", params=params, headers={"accept": "text/html"})
+    assert page.status_code == 422 and bad in page.text and "<html" in page.text
+
+
+def test_empty_filters_of_the_html_form_mean_any(client):
+    blank = {"area": "", "area_source": "", "city": "", "country": "", "lang": "", "year": "", "level": ""}
+    assert client.get("/api/practices", params=blank).json()["total"] == 52
+
+
+def test_a_country_is_found_by_its_english_or_french_name(client):
+    swiss = client.get("/api/practices", params={"country": "Switzerland", "limit": 100}).json()
+    assert swiss["total"] > 0
+    for name in ("Suisse", "suisse", " SWITZERLAND "):
+        found = client.get("/api/practices", params={"country": name, "limit": 100}).json()
+        assert [p["practice_id"] for p in found["practices"]] == [p["practice_id"] for p in swiss["practices"]], name
+    uk = client.get("/api/practices", params={"country": "Royaume-Uni"}).json()
+    assert uk["total"] == client.get("/api/practices", params={"country": "United Kingdom"}).json()["total"]
+    page = client.get("/", params={"country": "Suisse"}, headers={"accept-language": "fr"}).text
+    assert '<option value="Switzerland" selected>' in page, "the facet shows the filter in force"
+
+
+def test_words_with_oe_and_ae_are_found_however_they_are_typed(client):
+    def practice(pid: str, title: str, body: str) -> IndexedPractice:
+        return IndexedPractice(pid, title, "Lyon", "fr", None, body, [], [], [], {})
+
+    index = SearchIndex([practice("fr-1", "Jardins du Cœur", "La mise en œuvre par les habitants."),
+                         practice("en-1", "Encyclopædia of neighbours", "Written by Æthelred's neighbours."),
+                         practice("fr-2", "Un autre projet", "Sans ligature.")])
+    for query in ("œuvre", "oeuvre", "OEUVRE", "mise en œuvre", "mise en oeuvre", "cœur", "coeur", "Cœur"):
+        assert index.search(SearchQuery(q=query)).practice_ids == ["fr-1"], query
+    for query in ("encyclopædia", "encyclopaedia", "aethelred", "Æthelred"):
+        assert index.search(SearchQuery(q=query)).practice_ids == ["en-1"], query
+
+    typed = client.get("/api/practices", params={"q": "mise en œuvre", "limit": 100}).json()
+    plain = client.get("/api/practices", params={"q": "mise en oeuvre", "limit": 100}).json()
+    assert typed["total"] > 0 and typed["practices"] == plain["practices"]
 
 
 def test_search_page_renders_results_facets_and_pages(client):
@@ -349,6 +508,59 @@ def test_html_review_needs_a_login_and_a_csrf_token(client):
     assert bad.status_code == 422
     assert client.post("/review/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
     client.cookies.clear()
+
+
+def test_the_review_form_stores_only_the_fields_the_reviewer_sets(client):
+    pid = practice_id(client, "Dublin", "Community Safety Mediators")
+    detail = client.get(f"/api/practices/{pid}").json()
+    log_in(client, "Ines")
+    page = client.get(f"/practices/{pid}").text
+    form = BrowserForm(page, "review-form")
+    untouched = form.data()
+    assert all(untouched.get(name, "") == "" for name in ("main_area", *(f"level_{c}" for c in CRITERIA))), untouched
+    assert "areas" not in untouched, "no area ticked before the reviewer ticks one"
+    # The analysis's answers are there to read, beside each field.
+    assert f'id="main_area-predicted">analysis: {detail["main_area_pred"]}. ' in page
+    for c in detail["criteria"]:
+        assert re.search(rf'id="level_{c["criterion"]}-predicted">analysis: {c["level"]} – ', page), c["criterion"]
+
+    assert detail["main_area_pred"] != "4"
+    saved = client.post(f"/practices/{pid}/review", data=form.data(main_area="4"), follow_redirects=False)
+    assert saved.status_code == 303
+    review = client.get(f"/api/practices/{pid}").json()["review"]
+    assert (review["reviewer"], review["main_area"], review["areas"], review["criteria"]) == ("Ines", "4", None, {})
+
+    # A sub-area ticked alone brings its parent; the main area comes first.
+    form = BrowserForm(client.get(f"/practices/{pid}").text, "review-form")
+    client.post(f"/practices/{pid}/review", data=form.data(main_area="4", areas=["3b", "10"]), follow_redirects=False)
+    review = client.get(f"/api/practices/{pid}").json()["review"]
+    assert review["areas"] == ["4", "3", "3b", "10"] and review["criteria"] == {}
+    page = client.get(f"/practices/{pid}").text
+    assert "reviewed: 4. " in page and "reviewed: 4, 3, 3b, 10" in page, "what was reviewed is shown beside it"
+    assert "reviewed: 1 – " not in page
+    client.post(f"/practices/{pid}/review", data=form.data(level_targeted="1"), follow_redirects=False)
+    assert "reviewed: 1 – " in client.get(f"/practices/{pid}").text
+    client.cookies.clear()
+
+
+def test_a_sub_area_is_stored_with_its_parent(client):
+    from pipeline.web.reviews import ReviewInput
+
+    pid = client.get("/api/practices", params={"city": "Erlangen"}).json()["practices"][0]["practice_id"]
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    saved = client.post(f"/api/practices/{pid}/review", json={"areas": ["3b", "1"]}, headers=auth)
+    assert saved.status_code == 201 and saved.json()["review"]["areas"] == ["3", "3b", "1"]
+    assert ReviewInput(areas=["3b", "5"]).areas == ["3", "3b", "5"]
+    assert ReviewInput(areas=["14a", "14c", "3"]).areas == ["14", "14a", "14c", "3"]
+    assert ReviewInput(main_area="3b", areas=["5"]).areas == ["3b", "3", "5"]
+    assert ReviewInput(main_area="5", areas=["7c", "3"]).areas == ["5", "7", "7c", "3"]
+    assert ReviewInput(main_area="3b").areas is None, "a main area alone reviews no area set"
+
+
+def test_the_review_api_is_documented_with_its_reviewer_field():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `POST /api/practices/{id}/review`"))
+    assert '"reviewer": ' in row and '"api"' in row
 
 
 def test_review_is_off_without_a_token_and_says_so(web_data, models, tmp_path):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -20,8 +22,8 @@ from starlette.exceptions import HTTPException
 
 from pipeline.config import offline_hub
 from pipeline.web.catalogue import CatalogueStore, load_catalogue, tables_signature
-from pipeline.web.deps import Services, get_page, get_reviewer, get_translator
-from pipeline.web.i18n import Messages
+from pipeline.web.deps import Page, Services, get_page, get_reviewer, get_translator
+from pipeline.web.i18n import Messages, Translator
 from pipeline.web.middleware import AnnouncedSizeLimit, SecurityHeaders
 from pipeline.web.models import AnalysisModels
 from pipeline.web.reviews import ReviewStore
@@ -59,6 +61,16 @@ def build_services(settings: WebSettings, messages: Messages, models: AnalysisMo
                     make_templates(), anyio.CapacityLimiter(settings.check_workers))
 
 
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
+
+
+def _error_page(request: Request) -> tuple[Translator, Page]:
+    services = request.app.state.services
+    t = get_translator(request, services)
+    return t, get_page(request, services, t, get_reviewer(request, services))
+
+
 def create_app(settings: WebSettings | None = None, models: AnalysisModels | None = None) -> FastAPI:
     offline_hub()  # also when served by uvicorn without the command line: the models are local
     settings = settings or WebSettings.from_env()
@@ -89,12 +101,19 @@ def create_app(settings: WebSettings | None = None, models: AnalysisModels | Non
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
         """JSON for the API; a page in the visitor's language for a browser."""
-        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+        if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        services = request.app.state.services
-        t = get_translator(request, services)
-        page = get_page(request, services, t, get_reviewer(request, services))
+        t, page = _error_page(request)
         message = t("status.not_found") if exc.status_code == 404 else str(exc.detail)
         return page.render("not_found.html.j2", status_code=exc.status_code, message=message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        """FastAPI's 422 for the API; for a browser (a search address edited by hand), a page saying what is wrong."""
+        if _wants_json(request):
+            return await request_validation_exception_handler(request, exc)
+        t, page = _error_page(request)
+        why = "; ".join(f"{error['loc'][-1]}: {error['msg']}" for error in exc.errors())
+        return page.render("not_found.html.j2", status_code=422, message=t("status.invalid", why=why))
 
     return app

@@ -16,15 +16,28 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.classify import declared_area_mismatch, predict_areas
+from pipeline.config import SUPPORTED_SUFFIXES
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, FileResult, Practice
 from pipeline.run import InputFile, process_file
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.i18n import Messages
+from pipeline.web.i18n import LANGS, Messages, Translator
 from pipeline.web.models import AnalysisModels
 from pipeline.web.neighbours import SimilarPractice, similar_elsewhere
 
 _SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
 FIELDS_SHOWN = (*HEADER_FIELDS, *SECTION_FIELDS)
+# Media types beside the suffixes: some browsers (phones) filter a file picker by type rather than by name.
+_MEDIA_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".doc": "application/msword",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".rtf": "application/rtf",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".pdf": "application/pdf",
+}
+# The file picker's `accept`: every suffix the readers take, so the page offers what the server reads.
+UPLOAD_ACCEPT = ",".join([*SUPPORTED_SUFFIXES, *(_MEDIA_TYPES[s] for s in SUPPORTED_SUFFIXES if s in _MEDIA_TYPES)])
 
 
 @dataclass
@@ -62,6 +75,7 @@ class CheckReport:
     error_code: str | None
     message: str | None
     practices: list[CheckedPractice] = field(default_factory=list)
+    message_lang: str = "en"  # files.parquet's messages are English; the app's own are in the visitor's language
 
     @property
     def lang(self) -> str | None:
@@ -123,29 +137,48 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
     return checked
 
 
-def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages) -> dict:
-    """The answer of POST /api/check; texts meant for people are in each practice's language."""
+def answer_translator(report: CheckReport, messages: Messages, visitor: Translator) -> Translator:
+    """The language of the answer: the form's own, or the visitor's when the file could not be read."""
+    return messages.translator(report.lang) if report.lang in LANGS else visitor
+
+
+def status_message(report: CheckReport, t: Translator) -> str | None:
+    """The report's message in t's language: its own when it is in that language, else the app's words for its
+    status or error code (the English message stays when the app has no words for the code)."""
+    if report.message_lang == t.lang:
+        return report.message
+    if report.status == "ok":
+        return t("check.found_1") if len(report.practices) == 1 else t("check.found_n", n=len(report.practices))
+    if report.status == "empty_form":
+        return t("check.blank")
+    return t.error(report.error_code) or report.message
+
+
+def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t: Translator) -> dict:
+    """The answer of POST /api/check: `message` in t's language (see `answer_translator`), the texts of each
+    practice in the practice's language."""
     def run_practice(practice_id: str) -> dict:
         return catalogue.practices.get(practice_id, {})
 
     practices = []
     for item in report.practices:
         p = item.practice
-        t = messages.translator(p.lang)
+        pt = messages.translator(p.lang)
         practices.append({
             "title": p.title,
             "city": p.city,
             "lang": p.lang,
             "fields": item.fields,
-            "missing_sections": [{"section": s, "label": t.field(s)} for s in item.missing_sections],
+            "missing_sections": [{"section": s, "label": pt.field(s)} for s in item.missing_sections],
+            "warnings": [{"warning": w, "label": pt.warning(w)} for w in item.other_warnings],
             "areas": [{"area": a["area"], "probability": a["probability"], "evidence": a["evidence"]}
                       for a in item.areas],
             "criteria": [{"criterion": r["criterion"], "level": int(r["level"]), "evidence": list(r["evidence"] or []),
                           "hint": r["hint"] or None} for r in item.criteria],
-            "guidelines": [{"check": r["check"], "label": t.check(r["check"]), "passed": bool(r["passed"]),
+            "guidelines": [{"check": r["check"], "label": pt.check(r["check"]), "passed": bool(r["passed"]),
                             "detail": r["detail"]} for r in item.guidelines],
             "similar": [{"practice_id": s.practice_id, "city": run_practice(s.practice_id).get("city"),
                          "title": run_practice(s.practice_id).get("title"), "score": s.score} for s in item.similar],
         })
-    return {"status": report.status, "error_code": report.error_code, "message": report.message,
+    return {"status": report.status, "error_code": report.error_code, "message": status_message(report, t),
             "practices": practices}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 from pipeline.cities import country_name
-from pipeline.config import RESOURCES_DIR, load_yaml
+from pipeline.config import RESOURCES_DIR, SUPPORTED_SUFFIXES, load_yaml
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 LANGS = ("en", "fr")
@@ -114,4 +114,11 @@ class Translator:
         return names.get(lang or "", lang or "?")
 
     def error(self, code: str | None) -> str | None:
-        return self._web["errors"].get(code or "")
+        text = self._web["errors"].get(code or "")
+        return text.format(formats=self.file_types()) if text else None
+
+    def file_types(self) -> str:
+        """The suffixes of the files a check reads, in words ('.docx, .doc, … or .pdf'): taken from the readers'
+        list, so the page never names fewer than the server reads."""
+        *first, last = SUPPORTED_SUFFIXES
+        return f"{', '.join(first)} {self('words.or')} {last}"

@@ -48,7 +48,11 @@ REVIEWS_SCHEMA = SCHEMAS["reviews"]
 
 
 class ReviewInput(BaseModel):
-    """One review as the API takes it; a field left out stays unreviewed. Unknown codes or levels are refused."""
+    """One review as the API takes it; a field left out stays unreviewed. Unknown codes or levels are refused.
+
+    The area set is stored with the parent of each sub-area in it ('3b' brings '3'), main area first. `reviewer`
+    names who reviewed through the API (else "api"); the HTML form records the logged-in reviewer instead.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -75,7 +79,7 @@ class ReviewInput(BaseModel):
             raise ValueError(f"unknown area codes {unknown}")
         if not codes:
             raise ValueError("an area set needs at least one area")
-        return list(dict.fromkeys(codes))
+        return load_taxonomy().with_parents(codes)  # a sub-area implies its parent, as everywhere else
 
     @field_validator("criteria")
     @classmethod
@@ -95,8 +99,9 @@ class ReviewInput(BaseModel):
         if self.main_area is None and self.areas is None and not self.criteria and not (self.note or "").strip():
             raise ValueError("nothing to review: give main_area, areas, criteria or a note")
         if self.main_area is not None and self.areas is not None:
-            # The main area belongs to the set, first.
-            self.areas = [self.main_area, *(c for c in self.areas if c != self.main_area)]
+            # The main area belongs to the set, first, and a main sub-area brings its parent along.
+            codes = load_taxonomy().with_parents([self.main_area, *self.areas])
+            self.areas = [self.main_area, *(c for c in codes if c != self.main_area)]
         return self
 
 

@@ -1,8 +1,9 @@
 """Full-text search with facets: an in-memory SQLite FTS5 index built from a run's tables.
 
-Titles, objectives and description sections are indexed with the `unicode61 remove_diacritics 2` tokenizer, so
-'Genève' finds 'Geneve' and 'médiation' finds 'mediation'. A query word that names a key term of
-resources/terms.yaml also looks for the term's forms in the other language ('mediator' finds 'médiatrice').
+Titles, objectives and description sections are indexed folded the way a query is (`search_fold`: no case or
+accents, 'œ' and 'æ' spelled 'oe' and 'ae'), so 'Genève' finds 'Geneve', 'médiation' finds 'mediation' and
+'oeuvre' finds 'œuvre'. A query word that names a key term of resources/terms.yaml also looks for the term's
+forms in the other language ('mediator' finds 'médiatrice').
 Facets (area declared or suggested, city, country, language, year running, criterion level) are counted over
 the whole result set, not only the page shown.
 """
@@ -16,12 +17,12 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-from pipeline.cities import city_info, city_key
+from pipeline.cities import CITIES_FILE, city_info, city_key, country_name, fold_key
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
 from pipeline.normalize import fold
 from pipeline.records import SECTION_FIELDS
+from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy
 
 AREA_SOURCES = ("any", "declared", "suggested")
@@ -116,6 +117,27 @@ class IndexedPractice:
                    body, known(row.get("declared_areas")), known(row.get("predicted_areas")), years, levels)
 
 
+def search_fold(text: str) -> str:
+    """fold(), with 'æ' spelled 'ae' as fold() spells 'œ' 'oe': applied to the indexed text and to the query alike,
+    since the FTS tokenizer keeps both ligatures as letters of their own ('œuvre' would never meet 'oeuvre')."""
+    return fold(text).replace("æ", "ae")
+
+
+@loader("web_country_names")
+def _country_names() -> dict[str, str]:
+    """Every country of resources/cities.yaml by the key of its English and French names, to its English name
+    (the one the index holds)."""
+    data = load_yaml(CITIES_FILE.read_text(encoding="utf-8"))
+    english = {item.get("country") for item in data["cities"].values()} | set(data.get("countries_fr") or {})
+    return {fold_key(name): en for en in english if en for name in (en, country_name(en, "fr"))}
+
+
+def country_of(name: str | None) -> str | None:
+    """The English name of a country named in English or French, any case or accents ('suisse' -> 'Switzerland'),
+    or None when no member city is in it."""
+    return _country_names().get(fold_key(name))
+
+
 def years_running(start: int | None, end: int | None, ongoing: bool, current_year: int) -> list[int]:
     """The years a practice ran: start to end, or to the current year while it is ongoing."""
     if start is None:
@@ -133,7 +155,7 @@ class TermExpander:
         self._forms: dict[str, list[str]] = {}
         self._concept_of: dict[str, str] = {}
         for key, item in data["concepts"].items():
-            forms = sorted({fold(f) for lang in ("en", "fr") for f in item.get(lang, [])})
+            forms = sorted({search_fold(f) for lang in ("en", "fr") for f in item.get(lang, [])})
             self._forms[key] = forms
             for form in forms:
                 self._concept_of.setdefault(form, key)
@@ -150,7 +172,7 @@ class TermExpander:
 def fts_expression(text: str, expander: TermExpander | None = None) -> str | None:
     """An FTS5 MATCH expression for what a person typed: every word must match (as a prefix), either as
     typed or as a form of the same key term in the other language. Quotes and operators are never passed on."""
-    words = [fold(w) for w in _WORD.findall(text or "")][:MAX_QUERY_WORDS]
+    words = [search_fold(w) for w in _WORD.findall(text or "")][:MAX_QUERY_WORDS]
     groups = []
     for word in dict.fromkeys(w for w in words if w):
         options = [f'"{word}"*'] + [f'"{form}"' for form in (expander.alternatives(word) if expander else [])
@@ -179,7 +201,7 @@ class SearchIndex:
                          (rid, p.practice_id, p.title, info.name if info else p.city, city_key(p.city),
                           info.country if info else None, p.lang))
         self._db.execute("INSERT INTO practice_text (rowid, title, objective, body, city) VALUES (?, ?, ?, ?, ?)",
-                         (rid, p.title or "", p.objective or "", p.body, p.city or ""))
+                         (rid, *(search_fold(text or "") for text in (p.title, p.objective, p.body, p.city))))
         self._db.executemany("INSERT INTO practice_area VALUES (?, ?, ?)",
                              [(rid, a, "declared") for a in p.declared_areas]
                              + [(rid, a, "suggested") for a in p.suggested_areas])
@@ -222,7 +244,7 @@ class SearchIndex:
             params.append(city_key(query.city))
         if query.country:
             where.append("p.country = ?")
-            params.append(query.country)
+            params.append(country_of(query.country) or query.country)
         if query.lang:
             where.append("p.lang = ?")
             params.append(query.lang)

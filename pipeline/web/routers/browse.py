@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 
 from pipeline.criteria import CRITERIA
+from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep
-from pipeline.web.i18n import LANG_COOKIE, supported
-from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, SearchQuery, SearchResult
+from pipeline.web.i18n import LANG_COOKIE, LANGS, supported
+from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, SearchQuery, SearchResult, country_of
 from pipeline.web.views import active_filters, facet_options, practice_detail, practice_summary, search_link
 
 router = APIRouter()
@@ -36,17 +39,43 @@ def search_query(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SearchQuery:
-    """The search as asked in the address; an empty select of an HTML form means 'any'."""
+    """The search as asked in the address; an empty select of an HTML form means 'any'.
+
+    A filter this site cannot read (an unknown area code, criterion, level, language or country, a year that is
+    not one) is refused with 422 naming it, rather than dropped (which answered every practice) or searched for
+    in vain. A country may be named in English or French; the query holds its English name, as the index does.
+    """
+    problems: list[dict] = []
+
+    def refuse(name: str, value: str, why: str) -> None:
+        problems.append({"type": "value_error", "loc": ("query", name), "msg": why, "input": value})
+
+    area, country, lang, year = (_blank_is_none(v) for v in (area, country, lang, year))
+    if area is not None and area not in load_taxonomy().areas:
+        refuse("area", area, f"unknown area code {area!r}")
+    area_source = _blank_is_none(area_source) or "any"
+    if area_source not in AREA_SOURCES:
+        refuse("area_source", area_source, f"expected one of {list(AREA_SOURCES)}, not {area_source!r}")
+    if country is not None and country_of(country) is None:
+        refuse("country", country, f"no member city is in a country named {country!r}")
+    if lang is not None and supported(lang) is None:
+        refuse("lang", lang, f"unknown language {lang!r}; the languages are {list(LANGS)}")
+    if year is not None and not re.fullmatch(r"\d{4}", year):
+        refuse("year", year, f"expected a year such as 2019, not {year!r}")
     levels = []
-    for item in level:
+    for item in filter(None, (i.strip() for i in level)):
         criterion, _, value = item.partition(":")
-        if criterion in CRITERIA and value in ("1", "2", "3"):
+        if criterion not in CRITERIA:
+            refuse("level", item, f"unknown criterion {criterion!r} in {item!r}; the criteria are {list(CRITERIA)}")
+        elif value not in ("1", "2", "3"):
+            refuse("level", item, f"{item!r} is not criterion:N with N from 1 to 3")
+        else:
             levels.append((criterion, int(value)))
-    year = _blank_is_none(year)
+    if problems:
+        raise RequestValidationError(problems)
     return SearchQuery(
-        q=q.strip(), area=_blank_is_none(area), area_source=area_source if area_source in AREA_SOURCES else "any",
-        city=_blank_is_none(city), country=_blank_is_none(country), lang=supported(lang),
-        year=int(year) if year and year.isdigit() else None, levels=tuple(levels), limit=limit, offset=offset,
+        q=q.strip(), area=area, area_source=area_source, city=_blank_is_none(city), country=country_of(country),
+        lang=supported(lang), year=int(year) if year else None, levels=tuple(levels), limit=limit, offset=offset,
     )
 
 

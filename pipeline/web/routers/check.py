@@ -7,8 +7,10 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import JSONResponse
 
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.checking import CheckReport, check_upload, display_name, report_json
-from pipeline.web.deps import CatalogueDep, PageDep, Services, ServicesDep
+from pipeline.web.checking import (UPLOAD_ACCEPT, CheckReport, answer_translator, check_upload, display_name,
+                                   report_json, status_message)
+from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep, TranslatorDep
+from pipeline.web.i18n import Translator
 
 router = APIRouter()
 
@@ -20,34 +22,39 @@ def _status_code(report: CheckReport) -> int:
     return 422 if report.status == "error" else 200
 
 
-async def _check(upload: UploadFile, services: Services, catalogue: Catalogue) -> CheckReport:
+async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, visitor: Translator) -> CheckReport:
     if upload.size is not None and upload.size > services.settings.max_upload_bytes:
-        t = services.messages.translator("en")
         return CheckReport(display_name(upload.filename), "error", "file_too_large",
-                           t("check.too_large", mb=services.settings.max_upload_mb))
+                           visitor("check.too_large", mb=services.settings.max_upload_mb), message_lang=visitor.lang)
     # CPU-bound: run in a worker thread, at most `check_workers` at once, so pages stay responsive.
     return await anyio.to_thread.run_sync(check_upload, upload.file, upload.filename, services.models, catalogue,
                                           limiter=services.check_slots)
 
 
 @router.post("/api/check")
-async def api_check(services: ServicesDep, catalogue: CatalogueDep, file: UploadFile = File(...)) -> JSONResponse:
-    report = await _check(file, services, catalogue)
-    return JSONResponse(report_json(report, catalogue, services.messages), status_code=_status_code(report))
+async def api_check(services: ServicesDep, catalogue: CatalogueDep, visitor: TranslatorDep,
+                    file: UploadFile = File(...)) -> JSONResponse:
+    report = await _check(file, services, catalogue, visitor)
+    t = answer_translator(report, services.messages, visitor)
+    return JSONResponse(report_json(report, catalogue, services.messages, t), status_code=_status_code(report))
+
+
+def _form(page: Page, status_code: int = 200, problem: str | None = None):
+    return page.render("check.html.j2", status_code=status_code, problem=problem, accept=UPLOAD_ACCEPT)
 
 
 @router.get("/check")
 def check_form(page: PageDep):
-    return page.render("check.html.j2")
+    return _form(page)
 
 
 @router.post("/check")
 async def check_result(page: PageDep, services: ServicesDep, catalogue: CatalogueDep,
                        file: UploadFile | None = File(None)):
     if file is None or not file.filename:
-        return page.render("check.html.j2", status_code=422, problem=page.t("check.missing_file"))
-    report = await _check(file, services, catalogue)
+        return _form(page, 422, page.t("check.missing_file"))
+    report = await _check(file, services, catalogue, page.t)
     # The answer speaks the form's language; a file that could not be read keeps the visitor's language.
-    t = services.messages.translator(report.lang) if report.lang in ("en", "fr") else page.t
+    t = answer_translator(report, services.messages, page.t)
     return page.render("check_result.html.j2", status_code=_status_code(report), t=t, report=report,
-                       catalogue=catalogue)
+                       message=status_message(report, t), catalogue=catalogue)
