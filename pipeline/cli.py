@@ -166,6 +166,14 @@ def _texts(lang: str | None) -> dict:
     return _messages()["fr" if lang == "fr" else "en"]
 
 
+def _years(practice, t: dict) -> str:
+    """'2021 - 2023', '2021 - ongoing', or 'not found' when the period gives no year."""
+    if practice.period_start is None and practice.period_end is None:
+        return t["no_years"]
+    end = practice.period_end or (t["ongoing"] if practice.ongoing else "?")
+    return f"{practice.period_start or '?'} - {end}"
+
+
 def warning_text(warning: str, lang: str | None) -> str:
     """A practice warning code ("missing_section:impact") in words a city understands."""
     t = _texts(lang)
@@ -205,11 +213,11 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         table.add_column(t["field"], style="bold")
         table.add_column(t["value"])
         for name in ("city", "department", "form_date", "contact_person", "declared_area_text", "main_objective",
-                     "period_text", "lang"):
+                     "period_text"):
             table.add_row(names[name], _short(getattr(practice, name)))
+        table.add_row(names["lang"], t["languages"].get(practice.lang or "", practice.lang or "-"))
         table.add_row(t["declared_codes"], ", ".join(practice.declared_areas) or "-")
-        end = practice.period_end or (t["ongoing"] if practice.ongoing else "?")
-        table.add_row(t["period_years"], f"{practice.period_start or '?'} - {end}")
+        table.add_row(t["period_years"], _years(practice, t))
         for name in ("purpose", "starting_point", "process", "impact", "references"):
             value = getattr(practice, name)
             shown = t["words"].format(n=len(value.split()), text=_short(value)) if value else f"[red]{t['missing']}[/red]"

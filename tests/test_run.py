@@ -236,7 +236,7 @@ def test_check_speaks_the_language_of_a_french_form():
     sample = RAW / "strasbourg-p3-01.docx"
     result = CliRunner().invoke(app, ["check", str(sample)])
     assert result.exit_code == 0, result.output
-    for words in ("Ville", "Point de départ", "Critères d'une bonne pratique", "Codes des domaines déclarés"):
+    for words in ("Ville", "Point de départ", "Critères d'une bonne pratique", "Codes des domaines déclarés", "français"):
         assert words in result.output
     assert re.search(r"\d+ mots : \S", result.output)  # French spacing before the colon
 
@@ -248,6 +248,16 @@ def test_check_warnings_are_worded_in_the_form_language():
     assert "texte seul" in french and "text-only" not in french
     assert "text only" in warning_text("converted:text-only", "en")
     assert warning_text("missing_section:impact", "fr") == "section manquante : Impact"
+
+
+def test_check_says_when_the_period_gives_no_year(tmp_path):
+    form = tmp_path / "form.txt"
+    form.write_text("Ville : Sion\nTitre : Fête des cultures\nPériode de mise en œuvre : chaque été\n"
+                    "But : réunir les habitants de toutes origines autour de la cuisine, de la musique et des jeux, "
+                    "avec les associations du quartier et les écoles qui préparent les stands ensemble.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(form)])
+    assert result.exit_code == 0, result.output
+    assert "aucune année trouvée" in result.output and "? - ?" not in result.output
 
 
 def test_check_predicts_without_importing_scikit_learn_or_pandas():
