@@ -290,8 +290,9 @@ def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> Non
     for col in ("criterion", "level", "evidence", "to_add"):
         table.add_column(t[col])
     for row in rows:
-        evidence = row["evidence"][0] if row["evidence"] else "-"
-        table.add_row(t["criteria"].get(row["criterion"], row["criterion"]), f"{row['level']}/3", _short(evidence, 90),
+        # every evidence sentence (at most two), each on its own line: the reader sees what was counted
+        evidence = "\n".join(_short(sentence, 240) for sentence in row["evidence"]) if len(row["evidence"]) else "-"
+        table.add_row(t["criteria"].get(row["criterion"], row["criterion"]), f"{row['level']}/3", evidence,
                       row["hint"] or "")
     out.print(table)
 
