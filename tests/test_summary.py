@@ -227,13 +227,16 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
     other = "12" if first["main_area_pred"] != "12" else "11"
     rows = [{"practice_id": first["practice_id"], "main_area": other, "areas": [other], "targeted": 2,
              "reviewer": "A. Officer", "n_reviews": 1},
-            {"practice_id": second["practice_id"], "main_area": second["main_area_pred"], "n_reviews": 1}]
+            {"practice_id": second["practice_id"], "main_area": second["main_area_pred"], "n_reviews": 1},
+            # a practice of a file that has since changed: its id is not in the run
+            {"practice_id": "0123456789ab-1", "main_area": "5", "n_reviews": 1}]
     write_table(out / "reviews.parquet", to_table("reviews", rows))
     context = summary_context(out)
     assert context["reviews"]["practices"] == 2 and context["reviews"]["main_areas_changed"] == 1
-    assert context["reviews"]["criteria_levels"] == 1
+    assert context["reviews"]["criteria_levels"] == 1 and context["reviews"]["gone"] == 1
     html = write_summary(out).read_text(encoding="utf-8")
     assert 'id="review-changes"' in html and "A. Officer" in html
+    assert 'id="reviews-gone"' in html and "1 reviewed practice(s) are not in this run" in html
 
 
 @pytest.fixture()

@@ -465,8 +465,10 @@ def _reviews(reviews: list[dict], by_id: dict[str, dict]) -> dict:
     mains = [r for r in rows if r.get("main_area")]
     changed = [r for r in mains if r["main_area"] != by_id[r["practice_id"]].get("main_area_pred")]
     levels = sum(1 for r in rows for c in CRITERIA if not is_missing(r.get(c)))
+    # a review of a practice whose file changed or left the batch: its id is no longer in this run
+    gone = sorted({r["practice_id"] for r in reviews if r["practice_id"] not in by_id})
     return {"practices": len(rows), "main_areas": len(mains), "main_areas_changed": len(changed),
-            "criteria_levels": levels,
+            "criteria_levels": levels, "gone": len(gone),
             "changed": [{"practice_id": r["practice_id"], "title": by_id[r["practice_id"]].get("title"),
                          "anchor": by_id[r["practice_id"]]["anchor"], "from": by_id[r["practice_id"]].get("main_area_pred"),
                          "to": r["main_area"], "reviewer": r.get("reviewer")} for r in changed]}
