@@ -6,6 +6,7 @@ with --config), then --setting KEY=VALUE and each command's own options.
 
 from __future__ import annotations
 
+import json
 import threading
 from contextvars import ContextVar
 from pathlib import Path
@@ -98,11 +99,13 @@ def run(
             raise typer.Exit(2)
     from pipeline.inputs import discover
 
-    if not discover(inputs):
+    submissions = discover(inputs)
+    if not submissions:
         # an empty or mistyped folder: say so rather than write empty tables over a previous run
         console.print(f"[red]No submissions in[/red] {', '.join(map(str, inputs))}: the folder holds no files "
                       "(lock, hidden and system files are not submissions). Nothing was written.")
         raise typer.Exit(2)
+    _warn_if_replacing_a_larger_run(out, len(submissions))
     key_parts = run_key_parts(inputs, settings, analyse=not no_analysis)
     last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
@@ -159,6 +162,18 @@ def run(
 @loader("cli_messages")
 def _messages() -> dict:
     return load_yaml((RESOURCES_DIR / "messages.yaml").read_text(encoding="utf-8"))
+
+
+def _warn_if_replacing_a_larger_run(out: Path, n_files: int) -> None:
+    """A run writes whole tables: one late file run into the folder of a batch replaces that batch, not adds to it."""
+    try:
+        before = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if before > n_files:
+        console.print(f"[yellow]The last run in {out} read {before} files; this one reads {n_files}.[/yellow] Its tables "
+                      "replace that run's: they are not added to it. To add a file to a batch, put it in the batch's "
+                      "folder and run the folder (files read before come from the cache).")
 
 
 def _texts(lang: str | None) -> dict:

@@ -223,6 +223,20 @@ def test_files_of_one_name_in_two_input_folders_are_both_read(tmp_path):
     assert len({r.sha256 for r in batch.files}) == 3
 
 
+def test_running_one_late_file_into_a_batch_folder_says_it_replaces_the_batch(tmp_path):
+    folder, out = tmp_path / "batch", tmp_path / "out"
+    folder.mkdir()
+    for name in ("limassol-p3-04.txt", "ballarat-p4-05.docx"):
+        shutil.copy(RAW / name, folder / name)
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"]).exit_code == 0
+    late = runner.invoke(app, ["run", str(RAW / "ballarat-p4-13.docx"), "--out", str(out), "--no-analysis"])
+    assert late.exit_code == 0, late.output
+    assert "read 2 files; this one reads 1" in " ".join(late.output.split())
+    again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    assert "this one reads" not in again.output  # a run as large as the last is not warned about
+
+
 def test_an_empty_input_folder_is_said_and_writes_nothing(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / ".DS_Store").write_bytes(b"x")
