@@ -497,6 +497,10 @@ def predict_areas(classifier: AreaClassifier, practices: Sequence[Practice | str
     return AreaPredictions([str(c) for c in model.classes_], proba, suggested, ranking, area_evidence(classifier, enc))
 
 
+MIN_EVIDENCE_WORDS = 3
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+
+
 def area_evidence(classifier: AreaClassifier, enc: EncodedPractices) -> list[list[str | None]]:
     """For each practice and code, the sentence that supports the code most.
 
@@ -520,8 +524,12 @@ def area_evidence(classifier: AreaClassifier, enc: EncodedPractices) -> list[lis
             support += w * (sv @ directions.T)
         if encoder.keyword_terms_ is not None:
             support += 0.1 * encoder.sentence_keywords(sentences)
+        # A fragment ("Le" cut off by a PDF line break, a list number "2.") is no evidence to show.
+        fragments = np.array([len(_WORDS.findall(text)) < MIN_EVIDENCE_WORDS for text in sentences])
+        if not fragments.all():
+            support[fragments] = -np.inf
         # The title and objective would win too often; prefer a sentence of the description when there is one.
-        body = 2 if len(sentences) > 3 else 0
+        body = 2 if len(sentences) > 3 and not fragments[2:].all() else 0
         best = support[body:].argmax(axis=0) + body
         out.append([sentences[i] for i in best])
     return out

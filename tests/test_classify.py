@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -213,6 +214,9 @@ def test_sample_run_area_tables(sample_out):
     assert areas["probability"].between(0, 1).all()
     suggested = areas[areas["suggested"]]
     assert suggested["evidence"].str.len().min() > 10
+    # no fragment is shown as evidence ("Le" cut by a PDF line break, a list number "2.")
+    words = areas["evidence"].map(lambda text: len(re.findall(r"[^\W\d_]{2,}", text or "")))
+    assert words.min() >= 3, areas.loc[words.idxmin(), "evidence"]
     # predicted_areas lists exactly the suggested codes: the main area (its own decision) first, then by probability
     for _, row in practices.iterrows():
         mine = suggested[suggested["practice_id"] == row["practice_id"]]
