@@ -442,7 +442,7 @@ def evaluate(
         out = out or data / "review_agreement.md"
         atomic_write_bytes(out, text.encode("utf-8"))
         atomic_write_bytes(out.with_suffix(".json"), (json.dumps(result, indent=2) + "\n").encode("utf-8"))
-        Console().print(text, markup=False, highlight=False)
+        Console(soft_wrap=True).print(text, markup=False, highlight=False)  # a table row stays on one line
         console.print(f"Written to [bold]{out.resolve()}[/bold]")
         return
 
@@ -463,7 +463,7 @@ def evaluate(
         if out:
             atomic_write_bytes(out, text.encode("utf-8"))
             atomic_write_bytes(out.with_suffix(".json"), (json.dumps(result, indent=2) + "\n").encode("utf-8"))
-        Console().print(text, markup=False, highlight=False)
+        Console(soft_wrap=True).print(text, markup=False, highlight=False)
         if as_json:
             print(json.dumps(result, separators=(",", ":")))
         return

@@ -652,6 +652,9 @@ def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample
     assert run.exit_code == 0, run.output
     text = out.read_text(encoding="utf-8")
     assert "declared by the city" in text and "word count" in text and "chose to review" in text
+    # the tables are printed as written: a row is not wrapped at the terminal's width
+    rows = [line for line in text.splitlines() if line.startswith("|") and len(line) > 80]
+    assert rows and all(row in run.output for row in rows)
     missing = CliRunner().invoke(app, ["evaluate", "--reviews", str(tmp_path / "reviews.sqlite"), "--data",
                                        str(tmp_path / "no-run")])
     assert missing.exit_code == 2 and "No run in" in missing.output
