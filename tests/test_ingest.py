@@ -118,7 +118,19 @@ BAD_INPUTS = {
     "scan.pdf": (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "corrupt_pdf"),
     "tiny.txt": (b"Hello.", "no_content"),
     "deep.docx": ("deep", "too_deeply_nested"),
+    "photo.docx": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(2000), "unsupported_format"),
 }
+
+
+def test_an_image_renamed_docx_is_called_an_image(tmp_path):
+    from pipeline.ingest import read_document
+    from pipeline.records import IngestError
+
+    photo = tmp_path / "formulaire.docx"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(500))
+    with pytest.raises(IngestError) as error:
+        read_document(photo)
+    assert error.value.code == "unsupported_format" and "PNG image" in str(error.value)
 
 
 @pytest.fixture()

@@ -26,6 +26,9 @@ from pipeline.ingest.tools import Tools
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 PDF_MAGIC = b"%PDF-"
+# A photo or scan saved as an image (often renamed .docx or sent as is): no document to read
+IMAGE_MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF8": "GIF", b"II*\x00": "TIFF",
+               b"MM\x00*": "TIFF", b"BM": "BMP"}
 
 __all__ = [
     "CONVERTED_LIBREOFFICE", "CONVERTED_TEXT_ONLY", "OCR", "Reading", "Tools", "formats_info", "read_blocks",
@@ -78,6 +81,10 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
         return Reading(read_docx(path, limits))
     if head.startswith(PDF_MAGIC):
         return read_pdf(path, limits, tools)
+    image = next((kind for magic, kind in IMAGE_MAGIC.items() if head.startswith(magic)), None)
+    if image and suffix not in (".txt", ".md", ".markdown", ".text"):
+        raise IngestError("unsupported_format", f"The file is a {image} image, not a document: submit the form as .docx, "
+                                                "or a scan of it as PDF (scanned pages are read by OCR).")
     if head.startswith(RTF_MAGIC):
         return read_rtf(path, limits, tools.soffice)
     if suffix in (".docx", ".pdf", ".doc", ".odt", ".rtf"):
