@@ -112,6 +112,32 @@ def test_contacts_only_when_asked(run_copy):
     assert not (run_copy / CITY_REPORTS_DIR / "montreal-with-contacts.docx").exists()  # only the asked format
 
 
+def test_each_match_is_worded_by_its_score_band_and_a_weak_best_match_says_so(run_copy):
+    from pipeline.config import ReportSettings
+    from pipeline.report.city import build_city_context
+
+    similar = pd.read_parquet(run_copy / "similar.parquet")
+    practices = pd.read_parquet(run_copy / "practices.parquet")
+    city_of = practices.set_index("practice_id")["city"]
+    rows = similar[similar["rank"] > 0]
+    # one match of each kind: mark the first row weak, give three others a score in each band
+    first = rows.index[:4]
+    similar.loc[first[0], "weak"] = True
+    for index, score in zip(first[1:], (0.58, 0.52, 0.46)):
+        similar.loc[index, ["score", "weak"]] = (score, False)
+    similar.to_parquet(run_copy / "similar.parquet")
+    rules = ReportSettings()
+    assert rules.related_score < 0.52 < rules.close_score <= 0.58
+    titles = practices.set_index("practice_id")["title"]
+    for index, band in zip(first, ("weak", "close", "related", "loose")):
+        row = similar.loc[index]
+        report = build_city_context(run_copy, city_of[row["practice_id"]])
+        shown = {(n.title, n.strength) for item in report.items for n in item.neighbours}
+        assert (titles[row["neighbour_id"]], report.s["strength"][band]) in shown
+    method = build_city_context(run_copy, "Strasbourg").method
+    assert "0,55" in method and "0,50" in method and "trois fois sur quatre" in method
+
+
 def test_report_language_and_city_names():
     assert city_info("Geneva").name == "Genève" and city_info("Genève").report_lang == "fr"
     assert city_info("MONTREAL").report_lang == "fr"

@@ -218,8 +218,12 @@ def _date(value: str, lang: str, months: list[str]) -> str:
     return f"{d}/{m}/{y}" if lang == "fr" else f"{int(d)} {months[int(m) - 1]} {y}"
 
 
-def _strength(score: float) -> str:
-    return "high" if score >= 0.75 else "mid" if score >= 0.6 else "low"
+def _strength(score: float, weak: bool, rules: ReportSettings = ReportSettings()) -> str:
+    """A word for how close a neighbour is: its score's band (ReportSettings), or 'weak' for the best match
+    kept below the run's minimum score."""
+    if weak:
+        return "weak"
+    return "close" if score >= rules.close_score else "related" if score >= rules.related_score else "loose"
 
 
 # --------------------------------------------------------------------------- building the view-model
@@ -252,7 +256,8 @@ class CityReportBuilder:
             lang=lang, s=s, city=group.name,
             country=country_name(group.info.country if group.info else None, lang),
             intro=s["intro"].format(city=group.name),
-            method=s["method"].format(model=view.embedder),
+            method=s["method"].format(model=view.embedder, close=_number(ReportSettings().close_score, lang),
+                                      related=_number(ReportSettings().related_score, lang)),
             contacts_note=s["contacts_on"] if self.include_contacts else s["contacts_off"],
             run_note=s["run"].format(n=len(view.practices), m=view.n_city_names, date=date),
             items=items, include_contacts=self.include_contacts)
@@ -285,7 +290,7 @@ class CityReportBuilder:
                 areas=self._areas(other, lang, s),
                 score=round(score, 2),
                 score_text=_number(score, lang),
-                strength=s["strength"][_strength(score)],
+                strength=s["strength"][_strength(score, bool(hit.get("weak")))],
                 section=section,
                 section_label=s["sections"].get(section, section) if section else None,
                 mine_text=_segments(redact(_focused_excerpt(view.text(row["practice_id"], section), terms_re, excerpt_chars)),
