@@ -134,6 +134,12 @@ class SimilarSettings:
     max_shared_terms: int = 6
     # Terms used by more than this share of practices are not offered as the reason two practices match.
     term_max_df: float = 0.35
+    # A practice close to many others (a broad strategy, a participation process) would be everyone's neighbour:
+    # each side's hubness (the mean of its `hub_neighbours` best pair scores, above the batch's mean) is taken
+    # off, times `hub_weight` (cross-domain similarity local scaling). On the realistic tune half: versions found
+    # first 0.95 -> 0.98, neighbours sharing the readers' main area 0.55 -> 0.57, the most listed text 28 -> 13.
+    hub_weight: float = 0.5
+    hub_neighbours: int = 20
 
 
 @dataclass(frozen=True)
@@ -161,10 +167,11 @@ class ReportSettings:
 
     excerpt_chars: int = 650
     summary_top_matches: int = 15
-    # Words for a neighbour's score, from the realistic tune half: top-5 neighbours in other cities at 0.55 or
-    # more share the readers' main area 77% of the time, at 0.50-0.55 60%, below 0.50 at most 49% (random pairs: 8%).
-    close_score: float = 0.55
-    related_score: float = 0.50
+    # Words for a neighbour's score, from the realistic tune half (benchmarks/results/neighbour_areas.md): top-5
+    # neighbours in other cities at 0.50 or more share the readers' main area 78% of the time, at 0.45-0.50 46%,
+    # below 0.45 37% (two texts at random: 7%).
+    close_score: float = 0.50
+    related_score: float = 0.45
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Two practices are compared by a pair score (`PracticeVectors.pair_scores`): the cosine of one vector per whole
 text, the best-matching pair of sentence chunks, and the language-independent anchors both share (proper names,
-numbers, years, acronyms), weighted as chosen on the tune half of data/eval/realistic. A version of a practice
+numbers, years, acronyms), weighted as chosen on the tune half of data/eval/realistic. Both sides' hubness
+(`hubness`: how close a practice is to everything) is taken off it, so that a broad text is not every list's
+first neighbour. A version of a practice
 that was revised later, or is shorter, keeps its whole-text vector, its chunks and its names; a mean of sentence
 vectors drifts towards other long texts of the same language.
 
@@ -461,13 +463,29 @@ def embed_practices(practices: Sequence[Practice], embedder, rules: SimilarSetti
 
 
 def practice_similarity(practices: Sequence[Practice], embedder, rules: SimilarSettings = _DEFAULTS) -> np.ndarray:
-    """The pair score of every two practices (n x n): what the similar stage ranks by."""
+    """The score of every two practices (n x n) as the similar stage ranks them: the pair score less both
+    sides' hubness (`hubness`)."""
     vectors = embed_practices(practices, embedder, rules)
     n = len(vectors)
     out = np.zeros((n, n))
     for q in range(n):
         out[q] = vectors.pair_scores(q, range(n))
-    return out
+    off_diagonal = [np.delete(out[q], q) for q in range(n)]
+    return hub_adjusted(out, hubness(off_diagonal, rules), rules)
+
+
+def hubness(candidate_scores: Sequence[np.ndarray], rules: SimilarSettings = _DEFAULTS) -> np.ndarray:
+    """Each practice's mean of its `hub_neighbours` best pair scores with the others, less the batch's mean of
+    that: how far a practice is close to everything (a broad text becomes everyone's neighbour)."""
+    h = rules.hub_neighbours
+    means = np.array([float(np.sort(s)[-h:].mean()) if len(s) else 0.0 for s in candidate_scores])
+    return means - (means.mean() if len(means) else 0.0)
+
+
+def hub_adjusted(scores: np.ndarray, hub: np.ndarray, rules: SimilarSettings = _DEFAULTS) -> np.ndarray:
+    """An n x n matrix of pair scores less `hub_weight` times both sides' hubness (a pair scores the same both
+    ways)."""
+    return scores - rules.hub_weight * (hub[:, None] + hub[None, :])
 
 
 def _section_vectors(practices: Sequence[Practice], embedder) -> list[dict[str, np.ndarray]]:
@@ -585,26 +603,39 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
         members.setdefault(int(g), []).append(i)
     # Candidates as arrays, not lists of Python ints: a large batch keeps them for every practice.
     scored: list[tuple[np.ndarray, np.ndarray, list[int], np.ndarray]] = []
-    best = np.full(n, -1)
     for q in range(n):
         others = idx[q][(idx[q] != q) & (groups[idx[q]] != groups[q])]
         own = [j for j in members[int(groups[q])] if j != q]
-        other_scores, own_scores = pv.pair_scores(q, others), pv.pair_scores(q, own)
-        scored.append((others, other_scores, own, own_scores))
+        scored.append((others, pv.pair_scores(q, others), own, pv.pair_scores(q, own)))
+    # A practice close to every other would top every list: both sides' hubness is taken off the pair score.
+    hub = hubness([np.concatenate([o, w]) for _, o, _, w in scored], rules)
+    if isinstance(pv, _CosineOnly):
+        hub = np.zeros(n)  # plain vectors (tests, benchmarks of the search) are compared by cosine alone
+    weight = rules.hub_weight
+
+    def adjusted(q: int, candidates, raw: np.ndarray) -> np.ndarray:
+        return raw - weight * (hub[q] + hub[np.asarray(candidates, dtype=int)])
+
+    best = np.full(n, -1)
+    for q, (others, other_scores, own, own_scores) in enumerate(scored):
         pool = [*others.tolist(), *own]
         if pool:
-            best[q] = pool[int(np.argmax(np.concatenate([other_scores, own_scores])))]
+            ranked = np.concatenate([adjusted(q, others, other_scores), adjusted(q, own, own_scores)])
+            best[q] = pool[int(np.argmax(ranked))]
 
-    def same_practice(a: int, b: int, score: float) -> str | None:
-        if dup(a, b, score):
+    # Thresholds (near-duplicate, version) read the pair score itself; ranks, `weak` and the table read the
+    # hub-adjusted score.
+    def same_practice(a: int, b: int, raw: float) -> str | None:
+        if dup(a, b, raw):
             return "near_duplicate" if langs[a] == langs[b] or langs[a] is None else "version"
         mutual = best[a] == b and best[b] == a
-        if mutual and score >= version_min and langs[a] != langs[b] and not isinstance(pv, _CosineOnly):
+        if mutual and raw >= version_min and langs[a] != langs[b] and not isinstance(pv, _CosineOnly):
             return "version"
         return None
 
     rows: list[Neighbour] = []
-    for q, (others, scores, own, own_scores) in enumerate(scored):
+    for q, (others, raw_scores, own, own_raw) in enumerate(scored):
+        scores, own_scores = adjusted(q, others, raw_scores), adjusted(q, own, own_raw)
         chosen: list[int] = []
         for k in np.argsort(-scores, kind="stable"):
             j, score = int(others[k]), float(scores[k])
@@ -616,10 +647,10 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
             if any(groups[c] == groups[j] and same_practice(c, j, float(pv.pair_scores(c, [j])[0])) for c in chosen):
                 continue  # another version of a practice already listed
             chosen.append(j)
-            relation = "near_duplicate" if dup(q, j, score) else "similar"
+            relation = "near_duplicate" if dup(q, j, float(raw_scores[k])) else "similar"
             rows.append(Neighbour(q, j, len(chosen), score, relation, weak))
         for k in np.argsort(-own_scores, kind="stable"):
-            relation = same_practice(q, own[k], float(own_scores[k]))
+            relation = same_practice(q, own[k], float(own_raw[k]))
             if relation:
                 rows.append(Neighbour(q, own[k], 0, float(own_scores[k]), relation, False))
     return rows

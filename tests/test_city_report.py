@@ -123,11 +123,11 @@ def test_each_match_is_worded_by_its_score_band_and_a_weak_best_match_says_so(ru
     # one match of each kind: mark the first row weak, give three others a score in each band
     first = rows.index[:4]
     similar.loc[first[0], "weak"] = True
-    for index, score in zip(first[1:], (0.58, 0.52, 0.46)):
+    for index, score in zip(first[1:], (0.53, 0.47, 0.42)):
         similar.loc[index, ["score", "weak"]] = (score, False)
     similar.to_parquet(run_copy / "similar.parquet")
     rules = ReportSettings()
-    assert rules.related_score < 0.52 < rules.close_score <= 0.58
+    assert rules.related_score < 0.47 < rules.close_score <= 0.53
     titles = practices.set_index("practice_id")["title"]
     for index, band in zip(first, ("weak", "close", "related", "loose")):
         row = similar.loc[index]
@@ -135,7 +135,7 @@ def test_each_match_is_worded_by_its_score_band_and_a_weak_best_match_says_so(ru
         shown = {(n.title, n.strength) for item in report.items for n in item.neighbours}
         assert (titles[row["neighbour_id"]], report.s["strength"][band]) in shown
     method = build_city_context(run_copy, "Strasbourg").method
-    assert "0,55" in method and "0,50" in method and "trois fois sur quatre" in method
+    assert "0,50" in method and "0,45" in method and "trois\nfois sur quatre" not in method and "fois sur quatre" in method
 
 
 def test_report_language_and_city_names():
