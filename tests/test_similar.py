@@ -251,3 +251,23 @@ def test_ragged_vectors_give_back_each_practices_rows():
     sections.add([{"process": blocks[3][2]}], 4)
     assert list(sections[0]) == ["purpose", "impact"] and sections[1] == {} and list(sections[2]) == ["process"]
     assert np.allclose(sections[2]["process"], blocks[3][2], atol=1e-2)
+
+
+def test_a_text_close_to_everything_loses_its_pull():
+    from pipeline.config import SimilarSettings
+    from pipeline.similar import hub_adjusted, hubness
+
+    # practice 0 is close to every other (a broad strategy); 1 and 2 are each other's true counterpart
+    scores = np.array([[1.00, 0.60, 0.60, 0.60, 0.60],
+                       [0.60, 1.00, 0.58, 0.30, 0.30],
+                       [0.60, 0.58, 1.00, 0.30, 0.30],
+                       [0.60, 0.30, 0.30, 1.00, 0.45],
+                       [0.60, 0.30, 0.30, 0.45, 1.00]])
+    rules = SimilarSettings(hub_neighbours=3)
+    hub = hubness([np.delete(scores[q], q) for q in range(len(scores))], rules)
+    assert hub[0] == hub.max() and abs(hub.mean()) < 1e-9
+    adjusted = hub_adjusted(scores, hub, rules)
+    np.testing.assert_allclose(adjusted, adjusted.T)  # a pair scores the same both ways
+    best = lambda m, q: int(np.argmax(np.where(np.arange(len(m)) == q, -np.inf, m[q])))  # noqa: E731
+    assert best(scores, 1) == 0 and best(adjusted, 1) == 2
+    assert (adjusted[0, 1:] < scores[0, 1:]).all()  # the broad text scores lower with every other
