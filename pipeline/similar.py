@@ -477,9 +477,23 @@ def practice_similarity(practices: Sequence[Practice], embedder, rules: SimilarS
 def hubness(candidate_scores: Sequence[np.ndarray], rules: SimilarSettings = _DEFAULTS) -> np.ndarray:
     """Each practice's mean of its `hub_neighbours` best pair scores with the others, less the batch's mean of
     that: how far a practice is close to everything (a broad text becomes everyone's neighbour)."""
-    h = rules.hub_neighbours
-    means = np.array([float(np.sort(s)[-h:].mean()) if len(s) else 0.0 for s in candidate_scores])
+    means = np.array([top_mean(s, rules) for s in candidate_scores])
     return means - (means.mean() if len(means) else 0.0)
+
+
+def top_mean(scores: np.ndarray, rules: SimilarSettings = _DEFAULTS) -> float:
+    """The mean of the `hub_neighbours` best of one practice's pair scores (0 without any)."""
+    return float(np.sort(scores)[-rules.hub_neighbours:].mean()) if len(scores) else 0.0
+
+
+def hub_means(pv: "PracticeVectors", n_candidates: int, rules: SimilarSettings = _DEFAULTS) -> np.ndarray:
+    """`top_mean` of every practice over its `n_candidates` nearest others by whole-text vector, whatever their
+    city: the hubness of a batch before centring, as the similar stage and the web app's check compute it."""
+    n = len(pv)
+    if n < 2:
+        return np.zeros(n)
+    idx, _ = top_k_exact(pv.whole, pv.whole, min(n, n_candidates + 1))
+    return np.array([top_mean(pv.pair_scores(q, idx[q][idx[q] != q]), rules) for q in range(n)])
 
 
 def hub_adjusted(scores: np.ndarray, hub: np.ndarray, rules: SimilarSettings = _DEFAULTS) -> np.ndarray:
@@ -608,9 +622,11 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
         own = [j for j in members[int(groups[q])] if j != q]
         scored.append((others, pv.pair_scores(q, others), own, pv.pair_scores(q, own)))
     # A practice close to every other would top every list: both sides' hubness is taken off the pair score.
-    hub = hubness([np.concatenate([o, w]) for _, o, _, w in scored], rules)
     if isinstance(pv, _CosineOnly):
         hub = np.zeros(n)  # plain vectors (tests, benchmarks of the search) are compared by cosine alone
+    else:
+        means = hub_means(pv, n_candidates, rules)
+        hub = means - means.mean()
     weight = rules.hub_weight
 
     def adjusted(q: int, candidates, raw: np.ndarray) -> np.ndarray:

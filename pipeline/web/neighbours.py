@@ -16,7 +16,11 @@ import numpy as np
 
 from pipeline.cities import city_key
 from pipeline.records import Practice
-from pipeline.similar import PracticeVectors, embed_practices, matched_section, top_k_exact
+from pipeline.config import SimilarSettings
+from pipeline.similar import PracticeVectors, embed_practices, hub_means, matched_section, top_k_exact, top_mean
+
+_RULES = SimilarSettings()
+_CANDIDATES = 40  # whole-text candidates per form: the similar stage's number for its default top-k of 5
 
 
 @dataclass(frozen=True)
@@ -27,13 +31,15 @@ class CorpusVectors:
     city_keys: np.ndarray  # pipeline.cities.city_key of each practice's city ('' when it has none)
     vectors: PracticeVectors
     anchor_counts: Counter  # in how many practices each anchor occurs (for the anchor IDF)
+    hub: np.ndarray  # each practice's hubness before centring (pipeline.similar.hub_means), as the run ranked
 
     @classmethod
     def build(cls, practices: list[Practice], embedder) -> "CorpusVectors":
         vectors = embed_practices(practices, embedder)
         counts = Counter(a for anchors in vectors.anchors for a in anchors)
         return cls(np.array([p.practice_id for p in practices], dtype=object),
-                   np.array([city_key(p.city) for p in practices], dtype=object), vectors, counts)
+                   np.array([city_key(p.city) for p in practices], dtype=object), vectors, counts,
+                   hub_means(vectors, _CANDIDATES, _RULES))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -65,10 +71,13 @@ def _for_one(query: PracticeVectors, q: int, own_city: str, own_id: str, corpus:
     allowed = np.flatnonzero(keep)
     if not len(allowed):
         return []
-    n_candidates = min(len(allowed), top_k * 4 + 20)
+    n_candidates = min(len(allowed), max(top_k * 4 + 20, _CANDIDATES))
     index, _ = top_k_exact(query.whole[q:q + 1], corpus.vectors.whole[allowed], n_candidates)
     candidates = [int(allowed[k]) for k in index[0]]
     scores = _pair_scores(query, q, corpus, candidates)
+    # as the similar stage ranks: both sides' hubness, centred on the run's, taken off the pair score
+    centre = float(corpus.hub.mean())
+    scores = scores - _RULES.hub_weight * ((top_mean(scores, _RULES) - centre) + (corpus.hub[candidates] - centre))
     chosen: list[SimilarPractice] = []
     taken: set[str] = set()
     for k in np.argsort(-scores, kind="stable"):
