@@ -610,23 +610,25 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
         return is_near_duplicate(score, fact_sets[a] if fact_sets else None, fact_sets[b] if fact_sets else None,
                                  near_duplicate, rules)
 
-    n_candidates = min(n, top_k * 4 + 20)
-    idx, _ = top_k_exact(pv.whole, pv.whole, n_candidates)
+    n_candidates = top_k * 4 + 20
+    # the nearest others by whole-text vector, whatever their city (self comes first and is left out)
+    idx, _ = top_k_exact(pv.whole, pv.whole, min(n, n_candidates + 1))
     members: dict[int, list[int]] = {}
     for i, g in enumerate(groups):
         members.setdefault(int(g), []).append(i)
     # Candidates as arrays, not lists of Python ints: a large batch keeps them for every practice.
     scored: list[tuple[np.ndarray, np.ndarray, list[int], np.ndarray]] = []
+    means = np.zeros(n)
     for q in range(n):
-        others = idx[q][(idx[q] != q) & (groups[idx[q]] != groups[q])]
+        nearest = idx[q][idx[q] != q]
+        nearest_scores = pv.pair_scores(q, nearest)
+        means[q] = top_mean(nearest_scores, rules)  # = hub_means(pv, n_candidates, rules)[q], from the same scores
+        elsewhere = groups[nearest] != groups[q]
         own = [j for j in members[int(groups[q])] if j != q]
-        scored.append((others, pv.pair_scores(q, others), own, pv.pair_scores(q, own)))
+        scored.append((nearest[elsewhere], nearest_scores[elsewhere], own, pv.pair_scores(q, own)))
     # A practice close to every other would top every list: both sides' hubness is taken off the pair score.
-    if isinstance(pv, _CosineOnly):
-        hub = np.zeros(n)  # plain vectors (tests, benchmarks of the search) are compared by cosine alone
-    else:
-        means = hub_means(pv, n_candidates, rules)
-        hub = means - means.mean()
+    # Plain vectors (tests, benchmarks of the search) are compared by cosine alone.
+    hub = np.zeros(n) if isinstance(pv, _CosineOnly) else means - means.mean()
     weight = rules.hub_weight
 
     def adjusted(q: int, candidates, raw: np.ndarray) -> np.ndarray:
