@@ -295,7 +295,9 @@ def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> Non
         areas.add_column(t[col])
     for row in sorted((r for r in area_table_rows if r["suggested"]), key=lambda r: -r["probability"]):
         name = taxonomy.areas[row["area"]].name(practice.lang)
-        areas.add_row(f"{row['area']}. {name}", f"{row['probability']:.2f}", _short(row["evidence"], 90))
+        probability = f"{row['probability']:.2f}"
+        areas.add_row(f"{row['area']}. {name}", probability.replace(".", ",") if practice.lang == "fr" else probability,
+                      _short(row["evidence"], 240))
     out.print(areas)
     if suggestions and suggestions[0].area_mismatch:
         out.print(f"[yellow]{t['mismatch'].format(code=practice.declared_areas[0])}[/yellow]")

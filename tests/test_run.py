@@ -253,6 +253,7 @@ def test_check_speaks_the_language_of_a_french_form():
     for words in ("Ville", "Point de départ", "Critères d'une bonne pratique", "Codes des domaines déclarés", "français"):
         assert words in result.output
     assert re.search(r"\d+ mots : \S", result.output)  # French spacing before the colon
+    assert re.search(r"\b[01],\d\d\b", result.output)  # probabilities with a decimal comma
 
 
 def test_check_warnings_are_worded_in_the_form_language():

@@ -58,6 +58,7 @@ def table_then_text(rows: list[tuple[str, str]], text: str) -> list[Block]:
         ("Dates : 2022-2024", "period_text", "2022-2024"),
         ("Impact of the project:", "impact", None),
         ("Personne responsable : Julie Marchal", "contact_person", "Julie Marchal"),
+        ("Person in charge: Claire Dubois", "contact_person", "Claire Dubois"),
         ("Service communal : Cohésion sociale", "department", "Cohésion sociale"),
     ],
 )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.cities import CITIES_FILE, city_info, city_key, country_name
-from pipeline.config import ReportSettings
+from pipeline.config import ReportSettings, Settings
 from pipeline.normalize import fold, fold_chars
 from pipeline.report import CITY_REPORTS_DIR, city_slug
 from pipeline.report.redact import Redactor
@@ -265,6 +265,7 @@ class CityReportBuilder:
     def _item(self, row: dict, lang: str, s: dict) -> PracticeItem:
         view, redact = self.view, self.redact
         excerpt_chars = view.report_settings.excerpt_chars
+        min_score = float((view.manifest.get("settings") or {}).get("min_similarity", Settings().min_similarity))
         neighbours, duplicates = [], []
         for hit in view.neighbours.get(row["practice_id"], ()):
             other = view.practices.get(hit["neighbour_id"])
@@ -290,7 +291,9 @@ class CityReportBuilder:
                 areas=self._areas(other, lang, s),
                 score=round(score, 2),
                 score_text=_number(score, lang),
-                strength=s["strength"][_strength(score, bool(hit.get("weak")), view.report_settings)],
+                # the band of the score as printed (two decimals), so that the word never contradicts the number
+                strength=s["strength"][_strength(round(score, 2), bool(hit.get("weak")), view.report_settings)].format(
+                    min=_number(min_score, lang)),
                 section=section,
                 section_label=s["sections"].get(section, section) if section else None,
                 mine_text=_segments(redact(_focused_excerpt(view.text(row["practice_id"], section), terms_re, excerpt_chars)),
