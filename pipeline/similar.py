@@ -496,6 +496,11 @@ def hub_means(pv: "PracticeVectors", n_candidates: int, rules: SimilarSettings =
     return np.array([top_mean(pv.pair_scores(q, idx[q][idx[q] != q]), rules) for q in range(n)])
 
 
+def candidate_count(top_k: int) -> int:
+    """How many nearest practices by whole-text vector are scored for a list of `top_k`."""
+    return top_k * 4 + 20
+
+
 def hub_adjusted(scores: np.ndarray, hub: np.ndarray, rules: SimilarSettings = _DEFAULTS) -> np.ndarray:
     """An n x n matrix of pair scores less `hub_weight` times both sides' hubness (a pair scores the same both
     ways)."""
@@ -610,7 +615,7 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
         return is_near_duplicate(score, fact_sets[a] if fact_sets else None, fact_sets[b] if fact_sets else None,
                                  near_duplicate, rules)
 
-    n_candidates = top_k * 4 + 20
+    n_candidates = candidate_count(top_k)
     # the nearest others by whole-text vector, whatever their city (self comes first and is left out)
     idx, _ = top_k_exact(pv.whole, pv.whole, min(n, n_candidates + 1))
     members: dict[int, list[int]] = {}
@@ -631,15 +636,13 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
     hub = np.zeros(n) if isinstance(pv, _CosineOnly) else means - means.mean()
     weight = rules.hub_weight
 
-    def adjusted(q: int, candidates, raw: np.ndarray) -> np.ndarray:
-        return raw - weight * (hub[q] + hub[np.asarray(candidates, dtype=int)])
-
+    adjusted = [(raw - weight * (hub[q] + hub[others]), own_raw - weight * (hub[q] + hub[np.asarray(own, dtype=int)]))
+                for q, (others, raw, own, own_raw) in enumerate(scored)]
     best = np.full(n, -1)
-    for q, (others, other_scores, own, own_scores) in enumerate(scored):
+    for q, ((others, _, own, _), (other_scores, own_scores)) in enumerate(zip(scored, adjusted)):
         pool = [*others.tolist(), *own]
         if pool:
-            ranked = np.concatenate([adjusted(q, others, other_scores), adjusted(q, own, own_scores)])
-            best[q] = pool[int(np.argmax(ranked))]
+            best[q] = pool[int(np.argmax(np.concatenate([other_scores, own_scores])))]
 
     # Thresholds (near-duplicate, version) read the pair score itself; ranks, `weak` and the table read the
     # hub-adjusted score.
@@ -652,8 +655,7 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
         return None
 
     rows: list[Neighbour] = []
-    for q, (others, raw_scores, own, own_raw) in enumerate(scored):
-        scores, own_scores = adjusted(q, others, raw_scores), adjusted(q, own, own_raw)
+    for q, ((others, raw_scores, own, own_raw), (scores, own_scores)) in enumerate(zip(scored, adjusted)):
         chosen: list[int] = []
         for k in np.argsort(-scores, kind="stable"):
             j, score = int(others[k]), float(scores[k])

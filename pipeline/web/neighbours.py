@@ -16,11 +16,12 @@ import numpy as np
 
 from pipeline.cities import city_key
 from pipeline.records import Practice
-from pipeline.config import SimilarSettings
-from pipeline.similar import PracticeVectors, embed_practices, hub_means, matched_section, top_k_exact, top_mean
+from pipeline.config import Settings
+from pipeline.similar import (PracticeVectors, candidate_count, embed_practices, hub_means, matched_section,
+                              top_k_exact, top_mean)
 
-_RULES = SimilarSettings()
-_CANDIDATES = 40  # whole-text candidates per form: the similar stage's number for its default top-k of 5
+_RULES = Settings().similar
+_CANDIDATES = candidate_count(Settings().top_k)  # the nearest practices scored, as the similar stage scores them
 
 
 @dataclass(frozen=True)
