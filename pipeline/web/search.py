@@ -1,7 +1,7 @@
 """Full-text search with facets: an in-memory SQLite FTS5 index built from a run's tables.
 
-Titles, objectives and description sections are indexed folded the way a query is (`search_fold`: no case or
-accents, 'œ' and 'æ' spelled 'oe' and 'ae'), so 'Genève' finds 'Geneve', 'médiation' finds 'mediation' and
+Titles, objectives and description sections are indexed folded the way a query is (`pipeline.normalize.fold`: no
+case or accents, 'œ' and 'æ' spelled 'oe' and 'ae'), so 'Genève' finds 'Geneve', 'médiation' finds 'mediation' and
 'oeuvre' finds 'œuvre'. A query word that names a key term of resources/terms.yaml also looks for the term's
 forms in the other language ('mediator' finds 'médiatrice').
 Facets (area declared or suggested, city, country, language, year running, criterion level) are counted over
@@ -117,12 +117,6 @@ class IndexedPractice:
                    body, known(row.get("declared_areas")), known(row.get("predicted_areas")), years, levels)
 
 
-def search_fold(text: str) -> str:
-    """fold(), with 'æ' spelled 'ae' as fold() spells 'œ' 'oe': applied to the indexed text and to the query alike,
-    since the FTS tokenizer keeps both ligatures as letters of their own ('œuvre' would never meet 'oeuvre')."""
-    return fold(text).replace("æ", "ae")
-
-
 @loader("web_country_names")
 def _country_names() -> dict[str, str]:
     """Every country of resources/cities.yaml by the key of its English and French names, to its English name
@@ -155,7 +149,7 @@ class TermExpander:
         self._forms: dict[str, list[str]] = {}
         self._concept_of: dict[str, str] = {}
         for key, item in data["concepts"].items():
-            forms = sorted({search_fold(f) for lang in ("en", "fr") for f in item.get(lang, [])})
+            forms = sorted({fold(f) for lang in ("en", "fr") for f in item.get(lang, [])})
             self._forms[key] = forms
             for form in forms:
                 self._concept_of.setdefault(form, key)
@@ -172,7 +166,7 @@ class TermExpander:
 def fts_expression(text: str, expander: TermExpander | None = None) -> str | None:
     """An FTS5 MATCH expression for what a person typed: every word must match (as a prefix), either as
     typed or as a form of the same key term in the other language. Quotes and operators are never passed on."""
-    words = [search_fold(w) for w in _WORD.findall(text or "")][:MAX_QUERY_WORDS]
+    words = [fold(w) for w in _WORD.findall(text or "")][:MAX_QUERY_WORDS]
     groups = []
     for word in dict.fromkeys(w for w in words if w):
         options = [f'"{word}"*'] + [f'"{form}"' for form in (expander.alternatives(word) if expander else [])
@@ -201,7 +195,7 @@ class SearchIndex:
                          (rid, p.practice_id, p.title, info.name if info else p.city, city_key(p.city),
                           info.country if info else None, p.lang))
         self._db.execute("INSERT INTO practice_text (rowid, title, objective, body, city) VALUES (?, ?, ?, ?, ?)",
-                         (rid, *(search_fold(text or "") for text in (p.title, p.objective, p.body, p.city))))
+                         (rid, *(fold(text or "") for text in (p.title, p.objective, p.body, p.city))))
         self._db.executemany("INSERT INTO practice_area VALUES (?, ?, ?)",
                              [(rid, a, "declared") for a in p.declared_areas]
                              + [(rid, a, "suggested") for a in p.suggested_areas])
