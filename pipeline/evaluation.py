@@ -122,12 +122,12 @@ def metrics_table(metrics: dict, title: str = "") -> str:
 def load_eval_practices(folder: Path, split: str | None = None) -> tuple[list[Practice], list[list[str]]]:
     """Practices of the evaluation set (data/eval/areas/part*.yaml) and their gold codes, main first; only
     the `tune` or `test` part of split.yaml when `split` is given."""
-    import yaml
+    from pipeline.config import load_yaml
 
-    parts = yaml.safe_load((Path(folder) / "split.yaml").read_text(encoding="utf-8"))["ids"] if split else {}
+    parts = load_yaml((Path(folder) / "split.yaml").read_text(encoding="utf-8"))["ids"] if split else {}
     practices, gold = [], []
     for path in sorted(Path(folder).glob("part*.yaml")):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        for item in load_yaml(path.read_text(encoding="utf-8")) or []:
             if split and parts.get(str(item["id"])) != split:
                 continue
             sections = {k: (item.get(k) or None) for k in ("purpose", "starting_point", "process", "impact")}

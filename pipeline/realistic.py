@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Callable, Collection, Sequence
 
 import numpy as np
-import yaml
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
-from pipeline.config import PROJECT_DIR, SEED, Settings
+from pipeline.config import PROJECT_DIR, SEED, Settings, load_yaml
 from pipeline.records import Practice
 
 REALISTIC_DIR = PROJECT_DIR / "data" / "eval" / "realistic"
@@ -113,13 +112,13 @@ class RealisticSet:
 def _yaml_items(folder: Path) -> list[dict]:
     items: list[dict] = []
     for path in sorted(folder.glob("*.yaml")):
-        items += yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        items += load_yaml(path.read_text(encoding="utf-8")) or []
     return items
 
 
 def brief_keys(keys: Sequence[str], folder: Path = REALISTIC_DIR) -> dict[str, frozenset[str]]:
     """Per unit, which of `keys` its writing brief sets (the briefs stay apart from the texts and readings)."""
-    briefs = yaml.safe_load((folder / "briefs.yaml").read_text(encoding="utf-8"))["briefs"]
+    briefs = load_yaml((folder / "briefs.yaml").read_text(encoding="utf-8"))["briefs"]
     return {b["unit"]: frozenset(k for k in keys if b.get(k)) for b in briefs}
 
 
@@ -127,7 +126,7 @@ def load_realistic(folder: Path = REALISTIC_DIR) -> RealisticSet:
     """The texts, the split and the readings of the realistic set."""
     from pipeline.taxonomy import load_taxonomy
 
-    split = yaml.safe_load((folder / "split.yaml").read_text(encoding="utf-8"))["units"]
+    split = load_yaml((folder / "split.yaml").read_text(encoding="utf-8"))["units"]
     texts = []
     for item in _yaml_items(folder / "texts"):
         texts.append(EvalText(
@@ -380,13 +379,37 @@ def gap_interval(system: Sequence[float], baseline: Sequence[float], reference: 
     names, index = np.unique(np.asarray(groups), return_inverse=True)
     members = [np.flatnonzero(index == g) for g in range(len(names))]
     rng = np.random.default_rng(seed)
-    gaps = []
-    for _ in range(draws):
-        rows = np.concatenate([members[g] for g in rng.integers(0, len(names), len(names))])
-        gaps.append(spearman(system[rows], reference[rows]) - spearman(baseline[rows], reference[rows]))
+    drawn = [np.concatenate([members[g] for g in rng.integers(0, len(names), len(names))]) for _ in range(draws)]
+    gaps = _drawn_spearman(system, reference, drawn) - _drawn_spearman(baseline, reference, drawn)
     tail = (1 - level) / 2
-    low, high = np.quantile(gaps, [tail, 1 - tail]) if gaps else (0.0, 0.0)
+    low, high = np.quantile(gaps, [tail, 1 - tail]) if len(gaps) else (0.0, 0.0)
     return {"gap": _r(spearman(system, reference) - spearman(baseline, reference)), "low": _r(low), "high": _r(high)}
+
+
+def _drawn_spearman(x: np.ndarray, y: np.ndarray, drawn: Sequence[np.ndarray]) -> np.ndarray:
+    """`spearman(x[rows], y[rows])` for each `rows` of `drawn`, all draws at once (one call per draw took most of
+    an evaluation). Draws of unequal length are padded with +inf, which ranks after every value and is masked
+    out of the correlation, so each draw's ranks are those of its own values."""
+    if not drawn:
+        return np.zeros(0)
+    lengths = np.array([len(rows) for rows in drawn])
+    mask = np.arange(lengths.max()) < lengths[:, None]
+    index = np.zeros(mask.shape, dtype=int)
+    index[mask] = np.concatenate(drawn)
+
+    def centred_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        picked = np.where(mask, values[index], np.inf)
+        spread = np.where(mask, picked, -np.inf).max(axis=1) - np.where(mask, picked, np.inf).min(axis=1)
+        ranks = np.where(mask, rankdata(picked, axis=1), 0.0)
+        ranks = np.where(mask, ranks - ranks.sum(axis=1, keepdims=True) / lengths[:, None], 0.0)
+        return ranks, spread
+
+    (rx, spread_x), (ry, spread_y) = centred_ranks(x), centred_ranks(y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (rx * ry).sum(axis=1) / np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1))
+    # as `spearman`: 0.0 for a constant side or fewer than three texts, rounded like every figure
+    rho = np.where((lengths < 3) | (spread_x == 0) | (spread_y == 0), 0.0, rho)
+    return np.array([_r(v) for v in rho])
 
 
 def level_shares(levels: Sequence[int]) -> list[float]:

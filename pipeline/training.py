@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import yaml
 
-from pipeline.config import PROJECT_DIR, Settings
+from pipeline.config import PROJECT_DIR, Settings, load_yaml
 from pipeline.records import SECTION_FIELDS, Practice
 from pipeline.tables import atomic_write_bytes
 
@@ -126,7 +125,7 @@ def own_rated_practices(split: str = "tune", folder: Path = CRITERIA_SET_DIR) ->
     """The own rated set (one rating per text), as the segmenter would fill a Practice."""
     items = []
     for path in sorted(folder.glob("part*.yaml")):
-        items += yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        items += load_yaml(path.read_text(encoding="utf-8")) or []
     practices, ratings = [], []
     for item in items:
         if item.get("split") != split:
@@ -754,7 +753,7 @@ def written_training_practices(folder: Path = AREA_TRAIN_DIR) -> tuple[list[Prac
     """The labelled training texts of data/train/areas (written for training only, never evaluated on)."""
     practices, labels = [], []
     for path in sorted(Path(folder).glob("*.yaml")):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        for item in load_yaml(path.read_text(encoding="utf-8")) or []:
             text = str(item["text"]).strip()
             practices.append(Practice(practice_id=str(item["id"]), source_file=path.name, practice_index=1,
                                       lang=item.get("lang", "und"), city=item.get("city"), title=item.get("title"),

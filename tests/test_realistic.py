@@ -137,6 +137,22 @@ def test_gap_interval_is_paired_seeded_and_resamples_whole_practices():
     assert wide["high"] - wide["low"] > narrow["high"] - narrow["low"]
 
 
+def test_draws_are_scored_as_spearman_scores_each_one():
+    """The bootstrap scores all draws at once; each must be what `spearman` gives on that draw alone, with ties,
+    draws of unequal length, constant draws and draws of fewer than three texts."""
+    from pipeline.realistic import _drawn_spearman, spearman
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.integers(0, 3, 20), rng.normal(size=20)])
+    y = rng.integers(0, 7, 40) / 2
+    y[:4] = 1.5
+    drawn = [rng.integers(0, 40, rng.integers(1, 60)) for _ in range(300)]
+    drawn += [np.array([0, 1, 2, 3]), np.array([5, 5, 5]), np.array([7, 9])]
+    expected = [spearman(x[rows], y[rows]) for rows in drawn]
+    assert _drawn_spearman(x, y, drawn).tolist() == expected
+    assert sum(e == 0.0 for e in expected) >= 3 and len({round(e, 2) for e in expected}) > 50
+
+
 def test_crosslingual_scores_perfect_and_constant():
     pairs = [(0, 1), (2, 3)]
     sims = np.eye(4)
