@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import tempfile
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.pipeline import Pipeline
 
 from pipeline.classify import (EncodedPractices, area_stage, encode_practices, load_area_classifier, load_or_zero_shot,
                                predict_areas)
@@ -37,6 +39,27 @@ def use_embedder(sample_out):
     return make_embedder("use-multilingual", sample_out / ".cache" / "embeddings")
 
 
+@pytest.fixture(scope="module")
+def encoded(raw_practices, use_embedder) -> tuple[list[Practice], list[list[str]], EncodedPractices]:
+    """The sample practices with their declared areas as labels, and their arrays."""
+    practices, labels = training_labels(raw_practices)
+    return practices, labels, encode_practices(practices, use_embedder)
+
+
+@pytest.fixture(scope="module")
+def fitted(encoded, use_embedder):
+    """The default classifier fitted once on the sample; tests that change a decision parameter (which the fit
+    does not read) take a copy."""
+    _, labels, enc = encoded
+    return make_area_classifier(use_embedder).fit(enc, labels)
+
+
+def _with_decision(model: Pipeline, **params) -> Pipeline:
+    """`model` with other decision parameters: the same encoder, a copy of its fitted area model."""
+    return Pipeline([("encode", model.named_steps["encode"]),
+                     ("areas", copy.deepcopy(model.named_steps["areas"]).set_params(**params))])
+
+
 def _practice(title: str, text: str, declared: list[str], pid: str = "t-1") -> Practice:
     return Practice(practice_id=pid, source_file="t.txt", practice_index=0, lang="en", title=title,
                     declared_areas=declared, purpose=text, description=text)
@@ -55,33 +78,31 @@ def test_cold_start_without_labels_ranks_declared_areas(raw_practices, use_embed
     assert hits / sum(bool(p.declared_areas) for p in raw_practices) >= 0.75
 
 
-def test_training_is_deterministic(raw_practices, use_embedder):
-    practices, labels = training_labels(raw_practices)
-    enc = encode_practices(practices, use_embedder)
-    a = make_area_classifier(use_embedder).fit(enc, labels)
-    b = make_area_classifier(use_embedder).fit(enc, labels)
+def test_training_is_deterministic(encoded, fitted, use_embedder):
+    _, labels, enc = encoded
+    a, b = fitted, make_area_classifier(use_embedder).fit(enc, labels)
     np.testing.assert_array_equal(a.named_steps["areas"].thresholds_, b.named_steps["areas"].thresholds_)
     np.testing.assert_allclose(a.named_steps["areas"].sup_coef_, b.named_steps["areas"].sup_coef_)
     np.testing.assert_allclose(predict_areas(a, enc).proba, predict_areas(b, enc).proba)
 
 
-def test_thresholds_come_from_cross_validation(raw_practices, use_embedder):
-    practices, labels = training_labels(raw_practices)
-    model = make_area_classifier(use_embedder).fit(practices, labels).named_steps["areas"]
+def test_thresholds_come_from_cross_validation(encoded, fitted, use_embedder):
+    _, labels, enc = encoded
+    model = fitted.named_steps["areas"]
     assert model.threshold_source_ == "cross-validation"
     assert len(np.unique(np.round(model.thresholds_, 3))) >= 4
     assert not np.allclose(model.thresholds_, 0.5)
     assert ((model.thresholds_ > 0.05) & (model.thresholds_ < 0.95)).all()
-    other = make_area_classifier(use_embedder, random_state=1).fit(practices, labels).named_steps["areas"]
+    other = make_area_classifier(use_embedder, random_state=1).fit(enc, labels).named_steps["areas"]
     assert not np.allclose(model.thresholds_, other.thresholds_)
 
 
-def test_main_area_is_its_own_decision_and_suggestions_are_capped(raw_practices, use_embedder):
-    practices, labels = training_labels(raw_practices)
-    model = make_area_classifier(use_embedder, max_suggested=2).fit(practices, labels)
+def test_main_area_is_its_own_decision_and_suggestions_are_capped(encoded, fitted):
+    practices, _, enc = encoded
+    model = _with_decision(fitted, max_suggested=2)
     areas = model.named_steps["areas"]
     assert areas.main_coef_ is not None and areas.main_coef_.shape[0] == 16
-    pred = predict_areas(model, practices)
+    pred = predict_areas(model, enc)
     classes = list(pred.classes)
     taxonomy = load_taxonomy()
     top = [j for j, c in enumerate(classes) if taxonomy.parent(c) == c]
@@ -96,10 +117,9 @@ def test_main_area_is_its_own_decision_and_suggestions_are_capped(raw_practices,
                 assert pred.suggested[i, classes.index(taxonomy.parent(code))]
 
 
-def test_further_areas_need_a_share_of_the_main_area(raw_practices, use_embedder):
-    practices, labels = training_labels(raw_practices)
-    enc = encode_practices(practices, use_embedder)
-    model = make_area_classifier(use_embedder, threshold_scale=0.8, relative_to_main=0.5).fit(enc, labels)
+def test_further_areas_need_a_share_of_the_main_area(encoded, fitted):
+    practices, _, enc = encoded
+    model = _with_decision(fitted, threshold_scale=0.8, relative_to_main=0.5)
     areas = model.named_steps["areas"]
     pred = predict_areas(model, enc)
     classes = list(pred.classes)
