@@ -27,8 +27,9 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/icc-practices run data/raw --out data/processed
 
+# one worker per core; a test file stays on one worker, so its module fixtures are built once
 test: install-dev
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n auto --dist loadfile tests
 
 corpus: install-dev
 	$(BIN)/python scripts/build_corpus.py
