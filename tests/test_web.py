@@ -679,6 +679,12 @@ def test_export_xlsx_opens_with_five_sheets_filters_and_frozen_headers(client):
     everything = " ".join(str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row)
     assert "@example.org" not in everything, "e-mail addresses are personal data"
     assert book["criteria"].max_row == 52 * 6 + 1
+    # evidence sentences one per line, so a ';' inside a sentence does not split it
+    evidence = [row[6] for row in book["criteria"].iter_rows(min_row=2, values_only=True)]
+    assert any(cell and ";" in cell for cell in evidence)
+    assert all(not cell or (len(cell.split("\n")) <= 2 and all(s.strip() for s in cell.split("\n")))
+               for cell in evidence)
+    assert sum(bool(cell) and "\n" in cell for cell in evidence) > 20
     reviews = list(book["reviews"].iter_rows(min_row=2, values_only=True))
     assert any(row[0] == pid and row[3] == "14" for row in reviews)
 

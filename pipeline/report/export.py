@@ -76,7 +76,7 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
              redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
     _sheet(book, "criteria", ("practice_id", "city", "title", "criterion", "level", "score", "evidence", "hint"),
            ([r["practice_id"], *_who(practices, r["practice_id"]), r["criterion"], r["level"], r["score"],
-             redacted(r["practice_id"], r["evidence"]), r["hint"]] for r in tables["criteria"]))
+             _lines(redacted(r["practice_id"], r["evidence"])), r["hint"]] for r in tables["criteria"]))
     _sheet(book, "similar", ("practice_id", "city", "title", "rank", "neighbour_id", "neighbour_city", "neighbour_title",
                              "score", "relation", "weak", "matched_section", "shared_terms"),
            ([r["practice_id"], *_who(practices, r["practice_id"]), r["rank"], r["neighbour_id"],
@@ -112,6 +112,12 @@ def _naive(value):
     return value.replace(tzinfo=None) if hasattr(value, "tzinfo") and value.tzinfo else value
 
 
+def _lines(sentences) -> str | None:
+    """Evidence sentences one per line (a sentence may hold '; ', which joins the short lists), each on one line
+    (a PDF's line breaks inside a sentence dropped)."""
+    return "\n".join(" ".join(s.split()) for s in sentences) if sentences else None
+
+
 def _cell_value(value):
     if value is None:
         return None
@@ -133,6 +139,8 @@ def _sheet(book: Workbook, title: str, columns: Sequence[str], rows: Iterable[Se
             if isinstance(value, str):
                 cell = sheet.cell(row=sheet.max_row, column=j + 1)
                 cell.data_type = TYPE_STRING  # text, even when it starts with '=' (no formula injection)
+                if "\n" in value:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
                 widths[j] = max(widths[j], min(len(value), MAX_WIDTH))
             elif value is not None:
                 widths[j] = max(widths[j], len(str(value)))
