@@ -20,6 +20,7 @@ from rich.table import Table
 from pipeline.config import (CONFIG_FILE, DEFAULT_CRITERIA_MODEL_DIR, DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT,
                              RESOURCES_DIR, Settings, SettingsError, load_settings, load_yaml, offline_hub,
                              parse_assignment, settings_toml)
+from pipeline.records import DUPLICATE_FILE
 from pipeline.registry import loader
 from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
 
@@ -127,11 +128,15 @@ def run(
         )
     counts = batch.manifest["counts"]
     status = counts["by_status"]
+    copies = counts.get("duplicate_files", 0)
+    errors = status["error"] - copies
     console.print(
         f"[bold]{counts['files']}[/bold] file{'s' * (counts['files'] != 1)}: {status['ok']} ok, "
         f"{status['empty_form']} blank form{'s' * (status['empty_form'] != 1)}, "
-        f"{status['error']} error{'s' * (status['error'] != 1)} -> [bold]{counts['practices']}[/bold] practices "
-        f"({counts['cache_hits']} files reused from cache)"
+        f"{errors} error{'s' * (errors != 1)}"
+        + (f", {copies} {'copy' if copies == 1 else 'copies'} of another file" if copies else "")
+        + f" -> [bold]{counts['practices']}[/bold] practice{'s' * (counts['practices'] != 1)} "
+        f"({counts['cache_hits']} file{'s' * (counts['cache_hits'] != 1)} reused from cache)"
     )
     from pipeline.stages import model_fallbacks
 
@@ -142,11 +147,16 @@ def run(
     ignored = counts.get("ignored_system_files") or []
     if ignored:
         console.print(f"  {len(ignored)} system file(s) ignored (lock, hidden or thumbnail files): {', '.join(ignored[:5])}")
-    errors = [r for r in batch.files if r.status == "error"]
-    for r in errors[:20]:
+    duplicates = [r for r in batch.files if r.error_code == DUPLICATE_FILE]
+    for r in duplicates[:5]:
+        console.print(f"  [yellow]copy[/yellow] {r.source_file}: {r.message}")
+    if len(duplicates) > 5:
+        console.print(f"  ... and {len(duplicates) - 5} more copies in files.parquet")
+    failed = [r for r in batch.files if r.status == "error" and r.error_code != DUPLICATE_FILE]
+    for r in failed[:20]:
         console.print(f"  [red]{r.error_code}[/red] {r.source_file}: {r.message}")
-    if len(errors) > 20:
-        console.print(f"  ... and {len(errors) - 20} more in files.parquet")
+    if len(failed) > 20:
+        console.print(f"  ... and {len(failed) - 20} more in files.parquet")
     console.print(f"Outputs in [bold]{Path(out).resolve()}[/bold]: files.parquet, practices.parquet, areas.parquet, "
                   "similar.parquet, criteria.parquet, guidelines.parquet, manifest.json")
     summary, cities = Path(out) / SUMMARY_FILE, Path(out) / CITY_REPORTS_DIR

@@ -8,6 +8,8 @@ from typing import Literal
 
 BlockKind = Literal["paragraph", "cell", "heading", "line"]  # "line": a laid-out line of a PDF page
 FileStatus = Literal["ok", "empty_form", "error"]
+# The error code of a file with the same bytes as another file of the batch (read once, from the other copy).
+DUPLICATE_FILE = "duplicate_file"
 
 SECTION_FIELDS = ("purpose", "starting_point", "process", "impact", "references")
 HEADER_FIELDS = (

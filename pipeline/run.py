@@ -25,7 +25,7 @@ from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.inputs import InputFile, discover, sha256_of
 from pipeline.memory import peak_rss_mb, release_memory
-from pipeline.records import FileResult, IngestError, Practice
+from pipeline.records import DUPLICATE_FILE, FileResult, IngestError, Practice
 from pipeline.run_key import KEY_LIBRARIES, key_of, library_versions, run_key_parts
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_json, write_table
@@ -214,7 +214,7 @@ def ingest_files(
                 data["practices"] = [p.to_dict() for p in result.practices]
                 write_json(cache, data)
         if kept.get(result.sha256, item.name) != item.name and result.status != "error":
-            result = FileResult(item.name, result.sha256, "error", "duplicate_file",
+            result = FileResult(item.name, result.sha256, "error", DUPLICATE_FILE,
                                 f"Same content as {kept[result.sha256]}; its practices are counted once.")
         results.append(result)
         if progress:
@@ -295,6 +295,8 @@ def run_batch(
         "files": len(results),
         "practices": len(practices),
         "by_status": {s: sum(r.status == s for r in results) for s in ("ok", "empty_form", "error")},
+        # error rows that are byte copies of another file of the batch: nothing to chase with a city
+        "duplicate_files": sum(r.error_code == DUPLICATE_FILE for r in results),
         "cache_hits": hits,
         "ignored_system_files": sorted(ignored),
         **cache_counts,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from pipeline.cli import app
 from pipeline.config import Settings
 from pipeline.inputs import discover
 from pipeline.run import ingest_files
@@ -27,3 +31,18 @@ def test_the_shallowest_shortest_copy_is_read(tmp_path):
     for name in ("2024/copie de zz.txt", "archive/zz.txt", "aa-copy-of-zz.txt"):
         assert by_name[name].error_code == "duplicate_file" and not by_name[name].practices
         assert by_name[name].message.startswith("Same content as zz.txt;")
+
+
+def test_a_copy_of_another_file_is_counted_apart_from_the_errors(tmp_path):
+    folder = tmp_path / "in"
+    (folder / "2024").mkdir(parents=True)
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    shutil.copy(RAW / "limassol-p3-04.txt", folder / "2024" / "copie de limassol.txt")
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    result = CliRunner().invoke(app, ["run", str(folder), "--out", str(tmp_path / "out"), "--no-analysis"],
+                                terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "3 files: 1 ok, 0 blank forms, 1 error, 1 copy of another file -> 1 practice " in result.output
+    assert "copy 2024/copie de limassol.txt: Same content as limassol-p3-04.txt" in result.output
+    counts = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))["counts"]
+    assert counts["by_status"]["error"] == 2 and counts["duplicate_files"] == 1  # files.parquet's statuses

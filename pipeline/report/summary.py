@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from pipeline.cities import city_key
 from pipeline.config import ReportSettings
+from pipeline.records import DUPLICATE_FILE
 from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_slug
 from pipeline.report.view import RunView, build_view, load_catalogue
 from pipeline.report.writers import render_summary_html, stream_summary_html
@@ -44,8 +45,6 @@ _QUIET_WARNINGS = ("inherited:",)
 _MISSING = {"missing", "missing_section", "no_description_sections"}
 # How a form was read: shown beside the practice, nothing to follow up with the city.
 _READING_NOTES = {"converted", "ocr", "no_template_labels", "title_from_heading"}
-# A file with the same bytes as another file of the batch: an error row of files.parquet, but nothing to fix.
-DUPLICATE = "duplicate_file"
 
 
 @dataclass
@@ -152,7 +151,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
     files = view.frame("files")
     file_rows = view.records("files")
     errors = [dict(r, reason=words.error(r)) for r in file_rows
-              if r.get("status") == "error" and r.get("error_code") != DUPLICATE]
+              if r.get("status") == "error" and r.get("error_code") != DUPLICATE_FILE]
     duplicates = _duplicates(file_rows)
     # Only what the page shows of the criteria rows: evidence sentences of a large run would fill memory.
     shown = ("practice_id", "criterion", "level", "hint")
@@ -305,7 +304,7 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
     groups = {key: AttentionGroup(key, *names[key])
               for key in ("failed", "empty", "missing", "check", "low", "mismatch", "resubmitted")}
     for row in files:
-        if row.get("status") == "error" and row.get("error_code") != DUPLICATE:
+        if row.get("status") == "error" and row.get("error_code") != DUPLICATE_FILE:
             text = words.labelled(row.get("error_code") or "error", words.error(row))
             groups["failed"].items.append(Attention("failed", text, source_file=row["source_file"]))
         elif row.get("status") == "empty_form":
@@ -349,9 +348,9 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
 
 def _duplicates(files: list[dict]) -> list[dict]:
     """Files with the same bytes as another file of the batch, each with the copy that was read (`used`)."""
-    used = {r["sha256"]: r["source_file"] for r in files if r.get("error_code") != DUPLICATE and r.get("sha256")}
+    used = {r["sha256"]: r["source_file"] for r in files if r.get("error_code") != DUPLICATE_FILE and r.get("sha256")}
     return [{"source_file": r["source_file"], "used": used.get(r.get("sha256"))}
-            for r in files if r.get("error_code") == DUPLICATE]
+            for r in files if r.get("error_code") == DUPLICATE_FILE]
 
 
 def _decimal(value: float, words: Words) -> str:
