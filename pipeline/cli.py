@@ -100,14 +100,14 @@ def run(
             raise typer.Exit(2)
     from pipeline.inputs import discover
 
-    submissions = discover(inputs)
+    submissions = discover(inputs, skip=out)
     if not submissions:
         # an empty or mistyped folder: say so rather than write empty tables over a previous run
         console.print(f"[red]No submissions in[/red] {', '.join(map(str, inputs))}: the folder holds no files "
                       "(lock, hidden and system files are not submissions). Nothing was written.")
         raise typer.Exit(2)
     _warn_if_replacing_a_larger_run(out, len(submissions))
-    key_parts = run_key_parts(inputs, settings, analyse=not no_analysis)
+    key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, skip=out)
     last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
         counts = last["counts"]

@@ -6,6 +6,7 @@ Kept free of heavy imports: the command line decides from these alone whether an
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -25,10 +26,12 @@ def is_system_file(relative: Path) -> bool:
     return any(part.startswith(_IGNORED_PREFIXES) for part in relative.parts) or relative.name.lower() in _IGNORED_NAMES
 
 
-def discover(inputs: Iterable[Path], ignored: list[str] | None = None) -> list[InputFile]:
+def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Path | None = None) -> list[InputFile]:
     """Input files in a stable order; folders are searched recursively. System files found in folders are
-    skipped and, when `ignored` is given, their names are appended to it. A file reached twice (a folder and a
-    file in it) counts once; two different files that would show the same name are told apart by their folders."""
+    skipped and, when `ignored` is given, their names are appended to it. Files under `skip` (the run's own output
+    folder, when it lies inside an input folder) are left out. A file reached twice (a folder and a file in it)
+    counts once; two different files that would show the same name are told apart by their folders."""
+    skipped = _identity(Path(skip)) if skip is not None else None
     found: dict[Path, tuple[Path, str, str]] = {}  # the file itself -> (path as given, name, name with its folder)
     for item in inputs:
         item = Path(item)
@@ -36,23 +39,36 @@ def discover(inputs: Iterable[Path], ignored: list[str] | None = None) -> list[I
             # a link to a file that is gone stays in: it ends as an error row, not silently dropped
             for path in sorted(p for p in item.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists())):
                 rel = path.relative_to(item)
-                if is_system_file(rel):
-                    if ignored is not None:
-                        ignored.append(rel.as_posix())
+                if is_system_file(rel) or (skipped is not None and skipped in _identity(path).parents):
+                    if ignored is not None and is_system_file(rel):
+                        ignored.append(_shown(rel.as_posix()))
                     continue
-                found.setdefault(_identity(path), (path, rel.as_posix(), f"{item.resolve().name}/{rel.as_posix()}"))
+                found.setdefault(_identity(path), (path, _shown(rel.as_posix()),
+                                                   _shown(f"{item.resolve().name}/{rel.as_posix()}")))
         else:
-            found.setdefault(_identity(item), (item, item.name, f"{item.resolve().parent.name}/{item.name}"))
-    names: dict[str, list[str]] = {}
-    for _, name, longer in found.values():
-        names.setdefault(name, []).append(longer)
-    files: dict[str, InputFile] = {}
-    for path, name, longer in found.values():
-        if len(names[name]) > 1:
-            # the same name in two input folders (2023/report.docx, 2024/report.docx): the folder is kept in it
-            name = longer if names[name].count(longer) == 1 else path.absolute().as_posix()
-        files[name] = InputFile(path, name)
-    return [files[k] for k in sorted(files)]
+            found.setdefault(_identity(item), (item, _shown(item.name),
+                                               _shown(f"{item.resolve().parent.name}/{item.name}")))
+    # the same name in two input folders (2023/report.docx, 2024/report.docx): the folder is kept in it, and
+    # where that still leaves two files one name, the whole path
+    entries = [[path, name] for path, name, _ in found.values()]
+    for level in (1, 2):
+        taken: dict[str, int] = {}
+        for _, name in entries:
+            taken[name] = taken.get(name, 0) + 1
+        for entry, (path, _, longer) in zip(entries, found.values()):
+            if taken[entry[1]] > 1:
+                entry[1] = longer if level == 1 else _shown(path.absolute().as_posix())
+    return sorted((InputFile(path, name) for path, name in entries), key=lambda f: f.name)
+
+
+def _shown(name: str) -> str:
+    """A file name as text: a name whose bytes are not UTF-8 (an old Windows archive unpacked here) is read as
+    Windows-1252 ('d\xe9cembre' -> 'décembre'), so the tables can hold it."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("cp1252", errors="replace")
 
 
 def _identity(path: Path) -> Path:

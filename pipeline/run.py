@@ -222,9 +222,11 @@ def ingest_files(
     return results, hits
 
 
-def _copy_order(name: str) -> tuple[int, int, str]:
+def _copy_order(name: str) -> tuple[bool, int, int, str]:
+    """Which of two copies is read: one named as a format the pipeline reads ('x.docx' before 'x.zip' or 'notes'),
+    then the shallowest path, the shortest name, the first in name order."""
     path = Path(name)
-    return len(path.parts), len(path.name), name
+    return path.suffix.lower() not in SUPPORTED_SUFFIXES, len(path.parts), len(path.name), name
 
 
 def settings_record(settings: Settings) -> dict:
@@ -254,11 +256,11 @@ def run_batch(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inputs = list(inputs)
-    key_parts = key_parts or run_key_parts(inputs, settings, analyse, reports)
+    key_parts = key_parts or run_key_parts(inputs, settings, analyse, reports, skip=out_dir)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ignored: list[str] = []
-    files = discover(inputs, ignored)
+    files = discover(inputs, ignored, skip=out_dir)
     if on_files:
         on_files(len(files))
     results, hits = ingest_files(files, settings, out_dir, progress)

@@ -54,8 +54,10 @@ def _tools() -> dict[str, str | None]:
     return {"soffice": tools.soffice, "tesseract": tools.tesseract}
 
 
-def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True) -> dict[str, str]:
-    """A hash of each thing the outputs of a run depend on: comparing two manifests shows which one changed."""
+def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True,
+                  skip: Path | None = None) -> dict[str, str]:
+    """A hash of each thing the outputs of a run depend on: comparing two manifests shows which one changed.
+    `skip`: the run's output folder, whose files are not inputs (see `discover`)."""
     parts = {
         "pipeline": __version__,
         "segmenter": SEGMENTER_VERSION,
@@ -68,7 +70,7 @@ def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = Tr
         "models": {str(d): _tree_digest(Path(d)) for d in (settings.model_dir, settings.criteria_model_dir)},
     }
     files = hashlib.sha256()
-    for item in discover(inputs):
+    for item in discover(inputs, skip=skip):
         try:
             content = sha256_of(item.path)
         except OSError:

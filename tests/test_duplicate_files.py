@@ -33,6 +33,22 @@ def test_the_shallowest_shortest_copy_is_read(tmp_path):
         assert by_name[name].message.startswith("Same content as zz.txt;")
 
 
+def test_the_copy_named_as_a_format_that_is_read_is_read(tmp_path):
+    """A form saved again as 'ballarat.zip' by a mail filter, or without its suffix: the copy that can be read
+    gives the practices, wherever it lies."""
+    folder = tmp_path / "in"
+    (folder / "2024").mkdir(parents=True)
+    shutil.copy(RAW / "ballarat-p4-05.docx", folder / "ballarat.zip")
+    shutil.copy(RAW / "ballarat-p4-05.docx", folder / "2024" / "ballarat.docx")
+    shutil.copy(RAW / "limassol-p3-04.txt", folder / "notes")
+    shutil.copy(RAW / "limassol-p3-04.txt", folder / "2024" / "notes.txt")
+    results, _ = ingest_files(discover([folder]), Settings(), tmp_path / "out")
+    by_name = {r.source_file: r for r in results}
+    assert by_name["2024/ballarat.docx"].status == "ok" and by_name["2024/notes.txt"].status == "ok"
+    assert by_name["2024/ballarat.docx"].practices and by_name["2024/notes.txt"].practices
+    assert not by_name["ballarat.zip"].practices and not by_name["notes"].practices
+
+
 def test_a_copy_of_another_file_is_counted_apart_from_the_errors(tmp_path):
     folder = tmp_path / "in"
     (folder / "2024").mkdir(parents=True)

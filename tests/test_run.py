@@ -223,6 +223,48 @@ def test_files_of_one_name_in_two_input_folders_are_both_read(tmp_path):
     assert len({r.sha256 for r in batch.files}) == 3
 
 
+def test_a_folder_and_a_file_that_would_show_one_name_are_three_rows(tmp_path):
+    """archive/report.docx, archive/late/report.docx and a late file inbox/late/report.docx given beside the
+    folder: no two rows may share a name, or one file is lost."""
+    for sample, target in (("ballarat-p4-13.docx", "archive/report.docx"), ("paris-p2-01.docx", "archive/late/report.docx"),
+                           ("ballarat-p4-05.docx", "inbox/late/report.docx")):
+        (tmp_path / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(RAW / sample, tmp_path / target)
+    batch = run_batch([tmp_path / "archive", tmp_path / "inbox" / "late" / "report.docx"], tmp_path / "out",
+                      analyse=False)
+    names = [r.source_file for r in batch.files]
+    assert len(names) == 3 and len(set(names)) == 3, names
+    assert len({r.sha256 for r in batch.files}) == 3 and all(r.status == "ok" for r in batch.files)
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_shown(tmp_path):
+    """A name in Windows-1252 bytes (an old archive unpacked on Linux) is read, and shown as the city wrote it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    with open(os.fsencode(folder) + b"/rapport_d\xe9cembre.docx", "wb") as fh:
+        fh.write((RAW / "paris-p2-01.docx").read_bytes())
+    batch = run_batch([folder], tmp_path / "out", analyse=False)
+    assert sorted(r.source_file for r in batch.files) == ["limassol-p3-04.txt", "rapport_décembre.docx"]
+    assert all(r.status == "ok" for r in batch.files)
+    files = pd.read_parquet(tmp_path / "out" / "files.parquet")
+    assert "rapport_décembre.docx" in set(files["source_file"])
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_read_back(tmp_path):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for name in ("limassol-p3-04.txt", "ballarat-p4-13.docx"):
+        shutil.copy(RAW / name, folder)
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(app, ["run", str(folder), "--out", str(folder / "processed"), "--no-analysis"])
+        assert result.exit_code == 0, result.output
+    assert "Nothing changed" in result.output  # the first run's own tables are not new inputs
+    files = pd.read_parquet(folder / "processed" / "files.parquet")
+    assert sorted(files["source_file"]) == ["ballarat-p4-13.docx", "limassol-p3-04.txt"]
+
+
 def test_running_one_late_file_into_a_batch_folder_says_it_replaces_the_batch(tmp_path):
     folder, out = tmp_path / "batch", tmp_path / "out"
     folder.mkdir()
