@@ -24,8 +24,9 @@ class CityInfo:
 
 
 def fold_key(name: str | None) -> str:
-    """A name without case, accents or spacing: 'Genève ' -> 'geneve'. A missing name (None, NaN) gives ''."""
-    return re.sub(r"[^a-z0-9]+", " ", fold(name if isinstance(name, str) else "")).strip()
+    """A name without case, accents or spacing: 'Genève ' -> 'geneve'; letters of any script stay ('Πάτρα' ->
+    'πατρα'), so two cities written in Greek or Cyrillic are two cities. A missing name (None, NaN) gives ''."""
+    return re.sub(r"[\W_]+", " ", fold(name if isinstance(name, str) else "")).strip()
 
 
 @loader("city_directory")

@@ -148,6 +148,24 @@ def test_report_language_and_city_names():
     assert city_info("Atlantis") is None
 
 
+def test_cities_written_in_other_scripts_are_cities_of_their_own(run_copy):
+    """'Πάτρα' and 'Люблин' are neither one city nor no city: each gets its own report with only its practices."""
+    from pipeline.cities import city_key
+
+    assert city_key("Πάτρα") and city_key("Люблин") and city_key("Πάτρα") != city_key("Люблин")
+    assert city_key("ΠΆΤΡΑ ") == city_key("Πάτρα") and city_key(None) == ""
+    assert (city_slug("Πάτρα"), city_slug("Genève"), city_slug(None)) == ("πατρα", "geneve", "unknown")
+    practices = pd.read_parquet(run_copy / "practices.parquet")
+    first, second = practices["city"].drop_duplicates().iloc[:2]
+    practices["city"] = practices["city"].replace({first: "Πάτρα", second: "Люблин"})
+    practices.to_parquet(run_copy / "practices.parquet")
+    paths = write_city_reports(run_copy, ["Πάτρα", "Люблин"], formats=("html",))
+    assert sorted(p.name for p in paths) == ["πατρα.html", "люблин.html"]
+    for slug, city in (("πατρα", "Πάτρα"), ("люблин", "Люблин")):
+        page = (run_copy / CITY_REPORTS_DIR / f"{slug}.html").read_text(encoding="utf-8")
+        assert re.search(rf"<title>[^<]*{city}", page), page[:300]
+
+
 def test_cli_report(run_copy):
     runner = CliRunner()
     result = runner.invoke(app, ["report", "--city", "Geneva", "--format", "docx", "--data", str(run_copy)])

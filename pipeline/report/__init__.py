@@ -14,9 +14,14 @@ import unicodedata
 
 
 def city_slug(city: str | None) -> str:
-    """File-name form of a city name: 'Genève' -> 'geneve', 'Reggio Emilia' -> 'reggio-emilia'."""
+    """File-name form of a city name: 'Genève' -> 'geneve', 'Reggio Emilia' -> 'reggio-emilia'. A name in
+    another script keeps its letters ('Πάτρα' -> 'πατρα'), so two such cities never share one file."""
     text = unicodedata.normalize("NFKD", city or "unknown").encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "unknown"
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if not slug and city:
+        letters = "".join(c for c in unicodedata.normalize("NFKD", city) if not unicodedata.combining(c))
+        slug = re.sub(r"[\W_]+", "-", letters.lower()).strip("-")
+    return slug or "unknown"
 
 
 # Where the reports of one run live, relative to its output folder.

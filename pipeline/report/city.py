@@ -449,7 +449,7 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=F
 
 
 # The names `write_city_reports` gives its files: <city_slug>[-with-contacts].html|docx
-_REPORT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\.(?:html|docx)")
+_REPORT_NAME = re.compile(r"[^\W_]+(?:-[^\W_]+)*\.(?:html|docx)")
 
 
 _CODE = (Path(__file__), Path(__file__).with_name("view.py"), Path(__file__).with_name("writers.py"),
