@@ -36,15 +36,14 @@ def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Pat
     for item in inputs:
         item = Path(item)
         if item.is_dir():
-            # a link to a file that is gone stays in: it ends as an error row, not silently dropped
-            for path in sorted(p for p in item.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists())):
+            for path in _files_under(item):
                 rel = path.relative_to(item)
                 if is_system_file(rel) or (skipped is not None and skipped in _identity(path).parents):
                     if ignored is not None and is_system_file(rel):
                         ignored.append(_shown(rel.as_posix()))
                     continue
-                found.setdefault(_identity(path), (path, _shown(rel.as_posix()),
-                                                   _shown(f"{item.resolve().name}/{rel.as_posix()}")))
+                shown = rel.as_posix() + ("/" if path.is_dir() else "")  # a folder that cannot be opened
+                found.setdefault(_identity(path), (path, _shown(shown), _shown(f"{item.resolve().name}/{shown}")))
         else:
             found.setdefault(_identity(item), (item, _shown(item.name),
                                                _shown(f"{item.resolve().parent.name}/{item.name}")))
@@ -59,6 +58,26 @@ def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Pat
             if taken[entry[1]] > 1:
                 entry[1] = longer if level == 1 else _shown(path.absolute().as_posix())
     return sorted((InputFile(path, name) for path, name in entries), key=lambda f: f.name)
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """The files under `folder`, in name order, following linked sub-folders (each folder once, so a link loop
+    ends). A link to a file that is gone, and a sub-folder that cannot be opened, are kept: each ends as an error
+    row that names it, not silently dropped."""
+    found: list[Path] = []
+    seen: set[str] = set()
+    closed: list[Path] = []
+    for root, dirs, names in os.walk(folder, followlinks=True, onerror=lambda err: closed.append(Path(err.filename))):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        for name in names:
+            path = Path(root) / name
+            if path.is_file() or (path.is_symlink() and not path.exists()):
+                found.append(path)
+    return sorted(found + [p for p in closed if p != folder and p.is_dir()])
 
 
 def _shown(name: str) -> str:

@@ -51,6 +51,9 @@ def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha:
     The row's message says how a converted or scanned file was read, and its practices carry it in `warnings`
     (`converted:libreoffice`, `converted:text-only`, `ocr`).
     """
+    if item.path.is_dir():
+        return FileResult(item.name, "", "error", "unreadable_folder",
+                          "The folder cannot be opened (no permission to list it): the files in it were not read.")
     try:
         sha = sha or sha256_of(item.path)
     except OSError as exc:

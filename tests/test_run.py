@@ -21,6 +21,8 @@ from pipeline.config import Settings
 from pipeline.run import run_batch
 from pipeline.tables import SCHEMAS
 
+ROOT = Path(__file__).resolve().parents[1]
+
 TABLES = ("files", "practices", "areas", "similar", "criteria")
 
 
@@ -249,6 +251,36 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown(tmp_path):
     assert all(r.status == "ok" for r in batch.files)
     files = pd.read_parquet(tmp_path / "out" / "files.parquet")
     assert "rapport_décembre.docx" in set(files["source_file"])
+
+
+def test_linked_and_closed_sub_folders_are_not_lost(tmp_path):
+    """A linked sub-folder is followed (a loop ends); one the account cannot list is an error row naming it."""
+    folder, share = tmp_path / "in", tmp_path / "share"
+    (share / "2024").mkdir(parents=True)
+    (folder / "locked").mkdir(parents=True)
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    shutil.copy(RAW / "ballarat-p4-13.docx", share / "2024")
+    shutil.copy(RAW / "paris-p2-01.docx", folder / "locked")
+    (folder / "2024").symlink_to(share / "2024")
+    (share / "2024" / "loop").symlink_to(share)
+    os.chmod(folder / "locked", 0)
+    script = ("import sys, json; from pipeline.inputs import discover; from pipeline.run import process_file; "
+              "from pipeline.config import Settings; from pipeline.segment import Segmenter; "
+              "files = discover([sys.argv[1]]); seg = Segmenter(); "
+              "print(json.dumps([[f.name, process_file(f, Settings(), seg).error_code] for f in files]))")
+    command = [sys.executable, "-c", script, str(folder)]
+    if os.geteuid() == 0:  # root reads any folder: drop that power, as an ordinary account has none
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv, so no folder can be closed to this test")
+        command = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                   "--bounding-set=-dac_override,-dac_read_search", *command]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    finally:
+        os.chmod(folder / "locked", 0o755)
+    assert done.returncode == 0, done.stderr
+    rows = dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert rows == {"2024/ballarat-p4-13.docx": None, "limassol-p3-04.txt": None, "locked/": "unreadable_folder"}
 
 
 def test_an_output_folder_inside_the_input_folder_is_not_read_back(tmp_path):
