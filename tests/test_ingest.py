@@ -133,6 +133,32 @@ def test_an_image_renamed_docx_is_called_an_image(tmp_path):
     assert error.value.code == "unsupported_format" and "PNG image" in str(error.value)
 
 
+def test_a_pdf_locked_only_for_printing_is_read_and_one_needing_a_password_is_not(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    from pipeline.ingest import read_document
+
+    source = RAW / "geneve-p4-08.pdf"
+    expected = " ".join(b.text for b in read_document(source).blocks)
+
+    def protected(name: str, user_password: str) -> Path:
+        writer = PdfWriter()
+        for page in PdfReader(source).pages:
+            writer.add_page(page)
+        writer.encrypt(user_password=user_password, owner_password="owner-secret", permissions_flag=0b0100)
+        path = tmp_path / name
+        with path.open("wb") as fh:
+            writer.write(fh)
+        return path
+
+    restricted = protected("restricted.pdf", "")
+    assert PdfReader(restricted).is_encrypted
+    assert " ".join(b.text for b in read_document(restricted).blocks) == expected
+    with pytest.raises(IngestError) as error:
+        read_document(protected("locked.pdf", "secret"))
+    assert error.value.code == "encrypted_pdf"
+
+
 @pytest.fixture()
 def bad_folder(tmp_path) -> Path:
     folder = tmp_path / "in"

@@ -31,7 +31,8 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
 
     try:
         reader = PdfReader(str(path), strict=False)
-        if reader.is_encrypted:
+        # a PDF restricted only for printing or editing opens with an empty password, as in any viewer
+        if reader.is_encrypted and not _opens_without_password(reader):
             raise IngestError("encrypted_pdf", "The PDF is password-protected; send an unprotected copy.")
         if len(reader.pages) > limits.max_pdf_pages:
             raise IngestError("too_many_pages", f"The PDF has {len(reader.pages)} pages; the limit is {limits.max_pdf_pages}.")
@@ -65,6 +66,15 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             f"The PDF has no text layer (a scanned image?); send the Word form or a PDF saved from Word.{hint}",
         )
     return Reading(blocks, warnings, note)
+
+
+def _opens_without_password(reader) -> bool:
+    from pypdf.errors import DependencyError, PdfReadError
+
+    try:
+        return bool(reader.decrypt(""))
+    except (DependencyError, PdfReadError, NotImplementedError):  # a cipher pypdf cannot undo here
+        return False
 
 
 def without_running_lines(pages: list[str]) -> list[list[str]]:
