@@ -23,7 +23,9 @@ class InputFile:
 
 def is_system_file(relative: Path) -> bool:
     """Lock, hidden and thumbnail files that operating systems and Word leave next to submissions."""
-    return any(part.startswith(_IGNORED_PREFIXES) for part in relative.parts) or relative.name.lower() in _IGNORED_NAMES
+    name = relative.name.lower()
+    return (any(part.startswith(_IGNORED_PREFIXES) for part in relative.parts) or name in _IGNORED_NAMES
+            or (name.startswith("~") and name.endswith(".tmp")))  # Word's temporary copies (~WRL0001.tmp)
 
 
 def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Path | None = None) -> list[InputFile]:

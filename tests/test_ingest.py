@@ -122,6 +122,23 @@ BAD_INPUTS = {
 }
 
 
+def test_an_archive_or_a_name_without_suffix_is_told_what_to_do(tmp_path):
+    from pipeline.ingest import read_document
+
+    archive = tmp_path / "forms.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("lyon.docx", b"not read")
+    bare = tmp_path / "notes"
+    bare.write_bytes(b"\x00\x01\x02 binary")
+    messages = {}
+    for path in (archive, bare):
+        with pytest.raises(IngestError) as error:
+            read_document(path)
+        assert error.value.code == "unsupported_format"
+        messages[path.name] = str(error.value)
+    assert "unzip it" in messages["forms.zip"] and "no suffix" in messages["notes"] and "'" not in messages["notes"]
+
+
 def test_an_image_renamed_docx_is_called_an_image(tmp_path):
     from pipeline.ingest import read_document
     from pipeline.records import IngestError

@@ -192,11 +192,12 @@ def test_check_command_explains_a_bad_file(tmp_path):
 def test_system_files_are_ignored_and_listed(tmp_path):
     folder = tmp_path / "in"
     shutil.copytree(RAW, folder)
-    for name in ("Thumbs.db", ".DS_Store", "~$lyon.docx", "desktop.ini"):
+    for name in ("Thumbs.db", ".DS_Store", "~$lyon.docx", "desktop.ini", "~WRL0003.tmp"):
         (folder / name).write_bytes(b"\x00\x01junk")
     batch = run_batch([folder], tmp_path / "out", analyse=False)
     assert len(batch.files) == len(list(RAW.iterdir()))
-    assert batch.manifest["counts"]["ignored_system_files"] == [".DS_Store", "Thumbs.db", "desktop.ini", "~$lyon.docx"]
+    assert batch.manifest["counts"]["ignored_system_files"] == [".DS_Store", "Thumbs.db", "desktop.ini", "~$lyon.docx",
+                                                                "~WRL0003.tmp"]
 
 
 def test_a_link_to_a_vanished_file_is_an_error_row(tmp_path):

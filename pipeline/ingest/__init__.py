@@ -76,7 +76,10 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
             return read_odt(path, limits, tools.soffice)
         if suffix == ".odt":
             raise IngestError("corrupt_file", "The file is named .odt but is not an OpenDocument file (damaged or renamed).")
-        if suffix in (".xlsx", ".pptx", ".zip"):
+        if suffix == ".zip":
+            raise IngestError("unsupported_format", "A .zip archive is not opened: unzip it and run the forms inside "
+                                                    "(they were not counted).")
+        if suffix in (".xlsx", ".pptx"):
             raise IngestError("unsupported_format", f"{suffix} files are not read; submit the form as .docx.")
         return Reading(read_docx(path, limits))
     if head.startswith(PDF_MAGIC):
@@ -96,7 +99,8 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
         raise IngestError("unsupported_format", f"{suffix} files are not read; submit the form as .docx, .pdf or .txt.")
     raise IngestError(
         "unsupported_format",
-        f"Unknown file type '{suffix or 'no suffix'}'; the pipeline reads .docx, .doc, .odt, .rtf, .pdf, .txt and .md.",
+        (f"Unknown file type '{suffix}'" if suffix else "The file name has no suffix such as .docx, so its type is unknown")
+        + "; the pipeline reads .docx, .doc, .odt, .rtf, .pdf, .txt and .md.",
     )
 
 
