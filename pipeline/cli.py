@@ -116,16 +116,22 @@ def run(
         return
     from pipeline.run import run_batch
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as bar:
-        task = bar.add_task("Reading submissions", total=None)
-        batch = run_batch(
-            inputs, out, settings,
-            progress=lambda name: bar.advance(task),
-            on_files=lambda n: bar.update(task, total=n),
-            analyse=not no_analysis,
-            key_parts=key_parts,
-        )
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=False) as bar:
+            task = bar.add_task("Reading submissions", total=None)
+            batch = run_batch(
+                inputs, out, settings,
+                progress=lambda name: bar.advance(task),
+                on_files=lambda n: bar.update(task, total=n),
+                analyse=not no_analysis,
+                key_parts=key_parts,
+            )
+    except KeyboardInterrupt:
+        # each table is replaced whole, and manifest.json gets its run_key only once everything is written
+        console.print(f"[yellow]Interrupted:[/yellow] this run did not finish, so the outputs in {out} may mix it with "
+                      "the last one. Run the same command again: the files read so far come from the cache.")
+        raise typer.Exit(130)
     counts = batch.manifest["counts"]
     status = counts["by_status"]
     copies = counts.get("duplicate_files", 0)

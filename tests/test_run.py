@@ -93,6 +93,14 @@ def test_killed_run_leaves_no_half_written_tables_and_resumes(tmp_path, monkeypa
     assert not (out / "practices.parquet").exists()
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
     assert len(list((out / ".cache" / "files").glob("*.json"))) == 5
+    # the command line says what to do after Ctrl-C (a few files: read in this process)
+    calls["n"] = 0
+    few = tmp_path / "few"
+    few.mkdir()
+    for path in sorted(RAW.glob("*.docx"))[:7]:
+        shutil.copy(path, few)
+    result = CliRunner().invoke(app, ["run", str(few), "--out", str(tmp_path / "cli-out"), "--no-analysis"])
+    assert result.exit_code == 130 and "Interrupted" in result.output and "again" in result.output, result.output
     monkeypatch.setattr(run_module, "process_file", real)
     resumed = run_batch([inputs], out, analyse=False)
     assert resumed.cache_hits == 5
