@@ -176,6 +176,54 @@ def test_a_pdf_locked_only_for_printing_is_read_and_one_needing_a_password_is_no
     assert error.value.code == "encrypted_pdf"
 
 
+def _fillable_form(path: Path, answers: dict[str, str], tall: set[str]) -> None:
+    """A one-page PDF form: each label with a text field, right of it or (labels in `tall`) in a box below it."""
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, NumberObject, TextStringObject
+
+    pdf, boxes, y = FPDF(unit="pt"), [], 40.0
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    for label in answers:
+        pdf.set_xy(30, y)
+        pdf.cell(150, 14, label)
+        top = 842 - y  # PDF points from the bottom of an A4 page
+        boxes.append((30, top - 70, 560, top - 16) if label in tall else (190, top - 16, 560, top + 2))
+        y += 90 if label in tall else 26
+    base = path.with_suffix(".base.pdf")
+    pdf.output(str(base))
+    writer = PdfWriter(clone_from=PdfReader(base))
+    page, fields = writer.pages[0], ArrayObject()
+    for i, box in enumerate(boxes):
+        fields.append(writer._add_object(DictionaryObject({
+            NameObject("/FT"): NameObject("/Tx"), NameObject("/T"): TextStringObject(f"field{i}"),
+            NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+            NameObject("/Rect"): ArrayObject([FloatObject(v) for v in box]), NameObject("/F"): NumberObject(4),
+            NameObject("/DA"): TextStringObject("/Helv 9 Tf 0 g"), NameObject("/P"): page.indirect_reference})))
+    page[NameObject("/Annots")] = fields
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({
+        NameObject("/Fields"): fields, NameObject("/DA"): TextStringObject("/Helv 9 Tf 0 g")})
+    writer.update_page_form_field_values(page, {f"field{i}": v for i, v in enumerate(answers.values())},
+                                         auto_regenerate=False)
+    with path.open("wb") as fh:
+        writer.write(fh)
+
+
+def test_answers_typed_in_the_fields_of_a_pdf_form_are_read(tmp_path):
+    answers = {"City:": "Oslo", "Title:": "Homework cafes with volunteer students",
+               "Main area of action:": "Education", "Implementation period:": "2021 - ongoing",
+               "Purpose:": "The cafes give every pupil in Grorud a quiet place and a helper for homework.",
+               "Impact:": "In two years 600 pupils took part; 70 percent of them passed the year."}
+    path = tmp_path / "fillable.pdf"
+    _fillable_form(path, answers, tall={"Purpose:", "Impact:"})
+    result = process_file(InputFile(path, path.name), Settings(), Segmenter())
+    assert result.status == "ok", result.message
+    practice = result.practices[0]
+    assert (practice.city, practice.title, practice.period_start) == ("Oslo", answers["Title:"], 2021)
+    assert practice.purpose == answers["Purpose:"] and practice.impact == answers["Impact:"]
+
+
 @pytest.fixture()
 def bad_folder(tmp_path) -> Path:
     folder = tmp_path / "in"

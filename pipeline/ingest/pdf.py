@@ -36,7 +36,7 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             raise IngestError("encrypted_pdf", "The PDF is password-protected; send an unprotected copy.")
         if len(reader.pages) > limits.max_pdf_pages:
             raise IngestError("too_many_pages", f"The PDF has {len(reader.pages)} pages; the limit is {limits.max_pdf_pages}.")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [_page_text(page) for page in reader.pages]
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as exc:
@@ -66,6 +66,55 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             f"The PDF has no text layer (a scanned image?); send the Word form or a PDF saved from Word.{hint}",
         )
     return Reading(blocks, warnings, note)
+
+
+def _page_text(page) -> str:
+    """The page's text; on a fillable form, with the answers typed in its fields, which live in the field widgets
+    and not in the page text: each answer joins the line of the label left of its box, or stands on its own line
+    at the top of its box."""
+    fields = _filled_fields(page)
+    if not fields:
+        return page.extract_text() or ""
+    lines: list[tuple[float, list[tuple[float, str]]]] = []  # baseline, (x, text) pieces
+
+    def line_at(y: float) -> list[tuple[float, str]]:
+        for baseline, pieces in lines:
+            if abs(baseline - y) < 2:
+                return pieces
+        lines.append((y, []))
+        return lines[-1][1]
+
+    def visit(text, cm, tm, font, size) -> None:
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        for part in filter(str.strip, text.split("\n")):
+            line_at(y).append((x, part))
+
+    page.extract_text(visitor_text=visit)
+    lines[:] = [line for line in lines if line[1]]
+    for left, bottom, top, value in fields:
+        beside = [line for line in lines if bottom - 1 <= line[0] <= top + 1 and min(x for x, _ in line[1]) < left]
+        (max(beside, key=lambda line: line[0])[1] if beside else line_at(top)).append((left, value))
+    return "\n".join(" ".join(t.strip() for _, t in sorted(pieces, key=lambda p: p[0]))
+                     for _, pieces in sorted(lines, key=lambda line: -line[0]))
+
+
+def _filled_fields(page) -> list[tuple[float, float, float, str]]:
+    """(left, bottom, top, answer) of each text or choice field of the page that holds an answer."""
+    out = []
+    for annot in page.get("/Annots") or []:
+        annot = annot.get_object()
+        if annot.get("/Subtype") != "/Widget":
+            continue
+        field = annot if "/V" in annot or "/Parent" not in annot else annot["/Parent"].get_object()
+        value, kind = field.get("/V"), field.get("/FT")
+        if value is None or kind not in ("/Tx", "/Ch"):
+            continue
+        value = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        if value.strip():
+            x0, y0, x1, y1 = (float(v) for v in annot["/Rect"])
+            out.append((min(x0, x1), min(y0, y1), max(y0, y1), value))
+    return out
 
 
 def _opens_without_password(reader) -> bool:
