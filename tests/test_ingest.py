@@ -139,6 +139,30 @@ def test_an_archive_or_a_name_without_suffix_is_told_what_to_do(tmp_path):
     assert "unzip it" in messages["forms.zip"] and "no suffix" in messages["notes"] and "'" not in messages["notes"]
 
 
+def test_a_word_file_holding_only_a_pasted_scan_is_called_so(tmp_path):
+    from docx import Document
+    from PIL import Image
+
+    from pipeline.ingest import read_document
+
+    picture = tmp_path / "scan.png"
+    Image.new("L", (200, 280), 255).save(picture)
+    scan = Document()
+    scan.add_picture(str(picture))
+    scan.add_paragraph("p. 1")
+    scan.save(tmp_path / "scan.docx")
+    with pytest.raises(IngestError) as error:
+        read_document(tmp_path / "scan.docx")
+    assert error.value.code == "no_content" and "pictures" in str(error.value) and "OCR" in str(error.value)
+    # a logo beside the form's text is no scan
+    form = Document()
+    form.add_picture(str(picture))
+    form.add_paragraph("City: Lyon")
+    form.add_paragraph("Title: Neighbourhood mediators in the eighth district")
+    form.save(tmp_path / "form.docx")
+    assert "Lyon" in " ".join(b.text for b in read_document(tmp_path / "form.docx").blocks)
+
+
 def test_an_image_renamed_docx_is_called_an_image(tmp_path):
     from pipeline.ingest import read_document
     from pipeline.records import IngestError

@@ -51,6 +51,10 @@ def _check_package(zf: zipfile.ZipFile, limits: Limits) -> zipfile.ZipInfo:
     return names["word/document.xml"]
 
 
+# Fewer letters than this beside a picture: the form is the picture (a scan pasted into Word).
+_MIN_LETTERS = 20
+
+
 def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -77,6 +81,10 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
         raise IngestError("corrupt_docx", "The Word document has no body.")
     walker = _Walker()
     walker.container(body)
+    letters = sum(ch.isalpha() for block in walker.blocks for ch in block.text)
+    if letters < _MIN_LETTERS and next(body.iter(_w("drawing"), _w("pict")), None) is not None:
+        raise IngestError("no_content", "The Word document holds pictures and almost no text (a pasted scan?): send "
+                                        "the form typed in, or the scan as a PDF, whose pages are read by OCR.")
     return walker.blocks
 
 
