@@ -114,7 +114,7 @@ def run(
         console.print(f"Nothing changed since the last run in {out} (same files, settings, code and models): its "
                       f"{counts['practices']} practices from {counts['files']} files are kept. --force runs again.")
         return
-    from pipeline.run import run_batch
+    from pipeline.run import RunInProgress, run_batch
 
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -127,6 +127,9 @@ def run(
                 analyse=not no_analysis,
                 key_parts=key_parts,
             )
+    except RunInProgress as exc:
+        console.print(f"[red]Not run:[/red] {exc}")
+        raise typer.Exit(2)
     except KeyboardInterrupt:
         # each table is replaced whole, and manifest.json gets its run_key only once everything is written
         console.print(f"[yellow]Interrupted:[/yellow] this run did not finish, so the outputs in {out} may mix it with "

@@ -12,6 +12,7 @@ import multiprocessing
 import platform
 import threading
 import time
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ from pipeline.tables import to_table, write_json, write_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+
+# The lock file a run holds in its output folder (see _one_run_at_a_time).
+RUN_LOCK = ".run.lock"
 
 
 @dataclass
@@ -255,10 +260,42 @@ def run_batch(
     key_parts: dict[str, str] | None = None,
 ) -> BatchResult:
     """Run the whole pipeline and write the output tables to `out_dir`. `key_parts`: the run key's parts for these
-    inputs and settings when the caller already computed them (pipeline/run_key.py)."""
+    inputs and settings when the caller already computed them (pipeline/run_key.py). Raises RunInProgress while
+    another run writes to the same folder."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    inputs = list(inputs)
+    with _one_run_at_a_time(out_dir):
+        return _run_batch(list(inputs), out_dir, settings, progress, on_files, analyse, reports, key_parts)
+
+
+class RunInProgress(RuntimeError):
+    """Another run is writing to the same output folder."""
+
+
+@contextmanager
+def _one_run_at_a_time(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder's lock: two runs at once would mix their tables and reports. The system releases
+    it when a process ends, however it ends. Where there is no fcntl (Windows), runs are not locked."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with (out_dir / RUN_LOCK).open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgress(f"Another run is writing to {out_dir}: wait until it ends, or give this run another "
+                                "output folder.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_batch(inputs: list[Path], out_dir: Path, settings: Settings, progress: Callable[[str], None] | None,
+               on_files: Callable[[int], None] | None, analyse: bool, reports: bool,
+               key_parts: dict[str, str] | None) -> BatchResult:
     key_parts = key_parts or run_key_parts(inputs, settings, analyse, reports, skip=out_dir)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

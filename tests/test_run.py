@@ -110,6 +110,22 @@ def test_killed_run_leaves_no_half_written_tables_and_resumes(tmp_path, monkeypa
     assert clean.cache_hits == 0
 
 
+def test_a_second_run_into_a_folder_in_use_is_refused_and_says_why(tmp_path):
+    fcntl = pytest.importorskip("fcntl", reason="runs are locked only where the system has fcntl")
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    out.mkdir()
+    with (out / run_module.RUN_LOCK).open("a") as held:  # a run in progress
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(run_module.RunInProgress):
+            run_batch([folder], out, analyse=False)
+        result = CliRunner().invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+        assert result.exit_code == 2 and "Another run is writing" in result.output, result.output
+        assert not (out / "files.parquet").exists()
+    assert run_batch([folder], out, analyse=False).files[0].status == "ok"  # free again once it ends
+
+
 def test_changed_file_is_read_again_and_others_come_from_cache(tmp_path):
     inputs = tmp_path / "in"
     shutil.copytree(RAW, inputs)
