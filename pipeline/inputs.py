@@ -30,66 +30,77 @@ def is_system_file(relative: Path) -> bool:
 
 def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Path | None = None) -> list[InputFile]:
     """Input files in a stable order; folders are searched recursively. System files found in folders are
-    skipped and, when `ignored` is given, their names are appended to it. Files under `skip` (the run's own output
-    folder, when it lies inside an input folder) are left out. A file reached twice (a folder and a file in it)
+    skipped and, when `ignored` is given, their names are appended to it. The folder `skip` (the run's own output
+    folder, when it lies inside an input folder) is not searched. A file reached twice (a folder and a file in it)
     counts once; two different files that would show the same name are told apart by their folders."""
-    skipped = _identity(Path(skip)) if skip is not None else None
     found: dict[Path, tuple[Path, str, str]] = {}  # the file itself -> (path as given, name, name with its folder)
     for item in inputs:
         item = Path(item)
         if item.is_dir():
-            for path in _files_under(item):
+            for path in _files_under(item, skip):
                 rel = path.relative_to(item)
-                if is_system_file(rel) or (skipped is not None and skipped in _identity(path).parents):
-                    if ignored is not None and is_system_file(rel):
+                if is_system_file(rel):
+                    if ignored is not None:
                         ignored.append(_shown(rel.as_posix()))
                     continue
-                shown = rel.as_posix() + ("/" if path.is_dir() else "")  # a folder that cannot be opened
+                # a folder that cannot be opened is a row of its own, named with a final '/'
+                shown = (rel.as_posix() if rel.parts else item.name) + ("/" if path.is_dir() else "")
                 found.setdefault(_identity(path), (path, _shown(shown), _shown(f"{item.resolve().name}/{shown}")))
         else:
             found.setdefault(_identity(item), (item, _shown(item.name),
                                                _shown(f"{item.resolve().parent.name}/{item.name}")))
     # the same name in two input folders (2023/report.docx, 2024/report.docx): the folder is kept in it, and
     # where that still leaves two files one name, the whole path
-    entries = [[path, name] for path, name, _ in found.values()]
+    entries = [(path, [name, longer]) for path, name, longer in found.values()]
     for level in (1, 2):
         taken: dict[str, int] = {}
-        for _, name in entries:
-            taken[name] = taken.get(name, 0) + 1
-        for entry, (path, _, longer) in zip(entries, found.values()):
-            if taken[entry[1]] > 1:
-                entry[1] = longer if level == 1 else _shown(path.absolute().as_posix())
-    return sorted((InputFile(path, name) for path, name in entries), key=lambda f: f.name)
+        for _, names in entries:
+            taken[names[0]] = taken.get(names[0], 0) + 1
+        for path, names in entries:
+            if taken[names[0]] > 1:
+                names[0] = names[1] if level == 1 else _shown(path.absolute().as_posix())
+    return sorted((InputFile(path, names[0]) for path, names in entries), key=lambda f: f.name)
 
 
-def _files_under(folder: Path) -> list[Path]:
+def _files_under(folder: Path, skip: Path | None = None) -> list[Path]:
     """The files under `folder`, in name order, following linked sub-folders (each folder once, so a link loop
-    ends). A link to a file that is gone, and a sub-folder that cannot be opened, are kept: each ends as an error
-    row that names it, not silently dropped."""
+    ends; at each level real folders are searched before links, so a file is named by its real folder where it
+    can be). A link to a file that is gone, and a folder that cannot be opened, are kept: each ends as an error
+    row that names it, not silently dropped. `skip`: a sub-folder not searched."""
     found: list[Path] = []
-    seen: set[str] = set()
+    seen = {os.path.realpath(skip)} if skip is not None else set()
     closed: list[Path] = []
     for root, dirs, names in os.walk(folder, followlinks=True, onerror=lambda err: closed.append(Path(err.filename))):
         real = os.path.realpath(root)
-        if real in seen:
+        if real in seen and root != str(folder):
             dirs[:] = []
             continue
         seen.add(real)
+        dirs.sort(key=lambda d: (os.path.islink(os.path.join(root, d)), d))
         for name in names:
             path = Path(root) / name
             if path.is_file() or (path.is_symlink() and not path.exists()):
                 found.append(path)
-    return sorted(found + [p for p in closed if p != folder and p.is_dir()])
+    return sorted(found + [p for p in closed if p.is_dir()])
 
 
 def _shown(name: str) -> str:
-    """A file name as text: a name whose bytes are not UTF-8 (an old Windows archive unpacked here) is read as
-    Windows-1252 ('d\xe9cembre' -> 'décembre'), so the tables can hold it."""
+    """A file name as text: each part of a path whose bytes are not UTF-8 (an old Windows archive unpacked here) is
+    read as Windows-1252 ('d\xe9cembre' -> 'décembre'), a byte it does not define written as '\\x81', so the
+    tables can hold the name and two names stay two."""
     try:
         name.encode("utf-8")
         return name
     except UnicodeEncodeError:
-        return os.fsencode(name).decode("cp1252", errors="replace")
+        return "/".join(_shown_part(part) for part in name.split("/"))
+
+
+def _shown_part(part: str) -> str:
+    try:
+        part.encode("utf-8")
+        return part
+    except UnicodeEncodeError:
+        return os.fsencode(part).decode("cp1252", errors="backslashreplace")
 
 
 def _identity(path: Path) -> Path:

@@ -18,6 +18,7 @@ import pipeline.run as run_module
 from conftest import RAW, SEED
 from pipeline.cli import app
 from pipeline.config import Settings
+from pipeline.inputs import discover
 from pipeline.run import run_batch
 from pipeline.tables import SCHEMAS
 
@@ -288,12 +289,16 @@ def test_linked_and_closed_sub_folders_are_not_lost(tmp_path):
     shutil.copy(RAW / "paris-p2-01.docx", folder / "locked")
     (folder / "2024").symlink_to(share / "2024")
     (share / "2024" / "loop").symlink_to(share)
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    shutil.copy(RAW / "ballarat-p4-05.docx", closed)
     os.chmod(folder / "locked", 0)
+    os.chmod(closed, 0)
     script = ("import sys, json; from pipeline.inputs import discover; from pipeline.run import process_file; "
               "from pipeline.config import Settings; from pipeline.segment import Segmenter; "
-              "files = discover([sys.argv[1]]); seg = Segmenter(); "
+              "files = discover(sys.argv[1:]); seg = Segmenter(); "
               "print(json.dumps([[f.name, process_file(f, Settings(), seg).error_code] for f in files]))")
-    command = [sys.executable, "-c", script, str(folder)]
+    command = [sys.executable, "-c", script, str(folder), str(closed)]
     if os.geteuid() == 0:  # root reads any folder: drop that power, as an ordinary account has none
         if not shutil.which("setpriv"):
             pytest.skip("running as root without setpriv, so no folder can be closed to this test")
@@ -303,9 +308,11 @@ def test_linked_and_closed_sub_folders_are_not_lost(tmp_path):
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
     finally:
         os.chmod(folder / "locked", 0o755)
+        os.chmod(closed, 0o755)
     assert done.returncode == 0, done.stderr
     rows = dict(json.loads(done.stdout.strip().splitlines()[-1]))
-    assert rows == {"2024/ballarat-p4-13.docx": None, "limassol-p3-04.txt": None, "locked/": "unreadable_folder"}
+    assert rows == {"2024/ballarat-p4-13.docx": None, "limassol-p3-04.txt": None, "locked/": "unreadable_folder",
+                    "closed/": "unreadable_folder"}
 
 
 def test_an_output_folder_inside_the_input_folder_is_not_read_back(tmp_path):
@@ -320,6 +327,32 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_back(tmp_path):
     assert "Nothing changed" in result.output  # the first run's own tables are not new inputs
     files = pd.read_parquet(folder / "processed" / "files.parquet")
     assert sorted(files["source_file"]) == ["ballarat-p4-13.docx", "limassol-p3-04.txt"]
+    manifest = json.loads((folder / "processed" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["ignored_system_files"] == []  # its cache and lock are not the city's files
+    # the other way round: forms in a folder inside the output folder are read
+    shutil.copytree(folder, tmp_path / "batch" / "forms", ignore=shutil.ignore_patterns("processed"))
+    result = runner.invoke(app, ["run", str(tmp_path / "batch" / "forms"), "--out", str(tmp_path / "batch"),
+                                 "--no-analysis"])
+    assert result.exit_code == 0 and "2 files: 2 ok" in " ".join(result.output.split()), result.output
+
+
+def test_a_file_is_named_by_its_real_folder_rather_than_a_link_to_it(tmp_path):
+    folder = tmp_path / "in"
+    (folder / "2024").mkdir(parents=True)
+    shutil.copy(RAW / "limassol-p3-04.txt", folder / "2024" / "report.txt")
+    for name in ("0-link", "aa-link", "zz-link"):
+        (folder / name).symlink_to(folder / "2024")
+    assert [f.name for f in discover([folder])] == ["2024/report.txt"]
+
+
+def test_names_in_bytes_that_are_not_utf8_stay_readable_and_apart(tmp_path):
+    folder = tmp_path / "in"
+    sub = os.fsencode(folder) + "/Année".encode()
+    os.makedirs(sub)
+    for name in (b"/d\xe9c.txt", b"/a\x81.txt", b"/a\x8d.txt"):
+        with open(sub + name, "wb") as fh:
+            fh.write((RAW / "limassol-p3-04.txt").read_bytes())
+    assert [f.name for f in discover([folder])] == ["Année/a\\x81.txt", "Année/a\\x8d.txt", "Année/déc.txt"]
 
 
 def test_running_one_late_file_into_a_batch_folder_says_it_replaces_the_batch(tmp_path):
