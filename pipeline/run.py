@@ -208,12 +208,6 @@ def ingest_files(
     hits = sum(result is not None for *_, result in entries)
     fresh = _read_files([(item, sha) for item, sha, _, result in entries if result is None], settings, tools)
     results: list[FileResult] = []
-    # The copy read of files with the same bytes: the shallowest path, then the shortest name, then name order
-    # ("x.txt" rather than "2024/copie de x.txt", which sorts first).
-    kept: dict[str, str] = {}
-    for item, sha, *_ in entries:
-        if sha and (sha not in kept or _copy_order(item.name) < _copy_order(kept[sha])):
-            kept[sha] = item.name
     for item, _, cache, result in entries:
         if result is None:
             result = next(fresh)
@@ -221,13 +215,31 @@ def ingest_files(
                 data = {k: v for k, v in result.__dict__.items() if k != "practices"}
                 data["practices"] = [p.to_dict() for p in result.practices]
                 write_json(cache, data)
-        if kept.get(result.sha256, item.name) != item.name and result.status != "error":
-            result = FileResult(item.name, result.sha256, "error", DUPLICATE_FILE,
-                                f"Same content as {kept[result.sha256]}; its practices are counted once.")
         results.append(result)
         if progress:
             progress(item.name)
-    return results, hits
+    return _count_copies_once(results), hits
+
+
+def _count_copies_once(results: list[FileResult]) -> list[FileResult]:
+    """Files with the same bytes give their practices once: from a copy that could be read, named as a format the
+    pipeline reads, with the shallowest path, then the shortest name ("x.docx" rather than "x.zip" or
+    "2024/copie de x.docx", which sorts first). The other copies become `duplicate_file` rows; where no copy
+    could be read, each keeps its own error."""
+    copies: dict[str, list[int]] = {}
+    for i, result in enumerate(results):
+        if result.sha256:
+            copies.setdefault(result.sha256, []).append(i)
+    out = list(results)
+    for rows in copies.values():
+        used = min(rows, key=lambda i: (results[i].status == "error", _copy_order(results[i].source_file)))
+        if len(rows) == 1 or results[used].status == "error":
+            continue
+        for i in rows:
+            if i != used:
+                out[i] = FileResult(results[i].source_file, results[i].sha256, "error", DUPLICATE_FILE,
+                                    f"Same content as {results[used].source_file}; its practices are counted once.")
+    return out
 
 
 def _copy_order(name: str) -> tuple[bool, int, int, str]:
@@ -287,6 +299,9 @@ def _one_run_at_a_time(out_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise RunInProgress(f"Another run is writing to {out_dir}: wait until it ends, or give this run another "
                                 "output folder.") from None
+        except OSError:  # a network share without locks: the run goes on unlocked
+            yield
+            return
         try:
             yield
         finally:

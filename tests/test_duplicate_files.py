@@ -46,7 +46,26 @@ def test_the_copy_named_as_a_format_that_is_read_is_read(tmp_path):
     by_name = {r.source_file: r for r in results}
     assert by_name["2024/ballarat.docx"].status == "ok" and by_name["2024/notes.txt"].status == "ok"
     assert by_name["2024/ballarat.docx"].practices and by_name["2024/notes.txt"].practices
-    assert not by_name["ballarat.zip"].practices and not by_name["notes"].practices
+    for copy, used in (("ballarat.zip", "2024/ballarat.docx"), ("notes", "2024/notes.txt")):
+        assert by_name[copy].error_code == "duplicate_file" and not by_name[copy].practices
+        assert by_name[copy].message.startswith(f"Same content as {used};")
+
+
+def test_a_copy_that_reads_gives_the_practices_where_the_first_choice_cannot_be_read(tmp_path):
+    """The same bytes as x.docx (not a Word file) and as 2024/x.txt: the text copy is read, the other is its copy."""
+    folder = tmp_path / "in"
+    (folder / "2024").mkdir(parents=True)
+    shutil.copy(RAW / "limassol-p3-04.txt", folder / "x.docx")
+    shutil.copy(RAW / "limassol-p3-04.txt", folder / "2024" / "x.txt")
+    results, _ = ingest_files(discover([folder]), Settings(), tmp_path / "out")
+    by_name = {r.source_file: r for r in results}
+    assert by_name["2024/x.txt"].status == "ok" and by_name["x.docx"].error_code == "duplicate_file"
+    # two copies that cannot be read each keep their own error
+    for name in ("a.docx", "b.docx"):
+        (folder / name).write_bytes(b"PK\x03\x04 not really a zip")
+    results, _ = ingest_files(discover([folder]), Settings(), tmp_path / "out")
+    assert {r.source_file: r.error_code for r in results if r.source_file in ("a.docx", "b.docx")} == \
+        {"a.docx": "corrupt_docx", "b.docx": "corrupt_docx"}
 
 
 def test_a_copy_of_another_file_is_counted_apart_from_the_errors(tmp_path):

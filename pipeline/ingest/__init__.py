@@ -76,7 +76,7 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
             return read_odt(path, limits, tools.soffice)
         if suffix == ".odt":
             raise IngestError("corrupt_file", "The file is named .odt but is not an OpenDocument file (damaged or renamed).")
-        if suffix == ".zip":
+        if suffix == ".zip" and not _is_word_package(path):
             raise IngestError("unsupported_format", "A .zip archive is not opened: unzip it and run the forms inside "
                                                     "(they were not counted).")
         if suffix in (".xlsx", ".pptx"):
@@ -110,6 +110,15 @@ def _is_opendocument(path: Path) -> bool:
             return odf_mimetype(zf) is not None
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return False  # the Word reader says what is wrong with it
+
+
+def _is_word_package(path: Path) -> bool:
+    """A Word document renamed .zip (a mail filter's doing) is read as the Word file it is."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "word/document.xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
 
 
 def formats_info(tools: Tools | None = None, limits: Limits | None = None) -> dict:
