@@ -174,7 +174,8 @@ def test_an_image_renamed_docx_is_called_an_image(tmp_path):
     assert error.value.code == "unsupported_format" and "PNG image" in str(error.value)
 
 
-def test_a_pdf_locked_only_for_printing_is_read_and_one_needing_a_password_is_not(tmp_path):
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128", "AES-256"])
+def test_a_pdf_locked_only_for_printing_is_read_and_one_needing_a_password_is_not(tmp_path, algorithm):
     from pypdf import PdfReader, PdfWriter
 
     from pipeline.ingest import read_document
@@ -186,7 +187,8 @@ def test_a_pdf_locked_only_for_printing_is_read_and_one_needing_a_password_is_no
         writer = PdfWriter()
         for page in PdfReader(source).pages:
             writer.add_page(page)
-        writer.encrypt(user_password=user_password, owner_password="owner-secret", permissions_flag=0b0100)
+        writer.encrypt(user_password=user_password, owner_password="owner-secret", permissions_flag=0b0100,
+                       algorithm=algorithm)
         path = tmp_path / name
         with path.open("wb") as fh:
             writer.write(fh)
@@ -246,6 +248,50 @@ def test_answers_typed_in_the_fields_of_a_pdf_form_are_read(tmp_path):
     practice = result.practices[0]
     assert (practice.city, practice.title, practice.period_start) == ("Oslo", answers["Title:"], 2021)
     assert practice.purpose == answers["Purpose:"] and practice.impact == answers["Impact:"]
+
+
+def _with_widget(source: Path, path: Path, rect: list[float], field: dict, parent: dict | None = None) -> None:
+    """`source` with one form-field widget added to its first page (`field`: its own keys; `parent`: keys of a
+    parent field it inherits from)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
+
+    def pdf_dict(keys: dict) -> DictionaryObject:
+        return DictionaryObject({NameObject(k): (NameObject(v) if v.startswith("/") else TextStringObject(v))
+                                 for k, v in keys.items()})
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    page = writer.pages[0]
+    widget = pdf_dict({"/Type": "/Annot", "/Subtype": "/Widget", **field})
+    widget[NameObject("/Rect")] = ArrayObject([FloatObject(v) for v in rect])
+    if parent is not None:
+        widget[NameObject("/Parent")] = writer._add_object(pdf_dict(parent))
+    page[NameObject("/Annots")] = ArrayObject([writer._add_object(widget)])
+    with path.open("wb") as fh:
+        writer.write(fh)
+
+
+def test_one_filled_field_adds_its_answer_and_leaves_the_page_text_as_it_was(tmp_path):
+    from pipeline.ingest import read_document
+
+    source = RAW / "geneve-p4-08.pdf"
+    before = [b.text for b in read_document(source).blocks]
+    answer = "Answer typed in a box at the foot of the page"
+    for name, field, parent in (("own.pdf", {"/FT": "/Tx", "/T": "note", "/V": answer}, None),
+                                ("inherited.pdf", {"/T": "note"}, {"/FT": "/Tx", "/T": "form", "/V": answer})):
+        _with_widget(source, tmp_path / name, [300, 40, 560, 60], field, parent)
+        after = [b.text for b in read_document(tmp_path / name).blocks]
+        assert answer in " ".join(after), name
+        assert len(after) >= len(before) and sum(a == b for a, b in zip(after, before)) >= len(before) - 2, name
+    # a damaged annotation list reads as the page text alone
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, NameObject, NullObject
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([NullObject()])
+    with (tmp_path / "damaged.pdf").open("wb") as fh:
+        writer.write(fh)
+    assert [b.text for b in read_document(tmp_path / "damaged.pdf").blocks] == before
 
 
 @pytest.fixture()

@@ -70,44 +70,61 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
 
 def _page_text(page) -> str:
     """The page's text; on a fillable form, with the answers typed in its fields, which live in the field widgets
-    and not in the page text: each answer joins the line of the label left of its box, or stands on its own line
-    at the top of its box."""
-    fields = _filled_fields(page)
+    and not in the page text. The page text stays as read; each answer joins the line of the label left of its box,
+    or follows the nearest line above its box. A form whose fields cannot be made out is read without them."""
+    text = page.extract_text() or ""
+    try:
+        fields = _filled_fields(page)
+    except Exception:  # a damaged annotation: the page text alone, as before fillable forms were read
+        return text
     if not fields:
-        return page.extract_text() or ""
-    lines: list[tuple[float, list[tuple[float, str]]]] = []  # baseline, (x, text) pieces
+        return text
+    located: list[tuple[float, float, str]] = []  # baseline, x, text of each piece of page text
 
-    def line_at(y: float) -> list[tuple[float, str]]:
-        for baseline, pieces in lines:
-            if abs(baseline - y) < 2:
-                return pieces
-        lines.append((y, []))
-        return lines[-1][1]
-
-    def visit(text, cm, tm, font, size) -> None:
-        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        for part in filter(str.strip, text.split("\n")):
-            line_at(y).append((x, part))
+    def visit(piece, cm, tm, font, size) -> None:
+        if piece.strip():
+            located.append((tm[5] * cm[3] + tm[4] * cm[1] + cm[5], tm[4] * cm[0] + tm[5] * cm[2] + cm[4], piece))
 
     page.extract_text(visitor_text=visit)
-    lines[:] = [line for line in lines if line[1]]
-    for left, bottom, top, value in fields:
-        beside = [line for line in lines if bottom - 1 <= line[0] <= top + 1 and min(x for x, _ in line[1]) < left]
-        (max(beside, key=lambda line: line[0])[1] if beside else line_at(top)).append((left, value))
-    return "\n".join(" ".join(t.strip() for _, t in sorted(pieces, key=lambda p: p[0]))
-                     for _, pieces in sorted(lines, key=lambda line: -line[0]))
+    lines = text.split("\n")
+    key = lambda line: "".join(line.split())  # noqa: E731  the same words, however spaced
+    after: dict[int, list[str]] = {}  # line index -> answers on new lines after it
+    for left, bottom, top, answer in sorted(fields, key=lambda f: (-f[2], f[0])):
+        beside = [(y, x, t) for y, x, t in located if bottom - 1 <= y <= top + 1 and x < left]
+        above = [(y, x, t) for y, x, t in located if y > top + 1]
+        anchor = max(beside, key=lambda p: (p[0], p[1])) if beside else min(above, key=lambda p: (p[0], -p[1]), default=None)
+        label = key(anchor[2].split("\n")[-1]) if anchor else ""
+        index = next((i for i, line in enumerate(lines) if label and key(line) == label),
+                     next((i for i, line in enumerate(lines) if label and label in key(line)), None))
+        answer = " ".join(answer.split())
+        if index is None:
+            after.setdefault(len(lines) - 1, []).append(answer)
+        elif beside:
+            lines[index] = f"{lines[index]} {answer}"
+        else:
+            after.setdefault(index, []).append(answer)
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out += [line, *after.get(i, [])]
+    return "\n".join(out)
 
 
 def _filled_fields(page) -> list[tuple[float, float, float, str]]:
-    """(left, bottom, top, answer) of each text or choice field of the page that holds an answer."""
+    """(left, bottom, top, answer) of each text or choice field of the page that holds an answer; a field's kind
+    and answer may sit on a parent field."""
     out = []
     for annot in page.get("/Annots") or []:
         annot = annot.get_object()
-        if annot.get("/Subtype") != "/Widget":
+        if not hasattr(annot, "get") or annot.get("/Subtype") != "/Widget" or "/Rect" not in annot:
             continue
-        field = annot if "/V" in annot or "/Parent" not in annot else annot["/Parent"].get_object()
-        value, kind = field.get("/V"), field.get("/FT")
+        value, kind, node = None, None, annot
+        for _ in range(10):  # up the parent chain, which is short
+            value = node.get("/V") if value is None else value
+            kind = node.get("/FT") if kind is None else kind
+            parent = node.get("/Parent")
+            if parent is None or (value is not None and kind is not None):
+                break
+            node = parent.get_object()
         if value is None or kind not in ("/Tx", "/Ch"):
             continue
         value = " ".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -121,7 +138,11 @@ def _opens_without_password(reader) -> bool:
     from pypdf.errors import DependencyError, PdfReadError
 
     try:
-        return bool(reader.decrypt(""))
+        if not reader.decrypt(""):
+            return False
+        if len(reader.pages):
+            reader.pages[0].extract_text()  # the cipher must be undone too, not only the password checked
+        return True
     except (DependencyError, PdfReadError, NotImplementedError):  # a cipher pypdf cannot undo here
         return False
 
