@@ -155,6 +155,8 @@ def test_cities_written_in_other_scripts_are_cities_of_their_own(run_copy):
     assert city_key("Πάτρα") and city_key("Люблин") and city_key("Πάτρα") != city_key("Люблин")
     assert city_key("ΠΆΤΡΑ ") == city_key("Πάτρα") and city_key(None) == ""
     assert (city_slug("Πάτρα"), city_slug("Genève"), city_slug(None)) == ("πατρα", "geneve", "unknown")
+    for one, other in (("Πάτρα (GR)", "Αθήνα (GR)"), ("Tromsø", "Troms")):  # two cities, two files
+        assert city_key(one) != city_key(other) and city_slug(one) != city_slug(other)
     practices = pd.read_parquet(run_copy / "practices.parquet")
     first, second = practices["city"].drop_duplicates().iloc[:2]
     practices["city"] = practices["city"].replace({first: "Πάτρα", second: "Люблин"})

@@ -9,19 +9,13 @@ The words of the city reports and the summary are in resources/reports.yaml (Eng
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from pipeline.cities import fold_key
 
 
 def city_slug(city: str | None) -> str:
-    """File-name form of a city name: 'Genève' -> 'geneve', 'Reggio Emilia' -> 'reggio-emilia'. A name in
-    another script keeps its letters ('Πάτρα' -> 'πατρα'), so two such cities never share one file."""
-    text = unicodedata.normalize("NFKD", city or "unknown").encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    if not slug and city:
-        letters = "".join(c for c in unicodedata.normalize("NFKD", city) if not unicodedata.combining(c))
-        slug = re.sub(r"[\W_]+", "-", letters.lower()).strip("-")
-    return slug or "unknown"
+    """File-name form of a city name: 'Genève' -> 'geneve', 'Reggio Emilia' -> 'reggio-emilia', 'Πάτρα (GR)' ->
+    'πατρα-gr'. The city key with hyphens (pipeline.cities.fold_key), so two cities never share one file."""
+    return fold_key(city).replace(" ", "-") or "unknown"
 
 
 # Where the reports of one run live, relative to its output folder.
