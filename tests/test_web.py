@@ -685,6 +685,8 @@ def test_export_xlsx_opens_with_five_sheets_filters_and_frozen_headers(client):
     assert all(not cell or (len(cell.split("\n")) <= 2 and all(s.strip() for s in cell.split("\n")))
                for cell in evidence)
     assert sum(bool(cell) and "\n" in cell for cell in evidence) > 20
+    assert all(row[6].alignment.wrap_text for row in book["criteria"].iter_rows(min_row=2) if row[6].value)
+    assert not any(c.alignment.wrap_text for row in book["practices"].iter_rows(min_row=2) for c in row)
     reviews = list(book["reviews"].iter_rows(min_row=2, values_only=True))
     assert any(row[0] == pid and row[3] == "14" for row in reviews)
 

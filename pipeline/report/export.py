@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 
 import pyarrow.parquet as pq
 from openpyxl import Workbook
@@ -76,7 +76,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
              redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
     _sheet(book, "criteria", ("practice_id", "city", "title", "criterion", "level", "score", "evidence", "hint"),
            ([r["practice_id"], *_who(practices, r["practice_id"]), r["criterion"], r["level"], r["score"],
-             _lines(redacted(r["practice_id"], r["evidence"])), r["hint"]] for r in tables["criteria"]))
+             _lines(redacted(r["practice_id"], r["evidence"])), r["hint"]] for r in tables["criteria"]),
+           wrapped={"evidence"})
     _sheet(book, "similar", ("practice_id", "city", "title", "rank", "neighbour_id", "neighbour_city", "neighbour_title",
                              "score", "relation", "weak", "matched_section", "shared_terms"),
            ([r["practice_id"], *_who(practices, r["practice_id"]), r["rank"], r["neighbour_id"],
@@ -128,7 +129,9 @@ def _cell_value(value):
     return value
 
 
-def _sheet(book: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence]) -> Worksheet:
+def _sheet(book: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence],
+           wrapped: Collection[str] = ()) -> Worksheet:
+    """A sheet with a bold, frozen and filtered header; cells of the `wrapped` columns show their lines."""
     sheet = book.create_sheet(title)
     sheet.append(list(columns))
     widths = [len(c) for c in columns]
@@ -139,7 +142,7 @@ def _sheet(book: Workbook, title: str, columns: Sequence[str], rows: Iterable[Se
             if isinstance(value, str):
                 cell = sheet.cell(row=sheet.max_row, column=j + 1)
                 cell.data_type = TYPE_STRING  # text, even when it starts with '=' (no formula injection)
-                if "\n" in value:
+                if columns[j] in wrapped:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
                 widths[j] = max(widths[j], min(len(value), MAX_WIDTH))
             elif value is not None:
