@@ -471,8 +471,13 @@ def test_review_api_needs_the_token_refuses_unknown_codes_and_stores_what_is_giv
     assert later["main_area"] == "1" and later["criteria"] == {"targeted": 2, "modelable": 0}, "left-out fields stay"
     assert later["reviewer"] == "api" and later["n_reviews"] == 2
 
-    detail = client.get(f"/api/practices/{pid}").json()
+    detail = client.get(f"/api/practices/{pid}", headers=auth).json()
     assert detail["review"]["main_area"] == "1" and len(detail["review_history"]) == 2
+    # reviewers' names and notes are the secretariat's: a visitor sees the practice without them
+    client.cookies.clear()
+    public = client.get(f"/api/practices/{pid}").json()
+    assert public["review"] is None and public["review_history"] == [] and public["title"] == detail["title"]
+    assert "Anna" not in client.get(f"/practices/{pid}").text
     with sqlite3.connect(web_data / "reviews.sqlite") as db:
         assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
         assert db.execute("SELECT reviewer FROM reviews WHERE practice_id = ? ORDER BY id", (pid,)).fetchall() == [
@@ -666,7 +671,11 @@ def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample
 def test_export_xlsx_opens_with_five_sheets_filters_and_frozen_headers(client):
     pid = practice_id(client, "Paris", "Voisins en première ligne")
     client.post(f"/api/practices/{pid}/review", json={"main_area": "14"}, headers={"authorization": f"Bearer {TOKEN}"})
-    response = client.get("/export.xlsx")
+    client.cookies.clear()
+    refused = client.get("/export.xlsx")
+    assert refused.status_code == 401 and "secretariat" in refused.text
+    assert 'href="/export.xlsx"' not in client.get("/").text, "no link a visitor cannot follow"
+    response = client.get("/export.xlsx", headers={"authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == list(SHEETS)

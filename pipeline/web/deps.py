@@ -55,7 +55,15 @@ def get_reviewer(request: Request, services: ServicesDep) -> str | None:
     return services.access.reviewer_from(request.cookies.get(SESSION_COOKIE))
 
 
+def get_staff(request: Request, services: ServicesDep) -> bool:
+    """The secretariat: logged in, or sending the review token. Only staff read reviews and download the run."""
+    access = services.access
+    return bool(access.reviewer_from(request.cookies.get(SESSION_COOKIE))
+                or access.bearer_matches(request.headers.get("authorization")))
+
+
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+StaffDep = Annotated[bool, Depends(get_staff)]
 TranslatorDep = Annotated[Translator, Depends(get_translator)]
 ReviewerDep = Annotated[str | None, Depends(get_reviewer)]
 

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from pipeline.criteria import CRITERIA
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep
+from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep, StaffDep
 from pipeline.web.i18n import LANG_COOKIE, LANGS, supported
 from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, SearchQuery, SearchResult, country_of
 from pipeline.web.views import active_filters, facet_options, practice_detail, practice_summary, search_link
@@ -104,9 +104,10 @@ def api_search(catalogue: CatalogueDep, query: SearchQueryDep) -> dict:
 
 
 @router.get("/api/practices/{practice_id}")
-def api_practice(practice_id: str, catalogue: CatalogueDep, services: ServicesDep) -> dict:
-    detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id),
-                             services.reviews.history(practice_id))
+def api_practice(practice_id: str, catalogue: CatalogueDep, services: ServicesDep, staff: StaffDep) -> dict:
+    # reviews carry reviewers' names and internal notes: for the secretariat only
+    detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id) if staff else None,
+                             services.reviews.history(practice_id) if staff else [])
     if detail is None:
         raise HTTPException(404, f"no practice {practice_id} in this run")
     return detail
@@ -125,8 +126,9 @@ def search_page(page: PageDep, catalogue: CatalogueDep, query: SearchQueryDep):
 
 @router.get("/practices/{practice_id}")
 def practice_page(practice_id: str, page: PageDep, catalogue: CatalogueDep, services: ServicesDep, saved: bool = False):
-    review = services.reviews.current(practice_id)
-    detail = practice_detail(catalogue, practice_id, review, services.reviews.history(practice_id))
+    staff = page.reviewer is not None
+    detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id) if staff else None,
+                             services.reviews.history(practice_id) if staff else [])
     if detail is None:
         return page.render("not_found.html.j2", status_code=404, message=page.t("practice.not_found", id=practice_id))
     return page.render("practice.html.j2", p=detail, criteria=CRITERIA, saved=saved,
