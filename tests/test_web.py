@@ -265,6 +265,18 @@ def test_the_file_picker_offers_every_format_the_server_reads(client):
     assert ".odt" in refused.json()["message"], "the refusal names the same formats"
 
 
+def test_the_site_words_a_warning_as_check_does():
+    from pipeline.cli import warning_text
+    from pipeline.web.i18n import Messages
+
+    for lang, expected in (("en", "after conversion by LibreOffice"), ("fr", "après conversion par LibreOffice")):
+        t = Messages.load().translator(lang)
+        for code in ("converted:libreoffice", "converted:text-only", "missing:period_text", "missing_section:impact",
+                     "ocr", "short_description"):
+            assert t.warning(code) == warning_text(code, lang), (lang, code)
+        assert expected in t.warning("converted:libreoffice")
+
+
 def test_a_french_form_or_visitor_gets_the_check_messages_in_french(client):
     french = client.post("/api/check", files=upload(FRENCH_FORM), headers={"accept-language": "en"}).json()
     assert french["message"] == "1 pratique trouvée dans le fichier.", "a French form is answered in French"

@@ -100,7 +100,9 @@ class Translator:
         """A practice warning ("missing_section:impact") in words, as `icc-practices check` says it."""
         kind, _, detail = code.partition(":")
         template = self._pipeline["warning"].get(kind)
-        return template.format(detail=self.field(detail)) if template else code
+        # the detail names a field ("missing:title") or how a file was converted ("converted:libreoffice")
+        words = self._pipeline["fields"].get(detail) or self._pipeline["conversion"].get(detail) or detail.replace("_", " ")
+        return template.format(detail=words) if template else code
 
     def area(self, code: str) -> str:
         area = self._taxonomy.areas.get(code)
