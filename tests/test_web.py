@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import sqlite3
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -263,6 +264,35 @@ def test_the_file_picker_offers_every_format_the_server_reads(client):
         assert f"{last} {SUPPORTED_SUFFIXES[-1]}" in intro
     refused = client.post("/api/check", files={"file": ("notes.xyz", b"hello")}, headers={"accept-language": "fr"})
     assert ".odt" in refused.json()["message"], "the refusal names the same formats"
+
+
+def test_a_check_that_finds_every_slot_busy_is_told_to_come_back(client, monkeypatch):
+    import anyio
+
+    class Busy:  # every check slot taken for longer than an upload waits
+        async def acquire(self) -> None:
+            await anyio.sleep(30)
+
+        def release(self) -> None:
+            raise AssertionError("a slot never taken is not given back")
+
+    services = client.app.state.services
+    monkeypatch.setattr(services, "check_slots", Busy())
+    monkeypatch.setattr(services, "settings", replace(services.settings, check_wait_seconds=0.2))
+    answer = client.post("/api/check", files=upload(FRENCH_FORM), headers={"accept-language": "fr"})
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
+    assert answer.json()["error_code"] == "busy" and "Réessayez" in answer.json()["message"]
+
+
+def test_a_file_holding_an_archive_of_practices_is_sent_to_a_batch_run(client, monkeypatch):
+    services = client.app.state.services
+    monkeypatch.setattr(services, "settings", replace(services.settings, check_max_practices=1))
+    answer = client.post("/api/check", files=upload(ENGLISH_FORM))  # two practices
+    assert answer.status_code == 422 and answer.json()["error_code"] == "too_many_practices"
+    assert "batch" in answer.json()["message"] and not answer.json()["practices"]
+    french = client.post("/api/check", files=upload(ENGLISH_FORM), headers={"accept-language": "fr"})
+    assert "en lot" in french.json()["message"]
+    assert client.post("/api/check", files=upload(FRENCH_FORM)).status_code == 200
 
 
 def test_the_site_words_a_warning_as_check_does():
@@ -765,8 +795,6 @@ def test_before_any_run_the_site_says_so_and_checks_still_work(models, tmp_path)
 
 
 def test_two_versions_of_a_practice_elsewhere_fill_one_slot(client, models):
-    from dataclasses import replace
-
     from pipeline.records import Practice
     from pipeline.web.neighbours import similar_elsewhere
 

@@ -89,10 +89,16 @@ def display_name(filename: str | None) -> str:
     return name[:120]
 
 
-def check_upload(upload: BinaryIO, filename: str | None, models: AnalysisModels, catalogue: Catalogue) -> CheckReport:
-    """Read, segment and analyse one uploaded file."""
+def check_upload(upload: BinaryIO, filename: str | None, models: AnalysisModels, catalogue: Catalogue,
+                 max_practices: int | None = None) -> CheckReport:
+    """Read, segment and analyse one uploaded file; one holding more than `max_practices` practices is an archive,
+    not a form, and is sent to a batch run instead of analysed."""
     name = display_name(filename)
     result = read_upload(upload, name, models)
+    if max_practices is not None and len(result.practices) > max_practices:
+        return CheckReport(name, "error", "too_many_practices",
+                           f"The file holds {len(result.practices)} practices; a check reads at most {max_practices}. "
+                           "Check each form on its own, or ask the secretariat to run the file in a batch.")
     report = CheckReport(name, result.status, result.error_code, result.message)
     if result.status == "ok":
         report.practices = analyse_practices(result.practices, models, catalogue)

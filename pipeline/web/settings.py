@@ -26,6 +26,8 @@ class WebSettings:
     max_upload_bytes: int = 10 * MEGABYTE
     pipeline: Settings = field(default_factory=Settings)
     check_workers: int = 2  # checks running at once; each is CPU-bound on a 2-core machine
+    check_wait_seconds: float = 20.0  # how long an upload waits for a free check before it is told to come back
+    check_max_practices: int = 10  # a check reads a city's form, not an archive: more practices go to a batch run
     reload_check_seconds: float = 2.0  # how often the tables are looked at for a newer run
     warm_up: bool = True  # run a tiny check at start so the first real one is fast
     session_hours: int = 12

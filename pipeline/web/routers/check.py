@@ -16,9 +16,12 @@ router = APIRouter()
 
 
 def _status_code(report: CheckReport) -> int:
-    """200 when the file was read (even a blank form), 422 when it cannot be used, 413 when too large."""
+    """200 when the file was read (even a blank form), 422 when it cannot be used, 413 when too large, 503 when
+    every check is busy."""
     if report.error_code == "file_too_large":
         return 413
+    if report.error_code == "busy":
+        return 503
     return 422 if report.status == "error" else 200
 
 
@@ -26,9 +29,20 @@ async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, v
     if upload.size is not None and upload.size > services.settings.max_upload_bytes:
         return CheckReport(display_name(upload.filename), "error", "file_too_large",
                            visitor("check.too_large", mb=services.settings.max_upload_mb), message_lang=visitor.lang)
-    # CPU-bound: run in a worker thread, at most `check_workers` at once, so pages stay responsive.
-    return await anyio.to_thread.run_sync(check_upload, upload.file, upload.filename, services.models, catalogue,
-                                          limiter=services.check_slots)
+    # CPU-bound: run in a worker thread, at most `check_workers` at once, so pages stay responsive; an upload that
+    # finds them all busy for a while is told to come back rather than left hanging.
+    settings = services.settings
+    try:
+        with anyio.fail_after(settings.check_wait_seconds):
+            await services.check_slots.acquire()
+    except TimeoutError:
+        return CheckReport(display_name(upload.filename), "error", "busy", visitor("check.busy"),
+                           message_lang=visitor.lang)
+    try:
+        return await anyio.to_thread.run_sync(check_upload, upload.file, upload.filename, services.models, catalogue,
+                                              settings.check_max_practices)
+    finally:
+        services.check_slots.release()
 
 
 @router.post("/api/check")
@@ -36,7 +50,9 @@ async def api_check(services: ServicesDep, catalogue: CatalogueDep, visitor: Tra
                     file: UploadFile = File(...)) -> JSONResponse:
     report = await _check(file, services, catalogue, visitor)
     t = answer_translator(report, services.messages, visitor)
-    return JSONResponse(report_json(report, catalogue, services.messages, t), status_code=_status_code(report))
+    headers = {"retry-after": "60"} if report.error_code == "busy" else None
+    return JSONResponse(report_json(report, catalogue, services.messages, t), status_code=_status_code(report),
+                        headers=headers)
 
 
 def _form(page: Page, status_code: int = 200, problem: str | None = None):
