@@ -30,19 +30,35 @@ def fold_key(name: str | None) -> str:
 
 
 @loader("city_directory")
-def _city_directory() -> tuple[dict[str, CityInfo], dict[str, str]]:
+def _city_directory() -> tuple[dict[str, CityInfo], dict[str, str], tuple[re.Pattern, re.Pattern]]:
     data = load_yaml(CITIES_FILE.read_text(encoding="utf-8"))
     lookup: dict[str, CityInfo] = {}
     for name, item in data["cities"].items():
         info = CityInfo(name, item.get("country"), item.get("report_lang", "en"))
         for alias in [name, *item.get("aliases", [])]:
             lookup.setdefault(fold_key(alias), info)
-    return lookup, data.get("countries_fr", {})
+    words = data.get("municipal_words", {})
+
+    def alternation(key: str) -> str:
+        return "|".join(re.escape(fold_key(w)) for w in sorted(words.get(key, []), key=len, reverse=True)) or "(?!)"
+
+    around = (re.compile(rf"^(?:{alternation('before')}) "), re.compile(rf" (?:{alternation('after')})$"))
+    return lookup, data.get("countries_fr", {}), around
 
 
 def city_info(name: str | None) -> CityInfo | None:
-    """Country and report language of a member city, or None when the city is not listed."""
-    return _city_directory()[0].get(fold_key(name))
+    """Country and report language of a member city, or None when the city is not listed. 'Ville de Montréal'
+    and 'Oslo kommune' are Montréal and Oslo (the words around a name in cities.yaml, `municipal_words`)."""
+    lookup, _, (before, after) = _city_directory()
+    key = fold_key(name)
+    info = lookup.get(key)
+    while info is None and key:
+        shorter = after.sub("", before.sub("", key))
+        if shorter == key:
+            break
+        key = shorter
+        info = lookup.get(key)
+    return info
 
 
 def city_key(name: str | None) -> str:

@@ -146,6 +146,11 @@ def test_report_language_and_city_names():
     assert city_info("Neuchatel").country == "Switzerland"
     assert city_info("Zürich").report_lang == "en" and city_info("Oslo").report_lang == "en"
     assert city_info("Atlantis") is None
+    # the words a form puts around a listed city's name
+    for written, name in (("Ville de Montréal", "Montréal"), ("Oslo kommune", "Oslo"), ("City of Dublin", "Dublin"),
+                          ("Dublin City Council", "Dublin"), ("Ville d'Oslo", "Oslo"), ("Mexico City", "Mexico City")):
+        assert city_info(written).name == name, written
+    assert city_info("Ville de Nowhere") is None and city_info("City") is None
 
 
 def test_cities_written_in_other_scripts_are_cities_of_their_own(run_copy):
