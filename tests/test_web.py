@@ -295,6 +295,17 @@ def test_a_file_holding_an_archive_of_practices_is_sent_to_a_batch_run(client, m
     assert client.post("/api/check", files=upload(FRENCH_FORM)).status_code == 200
 
 
+def test_every_error_code_of_the_readme_has_words_in_both_languages():
+    from pipeline.web.i18n import Messages
+
+    table = (ROOT / "README.md").read_text(encoding="utf-8").split("### Error codes", 1)[1].split("\n\n", 2)[1]
+    codes = {code for row in table.splitlines()[2:] for code in re.findall(r"`([a-z_]+)`", row.split("|")[1])}
+    assert {"active_content", "time_limit", "unreadable_folder", "duplicate_file"} <= codes
+    for lang in ("en", "fr"):
+        t = Messages.load().translator(lang)
+        assert not {c for c in codes if not t.error(c)}, lang
+
+
 def test_the_site_words_a_warning_as_check_does():
     from pipeline.cli import warning_text
     from pipeline.web.i18n import Messages
