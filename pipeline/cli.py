@@ -212,7 +212,7 @@ def warning_text(warning: str, lang: str | None) -> str:
     """A practice warning code ("missing_section:impact") in words a city understands."""
     t = _texts(lang)
     kind, _, detail = warning.partition(":")
-    detail = t["fields"].get(detail) or t["conversion"].get(detail) or detail.replace("_", " ")
+    detail = t["fields"].get(detail) or t["conversion"].get(detail) or t["languages"].get(detail) or detail.replace("_", " ")
     template = t["warning"].get(kind)
     return template.format(detail=detail) if template else warning
 

@@ -34,6 +34,8 @@ _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
 _HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
 # Thresholds of label matching and of the fallback for free text: Settings.segment (pipeline/config.py).
 _DEFAULTS = SegmentSettings()
+# The languages the models read; a practice in another one is warned about ("other_language:de"), not refused.
+READ_LANGUAGES = ("en", "fr", "und")
 # Opening quote -> closing quotes accepted around a whole title: « Cafés des langues », “Buddy Runs”.
 _QUOTE_PAIRS = {"\u00ab": "\u00bb", "\u201c": "\u201d\u201c", "\u201e": "\u201c\u201d", '"': '"', "\u2039": "\u203a",
                 "\u2018": "\u2019", "'": "'"}
@@ -452,6 +454,8 @@ class Segmenter:
         period = parse_period(values["period_text"])
         declared = self.taxonomy.parse_declared(values["declared_area_text"])
         lang = detect_language(description or " ".join(filter(None, [values["title"], values["main_objective"]])))
+        if lang not in READ_LANGUAGES:
+            warnings.append(f"other_language:{lang}")
         for name in ("city", "title", "declared_area_text", "period_text"):
             if values[name] is None:
                 warnings.append(f"missing:{name}")
@@ -492,15 +496,17 @@ class Segmenter:
         title = texts[0] if count_words(texts[0]) <= 20 else None
         body = texts[1:] if title else texts
         description = "\n".join(body)
+        lang = detect_language(description)
         return Practice(
             practice_id=f"{sha256[:12]}-1",
             source_file=source_file,
             practice_index=1,
-            lang=detect_language(description),
+            lang=lang,
             title=title,
             description=description,
             n_words=count_words(description),
-            warnings=["no_template_labels"] + ([] if title else ["missing:title"]),
+            warnings=["no_template_labels"] + ([] if title else ["missing:title"])
+            + ([] if lang in READ_LANGUAGES else [f"other_language:{lang}"]),
         )
 
 

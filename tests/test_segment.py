@@ -244,6 +244,17 @@ def test_language_detection():
     assert detect_language("Lyon") == "und"
 
 
+def test_a_practice_in_a_language_the_models_do_not_read_is_warned_about():
+    german = ("Die Stadt hat mit den Vereinen und den Schulen ein Programm für die Familien aufgebaut, das seit drei "
+              "Jahren läuft und von der Verwaltung und den Bürgern getragen wird.")
+    form = segment(lines("City: Berlin", "Title: Nachbarschaftshilfe", f"Purpose: {german}")).practices[0]
+    prose = segment(lines("Nachbarschaftshilfe in Berlin", german, german)).practices[0]
+    for practice in (form, prose):
+        assert practice.lang == "de" and "other_language:de" in practice.warnings
+    english = segment(lines("City: Leeds", "Title: Conversation workshops", f"Purpose: {DESCRIPTION_EN}")).practices[0]
+    assert not any(w.startswith("other_language") for w in english.warnings)
+
+
 def test_docx_content_controls_text_boxes_merged_and_nested_cells(tmp_path):
     body = (
         p("Coordonnées", "Heading2")

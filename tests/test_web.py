@@ -313,9 +313,10 @@ def test_the_site_words_a_warning_as_check_does():
     for lang, expected in (("en", "after conversion by LibreOffice"), ("fr", "après conversion par LibreOffice")):
         t = Messages.load().translator(lang)
         for code in ("converted:libreoffice", "converted:text-only", "missing:period_text", "missing_section:impact",
-                     "ocr", "short_description"):
+                     "ocr", "short_description", "other_language:de"):
             assert t.warning(code) == warning_text(code, lang), (lang, code)
         assert expected in t.warning("converted:libreoffice")
+        assert {"en": "German", "fr": "allemand"}[lang] in t.warning("other_language:de")
 
 
 def test_a_french_form_or_visitor_gets_the_check_messages_in_french(client):

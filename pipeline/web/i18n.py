@@ -100,8 +100,9 @@ class Translator:
         """A practice warning ("missing_section:impact") in words, as `icc-practices check` says it."""
         kind, _, detail = code.partition(":")
         template = self._pipeline["warning"].get(kind)
-        # the detail names a field ("missing:title") or how a file was converted ("converted:libreoffice")
-        words = self._pipeline["fields"].get(detail) or self._pipeline["conversion"].get(detail) or detail.replace("_", " ")
+        # the detail names a field ("missing:title"), how a file was converted ("converted:libreoffice") or a language
+        t = self._pipeline
+        words = t["fields"].get(detail) or t["conversion"].get(detail) or t["languages"].get(detail) or detail.replace("_", " ")
         return template.format(detail=words) if template else code
 
     def area(self, code: str) -> str:
