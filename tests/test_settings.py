@@ -167,3 +167,22 @@ def test_importing_the_package_changes_no_environment_variable():
     code = "import os; from pipeline.config import offline_hub; offline_hub(); print(os.environ['HF_HUB_OFFLINE'])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT_DIR, timeout=60)
     assert done.stdout.strip() == "1"
+
+
+def test_no_resource_file_gives_one_key_twice():
+    """YAML keeps the last of two equal keys without a word: a second `languages:` once hid the first."""
+    import yaml
+
+    from pipeline.config import RESOURCES_DIR
+
+    class Strict(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+            twice = {k for k in keys if keys.count(k) > 1}
+            assert not twice, f"{node.start_mark}: {sorted(map(str, twice))} given twice"
+            return super().construct_mapping(node, deep=deep)
+
+    files = sorted(RESOURCES_DIR.glob("*.yaml")) + sorted((RESOURCES_DIR.parent / "web").glob("*.yaml"))
+    assert len(files) >= 7
+    for path in files:
+        yaml.load(path.read_text(encoding="utf-8"), Loader=Strict)

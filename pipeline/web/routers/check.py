@@ -36,7 +36,7 @@ async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, v
         with anyio.fail_after(settings.check_wait_seconds):
             await services.check_slots.acquire()
     except TimeoutError:
-        return CheckReport(display_name(upload.filename), "error", "busy", visitor("check.busy"),
+        return CheckReport(display_name(upload.filename), "error", "busy", visitor("check.busy_retry"),
                            message_lang=visitor.lang)
     try:
         return await anyio.to_thread.run_sync(check_upload, upload.file, upload.filename, services.models, catalogue,
