@@ -88,19 +88,13 @@ def _shown(name: str) -> str:
     """A file name as text: each part of a path whose bytes are not UTF-8 (an old Windows archive unpacked here) is
     read as Windows-1252 ('d\xe9cembre' -> 'décembre'), a byte it does not define written as '\\x81', so the
     tables can hold the name and two names stay two."""
-    try:
-        name.encode("utf-8")
-        return name
-    except UnicodeEncodeError:
-        return "/".join(_shown_part(part) for part in name.split("/"))
-
-
-def _shown_part(part: str) -> str:
-    try:
-        part.encode("utf-8")
-        return part
-    except UnicodeEncodeError:
-        return os.fsencode(part).decode("cp1252", errors="backslashreplace")
+    parts = name.split("/")
+    for i, part in enumerate(parts):
+        try:
+            part.encode("utf-8")
+        except UnicodeEncodeError:
+            parts[i] = os.fsencode(part).decode("cp1252", errors="backslashreplace")
+    return "/".join(parts)
 
 
 def _identity(path: Path) -> Path:
