@@ -306,6 +306,18 @@ def test_every_error_code_of_the_readme_has_words_in_both_languages():
         assert not {c for c in codes if not t.error(c)}, lang
 
 
+def test_the_api_says_what_the_page_says_of_the_declared_main_area(client):
+    text = ("City: Leeds\nTitle: Homes for all\nMain area of action: Sport\nPurpose: The council builds social housing "
+            "for newcomer families, rents flats at fair rents, mixes tenants of every origin in each block and trains "
+            "housing officers against discrimination in letting. Tenants' associations meet in every estate.\n")
+    upload_text = {"file": ("homes.txt", text.encode("utf-8"))}
+    (practice,) = client.post("/api/check", files=upload_text).json()["practices"]
+    assert practice["declared_areas"] and practice["main_area"] == practice["areas"][0]["area"]
+    assert practice["area_mismatch"] is True
+    page = client.post("/check", files=upload_text).text
+    assert "not among the three likeliest areas" in page
+
+
 def test_the_site_words_a_warning_as_check_does():
     from pipeline.cli import warning_text
     from pipeline.web.i18n import Messages

@@ -177,6 +177,9 @@ def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t
             "fields": item.fields,
             "missing_sections": [{"section": s, "label": pt.field(s)} for s in item.missing_sections],
             "warnings": [{"warning": w, "label": pt.warning(w)} for w in item.other_warnings],
+            "declared_areas": list(p.declared_areas),
+            "main_area": item.main_area,
+            "area_mismatch": item.area_mismatch,  # the declared main area is not among the likeliest, as the page says
             "areas": [{"area": a["area"], "probability": a["probability"], "evidence": a["evidence"]}
                       for a in item.areas],
             "criteria": [{"criterion": r["criterion"], "level": int(r["level"]), "evidence": list(r["evidence"] or []),
