@@ -163,8 +163,8 @@ def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
     assert [p["title"] for p in body["practices"]] == [
         "Skilled Arrivals Connect", "Young Voices Panel – multicultural young people advising Council"]
     first = body["practices"][0]
-    assert set(first) == {"title", "city", "lang", "fields", "missing_sections", "warnings", "areas", "criteria",
-                          "guidelines", "similar"}
+    assert set(first) == {"title", "city", "lang", "fields", "missing_sections", "warnings", "declared_areas",
+                          "main_area", "area_mismatch", "areas", "criteria", "guidelines", "similar"}
     assert (first["city"], first["lang"]) == ("Ballarat", "en")
     assert first["fields"]["city"] == "Ballarat" and first["fields"]["period_text"] == "2019 - ongoing"
     assert first["missing_sections"] == []
