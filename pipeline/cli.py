@@ -210,11 +210,9 @@ def _years(practice, t: dict) -> str:
 
 def warning_text(warning: str, lang: str | None) -> str:
     """A practice warning code ("missing_section:impact") in words a city understands."""
-    t = _texts(lang)
-    kind, _, detail = warning.partition(":")
-    detail = t["fields"].get(detail) or t["conversion"].get(detail) or t["languages"].get(detail) or detail.replace("_", " ")
-    template = t["warning"].get(kind)
-    return template.format(detail=detail) if template else warning
+    from pipeline.web.i18n import warning_words  # no web framework: words only
+
+    return warning_words(_texts(lang), warning)
 
 
 @app.command()

@@ -57,9 +57,8 @@ def get_reviewer(request: Request, services: ServicesDep) -> str | None:
 
 def get_staff(request: Request, services: ServicesDep) -> bool:
     """The secretariat: logged in, or sending the review token. Only staff read reviews and download the run."""
-    access = services.access
-    return bool(access.reviewer_from(request.cookies.get(SESSION_COOKIE))
-                or access.bearer_matches(request.headers.get("authorization")))
+    return (get_reviewer(request, services) is not None
+            or services.access.bearer_matches(request.headers.get("authorization")))
 
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]

@@ -98,12 +98,7 @@ class Translator:
 
     def warning(self, code: str) -> str:
         """A practice warning ("missing_section:impact") in words, as `icc-practices check` says it."""
-        kind, _, detail = code.partition(":")
-        template = self._pipeline["warning"].get(kind)
-        # the detail names a field ("missing:title"), how a file was converted ("converted:libreoffice") or a language
-        t = self._pipeline
-        words = t["fields"].get(detail) or t["conversion"].get(detail) or t["languages"].get(detail) or detail.replace("_", " ")
-        return template.format(detail=words) if template else code
+        return warning_words(self._pipeline, code)
 
     def area(self, code: str) -> str:
         area = self._taxonomy.areas.get(code)
@@ -125,3 +120,14 @@ class Translator:
         list, so the page never names fewer than the server reads."""
         *first, last = SUPPORTED_SUFFIXES
         return f"{', '.join(first)} {self('words.or')} {last}"
+
+
+def warning_words(texts: dict, code: str) -> str:
+    """A practice warning ("missing_section:impact") in the words of `texts`, one language of
+    resources/messages.yaml: the detail names a field ("missing:title"), how a file was converted
+    ("converted:libreoffice") or a language ("other_language:de"). The site and `check` both say it this way."""
+    kind, _, detail = code.partition(":")
+    template = texts["warning"].get(kind)
+    words = (texts["fields"].get(detail) or texts["conversion"].get(detail) or texts["languages"].get(detail)
+             or detail.replace("_", " "))
+    return template.format(detail=words) if template else code

@@ -125,8 +125,8 @@ def search_page(page: PageDep, catalogue: CatalogueDep, query: SearchQueryDep):
 
 
 @router.get("/practices/{practice_id}")
-def practice_page(practice_id: str, page: PageDep, catalogue: CatalogueDep, services: ServicesDep, saved: bool = False):
-    staff = page.reviewer is not None
+def practice_page(practice_id: str, page: PageDep, catalogue: CatalogueDep, services: ServicesDep, staff: StaffDep,
+                  saved: bool = False):
     detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id) if staff else None,
                              services.reviews.history(practice_id) if staff else [])
     if detail is None:
