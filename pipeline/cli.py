@@ -107,7 +107,7 @@ def run(
                       "(lock, hidden and system files are not submissions). Nothing was written.")
         raise typer.Exit(2)
     _warn_if_replacing_a_larger_run(out, len(submissions))
-    key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, skip=out)
+    key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, files=submissions)
     last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
         counts = last["counts"]

@@ -17,7 +17,7 @@ from typing import Iterable
 
 from pipeline import __version__
 from pipeline.config import PACKAGE_DIR, SEGMENTER_VERSION, Settings
-from pipeline.inputs import discover, sha256_of
+from pipeline.inputs import InputFile, discover, sha256_of
 
 # Libraries whose upgrade can change a table or a report.
 KEY_LIBRARIES = ("python-docx", "lxml", "pypdf", "pypdfium2", "olefile", "striprtf", "pandas", "pyarrow", "numpy",
@@ -55,9 +55,10 @@ def _tools() -> dict[str, str | None]:
 
 
 def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True,
-                  skip: Path | None = None) -> dict[str, str]:
+                  skip: Path | None = None, files: list[InputFile] | None = None) -> dict[str, str]:
     """A hash of each thing the outputs of a run depend on: comparing two manifests shows which one changed.
-    `skip`: the run's output folder, whose files are not inputs (see `discover`)."""
+    `skip`: the run's output folder, whose files are not inputs (see `discover`); `files`: the inputs' files when
+    the caller has already found them (the folders are not searched again)."""
     parts = {
         "pipeline": __version__,
         "segmenter": SEGMENTER_VERSION,
@@ -69,15 +70,15 @@ def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = Tr
         "code": _tree_digest(PACKAGE_DIR, _CODE_SUFFIXES),
         "models": {str(d): _tree_digest(Path(d)) for d in (settings.model_dir, settings.criteria_model_dir)},
     }
-    files = hashlib.sha256()
-    for item in discover(inputs, skip=skip):
+    digest = hashlib.sha256()
+    for item in files if files is not None else discover(inputs, skip=skip):
         try:
             content = sha256_of(item.path)
         except OSError:
             content = "unreadable"  # read again next time, where it ends as an error row
-        files.update(f"{item.name}\0{content}\n".encode())
+        digest.update(f"{item.name}\0{content}\n".encode())
     out = {name: _digest(value) for name, value in parts.items()}
-    out["inputs"] = files.hexdigest()
+    out["inputs"] = digest.hexdigest()
     return out
 
 
