@@ -33,6 +33,7 @@ import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
+from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
 from pipeline.registry import loader, shared_embedder
 
@@ -228,6 +229,17 @@ def _cached_cues(path: str, mtime: float) -> dict:
 def load_cues(path: Path = CRITERIA_FILE) -> dict:
     path = Path(path)
     return _cached_cues(str(path), path.stat().st_mtime)
+
+
+def criteria_phrasebook(cues: dict | None = None) -> Phrasebook:
+    """The hints and guideline-check details of criteria.yaml in both languages: a page shows a row written in
+    its practice's language in the page's own."""
+    cues = cues or load_cues()
+    pairs = pairs_of(cues["guidelines"]["messages"]["en"], cues["guidelines"]["messages"]["fr"])
+    for spec in cues["criteria"].values():
+        pairs += pairs_of(spec["hints"]["en"], spec["hints"]["fr"])
+        pairs += [{"en": gap["en"], "fr": gap["fr"]} for gap in spec.get("gaps", ())]
+    return Phrasebook(pairs)
 
 
 # ---------------------------------------------------------------------------------------------- structural cues

@@ -345,3 +345,30 @@ def test_a_file_sent_twice_is_not_an_error(messy_run):
     html = render_summary(messy_run, "en")
     assert "Same file sent twice" in html and "The Word file is damaged or truncated (BadZipFile)." in html
     assert "Copies of a file already sent (same content, counted once): 1 file." in html
+
+
+def test_a_hint_shows_in_the_page_language_whatever_the_practice_language(sample_out):
+    from pipeline.criteria import load_cues
+
+    criteria = pd.read_parquet(Path(sample_out) / "criteria.parquet")
+    practices = pd.read_parquet(Path(sample_out) / "practices.parquet").set_index("practice_id")
+    hints = {lang: {h for spec in load_cues()["criteria"].values()
+                    for h in [*spec["hints"][lang].values(), *(g[lang] for g in spec.get("gaps", ()))]}
+             for lang in ("en", "fr")}
+    raw = {lang: render_summary(sample_out, lang) for lang in ("en", "fr")}
+    pages = {lang: unescape(html) for lang, html in raw.items()}
+    shown = 0
+    for row in criteria[criteria["hint"].fillna("") != ""].itertuples():
+        written_in = practices.loc[row.practice_id, "lang"]
+        other = "fr" if written_in == "en" else "en"
+        assert row.hint in hints[written_in]
+        assert f"– {row.hint}\"" in pages[written_in]
+        # the same hint in the other page's language: one of that language's hints, and not the stored one
+        page = pages[other]
+        titles = re.findall(rf'<tr id="p-{re.escape(row.practice_id)}">.*?</tr>', page, re.S)[0]
+        assert row.hint not in titles
+        shown += 1
+    assert shown > 20
+    for lang in ("en", "fr"):
+        hovered = {unescape(h) for h in re.findall(r'<span class="lv"[^>]*title="[^"]*? – ([^"]+)"', raw[lang])}
+        assert hovered and hovered <= hints[lang], hovered - hints[lang]

@@ -504,6 +504,29 @@ def test_practice_page_shows_sections_areas_criteria_and_similar_practices_elsew
     assert client.get("/api/practices/nope-1").status_code == 404
 
 
+def test_practice_page_gives_hints_and_check_details_in_the_page_language(client):
+    from html import unescape
+
+    from pipeline.criteria import criteria_phrasebook
+
+    book = criteria_phrasebook()
+    french = [p["practice_id"] for p in client.get("/api/practices", params={"limit": 100}).json()["practices"]
+              if p["lang"] == "fr"]
+    details_of = (client.get(f"/api/practices/{pid}").json() for pid in french)
+    detail = next(d for d in details_of if any(c["hint"] for c in d["criteria"]))
+    pid = detail["practice_id"]
+    hints = [c["hint"] for c in detail["criteria"] if c["hint"]]
+    details = [g["detail"] for g in detail["guidelines"]]
+    for lang in ("fr", "en"):
+        page = unescape(client.get(f"/practices/{pid}", headers={"cookie": f"icc_lang={lang}"}).text)
+        for text in hints + details:
+            said = book.say(text, lang)
+            assert said in page, (lang, said)
+            if lang == "en":
+                assert said != text and text not in page, text
+    client.cookies.clear()
+
+
 def test_pages_load_nothing_from_elsewhere_and_carry_security_headers(client):
     page = client.get("/")
     assert "content-security-policy" in page.headers and "default-src 'self'" in page.headers["content-security-policy"]

@@ -5,7 +5,8 @@ assets) to out_dir/reports/summary.html, from the run's view (pipeline/report/vi
 once, shared with the city reports). The words come from resources/reports.yaml, the catalogue of the city reports:
 the page is written in English, and in French with lang="fr" (reports/summary.fr.html). The run writes its messages
 in English: the French page gives instead the web app's French texts of the error codes and the template's French
-names of fields, sections and checks (pipeline.web.i18n, which imports no web framework).
+names of fields, sections and checks (pipeline.web.i18n, which imports no web framework). Criteria hints,
+stored in each practice's language, are shown in the page's (pipeline.phrasebook).
 Every table may be empty or missing (a run where every file failed still gets a page).
 """
 
@@ -170,7 +171,8 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         p["criteria"] = {}
     for row in view.records("criteria", shown):
         if row["practice_id"] in by_id:
-            by_id[row["practice_id"]]["criteria"][row["criterion"]] = row
+            # the hint in the page's language, not the practice's
+            by_id[row["practice_id"]]["criteria"][row["criterion"]] = dict(row, hint=words.tr.phrase(row["hint"]))
     failed_checks: dict[str, list[str]] = {}
     for row in view.records("guidelines"):
         if row.get("passed") is False:

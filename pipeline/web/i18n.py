@@ -77,6 +77,7 @@ class Translator:
         self._web = messages.web[lang]
         self._pipeline = messages.pipeline[lang]
         self._taxonomy = messages.taxonomy
+        self._phrases = None
 
     def __call__(self, key: str, **values) -> str:
         node = self._web
@@ -110,6 +111,14 @@ class Translator:
     def language_name(self, lang: str | None) -> str:
         names = {"en": {"en": "English", "fr": "French"}, "fr": {"en": "anglais", "fr": "français"}}[self.lang]
         return names.get(lang or "", lang or "?")
+
+    def phrase(self, text: str | None) -> str | None:
+        """A hint or guideline-check detail of criteria.yaml, stored in its practice's language, in this one."""
+        if self._phrases is None:
+            from pipeline.criteria import criteria_phrasebook  # numpy and the cues: only when a page needs them
+
+            self._phrases = criteria_phrasebook()
+        return self._phrases.say(text, self.lang)
 
     def error(self, code: str | None) -> str | None:
         text = self._web["errors"].get(code or "")
