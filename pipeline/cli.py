@@ -228,7 +228,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
     result = process_file(InputFile(file, file.name), settings, Segmenter(rules=settings.segment))
     if result.status == "error":
         out.print(f"[red]{_texts('en')['cannot_use']}[/red] ({result.error_code}): {result.message}")
-        french = _file_error_fr(result.error_code)
+        french = _file_error_fr(result.error_code, result.message)
         if french:
             out.print(f"[red]{_texts('fr')['cannot_use']}[/red] ({result.error_code}) : {french}")
         raise typer.Exit(1)
@@ -339,11 +339,13 @@ def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> Non
     out.print(guide)
 
 
-def _file_error_fr(code: str | None) -> str | None:
-    """The French explanation of an error code, as the web app gives it (the file's language is not known yet)."""
+def _file_error_fr(code: str | None, message: str | None) -> str | None:
+    """Why a file cannot be used, in French (the file's language is not known): its message said in French
+    (resources/errors.yaml), else the web app's French text of its error code."""
     from pipeline.web.i18n import Messages
 
-    return Messages.load().translator("fr").error(code)
+    t = Messages.load().translator("fr")
+    return t.run_message(message) or t.error(code)
 
 
 def _labelled_practices(inputs: Optional[List[Path]]):

@@ -22,6 +22,7 @@ class _Entry:
     pattern: re.Pattern
     lang: str  # the language of the template the pattern was made from
     templates: Mapping[str, str]
+    literal: int  # how many characters of a text the template writes itself
 
 
 def _pattern(template: str) -> re.Pattern:
@@ -35,28 +36,23 @@ def _pattern(template: str) -> re.Pattern:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def _fill(template: str, values: Mapping[str, str], lang: str) -> str:
-    """The template with the values read back (as text: their format was applied when first written)."""
-    out = []
-    for literal, name, _spec, _conversion in string.Formatter().parse(template):
-        out.append(literal)
-        if name is not None:
-            value = values.get(name, "")
-            if lang == "fr":  # 1,234.5 -> 1 234,5
-                value = _NUMBER.sub(lambda m: m.group().replace(",", "\u202f").replace(".", ","), value)
-            out.append(value)
-    return "".join(out)
+def _literal(template: str) -> int:
+    return sum(len(literal) for literal, *_ in string.Formatter().parse(template))
 
 
-class Phrasebook:
-    """Pairs of templates ({"en": ..., "fr": ...}); `say(text, lang)` gives `text` in `lang`.
+def _french_number(value: str) -> str:
+    """A number written the English way (1,234.5), the French way (1 234,5); any other value as it is (a file
+    name or an exception's text is not a number, even where it holds one)."""
+    if not _NUMBER.fullmatch(value):
+        return value
+    return value.replace(",", "\u202f").replace(".", ",")
 
-    Templates without values are looked up directly; the others are tried longest first, so that a template
-    is never taken for a shorter one that its text happens to fit.
-    """
+
+class _Index:
+    """Templates of both languages: those without values looked up directly, the others tried longest first."""
 
     def __init__(self, pairs: Iterable[Mapping[str, str]]):
-        self._fixed: dict[str, Mapping[str, str]] = {}
+        self.fixed: dict[str, Mapping[str, str]] = {}
         entries = []
         for pair in pairs:
             for lang in LANGS:
@@ -64,24 +60,76 @@ class Phrasebook:
                 if not template:
                     continue
                 if "{" in template:
-                    entries.append(_Entry(_pattern(template), lang, pair))
+                    entries.append(_Entry(_pattern(template), lang, pair, _literal(template)))
                 else:
-                    self._fixed.setdefault(template, pair)
-        self._entries = sorted(entries, key=lambda e: -len(e.pattern.pattern))
+                    self.fixed.setdefault(template, pair)
+        self.entries = sorted(entries, key=lambda e: -len(e.pattern.pattern))
+
+    def read(self, text: str, lang: str, parts: "_Index | None") -> tuple[int, str] | None:
+        """`text` in `lang`, with how many of its characters templates wrote (its values that `parts` knows
+        included); None when no template wrote it.
+
+        The longest template that fits wins, so that a template is never taken for a shorter one that its text
+        happens to fit. Where values may be fragments, the one that explains most of the text wins, so that a
+        fragment whose first value swallows the start of the text ("{n} pages ..." fits "; 2 forms skipped; 3 pages
+        ...") is not taken for the one that wrote that start.
+        """
+        pair = self.fixed.get(text)
+        if pair is not None:
+            return len(text), pair.get(lang) or text
+        best: tuple[int, str] | None = None
+        for entry in self.entries:
+            match = entry.pattern.fullmatch(text)
+            if not match or not entry.templates.get(lang):
+                continue
+            if entry.lang == lang:
+                return len(text), text
+            read = _fill(entry, match.groupdict(), lang, parts)
+            if parts is None or read[0] == len(text):  # nothing better to find
+                return read
+            if best is None or read[0] > best[0]:
+                best = read
+        return best
+
+
+def _fill(entry: _Entry, values: Mapping[str, str], lang: str, parts: _Index | None) -> tuple[int, str]:
+    """The other language's template with the values read back: as text (their format was applied when first
+    written), each fragment of `parts` said in `lang`; and how much of the text the templates explain."""
+    out, explained = [], entry.literal
+    for literal, name, _spec, _conversion in string.Formatter().parse(entry.templates[lang]):
+        out.append(literal)
+        if name is not None:
+            value = values.get(name, "")
+            read = parts.read(value, lang, parts) if parts is not None and value else None
+            if read is not None:
+                explained += read[0]
+                value = read[1]
+            elif lang == "fr":  # 1,234.5 -> 1 234,5
+                value = _french_number(value)
+            out.append(value)
+    return explained, "".join(out)
+
+
+class Phrasebook:
+    """Pairs of templates ({"en": ..., "fr": ...}); `say(text, lang)` gives `text` in `lang`.
+
+    `fragments`: pairs of pieces that the templates take as values (a reason, what to install); a value read back
+    that is one of them is said in `lang` as well, and so on inside it.
+    """
+
+    def __init__(self, pairs: Iterable[Mapping[str, str]], fragments: Iterable[Mapping[str, str]] = ()):
+        self._whole = _Index(pairs)
+        fragments = list(fragments)
+        self._parts = _Index(fragments) if fragments else None
 
     def say(self, text: str | None, lang: str) -> str | None:
-        if not text:
-            return text
-        pair = self._fixed.get(text)
-        if pair is not None:
-            return pair.get(lang) or text
-        for entry in self._entries:
-            match = entry.pattern.fullmatch(text)
-            if match and entry.templates.get(lang):
-                if entry.lang == lang:
-                    return text
-                return _fill(entry.templates[lang], match.groupdict(), lang)
-        return text
+        said = self.translation(text, lang)
+        return text if said is None else said
+
+    def translation(self, text: str | None, lang: str) -> str | None:
+        """`text` in `lang`, or None when no template of the book wrote it (to fall back on a more general text)."""
+        read = self._whole.read(text, lang, self._parts) if text else None
+        return read[1] if read else None
 
 
 def pairs_of(en: Mapping, fr: Mapping) -> list[dict[str, str]]:

@@ -121,7 +121,8 @@ class FileResult:
 
 
 class IngestError(Exception):
-    """A file that cannot be read; `code` is stable, `message` is for people."""
+    """A file that cannot be read; `code` is stable, `message` is for people. The readers raise it through
+    `pipeline.errors.ingest_error`, so that each message has its French in resources/errors.yaml."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)

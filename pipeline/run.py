@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pipeline import __version__
 from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
+from pipeline.errors import ingest_error, message
 from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.inputs import InputFile, discover, sha256_of
@@ -57,33 +58,36 @@ def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha:
     (`converted:libreoffice`, `converted:text-only`, `ocr`).
     """
     if item.path.is_dir():
-        return FileResult(item.name, "", "error", "unreadable_folder",
-                          "The folder cannot be opened (no permission to list it): the files in it were not read.")
+        return _error_row(item.name, "", ingest_error("unreadable_folder"))
     try:
         sha = sha or sha256_of(item.path)
     except OSError as exc:
-        return FileResult(item.name, "", "error", "unreadable_file", f"The file cannot be opened: {exc.strerror or exc}.")
+        return _error_row(item.name, "", ingest_error("unreadable_file", reason=exc.strerror or exc))
     try:
         reading = read_document(item.path, settings.limits, tools)
         result = segmenter.segment(reading.blocks, item.name, sha)
     except IngestError as exc:
-        return FileResult(item.name, sha, "error", exc.code, exc.message)
+        return _error_row(item.name, sha, exc)
     except RecursionError:
-        return FileResult(item.name, sha, "error", "too_deeply_nested", "The document is nested too deeply to be read.")
+        return _error_row(item.name, sha, ingest_error("too_deeply_nested"))
     except Exception as exc:  # a reader bug must not stop the batch
-        return FileResult(item.name, sha, "error", "internal_error", f"Unexpected error while reading: {type(exc).__name__}: {exc}")
+        return _error_row(item.name, sha, ingest_error("internal_error", error=f"{type(exc).__name__}: {exc}"))
     for practice in result.practices:
         practice.warnings.extend(w for w in reading.warnings if w not in practice.warnings)
-    note = f"; {reading.note}" if reading.note else ""
+    note = message("note", note=reading.note) if reading.note else ""
     if result.practices:
-        extra = f"; {result.n_empty_forms} blank form(s) skipped" if result.n_empty_forms else ""
-        message = f"{len(result.practices)} practice(s) found{extra}{note}"
-        return FileResult(item.name, sha, "ok", None, message, len(result.practices), result.practices)
+        details = message("blank_forms_skipped", n=result.n_empty_forms, note=note) if result.n_empty_forms else note
+        found = message("practices_found", n=len(result.practices), details=details)
+        return FileResult(item.name, sha, "ok", None, found, len(result.practices), result.practices)
     if result.n_empty_forms:
-        return FileResult(item.name, sha, "empty_form", None, f"The form is blank: no title or description was filled in{note}.")
+        return FileResult(item.name, sha, "empty_form", None, message("form_blank", note=note))
     if result.used_labels:
-        return FileResult(item.name, sha, "error", "no_practice", f"Template labels were found but no practice text under them{note}.")
-    return FileResult(item.name, sha, "error", "no_content", f"No template fields and too little text to be a practice report{note}.")
+        return _error_row(item.name, sha, ingest_error("no_practice", note=note))
+    return _error_row(item.name, sha, ingest_error("no_content", note=note))
+
+
+def _error_row(name: str, sha: str, error: IngestError) -> FileResult:
+    return FileResult(name, sha, "error", error.code, error.message)
 
 
 def _tools_key(tools: Tools) -> str:
@@ -178,9 +182,7 @@ def _read_alone(jobs: list[tuple[InputFile, str | None]], settings: Settings, to
             except BrokenProcessPool:
                 pool.shutdown(wait=False)
                 pool = None
-                result = FileResult(item.name, sha or "", "error", "reader_crashed",
-                                    "Reading this file stopped the process reading it (a fault in a reader or the "
-                                    "system ending it, for example for lack of memory); the other files were read.")
+                result = _error_row(item.name, sha or "", ingest_error("reader_crashed"))
             yield result
     finally:
         if pool is not None:
@@ -237,8 +239,8 @@ def _count_copies_once(results: list[FileResult]) -> list[FileResult]:
             continue
         for i in rows:
             if i != used:
-                out[i] = FileResult(results[i].source_file, results[i].sha256, "error", DUPLICATE_FILE,
-                                    f"Same content as {results[used].source_file}; its practices are counted once.")
+                out[i] = _error_row(results[i].source_file, results[i].sha256,
+                                    ingest_error("duplicate_file", file=results[used].source_file))
     return out
 
 

@@ -47,3 +47,36 @@ def test_every_hint_and_check_detail_of_the_criteria_goes_both_ways():
     assert book.say(detail, "fr") == messages["fr"]["process_no"].format(n=12)
     quoted = messages["fr"]["city_no"].format(n=2, example="Lyon compte 500 000 habitants.")
     assert book.say(quoted, "en") == messages["en"]["city_no"].format(n=2, example="Lyon compte 500 000 habitants.")
+
+
+def test_a_fragment_read_back_as_a_value_is_said_too_and_so_on_inside_it():
+    fragments = [{"en": "install {tool} (apt-get install {package})", "fr": "installez {tool} (apt-get install {package})"},
+                 {"en": "the OCR engine", "fr": "le moteur d'OCR"}]
+    book = Phrasebook([{"en": "Scans are not read here: {fix}.", "fr": "Les scans ne sont pas lus ici : {fix}."}],
+                      fragments)
+    text = "Scans are not read here: install the OCR engine (apt-get install tesseract-ocr)."
+    assert book.say(text, "fr") == "Les scans ne sont pas lus ici : installez le moteur d'OCR (apt-get install tesseract-ocr)."
+    assert book.say("Scans are not read here: reboot.", "fr") == "Les scans ne sont pas lus ici : reboot."
+    assert book.translation("install the OCR engine (apt-get install x)", "fr") is None, "a fragment is no message"
+
+
+def test_the_reading_that_explains_most_of_the_text_wins():
+    fragments = [{"en": "; {n} form(s) skipped{note}", "fr": " ; {n} formulaire(s) ignoré(s){note}"},
+                 {"en": "; {note}", "fr": " ; {note}"},
+                 {"en": "{n} page(s) without text were not read", "fr": "{n} page(s) sans texte n'ont pas été lues"}]
+    book = Phrasebook([{"en": "{n} found{details}", "fr": "{n} trouvée(s){details}"}], fragments)
+    assert (book.say("3 found; 2 form(s) skipped; 4 page(s) without text were not read", "fr")
+            == "3 trouvée(s) ; 2 formulaire(s) ignoré(s) ; 4 page(s) sans texte n'ont pas été lues")
+
+
+def test_only_a_value_that_is_a_number_is_written_the_french_way():
+    book = Phrasebook([{"en": "{n:,} copies of {file}", "fr": "{n} copies de {file}"}])
+    assert book.say("1,204 copies of report 2.1, 1,000 words.docx", "fr") == "1\u202f204 copies de report 2.1, 1,000 words.docx"
+    assert book.say("2.5 copies of x", "fr") == "2,5 copies de x"
+
+
+def test_translation_is_none_for_a_text_no_template_wrote():
+    book = Phrasebook([{"en": "The PDF has {n} pages.", "fr": "Le PDF compte {n} pages."}])
+    assert book.translation("The PDF has 3 pages.", "fr") == "Le PDF compte 3 pages."
+    for text in ("The PDF is fine.", "", None):
+        assert book.translation(text, "fr") is None

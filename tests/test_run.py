@@ -209,9 +209,15 @@ def test_check_command_explains_a_bad_file(tmp_path):
     result = CliRunner().invoke(app, ["check", str(bad)])
     assert result.exit_code == 1
     assert "legacy_doc" in result.output
-    # the file's language is not known: the reason is given in English and in French
+    # the file's language is not known: the reason is given in English and in French, with its detail
     assert "Cannot use this file" in result.output and "Fichier inutilisable" in result.output
-    assert "enregistrez-le en .docx" in " ".join(result.output.split())
+    output = " ".join(result.output.split())
+    assert "This Word 97-2003 .doc file is damaged and cannot be opened (" in output
+    assert "Ce fichier Word 97-2003 .doc est endommagé et ne peut pas être ouvert (" in output
+    assert "; enregistrez-le en .docx (Word : Fichier > Enregistrer sous) et renvoyez-le." in output
+    from pipeline.cli import _file_error_fr
+
+    assert _file_error_fr("corrupt_docx", "A message of an older run.") == "Le fichier Word est endommagé ou incomplet."
 
 
 def test_system_files_are_ignored_and_listed(tmp_path):

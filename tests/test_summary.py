@@ -247,17 +247,18 @@ def messy_run(tmp_path) -> Path:
 
     files = [
         {"source_file": "x.txt", "sha256": "a" * 64, "status": "ok", "n_practices": 1,
-         "message": "1 practice(s) found; .doc read as text only, without LibreOffice"},
+         "message": "1 practice(s) found"},
         {"source_file": "2024/copie de x.txt", "sha256": "a" * 64, "status": "error", "error_code": "duplicate_file",
          "message": "Same content as x.txt; its practices are counted once.", "n_practices": 0},
         {"source_file": "broken.docx", "sha256": "b" * 64, "status": "error", "error_code": "corrupt_docx",
-         "message": "The Word file is damaged or truncated (BadZipFile).", "n_practices": 0},
+         "message": "The Word file is damaged or truncated and cannot be opened (BadZipFile).", "n_practices": 0},
         {"source_file": "macros.doc", "sha256": "c" * 64, "status": "error", "error_code": "active_content",
-         "message": "The document holds macros: it is not opened.", "n_practices": 0},
+         "message": "The .doc file holds macros (VBA), which are never run; save it as .docx, which drops them, and "
+                    "submit again.", "n_practices": 0},
         {"source_file": "vierge.docx", "sha256": "d" * 64, "status": "empty_form", "n_practices": 0,
          "message": "The form is blank: no title or description was filled in."},
         {"source_file": "lyon.doc", "sha256": "e" * 64, "status": "ok", "n_practices": 1,
-         "message": "1 practice(s) found; .doc read as text only, without LibreOffice"},
+         "message": "1 practice(s) found; Word 97-2003 .doc read as text only, without LibreOffice"},
     ]
     practice = {"practice_index": 1, "lang": "fr", "declared_areas": ["3"], "n_words": 150,
                 "predicted_areas": ["3"], "main_area_pred": "3", "area_mismatch": False}
@@ -298,8 +299,9 @@ def test_the_french_page_is_french_throughout(messy_run):
     english = re.compile(r"\b(the|is|was|of|and|with|file|form|blank|same|content|missing|section|converted|read|"
                          r"text|only|model|trained|reading|segment|embedder|max|stated|starting|found)\b", re.I)
     assert not english.findall(text), sorted(set(english.findall(text)))
-    for french in ("corrupt_docx : Le fichier Word est endommagé ou incomplet.",  # the web app's text of the code
-                   "active_content : Le fichier contient des macros",
+    for french in ("corrupt_docx : Le fichier Word est endommagé ou tronqué et ne peut pas être ouvert (BadZipFile).",
+                   "active_content : Le fichier .doc contient des macros (VBA), qui ne sont jamais exécutées ; "
+                   "enregistrez-le en .docx, ce qui les supprime, et renvoyez-le.",  # the detail of the run's message
                    "Le formulaire est vide : ni titre ni description n'ont été remplis.",
                    "rubrique manquante : Principaux documents de référence",  # the template's French names
                    "champ manquant : Principal domaine d'action", "période non comprise",
@@ -343,8 +345,53 @@ def test_a_file_sent_twice_is_not_an_error(messy_run):
         duplicates = section(html, "duplicates")
         assert re.search(r"2024/copie de x\.txt</td><td[^>]*>x\.txt</td>", duplicates), duplicates
     html = render_summary(messy_run, "en")
-    assert "Same file sent twice" in html and "The Word file is damaged or truncated (BadZipFile)." in html
+    assert "Same file sent twice" in html
+    assert "The Word file is damaged or truncated and cannot be opened (BadZipFile)." in html
     assert "Copies of a file already sent (same content, counted once): 1 file." in html
+
+
+def test_the_french_page_gives_the_detail_of_each_file_that_could_not_be_used(tmp_path):
+    """A run over files that cannot be used: the French page says what the run wrote of each, in French."""
+    from pypdf import PdfWriter
+
+    from pipeline.config import Limits, Settings
+
+    inputs = tmp_path / "in"
+    (inputs / "2024").mkdir(parents=True)
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(width=595, height=842)
+    with (inputs / "long.pdf").open("wb") as fh:
+        writer.write(fh)
+    (inputs / "photo.docx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    for name in ("vierge.txt", "2024/copie de vierge.txt"):
+        (inputs / name).write_text("Ville :\nTitre :\nBut :\n", encoding="utf-8")
+    out = tmp_path / "out"
+    batch = run_batch([inputs], out, Settings(limits=Limits(max_pdf_pages=2)))
+    messages = {r.source_file: r.message for r in batch.files}
+    assert messages["long.pdf"] == "The PDF has 3 pages; the limit is 2."
+    assert messages["2024/copie de vierge.txt"] == "Same content as vierge.txt; its practices are counted once."
+    french = unescape((out / "reports" / "summary.fr.html").read_text(encoding="utf-8"))
+    for detail in ("too_many_pages : Le PDF compte 3 pages ; la limite est de 2.",
+                   "unsupported_format : Le fichier est une image PNG, pas un document : envoyez le formulaire en "
+                   ".docx, ou sa numérisation en PDF (les pages numérisées sont lues par OCR).",
+                   "Le formulaire est vide : ni titre ni description n'ont été remplis."):
+        assert detail in french, detail
+    assert not [text for text in messages.values() if text in french], "no English message on the French page"
+    duplicates = section(french, "duplicates")
+    assert re.search(r"2024/copie de vierge\.txt</td><td[^>]*>vierge\.txt</td>", duplicates), duplicates
+    english = unescape((out / "reports" / "summary.html").read_text(encoding="utf-8"))
+    assert "too_many_pages: The PDF has 3 pages; the limit is 2." in english and "Le PDF" not in english
+
+
+def test_a_message_no_entry_wrote_gets_the_general_french_text():
+    """A run of an older version wrote messages the catalogue no longer holds: the page explains the code."""
+    row = {"error_code": "corrupt_docx", "message": "The Word file is damaged or truncated (BadZipFile)."}
+    assert Words("fr").error(row) == "Le fichier Word est endommagé ou incomplet."
+    assert Words("en").error(row) == row["message"]
+    blank = "The form is blank: no title or description was filled in."
+    assert Words("fr").run_text(blank, "?") == "Le formulaire est vide : ni titre ni description n'ont été remplis."
+    assert Words("fr").run_text("A blank form.", "général") == "général"
 
 
 def test_a_hint_shows_in_the_page_language_whatever_the_practice_language(sample_out):

@@ -362,6 +362,23 @@ def test_a_french_form_or_visitor_gets_the_check_messages_in_french(client):
     english_page = client.post("/check", files={"file": ("vide.txt", b"")}, headers={"accept-language": "en"}).text
     assert "The file is empty." in english_page and "The file is empty (0 bytes)." in english_page
 
+    # The detail of the run's message, said in French: the image's kind, a blank form's own words.
+    photo = {"file": ("photo.docx", b"\x89PNG\r\n\x1a\n" + bytes(64))}
+    answer = client.post("/api/check", files=photo, headers={"accept-language": "fr"}).json()
+    assert (answer["error_code"], answer["message"]) == ("unsupported_format", (
+        "Le fichier est une image PNG, pas un document : envoyez le formulaire en .docx, ou sa numérisation en PDF "
+        "(les pages numérisées sont lues par OCR)."))
+    error = re.search(r'<section class="problem".*?</section>',
+                      client.post("/check", files=photo, headers={"accept-language": "fr"}).text, re.S).group(0)
+    assert "Ce type de fichier n&#39;est pas lu." in error, "the app's explanation of the code, then the detail"
+    assert "Le fichier est une image PNG" in error and 'lang="en"' not in error and "image, not" not in error
+    english = client.post("/api/check", files=photo, headers={"accept-language": "en"}).json()
+    assert english["message"].startswith("The file is a PNG image, not a document: submit the form as .docx")
+    blank = {"file": ("vierge.txt", "Ville :\nTitre :\nBut :\n".encode("utf-8"))}
+    answer = client.post("/api/check", files=blank, headers={"accept-language": "fr"}).json()
+    assert (answer["status"], answer["message"]) == ("empty_form", "Le formulaire est vide : ni titre ni description "
+                                                                   "n'ont été remplis.")
+
 
 # ----------------------------------------------------------------------------------------- browse and search
 

@@ -12,7 +12,8 @@ import zipfile
 from pathlib import Path
 
 from pipeline.config import Limits
-from pipeline.records import Block, IngestError
+from pipeline.errors import ingest_error
+from pipeline.records import Block
 
 from pipeline.ingest.doc import is_word97, read_doc
 from pipeline.ingest.docx import read_docx
@@ -51,14 +52,11 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise IngestError("unreadable_file", f"The file cannot be opened: {exc.strerror or exc}.") from exc
+        raise ingest_error("unreadable_file", reason=exc.strerror or exc) from exc
     if size == 0:
-        raise IngestError("empty_file", "The file is empty (0 bytes).")
+        raise ingest_error("empty_file")
     if size > limits.max_file_bytes:
-        raise IngestError(
-            "file_too_large",
-            f"The file is {size / _MB:.1f} MB; the limit is {limits.max_file_bytes / _MB:.0f} MB.",
-        )
+        raise ingest_error("file_too_large", size=size / _MB, limit=limits.max_file_bytes / _MB)
     with path.open("rb") as fh:
         head = fh.read(8)
     suffix = path.suffix.lower()
@@ -66,42 +64,32 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
     if head.startswith(OLE_MAGIC):
         if suffix in (".doc", ".dot") or is_word97(path):  # also a .doc renamed .docx
             return read_doc(path, limits, tools.soffice)
-        raise IngestError(
-            "encrypted_or_legacy_office",
-            "This is a password-protected Office file or an old binary Office format; "
-            "remove the password or save it as .docx and submit again.",
-        )
+        raise ingest_error("office_protected_or_old")
     if head.startswith(ZIP_MAGIC):
         if _is_opendocument(path):
             return read_odt(path, limits, tools.soffice)
         if suffix == ".odt":
-            raise IngestError("corrupt_file", "The file is named .odt but is not an OpenDocument file (damaged or renamed).")
+            raise ingest_error("odt_not_opendocument")
         if suffix == ".zip" and not _is_word_package(path):
-            raise IngestError("unsupported_format", "A .zip archive is not opened: unzip it and run the forms inside "
-                                                    "(they were not counted).")
+            raise ingest_error("zip_archive")
         if suffix in (".xlsx", ".pptx"):
-            raise IngestError("unsupported_format", f"{suffix} files are not read; submit the form as .docx.")
+            raise ingest_error("office_suffix_not_read", suffix=suffix)
         return Reading(read_docx(path, limits))
     if head.startswith(PDF_MAGIC):
         return read_pdf(path, limits, tools)
     image = next((kind for magic, kind in IMAGE_MAGIC.items() if head.startswith(magic)), None)
     if image and suffix not in (".txt", ".md", ".markdown", ".text"):
-        raise IngestError("unsupported_format", f"The file is a {image} image, not a document: submit the form as .docx, "
-                                                "or a scan of it as PDF (scanned pages are read by OCR).")
+        raise ingest_error("image_file", image=image)
     if head.startswith(RTF_MAGIC):
         return read_rtf(path, limits, tools.soffice)
     if suffix in (".docx", ".pdf", ".doc", ".odt", ".rtf"):
         kind = {".docx": "Word", ".pdf": "PDF", ".doc": "Word .doc", ".odt": "OpenDocument", ".rtf": "RTF"}[suffix]
-        raise IngestError("corrupt_file", f"The file is named {suffix} but is not a valid {kind} file (damaged or renamed).")
+        raise ingest_error("misnamed_file", suffix=suffix, kind=kind)
     if suffix in (".txt", ".md", ".markdown", ".text"):
         return Reading(read_text(path, limits))
     if suffix in (".xls", ".xlsx", ".ppt", ".pptx"):
-        raise IngestError("unsupported_format", f"{suffix} files are not read; submit the form as .docx, .pdf or .txt.")
-    raise IngestError(
-        "unsupported_format",
-        (f"Unknown file type '{suffix}'" if suffix else "The file name has no suffix such as .docx, so its type is unknown")
-        + "; the pipeline reads .docx, .doc, .odt, .rtf, .pdf, .txt and .md.",
-    )
+        raise ingest_error("sheet_or_slides", suffix=suffix)
+    raise ingest_error("unknown_suffix", suffix=suffix) if suffix else ingest_error("no_suffix")
 
 
 def _is_opendocument(path: Path) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.config import Limits
+from pipeline.errors import message
 from pipeline.ingest.reading import CONVERTED_LIBREOFFICE, CONVERTED_TEXT_ONLY, Reading
 from pipeline.records import Block
 from pipeline.ingest.tools import network_jail, run_bounded, tool_version
@@ -70,11 +71,12 @@ class Conversion:
         ]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "LANG": "C.UTF-8",
                "TMPDIR": str(work), "SAL_USE_VCLPLUGIN": "svp"}
-        done = run_bounded(cmd, timeout=self.limits.max_convert_seconds, what="Converting the file with LibreOffice", env=env)
+        done = run_bounded(cmd, timeout=self.limits.max_convert_seconds, what=message("converting_with_libreoffice"),
+                           env=env)
         out = outbox / "input.docx"
         if not out.is_file() or out.stat().st_size == 0:
             detail = (done.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-            raise ConversionFailed(detail[-1] if detail else f"exit code {done.returncode}")
+            raise ConversionFailed(detail[-1] if detail else message("exit_code", code=done.returncode))
         return out
 
 
@@ -99,12 +101,14 @@ def libreoffice_version(soffice: str) -> str | None:
 
 def read_converted(path: Path, limits: Limits, soffice: str | None, fallback: Callable[[], list[Block]], kind: str) -> Reading:
     """Read through LibreOffice where it is installed; otherwise, or where it fails on the file, through
-    the format's own pure-Python reader, which keeps the text but not the layout."""
+    the format's own pure-Python reader, which keeps the text but not the layout. `kind`: the catalogue key of the
+    format's name (resources/errors.yaml), for the row's note."""
     failed = ""
     if soffice:
         try:
-            return Reading(convert_and_read(soffice, path, limits), (CONVERTED_LIBREOFFICE,), f"{kind} converted to .docx by LibreOffice")
+            return Reading(convert_and_read(soffice, path, limits), (CONVERTED_LIBREOFFICE,),
+                           message("converted_by_libreoffice", kind=message(kind)))
         except ConversionFailed as exc:
-            failed = f"; LibreOffice could not convert it ({exc})"
+            failed = message("libreoffice_failed", reason=exc)
     blocks = fallback()
-    return Reading(blocks, (CONVERTED_TEXT_ONLY,), f"{kind} read as text only, without LibreOffice{failed}")
+    return Reading(blocks, (CONVERTED_TEXT_ONLY,), message("read_as_text_only", kind=message(kind), failed=failed))

@@ -13,10 +13,10 @@ import struct
 from pathlib import Path
 
 from pipeline.config import Limits
+from pipeline.errors import ingest_error, message
 from pipeline.ingest.convert import read_converted
 from pipeline.ingest.fields import refuse_external_fields
 from pipeline.ingest.reading import Reading
-from pipeline.ingest.tools import INSTALL_LIBREOFFICE
 from pipeline.normalize import clean_text
 from pipeline.records import Block, IngestError
 
@@ -30,24 +30,24 @@ _CELL_END = "\x07"
 _MARKS = str.maketrans({"\x0b": "\n", "\x0c": "\r", "\x1e": "-", "\x1f": None})
 
 
-def _legacy(detail: str, install: bool = False) -> IngestError:
-    fix = "save it as .docx (Word: File > Save As) and submit again"
-    if install:
-        fix += f", or {INSTALL_LIBREOFFICE} so that the pipeline converts it"
-    return IngestError("legacy_doc", f"This Word 97-2003 .doc file {detail}; {fix}.")
+def _legacy(detail: str, install: bool = False, **values) -> IngestError:
+    """A `legacy_doc` error; `detail`: the catalogue key of what is wrong with the file."""
+    fix = (message("save_as_docx_or_install", install=message("install_libreoffice")) if install
+           else message("save_as_docx"))
+    return ingest_error("legacy_doc", detail=message(detail, **values), fix=fix)
 
 
 def read_doc(path: Path, limits: Limits, soffice: str | None) -> Reading:
     text = _inspect(path, limits)
     if text is None and not soffice:
-        raise _legacy("is older than Word 97 and cannot be read without LibreOffice", install=True)
+        raise _legacy("older_than_word97_no_libreoffice", install=True)
 
     def fallback() -> list[Block]:
         if text is None:
-            raise _legacy("is older than Word 97 and LibreOffice could not convert it")
+            raise _legacy("older_than_word97_not_converted")
         return doc_blocks(text)
 
-    return read_converted(path, limits, soffice, fallback, "Word 97-2003 .doc")
+    return read_converted(path, limits, soffice, fallback, "word97_doc")
 
 
 def is_word97(path: Path) -> bool:
@@ -66,30 +66,30 @@ def _inspect(path: Path, limits: Limits) -> str | None:
     try:
         import olefile
     except ImportError:
-        raise _legacy("cannot be checked without the olefile package (pip install olefile)", install=True) from None
+        raise _legacy("needs_olefile", install=True) from None
     try:
         ole = olefile.OleFileIO(str(path))
     except (OSError, ValueError, IndexError, struct.error) as exc:
-        raise _legacy(f"is damaged and cannot be opened ({type(exc).__name__})") from exc
+        raise _legacy("damaged_unopenable", error=type(exc).__name__) from exc
     with ole:
         streams = ["/".join(entry) for entry in ole.listdir(streams=True, storages=True)]
         lowered = [s.lower() for s in streams]
         if "encryptedpackage" in lowered or "encryptioninfo" in lowered:
-            raise IngestError("encrypted_or_legacy_office", "The Office file is password-protected; remove the password, save it as .docx and submit again.")
+            raise ingest_error("office_protected")
         if "worddocument" not in lowered:
-            raise IngestError("unsupported_format", "This is an Excel, PowerPoint or other Office file stored in the old binary format, not a Word document.")
+            raise ingest_error("old_office_not_word")
         if any(s.startswith(("macros", "_vba_project")) or "/vba" in s for s in lowered):
-            raise IngestError("active_content", "The .doc file holds macros (VBA), which are never run; save it as .docx, which drops them, and submit again.")
+            raise ingest_error("doc_macros")
         if any(s.startswith("objectpool/") for s in lowered):
-            raise IngestError("active_content", "The .doc file holds embedded objects (OLE), which are never opened; paste their content as text, save as .docx and submit again.")
+            raise ingest_error("doc_objects")
         try:
             text = _main_text(ole, limits)
         except IngestError:
             raise
         except (OSError, ValueError, IndexError, struct.error, UnicodeError) as exc:
-            raise _legacy(f"is damaged and cannot be read ({type(exc).__name__})") from exc
+            raise _legacy("damaged_unreadable", error=type(exc).__name__) from exc
     if text is not None:
-        refuse_external_fields(field_codes(text), ".doc file")
+        refuse_external_fields(field_codes(text), "doc_file")
     return text
 
 
@@ -99,21 +99,21 @@ def _main_text(ole, limits: Limits) -> str | None:
     word = ole.openstream("WordDocument").read()
     ident, nfib = struct.unpack_from("<HH", word, 0)
     if ident != _WORD_MAGIC:
-        raise _legacy("is damaged (no Word header)")
+        raise _legacy("no_word_header")
     flags = struct.unpack_from("<H", word, _FIB_FLAGS)[0]
     if flags & (_ENCRYPTED | _OBFUSCATED):
-        raise IngestError("encrypted_or_legacy_office", "The Word document is password-protected; remove the password, save it as .docx and submit again.")
+        raise ingest_error("word_protected")
     if nfib < _NFIB_WORD97:
         return None
     # Character counts of the stories, in their order in the text: main, footnotes, headers, (macros),
     # comments, endnotes, text boxes.
     main, footnotes, headers, macros, comments, endnotes, boxes = struct.unpack_from("<7i", word, _FIB_CCP_TEXT)
     if main + boxes > limits.max_text_chars:
-        raise IngestError("text_too_long", f"The document has {main + boxes:,} characters; the limit is {limits.max_text_chars:,}.")
+        raise ingest_error("document_too_long", n=main + boxes, limit=limits.max_text_chars)
     fc_clx, lcb_clx = struct.unpack_from("<II", word, _FIB_FC_CLX)
     table_name = "1Table" if flags & _WHICH_TABLE else "0Table"
     if not ole.exists(table_name):
-        raise _legacy(f"is damaged (no {table_name} stream)")
+        raise _legacy("no_table_stream", stream=table_name)
     pieces = _pieces(ole.openstream(table_name).read()[fc_clx:fc_clx + lcb_clx])
     box_start = main + footnotes + headers + macros + comments + endnotes
     box_text = _story(word, pieces, box_start, box_start + boxes) if boxes > 0 else ""
@@ -126,7 +126,7 @@ def _pieces(clx: bytes) -> list[tuple[int, int, int]]:
     while pos < len(clx) and clx[pos] == 0x01:  # Prc: formatting of pieces, not needed for text
         pos += 3 + struct.unpack_from("<H", clx, pos + 1)[0]
     if pos >= len(clx) or clx[pos] != 0x02:
-        raise _legacy("is damaged (no piece table)")
+        raise _legacy("no_piece_table")
     lcb = struct.unpack_from("<I", clx, pos + 1)[0]
     plc = clx[pos + 5:pos + 5 + lcb]
     n = (len(plc) - 4) // 12

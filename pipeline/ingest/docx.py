@@ -17,6 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline.config import Limits
+from pipeline.errors import ingest_error
 from pipeline.ingest.package import check_zip
 from pipeline.ingest.reading import BlockCollector
 from pipeline.records import Block, IngestError
@@ -46,8 +47,8 @@ def _check_package(zf: zipfile.ZipFile, limits: Limits) -> zipfile.ZipInfo:
     names = check_zip(zf, limits)
     if "word/document.xml" not in names:
         if any(n.startswith(("xl/", "ppt/")) for n in names):
-            raise IngestError("unsupported_format", "This is an Excel or PowerPoint file, not a Word document.")
-        raise IngestError("not_a_word_document", "The file is a zip archive without a Word document inside.")
+            raise ingest_error("excel_or_powerpoint")
+        raise ingest_error("zip_without_word")
     return names["word/document.xml"]
 
 
@@ -60,31 +61,29 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
         with zipfile.ZipFile(path) as zf:
             info = _check_package(zf, limits)
             if info.flag_bits & 0x1:
-                raise IngestError("encrypted_or_legacy_office", "The Word document is encrypted; send an unprotected copy.")
+                raise ingest_error("docx_encrypted")
             xml = zf.read(info)
     except IngestError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, NotImplementedError) as exc:
-        raise IngestError("corrupt_docx", f"The Word file is damaged or truncated and cannot be opened ({type(exc).__name__}).") from exc
+        raise ingest_error("docx_damaged", error=type(exc).__name__) from exc
     if b"<!DOCTYPE" in xml[:4096] or b"<!ENTITY" in xml:
-        raise IngestError("unsafe_xml", "The document declares XML entities, which Word never writes; it was not read.")
+        raise ingest_error("docx_entities")
     try:
         root = etree.fromstring(xml, _parser())
     except etree.XMLSyntaxError as exc:
         # libxml2 stops at 256 levels of elements: a form that deep is nested, not damaged.
         if "Excessive depth" in (exc.msg or ""):
-            raise IngestError("too_deeply_nested", "The document is nested too deeply to be read (tables or "
-                                                   "content controls inside each other hundreds of times).") from exc
-        raise IngestError("corrupt_docx", f"The document's XML is damaged: {exc.msg}.") from exc
+            raise ingest_error("docx_too_deep") from exc
+        raise ingest_error("docx_xml_damaged", error=exc.msg) from exc
     body = root.find(_w("body"))
     if body is None:
-        raise IngestError("corrupt_docx", "The Word document has no body.")
+        raise ingest_error("docx_no_body")
     walker = _Walker()
     walker.container(body)
     letters = sum(ch.isalpha() for block in walker.blocks for ch in block.text)
     if letters < _MIN_LETTERS and next(body.iter(_w("drawing"), _w("pict")), None) is not None:
-        raise IngestError("no_content", "The Word document holds pictures and almost no text (a pasted scan?): send "
-                                        "the form typed in, or the scan as a PDF, whose pages are read by OCR.")
+        raise ingest_error("docx_pictures_only")
     return walker.blocks
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from pipeline.records import IngestError
+from pipeline.errors import ingest_error, message
 
 # INCLUDETEXT and LINK pull text (or a whole document) from a path or URL, DDE/DDEAUTO from another
 # program; their stored result is not what the city saw, and a converter might refresh it.
@@ -13,11 +13,8 @@ _EXTERNAL = re.compile(r"^\s*(INCLUDETEXT|INCLUDE|LINK|DDEAUTO|DDE|IMPORT)\b", r
 
 
 def refuse_external_fields(codes: Iterable[str], kind: str) -> None:
+    """`kind`: the catalogue key of the file's kind (resources/errors.yaml), for the message."""
     for code in codes:
         match = _EXTERNAL.match(code)
         if match:
-            raise IngestError(
-                "active_content",
-                f"The {kind} takes part of its text from another file or program (field {match.group(1).upper()}), "
-                "which is never followed; paste that text into the form, save it as .docx and submit again.",
-            )
+            raise ingest_error("external_field", kind=message(kind), field=match.group(1).upper())

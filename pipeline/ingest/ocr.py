@@ -17,7 +17,8 @@ from io import BytesIO
 from pathlib import Path
 
 from pipeline.config import Limits
-from pipeline.ingest.tools import INSTALL_TESSERACT, Tools, run_bounded, tool_version
+from pipeline.errors import ingest_error, message
+from pipeline.ingest.tools import Tools, run_bounded, tool_version
 from pipeline.records import IngestError
 from pipeline.registry import loader
 
@@ -33,7 +34,7 @@ _COLUMN_GAP = 2.5  # a gap wider than this many line heights separates table col
 def tesseract_languages(tesseract: str) -> tuple[str, ...]:
     """The wanted languages whose data is installed, in WANTED_LANGUAGES order."""
     try:
-        done = run_bounded([tesseract, "--list-langs"], timeout=30, what="Listing Tesseract's languages")
+        done = run_bounded([tesseract, "--list-langs"], timeout=30, what=message("listing_tesseract_languages"))
     except (OSError, IngestError):
         return ()
     installed = {line.strip() for line in (done.stdout + done.stderr).decode("utf-8", "replace").splitlines()}
@@ -43,13 +44,13 @@ def tesseract_languages(tesseract: str) -> tuple[str, ...]:
 def ocr_unavailable(tools: Tools) -> str | None:
     """Why scans cannot be read by OCR here, as a sentence that says what to install; None when they can."""
     if not tools.tesseract:
-        return f"Tesseract is not installed here: to have scans read by OCR, {INSTALL_TESSERACT}"
+        return message("tesseract_missing", install=message("install_tesseract"))
     if not tesseract_languages(tools.tesseract):
-        return f"Tesseract has no French or English language data here: to have scans read by OCR, {INSTALL_TESSERACT}"
+        return message("tesseract_no_languages", install=message("install_tesseract"))
     try:
         import pypdfium2  # noqa: F401
     except ImportError:
-        return "The pypdfium2 package that renders pages for OCR is missing: pip install pypdfium2"
+        return message("pypdfium2_missing")
     return None
 
 
@@ -81,7 +82,7 @@ def ocr_pages(path: Path, pages: list[int], limits: Limits, tesseract: str) -> d
     try:
         document = pypdfium2.PdfDocument(str(path))
     except pypdfium2.PdfiumError as exc:
-        raise IngestError("corrupt_pdf", f"The PDF's pages cannot be rendered for OCR: {exc}.") from exc
+        raise ingest_error("ocr_unrenderable", error=exc) from exc
 
     def read(index: int) -> str:
         with lock:
@@ -93,9 +94,9 @@ def ocr_pages(path: Path, pages: list[int], limits: Limits, tesseract: str) -> d
             raise _too_slow(limits)
         cmd = [tesseract, "stdin", "stdout", "-l", langs, "--psm", "3", "--dpi", str(limits.ocr_dpi), "tsv"]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1", "LANG": "C.UTF-8"}
-        done = run_bounded(cmd, timeout=remaining, what="Reading the scanned pages (OCR)", env=env, stdin=image)
+        done = run_bounded(cmd, timeout=remaining, what=message("reading_scans"), env=env, stdin=image)
         if done.returncode != 0:
-            raise IngestError("corrupt_pdf", f"OCR failed on page {index + 1}: {done.stderr.decode('utf-8', 'replace').strip()[:200]}")
+            raise ingest_error("ocr_failed", page=index + 1, detail=done.stderr.decode("utf-8", "replace").strip()[:200])
         return lines_from_tsv(done.stdout.decode("utf-8", "replace"))
 
     try:
@@ -160,4 +161,4 @@ def _render(document, index: int, dpi: int = OCR_DPI) -> bytes | None:
 
 
 def _too_slow(limits: Limits) -> IngestError:
-    return IngestError("time_limit", f"Reading the scanned pages (OCR) took longer than the limit of {limits.max_ocr_seconds:.0f} s; it was stopped.")
+    return ingest_error("time_limit", what=message("reading_scans"), seconds=limits.max_ocr_seconds)

@@ -15,6 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline.config import Limits
+from pipeline.errors import ingest_error, message
 from pipeline.ingest.convert import read_converted
 from pipeline.ingest.package import check_zip, read_part
 from pipeline.ingest.reading import BlockCollector, Reading
@@ -64,33 +65,32 @@ def odf_mimetype(zf: zipfile.ZipFile) -> str | None:
 
 def read_odt(path: Path, limits: Limits, soffice: str | None) -> Reading:
     content = _checked_content(path, limits)
-    return read_converted(path, limits, soffice, lambda: odt_blocks(content), "OpenDocument .odt")
+    return read_converted(path, limits, soffice, lambda: odt_blocks(content), "opendocument_odt")
 
 
 def _checked_content(path: Path, limits: Limits) -> bytes:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = check_zip(zf, limits, "text document")
+            names = check_zip(zf, limits, "text_document")
             kind = odf_mimetype(zf)
             if kind not in ODF_TEXT_TYPES:
-                raise IngestError("unsupported_format", f"This OpenDocument file is not a text document ({kind or 'no type'}); submit the form as .odt or .docx.")
+                raise ingest_error("odt_not_text", kind=kind or message("no_type"))
             if any(n.startswith(("Basic/", "Scripts/")) for n in names):
-                raise IngestError("active_content", "The .odt file holds macros, which are never run; save it as .docx and submit again.")
+                raise ingest_error("odt_macros")
             if "content.xml" not in names:
-                raise IngestError("corrupt_file", "The .odt file has no content (content.xml is missing).")
+                raise ingest_error("odt_no_content")
             manifest = read_part(zf, names["META-INF/manifest.xml"], 1_000_000) if "META-INF/manifest.xml" in names else b""
             content = read_part(zf, names["content.xml"], limits.max_uncompressed_bytes)
     except IngestError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, NotImplementedError) as exc:
-        raise IngestError("corrupt_file", f"The .odt file is damaged or truncated and cannot be opened ({type(exc).__name__}).") from exc
+        raise ingest_error("odt_damaged", error=type(exc).__name__) from exc
     if b"encryption-data" in manifest:
-        raise IngestError("encrypted_or_legacy_office", "The .odt file is password-protected; remove the password and submit again.")
+        raise ingest_error("odt_protected")
     if b"<!DOCTYPE" in content[:4096] or b"<!ENTITY" in content:
-        raise IngestError("unsafe_xml", "The document declares XML entities, which office programs never write; it was not read.")
+        raise ingest_error("odt_entities")
     if b"section-source" in content:
-        raise IngestError("active_content", "The .odt file has sections linked to other files, which are never followed; "
-                          "paste that text into the form, save it as .docx and submit again.")
+        raise ingest_error("odt_linked_sections")
     return content
 
 
@@ -99,10 +99,10 @@ def odt_blocks(content: bytes) -> list[Block]:
     try:
         root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
-        raise IngestError("corrupt_file", f"The .odt file's XML is damaged: {exc.msg}.") from exc
+        raise ingest_error("odt_xml_damaged", error=exc.msg) from exc
     body = root.find(f"{_o('body')}/{_o('text')}")
     if body is None:
-        raise IngestError("corrupt_file", "The .odt file has no text body.")
+        raise ingest_error("odt_no_body")
     walker = _Walker()
     walker.container(body)
     return walker.blocks

@@ -5,27 +5,25 @@ from __future__ import annotations
 import zipfile
 
 from pipeline.config import Limits
-from pipeline.records import IngestError
+from pipeline.errors import ingest_error, message
 
 # Parts this small cannot hurt whatever their ratio (a page of spaces compresses 1000:1).
 _SMALL_PART = 1_000_000
 
 
-def check_zip(zf: zipfile.ZipFile, limits: Limits, kind: str = "Word document") -> dict[str, zipfile.ZipInfo]:
+def check_zip(zf: zipfile.ZipFile, limits: Limits, kind: str = "word_document") -> dict[str, zipfile.ZipInfo]:
     """The package's entries by name, or IngestError("zip_bomb") if it holds too many parts, would expand
-    beyond the size limit, or has a part compressed far beyond what text compresses to."""
+    beyond the size limit, or has a part compressed far beyond what text compresses to. `kind`: the catalogue key
+    of what the package holds (resources/errors.yaml)."""
     infos = zf.infolist()
     if len(infos) > limits.max_zip_entries:
-        raise IngestError("zip_bomb", f"The file holds {len(infos)} parts; a {kind} has far fewer. It was not opened.")
+        raise ingest_error("zip_too_many_parts", n=len(infos), kind=message(kind))
     total = sum(i.file_size for i in infos)
     if total > limits.max_uncompressed_bytes:
-        raise IngestError(
-            "zip_bomb",
-            f"The file would expand to {total / 1e6:.0f} MB; the limit is {limits.max_uncompressed_bytes / 1e6:.0f} MB. It was not opened.",
-        )
+        raise ingest_error("zip_too_large", size=total / 1e6, limit=limits.max_uncompressed_bytes / 1e6)
     for info in infos:
         if info.file_size > _SMALL_PART and info.file_size > limits.max_compression_ratio * max(info.compress_size, 1):
-            raise IngestError("zip_bomb", f"The part {info.filename} is compressed {info.file_size // max(info.compress_size, 1)}:1, a sign of a zip bomb. It was not opened.")
+            raise ingest_error("zip_ratio", part=info.filename, ratio=info.file_size // max(info.compress_size, 1))
     return {i.filename: i for i in infos}
 
 
@@ -34,5 +32,5 @@ def read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     with zf.open(info) as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise IngestError("zip_bomb", f"The part {info.filename} expands beyond what its package declares. It was not read.")
+        raise ingest_error("zip_part_too_large", part=info.filename)
     return data

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.config import Limits
+from pipeline.errors import ingest_error, message
 from pipeline.ingest.ocr import ocr_pages, ocr_unavailable
 from pipeline.ingest.reading import OCR, UNREAD_SCANS, Reading
 from pipeline.ingest.tools import Tools
@@ -33,14 +34,14 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
         reader = PdfReader(str(path), strict=False)
         # a PDF restricted only for printing or editing opens with an empty password, as in any viewer
         if reader.is_encrypted and not _opens_without_password(reader):
-            raise IngestError("encrypted_pdf", "The PDF is password-protected; send an unprotected copy.")
+            raise ingest_error("pdf_protected")
         if len(reader.pages) > limits.max_pdf_pages:
-            raise IngestError("too_many_pages", f"The PDF has {len(reader.pages)} pages; the limit is {limits.max_pdf_pages}.")
+            raise ingest_error("pdf_too_many_pages", n=len(reader.pages), limit=limits.max_pdf_pages)
         pages = [_page_text(page) for page in reader.pages]
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as exc:
-        raise IngestError("corrupt_pdf", f"The PDF cannot be read (damaged or not a real PDF): {type(exc).__name__}.") from exc
+        raise ingest_error("pdf_damaged", error=type(exc).__name__) from exc
     scanned = [i for i, text in enumerate(pages) if sum(ch.isalpha() for ch in text) < _MIN_LAYER_LETTERS]
     warnings: tuple[str, ...] = ()
     note = ""
@@ -48,23 +49,21 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
         missing = ocr_unavailable(tools)
         if missing is None:
             if len(scanned) > limits.max_ocr_pages:
-                raise IngestError("too_many_pages", f"The PDF has {len(scanned)} scanned pages; OCR reads at most {limits.max_ocr_pages}.")
+                raise ingest_error("pdf_too_many_scans", n=len(scanned), limit=limits.max_ocr_pages)
             for index, text in ocr_pages(path, scanned, limits, tools.tesseract).items():
                 # Keep a short text layer (a page number) only where OCR found nothing better.
                 pages[index] = text if text.strip() else pages[index]
-            warnings, note = (OCR,), f"{len(scanned)} scanned page(s) read by OCR"
+            warnings, note = (OCR,), message("scans_read", n=len(scanned))
         elif len(scanned) < len(pages):
-            warnings, note = (UNREAD_SCANS,), f"{len(scanned)} page(s) without text were not read. {missing}"
+            warnings, note = (UNREAD_SCANS,), message("scans_not_read", n=len(scanned), missing=missing)
     lines = [line for page in without_running_lines(pages) for line in page]
     blocks = [Block(t, "line", i) for i, t in enumerate(unwrap_lines(filter(None, (clean_text(x) for x in lines))))]
     if not blocks:
         if scanned and ocr_unavailable(tools) is None:
-            raise IngestError("pdf_no_text", "The PDF's pages are images and OCR found no text on them (blank or unreadable scans).")
-        hint = f" {ocr_unavailable(tools)}." if scanned else ""
-        raise IngestError(
-            "pdf_no_text",
-            f"The PDF has no text layer (a scanned image?); send the Word form or a PDF saved from Word.{hint}",
-        )
+            raise ingest_error("pdf_blank_scans")
+        if scanned:
+            raise ingest_error("pdf_no_text_layer_no_ocr", missing=ocr_unavailable(tools))
+        raise ingest_error("pdf_no_text_layer")
     return Reading(blocks, warnings, note)
 
 

@@ -11,12 +11,12 @@ import re
 from pathlib import Path
 
 from pipeline.config import Limits
+from pipeline.errors import ingest_error, message
 from pipeline.ingest.convert import read_converted
 from pipeline.ingest.fields import refuse_external_fields
 from pipeline.ingest.reading import Reading
-from pipeline.ingest.tools import INSTALL_LIBREOFFICE
 from pipeline.normalize import clean_text
-from pipeline.records import Block, IngestError
+from pipeline.records import Block
 
 RTF_MAGIC = b"{\\rtf"
 # \object starts an OLE object (\objemb embedded, \objlink / \objautlink linked to a file or URL).
@@ -31,11 +31,10 @@ _CELL_WORD = re.compile(r"\\(?:nest)?cell(?![a-z]) ?")
 def read_rtf(path: Path, limits: Limits, soffice: str | None) -> Reading:
     raw = Path(path).read_bytes()
     if _OBJECT.search(raw):
-        raise IngestError("active_content", "The .rtf file holds embedded or linked objects (OLE), which are never opened; "
-                          "paste their content as text, save it as .docx and submit again.")
+        raise ingest_error("rtf_objects")
     instructions = (_CONTROL_WORD.sub("", m.group(1).decode("latin-1")) for m in _FIELD_INSTRUCTION.finditer(raw))
-    refuse_external_fields(instructions, ".rtf file")
-    return read_converted(path, limits, soffice, lambda: rtf_blocks(raw, limits), "Rich Text Format .rtf")
+    refuse_external_fields(instructions, "rtf_file")
+    return read_converted(path, limits, soffice, lambda: rtf_blocks(raw, limits), "rich_text_rtf")
 
 
 def rtf_blocks(raw: bytes, limits: Limits) -> list[Block]:
@@ -43,15 +42,15 @@ def rtf_blocks(raw: bytes, limits: Limits) -> list[Block]:
     try:
         from striprtf.striprtf import rtf_to_text
     except ImportError:
-        raise IngestError("unsupported_format", f".rtf files can be read only with LibreOffice or the striprtf package; {INSTALL_LIBREOFFICE}, or pip install striprtf.") from None
+        raise ingest_error("rtf_no_reader", install=message("install_libreoffice")) from None
     # RTF is 7-bit text; stray 8-bit bytes from careless writers are most often Windows-1252.
     source = _CELL_WORD.sub(_CELL_MARK, raw.decode("cp1252", errors="replace"))
     try:
         text = rtf_to_text(source, errors="replace")
     except (ValueError, IndexError, LookupError) as exc:
-        raise IngestError("corrupt_file", f"The .rtf file is damaged and cannot be read ({type(exc).__name__}).") from exc
+        raise ingest_error("rtf_damaged", error=type(exc).__name__) from exc
     if len(text) > limits.max_text_chars:
-        raise IngestError("text_too_long", f"The text has {len(text):,} characters; the limit is {limits.max_text_chars:,}.")
+        raise ingest_error("text_too_long", n=len(text), limit=limits.max_text_chars)
     blocks: list[Block] = []
     table = row = 0
     in_table = False

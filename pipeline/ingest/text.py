@@ -9,8 +9,9 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from pipeline.config import Limits
+from pipeline.errors import ingest_error
 from pipeline.normalize import clean_text, join_wrapped, unwrap_lines
-from pipeline.records import Block, IngestError
+from pipeline.records import Block
 
 _MD_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
 # A line of a plain-text paragraph that starts in lower case is joined to the line before (a hard wrap) only when
@@ -58,12 +59,9 @@ def read_text(path: Path, limits: Limits = Limits()) -> list[Block]:
     raw = Path(path).read_bytes()
     text = decode_bytes(raw)
     if _looks_binary(text):
-        raise IngestError(
-            "binary_content",
-            "The file holds binary data, not text; it may be a renamed or damaged file.",
-        )
+        raise ingest_error("binary_content")
     if len(text) > limits.max_text_chars:
-        raise IngestError("text_too_long", f"The text has {len(text):,} characters; the limit is {limits.max_text_chars:,}.")
+        raise ingest_error("text_too_long", n=len(text), limit=limits.max_text_chars)
     markdown = Path(path).suffix.lower() in (".md", ".markdown")
     blocks: list[Block] = []
     run: list[str] = []  # the plain lines of one paragraph, re-joined where a hard wrap broke a sentence

@@ -12,11 +12,8 @@ import signal
 import subprocess
 from dataclasses import dataclass
 
-from pipeline.records import IngestError
+from pipeline.errors import ingest_error
 from pipeline.registry import loader
-
-INSTALL_LIBREOFFICE = "install LibreOffice (Debian/Ubuntu: apt-get install libreoffice-writer-nogui)"
-INSTALL_TESSERACT = "install Tesseract with French and English data (Debian/Ubuntu: apt-get install tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng)"
 
 
 def _find(env: str, *names: str) -> str | None:
@@ -56,7 +53,8 @@ def network_jail() -> tuple[str, ...]:
 def run_bounded(cmd: list[str], *, timeout: float, what: str, env: dict[str, str] | None = None,
                 stdin: bytes | None = None) -> subprocess.CompletedProcess:
     """Run a program in its own process group, killing the whole group when the time limit passes
-    (LibreOffice starts a child process that would outlive a plain kill)."""
+    (LibreOffice starts a child process that would outlive a plain kill). `what`: what the program does, for the
+    message (a fragment of resources/errors.yaml, so that it reads in French too)."""
     proc = subprocess.Popen(
         cmd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env=env, start_new_session=True,
@@ -65,7 +63,7 @@ def run_bounded(cmd: list[str], *, timeout: float, what: str, env: dict[str, str
         out, err = proc.communicate(stdin, timeout=max(timeout, 0.1))
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise IngestError("time_limit", f"{what} took longer than the limit of {timeout:.0f} s; it was stopped.") from None
+        raise ingest_error("time_limit", what=what, seconds=timeout) from None
     except BaseException:
         _kill_group(proc)
         raise

@@ -4,9 +4,10 @@
 assets) to out_dir/reports/summary.html, from the run's view (pipeline/report/view.py: the tables in memory or read
 once, shared with the city reports). The words come from resources/reports.yaml, the catalogue of the city reports:
 the page is written in English, and in French with lang="fr" (reports/summary.fr.html). The run writes its messages
-in English: the French page gives instead the web app's French texts of the error codes and the template's French
-names of fields, sections and checks (pipeline.web.i18n, which imports no web framework). Criteria hints,
-stored in each practice's language, are shown in the page's (pipeline.phrasebook).
+in English: the French page says each in French from the catalogue that wrote it (resources/errors.yaml), or gives
+the web app's French text of its error code where no entry wrote it, and the template's French names of fields,
+sections and checks (pipeline.web.i18n, which imports no web framework). Criteria hints, stored in each practice's
+language, are shown in the page's (pipeline.phrasebook).
 Every table may be empty or missing (a run where every file failed still gets a page).
 """
 
@@ -110,9 +111,9 @@ class Words:
         return self.labelled(label, self.tr.field(detail)) if detail else label
 
     def run_text(self, message: str | None, general: str) -> str:
-        """A message the run wrote (in English): as written on the English page, else the catalogue's more
-        general text in the page's language."""
-        return message if message and self.lang == "en" else general
+        """A message the run wrote (in English) in the page's language, with its detail; where no entry of
+        resources/errors.yaml wrote it (a run of an older version), the more general text in the page's language."""
+        return self.tr.run_message(message) or general
 
     def error(self, row: dict) -> str:
         """Why a file of files.parquet could not be used."""

@@ -120,7 +120,19 @@ class Translator:
             self._phrases = criteria_phrasebook()
         return self._phrases.say(text, self.lang)
 
+    def run_message(self, text: str | None) -> str | None:
+        """A message of files.parquet in this language, with its detail: in English as the run wrote it, in French
+        from resources/errors.yaml; None when no entry of the catalogue wrote it (a run of an older version)."""
+        if not text:
+            return None
+        if self.lang == "en":
+            return text
+        from pipeline.errors import error_phrasebook
+
+        return error_phrasebook().translation(text, self.lang)
+
     def error(self, code: str | None) -> str | None:
+        """The general text of an error code, the same for every file."""
         text = self._web["errors"].get(code or "")
         return text.format(formats=self.file_types()) if text else None
 

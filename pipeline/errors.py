@@ -1,0 +1,47 @@
+"""The messages of files.parquet, from one catalogue in English and French (resources/errors.yaml).
+
+The run writes each message in English from its entry; a page in French finds the entry back from the text
+(`error_phrasebook`) and shows it in French, so a French reader keeps the detail (the page count, the file name).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pipeline.config import RESOURCES_DIR, load_yaml
+from pipeline.phrasebook import Phrasebook
+from pipeline.records import IngestError
+
+ERRORS_FILE = RESOURCES_DIR / "errors.yaml"
+
+
+@cache
+def load_errors() -> dict:
+    """{"messages": {key: {code or status, en, fr}}, "fragments": {key: {en, fr}}}."""
+    return load_yaml(ERRORS_FILE.read_text(encoding="utf-8"))
+
+
+def entry(key: str) -> dict:
+    errors = load_errors()
+    found = errors["messages"].get(key) or errors["fragments"].get(key)
+    if found is None:
+        raise KeyError(f"no entry {key!r} in {ERRORS_FILE.name}")
+    return found
+
+
+def message(key: str, **values) -> str:
+    """The English text of a message or fragment, with its values."""
+    return entry(key)["en"].format(**values)
+
+
+def ingest_error(key: str, **values) -> IngestError:
+    """The IngestError of a message with an error code: its code, and its English text."""
+    return IngestError(entry(key)["code"], message(key, **values))
+
+
+@cache
+def error_phrasebook() -> Phrasebook:
+    """Every message and fragment of the catalogue; a fragment read back inside a message is said too."""
+    errors = load_errors()
+    pairs = lambda section: [{"en": e["en"], "fr": e["fr"]} for e in errors[section].values()]  # noqa: E731
+    return Phrasebook(pairs("messages"), fragments=pairs("fragments"))
