@@ -367,11 +367,13 @@ def train(
     model_dir: Path = typer.Option(DEFAULT_MODEL_DIR, "--model-dir", help="Where to save the area model and its card."),
     embedder: Optional[str] = typer.Option(None, help="Embedder the model is trained with (default: the `embedder` setting)."),
     criteria: bool = typer.Option(False, "--criteria", help="Train the criteria model instead (tune halves of the rated sets)."),
+    hint_gaps: bool = typer.Option(False, "--hint-gaps", help="Train the hints' gap models instead (tune half of data/eval/gaps), into --criteria-model-dir."),
     criteria_model_dir: Path = typer.Option(DEFAULT_CRITERIA_MODEL_DIR, "--criteria-model-dir", help="Where to save the criteria model."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: reviewed areas take precedence over declared ones; with --criteria, reviewed levels join the training texts."),
     data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="With --criteria and --reviews: the output folder of the reviewed run, whose practices.parquet holds the reviewed texts."),
 ) -> None:
-    """Train the area classifier on declared areas (or, with --criteria, the criteria model), with its model card."""
+    """Train the area classifier on declared areas (or, with --criteria, the criteria model; with --hint-gaps, the
+    models that tell the criteria hints what a text already says), with its model card."""
     from pipeline.embed import make_embedder
 
     if reviews is not None and not reviews.is_file():
@@ -381,6 +383,16 @@ def train(
     embedder = current_settings(embedder=embedder).embedder
 
     emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")
+    if hint_gaps:
+        from pipeline.hint_gaps import train_gap_model
+
+        card = train_gap_model(criteria_model_dir, emb)
+        cues, chosen = card["cv_cues"], card["cv_chosen"]
+        console.print(f"Trained on [bold]{card['n_sentences']}[/bold] sentences; C={card['C']:g}, threshold "
+                      f"{card['threshold']:.2f}; cross-validated balanced accuracy {chosen['balanced_accuracy']:.2f} "
+                      f"(cues alone {cues['balanced_accuracy']:.2f}) on the tune half of data/eval/gaps")
+        console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
+        return
     if criteria:
         from pipeline.training import train_criteria_model
 

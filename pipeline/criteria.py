@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
+from pipeline.hint_gaps import GapModel, load_gap_model
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
@@ -309,6 +310,7 @@ class _Sentence:
     cues: Counter = field(default_factory=Counter)
     semantic: dict[str, float] = field(default_factory=dict)
     quoted: dict[str, float] = field(default_factory=dict)  # P(a reader quotes it), per criterion with a model
+    said: dict[str, float] = field(default_factory=dict)  # chance it says each gap of the hints ("crit:gap")
 
 
 @dataclass
@@ -468,6 +470,22 @@ class CriteriaScorer:
         tag = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         return models, f"criteria:ordinal:{tag}:{emb_id}"
 
+    def _gap_model(self) -> tuple[GapModel | None, str]:
+        """The hints' gap model of the model folder, when it was trained with this embedder."""
+        cache = getattr(self, "_gap_model_cache", None)
+        if cache is None:
+            model, model_id = load_gap_model(self.model_dir)
+            emb_id = getattr(self._embedder(), "model_id", None)
+            if model is not None and model.embedder_id != emb_id:
+                model, model_id = None, f"hint-gaps:cues (gap model trained with {model.embedder_id}, not {emb_id})"
+            cache = self._gap_model_cache = (model, model_id)
+        return cache
+
+    @property
+    def gap_model_id(self) -> str:
+        """What tells the hints that a gap is said: cues alone, or cues and the gap model (with its hash)."""
+        return self._gap_model()[1]
+
     @property
     def model_id(self) -> str:
         """What sets the levels: the learned model (with its hash) or the hand-set cut points, and why."""
@@ -578,6 +596,11 @@ class CriteriaScorer:
             best = (matrix @ descriptions[crit].T).max(axis=1)
             for sentence, value in zip(sentences, best):
                 sentence.semantic[crit] = round(float(value), 4)
+        gap_model = self._gap_model()[0]
+        if gap_model is not None:
+            for gap, chances in gap_model.chances(matrix).items():
+                for sentence, value in zip(sentences, chances):
+                    sentence.said[gap] = float(value)
         if keep_vectors:
             start = 0
             for analysis in analyses:
@@ -765,9 +788,17 @@ class CriteriaScorer:
         # the first thing the text lacks, anywhere in it: never ask for what it already says
         lang = _hint_lang(analysis.practice.lang)
         for gap in self.cues["criteria"][crit].get("gaps", ()):
-            if all(features.get(group, 0.0) <= 0.0 for group in gap["groups"]):
+            if not self.gap_said(crit, gap, features, analysis):
                 return gap[lang]
-        return hints.get("more") or (hints.get("thin_present", hints["thin"]) if has_part else hints["thin"])
+        return hints["more"]
+
+    def gap_said(self, crit: str, gap: dict, features: dict, analysis: _Analysis) -> bool:
+        """Whether the text already says what a gap of criteria.yaml asks for: a cue of its groups, or a sentence
+        the gap model reads as saying it (what is said in other words than the cues, pipeline/hint_gaps.py)."""
+        if any(features.get(group, 0.0) > 0.0 for group in gap["groups"]):
+            return True
+        gap_model, key = self._gap_model()[0], f"{crit}:{gap['name']}"
+        return gap_model is not None and any(s.said.get(key, 0.0) >= gap_model.threshold for s in analysis.sentences)
 
     def score_analyses(self, analyses: list[_Analysis], explain: bool = False) -> list[dict]:
         models, _ = self._model()

@@ -82,7 +82,7 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     criteria = guarded("criteria", lambda: _criteria_cached(practices, settings, embedder,
                                                             Path(out_dir) / ".cache" / "criteria"))
     if criteria is not None:
-        tables["criteria"], tables["guidelines"], models["criteria"] = criteria
+        tables["criteria"], tables["guidelines"], models["criteria"], models["hint_gaps"] = criteria
     del criteria
     # Nothing after the criteria stage reads text with spaCy: its pipelines (about 120 MB) leave before reports.
     registry.clear("cue_matcher")
@@ -126,7 +126,8 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
     scorer = criteria_module.scorer_for(settings, embedder)
     tag = hashlib.sha256(
         Path(criteria_module.__file__).read_bytes() + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
-        + scorer.model_id.encode() + json.dumps(settings.record()["criteria"], sort_keys=True).encode()
+        + scorer.model_id.encode() + scorer.gap_model_id.encode()
+        + json.dumps(settings.record()["criteria"], sort_keys=True).encode()
     ).hexdigest()[:16]
     # Everything the analysis reads of a practice, and not its id: practices with the same text (a form sent
     # again, the same practice filed for another city) are analysed once and their rows given each one's id.
@@ -170,4 +171,5 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
         pa.concat_tables(tables["criteria"]) if tables["criteria"] else to_table("criteria", []),
         pa.concat_tables(tables["guidelines"]) if tables["guidelines"] else to_table("guidelines", []),
         scorer.model_id,
+        scorer.gap_model_id,
     )

@@ -199,6 +199,7 @@ def test_ordinal_estimator_orders_levels():
 def test_manifest_names_the_criteria_model(sample_out):
     manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["models"]["criteria"].startswith("criteria:ordinal:")
+    assert manifest["models"]["hint_gaps"].startswith("hint-gaps:") and "cues" not in manifest["models"]["hint_gaps"]
 
 
 def test_a_practice_gets_the_same_rows_alone_or_in_a_batch(learned):
