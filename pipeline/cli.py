@@ -256,7 +256,8 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
             table.add_row(names[name], shown)
         out.print(table)
         if practice.warnings:
-            out.print(f"[yellow]{t['warnings']}[/yellow] " + "; ".join(warning_text(w, practice.lang) for w in practice.warnings))
+            separator = " ; " if practice.lang == "fr" else "; "  # French spaces its semicolons
+            out.print(f"[yellow]{t['warnings']}[/yellow] " + separator.join(warning_text(w, practice.lang) for w in practice.warnings))
         _print_analysis(out, practice, *models)
     _end_process_now()
 

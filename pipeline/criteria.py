@@ -921,12 +921,15 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     def add(check: str, passed: bool, detail: str) -> None:
         rows.append({"practice_id": practice.practice_id, "check": check, "passed": bool(passed), "detail": detail})
 
+    # 1,200 in English, 1 200 in French
+    counts = {k: f"{v:,}".replace(",", "\u202f" if practice.lang == "fr" else ",")
+              for k, v in (("n", words), ("min", lo), ("max", hi))}
     if words < lo:
-        add("length", False, msg["length_short"].format(n=words, min=lo, max=hi))
+        add("length", False, msg["length_short"].format(**counts))
     elif words > hi:
-        add("length", False, msg["length_long"].format(n=words, min=lo, max=hi))
+        add("length", False, msg["length_long"].format(**counts))
     else:
-        add("length", True, msg["length_ok"].format(n=words, min=lo, max=hi))
+        add("length", True, msg["length_ok"].format(**counts))
 
     def cue_count(section: str | None, *labels: str) -> int:
         return sum(s.cues.get(label, 0) for s in analysis.sentences

@@ -400,7 +400,7 @@ def test_check_warnings_are_worded_in_the_form_language():
     french = warning_text("converted:text-only", "fr")
     assert "texte seul" in french and "text-only" not in french
     assert "text only" in warning_text("converted:text-only", "en")
-    assert warning_text("missing_section:impact", "fr") == "section manquante : Impact"
+    assert warning_text("missing_section:impact", "fr") == "rubrique manquante : Impact"
 
 
 def test_check_says_when_the_period_gives_no_year(tmp_path):

@@ -336,6 +336,17 @@ def test_missing_fields_and_sections_list_only_what_is_missing(messy_run):
     assert "read as text only, without LibreOffice" in notes[:notes.index("</tr>")]  # shown beside the practice
 
 
+def test_count_labels_agree_with_their_count(messy_run):
+    def label(html: str, name: str) -> str:
+        return re.search(rf'id="count-{name}">\d+</span><span class="l">([^<]+)<', html).group(1)
+
+    english, french = render_summary(messy_run, "en"), render_summary(messy_run, "fr")
+    assert (label(english, "empty"), label(english, "duplicates"), label(english, "errors")) == (
+        "blank form", "sent twice", "errors")
+    assert (label(french, "empty"), label(french, "duplicates"), label(french, "errors")) == (
+        "formulaire vide", "envoyé deux fois", "erreurs")
+
+
 def test_a_file_sent_twice_is_not_an_error(messy_run):
     for lang in ("en", "fr"):
         html = render_summary(messy_run, lang)

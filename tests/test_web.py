@@ -347,7 +347,7 @@ def test_a_french_form_or_visitor_gets_the_check_messages_in_french(client):
     for headers in ({"accept-language": "fr-CH, fr;q=0.9"}, {"cookie": "icc_lang=fr"}):
         empty = client.post("/api/check", files={"file": ("vide.txt", b"")}, headers=headers)
         assert empty.status_code == 422
-        assert (empty.json()["error_code"], empty.json()["message"]) == ("empty_file", "Le fichier est vide.")
+        assert (empty.json()["error_code"], empty.json()["message"]) == ("empty_file", "Le fichier est vide (0 octet).")
     client.cookies.clear()
     english = client.post("/api/check", files={"file": ("vide.txt", b"")}).json()
     assert english["message"].startswith("The file is empty"), "in English, the message of files.parquet"
@@ -357,10 +357,15 @@ def test_a_french_form_or_visitor_gets_the_check_messages_in_french(client):
 
     page = client.post("/check", files={"file": ("vide.txt", b"")}, headers={"accept-language": "fr"})
     error = re.search(r'<section class="problem".*?</section>', page.text, re.S).group(0)
-    assert "Le fichier est vide." in error and "empty_file" in error
+    assert "Le fichier est vide (0 octet)." in error and "empty_file" in error
     assert "The file is empty" not in error and 'lang="en"' not in error, "only the French words on a French page"
     english_page = client.post("/check", files={"file": ("vide.txt", b"")}, headers={"accept-language": "en"}).text
-    assert "The file is empty." in english_page and "The file is empty (0 bytes)." in english_page
+    # the file's own message only: the code's general words would repeat it (or, for a picture named .docx,
+    # contradict it by listing .docx among the files read)
+    assert "The file is empty (0 bytes)." in english_page and "The file is empty." not in english_page
+    photo_page = client.post("/check", files={"file": ("photo.docx", b"\x89PNG\r\n\x1a\n" + bytes(64))},
+                             headers={"accept-language": "fr"}).text
+    assert "Le fichier est une image PNG" in photo_page and "Ce type de fichier n&#39;est pas lu" not in photo_page
 
     # The detail of the run's message, said in French: the image's kind, a blank form's own words.
     photo = {"file": ("photo.docx", b"\x89PNG\r\n\x1a\n" + bytes(64))}
@@ -370,7 +375,7 @@ def test_a_french_form_or_visitor_gets_the_check_messages_in_french(client):
         "(les pages numérisées sont lues par OCR)."))
     error = re.search(r'<section class="problem".*?</section>',
                       client.post("/check", files=photo, headers={"accept-language": "fr"}).text, re.S).group(0)
-    assert "Ce type de fichier n&#39;est pas lu." in error, "the app's explanation of the code, then the detail"
+    assert "Ce type de fichier n&#39;est pas lu." not in error, "only the detail: the code's words would contradict it"
     assert "Le fichier est une image PNG" in error and 'lang="en"' not in error and "image, not" not in error
     english = client.post("/api/check", files=photo, headers={"accept-language": "en"}).json()
     assert english["message"].startswith("The file is a PNG image, not a document: submit the form as .docx")
@@ -541,6 +546,11 @@ def test_practice_page_gives_hints_and_check_details_in_the_page_language(client
             assert said in page, (lang, said)
             if lang == "en":
                 assert said != text and text not in page, text
+        # French spacing before ':' and '%' (a no-break space); none in English
+        spaced, tight = "</strong>\xa0: " in page, "</strong>: " in page
+        assert (spaced, tight) == ((True, False) if lang == "fr" else (False, True))
+        percents = re.findall(r"\d(\s?)%", page)
+        assert percents and set(percents) == ({"\xa0"} if lang == "fr" else {""})
     client.cookies.clear()
 
 

@@ -83,8 +83,16 @@ class Words:
 
     def plural(self, n: int, noun: str) -> str:
         one, many = self.t["plural"][noun]
+        return f"{n} {one if self._singular(n) else many}"
+
+    def _singular(self, n: int) -> bool:
         # French puts 0 and 1 in the singular, English only 1.
-        return f"{n} {one if (n <= 1 if self.lang == 'fr' else n == 1) else many}"
+        return n <= 1 if self.lang == "fr" else n == 1
+
+    def card(self, key: str, n: int) -> str:
+        """The label under a count ([one, many], or one word for any count)."""
+        label = self.t["cards"][key]
+        return label if isinstance(label, str) else label[0 if self._singular(n) else 1]
 
     @cached_property
     def tr(self) -> "Translator":
@@ -202,6 +210,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
     return {
         "lang": words.lang,
         "t": words.t,
+        "card": words.card,
         "title": words["title"],
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "out_dir": str(out_dir.resolve()),
@@ -377,7 +386,7 @@ def areas_chart_svg(practices: list[dict], taxonomy, words: Words | None = None)
     rows = [(f"{c}. {_short_name(taxonomy, c, words.lang)}", [declared[c]] + ([predicted[c]] if has_pred else []))
             for c in taxonomy.top_codes]
     series = [(words["declared_main"], "#3465a4")] + ([(words["predicted_main"], "#f5a623")] if has_pred else [])
-    return _grouped_bars(rows, series, words["areas_chart"])
+    return _grouped_bars(rows, series, words["areas_chart"], words.labelled)
 
 
 def criteria_chart_svg(criteria: pd.DataFrame, names: list[str], words: Words | None = None) -> str:
@@ -387,10 +396,12 @@ def criteria_chart_svg(criteria: pd.DataFrame, names: list[str], words: Words | 
     for name in names:
         levels = criteria.loc[criteria["criterion"] == name, "level"].fillna(0).astype(int)
         rows.append((words.criterion(name), [int((levels == k).sum()) for k in range(4)]))
-    return _stacked_bars(rows, [words["level"].format(k=k) for k in range(4)], LEVEL_COLOURS, words["criteria_chart"])
+    return _stacked_bars(rows, [words["level"].format(k=k) for k in range(4)], LEVEL_COLOURS, words["criteria_chart"],
+                         words.labelled)
 
 
-def _grouped_bars(rows: list[tuple[str, list[int]]], series: list[tuple[str, str]], title: str) -> str:
+def _grouped_bars(rows: list[tuple[str, list[int]]], series: list[tuple[str, str]], title: str, labelled) -> str:
+    """`labelled(label, value)`: "label: value" in the page's language."""
     label_w, bar_w, bar_h, gap = 300, 520, 9, 8
     group_h = bar_h * len(series) + gap
     top = 44
@@ -410,13 +421,13 @@ def _grouped_bars(rows: list[tuple[str, list[int]]], series: list[tuple[str, str
             w = bar_w * value / vmax
             by = y + j * bar_h
             parts.append(f'<rect x="{label_w}" y="{by:.1f}" width="{w:.1f}" height="{bar_h - 1}" fill="{colour}">'
-                         f"<title>{escape(label)}: {value} {escape(series[j][0])}</title></rect>")
+                         f"<title>{escape(labelled(f'{label}, {series[j][0]}', value))}</title></rect>")
             parts.append(_text(label_w + w + 4, by + bar_h / 2, str(value), size=10))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _stacked_bars(rows: list[tuple[str, list[int]]], keys: list[str], colours, title: str) -> str:
+def _stacked_bars(rows: list[tuple[str, list[int]]], keys: list[str], colours, title: str, labelled) -> str:
     label_w, bar_w, bar_h, gap, top = 150, 480, 20, 8, 44
     height = top + (bar_h + gap) * len(rows) + 10
     width = label_w + bar_w + 30
@@ -433,7 +444,7 @@ def _stacked_bars(rows: list[tuple[str, list[int]]], keys: list[str], colours, t
             w = bar_w * value / total
             if value:
                 parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
-                             f"<title>{escape(label)}, {key}: {value}</title></rect>")
+                             f"<title>{escape(labelled(f'{label}, {key}', value))}</title></rect>")
                 if w >= 18:
                     parts.append(_text(x + w / 2, y + bar_h / 2, str(value), anchor="middle", fill="#fff",
                                        size=11))

@@ -38,7 +38,9 @@ WEB_DIR = Path(__file__).resolve().parent
 def make_templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["pct"] = lambda value: f"{round(100 * float(value))}%" if value is not None else "–"
+    # French writes a no-break space before the percent sign
+    env.filters["pct"] = lambda value, lang="en": ("–" if value is None else
+                                                   f"{round(100 * float(value))}{chr(0xA0) if lang == 'fr' else ''}%")
     # a pair score as the city reports print it (0.47, French 0,47): it is not a probability
     env.filters["score"] = lambda value, lang="en": ("–" if value is None else
                                                      f"{float(value):.2f}".replace(".", "," if lang == "fr" else "."))

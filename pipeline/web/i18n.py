@@ -78,6 +78,9 @@ class Translator:
         self._pipeline = messages.pipeline[lang]
         self._taxonomy = messages.taxonomy
         self._phrases = None
+        # French puts a no-break space before ':' and ';'
+        self.colon = "\u00a0:" if lang == "fr" else ":"
+        self.semicolon = "\u00a0; " if lang == "fr" else "; "
 
     def __call__(self, key: str, **values) -> str:
         node = self._web
