@@ -4,8 +4,9 @@ hint moves on, or not said, and then the hint asks for it.
 
 data/eval/gaps holds single sentences of the kind city officers write, each for one gap: sentences that state it
 (plainly, in other words, or on the side of another point) and near misses that could sit in the same part of a
-report without stating it (WRITING.md). Two writers wrote one half each (`tune.yaml`, `test.yaml`); a reader who
-saw neither the writers' labels nor their brief said for each sentence whether it states its gap (RATING.md);
+report without stating it (WRITING.md). Two writers wrote the tune half (`tune.yaml`), a third the test half
+(`test.yaml`); a reader who saw neither the writers' labels nor their brief said for each sentence whether it
+states its gap (RATING.md);
 only the sentences where writer and reader agree are scored.
 
 Two readings of a gap, side by side on the test half (no model has read it):

@@ -387,6 +387,10 @@ def train(
     if hint_gaps:
         from pipeline.hint_gaps import train_gap_model
 
+        if criteria or reviews is not None or inputs:
+            console.print("[red]--hint-gaps trains on data/eval/gaps alone[/red]: run it without --criteria, --reviews or inputs.")
+            raise typer.Exit(2)
+
         card = train_gap_model(criteria_model_dir, emb)
         cues, chosen = card["cv_cues"], card["cv_chosen"]
         console.print(f"Trained on [bold]{card['n_sentences']}[/bold] sentences; C={card['C']:g}, threshold "

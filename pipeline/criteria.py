@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
-from pipeline.hint_gaps import GapModel, load_gap_model
+from pipeline.hint_gaps import GapModel, cued, load_gap_model
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
@@ -240,7 +240,7 @@ def criteria_phrasebook(cues: dict | None = None) -> Phrasebook:
     for spec in cues["criteria"].values():
         pairs += pairs_of(spec["hints"]["en"], spec["hints"]["fr"])
         pairs += [{"en": gap["en"], "fr": gap["fr"]} for gap in spec.get("gaps", ())]
-    return Phrasebook(pairs)
+    return Phrasebook(pairs, number_fields=("n", "min", "max"))
 
 
 # ---------------------------------------------------------------------------------------------- structural cues
@@ -795,7 +795,7 @@ class CriteriaScorer:
     def gap_said(self, crit: str, gap: dict, features: dict, analysis: _Analysis) -> bool:
         """Whether the text already says what a gap of criteria.yaml asks for: a cue of its groups, or a sentence
         the gap model reads as saying it (what is said in other words than the cues, pipeline/hint_gaps.py)."""
-        if any(features.get(group, 0.0) > 0.0 for group in gap["groups"]):
+        if cued(gap, features):
             return True
         gap_model, key = self._gap_model()[0], f"{crit}:{gap['name']}"
         return gap_model is not None and any(s.said.get(key, 0.0) >= gap_model.threshold for s in analysis.sentences)

@@ -44,4 +44,5 @@ def error_phrasebook() -> Phrasebook:
     """Every message and fragment of the catalogue; a fragment read back inside a message is said too."""
     errors = load_errors()
     pairs = lambda section: [{"en": e["en"], "fr": e["fr"]} for e in errors[section].values()]  # noqa: E731
-    return Phrasebook(pairs("messages"), fragments=pairs("fragments"))
+    return Phrasebook(pairs("messages"), fragments=pairs("fragments"), fragment_fields=errors["fragment_fields"],
+                      number_fields=errors["number_fields"])

@@ -86,11 +86,16 @@ def load_gap_model(model_dir: Path | str | None) -> tuple[GapModel | None, str]:
 
 # ---------------------------------------------------------------------------------------------- training
 
-def cue_said(items: Sequence[dict], scorer=None) -> np.ndarray:
+def cued(gap: dict, features: dict) -> bool:
+    """Whether a cue of the gap's groups (criteria.yaml) was found: `features` of the criterion's rule row."""
+    return any(features.get(group, 0.0) > 0.0 for group in gap["groups"])
+
+
+def cue_said(items: Sequence[dict]) -> np.ndarray:
     """Whether a cue of its gap's groups is found in each sentence (the hints' reading without the models)."""
     from pipeline.criteria import CriteriaScorer
 
-    scorer = scorer or CriteriaScorer(embedder=None, model_dir=None)
+    scorer = CriteriaScorer(embedder=None, model_dir=None)
     practices = [Practice(practice_id=item["id"], source_file=f"{item['id']}.txt", practice_index=1,
                           lang=item["lang"], description=item["text"]) for item in items]
     rows = {(r["practice_id"], r["criterion"]): r["features"]
@@ -99,7 +104,7 @@ def cue_said(items: Sequence[dict], scorer=None) -> np.ndarray:
     for k, item in enumerate(items):
         crit, name = item["element"].split(":")
         gap = next(g for g in scorer.cues["criteria"][crit]["gaps"] if g["name"] == name)
-        said[k] = any(rows[(item["id"], crit)].get(group, 0.0) > 0.0 for group in gap["groups"])
+        said[k] = cued(gap, rows[(item["id"], crit)])
     return said
 
 
@@ -173,6 +178,8 @@ def _chosen(settings: dict) -> dict:
     """The best balanced accuracy among the settings that fire on at most MAX_OTHER_SAID of the sentences about
     another criterion; among equals the higher threshold (fewer hints lost), then the smaller C."""
     allowed = [s for s in settings.values() if s["other_criteria_said"] <= MAX_OTHER_SAID]
+    # none so quiet (other data): the quietest, which fires least on what it should not
+    allowed = allowed or [min(settings.values(), key=lambda s: (s["other_criteria_said"], -s["balanced_accuracy"]))]
     return max(allowed, key=lambda s: (s["balanced_accuracy"], s["threshold"], -s["C"]))
 
 

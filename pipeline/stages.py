@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pipeline.criteria as criteria_module
+from pipeline import hint_gaps, ordinal
 from pipeline.classify import area_stage
 from pipeline.config import CRITERIA_FILE, Settings, offline_hub
 from pipeline.criteria import criteria_with_guidelines
@@ -125,7 +126,9 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
     """
     scorer = criteria_module.scorer_for(settings, embedder)
     tag = hashlib.sha256(
-        Path(criteria_module.__file__).read_bytes() + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
+        # the scorer's code (with the prediction halves of its models), its cues, its models and its settings
+        b"".join(Path(module.__file__).read_bytes() for module in (criteria_module, hint_gaps, ordinal))
+        + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
         + scorer.model_id.encode() + scorer.gap_model_id.encode()
         + json.dumps(settings.record()["criteria"], sort_keys=True).encode()
     ).hexdigest()[:16]

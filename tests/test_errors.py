@@ -16,7 +16,7 @@ from pipeline.records import IngestError
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pipeline"
-ENTRIES = [(section, key, entry) for section, entries in load_errors().items() for key, entry in entries.items()]
+ENTRIES = [(section, key, entry) for section in ("messages", "fragments") for key, entry in load_errors()[section].items()]
 
 
 def placeholders(template: str) -> dict[str, str]:
@@ -31,7 +31,9 @@ def readme_codes() -> set[str]:
 
 def test_every_entry_has_the_same_values_in_both_languages_and_a_documented_code():
     errors = load_errors()
-    assert set(errors) == {"messages", "fragments"}
+    assert set(errors) == {"messages", "fragments", "fragment_fields", "number_fields"}
+    used = {name for _, _, entry in ENTRIES for name in placeholders(entry["en"])}
+    assert set(errors["fragment_fields"]) | set(errors["number_fields"]) <= used
     assert not set(errors["messages"]) & set(errors["fragments"]), "a key names one entry"
     codes = readme_codes()
     for section, key, entry in ENTRIES:
@@ -62,7 +64,7 @@ def test_every_message_a_file_gets_comes_from_the_catalogue():
     """No reader builds an IngestError or an error row from its own text; every key it names is in the catalogue,
     with the values its template takes."""
     errors = load_errors()
-    english = {key: entry["en"] for entries in errors.values() for key, entry in entries.items()}
+    english = {key: entry["en"] for _, key, entry in ENTRIES}
     problems, keys_used = [], set()
     for path in sorted(PACKAGE.rglob("*.py")):
         if path in (PACKAGE / "errors.py", PACKAGE / "records.py"):
@@ -107,7 +109,9 @@ def test_ingest_error_keeps_the_exception_callers_know():
 
 def _samples(template: str) -> dict:
     """A value for each placeholder: a number where the template formats one, else a text of its own."""
-    return {name: 1234567.25 if spec else f"«{name} 1.5»" for name, spec in placeholders(template).items()}
+    numbers = set(load_errors()["number_fields"])
+    return {name: 1234567.25 if spec else 42 if name in numbers else f"«{name} 1.5»"
+            for name, spec in placeholders(template).items()}
 
 
 def _french(template_en: str, template_fr: str, values: dict) -> str:
@@ -131,7 +135,9 @@ def test_every_message_is_said_back_in_french(key):
 @pytest.mark.parametrize("key", [key for section, key, _ in ENTRIES if section == "fragments"])
 def test_every_fragment_is_said_in_french_where_a_message_holds_it(key):
     entry = load_errors()["fragments"][key]
-    book = Phrasebook([{"en": "Because {why}.", "fr": "Parce que {why}."}], load_errors()["fragments"].values())
+    errors = load_errors()
+    book = Phrasebook([{"en": "Because {why}.", "fr": "Parce que {why}."}], errors["fragments"].values(),
+                      fragment_fields=["why", *errors["fragment_fields"]], number_fields=errors["number_fields"])
     values = _samples(entry["en"])
     said = book.say(f"Because {entry['en'].format(**values)}.", "fr")
     assert said == f"Parce que {_french(entry['en'], entry['fr'], values)}."

@@ -124,3 +124,22 @@ def test_training_writes_a_model_that_reads_back_and_is_deterministic(tmp_path):
     assert card["n_sentences"] == len(load_gap_sentences("tune", folder))
     assert card["cv_chosen"]["other_criteria_said"] <= card["max_other_criteria_said"]
     assert (tmp_path / "a" / "GAPS_MODEL_CARD.md").read_text(encoding="utf-8").count("| cues alone (baseline) |") == 1
+
+
+def test_the_quietest_setting_is_chosen_when_none_is_quiet_enough():
+    from pipeline.hint_gaps import MAX_OTHER_SAID, _chosen
+
+    loud = {f"C={C} t={t}": {"C": C, "threshold": t, "balanced_accuracy": 0.9 - t / 10,
+                              "other_criteria_said": MAX_OTHER_SAID * (4 - 2 * t)}
+            for C in (1.0, 3.0) for t in (0.4, 0.6)}
+    chosen = _chosen(loud)
+    assert chosen["threshold"] == 0.6 and chosen["C"] == 1.0
+
+
+def test_train_hint_gaps_refuses_the_other_training_options():
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["train", "--hint-gaps", "--criteria"])
+    assert result.exit_code == 2 and "--hint-gaps trains on data/eval/gaps alone" in result.output
