@@ -106,7 +106,7 @@ def test_the_same_text_filed_for_another_city_is_analysed_once(practices, embedd
     first = practices[0]
     other_city = dataclasses.replace(first, practice_id="copy-1", city="Somewhere Else", source_file="copy.docx")
     changed = dataclasses.replace(first, practice_id="copy-2", impact=(first.impact or "") + " A new sentence.")
-    criteria, guidelines, _ = stages._criteria_cached([first, practices[1], other_city, changed], Settings(),
+    criteria, guidelines, *_ = stages._criteria_cached([first, practices[1], other_city, changed], Settings(),
                                                       embedder, tmp_path)
     assert sorted(analysed) == sorted([first.practice_id, practices[1].practice_id, "copy-2"])
     rows = criteria.to_pylist()
