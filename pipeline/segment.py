@@ -456,7 +456,9 @@ class Segmenter:
         lang = detect_language(description or " ".join(filter(None, [values["title"], values["main_objective"]])))
         if lang not in READ_LANGUAGES:
             warnings.append(f"other_language:{lang}")
-        for name in ("city", "title", "declared_area_text", "period_text"):
+        # every field of the template's header: a city checking its form sees what it left blank
+        for name in ("city", "department", "form_date", "contact_person", "title", "declared_area_text",
+                     "main_objective", "period_text"):
             if values[name] is None:
                 warnings.append(f"missing:{name}")
         if values["declared_area_text"] and not declared:

@@ -463,3 +463,19 @@ def test_a_misspelt_first_label_in_a_table_keeps_the_value_beside_it():
     result = segment(table_then_text([("Vile :", "Neuchâtel"), ("Titre :", "Balades")], DESCRIPTION_FR))
     (practice,) = result.practices
     assert (practice.city, practice.title) == ("Neuchâtel", "Balades")
+
+
+def test_every_blank_header_field_is_flagged():
+    # A form that fills the city, the title and the period but leaves the rest of the header blank: each blank
+    # field is named, so a city checking its form sees what to fill in.
+    header = [("Ville :", "Lyon"), ("Service :", ""), ("Date du formulaire :", ""), ("Personne de contact :", ""),
+              ("Titre :", "Ateliers de conversation"), ("Principal domaine d'action :", "Éducation"),
+              ("Principal objectif :", ""), ("Période de mise en œuvre :", "2021-2023")]
+    (practice,) = segment(table_then_text(header, DESCRIPTION_FR), "f.docx", "sha").practices
+    missing = {w.split(":", 1)[1] for w in practice.warnings if w.startswith("missing:")}
+    assert missing == {"department", "form_date", "contact_person", "main_objective"}
+    given = {"Service :": "Service jeunesse", "Date du formulaire :": "12/03/2024",
+             "Personne de contact :": "Marie Dupont", "Principal objectif :": "Rompre l'isolement des parents"}
+    filled = [(label, value or given[label]) for label, value in header]
+    (practice,) = segment(table_then_text(filled, DESCRIPTION_FR), "f.docx", "sha").practices
+    assert not [w for w in practice.warnings if w.startswith("missing:")]
