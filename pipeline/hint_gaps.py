@@ -139,7 +139,7 @@ def _own_chance(models: dict, vectors: np.ndarray, elements: np.ndarray) -> np.n
     return out
 
 
-def _other_criteria_said(models: dict, vectors: np.ndarray, elements: np.ndarray, threshold: float) -> float:
+def other_criteria_said(models: dict, vectors: np.ndarray, elements: np.ndarray, threshold: float) -> float:
     """Share of (sentence, gap of another criterion) pairs read as said: how often a model fires on a sentence
     about something else, which a long text gives it many chances to do."""
     criteria = np.array([e.split(":")[0] for e in elements])
@@ -169,7 +169,7 @@ def cross_validate_gaps(vectors: np.ndarray, elements: np.ndarray, states: np.nd
         for t in THRESHOLD_GRID:
             rates = said_rates(cues | (chance >= t), states)
             rates["other_criteria_said"] = round(float(np.mean(
-                [_other_criteria_said(m, vectors[h], elements[h], t) for m, h in other])), 4)
+                [other_criteria_said(m, vectors[h], elements[h], t) for m, h in other])), 4)
             settings[f"C={C:g} t={t:.2f}"] = {"C": C, "threshold": t, **rates}
     return settings
 
