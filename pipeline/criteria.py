@@ -234,13 +234,19 @@ def load_cues(path: Path = CRITERIA_FILE) -> dict:
 
 def criteria_phrasebook(cues: dict | None = None) -> Phrasebook:
     """The hints and guideline-check details of criteria.yaml in both languages: a page shows a row written in
-    its practice's language in the page's own."""
-    cues = cues or load_cues()
+    its practice's language in the page's own. Built once per cue file (pages ask for it on every request)."""
+    if cues is None:
+        return _cached_phrasebook(str(CRITERIA_FILE), CRITERIA_FILE.stat().st_mtime)
     pairs = pairs_of(cues["guidelines"]["messages"]["en"], cues["guidelines"]["messages"]["fr"])
     for spec in cues["criteria"].values():
         pairs += pairs_of(spec["hints"]["en"], spec["hints"]["fr"])
         pairs += [{"en": gap["en"], "fr": gap["fr"]} for gap in spec.get("gaps", ())]
     return Phrasebook(pairs, number_fields=("n", "min", "max"))
+
+
+@loader("criteria_phrasebook")
+def _cached_phrasebook(path: str, mtime: float) -> Phrasebook:
+    return criteria_phrasebook(load_cues(Path(path)))
 
 
 # ---------------------------------------------------------------------------------------------- structural cues

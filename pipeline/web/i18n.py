@@ -77,7 +77,6 @@ class Translator:
         self._web = messages.web[lang]
         self._pipeline = messages.pipeline[lang]
         self._taxonomy = messages.taxonomy
-        self._phrases = None
         # French puts a no-break space before ':' and ';'
         self.colon = "\u00a0:" if lang == "fr" else ":"
         self.semicolon = "\u00a0; " if lang == "fr" else "; "
@@ -117,11 +116,9 @@ class Translator:
 
     def phrase(self, text: str | None) -> str | None:
         """A hint or guideline-check detail of criteria.yaml, stored in its practice's language, in this one."""
-        if self._phrases is None:
-            from pipeline.criteria import criteria_phrasebook  # numpy and the cues: only when a page needs them
+        from pipeline.criteria import criteria_phrasebook  # numpy and the cues: only when a page needs them
 
-            self._phrases = criteria_phrasebook()
-        return self._phrases.say(text, self.lang)
+        return criteria_phrasebook().say(text, self.lang)
 
     def run_message(self, text: str | None) -> str | None:
         """A message of files.parquet in this language, with its detail: in English as the run wrote it, in French
