@@ -383,16 +383,36 @@ def _hint_lang(lang: str | None) -> str:
     return "fr" if lang == "fr" else "en"
 
 
+def _folded_part(text: str) -> str:
+    from pipeline.normalize import fold
+
+    return " ".join(re.sub(r"[^\w/'-]+", " ", fold(text)).split())
+
+
 def is_placeholder_reference(text: str, cues: dict | None = None) -> bool:
     """A references part that points to nothing ("See the city website.", "Aucun pour le moment."): the
     `reference_placeholders` of criteria.yaml, matched on the whole part, and no link in it. No realistic text has
     one, so the learned model would read it as the references part it stands in for."""
-    from pipeline.normalize import fold
-
     if _URL.search(text):
         return False
-    key = " ".join(re.sub(r"[^\w/'-]+", " ", fold(text)).split())
+    key = _folded_part(text)
     return any(re.fullmatch(pattern, key) for pattern in (cues or load_cues())["reference_placeholders"])
+
+
+def is_empty_claim(text: str, cues: dict | None = None) -> bool:
+    """A part that says nothing of its own: it points elsewhere ("See above.", « Voir ci-dessus. ») or puts the
+    answer off ("To be defined.", « En cours. »). The `empty_claims` of criteria.yaml, matched on the whole part."""
+    key = _folded_part(text)
+    return any(re.fullmatch(pattern, key) for pattern in (cues or load_cues())["empty_claims"])
+
+
+# Parts an empty claim can stand in for (references have their own placeholders; a title is a name).
+_CLAIM_FIELDS = ("main_objective", "purpose", "starting_point", "process", "impact")
+
+
+def said(text: str | None, cues: dict | None = None) -> str | None:
+    """The part, or None when it is missing or an empty claim."""
+    return text if text and not is_empty_claim(text, cues) else None
 
 
 def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
@@ -401,11 +421,15 @@ def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
     An unstructured description is all prose, and so is a description held whole by one labelled part: its
     writer did not use the parts, and read as that one part it would leave every other criterion's part empty.
     Prose beside labelled parts is read too: a form that labels only its impact would otherwise be scored on
-    that part alone. A references part that points to nothing (`is_placeholder_reference`) is left out, as if not written.
+    that part alone. A references part that points to nothing (`is_placeholder_reference`) and a part that says
+    nothing of its own (`is_empty_claim`: "See above.") are left out, as if not written.
     """
     texts = {name: getattr(practice, name) for name in _TEXT_FIELDS if getattr(practice, name)}
     if "references" in texts and is_placeholder_reference(texts["references"]):
         del texts["references"]
+    for name in _CLAIM_FIELDS:
+        if name in texts and is_empty_claim(texts[name]):
+            del texts[name]
     labelled = [name for name in SECTION_FIELDS if name in texts]
     prose = practice.unlabelled_prose() if labelled else practice.description
     if len(labelled) == 1 and prose is None and practice.description:
@@ -941,18 +965,36 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         return sum(s.cues.get(label, 0) for s in analysis.sentences
                    if section is None or s.section in (section, "description") for label in labels)
 
-    if practice.starting_point:
+    def quote(text: str) -> str:
+        return " ".join(text.split()).rstrip(" .")
+
+    def in_part(section: str, *labels: str) -> int:
+        return sum(s.cues.get(label, 0) for s in analysis.sentences if s.section == section for label in labels)
+
+    if said(practice.starting_point, cues):
         add("challenges_stated", True, msg["challenges_ok"])
     else:
         challenges = cue_count(None, "needs_based:need", "needs_based:evidence") >= 2
-        add("challenges_stated", challenges, msg["challenges_prose_ok" if challenges else "challenges_no"])
-    objectives = bool(practice.purpose or practice.main_objective)
-    add("objectives_stated", objectives, msg["objectives_ok" if objectives else "objectives_no"])
-    results = bool(practice.impact) and not (cue_count("impact", "high_impact:planned") and len((practice.impact or "").split()) < 25)
-    if not practice.impact:
+        detail = ("challenges_prose_ok" if challenges else "challenges_empty" if practice.starting_point
+                  else "challenges_no")
+        add("challenges_stated", challenges, msg[detail].format(quote=quote(practice.starting_point or "")))
+    objectives = bool(said(practice.purpose, cues) or said(practice.main_objective, cues))
+    empty_objective = practice.main_objective or practice.purpose
+    detail = "objectives_ok" if objectives else "objectives_empty" if empty_objective else "objectives_no"
+    add("objectives_stated", objectives, msg[detail].format(quote=quote(empty_objective or "")))
+    impact = said(practice.impact, cues)
+    if impact:
+        results = not (cue_count("impact", "high_impact:planned") and len(impact.split()) < 25)
+        # praise alone: a cue of vagueness, and no result, figure or count of people
+        vague = (results and len(impact.split()) < spec["vague_results_max_words"] and in_part("impact", "high_impact:vague")
+                 and not in_part("impact", "high_impact:results", "struct:percent", "struct:participants", "struct:figures"))
+        results = results and not vague
+        detail = "results_ok" if results else "results_vague" if vague else "results_no"
+    else:
         # no labelled impact part: results told in the prose (percentages, numbers of participants)
         results = cue_count("description", "struct:percent", "struct:participants") > 0
-    add("results_stated", results, msg["results_ok" if results else "results_no"])
+        detail = "results_ok" if results else "results_empty" if practice.impact else "results_no"
+    add("results_stated", results, msg[detail].format(quote=quote(practice.impact or "")))
     process_words = len((practice.process or "").split())
     if process_words:
         process_ok = process_words >= spec["process_min_words"]

@@ -508,3 +508,48 @@ def test_a_form_that_labels_only_its_impact_reads_like_the_same_prose(learned, s
     for crit in [c for c in CRITERIA if c != "transferable"]:  # it reads the references, a list, not prose
         assert abs(got[crit]["score"] - expected[crit]["score"]) < 0.1, crit
         assert got[crit]["hint"] != learned.cues["criteria"][crit]["hints"][strong.lang]["missing"], crit
+
+
+@pytest.mark.parametrize("claim", ["See above.", "Voir ci-dessus.", "Cf. point 2", "Same as the purpose.", "To be defined.",
+                                   "À préciser ultérieurement.", "En cours.", "Not yet evaluated.", "Pas encore évalués.",
+                                   "Too early to say."])
+def test_an_empty_claim_counts_as_no_part(learned, claim):
+    from pipeline.criteria import check_guidelines, is_empty_claim
+
+    assert is_empty_claim(claim)
+    for field, check in (("starting_point", "challenges_stated"), ("impact", "results_stated")):
+        claimed = replace(WEAK_EN, practice_id="claim", **{field: claim})
+        without = replace(WEAK_EN, practice_id="none", **{field: None})
+        crit = "needs_based" if field == "starting_point" else "high_impact"
+        assert rows_by_criterion(learned, claimed)[crit] == {**rows_by_criterion(learned, without)[crit],
+                                                            "practice_id": "claim"}
+        row = {r["check"]: r for r in check_guidelines(claimed)}[check]
+        assert not row["passed"] and f'"{claim.rstrip(".")}"' in row["detail"], row
+
+
+@pytest.mark.parametrize("part", ["See the 2023 survey of 260 pupils: 57% had nowhere to study.",
+                                  "To be honest, nobody had asked the parents before 2021.",
+                                  "En cours depuis 2022 dans trois écoles du quartier nord.",
+                                  "Comme l'ont montré les ateliers de 2021, les parents ne venaient pas.",
+                                  "Ongoing work with 12 schools; 300 pupils took part in 2024."])
+def test_a_part_that_says_something_is_no_empty_claim(part):
+    from pipeline.criteria import is_empty_claim, practice_sections
+
+    assert not is_empty_claim(part)
+    assert practice_sections(replace(WEAK_EN, starting_point=part))[0]["starting_point"] == part
+
+
+def test_praise_alone_is_no_result():
+    from pipeline.criteria import check_guidelines
+
+    def results(lang, impact):
+        base = WEAK_FR if lang == "fr" else WEAK_EN
+        return {r["check"]: r for r in check_guidelines(replace(base, practice_id="p", impact=impact))}["results_stated"]
+
+    praise = results("en", "Very positive. A great success.")
+    assert not praise["passed"] and "praises" in praise["detail"]
+    assert not results("fr", "Un vrai succès, très apprécié des habitants.")["passed"]
+    # praise beside a result, or a result without praise, is a result
+    assert results("en", "A great success: 140 residents took part and 30 now volunteer.")["passed"]
+    assert results("fr", "Les inscriptions ont augmenté.")["passed"]
+    assert results("en", "Very positive feedback. " + "The families came back every week and asked for more. " * 4)["passed"]
