@@ -64,6 +64,7 @@ class _Form:
     intro: list[str] = field(default_factory=list)
     saw_description_marker: bool = False
     title_from_heading: bool = False
+    heading: str | None = None  # a heading just before the form's first label: its title where no label gives one
     intro_is_prose: bool = False  # the intro is the report's prose, though no description heading came before it
 
     def has_content(self) -> bool:
@@ -301,6 +302,9 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
     field_block: int | None = None  # a header value is the rest of its label's block or the next block
     used_labels = False
     label_block: int | None = None
+    # Headings last put into the form being read, with nothing after them: a heading just before the next form's
+    # first label is that form's title ("# Second practice" between two joined forms), not the end of this one.
+    trailing_headings: list[list[str]] = []
     for line in lines:
         # Colon-less labels are only trusted in a PDF's header area, before any description text.
         in_header = current is None or not (current.sections or current.intro)
@@ -320,11 +324,14 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
             continue  # an instruction printed under the label, e.g. "(name of your city)", its value in the next cell
         label_block = line.block if hit is not None and hit.inline is None else None
         if hit is not None:
+            if not (hit.label.kind == "field" and current is not None and hit.label.name in current.fields):
+                trailing_headings = []
             used_labels = True
             kind, name = hit.label.kind, hit.label.name
             if kind == "field":
                 if current is None or name in current.fields:
-                    current = _Form()
+                    headings = [held.pop() for held in reversed(trailing_headings)][::-1]
+                    current = _Form(heading=headings[0] if headings else None)
                     forms.append(current)
                 current.fields[name] = hit.inline
                 target, field_block = ("field", name), (line.block if hit.inline else None)
@@ -349,6 +356,8 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                 elif current is not None and target and target[0] == "field":
                     target = None
             continue
+        if line.kind != "heading":
+            trailing_headings = []
         if current is None and not forms:
             preamble.append(line.text)
         if current is None or target is None:
@@ -364,11 +373,14 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
             target = ("intro", "intro")
             kind = "intro"
         if kind == "section":
-            current.sections[name].append(line.text)
-        elif kind == "intro":
+            held = current.sections[name]
+        else:
             if not current.intro and "_intro" not in current.order:
                 current.order.insert(0, "_intro")
-            current.intro.append(line.text)
+            held = current.intro
+        held.append(line.text)
+        if line.kind == "heading":
+            trailing_headings.append(held)
     return forms, used_labels, preamble
 
 
@@ -423,10 +435,15 @@ class Segmenter:
             if not form.has_content():
                 n_empty += form.is_blank_form()
                 continue
-            if heading and not practices and not value_or_none(form.fields.get("title")):
-                form.fields["title"] = heading
+            heading_here = heading if not practices else form.heading
+            if heading_here and not value_or_none(form.fields.get("title")):
+                form.fields["title"] = heading_here
                 form.title_from_heading = True
             practice = self._practice(form, source_file, sha256, len(practices) + 1, previous)
+            # the same form pasted twice: kept (nothing is dropped), and named so a reader can remove the copy
+            same = next((p for p in practices if (p.title, p.description) == (practice.title, practice.description)), None)
+            if same is not None and practice.description:
+                practice.warnings.append(f"repeats:{same.practice_index}")
             practices.append(practice)
             previous = practice
         if not forms and not used_labels:

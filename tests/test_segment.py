@@ -128,6 +128,31 @@ def test_two_practices_in_one_file_and_trailing_blank_form():
     assert len({p.practice_id for p in result.practices}) == 2
 
 
+@pytest.mark.parametrize("second_title_field", [True, False], ids=["titled", "heading-only"])
+def test_the_heading_between_two_joined_forms_opens_the_second(tmp_path, second_title_field):
+    def form(title, city, titled=True):
+        return "\n".join([f"# {title}", "", f"**City:** {city}", *([f"**Title:** {title}"] if titled else []),
+                          "## Description of the good practice", "### Purpose", "", DESCRIPTION_EN, "",
+                          "### Key references", "", f"Annual report of {city}, 2023", ""])
+
+    path = tmp_path / "joined.md"
+    path.write_text(form("Parents' workshops", "Oslo") + "\n" + form("Welcome desk", "Bergen", second_title_field),
+                    encoding="utf-8")
+    first, second = segment(read_blocks(path)).practices
+    assert first.references == "Annual report of Oslo, 2023"
+    assert (first.title, second.title, second.city) == ("Parents' workshops", "Welcome desk", "Bergen")
+    assert ("title_from_heading" in second.warnings) is not second_title_field
+
+
+def test_a_form_pasted_twice_is_kept_and_named():
+    form = ["Ville :", "Genève", "Titre :", "Ateliers", "Description", f"But : {DESCRIPTION_FR}"]
+    other = ["Ville :", "Genève", "Titre :", "Ateliers", "Description", f"But : {DESCRIPTION_FR} Deux écoles ont suivi."]
+    first, copy, changed = segment(lines(*form, *form, *other)).practices
+    assert "repeats:1" in copy.warnings and not any(w.startswith("repeats") for w in first.warnings + changed.warnings)
+    from pipeline.cli import warning_text
+    assert "pasted twice" in warning_text("repeats:1", "en") and "collé deux fois" in warning_text("repeats:1", "fr")
+
+
 def test_city_carried_over_to_second_practice_with_warning():
     result = segment(lines("City: Lisbon", "Title: One", f"Purpose: {DESCRIPTION_EN}", "Title: Two", f"Purpose: {DESCRIPTION_EN}"))
     assert [p.city for p in result.practices] == ["Lisbon", "Lisbon"]
