@@ -309,6 +309,9 @@ def test_the_french_page_is_french_throughout(messy_run):
                    "Point de départ", "règles de rédaction non respectées : résultats indiqués",
                    "nombre maximal de pages d'un PDF", "Le modèle entraîné des domaines n'a pas servi"):
         assert french in text, french
+    settings = section(render_summary(messy_run, "fr"), "settings")
+    assert "<code>0,4</code>" in settings and "<code>1,6 ; -3,2</code>" in settings and "0.4" not in settings
+    assert "<code>0.4</code>" in section(render_summary(messy_run, "en"), "settings")
 
 
 def test_every_warning_setting_and_step_has_a_name_in_both_languages():

@@ -227,7 +227,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         "field_name": words.tr.field,
         "labelled": words.labelled,
         "decimal": lambda value: _decimal(float(value), words),
-        "settings": _named(_flatten(manifest.get("settings", {})), words["settings_names"]),
+        "settings": _named(_flatten(manifest.get("settings", {}), lang=words.lang), words["settings_names"]),
         "versions": manifest.get("versions", {}),
         "pipeline_version": manifest.get("pipeline_version", ""),
         "errors": errors,
@@ -524,16 +524,21 @@ def _run_sentence(counts: dict, words: Words) -> str:
     return text
 
 
-def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
+def _flatten(data: dict, prefix: str = "", lang: str = "en") -> list[tuple[str, str]]:
+    """(dotted key, value as text); numbers with a decimal comma on a French page (a list's items then split by
+    semicolons, so that "1,6 ; -3,2" stays two numbers)."""
+    def text(value) -> str:
+        return str(value).replace(".", ",") if lang == "fr" and isinstance(value, float) else str(value)
+
     out: list[tuple[str, str]] = []
     for key, value in (data or {}).items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            out.extend(_flatten(value, f"{name}."))
+            out.extend(_flatten(value, f"{name}.", lang))
         elif isinstance(value, (list, tuple)):
-            out.append((name, ", ".join(map(str, value))))
+            out.append((name, (" ; " if lang == "fr" else ", ").join(map(text, value))))
         elif value is not None:
-            out.append((name, str(value)))
+            out.append((name, text(value)))
     return out
 
 
