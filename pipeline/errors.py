@@ -39,6 +39,17 @@ def ingest_error(key: str, **values) -> IngestError:
     return IngestError(entry(key)["code"], message(key, **values))
 
 
+def cause(exc: BaseException) -> str:
+    """Why a damaged file could not be read, in words (`causes` of the catalogue), from the exception its reader
+    raised; an exception the catalogue does not name is given by its name."""
+    causes = load_errors()["causes"]
+    for cls in type(exc).__mro__:
+        key = causes.get(f"{cls.__module__}.{cls.__qualname__}") or causes.get(cls.__qualname__)
+        if key:
+            return message(key)
+    return message("cause_other", name=type(exc).__name__)
+
+
 @cache
 def error_phrasebook() -> Phrasebook:
     """Every message and fragment of the catalogue; a fragment read back inside a message is said too."""

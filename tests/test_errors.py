@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import error_phrasebook, ingest_error, load_errors, message
+from pipeline.errors import cause, error_phrasebook, ingest_error, load_errors, message
 from pipeline.phrasebook import Phrasebook
 from pipeline.records import IngestError
 
@@ -31,7 +31,8 @@ def readme_codes() -> set[str]:
 
 def test_every_entry_has_the_same_values_in_both_languages_and_a_documented_code():
     errors = load_errors()
-    assert set(errors) == {"messages", "fragments", "fragment_fields", "number_fields"}
+    assert set(errors) == {"messages", "fragments", "fragment_fields", "number_fields", "causes"}
+    assert set(errors["causes"].values()) <= set(errors["fragments"]), "a cause names a fragment"
     used = {name for _, _, entry in ENTRIES for name in placeholders(entry["en"])}
     assert set(errors["fragment_fields"]) | set(errors["number_fields"]) <= used
     assert not set(errors["messages"]) & set(errors["fragments"]), "a key names one entry"
@@ -145,10 +146,11 @@ def test_every_fragment_is_said_in_french_where_a_message_holds_it(key):
 
 def test_fragments_inside_fragments_are_said_in_french():
     book = error_phrasebook()
-    legacy = ingest_error("legacy_doc", detail=message("damaged_unopenable", error="OSError"),
+    legacy = ingest_error("legacy_doc", detail=message("damaged_unopenable", cause=cause(OSError())),
                           fix=message("save_as_docx_or_install", install=message("install_libreoffice"))).message
     assert book.say(legacy, "fr") == (
-        "Ce fichier Word 97-2003 .doc est endommagé et ne peut pas être ouvert (OSError) ; enregistrez-le en .docx "
+        "Ce fichier Word 97-2003 .doc est endommagé et ne peut pas être ouvert (détail technique : OSError) ; "
+        "enregistrez-le en .docx "
         "(Word : Fichier > Enregistrer sous) et renvoyez-le, ou installez LibreOffice (Debian/Ubuntu : apt-get "
         "install libreoffice-writer-nogui) pour qu'il soit converti.")
     failed = message("libreoffice_failed", reason=message("exit_code", code=77))
@@ -173,3 +175,23 @@ def test_a_value_that_is_no_fragment_stays_as_it_is():
     copy = ingest_error("duplicate_file", file="2024/rapport 1.2.docx").message
     assert book.say(copy, "fr") == "Même contenu que 2024/rapport 1.2.docx ; ses pratiques ne sont comptées qu'une fois."
     assert book.translation("The file was eaten by the dog.", "fr") is None
+
+
+def test_a_damaged_file_says_why_in_words(tmp_path):
+    import struct
+    import zipfile
+
+    from pipeline.ingest import read_blocks
+
+    assert cause(zipfile.BadZipFile()) == "its zip container is broken"
+    assert cause(struct.error()) == "its internal structure is broken"
+    assert cause(UnicodeDecodeError("utf-8", b"", 0, 1, "x")) == "its characters cannot be decoded"  # a subclass
+    assert cause(ValueError()) == "technical detail: ValueError"
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"PK\x03\x04" + bytes(200))
+    with pytest.raises(IngestError) as caught:
+        read_blocks(broken)
+    said = caught.value.message
+    assert said == "The Word file is damaged or truncated and cannot be opened (its zip container is broken)."
+    assert error_phrasebook().say(said, "fr") == (
+        "Le fichier Word est endommagé ou tronqué et ne peut pas être ouvert (son conteneur zip est cassé).")

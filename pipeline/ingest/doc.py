@@ -13,7 +13,7 @@ import struct
 from pathlib import Path
 
 from pipeline.config import Limits
-from pipeline.errors import ingest_error, message
+from pipeline.errors import cause, ingest_error, message
 from pipeline.ingest.convert import read_converted
 from pipeline.ingest.fields import refuse_external_fields
 from pipeline.ingest.reading import Reading
@@ -70,7 +70,7 @@ def _inspect(path: Path, limits: Limits) -> str | None:
     try:
         ole = olefile.OleFileIO(str(path))
     except (OSError, ValueError, IndexError, struct.error) as exc:
-        raise _legacy("damaged_unopenable", error=type(exc).__name__) from exc
+        raise _legacy("damaged_unopenable", cause=cause(exc)) from exc
     with ole:
         streams = ["/".join(entry) for entry in ole.listdir(streams=True, storages=True)]
         lowered = [s.lower() for s in streams]
@@ -87,7 +87,7 @@ def _inspect(path: Path, limits: Limits) -> str | None:
         except IngestError:
             raise
         except (OSError, ValueError, IndexError, struct.error, UnicodeError) as exc:
-            raise _legacy("damaged_unreadable", error=type(exc).__name__) from exc
+            raise _legacy("damaged_unreadable", cause=cause(exc)) from exc
     if text is not None:
         refuse_external_fields(field_codes(text), "doc_file")
     return text

@@ -17,7 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline.config import Limits
-from pipeline.errors import ingest_error
+from pipeline.errors import cause, ingest_error
 from pipeline.ingest.package import check_zip
 from pipeline.ingest.reading import BlockCollector
 from pipeline.records import Block, IngestError
@@ -66,7 +66,7 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
     except IngestError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, NotImplementedError) as exc:
-        raise ingest_error("docx_damaged", error=type(exc).__name__) from exc
+        raise ingest_error("docx_damaged", cause=cause(exc)) from exc
     if b"<!DOCTYPE" in xml[:4096] or b"<!ENTITY" in xml:
         raise ingest_error("docx_entities")
     try:

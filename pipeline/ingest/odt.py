@@ -15,7 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline.config import Limits
-from pipeline.errors import ingest_error, message
+from pipeline.errors import cause, ingest_error, message
 from pipeline.ingest.convert import read_converted
 from pipeline.ingest.package import check_zip, read_part
 from pipeline.ingest.reading import BlockCollector, Reading
@@ -84,7 +84,7 @@ def _checked_content(path: Path, limits: Limits) -> bytes:
     except IngestError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, NotImplementedError) as exc:
-        raise ingest_error("odt_damaged", error=type(exc).__name__) from exc
+        raise ingest_error("odt_damaged", cause=cause(exc)) from exc
     if b"encryption-data" in manifest:
         raise ingest_error("odt_protected")
     if b"<!DOCTYPE" in content[:4096] or b"<!ENTITY" in content:

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.config import Limits
-from pipeline.errors import ingest_error, message
+from pipeline.errors import cause, ingest_error, message
 from pipeline.ingest.ocr import ocr_pages, ocr_unavailable
 from pipeline.ingest.reading import OCR, UNREAD_SCANS, Reading
 from pipeline.ingest.tools import Tools
@@ -41,7 +41,7 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as exc:
-        raise ingest_error("pdf_damaged", error=type(exc).__name__) from exc
+        raise ingest_error("pdf_damaged", cause=cause(exc)) from exc
     scanned = [i for i, text in enumerate(pages) if sum(ch.isalpha() for ch in text) < _MIN_LAYER_LETTERS]
     warnings: tuple[str, ...] = ()
     note = ""

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from pipeline.config import Limits
-from pipeline.errors import ingest_error, message
+from pipeline.errors import cause, ingest_error, message
 from pipeline.ingest.convert import read_converted
 from pipeline.ingest.fields import refuse_external_fields
 from pipeline.ingest.reading import Reading
@@ -48,7 +48,7 @@ def rtf_blocks(raw: bytes, limits: Limits) -> list[Block]:
     try:
         text = rtf_to_text(source, errors="replace")
     except (ValueError, IndexError, LookupError) as exc:
-        raise ingest_error("rtf_damaged", error=type(exc).__name__) from exc
+        raise ingest_error("rtf_damaged", cause=cause(exc)) from exc
     if len(text) > limits.max_text_chars:
         raise ingest_error("text_too_long", n=len(text), limit=limits.max_text_chars)
     blocks: list[Block] = []
