@@ -62,7 +62,7 @@ def test_sample_corpus_covers_the_issue_requirements():
     assert {"3a", "3b", "3c", "7a", "7b", "7c", "9a", "14a", "14b", "14c"} <= subareas
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp1252", "latin-1"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp1252", "latin-1", "mac_roman"])
 def test_text_encodings_are_detected(tmp_path, encoding):
     text = FORM_TEXT.replace("’", "'").replace("«", '"').replace("»", '"') if encoding == "latin-1" else FORM_TEXT
     path = tmp_path / "form.txt"
@@ -71,6 +71,7 @@ def test_text_encodings_are_detected(tmp_path, encoding):
     (practice,) = result.practices
     assert practice.city == "Montréal"
     assert "voisins" in practice.purpose and "\ufffd" not in practice.purpose
+    assert practice.purpose in text and practice.title in text  # every accent and quote as written
 
 
 def _docx_bytes(body: str = p("Ville : Lyon")) -> bytes:

@@ -44,7 +44,19 @@ def decode_bytes(raw: bytes) -> str:
         pass
     best = from_bytes(raw, cp_isolation=["cp1252", "latin_1", "iso8859_15", "utf_8"]).best()
     encoding = best.encoding if best is not None else "cp1252"
+    if _reads_as_mac_roman(raw, encoding):
+        encoding = "mac_roman"
     return raw.decode(encoding, errors="replace")
+
+
+# What a wrong 8-bit code page puts in a Western text: symbols no form uses, control codes, capitals inside words.
+_ODD = re.compile("[\u0080-\u009f\ufffdŽžˆ™‰Šš†‡˜ƒ√∆◊ı¯˘˙˚¸˝˛ˇﬁﬂ≈¬]|(?<=[a-z])[ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜÁÍÓÚÌÒÕ](?=[a-z])")
+
+
+def _reads_as_mac_roman(raw: bytes, encoding: str) -> bool:
+    """An old Mac file: its é, è, à are Ž, ˆ... in a Western code page, and plain letters in Mac Roman."""
+    odd_here = len(_ODD.findall(raw.decode(encoding, errors="replace")))
+    return odd_here >= 3 and 4 * len(_ODD.findall(raw.decode("mac_roman"))) < odd_here
 
 
 def _looks_binary(text: str) -> bool:
