@@ -95,7 +95,7 @@ def cv_table(C: float, alpha: float, embedder_spec: str) -> str:
     settings = Settings()
     rated = criteria_training_set(settings)
     embedder = make_embedder(embedder_spec, ROOT / "benchmarks" / ".cache" / "embeddings")
-    data = criteria_features(CriteriaScorer(embedder=embedder, model_dir=None), rated.practices, load_quotes())
+    data = criteria_features(CriteriaScorer(embedder=embedder, model_dir=None, gap_model_dir=settings.criteria_model_dir), rated.practices, load_quotes())
     cv = cross_validate_criteria(data, rated, C, alpha)
     base = criteria_baselines(rated)
     shares = lambda v: " / ".join(f"{x:.2f}" for x in v)  # noqa: E731

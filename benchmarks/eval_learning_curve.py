@@ -78,7 +78,7 @@ def main() -> None:
     settings = Settings()
     rated = criteria_training_set(settings)
     embedder = make_embedder(settings.embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")
-    data = criteria_features(CriteriaScorer(embedder=embedder, model_dir=None), rated.practices, load_quotes())
+    data = criteria_features(CriteriaScorer(embedder=embedder, model_dir=None, gap_model_dir=settings.criteria_model_dir), rated.practices, load_quotes())
     realistic = [i for i, s in enumerate(rated.sources) if s == "realistic"]
     units = len({rated.groups[i] for i in realistic})
     results = {}

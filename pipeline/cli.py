@@ -397,6 +397,13 @@ def train(
                       f"{card['threshold']:.2f}; cross-validated balanced accuracy {chosen['balanced_accuracy']:.2f} "
                       f"(cues alone {cues['balanced_accuracy']:.2f}) on the tune half of data/eval/gaps")
         console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
+        from pipeline.hint_gaps import load_gap_model
+
+        model_file = Path(criteria_model_dir) / "model.json"
+        read = json.loads(model_file.read_text(encoding="utf-8")).get("hint_gaps") if model_file.is_file() else None
+        if read is not None and read != load_gap_model(criteria_model_dir)[1]:
+            console.print("[yellow]The criteria model reads these gap models: run `icc-practices train --criteria` so "
+                          "that it learns from the new ones (until then runs use the hand-set cut points).[/yellow]")
         return
     if criteria:
         from pipeline.training import train_criteria_model

@@ -450,15 +450,20 @@ class CriteriaScorer:
     embedder : object with `.encode(texts)`, an embedder spec string (loaded when first needed), or None to
         leave out the semantic cue.
     cues_path : the YAML cue file.
+    model_dir : the folder of the learned model (None: the hand-set cut points).
+    gap_model_dir : the folder of the hints' gap models ("model_dir": the same folder; None: cues alone). Training
+        reads them without the learned model it replaces.
     """
 
     def __init__(self, embedder="use-multilingual", cues_path: Path | str = CRITERIA_FILE, threads: int = 2,
                  model_dir: Path | str | None = DEFAULT_CRITERIA_MODEL_DIR, max_evidence: int = _MAX_EVIDENCE,
-                 max_evidence_learned: int = _MAX_EVIDENCE_LEARNED, evidence_min_chance: float = _EVIDENCE_MIN_CHANCE):
+                 max_evidence_learned: int = _MAX_EVIDENCE_LEARNED, evidence_min_chance: float = _EVIDENCE_MIN_CHANCE,
+                 gap_model_dir: Path | str | None = "model_dir"):
         self.embedder = embedder
         self.cues_path = cues_path
         self.threads = threads
         self.model_dir = model_dir
+        self.gap_model_dir = gap_model_dir
         self.max_evidence = max_evidence
         self.max_evidence_learned = max_evidence_learned
         self.evidence_min_chance = evidence_min_chance
@@ -497,6 +502,9 @@ class CriteriaScorer:
             return None, f"criteria:rules (learned model trained with {payload.get('embedder_id')}, not {emb_id})"
         if any(payload["features"][c] != self.feature_names(c) for c in CRITERIA):
             return None, "criteria:rules (learned model does not match the cues in criteria.yaml)"
+        if any(self.said_features(c) for c in CRITERIA) and payload.get("hint_gaps") != self.gap_model_id:
+            return None, (f"criteria:rules (learned model read the gap models {payload.get('hint_gaps')}, not "
+                          f"{self.gap_model_id}: run `icc-practices train --criteria`)")
         tag = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         return models, f"criteria:ordinal:{tag}:{emb_id}"
 
@@ -504,7 +512,7 @@ class CriteriaScorer:
         """The hints' gap model of the model folder, when it was trained with this embedder."""
         cache = getattr(self, "_gap_model_cache", None)
         if cache is None:
-            model, model_id = load_gap_model(self.model_dir)
+            model, model_id = load_gap_model(self.model_dir if self.gap_model_dir == "model_dir" else self.gap_model_dir)
             emb_id = getattr(self._embedder(), "model_id", None)
             if model is not None and model.embedder_id != emb_id:
                 model, model_id = None, f"hint-gaps:cues (gap model trained with {model.embedder_id}, not {emb_id})"
@@ -728,7 +736,14 @@ class CriteriaScorer:
                  "semantic_max", "semantic_top3"]
                 + [f"hits:{g}" for g in groups] + [f"per100:{g}" for g in groups]
                 + [f"per100:struct:{name}" for name in self.structural_features(crit)] + list(QUOTED_FEATURES)
-                + ["doc_projection"])
+                + [f"said:{name}" for name in self.said_features(crit)] + ["doc_projection"])
+
+    def said_features(self, crit: str) -> tuple[str, ...]:
+        """The gaps whose chance of being said the learned model reads for `crit` (`said_features` in criteria.yaml):
+        the best sentence's chance by the gap model, wherever it stands ("Ansan City opened similar houses" in the
+        impact part says the practice was replicated)."""
+        spec = self.cues["criteria"][crit]
+        return tuple(gap["name"] for gap in spec.get("gaps", ())) if spec.get("said_features") else ()
 
     def structural_features(self, crit: str) -> tuple[str, ...]:
         """The structural counts the learned model reads for `crit` (criteria.yaml may leave some out)."""
@@ -791,6 +806,11 @@ class CriteriaScorer:
         chances = np.array([s.quoted.get(crit, 0.0) for s in sentences], dtype=float)
         values[[col[n] for n in QUOTED_FEATURES]], quoted_share = quoted_columns(chances)
         share[:, [col[n] for n in QUOTED_FEATURES]] = quoted_share
+        for name in self.said_features(crit):
+            said = np.array([s.said.get(f"{crit}:{name}", 0.0) for s in sentences], dtype=float)
+            if len(said):
+                best = int(np.argmax(said))
+                values[col[f"said:{name}"]] = share[best, col[f"said:{name}"]] = said[best]
         return values, share
 
     def _group_labels(self, crit: str, group: str, gspec: dict) -> list[str]:
@@ -807,8 +827,10 @@ class CriteriaScorer:
             return ""
         hints = self.cues["criteria"][crit]["hints"][_hint_lang(analysis.practice.lang)]
         has_part = words > 0 and not analysis.reads_as_prose(set(self.cues["criteria"][crit]["sections"]))
-        if words == 0 or (level == 0 and not has_part):
-            # nothing found, or a labelled form without the part this criterion reads: ask for that part
+        spec = self.cues["criteria"][crit]
+        if (level == 0 and not has_part) or (words == 0 and not spec.get("gaps_without_part")):
+            # nothing found, or a form without the part this criterion reads: ask for that part (unless the criterion
+            # is often told in other parts, as transferable in the impact part: then for what the text lacks)
             return hints["missing"]
         if level <= 1 and features.get("vague", 0) > 0:
             return hints["vague"]
@@ -817,7 +839,7 @@ class CriteriaScorer:
             return hints.get("missing_present", hints["missing"])
         # the first thing the text lacks, anywhere in it: never ask for what it already says
         lang = _hint_lang(analysis.practice.lang)
-        for gap in self.cues["criteria"][crit].get("gaps", ()):
+        for gap in spec.get("gaps", ()):
             if not self.gap_said(crit, gap, features, analysis):
                 return gap[lang]
         return hints["more"]

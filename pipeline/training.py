@@ -471,8 +471,12 @@ def train_criteria_model(model_dir: Path, settings: Settings | None = None, embe
 
     settings = settings or Settings()
     rated = criteria_training_set(settings, reviewed=reviewed)
+    # the gap models of the folder, not the learned model this one replaces
     scorer = CriteriaScorer(embedder=embedder if embedder is not None else settings.embedder,
-                            threads=settings.threads, model_dir=None)
+                            threads=settings.threads, model_dir=None, gap_model_dir=model_dir)
+    if any(scorer.said_features(c) for c in CRITERIA) and scorer._gap_model()[0] is None:
+        raise ValueError(f"the criteria model reads the hints' gap models (said_features in criteria.yaml), and "
+                         f"{model_dir} has none ({scorer.gap_model_id}): run `icc-practices train --hint-gaps` first")
     quotes = load_quotes()
     data = criteria_features(scorer, rated.practices, quotes)
     grid = [(C, alpha) for C in C_GRID for alpha in ALPHA_GRID]
@@ -493,6 +497,7 @@ def train_criteria_model(model_dir: Path, settings: Settings | None = None, embe
         "embedder_id": getattr(emb, "model_id", None),
         "cues_sha256": hashlib.sha256(Path(scorer.cues_path).read_bytes()).hexdigest(),
         "features": {crit: scorer.feature_names(crit) for crit in CRITERIA},
+        "hint_gaps": scorer.gap_model_id,
         "models": {crit: models[crit].to_dict() for crit in CRITERIA},
         "projections": {crit: projections[crit].to_dict() for crit in CRITERIA},
         "sentence_models": {crit: m.to_dict() for crit, m in sentence_models.items() if m is not None},
@@ -605,6 +610,7 @@ def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path
         "- Features (per criterion, counts per 100 words): " + ", ".join(payload["features"][CRITERIA[-1]]) + " (cue groups differ",
         "  by criterion: see `pipeline/resources/criteria.yaml`, where `structural_left_out` names the structural counts a",
         "  criterion does not read: step markers say how a process is laid out, so only modelable and transferable read them).",
+        *_said_lines(payload),
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()) + ".", "",
         "## Cross-validated on the realistic tune half", "",
         f"Chosen setting ({_setting(card['C'], card['alpha'])}): Spearman of the out-of-fold expected level with the "
@@ -624,6 +630,16 @@ def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path
         "A reading aid for cities checking a form and for the secretariat ranking what came in; not a grade.",
         "The readings it learned from follow `data/eval/criteria/RATING_RULES.md`; texts unlike the realistic",
         "set (very long reports, other languages) are scored with less certainty."])
+
+
+def _said_lines(payload: dict) -> list[str]:
+    reading = [c for c, names in payload["features"].items() if any(n.startswith("said:") for n in names)]
+    if not reading:
+        return []
+    return [f"- {' and '.join(reading)} also read the hints' gap models (`said:<gap>`: the best sentence's chance of "
+            "saying each of the criterion's gaps, wherever it stands, so that \"Ansan opened similar houses\" in an impact part",
+            "  counts as replication); chosen by cross-validation in `benchmarks/results/said_features.md`. The model "
+            f"records the gap models it read ({payload.get('hint_gaps')}); after `train --hint-gaps`, train it again."]
 
 
 def _reviewed_counts(rated: RatedTexts) -> dict:

@@ -553,3 +553,37 @@ def test_praise_alone_is_no_result():
     assert results("en", "A great success: 140 residents took part and 30 now volunteer.")["passed"]
     assert results("fr", "Les inscriptions ont augmenté.")["passed"]
     assert results("en", "Very positive feedback. " + "The families came back every week and asked for more. " * 4)["passed"]
+
+
+REPLICATED = {"en": "Since then, the towns of Eskilstuna and Drammen have set up the same scheme with our handbook, and a "
+                    "third is preparing to.",
+              "fr": "Depuis, les villes de Sion et de Nyon ont mis en place le même dispositif avec notre guide, et une "
+                    "troisième s'y prépare."}
+
+
+@pytest.mark.parametrize("strong", [STRONG_EN, STRONG_FR], ids=["en", "fr"])
+def test_replication_told_outside_the_references_raises_transferable(learned, strong):
+    # a labelled form without a references part: the replication told in its impact part is read
+    def form(pid, impact):
+        parts = dict(purpose=strong.purpose, starting_point=strong.starting_point, process=strong.process, impact=impact)
+        return replace(strong, practice_id=pid, references=None, description="\n".join(parts.values()), **parts)
+
+    before = rows_by_criterion(learned, form("before", strong.impact))["transferable"]
+    after = rows_by_criterion(learned, form("after", f"{strong.impact} {REPLICATED[strong.lang]}"))["transferable"]
+    assert after["score"] > before["score"] + 0.1 and after["level"] > before["level"]
+    assert REPLICATED[strong.lang] in after["evidence"]
+    hints = learned.cues["criteria"]["transferable"]["hints"][strong.lang]
+    replicated_gap = next(g for g in learned.cues["criteria"]["transferable"]["gaps"] if g["name"] == "replicated")
+    assert after["hint"] not in (hints["missing"], replicated_gap[strong.lang])  # it says it was taken up elsewhere
+
+
+def test_the_learned_model_reads_only_the_gap_models_it_was_trained_with(tmp_path, learned):
+    import shutil
+
+    assert [c for c in CRITERIA if learned.said_features(c)] == ["targeted", "transferable"]
+    assert "said:replicated" in learned.feature_names("transferable") and not any(
+        name.startswith("said:") for name in learned.feature_names("modelable"))
+    shutil.copy(DEFAULT_CRITERIA_MODEL_DIR / "model.json", tmp_path)  # without gaps.json beside it
+    alone = CriteriaScorer(embedder="use-multilingual", model_dir=tmp_path)
+    assert alone.model_id.startswith("criteria:rules (learned model read the gap models hint-gaps:")
+    assert {r["criterion"] for r in alone.score([STRONG_EN])} == set(CRITERIA)
