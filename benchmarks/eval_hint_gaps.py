@@ -24,9 +24,7 @@ Writes benchmarks/results/hint_gaps.{json,md}.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR, load_yaml  # noqa: E402
 from pipeline.criteria import CriteriaScorer  # noqa: E402
-from pipeline.hint_gaps import (GAPS_DIR, cue_said, load_gap_model, load_gap_sentences, other_criteria_said,  # noqa: E402
+from pipeline.hint_gaps import (GAPS_DIR, cue_said, cued, load_gap_model, load_gap_sentences, other_criteria_said,  # noqa: E402
                                 said_rates)
 from pipeline.realistic import load_realistic, read_back  # noqa: E402
 from pipeline.registry import shared_embedder  # noqa: E402
@@ -87,13 +85,18 @@ def half_figures(read: dict, threshold: float) -> dict:
 def realistic_hints(embedder) -> dict:
     """The hints shown on the realistic test half with and without the gap models: how many change, and to what."""
     practices = list(read_back([t for t in load_realistic().rated() if t.split == "test"]).values())
+    class CuesOnlyHints(CriteriaScorer):
+        """The same levels (the criteria model reads the gap models too); only the hints' reading of a gap differs."""
+
+        def gap_said(self, crit, gap, features, analysis):
+            return cued(gap, features)
+
     rows = {}
-    with tempfile.TemporaryDirectory() as folder:
-        # the same criteria model without the gap models beside it
-        shutil.copy2(DEFAULT_CRITERIA_MODEL_DIR / "model.json", folder)
-        for name, model_dir in (("cues", folder), ("cues_or_model", DEFAULT_CRITERIA_MODEL_DIR)):
-            scorer = CriteriaScorer(embedder=embedder, model_dir=model_dir)
-            rows[name] = {(r["practice_id"], r["criterion"]): r["hint"] for r in scorer.score(practices)}
+    for name, kind in (("cues", CuesOnlyHints), ("cues_or_model", CriteriaScorer)):
+        scorer = kind(embedder=embedder, model_dir=DEFAULT_CRITERIA_MODEL_DIR)
+        rows[name] = {(r["practice_id"], r["criterion"]): (r["level"], r["hint"]) for r in scorer.score(practices)}
+    assert all(rows["cues"][k][0] == level for k, (level, _) in rows["cues_or_model"].items()), "levels differ"
+    rows = {name: {k: hint for k, (_, hint) in found.items()} for name, found in rows.items()}
     shown = [k for k, h in rows["cues"].items() if h]
     changed = [k for k in shown if rows["cues"][k] != rows["cues_or_model"][k]]
     cues = load_yaml((ROOT / "pipeline" / "resources" / "criteria.yaml").read_text(encoding="utf-8"))["criteria"]

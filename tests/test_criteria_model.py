@@ -580,7 +580,7 @@ def test_replication_told_outside_the_references_raises_transferable(learned, st
 def test_the_learned_model_reads_only_the_gap_models_it_was_trained_with(tmp_path, learned):
     import shutil
 
-    assert [c for c in CRITERIA if learned.said_features(c)] == ["targeted", "transferable"]
+    assert [c for c in CRITERIA if learned.said_features(c)] == ["transferable"]
     assert "said:replicated" in learned.feature_names("transferable") and not any(
         name.startswith("said:") for name in learned.feature_names("modelable"))
     shutil.copy(DEFAULT_CRITERIA_MODEL_DIR / "model.json", tmp_path)  # without gaps.json beside it
