@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from pipeline.classify import declared_area_mismatch, predict_areas
 from pipeline.config import SUPPORTED_SUFFIXES
+from pipeline.errors import message
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, FileResult, Practice
 from pipeline.run import InputFile, process_file
 from pipeline.web.catalogue import Catalogue
@@ -97,8 +98,7 @@ def check_upload(upload: BinaryIO, filename: str | None, models: AnalysisModels,
     result = read_upload(upload, name, models)
     if max_practices is not None and len(result.practices) > max_practices:
         return CheckReport(name, "error", "too_many_practices",
-                           f"The file holds {len(result.practices)} practices; a check reads at most {max_practices}. "
-                           "Check each form on its own, or ask the secretariat to run the file in a batch.")
+                           message("too_many_practices", n=len(result.practices), limit=max_practices))
     report = CheckReport(name, result.status, result.error_code, result.message)
     if result.status == "ok":
         report.practices = analyse_practices(result.practices, models, catalogue)
