@@ -731,12 +731,16 @@ class CriteriaScorer:
     # -- learned levels -------------------------------------------------------------------------------------
     def feature_names(self, crit: str) -> list[str]:
         """Names of the features the learned model reads for `crit` (the cue groups come from criteria.yaml)."""
-        groups = list(self.cues["criteria"][crit]["groups"])
+        groups = self.model_groups(crit)
         return (["log_words", "free_prose", "section_present", "section_log_words", "rule_score",
                  "semantic_max", "semantic_top3"]
                 + [f"hits:{g}" for g in groups] + [f"per100:{g}" for g in groups]
                 + [f"per100:struct:{name}" for name in self.structural_features(crit)] + list(QUOTED_FEATURES)
                 + [f"said:{name}" for name in self.said_features(crit)] + ["doc_projection"])
+
+    def model_groups(self, crit: str) -> list[str]:
+        """The cue groups the learned model reads for `crit`: all but those criteria.yaml keeps for the hints."""
+        return [g for g, gspec in self.cues["criteria"][crit]["groups"].items() if not gspec.get("hint_only")]
 
     def said_features(self, crit: str) -> tuple[str, ...]:
         """The gaps whose chance of being said the learned model reads for `crit` (`said_features` in criteria.yaml):
@@ -789,7 +793,7 @@ class CriteriaScorer:
             top = best[:3]
             values[col["semantic_top3"]] = mapped[top].mean()
             share[top, col["semantic_top3"]] = mapped[top] / len(top)
-        for group in spec["groups"]:
+        for group in self.model_groups(crit):
             hits = np.array(rule["_group_hits"][group], dtype=float) * weight
             if not len(hits):
                 continue

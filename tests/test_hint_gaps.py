@@ -41,7 +41,7 @@ def test_every_gap_of_the_hints_has_a_model_read_back_offline(scorer):
 
 
 @pytest.mark.parametrize("crit, name, lang, text", [
-    ("needs_based", "evidence", "en", "Request of two primary schools."),
+    ("needs_based", "evidence", "en", "Two primary schools alerted us."),
     ("needs_based", "evidence", "fr", "Ce sont les directrices de deux écoles qui nous ont alertés."),
     ("transferable", "conditions", "en",
      "A town that wants to start the same scheme mainly needs a sports club willing to lend its hall."),
@@ -71,7 +71,7 @@ def cues_only_scorer(folder) -> CriteriaScorer:
 def test_without_the_gap_models_only_cues_say_a_gap(tmp_path):
     cues_only = cues_only_scorer(tmp_path)
     assert cues_only.gap_model_id.startswith("hint-gaps:cues")
-    assert gap_reading(cues_only, "needs_based", "evidence", "en", "Request of two primary schools.") == (False, False)
+    assert gap_reading(cues_only, "needs_based", "evidence", "en", "Two primary schools alerted us.") == (False, False)
 
 
 def test_the_hint_no_longer_asks_how_the_need_became_known_beside_a_request(scorer, tmp_path):
@@ -80,7 +80,7 @@ def test_the_hint_no_longer_asks_how_the_need_became_known_beside_a_request(scor
     parts = dict(
         purpose="Homework support for children of newly arrived families in the Nord district.",
         starting_point="Children of newly arrived families fell behind at school because nobody at home could help "
-                       "with homework. Request of two primary schools.",
+                       "with homework. Two primary schools alerted us.",
         process="Volunteers from the library meet the children twice a week after school; a coordinator from the "
                 "city matches each child with a volunteer.",
         impact="Thirty children took part in the first year; most now hand in their homework, their teachers say.")
@@ -91,6 +91,18 @@ def test_the_hint_no_longer_asks_how_the_need_became_known_beside_a_request(scor
     before, after = hint.values()
     assert before == gaps["evidence"]
     assert after not in ("", gaps["evidence"], gaps["need"])
+
+
+@pytest.mark.parametrize("lang, text, cued", [
+    ("en", "Request of two primary schools.", True),
+    ("fr", "À la demande de deux écoles primaires du quartier.", True),
+    ("fr", "Le projet est né d'une demande du conseil de quartier.", True),
+    ("fr", "Les parents ont demandé de l'aide à la mairie.", True),
+    ("fr", "La plupart des familles ont une demande d'asile en cours.", False),
+], ids=["request-en", "demande-fr", "demande-du-fr", "ont-demande-fr", "asile-fr"])
+def test_a_request_of_those_concerned_says_how_the_need_became_known(scorer, lang, text, cued):
+    cue, said = gap_reading(scorer, "needs_based", "evidence", lang, text)
+    assert cue is cued and (said or not cued)
 
 
 def test_said_rates():
