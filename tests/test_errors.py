@@ -149,7 +149,7 @@ def test_fragments_inside_fragments_are_said_in_french():
     legacy = ingest_error("legacy_doc", detail=message("damaged_unopenable", cause=cause(OSError())),
                           fix=message("save_as_docx_or_install", install=message("install_libreoffice"))).message
     assert book.say(legacy, "fr") == (
-        "Ce fichier Word 97-2003 .doc est endommagé et ne peut pas être ouvert (détail technique : OSError) ; "
+        "Ce fichier Word 97-2003 .doc est endommagé et ne peut pas être ouvert (erreur technique OSError) ; "
         "enregistrez-le en .docx "
         "(Word : Fichier > Enregistrer sous) et renvoyez-le, ou installez LibreOffice (Debian/Ubuntu : apt-get "
         "install libreoffice-writer-nogui) pour qu'il soit converti.")
@@ -183,15 +183,15 @@ def test_a_damaged_file_says_why_in_words(tmp_path):
 
     from pipeline.ingest import read_blocks
 
-    assert cause(zipfile.BadZipFile()) == "its zip container is broken"
-    assert cause(struct.error()) == "its internal structure is broken"
+    assert cause(zipfile.BadZipFile()) == "its zip archive is corrupt"
+    assert cause(struct.error()) == "its internal structure is invalid"
     assert cause(UnicodeDecodeError("utf-8", b"", 0, 1, "x")) == "its characters cannot be decoded"  # a subclass
-    assert cause(ValueError()) == "technical detail: ValueError"
+    assert cause(ValueError()) == "technical error ValueError"
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"PK\x03\x04" + bytes(200))
     with pytest.raises(IngestError) as caught:
         read_blocks(broken)
     said = caught.value.message
-    assert said == "The Word file is damaged or truncated and cannot be opened (its zip container is broken)."
+    assert said == "The Word file is damaged or truncated and cannot be opened (its zip archive is corrupt)."
     assert error_phrasebook().say(said, "fr") == (
-        "Le fichier Word est endommagé ou tronqué et ne peut pas être ouvert (son conteneur zip est cassé).")
+        "Le fichier Word est endommagé ou tronqué et ne peut pas être ouvert (son archive zip est corrompue).")

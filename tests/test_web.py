@@ -291,9 +291,9 @@ def test_a_file_holding_an_archive_of_practices_is_sent_to_a_batch_run(client, m
     assert answer.status_code == 422 and answer.json()["error_code"] == "too_many_practices"
     assert "batch" in answer.json()["message"] and not answer.json()["practices"]
     french = client.post("/api/check", files=upload(ENGLISH_FORM), headers={"accept-language": "fr"})
-    assert french.json()["message"] == ("Le fichier contient 2 pratiques ; une vérification en lit au plus 1. "
-                                        "Vérifiez chaque formulaire séparément, ou demandez au secrétariat de traiter "
-                                        "le fichier en lot.")
+    assert french.json()["message"] == ("Le fichier contient 2 pratiques ; une vérification en traite au maximum 1. "
+                                        "Vérifiez chaque formulaire séparément ou demandez au secrétariat de traiter "
+                                        "l'ensemble du fichier.")
     assert client.post("/api/check", files=upload(FRENCH_FORM)).status_code == 200
 
 
