@@ -399,11 +399,22 @@ def is_placeholder_reference(text: str, cues: dict | None = None) -> bool:
     return any(re.fullmatch(pattern, key) for pattern in (cues or load_cues())["reference_placeholders"])
 
 
-def is_empty_claim(text: str, cues: dict | None = None) -> bool:
+_EMPTY_CLAIM_MAX_WORDS = 12
+
+
+def is_empty_claim(text: str, cues: dict | None = None, kinds: tuple[str, ...] = ("pointers", "deferrals")) -> bool:
     """A part that says nothing of its own: it points elsewhere ("See above.", « Voir ci-dessus. ») or puts the
     answer off ("To be defined.", « En cours. »). The `empty_claims` of criteria.yaml, matched on the whole part."""
     key = _folded_part(text)
-    return any(re.fullmatch(pattern, key) for pattern in (cues or load_cues())["empty_claims"])
+    if len(key.split()) > _EMPTY_CLAIM_MAX_WORDS:
+        return False
+    claims = (cues or load_cues())["empty_claims"]
+    return any(re.fullmatch(pattern, key) for kind in kinds for pattern in claims[kind])
+
+
+def is_empty_reference(text: str, cues: dict | None = None) -> bool:
+    """A references part that points to nothing (`is_placeholder_reference`) or puts it off ("To be defined.")."""
+    return is_placeholder_reference(text, cues) or is_empty_claim(text, cues, kinds=("deferrals",))
 
 
 # Parts an empty claim can stand in for (references have their own placeholders; a title is a name).
@@ -421,11 +432,11 @@ def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
     An unstructured description is all prose, and so is a description held whole by one labelled part: its
     writer did not use the parts, and read as that one part it would leave every other criterion's part empty.
     Prose beside labelled parts is read too: a form that labels only its impact would otherwise be scored on
-    that part alone. A references part that points to nothing (`is_placeholder_reference`) and a part that says
+    that part alone. A references part that points to nothing (`is_empty_reference`) and a part that says
     nothing of its own (`is_empty_claim`: "See above.") are left out, as if not written.
     """
     texts = {name: getattr(practice, name) for name in _TEXT_FIELDS if getattr(practice, name)}
-    if "references" in texts and is_placeholder_reference(texts["references"]):
+    if "references" in texts and is_empty_reference(texts["references"]):
         del texts["references"]
     for name in _CLAIM_FIELDS:
         if name in texts and is_empty_claim(texts[name]):
@@ -681,7 +692,9 @@ class CriteriaScorer:
                                               for s in analysis.sentences]
             total = 0.0
             for j, hits in enumerate(hits_of):
-                if hits:
+                if hits and not (gspec.get("hint_only") and weights[j] < 1.0):
+                    # a hints-only cue counts in the criterion's own parts alone: "the city requested a grant" in
+                    # the process part says nothing of how the need became known
                     w = weights[j]
                     total += w * hits
                     if gspec["weight"] > 0:
@@ -1011,8 +1024,11 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     impact = said(practice.impact, cues)
     if impact:
         results = not (cue_count("impact", "high_impact:planned") and len(impact.split()) < 25)
-        # praise alone: a cue of vagueness, and no result, figure or count of people
-        vague = (results and len(impact.split()) < spec["vague_results_max_words"] and in_part("impact", "high_impact:vague")
+        # praise alone: short sentences of praise, and no result, figure or count of people
+        part = [s for s in analysis.sentences if s.section == "impact"]
+        vague = (results and bool(part)
+                 and all(s.cues.get("high_impact:vague", 0) and len(s.text.split()) <= spec["praise_sentence_max_words"]
+                         for s in part)
                  and not in_part("impact", "high_impact:results", "struct:percent", "struct:participants", "struct:figures"))
         results = results and not vague
         detail = "results_ok" if results else "results_vague" if vague else "results_no"
@@ -1034,7 +1050,7 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     city_ok = len(city) <= spec["city_sentences_max"]
     example = city[0][:90] + ("…" if city and len(city[0]) > 90 else "") if city else ""
     add("describes_city", city_ok, msg["city_ok"] if city_ok else msg["city_no"].format(n=len(city), example=example))
-    placeholder = bool(practice.references) and is_placeholder_reference(practice.references, cues)
+    placeholder = bool(practice.references) and is_empty_reference(practice.references, cues)
     references = (bool(practice.references) and not placeholder) or cue_count(None, "struct:urls") > 0
     add("references", references, msg["references_ok" if references else "references_vague" if placeholder else "references_no"])
     return rows

@@ -64,7 +64,8 @@ class _Form:
     intro: list[str] = field(default_factory=list)
     saw_description_marker: bool = False
     title_from_heading: bool = False
-    heading: str | None = None  # a heading just before the form's first label: its title where no label gives one
+    heading: str | None = None  # the heading just before the form's first label: its title where no label gives one
+    heading_from: list[str] | None = field(default=None, repr=False)  # the previous form's part it was taken from
     intro_is_prose: bool = False  # the intro is the report's prose, though no description heading came before it
 
     def has_content(self) -> bool:
@@ -302,9 +303,10 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
     field_block: int | None = None  # a header value is the rest of its label's block or the next block
     used_labels = False
     label_block: int | None = None
-    # Headings last put into the form being read, with nothing after them: a heading just before the next form's
-    # first label is that form's title ("# Second practice" between two joined forms), not the end of this one.
-    trailing_headings: list[list[str]] = []
+    # The heading last read, with nothing after it, and the part of a form holding it (None: the preamble, or no
+    # part): a heading just before the next form's first label is that form's ("# Second practice" between two
+    # joined forms), not the end of the previous one's last part.
+    last_heading: tuple[list[str] | None, str] | None = None
     for line in lines:
         # Colon-less labels are only trusted in a PDF's header area, before any description text.
         in_header = current is None or not (current.sections or current.intro)
@@ -324,14 +326,16 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
             continue  # an instruction printed under the label, e.g. "(name of your city)", its value in the next cell
         label_block = line.block if hit is not None and hit.inline is None else None
         if hit is not None:
-            if not (hit.label.kind == "field" and current is not None and hit.label.name in current.fields):
-                trailing_headings = []
+            heading_before, last_heading = last_heading, None
             used_labels = True
             kind, name = hit.label.kind, hit.label.name
             if kind == "field":
                 if current is None or name in current.fields:
-                    headings = [held.pop() for held in reversed(trailing_headings)][::-1]
-                    current = _Form(heading=headings[0] if headings else None)
+                    current = _Form()
+                    if heading_before is not None:
+                        current.heading_from, current.heading = heading_before
+                        if current.heading_from is not None:
+                            current.heading_from.pop()
                     forms.append(current)
                 current.fields[name] = hit.inline
                 target, field_block = ("field", name), (line.block if hit.inline else None)
@@ -356,8 +360,7 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                 elif current is not None and target and target[0] == "field":
                     target = None
             continue
-        if line.kind != "heading":
-            trailing_headings = []
+        last_heading = (None, line.text) if line.kind == "heading" else None
         if current is None and not forms:
             preamble.append(line.text)
         if current is None or target is None:
@@ -380,7 +383,7 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
             held = current.intro
         held.append(line.text)
         if line.kind == "heading":
-            trailing_headings.append(held)
+            last_heading = (held, line.text)
     return forms, used_labels, preamble
 
 
@@ -432,10 +435,19 @@ class Segmenter:
         previous: Practice | None = None
         heading = _leading_heading(lines, self.rules)
         for form in forms:
+            # a form with its own title label: the heading before it goes back where it was read (nothing is dropped),
+            # unless it only says that title again
+            title = value_or_none(form.fields.get("title"))
+            if form.heading is not None and title is not None:
+                if form.heading_from is not None and fold(form.heading) != fold(title):
+                    form.heading_from.append(form.heading)
+                form.heading = None
+        for form in forms:
             if not form.has_content():
                 n_empty += form.is_blank_form()
                 continue
-            heading_here = heading if not practices else form.heading
+            # the heading just before the form; for the first, else the document's first heading
+            heading_here = form.heading or (heading if not practices else None)
             if heading_here and not value_or_none(form.fields.get("title")):
                 form.fields["title"] = heading_here
                 form.title_from_heading = True

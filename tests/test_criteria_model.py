@@ -512,7 +512,9 @@ def test_a_form_that_labels_only_its_impact_reads_like_the_same_prose(learned, s
 
 @pytest.mark.parametrize("claim", ["See above.", "Voir ci-dessus.", "Cf. point 2", "Same as the purpose.", "To be defined.",
                                    "À préciser ultérieurement.", "En cours.", "Not yet evaluated.", "Pas encore évalués.",
-                                   "Too early to say."])
+                                   "Too early to say.", "Voir l'annexe 2.", "See attached file.", "Voir les pièces jointes.",
+                                   "See page 3.", "Voir ci-après.", "See previous answer.", "As described above.",
+                                   "Comme indiqué ci-dessus."])
 def test_an_empty_claim_counts_as_no_part(learned, claim):
     from pipeline.criteria import check_guidelines, is_empty_claim
 
@@ -539,6 +541,25 @@ def test_a_part_that_says_something_is_no_empty_claim(part):
     assert practice_sections(replace(WEAK_EN, starting_point=part))[0]["starting_point"] == part
 
 
+def test_a_long_part_is_never_an_empty_claim():
+    from pipeline.criteria import is_empty_claim
+
+    assert is_empty_claim("Voir " + "à la " * 3 + "page 3.")  # pointer words only
+    assert not is_empty_claim("Voir " + "à la " * 26 + "page 3.")  # over twelve words: never matched
+
+
+@pytest.mark.parametrize("references", ["To be defined.", "À compléter.", "En cours.", "TBD"])
+def test_a_references_part_put_off_counts_as_no_references(learned, references):
+    from pipeline.criteria import check_guidelines, is_empty_claim, practice_sections
+
+    assert "references" not in practice_sections(replace(WEAK_EN, references=references))[0]
+    check = {r["check"]: r for r in check_guidelines(replace(WEAK_EN, references=references))}["references"]
+    assert not check["passed"]
+    # a pointer names a document in a references part: "See the annex" stays
+    assert not is_empty_claim("Voir l'annexe 2.", kinds=("deferrals",))
+    assert practice_sections(replace(WEAK_EN, references="Voir l'annexe 2."))[0]["references"] == "Voir l'annexe 2."
+
+
 def test_praise_alone_is_no_result():
     from pipeline.criteria import check_guidelines
 
@@ -553,6 +574,14 @@ def test_praise_alone_is_no_result():
     assert results("en", "A great success: 140 residents took part and 30 now volunteer.")["passed"]
     assert results("fr", "Les inscriptions ont augmenté.")["passed"]
     assert results("en", "Very positive feedback. " + "The families came back every week and asked for more. " * 4)["passed"]
+    for concrete in ("Great success: every family in the shelters was visited and all children got a school place.",
+                     "Feedback from schools: children arrive prepared and attendance is regular.",
+                     "Very positive feedback from families; the city council decided to continue and fund it from 2025."):
+        assert results("en", concrete)["passed"], concrete
+    for concrete in ("Un grand succès : l'action a été reconduite en 2024 et étendue à deux quartiers.",
+                     "Succès : le conseil municipal a pérennisé les postes de médiateurs."):
+        assert results("fr", concrete)["passed"], concrete
+    assert not results("en", "The families were very satisfied. Great feedback.")["passed"]
 
 
 REPLICATED = {"en": "Since then, the towns of Eskilstuna and Drammen have set up the same scheme with our handbook, and a "

@@ -105,6 +105,21 @@ def test_a_request_of_those_concerned_says_how_the_need_became_known(scorer, lan
     assert cue is cued and (said or not cued)
 
 
+@pytest.mark.parametrize("sentence", ["La ville a demandé une subvention à la région.",
+                                      "Les participants ont demandé davantage de séances.",
+                                      "La ville a sollicité un financement européen."])
+def test_a_request_outside_the_starting_point_says_nothing_of_the_need(scorer, sentence):
+    # a French form whose need is stated but not how it became known: a request in the process part changes nothing
+    parts = dict(purpose="Aide aux devoirs pour les enfants des familles nouvellement arrivées du quartier Nord.",
+                 starting_point="Les enfants des familles arrivées récemment prenaient du retard, faute d'aide à la "
+                                "maison pour les devoirs.",
+                 process="Des bénévoles de la bibliothèque reçoivent les enfants deux fois par semaine.")
+    with_request = dict(parts, process=f"{parts['process']} {sentence}")
+    hints = [next(r["hint"] for r in scorer.score([practice(pid, "fr", " ".join(p.values()), **p)])
+                  if r["criterion"] == "needs_based") for pid, p in (("plain", parts), ("request", with_request))]
+    assert hints[0] == hints[1]
+
+
 def test_said_rates():
     said = np.array([True, True, False, True, False, False])
     states = np.array([True, True, True, False, False, False])

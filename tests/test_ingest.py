@@ -74,6 +74,19 @@ def test_text_encodings_are_detected(tmp_path, encoding):
     assert practice.purpose in text and practice.title in text  # every accent and quote as written
 
 
+@pytest.mark.parametrize("text, encoding", [
+    ("Intercultural Cities in Košice and Šibenik: the “welcome desk” opened in Žilina – a model for Prešov. "
+     "The city’s App™, Café Lingua™ and Café™; 14‰, 12‰ and 3‰.", "cp1252"),
+    ("Für die Straße und schöne Grüße aus München, für alle Familien der Straße.", "cp1252"),
+    ("Für die Straße und schöne Grüße aus München, für alle Familien der Straße.", "mac_roman"),
+    ("The city’s “welcome desk” doesn’t close – it’s open to all, and the council’s team isn’t far.", "mac_roman"),
+], ids=["en-cp1252", "de-cp1252", "de-mac", "en-mac"])
+def test_mac_roman_is_told_apart_from_a_western_code_page(text, encoding):
+    from pipeline.ingest.text import decode_bytes
+
+    assert decode_bytes(text.encode(encoding)) == text
+
+
 def _docx_bytes(body: str = p("Ville : Lyon")) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -144,6 +144,24 @@ def test_the_heading_between_two_joined_forms_opens_the_second(tmp_path, second_
     assert ("title_from_heading" in second.warnings) is not second_title_field
 
 
+def test_of_several_headings_before_a_form_the_nearest_is_its_title_and_none_is_lost(tmp_path):
+    def form(city, refs, title=None):
+        return [f"**City:** {city}", *([f"**Title:** {title}"] if title else []), "### Purpose", "", DESCRIPTION_EN, "",
+                "### Key references", "", refs, ""]
+
+    path = tmp_path / "three.md"
+    path.write_text("\n".join([
+        "# Good practices of Lyon 2024", "## Language cafés", "", *form("Lyon", "Annual report 2023"),
+        "# Part II: Education", "## Homework help", "", *form("Bergen", "City plan 2022"),
+        "### Survey of parents, Oslo 2023 (annex 2)", "", *form("Oslo", "School report", title="Homework clubs")]),
+        encoding="utf-8")
+    first, second, third = segment(read_blocks(path)).practices
+    assert [p.title for p in (first, second, third)] == ["Language cafés", "Homework help", "Homework clubs"]
+    # a heading that is no form's title stays in the part it was read in, as before
+    assert first.references == "Annual report 2023\nPart II: Education"
+    assert second.references == "City plan 2022\nSurvey of parents, Oslo 2023 (annex 2)"
+
+
 def test_a_form_pasted_twice_is_kept_and_named():
     form = ["Ville :", "Genève", "Titre :", "Ateliers", "Description", f"But : {DESCRIPTION_FR}"]
     other = ["Ville :", "Genève", "Titre :", "Ateliers", "Description", f"But : {DESCRIPTION_FR} Deux écoles ont suivi."]

@@ -49,14 +49,19 @@ def decode_bytes(raw: bytes) -> str:
     return raw.decode(encoding, errors="replace")
 
 
-# What a wrong 8-bit code page puts in a Western text: symbols no form uses, control codes, capitals inside words.
-_ODD = re.compile("[\u0080-\u009f\ufffdŽžˆ™‰Šš†‡˜ƒ√∆◊ı¯˘˙˚¸˝˛ˇﬁﬂ≈¬]|(?<=[a-z])[ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜÁÍÓÚÌÒÕ](?=[a-z])")
+# Signs of a Mac Roman file read in a Western code page: letters its é, è, ü, ß and apostrophe become that a Western
+# text never puts after a small letter ("cafŽ", "fŸr", "Stra§e", "cityÕs"), and bytes that code page leaves
+# undefined or as controls.
+_MAC_IN_WESTERN = re.compile("(?<=[a-z])[ŽˆŸ§]|(?<=[a-z])Õ(?=[a-z])|[\ufffd\u0080-\u009f]")
+# Signs of a Western file read as Mac Roman: capitals or symbols where its accents were ("cafÈ", "‡ la").
+_WESTERN_IN_MAC = re.compile("[√∆◊ı¯˘˙˚¸˝˛ˇﬁﬂ≈¬‡]|(?<=[a-z])[ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜÁÍÓÚÌÒÕ](?=[a-z])")
 
 
 def _reads_as_mac_roman(raw: bytes, encoding: str) -> bool:
-    """An old Mac file: its é, è, à are Ž, ˆ... in a Western code page, and plain letters in Mac Roman."""
-    odd_here = len(_ODD.findall(raw.decode(encoding, errors="replace")))
-    return odd_here >= 3 and 4 * len(_ODD.findall(raw.decode("mac_roman"))) < odd_here
+    """An old Mac file: its é, è, ü are "Ž", undefined bytes... in a Western code page, and plain letters in Mac
+    Roman. Curly quotes, dashes and Slavic letters of a Western text (Š, ž, ™) are no sign of one."""
+    signs = len(_MAC_IN_WESTERN.findall(raw.decode(encoding, errors="replace")))
+    return signs >= 3 and 4 * len(_WESTERN_IN_MAC.findall(raw.decode("mac_roman"))) < signs
 
 
 def _looks_binary(text: str) -> bool:
