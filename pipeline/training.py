@@ -636,7 +636,7 @@ def _said_lines(payload: dict) -> list[str]:
     reading = [c for c, names in payload["features"].items() if any(n.startswith("said:") for n in names)]
     if not reading:
         return []
-    return [f"- {' and '.join(reading)} also read the hints' gap models (`said:<gap>`: the best sentence's chance of "
+    return [f"- {' and '.join(reading)} also {'reads' if len(reading) == 1 else 'read'} the hints' gap models (`said:<gap>`: the best sentence's chance of "
             "saying each of the criterion's gaps, wherever it stands, so that \"Ansan opened similar houses\" in an impact part",
             "  counts as replication); chosen by cross-validation in `benchmarks/results/said_features.md`. The model "
             f"records the gap models it read ({payload.get('hint_gaps')}); after `train --hint-gaps`, train it again."]
