@@ -426,7 +426,7 @@ def said(text: str | None, cues: dict | None = None) -> str | None:
     return text if text and not is_empty_claim(text, cues) else None
 
 
-def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
+def practice_sections(practice: Practice, cues: dict | None = None) -> tuple[dict[str, str], bool]:
     """Texts by template field, and the description's prose outside them as one 'description' section.
 
     An unstructured description is all prose, and so is a description held whole by one labelled part: its
@@ -435,11 +435,12 @@ def practice_sections(practice: Practice) -> tuple[dict[str, str], bool]:
     that part alone. A references part that points to nothing (`is_empty_reference`) and a part that says
     nothing of its own (`is_empty_claim`: "See above.") are left out, as if not written.
     """
+    cues = cues or load_cues()
     texts = {name: getattr(practice, name) for name in _TEXT_FIELDS if getattr(practice, name)}
-    if "references" in texts and is_empty_reference(texts["references"]):
+    if "references" in texts and is_empty_reference(texts["references"], cues):
         del texts["references"]
     for name in _CLAIM_FIELDS:
-        if name in texts and is_empty_claim(texts[name]):
+        if name in texts and is_empty_claim(texts[name], cues):
             del texts[name]
     labelled = [name for name in SECTION_FIELDS if name in texts]
     prose = practice.unlabelled_prose() if labelled else practice.description
@@ -574,8 +575,9 @@ class CriteriaScorer:
         """
         analyses: list[_Analysis] = []
         by_lang: dict[str, list[tuple[int, str, str]]] = {}
+        cues = self.cues
         for i, practice in enumerate(practices):
-            texts, structured = practice_sections(practice)
+            texts, structured = practice_sections(practice, cues)
             lang = practice.lang if practice.lang in LEXICAL_LANGS else "xx"
             words = {name: len(text.split()) for name, text in texts.items()}
             analyses.append(_Analysis(practice, lang, [], words, structured))
@@ -842,9 +844,9 @@ class CriteriaScorer:
     def _hint(self, crit: str, level: int, features: dict, words: float, analysis: _Analysis) -> str:
         if level >= 3:
             return ""
-        hints = self.cues["criteria"][crit]["hints"][_hint_lang(analysis.practice.lang)]
-        has_part = words > 0 and not analysis.reads_as_prose(set(self.cues["criteria"][crit]["sections"]))
         spec = self.cues["criteria"][crit]
+        hints = spec["hints"][_hint_lang(analysis.practice.lang)]
+        has_part = words > 0 and not analysis.reads_as_prose(set(spec["sections"]))
         if (level == 0 and not has_part) or (words == 0 and not spec.get("gaps_without_part")):
             # nothing found, or a form without the part this criterion reads: ask for that part (unless the criterion
             # is often told in other parts, as transferable in the impact part: then for what the text lacks)
@@ -1000,15 +1002,14 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     else:
         add("length", True, msg["length_ok"].format(**counts))
 
-    def cue_count(section: str | None, *labels: str) -> int:
+    def cue_count(section: str | None, *labels: str, prose: bool = True) -> int:
+        """Cues in `section` (None: anywhere), and in the unlabelled prose beside it unless `prose` is False."""
+        where = (section, "description") if prose else (section,)
         return sum(s.cues.get(label, 0) for s in analysis.sentences
-                   if section is None or s.section in (section, "description") for label in labels)
+                   if section is None or s.section in where for label in labels)
 
     def quote(text: str) -> str:
         return " ".join(text.split()).rstrip(" .")
-
-    def in_part(section: str, *labels: str) -> int:
-        return sum(s.cues.get(label, 0) for s in analysis.sentences if s.section == section for label in labels)
 
     if said(practice.starting_point, cues):
         add("challenges_stated", True, msg["challenges_ok"])
@@ -1029,7 +1030,8 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         vague = (results and bool(part)
                  and all(s.cues.get("high_impact:vague", 0) and len(s.text.split()) <= spec["praise_sentence_max_words"]
                          for s in part)
-                 and not in_part("impact", "high_impact:results", "struct:percent", "struct:participants", "struct:figures"))
+                 and not cue_count("impact", "high_impact:results", "struct:percent", "struct:participants",
+                                   "struct:figures", prose=False))
         results = results and not vague
         detail = "results_ok" if results else "results_vague" if vague else "results_no"
     else:

@@ -43,10 +43,8 @@ def decode_bytes(raw: bytes) -> str:
     except UnicodeDecodeError:
         pass
     best = from_bytes(raw, cp_isolation=["cp1252", "latin_1", "iso8859_15", "utf_8"]).best()
-    encoding = best.encoding if best is not None else "cp1252"
-    if _reads_as_mac_roman(raw, encoding):
-        encoding = "mac_roman"
-    return raw.decode(encoding, errors="replace")
+    text = raw.decode(best.encoding if best is not None else "cp1252", errors="replace")
+    return raw.decode("mac_roman") if _reads_as_mac_roman(raw, text) else text
 
 
 # Signs of a Mac Roman file read in a Western code page: letters its é, è, ü, ß and apostrophe become that a Western
@@ -57,10 +55,11 @@ _MAC_IN_WESTERN = re.compile("(?<=[a-z])[ŽˆŸ§]|(?<=[a-z])Õ(?=[a-z])|[\ufffd
 _WESTERN_IN_MAC = re.compile("[√∆◊ı¯˘˙˚¸˝˛ˇﬁﬂ≈¬‡]|(?<=[a-z])[ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜÁÍÓÚÌÒÕ](?=[a-z])")
 
 
-def _reads_as_mac_roman(raw: bytes, encoding: str) -> bool:
-    """An old Mac file: its é, è, ü are "Ž", undefined bytes... in a Western code page, and plain letters in Mac
-    Roman. Curly quotes, dashes and Slavic letters of a Western text (Š, ž, ™) are no sign of one."""
-    signs = len(_MAC_IN_WESTERN.findall(raw.decode(encoding, errors="replace")))
+def _reads_as_mac_roman(raw: bytes, western: str) -> bool:
+    """An old Mac file: its é, è, ü are "Ž", undefined bytes... in a Western code page (`western`, the bytes as that
+    page reads them), and plain letters in Mac Roman. Curly quotes, dashes and Slavic letters of a Western text
+    (Š, ž, ™) are no sign of one."""
+    signs = len(_MAC_IN_WESTERN.findall(western))
     return signs >= 3 and 4 * len(_WESTERN_IN_MAC.findall(raw.decode("mac_roman"))) < signs
 
 
