@@ -250,9 +250,11 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         table.add_row(names["lang"], t["languages"].get(practice.lang or "", practice.lang or "-"))
         table.add_row(t["declared_codes"], ", ".join(practice.declared_areas) or "-")
         table.add_row(t["period_years"], _years(practice, t))
+        unlabelled = any(w.startswith("unlabelled_text:") for w in practice.warnings)
+        absent = f"[yellow]{t['not_labelled']}[/yellow]" if unlabelled else f"[red]{t['missing']}[/red]"
         for name in ("purpose", "starting_point", "process", "impact", "references"):
             value = getattr(practice, name)
-            shown = t["words"].format(n=len(value.split()), text=_short(value)) if value else f"[red]{t['missing']}[/red]"
+            shown = t["words"].format(n=len(value.split()), text=_short(value)) if value else absent
             table.add_row(names[name], shown)
         out.print(table)
         if practice.warnings:

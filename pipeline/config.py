@@ -34,7 +34,7 @@ DEFAULT_OUTPUT = PROJECT_DIR / "data" / "processed"
 CONFIG_FILE = "icc-practices.toml"
 
 # Bumped whenever segmentation output changes, so cached per-file results are not reused.
-SEGMENTER_VERSION = "17"
+SEGMENTER_VERSION = "18"
 
 SUPPORTED_SUFFIXES = (".docx", ".doc", ".odt", ".rtf", ".txt", ".md", ".pdf")
 SEED = 13
@@ -113,6 +113,9 @@ class SegmentSettings:
     max_labels_in_prose: int = 3
     # Below this many words a description gets the `short_description` warning.
     short_description_words: int = 80
+    # From this many words, prose of the description under no part label, beside labelled parts, gets the
+    # `unlabelled_text` warning instead of one `missing_section` per part: the parts may well be in it.
+    unlabelled_text_words: int = 40
 
 
 @dataclass(frozen=True)

@@ -498,6 +498,8 @@ class Segmenter:
             warnings.append("missing:description")
         elif not any(sections.values()):
             warnings.append("no_description_sections")
+        elif (unlabelled := count_words(value_or_none("\n".join(form.intro)))) >= self.rules.unlabelled_text_words:
+            warnings.append(f"unlabelled_text:{unlabelled}")
         else:
             warnings.extend(f"missing_section:{name}" for name in SECTION_FIELDS if sections[name] is None)
         n_words = count_words(description)

@@ -522,3 +522,17 @@ def test_every_blank_header_field_is_flagged():
     filled = [(label, value or given[label]) for label, value in header]
     (practice,) = segment(table_then_text(filled, DESCRIPTION_FR), "f.docx", "sha").practices
     assert not [w for w in practice.warnings if w.startswith("missing:")]
+
+
+def test_prose_under_no_label_beside_labelled_parts_is_named_instead_of_each_part_missing():
+    prose = " ".join([DESCRIPTION_EN] * 4)
+    result = segment(lines("City:", "Mons", "Title:", "Neighbours cooking together", "Description", prose,
+                           "References: Recipe book (2023)."))
+    (practice,) = result.practices
+    assert practice.references == "Recipe book (2023)."
+    n = len(prose.split())
+    assert f"unlabelled_text:{n}" in practice.warnings
+    assert not any(w.startswith("missing_section:") for w in practice.warnings)
+    # a short line under no label is no reason to doubt the parts: each missing one is still named
+    short = segment(lines("City:", "Mons", "Title:", "Cooking", "Description", "In short.", f"Purpose: {DESCRIPTION_EN}"))
+    assert "missing_section:impact" in short.practices[0].warnings

@@ -44,7 +44,7 @@ LEVEL_COLOURS = ("#c0392b", "#e67e22", "#8fbc5a", "#2e7d32")
 # Informational warnings that do not need anyone's attention.
 _QUIET_WARNINGS = ("inherited:",)
 # Warnings (their part before ':') of a form that leaves out a field or section: "Missing fields and sections".
-_MISSING = {"missing", "missing_section", "no_description_sections"}
+_MISSING = {"missing", "missing_section", "no_description_sections", "unlabelled_text"}
 # How a form was read: shown beside the practice, nothing to follow up with the city.
 _READING_NOTES = {"converted", "ocr", "no_template_labels", "title_from_heading"}
 
