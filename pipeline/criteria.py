@@ -260,8 +260,12 @@ _TITLE = re.compile(r"[\"“«'‘]\s?[A-ZÀ-Ý][^\"”»’']{6,}[\"”»'’]"
 # Numbered or bulleted items (at a line start or after a colon) and words that order steps; found on the
 # whole section, because sentence splitting cuts "1." from its item.
 _STEP = re.compile(r"(?:^|\n|:\s)[ \t]*(?:\d{1,2}[.)]|[a-h]\)|[-•*–])\s+\S|\b(?:step|étape|phase|stage)\s+\d|\b(?:first|then|finally|premièrement|ensuite|enfin)\b", re.I)
-_DURATION = re.compile(r"\b(?:weeks?|months?|semaines?|mois|years?|ans?|année|days?|jours?|hours?|heures?|minutes?|half-days?|demi-journées?|evenings?|soirées?|quarters?|trimestres?|morning|matin)\b"
-                       r"|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|january|february|march|april|june|july|august|september|october|november|december|spring|summer|autumn|winter|printemps|été|automne|hiver)\b", re.I)
+# French "an" only after a number or a determiner and "été" (summer) only as a season: the English article
+# "an" and the participle ("a été") are not durations.
+_DURATION = re.compile(r"\b(?:weeks?|months?|semaines?|mois|years?|ans|année|days?|jours?|hours?|heures?|minutes?|half-days?|demi-journées?|evenings?|soirées?|quarters?|trimestres?|morning|matin)\b"
+                       r"|(?:\b(?:un|par|chaque|cet|\d+)\s+|\bl['’])an\b"
+                       r"|(?:\b(?:en|cet|chaque|fin|début)\s+|\b[ld]['’])été\b|\bété\s+\d{4}\b"
+                       r"|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|january|february|march|april|june|july|august|september|october|november|december|spring|summer|autumn|winter|printemps|automne|hiver)\b", re.I)
 _AGES = re.compile(r"\b(?:aged|ages|âgés?|âgées?|de)\s+\d{1,2}\s*(?:-|to|à|–)\s*\d{1,2}\b|\b(?:under|over|moins de|plus de)\s+\d{1,2}\b|\d{1,2}\s*-\s*\d{1,2}\s*(?:year|ans)", re.I)
 _CAPITAL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+$")
 _CELL_BREAK = re.compile(r"\s*[\n|\t]\s*")

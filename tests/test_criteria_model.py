@@ -616,3 +616,11 @@ def test_the_learned_model_reads_only_the_gap_models_it_was_trained_with(tmp_pat
     alone = CriteriaScorer(embedder="use-multilingual", model_dir=tmp_path)
     assert alone.model_id.startswith("criteria:rules (learned model read the gap models hint-gaps:")
     assert {r["criterion"] for r in alone.score([STRONG_EN])} == set(CRITERIA)
+
+
+def test_a_participle_or_an_article_is_no_duration():
+    from pipeline.criteria import _DURATION
+
+    assert not _DURATION.findall("La fête a été un grand succès et a été appréciée.")
+    assert not _DURATION.findall("An office opened an evaluation.")
+    assert len(_DURATION.findall("Deux ans, un an, par an ; l'été 2023, en été ; six weeks in March")) == 7
