@@ -425,6 +425,14 @@ def is_empty_reference(text: str, cues: dict | None = None) -> bool:
 _CLAIM_FIELDS = ("main_objective", "purpose", "starting_point", "process", "impact")
 
 
+def _names_a_document(sentence: _Sentence, labels: list[str]) -> bool:
+    """A document's title rather than a statement: at most twelve words with a year, a link or a quoted title,
+    and none of `labels`."""
+    names = any(sentence.cues.get(f"struct:{kind}", 0) for kind in ("years", "urls", "titles"))
+    short = len(sentence.text.split()) <= _EMPTY_CLAIM_MAX_WORDS
+    return names and short and not any(sentence.cues.get(label, 0) for label in labels)
+
+
 def said(text: str | None, cues: dict | None = None) -> str | None:
     """The part, or None when it is missing or an empty claim."""
     return text if text and not is_empty_claim(text, cues) else None
@@ -653,9 +661,12 @@ class CriteriaScorer:
                 sentence.semantic[crit] = round(float(value), 4)
         gap_model = self._gap_model()[0]
         if gap_model is not None:
+            skips = self._gap_model_skips()
             for gap, chances in gap_model.chances(matrix).items():
+                sections, labels = skips.get(gap, ((), ()))
                 for sentence, value in zip(sentences, chances):
-                    sentence.said[gap] = float(value)
+                    skipped = sentence.section in sections and _names_a_document(sentence, labels)
+                    sentence.said[gap] = 0.0 if skipped else float(value)
         if keep_vectors:
             start = 0
             for analysis in analyses:
@@ -760,6 +771,19 @@ class CriteriaScorer:
     def model_groups(self, crit: str) -> list[str]:
         """The cue groups the learned model reads for `crit`: all but those criteria.yaml keeps for the hints."""
         return [g for g, gspec in self.cues["criteria"][crit]["groups"].items() if not gspec.get("hint_only")]
+
+    def _gap_model_skips(self) -> dict[str, tuple[frozenset[str], list[str]]]:
+        """Per gap ("crit:gap"), the parts where its model does not read a document's title (`model_skips` in
+        criteria.yaml), and the cue labels of the gap's groups."""
+        out = {}
+        for crit in CRITERIA:
+            spec = self.cues["criteria"][crit]
+            for gap in spec.get("gaps", []):
+                if gap.get("model_skips"):
+                    labels = [label for group in gap["groups"]
+                              for label in self._group_labels(crit, group, spec["groups"][group])]
+                    out[f"{crit}:{gap['name']}"] = (frozenset(gap["model_skips"]), labels)
+        return out
 
     def said_features(self, crit: str) -> tuple[str, ...]:
         """The gaps whose chance of being said the learned model reads for `crit` (`said_features` in criteria.yaml):

@@ -170,3 +170,23 @@ def test_train_hint_gaps_refuses_the_other_training_options():
 
     result = CliRunner().invoke(app, ["train", "--hint-gaps", "--criteria"])
     assert result.exit_code == 2 and "--hint-gaps trains on data/eval/gaps alone" in result.output
+
+
+@pytest.mark.parametrize("lang, references, read", [
+    ("fr", "Bilan Passerelles Emploi 2022-2023, Ville de Grenoble.", False),
+    ("en", "Evaluation report 2021-2022, City of Bergen, www.bergen.kommune.no/report.", False),
+    ("en", "Eskilstuna has copied the model.", True),
+], ids=["title-fr", "title-en", "statement-en"])
+def test_a_reference_entry_is_read_by_the_replication_model_only_as_a_statement(scorer, lang, references, read):
+    """A document's title names a city without saying that the city took the practice up."""
+    text = ("The youth office runs weekly homework clubs with volunteer students in two libraries." if lang == "en"
+            else "Le service jeunesse anime chaque semaine des clubs de devoirs avec des étudiants bénévoles.")
+    (analysis,) = scorer.analyse([practice("r", lang, text, process=text, references=references)])
+    (entry,) = [s for s in analysis.sentences if s.section == "references"]
+    if read:
+        assert entry.said["transferable:replicated"] > 0.2
+    else:
+        assert entry.said["transferable:replicated"] == 0.0 == entry.said["transferable:conditions"]
+        # elsewhere the same words are still read by the model: the part, not the words, sets it aside
+        (moved,) = scorer.analyse([practice("m", lang, text, process=text, impact=references)])
+        assert any(s.said["transferable:replicated"] > 0 for s in moved.sentences if s.section == "impact")
