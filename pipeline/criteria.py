@@ -1039,7 +1039,11 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     def quote(text: str) -> str:
         return " ".join(text.split()).rstrip(" .")
 
-    if said(practice.starting_point, cues):
+    start = said(practice.starting_point, cues)
+    if start and _only_setting(analysis, "starting_point", spec["praise_sentence_max_words"]):
+        # "The city has many nationalities. Something had to be done.": a setting and no challenge
+        add("challenges_stated", False, msg["challenges_vague"].format(quote=quote(start)))
+    elif start:
         add("challenges_stated", True, msg["challenges_ok"])
     else:
         challenges = cue_count(None, "needs_based:need", "needs_based:evidence") >= 2
@@ -1054,14 +1058,18 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     if impact:
         results = not (cue_count("impact", "high_impact:planned") and len(impact.split()) < 25)
         # praise alone: short sentences of praise, and no result, figure or count of people
-        part = [s for s in analysis.sentences if s.section == "impact"]
-        vague = (results and bool(part)
+        part = [s for s in analysis.sentences if s.section == "impact" and not is_empty_claim(s.text, cues)]
+        measured = cue_count("impact", "high_impact:results", "struct:percent", "struct:participants", "struct:figures",
+                             prose=False)
+        # "It was a great success. See the annex.": the results are left to an annex, which is not published
+        annex = results and not measured and any(is_empty_claim(s.text, cues, kinds=("pointers",))
+                                                 for s in analysis.sentences if s.section == "impact")
+        vague = (results and not annex and bool(part)
                  and all(s.cues.get("high_impact:vague", 0) and len(s.text.split()) <= spec["praise_sentence_max_words"]
                          for s in part)
-                 and not cue_count("impact", "high_impact:results", "struct:percent", "struct:participants",
-                                   "struct:figures", prose=False))
-        results = results and not vague
-        detail = "results_ok" if results else "results_vague" if vague else "results_no"
+                 and not measured)
+        results = results and not vague and not annex
+        detail = "results_ok" if results else "results_vague" if vague else "results_annex" if annex else "results_no"
     else:
         # no labelled impact part: results told in the prose (percentages, numbers of participants)
         results = cue_count("description", "struct:percent", "struct:participants") > 0
@@ -1081,9 +1089,25 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     example = city[0][:90] + ("…" if city and len(city[0]) > 90 else "") if city else ""
     add("describes_city", city_ok, msg["city_ok"] if city_ok else msg["city_no"].format(n=len(city), example=example))
     placeholder = bool(practice.references) and is_empty_reference(practice.references, cues)
-    references = (bool(practice.references) and not placeholder) or cue_count(None, "struct:urls") > 0
-    add("references", references, msg["references_ok" if references else "references_vague" if placeholder else "references_no"])
+    # "See the annex": an annex is not published with the practice, so the reader learns no document's name
+    annex = bool(practice.references) and is_empty_claim(practice.references, cues, kinds=("pointers",))
+    references = (bool(practice.references) and not placeholder and not annex) or cue_count(None, "struct:urls") > 0
+    detail = ("references_ok" if references else "references_vague" if placeholder
+              else "references_annex" if annex else "references_no")
+    add("references", references, msg[detail])
     return rows
+
+
+def _only_setting(analysis: _Analysis, section: str, short_words: int) -> bool:
+    """Whether every sentence of `section` only sets the scene: it describes the city, or it is short and names
+    no need or evidence of one."""
+    part = [s for s in analysis.sentences if s.section == section]
+    need = ("needs_based:need", "needs_based:evidence", "needs_based:trigger")
+    return bool(part) and all(
+        s.cues.get("lex:city_description", 0)
+        or (len(s.text.split()) <= short_words and not any(s.cues.get(label, 0) for label in need)
+            and not any(s.cues.get(f"struct:{k}", 0) for k in ("figures", "percent", "participants")))
+        for s in part)
 
 
 # ---------------------------------------------------------------------------------------------- stages

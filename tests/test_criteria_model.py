@@ -618,6 +618,40 @@ def test_the_learned_model_reads_only_the_gap_models_it_was_trained_with(tmp_pat
     assert {r["criterion"] for r in alone.score([STRONG_EN])} == set(CRITERIA)
 
 
+def test_results_left_to_an_annex_and_references_that_only_point_to_one_fail_their_checks():
+    from pipeline.criteria import check_guidelines
+
+    def checks(**parts):
+        return {r["check"]: r for r in check_guidelines(replace(WEAK_FR, practice_id="p", **parts))}
+
+    annexed = checks(impact="La fête a été un grand succès et très appréciée. Voir annexe.", references="voir annexe")
+    assert not annexed["results_stated"]["passed"] and "annexe" in annexed["results_stated"]["detail"]
+    assert not annexed["references"]["passed"] and "annexe" in annexed["references"]["detail"]
+    # results beside the pointer, and a document named beside the annex, pass
+    told = checks(impact="120 familles ont participé ; 40 % sont revenues. Voir annexe.",
+                  references="Rapport d'évaluation 2023 (voir annexe).")
+    assert told["results_stated"]["passed"] and told["references"]["passed"]
+
+
+@pytest.mark.parametrize("lang, setting, challenge", [
+    ("fr", "La ville de Sion compte de nombreuses nationalités. Il était important de faire quelque chose.",
+     "Les écoles du quartier nord signalaient que les parents arrivés récemment ne venaient à aucune réunion."),
+    ("en", "Our city is home to many nationalities. Something had to be done.",
+     "Teachers in the northern district told us that newly arrived parents never came to school meetings."),
+])
+def test_a_starting_point_that_only_sets_the_scene_states_no_challenge(lang, setting, challenge):
+    from pipeline.criteria import check_guidelines
+
+    base = WEAK_FR if lang == "fr" else WEAK_EN
+
+    def stated(text):
+        return {r["check"]: r for r in check_guidelines(replace(base, practice_id="p", starting_point=text))}["challenges_stated"]
+
+    scene = stated(setting)
+    assert not scene["passed"] and setting.split(".")[0] in scene["detail"]
+    assert stated(challenge)["passed"] and stated(f"{setting} {challenge}")["passed"]
+
+
 def test_a_participle_or_an_article_is_no_duration():
     from pipeline.criteria import _DURATION
 
