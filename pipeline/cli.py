@@ -317,7 +317,7 @@ def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> Non
         name = taxonomy.areas[row["area"]].name(practice.lang)
         probability = f"{row['probability']:.2f}"
         areas.add_row(f"{row['area']}. {name}", probability.replace(".", ",") if practice.lang == "fr" else probability,
-                      _short(row["evidence"], 240))
+                      _short(row["evidence"], EVIDENCE_CHARS))
     out.print(areas)
     if suggestions and suggestions[0].area_mismatch:
         out.print(f"[yellow]{t['mismatch'].format(code=practice.declared_areas[0])}[/yellow]")
@@ -328,7 +328,8 @@ def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> Non
         table.add_column(t[col])
     for row in rows:
         # every evidence sentence (at most two), each on its own line: the reader sees what was counted
-        evidence = "\n".join(_short(sentence, 240) for sentence in row["evidence"]) if len(row["evidence"]) else "-"
+        evidence = ("\n".join(_short(sentence, EVIDENCE_CHARS) for sentence in row["evidence"])
+                    if len(row["evidence"]) else "-")
         table.add_row(t["criteria"].get(row["criterion"], row["criterion"]), f"{row['level']}/3", evidence,
                       row["hint"] or "")
     out.print(table)
@@ -613,11 +614,16 @@ def show_settings() -> None:
     print(settings_toml(current_settings()), end="")
 
 
+# An evidence sentence is shown whole up to this length (the web check shows it whole): only a run-on
+# sentence is cut.
+EVIDENCE_CHARS = 400
+
+
 def _short(value, n: int = 110) -> str:
-    if not value:
-        return "-"
-    value = " ".join(str(value).split())
-    return value if len(value) <= n else value[: n - 1] + "…"
+    """A value on one line, cut after a whole word."""
+    from pipeline.normalize import shorten
+
+    return shorten(value, n) if value else "-"
 
 
 if __name__ == "__main__":

@@ -50,6 +50,19 @@ def join_wrapped(previous: str, line: str) -> str:
     return f"{previous}{line}" if _CUT_AFTER_HYPHEN.search(previous) else f"{previous} {line}"
 
 
+def shorten(text: str, limit: int) -> str:
+    """The text on one line, at most `limit` characters: cut after its last whole word, with an ellipsis."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]  # room for the ellipsis
+    if not text[limit - 1].isspace():
+        space = cut.rfind(" ")
+        # a single word longer than half the room (a web address) is cut inside rather than dropped
+        cut = cut[:space] if space > limit // 2 else cut
+    return cut.rstrip(" ,;:([«\"'-–—") + "…"
+
+
 def fold(text: str) -> str:
     """Key for matching labels and names: lower case, no accents, plain apostrophes and dashes."""
     # ligatures have no decomposition: spelled out, so that 'œuvre' meets 'oeuvre' and 'Bærum' 'Baerum'

@@ -6,6 +6,7 @@ use their own copy), with the analysis models loaded once and shared by every ap
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -205,6 +206,22 @@ def test_a_form_without_sections_lists_them_as_missing(client):
     assert [m["section"] for m in practice["missing_sections"]] == ["starting_point", "process", "impact", "references"]
     assert practice["missing_sections"][2]["label"] == "Impact"
     assert practice["missing_sections"][0]["label"] == "Point de départ"
+
+
+def test_the_check_page_names_fields_as_the_template_and_cuts_a_long_one_after_a_word(client):
+    process = ("Chaque binôme se retrouve une heure par semaine à la bibliothèque du quartier pour parler de la vie "
+               "de tous les jours, ") * 6
+    text = ("Ville : Lyon\nDépartement : Service de la cohésion sociale\nDate du formulaire : 02/04/2024\n"
+            "Titre : Binômes de conversation\nPrincipal domaine d'action : Langue\n"
+            "Principal objectif : Pratiquer le français hors de la classe\nPériode de mise en œuvre : 2023\n"
+            f"But : Réunir des habitants et des personnes nouvellement arrivées.\nProcessus : {process}\n")
+    page = html.unescape(client.post("/check", files={"file": ("binomes.txt", text.encode("utf-8"))}).text)
+    fields = dict(re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", page, re.S))
+    assert list(fields)[:8] == ["Ville", "Département", "Date du formulaire", "Titre", "Principal domaine d'action",
+                                "Principal objectif", "Période de mise en œuvre", "But"]
+    shown = fields["Processus"]
+    assert shown.endswith("…") and len(shown) <= 400
+    assert process.startswith(shown[:-1]) and process[len(shown) - 1] in " ,", "cut after a whole word"
 
 
 @pytest.mark.parametrize("name", ["xxe.docx", "laughs.docx", "bomb.docx", "truncated.docx", "random.docx",

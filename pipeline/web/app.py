@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 
 from pipeline.config import offline_hub
+from pipeline.normalize import shorten
 from pipeline.web.catalogue import CatalogueStore, load_catalogue, tables_signature
 from pipeline.web.deps import Page, Services, get_page, get_reviewer, get_translator
 from pipeline.web.i18n import Messages, Translator
@@ -44,6 +45,7 @@ def make_templates() -> Jinja2Templates:
     # a pair score as the city reports print it (0.47, French 0,47): it is not a probability
     env.filters["score"] = lambda value, lang="en": ("–" if value is None else
                                                      f"{float(value):.2f}".replace(".", "," if lang == "fr" else "."))
+    env.filters["shorten"] = shorten  # a long value cut after a whole word
     return Jinja2Templates(env=env)
 
 
