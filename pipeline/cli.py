@@ -201,11 +201,21 @@ def _texts(lang: str | None) -> dict:
 
 
 def _years(practice, t: dict) -> str:
-    """'2021 - 2023', '2021 - ongoing', or 'not found' when the period gives no year."""
-    if practice.period_start is None and practice.period_end is None:
-        return t["no_years"]
-    end = practice.period_end or (t["ongoing"] if practice.ongoing else "?")
-    return f"{practice.period_start or '?'} - {end}"
+    """'2021–2023', '2023', '2021–ongoing', or 'not found' when the period gives no year."""
+    from pipeline.web.i18n import years_words  # no web framework: words only
+
+    return years_words(practice.period_start, practice.period_end, practice.ongoing, t["ongoing"]) or t["no_years"]
+
+
+def _declared_areas(practice, t: dict) -> tuple[str, str]:
+    """The declared areas as the analysis read them, by number and name: the row's label and value."""
+    from pipeline.taxonomy import load_taxonomy
+    from pipeline.web.i18n import area_words
+
+    codes = practice.declared_areas
+    label = t["declared_areas"] if len(codes) > 1 else t["declared_area"]
+    separator = " ; " if practice.lang == "fr" else "; "  # area names hold commas
+    return label, separator.join(area_words(load_taxonomy(), code, practice.lang) for code in codes) or "-"
 
 
 def warning_text(warning: str, lang: str | None) -> str:
@@ -248,7 +258,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
                      "period_text"):
             table.add_row(names[name], _short(getattr(practice, name)))
         table.add_row(names["lang"], t["languages"].get(practice.lang or "", practice.lang or "-"))
-        table.add_row(t["declared_codes"], ", ".join(practice.declared_areas) or "-")
+        table.add_row(*_declared_areas(practice, t))
         table.add_row(t["period_years"], _years(practice, t))
         unlabelled = any(w.startswith("unlabelled_text:") for w in practice.warnings)
         absent = f"[yellow]{t['not_labelled']}[/yellow]" if unlabelled else f"[red]{t['missing']}[/red]"

@@ -4,7 +4,31 @@ Words only: no model is loaded."""
 
 from __future__ import annotations
 
+from pipeline.cli import _declared_areas, _texts, _years
 from pipeline.normalize import shorten
+from pipeline.records import Practice
+from pipeline.web.i18n import Messages, years_words
+
+
+def test_declared_areas_are_shown_by_number_and_name():
+    one = Practice(practice_id="x-1", source_file="x.txt", practice_index=1, lang="fr", declared_areas=["11"])
+    assert _declared_areas(one, _texts("fr")) == ("Domaine déclaré", "11. Langue")
+    two = Practice(practice_id="x-1", source_file="x.txt", practice_index=1, lang="en", declared_areas=["3", "13"])
+    assert _declared_areas(two, _texts("en")) == (
+        "Declared areas", "3. Anti-discrimination and equality; 13. Intercultural intelligence and competence")
+    none = Practice(practice_id="x-1", source_file="x.txt", practice_index=1, lang="fr")
+    assert _declared_areas(none, _texts("fr")) == ("Domaine déclaré", "-")
+
+
+def test_a_period_of_one_year_reads_as_that_year():
+    assert years_words(2023, 2023, False, "en cours") == "2023"
+    assert years_words(2022, 2023, False, "en cours") == "2022–2023"
+    assert years_words(2021, None, True, "en cours") == "2021–en cours"
+    assert years_words(None, None, False, "ongoing") is None
+    practice = Practice(practice_id="x-1", source_file="x.txt", practice_index=1, lang="fr", period_start=2023,
+                        period_end=2023)
+    assert _years(practice, _texts("fr")) == "2023"
+    assert Messages.load().translator("fr").years(2023, 2023, False) == "2023", "the web pages say it the same way"
 
 
 def test_a_long_value_is_cut_after_a_whole_word():

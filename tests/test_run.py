@@ -390,6 +390,7 @@ def test_check_speaks_the_language_of_a_french_form():
     assert result.exit_code == 0, result.output
     for words in ("Ville", "Point de départ", "Critères d'une bonne pratique", "phrase à l'appui", "français"):
         assert words in result.output
+    assert re.search(r"Domaines? déclarés? +│ \d+[a-c]?\. [A-Z]", result.output), "a declared area by number and name"
     assert "indice" not in result.output
     assert re.search(r"\d+ mots : \S", result.output)  # French spacing before the colon
     assert re.search(r"\b[01],\d\d\b", result.output)  # probabilities with a decimal comma

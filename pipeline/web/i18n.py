@@ -104,8 +104,10 @@ class Translator:
         return warning_words(self._pipeline, code)
 
     def area(self, code: str) -> str:
-        area = self._taxonomy.areas.get(code)
-        return f"{code}. {area.name(self.lang)}" if area else code
+        return area_words(self._taxonomy, code, self.lang)
+
+    def years(self, start: int | None, end: int | None, ongoing: bool) -> str | None:
+        return years_words(start, end, ongoing, self._pipeline["ongoing"])
 
     def country(self, country: str | None) -> str:
         return country_name(country, self.lang) or ""
@@ -152,3 +154,19 @@ def warning_words(texts: dict, code: str) -> str:
     words = (texts["fields"].get(detail) or texts["conversion"].get(detail) or texts["languages"].get(detail)
              or detail.replace("_", " "))
     return template.format(detail=words) if template else code
+
+
+def area_words(taxonomy: Taxonomy, code: str, lang: str) -> str:
+    """An area by number and name ("6. Espace public"); an unknown code as it is."""
+    area = taxonomy.areas.get(code)
+    return f"{code}. {area.name(lang)}" if area else code
+
+
+def years_words(start: int | None, end: int | None, ongoing: bool, ongoing_word: str) -> str | None:
+    """The years of a period: '2021–2023', '2023' when it starts and ends in one year, '2021–ongoing'; None
+    without any year."""
+    if start is None and end is None:
+        return None
+    if start is not None and end == start:
+        return str(start)
+    return f"{start or '?'}–{end or (ongoing_word if ongoing else '?')}"
