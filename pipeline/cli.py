@@ -314,23 +314,30 @@ def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> Non
     from pipeline.classify import area_rows
     from pipeline.criteria import criteria_with_guidelines
     from pipeline.taxonomy import load_taxonomy
+    from pipeline.web.i18n import area_mismatch_words, area_words
 
     t = _texts(practice.lang)
     settings = current_settings()
     # rows as the area stage builds them, without an Arrow table (pyarrow would import pandas)
     area_table_rows, suggestions = area_rows([practice], classifier, settings)
     taxonomy = load_taxonomy()
+    by_code = {row["area"]: row for row in area_table_rows}
     areas = Table(title=t["areas_title"])
     for col in ("area", "probability", "evidence"):
         areas.add_column(t[col])
-    for row in sorted((r for r in area_table_rows if r["suggested"]), key=lambda r: -r["probability"]):
-        name = taxonomy.areas[row["area"]].name(practice.lang)
+    # the suggested areas, main area first, as the web check lists them
+    for code in suggestions[0].predicted_areas:
+        row = by_code[code]
         probability = f"{row['probability']:.2f}"
-        areas.add_row(f"{row['area']}. {name}", probability.replace(".", ",") if practice.lang == "fr" else probability,
+        areas.add_row(area_words(taxonomy, code, practice.lang),
+                      probability.replace(".", ",") if practice.lang == "fr" else probability,
                       _short(row["evidence"], EVIDENCE_CHARS))
     out.print(areas)
-    if suggestions and suggestions[0].area_mismatch:
-        out.print(f"[yellow]{t['mismatch'].format(code=practice.declared_areas[0])}[/yellow]")
+    if suggestions[0].area_mismatch:
+        why = area_mismatch_words(t, taxonomy, practice.lang, practice.declared_areas,
+                                  suggestions[0].predicted_areas)
+        if why:
+            out.print(f"[yellow]{why}[/yellow]", highlight=False)
 
     rows, guidelines = criteria_with_guidelines([practice], settings, embedder, scorer)
     table = Table(title=t["criteria_title"])

@@ -4,10 +4,41 @@ Words only: no model is loaded."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from pipeline.cli import _declared_areas, _texts, _years
 from pipeline.normalize import shorten
 from pipeline.records import Practice
-from pipeline.web.i18n import Messages, years_words
+from pipeline.taxonomy import load_taxonomy
+from pipeline.web.i18n import Messages, area_mismatch_words, years_words
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("fr", "Vous avez déclaré 6. Espace public ; le texte décrit plutôt 8. Entreprise, emploi et diversité. "
+           "Vérifiez le domaine déclaré."),
+    ("en", "You declared 6. Public space; the text is mostly about 8. Business, employment and diversity. "
+           "Check the declared area."),
+])
+def test_a_mismatch_names_the_declared_area_and_where_the_text_points(lang, expected):
+    words = area_mismatch_words(_texts(lang), load_taxonomy(), lang, ["6"], ["8"])
+    assert words == expected
+    assert words == Messages.load().translator(lang).area_mismatch(["6"], ["8"]), "the web says it the same way"
+    assert not re.search(r"\b(three|trois)\b", words)
+
+
+def test_a_mismatch_lists_only_the_areas_given_and_never_the_declared_one():
+    taxonomy = load_taxonomy()
+    # the declared area's sub-area (7b) is not where the text points "instead"
+    two = area_mismatch_words(_texts("fr"), taxonomy, "fr", ["7"], ["8", "7b", "11"])
+    assert two == ("Vous avez déclaré 7. Services publics ; le texte décrit plutôt 8. Entreprise, emploi et "
+                   "diversité ou 11. Langue. Vérifiez le domaine déclaré.")
+    three = area_mismatch_words(_texts("en"), taxonomy, "en", ["6"], ["8", "11", "14", "5", "16"])
+    assert three == ("You declared 6. Public space; the text is mostly about 8. Business, employment and diversity, "
+                     "11. Language or 14. Welcoming newcomers. Check the declared area."), "at most three areas"
+    assert area_mismatch_words(_texts("en"), taxonomy, "en", [], ["8"]) is None
+    assert area_mismatch_words(_texts("en"), taxonomy, "en", ["8"], ["8"]) is None
 
 
 def test_declared_areas_are_shown_by_number_and_name():

@@ -396,6 +396,48 @@ def test_check_speaks_the_language_of_a_french_form():
     assert re.search(r"\b[01],\d\d\b", result.output)  # probabilities with a decimal comma
 
 
+MISMATCHED_FORM = (
+    "Ville : Grenoble\nDépartement : Direction de l'aménagement urbain\nDate du formulaire : 18/01/2024\n"
+    "Titre : Passerelles Emploi – mentorat professionnel pour personnes réfugiées\n"
+    "Principal domaine d'action : Espace public\n"
+    "Principal objectif : Faciliter l'accès à un emploi qualifié des personnes réfugiées diplômées\n"
+    "Période de mise en œuvre : 2023\n"
+    "But : Aider les personnes réfugiées qui ont un diplôme ou une expérience professionnelle dans leur pays à "
+    "retrouver un emploi qui correspond à leurs compétences, au lieu de rester dans des emplois peu qualifiés.\n"
+    "Point de départ : Les conseillères de la Mission locale et de France Travail constataient que des ingénieurs, "
+    "des infirmières ou des comptables syriens, afghans ou soudanais travaillaient dans le nettoyage ou la "
+    "restauration, faute de réseau professionnel et de reconnaissance de leurs diplômes, et cela depuis des années "
+    "dans la plupart des quartiers de la ville.\n"
+    "Processus : Chaque personne réfugiée est mise en binôme avec un·e salarié·e d'une entreprise du même secteur "
+    "pendant six mois : relecture du CV, préparation aux entretiens, visite de l'entreprise.\n"
+    "Impact : 34 mentoré·e·s ont trouvé un emploi qualifié dans leur domaine dans les six mois.\n")
+
+
+def test_check_names_the_declared_and_the_pointed_areas_and_shows_whole_sentences(tmp_path):
+    form = tmp_path / "passerelles.txt"
+    form.write_text(MISMATCHED_FORM, encoding="utf-8")
+    # a wide terminal: area names and labels stay on one line of their cells
+    result = CliRunner().invoke(app, ["check", str(form)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    said = re.search(r"Vous avez déclaré .*?Vérifiez le domaine déclaré\.", output).group(0)
+    # the areas named are those of the table above it, the likeliest first, and no more
+    listed = re.findall(r"│ (\d+[a-c]?\. [^│]+?) +│ [01],\d\d", output)
+    assert listed[0] == "8. Entreprise, emploi et diversité"
+    assert said == ("Vous avez déclaré 6. Espace public ; le texte décrit plutôt "
+                    + (listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} ou {listed[-1]}")
+                    + ". Vérifiez le domaine déclaré."), said
+    assert "Domaine déclaré │ 6. Espace public" in output
+    assert "Période (années) │ 2023 │" in output, "one year, not '2023 - 2023'"
+    assert "phrase à l'appui" in output and "indice" not in output
+    # evidence sentences are shown whole (the starting point's first one has 281 characters)
+    criteria = output.split("Critères d'une bonne pratique")[1].split("Lignes directrices")[0]
+    assert "…" not in criteria
+    for cut in re.findall(r"(\S+)…", output):  # whatever is cut is cut after a whole word
+        assert any(word.startswith(cut) and (word == cut or word[len(cut)] in " ,.;:")
+                   for word in MISMATCHED_FORM.split()), cut
+
+
 def test_check_warnings_are_worded_in_the_form_language():
     from pipeline.cli import warning_text
 

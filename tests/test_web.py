@@ -30,7 +30,7 @@ from pipeline.run import InputFile, process_file
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_table
 from pipeline.web.app import create_app
-from pipeline.web.i18n import from_accept_language
+from pipeline.web.i18n import Messages, from_accept_language
 from pipeline.web.models import AnalysisModels
 from pipeline.web.reviews import REVIEWS_SCHEMA, ReviewStore, export_reviews, load_reviewed_labels
 from pipeline.web.search import IndexedPractice, SearchIndex, SearchQuery, TermExpander, fts_expression, years_running
@@ -165,7 +165,8 @@ def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
         "Skilled Arrivals Connect", "Young Voices Panel – multicultural young people advising Council"]
     first = body["practices"][0]
     assert set(first) == {"title", "city", "lang", "fields", "missing_sections", "warnings", "declared_areas",
-                          "main_area", "area_mismatch", "areas", "criteria", "guidelines", "similar"}
+                          "main_area", "area_mismatch", "area_mismatch_text", "areas", "criteria", "guidelines",
+                          "similar"}
     assert (first["city"], first["lang"]) == ("Ballarat", "en")
     assert first["fields"]["city"] == "Ballarat" and first["fields"]["period_text"] == "2019 - ongoing"
     assert first["missing_sections"] == []
@@ -331,10 +332,31 @@ def test_the_api_says_what_the_page_says_of_the_declared_main_area(client):
             "housing officers against discrimination in letting. Tenants' associations meet in every estate.\n")
     upload_text = {"file": ("homes.txt", text.encode("utf-8"))}
     (practice,) = client.post("/api/check", files=upload_text).json()["practices"]
-    assert practice["declared_areas"] and practice["main_area"] == practice["areas"][0]["area"]
+    assert practice["declared_areas"] == ["9"] and practice["main_area"] == practice["areas"][0]["area"]
     assert practice["area_mismatch"] is True
+    # the declared area and the areas the page lists, by number and name: no more areas than it lists
+    t = Messages.load().translator("en")
+    listed = [t.area(a["area"]) for a in practice["areas"]][:3]
+    assert practice["area_mismatch_text"] == (
+        "You declared 9. Cultural and social life, leisure and heritage; the text is mostly about "
+        + (listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}")
+        + ". Check the declared area.")
     page = client.post("/check", files=upload_text).text
-    assert "not among the three likeliest areas" in page
+    notice = re.search(r'<p class="notice">(.*?)</p>', page).group(1)
+    assert html.unescape(notice) == practice["area_mismatch_text"]
+    assert "three" not in page
+
+    # A French form, said in French on the page and in the API, as `icc-practices check` says it
+    from test_run import MISMATCHED_FORM
+
+    french = {"file": ("passerelles.txt", MISMATCHED_FORM.encode("utf-8"))}
+    (practice,) = client.post("/api/check", files=french, headers={"accept-language": "en"}).json()["practices"]
+    assert practice["area_mismatch_text"].startswith(
+        "Vous avez déclaré 6. Espace public ; le texte décrit plutôt 8. Entreprise, emploi et diversité")
+    page = html.unescape(client.post("/check", files=french).text)
+    assert f'<p class="notice">{practice["area_mismatch_text"]}</p>' in page
+    assert "trois" not in page
+    assert page.count("<th>phrase à l'appui</th>") == 2, "one word for the evidence column of both tables"
 
 
 def test_the_site_words_a_warning_as_check_does():

@@ -69,6 +69,12 @@ class CheckedPractice:
     def fields(self) -> dict[str, str]:
         return {name: getattr(self.practice, name) for name in FIELDS_SHOWN if getattr(self.practice, name)}
 
+    def mismatch_words(self, t: Translator) -> str | None:
+        """The declared main area and the listed areas the text points to instead; None without a mismatch."""
+        if not self.area_mismatch:
+            return None
+        return t.area_mismatch(list(self.practice.declared_areas), [a["area"] for a in self.areas])
+
 
 @dataclass
 class CheckReport:
@@ -187,6 +193,7 @@ def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t
             "declared_areas": list(p.declared_areas),
             "main_area": item.main_area,
             "area_mismatch": item.area_mismatch,  # the declared main area is not among the likeliest, as the page says
+            "area_mismatch_text": item.mismatch_words(pt),
             "areas": [{"area": a["area"], "probability": a["probability"], "evidence": a["evidence"]}
                       for a in item.areas],
             "criteria": [{"criterion": r["criterion"], "level": int(r["level"]), "evidence": list(r["evidence"] or []),

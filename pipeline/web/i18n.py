@@ -106,6 +106,10 @@ class Translator:
     def area(self, code: str) -> str:
         return area_words(self._taxonomy, code, self.lang)
 
+    def area_mismatch(self, declared: list[str], predicted: list[str]) -> str | None:
+        """Why the declared main area was flagged, as `icc-practices check` says it (None without areas)."""
+        return area_mismatch_words(self._pipeline, self._taxonomy, self.lang, declared, predicted)
+
     def years(self, start: int | None, end: int | None, ongoing: bool) -> str | None:
         return years_words(start, end, ongoing, self._pipeline["ongoing"])
 
@@ -156,10 +160,30 @@ def warning_words(texts: dict, code: str) -> str:
     return template.format(detail=words) if template else code
 
 
+# The areas a mismatch names at most: those the text points to most, as its area table lists them.
+MISMATCH_AREAS_NAMED = 3
+
+
 def area_words(taxonomy: Taxonomy, code: str, lang: str) -> str:
     """An area by number and name ("6. Espace public"); an unknown code as it is."""
     area = taxonomy.areas.get(code)
     return f"{code}. {area.name(lang)}" if area else code
+
+
+def area_mismatch_words(texts: dict, taxonomy: Taxonomy, lang: str, declared: list[str],
+                        predicted: list[str]) -> str | None:
+    """The declared main area and the areas the text points to most (`predicted`, main first), in the words of
+    `texts` (one language of resources/messages.yaml). The declared area and its sub-areas are not named as
+    where the text points instead; None when no area is left to name."""
+    if not declared:
+        return None
+    family = taxonomy.parent(declared[0]) if declared[0] in taxonomy.areas else declared[0]
+    pointed = [area_words(taxonomy, code, lang) for code in predicted
+               if (taxonomy.parent(code) if code in taxonomy.areas else code) != family][:MISMATCH_AREAS_NAMED]
+    if not pointed:
+        return None
+    listed = pointed[0] if len(pointed) == 1 else f"{', '.join(pointed[:-1])} {texts['or']} {pointed[-1]}"
+    return texts["mismatch"].format(declared=area_words(taxonomy, declared[0], lang), pointed=listed)
 
 
 def years_words(start: int | None, end: int | None, ongoing: bool, ongoing_word: str) -> str | None:
