@@ -158,13 +158,14 @@ def answer_translator(report: CheckReport, messages: Messages, visitor: Translat
 
 
 def status_message(report: CheckReport, t: Translator) -> str | None:
-    """The report's message in t's language: its own when it is in that language, else said in t's language from
-    the catalogue that wrote it (resources/errors.yaml), else the app's words for its status or error code (the
-    English message stays when the app has no words for the code)."""
-    if report.message_lang == t.lang:
-        return report.message
+    """The report's message in t's language. A file that was read: how many practices it holds, in a sentence of
+    its own number (not the run's "1 practice(s) found"). Otherwise its own message when it is in that language,
+    else said in t's language from the catalogue that wrote it (resources/errors.yaml), else the app's words for its
+    status or error code (the English message stays when the app has no words for the code)."""
     if report.status == "ok":
         return t("check.found_1") if len(report.practices) == 1 else t("check.found_n", n=len(report.practices))
+    if report.message_lang == t.lang:
+        return report.message
     said = t.run_message(report.message) if report.message_lang == "en" else None
     if said:
         return said
