@@ -5,14 +5,40 @@ Words only: no model is loaded."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from pipeline.cli import _declared_areas, _texts, _years
 from pipeline.normalize import shorten
-from pipeline.records import Practice
+from pipeline.records import HEADER_FIELDS, Practice
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.i18n import Messages, area_mismatch_words, years_words
+
+SEED_LAYOUT = Path(__file__).resolve().parent / "data" / "seed_layout" / "form-fr.txt"
+# The English template's header labels, in its order.
+ENGLISH_TEMPLATE = ["City", "Department", "Date of the form", "Contact person", "Title", "Main area of action",
+                    "Main objective", "Implementation period"]
+
+
+def template_labels(path: Path) -> list[str]:
+    """The header labels of the French template, as its first form prints them (a tab-indented cell ending ':')."""
+    labels = []
+    for line in path.read_text(encoding="utf-8").split("Description de la bonne pratique")[0].splitlines():
+        if line.startswith("\t") and line.rstrip().endswith(":"):
+            labels.append(line.strip().rstrip(":").strip().replace("\u2019", "'"))
+    return labels
+
+
+def test_header_fields_are_named_as_the_template_names_them():
+    french = template_labels(SEED_LAYOUT)
+    assert french == ["Ville", "Département", "Date du formulaire", "Personne de contact", "Titre",
+                      "Principal domaine d'action", "Principal objectif", "Période de mise en œuvre"]
+    for lang, labels in (("fr", french), ("en", ENGLISH_TEMPLATE)):
+        fields = _texts(lang)["fields"]
+        assert [fields[name] for name in HEADER_FIELDS] == labels, lang
+        t = Messages.load().translator(lang)
+        assert [t.field(name) for name in HEADER_FIELDS] == labels, f"the web check, {lang}"
 
 
 @pytest.mark.parametrize("lang, expected", [
