@@ -382,6 +382,19 @@ def _labelled_practices(inputs: Optional[List[Path]]):
     return [p for r in results for p in r.practices], [f.name for f in files]
 
 
+def _readable_reviews(path: Path, parquet: bool = True) -> None:
+    """Stop the command, saying what the file is and what to give, unless `path` holds reviews that can be read: a
+    review store (or, where `parquet`, a reviews.parquet)."""
+    from pipeline.web.reviews import ReviewStore, ReviewStoreError, check_review_file
+
+    try:
+        if check_review_file(path, parquet=parquet) == "sqlite":
+            ReviewStore(path, read_only=True).close()
+    except ReviewStoreError as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2)
+
+
 @app.command()
 def train(
     inputs: Optional[List[Path]] = typer.Argument(None, help="Submissions with declared areas to train on alone (default: every labelled source but the test halves)."),
@@ -397,9 +410,8 @@ def train(
     models that tell the criteria hints what a text already says), with its model card."""
     from pipeline.embed import make_embedder
 
-    if reviews is not None and not reviews.is_file():
-        console.print(f"[red]No review file at {reviews}[/red]: give the web app's reviews.sqlite or a reviews.parquet.")
-        raise typer.Exit(2)
+    if reviews is not None:
+        _readable_reviews(reviews)
 
     embedder = current_settings(embedder=embedder).embedder
 
@@ -495,9 +507,7 @@ def evaluate(
     if reviews is not None:
         from pipeline.evaluation import criteria_model_of_run, review_agreement, review_agreement_markdown
 
-        if not reviews.is_file():
-            console.print(f"[red]No review file at {reviews}[/red]: give the web app's reviews.sqlite or a reviews.parquet.")
-            raise typer.Exit(2)
+        _readable_reviews(reviews)
         if not (data / "practices.parquet").is_file() or not (data / "criteria.parquet").is_file():
             console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
             raise typer.Exit(2)
@@ -597,6 +607,17 @@ def serve(
     if not (data / "practices.parquet").exists():
         console.print(f"[yellow]No run in {data}[/yellow]: the site starts empty; run `icc-practices run --out {data}` first.")
     settings = WebSettings.from_env(data_dir=data, reviews_path=reviews, pipeline=current_settings())
+    store = settings.reviews_file
+    if store.exists() and store.stat().st_size:
+        from pipeline.web.reviews import ReviewStore, ReviewStoreError
+
+        try:  # a file that is not a store stops the server here rather than in a traceback once the models load
+            ReviewStore(store).close()
+        except ReviewStoreError as exc:
+            console.print(str(exc), style="red", markup=False, highlight=False)
+            raise typer.Exit(2)
+    elif reviews is not None:
+        console.print(f"[yellow]No review store at {reviews} yet[/yellow]: reviews made in the app start a new one there.")
     if settings.review_off_reason:
         console.print(f"[yellow]{settings.review_off_reason}[/yellow]")
     console.print(f"Loading the models, then serving on [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
@@ -607,7 +628,7 @@ def serve(
 def export(
     xlsx: Path = typer.Option(..., "--xlsx", help="Workbook to write (.xlsx)."),
     data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="Output folder of a `run`."),
-    reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store (default: <data>/reviews.sqlite)."),
+    reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store written by serve (default: <data>/reviews.sqlite; not a reviews.parquet, which export writes)."),
 ) -> None:
     """Write the run as a spreadsheet: practices, areas, criteria, similar practices, reviews and files."""
     from pipeline.report.export import write_workbook
@@ -618,6 +639,8 @@ def export(
         console.print(f"[red]No run in {data}[/red]: run `icc-practices run --out {data}` first.")
         raise typer.Exit(2)
     store = reviews or data / REVIEWS_FILE
+    if reviews is not None or store.exists():  # no store beside the run: no review yet
+        _readable_reviews(store, parquet=False)
     rows = review_rows(store)
     if store.exists():
         export_reviews(store, data)  # reviews.parquet beside the other tables, for notebooks and training

@@ -395,7 +395,7 @@ def test_training_with_a_review_file_or_run_that_is_not_there_stops_and_says_so(
     for args in (["train", "--criteria"], ["train"]):
         result = CliRunner().invoke(app, [*args, "--reviews", str(tmp_path / "reviews.sqlite"),
                                           "--criteria-model-dir", str(tmp_path / "criteria")])
-        assert result.exit_code == 2 and "No review file" in result.output
+        assert result.exit_code == 2 and "No review store at" in result.output
         assert not (tmp_path / "criteria").exists()
     ReviewStore(tmp_path / "reviews.sqlite").close()
     result = CliRunner().invoke(app, ["train", "--criteria", "--reviews", str(tmp_path / "reviews.sqlite"),

@@ -4,6 +4,8 @@ Reviews are kept in a SQLite file beside the run's tables (path configurable), o
 the history stays; a practice's reviewed values are its reviews folded in order, a field left out of a review
 keeping its earlier value. `export_reviews` writes them as reviews.parquet; `load_reviewed_labels` gives
 training the reviewed area labels, main area first, and `load_reviewed_levels` the reviewed criteria levels.
+A file given as reviews that is not a store (a reviews.parquet, a copy made without its -wal file, another
+database) raises ReviewStoreError, whose message says what the file is and what to give instead.
 """
 
 from __future__ import annotations
@@ -45,6 +47,54 @@ _MIGRATIONS = {
 
 # The columns of reviews.parquet, declared with the other output tables.
 REVIEWS_SCHEMA = SCHEMAS["reviews"]
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_PARQUET_MAGIC = b"PAR1"
+_GIVE_STORE = ("give the review store that `icc-practices serve` writes (reviews.sqlite beside the run's tables, "
+               "or the file given to `serve --reviews`)")
+
+
+class ReviewStoreError(ValueError):
+    """A file given as reviews that cannot be read as reviews; the message says what it is and what to give."""
+
+
+def check_review_file(path: Path, parquet: bool = False) -> str:
+    """What a file given as reviews is, "sqlite" or "parquet" (a reviews.parquet is taken only when `parquet`);
+    ReviewStoreError, saying what it is and what to give, for a path that does not exist or another file."""
+    path = Path(path)
+    give = _GIVE_STORE + (", or a reviews.parquet written by `icc-practices export`" if parquet else "")
+    if not path.exists():
+        raise ReviewStoreError(f"No review store at {path}: {give}.")
+    if path.is_dir():
+        raise ReviewStoreError(f"{path} is a folder, not a review store: {give}.")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise ReviewStoreError(f"{path} cannot be opened ({exc.strerror or exc}): {give}.") from None
+    if head.startswith(_PARQUET_MAGIC):
+        if parquet:
+            return _check_reviews_parquet(path, give)
+        raise ReviewStoreError(f"{path} is a Parquet table (reviews.parquet is what `icc-practices export` writes "
+                               f"from the store), not a review store: {give}.")
+    if not head:
+        raise ReviewStoreError(f"{path} is an empty file, not a review store: {give}.")
+    if not head.startswith(_SQLITE_MAGIC):
+        kind = "neither a SQLite database nor a Parquet table" if parquet else "not a SQLite database"
+        raise ReviewStoreError(f"{path} is {kind}: {give}.")
+    return "sqlite"
+
+
+def _check_reviews_parquet(path: Path, give: str) -> str:
+    try:
+        names = set(pq.read_schema(path).names)
+    except (OSError, pa.ArrowException) as exc:
+        raise ReviewStoreError(f"{path} is a damaged Parquet file ({exc}): {give}.") from None
+    missing = [name for name in ("practice_id", "main_area", "areas") if name not in names]
+    if missing:
+        raise ReviewStoreError(f"{path} is a Parquet table but not reviews.parquet (no column "
+                               f"{', '.join(missing)}): {give}.")
+    return "parquet"
 
 
 class ReviewInput(BaseModel):
@@ -136,17 +186,61 @@ class ReviewStore:
     """Reviews in one SQLite file; one connection shared by request threads behind a lock."""
 
     def __init__(self, path: Path, read_only: bool = False):
+        """Open the store; `read_only` reads an existing one (ReviewStoreError when the file is not a store), else
+        a missing file becomes a new store (ReviewStoreError when the file is something else)."""
         self.path = Path(path)
         self._lock = threading.Lock()
         if read_only:
-            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-            self._check_version()
+            check_review_file(self.path)
+            self._db = self._connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                self._check_version()
+                self._check_tables()
+            except BaseException:
+                self._db.close()
+                raise
         else:
+            if self.path.exists() and self.path.stat().st_size:
+                check_review_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")  # readers are not blocked while a review is written
-            self._migrate()
+            self._db = self._connect(self.path)
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")  # readers are not blocked while a review is written
+                self._check_tables(new_ok=True)
+                self._migrate()
+            except sqlite3.DatabaseError as exc:
+                self._db.close()
+                raise ReviewStoreError(
+                    f"{self.path} cannot be used as a review store ({exc}): {_GIVE_STORE}.") from None
+            except BaseException:
+                self._db.close()
+                raise
         self._db.row_factory = sqlite3.Row
+
+    def _connect(self, target: str | Path, uri: bool = False) -> sqlite3.Connection:
+        try:
+            return sqlite3.connect(target, uri=uri, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise ReviewStoreError(f"{self.path} cannot be opened as a review store ({exc}): {_GIVE_STORE}.") from None
+
+    def _check_tables(self, new_ok: bool = False) -> None:
+        """A store has the reviews table; a new one (`new_ok`: no table at all) gets it when it is migrated."""
+        try:
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise ReviewStoreError(f"{self.path} cannot be read as a review store ({exc}): {_GIVE_STORE}.") from None
+        if "reviews" in tables or (new_ok and not tables - {"schema_version"}):
+            return
+        wal = _wal_of(self.path)
+        if not tables - {"schema_version"} and _in_wal_mode(self.path) and not (wal.exists() and wal.stat().st_size):
+            # a store in WAL mode whose tables are not in the file: they were in a -wal file left behind (opening
+            # the copy makes an empty one)
+            raise ReviewStoreError(
+                f"{self.path} holds no reviews table: it looks like a copy of a store in use made without its -wal "
+                "file (reviews.sqlite-wal beside reviews.sqlite), where `serve` keeps the latest reviews. Give the "
+                "store itself (it can be read while `serve` runs), or copy it together with its -wal file.")
+        raise ReviewStoreError(f"{self.path} is a SQLite database without a reviews table, not a review store: "
+                               f"{_GIVE_STORE}.")
 
     def close(self) -> None:
         self._db.close()
@@ -161,8 +255,8 @@ class ReviewStore:
     def _check_version(self) -> int:
         version = self._version()
         if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path} holds reviews of schema {version}; "
-                               f"this version reads up to {SCHEMA_VERSION}")
+            raise ReviewStoreError(f"{self.path} holds reviews of schema {version}; this version of icc-practices "
+                                   f"reads up to {SCHEMA_VERSION}: upgrade it to read them")
         return version
 
     def _migrate(self) -> None:
@@ -196,11 +290,28 @@ class ReviewStore:
 
     def all_current(self) -> dict[str, PracticeReview]:
         with self._lock:
-            rows = self._db.execute("SELECT * FROM reviews ORDER BY practice_id, id").fetchall()
+            try:
+                rows = self._db.execute("SELECT * FROM reviews ORDER BY practice_id, id").fetchall()
+            except sqlite3.DatabaseError as exc:  # a store damaged after it was opened
+                raise ReviewStoreError(f"{self.path} cannot be read as a review store ({exc})") from None
         grouped: dict[str, list[dict]] = {}
         for row in rows:
             grouped.setdefault(row["practice_id"], []).append(_decoded(row))
         return {pid: _fold(pid, items) for pid, items in grouped.items()}
+
+
+def _wal_of(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _in_wal_mode(path: Path) -> bool:
+    """Whether the file's header marks a database in WAL mode (bytes 18-19, the file format versions, are 2)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(20)
+    except OSError:
+        return False
+    return head[18:20] == b"\x02\x02"
 
 
 def _decoded(row: sqlite3.Row) -> dict:
@@ -245,11 +356,13 @@ def export_reviews(db_path: Path, out_dir: Path) -> Path:
 
 
 def load_reviews(source: Path) -> list[PracticeReview]:
-    """The reviewed values of every reviewed practice, from a review store (.sqlite) or reviews.parquet."""
+    """The reviewed values of every reviewed practice, from a review store (.sqlite) or reviews.parquet (none
+    when the file does not exist; ReviewStoreError when it is neither)."""
     source = Path(source)
     if not source.exists():
         return []
-    rows = pq.read_table(source).to_pylist() if source.suffix == ".parquet" else review_rows(source)
+    kind = check_review_file(source, parquet=True)
+    rows = pq.read_table(source).to_pylist() if kind == "parquet" else review_rows(source)
     return [PracticeReview(r["practice_id"], r["main_area"], r["areas"],
                            {c: int(r[c]) for c in CRITERIA if r.get(c) is not None}) for r in rows]
 

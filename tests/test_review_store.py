@@ -1,0 +1,127 @@
+"""Files given as the review store that are not one (a copy made without its -wal file, a reviews.parquet, a
+mistyped path, another database): every command that reads reviews stops and says what the file is and what to
+give, without a traceback and without making a new store."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.tables import to_table, write_table
+from pipeline.web.reviews import (ReviewInput, ReviewStore, ReviewStoreError, export_reviews, load_reviews,
+                                  review_rows)
+
+
+@pytest.fixture()
+def run(tmp_path) -> Path:
+    out = tmp_path / "out"
+    practice = {"practice_id": "p1", "source_file": "oslo.docx", "practice_index": 1, "lang": "en", "city": "Oslo",
+                "title": "Coffee and facts", "declared_areas": ["4"], "warnings": [], "predicted_areas": ["4"],
+                "n_words": 30, "ongoing": False, "area_mismatch": False}
+    write_table(out / "practices.parquet", to_table("practices", [practice]))
+    write_table(out / "files.parquet", to_table("files", [{"source_file": "oslo.docx", "sha256": "1" * 64,
+                                                           "status": "ok", "n_practices": 1}]))
+    write_table(out / "criteria.parquet", to_table("criteria", []))
+    return out
+
+
+@pytest.fixture()
+def live_store(tmp_path):
+    """A store in use: one review written and still in its -wal file (as while `serve` runs)."""
+    store = ReviewStore(tmp_path / "live" / "reviews.sqlite")
+    store._db.execute("PRAGMA wal_autocheckpoint=0")  # keep every page in the -wal file, as a busy server may
+    store.add("p1", ReviewInput(main_area="5"), "Anna")
+    yield store
+    store.close()
+
+
+def _invoke(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output and not isinstance(result.exception, (sqlite3.Error, KeyError)), result.output
+    return result
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_a_copy_made_without_the_wal_file_is_refused_and_the_store_itself_is_read(live_store, run, tmp_path):
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(live_store.path, copy)
+    with pytest.raises(ReviewStoreError, match="-wal"):
+        review_rows(copy)
+    for args in (["export", "--xlsx", str(tmp_path / "x.xlsx"), "--data", str(run)],
+                 ["evaluate", "--data", str(run)],
+                 ["train", "--criteria", "--data", str(run), "--criteria-model-dir", str(tmp_path / "cm")]):
+        result = _invoke(*args, "--reviews", str(copy))
+        assert result.exit_code == 2, result.output
+        assert "copy of a store in use made without its -wal file" in _flat(result.output)
+    assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "cm").exists()
+    # the store itself is read while the server holds it, and so is a copy made with its -wal file
+    assert [r["main_area"] for r in review_rows(live_store.path)] == ["5"]
+    shutil.copy(live_store.path.with_name("reviews.sqlite-wal"), tmp_path / "copy.sqlite-wal")
+    assert [r["main_area"] for r in review_rows(copy)] == ["5"]
+    result = _invoke("export", "--xlsx", str(tmp_path / "x.xlsx"), "--data", str(run), "--reviews", str(copy))
+    assert result.exit_code == 0 and "(1 reviewed practices)" in _flat(result.output)
+
+
+def test_export_refuses_a_reviews_parquet_and_says_to_give_the_store(live_store, run, tmp_path):
+    parquet = export_reviews(live_store.path, run)
+    result = _invoke("export", "--xlsx", str(tmp_path / "x.xlsx"), "--data", str(run), "--reviews", str(parquet))
+    assert result.exit_code == 2 and not (tmp_path / "x.xlsx").exists()
+    assert "is a Parquet table" in _flat(result.output) and "`icc-practices serve` writes" in _flat(result.output)
+    # training and evaluation read a reviews.parquet as well as a store
+    assert [r.main_area for r in load_reviews(parquet)] == ["5"]
+    with pytest.raises(ReviewStoreError, match="not reviews.parquet"):
+        load_reviews(run / "practices.parquet")
+
+
+def test_a_mistyped_store_path_is_an_error_and_no_file_is_made(run, tmp_path):
+    typo = tmp_path / "typo.sqlite"
+    for args in (["export", "--xlsx", str(tmp_path / "x.xlsx"), "--data", str(run)],
+                 ["evaluate", "--data", str(run)], ["train", "--criteria", "--data", str(run)], ["train"]):
+        result = _invoke(*args, "--reviews", str(typo))
+        assert result.exit_code == 2 and f"No review store at {typo}" in _flat(result.output), result.output
+    assert not typo.exists() and not (tmp_path / "x.xlsx").exists()
+    # without --reviews and no store beside the run there is simply no review yet
+    result = _invoke("export", "--xlsx", str(tmp_path / "x.xlsx"), "--data", str(run))
+    assert result.exit_code == 0 and "(0 reviewed practices)" in _flat(result.output)
+
+
+@pytest.mark.parametrize("content, said", [
+    (b"", "is an empty file"),
+    (b"practice_id,main_area\np1,5\n", "is not a SQLite database"),
+])
+def test_a_file_of_another_kind_is_not_read_as_a_store(tmp_path, content, said):
+    path = tmp_path / "reviews.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(ReviewStoreError, match=said):
+        review_rows(path)
+
+
+def test_another_database_is_neither_read_nor_written_as_a_store(tmp_path):
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE contacts (name TEXT)")
+    db.close()
+    for read_only in (True, False):
+        with pytest.raises(ReviewStoreError, match="without a reviews table"):
+            ReviewStore(other, read_only=read_only)
+    with sqlite3.connect(other) as db:
+        assert {r[0] for r in db.execute("SELECT name FROM sqlite_master")} == {"contacts"}
+    db.close()
+
+
+def test_serve_refuses_a_file_that_is_not_a_store_before_loading_models(live_store, run, tmp_path):
+    parquet = export_reviews(live_store.path, run)
+    result = _invoke("serve", "--data", str(run), "--reviews", str(parquet), "--port", "1")
+    assert result.exit_code == 2 and "is a Parquet table" in _flat(result.output)
+    # a store that does not exist yet is made, as a new one, by the server
+    store = ReviewStore(tmp_path / "new" / "reviews.sqlite")
+    assert store.all_current() == {}
+    store.close()
