@@ -107,12 +107,13 @@ def run(
                       "(lock, hidden and system files are not submissions). Nothing was written.")
         raise typer.Exit(2)
     _warn_if_replacing_a_larger_run(out, len(submissions))
-    key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, files=submissions)
+    key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, skip=out, files=submissions)
     last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
         counts = last["counts"]
-        console.print(f"Nothing changed since the last run in {out} (same files, settings, code and models): its "
-                      f"{counts['practices']} practices from {counts['files']} files are kept. --force runs again.")
+        console.print(f"Nothing changed since the last run in {out} (same files, settings, code, models and exported "
+                      f"reviews): its {counts['practices']} practices from {counts['files']} files are kept. "
+                      "--force runs again.")
         return
     from pipeline.run import RunInProgress, run_batch
 

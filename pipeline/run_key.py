@@ -1,8 +1,9 @@
 """Whether a run would reproduce the outputs already in its folder.
 
 The key of a run covers everything its outputs depend on: the input files' content, every setting, the
-pipeline's code and resources, the trained models, the reading tools found on this machine and the versions
-of the libraries that compute the results. The manifest stores it; when a new run has the same key and every
+pipeline's code and resources, the trained models, the reading tools found on this machine, the versions
+of the libraries that compute the results and, where reports are written, the reviews exported into the output
+folder (reviews.parquet, which the batch summary shows). The manifest stores it; when a new run has the same key and every
 output it listed is still there, `run` says so and keeps them, without loading a model. Anything that
 changed makes a normal run, which still re-uses each stage's cached results.
 """
@@ -25,6 +26,8 @@ KEY_LIBRARIES = ("python-docx", "lxml", "pypdf", "pypdfium2", "olefile", "stripr
               "jinja2")
 _CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".html", ".css", ".j2", ".txt"}
 _TABLES = ("files", "practices", "areas", "similar", "criteria", "guidelines")
+# Written into the output folder by `export`; the batch summary lists its reviews.
+REVIEWS_TABLE = "reviews.parquet"
 
 
 def _tree_digest(root: Path, suffixes: set[str] | None = None) -> str:
@@ -57,8 +60,9 @@ def _tools() -> dict[str, str | None]:
 def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True,
                   skip: Path | None = None, files: list[InputFile] | None = None) -> dict[str, str]:
     """A hash of each thing the outputs of a run depend on: comparing two manifests shows which one changed.
-    `skip`: the run's output folder, whose files are not inputs (see `discover`); `files`: the inputs' files when
-    the caller has already found them (the folders are not searched again)."""
+    `skip`: the run's output folder, whose files are not inputs (see `discover`) and whose reviews.parquet the
+    summary shows; `files`: the inputs' files when the caller has already found them (the folders are not searched
+    again)."""
     parts = {
         "pipeline": __version__,
         "segmenter": SEGMENTER_VERSION,
@@ -69,6 +73,8 @@ def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = Tr
         "tools": _tools(),
         "code": _tree_digest(PACKAGE_DIR, _CODE_SUFFIXES),
         "models": {str(d): _tree_digest(Path(d)) for d in (settings.model_dir, settings.criteria_model_dir)},
+        # reviews exported since the last run change the summary, and nothing else
+        "reviews": _reviews_digest(skip) if skip is not None and analyse and reports else None,
     }
     digest = hashlib.sha256()
     for item in files if files is not None else discover(inputs, skip=skip):
@@ -82,9 +88,18 @@ def run_key_parts(inputs: Iterable[Path], settings: Settings, analyse: bool = Tr
     return out
 
 
-def run_key(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True) -> str:
-    """One hash of everything the outputs of a run depend on."""
-    return key_of(run_key_parts(inputs, settings, analyse, reports))
+def _reviews_digest(out_dir: Path) -> str | None:
+    """The content hash of the output folder's reviews.parquet (None when there is none)."""
+    try:
+        return sha256_of(Path(out_dir) / REVIEWS_TABLE)
+    except OSError:
+        return None
+
+
+def run_key(inputs: Iterable[Path], settings: Settings, analyse: bool = True, reports: bool = True,
+            skip: Path | None = None) -> str:
+    """One hash of everything the outputs of a run depend on (`skip`: the output folder, as for run_key_parts)."""
+    return key_of(run_key_parts(inputs, settings, analyse, reports, skip=skip))
 
 
 def key_of(parts: dict[str, str]) -> str:

@@ -1,4 +1,5 @@
-"""An unchanged re-run keeps the last outputs; any change to inputs, settings or models runs again.
+"""An unchanged re-run keeps the last outputs; any change to inputs, settings, models or the reviews exported into
+the output folder runs again.
 Also the stored compilation of large regular expressions that speeds up a cold French `check`."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from conftest import RAW
@@ -15,6 +17,8 @@ from pipeline import regex_store
 from pipeline.cli import app
 from pipeline.config import Settings
 from pipeline.run_key import key_of, run_key, run_key_parts, unchanged_outputs
+from pipeline.tables import to_table, write_table
+from pipeline.web.reviews import ReviewInput, ReviewStore, export_reviews
 
 
 def _copy_inputs(tmp_path: Path, n: int = 3) -> Path:
@@ -65,6 +69,44 @@ def test_the_key_parts_name_what_changed(tmp_path):
     (folder / "new.txt").write_text("A new submission.", encoding="utf-8")
     after = run_key_parts([folder], settings.with_(top_k=settings.top_k + 1))
     assert {name for name in parts if parts[name] != after[name]} == {"inputs", "settings"}
+
+
+def test_the_reviews_exported_into_the_output_folder_count_only_where_reports_are_written(tmp_path):
+    folder, out = _copy_inputs(tmp_path, 1), tmp_path / "out"
+    out.mkdir()
+    settings = Settings()
+    before = run_key_parts([folder], settings, skip=out)
+    write_table(out / "reviews.parquet", to_table("reviews", [{"practice_id": "x-1", "main_area": "5", "n_reviews": 1}]))
+    after = run_key_parts([folder], settings, skip=out)
+    assert {name for name in before if before[name] != after[name]} == {"reviews"}
+    # a run without reports (or analysis) shows no review: exporting reviews does not make it again
+    assert run_key([folder], settings, reports=False, skip=out) == run_key([folder], settings, reports=False)
+    assert run_key([folder], settings, analyse=False, skip=out) == run_key([folder], settings, analyse=False)
+
+
+def test_a_run_after_reviews_were_exported_writes_them_into_the_summary(tmp_path):
+    folder, out = _copy_inputs(tmp_path, 1), tmp_path / "out"
+    runner = CliRunner()
+    first = runner.invoke(app, ["run", str(folder), "--out", str(out), "--embedder", "tfidf"])
+    assert first.exit_code == 0, first.output
+    assert "No review yet" in (out / "reports" / "summary.html").read_text(encoding="utf-8")
+    unreviewed = json.loads((out / "manifest.json").read_text())["run_key_parts"]
+    practice_id = pq.read_table(out / "practices.parquet", columns=["practice_id"]).column(0)[0].as_py()
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add(practice_id, ReviewInput(main_area="5", note="checked"), "A. Officer")
+    store.close()
+    export_reviews(tmp_path / "reviews.sqlite", out)
+
+    second = runner.invoke(app, ["run", str(folder), "--out", str(out), "--embedder", "tfidf"])
+    assert second.exit_code == 0 and "Nothing changed" not in second.output, second.output
+    summary = (out / "reports" / "summary.html").read_text(encoding="utf-8")
+    assert "No review yet" not in summary and "1 practice(s) reviewed" in summary
+    parts = json.loads((out / "manifest.json").read_text())["run_key_parts"]
+    assert {name for name in parts if parts[name] != unreviewed[name]} == {"reviews"}
+
+    export_reviews(tmp_path / "reviews.sqlite", out)  # the same reviews again: the same bytes, nothing to redo
+    third = runner.invoke(app, ["run", str(folder), "--out", str(out), "--embedder", "tfidf"])
+    assert "Nothing changed" in third.output, third.output
 
 
 def test_unchanged_rerun_keeps_the_outputs_and_force_runs_again(tmp_path):
