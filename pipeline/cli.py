@@ -647,6 +647,25 @@ def export(
         export_reviews(store, data)  # reviews.parquet beside the other tables, for notebooks and training
     path = write_workbook(data, xlsx, rows)
     console.print(f"Written [bold]{path.resolve()}[/bold] ({len(rows)} reviewed practices)")
+    import pyarrow.parquet as pq
+
+    from pipeline.review_copies import copies_of_reviewed
+
+    in_run = {r["practice_id"]: r for r in pq.read_table(data / "practices.parquet",
+                                                         columns=["practice_id", "city", "title"]).to_pylist()}
+    gone = [r for r in rows if r["practice_id"] not in in_run]
+    copies = copies_of_reviewed(gone, in_run, [])  # a practice gone from the run has no row in similar.parquet
+    if gone:
+        console.print(f"[yellow]{len(gone)} review(s) of practices no longer in this run[/yellow] (their file changed "
+                      "or left the batch; in_run is false on the reviews sheet, with their copies in this run, if "
+                      "any, in copies_in_run):")
+        for r in gone[:10]:
+            now = ", ".join(c["practice_id"] for c in copies.get(r["practice_id"], []))
+            console.print(f"  {r['practice_id']}: {r.get('city') or '?'}, {_short(r.get('title'), 70)}"
+                          + (f" (same city and title in this run: {now})" if now else ""),
+                          markup=False, highlight=False)
+        if len(gone) > 10:
+            console.print(f"  ... and {len(gone) - 10} more on the reviews sheet")
 
 
 @app.command("settings")

@@ -46,9 +46,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("practice_id", _str), ("criterion", _str), ("level", pa.int64()), ("score", pa.float64()),
         ("evidence", _strs), ("hint", _str),
     ]),
-    # Written from the web app's review store: a practice's reviewed values (its reviews folded in order).
+    # Written from the web app's review store: a practice's reviewed values (its reviews folded in order), with
+    # the city and title it had when it was reviewed (empty for reviews stored before they were kept).
     "reviews": pa.schema([
-        ("practice_id", _str), ("main_area", _str), ("areas", _strs),
+        ("practice_id", _str), ("city", _str), ("title", _str), ("main_area", _str), ("areas", _strs),
         ("targeted", pa.int64()), ("needs_based", pa.int64()), ("context_sensitive", pa.int64()),
         ("high_impact", pa.int64()), ("modelable", pa.int64()), ("transferable", pa.int64()),
         ("note", _str), ("reviewer", _str), ("reviewed_at", pa.timestamp("ms", tz="UTC")), ("n_reviews", pa.int64()),

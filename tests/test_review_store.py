@@ -125,3 +125,66 @@ def test_serve_refuses_a_file_that_is_not_a_store_before_loading_models(live_sto
     store = ReviewStore(tmp_path / "new" / "reviews.sqlite")
     assert store.all_current() == {}
     store.close()
+
+
+# ---------------------------------------------------------------- reviews of practices no longer in the run
+
+
+def test_a_store_of_schema_1_gains_the_city_and_title_and_keeps_its_reviews(tmp_path):
+    from pipeline.web.reviews import _MIGRATIONS
+
+    path = tmp_path / "reviews.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(f"CREATE TABLE schema_version (version INTEGER NOT NULL); {_MIGRATIONS[1]} "
+                         "INSERT INTO schema_version VALUES (1); INSERT INTO reviews (practice_id, main_area, "
+                         "reviewer, reviewed_at) VALUES ('old-1', '5', 'Anna', '2024-05-01T10:00:00+00:00');")
+    db.close()
+    assert review_rows(path)[0]["city"] is None  # read as it is, without migrating it
+    store = ReviewStore(path)
+    store.add("new-1", ReviewInput(main_area="4"), "Jon", "Oslo", "Coffee and facts")
+    assert (store.current("old-1").main_area, store.current("old-1").city) == ("5", None)
+    assert (store.current("new-1").city, store.current("new-1").title) == ("Oslo", "Coffee and facts")
+    store.close()
+    rows = {r["practice_id"]: r for r in review_rows(path)}
+    assert rows["new-1"]["title"] == "Coffee and facts" and rows["old-1"]["main_area"] == "5"
+
+
+def test_copies_of_a_reviewed_practice_are_its_rank_0_links_or_else_its_city_and_title():
+    from pipeline.review_copies import copies_of_reviewed, reviewed_copies_of
+
+    practices = {"a-1": {"city": "Genève", "title": "Budget participatif"},
+                 "b-1": {"city": "Geneva", "title": "BUDGET  participatif"},
+                 "c-1": {"city": "Lyon", "title": "Budget participatif"},
+                 "d-1": {"city": "Genève", "title": "Participatory budget"}}
+    similar = [{"practice_id": "a-1", "neighbour_id": "d-1", "rank": 0, "relation": "version"},
+               {"practice_id": "a-1", "neighbour_id": "c-1", "rank": 1, "relation": "similar"}]
+    reviews = [{"practice_id": "a-1", "city": "Genève", "title": "Budget participatif"},
+               # its file changed: found again by the city (an alias) and title stored with the review
+               {"practice_id": "gone-1", "city": "Genf", "title": "Budget participatif"},
+               {"practice_id": "gone-2", "city": None, "title": None},  # stored before they were kept
+               {"practice_id": "gone-3", "city": "Oslo", "title": "Budget participatif"}]
+    copies = copies_of_reviewed(reviews, practices, similar)
+    assert copies == {"a-1": [{"practice_id": "d-1", "relation": "version"}],
+                      "gone-1": [{"practice_id": "a-1", "relation": "same_title"},
+                                 {"practice_id": "b-1", "relation": "same_title"}]}
+    assert reviewed_copies_of("b-1", copies) == [{"practice_id": "gone-1", "relation": "same_title"}]
+    assert reviewed_copies_of("c-1", copies) == []
+
+
+def test_export_names_the_reviews_of_practices_no_longer_in_the_run(run, tmp_path):
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add("p1", ReviewInput(main_area="4"), "Anna", "Oslo", "Coffee and facts")
+    store.add("old-1", ReviewInput(main_area="5"), "Anna", "Oslo", "Coffee and Facts")  # an earlier copy of p1
+    store.close()
+    out = tmp_path / "x.xlsx"
+    result = _invoke("export", "--xlsx", str(out), "--data", str(run), "--reviews", str(tmp_path / "reviews.sqlite"))
+    said = _flat(result.output)
+    assert result.exit_code == 0 and "1 review(s) of practices no longer in this run" in said, said
+    assert "old-1: Oslo, Coffee and Facts (same city and title in this run: p1)" in said
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(out)["reviews"].iter_rows(values_only=True))
+    sheet = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert sheet["old-1"]["in_run"] is False and sheet["old-1"]["copies_in_run"] == "p1 (same_title)"
+    assert (sheet["old-1"]["city"], sheet["old-1"]["title"]) == ("Oslo", "Coffee and Facts")
+    assert sheet["p1"]["in_run"] is True and sheet["p1"]["copies_in_run"] is None

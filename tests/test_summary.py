@@ -229,7 +229,8 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
              "reviewer": "A. Officer", "n_reviews": 1},
             {"practice_id": second["practice_id"], "main_area": second["main_area_pred"], "n_reviews": 1},
             # a practice of a file that has since changed: its id is not in the run
-            {"practice_id": "0123456789ab-1", "main_area": "5", "n_reviews": 1}]
+            {"practice_id": "0123456789ab-1", "main_area": "5", "n_reviews": 1, "reviewer": "B. Officer",
+             "city": first["city"], "title": first["title"]}]
     write_table(out / "reviews.parquet", to_table("reviews", rows))
     context = summary_context(out)
     assert context["reviews"]["practices"] == 2 and context["reviews"]["main_areas_changed"] == 1
@@ -237,6 +238,12 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
     html = write_summary(out).read_text(encoding="utf-8")
     assert 'id="review-changes"' in html and "A. Officer" in html
     assert 'id="reviews-gone"' in html and "1 reviewed practice(s) are not in this run" in html
+    # named by the city and title stored with it, beside the practice of this run that has them
+    [gone] = context["reviews"]["gone_rows"]
+    assert (gone["city"], gone["title"], gone["reviewer"]) == (first["city"], first["title"], "B. Officer")
+    assert [c["title"] for c in gone["copies"]] == [first["title"]]
+    table = html.split('id="reviews-gone-list"')[1].split("</table>")[0]
+    assert "0123456789ab-1" in table and f'href="#{gone["copies"][0]["anchor"]}"' in table
 
 
 @pytest.fixture()

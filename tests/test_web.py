@@ -639,9 +639,12 @@ def test_review_api_needs_the_token_refuses_unknown_codes_and_stores_what_is_giv
     assert public["review"] is None and public["review_history"] == [] and public["title"] == detail["title"]
     assert "Anna" not in client.get(f"/practices/{pid}").text
     with sqlite3.connect(web_data / "reviews.sqlite") as db:
-        assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
+        assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 2
         assert db.execute("SELECT reviewer FROM reviews WHERE practice_id = ? ORDER BY id", (pid,)).fetchall() == [
             ("Anna",), ("api",)]
+        # the practice's city and title are kept with the review, to name it once its file has changed
+        assert db.execute("SELECT DISTINCT city, title FROM reviews WHERE practice_id = ?", (pid,)).fetchall() == [
+            (detail["city"], detail["title"])]
 
 
 def test_html_review_needs_a_login_and_a_csrf_token(client):
@@ -901,6 +904,45 @@ def test_a_new_run_in_the_folder_is_picked_up_and_the_index_rebuilt(sample_out, 
         assert found["practices"][0]["versions"] == [{"practice_id": b, "lang": "fr", "relation": "version"}]
         page = live.get(f"/practices/{a}")
         assert 'id="versions"' in page.text and f'href="/practices/{b}"' in page.text
+
+
+def test_a_copy_of_a_reviewed_practice_points_to_that_review_for_the_secretariat_only(sample_out, models, tmp_path):
+    data = copy_run(Path(sample_out), tmp_path / "run")
+    practices = pq.read_table(data / "practices.parquet").to_pylist()
+    a, b = practices[0], next(p for p in practices[1:] if p["city"] == practices[0]["city"])
+    similar = [r for r in pq.read_table(data / "similar.parquet").to_pylist()
+               if {r["practice_id"], r["neighbour_id"]} != {a["practice_id"], b["practice_id"]}]
+    for one, other in ((a, b), (b, a)):  # b is a again, sent in another file
+        similar.append({"practice_id": one["practice_id"], "neighbour_id": other["practice_id"], "rank": 0,
+                        "score": 0.99, "matched_section": "purpose", "shared_terms": [], "neighbour_city": one["city"],
+                        "near_duplicate": True, "relation": "near_duplicate", "weak": False})
+    write_table(data / "similar.parquet", to_table("similar", similar))
+    settings = WebSettings(data_dir=data, review_token=TOKEN, warm_up=False, reload_check_seconds=0)
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    with TestClient(create_app(settings, models)) as live:
+        live.post(f"/api/practices/{a['practice_id']}/review", json={"main_area": "5", "reviewer": "Anna"}, headers=auth)
+        detail = live.get(f"/api/practices/{b['practice_id']}", headers=auth).json()
+        assert detail["review"] is None, "a review stays with the practice it was made on"
+        [copy] = detail["reviewed_copies"]
+        assert copy["practice_id"] == a["practice_id"] and copy["url"] == f"/practices/{a['practice_id']}"
+        assert copy["relation"] == "near_duplicate" and copy["reviewer"] == "Anna" and copy["title"] == a["title"]
+        page = live.get(f"/practices/{b['practice_id']}", headers=auth).text
+        assert 'id="reviewed-copies"' in page and f'href="/practices/{a["practice_id"]}"' in page
+        assert "the same text, submitted in another file" in page
+        assert live.get(f"/api/practices/{b['practice_id']}").json()["reviewed_copies"] == []
+        assert 'id="reviewed-copies"' not in live.get(f"/practices/{b['practice_id']}").text
+
+        # a's file changed: its id leaves the run, and b (same city and title) points to the review by what it stored
+        kept = [dict(p, title=a["title"]) if p["practice_id"] == b["practice_id"] else p
+                for p in practices if p["practice_id"] != a["practice_id"]]
+        write_table(data / "practices.parquet", to_table("practices", kept))
+        write_table(data / "similar.parquet", to_table("similar", [
+            r for r in similar if a["practice_id"] not in (r["practice_id"], r["neighbour_id"])]))
+        [copy] = live.get(f"/api/practices/{b['practice_id']}", headers=auth).json()["reviewed_copies"]
+        assert copy["relation"] == "same_title" and copy["url"] is None
+        assert (copy["city"], copy["title"]) == (a["city"], a["title"])
+        page = live.get(f"/practices/{b['practice_id']}", headers={**auth, "accept-language": "fr"}).text
+        assert "absente de ce traitement ; même ville et même titre" in page and a["practice_id"] in page
 
 
 def test_before_any_run_the_site_says_so_and_checks_still_work(models, tmp_path):

@@ -25,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipeline.cities import city_info
 from pipeline.criteria import CRITERIA
 from pipeline.report.redact import Redactor  # the city reports' rule for personal data, shared
+from pipeline.review_copies import copies_of_reviewed
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
 
@@ -38,9 +39,10 @@ PRACTICE_COLUMNS = ("practice_id", "source_file", "lang", "city", "country", "de
                     "declared_area_text", "declared_areas", "main_objective", "period_text", "period_start",
                     "period_end", "ongoing", "purpose", "starting_point", "process", "impact", "references",
                     "n_words", "warnings", "predicted_areas", "main_area_pred", "area_mismatch")
-# city, title: in the order `_who` gives them, as on the other sheets
+# city, title: in the order `_who` gives them, as on the other sheets; in_run: whether the reviewed practice is in
+# this run (its id follows its file's content); copies_in_run: its other copies here (pipeline/review_copies.py)
 REVIEW_COLUMNS = ("practice_id", "city", "title", "main_area", "areas", *CRITERIA, "note", "reviewer", "reviewed_at",
-                  "n_reviews")
+                  "n_reviews", "in_run", "copies_in_run")
 FILE_COLUMNS = ("source_file", "status", "error_code", "message", "n_practices")
 
 
@@ -83,10 +85,13 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
            ([r["practice_id"], *_who(practices, r["practice_id"]), r["rank"], r["neighbour_id"],
              *_who(practices, r["neighbour_id"]), r["score"], r["relation"], r["weak"], r["matched_section"],
              r["shared_terms"]] for r in tables["similar"]))
+    copies = copies_of_reviewed(reviews, practices, tables["similar"])
     _sheet(book, "reviews", REVIEW_COLUMNS,
-           ([r["practice_id"], *_who(practices, r["practice_id"]), r.get("main_area"), r.get("areas"),
-             *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"), _naive(r.get("reviewed_at")),
-             r.get("n_reviews")] for r in reviews))
+           ([r["practice_id"], *(_who(practices, r["practice_id"]) if r["practice_id"] in practices
+                                 else (r.get("city"), r.get("title"))),  # as stored with the review
+             r.get("main_area"), r.get("areas"), *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"),
+             _naive(r.get("reviewed_at")), r.get("n_reviews"), r["practice_id"] in practices,
+             [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews))
     _sheet(book, "files", FILE_COLUMNS, ([r.get(c) for c in FILE_COLUMNS] for r in tables["files"]))
     buffer = io.BytesIO()
     book.save(buffer)

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from pipeline.cities import city_key
 from pipeline.config import ReportSettings
 from pipeline.records import DUPLICATE_FILE
+from pipeline.review_copies import copies_of_reviewed
 from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_slug
 from pipeline.report.view import RunView, build_view, load_catalogue
 from pipeline.report.writers import render_summary_html, stream_summary_html
@@ -478,10 +479,17 @@ def _reviews(reviews: list[dict], by_id: dict[str, dict]) -> dict:
     mains = [r for r in rows if r.get("main_area")]
     changed = [r for r in mains if r["main_area"] != by_id[r["practice_id"]].get("main_area_pred")]
     levels = sum(1 for r in rows for c in CRITERIA if not is_missing(r.get(c)))
-    # a review of a practice whose file changed or left the batch: its id is no longer in this run
-    gone = sorted({r["practice_id"] for r in reviews if r["practice_id"] not in by_id})
+    # a review of a practice whose file changed or left the batch: its id is no longer in this run; it is named by
+    # the city and title stored with it, beside the practices of this run with the same city and title
+    gone = sorted((r for r in reviews if r["practice_id"] not in by_id), key=lambda r: r["practice_id"])
+    copies = copies_of_reviewed(gone, by_id, [])
     return {"practices": len(rows), "main_areas": len(mains), "main_areas_changed": len(changed),
             "criteria_levels": levels, "gone": len(gone),
+            "gone_rows": [{"practice_id": r["practice_id"], "city": r.get("city"), "title": r.get("title"),
+                           "reviewer": r.get("reviewer"),
+                           "copies": [{"title": by_id[c["practice_id"]].get("title") or c["practice_id"],
+                                       "anchor": by_id[c["practice_id"]]["anchor"]}
+                                      for c in copies.get(r["practice_id"], [])]} for r in gone],
             "changed": [{"practice_id": r["practice_id"], "title": by_id[r["practice_id"]].get("title"),
                          "anchor": by_id[r["practice_id"]]["anchor"], "from": by_id[r["practice_id"]].get("main_area_pred"),
                          "to": r["main_area"], "reviewer": r.get("reviewer")} for r in changed]}

@@ -25,7 +25,7 @@ from pipeline.criteria import CRITERIA
 from pipeline.tables import SCHEMAS, write_table
 from pipeline.taxonomy import load_taxonomy
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 REVIEWS_TABLE = "reviews.parquet"
 MAX_NOTE_CHARS = 4000
 
@@ -42,6 +42,11 @@ _MIGRATIONS = {
             reviewed_at TEXT NOT NULL  -- ISO 8601, UTC
         );
         CREATE INDEX reviews_by_practice ON reviews (practice_id, id);
+    """,
+    # The practice's city and title when it was reviewed: a practice id ends with its file, not its review.
+    2: """
+        ALTER TABLE reviews ADD COLUMN city TEXT;
+        ALTER TABLE reviews ADD COLUMN title TEXT;
     """,
 }
 
@@ -157,7 +162,8 @@ class ReviewInput(BaseModel):
 
 @dataclass
 class PracticeReview:
-    """A practice's reviewed values (its reviews folded in order) and who reviewed it last, when."""
+    """A practice's reviewed values (its reviews folded in order), who reviewed it last, when, and the city and
+    title the practice had then."""
 
     practice_id: str
     main_area: str | None = None
@@ -167,6 +173,8 @@ class PracticeReview:
     reviewer: str | None = None
     reviewed_at: str | None = None
     n_reviews: int = 0
+    city: str | None = None
+    title: str | None = None
 
     def labels(self) -> list[str]:
         """Reviewed area codes, main area first ([] when no area was reviewed)."""
@@ -176,7 +184,8 @@ class PracticeReview:
         return [self.main_area] if self.main_area else []
 
     def row(self) -> dict:
-        return {"practice_id": self.practice_id, "main_area": self.main_area, "areas": self.areas,
+        return {"practice_id": self.practice_id, "city": self.city, "title": self.title,
+                "main_area": self.main_area, "areas": self.areas,
                 **{name: self.criteria.get(name) for name in CRITERIA}, "note": self.note, "reviewer": self.reviewer,
                 "reviewed_at": datetime.fromisoformat(self.reviewed_at) if self.reviewed_at else None,
                 "n_reviews": self.n_reviews}
@@ -268,15 +277,17 @@ class ReviewStore:
                 self._db.executescript(
                     f"BEGIN; {_MIGRATIONS[version]} INSERT INTO schema_version VALUES ({version}); COMMIT;")
 
-    def add(self, practice_id: str, review: ReviewInput, reviewer: str) -> PracticeReview:
+    def add(self, practice_id: str, review: ReviewInput, reviewer: str, city: str | None = None,
+            title: str | None = None) -> PracticeReview:
+        """Store a review; `city` and `title`: the practice's, kept to name it once its id leaves the run."""
         when = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO reviews (practice_id, main_area, areas, criteria, note, reviewer, reviewed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO reviews (practice_id, main_area, areas, criteria, note, reviewer, reviewed_at, city, "
+                "title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (practice_id, review.main_area, json.dumps(review.areas) if review.areas is not None else None,
                  json.dumps(review.criteria) if review.criteria else None, (review.note or "").strip() or None,
-                 reviewer, when))
+                 reviewer, when, city, title))
         return self.current(practice_id)
 
     def history(self, practice_id: str) -> list[dict]:
@@ -331,6 +342,8 @@ def _fold(practice_id: str, reviews: list[dict]) -> PracticeReview | None:
         state.criteria = {**state.criteria, **item["criteria"]}
         state.note = item["note"] if item["note"] is not None else state.note
         state.reviewer, state.reviewed_at = item["reviewer"], item["reviewed_at"]
+        # a store of schema 1 has no city or title
+        state.city, state.title = item.get("city") or state.city, item.get("title") or state.title
     state.n_reviews = len(reviews)
     return state
 

@@ -7,10 +7,13 @@ addresses, phone numbers and the contact's name removed from the texts.
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from itertools import chain
+from typing import Mapping
 from urllib.parse import urlencode
 
 from pipeline.cities import city_info, city_key
 from pipeline.records import SECTION_FIELDS
+from pipeline.review_copies import copies_of_reviewed, reviewed_copies_of
 from pipeline.report.city import Redactor  # the city reports' rule for personal data, shared
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.i18n import Translator
@@ -51,8 +54,10 @@ def practice_summary(catalogue: Catalogue, practice_id: str) -> dict | None:
 
 
 def practice_detail(catalogue: Catalogue, practice_id: str, review: PracticeReview | None,
-                    history: list[dict] | None = None) -> dict | None:
-    """Everything the practice page shows, as plain values (also the JSON of GET /api/practices/{id})."""
+                    history: list[dict] | None = None,
+                    reviews: Mapping[str, PracticeReview] | None = None) -> dict | None:
+    """Everything the practice page shows, as plain values (also the JSON of GET /api/practices/{id}). `reviews`:
+    every practice's review (for the secretariat), to name the reviewed practices this one is a copy of."""
     row = catalogue.practices.get(practice_id)
     if row is None:
         return None
@@ -77,7 +82,26 @@ def practice_detail(catalogue: Catalogue, practice_id: str, review: PracticeRevi
         "other_versions": _other_versions(catalogue, practice_id),
         "review": asdict(review) if review else None,
         "review_history": history or [],
+        "reviewed_copies": _reviewed_copies(catalogue, practice_id, reviews or {}),
     }
+
+
+def _reviewed_copies(catalogue: Catalogue, practice_id: str, reviews: Mapping[str, PracticeReview]) -> list[dict]:
+    """The reviewed practices this one is another copy of (pipeline/review_copies.py): their review is not this
+    practice's, the page only points to it."""
+    if not reviews:
+        return []
+    copies = copies_of_reviewed([asdict(r) for r in reviews.values()], catalogue.practices,
+                                chain.from_iterable(catalogue.similar.values()))
+    out = []
+    for found in reviewed_copies_of(practice_id, copies):
+        reviewed, review = found["practice_id"], reviews[found["practice_id"]]
+        row = catalogue.practices.get(reviewed) or {}
+        out.append({"practice_id": reviewed, "url": f"/practices/{reviewed}" if row else None,
+                    "relation": found["relation"], "city": row.get("city") or review.city,
+                    "title": row.get("title") or review.title, "reviewer": review.reviewer,
+                    "reviewed_at": review.reviewed_at})
+    return out
 
 
 def _areas(catalogue: Catalogue, row: dict, redact) -> list[dict]:

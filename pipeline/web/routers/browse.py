@@ -107,7 +107,8 @@ def api_search(catalogue: CatalogueDep, query: SearchQueryDep) -> dict:
 def api_practice(practice_id: str, catalogue: CatalogueDep, services: ServicesDep, staff: StaffDep) -> dict:
     # reviews carry reviewers' names and internal notes: for the secretariat only
     detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id) if staff else None,
-                             services.reviews.history(practice_id) if staff else [])
+                             services.reviews.history(practice_id) if staff else [],
+                             services.reviews.all_current() if staff else None)
     if detail is None:
         raise HTTPException(404, f"no practice {practice_id} in this run")
     return detail
@@ -128,7 +129,8 @@ def search_page(page: PageDep, catalogue: CatalogueDep, query: SearchQueryDep):
 def practice_page(practice_id: str, page: PageDep, catalogue: CatalogueDep, services: ServicesDep, staff: StaffDep,
                   saved: bool = False):
     detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id) if staff else None,
-                             services.reviews.history(practice_id) if staff else [])
+                             services.reviews.history(practice_id) if staff else [],
+                             services.reviews.all_current() if staff else None)
     if detail is None:
         return page.render("not_found.html.j2", status_code=404, message=page.t("practice.not_found", id=practice_id))
     return page.render("practice.html.j2", p=detail, criteria=CRITERIA, saved=saved,

@@ -34,7 +34,9 @@ def require_review_token(request: Request, services: ServicesDep) -> None:
 def api_review(practice_id: str, review: ReviewInput, services: ServicesDep, catalogue: CatalogueDep) -> dict:
     if practice_id not in catalogue.practices:
         raise HTTPException(404, f"no practice {practice_id} in this run")
-    stored = services.reviews.add(practice_id, review, review.reviewer or "api")
+    practice = catalogue.practices[practice_id]
+    stored = services.reviews.add(practice_id, review, review.reviewer or "api", practice.get("city"),
+                                  practice.get("title"))
     return {"status": "saved", "review": asdict(stored)}
 
 
@@ -89,7 +91,8 @@ async def review_form(practice_id: str, request: Request, page: PageDep, service
     except ValidationError as exc:
         why = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
         return page.render("not_found.html.j2", status_code=422, message=page.t("review.invalid", why=why))
-    services.reviews.add(practice_id, review, page.reviewer)
+    practice = catalogue.practices[practice_id]
+    services.reviews.add(practice_id, review, page.reviewer, practice.get("city"), practice.get("title"))
     return RedirectResponse(f"/practices/{practice_id}?saved=true#review", status_code=303)
 
 
