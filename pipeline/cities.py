@@ -1,19 +1,26 @@
-"""One rule for "the same city": case, accents, spacing and the aliases of resources/cities.yaml.
+"""One rule for "the same city": case, accents, spacing, the aliases of resources/cities.yaml and what a form
+writes around a city's name.
 
-Used by the similar stage (no neighbours from one's own city), the city reports and the summary alike, so that
-'Geneva', 'Genève', 'GENF ' and 'geneve' are one city everywhere.
+Used by the similar stage (no neighbours from one's own city), the city reports, the summary and the web app alike,
+so that 'Geneva', 'Genève', 'GENF ', 'geneve' and 'Geneva, Switzerland' are one city everywhere.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.normalize import fold
 from pipeline.registry import loader
 
 CITIES_FILE = RESOURCES_DIR / "cities.yaml"
+# Separators between a city and the country or region written after it: "Erlangen, Germany", "Genève/Suisse",
+# "Geneva - Switzerland" (a hyphen between spaces only: 'Esch-sur-Alzette' is one name).
+_SEPARATORS = (",", "/", " - ", " – ", " — ")
+_IN_BRACKETS = re.compile(r"(?P<rest>.*[^\s(])\s*\((?P<qualifier>[^()]*)\)")
+# "Montréal (Québec), Canada" is read in two steps; a longer chain is no city name.
+_MAX_QUALIFIERS = 3
 
 
 @dataclass(frozen=True)
@@ -29,8 +36,19 @@ def fold_key(name: str | None) -> str:
     return re.sub(r"[\W_]+", " ", fold(name if isinstance(name, str) else "")).strip()
 
 
+@dataclass
+class _Directory:
+    lookup: dict[str, CityInfo]
+    countries_fr: dict[str, str]
+    before: re.Pattern
+    after: re.Pattern
+    places: frozenset[str]  # keys of the countries and regions a form may write after a city
+    # name as written -> (listed city or None, name without what was set aside); names recur on every practice
+    resolved: dict[str, tuple[CityInfo | None, str]] = field(default_factory=dict)
+
+
 @loader("city_directory")
-def _city_directory() -> tuple[dict[str, CityInfo], dict[str, str], tuple[re.Pattern, re.Pattern]]:
+def _city_directory() -> _Directory:
     data = load_yaml(CITIES_FILE.read_text(encoding="utf-8"))
     lookup: dict[str, CityInfo] = {}
     for name, item in data["cities"].items():
@@ -42,32 +60,92 @@ def _city_directory() -> tuple[dict[str, CityInfo], dict[str, str], tuple[re.Pat
     def alternation(key: str) -> str:
         return "|".join(re.escape(fold_key(w)) for w in sorted(words.get(key, []), key=len, reverse=True)) or "(?!)"
 
-    around = (re.compile(rf"^(?:{alternation('before')}) "), re.compile(rf" (?:{alternation('after')})$"))
-    return lookup, data.get("countries_fr", {}), around
+    countries_fr = data.get("countries_fr", {})
+    written = [name for group in (data.get("places") or {}).values() for name in group]
+    places = {fold_key(p) for p in [*countries_fr, *countries_fr.values(), *written]}
+    return _Directory(lookup, countries_fr, re.compile(rf"^(?:{alternation('before')}) "),
+                      re.compile(rf" (?:{alternation('after')})$"), frozenset(places - {""}))
 
 
-def city_info(name: str | None) -> CityInfo | None:
-    """Country and report language of a member city, or None when the city is not listed. 'Ville de Montréal'
-    and 'Oslo kommune' are Montréal and Oslo (the words around a name in cities.yaml, `municipal_words`)."""
-    lookup, _, (before, after) = _city_directory()
+def _listed(directory: _Directory, name: str) -> CityInfo | None:
+    """The listed city of a name, with or without the words around it ('Ville de Montréal', 'Oslo kommune')."""
     key = fold_key(name)
-    info = lookup.get(key)
+    info = directory.lookup.get(key)
     while info is None and key:
-        shorter = after.sub("", before.sub("", key))
+        shorter = directory.after.sub("", directory.before.sub("", key))
         if shorter == key:
             break
         key = shorter
-        info = lookup.get(key)
+        info = directory.lookup.get(key)
     return info
 
 
+def _qualified(name: str) -> list[tuple[str, str]]:
+    """Each way of reading a name as (city, what follows it): 'Lyon (France)' -> ('Lyon', 'France')."""
+    out = []
+    match = _IN_BRACKETS.fullmatch(name)
+    if match:
+        out.append((match["rest"], match["qualifier"]))
+    for separator in _SEPARATORS:
+        rest, found, qualifier = name.rpartition(separator)
+        # a separator inside brackets does not end the city: 'Neukölln (Berlin, Germany)'
+        if found and rest.count("(") == rest.count(")"):
+            out.append((rest, qualifier))
+    return [(rest.strip(), qualifier.strip()) for rest, qualifier in out if rest.strip() and qualifier.strip()]
+
+
+def _is_place(directory: _Directory, qualifier: str) -> bool:
+    """A known country or region, or several ('Québec, Canada')."""
+    parts = [fold_key(p) for p in re.split(r"[,/]", qualifier)]
+    return all(p in directory.places for p in parts)
+
+
+def _resolve(directory: _Directory, name: str, depth: int = 0) -> tuple[CityInfo | None, str]:
+    info = _listed(directory, name)
+    if info is not None:
+        return info, info.name
+    if depth < _MAX_QUALIFIERS:
+        # A country or region after the name is set aside when what is left is a listed city, or when it is a
+        # known one: 'Geneva, Switzerland' is Genève, 'Tartu (Estonia)' is Tartu, 'Biel/Bienne' stays as written.
+        for rest, qualifier in _qualified(name):
+            rest_info, rest_name = _resolve(directory, rest, depth + 1)
+            if rest_info is not None:
+                return rest_info, rest_info.name
+            if _is_place(directory, qualifier):
+                return None, rest_name
+    return None, " ".join(name.split())
+
+
+def _resolved(name: str | None) -> tuple[CityInfo | None, str]:
+    if not isinstance(name, str):
+        return None, ""
+    directory = _city_directory()
+    found = directory.resolved.get(name)
+    if found is None:
+        found = directory.resolved[name] = _resolve(directory, name)
+    return found
+
+
+def city_info(name: str | None) -> CityInfo | None:
+    """Country and report language of a member city, or None when the city is not listed. 'Ville de Montréal',
+    'Oslo kommune' (the words around a name in cities.yaml, `municipal_words`), 'Montréal (Québec)' and
+    'Geneva, Switzerland' are listed cities."""
+    return _resolved(name)[0]
+
+
+def city_name(name: str | None) -> str:
+    """The name the reports give a city: its listed name, else the name as written without the country or region
+    after it; '' when there is no city."""
+    return _resolved(name)[1]
+
+
 def city_key(name: str | None) -> str:
-    """The key of a city under its listed name, so aliases are one city; '' when there is no city."""
-    info = city_info(name)
-    return fold_key(info.name if info else name)
+    """The key of a city under its listed name, so aliases and 'Erlangen, Germany' are one city with 'Erlangen';
+    '' when there is no city."""
+    return fold_key(_resolved(name)[1])
 
 
 def country_name(country: str | None, lang: str) -> str | None:
     if country and lang == "fr":
-        return _city_directory()[1].get(country, country)
+        return _city_directory().countries_fr.get(country, country)
     return country

@@ -153,6 +153,26 @@ def test_report_language_and_city_names():
     assert city_info("Ville de Nowhere") is None and city_info("City") is None
 
 
+def test_a_country_or_region_written_after_a_city_is_set_aside():
+    from pipeline.cities import city_key, city_name, fold_key
+
+    for written, name in (("Erlangen, Germany", "Erlangen"), ("Geneva, Switzerland", "Genève"),
+                          ("Montréal (Québec)", "Montréal"), ("Lyon (France)", "Lyon"), ("Geneva - Switzerland", "Genève"),
+                          ("Genève/Suisse", "Genève"), ("Montréal (Québec), Canada", "Montréal"),
+                          ("Ville de Genève (Suisse)", "Genève"), ("Paris (75)", "Paris")):
+        assert city_info(written).name == name and city_key(written) == city_key(name), written
+    # an unlisted city: its country is set aside, anything else stays part of its name
+    assert city_key("Tartu, Estonia") == city_key("Tartu (Estonie)") == "tartu" and city_name("Tartu – Estonia") == "Tartu"
+    assert city_info("Tartu, Estonia") is None
+    for written in ("Springfield, Ohio", "Biel/Bienne", "Halle (Saale)", "Neukölln (Berlin, Germany)"):
+        assert city_name(written) == written and city_key(written) == fold_key(written), written
+    assert city_name("Biel/Bienne, Switzerland") == "Biel/Bienne"
+    # a hyphen inside a name is not a separator, and a country alone is no city
+    assert city_info("Esch-sur-Alzette").name == "Esch-sur-Alzette" and city_key("Donostia - San Sebastián") == "donostia san sebastian"
+    assert city_info("Luxembourg").name == "Luxembourg" and city_info("Differdange, Luxembourg").name == "Differdange"
+    assert city_key("(Suisse)") == "suisse" and city_key(None) == city_key("") == ""
+
+
 def test_cities_written_in_other_scripts_are_cities_of_their_own(run_copy):
     """'Πάτρα' and 'Люблин' are neither one city nor no city: each gets its own report with only its practices."""
     from pipeline.cities import city_key

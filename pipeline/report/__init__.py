@@ -9,13 +9,14 @@ The words of the city reports and the summary are in resources/reports.yaml (Eng
 
 from __future__ import annotations
 
-from pipeline.cities import fold_key
+from pipeline.cities import city_key
 
 
 def city_slug(city: str | None) -> str:
-    """File-name form of a city name: 'Genève' -> 'geneve', 'Reggio Emilia' -> 'reggio-emilia', 'Πάτρα (GR)' ->
-    'πατρα-gr'. The city key with hyphens (pipeline.cities.fold_key), so two cities never share one file."""
-    return fold_key(city).replace(" ", "-") or "unknown"
+    """File-name form of a city name: 'Genève' and 'Geneva, Switzerland' -> 'geneve', 'Reggio Emilia' ->
+    'reggio-emilia', 'Πάτρα' -> 'πατρα'. The city key with hyphens (pipeline.cities.city_key): one file per city,
+    and two cities never share one."""
+    return city_key(city).replace(" ", "-") or "unknown"
 
 
 # Where the reports of one run live, relative to its output folder.

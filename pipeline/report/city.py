@@ -419,8 +419,7 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=F
     unchanged: list[Path] = []
     changed = False
     for city in cities:
-        info = city_info(city)
-        slug = city_slug(info.name if info else city)
+        slug = city_slug(city)
         # A report with contact data never replaces the shareable one: it gets a name of its own.
         name = f"{slug}-with-contacts" if include_contacts else slug
         targets = {fmt: folder / f"{name}.{fmt}" for fmt in FORMATS if fmt in formats}
