@@ -153,6 +153,29 @@ def test_report_language_and_city_names():
     assert city_info("Ville de Nowhere") is None and city_info("City") is None
 
 
+def test_every_listed_city_has_a_country_with_its_french_name():
+    """A city without a country is found by no country search and its report header has none."""
+    import yaml
+
+    from pipeline.cities import CITIES_FILE, city_key, country_name
+
+    data = yaml.safe_load(CITIES_FILE.read_text(encoding="utf-8"))
+    for name, item in data["cities"].items():
+        assert item.get("country") in data["countries_fr"], name
+        assert item.get("report_lang") in ("en", "fr"), name
+    assert country_name("Italy", "fr") == "Italie" and country_name("Israel", "fr") == "Israël"
+    # member cities that forms write under another name
+    for written, name, country in (("Torino", "Turin", "Italy"), ("Tampere", "Tampere", "Finland"),
+                                   ("Cracovie", "Kraków", "Poland"), ("Hambourg", "Hamburg", "Germany"),
+                                   ("Tangier", "Tanger", "Morocco"), ("Comune di Torino", "Turin", "Italy")):
+        assert (city_info(written).name, city_info(written).country) == (name, country), written
+    # no alias names two cities: each folded name belongs to one
+    owners: dict[str, str] = {}
+    for name, item in data["cities"].items():
+        for alias in [name, *item.get("aliases", [])]:
+            assert owners.setdefault(city_key(alias), name) == name, alias
+
+
 def test_a_country_or_region_written_after_a_city_is_set_aside():
     from pipeline.cities import city_key, city_name, fold_key
 
