@@ -93,12 +93,13 @@ class City:
 
 
 def listed_cities() -> list[City]:
-    """Member cities of resources/cities.yaml, under their name and each alias (the same city either way)."""
+    """Member cities of resources/cities.yaml, under their name, each alias and each of their names in English or
+    French (the same city either way)."""
     data = yaml.safe_load((RESOURCES_DIR / "cities.yaml").read_text(encoding="utf-8"))["cities"]
     out = []
     for name, item in data.items():
         lang = item.get("report_lang", "en")
-        out.extend(City(n, lang) for n in [name, *item.get("aliases", [])])
+        out.extend(City(n, lang) for n in [name, *item.get("aliases", []), *(item.get("names") or {}).values()])
     return out
 
 

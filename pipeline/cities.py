@@ -28,6 +28,11 @@ class CityInfo:
     name: str
     country: str | None
     report_lang: str
+    names: tuple[tuple[str, str], ...] = ()  # (language, name) where the city is known by another name in it
+
+    def name_in(self, lang: str | None) -> str:
+        """The city's name in a language ('Geneva' in English), its listed name where it has no other."""
+        return dict(self.names).get(lang or "", self.name)
 
 
 def fold_key(name: str | None) -> str:
@@ -52,8 +57,9 @@ def _city_directory() -> _Directory:
     data = load_yaml(CITIES_FILE.read_text(encoding="utf-8"))
     lookup: dict[str, CityInfo] = {}
     for name, item in data["cities"].items():
-        info = CityInfo(name, item.get("country"), item.get("report_lang", "en"))
-        for alias in [name, *item.get("aliases", [])]:
+        names = item.get("names") or {}
+        info = CityInfo(name, item.get("country"), item.get("report_lang", "en"), tuple(sorted(names.items())))
+        for alias in [name, *item.get("aliases", []), *names.values()]:
             lookup.setdefault(fold_key(alias), info)
     words = data.get("municipal_words", {})
 
@@ -133,10 +139,11 @@ def city_info(name: str | None) -> CityInfo | None:
     return _resolved(name)[0]
 
 
-def city_name(name: str | None) -> str:
-    """The name the reports give a city: its listed name, else the name as written without the country or region
-    after it; '' when there is no city."""
-    return _resolved(name)[1]
+def city_name(name: str | None, lang: str | None = None) -> str:
+    """The name the reports give a city: its listed name (in `lang` where cities.yaml gives one: 'Geneva' in
+    English), else the name as written without the country or region after it; '' when there is no city."""
+    info, name = _resolved(name)
+    return info.name_in(lang) if info else name
 
 
 def city_key(name: str | None) -> str:

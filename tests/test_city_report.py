@@ -157,7 +157,7 @@ def test_every_listed_city_has_a_country_with_its_french_name():
     """A city without a country is found by no country search and its report header has none."""
     import yaml
 
-    from pipeline.cities import CITIES_FILE, city_key, country_name
+    from pipeline.cities import CITIES_FILE, city_key, city_name, country_name
 
     data = yaml.safe_load(CITIES_FILE.read_text(encoding="utf-8"))
     for name, item in data["cities"].items():
@@ -172,8 +172,12 @@ def test_every_listed_city_has_a_country_with_its_french_name():
     # no alias names two cities: each folded name belongs to one
     owners: dict[str, str] = {}
     for name, item in data["cities"].items():
-        for alias in [name, *item.get("aliases", [])]:
+        for alias in [name, *item.get("aliases", []), *(item.get("names") or {}).values()]:
             assert owners.setdefault(city_key(alias), name) == name, alias
+    # a city's name in English or French, where it has one
+    assert [city_name(n, lang) for n, lang in (("Ville de Genève", "en"), ("Geneva", "fr"), ("Geneva", None),
+                                               ("Copenhague", "en"), ("Copenhagen", "fr"), ("Tartu, Estonia", "fr"))] \
+        == ["Geneva", "Genève", "Genève", "Copenhagen", "Copenhague", "Tartu"]
 
 
 def test_a_country_or_region_written_after_a_city_is_set_aside():

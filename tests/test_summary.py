@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.cities import city_key
 from pipeline.report import SUMMARY_FILE, city_slug
 from pipeline.report.summary import Words, render_summary, strongest_matches, summary_context, write_summary
 from pipeline.run import run_batch
@@ -58,7 +59,7 @@ def test_counts_match_the_tables(sample_out, sample_page):
     assert count(html, "empty") == (files["status"] == "empty_form").sum() == 1
     assert count(html, "errors") == (files["status"] == "error").sum()
     assert count(html, "practices") == len(practices) == 52
-    assert count(html, "cities") == practices["city"].nunique()
+    assert count(html, "cities") == len({city_key(c) for c in practices["city"]})
 
 
 def test_self_contained(sample_page):
@@ -440,3 +441,43 @@ def test_a_hint_shows_in_the_page_language_whatever_the_practice_language(sample
     for lang in ("en", "fr"):
         hovered = {unescape(h) for h in re.findall(r'<span class="lv"[^>]*title="[^"]*? – ([^"]+)"', raw[lang])}
         assert hovered and hovered <= hints[lang], hovered - hints[lang]
+
+
+def test_cities_are_counted_and_named_as_their_reports_name_them(tmp_path):
+    """'Geneva' and 'Genève', 'Ville de Strasbourg' and 'Strasbourg' are two cities, each under its listed name (in
+    the page's language where it has one) and linked to the one report written for it."""
+    from lxml import html as lxml_html
+
+    from pipeline.report.city import write_city_reports
+
+    written = {"p1": "Geneva", "p2": "Genève", "p3": "Ville de Strasbourg", "p4": "Strasbourg",
+               "p5": "Erlangen, Germany", "p6": "Tartu, Estonia"}
+    practice = {"practice_index": 1, "lang": "en", "declared_areas": ["3"], "n_words": 150, "warnings": [],
+                "predicted_areas": ["3"], "main_area_pred": "3", "area_mismatch": False}
+    practices = [{**practice, "practice_id": pid, "source_file": f"{pid}.txt", "city": city, "title": f"Practice {pid}"}
+                 for pid, city in written.items()]
+    files = [{"source_file": f"{pid}.txt", "sha256": pid * 32, "status": "ok", "n_practices": 1} for pid in written]
+    pair = {"rank": 1, "score": 0.7, "matched_section": "process", "shared_terms": [], "near_duplicate": False,
+            "relation": "similar", "weak": False}
+    similar = [{**pair, "practice_id": "p1", "neighbour_id": "p3", "neighbour_city": "Ville de Strasbourg"},
+               {**pair, "practice_id": "p3", "neighbour_id": "p1", "neighbour_city": "Geneva"}]
+    for name, rows in (("files", files), ("practices", practices), ("similar", similar)):
+        write_table(tmp_path / f"{name}.parquet", to_table(name, rows))
+    write_json(tmp_path / "manifest.json", {})
+    reports = {p.name for p in write_city_reports(tmp_path, formats=("html",))}
+    assert reports == {"geneve.html", "strasbourg.html", "erlangen.html", "tartu.html"}
+    shown = {"en": {"Geneva", "Strasbourg", "Erlangen", "Tartu"}, "fr": {"Genève", "Strasbourg", "Erlangen", "Tartu"}}
+    for lang, names in shown.items():
+        html = render_summary(tmp_path, lang)
+        assert count(html, "cities") == 4
+        tree = lxml_html.fromstring(html)
+        links = {(a.get("href"), a.text_content()) for a in tree.xpath("//a[starts-with(@href, 'cities/')]")}
+        assert {name for _, name in links} == names, links
+        assert {href for href, _ in links} == {f"cities/{name}" for name in reports}
+        for written_name in ("Ville de Strasbourg", "Erlangen, Germany", "Tartu, Estonia", "Genève" if lang == "en" else "Geneva"):
+            assert written_name not in unescape(html), written_name
+    # each report names its city in its own language, and counts the run's cities as the summary does
+    geneve = (tmp_path / "reports" / "cities" / "geneve.html").read_text(encoding="utf-8")
+    assert "<title>Genève –" in geneve and "de 4 villes" in geneve
+    strasbourg = (tmp_path / "reports" / "cities" / "strasbourg.html").read_text(encoding="utf-8")
+    assert "<title>Strasbourg –" in strasbourg and "Genève" in strasbourg and "Geneva" not in strasbourg

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.cities import CITIES_FILE, city_info, city_key, country_name
+from pipeline.cities import CITIES_FILE, city_info, city_key, city_name, country_name
 from pipeline.config import ReportSettings, Settings
 from pipeline.normalize import fold, fold_chars
 from pipeline.report import CITY_REPORTS_DIR, city_slug
@@ -244,22 +244,23 @@ class CityReportBuilder:
         view = self.view
         group = view.cities.get(city_key(city))
         if group is None:
-            known = sorted({p["city"] for p in view.practices.values() if p.get("city")})
+            known = sorted(g.name for g in view.cities.values())
             raise ValueError(f"No practice from '{city}' in {view.out_dir}. Cities in this run: {', '.join(known)}")
         mine = [view.practices[pid] for pid in group.practice_ids]
         lang = self._lang(group.name, mine)
+        name = group.info.name_in(lang) if group.info else group.name
         s = {**view.words(lang)["city"], "lang_names": view.words(lang)["lang_names"]}
         items = [self._item(row, lang, s)
                  for row in sorted(mine, key=lambda r: (str(r.get("title") or ""), r["practice_id"]))]
         date = _date(str(view.run_date)[:10], lang, view.words(lang)["months"])
         return CityReport(
-            lang=lang, s=s, city=group.name,
+            lang=lang, s=s, city=name,
             country=country_name(group.info.country if group.info else None, lang),
-            intro=s["intro"].format(city=group.name),
+            intro=s["intro"].format(city=name),
             method=s["method"].format(model=view.embedder, close=_number(view.report_settings.close_score, lang),
                                       related=_number(view.report_settings.related_score, lang)),
             contacts_note=s["contacts_on"] if self.include_contacts else s["contacts_off"],
-            run_note=s["run"].format(n=len(view.practices), m=view.n_city_names, date=date),
+            run_note=s["run"].format(n=len(view.practices), m=view.n_cities, date=date),
             items=items, include_contacts=self.include_contacts)
 
     def _item(self, row: dict, lang: str, s: dict) -> PracticeItem:
@@ -285,7 +286,7 @@ class CityReportBuilder:
             neighbours.append(Neighbour(
                 rank=int(hit["rank"]),
                 title=redact(_text(other.get("title"))) or other["practice_id"],
-                city=_text(other.get("city")) or s["unknown"],
+                city=city_name(other.get("city"), lang) or s["unknown"],
                 country=country_name(other_info.country if other_info else None, lang),
                 period=_period(other, s),
                 areas=self._areas(other, lang, s),

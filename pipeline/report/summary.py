@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline.cities import city_key
+from pipeline.cities import city_key, city_name
 from pipeline.config import ReportSettings
 from pipeline.records import DUPLICATE_FILE
 from pipeline.review_copies import copies_of_reviewed
@@ -170,11 +170,13 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
     similar = view.tables["similar"]
     taxonomy = view.taxonomy
 
-    # The page's own copies: it adds links, criteria and checks to each practice.
+    # The page's own copies: it adds links, criteria and checks to each practice, and names each city by its
+    # listed name, in the page's language where cities.yaml has one ('Ville de Genève' is Geneva, Genève in French).
     by_id = {pid: dict(p) for pid, p in view.practices.items()}
     for p in by_id.values():
         p["anchor"] = practice_anchor(p["practice_id"])
         p["city_href"] = city_href(p.get("city"))
+        p["city"] = city_name(p.get("city"), words.lang) or None
         p["declared_areas"] = _list(p.get("declared_areas"))
         p["predicted_areas"] = _list(p.get("predicted_areas"))
         p["warnings"] = [w for w in _list(p.get("warnings")) if not w.startswith(_QUIET_WARNINGS)]
@@ -198,7 +200,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         "error": len(errors),
         "duplicate": len(duplicates),
         "practices": len(by_id),
-        "cities": len({p["city"] for p in by_id.values() if p.get("city")}),
+        "cities": view.n_cities,
         "languages": sorted({p["lang"] for p in by_id.values() if p.get("lang")}),
         "similar_pairs": len(similar),
         "criteria_rows": len(criteria),

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.cities import CityInfo, city_info, city_key
+from pipeline.cities import CityInfo, city_info, city_key, city_name
 from pipeline.config import RESOURCES_DIR, ReportSettings, load_yaml
 from pipeline.records import SECTION_FIELDS
 from pipeline.report.redact import Redactor
@@ -48,7 +48,7 @@ class CityGroup:
     """The practices of one city, whatever spelling each form used ('Geneva', 'Genève')."""
 
     key: str
-    name: str  # the first spelling found in the practices table, as the reports show it
+    name: str  # the listed name (pipeline.cities.city_name), else the first spelling found in the practices table
     info: CityInfo | None
     practice_ids: tuple[str, ...]
 
@@ -137,10 +137,11 @@ class RunView:
         names: dict[str, str] = {}
         members: dict[str, list[str]] = {}
         for pid, p in self.practices.items():
-            if not p.get("city"):
-                continue
             key = self.city_of[pid]
-            names.setdefault(key, p["city"])
+            if not key:
+                continue
+            if key not in names:
+                names[key] = city_name(p["city"])
             members.setdefault(key, []).append(pid)
         return {key: CityGroup(key, names[key], city_info(names[key]), tuple(members[key])) for key in sorted(names)}
 
@@ -159,10 +160,10 @@ class RunView:
         except Exception:  # noqa: BLE001
             return None
 
-    @cached_property
-    def n_city_names(self) -> int:
-        """Distinct city names as written in the forms (the count the reports have always shown)."""
-        return len({p.get("city") for p in self.practices.values() if p.get("city")})
+    @property
+    def n_cities(self) -> int:
+        """Cities of the run, by city key: 'Geneva' and 'Genève' are one (the count the summary shows too)."""
+        return len(self.cities)
 
     @cached_property
     def run_date(self) -> str:
