@@ -451,7 +451,7 @@ def test_cities_are_counted_and_named_as_their_reports_name_them(tmp_path):
     from pipeline.report.city import write_city_reports
 
     written = {"p1": "Geneva", "p2": "Genève", "p3": "Ville de Strasbourg", "p4": "Strasbourg",
-               "p5": "Erlangen, Germany", "p6": "Tartu, Estonia"}
+               "p5": "Erlangen, Germany", "p6": "Tartu, Estonia", "p7": None}
     practice = {"practice_index": 1, "lang": "en", "declared_areas": ["3"], "n_words": 150, "warnings": [],
                 "predicted_areas": ["3"], "main_area_pred": "3", "area_mismatch": False}
     practices = [{**practice, "practice_id": pid, "source_file": f"{pid}.txt", "city": city, "title": f"Practice {pid}"}
@@ -474,6 +474,9 @@ def test_cities_are_counted_and_named_as_their_reports_name_them(tmp_path):
         links = {(a.get("href"), a.text_content()) for a in tree.xpath("//a[starts-with(@href, 'cities/')]")}
         assert {name for _, name in links} == names, links
         assert {href for href, _ in links} == {f"cities/{name}" for name in reports}
+        # the practice without a city is there, with no link to a report that was not written
+        row = tree.xpath("//tr[@id='p-p7']")[0]
+        assert not row.xpath(".//a[starts-with(@href, 'cities/')]") and Words(lang)["unknown_city"] in row.text_content()
         for written_name in ("Ville de Strasbourg", "Erlangen, Germany", "Tartu, Estonia", "Genève" if lang == "en" else "Geneva"):
             assert written_name not in unescape(html), written_name
     # each report names its city in its own language, and counts the run's cities as the summary does

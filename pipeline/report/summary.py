@@ -257,8 +257,11 @@ def practice_anchor(practice_id: str) -> str:
     return f"p-{practice_id}"
 
 
-def city_href(city: str | None) -> str:
-    """Link from the summary page (in reports/) to the city's report (in reports/cities/)."""
+def city_href(city: str | None) -> str | None:
+    """Link from the summary page (in reports/) to the city's report (in reports/cities/); None without a city,
+    which has no report."""
+    if not city_key(city):
+        return None
     return f"{Path(CITY_REPORTS_DIR).relative_to(REPORTS_DIR).as_posix()}/{city_slug(city)}.html"
 
 
