@@ -153,6 +153,30 @@ def test_report_language_and_city_names():
     assert city_info("Ville de Nowhere") is None and city_info("City") is None
 
 
+def test_a_section_has_one_name_in_each_language():
+    """The city reports name a section as the template, the summary and the practice page do."""
+    import yaml
+
+    from pipeline.config import RESOURCES_DIR
+    from pipeline.report.view import load_catalogue
+
+    fields = yaml.safe_load((RESOURCES_DIR / "messages.yaml").read_text(encoding="utf-8"))
+    catalogue = load_catalogue()
+    for lang in ("en", "fr"):
+        sections = catalogue[lang]["city"]["sections"]
+        assert sections == {name: fields[lang]["fields"][name] for name in sections}, lang
+    assert (catalogue["en"]["city"]["sections"]["starting_point"], catalogue["fr"]["city"]["sections"]["starting_point"]) \
+        == ("Stimulus/Rationale", "Point de départ")
+    # nor do the hints and check details of the criteria call it otherwise
+    from pipeline.criteria import load_cues
+
+    cues = load_cues()
+    english = [text for spec in cues["criteria"].values()
+               for text in [*spec["hints"]["en"].values(), *(gap["en"] for gap in spec.get("gaps", ()))]]
+    english += list(cues["guidelines"]["messages"]["en"].values())
+    assert len(english) > 30 and not [text for text in english if "starting point" in text.lower()]
+
+
 def test_every_listed_city_has_a_country_with_its_french_name():
     """A city without a country is found by no country search and its report header has none."""
     import yaml
