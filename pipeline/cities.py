@@ -21,6 +21,7 @@ _SEPARATORS = (",", "/", " - ", " – ", " — ")
 _IN_BRACKETS = re.compile(r"(?P<rest>.*[^\s(])\s*\((?P<qualifier>[^()]*)\)")
 # "Montréal (Québec), Canada" is read in two steps; a longer chain is no city name.
 _MAX_QUALIFIERS = 3
+_MAX_REMEMBERED = 100_000  # names whose reading is kept
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,10 @@ def _resolved(name: str | None) -> tuple[CityInfo | None, str]:
     directory = _city_directory()
     found = directory.resolved.get(name)
     if found is None:
-        found = directory.resolved[name] = _resolve(directory, name)
+        found = _resolve(directory, name)
+        # bounded: the web app looks up whatever city a visitor types
+        if len(directory.resolved) < _MAX_REMEMBERED:
+            directory.resolved[name] = found
     return found
 
 
