@@ -1,0 +1,108 @@
+"""Reading the output tables for analysis: the notebooks of `notebooks/` use these, and so can one's own code.
+
+- `load_table` reads a table with Arrow-backed columns: a year left blank stays an integer column with <NA>,
+  a list column (`declared_areas`, `warnings`, `evidence`) holds Python lists.
+- `practice_keys` / `distinct_practices`: a practice sent in two languages (or twice) is one practice.
+- `city_labels`: one name per city, whatever the spelling on the form.
+- `csv_ready`: list columns joined into readable text, for a CSV file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.cities import city_info, city_key
+from pipeline.tables import SCHEMAS
+
+NO_CITY = "(no city)"
+
+
+def load_table(folder: str | Path, name: str) -> pd.DataFrame:
+    """One output table of a run folder with Arrow-backed columns; an empty table with the same columns and
+    types when the run did not write it."""
+    path = Path(folder) / f"{name}.parquet"
+    if path.exists():
+        return pd.read_parquet(path, dtype_backend="pyarrow")
+    return SCHEMAS[name].empty_table().to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:
+    """For each row of `practices`, the practice_id that stands for its practice.
+
+    Versions of one practice are the pairs `similar.parquet` lists at rank 0: the same city's text in another
+    language or rewritten (`version`) or sent again (`near_duplicate`). They are joined transitively (an English,
+    a French and a German version are one practice) and share the id of the version read first (row order of
+    `practices`). Near duplicates from two different cities stay two practices, one per city.
+    """
+    ids = [str(p) for p in practices["practice_id"]]
+    parent = {p: p for p in ids}
+
+    def root(p: str) -> str:
+        while parent[p] != p:
+            parent[p] = parent[parent[p]]
+            p = parent[p]
+        return p
+
+    if len(similar):
+        same = similar[(similar["rank"] == 0) & similar["relation"].isin(["version", "near_duplicate"])]
+        for a, b in zip(same["practice_id"].astype(str), same["neighbour_id"].astype(str)):
+            if a in parent and b in parent:
+                parent[root(b)] = root(a)
+    order = {p: i for i, p in enumerate(ids)}
+    first: dict[str, str] = {}
+    for p in ids:
+        r = root(p)
+        if r not in first or order[p] < order[first[r]]:
+            first[r] = p
+    return pd.Series([first[root(p)] for p in ids], index=practices.index, name="practice_key")
+
+
+def distinct_practices(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.DataFrame:
+    """One row per practice (the version read first), with `practice_key` and `versions` (how many forms of it
+    the run read)."""
+    keys = practice_keys(practices, similar)
+    out = practices.assign(practice_key=keys.to_numpy())
+    versions = out.groupby("practice_key")["practice_id"].transform("size")
+    out = out.assign(versions=versions.to_numpy())
+    return out[out["practice_id"] == out["practice_key"]]
+
+
+def city_labels(cities: pd.Series) -> pd.Series:
+    """One name per city for grouping and display: a member city of `resources/cities.yaml` under its listed name
+    ('Geneva', 'Genf' and 'Ville de Genève' are 'Genève'); another city under the spelling met most often among
+    those that differ only in case, accents or spacing; NO_CITY where the form names none."""
+    keys = cities.map(lambda c: city_key(c) if isinstance(c, str) else "")
+    named: dict[str, str] = {}
+    for key, group in cities.groupby(keys.to_numpy(), sort=False):
+        info = city_info(str(group.dropna().iloc[0])) if group.notna().any() else None
+        if info is not None:
+            named[key] = info.name
+        elif key:
+            named[key] = str(group.dropna().astype(str).value_counts().idxmax())
+    return pd.Series([named.get(k, NO_CITY) for k in keys], index=cities.index, name="city_label")
+
+
+def _is_list(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray))
+
+
+def _is_list_column(column: pd.Series) -> bool:
+    dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        return pa.types.is_list(dtype.pyarrow_dtype) or pa.types.is_large_list(dtype.pyarrow_dtype)
+    return dtype == object and any(_is_list(v) for v in column)
+
+
+def csv_ready(frame: pd.DataFrame, sep: str = "; ") -> pd.DataFrame:
+    """A copy whose list columns are joined with `sep` ("14; 14b; 8"), so a CSV file or a spreadsheet shows them
+    as text rather than as a Python or numpy list; an empty or missing list gives an empty cell."""
+    out = frame.copy()
+    for name in out.columns:
+        if _is_list_column(out[name]):
+            out[name] = pd.Series([sep.join(str(x) for x in v) if _is_list(v) and len(v) else None for v in out[name]],
+                                  index=out.index, dtype=object)
+    return out
