@@ -195,3 +195,18 @@ def test_a_damaged_file_says_why_in_words(tmp_path):
     assert said == "The Word file is damaged or truncated and cannot be opened (its zip archive is corrupt)."
     assert error_phrasebook().say(said, "fr") == (
         "Le fichier Word est endommagé ou tronqué et ne peut pas être ouvert (son archive zip est corrompue).")
+
+
+@pytest.mark.parametrize("name, data, words", [
+    ("budget.xlsx", b"PK\x03\x04" + b"\x00" * 40, "annex"),
+    ("budget.xls", b"plain bytes of an old sheet", "annex"),
+    ("Good practice Oslo.eml", b"From: city@oslo.example\nSubject: form\n\nsee attached", "attached"),
+])
+def test_an_annex_or_a_saved_email_is_named_as_such(tmp_path, name, data, words):
+    from pipeline.ingest import read_blocks
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(Exception) as caught:
+        read_blocks(path)
+    assert getattr(caught.value, "code", None) == "unsupported_format" and words in str(caught.value)

@@ -73,7 +73,7 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
         if suffix == ".zip" and not _is_word_package(path):
             raise ingest_error("zip_archive")
         if suffix in (".xlsx", ".pptx"):
-            raise ingest_error("office_suffix_not_read", suffix=suffix)
+            raise ingest_error("sheet_or_slides", suffix=suffix)
         return Reading(read_docx(path, limits))
     if head.startswith(PDF_MAGIC):
         return read_pdf(path, limits, tools)
@@ -89,6 +89,8 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
         return Reading(read_text(path, limits))
     if suffix in (".xls", ".xlsx", ".ppt", ".pptx"):
         raise ingest_error("sheet_or_slides", suffix=suffix)
+    if suffix in (".eml", ".msg"):
+        raise ingest_error("email_file", suffix=suffix)
     raise ingest_error("unknown_suffix", suffix=suffix) if suffix else ingest_error("no_suffix")
 
 
