@@ -456,8 +456,22 @@ def test_hints_never_ask_for_a_part_the_form_has(learned, weak):
 
 def test_a_hint_never_asks_for_what_the_text_already_says(learned):
     """At levels 1-2 the hint names the first cue group the text lacks; a text that has it gets another hint."""
+    # forms between the strong and the weak ones, where hints name gaps
+    middle_en = replace(WEAK_EN, practice_id="mid-en",
+                        starting_point="Parents of newly arrived pupils rarely came to school meetings.",
+                        process="A coordinator and two trained volunteers run a weekly session at the school; the city "
+                                "pays for the room.",
+                        impact="About 40 parents came in the first year and several now help at the sessions.",
+                        references="Project report 2023.")
+    middle_fr = replace(WEAK_FR, practice_id="mid-fr",
+                        starting_point="Les parents récemment arrivés venaient rarement aux réunions de l'école.",
+                        process="Une coordinatrice et deux bénévoles formés animent une séance par semaine à l'école ; "
+                                "la ville paie la salle.",
+                        impact="Une quarantaine de parents sont venus la première année et plusieurs aident désormais "
+                               "aux séances.",
+                        references="Rapport du projet 2023.")
     asked = 0
-    for practice in (STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR):
+    for practice in (STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR, middle_en, middle_fr):
         for row in learned.score([practice], explain=True):
             spec = learned.cues["criteria"][row["criterion"]]
             for gap in spec["gaps"]:
