@@ -668,11 +668,12 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
                 continue  # another version of a practice already listed
             chosen.append(j)
             relation = "near_duplicate" if dup(q, j, float(raw_scores[k])) else "similar"
-            rows.append(Neighbour(q, j, len(chosen), score, relation, weak))
+            # a pair score is a cosine at heart: with the hubness taken off, the same text twice may pass 1
+            rows.append(Neighbour(q, j, len(chosen), min(score, 1.0), relation, weak))
         for k in np.argsort(-own_scores, kind="stable"):
             relation = same_practice(q, own[k], float(own_raw[k]))
             if relation:
-                rows.append(Neighbour(q, own[k], 0, float(own_scores[k]), relation, False))
+                rows.append(Neighbour(q, own[k], 0, min(float(own_scores[k]), 1.0), relation, False))
     return rows
 
 
