@@ -39,6 +39,20 @@ def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:
     `practices`). Near duplicates from two different cities stay two practices, one per city.
     """
     ids = [str(p) for p in practices["practice_id"]]
+    pairs = []
+    if len(similar):
+        same = similar[(similar["rank"] == 0) & similar["relation"].isin(list(SAME_PRACTICE))]
+        pairs = list(zip(same["practice_id"].astype(str), same["neighbour_id"].astype(str)))
+    keys = version_keys(ids, pairs)
+    return pd.Series([keys[p] for p in ids], index=practices.index, name="practice_key")
+
+
+# Relations of `similar.parquet` (at rank 0) between forms of one practice.
+SAME_PRACTICE = ("version", "near_duplicate")
+
+
+def version_keys(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Each id's practice: the first of `ids` among those `pairs` join, directly or through others."""
     parent = {p: p for p in ids}
 
     def root(p: str) -> str:
@@ -47,18 +61,13 @@ def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:
             p = parent[p]
         return p
 
-    if len(similar):
-        same = similar[(similar["rank"] == 0) & similar["relation"].isin(["version", "near_duplicate"])]
-        for a, b in zip(same["practice_id"].astype(str), same["neighbour_id"].astype(str)):
-            if a in parent and b in parent:
-                parent[root(b)] = root(a)
-    order = {p: i for i, p in enumerate(ids)}
+    for a, b in pairs:
+        if a in parent and b in parent:
+            parent[root(b)] = root(a)
     first: dict[str, str] = {}
-    for p in ids:
-        r = root(p)
-        if r not in first or order[p] < order[first[r]]:
-            first[r] = p
-    return pd.Series([first[root(p)] for p in ids], index=practices.index, name="practice_key")
+    for p in ids:  # in order: the first met stands for its group
+        first.setdefault(root(p), p)
+    return {p: first[root(p)] for p in ids}
 
 
 def distinct_practices(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.DataFrame:

@@ -484,3 +484,26 @@ def test_cities_are_counted_and_named_as_their_reports_name_them(tmp_path):
     assert "<title>Genève –" in geneve and "de 4 villes" in geneve
     strasbourg = (tmp_path / "reports" / "cities" / "strasbourg.html").read_text(encoding="utf-8")
     assert "<title>Strasbourg –" in strasbourg and "Genève" in strasbourg and "Geneva" not in strasbourg
+
+
+def test_a_practice_sent_again_or_in_another_language_is_counted_once_beside_the_forms(tmp_path):
+    written = {"p1": ("Geneva", "en"), "p2": ("Genève", "fr"), "p3": ("Genève", "fr"), "p4": ("Lyon", "fr")}
+    practice = {"practice_index": 1, "declared_areas": ["3"], "n_words": 150, "warnings": [], "predicted_areas": ["3"],
+                "main_area_pred": "3", "area_mismatch": False}
+    practices = [{**practice, "practice_id": pid, "source_file": f"{pid}.txt", "city": city, "lang": lang,
+                  "title": f"Practice {pid}"} for pid, (city, lang) in written.items()]
+    files = [{"source_file": f"{pid}.txt", "sha256": pid * 32, "status": "ok", "n_practices": 1} for pid in written]
+    pair = {"score": 0.9, "matched_section": "process", "shared_terms": [], "near_duplicate": True, "weak": False,
+            "neighbour_city": "Genève"}
+    # p1 and p2 are one practice in two languages, p2 and p3 the same form sent twice: one practice in three forms
+    similar = [{**pair, "practice_id": a, "neighbour_id": b, "rank": 0, "relation": relation}
+               for a, b, relation in (("p1", "p2", "version"), ("p2", "p1", "version"), ("p2", "p3", "near_duplicate"))]
+    for name, rows in (("files", files), ("practices", practices), ("similar", similar)):
+        write_table(tmp_path / f"{name}.parquet", to_table(name, rows))
+    write_json(tmp_path / "manifest.json", {})
+    for lang, said in (("en", "2 distinct practices"), ("fr", "2 pratiques distinctes")):
+        html = render_summary(tmp_path, lang)
+        assert count(html, "practices") == 4 and said in " ".join(html.split())
+    # without such pairs the sentence is not there
+    write_table(tmp_path / "similar.parquet", to_table("similar", []))
+    assert "distinct" not in render_summary(tmp_path, "en")

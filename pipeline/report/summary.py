@@ -200,6 +200,8 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         "error": len(errors),
         "duplicate": len(duplicates),
         "practices": len(by_id),
+        "distinct": _distinct_practices(list(by_id), view.records("similar", ("practice_id", "neighbour_id", "rank",
+                                                                              "relation"))),
         "cities": view.n_cities,
         "languages": sorted({p["lang"] for p in by_id.values() if p.get("lang")}),
         "similar_pairs": len(similar),
@@ -525,11 +527,22 @@ def _timings(manifest: dict, words: Words) -> list[tuple[str, str, float]]:
     return [(k, words.step(k), items[k]) for k in keys]
 
 
+def _distinct_practices(ids: list[str], similar: list[dict]) -> int:
+    """How many practices the forms hold once a practice sent again, or in another language, counts once."""
+    from pipeline.research import SAME_PRACTICE, version_keys
+
+    pairs = [(r["practice_id"], r["neighbour_id"]) for r in similar
+             if r.get("rank") == 0 and r.get("relation") in SAME_PRACTICE]
+    return len(set(version_keys(ids, pairs).values()))
+
+
 def _run_sentence(counts: dict, words: Words) -> str:
     text = words["run_sentence"].format(
         files=words.plural(counts["files"], "file"), ok=counts["ok"],
         blank=words.plural(counts["empty_form"], "blank_form"), errors=counts["error"],
         practices=words.plural(counts["practices"], "practice"), cities=words.plural(counts["cities"], "city"))
+    if counts.get("distinct", counts["practices"]) < counts["practices"]:
+        text += " " + words["run_distinct"].format(distinct=words.plural(counts["distinct"], "distinct_practice"))
     if counts.get("duplicate"):
         text += " " + words["run_duplicates"].format(duplicates=words.plural(counts["duplicate"], "file"))
     if counts.get("ignored"):
