@@ -88,6 +88,8 @@ def run(
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Lowest similarity kept."),
     no_analysis: bool = typer.Option(False, "--no-analysis", help="Only ingest and segment."),
     force: bool = typer.Option(False, "--force", help="Run even when nothing changed since the last run in --out."),
+    replace: bool = typer.Option(False, "--replace",
+                                 help="Replace the tables of an earlier run in --out that read more files."),
 ) -> None:
     """Process a batch of submissions and write the output tables."""
     from pipeline.run_key import key_of, run_key_parts, unchanged_outputs
@@ -106,7 +108,7 @@ def run(
         console.print(f"[red]No submissions in[/red] {', '.join(map(str, inputs))}: the folder holds no files "
                       "(lock, hidden and system files are not submissions). Nothing was written.")
         raise typer.Exit(2)
-    _warn_if_replacing_a_larger_run(out, len(submissions))
+    _refuse_to_replace_a_larger_run(out, len(submissions), replace)
     key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, skip=out, files=submissions)
     last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
@@ -184,16 +186,22 @@ def _messages() -> dict:
     return load_yaml((RESOURCES_DIR / "messages.yaml").read_text(encoding="utf-8"))
 
 
-def _warn_if_replacing_a_larger_run(out: Path, n_files: int) -> None:
-    """A run writes whole tables: one late file run into the folder of a batch replaces that batch, not adds to it."""
+def _refuse_to_replace_a_larger_run(out: Path, n_files: int, replace: bool) -> None:
+    """A run writes whole tables: one late file run into the folder of a batch would replace that batch, not add to
+    it, so it is refused unless `--replace` says that is meant."""
     try:
         before = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return
-    if before > n_files:
-        console.print(f"[yellow]The last run in {out} read {before} files; this one reads {n_files}.[/yellow] Its tables "
-                      "replace that run's: they are not added to it. To add a file to a batch, put it in the batch's "
-                      "folder and run the folder (files read before come from the cache).")
+    if before <= n_files:
+        return
+    said = (f"The last run in {out} read {before} files; this one reads {n_files}. Its tables would replace that run's: "
+            "they are not added to it. To add a file to a batch, put it in the batch's folder and run the folder "
+            "(files read before come from the cache).")
+    if not replace:
+        console.print(f"[red]Not run:[/red] {said} To replace the batch's tables all the same, add --replace.")
+        raise typer.Exit(2)
+    console.print(f"[yellow]{said}[/yellow] Replaced, as --replace asks.")
 
 
 def _texts(lang: str | None) -> dict:

@@ -361,7 +361,9 @@ def test_names_in_bytes_that_are_not_utf8_stay_readable_and_apart(tmp_path):
     assert [f.name for f in discover([folder])] == ["Année/a\\x81.txt", "Année/a\\x8d.txt", "Année/déc.txt"]
 
 
-def test_running_one_late_file_into_a_batch_folder_says_it_replaces_the_batch(tmp_path):
+def test_one_late_file_run_into_a_batch_folder_is_refused_unless_it_is_to_replace_the_batch(tmp_path):
+    import pandas as pd
+
     folder, out = tmp_path / "batch", tmp_path / "out"
     folder.mkdir()
     for name in ("limassol-p3-04.txt", "ballarat-p4-05.docx"):
@@ -369,10 +371,15 @@ def test_running_one_late_file_into_a_batch_folder_says_it_replaces_the_batch(tm
     runner = CliRunner()
     assert runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"]).exit_code == 0
     late = runner.invoke(app, ["run", str(RAW / "ballarat-p4-13.docx"), "--out", str(out), "--no-analysis"])
-    assert late.exit_code == 0, late.output
-    assert "read 2 files; this one reads 1" in " ".join(late.output.split())
+    said = " ".join(late.output.split())
+    assert late.exit_code == 2 and "read 2 files; this one reads 1" in said and "--replace" in said, late.output
+    assert len(pd.read_parquet(out / "files.parquet")) == 2  # the batch's tables are as they were
+    replaced = runner.invoke(app, ["run", str(RAW / "ballarat-p4-13.docx"), "--out", str(out), "--no-analysis",
+                                   "--replace"])
+    assert replaced.exit_code == 0 and "Replaced" in replaced.output, replaced.output
+    assert len(pd.read_parquet(out / "files.parquet")) == 1
     again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
-    assert "this one reads" not in again.output  # a run as large as the last is not warned about
+    assert again.exit_code == 0 and "this one reads" not in again.output  # as large as the last: no question
 
 
 def test_an_empty_input_folder_is_said_and_writes_nothing(tmp_path):
