@@ -639,7 +639,9 @@ def _said_lines(payload: dict) -> list[str]:
     return [f"- {' and '.join(reading)} also {'reads' if len(reading) == 1 else 'read'} the hints' gap models (`said:<gap>`: the best sentence's chance of "
             "saying each of the criterion's gaps, wherever it stands, so that \"Ansan opened similar houses\" in an impact part",
             "  counts as replication); chosen by cross-validation in `benchmarks/results/said_features.md`. The model "
-            f"records the gap models it read ({payload.get('hint_gaps')}); after `train --hint-gaps`, train it again."]
+            f"records the gap models it read ({payload.get('hint_gaps')}); after `train --hint-gaps`, train it again.",
+            "  A document's title in the references part (`model_skips` in criteria.yaml) is not read by the gap models "
+            "it names: fitted on statements, they read a city named in a title as a city that took the practice up."]
 
 
 def _reviewed_counts(rated: RatedTexts) -> dict:
