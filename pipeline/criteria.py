@@ -1040,7 +1040,7 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         return " ".join(text.split()).rstrip(" .")
 
     start = said(practice.starting_point, cues)
-    if start and _only_setting(analysis, "starting_point", spec["praise_sentence_max_words"]):
+    if start and _only_setting(analysis, "starting_point", spec["praise_sentence_max_words"], spec["setting_max_chance"]):
         # "The city has many nationalities. Something had to be done.": a setting and no challenge
         add("challenges_stated", False, msg["challenges_vague"].format(quote=quote(start)))
     elif start:
@@ -1062,7 +1062,7 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         measured = cue_count("impact", "high_impact:results", "struct:percent", "struct:participants", "struct:figures",
                              prose=False)
         # "It was a great success. See the annex.": the results are left to an annex, which is not published
-        annex = results and not measured and any(is_empty_claim(s.text, cues, kinds=("pointers",))
+        annex = results and not measured and any(_points_to_annex(s.text, cues)
                                                  for s in analysis.sentences if s.section == "impact")
         vague = (results and not annex and bool(part)
                  and all(s.cues.get("high_impact:vague", 0) and len(s.text.split()) <= spec["praise_sentence_max_words"]
@@ -1090,7 +1090,7 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     add("describes_city", city_ok, msg["city_ok"] if city_ok else msg["city_no"].format(n=len(city), example=example))
     placeholder = bool(practice.references) and is_empty_reference(practice.references, cues)
     # "See the annex": an annex is not published with the practice, so the reader learns no document's name
-    annex = bool(practice.references) and is_empty_claim(practice.references, cues, kinds=("pointers",))
+    annex = bool(practice.references) and _points_to_annex(practice.references, cues)
     references = (bool(practice.references) and not placeholder and not annex) or cue_count(None, "struct:urls") > 0
     detail = ("references_ok" if references else "references_vague" if placeholder
               else "references_annex" if annex else "references_no")
@@ -1098,16 +1098,27 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     return rows
 
 
-def _only_setting(analysis: _Analysis, section: str, short_words: int) -> bool:
-    """Whether every sentence of `section` only sets the scene: it describes the city, or it is short and names
-    no need or evidence of one."""
+def _points_to_annex(text: str, cues: dict) -> bool:
+    """A pointer to an annex or an attachment ("See the annex.", « Voir pièce jointe. »), not to another part."""
+    words = "|".join(re.escape(w) for w in cues["guidelines"]["annex_words"])
+    return is_empty_claim(text, cues, kinds=("pointers",)) and bool(re.search(rf"\b(?:{words})\b", _folded_part(text)))
+
+
+def _only_setting(analysis: _Analysis, section: str, short_words: int, max_chance: float) -> bool:
+    """Whether every sentence of `section` only sets the scene: no cue of a need, of evidence of one or of a figure,
+    the hints' gap models see no need in it (chance below `max_chance`), and it describes the city or is short.
+    Without the gap models (no sentence vectors) nothing is taken for scene-setting."""
     part = [s for s in analysis.sentences if s.section == section]
-    need = ("needs_based:need", "needs_based:evidence", "needs_based:trigger")
-    return bool(part) and all(
-        s.cues.get("lex:city_description", 0)
-        or (len(s.text.split()) <= short_words and not any(s.cues.get(label, 0) for label in need)
-            and not any(s.cues.get(f"struct:{k}", 0) for k in ("figures", "percent", "participants")))
-        for s in part)
+    need = ("needs_based:need", "needs_based:evidence", "needs_based:trigger", "needs_based:request")
+    figures = ("struct:figures", "struct:percent", "struct:participants")
+
+    def setting(s: _Sentence) -> bool:
+        chances = [v for k, v in s.said.items() if k.startswith("needs_based:")]
+        return (bool(chances) and max(chances) < max_chance
+                and not any(s.cues.get(label, 0) for label in need + figures)
+                and bool(s.cues.get("lex:city_description", 0) or len(s.text.split()) <= short_words))
+
+    return bool(part) and all(setting(s) for s in part)
 
 
 # ---------------------------------------------------------------------------------------------- stages
