@@ -94,6 +94,9 @@ class SegmentResult:
     used_labels: bool
 
 
+# The description's parts a form is expected to label (references are often left out).
+_MAIN_PARTS = ("purpose", "starting_point", "process", "impact")
+
 def _unquote(text: str | None) -> str | None:
     """A value wrapped whole in quotation marks, without them."""
     if not text or len(text) < 3:
@@ -498,7 +501,9 @@ class Segmenter:
             warnings.append("missing:description")
         elif not any(sections.values()):
             warnings.append("no_description_sections")
-        elif (unlabelled := count_words(value_or_none("\n".join(form.intro)))) >= self.rules.unlabelled_text_words:
+        elif (any(sections[name] is None for name in _MAIN_PARTS)
+              and (unlabelled := count_words(value_or_none("\n".join(form.intro)))) >= self.rules.unlabelled_text_words):
+            # a part not found may well be in that prose: one warning says so, not one "section missing" per part
             warnings.append(f"unlabelled_text:{unlabelled}")
         else:
             warnings.extend(f"missing_section:{name}" for name in SECTION_FIELDS if sections[name] is None)

@@ -536,3 +536,7 @@ def test_prose_under_no_label_beside_labelled_parts_is_named_instead_of_each_par
     # a short line under no label is no reason to doubt the parts: each missing one is still named
     short = segment(lines("City:", "Mons", "Title:", "Cooking", "Description", "In short.", f"Purpose: {DESCRIPTION_EN}"))
     assert "missing_section:impact" in short.practices[0].warnings
+    # an introduction before every part, all labelled, is no reason for a warning
+    parts = [f"{label}: {DESCRIPTION_EN}" for label in ("Purpose", "Stimulus/Rationale", "Process", "Impact")]
+    complete = segment(lines("City:", "Mons", "Title:", "Cooking", "Description", prose, *parts))
+    assert not any(w.startswith(("unlabelled_text", "missing_section:impact")) for w in complete.practices[0].warnings)

@@ -55,9 +55,6 @@ class CheckedPractice:
 
     @property
     def missing_sections(self) -> list[str]:
-        # beside prose under no label, a part not found may well be in that prose: its warning says so instead
-        if any(w.startswith("unlabelled_text:") for w in self.practice.warnings):
-            return []
         return [name for name in SECTION_FIELDS if not getattr(self.practice, name)]
 
     @property
