@@ -55,6 +55,11 @@ def test_a_copy_made_without_the_wal_file_is_refused_and_the_store_itself_is_rea
     shutil.copy(live_store.path, copy)
     with pytest.raises(ReviewStoreError, match="-wal"):
         review_rows(copy)
+    # the web app opens its store for writing: such a copy must not become a new, empty store either
+    with pytest.raises(ReviewStoreError, match="-wal"):
+        ReviewStore(copy)
+    with pytest.raises(ReviewStoreError, match="-wal"):
+        review_rows(copy)  # still refused: nothing was written into it
     for args in (["export", "--xlsx", str(tmp_path / "x.xlsx"), "--data", str(run)],
                  ["evaluate", "--data", str(run)],
                  ["train", "--criteria", "--data", str(run), "--criteria-model-dir", str(tmp_path / "cm")]):

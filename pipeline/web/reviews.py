@@ -209,13 +209,16 @@ class ReviewStore:
                 self._db.close()
                 raise
         else:
-            if self.path.exists() and self.path.stat().st_size:
+            existed = self.path.exists() and self.path.stat().st_size > 0
+            if existed:
                 check_review_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = self._connect(self.path)
             try:
                 self._db.execute("PRAGMA journal_mode=WAL")  # readers are not blocked while a review is written
-                self._check_tables(new_ok=True)
+                # only a file that did not exist, or was empty, is a new store: a copy of a store in use made
+                # without its -wal file has no tables either, and must not become an empty store
+                self._check_tables(new_ok=not existed)
                 self._migrate()
             except sqlite3.DatabaseError as exc:
                 self._db.close()
