@@ -210,3 +210,15 @@ def test_an_annex_or_a_saved_email_is_named_as_such(tmp_path, name, data, words)
     with pytest.raises(Exception) as caught:
         read_blocks(path)
     assert getattr(caught.value, "code", None) == "unsupported_format" and words in str(caught.value)
+
+
+@pytest.mark.parametrize("name, words", [("mail.msg", "attached"), ("budget.xls", "annex"), ("slides.ppt", "annex")])
+def test_an_ole_email_sheet_or_slides_is_named_as_such(tmp_path, name, words):
+    """Outlook's .msg and the old .xls and .ppt are OLE files, like a password-protected Word file."""
+    from pipeline.ingest import OLE_MAGIC, read_blocks
+
+    path = tmp_path / name
+    path.write_bytes(OLE_MAGIC + b"\x00" * 504)
+    with pytest.raises(Exception) as caught:
+        read_blocks(path)
+    assert getattr(caught.value, "code", None) == "unsupported_format" and words in str(caught.value)

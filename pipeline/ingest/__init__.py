@@ -64,6 +64,11 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
     if head.startswith(OLE_MAGIC):
         if suffix in (".doc", ".dot") or is_word97(path):  # also a .doc renamed .docx
             return read_doc(path, limits, tools.soffice)
+        # Outlook's .msg and the old .xls and .ppt are OLE files too
+        if suffix == ".msg":
+            raise ingest_error("email_file", suffix=suffix)
+        if suffix in (".xls", ".ppt"):
+            raise ingest_error("sheet_or_slides", suffix=suffix)
         raise ingest_error("office_protected_or_old")
     if head.startswith(ZIP_MAGIC):
         if _is_opendocument(path):
