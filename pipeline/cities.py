@@ -115,6 +115,8 @@ def _resolve(directory: _Directory, name: str, depth: int = 0) -> tuple[CityInfo
         # A country or region after the name is set aside when what is left is a listed city, or when it is a
         # known one: 'Geneva, Switzerland' is Genève, 'Tartu (Estonia)' is Tartu, 'Biel/Bienne' stays as written.
         for rest, qualifier in _qualified(name):
+            if _listed(directory, qualifier) is not None and not _is_place(directory, qualifier):
+                continue  # two cities ('Geneva / Zurich', 'Oslo, Bergen'): a joint practice, named as written
             rest_info, rest_name = _resolve(directory, rest, depth + 1)
             if rest_info is not None:
                 return rest_info, rest_info.name

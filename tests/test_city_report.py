@@ -222,6 +222,9 @@ def test_a_country_or_region_written_after_a_city_is_set_aside():
     assert city_info("Esch-sur-Alzette").name == "Esch-sur-Alzette" and city_key("Donostia - San Sebastián") == "donostia san sebastian"
     assert city_info("Luxembourg").name == "Luxembourg" and city_info("Differdange, Luxembourg").name == "Differdange"
     assert city_key("(Suisse)") == "suisse" and city_key(None) == city_key("") == ""
+    # two listed cities are a joint practice, not the first city alone
+    for joint in ("Geneva / Zurich", "Oslo, Bergen", "Geneva (Switzerland) / Lausanne"):
+        assert city_info(joint) is None and city_name(joint) == joint, joint
 
 
 def test_cities_written_in_other_scripts_are_cities_of_their_own(run_copy):
