@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.cities import city_info, city_key
+from pipeline.cities import city_info, city_key, city_name
 from pipeline.tables import SCHEMAS
 
 NO_CITY = "(no city)"
@@ -91,7 +91,8 @@ def city_labels(cities: pd.Series) -> pd.Series:
         if info is not None:
             named[key] = info.name
         elif key:
-            named[key] = str(group.dropna().astype(str).value_counts().idxmax())
+            # as the summary and the reports name it: 'Tartu, Estonia' is Tartu
+            named[key] = str(group.dropna().astype(str).map(city_name).value_counts().idxmax())
     return pd.Series([named.get(k, NO_CITY) for k in keys], index=cities.index, name="city_label")
 
 
