@@ -61,7 +61,8 @@ def test_a_mismatch_lists_only_the_areas_given_and_never_the_declared_one():
     assert two == ("Vous avez déclaré 7. Services publics ; le texte décrit plutôt 8. Entreprise, emploi et "
                    "diversité ou 11. Langue. Vérifiez le domaine déclaré.")
     three = area_mismatch_words(_texts("en"), taxonomy, "en", ["6"], ["8", "11", "14", "5", "16"])
-    assert three == ("You declared 6. Public space; the text is mostly about 8. Business, employment and diversity, "
+    # area names hold commas: the areas are set apart by semicolons
+    assert three == ("You declared 6. Public space; the text is mostly about 8. Business, employment and diversity; "
                      "11. Language or 14. Welcoming newcomers. Check the declared area."), "at most three areas"
     assert area_mismatch_words(_texts("en"), taxonomy, "en", [], ["8"]) is None
     assert area_mismatch_words(_texts("en"), taxonomy, "en", ["8"], ["8"]) is None

@@ -182,7 +182,9 @@ def area_mismatch_words(texts: dict, taxonomy: Taxonomy, lang: str, declared: li
                if (taxonomy.parent(code) if code in taxonomy.areas else code) != family][:MISMATCH_AREAS_NAMED]
     if not pointed:
         return None
-    listed = pointed[0] if len(pointed) == 1 else f"{', '.join(pointed[:-1])} {texts['or']} {pointed[-1]}"
+    # area names hold commas ("Business, employment and diversity"): areas are set apart by semicolons
+    separator = " ; " if lang == "fr" else "; "
+    listed = pointed[0] if len(pointed) == 1 else f"{separator.join(pointed[:-1])} {texts['or']} {pointed[-1]}"
     return texts["mismatch"].format(declared=area_words(taxonomy, declared[0], lang), pointed=listed)
 
 
