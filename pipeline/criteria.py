@@ -425,12 +425,17 @@ def is_empty_reference(text: str, cues: dict | None = None) -> bool:
 _CLAIM_FIELDS = ("main_objective", "purpose", "starting_point", "process", "impact")
 
 
+# A verb that makes a references entry a statement ("Eskilstuna copied the model in 2021.", « Sion a repris le
+# dispositif. ») rather than a document's title: English verbs in -ed and common finite verbs, French auxiliaries.
+_STATEMENT = re.compile(r"\b(?:has|have|had|is|are|was|were|will|would|can|could|did|does|do|took|made|set up|ran|"
+                        r"began|uses|use|\w{3,}ed|a|ont|avait|avaient|est|sont|était|étaient|sera|seront|peut|"
+                        r"peuvent|fait|font)\b", re.I)
+
+
 def _names_a_document(sentence: _Sentence, labels: list[str]) -> bool:
-    """A document's title rather than a statement: at most twelve words with a year, a link or a quoted title,
-    and none of `labels`."""
-    names = any(sentence.cues.get(f"struct:{kind}", 0) for kind in ("years", "urls", "titles"))
-    short = len(sentence.text.split()) <= _EMPTY_CLAIM_MAX_WORDS
-    return names and short and not any(sentence.cues.get(label, 0) for label in labels)
+    """A document's title (or a list of them) rather than a statement: no finite verb (`_STATEMENT`), and none of
+    `labels`."""
+    return not _STATEMENT.search(sentence.text) and not any(sentence.cues.get(label, 0) for label in labels)
 
 
 def said(text: str | None, cues: dict | None = None) -> str | None:

@@ -175,8 +175,11 @@ def test_train_hint_gaps_refuses_the_other_training_options():
 @pytest.mark.parametrize("lang, references, read", [
     ("fr", "Bilan Passerelles Emploi 2022-2023, Ville de Grenoble.", False),
     ("en", "Evaluation report 2021-2022, City of Bergen, www.bergen.kommune.no/report.", False),
+    ("fr", "Guide « Un café, une langue » à l'usage des bénévoles, BLI, 2022 ; Rapport d'évaluation 2023, Ville de "
+           "Lausanne ; vidéo sur le site de la Ville de Genève", False),
     ("en", "Eskilstuna has copied the model.", True),
-], ids=["title-fr", "title-en", "statement-en"])
+    ("en", "Eskilstuna copied the model in 2021.", True),
+], ids=["title-fr", "title-en", "list-fr", "statement-en", "statement-with-year-en"])
 def test_a_reference_entry_is_read_by_the_replication_model_only_as_a_statement(scorer, lang, references, read):
     """A document's title names a city without saying that the city took the practice up."""
     text = ("The youth office runs weekly homework clubs with volunteer students in two libraries." if lang == "en"
