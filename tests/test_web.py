@@ -339,7 +339,7 @@ def test_the_api_says_what_the_page_says_of_the_declared_main_area(client):
     listed = [t.area(a["area"]) for a in practice["areas"]][:3]
     assert practice["area_mismatch_text"] == (
         "You declared 9. Cultural and social life, leisure and heritage; the text is mostly about "
-        + (listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}")
+        + (listed[0] if len(listed) == 1 else f"{'; '.join(listed[:-1])} or {listed[-1]}")
         + ". Check the declared area.")
     page = client.post("/check", files=upload_text).text
     notice = re.search(r'<p class="notice">(.*?)</p>', page).group(1)
