@@ -335,14 +335,14 @@ def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> Non
     for col in ("area", "probability", "evidence"):
         areas.add_column(t[col])
     # the suggested areas, main area first, as the web check lists them
-    for code in suggestions[0].predicted_areas:
+    for code in (suggestions[0].predicted_areas if suggestions else []):
         row = by_code[code]
         probability = f"{row['probability']:.2f}"
         areas.add_row(area_words(taxonomy, code, practice.lang),
                       probability.replace(".", ",") if practice.lang == "fr" else probability,
                       _short(row["evidence"], EVIDENCE_CHARS))
     out.print(areas)
-    if suggestions[0].area_mismatch:
+    if suggestions and suggestions[0].area_mismatch:
         why = area_mismatch_words(t, taxonomy, practice.lang, practice.declared_areas,
                                   suggestions[0].predicted_areas)
         if why:
