@@ -219,12 +219,13 @@ def _years(practice, t: dict) -> str:
 def _declared_areas(practice, t: dict) -> tuple[str, str]:
     """The declared areas as the analysis read them, by number and name: the row's label and value."""
     from pipeline.taxonomy import load_taxonomy
-    from pipeline.web.i18n import area_words
+    from pipeline.web.i18n import area_words, semicolon
 
     codes = practice.declared_areas
     label = t["declared_areas"] if len(codes) > 1 else t["declared_area"]
-    separator = " ; " if practice.lang == "fr" else "; "  # area names hold commas
-    return label, separator.join(area_words(load_taxonomy(), code, practice.lang) for code in codes) or "-"
+    # area names hold commas
+    taxonomy = load_taxonomy()
+    return label, semicolon(practice.lang).join(area_words(taxonomy, code, practice.lang) for code in codes) or "-"
 
 
 def warning_text(warning: str, lang: str | None) -> str:
@@ -277,8 +278,10 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
             table.add_row(names[name], shown)
         out.print(table)
         if practice.warnings:
-            separator = " ; " if practice.lang == "fr" else "; "  # French spaces its semicolons
-            out.print(f"[yellow]{t['warnings']}[/yellow] " + separator.join(warning_text(w, practice.lang) for w in practice.warnings))
+            from pipeline.web.i18n import semicolon  # no web framework: words only
+
+            said = semicolon(practice.lang).join(warning_text(w, practice.lang) for w in practice.warnings)
+            out.print(f"[yellow]{t['warnings']}[/yellow] " + said)
         _print_analysis(out, practice, *models)
     _end_process_now()
 

@@ -170,6 +170,11 @@ def area_words(taxonomy: Taxonomy, code: str, lang: str) -> str:
     return f"{code}. {area.name(lang)}" if area else code
 
 
+def semicolon(lang: str | None) -> str:
+    """A semicolon between items, spaced as the language spaces it (French puts a space before it)."""
+    return " ; " if lang == "fr" else "; "
+
+
 def area_mismatch_words(texts: dict, taxonomy: Taxonomy, lang: str, declared: list[str],
                         predicted: list[str]) -> str | None:
     """The declared main area and the areas the text points to most (`predicted`, main first), in the words of
@@ -183,8 +188,7 @@ def area_mismatch_words(texts: dict, taxonomy: Taxonomy, lang: str, declared: li
     if not pointed:
         return None
     # area names hold commas ("Business, employment and diversity"): areas are set apart by semicolons
-    separator = " ; " if lang == "fr" else "; "
-    listed = pointed[0] if len(pointed) == 1 else f"{separator.join(pointed[:-1])} {texts['or']} {pointed[-1]}"
+    listed = pointed[0] if len(pointed) == 1 else f"{semicolon(lang).join(pointed[:-1])} {texts['or']} {pointed[-1]}"
     return texts["mismatch"].format(declared=area_words(taxonomy, declared[0], lang), pointed=listed)
 
 
