@@ -72,6 +72,9 @@ def load_nlp(lang: str):
     # The French tokenizer's huge token pattern is compiled once and stored (see regex_store).
     stored = regex_store.restore(_FR_TOKEN_MATCH) if lang == "fr" else None
     nlp = spacy.blank(lang if lang in LEXICAL_LANGS else "xx")
+    # spaCy's 1,000,000-character guard is for parsers and taggers; a sentencizer and lookup lemmas take memory in
+    # step with the text, and the reading limits (`Limits.max_text_chars`, which a run may raise) already bound it.
+    nlp.max_length = 10**9
     nlp.add_pipe("sentencizer")
     if lang in LEXICAL_LANGS:
         # Lookup lemmas: no official English model is on PyPI, and for French they are twelve times faster than

@@ -325,3 +325,14 @@ def test_analyses_in_two_threads_at_once_find_what_one_finds():
     with ThreadPoolExecutor(max_workers=2) as pool:
         together = list(pool.map(cues, texts * 3))
     assert together == alone * 3
+
+
+def test_a_text_as_long_as_the_reading_limits_allow_is_analysed():
+    # spaCy refuses texts over 1,000,000 characters unless told otherwise; the reading limits allow 2,000,000
+    from pipeline.config import Limits
+    from pipeline.criteria import load_nlp
+
+    for lang in ("fr", "en", "de"):
+        assert load_nlp(lang).max_length > Limits().max_text_chars
+    doc = load_nlp("en")("Volunteers meet tenants every month. " * 30_000)  # 1,110,000 characters
+    assert len(list(doc.sents)) == 30_000
