@@ -34,7 +34,7 @@ DEFAULT_OUTPUT = PROJECT_DIR / "data" / "processed"
 CONFIG_FILE = "icc-practices.toml"
 
 # Bumped whenever segmentation output changes, so cached per-file results are not reused.
-SEGMENTER_VERSION = "18"
+SEGMENTER_VERSION = "19"
 
 SUPPORTED_SUFFIXES = (".docx", ".doc", ".odt", ".rtf", ".txt", ".md", ".pdf")
 SEED = 13

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -67,6 +68,7 @@ class _Form:
     heading: str | None = None  # the heading just before the form's first label: its title where no label gives one
     heading_from: list[str] | None = field(default=None, repr=False)  # the previous form's part it was taken from
     intro_is_prose: bool = False  # the intro is the report's prose, though no description heading came before it
+    label_keys: list[str] = field(default_factory=list, repr=False)  # the template's labels as written here
 
     def has_content(self) -> bool:
         """A title, a description section, or text under the description heading."""
@@ -128,6 +130,26 @@ def _label_table(path: Path = LABELS_FILE) -> dict[str, Label]:
         for v in variants:
             table.setdefault(_label_key(v), Label("marker", name))
     return table
+
+
+@loader("label_languages")
+def _label_languages(path: Path = LABELS_FILE) -> dict[str, str]:
+    """Label key -> the one language it belongs to (labels of both lists are left out)."""
+    data = load_yaml(path.read_text(encoding="utf-8"))["label_languages"]
+    langs: dict[str, set[str]] = {}
+    for lang, labels in data.items():
+        for label in labels:
+            langs.setdefault(_label_key(label), set()).add(lang)
+    return {key: next(iter(found)) for key, found in langs.items() if len(found) == 1}
+
+
+def _label_language(keys: list[str]) -> str | None:
+    """The language most of a form's labels are written in; None on a tie or without any."""
+    counts = Counter(lang for key in keys if (lang := _label_languages().get(key)))
+    ranked = counts.most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
 
 
 def _lookup(table: dict[str, Label], key: str) -> Label | None:
@@ -332,6 +354,7 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
             heading_before, last_heading = last_heading, None
             used_labels = True
             kind, name = hit.label.kind, hit.label.name
+            label_key = _label_key(_COLON.split(line.text, maxsplit=1)[0])
             if kind == "field":
                 if current is None or name in current.fields:
                     current = _Form()
@@ -362,6 +385,8 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                         current.intro.append(hit.inline)
                 elif current is not None and target and target[0] == "field":
                     target = None
+            if current is not None:
+                current.label_keys.append(label_key)
             continue
         last_heading = (None, line.text) if line.kind == "heading" else None
         if current is None and not forms:
@@ -486,6 +511,9 @@ class Segmenter:
         period = parse_period(values["period_text"])
         declared = self.taxonomy.parse_declared(values["declared_area_text"])
         lang = detect_language(description or " ".join(filter(None, [values["title"], values["main_objective"]])))
+        if lang == "und":
+            # a form filled in with a few words is in the language of the template's labels it was written on
+            lang = _label_language(form.label_keys) or lang
         if lang not in READ_LANGUAGES:
             warnings.append(f"other_language:{lang}")
         # every field of the template's header: a city checking its form sees what it left blank

@@ -540,3 +540,17 @@ def test_prose_under_no_label_beside_labelled_parts_is_named_instead_of_each_par
     parts = [f"{label}: {DESCRIPTION_EN}" for label in ("Purpose", "Stimulus/Rationale", "Process", "Impact")]
     complete = segment(lines("City:", "Mons", "Title:", "Cooking", "Description", prose, *parts))
     assert not any(w.startswith(("unlabelled_text", "missing_section:impact")) for w in complete.practices[0].warnings)
+
+
+def test_a_form_filled_with_a_few_words_is_in_the_language_of_its_labels():
+    # three words of value say nothing of the language; the template's labels do
+    french = segment(lines("Ville :", "Lyon", "Titre :", "Un petit projet", "But :", "aider les gens."))
+    english = segment(lines("City:", "Leeds", "Title:", "A small project", "Purpose:", "help people."))
+    assert [p.lang for p in french.practices] == ["fr"]
+    assert [p.lang for p in english.practices] == ["en"]
+    # labels found in both lists ("Impact") decide nothing, and a written text still decides over the labels
+    neutral = segment(lines("Impact:", "Lyon Leeds"))
+    assert [p.lang for p in neutral.practices] == ["und"]
+    written = segment(lines("Ville :", "Leeds", "Titre :", "Night buses",
+                            "But :", "The buses run all night for the workers of the hospital and their families."))
+    assert [p.lang for p in written.practices] == ["en"]
