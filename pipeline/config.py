@@ -152,6 +152,8 @@ class AreaSettings:
     # Cold start (no trained model): slope and offset of the zero-shot score, so that about the two best areas
     # of a practice pass 0.5.
     cold_calibration: tuple[float, float] = (1.6, -3.2)
+    # The forms of one practice (language versions, a near copy; see the similar stage) share one main area.
+    versions_share_main: bool = True
 
 
 @dataclass(frozen=True)

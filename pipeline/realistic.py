@@ -479,6 +479,22 @@ def _area_predictions(classifier, practices) -> tuple[list[list[str]], list[set[
     return pred.main_ranking, suggested
 
 
+def _shared_area_predictions(classifier, practices: list[Practice], settings: Settings,
+                             embedder) -> tuple[list[list[str]], list[set[str]]]:
+    """Main-area rankings and area sets as the batch run gives them: the versions the similar stage finds share
+    their main area (`classify.harmonise_versions`)."""
+    from pipeline.classify import area_rows, harmonise_versions
+    from pipeline.similar import same_practice_pairs, similar_stage, version_keys
+
+    _, suggestions = area_rows(practices, classifier, settings)
+    if settings.areas.versions_share_main:
+        keys = version_keys([p.practice_id for p in practices],
+                            same_practice_pairs(similar_stage(practices, settings, embedder)))
+        suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
+    ranked = [sorted(s.main_scores, key=lambda c: -s.main_scores[c]) for s in suggestions]
+    return ranked, [set(s.predicted_areas) for s in suggestions]
+
+
 def model_predictions(practices: Sequence[Practice], settings: Settings, embedder) -> Predictions:
     """The shipped models, as the batch run uses them."""
     from pipeline.classify import load_or_zero_shot
@@ -486,7 +502,7 @@ def model_predictions(practices: Sequence[Practice], settings: Settings, embedde
     from pipeline.similar import practice_similarity
 
     classifier, _ = load_or_zero_shot(settings, embedder)
-    ranked, suggested = _area_predictions(classifier, list(practices))
+    ranked, suggested = _shared_area_predictions(classifier, list(practices), settings, embedder)
     rows = scorer_for(settings, embedder).score(list(practices))
     by = {(r["practice_id"], r["criterion"]): r for r in rows}
     crit = {c: [by[(p.practice_id, c)]["score"] for p in practices] for c in CRITERIA}

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.cities import city_info, city_key, city_name
+from pipeline.similar import SAME_PRACTICE, version_keys  # noqa: F401 (part of this module's API)
 from pipeline.tables import SCHEMAS
 
 NO_CITY = "(no city)"
@@ -45,29 +46,6 @@ def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:
         pairs = list(zip(same["practice_id"].astype(str), same["neighbour_id"].astype(str)))
     keys = version_keys(ids, pairs)
     return pd.Series([keys[p] for p in ids], index=practices.index, name="practice_key")
-
-
-# Relations of `similar.parquet` (at rank 0) between forms of one practice.
-SAME_PRACTICE = ("version", "near_duplicate")
-
-
-def version_keys(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Each id's practice: the first of `ids` among those `pairs` join, directly or through others."""
-    parent = {p: p for p in ids}
-
-    def root(p: str) -> str:
-        while parent[p] != p:
-            parent[p] = parent[parent[p]]
-            p = parent[p]
-        return p
-
-    for a, b in pairs:
-        if a in parent and b in parent:
-            parent[root(b)] = root(a)
-    first: dict[str, str] = {}
-    for p in ids:  # in order: the first met stands for its group
-        first.setdefault(root(p), p)
-    return {p: first[root(p)] for p in ids}
 
 
 def distinct_practices(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.DataFrame:

@@ -280,6 +280,35 @@ class TermIndex:
         return out
 
 
+# Relations of `similar.parquet` (at rank 0) between forms of one practice.
+SAME_PRACTICE = ("version", "near_duplicate")
+
+
+def same_practice_pairs(rows: Iterable) -> list[tuple[str, str]]:
+    """(practice_id, neighbour_id) of the rows of similar.parquet that join two forms of one practice."""
+    return [(str(r["practice_id"]), str(r["neighbour_id"])) for r in rows
+            if r["rank"] == 0 and r["relation"] in SAME_PRACTICE]
+
+
+def version_keys(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Each id's practice: the first of `ids` among those `pairs` join, directly or through others."""
+    parent = {p: p for p in ids}
+
+    def root(p: str) -> str:
+        while parent[p] != p:
+            parent[p] = parent[parent[p]]
+            p = parent[p]
+        return p
+
+    for a, b in pairs:
+        if a in parent and b in parent:
+            parent[root(b)] = root(a)
+    first: dict[str, str] = {}
+    for p in ids:  # in order: the first met stands for its group
+        first.setdefault(root(p), p)
+    return {p: first[root(p)] for p in ids}
+
+
 # --------------------------------------------------------------------------- the stage
 
 

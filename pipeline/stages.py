@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 import pipeline.criteria as criteria_module
 from pipeline import hint_gaps, ordinal
-from pipeline.classify import area_stage
+from pipeline.classify import area_stage, harmonise_versions, with_main_suggested
 from pipeline.config import CRITERIA_FILE, Settings, offline_hub
 from pipeline.criteria import criteria_with_guidelines
 from pipeline.embed import make_embedder
 from pipeline.memory import peak_rss_mb, release_memory
 from pipeline.records import SECTION_FIELDS, Practice
 from pipeline.registry import registry
-from pipeline.similar import similar_stage
+from pipeline.similar import same_practice_pairs, similar_stage, version_keys
 from pipeline.tables import to_table, write_json
 
 if TYPE_CHECKING:
@@ -70,16 +70,21 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
             release_memory()
 
     areas = guarded("areas", lambda: area_stage(practices, settings, embedder))
+    suggestions = []
     if areas is not None:
         tables["areas"], suggestions, models["area_classifier"] = areas
-        result.practice_columns = {s.practice_id: {"predicted_areas": s.predicted_areas, "main_area_pred": s.main_area_pred,
-                                                   "area_mismatch": s.area_mismatch} for s in suggestions}
-        del suggestions
     del areas
     similar = guarded("similar", lambda: similar_stage(practices, settings, embedder))
     if similar is not None:
+        if suggestions and settings.areas.versions_share_main:
+            keys = version_keys([p.practice_id for p in practices], same_practice_pairs(similar))
+            suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
+            tables["areas"] = with_main_suggested(tables["areas"], suggestions)
         tables["similar"] = to_table("similar", similar)
     del similar
+    result.practice_columns = {s.practice_id: {"predicted_areas": s.predicted_areas, "main_area_pred": s.main_area_pred,
+                                               "area_mismatch": s.area_mismatch} for s in suggestions}
+    del suggestions
     criteria = guarded("criteria", lambda: _criteria_cached(practices, settings, embedder,
                                                             Path(out_dir) / ".cache" / "criteria"))
     if criteria is not None:

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from pipeline.classify import (EncodedPractices, area_stage, encode_practices, load_area_classifier, load_or_zero_shot,
-                               predict_areas)
+from pipeline.classify import (AreaSuggestion, EncodedPractices, area_stage, encode_practices, harmonise_versions,
+                               load_area_classifier, load_or_zero_shot, predict_areas, with_main_suggested)
 from pipeline.estimators import AreaModel, PracticeEncoder, make_area_classifier
 from pipeline.config import DEFAULT_MODEL_DIR, Settings
 from pipeline.embed import make_embedder
@@ -181,6 +181,83 @@ def test_mismatch_flag(use_embedder, tmp_path):
         assert "10" in [r["area"] for r in top[:3]]
         assert len(rows) == 3 * len(load_taxonomy().codes)
     assert "zero-shot" in model_id and "no trained model" in model_id
+
+
+def _suggestion(pid: str, areas: list[str], scores: dict[str, float], mismatch: bool = False) -> AreaSuggestion:
+    return AreaSuggestion(pid, areas, areas[0], mismatch, scores)
+
+
+def test_versions_of_one_practice_share_their_main_area():
+    english = _suggestion("en", ["10", "7b"], {"10": 0.55, "6": 0.40, "12": 0.05})
+    french = _suggestion("fr", ["6", "16"], {"10": 0.30, "6": 0.65, "12": 0.05})
+    other = _suggestion("other", ["6"], {"10": 0.1, "6": 0.8, "12": 0.1})
+    forms = [_practice("Mediation", "x", ["6"], "en"), _practice("Médiation", "x", ["12"], "fr"),
+             _practice("Other", "x", [], "other")]
+    keys = {"en": "en", "fr": "en", "other": "other"}
+    shared = harmonise_versions([english, french, other], forms, keys, top_n=1)
+    by_id = {s.practice_id: s for s in shared}
+    # mean chances: 6 -> 0.525, 10 -> 0.425
+    assert by_id["en"].main_area_pred == by_id["fr"].main_area_pred == "6"
+    # each keeps its own further areas; the area its own text put first follows the shared one
+    assert by_id["en"].predicted_areas == ["6", "10", "7b"]
+    assert by_id["fr"].predicted_areas == ["6", "16"]
+    # the declared area is read against the shared ranking: 6 is first, 12 is not in the top 1
+    assert (by_id["en"].area_mismatch, by_id["fr"].area_mismatch) == (False, True)
+    assert by_id["other"] == other and [s.practice_id for s in shared] == ["en", "fr", "other"]
+    # a practice alone, or forms without main-area chances, are left as they are
+    assert harmonise_versions([english, french], forms, {"en": "en", "fr": "fr"}, 1) == [english, french]
+    bare = [AreaSuggestion("en", ["10"], "10", False), AreaSuggestion("fr", ["6"], "6", False)]
+    assert harmonise_versions(bare, forms, keys, 1) == bare
+
+
+def test_areas_table_marks_a_shared_main_area_suggested():
+    import pyarrow as pa
+
+    table = pa.table({"practice_id": ["en", "en", "fr", "fr"], "area": ["6", "10", "6", "10"],
+                      "probability": [0.4, 0.6, 0.7, 0.2], "suggested": [False, True, True, False],
+                      "evidence": ["a", "b", "c", "d"]})
+    marked = with_main_suggested(table, [_suggestion("en", ["6", "10"], {}), _suggestion("fr", ["6"], {})])
+    assert marked.column("suggested").to_pylist() == [True, True, True, False]
+    assert marked.schema == table.schema
+    assert with_main_suggested(table, [_suggestion("en", ["10"], {})]) is table
+
+
+def test_a_batch_gives_two_language_versions_one_main_area(tmp_path):
+    from pipeline.config import AreaSettings
+    from pipeline.stages import run_stages
+
+    def form(pid, city, lang, title, text):
+        return Practice(practice_id=pid, source_file=f"{pid}.docx", practice_index=1, lang=lang, city=city,
+                        title=title, description=text, process=text)
+
+    # one practice told twice: the English text dwells on disputes, the French one on welcoming families
+    english = form("v-en", "Geneva", "en", "Neighbourhood mediators in Les Pâquis",
+                   "Since 2019 twelve volunteer mediators trained by the Bureau de l'intégration meet tenants of the "
+                   "Pâquis estates every month and help them settle disputes over noise and shared spaces; 340 "
+                   "conflicts were settled in 2022.")
+    french = form("v-fr", "Genève", "fr", "Voisins d’accueil aux Pâquis",
+                  "Depuis 2019, douze habitants bénévoles formés par le Bureau de l'intégration accueillent chaque mois "
+                  "les familles nouvellement arrivées dans les immeubles des Pâquis, leur présentent le quartier et "
+                  "les services ; 340 familles accueillies en 2022.")
+    others = [form("o-1", "Oslo", "en", "Football", "A football league for teenagers of all backgrounds in Groruddalen."),
+              form("o-2", "Lyon", "fr", "Festival", "Un festival de musique des quartiers est organisé chaque été."),
+              form("o-3", "Bergen", "en", "Mediation", "Volunteer mediators help neighbours settle noise disputes.")]
+    main = {}
+    for share in (False, True):
+        result = run_stages([english, french, *others], Settings(areas=AreaSettings(versions_share_main=share)),
+                            tmp_path / str(share), {})
+        assert {(r["practice_id"], r["relation"]) for r in result.tables["similar"].to_pylist() if r["rank"] == 0} == {
+            ("v-en", "version"), ("v-fr", "version")}
+        columns = result.practice_columns
+        main[share] = (columns["v-en"]["main_area_pred"], columns["v-fr"]["main_area_pred"])
+        areas = result.tables["areas"].to_pylist()
+        for pid in ("v-en", "v-fr"):
+            suggested = {r["area"] for r in areas if r["practice_id"] == pid and r["suggested"]}
+            assert set(columns[pid]["predicted_areas"]) == suggested
+            assert columns[pid]["predicted_areas"][0] == columns[pid]["main_area_pred"]
+        assert columns["o-3"]["main_area_pred"] == "10"  # the others as read alone
+    assert main[False][0] != main[False][1], "read apart, the two texts point to different areas"
+    assert main[True][0] == main[True][1] and main[True][0] in main[False]
 
 
 def test_model_card_written_and_reloads(raw_practices, use_embedder, tmp_path):

@@ -529,11 +529,9 @@ def _timings(manifest: dict, words: Words) -> list[tuple[str, str, float]]:
 
 def _distinct_practices(ids: list[str], similar: list[dict]) -> int:
     """How many practices the forms hold once a practice sent again, or in another language, counts once."""
-    from pipeline.research import SAME_PRACTICE, version_keys
+    from pipeline.similar import same_practice_pairs, version_keys
 
-    pairs = [(r["practice_id"], r["neighbour_id"]) for r in similar
-             if r.get("rank") == 0 and r.get("relation") in SAME_PRACTICE]
-    return len(set(version_keys(ids, pairs).values()))
+    return len(set(version_keys(ids, same_practice_pairs(similar)).values()))
 
 
 def _run_sentence(counts: dict, words: Words) -> str:
