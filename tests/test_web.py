@@ -969,6 +969,39 @@ def test_two_versions_of_a_practice_elsewhere_fill_one_slot(client, models):
     assert ids[0] == pid and second not in ids
 
 
+def test_a_checked_form_already_in_the_run_gets_the_runs_scores(client, models, web_data):
+    from pipeline.records import Practice
+    from pipeline.web.neighbours import similar_elsewhere
+
+    catalogue = client.app.state.services.catalogues.current()
+    pid = practice_id(client, "Dublin", "Community Safety Mediators")
+    table = [r for r in pq.read_table(web_data / "similar.parquet").to_pylist()
+             if r["practice_id"] == pid and r["rank"] >= 1]
+    (found,) = similar_elsewhere([Practice.from_dict(catalogue.practices[pid])], models.embedder, catalogue.vectors,
+                                 len(table), 0.0)
+    assert [s.practice_id for s in found] == [r["neighbour_id"] for r in table]
+    assert [s.score for s in found] == pytest.approx([r["score"] for r in table], abs=0.003)
+
+
+def test_the_check_scores_with_the_runs_similar_settings(client, models, web_data):
+    from pipeline.config import Settings, SimilarSettings
+    from pipeline.records import Practice
+    from pipeline.web.catalogue import load_catalogue
+    from pipeline.web.neighbours import similar_elsewhere
+
+    pid = practice_id(client, "Dublin", "Community Safety Mediators")
+    visitor = Practice.from_dict(client.app.state.services.catalogues.current().practices[pid])
+    whole_only = Settings(similar=SimilarSettings(whole_weight=1.0, chunk_weight=0.0, anchor_weight=0.0, hub_weight=0.0))
+    catalogue = load_catalogue(web_data, models.embedder, None, whole_only)
+    (found,) = similar_elsewhere([visitor], models.embedder, catalogue.vectors, 3, 0.0)
+    # with only the whole-text cosine and no hubness, a score is the cosine of the two whole-text vectors
+    vectors = catalogue.vectors.vectors
+    row = {str(p): k for k, p in enumerate(catalogue.vectors.ids)}
+    for s in found:
+        cosine = float(vectors.whole[row[s.practice_id]] @ vectors.whole[row[pid]])
+        assert s.score == pytest.approx(cosine, abs=1e-3)
+
+
 # ----------------------------------------------------------------------------------------- small parts
 
 

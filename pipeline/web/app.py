@@ -57,7 +57,7 @@ def build_services(settings: WebSettings, messages: Messages, models: AnalysisMo
             models.warm_up()
     data_dir = Path(settings.data_dir)
     catalogues = CatalogueStore(
-        lambda: load_catalogue(data_dir, models.embedder, data_dir / ".cache" / "embeddings"),
+        lambda: load_catalogue(data_dir, models.embedder, data_dir / ".cache" / "embeddings", settings.pipeline),
         lambda: tables_signature(data_dir), settings.reload_check_seconds,
     )
     if settings.review_off_reason:

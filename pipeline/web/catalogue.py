@@ -18,6 +18,7 @@ from typing import Callable
 
 import pyarrow.parquet as pq
 
+from pipeline.config import Settings
 from pipeline.embed import CachedEmbedder
 from pipeline.records import Practice
 from pipeline.taxonomy import load_taxonomy
@@ -89,7 +90,8 @@ def versions_of(similar: dict[str, list[dict]]) -> dict[str, set[str]]:
     return out
 
 
-def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None) -> Catalogue:
+def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None,
+                   settings: Settings | None = None) -> Catalogue:
     """Read a run's tables, build the search index and embed the practices for the check's comparison.
 
     `cache_dir` is the run's embedding cache: vectors the run already computed are read from it, not computed.
@@ -116,18 +118,18 @@ def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None) -> C
         [IndexedPractice.from_row(row, levels.get(pid, {}), taxonomy, year) for pid, row in catalogue.practices.items()],
         TermExpander(),
     )
-    catalogue.vectors = _corpus_vectors(catalogue.practice_objects(), embedder, cache_dir)
+    catalogue.vectors = _corpus_vectors(catalogue.practice_objects(), embedder, cache_dir, settings or Settings())
     return catalogue
 
 
-def _corpus_vectors(practices: list[Practice], embedder, cache_dir: Path | None) -> CorpusVectors:
+def _corpus_vectors(practices: list[Practice], embedder, cache_dir: Path | None, settings: Settings) -> CorpusVectors:
     inner = getattr(embedder, "inner", embedder)
     if cache_dir is not None and cache_dir.is_dir():
         try:
-            return CorpusVectors.build(practices, CachedEmbedder(inner, cache_dir))
+            return CorpusVectors.build(practices, CachedEmbedder(inner, cache_dir), settings)
         except OSError as exc:  # a read-only output folder: compute without the cache
             log.warning("embedding cache in %s not usable (%s); embedding the run's practices again", cache_dir, exc)
-    return CorpusVectors.build(practices, inner)
+    return CorpusVectors.build(practices, inner, settings)
 
 
 class CatalogueStore:

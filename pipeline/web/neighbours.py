@@ -20,9 +20,6 @@ from pipeline.config import Settings
 from pipeline.similar import (PracticeVectors, candidate_count, embed_practices, hub_means, matched_section,
                               top_k_exact, top_mean)
 
-_RULES = Settings().similar
-_CANDIDATES = candidate_count(Settings().top_k)  # the nearest practices scored, as the similar stage scores them
-
 
 @dataclass(frozen=True)
 class CorpusVectors:
@@ -33,14 +30,16 @@ class CorpusVectors:
     vectors: PracticeVectors
     anchor_counts: Counter  # in how many practices each anchor occurs (for the anchor IDF)
     hub: np.ndarray  # each practice's hubness before centring (pipeline.similar.hub_means), as the run ranked
+    settings: Settings  # the run's: its similar-stage weights and hubness, its top_k
 
     @classmethod
-    def build(cls, practices: list[Practice], embedder) -> "CorpusVectors":
-        vectors = embed_practices(practices, embedder)
+    def build(cls, practices: list[Practice], embedder, settings: Settings | None = None) -> "CorpusVectors":
+        settings = settings or Settings()
+        vectors = embed_practices(practices, embedder, settings.similar)
         counts = Counter(a for anchors in vectors.anchors for a in anchors)
         return cls(np.array([p.practice_id for p in practices], dtype=object),
                    np.array([city_key(p.city) for p in practices], dtype=object), vectors, counts,
-                   hub_means(vectors, _CANDIDATES, _RULES))
+                   hub_means(vectors, candidate_count(settings.top_k), settings.similar), settings)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -59,26 +58,29 @@ def similar_elsewhere(practices: list[Practice], embedder, corpus: CorpusVectors
     """For each practice, up to `top_k` practices of other cities, best first (the best is kept even if weak)."""
     if corpus is None or not len(corpus) or not practices:
         return [[] for _ in practices]
-    query = embed_practices(practices, embedder)
+    query = embed_practices(practices, embedder, corpus.settings.similar)
     return [_for_one(query, i, city_key(p.city), p.practice_id, corpus, top_k, min_score, versions or {})
             for i, p in enumerate(practices)]
 
 
 def _for_one(query: PracticeVectors, q: int, own_city: str, own_id: str, corpus: CorpusVectors, top_k: int,
              min_score: float, versions: dict[str, set[str]]) -> list[SimilarPractice]:
-    keep = corpus.ids != own_id
-    if own_city:
-        keep &= corpus.city_keys != own_city
-    allowed = np.flatnonzero(keep)
+    others = corpus.ids != own_id
+    allowed = np.flatnonzero(others & (corpus.city_keys != own_city) if own_city else others)
     if not len(allowed):
         return []
-    n_candidates = min(len(allowed), max(top_k * 4 + 20, _CANDIDATES))
+    rules, n_hub = corpus.settings.similar, candidate_count(corpus.settings.top_k)
+    n_candidates = min(len(allowed), max(top_k * 4 + 20, n_hub))
     index, _ = top_k_exact(query.whole[q:q + 1], corpus.vectors.whole[allowed], n_candidates)
     candidates = [int(allowed[k]) for k in index[0]]
     scores = _pair_scores(query, q, corpus, candidates)
-    # as the similar stage ranks: both sides' hubness, centred on the run's, taken off the pair score
+    # as the similar stage ranks: both sides' hubness, centred on the run's, taken off the pair score; the
+    # query's own is over its nearest practices whatever their city, as the run's are (`hub_means`)
+    near = np.flatnonzero(others)
+    index, _ = top_k_exact(query.whole[q:q + 1], corpus.vectors.whole[near], min(len(near), n_hub))
+    query_hub = top_mean(_pair_scores(query, q, corpus, [int(near[k]) for k in index[0]]), rules)
     centre = float(corpus.hub.mean())
-    scores = scores - _RULES.hub_weight * ((top_mean(scores, _RULES) - centre) + (corpus.hub[candidates] - centre))
+    scores = scores - rules.hub_weight * ((query_hub - centre) + (corpus.hub[candidates] - centre))
     chosen: list[SimilarPractice] = []
     taken: set[str] = set()
     for k in np.argsort(-scores, kind="stable"):
@@ -108,5 +110,6 @@ def _pair_scores(query: PracticeVectors, q: int, corpus: CorpusVectors, candidat
         sections=[query.sections[q], *(c.sections[j] for j in candidates)],
         anchors=anchors,
         idf=idf,
+        weights=query.weights,
     )
     return joint.pair_scores(0, range(1, len(candidates) + 1))
