@@ -68,6 +68,14 @@ def test_a_mismatch_lists_only_the_areas_given_and_never_the_declared_one():
     assert area_mismatch_words(_texts("en"), taxonomy, "en", ["8"], ["8"]) is None
 
 
+def test_a_mismatch_names_the_declared_sub_area_and_each_area_once():
+    taxonomy = load_taxonomy()
+    # "Roms et Gens du Voyage" is declared as 3 and 3b; the text's 9 and then 9a are one area
+    words = area_mismatch_words(_texts("en"), taxonomy, "en", ["3", "3b"], ["9", "9a", "5"])
+    assert words == ("You declared 3b. Roma and Travellers; the text is mostly about 9. Cultural and social life, "
+                     "leisure and heritage or 5. Education. Check the declared area.")
+
+
 def test_declared_areas_are_shown_by_number_and_name():
     one = Practice(practice_id="x-1", source_file="x.txt", practice_index=1, lang="fr", declared_areas=["11"])
     assert _declared_areas(one, _texts("fr")) == ("Domaine déclaré", "11. Langue")

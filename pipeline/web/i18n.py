@@ -182,14 +182,20 @@ def area_mismatch_words(texts: dict, taxonomy: Taxonomy, lang: str, declared: li
     where the text points instead; None when no area is left to name."""
     if not declared:
         return None
-    family = taxonomy.parent(declared[0]) if declared[0] in taxonomy.areas else declared[0]
-    pointed = [area_words(taxonomy, code, lang) for code in predicted
-               if (taxonomy.parent(code) if code in taxonomy.areas else code) != family][:MISMATCH_AREAS_NAMED]
+    family_of = lambda code: taxonomy.parent(code) if code in taxonomy.areas else code  # noqa: E731
+    family = family_of(declared[0])
+    # the declared sub-area as the city wrote it ("3b. Roma and Travellers"), not the parent listed before it
+    shown = next((c for c in declared if c != family and family_of(c) == family), declared[0])
+    named, pointed = {family}, []
+    for code in predicted:  # one area per family: "9" and then "9a" would name one area twice
+        if family_of(code) not in named and len(pointed) < MISMATCH_AREAS_NAMED:
+            named.add(family_of(code))
+            pointed.append(area_words(taxonomy, code, lang))
     if not pointed:
         return None
     # area names hold commas ("Business, employment and diversity"): areas are set apart by semicolons
     listed = pointed[0] if len(pointed) == 1 else f"{semicolon(lang).join(pointed[:-1])} {texts['or']} {pointed[-1]}"
-    return texts["mismatch"].format(declared=area_words(taxonomy, declared[0], lang), pointed=listed)
+    return texts["mismatch"].format(declared=area_words(taxonomy, shown, lang), pointed=listed)
 
 
 def years_words(start: int | None, end: int | None, ongoing: bool, ongoing_word: str) -> str | None:
