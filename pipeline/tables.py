@@ -54,7 +54,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("high_impact", pa.int64()), ("modelable", pa.int64()), ("transferable", pa.int64()),
         ("note", _str), ("reviewer", _str), ("reviewed_at", pa.timestamp("ms", tz="UTC")), ("n_reviews", pa.int64()),
     ]),
-    # Reporting-guideline checks shown beside the criteria (not part of the DESIGN.md contract).
+    # Reporting-guideline checks shown beside the criteria (an extra table, not one of those other tools read by name).
     "guidelines": pa.schema([
         ("practice_id", _str), ("check", _str), ("passed", pa.bool_()), ("detail", _str),
     ]),
