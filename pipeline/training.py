@@ -693,7 +693,7 @@ def _cv_table(chosen: dict, base: dict) -> list[str]:
         lines.append(row)
     if published:
         lines += ["", f"Drawn like published practices: the {base['n_published']} tune texts of no contrast draw "
-                  "(`data/eval/realistic/WRITING.md`, draws 1-3 and 6), the kind the test half holds."]
+                  "(`data/eval/realistic/WRITING.md`, draws 1-3, 6 and 8), the kind the test half holds."]
     return lines
 
 

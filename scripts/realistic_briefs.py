@@ -21,14 +21,15 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "eval" / "realistic" / "briefs.yaml"  # and split.yaml beside it
 SEED = 20261201
 N_PAIRS, N_SINGLE_FR, N_SINGLE_EN = 44, 24, 64
-# Later draws, tune units only (u133 on, u173 on, u203 on, u233 on, u263 on): each its seed, its numbers of pairs,
+# Later draws, tune units only (u133 on, u173 on, u203 on, u233 on, u263 on, u293 on, u323 on): each its seed, its numbers of pairs,
 # French and English texts, and what its briefs also fix (see `extra_briefs`): "context" = how the text treats its
 # local context and how much it says about how the practice runs, apart from its length, so that long texts are not
 # always the detailed ones; "areas" = one to three further areas worked on in substance and one or two only mentioned
 # in passing, so that a named area is not always a worked one; "forms" = a city's own submission on the template, at
 # the length of a filled form (the guide's own example runs to about 600 words), not of a published summary.
 LATER_DRAWS = [(SEED + 2, (14, 8, 18), None), (SEED + 3, (10, 6, 14), None), (SEED + 4, (10, 6, 14), "context"),
-               (SEED + 5, (10, 6, 14), "areas"), (SEED + 6, (10, 6, 14), "forms"), (SEED + 7, (10, 6, 14), "mixed forms")]
+               (SEED + 5, (10, 6, 14), "areas"), (SEED + 6, (10, 6, 14), "forms"), (SEED + 7, (10, 6, 14), "mixed forms"),
+               (SEED + 8, (10, 6, 14), None)]
 
 # city, country, size, local language(s)
 CITIES = [

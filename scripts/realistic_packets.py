@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ROOT / "data" / "eval" / "realistic" / "texts"
 GROUPS = {"g1": ["w1", "w2"], "g2": ["w3", "w4"], "g3": ["w5", "w6"], "g4": ["w7", "w8"], "g5": ["w9", "w10", "w11"],
           "g6": ["w12", "w13", "w14"], "g7": ["w15", "w16", "w17"], "g8": ["w18", "w19", "w20"],
-          "g9": ["w21", "w22", "w23"], "g10": ["w24", "w25", "w26"]}
+          "g9": ["w21", "w22", "w23"], "g10": ["w24", "w25", "w26"], "g11": ["w27", "w28", "w29"]}
 LABELS = {"purpose": "Purpose", "starting_point": "Starting point", "process": "Process", "impact": "Impact",
           "references": "References"}
 
