@@ -623,11 +623,11 @@ def harmonise_versions(suggestions: Sequence[AreaSuggestion], practices: Sequenc
     """The area columns with one main area for all forms of one practice (`keys`: each id's practice, as
     `similar.version_keys` gives them): the likeliest by the mean of their main-area chances.
 
-    Readers give the two language versions of a practice one main area (176 of the 178 readings of the realistic
-    tune half's pairs); read apart, one in five pairs got two. On the tune half, in cross-validation, the shared
-    main area was the readers' for 85% of paired texts, against 83% read apart. Each form keeps its own further
-    areas (one whose own text ranked another area first keeps that area among them), and the mismatch with its
-    declared area is read against the shared ranking."""
+    Readers give the two language versions of a practice one main area (196 of the 198 readings of the realistic
+    tune half's pairs); read apart, one pair in five got two (`benchmarks/results/version_areas.md`: out of fold,
+    paired texts 0.833 -> 0.843). Each form keeps its own further areas (one whose own text ranked another area
+    first keeps that area among them), and the mismatch with its declared area is read against the shared
+    ranking."""
     by_practice = {p.practice_id: p for p in practices}
     groups: dict[str, list[AreaSuggestion]] = {}
     for s in suggestions:
