@@ -219,13 +219,9 @@ def _years(practice, t: dict) -> str:
 def _declared_areas(practice, t: dict) -> tuple[str, str]:
     """The declared areas as the analysis read them, by number and name: the row's label and value."""
     from pipeline.taxonomy import load_taxonomy
-    from pipeline.web.i18n import area_words, semicolon
+    from pipeline.web.i18n import declared_areas_words  # no web framework: words only, shared with the site
 
-    codes = practice.declared_areas
-    label = t["declared_areas"] if len(codes) > 1 else t["declared_area"]
-    # area names hold commas
-    taxonomy = load_taxonomy()
-    return label, semicolon(practice.lang).join(area_words(taxonomy, code, practice.lang) for code in codes) or "-"
+    return declared_areas_words(t, load_taxonomy(), practice.lang, practice.declared_areas)
 
 
 def warning_text(warning: str, lang: str | None) -> str:

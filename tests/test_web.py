@@ -194,10 +194,53 @@ def test_a_french_form_is_answered_in_french(client):
 
     page = client.post("/check", files=upload(FRENCH_FORM), headers={"accept-language": "en"})
     assert page.status_code == 200
-    assert '<html lang="fr">' in page.text, "the answer speaks the form's language, not the browser's"
+    assert '<html lang="en">' in page.text and '<article class="checked" lang="fr"' in page.text, \
+        "the page around it in the browser's language, the practice in its own"
     assert "Critères d&#39;une bonne pratique" in page.text or "Critères d'une bonne pratique" in page.text
     assert "Médiateurs de résidence" in page.text
     assert page.text.count('data-criterion="') == len(CRITERIA)
+
+
+def _articles(page: str) -> list[str]:
+    return re.findall(r'<article class="checked".*?</article>', html.unescape(page), re.S)
+
+
+def test_each_practice_of_a_form_is_shown_in_its_own_language_as_check_prints_it(client):
+    from test_run import MISMATCHED_FORM
+
+    english = ("City: Leeds\nTitle: Homes for all\nImplementation period: 2021 - ongoing\nPurpose: The council "
+               "builds social housing for newcomer families and mixes tenants of every origin in each block.\n")
+    two = {"file": ("two.txt", (MISMATCHED_FORM + "\n" + english).encode("utf-8"))}
+    page = client.post("/check", files=two, headers={"accept-language": "fr-FR", "accept": "text/html"}).text
+    assert '<html lang="fr">' in page and "2 pratiques trouvées dans le fichier." in page, "the page: the visitor's"
+    french, second = _articles(page)
+    assert french.startswith('<article class="checked" lang="fr"')
+    assert second.startswith('<article class="checked" lang="en"')
+    for heading in ("Fields found", "Criteria of a good practice", "Reporting guidelines", "<th>what to add</th>",
+                    "<dt>City</dt>", "<th scope=\"row\">Needs-based</th>"):
+        assert heading in second, heading
+    assert not re.search(r"Champs trouvés|Critères|Lignes directrices|<dt>Ville</dt>|à revoir", second)
+    assert re.search(r"<strong>length</strong> <span class=\"verdict\">fix</span>: \d+ words", second)
+    assert re.search(r"<strong>longueur</strong> <span class=\"verdict\">à revoir</span>\xa0: \d+ mots", french)
+    # The rows `icc-practices check` prints beside the form's fields, in the same words.
+    assert "<dt>Langue</dt><dd>français</dd>" in french and "<dt>Language</dt><dd>English</dd>" in second
+    assert "<dt>Domaine déclaré</dt><dd>6. Espace public</dd>" in french
+    assert "<dt>Period (years)</dt><dd>2021–ongoing</dd>" in second
+    assert "<dt>Période (années)</dt><dd>2023</dd>" in french
+    assert "<th>à ajouter</th>" in french and "ce qui manque" not in page
+
+
+def test_the_site_and_check_name_the_hint_column_and_the_guideline_verdicts_alike(client):
+    from pipeline.cli import _texts
+
+    pid = practice_id(client, "Strasbourg", "Médiateurs de résidence")
+    for lang in ("en", "fr"):
+        page = client.get(f"/practices/{pid}", headers={"cookie": f"icc_lang={lang}"}).text
+        assert f"<th>{html.escape(_texts(lang)['to_add'])}</th>" in page, lang
+        verdicts = re.findall(r'<li class="(passed|failed)"><strong>[^<]+</strong> <span class="verdict">([^<]+)', page)
+        assert verdicts and {v for _, v in verdicts} <= {_texts(lang)["ok"], _texts(lang)["fix"]}
+        assert all(v == _texts(lang)["ok" if kind == "passed" else "fix"] for kind, v in verdicts)
+    client.cookies.clear()
 
 
 def test_a_form_without_sections_lists_them_as_missing(client):
@@ -218,8 +261,9 @@ def test_the_check_page_names_fields_as_the_template_and_cuts_a_long_one_after_a
             f"But : Réunir des habitants et des personnes nouvellement arrivées.\nProcessus : {process}\n")
     page = html.unescape(client.post("/check", files={"file": ("binomes.txt", text.encode("utf-8"))}).text)
     fields = dict(re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", page, re.S))
-    assert list(fields)[:8] == ["Ville", "Département", "Date du formulaire", "Titre", "Principal domaine d'action",
-                                "Principal objectif", "Période de mise en œuvre", "But"]
+    assert list(fields)[:11] == ["Ville", "Département", "Date du formulaire", "Titre", "Principal domaine d'action",
+                                 "Principal objectif", "Période de mise en œuvre", "Langue", "Domaine déclaré",
+                                 "Période (années)", "But"]
     shown = fields["Processus"]
     assert shown.endswith("…") and len(shown) <= 400
     assert process.startswith(shown[:-1]) and process[len(shown) - 1] in " ,", "cut after a whole word"
@@ -591,7 +635,7 @@ def test_practice_page_gives_hints_and_check_details_in_the_page_language(client
             if lang == "en":
                 assert said != text and text not in page, text
         # French spacing before ':' and '%' (a no-break space); none in English
-        spaced, tight = "</strong>\xa0: " in page, "</strong>: " in page
+        spaced, tight = "</span>\xa0: " in page, "</span>: " in page
         assert (spaced, tight) == ((True, False) if lang == "fr" else (False, True))
         percents = re.findall(r"\d(\s?)%", page)
         assert percents and set(percents) == ({"\xa0"} if lang == "fr" else {""})

@@ -66,6 +66,14 @@ class CheckedPractice:
     def fields(self) -> dict[str, str]:
         return {name: getattr(self.practice, name) for name in FIELDS_SHOWN if getattr(self.practice, name)}
 
+    @property
+    def header_fields(self) -> dict[str, str]:
+        return {name: value for name, value in self.fields.items() if name in HEADER_FIELDS}
+
+    @property
+    def section_fields(self) -> dict[str, str]:
+        return {name: value for name, value in self.fields.items() if name not in HEADER_FIELDS}
+
     def mismatch_words(self, t: Translator) -> str | None:
         """The declared main area and the listed areas the text points to instead; None without a mismatch."""
         if not self.area_mismatch:
@@ -150,7 +158,7 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
 
 
 def answer_translator(report: CheckReport, messages: Messages, visitor: Translator) -> Translator:
-    """The language of the answer: the form's own, or the visitor's when the file could not be read."""
+    """The language of the API's message: the form's own, or the visitor's when the file could not be read."""
     return messages.translator(report.lang) if report.lang in LANGS else visitor
 
 

@@ -2,7 +2,8 @@
 
 The UI language is the one chosen with the switch (kept in a cookie), else the browser's Accept-Language, else
 English.
-A checked form is answered in the form's own language, whatever the UI language.
+On the check page, each practice of a form is shown in its own language, as `icc-practices check` shows it; the
+page around it stays in the UI language.
 """
 
 from __future__ import annotations
@@ -117,8 +118,19 @@ class Translator:
         return country_name(country, self.lang) or ""
 
     def language_name(self, lang: str | None) -> str:
-        names = {"en": {"en": "English", "fr": "French"}, "fr": {"en": "anglais", "fr": "français"}}[self.lang]
-        return names.get(lang or "", lang or "?")
+        return self._pipeline["languages"].get(lang or "", lang or "?")
+
+    def shared(self, key: str) -> str:
+        """A word `icc-practices check` prints too (resources/messages.yaml): the site and the command agree."""
+        return self._pipeline[key]
+
+    def declared_areas(self, codes: list[str]) -> tuple[str, str]:
+        """The row of the declared areas, label and value, as `icc-practices check` prints it."""
+        return declared_areas_words(self._pipeline, self._taxonomy, self.lang, codes)
+
+    def period_years(self, start: int | None, end: int | None, ongoing: bool) -> str:
+        """The years a period runs, or the words for a period without a year."""
+        return self.years(start, end, ongoing) or self._pipeline["no_years"]
 
     def phrase(self, text: str | None) -> str | None:
         """A hint or guideline-check detail of criteria.yaml, stored in its practice's language, in this one."""
@@ -168,6 +180,13 @@ def area_words(taxonomy: Taxonomy, code: str, lang: str) -> str:
     """An area by number and name ("6. Espace public"); an unknown code as it is."""
     area = taxonomy.areas.get(code)
     return f"{code}. {area.name(lang)}" if area else code
+
+
+def declared_areas_words(texts: dict, taxonomy: Taxonomy, lang: str | None, codes: list[str]) -> tuple[str, str]:
+    """The declared areas by number and name, with their label, in the words of `texts`; "-" when none."""
+    label = texts["declared_areas"] if len(codes) > 1 else texts["declared_area"]
+    # area names hold commas
+    return label, semicolon(lang).join(area_words(taxonomy, code, lang) for code in codes) or "-"
 
 
 def semicolon(lang: str | None) -> str:

@@ -70,7 +70,7 @@ async def check_result(page: PageDep, services: ServicesDep, catalogue: Catalogu
     if file is None or not file.filename:
         return _form(page, 422, page.t("check.missing_file"))
     report = await _check(file, services, catalogue, page.t)
-    # The answer speaks the form's language; a file that could not be read keeps the visitor's language.
-    t = answer_translator(report, services.messages, page.t)
-    return page.render("check_result.html.j2", status_code=_status_code(report), t=t, report=report,
-                       message=status_message(report, t), catalogue=catalogue)
+    # The page speaks the visitor's language; each practice is shown in its own (`translator`), as the CLI shows it.
+    return page.render("check_result.html.j2", status_code=_status_code(report), report=report,
+                       message=status_message(report, page.t), catalogue=catalogue,
+                       translator=services.messages.translator)
