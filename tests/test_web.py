@@ -541,6 +541,24 @@ def test_a_filter_that_names_nothing_is_refused_not_ignored(client, params, bad)
     assert page.status_code == 422 and bad in page.text and "<html" in page.text
 
 
+@pytest.mark.parametrize("params, bad, words", [
+    ({"area": "99"}, "99", "aucun domaine d'action ne porte le code « 99 »"),
+    ({"year": "abc"}, "abc", "une année s'écrit comme 2019, pas « abc »"),
+    ({"limit": "abc"}, "abc", "« limit » attend un nombre entier, pas « abc »"),
+    ({"offset": "-1"}, "-1", "« offset » vaut au moins 0, pas -1"),
+    ({"lang": "de"}, "de", "les pratiques sont en anglais (en) ou en français (fr), pas en « de »"),
+    ({"level": "foo:1"}, "foo:1", "« foo:1 » ne nomme aucun critère du guide"),
+])
+def test_a_refused_address_is_explained_in_the_visitors_language(client, params, bad, words):
+    page = client.get("/", params=params, headers={"accept-language": "fr-FR", "accept": "text/html"})
+    assert page.status_code == 422
+    heading = html.unescape(re.search(r"<h1>(.*?)</h1>", page.text, re.S).group(1))
+    assert heading == f"Cette adresse demande quelque chose que le site ne sait pas lire : {words}"
+    assert not re.search(r"Input should|expected|unknown|the languages are|\[", heading), heading
+    (error,) = client.get("/api/practices", params=params).json()["detail"]
+    assert error["loc"] == ["query", next(iter(params))] and error["input"] == bad, "the API answers as FastAPI does"
+
+
 def test_empty_filters_of_the_html_form_mean_any(client):
     blank = {"area": "", "area_source": "", "city": "", "country": "", "lang": "", "year": "", "level": ""}
     assert client.get("/api/practices", params=blank).json()["total"] == 52
@@ -637,7 +655,7 @@ def test_practice_page_gives_hints_and_check_details_in_the_page_language(client
         # French spacing before ':' and '%' (a no-break space); none in English
         spaced, tight = "</span>\xa0: " in page, "</span>: " in page
         assert (spaced, tight) == ((True, False) if lang == "fr" else (False, True))
-        percents = re.findall(r"\d(\s?)%", page)
+        percents = re.findall(r"\d(\s?)%(?![0-9A-F]{2})", page)  # not an escape of an address
         assert percents and set(percents) == ({"\xa0"} if lang == "fr" else {""})
     client.cookies.clear()
 
@@ -719,6 +737,80 @@ def test_html_review_needs_a_login_and_a_csrf_token(client):
     bad = client.post(f"/practices/{pid}/review", data={"level_targeted": "5", "csrf_token": csrf})
     assert bad.status_code == 422
     assert client.post("/review/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+
+
+def test_a_refused_review_form_says_why_in_the_reviewers_language(client):
+    pid = client.get("/api/practices", params={"city": "Botkyrka"}).json()["practices"][0]["practice_id"]
+    csrf = log_in(client, "Marie")
+    french = {"accept-language": "fr-FR", "accept": "text/html"}
+
+    def refusal(**form) -> str:
+        page = client.post(f"/practices/{pid}/review", data=form | {"csrf_token": csrf}, headers=french)
+        assert page.status_code == 422
+        return html.unescape(re.search(r"<h1>(.*?)</h1>", page.text, re.S).group(1))
+
+    assert refusal(main_area="99", level_targeted="7") == (
+        "La relecture n'a pas pu être enregistrée : « 99 » n'est pas un domaine d'action du guide\xa0; "
+        "un niveau va de 0 à 3")
+    assert refusal(areas=["4", "17z"]).endswith(": ce ne sont pas des domaines d'action du guide : 17z")
+    assert refusal(note=" ") == ("La relecture n'a pas pu être enregistrée : rien n'a été renseigné : choisissez un "
+                                 "domaine ou un niveau, ou écrivez une remarque")
+    assert client.get(f"/api/practices/{pid}").json()["review"] is None
+    client.cookies.clear()
+
+
+def test_the_spreadsheet_asks_a_visitor_to_log_in_and_comes_back_to_it(client):
+    client.cookies.clear()
+    refused = client.get("/export.xlsx", headers={"accept-language": "fr-FR", "accept": "text/html"})
+    assert refused.status_code == 401
+    assert "Seul le secrétariat peut ouvrir cette page : connectez-vous d&#39;abord." in refused.text
+    assert "Bearer" not in refused.text and "secretariat:" not in refused.text
+    login = re.search(r'<main>.*?<a href="(/review/login[^"]*)">Se connecter</a>', refused.text, re.S).group(1)
+    assert login == "/review/login?next=%2Fexport.xlsx"
+    form = BrowserForm(client.get(login).text, "login")
+    logged = client.post("/review/login", data=form.data(reviewer="Marie", token=TOKEN), follow_redirects=False)
+    assert logged.status_code == 303 and logged.headers["location"] == "/export.xlsx"
+    assert client.get("/export.xlsx").status_code == 200
+    client.cookies.clear()
+
+
+def test_a_review_sent_after_the_session_ended_is_saved_once_logged_in_again(client):
+    pid = practice_id(client, "Patras", "Roma school mediators")
+    log_in(client, "Ines")
+    form = BrowserForm(client.get(f"/practices/{pid}").text, "review-form")
+    client.cookies.delete("icc_review_session")  # the session ends while the reviewer types
+    entries = form.data(main_area="4", areas=["4", "10"], level_targeted="2", note="Seen with the city.\nTwo lines.")
+    ended = client.post(f"/practices/{pid}/review", data=entries, headers={"accept-language": "fr"},
+                        follow_redirects=False)
+    assert ended.status_code == 401 and 'class="login"' in ended.text
+    assert "Vous n&#39;êtes plus connecté·e (une session dure 12 heures)" in ended.text
+    assert client.get(f"/api/practices/{pid}", headers={"authorization": f"Bearer {TOKEN}"}).json()["review"] is None
+
+    login = BrowserForm(ended.text, "login")
+    wrong = client.post("/review/login", data=login.data(reviewer="Ines", token="wrong"))
+    assert wrong.status_code == 401 and BrowserForm(wrong.text, "login").fields == login.fields, "entries kept"
+    saved = client.post("/review/login", data=login.data(reviewer="Ines", token=TOKEN), follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/practices/{pid}?saved=true#review"
+    review = client.get(f"/api/practices/{pid}").json()["review"]
+    assert (review["reviewer"], review["main_area"], review["areas"]) == ("Ines", "4", ["4", "10"])
+    assert review["criteria"] == {"targeted": 2} and review["note"] == "Seen with the city.\nTwo lines."
+    client.cookies.clear()
+
+
+def test_logging_in_from_a_practice_comes_back_to_it_and_never_elsewhere(client):
+    pid = practice_id(client, "Oslo", "Coffee and facts")
+    client.cookies.clear()
+    link = re.search(r'<a href="([^"]+)">Log in</a>', client.get(f"/practices/{pid}").text).group(1)
+    assert html.unescape(link) == f"/review/login?next=%2Fpractices%2F{pid}%23review"
+    form = BrowserForm(client.get(html.unescape(link)).text, "login")
+    back = client.post("/review/login", data=form.data(reviewer="Sam", token=TOKEN), follow_redirects=False)
+    assert back.headers["location"] == f"/practices/{pid}#review"
+    for elsewhere in ("//evil.example", "https://evil.example/", "/\\evil.example"):
+        client.cookies.clear()
+        form = BrowserForm(client.get("/review/login", params={"next": elsewhere}).text, "login")
+        away = client.post("/review/login", data=form.data(reviewer="Sam", token=TOKEN), follow_redirects=False)
+        assert away.headers["location"] == "/", elsewhere
     client.cookies.clear()
 
 

@@ -78,6 +78,19 @@ def _error_page(request: Request) -> tuple[Translator, Page]:
     return t, get_page(request, services, t, get_reviewer(request, services))
 
 
+def _status_words(status: int, t: Translator, services: Services) -> str:
+    """What an HTTP error means, in the visitor's words: its detail is the API's, in English."""
+    if status == 404:
+        return t("status.not_found")
+    if status == 401:
+        return t("status.login_needed")
+    if status == 403 and not services.access.enabled:
+        return t("review.disabled")
+    if status == 413:
+        return t("check.too_large", mb=services.settings.max_upload_mb)
+    return t("status.error", code=status)
+
+
 def create_app(settings: WebSettings | None = None, models: AnalysisModels | None = None) -> FastAPI:
     offline_hub()  # also when served by uvicorn without the command line: the models are local
     settings = settings or WebSettings.from_env()
@@ -111,8 +124,11 @@ def create_app(settings: WebSettings | None = None, models: AnalysisModels | Non
         if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         t, page = _error_page(request)
-        message = t("status.not_found") if exc.status_code == 404 else str(exc.detail)
-        return page.render("not_found.html.j2", status_code=exc.status_code, message=message)
+        response = page.render("not_found.html.j2", status_code=exc.status_code,
+                               message=_status_words(exc.status_code, t, page.services),
+                               offer_login=exc.status_code == 401 and page.services.access.enabled)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
@@ -120,7 +136,7 @@ def create_app(settings: WebSettings | None = None, models: AnalysisModels | Non
         if _wants_json(request):
             return await request_validation_exception_handler(request, exc)
         t, page = _error_page(request)
-        why = "; ".join(f"{error['loc'][-1]}: {error['msg']}" for error in exc.errors())
+        why = t.semicolon.join(t.refusal(error) for error in exc.errors())
         return page.render("not_found.html.j2", status_code=422, message=t("status.invalid", why=why))
 
     return app

@@ -90,6 +90,7 @@ class Page:
             "max_upload_mb": self.services.settings.max_upload_mb,
             "review_enabled": self.services.access.enabled, "csrf_token": self.services.access.csrf_token(cookie),
             "switch_language": "/lang?" + urlencode({"to": t.other, "next": path}),
+            "login_href": login_link(path),
             "current_path": self.request.url.path,
         }
         response = self.services.templates.TemplateResponse(self.request, template, base | context,
@@ -99,6 +100,13 @@ class Page:
                                 secure=self.request.url.scheme == "https")
         response.headers["cache-control"] = "no-store"  # pages carry tokens and reviewers' names
         return response
+
+
+def login_link(target: str) -> str:
+    """The login page, set to come back to `target` once logged in (to the search from the review pages)."""
+    if target == "/" or target.startswith("/review/"):
+        return "/review/login"
+    return "/review/login?" + urlencode({"next": target})
 
 
 def get_page(request: Request, services: ServicesDep, t: TranslatorDep, reviewer: ReviewerDep) -> Page:

@@ -91,6 +91,16 @@ class Translator:
         text = str(node)
         return text.format(**values) if values else text
 
+    def knows(self, key: str) -> bool:
+        return self(key) != key
+
+    def refusal(self, error: dict) -> str:
+        """One refused parameter of an address (an error of RequestValidationError) in this language: the search's
+        own refusals and FastAPI's checks by their type, anything else by the parameter and its value."""
+        key = f"invalid.{error['type']}"
+        values = {"name": error["loc"][-1], "value": error.get("input"), **(error.get("ctx") or {})}
+        return self(key if self.knows(key) else "invalid.other", **values)
+
     def field(self, name: str) -> str:
         return self._pipeline["fields"].get(name, name.replace("_", " "))
 

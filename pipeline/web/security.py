@@ -17,6 +17,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 SESSION_COOKIE = "icc_review_session"
 CSRF_COOKIE = "icc_csrf"
@@ -86,3 +87,12 @@ class ReviewAccess:
         if not cookie or not submitted:
             return False
         return hmac.compare_digest(self.csrf_token(cookie), submitted)
+
+
+def local_path(target: str) -> str:
+    """`target` when it is a path of this site, else '/': never a redirect to another site ('//host',
+    '/\\host', or a path with control characters that browsers drop)."""
+    parts = urlsplit(target)
+    local = (target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc
+             and "\\" not in target and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target))
+    return target if local else "/"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
@@ -14,9 +13,10 @@ from fastapi.responses import RedirectResponse
 from pipeline.criteria import CRITERIA
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep, StaffDep
+from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep, StaffDep, login_link
 from pipeline.web.i18n import LANG_COOKIE, LANGS, supported
 from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, SearchQuery, SearchResult, country_of
+from pipeline.web.security import local_path
 from pipeline.web.views import active_filters, facet_options, practice_detail, practice_summary, search_link
 
 router = APIRouter()
@@ -47,28 +47,31 @@ def search_query(
     """
     problems: list[dict] = []
 
-    def refuse(name: str, value: str, why: str) -> None:
-        problems.append({"type": "value_error", "loc": ("query", name), "msg": why, "input": value})
+    def refuse(name: str, value: str, kind: str, why: str) -> None:
+        # `kind` names the refusal, so a page can say it in the visitor's language (messages.yaml, invalid)
+        problems.append({"type": kind, "loc": ("query", name), "msg": why, "input": value})
 
     area, country, lang, year = (_blank_is_none(v) for v in (area, country, lang, year))
     if area is not None and area not in load_taxonomy().areas:
-        refuse("area", area, f"unknown area code {area!r}")
+        refuse("area", area, "unknown_area", f"unknown area code {area!r}")
     area_source = _blank_is_none(area_source) or "any"
     if area_source not in AREA_SOURCES:
-        refuse("area_source", area_source, f"expected one of {list(AREA_SOURCES)}, not {area_source!r}")
+        refuse("area_source", area_source, "unknown_area_source",
+               f"expected one of {list(AREA_SOURCES)}, not {area_source!r}")
     if country is not None and country_of(country) is None:
-        refuse("country", country, f"no member city is in a country named {country!r}")
+        refuse("country", country, "unknown_country", f"no member city is in a country named {country!r}")
     if lang is not None and supported(lang) is None:
-        refuse("lang", lang, f"unknown language {lang!r}; the languages are {list(LANGS)}")
+        refuse("lang", lang, "unknown_language", f"unknown language {lang!r}; the languages are {list(LANGS)}")
     if year is not None and not re.fullmatch(r"\d{4}", year):
-        refuse("year", year, f"expected a year such as 2019, not {year!r}")
+        refuse("year", year, "not_a_year", f"expected a year such as 2019, not {year!r}")
     levels = []
     for item in filter(None, (i.strip() for i in level)):
         criterion, _, value = item.partition(":")
         if criterion not in CRITERIA:
-            refuse("level", item, f"unknown criterion {criterion!r} in {item!r}; the criteria are {list(CRITERIA)}")
+            refuse("level", item, "unknown_criterion",
+                   f"unknown criterion {criterion!r} in {item!r}; the criteria are {list(CRITERIA)}")
         elif value not in ("1", "2", "3"):
-            refuse("level", item, f"{item!r} is not criterion:N with N from 1 to 3")
+            refuse("level", item, "not_a_level", f"{item!r} is not criterion:N with N from 1 to 3")
         else:
             levels.append((criterion, int(value)))
     if problems:
@@ -134,21 +137,13 @@ def practice_page(practice_id: str, page: PageDep, catalogue: CatalogueDep, serv
     if detail is None:
         return page.render("not_found.html.j2", status_code=404, message=page.t("practice.not_found", id=practice_id))
     return page.render("practice.html.j2", p=detail, criteria=CRITERIA, saved=saved,
-                       area_codes=services.messages.taxonomy.codes)
+                       area_codes=services.messages.taxonomy.codes,
+                       review_login=login_link(f"/practices/{practice_id}#review"))
 
 
 @router.get("/healthz")
 def healthz(catalogue: CatalogueDep) -> dict:
     return {"status": "ok", "practices": len(catalogue.practices)}
-
-
-def local_path(target: str) -> str:
-    """`target` when it is a path of this site, else '/': never a redirect to another site ('//host',
-    '/\\host', or a path with control characters that browsers drop)."""
-    parts = urlsplit(target)
-    local = (target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc
-             and "\\" not in target and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target))
-    return target if local else "/"
 
 
 @router.get("/lang")

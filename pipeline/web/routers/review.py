@@ -9,15 +9,23 @@ import anyio
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from pipeline.criteria import CRITERIA
-from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep
-from pipeline.web.reviews import ReviewInput
-from pipeline.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
+from pipeline.taxonomy import load_taxonomy
+from pipeline.web.catalogue import Catalogue
+from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep
+from pipeline.web.i18n import Translator
+from pipeline.web.reviews import MAX_NOTE_CHARS, ReviewInput
+from pipeline.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, local_path
 
 router = APIRouter()
 REVIEW_BODY_BYTES = 64 * 1024  # a review is a few codes and a note
 FAILED_LOGIN_DELAY = 0.5  # seconds: slows down guessing the token
+REVIEW_FIELDS = ("main_area", "areas", "note", *(f"level_{criterion}" for criterion in CRITERIA))
+# A review sent after the session ended rides along the login form: its fields under this prefix, and its practice.
+PENDING = "review:"
+PENDING_OF = "review_of"
 
 
 def require_review_token(request: Request, services: ServicesDep) -> None:
@@ -41,25 +49,51 @@ def api_review(practice_id: str, review: ReviewInput, services: ServicesDep, cat
 
 
 @router.get("/review/login")
-def login_form(page: PageDep):
-    return page.render("login.html.j2", status_code=200 if page.services.access.enabled else 403)
+def login_form(page: PageDep, next: str = "/"):
+    return _login_page(page, 200 if page.services.access.enabled else 403, target=next)
+
+
+def _login_page(page: Page, status_code: int, problem: str | None = None, target: str = "/",
+                pending: list[tuple[str, str]] | None = None, pending_of: str | None = None):
+    """The login form, which goes on to `target` once logged in; `pending`: the entries of a review sent after the
+    session ended, carried in the form so that logging in saves them."""
+    return page.render("login.html.j2", status_code=status_code, problem=problem, target=local_path(target),
+                       pending=pending or [], pending_of=pending_of)
+
+
+def _pending(form) -> list[tuple[str, str]]:
+    """The review entries a login form carries, as hidden fields (PENDING before the review form's names)."""
+    return [(name, value) for name, value in form.multi_items()
+            if name.startswith(PENDING) and isinstance(value, str)]
 
 
 @router.post("/review/login", max_body_size=REVIEW_BODY_BYTES)
-async def login(request: Request, page: PageDep, services: ServicesDep, reviewer: Annotated[str, Form()] = "",
-                token: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = ""):
+async def login(request: Request, page: PageDep, services: ServicesDep, catalogue: CatalogueDep,
+                reviewer: Annotated[str, Form()] = "", token: Annotated[str, Form()] = "",
+                csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+                target: Annotated[str, Form(alias="next")] = "/", pending_of: Annotated[str, Form(alias=PENDING_OF)] = ""):
     access = services.access
     if not access.enabled:
         return page.render("login.html.j2", status_code=403)
+    form = await request.form()
+    pending = _pending(form)
+
+    def again(status_code: int, problem: str):  # a failed login keeps where it goes and the review it carries
+        return _login_page(page, status_code, problem, target, pending, pending_of or None)
+
     if not access.csrf_valid(request.cookies.get(CSRF_COOKIE), csrf_token):
-        return page.render("login.html.j2", status_code=403, problem=page.t("review.csrf"))
+        return again(403, page.t("review.csrf"))
     reviewer = " ".join(reviewer.split())
     if not 1 <= len(reviewer) <= 80:
-        return page.render("login.html.j2", status_code=422, problem=page.t("review.bad_name"))
+        return again(422, page.t("review.bad_name"))
     if not access.token_matches(token):
         await anyio.sleep(FAILED_LOGIN_DELAY)
-        return page.render("login.html.j2", status_code=401, problem=page.t("review.bad_token"))
-    response = RedirectResponse("/", status_code=303)
+        return again(401, page.t("review.bad_token"))
+    if pending_of and pending:
+        entries = FormData([(name.removeprefix(PENDING), value) for name, value in pending])
+        response = _save_review(pending_of, entries, reviewer, page, services, catalogue)
+    else:
+        response = RedirectResponse(local_path(target), status_code=303)
     response.set_cookie(SESSION_COOKIE, access.session_cookie(reviewer), max_age=services.settings.session_hours * 3600,
                         httponly=True, samesite="strict", secure=request.url.scheme == "https")
     return response
@@ -83,17 +117,37 @@ async def review_form(practice_id: str, request: Request, page: PageDep, service
     if not services.access.csrf_valid(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):
         return page.render("not_found.html.j2", status_code=403, message=page.t("review.csrf"))
     if page.reviewer is None:
-        return RedirectResponse("/review/login", status_code=303)
+        # The session ended while the review was typed: the login page says so and saves the entries once logged in.
+        entries = [(PENDING + name, value) for name, value in form.multi_items()
+                   if name in REVIEW_FIELDS and isinstance(value, str)]
+        problem = page.t("review.session_ended", hours=services.settings.session_hours)
+        return _login_page(page, 401, problem, f"/practices/{practice_id}#review", entries, practice_id)
+    return _save_review(practice_id, form, page.reviewer, page, services, catalogue)
+
+
+def _save_review(practice_id: str, form, reviewer: str, page: Page, services: Services, catalogue: Catalogue):
+    """Store the review form's entries as `reviewer`'s, then show the practice; a page saying why when refused."""
     if practice_id not in catalogue.practices:
         return page.render("not_found.html.j2", status_code=404, message=page.t("practice.not_found", id=practice_id))
     try:
         review = ReviewInput(**_review_fields(form))
     except ValidationError as exc:
-        why = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        why = page.t.semicolon.join(_refusal(error, page.t) for error in exc.errors())
         return page.render("not_found.html.j2", status_code=422, message=page.t("review.invalid", why=why))
     practice = catalogue.practices[practice_id]
-    services.reviews.add(practice_id, review, page.reviewer, practice.get("city"), practice.get("title"))
+    services.reviews.add(practice_id, review, reviewer, practice.get("city"), practice.get("title"))
     return RedirectResponse(f"/practices/{practice_id}?saved=true#review", status_code=303)
+
+
+def _refusal(error: dict, t: Translator) -> str:
+    """Why the form was refused, by the field refused: its selects offer only codes and levels the review takes, so
+    this names a value the page did not offer, or (no field) says that nothing was set."""
+    field = str(error["loc"][0]) if error["loc"] else "nothing"
+    value = error.get("input")
+    if field == "areas" and isinstance(value, list):
+        value = ", ".join(str(code) for code in value if code not in load_taxonomy().areas)
+    key = f"review.refused.{field}"
+    return t(key if t.knows(key) else "review.refused.other", value=value, max=MAX_NOTE_CHARS)
 
 
 def _review_fields(form) -> dict:
