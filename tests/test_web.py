@@ -308,6 +308,17 @@ def test_an_upload_over_10_mb_is_refused_with_413_before_it_is_read(client):
     assert client.post("/api/check", files=upload(FRENCH_FORM)).status_code == 200
 
 
+def test_an_announced_oversized_upload_gets_the_sites_own_page(client):
+    big = b"x" * (11 * 1024 * 1024)
+    page = client.post("/check", files={"file": ("big.txt", big)}, headers={"accept-language": "fr",
+                                                                           "accept": "text/html"})
+    assert page.status_code == 413 and page.headers["connection"] == "close"
+    assert '<link rel="stylesheet" href="/static/style.css">' in page.text and '<header class="site">' in page.text
+    assert "<title>413" not in page.text and '<html lang="fr">' in page.text
+    assert '<p class="problem" role="alert">Le fichier dépasse 10 Mo.' in page.text
+    assert 'id="check-form"' in page.text, "the form, to choose a smaller file"
+
+
 def test_check_page_and_missing_file(client):
     page = client.get("/check", headers={"accept-language": "fr-CH, fr;q=0.9, en;q=0.5"})
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text

@@ -14,7 +14,7 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -109,8 +109,13 @@ def create_app(settings: WebSettings | None = None, models: AnalysisModels | Non
     # No interactive docs: their pages load scripts from a CDN, and the app makes no request elsewhere.
     app = FastAPI(title="ICC good practices", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
+    async def too_large_page(request: Request) -> Response:
+        """The upload form again, saying why the file was refused, as the site draws every page."""
+        t, page = _error_page(request)
+        return check.form_page(page, 413, t("check.too_large", mb=settings.max_upload_mb))
+
     app.add_middleware(AnnouncedSizeLimit, max_body_bytes=settings.max_body_bytes,
-                       max_upload_mb=settings.max_upload_mb, messages=messages)
+                       max_upload_mb=settings.max_upload_mb, messages=messages, page=too_large_page)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     for router in (browse.router, review.router, export.router):

@@ -3,16 +3,17 @@
 The body limit itself is FastAPI's (`max_body_size`, Starlette's RequestBodyLimitMiddleware), which also stops a
 body sent without Content-Length as soon as it grows past the limit. A request that announces its size is
 answered here instead, before a byte of the body is read, with a message a person understands (JSON for /api/,
-a short page in the visitor's language otherwise).
+otherwise the site's upload page in the visitor's language, saying why).
 """
 
 from __future__ import annotations
 
 import json
-from html import escape
+from typing import Awaitable, Callable
 
 from starlette.datastructures import Headers
-from starlette.requests import cookie_parser
+from starlette.requests import Request, cookie_parser
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipeline.web.i18n import LANG_COOKIE, Messages, request_language
@@ -29,11 +30,13 @@ SECURITY_HEADERS = [
 
 
 class AnnouncedSizeLimit:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_mb: int, messages: Messages):
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_mb: int, messages: Messages,
+                 page: Callable[[Request], Awaitable[Response]]):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_upload_mb = max_upload_mb
         self.messages = messages
+        self.page = page  # the page a browser gets, as the site draws it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -43,26 +46,23 @@ class AnnouncedSizeLimit:
             except ValueError:
                 announced = None
             if announced is not None and announced > self.max_body_bytes:
-                await self._refuse(scope, headers, send)
+                await self._refuse(scope, headers, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, headers: Headers, send: Send) -> None:
-        lang = request_language(cookie_parser(headers.get("cookie", "")).get(LANG_COOKIE), headers.get("accept-language"))
-        t = self.messages.translator(lang)
-        message = t("check.too_large", mb=self.max_upload_mb)
-        if scope["path"].startswith("/api/"):
-            body = json.dumps({"status": "error", "error_code": "file_too_large", "message": message,
-                               "practices": []}).encode()
-            kind = b"application/json"
-        else:
-            body = (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>413</title></head>'
-                    f'<body><h1>{escape(t("check.error_title"))}</h1><p>{escape(message)}</p>'
-                    f'<p><a href="/check">{escape(t("check.another"))}</a></p></body></html>').encode()
-            kind = b"text/html; charset=utf-8"
+    async def _refuse(self, scope: Scope, headers: Headers, receive: Receive, send: Send) -> None:
         # "connection: close": the client may still be sending the body we will not read.
+        if not scope["path"].startswith("/api/"):
+            response = await self.page(Request(scope))
+            response.headers["connection"] = "close"
+            await response(scope, receive, send)
+            return
+        lang = request_language(cookie_parser(headers.get("cookie", "")).get(LANG_COOKIE), headers.get("accept-language"))
+        message = self.messages.translator(lang)("check.too_large", mb=self.max_upload_mb)
+        body = json.dumps({"status": "error", "error_code": "file_too_large", "message": message,
+                           "practices": []}).encode()
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close"), *SECURITY_HEADERS]})
         await send({"type": "http.response.body", "body": body})
 

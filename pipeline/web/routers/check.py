@@ -55,20 +55,20 @@ async def api_check(services: ServicesDep, catalogue: CatalogueDep, visitor: Tra
                         headers=headers)
 
 
-def _form(page: Page, status_code: int = 200, problem: str | None = None):
+def form_page(page: Page, status_code: int = 200, problem: str | None = None):
     return page.render("check.html.j2", status_code=status_code, problem=problem, accept=UPLOAD_ACCEPT)
 
 
 @router.get("/check")
 def check_form(page: PageDep):
-    return _form(page)
+    return form_page(page)
 
 
 @router.post("/check")
 async def check_result(page: PageDep, services: ServicesDep, catalogue: CatalogueDep,
                        file: UploadFile | None = File(None)):
     if file is None or not file.filename:
-        return _form(page, 422, page.t("check.missing_file"))
+        return form_page(page, 422, page.t("check.missing_file"))
     report = await _check(file, services, catalogue, page.t)
     # The page speaks the visitor's language; each practice is shown in its own (`translator`), as the CLI shows it.
     return page.render("check_result.html.j2", status_code=_status_code(report), report=report,
