@@ -71,7 +71,8 @@ def _pending(form) -> list[tuple[str, str]]:
 async def login(request: Request, page: PageDep, services: ServicesDep, catalogue: CatalogueDep,
                 reviewer: Annotated[str, Form()] = "", token: Annotated[str, Form()] = "",
                 csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
-                target: Annotated[str, Form(alias="next")] = "/", pending_of: Annotated[str, Form(alias=PENDING_OF)] = ""):
+                target: Annotated[str, Form(alias="next")] = "/",
+                pending_of: Annotated[str, Form(alias=PENDING_OF)] = ""):
     access = services.access
     if not access.enabled:
         return page.render("login.html.j2", status_code=403)
