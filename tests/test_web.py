@@ -615,6 +615,79 @@ def test_search_page_renders_results_facets_and_pages(client):
     assert "No practice matches" in empty.text
 
 
+def test_the_search_page_speaks_to_a_french_visitor_in_french(client):
+    fr = {"accept-language": "fr-FR"}
+    page = client.get("/", params={"city": "Paris"}, headers=fr).text
+    firsts = dict(re.findall(r'<select id="f-(\w+)"[^>]*>\s*<option value="">([^<]+)</option>', page))
+    assert firsts == {"area": "Tous les domaines", "city": "Toutes les villes", "country": "Tous les pays",
+                      "lang": "Toutes les langues", "year": "Toutes les années", "level": "Tous les niveaux"}
+    assert '<nav aria-label="Menu principal">' in page
+    # a remove-filter link says what it does in its text, not only in a tooltip
+    assert "Filtres actifs\xa0:" in page
+    assert re.search(r'<a class="chip" href="/">Paris <span aria-hidden="true">×</span>'
+                     r'<span class="visually-hidden"> \(retirer ce filtre\)</span></a>', page)
+    counts = [re.search(r'<h2 id="result-count">([^<]+)</h2>',
+                        client.get("/", params={"q": query}, headers=headers).text).group(1)
+              for query, headers in (("zzzzqqq", fr), ("Cricket Mouraria", fr), ("zzzzqqq", {}))]
+    assert counts == ["0 pratique", "1 pratique", "0 practices"]
+    first = client.get("/", params={"limit": 20}, headers=fr).text
+    assert '<nav class="pages" aria-label="Pages de résultats">' in first
+
+
+def test_the_areas_of_a_hit_say_which_are_declared_and_which_suggested(client):
+    page = client.get("/", params={"q": "Cricket Mouraria"}, headers={"accept-language": "fr"}).text
+    (areas,) = re.findall(r'<div class="areas">(.*?)</div>', page, re.S)
+    # Lisbon's cricket nights declare areas 9, 3 and 3c; the analysis suggests 16 and 9
+    words = re.sub(r"[ \n]+", " ", re.sub(r"<[^>]+>", " ", html.unescape(areas))).strip()
+    assert re.fullmatch(r"déclaré par la ville\xa0: 9\. .*3\. .* suggéré par l'analyse\xa0: 16\. [^:]*", words), words
+    english = [p for p in client.get("/api/practices", params={"lang": "en"}).json()["practices"]][0]
+    title = re.search(rf'<a class="title" href="{english["url"]}"([^>]*)>', client.get("/", headers={
+        "accept-language": "fr"}).text + client.get("/", params={"lang": "en"}, headers={"accept-language": "fr"}).text)
+    assert title.group(1) == ' lang="en"', "a screen reader reads an English title in English"
+
+
+@pytest.mark.parametrize("params, count, back", [({"offset": "1000"}, "52 pratiques", "/?offset=40"),
+                                                 ({"city": "paris", "offset": "20"}, "4 pratiques", "/?city=paris")])
+def test_a_page_past_the_last_result_says_so_and_leads_back(client, params, count, back):
+    page = html.unescape(client.get("/", params=params, headers={"accept-language": "fr"}).text)
+    assert f'<h2 id="result-count">{count}</h2>' in page
+    assert "Aucune pratique ne correspond" not in page and "Résultats 1001" not in page
+    assert f"Les résultats s'arrêtent avant cette page. <a href=\"{back}\">Aller à la dernière page</a>" in page
+    assert 'class="hit"' in client.get(back).text
+
+
+def test_the_practice_page_names_every_column_and_the_language_of_linked_titles(client):
+    pid = practice_id(client, "Strasbourg", "Médiateurs de résidence")
+    page = client.get(f"/practices/{pid}", headers={"accept-language": "fr"}).text
+    areas = re.search(r'<section id="areas">.*?</thead>', page, re.S).group(0)
+    assert "<th></th>" not in areas and "<th>déclaré ou suggéré</th>" in areas
+    links = re.findall(r'<a class="similar-link" href="[^"]+" hreflang="(\w+)" lang="(\w+)">', page)
+    assert links and all(hreflang == lang for hreflang, lang in links)
+    assert "en" in {lang for _, lang in links}, "similar practices of English-speaking cities"
+
+
+def test_review_dates_are_read_as_days_and_only_earlier_reviews_are_listed(client):
+    t_fr, t_en = Messages.load().translator("fr"), Messages.load().translator("en")
+    from datetime import timezone
+
+    assert t_fr.date("2026-12-05T03:28:59+00:00", timezone.utc) == "5 décembre 2026"
+    assert t_fr.date("2026-05-01T10:00:00+00:00", timezone.utc) == "1er mai 2026"
+    assert t_fr.moment("2026-12-05T03:28:59+00:00", timezone.utc) == "5 décembre 2026 à 03:28 UTC"
+    assert t_en.moment("2026-12-05T03:28:59+00:00", timezone.utc) == "5 December 2026, 03:28 UTC"
+
+    pid = practice_id(client, "Paris", "Voisins en première ligne")
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    for note in ("first", "second", "third"):
+        client.post(f"/api/practices/{pid}/review", json={"note": note, "reviewer": "Marie Curie"}, headers=auth)
+    n_reviews = len(client.get(f"/api/practices/{pid}", headers=auth).json()["review_history"])
+    page = client.get(f"/practices/{pid}", headers=auth | {"accept-language": "fr"}).text
+    assert re.search(r"Relue par Marie Curie le \d{1,2}(er)? [a-zéû]+ \d{4}\xa0:", page)
+    assert f"Relectures précédentes ({n_reviews - 1})</summary>" in page
+    earlier = re.search(r'<details id="review-history">.*?</details>', page, re.S).group(0)
+    assert earlier.count("<li>") == n_reviews - 1 and "third" not in earlier and "second" in earlier
+    assert not re.search(r"\d{4}-\d\d-\d\dT", page), "no raw timestamp"
+
+
 def test_language_switch_is_remembered(client):
     response = client.get("/lang", params={"to": "fr", "next": "/check"}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/check"

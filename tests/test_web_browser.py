@@ -158,6 +158,19 @@ def test_a_visitor_searches_filters_opens_a_practice_and_follows_a_similar_one(s
     assert page.problems == []
 
 
+def test_the_apply_button_out_of_sight_shows_itself_to_the_keyboard(server, page):
+    page.goto(f"{server}/")
+    button = page.locator("aside.facets button.apply")
+    assert button.bounding_box()["width"] <= 1, "out of sight: the filters apply by themselves"
+    page.focus("#f-level")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('apply')")
+    assert page.evaluate("getComputedStyle(document.activeElement).clip") == "auto", "not clipped away"
+    box = button.bounding_box()
+    assert box["width"] > 40 and box["height"] > 15, box
+    assert page.problems == []
+
+
 def test_a_reviewer_logs_in_and_saves_a_review(server, page, tmp_path):
     page.goto(f"{server}/review/login")
     page.fill("#reviewer", "Sam")

@@ -9,6 +9,7 @@ page around it stays in the UI language.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 
@@ -69,7 +70,7 @@ def request_language(cookie_lang: str | None, accept_language: str | None) -> st
 
 
 class Translator:
-    """The words of one language: `t("search.title")`, `t("search.results", n=3)`, plus names of fields,
+    """The words of one language: `t("search.title")`, `t.plural("search.results", 3)`, plus names of fields,
     criteria, guideline checks, warnings and areas."""
 
     def __init__(self, lang: str, messages: Messages):
@@ -90,6 +91,11 @@ class Translator:
             node = node[part]
         text = str(node)
         return text.format(**values) if values else text
+
+    def plural(self, key: str, n: int) -> str:
+        """`key.one` or `key.other` with n, as the language counts: French says "0 pratique", English "0 practices"."""
+        one = n == 1 or (self.lang == "fr" and n == 0)
+        return self(f"{key}.{'one' if one else 'other'}", n=n)
 
     def knows(self, key: str) -> bool:
         return self(key) != key
@@ -123,6 +129,21 @@ class Translator:
 
     def years(self, start: int | None, end: int | None, ongoing: bool) -> str | None:
         return years_words(start, end, ongoing, self._pipeline["ongoing"])
+
+    def date(self, iso: str | None, tz: tzinfo | None = None) -> str:
+        """A stored UTC time ("2026-12-05T03:28:59+00:00") as a day people read: "5 December 2026", "1er mai 2026"."""
+        if not iso:
+            return "–"
+        when = datetime.fromisoformat(iso).astimezone(tz)
+        day = "1er" if self.lang == "fr" and when.day == 1 else str(when.day)  # French writes the first as 1er
+        return self("date", day=day, month=self._web["months"][when.month - 1], year=when.year)
+
+    def moment(self, iso: str | None, tz: tzinfo | None = None) -> str:
+        """A stored UTC time as a day and time in `tz`, the server's own zone when None, named."""
+        if not iso:
+            return "–"
+        when = datetime.fromisoformat(iso).astimezone(tz)
+        return self("moment", date=self.date(iso, tz), time=f"{when:%H:%M}", zone=when.tzname() or "")
 
     def country(self, country: str | None) -> str:
         return country_name(country, self.lang) or ""

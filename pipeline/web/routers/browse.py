@@ -120,12 +120,13 @@ def api_practice(practice_id: str, catalogue: CatalogueDep, services: ServicesDe
 @router.get("/")
 def search_page(page: PageDep, catalogue: CatalogueDep, query: SearchQueryDep):
     result = run_search(catalogue, query)
+    last = (max(result.total, 1) - 1) // query.limit * query.limit  # where the last page starts
     return page.render("search.html.j2", query=query, result=result, criteria=CRITERIA,
                        practices=[practice_summary(catalogue, pid) for pid in result.practice_ids],
                        facets=facet_options(result, query, page.t), active=active_filters(query, page.t),
-                       prev_page=search_link(replace(query, offset=max(0, query.offset - query.limit))),
+                       prev_page=search_link(replace(query, offset=min(max(0, query.offset - query.limit), last))),
                        next_page=search_link(replace(query, offset=query.offset + query.limit)),
-                       catalogue_loaded=catalogue.loaded)
+                       last_page=search_link(replace(query, offset=last)), catalogue_loaded=catalogue.loaded)
 
 
 @router.get("/practices/{practice_id}")

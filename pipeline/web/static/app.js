@@ -12,8 +12,9 @@ document.addEventListener("DOMContentLoaded", () => {
       select.form.requestSubmit();
     });
   }
+  // Out of sight, since the filters apply by themselves, but shown again when the keyboard reaches it.
   for (const button of document.querySelectorAll("aside.facets button.apply")) {
-    button.classList.add("visually-hidden");
+    button.classList.add("visually-hidden-focusable");
   }
 
   const form = document.getElementById("check-form");
