@@ -222,3 +222,21 @@ def test_an_ole_email_sheet_or_slides_is_named_as_such(tmp_path, name, words):
     with pytest.raises(Exception) as caught:
         read_blocks(path)
     assert getattr(caught.value, "code", None) == "unsupported_format" and words in str(caught.value)
+
+
+@pytest.mark.parametrize("name, data", [
+    ("budget.xlsx", b"PK\x03\x04" + b"\x00" * 40),  # an annex: the message says what the form comes as
+    ("notes.abc", b"some text"),
+    ("notes", b"some text"),
+], ids=["annex", "unknown suffix", "no suffix"])
+def test_a_message_that_names_the_formats_read_names_every_one_in_both_languages(tmp_path, name, data):
+    from pipeline.config import SUPPORTED_SUFFIXES
+    from pipeline.ingest import read_blocks
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(IngestError) as caught:
+        read_blocks(path)
+    said = str(caught.value)
+    for text in (said, error_phrasebook().say(said, "fr")):
+        assert set(SUPPORTED_SUFFIXES) <= set(re.findall(r"\.[a-z]+\b", text)), text
