@@ -24,7 +24,9 @@ from pipeline.records import DUPLICATE_FILE
 from pipeline.registry import loader
 from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Analyse Intercultural Cities good-practice reports.")
+# Plain help: Typer's Rich help gives every on/off flag a value type (`--force <bool>`, `--help <bool>`).
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Analyse Intercultural Cities good-practice reports.")
 console = Console(stderr=True)
 # The settings read when the command line started (by `main`), for the command and its helpers.
 _settings: ContextVar[Settings | None] = ContextVar("settings", default=None)
@@ -83,9 +85,13 @@ def current_settings(**options) -> Settings:
 def run(
     inputs: Optional[List[Path]] = typer.Argument(None, help="Files or folders of submissions (default: data/raw)."),
     out: Path = typer.Option(DEFAULT_OUTPUT, "--out", "-o", help="Folder for the output tables."),
-    embedder: Optional[str] = typer.Option(None, help="use-multilingual | tfidf | sentence-transformers:<name or path>"),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Similar practices kept per practice."),
-    min_score: Optional[float] = typer.Option(None, "--min-score", help="Lowest similarity kept."),
+    # None: the setting's value (icc-practices.toml or --setting), whose default the help shows
+    embedder: Optional[str] = typer.Option(None, help="use-multilingual | tfidf | sentence-transformers:<name or path>",
+                                           show_default=f"setting embedder: {Settings.embedder}"),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Similar practices kept per practice.",
+                                        show_default=f"setting top_k: {Settings.top_k}"),
+    min_score: Optional[float] = typer.Option(None, "--min-score", help="Lowest similarity kept.",
+                                              show_default=f"setting min_similarity: {Settings.min_similarity}"),
     no_analysis: bool = typer.Option(False, "--no-analysis", help="Only ingest and segment."),
     force: bool = typer.Option(False, "--force", help="Run even when nothing changed since the last run in --out."),
     replace: bool = typer.Option(False, "--replace",

@@ -186,3 +186,14 @@ def test_no_resource_file_gives_one_key_twice():
     assert len(files) >= 7
     for path in files:
         yaml.load(path.read_text(encoding="utf-8"), Loader=Strict)
+
+
+def test_run_help_shows_flags_as_flags_and_the_defaults_of_the_settings_options():
+    result = CliRunner().invoke(app, ["run", "--help"], terminal_width=200, max_content_width=200)
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip().startswith("--")}
+    for flag in ("--no-analysis", "--force", "--replace", "--help"):
+        assert re.match(rf"\s*{flag}\s+[A-Z]", lines[flag]), lines[flag]  # its help follows: no value
+    assert lines["--top-k"].endswith("[default: (setting top_k: 5)]")
+    assert lines["--min-score"].endswith("[default: (setting min_similarity: 0.4)]")
+    assert lines["--embedder"].endswith("[default: (setting embedder: use-multilingual)]")
