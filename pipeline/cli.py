@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.config import (CONFIG_FILE, DEFAULT_CRITERIA_MODEL_DIR, DEFAULT_INPUT, DEFAULT_MODEL_DIR, DEFAULT_OUTPUT,
+from pipeline.config import (CLI_INPUT, CLI_OUTPUT, CONFIG_FILE, DEFAULT_CRITERIA_MODEL_DIR, DEFAULT_MODEL_DIR,
                              RESOURCES_DIR, Settings, SettingsError, load_settings, load_yaml, offline_hub,
                              parse_assignment, settings_toml)
 from pipeline.records import DUPLICATE_FILE
@@ -83,8 +83,8 @@ def current_settings(**options) -> Settings:
 
 @app.command()
 def run(
-    inputs: Optional[List[Path]] = typer.Argument(None, help="Files or folders of submissions (default: data/raw)."),
-    out: Path = typer.Option(DEFAULT_OUTPUT, "--out", "-o", help="Folder for the output tables."),
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Files or folders of submissions (default: data/raw of the current folder)."),
+    out: Path = typer.Option(CLI_OUTPUT, "--out", "-o", help="Folder for the output tables."),
     # None: the setting's value (icc-practices.toml or --setting), whose default the help shows
     embedder: Optional[str] = typer.Option(None, help="use-multilingual | tfidf | sentence-transformers:<name or path>",
                                            show_default=f"setting embedder: {Settings.embedder}"),
@@ -101,7 +101,7 @@ def run(
     from pipeline.run_key import key_of, run_key_parts, unchanged_outputs
 
     settings = current_settings(embedder=embedder, top_k=top_k, min_similarity=min_score)
-    inputs = inputs or [DEFAULT_INPUT]
+    inputs = inputs or [CLI_INPUT]
     for item in inputs:
         if not item.exists():
             console.print(f"[red]Input not found:[/red] {item}")
@@ -384,12 +384,12 @@ def _file_error_fr(code: str | None, message: str | None) -> str | None:
 
 
 def _labelled_practices(inputs: Optional[List[Path]]):
-    """Practices read from the inputs (default data/raw), without running the analysis stages."""
+    """Practices read from the inputs (default data/raw of the current folder), without running the analysis stages."""
     import tempfile
 
     from pipeline.run import discover, ingest_files
 
-    inputs = inputs or [DEFAULT_INPUT]
+    inputs = inputs or [CLI_INPUT]
     files = discover(inputs)
     with tempfile.TemporaryDirectory() as tmp:
         results, _ = ingest_files(files, current_settings(), Path(tmp))
@@ -418,7 +418,7 @@ def train(
     hint_gaps: bool = typer.Option(False, "--hint-gaps", help="Train the hints' gap models instead (tune half of data/eval/gaps), into --criteria-model-dir."),
     criteria_model_dir: Path = typer.Option(DEFAULT_CRITERIA_MODEL_DIR, "--criteria-model-dir", help="Where to save the criteria model."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: reviewed areas take precedence over declared ones; with --criteria, reviewed levels join the training texts."),
-    data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="With --criteria and --reviews: the output folder of the reviewed run, whose practices.parquet holds the reviewed texts."),
+    data: Path = typer.Option(CLI_OUTPUT, "--data", help="With --criteria and --reviews: the output folder of the reviewed run, whose practices.parquet holds the reviewed texts."),
 ) -> None:
     """Train the area classifier on declared areas (or, with --criteria, the criteria model; with --hint-gaps, the
     models that tell the criteria hints what a text already says), with its model card."""
@@ -429,7 +429,7 @@ def train(
 
     embedder = current_settings(embedder=embedder).embedder
 
-    emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")
+    emb = make_embedder(embedder, CLI_OUTPUT / ".cache" / "embeddings")
     if hint_gaps:
         from pipeline.hint_gaps import train_gap_model
 
@@ -502,7 +502,7 @@ def train(
 
 @app.command()
 def evaluate(
-    inputs: Optional[List[Path]] = typer.Argument(None, help="Labelled submissions (default: data/raw)."),
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Labelled submissions (default: data/raw of the current folder)."),
     eval_set: Optional[str] = typer.Option(None, "--set", help="'realistic': the models and their baselines on data/eval/realistic."),
     as_json: bool = typer.Option(False, "--json", help="With --set: print the figures as one JSON object on the last line."),
     limit: Optional[int] = typer.Option(None, "--limit", help="With --set: only the first N texts (half tune, half test)."),
@@ -510,7 +510,7 @@ def evaluate(
     embedder: Optional[str] = typer.Option(None, help="Embedder to evaluate with (default: the `embedder` setting)."),
     folds: int = typer.Option(5, help="Cross-validation folds."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: set the run's suggestions against the reviews of its practices."),
-    data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="With --reviews: the output folder of the reviewed run."),
+    data: Path = typer.Option(CLI_OUTPUT, "--data", help="With --reviews: the output folder of the reviewed run."),
 ) -> None:
     """Measure the models: cross-validated area metrics on labelled practices, `--set realistic`, or a run's
     suggestions against the secretariat's reviews (`--reviews`)."""
@@ -545,7 +545,7 @@ def evaluate(
         from pipeline.realistic import evaluate_realistic, markdown_report
 
         settings = current_settings(embedder=embedder)
-        emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings", settings.threads)
+        emb = make_embedder(embedder, CLI_OUTPUT / ".cache" / "embeddings", settings.threads)
         result = evaluate_realistic(settings=settings, embedder=emb, limit=limit,
                                     progress=lambda msg: console.print(f"[dim]{msg}[/dim]"))
         text = markdown_report(result)
@@ -561,13 +561,13 @@ def evaluate(
     from pipeline.evaluation import cross_validate, metrics_table
     from pipeline.training import training_labels
 
-    out = out or DEFAULT_OUTPUT / "area_evaluation.md"
+    out = out or CLI_OUTPUT / "area_evaluation.md"
     practices, _ = _labelled_practices(inputs)
     practices, labels = training_labels(practices)
     if not practices:
         console.print("[red]No practice declares an area: nothing to evaluate.[/red]")
         raise typer.Exit(1)
-    emb = make_embedder(embedder, DEFAULT_OUTPUT / ".cache" / "embeddings")
+    emb = make_embedder(embedder, CLI_OUTPUT / ".cache" / "embeddings")
     parts = []
     results = {}
     for mode, title in (("prior", "Zero-shot prior"), ("supervised", "Supervised"), ("blend", "Blend (shipped)")):
@@ -585,7 +585,7 @@ def evaluate(
 def report(
     city: Optional[List[str]] = typer.Option(None, "--city", "-c", help="City to report on (repeatable; default: every city)."),
     format: str = typer.Option("html,docx", "--format", "-f", help="html, docx or both (comma-separated)."),
-    out: Path = typer.Option(DEFAULT_OUTPUT, "--data", "--out", "-o", help="Output folder of an earlier `run` (as for serve and export); the reports are written into its reports/cities/."),
+    out: Path = typer.Option(CLI_OUTPUT, "--data", "--out", "-o", help="Output folder of an earlier `run` (as for serve and export); the reports are written into its reports/cities/."),
     include_contacts: bool = typer.Option(False, "--include-contacts", help="Also write <city>-with-contacts reports that show contact persons (personal data)."),
 ) -> None:
     """Write the similarity report of a city from an existing run (reports/cities/<city>.html|.docx)."""
@@ -604,7 +604,7 @@ def report(
 
 @app.command()
 def serve(
-    data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="Output folder of a `run` (tables to browse and compare with)."),
+    data: Path = typer.Option(CLI_OUTPUT, "--data", help="Output folder of a `run` (tables to browse and compare with)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store (default: <data>/reviews.sqlite)."),
@@ -641,7 +641,7 @@ def serve(
 @app.command()
 def export(
     xlsx: Path = typer.Option(..., "--xlsx", help="Workbook to write (.xlsx)."),
-    data: Path = typer.Option(DEFAULT_OUTPUT, "--data", help="Output folder of a `run`."),
+    data: Path = typer.Option(CLI_OUTPUT, "--data", help="Output folder of a `run`."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store written by serve (default: <data>/reviews.sqlite; not a reviews.parquet, which export writes)."),
 ) -> None:
     """Write the run as a spreadsheet: practices, areas, criteria, similar practices, reviews and files."""

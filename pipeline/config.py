@@ -29,8 +29,12 @@ AREAS_FILE = RESOURCES_DIR / "areas.yaml"
 LABELS_FILE = RESOURCES_DIR / "labels.yaml"
 CRITERIA_FILE = RESOURCES_DIR / "criteria.yaml"
 
+# The bundled sample corpus and its outputs in a source checkout (training, evaluation, notebooks).
 DEFAULT_INPUT = PROJECT_DIR / "data" / "raw"
 DEFAULT_OUTPUT = PROJECT_DIR / "data" / "processed"
+# The command line's default folders, in the folder it runs in: an installed package is no place for data.
+CLI_INPUT = Path("data") / "raw"
+CLI_OUTPUT = Path("data") / "processed"
 CONFIG_FILE = "icc-practices.toml"
 
 # Bumped whenever segmentation output changes, so cached per-file results are not reused.

@@ -76,6 +76,28 @@ print(json.dumps({"package": pipeline.__file__, "model_dir": str(settings.model_
     assert "model.json" in found["criteria"]
 
 
+def test_an_installed_copy_reads_and_writes_the_data_folders_of_the_folder_it_runs_in(wheel, tmp_path):
+    """The command line's data/raw and data/processed are those of the working folder, never the package's."""
+    target = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target",
+                           str(target), str(wheel)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    work = tmp_path / "work"
+    (work / "data" / "raw").mkdir(parents=True)
+    shutil.copy2(PROJECT_DIR / "tests" / "data" / "seed_layout" / "form-fr.txt", work / "data" / "raw")
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    command = [sys.executable, "-m", "pipeline"]
+    done = subprocess.run([*command, "run", "--no-analysis"], capture_output=True, text=True, env=env, cwd=work,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (work / "data" / "processed" / "practices.parquet").is_file()
+    assert not (target / "data").exists()
+    for name in ("run", "report", "serve", "export", "evaluate", "train"):
+        shown = " ".join(subprocess.run([*command, name, "--help"], capture_output=True, text=True, env=env,
+                                        cwd=work, timeout=120).stdout.split())
+        assert "[default: data/processed]" in shown and str(target) not in shown, shown
+
+
 class _RandomEmbedder:
     model_id, dim = "other-embedder", 16
 
