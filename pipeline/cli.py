@@ -175,16 +175,33 @@ def run(
         console.print(f"  [red]{r.error_code}[/red] {r.source_file}: {r.message}")
     if len(failed) > 20:
         console.print(f"  ... and {len(failed) - 20} more in files.parquet")
-    console.print(f"Outputs in [bold]{Path(out).resolve()}[/bold]: files.parquet, practices.parquet, areas.parquet, "
-                  "similar.parquet, criteria.parquet, guidelines.parquet, manifest.json")
-    summary, cities = Path(out) / SUMMARY_FILE, Path(out) / CITY_REPORTS_DIR
-    if summary.exists():
-        console.print(f"Batch summary: [bold]{summary.resolve()}[/bold]")
+    _print_outputs(Path(out), batch, analysed=not no_analysis)
+
+
+def _print_outputs(out: Path, batch, analysed: bool) -> None:
+    """The files this run wrote into `out`, and the reports of an earlier run it removed."""
+    if analysed:
+        console.print(f"Outputs in [bold]{out.resolve()}[/bold]: files.parquet, practices.parquet, areas.parquet, "
+                      "similar.parquet, criteria.parquet, guidelines.parquet, manifest.json")
+    else:
+        console.print(f"Outputs in [bold]{out.resolve()}[/bold]: files.parquet, practices.parquet, manifest.json; "
+                      "areas.parquet, similar.parquet, criteria.parquet and guidelines.parquet are empty "
+                      "(--no-analysis: only ingest and segment)")
     # the reports this run wrote, not whatever else the folder holds
     reports = [Path(p) for p in batch.manifest.get("reports") or []]
+    if Path(SUMMARY_FILE) in reports:
+        console.print(f"Batch summary: [bold]{(out / SUMMARY_FILE).resolve()}[/bold]")
     n = sum(p.parent == Path(CITY_REPORTS_DIR) and p.suffix == ".html" for p in reports)
     if n:
-        console.print(f"City reports: [bold]{cities.resolve()}[/bold] ({n} {'city' if n == 1 else 'cities'}, HTML and DOCX)")
+        console.print(f"City reports: [bold]{(out / CITY_REPORTS_DIR).resolve()}[/bold] "
+                      f"({n} {'city' if n == 1 else 'cities'}, HTML and DOCX)")
+    removed = [Path(p) for p in batch.removed_reports]
+    if removed:
+        pages = [str(p) for p in removed if p.parent != Path(CITY_REPORTS_DIR)]
+        n = len(removed) - len(pages)
+        shown = pages + ([f"{n} city report file{'s' * (n != 1)} in {CITY_REPORTS_DIR}"] if n else [])
+        console.print(f"[yellow]Removed the reports of an earlier run[/yellow] ({', '.join(shown)}): they described "
+                      "the tables this run replaced. A run without --no-analysis writes them again.")
 
 
 @loader("cli_messages")

@@ -48,6 +48,7 @@ class BatchResult:
     timings: dict[str, float] = field(default_factory=dict)
     cache_hits: int = 0
     manifest: dict = field(default_factory=dict)
+    removed_reports: list[str] = field(default_factory=list)  # an earlier run's reports, when this run writes none
 
 
 def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha: str | None = None,
@@ -390,6 +391,9 @@ def _run_batch(inputs: list[Path], out_dir: Path, settings: Settings, progress: 
         timings["reports"] = time.perf_counter() - t1
         batch.manifest["timings_seconds"]["reports"] = round(timings["reports"], 3)
         memory["reports"] = peak_rss_mb()
+    else:
+        # the reports of an earlier run into this folder describe tables this run replaced
+        batch.removed_reports = remove_reports(out_dir)
     batch.manifest["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if not stage_errors:
         batch.manifest["run_key"] = key_of(key_parts)
@@ -418,3 +422,16 @@ def write_reports(out_dir: Path, tables: dict | None = None, manifest: dict | No
         except Exception as exc:  # noqa: BLE001
             errors[name] = f"{type(exc).__name__}: {exc}"
     return sorted(str(Path(p).relative_to(out_dir)) for p in written), errors
+
+
+def remove_reports(out_dir: Path) -> list[str]:
+    """Remove the batch summary and the city reports an earlier run wrote into `out_dir`; returns their paths
+    relative to it, the summary pages first."""
+    from pipeline.report.city import remove_city_reports
+    from pipeline.report.summary import summary_path
+
+    removed = [path for path in (summary_path(out_dir, lang) for lang in ("en", "fr")) if path.is_file()]
+    for path in removed:
+        path.unlink()
+    removed += sorted(remove_city_reports(out_dir))
+    return [str(p.relative_to(out_dir)) for p in removed]

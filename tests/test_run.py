@@ -75,6 +75,25 @@ def test_tables_follow_the_contract(sample_out):
     assert (sample_out / "manifest.json").exists()
 
 
+def test_a_run_without_analysis_removes_the_reports_of_an_earlier_run_and_says_what_it_wrote(sample_out, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(sample_out, out)
+    (out / "reports" / "cities" / "notes.txt").write_text("kept", encoding="utf-8")  # a file someone put there
+    assert (out / "reports" / "summary.html").is_file() and list((out / "reports" / "cities").glob("*.html"))
+    result = CliRunner().invoke(app, ["run", str(RAW), "--out", str(out), "--no-analysis"],
+                                terminal_width=400, max_content_width=400)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert not (out / "reports" / "summary.html").exists() and not (out / "reports" / "summary.fr.html").exists()
+    assert sorted(p.name for p in (out / "reports" / "cities").iterdir()) == ["notes.txt"]
+    assert "Batch summary" not in said and "City reports" not in said
+    n = len(json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))["reports"]) - 2
+    assert (f"Removed the reports of an earlier run (reports/summary.html, reports/summary.fr.html, {n} city report "
+            "files in reports/cities)") in said
+    assert ("files.parquet, practices.parquet, manifest.json; areas.parquet, similar.parquet, criteria.parquet and "
+            "guidelines.parquet are empty") in said
+
+
 def test_killed_run_leaves_no_half_written_tables_and_resumes(tmp_path, monkeypatch):
     inputs = tmp_path / "in"
     shutil.copytree(RAW, inputs)

@@ -452,6 +452,21 @@ def write_city_reports(out_dir: Path, cities: list[str] | None = None, formats=F
 _REPORT_NAME = re.compile(r"[^\W_]+(?:-[^\W_]+)*\.(?:html|docx)")
 
 
+def remove_city_reports(out_dir: Path) -> list[Path]:
+    """Remove the city reports `write_city_reports` wrote into the folder (they have a stamp), for a run whose
+    tables they no longer describe; a file someone put here stays. Returns the files removed."""
+    folder = Path(out_dir) / CITY_REPORTS_DIR
+    try:
+        stamps = json.loads((folder / STAMPS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    removed = [folder / name for name in stamps if _REPORT_NAME.fullmatch(name) and (folder / name).is_file()]
+    for path in removed:
+        path.unlink()
+    (folder / STAMPS_FILE).unlink(missing_ok=True)
+    return removed
+
+
 _CODE = (Path(__file__), Path(__file__).with_name("view.py"), Path(__file__).with_name("writers.py"),
          Path(__file__).with_name("redact.py"))
 
