@@ -523,7 +523,9 @@ def evaluate(
     eval_set: Optional[str] = typer.Option(None, "--set", help="'realistic': the models and their baselines on data/eval/realistic."),
     as_json: bool = typer.Option(False, "--json", help="With --set: print the figures as one JSON object on the last line."),
     limit: Optional[int] = typer.Option(None, "--limit", help="With --set: only the first N texts (half tune, half test)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Markdown file to write (and .json beside it)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Markdown file to write, with the figures as .json "
+                                       "beside it (default: data/processed/area_evaluation.md; with --reviews: "
+                                       "review_agreement.md in --data; with --set: none, the figures are printed)."),
     embedder: Optional[str] = typer.Option(None, help="Embedder to evaluate with (default: the `embedder` setting)."),
     folds: int = typer.Option(5, help="Cross-validation folds."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: set the run's suggestions against the reviews of its practices."),
@@ -531,10 +533,6 @@ def evaluate(
 ) -> None:
     """Measure the models: cross-validated area metrics on labelled practices, `--set realistic`, or a run's
     suggestions against the secretariat's reviews (`--reviews`)."""
-    import json
-
-    from pipeline.tables import atomic_write_bytes
-
     if reviews is not None:
         from pipeline.evaluation import criteria_model_of_run, review_agreement, review_agreement_markdown
 
@@ -545,11 +543,8 @@ def evaluate(
         result = review_agreement(data, reviews)
         card = criteria_model_of_run(data) if (data / "manifest.json").is_file() else None
         text = review_agreement_markdown(result, bool(card["n_texts"].get("reviewed")) if card else None)
-        out = out or data / "review_agreement.md"
-        atomic_write_bytes(out, text.encode("utf-8"))
-        atomic_write_bytes(out.with_suffix(".json"), (json.dumps(result, indent=2) + "\n").encode("utf-8"))
         Console(soft_wrap=True).print(text, markup=False, highlight=False)  # a table row stays on one line
-        console.print(f"Written to [bold]{out.resolve()}[/bold]")
+        _write_evaluation(out or data / "review_agreement.md", text, result)
         return
 
     embedder = current_settings(embedder=embedder).embedder
@@ -566,10 +561,9 @@ def evaluate(
         result = evaluate_realistic(settings=settings, embedder=emb, limit=limit,
                                     progress=lambda msg: console.print(f"[dim]{msg}[/dim]"))
         text = markdown_report(result)
-        if out:
-            atomic_write_bytes(out, text.encode("utf-8"))
-            atomic_write_bytes(out.with_suffix(".json"), (json.dumps(result, indent=2) + "\n").encode("utf-8"))
         Console(soft_wrap=True).print(text, markup=False, highlight=False)
+        if out:
+            _write_evaluation(out, text, result)
         if as_json:
             print(json.dumps(result, separators=(",", ":")))
         return
@@ -593,9 +587,16 @@ def evaluate(
         parts.append(metrics_table(metrics, f"{title}: {folds}-fold cross-validation, {len(practices)} practices"))
     text = "\n".join(parts)
     Console().print(text)
+    _write_evaluation(out, text, results)
+
+
+def _write_evaluation(out: Path, text: str, figures: dict) -> None:
+    """The evaluation as Markdown in `out` and its figures as JSON beside it, saying where."""
+    from pipeline.tables import atomic_write_bytes
+
     atomic_write_bytes(out, text.encode("utf-8"))
-    atomic_write_bytes(out.with_suffix(".json"), (json.dumps(results, indent=2) + "\n").encode("utf-8"))
-    console.print(f"Written to [bold]{out.resolve()}[/bold]")
+    atomic_write_bytes(out.with_suffix(".json"), (json.dumps(figures, indent=2) + "\n").encode("utf-8"))
+    console.print(f"Written to [bold]{out.resolve()}[/bold] and [bold]{out.with_suffix('.json').name}[/bold] beside it")
 
 
 @app.command()

@@ -414,3 +414,26 @@ def test_prose_beside_a_labelled_part_is_read_for_the_areas():
     sentences = practice_sentences(partly)
     assert prose in sentences and impact in sentences
     assert not any("host guide" in s for s in sentences), "references list other documents, not this practice"
+
+
+def test_evaluate_says_where_it_writes_by_default(tmp_path, monkeypatch):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from conftest import RAW
+    from pipeline.cli import app
+
+    labelled = tmp_path / "in"
+    labelled.mkdir()
+    for path in sorted(RAW.glob("*.txt"))[:4] + sorted(RAW.glob("*.docx"))[:4]:
+        shutil.copy(path, labelled)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["evaluate", str(labelled), "--embedder", "tfidf", "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "data" / "processed" / "area_evaluation.md"
+    assert written.is_file() and json.loads(written.with_suffix(".json").read_text(encoding="utf-8"))["blend"]
+    said = "".join(result.output.split())  # the path may be wrapped anywhere
+    assert f"Writtento{written}andarea_evaluation.jsonbesideit" in said
+    help_text = " ".join(CliRunner().invoke(app, ["evaluate", "--help"]).output.split())
+    assert "(default: data/processed/area_evaluation.md;" in help_text
