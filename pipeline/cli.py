@@ -674,10 +674,14 @@ def export(
     if reviews is not None or store.exists():  # no store beside the run: no review yet
         _readable_reviews(store, parquet=False)
     rows = review_rows(store)
-    if store.exists():
-        export_reviews(store, data)  # reviews.parquet beside the other tables, for notebooks and training
     path = write_workbook(data, xlsx, rows)
-    console.print(f"Written [bold]{path.resolve()}[/bold] ({len(rows)} reviewed practices)")
+    console.print(f"Written [bold]{path.resolve()}[/bold] ({len(rows)} reviewed "
+                  f"practice{'s' * (len(rows) != 1)})")
+    if store.exists():
+        # beside the other tables, for notebooks and training; it is part of the next run's key
+        table = export_reviews(store, data)
+        console.print(f"Written [bold]{table.resolve()}[/bold] (the reviews as a table; the batch summary shows "
+                      f"them, so the next `run` into {data} runs again if they changed)")
     import pyarrow.parquet as pq
 
     from pipeline.review_copies import copies_of_reviewed

@@ -146,13 +146,13 @@ def review_agreement(data_dir: Path, reviews: Path) -> dict:
 
     Areas: top-1 (the reviewed main area's top-level code is the suggested main area's, or the declared one's),
     and where the area set was reviewed its F1 with parents added. Criteria, per criterion reviewed: Spearman of the score (and of word count) with
-    the reviewed level, exact agreement and agreement within one level. Reviews of practices not in the run are
-    counted apart.
+    the reviewed level (None where it cannot be computed), exact agreement and agreement within one level. Reviews of
+    practices not in the run are counted apart.
     """
     import pyarrow.parquet as pq
 
     from pipeline.criteria import CRITERIA
-    from pipeline.realistic import set_f1, spearman
+    from pipeline.realistic import set_f1
     from pipeline.web.reviews import load_reviews
 
     taxonomy = load_taxonomy()
@@ -195,12 +195,27 @@ def review_agreement(data_dir: Path, reviews: Path) -> dict:
         reviewed = np.array([p[2] for p in pairs])
         out["criteria"][crit] = {
             "n": len(pairs),
-            "spearman": spearman([p[0]["score"] for p in pairs], reviewed),
-            "word_count": spearman([p[1] for p in pairs], reviewed),
+            "spearman": _ranked_agreement([p[0]["score"] for p in pairs], reviewed),
+            "word_count": _ranked_agreement([p[1] for p in pairs], reviewed),
             "exact": round(float(np.mean(given == reviewed)), 3),
             "within_one": round(float(np.mean(np.abs(given - reviewed) <= 1)), 3),
         }
     return out
+
+
+def _ranked_agreement(x, reviewed) -> float | None:
+    """Spearman of `x` with the reviewed levels; None without three reviews, or when either side is constant (no
+    ranking to agree with: 0.00 would read as no agreement)."""
+    from pipeline.realistic import spearman
+
+    if len(reviewed) < 3 or np.ptp(np.asarray(x, float)) == 0 or np.ptp(reviewed) == 0:
+        return None
+    return spearman(x, reviewed)
+
+
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    """'1 practice', '2 practices'."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def criteria_model_of_run(data_dir: Path) -> dict | None:
@@ -223,12 +238,12 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = Fa
     """The review agreement as a Markdown report, with what the figures can and cannot say (`trained_on_reviews`:
     whether the run's criteria model learned from reviewed levels; None when that cannot be told)."""
     lines = ["# The run's suggestions against the secretariat's reviews", "",
-             f"{result['n_reviewed']} reviewed practices of the run"
-             + (f" (reviews of {result['not_in_run']} practice(s) not in it are left out)." if result["not_in_run"]
-                else "."),
+             f"{_n(result['n_reviewed'], 'reviewed practice')} of the run"
+             + (f" (reviews of {_n(result['not_in_run'], 'practice')} not in it are left out)."
+                if result["not_in_run"] else "."),
              "Reviewed practices are the ones someone chose to review, often where a suggestion looked wrong: the",
              "figures describe them, not every practice of the run. Spearman needs at least three reviews with",
-             "different levels (0.00 otherwise)."]
+             "different levels, and scores or word counts that differ (n/a otherwise)."]
     if trained_on_reviews:
         lines += ["", "The criteria model was trained with reviewed levels: where these are the same reviews, the",
                   "criteria figures are measured on texts the model learned from and look better than they are."]
@@ -239,7 +254,8 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = Fa
     lines += ["", "## Areas", ""]
     if areas["n"]:
         f1 = lambda key: f"{areas[key]:.2f}" if areas["n_sets"] else "-"  # noqa: E731
-        lines += [f"{areas['n']} practices with a reviewed main area, {areas['n_sets']} with a reviewed area set.", "",
+        lines += [f"{_n(areas['n'], 'practice')} with a reviewed main area, {areas['n_sets']} with a reviewed area "
+                  "set.", "",
                   "| | main area right (top-1) | area set F1 |", "|---|---|---|",
                   f"| suggested | {areas['model_top1']:.2f} | {f1('model_set_f1')} |",
                   f"| declared by the city | {areas['declared_top1']:.2f} | {f1('declared_set_f1')} |"]
@@ -249,7 +265,8 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = Fa
     if result["criteria"]:
         lines += ["| criterion | reviews | Spearman, score | Spearman, word count | exact | within one |",
                   "|---|---|---|---|---|---|"]
-        lines += [f"| {c} | {v['n']} | {v['spearman']:.2f} | {v['word_count']:.2f} | {v['exact']:.2f} | "
+        rho = lambda value: "n/a" if value is None else f"{value:.2f}"  # noqa: E731
+        lines += [f"| {c} | {v['n']} | {rho(v['spearman'])} | {rho(v['word_count'])} | {v['exact']:.2f} | "
                   f"{v['within_one']:.2f} |" for c, v in result["criteria"].items()]
     else:
         lines.append("No reviewed level.")

@@ -4,6 +4,7 @@ give, without a traceback and without making a new store."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -72,7 +73,28 @@ def test_a_copy_made_without_the_wal_file_is_refused_and_the_store_itself_is_rea
     shutil.copy(live_store.path.with_name("reviews.sqlite-wal"), tmp_path / "copy.sqlite-wal")
     assert [r["main_area"] for r in review_rows(copy)] == ["5"]
     result = _invoke("export", "--xlsx", str(tmp_path / "x.xlsx"), "--data", str(run), "--reviews", str(copy))
-    assert result.exit_code == 0 and "(1 reviewed practices)" in _flat(result.output)
+    assert result.exit_code == 0 and "(1 reviewed practice)" in _flat(result.output)
+    # the table written beside the run is said, with what it changes
+    said = "".join(result.output.split())
+    assert (run / "reviews.parquet").is_file() and f"Written{run / 'reviews.parquet'}" in said
+    assert f"thenext`run`into{run}runsagainiftheychanged" in said
+
+
+def test_evaluate_of_one_review_says_it_in_the_singular_and_gives_no_spearman(run, tmp_path):
+    write_table(run / "criteria.parquet", to_table("criteria", [
+        {"practice_id": "p1", "criterion": "targeted", "level": 2, "score": 0.6, "evidence": [], "hint": ""}]))
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add("p1", ReviewInput(main_area="4", criteria={"targeted": 2}), "Anna")
+    store.close()
+    result = _invoke("evaluate", "--reviews", str(store.path), "--data", str(run))
+    assert result.exit_code == 0, result.output
+    text = (run / "review_agreement.md").read_text(encoding="utf-8")
+    assert "1 reviewed practice of the run." in text and "1 practice with a reviewed main area" in text
+    assert "| targeted | 1 | n/a | n/a | 1.00 | 1.00 |" in text
+    figures = json.loads((run / "review_agreement.json").read_text(encoding="utf-8"))
+    assert figures["criteria"]["targeted"]["spearman"] is None
+    said = "".join(result.output.split())
+    assert f"Writtento{run / 'review_agreement.md'}andreview_agreement.jsonbesideit" in said
 
 
 def test_export_refuses_a_reviews_parquet_and_says_to_give_the_store(live_store, run, tmp_path):
