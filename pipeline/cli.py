@@ -652,8 +652,30 @@ def serve(
         console.print(f"[yellow]No review store at {reviews} yet[/yellow]: reviews made in the app start a new one there.")
     if settings.review_off_reason:
         console.print(f"[yellow]{settings.review_off_reason}[/yellow]")
+    listening = _listening_socket(host, port)
     console.print(f"Loading the models, then serving on [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="info"))
+    server.run(sockets=[listening])
+
+
+def _listening_socket(host: str, port: int):
+    """The server's socket, bound as uvicorn binds it, before the models load (about 15 s): a port in use is said
+    at once."""
+    import errno
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # held from now on (uvicorn's backlog): a second `serve` cannot bind it too
+    except OSError as exc:
+        sock.close()
+        why = (f"port {port} is in use (another server, or a `serve` still running): stop it or give another --port"
+               if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc))
+        console.print(f"[red]Cannot serve on {host}:{port}[/red]: {why}. Nothing was loaded.")
+        raise typer.Exit(2)
+    return sock
 
 
 @app.command()

@@ -216,3 +216,19 @@ def test_export_names_the_reviews_of_practices_no_longer_in_the_run(run, tmp_pat
     assert sheet["old-1"]["in_run"] is False and sheet["old-1"]["copies_in_run"] == "p1 (same_title)"
     assert (sheet["old-1"]["city"], sheet["old-1"]["title"]) == ("Oslo", "Coffee and Facts")
     assert sheet["p1"]["in_run"] is True and sheet["p1"]["copies_in_run"] is None
+
+
+def test_serve_on_a_port_in_use_says_so_at_once_without_loading_the_models(run, monkeypatch):
+    import socket
+
+    import pipeline.web.app as web_app
+
+    monkeypatch.setattr(web_app, "create_app", lambda *args, **kwargs: pytest.fail("the models were loaded"))
+    with socket.socket() as held:  # another server on the port
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        result = _invoke("serve", "--data", str(run), "--port", str(port))
+    assert result.exit_code == 2, result.output
+    said = _flat(result.output)
+    assert f"Cannot serve on 127.0.0.1:{port}: port {port} is in use" in said and "Nothing was loaded." in said
