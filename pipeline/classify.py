@@ -642,24 +642,36 @@ def harmonise_versions(suggestions: Sequence[AreaSuggestion], practices: Sequenc
         ranking = sorted(codes, key=lambda c: -mean[c])  # stable: ties keep the model's order
         main = ranking[0]
         for m in members:
-            areas = [main] + [c for c in m.predicted_areas if c != main]
+            areas = _with_main(m.predicted_areas, main)
             mismatch = declared_area_mismatch(by_practice[m.practice_id], ranking, top_n) \
                 if m.practice_id in by_practice else m.area_mismatch
             out[m.practice_id] = AreaSuggestion(m.practice_id, areas, main, mismatch, mean)
     return [out[s.practice_id] for s in suggestions]
 
 
-def with_main_suggested(table: "pa.Table", suggestions: Sequence[AreaSuggestion]) -> "pa.Table":
-    """areas.parquet with each practice's main area marked `suggested`: a main area shared with the practice's
-    other versions may be one its own text did not suggest, and the two tables must agree."""
+def _with_main(areas: list[str], main: str) -> list[str]:
+    """A form's suggested codes with `main` first and as many top-level areas as the model gave it: a main area
+    it did not suggest takes the place of its least likely further area (and that area's sub-areas)."""
+    taxonomy = load_taxonomy()
+    top = [c for c in areas if taxonomy.parent(c) == c]
+    if main in areas or len(top) < 2:
+        return [main, *(c for c in areas if c != main)]
+    dropped = top[-1]
+    return [main, *(c for c in areas if taxonomy.parent(c) != dropped)]
+
+
+def with_suggested_as_listed(table: "pa.Table", suggestions: Sequence[AreaSuggestion]) -> "pa.Table":
+    """areas.parquet with `suggested` set as `predicted_areas` lists them for the practices given: a main area
+    shared with a practice's other versions may be one its own text did not suggest (and another area made way
+    for it), and the two tables must agree."""
     import pyarrow as pa
 
-    mains = {s.practice_id: s.main_area_pred for s in suggestions}
+    listed = {s.practice_id: set(s.predicted_areas) for s in suggestions}
     flags = table.column("suggested").to_pylist()
     changed = False
     for k, (practice_id, area) in enumerate(zip(table.column("practice_id").to_pylist(), table.column("area").to_pylist())):
-        if not flags[k] and mains.get(practice_id) == area:
-            flags[k], changed = True, True
+        if practice_id in listed and flags[k] != (area in listed[practice_id]):
+            flags[k], changed = not flags[k], True
     if not changed:
         return table
     return table.set_column(table.schema.get_field_index("suggested"), table.schema.field("suggested"),
@@ -701,17 +713,25 @@ def declared_area_mismatch(practice: Practice, ranking: Sequence[str], top_n: in
     return bool(declared and load_taxonomy().parent(declared) not in ranking[:top_n])
 
 
+def area_suggestions(pred: AreaPredictions, practices: Sequence[Practice], settings: Settings) -> list[AreaSuggestion]:
+    """The area columns of each practice from the classifier's predictions (rows follow the practices)."""
+    out = []
+    for i, practice in enumerate(practices):
+        ranking = pred.main_ranking[i]
+        mismatch = declared_area_mismatch(practice, ranking, settings.area_top_n_for_mismatch)
+        scores = ({} if pred.main_proba is None
+                  else dict(zip(pred.main_classes, (float(x) for x in pred.main_proba[i]))))
+        out.append(AreaSuggestion(practice.practice_id, pred.ranked(i), ranking[0], mismatch, scores))
+    return out
+
+
 def area_rows(practices: Sequence[Practice], classifier: AreaClassifier,
               settings: Settings) -> tuple[list[dict], list[AreaSuggestion]]:
     """Rows of areas.parquet (one per practice and area code) and the area columns of each practice."""
     pred = predict_areas(classifier, practices)
     rows: list[dict] = []
-    suggestions: list[AreaSuggestion] = []
+    suggestions = area_suggestions(pred, practices, settings)
     for i, practice in enumerate(practices):
-        ranking = pred.main_ranking[i]
-        mismatch = declared_area_mismatch(practice, ranking, settings.area_top_n_for_mismatch)
-        scores = dict(zip(pred.main_classes, (float(x) for x in pred.main_proba[i])))
-        suggestions.append(AreaSuggestion(practice.practice_id, pred.ranked(i), ranking[0], mismatch, scores))
         for j, code in enumerate(pred.classes):
             rows.append({"practice_id": practice.practice_id, "area": code, "probability": float(pred.proba[i, j]),
                          "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j]})

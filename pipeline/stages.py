@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pipeline.criteria as criteria_module
 from pipeline import hint_gaps, ordinal
-from pipeline.classify import area_stage, harmonise_versions, with_main_suggested
+from pipeline.classify import area_stage, harmonise_versions, with_suggested_as_listed
 from pipeline.config import CRITERIA_FILE, Settings, offline_hub
 from pipeline.criteria import criteria_with_guidelines
 from pipeline.embed import make_embedder
@@ -79,7 +79,7 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
         if suggestions and settings.areas.versions_share_main:
             keys = version_keys([p.practice_id for p in practices], same_practice_pairs(similar))
             suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
-            tables["areas"] = with_main_suggested(tables["areas"], suggestions)
+            tables["areas"] = with_suggested_as_listed(tables["areas"], suggestions)
         tables["similar"] = to_table("similar", similar)
     del similar
     result.practice_columns = {s.practice_id: {"predicted_areas": s.predicted_areas, "main_area_pred": s.main_area_pred,

@@ -14,7 +14,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from pipeline.classify import (AreaSuggestion, EncodedPractices, area_stage, encode_practices, harmonise_versions,
-                               load_area_classifier, load_or_zero_shot, predict_areas, with_main_suggested)
+                               load_area_classifier, load_or_zero_shot, predict_areas, with_suggested_as_listed)
 from pipeline.estimators import AreaModel, PracticeEncoder, make_area_classifier
 from pipeline.config import DEFAULT_MODEL_DIR, Settings
 from pipeline.embed import make_embedder
@@ -204,6 +204,11 @@ def test_versions_of_one_practice_share_their_main_area():
     # the declared area is read against the shared ranking: 6 is first, 12 is not in the top 1
     assert (by_id["en"].area_mismatch, by_id["fr"].area_mismatch) == (False, True)
     assert by_id["other"] == other and [s.practice_id for s in shared] == ["en", "fr", "other"]
+    # a main area the form did not suggest takes the place of its least likely further area (with its sub-areas)
+    wide = _suggestion("wide", ["10", "12", "7", "7b"], {"10": 0.5, "6": 0.4, "12": 0.1})
+    narrow = _suggestion("narrow", ["6"], {"10": 0.1, "6": 0.9, "12": 0.0})
+    shared = harmonise_versions([wide, narrow], forms, {"wide": "wide", "narrow": "wide"}, top_n=1)
+    assert [s.predicted_areas for s in shared] == [["6", "10", "12"], ["6"]]
     # a practice alone, or forms without main-area chances, are left as they are
     assert harmonise_versions([english, french], forms, {"en": "en", "fr": "fr"}, 1) == [english, french]
     bare = [AreaSuggestion("en", ["10"], "10", False), AreaSuggestion("fr", ["6"], "6", False)]
@@ -216,10 +221,13 @@ def test_areas_table_marks_a_shared_main_area_suggested():
     table = pa.table({"practice_id": ["en", "en", "fr", "fr"], "area": ["6", "10", "6", "10"],
                       "probability": [0.4, 0.6, 0.7, 0.2], "suggested": [False, True, True, False],
                       "evidence": ["a", "b", "c", "d"]})
-    marked = with_main_suggested(table, [_suggestion("en", ["6", "10"], {}), _suggestion("fr", ["6"], {})])
+    marked = with_suggested_as_listed(table, [_suggestion("en", ["6", "10"], {}), _suggestion("fr", ["6"], {})])
     assert marked.column("suggested").to_pylist() == [True, True, True, False]
+    # an area that made way for the shared main area is no longer marked
+    assert with_suggested_as_listed(table, [_suggestion("en", ["6"], {})]).column("suggested").to_pylist() == [
+        True, False, True, False]
     assert marked.schema == table.schema
-    assert with_main_suggested(table, [_suggestion("en", ["10"], {})]) is table
+    assert with_suggested_as_listed(table, [_suggestion("en", ["10"], {})]) is table
 
 
 def test_a_batch_gives_two_language_versions_one_main_area(tmp_path):
@@ -437,3 +445,7 @@ def test_evaluate_says_where_it_writes_by_default(tmp_path, monkeypatch):
     assert f"Writtento{written}andarea_evaluation.jsonbesideit" in said
     help_text = " ".join(CliRunner().invoke(app, ["evaluate", "--help"]).output.split())
     assert "(default: data/processed/area_evaluation.md;" in help_text
+    # an input that is not there is said to be missing, not "no practice declares an area"
+    missing = CliRunner().invoke(app, ["evaluate", str(tmp_path / "nowhere"), "--embedder", "tfidf"])
+    assert missing.exit_code == 2 and "Input not found" in missing.output
+    assert "the bundled sample corpus" in help_text

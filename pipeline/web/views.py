@@ -105,10 +105,13 @@ def _reviewed_copies(catalogue: Catalogue, practice_id: str, reviews: Mapping[st
 
 
 def _areas(catalogue: Catalogue, row: dict, redact) -> list[dict]:
-    """Declared and suggested areas in one list: suggested ones by likelihood, then those only declared."""
+    """Declared and suggested areas in one list: suggested ones as `predicted_areas` lists them (the main area
+    first, which a practice's other version may have given it), then those only declared."""
     declared = list(row.get("declared_areas") or [])
     rows = {r["area"]: r for r in catalogue.areas.get(row["practice_id"], [])}
-    suggested = [r["area"] for r in sorted(rows.values(), key=lambda r: -r["probability"]) if r["suggested"]]
+    by_chance = [r["area"] for r in sorted(rows.values(), key=lambda r: -r["probability"]) if r["suggested"]]
+    listed = [c for c in (row.get("predicted_areas") or []) if c in rows]
+    suggested = [*listed, *(c for c in by_chance if c not in listed)]
     out = []
     for code in [*suggested, *(c for c in declared if c not in suggested)]:
         r = rows.get(code, {})
