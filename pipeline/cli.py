@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.config import (CLI_INPUT, CLI_OUTPUT, CONFIG_FILE, DEFAULT_CRITERIA_MODEL_DIR, DEFAULT_MODEL_DIR,
-                             RESOURCES_DIR, Settings, SettingsError, load_settings, load_yaml, offline_hub,
-                             parse_assignment, settings_toml)
+from pipeline.config import (CLI_INPUT, CLI_OUTPUT, CONFIG_FILE, DEFAULT_CRITERIA_MODEL_DIR, DEFAULT_INPUT,
+                             DEFAULT_MODEL_DIR, RESOURCES_DIR, Settings, SettingsError, load_settings, load_yaml,
+                             offline_hub, parse_assignment, settings_toml)
 from pipeline.records import DUPLICATE_FILE
 from pipeline.registry import loader
 from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
@@ -85,13 +85,13 @@ def current_settings(**options) -> Settings:
 def run(
     inputs: Optional[List[Path]] = typer.Argument(None, help="Files or folders of submissions (default: data/raw of the current folder)."),
     out: Path = typer.Option(CLI_OUTPUT, "--out", "-o", help="Folder for the output tables."),
-    # None: the setting's value (icc-practices.toml or --setting), whose default the help shows
+    # None: the setting's value (icc-practices.toml or --setting); the help shows its built-in default
     embedder: Optional[str] = typer.Option(None, help="use-multilingual | tfidf | sentence-transformers:<name or path>",
-                                           show_default=f"setting embedder: {Settings.embedder}"),
+                                           show_default=f"setting embedder, built in: {Settings.embedder}"),
     top_k: Optional[int] = typer.Option(None, "--top-k", help="Similar practices kept per practice.",
-                                        show_default=f"setting top_k: {Settings.top_k}"),
+                                        show_default=f"setting top_k, built in: {Settings.top_k}"),
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Lowest similarity kept.",
-                                              show_default=f"setting min_similarity: {Settings.min_similarity}"),
+                                              show_default=f"setting min_similarity, built in: {Settings.min_similarity}"),
     no_analysis: bool = typer.Option(False, "--no-analysis", help="Only ingest and segment."),
     force: bool = typer.Option(False, "--force", help="Run even when nothing changed since the last run in --out."),
     replace: bool = typer.Option(False, "--replace",
@@ -277,6 +277,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
     _preload_language_pipelines({p.lang for p in result.practices})
     embedder_ready.join()
     models = _check_models(settings)
+    areas = _check_areas(result.practices, settings, *models[:2])
     for practice in result.practices:
         t = _texts(practice.lang)
         names = t["fields"]
@@ -301,7 +302,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
 
             said = semicolon(practice.lang).join(warning_text(w, practice.lang) for w in practice.warnings)
             out.print(f"[yellow]{t['warnings']}[/yellow] " + said)
-        _print_analysis(out, practice, *models)
+        _print_analysis(out, practice, *areas[practice.practice_id], *models)
     _end_process_now()
 
 
@@ -340,33 +341,42 @@ def _check_models(settings: Settings) -> tuple:
     return embedder, load_or_zero_shot(settings, embedder)[0], scorer_for(settings, embedder)
 
 
-def _print_analysis(out: Console, practice, embedder, classifier, scorer) -> None:
+def _check_areas(practices: list, settings: Settings, embedder, classifier) -> dict[str, tuple]:
+    """Each practice's area suggestion and its rows by code, as the area stage builds them (without an Arrow
+    table: pyarrow would import pandas); the versions of one practice in the file share their main area."""
+    from pipeline.classify import area_rows, harmonise_versions
+    from pipeline.similar import versions_among
+
+    rows, suggestions = area_rows(practices, classifier, settings)
+    if settings.areas.versions_share_main:
+        keys = versions_among(practices, settings, embedder)
+        suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
+    return {s.practice_id: (s, {r["area"]: r for r in rows if r["practice_id"] == s.practice_id})
+            for s in suggestions}
+
+
+def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder, classifier, scorer) -> None:
     """Suggested areas, criteria levels with hints, and the reporting-guideline checks of one practice."""
-    from pipeline.classify import area_rows
     from pipeline.criteria import criteria_with_guidelines
     from pipeline.taxonomy import load_taxonomy
     from pipeline.web.i18n import area_mismatch_words, area_words
 
     t = _texts(practice.lang)
     settings = current_settings()
-    # rows as the area stage builds them, without an Arrow table (pyarrow would import pandas)
-    area_table_rows, suggestions = area_rows([practice], classifier, settings)
     taxonomy = load_taxonomy()
-    by_code = {row["area"]: row for row in area_table_rows}
     areas = Table(title=t["areas_title"])
     for col in ("area", "probability", "evidence"):
         areas.add_column(t[col])
     # the suggested areas, main area first, as the web check lists them
-    for code in (suggestions[0].predicted_areas if suggestions else []):
+    for code in suggestion.predicted_areas:
         row = by_code[code]
         probability = f"{row['probability']:.2f}"
         areas.add_row(area_words(taxonomy, code, practice.lang),
                       probability.replace(".", ",") if practice.lang == "fr" else probability,
                       _short(row["evidence"], EVIDENCE_CHARS))
     out.print(areas)
-    if suggestions and suggestions[0].area_mismatch:
-        why = area_mismatch_words(t, taxonomy, practice.lang, practice.declared_areas,
-                                  suggestions[0].predicted_areas)
+    if suggestion.area_mismatch:
+        why = area_mismatch_words(t, taxonomy, practice.lang, practice.declared_areas, suggestion.predicted_areas)
         if why:
             out.print(f"[yellow]{why}[/yellow]", highlight=False)
 
@@ -401,12 +411,17 @@ def _file_error_fr(code: str | None, message: str | None) -> str | None:
 
 
 def _labelled_practices(inputs: Optional[List[Path]]):
-    """Practices read from the inputs (default data/raw of the current folder), without running the analysis stages."""
+    """Practices read from the inputs (default: the bundled sample corpus, which `train` also reads), without running
+    the analysis stages."""
     import tempfile
 
     from pipeline.run import discover, ingest_files
 
-    inputs = inputs or [CLI_INPUT]
+    inputs = inputs or [DEFAULT_INPUT]
+    for item in inputs:
+        if not item.exists():
+            console.print(f"[red]Input not found:[/red] {item}")
+            raise typer.Exit(2)
     files = discover(inputs)
     with tempfile.TemporaryDirectory() as tmp:
         results, _ = ingest_files(files, current_settings(), Path(tmp))
@@ -519,7 +534,7 @@ def train(
 
 @app.command()
 def evaluate(
-    inputs: Optional[List[Path]] = typer.Argument(None, help="Labelled submissions (default: data/raw of the current folder)."),
+    inputs: Optional[List[Path]] = typer.Argument(None, help="Labelled submissions (default: the bundled sample corpus, as `train` reads it)."),
     eval_set: Optional[str] = typer.Option(None, "--set", help="'realistic': the models and their baselines on data/eval/realistic."),
     as_json: bool = typer.Option(False, "--json", help="With --set: print the figures as one JSON object on the last line."),
     limit: Optional[int] = typer.Option(None, "--limit", help="With --set: only the first N texts (half tune, half test)."),

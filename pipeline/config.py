@@ -267,6 +267,22 @@ def load_settings(config: Path | str | None = None, overrides: Mapping[str, Any]
     return _apply(settings, nested, "", "on the command line", Path.cwd())
 
 
+def with_run_similar_settings(base: Settings, recorded: Mapping[str, Any] | None) -> Settings:
+    """`base` with the similar-stage settings a run recorded in its manifest (its `similar` table, `top_k`,
+    `min_similarity`): what a form checked against the run must be scored with to match its tables. A key this
+    version does not know, or a value of the wrong type, leaves the base's."""
+    if not isinstance(recorded, Mapping):
+        return base
+    data: dict[str, Any] = {k: recorded[k] for k in ("top_k", "min_similarity") if k in recorded}
+    if isinstance(recorded.get("similar"), Mapping):
+        known = {f.name for f in fields(SimilarSettings)}
+        data["similar"] = {k: v for k, v in recorded["similar"].items() if k in known}
+    try:
+        return _apply(base, data, "", "in the run's manifest", Path.cwd())
+    except SettingsError:
+        return base
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
     """'similar.top_k=7' -> ('similar.top_k', 7): the value is read as TOML, else taken as text."""
     key, sep, raw = text.partition("=")

@@ -309,6 +309,16 @@ def version_keys(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]
     return {p: first[root(p)] for p in ids}
 
 
+def versions_among(practices: Sequence[Practice], settings: Settings, embedder) -> dict[str, str]:
+    """`version_keys` of a few practices read together (one file holding a practice in two languages), by the
+    similar stage's own rule; nothing is embedded unless two of them share a city and differ in language."""
+    ids = [p.practice_id for p in practices]
+    keys = [(city_key(p.city), p.lang) for p in practices]
+    if not any(a[0] and a[0] == b[0] and a[1] != b[1] for i, a in enumerate(keys) for b in keys[i + 1:]):
+        return {pid: pid for pid in ids}
+    return version_keys(ids, same_practice_pairs(similar_stage(list(practices), settings, embedder)))
+
+
 # --------------------------------------------------------------------------- the stage
 
 

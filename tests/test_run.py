@@ -464,6 +464,47 @@ def test_check_names_the_declared_and_the_pointed_areas_and_shows_whole_sentence
                    for word in MISMATCHED_FORM.split()), cut
 
 
+BILINGUAL_FORM = """English version
+
+City: Geneva
+Title of the good practice: Neighbourhood mediators in Les Pâquis
+Main area of action: 6
+Purpose: Since 2019 twelve volunteer mediators trained by the Bureau de l'intégration meet tenants of the Pâquis estates every month and help them settle disputes over noise and shared spaces.
+Impact: 340 conflicts were settled in 2022.
+
+Version française
+
+Ville : Genève
+Titre de la bonne pratique : Voisins d’accueil aux Pâquis
+Principal domaine d'action : 6
+But : Depuis 2019, douze habitants bénévoles formés par le Bureau de l'intégration accueillent chaque mois les familles nouvellement arrivées dans les immeubles des Pâquis, leur présentent le quartier et les services.
+Résultats : 340 familles accueillies en 2022.
+"""
+
+
+def test_check_gives_the_two_versions_of_a_practice_in_one_file_one_main_area(tmp_path):
+    from pipeline.cli import _check_areas, _check_models
+    from pipeline.config import AreaSettings
+    from pipeline.run import InputFile, process_file
+    from pipeline.segment import Segmenter
+
+    form = tmp_path / "geneve.txt"
+    form.write_text(BILINGUAL_FORM, encoding="utf-8")
+    practices = process_file(InputFile(form, form.name), Settings(), Segmenter()).practices
+    assert [p.lang for p in practices] == ["en", "fr"]
+    embedder, classifier, _ = _check_models(Settings())
+    mains = {}
+    for share in (False, True):
+        areas = _check_areas(practices, Settings(areas=AreaSettings(versions_share_main=share)), embedder, classifier)
+        mains[share] = [areas[p.practice_id][0].main_area_pred for p in practices]
+        for suggestion, rows in areas.values():  # the table printed lists the suggested areas, main area first
+            assert suggestion.predicted_areas[0] == suggestion.main_area_pred and set(rows) >= set(suggestion.predicted_areas)
+    assert mains[False][0] != mains[False][1], "read apart, the two texts point to different areas"
+    assert mains[True][0] == mains[True][1] and mains[True][0] in mains[False]
+    result = CliRunner().invoke(app, ["check", str(form)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+
+
 def test_check_warnings_are_worded_in_the_form_language():
     from pipeline.cli import warning_text
 

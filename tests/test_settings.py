@@ -194,6 +194,6 @@ def test_run_help_shows_flags_as_flags_and_the_defaults_of_the_settings_options(
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip().startswith("--")}
     for flag in ("--no-analysis", "--force", "--replace", "--help"):
         assert re.match(rf"\s*{flag}\s+[A-Z]", lines[flag]), lines[flag]  # its help follows: no value
-    assert lines["--top-k"].endswith("[default: (setting top_k: 5)]")
-    assert lines["--min-score"].endswith("[default: (setting min_similarity: 0.4)]")
-    assert lines["--embedder"].endswith("[default: (setting embedder: use-multilingual)]")
+    assert lines["--top-k"].endswith("[default: (setting top_k, built in: 5)]")
+    assert lines["--min-score"].endswith("[default: (setting min_similarity, built in: 0.4)]")
+    assert lines["--embedder"].endswith("[default: (setting embedder, built in: use-multilingual)]")

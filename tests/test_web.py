@@ -1197,32 +1197,47 @@ def test_a_checked_form_already_in_the_run_gets_the_runs_scores(client, models, 
     from pipeline.web.neighbours import similar_elsewhere
 
     catalogue = client.app.state.services.catalogues.current()
-    pid = practice_id(client, "Dublin", "Community Safety Mediators")
-    table = [r for r in pq.read_table(web_data / "similar.parquet").to_pylist()
-             if r["practice_id"] == pid and r["rank"] >= 1]
-    (found,) = similar_elsewhere([Practice.from_dict(catalogue.practices[pid])], models.embedder, catalogue.vectors,
-                                 len(table), 0.0)
-    assert [s.practice_id for s in found] == [r["neighbour_id"] for r in table]
-    assert [s.score for s in found] == pytest.approx([r["score"] for r in table], abs=0.003)
+    table = pq.read_table(web_data / "similar.parquet").to_pylist()
+    for pid, row in catalogue.practices.items():  # every practice of the run, checked as a form
+        listed = [r for r in table if r["practice_id"] == pid and r["rank"] >= 1]
+        (found,) = similar_elsewhere([Practice.from_dict(row)], models.embedder, catalogue.vectors, len(listed), 0.0)
+        assert [s.practice_id for s in found] == [r["neighbour_id"] for r in listed], pid
+        assert [s.score for s in found] == pytest.approx([r["score"] for r in listed], abs=2e-4), pid
 
 
-def test_the_check_scores_with_the_runs_similar_settings(client, models, web_data):
-    from pipeline.config import Settings, SimilarSettings
+def test_the_check_scores_with_the_similar_settings_the_run_recorded(client, models, web_data, tmp_path):
     from pipeline.records import Practice
     from pipeline.web.catalogue import load_catalogue
     from pipeline.web.neighbours import similar_elsewhere
 
+    data = tmp_path / "run"
+    shutil.copytree(web_data, data, ignore=shutil.ignore_patterns(".cache"))
+    manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
+    manifest["settings"]["similar"].update(whole_weight=1.0, chunk_weight=0.0, anchor_weight=0.0, hub_weight=0.0)
+    manifest["settings"]["top_k"] = 2
+    (data / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    catalogue = load_catalogue(data, models.embedder)  # the server's own settings are the defaults
+    assert catalogue.vectors.settings.top_k == 2 and catalogue.vectors.settings.similar.whole_weight == 1.0
     pid = practice_id(client, "Dublin", "Community Safety Mediators")
-    visitor = Practice.from_dict(client.app.state.services.catalogues.current().practices[pid])
-    whole_only = Settings(similar=SimilarSettings(whole_weight=1.0, chunk_weight=0.0, anchor_weight=0.0, hub_weight=0.0))
-    catalogue = load_catalogue(web_data, models.embedder, None, whole_only)
-    (found,) = similar_elsewhere([visitor], models.embedder, catalogue.vectors, 3, 0.0)
+    (found,) = similar_elsewhere([Practice.from_dict(catalogue.practices[pid])], models.embedder, catalogue.vectors,
+                                 3, 0.0)
     # with only the whole-text cosine and no hubness, a score is the cosine of the two whole-text vectors
     vectors = catalogue.vectors.vectors
     row = {str(p): k for k, p in enumerate(catalogue.vectors.ids)}
     for s in found:
         cosine = float(vectors.whole[row[s.practice_id]] @ vectors.whole[row[pid]])
         assert s.score == pytest.approx(cosine, abs=1e-3)
+
+
+def test_the_check_gives_the_versions_of_a_practice_in_one_file_one_main_area(client):
+    from test_run import BILINGUAL_FORM
+
+    body = client.post("/api/check", files={"file": ("geneve.txt", BILINGUAL_FORM.encode("utf-8"))}).json()
+    english, french = body["practices"]
+    assert (english["lang"], french["lang"]) == ("en", "fr")
+    assert english["main_area"] == french["main_area"]
+    for practice in (english, french):
+        assert practice["areas"][0]["area"] == practice["main_area"]
 
 
 # ----------------------------------------------------------------------------------------- small parts

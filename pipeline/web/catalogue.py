@@ -18,7 +18,7 @@ from typing import Callable
 
 import pyarrow.parquet as pq
 
-from pipeline.config import Settings
+from pipeline.config import Settings, with_run_similar_settings
 from pipeline.embed import CachedEmbedder
 from pipeline.records import Practice
 from pipeline.taxonomy import load_taxonomy
@@ -118,7 +118,10 @@ def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None,
         [IndexedPractice.from_row(row, levels.get(pid, {}), taxonomy, year) for pid, row in catalogue.practices.items()],
         TermExpander(),
     )
-    catalogue.vectors = _corpus_vectors(catalogue.practice_objects(), embedder, cache_dir, settings or Settings())
+    # the check compares a form as the run compared its practices: with the run's similar settings
+    recorded = catalogue.manifest.get("settings") if isinstance(catalogue.manifest, dict) else None
+    run_settings = with_run_similar_settings(settings or Settings(), recorded)
+    catalogue.vectors = _corpus_vectors(catalogue.practice_objects(), embedder, cache_dir, run_settings)
     return catalogue
 
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.classify import declared_area_mismatch, predict_areas
+from pipeline.classify import area_suggestions, harmonise_versions, predict_areas
 from pipeline.config import SUPPORTED_SUFFIXES
 from pipeline.errors import message
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, FileResult, Practice
 from pipeline.run import InputFile, process_file
+from pipeline.similar import versions_among
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.i18n import LANGS, Messages, Translator
 from pipeline.web.models import AnalysisModels
@@ -134,22 +135,25 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
                       catalogue: Catalogue | None) -> list[CheckedPractice]:
     """Areas, criteria, guideline checks and similar practices of other cities, with one embedding per text."""
     settings = models.settings
+    # the run's own top_k and lowest score, as its tables list similar practices
+    run = catalogue.vectors.settings if catalogue and catalogue.vectors else settings
     with models.embedder.memo():
         predictions = predict_areas(models.classifier, practices)
+        suggestions = area_suggestions(predictions, practices, settings)
+        if settings.areas.versions_share_main:
+            keys = versions_among(practices, settings, models.embedder)
+            suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
         criteria_rows, guideline_rows = models.criteria(practices)
         similar = similar_elsewhere(practices, models.embedder, catalogue.vectors if catalogue else None,
-                                    settings.top_k, settings.min_similarity,
-                                    catalogue.versions if catalogue else None)
+                                    run.top_k, run.min_similarity, catalogue.versions if catalogue else None)
     column = {code: j for j, code in enumerate(predictions.classes)}
     checked = []
-    for i, practice in enumerate(practices):
-        ranking = predictions.main_ranking[i]
-        mismatch = declared_area_mismatch(practice, ranking, settings.area_top_n_for_mismatch)
+    for i, (practice, suggestion) in enumerate(zip(practices, suggestions)):
         areas = [{"area": code, "probability": round(float(predictions.proba[i, column[code]]), 4),
-                  "evidence": predictions.evidence[i][column[code]]} for code in predictions.ranked(i)]
+                  "evidence": predictions.evidence[i][column[code]]} for code in suggestion.predicted_areas]
         pid = practice.practice_id
         checked.append(CheckedPractice(
-            practice, ranking[0] if ranking else None, mismatch, areas,
+            practice, suggestion.main_area_pred, suggestion.area_mismatch, areas,
             [r for r in criteria_rows if r["practice_id"] == pid],
             [r for r in guideline_rows if r["practice_id"] == pid],
             similar[i],

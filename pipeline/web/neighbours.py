@@ -73,12 +73,13 @@ def _for_one(query: PracticeVectors, q: int, own_city: str, own_id: str, corpus:
     n_candidates = min(len(allowed), max(top_k * 4 + 20, n_hub))
     index, _ = top_k_exact(query.whole[q:q + 1], corpus.vectors.whole[allowed], n_candidates)
     candidates = [int(allowed[k]) for k in index[0]]
-    scores = _pair_scores(query, q, corpus, candidates)
+    in_run = not others.all()  # the form is one of the run's own practices (same file, same id)
+    scores = _pair_scores(query, q, corpus, candidates, in_run)
     # as the similar stage ranks: both sides' hubness, centred on the run's, taken off the pair score; the
     # query's own is over its nearest practices whatever their city, as the run's are (`hub_means`)
     near = np.flatnonzero(others)
     index, _ = top_k_exact(query.whole[q:q + 1], corpus.vectors.whole[near], min(len(near), n_hub))
-    query_hub = top_mean(_pair_scores(query, q, corpus, [int(near[k]) for k in index[0]]), rules)
+    query_hub = top_mean(_pair_scores(query, q, corpus, [int(near[k]) for k in index[0]], in_run), rules)
     centre = float(corpus.hub.mean())
     scores = scores - rules.hub_weight * ((query_hub - centre) + (corpus.hub[candidates] - centre))
     chosen: list[SimilarPractice] = []
@@ -96,13 +97,16 @@ def _for_one(query: PracticeVectors, q: int, own_city: str, own_id: str, corpus:
     return chosen
 
 
-def _pair_scores(query: PracticeVectors, q: int, corpus: CorpusVectors, candidates: list[int]) -> np.ndarray:
+def _pair_scores(query: PracticeVectors, q: int, corpus: CorpusVectors, candidates: list[int],
+                 in_run: bool = False) -> np.ndarray:
     """The similar stage's pair score of query q with each candidate, computed on a small joint collection
-    (the query first), with anchor IDFs counted over the run plus the query."""
+    (the query first), with anchor IDFs counted over the run plus the query (the run alone when the query is one
+    of its practices, counted there already)."""
     c = corpus.vectors
     anchors = [query.anchors[q], *(c.anchors[j] for j in candidates)]
-    n = len(corpus) + 1
-    idf = {a: math.log((n + 1) / (corpus.anchor_counts.get(a, 0) + (a in query.anchors[q]) + 0.5))
+    extra = 0 if in_run else 1
+    n = len(corpus) + extra
+    idf = {a: math.log((n + 1) / (corpus.anchor_counts.get(a, 0) + extra * (a in query.anchors[q]) + 0.5))
            for a in set().union(*anchors)}
     joint = PracticeVectors(
         whole=np.vstack([query.whole[q:q + 1], c.whole[candidates]]),
