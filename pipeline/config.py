@@ -177,8 +177,8 @@ class ReportSettings:
     excerpt_chars: int = 650
     summary_top_matches: int = 15
     # Words for a neighbour's score, from the realistic tune half (benchmarks/results/neighbour_areas.md): top-5
-    # neighbours in other cities at 0.50 or more share the readers' main area 78% of the time, at 0.45-0.50 46%,
-    # below 0.45 37% (two texts at random: 7%).
+    # neighbours in other cities at 0.50 or more share the readers' main area 77% of the time, at 0.45-0.50 47%,
+    # below 0.45 38% (two texts at random: 8%).
     close_score: float = 0.50
     related_score: float = 0.45
 
