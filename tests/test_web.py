@@ -231,6 +231,21 @@ def test_each_practice_of_a_form_is_shown_in_its_own_language_as_check_prints_it
     assert "<th>à ajouter</th>" in french and "ce qui manque" not in page
 
 
+def test_a_practice_in_a_language_the_site_does_not_speak_is_shown_in_the_visitors(client):
+    german = ("City: Berlin\nTitle: Nachbarschaftshilfe\nPurpose: Die Stadt hat mit den Vereinen und den Schulen ein "
+              "Programm für die Familien aufgebaut, das seit drei Jahren läuft und von der Verwaltung und den Bürgern "
+              "getragen wird.\n")
+    form = {"file": ("berlin.txt", german.encode("utf-8"))}
+    page = client.post("/check", files=form, headers={"accept-language": "fr-FR", "accept": "text/html"}).text
+    (article,) = _articles(page)
+    assert article.startswith('<article class="checked" lang="fr"')
+    assert '<h2 class="practice-title" lang="de">Nachbarschaftshilfe</h2>' in article, "the title marked German"
+    assert "Champs trouvés" in article and "<dt>Langue</dt><dd>allemand</dd>" in article
+    assert "Fields found" not in article
+    (practice,) = client.post("/api/check", files=form, headers={"accept-language": "fr"}).json()["practices"]
+    assert practice["lang"] == "de" and "allemand" in practice["warnings"][0]["label"]
+
+
 def test_the_site_and_check_name_the_hint_column_and_the_guideline_verdicts_alike(client):
     from pipeline.cli import _texts
 

@@ -166,6 +166,12 @@ def answer_translator(report: CheckReport, messages: Messages, visitor: Translat
     return messages.translator(report.lang) if report.lang in LANGS else visitor
 
 
+def practice_translator(messages: Messages, lang: str | None, visitor: Translator) -> Translator:
+    """The words a practice is shown in: its own language, or the visitor's when the site speaks neither French nor
+    English for it (a German form, or 'und' when too little text said which)."""
+    return messages.translator(lang) if lang in LANGS else visitor
+
+
 def status_message(report: CheckReport, t: Translator) -> str | None:
     """The report's message in t's language. A file that was read: how many practices it holds, in a sentence of
     its own number (not the run's "1 practice(s) found"). Otherwise its own message when it is in that language,
@@ -192,7 +198,7 @@ def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t
     practices = []
     for item in report.practices:
         p = item.practice
-        pt = messages.translator(p.lang)
+        pt = practice_translator(messages, p.lang, t)
         practices.append({
             "title": p.title,
             "city": p.city,

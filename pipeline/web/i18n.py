@@ -3,7 +3,7 @@
 The UI language is the one chosen with the switch (kept in a cookie), else the browser's Accept-Language, else
 English.
 On the check page, each practice of a form is shown in its own language, as `icc-practices check` shows it; the
-page around it stays in the UI language.
+page around it stays in the UI language, as does a practice in a language the site does not speak.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.checking import (UPLOAD_ACCEPT, CheckReport, answer_translator, check_upload, display_name,
-                                   report_json, status_message)
+                                   practice_translator, report_json, status_message)
 from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep, TranslatorDep
 from pipeline.web.i18n import Translator
 
@@ -73,4 +73,4 @@ async def check_result(page: PageDep, services: ServicesDep, catalogue: Catalogu
     # The page speaks the visitor's language; each practice is shown in its own (`translator`), as the CLI shows it.
     return page.render("check_result.html.j2", status_code=_status_code(report), report=report,
                        message=status_message(report, page.t), catalogue=catalogue,
-                       translator=services.messages.translator)
+                       translator=lambda lang: practice_translator(services.messages, lang, page.t))
