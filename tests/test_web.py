@@ -917,6 +917,33 @@ def test_logging_in_from_a_practice_comes_back_to_it_and_never_elsewhere(client)
     client.cookies.clear()
 
 
+def test_an_oversized_login_or_review_gets_the_sites_page_saying_so_in_the_visitors_language(client):
+    pid = practice_id(client, "Oslo", "Coffee and facts")
+    csrf = log_in(client, "Sam")
+    before = client.get(f"/api/practices/{pid}").json()["review"]
+    french = {"accept-language": "fr-FR", "accept": "text/html"}
+    said = "Le formulaire envoyé dépasse 64 Ko, bien plus qu&#39;il n&#39;en faut pour une connexion ou une relecture"
+    login = client.post("/review/login", data={"reviewer": "Sam", "token": TOKEN, "csrf_token": csrf,
+                                               "note": "x" * 70_000}, headers=french)
+    review = client.post(f"/practices/{pid}/review", data={"csrf_token": csrf, "note": "x" * 70_000}, headers=french)
+
+    def chunks():  # no Content-Length: refused once the body grows past the limit
+        for _ in range(10):
+            yield b"note=" + b"y" * 10_000
+
+    streamed = client.post(f"/practices/{pid}/review", content=chunks(),
+                           headers=french | {"content-type": "application/x-www-form-urlencoded"})
+    for page in (login, review, streamed):
+        assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+        assert '<header class="site">' in page.text and said in page.text
+        assert "10 Mo" not in page.text, "not the upload's words"
+    api = client.post(f"/api/practices/{pid}/review", json={"note": "x" * 70_000},
+                      headers={"authorization": f"Bearer {TOKEN}"})
+    assert api.status_code == 413 and api.json() == {"detail": "a review is at most 64 KB"}
+    assert client.get(f"/api/practices/{pid}").json()["review"] == before, "nothing saved"
+    client.cookies.clear()
+
+
 def test_the_review_form_stores_only_the_fields_the_reviewer_sets(client):
     pid = practice_id(client, "Dublin", "Community Safety Mediators")
     detail = client.get(f"/api/practices/{pid}").json()

@@ -86,9 +86,29 @@ def _status_words(status: int, t: Translator, services: Services) -> str:
         return t("status.login_needed")
     if status == 403 and not services.access.enabled:
         return t("review.disabled")
-    if status == 413:
-        return t("check.too_large", mb=services.settings.max_upload_mb)
     return t("status.error", code=status)
+
+
+def _body_limit(path: str, settings: WebSettings) -> int:
+    """A login or a review is a few fields; the other routes that read a body take an upload."""
+    return review.REVIEW_BODY_BYTES if review.is_review_path(path) else settings.max_body_bytes
+
+
+def _too_large(request: Request, settings: WebSettings) -> Response:
+    """A body over its route's limit, said as the site says it: the upload form again, or for a login or review
+    a page of its own (the upload's words would be wrong there); JSON for the API."""
+    t, page = _error_page(request)
+    api = request.url.path.startswith("/api/")
+    if review.is_review_path(request.url.path):
+        kb = review.REVIEW_BODY_BYTES // 1024
+        if api:
+            return JSONResponse({"detail": f"a review is at most {kb} KB"}, status_code=413)
+        return page.render("not_found.html.j2", status_code=413, message=t("review.too_large", kb=kb))
+    message = t("check.too_large", mb=settings.max_upload_mb)
+    if api:
+        return JSONResponse({"status": "error", "error_code": "file_too_large", "message": message, "practices": []},
+                            status_code=413)
+    return check.form_page(page, 413, message)
 
 
 def create_app(settings: WebSettings | None = None, models: AnalysisModels | None = None) -> FastAPI:
@@ -109,13 +129,10 @@ def create_app(settings: WebSettings | None = None, models: AnalysisModels | Non
     # No interactive docs: their pages load scripts from a CDN, and the app makes no request elsewhere.
     app = FastAPI(title="ICC good practices", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
-    async def too_large_page(request: Request) -> Response:
-        """The upload form again, saying why the file was refused, as the site draws every page."""
-        t, page = _error_page(request)
-        return check.form_page(page, 413, t("check.too_large", mb=settings.max_upload_mb))
+    async def too_large(request: Request) -> Response:
+        return _too_large(request, settings)
 
-    app.add_middleware(AnnouncedSizeLimit, max_body_bytes=settings.max_body_bytes,
-                       max_upload_mb=settings.max_upload_mb, messages=messages, page=too_large_page)
+    app.add_middleware(AnnouncedSizeLimit, limit_for=lambda path: _body_limit(path, settings), answer=too_large)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     for router in (browse.router, review.router, export.router):
@@ -126,6 +143,8 @@ def create_app(settings: WebSettings | None = None, models: AnalysisModels | Non
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
         """JSON for the API; a page in the visitor's language for a browser."""
+        if exc.status_code == 413:  # a body that grew past its limit while it was read
+            return _too_large(request, settings)
         if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         t, page = _error_page(request)

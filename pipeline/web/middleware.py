@@ -1,22 +1,20 @@
 """Two small ASGI middlewares: refuse an announced oversized body at once, and set security headers.
 
-The body limit itself is FastAPI's (`max_body_size`, Starlette's RequestBodyLimitMiddleware), which also stops a
-body sent without Content-Length as soon as it grows past the limit. A request that announces its size is
-answered here instead, before a byte of the body is read, with a message a person understands (JSON for /api/,
-otherwise the site's upload page in the visitor's language, saying why).
+The body limit itself is FastAPI's (`max_body_size` of each route, Starlette's RequestBodyLimitMiddleware), which
+also stops a body sent without Content-Length as soon as it grows past the limit. A request that announces a size
+over its route's limit is answered here instead, before a byte of the body is read: Starlette would answer it with a
+bare text 413 whatever the app's handlers say. The app draws the answer (JSON for /api/, otherwise the site's page in
+the visitor's language, saying why).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Awaitable, Callable
 
 from starlette.datastructures import Headers
-from starlette.requests import Request, cookie_parser
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from pipeline.web.i18n import LANG_COOKIE, Messages, request_language
 
 # Pages, styles and scripts come from this server only; nothing is loaded from elsewhere, nothing framed.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -30,41 +28,24 @@ SECURITY_HEADERS = [
 
 
 class AnnouncedSizeLimit:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_mb: int, messages: Messages,
-                 page: Callable[[Request], Awaitable[Response]]):
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int],
+                 answer: Callable[[Request], Awaitable[Response]]):
         self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.max_upload_mb = max_upload_mb
-        self.messages = messages
-        self.page = page  # the page a browser gets, as the site draws it
+        self.limit_for = limit_for  # the body limit of the route at a path
+        self.answer = answer  # what a refused request gets, as the site says it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = Headers(scope=scope)
             try:
-                announced = int(headers.get("content-length", ""))
+                announced = int(Headers(scope=scope).get("content-length", ""))
             except ValueError:
                 announced = None
-            if announced is not None and announced > self.max_body_bytes:
-                await self._refuse(scope, headers, receive, send)
+            if announced is not None and announced > self.limit_for(scope["path"]):
+                response = await self.answer(Request(scope))
+                response.headers["connection"] = "close"  # the client may still be sending the body we will not read
+                await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, headers: Headers, receive: Receive, send: Send) -> None:
-        # "connection: close": the client may still be sending the body we will not read.
-        if not scope["path"].startswith("/api/"):
-            response = await self.page(Request(scope))
-            response.headers["connection"] = "close"
-            await response(scope, receive, send)
-            return
-        lang = request_language(cookie_parser(headers.get("cookie", "")).get(LANG_COOKIE), headers.get("accept-language"))
-        message = self.messages.translator(lang)("check.too_large", mb=self.max_upload_mb)
-        body = json.dumps({"status": "error", "error_code": "file_too_large", "message": message,
-                           "practices": []}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close"), *SECURITY_HEADERS]})
-        await send({"type": "http.response.body", "body": body})
 
 
 class SecurityHeaders:

@@ -28,6 +28,12 @@ PENDING = "review:"
 PENDING_OF = "review_of"
 
 
+def is_review_path(path: str) -> bool:
+    """The addresses of this router that read a body: logging in or out, and a review from a form or the API."""
+    parts = path.strip("/").split("/")
+    return parts[0] == "review" or (parts[-1] == "review" and parts[0] in ("practices", "api"))
+
+
 def require_review_token(request: Request, services: ServicesDep) -> None:
     """Refuse before the body is even validated: review off (403), no or wrong bearer token (401)."""
     if not services.access.enabled:
