@@ -901,6 +901,31 @@ def test_a_review_sent_after_the_session_ended_is_saved_once_logged_in_again(cli
     client.cookies.clear()
 
 
+def _header_link(page: str, start: str) -> str | None:
+    """The address of the site header's link that starts with `start` (None when the header has none)."""
+    header = re.search(r'<header class="site">.*?</header>', page, re.S).group(0)
+    return next((html.unescape(href) for href in re.findall(r'<a[^>]* href="([^"]+)"', header)
+                 if href.startswith(start)), None)
+
+
+def test_the_header_of_a_page_answering_a_review_form_leads_back_to_the_practice(client):
+    pid = practice_id(client, "Patras", "Roma school mediators")
+    csrf = log_in(client, "Ines")
+    client.cookies.delete("icc_review_session")  # the session ends while the reviewer types
+    ended = client.post(f"/practices/{pid}/review", data={"csrf_token": csrf, "note": "kept"})
+    assert ended.status_code == 401
+    assert _header_link(ended.text, "/review/login") is None, "the page's own form is the login that keeps the review"
+    switched = client.get(_header_link(ended.text, "/lang"))
+    assert switched.status_code == 200 and str(switched.url).endswith(f"/practices/{pid}")
+
+    refused = client.post(f"/practices/{pid}/review", data={"csrf_token": "stale", "note": "lost"})
+    assert refused.status_code == 403
+    login = BrowserForm(client.get(_header_link(refused.text, "/review/login")).text, "login")
+    back = client.post("/review/login", data=login.data(reviewer="Ines", token=TOKEN))
+    assert back.status_code == 200 and str(back.url).endswith(f"/practices/{pid}")
+    client.cookies.clear()
+
+
 def test_logging_in_from_a_practice_comes_back_to_it_and_never_elsewhere(client):
     pid = practice_id(client, "Oslo", "Coffee and facts")
     client.cookies.clear()

@@ -11,6 +11,7 @@ import anyio
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.routing import Match
 
 from pipeline.web.catalogue import Catalogue, CatalogueStore
 from pipeline.web.i18n import LANG_COOKIE, Messages, Translator, request_language
@@ -83,7 +84,7 @@ class Page:
     def render(self, template: str, status_code: int = 200, t: Translator | None = None, **context) -> HTMLResponse:
         t = t or self.t
         cookie, fresh = self.csrf_cookie()
-        path = self.request.url.path + (f"?{self.request.url.query}" if self.request.url.query else "")
+        path = page_address(self.request)
         base = {
             "t": t, "lang": t.lang, "reviewer": self.reviewer,
             "max_upload_bytes": self.services.settings.max_upload_bytes,
@@ -100,6 +101,24 @@ class Page:
                                 secure=self.request.url.scheme == "https")
         response.headers["cache-control"] = "no-store"  # pages carry tokens and reviewers' names
         return response
+
+
+def page_address(request: Request) -> str:
+    """The address of the page on screen, which its language and login links come back to. A page answering a
+    form (POST) comes back to the page the form is on: the same address when a page is there (/check), else the
+    page above it (/practices/{id} for its review form); a link to an address only a POST answers ends in a 405."""
+    url = request.url
+    if request.method in ("GET", "HEAD"):
+        return url.path + (f"?{url.query}" if url.query else "")
+    for candidate in (url.path, url.path.rsplit("/", 1)[0]):
+        if _has_page(request, candidate):
+            return candidate
+    return "/"
+
+
+def _has_page(request: Request, path: str) -> bool:
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
 
 
 def login_link(target: str) -> str:
