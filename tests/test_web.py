@@ -1032,7 +1032,45 @@ def test_review_is_off_without_a_token_and_says_so(web_data, models, tmp_path):
         assert "ICC_REVIEW_TOKEN" in off.get("/review/login").text
         pid = off.get("/api/practices").json()["practices"][0]["practice_id"]
         assert "review is off" in off.get(f"/practices/{pid}").text.lower()
+    assert not (tmp_path / "reviews.sqlite.key").exists(), "no key is kept when nothing is signed"
     assert not WebSettings(review_token="short").review_enabled
+
+
+def test_a_restart_keeps_reviewers_logged_in_and_their_open_forms_valid(web_data, models, tmp_path):
+    def settings() -> WebSettings:  # made anew by each server process
+        return WebSettings(data_dir=web_data, reviews_path=tmp_path / "reviews.sqlite", review_token=TOKEN,
+                           warm_up=False)
+
+    with TestClient(create_app(settings(), models)) as before:
+        pid = practice_id(before, "Patras", "Roma school mediators")
+        csrf = log_in(before, "Ines")
+        form = BrowserForm(before.get(f"/practices/{pid}").text, "review-form")
+        cookies = dict(before.cookies)
+    with TestClient(create_app(settings(), models), cookies=cookies) as after:  # the server was restarted
+        saved = after.post(f"/practices/{pid}/review", data=form.data(note="Typed before the restart."),
+                           follow_redirects=False)
+        assert saved.status_code == 303 and dict(form.fields)["csrf_token"] == csrf
+        assert after.get(f"/api/practices/{pid}").json()["review"]["note"] == "Typed before the restart."
+        assert "Logged in as Ines" in after.get(f"/practices/{pid}").text
+    key = tmp_path / "reviews.sqlite.key"
+    assert key.stat().st_mode & 0o777 == 0o600, "only the server's user reads the key"
+    given = replace(settings(), reviews_path=tmp_path / "given.sqlite", secret_key=b"k" * 32)
+    with TestClient(create_app(given, models)):
+        pass
+    assert not (tmp_path / "given.sqlite.key").exists(), "a key given in the settings is not written anywhere"
+
+
+def test_the_secret_key_file_is_whole_and_its_owners_only(tmp_path):
+    from pipeline.web.security import SECRET_KEY_BYTES, stored_secret_key
+
+    path = tmp_path / "reviews.sqlite.key"
+    path.write_bytes(b"half")  # a key cut short
+    path.chmod(0o644)
+    key = stored_secret_key(path)
+    assert len(key) == SECRET_KEY_BYTES and path.read_bytes() == key and path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o644)
+    assert stored_secret_key(path) == key and path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [path.name], "nothing left aside"
 
 
 def test_reviews_export_to_parquet_and_give_training_labels(tmp_path):

@@ -7,6 +7,7 @@ between several apps, pass already loaded `models`.
 from __future__ import annotations
 
 import logging
+import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from pipeline.web.middleware import AnnouncedSizeLimit, SecurityHeaders
 from pipeline.web.models import AnalysisModels
 from pipeline.web.reviews import ReviewStore
 from pipeline.web.routers import browse, check, export, review
-from pipeline.web.security import ReviewAccess
+from pipeline.web.security import SECRET_KEY_BYTES, ReviewAccess, stored_secret_key
 from pipeline.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,21 @@ def build_services(settings: WebSettings, messages: Messages, models: AnalysisMo
     )
     if settings.review_off_reason:
         log.warning(settings.review_off_reason)
-    access = ReviewAccess(settings.secret_key, settings.review_token if settings.review_enabled else None,
+    reviews = ReviewStore(settings.reviews_file)  # first: it makes the folder the key is kept in
+    access = ReviewAccess(_secret_key(settings), settings.review_token if settings.review_enabled else None,
                           settings.session_hours * 3600)
-    return Services(settings, messages, models, catalogues, ReviewStore(settings.reviews_file), access,
-                    make_templates(), anyio.CapacityLimiter(settings.check_workers))
+    return Services(settings, messages, models, catalogues, reviews, access, make_templates(),
+                    anyio.CapacityLimiter(settings.check_workers))
+
+
+def _secret_key(settings: WebSettings) -> bytes:
+    """The settings' key, else the one kept beside the review store; with review off nothing is signed that should
+    outlive the process, and no file is written."""
+    if settings.secret_key:
+        return settings.secret_key
+    if not settings.review_enabled:
+        return secrets.token_bytes(SECRET_KEY_BYTES)
+    return stored_secret_key(settings.secret_key_file)
 
 
 def _wants_json(request: Request) -> bool:

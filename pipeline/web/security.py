@@ -4,8 +4,8 @@
 - HTML: logging in with the token sets a signed session cookie naming the reviewer (HttpOnly, SameSite=Strict).
 - CSRF: every visitor gets a random cookie; forms carry an HMAC of it (a signed double-submit token), so a
   page on another site can neither read nor forge the form field. The login form is protected the same way.
-Cookies are signed with a key derived from the process secret and the review token: changing the token logs
-everyone out.
+Cookies are signed with a key derived from the secret key and the review token: changing the token logs everyone
+out. The secret key is kept in a file readable by its owner only, so that a restart does not.
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 SESSION_COOKIE = "icc_review_session"
 CSRF_COOKIE = "icc_csrf"
 CSRF_FIELD = "csrf_token"
+SECRET_KEY_BYTES = 32
 
 
 def _b64(data: bytes) -> str:
@@ -96,3 +99,24 @@ def local_path(target: str) -> str:
     local = (target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc
              and "\\" not in target and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target))
     return target if local else "/"
+
+
+def stored_secret_key(path: Path) -> bytes:
+    """The secret key kept in `path`, made there (mode 0600) when there is none yet or it is not a whole key."""
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        key = b""
+    if len(key) == SECRET_KEY_BYTES:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)  # a copy that others can read: back to its owner only
+        return key
+    key = secrets.token_bytes(SECRET_KEY_BYTES)
+    # Written aside and then moved in place, so that a server stopped halfway never leaves half a key.
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        out.write(key)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, path)
+    return key

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,8 +30,9 @@ class WebSettings:
     reload_check_seconds: float = 2.0  # how often the tables are looked at for a newer run
     warm_up: bool = True  # run a tiny check at start so the first real one is fast
     session_hours: int = 12
-    # Signs session and CSRF cookies; a new one per process logs everyone out on restart, which is fine.
-    secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # Signs session and CSRF cookies. None: the key kept beside the review store (`secret_key_file`), so that a
+    # restart neither logs reviewers out nor turns away the forms open in their browsers.
+    secret_key: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, **overrides) -> "WebSettings":
@@ -44,6 +44,10 @@ class WebSettings:
     @property
     def reviews_file(self) -> Path:
         return Path(self.reviews_path) if self.reviews_path else Path(self.data_dir) / REVIEWS_FILE
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.reviews_file.with_name(self.reviews_file.name + ".key")
 
     @property
     def review_enabled(self) -> bool:
