@@ -326,10 +326,9 @@ def versions_among(practices: Sequence[Practice], settings: Settings, embedder) 
 WHOLE_WEIGHT, CHUNK_WEIGHT, ANCHOR_WEIGHT = _DEFAULTS.whole_weight, _DEFAULTS.chunk_weight, _DEFAULTS.anchor_weight
 CHUNK_SENTENCES = _DEFAULTS.chunk_sentences
 # Two practices of one city in different languages are versions of one practice (a translation or a rewrite)
-# when each is the other's best match in the whole batch and their pair score reaches this. Different
-# practices of one city can score as high (shared places and partners), so the score alone is not enough; on
-# the tune half of data/eval/realistic every EN/FR pair passes the rule (lowest 0.56) and one other pair of one
-# city is mutual best in two languages, at 0.49.
+# when each is the other's best match among the city's practices in another language and their pair score
+# reaches this. Different practices of one city can score as high (shared places and partners), so the score
+# alone is not enough (see Settings.version_min_score and benchmarks/results/version_links.md).
 VERSION_MIN_SCORE = Settings().version_min_score
 _EMBED_SLICE = 512  # practices embedded at once by the similar stage
 _ANCHOR_TOKEN = re.compile(r"[\w’'-]+")
@@ -677,11 +676,13 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
 
     adjusted = [(raw - weight * (hub[q] + hub[others]), own_raw - weight * (hub[q] + hub[np.asarray(own, dtype=int)]))
                 for q, (others, raw, own, own_raw) in enumerate(scored)]
+    # each practice's best match among its city's practices in another language (-1: none): a version's
+    # counterpart need not be its best match in the whole batch, where a close practice elsewhere may win
     best = np.full(n, -1)
-    for q, ((others, _, own, _), (other_scores, own_scores)) in enumerate(zip(scored, adjusted)):
-        pool = [*others.tolist(), *own]
-        if pool:
-            best[q] = pool[int(np.argmax(np.concatenate([other_scores, own_scores])))]
+    for q, ((_, _, own, _), (_, own_scores)) in enumerate(zip(scored, adjusted)):
+        other_lang = [k for k, j in enumerate(own) if langs[j] != langs[q]]
+        if other_lang:
+            best[q] = own[max(other_lang, key=lambda k: own_scores[k])]
 
     # Thresholds (near-duplicate, version) read the pair score itself; ranks, `weak` and the table read the
     # hub-adjusted score.

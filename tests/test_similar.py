@@ -260,6 +260,27 @@ def test_ragged_vectors_give_back_each_practices_rows():
     assert np.allclose(sections[2]["process"], blocks[3][2], atol=1e-2)
 
 
+def test_a_version_is_linked_even_when_a_practice_elsewhere_is_closer(use):
+    text = ("Since 2019 twelve volunteer mediators trained by the city's integration office meet tenants of the "
+            "social housing estates every month and help them settle disputes over noise and shared spaces; 340 "
+            "conflicts were settled in 2022 and the housing company now funds the scheme.")
+    en = _practice("v-en", "Geneva", title="Neighbourhood mediators", process=text)
+    fr = _practice("v-fr", "Genève", lang="fr", title="Médiateurs de quartier",
+                   process="Depuis 2019, douze médiateurs bénévoles formés par le bureau de l'intégration rencontrent "
+                           "chaque mois les locataires des immeubles sociaux et les aident à régler les conflits de "
+                           "bruit et d'espaces communs ; 340 conflits réglés en 2022, et la régie finance désormais "
+                           "le dispositif.")
+    # Oslo took the scheme up and wrote it in English, nearly word for word: the English version's best match
+    copied = _practice("o-1", "Oslo", title="Neighbourhood mediators", process=text.replace("2019", "2020"))
+    others = [_practice("o-2", "Lyon", lang="fr", process="Un festival de musique des quartiers chaque été."),
+              _practice("o-3", "Bergen", process="A football league for teenagers of all backgrounds.")]
+    rows = similar_stage([en, fr, copied, *others], Settings(top_k=3, min_similarity=0.0), use)
+    best_of_en = max((r for r in rows if r["practice_id"] == "v-en" and r["rank"] >= 1), key=lambda r: r["score"])
+    assert best_of_en["neighbour_id"] == "o-1"
+    pair = [r for r in rows if {r["practice_id"], r["neighbour_id"]} == {"v-en", "v-fr"}]
+    assert len(pair) == 2 and all(r["rank"] == 0 and r["relation"] == "version" for r in pair)
+
+
 def test_a_text_close_to_everything_loses_its_pull():
     from pipeline.config import SimilarSettings
     from pipeline.similar import hub_adjusted, hubness
