@@ -1,9 +1,10 @@
 """Which pairs of one city's texts in two languages the similar stage links as versions of one practice.
 
 All texts of the realistic set are run as one batch. For each half: the EN/FR pairs of the set linked (`version` at
-rank 0) and the wrong links (two different practices of one city), for the shipped rule (each the other's best match
-among the city's texts in the other language, pair score at least `version_min_score`) at several thresholds, and for
-the rule before it (each the other's best match in the whole batch, at 0.50). The tune half chooses the rule; the
+rank 0) and the wrong links (two different practices of one city), for the shipped rule as the stage applies it (each
+the other's best match among the city's texts in that language, pair score at least `version_min_score`, and within
+`similar.version_margin` of either text's best match in another city), beside the first two conditions alone at
+several thresholds and the rule before them (each the other's best match in the whole batch, at 0.50). The tune half chooses the rule; the
 test half is reported. Writes benchmarks/results/version_links.{json,md}.
 
     .venv/bin/python benchmarks/eval_version_links.py

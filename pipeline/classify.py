@@ -651,13 +651,14 @@ def harmonise_versions(suggestions: Sequence[AreaSuggestion], practices: Sequenc
 
 def _with_main(areas: list[str], main: str) -> list[str]:
     """A form's suggested codes with `main` first and as many top-level areas as the model gave it: a main area
-    it did not suggest takes the place of its least likely further area (and that area's sub-areas)."""
+    it did not suggest takes the place of its least likely top-level area (and that area's sub-areas), which for
+    a form with one area is the area its own text put first."""
     taxonomy = load_taxonomy()
-    top = [c for c in areas if taxonomy.parent(c) == c]
-    if main in areas or len(top) < 2:
+    family = lambda code: taxonomy.parent(code) if code in taxonomy.areas else code  # noqa: E731
+    top = [c for c in areas if family(c) == c]
+    if main in areas or not top:
         return [main, *(c for c in areas if c != main)]
-    dropped = top[-1]
-    return [main, *(c for c in areas if taxonomy.parent(c) != dropped)]
+    return [main, *(c for c in areas if family(c) != top[-1])]
 
 
 def with_suggested_as_listed(table: "pa.Table", suggestions: Sequence[AreaSuggestion]) -> "pa.Table":

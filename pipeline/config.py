@@ -147,6 +147,10 @@ class SimilarSettings:
     # first 0.95 -> 0.98, neighbours sharing the readers' main area 0.55 -> 0.57, the most listed text 28 -> 13.
     hub_weight: float = 0.5
     hub_neighbours: int = 20
+    # Two texts of one city in two languages are versions only if their pair score (hubness taken off) comes within
+    # this of either one's best match in another city (see Settings.version_min_score). On the realistic tune half
+    # every EN/FR pair the rule links is within 0.006 (benchmarks/results/version_links.md).
+    version_margin: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,8 @@ class Settings:
     min_similarity: float = 0.40
     near_duplicate_threshold: float = 0.92
     # Two practices of one city in different languages are versions of one practice when each is the other's best
-    # match among the city's practices in another language and their pair score reaches this. On the realistic tune
+    # match among the city's practices in that language, their pair score reaches this and it is not clearly below
+    # either one's best match elsewhere (SimilarSettings.version_margin). On the realistic tune
     # half (99 EN/FR pairs, 483 other pairs of one city in two languages): 98 linked with 3 wrong at 0.50, 94 with
     # none at 0.55, 71 at 0.60 (benchmarks/results/version_links.md).
     version_min_score: float = 0.55
@@ -271,18 +276,22 @@ def load_settings(config: Path | str | None = None, overrides: Mapping[str, Any]
 
 def with_run_similar_settings(base: Settings, recorded: Mapping[str, Any] | None) -> Settings:
     """`base` with the similar-stage settings a run recorded in its manifest (its `similar` table, `top_k`,
-    `min_similarity`): what a form checked against the run must be scored with to match its tables. A key this
-    version does not know, or a value of the wrong type, leaves the base's."""
+    `min_similarity`, the version and near-duplicate thresholds): what a form checked against the run must be
+    scored with to match its tables. Each key is taken on its own: one this version does not know, or a value of
+    the wrong type, leaves the base's."""
     if not isinstance(recorded, Mapping):
         return base
-    data: dict[str, Any] = {k: recorded[k] for k in ("top_k", "min_similarity") if k in recorded}
-    if isinstance(recorded.get("similar"), Mapping):
-        known = {f.name for f in fields(SimilarSettings)}
-        data["similar"] = {k: v for k, v in recorded["similar"].items() if k in known}
-    try:
-        return _apply(base, data, "", "in the run's manifest", Path.cwd())
-    except SettingsError:
-        return base
+    similar = recorded.get("similar") if isinstance(recorded.get("similar"), Mapping) else {}
+    wanted = [({k: recorded[k]}) for k in ("top_k", "min_similarity", "version_min_score", "near_duplicate_threshold")
+              if k in recorded]
+    wanted += [{"similar": {k: v}} for k, v in similar.items()]
+    settings = base
+    for data in wanted:
+        try:
+            settings = _apply(settings, data, "", "in the run's manifest", Path.cwd())
+        except SettingsError:
+            continue
+    return settings
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

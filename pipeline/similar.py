@@ -676,23 +676,28 @@ def find_neighbours(vectors, cities: Sequence[str | None], top_k: int, min_score
 
     adjusted = [(raw - weight * (hub[q] + hub[others]), own_raw - weight * (hub[q] + hub[np.asarray(own, dtype=int)]))
                 for q, (others, raw, own, own_raw) in enumerate(scored)]
-    # each practice's best match among its city's practices in another language (-1: none): a version's
-    # counterpart need not be its best match in the whole batch, where a close practice elsewhere may win
-    best = np.full(n, -1)
+    # Each practice's best match among its city's practices in each other language: a version's counterpart
+    # need not be its best match in the whole batch, where a close practice elsewhere may win by a little. With
+    # one text of the city in that language the choice says nothing, so a pair must also come within
+    # `version_margin` of either side's best match elsewhere.
+    best: list[dict[str | None, int]] = [{} for _ in range(n)]
+    own_adjusted: list[dict[int, float]] = []
     for q, ((_, _, own, _), (_, own_scores)) in enumerate(zip(scored, adjusted)):
-        other_lang = [k for k, j in enumerate(own) if langs[j] != langs[q]]
-        if other_lang:
-            best[q] = own[max(other_lang, key=lambda k: own_scores[k])]
+        for k in np.argsort(-own_scores, kind="stable"):
+            best[q].setdefault(langs[own[k]], own[k])
+        own_adjusted.append(dict(zip(own, own_scores.tolist())))
+    best_elsewhere = np.array([float(other.max()) if len(other) else -np.inf for other, _ in adjusted])
 
     # Thresholds (near-duplicate, version) read the pair score itself; ranks, `weak` and the table read the
     # hub-adjusted score.
     def same_practice(a: int, b: int, raw: float) -> str | None:
         if dup(a, b, raw):
             return "near_duplicate" if langs[a] == langs[b] or langs[a] is None else "version"
-        mutual = best[a] == b and best[b] == a
-        if mutual and raw >= version_min and langs[a] != langs[b] and not isinstance(pv, _CosineOnly):
-            return "version"
-        return None
+        if langs[a] == langs[b] or isinstance(pv, _CosineOnly):
+            return None
+        mutual = best[a].get(langs[b]) == b and best[b].get(langs[a]) == a
+        close = own_adjusted[a][b] >= max(best_elsewhere[a], best_elsewhere[b]) - rules.version_margin
+        return "version" if mutual and close and raw >= version_min else None
 
     rows: list[Neighbour] = []
     for q, ((others, raw_scores, own, own_raw), (scores, own_scores)) in enumerate(zip(scored, adjusted)):

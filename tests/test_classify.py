@@ -188,7 +188,7 @@ def _suggestion(pid: str, areas: list[str], scores: dict[str, float], mismatch: 
 
 
 def test_versions_of_one_practice_share_their_main_area():
-    english = _suggestion("en", ["10", "7b"], {"10": 0.55, "6": 0.40, "12": 0.05})
+    english = _suggestion("en", ["10"], {"10": 0.55, "6": 0.40, "12": 0.05})
     french = _suggestion("fr", ["6", "16"], {"10": 0.30, "6": 0.65, "12": 0.05})
     other = _suggestion("other", ["6"], {"10": 0.1, "6": 0.8, "12": 0.1})
     forms = [_practice("Mediation", "x", ["6"], "en"), _practice("Médiation", "x", ["12"], "fr"),
@@ -198,8 +198,8 @@ def test_versions_of_one_practice_share_their_main_area():
     by_id = {s.practice_id: s for s in shared}
     # mean chances: 6 -> 0.525, 10 -> 0.425
     assert by_id["en"].main_area_pred == by_id["fr"].main_area_pred == "6"
-    # each keeps its own further areas; the area its own text put first follows the shared one
-    assert by_id["en"].predicted_areas == ["6", "10", "7b"]
+    # a form with one area: the shared main area takes its place (no form gets more areas than the model gave it)
+    assert by_id["en"].predicted_areas == ["6"]
     assert by_id["fr"].predicted_areas == ["6", "16"]
     # the declared area is read against the shared ranking: 6 is first, 12 is not in the top 1
     assert (by_id["en"].area_mismatch, by_id["fr"].area_mismatch) == (False, True)
@@ -209,6 +209,8 @@ def test_versions_of_one_practice_share_their_main_area():
     narrow = _suggestion("narrow", ["6"], {"10": 0.1, "6": 0.9, "12": 0.0})
     shared = harmonise_versions([wide, narrow], forms, {"wide": "wide", "narrow": "wide"}, top_n=1)
     assert [s.predicted_areas for s in shared] == [["6", "10", "12"], ["6"]]
+    odd = _suggestion("odd", ["10", "10z"], {"10": 0.2, "6": 0.8})  # a code the taxonomy does not know: no error
+    assert harmonise_versions([odd, narrow], forms, {"odd": "odd", "narrow": "odd"}, 1)[0].predicted_areas == ["6", "10"]
     # a practice alone, or forms without main-area chances, are left as they are
     assert harmonise_versions([english, french], forms, {"en": "en", "fr": "fr"}, 1) == [english, french]
     bare = [AreaSuggestion("en", ["10"], "10", False), AreaSuggestion("fr", ["6"], "6", False)]

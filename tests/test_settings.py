@@ -197,3 +197,16 @@ def test_run_help_shows_flags_as_flags_and_the_defaults_of_the_settings_options(
     assert lines["--top-k"].endswith("[default: (setting top_k, built in: 5)]")
     assert lines["--min-score"].endswith("[default: (setting min_similarity, built in: 0.4)]")
     assert lines["--embedder"].endswith("[default: (setting embedder, built in: use-multilingual)]")
+
+
+def test_a_runs_recorded_similar_settings_are_read_key_by_key():
+    from pipeline.config import with_run_similar_settings
+
+    recorded = {"top_k": 2, "min_similarity": None, "version_min_score": 0.6, "near_duplicate_threshold": 0.9,
+                "similar": {"whole_weight": 1.0, "hub_weight": "strong", "a_setting_of_later_versions": 1}}
+    settings = with_run_similar_settings(Settings(), recorded)
+    # what can be read is taken; a value of the wrong type or a key this version does not know leaves the default
+    assert (settings.top_k, settings.version_min_score, settings.near_duplicate_threshold) == (2, 0.6, 0.9)
+    assert settings.similar.whole_weight == 1.0
+    assert settings.min_similarity == Settings().min_similarity and settings.similar.hub_weight == Settings().similar.hub_weight
+    assert with_run_similar_settings(Settings(), None) == Settings() == with_run_similar_settings(Settings(), ["x"])

@@ -14,8 +14,8 @@ import yaml
 from pipeline.config import Settings
 from pipeline.embed import make_embedder
 from pipeline.records import Practice
-from pipeline.similar import (SECTIONS, TermIndex, facts, find_neighbours, is_near_duplicate, similar_stage,
-                              top_k_exact)
+from pipeline.similar import (SECTIONS, TermIndex, facts, find_neighbours, is_near_duplicate, same_practice_pairs,
+                              similar_stage, top_k_exact, version_keys)
 from pipeline.tables import SCHEMAS, to_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -260,25 +260,51 @@ def test_ragged_vectors_give_back_each_practices_rows():
     assert np.allclose(sections[2]["process"], blocks[3][2], atol=1e-2)
 
 
-def test_a_version_is_linked_even_when_a_practice_elsewhere_is_closer(use):
-    text = ("Since 2019 twelve volunteer mediators trained by the city's integration office meet tenants of the "
-            "social housing estates every month and help them settle disputes over noise and shared spaces; 340 "
-            "conflicts were settled in 2022 and the housing company now funds the scheme.")
-    en = _practice("v-en", "Geneva", title="Neighbourhood mediators", process=text)
+def test_two_practices_of_one_city_in_two_languages_are_not_taken_for_versions(use):
+    # Geneva's only English text and only French text: each is the other's best match in its city whatever they
+    # say, but each has a much closer match elsewhere, so they stay two practices
+    en = _practice("g-en", "Geneva", title="Neighbourhood mediators in Les Pâquis",
+                   purpose="Since 2019 twelve volunteer mediators trained by the Bureau de l'intégration meet tenants "
+                           "of the Pâquis estates every month and help them settle disputes over noise and shared "
+                           "spaces.", impact="340 conflicts were settled in 2022.")
+    fr = _practice("g-fr", "Genève", lang="fr", title="Voisins d'accueil aux Pâquis",
+                   purpose="Depuis 2019, douze habitants bénévoles formés par le Bureau de l'intégration accueillent "
+                           "chaque mois les familles nouvellement arrivées dans les immeubles des Pâquis, leur "
+                           "présentent le quartier et les services.", impact="340 familles accueillies en 2022.")
+    oslo = _practice("o-1", "Oslo", title="Neighbourhood mediators in Grønland",
+                     purpose="Since 2020 ten volunteer mediators trained by the integration office meet tenants of "
+                             "the Grønland estates every month and help them settle disputes over noise and shared "
+                             "spaces.", impact="280 conflicts were settled in 2022.")
+    lyon = _practice("l-1", "Lyon", lang="fr", title="Voisins solidaires",
+                     purpose="Depuis 2018, des habitants bénévoles accueillent les familles nouvellement arrivées à la "
+                             "Guillotière et leur présentent le quartier et les services.",
+                     impact="200 familles accueillies.")
+    rows = similar_stage([en, fr, oslo, lyon], Settings(top_k=3, min_similarity=0.0), use)
+    assert not [r for r in rows if r["rank"] == 0], "no version, no near duplicate"
+    assert not [r for r in rows if {r["practice_id"], r["neighbour_id"]} == {"g-en", "g-fr"}], "one city, never listed"
+
+
+def test_three_language_versions_are_one_practice(use):
+    en = _practice("v-en", "Geneva", title="Neighbourhood mediators",
+                   process="Since 2019 twelve volunteer mediators trained by the city's integration office meet "
+                           "tenants of the social housing estates every month and help them settle disputes over noise "
+                           "and shared spaces; 340 conflicts were settled in 2022 and the housing company now funds "
+                           "the scheme.")
     fr = _practice("v-fr", "Genève", lang="fr", title="Médiateurs de quartier",
                    process="Depuis 2019, douze médiateurs bénévoles formés par le bureau de l'intégration rencontrent "
                            "chaque mois les locataires des immeubles sociaux et les aident à régler les conflits de "
                            "bruit et d'espaces communs ; 340 conflits réglés en 2022, et la régie finance désormais "
                            "le dispositif.")
-    # Oslo took the scheme up and wrote it in English, nearly word for word: the English version's best match
-    copied = _practice("o-1", "Oslo", title="Neighbourhood mediators", process=text.replace("2019", "2020"))
-    others = [_practice("o-2", "Lyon", lang="fr", process="Un festival de musique des quartiers chaque été."),
-              _practice("o-3", "Bergen", process="A football league for teenagers of all backgrounds.")]
-    rows = similar_stage([en, fr, copied, *others], Settings(top_k=3, min_similarity=0.0), use)
-    best_of_en = max((r for r in rows if r["practice_id"] == "v-en" and r["rank"] >= 1), key=lambda r: r["score"])
-    assert best_of_en["neighbour_id"] == "o-1"
-    pair = [r for r in rows if {r["practice_id"], r["neighbour_id"]} == {"v-en", "v-fr"}]
-    assert len(pair) == 2 and all(r["rank"] == 0 and r["relation"] == "version" for r in pair)
+    de = _practice("v-de", "Genf", lang="de", title="Nachbarschaftsmediatoren",
+                   process="Seit 2019 treffen zwölf ehrenamtliche Mediatoren, die vom Integrationsbüro der Stadt "
+                           "ausgebildet wurden, jeden Monat die Mieter der Sozialwohnungen und helfen ihnen, "
+                           "Streitigkeiten über Lärm und gemeinsame Räume beizulegen; 2022 wurden 340 Konflikte "
+                           "beigelegt, und die Wohnungsgesellschaft finanziert das Projekt nun.")
+    other = _practice("x", "Lyon", lang="fr", process="Un festival de musique des quartiers chaque été.")
+    batch = [en, fr, de, other]
+    rows = similar_stage(batch, Settings(top_k=3, min_similarity=0.0), use)
+    keys = version_keys([p.practice_id for p in batch], same_practice_pairs(rows))
+    assert keys == {"v-en": "v-en", "v-fr": "v-en", "v-de": "v-en", "x": "x"}
 
 
 def test_a_text_close_to_everything_loses_its_pull():

@@ -141,7 +141,7 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
         predictions = predict_areas(models.classifier, practices)
         suggestions = area_suggestions(predictions, practices, settings)
         if settings.areas.versions_share_main:
-            keys = versions_among(practices, settings, models.embedder)
+            keys = versions_among(practices, run, models.embedder)
             suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
         criteria_rows, guideline_rows = models.criteria(practices)
         similar = similar_elsewhere(practices, models.embedder, catalogue.vectors if catalogue else None,
