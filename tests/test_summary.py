@@ -187,6 +187,9 @@ def test_strongest_matches_skip_same_city_and_unknown_practices():
     ])
     matches = strongest_matches(similar, by_id)
     assert [(m["a"]["practice_id"], m["b"]["practice_id"], m["score"]) for m in matches] == [("c", "a", 0.6)]
+    # a best match kept below the run's lowest score is no lead to offer
+    weak = pd.DataFrame([{"practice_id": "a", "neighbour_id": "c", "score": 0.38, "weak": True}])
+    assert strongest_matches(weak, by_id) == []
 
 
 def test_resubmitted_practice_needs_attention_and_is_one_match(tmp_path):

@@ -683,6 +683,11 @@ def test_the_practice_page_names_every_column_and_the_language_of_linked_titles(
     links = re.findall(r'<a class="similar-link" href="[^"]+" hreflang="(\w+)" lang="(\w+)">', page)
     assert links and all(hreflang == lang for hreflang, lang in links)
     assert "en" in {lang for _, lang in links}, "similar practices of English-speaking cities"
+    # the main area is marked, and listed first
+    main = client.get(f"/api/practices/{pid}").json()["main_area_pred"]
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>", page.split('<section id="areas">')[1].split("</table>")[0], re.S)
+    assert rows[0].startswith(Messages.load().translator("fr").area(main)) and '<span class="tag">principal</span>' in rows[0]
+    assert sum('class="tag"' in r for r in rows) == 1
 
 
 def test_review_dates_are_read_as_days_and_only_earlier_reviews_are_listed(client):

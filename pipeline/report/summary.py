@@ -291,7 +291,8 @@ def _duplicate_groups(similar) -> dict[str, str]:
 
 def strongest_matches(similar, by_id: dict[str, dict], n: int = TOP_MATCHES) -> list[dict]:
     """The best-scoring pairs of practices from different cities, each unordered pair once; a resubmission or
-    translation of a practice counts as the practice itself. `similar`: the similar table (DataFrame or rows)."""
+    translation of a practice counts as the practice itself, and a pair kept only as a practice's best match below
+    the run's lowest score (`weak`) is no lead to offer. `similar`: the similar table (DataFrame or rows)."""
     best: dict[tuple[str, str], dict] = {}
     rows = _rows(similar)
     group = _duplicate_groups(rows)
@@ -304,7 +305,7 @@ def strongest_matches(similar, by_id: dict[str, dict], n: int = TOP_MATCHES) -> 
 
     for row in rows:
         a, b = by_id.get(row["practice_id"]), by_id.get(row["neighbour_id"])
-        if a is None or b is None or a["practice_id"] == b["practice_id"]:
+        if a is None or b is None or a["practice_id"] == b["practice_id"] or row.get("weak"):
             continue
         if key_of(a.get("city")) == key_of(b.get("city")):
             continue
