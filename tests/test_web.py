@@ -1068,14 +1068,33 @@ def test_a_restart_keeps_reviewers_logged_in_and_their_open_forms_valid(web_data
 def test_the_secret_key_file_is_whole_and_its_owners_only(tmp_path):
     from pipeline.web.security import SECRET_KEY_BYTES, stored_secret_key
 
+    import threading
+
     path = tmp_path / "reviews.sqlite.key"
-    path.write_bytes(b"half")  # a key cut short
-    path.chmod(0o644)
-    key = stored_secret_key(path)
-    assert len(key) == SECRET_KEY_BYTES and path.read_bytes() == key and path.stat().st_mode & 0o777 == 0o600
+    # servers starting together agree on one key
+    keys, start = [], threading.Barrier(6)
+
+    def serve() -> None:
+        start.wait()
+        keys.append(stored_secret_key(path))
+
+    threads = [threading.Thread(target=serve) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(keys) == 6 and len(set(keys)) == 1 and path.read_bytes() == keys[0]
+    key = keys[0]
+    assert len(key) == SECRET_KEY_BYTES and path.stat().st_mode & 0o777 == 0o600
     path.chmod(0o644)
     assert stored_secret_key(path) == key and path.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == [path.name], "nothing left aside"
+    # a file that is not a key is not replaced: it is said, and the server keeps a key of its own
+    other = tmp_path / "other.key"
+    other.write_text("0123456789abcdef" * 4)
+    with pytest.raises(OSError, match="not a key of 32"):
+        stored_secret_key(other)
+    assert other.read_text() == "0123456789abcdef" * 4
 
 
 def test_reviews_export_to_parquet_and_give_training_labels(tmp_path):
@@ -1417,3 +1436,14 @@ def test_export_command_writes_the_workbook_and_reviews_parquet(client, web_data
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(out).sheetnames == list(SHEETS)
     assert "4" in {r["main_area"] for r in pq.read_table(web_data / "reviews.parquet").to_pylist()}
+
+
+def test_a_key_file_that_cannot_be_used_leaves_review_working_with_a_warning(tmp_path, caplog):
+    from pipeline.web.app import _secret_key
+
+    settings = WebSettings(data_dir=tmp_path, review_token="t" * 20, warm_up=False)
+    settings.secret_key_file.write_text("not a key")
+    with caplog.at_level("WARNING"):
+        first, second = _secret_key(settings), _secret_key(settings)
+    assert len(first) == 32 and first != second, "a key of the process's own"
+    assert "cannot be kept" in caplog.text and settings.secret_key_file.read_text() == "not a key"

@@ -77,7 +77,11 @@ def _secret_key(settings: WebSettings) -> bytes:
         return settings.secret_key
     if not settings.review_enabled:
         return secrets.token_bytes(SECRET_KEY_BYTES)
-    return stored_secret_key(settings.secret_key_file)
+    try:
+        return stored_secret_key(settings.secret_key_file)
+    except OSError as exc:  # a read-only folder, a file of someone else's: review still works until a restart
+        log.warning("the secret key cannot be kept (%s): reviewers log in again after a restart", exc)
+        return secrets.token_bytes(SECRET_KEY_BYTES)
 
 
 def _wants_json(request: Request) -> bool:

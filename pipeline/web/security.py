@@ -102,21 +102,33 @@ def local_path(target: str) -> str:
 
 
 def stored_secret_key(path: Path) -> bytes:
-    """The secret key kept in `path`, made there (mode 0600) when there is none yet or it is not a whole key."""
-    try:
-        key = path.read_bytes()
-    except FileNotFoundError:
-        key = b""
-    if len(key) == SECRET_KEY_BYTES:
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)  # a copy that others can read: back to its owner only
-        return key
-    key = secrets.token_bytes(SECRET_KEY_BYTES)
-    # Written aside and then moved in place, so that a server stopped halfway never leaves half a key.
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-        out.write(key)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, path)
-    return key
+    """The secret key kept in `path`, made there (mode 0600) when there is none yet or it is not a whole key.
+
+    Servers starting together agree on one key: a new key is published only where no file is (a hard link of the
+    finished file), and a server that finds one already there reads that one instead."""
+    for _ in range(3):
+        try:
+            key = path.read_bytes()
+        except FileNotFoundError:
+            key = b""
+        if len(key) == SECRET_KEY_BYTES:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)  # a copy that others can read: back to its owner only
+            return key
+        if key:
+            raise OSError(f"{path} holds {len(key)} bytes, not a key of {SECRET_KEY_BYTES}: remove it to make a new one")
+        candidate = secrets.token_bytes(SECRET_KEY_BYTES)
+        # Written aside, then linked in place: a server stopped halfway never leaves half a key.
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        try:
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+                out.write(candidate)
+                out.flush()
+                os.fsync(out.fileno())
+            os.link(partial, path)
+            return candidate
+        except FileExistsError:
+            continue  # another server published its key first: read it
+        finally:
+            partial.unlink(missing_ok=True)
+    raise OSError(f"no whole secret key could be kept in {path}")
