@@ -22,16 +22,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sklearn.model_selection import GroupKFold  # noqa: E402
-
-from pipeline.classify import encode_practices  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.embed import make_embedder  # noqa: E402
-from pipeline.estimators import make_area_classifier  # noqa: E402
 from pipeline.realistic import READERS, load_realistic  # noqa: E402
 from pipeline.similar import same_practice_pairs, similar_stage, version_keys  # noqa: E402
 from pipeline.taxonomy import load_taxonomy  # noqa: E402
-from pipeline.training import AREA_PARAMS, area_training_set  # noqa: E402
+from pipeline.training import AREA_PARAMS, area_training_set, out_of_fold_areas  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"
 
@@ -39,26 +35,13 @@ OUT = ROOT / "benchmarks" / "results"
 def out_of_fold_chances(settings: Settings, embedder) -> tuple[dict[str, np.ndarray], list[str], list]:
     """Each realistic tune text's main-area chances from a model fitted without its practice."""
     data = area_training_set(settings)
-    enc = encode_practices(data.practices, embedder)
-    rows = [i for i, s in enumerate(data.sources) if s == "realistic_tune"]
-    fixed = [i for i, s in enumerate(data.sources) if s != "realistic_tune"]
-    by_text: dict[str, list[int]] = {}
-    for i in rows:
-        by_text.setdefault(data.practices[i].practice_id, []).append(i)
-    texts = sorted(by_text)
-    chances, classes = {}, []
-    for train, held in GroupKFold(n_splits=5).split(texts, groups=[data.groups[by_text[t][0]] for t in texts]):
-        train_rows = fixed + [i for k in train for i in by_text[texts[k]]]
-        model = make_area_classifier(embedder, **AREA_PARAMS).fit(
-            enc.subset(train_rows), [data.labels[i] for i in train_rows],
-            areas__sample_weight=np.asarray([data.weights[i] for i in train_rows]))
-        held_rows = [by_text[texts[k]][0] for k in held]
-        X = model.named_steps["encode"].transform(enc.subset(held_rows))
-        areas = model.named_steps["areas"]
-        classes = [str(c) for c in areas.main_classes_]
-        for i, row in zip(held_rows, areas.main_proba(X)):
-            chances[data.practices[i].practice_id] = row
-    return chances, classes, [data.practices[by_text[t][0]] for t in texts]
+    chances, classes, practices = {}, [], []
+    for held_rows, pred in out_of_fold_areas(data, embedder, AREA_PARAMS):
+        classes = pred.main_classes
+        for k, i in enumerate(held_rows):
+            chances[data.practices[i].practice_id] = pred.main_proba[k]
+            practices.append(data.practices[i])
+    return chances, classes, sorted(practices, key=lambda p: p.practice_id)
 
 
 def top1(chances: dict[str, np.ndarray], classes: list[str], keys: dict[str, str], reads: dict[str, list[str]],

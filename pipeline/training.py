@@ -817,33 +817,44 @@ def area_training_set(settings: Settings | None = None, include_realistic: bool 
     return out
 
 
-def cross_validate_areas(data: LabelledPractices, embedder, params: dict, n_splits: int = 5) -> dict:
-    """Out-of-fold figures on the realistic tune half (grouped by practice), every other source always in
-    training; scored against both readings as `evaluate --set realistic` does."""
+def out_of_fold_areas(data: LabelledPractices, embedder, params: dict, n_splits: int = 5):
+    """Per fold of the realistic tune half (grouped by practice; every other source always in training): the rows
+    of `data` held out (a text's first row: each text appears once per reading) and the predictions of the model
+    fitted without them."""
     from sklearn.model_selection import GroupKFold
 
     from pipeline.classify import encode_practices, predict_areas
     from pipeline.estimators import make_area_classifier
-    from pipeline.realistic import Reading, area_scores
-    from pipeline.taxonomy import load_taxonomy
 
     enc = encode_practices(data.practices, embedder)
     rows = [i for i, s in enumerate(data.sources) if s == "realistic_tune"]
     fixed = [i for i, s in enumerate(data.sources) if s != "realistic_tune"]
-    # each realistic text appears once per reading: fold and score by text
     by_text: dict[str, list[int]] = {}
     for i in rows:
         by_text.setdefault(data.practices[i].practice_id, []).append(i)
     texts = sorted(by_text)
     groups = [data.groups[by_text[t][0]] for t in texts]
-    ranked, suggested, refs = {}, {}, {}
     for train, held in GroupKFold(n_splits=n_splits).split(texts, groups=groups):
         train_rows = fixed + [i for k in train for i in by_text[texts[k]]]
         model = make_area_classifier(embedder, **params).fit(
             enc.subset(train_rows), [data.labels[i] for i in train_rows],
             areas__sample_weight=np.asarray([data.weights[i] for i in train_rows]))
         held_rows = [by_text[texts[k]][0] for k in held]
-        pred = predict_areas(model, enc.subset(held_rows))
+        yield held_rows, predict_areas(model, enc.subset(held_rows))
+
+
+def cross_validate_areas(data: LabelledPractices, embedder, params: dict, n_splits: int = 5) -> dict:
+    """Out-of-fold figures on the realistic tune half (grouped by practice), every other source always in
+    training; scored against both readings as `evaluate --set realistic` does."""
+    from pipeline.realistic import Reading, area_scores
+    from pipeline.taxonomy import load_taxonomy
+
+    by_text: dict[str, list[int]] = {}
+    for i, s in enumerate(data.sources):
+        if s == "realistic_tune":
+            by_text.setdefault(data.practices[i].practice_id, []).append(i)
+    ranked, suggested, refs = {}, {}, {}
+    for held_rows, pred in out_of_fold_areas(data, embedder, params, n_splits):
         for k, i in enumerate(held_rows):
             ranked[i] = pred.main_ranking[k]
             suggested[i] = {c for c, s in zip(pred.classes, pred.suggested[k]) if s}
