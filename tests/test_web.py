@@ -9,9 +9,12 @@ from __future__ import annotations
 import html
 import io
 import json
+import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -1367,6 +1370,38 @@ def test_the_check_gives_the_versions_of_a_practice_in_one_file_one_main_area(cl
     assert english["main_area"] == french["main_area"]
     for practice in (english, french):
         assert practice["areas"][0]["area"] == practice["main_area"]
+
+
+def test_checking_one_version_of_a_practice_the_run_holds_gives_the_runs_main_area(models, tmp_path):
+    from pipeline.config import AreaSettings
+    from pipeline.records import Practice
+    from pipeline.web.checking import analyse_practices
+    from test_run import BILINGUAL_FORM
+
+    english, french = BILINGUAL_FORM.split("Version française")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "geneva-en.txt").write_text(english, encoding="utf-8")
+    (inbox / "geneve-fr.txt").write_text(french, encoding="utf-8")
+    data = tmp_path / "run"
+    # in a process of its own: a run lets go of the spaCy pipelines this module's models hold
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(inbox), "--out", str(data)],
+                          capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    practices = {r["lang"]: r for r in pq.read_table(data / "practices.parquet").to_pylist()}
+    assert practices["en"]["main_area_pred"] == practices["fr"]["main_area_pred"]
+    settings = WebSettings(data_dir=data, review_token=None, warm_up=False)
+    with TestClient(create_app(settings, models)) as site:
+        checked = {lang: site.post("/api/check", files={"file": (name, (inbox / name).read_bytes())}).json()
+                   for lang, name in (("en", "geneva-en.txt"), ("fr", "geneve-fr.txt"))}
+    for lang, body in checked.items():
+        (practice,) = body["practices"]
+        assert practice["main_area"] == practices[lang]["main_area_pred"], lang
+    # read apart, the two files point to different main areas: the run is what makes them one
+    apart = replace(models.settings, areas=AreaSettings(versions_share_main=False))
+    alone = [analyse_practices([Practice.from_dict(practices[lang])], replace(models, settings=apart), None)[0]
+             for lang in ("en", "fr")]
+    assert alone[0].main_area != alone[1].main_area
 
 
 # ----------------------------------------------------------------------------------------- small parts

@@ -141,8 +141,7 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
         predictions = predict_areas(models.classifier, practices)
         suggestions = area_suggestions(predictions, practices, settings)
         if settings.areas.versions_share_main:
-            keys = versions_among(practices, run, models.embedder)
-            suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
+            suggestions = _shared_main_areas(practices, suggestions, models, catalogue, run)
         criteria_rows, guideline_rows = models.criteria(practices)
         similar = similar_elsewhere(practices, models.embedder, catalogue.vectors if catalogue else None,
                                     run.top_k, run.min_similarity, catalogue.versions if catalogue else None)
@@ -159,6 +158,26 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
             similar[i],
         ))
     return checked
+
+
+def _shared_main_areas(practices: list[Practice], suggestions: list, models: AnalysisModels,
+                       catalogue: Catalogue | None, run) -> list:
+    """The suggestions with one main area per practice, as the run gives it: the versions in the file, and for a
+    form the run already holds (same file, same id), the versions the run linked to it."""
+    keys = versions_among(practices, run, models.embedder)
+    ids = set(keys)
+    in_run = list({v: Practice.from_dict(catalogue.practices[v]) for p in practices if catalogue
+                   for v in sorted(catalogue.versions.get(p.practice_id, ()))
+                   if v in catalogue.practices and v not in ids}.values())
+    if in_run:
+        for p in practices:
+            for v in catalogue.versions.get(p.practice_id, ()):
+                keys.setdefault(v, keys[p.practice_id])
+        extra = area_suggestions(predict_areas(models.classifier, in_run), in_run, models.settings)
+        shared = harmonise_versions([*suggestions, *extra], [*practices, *in_run], keys,
+                                    models.settings.area_top_n_for_mismatch)
+        return shared[:len(suggestions)]
+    return harmonise_versions(suggestions, practices, keys, models.settings.area_top_n_for_mismatch)
 
 
 def answer_translator(report: CheckReport, messages: Messages, visitor: Translator) -> Translator:
