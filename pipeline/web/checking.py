@@ -165,19 +165,17 @@ def _shared_main_areas(practices: list[Practice], suggestions: list, models: Ana
     """The suggestions with one main area per practice, as the run gives it: the versions in the file, and for a
     form the run already holds (same file, same id), the versions the run linked to it."""
     keys = versions_among(practices, run, models.embedder)
-    ids = set(keys)
-    in_run = list({v: Practice.from_dict(catalogue.practices[v]) for p in practices if catalogue
-                   for v in sorted(catalogue.versions.get(p.practice_id, ()))
-                   if v in catalogue.practices and v not in ids}.values())
-    if in_run:
-        for p in practices:
-            for v in catalogue.versions.get(p.practice_id, ()):
-                keys.setdefault(v, keys[p.practice_id])
-        extra = area_suggestions(predict_areas(models.classifier, in_run), in_run, models.settings)
-        shared = harmonise_versions([*suggestions, *extra], [*practices, *in_run], keys,
-                                    models.settings.area_top_n_for_mismatch)
-        return shared[:len(suggestions)]
-    return harmonise_versions(suggestions, practices, keys, models.settings.area_top_n_for_mismatch)
+    in_run: dict[str, Practice] = {}
+    for p in practices:
+        for v in sorted(catalogue.versions.get(p.practice_id, ())) if catalogue else ():
+            if v in catalogue.practices and v not in keys:
+                in_run[v] = Practice.from_dict(catalogue.practices[v])
+                keys[v] = keys[p.practice_id]
+    others = list(in_run.values())
+    extra = area_suggestions(predict_areas(models.classifier, others), others, models.settings) if others else []
+    shared = harmonise_versions([*suggestions, *extra], [*practices, *others], keys,
+                                models.settings.area_top_n_for_mismatch)
+    return shared[:len(suggestions)]
 
 
 def answer_translator(report: CheckReport, messages: Messages, visitor: Translator) -> Translator:
