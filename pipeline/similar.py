@@ -285,9 +285,10 @@ SAME_PRACTICE = ("version", "near_duplicate")
 
 
 def same_practice_pairs(rows: Iterable) -> list[tuple[str, str]]:
-    """(practice_id, neighbour_id) of the rows of similar.parquet that join two forms of one practice."""
+    """(practice_id, neighbour_id) of the rows of similar.parquet that join two forms of one practice (none from
+    a table written before rows said their relation)."""
     return [(str(r["practice_id"]), str(r["neighbour_id"])) for r in rows
-            if r["rank"] == 0 and r["relation"] in SAME_PRACTICE]
+            if r.get("rank") == 0 and r.get("relation") in SAME_PRACTICE]
 
 
 def version_keys(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]:

@@ -59,3 +59,36 @@ def test_a_run_without_files_table_has_an_empty_files_sheet(tmp_path):
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path)))
     assert [c.value for c in book["files"][1]] == ["source_file", "status", "error_code", "message", "n_practices"]
     assert book["files"].max_row == 1
+
+
+def test_versions_of_one_practice_share_their_practice_key(run):
+    """An English and a French version of one practice, and a copy of the French one sent as another file: the
+    practices sheet names one practice for the three rows, the key `research.practice_keys` gives; a practice with
+    no other version is its own key."""
+    from pipeline.research import load_table, practice_keys
+
+    base = {"practice_index": 1, "declared_areas": ["4"], "warnings": [], "predicted_areas": ["4"], "n_words": 30,
+            "ongoing": False, "area_mismatch": False}
+    practices = [{**base, "practice_id": "p1", "source_file": "oslo.docx", "lang": "en", "city": "Oslo",
+                  "title": "Coffee and facts"},
+                 {**base, "practice_id": "p2", "source_file": "oslo-fr.docx", "lang": "fr", "city": "Oslo",
+                  "title": "Café et faits"},
+                 {**base, "practice_id": "p3", "source_file": "oslo-fr (copie).docx", "lang": "fr", "city": "Oslo",
+                  "title": "Café et faits"},
+                 {**base, "practice_id": "p4", "source_file": "lyon.docx", "lang": "fr", "city": "Lyon",
+                  "title": "Cafés des langues"}]
+    pair = {"score": 0.93, "matched_section": "process", "shared_terms": [], "neighbour_city": "Oslo",
+            "near_duplicate": True, "weak": False}
+    similar = [{**pair, "practice_id": "p2", "neighbour_id": "p1", "rank": 0, "relation": "version"},
+               {**pair, "practice_id": "p2", "neighbour_id": "p3", "rank": 0, "relation": "near_duplicate"},
+               {**pair, "practice_id": "p1", "neighbour_id": "p4", "rank": 1, "relation": "similar",
+                "near_duplicate": False, "neighbour_city": "Lyon"}]
+    write_table(run / "practices.parquet", to_table("practices", practices))
+    write_table(run / "similar.parquet", to_table("similar", similar))
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run)))
+    assert [c.value for c in book["practices"][1]][:2] == ["practice_id", "practice_key"]
+    keys = {r["practice_id"]: r["practice_key"] for r in _sheet(book, "practices")}
+    assert keys == {"p1": "p1", "p2": "p1", "p3": "p1", "p4": "p4"}
+    table = load_table(run, "practices")
+    expected = practice_keys(table, load_table(run, "similar"))
+    assert keys == dict(zip(table["practice_id"], expected))

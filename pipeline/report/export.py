@@ -2,6 +2,9 @@
 
 `write_workbook(data_dir, path, reviews)` (and `workbook_bytes` for the web app) read the run's tables and write
 an .xlsx with openpyxl: a filter on every header, the header row frozen, columns sized to their contents.
+The practices sheet's `practice_key` names the practice each row is a version of (the id `research.practice_keys`
+gives: language versions and copies sent again, linked at rank 0 of similar.parquet, share it), so versions can be
+grouped or filtered in the spreadsheet.
 Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
 contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
 were rejected or blank can be filtered and chased with the cities that sent them. Cell texts are written as text,
@@ -26,6 +29,7 @@ from pipeline.cities import city_info
 from pipeline.criteria import CRITERIA
 from pipeline.report.redact import Redactor  # the city reports' rule for personal data, shared
 from pipeline.review_copies import copies_of_reviewed
+from pipeline.similar import same_practice_pairs, version_keys
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
 
@@ -35,7 +39,8 @@ MIN_WIDTH, MAX_WIDTH = 8, 60
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters the xlsx format cannot hold
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
-PRACTICE_COLUMNS = ("practice_id", "source_file", "lang", "city", "country", "department", "form_date", "title",
+# practice_key: the practice the row is a version of, beside the id so that versions sort and filter together
+PRACTICE_COLUMNS = ("practice_id", "practice_key", "source_file", "lang", "city", "country", "department", "form_date", "title",
                     "declared_area_text", "declared_areas", "main_objective", "period_text", "period_start",
                     "period_end", "ongoing", "purpose", "starting_point", "process", "impact", "references",
                     "n_words", "warnings", "predicted_areas", "main_area_pred", "area_mismatch")
@@ -66,10 +71,14 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
             return [redact(v) for v in value]
         return redact(value) if isinstance(value, str) else value
 
+    # the same linking as research.practice_keys: the first version in table order stands for the practice
+    keys = version_keys(list(practices), same_practice_pairs(tables["similar"]))
+    derived = {"country": lambda r: _country(r.get("city")), "practice_key": lambda r: keys[r["practice_id"]]}
+
     book = Workbook()
     book.remove(book.active)
     _sheet(book, "practices", PRACTICE_COLUMNS,
-           ([_country(r.get("city")) if c == "country" else redacted(r["practice_id"], r.get(c))
+           ([derived[c](r) if c in derived else redacted(r["practice_id"], r.get(c))
              for c in PRACTICE_COLUMNS] for r in tables["practices"]))
     names = load_taxonomy().areas
     _sheet(book, "areas", ("practice_id", "city", "title", "area", "area_name", "probability", "suggested", "evidence"),
