@@ -510,3 +510,61 @@ def test_a_practice_sent_again_or_in_another_language_is_counted_once_beside_the
     # without such pairs the sentence is not there
     write_table(tmp_path / "similar.parquet", to_table("similar", []))
     assert "distinct" not in render_summary(tmp_path, "en")
+
+
+@pytest.fixture()
+def versions_run(tmp_path) -> Path:
+    """Geneva's practice in English (p1) and in French (p2), the French form sent again as another file (p3), and one
+    practice of Oslo (p4), each with its criteria levels."""
+    written = {"p1": ("Geneva", "en", "3"), "p2": ("Genève", "fr", "3"), "p3": ("Genève", "fr", "3"),
+               "p4": ("Oslo", "en", "9")}
+    practice = {"practice_index": 1, "n_words": 150, "warnings": [], "area_mismatch": False}
+    practices = [{**practice, "practice_id": pid, "source_file": f"{pid}.txt", "city": city, "lang": lang,
+                  "title": f"Practice {pid}", "declared_areas": [area], "predicted_areas": [area],
+                  "main_area_pred": area} for pid, (city, lang, area) in written.items()]
+    files = [{"source_file": f"{pid}.txt", "sha256": pid * 32, "status": "ok", "n_practices": 1} for pid in written]
+    pair = {"score": 0.9, "matched_section": "process", "shared_terms": [], "near_duplicate": True, "weak": False,
+            "neighbour_city": "Genève"}
+    similar = [{**pair, "practice_id": a, "neighbour_id": b, "rank": 0, "relation": relation}
+               for a, b, relation in (("p1", "p2", "version"), ("p2", "p1", "version"), ("p2", "p3", "near_duplicate"),
+                                      ("p3", "p2", "near_duplicate"))]
+    similar.append({**pair, "practice_id": "p1", "neighbour_id": "p4", "rank": 1, "score": 0.6, "relation": "similar",
+                    "near_duplicate": False, "neighbour_city": "Oslo"})
+    criteria = [{"practice_id": pid, "criterion": c, "level": 2, "score": 0.6, "evidence": [], "hint": None}
+                for pid in written for c in ("targeted", "needs_based")]
+    for name, rows in (("files", files), ("practices", practices), ("similar", similar), ("criteria", criteria)):
+        write_table(tmp_path / f"{name}.parquet", to_table(name, rows))
+    write_json(tmp_path / "manifest.json", {"generated_at": "2026-03-04T10:00:00"})
+    return tmp_path
+
+
+def _bars(svg: str) -> dict[str, int]:
+    """The value of each bar of a chart, by its hover text ('3. Anti-discrimination, declared (main)': 1)."""
+    out = {}
+    for text in re.findall(r"<title>([^<]*)</title>", svg):
+        label, _, value = unescape(text).rpartition(": ")
+        out[label] = int(value)
+    return out
+
+
+def test_the_charts_count_a_practice_sent_in_two_languages_once(versions_run):
+    """Three forms of Geneva's practice (English, French, the French sent again) are one practice in the area and
+    criteria charts; the page still lists each form and says how the charts count."""
+    from pipeline.taxonomy import load_taxonomy
+
+    context = summary_context(versions_run, "en")
+    bars = _bars(context["areas_chart"])
+    area3 = f"3. {load_taxonomy().areas['3'].name('en')}"
+    assert bars[f"{area3}, declared (main)"] == 1 and bars[f"{area3}, predicted (main)"] == 1
+    assert bars[f"9. {load_taxonomy().areas['9'].name('en')}, declared (main)"] == 1
+    criteria = _bars(context["criteria_chart"])
+    assert criteria == {"Targeted, level 2": 2, "Needs-based, level 2": 2}
+    assert context["counts"]["practices"] == 4 and context["counts"]["distinct"] == 2
+    assert len(context["practices"]) == 4  # the list of practices is a list of forms: each one is there
+    for lang, said in (("en", "is counted once"), ("fr", "n'est comptée qu'une fois")):
+        html = render_summary(versions_run, lang)
+        assert said in " ".join(unescape(section(html, "versions-once")).split())
+    # without the links each form is a practice of its own
+    write_table(versions_run / "similar.parquet", to_table("similar", []))
+    assert _bars(summary_context(versions_run, "en")["criteria_chart"])["Targeted, level 2"] == 4
+

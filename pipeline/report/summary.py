@@ -200,14 +200,18 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         "error": len(errors),
         "duplicate": len(duplicates),
         "practices": len(by_id),
-        "distinct": _distinct_practices(list(by_id), view.records("similar", ("practice_id", "neighbour_id", "rank",
-                                                                              "relation"))),
+        "distinct": view.n_distinct,
         "cities": view.n_cities,
         "languages": sorted({p["lang"] for p in by_id.values() if p.get("lang")}),
         "similar_pairs": len(similar),
         "criteria_rows": len(criteria),
         "ignored": len((manifest.get("counts") or {}).get("ignored_system_files") or []),
     }
+    # The charts count practices, not forms: one version of each practice (the first in table order) stands for
+    # the others, so a practice sent in English and in French is one bar, not two.
+    counted = [p for pid, p in by_id.items() if view.is_representative(pid)]
+    if len(criteria):
+        criteria = criteria[criteria["practice_id"].map(view.is_representative).astype(bool)]
     criterion_names = [c for c in CRITERIA if c in set(criteria["criterion"])] if len(criteria) else []
     criterion_names += sorted(set(criteria["criterion"]) - set(criterion_names)) if len(criteria) else []
     attention = _attention(file_rows, by_id, taxonomy, view.records("similar"), words)
@@ -238,7 +242,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         "errors": errors,
         "error_codes": dict(Counter(r.get("error_code") for r in errors).most_common()),
         "duplicates": duplicates,
-        "areas_chart": Markup(areas_chart_svg(list(by_id.values()), taxonomy, words)) if by_id and taxonomy else None,
+        "areas_chart": Markup(areas_chart_svg(counted, taxonomy, words)) if by_id and taxonomy else None,
         "criteria_chart": Markup(criteria_chart_svg(criteria, criterion_names, words)) if len(criteria) else None,
         "criterion_names": criterion_names,
         "criterion_labels": words["criteria_names"],
@@ -526,13 +530,6 @@ def _timings(manifest: dict, words: Words) -> list[tuple[str, str, float]]:
     order = {k: i for i, k in enumerate(_STEP_ORDER)}
     keys = sorted(items, key=lambda k: (k == "total", order.get(k, len(order) - 1), k))
     return [(k, words.step(k), items[k]) for k in keys]
-
-
-def _distinct_practices(ids: list[str], similar: list[dict]) -> int:
-    """How many practices the forms hold once a practice sent again, or in another language, counts once."""
-    from pipeline.similar import same_practice_pairs, version_keys
-
-    return len(set(version_keys(ids, same_practice_pairs(similar)).values()))
 
 
 def _run_sentence(counts: dict, words: Words) -> str:

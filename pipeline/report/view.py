@@ -1,8 +1,8 @@
 """One view of a run, built once and read by every report.
 
 The tables of a run (in memory from `run_batch`, or read once from its output folder) with the indexes the reports
-need: practices by id, neighbours grouped by practice, cities by key, the contact-name redactor, the taxonomy and
-the words of the report catalogue. Each index is built on first use and then kept, so writing a report for every
+need: practices by id, the practice each is a version of, neighbours grouped by practice, cities by key, the
+contact-name redactor, the taxonomy and the words of the report catalogue. Each index is built on first use and then kept, so writing a report for every
 city costs one pass over the tables plus the work of each report, not a pass per city.
 """
 
@@ -118,6 +118,24 @@ class RunView:
         for rows in groups.values():
             rows.sort(key=lambda r: r["rank"])
         return groups
+
+    @cached_property
+    def practice_keys(self) -> dict[str, str]:
+        """The practice each practice id is a version of (`research.practice_keys`): language versions and copies
+        sent again, linked at rank 0 of the similar table, share the id of the one first in table order."""
+        from pipeline.similar import same_practice_pairs, version_keys
+
+        rows = self.records("similar", ("practice_id", "neighbour_id", "rank", "relation"))
+        return version_keys(list(self.practices), same_practice_pairs(rows))
+
+    @property
+    def n_distinct(self) -> int:
+        """Practices of the run with each practice counted once, however many versions of it were sent."""
+        return len(set(self.practice_keys.values()))
+
+    def is_representative(self, practice_id: str) -> bool:
+        """Whether the practice stands for its versions in counts (the first of them in table order)."""
+        return self.practice_keys.get(practice_id, practice_id) == practice_id
 
     @cached_property
     def city_of(self) -> dict[str, str]:
