@@ -568,3 +568,26 @@ def test_the_charts_count_a_practice_sent_in_two_languages_once(versions_run):
     write_table(versions_run / "similar.parquet", to_table("similar", []))
     assert _bars(summary_context(versions_run, "en")["criteria_chart"])["Targeted, level 2"] == 4
 
+
+def test_the_city_reports_count_a_practice_sent_in_two_languages_once(versions_run):
+    """The run counted in each city report: two practices (Geneva's three forms are one), said in the report's
+    language, in the HTML and the Word file; each form still has its own entry, naming its other versions."""
+    from docx import Document
+
+    from pipeline.report.city import build_city_report, write_city_reports
+    from pipeline.report.view import build_view
+
+    view = build_view(versions_run)
+    geneva, oslo = build_city_report(view, "Genève"), build_city_report(view, "Oslo")
+    assert geneva.run_note.startswith("Établi à partir de 2 pratiques de 2 villes")
+    assert "ne compte qu'une fois" in geneva.run_note
+    assert oslo.run_note.startswith("Based on 2 practices from 2 cities") and "counts once" in oslo.run_note
+    assert [item.id for item in geneva.items] == ["p1", "p2", "p3"]
+    assert {d.title for d in geneva.items[0].duplicates} == {"Practice p2"}
+    write_city_reports(versions_run)
+    folder = versions_run / "reports" / "cities"
+    assert "2 practices from 2 cities" in (folder / "oslo.html").read_text(encoding="utf-8")
+    word = " ".join(p.text for p in Document(str(folder / "geneve.docx")).paragraphs)
+    assert "2 pratiques de 2 villes" in word
+    write_table(versions_run / "similar.parquet", to_table("similar", []))
+    assert build_city_report(build_view(versions_run), "Oslo").run_note.startswith("Based on 4 practices")

@@ -260,7 +260,8 @@ class CityReportBuilder:
             method=s["method"].format(model=view.embedder, close=_number(view.report_settings.close_score, lang),
                                       related=_number(view.report_settings.related_score, lang)),
             contacts_note=s["contacts_on"] if self.include_contacts else s["contacts_off"],
-            run_note=s["run"].format(n=len(view.practices), m=view.n_cities, date=date),
+            # practices, not forms: the versions of one practice in two languages (or sent twice) count once
+            run_note=s["run"].format(n=view.n_distinct, m=view.n_cities, date=date),
             items=items, include_contacts=self.include_contacts)
 
     def _item(self, row: dict, lang: str, s: dict) -> PracticeItem:
