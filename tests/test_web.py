@@ -1232,6 +1232,31 @@ def test_workbook_cells_are_text_and_leave_personal_data_out(tmp_path):
     assert "Kari" not in purpose and "@" not in purpose and "22 33" not in purpose, purpose
 
 
+def test_export_names_the_practice_each_version_belongs_to(sample_out, models, tmp_path):
+    """Two forms of one city linked as versions of one practice: on the downloaded practices sheet both rows carry
+    the key of the one read first; every other row is its own practice."""
+    data = copy_run(Path(sample_out), tmp_path / "run")
+    practices = pq.read_table(data / "practices.parquet").to_pylist()
+    a, b = practices[0], next(p for p in practices[1:] if p["city"] == practices[0]["city"])
+    similar = pq.read_table(data / "similar.parquet").to_pylist()
+    for one, other in ((a, b), (b, a)):  # b is a in the other language
+        similar.append({"practice_id": one["practice_id"], "neighbour_id": other["practice_id"], "rank": 0,
+                        "score": 0.91, "matched_section": "purpose", "shared_terms": [], "neighbour_city": one["city"],
+                        "near_duplicate": True, "relation": "version", "weak": False})
+    write_table(data / "similar.parquet", to_table("similar", similar))
+    settings = WebSettings(data_dir=data, review_token=TOKEN, warm_up=False, reload_check_seconds=0)
+    with TestClient(create_app(settings, models)) as live:
+        response = live.get("/export.xlsx", headers={"authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content))["practices"].iter_rows(values_only=True))
+    header = list(rows[0])
+    assert "practice_key" in header and "practice_id" in header
+    keys = {row[header.index("practice_id")]: row[header.index("practice_key")] for row in rows[1:]}
+    assert len(keys) == len(practices)
+    assert keys[a["practice_id"]] == keys[b["practice_id"]] == a["practice_id"]
+    assert all(key == pid for pid, key in keys.items() if pid not in (a["practice_id"], b["practice_id"]))
+
+
 # ----------------------------------------------------------------------------------------- a new run
 
 
