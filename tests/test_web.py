@@ -1507,3 +1507,35 @@ def test_a_key_file_that_cannot_be_used_leaves_review_working_with_a_warning(tmp
         first, second = _secret_key(settings), _secret_key(settings)
     assert len(first) == 32 and first != second, "a key of the process's own"
     assert "cannot be kept" in caplog.text and settings.secret_key_file.read_text() == "not a key"
+
+
+def test_a_key_file_that_is_a_symbolic_link_is_not_followed(tmp_path, caplog):
+    from pipeline.web.app import _secret_key
+    from pipeline.web.security import stored_secret_key
+
+    settings = WebSettings(data_dir=tmp_path, review_token="t" * 20, warm_up=False)
+    planted = tmp_path / "elsewhere" / "known.key"  # a key someone else knows, readable by all
+    planted.parent.mkdir()
+    planted.write_bytes(b"k" * 32)
+    planted.chmod(0o644)
+    settings.secret_key_file.symlink_to(planted)
+    with caplog.at_level("WARNING"):
+        first, second = _secret_key(settings), _secret_key(settings)
+    assert b"k" * 32 not in (first, second) and len(first) == 32 and first != second, "a key of the process's own"
+    assert "cannot be kept" in caplog.text and "symbolic link" in caplog.text
+    assert settings.secret_key_file.is_symlink() and planted.read_bytes() == b"k" * 32
+    assert planted.stat().st_mode & 0o777 == 0o644, "the file linked to is not touched"
+    # a link to nowhere is refused too, not written through; nor is anything that is not a regular file
+    settings.secret_key_file.unlink()
+    settings.secret_key_file.symlink_to(tmp_path / "nowhere.key")
+    with pytest.raises(OSError, match="symbolic link"):
+        stored_secret_key(settings.secret_key_file)
+    assert not (tmp_path / "nowhere.key").exists()
+    settings.secret_key_file.unlink()
+    settings.secret_key_file.mkdir()
+    with pytest.raises(OSError, match="not a regular file"):
+        stored_secret_key(settings.secret_key_file)
+    settings.secret_key_file.rmdir()
+    os.mkfifo(settings.secret_key_file)
+    with pytest.raises(OSError, match="not a regular file"):
+        stored_secret_key(settings.secret_key_file)  # refused at once: the server does not wait on the pipe

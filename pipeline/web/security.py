@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import secrets
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,17 +104,13 @@ def local_path(target: str) -> str:
 
 def stored_secret_key(path: Path) -> bytes:
     """The secret key kept in `path`, made there (mode 0600) when there is none yet or it is not a whole key.
+    A symbolic link or anything but a regular file at `path` is refused (OSError), never followed.
 
     Servers starting together agree on one key: a new key is published only where no file is (a hard link of the
     finished file), and a server that finds one already there reads that one instead."""
     for _ in range(3):
-        try:
-            key = path.read_bytes()
-        except FileNotFoundError:
-            key = b""
+        key = _read_key_file(path)
         if len(key) == SECRET_KEY_BYTES:
-            if path.stat().st_mode & 0o077:
-                path.chmod(0o600)  # a copy that others can read: back to its owner only
             return key
         if key:
             raise OSError(f"{path} holds {len(key)} bytes, not a key of {SECRET_KEY_BYTES}: remove it to make a new one")
@@ -132,3 +129,28 @@ def stored_secret_key(path: Path) -> bytes:
         finally:
             partial.unlink(missing_ok=True)
     raise OSError(f"no whole secret key could be kept in {path}")
+
+
+def _read_key_file(path: Path) -> bytes:
+    """The bytes of the key file at `path`, b"" when there is none. The file is opened without following a symbolic
+    link (someone who can write the folder could point it at a key of their choosing, or have the server chmod a
+    file of theirs) and must be a regular file: anything else is an OSError, as an unreadable file is.
+    A whole key that others can read is made its owner's only, on the file opened and not on the path."""
+    try:
+        # O_NONBLOCK: a named pipe put there does not hold the server up (a regular file reads as usual)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return b""
+    except OSError as exc:
+        if path.is_symlink():  # O_NOFOLLOW refuses it (ELOOP), even one pointing nowhere
+            raise OSError(f"{path} is a symbolic link, not the key file itself: remove it to make a new key") from exc
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # a folder, a named pipe, a device
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file: remove it to make a new key")
+    with os.fdopen(fd, "rb") as file:
+        key = file.read()
+        if len(key) == SECRET_KEY_BYTES and info.st_mode & 0o077:
+            os.fchmod(fd, 0o600)  # a copy that others can read: back to its owner only
+        return key
