@@ -909,6 +909,51 @@ def test_a_review_sent_after_the_session_ended_is_saved_once_logged_in_again(cli
     client.cookies.clear()
 
 
+def _language_switch(page: str) -> tuple[str, dict]:
+    """Where the site header's language switch of a login page posts, and what it sends."""
+    header = re.search(r'<header class="site">.*?</header>', page, re.S).group(0)
+    action = re.search(r'<form method="post" action="([^"]+)" class="[^"]*\blang-switch\b', header)
+    assert action, "the switch is a form"
+    return html.unescape(action.group(1)), BrowserForm(header, "lang-switch").data()
+
+
+def test_switching_language_on_the_login_page_keeps_the_review_it_carries(client):
+    pid = practice_id(client, "Patras", "Roma school mediators")
+    log_in(client, "Ines")
+    form = BrowserForm(client.get(f"/practices/{pid}").text, "review-form")
+    client.cookies.delete("icc_review_session")  # the session ends while the reviewer types
+    entries = form.data(main_area="9", level_targeted="1", note="Checked with the city.\nTwo lines.")
+    ended = client.post(f"/practices/{pid}/review", data=entries, headers={"accept-language": "en"})
+    assert ended.status_code == 401 and "You are no longer logged in" in ended.text
+    login = BrowserForm(ended.text, "login")
+
+    action, switch = _language_switch(ended.text)
+    switched = client.post(action, data=switch, follow_redirects=False)
+    assert switched.status_code == 200 and '<html lang="fr">' in switched.text
+    assert "Vous n&#39;êtes plus connecté·e (une session dure 12 heures)" in switched.text, "still says why"
+    assert BrowserForm(switched.text, "login").fields == login.fields, "the review and where it goes are kept"
+    action, back = _language_switch(switched.text)  # and back to English, still carrying them
+    carried = {name: value for name, value in login.data().items() if name != "reviewer"}  # its hidden fields
+    assert back["to"] == "en" and {name: value for name, value in back.items() if name != "to"} == carried
+    assert "Vérifiez votre formulaire" in client.get("/check").text, "the language chosen is remembered"
+
+    saved = client.post("/review/login", data=BrowserForm(switched.text, "login").data(reviewer="Ines", token=TOKEN),
+                        follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/practices/{pid}?saved=true#review"
+    review = client.get(f"/api/practices/{pid}").json()["review"]
+    assert (review["reviewer"], review["main_area"], review["criteria"]) == ("Ines", "9", {"targeted": 1})
+    assert review["note"] == "Checked with the city.\nTwo lines."
+
+    # a switch sent from elsewhere (no valid CSRF token) puts no review in the login form
+    client.cookies.delete("icc_review_session")
+    forged = client.post(action, data=switch | {"csrf_token": "forged", "review:note": "not mine"})
+    assert forged.status_code == 403 and "review_of" not in forged.text and "not mine" not in forged.text
+    # a login page reached by a link keeps where it goes as well
+    action, switch = _language_switch(client.get("/review/login", params={"next": "/export.xlsx"}).text)
+    assert dict(BrowserForm(client.post(action, data=switch).text, "login").fields)["next"] == "/export.xlsx"
+    client.cookies.clear()
+
+
 def _header_link(page: str, start: str) -> str | None:
     """The address of the site header's link that starts with `start` (None when the header has none)."""
     header = re.search(r'<header class="site">.*?</header>', page, re.S).group(0)
@@ -923,8 +968,7 @@ def test_the_header_of_a_page_answering_a_review_form_leads_back_to_the_practice
     ended = client.post(f"/practices/{pid}/review", data={"csrf_token": csrf, "note": "kept"})
     assert ended.status_code == 401
     assert _header_link(ended.text, "/review/login") is None, "the page's own form is the login that keeps the review"
-    switched = client.get(_header_link(ended.text, "/lang"))
-    assert switched.status_code == 200 and str(switched.url).endswith(f"/practices/{pid}")
+    assert _header_link(ended.text, "/lang") is None, "its language switch keeps the review too, which a link would not"
 
     refused = client.post(f"/practices/{pid}/review", data={"csrf_token": "stale", "note": "lost"})
     assert refused.status_code == 403

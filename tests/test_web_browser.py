@@ -189,6 +189,33 @@ def test_a_reviewer_logs_in_and_saves_a_review(server, page, tmp_path):
     assert page.problems == []
 
 
+def test_a_review_sent_after_the_session_ended_survives_a_language_switch_on_the_login_page(server, page, tmp_path):
+    page.goto(f"{server}/review/login")
+    page.fill("#reviewer", "Ines")
+    page.fill("#token", TOKEN)
+    with page.expect_navigation():
+        page.click("form.login button")
+    page.click("li.hit a.title >> nth=0")
+    page.wait_for_selector("form.review-form")
+    page.fill("#note", "typed before the session ended")
+    page.context.clear_cookies(name="icc_review_session")  # the session ends while the reviewer types
+    with page.expect_navigation():
+        page.click("form.review-form button")
+    assert page.inner_text("h1") == "Secretariat login" and "no longer logged in" in page.inner_text("main")
+    with page.expect_navigation():
+        page.click("header button.lang")  # the switch, drawn as the link it is on every other page
+    assert page.inner_text("h1") == "Connexion du secrétariat" and "plus connecté" in page.inner_text("main")
+    page.screenshot(path=str(tmp_path / "connexion.png"), full_page=True)
+    page.fill("#reviewer", "Ines")
+    page.fill("#token", TOKEN)
+    with page.expect_navigation():
+        page.press("#token", "Enter")  # Enter logs in: the header's switch is a form of its own
+    assert page.locator("p.saved").is_visible()
+    assert "typed before the session ended" in page.inner_text("#review")
+    # the one console line: Chromium's note that the page saying the session ended came with its 401
+    assert [p for p in page.problems if "status of 401" not in p] == [] and len(page.problems) == 1
+
+
 def test_french_visitors_get_french_pages(server, browser, tmp_path):
     context = browser.new_context(locale="fr-FR", extra_http_headers={"accept-language": "fr-FR,fr;q=0.9"})
     try:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import anyio
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.routing import Match
 
@@ -50,6 +50,11 @@ def get_translator(request: Request, services: ServicesDep) -> Translator:
     # Not from the address: `lang=` there is the search's language filter.
     lang = request_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
     return services.messages.translator(lang)
+
+
+def remember_language(response: Response, lang: str) -> None:
+    """Keep the language chosen with the switch for the visitor's next pages (a year)."""
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
 
 
 def get_reviewer(request: Request, services: ServicesDep) -> str | None:

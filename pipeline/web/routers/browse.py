@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse
 from pipeline.criteria import CRITERIA
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep, StaffDep, login_link
-from pipeline.web.i18n import LANG_COOKIE, LANGS, supported
+from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep, StaffDep, login_link, remember_language
+from pipeline.web.i18n import LANGS, supported
 from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, SearchQuery, SearchResult, country_of
 from pipeline.web.security import local_path
 from pipeline.web.views import active_filters, facet_options, practice_detail, practice_summary, search_link
@@ -151,5 +151,5 @@ def healthz(catalogue: CatalogueDep) -> dict:
 def switch_language(to: str = "en", next: str = "/") -> RedirectResponse:
     """Remember the chosen language and go back to the page it was chosen on."""
     response = RedirectResponse(local_path(next), status_code=303)
-    response.set_cookie(LANG_COOKIE, supported(to) or "en", max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    remember_language(response, supported(to) or "en")
     return response

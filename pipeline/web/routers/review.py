@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Annotated
 
 import anyio
@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from pipeline.criteria import CRITERIA
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep
+from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep, remember_language
 from pipeline.web.i18n import Translator
 from pipeline.web.reviews import MAX_NOTE_CHARS, ReviewInput
 from pipeline.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, local_path
@@ -103,6 +103,28 @@ async def login(request: Request, page: PageDep, services: ServicesDep, catalogu
         response = RedirectResponse(local_path(target), status_code=303)
     response.set_cookie(SESSION_COOKIE, access.session_cookie(reviewer), max_age=services.settings.session_hours * 3600,
                         httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/review/login/lang", max_body_size=REVIEW_BODY_BYTES)
+async def login_language(request: Request, page: PageDep, services: ServicesDep, to: Annotated[str, Form()] = "en",
+                         csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+                         target: Annotated[str, Form(alias="next")] = "/",
+                         pending_of: Annotated[str, Form(alias=PENDING_OF)] = ""):
+    """The language switch of a login page: the same login page in the other language, still going to `target` and
+    still carrying the review sent after the session ended, which a link to /lang would drop."""
+    page = replace(page, t=services.messages.translator(to))
+    if not services.access.enabled:
+        response = page.render("login.html.j2", status_code=403)
+    elif not services.access.csrf_valid(request.cookies.get(CSRF_COOKIE), csrf_token):
+        # not sent from this site's page: a review it holds is not put in the login form, to be saved once logged in
+        response = _login_page(page, 403, page.t("review.csrf"), target)
+    else:
+        pending = _pending(await request.form())
+        # the page said why it carries a review: it says so again in the other language
+        problem = page.t("review.session_ended", hours=services.settings.session_hours) if pending else None
+        response = _login_page(page, 200, problem, target, pending, pending_of or None)
+    remember_language(response, page.t.lang)
     return response
 
 
