@@ -954,6 +954,20 @@ def test_switching_language_on_the_login_page_keeps_the_review_it_carries(client
     client.cookies.clear()
 
 
+def test_a_login_sent_from_elsewhere_carries_no_review(client):
+    """A page of another site could post a login holding a review: the login page it gets back must not carry that
+    review, or the reviewer logging in there would save it under their own name."""
+    pid = practice_id(client, "Patras", "Roma school mediators")
+    client.cookies.clear()
+    forged = client.post("/review/login", data={"csrf_token": "forged", "next": "/", "review_of": pid,
+                                                "review:note": "planted", "review:main_area": "1"})
+    assert forged.status_code == 403
+    login = BrowserForm(forged.text, "login")
+    assert not any(name == "review_of" or name.startswith("review:") for name, _ in login.fields)
+    assert "planted" not in forged.text
+    client.cookies.clear()
+
+
 def _header_link(page: str, start: str) -> str | None:
     """The address of the site header's link that starts with `start` (None when the header has none)."""
     header = re.search(r'<header class="site">.*?</header>', page, re.S).group(0)

@@ -89,7 +89,9 @@ async def login(request: Request, page: PageDep, services: ServicesDep, catalogu
         return _login_page(page, status_code, problem, target, pending, pending_of or None)
 
     if not access.csrf_valid(request.cookies.get(CSRF_COOKIE), csrf_token):
-        return again(403, page.t("review.csrf"))
+        # not sent from this site's page: a review it holds is not put in the login form, where logging in would
+        # save it under the reviewer's name
+        return _login_page(page, 403, page.t("review.csrf"), target)
     reviewer = " ".join(reviewer.split())
     if not 1 <= len(reviewer) <= 80:
         return again(422, page.t("review.bad_name"))
