@@ -92,3 +92,53 @@ def test_versions_of_one_practice_share_their_practice_key(run):
     table = load_table(run, "practices")
     expected = practice_keys(table, load_table(run, "similar"))
     assert keys == dict(zip(table["practice_id"], expected))
+
+
+def test_every_city_column_has_the_listed_name_beside_the_city_as_written(run):
+    """Two forms of Geneva written differently, and a city the directory does not list: `city` keeps what each form
+    wrote, `city_listed` beside it (on every sheet with a city) gives the one English name the reports use, or the
+    name as written for a city not listed."""
+    base = {"practice_index": 1, "declared_areas": ["4"], "warnings": [], "predicted_areas": ["4"], "n_words": 30,
+            "ongoing": False, "area_mismatch": False}
+    practices = [{**base, "practice_id": "g1", "source_file": "ge.docx", "lang": "fr", "city": "Ville de Genève",
+                  "title": "Bibliothèques vivantes"},
+                 {**base, "practice_id": "g2", "source_file": "geneva.docx", "lang": "en",
+                  "city": "Geneva, Switzerland", "title": "Welcome desks"},
+                 {**base, "practice_id": "b1", "source_file": "ballarat.docx", "lang": "en", "city": "Ballarat",
+                  "title": "Skilled arrivals"}]
+    similar = [{"practice_id": "g1", "neighbour_id": "b1", "rank": 1, "score": 0.6, "matched_section": "process",
+                "shared_terms": [], "neighbour_city": "Ballarat", "near_duplicate": False, "relation": "similar",
+                "weak": False},
+               {"practice_id": "b1", "neighbour_id": "g2", "rank": 1, "score": 0.6, "matched_section": "process",
+                "shared_terms": [], "neighbour_city": "Geneva, Switzerland", "near_duplicate": False,
+                "relation": "similar", "weak": False}]
+    areas = [{"practice_id": pid, "area": "4", "probability": 0.9, "suggested": True, "evidence": None}
+             for pid in ("g1", "g2")]
+    criteria = [{"practice_id": pid, "criterion": "targeted", "level": 2, "score": 2.1, "evidence": [], "hint": ""}
+                for pid in ("g1", "g2")]
+    write_table(run / "practices.parquet", to_table("practices", practices))
+    write_table(run / "similar.parquet", to_table("similar", similar))
+    write_table(run / "areas.parquet", to_table("areas", areas))
+    write_table(run / "criteria.parquet", to_table("criteria", criteria))
+    reviews = [{"practice_id": "g2", "main_area": "4", "reviewer": "Anna", "n_reviews": 1},
+               {"practice_id": "gone-1", "city": "Genf", "title": "Old desks", "main_area": "4", "reviewer": "Anna",
+                "n_reviews": 1}]  # no longer in the run: its city as stored with the review
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, reviews)))
+    for name in SHEETS:
+        header = [c.value for c in book[name][1]]
+        if "city" in header:
+            assert header[header.index("city") + 1] == "city_listed", name
+    assert name == "files" and "city" not in header
+
+    rows = {r["practice_id"]: r for r in _sheet(book, "practices")}
+    assert {pid: (r["city"], r["city_listed"]) for pid, r in rows.items()} == {
+        "g1": ("Ville de Genève", "Geneva"), "g2": ("Geneva, Switzerland", "Geneva"), "b1": ("Ballarat", "Ballarat")}
+    for name in ("areas", "criteria"):
+        assert {(r["city"], r["city_listed"]) for r in _sheet(book, name)} == {
+            ("Ville de Genève", "Geneva"), ("Geneva, Switzerland", "Geneva")}, name
+    pairs = {(r["practice_id"], r["neighbour_id"]): r for r in _sheet(book, "similar")}
+    assert pairs["g1", "b1"]["city_listed"] == "Geneva" and pairs["g1", "b1"]["neighbour_city_listed"] == "Ballarat"
+    assert pairs["b1", "g2"]["neighbour_city"] == "Geneva, Switzerland"
+    assert pairs["b1", "g2"]["neighbour_city_listed"] == "Geneva"
+    stored = {r["practice_id"]: (r["city"], r["city_listed"]) for r in _sheet(book, "reviews")}
+    assert stored == {"g2": ("Geneva, Switzerland", "Geneva"), "gone-1": ("Genf", "Geneva")}

@@ -5,6 +5,10 @@ an .xlsx with openpyxl: a filter on every header, the header row frozen, columns
 The practices sheet's `practice_key` names the practice each row is a version of (the id `research.practice_keys`
 gives: language versions and copies sent again, linked at rank 0 of similar.parquet, share it), so versions can be
 grouped or filtered in the spreadsheet.
+Every `city` column holds the city as the form wrote it; `city_listed` beside it (and `neighbour_city_listed` beside
+`neighbour_city`) the name the reports give it in English (`pipeline.cities.city_name`: 'Ville de Genève' and
+'Geneva, Switzerland' are Geneva), or the name as written when the city is not listed, so one city's forms can be
+grouped however they wrote it.
 Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
 contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
 were rejected or blank can be filtered and chased with the cities that sent them. Cell texts are written as text,
@@ -25,7 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.cities import city_info
+from pipeline.cities import city_info, city_name
 from pipeline.criteria import CRITERIA
 from pipeline.report.redact import Redactor  # the city reports' rule for personal data, shared
 from pipeline.review_copies import copies_of_reviewed
@@ -40,14 +44,17 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters the
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 # practice_key: the practice the row is a version of, beside the id so that versions sort and filter together
-PRACTICE_COLUMNS = ("practice_id", "practice_key", "source_file", "lang", "city", "country", "department", "form_date", "title",
-                    "declared_area_text", "declared_areas", "main_objective", "period_text", "period_start",
-                    "period_end", "ongoing", "purpose", "starting_point", "process", "impact", "references",
-                    "n_words", "warnings", "predicted_areas", "main_area_pred", "area_mismatch")
-# city, title: in the order `_who` gives them, as on the other sheets; in_run: whether the reviewed practice is in
-# this run (its id follows its file's content); copies_in_run: its other copies here (pipeline/review_copies.py)
-REVIEW_COLUMNS = ("practice_id", "city", "title", "main_area", "areas", *CRITERIA, "note", "reviewer", "reviewed_at",
-                  "n_reviews", "in_run", "copies_in_run")
+# city_listed: beside the city as written, the name the reports give it (see above)
+PRACTICE_COLUMNS = ("practice_id", "practice_key", "source_file", "lang", "city", "city_listed", "country",
+                    "department", "form_date", "title", "declared_area_text", "declared_areas", "main_objective",
+                    "period_text", "period_start", "period_end", "ongoing", "purpose", "starting_point", "process",
+                    "impact", "references", "n_words", "warnings", "predicted_areas", "main_area_pred",
+                    "area_mismatch")
+# city, city_listed, title: in the order `_who` gives them, as on the other sheets; in_run: whether the reviewed
+# practice is in this run (its id follows its file's content); copies_in_run: its other copies here
+# (pipeline/review_copies.py)
+REVIEW_COLUMNS = ("practice_id", "city", "city_listed", "title", "main_area", "areas", *CRITERIA, "note", "reviewer",
+                  "reviewed_at", "n_reviews", "in_run", "copies_in_run")
 FILE_COLUMNS = ("source_file", "status", "error_code", "message", "n_practices")
 
 
@@ -73,7 +80,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
 
     # the same linking as research.practice_keys: the first version in table order stands for the practice
     keys = version_keys(list(practices), same_practice_pairs(tables["similar"]))
-    derived = {"country": lambda r: _country(r.get("city")), "practice_key": lambda r: keys[r["practice_id"]]}
+    derived = {"city_listed": lambda r: _listed(r.get("city")), "country": lambda r: _country(r.get("city")),
+               "practice_key": lambda r: keys[r["practice_id"]]}
 
     book = Workbook()
     book.remove(book.active)
@@ -81,23 +89,26 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
            ([derived[c](r) if c in derived else redacted(r["practice_id"], r.get(c))
              for c in PRACTICE_COLUMNS] for r in tables["practices"]))
     names = load_taxonomy().areas
-    _sheet(book, "areas", ("practice_id", "city", "title", "area", "area_name", "probability", "suggested", "evidence"),
+    _sheet(book, "areas", ("practice_id", "city", "city_listed", "title", "area", "area_name", "probability",
+                           "suggested", "evidence"),
            ([r["practice_id"], *_who(practices, r["practice_id"]), r["area"],
              names[r["area"]].en if r["area"] in names else None, r["probability"], r["suggested"],
              redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
-    _sheet(book, "criteria", ("practice_id", "city", "title", "criterion", "level", "score", "evidence", "hint"),
+    _sheet(book, "criteria", ("practice_id", "city", "city_listed", "title", "criterion", "level", "score", "evidence",
+                              "hint"),
            ([r["practice_id"], *_who(practices, r["practice_id"]), r["criterion"], r["level"], r["score"],
              _lines(redacted(r["practice_id"], r["evidence"])), r["hint"]] for r in tables["criteria"]),
            wrapped={"evidence"})
-    _sheet(book, "similar", ("practice_id", "city", "title", "rank", "neighbour_id", "neighbour_city", "neighbour_title",
-                             "score", "relation", "weak", "matched_section", "shared_terms"),
+    _sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",
+                             "neighbour_city_listed", "neighbour_title", "score", "relation", "weak", "matched_section",
+                             "shared_terms"),
            ([r["practice_id"], *_who(practices, r["practice_id"]), r["rank"], r["neighbour_id"],
              *_who(practices, r["neighbour_id"]), r["score"], r["relation"], r["weak"], r["matched_section"],
              r["shared_terms"]] for r in tables["similar"]))
     copies = copies_of_reviewed(reviews, practices, tables["similar"])
     _sheet(book, "reviews", REVIEW_COLUMNS,
            ([r["practice_id"], *(_who(practices, r["practice_id"]) if r["practice_id"] in practices
-                                 else (r.get("city"), r.get("title"))),  # as stored with the review
+                                 else (r.get("city"), _listed(r.get("city")), r.get("title"))),  # as stored
              r.get("main_area"), r.get("areas"), *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"),
              _naive(r.get("reviewed_at")), r.get("n_reviews"), r["practice_id"] in practices,
              [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews))
@@ -117,9 +128,15 @@ def _country(city: str | None) -> str | None:
     return info.country if info else None
 
 
+def _listed(city: str | None) -> str | None:
+    """The city's listed name in English, as the reports give it; as written when it is not listed."""
+    return city_name(city, "en") or None
+
+
 def _who(practices: dict[str, dict], practice_id: str) -> tuple:
+    """city (as written), city_listed and title of a practice."""
     row = practices.get(practice_id, {})
-    return row.get("city"), row.get("title")
+    return row.get("city"), _listed(row.get("city")), row.get("title")
 
 
 def _naive(value):
