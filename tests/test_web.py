@@ -168,9 +168,9 @@ def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
     assert [p["title"] for p in body["practices"]] == [
         "Skilled Arrivals Connect", "Young Voices Panel – multicultural young people advising Council"]
     first = body["practices"][0]
-    assert set(first) == {"title", "city", "lang", "fields", "missing_sections", "warnings", "declared_areas",
-                          "main_area", "area_mismatch", "area_mismatch_text", "areas", "criteria", "guidelines",
-                          "similar"}
+    assert set(first) == {"title", "city", "city_listed", "lang", "fields", "missing_sections", "warnings",
+                          "declared_areas", "main_area", "area_mismatch", "area_mismatch_text", "areas", "criteria",
+                          "guidelines", "similar"}
     assert (first["city"], first["lang"]) == ("Ballarat", "en")
     assert first["fields"]["city"] == "Ballarat" and first["fields"]["period_text"] == "2019 - ongoing"
     assert first["missing_sections"] == []
@@ -181,7 +181,7 @@ def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
                for c in first["criteria"])
     assert {g["check"] for g in first["guidelines"]} >= {"length", "objectives_stated", "results_stated"}
     assert 1 <= len(first["similar"]) <= 5
-    assert all(set(s) == {"practice_id", "city", "title", "score"} for s in first["similar"])
+    assert all(set(s) == {"practice_id", "city", "city_listed", "title", "score"} for s in first["similar"])
     assert "Ballarat" not in {s["city"] for s in first["similar"]}, "practices of the same city are not 'elsewhere'"
     assert [s["score"] for s in first["similar"]] == sorted((s["score"] for s in first["similar"]), reverse=True)
 
@@ -608,6 +608,70 @@ def test_a_country_is_found_by_its_english_or_french_name(client):
     page = client.get("/", params={"country": "Suisse"}, headers={"accept-language": "fr"}).text
     assert '<option value="Switzerland" selected>' in page, "the facet shows the filter in force"
 
+
+def test_a_city_written_differently_is_one_city_to_filter_and_find(client):
+    """Three forms of Geneva, written three ways, and one of an unlisted city: the city filter takes any of the
+    names and finds all three, the facet counts them as one city under its listed name, and a query word naming
+    the city in another language finds them as well."""
+    def practice(pid: str, city: str, lang: str) -> IndexedPractice:
+        return IndexedPractice(pid, f"Practice {pid}", city, lang, None, "Neighbours meet.", [], [], [], {})
+
+    index = SearchIndex([practice("g1", "Ville de Genève", "fr"), practice("g2", "Geneva, Switzerland", "en"),
+                         practice("g3", "GENF", "en"), practice("t1", "Tartu (Estonia)", "en")])
+    for name in ("Geneva", "Genève", "Ville de Genève", "geneve"):
+        assert sorted(index.search(SearchQuery(city=name)).practice_ids) == ["g1", "g2", "g3"], name
+    for word in ("Geneva", "Genève", "geneve"):
+        assert sorted(index.search(SearchQuery(q=word)).practice_ids) == ["g1", "g2", "g3"], word
+    facet = {v.value: (v.label, v.count) for v in index.search(SearchQuery()).facets["city"]}
+    assert facet == {"geneve": ("Genève", 3), "tartu": ("Tartu", 1)}
+    # on the site: the listed name in the page's language
+    for lang, label in (("en", "Geneva"), ("fr", "Genève")):
+        page = client.get("/", params={"city": "Ville de Genève"}, headers={"accept-language": lang}).text
+        assert re.search(rf'<option value="geneve" selected>{label} \(4\)</option>', page), lang
+        assert re.search(rf'<a class="chip" href="/">{label} <span', page), lang
+
+
+def test_the_site_names_a_city_by_its_listed_name_however_its_forms_wrote_it(sample_out, models, tmp_path):
+    """Two of the sample's four Geneva practices written 'Ville de Genève' and 'Geneva, Switzerland': the site shows
+    one city, Geneva in English and Genève in French, with its four practices, on the search page, the practice
+    pages and the similar practices of other cities; the API and the workbook keep what each form wrote."""
+    data = copy_run(Path(sample_out), tmp_path / "run")
+    practices = pq.read_table(data / "practices.parquet").to_pylist()
+    geneva = [p for p in practices if p["city"] == "Genève"]
+    assert len(geneva) == 4
+    written = {geneva[0]["practice_id"]: "Ville de Genève", geneva[1]["practice_id"]: "Geneva, Switzerland"}
+    for row in practices:
+        row["city"] = written.get(row["practice_id"], row["city"])
+    write_table(data / "practices.parquet", to_table("practices", practices))
+    ville = geneva[0]["practice_id"]
+    settings = WebSettings(data_dir=data, review_token=TOKEN, warm_up=False, reload_check_seconds=0)
+    with TestClient(create_app(settings, models)) as live:
+        for lang, label in (("en", "Geneva"), ("fr", "Genève")):
+            page = live.get("/", params={"limit": 100}, headers={"accept-language": lang}).text
+            cities = re.search(r'<select id="f-city".*?</select>', page, re.S).group(0)
+            assert re.findall(r'<option value="geneve" >([^<]+)</option>', cities) == [f"{label} (4)"], lang
+            assert "Ville de Genève" not in page
+            hits = re.findall(r'data-practice-id="([^"]+)">.*?<div class="meta">\s*<span>([^<]+)</span>', page, re.S)
+            country = "Suisse" if lang == "fr" else "Switzerland"
+            assert {city for pid, city in hits if pid in written} == {f"{label}, {country}"}
+            detail = live.get(f"/practices/{ville}", headers={"accept-language": lang}).text
+            assert re.search(rf'<p class="meta">\s*<span>{label}, ', detail) and "Ville de Genève" not in detail
+        api = live.get("/api/practices", params={"city": "Geneva", "limit": 100}).json()
+        assert api["total"] == 4
+        assert {p["city"] for p in api["practices"]} == {"Genève", "Ville de Genève", "Geneva, Switzerland"}
+        assert {p["city_listed"] for p in api["practices"]} == {"Geneva"}
+        found = live.get("/api/practices", params={"q": "Geneva", "limit": 100}).json()["practices"]
+        assert ville in {p["practice_id"] for p in found}
+        # a practice of another city that lists the Ville de Genève one among its similar practices
+        similar = pq.read_table(data / "similar.parquet").to_pylist()
+        other = next(r["practice_id"] for r in similar if r["neighbour_id"] == ville and r["rank"] > 0)
+        page = live.get(f"/practices/{other}", headers={"accept-language": "en"}).text
+        assert "Geneva, Switzerland" in page and "Ville de Genève" not in page
+        book = live.get("/export.xlsx", headers={"authorization": f"Bearer {TOKEN}"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(book.content))["practices"].iter_rows(values_only=True))
+    sheet = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert {sheet[pid]["city"] for pid in written} == {"Ville de Genève", "Geneva, Switzerland"}
+    assert {sheet[p["practice_id"]]["city_listed"] for p in geneva} == {"Geneva"}
 
 def test_words_with_oe_and_ae_are_found_however_they_are_typed(client):
     def practice(pid: str, title: str, body: str) -> IndexedPractice:

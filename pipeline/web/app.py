@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 
+from pipeline.cities import city_name
 from pipeline.config import offline_hub
 from pipeline.normalize import shorten
 from pipeline.web.catalogue import CatalogueStore, load_catalogue, tables_signature
@@ -47,6 +48,9 @@ def make_templates() -> Jinja2Templates:
     env.filters["score"] = lambda value, lang="en": ("–" if value is None else
                                                      f"{float(value):.2f}".replace(".", "," if lang == "fr" else "."))
     env.filters["shorten"] = shorten  # a long value cut after a whole word
+    # a practice's city by its listed name in the page's language, as the reports name it ('Ville de Genève' is
+    # Geneva on English pages, Genève on French ones); an unlisted city as written
+    env.filters["city_name"] = city_name
     return Jinja2Templates(env=env)
 
 

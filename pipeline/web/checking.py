@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline.cities import city_name
 from pipeline.classify import area_suggestions, harmonise_versions, predict_areas
 from pipeline.config import SUPPORTED_SUFFIXES
 from pipeline.errors import message
@@ -219,6 +220,7 @@ def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t
         practices.append({
             "title": p.title,
             "city": p.city,
+            "city_listed": city_name(p.city, "en") or None,  # as the reports and the workbook name it
             "lang": p.lang,
             "fields": item.fields,
             "missing_sections": [{"section": s, "label": pt.field(s)} for s in item.missing_sections],
@@ -234,6 +236,7 @@ def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t
             "guidelines": [{"check": r["check"], "label": pt.check(r["check"]), "passed": bool(r["passed"]),
                             "detail": r["detail"]} for r in item.guidelines],
             "similar": [{"practice_id": s.practice_id, "city": run_practice(s.practice_id).get("city"),
+                         "city_listed": city_name(run_practice(s.practice_id).get("city"), "en") or None,
                          "title": run_practice(s.practice_id).get("title"), "score": s.score} for s in item.similar],
         })
     return {"status": report.status, "error_code": report.error_code, "message": status_message(report, t),

@@ -5,7 +5,9 @@ case or accents, 'œ' and 'æ' spelled 'oe' and 'ae'), so 'Genève' finds 'Genev
 'oeuvre' finds 'œuvre'. A query word that names a key term of resources/terms.yaml also looks for the term's
 forms in the other language ('mediator' finds 'médiatrice').
 Facets (area declared or suggested, city, country, language, year running, criterion level) are counted over
-the whole result set, not only the page shown.
+the whole result set, not only the page shown. A city is one facet value however its forms write it
+(`pipeline.cities.city_key`: 'Ville de Genève' and 'Geneva' are Genève), labelled with its listed name; a query word
+finds a listed city by any of its listed names as well as by the name the form wrote.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.cities import CITIES_FILE, city_info, city_key, country_name, fold_key
+from pipeline.cities import CITIES_FILE, city_info, city_key, city_name, country_name, fold_key
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
 from pipeline.normalize import fold
@@ -132,6 +134,14 @@ def country_of(name: str | None) -> str | None:
     return _country_names().get(fold_key(name))
 
 
+def city_words(city: str | None) -> str:
+    """What the full text finds a practice's city by: the name as written and, for a listed city, its listed name
+    in every language, so 'Geneva' finds a form that wrote 'Ville de Genève'."""
+    info = city_info(city)
+    names = [city or ""] + ([info.name, *(name for _, name in info.names)] if info else [])
+    return " ".join(dict.fromkeys(n for n in names if n))
+
+
 def years_running(start: int | None, end: int | None, ongoing: bool, current_year: int) -> list[int]:
     """The years a practice ran: start to end, or to the current year while it is ongoing."""
     if start is None:
@@ -191,11 +201,12 @@ class SearchIndex:
 
     def _add(self, rid: int, p: IndexedPractice) -> None:
         info = city_info(p.city)
+        # the city under its listed name (as the reports name it), grouped and filtered by its key
         self._db.execute("INSERT INTO practice VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (rid, p.practice_id, p.title, info.name if info else p.city, city_key(p.city),
+                         (rid, p.practice_id, p.title, city_name(p.city) or None, city_key(p.city),
                           info.country if info else None, p.lang))
         self._db.execute("INSERT INTO practice_text (rowid, title, objective, body, city) VALUES (?, ?, ?, ?, ?)",
-                         (rid, *(fold(text or "") for text in (p.title, p.objective, p.body, p.city))))
+                         (rid, *(fold(text or "") for text in (p.title, p.objective, p.body, city_words(p.city)))))
         self._db.executemany("INSERT INTO practice_area VALUES (?, ?, ?)",
                              [(rid, a, "declared") for a in p.declared_areas]
                              + [(rid, a, "suggested") for a in p.suggested_areas])

@@ -2,6 +2,10 @@
 
 Texts shown to everyone leave out personal data the way the city reports do: no contact person, and e-mail
 addresses, phone numbers and the contact's name removed from the texts.
+
+`city` is the city as the form wrote it (as practices.parquet holds it); `city_listed` its name as the reports and
+the workbook give it in English (`pipeline.cities.city_name`: 'Ville de Genève' is Geneva; an unlisted city as
+written). Pages show a city by its listed name in the page's language (the `city_name` filter of the templates).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from itertools import chain
 from typing import Mapping
 from urllib.parse import urlencode
 
-from pipeline.cities import city_info, city_key
+from pipeline.cities import city_info, city_key, city_name
 from pipeline.records import SECTION_FIELDS
 from pipeline.review_copies import copies_of_reviewed, reviewed_copies_of
 from pipeline.report.city import Redactor  # the city reports' rule for personal data, shared
@@ -28,6 +32,10 @@ def _country(city: str | None) -> str | None:
     return info.country if info else None
 
 
+def _listed(city: str | None) -> str | None:
+    return city_name(city, "en") or None
+
+
 def practice_summary(catalogue: Catalogue, practice_id: str) -> dict | None:
     """One line of a search result: enough to recognise a practice and open it."""
     row = catalogue.practices.get(practice_id)
@@ -41,6 +49,7 @@ def practice_summary(catalogue: Catalogue, practice_id: str) -> dict | None:
         "url": f"/practices/{practice_id}",
         "title": row.get("title"),
         "city": row.get("city"),
+        "city_listed": _listed(row.get("city")),
         "country": _country(row.get("city")),
         "lang": row.get("lang"),
         "period_start": row.get("period_start"),
@@ -97,8 +106,9 @@ def _reviewed_copies(catalogue: Catalogue, practice_id: str, reviews: Mapping[st
     for found in reviewed_copies_of(practice_id, copies):
         reviewed, review = found["practice_id"], reviews[found["practice_id"]]
         row = catalogue.practices.get(reviewed) or {}
+        city = row.get("city") or review.city
         out.append({"practice_id": reviewed, "url": f"/practices/{reviewed}" if row else None,
-                    "relation": found["relation"], "city": row.get("city") or review.city,
+                    "relation": found["relation"], "city": city, "city_listed": _listed(city),
                     "title": row.get("title") or review.title, "reviewer": review.reviewer,
                     "reviewed_at": review.reviewed_at})
     return out
@@ -128,7 +138,8 @@ def _similar(catalogue: Catalogue, practice_id: str) -> list[dict]:
         if r["rank"] < 1 or other is None:
             continue
         out.append({"practice_id": r["neighbour_id"], "url": f"/practices/{r['neighbour_id']}", "rank": r["rank"],
-                    "title": other.get("title"), "city": other.get("city"), "country": _country(other.get("city")),
+                    "title": other.get("title"), "city": other.get("city"), "city_listed": _listed(other.get("city")),
+                    "country": _country(other.get("city")),
                     "lang": other.get("lang"), "score": r["score"], "weak": bool(r.get("weak")),
                     "relation": r.get("relation"), "matched_section": r.get("matched_section"),
                     "shared_terms": list(r.get("shared_terms") or [])})
@@ -152,13 +163,14 @@ def _other_versions(catalogue: Catalogue, practice_id: str) -> list[dict]:
 def facet_options(result: SearchResult, query: SearchQuery, t: Translator) -> dict[str, list[dict]]:
     """Each facet's values with a label in the UI language, its count and whether it is the active filter."""
     labels = {
-        "area": t.area,
-        "country": t.country,
-        "lang": t.language_name,
+        "area": lambda v: t.area(v.value),
+        "city": lambda v: city_name(v.label, t.lang),  # a city's value is its key, its label the listed name
+        "country": lambda v: t.country(v.value),
+        "lang": lambda v: t.language_name(v.value),
     }
     selected = {"area": query.area, "city": city_key(query.city) if query.city else None, "country": query.country,
                 "lang": query.lang, "year": str(query.year) if query.year is not None else None}
-    return {name: [{"value": v.value, "label": labels[name](v.value) if name in labels else v.label, "count": v.count,
+    return {name: [{"value": v.value, "label": labels[name](v) if name in labels else v.label, "count": v.count,
                     "selected": v.value == selected[name]} for v in values]
             for name, values in result.facets.items()}
 
@@ -175,8 +187,7 @@ def active_filters(query: SearchQuery, t: Translator) -> list[dict]:
         source = f" ({t('search.area_source_' + query.area_source)})" if query.area_source != "any" else ""
         items.append({"label": t.area(query.area) + source, "href": without(area=None, area_source="any")})
     if query.city:
-        info = city_info(query.city)
-        items.append({"label": info.name if info else query.city, "href": without(city=None)})
+        items.append({"label": city_name(query.city, t.lang) or query.city, "href": without(city=None)})
     if query.country:
         items.append({"label": t.country(query.country), "href": without(country=None)})
     if query.lang:
