@@ -142,3 +142,17 @@ def test_every_city_column_has_the_listed_name_beside_the_city_as_written(run):
     assert pairs["b1", "g2"]["neighbour_city_listed"] == "Geneva"
     stored = {r["practice_id"]: (r["city"], r["city_listed"]) for r in _sheet(book, "reviews")}
     assert stored == {"g2": ("Geneva, Switzerland", "Geneva"), "gone-1": ("Genf", "Geneva")}
+
+
+def test_a_similar_table_written_before_rows_said_their_relation_is_exported(run):
+    """Older runs' similar.parquet has no relation (nor weak) column: the sheet leaves those cells empty and links
+    no versions, as the summary and the city reports do."""
+    import pandas as pd
+
+    row = {"practice_id": "p1", "neighbour_id": "p9", "rank": 0, "score": 0.7, "matched_section": "process",
+           "shared_terms": ["mediators"]}
+    pd.DataFrame([row]).to_parquet(run / "similar.parquet", index=False)
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run)))
+    [similar] = _sheet(book, "similar")
+    assert similar["neighbour_id"] == "p9" and similar["relation"] is None and similar["weak"] is None
+    assert [r["practice_key"] for r in _sheet(book, "practices")] == ["p1"]

@@ -564,9 +564,10 @@ def test_the_charts_count_a_practice_sent_in_two_languages_once(versions_run):
     for lang, said in (("en", "is counted once"), ("fr", "n'est comptée qu'une fois")):
         html = render_summary(versions_run, lang)
         assert said in " ".join(unescape(section(html, "versions-once")).split())
-    # without the links each form is a practice of its own
+    # without the links each form is a practice of its own, and the note on versions is not needed
     write_table(versions_run / "similar.parquet", to_table("similar", []))
     assert _bars(summary_context(versions_run, "en")["criteria_chart"])["Targeted, level 2"] == 4
+    assert 'id="versions-once"' not in render_summary(versions_run, "en")
 
 
 def test_the_city_reports_count_a_practice_sent_in_two_languages_once(versions_run):
@@ -579,9 +580,9 @@ def test_the_city_reports_count_a_practice_sent_in_two_languages_once(versions_r
 
     view = build_view(versions_run)
     geneva, oslo = build_city_report(view, "Genève"), build_city_report(view, "Oslo")
-    assert geneva.run_note.startswith("Établi à partir de 2 pratiques de 2 villes")
-    assert "ne compte qu'une fois" in geneva.run_note
-    assert oslo.run_note.startswith("Based on 2 practices from 2 cities") and "counts once" in oslo.run_note
+    assert geneva.run_note.endswith("portant sur 2 pratiques de 2 villes.")
+    assert "ne compte qu'une fois" in geneva.versions_note
+    assert oslo.run_note.startswith("Based on 2 practices from 2 cities") and "counts once" in oslo.versions_note
     assert [item.id for item in geneva.items] == ["p1", "p2", "p3"]
     assert {d.title for d in geneva.items[0].duplicates} == {"Practice p2"}
     write_city_reports(versions_run)
@@ -589,5 +590,25 @@ def test_the_city_reports_count_a_practice_sent_in_two_languages_once(versions_r
     assert "2 practices from 2 cities" in (folder / "oslo.html").read_text(encoding="utf-8")
     word = " ".join(p.text for p in Document(str(folder / "geneve.docx")).paragraphs)
     assert "2 pratiques de 2 villes" in word
+    html = (folder / "oslo.html").read_text(encoding="utf-8")
+    footer = html[html.index("<footer>"):]
+    assert "2 practices from 2 cities" in footer and "counts once" not in footer, "the footer keeps the short note"
     write_table(versions_run / "similar.parquet", to_table("similar", []))
-    assert build_city_report(build_view(versions_run), "Oslo").run_note.startswith("Based on 4 practices")
+    alone = build_city_report(build_view(versions_run), "Oslo")
+    assert alone.run_note.startswith("Based on 4 practices") and alone.versions_note == "", "no versions, no note"
+
+
+def test_a_city_report_of_one_practice_in_two_languages_says_it_in_the_singular(versions_run):
+    """Two versions of one practice from one city: "1 practice from 1 city", not "1 practices from 1 cities"."""
+    from pipeline.report.city import build_city_report
+    from pipeline.report.view import build_view
+
+    practices = pd.read_parquet(versions_run / "practices.parquet")
+    practices[practices["practice_id"].isin(["p1", "p2"])].to_parquet(versions_run / "practices.parquet", index=False)
+    similar = pd.read_parquet(versions_run / "similar.parquet")
+    pair = similar["practice_id"].isin(["p1", "p2"]) & similar["neighbour_id"].isin(["p1", "p2"])
+    similar[pair].to_parquet(versions_run / "similar.parquet", index=False)
+    view = build_view(versions_run)
+    assert view.n_distinct == 1 and view.n_cities == 1
+    assert build_city_report(view, "Genève").run_note.endswith("portant sur 1 pratique de 1 ville.")
+    assert build_city_report(view, "Geneva").versions_note

@@ -22,7 +22,7 @@ from pipeline.config import ReportSettings, Settings
 from pipeline.normalize import fold, fold_chars
 from pipeline.report import CITY_REPORTS_DIR, city_slug
 from pipeline.report.redact import Redactor
-from pipeline.report.view import CATALOGUE_FILE, RunView, build_view
+from pipeline.report.view import CATALOGUE_FILE, RunView, build_view, counted
 from pipeline.report.writers import TEMPLATES_DIR, render_city_docx, render_city_html
 from pipeline.tables import atomic_write_bytes
 
@@ -104,6 +104,7 @@ class CityReport:
     method: str
     contacts_note: str
     run_note: str
+    versions_note: str  # said only when a practice of the run came in more than one version
     items: list[PracticeItem]
     include_contacts: bool
 
@@ -253,6 +254,7 @@ class CityReportBuilder:
         items = [self._item(row, lang, s)
                  for row in sorted(mine, key=lambda r: (str(r.get("title") or ""), r["practice_id"]))]
         date = _date(str(view.run_date)[:10], lang, view.words(lang)["months"])
+        plural = view.words(lang)["summary"]["plural"]
         return CityReport(
             lang=lang, s=s, city=name,
             country=country_name(group.info.country if group.info else None, lang),
@@ -260,8 +262,10 @@ class CityReportBuilder:
             method=s["method"].format(model=view.embedder, close=_number(view.report_settings.close_score, lang),
                                       related=_number(view.report_settings.related_score, lang)),
             contacts_note=s["contacts_on"] if self.include_contacts else s["contacts_off"],
-            # practices, not forms: the versions of one practice in two languages (or sent twice) count once
-            run_note=s["run"].format(n=view.n_distinct, m=view.n_cities, date=date),
+            # practices, not forms: the versions of one practice in two languages (or sent again) count once
+            run_note=s["run"].format(practices=counted(view.n_distinct, plural["practice"], lang),
+                                     cities=counted(view.n_cities, plural["city"], lang), date=date),
+            versions_note=s["run_versions"] if view.n_distinct < len(view.practices) else "",
             items=items, include_contacts=self.include_contacts)
 
     def _item(self, row: dict, lang: str, s: dict) -> PracticeItem:

@@ -103,8 +103,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
                              "neighbour_city_listed", "neighbour_title", "score", "relation", "weak", "matched_section",
                              "shared_terms"),
            ([r["practice_id"], *_who(practices, r["practice_id"]), r["rank"], r["neighbour_id"],
-             *_who(practices, r["neighbour_id"]), r["score"], r["relation"], r["weak"], r["matched_section"],
-             r["shared_terms"]] for r in tables["similar"]))
+             *_who(practices, r["neighbour_id"]), r["score"], r.get("relation"), r.get("weak"),
+             r.get("matched_section"), r.get("shared_terms")] for r in tables["similar"]))  # older tables lack some
     copies = copies_of_reviewed(reviews, practices, tables["similar"])
     _sheet(book, "reviews", REVIEW_COLUMNS,
            ([r["practice_id"], *(_who(practices, r["practice_id"]) if r["practice_id"] in practices

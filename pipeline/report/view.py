@@ -38,6 +38,13 @@ TABLE_NAMES = ("files", "practices", "areas", "similar", "criteria", "guidelines
 Table = pa.Table | pd.DataFrame
 
 
+def counted(n: int, forms: list[str], lang: str) -> str:
+    """`n` with the noun of `forms` ([one, many]) in the number it takes in `lang`: French puts 0 and 1 in the
+    singular, English only 1."""
+    one, many = forms
+    return f"{n} {one if (n <= 1 if lang == 'fr' else n == 1) else many}"
+
+
 def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, dict]:
     """The words of the reports per language (resources/reports.yaml)."""
     return load_yaml(Path(path).read_text(encoding="utf-8"))
