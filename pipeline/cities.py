@@ -122,7 +122,26 @@ def _resolve(directory: _Directory, name: str, depth: int = 0) -> tuple[CityInfo
                 return rest_info, rest_info.name
             if _is_place(directory, qualifier):
                 return None, rest_name
-    return None, " ".join(name.split())
+    return None, _without_municipal_words(directory, " ".join(name.split()))
+
+
+def _without_municipal_words(directory: _Directory, name: str) -> str:
+    """An unlisted city's name without the words around it that name a municipality ('City of Larnaka' and
+    'Larnaka Municipality' are Larnaka, as 'Ville de Montréal' is Montréal), as written otherwise; never empty."""
+    spans = [(m.start(), m.end(), fold_key(m.group(0))) for m in re.finditer(r"[^\W_]+", name)]
+    first, last = 0, len(spans)
+    while last - first > 1:
+        key = " ".join(word for _, _, word in spans[first:last])
+        before, after = directory.before.match(key), directory.after.search(key)
+        if before and len(before.group(0).split()) < last - first:
+            first += len(before.group(0).split())
+        elif after and len(after.group(0).split()) < last - first:
+            last -= len(after.group(0).split())
+        else:
+            break
+    if (first, last) == (0, len(spans)):
+        return name
+    return name[spans[first][0]:spans[last - 1][1]]
 
 
 def _resolved(name: str | None) -> tuple[CityInfo | None, str]:

@@ -227,6 +227,18 @@ def test_a_country_or_region_written_after_a_city_is_set_aside():
         assert city_info(joint) is None and city_name(joint) == joint, joint
 
 
+def test_an_unlisted_city_is_one_city_with_or_without_the_words_naming_a_municipality():
+    """'City of Larnaka', 'Larnaka Municipality' and 'Larnaka, Cyprus' are one unlisted city, named as written
+    otherwise; a name that is nothing but such a word stays whole."""
+    from pipeline.cities import city_key, city_name
+
+    for written in ("City of Larnaka", "Larnaka Municipality", "Larnaka, Cyprus", "city of  Larnaka (Cyprus)"):
+        assert city_name(written) == "Larnaka" and city_key(written) == "larnaka", written
+    assert city_name("Ville d'Évry") == "Évry" and city_name("Comune di Pescara-Nord") == "Pescara-Nord"
+    assert city_name("City") == "City" and city_name("Stadt") == "Stadt"
+    assert city_info("City of Larnaka") is None
+
+
 def test_cities_written_in_other_scripts_are_cities_of_their_own(run_copy):
     """'Πάτρα' and 'Люблин' are neither one city nor no city: each gets its own report with only its practices."""
     from pipeline.cities import city_key
