@@ -13,7 +13,11 @@ often the first evidence sentence is one a reader quoted):
 - `sentence cues`: the sentence model of readers' quotes also reads which cue groups and structural counts
   (figures, names, years...) a sentence has;
 - `gradient boosting` and `random forest`: the same features, read by a non-linear regressor of the level (no
-  evidence: they give no per-feature weights).
+  evidence: they give no per-feature weights);
+- `third reading`: the levels the quote readers gave along with their quotes (`quotes/`) join the two readings as
+  a third reading of each tune text in fitting (the figures still measure against the two readings);
+- `all criteria's features`: the model of a criterion also reads the cue and structural features of the other five
+  (a reader of context sensitivity may weigh what a text says of its need or its results; no evidence is scored).
 
 No test half is read. Writes benchmarks/results/criteria_variants.json and .md.
 
@@ -63,6 +67,38 @@ def with_sentence_cues(data: T.CriteriaData, crit: str) -> T.CriteriaData:
     return dataclasses.replace(data, vectors=vectors, cache={})
 
 
+def with_third_reading(rated: T.RatedTexts) -> T.RatedTexts:
+    """The rated texts with the quote readers' levels as a third reading of the realistic tune texts (and of their
+    unlabelled copies)."""
+    from pipeline.realistic import load_quote_levels
+
+    levels = load_quote_levels()
+    out = dataclasses.replace(rated, ratings=[list(r) for r in rated.ratings])
+    for i, (p, source) in enumerate(zip(rated.practices, rated.sources)):
+        found = levels.get(p.practice_id.removesuffix(T.UNLABELLED_SUFFIX)) if source in T.UNIT_SOURCES else None
+        if found:
+            out.ratings[i].append(dict(found))
+    return out
+
+
+def with_all_features(data: T.CriteriaData, crit: str) -> T.CriteriaData:
+    """The data with the criterion's matrix followed by the other criteria's cue and structural columns (not their
+    quoted columns or projection, which are fitted per criterion), before its own projection column."""
+    own, names = data.features[crit], list(data.names[crit])
+    extra, extra_names = [], []
+    for other in CRITERIA:
+        if other == crit:
+            continue
+        fitted = set(data.quoted_columns(other)) | {data.features[other].shape[1] - 1}
+        for k, name in enumerate(data.names[other]):
+            if k not in fitted and name not in names and name not in ("log_words", "free_prose"):
+                extra.append(data.features[other][:, k])
+                extra_names.append(f"{other}:{name}")
+    features = np.column_stack([own[:, :-1], *extra, own[:, -1]])
+    return dataclasses.replace(data, features={**data.features, crit: features},
+                               names={**data.names, crit: names[:-1] + extra_names + names[-1:]}, cache={})
+
+
 def _regressor(name: str):
     from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 
@@ -73,19 +109,23 @@ def _regressor(name: str):
 
 
 def cross_validate(data: T.CriteriaData, rated: T.RatedTexts, crit: str, C: float, alpha: float,
-                   regressor: str | None = None) -> dict:
+                   regressor: str | None = None, fitted_on: T.RatedTexts | None = None, evidence: bool = True) -> dict:
+    """Out-of-fold figures against the readings of `rated`; the models are fitted on `fitted_on` (the same texts
+    with other readings) when given. `evidence=False`: no first evidence sentence (the sentences' feature shares
+    are those of the criterion's own columns)."""
     from pipeline.realistic import partial_spearman, spearman
 
+    fit = fitted_on or rated
     realistic = [i for i, s in enumerate(rated.sources) if s == "realistic"]
     published = rated.published_like()
     expected = np.zeros(len(rated.practices))
     hits = []
     for rows, held in T.cv_folds(rated):
-        projection, sentence_model, model = T.fit_criterion(data, rated, crit, rows, C, alpha)
+        projection, sentence_model, model = T.fit_criterion(data, fit, crit, rows, C, alpha)
         X = T.held_features(data, crit, held, projection, sentence_model)
         if regressor is None:
             expected[held] = model.expected_level(X)
-            for i, level in zip(held, model.predict(X)):
+            for i, level in zip(held, model.predict(X) if evidence else []):
                 found = T._first_evidence(data, crit, i, level, model, sentence_model)
                 if found:
                     hits.append(found["model"])
@@ -117,7 +157,9 @@ def main() -> dict:
                             gap_model_dir=settings.criteria_model_dir)
     data = T.criteria_features(scorer, rated.practices, load_quotes())
     documents = data.documents
-    variants = ("shipped", "section vectors", "both vectors", "sentence cues", "gradient boosting", "random forest")
+    third = with_third_reading(rated)
+    variants = ("shipped", "section vectors", "both vectors", "sentence cues", "gradient boosting", "random forest",
+                "third reading", "all criteria's features")
     runs: dict[str, dict] = {v: {} for v in variants}
     for crit in CRITERIA:
         sections = section_vectors(data, crit)
@@ -125,9 +167,12 @@ def main() -> dict:
             data.documents = {"section vectors": sections,
                               "both vectors": np.hstack([documents, sections]) / np.sqrt(2)}.get(variant, documents)
             data.cache.clear()
-            used = with_sentence_cues(data, crit) if variant == "sentence cues" else data
+            used = {"sentence cues": with_sentence_cues, "all criteria's features": with_all_features}.get(
+                variant, lambda d, _: d)(data, crit)
             regressor = variant if variant in ("gradient boosting", "random forest") else None
-            runs[variant][crit] = cross_validate(used, rated, crit, C, alpha, regressor)
+            runs[variant][crit] = cross_validate(used, rated, crit, C, alpha, regressor,
+                                                 fitted_on=third if variant == "third reading" else None,
+                                                 evidence=variant != "all criteria's features")
             print(crit, variant, runs[variant][crit], flush=True)
         data.documents = documents
     baselines = T.criteria_baselines(rated)
