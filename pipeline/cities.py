@@ -49,6 +49,7 @@ class _Directory:
     before: re.Pattern
     after: re.Pattern
     places: frozenset[str]  # keys of the countries and regions a form may write after a city
+    aliases: dict[str, tuple[str, ...]]  # listed name -> the other spellings cities.yaml gives it
     # name as written -> (listed city or None, name without what was set aside); names recur on every practice
     resolved: dict[str, tuple[CityInfo | None, str]] = field(default_factory=dict)
 
@@ -57,10 +58,12 @@ class _Directory:
 def _city_directory() -> _Directory:
     data = load_yaml(CITIES_FILE.read_text(encoding="utf-8"))
     lookup: dict[str, CityInfo] = {}
+    aliases: dict[str, tuple[str, ...]] = {}
     for name, item in data["cities"].items():
         names = item.get("names") or {}
         info = CityInfo(name, item.get("country"), item.get("report_lang", "en"), tuple(sorted(names.items())))
-        for alias in [name, *item.get("aliases", []), *names.values()]:
+        aliases[name] = tuple(item.get("aliases", []))
+        for alias in [name, *aliases[name], *names.values()]:
             lookup.setdefault(fold_key(alias), info)
     words = data.get("municipal_words", {})
 
@@ -71,7 +74,7 @@ def _city_directory() -> _Directory:
     written = [name for group in (data.get("places") or {}).values() for name in group]
     places = {fold_key(p) for p in [*countries_fr, *countries_fr.values(), *written]}
     return _Directory(lookup, countries_fr, re.compile(rf"^(?:{alternation('before')}) "),
-                      re.compile(rf" (?:{alternation('after')})$"), frozenset(places - {""}))
+                      re.compile(rf" (?:{alternation('after')})$"), frozenset(places - {""}), aliases)
 
 
 def _listed(directory: _Directory, name: str) -> CityInfo | None:
@@ -169,6 +172,16 @@ def city_name(name: str | None, lang: str | None = None) -> str:
     English), else the name as written without the country or region after it; '' when there is no city."""
     info, name = _resolved(name)
     return info.name_in(lang) if info else name
+
+
+def city_names(name: str | None) -> tuple[str, ...]:
+    """Every name cities.yaml knows a listed city by: its listed name, its names in other languages and its aliases
+    ('Genf' -> Genève, Geneva, Genf, Geneve, Ginevra); () when the city is not listed."""
+    info = city_info(name)
+    if info is None:
+        return ()
+    names = [info.name, *(n for _, n in info.names), *_city_directory().aliases.get(info.name, ())]
+    return tuple(dict.fromkeys(names))
 
 
 def city_key(name: str | None) -> str:

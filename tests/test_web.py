@@ -631,6 +631,23 @@ def test_a_city_written_differently_is_one_city_to_filter_and_find(client):
         assert re.search(rf'<a class="chip" href="/">{label} <span', page), lang
 
 
+def test_a_query_finds_a_city_by_its_aliases_as_the_city_filter_does(client):
+    """The city filter takes an alias of cities.yaml ('Genf', 'Basle'): a query word naming the city by it finds
+    the same practices."""
+    from pipeline.cities import city_names
+
+    assert city_names("Genf") == ("Genève", "Geneva", "Genf", "Geneve", "Ginevra")
+    assert city_names("Ville de Genève") == city_names("Genève") and city_names("Tartu") == ()
+    index = SearchIndex([IndexedPractice("b1", "Nachbarn", "Basel", "en", None, "Neighbours meet.", [], [], [], {}),
+                         IndexedPractice("l1", "Voisins", "Lyon", "fr", None, "Les voisins.", [], [], [], {})])
+    for word in ("Basle", "Bâle", "basel"):
+        assert index.search(SearchQuery(q=word)).practice_ids == ["b1"], word
+    by_filter = client.get("/api/practices", params={"city": "Genf", "limit": 100}).json()
+    by_word = client.get("/api/practices", params={"q": "Genf", "limit": 100}).json()
+    assert by_filter["total"] == 4 and by_word["total"] == 4
+    assert {p["practice_id"] for p in by_word["practices"]} == {p["practice_id"] for p in by_filter["practices"]}
+
+
 def test_the_site_names_a_city_by_its_listed_name_however_its_forms_wrote_it(sample_out, models, tmp_path):
     """Two of the sample's four Geneva practices written 'Ville de Genève' and 'Geneva, Switzerland': the site shows
     one city, Geneva in English and Genève in French, with its four practices, on the search page, the practice

@@ -7,7 +7,8 @@ forms in the other language ('mediator' finds 'médiatrice').
 Facets (area declared or suggested, city, country, language, year running, criterion level) are counted over
 the whole result set, not only the page shown. A city is one facet value however its forms write it
 (`pipeline.cities.city_key`: 'Ville de Genève' and 'Geneva' are Genève), labelled with its listed name; a query word
-finds a listed city by any of its listed names as well as by the name the form wrote.
+finds a listed city by any name cities.yaml knows it by (listed names and aliases: 'Genf' finds Genève) as well as
+by the name the form wrote.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.cities import CITIES_FILE, city_info, city_key, city_name, country_name, fold_key
+from pipeline.cities import CITIES_FILE, city_info, city_key, city_name, city_names, country_name, fold_key
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
 from pipeline.normalize import fold
@@ -135,10 +136,10 @@ def country_of(name: str | None) -> str | None:
 
 
 def city_words(city: str | None) -> str:
-    """What the full text finds a practice's city by: the name as written and, for a listed city, its listed name
-    in every language, so 'Geneva' finds a form that wrote 'Ville de Genève'."""
-    info = city_info(city)
-    names = [city or ""] + ([info.name, *(name for _, name in info.names)] if info else [])
+    """What the full text finds a practice's city by: the name as written and, for a listed city, every name
+    cities.yaml knows it by (listed names in every language and aliases), so 'Geneva' and 'Genf' find a form that
+    wrote 'Ville de Genève'."""
+    names = [city or "", *city_names(city)]
     return " ".join(dict.fromkeys(n for n in names if n))
 
 
