@@ -648,6 +648,31 @@ def test_a_query_finds_a_city_by_its_aliases_as_the_city_filter_does(client):
     assert {p["practice_id"] for p in by_word["practices"]} == {p["practice_id"] for p in by_filter["practices"]}
 
 
+def test_a_query_finds_a_city_by_a_whole_name_never_by_part_of_one():
+    """A query word is the start of a word in titles, objectives and descriptions, but a city is found by a whole
+    name only: 'vie' (a French word) is not Vienna's French name Vienne, nor 'city' Québec's English name
+    Quebec City, and 'ville' finds no form that wrote 'Ville de Québec'."""
+    def practice(pid: str, city: str, title: str) -> IndexedPractice:
+        return IndexedPractice(pid, title, city, "fr", None, "Les voisins se rencontrent.", [], [], [], {})
+
+    index = SearchIndex([practice("w1", "Wien", "Fête des voisins"), practice("q1", "Ville de Québec", "Fête"),
+                         practice("l1", "Lyon", "La vie du quartier"), practice("o1", "Oslo", "A city of neighbours"),
+                         practice("t1", "Tartu (Estonia)", "Naabrid")], TermExpander())
+
+    def found(q: str) -> list[str]:
+        return sorted(index.search(SearchQuery(q=q)).practice_ids)
+
+    assert found("vie") == ["l1"] and found("city") == ["o1"] and found("ville") == []
+    assert found("Vien") == found("Quebe") == found("Tart") == [] and found("quart") == ["l1"]
+    for q in ("Wien", "Vienna", "vienne", "Vienna voisins"):
+        assert found(q) == ["w1"], q
+    for q in ("Quebec City", "Québec", "Ville de Québec", "voisins quebec city", "fete QUEBEC"):
+        assert found(q) == ["q1"], q
+    assert found("Tartu") == found("Tartu Estonia") == ["t1"] and found("Quebec Tartu") == []
+    # a name's words still match the text where they are in it: 'city neighbours' is Oslo's title
+    assert found("city neighbours") == ["o1"]
+
+
 def test_the_site_names_a_city_by_its_listed_name_however_its_forms_wrote_it(sample_out, models, tmp_path):
     """Two of the sample's four Geneva practices written 'Ville de Genève' and 'Geneva, Switzerland': the site shows
     one city, Geneva in English and Genève in French, with its four practices, on the search page, the practice
@@ -1574,8 +1599,15 @@ def test_checking_one_version_of_a_practice_the_run_holds_gives_the_runs_main_ar
 
 
 def test_query_words_become_a_safe_fts_expression():
-    assert fts_expression('mediator " OR 1', TermExpander()) == '("mediator"* OR "mediateur" OR "mediation" OR "mediatrice") AND "or"* AND "1"*'
-    assert fts_expression('mediator " OR 1') == '"mediator"* AND "or"* AND "1"*'
+    text = "{title objective body}"
+    assert fts_expression('mediator " OR 1', TermExpander()) == (
+        f'({text} : ("mediator"* OR "mediateur" OR "mediation" OR "mediatrice") OR city : "mediator") AND '
+        f'({text} : "or"* OR city : "or") AND ({text} : "1"* OR city : "1")')
+    assert fts_expression('mediator " OR 1') == (
+        f'({text} : "mediator"* OR city : "mediator") AND ({text} : "or"* OR city : "or") AND ({text} : "1"* OR city : "1")')
+    # the words of a city name of several words match it together, whole
+    assert fts_expression("Quebec-City!", phrases={"quebec city"}) == (
+        f'((({text} : "quebec"* OR city : "quebec") AND ({text} : "city"* OR city : "city")) OR city : "quebeccity")')
     assert fts_expression("***") is None
 
 

@@ -6,9 +6,11 @@ case or accents, 'œ' and 'æ' spelled 'oe' and 'ae'), so 'Genève' finds 'Genev
 forms in the other language ('mediator' finds 'médiatrice').
 Facets (area declared or suggested, city, country, language, year running, criterion level) are counted over
 the whole result set, not only the page shown. A city is one facet value however its forms write it
-(`pipeline.cities.city_key`: 'Ville de Genève' and 'Geneva' are Genève), labelled with its listed name; a query word
-finds a listed city by any name cities.yaml knows it by (listed names and aliases: 'Genf' finds Genève) as well as
-by the name the form wrote.
+(`pipeline.cities.city_key`: 'Ville de Genève' and 'Geneva' are Genève), labelled with its listed name.
+A query finds a practice by its city's whole name only, the name the form wrote or any name cities.yaml knows a
+listed city by (its listed names and aliases: 'Genf' and 'Geneva' find Genève), never by the start or a word of
+one: 'vie' does not find Wien (Vienna, Vienne), nor 'city' Québec (Quebec City); titles, objectives and
+descriptions match a query word as the start of a word.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ MAX_LIMIT = 100
 MAX_YEARS_SPAN = 40  # an implausible period ('1900 - 2024') is not spread over a century of facet values
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PLURAL_ENDINGS = ("s", "x", "e", "es")
+_TEXT_COLUMNS = "{title objective body}"  # matched by word starts; the city column by whole names only
 
 _SCHEMA = """
 CREATE TABLE practice (rid INTEGER PRIMARY KEY, practice_id TEXT UNIQUE NOT NULL, title TEXT, city TEXT,
@@ -135,12 +138,28 @@ def country_of(name: str | None) -> str | None:
     return _country_names().get(fold_key(name))
 
 
+def city_name_word(name: str | None) -> str:
+    """A city name as one word of the index, its words run together ('Quebec City' -> 'quebeccity'), so that the
+    full text finds it by the whole name and never by one of its words or the start of one."""
+    return fold_key(name).replace(" ", "")
+
+
+def _names_of(city: str | None) -> list[str]:
+    """The names a practice's city is found by: as written, without the country after it and, for a listed city,
+    every name cities.yaml knows it by (listed names in every language and aliases)."""
+    return [city or "", city_name(city), *city_names(city)]
+
+
 def city_words(city: str | None) -> str:
-    """What the full text finds a practice's city by: the name as written and, for a listed city, every name
-    cities.yaml knows it by (listed names in every language and aliases), so 'Geneva' and 'Genf' find a form that
-    wrote 'Ville de Genève'."""
-    names = [city or "", *city_names(city)]
-    return " ".join(dict.fromkeys(n for n in names if n))
+    """What the full text finds a practice's city by (`_names_of`), each name one word (`city_name_word`), so
+    'Geneva' and 'Genf' find a form that wrote 'Ville de Genève'."""
+    return " ".join(dict.fromkeys(w for w in map(city_name_word, _names_of(city)) if w))
+
+
+def city_phrases(city: str | None) -> set[str]:
+    """The names of several words `city_words` holds for a city, as a query spells them (`fold_key`), so a query
+    can tell 'quebec city' is one name."""
+    return {key for key in map(fold_key, _names_of(city)) if " " in key}
 
 
 def years_running(start: int | None, end: int | None, ongoing: bool, current_year: int) -> list[int]:
@@ -174,16 +193,41 @@ class TermExpander:
         return []
 
 
-def fts_expression(text: str, expander: TermExpander | None = None) -> str | None:
-    """An FTS5 MATCH expression for what a person typed: every word must match (as a prefix), either as
-    typed or as a form of the same key term in the other language. Quotes and operators are never passed on."""
-    words = [fold(w) for w in _WORD.findall(text or "")][:MAX_QUERY_WORDS]
-    groups = []
-    for word in dict.fromkeys(w for w in words if w):
-        options = [f'"{word}"*'] + [f'"{form}"' for form in (expander.alternatives(word) if expander else [])
-                                    if form != word]
-        groups.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
-    return " AND ".join(groups) or None
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _word_group(word: str, expander: TermExpander | None) -> str:
+    """What one query word matches: the start of a word of the title, objective or description, as typed or as a
+    form of the same key term in the other language, or a whole one-word name of the city."""
+    options = [_phrase(word) + "*"] + [_phrase(form) for form in (expander.alternatives(word) if expander else [])
+                                       if form != word]
+    text = options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+    name = city_name_word(word)
+    return f"({_TEXT_COLUMNS} : {text} OR city : {_phrase(name)})" if name else f"{_TEXT_COLUMNS} : {text}"
+
+
+def fts_expression(text: str, expander: TermExpander | None = None,
+                   phrases: frozenset[str] | set[str] = frozenset()) -> str | None:
+    """An FTS5 MATCH expression for what a person typed: every word must match, in the text as the start of a word
+    (as typed or as a form of the same key term in the other language) or as a city's whole name. `phrases`: the
+    city names of several words (`city_phrases`); words of the query that spell one together also match that city.
+    Quotes and operators are never passed on."""
+    words = [w for w in (fold(w) for w in _WORD.findall(text or "")[:MAX_QUERY_WORDS]) if w]
+    longest = max((key.count(" ") + 1 for key in phrases), default=1)
+    groups: list[str] = []
+    start = 0
+    while start < len(words):
+        end = next((end for end in range(min(len(words), start + longest), start + 1, -1)
+                    if fold_key(" ".join(words[start:end])) in phrases), start + 1)
+        each = [_word_group(word, expander) for word in dict.fromkeys(words[start:end])]
+        if end - start == 1:
+            groups += each
+        else:
+            name = city_name_word(" ".join(words[start:end]))
+            groups.append(f"(({' AND '.join(each)}) OR city : {_phrase(name)})")
+        start = end
+    return " AND ".join(dict.fromkeys(groups)) or None
 
 
 class SearchIndex:
@@ -195,6 +239,7 @@ class SearchIndex:
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript(_SCHEMA)
         self._ids: list[str] = []
+        self._phrases: set[str] = set()  # the city names of several words, for the query to find them whole
         with self._db:
             for rid, p in enumerate(practices, start=1):
                 self._add(rid, p)
@@ -207,7 +252,8 @@ class SearchIndex:
                          (rid, p.practice_id, p.title, city_name(p.city) or None, city_key(p.city),
                           info.country if info else None, p.lang))
         self._db.execute("INSERT INTO practice_text (rowid, title, objective, body, city) VALUES (?, ?, ?, ?, ?)",
-                         (rid, *(fold(text or "") for text in (p.title, p.objective, p.body, city_words(p.city)))))
+                         (rid, *(fold(text or "") for text in (p.title, p.objective, p.body)), city_words(p.city)))
+        self._phrases |= city_phrases(p.city)
         self._db.executemany("INSERT INTO practice_area VALUES (?, ?, ?)",
                              [(rid, a, "declared") for a in p.declared_areas]
                              + [(rid, a, "suggested") for a in p.suggested_areas])
@@ -234,7 +280,7 @@ class SearchIndex:
         where: list[str] = []
         params: list = []
         joins, order = "", "p.city_key, p.title"
-        expression = fts_expression(query.q, self._expander)
+        expression = fts_expression(query.q, self._expander, self._phrases)
         if expression:
             joins = "JOIN practice_text ON practice_text.rowid = p.rid"
             where.append("practice_text MATCH ?")
