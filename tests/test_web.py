@@ -702,6 +702,11 @@ def test_the_site_names_a_city_by_its_listed_name_however_its_forms_wrote_it(sam
         assert api["total"] == 4
         assert {p["city"] for p in api["practices"]} == {"Genève", "Ville de Genève", "Geneva, Switzerland"}
         assert {p["city_listed"] for p in api["practices"]} == {"Geneva"}
+        # the city facet of the JSON names the city as `city_listed` does, not as the French pages do
+        assert api["facets"]["city"] == [{"value": "geneve", "label": "Geneva", "count": 4}]
+        everything = live.get("/api/practices", params={"limit": 100}).json()
+        listed = {p["city_listed"] for p in everything["practices"]}
+        assert {f["label"] for f in everything["facets"]["city"]} == listed and "Geneva" in listed
         found = live.get("/api/practices", params={"q": "Geneva", "limit": 100}).json()["practices"]
         assert ville in {p["practice_id"] for p in found}
         # a practice of another city that lists the Ville de Genève one among its similar practices

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 
+from pipeline.cities import city_name
 from pipeline.criteria import CRITERIA
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep, StaffDep, login_link, remember_language
 from pipeline.web.i18n import LANGS, supported
-from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, SearchQuery, SearchResult, country_of
+from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, FacetValue, SearchQuery, SearchResult, country_of
 from pipeline.web.security import local_path
 from pipeline.web.views import active_filters, facet_options, practice_detail, practice_summary, search_link
 
@@ -92,7 +93,12 @@ def run_search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
 
 
 def _facets_json(result: SearchResult) -> dict:
-    facets = {name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
+    """The facets as JSON: a city labelled with its English listed name, as each practice's `city_listed` names it
+    (the pages label it in their own language)."""
+    def label(name: str, value: FacetValue) -> str:
+        return (city_name(value.label, "en") or value.label) if name == "city" else value.label
+
+    facets = {name: [{"value": v.value, "label": label(name, v), "count": v.count} for v in values]
               for name, values in result.facets.items()}
     facets["level"] = {c: {str(k): n for k, n in counts.items()} for c, counts in result.level_counts.items()}
     return facets
