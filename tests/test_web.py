@@ -1065,6 +1065,24 @@ def test_switching_language_on_the_login_page_keeps_the_review_it_carries(client
     client.cookies.clear()
 
 
+def test_reloading_the_language_switch_of_the_login_page_leads_back_to_it(client):
+    """The switch posts to /review/login/lang: reloading that address (or opening it) is no error page but the
+    login page, in the language chosen, still going where it went when the address says so."""
+    action, switch = _language_switch(client.get("/review/login", params={"next": "/export.xlsx"}).text)
+    assert action == "/review/login/lang" and client.post(action, data=switch).status_code == 200
+    again = client.get(action, follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == "/review/login"
+    page = client.get(action, headers={"accept-language": "en"})
+    assert page.status_code == 200 and f'<html lang="{switch["to"]}">' in page.text, "the language chosen"
+    kept = client.get(action, params={"next": "/export.xlsx"}, follow_redirects=False)
+    assert kept.status_code == 303 and kept.headers["location"] == "/review/login?next=%2Fexport.xlsx"
+    assert dict(BrowserForm(client.get(kept.headers["location"]).text, "login").fields)["next"] == "/export.xlsx"
+    for elsewhere in ("//evil.example/x", "https://evil.example/"):
+        refused = client.get(action, params={"next": elsewhere}, follow_redirects=False)
+        assert refused.status_code == 303 and refused.headers["location"] == "/review/login", elsewhere
+    client.cookies.clear()
+
+
 def test_a_login_sent_from_elsewhere_carries_no_review(client):
     """A page of another site could post a login holding a review: the login page it gets back must not carry that
     review, or the reviewer logging in there would save it under their own name."""

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from pipeline.criteria import CRITERIA
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep, remember_language
+from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep, login_link, remember_language
 from pipeline.web.i18n import Translator
 from pipeline.web.reviews import MAX_NOTE_CHARS, ReviewInput
 from pipeline.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, local_path
@@ -128,6 +128,13 @@ async def login_language(request: Request, page: PageDep, services: ServicesDep,
         response = _login_page(page, 200, problem, target, pending, pending_of or None)
     remember_language(response, page.t.lang)
     return response
+
+
+@router.get("/review/login/lang")
+def login_language_reloaded(next: str = "/"):
+    """The address the language switch of a login page posts to, reloaded or opened as a link: the login page (in
+    the language the switch remembered), still going to `next` when the address gives one, never to another site."""
+    return RedirectResponse(login_link(local_path(next)), status_code=303)
 
 
 @router.post("/review/logout", max_body_size=REVIEW_BODY_BYTES)
