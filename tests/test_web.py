@@ -1285,6 +1285,13 @@ def test_the_secret_key_file_is_whole_and_its_owners_only(tmp_path):
     with pytest.raises(OSError, match="not a key of 32"):
         stored_secret_key(other)
     assert other.read_text() == "0123456789abcdef" * 4
+    # nor is an empty one: it is said what it is and what to do
+    empty = tmp_path / "empty.key"
+    empty.touch()
+    with pytest.raises(OSError, match=r"empty\.key is empty, not a key of 32 bytes .*: remove it to make a new one"):
+        stored_secret_key(empty)
+    assert empty.read_bytes() == b"" and sorted(p.name for p in tmp_path.iterdir()) == ["empty.key", "other.key",
+                                                                                          path.name]
 
 
 def test_reviews_export_to_parquet_and_give_training_labels(tmp_path):

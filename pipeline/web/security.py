@@ -103,16 +103,20 @@ def local_path(target: str) -> str:
 
 
 def stored_secret_key(path: Path) -> bytes:
-    """The secret key kept in `path`, made there (mode 0600) when there is none yet or it is not a whole key.
-    A symbolic link or anything but a regular file at `path` is refused (OSError), never followed.
+    """The secret key kept in `path`, made there (mode 0600) when no file is there yet. A file that is not a whole
+    key (empty or cut short, or longer), a symbolic link or anything but a regular file at `path` is refused
+    (OSError saying to remove it), never replaced or followed.
 
     Servers starting together agree on one key: a new key is published only where no file is (a hard link of the
     finished file), and a server that finds one already there reads that one instead."""
     for _ in range(3):
         key = _read_key_file(path)
-        if len(key) == SECRET_KEY_BYTES:
+        if key is not None and len(key) == SECRET_KEY_BYTES:
             return key
-        if key:
+        if key == b"":  # never one of ours: a key is published whole, so this file was written some other way
+            raise OSError(f"{path} is empty, not a key of {SECRET_KEY_BYTES} bytes (a key file left partly written?): "
+                          "remove it to make a new one")
+        if key is not None:
             raise OSError(f"{path} holds {len(key)} bytes, not a key of {SECRET_KEY_BYTES}: remove it to make a new one")
         candidate = secrets.token_bytes(SECRET_KEY_BYTES)
         # Written aside, then linked in place: a server stopped halfway never leaves half a key.
@@ -131,8 +135,8 @@ def stored_secret_key(path: Path) -> bytes:
     raise OSError(f"no whole secret key could be kept in {path}")
 
 
-def _read_key_file(path: Path) -> bytes:
-    """The bytes of the key file at `path`, b"" when there is none. The file is opened without following a symbolic
+def _read_key_file(path: Path) -> bytes | None:
+    """The bytes of the key file at `path`, None when there is none. The file is opened without following a symbolic
     link (someone who can write the folder could point it at a key of their choosing, or have the server chmod a
     file of theirs) and must be a regular file: anything else is an OSError, as an unreadable file is.
     A whole key that others can read is made its owner's only, on the file opened and not on the path."""
@@ -140,7 +144,7 @@ def _read_key_file(path: Path) -> bytes:
         # O_NONBLOCK: a named pipe put there does not hold the server up (a regular file reads as usual)
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        return b""
+        return None
     except OSError as exc:
         if path.is_symlink():  # O_NOFOLLOW refuses it (ELOOP), even one pointing nowhere
             raise OSError(f"{path} is a symbolic link, not the key file itself: remove it to make a new key") from exc
