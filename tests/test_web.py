@@ -671,6 +671,9 @@ def test_a_query_finds_a_city_by_a_whole_name_never_by_part_of_one():
     assert found("Tartu") == found("Tartu Estonia") == ["t1"] and found("Quebec Tartu") == []
     # a name's words still match the text where they are in it: 'city neighbours' is Oslo's title
     assert found("city neighbours") == ["o1"]
+    # an unlisted city is found by its name without the words naming a municipality, as the reports name it
+    unlisted = SearchIndex([practice("k1", "City of Larnaka", "Naabrid")], TermExpander())
+    assert unlisted.search(SearchQuery(q="Larnaka")).practice_ids == ["k1"]
 
 
 def test_the_site_names_a_city_by_its_listed_name_however_its_forms_wrote_it(sample_out, models, tmp_path):

@@ -145,8 +145,9 @@ def city_name_word(name: str | None) -> str:
 
 
 def _names_of(city: str | None) -> list[str]:
-    """The names a practice's city is found by: as written, without the country after it and, for a listed city,
-    every name cities.yaml knows it by (listed names in every language and aliases)."""
+    """The names a practice's city is found by: as written, as the reports name it (without a country after it or
+    the words naming a municipality: 'Ville de Foo' is found by 'foo') and, for a listed city, every name
+    cities.yaml knows it by (listed names in every language and aliases)."""
     return [city or "", city_name(city), *city_names(city)]
 
 
