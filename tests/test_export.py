@@ -92,6 +92,17 @@ def test_versions_of_one_practice_share_their_practice_key(run):
     table = load_table(run, "practices")
     expected = practice_keys(table, load_table(run, "similar"))
     assert keys == dict(zip(table["practice_id"], expected))
+    # the areas and criteria sheets carry the same key
+    areas = [{"practice_id": pid, "area": "4", "probability": 0.8, "suggested": True, "evidence": None}
+             for pid in ("p1", "p3", "p4")]
+    criteria = [{"practice_id": pid, "criterion": "targeted", "level": 2, "score": 0.6, "evidence": [], "hint": None}
+                for pid in ("p2", "p4")]
+    write_table(run / "areas.parquet", to_table("areas", areas))
+    write_table(run / "criteria.parquet", to_table("criteria", criteria))
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run)))
+    assert [(r["practice_id"], r["practice_key"]) for r in _sheet(book, "areas")] == [("p1", "p1"), ("p3", "p1"),
+                                                                                      ("p4", "p4")]
+    assert [(r["practice_id"], r["practice_key"]) for r in _sheet(book, "criteria")] == [("p2", "p1"), ("p4", "p4")]
 
 
 def test_every_city_column_has_the_listed_name_beside_the_city_as_written(run):

@@ -89,14 +89,16 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
            ([derived[c](r) if c in derived else redacted(r["practice_id"], r.get(c))
              for c in PRACTICE_COLUMNS] for r in tables["practices"]))
     names = load_taxonomy().areas
-    _sheet(book, "areas", ("practice_id", "city", "city_listed", "title", "area", "area_name", "probability",
-                           "suggested", "evidence"),
-           ([r["practice_id"], *_who(practices, r["practice_id"]), r["area"],
+    # the areas and criteria sheets name the practice too, so a filter on one key gives the rows of its versions
+    _sheet(book, "areas", ("practice_id", "practice_key", "city", "city_listed", "title", "area", "area_name",
+                           "probability", "suggested", "evidence"),
+           ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *_who(practices, r["practice_id"]), r["area"],
              names[r["area"]].en if r["area"] in names else None, r["probability"], r["suggested"],
              redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
-    _sheet(book, "criteria", ("practice_id", "city", "city_listed", "title", "criterion", "level", "score", "evidence",
-                              "hint"),
-           ([r["practice_id"], *_who(practices, r["practice_id"]), r["criterion"], r["level"], r["score"],
+    _sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion", "level",
+                              "score", "evidence", "hint"),
+           ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *_who(practices, r["practice_id"]),
+             r["criterion"], r["level"], r["score"],
              _lines(redacted(r["practice_id"], r["evidence"])), r["hint"]] for r in tables["criteria"]),
            wrapped={"evidence"})
     _sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",
