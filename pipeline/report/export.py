@@ -89,11 +89,11 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
            ([derived[c](r) if c in derived else redacted(r["practice_id"], r.get(c))
              for c in PRACTICE_COLUMNS] for r in tables["practices"]))
     names = load_taxonomy().areas
-    # the areas and criteria sheets name the practice too, so a filter on one key gives the rows of its versions
+    # the areas and criteria sheets name the practice too, so a filter on one key gives the rows of all its versions
     _sheet(book, "areas", ("practice_id", "practice_key", "city", "city_listed", "title", "area", "area_name",
                            "probability", "suggested", "evidence"),
-           ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *_who(practices, r["practice_id"]), r["area"],
-             names[r["area"]].en if r["area"] in names else None, r["probability"], r["suggested"],
+           ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *_who(practices, r["practice_id"]),
+             r["area"], names[r["area"]].en if r["area"] in names else None, r["probability"], r["suggested"],
              redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
     _sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion", "level",
                               "score", "evidence", "hint"),

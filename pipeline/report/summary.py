@@ -29,7 +29,7 @@ from pipeline.config import ReportSettings
 from pipeline.records import DUPLICATE_FILE
 from pipeline.review_copies import copies_of_reviewed
 from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_slug
-from pipeline.report.view import RunView, build_view, counted, load_catalogue
+from pipeline.report.view import RunView, build_view, counted, load_catalogue, singular
 from pipeline.report.writers import render_summary_html, stream_summary_html
 from pipeline.stages import model_fallbacks
 from pipeline.tables import atomic_write_bytes, is_missing
@@ -86,8 +86,7 @@ class Words:
         return counted(n, self.t["plural"][noun], self.lang)
 
     def _singular(self, n: int) -> bool:
-        # French puts 0 and 1 in the singular, English only 1.
-        return n <= 1 if self.lang == "fr" else n == 1
+        return singular(n, self.lang)
 
     def card(self, key: str, n: int) -> str:
         """The label under a count ([one, many], or one word for any count)."""

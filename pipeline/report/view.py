@@ -2,8 +2,9 @@
 
 The tables of a run (in memory from `run_batch`, or read once from its output folder) with the indexes the reports
 need: practices by id, the practice each is a version of, neighbours grouped by practice, cities by key, the
-contact-name redactor, the taxonomy and the words of the report catalogue. Each index is built on first use and then kept, so writing a report for every
-city costs one pass over the tables plus the work of each report, not a pass per city.
+contact-name redactor, the taxonomy and the words of the report catalogue. Each index is built on first use and
+then kept, so writing a report for every city costs one pass over the tables plus the work of each report, not a
+pass per city.
 """
 
 from __future__ import annotations
@@ -38,11 +39,15 @@ TABLE_NAMES = ("files", "practices", "areas", "similar", "criteria", "guidelines
 Table = pa.Table | pd.DataFrame
 
 
+def singular(n: int, lang: str) -> bool:
+    """Whether a noun counted `n` takes the singular in `lang`: French puts 0 and 1 in the singular, English only 1."""
+    return n <= 1 if lang == "fr" else n == 1
+
+
 def counted(n: int, forms: list[str], lang: str) -> str:
-    """`n` with the noun of `forms` ([one, many]) in the number it takes in `lang`: French puts 0 and 1 in the
-    singular, English only 1."""
+    """`n` with the noun of `forms` ([one, many]) in the number it takes in `lang` ('1 pratique', '0 practices')."""
     one, many = forms
-    return f"{n} {one if (n <= 1 if lang == 'fr' else n == 1) else many}"
+    return f"{n} {one if singular(n, lang) else many}"
 
 
 def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, dict]:
