@@ -49,6 +49,7 @@ class _Directory:
     before: re.Pattern
     after: re.Pattern
     places: frozenset[str]  # keys of the countries and regions a form may write after a city
+    countries: dict[str, str]  # key of a country's English or French name, other name or code -> its English name
     aliases: dict[str, tuple[str, ...]]  # listed name -> the other spellings cities.yaml gives it
     # name as written -> (listed city or None, name without what was set aside); names recur on every practice
     resolved: dict[str, tuple[CityInfo | None, str]] = field(default_factory=dict)
@@ -71,10 +72,13 @@ def _city_directory() -> _Directory:
         return "|".join(re.escape(fold_key(w)) for w in sorted(words.get(key, []), key=len, reverse=True)) or "(?!)"
 
     countries_fr = data.get("countries_fr", {})
+    countries = {fold_key(name): english for english, french in countries_fr.items() for name in (english, french)}
+    for english, other in (data.get("country_aliases") or {}).items():
+        countries.update({fold_key(str(name)): english for name in other})
     written = [name for group in (data.get("places") or {}).values() for name in group]
-    places = {fold_key(p) for p in [*countries_fr, *countries_fr.values(), *written]}
+    places = set(countries) | {fold_key(p) for p in written}
     return _Directory(lookup, countries_fr, re.compile(rf"^(?:{alternation('before')}) "),
-                      re.compile(rf" (?:{alternation('after')})$"), frozenset(places - {""}), aliases)
+                      re.compile(rf" (?:{alternation('after')})$"), frozenset(places - {""}), countries, aliases)
 
 
 def _listed(directory: _Directory, name: str) -> CityInfo | None:
@@ -172,6 +176,22 @@ def city_name(name: str | None, lang: str | None = None) -> str:
     English), else the name as written without the country or region after it; '' when there is no city."""
     info, name = _resolved(name)
     return info.name_in(lang) if info else name
+
+
+def city_country(name: str | None) -> str | None:
+    """The English name of a city's country: a listed city's, else the country a form wrote after an unlisted one
+    ('Larnaka, Cyprus', 'Tartu (Estonie)', 'Larnaka - CY'); None when neither says it."""
+    info = city_info(name)
+    if info is not None or not isinstance(name, str):
+        return info.country if info else None
+    directory = _city_directory()
+    for _, qualifier in _qualified(" ".join(name.split())):
+        # the last part of 'Québec, Canada' or 'Attica/Greece' is the country where one is named
+        for part in reversed(re.split(r"[,/]", qualifier)):
+            country = directory.countries.get(fold_key(part))
+            if country:
+                return country
+    return None
 
 
 def city_names(name: str | None) -> tuple[str, ...]:

@@ -239,6 +239,21 @@ def test_an_unlisted_city_is_one_city_with_or_without_the_words_naming_a_municip
     assert city_info("City of Larnaka") is None
 
 
+def test_the_country_of_an_unlisted_city_is_the_one_its_form_wrote_after_it():
+    """A listed city's country comes from the directory; an unlisted city's from the country written after it, in
+    English, French, another language or as a code; a region or nothing after it gives none."""
+    from pipeline.cities import city_country, country_name
+
+    assert city_country("Ville de Genève") == "Switzerland" and city_country("Geneva, Suisse") == "Switzerland"
+    for written, country in (("Larnaka, Cyprus", "Cyprus"), ("Larnaka - CY", "Cyprus"), ("Tartu (Estonie)", "Estonia"),
+                             ("Kotor, Montenegro", "Montenegro"), ("Ville de Foo, Québec, Canada", "Canada"),
+                             ("Bursa, Turkey", "Türkiye"), ("Pécs/Hungary", "Hungary")):
+        assert city_country(written) == country, written
+    for written in ("Tartu", "Springfield, Ohio", "Biel/Bienne", "Halle (Saale)", "Neukölln (Berlin)", None, ""):
+        assert city_country(written) is None, written
+    assert country_name("Estonia", "fr") == "Estonie"
+
+
 def test_cities_written_in_other_scripts_are_cities_of_their_own(run_copy):
     """'Πάτρα' and 'Люблин' are neither one city nor no city: each gets its own report with only its practices."""
     from pipeline.cities import city_key

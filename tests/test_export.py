@@ -167,3 +167,13 @@ def test_a_similar_table_written_before_rows_said_their_relation_is_exported(run
     [similar] = _sheet(book, "similar")
     assert similar["neighbour_id"] == "p9" and similar["relation"] is None and similar["weak"] is None
     assert [r["practice_key"] for r in _sheet(book, "practices")] == ["p1"]
+
+
+def test_an_unlisted_city_has_the_country_its_form_wrote_after_it(run):
+    import pandas as pd
+
+    table = pd.read_parquet(run / "practices.parquet")
+    table.loc[0, "city"] = "City of Larnaka, Cyprus"
+    table.to_parquet(run / "practices.parquet", index=False)
+    [row] = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run))), "practices")
+    assert (row["city"], row["city_listed"], row["country"]) == ("City of Larnaka, Cyprus", "Larnaka", "Cyprus")

@@ -624,6 +624,10 @@ def test_a_city_written_differently_is_one_city_to_filter_and_find(client):
         assert sorted(index.search(SearchQuery(q=word)).practice_ids) == ["g1", "g2", "g3"], word
     facet = {v.value: (v.label, v.count) for v in index.search(SearchQuery()).facets["city"]}
     assert facet == {"geneve": ("Genève", 3), "tartu": ("Tartu", 1)}
+    # the unlisted city is in the country its form wrote after it
+    countries = {v.value: v.count for v in index.search(SearchQuery()).facets["country"]}
+    assert countries == {"Switzerland": 3, "Estonia": 1}
+    assert index.search(SearchQuery(country="Estonie")).practice_ids == ["t1"]
     # on the site: the listed name in the page's language
     for lang, label in (("en", "Geneva"), ("fr", "Genève")):
         page = client.get("/", params={"city": "Ville de Genève"}, headers={"accept-language": lang}).text

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.cities import CITIES_FILE, city_info, city_key, city_name, country_name
+from pipeline.cities import CITIES_FILE, city_country, city_info, city_key, city_name, country_name
 from pipeline.config import ReportSettings, Settings
 from pipeline.normalize import fold, fold_chars
 from pipeline.report import CITY_REPORTS_DIR, city_slug
@@ -257,7 +257,7 @@ class CityReportBuilder:
         plural = view.words(lang)["summary"]["plural"]
         return CityReport(
             lang=lang, s=s, city=name,
-            country=country_name(group.info.country if group.info else None, lang),
+            country=country_name(group.info.country if group.info else self._written_country(group), lang),
             intro=s["intro"].format(city=name),
             method=s["method"].format(model=view.embedder, close=_number(view.report_settings.close_score, lang),
                                       related=_number(view.report_settings.related_score, lang)),
@@ -267,6 +267,11 @@ class CityReportBuilder:
                                      cities=counted(view.n_cities, plural["city"], lang), date=date),
             versions_note=s["run_versions"] if view.n_distinct < len(view.practices) else "",
             items=items, include_contacts=self.include_contacts)
+
+    def _written_country(self, group) -> str | None:
+        """An unlisted city's country, as one of its forms wrote it after the city ('Larnaka, Cyprus')."""
+        cities = (self.view.practices.get(pid, {}).get("city") for pid in group.practice_ids)
+        return next((country for country in map(city_country, cities) if country), None)
 
     def _item(self, row: dict, lang: str, s: dict) -> PracticeItem:
         view, redact = self.view, self.redact
@@ -286,13 +291,12 @@ class CityReportBuilder:
             section = _text(hit.get("matched_section"))
             terms = _list(hit.get("shared_terms"))
             terms_re = self._term_pattern(terms)
-            other_info = city_info(other.get("city"))
             other_lang = other.get("lang")
             neighbours.append(Neighbour(
                 rank=int(hit["rank"]),
                 title=redact(_text(other.get("title"))) or other["practice_id"],
                 city=city_name(other.get("city"), lang) or s["unknown"],
-                country=country_name(other_info.country if other_info else None, lang),
+                country=country_name(city_country(other.get("city")), lang),
                 period=_period(other, s),
                 areas=self._areas(other, lang, s),
                 score=round(score, 2),

@@ -29,7 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.cities import city_info, city_name
+from pipeline.cities import city_country, city_name
 from pipeline.criteria import CRITERIA
 from pipeline.report.redact import Redactor  # the city reports' rule for personal data, shared
 from pipeline.review_copies import copies_of_reviewed
@@ -126,8 +126,7 @@ def _rows(data_dir: Path, name: str) -> list[dict]:
 
 
 def _country(city: str | None) -> str | None:
-    info = city_info(city)
-    return info.country if info else None
+    return city_country(city)  # a listed city's, or the one written after an unlisted city
 
 
 def _listed(city: str | None) -> str | None:

@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.cities import CITIES_FILE, city_info, city_key, city_name, city_names, country_name, fold_key
+from pipeline.cities import CITIES_FILE, city_country, city_key, city_name, city_names, country_name, fold_key
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
 from pipeline.normalize import fold
@@ -247,11 +247,10 @@ class SearchIndex:
                 self._ids.append(p.practice_id)
 
     def _add(self, rid: int, p: IndexedPractice) -> None:
-        info = city_info(p.city)
         # the city under its listed name (as the reports name it), grouped and filtered by its key
         self._db.execute("INSERT INTO practice VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (rid, p.practice_id, p.title, city_name(p.city) or None, city_key(p.city),
-                          info.country if info else None, p.lang))
+                          city_country(p.city), p.lang))
         self._db.execute("INSERT INTO practice_text (rowid, title, objective, body, city) VALUES (?, ?, ?, ?, ?)",
                          (rid, *(fold(text or "") for text in (p.title, p.objective, p.body)), city_words(p.city)))
         self._phrases |= city_phrases(p.city)

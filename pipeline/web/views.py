@@ -15,7 +15,7 @@ from itertools import chain
 from typing import Mapping
 from urllib.parse import urlencode
 
-from pipeline.cities import city_info, city_key, city_name
+from pipeline.cities import city_country, city_key, city_name
 from pipeline.records import SECTION_FIELDS
 from pipeline.review_copies import copies_of_reviewed, reviewed_copies_of
 from pipeline.report.city import Redactor  # the city reports' rule for personal data, shared
@@ -28,8 +28,7 @@ HEADER_SHOWN = ("department", "form_date", "declared_area_text", "main_objective
 
 
 def _country(city: str | None) -> str | None:
-    info = city_info(city)
-    return info.country if info else None
+    return city_country(city)  # a listed city's, or the one written after an unlisted city
 
 
 def _listed(city: str | None) -> str | None:
