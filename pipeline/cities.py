@@ -19,6 +19,8 @@ CITIES_FILE = RESOURCES_DIR / "cities.yaml"
 # "Geneva - Switzerland" (a hyphen between spaces only: 'Esch-sur-Alzette' is one name).
 _SEPARATORS = (",", "/", " - ", " – ", " — ")
 _IN_BRACKETS = re.compile(r"(?P<rest>.*[^\s(])\s*\((?P<qualifier>[^()]*)\)")
+# The one word around a name that an unlisted city keeps: 'Kansas City' is a city's whole name.
+UNLISTED_KEEPS = "city"
 # "Montréal (Québec), Canada" is read in two steps; a longer chain is no city name.
 _MAX_QUALIFIERS = 3
 _MAX_REMEMBERED = 100_000  # names whose reading is kept
@@ -134,12 +136,15 @@ def _resolve(directory: _Directory, name: str, depth: int = 0) -> tuple[CityInfo
 
 def _without_municipal_words(directory: _Directory, name: str) -> str:
     """An unlisted city's name without the words around it that name a municipality ('City of Larnaka' and
-    'Larnaka Municipality' are Larnaka, as 'Ville de Montréal' is Montréal), as written otherwise; never empty."""
+    'Larnaka Municipality' are Larnaka, as 'Ville de Montréal' is Montréal), as written otherwise; never empty.
+    A last word 'city' stays: it is part of many a city's name ('Kansas City', 'Salt Lake City')."""
     spans = [(m.start(), m.end(), fold_key(m.group(0))) for m in re.finditer(r"[^\W_]+", name)]
     first, last = 0, len(spans)
     while last - first > 1:
         key = " ".join(word for _, _, word in spans[first:last])
         before, after = directory.before.match(key), directory.after.search(key)
+        if after and after.group(0).split() == [UNLISTED_KEEPS]:
+            after = None
         if before and len(before.group(0).split()) < last - first:
             first += len(before.group(0).split())
         elif after and len(after.group(0).split()) < last - first:
@@ -148,7 +153,8 @@ def _without_municipal_words(directory: _Directory, name: str) -> str:
             break
     if (first, last) == (0, len(spans)):
         return name
-    return name[spans[first][0]:spans[last - 1][1]]
+    # what follows the last word stays unless words were taken off the end ('Saint-Denis (93)')
+    return name[spans[first][0]:spans[last - 1][1] if last < len(spans) else len(name)]
 
 
 def _resolved(name: str | None) -> tuple[CityInfo | None, str]:

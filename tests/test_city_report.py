@@ -237,6 +237,9 @@ def test_an_unlisted_city_is_one_city_with_or_without_the_words_naming_a_municip
     assert city_name("Ville d'Évry") == "Évry" and city_name("Comune di Pescara-Nord") == "Pescara-Nord"
     assert city_name("City") == "City" and city_name("Stadt") == "Stadt"
     assert city_info("City of Larnaka") is None
+    # a last word 'city' is part of the name; what follows the name stays whole
+    assert city_name("Kansas City") == "Kansas City" and city_name("Salt Lake City, USA") == "Salt Lake City"
+    assert city_name("Ville de Saint-Denis (93)") == "Saint-Denis (93)"
 
 
 def test_the_country_of_an_unlisted_city_is_the_one_its_form_wrote_after_it():
