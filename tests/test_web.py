@@ -680,6 +680,30 @@ def test_a_query_finds_a_city_by_a_whole_name_never_by_part_of_one():
     assert unlisted.search(SearchQuery(q="Larnaka")).practice_ids == ["k1"]
 
 
+def test_a_query_names_a_city_as_its_forms_and_people_write_it():
+    """A part of a city written with others ('Geneva / Zurich'), a city typed with the words naming a municipality
+    ('Ville de Genève', 'City of Larnaka'), a French elision ("d'Anvers") and an accent typed as a mark of its own
+    all find the city; a practice of the city a query names ranks above another city's practice whose title names
+    it."""
+    def practice(pid: str, city: str, title: str = "Fête") -> IndexedPractice:
+        return IndexedPractice(pid, title, city, "fr", None, "Les voisins se rencontrent.", [], [], [], {})
+
+    index = SearchIndex([practice("gz", "Geneva / Zurich"), practice("nk", "Neukölln (Berlin, Germany)"),
+                         practice("g1", "Genève"), practice("g2", "Ville de Genève"), practice("l1", "Larnaka"),
+                         practice("l2", "City of Larnaka"), practice("an", "Antwerpen"),
+                         practice("ly", "Lyon", "Paris style café"), practice("pa", "Paris", "Cafés")], TermExpander())
+
+    def found(q: str) -> list[str]:
+        return sorted(index.search(SearchQuery(q=q)).practice_ids)
+
+    assert found("Zurich") == ["gz"] and found("Berlin") == found("Neukölln") == ["nk"]
+    assert found("Ville de Genève") == found("Gene\u0300ve") == ["g1", "g2", "gz"]
+    assert found("City of Larnaka") == found("Larnaka Municipality") == ["l1", "l2"]
+    assert found("d'Anvers") == found("ville d’Anvers") == ["an"]
+    assert found("Ville de Genève voisins") == ["g1", "g2", "gz"] and found("Ville de Genève absent") == []
+    assert index.search(SearchQuery(q="Paris")).practice_ids == ["pa", "ly"]
+
+
 def test_the_site_names_a_city_by_its_listed_name_however_its_forms_wrote_it(sample_out, models, tmp_path):
     """Two of the sample's four Geneva practices written 'Ville de Genève' and 'Geneva, Switzerland': the site shows
     one city, Geneva in English and Genève in French, with its four practices, on the search page, the practice
@@ -1642,9 +1666,12 @@ def test_query_words_become_a_safe_fts_expression():
         f'({text} : "or"* OR city : "or") AND ({text} : "1"* OR city : "1")')
     assert fts_expression('mediator " OR 1') == (
         f'({text} : "mediator"* OR city : "mediator") AND ({text} : "or"* OR city : "or") AND ({text} : "1"* OR city : "1")')
-    # the words of a city name of several words match it together, whole
+    # the words of a city name of several words match it together, whole, and by the name the reports give it
     assert fts_expression("Quebec-City!", phrases={"quebec city"}) == (
-        f'((({text} : "quebec"* OR city : "quebec") AND ({text} : "city"* OR city : "city")) OR city : "quebeccity")')
+        f'((({text} : "quebec"* OR city : "quebec") AND ({text} : "city"* OR city : "city")) OR city : "quebeccity"'
+        ' OR city : "quebec")')
+    assert fts_expression("City of Foo", city_keys={"foo"}).endswith(' OR city : "foo")')
+    assert fts_expression("d'Anvers") == f'({text} : "anvers"* OR city : "anvers")'
     assert fts_expression("***") is None
 
 

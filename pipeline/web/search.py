@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.cities import CITIES_FILE, city_country, city_key, city_name, city_names, country_name, fold_key
+from pipeline.cities import CITIES_FILE, city_country, city_info, city_key, city_name, city_names, country_name, fold_key
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
 from pipeline.normalize import fold
@@ -37,12 +37,16 @@ MAX_YEARS_SPAN = 40  # an implausible period ('1900 - 2024') is not spread over 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PLURAL_ENDINGS = ("s", "x", "e", "es")
 _TEXT_COLUMNS = "{title objective body}"  # matched by word starts; the city column by whole names only
+# where a city name written with others splits: 'Geneva / Zurich', 'Neukölln (Berlin, Germany)', 'Lyon - France'
+_NAME_PARTS = re.compile(r"\s*(?:[,/()]|\s[-–—]\s)\s*")
+# a French elided word before an apostrophe ("d'Anvers", "l'accueil"): no word of its own in a query
+_ELIDED = re.compile(r"\b(?:[cdjlmnst]|qu)'(?=\w)")
 
 _SCHEMA = """
 CREATE TABLE practice (rid INTEGER PRIMARY KEY, practice_id TEXT UNIQUE NOT NULL, title TEXT, city TEXT,
                        city_key TEXT, country TEXT, lang TEXT);
 CREATE VIRTUAL TABLE practice_text USING fts5(title, objective, body, city,
-                                              tokenize = 'unicode61 remove_diacritics 2');
+                                              tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');
 CREATE TABLE practice_area (rid INTEGER NOT NULL, area TEXT NOT NULL, source TEXT NOT NULL);
 CREATE TABLE practice_year (rid INTEGER NOT NULL, year INTEGER NOT NULL);
 CREATE TABLE practice_level (rid INTEGER NOT NULL, criterion TEXT NOT NULL, level INTEGER NOT NULL);
@@ -147,8 +151,11 @@ def city_name_word(name: str | None) -> str:
 def _names_of(city: str | None) -> list[str]:
     """The names a practice's city is found by: as written, as the reports name it (without a country after it or
     the words naming a municipality: 'Ville de Foo' is found by 'foo') and, for a listed city, every name
-    cities.yaml knows it by (listed names in every language and aliases)."""
-    return [city or "", city_name(city), *city_names(city)]
+    cities.yaml knows it by (listed names in every language and aliases); the same for each part of a name written
+    with others ('Geneva / Zurich' is found by 'Zurich', 'Neukölln (Berlin, Germany)' by 'Berlin')."""
+    parts = [part for part in _NAME_PARTS.split(city or "") if part.strip()]
+    pieces = [city] + (parts if len(parts) > 1 else [])
+    return [name for piece in pieces for name in (piece or "", city_name(piece), *city_names(piece))]
 
 
 def city_words(city: str | None) -> str:
@@ -209,26 +216,51 @@ def _word_group(word: str, expander: TermExpander | None) -> str:
 
 
 def fts_expression(text: str, expander: TermExpander | None = None,
-                   phrases: frozenset[str] | set[str] = frozenset()) -> str | None:
+                   phrases: frozenset[str] | set[str] = frozenset(),
+                   city_keys: frozenset[str] | set[str] = frozenset()) -> str | None:
     """An FTS5 MATCH expression for what a person typed: every word must match, in the text as the start of a word
-    (as typed or as a form of the same key term in the other language) or as a city's whole name. `phrases`: the
-    city names of several words (`city_phrases`); words of the query that spell one together also match that city.
+    (as typed or as a form of the same key term in the other language) or as a city's whole name. Words of the
+    query that together spell a city's name of several words also match that city: one of `phrases` (the names
+    `city_phrases` gives), a listed city ('Ville de Genève') or a city of `city_keys` once the words naming a
+    municipality are left out ('City of Larnaka'). The text is folded before it is split, so an accent typed as a
+    mark of its own stays in its word; a French elided word ("d'Anvers") is not a word to match on its own.
     Quotes and operators are never passed on."""
-    words = [w for w in (fold(w) for w in _WORD.findall(text or "")[:MAX_QUERY_WORDS]) if w]
-    longest = max((key.count(" ") + 1 for key in phrases), default=1)
+    folded = fold(text or "")
+    elided = {m.start() for m in _ELIDED.finditer(folded)}
+    found = [(m.group(0), m.start() in elided) for m in _WORD.finditer(folded)][:MAX_QUERY_WORDS]
+    words = [w for w, _ in found]
+    longest = max([key.count(" ") + 1 for key in phrases] + [_LONGEST_TYPED_NAME])
     groups: list[str] = []
     start = 0
     while start < len(words):
-        end = next((end for end in range(min(len(words), start + longest), start + 1, -1)
-                    if fold_key(" ".join(words[start:end])) in phrases), start + 1)
-        each = [_word_group(word, expander) for word in dict.fromkeys(words[start:end])]
-        if end - start == 1:
+        names = []
+        for end in range(min(len(words), start + longest), start + 1, -1):
+            names = _span_names(" ".join(words[start:end]), phrases, city_keys)
+            if names:
+                break
+        else:
+            end = start + 1
+        each = [_word_group(word, expander) for word, is_elided in dict.fromkeys(found[start:end]) if not is_elided]
+        if not names:
             groups += each
         else:
-            name = city_name_word(" ".join(words[start:end]))
-            groups.append(f"(({' AND '.join(each)}) OR city : {_phrase(name)})")
+            cities = " OR ".join(f"city : {_phrase(name)}" for name in names)
+            groups.append(f"(({' AND '.join(each)}) OR {cities})" if each else f"({cities})")
         start = end
     return " AND ".join(dict.fromkeys(groups)) or None
+
+
+# the most words a typed city name with the words around it is looked for in ('ville de saint denis')
+_LONGEST_TYPED_NAME = 5
+
+
+def _span_names(span: str, phrases, city_keys) -> list[str]:
+    """The index words (`city_name_word`) a span of several query words matches as a city's name: as typed when it
+    is one of `phrases`, and by the name the reports give it when it is a listed city or a city of `city_keys`."""
+    names = [city_name_word(span)] if fold_key(span) in phrases else []
+    if city_info(span) is not None or city_key(span) in city_keys:
+        names.append(city_name_word(city_name(span)))
+    return list(dict.fromkeys(n for n in names if n))
 
 
 class SearchIndex:
@@ -241,6 +273,7 @@ class SearchIndex:
         self._db.executescript(_SCHEMA)
         self._ids: list[str] = []
         self._phrases: set[str] = set()  # the city names of several words, for the query to find them whole
+        self._city_keys: set[str] = set()  # the cities of the run, for a query to name one with the words around it
         with self._db:
             for rid, p in enumerate(practices, start=1):
                 self._add(rid, p)
@@ -254,6 +287,7 @@ class SearchIndex:
         self._db.execute("INSERT INTO practice_text (rowid, title, objective, body, city) VALUES (?, ?, ?, ?, ?)",
                          (rid, *(fold(text or "") for text in (p.title, p.objective, p.body)), city_words(p.city)))
         self._phrases |= city_phrases(p.city)
+        self._city_keys.add(city_key(p.city))
         self._db.executemany("INSERT INTO practice_area VALUES (?, ?, ?)",
                              [(rid, a, "declared") for a in p.declared_areas]
                              + [(rid, a, "suggested") for a in p.suggested_areas])
@@ -280,12 +314,13 @@ class SearchIndex:
         where: list[str] = []
         params: list = []
         joins, order = "", "p.city_key, p.title"
-        expression = fts_expression(query.q, self._expander, self._phrases)
+        expression = fts_expression(query.q, self._expander, self._phrases, self._city_keys)
         if expression:
             joins = "JOIN practice_text ON practice_text.rowid = p.rid"
             where.append("practice_text MATCH ?")
             params.append(expression)
-            order = "bm25(practice_text, 8.0, 3.0, 1.0, 2.0), p.title"  # a title hit outranks a body hit
+            # a title hit outranks a body hit; a practice of the city a query names, a title that names it
+            order = "bm25(practice_text, 8.0, 3.0, 1.0, 8.0), p.title"
         if query.area:
             sources = ("declared", "suggested") if query.area_source == "any" else (query.area_source,)
             marks = ",".join("?" * len(sources))
