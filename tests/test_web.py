@@ -1672,7 +1672,8 @@ def test_query_words_become_a_safe_fts_expression():
         ' OR city : "quebec")')
     assert fts_expression("City of Foo", city_keys={"foo"}).endswith(' OR city : "foo")')
     assert fts_expression("d'Anvers") == f'({text} : "anvers"* OR city : "anvers")'
-    assert fts_expression("***") is None
+    assert fts_expression("***") is None and fts_expression("_") is None
+    assert fts_expression("foo_bar") == f'({text} : "foo"* OR city : "foo") AND ({text} : "bar"* OR city : "bar")'
 
 
 def test_browser_language_and_years_running():

@@ -34,7 +34,7 @@ AREA_SOURCES = ("any", "declared", "suggested")
 MAX_QUERY_WORDS = 12
 MAX_LIMIT = 100
 MAX_YEARS_SPAN = 40  # an implausible period ('1900 - 2024') is not spread over a century of facet values
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: the index splits words at "_" as at any sign
 _PLURAL_ENDINGS = ("s", "x", "e", "es")
 _TEXT_COLUMNS = "{title objective body}"  # matched by word starts; the city column by whole names only
 # where a city name written with others splits: 'Geneva / Zurich', 'Neukölln (Berlin, Germany)', 'Lyon - France'
