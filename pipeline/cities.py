@@ -19,6 +19,7 @@ CITIES_FILE = RESOURCES_DIR / "cities.yaml"
 # "Geneva - Switzerland" (a hyphen between spaces only: 'Esch-sur-Alzette' is one name).
 _SEPARATORS = (",", "/", " - ", " – ", " — ")
 _IN_BRACKETS = re.compile(r"(?P<rest>.*[^\s(])\s*\((?P<qualifier>[^()]*)\)")
+_PARTS = re.compile("|".join(map(re.escape, _SEPARATORS)) + r"|[()]")
 # The one word around a name that an unlisted city keeps: 'Kansas City' is a city's whole name.
 UNLISTED_KEEPS = "city"
 # "Montréal (Québec), Canada" is read in two steps; a longer chain is no city name.
@@ -182,6 +183,13 @@ def city_name(name: str | None, lang: str | None = None) -> str:
     English), else the name as written without the country or region after it; '' when there is no city."""
     info, name = _resolved(name)
     return info.name_in(lang) if info else name
+
+
+def name_parts(name: str | None) -> list[str]:
+    """The parts of a city's name written with others, split where `_qualified` reads a qualifier: 'Geneva / Zurich'
+    -> ['Geneva', 'Zurich'], 'Neukölln (Berlin, Germany)' -> ['Neukölln', 'Berlin', 'Germany']; [] for one name."""
+    parts = [part.strip() for part in _PARTS.split(name or "") if part.strip()]
+    return parts if len(parts) > 1 else []
 
 
 def city_country(name: str | None) -> str | None:

@@ -171,14 +171,19 @@ def test_the_apply_button_out_of_sight_shows_itself_to_the_keyboard(server, page
     assert page.problems == []
 
 
-def test_a_reviewer_logs_in_and_saves_a_review(server, page, tmp_path):
+def _log_in_and_open_a_practice(server: str, page, reviewer: str) -> None:
+    """Log in from the login page, then open the first practice of the search page with its review form."""
     page.goto(f"{server}/review/login")
-    page.fill("#reviewer", "Sam")
+    page.fill("#reviewer", reviewer)
     page.fill("#token", TOKEN)
     with page.expect_navigation():
         page.click("form.login button")
     page.click("li.hit a.title >> nth=0")
     page.wait_for_selector("form.review-form")
+
+
+def test_a_reviewer_logs_in_and_saves_a_review(server, page, tmp_path):
+    _log_in_and_open_a_practice(server, page, "Sam")
     page.select_option("#level_targeted", "1")
     page.fill("#note", "levels checked against the city's report")
     with page.expect_navigation():
@@ -190,13 +195,7 @@ def test_a_reviewer_logs_in_and_saves_a_review(server, page, tmp_path):
 
 
 def test_a_review_sent_after_the_session_ended_survives_a_language_switch_on_the_login_page(server, page, tmp_path):
-    page.goto(f"{server}/review/login")
-    page.fill("#reviewer", "Ines")
-    page.fill("#token", TOKEN)
-    with page.expect_navigation():
-        page.click("form.login button")
-    page.click("li.hit a.title >> nth=0")
-    page.wait_for_selector("form.review-form")
+    _log_in_and_open_a_practice(server, page, "Ines")
     page.fill("#note", "typed before the session ended")
     page.context.clear_cookies(name="icc_review_session")  # the session ends while the reviewer types
     with page.expect_navigation():

@@ -22,7 +22,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.cities import CITIES_FILE, city_country, city_info, city_key, city_name, city_names, country_name, fold_key
+from pipeline.cities import (CITIES_FILE, city_country, city_info, city_key, city_name, city_names, country_name,
+                             fold_key, name_parts)
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
 from pipeline.normalize import fold
@@ -37,8 +38,6 @@ MAX_YEARS_SPAN = 40  # an implausible period ('1900 - 2024') is not spread over 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: the index splits words at "_" as at any sign
 _PLURAL_ENDINGS = ("s", "x", "e", "es")
 _TEXT_COLUMNS = "{title objective body}"  # matched by word starts; the city column by whole names only
-# where a city name written with others splits: 'Geneva / Zurich', 'Neukölln (Berlin, Germany)', 'Lyon - France'
-_NAME_PARTS = re.compile(r"\s*(?:[,/()]|\s[-–—]\s)\s*")
 # a French elided word before an apostrophe ("d'Anvers", "l'accueil"): no word of its own in a query
 _ELIDED = re.compile(r"\b(?:[cdjlmnst]|qu)'(?=\w)")
 
@@ -153,9 +152,7 @@ def _names_of(city: str | None) -> list[str]:
     the words naming a municipality: 'Ville de Foo' is found by 'foo') and, for a listed city, every name
     cities.yaml knows it by (listed names in every language and aliases); the same for each part of a name written
     with others ('Geneva / Zurich' is found by 'Zurich', 'Neukölln (Berlin, Germany)' by 'Berlin')."""
-    parts = [part for part in _NAME_PARTS.split(city or "") if part.strip()]
-    pieces = [city] + (parts if len(parts) > 1 else [])
-    return [name for piece in pieces for name in (piece or "", city_name(piece), *city_names(piece))]
+    return [name for piece in [city, *name_parts(city)] for name in (piece or "", city_name(piece), *city_names(piece))]
 
 
 def city_words(city: str | None) -> str:
