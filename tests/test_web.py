@@ -1646,14 +1646,24 @@ def test_checking_one_version_of_a_practice_the_run_holds_gives_the_runs_main_ar
     with TestClient(create_app(settings, models)) as site:
         checked = {lang: site.post("/api/check", files={"file": (name, (inbox / name).read_bytes())}).json()
                    for lang, name in (("en", "geneva-en.txt"), ("fr", "geneve-fr.txt"))}
+        # a new draft of the version whose own text points elsewhere, sent under another name, is linked to the
+        # run's other version as a run would link it; the same draft from another city is not
+        draft = english.replace("shared spaces.", "shared spaces and courtyards.", 1)
+        assert draft != english
+        checked["draft"] = site.post("/api/check", files={"file": ("geneva-en-v2.txt", draft.encode())}).json()
+        other_city = site.post("/api/check", files={"file": (
+            "lyon-en.txt", draft.replace("City: Geneva", "City: Lyon").encode())}).json()
     for lang, body in checked.items():
         (practice,) = body["practices"]
-        assert practice["main_area"] == practices[lang]["main_area_pred"], lang
+        assert practice["main_area"] == practices["en" if lang == "draft" else lang]["main_area_pred"], lang
+    (practice,) = other_city["practices"]
+    assert practice["main_area"] != practices["en"]["main_area_pred"]
     # read apart, the two files point to different main areas: the run is what makes them one
     apart = replace(models.settings, areas=AreaSettings(versions_share_main=False))
     alone = [analyse_practices([Practice.from_dict(practices[lang])], replace(models, settings=apart), None)[0]
              for lang in ("en", "fr")]
     assert alone[0].main_area != alone[1].main_area
+    assert alone[0].main_area != practices["en"]["main_area_pred"]
 
 
 # ----------------------------------------------------------------------------------------- small parts

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.cities import city_name
+from pipeline.cities import city_key, city_name
 from pipeline.classify import area_suggestions, harmonise_versions, predict_areas
 from pipeline.config import SUPPORTED_SUFFIXES
 from pipeline.errors import message
@@ -163,12 +164,17 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
 
 def _shared_main_areas(practices: list[Practice], suggestions: list, models: AnalysisModels,
                        catalogue: Catalogue | None, run) -> list:
-    """The suggestions with one main area per practice, as the run gives it: the versions in the file, and for a
-    form the run already holds (same file, same id), the versions the run linked to it."""
+    """The suggestions with one main area per practice, as the run gives it: the versions in the file; for a
+    form the run already holds (same file, same id), the versions the run linked to it; for a new draft, the run's
+    form in another language that the run's rule would link to it, and that form's versions."""
     keys = versions_among(practices, run, models.embedder)
     in_run: dict[str, Practice] = {}
+    group_sizes = Counter(keys.values())
     for p in practices:
-        for v in sorted(catalogue.versions.get(p.practice_id, ())) if catalogue else ():
+        linked = catalogue.versions.get(p.practice_id, ()) if catalogue else ()
+        if catalogue and p.practice_id not in catalogue.practices and group_sizes[keys[p.practice_id]] == 1:
+            linked = _draft_versions_in_run(p, catalogue, run, models.embedder)
+        for v in sorted(linked):
             if v in catalogue.practices and v not in keys:
                 in_run[v] = Practice.from_dict(catalogue.practices[v])
                 keys[v] = keys[p.practice_id]
@@ -177,6 +183,23 @@ def _shared_main_areas(practices: list[Practice], suggestions: list, models: Ana
     shared = harmonise_versions([*suggestions, *extra], [*practices, *others], keys,
                                 models.settings.area_top_n_for_mismatch)
     return shared[:len(suggestions)]
+
+
+def _draft_versions_in_run(draft: Practice, catalogue: Catalogue, run, embedder) -> set[str]:
+    """The run's forms that are versions of a draft the run does not hold: its city's form in another language
+    that the similar stage's rule links to it, and the versions the run gave that form. The draft stands in for the
+    run's forms in its own language (an earlier draft of it would otherwise take the link, and its vote)."""
+    city = city_key(draft.city)
+    if not city or draft.lang in (None, "", "und"):
+        return set()
+    others = sorted(pid for pid, row in catalogue.practices.items()
+                    if row.get("lang") not in (None, "", "und", draft.lang) and city_key(row.get("city")) == city)
+    if not others:
+        return set()
+    keys = versions_among([draft, *(Practice.from_dict(catalogue.practices[o]) for o in others)], run, embedder)
+    found = {o for o in others if keys[o] == keys[draft.practice_id]}
+    linked = found.union(*(catalogue.versions.get(o, set()) for o in found))
+    return {v for v in linked if v in catalogue.practices and catalogue.practices[v].get("lang") != draft.lang}
 
 
 def answer_translator(report: CheckReport, messages: Messages, visitor: Translator) -> Translator:
