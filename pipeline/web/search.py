@@ -9,7 +9,8 @@ the whole result set, not only the page shown. A city is one facet value however
 (`pipeline.cities.city_key`: 'Ville de Genève' and 'Geneva' are Genève), labelled with its listed name.
 A query finds a practice by its city's whole name only, the name the form wrote or any name cities.yaml knows a
 listed city by (its listed names and aliases: 'Genf' and 'Geneva' find Genève), never by the start or a word of
-one: 'vie' does not find Wien (Vienna, Vienne), nor 'city' Québec (Quebec City); titles, objectives and
+one: 'vie' does not find Wien (Vienna, Vienne), nor 'city' Québec (Quebec City), though 'Aquila' finds L'Aquila
+(a French elided word is no word of a query); titles, objectives and
 descriptions match a query word as the start of a word.
 """
 
@@ -157,8 +158,10 @@ def _names_of(city: str | None) -> list[str]:
 
 def city_words(city: str | None) -> str:
     """What the full text finds a practice's city by (`_names_of`), each name one word (`city_name_word`), so
-    'Geneva' and 'Genf' find a form that wrote 'Ville de Genève'."""
-    return " ".join(dict.fromkeys(w for w in map(city_name_word, _names_of(city)) if w))
+    'Geneva' and 'Genf' find a form that wrote 'Ville de Genève'; a name with a French elided word is also found
+    without it, as a query reads "L'Aquila" ('aquila') when it is not typed whole."""
+    names = [form for name in _names_of(city) for form in (name, _ELIDED.sub("", fold(name)))]
+    return " ".join(dict.fromkeys(w for w in map(city_name_word, names) if w))
 
 
 def city_phrases(city: str | None) -> set[str]:
