@@ -611,4 +611,7 @@ def test_a_city_report_of_one_practice_in_two_languages_says_it_in_the_singular(
     view = build_view(versions_run)
     assert view.n_distinct == 1 and view.n_cities == 1
     assert build_city_report(view, "Genève").run_note.endswith("portant sur 1 pratique de 1 ville.")
+    # the date in words, as the English report gives it
+    assert re.match(r"Analyse du (1er|[12]?\d|3[01]) (janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+                    r"octobre|novembre|décembre) 20\d\d, ", build_city_report(view, "Genève").run_note)
     assert build_city_report(view, "Geneva").versions_note

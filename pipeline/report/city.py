@@ -216,7 +216,8 @@ def _date(value: str, lang: str, months: list[str]) -> str:
     if not match:
         return value or "?"
     y, m, d = match.groups()
-    return f"{d}/{m}/{y}" if lang == "fr" else f"{int(d)} {months[int(m) - 1]} {y}"
+    day = "1er" if lang == "fr" and int(d) == 1 else str(int(d))  # « le 1er mars », « le 2 mars »
+    return f"{day} {months[int(m) - 1]} {y}"
 
 
 def _strength(score: float, weak: bool, rules: ReportSettings = ReportSettings()) -> str:
