@@ -174,23 +174,42 @@ def parse_period(text: str | None) -> Period:
 
 # --- language -----------------------------------------------------------------------------
 
+# Languages in the order a tie is settled in: the template's two first. A word several lists hold ('que', 'en',
+# 'des') counts for each of them in part, so that a short French text is not read as Spanish or German.
 _STOPWORDS = {
-    "fr": set("le la les des du de un une et est sont pour dans par sur avec qui que ont ont été au aux ce cette ces "
-              "leur leurs nous vous il elle ils elles ne pas plus été être a se sa son ses ou où mais comme entre "
-              "d l qu n s c j".split()),
+    "fr": set("le la les des du de un une et est sont pour dans par sur avec qui que ont été au aux ce cette ces "
+              "leur leurs nous vous il elle ils elles ne pas plus être a à en y on se sa son ses ou où mais comme "
+              "entre d l qu n s c j".split()),
     "en": set("the of and to in for is are was were with on by that this these from at as an be been have has "
               "which their they it its or but not more who we our into than also".split()),
     "de": set("der die das und ist sind mit für von den dem des ein eine nicht auch sich auf werden wurde".split()),
     "es": set("el los las del y en con para por una uno que es son fue se su sus como pero más".split()),
     "it": set("il lo gli della delle dei e con per una uno che è sono stato nel nella sulla come".split()),
 }
+# Another language outweighs the language of the labels a form was written on only with this many stop words, and
+# twice as many as the labels' language has.
+_CLEAR_OTHER_LANGUAGE = 4.0
 
 
-def detect_language(text: str | None) -> str:
-    """ISO code of the text's language by stop-word counts; 'und' when there is too little text."""
+def _language_counts(words: list[str]) -> dict[str, float]:
+    counts = dict.fromkeys(_STOPWORDS, 0.0)
+    for word in words:
+        holders = [lang for lang, stops in _STOPWORDS.items() if word in stops]
+        for lang in holders:
+            counts[lang] += 1 / len(holders)
+    return counts
+
+
+def detect_language(text: str | None, labels: str | None = None) -> str:
+    """ISO code of the text's language by stop-word counts; 'und' when there is too little text. `labels` is the
+    language of the template labels the text was written under: a text whose words say little (a few words, or
+    words several languages share) is in that language unless another one clearly outweighs it."""
     words = re.findall(r"[a-zàâäçéèêëîïôöùûüÿœ]+", (text or "").lower().replace("’", " ").replace("'", " "))
     if len(words) < 3:
-        return "und"
-    counts = {lang: sum(w in stops for w in words) for lang, stops in _STOPWORDS.items()}
-    best = max(sorted(counts), key=lambda lang: counts[lang])
-    return best if counts[best] >= 2 else "und"
+        return labels or "und"
+    counts = _language_counts(words)
+    best = max(counts, key=lambda lang: counts[lang])  # the first of the highest, in the lists' order
+    if labels in counts and best != labels and not (
+            counts[best] >= _CLEAR_OTHER_LANGUAGE and counts[best] >= 2 * counts[labels]):
+        return labels
+    return best if counts[best] >= 2 else labels or "und"

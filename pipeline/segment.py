@@ -510,10 +510,9 @@ class Segmenter:
         description = "\n".join(parts) or None
         period = parse_period(values["period_text"])
         declared = self.taxonomy.parse_declared(values["declared_area_text"])
-        lang = detect_language(description or " ".join(filter(None, [values["title"], values["main_objective"]])))
-        if lang == "und":
-            # a form filled in with a few words is in the language of the template's labels it was written on
-            lang = _label_language(form.label_keys) or lang
+        # a form filled in with a few words is in the language of the template's labels it was written on
+        lang = detect_language(description or " ".join(filter(None, [values["title"], values["main_objective"]])),
+                               labels=_label_language(form.label_keys))
         if lang not in READ_LANGUAGES:
             warnings.append(f"other_language:{lang}")
         # every field of the template's header: a city checking its form sees what it left blank

@@ -287,6 +287,25 @@ def test_language_detection():
     assert detect_language("Lyon") == "und"
 
 
+def test_a_short_french_form_is_french_though_its_words_are_spanish_and_german_ones_too():
+    """'que', 'se' and 'en' are Spanish stop words too, 'des' a German one: a short form on the French template
+    stays French; a German text on it, or on the English one, is still German."""
+    nantes = segment(lines("Ville : Nantes", "Titre : Fête des voisins interculturelle",
+                           "Principal objectif : que les familles se rencontrent", "Période de mise en œuvre : 2023",
+                           "Description de la bonne pratique", "But : que les familles se rencontrent en ville.",
+                           "Processus : repas en mairie, en juin.", "Impact : 300 personnes en 2023.")).practices[0]
+    assert nantes.lang == "fr" and not [w for w in nantes.warnings if w.startswith("other_language")]
+    short = segment(lines("Ville : Nantes", "Titre : Repas", "But : des repas.", "Processus : on fait des repas.",
+                          "Impact : ça marche bien.")).practices[0]
+    assert short.lang == "fr"
+    assert detect_language("que se en des repas en juin") == "fr", "a tie goes to the template's languages"
+    german = ("Die Stadt hat mit den Vereinen und den Schulen ein Programm für die Familien aufgebaut, das seit drei "
+              "Jahren läuft und von der Verwaltung getragen wird.")
+    for label in ("But", "Purpose"):
+        assert segment(lines("Ville : Berlin", f"{label} : {german}")).practices[0].lang == "de", label
+    assert detect_language(german, labels="fr") == "de" and detect_language("Lyon", labels="fr") == "fr"
+
+
 def test_a_practice_in_a_language_the_models_do_not_read_is_warned_about():
     german = ("Die Stadt hat mit den Vereinen und den Schulen ein Programm für die Familien aufgebaut, das seit drei "
               "Jahren läuft und von der Verwaltung und den Bürgern getragen wird.")
