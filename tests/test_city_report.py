@@ -97,6 +97,49 @@ def test_french_and_english_reports_open_and_hold_no_contacts(run_copy):
             assert not [n for n in names if n in body]
 
 
+def test_a_french_report_gives_the_period_of_an_english_practice_in_french(run_copy):
+    """A form's period text is shown as written in a report of its own language; in the other language the years
+    read from it are ('2019 – en cours', not '2019 - ongoing')."""
+    from pipeline.report.city import build_city_report
+    from pipeline.report.view import build_view
+
+    view = build_view(run_copy)
+    practices = pd.read_parquet(run_copy / "practices.parquet").set_index("title")
+    english = practices[(practices["lang"] == "en") & practices["period_text"].str.contains("[A-Za-z]", na=False)]
+    assert len(english) > 5  # the sample's English forms write their periods in words
+    seen = 0
+    for city in ("Strasbourg", "Paris", "Genève"):
+        for item in build_city_report(view, city).items:
+            for match in item.neighbours:
+                row = practices.loc[match.title]
+                if row["lang"] == "en" and row["period_start"] == row["period_start"]:
+                    seen += 1
+                    assert not re.search(r"[A-Za-z]", match.period.replace("en cours", "")), match.period
+                    assert str(int(row["period_start"])) in match.period
+    assert seen > 3
+    oslo = build_city_report(view, "Oslo")
+    shown = {m.title: m.period for item in oslo.items for m in item.neighbours}
+    assert any(practices.loc[t, "lang"] == "en" and p == practices.loc[t, "period_text"] for t, p in shown.items())
+
+
+def test_a_french_report_spaces_its_semicolons_and_names_a_city_left_blank(run_copy):
+    """« 14. Accueil ; 14a. … », « « Processus » ; termes communs »; a practice whose form gave no city is from
+    « ville inconnue », as the summary says."""
+    practices = pd.read_parquet(run_copy / "practices.parquet")
+    similar = pd.read_parquet(run_copy / "similar.parquet")
+    mine = practices.loc[practices["city"] == "Strasbourg", "practice_id"]
+    shown = similar[similar["practice_id"].isin(mine) & (similar["rank"] == 1)]["neighbour_id"].iloc[0]
+    practices.loc[practices["practice_id"] == shown, "city"] = None
+    practices.to_parquet(run_copy / "practices.parquet", index=False)
+    write_city_reports(run_copy, ["Strasbourg"])
+    for path in (run_copy / CITY_REPORTS_DIR / "strasbourg.html", run_copy / CITY_REPORTS_DIR / "strasbourg.docx"):
+        text = lxml_html.fromstring(path.read_text(encoding="utf-8")).xpath("//body")[0].text_content() \
+            if path.suffix == ".html" else _docx_text(path)
+        # areas ('égalité ; 3b. Roms') and reasons ('« Processus » ; termes'); quoted excerpts keep their own
+        assert " ; " in text and not re.search(r"\S; \d+[a-z]?\. |»;", text), path.name
+        assert "ville inconnue" in text and "non précisée" not in text.split("ville inconnue")[0][-40:], path.name
+
+
 def test_contacts_only_when_asked(run_copy):
     write_city_reports(run_copy, ["Montréal"], formats=("html",))
     shareable = (run_copy / CITY_REPORTS_DIR / "montreal.html").read_bytes()

@@ -192,13 +192,15 @@ def _focused_excerpt(text: str | None, pattern: re.Pattern | None, limit: int = 
     return prefix + body + suffix
 
 
-def _period(row: dict, s: dict) -> str:
-    text = _text(row.get("period_text"))
-    if text:
-        return text
+def _period(row: dict, s: dict, lang: str) -> str:
+    """The period as the form wrote it when the form is in the report's language, else in the report's words from
+    the years read in it (as written when none were read)."""
     start, end = row.get("period_start"), row.get("period_end")
     start = None if start is None or start != start else int(start)
     end = None if end is None or end != end else int(end)
+    text = _text(row.get("period_text"))
+    if text and (row.get("lang") == lang or start is None):
+        return text
     if start and end:
         return f"{start}–{end}" if start != end else str(start)
     if start:
@@ -296,9 +298,9 @@ class CityReportBuilder:
             neighbours.append(Neighbour(
                 rank=int(hit["rank"]),
                 title=redact(_text(other.get("title"))) or other["practice_id"],
-                city=city_name(other.get("city"), lang) or s["unknown"],
+                city=city_name(other.get("city"), lang) or s["unknown_city"],
                 country=country_name(city_country(other.get("city")), lang),
-                period=_period(other, s),
+                period=_period(other, s, lang),
                 areas=self._areas(other, lang, s),
                 score=round(score, 2),
                 score_text=_number(score, lang),
@@ -323,7 +325,7 @@ class CityReportBuilder:
             id=row["practice_id"],
             anchor="p-" + re.sub(r"[^A-Za-z0-9_-]", "-", row["practice_id"]),
             title=redact(_text(row.get("title"))) or row["practice_id"],
-            period=_period(row, s),
+            period=_period(row, s, lang),
             areas=self._areas(row, lang, s),
             count_label=s["matches_0"] if n == 0 else s["matches_1"] if n == 1 else s["matches_n"].format(n=n),
             neighbours=neighbours,
