@@ -734,7 +734,10 @@ def area_rows(practices: Sequence[Practice], classifier: AreaClassifier,
     suggestions = area_suggestions(pred, practices, settings)
     for i, practice in enumerate(practices):
         for j, code in enumerate(pred.classes):
-            rows.append({"practice_id": practice.practice_id, "area": code, "probability": float(pred.proba[i, j]),
+            # four decimals, as the similar and criteria scores: a text embedded in a batch of another size differs
+            # in the eighth, so that a resumed run's table is the same as a fresh one's
+            rows.append({"practice_id": practice.practice_id, "area": code,
+                         "probability": round(float(pred.proba[i, j]), 4),
                          "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j]})
     return rows, suggestions
 

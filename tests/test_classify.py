@@ -145,6 +145,21 @@ def test_further_areas_need_a_share_of_the_main_area(encoded, fitted):
         assert {j for j in np.flatnonzero(plain[i]) if j != classes.index(ranking[i])} <= above
 
 
+def test_a_practice_gets_the_same_area_rows_alone_and_in_a_batch(raw_practices):
+    """A text embedded alone (a re-run that reads one changed file) and with others (a fresh run) differs in the
+    eighth decimal; areas.parquet is the same either way."""
+    from pipeline.classify import area_rows, load_or_zero_shot
+
+    settings = Settings()
+    embedder = make_embedder("use-multilingual", None)  # no cache: each call embeds
+    classifier, _ = load_or_zero_shot(settings, embedder)
+    practices = sorted(raw_practices, key=lambda p: -(p.n_words or 0))[:6]
+    together, _ = area_rows(practices, classifier, settings)
+    for practice in practices[:3]:
+        alone, _ = area_rows([practice], classifier, settings)
+        assert alone == [r for r in together if r["practice_id"] == practice.practice_id]
+
+
 def test_set_diagnostics_count_sizes_and_confusions():
     from pipeline.realistic import Reading
     from pipeline.training import area_set_diagnostics
