@@ -6,7 +6,10 @@ The run writes each message in English from its entry; a page in French finds th
 
 from __future__ import annotations
 
+import errno
+import os
 from functools import cache
+from pathlib import Path
 
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.phrasebook import Phrasebook
@@ -48,6 +51,19 @@ def cause(exc: BaseException) -> str:
         if key:
             return message(key)
     return message("cause_other", name=type(exc).__name__)
+
+
+_OS_REASONS = {errno.ENOENT: "os_missing", errno.EACCES: "os_permission", errno.EPERM: "os_permission",
+               errno.ELOOP: "os_link_loop", errno.EIO: "os_io", errno.ENAMETOOLONG: "os_name_too_long"}
+
+
+def os_reason(exc: OSError, path: Path | None = None) -> str:
+    """Why the system could not open a file, in words the French catalogue also has; the system's own words for
+    an error it does not name."""
+    if exc.errno == errno.ENOENT and path is not None and path.is_symlink():
+        return message("os_broken_link", target=os.readlink(path))
+    key = _OS_REASONS.get(exc.errno)
+    return message(key) if key else str(exc.strerror or exc)
 
 
 @cache

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pipeline import __version__
 from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
-from pipeline.errors import ingest_error, message
+from pipeline.errors import ingest_error, message, os_reason
 from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.inputs import InputFile, discover, sha256_of
@@ -63,7 +63,7 @@ def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha:
     try:
         sha = sha or sha256_of(item.path)
     except OSError as exc:
-        return _error_row(item.name, "", ingest_error("unreadable_file", reason=exc.strerror or exc))
+        return _error_row(item.name, "", ingest_error("unreadable_file", reason=os_reason(exc, item.path)))
     try:
         reading = read_document(item.path, settings.limits, tools)
         result = segmenter.segment(reading.blocks, item.name, sha)

@@ -259,6 +259,20 @@ def test_a_link_to_a_vanished_file_is_an_error_row(tmp_path):
     assert result.exit_code == 0, result.output
     files = pd.read_parquet(tmp_path / "out" / "files.parquet").set_index("source_file")
     assert files.loc["gone.docx", "error_code"] == "unreadable_file"
+    # the link and where it leads, in English and, read back from the catalogue, in French
+    target = str(tmp_path / "nowhere.docx")
+    said = files.loc["gone.docx", "message"]
+    assert said == f"The file cannot be opened: it is a link to {target}, which does not exist."
+    from pipeline.errors import error_phrasebook
+
+    assert error_phrasebook().translation(said, "fr") == (
+        f"Le fichier ne peut pas être ouvert : c'est un lien vers {target}, qui n'existe pas.")
+    import errno
+
+    from pipeline.errors import message, os_reason
+
+    denied = message("unreadable_file", reason=os_reason(PermissionError(errno.EACCES, "Permission denied")))
+    assert error_phrasebook().translation(denied, "fr") == "Le fichier ne peut pas être ouvert : pas la permission de le lire."
     assert files.loc["limassol-p3-04.txt", "status"] == "ok"
     practices = pd.read_parquet(tmp_path / "out" / "practices.parquet")
     assert practices["area_mismatch"].isna().all(), "no areas predicted: a mismatch is unknown, not False"

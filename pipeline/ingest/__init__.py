@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from pipeline.config import Limits
-from pipeline.errors import ingest_error
+from pipeline.errors import ingest_error, os_reason
 from pipeline.records import Block
 
 from pipeline.ingest.doc import is_word97, read_doc
@@ -52,7 +52,7 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ingest_error("unreadable_file", reason=exc.strerror or exc) from exc
+        raise ingest_error("unreadable_file", reason=os_reason(exc, path)) from exc
     if size == 0:
         raise ingest_error("empty_file")
     if size > limits.max_file_bytes:
