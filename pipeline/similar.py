@@ -115,6 +115,7 @@ class _Concept:
     key: str
     labels: dict  # lang -> display label
     patterns: tuple  # compiled regexes on folded lower-case text
+    forms: tuple = ()  # every form, as terms.yaml writes it
 
 
 @loader("term_concepts")
@@ -126,7 +127,8 @@ def term_concepts(path: Path = TERMS_FILE) -> tuple[_Concept, ...]:
         forms = [f for lang in ("en", "fr") for f in item.get(lang, [])]
         patterns = tuple(re.compile(r"\b" + re.escape(fold(f).lower()).replace(r"\ ", r"[\s-]+") + r"(?:s|e|es|x)?\b")
                          for f in forms)
-        concepts.append(_Concept(key, {lang: item[lang][0] for lang in ("en", "fr") if item.get(lang)}, patterns))
+        concepts.append(_Concept(key, {lang: item[lang][0] for lang in ("en", "fr") if item.get(lang)}, patterns,
+                                 tuple(forms)))
     return tuple(concepts)
 
 
@@ -158,6 +160,16 @@ def _concept_regex() -> tuple[re.Pattern, dict[str, str]]:
     return re.compile(r"\b(" + body + r")(?:s|e|es|x)?\b"), forms
 
 
+@loader("term_written_forms")
+def _written_forms() -> dict[str, str]:
+    """Each concept form as terms.yaml writes it (with its accents), by its key (`_form_key`)."""
+    written: dict[str, str] = {}
+    for concept in term_concepts():
+        for form in concept.forms:
+            written.setdefault(_form_key(form), form)
+    return written
+
+
 @loader("term_concept_words")
 def _concept_word_test():
     """Whether a folded word is a concept form; memoised per word, and reset with the term tables."""
@@ -182,11 +194,6 @@ def _word_key_function():
         return _stem(low)
 
     return lru_cache(maxsize=200_000)(word_key)
-
-
-@loader("term_labels")
-def _concept_labels() -> dict[str, dict[str, str]]:
-    return {c.key: c.labels for c in term_concepts()}
 
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]", re.UNICODE)
@@ -231,12 +238,15 @@ class TermIndex:
         return self
 
     @staticmethod
-    def _concepts_in(text: str) -> dict[str, int]:
+    def _concepts_in(text: str) -> dict[str, tuple[int, str]]:
+        """Concept -> (how often the text names it, the form it uses most, as terms.yaml writes it)."""
         pattern, forms = _concept_regex()
-        found: Counter = Counter()
-        for form in pattern.findall(fold(text or "").lower()):
-            found[forms[_form_key(form)]] += 1
-        return dict(found)
+        used: Counter = Counter(_form_key(form) for form in pattern.findall(fold(text or "").lower()))
+        found: dict[str, tuple[int, str]] = {}
+        for form, n in used.most_common():  # the most used form first (then the first met)
+            count, shown = found.get(forms[form], (0, _written_forms()[form]))
+            found[forms[form]] = (count + n, shown)
+        return found
 
     @staticmethod
     def _words_in(text: str) -> dict[str, tuple[int, str]]:
@@ -253,15 +263,15 @@ class TermIndex:
         return {k: (c, surface[k]) for k, c in counts.items()}
 
     def shared(self, i: int, j: int, limit: int = MAX_SHARED_TERMS) -> list[str]:
-        """Terms practice i and practice j share, most specific first, in practice i's language."""
-        lang = self.langs_[i] if self.langs_[i] in ("en", "fr") else "en"
+        """Terms practice i and practice j share, most specific first, as practice i words them: a concept both
+        name (in either language) by the form practice i uses most ('locataires' for housing, not 'logement')."""
         scored: list[tuple[float, str]] = []
-        labels = _concept_labels()
         for key in set(self.concepts_[i]) & set(self.concepts_[j]):
             if key in self.common_:
                 continue
-            weight = self.idf_.get(key, 1.0) * (1 + math.log(min(self.concepts_[i][key], self.concepts_[j][key])))
-            scored.append((weight + 0.5, labels[key].get(lang) or next(iter(labels[key].values()))))
+            (mine, shown), (theirs, _) = self.concepts_[i][key], self.concepts_[j][key]
+            weight = self.idf_.get(key, 1.0) * (1 + math.log(min(mine, theirs)))
+            scored.append((weight + 0.5, shown))
         for key in set(self.words_[i]) & set(self.words_[j]):
             # A word both texts use once is often incidental ('found', 'month'): ask for repetition.
             if key in self.common_ or min(self.words_[i][key][0], self.words_[j][key][0]) < 2:

@@ -155,8 +155,11 @@ def test_shared_terms_cross_languages_and_skip_common_words():
     index = TermIndex().fit(texts, ["en", "fr", "en"] + ["en"] * 6)
     en_side = index.shared(0, 1)
     fr_side = index.shared(1, 0)
-    assert {"mediation", "volunteers", "housing"} <= set(en_side)
-    assert {"médiation", "bénévoles", "logement"} <= set(fr_side)
+    # each side as its own text words them: words a city reads in its own practice
+    assert {"mediator", "volunteer", "tenants"} <= set(en_side)
+    assert {"médiateur", "bénévoles", "locataires"} <= set(fr_side)
+    for side, text in ((en_side, texts[0]), (fr_side, texts[1])):
+        assert all(term.lower() in text.lower() for term in side), side
     assert index.shared(0, 2) == []
     assert "city" not in index.shared(3, 4)
 

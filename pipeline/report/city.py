@@ -355,16 +355,16 @@ class CityReportBuilder:
         return [f"{name(c)} ({s['suggested']})" for c in self.view.suggested_areas(row["practice_id"])]
 
     def _term_pattern(self, terms: list[str]) -> re.Pattern | None:
-        """A pattern for the shared terms in either language: concept labels expand to all their forms."""
+        """A pattern for the shared terms in either language: a concept's label or form expands to all its forms."""
         key = tuple(terms)
         if key not in self._patterns:
             if self._concepts is None:
                 from pipeline.similar import term_concepts
 
                 self._concepts = {}
-                for concept in term_concepts():  # first concept of a label wins, as in the terms file
-                    for label in concept.labels.values():
-                        self._concepts.setdefault(fold(label), concept)
+                for concept in term_concepts():  # first concept of a form wins, as in the terms file
+                    for form in (*concept.labels.values(), *concept.forms):
+                        self._concepts.setdefault(fold(form), concept)
             forms: set[str] = set()
             for term in terms:
                 folded = fold(term)
