@@ -186,6 +186,14 @@ class ReportSettings:
     close_score: float = 0.50
     related_score: float = 0.45
 
+    def strength(self, score: float, weak: bool = False) -> str:
+        """The band of a neighbour's score as printed (two decimals, so that the word never contradicts the
+        number): close, related or loose; weak for the best match kept below the run's minimum score."""
+        if weak:
+            return "weak"
+        score = round(score, 2)
+        return "close" if score >= self.close_score else "related" if score >= self.related_score else "loose"
+
 
 @dataclass(frozen=True)
 class Settings:

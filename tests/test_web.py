@@ -203,6 +203,9 @@ def test_a_french_form_is_answered_in_french(client):
     assert "Critères d&#39;une bonne pratique" in page.text or "Critères d'une bonne pratique" in page.text
     assert "Médiateurs de résidence" in page.text
     assert page.text.count('data-criterion="') == len(CRITERIA)
+    listed = re.findall(r'<a class="similar-link".*?</li>', html.unescape(page.text), re.S)
+    assert len(listed) == len(practice["similar"]) and all(
+        re.search(r"\d,\d\d · (proche|apparentée|lointainement apparentée|rapprochement faible)", s) for s in listed)
 
 
 def _articles(page: str) -> list[str]:
@@ -836,6 +839,14 @@ def test_the_practice_page_names_every_column_and_the_language_of_linked_titles(
     rows = re.findall(r"<tr>\s*<td>(.*?)</td>", page.split('<section id="areas">')[1].split("</table>")[0], re.S)
     assert rows[0].startswith(Messages.load().translator("fr").area(main)) and '<span class="tag">principal</span>' in rows[0]
     assert sum('class="tag"' in r for r in rows) == 1
+    # each similar practice says how close it is, in the words and bands of the city reports
+    from pipeline.config import ReportSettings
+
+    bands = {"close": "proche", "related": "apparentée", "loose": "lointainement apparentée"}
+    for s in client.get(f"/api/practices/{pid}").json()["similar"]:
+        item = html.unescape(re.search(rf'href="/practices/{s["practice_id"]}".*?</li>', page, re.S).group(0))
+        word = "rapprochement faible" if s["weak"] else bands[ReportSettings().strength(s["score"])]
+        assert f"{s['score']:.2f}".replace(".", ",") + " · " + word in item, item
 
 
 def test_review_dates_are_read_as_days_and_only_earlier_reviews_are_listed(client):

@@ -222,14 +222,6 @@ def _date(value: str, lang: str, months: list[str]) -> str:
     return f"{day} {months[int(m) - 1]} {y}"
 
 
-def _strength(score: float, weak: bool, rules: ReportSettings = ReportSettings()) -> str:
-    """A word for how close a neighbour is: its score's band (ReportSettings), or 'weak' for the best match
-    kept below the run's minimum score."""
-    if weak:
-        return "weak"
-    return "close" if score >= rules.close_score else "related" if score >= rules.related_score else "loose"
-
-
 # --------------------------------------------------------------------------- building the view-model
 
 
@@ -304,8 +296,7 @@ class CityReportBuilder:
                 areas=self._areas(other, lang, s),
                 score=round(score, 2),
                 score_text=_number(score, lang),
-                # the band of the score as printed (two decimals), so that the word never contradicts the number
-                strength=s["strength"][_strength(round(score, 2), bool(hit.get("weak")), view.report_settings)].format(
+                strength=s["strength"][view.report_settings.strength(score, bool(hit.get("weak")))].format(
                     min=_number(min_score, lang)),
                 section=section,
                 section_label=s["sections"].get(section, section) if section else None,

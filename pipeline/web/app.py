@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 
 from pipeline.cities import city_name
-from pipeline.config import offline_hub
+from pipeline.config import ReportSettings, offline_hub
 from pipeline.normalize import shorten
 from pipeline.web.catalogue import CatalogueStore, load_catalogue, tables_signature
 from pipeline.web.deps import Page, Services, get_page, get_reviewer, get_translator
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(reports: ReportSettings = ReportSettings()) -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     # French writes a no-break space before the percent sign
@@ -47,6 +47,8 @@ def make_templates() -> Jinja2Templates:
     # a pair score as the city reports print it (0.47, French 0,47): it is not a probability
     env.filters["score"] = lambda value, lang="en": ("–" if value is None else
                                                      f"{float(value):.2f}".replace(".", "," if lang == "fr" else "."))
+    # the band of a pair score, as the city reports word it: close, related or loose
+    env.filters["strength"] = lambda value: reports.strength(float(value))
     env.filters["shorten"] = shorten  # a long value cut after a whole word
     # a practice's city by its listed name in the page's language, as the reports name it ('Ville de Genève' is
     # Geneva on English pages, Genève on French ones); an unlisted city as written
@@ -70,7 +72,7 @@ def build_services(settings: WebSettings, messages: Messages, models: AnalysisMo
     reviews = ReviewStore(settings.reviews_file)  # first: it makes the folder the key is kept in
     access = ReviewAccess(_secret_key(settings), settings.review_token if settings.review_enabled else None,
                           settings.session_hours * 3600)
-    return Services(settings, messages, models, catalogues, reviews, access, make_templates(),
+    return Services(settings, messages, models, catalogues, reviews, access, make_templates(settings.pipeline.reports),
                     anyio.CapacityLimiter(settings.check_workers))
 
 
