@@ -123,9 +123,10 @@ def run(
                       f"reviews): its {counts['practices']} practices from {counts['files']} files are kept. "
                       "--force runs again.")
         return
-    from pipeline.run import RunInProgress, run_batch
+    from pipeline.run import OutputFolderError, RunInProgress, make_output_folder, run_batch
 
     try:
+        make_output_folder(out)  # before any file is read: a folder it cannot write to would cost the whole run
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=False) as bar:
             task = bar.add_task("Reading submissions", total=None)
@@ -136,8 +137,8 @@ def run(
                 analyse=not no_analysis,
                 key_parts=key_parts,
             )
-    except RunInProgress as exc:
-        console.print(f"[red]Not run:[/red] {exc}")
+    except (RunInProgress, OutputFolderError) as exc:
+        console.print(f"[red]Not run:[/red] {exc}", highlight=False)
         raise typer.Exit(2)
     except KeyboardInterrupt:
         # each table is replaced whole, and manifest.json gets its run_key only once everything is written

@@ -7,9 +7,12 @@ being killed) only reads files that are new or changed.
 from __future__ import annotations
 
 import hashlib
+import errno
 import json
 import multiprocessing
+import os
 import platform
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -276,15 +279,66 @@ def run_batch(
 ) -> BatchResult:
     """Run the whole pipeline and write the output tables to `out_dir`. `key_parts`: the run key's parts for these
     inputs and settings when the caller already computed them (pipeline/run_key.py). Raises RunInProgress while
-    another run writes to the same folder."""
+    another run writes to the same folder, OutputFolderError when it cannot write there (before reading a file)."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out_dir)
     with _one_run_at_a_time(out_dir):
         return _run_batch(list(inputs), out_dir, settings, progress, on_files, analyse, reports, key_parts)
 
 
 class RunInProgress(RuntimeError):
     """Another run is writing to the same output folder."""
+
+
+class OutputFolderError(RuntimeError):
+    """The output folder cannot be made or written to; the message says why and what to do."""
+
+
+def make_output_folder(out_dir: Path) -> None:
+    """Make the output folder and check that a run can write its tables, lock and cache there: finding out when the
+    tables are written, after every file was read and analysed, would cost the whole run."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputFolderError(f"{out_dir} is a file, not a folder: give the run an output folder.")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFolderError(_cannot_make(out_dir, exc)) from None
+    for folder in (out_dir, out_dir / ".cache" / "files"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check.", suffix=".tmp")
+            os.close(fd)
+            os.unlink(probe)
+            if folder == out_dir:
+                (out_dir / RUN_LOCK).open("a").close()
+        except OSError as exc:
+            raise OutputFolderError(_cannot_write(out_dir, exc)) from None
+
+
+def _cannot_make(out_dir: Path, exc: OSError) -> str:
+    # a file where a folder of the path should be (--out report.docx/sub)
+    part = next((p for p in out_dir.parents if p.exists() and not p.is_dir()), None)
+    if part is not None:
+        return f"The output folder {out_dir} cannot be made: {part} is a file, not a folder."
+    return f"The output folder {out_dir} cannot be made: {_why(exc)}. Give the run a folder it can write to."
+
+
+def _cannot_write(out_dir: Path, exc: OSError) -> str:
+    # the run's lock or cache, when those alone are closed to it
+    try:
+        inner = Path(exc.filename).relative_to(out_dir).parts if exc.filename else ()
+    except ValueError:
+        inner = ()
+    which = f" (its {inner[0]})" if inner and inner[0] in (RUN_LOCK, ".cache") else ""
+    return (f"Cannot write in the output folder {out_dir}{which}: {_why(exc)}. Give the run a folder it can write "
+            "to; no file was read.")
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "no permission to write there"
+    return (exc.strerror or type(exc).__name__).lower()
 
 
 @contextmanager

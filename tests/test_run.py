@@ -318,6 +318,16 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown(tmp_path):
     assert "rapport_décembre.docx" in set(files["source_file"])
 
 
+def _without_root_powers(command: list[str]) -> list[str]:
+    """The command as an ordinary account runs it: root writes and reads any folder, so it drops that power."""
+    if os.geteuid() != 0:
+        return command
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv, so no folder can be closed to this test")
+    return ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search",
+            *command]
+
+
 def test_linked_and_closed_sub_folders_are_not_lost(tmp_path):
     """A linked sub-folder is followed (a loop ends); one the account cannot list is an error row naming it."""
     folder, share = tmp_path / "in", tmp_path / "share"
@@ -337,12 +347,7 @@ def test_linked_and_closed_sub_folders_are_not_lost(tmp_path):
               "from pipeline.config import Settings; from pipeline.segment import Segmenter; "
               "files = discover(sys.argv[1:]); seg = Segmenter(); "
               "print(json.dumps([[f.name, process_file(f, Settings(), seg).error_code] for f in files]))")
-    command = [sys.executable, "-c", script, str(folder), str(closed)]
-    if os.geteuid() == 0:  # root reads any folder: drop that power, as an ordinary account has none
-        if not shutil.which("setpriv"):
-            pytest.skip("running as root without setpriv, so no folder can be closed to this test")
-        command = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
-                   "--bounding-set=-dac_override,-dac_read_search", *command]
+    command = _without_root_powers([sys.executable, "-c", script, str(folder), str(closed)])
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
     finally:
@@ -413,6 +418,49 @@ def test_one_late_file_run_into_a_batch_folder_is_refused_unless_it_is_to_replac
     assert len(pd.read_parquet(out / "files.parquet")) == 1
     again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
     assert again.exit_code == 0 and "this one reads" not in again.output  # as large as the last: no question
+
+
+def test_an_output_folder_that_cannot_be_written_is_said_in_one_line_before_any_file_is_read(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    (tmp_path / "outfile").write_text("not a folder", encoding="utf-8")
+    runner = CliRunner()
+    for out in (tmp_path / "outfile", tmp_path / "outfile" / "sub"):
+        result = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+        said = "".join(result.output.split())  # a long path may be wrapped anywhere
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+        assert "Notrun:" in said and f"{tmp_path / 'outfile'}isafile,notafolder" in said, result.output
+    # an earlier run's folder made read-only, its lock and cache still open: found out before reading, not after
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"]).exit_code == 0
+    shutil.copy(RAW / "ballarat-p4-13.docx", folder)
+    cached = sorted((out / ".cache" / "files").iterdir())
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    for path in (out / ".cache", out / ".cache" / "files"):
+        os.chmod(path, 0o777)
+    os.chmod(out / run_module.RUN_LOCK, 0o666)
+    os.chmod(out, 0o555)
+    os.chmod(closed, 0o555)
+    command = [sys.executable, "-m", "pipeline", "run", str(folder), "--out", str(out), "--no-analysis"]
+    script = ("import sys; from pipeline.run import OutputFolderError, make_output_folder\n"
+              "try: make_output_folder(sys.argv[1])\nexcept OutputFolderError as exc: print(exc)")
+    try:
+        done = subprocess.run(_without_root_powers(command), capture_output=True, text=True, timeout=120, cwd=ROOT,
+                              env={**os.environ, "COLUMNS": "500"})
+        made = subprocess.run(_without_root_powers([sys.executable, "-c", script, str(closed / "out")]),
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+    finally:
+        os.chmod(out, 0o755)
+        os.chmod(closed, 0o755)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    said = done.stderr.strip()
+    assert said == (f"Not run: Cannot write in the output folder {out}: no permission to write there. Give the run a "
+                    "folder it can write to; no file was read."), said
+    assert sorted((out / ".cache" / "files").iterdir()) == cached  # the new file was not read
+    assert made.stdout.strip() == (f"The output folder {closed / 'out'} cannot be made: no permission to write there. "
+                                   "Give the run a folder it can write to."), made.stderr
 
 
 def test_an_empty_input_folder_is_said_and_writes_nothing(tmp_path):
