@@ -107,12 +107,19 @@ def run(
             console.print(f"[red]Input not found:[/red] {item}")
             raise typer.Exit(2)
     from pipeline.inputs import discover
+    from pipeline.run import OutputFolderError, refuse_an_input_folder_as_output
 
+    try:
+        refuse_an_input_folder_as_output(out, inputs)
+    except OutputFolderError as exc:
+        console.print(f"[red]Not run:[/red] {exc}", highlight=False)
+        raise typer.Exit(2)
     submissions = discover(inputs, skip=out)
     if not submissions:
         # an empty or mistyped folder: say so rather than write empty tables over a previous run
         console.print(f"[red]No submissions in[/red] {', '.join(map(str, inputs))}: the folder holds no files "
-                      "(lock, hidden and system files are not submissions). Nothing was written.")
+                      "(lock, hidden and system files, and the tables and reports of a run, are not submissions). "
+                      "Nothing was written.")
         raise typer.Exit(2)
     _refuse_to_replace_a_larger_run(out, len(submissions), replace)
     key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, skip=out, files=submissions)
@@ -123,7 +130,7 @@ def run(
                       f"reviews): its {counts['practices']} practices from {counts['files']} files are kept. "
                       "--force runs again.")
         return
-    from pipeline.run import OutputFolderError, RunInProgress, make_output_folder, run_batch
+    from pipeline.run import RunInProgress, make_output_folder, run_batch
 
     try:
         make_output_folder(out)  # before any file is read: a folder it cannot write to would cost the whole run
@@ -166,6 +173,10 @@ def run(
     ignored = counts.get("ignored_system_files") or []
     if ignored:
         console.print(f"  {len(ignored)} system file(s) ignored (lock, hidden or thumbnail files): {', '.join(ignored[:5])}")
+    earlier = counts.get("skipped_output_folders") or []
+    if earlier:
+        console.print(f"  Outputs of an earlier run (tables, reports, cache), not read as submissions, in "
+                      f"{len(earlier)} folder(s): {', '.join(earlier[:5])}")
     duplicates = [r for r in batch.files if r.error_code == DUPLICATE_FILE]
     for r in duplicates[:5]:
         console.print(f"  [yellow]copy[/yellow] {r.source_file}: {r.message}")

@@ -14,6 +14,17 @@ from typing import Iterable
 _IGNORED_PREFIXES = ("~$", ".")  # Word lock files and hidden files (.DS_Store) are not submissions
 _IGNORED_NAMES = {"thumbs.db", "desktop.ini", "ehthumbs.db"}  # files an operating system leaves in folders
 
+# The lock file a run holds in its output folder (see run._one_run_at_a_time).
+RUN_LOCK = ".run.lock"
+# What a run writes into its output folder, and the commands that work in it (export, serve, evaluate), beside its
+# lock and its .cache: never submissions.
+RUN_OUTPUTS = frozenset({
+    "manifest.json", "files.parquet", "practices.parquet", "areas.parquet", "similar.parquet", "criteria.parquet",
+    "guidelines.parquet", "reviews.parquet", "reviews.sqlite", "reviews.sqlite-wal", "reviews.sqlite-shm",
+    "reviews.sqlite.key", "area_evaluation.md", "area_evaluation.json", "review_agreement.md",
+    "review_agreement.json", "reports",
+})
+
 
 @dataclass
 class InputFile:
@@ -28,21 +39,27 @@ def is_system_file(relative: Path) -> bool:
             or (name.startswith("~") and name.endswith(".tmp")))  # Word's temporary copies (~WRL0001.tmp)
 
 
-def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Path | None = None) -> list[InputFile]:
-    """Input files in a stable order; folders are searched recursively. System files found in folders are
-    skipped and, when `ignored` is given, their names are appended to it. The folder `skip` (the run's own output
-    folder, when it lies inside an input folder) is not searched. A file reached twice (a folder and a file in it)
-    counts once; two different files that would show the same name are told apart by their folders."""
+def is_run_output_folder(names: Iterable[str]) -> bool:
+    """Whether a folder holding these names is one a run wrote into: its lock (every run since runs were locked),
+    or its manifest beside its files table."""
+    names = set(names)
+    return RUN_LOCK in names or {"manifest.json", "files.parquet"} <= names
+
+
+def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Path | None = None,
+             run_outputs: list[str] | None = None) -> list[InputFile]:
+    """Input files in a stable order; folders are searched recursively. System files and hidden folders found in
+    folders are skipped and, when `ignored` is given, their names are appended to it (a hidden folder once, with a
+    final '/'). The folder `skip` (the run's own output folder, when it lies inside an input folder) is not
+    searched. In a folder an earlier run wrote into, what the run wrote is not read: when `run_outputs` is given,
+    the folder is appended to it once ('results-2024/'). A file reached twice (a folder and a file in it) counts
+    once; two different files that would show the same name are told apart by their folders."""
     found: dict[Path, tuple[Path, str, str]] = {}  # the file itself -> (path as given, name, name with its folder)
     for item in inputs:
         item = Path(item)
         if item.is_dir():
-            for path in _files_under(item, skip):
+            for path in _files_under(item, skip, ignored, run_outputs):
                 rel = path.relative_to(item)
-                if is_system_file(rel):
-                    if ignored is not None:
-                        ignored.append(_shown(rel.as_posix()))
-                    continue
                 # a folder that cannot be opened is a row of its own, named with a final '/'
                 shown = (rel.as_posix() if rel.parts else item.name) + ("/" if path.is_dir() else "")
                 found.setdefault(_identity(path), (path, _shown(shown), _shown(f"{item.resolve().name}/{shown}")))
@@ -62,11 +79,13 @@ def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Pat
     return sorted((InputFile(path, names[0]) for path, names in entries), key=lambda f: f.name)
 
 
-def _files_under(folder: Path, skip: Path | None = None) -> list[Path]:
+def _files_under(folder: Path, skip: Path | None = None, ignored: list[str] | None = None,
+                 run_outputs: list[str] | None = None) -> list[Path]:
     """The files under `folder`, in name order, following linked sub-folders (each folder once, so a link loop
     ends; at each level real folders are searched before links, so a file is named by its real folder where it
     can be). A link to a file that is gone, and a folder that cannot be opened, are kept: each ends as an error
-    row that names it, not silently dropped. `skip`: a sub-folder not searched."""
+    row that names it, not silently dropped. `skip`: a sub-folder not searched. System files and hidden folders
+    are left out and listed in `ignored`; what a run wrote is left out and its folder listed in `run_outputs`."""
     found: list[Path] = []
     seen = {os.path.realpath(skip)} if skip is not None else set()
     closed: list[Path] = []
@@ -76,10 +95,23 @@ def _files_under(folder: Path, skip: Path | None = None) -> list[Path]:
             dirs[:] = []
             continue
         seen.add(real)
-        dirs.sort(key=lambda d: (os.path.islink(os.path.join(root, d)), d))
+        rel = Path(root).relative_to(folder)
+        if is_run_output_folder(names):
+            # its tables, reports, lock and cache, listed once as the folder; anything else put there is read
+            if run_outputs is not None:
+                run_outputs.append(_shown((rel.as_posix() if rel.parts else Path(folder).name) + "/"))
+            dirs[:] = [d for d in dirs if d not in RUN_OUTPUTS and not is_system_file(Path(d))]
+            names = [n for n in names if n not in RUN_OUTPUTS and not is_system_file(Path(n))]
+        hidden = [d for d in dirs if is_system_file(Path(d))]
+        if ignored is not None:
+            ignored.extend(_shown((rel / d).as_posix() + "/") for d in hidden)
+        dirs[:] = sorted((d for d in dirs if d not in hidden), key=lambda d: (os.path.islink(os.path.join(root, d)), d))
         for name in names:
             path = Path(root) / name
-            if path.is_file() or (path.is_symlink() and not path.exists()):
+            if is_system_file(Path(name)):
+                if ignored is not None:
+                    ignored.append(_shown((rel / name).as_posix()))
+            elif path.is_file() or (path.is_symlink() and not path.exists()):
                 found.append(path)
     return sorted(found + [p for p in closed if p.is_dir()])
 

@@ -28,7 +28,7 @@ from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
 from pipeline.errors import ingest_error, message, os_reason
 from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
-from pipeline.inputs import InputFile, discover, sha256_of
+from pipeline.inputs import RUN_LOCK, InputFile, discover, sha256_of
 from pipeline.memory import peak_rss_mb, release_memory
 from pipeline.records import DUPLICATE_FILE, FileResult, IngestError, Practice
 from pipeline.run_key import KEY_LIBRARIES, key_of, library_versions, run_key_parts
@@ -37,10 +37,6 @@ from pipeline.tables import to_table, write_json, write_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-
-# The lock file a run holds in its output folder (see _one_run_at_a_time).
-RUN_LOCK = ".run.lock"
 
 
 @dataclass
@@ -280,10 +276,10 @@ def run_batch(
     """Run the whole pipeline and write the output tables to `out_dir`. `key_parts`: the run key's parts for these
     inputs and settings when the caller already computed them (pipeline/run_key.py). Raises RunInProgress while
     another run writes to the same folder, OutputFolderError when it cannot write there (before reading a file)."""
-    out_dir = Path(out_dir)
-    make_output_folder(out_dir)
+    out_dir, inputs = Path(out_dir), list(inputs)
+    make_output_folder(out_dir, inputs)
     with _one_run_at_a_time(out_dir):
-        return _run_batch(list(inputs), out_dir, settings, progress, on_files, analyse, reports, key_parts)
+        return _run_batch(inputs, out_dir, settings, progress, on_files, analyse, reports, key_parts)
 
 
 class RunInProgress(RuntimeError):
@@ -294,10 +290,12 @@ class OutputFolderError(RuntimeError):
     """The output folder cannot be made or written to; the message says why and what to do."""
 
 
-def make_output_folder(out_dir: Path) -> None:
+def make_output_folder(out_dir: Path, inputs: Iterable[Path] = ()) -> None:
     """Make the output folder and check that a run can write its tables, lock and cache there: finding out when the
-    tables are written, after every file was read and analysed, would cost the whole run."""
+    tables are written, after every file was read and analysed, would cost the whole run. An input folder is not
+    an output folder (see `refuse_an_input_folder_as_output`)."""
     out_dir = Path(out_dir)
+    refuse_an_input_folder_as_output(out_dir, inputs)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputFolderError(f"{out_dir} is a file, not a folder: give the run an output folder.")
     try:
@@ -314,6 +312,18 @@ def make_output_folder(out_dir: Path) -> None:
                 (out_dir / RUN_LOCK).open("a").close()
         except OSError as exc:
             raise OutputFolderError(_cannot_write(out_dir, exc)) from None
+
+
+def refuse_an_input_folder_as_output(out_dir: Path, inputs: Iterable[Path]) -> None:
+    """The tables and reports of a run written among the submissions would be read as submissions by the next run,
+    or the submissions skipped with them: a run's output folder is a folder of its own (one inside an input folder
+    is not read)."""
+    for item in inputs:
+        if Path(item).is_dir() and os.path.realpath(item) == os.path.realpath(out_dir):
+            raise OutputFolderError(f"The output folder {out_dir} is the input folder {item}: the run's tables and "
+                                    "reports would lie among the submissions. Give the run a folder of its own, for "
+                                    f"example {Path(item) / 'results'} (an output folder inside an input folder is "
+                                    "not read).")
 
 
 def _cannot_make(out_dir: Path, exc: OSError) -> str:
@@ -372,7 +382,8 @@ def _run_batch(inputs: list[Path], out_dir: Path, settings: Settings, progress: 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ignored: list[str] = []
-    files = discover(inputs, ignored, skip=out_dir)
+    run_outputs: list[str] = []
+    files = discover(inputs, ignored, skip=out_dir, run_outputs=run_outputs)
     if on_files:
         on_files(len(files))
     results, hits = ingest_files(files, settings, out_dir, progress)
@@ -413,6 +424,8 @@ def _run_batch(inputs: list[Path], out_dir: Path, settings: Settings, progress: 
         "duplicate_files": sum(r.error_code == DUPLICATE_FILE for r in results),
         "cache_hits": hits,
         "ignored_system_files": sorted(ignored),
+        # folders of earlier runs inside the input folders: their tables and reports are not submissions
+        "skipped_output_folders": sorted(run_outputs),
         **cache_counts,
         **{f"{name}_rows": tables[name].num_rows for name in ("areas", "similar", "criteria", "guidelines")},
     }

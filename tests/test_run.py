@@ -380,6 +380,68 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_back(tmp_path):
     assert result.exit_code == 0 and "2 files: 2 ok" in " ".join(result.output.split()), result.output
 
 
+def test_the_outputs_of_earlier_runs_in_an_input_folder_are_skipped_and_listed_once(tmp_path):
+    from pipeline.report.summary import Words, _run_sentence
+
+    folder = tmp_path / "B"
+    folder.mkdir()
+    for name in ("limassol-p3-04.txt", "ballarat-p4-13.docx"):
+        shutil.copy(RAW / name, folder)
+    runner = CliRunner()
+    earlier = folder / "results-2024"
+    assert runner.invoke(app, ["run", str(folder), "--out", str(earlier), "--no-analysis"]).exit_code == 0
+    # what a run with analysis writes beside its tables: city reports in Word, which read as blank forms
+    (earlier / "reports" / "cities").mkdir(parents=True)
+    shutil.copy(RAW / "paris-p2-01.docx", earlier / "reports" / "cities" / "paris.docx")
+    (earlier / "reports" / "summary.html").write_text("<html></html>", encoding="utf-8")
+    (earlier / ".cache" / "embeddings").mkdir()
+    (earlier / ".cache" / "embeddings" / "part-1.npy").write_bytes(b"x")
+    # a copy of a run's tables without its hidden lock and cache, and a folder of git's
+    shutil.copytree(earlier, folder / "copied", ignore=shutil.ignore_patterns(".*"))
+    (folder / ".git" / "objects").mkdir(parents=True)
+    (folder / ".git" / "objects" / "ab12").write_bytes(b"x")
+    result = runner.invoke(app, ["run", str(folder), "--out", str(folder / "results-2025"), "--no-analysis"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "2 files: 2 ok" in said and "copied/, results-2024/" in said, said
+    manifest = json.loads((folder / "results-2025" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["skipped_output_folders"] == ["copied/", "results-2024/"]
+    assert manifest["counts"]["ignored_system_files"] == [".git/"]  # once, not file by file
+    files = pd.read_parquet(folder / "results-2025" / "files.parquet")
+    assert sorted(files["source_file"]) == ["ballarat-p4-13.docx", "limassol-p3-04.txt"]
+    assert "2 folders" in _run_sentence({**dict.fromkeys(("files", "ok", "empty_form", "error", "practices", "cities"),
+                                                           2), "earlier_outputs": 2}, Words("en"))
+    # a form put into an earlier run's folder by hand is still read: only what the run wrote is left out
+    shutil.copy(RAW / "paris-p2-01.docx", earlier / "late.docx")
+    batch = run_batch([folder], tmp_path / "out", analyse=False)
+    assert sorted(r.source_file for r in batch.files) == ["ballarat-p4-13.docx", "limassol-p3-04.txt",
+                                                          "results-2024/late.docx"]
+
+
+def test_what_a_run_writes_is_among_the_outputs_left_unread():
+    from pipeline.inputs import RUN_OUTPUTS
+    from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
+    from pipeline.run_key import REVIEWS_TABLE
+    from pipeline.web.settings import REVIEWS_FILE
+
+    written = {f"{name}.parquet" for name in SCHEMAS} | {"manifest.json", REVIEWS_TABLE, REVIEWS_FILE,
+                                                         Path(CITY_REPORTS_DIR).parts[0], Path(SUMMARY_FILE).parts[0]}
+    assert written <= RUN_OUTPUTS
+
+
+def test_an_input_folder_is_refused_as_the_output_folder(tmp_path):
+    folder = tmp_path / "C"
+    folder.mkdir()
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    result = CliRunner().invoke(app, ["run", str(folder), "--out", str(folder) + "/", "--no-analysis"])
+    said = "".join(result.output.split())  # a long path may be wrapped anywhere
+    assert result.exit_code == 2 and f"Notrun:Theoutputfolder{folder}istheinputfolder" in said, result.output
+    assert f"forexample{folder / 'results'}(" in said
+    assert sorted(p.name for p in folder.iterdir()) == ["limassol-p3-04.txt"]  # nothing written among the forms
+    with pytest.raises(run_module.OutputFolderError):
+        run_batch([folder], folder, analyse=False)
+    assert sorted(p.name for p in folder.iterdir()) == ["limassol-p3-04.txt"]
+
+
 def test_a_file_is_named_by_its_real_folder_rather_than_a_link_to_it(tmp_path):
     folder = tmp_path / "in"
     (folder / "2024").mkdir(parents=True)

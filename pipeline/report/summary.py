@@ -204,6 +204,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         "similar_pairs": len(similar),
         "criteria_rows": len(criteria),
         "ignored": len((manifest.get("counts") or {}).get("ignored_system_files") or []),
+        "earlier_outputs": len((manifest.get("counts") or {}).get("skipped_output_folders") or []),
     }
     # The charts count practices, not forms: one version of each practice (the first in table order) stands for
     # the others, so a practice sent in English and in French is one bar, not two.
@@ -541,6 +542,8 @@ def _run_sentence(counts: dict, words: Words) -> str:
         text += " " + words["run_duplicates"].format(duplicates=words.plural(counts["duplicate"], "file"))
     if counts.get("ignored"):
         text += " " + words["run_ignored"].format(ignored=words.plural(counts["ignored"], "system_file"))
+    if counts.get("earlier_outputs"):
+        text += " " + words["run_earlier_outputs"].format(folders=words.plural(counts["earlier_outputs"], "folder"))
     return text
 
 
