@@ -121,7 +121,7 @@ def run(
                       "(lock, hidden and system files, and the tables and reports of a run, are not submissions). "
                       "Nothing was written.")
         raise typer.Exit(2)
-    _refuse_to_replace_a_larger_run(out, len(submissions), replace)
+    _refuse_to_replace_a_larger_run(out, inputs, submissions, replace)
     key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, skip=out, files=submissions)
     last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
@@ -221,22 +221,53 @@ def _messages() -> dict:
     return load_yaml((RESOURCES_DIR / "messages.yaml").read_text(encoding="utf-8"))
 
 
-def _refuse_to_replace_a_larger_run(out: Path, n_files: int, replace: bool) -> None:
+def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: list, replace: bool) -> None:
     """A run writes whole tables: one late file run into the folder of a batch would replace that batch, not add to
-    it, so it is refused unless `--replace` says that is meant."""
+    it, so it is refused unless `--replace` says that is meant. The same folders run again with files gone from
+    them since the last run are the batch itself: the files gone are named, as the run would drop them."""
     try:
-        before = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["files"]
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        before = manifest["counts"]["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return
+    n_files = len(submissions)
     if before <= n_files:
         return
-    said = (f"The last run in {out} read {before} files; this one reads {n_files}. Its tables would replace that run's: "
-            "they are not added to it. To add a file to a batch, put it in the batch's folder and run the folder "
-            "(files read before come from the cache).")
+    gone = _gone_since_the_last_run(out, manifest, inputs, submissions)
+    if gone:
+        one = len(gone) == 1
+        shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+        said = (f"{len(gone)} file{'' if one else 's'} {'has' if one else 'have'} gone from "
+                f"{', '.join(map(str, inputs))} since the last run in {out} read {'it' if one else 'them'} ({shown}): "
+                f"this run's tables would no longer hold {'its' if one else 'their'} practices.")
+        ask = f"If {'it was' if one else 'they were'} removed on purpose, add --replace."
+    else:
+        said = (f"The last run in {out} read {before} files; this one reads {n_files}. Its tables would replace that "
+                "run's: they are not added to it. To add a file to a batch, put it in the batch's folder and run the "
+                "folder (files read before come from the cache).")
+        ask = "To replace the batch's tables all the same, add --replace."
     if not replace:
-        console.print(f"[red]Not run:[/red] {said} To replace the batch's tables all the same, add --replace.")
+        console.print(f"[red]Not run:[/red] {said} {ask}", highlight=False)
         raise typer.Exit(2)
-    console.print(f"[yellow]{said}[/yellow] Replaced, as --replace asks.")
+    console.print(f"[yellow]{said}[/yellow] Replaced, as --replace asks.", highlight=False)
+
+
+def _gone_since_the_last_run(out: Path, manifest: dict, inputs: list[Path], submissions: list) -> list[str]:
+    """The files the last run in `out` read that are no longer there, when this run reads the same folders (none
+    when it reads others: a late file is not the batch with files gone)."""
+    import os
+
+    recorded = manifest.get("input_paths") or (manifest.get("settings") or {}).get("inputs") or []
+    if {os.path.realpath(p) for p in recorded} != {os.path.realpath(p) for p in inputs}:
+        return []
+    import pyarrow.parquet as pq
+
+    try:
+        read_before = pq.read_table(out / "files.parquet", columns=["source_file"]).column(0).to_pylist()
+    except (OSError, ValueError, KeyError):
+        return []
+    now = {f.name for f in submissions}
+    return sorted(name for name in read_before if name and name not in now and not name.endswith("/"))
 
 
 def _texts(lang: str | None) -> dict:

@@ -439,6 +439,8 @@ def _run_batch(inputs: list[Path], out_dir: Path, settings: Settings, progress: 
             "inputs": [str(Path(i)) for i in inputs],
             "supported_suffixes": list(SUPPORTED_SUFFIXES),
         },
+        # the inputs wherever the next run starts from: it tells the batch run again from another batch
+        "input_paths": [os.path.abspath(i) for i in inputs],
         "models": models,
         "formats": formats_info(limits=settings.limits),
         "stage_errors": stage_errors,

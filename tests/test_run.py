@@ -525,6 +525,34 @@ def test_an_output_folder_that_cannot_be_written_is_said_in_one_line_before_any_
                                    "Give the run a folder it can write to."), made.stderr
 
 
+def test_a_batch_run_again_with_files_gone_from_its_folder_names_them_before_replacing_its_tables(tmp_path):
+    folder, out = tmp_path / "batch", tmp_path / "out"
+    folder.mkdir()
+    names = ("limassol-p3-04.txt", "ballarat-p4-05.docx", "ballarat-p4-13.docx", "paris-p2-01.docx", "oslo-p1-13.docx")
+    for name in names:
+        shutil.copy(RAW / name, folder / name)
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"]).exit_code == 0
+    (folder / "oslo-p1-13.docx").unlink()
+    again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    said = "".join(again.output.split())  # a long path may be wrapped anywhere
+    assert again.exit_code == 2, again.output
+    expected = (f"1 file has gone from {folder} since the last run in {out} read it (oslo-p1-13.docx): this run's "
+                "tables would no longer hold its practices. If it was removed on purpose, add --replace.")
+    assert "".join(expected.split()) in said and "Toaddafile" not in said, again.output
+    assert len(pd.read_parquet(out / "files.parquet")) == 5  # the batch's tables are as they were
+    for name in names[:4]:
+        (folder / name).unlink()
+    shutil.copy(RAW / "bergen-p3-07.docx", folder)
+    again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    said = " ".join(again.output.split())
+    assert again.exit_code == 2 and "5 files have gone" in said, again.output
+    assert "(ballarat-p4-05.docx, ballarat-p4-13.docx, limassol-p3-04.txt and 2 more)" in said
+    replaced = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis", "--replace"])
+    assert replaced.exit_code == 0 and "Replaced, as --replace asks" in " ".join(replaced.output.split())
+    assert list(pd.read_parquet(out / "files.parquet")["source_file"]) == ["bergen-p3-07.docx"]
+
+
 def test_an_empty_input_folder_is_said_and_writes_nothing(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / ".DS_Store").write_bytes(b"x")
