@@ -30,6 +30,7 @@ RUN_OUTPUTS = frozenset({
 class InputFile:
     path: Path
     name: str  # shown in tables: path relative to the input folder
+    same_as: str | None = None  # a link to a file the batch reads under this other name: not read twice
 
 
 def is_system_file(relative: Path) -> bool:
@@ -53,8 +54,10 @@ def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Pat
     final '/'). The folder `skip` (the run's own output folder, when it lies inside an input folder) is not
     searched. In a folder an earlier run wrote into, what the run wrote is not read: when `run_outputs` is given,
     the folder is appended to it once ('results-2024/'). A file reached twice (a folder and a file in it) counts
-    once; two different files that would show the same name are told apart by their folders."""
-    found: dict[Path, tuple[Path, str, str]] = {}  # the file itself -> (path as given, name, name with its folder)
+    once; two different files that would show the same name are told apart by their folders. A link to a file the
+    batch reads under another name is kept, with `same_as` naming that file, so it is a row of its own."""
+    # each name in a folder (its real folder and its name) -> (path as given, name, name with its folder)
+    found: dict[tuple[str, str], tuple[Path, str, str]] = {}
     for item in inputs:
         item = Path(item)
         if item.is_dir():
@@ -62,10 +65,10 @@ def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Pat
                 rel = path.relative_to(item)
                 # a folder that cannot be opened is a row of its own, named with a final '/'
                 shown = (rel.as_posix() if rel.parts else item.name) + ("/" if path.is_dir() else "")
-                found.setdefault(_identity(path), (path, _shown(shown), _shown(f"{item.resolve().name}/{shown}")))
+                found.setdefault(_entry(path), (path, _shown(shown), _shown(f"{item.resolve().name}/{shown}")))
         else:
-            found.setdefault(_identity(item), (item, _shown(item.name),
-                                               _shown(f"{item.resolve().parent.name}/{item.name}")))
+            found.setdefault(_entry(item), (item, _shown(item.name),
+                                            _shown(f"{item.resolve().parent.name}/{item.name}")))
     # the same name in two input folders (2023/report.docx, 2024/report.docx): the folder is kept in it, and
     # where that still leaves two files one name, the whole path
     entries = [(path, [name, longer]) for path, name, longer in found.values()]
@@ -76,7 +79,17 @@ def discover(inputs: Iterable[Path], ignored: list[str] | None = None, skip: Pat
         for path, names in entries:
             if taken[names[0]] > 1:
                 names[0] = names[1] if level == 1 else _shown(path.absolute().as_posix())
-    return sorted((InputFile(path, names[0]) for path, names in entries), key=lambda f: f.name)
+    files = sorted((InputFile(path, names[0]) for path, names in entries), key=lambda f: f.name)
+    # one file under several names (a link beside it): read under its own name, not a link's where it has one
+    by_file: dict[Path, list[InputFile]] = {}
+    for f in files:
+        by_file.setdefault(_identity(f.path), []).append(f)
+    for names in by_file.values():
+        read = min(names, key=lambda f: f.path.is_symlink())
+        for f in names:
+            if f is not read:
+                f.same_as = read.name
+    return files
 
 
 def _files_under(folder: Path, skip: Path | None = None, ignored: list[str] | None = None,
@@ -127,6 +140,11 @@ def _shown(name: str) -> str:
         except UnicodeEncodeError:
             parts[i] = os.fsencode(part).decode("cp1252", errors="backslashreplace")
     return "/".join(parts)
+
+
+def _entry(path: Path) -> tuple[str, str]:
+    """A name in a folder, whichever way the folder was reached (a linked folder, a relative path)."""
+    return os.path.realpath(path.parent), path.name
 
 
 def _identity(path: Path) -> Path:

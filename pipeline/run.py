@@ -63,6 +63,8 @@ def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha:
         sha = sha or sha256_of(item.path)
     except OSError as exc:
         return _error_row(item.name, "", ingest_error("unreadable_file", reason=os_reason(exc, item.path)))
+    if item.same_as is not None:  # the file is read under its other name
+        return _error_row(item.name, sha, ingest_error("linked_file", file=item.same_as))
     try:
         reading = read_document(item.path, settings.limits, tools)
         result = segmenter.segment(reading.blocks, item.name, sha)
@@ -205,7 +207,8 @@ def ingest_files(
             sha = sha256_of(item.path)
         except OSError:
             sha = None
-        cache = _cache_path(out_dir, item, sha, tools_key, fingerprint) if sha else None
+        # a link's row depends on the name it is read under, not on its bytes: made again each run
+        cache = _cache_path(out_dir, item, sha, tools_key, fingerprint) if sha and item.same_as is None else None
         entries.append((item, sha, cache, _load_cached(cache) if cache is not None and cache.exists() else None))
     hits = sum(result is not None for *_, result in entries)
     fresh = _read_files([(item, sha) for item, sha, _, result in entries if result is None], settings, tools)
@@ -230,7 +233,7 @@ def _count_copies_once(results: list[FileResult]) -> list[FileResult]:
     could be read, each keeps its own error."""
     copies: dict[str, list[int]] = {}
     for i, result in enumerate(results):
-        if result.sha256:
+        if result.sha256 and result.error_code != DUPLICATE_FILE:  # a link already names the file read
             copies.setdefault(result.sha256, []).append(i)
     out = list(results)
     for rows in copies.values():

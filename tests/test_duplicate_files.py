@@ -81,3 +81,32 @@ def test_a_copy_of_another_file_is_counted_apart_from_the_errors(tmp_path):
     assert "copy 2024/copie de limassol.txt: Same content as limassol-p3-04.txt" in result.output
     counts = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))["counts"]
     assert counts["by_status"]["error"] == 2 and counts["duplicate_files"] == 1  # files.parquet's statuses
+
+
+def test_a_link_to_a_file_of_the_batch_under_another_name_is_a_row_naming_the_file_read(tmp_path):
+    """The counts add up to what the folder holds: a link beside the file it points to is a copy, not nothing."""
+    folder = tmp_path / "L"
+    (folder / "a").mkdir(parents=True)
+    (folder / "b").mkdir()
+    shutil.copy(RAW / "oslo-p1-13.docx", folder / "a")
+    (folder / "b" / "oslo-renamed.docx").symlink_to("../a/oslo-p1-13.docx")
+    (folder / "0-first.docx").symlink_to(folder / "a" / "oslo-p1-13.docx")  # a link first in name order
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "3 files: 1 ok, 0 blank forms, 0 errors, 2 copies of another file -> 1 practice " in said
+    assert ("copy b/oslo-renamed.docx: A link to a/oslo-p1-13.docx, which is read under that name; its practices are "
+            "counted once.") in said
+    counts = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]
+    assert counts["files"] == 3 and counts["duplicate_files"] == 2
+    # a run again gives the same rows (a link's row is not taken from the cache), and the file read stays read
+    # when its link is all that is left of it
+    (folder / "0-first.docx").unlink()
+    (folder / "a" / "oslo-p1-13.docx").rename(tmp_path / "oslo.docx")
+    (folder / "b" / "oslo-renamed.docx").unlink()
+    (folder / "b" / "oslo-renamed.docx").symlink_to(tmp_path / "oslo.docx")
+    results, _ = ingest_files(discover([folder]), Settings(), out)
+    assert [(r.source_file, r.status) for r in results] == [("b/oslo-renamed.docx", "ok")]
+    # a file given beside its folder is still one row
+    assert [f.name for f in discover([folder, folder / "b" / "oslo-renamed.docx"])] == ["b/oslo-renamed.docx"]
