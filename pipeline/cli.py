@@ -121,7 +121,7 @@ def run(
                       "(lock, hidden and system files, and the tables and reports of a run, are not submissions). "
                       "Nothing was written.")
         raise typer.Exit(2)
-    _refuse_to_replace_a_larger_run(out, inputs, submissions, replace)
+    _refuse_to_replace_a_larger_run(out, inputs, [f for f in submissions if not f.path.is_dir()], replace)
     key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, skip=out, files=submissions)
     last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
@@ -156,11 +156,14 @@ def run(
     status = counts["by_status"]
     copies = counts.get("duplicate_files", 0)
     errors = status["error"] - copies
+    closed = counts.get("unreadable_folders", 0)
     console.print(
         f"[bold]{counts['files']}[/bold] file{'s' * (counts['files'] != 1)}: {status['ok']} ok, "
         f"{status['empty_form']} blank form{'s' * (status['empty_form'] != 1)}, "
         f"{errors} error{'s' * (errors != 1)}"
         + (f", {copies} {'copy' if copies == 1 else 'copies'} of another file" if copies else "")
+        + (f"; {closed} folder{'s' * (closed != 1)} that could not be opened, {'its' if closed == 1 else 'their'} "
+           "files not read" if closed else "")
         + f" -> [bold]{counts['practices']}[/bold] practice{'s' * (counts['practices'] != 1)} "
         f"({counts['cache_hits']} file{'s' * (counts['cache_hits'] != 1)} reused from cache)"
     )

@@ -10,6 +10,8 @@ BlockKind = Literal["paragraph", "cell", "heading", "line"]  # "line": a laid-ou
 FileStatus = Literal["ok", "empty_form", "error"]
 # The error code of a file with the same bytes as another file of the batch (read once, from the other copy).
 DUPLICATE_FILE = "duplicate_file"
+# The error code of a row naming a folder that could not be listed: a folder, not a file, in the counts.
+UNREADABLE_FOLDER = "unreadable_folder"
 
 SECTION_FIELDS = ("purpose", "starting_point", "process", "impact", "references")
 HEADER_FIELDS = (

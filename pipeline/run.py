@@ -30,7 +30,7 @@ from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.inputs import RUN_LOCK, InputFile, discover, sha256_of
 from pipeline.memory import peak_rss_mb, release_memory
-from pipeline.records import DUPLICATE_FILE, FileResult, IngestError, Practice
+from pipeline.records import DUPLICATE_FILE, UNREADABLE_FOLDER, FileResult, IngestError, Practice
 from pipeline.run_key import KEY_LIBRARIES, key_of, library_versions, run_key_parts
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_json, write_table
@@ -58,7 +58,7 @@ def process_file(item: InputFile, settings: Settings, segmenter: Segmenter, sha:
     (`converted:libreoffice`, `converted:text-only`, `ocr`).
     """
     if item.path.is_dir():
-        return _error_row(item.name, "", ingest_error("unreadable_folder"))
+        return _error_row(item.name, "", ingest_error(UNREADABLE_FOLDER))
     try:
         sha = sha or sha256_of(item.path)
     except OSError as exc:
@@ -419,10 +419,13 @@ def _run_batch(inputs: list[Path], out_dir: Path, settings: Settings, progress: 
     batch.tables = tables
     for name, table in tables.items():
         write_table(out_dir / f"{name}.parquet", table)
+    # a folder that could not be listed has a row of its own, but is not a file
+    file_rows = [r for r in results if r.error_code != UNREADABLE_FOLDER]
     counts = {
-        "files": len(results),
+        "files": len(file_rows),
+        "unreadable_folders": len(results) - len(file_rows),
         "practices": len(practices),
-        "by_status": {s: sum(r.status == s for r in results) for s in ("ok", "empty_form", "error")},
+        "by_status": {s: sum(r.status == s for r in file_rows) for s in ("ok", "empty_form", "error")},
         # error rows that are byte copies of another file of the batch: nothing to chase with a city
         "duplicate_files": sum(r.error_code == DUPLICATE_FILE for r in results),
         "cache_hits": hits,

@@ -380,6 +380,37 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_back(tmp_path):
     assert result.exit_code == 0 and "2 files: 2 ok" in " ".join(result.output.split()), result.output
 
 
+def test_a_folder_that_cannot_be_opened_is_counted_as_a_folder_not_a_file(tmp_path):
+    from pipeline.report.summary import Words, _run_sentence
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "closed").mkdir()
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    shutil.copy(RAW / "paris-p2-01.docx", folder / "locked")
+    for name in ("locked", "closed"):
+        os.chmod(folder / name, 0)
+    command = [sys.executable, "-m", "pipeline", "run", str(folder), "--out", str(out), "--no-analysis"]
+    try:
+        done = subprocess.run(_without_root_powers(command), capture_output=True, text=True, timeout=120, cwd=ROOT,
+                              env={**os.environ, "COLUMNS": "500"})
+    finally:
+        for name in ("locked", "closed"):
+            os.chmod(folder / name, 0o755)
+    assert done.returncode == 0, done.stderr
+    assert ("1 file: 1 ok, 0 blank forms, 0 errors; 2 folders that could not be opened, their files not read -> "
+            "1 practice") in done.stderr, done.stderr
+    assert "unreadable_folder closed/: The folder cannot be opened" in done.stderr  # still listed, to chase
+    counts = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]
+    assert (counts["files"], counts["unreadable_folders"], counts["by_status"]) == \
+        (1, 2, {"ok": 1, "empty_form": 0, "error": 0})
+    assert len(pd.read_parquet(out / "files.parquet")) == 3  # each folder keeps its row
+    sentence = _run_sentence({"files": 1, "ok": 1, "empty_form": 0, "error": 0, "folders": 2, "practices": 1,
+                              "cities": 1}, Words("en"))
+    assert sentence.startswith("1 file came in: 1 read, 0 blank forms, 0 that could not be used.")
+    assert "Folders that could not be opened, the files in them not read (see the errors): 2 folders." in sentence
+
+
 def test_the_outputs_of_earlier_runs_in_an_input_folder_are_skipped_and_listed_once(tmp_path):
     from pipeline.report.summary import Words, _run_sentence
 

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from pipeline.cities import city_key, city_name
 from pipeline.config import ReportSettings
-from pipeline.records import DUPLICATE_FILE
+from pipeline.records import DUPLICATE_FILE, UNREADABLE_FOLDER
 from pipeline.review_copies import copies_of_reviewed
 from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_slug
 from pipeline.report.view import RunView, build_view, counted, load_catalogue, singular
@@ -191,11 +191,14 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         p["failed_checks"] = [words.tr.check(c) for c in failed_checks.get(pid, [])]
 
     status = files["status"].value_counts().to_dict() if len(files) else {}
+    # a folder that could not be opened is listed among the errors, but counted as a folder, not a file
+    folders = sum(r.get("error_code") == UNREADABLE_FOLDER for r in file_rows)
     counts = {
-        "files": len(files),
+        "files": len(files) - folders,
         "ok": int(status.get("ok", 0)),
         "empty_form": int(status.get("empty_form", 0)),
-        "error": len(errors),
+        "error": len(errors) - folders,
+        "folders": folders,
         "duplicate": len(duplicates),
         "practices": len(by_id),
         "distinct": view.n_distinct,
@@ -538,6 +541,8 @@ def _run_sentence(counts: dict, words: Words) -> str:
         practices=words.plural(counts["practices"], "practice"), cities=words.plural(counts["cities"], "city"))
     if counts.get("distinct", counts["practices"]) < counts["practices"]:
         text += " " + words["run_distinct"].format(distinct=words.plural(counts["distinct"], "distinct_practice"))
+    if counts.get("folders"):
+        text += " " + words["run_folders"].format(folders=words.plural(counts["folders"], "folder"))
     if counts.get("duplicate"):
         text += " " + words["run_duplicates"].format(duplicates=words.plural(counts["duplicate"], "file"))
     if counts.get("ignored"):
