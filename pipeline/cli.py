@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import List, Optional
@@ -39,6 +40,26 @@ def entry() -> None:
     global _console_process
     _console_process = True
     app()
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (`kill`, a service manager or a job's time limit) ends a run as Ctrl-C does: a conversion under way
+    stops its program and removes its copy of the submission, and the run says it was interrupted. Worker
+    processes finish the file they are reading, then stop."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _end_process_now() -> None:
@@ -132,9 +153,10 @@ def run(
         return
     from pipeline.run import RunInProgress, make_output_folder, run_batch
 
+    had_a_run = (out / "manifest.json").exists()
     try:
         make_output_folder(out)  # before any file is read: a folder it cannot write to would cost the whole run
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        with _terminate_as_interrupt(), Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=False) as bar:
             task = bar.add_task("Reading submissions", total=None)
             batch = run_batch(
@@ -149,8 +171,10 @@ def run(
         raise typer.Exit(2)
     except KeyboardInterrupt:
         # each table is replaced whole, and manifest.json gets its run_key only once everything is written
-        console.print(f"[yellow]Interrupted:[/yellow] this run did not finish, so the outputs in {out} may mix it with "
-                      "the last one. Run the same command again: the files read so far come from the cache.")
+        where = (f"the outputs in {out} may mix it with the last one" if had_a_run
+                 else f"{out} holds no complete run yet")
+        console.print(f"[yellow]Interrupted:[/yellow] this run did not finish, so {where}. Run the same command "
+                      "again: the files read so far come from the cache.", highlight=False)
         raise typer.Exit(130)
     counts = batch.manifest["counts"]
     status = counts["by_status"]

@@ -94,6 +94,41 @@ def test_a_run_without_analysis_removes_the_reports_of_an_earlier_run_and_says_w
             "guidelines.parquet are empty") in said
 
 
+def test_a_run_ended_by_sigterm_stops_its_conversion_and_leaves_no_copy_of_a_submission(tmp_path):
+    """`kill` (SIGTERM) during a LibreOffice conversion: the run says it was interrupted, the converter's process
+    group is stopped and its temporary copy of the form removed, as with Ctrl-C."""
+    import signal
+    import subprocess
+    import time
+
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    soffice = tools / "soffice"  # a converter that takes its time
+    started = tmp_path / "converting"
+    soffice.write_text(f"#!/bin/sh\ncase \"$*\" in *--version*) echo 'LibreOffice 7.0'; exit 0;; esac\n"
+                       f"echo $$ > {started}\nexec sleep 60\n")
+    soffice.chmod(0o755)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "form.rtf").write_text(r"{\rtf1\ansi City: Oslo\par Title: Reading circles\par}", encoding="ascii")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ICC_SOFFICE": str(soffice), "TMPDIR": str(temp)}
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(inbox), "--out", str(tmp_path / "out"),
+                             "--no-analysis"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert started.exists(), proc.communicate()[0]
+    assert list(temp.glob("icc-convert-*")), "the conversion works on a copy in a folder of its own"
+    proc.send_signal(signal.SIGTERM)
+    output = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 130 and "Interrupted" in output, output
+    assert not list(temp.glob("icc-convert-*"))
+    with pytest.raises(ProcessLookupError):  # the converter was stopped, not left running
+        os.kill(int(started.read_text()), 0)
+
+
 def test_killed_run_leaves_no_half_written_tables_and_resumes(tmp_path, monkeypatch):
     inputs = tmp_path / "in"
     shutil.copytree(RAW, inputs)
@@ -121,6 +156,7 @@ def test_killed_run_leaves_no_half_written_tables_and_resumes(tmp_path, monkeypa
         shutil.copy(path, few)
     result = CliRunner().invoke(app, ["run", str(few), "--out", str(tmp_path / "cli-out"), "--no-analysis"])
     assert result.exit_code == 130 and "Interrupted" in result.output and "again" in result.output, result.output
+    assert "holds no complete run yet" in " ".join(result.output.split()), "a first run: nothing to mix with"
     monkeypatch.setattr(run_module, "process_file", real)
     resumed = run_batch([inputs], out, analyse=False)
     assert resumed.cache_hits == 5
