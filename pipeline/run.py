@@ -230,7 +230,8 @@ def _count_copies_once(results: list[FileResult]) -> list[FileResult]:
     """Files with the same bytes give their practices once: from a copy that could be read, named as a format the
     pipeline reads, with the shallowest path, then the shortest name ("x.docx" rather than "x.zip" or
     "2024/copie de x.docx", which sorts first). The other copies become `duplicate_file` rows; where no copy
-    could be read, each keeps its own error."""
+    could be read, each keeps its own error, and each copy of a blank form stays a blank form (the unfilled
+    template sent by two cities is two forms to chase, with no practice to count twice)."""
     copies: dict[str, list[int]] = {}
     for i, result in enumerate(results):
         if result.sha256 and result.error_code != DUPLICATE_FILE:  # a link already names the file read
@@ -238,7 +239,7 @@ def _count_copies_once(results: list[FileResult]) -> list[FileResult]:
     out = list(results)
     for rows in copies.values():
         used = min(rows, key=lambda i: (results[i].status == "error", _copy_order(results[i].source_file)))
-        if len(rows) == 1 or results[used].status == "error":
+        if len(rows) == 1 or results[used].status != "ok":
             continue
         for i in rows:
             if i != used:

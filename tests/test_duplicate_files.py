@@ -110,3 +110,14 @@ def test_a_link_to_a_file_of_the_batch_under_another_name_is_a_row_naming_the_fi
     assert [(r.source_file, r.status) for r in results] == [("b/oslo-renamed.docx", "ok")]
     # a file given beside its folder is still one row
     assert [f.name for f in discover([folder, folder / "b" / "oslo-renamed.docx"])] == ["b/oslo-renamed.docx"]
+
+
+def test_the_blank_template_sent_by_two_cities_is_two_blank_forms(tmp_path):
+    """Two cities sending the unfilled template: both are forms to chase, not one of them a copy to ignore."""
+    folder = tmp_path / "in"
+    for city in ("lisbon", "oslo"):
+        (folder / city).mkdir(parents=True)
+        shutil.copy(RAW / "formulaire-vierge.docx", folder / city / f"{city}-form.docx")
+    results, _ = ingest_files(discover([folder]), Settings(), tmp_path / "out")
+    assert [(r.source_file, r.status, r.error_code) for r in results] == [
+        ("lisbon/lisbon-form.docx", "empty_form", None), ("oslo/oslo-form.docx", "empty_form", None)]
