@@ -526,6 +526,30 @@ def test_search_finds_the_expected_sample_practices_in_both_languages(client):
     assert hostile.status_code == 200
 
 
+def test_a_key_term_finds_the_other_languages_plural_and_feminine_forms(client):
+    """'mediator' finds a text that says only 'médiateurs' and 'médiatrices', 'school' one that says only 'écoles',
+    'école' one that says only 'schools': the other language's forms match with the plural and feminine endings
+    the similar stage allows, but whole: 'médias' finds 'media' and 'campaigns', not 'médiation'."""
+    def found(q: str) -> set[str]:
+        return {p["title"] for p in client.get("/api/practices", params={"q": q, "limit": 100}).json()["practices"]}
+
+    assert "Budget participatif de quartier : toutes et tous les résident·e·s décident" in (
+        found("mediator") & found("mediators"))
+    assert "« Les Voix de Parc-Ex » : des résident·e·s racontent leur quartier" in found("school") & found("schools")
+    ballarat = {"Skilled Arrivals Connect", "Young Voices Panel – multicultural young people advising Council"}
+    assert ballarat <= found("école") & found("écoles")
+
+    def practice(pid: str, body: str) -> IndexedPractice:
+        return IndexedPractice(pid, "Projet", "Lyon", "fr", None, body, [], [], [], {})
+
+    index = SearchIndex([practice("m1", "Des médiatrices et des médiateurs."), practice("m2", "Une médiation."),
+                         practice("p1", "Les médias locaux."), practice("p2", "Local media campaigns."),
+                         practice("f1", "Les familles du quartier.")], TermExpander())
+    assert sorted(index.search(SearchQuery(q="mediator")).practice_ids) == ["m1", "m2"]
+    assert sorted(index.search(SearchQuery(q="médias")).practice_ids) == ["p1", "p2"], "whole forms, not word starts"
+    assert index.search(SearchQuery(q="family")).practice_ids == ["f1"]
+
+
 def test_facets_filter_and_count(client, web_data):
     everything = client.get("/api/practices", params={"limit": 100}).json()
     assert everything["total"] == 52
@@ -1685,8 +1709,11 @@ def test_checking_one_version_of_a_practice_the_run_holds_gives_the_runs_main_ar
 
 def test_query_words_become_a_safe_fts_expression():
     text = "{title objective body}"
+    # the other forms of the term, whole, as written or with a plural or feminine ending
+    forms = " OR ".join(f'"{form}{ending}"' for form in ("mediateur", "mediation", "mediatrice")
+                        for ending in ("", "s", "x", "e", "es"))
     assert fts_expression('mediator " OR 1', TermExpander()) == (
-        f'({text} : ("mediator"* OR "mediateur" OR "mediation" OR "mediatrice") OR city : "mediator") AND '
+        f'({text} : ("mediator"* OR {forms}) OR city : "mediator") AND '
         f'({text} : "or"* OR city : "or") AND ({text} : "1"* OR city : "1")')
     assert fts_expression('mediator " OR 1') == (
         f'({text} : "mediator"* OR city : "mediator") AND ({text} : "or"* OR city : "or") AND ({text} : "1"* OR city : "1")')

@@ -3,7 +3,8 @@
 Titles, objectives and description sections are indexed folded the way a query is (`pipeline.normalize.fold`: no
 case or accents, 'œ' and 'æ' spelled 'oe' and 'ae'), so 'Genève' finds 'Geneve', 'médiation' finds 'mediation' and
 'oeuvre' finds 'œuvre'. A query word that names a key term of resources/terms.yaml also looks for the term's
-forms in the other language ('mediator' finds 'médiatrice').
+forms in the other language, as written or with a plural or feminine ending ('mediator' finds 'médiatrices',
+'école' finds 'schools').
 Facets (area declared or suggested, city, country, language, year running, criterion level) are counted over
 the whole result set, not only the page shown. A city is one facet value however its forms write it
 (`pipeline.cities.city_key`: 'Ville de Genève' and 'Geneva' are Genève), labelled with its listed name.
@@ -200,6 +201,14 @@ class TermExpander:
                 return self._forms[self._concept_of[stem]]
         return []
 
+    def written_forms(self, word: str) -> list[str]:
+        """What a (folded) query word also matches whole: each form of its concept as terms.yaml writes it or with a
+        plural or feminine ending, as the similar stage matches a concept ('mediator' -> 'mediateurs',
+        'mediatrices'). Whole words, not word starts: 'media' must not find 'mediation'. Forms the typed word
+        already finds as a word start are left out."""
+        written = (form + ending for form in self.alternatives(word) for ending in ("", *_PLURAL_ENDINGS))
+        return [form for form in dict.fromkeys(written) if not form.startswith(word)]
+
 
 def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
@@ -208,8 +217,7 @@ def _phrase(text: str) -> str:
 def _word_group(word: str, expander: TermExpander | None) -> str:
     """What one query word matches: the start of a word of the title, objective or description, as typed or as a
     form of the same key term in the other language, or a whole one-word name of the city."""
-    options = [_phrase(word) + "*"] + [_phrase(form) for form in (expander.alternatives(word) if expander else [])
-                                       if form != word]
+    options = [_phrase(word) + "*"] + [_phrase(form) for form in (expander.written_forms(word) if expander else [])]
     text = options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
     name = city_name_word(word)
     return f"({_TEXT_COLUMNS} : {text} OR city : {_phrase(name)})" if name else f"{_TEXT_COLUMNS} : {text}"
