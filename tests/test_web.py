@@ -18,6 +18,7 @@ import sys
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlencode
 
 import numpy as np
 import openpyxl
@@ -590,7 +591,7 @@ def test_area_facet_tells_declared_from_suggested(client):
     ({"level": "targeted:9"}, "targeted:9"), ({"level": "foo:1"}, "foo"), ({"level": "targeted"}, "targeted"),
     ({"area": "99"}, "99"), ({"area_source": "guessed"}, "guessed"), ({"lang": "de"}, "de"),
     ({"year": "last"}, "last"), ({"year": "99999999999999999999"}, "99999999999999999999"),
-    ({"country": "Narnia"}, "Narnia"),
+    ({"country": "Narnia"}, "Narnia"), ({"city": "Atlantis"}, "Atlantis"),
 ])
 def test_a_filter_that_names_nothing_is_refused_not_ignored(client, params, bad):
     response = client.get("/api/practices", params=params)
@@ -617,6 +618,50 @@ def test_a_refused_address_is_explained_in_the_visitors_language(client, params,
     assert not re.search(r"Input should|expected|unknown|the languages are|\[", heading), heading
     (error,) = client.get("/api/practices", params=params).json()["detail"]
     assert error["loc"] == ["query", next(iter(params))] and error["input"] == bad, "the API answers as FastAPI does"
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "text/html,application/xhtml+xml,*/*;q=0.8"])
+def test_a_bad_address_of_the_site_gets_a_page_in_the_visitors_language_and_the_api_json(client, accept):
+    """Whether or not the client names HTML (curl names no type), an address of the site that cannot be read gets
+    a French page for a French visitor, saying what is refused and leading to the same search without it; an
+    unknown address a page too. The API, and a client asking for JSON, keep FastAPI's JSON."""
+    headers = {"accept-language": "fr"} | ({"accept": accept} if accept else {})
+    for params, words in [({"year": "abc"}, "une année s'écrit comme 2019, pas « abc »"),
+                          ({"area": "99"}, "aucun domaine d'action ne porte le code « 99 »"),
+                          ({"country": "Schweiz"}, "aucune ville membre ne se trouve dans un pays nommé « Schweiz »"),
+                          ({"city": "Atlantis"}, "« Atlantis » n'est ni une ville membre ni la ville d'une pratique "
+                                                 "présentée ici"),
+                          ({"lang": "de"}, "pas en « de »"), ({"offset": "-1"}, "« offset » vaut au moins 0"),
+                          ({"limit": "1000"}, "« limit » vaut au plus 100, pas 1000"),
+                          ({"q": "x" * 201}, "« q » compte au plus 200 caractères")]:
+        kept = {name: value for name, value in {"q": "école", "lang": "fr"}.items() if name not in params}
+        page = client.get("/", params=kept | params, headers=headers)
+        assert page.status_code == 422 and page.headers["content-type"].startswith("text/html"), params
+        text = html.unescape(page.text)
+        heading = re.search(r"<h1>(.*?)</h1>", text, re.S).group(1)
+        assert '<html lang="fr">' in text and words in heading and "x" * 201 not in heading, params
+        back = re.search(r'<a href="([^"]*)">La même recherche, sans ce qui a été refusé</a>', text).group(1)
+        assert back == "/?" + urlencode(kept), params
+    one_of_two = client.get("/", params=[("level", "targeted:2"), ("level", "foo:1")], headers=headers).text
+    assert '<a href="/?level=targeted%3A2">' in one_of_two, "the other level filter stays"
+    unknown = client.get("/nope", headers=headers)
+    assert unknown.status_code == 404 and '<h1>Page introuvable</h1>' in unknown.text
+    assert "Retour à la recherche" in unknown.text
+    # a listed city without a practice in the run, or an unlisted one with practices, is a filter, not a mistake
+    assert client.get("/", params={"city": "Lyon"}, headers=headers).status_code == 200
+    api = client.get("/api/practices", params={"year": "abc"}, headers=headers)
+    assert api.status_code == 422 and api.json()["detail"][0]["type"] == "not_a_year"
+    assert client.get("/api/nope", headers=headers).json() == {"detail": "Not Found"}
+    asked = client.get("/", params={"year": "abc"}, headers={"accept": "application/json"})
+    assert asked.status_code == 422 and asked.json()["detail"][0]["type"] == "not_a_year"
+
+
+def test_an_unlisted_city_of_the_run_is_a_filter_an_unknown_one_is_refused(client):
+    index = SearchIndex([IndexedPractice("t1", "Naabrid", "Tartu (Estonia)", "en", None, "Neighbours.", [], [], [],
+                                         {})])
+    assert index.has_city("Tartu") and index.has_city("tartu") and not index.has_city("Atlantis")
+    refused = client.get("/api/practices", params={"city": "Atlantis", "q": "school"}).json()["detail"]
+    assert [(e["type"], e["input"]) for e in refused] == [("unknown_city", "Atlantis")]
 
 
 def test_empty_filters_of_the_html_form_mean_any(client):

@@ -10,6 +10,7 @@ import logging
 import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import anyio
 from fastapi import FastAPI, Request
@@ -91,7 +92,25 @@ def _secret_key(settings: WebSettings) -> bytes:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
+    """The API answers in JSON; the site's own addresses with a page, as they answer when all is well, unless the
+    client asks for JSON and not HTML (a browser asks for HTML; curl and scripts often name no type at all)."""
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "").lower()
+    return "json" in accept and "text/html" not in accept
+
+
+def _search_without_refused(request: Request, errors: list[dict]) -> str | None:
+    """The address of the same search without the parameters refused (the others kept), for a refused search
+    address; None for another address."""
+    if request.method not in ("GET", "HEAD") or request.url.path != "/":
+        return None
+    # a refused value is left out (one bad level of several); a parameter refused as a whole is left out whole
+    refused = {(str(error["loc"][1]), error["input"] if isinstance(error.get("input"), str) else None)
+               for error in errors if len(error["loc"]) > 1}
+    kept = [(name, value) for name, value in request.query_params.multi_items()
+            if (name, value) not in refused and (name, None) not in refused]
+    return "/?" + urlencode(kept) if kept else "/"
 
 
 def _error_page(request: Request) -> tuple[Translator, Page]:
@@ -182,7 +201,9 @@ def create_app(settings: WebSettings | None = None, models: AnalysisModels | Non
         if _wants_json(request):
             return await request_validation_exception_handler(request, exc)
         t, page = _error_page(request)
-        why = t.semicolon.join(t.refusal(error) for error in exc.errors())
-        return page.render("not_found.html.j2", status_code=422, message=t("status.invalid", why=why))
+        errors = exc.errors()
+        why = t.semicolon.join(t.refusal(error) for error in errors)
+        return page.render("not_found.html.j2", status_code=422, message=t("status.invalid", why=why),
+                           retry_href=_search_without_refused(request, errors))
 
     return app

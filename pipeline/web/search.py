@@ -306,6 +306,11 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def has_city(self, name: str) -> bool:
+        """Whether a practice of the run is in the city `name` names (any of the spellings the city filter takes)."""
+        key = city_key(name)
+        return bool(key) and key in self._city_keys
+
     def search(self, query: SearchQuery) -> SearchResult:
         where, params, order, joins = self._conditions(query)
         sql = f"SELECT p.rid, p.practice_id FROM practice p {joins} WHERE {' AND '.join(where) or '1'} ORDER BY {order}"

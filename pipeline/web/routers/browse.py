@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 
-from pipeline.cities import city_name
+from pipeline.cities import city_info, city_name
 from pipeline.criteria import CRITERIA
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
@@ -29,6 +29,7 @@ def _blank_is_none(value: str | None) -> str | None:
 
 
 def search_query(
+    catalogue: CatalogueDep,
     q: Annotated[str, Query(max_length=200)] = "",
     area: str | None = None,
     area_source: str = "any",
@@ -42,9 +43,11 @@ def search_query(
 ) -> SearchQuery:
     """The search as asked in the address; an empty select of an HTML form means 'any'.
 
-    A filter this site cannot read (an unknown area code, criterion, level, language or country, a year that is
-    not one) is refused with 422 naming it, rather than dropped (which answered every practice) or searched for
+    A filter this site cannot read (an unknown area code, criterion, level, language, country or city, a year that
+    is not one) is refused with 422 naming it, rather than dropped (which answered every practice) or searched for
     in vain. A country may be named in English or French; the query holds its English name, as the index does.
+    A city is known when cities.yaml lists it (by any of its names) or a practice of the run is in it, as a country
+    is known when a member city is in it.
     """
     problems: list[dict] = []
 
@@ -52,13 +55,15 @@ def search_query(
         # `kind` names the refusal, so a page can say it in the visitor's language (messages.yaml, invalid)
         problems.append({"type": kind, "loc": ("query", name), "msg": why, "input": value})
 
-    area, country, lang, year = (_blank_is_none(v) for v in (area, country, lang, year))
+    area, city, country, lang, year = (_blank_is_none(v) for v in (area, city, country, lang, year))
     if area is not None and area not in load_taxonomy().areas:
         refuse("area", area, "unknown_area", f"unknown area code {area!r}")
     area_source = _blank_is_none(area_source) or "any"
     if area_source not in AREA_SOURCES:
         refuse("area_source", area_source, "unknown_area_source",
                f"expected one of {list(AREA_SOURCES)}, not {area_source!r}")
+    if city is not None and city_info(city) is None and not (catalogue.index and catalogue.index.has_city(city)):
+        refuse("city", city, "unknown_city", f"no member city and no practice of this run is in a city named {city!r}")
     if country is not None and country_of(country) is None:
         refuse("country", country, "unknown_country", f"no member city is in a country named {country!r}")
     if lang is not None and supported(lang) is None:
@@ -78,7 +83,7 @@ def search_query(
     if problems:
         raise RequestValidationError(problems)
     return SearchQuery(
-        q=q.strip(), area=area, area_source=area_source, city=_blank_is_none(city), country=country_of(country),
+        q=q.strip(), area=area, area_source=area_source, city=city, country=country_of(country),
         lang=supported(lang), year=int(year) if year else None, levels=tuple(levels), limit=limit, offset=offset,
     )
 
