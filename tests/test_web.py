@@ -578,6 +578,62 @@ def _practices_at_level(data: Path, criterion: str, level: int) -> int:
     return int(((criteria["criterion"] == criterion) & (criteria["level"] == level)).sum())
 
 
+def test_a_chosen_filter_stays_chosen_and_the_other_values_stay_offered(client):
+    """Each facet is counted with the other filters but not its own: a city chosen for a search that finds nothing
+    there stays selected in its dropdown (with 0), the other cities stay there to switch to, with what choosing
+    each gives, and sending the form again (a new query) keeps the city; so for the other dropdowns."""
+    fr = {"accept-language": "fr"}
+
+    def options(page: str, name: str) -> dict[str, tuple[str, bool]]:
+        select = re.search(rf'<select id="f-{name}".*?</select>', page, re.S).group(0)
+        return {value: (html.unescape(label), bool(chosen))
+                for value, chosen, label in re.findall(r'<option value="([^"]*)" ?(selected)?>([^<]*)<', select)}
+
+    nothing = client.get("/", params={"q": "Mouraria", "city": "Genf"}, headers=fr).text
+    assert '<h2 id="result-count">0 pratique</h2>' in nothing
+    cities = options(nothing, "city")
+    assert cities["geneve"] == ("Genève (0)", True) and cities["lisbon"] == ("Lisbonne (1)", False)
+    sent = BrowserForm(nothing, "search").data(q="quartier")
+    assert sent["city"] == "geneve"
+    found = client.get("/api/practices", params=sent).json()["practices"]
+    assert found and {p["city_listed"] for p in found} == {"Geneva"}, "the city is kept, not dropped"
+
+    strasbourg = client.get("/", params={"city": "Strasbourg"}, headers=fr).text
+    everywhere = client.get("/api/practices", params={"limit": 1}).json()["facets"]
+    cities = options(strasbourg, "city")
+    assert cities["strasbourg"] == ("Strasbourg (5)", True)
+    # every city, with as many practices as it holds: switching city needs no clearing first
+    assert {value: label.rsplit(" (", 1)[1] for value, (label, _) in cities.items() if value} == {
+        f["value"]: f"{f['count']})" for f in everywhere["city"]}
+    # the other facets are counted within Strasbourg; Strasbourg's own within the other filters
+    api = client.get("/api/practices", params={"city": "Strasbourg", "lang": "en"}).json()
+    assert api["total"] == 0 and {f["value"]: f["count"] for f in api["facets"]["lang"]} == {"fr": 5, "en": 0}
+    assert next(f["count"] for f in api["facets"]["city"] if f["value"] == "ballarat") > 0
+
+    levels = [("level", "targeted:3"), ("level", "modelable:2")]
+    page = client.get("/", params=levels, headers=fr).text
+    assert options(page, "level")["targeted:3"][1]
+    sent = BrowserForm(page, "search").data()
+    assert sorted(sent["level"]) == ["modelable:2", "targeted:3"], "the level filter the dropdown does not show"
+    year = client.get("/", params={"year": "1990"}, headers=fr).text
+    assert options(year, "year")["1990"] == ("1990 (0)", True)
+
+
+def test_the_area_facet_counts_the_source_the_area_filter_reads():
+    def practice(pid: str, declared: list[str], suggested: list[str]) -> IndexedPractice:
+        return IndexedPractice(pid, "Projet", "Lyon", "fr", None, "Texte.", declared, suggested, [], {})
+
+    # with the area filter left out, each area counts the practices choosing it would give, from that source
+    index = SearchIndex([practice("a", ["5"], ["7"]), practice("b", ["7"], ["5"]), practice("c", ["9"], ["9"])])
+    for source, expected in (("any", {"5": 2, "7": 2, "9": 1}), ("declared", {"5": 1, "7": 1, "9": 1}),
+                             ("suggested", {"5": 1, "7": 1, "9": 1})):
+        result = index.search(SearchQuery(area="5", area_source=source))
+        assert {v.value: v.count for v in result.facets["area"]} == expected, source
+        assert result.total == expected["5"]
+        for code, n in expected.items():
+            assert index.search(SearchQuery(area=code, area_source=source)).total == n, (source, code)
+
+
 def test_area_facet_tells_declared_from_suggested(client):
     # Lisbon's cricket nights declare areas 9, 3 and 3c; the analysis suggests 16 and 9.
     declared = client.get("/api/practices", params={"area": "16", "area_source": "declared", "limit": 100}).json()
@@ -809,7 +865,8 @@ def test_the_site_names_a_city_by_its_listed_name_however_its_forms_wrote_it(sam
         assert {p["city"] for p in api["practices"]} == {"Genève", "Ville de Genève", "Geneva, Switzerland"}
         assert {p["city_listed"] for p in api["practices"]} == {"Geneva"}
         # the city facet of the JSON names the city as `city_listed` does, not as the French pages do
-        assert api["facets"]["city"] == [{"value": "geneve", "label": "Geneva", "count": 4}]
+        assert [f for f in api["facets"]["city"] if f["value"] == "geneve"] == [
+            {"value": "geneve", "label": "Geneva", "count": 4}]
         everything = live.get("/api/practices", params={"limit": 100}).json()
         listed = {p["city_listed"] for p in everything["practices"]}
         assert {f["label"] for f in everything["facets"]["city"]} == listed and "Geneva" in listed

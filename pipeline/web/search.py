@@ -6,8 +6,10 @@ case or accents, 'œ' and 'æ' spelled 'oe' and 'ae'), so 'Genève' finds 'Genev
 forms in the other language, as written or with a plural or feminine ending ('mediator' finds 'médiatrices',
 'école' finds 'schools').
 Facets (area declared or suggested, city, country, language, year running, criterion level) are counted over
-the whole result set, not only the page shown. A city is one facet value however its forms write it
-(`pipeline.cities.city_key`: 'Ville de Genève' and 'Geneva' are Genève), labelled with its listed name.
+the whole result set, not only the page shown, each with the other filters in force but not its own, so that a
+dropdown keeps offering the other values; the value chosen is always listed, with 0 when nothing matches it.
+A city is one facet value however its forms write it (`pipeline.cities.city_key`: 'Ville de Genève' and 'Geneva'
+are Genève), labelled with its listed name.
 A query finds a practice by its city's whole name only, the name the form wrote or any name cities.yaml knows a
 listed city by (its listed names and aliases: 'Genf' and 'Geneva' find Genève), never by the start or a word of
 one: 'vie' does not find Wien (Vienna, Vienne), nor 'city' Québec (Quebec City), though 'Aquila' finds L'Aquila
@@ -312,64 +314,87 @@ class SearchIndex:
         return bool(key) and key in self._city_keys
 
     def search(self, query: SearchQuery) -> SearchResult:
-        where, params, order, joins = self._conditions(query)
-        sql = f"SELECT p.rid, p.practice_id FROM practice p {joins} WHERE {' AND '.join(where) or '1'} ORDER BY {order}"
+        """The practices a query finds, a page of them, and the facets. Each facet is counted with the other filters
+        in force but not its own (the usual faceted-search rule): its dropdown keeps offering the other values,
+        each with the practices choosing it would give, and the value chosen is listed even when nothing matches
+        it (with 0), so that it stays selected and is not dropped when the form is sent again."""
+        conditions, order, joins = self._conditions(query)
         with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-            rids = json.dumps([r[0] for r in rows])
-            facets = self._facets(rids)
-            levels = self._level_counts(rids)
+            rows = self._select(conditions, joins, order)
+            everything = json.dumps([r[0] for r in rows])
+
+            def hits_without(facet: str) -> str:
+                kept = [c for c in conditions if c[0] != facet]
+                if len(kept) == len(conditions):
+                    return everything
+                return json.dumps([r[0] for r in self._select(kept, joins, "p.rid")])
+
+            facets = self._facets(hits_without, query)
+            levels = self._level_counts(hits_without("level"))
         limit = max(1, min(query.limit, MAX_LIMIT))
         page = rows[max(0, query.offset): max(0, query.offset) + limit]
         return SearchResult(len(rows), [r[1] for r in page], facets, levels)
 
-    def _conditions(self, query: SearchQuery) -> tuple[list[str], list, str, str]:
-        where: list[str] = []
-        params: list = []
+    def _select(self, conditions: list[tuple[str, str, list]], joins: str, order: str) -> list[tuple[int, str]]:
+        where = " AND ".join(clause for _, clause, _ in conditions) or "1"
+        params = [value for _, _, values in conditions for value in values]
+        return self._db.execute(f"SELECT p.rid, p.practice_id FROM practice p {joins} WHERE {where} ORDER BY {order}",
+                                params).fetchall()
+
+    def _conditions(self, query: SearchQuery) -> tuple[list[tuple[str, str, list]], str, str]:
+        """The query's conditions, each as (the facet it filters, SQL, parameters); the query's words filter no
+        facet; then the order and the join the words need."""
+        conditions: list[tuple[str, str, list]] = []
         joins, order = "", "p.city_key, p.title"
         expression = fts_expression(query.q, self._expander, self._phrases, self._city_keys)
         if expression:
             joins = "JOIN practice_text ON practice_text.rowid = p.rid"
-            where.append("practice_text MATCH ?")
-            params.append(expression)
+            conditions.append(("q", "practice_text MATCH ?", [expression]))
             # a title hit outranks a body hit; a practice of the city a query names, a title that names it
             order = "bm25(practice_text, 8.0, 3.0, 1.0, 8.0), p.title"
         if query.area:
-            sources = ("declared", "suggested") if query.area_source == "any" else (query.area_source,)
+            sources = _area_sources(query)
             marks = ",".join("?" * len(sources))
-            where.append(f"p.rid IN (SELECT rid FROM practice_area WHERE area = ? AND source IN ({marks}))")
-            params += [query.area, *sources]
+            conditions.append(("area", f"p.rid IN (SELECT rid FROM practice_area WHERE area = ? AND source IN ({marks}))",
+                               [query.area, *sources]))
         if query.city:
-            where.append("p.city_key = ?")
-            params.append(city_key(query.city))
+            conditions.append(("city", "p.city_key = ?", [city_key(query.city)]))
         if query.country:
-            where.append("p.country = ?")
-            params.append(country_of(query.country) or query.country)
+            conditions.append(("country", "p.country = ?", [country_of(query.country) or query.country]))
         if query.lang:
-            where.append("p.lang = ?")
-            params.append(query.lang)
+            conditions.append(("lang", "p.lang = ?", [query.lang]))
         if query.year is not None:
-            where.append("p.rid IN (SELECT rid FROM practice_year WHERE year = ?)")
-            params.append(query.year)
+            conditions.append(("year", "p.rid IN (SELECT rid FROM practice_year WHERE year = ?)", [query.year]))
         for criterion, level in query.levels:
-            where.append("p.rid IN (SELECT rid FROM practice_level WHERE criterion = ? AND level >= ?)")
-            params += [criterion, level]
-        return where, params, order, joins
+            conditions.append(("level", "p.rid IN (SELECT rid FROM practice_level WHERE criterion = ? AND level >= ?)",
+                               [criterion, level]))
+        return conditions, order, joins
 
-    def _facets(self, rids: str) -> dict[str, list[FacetValue]]:
+    def _facets(self, hits_without, query: SearchQuery) -> dict[str, list[FacetValue]]:
+        """Each facet's values and counts over `hits_without(facet)`, the value chosen listed whatever its count."""
         hits = "rid IN (SELECT value FROM json_each(?))"
+        sources = _area_sources(query)
+        # the areas of the source the area filter reads, so that a count is what choosing the area gives
         queries = {
-            "area": f"SELECT area, area, COUNT(DISTINCT rid) FROM practice_area WHERE {hits} GROUP BY area",
-            "city": f"SELECT city_key, MIN(city), COUNT(*) FROM practice WHERE {hits} AND city_key != '' "
-                    "GROUP BY city_key",
-            "country": f"SELECT country, country, COUNT(*) FROM practice WHERE {hits} AND country IS NOT NULL "
-                       "GROUP BY country",
-            "lang": f"SELECT lang, lang, COUNT(*) FROM practice WHERE {hits} AND lang IS NOT NULL GROUP BY lang",
-            "year": f"SELECT year, year, COUNT(DISTINCT rid) FROM practice_year WHERE {hits} GROUP BY year",
+            "area": (f"SELECT area, area, COUNT(DISTINCT rid) FROM practice_area WHERE {hits} "
+                     f"AND source IN ({','.join('?' * len(sources))}) GROUP BY area", sources),
+            "city": (f"SELECT city_key, MIN(city), COUNT(*) FROM practice WHERE {hits} AND city_key != '' "
+                     "GROUP BY city_key", ()),
+            "country": (f"SELECT country, country, COUNT(*) FROM practice WHERE {hits} AND country IS NOT NULL "
+                        "GROUP BY country", ()),
+            "lang": (f"SELECT lang, lang, COUNT(*) FROM practice WHERE {hits} AND lang IS NOT NULL GROUP BY lang", ()),
+            "year": (f"SELECT year, year, COUNT(DISTINCT rid) FROM practice_year WHERE {hits} GROUP BY year", ()),
         }
+        chosen = {"area": (query.area, query.area), "city": (city_key(query.city), city_name(query.city)),
+                  "country": (query.country, query.country), "lang": (query.lang, query.lang),
+                  "year": (str(query.year), str(query.year)) if query.year is not None else (None, None)}
         facets = {}
-        for name, sql in queries.items():
-            values = [FacetValue(str(v), str(label), n) for v, label, n in self._db.execute(sql, (rids,))]
+        for name, (sql, params) in queries.items():
+            values = [FacetValue(str(v), str(label), n)
+                      for v, label, n in self._db.execute(sql, (hits_without(name), *params))]
+            value, label = chosen[name]
+            if value and value not in {v.value for v in values}:
+                values.append(FacetValue(value, label or value, 0))
             facets[name] = sorted(values, key=_facet_order(name))
         return facets
 
@@ -381,6 +406,11 @@ class SearchIndex:
             for at_least in range(1, int(level) + 1):
                 counts.setdefault(criterion, {1: 0, 2: 0, 3: 0})[at_least] += n
         return counts
+
+
+def _area_sources(query: SearchQuery) -> tuple[str, ...]:
+    """The sources of areas the area filter reads: declared, suggested or both."""
+    return ("declared", "suggested") if query.area_source == "any" else (query.area_source,)
 
 
 def _facet_order(name: str):
