@@ -1153,6 +1153,24 @@ def test_a_refused_review_form_says_why_in_the_reviewers_language(client):
     client.cookies.clear()
 
 
+def test_a_note_is_measured_with_its_line_breaks_counted_as_the_browser_counts_them(client):
+    """A browser sends each line break as CR LF but counts it as one character against the textarea's maxlength:
+    700 lines of 'line' are 3500 characters there, 4200 as sent. They are saved, as LF."""
+    pid = client.get("/api/practices", params={"city": "Bergen"}).json()["practices"][0]["practice_id"]
+    csrf = log_in(client, "Lena")
+    note = "line\r\n" * 700
+    saved = client.post(f"/practices/{pid}/review", data={"note": note, "csrf_token": csrf}, follow_redirects=False)
+    assert saved.status_code == 303
+    assert client.get(f"/api/practices/{pid}").json()["review"]["note"] == ("line\n" * 700).strip()
+    api = client.post(f"/api/practices/{pid}/review", json={"note": "a\r\nb\rc"},
+                      headers={"authorization": f"Bearer {TOKEN}"})
+    assert api.status_code == 201 and api.json()["review"]["note"] == "a\nb\nc"
+    too_long = client.post(f"/api/practices/{pid}/review", json={"note": "x\r\n" * 2001},
+                           headers={"authorization": f"Bearer {TOKEN}"})
+    assert too_long.status_code == 422
+    client.cookies.clear()
+
+
 def test_the_spreadsheet_asks_a_visitor_to_log_in_and_comes_back_to_it(client):
     client.cookies.clear()
     refused = client.get("/export.xlsx", headers={"accept-language": "fr-FR", "accept": "text/html"})

@@ -117,6 +117,13 @@ class ReviewInput(BaseModel):
     note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
     reviewer: str | None = Field(default=None, min_length=1, max_length=80)
 
+    @field_validator("note", mode="before")
+    @classmethod
+    def _one_character_per_line_break(cls, note):
+        # A browser sends each line break of a textarea as CR LF but counts it as one character against maxlength:
+        # measured and stored as LF, a note the form took is not refused as too long.
+        return note.replace("\r\n", "\n").replace("\r", "\n") if isinstance(note, str) else note
+
     @field_validator("main_area")
     @classmethod
     def _known_area(cls, code: str | None) -> str | None:
