@@ -141,7 +141,8 @@ class BrowserForm(HTMLParser):
             self.fields.append((self.select, chosen[-1]))
             self.select = None
         elif tag == "textarea" and self.textarea:
-            self.fields.append((self.textarea, self.text))
+            # as a browser reads it: a line break right after the start tag is not part of the text
+            self.fields.append((self.textarea, self.text.removeprefix("\n")))
             self.textarea = None
 
     def data(self, **changes: str | list[str]) -> dict[str, str | list[str]]:
@@ -1141,7 +1142,8 @@ def test_a_refused_review_form_says_why_in_the_reviewers_language(client):
     def refusal(**form) -> str:
         page = client.post(f"/practices/{pid}/review", data=form | {"csrf_token": csrf}, headers=french)
         assert page.status_code == 422
-        return html.unescape(re.search(r"<h1>(.*?)</h1>", page.text, re.S).group(1))
+        return html.unescape(re.search(r'<p class="problem" role="alert" id="review-problem">(.*?)</p>', page.text,
+                                       re.S).group(1))
 
     assert refusal(main_area="99", level_targeted="7") == (
         "La relecture n'a pas pu être enregistrée : « 99 » n'est pas un domaine d'action du guide\xa0; "
@@ -1168,6 +1170,48 @@ def test_a_note_is_measured_with_its_line_breaks_counted_as_the_browser_counts_t
     too_long = client.post(f"/api/practices/{pid}/review", json={"note": "x\r\n" * 2001},
                            headers={"authorization": f"Bearer {TOKEN}"})
     assert too_long.status_code == 422
+    client.cookies.clear()
+
+
+def test_a_refused_review_comes_back_filled_in_with_why_above_it(client):
+    """A refused review shows the practice page again, its review form holding what was typed and the reason above
+    it; an expired form (its token's cookie gone with the browser session) comes back the same way with a fresh
+    token, so that one more click saves it."""
+    pid = client.get("/api/practices", params={"city": "Limassol"}).json()["practices"][0]["practice_id"]
+    csrf = log_in(client, "Lena")
+    french = {"accept-language": "fr", "accept": "text/html"}
+    typed = {"main_area": "4", "areas": ["4", "7"], "level_targeted": "2", "note": "\nPremière ligne\nseconde"}
+    refused = client.post(f"/practices/{pid}/review", data=typed | {"note": "x" * 4001, "csrf_token": csrf},
+                          headers=french)
+    assert refused.status_code == 422
+    text = html.unescape(refused.text)
+    problem = text.index("La relecture n'a pas pu être enregistrée : une remarque compte au plus 4000 caractères")
+    assert text.index('<h2>Relecture</h2>') < problem < text.index('class="review-form"')
+    kept = BrowserForm(refused.text, "review-form").data()
+    assert kept == typed | {"note": "x" * 4001, "csrf_token": csrf} | {
+        f"level_{c}": "" for c in CRITERIA if c != "targeted"}, "what was typed, the rest left unreviewed"
+    assert client.get(f"/api/practices/{pid}").json()["review"] is None
+
+    client.cookies.delete("icc_csrf")  # the browser was closed: its session cookies are gone, the login stays
+    expired = client.post(f"/practices/{pid}/review", data=typed | {"csrf_token": csrf}, headers=french)
+    assert expired.status_code == 403
+    assert "Le formulaire avait expiré ou ne venait pas de ce site" in html.unescape(expired.text)
+    again = BrowserForm(expired.text, "review-form").data()
+    assert again["csrf_token"] != csrf and again["note"] == typed["note"] and again["areas"] == ["4", "7"]
+    saved = client.post(f"/practices/{pid}/review", data=again, follow_redirects=False)
+    assert saved.status_code == 303
+    review = client.get(f"/api/practices/{pid}").json()["review"]
+    assert (review["main_area"], review["areas"], review["criteria"], review["note"], review["reviewer"]) == (
+        "4", ["4", "7"], {"targeted": 2}, typed["note"].strip(), "Lena")
+
+    # refused once logged in again, the review the login form carried comes back the same way
+    client.cookies.delete("icc_review_session")
+    ended = client.post(f"/practices/{pid}/review", data=again | {"level_targeted": "7"}, headers=french)
+    login = BrowserForm(ended.text, "login").data(reviewer="Lena", token=TOKEN)
+    refused = client.post("/review/login", data=login, headers=french)
+    assert refused.status_code == 422 and "Connecté·e en tant que Lena" in refused.text
+    assert "un niveau va de 0 à 3" in refused.text
+    assert BrowserForm(refused.text, "review-form").data()["note"] == typed["note"]
     client.cookies.clear()
 
 

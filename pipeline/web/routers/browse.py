@@ -14,7 +14,7 @@ from pipeline.cities import city_info, city_name
 from pipeline.criteria import CRITERIA
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.deps import CatalogueDep, PageDep, ServicesDep, StaffDep, login_link, remember_language
+from pipeline.web.deps import CatalogueDep, Page, PageDep, ServicesDep, StaffDep, login_link, remember_language
 from pipeline.web.i18n import LANGS, supported
 from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, FacetValue, SearchQuery, SearchResult, country_of
 from pipeline.web.security import local_path
@@ -143,14 +143,23 @@ def search_page(page: PageDep, catalogue: CatalogueDep, query: SearchQueryDep):
 @router.get("/practices/{practice_id}")
 def practice_page(practice_id: str, page: PageDep, catalogue: CatalogueDep, services: ServicesDep, staff: StaffDep,
                   saved: bool = False):
+    return render_practice(page, catalogue, practice_id, staff, saved=saved)
+
+
+def render_practice(page: Page, catalogue: Catalogue, practice_id: str, staff: bool, status_code: int = 200,
+                    saved: bool = False, review_problem: str | None = None, review_entries: dict | None = None):
+    """The practice page; after a refused review, with why (`review_problem`) above its review form, filled in
+    with what was sent (`review_entries`, the form's fields by name) so that nothing typed is lost."""
+    services = page.services
     detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id) if staff else None,
                              services.reviews.history(practice_id) if staff else [],
                              services.reviews.all_current() if staff else None)
     if detail is None:
         return page.render("not_found.html.j2", status_code=404, message=page.t("practice.not_found", id=practice_id))
-    return page.render("practice.html.j2", p=detail, criteria=CRITERIA, saved=saved,
+    return page.render("practice.html.j2", status_code=status_code, p=detail, criteria=CRITERIA, saved=saved,
                        area_codes=services.messages.taxonomy.codes,
-                       review_login=login_link(f"/practices/{practice_id}#review"))
+                       review_login=login_link(f"/practices/{practice_id}#review"), review_problem=review_problem,
+                       entered=review_entries or {})
 
 
 @router.get("/healthz")

@@ -17,6 +17,7 @@ from pipeline.web.catalogue import Catalogue
 from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep, login_link, remember_language
 from pipeline.web.i18n import Translator
 from pipeline.web.reviews import MAX_NOTE_CHARS, ReviewInput
+from pipeline.web.routers.browse import render_practice
 from pipeline.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, local_path
 
 router = APIRouter()
@@ -153,7 +154,13 @@ async def review_form(practice_id: str, request: Request, page: PageDep, service
         return page.render("login.html.j2", status_code=403)
     form = await request.form()
     if not services.access.csrf_valid(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):
-        return page.render("not_found.html.j2", status_code=403, message=page.t("review.csrf"))
+        # An expired form (the token's cookie gone with the browser session): the form again with its entries and
+        # a fresh token, so one more click saves it. Without a login, the entries are not shown: a page of another
+        # site must not fill in a form for the reviewer.
+        if page.reviewer is None:
+            return render_practice(page, catalogue, practice_id, False, 403, review_problem=page.t("review.csrf"))
+        return render_practice(page, catalogue, practice_id, True, 403, review_problem=page.t("review.expired"),
+                               review_entries=_entries(form))
     if page.reviewer is None:
         # The session ended while the review was typed: the login page says so and saves the entries once logged in.
         entries = [(PENDING + name, value) for name, value in form.multi_items()
@@ -164,14 +171,18 @@ async def review_form(practice_id: str, request: Request, page: PageDep, service
 
 
 def _save_review(practice_id: str, form, reviewer: str, page: Page, services: Services, catalogue: Catalogue):
-    """Store the review form's entries as `reviewer`'s, then show the practice; a page saying why when refused."""
+    """Store the review form's entries as `reviewer`'s, then show the practice; when refused, the practice page
+    saying why above the form, filled in with the entries."""
     if practice_id not in catalogue.practices:
         return page.render("not_found.html.j2", status_code=404, message=page.t("practice.not_found", id=practice_id))
     try:
         review = ReviewInput(**_review_fields(form))
     except ValidationError as exc:
         why = page.t.semicolon.join(_refusal(error, page.t) for error in exc.errors())
-        return page.render("not_found.html.j2", status_code=422, message=page.t("review.invalid", why=why))
+        # logged in by this very request when the review rode along the login form
+        page = replace(page, reviewer=reviewer)
+        return render_practice(page, catalogue, practice_id, True, 422,
+                               review_problem=page.t("review.invalid", why=why), review_entries=_entries(form))
     practice = catalogue.practices[practice_id]
     services.reviews.add(practice_id, review, reviewer, practice.get("city"), practice.get("title"))
     return RedirectResponse(f"/practices/{practice_id}?saved=true#review", status_code=303)
@@ -186,6 +197,13 @@ def _refusal(error: dict, t: Translator) -> str:
         value = ", ".join(str(code) for code in value if code not in load_taxonomy().areas)
     key = f"review.refused.{field}"
     return t(key if t.knows(key) else "review.refused.other", value=value, max=MAX_NOTE_CHARS)
+
+
+def _entries(form) -> dict:
+    """What the review form held, to fill it in again: each field's text, the ticked areas as a list."""
+    entries = {name: form.get(name) for name in REVIEW_FIELDS if name != "areas" and isinstance(form.get(name), str)}
+    entries["areas"] = [code for code in form.getlist("areas") if isinstance(code, str)]
+    return entries
 
 
 def _review_fields(form) -> dict:
