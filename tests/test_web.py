@@ -1215,6 +1215,23 @@ def test_a_refused_review_comes_back_filled_in_with_why_above_it(client):
     client.cookies.clear()
 
 
+def test_the_page_says_a_review_was_saved_only_right_after_the_save(client):
+    """The confirmation shows on the page a save leads to, once: not on a reload, not from an address that asks
+    for it, not on another practice's page."""
+    pid, other = [p["practice_id"] for p in client.get("/api/practices", params={"city": "Barcelona"}).json()[
+        "practices"]][:2]
+    said = "The review was saved."
+    csrf = log_in(client, "Lena")
+    assert said not in client.get(f"/practices/{pid}", params={"saved": "true"}).text
+    saved = client.post(f"/practices/{pid}/review", data={"note": "Seen.", "csrf_token": csrf})
+    assert saved.status_code == 200 and saved.url.path == f"/practices/{pid}" and said in saved.text
+    assert said not in client.get(f"/practices/{pid}").text, "a reload does not say it again"
+    client.post(f"/practices/{pid}/review", data={"note": "Seen again.", "csrf_token": csrf}, follow_redirects=False)
+    assert said not in client.get(f"/practices/{other}").text
+    client.cookies.clear()
+    assert said not in client.get(f"/practices/{pid}?saved=true").text
+
+
 def test_the_spreadsheet_asks_a_visitor_to_log_in_and_comes_back_to_it(client):
     client.cookies.clear()
     refused = client.get("/export.xlsx", headers={"accept-language": "fr-FR", "accept": "text/html"})
@@ -1246,7 +1263,7 @@ def test_a_review_sent_after_the_session_ended_is_saved_once_logged_in_again(cli
     wrong = client.post("/review/login", data=login.data(reviewer="Ines", token="wrong"))
     assert wrong.status_code == 401 and BrowserForm(wrong.text, "login").fields == login.fields, "entries kept"
     saved = client.post("/review/login", data=login.data(reviewer="Ines", token=TOKEN), follow_redirects=False)
-    assert saved.status_code == 303 and saved.headers["location"] == f"/practices/{pid}?saved=true#review"
+    assert saved.status_code == 303 and saved.headers["location"] == f"/practices/{pid}#review"
     review = client.get(f"/api/practices/{pid}").json()["review"]
     assert (review["reviewer"], review["main_area"], review["areas"]) == ("Ines", "4", ["4", "10"])
     assert review["criteria"] == {"targeted": 2} and review["note"] == "Seen with the city.\nTwo lines."
@@ -1283,7 +1300,7 @@ def test_switching_language_on_the_login_page_keeps_the_review_it_carries(client
 
     saved = client.post("/review/login", data=BrowserForm(switched.text, "login").data(reviewer="Ines", token=TOKEN),
                         follow_redirects=False)
-    assert saved.status_code == 303 and saved.headers["location"] == f"/practices/{pid}?saved=true#review"
+    assert saved.status_code == 303 and saved.headers["location"] == f"/practices/{pid}#review"
     review = client.get(f"/api/practices/{pid}").json()["review"]
     assert (review["reviewer"], review["main_area"], review["criteria"]) == ("Ines", "9", {"targeted": 1})
     assert review["note"] == "Checked with the city.\nTwo lines."

@@ -4,6 +4,7 @@
 - HTML: logging in with the token sets a signed session cookie naming the reviewer (HttpOnly, SameSite=Strict).
 - CSRF: every visitor gets a random cookie; forms carry an HMAC of it (a signed double-submit token), so a
   page on another site can neither read nor forge the form field. The login form is protected the same way.
+- A save sets a short-lived signed cookie that the practice page reads once, to say the review was saved.
 Cookies are signed with a key derived from the secret key and the review token: changing the token logs everyone
 out. The secret key is kept in a file readable by its owner only, so that a restart does not.
 """
@@ -25,6 +26,8 @@ from urllib.parse import urlsplit
 SESSION_COOKIE = "icc_review_session"
 CSRF_COOKIE = "icc_csrf"
 CSRF_FIELD = "csrf_token"
+SAVED_COOKIE = "icc_review_saved"  # the practice page says once that its review was saved
+SAVED_SECONDS = 60  # long enough for the redirect after a save to be followed, not to show on a later visit
 SECRET_KEY_BYTES = 32
 
 
@@ -91,6 +94,16 @@ class ReviewAccess:
         if not cookie or not submitted:
             return False
         return hmac.compare_digest(self.csrf_token(cookie), submitted)
+
+
+    # -- the confirmation of a save -------------------------------------------------------------------------
+    def saved_marker(self, practice_id: str) -> str:
+        """The cookie a save sets for its practice's page to say the review was saved: signed, so that only a save
+        here sets it, not an address or a cookie put there by anyone else."""
+        return _b64(hmac.new(self._key("saved"), practice_id.encode("utf-8"), hashlib.sha256).digest())
+
+    def saved_marker_valid(self, cookie: str | None, practice_id: str) -> bool:
+        return bool(cookie) and hmac.compare_digest(cookie, self.saved_marker(practice_id))
 
 
 def local_path(target: str) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 
@@ -17,7 +17,7 @@ from pipeline.web.catalogue import Catalogue
 from pipeline.web.deps import CatalogueDep, Page, PageDep, ServicesDep, StaffDep, login_link, remember_language
 from pipeline.web.i18n import LANGS, supported
 from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, FacetValue, SearchQuery, SearchResult, country_of
-from pipeline.web.security import local_path
+from pipeline.web.security import SAVED_COOKIE, local_path
 from pipeline.web.views import active_filters, facet_options, practice_detail, practice_summary, search_link
 
 router = APIRouter()
@@ -141,9 +141,15 @@ def search_page(page: PageDep, catalogue: CatalogueDep, query: SearchQueryDep):
 
 
 @router.get("/practices/{practice_id}")
-def practice_page(practice_id: str, page: PageDep, catalogue: CatalogueDep, services: ServicesDep, staff: StaffDep,
-                  saved: bool = False):
-    return render_practice(page, catalogue, practice_id, staff, saved=saved)
+def practice_page(practice_id: str, request: Request, page: PageDep, catalogue: CatalogueDep, services: ServicesDep,
+                  staff: StaffDep):
+    # the confirmation a save left for this page, shown once: a reload, or the same address later, does not show it
+    marker = request.cookies.get(SAVED_COOKIE)
+    saved = services.access.saved_marker_valid(marker, practice_id)
+    response = render_practice(page, catalogue, practice_id, staff, saved=saved)
+    if saved:
+        response.delete_cookie(SAVED_COOKIE, httponly=True, samesite="strict")
+    return response
 
 
 def render_practice(page: Page, catalogue: Catalogue, practice_id: str, staff: bool, status_code: int = 200,

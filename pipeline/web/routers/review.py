@@ -18,7 +18,8 @@ from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep
 from pipeline.web.i18n import Translator
 from pipeline.web.reviews import MAX_NOTE_CHARS, ReviewInput
 from pipeline.web.routers.browse import render_practice
-from pipeline.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, local_path
+from pipeline.web.security import (CSRF_COOKIE, CSRF_FIELD, SAVED_COOKIE, SAVED_SECONDS, SESSION_COOKIE,
+                                   local_path)
 
 router = APIRouter()
 REVIEW_BODY_BYTES = 64 * 1024  # a review is a few codes and a note
@@ -185,7 +186,11 @@ def _save_review(practice_id: str, form, reviewer: str, page: Page, services: Se
                                review_problem=page.t("review.invalid", why=why), review_entries=_entries(form))
     practice = catalogue.practices[practice_id]
     services.reviews.add(practice_id, review, reviewer, practice.get("city"), practice.get("title"))
-    return RedirectResponse(f"/practices/{practice_id}?saved=true#review", status_code=303)
+    response = RedirectResponse(f"/practices/{practice_id}#review", status_code=303)
+    # said once, on the page the save leads to: not an address that says it whenever it is opened again
+    response.set_cookie(SAVED_COOKIE, services.access.saved_marker(practice_id), max_age=SAVED_SECONDS,
+                        httponly=True, samesite="strict", secure=page.request.url.scheme == "https")
+    return response
 
 
 def _refusal(error: dict, t: Translator) -> str:
