@@ -2009,3 +2009,34 @@ def test_a_key_file_that_is_a_symbolic_link_is_not_followed(tmp_path, caplog):
     os.mkfifo(settings.secret_key_file)
     with pytest.raises(OSError, match="not a regular file"):
         stored_secret_key(settings.secret_key_file)  # refused at once: the server does not wait on the pipe
+
+
+def test_checks_use_the_models_train_writes_without_a_restart(models, tmp_path):
+    """The site reads the area and criteria models again when their files change, as it reads a new run."""
+    from pipeline.config import DEFAULT_MODEL_DIR
+    from pipeline.web.models import ModelStore
+
+    area_dir = tmp_path / "areas"
+    shutil.copytree(DEFAULT_MODEL_DIR, area_dir)
+    start = replace(models, settings=replace(models.settings, model_dir=area_dir))
+    store = ModelStore(start, check_seconds=0)
+    assert store.current() is start
+    (area_dir / "model.json").rename(tmp_path / "model.json")  # as if `train` were writing a new model there
+    changed = store.current()
+    assert changed is not start and changed.classifier_id.startswith("area-classifier:zero-shot")
+    assert changed.embedder is start.embedder and store.current() is changed, "read again once, not at each look"
+    (tmp_path / "model.json").rename(area_dir / "model.json")
+    assert store.current().classifier_id == start.classifier_id
+    # a check takes its models from the store
+    settings = WebSettings(data_dir=tmp_path / "no-run", review_token=None, warm_up=False)
+    with TestClient(create_app(settings, models)) as site:
+        asked = []
+
+        class Spy:
+            def current(self):
+                asked.append(1)
+                return start
+
+        site.app.state.services.model_store = Spy()
+        body = site.post("/api/check", files={"file": ("f.docx", FRENCH_FORM.read_bytes())}).json()
+        assert body["practices"] and asked == [1]

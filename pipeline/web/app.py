@@ -29,7 +29,7 @@ from pipeline.web.catalogue import CatalogueStore, load_catalogue, tables_signat
 from pipeline.web.deps import Page, Services, get_page, get_reviewer, get_translator
 from pipeline.web.i18n import Messages, Translator
 from pipeline.web.middleware import AnnouncedSizeLimit, SecurityHeaders
-from pipeline.web.models import AnalysisModels
+from pipeline.web.models import AnalysisModels, ModelStore
 from pipeline.web.reviews import ReviewStore
 from pipeline.web.routers import browse, check, export, review
 from pipeline.web.security import SECRET_KEY_BYTES, ReviewAccess, stored_secret_key
@@ -73,7 +73,8 @@ def build_services(settings: WebSettings, messages: Messages, models: AnalysisMo
     reviews = ReviewStore(settings.reviews_file)  # first: it makes the folder the key is kept in
     access = ReviewAccess(_secret_key(settings), settings.review_token if settings.review_enabled else None,
                           settings.session_hours * 3600)
-    return Services(settings, messages, models, catalogues, reviews, access, make_templates(settings.pipeline.reports),
+    return Services(settings, messages, models, ModelStore(models, settings.reload_check_seconds), catalogues,
+                    reviews, access, make_templates(settings.pipeline.reports),
                     anyio.CapacityLimiter(settings.check_workers))
 
 

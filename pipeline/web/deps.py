@@ -15,7 +15,7 @@ from starlette.routing import Match
 
 from pipeline.web.catalogue import Catalogue, CatalogueStore
 from pipeline.web.i18n import LANG_COOKIE, Messages, Translator, request_language
-from pipeline.web.models import AnalysisModels
+from pipeline.web.models import AnalysisModels, ModelStore
 from pipeline.web.reviews import ReviewStore
 from pipeline.web.security import CSRF_COOKIE, SESSION_COOKIE, ReviewAccess
 from pipeline.web.settings import WebSettings
@@ -27,7 +27,8 @@ class Services:
 
     settings: WebSettings
     messages: Messages
-    models: AnalysisModels
+    models: AnalysisModels  # as the site started: its embedder serves the loaded runs
+    model_store: ModelStore  # the models a check uses, read again after `train`
     catalogues: CatalogueStore
     reviews: ReviewStore
     access: ReviewAccess

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import logging
 import threading
+import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -27,6 +30,7 @@ from pipeline.embed import make_embedder
 from pipeline.records import Practice
 from pipeline.segment import Segmenter
 
+log = logging.getLogger(__name__)
 _check_memo: contextvars.ContextVar[dict[str, np.ndarray] | None] = contextvars.ContextVar("check_memo", default=None)
 
 
@@ -93,6 +97,13 @@ class AnalysisModels:
         classifier, classifier_id = load_or_zero_shot(settings, embedder)
         return cls(settings, embedder, classifier, classifier_id, scorer_for(settings, embedder), Segmenter())
 
+    def reloaded(self) -> "AnalysisModels":
+        """The same embedder and segmenter with the area and criteria models read again from their folders; the
+        spaCy pipelines are shared, and so is the lock of their memory zones."""
+        classifier, classifier_id = load_or_zero_shot(self.settings, self.embedder)
+        return AnalysisModels(self.settings, self.embedder, classifier, classifier_id,
+                              scorer_for(self.settings, self.embedder), self.segmenter, self._criteria_lock)
+
     def warm_up(self) -> None:
         """Load spaCy's pipelines and cue matchers, the criteria descriptions and the encoder's weights before the
         first check."""
@@ -125,3 +136,45 @@ class AnalysisModels:
                 for lang in langs:
                     zones.enter_context(load_nlp(lang).memory_zone())
                 return criteria_with_guidelines(practices, self.settings, self.embedder, self.scorer)
+
+
+def model_files_signature(settings: Settings) -> tuple:
+    """What changes when `train` writes the area or criteria model: the names, times and sizes of their files."""
+    out = []
+    for folder in (Path(settings.model_dir), Path(settings.criteria_model_dir)):
+        try:
+            out.append(tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(folder.iterdir())))
+        except OSError:
+            out.append(())
+    return tuple(out)
+
+
+class ModelStore:
+    """The models a check uses, read again when `train` writes new ones (looked at most every `check_seconds`), so
+    that a check agrees with a run made after retraining without restarting the site. A check under way keeps the
+    models it started with; models that cannot be read (being written) are tried again at the next look."""
+
+    def __init__(self, models: AnalysisModels, check_seconds: float = 2.0):
+        self._current = models
+        self._signature = model_files_signature(models.settings)
+        self._check_seconds = check_seconds
+        self._checked_at = time.monotonic()
+        self._reloading = threading.Lock()
+
+    def current(self) -> AnalysisModels:
+        now = time.monotonic()
+        if now - self._checked_at < self._check_seconds:
+            return self._current
+        self._checked_at = now
+        signature = model_files_signature(self._current.settings)
+        if signature != self._signature and self._reloading.acquire(blocking=False):
+            try:
+                models = self._current.reloaded()
+                if model_files_signature(models.settings) == signature:  # not written to while they were read
+                    self._current, self._signature = models, signature
+                    log.info("models read again: %s", models.classifier_id)
+            except Exception as exc:  # noqa: BLE001 - the models in use stay; the next look tries again
+                log.warning("new models could not be read (%s); the previous ones stay in use", exc)
+            finally:
+                self._reloading.release()
+        return self._current

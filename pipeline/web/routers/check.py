@@ -39,8 +39,9 @@ async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, v
         return CheckReport(display_name(upload.filename), "error", "busy", visitor("check.busy_retry"),
                            message_lang=visitor.lang)
     try:
-        return await anyio.to_thread.run_sync(check_upload, upload.file, upload.filename, services.models, catalogue,
-                                              settings.check_max_practices)
+        # the models are looked up in the worker thread: reading new ones after `train` takes a few seconds
+        return await anyio.to_thread.run_sync(lambda: check_upload(
+            upload.file, upload.filename, services.model_store.current(), catalogue, settings.check_max_practices))
     finally:
         services.check_slots.release()
 
