@@ -389,13 +389,15 @@ def test_the_french_page_gives_the_detail_of_each_file_that_could_not_be_used(tm
     with (inputs / "long.pdf").open("wb") as fh:
         writer.write(fh)
     (inputs / "photo.docx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
-    for name in ("vierge.txt", "2024/copie de vierge.txt"):
-        (inputs / name).write_text("Ville :\nTitre :\nBut :\n", encoding="utf-8")
+    (inputs / "vierge.txt").write_text("Ville :\nTitre :\nBut :\n", encoding="utf-8")
+    for name in ("repas.txt", "2024/copie de repas.txt"):
+        (inputs / name).write_text("Ville : Lyon\nTitre : Repas de quartier\nBut : Des voisins partagent un repas "
+                                   "chaque mois dans la cour de leur immeuble.\n", encoding="utf-8")
     out = tmp_path / "out"
     batch = run_batch([inputs], out, Settings(limits=Limits(max_pdf_pages=2)))
     messages = {r.source_file: r.message for r in batch.files}
     assert messages["long.pdf"] == "The PDF has 3 pages; the limit is 2."
-    assert messages["2024/copie de vierge.txt"] == "Same content as vierge.txt; its practices are counted once."
+    assert messages["2024/copie de repas.txt"] == "Same content as repas.txt; its practices are counted once."
     french = unescape((out / "reports" / "summary.fr.html").read_text(encoding="utf-8"))
     for detail in ("too_many_pages : Le PDF compte 3 pages ; la limite est de 2.",
                    "unsupported_format : Le fichier est une image PNG, pas un document : envoyez le formulaire en "
@@ -404,7 +406,7 @@ def test_the_french_page_gives_the_detail_of_each_file_that_could_not_be_used(tm
         assert detail in french, detail
     assert not [text for text in messages.values() if text in french], "no English message on the French page"
     duplicates = section(french, "duplicates")
-    assert re.search(r"2024/copie de vierge\.txt</td><td[^>]*>vierge\.txt</td>", duplicates), duplicates
+    assert re.search(r"2024/copie de repas\.txt</td><td[^>]*>repas\.txt</td>", duplicates), duplicates
     english = unescape((out / "reports" / "summary.html").read_text(encoding="utf-8"))
     assert "too_many_pages: The PDF has 3 pages; the limit is 2." in english and "Le PDF" not in english
 
