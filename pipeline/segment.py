@@ -69,6 +69,7 @@ class _Form:
     heading_from: list[str] | None = field(default=None, repr=False)  # the previous form's part it was taken from
     intro_is_prose: bool = False  # the intro is the report's prose, though no description heading came before it
     label_keys: list[str] = field(default_factory=list, repr=False)  # the template's labels as written here
+    other_values: list[str] = field(default_factory=list)  # fields a later header block gives another value of
 
     def has_content(self) -> bool:
         """A title, a description section, or text under the description heading."""
@@ -415,6 +416,40 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
     return forms, used_labels, preamble
 
 
+def _attach_header_blocks(forms: list[_Form]) -> list[_Form]:
+    """The forms, each block of header values that stands apart given to the practice it belongs to.
+
+    A block of header values with no title or description of its own (« Coordonnées » or "Contact details" after
+    the description, a contact block at the end) is the practice's before it, or after it when no practice comes
+    before. Its values fill the fields that practice leaves empty; a value that differs from one the practice
+    already gives is kept out and named (`other_value`), never dropped unseen. A block of empty fields stays a blank
+    form.
+    """
+    blocks = [i for i, form in enumerate(forms)
+              if not form.has_content() and any(value_or_none(v) for v in form.fields.values())]
+    for i in blocks:
+        block = forms[i]
+        before = [form for form in forms[:i] if form.has_content()]
+        after = [form for form in forms[i + 1:] if form.has_content()]
+        owner = before[-1] if before else after[0] if after else None
+        if owner is None:
+            continue
+        for name, value in block.fields.items():
+            value = value_or_none(value)
+            if value is None:
+                continue
+            given = value_or_none(owner.fields.get(name))
+            if given is None:
+                owner.fields[name] = value
+            elif fold(given) != fold(value) and name not in owner.other_values:
+                owner.other_values.append(name)
+        owner.label_keys.extend(block.label_keys)
+        if block.heading is not None and block.heading_from is not None:
+            block.heading_from.append(block.heading)  # the heading above the block stays where it was read
+        block.fields.clear()
+    return [form for k, form in enumerate(forms) if k not in blocks or form.fields]
+
+
 def _prose_with_few_labels(forms: list[_Form], preamble: list[str], rules: SegmentSettings = _DEFAULTS) -> bool:
     """One form of a few labels, at least one filled, around prose: a report written without the template with
     a line such as "City: Oslo" or "Key references:" added. A filled template has many more labels, and the
@@ -456,6 +491,7 @@ class Segmenter:
         # "English version" over one language's text of a bilingual file belongs to no section and titles nothing
         lines = [line for line in _lines(blocks, self.rules) if not _is_language_heading(line.text, self.rules)]
         forms, used_labels, preamble = _forms(lines, self.rules)
+        forms = _attach_header_blocks(forms)
         if _prose_with_few_labels(forms, preamble, self.rules):
             _read_prose(forms[0], preamble)
         practices: list[Practice] = []
@@ -520,6 +556,7 @@ class Segmenter:
                      "main_objective", "period_text"):
             if values[name] is None:
                 warnings.append(f"missing:{name}")
+        warnings.extend(f"other_value:{name}" for name in form.other_values)
         if values["declared_area_text"] and not declared:
             warnings.append("unrecognised_area")
         if values["period_text"] and period.start is None:

@@ -573,3 +573,46 @@ def test_a_form_filled_with_a_few_words_is_in_the_language_of_its_labels():
     written = segment(lines("Ville :", "Leeds", "Titre :", "Night buses",
                             "But :", "The buses run all night for the workers of the hospital and their families."))
     assert [p.lang for p in written.practices] == ["en"]
+
+
+FORM_WITHOUT_CONTACT_FR = ["Titre : Cafés bilingues", "Principal domaine d'action : Langue",
+                           "Principal objectif : faire pratiquer le français", "Période de mise en œuvre : 2022-2024",
+                           "Description de la bonne pratique", f"But : {DESCRIPTION_FR}", "Impact : 48 rencontres."]
+CONTACT_FR = ["Ville : Nancy", "Département : Cohésion sociale", "Date du formulaire : 20/03/2024",
+              "Personne de contact : Luc Petit"]
+
+
+@pytest.mark.parametrize("heading", ["Coordonnées", "Contact", None])
+def test_header_fields_after_the_description_are_read_under_any_heading(heading):
+    result = segment(lines(*FORM_WITHOUT_CONTACT_FR, *([heading] if heading else []), *CONTACT_FR))
+    (practice,) = result.practices
+    assert (practice.city, practice.department, practice.form_date, practice.contact_person) == (
+        "Nancy", "Cohésion sociale", "20/03/2024", "Luc Petit")
+    assert practice.impact == "48 rencontres."
+    assert not [w for w in practice.warnings if w.startswith("missing:")]
+    assert result.n_empty_forms == 0
+
+
+def test_contact_details_after_the_description_of_an_english_word_form_are_read(tmp_path):
+    def rows(*pairs):
+        return table(*(row(cell(p(label)), cell(p(value))) for label, value in pairs))
+
+    body = (p("Good practice", "Heading2") + rows(("Title", "Language cafés"), ("Main objective", "Speak with neighbours"))
+            + p("Description of the good practice", "Heading2") + p(f"Purpose: {DESCRIPTION_EN}") + p("Impact: 48 meetings.")
+            + p("Contact details", "Heading2") + rows(("City", "Nancy"), ("Contact person", "Luc Petit")))
+    (practice,) = segment(read_blocks(write_docx(tmp_path / "form.docx", body))).practices
+    assert (practice.title, practice.city, practice.contact_person) == ("Language cafés", "Nancy", "Luc Petit")
+    assert practice.impact == "48 meetings."
+
+
+def test_a_later_block_giving_another_value_of_a_field_is_named_not_dropped_unseen():
+    from pipeline.cli import warning_text
+
+    (practice,) = segment(lines("Ville : Metz", *FORM_WITHOUT_CONTACT_FR, "Coordonnées", *CONTACT_FR)).practices
+    assert (practice.city, practice.department, practice.contact_person) == ("Metz", "Cohésion sociale", "Luc Petit")
+    assert practice.warnings.count("other_value:city") == 1
+    assert "Ville : une autre valeur figure plus loin" in warning_text("other_value:city", "fr")
+    assert "City is given again further on" in warning_text("other_value:city", "en")
+    # the same value given twice is no conflict
+    (same,) = segment(lines("Ville : Nancy", *FORM_WITHOUT_CONTACT_FR, "Coordonnées", *CONTACT_FR)).practices
+    assert not [w for w in same.warnings if w.startswith("other_value")]
