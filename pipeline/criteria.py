@@ -33,6 +33,7 @@ import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
 from pipeline.hint_gaps import GapModel, cued, load_gap_model
+from pipeline.normalize import shorten
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
@@ -1099,10 +1100,15 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     placeholder = bool(practice.references) and is_empty_reference(practice.references, cues)
     # "See the annex": an annex is not published with the practice, so the reader learns no document's name
     annex = bool(practice.references) and _points_to_annex(practice.references, cues)
-    references = (bool(practice.references) and not placeholder and not annex) or cue_count(None, "struct:urls") > 0
-    detail = ("references_ok" if references else "references_vague" if placeholder
-              else "references_annex" if annex else "references_no")
-    add("references", references, msg[detail])
+    linked = [s for s in analysis.sentences if s.cues.get("struct:urls", 0)]
+    # a link in another part of a form that labels its parts: its references part, which the form shows empty
+    # or vague, is where the reader looks for it (a report written without the parts is read whole)
+    elsewhere = analysis.structured and not any(s.section == "references" for s in linked)
+    references = (bool(practice.references) and not placeholder and not annex) or (bool(linked) and not elsewhere)
+    detail = ("references_ok" if references else "references_elsewhere" if linked else "references_vague"
+              if placeholder else "references_annex" if annex else "references_no")
+    link = _URL.search(linked[0].text).group(0) if linked and not references else ""
+    add("references", references, msg[detail].format(link=shorten(link, 60)))
     return rows
 
 

@@ -29,6 +29,8 @@ _COLON = re.compile(r"\s*[:\uff1a]\s*")
 # "Intitulé du projet", "Durée de l'action", "Impact of the project": a template label named for the project
 _QUALIFIER = re.compile(r"\s+(?:du|de la|de l'|des|of the|of this)\s*(?:projet|bonne pratique|pratique|action|initiative|"
                         r"dispositif|project|good practice|practice|initiative|scheme)$")
+# Between two labels of one field or section written together: "références/liens", "links and references".
+_JOINED = re.compile(r"\s*[/&+,]\s*|\s+(?:et|and)\s+")
 _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
@@ -154,7 +156,17 @@ def _label_language(keys: list[str]) -> str | None:
 
 
 def _lookup(table: dict[str, Label], key: str) -> Label | None:
-    """The label of a key as written, or of the key without a qualifier naming the project."""
+    """The label of a key as written, or of the key without a qualifier naming the project, or of labels of one
+    field or section joined ("Références / liens", "Liens et références", "Ville / City")."""
+    label = _lookup_one(table, key)
+    if label is None and _JOINED.search(key):
+        labels = {_lookup_one(table, part) for part in _JOINED.split(key)}
+        if len(labels) == 1 and None not in labels:
+            label = labels.pop()
+    return label
+
+
+def _lookup_one(table: dict[str, Label], key: str) -> Label | None:
     label = table.get(key)
     if label is None and _QUALIFIER.search(key):
         label = table.get(_QUALIFIER.sub("", key))

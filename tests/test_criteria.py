@@ -238,6 +238,21 @@ def test_guideline_checks():
     assert "Ajoutez" in fr["references"]["detail"]
 
 
+def test_a_link_outside_an_empty_references_part_fails_the_references_check_as_the_part_shows_missing():
+    from dataclasses import replace
+
+    impact = STRONG_FR.impact + " Plus d'informations sur https://www.nancy.fr/ateliers."
+    moved = replace(STRONG_FR, impact=impact, references=None)
+    check = {r["check"]: r for r in check_guidelines(moved)}["references"]
+    assert not check["passed"]
+    assert "https://www.nancy.fr/ateliers" in check["detail"] and "Principaux documents de référence" in check["detail"]
+    assert {r["check"]: r for r in check_guidelines(STRONG_FR)}["references"]["passed"]
+    # a report written without the parts gives its links in its prose
+    prose = Practice(practice_id="prose", source_file="prose.txt", practice_index=1, lang="fr",
+                     description=impact, n_words=len(impact.split()))
+    assert {r["check"]: r for r in check_guidelines(prose)}["references"]["passed"]
+
+
 def test_guideline_checks_read_prose_without_labelled_parts():
     # The same texts written without labelled parts: the prose is checked, not a missing part's word count.
     for strong, weak in ((STRONG_EN, WEAK_EN), (STRONG_FR, WEAK_FR)):

@@ -60,6 +60,14 @@ def table_then_text(rows: list[tuple[str, str]], text: str) -> list[Block]:
         ("Personne responsable : Julie Marchal", "contact_person", "Julie Marchal"),
         ("Person in charge: Claire Dubois", "contact_person", "Claire Dubois"),
         ("Service communal : Cohésion sociale", "department", "Cohésion sociale"),
+        # the references part under the names forms give it, and labels of one part written together
+        ("Références / liens : https://www.nancy.fr", "references", "https://www.nancy.fr"),
+        ("Références et liens :", "references", None),
+        ("Liens : https://www.nancy.fr", "references", "https://www.nancy.fr"),
+        ("Liens et références", "references", None),
+        ("References / links: https://example.org", "references", "https://example.org"),
+        ("Links:", "references", None),
+        ("Ville / City : Nancy", "city", "Nancy"),
     ],
 )
 def test_label_variants(text, name, inline):
@@ -69,7 +77,8 @@ def test_label_variants(text, name, inline):
 
 
 @pytest.mark.parametrize("text", ["Impact was measured by a survey of 200 people.", "The city of Lyon", "Processus long et complexe",
-                                  "City.", "ville.", "Nom du participant : Marie", "Impact of the project was large."])
+                                  "City.", "ville.", "Nom du participant : Marie", "Impact of the project was large.",
+                                  "Contexte et objectifs : deux parties", "Formation et accompagnement"])
 def test_sentences_starting_with_a_label_word_are_not_labels(text):
     assert match_label(text) is None
 
@@ -616,3 +625,16 @@ def test_a_later_block_giving_another_value_of_a_field_is_named_not_dropped_unse
     # the same value given twice is no conflict
     (same,) = segment(lines("Ville : Nancy", *FORM_WITHOUT_CONTACT_FR, "Coordonnées", *CONTACT_FR)).practices
     assert not [w for w in same.warnings if w.startswith("other_value")]
+
+
+@pytest.mark.parametrize("label", ["Références / liens", "Références et liens", "Liens"])
+def test_references_under_a_variant_of_their_label_are_not_read_as_impact(label):
+    form = ["Ville : Nancy", "Titre : Cafés bilingues", "Description de la bonne pratique", f"But : {DESCRIPTION_FR}",
+            "Impact : 48 rencontres."]
+    for layout in ([f"{label} : https://www.nancy.fr/cafes"], [f"{label} :", "https://www.nancy.fr/cafes"]):
+        (practice,) = segment(lines(*form, *layout)).practices
+        assert (practice.impact, practice.references) == ("48 rencontres.", "https://www.nancy.fr/cafes")
+        assert "missing_section:references" not in practice.warnings
+    # strung after the impact in one paragraph
+    (practice,) = segment(lines(*form[:-1], f"Impact : 48 rencontres. {label} : https://www.nancy.fr/cafes")).practices
+    assert (practice.impact, practice.references) == ("48 rencontres.", "https://www.nancy.fr/cafes")
