@@ -1062,6 +1062,8 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     objectives = bool(said(practice.purpose, cues) or said(practice.main_objective, cues))
     empty_objective = practice.main_objective or practice.purpose
     detail = "objectives_ok" if objectives else "objectives_empty" if empty_objective else "objectives_no"
+    if objectives and practice.main_objective is None:
+        detail = "objectives_purpose"  # said where the field table shows the main objective missing
     add("objectives_stated", objectives, msg[detail].format(quote=quote(empty_objective or "")))
     impact = said(practice.impact, cues)
     if impact:

@@ -71,6 +71,7 @@ class _Form:
     heading_from: list[str] | None = field(default=None, repr=False)  # the previous form's part it was taken from
     intro_is_prose: bool = False  # the intro is the report's prose, though no description heading came before it
     label_keys: list[str] = field(default_factory=list, repr=False)  # the template's labels as written here
+    objective_from_row: bool = False  # the main objective was read from an « Objectif(s) » row of the header table
     other_values: list[str] = field(default_factory=list)  # fields a later header block gives another value of
 
     def has_content(self) -> bool:
@@ -133,6 +134,12 @@ def _label_table(path: Path = LABELS_FILE) -> dict[str, Label]:
         for v in variants:
             table.setdefault(_label_key(v), Label("marker", name))
     return table
+
+
+@loader("header_objective_labels")
+def _header_objective_labels(path: Path = LABELS_FILE) -> frozenset[str]:
+    """Keys of the purpose labels that stand for the main objective as a header table's row (labels.yaml)."""
+    return frozenset(_label_key(v) for v in load_yaml(path.read_text(encoding="utf-8"))["header_objective"])
 
 
 @loader("label_languages")
@@ -366,8 +373,18 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         if hit is not None:
             heading_before, last_heading = last_heading, None
             used_labels = True
-            kind, name = hit.label.kind, hit.label.name
             label_key = _label_key(_COLON.split(line.text, maxsplit=1)[0])
+            from_row = (line.kind == "cell" and not hit.fuzzy and hit.label.kind == "section"
+                        and label_key in _header_objective_labels()
+                        and (current is None or not (current.sections or current.intro or current.saw_description_marker
+                                                     or "main_objective" in current.fields)))
+            if from_row:
+                hit = LabelHit(Label("field", "main_objective"), hit.inline)
+            kind, name = hit.label.kind, hit.label.name
+            if kind == "field" and name == "main_objective" and current is not None and current.objective_from_row \
+                    and not from_row:
+                # the header names its main objective after all: the « Objectif(s) » row was the purpose
+                _objective_row_to_purpose(current)
             if kind == "field":
                 if current is None or name in current.fields:
                     current = _Form()
@@ -377,6 +394,7 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                             current.heading_from.pop()
                     forms.append(current)
                 current.fields[name] = hit.inline
+                current.objective_from_row = from_row or (current.objective_from_row and name != "main_objective")
                 target, field_block = ("field", name), (line.block if hit.inline else None)
             elif kind == "section":
                 if current is None:
@@ -426,6 +444,17 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         if line.kind == "heading":
             last_heading = (held, line.text)
     return forms, used_labels, preamble
+
+
+def _objective_row_to_purpose(form: _Form) -> None:
+    """The value of an « Objectif(s) » row read as the main objective becomes the purpose, first of the parts."""
+    value = form.fields.pop("main_objective", None)
+    form.objective_from_row = False
+    if "purpose" not in form.sections:
+        form.sections["purpose"] = []
+        form.order.insert(0, "purpose")
+    if value:
+        form.sections["purpose"].insert(0, value)
 
 
 def _attach_header_blocks(forms: list[_Form]) -> list[_Form]:

@@ -351,3 +351,11 @@ def test_a_text_as_long_as_the_reading_limits_allow_is_analysed():
         assert load_nlp(lang).max_length > Limits().max_text_chars
     doc = load_nlp("en")("Volunteers meet tenants every month. " * 30_000)  # 1,110,000 characters
     assert len(list(doc.sents)) == 30_000
+
+
+def test_an_objective_said_only_in_the_purpose_names_the_empty_main_objective_field():
+    checks = {r["check"]: r for r in check_guidelines(STRONG_FR)}
+    assert checks["objectives_stated"]["passed"] and "Principal objectif" in checks["objectives_stated"]["detail"]
+    from dataclasses import replace
+    given = {r["check"]: r for r in check_guidelines(replace(STRONG_FR, main_objective="Rompre l'isolement des mères"))}
+    assert given["objectives_stated"]["detail"] == "L'objectif est indiqué."

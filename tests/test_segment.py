@@ -638,3 +638,24 @@ def test_references_under_a_variant_of_their_label_are_not_read_as_impact(label)
     # strung after the impact in one paragraph
     (practice,) = segment(lines(*form[:-1], f"Impact : 48 rencontres. {label} : https://www.nancy.fr/cafes")).practices
     assert (practice.impact, practice.references) == ("48 rencontres.", "https://www.nancy.fr/cafes")
+
+
+@pytest.mark.parametrize("label", ["Objectif(s)", "Objectifs", "Objective"])
+def test_an_objective_row_of_the_header_table_is_the_main_objective(label):
+    # the template's header table has « Principal objectif », its description « But »
+    header = [("Titre :", "Parents à l'école"), (label, "Renforcer le lien entre les familles et l'école"),
+              ("Période de mise en œuvre :", "2021-2023")]
+    (practice,) = segment(table_then_text(header, f"But : {DESCRIPTION_FR}")).practices
+    assert practice.main_objective == "Renforcer le lien entre les familles et l'école"
+    assert practice.purpose == DESCRIPTION_FR
+    assert "missing:main_objective" not in practice.warnings
+    # beside a main objective row, before or after it, the row is the purpose
+    for rows in ([header[0], ("Principal objectif :", "Réussite scolaire"), header[1]],
+                 [header[0], header[1], ("Principal objectif :", "Réussite scolaire")]):
+        (practice,) = segment(table_then_text(rows, f"Processus : {DESCRIPTION_FR}")).practices
+        assert practice.main_objective == "Réussite scolaire"
+        assert practice.purpose == "Renforcer le lien entre les familles et l'école"
+    # in the description, in a table or not, it is the purpose
+    described = [header[0], ("Description de la bonne pratique", ""), header[1]]
+    (practice,) = segment(table_then_text(described, f"Processus : {DESCRIPTION_FR}")).practices
+    assert (practice.main_objective, practice.purpose) == (None, "Renforcer le lien entre les familles et l'école")
