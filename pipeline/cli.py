@@ -302,6 +302,14 @@ def _texts(lang: str | None) -> dict:
     return _messages()["fr" if lang == "fr" else "en"]
 
 
+def _counted_words(t: dict, lang: str | None, value: str) -> str:
+    """'1 mot : https://…', '12 words: The city…': a part's length and its start."""
+    from pipeline.normalize import is_singular
+
+    n = len(value.split())
+    return t["words"]["one" if is_singular(n, lang) else "other"].format(n=n, text=_short(value))
+
+
 def _years(practice, t: dict) -> str:
     """'2021–2023', '2023', '2021–ongoing', or 'not found' when the period gives no year."""
     from pipeline.web.i18n import years_words  # no web framework: words only
@@ -364,7 +372,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         absent = f"[yellow]{t['not_labelled']}[/yellow]" if unlabelled else f"[red]{t['missing']}[/red]"
         for name in ("purpose", "starting_point", "process", "impact", "references"):
             value = getattr(practice, name)
-            shown = t["words"].format(n=len(value.split()), text=_short(value)) if value else absent
+            shown = _counted_words(t, practice.lang, value) if value else absent
             table.add_row(names[name], shown)
         out.print(table)
         if practice.warnings:

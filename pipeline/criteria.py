@@ -33,7 +33,7 @@ import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
 from pipeline.hint_gaps import GapModel, cued, load_gap_model
-from pipeline.normalize import shorten
+from pipeline.normalize import is_singular, shorten
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
@@ -1029,11 +1029,15 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     def add(check: str, passed: bool, detail: str) -> None:
         rows.append({"practice_id": practice.practice_id, "check": check, "passed": bool(passed), "detail": detail})
 
+    def counted(key: str, n: int) -> str:
+        """The message of `key` for a count of n: its `_one` form for one word (none in French too)."""
+        return msg.get(f"{key}_one", msg[key]) if is_singular(n, practice.lang) else msg[key]
+
     # 1,200 in English, 1 200 in French
     counts = {k: f"{v:,}".replace(",", "\u202f" if practice.lang == "fr" else ",")
               for k, v in (("n", words), ("min", lo), ("max", hi))}
     if words < lo:
-        add("length", False, msg["length_short"].format(**counts))
+        add("length", False, counted("length_short", words).format(**counts))
     elif words > hi:
         add("length", False, msg["length_long"].format(**counts))
     else:
@@ -1089,7 +1093,8 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     process_words = len((practice.process or "").split())
     if process_words:
         process_ok = process_words >= spec["process_min_words"]
-        add("process_explained", process_ok, msg["process_ok" if process_ok else "process_no"].format(n=process_words))
+        add("process_explained", process_ok, counted("process_ok" if process_ok else "process_no", process_words)
+            .format(n=process_words))
     else:
         # no labelled process part: the prose may still say how the action was carried out
         how = cue_count("description", "modelable:steps", "modelable:roles", "modelable:timeline", "struct:steps")

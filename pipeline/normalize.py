@@ -50,6 +50,11 @@ def join_wrapped(previous: str, line: str) -> str:
     return f"{previous}{line}" if _CUT_AFTER_HYPHEN.search(previous) else f"{previous} {line}"
 
 
+def is_singular(n: int, lang: str | None) -> bool:
+    """Whether a count takes the singular in `lang`: 1, and in French 0 too ("0 mot", "1 word", "0 words")."""
+    return n == 1 or (lang == "fr" and n == 0)
+
+
 def shorten(text: str, limit: int) -> str:
     """The text on one line, at most `limit` characters: cut after its last whole word, with an ellipsis."""
     text = " ".join(str(text).split())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import _declared_areas, _texts, _years
+from pipeline.cli import _counted_words, _declared_areas, _texts, _years
 from pipeline.normalize import shorten
 from pipeline.records import HEADER_FIELDS, Practice
 from pipeline.taxonomy import load_taxonomy
@@ -107,3 +107,13 @@ def test_a_long_value_is_cut_after_a_whole_word():
     assert shorten("a, b", 3) == "a…", "no comma left before the ellipsis"
     assert shorten(sentence, 1000) == sentence
     assert shorten("https://" + "x" * 60, 20) == "https://xxxxxxxxxxx…", "one long word is cut inside"
+
+
+@pytest.mark.parametrize("lang, value, expected", [
+    ("fr", "https://www.nancy.fr/cafes", "1 mot : https://www.nancy.fr/cafes"),
+    ("fr", "Rapport 2023", "2 mots : Rapport 2023"),
+    ("en", "https://example.org", "1 word: https://example.org"),
+    ("en", "Annual report", "2 words: Annual report"),
+])
+def test_a_part_of_one_word_is_counted_in_the_singular(lang, value, expected):
+    assert _counted_words(_texts(lang), lang, value) == expected

@@ -359,3 +359,11 @@ def test_an_objective_said_only_in_the_purpose_names_the_empty_main_objective_fi
     from dataclasses import replace
     given = {r["check"]: r for r in check_guidelines(replace(STRONG_FR, main_objective="Rompre l'isolement des mères"))}
     assert given["objectives_stated"]["detail"] == "L'objectif est indiqué."
+
+
+def test_guideline_details_count_one_word_in_the_singular():
+    one = {r["check"]: r["detail"] for r in check_guidelines(practice("one", lang="fr", process="Ateliers."))}
+    assert one["process_explained"].endswith("(le processus compte 1 mot).")
+    assert one["length"].startswith("1 mot : trop court")
+    two = {r["check"]: r["detail"] for r in check_guidelines(practice("two", lang="en", process="Weekly workshops."))}
+    assert two["process_explained"].endswith("(the process has 2 words).") and two["length"].startswith("2 words:")

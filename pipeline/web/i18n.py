@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.cities import country_name
 from pipeline.config import RESOURCES_DIR, SUPPORTED_SUFFIXES, load_yaml
+from pipeline.normalize import is_singular
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 LANGS = ("en", "fr")
@@ -94,8 +95,7 @@ class Translator:
 
     def plural(self, key: str, n: int) -> str:
         """`key.one` or `key.other` with n, as the language counts: French says "0 pratique", English "0 practices"."""
-        one = n == 1 or (self.lang == "fr" and n == 0)
-        return self(f"{key}.{'one' if one else 'other'}", n=n)
+        return self(f"{key}.{'one' if is_singular(n, self.lang) else 'other'}", n=n)
 
     def knows(self, key: str) -> bool:
         return self(key) != key
