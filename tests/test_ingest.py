@@ -374,3 +374,51 @@ def test_duplicate_submission_is_counted_once(tmp_path):
     assert [r.status for r in batch.files] == ["ok", "error"]
     assert batch.files[1].error_code == "duplicate_file"
     assert len(batch.practices) == 1
+
+
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _item(text: str, num_id: str | None = None, style: str | None = None, ilvl: str = "0") -> str:
+    props = (f'<w:pStyle w:val="{style}"/>' if style else "") + (
+        f'<w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>' if num_id else "")
+    return f"<w:p><w:pPr>{props}</w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>"
+
+
+def test_list_items_of_a_word_file_keep_their_bullet_or_number(tmp_path):
+    # a bulleted list by style (as Word's "List Bullet"), a numbered list by its own numbering, a numbered heading
+    styles = (f'<w:styles {W_NS}><w:style w:type="paragraph" w:styleId="ListBullet"><w:pPr><w:numPr>'
+              '<w:numId w:val="1"/></w:numPr></w:pPr></w:style><w:style w:type="paragraph" w:styleId="Puces">'
+              '<w:basedOn w:val="ListBullet"/></w:style></w:styles>')
+    numbering = (f'<w:numbering {W_NS}><w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/>'
+                 '</w:lvl></w:abstractNum><w:abstractNum w:abstractNumId="1"><w:lvl w:ilvl="0"><w:start w:val="1"/>'
+                 '<w:numFmt w:val="decimal"/></w:lvl><w:lvl w:ilvl="1"><w:numFmt w:val="lowerLetter"/></w:lvl>'
+                 '</w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>'
+                 '<w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num></w:numbering>')
+    body = (p("Impact : 140 mères. Parmi elles :") + _item("87 % de mères", style="ListBullet")
+            + _item("la participation a doublé", style="Puces") + _item("", style="ListBullet")
+            + p("Processus :") + _item("Recruter", "2") + _item("en ligne", "2", ilvl="1") + _item("Former", "2")
+            + _item("Évaluer", "0") + _item("Titre numéroté", "2", style="Heading1"))
+    path = write_docx(tmp_path / "lists.docx", body,
+                      extra_parts={"word/styles.xml": styles.encode(), "word/numbering.xml": numbering.encode()})
+    assert [b.text for b in read_blocks(path)] == [
+        "Impact : 140 mères. Parmi elles :", "• 87 % de mères", "• la participation a doublé", "Processus :",
+        "1. Recruter", "a) en ligne", "2. Former", "Évaluer", "Titre numéroté"]
+    # without the numbering part, an item shows a bullet
+    plain = write_docx(tmp_path / "plain.docx", _item("Recruter", "3"))
+    assert [b.text for b in read_blocks(plain)] == ["• Recruter"]
+
+
+def test_list_items_of_an_opendocument_read_without_libreoffice_keep_a_bullet():
+    from pipeline.ingest.odt import odt_blocks
+
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"')
+    items = "<text:list><text:list-item><text:p>Recruter</text:p></text:list-item>" \
+            "<text:list-item><text:p>Former</text:p></text:list-item></text:list>"
+    content = (f"<office:document-content {ns}><office:body><office:text><text:p>Processus :</text:p>{items}"
+               f"<table:table><table:table-row><table:table-cell><text:p>Étapes :</text:p>{items}</table:table-cell>"
+               "</table:table-row></table:table></office:text></office:body></office:document-content>")
+    assert [b.text for b in odt_blocks(content.encode())] == [
+        "Processus :", "• Recruter", "• Former", "Étapes :\n• Recruter\n• Former"]

@@ -2,7 +2,8 @@
 
 Values in content controls (w:sdt), text boxes and nested tables are kept; vertically merged
 cells are read once; tracked deletions are dropped and insertions kept. Ticked boxes (legacy form
-fields, Wingdings symbols) become ☒/☐. A short bold lead-in or a tab after a short label ("City⇥Oslo")
+fields, Wingdings symbols) become ☒/☐. An item of a bulleted or numbered list starts with the bullet
+or number Word shows ("• ", "2. "), so it stays an item of its own. A short bold lead-in or a tab after a short label ("City⇥Oslo")
 is put on its own line, so a label written without a colon is still seen as one. The package is
 checked for size and entry count before anything is inflated.
 """
@@ -18,7 +19,7 @@ from lxml import etree
 
 from pipeline.config import Limits
 from pipeline.errors import cause, ingest_error
-from pipeline.ingest.package import check_zip
+from pipeline.ingest.package import check_zip, read_part
 from pipeline.ingest.reading import BlockCollector
 from pipeline.records import Block, IngestError
 
@@ -63,6 +64,7 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
             if info.flag_bits & 0x1:
                 raise ingest_error("docx_encrypted")
             xml = zf.read(info)
+            lists = _Lists.read(zf, limits)
     except IngestError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, NotImplementedError) as exc:
@@ -79,7 +81,7 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
     body = root.find(_w("body"))
     if body is None:
         raise ingest_error("docx_no_body")
-    walker = _Walker()
+    walker = _Walker(lists)
     walker.container(body)
     letters = sum(ch.isalpha() for block in walker.blocks for ch in block.text)
     if letters < _MIN_LETTERS and next(body.iter(_w("drawing"), _w("pict")), None) is not None:
@@ -87,7 +89,120 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
     return walker.blocks
 
 
+class _Lists:
+    """Which paragraphs are list items, and the bullet or number each shows: from the paragraph's own numbering
+    (w:numPr) or its style's (word/styles.xml), in the formats of word/numbering.xml."""
+
+    def __init__(self, style_numbering: dict[str, tuple[str, str | None]] | None = None,
+                 formats: dict[tuple[str, str], tuple[str, int]] | None = None):
+        self.style_numbering = style_numbering or {}  # style id -> (numId, ilvl or None)
+        self.formats = formats or {}  # (numId, ilvl) -> (numFmt, start)
+        self.counters: dict[tuple[str, str], int] = {}
+
+    @classmethod
+    def read(cls, zf: zipfile.ZipFile, limits: Limits) -> "_Lists":
+        """The lists of a package; a part that is missing or cannot be read leaves its items unmarked."""
+        names = set(zf.namelist())
+
+        def part(name: str):
+            if name not in names:
+                return None
+            data = read_part(zf, zf.getinfo(name), limits.max_uncompressed_bytes)
+            if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
+                return None
+            try:
+                return etree.fromstring(data, _parser())
+            except etree.XMLSyntaxError:
+                return None
+
+        styles, numbering = part("word/styles.xml"), part("word/numbering.xml")
+        return cls(_style_numbering(styles) if styles is not None else None,
+                   _numbering_formats(numbering) if numbering is not None else None)
+
+    def marker(self, p) -> str:
+        """'• ', '3. ', 'b) ' or '' for a paragraph (w:p)."""
+        num = p.find(f"{_w('pPr')}/{_w('numPr')}")
+        num_id = _val(num.find(_w("numId"))) if num is not None else None
+        ilvl = _val(num.find(_w("ilvl"))) if num is not None else None
+        if num_id is None:
+            style = _val(p.find(f"{_w('pPr')}/{_w('pStyle')}"))
+            num_id, style_ilvl = self.style_numbering.get(style or "", (None, None))
+            ilvl = ilvl or style_ilvl
+        if num_id is None or num_id == "0":
+            return ""
+        ilvl = ilvl or "0"
+        fmt, start = self.formats.get((num_id, ilvl), ("bullet", 1))
+        if fmt == "none":
+            return ""
+        if fmt == "bullet":
+            return "\u2022 "
+        # a new item restarts the numbering of the levels below it
+        for key in [k for k in self.counters if k[0] == num_id and int(k[1]) > int(ilvl)]:
+            del self.counters[key]
+        n = self.counters[(num_id, ilvl)] = self.counters.get((num_id, ilvl), start - 1) + 1
+        if fmt == "lowerLetter" and n <= 26:
+            return f"{chr(ord('a') + n - 1)}) "
+        return f"{n}. "  # other numberings (roman, ordinal words) shown as plain numbers
+
+
+def _val(element) -> str | None:
+    return element.get(_w("val")) if element is not None else None
+
+
+def _style_numbering(styles) -> dict[str, tuple[str, str | None]]:
+    """Style id -> the numbering its paragraphs take, through the styles it is based on."""
+    own: dict[str, tuple[str | None, str | None]] = {}
+    based_on: dict[str, str] = {}
+    for style in styles.iter(_w("style")):
+        sid = style.get(_w("styleId"))
+        if not sid:
+            continue
+        num = style.find(f"{_w('pPr')}/{_w('numPr')}")
+        if num is not None:
+            own[sid] = (_val(num.find(_w("numId"))), _val(num.find(_w("ilvl"))))
+        parent = _val(style.find(_w("basedOn")))
+        if parent:
+            based_on[sid] = parent
+    out: dict[str, tuple[str, str | None]] = {}
+    for sid in set(own) | set(based_on):
+        seen, current = set(), sid
+        while current and current not in own and current not in seen:
+            seen.add(current)
+            current = based_on.get(current)
+        num_id, ilvl = own.get(current or "", (None, None))
+        if num_id is not None:
+            out[sid] = (num_id, ilvl)
+    return out
+
+
+def _numbering_formats(numbering) -> dict[tuple[str, str], tuple[str, int]]:
+    """(numId, ilvl) -> (numFmt, start) of each list definition."""
+    abstract: dict[str, dict[str, tuple[str, int]]] = {}
+    for definition in numbering.iter(_w("abstractNum")):
+        levels = {}
+        for lvl in definition.iter(_w("lvl")):
+            start = _val(lvl.find(_w("start")))
+            levels[lvl.get(_w("ilvl"), "0")] = (_val(lvl.find(_w("numFmt"))) or "decimal",
+                                                 int(start) if start and start.isdigit() else 1)
+        abstract[definition.get(_w("abstractNumId"), "")] = levels
+    out: dict[tuple[str, str], tuple[str, int]] = {}
+    for num in numbering.iter(_w("num")):
+        levels = abstract.get(_val(num.find(_w("abstractNumId"))) or "", {})
+        for ilvl, fmt in levels.items():
+            out[(num.get(_w("numId"), ""), ilvl)] = fmt
+    return out
+
+
 class _Walker(BlockCollector):
+
+    def __init__(self, lists: _Lists | None = None) -> None:
+        super().__init__()
+        self.lists = lists or _Lists()
+
+    def item_text(self, p, boxes: list) -> str:
+        """A paragraph's text, after the bullet or number it shows when it is a list item."""
+        text = _paragraph_text(p, boxes)
+        return self.lists.marker(p) + text if text.strip() else text
 
     def container(self, element) -> None:
         """Paragraphs and tables of a body, cell, text box or content control, in order."""
@@ -108,7 +223,8 @@ class _Walker(BlockCollector):
         style_name = (style.get(_w("val")) or "") if style is not None else ""
         kind = "heading" if style_name.lower().startswith(("heading", "titre", "title")) else "paragraph"
         boxes: list = []
-        self.add(_paragraph_text(p, boxes), kind)
+        # a numbered heading keeps its words alone: it may be read as a title
+        self.add(_paragraph_text(p, boxes) if kind == "heading" else self.item_text(p, boxes), kind)
         for box in boxes:
             self.container(box)
 
@@ -124,7 +240,7 @@ class _Walker(BlockCollector):
                 for child in _cell_items(tc):
                     if child.tag == _w("p"):
                         boxes: list = []
-                        texts.append(_paragraph_text(child, boxes))
+                        texts.append(self.item_text(child, boxes))
                         nested.extend(boxes)
                     else:
                         nested.append(child)

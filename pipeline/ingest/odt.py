@@ -3,7 +3,8 @@
 The package is checked like a .docx before anything is inflated (entry count, expanded size, ratio),
 and a document holding macros or sections linked to other files is refused before any converter sees
 it. The file is then converted by LibreOffice and read by the Word reader; without LibreOffice,
-content.xml is walked here in document order (paragraphs, headings, lists, tables, text boxes).
+content.xml is walked here in document order (paragraphs, headings, lists, tables, text boxes); an item of a
+list starts with a bullet ("• "), so it stays an item of its own.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ _SKIP = {_t("tracked-changes"), _t("note"), _o("annotation"), _t("sequence-decls
          _t("user-field-decls"), _t("alphabetical-index-source"), _t("table-of-content-source")}
 _BLOCK_TAGS = {_t("p"), _t("h"), _t("list"), _tb("table")}
 _ROW_GROUPS = {_tb("table-header-rows"), _tb("table-rows"), _tb("table-row-group")}
+_BULLET = "\u2022 "
 
 
 def odf_mimetype(zf: zipfile.ZipFile) -> str | None:
@@ -110,21 +112,24 @@ def odt_blocks(content: bytes) -> list[Block]:
 
 class _Walker(BlockCollector):
 
-    def container(self, element) -> None:
-        """Paragraphs, headings, lists, sections and tables, in document order."""
+    def container(self, element, item: bool = False) -> None:
+        """Paragraphs, headings, lists, sections and tables, in document order (`item`: a list item, whose first
+        paragraph shows its bullet)."""
         for child in element:
             tag = child.tag
             if tag in _SKIP or not isinstance(tag, str):
                 continue
             if tag in (_t("p"), _t("h")):
                 boxes: list = []
-                self.add(_inline(child, boxes), "heading" if tag == _t("h") else "paragraph")
+                text = _inline(child, boxes)
+                self.add(_BULLET + text if item and text.strip() else text, "heading" if tag == _t("h") else "paragraph")
+                item = False
                 for box in boxes:
                     self.container(box)
             elif tag == _tb("table"):
                 self.table(child)
             else:  # lists, list items, sections, index bodies: their paragraphs count
-                self.container(child)
+                self.container(child, item=tag == _t("list-item"))
 
     def table(self, table) -> None:
         self.n_tables += 1
@@ -144,7 +149,10 @@ class _Walker(BlockCollector):
                     elif item.tag == _tb("table"):
                         nested.append(item)
                     elif item.tag == _t("list"):
-                        texts.extend(_inline(p, boxes) for p in item.iter(_t("p")))
+                        firsts = [li.find(_t("p")) for li in item.iter(_t("list-item"))]
+                        for p in item.iter(_t("p")):
+                            text = _inline(p, boxes)
+                            texts.append(_BULLET + text if text.strip() and any(p is f for f in firsts) else text)
                 self.add("\n".join(texts), "cell", number, r, col)
                 for item in nested:
                     self.table(item)
