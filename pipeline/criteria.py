@@ -14,7 +14,8 @@ Cut points from score to level are learned by `fit` on rated practices. When the
 models/criteria/ fits the embedder, levels and scores come instead from an ordinal model per criterion over
 these cues (per 100 words), the sentences a reader would quote as showing the criterion (a sentence model fitted
 on readers' quotes, which also chooses the evidence) and a ridge projection of the whole-text vector
-(pipeline/training.py).
+(pipeline/training.py). Sentences end at punctuation, and at a line break that ends or opens a list item or opens
+a template label (`line_sentences`); the cells of a table of figures are never evidence.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, Fi
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
 from pipeline.registry import loader, shared_embedder
+from pipeline.segment import opens_with_label
 
 CRITERIA = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
 GUIDELINE_CHECKS = ("length", "challenges_stated", "objectives_stated", "results_stated", "process_explained",
@@ -275,6 +277,55 @@ _CAPITAL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+$")
 _CELL_BREAK = re.compile(r"\s*[\n|\t]\s*")
 
 
+# A line that is a list item ("- ", "• ", "2. ", "b) "); a dash may also be a dash of the sentence that a wrapped
+# line put first.
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-\u2022\u00b7*\u25aa\u25e6\u2013>]|\(?\d{1,2}[.)]|\(?[a-h]\))[ \t]+\S")
+_DASH_ITEM = re.compile(r"[ \t]*[-\u2013*>][ \t]")
+_ENDS_UNIT = (":", ".", "!", "?", ";", "\u2026")
+
+
+def _goes_on(line: str) -> bool:
+    """Whether a line goes on with the one before it (lower case, a bracket, a comma), as a list item wrapped onto
+    the next line does."""
+    first = line.lstrip()[:1]
+    return first.islower() or (first != "" and first in "([,;:%)]")
+
+
+def _item_ends_before(before: str, after: str, before_in_piece: bool) -> bool:
+    """Whether a line break between two lines ends a sentence: before a list item (one opened by a dash only after
+    a line that ends an item, a sentence or a lead-in ":"), after a list item that began in this sentence unless the
+    next line goes on with it, or before a template label."""
+    if _LIST_ITEM.match(after):
+        return not _DASH_ITEM.match(after) or bool(_LIST_ITEM.match(before)) or before.rstrip().endswith(_ENDS_UNIT)
+    if before_in_piece and _LIST_ITEM.match(before) and not _goes_on(after):
+        return True
+    return opens_with_label(after)
+
+
+def line_sentences(doc) -> list[tuple[object, int]]:
+    """spaCy's sentences of a doc, cut again where a line break ends a list item or opens one or a template label
+    (`_item_ends_before`), each with the number of the sentence it was cut from: the sentencizer cuts at punctuation
+    only, so items without a full stop ran together, and into the next part's label, as one sentence. Other line
+    breaks stay inside a sentence (a line of a PDF, or a Word paragraph per line, may end in mid-sentence)."""
+    text = doc.text
+    out = []
+    for k, sent in enumerate(doc.sents):
+        begin = sent.start
+        for token in sent:
+            if token.i == begin or not token.is_space or "\n" not in token.text:
+                continue
+            line_start = text.rfind("\n", 0, token.idx) + 1
+            after_start = token.idx + token.text.rindex("\n") + 1
+            after_stop = text.find("\n", after_start)
+            before, after = text[line_start:token.idx], text[after_start:after_stop if after_stop >= 0 else len(text)]
+            if _item_ends_before(before, after, line_start >= doc[begin].idx):
+                out.append((doc[begin:token.i + 1], k))
+                begin = token.i + 1
+        if begin < sent.end:
+            out.append((doc[begin:sent.end], k))
+    return out
+
+
 def is_table_row(text: str) -> bool:
     """Short cells with figures, as in a budget or a timetable: a row on one line ("Staff | 12 000 €") or the
     cells of a Word table, one per line, that sentence splitting keeps together."""
@@ -325,6 +376,8 @@ class _Sentence:
     semantic: dict[str, float] = field(default_factory=dict)
     quoted: dict[str, float] = field(default_factory=dict)  # P(a reader quotes it), per criterion with a model
     said: dict[str, float] = field(default_factory=dict)  # chance it says each gap of the hints ("crit:gap")
+    table_row: bool = False  # cells of a table of figures (`is_table_row`): never quoted as evidence
+    unit: int = 0  # the sentence of punctuation it was cut from (`line_sentences`), numbered through the practice
 
 
 @dataclass
@@ -357,8 +410,27 @@ class _Analysis:
         return text or " "
 
 
-def quoted_columns(chances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The QUOTED_FEATURES of one text from its sentences' chances of being quoted, and each sentence's share."""
+def sentence_units(analysis: "_Analysis") -> np.ndarray:
+    """The sentence of punctuation each sentence of an analysis was cut from (see `quoted_columns`)."""
+    return np.array([s.unit for s in analysis.sentences], dtype=int)
+
+
+def quoted_columns(chances: np.ndarray, units: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The QUOTED_FEATURES of one text from its sentences' chances of being quoted, and each sentence's share.
+
+    With `units`, the items of one list (the sentences `line_sentences` cut from one sentence of punctuation) count
+    as that one sentence, with their best chance, and share its part by their chances: a list of three documents
+    adds as much as the same three written on one line with semicolons, as the model learned it.
+    """
+    if units is not None and len(chances) and len(np.unique(units)) < len(chances):
+        _, inverse = np.unique(units, return_inverse=True)
+        best = np.zeros(inverse.max() + 1)
+        np.maximum.at(best, inverse, chances)
+        totals = np.zeros(len(best))
+        np.add.at(totals, inverse, chances)
+        values, unit_share = quoted_columns(best)
+        part = np.divide(chances, totals[inverse], out=np.zeros(len(chances)), where=totals[inverse] > 0)
+        return values, unit_share[inverse] * part[:, None]
     values = np.zeros(len(QUOTED_FEATURES))
     share = np.zeros((len(chances), len(QUOTED_FEATURES)))
     total = float(chances.sum())
@@ -616,10 +688,12 @@ class CriteriaScorer:
     def _analyse_docs(nlp, lang: str, items: list[tuple[int, str, str]], phrase_matchers, token_matcher,
                       analyses: list[_Analysis]) -> None:
         """Cue counts of each sentence of the texts in `items` (practice index, section, text), into `analyses`."""
+        units: Counter = Counter()  # sentences of punctuation of each practice so far
         for (i, name, _), doc in zip(items, nlp.pipe([t for _, _, t in items], batch_size=64)):
             _set_norms(doc)
             per_sent: dict[int, Counter] = {}
-            sents = list(doc.sents)
+            pieces = line_sentences(doc)
+            sents = [sent for sent, _ in pieces]
             starts = [s.start for s in sents]
             matchers = [*phrase_matchers, token_matcher] if lang in LEXICAL_LANGS else []
             matches = sorted({(doc.vocab.strings[m], start, end) for matcher in matchers for m, start, end in matcher(doc)})
@@ -636,13 +710,16 @@ class CriteriaScorer:
                 lexical = per_sent.get(idx, Counter())
                 cues = Counter(lexical)
                 cues.update({f"struct:{k}": v for k, v in structural_cues(sent, lexical).items()})
-                if is_table_row(sent.text):
+                table_row = is_table_row(sent.text)
+                if table_row:
                     # figures without words make no claim: a budget table is not evidence of need or impact,
                     # nor part of the length that counts are read against
                     cues = Counter()
                     analyses[i].words[name] -= len(sent.text.split())
                     analyses[i].table_rows.append(sent.text)
-                analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues))
+                analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues, table_row=table_row,
+                                                       unit=units[i] + pieces[idx][1]))
+            units[i] += pieces[-1][1] + 1 if pieces else 0
 
     def _add_semantic(self, analyses: list[_Analysis], keep_vectors: bool = False) -> None:
         embedder = self._embedder()
@@ -751,7 +828,8 @@ class CriteriaScorer:
             score *= float(cues.get("missing_section_factor", 0.6))
         score = round(float(np.clip(score, 0.0, 1.0)), 4)
         level = int(np.searchsorted(self.cut_points()[crit], score, side="right"))
-        order = sorted(range(len(analysis.sentences)), key=lambda j: (-sentence_value[j], j))
+        order = [j for j in sorted(range(len(analysis.sentences)), key=lambda j: (-sentence_value[j], j))
+                 if not analysis.sentences[j].table_row]
         evidence = [analysis.sentences[j].text for j in order[:self.max_evidence] if sentence_value[j] >= 0.05 and level > 0]
         return {
             "practice_id": analysis.practice.practice_id,
@@ -860,7 +938,7 @@ class CriteriaScorer:
                 values[col[f"per100:struct:{name}"]] = counts.sum() * per100
                 share[:, col[f"per100:struct:{name}"]] = counts * per100
         chances = np.array([s.quoted.get(crit, 0.0) for s in sentences], dtype=float)
-        values[[col[n] for n in QUOTED_FEATURES]], quoted_share = quoted_columns(chances)
+        values[[col[n] for n in QUOTED_FEATURES]], quoted_share = quoted_columns(chances, sentence_units(analysis))
         share[:, [col[n] for n in QUOTED_FEATURES]] = quoted_share
         for name in self.said_features(crit):
             said = np.array([s.said.get(f"{crit}:{name}", 0.0) for s in sentences], dtype=float)
@@ -949,7 +1027,9 @@ class CriteriaScorer:
                 evidence = []
                 if level > 0:
                     chances = np.array([s.quoted.get(row["criterion"], np.nan) for s in analysis.sentences])
-                    for j in evidence_order(value, chances, self.evidence_min_chance):
+                    # a table of figures is never quoted: the best sentence of words comes first instead
+                    quotable = np.where([s.table_row for s in analysis.sentences], 0.0, value) if len(value) else value
+                    for j in evidence_order(quotable, chances, self.evidence_min_chance):
                         text = analysis.sentences[j].text
                         if len(evidence) >= self.max_evidence_learned:
                             break

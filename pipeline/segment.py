@@ -251,6 +251,13 @@ def match_label(line: str, loose: bool = False, rules: SegmentSettings = _DEFAUL
     return None
 
 
+def opens_with_label(line: str) -> bool:
+    """Whether a line opens with a template label and its colon ("Références / liens : https://…"), as written
+    (no misspelt label: a sentence that merely starts with a word and a colon is not one)."""
+    parts = _COLON.split(line.strip(), maxsplit=1)
+    return len(parts) == 2 and len(parts[0]) <= 80 and _lookup(_label_table(), _label_key(parts[0])) is not None
+
+
 @dataclass(frozen=True)
 class _Line:
     text: str

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pipeline.criteria as criteria_module
-from pipeline import hint_gaps, ordinal
+from pipeline import hint_gaps, ordinal, segment
 from pipeline.classify import area_stage, harmonise_versions, with_suggested_as_listed
-from pipeline.config import CRITERIA_FILE, Settings, offline_hub
+from pipeline.config import CRITERIA_FILE, LABELS_FILE, Settings, offline_hub
 from pipeline.criteria import criteria_with_guidelines
 from pipeline.embed import make_embedder
 from pipeline.memory import peak_rss_mb, release_memory
@@ -131,9 +131,10 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
     """
     scorer = criteria_module.scorer_for(settings, embedder)
     tag = hashlib.sha256(
-        # the scorer's code (with the prediction halves of its models), its cues, its models and its settings
-        b"".join(Path(module.__file__).read_bytes() for module in (criteria_module, hint_gaps, ordinal))
-        + CRITERIA_FILE.read_bytes() + embedder.model_id.encode()
+        # the scorer's code (with the prediction halves of its models, and the template labels that end a
+        # sentence), its cues, its models and its settings
+        b"".join(Path(module.__file__).read_bytes() for module in (criteria_module, hint_gaps, ordinal, segment))
+        + CRITERIA_FILE.read_bytes() + LABELS_FILE.read_bytes() + embedder.model_id.encode()
         + scorer.model_id.encode() + scorer.gap_model_id.encode()
         + json.dumps(settings.record()["criteria"], sort_keys=True).encode()
     ).hexdigest()[:16]

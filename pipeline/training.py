@@ -240,7 +240,7 @@ def _quoted_values(data: "CriteriaData", crit: str, rows: Sequence[int], model) 
         return out
     for k, i in enumerate(rows):
         if len(data.vectors[i]):
-            out[k] = quoted_columns(model.probability(data.sentence_inputs(crit, i)))[0]
+            out[k] = quoted_columns(model.probability(data.sentence_inputs(crit, i)), data.units_of(i))[0]
     return out
 
 
@@ -369,7 +369,7 @@ def _first_evidence(data: "CriteriaData", crit: str, i: int, level: int, model, 
     chances = np.full(len(labels), np.nan)
     if sentence_model is not None:
         chances = sentence_model.probability(data.sentence_inputs(crit, i))
-        share[:, data.quoted_columns(crit)] = quoted_columns(chances)[1]
+        share[:, data.quoted_columns(crit)] = quoted_columns(chances, data.units_of(i))[1]
     order = evidence_order(share @ (model.coef_.mean(axis=0) / model.scale_), chances)
     best = lambda v: bool(v.max() > 0 and labels[int(np.argmax(v))])  # noqa: E731  (no evidence is a miss)
     return {"model": bool(order and labels[order[0]]), "rules": best(data.rule_values[crit][i]),
@@ -416,10 +416,15 @@ class CriteriaData:
     shares: dict[str, list[np.ndarray]]
     rule_values: dict[str, list[np.ndarray]]
     semantic: dict[str, list[np.ndarray]]
+    # per practice, the sentence of punctuation each of its sentences was cut from (None: each its own)
+    units: list[np.ndarray] | None = None
     cache: dict = field(default_factory=dict, repr=False)
 
     def sentence_inputs(self, crit: str, i: int) -> np.ndarray:
         return np.hstack([self.vectors[i], self.places[crit][i]])
+
+    def units_of(self, i: int) -> np.ndarray | None:
+        return self.units[i] if self.units is not None else None
 
     def quoted_columns(self, crit: str) -> list[int]:
         from pipeline.criteria import QUOTED_FEATURES
@@ -429,7 +434,7 @@ class CriteriaData:
 
 def criteria_features(scorer, practices: Sequence[Practice], quotes: dict | None = None) -> CriteriaData:
     """Feature matrices, whole-text vectors and sentence data of the practices, with the readers' quotes."""
-    from pipeline.criteria import CRITERIA
+    from pipeline.criteria import CRITERIA, sentence_units
     from pipeline.realistic import quoted
 
     quotes = quotes or {}
@@ -455,7 +460,8 @@ def criteria_features(scorer, practices: Sequence[Practice], quotes: dict | None
               for crit in CRITERIA}
     return CriteriaData(features, np.vstack([a.document for a in analyses]),
                         {crit: scorer.feature_names(crit) for crit in CRITERIA}, vectors, places, labels,
-                        {crit: [share for _, share in pairs[crit]] for crit in CRITERIA}, rule_values, semantic)
+                        {crit: [share for _, share in pairs[crit]] for crit in CRITERIA}, rule_values, semantic,
+                        units=[sentence_units(a) for a in analyses])
 
 
 def _setting(C: float, alpha: float) -> str:

@@ -367,3 +367,20 @@ def test_guideline_details_count_one_word_in_the_singular():
     assert one["length"].startswith("1 mot : trop court")
     two = {r["check"]: r["detail"] for r in check_guidelines(practice("two", lang="en", process="Weekly workshops."))}
     assert two["process_explained"].endswith("(the process has 2 words).") and two["length"].startswith("2 words:")
+
+
+def test_a_list_item_is_one_sentence_at_most_and_no_sentence_runs_into_a_label():
+    impact = ("En deux ans, les ateliers ont touché 140 mères. Parmi elles :\n• 87 % ont suivi un cours de français\n"
+              "• la participation aux réunions de parents a doublé\n- 12 mères sont devenues déléguées de parents\n"
+              "2) une crèche a ouvert\nRéférences / liens : https://www.nancy.fr/ateliers")
+    # a line of a PDF or of a paragraph pasted line by line ends in mid-sentence: it stays in its sentence
+    process = "Les ateliers ont lieu à la maison de quartier de\nBellevue, avec une garde d'enfants sur place."
+    analysis = CriteriaScorer(embedder=None).analyse([practice("items", lang="fr", impact=impact, process=process)])[0]
+    texts = [s.text for s in analysis.sentences]
+    assert texts == ["Les ateliers ont lieu à la maison de quartier de\nBellevue, avec une garde d'enfants sur place.",
+                     "En deux ans, les ateliers ont touché 140 mères.", "Parmi elles :",
+                     "• 87 % ont suivi un cours de français", "• la participation aux réunions de parents a doublé",
+                     "- 12 mères sont devenues déléguées de parents", "2) une crèche a ouvert",
+                     "Références / liens : https://www.nancy.fr/ateliers"]
+    # the pieces of one sentence of punctuation still count as that sentence for the readers' quotes
+    assert [s.unit for s in analysis.sentences] == [0, 1, 2, 2, 2, 2, 2, 2]

@@ -683,3 +683,44 @@ def test_a_participle_or_an_article_is_no_duration():
     assert not _DURATION.findall("La fête a été un grand succès et a été appréciée.")
     assert not _DURATION.findall("An office opened an evaluation.")
     assert len(_DURATION.findall("Deux ans, un an, par an ; l'été 2023, en été ; six weeks in March")) == 7
+
+
+def test_list_items_are_quoted_one_at_a_time_and_a_budget_table_never(learned):
+    table = "Budget :\nPoste\nMontant\nFormatrices\n54 000 €\nMatériel pédagogique\n6 000 €\nGarde d'enfants\n12 000 €"
+    impact = ("Entre 2022 et 2024, 120 mères ont participé. Parmi elles :\n• 58 % se sont inscrites à un cours de "
+              "français, contre 12 % avant\n• dix bénévoles sont devenues marraines\n• la ville finance désormais les "
+              "ateliers sur son budget ordinaire\nRéférences / liens : https://www.example.org/ateliers")
+    process = STRONG_FR.process + "\n" + table
+    listed = replace(STRONG_FR, practice_id="listed", process=process, impact=impact,
+                     references="- Guide des ateliers (2023)\n- https://www.example.org/guide",
+                     description="\n".join([STRONG_FR.purpose, STRONG_FR.starting_point, process, impact]))
+    rows = rows_by_criterion(learned, listed)
+    quotes = [quote for row in rows.values() for quote in row["evidence"]]
+    assert quotes and rows["high_impact"]["evidence"]
+    for quote in quotes:
+        assert "\n" not in quote and "€" not in quote.replace("35 000 €", ""), quote
+
+
+def test_the_items_of_one_list_count_as_their_sentence_for_the_quoted_features():
+    from pipeline.criteria import quoted_columns
+
+    whole, _ = quoted_columns(np.array([0.2, 0.95]))
+    listed, share = quoted_columns(np.array([0.2, 0.9, 0.95, 0.3]), np.array([0, 1, 1, 1]))
+    assert np.allclose(whole, listed)
+    assert np.allclose(share.sum(axis=0), listed) and share[2].sum() > share[1].sum() > share[3].sum()
+
+
+def test_the_cells_of_a_budget_table_are_never_an_evidence_quote(learned):
+    # a short form whose best sentence for modelable, by its figures, would be the table's cells
+    table = "Budget :\nPoste\nMontant\nFormatrices\n54 000 €\nMatériel pédagogique\n6 000 €\nGarde d'enfants\n12 000 €"
+    parts = {"purpose": "permettre aux mères allophones de suivre la scolarité de leurs enfants.",
+             "starting_point": "les enseignants constataient que les mères venaient peu aux réunions, faute de "
+                               "comprendre le français.",
+             "process": "des ateliers de français ont lieu deux matinées par semaine dans trois écoles.\n" + table,
+             "impact": "en deux ans, les ateliers ont touché 140 mères."}
+    text = "\n".join(parts.values())
+    short = Practice(practice_id="budget", source_file="budget.docx", practice_index=1, lang="fr",
+                     title="Parents à l'école", description=text, n_words=len(text.split()), **parts)
+    rows = rows_by_criterion(learned, short)
+    assert rows["modelable"]["level"] >= 1 and rows["modelable"]["evidence"]
+    assert not any(is_table_row(quote) or "€" in quote for row in rows.values() for quote in row["evidence"])
