@@ -120,6 +120,12 @@ class SegmentSettings:
     # From this many words, prose of the description under no part label, beside labelled parts, gets the
     # `unlabelled_text` warning instead of one `missing_section` per part: the parts may well be in it.
     unlabelled_text_words: int = 40
+    # A form pasted into an e-mail: a greeting line ("Bonjour,", "Dear colleagues,") is left out, and so is a
+    # closing formula among the last `letter_signature_lines` lines with only lines of at most `letter_line_words`
+    # words after it (a name, a service); a formula is followed by at most `letter_words_after_formula` words.
+    letter_line_words: int = 8
+    letter_signature_lines: int = 8
+    letter_words_after_formula: int = 3
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,34 @@ def _header_objective_labels(path: Path = LABELS_FILE) -> frozenset[str]:
     return frozenset(_label_key(v) for v in load_yaml(path.read_text(encoding="utf-8"))["header_objective"])
 
 
+@loader("letter_lines")
+def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern]:
+    """The greeting and the closing formula of a letter (labels.yaml `letter`), at the start of a folded line."""
+    letter = load_yaml(path.read_text(encoding="utf-8"))["letter"]
+    return tuple(re.compile(r"^(?:" + "|".join(re.escape(w) for w in sorted(letter[k], key=len, reverse=True))
+                            + r")\b") for k in ("greetings", "closings"))
+
+
+def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
+    """The lines without the greeting and the signature of a form pasted into an e-mail ("Bonjour," ...
+    "Cordialement, Sophie Martin, Mission égalité"): a first line that greets in a few words, and a closing
+    formula among the last lines with only short lines after it (a name, a service, a telephone number)."""
+    greeting, closing = _letter_patterns()
+    short = rules.letter_line_words
+
+    def formula(pattern: re.Pattern, text: str) -> bool:
+        # the formula with a name or two after it ("Cordialement, Sophie Martin"), not a sentence starting so
+        found = pattern.match(fold(text))
+        return found is not None and count_words(fold(text)[found.end():]) <= rules.letter_words_after_formula
+
+    if lines and formula(greeting, lines[0].text):
+        lines = lines[1:]
+    for k in range(max(0, len(lines) - rules.letter_signature_lines), len(lines)):
+        if formula(closing, lines[k].text) and all(count_words(line.text) <= short for line in lines[k + 1:]):
+            return lines[:k]
+    return lines
+
+
 @loader("label_languages")
 def _label_languages(path: Path = LABELS_FILE) -> dict[str, str]:
     """Label key -> the one language it belongs to (labels of both lists are left out)."""
@@ -538,6 +566,7 @@ class Segmenter:
     def segment(self, blocks: list[Block], source_file: str, sha256: str) -> SegmentResult:
         # "English version" over one language's text of a bilingual file belongs to no section and titles nothing
         lines = [line for line in _lines(blocks, self.rules) if not _is_language_heading(line.text, self.rules)]
+        lines = _without_letter_lines(lines, self.rules)
         forms, used_labels, preamble = _forms(lines, self.rules)
         forms = _attach_header_blocks(forms)
         if _prose_with_few_labels(forms, preamble, self.rules):

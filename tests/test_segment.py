@@ -659,3 +659,20 @@ def test_an_objective_row_of_the_header_table_is_the_main_objective(label):
     described = [header[0], ("Description de la bonne pratique", ""), header[1]]
     (practice,) = segment(table_then_text(described, f"Processus : {DESCRIPTION_FR}")).practices
     assert (practice.main_objective, practice.purpose) == (None, "Renforcer le lien entre les familles et l'école")
+
+
+def test_the_greeting_and_signature_of_a_form_pasted_into_an_e_mail_are_left_out():
+    mail = segment(lines("Bonjour,", "Ville : Lyon", "Titre : Ambassadeurs de la langue",
+                         "But : Des habitants bilingues accompagnent les nouveaux arrivants dans leurs démarches.",
+                         "Impact : 600 personnes accompagnées en 2023.", "Cordialement,", "Sophie Martin",
+                         "Mission égalité – Ville de Lyon")).practices[0]
+    assert "Bonjour" not in mail.description and "Cordialement" not in mail.description
+    assert "Sophie Martin" not in (mail.impact or "") and mail.impact == "600 personnes accompagnées en 2023."
+    english = segment(lines("Dear colleagues,", "City: Leeds", "Title: Homes for all",
+                            "Purpose: Tenants meet their neighbours.", "Best regards, Jane Doe", "Housing team"))
+    assert english.practices[0].purpose == "Tenants meet their neighbours." and english.practices[0].city == "Leeds"
+    # a sentence that starts like a formula stays
+    kept = segment(lines("City: Leeds", "Title: Homes for all", "Purpose: Tenants meet their neighbours.",
+                         "Impact: 80 families now help each other.", "Sincerely engaged tenants run it themselves.",
+                         "Hello Neighbour, the tenants' paper, tells it.")).practices[0]
+    assert kept.impact.endswith("Sincerely engaged tenants run it themselves.\nHello Neighbour, the tenants' paper, tells it.")
