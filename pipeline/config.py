@@ -38,7 +38,7 @@ CLI_OUTPUT = Path("data") / "processed"
 CONFIG_FILE = "icc-practices.toml"
 
 # Bumped whenever segmentation output changes, so cached per-file results are not reused.
-SEGMENTER_VERSION = "19"
+SEGMENTER_VERSION = "20"
 
 SUPPORTED_SUFFIXES = (".docx", ".doc", ".odt", ".rtf", ".txt", ".md", ".pdf")
 SEED = 13
