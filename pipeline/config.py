@@ -37,7 +37,8 @@ CLI_INPUT = Path("data") / "raw"
 CLI_OUTPUT = Path("data") / "processed"
 CONFIG_FILE = "icc-practices.toml"
 
-# Bumped whenever segmentation output changes, so cached per-file results are not reused.
+# Raised whenever segmentation output changes (recorded in the manifest); cached per-file results are also keyed
+# by a hash of the reading code (pipeline.run.reading_code_digest), so a change there reads files again.
 SEGMENTER_VERSION = "20"
 
 SUPPORTED_SUFFIXES = (".docx", ".doc", ".odt", ".rtf", ".txt", ".md", ".pdf")

@@ -6,8 +6,8 @@ being killed) only reads files that are new or changed.
 
 from __future__ import annotations
 
-import hashlib
 import errno
+import hashlib
 import json
 import multiprocessing
 import os
@@ -15,16 +15,17 @@ import platform
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pipeline import __version__
-from pipeline.config import SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
+from pipeline.config import LABELS_FILE, PACKAGE_DIR, RESOURCES_DIR, SEGMENTER_VERSION, SUPPORTED_SUFFIXES, Settings
 from pipeline.errors import ingest_error, message, os_reason
 from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
@@ -97,8 +98,21 @@ def _tools_key(tools: Tools) -> str:
     return f"soffice={bool(tools.soffice)}|ocr={ocr_unavailable(tools) is None}"
 
 
+@lru_cache(maxsize=1)
+def reading_code_digest() -> str:
+    """A hash of the code and resources that read and segment a file: a change there reads cached files again,
+    whether or not SEGMENTER_VERSION was raised with it."""
+    digest = hashlib.sha256()
+    paths = [*sorted((PACKAGE_DIR / "ingest").glob("*.py")), PACKAGE_DIR / "segment.py", PACKAGE_DIR / "normalize.py",
+             PACKAGE_DIR / "taxonomy.py", LABELS_FILE, RESOURCES_DIR / "areas.yaml", RESOURCES_DIR / "errors.yaml"]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def _cache_path(out_dir: Path, item: InputFile, sha: str, tools_key: str = "", settings_key: str = "") -> Path:
-    key = hashlib.sha256(f"{sha}|{item.name}|{SEGMENTER_VERSION}|{tools_key}|{settings_key}".encode()).hexdigest()[:32]
+    version = f"{SEGMENTER_VERSION}:{reading_code_digest()}"
+    key = hashlib.sha256(f"{sha}|{item.name}|{version}|{tools_key}|{settings_key}".encode()).hexdigest()[:32]
     return out_dir / ".cache" / "files" / f"{key}.json"
 
 

@@ -860,3 +860,15 @@ def test_atomic_write_of_pieces_is_whole_or_absent(tmp_path):
         atomic_write_bytes(target, failing())
     assert target.read_text(encoding="utf-8") == "<p>é</p>"  # the old page stays whole
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temporary file left
+
+
+def test_cached_file_results_are_read_again_when_the_reading_code_changes(tmp_path, monkeypatch):
+    """A change to the readers, the segmenter or their resources reads cached files again, even where the
+    segmenter version was not raised with it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    assert run_batch([folder], tmp_path / "out", analyse=False).cache_hits == 0
+    assert run_batch([folder], tmp_path / "out", analyse=False).cache_hits == 1
+    monkeypatch.setattr(run_module, "reading_code_digest", lambda: "another reader")
+    assert run_batch([folder], tmp_path / "out", analyse=False).cache_hits == 0
