@@ -589,9 +589,9 @@ def train(
 
     reviewed = {}
     if reviews is not None:
-        from pipeline.web.reviews import load_reviewed_labels
+        from pipeline.web.reviews import load_area_reviews
 
-        reviewed = load_reviewed_labels(reviews)
+        reviewed = load_area_reviews(reviews)
         console.print(f"{len(reviewed)} reviewed area label(s) from {reviews}")
     if inputs:
         practices, labels = training_labels(_labelled_practices(inputs)[0], reviewed)

@@ -144,8 +144,8 @@ def review_agreement(data_dir: Path, reviews: Path) -> dict:
     """A run's suggested areas and criteria levels against the reviews of its practices (a review store or
     reviews.parquet), beside the declared areas and word count.
 
-    Areas: top-1 (the reviewed main area's top-level code is the suggested main area's, or the declared one's),
-    and where the area set was reviewed its F1 with parents added. Criteria, per criterion reviewed: Spearman of the score (and of word count) with
+    Areas: where the main area was reviewed, top-1 (its top-level code is the suggested main area's, or the declared
+    one's), and where the area set was reviewed its F1 with parents added. Criteria, per criterion reviewed: Spearman of the score (and of word count) with
     the reviewed level (None where it cannot be computed), exact agreement and agreement within one level. Reviews of
     practices not in the run are counted apart.
     """
@@ -167,17 +167,15 @@ def review_agreement(data_dir: Path, reviews: Path) -> dict:
     out: dict = {"n_reviewed": len(found), "not_in_run": len(every) - len(found)}
     mains, sets = [], []
     for review in found:
-        labels = review.labels()
-        if not labels:
-            continue
         practice = practices[review.practice_id]
-        main = taxonomy.parent(labels[0])
         declared = list(practice["declared_areas"] or [])
-        suggested = practice["main_area_pred"]
-        mains.append({"model_top1": bool(suggested) and taxonomy.parent(suggested) == main,
-                      "declared_top1": bool(declared) and taxonomy.parent(declared[0]) == main})
+        if review.main_area:  # an area set alone names no main area: its first box is only the lowest-numbered
+            main = taxonomy.parent(review.main_area)
+            suggested = practice["main_area_pred"]
+            mains.append({"model_top1": bool(suggested) and taxonomy.parent(suggested) == main,
+                          "declared_top1": bool(declared) and taxonomy.parent(declared[0]) == main})
         if review.areas:  # a main area alone says nothing of the rest of the set
-            gold = set(taxonomy.with_parents(labels))
+            gold = set(taxonomy.with_parents(review.reviewed_set()))
             predicted = set(taxonomy.with_parents(list(practice["predicted_areas"] or [])))
             sets.append({"model_set_f1": set_f1(predicted, gold),
                          "declared_set_f1": set_f1(set(taxonomy.with_parents(declared)), gold)})
@@ -252,13 +250,14 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = Fa
                   "has changed since the run, or the run used the hand-set cut points."]
     areas = result["areas"]
     lines += ["", "## Areas", ""]
-    if areas["n"]:
+    if areas["n"] or areas["n_sets"]:  # an area set may be reviewed without a main area, and the other way round
+        top1 = lambda key: f"{areas[key]:.2f}" if areas["n"] else "-"  # noqa: E731
         f1 = lambda key: f"{areas[key]:.2f}" if areas["n_sets"] else "-"  # noqa: E731
         lines += [f"{_n(areas['n'], 'practice')} with a reviewed main area, {areas['n_sets']} with a reviewed area "
                   "set.", "",
                   "| | main area right (top-1) | area set F1 |", "|---|---|---|",
-                  f"| suggested | {areas['model_top1']:.2f} | {f1('model_set_f1')} |",
-                  f"| declared by the city | {areas['declared_top1']:.2f} | {f1('declared_set_f1')} |"]
+                  f"| suggested | {top1('model_top1')} | {f1('model_set_f1')} |",
+                  f"| declared by the city | {top1('declared_top1')} | {f1('declared_set_f1')} |"]
     else:
         lines.append("No reviewed area.")
     lines += ["", "## Criteria levels", ""]

@@ -16,13 +16,16 @@ import json
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
 from pipeline.config import PROJECT_DIR, Settings, load_yaml
 from pipeline.records import SECTION_FIELDS, Practice
 from pipeline.tables import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from pipeline.web.reviews import PracticeReview
 
 CRITERIA_SET_DIR = PROJECT_DIR / "data" / "eval" / "criteria"
 OWN_SET_WEIGHT = 0.5
@@ -763,14 +766,24 @@ class LabelledPractices:
 
 
 def training_labels(practices: Sequence[Practice],
-                    reviewed: dict[str, list[str]] | None = None) -> tuple[list[Practice], list[list[str]]]:
+                    reviewed: Mapping[str, "PracticeReview"] | None = None) -> tuple[list[Practice], list[list[str]]]:
     """Practices with reviewed or declared areas and their codes (main area first, parents added).
-    A label the secretariat reviewed in the web app takes precedence over the area the city declared."""
+
+    What the secretariat reviewed in the web app (`pipeline.web.reviews.load_area_reviews`) takes precedence over
+    what the city declared; a field left unreviewed keeps the declared one (`PracticeReview.labels`). A practice
+    whose area set was reviewed without a main area that can be told is left out: its declared areas were corrected.
+    """
     from pipeline.taxonomy import load_taxonomy
 
     taxonomy, reviewed = load_taxonomy(), reviewed or {}
-    kept = [p for p in practices if reviewed.get(p.practice_id) or p.declared_areas]
-    return kept, [taxonomy.with_parents(list(reviewed.get(p.practice_id) or p.declared_areas)) for p in kept]
+    kept, labels = [], []
+    for p in practices:
+        review = reviewed.get(p.practice_id)
+        label = review.labels(p.declared_areas, p.main_area_pred) if review else list(p.declared_areas)
+        if label:
+            kept.append(p)
+            labels.append(taxonomy.with_parents(label))
+    return kept, labels
 
 
 def written_training_practices(folder: Path = AREA_TRAIN_DIR) -> tuple[list[Practice], list[list[str]]]:
@@ -805,9 +818,9 @@ def area_training_set(settings: Settings | None = None, include_realistic: bool 
         results, _ = ingest_files(discover([DEFAULT_INPUT]), settings, Path(tmp))
     reviewed = {}
     if reviews is not None and Path(reviews).exists():
-        from pipeline.web.reviews import load_reviewed_labels
+        from pipeline.web.reviews import load_area_reviews
 
-        reviewed = load_reviewed_labels(reviews)
+        reviewed = load_area_reviews(reviews)
     out.add(*training_labels([p for r in results for p in r.practices], reviewed), 1.0, "sample")
     out.add(*load_eval_practices(AREA_SET_DIR, split="tune"), 1.0, "area_set_tune")
     if include_written:

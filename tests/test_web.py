@@ -37,7 +37,7 @@ from pipeline.taxonomy import load_taxonomy
 from pipeline.web.app import create_app
 from pipeline.web.i18n import Messages, from_accept_language
 from pipeline.web.models import AnalysisModels
-from pipeline.web.reviews import REVIEWS_SCHEMA, ReviewStore, export_reviews, load_reviewed_labels
+from pipeline.web.reviews import REVIEWS_SCHEMA, ReviewStore, export_reviews, load_area_reviews
 from pipeline.web.search import IndexedPractice, SearchIndex, SearchQuery, TermExpander, fts_expression, years_running
 from pipeline.web.settings import WebSettings
 from pipeline.report.export import SHEETS, workbook_bytes
@@ -1557,10 +1557,11 @@ def test_reviews_export_to_parquet_and_give_training_labels(tmp_path):
     assert table.schema.names == REVIEWS_SCHEMA.names and table.cast(REVIEWS_SCHEMA).num_rows == 3
     rows = {r["practice_id"]: r for r in table.to_pylist()}
     assert rows["a-1"]["areas"] == ["5", "14"] and rows["b-1"]["targeted"] == 1 and rows["a-1"]["targeted"] is None
-    expected = {"a-1": ["5", "14"], "c-1": ["3b"]}
-    assert load_reviewed_labels(tmp_path / "reviews.sqlite") == expected
-    assert load_reviewed_labels(path) == expected
-    assert load_reviewed_labels(tmp_path / "missing.sqlite") == {}
+    expected = {"a-1": ["5", "14"], "c-1": ["3b"]}  # with nothing declared
+    labels = lambda source: {k: r.labels() for k, r in load_area_reviews(source).items()}  # noqa: E731
+    assert labels(tmp_path / "reviews.sqlite") == expected
+    assert labels(path) == expected
+    assert load_area_reviews(tmp_path / "missing.sqlite") == {}
 
 
 def test_a_run_is_measured_against_its_reviews_beside_the_plain_baselines(sample_out, tmp_path):

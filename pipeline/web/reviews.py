@@ -2,8 +2,9 @@
 
 Reviews are kept in a SQLite file beside the run's tables (path configurable), one row per submitted review so
 the history stays; a practice's reviewed values are its reviews folded in order, a field left out of a review
-keeping its earlier value. `export_reviews` writes them as reviews.parquet; `load_reviewed_labels` gives
-training the reviewed area labels, main area first, and `load_reviewed_levels` the reviewed criteria levels.
+keeping its earlier value. `export_reviews` writes them as reviews.parquet; `load_area_reviews` gives training
+the reviews of areas (`PracticeReview.labels` fills a field left unreviewed from the form), and
+`load_reviewed_levels` the reviewed criteria levels.
 A file given as reviews that is not a store (a reviews.parquet, a copy made without its -wal file, another
 database) raises ReviewStoreError, whose message says what the file is and what to give instead.
 """
@@ -16,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -183,12 +185,31 @@ class PracticeReview:
     city: str | None = None
     title: str | None = None
 
-    def labels(self) -> list[str]:
-        """Reviewed area codes, main area first ([] when no area was reviewed)."""
+    def reviewed_set(self) -> list[str]:
+        """The reviewed area set, the reviewed main area first when there is one ([] when no set was reviewed)."""
+        if not self.areas:
+            return []
+        main = [self.main_area] if self.main_area else []
+        return [*main, *(c for c in load_taxonomy().with_parents(self.areas) if c not in main)]
+
+    def labels(self, declared: Sequence[str] = (), suggested_main: str | None = None) -> list[str]:
+        """The practice's training label (area codes, main area first) from this review and, for a field left
+        unreviewed, what the form declared; [] when no area was reviewed or no main area can be told.
+
+        An unreviewed area set keeps the declared areas, the reviewed main area put first (dropping them would teach
+        them as absent). An unreviewed main area is the declared main area, or, when the form declares none, the
+        run's suggested main area, provided the reviewed set holds it: never an area nobody chose as main (a set's
+        first ticked box is only the lowest-numbered).
+        """
         if self.areas:
-            main = self.main_area or self.areas[0]
-            return [main, *(c for c in self.areas if c != main)]
-        return [self.main_area] if self.main_area else []
+            chosen = self.reviewed_set()
+            main = self.main_area or _main_in(chosen, declared[0] if declared else suggested_main)
+            if main is None:
+                return []
+            return [main, *(c for c in chosen if c != main)]
+        if self.main_area:
+            return [self.main_area, *(c for c in declared if c != self.main_area)]
+        return []
 
     def row(self) -> dict:
         return {"practice_id": self.practice_id, "city": self.city, "title": self.title,
@@ -358,6 +379,17 @@ def _fold(practice_id: str, reviews: list[dict]) -> PracticeReview | None:
     return state
 
 
+def _main_in(chosen: Sequence[str], candidate: str | None) -> str | None:
+    """`candidate` as the main area of the reviewed set `chosen` (its parent when only the parent was ticked);
+    None when the set does not hold it."""
+    if not candidate:
+        return None
+    if candidate in chosen:
+        return candidate
+    parent = load_taxonomy().parent(candidate)
+    return parent if parent in chosen else None
+
+
 def review_rows(db_path: Path) -> list[dict]:
     """reviews.parquet rows from a review store (none when the file does not exist)."""
     if not Path(db_path).exists():
@@ -390,12 +422,11 @@ def load_reviews(source: Path) -> list[PracticeReview]:
                            {c: int(r[c]) for c in CRITERIA if r.get(c) is not None}) for r in rows]
 
 
-def load_reviewed_labels(source: Path) -> dict[str, list[str]]:
-    """Reviewed area labels by practice id, main area first, from a review store (.sqlite) or reviews.parquet.
-
-    Practices whose areas were never reviewed are left out, so training keeps their declared areas.
-    """
-    return {r.practice_id: r.labels() for r in load_reviews(source) if r.labels()}
+def load_area_reviews(source: Path) -> dict[str, PracticeReview]:
+    """The reviews of a main area or an area set by practice id, from a review store (.sqlite) or reviews.parquet;
+    `PracticeReview.labels` makes them training labels with what the practice's form declared. Practices whose
+    areas were never reviewed are left out, so training keeps their declared areas."""
+    return {r.practice_id: r for r in load_reviews(source) if r.main_area or r.areas}
 
 
 def load_reviewed_levels(source: Path) -> dict[str, dict[str, int]]:
