@@ -519,16 +519,60 @@ def _readable_reviews(path: Path, parquet: bool = True) -> None:
         raise typer.Exit(2)
 
 
+def _option_given(ctx: typer.Context, name: str) -> bool:
+    """Whether the command line gives the option `name`, rather than leaving it at its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
+
+
+def _reviewed_run(reviews: Path, data: Optional[Path]) -> Path:
+    """The run the reviews are of: `data` when given, else the folder of the review file when it holds a run (the
+    store sits beside the run's tables), else data/processed; stops the command when it holds no run."""
+    if data is None:
+        data = reviews.parent if (reviews.parent / "practices.parquet").is_file() else CLI_OUTPUT
+    if not (data / "practices.parquet").is_file():
+        console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
+        raise typer.Exit(2)
+    return data
+
+
+def _say_reviews_used(reviews: Path, run: Optional[Path], what: str, given: int, found: int,
+                      no_main_area: int = 0) -> None:
+    """How many of the reviews given join the training texts, and why the others do not; stops the command when
+    none does, rather than train a model that learned nothing from them."""
+    if run is None:
+        where = "the inputs"
+    else:  # area training also reads the samples of data/raw, reviewed or not
+        where = f"the run in {run}" + (" or the samples in data/raw" if what == "reviewed areas" else "")
+    used = found - no_main_area
+    if not given:
+        console.print(f"[red]No practice with {what} in {reviews}[/red]: nothing of it to train on; train without "
+                      "--reviews, or give the review file that holds them.")
+        raise typer.Exit(2)
+    console.print(f"{given} practice(s) with {what} in {reviews}; {found} found in {where}; {used} used for training")
+    if found < given:
+        console.print(f"[yellow]{given - found} reviewed practice(s) not in {where} are left out[/yellow]"
+                      + (": give the output folder of the reviewed run with --data." if run else "."))
+    if no_main_area:
+        console.print(f"[yellow]{no_main_area} area set(s) reviewed without a main area are left out[/yellow]: "
+                      "neither the declared main area nor the suggested one is in the set; review the main area to "
+                      "use them.")
+    if not used:
+        console.print(f"[red]None of the {what} in {reviews} can be used[/red]: nothing trained.")
+        raise typer.Exit(2)
+
+
 @app.command()
 def train(
+    ctx: typer.Context,
     inputs: Optional[List[Path]] = typer.Argument(None, help="Submissions with declared areas to train on alone (default: every labelled source but the test halves)."),
     model_dir: Path = typer.Option(DEFAULT_MODEL_DIR, "--model-dir", help="Where to save the area model and its card."),
     embedder: Optional[str] = typer.Option(None, help="Embedder the model is trained with (default: the `embedder` setting)."),
     criteria: bool = typer.Option(False, "--criteria", help="Train the criteria model instead (tune halves of the rated sets)."),
     hint_gaps: bool = typer.Option(False, "--hint-gaps", help="Train the hints' gap models instead (tune half of data/eval/gaps), into --criteria-model-dir."),
     criteria_model_dir: Path = typer.Option(DEFAULT_CRITERIA_MODEL_DIR, "--criteria-model-dir", help="Where to save the criteria model."),
-    reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: reviewed areas take precedence over declared ones; with --criteria, reviewed levels join the training texts."),
-    data: Path = typer.Option(CLI_OUTPUT, "--data", help="With --criteria and --reviews: the output folder of the reviewed run, whose practices.parquet holds the reviewed texts."),
+    reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: the practices whose areas were reviewed join the training texts with the reviewed areas; with --criteria, those whose levels were reviewed."),
+    data: Path = typer.Option(CLI_OUTPUT, "--data", help="With --reviews: the output folder of the reviewed run, whose practices.parquet holds the reviewed texts; left out, the folder of the review file when it holds a run (the store sits beside the run's tables), else this default."),
 ) -> None:
     """Train the area classifier on declared areas (or, with --criteria, the criteria model; with --hint-gaps, the
     models that tell the criteria hints what a text already says), with its model card."""
@@ -536,6 +580,16 @@ def train(
 
     if reviews is not None:
         _readable_reviews(reviews)
+        if inputs and not criteria:  # the inputs are the texts the reviews apply to
+            if _option_given(ctx, "data"):
+                console.print("[red]--data names the reviewed run to train with[/red]: with inputs, the reviews "
+                              "apply to the inputs' practices; give one or the other.")
+                raise typer.Exit(2)
+        elif not hint_gaps:
+            data = _reviewed_run(reviews, data if _option_given(ctx, "data") else None)
+    elif _option_given(ctx, "data"):
+        console.print("[red]--data names the run the reviews are of[/red]: give it with --reviews.")
+        raise typer.Exit(2)
 
     embedder = current_settings(embedder=embedder).embedder
 
@@ -569,40 +623,39 @@ def train(
             from pipeline.training import reviewed_rated_texts, run_practices
             from pipeline.web.reviews import load_reviewed_levels
 
-            if not (data / "practices.parquet").is_file():
-                console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
-                raise typer.Exit(2)
             levels = load_reviewed_levels(reviews)
             reviewed = reviewed_rated_texts(run_practices(data), levels)
-            console.print(f"{len(levels)} practice(s) with reviewed levels in {reviews}; "
-                          f"{len(reviewed.practices)} found in the run in {data}")
-            if len(reviewed.practices) < len(levels):
-                console.print("[yellow]Reviewed practices not in the run are left out: give the output folder of "
-                              "the reviewed run with --data.[/yellow]")
+            _say_reviews_used(reviews, data, "reviewed levels", len(levels), len(reviewed.practices))
         card = train_criteria_model(criteria_model_dir, current_settings(embedder=embedder), emb, reviewed=reviewed)
         cv = card["cv_spearman_by_C"][str(card["C"])]
         console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "
                       f"cross-validated mean Spearman {cv['mean']:.2f} on the realistic tune half")
         console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
         return
-    from pipeline.training import LabelledPractices, area_training_set, train_area_model, training_labels
+    from pipeline.training import (LabelledPractices, add_reviewed, area_training_set, train_area_model,
+                                   training_labels)
 
-    reviewed = {}
-    if reviews is not None:
-        from pipeline.web.reviews import load_area_reviews
-
-        reviewed = load_area_reviews(reviews)
-        console.print(f"{len(reviewed)} reviewed area label(s) from {reviews}")
     if inputs:
-        practices, labels = training_labels(_labelled_practices(inputs)[0], reviewed)
-        data = LabelledPractices([], [], [], [], [])
-        data.add(practices, labels, 1.0, "declared")
+        practices = _labelled_practices(inputs)[0]
+        labelled = LabelledPractices([], [], [], [], [])
+        if reviews is None:
+            labelled.add(*training_labels(practices), 1.0, "declared")
+        else:
+            from pipeline.web.reviews import load_area_reviews
+
+            reviewed = load_area_reviews(reviews)
+            labelled.add(*training_labels([p for p in practices if p.practice_id not in reviewed]), 1.0, "declared")
+            add_reviewed(labelled, practices, reviewed)
     else:
-        data = area_training_set(current_settings(embedder=embedder), reviews=reviews)
-    if not data.practices:
+        labelled = area_training_set(current_settings(embedder=embedder), reviews=reviews, reviewed_run=data)
+    if reviews is not None:
+        counts = labelled.reviewed
+        _say_reviews_used(reviews, None if inputs else data, "reviewed areas", counts["reviews"],
+                          counts["reviews"] - counts["not_found"], counts["no_main_area"])
+    if not labelled.practices:
         console.print("[red]No practice declares an area: nothing to train on.[/red]")
         raise typer.Exit(1)
-    _, card = train_area_model(model_dir, emb, data=data, cross_validate=not inputs)
+    _, card = train_area_model(model_dir, emb, data=labelled, cross_validate=not inputs)
     console.print(f"Trained on [bold]{card['n_practices']}[/bold] labelled rows ({', '.join(f'{k} {v}' for k, v in card['sources'].items())})")
     if "cv_realistic_tune" in card:
         cv = card["cv_realistic_tune"]
@@ -612,6 +665,7 @@ def train(
 
 @app.command()
 def evaluate(
+    ctx: typer.Context,
     inputs: Optional[List[Path]] = typer.Argument(None, help="Labelled submissions (default: the bundled sample corpus, as `train` reads it)."),
     eval_set: Optional[str] = typer.Option(None, "--set", help="'realistic': the models and their baselines on data/eval/realistic."),
     as_json: bool = typer.Option(False, "--json", help="With --set: print the figures as one JSON object on the last line."),
@@ -622,7 +676,7 @@ def evaluate(
     embedder: Optional[str] = typer.Option(None, help="Embedder to evaluate with (default: the `embedder` setting)."),
     folds: int = typer.Option(5, help="Cross-validation folds."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="The web app's reviews.sqlite or a reviews.parquet: set the run's suggestions against the reviews of its practices."),
-    data: Path = typer.Option(CLI_OUTPUT, "--data", help="With --reviews: the output folder of the reviewed run."),
+    data: Path = typer.Option(CLI_OUTPUT, "--data", help="With --reviews: the output folder of the reviewed run; left out, the folder of the review file when it holds a run (the store sits beside the run's tables), else this default."),
 ) -> None:
     """Measure the models: cross-validated area metrics on labelled practices, `--set realistic`, or a run's
     suggestions against the secretariat's reviews (`--reviews`)."""
@@ -630,7 +684,8 @@ def evaluate(
         from pipeline.evaluation import criteria_model_of_run, review_agreement, review_agreement_markdown
 
         _readable_reviews(reviews)
-        if not (data / "practices.parquet").is_file() or not (data / "criteria.parquet").is_file():
+        data = _reviewed_run(reviews, data if _option_given(ctx, "data") else None)
+        if not (data / "criteria.parquet").is_file():
             console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
             raise typer.Exit(2)
         result = review_agreement(data, reviews)

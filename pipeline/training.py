@@ -64,9 +64,9 @@ LENGTH_APART_KEYS = ("how_described", "local_context")
 # on those texts by more than 0.01 (context sensitivity, with its own contrast texts at 0 or 0.5: 0.650, 0.658
 # against 0.659). The sentence models still learn from every quoted text.
 APART_WEIGHTS = {"modelable": ("how_described", 0.0)}
-# Weight of a practice whose criteria levels the secretariat reviewed (one reading): a real submission, the kind
-# of text the model is for. Reviewed texts always stay in training, like the own rated set; the CV figures remain
-# those of the realistic tune half.
+# Weight of a practice whose criteria levels or areas the secretariat reviewed (one reading): a real submission,
+# the kind of text the models are for. Reviewed texts always stay in training, like the own rated set; the CV
+# figures remain those of the realistic tune half.
 REVIEWED_WEIGHT = 1.0
 # Each realistic tune text written with labelled parts is also read once without its labels (same words, same
 # readings), so that the model learns to read a form whose writer did not label its parts. Grouped CV on the tune
@@ -749,13 +749,15 @@ AREA_TRAIN_DIR = PROJECT_DIR / "data" / "train" / "areas"
 
 @dataclass
 class LabelledPractices:
-    """Practices with area codes (main area first), a weight, a group for folds and a source name."""
+    """Practices with area codes (main area first), a weight, a group for folds and a source name; `reviewed`
+    says what became of the area reviews given, when some were (see `add_reviewed`)."""
 
     practices: list[Practice]
     labels: list[list[str]]
     weights: list[float]
     groups: list[str]
     sources: list[str]
+    reviewed: dict = field(default_factory=dict)
 
     def add(self, practices, labels, weight: float, source: str, groups=None) -> None:
         self.practices += list(practices)
@@ -786,6 +788,20 @@ def training_labels(practices: Sequence[Practice],
     return kept, labels
 
 
+def add_reviewed(out: LabelledPractices, practices: Sequence[Practice],
+                 reviews: Mapping[str, "PracticeReview"]) -> LabelledPractices:
+    """Add the practices whose areas were reviewed, labelled by their review (`training_labels`), as the source
+    "reviewed" (weight REVIEWED_WEIGHT), and count in `out.reviewed` the reviews used, those of no practice given
+    (`not_found`) and those with no main area that can be told (`no_main_area`)."""
+    found = [p for p in practices if p.practice_id in reviews]
+    kept, labels = training_labels(found, reviews)
+    out.add(kept, labels, REVIEWED_WEIGHT, "reviewed")
+    out.reviewed = {"reviews": len(reviews), "used": len(kept),
+                    "not_found": len(reviews) - len({p.practice_id for p in found}),
+                    "no_main_area": len(found) - len(kept), "weight": REVIEWED_WEIGHT}
+    return out
+
+
 def written_training_practices(folder: Path = AREA_TRAIN_DIR) -> tuple[list[Practice], list[list[str]]]:
     """The labelled training texts of data/train/areas (written for training only, never evaluated on)."""
     practices, labels = [], []
@@ -801,10 +817,13 @@ def written_training_practices(folder: Path = AREA_TRAIN_DIR) -> tuple[list[Prac
 
 
 def area_training_set(settings: Settings | None = None, include_realistic: bool = True,
-                      include_written: bool = True, reviews: Path | None = None) -> LabelledPractices:
-    """Every labelled source but the test halves: declared areas of the sample corpus (reviewed areas first,
-    from the web app's store or a reviews.parquet), the tune part of the area set, the written training texts,
-    and the realistic tune half (one row per reading, half weight)."""
+                      include_written: bool = True, reviews: Path | None = None,
+                      reviewed_run: Path | None = None) -> LabelledPractices:
+    """Every labelled source but the test halves: declared areas of the sample corpus, the tune part of the area
+    set, the written training texts, the realistic tune half (one row per reading, half weight), and, with
+    `reviews` (the web app's store or a reviews.parquet), the practices whose areas were reviewed: their texts as
+    the reviewed run's practices.parquet holds them (`reviewed_run`), or as data/raw does for a sample practice
+    the run does not hold. A reviewed practice is a "reviewed" row instead of a "sample" one."""
     import tempfile
 
     from pipeline.config import DEFAULT_INPUT
@@ -816,12 +835,18 @@ def area_training_set(settings: Settings | None = None, include_realistic: bool 
     out = LabelledPractices([], [], [], [], [])
     with tempfile.TemporaryDirectory() as tmp:
         results, _ = ingest_files(discover([DEFAULT_INPUT]), settings, Path(tmp))
+    samples = [p for r in results for p in r.practices]
     reviewed = {}
     if reviews is not None and Path(reviews).exists():
         from pipeline.web.reviews import load_area_reviews
 
         reviewed = load_area_reviews(reviews)
-    out.add(*training_labels([p for r in results for p in r.practices], reviewed), 1.0, "sample")
+    out.add(*training_labels([p for p in samples if p.practice_id not in reviewed]), 1.0, "sample")
+    if reviews is not None:
+        # the run's text of a reviewed practice, which also holds its suggested main area
+        run = [p for p in run_practices(reviewed_run) if p.practice_id in reviewed] if reviewed_run else []
+        in_run = {p.practice_id for p in run}
+        add_reviewed(out, run + [p for p in samples if p.practice_id not in in_run], reviewed)
     out.add(*load_eval_practices(AREA_SET_DIR, split="tune"), 1.0, "area_set_tune")
     if include_written:
         out.add(*written_training_practices(), 1.0, "written")
@@ -967,6 +992,7 @@ def train_area_model(model_dir: Path, embedder, settings: Settings | None = None
         "thresholds": {str(c): round(float(t), 3) for c, t in zip(model.classes_, model.thresholds_)},
         "threshold_source": model.threshold_source_,
         "supervised_areas": [str(c) for c, s in zip(model.classes_, model.supervised_) if s],
+        **({"reviewed": data.reviewed} if data.reviewed else {}),
         "versions": _versions(),
     }
     if cross_validate:
@@ -979,6 +1005,20 @@ def train_area_model(model_dir: Path, embedder, settings: Settings | None = None
     atomic_write_bytes(model_dir / "model_card.json", (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     write_area_card(model_dir)
     return classifier, card
+
+
+def _reviewed_area_lines(card: dict) -> list[str]:
+    """What the area model learned from the secretariat's reviews, when it was given some."""
+    reviewed = card.get("reviewed")
+    if not reviewed:
+        return []
+    left = [f"{reviewed[key]} {what}" for key, what in (
+        ("not_found", "of practices in neither the reviewed run nor data/raw"),
+        ("no_main_area", "of an area set without a main area that could be told")) if reviewed.get(key)]
+    return [f"- `reviewed`: {reviewed['used']} practices whose main area or area set the secretariat reviewed in the "
+            "web app, their texts as the reviewed run holds them, labelled as reviewed (a field left unreviewed "
+            "keeps what the form declared; see README.md), weight " + f"{reviewed['weight']:g}"
+            + (f"; of {reviewed['reviews']} reviews of areas, left out: {', '.join(left)}." if left else ".")]
 
 
 def _previous_area_card(model_dir: Path, data_hash: str, params: dict) -> dict | None:
@@ -1017,6 +1057,7 @@ def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
         "  than the evaluation sets; `realistic_tune`: the tune half of data/eval/realistic, one row per reading at",
         "  half weight. No test part is used. sha256 of (id, labels, weight) "
         f"`{card['training_data_sha256'][:16]}`.",
+        *_reviewed_area_lines(card),
         f"- Labels per code (sub-areas count for their parent too): {counts}.",
         f"- Parameters: {json.dumps(card['params'])}; thresholds per code from out-of-fold probabilities "
         f"({card['threshold_source']}).",

@@ -95,6 +95,11 @@ def test_evaluate_of_one_review_says_it_in_the_singular_and_gives_no_spearman(ru
     assert figures["criteria"]["targeted"]["spearman"] is None
     said = "".join(result.output.split())
     assert f"Writtento{run / 'review_agreement.md'}andreview_agreement.jsonbesideit" in said
+    # a store beside the run's tables is of that run: --data may be left out
+    (run / "review_agreement.md").unlink()
+    shutil.copy(store.path, run / "reviews.sqlite")
+    assert _invoke("evaluate", "--reviews", str(run / "reviews.sqlite")).exit_code == 0
+    assert "1 reviewed practice of the run." in (run / "review_agreement.md").read_text(encoding="utf-8")
 
 
 def test_export_refuses_a_reviews_parquet_and_says_to_give_the_store(live_store, run, tmp_path):

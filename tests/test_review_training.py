@@ -91,3 +91,128 @@ def test_an_area_set_reviewed_alone_is_not_measured_as_a_main_area(tmp_path):
     text = review_agreement_markdown(result)
     assert "0 practices with a reviewed main area, 1 with a reviewed area set." in text
     assert "| suggested | - | 1.00 |" in text
+
+
+# ------------------------------------------------------------------------- the reviewed run's practices in training
+
+@pytest.fixture()
+def reviewed_run(samples, tmp_path) -> tuple[Path, list[Practice]]:
+    """A run of three practices that are not among the samples (new ids: their files changed), as its
+    practices.parquet holds them, with their suggested main area."""
+    from dataclasses import replace
+
+    chosen = [replace(p, practice_id=f"{i:012x}-1", main_area_pred=p.declared_areas[0])
+              for i, p in enumerate(samples[:3], start=0xabc000000000)]
+    run = tmp_path / "run2"
+    write_table(run / "practices.parquet", to_table("practices", [p.to_dict() for p in chosen]))
+    return run, chosen
+
+
+def _store_reviews(path: Path, practices: list[Practice]) -> dict[str, str]:
+    """A main area for each practice, a review of a practice in no run, and an area set of the first practice
+    that holds neither its declared nor its suggested main area; the main areas reviewed by practice id."""
+    taxonomy = load_taxonomy()
+    store = ReviewStore(path)
+    mains = {}
+    for p in practices:
+        mains[p.practice_id] = next(c for c in taxonomy.top_codes if c not in p.declared_areas)
+        store.add(p.practice_id, ReviewInput(main_area=mains[p.practice_id]), "Élodie")
+    store.add("0123456789ab-1", ReviewInput(main_area="5"), "Élodie")
+    declared = {taxonomy.parent(c) for c in practices[0].declared_areas}
+    store.add("ffffffffffff-1", ReviewInput(areas=[next(c for c in taxonomy.top_codes if c not in declared)]), "Jean")
+    store.close()
+    return mains
+
+
+def test_the_practices_reviewed_in_a_run_of_other_files_join_area_training(reviewed_run, tmp_path):
+    from pipeline.training import REVIEWED_WEIGHT, area_data_hash
+
+    run, practices = reviewed_run
+    mains = _store_reviews(run / "reviews.sqlite", practices)
+    before = area_training_set(include_realistic=False, include_written=False)
+    data = area_training_set(include_realistic=False, include_written=False, reviews=run / "reviews.sqlite",
+                             reviewed_run=run)
+    assert data.sources.count("reviewed") == 3 and data.sources.count("sample") == before.sources.count("sample")
+    for p in practices:
+        [label] = _labels(data, p.practice_id)
+        assert label == load_taxonomy().with_parents([mains[p.practice_id], *p.declared_areas])
+        assert data.weights[data.practices.index(next(q for q in data.practices if q.practice_id == p.practice_id))] \
+            == REVIEWED_WEIGHT
+    assert data.reviewed == {"reviews": 5, "used": 3, "not_found": 2, "no_main_area": 0, "weight": REVIEWED_WEIGHT}
+    assert area_data_hash(data) != area_data_hash(before)
+
+
+@pytest.fixture()
+def quick_training(monkeypatch, tmp_path):
+    """`train` on the samples, the area set's tune part and the reviewed practices, without cross-validation (it
+    needs the realistic tune half), run from an empty folder."""
+    import pipeline.training as training
+
+    full_set, full_fit = training.area_training_set, training.train_area_model
+    monkeypatch.setattr(training, "area_training_set",
+                        lambda *a, **k: full_set(*a, **k, include_realistic=False, include_written=False))
+    monkeypatch.setattr(training, "train_area_model", lambda *a, **k: full_fit(*a, **{**k, "cross_validate": False}))
+    monkeypatch.chdir(tmp_path)
+
+
+def _train(*args: str):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["train", "--embedder", "tfidf", *args])
+    assert "Traceback" not in result.output and not isinstance(result.exception, KeyError), result.output
+    return result, _flat(result.output)
+
+
+def _flat(text: str) -> str:
+    """The output without its spaces and line breaks: the console breaks a long path anywhere."""
+    return "".join(text.split())
+
+
+def test_train_with_reviews_uses_the_reviewed_run_beside_the_store_and_says_what_it_used(reviewed_run, tmp_path,
+                                                                                         quick_training):
+    import json
+
+    run, practices = reviewed_run
+    _store_reviews(run / "reviews.sqlite", practices)
+    result, said = _train("--reviews", str(run / "reviews.sqlite"), "--model-dir", str(tmp_path / "m2"))
+    assert result.exit_code == 0, result.output
+    assert _flat(f"5 practice(s) with reviewed areas in {run / 'reviews.sqlite'}; 3 found in the run in {run} or "
+                 "the samples in data/raw; 3 used for training") in said
+    assert _flat("2 reviewed practice(s) not in the run") in said
+    assert _flat("give the output folder of the reviewed run with --data") in said
+    assert _flat("Trained on 79 labelled rows (area_set_tune 24, reviewed 3, sample 52)") in said
+    card = json.loads((tmp_path / "m2" / "model_card.json").read_text(encoding="utf-8"))
+    assert card["sources"]["reviewed"] == 3 and card["reviewed"]["used"] == 3
+    text = " ".join((tmp_path / "m2" / "MODEL_CARD.md").read_text(encoding="utf-8").split())
+    assert "`reviewed`: 3 practices whose main area or area set the secretariat reviewed" in text
+    assert "left out: 2 of practices in neither the reviewed run nor data/raw" in text
+
+
+def test_train_with_reviews_of_no_practice_it_can_find_says_so_and_trains_nothing(reviewed_run, tmp_path,
+                                                                                  quick_training):
+    run, practices = reviewed_run
+    store = ReviewStore(tmp_path / "elsewhere" / "reviews.sqlite")
+    store.add(practices[0].practice_id, ReviewInput(main_area="5", criteria={"targeted": 2}), "Élodie")
+    store.close()
+    # the store is not beside the run: the default run (data/processed of this empty folder) is not there
+    result, said = _train("--reviews", str(store.path), "--model-dir", str(tmp_path / "m"))
+    assert result.exit_code == 2 and _flat("No run in data/processed: give the output folder of the reviewed run "
+                                           "with --data") in said
+    other = tmp_path / "other-run"
+    write_table(other / "practices.parquet", to_table("practices", []))
+    for args, what in ((["--model-dir", str(tmp_path / "m")], "reviewed areas"),
+                       (["--criteria", "--criteria-model-dir", str(tmp_path / "m")], "reviewed levels")):
+        result, said = _train(*args, "--reviews", str(store.path), "--data", str(other))
+        assert result.exit_code == 2, result.output
+        assert _flat(f"1 practice(s) with {what} in {store.path}; 0 found in the run in {other}") in said
+        assert _flat(f"None of the {what} in {store.path} can be used: nothing trained") in said
+    assert not (tmp_path / "m").exists()
+    # a store without any reviewed area says so
+    levels_only = ReviewStore(tmp_path / "levels" / "reviews.sqlite")
+    levels_only.add(practices[0].practice_id, ReviewInput(criteria={"targeted": 2}), "Élodie")
+    levels_only.close()
+    result, said = _train("--reviews", str(levels_only.path), "--data", str(run), "--model-dir", str(tmp_path / "m"))
+    assert result.exit_code == 2 and _flat("No practice with reviewed areas in") in said
+    assert not (tmp_path / "m").exists()
