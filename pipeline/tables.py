@@ -47,12 +47,17 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("evidence", _strs), ("hint", _str),
     ]),
     # Written from the web app's review store: a practice's reviewed values (its reviews folded in order), with
-    # the city and title it had when it was reviewed (empty for reviews stored before they were kept).
+    # the city and title it had when it was reviewed (empty for reviews stored before they were kept). reviewer and
+    # reviewed_at: the last review; reviewers: everyone whose values the row holds; set_by: who set each value.
     "reviews": pa.schema([
         ("practice_id", _str), ("city", _str), ("title", _str), ("main_area", _str), ("areas", _strs),
         ("targeted", pa.int64()), ("needs_based", pa.int64()), ("context_sensitive", pa.int64()),
         ("high_impact", pa.int64()), ("modelable", pa.int64()), ("transferable", pa.int64()),
         ("note", _str), ("reviewer", _str), ("reviewed_at", pa.timestamp("ms", tz="UTC")), ("n_reviews", pa.int64()),
+        ("reviewers", _strs),
+        ("set_by", pa.struct([(name, _str) for name in (
+            "main_area", "areas", "targeted", "needs_based", "context_sensitive", "high_impact", "modelable",
+            "transferable", "note")])),
     ]),
     # Reporting-guideline checks shown beside the criteria (an extra table, not one of those other tools read by name).
     "guidelines": pa.schema([

@@ -229,8 +229,10 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
     practices = pd.read_parquet(out / "practices.parquet")
     first, second = practices.iloc[0], practices.iloc[1]
     other = "12" if first["main_area_pred"] != "12" else "11"
+    # A. Officer reviewed the main area and areas; C. Officer, last, only a level
     rows = [{"practice_id": first["practice_id"], "main_area": other, "areas": [other], "targeted": 2,
-             "reviewer": "A. Officer", "n_reviews": 1},
+             "reviewer": "C. Officer", "n_reviews": 2, "reviewers": ["A. Officer", "C. Officer"],
+             "set_by": {"main_area": "A. Officer", "areas": "A. Officer", "targeted": "C. Officer"}},
             {"practice_id": second["practice_id"], "main_area": second["main_area_pred"], "n_reviews": 1},
             # a practice of a file that has since changed: its id is not in the run
             {"practice_id": "0123456789ab-1", "main_area": "5", "n_reviews": 1, "reviewer": "B. Officer",
@@ -240,7 +242,8 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
     assert context["reviews"]["practices"] == 2 and context["reviews"]["main_areas_changed"] == 1
     assert context["reviews"]["criteria_levels"] == 1 and context["reviews"]["gone"] == 1
     html = write_summary(out).read_text(encoding="utf-8")
-    assert 'id="review-changes"' in html and "A. Officer" in html
+    changes = html.split('id="review-changes"')[1].split("</table>")[0]
+    assert "A. Officer" in changes and "C. Officer" not in changes, "the main area is credited to who set it"
     assert 'id="reviews-gone"' in html and "1 reviewed practice(s) are not in this run" in html
     # named by the city and title stored with it, beside the practice of this run that has them
     [gone] = context["reviews"]["gone_rows"]

@@ -1447,6 +1447,49 @@ def test_the_review_form_stores_only_the_fields_the_reviewer_sets(client):
     client.cookies.clear()
 
 
+def test_each_reviewed_value_is_credited_to_whoever_set_it(client, web_data, tmp_path):
+    """Élodie reviews the main area, the areas, two levels and a note; Jean then reviews one level only: the page,
+    the API, reviews.parquet and the workbook credit each value to the one who set it."""
+    pid = client.get("/api/practices", params={"city": "Bergen"}).json()["practices"][0]["practice_id"]
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    client.post(f"/api/practices/{pid}/review", headers=auth, json={
+        "main_area": "7b", "areas": ["7b", "3"], "criteria": {"targeted": 2, "needs_based": 1},
+        "note": "Checked with the city.", "reviewer": "Élodie Martin"})
+    client.post(f"/api/practices/{pid}/review", headers=auth, json={"criteria": {"modelable": 2},
+                                                                    "reviewer": "Jean Dupont"})
+    review = client.get(f"/api/practices/{pid}", headers=auth).json()["review"]
+    assert review["reviewer"] == "Jean Dupont", "who reviewed last"
+    assert review["reviewers"] == ["Élodie Martin", "Jean Dupont"]
+    assert review["set_by"] == {"main_area": "Élodie Martin", "areas": "Élodie Martin", "targeted": "Élodie Martin",
+                                "needs_based": "Élodie Martin", "modelable": "Jean Dupont", "note": "Élodie Martin"}
+    page = html.unescape(client.get(f"/practices/{pid}", headers=auth).text)
+    said = [" ".join(re.sub(r"<[^>]+>", " ", part).split())
+            for part in re.findall(r'<p class="reviewed-by">(.*?)</p>\s*(<blockquote>.*?</blockquote>)?', page, re.S)
+            for part in part if part]
+    assert len(said) == 3, said
+    assert re.fullmatch(r"Reviewed by Élodie Martin on \d+ \w+ \d{4}: Main area 7b\. .+ Area set: 7b, 7, 3\. "
+                        r"Targeted 2/3, Needs-based 1/3", said[0]), said[0]
+    assert said[1] == "Checked with the city.", "the note under the name of who wrote it"
+    assert re.fullmatch(r"Reviewed by Jean Dupont on \d+ \w+ \d{4}: Modelable 2/3", said[2]), said[2]
+
+    from pipeline.web.reviews import ReviewInput
+
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add(pid, ReviewInput(main_area="7b", areas=["7b", "3"], criteria={"targeted": 2, "needs_based": 1},
+                               note="Checked with the city."), "Élodie Martin")
+    store.add(pid, ReviewInput(criteria={"modelable": 2}), "Jean Dupont")
+    store.close()
+    [row] = pq.read_table(export_reviews(store.path, tmp_path)).to_pylist()
+    assert (row["reviewer"], row["reviewers"]) == ("Jean Dupont", ["Élodie Martin", "Jean Dupont"])
+    assert row["set_by"]["main_area"] == row["set_by"]["note"] == "Élodie Martin"
+    assert row["set_by"]["modelable"] == "Jean Dupont" and row["set_by"]["high_impact"] is None
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(web_data, [row])))
+    header = [c.value for c in book["reviews"][1]]
+    [cells] = [dict(zip(header, r)) for r in book["reviews"].iter_rows(min_row=2, values_only=True)]
+    assert cells["reviewers"] == "Élodie Martin; Jean Dupont"
+    assert cells["set_by"] == "Élodie Martin: main_area, areas, targeted, needs_based, note; Jean Dupont: modelable"
+
+
 def test_a_sub_area_is_stored_with_its_parent(client):
     from pipeline.web.reviews import ReviewInput
 
@@ -1936,6 +1979,9 @@ def test_review_schema_matches_its_rows():
     row = {"practice_id": "x", "main_area": None, "areas": None, **{c: None for c in CRITERIA}, "note": None,
            "reviewer": "r", "reviewed_at": None, "n_reviews": 1}
     assert pa.Table.from_pylist([row], schema=REVIEWS_SCHEMA).num_rows == 1
+    from pipeline.web.reviews import REVIEWED_FIELDS
+
+    assert [f.name for f in REVIEWS_SCHEMA.field("set_by").type] == list(REVIEWED_FIELDS)
 
 
 def test_checks_leave_no_words_behind_in_spacy(client, models):

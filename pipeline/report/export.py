@@ -50,11 +50,12 @@ PRACTICE_COLUMNS = ("practice_id", "practice_key", "source_file", "lang", "city"
                     "period_text", "period_start", "period_end", "ongoing", "purpose", "starting_point", "process",
                     "impact", "references", "n_words", "warnings", "predicted_areas", "main_area_pred",
                     "area_mismatch")
-# city, city_listed, title: in the order `_who` gives them, as on the other sheets; in_run: whether the reviewed
+# city, city_listed, title: in the order `_who` gives them, as on the other sheets; reviewer and reviewed_at: the
+# last review, beside everyone whose values the row holds and who set which; in_run: whether the reviewed
 # practice is in this run (its id follows its file's content); copies_in_run: its other copies here
 # (pipeline/review_copies.py)
 REVIEW_COLUMNS = ("practice_id", "city", "city_listed", "title", "main_area", "areas", *CRITERIA, "note", "reviewer",
-                  "reviewed_at", "n_reviews", "in_run", "copies_in_run")
+                  "reviewers", "set_by", "reviewed_at", "n_reviews", "in_run", "copies_in_run")
 FILE_COLUMNS = ("source_file", "status", "error_code", "message", "n_practices")
 
 
@@ -112,7 +113,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
            ([r["practice_id"], *(_who(practices, r["practice_id"]) if r["practice_id"] in practices
                                  else (r.get("city"), _listed(r.get("city")), r.get("title"))),  # as stored
              r.get("main_area"), r.get("areas"), *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"),
-             _naive(r.get("reviewed_at")), r.get("n_reviews"), r["practice_id"] in practices,
+             r.get("reviewers"), _set_by(r.get("set_by")), _naive(r.get("reviewed_at")), r.get("n_reviews"),
+             r["practice_id"] in practices,
              [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews))
     _sheet(book, "files", FILE_COLUMNS, ([r.get(c) for c in FILE_COLUMNS] for r in tables["files"]))
     buffer = io.BytesIO()
@@ -138,6 +140,15 @@ def _who(practices: dict[str, dict], practice_id: str) -> tuple:
     """city (as written), city_listed and title of a practice."""
     row = practices.get(practice_id, {})
     return row.get("city"), _listed(row.get("city")), row.get("title")
+
+
+def _set_by(set_by: dict | None) -> str | None:
+    """Who set which value, one person at a time: 'Élodie Martin: main_area, areas, note; Jean Dupont: modelable'."""
+    fields: dict[str, list[str]] = {}
+    for name, who in (set_by or {}).items():
+        if who:
+            fields.setdefault(who, []).append(name)
+    return "; ".join(f"{who}: {', '.join(names)}" for who, names in fields.items()) or None
 
 
 def _naive(value):

@@ -500,13 +500,18 @@ def _reviews(reviews: list[dict], by_id: dict[str, dict]) -> dict:
     return {"practices": len(rows), "main_areas": len(mains), "main_areas_changed": len(changed),
             "criteria_levels": levels, "gone": len(gone),
             "gone_rows": [{"practice_id": r["practice_id"], "city": r.get("city"), "title": r.get("title"),
-                           "reviewer": r.get("reviewer"),
+                           "reviewer": ", ".join(r.get("reviewers") or []) or r.get("reviewer"),
                            "copies": [{"title": by_id[c["practice_id"]].get("title") or c["practice_id"],
                                        "anchor": by_id[c["practice_id"]]["anchor"]}
                                       for c in copies.get(r["practice_id"], [])]} for r in gone],
             "changed": [{"practice_id": r["practice_id"], "title": by_id[r["practice_id"]].get("title"),
                          "anchor": by_id[r["practice_id"]]["anchor"], "from": by_id[r["practice_id"]].get("main_area_pred"),
-                         "to": r["main_area"], "reviewer": r.get("reviewer")} for r in changed]}
+                         "to": r["main_area"], "reviewer": _set_by(r, "main_area")} for r in changed]}
+
+
+def _set_by(review: dict, name: str) -> str | None:
+    """Who set a reviewed value (reviews.parquet written before values were credited: who reviewed last)."""
+    return (review.get("set_by") or {}).get(name) or review.get("reviewer")
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

@@ -169,10 +169,15 @@ class ReviewInput(BaseModel):
         return self
 
 
+# The reviewed fields, each credited to the person who set the value a practice's review holds.
+REVIEWED_FIELDS = ("main_area", "areas", *CRITERIA, "note")
+
+
 @dataclass
 class PracticeReview:
-    """A practice's reviewed values (its reviews folded in order), who reviewed it last, when, and the city and
-    title the practice had then."""
+    """A practice's reviewed values (its reviews folded in order), who reviewed it last and when, the city and
+    title the practice had then, and who set each value: `set_by` and `set_at` (field -> reviewer, time; fields
+    of REVIEWED_FIELDS) and `reviewers`, everyone whose values it holds, in the order they first set one."""
 
     practice_id: str
     main_area: str | None = None
@@ -184,6 +189,22 @@ class PracticeReview:
     n_reviews: int = 0
     city: str | None = None
     title: str | None = None
+    set_by: dict[str, str] = field(default_factory=dict)
+    set_at: dict[str, str] = field(default_factory=dict)
+    reviewers: list[str] = field(default_factory=list)
+
+    def contributions(self) -> list[dict]:
+        """Who set what, one item per review that set a value the practice's review still holds, oldest first:
+        reviewer, reviewed_at, and of main_area, areas, criteria (criterion -> level) and note what it set."""
+        out: dict[tuple[str, str], dict] = {}
+        for name in self.set_by:  # oldest first (see _fold)
+            key = (self.set_by[name], self.set_at.get(name) or "")
+            item = out.setdefault(key, {"reviewer": key[0], "reviewed_at": key[1] or None, "criteria": {}})
+            if name in CRITERIA:
+                item["criteria"][name] = self.criteria[name]
+            else:
+                item[name] = getattr(self, name)
+        return list(out.values())
 
     def reviewed_set(self) -> list[str]:
         """The reviewed area set, the reviewed main area first when there is one ([] when no set was reviewed)."""
@@ -216,7 +237,8 @@ class PracticeReview:
                 "main_area": self.main_area, "areas": self.areas,
                 **{name: self.criteria.get(name) for name in CRITERIA}, "note": self.note, "reviewer": self.reviewer,
                 "reviewed_at": datetime.fromisoformat(self.reviewed_at) if self.reviewed_at else None,
-                "n_reviews": self.n_reviews}
+                "n_reviews": self.n_reviews, "reviewers": list(self.reviewers),
+                "set_by": {name: self.set_by.get(name) for name in REVIEWED_FIELDS}}
 
 
 class ReviewStore:
@@ -367,15 +389,24 @@ def _fold(practice_id: str, reviews: list[dict]) -> PracticeReview | None:
     if not reviews:
         return None
     state = PracticeReview(practice_id)
-    for item in reviews:
+    set_in: dict[str, int] = {}  # field -> the review that set the value kept
+    for index, item in enumerate(reviews):
         state.main_area = item["main_area"] if item["main_area"] is not None else state.main_area
         state.areas = item["areas"] if item["areas"] is not None else state.areas
         state.criteria = {**state.criteria, **item["criteria"]}
         state.note = item["note"] if item["note"] is not None else state.note
+        # each value is credited to whoever set it, not to whoever reviewed last
+        for name in REVIEWED_FIELDS:
+            if (item["criteria"].get(name) if name in CRITERIA else item[name]) is not None:
+                set_in[name] = index
         state.reviewer, state.reviewed_at = item["reviewer"], item["reviewed_at"]
         # a store of schema 1 has no city or title
         state.city, state.title = item.get("city") or state.city, item.get("title") or state.title
     state.n_reviews = len(reviews)
+    # oldest first, so that contributions() lists the reviews in the order they were made
+    for name in sorted(set_in, key=lambda name: (set_in[name], REVIEWED_FIELDS.index(name))):
+        state.set_by[name], state.set_at[name] = reviews[set_in[name]]["reviewer"], reviews[set_in[name]]["reviewed_at"]
+    state.reviewers = list(dict.fromkeys(state.set_by.values()))
     return state
 
 

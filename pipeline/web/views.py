@@ -88,7 +88,8 @@ def practice_detail(catalogue: Catalogue, practice_id: str, review: PracticeRevi
                        for r in catalogue.guidelines.get(practice_id, [])],
         "similar": _similar(catalogue, practice_id),
         "other_versions": _other_versions(catalogue, practice_id),
-        "review": asdict(review) if review else None,
+        # who set what: a later review of one field does not take the credit for the others
+        "review": {**asdict(review), "contributions": review.contributions()} if review else None,
         "review_history": history or [],
         "reviewed_copies": _reviewed_copies(catalogue, practice_id, reviews or {}),
     }
@@ -108,8 +109,8 @@ def _reviewed_copies(catalogue: Catalogue, practice_id: str, reviews: Mapping[st
         city = row.get("city") or review.city
         out.append({"practice_id": reviewed, "url": f"/practices/{reviewed}" if row else None,
                     "relation": found["relation"], "city": city, "city_listed": _listed(city),
-                    "title": row.get("title") or review.title, "reviewer": review.reviewer,
-                    "reviewed_at": review.reviewed_at})
+                    "title": row.get("title") or review.title,
+                    "reviewer": ", ".join(review.reviewers) or review.reviewer, "reviewed_at": review.reviewed_at})
     return out
 
 
