@@ -681,7 +681,7 @@ def evaluate(
     """Measure the models: cross-validated area metrics on labelled practices, `--set realistic`, or a run's
     suggestions against the secretariat's reviews (`--reviews`)."""
     if reviews is not None:
-        from pipeline.evaluation import criteria_model_of_run, review_agreement, review_agreement_markdown
+        from pipeline.evaluation import models_trained_on_reviews, review_agreement, review_agreement_markdown
 
         _readable_reviews(reviews)
         data = _reviewed_run(reviews, data if _option_given(ctx, "data") else None)
@@ -689,8 +689,8 @@ def evaluate(
             console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
             raise typer.Exit(2)
         result = review_agreement(data, reviews)
-        card = criteria_model_of_run(data) if (data / "manifest.json").is_file() else None
-        text = review_agreement_markdown(result, bool(card["n_texts"].get("reviewed")) if card else None)
+        trained = models_trained_on_reviews(data)
+        text = review_agreement_markdown(result, trained["criteria"], trained["areas"])
         Console(soft_wrap=True).print(text, markup=False, highlight=False)  # a table row stays on one line
         _write_evaluation(out or data / "review_agreement.md", text, result)
         return

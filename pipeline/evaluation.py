@@ -232,9 +232,41 @@ def criteria_model_of_run(data_dir: Path) -> dict | None:
     return json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
 
 
-def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = False) -> str:
-    """The review agreement as a Markdown report, with what the figures can and cannot say (`trained_on_reviews`:
-    whether the run's criteria model learned from reviewed levels; None when that cannot be told)."""
+def area_model_of_run(data_dir: Path) -> dict | None:
+    """The card (model_card.json) of the area model a run used, found through its manifest; {} when the run used
+    the zero-shot classifier (which learned from nothing), None when that model has changed since (its files no
+    longer give the run's model id)."""
+    import json
+
+    from pipeline.classify import _model_tag
+
+    manifest = json.loads((Path(data_dir) / "manifest.json").read_text(encoding="utf-8"))
+    model_id = (manifest.get("models") or {}).get("area_classifier") or ""
+    folder = Path((manifest.get("settings") or {}).get("model_dir") or "")
+    if model_id.startswith("area-classifier:zero-shot:"):
+        return {}
+    if not model_id.startswith("area-classifier:") or not (folder / "model_card.json").is_file():
+        return None
+    if _model_tag(folder) != model_id.split(":")[1]:
+        return None
+    return json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
+
+
+def models_trained_on_reviews(data_dir: Path) -> dict[str, bool | None]:
+    """Whether the run's area and criteria models learned from reviews (None: cannot be told; so for a run
+    without a manifest)."""
+    if not (Path(data_dir) / "manifest.json").is_file():
+        return {"areas": None, "criteria": None}
+    areas, criteria = area_model_of_run(data_dir), criteria_model_of_run(data_dir)
+    return {"areas": None if areas is None else "reviewed" in (areas.get("sources") or {}),
+            "criteria": None if criteria is None else bool(criteria["n_texts"].get("reviewed"))}
+
+
+def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = False,
+                              areas_trained_on_reviews: bool | None = False) -> str:
+    """The review agreement as a Markdown report, with what the figures can and cannot say (`trained_on_reviews`
+    and `areas_trained_on_reviews`: whether the run's criteria model learned from reviewed levels, and its area
+    model from reviewed areas; None when that cannot be told)."""
     lines = ["# The run's suggestions against the secretariat's reviews", "",
              f"{_n(result['n_reviewed'], 'reviewed practice')} of the run"
              + (f" (reviews of {_n(result['not_in_run'], 'practice')} not in it are left out)."
@@ -242,6 +274,14 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = Fa
              "Reviewed practices are the ones someone chose to review, often where a suggestion looked wrong: the",
              "figures describe them, not every practice of the run. Spearman needs at least three reviews with",
              "different levels, and scores or word counts that differ (n/a otherwise)."]
+    # a model that learned from these reviews is measured on its own training labels
+    if areas_trained_on_reviews:
+        lines += ["", "The area model was trained with reviewed areas: where these are the same reviews, the main",
+                  "area and area set figures are measured on texts the model learned from and look better than",
+                  "they are."]
+    elif areas_trained_on_reviews is None:
+        lines += ["", "Whether the run's area model learned from reviewed areas cannot be told: its model files have",
+                  "changed since the run."]
     if trained_on_reviews:
         lines += ["", "The criteria model was trained with reviewed levels: where these are the same reviews, the",
                   "criteria figures are measured on texts the model learned from and look better than they are."]

@@ -216,3 +216,45 @@ def test_train_with_reviews_of_no_practice_it_can_find_says_so_and_trains_nothin
     result, said = _train("--reviews", str(levels_only.path), "--data", str(run), "--model-dir", str(tmp_path / "m"))
     assert result.exit_code == 2 and _flat("No practice with reviewed areas in") in said
     assert not (tmp_path / "m").exists()
+
+
+def test_evaluate_with_reviews_warns_when_the_area_model_learned_from_reviews(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.classify import _model_tag
+    from pipeline.cli import app
+
+    run = tmp_path / "run"
+    practice = {"practice_id": "p1", "source_file": "oslo.docx", "practice_index": 1, "lang": "en", "city": "Oslo",
+                "title": "Coffee and facts", "declared_areas": ["4"], "warnings": [], "predicted_areas": ["4"],
+                "main_area_pred": "4", "n_words": 30, "ongoing": False, "area_mismatch": False}
+    write_table(run / "practices.parquet", to_table("practices", [practice]))
+    write_table(run / "criteria.parquet", to_table("criteria", []))
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add("p1", ReviewInput(main_area="4"), "Élodie")
+    store.close()
+    models = tmp_path / "area-model"
+    models.mkdir()
+    (models / "model.json").write_text("{}", encoding="utf-8")
+    (models / "model.npz").write_bytes(b"weights")
+
+    def evaluate(model_id: str, sources: dict) -> str:
+        (models / "model_card.json").write_text(json.dumps({"sources": sources}), encoding="utf-8")
+        (run / "manifest.json").write_text(json.dumps({"models": {"area_classifier": model_id},
+                                                       "settings": {"model_dir": str(models)}}), encoding="utf-8")
+        result = CliRunner().invoke(app, ["evaluate", "--reviews", str(store.path), "--data", str(run)])
+        assert result.exit_code == 0, result.output
+        return " ".join((run / "review_agreement.md").read_text(encoding="utf-8").split())
+
+    trained = f"area-classifier:{_model_tag(models)}:use-multilingual-v3"
+    warning = ("The area model was trained with reviewed areas: where these are the same reviews, the main area and "
+               "area set figures are measured on texts the model learned from and look better than they are.")
+    assert warning in evaluate(trained, {"sample": 52, "reviewed": 1})
+    text = evaluate(trained, {"sample": 52})
+    assert "area model was trained" not in text and "area model learned" not in text
+    assert "area model" not in evaluate("area-classifier:zero-shot:use-multilingual-v3 (no trained model)", {})
+    (models / "model.npz").write_bytes(b"other weights")  # retrained since the run
+    assert "Whether the run's area model learned from reviewed areas cannot be told" in evaluate(trained,
+                                                                                                 {"sample": 52})
