@@ -44,6 +44,20 @@ def test_review_cells_are_under_their_headers(run):
     assert row["main_area"] == "4" and row["reviewer"] == "A. Officer"
 
 
+def test_the_review_time_is_said_to_be_utc_in_its_header_and_cells(run):
+    """Excel holds no time zone: a review made at 23:30 UTC (01:30 the next day in Paris) is written as 23:30 and says
+    UTC, rather than pass for local time."""
+    from datetime import datetime, timezone
+
+    when = datetime(2026, 3, 14, 23, 30, tzinfo=timezone.utc)
+    review = {"practice_id": "p1", "main_area": "4", "reviewer": "A. Officer", "reviewed_at": when, "n_reviews": 1}
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, [review])))
+    header = [c.value for c in book["reviews"][1]]
+    assert "reviewed_at_utc" in header and "reviewed_at" not in header
+    cell = book["reviews"].cell(row=2, column=header.index("reviewed_at_utc") + 1)
+    assert cell.value == datetime(2026, 3, 14, 23, 30) and cell.number_format == 'yyyy-mm-dd hh:mm "UTC"'
+
+
 def test_files_sheet_lists_every_file_with_its_status(run):
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run)))
     assert book.sheetnames == list(SHEETS) and "files" in SHEETS

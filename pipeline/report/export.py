@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Collection, Iterable, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 import pyarrow.parquet as pq
 from openpyxl import Workbook
@@ -55,7 +55,11 @@ PRACTICE_COLUMNS = ("practice_id", "practice_key", "source_file", "lang", "city"
 # practice is in this run (its id follows its file's content); copies_in_run: its other copies here
 # (pipeline/review_copies.py)
 REVIEW_COLUMNS = ("practice_id", "city", "city_listed", "title", "main_area", "areas", *CRITERIA, "note", "reviewer",
-                  "reviewers", "set_by", "reviewed_at", "n_reviews", "in_run", "copies_in_run")
+                  "reviewers", "set_by", "reviewed_at_utc", "n_reviews", "in_run", "copies_in_run")
+# Excel has no time zones: a review's time (UTC) is written without its zone, so the header and each cell say UTC,
+# lest it be read as local time.
+UTC_FORMAT = 'yyyy-mm-dd hh:mm "UTC"'
+
 FILE_COLUMNS = ("source_file", "status", "error_code", "message", "n_practices")
 
 
@@ -115,7 +119,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
              r.get("main_area"), r.get("areas"), *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"),
              r.get("reviewers"), _set_by(r.get("set_by")), _naive(r.get("reviewed_at")), r.get("n_reviews"),
              r["practice_id"] in practices,
-             [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews))
+             [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews),
+           formats={"reviewed_at_utc": UTC_FORMAT})
     _sheet(book, "files", FILE_COLUMNS, ([r.get(c) for c in FILE_COLUMNS] for r in tables["files"]))
     buffer = io.BytesIO()
     book.save(buffer)
@@ -152,7 +157,7 @@ def _set_by(set_by: dict | None) -> str | None:
 
 
 def _naive(value):
-    """Excel has no time zones: reviews are stored in UTC and written as UTC without the zone."""
+    """A time in UTC without its zone, which Excel cannot hold (see UTC_FORMAT)."""
     return value.replace(tzinfo=None) if hasattr(value, "tzinfo") and value.tzinfo else value
 
 
@@ -173,15 +178,20 @@ def _cell_value(value):
 
 
 def _sheet(book: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence],
-           wrapped: Collection[str] = ()) -> Worksheet:
-    """A sheet with a bold, frozen and filtered header; cells of the `wrapped` columns show their lines."""
+           wrapped: Collection[str] = (), formats: Mapping[str, str] | None = None) -> Worksheet:
+    """A sheet with a bold, frozen and filtered header; cells of the `wrapped` columns show their lines, and those of
+    the columns `formats` names are shown in its number format."""
     sheet = book.create_sheet(title)
     sheet.append(list(columns))
     widths = [len(c) for c in columns]
+    formats = formats or {}
     for values in rows:
         cells = [_cell_value(v) for v in values]
         sheet.append(cells)
         for j, value in enumerate(cells):
+            if value is not None and columns[j] in formats:
+                sheet.cell(row=sheet.max_row, column=j + 1).number_format = formats[columns[j]]
+                widths[j] = max(widths[j], len(formats[columns[j]]) - 2)
             if isinstance(value, str):
                 cell = sheet.cell(row=sheet.max_row, column=j + 1)
                 cell.data_type = TYPE_STRING  # text, even when it starts with '=' (no formula injection)
