@@ -183,13 +183,15 @@ def parse_period(text: str | None) -> Period:
 # 'des') counts for each of them in part, so that a short French text is not read as Spanish or German.
 _STOPWORDS = {
     "fr": set("le la les des du de un une et est sont pour dans par sur avec qui que ont été au aux ce cette ces "
-              "leur leurs nous vous il elle ils elles ne pas plus être a à en y on se sa son ses ou où mais comme "
+              "leur leurs nous vous il elle ils elles ne pas plus être a à en on se sa son ses ou où mais comme "
               "entre d l qu n s c j".split()),
     "en": set("the of and to in for is are was were with on by that this these from at as an be been have has "
               "which their they it its or but not more who we our into than also".split()),
     "de": set("der die das und ist sind mit für von den dem des ein eine nicht auch sich auf werden wurde".split()),
-    "es": set("el los las del y en con para por una uno que es son fue se su sus como pero más".split()),
-    "it": set("il lo gli della delle dei e con per una uno che è sono stato nel nella sulla come".split()),
+    "es": set("el la los las lo de del al y en con para por un una uno que es son fue se su sus como pero más "
+              "este esta entre sobre también muy ha han hay".split()),
+    "it": set("il lo la le i gli di della delle dei del e a in da con per un una uno che è sono stato nel nella "
+              "sulla come non si al alla anche ha hanno questo questa tra".split()),
 }
 # Another language outweighs the language of the labels a form was written on only with this many stop words, and
 # twice as many as the labels' language has.
@@ -209,7 +211,7 @@ def detect_language(text: str | None, labels: str | None = None) -> str:
     """ISO code of the text's language by stop-word counts; 'und' when there is too little text. `labels` is the
     language of the template labels the text was written under: a text whose words say little (a few words, or
     words several languages share) is in that language unless another one clearly outweighs it."""
-    words = re.findall(r"[a-zàâäçéèêëîïôöùûüÿœ]+", (text or "").lower().replace("’", " ").replace("'", " "))
+    words = re.findall(r"[a-zàáâäçéèêëíìîïñóòôöùúûüÿœß]+", (text or "").lower().replace("’", " ").replace("'", " "))
     if len(words) < 3:
         return labels or "und"
     counts = _language_counts(words)

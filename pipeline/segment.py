@@ -162,7 +162,9 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
         found = pattern.match(fold(text))
         return found is not None and count_words(fold(text)[found.end():]) <= rules.letter_words_after_formula
 
-    if lines and formula(greeting, lines[0].text):
+    first = lines[0].text.strip() if lines else ""
+    # "Dear colleagues," or "Bonjour" greets; "Hello Neighbour!" may be a title
+    if first and formula(greeting, first) and (first.endswith(",") or count_words(greeting.sub("", fold(first))) == 0):
         lines = lines[1:]
     for k in range(max(0, len(lines) - rules.letter_signature_lines), len(lines)):
         if formula(closing, lines[k].text) and all(count_words(line.text) <= short for line in lines[k + 1:]):

@@ -313,6 +313,12 @@ def test_a_short_french_form_is_french_though_its_words_are_spanish_and_german_o
     for label in ("But", "Purpose"):
         assert segment(lines("Ville : Berlin", f"{label} : {german}")).practices[0].lang == "de", label
     assert detect_language(german, labels="fr") == "de" and detect_language("Lyon", labels="fr") == "fr"
+    # short Spanish and Italian texts on the French template stay Spanish and Italian
+    spanish = "que las familias se encuentren en la ciudad y compartan una comida. una comida en el ayuntamiento, en junio."
+    italian = ("Le famiglie appena arrivate incontrano i vicini a una cena mensile nel quartiere. I volontari cucinano "
+               "con le famiglie; il comune mette a disposizione la sala.")
+    assert detect_language(spanish, labels="fr") == "es" and detect_language(italian, labels="fr") == "it"
+    assert detect_language("Más de 200 familias participaron con sus vecinos en el barrio.") == "es"
 
 
 def test_a_practice_in_a_language_the_models_do_not_read_is_warned_about():
@@ -676,3 +682,10 @@ def test_the_greeting_and_signature_of_a_form_pasted_into_an_e_mail_are_left_out
                          "Impact: 80 families now help each other.", "Sincerely engaged tenants run it themselves.",
                          "Hello Neighbour, the tenants' paper, tells it.")).practices[0]
     assert kept.impact.endswith("Sincerely engaged tenants run it themselves.\nHello Neighbour, the tenants' paper, tells it.")
+    # a title that starts like a greeting, and references that start like a closing, stay
+    titled = segment([Block("Hello Neighbour!", "heading", 0), Block("City: Leeds", "paragraph", 1),
+                      Block("Purpose: Tenants meet their neighbours.", "paragraph", 2)]).practices[0]
+    assert titled.title == "Hello Neighbour!"
+    crossed = segment(lines("Ville : Lyon", "Titre : Repas", "But : Des voisins se retrouvent chaque mois.",
+                            "Références :", "Regards croisés, catalogue 2023", "https://lyon.example/regards")).practices[0]
+    assert crossed.references == "Regards croisés, catalogue 2023\nhttps://lyon.example/regards"
