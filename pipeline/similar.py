@@ -161,12 +161,15 @@ def _concept_regex() -> tuple[re.Pattern, dict[str, str]]:
 
 
 @loader("term_written_forms")
-def _written_forms() -> dict[str, str]:
-    """Each concept form as terms.yaml writes it (with its accents), by its key (`_form_key`)."""
-    written: dict[str, str] = {}
-    for concept in term_concepts():
-        for form in concept.forms:
-            written.setdefault(_form_key(form), form)
+def _written_forms() -> dict[str, dict[str, str]]:
+    """Each concept form as terms.yaml writes it in each language (with its accents), by its key (`_form_key`):
+    'mediation' is « médiation » in French."""
+    written: dict[str, dict[str, str]] = {}
+    data = load_yaml(TERMS_FILE.read_text(encoding="utf-8"))
+    for item in data["concepts"].values():
+        for lang in ("en", "fr"):
+            for form in item.get(lang, []):
+                written.setdefault(_form_key(form), {}).setdefault(lang, form)
     return written
 
 
@@ -239,12 +242,12 @@ class TermIndex:
 
     @staticmethod
     def _concepts_in(text: str) -> dict[str, tuple[int, str]]:
-        """Concept -> (how often the text names it, the form it uses most, as terms.yaml writes it)."""
+        """Concept -> (how often the text names it, the key of the form it uses most)."""
         pattern, forms = _concept_regex()
         used: Counter = Counter(_form_key(form) for form in pattern.findall(fold(text or "").lower()))
         found: dict[str, tuple[int, str]] = {}
         for form, n in used.most_common():  # the most used form first (then the first met)
-            count, shown = found.get(forms[form], (0, _written_forms()[form]))
+            count, shown = found.get(forms[form], (0, form))
             found[forms[form]] = (count + n, shown)
         return found
 
@@ -269,9 +272,11 @@ class TermIndex:
         for key in set(self.concepts_[i]) & set(self.concepts_[j]):
             if key in self.common_:
                 continue
-            (mine, shown), (theirs, _) = self.concepts_[i][key], self.concepts_[j][key]
+            (mine, form), (theirs, _) = self.concepts_[i][key], self.concepts_[j][key]
             weight = self.idf_.get(key, 1.0) * (1 + math.log(min(mine, theirs)))
-            scored.append((weight + 0.5, shown))
+            # as terms.yaml writes the form in practice i's language (« médiation », not 'mediation')
+            written = _written_forms()[form]
+            scored.append((weight + 0.5, written.get(self.langs_[i]) or next(iter(written.values()))))
         for key in set(self.words_[i]) & set(self.words_[j]):
             # A word both texts use once is often incidental ('found', 'month'): ask for repetition.
             if key in self.common_ or min(self.words_[i][key][0], self.words_[j][key][0]) < 2:

@@ -158,6 +158,10 @@ def test_shared_terms_cross_languages_and_skip_common_words():
     # each side as its own text words them: words a city reads in its own practice
     assert {"mediator", "volunteer", "tenants"} <= set(en_side)
     assert {"médiateur", "bénévoles", "locataires"} <= set(fr_side)
+    # a form both languages write alike keeps the accents of the practice's own language
+    alike = TermIndex().fit(["La médiation de quartier règle les conflits.", "Neighbourhood mediation settles disputes.",
+                             *["The city works with residents."] * 6], ["fr", "en"] + ["en"] * 6)
+    assert "médiation" in alike.shared(0, 1) and "mediation" in alike.shared(1, 0)
     for side, text in ((en_side, texts[0]), (fr_side, texts[1])):
         assert all(term.lower() in text.lower() for term in side), side
     assert index.shared(0, 2) == []
