@@ -500,8 +500,9 @@ def _attach_header_blocks(forms: list[_Form]) -> list[_Form]:
     A block of header values with no title or description of its own (« Coordonnées » or "Contact details" after
     the description, a contact block at the end) is the practice's before it, or after it when no practice comes
     before. Its values fill the fields that practice leaves empty; a value that differs from one the practice
-    already gives is kept out and named (`other_value`), never dropped unseen. A block of empty fields stays a blank
-    form.
+    already gives is kept out and named (`other_value`), never dropped unseen. A block after the last practice of
+    a file of several also fills the fields the earlier ones leave empty, as a block at the top is passed on to the
+    practices after it. A block of empty fields stays a blank form.
     """
     blocks = [i for i, form in enumerate(forms)
               if not form.has_content() and any(value_or_none(v) for v in form.fields.values())]
@@ -512,6 +513,7 @@ def _attach_header_blocks(forms: list[_Form]) -> list[_Form]:
         owner = before[-1] if before else after[0] if after else None
         if owner is None:
             continue
+        earlier = before[:-1] if not after else []  # the file's closing block: the earlier practices' too
         for name, value in block.fields.items():
             value = value_or_none(value)
             if value is None:
@@ -521,6 +523,9 @@ def _attach_header_blocks(forms: list[_Form]) -> list[_Form]:
                 owner.fields[name] = value
             elif fold(given) != fold(value) and name not in owner.other_values:
                 owner.other_values.append(name)
+            for form in earlier:
+                if value_or_none(form.fields.get(name)) is None:
+                    form.fields[name] = value
         owner.label_keys.extend(block.label_keys)
         if block.heading is not None and block.heading_from is not None:
             block.heading_from.append(block.heading)  # the heading above the block stays where it was read

@@ -689,3 +689,19 @@ def test_the_greeting_and_signature_of_a_form_pasted_into_an_e_mail_are_left_out
     crossed = segment(lines("Ville : Lyon", "Titre : Repas", "But : Des voisins se retrouvent chaque mois.",
                             "Références :", "Regards croisés, catalogue 2023", "https://lyon.example/regards")).practices[0]
     assert crossed.references == "Regards croisés, catalogue 2023\nhttps://lyon.example/regards"
+
+
+def test_a_contact_block_closing_a_file_of_two_practices_fills_both():
+    """« Coordonnées » after the last of two practices gives both their city and contact, as it does at the top."""
+    practices = segment(lines(
+        "Bonne pratique", "Titre : Les repas des voisins", "But : Des familles rencontrent leurs voisins.",
+        "Bonne pratique", "Titre : Le café des langues", "But : Des habitants pratiquent le français ensemble.",
+        "Coordonnées", "Ville : Lyon", "Personne de contact : Sophie Martin")).practices
+    assert [(p.title, p.city, p.contact_person) for p in practices] == [
+        ("Les repas des voisins", "Lyon", "Sophie Martin"), ("Le café des langues", "Lyon", "Sophie Martin")]
+    # a practice that gives its own city keeps it
+    own = segment(lines(
+        "Bonne pratique", "Ville : Nancy", "Titre : Les repas des voisins", "But : Des familles se rencontrent.",
+        "Bonne pratique", "Titre : Le café des langues", "But : Des habitants pratiquent le français.",
+        "Coordonnées", "Ville : Lyon")).practices
+    assert [p.city for p in own] == ["Nancy", "Lyon"]
