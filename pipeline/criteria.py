@@ -34,7 +34,7 @@ import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
 from pipeline.hint_gaps import GapModel, cued, load_gap_model
-from pipeline.normalize import is_singular, shorten
+from pipeline.normalize import fold, is_singular, shorten
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
@@ -966,8 +966,10 @@ class CriteriaScorer:
             # nothing found, or a form without the part this criterion reads: ask for that part (unless the criterion
             # is often told in other parts, as transferable in the impact part: then for what the text lacks)
             return hints["missing"]
-        if level <= 1 and features.get("vague", 0) > 0:
-            return hints["vague"]
+        vague = self._vague_phrase(crit, analysis) if level <= 1 and features.get("vague", 0) > 0 else None
+        if vague:
+            # quoting the vague words the text uses ('apprécié'), not words it may not use ('un succès')
+            return hints["vague"].format(phrase=vague)
         # the part is there but says little or nothing: never ask for the part itself ("..._present" hints)
         if level == 0:
             return hints.get("missing_present", hints["missing"])
@@ -977,6 +979,22 @@ class CriteriaScorer:
             if not self.gap_said(crit, gap, features, analysis):
                 return gap[lang]
         return hints["more"]
+
+    def _vague_phrase(self, crit: str, analysis: _Analysis) -> str | None:
+        """The first of the criterion's vague phrases (criteria.yaml) that the parts it reads use, as the list
+        writes it; None when only other parts use one (« la réussite des élèves » in the purpose is no praise of
+        the impact). A text without those parts is read whole."""
+        phrases = self.cues["criteria"][crit]["groups"]["vague"]["phrases"]
+        listed = sorted({p for lang in ("en", "fr") for p in phrases.get(lang, [])}, key=len, reverse=True)
+        own = set(self.cues["criteria"][crit]["sections"])
+        whole = analysis.reads_as_prose(own)
+        for sentence in analysis.sentences:
+            if sentence.cues.get(f"{crit}:vague") and (whole or sentence.section in own):
+                folded = fold(sentence.text).lower()
+                found = next((p for p in listed if re.search(rf"\b{re.escape(fold(p).lower())}\b", folded)), None)
+                if found:
+                    return found
+        return None
 
     def gap_said(self, crit: str, gap: dict, features: dict, analysis: _Analysis) -> bool:
         """Whether the text already says what a gap of criteria.yaml asks for: a cue of its groups, or a sentence

@@ -182,6 +182,20 @@ def test_hints_are_in_the_practice_language(lexical):
     assert "Ajoutez" in fr["needs_based"]["hint"] and "Add" in en["needs_based"]["hint"]
 
 
+def test_a_vague_impact_hint_quotes_the_praise_its_impact_part_uses(lexical):
+    """« Remplacez « apprécié » … » for an impact part that praises; no such hint for « la réussite des élèves » in
+    the purpose, which is no praise of the impact."""
+    def impact(text: str) -> dict:
+        return by_criterion(lexical.score_practice(practice(
+            "vague", lang="fr", title="Soutien scolaire", purpose="Améliorer la réussite des élèves du quartier.",
+            process="Des étudiants bénévoles aident les élèves deux soirs par semaine.", impact=text)))["high_impact"]
+
+    praised = impact("Un beau succès, très apprécié des familles.")
+    assert praised["level"] <= 1 and praised["hint"].startswith(("Remplacez « apprécié »", "Remplacez « succès »"))
+    plain = impact("Les familles sont contentes.")
+    assert plain["level"] <= 1 and "réussite" not in plain["hint"] and "succès" not in plain["hint"]
+
+
 def test_no_impact_section_gives_low_impact_level_and_hint(semantic):
     sections = {k: getattr(STRONG_EN, k) for k in ("title", "purpose", "starting_point", "process", "references")}
     rows = by_criterion(semantic.score_practice(practice("no-impact", **sections)))
