@@ -2061,12 +2061,12 @@ def test_a_key_file_that_is_a_symbolic_link_is_not_followed(tmp_path, caplog):
 def test_checks_use_the_models_train_writes_without_a_restart(models, tmp_path):
     """The site reads the area and criteria models again when their files change, as it reads a new run."""
     from pipeline.config import DEFAULT_MODEL_DIR
-    from pipeline.web.models import ModelStore
+    from pipeline.web.models import model_store
 
     area_dir = tmp_path / "areas"
     shutil.copytree(DEFAULT_MODEL_DIR, area_dir)
     start = replace(models, settings=replace(models.settings, model_dir=area_dir))
-    store = ModelStore(start, check_seconds=0)
+    store = model_store(start, check_seconds=0)
     assert store.current() is start
     (area_dir / "model.json").rename(tmp_path / "model.json")  # as if `train` were writing a new model there
     changed = store.current()

@@ -25,11 +25,11 @@ from starlette.exceptions import HTTPException
 from pipeline.cities import city_name
 from pipeline.config import ReportSettings, offline_hub
 from pipeline.normalize import shorten
-from pipeline.web.catalogue import CatalogueStore, load_catalogue, tables_signature
+from pipeline.web.catalogue import catalogue_store
 from pipeline.web.deps import Page, Services, get_page, get_reviewer, get_translator
 from pipeline.web.i18n import Messages, Translator
 from pipeline.web.middleware import AnnouncedSizeLimit, SecurityHeaders
-from pipeline.web.models import AnalysisModels, ModelStore
+from pipeline.web.models import AnalysisModels, model_store
 from pipeline.web.reviews import ReviewStore
 from pipeline.web.routers import browse, check, export, review
 from pipeline.web.security import SECRET_KEY_BYTES, ReviewAccess, stored_secret_key
@@ -63,17 +63,13 @@ def build_services(settings: WebSettings, messages: Messages, models: AnalysisMo
         models = AnalysisModels.load(settings.pipeline)
         if settings.warm_up:
             models.warm_up()
-    data_dir = Path(settings.data_dir)
-    catalogues = CatalogueStore(
-        lambda: load_catalogue(data_dir, models.embedder, data_dir / ".cache" / "embeddings", settings.pipeline),
-        lambda: tables_signature(data_dir), settings.reload_check_seconds,
-    )
+    catalogues = catalogue_store(settings.data_dir, models.embedder, settings.pipeline, settings.reload_check_seconds)
     if settings.review_off_reason:
         log.warning(settings.review_off_reason)
     reviews = ReviewStore(settings.reviews_file)  # first: it makes the folder the key is kept in
     access = ReviewAccess(_secret_key(settings), settings.review_token if settings.review_enabled else None,
                           settings.session_hours * 3600)
-    return Services(settings, messages, models, ModelStore(models, settings.reload_check_seconds), catalogues,
+    return Services(settings, messages, models, model_store(models, settings.reload_check_seconds), catalogues,
                     reviews, access, make_templates(settings.pipeline.reports),
                     anyio.CapacityLimiter(settings.check_workers))
 

@@ -1,6 +1,6 @@
 """One loaded run: its tables by practice, its search index and the vectors the check compares against.
 
-`CatalogueStore.current()` hands out the loaded run and, when the tables on disk have changed since (a new
+`catalogue_store(...).current()` hands out the loaded run and, when the tables on disk have changed since (a new
 `icc-practices run` into the same folder), loads them again and rebuilds the index; requests that arrive during
 the rebuild keep using the previous run.
 """
@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import pyarrow.parquet as pq
 
@@ -23,6 +20,7 @@ from pipeline.embed import CachedEmbedder
 from pipeline.records import Practice
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.neighbours import CorpusVectors
+from pipeline.web.reloading import ReloadingStore
 from pipeline.web.search import IndexedPractice, SearchIndex, TermExpander
 
 log = logging.getLogger(__name__)
@@ -135,28 +133,9 @@ def _corpus_vectors(practices: list[Practice], embedder, cache_dir: Path | None,
     return CorpusVectors.build(practices, inner, settings)
 
 
-class CatalogueStore:
-    """The current run, reloaded when its tables change (looked at most every `check_seconds`)."""
-
-    def __init__(self, load: Callable[[], Catalogue], signature: Callable[[], tuple], check_seconds: float = 2.0):
-        self._load = load
-        self._signature = signature
-        self._check_seconds = check_seconds
-        self._current = load()
-        self._checked_at = time.monotonic()
-        self._reloading = threading.Lock()
-
-    def current(self) -> Catalogue:
-        now = time.monotonic()
-        if now - self._checked_at < self._check_seconds:
-            return self._current
-        self._checked_at = now
-        if self._signature() != self._current.signature and self._reloading.acquire(blocking=False):
-            try:
-                self._current = self._load()
-                log.info("reloaded the run in %s (%d practices)", self._current.data_dir, len(self._current.practices))
-            except Exception:  # noqa: BLE001 - a half-written or broken run must not take the site down
-                log.exception("could not reload the run in %s; still serving the previous one", self._current.data_dir)
-            finally:
-                self._reloading.release()
-        return self._current
+def catalogue_store(data_dir: Path, embedder, settings: Settings | None = None,
+                    check_seconds: float = 2.0) -> ReloadingStore[Catalogue]:
+    """The run in `data_dir`, loaded again when its tables change."""
+    data_dir = Path(data_dir)
+    return ReloadingStore(lambda: load_catalogue(data_dir, embedder, data_dir / ".cache" / "embeddings", settings),
+                          lambda: tables_signature(data_dir), check_seconds, what=f"run in {data_dir}")

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.routing import Match
 
-from pipeline.web.catalogue import Catalogue, CatalogueStore
+from pipeline.web.catalogue import Catalogue
 from pipeline.web.i18n import LANG_COOKIE, Messages, Translator, request_language
-from pipeline.web.models import AnalysisModels, ModelStore
+from pipeline.web.models import AnalysisModels
+from pipeline.web.reloading import ReloadingStore
 from pipeline.web.reviews import ReviewStore
 from pipeline.web.security import CSRF_COOKIE, SESSION_COOKIE, ReviewAccess
 from pipeline.web.settings import WebSettings
@@ -28,8 +29,8 @@ class Services:
     settings: WebSettings
     messages: Messages
     models: AnalysisModels  # as the site started: its embedder serves the loaded runs
-    model_store: ModelStore  # the models a check uses, read again after `train`
-    catalogues: CatalogueStore
+    model_store: ReloadingStore[AnalysisModels]  # the models a check uses, read again after `train`
+    catalogues: ReloadingStore[Catalogue]  # the loaded run, read again after a new `run`
     reviews: ReviewStore
     access: ReviewAccess
     templates: Jinja2Templates

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-import logging
 import threading
-import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +27,8 @@ from pipeline.criteria import LEXICAL_LANGS, CriteriaScorer, criteria_with_guide
 from pipeline.embed import make_embedder
 from pipeline.records import Practice
 from pipeline.segment import Segmenter
+from pipeline.web.reloading import ReloadingStore
 
-log = logging.getLogger(__name__)
 _check_memo: contextvars.ContextVar[dict[str, np.ndarray] | None] = contextvars.ContextVar("check_memo", default=None)
 
 
@@ -149,32 +147,8 @@ def model_files_signature(settings: Settings) -> tuple:
     return tuple(out)
 
 
-class ModelStore:
-    """The models a check uses, read again when `train` writes new ones (looked at most every `check_seconds`), so
-    that a check agrees with a run made after retraining without restarting the site. A check under way keeps the
-    models it started with; models that cannot be read (being written) are tried again at the next look."""
-
-    def __init__(self, models: AnalysisModels, check_seconds: float = 2.0):
-        self._current = models
-        self._signature = model_files_signature(models.settings)
-        self._check_seconds = check_seconds
-        self._checked_at = time.monotonic()
-        self._reloading = threading.Lock()
-
-    def current(self) -> AnalysisModels:
-        now = time.monotonic()
-        if now - self._checked_at < self._check_seconds:
-            return self._current
-        self._checked_at = now
-        signature = model_files_signature(self._current.settings)
-        if signature != self._signature and self._reloading.acquire(blocking=False):
-            try:
-                models = self._current.reloaded()
-                if model_files_signature(models.settings) == signature:  # not written to while they were read
-                    self._current, self._signature = models, signature
-                    log.info("models read again: %s", models.classifier_id)
-            except Exception as exc:  # noqa: BLE001 - the models in use stay; the next look tries again
-                log.warning("new models could not be read (%s); the previous ones stay in use", exc)
-            finally:
-                self._reloading.release()
-        return self._current
+def model_store(models: AnalysisModels, check_seconds: float = 2.0) -> ReloadingStore[AnalysisModels]:
+    """The models a check uses, read again when `train` writes new ones, so that a check agrees with a run made
+    after retraining without restarting the site; a check under way keeps the models it started with."""
+    return ReloadingStore(models.reloaded, lambda: model_files_signature(models.settings), check_seconds,
+                          current=models, what="area and criteria models")
