@@ -32,7 +32,7 @@ from pipeline.ingest.ocr import ocr_unavailable
 from pipeline.inputs import RUN_LOCK, InputFile, discover, sha256_of
 from pipeline.memory import peak_rss_mb, release_memory
 from pipeline.records import DUPLICATE_FILE, UNREADABLE_FOLDER, FileResult, IngestError, Practice
-from pipeline.run_key import KEY_LIBRARIES, key_of, library_versions, run_key_parts
+from pipeline.run_key import KEY_LIBRARIES, files_digest, key_of, library_versions, run_key_parts
 from pipeline.segment import Segmenter
 from pipeline.tables import to_table, write_json, write_table
 
@@ -102,12 +102,9 @@ def _tools_key(tools: Tools) -> str:
 def reading_code_digest() -> str:
     """A hash of the code and resources that read and segment a file: a change there reads cached files again,
     whether or not SEGMENTER_VERSION was raised with it."""
-    digest = hashlib.sha256()
     paths = [*sorted((PACKAGE_DIR / "ingest").glob("*.py")), PACKAGE_DIR / "segment.py", PACKAGE_DIR / "normalize.py",
              PACKAGE_DIR / "taxonomy.py", LABELS_FILE, RESOURCES_DIR / "areas.yaml", RESOURCES_DIR / "errors.yaml"]
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
-    return digest.hexdigest()[:16]
+    return files_digest(paths, PACKAGE_DIR)[:16]
 
 
 def _cache_path(out_dir: Path, item: InputFile, sha: str, tools_key: str = "", settings_key: str = "") -> Path:

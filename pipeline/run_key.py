@@ -30,13 +30,18 @@ _TABLES = ("files", "practices", "areas", "similar", "criteria", "guidelines")
 REVIEWS_TABLE = "reviews.parquet"
 
 
-def _tree_digest(root: Path, suffixes: set[str] | None = None) -> str:
+def files_digest(paths: Iterable[Path], root: Path) -> str:
+    """A hash of the files' names (relative to `root`) and contents; a missing file counts as empty."""
     digest = hashlib.sha256()
-    if root.is_dir():
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            if suffixes is None or path.suffix in suffixes:
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in paths:
+        data = path.read_bytes() if path.is_file() else b""
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + data + b"\0")
     return digest.hexdigest()
+
+
+def _tree_digest(root: Path, suffixes: set[str] | None = None) -> str:
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if root.is_dir() else []
+    return files_digest((p for p in files if suffixes is None or p.suffix in suffixes), root)
 
 
 def library_versions(names: Iterable[str] = KEY_LIBRARIES) -> dict[str, str | None]:
