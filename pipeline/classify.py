@@ -503,6 +503,23 @@ def predict_areas(classifier: AreaClassifier, practices: Sequence[Practice | str
 
 MIN_EVIDENCE_WORDS = 3
 _WORDS = re.compile(r"[^\W\d_]{2,}")
+_FIGURE_CELL = re.compile(r"[\d\s.,'%€$£+-]*\d[\d\s.,'%€$£+-]*(?:[A-Za-z]{1,5}\.?)?")
+_LIST_NUMBER = re.compile(r"\d{1,2}[.)]")  # "2." before a list item, split from it
+_TABLE_LINE = re.compile(r"\|.*\d|\d.*\|")
+
+
+def table_cells(sentences: Sequence[str]) -> np.ndarray:
+    """Sentences that are cells of a table of figures (a budget, a timetable): a few words, not a sentence,
+    beside a cell that is only a figure ("Formation des enseignants" above "8 000 €"), or a row written on one line
+    with bars. They name a cost or a date, not what the practice does."""
+    figures = [bool(_FIGURE_CELL.fullmatch(text.strip())) and not _LIST_NUMBER.fullmatch(text.strip())
+               for text in sentences]
+    out = np.zeros(len(sentences), dtype=bool)
+    for i, text in enumerate(sentences):
+        beside = (i > 0 and figures[i - 1]) or (i + 1 < len(sentences) and figures[i + 1])
+        cell = len(text.split()) <= 8 and not text.rstrip().endswith((".", "!", "?"))
+        out[i] = (beside and cell) or bool(_TABLE_LINE.search(text))
+    return out
 
 
 def area_evidence(classifier: AreaClassifier, enc: EncodedPractices) -> list[list[str | None]]:
@@ -530,6 +547,7 @@ def area_evidence(classifier: AreaClassifier, enc: EncodedPractices) -> list[lis
             support += 0.1 * encoder.sentence_keywords(sentences)
         # A fragment ("Le" cut off by a PDF line break, a list number "2.") is no evidence to show.
         fragments = np.array([len(_WORDS.findall(text)) < MIN_EVIDENCE_WORDS for text in sentences])
+        fragments |= table_cells(sentences)
         if not fragments.all():
             support[fragments] = -np.inf
         # The title and objective would win too often; prefer a sentence of the description when there is one.

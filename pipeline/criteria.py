@@ -275,6 +275,7 @@ _DURATION = re.compile(r"\b(?:weeks?|months?|semaines?|mois|years?|ans|année|da
 _AGES = re.compile(r"\b(?:aged|ages|âgés?|âgées?|de)\s+\d{1,2}\s*(?:-|to|à|–)\s*\d{1,2}\b|\b(?:under|over|moins de|plus de)\s+\d{1,2}\b|\d{1,2}\s*-\s*\d{1,2}\s*(?:year|ans)", re.I)
 _CAPITAL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+$")
 _CELL_BREAK = re.compile(r"\s*[\n|\t]\s*")
+_ROW_HEADING = re.compile(r"^[^\W\d][^:\d]{0,30}\s?:\s*")
 
 
 # A line that is a list item ("- ", "• ", "2. ", "b) "); a dash may also be a dash of the sentence that a wrapped
@@ -330,7 +331,10 @@ def is_table_row(text: str) -> bool:
     """Short cells with figures, as in a budget or a timetable: a row on one line ("Staff | 12 000 €") or the
     cells of a Word table, one per line, that sentence splitting keeps together."""
     cells = [cell for cell in _CELL_BREAK.split(text) if cell]
-    short = sum(len(cell.split()) <= 4 for cell in cells)
+    if cells:
+        # the heading the rows are written under ("Budget : Staff 12 000 €") is not a cell of its own
+        cells[0] = _ROW_HEADING.sub("", cells[0], count=1)
+    short = sum(len(_NUMBER.sub(" ", cell).split()) <= 4 for cell in cells)
     with_figures = sum(bool(_NUMBER.search(cell)) for cell in cells)
     return len(cells) >= 3 and short >= 0.8 * len(cells) and with_figures >= 2
 

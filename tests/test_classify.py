@@ -466,3 +466,25 @@ def test_evaluate_says_where_it_writes_by_default(tmp_path, monkeypatch):
     missing = CliRunner().invoke(app, ["evaluate", str(tmp_path / "nowhere"), "--embedder", "tfidf"])
     assert missing.exit_code == 2 and "Input not found" in missing.output
     assert "the bundled sample corpus" in help_text
+
+
+def test_cells_of_a_budget_table_are_no_area_evidence(use_embedder):
+    """A Word table's cells come in one per line: "Formation des enseignants" above "8 000 €" names a cost, not
+    what the practice does, and is not shown as the reason for an area; list numbers do not make a table."""
+    from pipeline.classify import table_cells
+
+    lines = ["Budget", "Poste", "Montant", "Salaires des médiatrices scolaires", "120 000 €",
+             "Formation des enseignants", "8 000 €", "Staff | 12 000 EUR", "2.", "Recrutement de six médiatrices",
+             "La participation est passée de 60 % à 85 %."]
+    assert [s for s, cell in zip(lines, table_cells(lines)) if cell] == [
+        "Salaires des médiatrices scolaires", "Formation des enseignants", "Staff | 12 000 EUR"]
+    table = "\n".join(["Budget", "Poste", "Montant", "Formation des enseignants", "8 000 €",
+                       "Cours de langue pour les parents", "12 000 €", "Livres scolaires bilingues", "3 000 €"])
+    text = ("Des médiatrices accueillent les familles nouvellement arrivées à la porte de l'école.\n" + table +
+            "\nLes parents viennent davantage aux réunions avec les enseignants.")
+    practice = Practice(practice_id="b-1", source_file="b.docx", practice_index=1, lang="fr",
+                        title="Médiatrices scolaires", process=text, description=text)
+    model = load_area_classifier(DEFAULT_MODEL_DIR, embedder=use_embedder)
+    evidence = predict_areas(model, [practice]).evidence[0]
+    cells = set(table.split("\n"))
+    assert all(e not in cells for e in evidence if e), evidence

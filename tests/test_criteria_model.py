@@ -92,6 +92,10 @@ def test_a_budget_table_is_not_evidence_of_need(learned):
     # a row as one line, and the cells of a Word table as they come in (one per line, one sentence)
     assert is_table_row("Item 3 | 3 600 € | 13 % | 2013") and is_table_row("Staff\n12 000 €\nPrinting\n3 000 €")
     assert not is_table_row(STRONG_EN.starting_point) and not is_table_row("Budget: EUR 40,000 a year.")
+    # lines of a plain-text budget under its heading, as one sentence: the heading is not a cell
+    assert is_table_row("Budget : Salaires des médiatrices 120 000 €\nFormation 8 000 €\nMatériel 2 500 €")
+    assert not is_table_row("Budget : la ville finance six postes de médiatrices à hauteur de 120 000 € par an, "
+                            "avec 8 000 € de formation\net 2 500 € de matériel.")
     table = "\n".join(f"Item {k} | {1200 * k} € | {10 + k} % | {2010 + k}" for k in range(1, 13))
     for practice in (WEAK_EN, STRONG_EN):
         process = practice.process + "\n" + table
