@@ -127,6 +127,8 @@ class SegmentSettings:
     letter_line_words: int = 8
     letter_signature_lines: int = 8
     letter_words_after_formula: int = 3
+    # a line after the greeting that sends the form ("Please find below our good practice.") has at most this many
+    letter_cover_words: int = 30
 
 
 @dataclass(frozen=True)

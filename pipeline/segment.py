@@ -147,14 +147,15 @@ def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern]:
     """The greeting and the closing formula of a letter (labels.yaml `letter`), at the start of a folded line."""
     letter = load_yaml(path.read_text(encoding="utf-8"))["letter"]
     return tuple(re.compile(r"^(?:" + "|".join(re.escape(w) for w in sorted(letter[k], key=len, reverse=True))
-                            + r")\b") for k in ("greetings", "closings"))
+                            + r")\b") for k in ("greetings", "covers", "closings"))
 
 
 def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
     """The lines without the greeting and the signature of a form pasted into an e-mail ("Bonjour," ...
-    "Cordialement, Sophie Martin, Mission égalité"): a first line that greets in a few words, and a closing
+    "Cordialement, Sophie Martin, Mission égalité"): a first line that greets in a few words (and the line after it
+    when it sends the form: "Voici notre bonne pratique pour le réseau."), and a closing
     formula among the last lines with only short lines after it (a name, a service, a telephone number)."""
-    greeting, closing = _letter_patterns()
+    greeting, cover, closing = _letter_patterns()
     short = rules.letter_line_words
 
     def formula(pattern: re.Pattern, text: str) -> bool:
@@ -166,6 +167,10 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
     # "Dear colleagues," or "Bonjour" greets; "Hello Neighbour!" may be a title
     if first and formula(greeting, first) and (first.endswith(",") or count_words(greeting.sub("", fold(first))) == 0):
         lines = lines[1:]
+        # the line that sends the form, before its first label
+        if lines and cover.match(fold(lines[0].text)) and match_label(lines[0].text) is None \
+                and count_words(lines[0].text) <= rules.letter_cover_words:
+            lines = lines[1:]
     for k in range(max(0, len(lines) - rules.letter_signature_lines), len(lines)):
         if formula(closing, lines[k].text) and all(count_words(line.text) <= short for line in lines[k + 1:]):
             return lines[:k]

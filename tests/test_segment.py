@@ -633,7 +633,7 @@ def test_a_later_block_giving_another_value_of_a_field_is_named_not_dropped_unse
     assert not [w for w in same.warnings if w.startswith("other_value")]
 
 
-@pytest.mark.parametrize("label", ["Références / liens", "Références et liens", "Liens"])
+@pytest.mark.parametrize("label", ["Références / liens", "Références et liens", "Liens", "Références clés", "Key references"])
 def test_references_under_a_variant_of_their_label_are_not_read_as_impact(label):
     form = ["Ville : Nancy", "Titre : Cafés bilingues", "Description de la bonne pratique", f"But : {DESCRIPTION_FR}",
             "Impact : 48 rencontres."]
@@ -689,6 +689,25 @@ def test_the_greeting_and_signature_of_a_form_pasted_into_an_e_mail_are_left_out
     crossed = segment(lines("Ville : Lyon", "Titre : Repas", "But : Des voisins se retrouvent chaque mois.",
                             "Références :", "Regards croisés, catalogue 2023", "https://lyon.example/regards")).practices[0]
     assert crossed.references == "Regards croisés, catalogue 2023\nhttps://lyon.example/regards"
+
+
+def test_the_line_that_sends_a_form_by_e_mail_is_not_part_of_it():
+    sent = segment(lines("Bonjour,", "Voici notre bonne pratique pour le réseau des Cités interculturelles.",
+                         "Ville : Lyon", "Titre : Ambassadeurs de la langue",
+                         "But : Des habitants bilingues accompagnent les nouveaux arrivants.", "Cordialement,",
+                         "Sophie Martin")).practices[0]
+    assert sent.description == "Des habitants bilingues accompagnent les nouveaux arrivants."
+    body = ["Tenants meet their neighbours",
+            "Every month, tenants of the Hyde Park estate cook a meal together in the community room. Newcomers are "
+            "invited by the caretaker and by their neighbours, who speak eleven languages between them.",
+            "Over two years, 300 people took part and 40 newcomers joined the tenants' committee."]
+    # with no template label, the title is the practice's, not the e-mail's
+    (plain,) = segment(lines("Dear colleagues,", "Please find below our good practice for the network.", *body,
+                             "Best regards,", "Jane Doe")).practices
+    assert plain.title == "Tenants meet their neighbours" and "Please find" not in (plain.description or "")
+    # a first sentence that starts like it, in a text that does not greet, is the practice's
+    (kept,) = segment(lines("Here is how tenants of Hyde Park welcome newcomers.", *body[1:])).practices
+    assert "Here is how tenants" in (kept.title or "") + (kept.description or "")
 
 
 def test_a_contact_block_closing_a_file_of_two_practices_fills_both():
