@@ -14,6 +14,8 @@ from pipeline.registry import loader
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A table cell that holds a figure only: "8 000 €", "4,000", "13 %", "2022", "1,5 FTE", "12 (EUR)".
+FIGURE_CELL = re.compile(r"[\d\s.,'%€$£+-]*\d[\d\s.,'%€$£+-]*(?:\(?[A-Za-z]{1,5}\)?\.?)?")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'"})
 _DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-"})
 

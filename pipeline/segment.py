@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
-from pipeline.normalize import clean_text, count_words, detect_language, fold, fold_chars, parse_period, value_or_none
+from pipeline.normalize import FIGURE_CELL, clean_text, count_words, detect_language, fold, fold_chars, parse_period, value_or_none
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -34,6 +34,8 @@ _JOINED = re.compile(r"\s*[/&+,]\s*|\s+(?:et|and)\s+")
 _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
+# a label's shape: a capital, up to six words, no figures and no sentence punctuation
+_UNKNOWN_LABEL = re.compile(r"[A-ZÀ-Ý][^\d.!?:;,]{1,48}")
 _HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
 # Thresholds of label matching and of the fallback for free text: Settings.segment (pipeline/config.py).
 _DEFAULTS = SegmentSettings()
@@ -73,6 +75,8 @@ class _Form:
     label_keys: list[str] = field(default_factory=list, repr=False)  # the template's labels as written here
     objective_from_row: bool = False  # the main objective was read from an « Objectif(s) » row of the header table
     other_values: list[str] = field(default_factory=list)  # fields a later header block gives another value of
+    # lines written as labels the template does not use, and whether each stands among the header's rows
+    unknown_labels: list[tuple[str, bool]] = field(default_factory=list)
 
     def has_content(self) -> bool:
         """A title, a description section, or text under the description heading."""
@@ -299,16 +303,33 @@ class _Line:
     block: int
     kind: str = "paragraph"
     value_beside: bool = False  # a table cell whose row goes on with another cell, where the value is
+    figures_beside: bool = False  # a table cell whose row's other cells hold figures only (a budget, a timetable)
 
 
 def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
     paired = _pair_header_rows(blocks, rules)
+    data_rows = _figure_rows(paired)
     return [
-        _Line(piece, i, b.kind, _value_beside(paired, i))
+        _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0)
         for i, b in enumerate(paired)
         for t in b.text.split("\n") if t.strip()
         for piece in split_inline_sections(t)
     ]
+
+
+def _figure_rows(blocks: list[Block]) -> set[tuple[int, int]]:
+    """(table, row) of the rows whose cells after the first hold figures only: "Evaluation | 0 | 4,000" in a
+    budget names a cost, not the form's impact part."""
+    rows: dict[tuple[int, int], list[Block]] = {}
+    for b in blocks:
+        if b.kind == "cell" and b.table is not None:
+            rows.setdefault((b.table, b.row), []).append(b)
+    out = set()
+    for key, cells in rows.items():
+        rest = [c.text.strip() for c in cells if c.col != 0 and c.text.strip()]
+        if rest and all(FIGURE_CELL.fullmatch(text) for text in rest):
+            out.add(key)
+    return out
 
 
 def _value_beside(blocks: list[Block], i: int) -> bool:
@@ -398,6 +419,8 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         # Colon-less labels are only trusted in a PDF's header area, before any description text.
         in_header = current is None or not (current.sections or current.intro)
         hit = match_label(line.text, loose=line.kind == "line" and in_header, rules=rules)
+        if hit is not None and line.figures_beside and hit.label.kind != "field":
+            hit = None  # a budget's "Evaluation | 4,000" row; a field's value may well be a date or a year
         if hit is not None and hit.label.kind == "field" and hit.inline and current is not None \
                 and line.kind == "line" and hit.label.name in current.fields and match_label(line.text, rules=rules) is None:
             hit = None  # a sentence that merely starts with a label word
@@ -485,7 +508,25 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         held.append(line.text)
         if line.kind == "heading":
             last_heading = (held, line.text)
+        else:
+            header = not (current.sections or current.saw_description_marker)
+            if _looks_like_label(line, header):
+                current.unknown_labels.append((_COLON.split(line.text.strip(), maxsplit=1)[0], header))
     return forms, used_labels, preamble
+
+
+def _looks_like_label(line: _Line, header: bool) -> bool:
+    """A line written as a label the template does not use ("Responsible unit:", "How we did it: With…"), whose
+    text is then read as prose under the label before it: a few words and a colon, alone on their line or before a
+    capitalised text, or, among the header's rows, a cell of a few words with its value in the next cell."""
+    text = line.text.strip()
+    head, colon, rest = text.partition(":")
+    if line.figures_beside or not _UNKNOWN_LABEL.fullmatch(head.strip()):
+        return False
+    if colon:
+        # "How we did it: With the museum we…": a label and its text on one line, not "Note that: …"
+        return not rest.strip() or (count_words(head) <= 5 and rest.strip()[:1].isupper())
+    return header and line.kind == "cell" and line.value_beside
 
 
 def _objective_row_to_purpose(form: _Form) -> None:
@@ -646,6 +687,11 @@ class Segmenter:
             if values[name] is None:
                 warnings.append(f"missing:{name}")
         warnings.extend(f"other_value:{name}" for name in form.other_values)
+        # a label not of the template matters where a field or part is missing: its text may be that one
+        missing_part = description is not None and any(sections[name] is None for name in _MAIN_PARTS)
+        missing_field = any(w.startswith("missing:") for w in warnings)
+        warnings.extend(f"unknown_label:{label}" for label in dict.fromkeys(
+            label for label, header in form.unknown_labels if (missing_field if header else missing_part)))
         if values["declared_area_text"] and not declared:
             warnings.append("unrecognised_area")
         if values["period_text"] and period.start is None:

@@ -68,6 +68,15 @@ def table_then_text(rows: list[tuple[str, str]], text: str) -> list[Block]:
         ("References / links: https://example.org", "references", "https://example.org"),
         ("Links:", "references", None),
         ("Ville / City : Nancy", "city", "Nancy"),
+        # labels cities write in their own words for the template's
+        ("Responsible unit: Community Section", "department", "Community Section"),
+        ("Key aims: to open the city's heritage", "main_objective", "to open the city's heritage"),
+        ("Timeline: 2022-2024", "period_text", "2022-2024"),
+        ("Background to the project:", "starting_point", None),
+        ("How we did it:", "process", None),
+        ("What changed:", "impact", None),
+        ("Further reading:", "references", None),
+        ("Références clés :", "references", None),
     ],
 )
 def test_label_variants(text, name, inline):
@@ -724,3 +733,51 @@ def test_a_contact_block_closing_a_file_of_two_practices_fills_both():
         "Bonne pratique", "Titre : Le café des langues", "But : Des habitants pratiquent le français.",
         "Coordonnées", "Ville : Lyon")).practices
     assert [p.city for p in own] == ["Nancy", "Lyon"]
+
+
+def test_a_budget_row_named_like_a_part_does_not_open_that_part(tmp_path):
+    """"Evaluation | 0 | 4,000" in a budget table is a cost, not the impact part; a header row whose value is a
+    date or a year stays a field."""
+    budget = table(row(cell(p("Item")), cell(p("2022 (EUR)")), cell(p("2023 (EUR)"))),
+                   row(cell(p("Coordinator")), cell(p("24,000")), cell(p("25,000"))),
+                   row(cell(p("Evaluation")), cell(p("0")), cell(p("4,000"))),
+                   row(cell(p("Results")), cell(p("1 500 €"))),
+                   row(cell(p("Total")), cell(p("24,000")), cell(p("29,000"))))
+    body = (table(row(cell(p("City:")), cell(p("Limerick"))), row(cell(p("Date of the form:")), cell(p("20/02/2024"))),
+                  row(cell(p("Implementation period:")), cell(p("2022")))) +
+            p("Purpose: Volunteers accompany newly arrived families in their first months.") +
+            p("Process: We trained 35 volunteers. The budget was as follows:") + budget +
+            p("The Council funded the project.") + p("Impact: 212 families were accompanied over two years."))
+    (practice,) = segment(read_blocks(write_docx(tmp_path / "form.docx", body))).practices
+    assert practice.impact == "212 families were accompanied over two years."
+    assert "Evaluation" in practice.process and "The Council funded the project." in practice.process
+    assert (practice.form_date, practice.period_text) == ("20/02/2024", "2022")
+
+
+def test_a_label_not_of_the_template_is_named_where_a_part_is_missing():
+    """"Lead unit:" and "Our approach:" are not template labels: their text is read with the part before them, so
+    the form is told which labels were not read, rather than only that a field or part is missing."""
+    from pipeline.cli import warning_text
+
+    form = segment(lines("City: Cork", "Title: Conversation cafés", "Lead partner:", "Cork City Libraries",
+                         "Purpose: Newcomers practise English with residents.",
+                         "Stimulus/Rationale: Many newcomers had no place to speak English outside class.",
+                         "Our approach:", "Volunteers host a weekly café in ten branch libraries.",
+                         "Impact: 400 people took part in 2023.")).practices[0]
+    unknown = [w for w in form.warnings if w.startswith("unknown_label:")]
+    assert unknown == ["unknown_label:Lead partner", "unknown_label:Our approach"]
+    assert "Our approach" in warning_text(unknown[1], "en") and "Our approach" in warning_text(unknown[1], "fr")
+    # a heading inside a part that is there, in a form with every part, is the city's own: nothing to say
+    full = segment(lines("Ville : Lyon", "Département : Cohésion sociale", "Date du formulaire : 3 mars 2024",
+                         "Personne de contact : Sophie Martin", "Titre : Cafés des langues",
+                         "Principal domaine d'action : Langue", "Principal objectif : Parler français.",
+                         "Période de mise en œuvre : 2023", "But : Des habitants pratiquent le français.",
+                         "Point de départ : Peu de lieux pour parler.", "Processus : Des bénévoles animent.",
+                         "Principales actions :", "Un café par semaine dans dix bibliothèques.",
+                         "Impact : 400 participants.", "Principaux documents de référence : https://lyon.example/cafes",
+                         )).practices[0]
+    assert not [w for w in full.warnings if w.startswith("unknown_label:")]
+    # a budget's rows and a sentence ending in a colon are no labels
+    prose = segment(lines("City: Cork", "Title: Cafés", "Process: Volunteers host cafés. The cafés run in:",
+                          "ten branch libraries and two community centres.")).practices[0]
+    assert not [w for w in prose.warnings if w.startswith("unknown_label:")]
