@@ -37,7 +37,7 @@ import numpy as np
 
 from pipeline.config import SEED, AreaSettings, Settings
 from pipeline.embed import l2_normalise, split_sentences
-from pipeline.normalize import fold
+from pipeline.normalize import FIGURE_CELL, fold
 from pipeline.ordinal import as_features
 from pipeline.records import Practice
 from pipeline.tables import atomic_write_bytes
@@ -86,6 +86,9 @@ def practice_sentences(practice: Practice | str) -> list[str]:
         out.extend(split_sentences(text))
     seen: set[str] = set()
     unique = [s for s in out if not (s in seen or seen.add(s))]
+    # a budget's cells say what the money went to, not what the practice is about
+    cells = table_cells(unique) | np.array([_is_figure_cell(s) for s in unique], dtype=bool)
+    unique = [s for s, cell in zip(unique, cells) if not cell] if not cells.all() else unique
     return unique or [practice.full_text() or " "]
 
 
@@ -503,17 +506,20 @@ def predict_areas(classifier: AreaClassifier, practices: Sequence[Practice | str
 
 MIN_EVIDENCE_WORDS = 3
 _WORDS = re.compile(r"[^\W\d_]{2,}")
-_FIGURE_CELL = re.compile(r"[\d\s.,'%€$£+-]*\d[\d\s.,'%€$£+-]*(?:[A-Za-z]{1,5}\.?)?")
 _LIST_NUMBER = re.compile(r"\d{1,2}[.)]")  # "2." before a list item, split from it
 _TABLE_LINE = re.compile(r"\|.*\d|\d.*\|")
+
+
+def _is_figure_cell(text: str) -> bool:
+    """A cell that is a figure only ("8 000 €"), not the number of a list item ("2.") split from it."""
+    return bool(FIGURE_CELL.fullmatch(text.strip())) and not _LIST_NUMBER.fullmatch(text.strip())
 
 
 def table_cells(sentences: Sequence[str]) -> np.ndarray:
     """Sentences that are cells of a table of figures (a budget, a timetable): a few words, not a sentence,
     beside a cell that is only a figure ("Formation des enseignants" above "8 000 €"), or a row written on one line
     with bars. They name a cost or a date, not what the practice does."""
-    figures = [bool(_FIGURE_CELL.fullmatch(text.strip())) and not _LIST_NUMBER.fullmatch(text.strip())
-               for text in sentences]
+    figures = [_is_figure_cell(text) for text in sentences]
     out = np.zeros(len(sentences), dtype=bool)
     for i, text in enumerate(sentences):
         beside = (i > 0 and figures[i - 1]) or (i + 1 < len(sentences) and figures[i + 1])

@@ -488,3 +488,10 @@ def test_cells_of_a_budget_table_are_no_area_evidence(use_embedder):
     evidence = predict_areas(model, [practice]).evidence[0]
     cells = set(table.split("\n"))
     assert all(e not in cells for e in evidence if e), evidence
+    # nor do they move the areas: the practice without its costs (its table's heading kept) gets the same
+    lines = [line for line in text.split("\n") if line not in cells or line in ("Budget", "Poste", "Montant")]
+    bare = "\n".join(lines)
+    without = Practice(practice_id="b-2", source_file="b2.docx", practice_index=1, lang="fr",
+                       title="Médiatrices scolaires", process=bare, description=bare)
+    proba = predict_areas(model, [practice, without]).proba
+    assert np.allclose(proba[0], proba[1], atol=1e-6)
