@@ -437,7 +437,7 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
     """Suggested areas, criteria levels with hints, and the reporting-guideline checks of one practice."""
     from pipeline.criteria import criteria_with_guidelines
     from pipeline.taxonomy import load_taxonomy
-    from pipeline.web.i18n import area_mismatch_words, area_words
+    from pipeline.web.i18n import area_mismatch_words, area_words, declared_beside, main_not_likeliest
 
     t = _texts(practice.lang)
     settings = current_settings()
@@ -445,14 +445,19 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
     areas = Table(title=t["areas_title"])
     for col in ("area", "probability", "evidence"):
         areas.add_column(t[col])
-    # the suggested areas, main area first, as the web check lists them
-    for code in suggestion.predicted_areas:
+    # the suggested areas, main area first, as the web check lists them, and the declared one if not among them
+    shown = declared_beside(suggestion.predicted_areas, practice.declared_areas)
+    for code in shown:
         row = by_code[code]
         probability = f"{row['probability']:.2f}"
-        areas.add_row(area_words(taxonomy, code, practice.lang),
+        tag = (t["main_tag"] if code == suggestion.main_area_pred
+               else t["declared_tag"] if code not in suggestion.predicted_areas else "")
+        areas.add_row(area_words(taxonomy, code, practice.lang) + (f" ({tag})" if tag else ""),
                       probability.replace(".", ",") if practice.lang == "fr" else probability,
                       _short(row["evidence"], EVIDENCE_CHARS))
     out.print(areas)
+    if main_not_likeliest(suggestion.main_area_pred, {code: by_code[code]["probability"] for code in shown}):
+        out.print(t["main_note"], highlight=False)
     if suggestion.area_mismatch:
         why = area_mismatch_words(t, taxonomy, practice.lang, practice.declared_areas, suggestion.predicted_areas)
         if why:

@@ -13,7 +13,7 @@ from pipeline.cli import _counted_words, _declared_areas, _texts, _years
 from pipeline.normalize import shorten
 from pipeline.records import HEADER_FIELDS, Practice
 from pipeline.taxonomy import load_taxonomy
-from pipeline.web.i18n import Messages, area_mismatch_words, years_words
+from pipeline.web.i18n import Messages, area_mismatch_words, declared_beside, main_not_likeliest, years_words
 
 SEED_LAYOUT = Path(__file__).resolve().parent / "data" / "seed_layout" / "form-fr.txt"
 # The English template's header labels, in its order.
@@ -117,3 +117,12 @@ def test_a_long_value_is_cut_after_a_whole_word():
 ])
 def test_a_part_of_one_word_is_counted_in_the_singular(lang, value, expected):
     assert _counted_words(_texts(lang), lang, value) == expected
+
+
+def test_the_declared_area_is_listed_once_and_the_main_area_note_is_given_when_another_is_likelier():
+    assert declared_beside(["16", "5"], ["6", "9"]) == ["16", "5", "6"]
+    assert declared_beside(["16", "6"], ["6"]) == ["16", "6"] and declared_beside(["16"], []) == ["16"]
+    assert main_not_likeliest("11", {"11": 0.17, "16": 0.59})
+    assert not main_not_likeliest("16", {"11": 0.17, "16": 0.59}) and not main_not_likeliest(None, {"16": 0.5})
+    for lang in ("en", "fr"):
+        assert _texts(lang)["main_note"] and _texts(lang)["declared_tag"] and _texts(lang)["main_tag"]

@@ -667,8 +667,11 @@ def test_check_names_the_declared_and_the_pointed_areas_and_shows_whole_sentence
     output = " ".join(result.output.split())
     said = re.search(r"Vous avez déclaré .*?Vérifiez le domaine déclaré\.", output).group(0)
     # the areas named are those of the table above it, the likeliest first, and no more
-    listed = re.findall(r"│ (\d+[a-c]?\. [^│]+?) +│ [01],\d\d", output)
-    assert listed[0] == "8. Entreprise, emploi et diversité"
+    rows = re.findall(r"│ (\d+[a-c]?\. [^│]+?) +│ [01],\d\d", output)
+    # the main area is tagged, and the declared one, which the text does not suggest, is listed last
+    assert rows[0] == "8. Entreprise, emploi et diversité (principal)"
+    assert rows[-1] == "6. Espace public (déclaré, non suggéré)"
+    listed = [re.sub(r" \(principal\)$", "", row) for row in rows[:-1]]
     assert said == ("Vous avez déclaré 6. Espace public ; le texte décrit plutôt "
                     + (listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} ou {listed[-1]}")
                     + ". Vérifiez le domaine déclaré."), said

@@ -172,7 +172,7 @@ def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
     first = body["practices"][0]
     assert set(first) == {"title", "city", "city_listed", "lang", "fields", "missing_sections", "warnings",
                           "declared_areas", "main_area", "area_mismatch", "area_mismatch_text", "areas", "criteria",
-                          "guidelines", "similar"}
+                          "guidelines", "similar", "declared_area"}
     assert (first["city"], first["lang"]) == ("Ballarat", "en")
     assert first["fields"]["city"] == "Ballarat" and first["fields"]["period_text"] == "2019 - ongoing"
     assert first["missing_sections"] == []
@@ -274,6 +274,26 @@ def test_a_form_without_sections_lists_them_as_missing(client):
     assert [m["section"] for m in practice["missing_sections"]] == ["starting_point", "process", "impact", "references"]
     assert practice["missing_sections"][2]["label"] == "Impact"
     assert practice["missing_sections"][0]["label"] == "Point de départ"
+
+
+def test_a_declared_area_the_text_does_not_suggest_is_shown_beside_the_suggested_ones(client):
+    """A city sees where its own choice stands: the declared main area is listed with its probability, marked, when
+    the text does not suggest it; the API gives it apart from the suggested areas."""
+    text = ("City: Leeds\nTitle: Conversation cafés\nMain area of action: 6. Public space\n"
+            "Purpose: Newcomers practise English with volunteers in the city's libraries every week.\n"
+            "Process: Volunteers host a one-hour café in ten branch libraries; learners of every level join.\n"
+            "Impact: 400 learners took part in 2023 and most say they now speak English more often.\n")
+    form = {"file": ("cafes.txt", text.encode("utf-8"))}
+    (practice,) = client.post("/api/check", files=form).json()["practices"]
+    assert practice["declared_areas"][0] == "6" and "6" not in [a["area"] for a in practice["areas"]]
+    declared = practice["declared_area"]
+    assert declared["area"] == "6" and 0 <= declared["probability"] < 0.5
+    page = html.unescape(client.post("/check", files=form).text)
+    assert re.search(r"6\. Public space <span class=\"tag\">declared, not suggested</span>", page)
+    # a declared area the text suggests is not listed twice
+    suggested = client.post("/api/check", files=upload(ENGLISH_FORM)).json()["practices"][0]
+    assert suggested["declared_area"] is None or suggested["declared_area"]["area"] not in [
+        a["area"] for a in suggested["areas"]]
 
 
 def test_the_check_page_names_fields_as_the_template_and_cuts_a_long_one_after_a_word(client):

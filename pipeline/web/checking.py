@@ -24,7 +24,7 @@ from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, FileResult, Practice
 from pipeline.run import InputFile, process_file
 from pipeline.similar import versions_among
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.i18n import LANGS, Messages, Translator
+from pipeline.web.i18n import LANGS, Messages, Translator, declared_beside, main_not_likeliest
 from pipeline.web.models import AnalysisModels
 from pipeline.web.neighbours import SimilarPractice, similar_elsewhere
 
@@ -55,6 +55,13 @@ class CheckedPractice:
     criteria: list[dict]  # criteria.parquet rows
     guidelines: list[dict]  # guidelines.parquet rows
     similar: list[SimilarPractice] = field(default_factory=list)
+    declared_area: dict | None = None  # the declared main area's row when the text does not suggest it
+
+    @property
+    def main_not_likeliest(self) -> bool:
+        """Another listed area is likelier than the main one (chosen by a model of its own): the page says so."""
+        shown = self.areas + ([self.declared_area] if self.declared_area else [])
+        return main_not_likeliest(self.main_area, {a["area"]: a["probability"] for a in shown})
 
     @property
     def missing_sections(self) -> list[str]:
@@ -151,13 +158,16 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
     checked = []
     for i, (practice, suggestion) in enumerate(zip(practices, suggestions)):
         areas = [{"area": code, "probability": round(float(predictions.proba[i, column[code]]), 4),
-                  "evidence": predictions.evidence[i][column[code]]} for code in suggestion.predicted_areas]
+                  "evidence": predictions.evidence[i][column[code]]}
+                 for code in declared_beside(suggestion.predicted_areas, practice.declared_areas)
+                 if code in column]
+        declared = areas.pop() if len(areas) > len(suggestion.predicted_areas) else None
         pid = practice.practice_id
         checked.append(CheckedPractice(
             practice, suggestion.main_area_pred, suggestion.area_mismatch, areas,
             [r for r in criteria_rows if r["practice_id"] == pid],
             [r for r in guideline_rows if r["practice_id"] == pid],
-            similar[i],
+            similar[i], declared,
         ))
     return checked
 
@@ -254,6 +264,9 @@ def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t
             "area_mismatch_text": item.mismatch_words(pt),
             "areas": [{"area": a["area"], "probability": a["probability"], "evidence": a["evidence"]}
                       for a in item.areas],
+            # the declared main area with its probability when the text does not suggest it
+            "declared_area": ({k: item.declared_area[k] for k in ("area", "probability", "evidence")}
+                              if item.declared_area else None),
             "criteria": [{"criterion": r["criterion"], "level": int(r["level"]), "evidence": list(r["evidence"] or []),
                           "hint": r["hint"] or None} for r in item.criteria],
             "guidelines": [{"check": r["check"], "label": pt.check(r["check"]), "passed": bool(r["passed"]),

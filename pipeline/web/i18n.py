@@ -207,6 +207,18 @@ def warning_words(texts: dict, code: str) -> str:
 MISMATCH_AREAS_NAMED = 3
 
 
+def declared_beside(suggested: list[str], declared: list[str]) -> list[str]:
+    """The suggested areas, then the city's declared main area when the text does not suggest it, so that a city
+    sees where its own choice stands."""
+    return [*suggested, declared[0]] if declared and declared[0] not in suggested else list(suggested)
+
+
+def main_not_likeliest(main: str | None, probability: dict[str, float]) -> bool:
+    """Whether another listed area is likelier than the main one: the main area comes from a model of its own,
+    which a reader should be told."""
+    return main in probability and any(p > probability[main] for p in probability.values())
+
+
 def area_words(taxonomy: Taxonomy, code: str, lang: str) -> str:
     """An area by number and name ("6. Espace public"); an unknown code as it is."""
     area = taxonomy.areas.get(code)
