@@ -11,6 +11,7 @@ import importlib.util
 import json
 import re
 import shutil
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from docx_factory import cell, p, row, table, write_docx
 from pipeline.config import Limits, Settings
 from pipeline.ingest import CONVERTED_LIBREOFFICE, CONVERTED_TEXT_ONLY, OCR, Tools, formats_info, read_document
 from pipeline.ingest import convert as convert_module
@@ -178,6 +180,33 @@ def test_nothing_from_outside_the_files_enters_the_outputs(tmp_path):
     assert dict(files["error_code"]) == hostile
     hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else "\x00"
     assert hostname not in files.to_json() + pd.read_parquet(tmp_path / "out" / "practices.parquet").to_json()
+
+
+@needs_libreoffice
+def test_a_pdf_saved_from_the_word_form_gives_its_header_values_whole(tmp_path):
+    """Values too long for their cell wrap in the PDF (LibreOffice's export, as a city saves it): each is read whole
+    under its label, as from the Word file, and none of it starts the description."""
+    header = {"City:": "Cork", "Department:": "Community, Culture and Placemaking Directorate, Cork City Council",
+              "Contact person:": "Siobhán Murphy, Intercultural Officer, siobhan.murphy@example.ie, +353 21 492 0000",
+              "Title:": "Conversation Cafés for newcomers in the branch libraries of Cork City",
+              "Implementation period:": "September 2021 - ongoing"}
+    body = (table(*(row(cell(p(label)), cell(p(value))) for label, value in header.items()))
+            + p("Description of the good practice")
+            + p("Purpose: Volunteers talk with adults who are learning English, one hour a week in each library.")
+            + p("Impact: 1,140 learners from 52 countries took part between 2021 and 2023."))
+    source = write_docx(tmp_path / "cork.docx", body)
+    subprocess.run([FOUND.soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=120)
+    from pypdf import PdfReader
+
+    page = PdfReader(tmp_path / "cork.pdf").pages[0].extract_text()
+    assert "Council" not in next(line for line in page.splitlines() if line.startswith("Department"))  # it wrapped
+    from_word, from_pdf = (Segmenter().segment(read_document(path).blocks, path.name, "0" * 64).practices
+                           for path in (source, tmp_path / "cork.pdf"))
+    assert len(from_pdf) == 1
+    assert [(name, getattr(from_pdf[0], name)) for name in FIELDS] == [(name, getattr(from_word[0], name)) for name in FIELDS]
+    assert from_pdf[0].description.startswith("Volunteers talk")
 
 
 @needs_libreoffice

@@ -24,6 +24,19 @@ _MIN_LAYER_LETTERS = 20
 _EDGE_LINES = 2
 # Up to three digits: a year alone on a line ("2023") is a form's value, not a page number.
 _PAGE_NUMBER = re.compile(r"^(?:page|p\.|seite)?\s*\d{1,3}\s*(?:(?:/|of|sur|de|von)\s*\d{1,3})?$|^[-–]\s*\d{1,3}\s*[-–]$", re.I)
+# A value cell of a label | value table wrapped over several lines: each line after the first starts within
+# _CELL_EDGE points of where the value starts beside its label, nothing stands left of it, and it sits at most
+# _CELL_LINE_GAP font sizes below the line above (the next row's label, at the left, ends the cell).
+_CELL_EDGE = 1.5
+_CELL_LINE_GAP = 2.0
+# The label beside the value: a few words with letters, not a list's bullet or number with its text beside it.
+_LABEL_MAX_WORDS = 12
+
+# A cell's line that ends in a word and a hyphen was wrapped there: "Anti-" / "Rumour team", "2022-" / "2026".
+_WRAPPED_AT_HYPHEN = re.compile(r"[^\W_]-$")
+
+# A page's text: each entry one line, or the lines of one table cell, kept together so the cell stays one block.
+PageLines = list[tuple[str, ...]]
 
 
 def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> Reading:
@@ -37,12 +50,13 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             raise ingest_error("pdf_protected")
         if len(reader.pages) > limits.max_pdf_pages:
             raise ingest_error("pdf_too_many_pages", n=len(reader.pages), limit=limits.max_pdf_pages)
-        pages = [_page_text(page) for page in reader.pages]
+        pages = [_page_lines(page) for page in reader.pages]
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as exc:
         raise ingest_error("pdf_damaged", cause=cause(exc)) from exc
-    scanned = [i for i, text in enumerate(pages) if sum(ch.isalpha() for ch in text) < _MIN_LAYER_LETTERS]
+    scanned = [i for i, page in enumerate(pages)
+               if sum(ch.isalpha() for entry in page for line in entry for ch in line) < _MIN_LAYER_LETTERS]
     warnings: tuple[str, ...] = ()
     note = ""
     if scanned:
@@ -52,12 +66,22 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
                 raise ingest_error("pdf_too_many_scans", n=len(scanned), limit=limits.max_ocr_pages)
             for index, text in ocr_pages(path, scanned, limits, tools.tesseract).items():
                 # Keep a short text layer (a page number) only where OCR found nothing better.
-                pages[index] = text if text.strip() else pages[index]
+                pages[index] = [(line,) for line in text.split("\n")] if text.strip() else pages[index]
             warnings, note = (OCR,), message("scans_read", n=len(scanned))
         elif len(scanned) < len(pages):
             warnings, note = (UNREAD_SCANS,), message("scans_not_read", n=len(scanned), missing=missing)
-    lines = [line for page in without_running_lines(pages) for line in page]
-    blocks = [Block(t, "line", i) for i, t in enumerate(unwrap_lines(filter(None, (clean_text(x) for x in lines))))]
+    texts: list[str] = []
+    loose: list[str] = []  # lines outside a value cell, re-joined where a sentence wraps
+    for entry in (entry for page in without_running_lines(pages) for entry in page):
+        if len(entry) == 1:
+            loose += filter(None, [clean_text(entry[0])])
+            continue
+        texts += unwrap_lines(loose)
+        loose = []
+        # one block, a line each: a header value takes the lines of its block, a section keeps them as lines
+        texts.append("\n".join(_cell_lines(filter(None, (clean_text(x) for x in entry)))))
+    texts += unwrap_lines(loose)
+    blocks = [Block(t, "line", i) for i, t in enumerate(filter(None, texts))]
     if not blocks:
         if scanned and ocr_unavailable(tools) is None:
             raise ingest_error("pdf_blank_scans")
@@ -67,25 +91,123 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
     return Reading(blocks, warnings, note)
 
 
-def _page_text(page) -> str:
-    """The page's text; on a fillable form, with the answers typed in its fields, which live in the field widgets
-    and not in the page text. The page text stays as read; each answer joins the line of the label left of its box,
-    or follows the nearest line above its box. A form whose fields cannot be made out is read without them."""
-    text = page.extract_text() or ""
-    try:
-        fields = _filled_fields(page)
-    except Exception:  # a damaged annotation: the page text alone, as before fillable forms were read
-        return text
-    if not fields:
-        return text
-    located: list[tuple[float, float, str]] = []  # baseline, x, text of each piece of page text
+def _cell_lines(lines) -> list[str]:
+    """The lines of one value cell, re-joined where a sentence or a word was wrapped."""
+    out: list[str] = []
+    for line in unwrap_lines(lines):
+        if out and _WRAPPED_AT_HYPHEN.search(out[-1]) and line[:1].isalnum():
+            out[-1] += line
+        else:
+            out.append(line)
+    return out
+
+
+def _page_lines(page) -> PageLines:
+    """The page's lines, the lines of one wrapped value cell together (`_value_cells`); on a fillable form, with
+    the answers typed in its fields, which live in the field widgets and not in the page text. A form whose
+    fields cannot be made out is read without them."""
+    located: list[tuple[float, float, float, str]] = []  # baseline, x, font size (0: not upright), text
 
     def visit(piece, cm, tm, font, size) -> None:
         if piece.strip():
-            located.append((tm[5] * cm[3] + tm[4] * cm[1] + cm[5], tm[4] * cm[0] + tm[5] * cm[2] + cm[4], piece))
+            located.append(_placed(piece, cm, tm, size))
 
-    page.extract_text(visitor_text=visit)
-    lines = text.split("\n")
+    text = page.extract_text(visitor_text=visit) or ""
+    try:
+        fields = _filled_fields(page)
+    except Exception:  # a damaged annotation: the page text alone, as before fillable forms were read
+        fields = []
+    if fields:
+        # the answers join the lines after the page text is read: cells are not looked for on a fillable form
+        pieces = [(y, x, t) for y, x, _, t in located]
+        return [(line,) for line in _with_answers(text.split("\n"), pieces, fields).split("\n")]
+    return _value_cells(text.split("\n"), located)
+
+
+def _placed(piece: str, cm, tm, size) -> tuple[float, float, float, str]:
+    """Baseline, x and font size in page points of a piece of text; the size is 0 where it is not set upright."""
+    y, x = tm[5] * cm[3] + tm[4] * cm[1] + cm[5], tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+    m = [tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3],
+         tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]]
+    upright = m[0] > 0 and m[3] > 0 and abs(m[1]) <= 1e-3 * m[0] and abs(m[2]) <= 1e-3 * m[3]
+    return y, x, abs(float(size)) * m[3] if upright else 0.0, piece
+
+
+def _key(text: str) -> str:
+    return "".join(text.split())
+
+
+def _value_cells(lines: list[str], located: list[tuple[float, float, float, str]]) -> PageLines:
+    """The page's lines, those of one value cell of a label | value table as one entry.
+
+    A PDF keeps no cells, only placed text: a value too long for its cell goes on under it, and each line is read
+    on its own, so its label would keep only the first. The lines under the value (same left edge, nothing left
+    of it, close below) are its cell's. The page text's lines are matched to the placed pieces; where they cannot
+    all be matched (text not set upright, a piece over two lines), the lines are kept as they are.
+    """
+    lines = [line for line in lines if line.strip()]
+    as_read: PageLines = [(line,) for line in lines]
+    if any(size <= 0 for _, _, size, _ in located):
+        return as_read
+    rows: list[list[tuple[float, float, float, str]]] = []
+    pieces = iter(located)
+    for line in lines:
+        row, key = [], ""
+        while len(key) < len(_key(line)):
+            piece = next(pieces, None)
+            if piece is None or "\n" in piece[3].strip():
+                return as_read
+            row.append(piece)
+            key += _key(piece[3])
+        if key != _key(line) or any(abs(y - row[0][0]) > 0.5 * size for y, _, size, _ in row):
+            return as_read
+        rows.append(sorted(row, key=lambda p: p[1]))
+    if next(pieces, None) is not None:
+        return as_read
+    out: PageLines = []
+    i = 0
+    while i < len(rows):
+        j = _cell_end(rows, i)
+        out.append(tuple(lines[i:j]))
+        i = j
+    return out
+
+
+def _cell_end(rows: list[list[tuple[float, float, float, str]]], i: int) -> int:
+    """The index after the last line of the label | value row that starts at line i, i + 1 where none does.
+
+    The value starts beside its label and goes on under itself; or, in a cell centred on its height, its lines
+    (two at least) run from above the label's line to below it."""
+    if i + 1 >= len(rows):
+        return i + 1
+    row, edge = rows[i], rows[i + 1][0][1]
+    label = " ".join(p[3] for p in row if p[1] < edge - _CELL_EDGE)
+    if sum(ch.isalpha() for ch in label) < 2 or len(label.split()) > _LABEL_MAX_WORDS:
+        return i + 1
+    beside = any(abs(p[1] - edge) <= _CELL_EDGE for p in row)
+    if not beside and any(p[1] > edge for p in row):
+        return i + 1
+    j = i + 1 if beside else i + 2
+    while j < len(rows) and _goes_on(rows[j - 1], rows[j], edge):
+        j += 1
+    if beside:
+        return j
+    y, size = row[0][0], max(p[2] for p in row)
+    centred = rows[i + 1][0][0] + 0.5 * size >= y >= rows[j - 1][0][0] - 0.5 * size
+    return j if j - i > 2 and centred else i + 1
+
+
+def _goes_on(above: list, row: list, edge: float) -> bool:
+    """Whether `row` is the next line of a cell whose text starts at `edge`, under the line `above`."""
+    drop = above[0][0] - row[0][0]
+    size = max(p[2] for p in above + row)
+    return 0 < drop <= _CELL_LINE_GAP * size and abs(row[0][1] - edge) <= _CELL_EDGE
+
+
+def _with_answers(lines: list[str], located: list[tuple[float, float, str]],
+                  fields: list[tuple[float, float, float, str]]) -> str:
+    """The page text with each typed answer on the line of the label left of its box, or after the nearest line
+    above its box; the page text stays as read."""
     key = lambda line: "".join(line.split())  # noqa: E731  the same words, however spaced
     after: dict[int, list[str]] = {}  # line index -> answers on new lines after it
     for left, bottom, top, answer in sorted(fields, key=lambda f: (-f[2], f[0])):
@@ -146,19 +268,19 @@ def _opens_without_password(reader) -> bool:
         return False
 
 
-def without_running_lines(pages: list[str]) -> list[list[str]]:
+def without_running_lines(pages: list[PageLines]) -> list[PageLines]:
     """Each page's lines without its running header and footer and its page number.
 
     A running line stands among the first or last lines of at least half of the pages (two at least) and is the
     same on each apart from its digits ("Page 2 of 5"); a page number stands alone at a page's edge. A document
-    of one page keeps all its lines.
+    of one page keeps all its lines. The lines of a value cell count as one.
     """
-    lines = [[line for line in text.split("\n") if line.strip()] for text in pages]
+    lines = [[entry for entry in page if "".join(entry).strip()] for page in pages]
 
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+    def key(entry: tuple[str, ...]) -> str:
+        return re.sub(r"\d+", "#", " ".join(" ".join(entry).split()).lower())
 
-    def edges(page: list[str]) -> set[int]:
+    def edges(page: PageLines) -> set[int]:
         return set(range(min(_EDGE_LINES, len(page)))) | set(range(max(0, len(page) - _EDGE_LINES), len(page)))
 
     if len(lines) < 2:
@@ -167,5 +289,5 @@ def without_running_lines(pages: list[str]) -> list[list[str]]:
     seen = Counter(k for page, at in zip(lines, page_edges) for k in {key(page[i]) for i in at})
     running = {k for k, n in seen.items() if n >= max(2, len(lines) / 2)}
     return [[line for i, line in enumerate(page)
-             if i not in at or not (key(line) in running or _PAGE_NUMBER.match(line.strip()))]
+             if i not in at or not (key(line) in running or _PAGE_NUMBER.match(" ".join(line).strip()))]
             for page, at in zip(lines, page_edges)]
