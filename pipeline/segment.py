@@ -304,16 +304,18 @@ class _Line:
     kind: str = "paragraph"
     value_beside: bool = False  # a table cell whose row goes on with another cell, where the value is
     figures_beside: bool = False  # a table cell whose row's other cells hold figures only (a budget, a timetable)
+    wrapped: bool = False  # a later line of a PDF's table cell (pipeline/ingest/pdf.py): its value goes on
 
 
 def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
     paired = _pair_header_rows(blocks, rules)
     data_rows = _figure_rows(paired)
     return [
-        _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0)
+        _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0,
+              wrapped=b.kind == "line" and n > 0 and k == 0)
         for i, b in enumerate(paired)
-        for t in b.text.split("\n") if t.strip()
-        for piece in split_inline_sections(t)
+        for n, t in enumerate(line for line in b.text.split("\n") if line.strip())
+        for k, piece in enumerate(split_inline_sections(t))
     ]
 
 
@@ -421,6 +423,8 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         hit = match_label(line.text, loose=line.kind == "line" and in_header, rules=rules)
         if hit is not None and line.figures_beside and hit.label.kind != "field":
             hit = None  # a budget's "Evaluation | 4,000" row; a field's value may well be a date or a year
+        if line.wrapped and target is not None and target[0] == "field" and line.block == field_block:
+            hit = None  # a header value wrapped in its cell, even on a line that reads as a label ("City")
         if hit is not None and hit.label.kind == "field" and hit.inline and current is not None \
                 and line.kind == "line" and hit.label.name in current.fields and match_label(line.text, rules=rules) is None:
             hit = None  # a sentence that merely starts with a label word

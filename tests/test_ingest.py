@@ -308,6 +308,51 @@ def test_one_filled_field_adds_its_answer_and_leaves_the_page_text_as_it_was(tmp
     assert [b.text for b in read_document(tmp_path / "damaged.pdf").blocks] == before
 
 
+# A header table as a PDF of the Word template gives it: values run over several lines of their cell. The
+# cell's lines start at the value's left edge; one is a label's word alone, one goes on after a hyphen.
+WRAPPED_HEADER = {
+    "City:": "Limerick",
+    "Department:": "Community Development Directorate,\nLimerick City and County Council",
+    "Contact person:": "Aoife Ryan, Senior Executive Officer,\naoife.ryan@example.ie,\n+353 61 000 000",
+    "Title:": "Welcome Ambassadors in Limerick\nCity",
+    "Main objective:": "To give every newly arrived family a\nlocal volunteer for its first months.",
+    "Implementation period:": "January 2022-\nDecember 2023",
+}
+
+
+def _wrapped_header_pdf(path: Path, v_align: str) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    with pdf.table(col_widths=(50, 90), first_row_as_headings=False, text_align="LEFT", v_align=v_align) as grid:
+        for label, value in WRAPPED_HEADER.items():
+            cells = grid.row()
+            cells.cell(label)
+            cells.cell(value)
+    pdf.ln(6)
+    pdf.multi_cell(0, 5, "Description of the good practice\nPurpose: Volunteers from the host community accompany "
+                         "newly arrived families in their first three months.\nImpact: 212 families took part.")
+    pdf.output(str(path))
+
+
+@pytest.mark.parametrize("v_align", ["TOP", "MIDDLE"])
+def test_a_pdf_value_wrapped_in_its_table_cell_stays_with_its_label(tmp_path, v_align):
+    path = tmp_path / "wrapped.pdf"
+    _wrapped_header_pdf(path, v_align)
+    result = Segmenter().segment(read_blocks(path), path.name, "0" * 64)
+    (practice,) = result.practices
+    assert practice.city == "Limerick"
+    assert practice.department == "Community Development Directorate, Limerick City and County Council"
+    assert practice.contact_person == "Aoife Ryan, Senior Executive Officer, aoife.ryan@example.ie, +353 61 000 000"
+    assert practice.title == "Welcome Ambassadors in Limerick City"
+    assert practice.main_objective == "To give every newly arrived family a local volunteer for its first months."
+    assert practice.period_text == "January 2022-December 2023"
+    assert practice.description == ("Volunteers from the host community accompany newly arrived families in their "
+                                    "first three months.\n212 families took part.")
+
+
 @pytest.fixture()
 def bad_folder(tmp_path) -> Path:
     folder = tmp_path / "in"
