@@ -971,15 +971,17 @@ class CriteriaScorer:
             # is often told in other parts, as transferable in the impact part: then for what the text lacks)
             return hints["missing"]
         vague = self._vague_phrase(crit, analysis) if level <= 1 and features.get("vague", 0) > 0 else None
-        if vague:
-            # quoting the vague words the text uses ('apprécié'), not words it may not use ('un succès')
+        gaps = spec.get("gaps", ())
+        if vague and not (gaps and self.gap_said(crit, gaps[0], features, analysis)):
+            # quoting the vague words the text uses ('apprécié', not 'un succès'), which stand for what the first
+            # gap asks: a text that says that as well ("400 residents of Salthill") is not told to replace them
             return hints["vague"].format(phrase=vague)
         # the part is there but says little or nothing: never ask for the part itself ("..._present" hints)
         if level == 0:
             return hints.get("missing_present", hints["missing"])
         # the first thing the text lacks, anywhere in it: never ask for what it already says
         lang = _hint_lang(analysis.practice.lang)
-        for gap in spec.get("gaps", ()):
+        for gap in gaps:
             if not self.gap_said(crit, gap, features, analysis):
                 return gap[lang]
         return hints["more"]
