@@ -593,6 +593,7 @@ def test_praise_alone_is_no_result():
     praise = results("en", "Very positive. A great success.")
     assert not praise["passed"] and "praises" in praise["detail"]
     assert not results("fr", "Un vrai succès, très apprécié des habitants.")["passed"]
+    assert not results("en", "It was a great success and everyone enjoyed it. The feedback was very positive.")["passed"]
     # praise beside a result, or a result without praise, is a result
     assert results("en", "A great success: 140 residents took part and 30 now volunteer.")["passed"]
     assert results("fr", "Les inscriptions ont augmenté.")["passed"]
