@@ -16,7 +16,8 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.cities import city_info, city_key, city_name
-from pipeline.similar import SAME_PRACTICE, version_keys  # noqa: F401 (part of this module's API)
+from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions, version_keys,  # noqa: F401
+                              version_order)
 from pipeline.tables import SCHEMAS
 
 NO_CITY = "(no city)"
@@ -31,31 +32,66 @@ def load_table(folder: str | Path, name: str) -> pd.DataFrame:
     return SCHEMAS[name].empty_table().to_pandas(types_mapper=pd.ArrowDtype)
 
 
+def _version_rows(practices: pd.DataFrame, fields: tuple[str, ...] = ()) -> list[dict]:
+    names = ["practice_id", *(c for c in ("source_file", "practice_index", *fields) if c in practices.columns)]
+    return practices[names].to_dict("records")
+
+
+def _keys(rows: list[dict], similar: pd.DataFrame) -> dict[str, str]:
+    ids = [str(r["practice_id"]) for r in sorted(rows, key=version_order)]
+    pairs = []
+    if len(similar):
+        same = similar[(similar["rank"] == 0) & similar["relation"].isin(list(SAME_PRACTICE))]
+        pairs = list(zip(same["practice_id"].astype(str), same["neighbour_id"].astype(str)))
+    return version_keys(ids, pairs)
+
+
 def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:
     """For each row of `practices`, the practice_id that stands for its practice.
 
     Versions of one practice are the pairs `similar.parquet` lists at rank 0: the same city's text in another
     language or rewritten (`version`) or sent again (`near_duplicate`). They are joined transitively (an English,
-    a French and a German version are one practice) and share the id of the version read first (row order of
-    `practices`). Near duplicates from two different cities stay two practices, one per city.
+    a French and a German version are one practice) and share the id of the version whose file name sorts first
+    (then the first in its file), whatever the order of the rows: these are the export's `practice_key` and the
+    versions the reports count once. Near duplicates from two different cities stay two practices, one per city.
     """
-    ids = [str(p) for p in practices["practice_id"]]
-    pairs = []
-    if len(similar):
-        same = similar[(similar["rank"] == 0) & similar["relation"].isin(list(SAME_PRACTICE))]
-        pairs = list(zip(same["practice_id"].astype(str), same["neighbour_id"].astype(str)))
-    keys = version_keys(ids, pairs)
-    return pd.Series([keys[p] for p in ids], index=practices.index, name="practice_key")
+    keys = _keys(_version_rows(practices), similar)
+    return pd.Series([keys[str(p)] for p in practices["practice_id"]], index=practices.index, name="practice_key")
 
 
 def distinct_practices(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.DataFrame:
-    """One row per practice (the version read first), with `practice_key` and `versions` (how many forms of it
-    the run read)."""
-    keys = practice_keys(practices, similar)
-    out = practices.assign(practice_key=keys.to_numpy())
-    versions = out.groupby("practice_key")["practice_id"].transform("size")
-    out = out.assign(versions=versions.to_numpy())
-    return out[out["practice_id"] == out["practice_key"]]
+    """One row per practice, in file name order, with `practice_key` and `versions` (how many forms of it the run
+    read).
+
+    The row is that of the version `practice_keys` names, with the header fields its form left empty taken from
+    the other versions, the first in file name order that has them (`similar.VERSION_FILLED`: title, department,
+    form date, contact person, main objective; the declared areas with their text and `area_mismatch`; the period
+    with its years and `ongoing`), so a translation that carries the description alone does not lose the
+    practice's declared areas or period. The description, its sections, the language, the predicted areas and
+    `warnings` stay those of the version's own form.
+    """
+    fields = tuple(name for checked, carried in VERSION_FILLED for name in (*checked, *carried))
+    rows = _version_rows(practices, fields)
+    keys = _keys(rows, similar)
+    order = sorted(range(len(rows)), key=lambda i: version_order(rows[i]))
+    out = practices.iloc[order]
+    key_column = [keys[str(p)] for p in out["practice_id"]]
+    out = out.assign(practice_key=key_column,
+                     versions=pd.Series(key_column, index=out.index).map(pd.Series(key_column).value_counts()))
+    out = out[out["practice_id"].astype(str) == out["practice_key"]]
+    filled = fill_from_versions(rows, keys)
+    if filled:
+        position = {str(p): i for i, p in enumerate(out["practice_id"])}
+        for name in {n for values in filled.values() for n in values}:
+            values = out[name].tolist()
+            for pid, given in filled.items():
+                if name in given:
+                    values[position[pid]] = given[name]
+            try:
+                out[name] = pd.Series(values, index=out.index, dtype=out[name].dtype)
+            except (TypeError, ValueError):  # a missing value where the column's type holds none
+                out[name] = pd.Series(values, index=out.index, dtype=object)
+    return out
 
 
 def city_labels(cities: pd.Series) -> pd.Series:

@@ -33,7 +33,7 @@ import math
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +46,7 @@ from pipeline.cities import city_key
 from pipeline.normalize import fold
 from pipeline.records import Practice
 from pipeline.registry import loader
+from pipeline.tables import is_missing
 
 TERMS_FILE = RESOURCES_DIR / "terms.yaml"
 
@@ -323,6 +324,54 @@ def version_keys(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]
     for p in ids:  # in order: the first met stands for its group
         first.setdefault(root(p), p)
     return {p: first[root(p)] for p in ids}
+
+
+def version_order(row: Mapping) -> tuple[str, int, str]:
+    """The order in which the forms of one practice are taken (`version_keys`, `fill_from_versions`): by file
+    name, then place in the file, whatever order a table's rows are in."""
+    name, index = row.get("source_file"), row.get("practice_index")
+    return ("" if is_missing(name) else str(name), -1 if is_missing(index) else int(index), str(row.get("practice_id")))
+
+
+# Header fields that the form standing for a practice takes from its other versions where its own form left them
+# empty (a translation often carries the description alone). Each group is taken whole from one version, the
+# first in `version_order` that has any of its first fields: a period's years come with the text they were read
+# from, and `area_mismatch` with the declared areas it was judged against.
+VERSION_FILLED = (
+    (("title",), ()), (("department",), ()), (("form_date",), ()), (("contact_person",), ()),
+    (("main_objective",), ()),
+    (("declared_area_text", "declared_areas"), ("area_mismatch",)),
+    (("period_text", "period_start", "period_end"), ("ongoing",)),
+)
+
+
+def _empty(value) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return len(value) == 0
+    return is_missing(value)
+
+
+def fill_from_versions(rows: Sequence[Mapping], keys: Mapping[str, str]) -> dict[str, dict]:
+    """What the representative of each practice takes from its other versions: {representative id: {field:
+    value}} for each group of VERSION_FILLED that is empty on the representative, from the first other version
+    (in `version_order`) where it is not. `keys`: each practice id's representative (`version_keys`)."""
+    groups: dict[str, list[Mapping]] = {}
+    for row in sorted(rows, key=version_order):
+        groups.setdefault(keys.get(str(row["practice_id"]), str(row["practice_id"])), []).append(row)
+    out: dict[str, dict] = {}
+    for key, members in groups.items():
+        first = next((r for r in members if str(r["practice_id"]) == key), None)
+        if first is None or len(members) < 2:
+            continue
+        for checked, carried in VERSION_FILLED:
+            if not all(name in first for name in checked) or not all(_empty(first[n]) for n in checked):
+                continue
+            donor = next((r for r in members if r is not first and not all(_empty(r.get(n)) for n in checked)), None)
+            if donor is not None:
+                out.setdefault(key, {}).update({n: donor.get(n) for n in (*checked, *carried) if n in first})
+    return out
 
 
 def versions_among(practices: Sequence[Practice], settings: Settings, embedder) -> dict[str, str]:

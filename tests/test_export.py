@@ -77,17 +77,18 @@ def test_a_run_without_files_table_has_an_empty_files_sheet(tmp_path):
 
 def test_versions_of_one_practice_share_their_practice_key(run):
     """An English and a French version of one practice, and a copy of the French one sent as another file: the
-    practices sheet names one practice for the three rows, the key `research.practice_keys` gives; a practice with
-    no other version is its own key."""
+    practices sheet names one practice for the three rows, the key `research.practice_keys` gives (the form whose
+    file name sorts first, 'oslo.docx', though the rows are not in that order); a practice with no other version is
+    its own key."""
     from pipeline.research import load_table, practice_keys
 
     base = {"practice_index": 1, "declared_areas": ["4"], "warnings": [], "predicted_areas": ["4"], "n_words": 30,
             "ongoing": False, "area_mismatch": False}
     practices = [{**base, "practice_id": "p1", "source_file": "oslo.docx", "lang": "en", "city": "Oslo",
                   "title": "Coffee and facts"},
-                 {**base, "practice_id": "p2", "source_file": "oslo-fr.docx", "lang": "fr", "city": "Oslo",
+                 {**base, "practice_id": "p2", "source_file": "oslo_fr.docx", "lang": "fr", "city": "Oslo",
                   "title": "Café et faits"},
-                 {**base, "practice_id": "p3", "source_file": "oslo-fr (copie).docx", "lang": "fr", "city": "Oslo",
+                 {**base, "practice_id": "p3", "source_file": "oslo_fr (copie).docx", "lang": "fr", "city": "Oslo",
                   "title": "Café et faits"},
                  {**base, "practice_id": "p4", "source_file": "lyon.docx", "lang": "fr", "city": "Lyon",
                   "title": "Cafés des langues"}]

@@ -23,6 +23,33 @@ def test_versions_are_joined_transitively_and_cross_city_duplicates_stay_apart()
     assert distinct["versions"].tolist() == [3, 1, 1]
 
 
+def test_the_practice_keeps_the_header_fields_of_any_version_whatever_the_row_order():
+    """A translation whose file name sorts first stands for the practice, with the declared areas and the period
+    only the original form gives; shuffling the rows changes neither the keys nor the rows kept."""
+    practices = pd.DataFrame({
+        "practice_id": ["o-1", "t-1", "x-1"], "source_file": ["oslo.docx", "oslo-en.md", "lyon.docx"],
+        "practice_index": [1, 1, 1], "lang": ["fr", "en", "fr"], "city": ["Oslo", "Oslo", "Lyon"],
+        "department": ["Culture", None, None], "declared_area_text": ["Éducation", None, None],
+        "declared_areas": [["6"], [], []], "period_text": ["2019-2021", None, None],
+        "period_start": pd.array([2019, None, None], "Int64"), "period_end": pd.array([2021, None, None], "Int64"),
+        "ongoing": [False, False, False], "area_mismatch": [True, False, False]})
+    similar = similar_rows(("t-1", "o-1", 0, "version"), ("o-1", "t-1", 0, "version"))
+    distinct = distinct_practices(practices, similar)
+    assert distinct["practice_id"].tolist() == ["x-1", "t-1"]  # file name order: 'lyon.docx', 'oslo-en.md'
+    kept = distinct.set_index("practice_id").loc["t-1"]
+    assert kept["lang"] == "en" and kept["versions"] == 2 and kept["department"] == "Culture"
+    assert list(kept["declared_areas"]) == ["6"] and kept["declared_area_text"] == "Éducation"
+    assert (kept["period_start"], kept["period_end"], kept["area_mismatch"]) == (2019, 2021, True)
+    assert pd.isna(distinct.set_index("practice_id").loc["x-1", "department"])  # a practice of one form keeps its own
+    for order in ([2, 1, 0], [1, 2, 0], [0, 2, 1]):
+        shuffled = practices.iloc[order]
+        assert practice_keys(shuffled, similar).sort_index().tolist() == ["t-1", "t-1", "x-1"]
+        pd.testing.assert_frame_equal(distinct_practices(shuffled, similar), distinct)
+    arrow = distinct_practices(practices.convert_dtypes(dtype_backend="pyarrow"), similar)  # as load_table reads
+    assert arrow["period_start"].dtype == "int64[pyarrow]" and arrow["period_start"].isna().tolist() == [True, False]
+    assert arrow["declared_areas"].tolist() == [[], ["6"]]
+
+
 def test_a_city_is_one_label_whatever_its_spelling():
     cities = pd.Series(["Geneva", "Genève", "Ville de Genève", "Nowhere Town", "nowhere  town", "Nowhere Town", None])
     assert city_labels(cities).tolist() == ["Genève"] * 3 + ["Nowhere Town"] * 3 + [NO_CITY]

@@ -575,6 +575,19 @@ def test_the_charts_count_a_practice_sent_in_two_languages_once(versions_run):
     assert 'id="versions-once"' not in render_summary(versions_run, "en")
 
 
+def test_the_area_chart_takes_a_declared_area_from_another_version(versions_run):
+    """The English form stands for Geneva's practice but declares no area: the French version's area counts for
+    it, as in research.distinct_practices, whatever order the table's rows are in."""
+    from pipeline.taxonomy import load_taxonomy
+
+    practices = pd.read_parquet(versions_run / "practices.parquet")
+    practices["declared_areas"] = [[] if pid == "p1" else list(a) for pid, a in zip(practices["practice_id"],
+                                                                                   practices["declared_areas"])]
+    write_table(versions_run / "practices.parquet", to_table("practices", practices.iloc[[0, 3, 2, 1]]))
+    bars = _bars(summary_context(versions_run, "en")["areas_chart"])
+    assert bars[f"3. {load_taxonomy().areas['3'].name('en')}, declared (main)"] == 1
+
+
 def test_the_city_reports_count_a_practice_sent_in_two_languages_once(versions_run):
     """The run counted in each city report: two practices (Geneva's three forms are one), said in the report's
     language, in the HTML and the Word file; each form still has its own entry, naming its other versions."""

@@ -33,7 +33,7 @@ from pipeline.cities import city_country, city_name
 from pipeline.criteria import CRITERIA
 from pipeline.report.redact import Redactor  # the city reports' rule for personal data, shared
 from pipeline.review_copies import copies_of_reviewed
-from pipeline.similar import same_practice_pairs, version_keys
+from pipeline.similar import same_practice_pairs, version_keys, version_order
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
 
@@ -83,8 +83,9 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
             return [redact(v) for v in value]
         return redact(value) if isinstance(value, str) else value
 
-    # the same linking as research.practice_keys: the first version in table order stands for the practice
-    keys = version_keys(list(practices), same_practice_pairs(tables["similar"]))
+    # the same linking as research.practice_keys: the first version in file name order stands for the practice
+    keys = version_keys(sorted(practices, key=lambda pid: version_order(practices[pid])),
+                        same_practice_pairs(tables["similar"]))
     derived = {"city_listed": lambda r: _listed(r.get("city")), "country": lambda r: _country(r.get("city")),
                "practice_key": lambda r: keys[r["practice_id"]]}
 

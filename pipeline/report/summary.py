@@ -28,6 +28,7 @@ from pipeline.cities import city_key, city_name
 from pipeline.config import ReportSettings
 from pipeline.records import DUPLICATE_FILE, UNREADABLE_FOLDER
 from pipeline.review_copies import copies_of_reviewed
+from pipeline.similar import fill_from_versions
 from pipeline.report import CITY_REPORTS_DIR, REPORTS_DIR, SUMMARY_FILE, city_slug
 from pipeline.report.view import RunView, build_view, counted, load_catalogue, singular
 from pipeline.report.writers import render_summary_html, stream_summary_html
@@ -209,9 +210,11 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         "ignored": len((manifest.get("counts") or {}).get("ignored_system_files") or []),
         "earlier_outputs": len((manifest.get("counts") or {}).get("skipped_output_folders") or []),
     }
-    # The charts count practices, not forms: one version of each practice (the first in table order) stands for
-    # the others, so a practice sent in English and in French is one bar, not two.
-    counted = [p for pid, p in by_id.items() if view.is_representative(pid)]
+    # The charts count practices, not forms: one version of each practice (research.distinct_practices' rule)
+    # stands for the others, so a practice sent in English and in French is one bar, not two; a declared area
+    # its own form left out is taken from another version.
+    filled = fill_from_versions(list(by_id.values()), view.practice_keys)
+    counted = [dict(p, **filled.get(pid, {})) for pid, p in by_id.items() if view.is_representative(pid)]
     if len(criteria):
         criteria = criteria[criteria["practice_id"].map(view.is_representative).astype(bool)]
     criterion_names = [c for c in CRITERIA if c in set(criteria["criterion"])] if len(criteria) else []

@@ -134,11 +134,12 @@ class RunView:
     @cached_property
     def practice_keys(self) -> dict[str, str]:
         """The practice each practice id is a version of (`research.practice_keys`): language versions and copies
-        sent again, linked at rank 0 of the similar table, share the id of the one first in table order."""
-        from pipeline.similar import same_practice_pairs, version_keys
+        sent again, linked at rank 0 of the similar table, share the id of the one whose file name sorts first."""
+        from pipeline.similar import same_practice_pairs, version_keys, version_order
 
         rows = self.records("similar", ("practice_id", "neighbour_id", "rank", "relation"))
-        return version_keys(list(self.practices), same_practice_pairs(rows))
+        ids = [p["practice_id"] for p in sorted(self.practices.values(), key=version_order)]
+        return version_keys(ids, same_practice_pairs(rows))
 
     @property
     def n_distinct(self) -> int:
@@ -146,7 +147,7 @@ class RunView:
         return len(set(self.practice_keys.values()))
 
     def is_representative(self, practice_id: str) -> bool:
-        """Whether the practice stands for its versions in counts (the first of them in table order)."""
+        """Whether the practice stands for its versions in counts (the first of them in file name order)."""
         return self.practice_keys.get(practice_id, practice_id) == practice_id
 
     @cached_property
