@@ -16,34 +16,61 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.cities import city_info, city_key, city_name
-from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions, version_keys,  # noqa: F401
+from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions, same_practice_pairs, version_keys,
                               version_order)
 from pipeline.tables import SCHEMAS
+
+__all__ = ["NO_CITY", "SAME_PRACTICE", "VERSION_FILLED", "city_labels", "csv_ready", "distinct_practices", "load_table",
+           "practice_keys", "version_keys"]
 
 NO_CITY = "(no city)"
 
 
 def load_table(folder: str | Path, name: str) -> pd.DataFrame:
     """One output table of a run folder with Arrow-backed columns; an empty table with the same columns and
-    types when the run did not write it."""
+    types when the run did not write it. A table of an older run gets the columns added since: in
+    `similar`, `relation` is read from `near_duplicate` ('near_duplicate' or 'similar': those runs did not tell a
+    language version from a copy) and `weak` is false (they kept no match below the minimum score); any other is
+    null."""
     path = Path(folder) / f"{name}.parquet"
     if path.exists():
-        return pd.read_parquet(path, dtype_backend="pyarrow")
+        return _as_current(name, pd.read_parquet(path, dtype_backend="pyarrow"))
     return SCHEMAS[name].empty_table().to_pandas(types_mapper=pd.ArrowDtype)
 
 
+def _as_current(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    missing = [f for f in SCHEMAS[name] if f.name not in frame.columns]
+    if not missing:
+        return frame
+    frame = frame.copy()
+    flagged = frame["near_duplicate"].fillna(False).astype(bool).tolist() if "near_duplicate" in frame else None
+    for field in missing:
+        if name == "similar" and field.name == "relation" and flagged is not None:
+            values = ["near_duplicate" if f else "similar" for f in flagged]
+        elif name == "similar" and field.name == "weak":
+            values = [False] * len(frame)
+        else:
+            values = [None] * len(frame)
+        frame[field.name] = pd.Series(values, index=frame.index, dtype=pd.ArrowDtype(field.type))
+    names = SCHEMAS[name].names
+    return frame[[*names, *(c for c in frame.columns if c not in names)]]
+
+
 def _version_rows(practices: pd.DataFrame, fields: tuple[str, ...] = ()) -> list[dict]:
-    names = ["practice_id", *(c for c in ("source_file", "practice_index", *fields) if c in practices.columns)]
+    names = ["practice_id", *(c for c in ("source_file", "practice_index", "city", *fields) if c in practices.columns)]
     return practices[names].to_dict("records")
 
 
 def _keys(rows: list[dict], similar: pd.DataFrame) -> dict[str, str]:
     ids = [str(r["practice_id"]) for r in sorted(rows, key=version_order)]
-    pairs = []
-    if len(similar):
-        same = similar[(similar["rank"] == 0) & similar["relation"].isin(list(SAME_PRACTICE))]
-        pairs = list(zip(same["practice_id"].astype(str), same["neighbour_id"].astype(str)))
-    return version_keys(ids, pairs)
+    names = [c for c in ("practice_id", "neighbour_id", "rank", "relation", "near_duplicate") if c in similar.columns]
+    links = similar[names].to_dict("records") if len(similar) else []
+    if links and "rank" not in names:  # a frame without ranks: rank 0 rows are those of the practice's own city
+        city = {str(r["practice_id"]): city_key(r["city"]) if isinstance(r.get("city"), str) else "" for r in rows}
+        for link in links:
+            mine = city.get(str(link["practice_id"]))
+            link["rank"] = 0 if mine and mine == city.get(str(link["neighbour_id"])) else 1
+    return version_keys(ids, same_practice_pairs(links))
 
 
 def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:

@@ -301,10 +301,17 @@ SAME_PRACTICE = ("version", "near_duplicate")
 
 
 def same_practice_pairs(rows: Iterable) -> list[tuple[str, str]]:
-    """(practice_id, neighbour_id) of the rows of similar.parquet that join two forms of one practice (none from
-    a table written before rows said their relation)."""
-    return [(str(r["practice_id"]), str(r["neighbour_id"])) for r in rows
-            if r.get("rank") == 0 and r.get("relation") in SAME_PRACTICE]
+    """(practice_id, neighbour_id) of the rows of similar.parquet that join two forms of one practice. A table
+    written before rows said their relation marks them with `near_duplicate` alone (rank 0 was already the
+    practice's own city)."""
+    out = []
+    for r in rows:
+        rank, relation, flagged = r.get("rank"), r.get("relation"), r.get("near_duplicate")
+        if is_missing(rank) or rank != 0:
+            continue
+        if relation in SAME_PRACTICE if isinstance(relation, str) else not is_missing(flagged) and bool(flagged):
+            out.append((str(r["practice_id"]), str(r["neighbour_id"])))
+    return out
 
 
 def version_keys(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]:

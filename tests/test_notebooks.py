@@ -77,6 +77,20 @@ def test_runs_when_every_file_failed(path, failed_run):
     assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
 
 
+def test_the_similarity_notebook_runs_on_an_older_run(sample_out, tmp_path):
+    """A run from before `similar.parquet` said each row's relation and weak matches: the notebook still runs."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    for path in [*Path(sample_out).glob("*.parquet"), Path(sample_out) / "manifest.json"]:
+        shutil.copy(path, tmp_path / path.name)
+    older = pq.read_table(tmp_path / "similar.parquet").drop_columns(["relation", "weak"])
+    pq.write_table(older, tmp_path / "similar.parquet")
+    nb = execute(NOTEBOOK_DIR / "03_similarity.ipynb", tmp_path)
+    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+
+
 def test_a_folder_without_a_run_stops_at_the_first_cell(tmp_path):
     from nbclient.exceptions import CellExecutionError
 

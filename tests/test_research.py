@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pyarrow as pa
 
@@ -48,6 +50,37 @@ def test_the_practice_keeps_the_header_fields_of_any_version_whatever_the_row_or
     arrow = distinct_practices(practices.convert_dtypes(dtype_backend="pyarrow"), similar)  # as load_table reads
     assert arrow["period_start"].dtype == "int64[pyarrow]" and arrow["period_start"].isna().tolist() == [True, False]
     assert arrow["declared_areas"].tolist() == [[], ["6"]]
+
+
+def test_an_older_similar_table_without_relation_weak_or_rank(tmp_path):
+    """A run from before `relation` and `weak`: load_table reads them from `near_duplicate`, and the versions it
+    links at rank 0 are one practice for the helpers, the reports' view and the export alike; a frame without
+    `rank` links the practice's own city's rows."""
+    import openpyxl
+
+    from pipeline.report.export import workbook_bytes
+    from pipeline.report.view import build_view
+    from pipeline.tables import to_table, write_table
+
+    practices = pd.DataFrame({"practice_id": ["a-1", "b-1", "c-1"], "source_file": ["a.docx", "b.docx", "c.docx"],
+                              "practice_index": [1, 1, 1], "city": ["Genève", "Geneva", "Oslo"],
+                              "declared_areas": [[], ["3"], ["4"]], "warnings": [[], [], []]})
+    similar = pd.DataFrame({"practice_id": ["a-1", "b-1", "a-1"], "neighbour_id": ["b-1", "a-1", "c-1"],
+                            "rank": [0, 0, 1], "score": [0.9, 0.9, 0.5], "near_duplicate": [True, True, False]})
+    write_table(tmp_path / "practices.parquet", to_table("practices", practices))
+    write_table(tmp_path / "similar.parquet", to_table("similar", similar).drop_columns(["relation", "weak"]))
+    table = load_table(tmp_path, "similar")
+    assert table["relation"].tolist() == ["near_duplicate", "near_duplicate", "similar"]
+    assert table["weak"].tolist() == [False] * 3 and list(table.columns)[-2:] == ["relation", "weak"]
+    loaded = load_table(tmp_path, "practices")
+    assert practice_keys(loaded, table).tolist() == ["a-1", "a-1", "c-1"]
+    assert practice_keys(loaded, similar).tolist() == ["a-1", "a-1", "c-1"]  # as read by pd.read_parquet
+    assert practice_keys(loaded, similar.drop(columns=["rank"])).tolist() == ["a-1", "a-1", "c-1"]
+    distinct = distinct_practices(loaded, similar.drop(columns=["rank", "near_duplicate"]))
+    assert distinct["practice_id"].tolist() == ["a-1", "b-1", "c-1"]  # nothing says they are one practice
+    assert build_view(tmp_path).practice_keys == {"a-1": "a-1", "b-1": "a-1", "c-1": "c-1"}
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path)))["practices"]
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["a-1", "a-1", "c-1"]
 
 
 def test_a_city_is_one_label_whatever_its_spelling():

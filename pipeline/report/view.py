@@ -137,7 +137,7 @@ class RunView:
         sent again, linked at rank 0 of the similar table, share the id of the one whose file name sorts first."""
         from pipeline.similar import same_practice_pairs, version_keys, version_order
 
-        rows = self.records("similar", ("practice_id", "neighbour_id", "rank", "relation"))
+        rows = self.records("similar", ("practice_id", "neighbour_id", "rank", "relation", "near_duplicate"))
         ids = [p["practice_id"] for p in sorted(self.practices.values(), key=version_order)]
         return version_keys(ids, same_practice_pairs(rows))
 
