@@ -420,3 +420,23 @@ def test_control_characters_stay_out_of_the_word_file():
 
     ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
     etree.parse(io.BytesIO(str(run).replace("<w:r>", f"<w:r {ns}>", 1).encode()))  # well-formed
+
+
+def test_the_reports_and_the_similarity_notebook_quote_the_last_measurement_of_a_score():
+    """The number of texts the city reports' method note cites is that of benchmarks/results/neighbour_areas.json,
+    and notebook 3 reads its table from that file rather than quoting figures."""
+    import json
+
+    import nbformat
+
+    from pipeline.report.view import load_catalogue
+
+    root = Path(__file__).resolve().parents[1]
+    measured = json.loads((root / "benchmarks" / "results" / "neighbour_areas.json").read_text(encoding="utf-8"))
+    catalogue = load_catalogue()
+    for lang, word in (("en", "texts"), ("fr", "textes")):
+        method = " ".join(catalogue[lang]["city"]["method"].split())
+        assert re.findall(rf"(\d+) {word}", method) == [str(measured["texts"])], lang
+    notebook = nbformat.read(root / "notebooks" / "03_similarity.ipynb", as_version=4)
+    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert not re.search(r"\d+ texts", text) and "neighbour_areas.json" in notebook.cells[2].source
