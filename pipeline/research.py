@@ -3,7 +3,7 @@
 - `load_table` reads a table with Arrow-backed columns: a year left blank stays an integer column with <NA>,
   a list column (`declared_areas`, `warnings`, `evidence`) holds Python lists.
 - `practice_keys` / `distinct_practices`: a practice sent in two languages (or twice) is one practice.
-- `city_labels`: one name per city, whatever the spelling on the form.
+- `city_labels`: one name per city, whatever the spelling on the form (the export's `city_listed`).
 - `csv_ready`: list columns joined into readable text, for a CSV file.
 """
 
@@ -121,16 +121,17 @@ def distinct_practices(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Dat
     return out
 
 
-def city_labels(cities: pd.Series) -> pd.Series:
-    """One name per city for grouping and display: a member city of `resources/cities.yaml` under its listed name
-    ('Geneva', 'Genf' and 'Ville de Genève' are 'Genève'); another city under the spelling met most often among
-    those that differ only in case, accents or spacing; NO_CITY where the form names none."""
+def city_labels(cities: pd.Series, lang: str = "en") -> pd.Series:
+    """One name per city for grouping and display, the name the export's `city_listed` and the English reports
+    give it: a member city of `resources/cities.yaml` under its listed name in `lang` ('Geneva', 'Genf' and 'Ville
+    de Genève' are 'Geneva'; 'Genève' with lang='fr'); another city under the spelling met most often among those
+    that differ only in case, accents or spacing, without the country after it; NO_CITY where the form names none."""
     keys = cities.map(lambda c: city_key(c) if isinstance(c, str) else "")
     named: dict[str, str] = {}
     for key, group in cities.groupby(keys.to_numpy(), sort=False):
         info = city_info(str(group.dropna().iloc[0])) if group.notna().any() else None
         if info is not None:
-            named[key] = info.name
+            named[key] = info.name_in(lang)
         elif key:
             # as the summary and the reports name it: 'Tartu, Estonia' is Tartu
             named[key] = str(group.dropna().astype(str).map(city_name).value_counts().idxmax())

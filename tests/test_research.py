@@ -85,7 +85,16 @@ def test_an_older_similar_table_without_relation_weak_or_rank(tmp_path):
 
 def test_a_city_is_one_label_whatever_its_spelling():
     cities = pd.Series(["Geneva", "Genève", "Ville de Genève", "Nowhere Town", "nowhere  town", "Nowhere Town", None])
-    assert city_labels(cities).tolist() == ["Genève"] * 3 + ["Nowhere Town"] * 3 + [NO_CITY]
+    assert city_labels(cities).tolist() == ["Geneva"] * 3 + ["Nowhere Town"] * 3 + [NO_CITY]
+    assert city_labels(cities, "fr").tolist()[:3] == ["Genève"] * 3
+
+
+def test_city_labels_are_the_names_of_the_export_and_the_english_reports():
+    from pipeline.cities import city_name
+
+    written = pd.Series(["Genève", "Zürich", "Bruxelles", "Québec", "Tanger", "Dunkerque", "Oslo kommune",
+                         "Tartu, Estonia", "Springfield, Ohio"])
+    assert city_labels(written).tolist() == [city_name(c, "en") for c in written]
 
 
 def test_list_columns_are_joined_for_csv(tmp_path):
