@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -104,3 +105,13 @@ def test_list_columns_are_joined_for_csv(tmp_path):
     assert csv_ready(rows).to_csv(index=False).splitlines() == ["id,areas,year", "x,14; 14b,2021", "y,,"]
     arrow = rows.assign(areas=pd.array([["14", "14b"], None], dtype=pd.ArrowDtype(pa.list_(pa.string()))))
     assert csv_ready(arrow).to_csv(index=False).splitlines() == ["id,areas,year", "x,14; 14b,2021", "y,,"]
+
+
+def test_the_spellings_notebook_1_gives_as_apart_are_apart():
+    import nbformat
+
+    notebook = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "01_corpus_overview.ipynb", 4)
+    said = " ".join(notebook.cells[0].source.split())
+    assert '"Roterdão" is not Rotterdam' in said and '"Springfield, Ohio" (a region' in said
+    labels = city_labels(pd.Series(["Roterdão", "Rotterdam", "Springfield, Ohio", "Springfield"])).tolist()
+    assert labels[0] != labels[1] and labels[2] != labels[3]
