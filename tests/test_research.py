@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from pipeline.research import NO_CITY, city_labels, csv_ready, distinct_practices, load_table, practice_keys
 
@@ -115,3 +116,12 @@ def test_the_spellings_notebook_1_gives_as_apart_are_apart():
     assert '"Roterdão" is not Rotterdam' in said and '"Springfield, Ohio" (a region' in said
     labels = city_labels(pd.Series(["Roterdão", "Rotterdam", "Springfield, Ohio", "Springfield"])).tolist()
     assert labels[0] != labels[1] and labels[2] != labels[3]
+
+
+def test_load_table_names_a_mistyped_folder_or_table(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no-such-run"):
+        load_table(tmp_path / "no-such-run", "practices")
+    for name in ("practice", "manifest"):
+        with pytest.raises(ValueError, match=f"No table named '{name}'.*files, practices, areas, similar"):
+            load_table(tmp_path, name)
+    assert list(load_table(tmp_path, "guidelines").columns) == ["practice_id", "check", "passed", "detail"]
