@@ -31,7 +31,7 @@ def load_table(folder: str | Path, name: str) -> pd.DataFrame:
     types when the run did not write it. A table of an older run gets the columns added since: in
     `similar`, `relation` is read from `near_duplicate` ('near_duplicate' or 'similar': those runs did not tell a
     language version from a copy) and `weak` is false (they kept no match below the minimum score); any other is
-    null.
+    null. A criterion without a hint has a null `hint`, also in a table of a run that wrote '' for it.
 
     A folder that does not exist raises FileNotFoundError, and a name that is not a table's ValueError: a mistyped
     folder or name would otherwise pass for a run without practices."""
@@ -42,7 +42,10 @@ def load_table(folder: str | Path, name: str) -> pd.DataFrame:
         raise FileNotFoundError(f"No folder {Path(folder).resolve()}: give the --out folder of an icc-practices run")
     path = Path(folder) / f"{name}.parquet"
     if path.exists():
-        return _as_current(name, pd.read_parquet(path, dtype_backend="pyarrow"))
+        frame = _as_current(name, pd.read_parquet(path, dtype_backend="pyarrow"))
+        if name == "criteria" and len(frame):  # runs before hints were null wrote '' for none
+            frame["hint"] = frame["hint"].mask(frame["hint"] == "")
+        return frame
     return SCHEMAS[name].empty_table().to_pandas(types_mapper=pd.ArrowDtype)
 
 

@@ -122,6 +122,15 @@ def model_fallbacks(models: dict[str, str]) -> dict[str, str]:
     return notes
 
 
+def _stored(name: str, row: dict, practice_id: str) -> dict:
+    """A row of the criteria or guidelines table with its practice's id; no hint is null, as every missing text
+    of the tables is (the scorer and cached entries give '')."""
+    out = {**row, "practice_id": practice_id}
+    if name == "criteria" and not out.get("hint"):
+        out["hint"] = None
+    return out
+
+
 def _criteria_cached(practices: list[Practice], settings: Settings, embedder, cache_dir: Path):
     """The criteria and guidelines tables, with each practice's rows re-used while its text, the cues and the
     scorer are unchanged.
@@ -171,7 +180,7 @@ def _criteria_cached(practices: list[Practice], settings: Settings, embedder, ca
                 write_json(cache_dir / f"{key}.json", entries[key])
             del criteria_rows, guideline_rows
         for name in tables:
-            tables[name].append(to_table(name, [{**row, "practice_id": p.practice_id}
+            tables[name].append(to_table(name, [_stored(name, row, p.practice_id)
                                                 for p, key in zip(batch, keys) for row in entries[key][name]]))
         del entries
     import pyarrow as pa

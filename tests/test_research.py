@@ -125,3 +125,13 @@ def test_load_table_names_a_mistyped_folder_or_table(tmp_path):
         with pytest.raises(ValueError, match=f"No table named '{name}'.*files, practices, areas, similar"):
             load_table(tmp_path, name)
     assert list(load_table(tmp_path, "guidelines").columns) == ["practice_id", "check", "passed", "detail"]
+
+
+def test_no_hint_is_null_also_in_a_table_that_wrote_an_empty_string(tmp_path):
+    from pipeline.tables import to_table, write_table
+
+    rows = [{"practice_id": "a-1", "criterion": "targeted", "level": level, "score": level / 3, "evidence": [],
+             "hint": hint} for level, hint in ((3, ""), (1, "Say who it is for."))]
+    write_table(tmp_path / "criteria.parquet", to_table("criteria", rows))
+    hint = load_table(tmp_path, "criteria")["hint"]
+    assert hint.isna().tolist() == [True, False] and hint.dtype == "string[pyarrow]"

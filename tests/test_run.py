@@ -73,6 +73,10 @@ def test_tables_follow_the_contract(sample_out):
     files = pd.read_parquet(sample_out / "files.parquet")
     assert set(files["status"]) == {"ok", "empty_form"}
     assert (sample_out / "manifest.json").exists()
+    # no hint is null, as every missing text is, never ''
+    criteria = pd.read_parquet(sample_out / "criteria.parquet")
+    hint = criteria["hint"]
+    assert not (hint == "").any() and hint.isna().sum() == (criteria["level"] == 3).sum() > 0
 
 
 def test_a_run_without_analysis_removes_the_reports_of_an_earlier_run_and_says_what_it_wrote(sample_out, tmp_path):
