@@ -5,10 +5,13 @@
 - `practice_keys` / `distinct_practices`: a practice sent in two languages (or twice) is one practice.
 - `city_labels`: one name per city, whatever the spelling on the form (the export's `city_listed`).
 - `csv_ready`: list columns joined into readable text, for a CSV file.
+- `in_sample`: whether a practice's text is one of the bundled sample's, which the area model learned from.
 """
 
 from __future__ import annotations
 
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +19,13 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.cities import city_info, city_key, city_name
+from pipeline.normalize import fold
 from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions, same_practice_pairs, version_keys,
                               version_order)
 from pipeline.tables import SCHEMAS
 
-__all__ = ["NO_CITY", "SAME_PRACTICE", "VERSION_FILLED", "city_labels", "csv_ready", "distinct_practices", "load_table",
-           "practice_keys", "version_keys"]
+__all__ = ["NO_CITY", "SAME_PRACTICE", "VERSION_FILLED", "city_labels", "csv_ready", "distinct_practices", "in_sample",
+           "load_table", "practice_keys", "text_key", "version_keys"]
 
 NO_CITY = "(no city)"
 
@@ -147,6 +151,35 @@ def city_labels(cities: pd.Series, lang: str = "en") -> pd.Series:
             # as the summary and the reports name it: 'Tartu, Estonia' is Tartu
             named[key] = str(group.dropna().astype(str).map(city_name).value_counts().idxmax())
     return pd.Series([named.get(k, NO_CITY) for k in keys], index=cities.index, name="city_label")
+
+
+def text_key(text) -> str | None:
+    """A practice's description without case, accents or spacing, to find the same text in two forms (a copy sent
+    again with another date or file name); None for no description."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return " ".join(fold(text).split())
+
+
+@lru_cache(maxsize=1)
+def _sample_texts() -> frozenset[str]:
+    from pipeline.config import DEFAULT_INPUT, Settings
+    from pipeline.run import discover, ingest_files
+
+    if not DEFAULT_INPUT.exists():
+        return frozenset()
+    with tempfile.TemporaryDirectory() as tmp:
+        results, _ = ingest_files(discover([DEFAULT_INPUT]), Settings(), Path(tmp))
+    return frozenset(k for r in results for p in r.practices if (k := text_key(p.description)))
+
+
+def in_sample(practices: pd.DataFrame) -> pd.Series:
+    """For each row of `practices`, whether its description is that of a practice of the bundled sample
+    (`data/raw`), whose declared areas the shipped area model learned from: compared by text, so a copy of a
+    sample form sent again with another date or under another name counts, and a translation does not."""
+    texts = _sample_texts()
+    return pd.Series([text_key(t) in texts for t in practices["description"]], index=practices.index,
+                     name="in_sample", dtype=bool)
 
 
 def _is_list(value) -> bool:

@@ -135,3 +135,22 @@ def test_no_hint_is_null_also_in_a_table_that_wrote_an_empty_string(tmp_path):
     write_table(tmp_path / "criteria.parquet", to_table("criteria", rows))
     hint = load_table(tmp_path, "criteria")["hint"]
     assert hint.isna().tolist() == [True, False] and hint.dtype == "string[pyarrow]"
+
+
+def test_a_sample_form_sent_again_with_another_date_is_still_the_area_model_s_training_text(tmp_path):
+    """Notebook 2 sets apart the practices the area model learned from: by their text, not their file's bytes."""
+    from pipeline.config import DEFAULT_INPUT, Settings
+    from pipeline.research import in_sample
+    from pipeline.run import discover, ingest_files
+
+    original = (DEFAULT_INPUT / "neuchatel-p2-04.txt").read_text(encoding="utf-8")
+    assert "12.09.2023" in original
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "neuchatel-p2-04-v2.txt").write_text(original.replace("12.09.2023", "15.10.2023"), encoding="utf-8")
+    (folder / "new.txt").write_text(original.split("Description")[0] + "Description\nUne tout autre pratique, "
+                                    "menée avec les écoles du quartier pendant deux ans.\n", encoding="utf-8")
+    results, _ = ingest_files(discover([folder]), Settings(), tmp_path / "out")
+    forms = pd.DataFrame([p.to_dict() for r in results for p in r.practices]).set_index("source_file")
+    assert forms.loc["neuchatel-p2-04-v2.txt", "form_date"] == "15.10.2023"
+    assert in_sample(forms).to_dict() == {"neuchatel-p2-04-v2.txt": True, "new.txt": False}
