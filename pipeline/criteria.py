@@ -262,6 +262,7 @@ _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b|\bpour ?cent\b", re.I)
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d\s.,]*\d?(?![\w])")
 _MONEY = re.compile(r"(?:€|\$|£|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|PLN)\b)\s?\d|\d[\d\s.,]*\s?(?:€|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|euros?|FTE|ETP)\b)", re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+|\b[\w-]+\.(?:org|com|net|eu|int|fr|be|ch|de|it|es|nl|no|se|fi|dk|uk|ca|au|gov)\b", re.I)
+_LINK_ONLY = re.compile(r"[\s•*·>\-–(\[]*(?:https?://|www\.)\S+[\s.,;)\]]*", re.I)
 _TITLE = re.compile(r"[\"“«'‘]\s?[A-ZÀ-Ý][^\"”»’']{6,}[\"”»'’]")
 # Numbered or bulleted items (at a line start or after a colon) and words that order steps; found on the
 # whole section, because sentence splitting cuts "1." from its item.
@@ -1053,7 +1054,10 @@ class CriteriaScorer:
                     chances = np.array([s.quoted.get(row["criterion"], np.nan) for s in analysis.sentences])
                     # a table of figures is never quoted: the best sentence of words comes first instead
                     quotable = np.where([s.table_row for s in analysis.sentences], 0.0, value) if len(value) else value
-                    for j in evidence_order(quotable, chances, self.evidence_min_chance):
+                    order = evidence_order(quotable, chances, self.evidence_min_chance)
+                    # a link alone shows that a document exists, not what it holds: a sentence of words first
+                    worded = [j for j in order if not _LINK_ONLY.fullmatch(analysis.sentences[j].text)]
+                    for j in worded or order[:1]:
                         text = analysis.sentences[j].text
                         if len(evidence) >= self.max_evidence_learned:
                             break

@@ -749,3 +749,15 @@ def test_a_vague_hint_quotes_the_text_and_is_not_given_when_the_text_says_what_i
                     description=WEAK_EN.description.replace(WEAK_EN.purpose, purpose))
     row = rows_by_criterion(learned, named)["targeted"]
     assert row["hint"] and "instead of" not in row["hint"], row
+
+
+def test_a_link_alone_is_evidence_only_where_no_sentence_of_words_is(learned):
+    """A listed link shows that a document exists, not what it holds: the sentence that tells of the replication
+    is quoted, not the links listed under it."""
+    refs = ("The town of Eastfield replicated the clubs in 2023 with the same handbook.\n"
+            "- https://www.example.org/clubs\n- https://www.example.org/clubs/evaluation-2023")
+    linked = replace(STRONG_EN, practice_id="links", references=refs,
+                     description=STRONG_EN.description.replace(STRONG_EN.references, refs))
+    row = rows_by_criterion(learned, linked)["transferable"]
+    assert row["level"] >= 2 and row["evidence"]
+    assert not any(re.fullmatch(r"[-\s]*https?://\S+", quote) for quote in row["evidence"]), row["evidence"]
