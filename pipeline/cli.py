@@ -333,8 +333,13 @@ def warning_text(warning: str, lang: str | None) -> str:
 
 
 @app.command()
-def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="One submission to check.")) -> None:
+def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="One submission to check."),
+          lang: Optional[str] = typer.Option(
+              None, "--lang", help="Say why a file cannot be read in this language only (en or fr); by default "
+                                   "in both, as the file's own language is not known then.")) -> None:
     """Show what the pipeline finds in one submission, so a city can fix its form before sending it."""
+    if lang not in (None, "en", "fr"):
+        raise typer.BadParameter(f"'{lang}': give en or fr", param_hint="--lang")
     out = Console()
     settings = current_settings()
     # The encoder loads while the form is read and the language pipelines load (most of a cold check).
@@ -344,13 +349,15 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
 
     result = process_file(InputFile(file, file.name), settings, Segmenter(rules=settings.segment))
     if result.status == "error":
-        out.print(f"[red]{_texts('en')['cannot_use']}[/red] ({result.error_code}): {result.message}")
-        french = _file_error_fr(result.error_code, result.message)
+        french = _file_error_fr(result.error_code, result.message) if lang != "en" else None
+        if lang != "fr" or not french:
+            out.print(f"[red]{_texts('en')['cannot_use']}[/red] ({result.error_code}): {result.message}")
         if french:
             out.print(f"[red]{_texts('fr')['cannot_use']}[/red] ({result.error_code}) : {french}")
         raise typer.Exit(1)
     if result.status == "empty_form":
-        out.print(f"[yellow]{_texts('en')['blank']}\n{_texts('fr')['blank']}[/yellow]")
+        said = [_texts(code)["blank"] for code in ("en", "fr") if lang in (None, code)]
+        out.print("[yellow]" + "\n".join(said) + "[/yellow]")
         raise typer.Exit(1)
     _preload_language_pipelines({p.lang for p in result.practices})
     embedder_ready.join()

@@ -277,6 +277,12 @@ def test_check_command_explains_a_bad_file(tmp_path):
     from pipeline.cli import _file_error_fr
 
     assert _file_error_fr("corrupt_docx", "A message of an older run.") == "Le fichier Word est endommagé ou incomplet."
+    # a city that knows its language reads one
+    french = CliRunner().invoke(app, ["check", str(bad), "--lang", "fr"])
+    assert french.exit_code == 1 and "Fichier inutilisable" in french.output and "Cannot use" not in french.output
+    english = CliRunner().invoke(app, ["check", str(bad), "--lang", "en"])
+    assert "Cannot use this file" in english.output and "Fichier" not in english.output
+    assert CliRunner().invoke(app, ["check", str(bad), "--lang", "de"]).exit_code == 2
 
 
 def test_system_files_are_ignored_and_listed(tmp_path):
