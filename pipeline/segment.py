@@ -151,15 +151,16 @@ def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern]:
     """The greeting and the closing formula of a letter (labels.yaml `letter`), at the start of a folded line."""
     letter = load_yaml(path.read_text(encoding="utf-8"))["letter"]
     return tuple(re.compile(r"^(?:" + "|".join(re.escape(w) for w in sorted(letter[k], key=len, reverse=True))
-                            + r")\b") for k in ("greetings", "covers", "closings"))
+                            + r")\b") for k in ("greetings", "covers", "closings", "courtesies"))
 
 
 def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
     """The lines without the greeting and the signature of a form pasted into an e-mail ("Bonjour," ...
     "Cordialement, Sophie Martin, Mission égalité"): a first line that greets in a few words (and the line after it
     when it sends the form: "Voici notre bonne pratique pour le réseau."), and a closing
-    formula among the last lines with only short lines after it (a name, a service, a telephone number)."""
-    greeting, cover, closing = _letter_patterns()
+    formula among the last lines with only short lines after it (a name, a service, a telephone number), with the
+    courtesy lines just before it ("N'hésitez pas à revenir vers moi.")."""
+    greeting, cover, closing, courtesy = _letter_patterns()
     short = rules.letter_line_words
 
     def formula(pattern: re.Pattern, text: str) -> bool:
@@ -177,6 +178,10 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
             lines = lines[1:]
     for k in range(max(0, len(lines) - rules.letter_signature_lines), len(lines)):
         if formula(closing, lines[k].text) and all(count_words(line.text) <= short for line in lines[k + 1:]):
+            # and the courtesy lines just before it ("Je reste à votre disposition pour tout complément.")
+            while k > 0 and courtesy.match(fold(lines[k - 1].text)) and match_label(lines[k - 1].text) is None \
+                    and count_words(lines[k - 1].text) <= rules.letter_cover_words:
+                k -= 1
             return lines[:k]
     return lines
 

@@ -719,6 +719,21 @@ def test_the_line_that_sends_a_form_by_e_mail_is_not_part_of_it():
     assert "Here is how tenants" in (kept.title or "") + (kept.description or "")
 
 
+@pytest.mark.parametrize("closing", ["Bonne journée,", "Belle journée,", "Merci d'avance et bonne journée,",
+                                     "Avec mes meilleures salutations,", "Thanks in advance,"])
+def test_a_closing_of_the_day_and_the_courtesy_line_before_it_are_left_out_with_the_signature(closing):
+    (mail,) = segment(lines("Bonjour,", "Ville : Lyon", "Titre : Mémoire des quartiers",
+                            "But : Des habitants racontent l'histoire de leur quartier.",
+                            "Impact : 96 récits enregistrés en trois ans.",
+                            "N'hésitez pas à revenir vers moi pour toute question.", closing, "Sophie Garnier",
+                            "Chargée de mission", "Ville de Lyon", "04 72 10 30 30")).practices
+    assert mail.impact == "96 récits enregistrés en trois ans."
+    # a sentence of the practice that starts like a courtesy, with no closing after it, stays
+    (kept,) = segment(lines("City: Leeds", "Title: Homes for all", "Purpose: Tenants meet their neighbours.",
+                            "Impact: Feel free to visit: 80 families now help each other.")).practices
+    assert kept.impact == "Feel free to visit: 80 families now help each other."
+
+
 def test_a_contact_block_closing_a_file_of_two_practices_fills_both():
     """« Coordonnées » after the last of two practices gives both their city and contact, as it does at the top."""
     practices = segment(lines(
