@@ -34,7 +34,7 @@ import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
 from pipeline.hint_gaps import GapModel, cued, load_gap_model
-from pipeline.normalize import fold, is_singular, shorten
+from pipeline.normalize import count_words, fold, is_singular, shorten
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
@@ -1130,7 +1130,10 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     msg = spec["messages"][_hint_lang(practice.lang)]
     if analysis is None:
         analysis = CriteriaScorer(embedder=None).analyse([practice])[0]
-    words = practice.n_words or sum(analysis.words.get(s, 0) for s in SECTION_FIELDS + ("description",))
+    # a table of figures (a budget) is not text that explains: its words count for neither length nor process
+    table = [s for s in analysis.sentences if s.table_row]
+    words = (practice.n_words or sum(analysis.words.get(s, 0) for s in SECTION_FIELDS + ("description",))) \
+        - sum(count_words(s.text) for s in table)
     lo, hi = spec["length"]["min_words"], spec["length"]["max_words"]
     rows = []
 
@@ -1198,7 +1201,7 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         results = cue_count("description", "struct:percent", "struct:participants") > 0
         detail = "results_ok" if results else "results_empty" if practice.impact else "results_no"
     add("results_stated", results, msg[detail].format(quote=quote(practice.impact or "")))
-    process_words = len((practice.process or "").split())
+    process_words = len((practice.process or "").split()) - sum(len(s.text.split()) for s in table if s.section == "process")
     if process_words:
         process_ok = process_words >= spec["process_min_words"]
         add("process_explained", process_ok, counted("process_ok" if process_ok else "process_no", process_words)

@@ -761,3 +761,24 @@ def test_a_link_alone_is_evidence_only_where_no_sentence_of_words_is(learned):
     row = rows_by_criterion(learned, linked)["transferable"]
     assert row["level"] >= 2 and row["evidence"]
     assert not any(re.fullmatch(r"[-\s]*https?://\S+", quote) for quote in row["evidence"]), row["evidence"]
+
+
+def test_a_budget_table_is_no_explanation_of_the_process():
+    """A one-sentence process with a budget table under it is still asked to explain how the action was carried
+    out, and the table's words do not make the form long enough."""
+    from pipeline.criteria import check_guidelines
+    from pipeline.normalize import count_words
+
+    table = ("Poste\nMontant\nJuristes\n38 000 €\nFormation\n4 000 €\nCommunication\n2 500 €\nÉvaluation\n3 000 €\n"
+             "Total\n47 500 €")
+    sentence = "Deux juristes tiennent une permanence chaque semaine dans quatre centres sociaux."
+
+    def checks(process: str) -> dict:
+        practice = replace(WEAK_FR, practice_id="p", process=process,
+                           description=WEAK_FR.description.replace(WEAK_FR.process, process))
+        practice = replace(practice, n_words=count_words(practice.description))  # as the reader counts
+        return {r["check"]: r for r in check_guidelines(practice)}
+    with_table, without = checks(sentence + "\n" + table), checks(sentence)
+    assert not with_table["process_explained"]["passed"]
+    assert with_table["process_explained"]["detail"] == without["process_explained"]["detail"]
+    assert with_table["length"]["detail"] == without["length"]["detail"]
