@@ -453,15 +453,16 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
     for col in ("area", "probability", "evidence"):
         areas.add_column(t[col])
     # the suggested areas, main area first, as the web check lists them, and the declared one if not among them
-    shown = declared_beside(suggestion.predicted_areas, practice.declared_areas)
+    shown = declared_beside(suggestion.predicted_areas, practice.declared_areas, taxonomy)
     for code in shown:
         row = by_code[code]
         probability = f"{row['probability']:.2f}"
-        tag = (t["main_tag"] if code == suggestion.main_area_pred
-               else t["declared_tag"] if code not in suggestion.predicted_areas else "")
+        declared_only = code not in suggestion.predicted_areas
+        tag = t["main_tag"] if code == suggestion.main_area_pred else t["declared_tag"] if declared_only else ""
+        # an area the text does not suggest has no sentence to support it
         areas.add_row(area_words(taxonomy, code, practice.lang) + (f" ({tag})" if tag else ""),
                       probability.replace(".", ",") if practice.lang == "fr" else probability,
-                      _short(row["evidence"], EVIDENCE_CHARS))
+                      "-" if declared_only else _short(row["evidence"], EVIDENCE_CHARS))
     out.print(areas)
     if main_not_likeliest(suggestion.main_area_pred, {code: by_code[code]["probability"] for code in shown}):
         out.print(t["main_note"], highlight=False)

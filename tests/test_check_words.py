@@ -122,6 +122,11 @@ def test_a_part_of_one_word_is_counted_in_the_singular(lang, value, expected):
 def test_the_declared_area_is_listed_once_and_the_main_area_note_is_given_when_another_is_likelier():
     assert declared_beside(["16", "5"], ["6", "9"]) == ["16", "5", "6"]
     assert declared_beside(["16", "6"], ["6"]) == ["16", "6"] and declared_beside(["16"], []) == ["16"]
+    # a declared sub-area is listed as declared, and not at all when its family is suggested
+    assert declared_beside(["16"], ["7", "7c"]) == ["16", "7c"] and declared_beside(["7", "16"], ["7", "7c"]) == ["7", "16"]
+    label, words = _declared_areas(Practice(practice_id="p", source_file="f", practice_index=1, lang="fr",
+                                            declared_areas=["7", "7c"]), _texts("fr"))
+    assert (label, words) == ("Domaine déclaré", "7c. " + load_taxonomy().areas["7c"].name("fr"))
     assert main_not_likeliest("11", {"11": 0.17, "16": 0.59})
     assert not main_not_likeliest("16", {"11": 0.17, "16": 0.59}) and not main_not_likeliest(None, {"16": 0.5})
     for lang in ("en", "fr"):

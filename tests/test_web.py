@@ -288,6 +288,7 @@ def test_a_declared_area_the_text_does_not_suggest_is_shown_beside_the_suggested
     assert practice["declared_areas"][0] == "6" and "6" not in [a["area"] for a in practice["areas"]]
     declared = practice["declared_area"]
     assert declared["area"] == "6" and 0 <= declared["probability"] < 0.5
+    assert declared["evidence"] is None, "an area the text does not suggest has no supporting sentence"
     page = html.unescape(client.post("/check", files=form).text)
     assert re.search(r"6\. Public space <span class=\"tag\">declared, not suggested</span>", page)
     # a declared area the text suggests is not listed twice

@@ -161,7 +161,8 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
                   "evidence": predictions.evidence[i][column[code]]}
                  for code in declared_beside(suggestion.predicted_areas, practice.declared_areas)
                  if code in column]
-        declared = areas.pop() if len(areas) > len(suggestion.predicted_areas) else None
+        # an area the text does not suggest has no sentence to support it
+        declared = areas.pop() | {"evidence": None} if len(areas) > len(suggestion.predicted_areas) else None
         pid = practice.practice_id
         checked.append(CheckedPractice(
             practice, suggestion.main_area_pred, suggestion.area_mismatch, areas,

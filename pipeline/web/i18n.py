@@ -207,10 +207,27 @@ def warning_words(texts: dict, code: str) -> str:
 MISMATCH_AREAS_NAMED = 3
 
 
-def declared_beside(suggested: list[str], declared: list[str]) -> list[str]:
-    """The suggested areas, then the city's declared main area when the text does not suggest it, so that a city
-    sees where its own choice stands."""
-    return [*suggested, declared[0]] if declared and declared[0] not in suggested else list(suggested)
+def declared_beside(suggested: list[str], declared: list[str], taxonomy: Taxonomy | None = None) -> list[str]:
+    """The suggested areas, then the city's declared main area when the text suggests neither it nor its family,
+    so that a city sees where its own choice stands: as declared, a sub-area ("7c") rather than its parent."""
+    if not declared:
+        return list(suggested)
+    shown = declared_main(declared, taxonomy or load_taxonomy())
+    family = {shown, declared[0]}
+    return list(suggested) if family & set(suggested) else [*suggested, shown]
+
+
+def declared_main(declared: list[str], taxonomy: Taxonomy) -> str:
+    """The declared main area as the city wrote it: its sub-area ("7c. Sécurité") where one of the main area's
+    family is declared, not the parent listed before it."""
+    family_of = lambda code: taxonomy.parent(code) if code in taxonomy.areas else code  # noqa: E731
+    family = family_of(declared[0])
+    return next((c for c in declared if c != family and family_of(c) == family), declared[0])
+
+
+def _without_implied_parents(codes: list[str], taxonomy: Taxonomy) -> list[str]:
+    """The declared codes without a parent its own sub-area implies ("7", "7c" -> "7c")."""
+    return [c for c in codes if not any(o != c and o in taxonomy.areas and taxonomy.parent(o) == c for o in codes)]
 
 
 def main_not_likeliest(main: str | None, probability: dict[str, float]) -> bool:
@@ -227,6 +244,7 @@ def area_words(taxonomy: Taxonomy, code: str, lang: str) -> str:
 
 def declared_areas_words(texts: dict, taxonomy: Taxonomy, lang: str | None, codes: list[str]) -> tuple[str, str]:
     """The declared areas by number and name, with their label, in the words of `texts`; "-" when none."""
+    codes = _without_implied_parents(codes, taxonomy)
     label = texts["declared_areas"] if len(codes) > 1 else texts["declared_area"]
     # area names hold commas
     return label, semicolon(lang).join(area_words(taxonomy, code, lang) for code in codes) or "-"
@@ -247,7 +265,7 @@ def area_mismatch_words(texts: dict, taxonomy: Taxonomy, lang: str, declared: li
     family_of = lambda code: taxonomy.parent(code) if code in taxonomy.areas else code  # noqa: E731
     family = family_of(declared[0])
     # the declared sub-area as the city wrote it ("3b. Roma and Travellers"), not the parent listed before it
-    shown = next((c for c in declared if c != family and family_of(c) == family), declared[0])
+    shown = declared_main(declared, taxonomy)
     named, pointed = {family}, []
     for code in predicted:  # one area per family: "9" and then "9a" would name one area twice
         if family_of(code) not in named and len(pointed) < MISMATCH_AREAS_NAMED:
