@@ -699,8 +699,10 @@ class Segmenter:
         # a label not of the template matters where a field or part is missing: its text may be that one
         missing_part = description is not None and any(sections[name] is None for name in _MAIN_PARTS)
         missing_field = any(w.startswith("missing:") for w in warnings)
-        warnings.extend(f"unknown_label:{label}" for label in dict.fromkeys(
-            label for label, header in form.unknown_labels if (missing_field if header else missing_part)))
+        unknown = dict.fromkeys(label.replace("|", "/") for label, header in form.unknown_labels
+                                if (missing_field if header else missing_part))
+        if unknown:
+            warnings.append("unknown_label:" + "|".join(unknown))  # one warning naming them all
         if values["declared_area_text"] and not declared:
             warnings.append("unrecognised_area")
         if values["period_text"] and period.start is None:

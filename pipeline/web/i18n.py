@@ -197,6 +197,12 @@ def warning_words(texts: dict, code: str) -> str:
     resources/messages.yaml: the detail names a field ("missing:title"), how a file was converted
     ("converted:libreoffice") or a language ("other_language:de"). The site and `check` both say it this way."""
     kind, _, detail = code.partition(":")
+    if kind == "unknown_label":  # labels as the form wrote them, each quoted as the language quotes
+        labels = detail.split("|")
+        open_, close = texts["quotes"]
+        quoted = ", ".join(f"{open_}{label}{close}" for label in labels)
+        template = texts["warning"].get("unknown_label_many" if len(labels) > 1 else kind)
+        return template.format(detail=quoted) if template else code
     template = texts["warning"].get(kind)
     words = (texts["fields"].get(detail) or texts["conversion"].get(detail) or texts["languages"].get(detail)
              or detail.replace("_", " "))
