@@ -1164,7 +1164,7 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         return " ".join(text.split()).rstrip(" .")
 
     start = said(practice.starting_point, cues)
-    if start and _only_setting(analysis, "starting_point", spec["praise_sentence_max_words"], spec["setting_max_chance"]):
+    if start and _only_setting(analysis, "starting_point", spec["setting_sentence_max_words"], spec["setting_max_chance"]):
         # "The city has many nationalities. Something had to be done.": a setting and no challenge
         add("challenges_stated", False, msg["challenges_vague"].format(quote=quote(start)))
     elif start:
@@ -1191,7 +1191,8 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         annex = results and not measured and any(_points_to_annex(s.text, cues)
                                                  for s in analysis.sentences if s.section == "impact")
         vague = (results and not annex and bool(part)
-                 and all(s.cues.get("high_impact:vague", 0) and len(s.text.split()) <= spec["praise_sentence_max_words"]
+                 and all(s.cues.get("high_impact:vague", 0) and (len(s.text.split()) <= spec["praise_sentence_max_words"]
+                                                                 or _says_nothing_of(s, "high_impact:", spec["praise_max_chance"]))
                          for s in part)
                  and not measured)
         results = results and not vague and not annex
@@ -1234,6 +1235,13 @@ def _points_to_annex(text: str, cues: dict) -> bool:
     """A pointer to an annex or an attachment ("See the annex.", « Voir pièce jointe. »), not to another part."""
     words = "|".join(re.escape(w) for w in cues["guidelines"]["annex_words"])
     return is_empty_claim(text, cues, kinds=("pointers",)) and bool(re.search(rf"\b(?:{words})\b", _folded_part(text)))
+
+
+def _says_nothing_of(sentence: _Sentence, prefix: str, max_chance: float) -> bool:
+    """Whether the hints' gap models of a criterion (`prefix`, "high_impact:") read none of its gaps in a sentence
+    (each chance below `max_chance`); False without the gap models, which read nothing then."""
+    chances = [v for k, v in sentence.said.items() if k.startswith(prefix)]
+    return bool(chances) and max(chances) < max_chance
 
 
 def _only_setting(analysis: _Analysis, section: str, short_words: int, max_chance: float) -> bool:

@@ -782,3 +782,26 @@ def test_a_budget_table_is_no_explanation_of_the_process():
     assert not with_table["process_explained"]["passed"]
     assert with_table["process_explained"]["detail"] == without["process_explained"]["detail"]
     assert with_table["length"]["detail"] == without["length"]["detail"]
+
+
+def test_praise_and_scene_setting_in_longer_sentences_fail_their_checks(learned):
+    """« L'action a été très appréciée … et a permis de renforcer la cohésion sociale. » is praise however long,
+    and « La diversité fait partie de l'identité de Lausanne depuis toujours. » sets a scene: the checks say so, as
+    the criteria's hints do; a starting point that states a need still passes."""
+    from pipeline.criteria import check_guidelines
+
+    def checks(starting_point: str, impact: str) -> dict:
+        practice = replace(WEAK_FR, practice_id="p", starting_point=starting_point, impact=impact)
+        (analysis,) = learned.analyse([practice])
+        return {r["check"]: r["passed"] for r in check_guidelines(practice, analysis)}
+
+    praise = checks("La diversité fait partie de l'identité de Lausanne depuis toujours. Il nous semblait important "
+                    "de la célébrer.",
+                    "Les retours ont été très positifs. L'action a été très appréciée par le public et les "
+                    "partenaires, et a permis de renforcer la cohésion sociale. Une belle réussite à renouveler !")
+    assert not praise["challenges_stated"] and not praise["results_stated"]
+    stated = checks("Dans le quartier des Tilleuls, 40 % des mères arrivées depuis moins de deux ans ne parlaient à "
+                    "personne hors de leur famille, selon l'enquête du centre social.",
+                    "L'action a été très appréciée : 120 mères y ont participé et 58 % suivent depuis un cours de "
+                    "français.")
+    assert stated["challenges_stated"] and stated["results_stated"]
