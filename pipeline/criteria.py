@@ -1004,9 +1004,17 @@ class CriteriaScorer:
         return None
 
     def gap_said(self, crit: str, gap: dict, features: dict, analysis: _Analysis) -> bool:
-        """Whether the text already says what a gap of criteria.yaml asks for: a cue of its groups, or a sentence
-        the gap model reads as saying it (what is said in other words than the cues, pipeline/hint_gaps.py)."""
+        """Whether the text already says what a gap of criteria.yaml asks for: a cue of its groups, cues of its
+        `said_together` in one sentence of the criterion's parts, or a sentence the gap model reads as saying it
+        (what is said in other words than the cues, pipeline/hint_gaps.py)."""
         if cued(gap, features):
+            return True
+        # cues that say it together in one sentence of the criterion's parts: a place and a count of people
+        # ("les habitants des trois tours de Saint-Léonard, où vivent 1 200 personnes") name the group
+        own = set(self.cues["criteria"][crit]["sections"])
+        whole = analysis.reads_as_prose(own)
+        if any(all(s.cues.get(cue, 0) for cue in together) for together in gap.get("said_together", ())
+               for s in analysis.sentences if whole or s.section in own):
             return True
         gap_model, key = self._gap_model()[0], f"{crit}:{gap['name']}"
         return gap_model is not None and any(s.said.get(key, 0.0) >= gap_model.threshold for s in analysis.sentences)

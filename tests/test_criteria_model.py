@@ -805,3 +805,15 @@ def test_praise_and_scene_setting_in_longer_sentences_fail_their_checks(learned)
                     "L'action a été très appréciée : 120 mères y ont participé et 58 % suivent depuis un cours de "
                     "français.")
     assert stated["challenges_stated"] and stated["results_stated"]
+
+
+def test_a_group_named_by_its_place_and_number_is_not_asked_for_again(learned):
+    """« les habitants des trois tours du quartier Saint-Léonard, où vivent environ 1 200 personnes » names who,
+    where and how many: the targeted hint moves on to what the form lacks."""
+    gaps = {gap["name"]: gap["fr"] for gap in learned.cues["criteria"]["targeted"]["gaps"]}
+    purpose = ("Faire se rencontrer les habitants des trois tours du quartier Saint-Léonard, où vivent environ "
+               "1 200 personnes de 40 nationalités, et les commerçants de la rue voisine.")
+    named = replace(WEAK_FR, practice_id="named", purpose=purpose,
+                    description=WEAK_FR.description.replace(WEAK_FR.purpose, purpose))
+    row = rows_by_criterion(learned, named)["targeted"]
+    assert row["level"] < 3 and row["hint"] != gaps["group"] and "qui, où, combien" not in row["hint"], row["hint"]
