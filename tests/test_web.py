@@ -229,8 +229,8 @@ def test_each_practice_of_a_form_is_shown_in_its_own_language_as_check_prints_it
                     "<dt>City</dt>", "<th scope=\"row\">Needs-based</th>"):
         assert heading in second, heading
     assert not re.search(r"Champs trouvés|Critères|Lignes directrices|<dt>Ville</dt>|à revoir", second)
-    assert re.search(r"<strong>length</strong> <span class=\"verdict\">fix</span>: \d+ words", second)
-    assert re.search(r"<strong>longueur</strong> <span class=\"verdict\">à revoir</span>\xa0: \d+ mots", french)
+    assert re.search(r"<strong>length</strong> <span class=\"verdict\">fix</span> – \d+ words", second)
+    assert re.search(r"<strong>longueur</strong> <span class=\"verdict\">à revoir</span> – \d+ mots", french)
     # The rows `icc-practices check` prints beside the form's fields, in the same words.
     assert "<dt>Langue</dt><dd>français</dd>" in french and "<dt>Language</dt><dd>English</dd>" in second
     assert "<dt>Domaine déclaré</dt><dd>6. Espace public</dd>" in french
