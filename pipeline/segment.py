@@ -75,8 +75,9 @@ class _Form:
     label_keys: list[str] = field(default_factory=list, repr=False)  # the template's labels as written here
     objective_from_row: bool = False  # the main objective was read from an « Objectif(s) » row of the header table
     other_values: list[str] = field(default_factory=list)  # fields a later header block gives another value of
-    # lines written as labels the template does not use, and whether each stands among the header's rows
-    unknown_labels: list[tuple[str, bool]] = field(default_factory=list)
+    # lines written as labels the template does not use, whether each stands among the header's rows, and the
+    # block of one alone on its line (-1 for one with its text after it)
+    unknown_labels: list[tuple[str, bool, int]] = field(default_factory=list)  # (label, in the header, its block)
 
     def has_content(self) -> bool:
         """A title, a description section, or text under the description heading."""
@@ -310,6 +311,7 @@ class _Line:
     value_beside: bool = False  # a table cell whose row goes on with another cell, where the value is
     figures_beside: bool = False  # a table cell whose row's other cells hold figures only (a budget, a timetable)
     wrapped: bool = False  # a later line of a PDF's table cell (pipeline/ingest/pdf.py): its value goes on
+    alone: bool = False  # the whole text of a paragraph or heading: a heading when it is a few words
 
 
 def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
@@ -317,7 +319,8 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
     data_rows = _figure_rows(paired)
     return [
         _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0,
-              wrapped=b.kind == "line" and n > 0 and k == 0)
+              wrapped=b.kind == "line" and n > 0 and k == 0,
+              alone=b.kind in ("paragraph", "heading") and piece.strip() == b.text.strip())
         for i, b in enumerate(paired)
         for n, t in enumerate(line for line in b.text.split("\n") if line.strip())
         for k, piece in enumerate(split_inline_sections(t))
@@ -422,7 +425,9 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
     # part): a heading just before the next form's first label is that form's ("# Second practice" between two
     # joined forms), not the end of the previous one's last part.
     last_heading: tuple[list[str] | None, str] | None = None
+    previous_block = -1
     for line in lines:
+        prior_block, previous_block = previous_block, line.block
         # Colon-less labels are only trusted in a PDF's header area, before any description text.
         in_header = current is None or not (current.sections or current.intro)
         hit = match_label(line.text, loose=line.kind == "line" and in_header, rules=rules)
@@ -517,17 +522,21 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         held.append(line.text)
         if line.kind == "heading":
             last_heading = (held, line.text)
-        else:
-            header = not (current.sections or current.saw_description_marker)
-            if _looks_like_label(line, header):
-                current.unknown_labels.append((_COLON.split(line.text.strip(), maxsplit=1)[0], header))
+        header = not (current.sections or current.saw_description_marker)
+        # the line after a label alone on its line is that label's value ("Lead partner:" / "Cork City Libraries")
+        after_label = bool(current.unknown_labels) and current.unknown_labels[-1][2] == prior_block
+        if not after_label and _looks_like_label(line, header):
+            label_alone = line.text.strip().endswith(":") or ":" not in line.text
+            current.unknown_labels.append((_COLON.split(line.text.strip(), maxsplit=1)[0], header,
+                                           line.block if label_alone else -1))
     return forms, used_labels, preamble
 
 
 def _looks_like_label(line: _Line, header: bool) -> bool:
     """A line written as a label the template does not use ("Responsible unit:", "How we did it: With…"), whose
     text is then read as prose under the label before it: a few words and a colon, alone on their line or before a
-    capitalised text, or, among the header's rows, a cell of a few words with its value in the next cell."""
+    capitalised text, up to three words alone in their paragraph ("Partenaires"), or, among the header's rows, a
+    cell of a few words with its value in the next cell."""
     text = line.text.strip()
     head, colon, rest = text.partition(":")
     if line.figures_beside or not _UNKNOWN_LABEL.fullmatch(head.strip()):
@@ -535,7 +544,8 @@ def _looks_like_label(line: _Line, header: bool) -> bool:
     if colon:
         # "How we did it: With the museum we…": a label and its text on one line, not "Note that: …"
         return not rest.strip() or (count_words(head) <= 5 and rest.strip()[:1].isupper())
-    return header and line.kind == "cell" and line.value_beside
+    # a heading of a few words on its own ("Partenaires"), or a header row's cell with its value beside it
+    return (line.alone and count_words(text) <= 3) or (header and line.kind == "cell" and line.value_beside)
 
 
 def _objective_row_to_purpose(form: _Form) -> None:
@@ -699,7 +709,7 @@ class Segmenter:
         # a label not of the template matters where a field or part is missing: its text may be that one
         missing_part = description is not None and any(sections[name] is None for name in _MAIN_PARTS)
         missing_field = any(w.startswith("missing:") for w in warnings)
-        unknown = dict.fromkeys(label.replace("|", "/") for label, header in form.unknown_labels
+        unknown = dict.fromkeys(label.replace("|", "/") for label, header, _ in form.unknown_labels
                                 if (missing_field if header else missing_part))
         if unknown:
             warnings.append("unknown_label:" + "|".join(unknown))  # one warning naming them all

@@ -784,6 +784,11 @@ def test_a_label_not_of_the_template_is_named_where_a_part_is_missing():
     assert warning_text(unknown[0], "en").startswith("“Lead partner”, “Our approach” are not labels of the template")
     assert warning_text(unknown[0], "fr").startswith("« Lead partner », « Our approach » ne sont pas des rubriques")
     assert warning_text("unknown_label:Partenaires", "fr").startswith("« Partenaires » n'est pas une rubrique")
+    # a heading of a few words on its own paragraph is named too
+    heading = segment(lines("City: Cork", "Title: Conversation cafés", "Purpose: Newcomers practise English.",
+                            "Partners", "Cork City Libraries and the Red Cross.",
+                            "Impact: 400 people took part in 2023.")).practices[0]
+    assert "unknown_label:Partners" in heading.warnings
     # a heading inside a part that is there, in a form with every part, is the city's own: nothing to say
     full = segment(lines("Ville : Lyon", "Département : Cohésion sociale", "Date du formulaire : 3 mars 2024",
                          "Personne de contact : Sophie Martin", "Titre : Cafés des langues",
