@@ -201,7 +201,7 @@ def warning_words(texts: dict, code: str) -> str:
         labels = detail.split("|")
         open_, close = texts["quotes"]
         quoted = ", ".join(f"{open_}{label}{close}" for label in labels)
-        template = texts["warning"].get("unknown_label_many" if len(labels) > 1 else kind)
+        template = (texts["warning_many"] if len(labels) > 1 else texts["warning"]).get(kind)
         return template.format(detail=quoted) if template else code
     template = texts["warning"].get(kind)
     words = (texts["fields"].get(detail) or texts["conversion"].get(detail) or texts["languages"].get(detail)
