@@ -1063,8 +1063,10 @@ class CriteriaScorer:
                     # a table of figures is never quoted: the best sentence of words comes first instead
                     quotable = np.where([s.table_row for s in analysis.sentences], 0.0, value) if len(value) else value
                     order = evidence_order(quotable, chances, self.evidence_min_chance)
-                    # a link alone shows that a document exists, not what it holds: a sentence of words first
-                    worded = [j for j in order if not _LINK_ONLY.fullmatch(analysis.sentences[j].text)]
+                    # a link alone shows that a document exists, not what it holds, and the title names the
+                    # practice, shown above its table: a sentence of the text first
+                    worded = [j for j in order if not _LINK_ONLY.fullmatch(analysis.sentences[j].text)
+                              and analysis.sentences[j].section != "title"]
                     for j in worded or order[:1]:
                         text = analysis.sentences[j].text
                         if len(evidence) >= self.max_evidence_learned:

@@ -817,3 +817,13 @@ def test_a_group_named_by_its_place_and_number_is_not_asked_for_again(learned):
                     description=WEAK_FR.description.replace(WEAK_FR.purpose, purpose))
     row = rows_by_criterion(learned, named)["targeted"]
     assert row["level"] < 3 and row["hint"] != gaps["group"] and "qui, où, combien" not in row["hint"], row["hint"]
+
+
+def test_the_title_is_evidence_only_where_no_sentence_of_the_text_raised_the_level(learned):
+    """Readers quote sentences of the text, never the title (shown above the table): the title is quoted only for
+    a level no sentence of the text raised."""
+    title = "Homework clubs for refugee teenagers aged 13 to 17 in the Westmoor and Riverside districts"
+    titled = replace(STRONG_EN, practice_id="titled", title=title)
+    rows = rows_by_criterion(learned, titled)
+    assert all(title not in row["evidence"] for row in rows.values()), {c: r["evidence"] for c, r in rows.items()}
+    assert rows["targeted"]["level"] >= 2 and rows["targeted"]["evidence"]
