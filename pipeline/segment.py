@@ -34,6 +34,8 @@ _JOINED = re.compile(r"\s*[/&+,]\s*|\s+(?:et|and)\s+")
 _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
+_EMPTY_CELL = re.compile(r"[-–—/.]{1,3}|n\s?[./]?\s?[ad]\.?|s\s?[./]?\s?o\.?|nil", re.I)  # "—", "N/A", "n.d.", "s.o."
 # a label's shape: a capital, up to six words, no figures and no sentence punctuation
 _UNKNOWN_LABEL = re.compile(r"[A-ZÀ-Ý][^\d.!?:;,]{1,48}")
 _HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
@@ -178,7 +180,8 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
                 and count_words(lines[0].text) <= rules.letter_cover_words:
             lines = lines[1:]
     for k in range(max(0, len(lines) - rules.letter_signature_lines), len(lines)):
-        if formula(closing, lines[k].text) and all(count_words(line.text) <= short for line in lines[k + 1:]):
+        # a signature's lines are short, telephone numbers aside ("Tél. 04 76 76 36 36 | Port. 06 12 34 56 78")
+        if formula(closing, lines[k].text) and all(len(_LETTER_WORD.findall(line.text)) <= short for line in lines[k + 1:]):
             # and the courtesy lines just before it ("Je reste à votre disposition pour tout complément.")
             while k > 0 and courtesy.match(fold(lines[k - 1].text)) and match_label(lines[k - 1].text) is None \
                     and count_words(lines[k - 1].text) <= rules.letter_cover_words:
@@ -337,7 +340,9 @@ def _figure_rows(blocks: list[Block]) -> set[tuple[int, int]]:
     out = set()
     for key, cells in rows.items():
         rest = [c.text.strip() for c in cells if c.col != 0 and c.text.strip()]
-        if rest and all(FIGURE_CELL.fullmatch(text) for text in rest):
+        # a year with no spending is often a dash or N/A ("Impact | — | 2 000 €")
+        figures = [text for text in rest if not _EMPTY_CELL.fullmatch(text)]
+        if figures and all(FIGURE_CELL.fullmatch(text) for text in figures):
             out.add(key)
     return out
 
@@ -710,7 +715,7 @@ class Segmenter:
         missing_part = description is not None and any(sections[name] is None for name in _MAIN_PARTS)
         missing_field = any(w.startswith("missing:") for w in warnings)
         unknown = dict.fromkeys(label.replace("|", "/") for label, header, _ in form.unknown_labels
-                                if (missing_field if header else missing_part))
+                                if missing_part or (header and missing_field))
         if unknown:
             warnings.append("unknown_label:" + "|".join(unknown))  # one warning naming them all
         if values["declared_area_text"] and not declared:

@@ -720,7 +720,7 @@ def test_the_line_that_sends_a_form_by_e_mail_is_not_part_of_it():
 
 
 @pytest.mark.parametrize("closing", ["Bonne journée,", "Belle journée,", "Merci d'avance et bonne journée,",
-                                     "Avec mes meilleures salutations,", "Thanks in advance,"])
+                                     "Avec mes meilleures salutations,", "Thanks in advance,", "Cheers,"])
 def test_a_closing_of_the_day_and_the_courtesy_line_before_it_are_left_out_with_the_signature(closing):
     (mail,) = segment(lines("Bonjour,", "Ville : Lyon", "Titre : Mémoire des quartiers",
                             "But : Des habitants racontent l'histoire de leur quartier.",
@@ -728,6 +728,12 @@ def test_a_closing_of_the_day_and_the_courtesy_line_before_it_are_left_out_with_
                             "N'hésitez pas à revenir vers moi pour toute question.", closing, "Sophie Garnier",
                             "Chargée de mission", "Ville de Lyon", "04 72 10 30 30")).practices
     assert mail.impact == "96 récits enregistrés en trois ans."
+    # a signature line with two telephone numbers is still a signature's line, and "Let me know…" a courtesy
+    (phones,) = segment(lines("Dear colleagues,", "City: Tampere", "Title: Welcome walks",
+                              "Purpose: Newcomers walk the city with residents.",
+                              "References: Welcome walks report 2023.", "Let me know if anything is unclear.",
+                              closing, "Mikko Virtanen", "Tel. +358 40 123 4567 | Mob. +358 50 765 4321")).practices
+    assert phones.references == "Welcome walks report 2023."
     # a sentence of the practice that starts like a courtesy, with no closing after it, stays
     (kept,) = segment(lines("City: Leeds", "Title: Homes for all", "Purpose: Tenants meet their neighbours.",
                             "Impact: Feel free to visit: 80 families now help each other.")).practices
@@ -757,6 +763,8 @@ def test_a_budget_row_named_like_a_part_does_not_open_that_part(tmp_path):
                    row(cell(p("Coordinator")), cell(p("24,000")), cell(p("25,000"))),
                    row(cell(p("Evaluation")), cell(p("0")), cell(p("4,000"))),
                    row(cell(p("Results")), cell(p("1 500 €"))),
+                   row(cell(p("Impact")), cell(p("—")), cell(p("2 000 €"))),
+                   row(cell(p("Outcomes")), cell(p("N/A")), cell(p("500"))),
                    row(cell(p("Total")), cell(p("24,000")), cell(p("29,000"))))
     body = (table(row(cell(p("City:")), cell(p("Limerick"))), row(cell(p("Date of the form:")), cell(p("20/02/2024"))),
                   row(cell(p("Implementation period:")), cell(p("2022")))) +
@@ -784,6 +792,13 @@ def test_a_label_not_of_the_template_is_named_where_a_part_is_missing():
     assert warning_text(unknown[0], "en").startswith("“Lead partner”, “Our approach” are not labels of the template")
     assert warning_text(unknown[0], "fr").startswith("« Lead partner », « Our approach » ne sont pas des rubriques")
     assert warning_text("unknown_label:Partenaires", "fr").startswith("« Partenaires » n'est pas une rubrique")
+    # a form whose header is complete and whose parts go under labels of its own names them
+    own = segment(lines("Ville : Neuchâtel", "Département : Cohésion sociale", "Date du formulaire : 3 mars 2024",
+                        "Personne de contact : Anne Roth", "Titre : Jardins des Libellules",
+                        "Principal domaine d'action : Espace public", "Principal objectif : Cultiver ensemble.",
+                        "Période de mise en œuvre : 2023", "Nos constats : Les familles du quartier se croisent peu.",
+                        "Notre démarche : Des parcelles sont attribuées à des familles voisines.")).practices[0]
+    assert "unknown_label:Nos constats|Notre démarche" in own.warnings
     # a heading of a few words on its own paragraph is named too
     heading = segment(lines("City: Cork", "Title: Conversation cafés", "Purpose: Newcomers practise English.",
                             "Partners", "Cork City Libraries and the Red Cross.",
