@@ -850,6 +850,11 @@ def export(
     from pipeline.web.reviews import export_reviews, review_rows
     from pipeline.web.settings import REVIEWS_FILE
 
+    if xlsx.suffix.lower() != ".xlsx":
+        # an Excel workbook under another name ("export.csv") opens as nothing a spreadsheet expects
+        console.print(f"[red]{xlsx} is not an .xlsx file name[/red]: the export is an Excel workbook; name it "
+                      f"{xlsx.with_suffix('.xlsx').name}.")
+        raise typer.Exit(2)
     if not (data / "practices.parquet").exists():
         console.print(f"[red]No run in {data}[/red]: run `icc-practices run --out {data}` first.")
         raise typer.Exit(2)

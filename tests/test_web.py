@@ -2033,6 +2033,10 @@ def test_export_command_writes_the_workbook_and_reviews_parquet(client, web_data
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(out).sheetnames == list(SHEETS)
     assert "4" in {r["main_area"] for r in pq.read_table(web_data / "reviews.parquet").to_pylist()}
+    # a workbook is not written under another kind of file's name
+    named_csv = CliRunner().invoke(app, ["export", "--xlsx", str(tmp_path / "practices.csv"), "--data", str(web_data)])
+    assert named_csv.exit_code == 2 and "practices.xlsx" in named_csv.output
+    assert not (tmp_path / "practices.csv").exists()
 
 
 def test_a_key_file_that_cannot_be_used_leaves_review_working_with_a_warning(tmp_path, caplog):
