@@ -30,16 +30,23 @@ def clean_text(text: str) -> str:
 
 _SENTENCE_END = (".", ":", "!", "?", ";")
 _CUT_AFTER_HYPHEN = re.compile(r"[^\W\d_]-$")
+# A line that ends on a word no sentence ends on ("reported in" / "2018 that…", "Somali and" / "Syrian…") goes on
+# whatever the next line starts with, a list item's marker aside.
+_ENDS_MID_SENTENCE = re.compile(
+    r"\b(?:and|or|of|in|the|to|a|an|with|for|by|from|at|on|than|et|ou|de|du|des|la|le|les|en|au|aux|dans|par|"
+    r"pour|avec|sur|un|une|que|qui)$", re.I)
+_ITEM_START = re.compile(r"(?:[-•*–]\s|\d{1,2}[.)]\s|[a-z][.)]\s)")
 
 
 def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
-    """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case goes on
-    the previous one when that one does not end with one of `ends` and has at least `min_words` words and
-    `min_chars` characters."""
+    """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case, or follows
+    a line ending on a word no sentence ends on ("in", « de »), goes on the previous one when that one does not end
+    with one of `ends` and has at least `min_words` words and `min_chars` characters."""
     out: list[str] = []
     for line in lines:
         previous = out[-1] if out else ""
-        if (previous and line[:1].islower() and not previous.endswith(ends)
+        goes_on = line[:1].islower() or (_ENDS_MID_SENTENCE.search(previous) and not _ITEM_START.match(line))
+        if (previous and goes_on and not previous.endswith(ends)
                 and len(previous.split()) >= min_words and len(previous) >= min_chars):
             out[-1] = join_wrapped(previous, line)
         else:

@@ -467,3 +467,26 @@ def test_list_items_of_an_opendocument_read_without_libreoffice_keep_a_bullet():
                "</table:table-row></table:table></office:text></office:body></office:document-content>")
     assert [b.text for b in odt_blocks(content.encode())] == [
         "Processus :", "• Recruter", "• Former", "Étapes :\n• Recruter\n• Former"]
+
+
+def test_a_pdf_sentence_wrapped_after_a_word_no_sentence_ends_on_is_read_whole(tmp_path):
+    """"reported in" / "2018 that…" and « au » / « Sproochentreff… » are one sentence each: the next line goes on
+    whatever it starts with; a list item after such a line keeps its own line."""
+    from fpdf import FPDF
+
+    from pipeline.normalize import unwrap_lines
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for line in ("City: Rotterdam", "Title: Neighbourhood mothers",
+                 "Purpose: The health service reported in", "2018 that one family in five missed its check-ups.",
+                 "Impact: Mothers from the Somali and", "Syrian communities now visit 300 families a year."):
+        pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "wrapped.pdf"
+    pdf.output(str(path))
+    (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
+    assert practice.purpose == "The health service reported in 2018 that one family in five missed its check-ups."
+    assert practice.impact == "Mothers from the Somali and Syrian communities now visit 300 families a year."
+    assert unwrap_lines(["The steps are set out in", "- a guide", "- a film"]) == [
+        "The steps are set out in", "- a guide", "- a film"]
