@@ -341,6 +341,12 @@ def test_every_warning_setting_and_step_has_a_name_in_both_languages():
         assert set(_STEP_ORDER) <= set(words["steps"])
 
 
+def test_labels_not_of_the_template_are_listed_quoted_not_pipe_joined():
+    assert Words("en").warning("unknown_label:Our approach|Partners") == (
+        "labels not of the template: “Our approach”, “Partners”")
+    assert Words("fr").warning("unknown_label:Nos constats") == "rubriques hors modèle : « Nos constats »"
+
+
 def test_missing_fields_and_sections_list_only_what_is_missing(messy_run):
     html = render_summary(messy_run, "en")
     missing = section(html, "attention-missing")

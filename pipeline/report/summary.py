@@ -116,6 +116,8 @@ class Words:
             return labels[warning]
         kind, _, detail = warning.partition(":")
         label = labels.get(kind, kind.replace("_", " "))
+        if kind == "unknown_label":  # the labels as the form wrote them, each quoted
+            return self.labelled(label, self.tr.quoted(detail.split("|")))
         return self.labelled(label, self.tr.field(detail)) if detail else label
 
     def run_text(self, message: str | None, general: str) -> str:

@@ -110,6 +110,9 @@ class Translator:
     def field(self, name: str) -> str:
         return self._pipeline["fields"].get(name, name.replace("_", " "))
 
+    def quoted(self, words: list[str]) -> str:
+        return quoted_words(self._pipeline, words)
+
     def criterion(self, name: str) -> str:
         return self._pipeline["criteria"].get(name, name.replace("_", " "))
 
@@ -192,6 +195,12 @@ class Translator:
         return f"{', '.join(first)} {self('words.or')} {last}"
 
 
+def quoted_words(texts: dict, words: list[str]) -> str:
+    """Words of the form, each quoted as the language of `texts` quotes ("“Partners”", « Partenaires »)."""
+    open_, close = texts["quotes"]
+    return ", ".join(f"{open_}{w}{close}" for w in words)
+
+
 def warning_words(texts: dict, code: str) -> str:
     """A practice warning ("missing_section:impact") in the words of `texts`, one language of
     resources/messages.yaml: the detail names a field ("missing:title"), how a file was converted
@@ -199,10 +208,8 @@ def warning_words(texts: dict, code: str) -> str:
     kind, _, detail = code.partition(":")
     if kind == "unknown_label":  # labels as the form wrote them, each quoted as the language quotes
         labels = detail.split("|")
-        open_, close = texts["quotes"]
-        quoted = ", ".join(f"{open_}{label}{close}" for label in labels)
         template = (texts["warning_many"] if len(labels) > 1 else texts["warning"]).get(kind)
-        return template.format(detail=quoted) if template else code
+        return template.format(detail=quoted_words(texts, labels)) if template else code
     template = texts["warning"].get(kind)
     words = (texts["fields"].get(detail) or texts["conversion"].get(detail) or texts["languages"].get(detail)
              or detail.replace("_", " "))
