@@ -36,7 +36,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u0
 _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
 _LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
 _EMPTY_CELL = re.compile(r"[-–—/.]{1,3}|n\s?[./]?\s?[ad]\.?|s\s?[./]?\s?o\.?|nil", re.I)  # "—", "N/A", "n.d.", "s.o."
-# a label's shape: a capital, up to six words, no figures and no sentence punctuation
+# a label's shape: a capital, a few words (at most 49 characters), no figures and no sentence punctuation
 _UNKNOWN_LABEL = re.compile(r"[A-ZÀ-Ý][^\d.!?:;,]{1,48}")
 _HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
 # Thresholds of label matching and of the fallback for free text: Settings.segment (pipeline/config.py).
@@ -79,7 +79,7 @@ class _Form:
     other_values: list[str] = field(default_factory=list)  # fields a later header block gives another value of
     # lines written as labels the template does not use, whether each stands among the header's rows, and the
     # block of one alone on its line (-1 for one with its text after it)
-    unknown_labels: list[tuple[str, bool, int]] = field(default_factory=list)  # (label, in the header, its block)
+    unknown_labels: list[tuple[str, bool, int]] = field(default_factory=list)
 
     def has_content(self) -> bool:
         """A title, a description section, or text under the description heading."""
@@ -150,8 +150,9 @@ def _header_objective_labels(path: Path = LABELS_FILE) -> frozenset[str]:
 
 
 @loader("letter_lines")
-def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern]:
-    """The greeting and the closing formula of a letter (labels.yaml `letter`), at the start of a folded line."""
+def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
+    """The greeting, the line sending the form, the closing formula and the courtesy line of a letter (labels.yaml
+    `letter`), each at the start of a folded line."""
     letter = load_yaml(path.read_text(encoding="utf-8"))["letter"]
     return tuple(re.compile(r"^(?:" + "|".join(re.escape(w) for w in sorted(letter[k], key=len, reverse=True))
                             + r")\b") for k in ("greetings", "covers", "closings", "courtesies"))
