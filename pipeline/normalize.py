@@ -147,6 +147,8 @@ _ONGOING = re.compile(
     r"now|until further notice|to this day|jusqu'a present|jusqu'a maintenant|a nos jours|jusqu'a nouvel ordre|"
     r"mainstreamed|generalised|generalized|generalise|generalisee|perennise|perennisee)\b"
 )
+_PLANNED = re.compile(r"\b(prevue?s?|planned|envisagee?s?|expected|prolongation|extension|to be extended|"
+                      r"sera prolongee?|will be extended|will continue until)\b")
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
 
 
@@ -170,6 +172,10 @@ def parse_period(text: str | None) -> Period:
         return Period(None, None, False)
     folded = fold(text)
     folded = _SHORT_RANGE.sub(_expand_short_range, folded)
+    # "2022 - 2024, with an extension planned until 2026": a plan is not the period the practice ran
+    planned = _PLANNED.search(folded)
+    if planned and _YEAR.search(folded[:planned.start()]):
+        folded = folded[:planned.start()]
     years = [int(y) for y in _YEAR.findall(folded)]
     ongoing = bool(_ONGOING.search(folded))
     if not years:

@@ -545,6 +545,15 @@ def test_period_that_becomes_permanent_has_no_end():
     assert (period.start, period.end, period.ongoing) == (2019, None, True)
 
 
+@pytest.mark.parametrize("text", ["mars 2022 – décembre 2024, avec une prolongation prévue jusqu'en 2026",
+                                  "2022-2024, extension planned until 2026"])
+def test_a_planned_extension_is_not_the_end_of_the_period(text):
+    period = parse_period(text)
+    assert (period.start, period.end, period.ongoing) == (2022, 2024, False)
+    # a plan alone is still the form's only year
+    assert parse_period("Planned for 2025").start == 2025
+
+
 def test_a_misspelt_first_label_in_a_table_keeps_the_value_beside_it():
     result = segment(table_then_text([("Vile :", "Neuchâtel"), ("Titre :", "Balades")], DESCRIPTION_FR))
     (practice,) = result.practices
