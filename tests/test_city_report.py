@@ -440,3 +440,18 @@ def test_the_reports_and_the_similarity_notebook_quote_the_last_measurement_of_a
     notebook = nbformat.read(root / "notebooks" / "03_similarity.ipynb", as_version=4)
     text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
     assert not re.search(r"\d+ texts", text) and "neighbour_areas.json" in notebook.cells[2].source
+
+
+def test_forms_sent_again_are_told_apart_by_their_file(run_copy):
+    """A resubmission often keeps its title: "also submitted" names each form's file, so two lines are not twins."""
+    practices = pd.read_parquet(run_copy / "practices.parquet")
+    similar = pd.read_parquet(run_copy / "similar.parquet")
+    first, second = practices[practices["city"] == "Oslo"]["practice_id"].iloc[:2]
+    pair = similar.iloc[:2].copy()
+    pair[["practice_id", "neighbour_id", "rank", "score"]] = [[first, second, 0, 0.97], [second, first, 0, 0.97]]
+    pd.concat([similar, pair]).to_parquet(run_copy / "similar.parquet")
+    write_city_reports(run_copy, ["Oslo"])
+    page = (run_copy / CITY_REPORTS_DIR / "oslo.html").read_text(encoding="utf-8")
+    files = dict(zip(practices["practice_id"], practices["source_file"]))
+    assert f"{files[second]})" in page and f"{files[first]})" in page
+    assert Path(files[second]).name in _docx_text(run_copy / CITY_REPORTS_DIR / "oslo.docx")

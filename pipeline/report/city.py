@@ -51,6 +51,7 @@ class Duplicate:
     lang: str | None
     score: float
     score_text: str
+    file: str = ""  # the form's file name: a resubmission often keeps the title, and only its file tells them apart
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,8 @@ class CityReportBuilder:
             if int(hit["rank"]) == 0:
                 duplicates.append(Duplicate(redact(_text(other.get("title"))) or other["practice_id"],
                                             s["lang_names"].get(other.get("lang"), other.get("lang")),
-                                            round(score, 2), _number(score, lang)))
+                                            round(score, 2), _number(score, lang),
+                                            Path(_text(other.get("source_file")) or "").name))
                 continue
             section = _text(hit.get("matched_section"))
             terms = _list(hit.get("shared_terms"))
