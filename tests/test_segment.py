@@ -77,6 +77,8 @@ def table_then_text(rows: list[tuple[str, str]], text: str) -> list[Block]:
         ("What changed:", "impact", None),
         ("Further reading:", "references", None),
         ("Références clés :", "references", None),
+        ("Area: Sport", "declared_area_text", "Sport"),
+        ("Domaine : Éducation", "declared_area_text", "Éducation"),
     ],
 )
 def test_label_variants(text, name, inline):
