@@ -593,6 +593,11 @@ def test_facets_filter_and_count(client, web_data):
     level = client.get("/api/practices", params={"level": "high_impact:3", "limit": 100}).json()
     assert level["total"] == facets["level"]["high_impact"]["3"] == _practices_at_level(web_data, "high_impact", 3)
     assert level["total"] > 0
+    # 0: the practices that do not address a criterion (at least 0 would be all of them)
+    unaddressed = client.get("/api/practices", params={"level": "transferable:0", "limit": 100}).json()
+    assert unaddressed["total"] == facets["level"]["transferable"]["0"] == _practices_at_level(web_data, "transferable", 0)
+    assert 0 < unaddressed["total"] < facets["level"]["transferable"]["0"] + facets["level"]["transferable"]["1"]
+    assert client.get("/api/practices", params={"level": "transferable:4"}).status_code == 422
 
 
 def _practices_at_level(data: Path, criterion: str, level: int) -> int:

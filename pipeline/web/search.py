@@ -102,7 +102,7 @@ class SearchResult:
     total: int
     practice_ids: list[str]
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
-    level_counts: dict[str, dict[int, int]] = field(default_factory=dict)  # criterion -> level -> n at least
+    level_counts: dict[str, dict[int, int]] = field(default_factory=dict)  # criterion -> N -> n at least N (0: at 0)
 
 
 @dataclass(frozen=True)
@@ -366,7 +366,9 @@ class SearchIndex:
         if query.year is not None:
             conditions.append(("year", "p.rid IN (SELECT rid FROM practice_year WHERE year = ?)", [query.year]))
         for criterion, level in query.levels:
-            conditions.append(("level", "p.rid IN (SELECT rid FROM practice_level WHERE criterion = ? AND level >= ?)",
+            # N: at least N; 0: not addressed (at least 0 would be every practice)
+            compare = "=" if level == 0 else ">="
+            conditions.append(("level", f"p.rid IN (SELECT rid FROM practice_level WHERE criterion = ? AND level {compare} ?)",
                                [criterion, level]))
         return conditions, order, joins
 
@@ -399,12 +401,15 @@ class SearchIndex:
         return facets
 
     def _level_counts(self, rids: str) -> dict[str, dict[int, int]]:
-        counts = {c: {1: 0, 2: 0, 3: 0} for c in CRITERIA}
+        counts = {c: {0: 0, 1: 0, 2: 0, 3: 0} for c in CRITERIA}
         sql = ("SELECT criterion, level, COUNT(*) FROM practice_level "
                "WHERE rid IN (SELECT value FROM json_each(?)) GROUP BY criterion, level")
         for criterion, level, n in self._db.execute(sql, (rids,)):
+            per_level = counts.setdefault(criterion, {0: 0, 1: 0, 2: 0, 3: 0})
+            if int(level) == 0:  # 0 counts the practices not addressing it, as its filter finds them
+                per_level[0] += n
             for at_least in range(1, int(level) + 1):
-                counts.setdefault(criterion, {1: 0, 2: 0, 3: 0})[at_least] += n
+                per_level[at_least] += n
         return counts
 
 

@@ -76,8 +76,8 @@ def search_query(
         if criterion not in CRITERIA:
             refuse("level", item, "unknown_criterion",
                    f"unknown criterion {criterion!r} in {item!r}; the criteria are {list(CRITERIA)}")
-        elif value not in ("1", "2", "3"):
-            refuse("level", item, "not_a_level", f"{item!r} is not criterion:N with N from 1 to 3")
+        elif value not in ("0", "1", "2", "3"):
+            refuse("level", item, "not_a_level", f"{item!r} is not criterion:N with N from 0 to 3")
         else:
             levels.append((criterion, int(value)))
     if problems:
