@@ -309,7 +309,9 @@ def same_practice_pairs(rows: Iterable) -> list[tuple[str, str]]:
         rank, relation, flagged = r.get("rank"), r.get("relation"), r.get("near_duplicate")
         if is_missing(rank) or rank != 0:
             continue
-        if relation in SAME_PRACTICE if isinstance(relation, str) else not is_missing(flagged) and bool(flagged):
+        # an older table has no relation: its near_duplicate flag says the same
+        same = relation in SAME_PRACTICE if isinstance(relation, str) else (not is_missing(flagged) and bool(flagged))
+        if same:
             out.append((str(r["practice_id"]), str(r["neighbour_id"])))
     return out
 
