@@ -283,6 +283,7 @@ _ROW_HEADING = re.compile(r"^[^\W\d][^:\d]{0,30}\s?:\s*")
 # line put first.
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-\u2022\u00b7*\u25aa\u25e6\u2013>]|\(?\d{1,2}[.)]|\(?[a-h]\))[ \t]+\S")
 _DASH_ITEM = re.compile(r"[ \t]*[-\u2013*>][ \t]")
+_OWN_LABEL = re.compile(r"[ \t]*[A-ZÀ-Ý][^\W\d]*(?:[ \t]+[^\W\d]+){0,4}[ \t]?:[ \t]+[A-ZÀ-Ý0-9«\"“]")
 _ENDS_UNIT = (":", ".", "!", "?", ";", "\u2026")
 
 
@@ -296,12 +297,13 @@ def _goes_on(line: str) -> bool:
 def _item_ends_before(before: str, after: str, before_in_piece: bool) -> bool:
     """Whether a line break between two lines ends a sentence: before a list item (one opened by a dash only after
     a line that ends an item, a sentence or a lead-in ":"), after a list item that began in this sentence unless the
-    next line goes on with it, or before a template label."""
+    next line goes on with it, or before a template label or one of the form's own ("Our approach: We…")."""
     if _LIST_ITEM.match(after):
         return not _DASH_ITEM.match(after) or bool(_LIST_ITEM.match(before)) or before.rstrip().endswith(_ENDS_UNIT)
     if before_in_piece and _LIST_ITEM.match(before) and not _goes_on(after):
         return True
-    return opens_with_label(after)
+    # a label of the form's own wording and its text ("Background and needs: In 2022…") opens a sentence too
+    return opens_with_label(after) or bool(_OWN_LABEL.match(after))
 
 
 def line_sentences(doc) -> list[tuple[object, int]]:

@@ -827,3 +827,16 @@ def test_the_title_is_evidence_only_where_no_sentence_of_the_text_raised_the_lev
     rows = rows_by_criterion(learned, titled)
     assert all(title not in row["evidence"] for row in rows.values()), {c: r["evidence"] for c, r in rows.items()}
     assert rows["targeted"]["level"] >= 2 and rows["targeted"]["evidence"]
+
+
+def test_a_label_of_the_forms_own_wording_opens_a_sentence():
+    """"Area: Sport" above "Background and needs: In 2022 youth workers…" are two sentences, so the need is
+    quoted without the line above it; a sentence that only ends in a colon goes on."""
+    text = ("Area: Sport\nBackground and needs: In 2022 youth workers noted that club teams were divided by origin.\n"
+            "Une mère nous a dit :\n« avant, je ne savais pas à qui demander ».")
+    practice = replace(WEAK_EN, practice_id="own", starting_point=text, description=text)
+    (analysis,) = CriteriaScorer(embedder=None).analyse([practice])
+    sentences = [s.text for s in analysis.sentences if s.section == "starting_point"]
+    assert "Background and needs: In 2022 youth workers noted that club teams were divided by origin." in sentences
+    assert "Area: Sport" in sentences
+    assert any(s.startswith("Une mère nous a dit :") and "avant" in s for s in sentences), sentences
