@@ -1265,8 +1265,7 @@ def _only_setting(analysis: _Analysis, section: str, short_words: int, max_chanc
     figures = ("struct:figures", "struct:percent", "struct:participants")
 
     def setting(s: _Sentence) -> bool:
-        chances = [v for k, v in s.said.items() if k.startswith("needs_based:")]
-        return (bool(chances) and max(chances) < max_chance
+        return (_says_nothing_of(s, "needs_based:", max_chance)
                 and not any(s.cues.get(label, 0) for label in need + figures)
                 and bool(s.cues.get("lex:city_description", 0) or len(s.text.split()) <= short_words))
 

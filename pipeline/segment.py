@@ -35,7 +35,6 @@ _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
 _LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
-_EMPTY_CELL = re.compile(r"[-–—/.]{1,3}|n\s?[./]?\s?[ad]\.?|s\s?[./]?\s?o\.?|nil", re.I)  # "—", "N/A", "n.d.", "s.o."
 # a label's shape: a capital, a few words (at most 49 characters), no figures and no sentence punctuation
 _UNKNOWN_LABEL = re.compile(r"[A-ZÀ-Ý][^\d.!?:;,]{1,48}")
 _HINT = re.compile(r"^\s*[\(\[].*[\)\]]\s*$")
@@ -342,7 +341,7 @@ def _figure_rows(blocks: list[Block]) -> set[tuple[int, int]]:
     for key, cells in rows.items():
         rest = [c.text.strip() for c in cells if c.col != 0 and c.text.strip()]
         # a year with no spending is often a dash or N/A ("Impact | — | 2 000 €")
-        figures = [text for text in rest if not _EMPTY_CELL.fullmatch(text)]
+        figures = [text for text in rest if value_or_none(text) is not None]
         if figures and all(FIGURE_CELL.fullmatch(text) for text in figures):
             out.add(key)
     return out
