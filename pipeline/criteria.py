@@ -297,10 +297,14 @@ def _goes_on(line: str) -> bool:
 def _item_ends_before(before: str, after: str, before_in_piece: bool) -> bool:
     """Whether a line break between two lines ends a sentence: before a list item (one opened by a dash only after
     a line that ends an item, a sentence or a lead-in ":"), after a list item that began in this sentence unless the
-    next line goes on with it, or before a template label or one of the form's own ("Our approach: We…")."""
+    next line goes on with it, after a link alone on its line, or before a template label or one of the form's own
+    ("Our approach: We…")."""
     if _LIST_ITEM.match(after):
         return not _DASH_ITEM.match(after) or bool(_LIST_ITEM.match(before)) or before.rstrip().endswith(_ENDS_UNIT)
     if before_in_piece and _LIST_ITEM.match(before) and not _goes_on(after):
+        return True
+    # a link alone on its line is an item of its own, as in a references list ("https://… / Annual report 2023")
+    if _LINK_ONLY.fullmatch(before) and not _goes_on(after):
         return True
     # a label of the form's own wording and its text ("Background and needs: In 2022…") opens a sentence too
     return opens_with_label(after) or bool(_OWN_LABEL.match(after))

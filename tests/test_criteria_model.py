@@ -840,3 +840,15 @@ def test_a_label_of_the_forms_own_wording_opens_a_sentence():
     assert "Background and needs: In 2022 youth workers noted that club teams were divided by origin." in sentences
     assert "Area: Sport" in sentences
     assert any(s.startswith("Une mère nous a dit :") and "avant" in s for s in sentences), sentences
+
+
+def test_a_link_alone_on_its_line_is_a_sentence_of_its_own():
+    """In a references list, a link alone on its line ends its item, so the next document's title is not quoted
+    with it; a link that its line's sentence goes on after stays in that sentence."""
+    text = ("Annual report of the youth services 2023:\nhttps://www.example.org/homework-clubs\n"
+            "Guide for volunteers\nwww.example.org/guide\nfor the handbook in French.")
+    practice = replace(WEAK_EN, practice_id="links", references=text, description=text)
+    (analysis,) = CriteriaScorer(embedder=None).analyse([practice])
+    sentences = [s.text for s in analysis.sentences if s.section == "references"]
+    assert "Annual report of the youth services 2023:\nhttps://www.example.org/homework-clubs" in sentences
+    assert "Guide for volunteers\nwww.example.org/guide\nfor the handbook in French." in sentences
