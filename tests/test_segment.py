@@ -776,6 +776,7 @@ def test_a_budget_row_named_like_a_part_does_not_open_that_part(tmp_path):
                    row(cell(p("Results")), cell(p("1 500 €"))),
                    row(cell(p("Impact")), cell(p("—")), cell(p("2 000 €"))),
                    row(cell(p("Outcomes")), cell(p("N/A")), cell(p("500"))),
+                   row(cell(p("Evaluation")), cell(p("3,000")), cell(p("Cork University (in kind)"))),
                    row(cell(p("Total")), cell(p("24,000")), cell(p("29,000"))))
     body = (table(row(cell(p("City:")), cell(p("Limerick"))), row(cell(p("Date of the form:")), cell(p("20/02/2024"))),
                   row(cell(p("Implementation period:")), cell(p("2022")))) +
@@ -786,6 +787,23 @@ def test_a_budget_row_named_like_a_part_does_not_open_that_part(tmp_path):
     assert practice.impact == "212 families were accompanied over two years."
     assert "Evaluation" in practice.process and "The Council funded the project." in practice.process
     assert (practice.form_date, practice.period_text) == ("20/02/2024", "2022")
+    assert "Cork University (in kind)" in practice.process
+
+
+def test_a_budget_row_pasted_as_tab_separated_text_stays_in_its_part(tmp_path):
+    """A budget pasted into a text file, one row per line with tabs, is a table as in Word: its "Evaluation" row,
+    with a cost and a funder beside it, does not open the impact part; a tab-separated header is still read."""
+    text = ("City:\tSwansea\nTitle:\tWelcome walks\n"
+            "Process: Volunteers lead walks from the libraries. The budget was:\n"
+            "Item\tCost (GBP)\tFunded by\nInterpreters\t6,200\tNation of Sanctuary grant\n"
+            "Evaluation\t3,000\tSwansea University (in kind)\nTotal\t15,300\t\n"
+            "Impact: 812 people took part in 71 walks.\n")
+    path = tmp_path / "form.txt"
+    path.write_text(text, encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert (practice.city, practice.title) == ("Swansea", "Welcome walks")
+    assert practice.impact == "812 people took part in 71 walks."
+    assert "Evaluation" in practice.process and "Swansea University (in kind)" in practice.process
 
 
 def test_a_label_not_of_the_template_is_named_where_a_part_is_missing():

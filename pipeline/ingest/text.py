@@ -82,8 +82,22 @@ def read_text(path: Path, limits: Limits = Limits()) -> list[Block]:
     blocks: list[Block] = []
     run: list[str] = []  # the plain lines of one paragraph, re-joined where a hard wrap broke a sentence
 
-    def add(text: str, kind: str) -> None:
-        blocks.append(Block(text, kind, len(blocks)))
+    # Cells of one row share a row number, rows in a run of table lines a table number, as a Word table's do.
+    table = {"n": 0, "row": -1, "open": False}
+
+    def add(text: str, kind: str, col: int | None = None) -> None:
+        if kind != "cell":
+            table["open"] = False
+            blocks.append(Block(text, kind, len(blocks)))
+            return
+        blocks.append(Block(text, kind, len(blocks), table["n"], table["row"], col))
+
+    def new_row() -> None:
+        if not table["open"]:
+            table["n"] += 1
+            table["row"] = -1
+            table["open"] = True
+        table["row"] += 1
 
     width = _wrap_width(text)
 
@@ -104,19 +118,21 @@ def read_text(path: Path, limits: Limits = Limits()) -> list[Block]:
                 continue
             if line.strip().startswith("|"):
                 end_paragraph()
-                for cell in line.strip().strip("|").split("|"):
+                new_row()
+                for col, cell in enumerate(line.strip().strip("|").split("|")):
                     cell = clean_text(_MD_EMPHASIS.sub("", cell))
                     if cell:
-                        add(cell, "cell")
+                        add(cell, "cell", col)
                 continue
             line = _MD_EMPHASIS.sub("", line)
         if "\t" in line.strip():
             # Tab-separated label/value cells, as in a plain-text export of a Word table.
             end_paragraph()
-            for part in line.split("\t"):
+            new_row()
+            for col, part in enumerate(line.split("\t")):
                 part = clean_text(part)
                 if part:
-                    add(part, "cell")
+                    add(part, "cell", col)
             continue
         part = clean_text(line)
         if part:
