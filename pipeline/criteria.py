@@ -1183,7 +1183,8 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         return " ".join(text.split()).rstrip(" .")
 
     start = said(practice.starting_point, cues)
-    if start and _only_setting(analysis, "starting_point", spec["setting_sentence_max_words"], spec["setting_max_chance"]):
+    if start and _only_setting(analysis, "starting_point", spec["setting_sentence_max_words"], spec["setting_max_chance"],
+                               tuple(spec["setting_figure_words"])):
         # "The city has many nationalities. Something had to be done.": a setting and no challenge
         add("challenges_stated", False, msg["challenges_vague"].format(quote=quote(start)))
     elif start:
@@ -1256,24 +1257,32 @@ def _points_to_annex(text: str, cues: dict) -> bool:
     return is_empty_claim(text, cues, kinds=("pointers",)) and bool(re.search(rf"\b(?:{words})\b", _folded_part(text)))
 
 
-def _says_nothing_of(sentence: _Sentence, prefix: str, max_chance: float) -> bool:
-    """Whether the hints' gap models of a criterion (`prefix`, "high_impact:") read none of its gaps in a sentence
-    (each chance below `max_chance`); False without the gap models, which read nothing then."""
-    chances = [v for k, v in sentence.said.items() if k.startswith(prefix)]
+def _says_nothing_of(sentence: _Sentence, prefix: str, max_chance: float, unread: tuple[str, ...] = ()) -> bool:
+    """Whether the hints' gap models of a criterion (`prefix`, "high_impact:") read none of its gaps (but those
+    `unread`) in a sentence (each chance below `max_chance`); False without the gap models, which read nothing then."""
+    chances = [v for k, v in sentence.said.items() if k.startswith(prefix) and k not in unread]
     return bool(chances) and max(chances) < max_chance
 
 
-def _only_setting(analysis: _Analysis, section: str, short_words: int, max_chance: float) -> bool:
-    """Whether every sentence of `section` only sets the scene: no cue of a need, of evidence of one or of a figure,
-    the hints' gap models see no need in it (chance below `max_chance`), and it describes the city or is short.
-    Without the gap models (no sentence vectors) nothing is taken for scene-setting."""
+def _only_setting(analysis: _Analysis, section: str, short_words: int, max_chance: float,
+                  figure_words: tuple[str, ...] = ()) -> bool:
+    """Whether every sentence of `section` only sets the scene: no cue of a need, of evidence of one or of a figure
+    (but a figure of the city's diversity, « plus de 100 nationalités »), the hints' gap models see no need in it
+    (chance below `max_chance`; in a figure of the city's diversity, the gap asking to put a figure on the need is
+    not read: that figure is what it reads), and it describes the city or is short. Without the gap models (no
+    sentence vectors) nothing is taken for scene-setting."""
     part = [s for s in analysis.sentences if s.section == section]
     need = ("needs_based:need", "needs_based:evidence", "needs_based:trigger", "needs_based:request")
-    figures = ("struct:figures", "struct:percent", "struct:participants")
+    figures = ("struct:figures", "struct:participants")
+    portrait = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(w) for w in figure_words)) if figure_words else None
 
     def setting(s: _Sentence) -> bool:
-        return (_says_nothing_of(s, "needs_based:", max_chance)
-                and not any(s.cues.get(label, 0) for label in need + figures)
+        figure_of_city = portrait is not None and bool(portrait.search(_folded_part(s.text)))
+        unread = ("needs_based:detail",) if figure_of_city else ()
+        return (_says_nothing_of(s, "needs_based:", max_chance, unread)
+                and not any(s.cues.get(label, 0) for label in need)
+                and not s.cues.get("struct:percent", 0)
+                and (figure_of_city or not any(s.cues.get(label, 0) for label in figures))
                 and bool(s.cues.get("lex:city_description", 0) or len(s.text.split()) <= short_words))
 
     return bool(part) and all(setting(s) for s in part)

@@ -790,7 +790,8 @@ def test_a_budget_table_is_no_explanation_of_the_process():
 def test_praise_and_scene_setting_in_longer_sentences_fail_their_checks(learned):
     """« L'action a été très appréciée … et a permis de renforcer la cohésion sociale. » is praise however long,
     and « La diversité fait partie de l'identité de Lausanne depuis toujours. » sets a scene: the checks say so, as
-    the criteria's hints do; a starting point that states a need still passes."""
+    the criteria's hints do, as does « Rennes est une ville riche de plus de 100 nationalités. »; a starting point
+    that states a need still passes."""
     from pipeline.criteria import check_guidelines
 
     def checks(starting_point: str, impact: str) -> dict:
@@ -808,6 +809,13 @@ def test_praise_and_scene_setting_in_longer_sentences_fail_their_checks(learned)
                     "L'action a été très appréciée : 120 mères y ont participé et 58 % suivent depuis un cours de "
                     "français.")
     assert stated["challenges_stated"] and stated["results_stated"]
+    # a figure that portrays the city is scene-setting too, in either language; a figure of the need is not
+    for portrait in ("Rennes est une ville riche de plus de 100 nationalités.",
+                     "Limerick is a diverse city with over 90 nationalities."):
+        assert not checks(portrait, "120 mères y ont participé.")["challenges_stated"], portrait
+    for need in ("En 2021, 40 % des familles arrivées dans le quartier ne connaissaient aucun service de la ville.",
+                 "Sion compte 35 000 habitants, dont 40 % sans emploi stable."):
+        assert checks(need, "120 mères y ont participé.")["challenges_stated"], need
 
 
 def test_a_group_named_by_its_place_and_number_is_not_asked_for_again(learned):
