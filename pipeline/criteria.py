@@ -1222,11 +1222,14 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         results = cue_count("description", "struct:percent", "struct:participants") > 0
         detail = "results_ok" if results else "results_empty" if practice.impact else "results_no"
     add("results_stated", results, msg[detail].format(quote=quote(practice.impact or "")))
-    process_words = len((practice.process or "").split()) - sum(len(s.text.split()) for s in table if s.section == "process")
+    process_table = sum(len(s.text.split()) for s in table if s.section == "process")
+    process_words = len((practice.process or "").split()) - process_table
     if process_words:
         process_ok = process_words >= spec["process_min_words"]
+        # the part's length as the field table shows it counts the table: say why this count is lower
+        left_out = " " + msg["length_table"].format(table=process_table) if process_table else ""
         add("process_explained", process_ok, counted("process_ok" if process_ok else "process_no", process_words)
-            .format(n=process_words))
+            .format(n=process_words) + left_out)
     else:
         # no labelled process part: the prose may still say how the action was carried out
         how = cue_count("description", "modelable:steps", "modelable:roles", "modelable:timeline", "struct:steps")
