@@ -153,6 +153,32 @@ def test_an_archive_or_a_name_without_suffix_is_told_what_to_do(tmp_path):
     assert "unzip it" in messages["forms.zip"] and "no suffix" in messages["notes"] and "'" not in messages["notes"]
 
 
+def test_a_docx_saved_with_a_password_is_told_to_remove_it_not_to_save_as_docx(tmp_path):
+    """Word saves a .docx with a password as a compound file holding the encrypted package: the city is told to
+    remove the password, not to save as .docx what already is one; other compound files keep the general message."""
+    import importlib.util
+
+    from pipeline.cli import _file_error_fr
+    from pipeline.ingest import read_document
+
+    spec = importlib.util.spec_from_file_location("formats_build", Path(__file__).parent / "data/formats/build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    protected = tmp_path / "rapport.docx"
+    protected.write_bytes(build.write_compound_file({"EncryptionInfo": b"\x04\x00\x04\x00" + b"\x00" * 60,
+                                                     "EncryptedPackage": os.urandom(2000)}))
+    other = tmp_path / "other.docx"
+    other.write_bytes(build.write_compound_file({"Workbook": b"\x00" * 100}))
+    with pytest.raises(IngestError) as error:
+        read_document(protected)
+    assert error.value.code == "encrypted_or_legacy_office"
+    assert "remove the password" in str(error.value) and ".docx" not in str(error.value)
+    assert "retirez le mot de passe" in _file_error_fr(error.value.code, str(error.value))
+    with pytest.raises(IngestError) as general:
+        read_document(other)
+    assert general.value.code == "encrypted_or_legacy_office" and "save it as .docx" in str(general.value)
+
+
 def test_a_word_file_holding_only_a_pasted_scan_is_called_so(tmp_path):
     from docx import Document
     from PIL import Image

@@ -15,7 +15,7 @@ from pipeline.config import Limits
 from pipeline.errors import ingest_error, os_reason
 from pipeline.records import Block
 
-from pipeline.ingest.doc import is_word97, read_doc
+from pipeline.ingest.doc import is_encrypted_package, is_word97, read_doc
 from pipeline.ingest.docx import read_docx
 from pipeline.ingest.odt import odf_mimetype, read_odt
 from pipeline.ingest.pdf import read_pdf
@@ -69,6 +69,8 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
             raise ingest_error("email_file", suffix=suffix)
         if suffix in (".xls", ".ppt"):
             raise ingest_error("sheet_or_slides", suffix=suffix)
+        if is_encrypted_package(path):  # a password makes Word save even a .docx as a compound file
+            raise ingest_error("office_password")
         raise ingest_error("office_protected_or_old")
     if head.startswith(ZIP_MAGIC):
         if _is_opendocument(path):

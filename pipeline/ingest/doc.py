@@ -61,6 +61,17 @@ def is_word97(path: Path) -> bool:
         return False
 
 
+def is_encrypted_package(path: Path) -> bool:
+    """True for a compound file holding an encrypted Office document (a .docx saved with a password)."""
+    try:
+        import olefile
+
+        with olefile.OleFileIO(str(path)) as ole:
+            return ole.exists("EncryptedPackage") or ole.exists("EncryptionInfo")
+    except Exception:  # noqa: BLE001 - any failure means "not one we can tell"
+        return False
+
+
 def _inspect(path: Path, limits: Limits) -> str | None:
     """Main text of the document (None for Word 6/95, which only LibreOffice reads), after the checks."""
     try:
