@@ -712,7 +712,7 @@ def load_or_zero_shot(settings: Settings, embedder) -> tuple[AreaClassifier, str
             model = load_area_classifier(model_dir, embedder=embedder)
             encoder = model.named_steps["encode"]
             if encoder.embedder_id_ == embedder.model_id and model.named_steps["areas"].n_features_in_ == encoder.n_features_out(embedder.dim):
-                return model, f"area-classifier:{_model_tag(model_dir)}:{embedder.model_id}"
+                return model, f"area-classifier:{model_tag(model_dir)}:{embedder.model_id}"
             reason = f"model trained with {encoder.embedder_id_}, not {embedder.model_id}"
         except (OSError, ValueError, KeyError) as exc:
             reason = f"model unreadable ({type(exc).__name__}: {exc})"
@@ -721,7 +721,7 @@ def load_or_zero_shot(settings: Settings, embedder) -> tuple[AreaClassifier, str
     return zero_shot_classifier(embedder, settings.areas.cold_calibration), f"area-classifier:zero-shot:{embedder.model_id} ({reason})"
 
 
-def _model_tag(model_dir: Path) -> str:
+def model_tag(model_dir: Path) -> str:
     """The first 12 hex digits of the saved model's own files: two models fitted on the same data differ."""
     digest = hashlib.sha256()
     for name in ("model.json", "model.npz"):

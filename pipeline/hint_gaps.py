@@ -235,7 +235,8 @@ def write_gap_card(model_dir: Path, card: dict) -> Path:
                for C, r in card["cv_by_C"].items()), "",
              "## Intended use", "",
              "Choosing which gap a criterion's hint names: a hint never asks for what a sentence of the text says. "
-             "It does not set levels or scores. Sentences here are short and each written for one gap; in a long "
+             "It sets no level by itself, but the criteria model of transferable reads its chances as features "
+             "(`said:<gap>`), so retraining it calls for training the criteria model again. Sentences here are short and each written for one gap; in a long "
              "report a model has many sentences to fire on (last column), so a gap is sometimes read as said where "
              "it is not, and the hint moves on to the next gap.", ""]
     path = Path(model_dir) / "GAPS_MODEL_CARD.md"

@@ -560,6 +560,7 @@ def _shares(values: Sequence[float]) -> str:
 
 def _test_table(test: dict, title: str) -> list[str]:
     from pipeline.criteria import CRITERIA
+    from pipeline.realistic import TARGET_OVER_WORD_COUNT
 
     gaps = test.get("over_word_count", {})
     lines = [f"## {title}", "",
@@ -573,15 +574,24 @@ def _test_table(test: dict, title: str) -> list[str]:
     if gaps:
         lines += ["", "The interval comes from 2,000 paired bootstrap draws of the test practices, both language "
                   "versions of one drawn together."]
+        missed = [f"{c} ({gaps[c]['gap']:+.2f})" for c in CRITERIA if c in gaps and gaps[c]["gap"] < TARGET_OVER_WORD_COUNT]
+        lines += ["", f"Target: each criterion at least {TARGET_OVER_WORD_COUNT:.2f} above word count. "
+                  + (f"Not met for {', '.join(missed)}." if missed else "Met for every criterion.")]
     lines += ["", "Level shares 0 / 1 / 2 / 3 (model | readers):", "", "| criterion | model | readers |", "|---|---|---|"]
     for c in CRITERIA:
         lines.append(f"| {c} | {_shares(test['levels']['model'][c])} | {_shares(test['levels']['readers'][c])} |")
     return lines + [""]
 
 
+def _file_tag(path: Path) -> str:
+    """The first 12 hex digits of a file's sha256, as model ids name a saved model."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
 def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path:
     """MODEL_CARD.md of the criteria model from model_card.json, with the realistic set's figures when given."""
     from pipeline.criteria import CRITERIA
+    from pipeline.realistic import TARGET_OVER_WORD_COUNT
 
     model_dir = Path(model_dir)
     card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
@@ -620,7 +630,9 @@ def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path
         "  by criterion: see `pipeline/resources/criteria.yaml`, where `structural_left_out` names the structural counts a",
         "  criterion does not read: step markers say how a process is laid out, so only modelable and transferable read them).",
         *_said_lines(payload),
-        "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()) + ".", "",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()) + ".",
+        f"- Model id, as a run's manifest names it: `criteria:ordinal:{_file_tag(model_dir / 'model.json')}:"
+        f"{card['embedder_id']}` (the first hex digits of model.json's sha256).", "",
         "## Cross-validated on the realistic tune half", "",
         f"Chosen setting ({_setting(card['C'], card['alpha'])}): Spearman of the out-of-fold expected level with the "
         "mean reading, the same with length held fixed, the word count beside it, and the shares of levels given.", "",
@@ -635,10 +647,15 @@ def write_criteria_card(model_dir: Path, evaluation: dict | None = None) -> Path
         lines += ["## Realistic test half", "", "Not yet scored for this model.", ""]
     if card.get("previous_realistic_test"):
         lines += _test_table(card["previous_realistic_test"], "Previous model, realistic test half")
+    short = [c for c, g in (card.get("realistic_test") or {}).get("over_word_count", {}).items()
+             if c in CRITERIA and g["gap"] < TARGET_OVER_WORD_COUNT]
     return _write_card(model_dir, lines, [
         "A reading aid for cities checking a form and for the secretariat ranking what came in; not a grade.",
         "The readings it learned from follow `data/eval/criteria/RATING_RULES.md`; texts unlike the realistic",
-        "set (very long reports, other languages) are scored with less certainty."])
+        "set (very long reports, other languages) are scored with less certainty.",
+        *([f"On the test half, {', '.join(short[:-1]) + ' and ' * (len(short) > 1) + short[-1]} rank texts little better than their length does (below the "
+           f"target of +{TARGET_OVER_WORD_COUNT:.2f} over word count): read those levels with the text, and expect a",
+           "longer text to get a higher level for them even when it says nothing more."] if short else [])])
 
 
 def _said_lines(payload: dict) -> list[str]:
@@ -1037,6 +1054,8 @@ def _previous_area_card(model_dir: Path, data_hash: str, params: dict) -> dict |
 
 def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
     """MODEL_CARD.md of the area model from model_card.json, with the realistic set's figures when given."""
+    from pipeline.classify import model_tag
+
     model_dir = Path(model_dir)
     card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
     if evaluation is not None:
@@ -1061,7 +1080,10 @@ def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
         f"- Labels per code (sub-areas count for their parent too): {counts}.",
         f"- Parameters: {json.dumps(card['params'])}; thresholds per code from out-of-fold probabilities "
         f"({card['threshold_source']}).",
-        "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()) + ".", "",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()) + ".",
+        f"- Model id, as a run's manifest names it: `area-classifier:{model_tag(model_dir)}:{card['embedder_id']}` (the "
+        "first hex digits of the sha256 of model.json and model.npz); the previous model below is named by its "
+        "training data's sha256.", "",
     ]
     cv = card.get("cv_realistic_tune")
     previous = card.get("previous_model") or {}
@@ -1077,7 +1099,7 @@ def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
                   "| model | top-1 | top-3 | set F1 | set size (suggested / read) | set precision | set recall |",
                   "|---|---|---|---|---|---|---|", cv_row("this model", cv)]
         if previous.get("cv_realistic_tune"):
-            lines.append(cv_row(f"previous model (`{previous['training_data_sha256'][:12]}`, {json.dumps(previous.get('params'))})",
+            lines.append(cv_row(f"previous model (training data `{previous['training_data_sha256'][:12]}`, {json.dumps(previous.get('params'))})",
                                 previous["cv_realistic_tune"]))
         lines.append("")
         if cv.get("suggested_vs_read"):
@@ -1099,13 +1121,13 @@ def write_area_card(model_dir: Path, evaluation: dict | None = None) -> Path:
         rows = test_rows(test, "this model")
         before = previous.get("realistic_test")
         if before:
-            rows.insert(1, test_rows(before, f"previous model (`{previous['training_data_sha256'][:12]}`)")[0])
+            rows.insert(1, test_rows(before, f"previous model (training data `{previous['training_data_sha256'][:12]}`)")[0])
         lines += ["## Realistic test half (scored once per kept change)", "", "| system | top-1 | top-3 | set F1 |", "|---|---|---|---|",
                   *rows, ""]
     elif previous.get("realistic_test"):
         lines += ["## Realistic test half", "",
                   "This model has not been scored on the test half yet. The figures of the previous model "
-                  f"(`{previous['training_data_sha256'][:12]}`):", "",
+                  f"(training data `{previous['training_data_sha256'][:12]}`):", "",
                   "| system | top-1 | top-3 | set F1 |", "|---|---|---|---|",
                   *test_rows(previous["realistic_test"], "previous model"), ""]
     return _write_card(model_dir, lines, [

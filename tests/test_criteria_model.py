@@ -279,6 +279,7 @@ def test_quoted_columns_are_cross_fitted_for_training_and_read_on_new_texts():
 
 
 def test_model_card_shows_the_gap_over_word_count_with_its_interval(tmp_path):
+    import hashlib
     import shutil
 
     from pipeline.training import write_criteria_card
@@ -291,8 +292,17 @@ def test_model_card_shows_the_gap_over_word_count_with_its_interval(tmp_path):
                                "levels": {"model": {c: [0.25] * 4 for c in CRITERIA},
                                           "readers": {c: [0.25] * 4 for c in CRITERIA}},
                                "over_word_count": {c: {"gap": 0.12, "low": -0.03, "high": 0.27} for c in CRITERIA}}}
+    evaluation["criteria"]["over_word_count"]["targeted"] = {"gap": 0.40, "low": 0.20, "high": 0.60}
     card = write_criteria_card(tmp_path, evaluation).read_text(encoding="utf-8")
-    assert card.count("+0.12 (-0.03 to +0.27)") == len(CRITERIA)
+    assert card.count("+0.12 (-0.03 to +0.27)") == len(CRITERIA) - 1
+    # the target is named, and the criteria below it are said to miss it, there and in the intended use
+    assert "Target: each criterion at least 0.15 above word count. Not met for needs_based (+0.12), " in card
+    use = card.split("## Intended use")[1]
+    assert "targeted (+0.40)" not in card and "targeted" not in use
+    assert "needs_based, context_sensitive, high_impact, modelable and transferable rank texts little better" in use
+    # the id a run's manifest gives the model
+    tag = hashlib.sha256((tmp_path / "model.json").read_bytes()).hexdigest()[:12]
+    assert f"`criteria:ordinal:{tag}:use-multilingual-v3`" in card
     assert json.loads((tmp_path / "model_card.json").read_text())["realistic_test"]["over_word_count"]["modelable"]["low"] == -0.03
 
 
