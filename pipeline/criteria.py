@@ -1210,11 +1210,16 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         # "It was a great success. See the annex.": the results are left to an annex, which is not published
         annex = results and not measured and any(_points_to_annex(s.text, cues)
                                                  for s in analysis.sentences if s.section == "impact")
-        vague = (results and not annex and bool(part)
-                 and all(s.cues.get("high_impact:vague", 0) and (len(s.text.split()) <= spec["praise_sentence_max_words"]
-                                                                 or _says_nothing_of(s, "high_impact:", spec["praise_max_chance"]))
-                         for s in part)
-                 and not measured)
+        outcome = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(w) for w in spec["praise_outcome_words"]))
+
+        def praise(s: _Sentence) -> bool:
+            cued = s.cues.get("high_impact:vague", 0)
+            return ((cued and len(s.text.split()) <= spec["praise_sentence_max_words"])
+                    or bool(outcome.search(_folded_part(s.text)))
+                    or ((cued or s.text.rstrip().endswith("!"))
+                        and _says_nothing_of(s, "high_impact:", spec["praise_max_chance"])))
+
+        vague = results and not annex and bool(part) and not measured and all(praise(s) for s in part)
         results = results and not vague and not annex
         detail = "results_ok" if results else "results_vague" if vague else "results_annex" if annex else "results_no"
     else:

@@ -806,8 +806,8 @@ def test_praise_and_scene_setting_in_longer_sentences_fail_their_checks(learned)
     that states a need still passes."""
     from pipeline.criteria import check_guidelines
 
-    def checks(starting_point: str, impact: str) -> dict:
-        practice = replace(WEAK_FR, practice_id="p", starting_point=starting_point, impact=impact)
+    def checks(starting_point: str, impact: str, base: Practice = WEAK_FR) -> dict:
+        practice = replace(base, practice_id="p", starting_point=starting_point, impact=impact)
         (analysis,) = learned.analyse([practice])
         return {r["check"]: r["passed"] for r in check_guidelines(practice, analysis)}
 
@@ -816,6 +816,18 @@ def test_praise_and_scene_setting_in_longer_sentences_fail_their_checks(learned)
                     "Les retours ont été très positifs. L'action a été très appréciée par le public et les "
                     "partenaires, et a permis de renforcer la cohésion sociale. Une belle réussite à renouveler !")
     assert not praise["challenges_stated"] and not praise["results_stated"]
+    # praise in several sentences, one of them dense with praise and one naming only an outcome no one measured
+    for impact, base in (("La fête a connu un immense succès et a été très appréciée par tous les habitants du "
+                          "quartier. Elle a permis de renforcer le lien social et le vivre-ensemble. Les retours sont "
+                          "très positifs. Bravo à tous !", WEAK_FR),
+                         ("The festival was a huge success and everyone really enjoyed it. It made a real difference "
+                          "to the neighbourhood and brought people together.", WEAK_EN)):
+        assert not checks("Families in the district did not know each other.", impact, base)["results_stated"], impact
+    # results told without figures are results
+    assert checks("Les familles du quartier ne se connaissaient pas.",
+                  "La fête a été très appréciée. Les directeurs d'école constatent que les parents viennent plus souvent "
+                  "aux réunions, et le conseil municipal a décidé d'étendre l'action à deux autres quartiers."
+                  )["results_stated"]
     stated = checks("Dans le quartier des Tilleuls, 40 % des mères arrivées depuis moins de deux ans ne parlaient à "
                     "personne hors de leur famille, selon l'enquête du centre social.",
                     "L'action a été très appréciée : 120 mères y ont participé et 58 % suivent depuis un cours de "
