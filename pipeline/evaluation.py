@@ -238,7 +238,7 @@ def area_model_of_run(data_dir: Path) -> dict | None:
     longer give the run's model id)."""
     import json
 
-    from pipeline.classify import _model_tag
+    from pipeline.classify import model_tag
 
     manifest = json.loads((Path(data_dir) / "manifest.json").read_text(encoding="utf-8"))
     model_id = (manifest.get("models") or {}).get("area_classifier") or ""
@@ -247,7 +247,7 @@ def area_model_of_run(data_dir: Path) -> dict | None:
         return {}
     if not model_id.startswith("area-classifier:") or not (folder / "model_card.json").is_file():
         return None
-    if _model_tag(folder) != model_id.split(":")[1]:
+    if model_tag(folder) != model_id.split(":")[1]:
         return None
     return json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
 

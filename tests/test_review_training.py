@@ -223,7 +223,7 @@ def test_evaluate_with_reviews_warns_when_the_area_model_learned_from_reviews(tm
 
     from typer.testing import CliRunner
 
-    from pipeline.classify import _model_tag
+    from pipeline.classify import model_tag
     from pipeline.cli import app
 
     run = tmp_path / "run"
@@ -248,7 +248,7 @@ def test_evaluate_with_reviews_warns_when_the_area_model_learned_from_reviews(tm
         assert result.exit_code == 0, result.output
         return " ".join((run / "review_agreement.md").read_text(encoding="utf-8").split())
 
-    trained = f"area-classifier:{_model_tag(models)}:use-multilingual-v3"
+    trained = f"area-classifier:{model_tag(models)}:use-multilingual-v3"
     warning = ("The area model was trained with reviewed areas: where these are the same reviews, the main area and "
                "area set figures are measured on texts the model learned from and look better than they are.")
     assert warning in evaluate(trained, {"sample": 52, "reviewed": 1})
