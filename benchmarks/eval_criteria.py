@@ -60,28 +60,32 @@ def agreement(rows: list[dict], items: list[dict]) -> dict:
         s = np.array([by_id[i["id"]]["score"] for i in items])
         lv = np.array([by_id[i["id"]]["level"] for i in items])
         rho = spearmanr(s, y).statistic if len(set(s)) > 1 else 0.0
+        words = np.array([to_practice(i).n_words for i in items])  # the plain baseline: length alone
         out["per_criterion"][crit] = {
             "spearman": round(float(rho), 3),
+            "word_count": round(float(spearmanr(words, y).statistic), 3),
             "exact": round(float(np.mean(lv == y)), 3),
             "within_one": round(float(np.mean(np.abs(lv - y) <= 1)), 3),
         }
         exact += list(lv == y)
         within += list(np.abs(lv - y) <= 1)
     out["mean_spearman"] = round(float(np.mean([v["spearman"] for v in out["per_criterion"].values()])), 3)
+    out["mean_word_count"] = round(float(np.mean([v["word_count"] for v in out["per_criterion"].values()])), 3)
     out["exact"] = round(float(np.mean(exact)), 3)
     out["within_one"] = round(float(np.mean(within)), 3)
     return out
 
 
 def markdown(result: dict) -> str:
-    lines = ["| split | criterion | Spearman | exact | within one |", "|---|---|---|---|---|"]
+    lines = ["| split | criterion | Spearman | word count | exact | within one |", "|---|---|---|---|---|---|"]
     for split in ("tune", "test"):
         if split not in result:
             continue
         r = result[split]
         for crit, v in r["per_criterion"].items():
-            lines.append(f"| {split} | {crit} | {v['spearman']:.2f} | {v['exact']:.2f} | {v['within_one']:.2f} |")
-        lines.append(f"| {split} (n={r['n']}) | **mean / all** | **{r['mean_spearman']:.2f}** | {r['exact']:.2f} | {r['within_one']:.2f} |")
+            lines.append(f"| {split} | {crit} | {v['spearman']:.2f} | {v['word_count']:.2f} | {v['exact']:.2f} | {v['within_one']:.2f} |")
+        lines.append(f"| {split} (n={r['n']}) | **mean / all** | **{r['mean_spearman']:.2f}** | {r['mean_word_count']:.2f} | "
+                     f"{r['exact']:.2f} | {r['within_one']:.2f} |")
     return "\n".join(lines) + "\n"
 
 

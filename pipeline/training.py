@@ -490,8 +490,12 @@ def train_criteria_model(model_dir: Path, settings: Settings | None = None, embe
     data = criteria_features(scorer, rated.practices, quotes)
     grid = [(C, alpha) for C in C_GRID for alpha in ALPHA_GRID]
     cv = {_setting(C, a): cross_validate_criteria(data, rated, C, a) for C, a in grid}
-    # the best mean Spearman; among equals, the stronger regularisation
-    best_C, best_alpha = max(grid, key=lambda g: (cv[_setting(*g)]["spearman"]["mean"], -g[0], g[1]))
+    # The best mean Spearman (to three decimals); among equals, the setting of the model this one replaces, so that
+    # a difference of noise does not change the setting, then the stronger regularisation.
+    card_path = Path(model_dir) / "model_card.json"
+    current = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
+    best_C, best_alpha = max(grid, key=lambda g: (cv[_setting(*g)]["spearman"]["mean"],
+                                                 g == (current.get("C"), current.get("alpha")), -g[0], g[1]))
     models, projections, sentence_models = {}, {}, {}
     for crit in CRITERIA:
         projections[crit], sentence_models[crit], models[crit] = fit_criterion(
