@@ -471,6 +471,13 @@ def _setting(C: float, alpha: float) -> str:
     return f"C={C}, alpha={alpha}"
 
 
+def choose_setting(cv: dict, grid: Sequence[tuple[float, float]], current: tuple | None = None) -> tuple[float, float]:
+    """The (C, alpha) of the best cross-validated mean Spearman (to three decimals); among equals, `current` (the
+    setting of the model being replaced), so that a difference of noise does not change it, then the stronger
+    regularisation."""
+    return max(grid, key=lambda g: (round(cv[_setting(*g)]["spearman"]["mean"], 3), tuple(g) == current, -g[0], g[1]))
+
+
 def train_criteria_model(model_dir: Path, settings: Settings | None = None, embedder=None,
                          reviewed: RatedTexts | None = None) -> dict:
     """Fit the criteria model on the tune halves (and the reviewed texts when given), choose C and alpha by grouped
@@ -490,12 +497,9 @@ def train_criteria_model(model_dir: Path, settings: Settings | None = None, embe
     data = criteria_features(scorer, rated.practices, quotes)
     grid = [(C, alpha) for C in C_GRID for alpha in ALPHA_GRID]
     cv = {_setting(C, a): cross_validate_criteria(data, rated, C, a) for C, a in grid}
-    # The best mean Spearman (to three decimals); among equals, the setting of the model this one replaces, so that
-    # a difference of noise does not change the setting, then the stronger regularisation.
     card_path = Path(model_dir) / "model_card.json"
     current = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
-    best_C, best_alpha = max(grid, key=lambda g: (cv[_setting(*g)]["spearman"]["mean"],
-                                                 g == (current.get("C"), current.get("alpha")), -g[0], g[1]))
+    best_C, best_alpha = choose_setting(cv, grid, (current.get("C"), current.get("alpha")))
     models, projections, sentence_models = {}, {}, {}
     for crit in CRITERIA:
         projections[crit], sentence_models[crit], models[crit] = fit_criterion(

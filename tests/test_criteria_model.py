@@ -887,3 +887,18 @@ def test_a_link_alone_on_its_line_is_a_sentence_of_its_own():
     sentences = [s.text for s in analysis.sentences if s.section == "references"]
     assert "Annual report of the youth services 2023:\nhttps://www.example.org/homework-clubs" in sentences
     assert "Guide for volunteers\nwww.example.org/guide\nfor the handbook in French." in sentences
+
+
+def test_a_tie_in_cross_validation_keeps_the_current_setting():
+    """Settings equal to three decimals are a tie: the model being replaced keeps its setting; without one, the
+    stronger regularisation wins; a better mean always wins."""
+    from pipeline.training import choose_setting
+
+    grid = [(0.03, 0.3), (0.1, 1.0), (0.3, 1.0)]
+    cv = {"C=0.03, alpha=0.3": {"spearman": {"mean": 0.692}}, "C=0.1, alpha=1.0": {"spearman": {"mean": 0.6921}},
+          "C=0.3, alpha=1.0": {"spearman": {"mean": 0.690}}}
+    assert choose_setting(cv, grid, (0.1, 1.0)) == (0.1, 1.0)
+    assert choose_setting(cv, grid, None) == (0.03, 0.3)
+    assert choose_setting(cv, grid, (0.3, 1.0)) == (0.03, 0.3)
+    cv["C=0.3, alpha=1.0"]["spearman"]["mean"] = 0.695
+    assert choose_setting(cv, grid, (0.1, 1.0)) == (0.3, 1.0)
