@@ -331,8 +331,9 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
 
 
 def _figure_rows(blocks: list[Block]) -> set[tuple[int, int]]:
-    """(table, row) of the rows with a cell after the first that is a figure alone: "Evaluation | 0 | 4,000" or
-    "Evaluation | 3,000 | University (in kind)" in a budget names a cost, not the form's impact part."""
+    """(table, row) of the rows with a cell after the first that is a figure alone, or with two or more cells after
+    it and a dash or N/A in each: "Evaluation | 0 | 4,000", "Evaluation | 3,000 | University (in kind)" or
+    "Impact | — | —" in a budget names a cost, not the form's impact part."""
     rows: dict[tuple[int, int], list[Block]] = {}
     for b in blocks:
         if b.kind == "cell" and b.table is not None:
@@ -342,7 +343,8 @@ def _figure_rows(blocks: list[Block]) -> set[tuple[int, int]]:
         rest = [c.text.strip() for c in cells if c.col != 0 and c.text.strip()]
         # a year with no spending is often a dash or N/A ("Impact | — | 2 000 €")
         figures = [text for text in rest if value_or_none(text) is not None]
-        if any(FIGURE_CELL.fullmatch(text) for text in figures):
+        # or a row of a wider table with no spending in any year ("Impact | — | —")
+        if any(FIGURE_CELL.fullmatch(text) for text in figures) or (len(rest) >= 2 and not figures):
             out.add(key)
     return out
 

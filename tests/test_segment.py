@@ -777,6 +777,7 @@ def test_a_budget_row_named_like_a_part_does_not_open_that_part(tmp_path):
                    row(cell(p("Impact")), cell(p("—")), cell(p("2 000 €"))),
                    row(cell(p("Outcomes")), cell(p("N/A")), cell(p("500"))),
                    row(cell(p("Evaluation")), cell(p("3,000")), cell(p("Cork University (in kind)"))),
+                   row(cell(p("Impact")), cell(p("—")), cell(p("—"))),
                    row(cell(p("Total")), cell(p("24,000")), cell(p("29,000"))))
     body = (table(row(cell(p("City:")), cell(p("Limerick"))), row(cell(p("Date of the form:")), cell(p("20/02/2024"))),
                   row(cell(p("Implementation period:")), cell(p("2022")))) +
