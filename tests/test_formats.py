@@ -310,6 +310,55 @@ def test_ocr_lines_split_label_and_value_columns():
     assert lines_from_tsv("\n".join([header, *rows])) == "City\nDublin\nPurpose: to meet"
 
 
+def test_ocr_lines_leave_out_table_rules_and_specks_of_dust():
+    """Dust between a label and its value, read as ".", "_|" or ":", is no cell of its own, and a rule touching a
+    value is no part of it; a real colon, of a letter's height, stays."""
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    lines = [[("City:", 100, 98, 45), (".", 220, 3, 2), ("_|", 900, 2, 3), ("Swansea", 1270, 198, 37)],
+             [("Title:", 100, 111, 54), (":", 1110, 2, 3), ("|Binômes", 1270, 192, 38), ("santé", 1480, 123, 38),
+              (":", 1620, 6, 25), ("des", 1650, 78, 37)],
+             [("Department:", 100, 285, 54), ("|", 900, 3, 3), ("Direction", 1270, 201, 37), ("et", 1490, 44, 34)],
+             [(":", 100, 5, 2), ("environnementale", 1270, 415, 40)]]
+    rows = [f"5\t1\t1\t1\t{n}\t{i}\t{left}\t0\t{width}\t{height}\t90\t{text}"
+            for n, line in enumerate(lines) for i, (text, left, width, height) in enumerate(line)]
+    assert lines_from_tsv("\n".join([header, *rows])) == (
+        "City:\nSwansea\nTitle:\nBinômes santé : des\nDepartment:\nDirection et environnementale")
+
+
+@needs_ocr
+def test_dust_on_a_scanned_form_leaves_its_header_values_beside_their_labels(tmp_path):
+    """A speck in each label cell, on the text's line, was read as a value of its own ("|", ".", "_"): every field
+    came out missing. The scan is read as the form was filled."""
+    from fpdf import FPDF
+    import pypdfium2
+    from PIL import ImageDraw
+
+    header = {"City:": "Swansea", "Department:": "Libraries and Cultural Services", "Contact person:": "Gareth Price",
+              "Title:": "Welcome Walks", "Main objective:": "Help newly arrived refugees meet local residents."}
+    pdf = FPDF(unit="pt")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.set_xy(40, 40)
+    for label, value in header.items():
+        pdf.set_x(40)
+        pdf.cell(230, 18, label, border=1)
+        pdf.multi_cell(280, 18, value, border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_xy(40, pdf.get_y() + 10)
+    pdf.multi_cell(510, 18, "Description of the good practice\nPurpose: Newcomers and residents walk together.")
+    pdf.output(str(tmp_path / "form.pdf"))
+    document = pypdfium2.PdfDocument(str(tmp_path / "form.pdf"))
+    scale = 200 / 72  # an office scanner's 200 dpi
+    image = document[0].render(scale=scale, grayscale=True).to_pil().convert("L")
+    document.close()
+    for i in range(len(header)):  # a 2-pixel speck in each label cell, on the text's baseline
+        x, y = (130 + 20 * i) * scale, (40 + 18 * i + 13) * scale
+        ImageDraw.Draw(image).rectangle((x, y, x + 1, y + 1), fill=0)
+    scan = tmp_path / "form-scan.pdf"
+    image.save(scan, "PDF", resolution=200)
+    (got,) = process_file(InputFile(scan, scan.name), Settings(), Segmenter()).practices
+    assert [got.city, got.department, got.contact_person, got.title, got.main_objective] == list(header.values())
+    assert OCR in got.warnings
+
 def test_the_batch_says_how_a_file_was_read():
     result = process_file(InputFile(DATA / "oslo-p1-03.doc", "oslo-p1-03.doc"), Settings(), Segmenter())
     assert result.status == "ok"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,9 @@ _MAX_PIXELS = 40_000_000  # a page larger than A0 is rendered below OCR_DPI rath
 _INK_LEVEL = 128  # grey levels below this count as ink
 _BLANK_INK_SHARE = 0.0005  # a page with less ink than this (dust, a punch hole) is blank
 _COLUMN_GAP = 2.5  # a gap wider than this many line heights separates table columns, not words
+_SPECK = 0.25  # a mark smaller than this share of the page's text height, both ways, is dust (a colon is twice that)
+_RULE_AT_EDGE = re.compile(r"^[_|¦]*[|¦]|[|¦][_|¦]*$")  # a table's rule read as a word or touching one: "_|", "|Cork"
+_MARKS_ONLY = re.compile(r"[|¦_:;.,\s]+")  # a cell holding only these is what is left of a rule or of dust
 
 
 @loader("tesseract_languages")
@@ -115,14 +119,21 @@ def ocr_pages(path: Path, pages: list[int], limits: Limits, tesseract: str) -> d
 def lines_from_tsv(tsv: str) -> str:
     """Text lines from Tesseract's word table, cut where a wide gap separates two columns: a form's label
     cell and value cell side by side become a label line and a value line. A line that continues a
-    value cell (it starts where that value started, in the same paragraph) is joined to the value."""
-    lines: dict[tuple[str, str, str], list[tuple[int, int, int, str]]] = {}
+    value cell (it starts where that value started, in the same paragraph) is joined to the value. Table
+    rules and specks of dust that Tesseract reads as "|", "_|", "." or ":" are left out."""
+    found = []
     for row in tsv.splitlines()[1:]:
         cols = row.split("\t")
         if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
             continue
         left, width, height = int(cols[6]), int(cols[8]), int(cols[9])
-        lines.setdefault((cols[2], cols[3], cols[4]), []).append((left, width, height, cols[11].strip()))
+        found.append(((cols[2], cols[3], cols[4]), left, width, height, _RULE_AT_EDGE.sub("", cols[11].strip())))
+    text_height = sorted(f[3] for f in found)[len(found) // 2] if found else 0
+    lines: dict[tuple[str, str, str], list[tuple[int, int, int, str]]] = {}
+    for key, left, width, height, text in found:
+        # a speck is much smaller than the page's letters both ways, whatever Tesseract reads in it
+        if text.strip("_") and max(width, height) >= _SPECK * text_height:
+            lines.setdefault(key, []).append((left, width, height, text))
     out: list[list[list]] = []  # lines of segments [left, words]
     previous: tuple[str, str] | None = None
     for (block, par, _), words in lines.items():
@@ -133,6 +144,9 @@ def lines_from_tsv(tsv: str) -> str:
             if next_left - (left + width) > _COLUMN_GAP * height:
                 segments.append([next_left, []])
             segments[-1][1].append(text)
+        segments = [s for s in segments if not _MARKS_ONLY.fullmatch(" ".join(s[1]))]
+        if not segments:
+            continue
         last = out[-1] if out else None
         if (last and previous == (block, par) and len(segments) == 1 and len(last) > 1
                 and abs(segments[0][0] - last[-1][0]) < 1.5 * height):
