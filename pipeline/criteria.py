@@ -1010,10 +1010,13 @@ class CriteriaScorer:
         return None
 
     def gap_said(self, crit: str, gap: dict, features: dict, analysis: _Analysis) -> bool:
-        """Whether the text already says what a gap of criteria.yaml asks for: a cue of its groups, cues of its
-        `said_together` in one sentence of the criterion's parts, or a sentence the gap model reads as saying it
-        (what is said in other words than the cues, pipeline/hint_gaps.py)."""
+        """Whether the text already says what a gap of criteria.yaml asks for: a cue of its groups, a table of
+        figures where the gap is `said_by_table`, cues of its `said_together` in one sentence of the criterion's
+        parts, or a sentence the gap model reads as saying it (what is said in other words than the cues,
+        pipeline/hint_gaps.py)."""
         if cued(gap, features):
+            return True
+        if gap.get("said_by_table") and any(s.table_row for s in analysis.sentences):
             return True
         # cues that say it together in one sentence of the criterion's parts: a place and a count of people
         # ("les habitants des trois tours de Saint-Léonard, où vivent 1 200 personnes") name the group

@@ -902,3 +902,19 @@ def test_a_tie_in_cross_validation_keeps_the_current_setting():
     assert choose_setting(cv, grid, (0.3, 1.0)) == (0.03, 0.3)
     cv["C=0.3, alpha=1.0"]["spearman"]["mean"] = 0.695
     assert choose_setting(cv, grid, (0.1, 1.0)) == (0.3, 1.0)
+
+
+def test_a_budget_table_answers_the_hint_asking_for_resources(learned):
+    """A process with a budget table (cells of figures, which count for no cue) is not asked for its budget."""
+    resources = next(g for g in learned.cues["criteria"]["modelable"]["gaps"] if g["name"] == "resources")
+    process = ("1. The education office recruits 24 volunteer tutors.\n2. Tutors are trained in a two-day course by "
+               "the coordinator.\n3. Each club meets twice a week for two hours.")
+    table = "Budget line\n2023 (EUR)\n2024 (EUR)\nCoordinator\n30,000\n31,000\nRooms and snacks\n9,000\n9,500"
+    impact = "An evaluation by the university (2023) followed 180 pupils: 72% moved into mainstream classes."
+    hints = {}
+    for name, text in (("without", process), ("with", process + "\n" + table)):
+        parts = dict(purpose=STRONG_EN.purpose, starting_point=STRONG_EN.starting_point, process=text, impact=impact)
+        practice = replace(STRONG_EN, practice_id=name, description="\n".join(parts.values()), **parts)
+        hints[name] = rows_by_criterion(learned, practice)["modelable"]["hint"]
+    assert hints["without"] == resources["en"], hints
+    assert hints["with"] != resources["en"], hints
