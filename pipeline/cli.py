@@ -644,6 +644,8 @@ def train(
         console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "
                       f"cross-validated mean Spearman {cv['mean']:.2f} on the realistic tune half")
         console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
+        if reviewed is not None and reviewed.practices:
+            _say_reviewed_levels_given(reviewed, criteria_model_dir, embedder)
         return
     from pipeline.training import (LabelledPractices, add_reviewed, area_training_set, train_area_model,
                                    training_labels)
@@ -674,6 +676,25 @@ def train(
         cv = card["cv_realistic_tune"]
         console.print(f"Cross-validated on the realistic tune half: top-1 {cv['top1']:.2f}, top-3 {cv['top3']:.2f}, set F1 {cv['set_f1']:.2f}")
     console.print(f"Model and card in [bold]{Path(model_dir).resolve()}[/bold]")
+
+
+def _say_reviewed_levels_given(reviewed, model_dir: Path, embedder: Optional[str]) -> None:
+    """Which reviewed levels the new model gives: each review is one training text among hundreds, so some stay
+    apart from the model (they stay as reviewed in the store and the export); other practices' levels may move too."""
+    from pipeline.criteria import scorer_for
+    from pipeline.registry import shared_embedder
+    from pipeline.training import reviewed_levels_given
+
+    settings = current_settings(embedder=embedder, criteria_model_dir=str(model_dir))
+    rows = reviewed_levels_given(scorer_for(settings, shared_embedder(settings.embedder, settings.threads)), reviewed)
+    apart = [r for r in rows if r["model"] != r["reviewed"]]
+    console.print(f"The new model gives {len(rows) - len(apart)} of the {len(rows)} reviewed levels.")
+    for r in apart:
+        console.print(f"  {r['title'] or r['practice_id']}: {r['criterion']} reviewed {r['reviewed']}, model {r['model']}")
+    if apart:
+        console.print("A review is one training text among hundreds (weight 1): the model need not follow it. The "
+                      "review stays as given in the review store and the export. Levels of practices no one reviewed "
+                      "may move too: run the batch again and compare.")
 
 
 @app.command()

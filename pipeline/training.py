@@ -157,6 +157,19 @@ def reviewed_rated_texts(practices: Sequence[Practice], levels: dict[str, dict[s
                       [p.practice_id for p in kept], ["reviewed"] * len(kept))
 
 
+def reviewed_levels_given(scorer, reviewed: RatedTexts) -> list[dict]:
+    """For each reviewed level, the level the (new) model gives the same text: a review is one training text among
+    hundreds, so the model need not follow it; the review itself stays in the store, the export and the summary."""
+    rows = []
+    for practice, scored in zip(reviewed.practices, [scorer.score_practice(p) for p in reviewed.practices]):
+        given = {r["criterion"]: r["level"] for r in scored}
+        for reading in reviewed.ratings[reviewed.practices.index(practice)]:
+            for crit, level in reading.items():
+                rows.append({"practice_id": practice.practice_id, "title": practice.title, "criterion": crit,
+                             "reviewed": int(level), "model": given.get(crit)})
+    return rows
+
+
 def criteria_training_set(settings: Settings | None = None, include_own: bool = True,
                           reviewed: RatedTexts | None = None) -> RatedTexts:
     """Tune halves only: the realistic set read back through Word forms, the own rated set, and the reviewed

@@ -400,6 +400,31 @@ def test_reviewed_levels_join_the_training_texts_for_the_criteria_reviewed(tmp_p
     assert _reviewed_text({"n_texts": {"realistic_tune": 1, "own_tune": 0}}) == ""
 
 
+def test_training_says_which_reviewed_levels_the_new_model_gives(learned, monkeypatch):
+    """After training with reviews, each reviewed level is set beside the level the new model gives the same text,
+    and the ones it does not follow are named with the reason (one training text among hundreds)."""
+    from pipeline.cli import _say_reviewed_levels_given
+    from pipeline.training import reviewed_levels_given, reviewed_rated_texts
+
+    given = {r["criterion"]: r["level"] for r in learned.score_practice(STRONG_EN)}
+    other = (given["modelable"] + 1) % 4
+    reviewed = reviewed_rated_texts([STRONG_EN, WEAK_EN], {STRONG_EN.practice_id: {"modelable": other,
+                                                                                   "targeted": given["targeted"]}})
+    rows = reviewed_levels_given(learned, reviewed)
+    assert {(r["criterion"], r["reviewed"], r["model"]) for r in rows} == {
+        ("modelable", other, given["modelable"]), ("targeted", given["targeted"], given["targeted"])}
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    monkeypatch.setattr("pipeline.cli.console", Console(file=out, width=200))
+    _say_reviewed_levels_given(reviewed, DEFAULT_CRITERIA_MODEL_DIR, None)
+    said = " ".join(out.getvalue().split())
+    assert "gives 1 of the 2 reviewed levels" in said
+    assert f"modelable reviewed {other}, model {given['modelable']}" in said and "one training text among" in said
+
+
 def test_training_with_a_review_file_or_run_that_is_not_there_stops_and_says_so(tmp_path):
     from typer.testing import CliRunner
 
