@@ -2116,3 +2116,20 @@ def test_checks_use_the_models_train_writes_without_a_restart(models, tmp_path):
         site.app.state.services.model_store = Spy()
         body = site.post("/api/check", files={"file": ("f.docx", FRENCH_FORM.read_bytes())}).json()
         assert body["practices"] and asked == [1]
+
+
+def test_the_practice_page_says_why_the_main_area_is_not_the_likeliest(client):
+    """As the check does: where a likelier area stands above the main one, the page says the main area comes from a
+    model of its own; where the main area is the likeliest, it says nothing."""
+    note = "Le domaine principal est choisi parmi les domaines suggérés par un modèle à part"
+    practices = client.get("/api/practices", params={"limit": 100}).json()["practices"]
+    said = {}
+    for p in practices:
+        detail = client.get(f"/api/practices/{p['practice_id']}").json()
+        chances = {a["area"]: a["probability"] for a in detail["areas"] if a["probability"] is not None}
+        main = detail["main_area_pred"]
+        if main in chances:
+            page = client.get(f"/practices/{p['practice_id']}", headers={"accept-language": "fr"}).text
+            said[p["practice_id"]] = (any(v > chances[main] for v in chances.values()), note in page)
+    assert any(likelier for likelier, _ in said.values()) and not all(likelier for likelier, _ in said.values())
+    assert all(likelier == shown for likelier, shown in said.values()), said
