@@ -181,10 +181,11 @@ def _cue_matcher(lang: str, cues_path: str):
     tokens = Matcher(nlp.vocab)
     people = patterns["people"]
     if people:
-        # A number followed, within two words, by a people noun: "173 participants", "30 volunteer friends".
+        # A number followed, within two words, by a people noun: "173 participants", "30 volunteer friends". French
+        # « un », « une » read as numbers are nearly always articles (« un événement », « une famille »): no count.
+        number = {"LIKE_NUM": True, "LOWER": {"NOT_IN": ["un", "une"]}}
         for gap in range(3):
-            tokens.add("participants", [[{"LIKE_NUM": True}] + [{"IS_PUNCT": False}] * gap
-                                        + [{"NORM": {"IN": people}}]])
+            tokens.add("participants", [[number] + [{"IS_PUNCT": False}] * gap + [{"NORM": {"IN": people}}]])
     return (phrases, surface), tokens
 
 

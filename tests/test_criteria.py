@@ -140,6 +140,13 @@ def test_lexical_cue_fires_on_its_sentence_not_on_neutral(lexical, lang, label):
     assert sentence_cues(lexical, neutral, lang).get(label, 0) == 0
 
 
+def test_a_french_article_is_no_count_of_people(lexical):
+    """« un événement », « une famille »: spaCy reads « un », « une » as numbers, but they are articles here."""
+    for text in ("La fête est un événement qui rassemble le quartier.", "Une famille sur deux vit seule."):
+        assert sentence_cues(lexical, text, "fr").get("struct:participants", 0) == 0, text
+    assert sentence_cues(lexical, "La fête a rassemblé 300 habitants et 40 familles.", "fr").get("struct:participants", 0) == 2
+
+
 def test_french_lemmas_match_inflected_forms(lexical):
     # "enquêtes" and "ont montré" must match the lemma cues "enquête" and "montrer".
     cues = sentence_cues(lexical, "Plusieurs enquêtes ont montré des difficultés.", "fr")
