@@ -33,8 +33,9 @@ _CUT_AFTER_HYPHEN = re.compile(r"[^\W\d_]-$")
 # A line that ends on a word no sentence ends on ("reported in" / "2018 that…", "Somali and" / "Syrian…") goes on
 # whatever the next line starts with, a list item's marker aside.
 _ENDS_MID_SENTENCE = re.compile(
-    r"\b(?:and|or|of|in|the|to|a|an|with|for|by|from|at|on|than|et|ou|de|du|des|la|le|les|en|au|aux|dans|par|"
-    r"pour|avec|sur|un|une|que|qui)$", re.I)
+    r"\b(?:and|or|of|in|the|to|a|an|with|for|by|from|at|on|than|every|each|whom|whose|which|their|its|our|into|"
+    r"between|among|et|ou|de|du|des|la|le|les|en|au|aux|dans|par|pour|avec|sur|un|une|que|qui|dont|chaque|leur|"
+    r"leurs|notre|nos|ces|cette|entre|chez|vers)$", re.I)
 _ITEM_START = re.compile(r"(?:[-•*–]\s|\d{1,2}[.)]\s|[a-z][.)]\s)")
 
 
@@ -45,7 +46,9 @@ def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str,
     out: list[str] = []
     for line in lines:
         previous = out[-1] if out else ""
-        goes_on = line[:1].islower() or (_ENDS_MID_SENTENCE.search(previous) and not _ITEM_START.match(line))
+        # a bracket opening the line goes on too: « réalisées avec interprète » / « (contre 310 en 2020) »
+        goes_on = (line[:1].islower() or line[:1] == "("
+                   or (_ENDS_MID_SENTENCE.search(previous) and not _ITEM_START.match(line)))
         if (previous and goes_on and not previous.endswith(ends)
                 and len(previous.split()) >= min_words and len(previous) >= min_chars):
             out[-1] = join_wrapped(previous, line)

@@ -516,3 +516,20 @@ def test_a_pdf_sentence_wrapped_after_a_word_no_sentence_ends_on_is_read_whole(t
     assert practice.impact == "Mothers from the Somali and Syrian communities now visit 300 families a year."
     assert unwrap_lines(["The steps are set out in", "- a guide", "- a film"]) == [
         "The steps are set out in", "- a guide", "- a film"]
+
+
+def test_a_line_ending_on_every_or_whom_or_followed_by_a_bracket_goes_on():
+    """A PDF line broken after "every", "of whom" or « dont », or before a bracket, is one sentence with the next line;
+    a line ending a sentence, and a list item, stay apart."""
+    from pipeline.normalize import unwrap_lines
+
+    assert unwrap_lines(["A walk of 90 minutes ran every", "Saturday, from a library."]) == [
+        "A walk of 90 minutes ran every Saturday, from a library."]
+    assert unwrap_lines(["812 people took part, of whom", "455 were newcomers."]) == [
+        "812 people took part, of whom 455 were newcomers."]
+    assert unwrap_lines(["4 200 consultations avec interprète", "(contre 310 en 2020) ont eu lieu."]) == [
+        "4 200 consultations avec interprète (contre 310 en 2020) ont eu lieu."]
+    assert unwrap_lines(["Les partenaires sont les suivants, dont", "- la Croix-Rouge"]) == [
+        "Les partenaires sont les suivants, dont", "- la Croix-Rouge"]
+    assert unwrap_lines(["It ended in 2023.", "(A second edition is planned.)"]) == [
+        "It ended in 2023.", "(A second edition is planned.)"]
