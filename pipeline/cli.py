@@ -382,10 +382,11 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
             shown = _counted_words(t, practice.lang, value) if value else absent
             table.add_row(names[name], shown)
         out.print(table)
-        if practice.warnings:
-            from pipeline.web.i18n import semicolon  # no web framework: words only
+        from pipeline.web.i18n import semicolon, warnings_for_a_city  # no web framework: words only
 
-            said = semicolon(practice.lang).join(warning_text(w, practice.lang) for w in practice.warnings)
+        shown = warnings_for_a_city(practice.warnings)
+        if shown:
+            said = semicolon(practice.lang).join(warning_text(w, practice.lang) for w in shown)
             out.print(f"[yellow]{t['warnings']}[/yellow] " + said)
         _print_analysis(out, practice, *areas[practice.practice_id], *models)
     _end_process_now()

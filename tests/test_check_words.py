@@ -131,3 +131,23 @@ def test_the_declared_area_is_listed_once_and_the_main_area_note_is_given_when_a
     assert not main_not_likeliest("16", {"11": 0.17, "16": 0.59}) and not main_not_likeliest(None, {"16": 0.5})
     for lang in ("en", "fr"):
         assert _texts(lang)["main_note"] and _texts(lang)["declared_tag"] and _texts(lang)["main_tag"]
+
+
+def test_a_conversion_by_libreoffice_is_said_to_a_city_only_where_something_was_not_found():
+    """« Check that the fields match the original » has something to check only where a field or a part is missing
+    or a label was not read; a text-only reading (the layout lost) is always said; the tables keep every warning."""
+    from pipeline.web.checking import CheckedPractice
+    from pipeline.web.i18n import warnings_for_a_city
+
+    assert warnings_for_a_city(["converted:libreoffice"]) == []
+    assert warnings_for_a_city(["converted:libreoffice", "ocr"]) == ["ocr"]
+    for lost in ("missing:title", "missing_section:impact", "unknown_label:Partenaires"):
+        assert warnings_for_a_city(["converted:libreoffice", lost]) == ["converted:libreoffice", lost]
+    assert warnings_for_a_city(["converted:text-only"]) == ["converted:text-only"]
+    # the web check lists what `check` lists
+    practice = Practice(practice_id="p", source_file="f.odt", practice_index=1, lang="fr",
+                        warnings=["converted:libreoffice", "missing_section:impact"])
+    checked = CheckedPractice(practice, None, False, [], [], [])
+    assert checked.other_warnings == ["converted:libreoffice"]
+    checked.practice.warnings = ["converted:libreoffice"]
+    assert checked.other_warnings == []

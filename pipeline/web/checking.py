@@ -24,7 +24,7 @@ from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, FileResult, Practice
 from pipeline.run import InputFile, process_file
 from pipeline.similar import versions_among
 from pipeline.web.catalogue import Catalogue
-from pipeline.web.i18n import LANGS, Messages, Translator, declared_beside, main_not_likeliest
+from pipeline.web.i18n import LANGS, Messages, Translator, declared_beside, main_not_likeliest, warnings_for_a_city
 from pipeline.web.models import AnalysisModels
 from pipeline.web.neighbours import SimilarPractice, similar_elsewhere
 
@@ -70,7 +70,8 @@ class CheckedPractice:
     @property
     def other_warnings(self) -> list[str]:
         """Warnings beyond the missing sections (listed on their own) and inherited fields (informational)."""
-        return [w for w in self.practice.warnings if not w.startswith(("missing_section:", "inherited:"))]
+        return [w for w in warnings_for_a_city(self.practice.warnings)
+                if not w.startswith(("missing_section:", "inherited:"))]
 
     @property
     def fields(self) -> dict[str, str]:

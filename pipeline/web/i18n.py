@@ -201,6 +201,14 @@ def quoted_words(texts: dict, words: list[str]) -> str:
     return ", ".join(f"{open_}{w}{close}" for w in words)
 
 
+def warnings_for_a_city(warnings: list[str]) -> list[str]:
+    """The warnings a city checking its form is shown: that LibreOffice converted the file asks to compare the
+    fields with the original, which only means something where a field or a part was not found (a text-only
+    reading, which loses the form's layout, is always said); the tables keep every warning."""
+    lost = any(w.startswith(("missing:", "missing_section:", "unknown_label:")) for w in warnings)
+    return [w for w in warnings if lost or w != "converted:libreoffice"]
+
+
 def warning_words(texts: dict, code: str) -> str:
     """A practice warning ("missing_section:impact") in the words of `texts`, one language of
     resources/messages.yaml: the detail names a field ("missing:title"), how a file was converted
