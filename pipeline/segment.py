@@ -313,6 +313,7 @@ class _Line:
     kind: str = "paragraph"
     value_beside: bool = False  # a table cell whose row goes on with another cell, where the value is
     figures_beside: bool = False  # a table cell whose row's other cells hold figures only (a budget, a timetable)
+    figure_cell: bool = False  # a later cell of such a row ("City" as a budget line's funder): never a label
     wrapped: bool = False  # a later line of a PDF's table cell (pipeline/ingest/pdf.py): its value goes on
     alone: bool = False  # the whole text of a paragraph or heading: a heading when it is a few words
 
@@ -322,6 +323,7 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
     data_rows = _figure_rows(paired)
     return [
         _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0,
+              figure_cell=(b.table, b.row) in data_rows and bool(b.col),
               wrapped=b.kind == "line" and n > 0 and k == 0,
               alone=b.kind in ("paragraph", "heading") and piece.strip() == b.text.strip())
         for i, b in enumerate(paired)
@@ -331,21 +333,26 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
 
 
 def _figure_rows(blocks: list[Block]) -> set[tuple[int, int]]:
-    """(table, row) of the rows with a cell after the first that is a figure alone, or with two or more cells after
-    it and a dash or N/A in each: "Evaluation | 0 | 4,000", "Evaluation | 3,000 | University (in kind)" or
-    "Impact | — | —" in a budget names a cost, not the form's impact part."""
+    """(table, row) of the rows with a cell after the first that is a figure alone ("Evaluation | 0 | 4,000",
+    "Evaluation | 3,000 | University (in kind)"), and of the rows with only dashes or N/A after the first cell in a
+    table that has such a row, or in a wider one ("Impact | —" among budget lines, "Impact | — | —"): a budget's
+    line names a cost, not the form's impact part."""
     rows: dict[tuple[int, int], list[Block]] = {}
     for b in blocks:
         if b.kind == "cell" and b.table is not None:
             rows.setdefault((b.table, b.row), []).append(b)
-    out = set()
+    out, blank, lines = set(), [], Counter()
     for key, cells in rows.items():
         rest = [c.text.strip() for c in cells if c.col != 0 and c.text.strip()]
         # a year with no spending is often a dash or N/A ("Impact | — | 2 000 €")
         figures = [text for text in rest if value_or_none(text) is not None]
-        # or a row of a wider table with no spending in any year ("Impact | — | —")
-        if any(FIGURE_CELL.fullmatch(text) for text in figures) or (len(rest) >= 2 and not figures):
+        if any(FIGURE_CELL.fullmatch(text) for text in figures):
             out.add(key)
+            first = next((c.text for c in cells if c.col == 0), "")
+            lines[key[0]] += match_label(first) is None  # a budget line ("Coordination"), not "Period | 2022-2023"
+        elif rest and not figures:
+            blank.append((key, len(rest)))
+    out |= {key for key, n in blank if n >= 2 or lines[key[0]] >= 2}
     return out
 
 
@@ -440,6 +447,8 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         hit = match_label(line.text, loose=line.kind == "line" and in_header, rules=rules)
         if hit is not None and line.figures_beside and hit.label.kind != "field":
             hit = None  # a budget's "Evaluation | 4,000" row; a field's value may well be a date or a year
+        if line.figure_cell:
+            hit = None  # "Coordination | 12,000 | City": the funder, not the city field
         if line.wrapped and target is not None and target[0] == "field" and line.block == field_block:
             hit = None  # a header value wrapped in its cell, even on a line that reads as a label ("City")
         if hit is not None and hit.label.kind == "field" and hit.inline and current is not None \

@@ -768,8 +768,9 @@ def test_a_contact_block_closing_a_file_of_two_practices_fills_both():
 
 
 def test_a_budget_row_named_like_a_part_does_not_open_that_part(tmp_path):
-    """"Evaluation | 0 | 4,000" in a budget table is a cost, not the impact part; a header row whose value is a
-    date or a year stays a field."""
+    """"Evaluation | 0 | 4,000" in a budget table is a cost, not the impact part, as are "Impact | —" among budget
+    lines and a funder "City" (not a second form's city); a header row whose value is a date or a year stays a
+    field."""
     budget = table(row(cell(p("Item")), cell(p("2022 (EUR)")), cell(p("2023 (EUR)"))),
                    row(cell(p("Coordinator")), cell(p("24,000")), cell(p("25,000"))),
                    row(cell(p("Evaluation")), cell(p("0")), cell(p("4,000"))),
@@ -777,18 +778,24 @@ def test_a_budget_row_named_like_a_part_does_not_open_that_part(tmp_path):
                    row(cell(p("Impact")), cell(p("—")), cell(p("2 000 €"))),
                    row(cell(p("Outcomes")), cell(p("N/A")), cell(p("500"))),
                    row(cell(p("Evaluation")), cell(p("3,000")), cell(p("Cork University (in kind)"))),
+                   row(cell(p("Interpreters")), cell(p("2,000")), cell(p("City"))),
                    row(cell(p("Impact")), cell(p("—")), cell(p("—"))),
                    row(cell(p("Total")), cell(p("24,000")), cell(p("29,000"))))
     body = (table(row(cell(p("City:")), cell(p("Limerick"))), row(cell(p("Date of the form:")), cell(p("20/02/2024"))),
                   row(cell(p("Implementation period:")), cell(p("2022")))) +
             p("Purpose: Volunteers accompany newly arrived families in their first months.") +
             p("Process: We trained 35 volunteers. The budget was as follows:") + budget +
-            p("The Council funded the project.") + p("Impact: 212 families were accompanied over two years."))
+            p("The Council funded the project.") +
+            table(row(cell(p("Item")), cell(p("Amount"))), row(cell(p("Coordination")), cell(p("12,000"))),
+                  row(cell(p("Evaluation")), cell(p("3,000"))), row(cell(p("Impact")), cell(p("—"))),
+                  row(cell(p("Total")), cell(p("15,000")))) +
+            p("Impact: 212 families were accompanied over two years."))
     (practice,) = segment(read_blocks(write_docx(tmp_path / "form.docx", body))).practices
     assert practice.impact == "212 families were accompanied over two years."
     assert "Evaluation" in practice.process and "The Council funded the project." in practice.process
     assert (practice.form_date, practice.period_text) == ("20/02/2024", "2022")
-    assert "Cork University (in kind)" in practice.process
+    assert "Cork University (in kind)" in practice.process and practice.city == "Limerick"
+    assert practice.process.endswith("Total\n15,000")  # a two-column budget's "Impact | —" line stays in it
 
 
 def test_a_budget_row_pasted_as_tab_separated_text_stays_in_its_part(tmp_path):
