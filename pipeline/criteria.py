@@ -1015,14 +1015,22 @@ class CriteriaScorer:
         figures where the gap is `said_by_table`, cues of its `said_together` in one sentence of the criterion's
         parts, or a sentence the gap model reads as saying it (what is said in other words than the cues,
         pipeline/hint_gaps.py)."""
+        spec = self.cues["criteria"][crit]
+        own = set(spec["sections"])
+        whole = analysis.reads_as_prose(own)
+        if gap.get("own_parts") and not whole and any(analysis.words.get(name, 0) for name in own):
+            # said in the criterion's own parts only: « 150 nationalités » in the starting point measures no result
+            mine = [s for s in analysis.sentences if s.section in own]
+            labels = [label for group in gap["groups"] for label in self._group_labels(crit, group, spec["groups"][group])]
+            gap_model, key = self._gap_model()[0], f"{crit}:{gap['name']}"
+            return any(s.cues.get(label, 0) for s in mine for label in labels) or (
+                gap_model is not None and any(s.said.get(key, 0.0) >= gap_model.threshold for s in mine))
         if cued(gap, features):
             return True
         if gap.get("said_by_table") and any(s.table_row for s in analysis.sentences):
             return True
         # cues that say it together in one sentence of the criterion's parts: a place and a count of people
         # ("les habitants des trois tours de Saint-Léonard, où vivent 1 200 personnes") name the group
-        own = set(self.cues["criteria"][crit]["sections"])
-        whole = analysis.reads_as_prose(own)
         if any(all(s.cues.get(cue, 0) for cue in together) for together in gap.get("said_together", ())
                for s in analysis.sentences if whole or s.section in own):
             return True

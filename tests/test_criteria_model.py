@@ -943,3 +943,20 @@ def test_a_budget_table_answers_the_hint_asking_for_resources(learned):
         hints[name] = rows_by_criterion(learned, practice)["modelable"]["hint"]
     assert hints["without"] == resources["en"], hints
     assert hints["with"] != resources["en"], hints
+
+
+def test_a_figure_outside_the_impact_part_measures_no_result(learned):
+    """« Lausanne compte plus de 150 nationalités » in the starting point and « deux écrivains » in the process do
+    not answer the high-impact hint asking for measured results: an impact part of praise is still asked for them
+    (or to replace its praise), not who evaluated its results."""
+    more = learned.cues["criteria"]["high_impact"]["hints"]["fr"]["more"]
+    measured = next(g for g in learned.cues["criteria"]["high_impact"]["gaps"] if g["name"] == "measured")["fr"]
+    parts = dict(purpose="Aider les habitants du quartier à remplir leurs démarches administratives.",
+                 starting_point="Lausanne compte plus de 150 nationalités. Beaucoup d'habitants reçoivent des courriers "
+                                "qu'ils ne comprennent pas.",
+                 process="Deux écrivains publics tiennent une permanence chaque mardi à la bibliothèque.",
+                 impact="L'action a été très appréciée par les habitants. C'est un vrai succès pour le quartier.")
+    practice = replace(WEAK_FR, practice_id="fig", description="\n".join(parts.values()), **parts)
+    row = rows_by_criterion(learned, practice)["high_impact"]
+    assert row["level"] <= 2 and row["hint"] != more, row
+    assert row["hint"] == measured or row["hint"].startswith("Remplacez « "), row["hint"]
