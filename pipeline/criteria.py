@@ -34,7 +34,7 @@ import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
 from pipeline.hint_gaps import GapModel, cued, load_gap_model
-from pipeline.normalize import count_words, fold, is_singular, shorten
+from pipeline.normalize import count_words, ends_mid_sentence, fold, is_singular, shorten
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
@@ -311,7 +311,7 @@ def _item_ends_before(before: str, after: str, before_in_piece: bool) -> bool:
     return opens_with_label(after) or bool(_OWN_LABEL.match(after))
 
 
-def line_sentences(doc) -> list[tuple[object, int]]:
+def line_sentences(doc, lines_are_items: bool = False) -> list[tuple[object, int]]:
     """spaCy's sentences of a doc, cut again where a line break ends a list item or opens one or a template label
     (`_item_ends_before`), each with the number of the sentence it was cut from: the sentencizer cuts at punctuation
     only, so items without a full stop ran together, and into the next part's label, as one sentence. Other line
@@ -327,7 +327,9 @@ def line_sentences(doc) -> list[tuple[object, int]]:
             after_start = token.idx + token.text.rindex("\n") + 1
             after_stop = text.find("\n", after_start)
             before, after = text[line_start:token.idx], text[after_start:after_stop if after_stop >= 0 else len(text)]
-            if _item_ends_before(before, after, line_start >= doc[begin].idx):
+            # in a list of references each line is an item, unless the next one goes on with it (a wrapped title)
+            if _item_ends_before(before, after, line_start >= doc[begin].idx) or (
+                    lines_are_items and not _goes_on(after) and not ends_mid_sentence(before)):
                 out.append((doc[begin:token.i + 1], k))
                 begin = token.i + 1
         if begin < sent.end:
@@ -704,7 +706,7 @@ class CriteriaScorer:
         for (i, name, _), doc in zip(items, nlp.pipe([t for _, _, t in items], batch_size=64)):
             _set_norms(doc)
             per_sent: dict[int, Counter] = {}
-            pieces = line_sentences(doc)
+            pieces = line_sentences(doc, lines_are_items=name == "references")
             sents = [sent for sent, _ in pieces]
             starts = [s.start for s in sents]
             matchers = [*phrase_matchers, token_matcher] if lang in LEXICAL_LANGS else []

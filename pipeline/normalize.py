@@ -39,6 +39,11 @@ _ENDS_MID_SENTENCE = re.compile(
 _ITEM_START = re.compile(r"(?:[-•*–]\s|\d{1,2}[.)]\s|[a-z][.)]\s)")
 
 
+def ends_mid_sentence(line: str) -> bool:
+    """Whether a line ends on a word no sentence ends on ("reported in", « de »)."""
+    return bool(_ENDS_MID_SENTENCE.search(line))
+
+
 def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
     """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case, or follows
     a line ending on a word no sentence ends on ("in", « de »), goes on the previous one when that one does not end

@@ -912,6 +912,12 @@ def test_a_link_alone_on_its_line_is_a_sentence_of_its_own():
     sentences = [s.text for s in analysis.sentences if s.section == "references"]
     assert "Annual report of the youth services 2023:\nhttps://www.example.org/homework-clubs" in sentences
     assert "Guide for volunteers\nwww.example.org/guide\nfor the handbook in French." in sentences
+    # in a references part each line is an item: two titles are two sentences, a title wrapped after "of" is one
+    titles = "Evaluation report of the homework corners, 2023\nGuide for host parents of\nnewly arrived pupils"
+    (listed,) = CriteriaScorer(embedder=None).analyse([replace(WEAK_EN, practice_id="titles", references=titles,
+                                                               description=titles)])
+    assert [s.text for s in listed.sentences if s.section == "references"] == [
+        "Evaluation report of the homework corners, 2023", "Guide for host parents of\nnewly arrived pupils"]
 
 
 def test_a_tie_in_cross_validation_keeps_the_current_setting():
