@@ -34,7 +34,7 @@ import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
 from pipeline.hint_gaps import GapModel, cued, load_gap_model
-from pipeline.normalize import count_words, ends_mid_sentence, fold, is_singular, shorten
+from pipeline.normalize import count_words, ends_mid_sentence, fold, is_singular, shorten, value_or_none
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
@@ -978,8 +978,11 @@ class CriteriaScorer:
         has_part = words > 0 and not analysis.reads_as_prose(set(spec["sections"]))
         if (level == 0 and not has_part) or (words == 0 and not spec.get("gaps_without_part")):
             # nothing found, or a form without the part this criterion reads: ask for that part (unless the criterion
-            # is often told in other parts, as transferable in the impact part: then for what the text lacks)
-            return hints["missing"]
+            # is often told in other parts, as transferable in the impact part: then for what the text lacks); a
+            # part the form shows but that says nothing ("See the annex.") is asked to say it, not to be added
+            shown = not analysis.reads_as_prose(set(spec["sections"])) and any(
+                value_or_none(getattr(analysis.practice, name, None)) for name in spec["sections"])
+            return hints.get("missing_present", hints["missing"]) if shown else hints["missing"]
         vague = self._vague_phrase(crit, analysis) if level <= 1 and features.get("vague", 0) > 0 else None
         gaps = spec.get("gaps", ())
         if vague and not (gaps and self.gap_said(crit, gaps[0], features, analysis)):

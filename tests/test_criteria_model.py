@@ -586,8 +586,11 @@ def test_an_empty_claim_counts_as_no_part(learned, claim):
         claimed = replace(WEAK_EN, practice_id="claim", **{field: claim})
         without = replace(WEAK_EN, practice_id="none", **{field: None})
         crit = "needs_based" if field == "starting_point" else "high_impact"
-        assert rows_by_criterion(learned, claimed)[crit] == {**rows_by_criterion(learned, without)[crit],
-                                                            "practice_id": "claim"}
+        got, none = rows_by_criterion(learned, claimed)[crit], rows_by_criterion(learned, without)[crit]
+        assert {**got, "hint": None} == {**none, "practice_id": "claim", "hint": None}
+        # asked for the part, or (where the form shows it labelled) to say it
+        hints = learned.cues["criteria"][crit]["hints"]["en"]
+        assert none["hint"] == hints["missing"] and got["hint"] in (hints["missing"], hints.get("missing_present")), claim
         row = {r["check"]: r for r in check_guidelines(claimed)}[check]
         assert not row["passed"] and f'"{claim.rstrip(".")}"' in row["detail"], row
 
@@ -971,3 +974,15 @@ def test_a_figure_outside_the_impact_part_measures_no_result(learned):
     row = rows_by_criterion(learned, practice)["high_impact"]
     assert row["level"] <= 2 and row["hint"] != more, row
     assert row["hint"] == measured or row["hint"].startswith("Remplacez « "), row["hint"]
+
+
+def test_a_part_that_says_nothing_is_asked_to_say_it_not_to_be_added(learned):
+    """An impact part reading only "See the annex." is shown in the field table: its hint asks what changed, not to
+    add an Impact section; a form without the part is asked to add it."""
+    hints = learned.cues["criteria"]["high_impact"]["hints"]["en"]
+    annexed = replace(WEAK_EN, practice_id="annex", impact="See the annex.",
+                      description=WEAK_EN.description.replace(WEAK_EN.impact, "See the annex."))
+    without = replace(WEAK_EN, practice_id="none", impact=None,
+                      description=WEAK_EN.description.replace(WEAK_EN.impact, "").strip())
+    assert rows_by_criterion(learned, annexed)["high_impact"]["hint"] == hints["missing_present"]
+    assert rows_by_criterion(learned, without)["high_impact"]["hint"] == hints["missing"]
