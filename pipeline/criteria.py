@@ -1230,10 +1230,10 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         outcome = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(w) for w in spec["praise_outcome_words"]))
 
         def praise(s: _Sentence) -> bool:
-            cued = s.cues.get("high_impact:vague", 0)
-            return ((cued and len(s.text.split()) <= spec["praise_sentence_max_words"])
+            praised = s.cues.get("high_impact:vague", 0)
+            return ((praised and len(s.text.split()) <= spec["praise_sentence_max_words"])
                     or bool(outcome.search(_folded_part(s.text)))
-                    or ((cued or s.text.rstrip().endswith("!"))
+                    or ((praised or s.text.rstrip().endswith("!"))
                         and _says_nothing_of(s, "high_impact:", spec["praise_max_chance"])))
 
         vague = results and not annex and bool(part) and not measured and all(praise(s) for s in part)
