@@ -160,13 +160,13 @@ def reviewed_rated_texts(practices: Sequence[Practice], levels: dict[str, dict[s
 def reviewed_levels_given(scorer, reviewed: RatedTexts) -> list[dict]:
     """For each reviewed level, the level the (new) model gives the same text: a review is one training text among
     hundreds, so the model need not follow it; the review itself stays in the store, the export and the summary."""
+    given = {(r["practice_id"], r["criterion"]): r["level"] for r in scorer.score(list(reviewed.practices))}
     rows = []
-    for practice, scored in zip(reviewed.practices, [scorer.score_practice(p) for p in reviewed.practices]):
-        given = {r["criterion"]: r["level"] for r in scored}
-        for reading in reviewed.ratings[reviewed.practices.index(practice)]:
+    for practice, readings in zip(reviewed.practices, reviewed.ratings):
+        for reading in readings:
             for crit, level in reading.items():
                 rows.append({"practice_id": practice.practice_id, "title": practice.title, "criterion": crit,
-                             "reviewed": int(level), "model": given.get(crit)})
+                             "reviewed": int(level), "model": given.get((practice.practice_id, crit))})
     return rows
 
 
