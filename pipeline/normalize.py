@@ -53,7 +53,7 @@ def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str,
         previous = out[-1] if out else ""
         # a bracket opening the line goes on too: « réalisées avec interprète » / « (contre 310 en 2020) »
         goes_on = (line[:1].islower() or line[:1] == "("
-                   or (_ENDS_MID_SENTENCE.search(previous) and not _ITEM_START.match(line)))
+                   or (ends_mid_sentence(previous) and not _ITEM_START.match(line)))
         if (previous and goes_on and not previous.endswith(ends)
                 and len(previous.split()) >= min_words and len(previous) >= min_chars):
             out[-1] = join_wrapped(previous, line)

@@ -15,7 +15,7 @@ from pipeline.criteria import CRITERIA
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.deps import CatalogueDep, Page, PageDep, ServicesDep, StaffDep, login_link, remember_language
-from pipeline.web.i18n import LANGS, supported
+from pipeline.web.i18n import LANGS, main_not_likeliest, supported
 from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, FacetValue, SearchQuery, SearchResult, country_of
 from pipeline.web.security import SAVED_COOKIE, local_path
 from pipeline.web.views import active_filters, facet_options, practice_detail, practice_summary, search_link
@@ -162,8 +162,10 @@ def render_practice(page: Page, catalogue: Catalogue, practice_id: str, staff: b
                              services.reviews.all_current() if staff else None)
     if detail is None:
         return page.render("not_found.html.j2", status_code=404, message=page.t("practice.not_found", id=practice_id))
+    main = main_not_likeliest(detail.get("main_area_pred"), {a["area"]: a["probability"] for a in detail["areas"]
+                                                             if a.get("probability") is not None})
     return page.render("practice.html.j2", status_code=status_code, p=detail, criteria=CRITERIA, saved=saved,
-                       area_codes=services.messages.taxonomy.codes,
+                       main_not_likeliest=main, area_codes=services.messages.taxonomy.codes,
                        review_login=login_link(f"/practices/{practice_id}#review"), review_problem=review_problem,
                        entered=review_entries or {})
 
