@@ -1244,8 +1244,9 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         results = cue_count("description", "struct:percent", "struct:participants") > 0
         detail = "results_ok" if results else "results_empty" if practice.impact else "results_no"
     add("results_stated", results, msg[detail].format(quote=quote(practice.impact or "")))
-    process_table = sum(len(s.text.split()) for s in table if s.section == "process")
-    process_words = len((practice.process or "").split()) - process_table
+    # counted as the length and n_words count (word tokens), so one table has one count in both checks
+    process_table = sum(count_words(s.text) for s in table if s.section == "process")
+    process_words = count_words(practice.process or "") - process_table
     if process_words:
         process_ok = process_words >= spec["process_min_words"]
         # the part's length as the field table shows it counts the table: say why this count is lower

@@ -824,8 +824,9 @@ def test_a_budget_table_is_no_explanation_of_the_process():
     with_table, without = checks(sentence + "\n" + table), checks(sentence)
     assert not with_table["process_explained"]["passed"]
     assert with_table["process_explained"]["detail"].startswith(without["process_explained"]["detail"])
+    # one table, one count in both checks
     assert with_table["process_explained"]["detail"].endswith(
-        f"Les {len(table.split())} mots d'un tableau de chiffres ne sont pas comptés.")
+        f"Les {count_words(table)} mots d'un tableau de chiffres ne sont pas comptés.")
     # the same count, and the table's words said to be left out (practices.n_words counts them)
     assert with_table["length"]["detail"].startswith(without["length"]["detail"])
     assert with_table["length"]["detail"].endswith(f"Les {count_words(table)} mots d'un tableau de chiffres ne sont pas comptés.")
