@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -321,7 +321,7 @@ class _Line:
 def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
     paired = _pair_header_rows(blocks, rules)
     data_rows = _figure_rows(paired)
-    return [
+    lines = [
         _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0,
               figure_cell=(b.table, b.row) in data_rows and bool(b.col),
               wrapped=b.kind == "line" and n > 0 and k == 0,
@@ -330,6 +330,16 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
         for n, t in enumerate(line for line in b.text.split("\n") if line.strip())
         for k, piece in enumerate(split_inline_sections(t))
     ]
+    # A PDF or a scan gives a table's cells as lines: a name of a few words alone on its line followed by an amount
+    # alone ("Evaluation" / "3,000", not "…renovation," / "2019.") is a budget line, as a Word table's row is
+    return [replace(line, figures_beside=True)
+            if line.kind == "line" == nxt.kind and _BUDGET_NAME.fullmatch(line.text.strip())
+            and FIGURE_CELL.fullmatch(nxt.text.strip()) and not _YEAR_ALONE.fullmatch(nxt.text.strip()) else line
+            for line, nxt in zip(lines, lines[1:] + [_Line("", -1)])]
+
+
+_BUDGET_NAME = re.compile(r"[^\W\d][^:;,.\d]{0,40}")  # a few words, no figure and no punctuation
+_YEAR_ALONE = re.compile(r"(?:19|20)\d\d\.?")
 
 
 def _figure_rows(blocks: list[Block]) -> set[tuple[int, int]]:

@@ -855,3 +855,19 @@ def test_a_label_not_of_the_template_is_named_where_a_part_is_missing():
     prose = segment(lines("City: Cork", "Title: Cafés", "Process: Volunteers host cafés. The cafés run in:",
                           "ten branch libraries and two community centres.")).practices[0]
     assert not [w for w in prose.warnings if w.startswith("unknown_label:")]
+
+
+def test_a_budget_line_of_a_pdf_does_not_open_the_impact_part():
+    """A PDF or a scan gives a budget table's cells as lines: "Evaluation" followed by "3,000" is a budget line,
+    not the impact part's label; a references line ending "…renovation," before "2019." still opens its part."""
+    def pdf(*texts: str) -> list[Block]:
+        return [Block(t, "line", i) for i, t in enumerate(texts)]
+
+    practice, = segment(pdf("City: Swansea", "Title: Welcome walks", "Process: Volunteers lead the walks.",
+                            "The budget was:", "Interpreters", "6,200", "Evaluation", "3,000", "Total", "9,200",
+                            "Impact: 812 people took part in 71 walks.",
+                            "Key reference documents: Decision of the Council on socially sustainable renovation,",
+                            "2019.")).practices
+    assert practice.impact == "812 people took part in 71 walks."
+    assert "Evaluation\n3,000" in practice.process
+    assert practice.references and practice.references.startswith("Decision of the Council")
