@@ -314,6 +314,7 @@ class _Line:
     value_beside: bool = False  # a table cell whose row goes on with another cell, where the value is
     figures_beside: bool = False  # a table cell whose row's other cells hold figures only (a budget, a timetable)
     figure_cell: bool = False  # a later cell of such a row ("City" as a budget line's funder): never a label
+    in_wide_table: bool = False  # a cell of a table of three columns or more than four, which the template has not
     wrapped: bool = False  # a later line of a PDF's table cell (pipeline/ingest/pdf.py): its value goes on
     alone: bool = False  # the whole text of a paragraph or heading: a heading when it is a few words
 
@@ -321,9 +322,14 @@ class _Line:
 def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
     paired = _pair_header_rows(blocks, rules)
     data_rows = _figure_rows(paired)
+    columns: Counter = Counter()
+    for b in paired:
+        if b.kind == "cell" and b.table is not None and b.col is not None:
+            columns[b.table] = max(columns[b.table], b.col + 1)
     lines = [
         _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0,
               figure_cell=(b.table, b.row) in data_rows and bool(b.col),
+              in_wide_table=b.kind == "cell" and (columns[b.table] == 3 or columns[b.table] > 4),
               wrapped=b.kind == "line" and n > 0 and k == 0,
               alone=b.kind in ("paragraph", "heading") and piece.strip() == b.text.strip())
         for i, b in enumerate(paired)
@@ -338,6 +344,8 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
             for line, nxt in zip(lines, lines[1:] + [_Line("", -1)])]
 
 
+# Fields whose value may be a figure alone: a date, a year, an area's number, a telephone number
+_FIELDS_OF_FIGURES = frozenset({"form_date", "period_text", "declared_area_text", "contact_person"})
 _BUDGET_NAME = re.compile(r"[^\W\d][^:;,.\d]{0,40}")  # a few words, no figure and no punctuation
 _YEAR_ALONE = re.compile(r"(?:19|20)\d\d\.?")
 
@@ -455,8 +463,12 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         # Colon-less labels are only trusted in a PDF's header area, before any description text.
         in_header = current is None or not (current.sections or current.intro)
         hit = match_label(line.text, loose=line.kind == "line" and in_header, rules=rules)
-        if hit is not None and line.figures_beside and hit.label.kind != "field":
-            hit = None  # a budget's "Evaluation | 4,000" row; a field's value may well be a date or a year
+        if hit is not None and line.figures_beside and (hit.label.kind != "field"
+                                                        or hit.label.name not in _FIELDS_OF_FIGURES):
+            hit = None  # a budget's "Evaluation | 4,000" or "City | 18 000 €" row; a date or a year may be a field's
+        if hit is not None and hit.label.kind == "field" and line.in_wide_table and current is not None \
+                and current.sections:
+            hit = None  # "Date | Étape | Personne de contact": a timetable's column headers in a part, no fields
         if line.figure_cell:
             hit = None  # "Coordination | 12,000 | City": the funder, not the city field
         if line.wrapped and target is not None and target[0] == "field" and line.block == field_block:

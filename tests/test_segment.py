@@ -871,3 +871,24 @@ def test_a_budget_line_of_a_pdf_does_not_open_the_impact_part():
     assert practice.impact == "812 people took part in 71 walks."
     assert "Evaluation\n3,000" in practice.process
     assert practice.references and practice.references.startswith("Decision of the Council")
+
+
+def test_a_budget_line_or_a_timetable_in_a_part_is_no_second_form(tmp_path):
+    """« Ville | 18 000 € | Budget communal » in a budget is a cost, not a second form whose city is an amount, and
+    « Date | Étape | Personne de contact » heading a timetable in the process part names its columns, not the form's
+    date and contact; the form keeps its own, and its impact and references."""
+    budget = table(row(cell(p("Poste")), cell(p("Montant")), cell(p("Financeur"))),
+                   row(cell(p("Ville")), cell(p("18 000 €")), cell(p("Budget communal"))),
+                   row(cell(p("Évaluation")), cell(p("2 000 €")), cell(p("Fondation"))))
+    timetable = table(row(cell(p("Date")), cell(p("Étape")), cell(p("Personne de contact"))),
+                      row(cell(p("Septembre 2021")), cell(p("Premier atelier")), cell(p("Claire Dumont"))))
+    body = (table(row(cell(p("Ville :")), cell(p("Grenoble"))), row(cell(p("Date du formulaire :")), cell(p("14/03/2024"))),
+                  row(cell(p("Personne de contact :")), cell(p("Claire Dumont, chargée de mission")))) +
+            p("But : Des habitants cuisinent ensemble.") + p("Processus : Le budget est le suivant :") + budget +
+            p("Le calendrier a été le suivant :") + timetable + p("Impact : 21 ateliers ont réuni 1 900 personnes.") +
+            p("Principaux documents de référence : Bilan 2023."))
+    (practice,) = segment(read_blocks(write_docx(tmp_path / "fiche.docx", body))).practices
+    assert (practice.city, practice.form_date) == ("Grenoble", "14/03/2024")
+    assert practice.contact_person == "Claire Dumont, chargée de mission"
+    assert "18 000 €" in practice.process and "Septembre 2021" in practice.process
+    assert practice.impact == "21 ateliers ont réuni 1 900 personnes." and practice.references == "Bilan 2023."
