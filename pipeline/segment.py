@@ -149,12 +149,12 @@ def _header_objective_labels(path: Path = LABELS_FILE) -> frozenset[str]:
 
 
 @loader("letter_lines")
-def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
-    """The greeting, the line sending the form, the closing formula and the courtesy line of a letter (labels.yaml
-    `letter`), each at the start of a folded line."""
+def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, ...]:
+    """The greeting, the line sending the form, the closing formula, the courtesy line and the confidentiality
+    notice of a letter (labels.yaml `letter`), each at the start of a folded line."""
     letter = load_yaml(path.read_text(encoding="utf-8"))["letter"]
     return tuple(re.compile(r"^(?:" + "|".join(re.escape(w) for w in sorted(letter[k], key=len, reverse=True))
-                            + r")\b") for k in ("greetings", "covers", "closings", "courtesies"))
+                            + r")\b") for k in ("greetings", "covers", "closings", "courtesies", "disclaimers"))
 
 
 def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
@@ -163,7 +163,7 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
     when it sends the form: "Voici notre bonne pratique pour le réseau."), and a closing
     formula among the last lines with only short lines after it (a name, a service, a telephone number), with the
     courtesy lines just before it ("N'hésitez pas à revenir vers moi.")."""
-    greeting, cover, closing, courtesy = _letter_patterns()
+    greeting, cover, closing, courtesy, disclaimer = _letter_patterns()
     short = rules.letter_line_words
 
     def formula(pattern: re.Pattern, text: str) -> bool:
@@ -180,8 +180,12 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
                 and count_words(lines[0].text) <= rules.letter_cover_words:
             lines = lines[1:]
     for k in range(max(0, len(lines) - rules.letter_signature_lines), len(lines)):
-        # a signature's lines are short, telephone numbers aside ("Tél. 04 76 76 36 36 | Port. 06 12 34 56 78")
-        if formula(closing, lines[k].text) and all(len(_LETTER_WORD.findall(line.text)) <= short for line in lines[k + 1:]):
+        # a signature's lines are short, telephone numbers aside ("Tél. 04 76 76 36 36 | Port. 06 12 34 56 78"),
+        # and a confidentiality notice may close it ("This e-mail and any attachments are confidential…")
+        after = lines[k + 1:]
+        notice = next((j for j, line in enumerate(after) if disclaimer.match(fold(line.text))), len(after))
+        if formula(closing, lines[k].text) and all(len(_LETTER_WORD.findall(line.text)) <= short
+                                                   for line in after[:notice]):
             # and the courtesy lines just before it ("Je reste à votre disposition pour tout complément.")
             while k > 0 and courtesy.match(fold(lines[k - 1].text)) and match_label(lines[k - 1].text) is None \
                     and count_words(lines[k - 1].text) <= rules.letter_cover_words:

@@ -745,6 +745,12 @@ def test_a_closing_of_the_day_and_the_courtesy_line_before_it_are_left_out_with_
                               "References: Welcome walks report 2023.", "Let me know if anything is unclear.",
                               closing, "Mikko Virtanen", "Tel. +358 40 123 4567 | Mob. +358 50 765 4321")).practices
     assert phones.references == "Welcome walks report 2023."
+    # a confidentiality notice under the signature goes with it
+    (notice,) = segment(lines("City: Tampere", "Title: Welcome walks", "Purpose: Newcomers walk the city with residents.",
+                              "References: Welcome walks report 2023.", closing, "Mikko Virtanen", "Tel. +358 40 123 4567",
+                              "This e-mail and any attachments are confidential and meant for the person it is sent "
+                              "to. If you received it by mistake, tell the sender and delete it.")).practices
+    assert notice.references == "Welcome walks report 2023."
     # a sentence of the practice that starts like a courtesy, with no closing after it, stays
     (kept,) = segment(lines("City: Leeds", "Title: Homes for all", "Purpose: Tenants meet their neighbours.",
                             "Impact: Feel free to visit: 80 families now help each other.")).practices
