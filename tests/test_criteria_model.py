@@ -898,14 +898,19 @@ def test_the_title_is_evidence_only_where_no_sentence_of_the_text_raised_the_lev
     assert rows["targeted"]["level"] >= 2 and rows["targeted"]["evidence"]
 
 
+def part_sentences(part: str, text: str) -> list[str]:
+    """The sentences the scorer reads in one part of a form holding only `text` there."""
+    (analysis,) = CriteriaScorer(embedder=None).analyse([replace(WEAK_EN, practice_id=part, description=text,
+                                                                 **{part: text})])
+    return [s.text for s in analysis.sentences if s.section == part]
+
+
 def test_a_label_of_the_forms_own_wording_opens_a_sentence():
     """"Area: Sport" above "Background and needs: In 2022 youth workers…" are two sentences, so the need is
     quoted without the line above it; a sentence that only ends in a colon goes on."""
     text = ("Area: Sport\nBackground and needs: In 2022 youth workers noted that club teams were divided by origin.\n"
             "Une mère nous a dit :\n« avant, je ne savais pas à qui demander ».")
-    practice = replace(WEAK_EN, practice_id="own", starting_point=text, description=text)
-    (analysis,) = CriteriaScorer(embedder=None).analyse([practice])
-    sentences = [s.text for s in analysis.sentences if s.section == "starting_point"]
+    sentences = part_sentences("starting_point", text)
     assert "Background and needs: In 2022 youth workers noted that club teams were divided by origin." in sentences
     assert "Area: Sport" in sentences
     assert any(s.startswith("Une mère nous a dit :") and "avant" in s for s in sentences), sentences
@@ -916,16 +921,12 @@ def test_a_link_alone_on_its_line_is_a_sentence_of_its_own():
     with it; a link that its line's sentence goes on after stays in that sentence."""
     text = ("Annual report of the youth services 2023:\nhttps://www.example.org/homework-clubs\n"
             "Guide for volunteers\nwww.example.org/guide\nfor the handbook in French.")
-    practice = replace(WEAK_EN, practice_id="links", references=text, description=text)
-    (analysis,) = CriteriaScorer(embedder=None).analyse([practice])
-    sentences = [s.text for s in analysis.sentences if s.section == "references"]
+    sentences = part_sentences("references", text)
     assert "Annual report of the youth services 2023:\nhttps://www.example.org/homework-clubs" in sentences
     assert "Guide for volunteers\nwww.example.org/guide\nfor the handbook in French." in sentences
     # in a references part each line is an item: two titles are two sentences, a title wrapped after "of" is one
     titles = "Evaluation report of the homework corners, 2023\nGuide for host parents of\nnewly arrived pupils"
-    (listed,) = CriteriaScorer(embedder=None).analyse([replace(WEAK_EN, practice_id="titles", references=titles,
-                                                               description=titles)])
-    assert [s.text for s in listed.sentences if s.section == "references"] == [
+    assert part_sentences("references", titles) == [
         "Evaluation report of the homework corners, 2023", "Guide for host parents of\nnewly arrived pupils"]
 
 
