@@ -148,6 +148,13 @@ def _header_objective_labels(path: Path = LABELS_FILE) -> frozenset[str]:
     return frozenset(_label_key(v) for v in load_yaml(path.read_text(encoding="utf-8"))["header_objective"])
 
 
+@loader("list_introductions")
+def _list_introduction(path: Path = LABELS_FILE) -> re.Pattern:
+    """The words of labels.yaml `list_introductions`, as whole words of a folded line."""
+    words = load_yaml(path.read_text(encoding="utf-8"))["list_introductions"]
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b")
+
+
 @loader("letter_lines")
 def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, ...]:
     """The greeting, the line sending the form, the closing formula, the courtesy line and the confidentiality
@@ -581,7 +588,7 @@ def _looks_like_label(line: _Line, header: bool) -> bool:
     cell of a few words with its value in the next cell."""
     text = line.text.strip()
     head, colon, rest = text.partition(":")
-    if line.figures_beside or not _UNKNOWN_LABEL.fullmatch(head.strip()):
+    if line.figures_beside or not _UNKNOWN_LABEL.fullmatch(head.strip()) or _list_introduction().search(fold(head)):
         return False
     if colon:
         # "How we did it: With the museum we…": a label and its text on one line, not "Note that: …"

@@ -898,3 +898,16 @@ def test_a_budget_line_or_a_timetable_in_a_part_is_no_second_form(tmp_path):
     assert practice.contact_person == "Claire Dumont, chargée de mission"
     assert "18 000 €" in practice.process and "Septembre 2021" in practice.process
     assert practice.impact == "21 ateliers ont réuni 1 900 personnes." and practice.references == "Bilan 2023."
+
+
+def test_a_line_announcing_a_list_is_no_label_of_the_forms_own():
+    """"We tracked the following indicators:" and « Le calendrier a été le suivant : » announce what comes next:
+    where a part is missing, they are not named as labels the template does not use; "Our approach:" still is."""
+    for intro, lang_lines in (("We tracked the following indicators:", ("City: Cork", "Title: Conversation cafés",
+                                                                        "Purpose: Newcomers practise English.")),
+                              ("Le calendrier a été le suivant :", ("Ville : Lyon", "Titre : Cafés des langues",
+                                                                    "But : Des habitants pratiquent le français."))):
+        form = segment(lines(*lang_lines, intro, "Mars 2022 : premier atelier.", "Our approach:",
+                             "Volunteers host a weekly café.")).practices[0]
+        unknown = [w for w in form.warnings if w.startswith("unknown_label:")]
+        assert unknown == ["unknown_label:Our approach"], (intro, form.warnings)
