@@ -34,7 +34,7 @@ import numpy as np
 
 from pipeline.config import CRITERIA_FILE, CriteriaSettings, DEFAULT_CRITERIA_MODEL_DIR, Settings, load_yaml
 from pipeline.hint_gaps import GapModel, cued, load_gap_model
-from pipeline.normalize import count_words, ends_mid_sentence, fold, is_singular, shorten, value_or_none
+from pipeline.normalize import count_words, ends_mid_sentence, fold, is_singular, shorten, value_or_none, words_pattern
 from pipeline.ordinal import FittedOrdinalLogistic, FittedSentenceClassifier, FittedTextProjection
 from pipeline.phrasebook import Phrasebook, pairs_of
 from pipeline.records import SECTION_FIELDS, Practice
@@ -975,13 +975,13 @@ class CriteriaScorer:
             return ""
         spec = self.cues["criteria"][crit]
         hints = spec["hints"][_hint_lang(analysis.practice.lang)]
-        has_part = words > 0 and not analysis.reads_as_prose(set(spec["sections"]))
+        prose = analysis.reads_as_prose(set(spec["sections"]))
+        has_part = words > 0 and not prose
         if (level == 0 and not has_part) or (words == 0 and not spec.get("gaps_without_part")):
             # nothing found, or a form without the part this criterion reads: ask for that part (unless the criterion
             # is often told in other parts, as transferable in the impact part: then for what the text lacks); a
             # part the form shows but that says nothing ("See the annex.") is asked to say it, not to be added
-            shown = not analysis.reads_as_prose(set(spec["sections"])) and any(
-                value_or_none(getattr(analysis.practice, name, None)) for name in spec["sections"])
+            shown = not prose and any(value_or_none(getattr(analysis.practice, name, None)) for name in spec["sections"])
             return hints.get("missing_present", hints["missing"]) if shown else hints["missing"]
         vague = self._vague_phrase(crit, analysis) if level <= 1 and features.get("vague", 0) > 0 else None
         gaps = spec.get("gaps", ())
@@ -1227,7 +1227,7 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         # "It was a great success. See the annex.": the results are left to an annex, which is not published
         annex = results and not measured and any(_points_to_annex(s.text, cues)
                                                  for s in analysis.sentences if s.section == "impact")
-        outcome = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(w) for w in spec["praise_outcome_words"]))
+        outcome = words_pattern(tuple(spec["praise_outcome_words"]))
 
         def praise(s: _Sentence) -> bool:
             praised = s.cues.get("high_impact:vague", 0)
@@ -1279,8 +1279,8 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
 
 def _points_to_annex(text: str, cues: dict) -> bool:
     """A pointer to an annex or an attachment ("See the annex.", « Voir pièce jointe. »), not to another part."""
-    words = "|".join(re.escape(w) for w in cues["guidelines"]["annex_words"])
-    return is_empty_claim(text, cues, kinds=("pointers",)) and bool(re.search(rf"\b(?:{words})\b", _folded_part(text)))
+    annex = words_pattern(tuple(cues["guidelines"]["annex_words"]))
+    return is_empty_claim(text, cues, kinds=("pointers",)) and bool(annex.search(_folded_part(text)))
 
 
 def _says_nothing_of(sentence: _Sentence, prefix: str, max_chance: float, unread: tuple[str, ...] = ()) -> bool:
@@ -1300,7 +1300,7 @@ def _only_setting(analysis: _Analysis, section: str, short_words: int, max_chanc
     part = [s for s in analysis.sentences if s.section == section]
     need = ("needs_based:need", "needs_based:evidence", "needs_based:trigger", "needs_based:request")
     figures = ("struct:figures", "struct:participants")
-    portrait = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(w) for w in figure_words)) if figure_words else None
+    portrait = words_pattern(figure_words) if figure_words else None
 
     def setting(s: _Sentence) -> bool:
         figure_of_city = portrait is not None and bool(portrait.search(_folded_part(s.text)))

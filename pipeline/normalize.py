@@ -67,6 +67,14 @@ def join_wrapped(previous: str, line: str) -> str:
     return f"{previous}{line}" if _CUT_AFTER_HYPHEN.search(previous) else f"{previous} {line}"
 
 
+@lru_cache(maxsize=64)
+def words_pattern(words: tuple[str, ...], at_start: bool = False) -> re.Pattern:
+    """Any of `words` as whole words (the longest first, so « bien cordialement » wins over « cordialement »), at
+    the start of the text with `at_start`; compiled once per list."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile((r"^(?:" if at_start else r"\b(?:") + alternatives + r")\b")
+
+
 def is_singular(n: int, lang: str | None) -> bool:
     """Whether a count takes the singular in `lang`: 1, and in French 0 too ("0 mot", "1 word", "0 words")."""
     return n == 1 or (lang == "fr" and n == 0)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
-from pipeline.normalize import FIGURE_CELL, clean_text, count_words, detect_language, fold, fold_chars, parse_period, value_or_none
+from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, fold, fold_chars, parse_period,
+                                value_or_none, words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -151,8 +152,7 @@ def _header_objective_labels(path: Path = LABELS_FILE) -> frozenset[str]:
 @loader("list_introductions")
 def _list_introduction(path: Path = LABELS_FILE) -> re.Pattern:
     """The words of labels.yaml `list_introductions`, as whole words of a folded line."""
-    words = load_yaml(path.read_text(encoding="utf-8"))["list_introductions"]
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b")
+    return words_pattern(tuple(load_yaml(path.read_text(encoding="utf-8"))["list_introductions"]))
 
 
 @loader("letter_lines")
@@ -160,8 +160,8 @@ def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, ...]:
     """The greeting, the line sending the form, the closing formula, the courtesy line and the confidentiality
     notice of a letter (labels.yaml `letter`), each at the start of a folded line."""
     letter = load_yaml(path.read_text(encoding="utf-8"))["letter"]
-    return tuple(re.compile(r"^(?:" + "|".join(re.escape(w) for w in sorted(letter[k], key=len, reverse=True))
-                            + r")\b") for k in ("greetings", "covers", "closings", "courtesies", "disclaimers"))
+    return tuple(words_pattern(tuple(letter[k]), at_start=True)
+                 for k in ("greetings", "covers", "closings", "courtesies", "disclaimers"))
 
 
 def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
