@@ -866,12 +866,15 @@ def export(
     xlsx: Path = typer.Option(..., "--xlsx", help="Workbook to write (.xlsx)."),
     data: Path = typer.Option(CLI_OUTPUT, "--data", help="Output folder of a `run`."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store written by serve (default: <data>/reviews.sqlite; not a reviews.parquet, which export writes)."),
+    lang: str = typer.Option("en", "--lang", help="Language of the city, country and area names: en or fr (headers stay the tables' column names)."),
 ) -> None:
     """Write the run as a spreadsheet: practices, areas, criteria, similar practices, reviews and files."""
     from pipeline.report.export import write_workbook
     from pipeline.web.reviews import export_reviews, review_rows
     from pipeline.web.settings import REVIEWS_FILE
 
+    if lang not in ("en", "fr"):
+        raise typer.BadParameter(f"'{lang}': give en or fr", param_hint="--lang")
     if xlsx.suffix.lower() != ".xlsx":
         # an Excel workbook under another name ("export.csv") opens as nothing a spreadsheet expects
         console.print(f"[red]{xlsx} is not an .xlsx file name[/red]: the export is an Excel workbook; name it "
@@ -884,7 +887,7 @@ def export(
     if reviews is not None or store.exists():  # no store beside the run: no review yet
         _readable_reviews(store, parquet=False)
     rows = review_rows(store)
-    path = write_workbook(data, xlsx, rows)
+    path = write_workbook(data, xlsx, rows, lang)
     console.print(f"Written [bold]{path.resolve()}[/bold] ({len(rows)} reviewed "
                   f"practice{'s' * (len(rows) != 1)})")
     if store.exists():

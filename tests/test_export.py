@@ -192,3 +192,27 @@ def test_an_unlisted_city_has_the_country_its_form_wrote_after_it(run):
     table.to_parquet(run / "practices.parquet", index=False)
     [row] = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run))), "practices")
     assert (row["city"], row["city_listed"], row["country"]) == ("City of Larnaka, Cyprus", "Larnaka", "Cyprus")
+
+
+def test_a_french_workbook_names_cities_countries_and_areas_in_french(tmp_path):
+    """A French-speaking secretariat reads 'Bruxelles', 'Belgique' and the area's French name; the headers stay the
+    tables' column names in both languages, so a notebook reads either workbook alike."""
+    practice = {"practice_id": "b1", "source_file": "bxl.docx", "practice_index": 1, "lang": "fr",
+                "city": "Brussel", "title": "Cafés des langues", "declared_areas": ["4"], "warnings": [],
+                "predicted_areas": ["4"], "n_words": 30, "ongoing": False, "area_mismatch": False}
+    area = {"practice_id": "b1", "area": "4", "probability": 0.8, "suggested": True, "evidence": "Un café des langues."}
+    write_table(tmp_path / "practices.parquet", to_table("practices", [practice]))
+    write_table(tmp_path / "areas.parquet", to_table("areas", [area]))
+    from pipeline.taxonomy import load_taxonomy
+
+    name = load_taxonomy().areas["4"]
+    books = {lang: openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path, lang=lang))) for lang in ("en", "fr")}
+    for lang, listed, country in (("en", "Brussels", "Belgium"), ("fr", "Bruxelles", "Belgique")):
+        [row] = _sheet(books[lang], "practices")
+        assert (row["city"], row["city_listed"], row["country"]) == ("Brussel", listed, country)
+        [areas] = _sheet(books[lang], "areas")
+        assert areas["area_name"] == name.name(lang) and areas["city_listed"] == listed
+    assert name.en != name.fr
+    assert [c.value for c in books["fr"]["practices"][1]] == [c.value for c in books["en"]["practices"][1]]
+    with pytest.raises(ValueError, match="English or French"):
+        workbook_bytes(tmp_path, lang="de")

@@ -905,10 +905,14 @@ def test_the_site_names_a_city_by_its_listed_name_however_its_forms_wrote_it(sam
         page = live.get(f"/practices/{other}", headers={"accept-language": "en"}).text
         assert "Geneva, Switzerland" in page and "Ville de Genève" not in page
         book = live.get("/export.xlsx", headers={"authorization": f"Bearer {TOKEN}"})
+        french = live.get("/export.xlsx", headers={"authorization": f"Bearer {TOKEN}", "accept-language": "fr-FR"})
     rows = list(openpyxl.load_workbook(io.BytesIO(book.content))["practices"].iter_rows(values_only=True))
     sheet = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
     assert {sheet[pid]["city"] for pid in written} == {"Ville de Genève", "Geneva, Switzerland"}
     assert {sheet[p["practice_id"]]["city_listed"] for p in geneva} == {"Geneva"}
+    # in the language of the secretariat's pages
+    rows = list(openpyxl.load_workbook(io.BytesIO(french.content))["practices"].iter_rows(values_only=True))
+    assert {dict(zip(rows[0], row))["city_listed"] for row in rows[1:] if row[0] in written} == {"Genève"}
 
 def test_words_with_oe_and_ae_are_found_however_they_are_typed(client):
     def practice(pid: str, title: str, body: str) -> IndexedPractice:

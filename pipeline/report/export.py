@@ -6,9 +6,11 @@ The practices sheet's `practice_key` names the practice each row is a version of
 gives: language versions and copies sent again, linked at rank 0 of similar.parquet, share it), so versions can be
 grouped or filtered in the spreadsheet.
 Every `city` column holds the city as the form wrote it; `city_listed` beside it (and `neighbour_city_listed` beside
-`neighbour_city`) the name the reports give it in English (`pipeline.cities.city_name`: 'Ville de Genève' and
-'Geneva, Switzerland' are Geneva), or the name as written when the city is not listed, so one city's forms can be
-grouped however they wrote it.
+`neighbour_city`) the name the reports give it in the workbook's language (`pipeline.cities.city_name`: 'Ville de
+Genève' and 'Geneva, Switzerland' are Geneva in English, Genève in French), or the name as written when the city is
+not listed, so one city's forms can be grouped however they wrote it. The workbook's language (`lang`, English by
+default; the web app's is the secretariat's page language) also names the areas (`area_name`) and countries; headers stay the
+tables' column names, so a notebook reads the workbook and the tables alike.
 Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
 contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
 were rejected or blank can be filtered and chased with the cities that sent them. Cell texts are written as text,
@@ -29,7 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.cities import city_country, city_name
+from pipeline.cities import city_country, city_name, country_name
 from pipeline.criteria import CRITERIA
 from pipeline.report.redact import Redactor  # the city reports' rule for personal data, shared
 from pipeline.review_copies import copies_of_reviewed
@@ -63,14 +65,24 @@ UTC_FORMAT = 'yyyy-mm-dd hh:mm "UTC"'
 FILE_COLUMNS = ("source_file", "status", "error_code", "message", "n_practices")
 
 
-def write_workbook(data_dir: Path, path: Path, reviews: Sequence[dict] = ()) -> Path:
+def write_workbook(data_dir: Path, path: Path, reviews: Sequence[dict] = (), lang: str = "en") -> Path:
     """Write the workbook of the run in `data_dir` to `path` (atomically) and return the path."""
-    atomic_write_bytes(Path(path), workbook_bytes(data_dir, reviews))
+    atomic_write_bytes(Path(path), workbook_bytes(data_dir, reviews, lang))
     return Path(path)
 
 
-def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
-    """The workbook as bytes; `reviews` are rows of reviews.parquet (see pipeline.web.reviews)."""
+def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en") -> bytes:
+    """The workbook as bytes; `reviews` are rows of reviews.parquet (see pipeline.web.reviews); city and area names
+    in `lang` ('en' or 'fr')."""
+    if lang not in ("en", "fr"):
+        raise ValueError(f"the workbook is written in English or French ('en', 'fr'), not {lang!r}")
+
+    def listed(city: str | None) -> str | None:
+        return _listed(city, lang)
+
+    def who(practice_id: str) -> tuple:
+        return _who(practices, practice_id, lang)
+
     tables = {name: _rows(data_dir, name) for name in ("practices", "areas", "criteria", "similar", "files")}
     practices = {r["practice_id"]: r for r in tables["practices"]}
     redactors = {pid: Redactor([r.get("contact_person")]) for pid, r in practices.items()}
@@ -86,7 +98,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
     # the same linking as research.practice_keys: the first version in file name order stands for the practice
     keys = version_keys(sorted(practices, key=lambda pid: version_order(practices[pid])),
                         same_practice_pairs(tables["similar"]))
-    derived = {"city_listed": lambda r: _listed(r.get("city")), "country": lambda r: _country(r.get("city")),
+    derived = {"city_listed": lambda r: listed(r.get("city")),
+               "country": lambda r: country_name(_country(r.get("city")), lang),
                "practice_key": lambda r: keys[r["practice_id"]]}
 
     book = Workbook()
@@ -98,25 +111,25 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = ()) -> bytes:
     # the areas and criteria sheets name the practice too, so a filter on one key gives the rows of all its versions
     _sheet(book, "areas", ("practice_id", "practice_key", "city", "city_listed", "title", "area", "area_name",
                            "probability", "suggested", "evidence"),
-           ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *_who(practices, r["practice_id"]),
-             r["area"], names[r["area"]].en if r["area"] in names else None, r["probability"], r["suggested"],
+           ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
+             r["area"], names[r["area"]].name(lang) if r["area"] in names else None, r["probability"], r["suggested"],
              redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
     _sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion", "level",
                               "score", "evidence", "hint"),
-           ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *_who(practices, r["practice_id"]),
+           ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
              r["criterion"], r["level"], r["score"],
              _lines(redacted(r["practice_id"], r["evidence"])), r["hint"]] for r in tables["criteria"]),
            wrapped={"evidence"})
     _sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",
                              "neighbour_city_listed", "neighbour_title", "score", "relation", "weak", "matched_section",
                              "shared_terms"),
-           ([r["practice_id"], *_who(practices, r["practice_id"]), r["rank"], r["neighbour_id"],
-             *_who(practices, r["neighbour_id"]), r["score"], r.get("relation"), r.get("weak"),
+           ([r["practice_id"], *who(r["practice_id"]), r["rank"], r["neighbour_id"],
+             *who(r["neighbour_id"]), r["score"], r.get("relation"), r.get("weak"),
              r.get("matched_section"), r.get("shared_terms")] for r in tables["similar"]))  # older tables lack some
     copies = copies_of_reviewed(reviews, practices, tables["similar"])
     _sheet(book, "reviews", REVIEW_COLUMNS,
-           ([r["practice_id"], *(_who(practices, r["practice_id"]) if r["practice_id"] in practices
-                                 else (r.get("city"), _listed(r.get("city")), r.get("title"))),  # as stored
+           ([r["practice_id"], *(who(r["practice_id"]) if r["practice_id"] in practices
+                                 else (r.get("city"), listed(r.get("city")), r.get("title"))),  # as stored
              r.get("main_area"), r.get("areas"), *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"),
              r.get("reviewers"), _set_by(r.get("set_by")), _naive(r.get("reviewed_at")), r.get("n_reviews"),
              r["practice_id"] in practices,
@@ -137,15 +150,15 @@ def _country(city: str | None) -> str | None:
     return city_country(city)  # a listed city's, or the one written after an unlisted city
 
 
-def _listed(city: str | None) -> str | None:
-    """The city's listed name in English, as the reports give it; as written when it is not listed."""
-    return city_name(city, "en") or None
+def _listed(city: str | None, lang: str) -> str | None:
+    """The city's listed name in `lang`, as the reports give it; as written when it is not listed."""
+    return city_name(city, lang) or None
 
 
-def _who(practices: dict[str, dict], practice_id: str) -> tuple:
+def _who(practices: dict[str, dict], practice_id: str, lang: str) -> tuple:
     """city (as written), city_listed and title of a practice."""
     row = practices.get(practice_id, {})
-    return row.get("city"), _listed(row.get("city")), row.get("title")
+    return row.get("city"), _listed(row.get("city"), lang), row.get("title")
 
 
 def _set_by(set_by: dict | None) -> str | None:
