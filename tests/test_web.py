@@ -572,6 +572,14 @@ def test_a_key_term_finds_the_other_languages_plural_and_feminine_forms(client):
     assert sorted(index.search(SearchQuery(q="médias")).practice_ids) == ["p1", "p2"], "whole forms, not word starts"
     assert index.search(SearchQuery(q="family")).practice_ids == ["f1"]
 
+    # a shared garden is not a park, and a choir finds « chorale »
+    index = SearchIndex([practice("g1", "Un jardin partagé au pied des immeubles."), practice("k1", "A renovated park."),
+                         practice("c1", "Une chorale de quartier."), practice("e1", "A community garden.")],
+                        TermExpander())
+    assert sorted(index.search(SearchQuery(q="jardin")).practice_ids) == ["e1", "g1"]
+    assert index.search(SearchQuery(q="park")).practice_ids == ["k1"]
+    assert index.search(SearchQuery(q="choir")).practice_ids == ["c1"]
+
 
 def test_facets_filter_and_count(client, web_data):
     everything = client.get("/api/practices", params={"limit": 100}).json()
