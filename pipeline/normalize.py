@@ -37,6 +37,10 @@ _ENDS_MID_SENTENCE = re.compile(
     r"between|among|et|ou|de|du|des|la|le|les|en|au|aux|dans|par|pour|avec|sur|un|une|que|qui|dont|chaque|leur|"
     r"leurs|notre|nos|ces|cette|entre|chez|vers)$", re.I)
 _ITEM_START = re.compile(r"(?:[-•*–]\s|\d{1,2}[.)]\s|[a-z][.)]\s)")
+# A count that goes on in lower case ("62 pupils", « 300 familles »): after a long line of prose ending on a word
+# ("were placed"), the wrap fell before the number; a short line ("Participants") is a heading or a table's cell.
+_COUNT_GOES_ON = re.compile(r"\d[\d  .,]*\s+[a-zà-ÿ]")
+_PROSE_LINE_WORDS = 8
 
 
 def ends_mid_sentence(line: str) -> bool:
@@ -46,14 +50,17 @@ def ends_mid_sentence(line: str) -> bool:
 
 def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
     """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case, or follows
-    a line ending on a word no sentence ends on ("in", « de »), goes on the previous one when that one does not end
-    with one of `ends` and has at least `min_words` words and `min_chars` characters."""
+    a line ending on a word no sentence ends on ("in", « de »), or starts with a count after a long line of prose
+    ending on a word ("were placed" / "62 pupils…"), goes on the previous one when that one does not end with one
+    of `ends` and has at least `min_words` words and `min_chars` characters."""
     out: list[str] = []
     for line in lines:
         previous = out[-1] if out else ""
         # a bracket opening the line goes on too: « réalisées avec interprète » / « (contre 310 en 2020) »
         goes_on = (line[:1].islower() or line[:1] == "("
-                   or (ends_mid_sentence(previous) and not _ITEM_START.match(line)))
+                   or (ends_mid_sentence(previous) and not _ITEM_START.match(line))
+                   or (previous[-1:].islower() and len(previous.split()) >= _PROSE_LINE_WORDS
+                       and _COUNT_GOES_ON.match(line) is not None and not _ITEM_START.match(line)))
         if (previous and goes_on and not previous.endswith(ends)
                 and len(previous.split()) >= min_words and len(previous) >= min_chars):
             out[-1] = join_wrapped(previous, line)

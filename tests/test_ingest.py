@@ -533,3 +533,23 @@ def test_a_line_ending_on_every_or_whom_or_followed_by_a_bracket_goes_on():
         "Les partenaires sont les suivants, dont", "- la Croix-Rouge"]
     assert unwrap_lines(["It ended in 2023.", "(A second edition is planned.)"]) == [
         "It ended in 2023.", "(A second edition is planned.)"]
+
+
+def test_a_count_after_a_long_line_of_prose_goes_on_but_not_after_a_heading_or_before_a_name():
+    """"The 2020 reading test placed" / "62 pupils below their age level…" is one sentence (a PDF's wrap before the
+    number); a heading before a count, a count before a funder's name in a budget table, and a numbered item keep
+    their lines."""
+    from pipeline.normalize import unwrap_lines
+
+    assert unwrap_lines(["Teachers told us so. The 2020 reading test in both schools placed",
+                         "62 pupils below their age level."]) == [
+        "Teachers told us so. The 2020 reading test in both schools placed 62 pupils below their age level."]
+    assert unwrap_lines(["Le dispositif a été ouvert dans trois quartiers de la ville et a accueilli",
+                         "300 familles la première année."]) == [
+        "Le dispositif a été ouvert dans trois quartiers de la ville et a accueilli 300 familles la première année."]
+    assert unwrap_lines(["Participants", "62 pupils"]) == ["Participants", "62 pupils"]
+    assert unwrap_lines(["Item Cost (GBP) Funded by Volunteer training and expenses", "4,800 Welsh Government"]) == [
+        "Item Cost (GBP) Funded by Volunteer training and expenses", "4,800 Welsh Government"]
+    assert unwrap_lines(["We ran the work in three steps over the two years of the project",
+                         "1. recruit volunteers"]) == [
+        "We ran the work in three steps over the two years of the project", "1. recruit volunteers"]
