@@ -155,6 +155,59 @@ def _list_introduction(path: Path = LABELS_FILE) -> re.Pattern:
     return words_pattern(tuple(load_yaml(path.read_text(encoding="utf-8"))["list_introductions"]))
 
 
+@loader("instructions")
+def _instruction_starts(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern]:
+    """The words that open a template's instruction in brackets (labels.yaml `instructions`): its imperatives and
+    its placeholders, each at the start of a folded text."""
+    data = load_yaml(path.read_text(encoding="utf-8"))["instructions"]
+    return (words_pattern(tuple(data["imperatives"]), at_start=True),
+            words_pattern(tuple(data["placeholders"]), at_start=True))
+
+
+_BRACKETED = re.compile(r"\s*(?:\[([^\[\]]{2,400})\]|\(([^()]{2,400})\))(\s*:)?")
+
+
+def without_instructions(text: str) -> str:
+    """A line without the template's instructions left in brackets beside its label or answer (labels.yaml
+    `instructions`): "But (que cherchiez-vous à obtenir ?) : Le parcours…" -> "But : Le parcours…"."""
+    if "[" not in text and "(" not in text:
+        return text
+    imperative, placeholder = _instruction_starts()
+
+    def drop(match: re.Match) -> str:
+        inner = fold(match.group(1) or match.group(2))
+        opens = match.start() == 0 or match.group(3) is not None  # the line's start, or before a colon
+        if placeholder.match(inner) or (opens and (imperative.match(inner) or "?" in inner)):
+            return " :" if match.group(3) and match.start() > 0 else " "
+        return match.group(0)
+
+    out = _BRACKETED.sub(drop, text)
+    return text if out == text else " ".join(out.split()).removeprefix(": ").strip()
+
+
+@loader("guide_example_titles")
+def _guide_example_titles(path: Path = LABELS_FILE) -> frozenset[str]:
+    """The titles of the guide's worked example (labels.yaml `guide_example_titles`), folded."""
+    return frozenset(fold(t) for t in load_yaml(path.read_text(encoding="utf-8"))["guide_example_titles"])
+
+
+@loader("form_heading_words")
+def _form_heading_words(path: Path = LABELS_FILE) -> re.Pattern:
+    """The words of a heading that names the form, not the practice (labels.yaml `form_heading_words`)."""
+    return words_pattern(tuple(fold(w) for w in load_yaml(path.read_text(encoding="utf-8"))["form_heading_words"]))
+
+
+def _names_the_form(heading: str) -> bool:
+    """Whether a heading only names the form ("Fiche bonne pratique – Cités interculturelles 2024")."""
+    rest = _form_heading_words().sub(" ", fold(heading))
+    return not re.search(r"[^\W\d_]", rest)
+
+
+def _is_guide_example(form: "_Form") -> bool:
+    title = value_or_none(form.fields.get("title"))
+    return title is not None and fold(_unquote(title)).rstrip(" .") in _guide_example_titles()
+
+
 @loader("letter_lines")
 def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, ...]:
     """The greeting, the line sending the form, the closing formula, the courtesy line and the confidentiality
@@ -344,7 +397,7 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
               wrapped=b.kind == "line" and n > 0 and k == 0,
               alone=b.kind in ("paragraph", "heading") and piece.strip() == b.text.strip())
         for i, b in enumerate(paired)
-        for n, t in enumerate(line for line in b.text.split("\n") if line.strip())
+        for n, t in enumerate(line for line in map(without_instructions, b.text.split("\n")) if line.strip())
         for k, piece in enumerate(split_inline_sections(t))
     ]
     # A PDF or a scan gives a table's cells as lines: a name of a few words alone on its line followed by an amount
@@ -690,6 +743,12 @@ class Segmenter:
         lines = _without_letter_lines(lines, self.rules)
         forms, used_labels, preamble = _forms(lines, self.rules)
         forms = _attach_header_blocks(forms)
+        # the template sent back whole with the city's form filled in: the guide's example above it is not the city's
+        # practice (with the form left blank, the example is what the file holds, and is read as before)
+        example_left_out = (any(_is_guide_example(f) for f in forms)
+                            and any(f.has_content() and not _is_guide_example(f) for f in forms))
+        if example_left_out:
+            forms = [f for f in forms if not _is_guide_example(f)]
         if _prose_with_few_labels(forms, preamble, self.rules):
             _read_prose(forms[0], preamble)
         practices: list[Practice] = []
@@ -710,7 +769,7 @@ class Segmenter:
                 continue
             # the heading just before the form; for the first, else the document's first heading
             heading_here = form.heading or (heading if not practices else None)
-            if heading_here and not value_or_none(form.fields.get("title")):
+            if heading_here and not value_or_none(form.fields.get("title")) and not _names_the_form(heading_here):
                 form.fields["title"] = heading_here
                 form.title_from_heading = True
             practice = self._practice(form, source_file, sha256, len(practices) + 1, previous)
@@ -718,6 +777,8 @@ class Segmenter:
             same = next((p for p in practices if (p.title, p.description) == (practice.title, practice.description)), None)
             if same is not None and practice.description:
                 practice.warnings.append(f"repeats:{same.practice_index}")
+            if example_left_out and not practices:
+                practice.warnings.append("guide_example")
             practices.append(practice)
             previous = practice
         if not forms and not used_labels:

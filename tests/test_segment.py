@@ -911,3 +911,56 @@ def test_a_line_announcing_a_list_is_no_label_of_the_forms_own():
                              "Volunteers host a weekly café.")).practices[0]
         unknown = [w for w in form.warnings if w.startswith("unknown_label:")]
         assert unknown == ["unknown_label:Our approach"], (intro, form.warnings)
+
+
+def _bergen_example() -> list[str]:
+    return ["Ville:", "Bergen", "Département:", "N/A", "Titre :", "Projet de recherche sur le racisme structurel",
+            "Principal objectif:", "Susciter le débat par des recherches sur le racisme structurel.",
+            f"But : {DESCRIPTION_FR}", "Principaux documents de référence : Structural Racism in Bergen, 2021."]
+
+
+def test_the_guides_example_left_above_a_filled_form_is_not_the_citys_practice():
+    """A city that sends the whole template back (the guide, its Bergen example, then its own form filled in) has one
+    practice: the example is left out and a warning says so; the example alone in its file, or above a blank form,
+    is read as any form."""
+    own = ["Ville:", "Lyon", "Titre :", "Réseau des agents anti-rumeurs", f"But : {DESCRIPTION_FR}"]
+    (practice,) = segment(lines("GUIDE ET MODÈLE POUR LA COLLECTE DE BONNES PRATIQUES", *_bergen_example(),
+                                "MODÈLE", *own)).practices
+    assert (practice.city, practice.title) == ("Lyon", "Réseau des agents anti-rumeurs")
+    assert "guide_example" in practice.warnings
+    (alone,) = segment(lines(*_bergen_example())).practices
+    assert alone.city == "Bergen" and "guide_example" not in alone.warnings
+    blank = segment(lines(*_bergen_example(), "MODÈLE", "Ville:", "Titre :", "But :"))
+    assert [p.city for p in blank.practices] == ["Bergen"] and blank.n_empty_forms == 1
+
+
+def test_a_heading_that_names_the_form_is_not_the_practices_title():
+    """"Fiche bonne pratique – Cités interculturelles" above a form whose title field is empty names the form: the
+    title is reported missing rather than given that heading; a heading naming the practice is still its title."""
+    form = ["Ville : Nantes", "Titre :", f"But : {DESCRIPTION_FR}"]
+    for heading in ("Fiche bonne pratique – Cités interculturelles", "ICC Good practice form 2024"):
+        (practice,) = segment([Block(heading, "heading", 0), *lines(*form)]).practices
+        assert practice.title is None and "missing:title" in practice.warnings, heading
+    (practice,) = segment([Block("Formation interculturelle de la police municipale", "heading", 0),
+                           *lines(*form)]).practices
+    assert practice.title == "Formation interculturelle de la police municipale"
+
+
+def test_the_templates_instructions_left_in_brackets_are_not_read_as_answers():
+    """"[Décrivez les besoins…]" above an answer, "(quels résultats ?) :" before it, "(JJ/MM/AAAA)" after a date and
+    "[titre court et parlant]" after a title are the template's, not the city's; a bracket of the writer's own in a
+    sentence stays."""
+    (practice,) = segment(lines(
+        "Ville : Liège", "Date du formulaire : 17/01/2024 (JJ/MM/AAAA)",
+        "Titre : Parcours « Bienvenue à Liège » [titre court et parlant]",
+        "Point de départ", "[Décrivez les besoins, le contexte local et les raisons. Évitez de décrire la ville.]",
+        DESCRIPTION_FR, "Impact (quels résultats ?) : Nous avons formé 30 bénévoles (dont 11 anciens apprenants).",
+        "Principaux documents de référence (sites web, publications) : Guide « Bienvenue » (8 langues), 2022.",
+    )).practices
+    assert practice.form_date == "17/01/2024" and practice.title == "Parcours « Bienvenue à Liège »"
+    assert practice.starting_point == DESCRIPTION_FR
+    assert practice.impact == "Nous avons formé 30 bénévoles (dont 11 anciens apprenants)."
+    assert practice.references == "Guide « Bienvenue » (8 langues), 2022."
+    (practice,) = segment(lines("City: Oslo", "Title: Walks",
+                                "Process: We ran walks (up to 30 people each). (Please ask us for the route.)")).practices
+    assert practice.process == "We ran walks (up to 30 people each). (Please ask us for the route.)"
