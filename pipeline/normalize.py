@@ -20,9 +20,14 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00
 _DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-"})
 
 
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+
+
 def clean_text(text: str) -> str:
-    """Visible text as a person reads it: no control or zero-width characters, single spaces."""
-    text = _ZERO_WIDTH.sub("", text)
+    """Visible text as a person reads it: no control or zero-width characters, single spaces, ligatures a PDF
+    keeps ('Oﬃcer', 'conﬂict') spelled out."""
+    text = _ZERO_WIDTH.sub("", text).translate(_LIGATURES)
     text = _CONTROL.sub(" ", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return "\n".join(lines).strip()
@@ -41,6 +46,8 @@ _ITEM_START = re.compile(r"(?:[-•*–]\s|\d{1,2}[.)]\s|[a-z][.)]\s)")
 # ("were placed"), the wrap fell before the number; a short line ("Participants") is a heading or a table's cell.
 _COUNT_GOES_ON = re.compile(r"\d[\d  .,]*\s+[a-zà-ÿ]")
 _PROSE_LINE_WORDS = 8
+# "Starting point: Before 2021…": a line opening with a label goes on no line (a scan may read a full stop as a comma)
+_LABEL_START = re.compile(r"[^\W\d_][^:.;]{0,50}:(?:\s|$)")
 
 
 def ends_mid_sentence(line: str) -> bool:
@@ -50,7 +57,7 @@ def ends_mid_sentence(line: str) -> bool:
 
 def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
     """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case, or follows
-    a line ending on a word no sentence ends on ("in", « de »), or starts with a count after a long line of prose
+    a line ending on a comma or on a word no sentence ends on ("in", « de »), or starts with a count after a long line of prose
     ending on a word ("were placed" / "62 pupils…"), goes on the previous one when that one does not end with one
     of `ends` and has at least `min_words` words and `min_chars` characters."""
     out: list[str] = []
@@ -58,6 +65,7 @@ def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str,
         previous = out[-1] if out else ""
         # a bracket opening the line goes on too: « réalisées avec interprète » / « (contre 310 en 2020) »
         goes_on = (line[:1].islower() or line[:1] == "("
+                   or (previous.endswith(",") and not _ITEM_START.match(line) and not _LABEL_START.match(line))
                    or (ends_mid_sentence(previous) and not _ITEM_START.match(line))
                    or (previous[-1:].islower() and len(previous.split()) >= _PROSE_LINE_WORDS
                        and _COUNT_GOES_ON.match(line) is not None and not _ITEM_START.match(line)))

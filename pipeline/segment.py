@@ -32,7 +32,7 @@ _QUALIFIER = re.compile(r"\s+(?:du|de la|de l'|des|of the|of this)\s*(?:projet|b
                         r"dispositif|project|good practice|practice|initiative|scheme)$")
 # Between two labels of one field or section written together: "références/liens", "links and references".
 _JOINED = re.compile(r"\s*[/&+,]\s*|\s+(?:et|and)\s+")
-_NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}$")
+_NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}(?:\s*(?:of|sur|de|/)\s*\d{1,2})?$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
 _LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
@@ -217,14 +217,50 @@ def _letter_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, ...]:
                  for k in ("greetings", "covers", "closings", "courtesies", "disclaimers"))
 
 
+@loader("reply_lines")
+def _reply_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern]:
+    """The line that opens a quoted earlier message (labels.yaml `letter.replies`, with dashes around it or not),
+    and the "On …, X wrote:" line (`letter.replies_wrote`), on a folded line."""
+    letter = load_yaml(path.read_text(encoding="utf-8"))["letter"]
+    replies = "|".join(re.escape(w) for w in letter["replies"])
+    wrote = "|".join(re.escape(w) for w in letter["replies_wrote"])
+    return (re.compile(rf"^[-_=* ]*(?:{replies})[-_=* ]*$"),
+            re.compile(rf"^(?:on|le|am)\b.{{4,160}}\b(?:{wrote})\s*:$"))
+
+
+# A signature's line: 'Name | Role | Service', a telephone number, an e-mail address
+_SIGNATURE_LINE = re.compile(r"\S\s*\|\s*\S|\b(?:tel|tél|phone|mobile|portable|fax)\b\.?\s*:?\s*[+\d(]|@\w", re.I)
+
+
+def _without_thread(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
+    """The lines without the messages quoted under a reply: after the form's first label, from a line that opens
+    an earlier message on, and every line quoted with '>'."""
+    opens, wrote = _reply_patterns()
+    labelled = False
+    out: list[_Line] = []
+    for line in lines:
+        if labelled:
+            folded = fold(line.text).strip()
+            if opens.match(folded) or wrote.match(folded):
+                break
+            if line.text.lstrip().startswith(">"):
+                continue
+        labelled = labelled or match_label(line.text, rules=rules) is not None
+        out.append(line)
+    return out
+
+
 def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
     """The lines without the greeting and the signature of a form pasted into an e-mail ("Bonjour," ...
     "Cordialement, Sophie Martin, Mission égalité"): a first line that greets in a few words (and the line after it
     when it sends the form: "Voici notre bonne pratique pour le réseau."), and a closing
     formula among the last lines with only short lines after it (a name, a service, a telephone number), with the
-    courtesy lines just before it ("N'hésitez pas à revenir vers moi.")."""
+    courtesy lines just before it ("N'hésitez pas à revenir vers moi."); without a closing formula, a
+    confidentiality notice among the last lines, with the signature's lines before it. The messages quoted under a
+    reply go first (`_without_thread`)."""
     greeting, cover, closing, courtesy, disclaimer = _letter_patterns()
     short = rules.letter_line_words
+    lines = _without_thread(lines, rules)
 
     def formula(pattern: re.Pattern, text: str) -> bool:
         # the formula with a name or two after it ("Cordialement, Sophie Martin"), not a sentence starting so
@@ -249,6 +285,14 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
             # and the courtesy lines just before it ("Je reste à votre disposition pour tout complément.")
             while k > 0 and courtesy.match(fold(lines[k - 1].text)) and match_label(lines[k - 1].text) is None \
                     and count_words(lines[k - 1].text) <= rules.letter_cover_words:
+                k -= 1
+            return lines[:k]
+    # no closing formula: a confidentiality notice among the last lines, with the signature's lines just before it
+    # ("Gareth Evans | Community Cohesion Coordinator", "Tel: 029 2087 0000")
+    for k in range(max(0, len(lines) - rules.letter_signature_lines), len(lines)):
+        if disclaimer.match(fold(lines[k].text)) and match_label(lines[k].text) is None:
+            while k > 0 and _SIGNATURE_LINE.search(lines[k - 1].text) and count_words(lines[k - 1].text) <= 2 * short \
+                    and match_label(lines[k - 1].text) is None:
                 k -= 1
             return lines[:k]
     return lines

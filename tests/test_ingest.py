@@ -553,3 +553,37 @@ def test_a_count_after_a_long_line_of_prose_goes_on_but_not_after_a_heading_or_b
     assert unwrap_lines(["We ran the work in three steps over the two years of the project",
                          "1. recruit volunteers"]) == [
         "We ran the work in three steps over the two years of the project", "1. recruit volunteers"]
+
+
+def test_a_line_ending_on_a_comma_goes_on_unless_the_next_opens_with_a_label():
+    """"By the end of 2023," / "64 employers had signed." is one sentence; a scan that read a full stop as a comma
+    before "Starting point: …" keeps the label on its line."""
+    from pipeline.normalize import unwrap_lines
+
+    assert unwrap_lines(["By the end of 2023,", "64 employers had signed."]) == ["By the end of 2023, 64 employers had signed."]
+    assert unwrap_lines(["the city is glad they came,", "Starting point: Before 2021 a family…"]) == [
+        "the city is glad they came,", "Starting point: Before 2021 a family…"]
+    assert unwrap_lines(["Partners were,", "- the library"]) == ["Partners were,", "- the library"]
+
+
+def test_ligatures_of_a_pdf_are_spelled_out():
+    from pipeline.normalize import clean_text
+
+    assert clean_text("Sports Inclusion Oﬃcer, conﬂict, oﬀers, ﬁrst") == "Sports Inclusion Officer, conflict, offers, first"
+
+
+def test_a_footer_naming_its_page_is_left_out_of_a_one_page_pdf(tmp_path):
+    """"Botkyrka kommun — Page 1 of 1" at the foot of a one-page PDF is no part of its references; a sentence that
+    mentions a page stays."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for line in ("City: Botkyrka", "Title: Diversity charter", "Process: Employers sign the charter and train their staff.",
+                 "Key reference documents: Charter text, see the guide on page 3", "Botkyrka kommun - Page 1 of 1"):
+        pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "one-page.pdf"
+    pdf.output(str(path))
+    (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
+    assert practice.references == "Charter text, see the guide on page 3"

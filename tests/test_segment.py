@@ -964,3 +964,31 @@ def test_the_templates_instructions_left_in_brackets_are_not_read_as_answers():
     (practice,) = segment(lines("City: Oslo", "Title: Walks",
                                 "Process: We ran walks (up to 30 people each). (Please ask us for the route.)")).practices
     assert practice.process == "We ran walks (up to 30 people each). (Please ask us for the route.)"
+
+
+def test_a_reply_thread_and_a_signature_without_a_closing_formula_are_left_out():
+    """A form pasted into a reply: the signature ('Name | Role | Service', 'Tel: …') and the confidentiality notice
+    under it, the earlier message quoted under '-----Original Message-----' or « Le … a écrit : », and lines quoted
+    with '>' are not part of the references."""
+    form = ["City: Cardiff", "Title: Kick Off Together", f"Process: {DESCRIPTION_EN}",
+            "Key reference documents:", "FAW Trust, Kick Off Together one-year report (2023)."]
+    tails = [
+        ["Gareth Evans | Community Cohesion Coordinator | Cardiff Council", "Tel: 029 2087 0000 | Twitter: @Cohesion",
+         "This email and any files transmitted with it are confidential. Cardiff Council welcomes correspondence."],
+        ["-----Original Message-----", "From: ICC Secretariat", "Sent: 01 March 2024 09:15",
+         "> The description should cover the purpose, the starting point and key references.", "> Best, the team"],
+        ["Le 1 mars 2024 à 09:15, Secrétariat ICC <icc@example.int> a écrit :", "Chers collègues, envoyez vos fiches."],
+        ["> Dear colleagues, please send one good practice by 15 March."],
+    ]
+    for tail in tails:
+        (practice,) = segment(lines(*form, *tail)).practices
+        assert practice.references == "FAW Trust, Kick Off Together one-year report (2023).", tail[0]
+    # a '>' line before the form's first label, and a thread line before it, are not cut
+    (practice,) = segment(lines("> forwarded by the mayor's office", *form)).practices
+    assert practice.city == "Cardiff"
+
+
+def test_a_heading_numbering_the_practices_of_a_file_is_not_text_of_the_one_before():
+    result = segment(lines("Good practice 1 of 2", "Title: One", f"Impact: {DESCRIPTION_EN}", "Good practice 2 of 2",
+                           "Title: Two", f"Impact: {DESCRIPTION_EN}", "Bonne pratique 2 sur 2"))
+    assert [p.impact for p in result.practices] == [DESCRIPTION_EN, DESCRIPTION_EN]

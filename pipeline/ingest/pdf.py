@@ -24,6 +24,9 @@ _MIN_LAYER_LETTERS = 20
 _EDGE_LINES = 2
 # Up to three digits: a year alone on a line ("2023") is a form's value, not a page number.
 _PAGE_NUMBER = re.compile(r"^(?:page|p\.|seite)?\s*\d{1,3}\s*(?:(?:/|of|sur|de|von)\s*\d{1,3})?$|^[-–]\s*\d{1,3}\s*[-–]$", re.I)
+# A footer naming its page after a dash or a bar ("Botkyrka kommun — Page 1 of 2", "Ville de Lausanne | page 1"),
+# or "Page 1" alone: at a page's edge, on a document of one page too.
+_NAMED_PAGE = re.compile(r"(?:^|[-–—|·•]\s*)(?:page|seite)\s*\d{1,3}\s*(?:(?:/|of|sur|de|von)\W*\d{1,3})?\s*$", re.I)
 # A value cell of a label | value table wrapped over several lines: each line after the first starts within
 # _CELL_EDGE points of where the value starts beside its label, nothing stands left of it, and it sits at most
 # _CELL_LINE_GAP font sizes below the line above (the next row's label, at the left, ends the cell).
@@ -272,8 +275,9 @@ def without_running_lines(pages: list[PageLines]) -> list[PageLines]:
     """Each page's lines without its running header and footer and its page number.
 
     A running line stands among the first or last lines of at least half of the pages (two at least) and is the
-    same on each apart from its digits ("Page 2 of 5"); a page number stands alone at a page's edge. A document
-    of one page keeps all its lines. The lines of a value cell count as one.
+    same on each apart from its digits ("Page 2 of 5"); a page number stands alone at a page's edge, or after a
+    footer's name and a dash ("Botkyrka kommun — Page 1 of 2"). A document of one page keeps all its lines but
+    such a page line. The lines of a value cell count as one.
     """
     lines = [[entry for entry in page if "".join(entry).strip()] for page in pages]
 
@@ -284,10 +288,12 @@ def without_running_lines(pages: list[PageLines]) -> list[PageLines]:
         return set(range(min(_EDGE_LINES, len(page)))) | set(range(max(0, len(page) - _EDGE_LINES), len(page)))
 
     if len(lines) < 2:
-        return lines
+        return [[line for i, line in enumerate(page) if i not in edges(page) or not _NAMED_PAGE.search(" ".join(line))]
+                for page in lines]
     page_edges = [edges(page) for page in lines]
     seen = Counter(k for page, at in zip(lines, page_edges) for k in {key(page[i]) for i in at})
     running = {k for k, n in seen.items() if n >= max(2, len(lines) / 2)}
     return [[line for i, line in enumerate(page)
-             if i not in at or not (key(line) in running or _PAGE_NUMBER.match(" ".join(line).strip()))]
+             if i not in at or not (key(line) in running or _PAGE_NUMBER.match(" ".join(line).strip())
+                                    or _NAMED_PAGE.search(" ".join(line)))]
             for page, at in zip(lines, page_edges)]
