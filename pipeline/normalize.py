@@ -46,8 +46,9 @@ _ITEM_START = re.compile(r"(?:[-•*–]\s|\d{1,2}[.)]\s|[a-z][.)]\s)")
 # ("were placed"), the wrap fell before the number; a short line ("Participants") is a heading or a table's cell.
 _COUNT_GOES_ON = re.compile(r"\d[\d  .,]*\s+[a-zà-ÿ]")
 _PROSE_LINE_WORDS = 8
-# "Starting point: Before 2021…": a line opening with a label goes on no line (a scan may read a full stop as a comma)
-_LABEL_START = re.compile(r"[^\W\d_][^:.;]{0,50}:(?:\s|$)")
+# "Starting point: Before 2021…", « Ville : »: a line opening with a label of a few words goes on no line (a scan may
+# read a full stop as a comma); « Sproochentreff veut enlever cette peur : » is a sentence
+_LABEL_START = re.compile(r"[^\W\d_][^\s:.;]*(?:\s+[^\s:.;]+){0,3}\s?:(?:\s|$)")
 
 
 def ends_mid_sentence(line: str) -> bool:
@@ -57,18 +58,20 @@ def ends_mid_sentence(line: str) -> bool:
 
 def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
     """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case, or follows
-    a line ending on a comma or on a word no sentence ends on ("in", « de »), or starts with a count after a long line of prose
-    ending on a word ("were placed" / "62 pupils…"), goes on the previous one when that one does not end with one
-    of `ends` and has at least `min_words` words and `min_chars` characters."""
+    a line ending on a comma or on a word no sentence ends on ("in", « de ») and opens no list item or label, or
+    starts with a count after a long line of prose ending on a word ("were placed" / "62 pupils…"), goes on the
+    previous one when that one does not end with one of `ends` and has at least `min_words` words and `min_chars`
+    characters."""
     out: list[str] = []
     for line in lines:
         previous = out[-1] if out else ""
         # a bracket opening the line goes on too: « réalisées avec interprète » / « (contre 310 en 2020) »
+        opens_anew = _ITEM_START.match(line) or _LABEL_START.match(line)  # "- a guide", "Ville :" after « REÇU LE »
         goes_on = (line[:1].islower() or line[:1] == "("
-                   or (previous.endswith(",") and not _ITEM_START.match(line) and not _LABEL_START.match(line))
-                   or (ends_mid_sentence(previous) and not _ITEM_START.match(line))
+                   or (previous.endswith(",") and not opens_anew)
+                   or (ends_mid_sentence(previous) and not opens_anew)
                    or (previous[-1:].islower() and len(previous.split()) >= _PROSE_LINE_WORDS
-                       and _COUNT_GOES_ON.match(line) is not None and not _ITEM_START.match(line)))
+                       and _COUNT_GOES_ON.match(line) is not None and not opens_anew))
         if (previous and goes_on and not previous.endswith(ends)
                 and len(previous.split()) >= min_words and len(previous) >= min_chars):
             out[-1] = join_wrapped(previous, line)

@@ -366,3 +366,42 @@ def test_the_batch_says_how_a_file_was_read():
     assert how in (["converted:libreoffice"], ["converted:text-only"])
     assert ("without LibreOffice" in result.message) == (how == ["converted:text-only"])
     assert ".doc" in result.message
+
+
+def test_the_orientation_check_reads_tesseracts_answers():
+    from pipeline.ingest.ocr import mean_confidence, rotation_from_osd
+
+    osd = "Page number: 0\nOrientation in degrees: 270\nRotate: 90\nOrientation confidence: 19.37\nScript: Latin\n"
+    assert rotation_from_osd(osd) == 90 and rotation_from_osd("Rotate: 0\n") == 0 and rotation_from_osd("") == 0
+    head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [f"5\t1\t1\t1\t1\t{k}\t0\t0\t10\t10\t{conf}\t{word}" for k, (conf, word) in enumerate(
+        [(96.0, "City:"), (40.0, "Oslo"), (-1, "")], start=1)]
+    assert mean_confidence("\n".join([head, *rows])) == 68.0 and mean_confidence(head) is None
+
+
+@needs_ocr
+@pytest.mark.parametrize("turn", [90, 180])
+def test_a_page_scanned_upside_down_or_sideways_is_read_upright(tmp_path, turn):
+    """A form fed to the scanner upside down, or a portrait page scanned sideways, read as nonsense ("ANOSÀ
+    ,eHOJNEI"): Tesseract's orientation check turns it, and its fields and parts are read as on an upright page."""
+    from fpdf import FPDF
+    import pypdfium2
+
+    header = {"City:": "Lausanne", "Title:": "Shared gardens in the neighbourhoods",
+              "Main objective:": "Bring residents of many origins together around gardens they tend in common."}
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    for label, value in header.items():
+        pdf.multi_cell(0, 8, f"{label} {value}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, "Impact: Six gardens are tended by 140 households, and two associations now run their own "
+                         "garden without the city's help.", new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "form.pdf"))
+    document = pypdfium2.PdfDocument(str(tmp_path / "form.pdf"))
+    image = document[0].render(scale=200 / 72, grayscale=True).to_pil().convert("L").rotate(turn, expand=True)
+    document.close()
+    scan = tmp_path / "form-scan.pdf"
+    image.save(scan, "PDF", resolution=200)
+    (got,) = process_file(InputFile(scan, scan.name), Settings(), Segmenter()).practices
+    assert [got.city, got.title, got.main_objective] == list(header.values())
+    assert got.impact.startswith("Six gardens are tended by 140 households")

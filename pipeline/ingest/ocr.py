@@ -2,7 +2,9 @@
 
 Tesseract runs once per page as a subprocess with one thread (OpenMP threads on a small machine make
 it several times slower), two pages at a time, all within the OCR time limit of `Limits`. Blank pages
-are skipped before Tesseract sees them, so a file of empty scans costs little.
+are skipped before Tesseract sees them, so a file of empty scans costs little. A page read with little
+confidence, or wider than high, is checked for its orientation (Tesseract's `osd`, where installed) and read
+again turned: a form fed to the scanner upside down or sideways.
 """
 
 from __future__ import annotations
@@ -32,17 +34,65 @@ _COLUMN_GAP = 2.5  # a gap wider than this many line heights separates table col
 _SPECK = 0.25  # a mark smaller than this share of the page's text height, both ways, is dust (a colon is twice that)
 _RULE_AT_EDGE = re.compile(r"^[_|¦]*[|¦]|[|¦][_|¦]*$")  # a table's rule read as a word or touching one: "_|", "|Cork"
 _MARKS_ONLY = re.compile(r"[|¦_:;.,\s]+")  # a cell holding only these is what is left of a rule or of dust
+# A page read with less mean confidence than this is checked for its orientation (upright print reads at 90 or
+# more, a page turned sideways or upside down at about 40)
+_LOW_CONFIDENCE = 70.0
 
 
-@loader("tesseract_languages")
-def tesseract_languages(tesseract: str) -> tuple[str, ...]:
-    """The wanted languages whose data is installed, in WANTED_LANGUAGES order."""
+@loader("tesseract_installed_languages")
+def _installed_languages(tesseract: str) -> frozenset[str]:
+    """The language data Tesseract has here (and 'osd', its orientation check, when installed)."""
     try:
         done = run_bounded([tesseract, "--list-langs"], timeout=30, what=message("listing_tesseract_languages"))
     except (OSError, IngestError):
-        return ()
-    installed = {line.strip() for line in (done.stdout + done.stderr).decode("utf-8", "replace").splitlines()}
+        return frozenset()
+    return frozenset(line.strip() for line in (done.stdout + done.stderr).decode("utf-8", "replace").splitlines())
+
+
+def tesseract_languages(tesseract: str) -> tuple[str, ...]:
+    """The wanted languages whose data is installed, in WANTED_LANGUAGES order."""
+    installed = _installed_languages(tesseract)
     return tuple(lang for lang in WANTED_LANGUAGES if lang in installed)
+
+
+def mean_confidence(tsv: str) -> float | None:
+    """Tesseract's mean confidence (0-100) in the words of a page's word table; None without a word. An upright
+    page of print reads at 90 or more, a page turned sideways or upside down at about 40."""
+    found = []
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) >= 12 and cols[0] == "5" and cols[11].strip():
+            try:
+                confidence = float(cols[10])
+            except ValueError:
+                continue
+            if confidence >= 0:
+                found.append(confidence)
+    return sum(found) / len(found) if found else None
+
+
+def rotation_from_osd(osd: str) -> int:
+    """The clockwise turn (90, 180 or 270 degrees) Tesseract's orientation check asks for; 0 when none."""
+    found = re.search(r"^Rotate:\s*(\d+)", osd, re.M)
+    turn = int(found.group(1)) % 360 if found else 0
+    return turn if turn in (90, 180, 270) else 0
+
+
+def _landscape(image: bytes) -> bool:
+    """Whether a rendered page (PPM) is wider than high: a portrait form scanned a quarter turned."""
+    from PIL import Image
+
+    width, height = Image.open(BytesIO(image)).size
+    return width > height
+
+
+def _turned(image: bytes, clockwise: int) -> bytes:
+    from PIL import Image
+
+    turned = Image.open(BytesIO(image)).rotate(-clockwise, expand=True)
+    buffer = BytesIO()
+    turned.save(buffer, format="PPM")
+    return buffer.getvalue()
 
 
 def ocr_unavailable(tools: Tools) -> str | None:
@@ -70,6 +120,7 @@ def ocr_info(tools: Tools | None = None, limits: Limits | None = None) -> dict:
         "engine": "tesseract",
         "version": version.removeprefix("tesseract").strip(),
         "languages": list(tesseract_languages(tools.tesseract)),
+        "orientation_check": "osd" in _installed_languages(tools.tesseract),  # pages scanned turned are read upright
         "dpi": limits.ocr_dpi,
         "workers": limits.ocr_workers,
         "renderer": f"pypdfium2 {metadata.version('pypdfium2')}",
@@ -82,26 +133,43 @@ def ocr_pages(path: Path, pages: list[int], limits: Limits, tesseract: str) -> d
 
     deadline = time.monotonic() + limits.max_ocr_seconds
     langs = "+".join(tesseract_languages(tesseract))
+    installed = _installed_languages(tesseract)
     lock = threading.Lock()  # PDFium is not thread-safe: one page is rendered at a time
     try:
         document = pypdfium2.PdfDocument(str(path))
     except pypdfium2.PdfiumError as exc:
         raise ingest_error("ocr_unrenderable", error=exc) from exc
 
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1", "LANG": "C.UTF-8"}
+
+    def tesseract_run(index: int, image: bytes, *args: str, config: tuple[str, ...] = ("tsv",)) -> str:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _too_slow(limits)
+        # the output config ("tsv") comes last: Tesseract reads every argument after it as another config
+        cmd = [tesseract, "stdin", "stdout", *args, "--dpi", str(limits.ocr_dpi), *config]
+        done = run_bounded(cmd, timeout=remaining, what=message("reading_scans"), env=env, stdin=image)
+        if done.returncode != 0:
+            raise ingest_error("ocr_failed", page=index + 1, detail=done.stderr.decode("utf-8", "replace").strip()[:200])
+        return done.stdout.decode("utf-8", "replace")
+
     def read(index: int) -> str:
         with lock:
             image = _render(document, index, limits.ocr_dpi)
         if image is None:
             return ""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _too_slow(limits)
-        cmd = [tesseract, "stdin", "stdout", "-l", langs, "--psm", "3", "--dpi", str(limits.ocr_dpi), "tsv"]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1", "LANG": "C.UTF-8"}
-        done = run_bounded(cmd, timeout=remaining, what=message("reading_scans"), env=env, stdin=image)
-        if done.returncode != 0:
-            raise ingest_error("ocr_failed", page=index + 1, detail=done.stderr.decode("utf-8", "replace").strip()[:200])
-        return lines_from_tsv(done.stdout.decode("utf-8", "replace"))
+        tsv = tesseract_run(index, image, "-l", langs, "--psm", "3")
+        confidence = mean_confidence(tsv)
+        if confidence is not None and "osd" in installed and (confidence < _LOW_CONFIDENCE or _landscape(image)):
+            # a page scanned sideways or upside down reads as nonsense (or, turned a quarter, as words out of
+            # order): turned as Tesseract's orientation check says, it is read again; the turned reading is kept
+            # unless it reads worse
+            turn = rotation_from_osd(tesseract_run(index, image, "--psm", "0", config=()))
+            if turn:
+                again = tesseract_run(index, _turned(image, turn), "-l", langs, "--psm", "3")
+                if (mean_confidence(again) or 0.0) >= min(confidence, _LOW_CONFIDENCE):
+                    tsv = again
+        return lines_from_tsv(tsv)
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, limits.ocr_workers)) as pool:
