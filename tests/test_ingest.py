@@ -587,3 +587,15 @@ def test_a_footer_naming_its_page_is_left_out_of_a_one_page_pdf(tmp_path):
     pdf.output(str(path))
     (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
     assert practice.references == "Charter text, see the guide on page 3"
+
+
+def test_a_typed_answer_goes_beside_a_label_that_ends_its_line_in_the_page_text():
+    """LibreOffice writes a label as a piece ending its line ("Ville :\\n"): the answer typed in the box right of it
+    is that label's value, not a line added after the last line of the page."""
+    from pipeline.ingest.pdf import _with_answers
+
+    lines = ["Ville :", "Titre :", "But : Le budget participatif consacre une part du budget aux habitants."]
+    located = [(741.6, 72.6, "Ville :\n"), (596.2, 72.6, "Titre :\n"), (399.2, 68.4, "But :")]
+    fields = [(212.1, 730.9, 755.2, "Grenoble"), (212.1, 585.0, 609.8, "Budget participatif ouvert à tous")]
+    assert _with_answers(lines, located, fields).split("\n") == [
+        "Ville : Grenoble", "Titre : Budget participatif ouvert à tous", lines[2]]

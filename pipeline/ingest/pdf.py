@@ -218,7 +218,8 @@ def _with_answers(lines: list[str], located: list[tuple[float, float, str]],
         beside = [(y, x, t) for y, x, t in located if bottom - 1 <= y <= top + 1 and x < left]
         above = [(y, x, t) for y, x, t in located if y > top + 1]
         anchor = max(beside, key=lambda p: (p[0], p[1])) if beside else min(above, key=lambda p: (p[0], -p[1]), default=None)
-        label = key(anchor[2].split("\n")[-1]) if anchor else ""
+        # a piece may end its line ("Ville :\n", as LibreOffice writes a label): its last line with words
+        label = key(anchor[2].strip().split("\n")[-1]) if anchor else ""
         index = next((i for i, line in enumerate(lines) if label and key(line) == label),
                      next((i for i, line in enumerate(lines) if label and label in key(line)), None))
         answer = " ".join(answer.split())
