@@ -58,7 +58,8 @@ def ends_mid_sentence(line: str) -> bool:
 
 def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
     """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case, or follows
-    a line ending on a comma or on a word no sentence ends on ("in", « de ») and opens no list item or label, or
+    a line ending on a comma, with a bracket left open ("7. Services publics (a." / "Santé…) ; 10. Médiation") or
+    on a word no sentence ends on ("in", « de ») and opens no list item or label, or
     starts with a count after a long line of prose ending on a word ("were placed" / "62 pupils…"), goes on the
     previous one when that one does not end with one of `ends` and has at least `min_words` words and `min_chars`
     characters."""
@@ -72,7 +73,9 @@ def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str,
                    or (ends_mid_sentence(previous) and not opens_anew)
                    or (previous[-1:].islower() and len(previous.split()) >= _PROSE_LINE_WORDS
                        and _COUNT_GOES_ON.match(line) is not None and not opens_anew))
-        if (previous and goes_on and not previous.endswith(ends)
+        # a bracket left open goes on whatever the line ends with ("7. Services publics (a." / "Santé…) ; 10. …")
+        in_bracket = previous.count("(") > previous.count(")") and not opens_anew
+        if (previous and ((goes_on and not previous.endswith(ends)) or in_bracket)
                 and len(previous.split()) >= min_words and len(previous) >= min_chars):
             out[-1] = join_wrapped(previous, line)
         else:

@@ -599,3 +599,16 @@ def test_a_typed_answer_goes_beside_a_label_that_ends_its_line_in_the_page_text(
     fields = [(212.1, 730.9, 755.2, "Grenoble"), (212.1, 585.0, 609.8, "Budget participatif ouvert à tous")]
     assert _with_answers(lines, located, fields).split("\n") == [
         "Ville : Grenoble", "Titre : Budget participatif ouvert à tous", lines[2]]
+
+
+def test_a_bracket_left_open_at_a_line_end_goes_on_with_the_next_line():
+    """A header value wrapped inside its bracket ("7. Services publics (a." / "Santé, aide sociale…) ; 10. …") is one
+    value, whatever the line ends with; a label on the next line still opens its own."""
+    from pipeline.normalize import unwrap_lines
+
+    assert unwrap_lines(["Principal domaine d’action : 7. Services publics (a.",
+                         "Santé, aide sociale et aide aux familles) ; 10. Médiation interculturelle"]) == [
+        "Principal domaine d’action : 7. Services publics (a. Santé, aide sociale et aide aux familles) ; "
+        "10. Médiation interculturelle"]
+    assert unwrap_lines(["Budget: €38,500 (Council plus", "Programme: Community Enhancement)"]) == [
+        "Budget: €38,500 (Council plus", "Programme: Community Enhancement)"]
