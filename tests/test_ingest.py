@@ -612,3 +612,40 @@ def test_a_bracket_left_open_at_a_line_end_goes_on_with_the_next_line():
         "10. Médiation interculturelle"]
     assert unwrap_lines(["Budget: €38,500 (Council plus", "Programme: Community Enhancement)"]) == [
         "Budget: €38,500 (Council plus", "Programme: Community Enhancement)"]
+
+
+def test_footnotes_of_a_pdf_go_after_its_text_and_their_markers_leave_the_words(tmp_path):
+    """A Word or LibreOffice PDF sets its footnotes in small type at the foot of the page: read in place, a note cut
+    the sentence running onto the next page, and its marker stuck to a word ("intake sheet1"). The notes are read
+    after the last page, the markers left out; a figure in the text stays."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.set_xy(40, 40)
+    pdf.cell(0, 16, "City: Limerick", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(40)
+    pdf.cell(0, 16, "Title: One Door welcome desk", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(40)
+    pdf.cell(pdf.get_string_width("Process: A shared intake sheet"), 16, "Process: A shared intake sheet")
+    pdf.set_font("helvetica", size=7)
+    pdf.cell(pdf.get_string_width("1"), 10, "1")
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(0, 16, " was designed with 12 partners, and 41 buddies were trained in the first two",
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=8)
+    pdf.set_xy(40, 760)
+    pdf.cell(pdf.get_string_width("1"), 10, "1")
+    pdf.cell(0, 10, "The intake sheet is available in English and Irish.")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.set_xy(40, 40)
+    pdf.cell(0, 16, "years. Impact: 3,000 newcomers were received.", new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "notes.pdf"
+    pdf.output(str(path))
+    (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
+    assert practice.process == ("A shared intake sheet was designed with 12 partners, and 41 buddies were trained in "
+                                "the first two years.")
+    assert practice.impact.startswith("3,000 newcomers were received.")
+    assert "The intake sheet is available in English and Irish." in practice.impact

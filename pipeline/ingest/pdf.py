@@ -54,7 +54,8 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             raise ingest_error("pdf_protected")
         if len(reader.pages) > limits.max_pdf_pages:
             raise ingest_error("pdf_too_many_pages", n=len(reader.pages), limit=limits.max_pdf_pages)
-        pages = [_page_lines(page) for page in reader.pages]
+        read = [_page_lines(page) for page in reader.pages]
+        pages = [lines for lines, _ in read]
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as exc:
@@ -85,6 +86,8 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
         # one block, a line each: a header value takes the lines of its block, a section keeps them as lines
         texts.append("\n".join(_cell_lines(filter(None, (clean_text(x) for x in entry)))))
     texts += unwrap_lines(loose)
+    # the footnotes of the text-layer pages, after the last page: between two pages they would cut a sentence
+    texts += [clean_text(note) for index, (_, notes) in enumerate(read) if index not in scanned for note in notes]
     blocks = [Block(t, "line", i) for i, t in enumerate(filter(None, texts))]
     if not blocks:
         if scanned and ocr_unavailable(tools) is None:
@@ -106,10 +109,10 @@ def _cell_lines(lines) -> list[str]:
     return out
 
 
-def _page_lines(page) -> PageLines:
+def _page_lines(page) -> tuple[PageLines, list[str]]:
     """The page's lines, the lines of one wrapped value cell together (`_value_cells`); on a fillable form, with
     the answers typed in its fields, which live in the field widgets and not in the page text. A form whose
-    fields cannot be made out is read without them."""
+    fields cannot be made out is read without them. And the page's footnotes apart (`_footnotes`)."""
     located: list[tuple[float, float, float, str]] = []  # baseline, x, font size (0: not upright), text
 
     def visit(piece, cm, tm, font, size) -> None:
@@ -117,6 +120,7 @@ def _page_lines(page) -> PageLines:
             located.append(_placed(piece, cm, tm, size))
 
     text = page.extract_text(visitor_text=visit) or ""
+    lines, notes = _footnotes(text.split("\n"), located)
     try:
         fields = _filled_fields(page)
     except Exception:  # a damaged annotation: the page text alone, as before fillable forms were read
@@ -124,8 +128,42 @@ def _page_lines(page) -> PageLines:
     if fields:
         # the answers join the lines after the page text is read: cells are not looked for on a fillable form
         pieces = [(y, x, t) for y, x, _, t in located]
-        return [(line,) for line in _with_answers(text.split("\n"), pieces, fields).split("\n")]
-    return _value_cells(text.split("\n"), located)
+        return [(line,) for line in _with_answers(lines, pieces, fields).split("\n")], notes
+    return _value_cells(lines, located), notes
+
+
+def _footnotes(lines: list[str], located: list[tuple[float, float, float, str]]) -> tuple[list[str], list[str]]:
+    """The page's lines without its footnotes and their markers, and the footnotes ("1The intake sheet is…" ->
+    "The intake sheet is…").
+
+    A footnote's number is a piece of one or two digits in a smaller type than the page's text, below every line
+    of that text; its note is the line that starts with it and goes on in that smaller type, below the text. In
+    the text, the marker glued to the word it follows ("intake sheet1", "'buddy2'") is that number after a letter.
+    """
+    sizes = sorted(size for _, _, size, text in located if size > 0 for _ in range(len(text.strip())))
+    if not sizes:
+        return lines, []
+    body = sizes[len(sizes) // 2]
+    lowest_text = min((y for y, _, size, text in located if size >= 0.9 * body and len(text.strip()) > 3),
+                      default=None)
+    if lowest_text is None:
+        return lines, []
+    numbers = {text.strip() for y, _, size, text in located
+               if re.fullmatch(r"\d{1,2}", text.strip()) and 0 < size < 0.85 * body and y < lowest_text}
+    if not numbers:
+        return lines, []
+    note = re.compile(rf"^({'|'.join(sorted(numbers, key=len, reverse=True))})\s?(?=[^\W\d_])")
+    marker = re.compile(rf"(?<=[^\W\d_])(?:{'|'.join(sorted(numbers, key=len, reverse=True))})(?!\d)")
+    small = [_key(text)[:12] for y, _, size, text in located
+             if y < lowest_text and 0 < size < 0.9 * body and len(text.strip()) > 3]
+    kept, notes = [], []
+    for line in lines:
+        found = note.match(line)
+        if found and any(_key(line[found.end():]).startswith(start) for start in small):
+            notes.append(line[found.end():].strip())
+        else:
+            kept.append(marker.sub("", line))
+    return kept, notes
 
 
 def _placed(piece: str, cm, tm, size) -> tuple[float, float, float, str]:
