@@ -32,6 +32,8 @@ _QUALIFIER = re.compile(r"\s+(?:du|de la|de l'|des|of the|of this)\s*(?:projet|b
                         r"dispositif|project|good practice|practice|initiative|scheme)$")
 # Between two labels of one field or section written together: "références/liens", "links and references".
 _JOINED = re.compile(r"\s*[/&+,]\s*|\s+(?:et|and)\s+")
+# The word after a label that makes the line a name ("Ville de Sherbrooke", "City of Oslo"), not a label and value
+_NAME_OF = re.compile(r"(?:de|d'|du|des|of)(?:\b|$)")
 _NUMBERED = re.compile(r"^(.*?)\s*(?:n°|no\.?|nr\.?|#)?\s*\d{1,2}(?:\s*(?:of|sur|de|/)\s*\d{1,2})?$")
 _LIST_ITEM = re.compile(r"^\s*(?:[\u2610-\u2612\u2713\u2714\u25a0\u25a1\u2022\u00b7*-]|\[[xX ]\])\s*\S")
 _DASH_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+")
@@ -402,7 +404,9 @@ def match_label(line: str, loose: bool = False, rules: SegmentSettings = _DEFAUL
         words = line.split()
         for n in range(min(6, len(words) - 1), 0, -1):
             label = table.get(_label_key(" ".join(words[:n])))
-            if label is not None and label.kind == "field" and len(_label_key(" ".join(words[:n]))) >= 4:
+            # "Ville de Sherbrooke", "City of Oslo" (a page's header) name a city; "City Oslo" is a label and value
+            if label is not None and label.kind == "field" and len(_label_key(" ".join(words[:n]))) >= 4 \
+                    and not _NAME_OF.match(fold(words[n])):
                 return LabelHit(label, clean_text(" ".join(words[n:])) or None)
     return None
 

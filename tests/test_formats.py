@@ -405,3 +405,39 @@ def test_a_page_scanned_upside_down_or_sideways_is_read_upright(tmp_path, turn):
     (got,) = process_file(InputFile(scan, scan.name), Settings(), Segmenter()).practices
     assert [got.city, got.title, got.main_objective] == list(header.values())
     assert got.impact.startswith("Six gardens are tended by 140 households")
+
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+@needs_ocr
+@pytest.mark.skipif(not FONT.exists(), reason=f"no TrueType font at {FONT} to set the page in")
+def test_a_text_layer_without_a_character_map_is_read_by_ocr(tmp_path):
+    """A PDF whose font has no character map gives its text without accents ("D partement", "fran ais"): labels
+    were missed and values misspelt. Where OCR can read the page, it reads it instead, and says so."""
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    pdf = FPDF()
+    pdf.add_font("dejavu", fname=str(FONT))
+    pdf.add_page()
+    pdf.set_font("dejavu", size=13)
+    for line in ("Ville : Sherbrooke", "Département : Service des loisirs", "Titre : Cours de français à l'école",
+                 "Point de départ : Les mères participaient peu aux cours offerts en centre-ville."):
+        pdf.multi_cell(0, 9, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "mapped.pdf"))
+    writer = PdfWriter(clone_from=PdfReader(tmp_path / "mapped.pdf"))
+    for font in writer.pages[0]["/Resources"]["/Font"].values():
+        font.get_object().pop(NameObject("/ToUnicode"), None)
+    path = tmp_path / "unmapped.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    from pipeline.ingest.pdf import _unmapped_fonts
+
+    assert _unmapped_fonts(PdfReader(path).pages[0]) and not _unmapped_fonts(PdfReader(tmp_path / "mapped.pdf").pages[0])
+    result = process_file(InputFile(path, path.name), Settings(), Segmenter())
+    (got,) = result.practices
+    assert (got.city, got.department) == ("Sherbrooke", "Service des loisirs")
+    assert got.title == "Cours de français à l'école" and got.starting_point.startswith("Les mères participaient")
+    assert OCR in got.warnings and "OCR" in result.message

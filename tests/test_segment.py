@@ -992,3 +992,11 @@ def test_a_heading_numbering_the_practices_of_a_file_is_not_text_of_the_one_befo
     result = segment(lines("Good practice 1 of 2", "Title: One", f"Impact: {DESCRIPTION_EN}", "Good practice 2 of 2",
                            "Title: Two", f"Impact: {DESCRIPTION_EN}", "Bonne pratique 2 sur 2"))
     assert [p.impact for p in result.practices] == [DESCRIPTION_EN, DESCRIPTION_EN]
+
+
+def test_a_city_named_in_a_page_header_is_no_label_and_value():
+    """"Ville de Sherbrooke" at the top of a PDF's page names the city; read as the label « Ville » and the value
+    « de Sherbrooke », it made a second city value that the form's own « Ville : Sherbrooke » was said to contradict."""
+    assert match_label("Ville de Sherbrooke", loose=True) is None
+    assert match_label("City of Oslo", loose=True) is None
+    assert match_label("City Oslo", loose=True).inline == "Oslo"

@@ -64,6 +64,15 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
                if sum(ch.isalpha() for entry in page for line in entry for ch in line) < _MIN_LAYER_LETTERS]
     warnings: tuple[str, ...] = ()
     note = ""
+    # a text layer set in a font without a character map loses its accented letters ("fran ais", "D partement"):
+    # where OCR can read the page, it reads it instead
+    unmapped = [i for i, page in enumerate(reader.pages) if i not in scanned and _unmapped_fonts(page)]
+    if unmapped and ocr_unavailable(tools) is None and len(scanned) + len(unmapped) <= limits.max_ocr_pages:
+        for index, text in ocr_pages(path, unmapped, limits, tools.tesseract).items():
+            if text.strip():
+                pages[index] = [(line,) for line in text.split("\n")]
+                read[index] = (pages[index], [])
+        warnings, note = (OCR,), message("unmapped_read", n=len(unmapped))
     if scanned:
         missing = ocr_unavailable(tools)
         if missing is None:
@@ -72,7 +81,8 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             for index, text in ocr_pages(path, scanned, limits, tools.tesseract).items():
                 # Keep a short text layer (a page number) only where OCR found nothing better.
                 pages[index] = [(line,) for line in text.split("\n")] if text.strip() else pages[index]
-            warnings, note = (OCR,), message("scans_read", n=len(scanned))
+            note = "; ".join(filter(None, [note, message("scans_read", n=len(scanned))]))
+            warnings = (OCR,)
         elif len(scanned) < len(pages):
             warnings, note = (UNREAD_SCANS,), message("scans_not_read", n=len(scanned), missing=missing)
     texts: list[str] = []
@@ -96,6 +106,22 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             raise ingest_error("pdf_no_text_layer_no_ocr", missing=ocr_unavailable(tools))
         raise ingest_error("pdf_no_text_layer")
     return Reading(blocks, warnings, note)
+
+
+def _unmapped_fonts(page) -> bool:
+    """Whether the page sets text in a subset TrueType or composite font with neither a character map (ToUnicode)
+    nor a standard encoding: its text layer gives the glyphs the font numbers its own way, accents lost."""
+    try:
+        fonts = page["/Resources"]["/Font"]
+        for font in fonts.values():
+            font = font.get_object()
+            encoding = font.get("/Encoding")
+            if ("/ToUnicode" not in font and font.get("/Subtype") in ("/TrueType", "/Type0")
+                    and (encoding is None or str(encoding).startswith("/Identity"))):
+                return True
+    except (KeyError, TypeError, AttributeError):
+        return False
+    return False
 
 
 def _cell_lines(lines) -> list[str]:
