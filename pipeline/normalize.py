@@ -203,6 +203,9 @@ class Period:
     ongoing: bool
 
 
+_BRACKETED_NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+
+
 def parse_period(text: str | None) -> Period:
     """Start and end years of an implementation period, and whether it is still running."""
     if not text:
@@ -213,8 +216,14 @@ def parse_period(text: str | None) -> Period:
     planned = _PLANNED.search(folded)
     if planned and _YEAR.search(folded[:planned.start()]):
         folded = folded[:planned.start()]
-    years = [int(y) for y in _YEAR.findall(folded)]
     ongoing = bool(_ONGOING.search(folded))
+    # "January 2019 - ongoing (evaluation period 2019-2023)", "since 2017 (edition described: 2023)": a year in
+    # brackets comments on a running period written outside them ("2021 (ongoing since 2017)" is read whole)
+    outside = _BRACKETED_NOTE.sub(" ", folded)
+    if (outside != folded and _YEAR.search(outside)
+            and (_ONGOING.search(outside) or _OPEN_START.search(outside))):
+        folded = outside
+    years = [int(y) for y in _YEAR.findall(folded)]
     if not years:
         return Period(None, None, ongoing)
     start = min(years)

@@ -265,6 +265,12 @@ def test_column_header_table_pairs_labels_with_values():
         ("sept. 2021 – juin 2023", (2021, 2023, False)),
         ("2019/20", (2019, 2020, False)),
         ("from 2017 (permanent)", (2017, None, True)),
+        # a year in brackets comments on the period outside them
+        ("January 2019 – ongoing (evaluation period 2019–2023)", (2019, None, True)),
+        ("Septembre 2021 – en cours (bilan à mi-parcours 2023)", (2021, None, True)),
+        ("(2021) ongoing", (2021, None, True)),
+        ("Every September since 2017 (edition described: 2023)", (2017, None, True)),
+        ("autumn 2021 – spring 2024 (continuing)", (2021, 2024, True)),
         ("en cours", (None, None, True)),
         ("N/A", (None, None, False)),
     ],
