@@ -286,6 +286,8 @@ _LIST_ITEM = re.compile(r"[ \t]*(?:[-\u2022\u00b7*\u25aa\u25e6\u2013>]|\(?\d{1,2
 _DASH_ITEM = re.compile(r"[ \t]*[-\u2013*>][ \t]")
 _OWN_LABEL = re.compile(r"[ \t]*[A-ZÀ-Ý][^\W\d]*(?:[ \t]+[^\W\d]+){0,4}[ \t]?:[ \t]+[A-ZÀ-Ý0-9«\"“]")
 _ENDS_UNIT = (":", ".", "!", "?", ";", "\u2026")
+_HEADING_WORDS = 8  # a sub-heading of a part; a line of a PDF that wraps a sentence is longer
+_PROSE_WORDS = 6  # the line of prose under a sub-heading; a table's cell is shorter
 
 
 def _goes_on(line: str) -> bool:
@@ -306,6 +308,13 @@ def _item_ends_before(before: str, after: str, before_in_piece: bool) -> bool:
         return True
     # a link alone on its line is an item of its own, as in a references list ("https://… / Annual report 2023")
     if _LINK_ONLY.fullmatch(before) and not _goes_on(after):
+        return True
+    # a sub-heading on its own line ("Matching and the first meeting" / "Matching is done by…"): a short line
+    # with no closing punctuation, not cut in mid-sentence, before a line of prose that opens a sentence (a table's
+    # cells, one per line, are short and stay together)
+    if (len(before.split()) <= _HEADING_WORDS and before[:1].isupper() and not before.rstrip().endswith(_ENDS_UNIT)
+            and not before.rstrip().endswith(",") and not ends_mid_sentence(before) and after[:1].isupper()
+            and len(after.split()) >= _PROSE_WORDS):
         return True
     # a label of the form's own wording and its text ("Background and needs: In 2022…") opens a sentence too
     return opens_with_label(after) or bool(_OWN_LABEL.match(after))
@@ -334,6 +343,27 @@ def line_sentences(doc, lines_are_items: bool = False) -> list[tuple[object, int
                 begin = token.i + 1
         if begin < sent.end:
             out.append((doc[begin:sent.end], k))
+    return _with_opening_quotes_moved(doc, out)
+
+
+_OPENING_QUOTES = {'"': '"', "\u201c": "\u201d", "\u00ab": "\u00bb", "\u2018": "\u2019"}
+
+
+def _with_opening_quotes_moved(doc, pieces: list[tuple[object, int]]) -> list[tuple[object, int]]:
+    """A quotation mark that opens the next sentence goes with it: the sentencizer leaves it after the full stop
+    ('…the centre. "' / 'Job dating" meetings…'), so both sentences were quoted broken."""
+    out = list(pieces)
+    for i in range(len(out) - 1):
+        (span, k), (after, k2) = out[i], out[i + 1]
+        last = span[-1] if len(span) > 1 else None
+        if last is None or last.text not in _OPENING_QUOTES or span[-2].text not in (".", "!", "?", "\u2026"):
+            continue
+        closing = _OPENING_QUOTES[last.text]
+        # the mark opens what follows when the next sentence closes it (an odd count of a straight quote)
+        opens = (after.text.count(closing) % 2 == 1) if closing == last.text else closing in after.text
+        if opens and after.start == last.i + 1:
+            out[i] = (doc[span.start:last.i], k)
+            out[i + 1] = (doc[last.i:after.end], k2)
     return out
 
 

@@ -988,3 +988,27 @@ def test_a_part_that_says_nothing_is_asked_to_say_it_not_to_be_added(learned):
                       description=WEAK_EN.description.replace(WEAK_EN.impact, "").strip())
     assert rows_by_criterion(learned, annexed)["high_impact"]["hint"] == hints["missing_present"]
     assert rows_by_criterion(learned, without)["high_impact"]["hint"] == hints["missing"]
+
+
+def test_a_sub_heading_on_its_own_line_is_not_quoted_with_the_sentence_under_it():
+    """"Matching and the first meeting" above "Matching is done by the two coordinators…" are two sentences; a line of
+    a PDF cut in mid-sentence, and a table's short cells, stay together."""
+    text = ("Matching and the first meeting\nMatching is done by the two coordinators within three weeks.\n"
+            "The project was run by the\nRed Cross and the city library together.\n"
+            "Staff costs\nCity of Ghent\n30,000")
+    sentences = part_sentences("process", text)
+    assert sentences[:2] == ["Matching and the first meeting",
+                             "Matching is done by the two coordinators within three weeks."]
+    assert "The project was run by the\nRed Cross and the city library together." in sentences
+    assert not {"Staff costs", "City of Ghent"} & set(sentences), sentences
+
+
+def test_a_quotation_mark_opening_a_sentence_goes_with_it():
+    """'…the ENIC-NARIC centre. "Job dating" meetings…' are two whole sentences, not '…centre. "' and 'Job dating"
+    meetings…'; a quotation closed after its full stop stays with its sentence."""
+    text = ('Diplomas are checked by the ENIC-NARIC centre. "Job dating" meetings with employers are organised twice '
+            'a year. « Café emploi » : des rencontres ont lieu chaque mois. She said: "It works." Then we left.')
+    assert part_sentences("process", text) == [
+        "Diplomas are checked by the ENIC-NARIC centre.",
+        '"Job dating" meetings with employers are organised twice a year.',
+        "« Café emploi » : des rencontres ont lieu chaque mois.", 'She said: "It works."', "Then we left."]

@@ -82,7 +82,7 @@ def test_pipeline_loaders_are_registered():
     import pipeline.similar  # noqa: F401
 
     assert {"taxonomy", "labels", "placeholders", "city_directory", "term_concepts", "network_jail",
-            "tesseract_languages", "libreoffice_version", "embedder", "cli_messages"} <= set(registry.names())
+            "tesseract_installed_languages", "libreoffice_version", "embedder", "cli_messages"} <= set(registry.names())
 
 
 def test_overriding_the_taxonomy_reaches_the_segmenter():
