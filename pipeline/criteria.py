@@ -1026,7 +1026,10 @@ class CriteriaScorer:
         lang = _hint_lang(analysis.practice.lang)
         for gap in gaps:
             if not self.gap_said(crit, gap, features, analysis):
-                return gap[lang]
+                other = gap.get("if_said")
+                said = other and self.gap_said(crit, next(g for g in gaps if g["name"] == other["gap"]), features,
+                                               analysis)
+                return other[lang] if said else gap[lang]
         return hints["more"]
 
     def _vague_phrase(self, crit: str, analysis: _Analysis) -> str | None:

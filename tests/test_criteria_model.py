@@ -1012,3 +1012,25 @@ def test_a_quotation_mark_opening_a_sentence_goes_with_it():
         "Diplomas are checked by the ENIC-NARIC centre.",
         '"Job dating" meetings with employers are organised twice a year.',
         "« Café emploi » : des rencontres ont lieu chaque mois.", 'She said: "It works."', "Then we left."]
+
+
+@pytest.mark.parametrize("base, reference, told, asked", [
+    (WEAK_EN, "Many Voices festival evaluation, Limerick City and County Council, 2024.",
+     "Clare County Council adopted the festival model in 2023.", "Another place has taken it up"),
+    (WEAK_FR, "Livret « Intervenir auprès des publics allophones », Ville de Nantes, 2023.",
+     "La Ville de Saint-Nazaire s'est inspirée du module pour sa propre police municipale.",
+     "Un autre lieu l'a reprise"),
+])
+def test_a_text_telling_of_a_place_that_took_it_up_is_not_asked_whether_one_could(learned, base, reference, told,
+                                                                                    asked):
+    """The transferability hint asked "Say whether another city could take it up…" of forms that tell of a council
+    that already did (« s'est inspirée du module », "adopted the model"): it now asks what a city would need."""
+    rows = {}
+    for name, impact in (("plain", base.impact), ("told", base.impact + " " + told)):
+        practice = replace(base, practice_id=name, impact=impact, references=reference,
+                           description="\n".join(filter(None, [base.purpose, base.starting_point, base.process,
+                                                               impact, reference])))
+        rows[name] = rows_by_criterion(learned, practice)["transferable"]
+    assert rows["told"]["hint"].startswith(asked), rows
+    assert not rows["plain"]["hint"].startswith(asked), rows
+    assert rows["told"]["score"] > rows["plain"]["score"]
