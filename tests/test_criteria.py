@@ -405,3 +405,16 @@ def test_a_list_item_is_one_sentence_at_most_and_no_sentence_runs_into_a_label()
                      "Références / liens : https://www.nancy.fr/ateliers"]
     # the pieces of one sentence of punctuation still count as that sentence for the readers' quotes
     assert [s.unit for s in analysis.sentences] == [0, 1, 2, 2, 2, 2, 2, 2]
+
+
+def test_a_list_of_steps_or_a_desk_located_somewhere_is_no_portrait_of_the_city():
+    """"A clear list of the steps" (the lemma of "listed") and "a desk located in the social services building"
+    describe the practice; where the city lies ("located in the heart of Flanders") still describes the city."""
+    practice_text = ("At the desk they leave with a clear list of the steps they need to take. The desk is located in "
+                     "the district's social services building. Each list of contacts is checked every month.")
+    rows = {r["check"]: r for r in check_guidelines(practice("desk", purpose=practice_text))}
+    assert rows["describes_city"]["passed"], rows["describes_city"]["detail"]
+    portrait = ("Our city was founded in the 12th century. It is located in the heart of Flanders. The old town "
+                "has many listed buildings.")
+    rows = {r["check"]: r for r in check_guidelines(practice("portrait", purpose=portrait))}
+    assert not rows["describes_city"]["passed"]
