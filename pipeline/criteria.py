@@ -248,6 +248,8 @@ def criteria_phrasebook(cues: dict | None = None) -> Phrasebook:
     for spec in cues["criteria"].values():
         pairs += pairs_of(spec["hints"]["en"], spec["hints"]["fr"])
         pairs += [{"en": gap["en"], "fr": gap["fr"]} for gap in spec.get("gaps", ())]
+        pairs += [{"en": gap["if_said"]["en"], "fr": gap["if_said"]["fr"]} for gap in spec.get("gaps", ())
+                  if gap.get("if_said")]
     return Phrasebook(pairs, number_fields=("n", "min", "max"))
 
 

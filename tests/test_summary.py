@@ -436,7 +436,8 @@ def test_a_hint_shows_in_the_page_language_whatever_the_practice_language(sample
     criteria = pd.read_parquet(Path(sample_out) / "criteria.parquet")
     practices = pd.read_parquet(Path(sample_out) / "practices.parquet").set_index("practice_id")
     hints = {lang: {h for spec in load_cues()["criteria"].values()
-                    for h in [*spec["hints"][lang].values(), *(g[lang] for g in spec.get("gaps", ()))]}
+                    for h in [*spec["hints"][lang].values(), *(g[lang] for g in spec.get("gaps", ())),
+                              *(g["if_said"][lang] for g in spec.get("gaps", ()) if g.get("if_said"))]}
              for lang in ("en", "fr")}
     raw = {lang: render_summary(sample_out, lang) for lang in ("en", "fr")}
     pages = {lang: unescape(html) for lang, html in raw.items()}
