@@ -649,3 +649,15 @@ def test_footnotes_of_a_pdf_go_after_its_text_and_their_markers_leave_the_words(
                                 "the first two years.")
     assert practice.impact.startswith("3,000 newcomers were received.")
     assert "The intake sheet is available in English and Irish." in practice.impact
+
+
+def test_a_pictures_caption_is_not_read_as_a_sentence_of_the_form(tmp_path):
+    """"Photo 1: The choir at the Milk Market…" (Word's Caption style, « Légende » in French) under a picture in the
+    process part was read as its last sentence."""
+    body = (p("City: Limerick") + p("Title: Many Voices") + p("Process: Choirs rehearse weekly in four districts.")
+            + p("Photo 1: The Many Voices choir at the Milk Market, September 2023", "Caption")
+            + p("Photo 2 : la chorale au marché", "Lgende") + p("Impact: 400 singers took part."))
+    path = write_docx(tmp_path / "captions.docx", body)
+    (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
+    assert practice.process == "Choirs rehearse weekly in four districts."
+    assert practice.impact == "400 singers took part."

@@ -89,6 +89,10 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
     return walker.blocks
 
 
+# Style ids of a picture's or table's caption: Word's "Caption", « Légende » in a French Word ("Lgende")
+_CAPTION_STYLES = ("caption", "legende", "lgende", "légende")
+
+
 class _Lists:
     """Which paragraphs are list items, and the bullet or number each shows: from the paragraph's own numbering
     (w:numPr) or its style's (word/styles.xml), in the formats of word/numbering.xml."""
@@ -221,6 +225,8 @@ class _Walker(BlockCollector):
     def paragraph(self, p) -> None:
         style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
         style_name = (style.get(_w("val")) or "") if style is not None else ""
+        if style_name.lower().startswith(_CAPTION_STYLES):
+            return  # a picture's caption ("Photo 1: the choir at the Milk Market") is no sentence of the form
         kind = "heading" if style_name.lower().startswith(("heading", "titre", "title")) else "paragraph"
         boxes: list = []
         # a numbered heading keeps its words alone: it may be read as a title
