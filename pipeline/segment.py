@@ -187,6 +187,14 @@ def without_instructions(text: str) -> str:
     return text if out == text else " ".join(out.split()).removeprefix(": ").strip()
 
 
+@loader("web_page_lines")
+def _web_page_line(path: Path = LABELS_FILE) -> re.Pattern:
+    """The start of a line a printed web page adds (labels.yaml `web_page_lines`): "Was this page helpful?",
+    "We use cookies…", "© Cork City Council 2024 · …"."""
+    starts = tuple(fold(w) for w in load_yaml(path.read_text(encoding="utf-8"))["web_page_lines"])
+    return re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in sorted(starts, key=len, reverse=True)) + ")")
+
+
 @loader("guide_example_titles")
 def _guide_example_titles(path: Path = LABELS_FILE) -> frozenset[str]:
     """The titles of the guide's worked example (labels.yaml `guide_example_titles`), folded."""
@@ -789,6 +797,7 @@ class Segmenter:
         # "English version" over one language's text of a bilingual file belongs to no section and titles nothing
         lines = [line for line in _lines(blocks, self.rules) if not _is_language_heading(line.text, self.rules)]
         lines = _without_letter_lines(lines, self.rules)
+        lines = [line for line in lines if not _web_page_line().match(fold(line.text))]
         forms, used_labels, preamble = _forms(lines, self.rules)
         forms = _attach_header_blocks(forms)
         # the template sent back whole with the city's form filled in: the guide's example above it is not the city's

@@ -661,3 +661,26 @@ def test_a_pictures_caption_is_not_read_as_a_sentence_of_the_form(tmp_path):
     (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
     assert practice.process == "Choirs rehearse weekly in four districts."
     assert practice.impact == "400 singers took part."
+
+
+def test_a_word_hyperlink_keeps_its_address_after_its_words(tmp_path):
+    """A reference written as a hyperlink ("programme page") kept only its words: the address, which a reader of
+    the references and the criteria's count of links need, follows them; a link showing its address is unchanged."""
+    r_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+
+    def link(rid: str, words: str) -> str:
+        return f'<w:hyperlink {r_ns} r:id="{rid}"><w:r><w:t>{words}</w:t></w:r></w:hyperlink>'
+
+    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId9" TargetMode="External" Target="https://malmo.example.se/stepin" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"/>'
+            '<Relationship Id="rId10" TargetMode="External" Target="https://www.example.org/report" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"/></Relationships>')
+    body = (p("City: Malmö") + p("Title: Step In") + p("Key reference documents:")
+            + f'<w:p><w:r><w:t xml:space="preserve">Step In – </w:t></w:r>{link("rId9", "programme page")}</w:p>'
+            + f"<w:p>{link('rId10', 'www.example.org/report')}</w:p>")
+    path = write_docx(tmp_path / "links.docx", body, extra_parts={"word/_rels/document.xml.rels": rels.encode()})
+    (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
+    assert practice.references == ("Step In – programme page (https://malmo.example.se/stepin)\n"
+                                   "www.example.org/report")

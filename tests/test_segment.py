@@ -1006,3 +1006,12 @@ def test_a_city_named_in_a_page_header_is_no_label_and_value():
     assert match_label("Ville de Sherbrooke", loose=True) is None
     assert match_label("City of Oslo", loose=True) is None
     assert match_label("City Oslo", loose=True).inline == "Oslo"
+
+
+def test_the_lines_a_printed_web_page_adds_are_not_part_of_the_form():
+    form = ["City: Cork", "Title: Unity League", f"Process: {DESCRIPTION_EN}",
+            "Key reference documents: Cork Sports Partnership, Unity League Season Report 2023."]
+    page = ["Was this page helpful? Yes No", "© Cork City Council 2024 · City Hall, Anglesea Street · Cookies",
+            "We use cookies to give you the best experience on our website. Accept all cookies Reject"]
+    (practice,) = segment(lines(*form, *page)).practices
+    assert practice.references == "Cork Sports Partnership, Unity League Season Report 2023."

@@ -25,6 +25,7 @@ from pipeline.records import Block, IngestError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _w = lambda tag: f"{{{W}}}{tag}"  # noqa: E731
 
 _TEXT_TAGS = {_w("t"): None, _w("tab"): "\t", _w("br"): "\n", _w("cr"): "\n", _w("noBreakHyphen"): "-"}
@@ -65,6 +66,7 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
                 raise ingest_error("docx_encrypted")
             xml = zf.read(info)
             lists = _Lists.read(zf, limits)
+            links = _external_links(zf)
     except IngestError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, NotImplementedError) as exc:
@@ -81,7 +83,7 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
     body = root.find(_w("body"))
     if body is None:
         raise ingest_error("docx_no_body")
-    walker = _Walker(lists)
+    walker = _Walker(lists, links)
     walker.container(body)
     letters = sum(ch.isalpha() for block in walker.blocks for ch in block.text)
     if letters < _MIN_LETTERS and next(body.iter(_w("drawing"), _w("pict")), None) is not None:
@@ -199,13 +201,14 @@ def _numbering_formats(numbering) -> dict[tuple[str, str], tuple[str, int]]:
 
 class _Walker(BlockCollector):
 
-    def __init__(self, lists: _Lists | None = None) -> None:
+    def __init__(self, lists: _Lists | None = None, links: dict[str, str] | None = None) -> None:
         super().__init__()
         self.lists = lists or _Lists()
+        self.links = links or {}
 
     def item_text(self, p, boxes: list) -> str:
         """A paragraph's text, after the bullet or number it shows when it is a list item."""
-        text = _paragraph_text(p, boxes)
+        text = _paragraph_text(p, boxes, self.links)
         return self.lists.marker(p) + text if text.strip() else text
 
     def container(self, element) -> None:
@@ -230,7 +233,7 @@ class _Walker(BlockCollector):
         kind = "heading" if style_name.lower().startswith(("heading", "titre", "title")) else "paragraph"
         boxes: list = []
         # a numbered heading keeps its words alone: it may be read as a title
-        self.add(_paragraph_text(p, boxes) if kind == "heading" else self.item_text(p, boxes), kind)
+        self.add(_paragraph_text(p, boxes, self.links) if kind == "heading" else self.item_text(p, boxes), kind)
         for box in boxes:
             self.container(box)
 
@@ -301,14 +304,45 @@ def _cells(tr):
                 yield from _cells(content)
 
 
-def _paragraph_text(p, boxes: list) -> str:
-    """Text of a paragraph; text boxes met inside it are collected in `boxes` to be read after it."""
+def _external_links(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Relationship id -> web address of the document's hyperlinks (word/_rels/document.xml.rels)."""
+    try:
+        rels = etree.fromstring(zf.read("word/_rels/document.xml.rels"), _parser())
+    except (KeyError, etree.XMLSyntaxError):
+        return {}
+    return {rel.get("Id"): rel.get("Target") for rel in rels
+            if (rel.get("Type") or "").endswith("/hyperlink") and rel.get("TargetMode") == "External"
+            and (rel.get("Target") or "").lower().startswith(("http://", "https://", "www."))}
+
+
+def _with_address(shown: str, address: str) -> str:
+    """A link's words with its address after them when they do not show it ("programme page" -> "programme page
+    (https://malmo.se/stepin)"): a reader of the references, and the criteria's count of links, need it."""
+    bare = address.split("://", 1)[-1].removeprefix("www.").rstrip("/").lower()
+    # words that are an address themselves (a link's own address, an e-mail address) need none after them
+    if not shown.strip() or bare in shown.lower() or re.fullmatch(r"\s*\S+@\S+\s*|\s*(?:https?://|www\.)\S+\s*", shown):
+        return shown
+    stripped = shown.rstrip()
+    return f"{stripped} ({address}){shown[len(stripped):]}"
+
+
+def _paragraph_text(p, boxes: list, links: dict[str, str] | None = None) -> str:
+    """Text of a paragraph; text boxes met inside it are collected in `boxes` to be read after it; a hyperlink's
+    address (`links`: relationship id -> address) follows its words where they do not show it."""
     parts: list[str] = []
     runs: list[tuple[int, bool]] = []  # (index in parts, bold) of each run that shows text
 
     def walk(node):
         for child in node:
             tag = child.tag
+            if tag == _w("hyperlink") and links and child.get(f"{{{_R}}}id") in links:
+                start = len(parts)
+                walk(child)
+                shown = "".join(parts[start:])
+                del parts[start:]
+                parts.append(_with_address(shown, links[child.get(f"{{{_R}}}id")]))
+                runs[:] = [(i, bold) for i, bold in runs if i <= start]  # the link's runs are one part now
+                continue
             if tag == _w("fldChar"):
                 box = _legacy_checkbox(child)
                 if box:

@@ -451,7 +451,8 @@ def en_hyperlinks(path: Path):
     return [expect("Erfurt", "Dialogue Tables", ["9", "9a"], (2014, None, True), {
         "purpose": "Members of different faith", "starting_point": "Tension rose",
         "process": "Each table seats eight", "impact": "75 tables took place",
-        "references": "Dialogue Tables handbook; Evaluation report 2022; a short film about the tables."},
+        "references": "Dialogue Tables handbook (https://example.org/dialogue); Evaluation report 2022; a short film "
+                      "about the tables."},
         absent=["HYPERLINK", "example.org/video"])]
 
 
