@@ -207,6 +207,36 @@ def _form_heading_words(path: Path = LABELS_FILE) -> re.Pattern:
     return words_pattern(tuple(fold(w) for w in load_yaml(path.read_text(encoding="utf-8"))["form_heading_words"]))
 
 
+# Words of a file's name that name the form, the e-mail or the version, not the practice
+_FILE_NAME_NOISE = frozenset("""icc fiche fiches form formulaire template modele bonne bonnes pratique pratiques good
+practice practices bp gp re tr fw fwd submission soumission collection draft brouillon final finale version copy
+copie rev ok cites cite cities city ville""".split())
+_FILE_TITLE_WORDS = 3  # fewer words left than this are no title ("StepIn LP")
+_EDGE_WORDS = frozenset("de du des la le les l d of the and et for pour a an".split())
+
+
+def title_from_file_name(source_file: str, city: str | None = None) -> str | None:
+    """A practice's title from its file's name, without the city, years, versions and words naming the form
+    ("Formation interculturelle de la police municipale - Nantes 2024.docx" -> "Formation interculturelle de la
+    police municipale"); None when too little is left ("ICC_bonne-pratique_Fribourg_2024", "StepIn_Malmo_v3_LP")."""
+    name = Path(source_file).name
+    stem = name[: name.rfind(".")] if "." in name else name
+    city_words = set(fold(city or "").split())
+
+    def noise(token: str) -> bool:
+        parts = [fold(part) for part in re.split(r"[-–.]", token.strip(" ,()[]")) if part]
+        return not parts or all(part in _FILE_NAME_NOISE or part in city_words or re.fullmatch(r"(?:19|20)\d\d|v\d+|\d+", part)
+                                for part in parts)
+
+    kept = [t for t in re.split(r"[\s_]+", stem) if t and not noise(t) or t in ("-", "–")]
+    while kept and (kept[0] in ("-", "–") or fold(kept[0]) in _EDGE_WORDS):
+        kept.pop(0)
+    while kept and (kept[-1] in ("-", "–") or fold(kept[-1]) in _EDGE_WORDS):
+        kept.pop()
+    letters = [t for t in kept if re.search(r"[^\W\d_]{2,}", t)]
+    return " ".join(kept) if len(letters) >= _FILE_TITLE_WORDS else None
+
+
 def _names_the_form(heading: str) -> bool:
     """Whether a heading only names the form ("Fiche bonne pratique – Cités interculturelles 2024")."""
     rest = _form_heading_words().sub(" ", fold(heading))
@@ -838,6 +868,12 @@ class Segmenter:
                 practice.warnings.append("guide_example")
             practices.append(practice)
             previous = practice
+        if len(practices) == 1 and practices[0].title is None:
+            # a form sent without its title often carries it in the file's name
+            named = title_from_file_name(source_file, practices[0].city)
+            if named:
+                practices[0] = replace(practices[0], title=named, warnings=[
+                    "title_from_file_name" if w == "missing:title" else w for w in practices[0].warnings])
         if not forms and not used_labels:
             fallback = self._free_text(lines, source_file, sha256)
             if fallback is not None:

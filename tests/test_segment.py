@@ -1015,3 +1015,19 @@ def test_the_lines_a_printed_web_page_adds_are_not_part_of_the_form():
             "We use cookies to give you the best experience on our website. Accept all cookies Reject"]
     (practice,) = segment(lines(*form, *page)).practices
     assert practice.references == "Cork Sports Partnership, Unity League Season Report 2023."
+
+
+def test_a_form_without_its_title_takes_it_from_the_file_name_when_the_name_holds_one():
+    """The title field left empty, "Formation interculturelle de la police municipale - Nantes 2024.docx" gives the
+    title without the city and the year, and says so; a name that only names the form, the city or a version
+    ("ICC_bonne-pratique_Fribourg_2024", "StepIn_Malmo_ICC_draft_v3_LP") gives none."""
+    form = lines("Ville : Nantes", "Titre :", f"But : {DESCRIPTION_FR}")
+    (practice,) = segment(form, "Formation interculturelle de la police municipale - Nantes 2024.docx").practices
+    assert practice.title == "Formation interculturelle de la police municipale"
+    assert "title_from_file_name" in practice.warnings and "missing:title" not in practice.warnings
+    for name in ("ICC_bonne-pratique_Nantes_2024.docx", "StepIn_Nantes_ICC_draft_v3_LP.docx", "scan0001.pdf"):
+        (practice,) = segment(form, name).practices
+        assert practice.title is None and "missing:title" in practice.warnings, name
+    (practice,) = segment(lines("Ville : Nantes", "Titre : Agents d'accueil", f"But : {DESCRIPTION_FR}"),
+                          "Formation interculturelle de la police municipale - Nantes 2024.docx").practices
+    assert practice.title == "Agents d'accueil"

@@ -48,7 +48,8 @@ _QUIET_WARNINGS = ("inherited:",)
 # Warnings (their part before ':') of a form that leaves out a field or section: "Missing fields and sections".
 _MISSING = {"missing", "missing_section", "no_description_sections", "unlabelled_text"}
 # How a form was read: shown beside the practice, nothing to follow up with the city.
-_READING_NOTES = {"converted", "ocr", "no_template_labels", "title_from_heading", "guide_example"}
+_READING_NOTES = {"converted", "ocr", "no_template_labels", "title_from_heading", "title_from_file_name",
+                  "guide_example"}
 
 
 @dataclass
