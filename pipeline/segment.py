@@ -195,6 +195,12 @@ def _web_page_line(path: Path = LABELS_FILE) -> re.Pattern:
     return re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in sorted(starts, key=len, reverse=True)) + ")")
 
 
+# A web site's copyright footer ("© Cork City Council 2024 · City Hall · Privacy statement"); "© Council of Europe
+# 2019, Anti-rumour handbook" is a reference
+_SITE_FOOTER = re.compile(r"^\s*(?:©|\(c\))(?=.*(?:\s[·|]\s|rights reserved|droits réservés|privacy|cookies|accessibilit))",
+                          re.I)
+
+
 @loader("guide_example_titles")
 def _guide_example_titles(path: Path = LABELS_FILE) -> frozenset[str]:
     """The titles of the guide's worked example (labels.yaml `guide_example_titles`), folded."""
@@ -264,30 +270,29 @@ def _reply_patterns(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern]:
     letter = load_yaml(path.read_text(encoding="utf-8"))["letter"]
     replies = "|".join(re.escape(w) for w in letter["replies"])
     wrote = "|".join(re.escape(w) for w in letter["replies_wrote"])
+    # "On …, X wrote:" names its sender's address or the time it was sent: « Le 12 mars, le maire a écrit : » in a
+    # form is a sentence of it
     return (re.compile(rf"^[-_=* ]*(?:{replies})[-_=* ]*$"),
-            re.compile(rf"^(?:on|le|am)\b.{{4,160}}\b(?:{wrote})\s*:$"))
+            re.compile(rf"^(?:on|le|am)\b(?=.*(?:@|\d{{1,2}}[:h]\d{{2}})).{{4,160}}\b(?:{wrote})\s*:$"))
 
 
+_NOTICE_WORDS = 12  # a confidentiality notice without a closing formula before it is at least this long
 # A signature's line: 'Name | Role | Service', a telephone number, an e-mail address
 _SIGNATURE_LINE = re.compile(r"\S\s*\|\s*\S|\b(?:tel|tél|phone|mobile|portable|fax)\b\.?\s*:?\s*[+\d(]|@\w", re.I)
 
 
 def _without_thread(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
     """The lines without the messages quoted under a reply: after the form's first label, from a line that opens
-    an earlier message on, and every line quoted with '>'."""
+    an earlier message on ('>' alone is no sign of one: some forms mark their list items so)."""
     opens, wrote = _reply_patterns()
     labelled = False
-    out: list[_Line] = []
-    for line in lines:
+    for k, line in enumerate(lines):
         if labelled:
             folded = fold(line.text).strip()
             if opens.match(folded) or wrote.match(folded):
-                break
-            if line.text.lstrip().startswith(">"):
-                continue
+                return lines[:k]
         labelled = labelled or match_label(line.text, rules=rules) is not None
-        out.append(line)
-    return out
+    return lines
 
 
 def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> list[_Line]:
@@ -330,7 +335,10 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
     # no closing formula: a confidentiality notice among the last lines, with the signature's lines just before it
     # ("Gareth Evans | Community Cohesion Coordinator", "Tel: 029 2087 0000")
     for k in range(max(0, len(lines) - rules.letter_signature_lines), len(lines)):
-        if disclaimer.match(fold(lines[k].text)) and match_label(lines[k].text) is None:
+        # a notice is a long sentence ("This email and any files transmitted with it are confidential…"); a
+        # reference may start with « Confidential report… »
+        if (disclaimer.match(fold(lines[k].text)) and match_label(lines[k].text) is None
+                and count_words(lines[k].text) >= _NOTICE_WORDS):
             while k > 0 and _SIGNATURE_LINE.search(lines[k - 1].text) and count_words(lines[k - 1].text) <= 2 * short \
                     and match_label(lines[k - 1].text) is None:
                 k -= 1
@@ -827,7 +835,8 @@ class Segmenter:
         # "English version" over one language's text of a bilingual file belongs to no section and titles nothing
         lines = [line for line in _lines(blocks, self.rules) if not _is_language_heading(line.text, self.rules)]
         lines = _without_letter_lines(lines, self.rules)
-        lines = [line for line in lines if not _web_page_line().match(fold(line.text))]
+        lines = [line for line in lines
+                 if not _web_page_line().match(fold(line.text)) and not _SITE_FOOTER.match(line.text)]
         forms, used_labels, preamble = _forms(lines, self.rules)
         forms = _attach_header_blocks(forms)
         # the template sent back whole with the city's form filled in: the guide's example above it is not the city's

@@ -984,14 +984,16 @@ def test_a_reply_thread_and_a_signature_without_a_closing_formula_are_left_out()
         ["-----Original Message-----", "From: ICC Secretariat", "Sent: 01 March 2024 09:15",
          "> The description should cover the purpose, the starting point and key references.", "> Best, the team"],
         ["Le 1 mars 2024 à 09:15, Secrétariat ICC <icc@example.int> a écrit :", "Chers collègues, envoyez vos fiches."],
-        ["> Dear colleagues, please send one good practice by 15 March."],
     ]
     for tail in tails:
         (practice,) = segment(lines(*form, *tail)).practices
         assert practice.references == "FAW Trust, Kick Off Together one-year report (2023).", tail[0]
-    # a '>' line before the form's first label, and a thread line before it, are not cut
-    (practice,) = segment(lines("> forwarded by the mayor's office", *form)).practices
-    assert practice.city == "Cardiff"
+    # the form's own words stay: a sentence that quotes someone, items marked with '>', a reference called
+    # confidential, a line before the first label
+    own = ["Le 12 mars, le maire a écrit :", "> Step 1: the council recruits coaches.",
+           "Confidential report for the council, 2023."]
+    (practice,) = segment(lines("> forwarded by the mayor's office", *form, *own)).practices
+    assert practice.city == "Cardiff" and practice.references.endswith("\n".join(own))
 
 
 def test_a_heading_numbering_the_practices_of_a_file_is_not_text_of_the_one_before():
@@ -1015,6 +1017,8 @@ def test_the_lines_a_printed_web_page_adds_are_not_part_of_the_form():
             "We use cookies to give you the best experience on our website. Accept all cookies Reject"]
     (practice,) = segment(lines(*form, *page)).practices
     assert practice.references == "Cork Sports Partnership, Unity League Season Report 2023."
+    (practice,) = segment(lines(*form, "© Council of Europe 2019, Anti-rumour handbook.")).practices
+    assert practice.references.endswith("© Council of Europe 2019, Anti-rumour handbook.")
 
 
 def test_a_form_without_its_title_takes_it_from_the_file_name_when_the_name_holds_one():
