@@ -1034,3 +1034,17 @@ def test_a_text_telling_of_a_place_that_took_it_up_is_not_asked_whether_one_coul
     assert rows["told"]["hint"].startswith(asked), rows
     assert not rows["plain"]["hint"].startswith(asked), rows
     assert rows["told"]["score"] > rows["plain"]["score"]
+
+
+@pytest.mark.parametrize("base, told", [
+    (WEAK_FR, "Les associations de migrants réclamaient des formes de participation plus directes et plus concrètes."),
+    (WEAK_EN, "Migrant associations called for more direct and more concrete forms of participation."),
+])
+def test_a_need_voiced_by_those_concerned_says_how_it_was_known(learned, base, told):
+    """« Les associations de migrants réclamaient… » says how the need became known (those concerned asked for it),
+    as « à la demande de » does: the needs-based hint is not to ask it for a survey, data or complaints."""
+    evidence = next(g for g in learned.cues["criteria"]["needs_based"]["gaps"] if g["name"] == "evidence")
+    assert "request" in evidence["groups"]
+    practice = replace(base, practice_id="told", starting_point=told, description=told)
+    (analysis,) = learned.analyse([practice])
+    assert any(s.cues.get("needs_based:request") for s in analysis.sentences), [s.cues for s in analysis.sentences]
