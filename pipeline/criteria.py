@@ -1042,10 +1042,13 @@ class CriteriaScorer:
         listed = sorted({p for lang in ("en", "fr") for p in phrases.get(lang, [])}, key=len, reverse=True)
         own = set(self.cues["criteria"][crit]["sections"])
         whole = analysis.reads_as_prose(own)
+        # a phrase of the practice's name is no vague claim: « Compétences d'ailleurs » says nothing of transfer
+        title = fold(analysis.practice.title or "").lower()
         for sentence in analysis.sentences:
             if sentence.cues.get(f"{crit}:vague") and (whole or sentence.section in own):
                 folded = fold(sentence.text).lower()
-                found = next((p for p in listed if re.search(rf"\b{re.escape(fold(p).lower())}\b", folded)), None)
+                found = next((p for p in listed if re.search(rf"\b{re.escape(fold(p).lower())}\b", folded)
+                              and not re.search(rf"\b{re.escape(fold(p).lower())}\b", title)), None)
                 if found:
                     return found
         return None

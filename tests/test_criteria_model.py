@@ -1048,3 +1048,21 @@ def test_a_need_voiced_by_those_concerned_says_how_it_was_known(learned, base, t
     practice = replace(base, practice_id="told", starting_point=told, description=told)
     (analysis,) = learned.analyse([practice])
     assert any(s.cues.get("needs_based:request") for s in analysis.sentences), [s.cues for s in analysis.sentences]
+
+
+def test_following_a_curriculum_or_a_programme_named_elsewhere_tells_of_no_transfer(learned):
+    """"Joint activities follow the national curriculum" is no place that took the practice up, and « ailleurs » in
+    the practice's own name (« Compétences d'ailleurs ») is no vague claim that it could work elsewhere: neither
+    changes the transferability hint."""
+    asked = next(g for g in learned.cues["criteria"]["transferable"]["gaps"] if g["name"] == "conditions")
+    reference = "School Pairs final report, City of Turku, 2024."
+    impact = WEAK_EN.impact + " Joint activities follow the national curriculum."
+    practice = replace(WEAK_EN, practice_id="curriculum", impact=impact, references=reference,
+                       description="\n".join(filter(None, [WEAK_EN.purpose, WEAK_EN.process, impact, reference])))
+    assert rows_by_criterion(learned, practice)["transferable"]["hint"] == asked["en"]
+    reference = "Ville de Mulhouse, bilan du programme Compétences d'ailleurs, 2024."
+    practice = replace(WEAK_FR, practice_id="ailleurs", title="« Compétences d'ailleurs » : parrainage professionnel",
+                       references=reference,
+                       description="\n".join(filter(None, [WEAK_FR.purpose, WEAK_FR.process, WEAK_FR.impact, reference])))
+    row = rows_by_criterion(learned, practice)["transferable"]
+    assert "ailleurs" not in row["hint"], row
