@@ -54,8 +54,7 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             raise ingest_error("pdf_protected")
         if len(reader.pages) > limits.max_pdf_pages:
             raise ingest_error("pdf_too_many_pages", n=len(reader.pages), limit=limits.max_pdf_pages)
-        read = [_page_lines(page) for page in reader.pages]
-        pages = [lines for lines, _ in read]
+        pages = [_page_lines(page) for page in reader.pages]
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as exc:
@@ -71,7 +70,6 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
         for index, text in ocr_pages(path, unmapped, limits, tools.tesseract).items():
             if text.strip():
                 pages[index] = [(line,) for line in text.split("\n")]
-                read[index] = (pages[index], [])
         warnings, note = (OCR,), message("unmapped_read", n=len(unmapped))
     if scanned:
         missing = ocr_unavailable(tools)
@@ -96,8 +94,6 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
         # one block, a line each: a header value takes the lines of its block, a section keeps them as lines
         texts.append("\n".join(_cell_lines(filter(None, (clean_text(x) for x in entry)))))
     texts += unwrap_lines(loose)
-    # the footnotes of the text-layer pages, after the last page: between two pages they would cut a sentence
-    texts += [clean_text(note) for index, (_, notes) in enumerate(read) if index not in scanned for note in notes]
     blocks = [Block(t, "line", i) for i, t in enumerate(filter(None, texts))]
     if not blocks:
         if scanned and ocr_unavailable(tools) is None:
@@ -135,10 +131,11 @@ def _cell_lines(lines) -> list[str]:
     return out
 
 
-def _page_lines(page) -> tuple[PageLines, list[str]]:
+def _page_lines(page) -> PageLines:
     """The page's lines, the lines of one wrapped value cell together (`_value_cells`); on a fillable form, with
     the answers typed in its fields, which live in the field widgets and not in the page text. A form whose
-    fields cannot be made out is read without them. And the page's footnotes apart (`_footnotes`)."""
+    fields cannot be made out is read without them. Its footnotes are left out (`_footnotes`), as a Word file's
+    are: between two pages they cut a sentence, and at the end they would read as the references."""
     located: list[tuple[float, float, float, str]] = []  # baseline, x, font size (0: not upright), text
 
     def visit(piece, cm, tm, font, size) -> None:
@@ -146,7 +143,7 @@ def _page_lines(page) -> tuple[PageLines, list[str]]:
             located.append(_placed(piece, cm, tm, size))
 
     text = page.extract_text(visitor_text=visit) or ""
-    lines, notes = _footnotes(text.split("\n"), located)
+    lines, _ = _footnotes(text.split("\n"), located)
     try:
         fields = _filled_fields(page)
     except Exception:  # a damaged annotation: the page text alone, as before fillable forms were read
@@ -154,8 +151,8 @@ def _page_lines(page) -> tuple[PageLines, list[str]]:
     if fields:
         # the answers join the lines after the page text is read: cells are not looked for on a fillable form
         pieces = [(y, x, t) for y, x, _, t in located]
-        return [(line,) for line in _with_answers(lines, pieces, fields).split("\n")], notes
-    return _value_cells(lines, located), notes
+        return [(line,) for line in _with_answers(lines, pieces, fields).split("\n")]
+    return _value_cells(lines, located)
 
 
 def _footnotes(lines: list[str], located: list[tuple[float, float, float, str]]) -> tuple[list[str], list[str]]:
