@@ -243,6 +243,14 @@ def title_from_file_name(source_file: str, city: str | None = None) -> str | Non
     return " ".join(kept) if len(letters) >= _FILE_TITLE_WORDS else None
 
 
+def _a_running_header(text: str, rules: SegmentSettings = _DEFAULTS) -> bool:
+    """A line of the form's words only, with a dash or a bar between them ("Cités interculturelles – bonne
+    pratique", "ICC | Good practice form"): a page's header, not a label (« Bonne pratique » alone opens a form) and
+    not a sentence of any part."""
+    return (bool(re.search(r"\s[-–—|·]\s", text)) and _names_the_form(text)
+            and bool(_form_heading_words().search(fold(text))) and match_label(text, rules=rules) is None)
+
+
 def _names_the_form(heading: str) -> bool:
     """Whether a heading only names the form ("Fiche bonne pratique – Cités interculturelles 2024")."""
     rest = _form_heading_words().sub(" ", fold(heading))
@@ -836,7 +844,8 @@ class Segmenter:
         lines = [line for line in _lines(blocks, self.rules) if not _is_language_heading(line.text, self.rules)]
         lines = _without_letter_lines(lines, self.rules)
         lines = [line for line in lines
-                 if not _web_page_line().match(fold(line.text)) and not _SITE_FOOTER.match(line.text)]
+                 if not _web_page_line().match(fold(line.text)) and not _SITE_FOOTER.match(line.text)
+                 and not _a_running_header(line.text, self.rules)]
         forms, used_labels, preamble = _forms(lines, self.rules)
         forms = _attach_header_blocks(forms)
         # the template sent back whole with the city's form filled in: the guide's example above it is not the city's

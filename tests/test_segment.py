@@ -1035,3 +1035,14 @@ def test_a_form_without_its_title_takes_it_from_the_file_name_when_the_name_hold
     (practice,) = segment(lines("Ville : Nantes", "Titre : Agents d'accueil", f"But : {DESCRIPTION_FR}"),
                           "Formation interculturelle de la police municipale - Nantes 2024.docx").practices
     assert practice.title == "Agents d'accueil"
+
+
+def test_a_page_header_naming_the_form_is_no_sentence_of_a_part():
+    """"Cités interculturelles – bonne pratique" at the top of the next form's page in a merged PDF ended the
+    previous form's references; « Bonne pratique » alone still opens a form, and a title with a dash stays."""
+    result = segment(lines("Ville : Subotica", "Titre : Roma mediators", f"But : {DESCRIPTION_FR}",
+                           "Principaux documents de référence : Local Action Plan 2018-2024.",
+                           "Cités interculturelles – bonne pratique", "Coordonnées", "Ville : Marseille",
+                           "Titre : Welcome walks – bonne pratique de quartier", f"But : {DESCRIPTION_FR}"))
+    assert [p.references for p in result.practices] == ["Local Action Plan 2018-2024.", None]
+    assert result.practices[1].title == "Welcome walks – bonne pratique de quartier"
