@@ -46,8 +46,8 @@ _ITEM_START = re.compile(r"(?:[-•*–]\s|\d{1,2}[.)]\s|[a-z][.)]\s)")
 # ("were placed"), the wrap fell before the number; a short line ("Participants") is a heading or a table's cell.
 _COUNT_GOES_ON = re.compile(r"\d[\d  .,]*\s+[a-zà-ÿ]")
 _PROSE_LINE_WORDS = 8
-# "Starting point: Before 2021…", « Ville : »: a line opening with a label of a few words goes on no line (a scan may
-# read a full stop as a comma); « Sproochentreff veut enlever cette peur : » is a sentence
+# "Starting point: Before 2021…", « Ville : »: a line opening with a label of a few words goes on no line (a scan
+# may read a full stop as a comma); « Sproochentreff veut enlever cette peur : » is a sentence
 _LABEL_START = re.compile(r"[^\W\d_][^\s:.;]*(?:\s+[^\s:.;]+){0,3}\s?:(?:\s|$)")
 
 

@@ -190,15 +190,15 @@ def without_instructions(text: str) -> str:
 @loader("web_page_lines")
 def _web_page_line(path: Path = LABELS_FILE) -> re.Pattern:
     """The start of a line a printed web page adds (labels.yaml `web_page_lines`): "Was this page helpful?",
-    "We use cookies…", "© Cork City Council 2024 · …"."""
+    "We use cookies…"."""
     starts = tuple(fold(w) for w in load_yaml(path.read_text(encoding="utf-8"))["web_page_lines"])
     return re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in sorted(starts, key=len, reverse=True)) + ")")
 
 
 # A web site's copyright footer ("© Cork City Council 2024 · City Hall · Privacy statement"); "© Council of Europe
 # 2019, Anti-rumour handbook" is a reference
-_SITE_FOOTER = re.compile(r"^\s*(?:©|\(c\))(?=.*(?:\s[·|]\s|rights reserved|droits réservés|privacy|cookies|accessibilit))",
-                          re.I)
+_SITE_FOOTER = re.compile(
+    r"^\s*(?:©|\(c\))(?=.*(?:\s[·|]\s|rights reserved|droits réservés|privacy|cookies|accessibilit))", re.I)
 
 
 @loader("guide_example_titles")
@@ -231,7 +231,7 @@ def title_from_file_name(source_file: str, city: str | None = None) -> str | Non
 
     def noise(token: str) -> bool:
         parts = [fold(part) for part in re.split(r"[-–.]", token.strip(" ,()[]")) if part]
-        return not parts or all(part in _FILE_NAME_NOISE or part in city_words or re.fullmatch(r"(?:19|20)\d\d|v\d+|\d+", part)
+        return not parts or all(part in _FILE_NAME_NOISE or part in city_words or re.fullmatch(r"v?\d+", part)
                                 for part in parts)
 
     kept = [t for t in re.split(r"[\s_]+", stem) if t and not noise(t) or t in ("-", "–")]

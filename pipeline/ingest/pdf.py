@@ -27,7 +27,8 @@ _PAGE_NUMBER = re.compile(r"^(?:page|p\.|seite)?\s*\d{1,3}\s*(?:(?:/|of|sur|de|v
 # A footer naming its page after a dash or a bar ("Botkyrka kommun — Page 1 of 2", "Ville de Lausanne | page 1"),
 # or "Page 1" alone: at a page's edge, on a document of one page too.
 # ("sut" for "sur": a scan's reading)
-_NAMED_PAGE = re.compile(r"(?:^|[-–—|·•]\s*)(?:page|seite)\s*\d{1,3}\s*(?:(?:/|[^\W\d_]{2,3})\W*\d{1,3})?\s*$", re.I)
+_NAMED_PAGE = re.compile(r"(?:^|[-–—|·•]\s*)(?:page|seite)\s*\d{1,3}\s*(?:(?:/|[^\W\d_]{2,3})\W*\d{1,3})?\s*$",
+                         re.I)
 # A value cell of a label | value table wrapped over several lines: each line after the first starts within
 # _CELL_EDGE points of where the value starts beside its label, nothing stands left of it, and it sits at most
 # _CELL_LINE_GAP font sizes below the line above (the next row's label, at the left, ends the cell).
