@@ -135,7 +135,7 @@ def _cell_lines(lines) -> list[str]:
 def _page_lines(page) -> PageLines:
     """The page's lines, the lines of one wrapped value cell together (`_value_cells`); on a fillable form, with
     the answers typed in its fields, which live in the field widgets and not in the page text. A form whose
-    fields cannot be made out is read without them. Its footnotes are left out (`_footnotes`), as a Word file's
+    fields cannot be made out is read without them. Its footnotes are left out (`_without_footnotes`), as a Word file's
     are: between two pages they cut a sentence, and at the end they would read as the references."""
     located: list[tuple[float, float, float, str]] = []  # baseline, x, font size (0: not upright), text
 
@@ -144,7 +144,7 @@ def _page_lines(page) -> PageLines:
             located.append(_placed(piece, cm, tm, size))
 
     text = page.extract_text(visitor_text=visit) or ""
-    lines, _ = _footnotes(text.split("\n"), located)
+    lines = _without_footnotes(text.split("\n"), located)
     try:
         fields = _filled_fields(page)
     except Exception:  # a damaged annotation: the page text alone, as before fillable forms were read
@@ -156,9 +156,8 @@ def _page_lines(page) -> PageLines:
     return _value_cells(lines, located)
 
 
-def _footnotes(lines: list[str], located: list[tuple[float, float, float, str]]) -> tuple[list[str], list[str]]:
-    """The page's lines without its footnotes and their markers, and the footnotes ("1The intake sheet is…" ->
-    "The intake sheet is…").
+def _without_footnotes(lines: list[str], located: list[tuple[float, float, float, str]]) -> list[str]:
+    """The page's lines without its footnotes ("1The intake sheet is available…") and their markers.
 
     A footnote's number is a piece of one or two digits in a smaller type than the page's text, below every line
     of that text; its note is the line that starts with it and goes on in that smaller type, below the text. In
@@ -166,28 +165,26 @@ def _footnotes(lines: list[str], located: list[tuple[float, float, float, str]])
     """
     sizes = sorted(size for _, _, size, text in located if size > 0 for _ in range(len(text.strip())))
     if not sizes:
-        return lines, []
+        return lines
     body = sizes[len(sizes) // 2]
     lowest_text = min((y for y, _, size, text in located if size >= 0.9 * body and len(text.strip()) > 3),
                       default=None)
     if lowest_text is None:
-        return lines, []
+        return lines
     numbers = {text.strip() for y, _, size, text in located
                if re.fullmatch(r"\d{1,2}", text.strip()) and 0 < size < 0.85 * body and y < lowest_text}
     if not numbers:
-        return lines, []
+        return lines
     note = re.compile(rf"^({'|'.join(sorted(numbers, key=len, reverse=True))})\s?(?=[^\W\d_])")
     marker = re.compile(rf"(?<=[^\W\d_])(?:{'|'.join(sorted(numbers, key=len, reverse=True))})(?!\d)")
     small = [_key(text)[:12] for y, _, size, text in located
              if y < lowest_text and 0 < size < 0.9 * body and len(text.strip()) > 3]
-    kept, notes = [], []
+    kept = []
     for line in lines:
         found = note.match(line)
-        if found and any(_key(line[found.end():]).startswith(start) for start in small):
-            notes.append(line[found.end():].strip())
-        else:
+        if not (found and any(_key(line[found.end():]).startswith(start) for start in small)):
             kept.append(marker.sub("", line))
-    return kept, notes
+    return kept
 
 
 def _placed(piece: str, cm, tm, size) -> tuple[float, float, float, str]:
