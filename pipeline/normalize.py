@@ -153,6 +153,14 @@ def _placeholders() -> frozenset[str]:
     return frozenset(fold(p) for p in data["placeholders"])
 
 
+@loader("instructions")
+def instruction_starts() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """The words that open a template's instruction (labels.yaml `instructions`): its imperatives, its placeholders
+    and its questions, each at the start of a folded text."""
+    data = load_yaml(LABELS_FILE.read_text(encoding="utf-8"))["instructions"]
+    return tuple(words_pattern(tuple(data[key]), at_start=True) for key in ("imperatives", "placeholders", "questions"))
+
+
 _ONLY_PUNCT = re.compile(r"^[\W_]*$")
 
 

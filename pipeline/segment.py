@@ -17,8 +17,8 @@ from pathlib import Path
 
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
-from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, fold, fold_chars, parse_period,
-                                value_or_none, words_pattern)
+from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, fold, fold_chars,
+                                instruction_starts, parse_period, value_or_none, words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -157,15 +157,6 @@ def _list_introduction(path: Path = LABELS_FILE) -> re.Pattern:
     return words_pattern(tuple(load_yaml(path.read_text(encoding="utf-8"))["list_introductions"]))
 
 
-@loader("instructions")
-def _instruction_starts(path: Path = LABELS_FILE) -> tuple[re.Pattern, re.Pattern]:
-    """The words that open a template's instruction in brackets (labels.yaml `instructions`): its imperatives and
-    its placeholders, each at the start of a folded text."""
-    data = load_yaml(path.read_text(encoding="utf-8"))["instructions"]
-    return (words_pattern(tuple(data["imperatives"]), at_start=True),
-            words_pattern(tuple(data["placeholders"]), at_start=True))
-
-
 _BRACKETED = re.compile(r"\s*(?:\[([^\[\]]{2,400})\]|\(([^()]{2,400})\))(\s*:)?")
 
 
@@ -174,7 +165,7 @@ def without_instructions(text: str) -> str:
     `instructions`): "But (que cherchiez-vous à obtenir ?) : Le parcours…" -> "But : Le parcours…"."""
     if "[" not in text and "(" not in text:
         return text
-    imperative, placeholder = _instruction_starts()
+    imperative, placeholder, _ = instruction_starts()
 
     def drop(match: re.Match) -> str:
         inner = fold(match.group(1) or match.group(2))

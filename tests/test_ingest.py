@@ -684,3 +684,28 @@ def test_a_word_hyperlink_keeps_its_address_after_its_words(tmp_path):
     (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
     assert practice.references == ("Step In – programme page (https://malmo.example.se/stepin)\n"
                                    "www.example.org/report")
+
+
+def test_the_templates_guidance_in_italics_is_not_read_as_an_answer(tmp_path):
+    """A city's copy of the template with its guidance in italics above each answer ("Décrivez les besoins…",
+    "Quels sont les principaux résultats ?", "Please describe briefly…"): the guidance is not read as the answer,
+    and was quoted as evidence; an italic testimony, and a sentence partly in italics, stay."""
+    def italic(text: str) -> str:
+        return f'<w:p><w:r><w:rPr><w:i/></w:rPr><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+
+    body = (p("Ville : Villeurbanne") + p("Titre : Parents en classe") + p("Point de départ :")
+            + italic("Décrivez les besoins et les circonstances qui ont motivé l'action.")
+            + p("En 2020, six écoles ont signalé que les parents allophones ne venaient plus aux réunions.")
+            + italic("« Je ne comprenais rien aux réunions, alors je n'y allais plus », dit une mère.")
+            + p("Impact :") + italic("Quels sont les principaux résultats et réalisations ?")
+            + '<w:p><w:r><w:t xml:space="preserve">En trois ans, 212 parents ont suivi les ateliers </w:t></w:r>'
+              '<w:r><w:rPr><w:i/></w:rPr><w:t>(bilan 2023)</w:t></w:r></w:p>'
+            + p("Key reference documents:") + italic("Please describe briefly the documents others could use.")
+            + p("Bilan 2022-2023 des ateliers, Ville de Villeurbanne."))
+    path = write_docx(tmp_path / "guidance.docx", body)
+    (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
+    assert practice.starting_point == (
+        "En 2020, six écoles ont signalé que les parents allophones ne venaient plus aux réunions.\n"
+        "« Je ne comprenais rien aux réunions, alors je n'y allais plus », dit une mère.")
+    assert practice.impact == "En trois ans, 212 parents ont suivi les ateliers (bilan 2023)"
+    assert practice.references == "Bilan 2022-2023 des ateliers, Ville de Villeurbanne."

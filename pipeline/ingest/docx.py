@@ -21,6 +21,7 @@ from pipeline.config import Limits
 from pipeline.errors import cause, ingest_error
 from pipeline.ingest.package import check_zip, read_part
 from pipeline.ingest.reading import BlockCollector
+from pipeline.normalize import fold, instruction_starts
 from pipeline.records import Block, IngestError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -370,10 +371,14 @@ def _paragraph_text(p, boxes: list, links: dict[str, str] | None = None) -> str:
                 continue
             if tag == _w("r") and _run_has_text(child):
                 runs.append((len(parts), _is_bold(child)))
+                italic.append(_is_italic(child))
             walk(child)
 
+    italic: list[bool] = []
     walk(p)
     text = "".join(parts)
+    if italic and all(italic) and _is_guidance(text):
+        return ""  # the template's guidance in italics above an answer ("Expliquez de manière claire…")
     # "City Oslo" with "City" in bold: the bold lead-in is a label written without a colon.
     if runs and runs[0][1]:
         cut = next((i for i, bold in runs if not bold), None)
@@ -391,6 +396,25 @@ def _paragraph_text(p, boxes: list, links: dict[str, str] | None = None) -> str:
 def _reads_as_label(text: str) -> bool:
     text = text.strip()
     return bool(_LEAD_LABEL.match(text)) and len(text.split()) <= _MAX_LEAD_WORDS
+
+
+def _is_italic(r) -> bool:
+    i = r.find(f"{_w('rPr')}/{_w('i')}")
+    return i is not None and i.get(_w("val"), "true").lower() not in ("0", "false", "off")
+
+
+_GUIDANCE_WORDS = 40  # guidance is a sentence or two; an italic testimony may be longer
+
+
+def _is_guidance(text: str) -> bool:
+    """Whether an italic paragraph reads as the template's guidance: it opens with an instruction's imperative
+    ("Décrivez…", "Add links…") or asks a question ("Quels sont les principaux résultats ?"); a quoted testimony
+    opens with its quotation mark."""
+    imperative, _, question = instruction_starts()
+    folded = fold(text).strip()
+    if not folded or len(folded.split()) > _GUIDANCE_WORDS:
+        return False
+    return bool(imperative.match(folded) or (question.match(folded) and "?" in folded))
 
 
 def _is_bold(r) -> bool:
