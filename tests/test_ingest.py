@@ -709,3 +709,16 @@ def test_the_templates_guidance_in_italics_is_not_read_as_an_answer(tmp_path):
         "« Je ne comprenais rien aux réunions, alors je n'y allais plus », dit une mère.")
     assert practice.impact == "En trois ans, 212 parents ont suivi les ateliers (bilan 2023)"
     assert practice.references == "Bilan 2022-2023 des ateliers, Ville de Villeurbanne."
+
+
+def test_a_hyphen_a_justified_pdf_put_at_a_line_end_goes_where_the_document_writes_the_word_whole():
+    """"in-terculturels" and "Mont-réal" (a justified layout's hyphens, kept when the wrapped line was joined) are
+    written whole where the document writes them so; "self-government", inclusive writing (« intervenant-e-s ») and a
+    name ("Saint-Denis") keep their hyphens."""
+    from pipeline.ingest.pdf import _without_wrap_hyphens
+
+    texts = ["Titre : Médiateurs interculturels à Montréal",
+             "But : Le projet place des médiateurs in-terculturels dans trois hôpitaux de Mont-réal.",
+             "Les intervenant-e-s et les intervenantes de Saint-Denis parlent de self-government."]
+    assert _without_wrap_hyphens(texts) == [
+        texts[0], "But : Le projet place des médiateurs interculturels dans trois hôpitaux de Montréal.", texts[2]]

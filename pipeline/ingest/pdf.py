@@ -13,7 +13,7 @@ from pipeline.errors import cause, ingest_error, message
 from pipeline.ingest.ocr import ocr_pages, ocr_unavailable
 from pipeline.ingest.reading import OCR, UNREAD_SCANS, Reading
 from pipeline.ingest.tools import Tools
-from pipeline.normalize import clean_text, unwrap_lines
+from pipeline.normalize import clean_text, fold, unwrap_lines
 from pipeline.records import Block, IngestError
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -95,6 +95,7 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
         # one block, a line each: a header value takes the lines of its block, a section keeps them as lines
         texts.append("\n".join(_cell_lines(filter(None, (clean_text(x) for x in entry)))))
     texts += unwrap_lines(loose)
+    texts = _without_wrap_hyphens(texts)
     blocks = [Block(t, "line", i) for i, t in enumerate(filter(None, texts))]
     if not blocks:
         if scanned and ocr_unavailable(tools) is None:
@@ -103,6 +104,25 @@ def read_pdf(path: Path, limits: Limits = Limits(), tools: Tools = Tools()) -> R
             raise ingest_error("pdf_no_text_layer_no_ocr", missing=ocr_unavailable(tools))
         raise ingest_error("pdf_no_text_layer")
     return Reading(blocks, warnings, note)
+
+
+# a word cut at a hyphen, not a compound of three parts or inclusive writing (« intervenant-e-s »)
+_HYPHENATED = re.compile(r"(?<![-\w])([^\W\d_]{2,})-([^\W\d_A-ZÀ-Ý][^\W\d_]{2,})(?![-\w])")
+
+
+def _without_wrap_hyphens(texts: list[str]) -> list[str]:
+    """The texts with the hyphens a justified layout put at line ends taken out where the document writes the word
+    whole elsewhere ("in-terculturels" where "interculturels" is in the title, "Mont-réal"); a hyphen the document
+    keeps ("self-government" written so elsewhere, or nowhere whole) stays."""
+    words = Counter(fold(w) for text in texts for w in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text))
+
+    def join(match: re.Match) -> str:
+        whole = match.group(1) + match.group(2)
+        if words[fold(whole)] and not words[fold(match.group(0))] > 1:
+            return whole
+        return match.group(0)
+
+    return [_HYPHENATED.sub(join, text) for text in texts]
 
 
 def _unmapped_fonts(page) -> bool:
