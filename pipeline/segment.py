@@ -182,8 +182,8 @@ def without_instructions(text: str) -> str:
 def _web_page_line(path: Path = LABELS_FILE) -> re.Pattern:
     """The start of a line a printed web page adds (labels.yaml `web_page_lines`): "Was this page helpful?",
     "We use cookies…"."""
-    starts = tuple(fold(w) for w in load_yaml(path.read_text(encoding="utf-8"))["web_page_lines"])
-    return re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in sorted(starts, key=len, reverse=True)) + ")")
+    return words_pattern(tuple(fold(w) for w in load_yaml(path.read_text(encoding="utf-8"))["web_page_lines"]),
+                         at_start=True)
 
 
 # A web site's copyright footer ("© Cork City Council 2024 · City Hall · Privacy statement"); "© Council of Europe

@@ -399,8 +399,7 @@ def _reads_as_label(text: str) -> bool:
 
 
 def _is_italic(r) -> bool:
-    i = r.find(f"{_w('rPr')}/{_w('i')}")
-    return i is not None and i.get(_w("val"), "true").lower() not in ("0", "false", "off")
+    return _run_property_on(r, "i")
 
 
 _GUIDANCE_WORDS = 40  # guidance is a sentence or two; an italic testimony may be longer
@@ -418,8 +417,13 @@ def _is_guidance(text: str) -> bool:
 
 
 def _is_bold(r) -> bool:
-    b = r.find(f"{_w('rPr')}/{_w('b')}")
-    return b is not None and b.get(_w("val"), "true").lower() not in ("0", "false", "off")
+    return _run_property_on(r, "b")
+
+
+def _run_property_on(r, name: str) -> bool:
+    """Whether a run's toggle property (w:b, w:i) is set: present, and not switched off by its value."""
+    found = r.find(f"{_w('rPr')}/{_w(name)}")
+    return found is not None and found.get(_w("val"), "true").lower() not in ("0", "false", "off")
 
 
 def _run_has_text(r) -> bool:
