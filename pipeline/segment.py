@@ -204,10 +204,12 @@ def _form_heading_words(path: Path = LABELS_FILE) -> re.Pattern:
     return words_pattern(tuple(fold(w) for w in load_yaml(path.read_text(encoding="utf-8"))["form_heading_words"]))
 
 
-# Words of a file's name that name the form, the e-mail or the version, not the practice
-_FILE_NAME_NOISE = frozenset("""icc fiche fiches form formulaire template modele bonne bonnes pratique pratiques good
-practice practices bp gp re tr fw fwd submission soumission collection draft brouillon final finale version copy
-copie rev ok cites cite cities city ville""".split())
+@loader("file_name_words")
+def _file_name_words(path: Path = LABELS_FILE) -> frozenset[str]:
+    """Words of a file's name that name the form, the e-mail or the version (labels.yaml `file_name_words`)."""
+    return frozenset(fold(w) for w in load_yaml(path.read_text(encoding="utf-8"))["file_name_words"])
+
+
 _FILE_TITLE_WORDS = 3  # fewer words left than this are no title ("StepIn LP")
 _EDGE_WORDS = frozenset("de du des la le les l d of the and et for pour a an".split())
 
@@ -222,7 +224,7 @@ def title_from_file_name(source_file: str, city: str | None = None) -> str | Non
 
     def noise(token: str) -> bool:
         parts = [fold(part) for part in re.split(r"[-–.]", token.strip(" ,()[]")) if part]
-        return not parts or all(part in _FILE_NAME_NOISE or part in city_words or re.fullmatch(r"v?\d+", part)
+        return not parts or all(part in _file_name_words() or part in city_words or re.fullmatch(r"v?\d+", part)
                                 for part in parts)
 
     kept = [t for t in re.split(r"[\s_]+", stem) if t and not noise(t) or t in ("-", "–")]

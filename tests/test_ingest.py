@@ -495,23 +495,29 @@ def test_list_items_of_an_opendocument_read_without_libreoffice_keep_a_bullet():
         "Processus :", "• Recruter", "• Former", "Étapes :\n• Recruter\n• Former"]
 
 
-def test_a_pdf_sentence_wrapped_after_a_word_no_sentence_ends_on_is_read_whole(tmp_path):
-    """"reported in" / "2018 that…" and « au » / « Sproochentreff… » are one sentence each: the next line goes on
-    whatever it starts with; a list item after such a line keeps its own line."""
+def _practice_of_pdf_lines(path: Path, lines: tuple[str, ...]):
+    """The one practice read from a PDF of `lines`, one per line, as a text layer gives them."""
     from fpdf import FPDF
-
-    from pipeline.normalize import unwrap_lines
 
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("Helvetica", size=10)
-    for line in ("City: Rotterdam", "Title: Neighbourhood mothers",
-                 "Purpose: The health service reported in", "2018 that one family in five missed its check-ups.",
-                 "Impact: Mothers from the Somali and", "Syrian communities now visit 300 families a year."):
+    for line in lines:
         pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-    path = tmp_path / "wrapped.pdf"
     pdf.output(str(path))
     (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
+    return practice
+
+
+def test_a_pdf_sentence_wrapped_after_a_word_no_sentence_ends_on_is_read_whole(tmp_path):
+    """"reported in" / "2018 that…" and « au » / « Sproochentreff… » are one sentence each: the next line goes on
+    whatever it starts with; a list item after such a line keeps its own line."""
+    from pipeline.normalize import unwrap_lines
+
+    practice = _practice_of_pdf_lines(tmp_path / "wrapped.pdf", (
+        "City: Rotterdam", "Title: Neighbourhood mothers",
+        "Purpose: The health service reported in", "2018 that one family in five missed its check-ups.",
+        "Impact: Mothers from the Somali and", "Syrian communities now visit 300 families a year."))
     assert practice.purpose == "The health service reported in 2018 that one family in five missed its check-ups."
     assert practice.impact == "Mothers from the Somali and Syrian communities now visit 300 families a year."
     assert unwrap_lines(["The steps are set out in", "- a guide", "- a film"]) == [
@@ -575,17 +581,9 @@ def test_ligatures_of_a_pdf_are_spelled_out():
 def test_a_footer_naming_its_page_is_left_out_of_a_one_page_pdf(tmp_path):
     """"Botkyrka kommun — Page 1 of 1" at the foot of a one-page PDF is no part of its references; a sentence that
     mentions a page stays."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=10)
-    for line in ("City: Botkyrka", "Title: Diversity charter", "Process: Employers sign the charter and train their staff.",
-                 "Key reference documents: Charter text, see the guide on page 3", "Botkyrka kommun - Page 1 of 1"):
-        pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-    path = tmp_path / "one-page.pdf"
-    pdf.output(str(path))
-    (practice,) = Segmenter().segment(read_blocks(path), path.name, "0" * 64).practices
+    practice = _practice_of_pdf_lines(tmp_path / "one-page.pdf", (
+        "City: Botkyrka", "Title: Diversity charter", "Process: Employers sign the charter and train their staff.",
+        "Key reference documents: Charter text, see the guide on page 3", "Botkyrka kommun - Page 1 of 1"))
     assert practice.references == "Charter text, see the guide on page 3"
 
 
