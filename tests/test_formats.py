@@ -325,6 +325,27 @@ def test_ocr_lines_leave_out_table_rules_and_specks_of_dust():
         "City:\nSwansea\nTitle:\nBinômes santé : des\nDepartment:\nDirection et environnementale")
 
 
+def test_ocr_lines_leave_out_what_a_coarse_scan_reads_in_borders_and_stamps():
+    """On a 100-dpi scan a cell border read as "ei" stood between a label and its value and became the value,
+    "i." ended the period's label line, a stamp beside the date read "ecr far:", and "Process;" hid a label.
+    Short words read with confidence inside prose, a poorly read label and a real short value stay."""
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    lines = [[("Department:", 100, 240, 40, 95), ("ei", 620, 40, 60, 32), ("Community", 900, 200, 40, 94),
+              ("Office", 1110, 120, 40, 95)],
+             [("Implementation", 100, 280, 40, 82), ("period:", 395, 120, 40, 95), ("i.", 540, 25, 60, 57),
+              ("September", 900, 180, 40, 97), ("2021", 1090, 80, 40, 92)],
+             [("Date:", 100, 100, 40, 96), ("02/05/2023", 900, 190, 40, 96), ("ecr", 1700, 120, 45, 37),
+              ("far:", 1830, 120, 40, 0)],
+             [("Nicks", 100, 90, 40, 32), ("arca:", 200, 80, 40, 30), ("City", 900, 80, 40, 95), ("Oslo", 990, 80, 40, 95)],
+             [("Process;", 100, 150, 40, 90), ("we", 260, 40, 40, 45), ("met", 310, 60, 40, 96)],
+             [("Title:", 100, 100, 40, 90), ("in", 570, 15, 15, 24), ("One", 900, 70, 40, 26), ("Door", 980, 90, 40, 90)]]
+    rows = [f"5\t1\t1\t1\t{n}\t{i}\t{left}\t0\t{width}\t{height}\t{conf}\t{text}"
+            for n, line in enumerate(lines) for i, (text, left, width, height, conf) in enumerate(line)]
+    assert lines_from_tsv("\n".join([header, *rows])) == (
+        "Department:\nCommunity Office\nImplementation period:\nSeptember 2021\nDate:\n02/05/2023\n"
+        "Nicks arca:\nCity Oslo\nProcess: we met\nTitle:\nOne Door")
+
+
 @needs_ocr
 def test_dust_on_a_scanned_form_leaves_its_header_values_beside_their_labels(tmp_path):
     """A speck in each label cell, on the text's line, was read as a value of its own ("|", ".", "_"): every field

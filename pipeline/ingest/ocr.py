@@ -33,7 +33,16 @@ _BLANK_INK_SHARE = 0.0005  # a page with less ink than this (dust, a punch hole)
 _COLUMN_GAP = 2.5  # a gap wider than this many line heights separates table columns, not words
 _SPECK = 0.25  # a mark smaller than this share of the page's text height, both ways, is dust (a colon is twice that)
 _RULE_AT_EDGE = re.compile(r"^[_|¦]*[|¦]|[|¦][_|¦]*$")  # a table's rule read as a word or touching one: "_|", "|Cork"
+_SEMICOLON_LABEL = re.compile(r"([A-ZÀ-Ý][\w'’/-]*(?: [\w'’/-]+){0,3});(?= )")  # "Process;", "Key references;"
 _MARKS_ONLY = re.compile(r"[|¦_:;.,\s]+")  # a cell holding only these is what is left of a rule or of dust
+# A cell of one or two short words that Tesseract reads with less confidence than this is noise of a coarse scan
+# (a cell border, a shadow: "ei", "i.", "RE Nr" between a label and its value on a 100-dpi page); a real short
+# value ("Oslo", "2023", "N/A") reads at 80 or more.
+_NOISE_CONFIDENCE = 60.0
+_NOISE_LENGTH = 3  # a word at a cell's edge: 2 ("One" of a title read at 26 stays)
+# A cell after the first of its line read with a mean confidence below this is a stamp or a smudge ("ecr far:"
+# beside a date); the first cell, where a label stands, stays however badly it reads.
+_SMUDGE_CONFIDENCE = 40.0
 # A page read with less mean confidence than this is checked for its orientation (upright print reads at 90 or
 # more, a page turned sideways or upside down at about 40)
 _LOW_CONFIDENCE = 70.0
@@ -188,31 +197,34 @@ def lines_from_tsv(tsv: str) -> str:
     """Text lines from Tesseract's word table, cut where a wide gap separates two columns: a form's label
     cell and value cell side by side become a label line and a value line. A line that continues a
     value cell (it starts where that value started, in the same paragraph) is joined to the value. Table
-    rules and specks of dust that Tesseract reads as "|", "_|", "." or ":" are left out."""
+    rules and specks of dust that Tesseract reads as "|", "_|", "." or ":" are left out, as is a cell of one or
+    two short words read with low confidence."""
     found = []
     for row in tsv.splitlines()[1:]:
         cols = row.split("\t")
         if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
             continue
         left, width, height = int(cols[6]), int(cols[8]), int(cols[9])
-        found.append(((cols[2], cols[3], cols[4]), left, width, height, _RULE_AT_EDGE.sub("", cols[11].strip())))
+        found.append(((cols[2], cols[3], cols[4]), left, width, height, float(cols[10]),
+                      _RULE_AT_EDGE.sub("", cols[11].strip())))
     text_height = sorted(f[3] for f in found)[len(found) // 2] if found else 0
-    lines: dict[tuple[str, str, str], list[tuple[int, int, int, str]]] = {}
-    for key, left, width, height, text in found:
+    lines: dict[tuple[str, str, str], list[tuple[int, int, int, str, float]]] = {}
+    for key, left, width, height, confidence, text in found:
         # a speck is much smaller than the page's letters both ways, whatever Tesseract reads in it
         if text.strip("_") and max(width, height) >= _SPECK * text_height:
-            lines.setdefault(key, []).append((left, width, height, text))
+            lines.setdefault(key, []).append((left, width, height, text, confidence))
     out: list[list[list]] = []  # lines of segments [left, words]
     previous: tuple[str, str] | None = None
     for (block, par, _), words in lines.items():
         words.sort()
-        height = sorted(h for _, _, h, _ in words)[len(words) // 2]
-        segments = [[words[0][0], [words[0][3]]]]
-        for (left, width, _, _), (next_left, _, _, text) in zip(words, words[1:]):
-            if next_left - (left + width) > _COLUMN_GAP * height:
-                segments.append([next_left, []])
-            segments[-1][1].append(text)
-        segments = [s for s in segments if not _MARKS_ONLY.fullmatch(" ".join(s[1]))]
+        height = sorted(h for _, _, h, _, _ in words)[len(words) // 2]
+        segments = [[words[0][0], [words[0][3]], [words[0]]]]
+        for (left, width, _, _, _), word in zip(words, words[1:]):
+            if word[0] - (left + width) > _COLUMN_GAP * height:
+                segments.append([word[0], [], []])
+            segments[-1][1].append(word[3])
+            segments[-1][2].append(word)
+        segments = [s[:2] for s in _without_edge_noise(segments) if not _MARKS_ONLY.fullmatch(" ".join(s[1]))]
         if not segments:
             continue
         last = out[-1] if out else None
@@ -222,7 +234,38 @@ def lines_from_tsv(tsv: str) -> str:
         else:
             out.append(segments)
         previous = (block, par)
-    return "\n".join(" ".join(words) for segments in out for _, words in segments)
+    return "\n".join(_label_colon(" ".join(words)) if k == 0 else " ".join(words)
+                     for segments in out for k, (_, words) in enumerate(segments))
+
+
+def _label_colon(line: str) -> str:
+    """A line opening with a capitalised label whose colon a coarse scan read as a semicolon ("Process; The
+    desk opened…"), with its colon back: the segmenter still decides whether the words before it are a label."""
+    match = _SEMICOLON_LABEL.match(line)
+    return f"{match.group(1)}:{line[match.end():]}" if match else line
+
+
+def _noisy(word: tuple[int, int, int, str, float], length: int = _NOISE_LENGTH) -> bool:
+    return len(word[3]) <= length and word[4] < _NOISE_CONFIDENCE
+
+
+def _without_edge_noise(segments: list[list]) -> list[list]:
+    """The line's cells without what a coarse scan's borders, shadows and stamps read as words (see
+    _NOISE_CONFIDENCE): a cell of one or two such words, such a word at a cell's edge that faces another cell
+    ("Implementation period: i." | "September 2021"), and a smudged cell after the first."""
+    kept = []
+    for k, (left, texts, words) in enumerate(segments):
+        if len(words) <= 2 and all(_noisy(w) for w in words):
+            continue
+        start, end = 0, len(words)
+        while k > 0 and start < end - 1 and _noisy(words[start], _NOISE_LENGTH - 1):
+            start += 1
+        while k < len(segments) - 1 and end > start + 1 and _noisy(words[end - 1], _NOISE_LENGTH - 1):
+            end -= 1
+        if k > 0 and sum(w[4] for w in words[start:end]) < _SMUDGE_CONFIDENCE * (end - start):
+            continue
+        kept.append([words[start][0], texts[start:end], words[start:end]])
+    return kept
 
 
 def _render(document, index: int, dpi: int = OCR_DPI) -> bytes | None:
