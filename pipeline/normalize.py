@@ -194,6 +194,7 @@ _ONGOING = re.compile(
 )
 _PLANNED = re.compile(r"\b(prevue?s?|planned|envisagee?s?|expected|prolongation|extension|to be extended|"
                       r"sera prolongee?|will be extended|will continue until)\b")
+_RANGE_CLOSE = re.compile(r"\b(to|until|till|through|jusqu|au)\b|[-\u2013\u2014/]")
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
 
 
@@ -242,6 +243,12 @@ def parse_period(text: str | None) -> Period:
     # "2019-2023 (pilot), permanent from 2024": the last year opens a period that is still running.
     last = max(m.start() for m in _YEAR.finditer(folded) if int(m.group(1)) == end)
     if ongoing and _OPEN_START.search(folded[max(0, last - 20):last]):
+        return Period(start, None, True)
+    # "Depuis 2021, projet pilote puis étendu en 2023": a later year after an open start, with no word or dash
+    # closing a range, is a step of a practice still running, not its end
+    first = _YEAR.search(folded)
+    if ongoing and _OPEN_START.search(folded[max(0, first.start() - 20):first.start()]) \
+            and not _RANGE_CLOSE.search(folded[first.end():last]):
         return Period(start, None, True)
     return Period(start, end, ongoing)
 

@@ -474,6 +474,8 @@ class _Line:
     figures_beside: bool = False  # a table cell whose row's other cells hold figures only (a budget, a timetable)
     figure_cell: bool = False  # a later cell of such a row ("City" as a budget line's funder): never a label
     in_wide_table: bool = False  # a cell of a table of three columns or more than four, which the template has not
+    # the one cell matching a field's label in a row of three cells or more ("Phase | Période | Responsable")
+    lone_label_in_row: bool = False
     wrapped: bool = False  # a later line of a PDF's table cell (pipeline/ingest/pdf.py): its value goes on
     alone: bool = False  # the whole text of a paragraph or heading: a heading when it is a few words
 
@@ -482,13 +484,20 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
     paired = _pair_header_rows(blocks, rules)
     data_rows = _figure_rows(paired)
     columns: Counter = Counter()
+    row_cells: Counter = Counter()
+    row_labels: Counter = Counter()
     for b in paired:
         if b.kind == "cell" and b.table is not None and b.col is not None:
             columns[b.table] = max(columns[b.table], b.col + 1)
+            row_cells[(b.table, b.row)] += 1
+            hit = match_label(b.text, rules=rules)
+            row_labels[(b.table, b.row)] += hit is not None and hit.label.kind == "field"
     lines = [
         _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0,
               figure_cell=(b.table, b.row) in data_rows and bool(b.col),
               in_wide_table=b.kind == "cell" and (columns[b.table] == 3 or columns[b.table] > 4),
+              lone_label_in_row=b.kind == "cell" and row_cells[(b.table, b.row)] >= 3
+              and row_labels[(b.table, b.row)] == 1,
               wrapped=b.kind == "line" and n > 0 and k == 0,
               alone=b.kind in ("paragraph", "heading") and piece.strip() == b.text.strip())
         for i, b in enumerate(paired)
@@ -628,6 +637,9 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         if hit is not None and hit.label.kind == "field" and line.in_wide_table and current is not None \
                 and current.sections:
             hit = None  # "Date | Étape | Personne de contact": a timetable's column headers in a part, no fields
+        if hit is not None and hit.label.kind == "field" and line.lone_label_in_row and current is not None \
+                and current.sections:
+            hit = None  # "Phase | Période | Responsable | Volume": a four-column timetable's headers, no period field
         if line.figure_cell:
             hit = None  # "Coordination | 12,000 | City": the funder, not the city field
         if line.wrapped and target is not None and target[0] == "field" and line.block == field_block:

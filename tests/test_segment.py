@@ -273,6 +273,11 @@ def test_column_header_table_pairs_labels_with_values():
         ("autumn 2021 – spring 2024 (continuing)", (2021, 2024, True)),
         ("en cours", (None, None, True)),
         ("N/A", (None, None, False)),
+        # a later year after an open start is a step of the running practice, not its end
+        ("Depuis 2021, projet pilote dans trois arrondissements puis étendu en 2023", (2021, None, True)),
+        ("Since 2016; extended citywide in 2020 and 2022", (2016, None, True)),
+        ("Depuis 2019, la phase pilote a été prolongée en 2021", (2019, None, True)),
+        ("2021-2023, ongoing", (2021, 2023, True)),
     ],
 )
 def test_period_parsing(text, expected):
@@ -904,6 +909,25 @@ def test_a_budget_line_or_a_timetable_in_a_part_is_no_second_form(tmp_path):
     assert practice.contact_person == "Claire Dumont, chargée de mission"
     assert "18 000 €" in practice.process and "Septembre 2021" in practice.process
     assert practice.impact == "21 ateliers ont réuni 1 900 personnes." and practice.references == "Bilan 2023."
+
+
+def test_a_four_column_timetable_naming_a_period_column_is_no_second_form(tmp_path):
+    """« Phase | Période | Responsable | Volume », "Step | Timeline | Lead | Cost" heading a table of steps in the
+    process part name its columns: the form keeps one practice, with its impact and references; a header row of
+    the template's own labels still pairs with its values."""
+    for header, lang in ((("Phase", "Période", "Responsable", "Volume"), "fr"), (("Step", "Timeline", "Lead", "Cost"), "en")):
+        steps = table(row(*(cell(p(h)) for h in header)),
+                      row(cell(p("Orientation")), cell(p("janvier-février")), cell(p("CCAS")), cell(p("142"))),
+                      row(cell(p("Cours collectifs")), cell(p("mars-novembre")), cell(p("Le Relais")), cell(p("8"))))
+        labels = (("Ville :", "Période de mise en œuvre :", "But :", "Processus :", "Impact :",
+                   "Principaux documents de référence :") if lang == "fr" else
+                  ("City:", "Implementation period:", "Purpose:", "Process:", "Impact:", "Key reference documents:"))
+        body = (p(f"{labels[0]} Grenoble") + p(f"{labels[1]} 2023") + p(f"{labels[2]} {DESCRIPTION_FR}")
+                + p(f"{labels[3]} Le parcours suit quatre phases.") + steps
+                + p(f"{labels[4]} 131 personnes sont entrées dans le dispositif.") + p(f"{labels[5]} Bilan 2023."))
+        (practice,) = segment(read_blocks(write_docx(tmp_path / f"fiche-{lang}.docx", body))).practices
+        assert practice.period_text == "2023" and header[1] in practice.process, lang
+        assert practice.impact == "131 personnes sont entrées dans le dispositif." and practice.references == "Bilan 2023."
 
 
 def test_a_line_announcing_a_list_is_no_label_of_the_forms_own():
