@@ -314,6 +314,19 @@ def test_the_check_page_names_fields_as_the_template_and_cuts_a_long_one_after_a
     assert process.startswith(shown[:-1]) and process[len(shown) - 1] in " ,", "cut after a whole word"
 
 
+def test_a_checked_form_shows_its_contact_and_the_footer_does_not_say_contacts_are_left_out(client):
+    """The city sees its own form whole, its contact included: the footer of the site's pages, which say that
+    contacts are left out, would contradict it; a page of the run's practices keeps that footer."""
+    text = ("Ville : Lyon\nPersonne de contact : Sophie Bernard, sophie.bernard@example.org\n"
+            "Titre : Binômes de conversation\nBut : Réunir des habitants et des personnes nouvellement arrivées.\n")
+    page = html.unescape(client.post("/check", files={"file": ("binomes.txt", text.encode("utf-8"))},
+                                     headers={"Accept-Language": "fr"}).text)
+    footer = re.search(r"<footer>(.*?)</footer>", page, re.S).group(1)
+    assert "sophie.bernard@example.org" in page and "coordonnées comprises" in footer and "omises" not in footer
+    search = html.unescape(client.get("/", headers={"Accept-Language": "fr"}).text)
+    assert "les coordonnées sont omises" in re.search(r"<footer>(.*?)</footer>", search, re.S).group(1)
+
+
 @pytest.mark.parametrize("name", ["xxe.docx", "laughs.docx", "bomb.docx", "truncated.docx", "random.docx",
                                   "protected.docx", "legacy.doc", "junk.txt", "empty.docx", "notes.xyz"])
 def test_a_hostile_or_broken_file_gets_the_code_and_message_of_files_parquet(client, name, tmp_path):
