@@ -1029,8 +1029,8 @@ class CriteriaScorer:
         for gap in gaps:
             if not self.gap_said(crit, gap, features, analysis):
                 other = gap.get("if_said")
-                said = other and self.gap_said(crit, next(g for g in gaps if g["name"] == other["gap"]), features,
-                                               analysis)
+                said = other and self._told_as_fact(crit, next(g for g in gaps if g["name"] == other["gap"]), other,
+                                                    analysis)
                 return other[lang] if said else gap[lang]
         return hints["more"]
 
@@ -1053,6 +1053,20 @@ class CriteriaScorer:
                     return found
         return None
 
+    def _told_as_fact(self, crit: str, gap: dict, if_said: dict, analysis: _Analysis) -> bool:
+        """Whether a sentence tells as a fact what `gap` names (the `if_said` of criteria.yaml): a cue of its groups
+        or one of its `said_phrases`, in a sentence with none of the words of a wish or a supposition."""
+        spec = self.cues["criteria"][crit]
+        labels = [label for group in gap["groups"] for label in self._group_labels(crit, group, spec["groups"][group])]
+        phrases = words_pattern(tuple(fold(p).lower() for p in gap.get("said_phrases", ())))
+        supposed = words_pattern(tuple(fold(w).lower() for w in if_said.get("unless_with", ())))
+        for sentence in analysis.sentences:
+            folded = _folded_part(sentence.text).lower()
+            if (any(sentence.cues.get(label, 0) for label in labels) or phrases.search(folded)) \
+                    and not supposed.search(folded):
+                return True
+        return False
+
     def gap_said(self, crit: str, gap: dict, features: dict, analysis: _Analysis) -> bool:
         """Whether the text already says what a gap of criteria.yaml asks for: a cue of its groups, a table of
         figures where the gap is `said_by_table`, cues of its `said_together` in one sentence of the criterion's
@@ -1070,6 +1084,10 @@ class CriteriaScorer:
                 gap_model is not None and any(s.said.get(key, 0.0) >= gap_model.threshold for s in mine))
         if cued(gap, features):
             return True
+        if gap.get("said_phrases"):
+            phrases = words_pattern(tuple(fold(p).lower() for p in gap["said_phrases"]))
+            if any(phrases.search(_folded_part(s.text).lower()) for s in analysis.sentences):
+                return True
         if gap.get("said_by_table") and any(s.table_row for s in analysis.sentences):
             return True
         # cues that say it together in one sentence of the criterion's parts: a place and a count of people
@@ -1266,9 +1284,10 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
         annex = results and not measured and any(_points_to_annex(s.text, cues)
                                                  for s in analysis.sentences if s.section == "impact")
         outcome = words_pattern(tuple(spec["praise_outcome_words"]))
+        pleased = words_pattern(tuple(spec["praise_words"]))
 
         def praise(s: _Sentence) -> bool:
-            praised = s.cues.get("high_impact:vague", 0)
+            praised = s.cues.get("high_impact:vague", 0) or pleased.search(_folded_part(s.text))
             return ((praised and len(s.text.split()) <= spec["praise_sentence_max_words"])
                     or bool(outcome.search(_folded_part(s.text)))
                     or ((praised or s.text.rstrip().endswith("!"))

@@ -649,6 +649,11 @@ def test_praise_alone_is_no_result():
                      "Succès : le conseil municipal a pérennisé les postes de médiateurs."):
         assert results("fr", concrete)["passed"], concrete
     assert not results("en", "The families were very satisfied. Great feedback.")["passed"]
+    # satisfaction in plain words is praise too, not a result
+    for said in ("Very positive. A great success. Everybody enjoyed it.", "Participants said the training was useful."):
+        assert not results("en", said)["passed"], said
+    assert not results("fr", "Bailleurs et familles jugent le dispositif très utile.")["passed"]
+    assert results("en", "Everybody enjoyed it: 85 of the 120 pupils came back in the second term.")["passed"]
 
 
 REPLICATED = {"en": "Since then, the towns of Eskilstuna and Drammen have set up the same scheme with our handbook, and a "
@@ -1034,6 +1039,31 @@ def test_a_text_telling_of_a_place_that_took_it_up_is_not_asked_whether_one_coul
     assert rows["told"]["hint"].startswith(asked), rows
     assert not rows["plain"]["hint"].startswith(asked), rows
     assert rows["told"]["score"] > rows["plain"]["score"]
+
+
+@pytest.mark.parametrize("base, wish, asked", [
+    (WEAK_EN, "We believe this approach could easily be replicated in other cities.", "Another place has taken it up"),
+    (WEAK_FR, "Nous pensons que le dispositif pourrait être repris par d'autres villes.", "Un autre lieu l'a reprise"),
+])
+def test_a_wish_that_others_take_it_up_is_not_told_back_as_done(learned, base, wish, asked):
+    """"We believe this approach could easily be replicated in other cities." hopes for a transfer: the hint does
+    not tell the city that another place has taken its practice up."""
+    practice = replace(base, practice_id="wish", impact=base.impact + " " + wish,
+                       description="\n".join(filter(None, [base.purpose, base.starting_point, base.process,
+                                                           base.impact + " " + wish])))
+    row = rows_by_criterion(learned, practice)["transferable"]
+    assert not row["hint"].startswith(asked), row
+
+
+def test_a_similar_scheme_in_preparation_elsewhere_counts_as_taken_up(learned):
+    """« La ville de Villeurbanne prépare une démarche semblable » tells of a place taking the practice up: the
+    transferability hint does not ask whether another place has taken it up."""
+    told = "La ville de Villeurbanne prépare une démarche semblable avec son bailleur social."
+    practice = replace(WEAK_FR, practice_id="semblable", impact=WEAK_FR.impact + " " + told,
+                       description="\n".join(filter(None, [WEAK_FR.purpose, WEAK_FR.starting_point, WEAK_FR.process,
+                                                           WEAK_FR.impact + " " + told])))
+    row = rows_by_criterion(learned, practice)["transferable"]
+    assert not row["hint"].startswith("Dites si un autre lieu l'a déjà reprise"), row
 
 
 @pytest.mark.parametrize("base, told", [
