@@ -1054,16 +1054,25 @@ class CriteriaScorer:
         return None
 
     def _told_as_fact(self, crit: str, gap: dict, if_said: dict, analysis: _Analysis) -> bool:
-        """Whether a sentence tells as a fact what `gap` names (the `if_said` of criteria.yaml): a cue of its groups
-        or one of its `said_phrases`, in a sentence with none of the words of a wish or a supposition."""
+        """Whether a sentence tells as a fact what `gap` names (the `if_said` of criteria.yaml): with none of the
+        words of a wish or a supposition, a cue of its groups or one of its `said_phrases`, or a sentence of the
+        description that the gap model reads as saying it and that names another place."""
         spec = self.cues["criteria"][crit]
         labels = [label for group in gap["groups"] for label in self._group_labels(crit, group, spec["groups"][group])]
-        phrases = words_pattern(tuple(fold(p).lower() for p in gap.get("said_phrases", ())))
-        supposed = words_pattern(tuple(fold(w).lower() for w in if_said.get("unless_with", ())))
+        pattern = lambda key, spec_: words_pattern(tuple(fold(p).lower() for p in spec_.get(key, ())))  # noqa: E731
+        phrases, supposed = pattern("said_phrases", gap), pattern("unless_with", if_said)
+        places, own_place = pattern("places", if_said), pattern("own_place", if_said)
+        gap_model, key = self._gap_model()[0], f"{crit}:{gap['name']}"
+        skipped = set(gap.get("model_skips", ()))
         for sentence in analysis.sentences:
             folded = _folded_part(sentence.text).lower()
-            if (any(sentence.cues.get(label, 0) for label in labels) or phrases.search(folded)) \
-                    and not supposed.search(folded):
+            if supposed.search(folded):
+                continue
+            if any(sentence.cues.get(label, 0) for label in labels) or phrases.search(folded):
+                return True
+            if (gap_model is not None and sentence.said.get(key, 0.0) >= gap_model.threshold
+                    and sentence.section in SECTION_FIELDS + ("description",) and sentence.section not in skipped
+                    and places.search(own_place.sub(" ", folded))):
                 return True
         return False
 
