@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import os
 import tomllib
 import typing
@@ -202,6 +203,12 @@ class ReportSettings:
             return "weak"
         score = round(score, 2)
         return "close" if score >= self.close_score else "related" if score >= self.related_score else "loose"
+
+    @staticmethod
+    def shown_score(score: float, weak: bool = False) -> float:
+        """A pair score as printed, to two decimals: a weak match's cut down, so that the minimum score it is
+        below is never what it shows (0.3993 is 0.39, not 0.40 beside matches of 0.40 that are not weak)."""
+        return math.floor(score * 100 + 1e-9) / 100 if weak else round(score, 2)
 
 
 @dataclass(frozen=True)

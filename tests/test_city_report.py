@@ -183,6 +183,28 @@ def test_each_match_is_worded_by_its_score_band_and_a_weak_best_match_says_so(ru
     assert "0,50" in method and "0,45" in method and "trois\nfois sur quatre" not in method and "fois sur quatre" in method
 
 
+def test_a_weak_match_never_prints_the_minimum_score_it_is_below(run_copy):
+    """A weak best match of 0.3993 printed as 0.40, the run's minimum, beside matches of 0.40 worded "loose": it
+    prints 0.39, in the city report and on the site; a match that is not weak rounds as before."""
+    from pipeline.config import ReportSettings
+    from pipeline.report.city import build_city_context
+    from pipeline.web.app import make_templates
+
+    similar = pd.read_parquet(run_copy / "similar.parquet")
+    practices = pd.read_parquet(run_copy / "practices.parquet")
+    index = similar[similar["rank"] > 0].index[0]
+    similar.loc[index, ["score", "weak"]] = (0.3993, True)
+    similar.to_parquet(run_copy / "similar.parquet")
+    row = similar.loc[index]
+    report = build_city_context(run_copy, practices.set_index("practice_id")["city"][row["practice_id"]])
+    title = practices.set_index("practice_id")["title"][row["neighbour_id"]]
+    (shown,) = {n.score_text for item in report.items for n in item.neighbours if n.title == title}
+    assert shown == ("0,39" if report.lang == "fr" else "0.39")
+    score = make_templates().env.filters["score"]
+    assert (score(0.3993, "fr", True), score(0.3993, "en"), score(0.4044, "en", False)) == ("0,39", "0.40", "0.40")
+    assert ReportSettings.shown_score(0.29, True) == 0.29
+
+
 def test_report_language_and_city_names():
     assert city_info("Geneva").name == "Genève" and city_info("Genève").report_lang == "fr"
     assert city_info("MONTREAL").report_lang == "fr"

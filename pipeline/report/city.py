@@ -296,8 +296,8 @@ class CityReportBuilder:
                 country=country_name(city_country(other.get("city")), lang),
                 period=_period(other, s, lang),
                 areas=self._areas(other, lang, s),
-                score=round(score, 2),
-                score_text=_number(score, lang),
+                score=view.report_settings.shown_score(score, bool(hit.get("weak"))),
+                score_text=_number(view.report_settings.shown_score(score, bool(hit.get("weak"))), lang),
                 strength=s["strength"][view.report_settings.strength(score, bool(hit.get("weak")))].format(
                     min=_number(min_score, lang)),
                 section=section,

@@ -46,8 +46,9 @@ def make_templates(reports: ReportSettings = ReportSettings()) -> Jinja2Template
     env.filters["pct"] = lambda value, lang="en": ("–" if value is None else
                                                    f"{round(100 * float(value))}{chr(0xA0) if lang == 'fr' else ''}%")
     # a pair score as the city reports print it (0.47, French 0,47): it is not a probability
-    env.filters["score"] = lambda value, lang="en": ("–" if value is None else
-                                                     f"{float(value):.2f}".replace(".", "," if lang == "fr" else "."))
+    env.filters["score"] = lambda value, lang="en", weak=False: (
+        "–" if value is None else
+        f"{reports.shown_score(float(value), weak):.2f}".replace(".", "," if lang == "fr" else "."))
     # the band of a pair score, as the city reports word it: close, related or loose
     env.filters["strength"] = lambda value: reports.strength(float(value))
     env.filters["shorten"] = shorten  # a long value cut after a whole word
