@@ -216,3 +216,33 @@ def test_a_french_workbook_names_cities_countries_and_areas_in_french(tmp_path):
     assert [c.value for c in books["fr"]["practices"][1]] == [c.value for c in books["en"]["practices"][1]]
     with pytest.raises(ValueError, match="English or French"):
         workbook_bytes(tmp_path, lang="de")
+
+
+def test_the_files_sheet_gives_each_message_in_the_workbook_language(tmp_path):
+    """The run writes its messages in English; a French workbook says each in French from the catalogue that wrote
+    it (resources/errors.yaml), detail included, as the French summary does. A message no entry wrote (a run of an
+    older version) is kept as written; the English workbook keeps the run's text."""
+    from pipeline.errors import message
+
+    converted = message("note", note=message("converted_by_libreoffice", kind=message("opendocument_odt")))
+    files = [
+        {"source_file": "liege.odt", "sha256": "1" * 64, "status": "ok", "n_practices": 1,
+         "message": message("practices_found", n=1, details=converted)},
+        {"source_file": "two.docx", "sha256": "2" * 64, "status": "ok", "n_practices": 2,
+         "message": message("practices_found", n=2, details="")},
+        {"source_file": "blank.docx", "sha256": "3" * 64, "status": "empty_form", "n_practices": 0,
+         "message": message("form_blank", note="")},
+        {"source_file": "old.docx", "sha256": "4" * 64, "status": "error", "error_code": "corrupt_docx",
+         "message": "Something an older version wrote.", "n_practices": 0},
+    ]
+    write_table(tmp_path / "files.parquet", to_table("files", files))
+    said = {lang: {r["source_file"]: r["message"]
+                   for r in _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path, lang=lang))), "files")}
+            for lang in ("en", "fr")}
+    assert said["en"] == {f["source_file"]: f["message"] for f in files}
+    assert said["fr"] == {
+        "liege.odt": "1 pratique(s) trouvée(s) ; fichier OpenDocument .odt converti en .docx par LibreOffice",
+        "two.docx": "2 pratique(s) trouvée(s)",
+        "blank.docx": "Le formulaire est vide : ni titre ni description n'ont été remplis.",
+        "old.docx": "Something an older version wrote.",
+    }

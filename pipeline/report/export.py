@@ -9,8 +9,10 @@ Every `city` column holds the city as the form wrote it; `city_listed` beside it
 `neighbour_city`) the name the reports give it in the workbook's language (`pipeline.cities.city_name`: 'Ville de
 Genève' and 'Geneva, Switzerland' are Geneva in English, Genève in French), or the name as written when the city is
 not listed, so one city's forms can be grouped however they wrote it. The workbook's language (`lang`, English by
-default; the web app's is the secretariat's page language) also names the areas (`area_name`) and countries; headers stay the
-tables' column names, so a notebook reads the workbook and the tables alike.
+default; the web app's is the secretariat's page language) also names the areas (`area_name`) and countries, and says
+the files' messages (the run writes them in English; a French workbook gives each in French from
+resources/errors.yaml, as the French summary does); headers stay the tables' column names, so a notebook reads the
+workbook and the tables alike.
 Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
 contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
 were rejected or blank can be filtered and chased with the cities that sent them. Cell texts are written as text,
@@ -38,6 +40,7 @@ from pipeline.review_copies import copies_of_reviewed
 from pipeline.similar import same_practice_pairs, version_keys, version_order
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
+from pipeline.web.i18n import Messages, Translator  # words only: no web framework
 
 SHEETS = ("practices", "areas", "criteria", "similar", "reviews", "files")
 MAX_CELL_CHARS = 32_000  # Excel holds at most 32,767 characters in a cell
@@ -79,6 +82,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
 
     def listed(city: str | None) -> str | None:
         return _listed(city, lang)
+
+    words = Messages.load().translator(lang)
 
     def who(practice_id: str) -> tuple:
         return _who(practices, practice_id, lang)
@@ -135,7 +140,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
              r["practice_id"] in practices,
              [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews),
            formats={"reviewed_at_utc": UTC_FORMAT})
-    _sheet(book, "files", FILE_COLUMNS, ([r.get(c) for c in FILE_COLUMNS] for r in tables["files"]))
+    _sheet(book, "files", FILE_COLUMNS, ([_run_message(r.get(c), words) if c == "message" else r.get(c)
+                                          for c in FILE_COLUMNS] for r in tables["files"]))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -153,6 +159,13 @@ def _country(city: str | None) -> str | None:
 def _listed(city: str | None, lang: str) -> str | None:
     """The city's listed name in `lang`, as the reports give it; as written when it is not listed."""
     return city_name(city, lang) or None
+
+
+def _run_message(text: str | None, words: Translator) -> str | None:
+    """A message of files.parquet in the workbook's language, with its detail (the French from
+    resources/errors.yaml, as the French summary gives it); as the run wrote it where no entry of the catalogue
+    wrote it (a run of an older version)."""
+    return words.run_message(text) or text
 
 
 def _who(practices: dict[str, dict], practice_id: str, lang: str) -> tuple:
