@@ -246,3 +246,22 @@ def test_the_files_sheet_gives_each_message_in_the_workbook_language(tmp_path):
         "blank.docx": "Le formulaire est vide : ni titre ni description n'ont été remplis.",
         "old.docx": "Something an older version wrote.",
     }
+
+
+def test_the_criteria_sheet_names_each_criterion_in_the_workbook_language(run):
+    """Beside its code, each criterion has its name as `check` and the site give it, in the workbook's language, as
+    the areas sheet has `area_name` beside `area`."""
+    from pipeline.criteria import CRITERIA
+
+    rows = [{"practice_id": "p1", "criterion": c, "level": 2, "score": 0.6, "evidence": [], "hint": None}
+            for c in CRITERIA]
+    write_table(run / "criteria.parquet", to_table("criteria", rows))
+    names = {}
+    for lang in ("en", "fr"):
+        book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang)))
+        header = [c.value for c in book["criteria"][1]]
+        assert header[header.index("criterion") + 1] == "criterion_name"
+        names[lang] = {r["criterion"]: r["criterion_name"] for r in _sheet(book, "criteria")}
+    assert names["en"]["targeted"] == "Targeted" and names["en"]["needs_based"] == "Needs-based"
+    assert names["fr"]["targeted"] == "Ciblée" and names["fr"]["needs_based"] == "Répond aux besoins"
+    assert set(names["fr"]) == set(CRITERIA) and all(names["fr"].values())

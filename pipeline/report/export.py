@@ -9,7 +9,8 @@ Every `city` column holds the city as the form wrote it; `city_listed` beside it
 `neighbour_city`) the name the reports give it in the workbook's language (`pipeline.cities.city_name`: 'Ville de
 Genève' and 'Geneva, Switzerland' are Geneva in English, Genève in French), or the name as written when the city is
 not listed, so one city's forms can be grouped however they wrote it. The workbook's language (`lang`, English by
-default; the web app's is the secretariat's page language) also names the areas (`area_name`) and countries, and says
+default; the web app's is the secretariat's page language) also names the areas (`area_name`), the criteria
+(`criterion_name`, as `check` names them) and countries, and says
 the files' messages (the run writes them in English; a French workbook gives each in French from
 resources/errors.yaml, as the French summary does); headers stay the tables' column names, so a notebook reads the
 workbook and the tables alike.
@@ -119,10 +120,12 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
              r["area"], names[r["area"]].name(lang) if r["area"] in names else None, r["probability"], r["suggested"],
              redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
-    _sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion", "level",
-                              "score", "evidence", "hint"),
+    # criterion_name: as `check` and the site name it (resources/messages.yaml), as area_name names an area
+    criterion_names = words.shared("criteria")
+    _sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion",
+                              "criterion_name", "level", "score", "evidence", "hint"),
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
-             r["criterion"], r["level"], r["score"],
+             r["criterion"], criterion_names.get(r["criterion"]), r["level"], r["score"],
              _lines(redacted(r["practice_id"], r["evidence"])), r["hint"]] for r in tables["criteria"]),
            wrapped={"evidence"})
     _sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",
