@@ -265,3 +265,31 @@ def test_the_criteria_sheet_names_each_criterion_in_the_workbook_language(run):
     assert names["en"]["targeted"] == "Targeted" and names["en"]["needs_based"] == "Needs-based"
     assert names["fr"]["targeted"] == "Ciblée" and names["fr"]["needs_based"] == "Répond aux besoins"
     assert set(names["fr"]) == set(CRITERIA) and all(names["fr"].values())
+
+
+def test_the_practices_sheet_says_each_warning_in_words_beside_its_code(run):
+    """`warnings` keeps the codes as practices.parquet holds them; `warnings_text` beside it says each as `check` and
+    the site say it, in the workbook's language."""
+    import pandas as pd
+
+    table = pd.read_parquet(run / "practices.parquet")
+    table.at[0, "warnings"] = ["missing:contact_person", "missing_section:process", "converted:libreoffice"]
+    table.to_parquet(run / "practices.parquet", index=False)
+    rows = {}
+    for lang in ("en", "fr"):
+        book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang)))
+        header = [c.value for c in book["practices"][1]]
+        assert header[header.index("warnings") + 1] == "warnings_text"
+        [rows[lang]] = _sheet(book, "practices")
+        assert rows[lang]["warnings"] == "missing:contact_person; missing_section:process; converted:libreoffice"
+    assert rows["en"]["warnings_text"] == (
+        "missing: Contact person; section missing: Process; the file was read after conversion by LibreOffice: "
+        "check that the fields match the original")
+    assert rows["fr"]["warnings_text"] == (
+        "manquant : Personne de contact\u00a0; rubrique manquante : Processus\u00a0; le fichier a été lu après "
+        "conversion par LibreOffice : vérifiez que les champs correspondent à l'original")
+    # a practice without warnings has neither
+    table.at[0, "warnings"] = []
+    table.to_parquet(run / "practices.parquet", index=False)
+    [row] = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang="fr"))), "practices")
+    assert row["warnings"] is None and row["warnings_text"] is None

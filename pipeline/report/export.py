@@ -10,10 +10,10 @@ Every `city` column holds the city as the form wrote it; `city_listed` beside it
 Genève' and 'Geneva, Switzerland' are Geneva in English, Genève in French), or the name as written when the city is
 not listed, so one city's forms can be grouped however they wrote it. The workbook's language (`lang`, English by
 default; the web app's is the secretariat's page language) also names the areas (`area_name`), the criteria
-(`criterion_name`, as `check` names them) and countries, and says
-the files' messages (the run writes them in English; a French workbook gives each in French from
-resources/errors.yaml, as the French summary does); headers stay the tables' column names, so a notebook reads the
-workbook and the tables alike.
+(`criterion_name`, as `check` names them) and countries, says each practice's warnings in words beside their codes
+(`warnings_text`, as `check` says them), and says the files' messages (the run writes them in English; a French
+workbook gives each in French from resources/errors.yaml, as the French summary does). Headers stay the tables'
+column names and the codes stay as the tables hold them, so a notebook reads the workbook and the tables alike.
 Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
 contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
 were rejected or blank can be filtered and chased with the cities that sent them. Cell texts are written as text,
@@ -50,12 +50,13 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters the
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 # practice_key: the practice the row is a version of, beside the id so that versions sort and filter together
-# city_listed: beside the city as written, the name the reports give it (see above)
+# city_listed: beside the city as written, the name the reports give it (see above); warnings_text: beside the
+# codes, each warning in words as `check` and the site say it, in the workbook's language
 PRACTICE_COLUMNS = ("practice_id", "practice_key", "source_file", "lang", "city", "city_listed", "country",
                     "department", "form_date", "title", "declared_area_text", "declared_areas", "main_objective",
                     "period_text", "period_start", "period_end", "ongoing", "purpose", "starting_point", "process",
-                    "impact", "references", "n_words", "warnings", "predicted_areas", "main_area_pred",
-                    "area_mismatch")
+                    "impact", "references", "n_words", "warnings", "warnings_text", "predicted_areas",
+                    "main_area_pred", "area_mismatch")
 # city, city_listed, title: in the order `_who` gives them, as on the other sheets; reviewer and reviewed_at: the
 # last review, beside everyone whose values the row holds and who set which; in_run: whether the reviewed
 # practice is in this run (its id follows its file's content); copies_in_run: its other copies here
@@ -106,7 +107,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
                         same_practice_pairs(tables["similar"]))
     derived = {"city_listed": lambda r: listed(r.get("city")),
                "country": lambda r: country_name(_country(r.get("city")), lang),
-               "practice_key": lambda r: keys[r["practice_id"]]}
+               "practice_key": lambda r: keys[r["practice_id"]],
+               "warnings_text": lambda r: words.semicolon.join(map(words.warning, r.get("warnings") or [])) or None}
 
     book = Workbook()
     book.remove(book.active)
