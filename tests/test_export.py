@@ -122,8 +122,8 @@ def test_versions_of_one_practice_share_their_practice_key(run):
 
 def test_every_city_column_has_the_listed_name_beside_the_city_as_written(run):
     """Two forms of Geneva written differently, and a city the directory does not list: `city` keeps what each form
-    wrote, `city_listed` beside it (on every sheet with a city) gives the one English name the reports use, or the
-    name as written for a city not listed."""
+    wrote, `city_listed` beside it (on every sheet with a city) gives the one name the reports use (in English in an
+    English workbook), or the name as written for a city not listed."""
     base = {"practice_index": 1, "declared_areas": ["4"], "warnings": [], "predicted_areas": ["4"], "n_words": 30,
             "ongoing": False, "area_mismatch": False}
     practices = [{**base, "practice_id": "g1", "source_file": "ge.docx", "lang": "fr", "city": "Ville de Genève",
@@ -293,3 +293,22 @@ def test_the_practices_sheet_says_each_warning_in_words_beside_its_code(run):
     table.to_parquet(run / "practices.parquet", index=False)
     [row] = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang="fr"))), "practices")
     assert row["warnings"] is None and row["warnings_text"] is None
+
+
+def test_city_listed_is_the_listed_name_in_the_workbook_language_as_the_readme_says(run):
+    """The workbook speaks its language: a French one names Ghent 'Gand' in city_listed, beside 'Belgique' and the
+    French area names, as the French pages and reports do; the README says so."""
+    import pandas as pd
+
+    table = pd.read_parquet(run / "practices.parquet")
+    table.loc[0, "city"] = "Ghent"
+    table.to_parquet(run / "practices.parquet", index=False)
+    listed = {lang: _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang))), "practices")[0]
+              for lang in ("en", "fr")}
+    assert [(r["city"], r["city_listed"], r["country"]) for r in listed.values()] == [
+        ("Ghent", "Ghent", "Belgium"), ("Ghent", "Gand", "Belgique")]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    download = readme.split("- **Download**", 1)[1].split("\n- ", 1)[0].split("\n\n", 1)[0]
+    said = " ".join(download.split())
+    sentence = said[said.index("Every `city` column"):].split(". ", 1)[0]
+    assert "the city in the workbook's language" in sentence and "the city in English" not in sentence, sentence
