@@ -674,3 +674,15 @@ def test_the_count_to_follow_up_says_it_counts_points_and_which_practices_they_c
         assert unescape(card) == label, lang
     one = summary_context(flagged_run, "fr")
     assert one["n_attention"] == 4 and one["attention_concerns"] == "dans 1 pratique et 1 fichier"
+
+
+def test_a_declared_area_that_differs_names_every_area_it_lists(flagged_run):
+    """« déclaré 3 (…) ; le texte suggère 9 (…), 16 (…), 9a (…) »: each area of the sentence with its name in the
+    page's language, not the first one alone."""
+    from pipeline.taxonomy import load_taxonomy
+
+    areas = load_taxonomy().areas
+    for lang, template in (("en", "declared {d}; text suggests {p}"), ("fr", "déclaré {d} ; le texte suggère {p}")):
+        named = {code: f"{code} ({areas[code].name(lang)})" for code in ("3", "9", "16", "9a")}
+        [item] = next(g for g in summary_context(flagged_run, lang)["attention"] if g.key == "mismatch").items
+        assert item.text == template.format(d=named["3"], p=", ".join(named[c] for c in ("9", "16", "9a"))), lang

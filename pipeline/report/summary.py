@@ -608,9 +608,9 @@ def _area_name(taxonomy, code: str, lang: str = "en") -> str:
 
 
 def _codes_text(taxonomy, codes: list[str], words: Words) -> str:
-    """'15 (Public and political participation), 3, 3c': the first code named, the others as codes."""
+    """'6 (Public space), 16 (Interaction)': each code with its name in the page's language; a code the taxonomy
+    does not hold as written."""
     if not codes:
         return words["none"]
-    first = f"{codes[0]} ({_short_name(taxonomy, codes[0], words.lang)})" \
-        if taxonomy is not None and codes[0] in taxonomy.areas else codes[0]
-    return ", ".join([first, *codes[1:]])
+    return ", ".join(f"{code} ({_short_name(taxonomy, code, words.lang)})"
+                     if taxonomy is not None and code in taxonomy.areas else code for code in codes)
