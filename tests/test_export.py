@@ -312,3 +312,22 @@ def test_city_listed_is_the_listed_name_in_the_workbook_language_as_the_readme_s
     said = " ".join(download.split())
     sentence = said[said.index("Every `city` column"):].split(". ", 1)[0]
     assert "the city in the workbook's language" in sentence and "the city in English" not in sentence, sentence
+
+
+def test_the_criteria_sheet_gives_each_hint_in_the_workbook_language(run):
+    """A hint is stored in its practice's language; the workbook says it in its own, as the summary and the site do
+    (the evidence stays the practice's own words). A hint no template wrote is kept as stored."""
+    from pipeline.criteria import criteria_phrasebook
+
+    english = "Add the resources it took: budget, staff time, funding."
+    french = criteria_phrasebook().say(english, "fr")
+    assert french != english
+    rows = [{"practice_id": "p1", "criterion": "high_impact", "level": 1, "score": 0.4,
+             "evidence": ["The city funded it."], "hint": english},
+            {"practice_id": "p1", "criterion": "modelable", "level": 1, "score": 0.4, "evidence": [],
+             "hint": "A hint of an older version."}]
+    write_table(run / "criteria.parquet", to_table("criteria", rows))
+    for lang, said in (("en", english), ("fr", french)):
+        sheet = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang))), "criteria")
+        assert [(r["hint"], r["evidence"]) for r in sheet] == [(said, "The city funded it."),
+                                                               ("A hint of an older version.", None)], lang

@@ -11,8 +11,9 @@ Genève' and 'Geneva, Switzerland' are Geneva in English, Genève in French), or
 not listed, so one city's forms can be grouped however they wrote it. The workbook's language (`lang`, English by
 default; the web app's is the secretariat's page language) also names the areas (`area_name`), the criteria
 (`criterion_name`, as `check` names them) and countries, says each practice's warnings in words beside their codes
-(`warnings_text`, as `check` says them), and says the files' messages (the run writes them in English; a French
-workbook gives each in French from resources/errors.yaml, as the French summary does). Headers stay the tables'
+(`warnings_text`, as `check` says them), says the criteria hints (stored in each practice's language) in its own,
+as the summary does, and says the files' messages (the run writes them in English; a French workbook gives each in
+French from resources/errors.yaml, as the French summary does). Headers stay the tables'
 column names and the codes stay as the tables hold them, so a notebook reads the workbook and the tables alike.
 Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
 contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
@@ -128,7 +129,7 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
                               "criterion_name", "level", "score", "evidence", "hint"),
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
              r["criterion"], criterion_names.get(r["criterion"]), r["level"], r["score"],
-             _lines(redacted(r["practice_id"], r["evidence"])), r["hint"]] for r in tables["criteria"]),
+             _lines(redacted(r["practice_id"], r["evidence"])), words.phrase(r["hint"])] for r in tables["criteria"]),
            wrapped={"evidence"})
     _sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",
                              "neighbour_city_listed", "neighbour_title", "score", "relation", "weak", "matched_section",
