@@ -866,7 +866,7 @@ def export(
     xlsx: Path = typer.Option(..., "--xlsx", help="Workbook to write (.xlsx)."),
     data: Path = typer.Option(CLI_OUTPUT, "--data", help="Output folder of a `run`."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store written by serve (default: <data>/reviews.sqlite; not a reviews.parquet, which export writes)."),
-    lang: str = typer.Option("en", "--lang", help="Language of the city, country and area names: en or fr (headers stay the tables' column names)."),
+    lang: str = typer.Option("en", "--lang", help="Language of the city, country, area and criterion names, the warnings in words and the files' messages: en or fr (headers stay the tables' column names)."),
 ) -> None:
     """Write the run as a spreadsheet: practices, areas, criteria, similar practices, reviews and files."""
     from pipeline.report.export import write_workbook

@@ -3,7 +3,7 @@
 - `load_table` reads a table with Arrow-backed columns: a year left blank stays an integer column with <NA>,
   a list column (`declared_areas`, `warnings`, `evidence`) holds Python lists.
 - `practice_keys` / `distinct_practices`: a practice sent in two languages (or twice) is one practice.
-- `city_labels`: one name per city, whatever the spelling on the form (the export's `city_listed`).
+- `city_labels`: one name per city, whatever the spelling on the form (the export's `city_listed` in its language).
 - `csv_ready`: list columns joined into readable text, for a CSV file.
 - `in_sample`: whether a practice's text is one of the bundled sample's, which the area model learned from.
 """
@@ -137,10 +137,11 @@ def distinct_practices(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Dat
 
 
 def city_labels(cities: pd.Series, lang: str = "en") -> pd.Series:
-    """One name per city for grouping and display, the name the export's `city_listed` and the English reports
-    give it: a member city of `resources/cities.yaml` under its listed name in `lang` ('Geneva', 'Genf' and 'Ville
-    de Genève' are 'Geneva'; 'Genève' with lang='fr'); another city under the spelling met most often among those
-    that differ only in case, accents or spacing, without the country after it; NO_CITY where the form names none."""
+    """One name per city for grouping and display, the name the English export's `city_listed` and the English
+    reports give it (the French export's with lang='fr'): a member city of `resources/cities.yaml` under its listed
+    name in `lang` ('Geneva', 'Genf' and 'Ville de Genève' are 'Geneva'; 'Genève' with lang='fr'); another city
+    under the spelling met most often among those that differ only in case, accents or spacing, without the country
+    after it; NO_CITY where the form names none."""
     keys = cities.map(lambda c: city_key(c) if isinstance(c, str) else "")
     named: dict[str, str] = {}
     for key, group in cities.groupby(keys.to_numpy(), sort=False):

@@ -122,8 +122,8 @@ def test_versions_of_one_practice_share_their_practice_key(run):
 
 def test_every_city_column_has_the_listed_name_beside_the_city_as_written(run):
     """Two forms of Geneva written differently, and a city the directory does not list: `city` keeps what each form
-    wrote, `city_listed` beside it (on every sheet with a city) gives the one English name the reports use, or the
-    name as written for a city not listed."""
+    wrote, `city_listed` beside it (on every sheet with a city) gives the one name the reports use (in English in an
+    English workbook), or the name as written for a city not listed."""
     base = {"practice_index": 1, "declared_areas": ["4"], "warnings": [], "predicted_areas": ["4"], "n_words": 30,
             "ongoing": False, "area_mismatch": False}
     practices = [{**base, "practice_id": "g1", "source_file": "ge.docx", "lang": "fr", "city": "Ville de Genève",
@@ -216,3 +216,118 @@ def test_a_french_workbook_names_cities_countries_and_areas_in_french(tmp_path):
     assert [c.value for c in books["fr"]["practices"][1]] == [c.value for c in books["en"]["practices"][1]]
     with pytest.raises(ValueError, match="English or French"):
         workbook_bytes(tmp_path, lang="de")
+
+
+def test_the_files_sheet_gives_each_message_in_the_workbook_language(tmp_path):
+    """The run writes its messages in English; a French workbook says each in French from the catalogue that wrote
+    it (resources/errors.yaml), detail included, as the French summary does. A message no entry wrote (a run of an
+    older version) is kept as written; the English workbook keeps the run's text."""
+    from pipeline.errors import message
+
+    converted = message("note", note=message("converted_by_libreoffice", kind=message("opendocument_odt")))
+    files = [
+        {"source_file": "liege.odt", "sha256": "1" * 64, "status": "ok", "n_practices": 1,
+         "message": message("practices_found", n=1, details=converted)},
+        {"source_file": "two.docx", "sha256": "2" * 64, "status": "ok", "n_practices": 2,
+         "message": message("practices_found", n=2, details="")},
+        {"source_file": "blank.docx", "sha256": "3" * 64, "status": "empty_form", "n_practices": 0,
+         "message": message("form_blank", note="")},
+        {"source_file": "old.docx", "sha256": "4" * 64, "status": "error", "error_code": "corrupt_docx",
+         "message": "Something an older version wrote.", "n_practices": 0},
+    ]
+    write_table(tmp_path / "files.parquet", to_table("files", files))
+    said = {lang: {r["source_file"]: r["message"]
+                   for r in _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path, lang=lang))), "files")}
+            for lang in ("en", "fr")}
+    assert said["en"] == {f["source_file"]: f["message"] for f in files}
+    assert said["fr"] == {
+        "liege.odt": "1 pratique(s) trouvée(s) ; fichier OpenDocument .odt converti en .docx par LibreOffice",
+        "two.docx": "2 pratique(s) trouvée(s)",
+        "blank.docx": "Le formulaire est vide : ni titre ni description n'ont été remplis.",
+        "old.docx": "Something an older version wrote.",
+    }
+
+
+def test_the_criteria_sheet_names_each_criterion_in_the_workbook_language(run):
+    """Beside its code, each criterion has its name as `check` and the site give it, in the workbook's language, as
+    the areas sheet has `area_name` beside `area`."""
+    from pipeline.criteria import CRITERIA
+
+    rows = [{"practice_id": "p1", "criterion": c, "level": 2, "score": 0.6, "evidence": [], "hint": None}
+            for c in CRITERIA]
+    write_table(run / "criteria.parquet", to_table("criteria", rows))
+    names = {}
+    for lang in ("en", "fr"):
+        book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang)))
+        header = [c.value for c in book["criteria"][1]]
+        assert header[header.index("criterion") + 1] == "criterion_name"
+        names[lang] = {r["criterion"]: r["criterion_name"] for r in _sheet(book, "criteria")}
+    assert names["en"]["targeted"] == "Targeted" and names["en"]["needs_based"] == "Needs-based"
+    assert names["fr"]["targeted"] == "Ciblée" and names["fr"]["needs_based"] == "Répond aux besoins"
+    assert set(names["fr"]) == set(CRITERIA) and all(names["fr"].values())
+
+
+def test_the_practices_sheet_says_each_warning_in_words_beside_its_code(run):
+    """`warnings` keeps the codes as practices.parquet holds them; `warnings_text` beside it says each as `check` and
+    the site say it, in the workbook's language."""
+    import pandas as pd
+
+    table = pd.read_parquet(run / "practices.parquet")
+    table.at[0, "warnings"] = ["missing:contact_person", "missing_section:process", "converted:libreoffice"]
+    table.to_parquet(run / "practices.parquet", index=False)
+    rows = {}
+    for lang in ("en", "fr"):
+        book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang)))
+        header = [c.value for c in book["practices"][1]]
+        assert header[header.index("warnings") + 1] == "warnings_text"
+        [rows[lang]] = _sheet(book, "practices")
+        assert rows[lang]["warnings"] == "missing:contact_person; missing_section:process; converted:libreoffice"
+    assert rows["en"]["warnings_text"] == (
+        "missing: Contact person; section missing: Process; the file was read after conversion by LibreOffice: "
+        "check that the fields match the original")
+    assert rows["fr"]["warnings_text"] == (
+        "manquant : Personne de contact\u00a0; rubrique manquante : Processus\u00a0; le fichier a été lu après "
+        "conversion par LibreOffice : vérifiez que les champs correspondent à l'original")
+    # a practice without warnings has neither
+    table.at[0, "warnings"] = []
+    table.to_parquet(run / "practices.parquet", index=False)
+    [row] = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang="fr"))), "practices")
+    assert row["warnings"] is None and row["warnings_text"] is None
+
+
+def test_city_listed_is_the_listed_name_in_the_workbook_language_as_the_readme_says(run):
+    """The workbook speaks its language: a French one names Ghent 'Gand' in city_listed, beside 'Belgique' and the
+    French area names, as the French pages and reports do; the README says so."""
+    import pandas as pd
+
+    table = pd.read_parquet(run / "practices.parquet")
+    table.loc[0, "city"] = "Ghent"
+    table.to_parquet(run / "practices.parquet", index=False)
+    listed = {lang: _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang))), "practices")[0]
+              for lang in ("en", "fr")}
+    assert [(r["city"], r["city_listed"], r["country"]) for r in listed.values()] == [
+        ("Ghent", "Ghent", "Belgium"), ("Ghent", "Gand", "Belgique")]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    download = readme.split("- **Download**", 1)[1].split("\n- ", 1)[0].split("\n\n", 1)[0]
+    said = " ".join(download.split())
+    sentence = said[said.index("Every `city` column"):].split(". ", 1)[0]
+    assert "the city in the workbook's language" in sentence and "the city in English" not in sentence, sentence
+
+
+def test_the_criteria_sheet_gives_each_hint_in_the_workbook_language(run):
+    """A hint is stored in its practice's language; the workbook says it in its own, as the summary and the site do
+    (the evidence stays the practice's own words). A hint no template wrote is kept as stored."""
+    from pipeline.criteria import criteria_phrasebook
+
+    english = "Add the resources it took: budget, staff time, funding."
+    french = criteria_phrasebook().say(english, "fr")
+    assert french != english
+    rows = [{"practice_id": "p1", "criterion": "high_impact", "level": 1, "score": 0.4,
+             "evidence": ["The city funded it."], "hint": english},
+            {"practice_id": "p1", "criterion": "modelable", "level": 1, "score": 0.4, "evidence": [],
+             "hint": "A hint of an older version."}]
+    write_table(run / "criteria.parquet", to_table("criteria", rows))
+    for lang, said in (("en", english), ("fr", french)):
+        sheet = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang))), "criteria")
+        assert [(r["hint"], r["evidence"]) for r in sheet] == [(said, "The city funded it."),
+                                                               ("A hint of an older version.", None)], lang

@@ -640,3 +640,49 @@ def test_a_city_report_of_one_practice_in_two_languages_says_it_in_the_singular(
     assert re.match(r"Analyse du (1er|[12]?\d|3[01]) (janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
                     r"octobre|novembre|décembre) 20\d\d, ", build_city_report(view, "Genève").run_note)
     assert build_city_report(view, "Geneva").versions_note
+
+
+@pytest.fixture()
+def flagged_run(tmp_path) -> Path:
+    """Two practices, one of which is flagged three times (a missing section, a very short description, its declared
+    area), and a file that could not be read: four points to follow up, about one practice and one file."""
+    write_table(tmp_path / "files.parquet", to_table("files", [
+        {"source_file": "a.docx", "sha256": "0" * 64, "status": "ok", "message": "1 practice(s) found",
+         "n_practices": 1},
+        {"source_file": "b.docx", "sha256": "1" * 64, "status": "ok", "message": "1 practice(s) found",
+         "n_practices": 1},
+        {"source_file": "broken.docx", "sha256": "2" * 64, "status": "error", "error_code": "corrupt_docx",
+         "message": "The Word file is damaged.", "n_practices": 0}]))
+    base = {"practice_index": 1, "lang": "en", "city": "Bergen", "n_words": 120}
+    write_table(tmp_path / "practices.parquet", to_table("practices", [
+        {**base, "practice_id": "p1", "source_file": "a.docx", "title": "Flagged",
+         "warnings": ["missing_section:impact", "short_description"], "declared_areas": ["3"],
+         "predicted_areas": ["9", "16", "9a"], "main_area_pred": "9", "area_mismatch": True},
+        {**base, "practice_id": "p2", "source_file": "b.docx", "title": "Fine", "warnings": [],
+         "declared_areas": ["11"], "predicted_areas": ["11"], "main_area_pred": "11", "area_mismatch": False}]))
+    return tmp_path
+
+
+def test_the_count_to_follow_up_says_it_counts_points_and_which_practices_they_concern(flagged_run):
+    """The card under 'practices' counts the points listed under 'Needs attention', not practices: it says so, and
+    how many practices and files they concern, in both languages."""
+    for lang, label in (("en", "issues to follow up (in 1 practice and 1 file)"),
+                        ("fr", "points à suivre (dans 1 pratique et 1 fichier)")):
+        html = render_summary(flagged_run, lang)
+        assert count(html, "attention") == 4 and count(html, "practices") == 2
+        card = re.search(r'id="count-attention">\d+</span><span class="l">([^<]*)<', html).group(1)
+        assert unescape(card) == label, lang
+    one = summary_context(flagged_run, "fr")
+    assert one["n_attention"] == 4 and one["attention_concerns"] == "dans 1 pratique et 1 fichier"
+
+
+def test_a_declared_area_that_differs_names_every_area_it_lists(flagged_run):
+    """« déclaré 3 (…) ; le texte suggère 9 (…), 16 (…), 9a (…) »: each area of the sentence with its name in the
+    page's language, not the first one alone."""
+    from pipeline.taxonomy import load_taxonomy
+
+    areas = load_taxonomy().areas
+    for lang, template in (("en", "declared {d}; text suggests {p}"), ("fr", "déclaré {d} ; le texte suggère {p}")):
+        named = {code: f"{code} ({areas[code].name(lang)})" for code in ("3", "9", "16", "9a")}
+        [item] = next(g for g in summary_context(flagged_run, lang)["attention"] if g.key == "mismatch").items
+        assert item.text == template.format(d=named["3"], p=", ".join(named[c] for c in ("9", "16", "9a"))), lang

@@ -9,8 +9,12 @@ Every `city` column holds the city as the form wrote it; `city_listed` beside it
 `neighbour_city`) the name the reports give it in the workbook's language (`pipeline.cities.city_name`: 'Ville de
 Genève' and 'Geneva, Switzerland' are Geneva in English, Genève in French), or the name as written when the city is
 not listed, so one city's forms can be grouped however they wrote it. The workbook's language (`lang`, English by
-default; the web app's is the secretariat's page language) also names the areas (`area_name`) and countries; headers stay the
-tables' column names, so a notebook reads the workbook and the tables alike.
+default; the web app's is the secretariat's page language) also names the areas (`area_name`), the criteria
+(`criterion_name`, as `check` names them) and countries, says each practice's warnings in words beside their codes
+(`warnings_text`, as `check` says them), says the criteria hints (stored in each practice's language) in its own,
+as the summary does, and says the files' messages (the run writes them in English; a French workbook gives each in
+French from resources/errors.yaml, as the French summary does). Headers stay the tables'
+column names and the codes stay as the tables hold them, so a notebook reads the workbook and the tables alike.
 Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
 contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
 were rejected or blank can be filtered and chased with the cities that sent them. Cell texts are written as text,
@@ -38,6 +42,7 @@ from pipeline.review_copies import copies_of_reviewed
 from pipeline.similar import same_practice_pairs, version_keys, version_order
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
+from pipeline.web.i18n import Messages, Translator  # words only: no web framework
 
 SHEETS = ("practices", "areas", "criteria", "similar", "reviews", "files")
 MAX_CELL_CHARS = 32_000  # Excel holds at most 32,767 characters in a cell
@@ -46,12 +51,13 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters the
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 # practice_key: the practice the row is a version of, beside the id so that versions sort and filter together
-# city_listed: beside the city as written, the name the reports give it (see above)
+# city_listed: beside the city as written, the name the reports give it (see above); warnings_text: beside the
+# codes, each warning in words as `check` and the site say it, in the workbook's language
 PRACTICE_COLUMNS = ("practice_id", "practice_key", "source_file", "lang", "city", "city_listed", "country",
                     "department", "form_date", "title", "declared_area_text", "declared_areas", "main_objective",
                     "period_text", "period_start", "period_end", "ongoing", "purpose", "starting_point", "process",
-                    "impact", "references", "n_words", "warnings", "predicted_areas", "main_area_pred",
-                    "area_mismatch")
+                    "impact", "references", "n_words", "warnings", "warnings_text", "predicted_areas",
+                    "main_area_pred", "area_mismatch")
 # city, city_listed, title: in the order `_who` gives them, as on the other sheets; reviewer and reviewed_at: the
 # last review, beside everyone whose values the row holds and who set which; in_run: whether the reviewed
 # practice is in this run (its id follows its file's content); copies_in_run: its other copies here
@@ -80,6 +86,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
     def listed(city: str | None) -> str | None:
         return _listed(city, lang)
 
+    words = Messages.load().translator(lang)
+
     def who(practice_id: str) -> tuple:
         return _who(practices, practice_id, lang)
 
@@ -100,7 +108,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
                         same_practice_pairs(tables["similar"]))
     derived = {"city_listed": lambda r: listed(r.get("city")),
                "country": lambda r: country_name(_country(r.get("city")), lang),
-               "practice_key": lambda r: keys[r["practice_id"]]}
+               "practice_key": lambda r: keys[r["practice_id"]],
+               "warnings_text": lambda r: words.semicolon.join(map(words.warning, r.get("warnings") or [])) or None}
 
     book = Workbook()
     book.remove(book.active)
@@ -114,11 +123,13 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
              r["area"], names[r["area"]].name(lang) if r["area"] in names else None, r["probability"], r["suggested"],
              redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
-    _sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion", "level",
-                              "score", "evidence", "hint"),
+    # criterion_name: as `check` and the site name it (resources/messages.yaml), as area_name names an area
+    criterion_names = words.shared("criteria")
+    _sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion",
+                              "criterion_name", "level", "score", "evidence", "hint"),
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
-             r["criterion"], r["level"], r["score"],
-             _lines(redacted(r["practice_id"], r["evidence"])), r["hint"]] for r in tables["criteria"]),
+             r["criterion"], criterion_names.get(r["criterion"]), r["level"], r["score"],
+             _lines(redacted(r["practice_id"], r["evidence"])), words.phrase(r["hint"])] for r in tables["criteria"]),
            wrapped={"evidence"})
     _sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",
                              "neighbour_city_listed", "neighbour_title", "score", "relation", "weak", "matched_section",
@@ -135,7 +146,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
              r["practice_id"] in practices,
              [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews),
            formats={"reviewed_at_utc": UTC_FORMAT})
-    _sheet(book, "files", FILE_COLUMNS, ([r.get(c) for c in FILE_COLUMNS] for r in tables["files"]))
+    _sheet(book, "files", FILE_COLUMNS, ([_run_message(r.get(c), words) if c == "message" else r.get(c)
+                                          for c in FILE_COLUMNS] for r in tables["files"]))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -153,6 +165,13 @@ def _country(city: str | None) -> str | None:
 def _listed(city: str | None, lang: str) -> str | None:
     """The city's listed name in `lang`, as the reports give it; as written when it is not listed."""
     return city_name(city, lang) or None
+
+
+def _run_message(text: str | None, words: Translator) -> str | None:
+    """A message of files.parquet in the workbook's language, with its detail (the French from
+    resources/errors.yaml, as the French summary gives it); as the run wrote it where no entry of the catalogue
+    wrote it (a run of an older version)."""
+    return words.run_message(text) or text
 
 
 def _who(practices: dict[str, dict], practice_id: str, lang: str) -> tuple:

@@ -259,6 +259,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         "matches": strongest_matches(view.records("similar"), by_id, view.report_settings.summary_top_matches),
         "attention": attention,
         "n_attention": sum(len(g.items) for g in attention),
+        "attention_concerns": _attention_concerns(attention, words),
         "practices": sorted(by_id.values(), key=lambda p: (p.get("city") or "~", p.get("title") or "")),
         "area_name": lambda code: _area_name(taxonomy, code, words.lang),
         "has_areas": len(view.tables["areas"]) > 0,
@@ -377,6 +378,16 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
         groups["resubmitted"].items.append(Attention("resubmitted", text, p.get("source_file"), p["practice_id"],
                                                      p.get("title"), p.get("city"), p["city_href"]))
     return list(groups.values())
+
+
+def _attention_concerns(groups: list[AttentionGroup], words: Words) -> str | None:
+    """What the points to follow up are about: 'in 6 practices and 2 files' (a practice may have several points; a
+    file is counted here when nothing was taken from it); None when there is nothing to follow up."""
+    items = [item for group in groups for item in group.items]
+    practices = len({item.practice_id for item in items if item.practice_id})
+    files = len({item.source_file for item in items if not item.practice_id})
+    parts = [words.plural(n, noun) for n, noun in ((practices, "practice"), (files, "file")) if n]
+    return words["attention_concerns"].format(what=f" {words['and']} ".join(parts)) if parts else None
 
 
 def _duplicates(files: list[dict]) -> list[dict]:
@@ -597,9 +608,9 @@ def _area_name(taxonomy, code: str, lang: str = "en") -> str:
 
 
 def _codes_text(taxonomy, codes: list[str], words: Words) -> str:
-    """'15 (Public and political participation), 3, 3c': the first code named, the others as codes."""
+    """'6 (Public space), 16 (Interaction)': each code with its name in the page's language; a code the taxonomy
+    does not hold as written."""
     if not codes:
         return words["none"]
-    first = f"{codes[0]} ({_short_name(taxonomy, codes[0], words.lang)})" \
-        if taxonomy is not None and codes[0] in taxonomy.areas else codes[0]
-    return ", ".join([first, *codes[1:]])
+    return ", ".join(f"{code} ({_short_name(taxonomy, code, words.lang)})"
+                     if taxonomy is not None and code in taxonomy.areas else code for code in codes)

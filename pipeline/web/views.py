@@ -3,8 +3,8 @@
 Texts shown to everyone leave out personal data the way the city reports do: no contact person, and e-mail
 addresses, phone numbers and the contact's name removed from the texts.
 
-`city` is the city as the form wrote it (as practices.parquet holds it); `city_listed` its name as the reports and
-the workbook give it in English (`pipeline.cities.city_name`: 'Ville de Genève' is Geneva; an unlisted city as
+`city` is the city as the form wrote it (as practices.parquet holds it); `city_listed` its name as the English reports
+and the English workbook give it (`pipeline.cities.city_name`: 'Ville de Genève' is Geneva; an unlisted city as
 written). Pages show a city by its listed name in the page's language (the `city_name` filter of the templates).
 """
 
