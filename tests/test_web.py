@@ -985,9 +985,15 @@ def test_the_search_page_speaks_to_a_french_visitor_in_french(client):
 def test_the_areas_of_a_hit_say_which_are_declared_and_which_suggested(client):
     page = client.get("/", params={"q": "Cricket Mouraria"}, headers={"accept-language": "fr"}).text
     (areas,) = re.findall(r'<div class="areas">(.*?)</div>', page, re.S)
-    # Lisbon's cricket nights declare areas 9, 3 and 3c; the analysis suggests 16 and 9
+    # Lisbon's cricket nights declare areas 9 and 3c (the run adds 3, the parent of 3c); the analysis suggests 16 and 9
     words = re.sub(r"[ \n]+", " ", re.sub(r"<[^>]+>", " ", html.unescape(areas))).strip()
-    assert re.fullmatch(r"déclaré par la ville\xa0: 9\. .*3\. .* suggéré par l'analyse\xa0: 16\. [^:]*", words), words
+    assert re.fullmatch(r"déclaré par la ville\xa0: 9\. .* 3c\. .* suggéré par l'analyse\xa0: 16\. [^:]*", words), words
+    assert " 3. " not in words, "a sub-area is shown as declared, without the parent it implies"
+    options = re.findall(r"<option value=\"targeted:(\d)\"[^>]*>([^<]*)</option>", html.unescape(page))
+    assert dict(options)["0"] == "Ciblée\xa0: 0, non traité (0)", options  # the level, then the count, once each
+    # the searched words are quoted as the page's language quotes
+    chips = html.unescape(client.get("/", params={"q": "cricket"}, headers={"accept-language": "fr"}).text)
+    assert "«\xa0cricket\xa0»" in chips or "« cricket »" in chips, re.findall(r'class="chip"[^>]*>([^<]*)', chips)
     english = [p for p in client.get("/api/practices", params={"lang": "en"}).json()["practices"]][0]
     title = re.search(rf'<a class="title" href="{english["url"]}"([^>]*)>', client.get("/", headers={
         "accept-language": "fr"}).text + client.get("/", params={"lang": "en"}, headers={"accept-language": "fr"}).text)

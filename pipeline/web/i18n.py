@@ -126,6 +126,10 @@ class Translator:
     def area(self, code: str) -> str:
         return area_words(self._taxonomy, code, self.lang)
 
+    def as_declared(self, codes: list[str]) -> list[str]:
+        """Declared codes as the city wrote them: "3b", "7a" without the parents "3", "7" the run adds to them."""
+        return _without_implied_parents(list(codes), self._taxonomy)
+
     def area_mismatch(self, declared: list[str], predicted: list[str]) -> str | None:
         """Why the declared main area was flagged, as `icc-practices check` says it (None without areas)."""
         return area_mismatch_words(self._pipeline, self._taxonomy, self.lang, declared, predicted)

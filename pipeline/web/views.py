@@ -182,7 +182,7 @@ def active_filters(query: SearchQuery, t: Translator) -> list[dict]:
 
     items = []
     if query.q:
-        items.append({"label": f"“{query.q}”", "href": without(q="")})
+        items.append({"label": t.quoted([query.q]), "href": without(q="")})  # « médiation » on a French page
     if query.area:
         source = f" ({t('search.area_source_' + query.area_source)})" if query.area_source != "any" else ""
         items.append({"label": t.area(query.area) + source, "href": without(area=None, area_source="any")})
