@@ -6,6 +6,7 @@
 - `city_labels`: one name per city, whatever the spelling on the form (the export's `city_listed`).
 - `csv_ready`: list columns joined into readable text, for a CSV file.
 - `in_sample`: whether a practice's text is one of the bundled sample's, which the area model learned from.
+- `practice_levels`: the criteria levels of each practice, those of the version `distinct_practices` keeps.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions,
 from pipeline.tables import SCHEMAS
 
 __all__ = ["NO_CITY", "SAME_PRACTICE", "VERSION_FILLED", "city_labels", "csv_ready", "distinct_practices", "in_sample",
-           "load_table", "practice_keys", "text_key", "version_keys"]
+           "load_table", "practice_keys", "practice_levels", "text_key", "version_keys"]
 
 NO_CITY = "(no city)"
 
@@ -134,6 +135,26 @@ def distinct_practices(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Dat
             except (TypeError, ValueError):  # a missing value where the column's type holds none
                 out[name] = pd.Series(values, index=out.index, dtype=object)
     return out
+
+
+def practice_levels(criteria: pd.DataFrame, distinct: pd.DataFrame) -> pd.DataFrame:
+    """The criteria levels of each practice of `distinct` (from `distinct_practices`) that was scored: one row per
+    practice, indexed by its `practice_key` in the order of `distinct`, one float column per criterion (NaN where
+    that criterion has no level).
+
+    A practice sent in several languages has the levels of the version `distinct_practices` keeps, as the batch
+    summary counts it: its versions' levels are not averaged. Each version is scored on its own text and two
+    versions need not say the same; out of fold, giving both the mean of their levels lowers their Spearman with
+    the readers (modelable 0.80 -> 0.56, `benchmarks/eval_version_criteria.py`)."""
+    kept = list(dict.fromkeys(distinct["practice_id"].astype(str)))  # the version kept: its id is the practice's key
+    rows = criteria[criteria["practice_id"].astype(str).isin(kept)]
+    levels = pd.DataFrame({"practice_key": rows["practice_id"].astype(str).to_numpy(),
+                           "criterion": rows["criterion"].astype(str).to_numpy(),
+                           "level": rows["level"].astype("float64").to_numpy()})
+    names = list(dict.fromkeys(levels["criterion"]))
+    levels = levels.pivot(index="practice_key", columns="criterion", values="level")
+    return levels.reindex(index=pd.Index([k for k in kept if k in levels.index], name="practice_key"),
+                          columns=pd.Index(names, name="criterion"))
 
 
 def city_labels(cities: pd.Series, lang: str = "en") -> pd.Series:

@@ -16,9 +16,12 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_corpus_overview", "02_action_areas", "03_similarity", "04_criteria"]
 
 
-def execute(path: Path, processed: Path) -> nbformat.NotebookNode:
-    """Run a notebook in a fresh kernel that reads its tables from `processed`."""
+def execute(path: Path, processed: Path, probe: str | None = None) -> nbformat.NotebookNode:
+    """Run a notebook in a fresh kernel that reads its tables from `processed`; `probe`, a cell run after the
+    notebook's own, prints what a test reads of the kernel's state."""
     nb = nbformat.read(path, as_version=4)
+    if probe:
+        nb.cells.append(nbformat.v4.new_code_cell(probe))
     old = os.environ.get("ICC_PROCESSED")
     os.environ["ICC_PROCESSED"] = str(processed)  # the kernel inherits the environment
     try:
@@ -38,6 +41,49 @@ def outputs_text(cell) -> str:
         parts.append(out.get("text", ""))
         parts.append(str(out.get("data", {}).get("text/plain", "")))
     return "\n".join(parts)
+
+
+def cell_output(nb: nbformat.NotebookNode, cell_id: str) -> str:
+    return outputs_text(next(c for c in nb.cells if c.get("id") == cell_id))
+
+
+LYON_EN, LYON_FR = "1a0000000000-1", "1b0000000000-1"
+
+
+@pytest.fixture(scope="module")
+def versions_run(sample_out, tmp_path_factory) -> Path:
+    """The sample run with one more practice, sent by Lyon in English and in French: the English form, whose file
+    name sorts first, is at level 3 on every criterion, the French one lower on two."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from pipeline.tables import to_table, write_table
+
+    out = tmp_path_factory.mktemp("versions-run")
+    for path in [*Path(sample_out).glob("*.parquet"), Path(sample_out) / "manifest.json"]:
+        shutil.copy(path, out / path.name)
+
+    def add(name, rows):
+        write_table(out / f"{name}.parquet", to_table(name, pq.read_table(out / f"{name}.parquet").to_pylist() + rows))
+
+    template = pq.read_table(out / "practices.parquet").to_pylist()[0]
+    forms = [(LYON_EN, "lyon-world-gardens-en.txt", "en", "Lyon"),
+             (LYON_FR, "ville-de-lyon-jardins-fr.docx", "fr", "Ville de Lyon")]
+    add("files", [{"source_file": f, "sha256": pid * 2, "status": "ok", "n_practices": 1} for pid, f, _, _ in forms])
+    add("practices", [dict(template, practice_id=pid, source_file=f, lang=lang, city=city,
+                           title=f"World Gardens ({lang})") for pid, f, lang, city in forms])
+    criteria = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
+    lower = {"context_sensitive": 1, "transferable": 1}  # the French version's levels on these
+    add("criteria", [{"practice_id": pid, "criterion": c, "level": level, "score": level / 3, "evidence": [],
+                      "hint": None}
+                     for pid, _, lang, _ in forms for c in criteria
+                     for level in [lower.get(c, 3) if lang == "fr" else 3]])
+    add("similar", [{"practice_id": a, "neighbour_id": b, "rank": 0, "score": 0.9, "matched_section": "description",
+                     "shared_terms": [], "neighbour_city": city, "near_duplicate": False, "relation": "version",
+                     "weak": False}
+                    for a, b, city in ((LYON_EN, LYON_FR, "Ville de Lyon"), (LYON_FR, LYON_EN, "Lyon"))])
+    return out
 
 
 def test_the_four_notebooks_exist():
@@ -96,3 +142,16 @@ def test_a_folder_without_a_run_stops_at_the_first_cell(tmp_path):
 
     with pytest.raises(CellExecutionError, match="No run in"):
         execute(NOTEBOOKS[0], tmp_path / "mistyped")
+
+
+def test_the_criteria_of_a_practice_sent_in_two_languages_are_those_of_the_version_kept(versions_run):
+    """Notebook 4 counts a practice once, with the levels of the version `distinct_practices` keeps (as the batch
+    summary does), in the distribution, the city and the area charts alike: its versions are not averaged."""
+    nb = execute(NOTEBOOK_DIR / "04_criteria.ipynb", versions_run, probe=(
+        f"print(per_practice.loc['{LYON_EN}', ORDER].tolist(), by_city.loc['Lyon'].tolist(), "
+        f"first.loc[first['practice_id'] == '{LYON_FR}'].shape[0])"))
+    assert outputs_text(nb.cells[-1]).split() == ["[3.0,", "3.0,", "3.0,", "3.0,", "3.0,", "3.0]",
+                                                  "[3.0,", "3.0,", "3.0,", "3.0,", "3.0,", "3.0]", "0"]
+    said = " ".join(nb.cells[0].source.split())
+    assert "the version `distinct_practices` keeps" in said and "averaged" not in said.replace("not averaged", "")
+
