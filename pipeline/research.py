@@ -7,6 +7,7 @@
 - `csv_ready`: list columns joined into readable text, for a CSV file.
 - `in_sample`: whether a practice's text is one of the bundled sample's, which the area model learned from.
 - `practice_levels`: the criteria levels of each practice, those of the version `distinct_practices` keeps.
+- `weakest_criteria`: the criteria at a city's or an area's lowest mean level, none where that is the top level.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions,
                               version_order)
 from pipeline.tables import SCHEMAS
 
-__all__ = ["NO_CITY", "SAME_PRACTICE", "VERSION_FILLED", "city_labels", "csv_ready", "distinct_practices", "in_sample",
-           "load_table", "practice_keys", "practice_levels", "text_key", "version_keys"]
+__all__ = ["NO_CITY", "SAME_PRACTICE", "TOP_LEVEL", "VERSION_FILLED", "city_labels", "csv_ready",
+           "distinct_practices", "in_sample", "load_table", "practice_keys", "practice_levels", "text_key",
+           "version_keys", "weakest_criteria"]
 
 NO_CITY = "(no city)"
+# Criteria levels run from 0 (the text says nothing of the criterion) to 3 (it gives concrete detail).
+TOP_LEVEL = 3
 
 
 def load_table(folder: str | Path, name: str) -> pd.DataFrame:
@@ -155,6 +159,19 @@ def practice_levels(criteria: pd.DataFrame, distinct: pd.DataFrame) -> pd.DataFr
     levels = levels.pivot(index="practice_key", columns="criterion", values="level")
     return levels.reindex(index=pd.Index([k for k in kept if k in levels.index], name="practice_key"),
                           columns=pd.Index(names, name="criterion"))
+
+
+def weakest_criteria(means: pd.DataFrame, top: float = TOP_LEVEL) -> pd.Series:
+    """For each row of `means` (mean levels of a city or an area, one column per criterion), the criteria at its
+    lowest mean, in column order: a tie gives several. A row whose lowest mean is the top level has none (a
+    criterion at the top is no weakness), and neither has a row without a mean."""
+    def lowest(row: pd.Series) -> list[str]:
+        values = row.dropna().astype(float)
+        if values.empty or values.min() >= top - 1e-9:
+            return []
+        return [str(c) for c, v in values.items() if np.isclose(v, values.min())]
+
+    return pd.Series([lowest(row) for _, row in means.iterrows()], index=means.index, name="weakest", dtype=object)
 
 
 def city_labels(cities: pd.Series, lang: str = "en") -> pd.Series:

@@ -144,14 +144,28 @@ def test_a_folder_without_a_run_stops_at_the_first_cell(tmp_path):
         execute(NOTEBOOKS[0], tmp_path / "mistyped")
 
 
-def test_the_criteria_of_a_practice_sent_in_two_languages_are_those_of_the_version_kept(versions_run):
-    """Notebook 4 counts a practice once, with the levels of the version `distinct_practices` keeps (as the batch
-    summary does), in the distribution, the city and the area charts alike: its versions are not averaged."""
-    nb = execute(NOTEBOOK_DIR / "04_criteria.ipynb", versions_run, probe=(
+@pytest.fixture(scope="module")
+def criteria_notebook(versions_run) -> nbformat.NotebookNode:
+    """Notebook 4 run on `versions_run`, its last cell printing the levels it holds for Lyon's practice and city."""
+    return execute(NOTEBOOK_DIR / "04_criteria.ipynb", versions_run, probe=(
         f"print(per_practice.loc['{LYON_EN}', ORDER].tolist(), by_city.loc['Lyon'].tolist(), "
         f"first.loc[first['practice_id'] == '{LYON_FR}'].shape[0])"))
+
+
+def test_the_criteria_of_a_practice_sent_in_two_languages_are_those_of_the_version_kept(criteria_notebook):
+    """Notebook 4 counts a practice once, with the levels of the version `distinct_practices` keeps (as the batch
+    summary does), in the distribution, the city and the area charts alike: its versions are not averaged."""
+    nb = criteria_notebook
     assert outputs_text(nb.cells[-1]).split() == ["[3.0,", "3.0,", "3.0,", "3.0,", "3.0,", "3.0]",
                                                   "[3.0,", "3.0,", "3.0,", "3.0,", "3.0,", "3.0]", "0"]
     said = " ".join(nb.cells[0].source.split())
     assert "the version `distinct_practices` keeps" in said and "averaged" not in said.replace("not averaged", "")
 
+
+def test_a_city_at_the_top_level_on_every_criterion_has_no_weakest_criterion(criteria_notebook):
+    """Lyon's one practice is at level 3 on every criterion: no criterion is its weakest, nor is it counted in a tie;
+    the notebook says how many cities have no weakest criterion."""
+    said = cell_output(criteria_notebook, "cell-06")
+    assert "Lyon:" not in said, said
+    top = [line for line in said.splitlines() if "no weakest criterion" in line]
+    assert len(top) == 1 and top[0].strip().startswith("1 city") and top[0].rstrip().endswith(": Lyon"), said

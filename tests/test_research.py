@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.research import (NO_CITY, city_labels, csv_ready, distinct_practices, load_table, practice_keys,
-                               practice_levels)
+                               practice_levels, weakest_criteria)
 
 
 def similar_rows(*rows):
@@ -73,6 +73,15 @@ def test_a_practice_sent_in_two_languages_has_the_levels_of_the_version_kept():
     shuffled = practice_levels(criteria.iloc[::-1], distinct_practices(practices.iloc[::-1], similar))
     pd.testing.assert_frame_equal(shuffled.sort_index(axis=1), levels)
     assert practice_levels(criteria.iloc[:0], distinct_practices(practices, similar)).empty
+
+
+def test_a_criterion_at_the_top_level_is_no_city_s_weakest():
+    means = pd.DataFrame({"targeted": [3.0, 2.5, 2.0, None, 3.0], "transferable": [3.0, 1.5, 2.0, None, None],
+                          "high_impact": [3.0, 3.0, 2.5, None, 3.0]},
+                         index=["Lyon", "Oslo", "Bergen", "Nowhere", "Paris"])  # a city's mean levels
+    assert weakest_criteria(means).to_dict() == {"Lyon": [], "Oslo": ["transferable"], "Nowhere": [], "Paris": [],
+                                                 "Bergen": ["targeted", "transferable"]}
+    assert weakest_criteria(means, top=4).loc["Lyon"] == ["targeted", "transferable", "high_impact"]
 
 
 def test_an_older_similar_table_without_relation_weak_or_rank(tmp_path):
