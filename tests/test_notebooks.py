@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -169,3 +170,17 @@ def test_a_city_at_the_top_level_on_every_criterion_has_no_weakest_criterion(cri
     assert "Lyon:" not in said, said
     top = [line for line in said.splitlines() if "no weakest criterion" in line]
     assert len(top) == 1 and top[0].strip().startswith("1 city") and top[0].rstrip().endswith(": Lyon"), said
+
+
+def test_the_city_chart_says_how_many_levels_are_at_the_top_and_how_many_practices_make_each_row(criteria_notebook,
+                                                                                                versions_run):
+    import pyarrow.parquet as pq
+
+    criteria = pq.read_table(versions_run / "criteria.parquet").to_pandas()
+    kept = criteria[criteria["practice_id"] != LYON_FR]  # the version distinct_practices keeps
+    at_top = int((kept["level"] == 3).sum())
+    said = " ".join(cell_output(criteria_notebook, "cell-06").split())
+    assert f"{at_top} of {len(kept)} levels ({at_top / len(kept):.0%}) are at the top level 3" in said, said
+    transferable = kept.loc[kept["criterion"] == "transferable", "level"]
+    assert re.search(rf"transferable \*? ?{(transferable == 3).mean():.0%}", said), said
+    assert "Practices behind each city's row: 1 for 1 city (Lyon);" in said, said
