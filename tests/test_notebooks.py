@@ -184,3 +184,32 @@ def test_the_city_chart_says_how_many_levels_are_at_the_top_and_how_many_practic
     transferable = kept.loc[kept["criterion"] == "transferable", "level"]
     assert re.search(rf"transferable \*? ?{(transferable == 3).mean():.0%}", said), said
     assert "Practices behind each city's row: 1 for 1 city (Lyon);" in said, said
+
+
+def test_the_similarity_notebook_finds_the_measured_score_bands_from_a_copy_of_the_notebooks(sample_out, tmp_path,
+                                                                                             monkeypatch):
+    """Run from a copy of the notebooks folder, notebook 3 reads the score bands the benchmark measured from the
+    project of the `pipeline` package it loads; where that project has none, its text claims no table."""
+    import shutil
+
+    copy = tmp_path / "my-notebooks"
+    copy.mkdir()
+    shutil.copy(NOTEBOOK_DIR / "03_similarity.ipynb", copy)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel loads this project's package, as if installed
+    probe = "print(axes[0].get_xlabel())"
+    nb = execute(copy / "03_similarity.ipynb", sample_out, probe=probe)
+    said = cell_output(nb, "cab64f90")
+    assert "same main area" in said and "not there" not in said and "No benchmarks" not in said, said
+    assert "table above" in outputs_text(nb.cells[-1])
+
+    project = tmp_path / "project"  # a project of the package alone, without its benchmark results
+    shutil.copytree(ROOT / "pipeline", project / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "notebooks").mkdir()
+    shutil.copy(NOTEBOOK_DIR / "03_similarity.ipynb", project / "notebooks")
+    monkeypatch.delenv("PYTHONPATH")
+    nb = execute(project / "notebooks" / "03_similarity.ipynb", sample_out,
+                 probe="import pipeline; print(pipeline.__file__); " + probe)
+    said = cell_output(nb, "cab64f90")
+    assert "No benchmarks/results/neighbour_areas.json" in said and "same main area" not in said, said
+    loaded, label = outputs_text(nb.cells[-1]).strip().splitlines()
+    assert Path(loaded).resolve().is_relative_to(project.resolve()) and "table above" not in label, label
