@@ -8,11 +8,13 @@
 - `in_sample`: whether a practice's text is one of the bundled sample's, which the area model learned from.
 - `practice_levels`: the criteria levels of each practice, those of the version `distinct_practices` keeps.
 - `weakest_criteria`: the criteria at a city's or an area's lowest mean level, none where that is the top level.
+- `written_parts`: whether each part of a form is written, as the criteria and the guideline checks read it.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.cities import city_info, city_key, city_name
+from pipeline.criteria import CLAIM_FIELDS, is_empty_claim, is_empty_reference, load_cues
 from pipeline.normalize import fold
 from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions, same_practice_pairs, version_keys,
                               version_order)
@@ -28,7 +31,7 @@ from pipeline.tables import SCHEMAS
 
 __all__ = ["NO_CITY", "SAME_PRACTICE", "TOP_LEVEL", "VERSION_FILLED", "city_labels", "csv_ready",
            "distinct_practices", "in_sample", "load_table", "practice_keys", "practice_levels", "text_key",
-           "version_keys", "weakest_criteria"]
+           "version_keys", "weakest_criteria", "written_parts"]
 
 NO_CITY = "(no city)"
 # Criteria levels run from 0 (the text says nothing of the criterion) to 3 (it gives concrete detail).
@@ -172,6 +175,24 @@ def weakest_criteria(means: pd.DataFrame, top: float = TOP_LEVEL) -> pd.Series:
         return [str(c) for c, v in values.items() if np.isclose(v, values.min())]
 
     return pd.Series([lowest(row) for _, row in means.iterrows()], index=means.index, name="weakest", dtype=object)
+
+
+def written_parts(practices: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Whether each of `columns` is written in each row of `practices`, as the criteria and the guideline checks
+    read the form: a missing or blank part is not, nor a references part that names no document ("See the city
+    website.", "To be defined.": `criteria.is_empty_reference`, which fails the references check), nor an objective
+    or a description part that says nothing of its own ("See above.", « En cours. »: `criteria.is_empty_claim`)."""
+    cues = load_cues()
+
+    def written(name: str, text) -> bool:
+        if not isinstance(text, str) or not text.strip():
+            return False
+        if name == "references":
+            return not is_empty_reference(text, cues)
+        return not (name in CLAIM_FIELDS and is_empty_claim(text, cues))
+
+    return pd.DataFrame({name: [written(name, t) for t in practices[name]] for name in columns},
+                        index=practices.index, columns=list(columns), dtype=bool)
 
 
 def city_labels(cities: pd.Series, lang: str = "en") -> pd.Series:

@@ -54,7 +54,8 @@ LYON_EN, LYON_FR = "1a0000000000-1", "1b0000000000-1"
 @pytest.fixture(scope="module")
 def versions_run(sample_out, tmp_path_factory) -> Path:
     """The sample run with one more practice, sent by Lyon in English and in French: the English form, whose file
-    name sorts first, is at level 3 on every criterion, the French one lower on two."""
+    name sorts first, is at level 3 on every criterion, the French one lower on two; the English form's references
+    part names no document."""
     import shutil
 
     import pyarrow.parquet as pq
@@ -73,7 +74,9 @@ def versions_run(sample_out, tmp_path_factory) -> Path:
              (LYON_FR, "ville-de-lyon-jardins-fr.docx", "fr", "Ville de Lyon")]
     add("files", [{"source_file": f, "sha256": pid * 2, "status": "ok", "n_practices": 1} for pid, f, _, _ in forms])
     add("practices", [dict(template, practice_id=pid, source_file=f, lang=lang, city=city,
-                           title=f"World Gardens ({lang})") for pid, f, lang, city in forms])
+                           title=f"World Gardens ({lang})",
+                           references="See the city website." if lang == "en" else template["references"])
+                      for pid, f, lang, city in forms])
     criteria = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
     lower = {"context_sensitive": 1, "transferable": 1}  # the French version's levels on these
     add("criteria", [{"practice_id": pid, "criterion": c, "level": level, "score": level / 3, "evidence": [],
@@ -213,3 +216,18 @@ def test_the_similarity_notebook_finds_the_measured_score_bands_from_a_copy_of_t
     assert "No benchmarks/results/neighbour_areas.json" in said and "same main area" not in said, said
     loaded, label = outputs_text(nb.cells[-1]).strip().splitlines()
     assert Path(loaded).resolve().is_relative_to(project.resolve()) and "table above" not in label, label
+
+
+def test_a_references_part_that_names_no_document_is_not_counted_as_filled(versions_run):
+    """Notebook 1 counts a form's parts as the criteria and the guideline checks read them: "See the city website."
+    is no references part, as the references check says ("names no document"), and the chart's note says so."""
+    import pyarrow.parquet as pq
+
+    nb = execute(NOTEBOOK_DIR / "01_corpus_overview.ipynb", versions_run, probe=(
+        f"print(filled.loc[(distinct['practice_id'] == '{LYON_EN}').to_numpy(), 'references'].tolist()); "
+        f"print(int(filled['references'].sum())); print(note)"))
+    kept, count, *note = outputs_text(nb.cells[-1]).strip().splitlines()
+    references = pq.read_table(versions_run / "practices.parquet").to_pandas().query("practice_id != @LYON_FR")
+    assert kept == "[False]" and int(count) == references["references"].notna().sum() - 1
+    note = " ".join(note)
+    assert "names no document" in note and "(here: references 1)" in note, note

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.research import (NO_CITY, city_labels, csv_ready, distinct_practices, load_table, practice_keys,
-                               practice_levels, weakest_criteria)
+                               practice_levels, weakest_criteria, written_parts)
 
 
 def similar_rows(*rows):
@@ -82,6 +82,21 @@ def test_a_criterion_at_the_top_level_is_no_city_s_weakest():
     assert weakest_criteria(means).to_dict() == {"Lyon": [], "Oslo": ["transferable"], "Nowhere": [], "Paris": [],
                                                  "Bergen": ["targeted", "transferable"]}
     assert weakest_criteria(means, top=4).loc["Lyon"] == ["targeted", "transferable", "high_impact"]
+
+
+def test_a_part_is_written_as_the_criteria_and_the_guideline_checks_read_it():
+    """A references part that names no document fails the references check ("names no document") and is no
+    references part for the criteria: it is not written, nor is a part that only points elsewhere or puts it off."""
+    forms = pd.DataFrame({
+        "references": ["See the city website.", "Aucun pour le moment.", "To be defined.", "Bilan 2022, Ville de Lyon.",
+                       "See the city website: https://www.example.org/lyon", None],
+        "impact": ["See above.", "En cours.", "120 families took part.", "", "   ", None],
+        "title": ["See above.", "Jardins", None, "x", "y", "z"]})
+    written = written_parts(forms, ["references", "impact", "title"])
+    assert written["references"].tolist() == [False, False, False, True, True, False]
+    assert written["impact"].tolist() == [False, False, True, False, False, False]
+    assert written["title"].tolist() == [True, True, False, True, True, True]  # a title is a name, never a claim
+    assert written.dtypes.tolist() == [bool] * 3 and written.index.equals(forms.index)
 
 
 def test_an_older_similar_table_without_relation_weak_or_rank(tmp_path):
