@@ -78,9 +78,9 @@ def versions_run(sample_out, tmp_path_factory) -> Path:
                            references="See the city website." if lang == "en" else template["references"])
                       for pid, f, lang, city in forms])
     criteria = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
-    lower = {"context_sensitive": 1, "transferable": 1}  # the French version's levels on these
-    add("criteria", [{"practice_id": pid, "criterion": c, "level": level, "score": level / 3, "evidence": [],
-                      "hint": None}
+    lower = {"context_sensitive": 1, "transferable": 1}  # the French version's levels on these, its scores higher
+    add("criteria", [{"practice_id": pid, "criterion": c, "level": level,
+                      "score": level / 3 * (0.9 if lang == "en" else 1.0), "evidence": [], "hint": None}
                      for pid, _, lang, _ in forms for c in criteria
                      for level in [lower.get(c, 3) if lang == "fr" else 3]])
     add("similar", [{"practice_id": a, "neighbour_id": b, "rank": 0, "score": 0.9, "matched_section": "description",
@@ -153,7 +153,8 @@ def criteria_notebook(versions_run) -> nbformat.NotebookNode:
     """Notebook 4 run on `versions_run`, its last cell printing the levels it holds for Lyon's practice and city."""
     return execute(NOTEBOOK_DIR / "04_criteria.ipynb", versions_run, probe=(
         f"print(per_practice.loc['{LYON_EN}', ORDER].tolist(), by_city.loc['Lyon'].tolist(), "
-        f"first.loc[first['practice_id'] == '{LYON_FR}'].shape[0])"))
+        f"first.loc[first['practice_id'] == '{LYON_FR}'].shape[0], "
+        f"sum('(fr)' in e['practice'] for e in examples))"))
 
 
 def test_the_criteria_of_a_practice_sent_in_two_languages_are_those_of_the_version_kept(criteria_notebook):
@@ -161,7 +162,7 @@ def test_the_criteria_of_a_practice_sent_in_two_languages_are_those_of_the_versi
     summary does), in the distribution, the city and the area charts alike: its versions are not averaged."""
     nb = criteria_notebook
     assert outputs_text(nb.cells[-1]).split() == ["[3.0,", "3.0,", "3.0,", "3.0,", "3.0,", "3.0]",
-                                                  "[3.0,", "3.0,", "3.0,", "3.0,", "3.0,", "3.0]", "0"]
+                                                  "[3.0,", "3.0,", "3.0,", "3.0,", "3.0,", "3.0]", "0", "0"]
     said = " ".join(nb.cells[0].source.split())
     assert "the version `distinct_practices` keeps" in said and "averaged" not in said.replace("not averaged", "")
 
