@@ -544,7 +544,7 @@ def is_empty_reference(text: str, cues: dict | None = None) -> bool:
 
 
 # Parts an empty claim can stand in for (references have their own placeholders; a title is a name).
-_CLAIM_FIELDS = ("main_objective", "purpose", "starting_point", "process", "impact")
+CLAIM_FIELDS = ("main_objective", "purpose", "starting_point", "process", "impact")
 
 
 # A verb that makes a references entry a statement ("Eskilstuna copied the model in 2021.", « Sion a repris le
@@ -578,7 +578,7 @@ def practice_sections(practice: Practice, cues: dict | None = None) -> tuple[dic
     texts = {name: getattr(practice, name) for name in _TEXT_FIELDS if getattr(practice, name)}
     if "references" in texts and is_empty_reference(texts["references"], cues):
         del texts["references"]
-    for name in _CLAIM_FIELDS:
+    for name in CLAIM_FIELDS:
         if name in texts and is_empty_claim(texts[name], cues):
             del texts[name]
     labelled = [name for name in SECTION_FIELDS if name in texts]

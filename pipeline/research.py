@@ -6,11 +6,15 @@
 - `city_labels`: one name per city, whatever the spelling on the form (the export's `city_listed` in its language).
 - `csv_ready`: list columns joined into readable text, for a CSV file.
 - `in_sample`: whether a practice's text is one of the bundled sample's, which the area model learned from.
+- `practice_levels`: the criteria levels of each practice, those of the version `distinct_practices` keeps.
+- `weakest_criteria`: the criteria at a city's or an area's lowest mean level, none where that is the top level.
+- `written_parts`: whether each part of a form is written, as the criteria and the guideline checks read it.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,15 +23,19 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.cities import city_info, city_key, city_name
+from pipeline.criteria import CLAIM_FIELDS, is_empty_claim, is_empty_reference, load_cues
 from pipeline.normalize import fold
 from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions, same_practice_pairs, version_keys,
                               version_order)
 from pipeline.tables import SCHEMAS
 
-__all__ = ["NO_CITY", "SAME_PRACTICE", "VERSION_FILLED", "city_labels", "csv_ready", "distinct_practices", "in_sample",
-           "load_table", "practice_keys", "text_key", "version_keys"]
+__all__ = ["NO_CITY", "SAME_PRACTICE", "TOP_LEVEL", "VERSION_FILLED", "city_labels", "csv_ready",
+           "distinct_practices", "in_sample", "load_table", "practice_keys", "practice_levels", "text_key",
+           "version_keys", "weakest_criteria", "written_parts"]
 
 NO_CITY = "(no city)"
+# Criteria levels run from 0 (the text says nothing of the criterion) to 3 (it gives concrete detail).
+TOP_LEVEL = 3
 
 
 def load_table(folder: str | Path, name: str) -> pd.DataFrame:
@@ -134,6 +142,57 @@ def distinct_practices(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Dat
             except (TypeError, ValueError):  # a missing value where the column's type holds none
                 out[name] = pd.Series(values, index=out.index, dtype=object)
     return out
+
+
+def practice_levels(criteria: pd.DataFrame, distinct: pd.DataFrame) -> pd.DataFrame:
+    """The criteria levels of each practice of `distinct` (from `distinct_practices`) that was scored: one row per
+    practice, indexed by its `practice_key` in the order of `distinct`, one float column per criterion (NaN where
+    that criterion has no level).
+
+    A practice sent in several languages has the levels of the version `distinct_practices` keeps, as the batch
+    summary counts it: its versions' levels are not averaged. Each version is scored on its own text and two
+    versions need not say the same; out of fold, giving both the mean of their levels lowers their Spearman with
+    the readers (modelable 0.80 -> 0.56, `benchmarks/eval_version_criteria.py`)."""
+    kept = list(dict.fromkeys(distinct["practice_id"].astype(str)))  # the version kept: its id is the practice's key
+    rows = criteria[criteria["practice_id"].astype(str).isin(kept)]
+    levels = pd.DataFrame({"practice_key": rows["practice_id"].astype(str).to_numpy(),
+                           "criterion": rows["criterion"].astype(str).to_numpy(),
+                           "level": rows["level"].astype("float64").to_numpy()})
+    names = list(dict.fromkeys(levels["criterion"]))
+    levels = levels.pivot(index="practice_key", columns="criterion", values="level")
+    return levels.reindex(index=pd.Index([k for k in kept if k in levels.index], name="practice_key"),
+                          columns=pd.Index(names, name="criterion"))
+
+
+def weakest_criteria(means: pd.DataFrame, top: float = TOP_LEVEL) -> pd.Series:
+    """For each row of `means` (mean levels of a city or an area, one column per criterion), the criteria at its
+    lowest mean, in column order: a tie gives several. A row whose lowest mean is the top level has none (a
+    criterion at the top is no weakness), and neither has a row without a mean."""
+    def lowest(row: pd.Series) -> list[str]:
+        values = row.dropna().astype(float)
+        if values.empty or values.min() >= top - 1e-9:
+            return []
+        return [str(c) for c, v in values.items() if np.isclose(v, values.min())]
+
+    return pd.Series([lowest(row) for _, row in means.iterrows()], index=means.index, name="weakest", dtype=object)
+
+
+def written_parts(practices: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Whether each of `columns` is written in each row of `practices`, as the criteria and the guideline checks
+    read the form: a missing or blank part is not, nor a references part that names no document ("See the city
+    website.", "To be defined.": `criteria.is_empty_reference`, which fails the references check), nor an objective
+    or a description part that says nothing of its own ("See above.", « En cours. »: `criteria.is_empty_claim`)."""
+    cues = load_cues()
+
+    def written(name: str, text) -> bool:
+        if not isinstance(text, str) or not text.strip():
+            return False
+        if name == "references":
+            return not is_empty_reference(text, cues)
+        return not (name in CLAIM_FIELDS and is_empty_claim(text, cues))
+
+    return pd.DataFrame({name: [written(name, t) for t in practices[name]] for name in columns},
+                        index=practices.index, columns=list(columns), dtype=bool)
 
 
 def city_labels(cities: pd.Series, lang: str = "en") -> pd.Series:

@@ -9,7 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pipeline.research import NO_CITY, city_labels, csv_ready, distinct_practices, load_table, practice_keys
+from pipeline.research import (NO_CITY, city_labels, csv_ready, distinct_practices, load_table, practice_keys,
+                               practice_levels, weakest_criteria, written_parts)
 
 
 def similar_rows(*rows):
@@ -52,6 +53,50 @@ def test_the_practice_keeps_the_header_fields_of_any_version_whatever_the_row_or
     arrow = distinct_practices(practices.convert_dtypes(dtype_backend="pyarrow"), similar)  # as load_table reads
     assert arrow["period_start"].dtype == "int64[pyarrow]" and arrow["period_start"].isna().tolist() == [True, False]
     assert arrow["declared_areas"].tolist() == [[], ["6"]]
+
+
+def test_a_practice_sent_in_two_languages_has_the_levels_of_the_version_kept():
+    """Not the mean of its versions' levels: the version `distinct_practices` keeps, as the batch summary counts it;
+    a practice no criterion was scored for has no row."""
+    practices = pd.DataFrame({"practice_id": ["fr-1", "en-1", "x-1", "y-1"], "practice_index": [1, 1, 1, 1],
+                              "source_file": ["ville-de-lyon-fr.docx", "lyon-en.txt", "oslo.docx", "paris.docx"],
+                              "city": ["Ville de Lyon", "Lyon", "Oslo", "Paris"]})
+    similar = similar_rows(("fr-1", "en-1", 0, "version"), ("en-1", "fr-1", 0, "version"))
+    criteria = pd.DataFrame({"practice_id": ["fr-1", "fr-1", "en-1", "en-1", "x-1", "x-1"],
+                             "criterion": ["context_sensitive", "targeted"] * 3,
+                             "level": pd.array([3, 3, 2, None, 1, 0], dtype=pd.ArrowDtype(pa.int64()))})
+    levels = practice_levels(criteria, distinct_practices(practices, similar))
+    assert levels.index.tolist() == ["en-1", "x-1"] and levels.index.name == "practice_key"
+    assert levels.columns.tolist() == ["context_sensitive", "targeted"]
+    assert levels.loc["en-1", "context_sensitive"] == 2.0 and pd.isna(levels.loc["en-1", "targeted"])
+    assert levels.loc["x-1"].tolist() == [1.0, 0.0]
+    shuffled = practice_levels(criteria.iloc[::-1], distinct_practices(practices.iloc[::-1], similar))
+    pd.testing.assert_frame_equal(shuffled.sort_index(axis=1), levels)
+    assert practice_levels(criteria.iloc[:0], distinct_practices(practices, similar)).empty
+
+
+def test_a_criterion_at_the_top_level_is_no_city_s_weakest():
+    means = pd.DataFrame({"targeted": [3.0, 2.5, 2.0, None, 3.0], "transferable": [3.0, 1.5, 2.0, None, None],
+                          "high_impact": [3.0, 3.0, 2.5, None, 3.0]},
+                         index=["Lyon", "Oslo", "Bergen", "Nowhere", "Paris"])  # a city's mean levels
+    assert weakest_criteria(means).to_dict() == {"Lyon": [], "Oslo": ["transferable"], "Nowhere": [], "Paris": [],
+                                                 "Bergen": ["targeted", "transferable"]}
+    assert weakest_criteria(means, top=4).loc["Lyon"] == ["targeted", "transferable", "high_impact"]
+
+
+def test_a_part_is_written_as_the_criteria_and_the_guideline_checks_read_it():
+    """A references part that names no document fails the references check ("names no document") and is no
+    references part for the criteria: it is not written, nor is a part that only points elsewhere or puts it off."""
+    forms = pd.DataFrame({
+        "references": ["See the city website.", "Aucun pour le moment.", "To be defined.", "Bilan 2022, Ville de Lyon.",
+                       "See the city website: https://www.example.org/lyon", None],
+        "impact": ["See above.", "En cours.", "120 families took part.", "", "   ", None],
+        "title": ["See above.", "Jardins", None, "x", "y", "z"]})
+    written = written_parts(forms, ["references", "impact", "title"])
+    assert written["references"].tolist() == [False, False, False, True, True, False]
+    assert written["impact"].tolist() == [False, False, True, False, False, False]
+    assert written["title"].tolist() == [True, True, False, True, True, True]  # a title is a name, never a claim
+    assert written.dtypes.tolist() == [bool] * 3 and written.index.equals(forms.index)
 
 
 def test_an_older_similar_table_without_relation_weak_or_rank(tmp_path):
