@@ -1141,6 +1141,7 @@ class CriteriaScorer:
             weights = model.coef_.mean(axis=0) / model.scale_
             values = [share @ weights if len(share) else np.zeros(0) for _, share in pairs]
             per_criterion.append((names, X, model.predict(X), model.level_value(X), values))
+        budget = self.cues["budget_line"]
         for i, (analysis, group) in enumerate(zip(analyses, groups)):
             used: Counter = Counter()
             for row, (names, X, levels, level_values, values) in zip(group, per_criterion):
@@ -1150,6 +1151,9 @@ class CriteriaScorer:
                     chances = np.array([s.quoted.get(row["criterion"], np.nan) for s in analysis.sentences])
                     # a table of figures is never quoted: the best sentence of words comes first instead
                     quotable = np.where([s.table_row for s in analysis.sentences], 0.0, value) if len(value) else value
+                    if len(value) and row["criterion"] not in budget["quoted_for"]:
+                        quotable = np.where([s.cues.get("struct:money", 0) >= budget["min_amounts"]
+                                             for s in analysis.sentences], 0.0, quotable)
                     order = evidence_order(quotable, chances, self.evidence_min_chance)
                     # a link alone shows that a document exists, not what it holds, and the title names the
                     # practice, shown above its table: a sentence of the text first

@@ -14,7 +14,7 @@ from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
 from pipeline.criteria import CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, is_table_row, practice_sections
 from pipeline.estimators import OrdinalLogistic, SentenceClassifier, TextProjection
 from pipeline.records import Practice
-from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
+from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR, practice
 
 
 @pytest.fixture(scope="module")
@@ -1064,6 +1064,39 @@ def test_a_similar_scheme_in_preparation_elsewhere_counts_as_taken_up(learned):
                                                            WEAK_FR.impact + " " + told])))
     row = rows_by_criterion(learned, practice)["transferable"]
     assert not row["hint"].startswith("Dites si un autre lieu l'a déjà reprise"), row
+
+
+def test_staff_time_a_room_and_a_kit_are_resources_the_modelable_hint_does_not_ask_for(learned):
+    """"one library staff member who books the room, and a starter kit" tells what the practice takes: the
+    modelable hint no longer asks for the resources it took."""
+    base = practice("cafe", title="Language café at the library",
+                    purpose="Newcomers practise Finnish with volunteers in an informal setting.",
+                    starting_point="Many newcomers told the library they had no one to speak Finnish with outside class.",
+                    process="1. Volunteers are recruited through the library's newsletter. 2. Every Tuesday a volunteer "
+                            "hosts a table of eight. 3. Topics change each week.",
+                    impact="In 2023, 60 sessions were held.")
+    told = replace(base, practice_id="cafe-told", process=base.process + " The café needs one library staff member who "
+                   "books the room, and a starter kit of topic cards.")
+    asked = "Add the resources it took"
+    assert rows_by_criterion(learned, base)["modelable"]["hint"].startswith(asked)
+    row = rows_by_criterion(learned, told)["modelable"]
+    assert row["level"] < 3 and not row["hint"].startswith(asked), row
+
+
+def test_a_budget_line_is_quoted_for_modelable_not_for_needs_based(learned):
+    """« Budget annuel : 6 400 € (formation 600 €, …) » was the needs-based evidence of a form whose starting point
+    is vague: a sentence naming sums of money shows what the practice cost, quoted for modelable only; nor do its
+    amounts give the need a figure."""
+    form = practice("budget", lang="fr", title="Binômes de lecture", purpose="Favoriser la lecture chez les enfants.",
+                    starting_point="La lecture est un enjeu important pour tous les enfants.",
+                    process="Étape 1 : la coordinatrice recrute des bénévoles. Étape 2 : chaque binôme lit une heure par "
+                            "semaine. Budget annuel : 6 400 € (formation 600 €, livres 1 800 €, fête 700 €, "
+                            "coordination 3 300 €).",
+                    impact="40 binômes ont lu ensemble en 2023.")
+    rows = rows_by_criterion(learned, form)
+    budget = next(e for e in rows["modelable"]["evidence"] if e.startswith("Budget annuel"))
+    assert budget not in rows["needs_based"]["evidence"], rows["needs_based"]
+    assert not rows["needs_based"]["hint"].startswith("Confirmez le besoin par une seconde source"), rows["needs_based"]
 
 
 @pytest.mark.parametrize("base, told", [
