@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.cities import city_info, city_key, city_name
+from pipeline.cities import city_country, city_info, city_key, city_name, country_name
 from pipeline.criteria import CLAIM_FIELDS, is_empty_claim, is_empty_reference, load_cues
 from pipeline.normalize import fold
 from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions, same_practice_pairs, version_keys,
                               version_order)
 from pipeline.tables import SCHEMAS
 
-__all__ = ["NO_CITY", "SAME_PRACTICE", "TOP_LEVEL", "VERSION_FILLED", "city_labels", "csv_ready",
+__all__ = ["NO_CITY", "SAME_PRACTICE", "TOP_LEVEL", "VERSION_FILLED", "city_countries", "city_labels", "csv_ready",
            "distinct_practices", "in_sample", "load_table", "practice_keys", "practice_levels", "text_key",
            "version_keys", "weakest_criteria", "written_parts"]
 
@@ -211,6 +211,15 @@ def city_labels(cities: pd.Series, lang: str = "en") -> pd.Series:
             # as the summary and the reports name it: 'Tartu, Estonia' is Tartu
             named[key] = str(group.dropna().astype(str).map(city_name).value_counts().idxmax())
     return pd.Series([named.get(k, NO_CITY) for k in keys], index=cities.index, name="city_label")
+
+
+def city_countries(cities: pd.Series, lang: str = "en") -> pd.Series:
+    """The country of each city, as the workbook's `country` column and the reports name it ('Ville de Genève' is in
+    Switzerland, « Suisse » with lang='fr'; 'Tartu, Estonia', not listed, in Estonia); <NA> where neither the list of
+    member cities nor the form says it. For similar.parquet's `neighbour_city` as for practices' `city`."""
+    named = {c: country_name(city_country(c), lang) for c in cities.dropna().unique()}
+    return pd.Series([named.get(c) if isinstance(c, str) else None for c in cities], index=cities.index,
+                     name="country", dtype="string")
 
 
 def text_key(text) -> str | None:

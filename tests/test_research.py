@@ -144,6 +144,15 @@ def test_city_labels_are_the_names_of_the_export_and_the_english_reports():
     assert city_labels(written).tolist() == [city_name(c, "en") for c in written]
 
 
+def test_city_countries_name_the_country_of_each_city_however_it_is_written():
+    from pipeline.research import city_countries
+
+    written = pd.Series(["Ville de Genève", "Oslo kommune", "Tartu, Estonia", "Atlantis", None])
+    countries = city_countries(written)
+    assert countries.tolist()[:3] == ["Switzerland", "Norway", "Estonia"] and countries[3:].isna().all()
+    assert city_countries(written, "fr").tolist()[:2] == ["Suisse", "Norvège"]
+
+
 def test_list_columns_are_joined_for_csv(tmp_path):
     frame = load_table(tmp_path, "practices")  # no run there: an empty table with the table's columns and types
     assert list(frame.columns)[:2] == ["practice_id", "source_file"] and len(frame) == 0
