@@ -39,7 +39,8 @@ _MARKS_ONLY = re.compile(r"[|¦_:;.,\s]+")  # a cell holding only these is what 
 # (a cell border, a shadow: "ei", "i.", "RE Nr" between a label and its value on a 100-dpi page); a real short
 # value ("Oslo", "2023", "N/A") reads at 80 or more.
 _NOISE_CONFIDENCE = 60.0
-_NOISE_LENGTH = 3  # a word at a cell's edge: 2 ("One" of a title read at 26 stays)
+_NOISE_CELL_LENGTH = 3  # longest word of a cell of noise
+_NOISE_EDGE_LENGTH = 2  # longest word of noise at a cell's edge ("One" of a title, read at 26, stays)
 # A cell after the first of its line read with a mean confidence below this is a stamp or a smudge ("ecr far:"
 # beside a date); the first cell, where a label stands, stays however badly it reads.
 _SMUDGE_CONFIDENCE = 40.0
@@ -218,13 +219,13 @@ def lines_from_tsv(tsv: str) -> str:
     for (block, par, _), words in lines.items():
         words.sort()
         height = sorted(h for _, _, h, _, _ in words)[len(words) // 2]
-        segments = [[words[0][0], [words[0][3]], [words[0]]]]
-        for (left, width, _, _, _), word in zip(words, words[1:]):
-            if word[0] - (left + width) > _COLUMN_GAP * height:
-                segments.append([word[0], [], []])
-            segments[-1][1].append(word[3])
-            segments[-1][2].append(word)
-        segments = [s[:2] for s in _without_edge_noise(segments) if not _MARKS_ONLY.fullmatch(" ".join(s[1]))]
+        cells = [[words[0]]]
+        for before, word in zip(words, words[1:]):
+            if word[0] - (before[0] + before[1]) > _COLUMN_GAP * height:
+                cells.append([])
+            cells[-1].append(word)
+        segments = [[cell[0][0], [w[3] for w in cell]] for cell in _without_noise(cells)]
+        segments = [s for s in segments if not _MARKS_ONLY.fullmatch(" ".join(s[1]))]
         if not segments:
             continue
         last = out[-1] if out else None
@@ -245,26 +246,26 @@ def _label_colon(line: str) -> str:
     return f"{match.group(1)}:{line[match.end():]}" if match else line
 
 
-def _noisy(word: tuple[int, int, int, str, float], length: int = _NOISE_LENGTH) -> bool:
+def _noisy(word: tuple[int, int, int, str, float], length: int) -> bool:
     return len(word[3]) <= length and word[4] < _NOISE_CONFIDENCE
 
 
-def _without_edge_noise(segments: list[list]) -> list[list]:
-    """The line's cells without what a coarse scan's borders, shadows and stamps read as words (see
-    _NOISE_CONFIDENCE): a cell of one or two such words, such a word at a cell's edge that faces another cell
-    ("Implementation period: i." | "September 2021"), and a smudged cell after the first."""
+def _without_noise(cells: list[list[tuple]]) -> list[list[tuple]]:
+    """A line's cells (words left to right) without what a coarse scan's borders, shadows and stamps read as
+    words (see _NOISE_CONFIDENCE): a cell of one or two such words, such a word at a cell's edge that faces
+    another cell ("Implementation period: i." | "September 2021"), and a smudged cell after the first."""
     kept = []
-    for k, (left, texts, words) in enumerate(segments):
-        if len(words) <= 2 and all(_noisy(w) for w in words):
+    for k, cell in enumerate(cells):
+        if len(cell) <= 2 and all(_noisy(w, _NOISE_CELL_LENGTH) for w in cell):
             continue
-        start, end = 0, len(words)
-        while k > 0 and start < end - 1 and _noisy(words[start], _NOISE_LENGTH - 1):
+        start, end = 0, len(cell)
+        while k > 0 and start < end - 1 and _noisy(cell[start], _NOISE_EDGE_LENGTH):
             start += 1
-        while k < len(segments) - 1 and end > start + 1 and _noisy(words[end - 1], _NOISE_LENGTH - 1):
+        while k < len(cells) - 1 and end > start + 1 and _noisy(cell[end - 1], _NOISE_EDGE_LENGTH):
             end -= 1
-        if k > 0 and sum(w[4] for w in words[start:end]) < _SMUDGE_CONFIDENCE * (end - start):
+        if k > 0 and sum(w[4] for w in cell[start:end]) < _SMUDGE_CONFIDENCE * (end - start):
             continue
-        kept.append([words[start][0], texts[start:end], words[start:end]])
+        kept.append(cell[start:end])
     return kept
 
 
