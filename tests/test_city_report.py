@@ -393,6 +393,13 @@ def test_redactor_removes_addresses_phones_and_contact_names():
     text = redact("Write to ingrid.solheim@example.org or call +47 22 33 44 55; Ingrid Solheim answers.")
     assert "@" not in text and "Solheim" not in text and "22 33" not in text
     assert redact("Budget 2022-2024: 180 000 €") == "Budget 2022-2024: 180 000 €"
+    # national numbers with a trunk 0, and any number after a word announcing one; not dates, years or counts
+    for said in ("Pour toute question, la permanence du BLI répond au 021 315 72 45.",
+                 "Volunteers can call the library on 01 222 4800.", "Reception: 020 7946 0958.", "Tel. 22 33 44 55"):
+        assert not any(ch.isdigit() for ch in redact(said)) and "[…]" in redact(said), said
+    for kept in ("Le 01.02.2023 à 10h, 1 200 personnes", "from 01/02/2023 to 30/06/2024", "En 2019, 2020 et 2021",
+                 "number of visits: 12 500 000", "délibération n° 2022-114"):
+        assert redact(kept) == kept
 
 
 def test_unchanged_inputs_leave_reports_alone(run_copy):

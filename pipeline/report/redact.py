@@ -9,8 +9,13 @@ import re
 from typing import Iterable
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# International numbers (+47 22 33 44 55) and French-style ones (01 23 45 67 89); not years or amounts.
-PHONE = re.compile(r"(?<!\w)\+\d[\d ().-]{7,}\d(?!\w)|(?<![\w.,])0\d(?:[ .-]?\d{2}){4}(?!\d)")
+# International numbers (+47 22 33 44 55), French-style ones (01 23 45 67 89), national ones with a trunk 0 and
+# spaced groups (Swiss 021 315 72 45, Irish 01 222 4800, British 020 7946 0958: 9 to 12 digits, checked by
+# `_phone`), and any number after a word that announces one ("Tel.", « répond au ») ; not years, dates or amounts.
+PHONE = re.compile(r"(?<!\w)\+\d[\d ().-]{7,}\d(?!\w)|(?<![\w.,])0\d(?:[ .-]?\d{2}){4}(?!\d)"
+                   r"|(?<![\w.,/])0\d{1,4}(?:[ -]\d{2,4}){2,4}(?![\d/])")
+_ANNOUNCED_PHONE = re.compile(r"(?i)\b(?:tel|tél|phone|telephone|téléphone|call|appelez|appeler|joignable|"
+                              r"répond au|au numéro|phone number)\b[^\d\n]{0,12}?(\d[\d ./-]{6,}\d)")
 _TITLES = re.compile(r"^(?:dr|prof|mme|mr|mrs|ms|m)\.?\s+", re.I)
 
 
@@ -48,6 +53,12 @@ def names_pattern(names: Iterable[str]) -> re.Pattern | None:
     return re.compile(pattern(trie)) if trie else None
 
 
+def _phone(match: re.Match) -> str:
+    """A number the phone pattern found, left out where it has as many digits as a phone number."""
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    return "[…]" if 9 <= digits <= 15 else match.group(0)
+
+
 class Redactor:
     """Removes e-mail addresses, phone numbers and the names of contact persons from texts."""
 
@@ -58,7 +69,8 @@ class Redactor:
         if not text:
             return text
         text = EMAIL.sub("[…]", text)
-        text = PHONE.sub("[…]", text)
+        text = PHONE.sub(_phone, text)
+        text = _ANNOUNCED_PHONE.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] + "[…]", text)
         if self._names is not None:
             text = self._names.sub("[…]", text)
         return text
