@@ -726,13 +726,18 @@ class CriteriaScorer:
             nlp = load_nlp(lang)
             phrase_matchers, token_matcher = _cue_matcher(lang, str(Path(self.cues_path)))
             with _memory_zone(nlp):
-                self._analyse_docs(nlp, lang, items, phrase_matchers, token_matcher, analyses)
+                self._analyse_docs(nlp, lang, items, phrase_matchers, token_matcher, analyses, self._timetable())
         self._add_semantic(analyses, keep_vectors)
         return analyses
 
+    def _timetable(self) -> tuple[re.Pattern, str]:
+        """The words that make a table of figures a timetable, and the prefix of the cues it keeps (criteria.yaml)."""
+        spec = self.cues["timetable"]
+        return words_pattern(tuple(fold(w).lower() for w in spec["words"])), f"{spec['read_for']}:"
+
     @staticmethod
     def _analyse_docs(nlp, lang: str, items: list[tuple[int, str, str]], phrase_matchers, token_matcher,
-                      analyses: list[_Analysis]) -> None:
+                      analyses: list[_Analysis], timetable: tuple[re.Pattern, str]) -> None:
         """Cue counts of each sentence of the texts in `items` (practice index, section, text), into `analyses`."""
         units: Counter = Counter()  # sentences of punctuation of each practice so far
         for (i, name, _), doc in zip(items, nlp.pipe([t for _, _, t in items], batch_size=64)):
@@ -759,8 +764,11 @@ class CriteriaScorer:
                 table_row = is_table_row(sent.text)
                 if table_row:
                     # figures without words make no claim: a budget table is not evidence of need or impact,
-                    # nor part of the length that counts are read against
-                    cues = Counter()
+                    # nor part of the length that counts are read against; a timetable still tells modelable
+                    # its steps and roles
+                    named, read_for = timetable
+                    cues = Counter({k: v for k, v in lexical.items() if k.startswith(read_for)}) \
+                        if named.search(_folded_part(sent.text).lower()) else Counter()
                     analyses[i].words[name] -= len(sent.text.split())
                     analyses[i].table_rows.append(sent.text)
                 analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues, table_row=table_row,
@@ -1097,8 +1105,14 @@ class CriteriaScorer:
             phrases = words_pattern(tuple(fold(p).lower() for p in gap["said_phrases"]))
             if any(phrases.search(_folded_part(s.text).lower()) for s in analysis.sentences):
                 return True
-        if gap.get("said_by_table") and any(s.table_row for s in analysis.sentences):
-            return True
+        by_table = gap.get("said_by_table")
+        if by_table:
+            # true: any table of figures (a budget names resources); a list: a table with one of these words,
+            # a column's name ("Step | When | Lead"), names steps or roles
+            named = None if by_table is True else words_pattern(tuple(fold(w).lower() for w in by_table))
+            if any(s.table_row and (named is None or named.search(_folded_part(s.text).lower()))
+                   for s in analysis.sentences):
+                return True
         # cues that say it together in one sentence of the criterion's parts: a place and a count of people
         # ("les habitants des trois tours de Saint-Léonard, où vivent 1 200 personnes") name the group
         if any(all(s.cues.get(cue, 0) for cue in together) for together in gap.get("said_together", ())

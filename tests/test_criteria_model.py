@@ -1099,6 +1099,27 @@ def test_a_budget_line_is_quoted_for_modelable_not_for_needs_based(learned):
     assert not rows["needs_based"]["hint"].startswith("Confirmez le besoin par une seconde source"), rows["needs_based"]
 
 
+def test_a_timetable_in_the_process_tells_modelable_its_steps_and_roles(learned):
+    """A table of steps ("Step | When | Lead | Cost", cells one per line as the Word reader gives them) gave no cue,
+    as a budget's figures give none, and the hint asked for the steps it lays out: it keeps the cues of modelable's
+    groups (and only those: its figures still count for no criterion), and the hint asks neither for the steps
+    nor for who did what."""
+    cells = ["Step", "When", "Lead", "Cost", "Nomination of 24 frontline staff", "week 1", "Equalities Unit lead", "-",
+             "Three half-day workshops", "weeks 4-6", "two external trainers", "£3,600",
+             "Closing session and report", "week 16", "Equalities Unit lead", "£800"]
+    base = practice("timetable", title="Intercultural training for frontline staff",
+                    purpose="Council staff serve residents of many origins.",
+                    starting_point="Complaints showed that front desks were not ready for residents with little English.",
+                    process="The training runs as a fixed cycle.", impact="Participants said the training was useful.")
+    with_table = replace(base, practice_id="timetable-2", process=base.process + "\n" + "\n".join(cells))
+    plain, table = (rows_by_criterion(learned, p) for p in (base, with_table))
+    assert table["modelable"]["score"] > plain["modelable"]["score"]
+    assert not table["modelable"]["hint"].startswith(("Lay out the steps", "Say who did what")), table["modelable"]
+    analysis = learned.analyse([with_table])[0]
+    (row,) = [s for s in analysis.sentences if s.table_row]
+    assert row.cues and all(label.startswith("modelable:") for label in row.cues), row.cues
+
+
 @pytest.mark.parametrize("base, told", [
     (WEAK_FR, "Les associations de migrants réclamaient des formes de participation plus directes et plus concrètes."),
     (WEAK_EN, "Migrant associations called for more direct and more concrete forms of participation."),
