@@ -205,6 +205,29 @@ def test_a_weak_match_never_prints_the_minimum_score_it_is_below(run_copy):
     assert ReportSettings.shown_score(0.29, True) == 0.29
 
 
+def test_a_match_says_its_language_where_it_is_not_the_reports(run_copy):
+    """"(written in English)" marks a match in a language other than the report's, whatever the language of the city's
+    own practice it is listed under: a French report marks every English match and no French one."""
+    from pipeline.report.city import build_city_context
+
+    practices = pd.read_parquet(run_copy / "practices.parquet")
+    lang_of = dict(zip(practices["title"], practices["lang"]))
+    # a Montréal form and a Dublin form written in the other language than their city's report
+    for city, lang in (("Montréal", "en"), ("Dublin", "fr")):
+        practices.loc[practices.index[practices["city"] == city][0], "lang"] = lang
+    practices.to_parquet(run_copy / "practices.parquet")
+    seen = set()
+    for city in ("Montréal", "Dublin"):
+        report = build_city_context(run_copy, city)
+        for item in report.items:
+            for n in item.neighbours:
+                other = lang_of.get(n.title)
+                if other in ("en", "fr"):
+                    assert bool(n.lang_note) == (other != report.lang), (city, n.title, n.lang_note)
+                    seen.add((report.lang, other))
+    assert {("fr", "en"), ("en", "fr")} <= seen
+
+
 def test_report_language_and_city_names():
     assert city_info("Geneva").name == "Genève" and city_info("Genève").report_lang == "fr"
     assert city_info("MONTREAL").report_lang == "fr"

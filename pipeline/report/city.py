@@ -308,7 +308,7 @@ class CityReportBuilder:
                                      terms_re) if section else [],
                 shared_terms=terms,
                 lang_note=(s["other_lang"].format(lang=s["lang_names"].get(other_lang, other_lang))
-                           if other_lang and other_lang != row.get("lang") and other_lang in s["lang_names"] else None),
+                           if other_lang and other_lang != lang and other_lang in s["lang_names"] else None),
                 contact=_text(other.get("contact_person")) if self.include_contacts else None,
                 department=_text(other.get("department")) if self.include_contacts else None,
                 near_duplicate=bool(hit.get("near_duplicate")),
