@@ -194,6 +194,8 @@ _ONGOING = re.compile(
 )
 _PLANNED = re.compile(r"\b(prevue?s?|planned|envisagee?s?|expected|prolongation|extension|to be extended|"
                       r"sera prolongee?|will be extended|will continue until)\b")
+_ENDED = re.compile(r"\b(arrete|arretee|arretes|termine|terminee|achevee?|ended|stopped|finished|ceased|closed|"
+                    r"discontinued|fin du projet|fin de l'action|pris fin|a pris fin|until|jusqu'en|jusqu'a)\b")
 _RANGE_CLOSE = re.compile(r"\b(to|until|till|through|jusqu|au)\b|[-\u2013\u2014/]")
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
 
@@ -240,8 +242,11 @@ def parse_period(text: str | None) -> Period:
         single_open = ongoing or bool(_OPEN_START.search(folded)) or folded.rstrip(" .\u2026").endswith("-")
         return Period(start, None if single_open else start, single_open)
     end = max(years)
-    # "2019-2023 (pilot), permanent from 2024": the last year opens a period that is still running.
     last = max(m.start() for m in _YEAR.finditer(folded) if int(m.group(1)) == end)
+    # "Depuis 2016 ; arrêté en 2020 faute de financement", "since 2017 until 2023": the last year ends it
+    if _ENDED.search(folded[max(0, last - 30):last]):
+        return Period(start, end, False)
+    # "2019-2023 (pilot), permanent from 2024": the last year opens a period that is still running.
     if ongoing and _OPEN_START.search(folded[max(0, last - 20):last]):
         return Period(start, None, True)
     # "Depuis 2021, projet pilote puis étendu en 2023": a later year after an open start, with no word or dash

@@ -476,6 +476,9 @@ class _Line:
     in_wide_table: bool = False  # a cell of a table of three columns or more than four, which the template has not
     # the one cell matching a field's label in a row of three cells or more ("Phase | Période | Responsable")
     lone_label_in_row: bool = False
+    # the fields whose labels a row of three cells or more holds, where two of them stand side by side with no
+    # value between them ("Titre | Période | Responsable | Volume": a table's column names, not label and value)
+    row_fields: tuple[str, ...] = ()
     wrapped: bool = False  # a later line of a PDF's table cell (pipeline/ingest/pdf.py): its value goes on
     alone: bool = False  # the whole text of a paragraph or heading: a heading when it is a few words
 
@@ -485,19 +488,22 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
     data_rows = _figure_rows(paired)
     columns: Counter = Counter()
     row_cells: Counter = Counter()
-    row_labels: Counter = Counter()
+    row_fields: dict[tuple, list[str]] = {}
     for b in paired:
         if b.kind == "cell" and b.table is not None and b.col is not None:
             columns[b.table] = max(columns[b.table], b.col + 1)
             row_cells[(b.table, b.row)] += 1
             hit = match_label(b.text, rules=rules)
-            row_labels[(b.table, b.row)] += hit is not None and hit.label.kind == "field"
+            if hit is not None and hit.label.kind == "field":
+                row_fields.setdefault((b.table, b.row), []).append((b.col, hit.label.name))
     lines = [
         _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0,
               figure_cell=(b.table, b.row) in data_rows and bool(b.col),
               in_wide_table=b.kind == "cell" and (columns[b.table] == 3 or columns[b.table] > 4),
               lone_label_in_row=b.kind == "cell" and row_cells[(b.table, b.row)] >= 3
-              and row_labels[(b.table, b.row)] == 1,
+              and len(row_fields.get((b.table, b.row), ())) == 1,
+              row_fields=_side_by_side(row_fields.get((b.table, b.row), ()))
+              if b.kind == "cell" and row_cells[(b.table, b.row)] >= 3 else (),
               wrapped=b.kind == "line" and n > 0 and k == 0,
               alone=b.kind in ("paragraph", "heading") and piece.strip() == b.text.strip())
         for i, b in enumerate(paired)
@@ -512,6 +518,15 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
             for line, nxt in zip(lines, lines[1:] + [_Line("", -1)])]
 
 
+def _side_by_side(fields: list[tuple[int, str]] | tuple) -> tuple[str, ...]:
+    """The fields of a row's labels (column, field) when two of them are in adjacent cells, else ()."""
+    columns = sorted(col for col, _ in fields)
+    return tuple(name for _, name in fields) if any(b - a == 1 for a, b in zip(columns, columns[1:])) else ()
+
+
+# Fields a table of steps names a column after (« Période », "Dates"): once the form has given them, such a cell in
+# a part of the description is that column's name
+_COLUMN_NAMED_FIELDS = frozenset({"period_text", "form_date"})
 # Fields whose value may be a figure alone: a date, a year, an area's number, a telephone number
 _FIELDS_OF_FIGURES = frozenset({"form_date", "period_text", "declared_area_text", "contact_person"})
 _BUDGET_NAME = re.compile(r"[^\W\d][^:;,.\d]{0,40}")  # a few words, no figure and no punctuation
@@ -640,6 +655,14 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         if hit is not None and hit.label.kind == "field" and line.lone_label_in_row and current is not None \
                 and current.sections:
             hit = None  # "Phase | Période | Responsable | Volume": a four-column timetable's headers, no period field
+        if hit is not None and hit.label.kind == "field" and current is not None and current.sections and (
+                (hit.label.name in _COLUMN_NAMED_FIELDS and line.kind == "cell" and hit.inline is None
+                 and hit.label.name in current.fields)
+                or (line.row_fields and all(name in current.fields for name in line.row_fields))):
+            # « Période | Étape », « Titre | Période | Responsable » heading a table in a part of a form that has
+            # given those fields: the names of its columns, not a second form (whose header would alternate labels
+            # and values: « Ville | Lyon | Date | 12/03/2024 »)
+            hit = None
         if line.figure_cell:
             hit = None  # "Coordination | 12,000 | City": the funder, not the city field
         if line.wrapped and target is not None and target[0] == "field" and line.block == field_block:

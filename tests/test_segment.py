@@ -278,6 +278,10 @@ def test_column_header_table_pairs_labels_with_values():
         ("Since 2016; extended citywide in 2020 and 2022", (2016, None, True)),
         ("Depuis 2019, la phase pilote a été prolongée en 2021", (2019, None, True)),
         ("2021-2023, ongoing", (2021, 2023, True)),
+        # a word that ends it: the last year is its end, and it is not running
+        ("Depuis 2016 ; arrêté en 2020 faute de financement", (2016, 2020, False)),
+        ("Since 2019, ended in 2023", (2019, 2023, False)),
+        ("since 2017 until 2023", (2017, 2023, False)),
     ],
 )
 def test_period_parsing(text, expected):
@@ -928,6 +932,17 @@ def test_a_four_column_timetable_naming_a_period_column_is_no_second_form(tmp_pa
         (practice,) = segment(read_blocks(write_docx(tmp_path / f"fiche-{lang}.docx", body))).practices
         assert practice.period_text == "2023" and header[1] in practice.process, lang
         assert practice.impact == "131 personnes sont entrées dans le dispositif." and practice.references == "Bilan 2023."
+    # two columns (« Période | Étape »), or two field names side by side (« Titre | Période | … ») once the form has
+    # given those fields; a second form's header, labels and values alternating, still opens a second form
+    form = ["Ville :", "Lyon", "Titre :", "Cafés", "Période de mise en œuvre :", "2023", "Processus :", "Quatre phases."]
+    for header in (("Période", "Étape"), ("Titre", "Période", "Responsable", "Volume")):
+        rows = [Block(h, "cell", 10 + k, 5, 0, k) for k, h in enumerate(header)]
+        rows += [Block(v, "cell", 20 + k, 5, 1, k) for k, v in enumerate(("mars", "Cours", "CCAS", "8")[:len(header)])]
+        blocks = [*lines(*form), *rows, *lines("Impact : 131 personnes sont entrées.")]
+        (practice,) = segment(blocks).practices
+        assert practice.impact == "131 personnes sont entrées." and header[-1] in practice.process, header
+    second = [Block(v, "cell", 30 + k, 6, 0, k) for k, v in enumerate(("Ville", "Grenoble", "Titre", "Jardins"))]
+    assert [p.city for p in segment([*lines(*form), *second, *lines("But : Des jardins.")]).practices] == ["Lyon", "Grenoble"]
 
 
 def test_a_line_announcing_a_list_is_no_label_of_the_forms_own():
