@@ -486,6 +486,9 @@ def test_the_site_words_a_warning_as_check_does():
             assert t.warning(code) == warning_text(code, lang), (lang, code)
         assert expected in t.warning("converted:libreoffice")
         assert {"en": "German", "fr": "allemand"}[lang] in t.warning("other_language:de")
+    # a field of either gender agrees with the words after it: « Date du formulaire : valeur reprise… »
+    assert Messages.load().translator("fr").warning("inherited:form_date").startswith(
+        "Date du formulaire : valeur reprise de la pratique précédente")
 
 
 def test_a_french_form_or_visitor_gets_the_check_messages_in_french(client):
@@ -991,6 +994,16 @@ def test_the_areas_of_a_hit_say_which_are_declared_and_which_suggested(client):
     assert " 3. " not in words, "a sub-area is shown as declared, without the parent it implies"
     options = re.findall(r"<option value=\"targeted:(\d)\"[^>]*>([^<]*)</option>", html.unescape(page))
     assert dict(options)["0"] == "Ciblée\xa0: 0, non traité (0)", options  # the level, then the count, once each
+    # the filter of level 0 says what it selects, not "at least 0"
+    zero = html.unescape(client.get("/", params={"level": "transferable:0"}, headers={"accept-language": "fr"}).text)
+    chips = re.findall(r'<a class="chip"[^>]*>([^<]*)<', zero)
+    assert "Peut être généralisée\xa0: 0, non traité " in chips and not any("≥ 0" in c for c in chips), chips
+    # the practice page tags the declared sub-area, not the parent the run adds to it
+    lisbon = client.get("/api/practices", params={"q": "Cricket Mouraria"}).json()["practices"][0]
+    page = html.unescape(client.get(lisbon["url"], headers={"accept-language": "fr"}).text)
+    rows = {re.sub(r"<[^>]+>", "", a).strip().split(".")[0]: tags
+            for a, tags in re.findall(r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", page, re.S)}
+    assert "déclaré" in rows["3c"] and "déclaré" not in rows.get("3", ""), rows
     # the searched words are quoted as the page's language quotes
     chips = html.unescape(client.get("/", params={"q": "cricket"}, headers={"accept-language": "fr"}).text)
     assert "«\xa0cricket\xa0»" in chips or "« cricket »" in chips, re.findall(r'class="chip"[^>]*>([^<]*)', chips)

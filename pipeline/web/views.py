@@ -195,7 +195,9 @@ def active_filters(query: SearchQuery, t: Translator) -> list[dict]:
     if query.year is not None:
         items.append({"label": str(query.year), "href": without(year=None)})
     for criterion, level in query.levels:
-        items.append({"label": f"{t.criterion(criterion)} ≥ {level}",
+        # level 0 selects the practices that do not address it, not "at least 0" (every practice)
+        items.append({"label": f"{t.criterion(criterion)}{t.colon} {t('search.not_addressed')}" if level == 0
+                      else f"{t.criterion(criterion)} ≥ {level}",
                       "href": without(levels=query.toggled_level(criterion, level))})
     return items
 
