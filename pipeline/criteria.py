@@ -423,6 +423,7 @@ class _Sentence:
     quoted: dict[str, float] = field(default_factory=dict)  # P(a reader quotes it), per criterion with a model
     said: dict[str, float] = field(default_factory=dict)  # chance it says each gap of the hints ("crit:gap")
     table_row: bool = False  # cells of a table of figures (`is_table_row`): never quoted as evidence
+    timetable: bool = False  # such a table naming steps, their time or who leads them (criteria.yaml `timetable`)
     unit: int = 0  # the sentence of punctuation it was cut from (`line_sentences`), numbered through the practice
 
 
@@ -762,17 +763,19 @@ class CriteriaScorer:
                 cues = Counter(lexical)
                 cues.update({f"struct:{k}": v for k, v in structural_cues(sent, lexical).items()})
                 table_row = is_table_row(sent.text)
+                timetable_row = False
                 if table_row:
                     # figures without words make no claim: a budget table is not evidence of need or impact,
                     # nor part of the length that counts are read against; a timetable still tells modelable
                     # its steps and roles
                     named, read_for = timetable
+                    timetable_row = bool(named.search(_folded_part(sent.text).lower()))
                     cues = Counter({k: v for k, v in lexical.items() if k.startswith(read_for)}) \
-                        if named.search(_folded_part(sent.text).lower()) else Counter()
+                        if timetable_row else Counter()
                     analyses[i].words[name] -= len(sent.text.split())
                     analyses[i].table_rows.append(sent.text)
                 analyses[i].sentences.append(_Sentence(sent.text.strip(), name, cues, table_row=table_row,
-                                                       unit=units[i] + pieces[idx][1]))
+                                                       timetable=timetable_row, unit=units[i] + pieces[idx][1]))
             units[i] += pieces[-1][1] + 1 if pieces else 0
 
     def _add_semantic(self, analyses: list[_Analysis], keep_vectors: bool = False) -> None:
@@ -1247,7 +1250,8 @@ def check_guidelines(practice: Practice, analysis: _Analysis | None = None, cues
     if analysis is None:
         analysis = CriteriaScorer(embedder=None).analyse([practice])[0]
     # a table of figures (a budget) is not text that explains: its words count for neither length nor process
-    table = [s for s in analysis.sentences if s.table_row]
+    # (a timetable's cells, steps and who leads them, explain the process and count)
+    table = [s for s in analysis.sentences if s.table_row and not s.timetable]
     table_words = sum(count_words(s.text) for s in table)
     words = (practice.n_words or sum(analysis.words.get(s, 0) for s in SECTION_FIELDS + ("description",))) \
         - table_words

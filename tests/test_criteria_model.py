@@ -14,7 +14,8 @@ from pipeline.config import DEFAULT_CRITERIA_MODEL_DIR
 from pipeline.criteria import CRITERIA, QUOTED_FEATURES, CriteriaScorer, evidence_order, is_table_row, practice_sections
 from pipeline.estimators import OrdinalLogistic, SentenceClassifier, TextProjection
 from pipeline.records import Practice
-from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR, practice
+from test_criteria import STRONG_EN, STRONG_FR, WEAK_EN, WEAK_FR
+from test_criteria import practice as make_practice
 
 
 @pytest.fixture(scope="module")
@@ -1044,6 +1045,9 @@ def test_a_text_telling_of_a_place_that_took_it_up_is_not_asked_whether_one_coul
 @pytest.mark.parametrize("base, wish, asked", [
     (WEAK_EN, "We believe this approach could easily be replicated in other cities.", "Another place has taken it up"),
     (WEAK_FR, "Nous pensons que le dispositif pourrait être repris par d'autres villes.", "Un autre lieu l'a reprise"),
+    (WEAK_EN, "It has not yet been taken up by other cities.", "Another place has taken it up"),
+    (WEAK_FR, "Aucune autre ville n'a adopté ce modèle.", "Un autre lieu l'a reprise"),
+    (WEAK_EN, "Other towns should follow the example.", "Another place has taken it up"),
 ])
 def test_a_wish_that_others_take_it_up_is_not_told_back_as_done(learned, base, wish, asked):
     """"We believe this approach could easily be replicated in other cities." hopes for a transfer: the hint does
@@ -1069,7 +1073,7 @@ def test_a_similar_scheme_in_preparation_elsewhere_counts_as_taken_up(learned):
 def test_staff_time_a_room_and_a_kit_are_resources_the_modelable_hint_does_not_ask_for(learned):
     """"one library staff member who books the room, and a starter kit" tells what the practice takes: the
     modelable hint no longer asks for the resources it took."""
-    base = practice("cafe", title="Language café at the library",
+    base = make_practice("cafe", title="Language café at the library",
                     purpose="Newcomers practise Finnish with volunteers in an informal setting.",
                     starting_point="Many newcomers told the library they had no one to speak Finnish with outside class.",
                     process="1. Volunteers are recruited through the library's newsletter. 2. Every Tuesday a volunteer "
@@ -1087,7 +1091,7 @@ def test_a_budget_line_is_quoted_for_modelable_not_for_needs_based(learned):
     """« Budget annuel : 6 400 € (formation 600 €, …) » was the needs-based evidence of a form whose starting point
     is vague: a sentence naming sums of money shows what the practice cost, quoted for modelable only; nor do its
     amounts give the need a figure."""
-    form = practice("budget", lang="fr", title="Binômes de lecture", purpose="Favoriser la lecture chez les enfants.",
+    form = make_practice("budget", lang="fr", title="Binômes de lecture", purpose="Favoriser la lecture chez les enfants.",
                     starting_point="La lecture est un enjeu important pour tous les enfants.",
                     process="Étape 1 : la coordinatrice recrute des bénévoles. Étape 2 : chaque binôme lit une heure par "
                             "semaine. Budget annuel : 6 400 € (formation 600 €, livres 1 800 €, fête 700 €, "
@@ -1107,7 +1111,7 @@ def test_a_timetable_in_the_process_tells_modelable_its_steps_and_roles(learned)
     cells = ["Step", "When", "Lead", "Cost", "Nomination of 24 frontline staff", "week 1", "Equalities Unit lead", "-",
              "Three half-day workshops", "weeks 4-6", "two external trainers", "£3,600",
              "Closing session and report", "week 16", "Equalities Unit lead", "£800"]
-    base = practice("timetable", title="Intercultural training for frontline staff",
+    base = make_practice("timetable", title="Intercultural training for frontline staff",
                     purpose="Council staff serve residents of many origins.",
                     starting_point="Complaints showed that front desks were not ready for residents with little English.",
                     process="The training runs as a fixed cycle.", impact="Participants said the training was useful.")
@@ -1118,6 +1122,11 @@ def test_a_timetable_in_the_process_tells_modelable_its_steps_and_roles(learned)
     analysis = learned.analyse([with_table])[0]
     (row,) = [s for s in analysis.sentences if s.table_row]
     assert row.cues and all(label.startswith("modelable:") for label in row.cues), row.cues
+    # its words explain the process, as a budget's figures do not
+    from pipeline.criteria import check_guidelines
+
+    process = {r["check"]: r for r in check_guidelines(with_table, analysis)}["process_explained"]
+    assert process["passed"] and "table" not in process["detail"], process
 
 
 @pytest.mark.parametrize("base, told", [
