@@ -510,6 +510,12 @@ def _hint_lang(lang: str | None) -> str:
     return "fr" if lang == "fr" else "en"
 
 
+def folded_words(words) -> re.Pattern:
+    """A list of words or phrases of criteria.yaml as written (accents, capitals), matched whole on a text folded
+    as `_folded_part` folds it."""
+    return words_pattern(tuple(fold(w) for w in words))
+
+
 def _folded_part(text: str) -> str:
     from pipeline.normalize import fold
 
@@ -734,7 +740,7 @@ class CriteriaScorer:
     def _timetable(self) -> tuple[re.Pattern, str]:
         """The words that make a table of figures a timetable, and the prefix of the cues it keeps (criteria.yaml)."""
         spec = self.cues["timetable"]
-        return words_pattern(tuple(fold(w).lower() for w in spec["words"])), f"{spec['read_for']}:"
+        return folded_words(spec["words"]), f"{spec['read_for']}:"
 
     @staticmethod
     def _analyse_docs(nlp, lang: str, items: list[tuple[int, str, str]], phrase_matchers, token_matcher,
@@ -769,7 +775,7 @@ class CriteriaScorer:
                     # nor part of the length that counts are read against; a timetable still tells modelable
                     # its steps and roles
                     named, read_for = timetable
-                    timetable_row = bool(named.search(_folded_part(sent.text).lower()))
+                    timetable_row = bool(named.search(_folded_part(sent.text)))
                     cues = Counter({k: v for k, v in lexical.items() if k.startswith(read_for)}) \
                         if timetable_row else Counter()
                     analyses[i].words[name] -= len(sent.text.split())
@@ -1070,13 +1076,12 @@ class CriteriaScorer:
         description that the gap model reads as saying it and that names another place."""
         spec = self.cues["criteria"][crit]
         labels = [label for group in gap["groups"] for label in self._group_labels(crit, group, spec["groups"][group])]
-        pattern = lambda key, spec_: words_pattern(tuple(fold(p).lower() for p in spec_.get(key, ())))  # noqa: E731
-        phrases, supposed = pattern("said_phrases", gap), pattern("unless_with", if_said)
-        places, own_place = pattern("places", if_said), pattern("own_place", if_said)
+        phrases, supposed = folded_words(gap.get("said_phrases", ())), folded_words(if_said.get("unless_with", ()))
+        places, own_place = folded_words(if_said.get("places", ())), folded_words(if_said.get("own_place", ()))
         gap_model, key = self._gap_model()[0], f"{crit}:{gap['name']}"
         skipped = set(gap.get("model_skips", ()))
         for sentence in analysis.sentences:
-            folded = _folded_part(sentence.text).lower()
+            folded = _folded_part(sentence.text)
             if supposed.search(folded):
                 continue
             if any(sentence.cues.get(label, 0) for label in labels) or phrases.search(folded):
@@ -1105,15 +1110,15 @@ class CriteriaScorer:
         if cued(gap, features):
             return True
         if gap.get("said_phrases"):
-            phrases = words_pattern(tuple(fold(p).lower() for p in gap["said_phrases"]))
-            if any(phrases.search(_folded_part(s.text).lower()) for s in analysis.sentences):
+            phrases = folded_words(gap["said_phrases"])
+            if any(phrases.search(_folded_part(s.text)) for s in analysis.sentences):
                 return True
         by_table = gap.get("said_by_table")
         if by_table:
             # true: any table of figures (a budget names resources); a list: a table with one of these words,
             # a column's name ("Step | When | Lead"), names steps or roles
-            named = None if by_table is True else words_pattern(tuple(fold(w).lower() for w in by_table))
-            if any(s.table_row and (named is None or named.search(_folded_part(s.text).lower()))
+            named = None if by_table is True else folded_words(by_table)
+            if any(s.table_row and (named is None or named.search(_folded_part(s.text)))
                    for s in analysis.sentences):
                 return True
         # cues that say it together in one sentence of the criterion's parts: a place and a count of people
