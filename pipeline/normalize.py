@@ -184,7 +184,9 @@ def count_words(text: str | None) -> int:
 
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 # "2019/20", "2014-15"; not the day of a date ("2019 - 30/06/2022").
-_SHORT_RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*[-/]\s*(\d\d)(?![\d/.])")
+_SHORT_RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*[-/]\s*(\d\d)(?![\d/.])"
+                          # not the day of a date that follows ("1 February 2023 - 31 December 2024", "- 31 12 2024")
+                          r"(?!\s*(?:\d|jan|feb|fev|mar|apr|avr|may|mai|jun|juin|jul|juil|aug|aout|sep|oct|nov|dec))")
 _ONGOING = re.compile(
     r"\b(ongoing|on-going|en cours|depuis|since|present|today|to date|a ce jour|aujourd'hui|"
     r"permanent|permanente|continuing|continuous|toujours|still running|no end|sans fin|"
@@ -195,7 +197,11 @@ _ONGOING = re.compile(
 _PLANNED = re.compile(r"\b(prevue?s?|planned|envisagee?s?|expected|prolongation|extension|to be extended|"
                       r"sera prolongee?|will be extended|will continue until)\b")
 _ENDED = re.compile(r"\b(arrete|arretee|arretes|termine|terminee|achevee?|ended|stopped|finished|ceased|closed|"
-                    r"discontinued|fin du projet|fin de l'action|pris fin|a pris fin|until|jusqu'en|jusqu'a)\b")
+                    r"discontinued|fin du projet|fin de l'action|pris fin|a pris fin|until|till|through|jusqu'en|"
+                    r"jusqu'a|abandoned|cancelled|canceled|wound down|completed|abandonne|abandonnee|supprime|"
+                    r"supprimee|cloture|cloturee|interrompu|interrompue)\b")
+# "since 2016 to 2020": a plain "to" ends a period opened by "since" alone, not one said to be running ("ongoing")
+_TO = re.compile(r"\b(to|au|a)\s+$")
 _RANGE_CLOSE = re.compile(r"\b(to|until|till|through|jusqu|au)\b|[-\u2013\u2014/]")
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
 
@@ -244,7 +250,8 @@ def parse_period(text: str | None) -> Period:
     end = max(years)
     last = max(m.start() for m in _YEAR.finditer(folded) if int(m.group(1)) == end)
     # "Depuis 2016 ; arrêté en 2020 faute de financement", "since 2017 until 2023": the last year ends it
-    if _ENDED.search(folded[max(0, last - 30):last]):
+    if _ENDED.search(folded[max(0, last - 30):last]) or (
+            _TO.search(folded[max(0, last - 6):last]) and not _ONGOING.search(_OPEN_START.sub(" ", folded))):
         return Period(start, end, False)
     # "2019-2023 (pilot), permanent from 2024": the last year opens a period that is still running.
     if ongoing and _OPEN_START.search(folded[max(0, last - 20):last]):

@@ -479,6 +479,9 @@ class _Line:
     # the fields whose labels a row of three cells or more holds, where two of them stand side by side with no
     # value between them ("Titre | Période | Responsable | Volume": a table's column names, not label and value)
     row_fields: tuple[str, ...] = ()
+    # a cell of the one row of its table (of two rows or more) that holds a field's label: a table of steps with its
+    # column names (« Ville | Partenaire » over « Lyon | Association X »), not a form's header, which has several
+    only_label_row: bool = False
     wrapped: bool = False  # a later line of a PDF's table cell (pipeline/ingest/pdf.py): its value goes on
     alone: bool = False  # the whole text of a paragraph or heading: a heading when it is a few words
 
@@ -489,10 +492,12 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
     columns: Counter = Counter()
     row_cells: Counter = Counter()
     row_fields: dict[tuple, list[str]] = {}
+    table_rows: dict[int, set] = {}
     for b in paired:
         if b.kind == "cell" and b.table is not None and b.col is not None:
             columns[b.table] = max(columns[b.table], b.col + 1)
             row_cells[(b.table, b.row)] += 1
+            table_rows.setdefault(b.table, set()).add(b.row)
             hit = match_label(b.text, rules=rules)
             if hit is not None and hit.label.kind == "field":
                 row_fields.setdefault((b.table, b.row), []).append((b.col, hit.label.name))
@@ -503,7 +508,9 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
               lone_label_in_row=b.kind == "cell" and row_cells[(b.table, b.row)] >= 3
               and len(row_fields.get((b.table, b.row), ())) == 1,
               row_fields=_side_by_side(row_fields.get((b.table, b.row), ()))
-              if b.kind == "cell" and row_cells[(b.table, b.row)] >= 3 else (),
+              if b.kind == "cell" and row_cells[(b.table, b.row)] >= 2 else (),
+              only_label_row=b.kind == "cell" and len(table_rows.get(b.table, ())) >= 2
+              and [t for t, _ in row_fields].count(b.table) == 1 and (b.table, b.row) in row_fields,
               wrapped=b.kind == "line" and n > 0 and k == 0,
               alone=b.kind in ("paragraph", "heading") and piece.strip() == b.text.strip())
         for i, b in enumerate(paired)
@@ -658,7 +665,8 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         if hit is not None and hit.label.kind == "field" and current is not None and current.sections and (
                 (hit.label.name in _COLUMN_NAMED_FIELDS and line.kind == "cell" and hit.inline is None
                  and hit.label.name in current.fields)
-                or (line.row_fields and all(name in current.fields for name in line.row_fields))):
+                or (line.row_fields and all(name in current.fields for name in line.row_fields))
+                or (line.only_label_row and hit.inline is None and hit.label.name in current.fields)):
             # « Période | Étape », « Titre | Période | Responsable » heading a table in a part of a form that has
             # given those fields: the names of its columns, not a second form (whose header would alternate labels
             # and values: « Ville | Lyon | Date | 12/03/2024 »)

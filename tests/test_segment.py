@@ -280,6 +280,12 @@ def test_column_header_table_pairs_labels_with_values():
         ("2021-2023, ongoing", (2021, 2023, True)),
         # a word that ends it: the last year is its end, and it is not running
         ("Depuis 2016 ; arrêté en 2020 faute de financement", (2016, 2020, False)),
+        ("Depuis 2016 ; clôturé en 2020", (2016, 2020, False)),
+        ("Since 2016 to 2020", (2016, 2020, False)),
+        # the day of a date after a dash is no two-digit end year
+        ("1 February 2023 - 31 December 2024", (2023, 2024, False)),
+        ("1er février 2023 – 30 juin 2024", (2023, 2024, False)),
+        ("01.02.2023 - 31 12 2024", (2023, 2024, False)),
         ("Since 2019, ended in 2023", (2019, 2023, False)),
         ("since 2017 until 2023", (2017, 2023, False)),
     ],
@@ -941,6 +947,13 @@ def test_a_four_column_timetable_naming_a_period_column_is_no_second_form(tmp_pa
         blocks = [*lines(*form), *rows, *lines("Impact : 131 personnes sont entrées.")]
         (practice,) = segment(blocks).practices
         assert practice.impact == "131 personnes sont entrées." and header[-1] in practice.process, header
+    # a two-column table whose first row alone holds labels (« Titre | Période », « Ville | Partenaire ») names its
+    # columns
+    for header in (("Titre", "Période"), ("Ville", "Partenaire")):
+        rows = [Block(h, "cell", 10 + k, 7, 0, k) for k, h in enumerate(header)]
+        rows += [Block(v, "cell", 20 + k, 7, 1, k) for k, v in enumerate(("Cours collectifs", "mars"))]
+        (practice,) = segment([*lines(*form), *rows, *lines("Impact : 131 personnes sont entrées.")]).practices
+        assert (practice.city, practice.title) == ("Lyon", "Cafés") and "Cours collectifs" in practice.process, header
     second = [Block(v, "cell", 30 + k, 6, 0, k) for k, v in enumerate(("Ville", "Grenoble", "Titre", "Jardins"))]
     assert [p.city for p in segment([*lines(*form), *second, *lines("But : Des jardins.")]).practices] == ["Lyon", "Grenoble"]
 
