@@ -418,10 +418,14 @@ def test_redactor_removes_addresses_phones_and_contact_names():
     assert redact("Budget 2022-2024: 180 000 €") == "Budget 2022-2024: 180 000 €"
     # national numbers with a trunk 0, and any number after a word announcing one; not dates, years or counts
     for said in ("Pour toute question, la permanence du BLI répond au 021 315 72 45.",
-                 "Volunteers can call the library on 01 222 4800.", "Reception: 020 7946 0958.", "Tel. 22 33 44 55"):
+                 "Volunteers can call the library on 01 222 4800.", "Reception: 020 7946 0958.", "Tel. 22 33 44 55",
+                 "text 07700 900123", "Contact: 01332 293111 or ring (01332) 293112", "numéro vert 0 800 12 34 56",
+                 "répond sur 061/315 72 45", "Tél : 04 72 10 30 30"):
         assert not any(ch.isdigit() for ch in redact(said)) and "[…]" in redact(said), said
     for kept in ("Le 01.02.2023 à 10h, 1 200 personnes", "from 01/02/2023 to 30/06/2024", "En 2019, 2020 et 2021",
-                 "number of visits: 12 500 000", "délibération n° 2022-114"):
+                 "number of visits: 12 500 000", "délibération n° 2022-114", "Un tel suivi en 2022-2023 a permis",
+                 "The open call 2022-2023 funded 14 repair groups", "Le 01.02.2023 14 familles sont venues",
+                 "0 500 000 €", "01 02 2023"):
         assert redact(kept) == kept
 
 

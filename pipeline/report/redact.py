@@ -13,9 +13,13 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # spaced groups (Swiss 021 315 72 45, Irish 01 222 4800, British 020 7946 0958: 9 to 12 digits, checked by
 # `_phone`), and any number after a word that announces one ("Tel.", « répond au ») ; not years, dates or amounts.
 PHONE = re.compile(r"(?<!\w)\+\d[\d ().-]{7,}\d(?!\w)|(?<![\w.,])0\d(?:[ .-]?\d{2}){4}(?!\d)"
-                   r"|(?<![\w.,/])0\d{1,4}(?:[ -]\d{2,4}){2,4}(?![\d/])")
-_ANNOUNCED_PHONE = re.compile(r"(?i)\b(?:tel|tél|phone|telephone|téléphone|call|appelez|appeler|joignable|"
-                              r"répond au|au numéro|phone number)\b[^\d\n]{0,12}?(\d[\d ./-]{6,}\d)")
+                   r"|(?<![\w.,/])\(?0(?:\d{1,4}| \d{3})\)?(?:[ /-]?\d{2,6}){1,4}(?![\d/])")
+# a word that announces a number: "Tel." or "Tél :" with its mark (the French word « tel » is no phone), or a verb
+# of calling followed by a few words ("call the library on …", « répond au … »)
+_ANNOUNCED_PHONE = re.compile(r"(?i)(?:\bt[eé]l\s*[.:]|\b(?:phone|telephone|téléphone|mobile|portable)\s*:?"
+                              r"|\b(?:call|ring|appelez|appeler|joignable|répond|contactez)\b(?:\s+[^\W\d]+){0,4}?"
+                              r"\s+(?:on|at|au|le|sur))\s*(\(?\d[\d ()./-]{6,}\d)")
+_DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d\b|\b(?:19|20)\d\d\s*[-/–]\s*(?:19|20)\d\d\b")
 _TITLES = re.compile(r"^(?:dr|prof|mme|mr|mrs|ms|m)\.?\s+", re.I)
 
 
@@ -54,9 +58,18 @@ def names_pattern(names: Iterable[str]) -> re.Pattern | None:
 
 
 def _phone(match: re.Match) -> str:
-    """A number the phone pattern found, left out where it has as many digits as a phone number."""
+    """A number the phone pattern found, left out where it has as many digits as a phone number and holds no
+    date or span of years (« le 01.02.2023 14 familles », '2022-2023')."""
     digits = sum(ch.isdigit() for ch in match.group(0))
-    return "[…]" if 9 <= digits <= 15 else match.group(0)
+    return "[…]" if 9 <= digits <= 15 and not _DATE.search(match.group(0)) else match.group(0)
+
+
+def _announced(match: re.Match) -> str:
+    number = match.group(1)
+    digits = sum(ch.isdigit() for ch in number)
+    if digits < 8 or _DATE.search(number):
+        return match.group(0)
+    return match.group(0)[:match.start(1) - match.start(0)] + "[…]"
 
 
 class Redactor:
@@ -69,8 +82,8 @@ class Redactor:
         if not text:
             return text
         text = EMAIL.sub("[…]", text)
+        text = _ANNOUNCED_PHONE.sub(_announced, text)
         text = PHONE.sub(_phone, text)
-        text = _ANNOUNCED_PHONE.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] + "[…]", text)
         if self._names is not None:
             text = self._names.sub("[…]", text)
         return text
