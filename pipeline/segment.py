@@ -476,7 +476,7 @@ class _Line:
     in_wide_table: bool = False  # a cell of a table of three columns or more than four, which the template has not
     # the one cell matching a field's label in a row of three cells or more ("Phase | Période | Responsable")
     lone_label_in_row: bool = False
-    # the fields whose labels a row of three cells or more holds, where two of them stand side by side with no
+    # the fields whose labels a row of two cells or more holds, where two of them stand side by side with no
     # value between them ("Titre | Période | Responsable | Volume": a table's column names, not label and value)
     row_fields: tuple[str, ...] = ()
     # a cell of the one row of its table (of two rows or more) that holds a field's label: a table of steps with its
@@ -491,7 +491,7 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
     data_rows = _figure_rows(paired)
     columns: Counter = Counter()
     row_cells: Counter = Counter()
-    row_fields: dict[tuple, list[str]] = {}
+    row_fields: dict[tuple, list[tuple[int, str]]] = {}  # (table, row) -> (column, field) of its labels
     table_rows: dict[int, set] = {}
     for b in paired:
         if b.kind == "cell" and b.table is not None and b.col is not None:
@@ -501,6 +501,7 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
             hit = match_label(b.text, rules=rules)
             if hit is not None and hit.label.kind == "field":
                 row_fields.setdefault((b.table, b.row), []).append((b.col, hit.label.name))
+    label_rows = Counter(table for table, _ in row_fields)  # rows holding a field's label, per table
     lines = [
         _Line(piece, i, b.kind, _value_beside(paired, i), (b.table, b.row) in data_rows and b.col == 0,
               figure_cell=(b.table, b.row) in data_rows and bool(b.col),
@@ -510,7 +511,7 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
               row_fields=_side_by_side(row_fields.get((b.table, b.row), ()))
               if b.kind == "cell" and row_cells[(b.table, b.row)] >= 2 else (),
               only_label_row=b.kind == "cell" and len(table_rows.get(b.table, ())) >= 2
-              and [t for t, _ in row_fields].count(b.table) == 1 and (b.table, b.row) in row_fields,
+              and label_rows[b.table] == 1 and (b.table, b.row) in row_fields,
               wrapped=b.kind == "line" and n > 0 and k == 0,
               alone=b.kind in ("paragraph", "heading") and piece.strip() == b.text.strip())
         for i, b in enumerate(paired)
