@@ -199,9 +199,11 @@ _PLANNED = re.compile(r"\b(prevue?s?|planned|envisagee?s?|expected|prolongation|
 _ENDED = re.compile(r"\b(arrete|arretee|arretes|termine|terminee|achevee?|ended|stopped|finished|ceased|closed|"
                     r"discontinued|fin du projet|fin de l'action|pris fin|a pris fin|until|till|through|jusqu'en|"
                     r"jusqu'a|abandoned|cancelled|canceled|wound down|completed|abandonne|abandonnee|supprime|"
-                    r"supprimee|cloture|cloturee|interrompu|interrompue)\b")
-# "since 2016 to 2020": a plain "to" ends a period opened by "since" alone, not one said to be running ("ongoing")
-_TO = re.compile(r"\b(to|au|a)\s+$")
+                    r"supprimee|cloture|cloturee|interrompu|interrompue|terminated|concluded|phased out|"
+                    r"last edition|derniere edition|fin en|fini|finie|clos|close|ferme|fermee|cesse|a cesse)\b")
+# "since 2016 to 2020", "since 2016-2020": a range right after the first year ends a period opened by "since"
+# alone, not one said to be running ("ongoing")
+_TO = re.compile(r"\s*(?:to|au|a|[-\u2013\u2014])\s*")
 _RANGE_CLOSE = re.compile(r"\b(to|until|till|through|jusqu|au)\b|[-\u2013\u2014/]")
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
 
@@ -237,7 +239,7 @@ def parse_period(text: str | None) -> Period:
     # "January 2019 - ongoing (evaluation period 2019-2023)", "since 2017 (edition described: 2023)": a year in
     # brackets comments on a running period written outside them ("2021 (ongoing since 2017)" is read whole)
     outside = _BRACKETED_NOTE.sub(" ", folded)
-    if (outside != folded and _YEAR.search(outside)
+    if (outside != folded and _YEAR.search(outside) and not _ENDED.search(folded)
             and (_ONGOING.search(outside) or _OPEN_START.search(outside))):
         folded = outside
     years = [int(y) for y in _YEAR.findall(folded)]
@@ -250,15 +252,15 @@ def parse_period(text: str | None) -> Period:
     end = max(years)
     last = max(m.start() for m in _YEAR.finditer(folded) if int(m.group(1)) == end)
     # "Depuis 2016 ; arrêté en 2020 faute de financement", "since 2017 until 2023": the last year ends it
+    first = _YEAR.search(folded)
     if _ENDED.search(folded[max(0, last - 30):last]) or (
-            _TO.search(folded[max(0, last - 6):last]) and not _ONGOING.search(_OPEN_START.sub(" ", folded))):
+            _TO.fullmatch(folded[first.end():last]) and not _ONGOING.search(_OPEN_START.sub(" ", folded))):
         return Period(start, end, False)
     # "2019-2023 (pilot), permanent from 2024": the last year opens a period that is still running.
     if ongoing and _OPEN_START.search(folded[max(0, last - 20):last]):
         return Period(start, None, True)
     # "Depuis 2021, projet pilote puis étendu en 2023": a later year after an open start, with no word or dash
     # closing a range, is a step of a practice still running, not its end
-    first = _YEAR.search(folded)
     if ongoing and _OPEN_START.search(folded[max(0, first.start() - 20):first.start()]) \
             and not _RANGE_CLOSE.search(folded[first.end():last]):
         return Period(start, None, True)

@@ -282,6 +282,9 @@ def test_column_header_table_pairs_labels_with_values():
         ("Depuis 2016 ; arrêté en 2020 faute de financement", (2016, 2020, False)),
         ("Depuis 2016 ; clôturé en 2020", (2016, 2020, False)),
         ("Since 2016 to 2020", (2016, 2020, False)),
+        ("Since 2016-2020", (2016, 2020, False)),
+        ("Depuis 2016 (terminé en 2020)", (2016, 2020, False)),
+        ("Since January 2019; evaluation 2019-2022", (2019, 2022, True)),
         # the day of a date after a dash is no two-digit end year
         ("1 February 2023 - 31 December 2024", (2023, 2024, False)),
         ("1er février 2023 – 30 juin 2024", (2023, 2024, False)),
