@@ -420,12 +420,15 @@ def test_redactor_removes_addresses_phones_and_contact_names():
     for said in ("Pour toute question, la permanence du BLI répond au 021 315 72 45.",
                  "Volunteers can call the library on 01 222 4800.", "Reception: 020 7946 0958.", "Tel. 22 33 44 55",
                  "text 07700 900123", "Contact: 01332 293111 or ring (01332) 293112", "numéro vert 0 800 12 34 56",
-                 "répond sur 061/315 72 45", "Tél : 04 72 10 30 30"):
+                 "répond sur 061/315 72 45", "Tél : 04 72 10 30 30", "appelez le 03 89 20\n68 68",
+                 "Call (514) 872-1111 or 514 872-1111", "au Luxembourg (+352) 4796-1",
+                 "RIB FR76 3000 6000 0112 3456 7890 189"):
         assert not any(ch.isdigit() for ch in redact(said)) and "[…]" in redact(said), said
     for kept in ("Le 01.02.2023 à 10h, 1 200 personnes", "from 01/02/2023 to 30/06/2024", "En 2019, 2020 et 2021",
                  "number of visits: 12 500 000", "délibération n° 2022-114", "Un tel suivi en 2022-2023 a permis",
                  "The open call 2022-2023 funded 14 repair groups", "Le 01.02.2023 14 familles sont venues",
-                 "0 500 000 €", "01 02 2023"):
+                 "0 500 000 €", "01 02 2023", "1 234 567 habitants", "SIRET 123 456 789 00012",
+                 "ISBN 978-2-07-036822-8", "08 30 - 12 00", "En 2019, 2020 et 2021\n2022"):
         assert redact(kept) == kept
 
 

@@ -12,8 +12,13 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # International numbers (+47 22 33 44 55), French-style ones (01 23 45 67 89), national ones with a trunk 0 and
 # spaced groups (Swiss 021 315 72 45, Irish 01 222 4800, British 020 7946 0958: 9 to 12 digits, checked by
 # `_phone`), and any number after a word that announces one ("Tel.", « répond au ») ; not years, dates or amounts.
-PHONE = re.compile(r"(?<!\w)\+\d[\d ().-]{7,}\d(?!\w)|(?<![\w.,])0\d(?:[ .-]?\d{2}){4}(?!\d)"
-                   r"|(?<![\w.,/])\(?0(?:\d{1,4}| \d{3})\)?(?:[ /-]?\d{2,6}){1,4}(?![\d/])")
+PHONE = re.compile(r"(?<!\w)\(?\+\d[\d ().-]{5,}\d(?!\w)|(?<![\w.,])0\d(?:[ .-]?\d{2}){4}(?!\d)"
+                   # a number broken at a line's end goes on with the next line ("03 89 20" / "68 68")
+                   r"|(?<![\w.,/])\(?0(?:\d{1,4}| \d{3})\)?(?:(?:[ /-]|\n)?\d{2,6}){1,4}(?![\d/])"
+                   # North American: (514) 872-1111, 514 872-1111
+                   r"|(?<![\w.,/])\(?\d{3}\)?[ .-]\d{3}-\d{4}(?!\d)"
+                   # a bank account (IBAN): FR76 3000 6000 0112 3456 7890 189
+                   r"|\b[A-Z]{2}\d{2}(?: ?[0-9A-Z]{4}){3,7}(?: ?[0-9A-Z]{1,3})?\b")
 # a word that announces a number: "Tel." or "Tél :" with its mark (the French word « tel » is no phone), or a verb
 # of calling followed by a few words ("call the library on …", « répond au … »)
 _ANNOUNCED_PHONE = re.compile(r"(?i)(?:\bt[eé]l\s*[.:]|\b(?:phone|telephone|téléphone|mobile|portable)\s*:?"
@@ -60,8 +65,12 @@ def names_pattern(names: Iterable[str]) -> re.Pattern | None:
 def _phone(match: re.Match) -> str:
     """A number the phone pattern found, left out where it has as many digits as a phone number and holds no
     date or span of years (« le 01.02.2023 14 familles », '2022-2023')."""
-    digits = sum(ch.isdigit() for ch in match.group(0))
-    return "[…]" if 9 <= digits <= 15 and not _DATE.search(match.group(0)) else match.group(0)
+    text = match.group(0)
+    digits = sum(ch.isdigit() for ch in text)
+    # an international number may be short ("(+352) 4796-1", the city hall of Luxembourg); an IBAN is long
+    least = 7 if "+" in text else 9
+    most = 34 if text[:2].isalpha() else 15
+    return "[…]" if least <= digits <= most and not _DATE.search(text) else text
 
 
 def _announced(match: re.Match) -> str:
