@@ -1050,6 +1050,8 @@ def test_a_text_telling_of_a_place_that_took_it_up_is_not_asked_whether_one_coul
     (WEAK_EN, "Other towns should follow the example.", "Another place has taken it up"),
     (WEAK_EN, "Neither Bristol nor Derby has adopted it.", "Another place has taken it up"),
     (WEAK_FR, "Colmar a renoncé à reprendre le dispositif.", "Un autre lieu l'a reprise"),
+    (WEAK_FR, "Personne d'autre ne l'a repris.", "Un autre lieu l'a reprise"),
+    (WEAK_EN, "Bristol considered adopting it but decided against it.", "Another place has taken it up"),
 ])
 def test_a_wish_that_others_take_it_up_is_not_told_back_as_done(learned, base, wish, asked):
     """"We believe this approach could easily be replicated in other cities." hopes for a transfer: the hint does
