@@ -408,6 +408,7 @@ def _fuzzy_label(key: str, rules: SegmentSettings = _DEFAULTS) -> Label | None:
     return _fuzzy_matcher(rules.fuzzy_cutoff, rules.fuzzy_max_words)(key)
 
 
+@lru_cache(maxsize=8192)  # a table's cells are matched by the header pairing, the line flags and the forms alike
 def match_label(line: str, loose: bool = False, rules: SegmentSettings = _DEFAULTS) -> LabelHit | None:
     """The template label a line starts with, and the value written after it on the same line.
 
@@ -524,6 +525,20 @@ def _lines(blocks: list[Block], rules: SegmentSettings = _DEFAULTS) -> list[_Lin
             if line.kind == "line" == nxt.kind and _BUDGET_NAME.fullmatch(line.text.strip())
             and FIGURE_CELL.fullmatch(nxt.text.strip()) and not _YEAR_ALONE.fullmatch(nxt.text.strip()) else line
             for line, nxt in zip(lines, lines[1:] + [_Line("", -1)])]
+
+
+def _names_a_column(hit: LabelHit, line: _Line, current: "_Form | None") -> bool:
+    """Whether a field's label in a table inside a part of the description names a column of that table (a
+    timetable's « Date | Étape | Personne de contact », "Phase | Période | Responsable | Volume", « Période |
+    Étape », « Titre | Période | Responsable », « Ville | Partenaire » over rows of steps) rather than opening a
+    second form, whose header alternates labels and values (« Ville | Lyon | Date | 12/03/2024 »)."""
+    if hit.label.kind != "field" or current is None or not current.sections:
+        return False
+    given = hit.label.name in current.fields
+    return (line.in_wide_table or line.lone_label_in_row
+            or (given and line.kind == "cell" and hit.inline is None
+                and (hit.label.name in _COLUMN_NAMED_FIELDS or line.only_label_row))
+            or bool(line.row_fields) and all(name in current.fields for name in line.row_fields))
 
 
 def _side_by_side(fields: list[tuple[int, str]] | tuple) -> tuple[str, ...]:
@@ -657,20 +672,7 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
         if hit is not None and line.figures_beside and (hit.label.kind != "field"
                                                         or hit.label.name not in _FIELDS_OF_FIGURES):
             hit = None  # a budget's "Evaluation | 4,000" or "City | 18 000 €" row; a date or a year may be a field's
-        if hit is not None and hit.label.kind == "field" and line.in_wide_table and current is not None \
-                and current.sections:
-            hit = None  # "Date | Étape | Personne de contact": a timetable's column headers in a part, no fields
-        if hit is not None and hit.label.kind == "field" and line.lone_label_in_row and current is not None \
-                and current.sections:
-            hit = None  # "Phase | Période | Responsable | Volume": a four-column timetable's headers, no period field
-        if hit is not None and hit.label.kind == "field" and current is not None and current.sections and (
-                (hit.label.name in _COLUMN_NAMED_FIELDS and line.kind == "cell" and hit.inline is None
-                 and hit.label.name in current.fields)
-                or (line.row_fields and all(name in current.fields for name in line.row_fields))
-                or (line.only_label_row and hit.inline is None and hit.label.name in current.fields)):
-            # « Période | Étape », « Titre | Période | Responsable » heading a table in a part of a form that has
-            # given those fields: the names of its columns, not a second form (whose header would alternate labels
-            # and values: « Ville | Lyon | Date | 12/03/2024 »)
+        if hit is not None and _names_a_column(hit, line, current):
             hit = None
         if line.figure_cell:
             hit = None  # "Coordination | 12,000 | City": the funder, not the city field
