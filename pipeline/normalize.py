@@ -208,6 +208,53 @@ _RANGE_CLOSE = re.compile(r"\b(to|until|till|through|jusqu|au)\b|[-\u2013\u2014/
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
 
 
+# "from 1 February 2023 for 24 months", « pour 3 ans », "a 3-year programme", "(18 mois)": a planned length after
+# the one year given ends the period; "every 2 years", « tous les deux ans » is a rhythm, not a length
+_NUMBER_WORDS = {"one": 1, "un": 1, "une": 1, "two": 2, "deux": 2, "three": 3, "trois": 3, "four": 4, "quatre": 4,
+                 "five": 5, "cinq": 5, "six": 6, "twelve": 12, "douze": 12, "eighteen": 18, "dix-huit": 18}
+_AMOUNT = r"(\d{1,2}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
+_UNIT = r"(years?|yrs?|ans?|annees?|months?|mois)"
+_LENGTH_AFTER_WORD = re.compile(r"\b(?:for|pour|over|sur|durant|during|pendant|lasting|duree de|duree|de|d'une duree de)"
+                                r"\s+(?:a\s+|une?\s+)?(?:period of\s+|periode de\s+)?" + _AMOUNT + r"\s+" + _UNIT + r"\b")
+_LENGTH_ON_ITS_OWN = re.compile(r"(?:^|\(|,\s*|\ba\s+|\ban\s+)" + _AMOUNT + r"[\s-]+" + _UNIT + r"\b")
+_RHYTHM = re.compile(r"\b(every|each|tous les|toutes les|chaque)\s+$")
+_MONTH_NUMBER = {"jan": 1, "fe": 2, "mar": 3, "av": 4, "ap": 4, "mai": 5, "may": 5, "juin": 6, "jun": 6, "juil": 7,
+                 "jul": 7, "ao": 8, "au": 8, "sep": 9, "oct": 10, "nov": 11, "de": 12}
+_MONTH_BEFORE_YEAR = re.compile(r"\b(janv\w*|january|fev\w*|feb\w*|mars|march|avr\w*|apr\w*|mai|may|juin|june|"
+                                r"juil\w*|july|aout|aug\w*|sept\w*|oct\w*|nov\w*|dec\w*)\.?\s+(?:de\s+|of\s+)?$")
+_NUMERIC_DATE_BEFORE_YEAR = re.compile(r"(?<!\d)(\d{1,2})[./-]$")
+
+
+def _start_month(folded: str, year_at: int) -> int:
+    """The month a period starts in, from the words or digits right before its year; January when none is said."""
+    before = folded[max(0, year_at - 20):year_at]
+    named = _MONTH_BEFORE_YEAR.search(before)
+    if named:
+        word = named.group(1)
+        return next(_MONTH_NUMBER[key] for key in sorted(_MONTH_NUMBER, key=len, reverse=True)
+                    if word.startswith(key))
+    numeric = _NUMERIC_DATE_BEFORE_YEAR.search(before)
+    if numeric and 1 <= int(numeric.group(1)) <= 12:
+        return int(numeric.group(1))
+    return 1
+
+
+def _end_after_length(folded: str, year_match: re.Match) -> int | None:
+    """The end year of a period given as a start and a length ("from 1 February 2023 for 24 months": 2025)."""
+    found = _LENGTH_AFTER_WORD.search(folded)
+    # "since 2015 (10 years)" tells how long it has run, not when it ends
+    if not found and not _ONGOING.search(folded):
+        found = _LENGTH_ON_ITS_OWN.search(folded)
+    if not found or _RHYTHM.search(folded[:found.start(1)]):
+        return None
+    amount = found.group(1)
+    amount = int(amount) if amount.isdigit() else _NUMBER_WORDS[amount]
+    months = amount * 12 if found.group(2).startswith(("y", "a")) else amount
+    if not 0 < months <= 120:
+        return None
+    return int(year_match.group(1)) + (_start_month(folded, year_match.start()) - 1 + months - 1) // 12
+
+
 def _expand_short_range(m: re.Match) -> str:
     start, short = m.group(1), m.group(2)
     if int(short) <= int(start[2:]):  # "2019-05" is a month, not a range ending in 2005
@@ -246,6 +293,11 @@ def parse_period(text: str | None) -> Period:
     if not years:
         return Period(None, None, ongoing)
     start = min(years)
+    # a start and a length, said to end (no word of a practice still running besides "since"/"from")
+    if len(set(years)) == 1 and not _ONGOING.search(_OPEN_START.sub(" ", folded)):
+        end = _end_after_length(folded, _YEAR.search(folded))
+        if end is not None:
+            return Period(start, end, False)
     if len(years) == 1:
         single_open = ongoing or bool(_OPEN_START.search(folded)) or folded.rstrip(" .\u2026").endswith("-")
         return Period(start, None if single_open else start, single_open)

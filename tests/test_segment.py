@@ -291,6 +291,17 @@ def test_column_header_table_pairs_labels_with_values():
         ("01.02.2023 - 31 12 2024", (2023, 2024, False)),
         ("Since 2019, ended in 2023", (2019, 2023, False)),
         ("since 2017 until 2023", (2017, 2023, False)),
+        # a start and a planned length: the length ends it, in either language
+        ("À partir du 1er février 2023, pour 24 mois", (2023, 2025, False)),
+        ("From 1 February 2023 for 24 months", (2023, 2025, False)),
+        ("Septembre 2023, sur une période de 18 mois", (2023, 2025, False)),
+        ("2023, for two years", (2023, 2024, False)),
+        ("A 3-year programme starting in 2021", (2021, 2023, False)),
+        ("01/09/2022 for 12 months", (2022, 2023, False)),
+        # how long it has run, or a rhythm, is no end
+        ("since 2015 (10 years)", (2015, None, True)),
+        ("tous les deux ans depuis 2016", (2016, None, True)),
+        ("2022 (6 months pilot), now permanent", (2022, None, True)),
     ],
 )
 def test_period_parsing(text, expected):
