@@ -1080,17 +1080,44 @@ class CriteriaScorer:
         places, own_place = folded_words(if_said.get("places", ())), folded_words(if_said.get("own_place", ()))
         gap_model, key = self._gap_model()[0], f"{crit}:{gap['name']}"
         skipped = set(gap.get("model_skips", ()))
+        contrasts = folded_words(if_said.get("contrasts", ()))
         for sentence in analysis.sentences:
             folded = _folded_part(sentence.text)
+            told = any(sentence.cues.get(label, 0) for label in labels) or phrases.search(folded)
             if supposed.search(folded):
+                # a denial in one clause of a contrast leaves the other: "Bristol has not adopted it, but Derby
+                # has.", "Derby adopted it, but Bristol has not."
+                clauses = contrasts.split(folded) if told else []
+                if len(clauses) > 1 and any(
+                        clause.strip() and not supposed.search(clause)
+                        and self._clause_tells(clause, labels, phrases, if_said, analysis.lang) for clause in clauses):
+                    return True
                 continue
-            if any(sentence.cues.get(label, 0) for label in labels) or phrases.search(folded):
+            if told:
                 return True
             if (gap_model is not None and sentence.said.get(key, 0.0) >= gap_model.threshold
                     and sentence.section in SECTION_FIELDS + ("description",) and sentence.section not in skipped
                     and places.search(own_place.sub(" ", folded))):
                 return True
         return False
+
+    def _clause_tells(self, clause: str, labels: list[str], phrases: re.Pattern, if_said: dict, lang: str) -> bool:
+        """Whether the folded clause after a contrast tells what the sentence's cue does: cut short after a place
+        (« mais Colmar l'a fait », "but Derby has"), or in words of its own (a cue or a phrase of the gap)."""
+        clause = clause.strip()
+        ends = folded_words(if_said.get("elliptic_ends", ()))
+        if len(clause.split()) <= 6 and any(m.end() == len(clause) for m in ends.finditer(clause)):
+            return True
+        if phrases.search(clause):
+            return True
+        if lang not in LEXICAL_LANGS:
+            return False
+        nlp = load_nlp(lang)
+        phrase_matchers, token_matcher = _cue_matcher(lang, str(Path(self.cues_path)))
+        doc = nlp(clause)
+        _set_norms(doc)
+        found = {doc.vocab.strings[m] for matcher in (*phrase_matchers, token_matcher) for m, _, _ in matcher(doc)}
+        return bool(found & set(labels))
 
     def gap_said(self, crit: str, gap: dict, features: dict, analysis: _Analysis) -> bool:
         """Whether the text already says what a gap of criteria.yaml asks for: a cue of its groups, a table of

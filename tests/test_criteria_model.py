@@ -1026,6 +1026,14 @@ def test_a_quotation_mark_opening_a_sentence_goes_with_it():
     (WEAK_FR, "Livret « Intervenir auprès des publics allophones », Ville de Nantes, 2023.",
      "La Ville de Saint-Nazaire s'est inspirée du module pour sa propre police municipale.",
      "Un autre lieu l'a reprise"),
+    # a denial in the other clause of a contrast
+    (WEAK_EN, "Many Voices festival evaluation, Limerick City and County Council, 2024.",
+     "Bristol has not adopted the festival model, but Derby has.", "Another place has taken it up"),
+    (WEAK_EN, "Many Voices festival evaluation, Limerick City and County Council, 2024.",
+     "Derby adopted the festival model in 2023, but Bristol has not.", "Another place has taken it up"),
+    (WEAK_FR, "Livret « Intervenir auprès des publics allophones », Ville de Nantes, 2023.",
+     "Angers n'a pas repris le module, mais Saint-Nazaire s'en est inspirée pour sa police municipale.",
+     "Un autre lieu l'a reprise"),
 ])
 def test_a_text_telling_of_a_place_that_took_it_up_is_not_asked_whether_one_could(learned, base, reference, told,
                                                                                     asked):
@@ -1052,6 +1060,8 @@ def test_a_text_telling_of_a_place_that_took_it_up_is_not_asked_whether_one_coul
     (WEAK_FR, "Colmar a renoncé à reprendre le dispositif.", "Un autre lieu l'a reprise"),
     (WEAK_FR, "Personne d'autre ne l'a repris.", "Un autre lieu l'a reprise"),
     (WEAK_EN, "Bristol considered adopting it but decided against it.", "Another place has taken it up"),
+    (WEAK_EN, "The model was not adopted by Bristol, but it could work in Derby.", "Another place has taken it up"),
+    (WEAK_FR, "Colmar n'a pas repris le dispositif, mais Mulhouse pourrait le faire.", "Un autre lieu l'a reprise"),
 ])
 def test_a_wish_that_others_take_it_up_is_not_told_back_as_done(learned, base, wish, asked):
     """"We believe this approach could easily be replicated in other cities." hopes for a transfer: the hint does
