@@ -170,9 +170,14 @@ def run(
         console.print(f"[red]Not run:[/red] {exc}", highlight=False)
         raise typer.Exit(2)
     except KeyboardInterrupt:
-        # each table is replaced whole, and manifest.json gets its run_key only once everything is written
-        where = (f"the outputs in {out} may mix it with the last one" if had_a_run
-                 else f"{out} holds no complete run yet")
+        # each table is replaced whole, and manifest.json gets its run_key only once everything is written; it is
+        # marked unfinished before the first table is replaced
+        if not had_a_run:
+            where = f"{out} holds no complete run yet"
+        elif _manifest(out).get("unfinished"):
+            where = f"the outputs in {out} may mix it with the last one"
+        else:
+            where = f"the last run's outputs in {out} are as it left them"
         console.print(f"[yellow]Interrupted:[/yellow] this run did not finish, so {where}. Run the same command "
                       "again: the files read so far come from the cache.", highlight=False)
         raise typer.Exit(130)
@@ -258,9 +263,10 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
     except (OSError, ValueError, KeyError, TypeError):
         return
     n_files = len(submissions)
-    if before <= n_files:
-        return
+    # files gone are named even when others came in meanwhile (one removed, one added: the same count)
     gone = _gone_since_the_last_run(out, manifest, inputs, submissions)
+    if not gone and before <= n_files:
+        return
     if gone:
         one = len(gone) == 1
         shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
@@ -277,6 +283,15 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
         console.print(f"[red]Not run:[/red] {said} {ask}", highlight=False)
         raise typer.Exit(2)
     console.print(f"[yellow]{said}[/yellow] Replaced, as --replace asks.", highlight=False)
+
+
+def _manifest(out: Path) -> dict:
+    """The manifest in `out`, or {} where there is none to read."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def _gone_since_the_last_run(out: Path, manifest: dict, inputs: list[Path], submissions: list) -> list[str]:

@@ -429,6 +429,7 @@ def _run_batch(inputs: list[Path], out_dir: Path, settings: Settings, progress: 
     for name in ("areas", "similar", "criteria", "guidelines"):
         tables[name] = to_table(name, batch.tables.get(name, []))
     batch.tables = tables
+    _mark_unfinished(out_dir)
     for name, table in tables.items():
         write_table(out_dir / f"{name}.parquet", table)
     # a folder that could not be listed has a row of its own, but is not a file
@@ -469,6 +470,7 @@ def _run_batch(inputs: list[Path], out_dir: Path, settings: Settings, progress: 
         "run_key": None,
         "run_key_parts": key_parts,
         "finished_at": None,
+        "unfinished": True,
     }
     write_json(out_dir / "manifest.json", batch.manifest)
     if analyse and reports:
@@ -482,10 +484,24 @@ def _run_batch(inputs: list[Path], out_dir: Path, settings: Settings, progress: 
         # the reports of an earlier run into this folder describe tables this run replaced
         batch.removed_reports = remove_reports(out_dir)
     batch.manifest["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    del batch.manifest["unfinished"]
     if not stage_errors:
         batch.manifest["run_key"] = key_of(key_parts)
     write_json(out_dir / "manifest.json", batch.manifest)
     return batch
+
+
+def _mark_unfinished(out_dir: Path) -> None:
+    """Mark the last run's manifest as no longer describing the folder: the tables are replaced one by one, and a
+    run stopped among them leaves tables of two runs, which a later run must not keep as its own ("nothing
+    changed") and an interrupted one must not call intact."""
+    path = out_dir / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(manifest, dict):
+        write_json(path, {**manifest, "run_key": None, "unfinished": True})
 
 
 def write_reports(out_dir: Path, tables: dict | None = None, manifest: dict | None = None) -> tuple[list[str], dict[str, str]]:

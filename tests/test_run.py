@@ -630,6 +630,69 @@ def test_a_batch_run_again_with_files_gone_from_its_folder_names_them_before_rep
     assert list(pd.read_parquet(out / "files.parquet")["source_file"]) == ["bergen-p3-07.docx"]
 
 
+def test_a_file_gone_while_another_came_in_is_named_too(tmp_path):
+    """One form removed and one added: the same count of files, but the removed form's practices would vanish from
+    the tables; the run names it as when files only went."""
+    folder, out = tmp_path / "batch", tmp_path / "out"
+    folder.mkdir()
+    for name in ("paris-p2-01.docx", "oslo-p1-13.docx"):
+        shutil.copy(RAW / name, folder / name)
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"]).exit_code == 0
+    (folder / "oslo-p1-13.docx").unlink()
+    shutil.copy(RAW / "bergen-p3-07.docx", folder)
+    again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    said = " ".join(again.output.split())
+    assert again.exit_code == 2 and "1 file has gone" in said and "(oslo-p1-13.docx)" in said, again.output
+    assert sorted(pd.read_parquet(out / "files.parquet")["source_file"]) == ["oslo-p1-13.docx", "paris-p2-01.docx"]
+    # a file added alone is no file gone
+    shutil.copy(RAW / "oslo-p1-13.docx", folder)
+    assert runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"]).exit_code == 0
+    assert len(pd.read_parquet(out / "files.parquet")) == 3
+
+
+def test_a_run_stopped_while_replacing_its_tables_is_not_kept_as_unchanged(tmp_path, monkeypatch):
+    """A run stopped after its first table was replaced leaves tables of two runs: the folder's manifest says it is
+    unfinished, so the same inputs run again are read again instead of "Nothing changed … kept", and the
+    interruption says the outputs may mix; stopped before any table, the last run's outputs are said intact."""
+    import pipeline.tables as tables_module
+
+    folder, out = tmp_path / "batch", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(RAW / "paris-p2-01.docx", folder)
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"]).exit_code == 0
+    shutil.copy(RAW / "oslo-p1-13.docx", folder)
+    real = tables_module.write_table
+    written = []
+
+    def dying(path, table):
+        if written:
+            raise KeyboardInterrupt("killed")
+        written.append(path)
+        return real(path, table)
+
+    monkeypatch.setattr(run_module, "write_table", dying)
+    stopped = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    assert stopped.exit_code == 130 and "may mix it with the last one" in " ".join(stopped.output.split())
+    assert len(pd.read_parquet(out / "files.parquet")) == 2 and len(pd.read_parquet(out / "practices.parquet")) == 1
+    monkeypatch.setattr(run_module, "write_table", real)
+    (folder / "oslo-p1-13.docx").unlink()  # the inputs of the last complete run again
+    again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    # the stopped run's files table read the form now gone: named, not kept as unchanged
+    assert again.exit_code == 2 and "(oslo-p1-13.docx)" in again.output, again.output
+    again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis", "--replace"])
+    assert again.exit_code == 0 and "Nothing changed" not in again.output, again.output
+    assert len(pd.read_parquet(out / "files.parquet")) == 1
+    assert "unfinished" not in json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    # stopped while reading a new form: nothing was replaced
+    shutil.copy(RAW / "bergen-p3-07.docx", folder)
+    monkeypatch.setattr(run_module, "process_file", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    early = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    assert early.exit_code == 130 and "outputs in" in early.output and "are as it left them" in " ".join(
+        early.output.split()), early.output
+
+
 def test_an_empty_input_folder_is_said_and_writes_nothing(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / ".DS_Store").write_bytes(b"x")
