@@ -200,7 +200,6 @@ def test_a_damaged_file_says_why_in_words(tmp_path):
 @pytest.mark.parametrize("name, data, words", [
     ("budget.xlsx", b"PK\x03\x04" + b"\x00" * 40, "annex"),
     ("budget.xls", b"plain bytes of an old sheet", "annex"),
-    ("Good practice Oslo.eml", b"From: city@oslo.example\nSubject: form\n\nsee attached", "attached"),
 ])
 def test_an_annex_or_a_saved_email_is_named_as_such(tmp_path, name, data, words):
     from pipeline.ingest import read_blocks

@@ -720,3 +720,75 @@ def test_a_hyphen_a_justified_pdf_put_at_a_line_end_goes_where_the_document_writ
              "Les intervenant-e-s et les intervenantes de Saint-Denis parlent de self-government."]
     assert _without_wrap_hyphens(texts) == [
         texts[0], "But : Le projet place des médiateurs interculturels dans trois hôpitaux de Montréal.", texts[2]]
+
+
+def _email(body: str | None = None, html: str | None = None, attachments: tuple[str, ...] = ()) -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "ville@example.org", "icc@example.org", "Bonne pratique"
+    if body is not None:
+        message.set_content(body)
+    if html is not None:
+        if body is None:
+            message.set_content(html, subtype="html")
+        else:
+            message.add_alternative(html, subtype="html")
+    for name in attachments:
+        message.add_attachment(b"PK\x03\x04" + bytes(40), maintype="application", subtype="octet-stream", filename=name)
+    return bytes(message)
+
+
+PASTED_FORM = ("Bonjour,\n\nVoici notre formulaire.\n\nVille : Montréal\nTitre : Cafés de quartier\n"
+               "Période de mise en œuvre : 2022-2024\nDescription\n"
+               "But : Réunir des voisins d'origines différentes autour d'un café chaque samedi.\n"
+               "Processus : Les bibliothèques accueillent les cafés ; des bénévoles animent les tables.\n")
+
+
+def test_a_form_pasted_into_a_saved_email_is_read(tmp_path):
+    """A saved e-mail (.eml) whose text is the form: read as a text submission, in plain text or in HTML only (a
+    table of labels and values), with the quoted-printable accents decoded."""
+    plain = tmp_path / "Bonne pratique Montréal.eml"
+    plain.write_bytes(_email(PASTED_FORM))
+    html = tmp_path / "html.eml"
+    html.write_bytes(_email(html="<html><head><style>p{color:red}</style></head><body><p>Bonjour,</p><table>"
+                                 "<tr><td>Ville :</td><td>Montr&eacute;al</td></tr>"
+                                 "<tr><td>Titre :</td><td>Cafés de quartier</td></tr></table>"
+                                 "<p>But : Réunir des voisins d'origines différentes autour d'un café.</p>"
+                                 "<p>Processus : Les bibliothèques accueillent les cafés chaque samedi.</p></body></html>"))
+    for path in (plain, html):
+        result = process_file(InputFile(path, path.name), Settings(), Segmenter())
+        assert result.status == "ok", result.message
+        (practice,) = result.practices
+        assert (practice.city, practice.title) == ("Montréal", "Cafés de quartier"), path.name
+        assert practice.process.startswith("Les bibliothèques accueillent les cafés"), practice.process
+        assert "color" not in (practice.description or "")
+
+
+def test_a_saved_email_with_forms_attached_names_them(tmp_path):
+    """The forms attached to a saved e-mail are named, to be saved and run as files of their own (a logo is no
+    form); an e-mail with neither text nor form says so."""
+    path = tmp_path / "forms.eml"
+    path.write_bytes(_email("Please find our two forms attached.", attachments=("Lisbon form.docx", "logo.png",
+                                                                                 "Lisbon 2.pdf")))
+    with pytest.raises(IngestError) as caught:
+        read_blocks(path)
+    assert caught.value.code == "unsupported_format"
+    assert "(Lisbon form.docx, Lisbon 2.pdf)" in caught.value.message and "logo" not in caught.value.message
+    empty = tmp_path / "empty.eml"
+    empty.write_bytes(_email(" "))
+    result = process_file(InputFile(empty, empty.name), Settings(), Segmenter())
+    assert (result.status, result.error_code) == ("error", "no_content") and "e-mail" in result.message
+
+
+def test_a_zip_of_forms_names_the_forms_in_it(tmp_path):
+    path = tmp_path / "forms-from-lisbon.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("forms/lisbon-p3-02.docx", b"x")
+        zf.writestr("forms/lisbon-p3-09.odt", b"x")
+        zf.writestr("__MACOSX/forms/._lisbon-p3-02.docx", b"x")
+        zf.writestr("forms/photo.jpg", b"x")
+    with pytest.raises(IngestError) as caught:
+        read_blocks(path)
+    assert caught.value.code == "unsupported_format"
+    assert "(lisbon-p3-02.docx, lisbon-p3-09.odt)" in caught.value.message, caught.value.message

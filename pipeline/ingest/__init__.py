@@ -17,6 +17,7 @@ from pipeline.records import Block
 
 from pipeline.ingest.doc import is_encrypted_package, is_word97, read_doc
 from pipeline.ingest.docx import read_docx
+from pipeline.ingest.mail import read_email
 from pipeline.ingest.odt import odf_mimetype, read_odt
 from pipeline.ingest.pdf import read_pdf
 from pipeline.ingest.reading import CONVERTED_LIBREOFFICE, CONVERTED_TEXT_ONLY, OCR, Reading
@@ -78,7 +79,7 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
         if suffix == ".odt":
             raise ingest_error("odt_not_opendocument")
         if suffix == ".zip" and not _is_word_package(path):
-            raise ingest_error("zip_archive")
+            raise _zip_archive_error(path)
         if suffix in (".xlsx", ".pptx"):
             raise ingest_error("sheet_or_slides", suffix=suffix)
         return Reading(read_docx(path, limits))
@@ -96,7 +97,9 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
         return Reading(read_text(path, limits))
     if suffix in (".xls", ".xlsx", ".ppt", ".pptx"):
         raise ingest_error("sheet_or_slides", suffix=suffix)
-    if suffix in (".eml", ".msg"):
+    if suffix == ".eml":
+        return Reading(read_email(path, limits))
+    if suffix == ".msg":
         raise ingest_error("email_file", suffix=suffix)
     raise ingest_error("unknown_suffix", suffix=suffix) if suffix else ingest_error("no_suffix")
 
@@ -107,6 +110,22 @@ def _is_opendocument(path: Path) -> bool:
             return odf_mimetype(zf) is not None
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return False  # the Word reader says what is wrong with it
+
+
+def _zip_archive_error(path: Path):
+    """A .zip of forms is not opened (a file's row holds one file's practices): the error names the forms in it."""
+    from pipeline.config import SUPPORTED_SUFFIXES
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [Path(n).name for n in zf.namelist() if Path(n).suffix.lower() in SUPPORTED_SUFFIXES
+                     and not Path(n).name.startswith((".", "~$")) and "__MACOSX" not in n]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        names = []
+    if not names:
+        return ingest_error("zip_archive")
+    shown = ", ".join(names[:5]) + (f" (+{len(names) - 5})" if len(names) > 5 else "")
+    return ingest_error("zip_archive_forms", files=shown)
 
 
 def _is_word_package(path: Path) -> bool:

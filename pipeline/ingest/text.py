@@ -76,9 +76,14 @@ def read_text(path: Path, limits: Limits = Limits()) -> list[Block]:
     text = decode_bytes(raw)
     if _looks_binary(text):
         raise ingest_error("binary_content")
+    return text_blocks(text, limits, markdown=Path(path).suffix.lower() in (".md", ".markdown"))
+
+
+def text_blocks(text: str, limits: Limits = Limits(), markdown: bool = False) -> list[Block]:
+    """The blocks of a plain (or Markdown) text: paragraphs re-joined where a hard wrap broke them, headings, and
+    the cells of tab-separated or Markdown table lines."""
     if len(text) > limits.max_text_chars:
         raise ingest_error("text_too_long", n=len(text), limit=limits.max_text_chars)
-    markdown = Path(path).suffix.lower() in (".md", ".markdown")
     blocks: list[Block] = []
     run: list[str] = []  # the plain lines of one paragraph, re-joined where a hard wrap broke a sentence
 
