@@ -640,10 +640,12 @@ class AreaSuggestion:
     area_mismatch: bool
     # chance of each top-level area being the main one: what versions of one practice share (`harmonise_versions`)
     main_scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    # probability of each area and sub-area, as areas.parquet gives it
+    probabilities: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
 
 def harmonise_versions(suggestions: Sequence[AreaSuggestion], practices: Sequence[Practice],
-                       keys: dict[str, str], top_n: int) -> list[AreaSuggestion]:
+                       keys: dict[str, str], settings: Settings) -> list[AreaSuggestion]:
     """The area columns with one main area for all forms of one practice (`keys`: each id's practice, as
     `similar.version_keys` gives them): the likeliest by the mean of their main-area chances.
 
@@ -667,9 +669,9 @@ def harmonise_versions(suggestions: Sequence[AreaSuggestion], practices: Sequenc
         main = ranking[0]
         for m in members:
             areas = _with_main(m.predicted_areas, main)
-            mismatch = declared_area_mismatch(by_practice[m.practice_id], ranking, top_n) \
+            mismatch = declared_area_mismatch(by_practice[m.practice_id], mean, m.probabilities, areas, settings) \
                 if m.practice_id in by_practice else m.area_mismatch
-            out[m.practice_id] = AreaSuggestion(m.practice_id, areas, main, mismatch, mean)
+            out[m.practice_id] = AreaSuggestion(m.practice_id, areas, main, mismatch, mean, m.probabilities)
     return [out[s.practice_id] for s in suggestions]
 
 
@@ -732,10 +734,21 @@ def model_tag(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def declared_area_mismatch(practice: Practice, ranking: Sequence[str], top_n: int) -> bool:
-    """Whether the city's declared main area is missing from the `top_n` likeliest main areas."""
-    declared = practice.declared_areas[0] if practice.declared_areas else None
-    return bool(declared and load_taxonomy().parent(declared) not in ranking[:top_n])
+def declared_area_mismatch(practice: Practice, main_scores: dict[str, float], probabilities: dict[str, float],
+                           suggested: Sequence[str], settings: Settings) -> bool:
+    """Whether none of the areas the city declared is one its text is likely about: suggested, with a probability
+    of at least `areas.mismatch_min_probability`, or among the `area_top_n_for_mismatch` likeliest main areas
+    with a chance of at least `areas.mismatch_min_main_chance`. Every declared area counts, not the first alone:
+    "Sport and leisure / refugees" is not flagged for a text chiefly about refugees."""
+    if not practice.declared_areas:
+        return False
+    taxonomy, spec = load_taxonomy(), settings.areas
+    ranking = sorted(main_scores, key=lambda c: -main_scores[c])[:settings.area_top_n_for_mismatch]
+    likely = {code for code in ranking if main_scores[code] >= spec.mismatch_min_main_chance}
+    likely |= {code for code, p in probabilities.items() if p >= spec.mismatch_min_probability}
+    likely |= set(suggested)
+    likely |= {taxonomy.parent(code) for code in likely if code in taxonomy.areas}
+    return not any(code in likely or taxonomy.parent(code) in likely for code in practice.declared_areas)
 
 
 def area_suggestions(pred: AreaPredictions, practices: Sequence[Practice], settings: Settings) -> list[AreaSuggestion]:
@@ -743,10 +756,13 @@ def area_suggestions(pred: AreaPredictions, practices: Sequence[Practice], setti
     out = []
     for i, practice in enumerate(practices):
         ranking = pred.main_ranking[i]
-        mismatch = declared_area_mismatch(practice, ranking, settings.area_top_n_for_mismatch)
         scores = ({} if pred.main_proba is None
                   else dict(zip(pred.main_classes, (float(x) for x in pred.main_proba[i]))))
-        out.append(AreaSuggestion(practice.practice_id, pred.ranked(i), ranking[0], mismatch, scores))
+        probabilities = dict(zip(pred.classes, (float(x) for x in pred.proba[i])))
+        # without main-area chances (a model that ranks only), the ranking's order stands for them
+        chances = scores or {code: 1.0 - k / len(ranking) for k, code in enumerate(ranking)}
+        mismatch = declared_area_mismatch(practice, chances, probabilities, pred.ranked(i), settings)
+        out.append(AreaSuggestion(practice.practice_id, pred.ranked(i), ranking[0], mismatch, scores, probabilities))
     return out
 
 

@@ -451,7 +451,7 @@ def _check_areas(practices: list, settings: Settings, embedder, classifier) -> d
     rows, suggestions = area_rows(practices, classifier, settings)
     if settings.areas.versions_share_main:
         keys = versions_among(practices, settings, embedder)
-        suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
+        suggestions = harmonise_versions(suggestions, practices, keys, settings)
     return {s.practice_id: (s, {r["area"]: r for r in rows if r["practice_id"] == s.practice_id})
             for s in suggestions}
 
@@ -475,10 +475,11 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
         probability = f"{row['probability']:.2f}"
         declared_only = code not in suggestion.predicted_areas
         tag = t["main_tag"] if code == suggestion.main_area_pred else t["declared_tag"] if declared_only else ""
-        # an area the text does not suggest has no sentence to support it
+        # a declared area the text does not suggest shows its likeliest sentence too, as the web check does: the
+        # city judges from it whether its declaration holds
         areas.add_row(area_words(taxonomy, code, practice.lang) + (f" ({tag})" if tag else ""),
                       probability.replace(".", ",") if practice.lang == "fr" else probability,
-                      "-" if declared_only else _short(row["evidence"], EVIDENCE_CHARS))
+                      _short(row["evidence"], EVIDENCE_CHARS) if row.get("evidence") else "-")
     out.print(areas)
     if main_not_likeliest(suggestion.main_area_pred, {code: by_code[code]["probability"] for code in shown}):
         out.print(t["main_note"], highlight=False)

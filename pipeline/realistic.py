@@ -493,7 +493,7 @@ def _shared_area_predictions(classifier, practices: list[Practice], settings: Se
     if settings.areas.versions_share_main:
         keys = version_keys([p.practice_id for p in practices],
                             same_practice_pairs(similar_stage(practices, settings, embedder)))
-        suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
+        suggestions = harmonise_versions(suggestions, practices, keys, settings)
     ranked = [sorted(s.main_scores, key=lambda c: -s.main_scores[c]) for s in suggestions]
     return ranked, [set(s.predicted_areas) for s in suggestions]
 

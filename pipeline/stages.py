@@ -78,7 +78,7 @@ def run_stages(practices: list[Practice], settings: Settings, out_dir: Path, tim
     if similar is not None:
         if suggestions and settings.areas.versions_share_main:
             keys = version_keys([p.practice_id for p in practices], same_practice_pairs(similar))
-            suggestions = harmonise_versions(suggestions, practices, keys, settings.area_top_n_for_mismatch)
+            suggestions = harmonise_versions(suggestions, practices, keys, settings)
             tables["areas"] = with_suggested_as_listed(tables["areas"], suggestions)
         tables["similar"] = to_table("similar", similar)
     del similar

@@ -202,6 +202,28 @@ def _suggestion(pid: str, areas: list[str], scores: dict[str, float], mismatch: 
     return AreaSuggestion(pid, areas, areas[0], mismatch, scores)
 
 
+TOP_ONE = Settings(area_top_n_for_mismatch=1)
+
+
+def test_a_declared_area_agrees_when_any_declared_area_is_one_the_text_is_likely_about():
+    """Every declared area counts ("Sport and leisure / refugees" for a text chiefly about refugees is no mismatch,
+    in either order), and a place among the three likeliest main areas at a chance of 0.00 is no agreement."""
+    from pipeline.classify import declared_area_mismatch
+
+    main = {"14": 0.93, "9": 0.04, "12": 0.003, "5": 0.001}
+    probabilities = {"14": 0.9, "14a": 0.7, "9": 0.25, "12": 0.04, "5": 0.02, "11": 0.13}
+    suggested = ["14", "14a", "16"]
+
+    def flagged(declared: list[str]) -> bool:
+        form = _practice("Kick and talk", "x", declared, "en")
+        return declared_area_mismatch(form, main, probabilities, suggested, Settings())
+
+    assert not flagged(["9", "14", "14a"]) and not flagged(["14a", "9"]) and not flagged(["9"])  # 0.25: likely
+    assert flagged(["12"]), "third of the main areas at 0.003, probability 0.04: the text is not about it"
+    assert flagged(["5"]) and flagged(["11"]) and not flagged([])
+    assert not flagged(["16"]), "suggested"
+
+
 def test_versions_of_one_practice_share_their_main_area():
     english = _suggestion("en", ["10"], {"10": 0.55, "6": 0.40, "12": 0.05})
     french = _suggestion("fr", ["6", "16"], {"10": 0.30, "6": 0.65, "12": 0.05})
@@ -209,7 +231,7 @@ def test_versions_of_one_practice_share_their_main_area():
     forms = [_practice("Mediation", "x", ["6"], "en"), _practice("Médiation", "x", ["12"], "fr"),
              _practice("Other", "x", [], "other")]
     keys = {"en": "en", "fr": "en", "other": "other"}
-    shared = harmonise_versions([english, french, other], forms, keys, top_n=1)
+    shared = harmonise_versions([english, french, other], forms, keys, TOP_ONE)
     by_id = {s.practice_id: s for s in shared}
     # mean chances: 6 -> 0.525, 10 -> 0.425
     assert by_id["en"].main_area_pred == by_id["fr"].main_area_pred == "6"
@@ -222,14 +244,14 @@ def test_versions_of_one_practice_share_their_main_area():
     # a main area the form did not suggest takes the place of its least likely further area (with its sub-areas)
     wide = _suggestion("wide", ["10", "12", "7", "7b"], {"10": 0.5, "6": 0.4, "12": 0.1})
     narrow = _suggestion("narrow", ["6"], {"10": 0.1, "6": 0.9, "12": 0.0})
-    shared = harmonise_versions([wide, narrow], forms, {"wide": "wide", "narrow": "wide"}, top_n=1)
+    shared = harmonise_versions([wide, narrow], forms, {"wide": "wide", "narrow": "wide"}, TOP_ONE)
     assert [s.predicted_areas for s in shared] == [["6", "10", "12"], ["6"]]
     odd = _suggestion("odd", ["10", "10z"], {"10": 0.2, "6": 0.8})  # a code the taxonomy does not know: no error
-    assert harmonise_versions([odd, narrow], forms, {"odd": "odd", "narrow": "odd"}, 1)[0].predicted_areas == ["6", "10"]
+    assert harmonise_versions([odd, narrow], forms, {"odd": "odd", "narrow": "odd"}, TOP_ONE)[0].predicted_areas == ["6", "10"]
     # a practice alone, or forms without main-area chances, are left as they are
-    assert harmonise_versions([english, french], forms, {"en": "en", "fr": "fr"}, 1) == [english, french]
+    assert harmonise_versions([english, french], forms, {"en": "en", "fr": "fr"}, TOP_ONE) == [english, french]
     bare = [AreaSuggestion("en", ["10"], "10", False), AreaSuggestion("fr", ["6"], "6", False)]
-    assert harmonise_versions(bare, forms, keys, 1) == bare
+    assert harmonise_versions(bare, forms, keys, TOP_ONE) == bare
 
 
 def test_areas_table_marks_a_shared_main_area_suggested():

@@ -192,8 +192,7 @@ def _shared_main_areas(practices: list[Practice], suggestions: list, models: Ana
                 keys[v] = keys[p.practice_id]
     others = list(in_run.values())
     extra = area_suggestions(predict_areas(models.classifier, others), others, models.settings) if others else []
-    shared = harmonise_versions([*suggestions, *extra], [*practices, *others], keys,
-                                models.settings.area_top_n_for_mismatch)
+    shared = harmonise_versions([*suggestions, *extra], [*practices, *others], keys, models.settings)
     return shared[:len(suggestions)]
 
 

@@ -288,14 +288,16 @@ def area_mismatch_words(texts: dict, taxonomy: Taxonomy, lang: str, declared: li
     if not declared:
         return None
     family_of = lambda code: taxonomy.parent(code) if code in taxonomy.areas else code  # noqa: E731
-    family = family_of(declared[0])
     # the declared sub-area as the city wrote it ("3b. Roma and Travellers"), not the parent listed before it
     shown = declared_main(declared, taxonomy)
-    named, pointed = {family}, []
+    named, pointed = {family_of(code) for code in declared}, []
     for code in predicted:  # one area per family: "9" and then "9a" would name one area twice
-        if family_of(code) not in named and len(pointed) < MISMATCH_AREAS_NAMED:
-            named.add(family_of(code))
-            pointed.append(area_words(taxonomy, code, lang))
+        family = family_of(code)
+        if family not in named and len(pointed) < MISMATCH_AREAS_NAMED:
+            named.add(family)
+            # the suggested sub-area says more than its parent ("7b. Housing" rather than "7. Public services")
+            sub = next((c for c in predicted if c != family and family_of(c) == family), code)
+            pointed.append(area_words(taxonomy, sub, lang))
     if not pointed:
         return None
     # area names hold commas ("Business, employment and diversity"): areas are set apart by semicolons
