@@ -567,14 +567,19 @@ def _reviewed_run(reviews: Path, data: Optional[Path]) -> Path:
 
 
 def _say_reviews_used(reviews: Path, run: Optional[Path], what: str, given: int, found: int,
-                      no_main_area: int = 0) -> None:
+                      no_main_area: int = 0, held_out: Optional[dict] = None) -> None:
     """How many of the reviews given join the training texts, and why the others do not; stops the command when
     none does, rather than train a model that learned nothing from them."""
     if run is None:
         where = "the inputs"
     else:  # area training also reads the samples of data/raw, reviewed or not
-        where = f"the run in {run}" + (" or the samples in data/raw" if what == "reviewed areas" else "")
-    used = found - no_main_area
+        where = f"the run in {run}" + (" or the samples of the project's data/raw" if what == "reviewed areas" else "")
+    held_out = held_out or {}
+    used = found - no_main_area - len(held_out)
+    if held_out:
+        shown = "; ".join(f"{pid} repeats {name}" for pid, name in sorted(held_out.items()))
+        console.print(f"[yellow]{len(held_out)} reviewed practice(s) left out[/yellow]: a text the figures are "
+                      f"measured on must not be learned from ({shown}).", highlight=False)
     if not given:
         console.print(f"[red]No practice with {what} in {reviews}[/red]: nothing of it to train on; train without "
                       "--reviews, or give the review file that holds them.")
@@ -624,6 +629,8 @@ def train(
     embedder = current_settings(embedder=embedder).embedder
 
     emb = make_embedder(embedder, CLI_OUTPUT / ".cache" / "embeddings")
+    # the model this one replaces stays beside it, to go back to
+    kept = _keep_previous_model(criteria_model_dir if criteria or hint_gaps else model_dir)
     if hint_gaps:
         from pipeline.hint_gaps import train_gap_model
 
@@ -637,6 +644,7 @@ def train(
                       f"{card['threshold']:.2f}; cross-validated balanced accuracy {chosen['balanced_accuracy']:.2f} "
                       f"(cues alone {cues['balanced_accuracy']:.2f}) on the tune half of data/eval/gaps")
         console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
+        _say_previous_kept(kept, criteria_model_dir)
         from pipeline.hint_gaps import load_gap_model
 
         model_file = Path(criteria_model_dir) / "model.json"
@@ -655,12 +663,14 @@ def train(
 
             levels = load_reviewed_levels(reviews)
             reviewed = reviewed_rated_texts(run_practices(data), levels)
-            _say_reviews_used(reviews, data, "reviewed levels", len(levels), len(reviewed.practices))
+            _say_reviews_used(reviews, data, "reviewed levels", len(levels),
+                              len(reviewed.practices) + len(reviewed.held_out), held_out=reviewed.held_out)
         card = train_criteria_model(criteria_model_dir, current_settings(embedder=embedder), emb, reviewed=reviewed)
         cv = card["cv_spearman_by_C"][str(card["C"])]
         console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "
                       f"cross-validated mean Spearman {cv['mean']:.2f} on the realistic tune half")
         console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
+        _say_previous_kept(kept, criteria_model_dir)
         if reviewed is not None and reviewed.practices:
             _say_reviewed_levels_given(reviewed, criteria_model_dir, embedder)
         return
@@ -683,7 +693,8 @@ def train(
     if reviews is not None:
         counts = labelled.reviewed
         _say_reviews_used(reviews, None if inputs else data, "reviewed areas", counts["reviews"],
-                          counts["reviews"] - counts["not_found"], counts["no_main_area"])
+                          counts["reviews"] - counts["not_found"], counts["no_main_area"],
+                          counts.get("held_out_texts"))
     if not labelled.practices:
         console.print("[red]No practice declares an area: nothing to train on.[/red]")
         raise typer.Exit(1)
@@ -693,6 +704,54 @@ def train(
         cv = card["cv_realistic_tune"]
         console.print(f"Cross-validated on the realistic tune half: top-1 {cv['top1']:.2f}, top-3 {cv['top3']:.2f}, set F1 {cv['set_f1']:.2f}")
     console.print(f"Model and card in [bold]{Path(model_dir).resolve()}[/bold]")
+    _say_previous_kept(kept, model_dir)
+    if reviews is not None:
+        _say_reviewed_areas_given(labelled, model_dir, emb)
+
+
+def _say_reviewed_areas_given(labelled, model_dir: Path, emb) -> None:
+    """Which reviewed main areas the new model ranks first: a review is one training text among thousands, so the
+    model need not follow it (as `_say_reviewed_levels_given` says of the criteria)."""
+    from pipeline.classify import load_area_classifier, predict_areas
+    from pipeline.taxonomy import load_taxonomy
+
+    rows = [i for i, source in enumerate(labelled.sources) if source == "reviewed"]
+    if not rows:
+        return
+    taxonomy = load_taxonomy()
+    practices = [labelled.practices[i] for i in rows]
+    ranking = predict_areas(load_area_classifier(Path(model_dir), embedder=emb), practices).main_ranking
+    apart = [(p, taxonomy.parent(labelled.labels[i][0]), r[0]) for p, i, r in zip(practices, rows, ranking)
+             if taxonomy.parent(labelled.labels[i][0]) != r[0]]
+    console.print(f"The new model ranks first {len(rows) - len(apart)} of the {len(rows)} reviewed main areas.")
+    for practice, reviewed, model in apart:
+        console.print(f"  {practice.title or practice.practice_id}: main area reviewed {reviewed}, model {model}",
+                      highlight=False)
+    if apart:
+        console.print("A review is one training text among thousands (weight 1): the model need not follow it. The "
+                      "review stays as given in the review store, the export and the summary, which show it beside "
+                      "the model's suggestion.")
+
+
+def _keep_previous_model(model_dir: Path) -> Optional[Path]:
+    """A copy of the model in `model_dir` beside it (`<name>.previous`, replacing an older copy), before training
+    writes over it; None when the folder holds no model yet."""
+    import shutil
+
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir() or not any(model_dir.iterdir()):
+        return None
+    backup = model_dir.with_name(model_dir.name + ".previous")
+    shutil.rmtree(backup, ignore_errors=True)
+    shutil.copytree(model_dir, backup)
+    return backup
+
+
+def _say_previous_kept(backup: Optional[Path], model_dir: Path) -> None:
+    if backup is not None:
+        console.print(f"The model it replaced is kept in [bold]{backup.resolve()}[/bold]: to go back to it, put that "
+                      f"folder in place of {Path(model_dir).resolve()} (runs read the model from there).",
+                      highlight=False)
 
 
 def _say_reviewed_levels_given(reviewed, model_dir: Path, embedder: Optional[str]) -> None:

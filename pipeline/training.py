@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
@@ -94,6 +96,8 @@ class RatedTexts:
     # per practice, the keys of its writing brief among LENGTH_APART_KEYS (empty for texts of no contrast draw;
     # none given: no practice is of one)
     apart: list[frozenset[str]] = field(default_factory=list)
+    # reviewed practices left out as repeats of a held-out test text: practice id -> that text
+    held_out: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.apart:
@@ -152,12 +156,58 @@ def run_practices(data_dir: Path) -> list[Practice]:
     return [Practice.from_dict(row) for row in pq.read_table(Path(data_dir) / "practices.parquet").to_pylist()]
 
 
+# A reviewed practice repeats a held-out text when this share of the word 5-grams of one of the two is in the other
+# (a test text laid into a form, with its header, or cut short, is still that text)
+HELD_OUT_OVERLAP = 0.5
+_SHINGLE = 5
+
+
+def _shingles(text: str | None) -> frozenset[tuple[str, ...]]:
+    from pipeline.normalize import fold
+
+    words = re.findall(r"\w+", fold(text or ""))
+    return frozenset(tuple(words[i:i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
+
+
+@lru_cache(maxsize=1)
+def _held_out_shingles() -> tuple[tuple[str, frozenset], ...]:
+    """The word 5-grams of every text the figures are measured on and no model may learn from: the realistic test
+    half, the test part of the area set and the test split of the own rated set."""
+    from pipeline.evaluation import load_eval_practices
+    from pipeline.realistic import load_realistic
+
+    texts = [(f"realistic {t.id}", t.description()) for t in load_realistic().texts if t.split == "test"]
+    texts += [(f"area set {p.practice_id}", p.description) for p in load_eval_practices(AREA_SET_DIR, split="test")[0]]
+    texts += [(f"rated set {p.practice_id}", p.description) for p in own_rated_practices("test")[0]]
+    return tuple((name, _shingles(text)) for name, text in texts if text)
+
+
+def held_out_repeats(practices: Sequence[Practice]) -> dict[str, str]:
+    """practice id -> the held-out text it repeats (`HELD_OUT_OVERLAP`), for the practices that repeat one: a
+    reviewed submission that is a test text must not become a training text, or the test figures would flatter."""
+    held = _held_out_shingles()
+    out = {}
+    for p in practices:
+        mine = _shingles(p.description)
+        if len(mine) < 10:
+            continue
+        for name, theirs in held:
+            shared = len(mine & theirs)
+            if theirs and shared >= HELD_OUT_OVERLAP * min(len(mine), len(theirs)):
+                out[p.practice_id] = name
+                break
+    return out
+
+
 def reviewed_rated_texts(practices: Sequence[Practice], levels: dict[str, dict[str, int]]) -> RatedTexts:
     """The practices whose criteria levels were reviewed (`pipeline.web.reviews.load_reviewed_levels`), as rated
-    texts of one reading each; practices with no reviewed level are left out."""
-    kept = [p for p in practices if levels.get(p.practice_id)]
+    texts of one reading each; practices with no reviewed level are left out, and so are those that repeat a
+    held-out test text (`held_out_repeats`, kept in `held_out` of the result)."""
+    reviewed = [p for p in practices if levels.get(p.practice_id)]
+    held_out = held_out_repeats(reviewed)
+    kept = [p for p in reviewed if p.practice_id not in held_out]
     return RatedTexts(kept, [[dict(levels[p.practice_id])] for p in kept], [REVIEWED_WEIGHT] * len(kept),
-                      [p.practice_id for p in kept], ["reviewed"] * len(kept))
+                      [p.practice_id for p in kept], ["reviewed"] * len(kept), held_out=held_out)
 
 
 def reviewed_levels_given(scorer, reviewed: RatedTexts) -> list[dict]:
@@ -557,6 +607,8 @@ def train_criteria_model(model_dir: Path, settings: Settings | None = None, embe
                     **({"reviewed": rated.sources.count("reviewed")} if "reviewed" in rated.sources else {})},
         "weights": {"realistic": 1.0, "own": OWN_SET_WEIGHT, "unlabelled": UNLABELLED_WEIGHT},
         **(_reviewed_counts(rated) if "reviewed" in rated.sources else {}),
+        # reviewed practices kept out as repeats of a held-out test text
+        **({"reviewed_held_out": dict(reviewed.held_out)} if reviewed is not None and reviewed.held_out else {}),
         "apart_weights": {crit: list(v) for crit, v in APART_WEIGHTS.items()},
         "C": best_C,
         "alpha": best_alpha,
@@ -699,7 +751,8 @@ def _reviewed_counts(rated: RatedTexts) -> dict:
 
     reviewed = [i for i, source in enumerate(rated.sources) if source == "reviewed"]
     return {"reviewed_weight": REVIEWED_WEIGHT,
-            "n_reviewed": {c: sum(rated.ratings[i][0].get(c) is not None for i in reviewed) for c in CRITERIA}}
+            "n_reviewed": {c: sum(rated.ratings[i][0].get(c) is not None for i in reviewed) for c in CRITERIA},
+            "reviewed_ids": sorted(rated.practices[i].practice_id for i in reviewed)}
 
 
 def _reviewed_text(card: dict) -> str:
@@ -707,7 +760,8 @@ def _reviewed_text(card: dict) -> str:
         return ""
     per = ", ".join(f"{c} {n}" for c, n in card["n_reviewed"].items())
     return (f", and {card['n_texts']['reviewed']} practices whose levels the secretariat reviewed in the web app "
-            f"(weight {card['reviewed_weight']}, one reading, only the criteria reviewed: {per})")
+            f"(weight {card['reviewed_weight']}, one reading, only the criteria reviewed: {per}; practices "
+            f"{', '.join(card.get('reviewed_ids', []))})")
 
 
 def _unlabelled_lines(card: dict) -> list[str]:
@@ -835,11 +889,15 @@ def add_reviewed(out: LabelledPractices, practices: Sequence[Practice],
     "reviewed" (weight REVIEWED_WEIGHT), and count in `out.reviewed` the reviews used, those of no practice given
     (`not_found`) and those with no main area that can be told (`no_main_area`)."""
     found = [p for p in practices if p.practice_id in reviews]
-    kept, labels = training_labels(found, reviews)
+    held_out = held_out_repeats(found)
+    kept, labels = training_labels([p for p in found if p.practice_id not in held_out], reviews)
     out.add(kept, labels, REVIEWED_WEIGHT, "reviewed")
     out.reviewed = {"reviews": len(reviews), "used": len(kept),
                     "not_found": len(reviews) - len({p.practice_id for p in found}),
-                    "no_main_area": len(found) - len(kept), "weight": REVIEWED_WEIGHT}
+                    "no_main_area": len(found) - len(held_out) - len(kept), "held_out": len(held_out),
+                    "weight": REVIEWED_WEIGHT,
+                    # which reviews the model learned from, and which test texts were kept out
+                    "used_ids": sorted(p.practice_id for p in kept), "held_out_texts": held_out}
     return out
 
 
@@ -1055,11 +1113,13 @@ def _reviewed_area_lines(card: dict) -> list[str]:
         return []
     left = [f"{reviewed[key]} {what}" for key, what in (
         ("not_found", "of practices in neither the reviewed run nor data/raw"),
-        ("no_main_area", "of an area set without a main area that could be told")) if reviewed.get(key)]
+        ("no_main_area", "of an area set without a main area that could be told"),
+        ("held_out", "of practices that repeat a held-out test text")) if reviewed.get(key)]
     return [f"- `reviewed`: {reviewed['used']} practices whose main area or area set the secretariat reviewed in the "
             "web app, their texts as the reviewed run holds them, labelled as reviewed (a field left unreviewed "
             "keeps what the form declared; see README.md), weight " + f"{reviewed['weight']:g}"
-            + (f"; of {reviewed['reviews']} reviews of areas, left out: {', '.join(left)}." if left else ".")]
+            + (f"; of {reviewed['reviews']} reviews of areas, left out: {', '.join(left)}." if left else ".")
+            + (f" Practices used: {', '.join(reviewed['used_ids'])}." if reviewed.get("used_ids") else "")]
 
 
 def _previous_area_card(model_dir: Path, data_hash: str, params: dict) -> dict | None:

@@ -138,7 +138,9 @@ def test_the_practices_reviewed_in_a_run_of_other_files_join_area_training(revie
         assert label == load_taxonomy().with_parents([mains[p.practice_id], *p.declared_areas])
         assert data.weights[data.practices.index(next(q for q in data.practices if q.practice_id == p.practice_id))] \
             == REVIEWED_WEIGHT
-    assert data.reviewed == {"reviews": 5, "used": 3, "not_found": 2, "no_main_area": 0, "weight": REVIEWED_WEIGHT}
+    assert data.reviewed == {"reviews": 5, "used": 3, "not_found": 2, "no_main_area": 0, "held_out": 0,
+                             "weight": REVIEWED_WEIGHT, "used_ids": sorted(p.practice_id for p in practices),
+                             "held_out_texts": {}}
     assert area_data_hash(data) != area_data_hash(before)
 
 
@@ -179,7 +181,7 @@ def test_train_with_reviews_uses_the_reviewed_run_beside_the_store_and_says_what
     result, said = _train("--reviews", str(run / "reviews.sqlite"), "--model-dir", str(tmp_path / "m2"))
     assert result.exit_code == 0, result.output
     assert _flat(f"5 practice(s) with reviewed areas in {run / 'reviews.sqlite'}; 3 found in the run in {run} or "
-                 "the samples in data/raw; 3 used for training") in said
+                 "the samples of the project's data/raw; 3 used for training") in said
     assert _flat("2 reviewed practice(s) not in the run") in said
     assert _flat("give the output folder of the reviewed run with --data") in said
     assert _flat("Trained on 79 labelled rows (area_set_tune 24, reviewed 3, sample 52)") in said
@@ -258,3 +260,42 @@ def test_evaluate_with_reviews_warns_when_the_area_model_learned_from_reviews(tm
     (models / "model.npz").write_bytes(b"other weights")  # retrained since the run
     assert "Whether the run's area model learned from reviewed areas cannot be told" in evaluate(trained,
                                                                                                  {"sample": 52})
+
+
+def test_a_reviewed_practice_that_repeats_a_test_text_is_kept_out_of_training(reviewed_run, tmp_path, quick_training):
+    """A realistic test-half text sent in as a form and reviewed would otherwise become a training text, and the
+    test figures would flatter: it is left out, named, and the card says which reviews the model learned from.
+    Training again keeps the model it replaces beside it, and says how many reviewed main areas the model follows."""
+    import json
+    from dataclasses import replace
+
+    from pipeline.realistic import load_realistic
+    from pipeline.training import reviewed_rated_texts
+
+    run, practices = reviewed_run
+    test_text = next(t for t in load_realistic().texts if t.split == "test" and t.lang == "en")
+    copied = replace(practices[0], practice_id="0000000000aa-1", title=test_text.title,
+                     description="Contact: the city's office\n" + test_text.description())
+    write_table(run / "practices.parquet", to_table("practices", [p.to_dict() for p in [*practices, copied]]))
+    store = ReviewStore(run / "reviews.sqlite")
+    for p in [*practices, copied]:
+        store.add(p.practice_id, ReviewInput(main_area="4", criteria={"targeted": 3}), "Anna")
+    store.close()
+    result, said = _train("--reviews", str(run / "reviews.sqlite"), "--model-dir", str(tmp_path / "m"))
+    assert result.exit_code == 0, result.output
+    assert _flat(f"1 reviewed practice(s) left out: a text the figures are measured on must not be learned from "
+                 f"(0000000000aa-1 repeats realistic {test_text.id})") in said
+    assert _flat("4 found in the run") in said and _flat("3 used for training") in said
+    assert _flat("The new model ranks first") in said and _flat("of the 3 reviewed main areas") in said
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text(encoding="utf-8"))
+    assert card["reviewed"]["held_out"] == 1 and card["reviewed"]["used_ids"] == sorted(p.practice_id for p in practices)
+    assert "Practices used: " + ", ".join(sorted(p.practice_id for p in practices)) in " ".join(
+        (tmp_path / "m" / "MODEL_CARD.md").read_text(encoding="utf-8").split())
+    # the criteria reviews leave it out too; the other practices' texts stay
+    rated = reviewed_rated_texts([*practices, copied], {p.practice_id: {"targeted": 3} for p in [*practices, copied]})
+    assert rated.held_out == {"0000000000aa-1": f"realistic {test_text.id}"} and len(rated.practices) == 3
+    # trained again: the model it replaces is kept beside it
+    first = (tmp_path / "m" / "model_card.json").read_bytes()
+    result, said = _train("--reviews", str(run / "reviews.sqlite"), "--model-dir", str(tmp_path / "m"))
+    assert result.exit_code == 0 and _flat(f"The model it replaced is kept in {tmp_path / 'm.previous'}") in said
+    assert (tmp_path / "m.previous" / "model_card.json").read_bytes() == first
