@@ -567,7 +567,7 @@ def _reviewed_run(reviews: Path, data: Optional[Path]) -> Path:
 
 
 def _say_reviews_used(reviews: Path, run: Optional[Path], what: str, given: int, found: int,
-                      no_main_area: int = 0, held_out: Optional[dict] = None) -> None:
+                      no_main_area: int = 0, held_out: Optional[dict] = None, disagreeing: int = 0) -> None:
     """How many of the reviews given join the training texts, and why the others do not; stops the command when
     none does, rather than train a model that learned nothing from them."""
     if run is None:
@@ -575,7 +575,10 @@ def _say_reviews_used(reviews: Path, run: Optional[Path], what: str, given: int,
     else:  # area training also reads the samples of data/raw, reviewed or not
         where = f"the run in {run}" + (" or the samples of the project's data/raw" if what == "reviewed areas" else "")
     held_out = held_out or {}
-    used = found - no_main_area - len(held_out)
+    used = found - no_main_area - len(held_out) - disagreeing
+    if disagreeing:
+        console.print(f"[yellow]{disagreeing} reviewed practice(s) left out[/yellow]: one reviewer's main area is "
+                      "outside the area set another chose; review both together on the practice's page.")
     if held_out:
         shown = "; ".join(f"{pid} repeats {name}" for pid, name in sorted(held_out.items()))
         console.print(f"[yellow]{len(held_out)} reviewed practice(s) left out[/yellow]: a text the figures are "
@@ -694,7 +697,7 @@ def train(
         counts = labelled.reviewed
         _say_reviews_used(reviews, None if inputs else data, "reviewed areas", counts["reviews"],
                           counts["reviews"] - counts["not_found"], counts["no_main_area"],
-                          counts.get("held_out_texts"))
+                          counts.get("held_out_texts"), counts.get("disagreeing", 0))
     if not labelled.practices:
         console.print("[red]No practice declares an area: nothing to train on.[/red]")
         raise typer.Exit(1)

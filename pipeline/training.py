@@ -891,10 +891,12 @@ def add_reviewed(out: LabelledPractices, practices: Sequence[Practice],
     found = [p for p in practices if p.practice_id in reviews]
     held_out = held_out_repeats(found)
     kept, labels = training_labels([p for p in found if p.practice_id not in held_out], reviews)
+    disagreeing = sum(reviews[p.practice_id].disagreement() is not None for p in found if p.practice_id not in held_out)
     out.add(kept, labels, REVIEWED_WEIGHT, "reviewed")
     out.reviewed = {"reviews": len(reviews), "used": len(kept),
                     "not_found": len(reviews) - len({p.practice_id for p in found}),
-                    "no_main_area": len(found) - len(held_out) - len(kept), "held_out": len(held_out),
+                    "no_main_area": len(found) - len(held_out) - len(kept) - disagreeing,
+                    "disagreeing": disagreeing, "held_out": len(held_out),
                     "weight": REVIEWED_WEIGHT,
                     # which reviews the model learned from, and which test texts were kept out
                     "used_ids": sorted(p.practice_id for p in kept), "held_out_texts": held_out}
@@ -1114,7 +1116,8 @@ def _reviewed_area_lines(card: dict) -> list[str]:
     left = [f"{reviewed[key]} {what}" for key, what in (
         ("not_found", "of practices in neither the reviewed run nor data/raw"),
         ("no_main_area", "of an area set without a main area that could be told"),
-        ("held_out", "of practices that repeat a held-out test text")) if reviewed.get(key)]
+        ("held_out", "of practices that repeat a held-out test text"),
+        ("disagreeing", "where one reviewer's main area is outside another's area set")) if reviewed.get(key)]
     return [f"- `reviewed`: {reviewed['used']} practices whose main area or area set the secretariat reviewed in the "
             "web app, their texts as the reviewed run holds them, labelled as reviewed (a field left unreviewed "
             "keeps what the form declared; see README.md), weight " + f"{reviewed['weight']:g}"

@@ -138,7 +138,8 @@ def test_the_practices_reviewed_in_a_run_of_other_files_join_area_training(revie
         assert label == load_taxonomy().with_parents([mains[p.practice_id], *p.declared_areas])
         assert data.weights[data.practices.index(next(q for q in data.practices if q.practice_id == p.practice_id))] \
             == REVIEWED_WEIGHT
-    assert data.reviewed == {"reviews": 5, "used": 3, "not_found": 2, "no_main_area": 0, "held_out": 0,
+    assert data.reviewed == {"reviews": 5, "used": 3, "not_found": 2, "no_main_area": 0, "disagreeing": 0,
+                             "held_out": 0,
                              "weight": REVIEWED_WEIGHT, "used_ids": sorted(p.practice_id for p in practices),
                              "held_out_texts": {}}
     assert area_data_hash(data) != area_data_hash(before)

@@ -2179,3 +2179,31 @@ def test_the_practice_page_says_why_the_main_area_is_not_the_likeliest(client):
             said[p["practice_id"]] = (any(v > chances[main] for v in chances.values()), note in page)
     assert any(likelier for likelier, _ in said.values()) and not all(likelier for likelier, _ in said.values())
     assert all(likelier == shown for likelier, shown in said.values()), said
+
+
+def test_two_reviewers_whose_areas_do_not_fit_together_are_told_and_kept_out_of_training(client, web_data):
+    """Anna sets main area 5 and the areas 5, 14, 14b; Ben later sets main area 6 alone. Joined, the review would be
+    a main area outside a set neither of them chose: the page says so in the reviewers' names, and the practice's
+    areas give no training label until both are reviewed together."""
+    from pipeline.web.reviews import load_area_reviews
+
+    pid = client.get("/api/practices", params={"city": "Bergen", "limit": 1}).json()["practices"][0]["practice_id"]
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    url = f"/api/practices/{pid}/review"
+    assert client.post(url, json={"main_area": "5", "areas": ["5", "14", "14b"], "reviewer": "Anna"},
+                       headers=auth).status_code == 201
+    page = client.get(f"/practices/{pid}", headers=auth).text
+    assert 'id="review-disagreement"' not in page
+    assert client.post(url, json={"main_area": "6", "reviewer": "Ben"}, headers=auth).status_code == 201
+    page = html.unescape(" ".join(client.get(f"/practices/{pid}", headers=auth).text.split()))
+    notice = re.search(r'id="review-disagreement">(.*?)</p>', page).group(1)
+    assert notice.startswith("Ben set the main area 6.") and "Anna chose (5, 14, 14b)" in notice, notice
+    french = html.unescape(" ".join(client.get(f"/practices/{pid}", headers=auth | {"accept-language": "fr"}).text.split()))
+    assert "Ben a choisi le domaine principal 6." in french
+    review = load_area_reviews(web_data / "reviews.sqlite")[pid]
+    assert review.disagreement() == {"main_area": "6", "main_by": "Ben", "areas": ["5", "14", "14b"],
+                                     "areas_by": "Anna"}
+    assert review.labels(["6"]) == [], "no training label neither reviewer chose"
+    # Anna sets the set again with 6 in it: the values fit, and the notice is gone
+    assert client.post(url, json={"areas": ["5", "6", "14"], "reviewer": "Anna"}, headers=auth).status_code == 201
+    assert 'id="review-disagreement"' not in client.get(f"/practices/{pid}", headers=auth).text

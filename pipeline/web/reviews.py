@@ -206,6 +206,18 @@ class PracticeReview:
                 item[name] = getattr(self, name)
         return list(out.values())
 
+    def disagreement(self) -> dict | None:
+        """Two reviewers' values that do not fit together: a main area one set outside the area set another chose
+        (main_area, main_by, areas, areas_by); None when they fit, or when one person set both (their own choice:
+        the main area joins their set)."""
+        if not (self.main_area and self.areas) or self.set_by.get("main_area") == self.set_by.get("areas"):
+            return None
+        taxonomy = load_taxonomy()
+        if taxonomy.parent(self.main_area) in {taxonomy.parent(c) for c in self.areas}:
+            return None
+        return {"main_area": self.main_area, "main_by": self.set_by.get("main_area"), "areas": list(self.areas),
+                "areas_by": self.set_by.get("areas")}
+
     def reviewed_set(self) -> list[str]:
         """The reviewed area set, the reviewed main area first when there is one ([] when no set was reviewed)."""
         if not self.areas:
@@ -220,8 +232,11 @@ class PracticeReview:
         An unreviewed area set keeps the declared areas, the reviewed main area put first (dropping them would teach
         them as absent). An unreviewed main area is the declared main area, or, when the form declares none, the
         run's suggested main area, provided the reviewed set holds it: never an area nobody chose as main (a set's
-        first ticked box is only the lowest-numbered).
+        first ticked box is only the lowest-numbered). Two reviewers who disagree (`disagreement`) give no label:
+        their values joined would be a set neither chose.
         """
+        if self.disagreement():
+            return []
         if self.areas:
             chosen = self.reviewed_set()
             main = self.main_area or _main_in(chosen, declared[0] if declared else suggested_main)
@@ -449,8 +464,10 @@ def load_reviews(source: Path) -> list[PracticeReview]:
         return []
     kind = check_review_file(source, parquet=True)
     rows = pq.read_table(source).to_pylist() if kind == "parquet" else review_rows(source)
+    # who set each value: two reviewers whose areas do not fit together give no training label (`disagreement`)
     return [PracticeReview(r["practice_id"], r["main_area"], r["areas"],
-                           {c: int(r[c]) for c in CRITERIA if r.get(c) is not None}) for r in rows]
+                           {c: int(r[c]) for c in CRITERIA if r.get(c) is not None},
+                           set_by={k: v for k, v in (r.get("set_by") or {}).items() if v}) for r in rows]
 
 
 def load_area_reviews(source: Path) -> dict[str, PracticeReview]:

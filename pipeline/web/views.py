@@ -89,7 +89,8 @@ def practice_detail(catalogue: Catalogue, practice_id: str, review: PracticeRevi
         "similar": _similar(catalogue, practice_id),
         "other_versions": _other_versions(catalogue, practice_id),
         # who set what: a later review of one field does not take the credit for the others
-        "review": {**asdict(review), "contributions": review.contributions()} if review else None,
+        "review": {**asdict(review), "contributions": review.contributions(),
+                   "disagreement": review.disagreement()} if review else None,
         "review_history": history or [],
         "reviewed_copies": _reviewed_copies(catalogue, practice_id, reviews or {}),
     }
