@@ -2207,3 +2207,33 @@ def test_two_reviewers_whose_areas_do_not_fit_together_are_told_and_kept_out_of_
     # Anna sets the set again with 6 in it: the values fit, and the notice is gone
     assert client.post(url, json={"areas": ["5", "6", "14"], "reviewer": "Anna"}, headers=auth).status_code == 201
     assert 'id="review-disagreement"' not in client.get(f"/practices/{pid}", headers=auth).text
+
+
+def test_the_secretariat_finds_what_is_left_to_review_and_practices_by_their_reviewed_area(client):
+    """`reviewed=no` lists what no one has reviewed yet, `reviewed=yes` what was; `area_source=reviewed` finds a
+    practice by the area a review gave it (a sub-area finds it under its parent too). Reviews are the
+    secretariat's: a visitor's search may not filter by them."""
+    pid = practice_id(client, "Lublin", "Online reporting point")
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    for params in ({"reviewed": "no"}, {"area": "7", "area_source": "reviewed"}):
+        refused = client.get("/api/practices", params=params)
+        assert refused.status_code == 422 and refused.json()["detail"][0]["type"] == "reviews_for_staff", params
+    assert client.post(f"/api/practices/{pid}/review", json={"main_area": "7", "areas": ["7b"], "reviewer": "Anna"},
+                       headers=auth).status_code == 201
+
+    def found(**params) -> tuple[int, list[str]]:
+        answer = client.get("/api/practices", params={**params, "limit": 100}, headers=auth).json()
+        return answer["total"], [p["practice_id"] for p in answer["practices"]]
+
+    total, _ = found()
+    n_yes, yes = found(reviewed="yes")
+    n_no, no = found(reviewed="no")
+    assert pid in yes and pid not in no and n_yes + n_no == total and n_no > 0
+    assert pid in found(area="7b", area_source="reviewed")[1] and pid in found(area="7", area_source="reviewed")[1]
+    assert pid not in found(area="9", area_source="reviewed")[1]
+    facets = client.get("/api/practices", params={"area_source": "reviewed"}, headers=auth).json()["facets"]["area"]
+    assert {"7", "7b"} <= {f["value"] for f in facets}
+    # the page offers the filter to the secretariat only, in its language
+    page = client.get("/", params={"reviewed": "no"}, headers=auth | {"accept-language": "fr"}).text
+    assert 'name="reviewed"' in page and "pas encore relue" in page and "relu par le secrétariat" in page
+    assert 'name="reviewed"' not in client.get("/").text

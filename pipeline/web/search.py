@@ -23,6 +23,7 @@ import json
 import re
 import sqlite3
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,9 +34,11 @@ from pipeline.criteria import CRITERIA
 from pipeline.normalize import fold
 from pipeline.records import SECTION_FIELDS
 from pipeline.registry import loader
-from pipeline.taxonomy import Taxonomy
+from pipeline.taxonomy import Taxonomy, load_taxonomy
 
-AREA_SOURCES = ("any", "declared", "suggested")
+AREA_SOURCES = ("any", "declared", "suggested", "reviewed")
+# whether a practice has a review (the secretariat's filter of what is left to review)
+REVIEW_STATES = ("any", "yes", "no")
 MAX_QUERY_WORDS = 12
 MAX_LIMIT = 100
 MAX_YEARS_SPAN = 40  # an implausible period ('1900 - 2024') is not spread over a century of facet values
@@ -54,6 +57,10 @@ CREATE TABLE practice_area (rid INTEGER NOT NULL, area TEXT NOT NULL, source TEX
 CREATE TABLE practice_year (rid INTEGER NOT NULL, year INTEGER NOT NULL);
 CREATE TABLE practice_level (rid INTEGER NOT NULL, criterion TEXT NOT NULL, level INTEGER NOT NULL);
 CREATE INDEX area_by_code ON practice_area (area, source);
+-- the secretariat's reviews as they stand at a search (refilled from the review store): who is reviewed, and the
+-- main area and area set each review gives (with their parents)
+CREATE TABLE reviewed_practice (rid INTEGER PRIMARY KEY);
+CREATE TABLE reviewed_area (rid INTEGER NOT NULL, area TEXT NOT NULL);
 CREATE INDEX year_by_value ON practice_year (year);
 CREATE INDEX level_by_criterion ON practice_level (criterion, level);
 """
@@ -71,11 +78,18 @@ class SearchQuery:
     levels: tuple[tuple[str, int], ...] = ()  # (criterion, lowest level)
     limit: int = 20
     offset: int = 0
+    reviewed: str = "any"  # REVIEW_STATES: for the secretariat only, as reviews are
+
+    @property
+    def reads_reviews(self) -> bool:
+        """Whether the search filters by the secretariat's reviews (which visitors do not see)."""
+        return self.reviewed != "any" or self.area_source == "reviewed"
 
     def params(self) -> list[tuple[str, str]]:
         """The search as query parameters, defaults left out (for links that keep it)."""
         values = [("q", self.q), ("area", self.area),
-                  ("area_source", self.area_source if self.area_source != "any" else None), ("city", self.city),
+                  ("area_source", self.area_source if self.area_source != "any" else None),
+                  ("reviewed", self.reviewed if self.reviewed != "any" else None), ("city", self.city),
                   ("country", self.country), ("lang", self.lang),
                   ("year", str(self.year) if self.year is not None else None),
                   *(("level", f"{c}:{n}") for c, n in self.levels),
@@ -282,12 +296,14 @@ class SearchIndex:
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript(_SCHEMA)
         self._ids: list[str] = []
+        self._rids: dict[str, int] = {}
         self._phrases: set[str] = set()  # the city names of several words, for the query to find them whole
         self._city_keys: set[str] = set()  # the cities of the run, for a query to name one with the words around it
         with self._db:
             for rid, p in enumerate(practices, start=1):
                 self._add(rid, p)
                 self._ids.append(p.practice_id)
+                self._rids[p.practice_id] = rid
 
     def _add(self, rid: int, p: IndexedPractice) -> None:
         # the city under its listed name (as the reports name it), grouped and filtered by its key
@@ -313,13 +329,16 @@ class SearchIndex:
         key = city_key(name)
         return bool(key) and key in self._city_keys
 
-    def search(self, query: SearchQuery) -> SearchResult:
+    def search(self, query: SearchQuery, reviews: Mapping[str, object] | None = None) -> SearchResult:
         """The practices a query finds, a page of them, and the facets. Each facet is counted with the other filters
         in force but not its own (the usual faceted-search rule): its dropdown keeps offering the other values,
         each with the practices choosing it would give, and the value chosen is listed even when nothing matches
-        it (with 0), so that it stays selected and is not dropped when the form is sent again."""
+        it (with 0), so that it stays selected and is not dropped when the form is sent again. `reviews` (practice
+        id -> PracticeReview, as the review store holds them now) are what a query that reads reviews filters by."""
         conditions, order, joins = self._conditions(query)
         with self._lock:
+            if query.reads_reviews:
+                self._load_reviews(reviews or {})
             rows = self._select(conditions, joins, order)
             everything = json.dumps([r[0] for r in rows])
 
@@ -334,6 +353,22 @@ class SearchIndex:
         limit = max(1, min(query.limit, MAX_LIMIT))
         page = rows[max(0, query.offset): max(0, query.offset) + limit]
         return SearchResult(len(rows), [r[1] for r in page], facets, levels)
+
+    def _load_reviews(self, reviews: Mapping[str, object]) -> None:
+        """The reviews as they stand, into reviewed_practice and reviewed_area (the practices of this run only)."""
+        taxonomy = load_taxonomy()
+        self._db.execute("DELETE FROM reviewed_practice")
+        self._db.execute("DELETE FROM reviewed_area")
+        rows, areas = [], []
+        for practice_id, review in reviews.items():
+            rid = self._rids.get(practice_id)
+            if rid is None:
+                continue
+            rows.append((rid,))
+            codes = [*([review.main_area] if review.main_area else []), *(review.areas or [])]
+            areas += [(rid, code) for code in dict.fromkeys(taxonomy.with_parents(codes))]
+        self._db.executemany("INSERT INTO reviewed_practice VALUES (?)", rows)
+        self._db.executemany("INSERT INTO reviewed_area VALUES (?, ?)", areas)
 
     def _select(self, conditions: list[tuple[str, str, list]], joins: str, order: str) -> list[tuple[int, str]]:
         where = " AND ".join(clause for _, clause, _ in conditions) or "1"
@@ -352,11 +387,17 @@ class SearchIndex:
             conditions.append(("q", "practice_text MATCH ?", [expression]))
             # a title hit outranks a body hit; a practice of the city a query names, a title that names it
             order = "bm25(practice_text, 8.0, 3.0, 1.0, 8.0), p.title"
-        if query.area:
+        if query.area and query.area_source == "reviewed":
+            conditions.append(("area", "p.rid IN (SELECT rid FROM reviewed_area WHERE area = ?)", [query.area]))
+        elif query.area:
             sources = _area_sources(query)
             marks = ",".join("?" * len(sources))
             conditions.append(("area", f"p.rid IN (SELECT rid FROM practice_area WHERE area = ? AND source IN ({marks}))",
                                [query.area, *sources]))
+        if query.reviewed != "any":
+            # what is left to review, or what was
+            negation = "NOT " if query.reviewed == "no" else ""
+            conditions.append(("reviewed", f"p.rid {negation}IN (SELECT rid FROM reviewed_practice)", []))
         if query.city:
             conditions.append(("city", "p.city_key = ?", [city_key(query.city)]))
         if query.country:
@@ -378,8 +419,10 @@ class SearchIndex:
         sources = _area_sources(query)
         # the areas of the source the area filter reads, so that a count is what choosing the area gives
         queries = {
-            "area": (f"SELECT area, area, COUNT(DISTINCT rid) FROM practice_area WHERE {hits} "
-                     f"AND source IN ({','.join('?' * len(sources))}) GROUP BY area", sources),
+            "area": (f"SELECT area, area, COUNT(DISTINCT rid) FROM reviewed_area WHERE {hits} GROUP BY area", ())
+            if query.area_source == "reviewed" else
+            (f"SELECT area, area, COUNT(DISTINCT rid) FROM practice_area WHERE {hits} "
+             f"AND source IN ({','.join('?' * len(sources))}) GROUP BY area", sources),
             "city": (f"SELECT city_key, MIN(city), COUNT(*) FROM practice WHERE {hits} AND city_key != '' "
                      "GROUP BY city_key", ()),
             "country": (f"SELECT country, country, COUNT(*) FROM practice WHERE {hits} AND country IS NOT NULL "
@@ -414,8 +457,9 @@ class SearchIndex:
 
 
 def _area_sources(query: SearchQuery) -> tuple[str, ...]:
-    """The sources of areas the area filter reads: declared, suggested or both."""
-    return ("declared", "suggested") if query.area_source == "any" else (query.area_source,)
+    """The sources of areas the area filter reads: declared, suggested or both (reviewed areas have a table of
+    their own)."""
+    return ("declared", "suggested") if query.area_source in ("any", "reviewed") else (query.area_source,)
 
 
 def _facet_order(name: str):

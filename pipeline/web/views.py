@@ -187,6 +187,8 @@ def active_filters(query: SearchQuery, t: Translator) -> list[dict]:
     if query.area:
         source = f" ({t('search.area_source_' + query.area_source)})" if query.area_source != "any" else ""
         items.append({"label": t.area(query.area) + source, "href": without(area=None, area_source="any")})
+    if query.reviewed != "any":
+        items.append({"label": t("search.reviewed_" + query.reviewed), "href": without(reviewed="any")})
     if query.city:
         items.append({"label": city_name(query.city, t.lang) or query.city, "href": without(city=None)})
     if query.country:

@@ -16,7 +16,8 @@ from pipeline.taxonomy import load_taxonomy
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.deps import CatalogueDep, Page, PageDep, ServicesDep, StaffDep, login_link, remember_language
 from pipeline.web.i18n import LANGS, main_not_likeliest, supported
-from pipeline.web.search import AREA_SOURCES, MAX_LIMIT, FacetValue, SearchQuery, SearchResult, country_of
+from pipeline.web.search import (AREA_SOURCES, MAX_LIMIT, REVIEW_STATES, FacetValue, SearchQuery, SearchResult,
+                                 country_of)
 from pipeline.web.security import SAVED_COOKIE, local_path
 from pipeline.web.views import active_filters, facet_options, practice_detail, practice_summary, search_link
 
@@ -30,9 +31,11 @@ def _blank_is_none(value: str | None) -> str | None:
 
 def search_query(
     catalogue: CatalogueDep,
+    staff: StaffDep,
     q: Annotated[str, Query(max_length=200)] = "",
     area: str | None = None,
     area_source: str = "any",
+    reviewed: str = "any",
     city: str | None = None,
     country: str | None = None,
     lang: str | None = None,
@@ -62,6 +65,15 @@ def search_query(
     if area_source not in AREA_SOURCES:
         refuse("area_source", area_source, "unknown_area_source",
                f"expected one of {list(AREA_SOURCES)}, not {area_source!r}")
+    reviewed = _blank_is_none(reviewed) or "any"
+    if reviewed not in REVIEW_STATES:
+        refuse("reviewed", reviewed, "unknown_review_state",
+               f"expected one of {list(REVIEW_STATES)}, not {reviewed!r}")
+    # reviews are the secretariat's: a visitor's search cannot read them, even to filter
+    for name, value in (("reviewed", reviewed), ("area_source", area_source)):
+        if not staff and value in ("yes", "no", "reviewed"):
+            refuse(name, value, "reviews_for_staff", "reviews are read by the secretariat only: log in or send the "
+                                                     "review token")
     if city is not None and city_info(city) is None and not (catalogue.index and catalogue.index.has_city(city)):
         refuse("city", city, "unknown_city", f"no member city and no practice of this run is in a city named {city!r}")
     if country is not None and country_of(country) is None:
@@ -85,16 +97,19 @@ def search_query(
     return SearchQuery(
         q=q.strip(), area=area, area_source=area_source, city=city, country=country_of(country),
         lang=supported(lang), year=int(year) if year else None, levels=tuple(levels), limit=limit, offset=offset,
+        reviewed=reviewed,
     )
 
 
 SearchQueryDep = Annotated[SearchQuery, Depends(search_query)]
 
 
-def run_search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
+def run_search(catalogue: Catalogue, query: SearchQuery, services=None) -> SearchResult:
+    """The search; a query that reads reviews (staff only, see `search_query`) reads them from the store now."""
     if catalogue.index is None:
         return SearchResult(0, [])
-    return catalogue.index.search(query)
+    reviews = services.reviews.all_current() if query.reads_reviews and services is not None else None
+    return catalogue.index.search(query, reviews)
 
 
 def _facets_json(result: SearchResult) -> dict:
@@ -110,8 +125,8 @@ def _facets_json(result: SearchResult) -> dict:
 
 
 @router.get("/api/practices")
-def api_search(catalogue: CatalogueDep, query: SearchQueryDep) -> dict:
-    result = run_search(catalogue, query)
+def api_search(catalogue: CatalogueDep, query: SearchQueryDep, services: ServicesDep) -> dict:
+    result = run_search(catalogue, query, services)
     return {"total": result.total, "limit": query.limit, "offset": query.offset,
             "practices": [practice_summary(catalogue, pid) for pid in result.practice_ids],
             "facets": _facets_json(result)}
@@ -129,15 +144,16 @@ def api_practice(practice_id: str, catalogue: CatalogueDep, services: ServicesDe
 
 
 @router.get("/")
-def search_page(page: PageDep, catalogue: CatalogueDep, query: SearchQueryDep):
-    result = run_search(catalogue, query)
+def search_page(page: PageDep, catalogue: CatalogueDep, query: SearchQueryDep, staff: StaffDep):
+    result = run_search(catalogue, query, page.services)
     last = (max(result.total, 1) - 1) // query.limit * query.limit  # where the last page starts
     return page.render("search.html.j2", query=query, result=result, criteria=CRITERIA,
                        practices=[practice_summary(catalogue, pid) for pid in result.practice_ids],
                        facets=facet_options(result, query, page.t), active=active_filters(query, page.t),
                        prev_page=search_link(replace(query, offset=min(max(0, query.offset - query.limit), last))),
                        next_page=search_link(replace(query, offset=query.offset + query.limit)),
-                       last_page=search_link(replace(query, offset=last)), catalogue_loaded=catalogue.loaded)
+                       last_page=search_link(replace(query, offset=last)), catalogue_loaded=catalogue.loaded,
+                       staff=staff)
 
 
 @router.get("/practices/{practice_id}")
