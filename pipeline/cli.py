@@ -154,6 +154,7 @@ def run(
     from pipeline.run import RunInProgress, make_output_folder, run_batch
 
     had_a_run = (out / "manifest.json").exists()
+    read_before = _files_read(out) if had_a_run else {}
     try:
         make_output_folder(out)  # before any file is read: a folder it cannot write to would cost the whole run
         with _terminate_as_interrupt(), Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -196,6 +197,8 @@ def run(
         + f" -> [bold]{counts['practices']}[/bold] practice{'s' * (counts['practices'] != 1)} "
         f"({counts['cache_hits']} file{'s' * (counts['cache_hits'] != 1)} reused from cache)"
     )
+    if read_before:
+        _say_what_changed(read_before, batch.files)
     from pipeline.stages import model_fallbacks
 
     for stage, note in model_fallbacks(batch.manifest.get("models") or {}).items():
@@ -283,6 +286,30 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
         console.print(f"[red]Not run:[/red] {said} {ask}", highlight=False)
         raise typer.Exit(2)
     console.print(f"[yellow]{said}[/yellow] Replaced, as --replace asks.", highlight=False)
+
+
+def _files_read(out: Path) -> dict[str, str]:
+    """The files the last run in `out` read, by name, with their content hash ({} where there is no table)."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(out / "files.parquet", columns=["source_file", "sha256"]).to_pylist()
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {r["source_file"]: r["sha256"] for r in table if r["source_file"]}
+
+
+def _say_what_changed(read_before: dict[str, str], files) -> None:
+    """The files new or changed since the last run (and those gone, when --replace let them go), named: what a
+    re-run read again, beside the count it took from the cache."""
+    now = {r.source_file: r.sha256 for r in files if not r.source_file.endswith("/")}
+    kinds = {"new": sorted(n for n in now if n not in read_before),
+             "changed": sorted(n for n in now if n in read_before and now[n] != read_before[n]),
+             "gone": sorted(n for n in read_before if n not in now and not n.endswith("/"))}
+    said = [f"{len(names)} {kind} ({', '.join(names[:3])}{f' and {len(names) - 3} more' if len(names) > 3 else ''})"
+            for kind, names in kinds.items() if names]
+    if said:
+        console.print(f"  Since the last run: {'; '.join(said)}.", highlight=False)
 
 
 def _manifest(out: Path) -> dict:

@@ -645,10 +645,15 @@ def test_a_file_gone_while_another_came_in_is_named_too(tmp_path):
     said = " ".join(again.output.split())
     assert again.exit_code == 2 and "1 file has gone" in said and "(oslo-p1-13.docx)" in said, again.output
     assert sorted(pd.read_parquet(out / "files.parquet")["source_file"]) == ["oslo-p1-13.docx", "paris-p2-01.docx"]
-    # a file added alone is no file gone
+    # a file added alone is no file gone; the run names what it read anew
     shutil.copy(RAW / "oslo-p1-13.docx", folder)
-    assert runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"]).exit_code == 0
-    assert len(pd.read_parquet(out / "files.parquet")) == 3
+    added = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    assert added.exit_code == 0 and len(pd.read_parquet(out / "files.parquet")) == 3
+    assert "Since the last run: 1 new (bergen-p3-07.docx)." in " ".join(added.output.split()), added.output
+    shutil.copy(RAW / "paris-p2-10.docx", folder / "paris-p2-01.docx")  # the same name, another form
+    changed = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    said = " ".join(changed.output.split())
+    assert changed.exit_code == 0 and "Since the last run: 1 changed (paris-p2-01.docx)." in said, changed.output
 
 
 def test_a_run_stopped_while_replacing_its_tables_is_not_kept_as_unchanged(tmp_path, monkeypatch):
