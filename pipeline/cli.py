@@ -378,7 +378,8 @@ def warning_text(warning: str, lang: str | None) -> str:
 def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="One submission to check."),
           lang: Optional[str] = typer.Option(
               None, "--lang", help="Say why a file cannot be read in this language only (en or fr); by default "
-                                   "in both, as the file's own language is not known then.")) -> None:
+                                   "in both, as the file's own language is not known then. A form that can be "
+                                   "read is reported in its own language, whatever this says.")) -> None:
     """Show what the pipeline finds in one submission, so a city can fix its form before sending it."""
     if lang not in (None, "en", "fr"):
         raise typer.BadParameter(f"'{lang}': give en or fr", param_hint="--lang")
