@@ -744,8 +744,9 @@ def declared_area_mismatch(practice: Practice, main_scores: dict[str, float], pr
         return False
     taxonomy, spec = load_taxonomy(), settings.areas
     ranking = sorted(main_scores, key=lambda c: -main_scores[c])[:settings.area_top_n_for_mismatch]
-    likely = {code for code in ranking if main_scores[code] >= spec.mismatch_min_main_chance}
-    likely |= {code for code, p in probabilities.items() if p >= spec.mismatch_min_probability}
+    # compared as shown, to two decimals: a declared area shown at 0.20 is not called unlikely at 0.1991
+    likely = {code for code in ranking if round(main_scores[code], 2) >= spec.mismatch_min_main_chance}
+    likely |= {code for code, p in probabilities.items() if round(p, 2) >= spec.mismatch_min_probability}
     likely |= set(suggested)
     likely |= {taxonomy.parent(code) for code in likely if code in taxonomy.areas}
     return not any(code in likely or taxonomy.parent(code) in likely for code in practice.declared_areas)

@@ -11,7 +11,7 @@ import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import typer
 from rich.console import Console
@@ -257,26 +257,37 @@ def _messages() -> dict:
 
 
 def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: list, replace: bool) -> None:
-    """A run writes whole tables: one late file run into the folder of a batch would replace that batch, not add to
-    it, so it is refused unless `--replace` says that is meant. The same folders run again with files gone from
-    them since the last run are the batch itself: the files gone are named, as the run would drop them."""
+    """A run writes whole tables: the files of the last run in `out` that this one does not read would lose their
+    practices, so such a run is refused unless `--replace` says that is meant. The same folders run again with
+    files gone from them, or other inputs that leave out files the last run read, name those files (a file renamed,
+    its content read under its new name, is not gone); fewer files from other inputs are a late file run into the
+    folder of a batch, and are told how to add a file to a batch."""
+    import os
+
     try:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         before = manifest["counts"]["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return
     n_files = len(submissions)
+    recorded = manifest.get("input_paths") or (manifest.get("settings") or {}).get("inputs") or []
+    same_folders = {os.path.realpath(p) for p in recorded} == {os.path.realpath(p) for p in inputs}
     # files gone are named even when others came in meanwhile (one removed, one added: the same count)
-    gone = _gone_since_the_last_run(out, manifest, inputs, submissions)
+    gone = _gone_since_the_last_run(out, submissions)
     if not gone and before <= n_files:
         return
-    if gone:
-        one = len(gone) == 1
-        shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+    one = len(gone) == 1
+    shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+    if gone and same_folders:
         said = (f"{len(gone)} file{'' if one else 's'} {'has' if one else 'have'} gone from "
                 f"{', '.join(map(str, inputs))} since the last run in {out} read {'it' if one else 'them'} ({shown}): "
                 f"this run's tables would no longer hold {'its' if one else 'their'} practices.")
         ask = f"If {'it was' if one else 'they were'} removed on purpose, add --replace."
+    elif gone and before <= n_files:
+        said = (f"{len(gone)} file{'' if one else 's'} the last run in {out} read {'is' if one else 'are'} not among "
+                f"this run's inputs ({shown}): this run's tables would no longer hold {'its' if one else 'their'} "
+                "practices. Run the batch's folders with the new ones.")
+        ask = "To replace the batch's tables all the same, add --replace."
     else:
         said = (f"The last run in {out} read {before} files; this one reads {n_files}. Its tables would replace that "
                 "run's: they are not added to it. To add a file to a batch, put it in the batch's folder and run the "
@@ -286,6 +297,20 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
         console.print(f"[red]Not run:[/red] {said} {ask}", highlight=False)
         raise typer.Exit(2)
     console.print(f"[yellow]{said}[/yellow] Replaced, as --replace asks.", highlight=False)
+
+
+def _gone_since_the_last_run(out: Path, submissions: list) -> list[str]:
+    """The files the last run in `out` read that this run does not, by name; a file whose content this run reads
+    under another name (renamed, or moved into a folder) is not gone."""
+    from pipeline.inputs import sha256_of
+
+    read_before = _files_read(out)
+    now = {f.name: f for f in submissions}
+    gone = {name: sha for name, sha in read_before.items() if name not in now and not name.endswith("/")}
+    if not gone:
+        return []
+    added = {sha256_of(f.path) for name, f in now.items() if name not in read_before and f.path.is_file()}
+    return sorted(name for name, sha in gone.items() if sha not in added)
 
 
 def _files_read(out: Path) -> dict[str, str]:
@@ -319,24 +344,6 @@ def _manifest(out: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return manifest if isinstance(manifest, dict) else {}
-
-
-def _gone_since_the_last_run(out: Path, manifest: dict, inputs: list[Path], submissions: list) -> list[str]:
-    """The files the last run in `out` read that are no longer there, when this run reads the same folders (none
-    when it reads others: a late file is not the batch with files gone)."""
-    import os
-
-    recorded = manifest.get("input_paths") or (manifest.get("settings") or {}).get("inputs") or []
-    if {os.path.realpath(p) for p in recorded} != {os.path.realpath(p) for p in inputs}:
-        return []
-    import pyarrow.parquet as pq
-
-    try:
-        read_before = pq.read_table(out / "files.parquet", columns=["source_file"]).column(0).to_pylist()
-    except (OSError, ValueError, KeyError):
-        return []
-    now = {f.name for f in submissions}
-    return sorted(name for name in read_before if name and name not in now and not name.endswith("/"))
 
 
 def _texts(lang: str | None) -> dict:
@@ -595,7 +602,8 @@ def _reviewed_run(reviews: Path, data: Optional[Path]) -> Path:
 
 
 def _say_reviews_used(reviews: Path, run: Optional[Path], what: str, given: int, found: int,
-                      no_main_area: int = 0, held_out: Optional[dict] = None, disagreeing: int = 0) -> None:
+                      no_main_area: int = 0, held_out: Optional[dict] = None,
+                      disagreeing: Sequence[str] = ()) -> None:
     """How many of the reviews given join the training texts, and why the others do not; stops the command when
     none does, rather than train a model that learned nothing from them."""
     if run is None:
@@ -603,10 +611,11 @@ def _say_reviews_used(reviews: Path, run: Optional[Path], what: str, given: int,
     else:  # area training also reads the samples of data/raw, reviewed or not
         where = f"the run in {run}" + (" or the samples of the project's data/raw" if what == "reviewed areas" else "")
     held_out = held_out or {}
-    used = found - no_main_area - len(held_out) - disagreeing
+    used = found - no_main_area - len(held_out) - len(disagreeing)
     if disagreeing:
-        console.print(f"[yellow]{disagreeing} reviewed practice(s) left out[/yellow]: one reviewer's main area is "
-                      "outside the area set another chose; review both together on the practice's page.")
+        console.print(f"[yellow]{len(disagreeing)} reviewed practice(s) left out[/yellow]: one reviewer's main area is "
+                      "outside the area set another chose; review both together on the practice's page "
+                      f"({', '.join(disagreeing)}).", highlight=False)
     if held_out:
         shown = "; ".join(f"{pid} repeats {name}" for pid, name in sorted(held_out.items()))
         console.print(f"[yellow]{len(held_out)} reviewed practice(s) left out[/yellow]: a text the figures are "
@@ -660,8 +669,10 @@ def train(
     embedder = current_settings(embedder=embedder).embedder
 
     emb = make_embedder(embedder, CLI_OUTPUT / ".cache" / "embeddings")
-    # the model this one replaces stays beside it, to go back to
-    kept = _keep_previous_model(criteria_model_dir if criteria or hint_gaps else model_dir)
+    # the model this one replaces stays beside it, to go back to, once a new one is written (a training that stops
+    # or trains nothing leaves the last copy as it was)
+    previous = _PreviousModel(criteria_model_dir if criteria or hint_gaps else model_dir)
+    ctx.call_on_close(previous.discard)
     if hint_gaps:
         from pipeline.hint_gaps import train_gap_model
 
@@ -675,7 +686,7 @@ def train(
                       f"{card['threshold']:.2f}; cross-validated balanced accuracy {chosen['balanced_accuracy']:.2f} "
                       f"(cues alone {cues['balanced_accuracy']:.2f}) on the tune half of data/eval/gaps")
         console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
-        _say_previous_kept(kept, criteria_model_dir)
+        _say_previous_kept(previous.commit(), criteria_model_dir)
         from pipeline.hint_gaps import load_gap_model
 
         model_file = Path(criteria_model_dir) / "model.json"
@@ -701,7 +712,7 @@ def train(
         console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "
                       f"cross-validated mean Spearman {cv['mean']:.2f} on the realistic tune half")
         console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
-        _say_previous_kept(kept, criteria_model_dir)
+        _say_previous_kept(previous.commit(), criteria_model_dir)
         if reviewed is not None and reviewed.practices:
             _say_reviewed_levels_given(reviewed, criteria_model_dir, embedder)
         return
@@ -725,7 +736,7 @@ def train(
         counts = labelled.reviewed
         _say_reviews_used(reviews, None if inputs else data, "reviewed areas", counts["reviews"],
                           counts["reviews"] - counts["not_found"], counts["no_main_area"],
-                          counts.get("held_out_texts"), counts.get("disagreeing", 0))
+                          counts.get("held_out_texts"), counts.get("disagreeing_ids", ()))
     if not labelled.practices:
         console.print("[red]No practice declares an area: nothing to train on.[/red]")
         raise typer.Exit(1)
@@ -735,7 +746,7 @@ def train(
         cv = card["cv_realistic_tune"]
         console.print(f"Cross-validated on the realistic tune half: top-1 {cv['top1']:.2f}, top-3 {cv['top3']:.2f}, set F1 {cv['set_f1']:.2f}")
     console.print(f"Model and card in [bold]{Path(model_dir).resolve()}[/bold]")
-    _say_previous_kept(kept, model_dir)
+    _say_previous_kept(previous.commit(), model_dir)
     if reviews is not None:
         _say_reviewed_areas_given(labelled, model_dir, emb)
 
@@ -764,18 +775,38 @@ def _say_reviewed_areas_given(labelled, model_dir: Path, emb) -> None:
                       "the model's suggestion.")
 
 
-def _keep_previous_model(model_dir: Path) -> Optional[Path]:
-    """A copy of the model in `model_dir` beside it (`<name>.previous`, replacing an older copy), before training
-    writes over it; None when the folder holds no model yet."""
-    import shutil
+class _PreviousModel:
+    """The model in `model_dir` as it was before training, copied aside at once; `commit` makes the copy
+    `<name>.previous` (replacing an older one) once the new model is written, `discard` drops a copy not
+    committed (a training that failed or trained nothing: the last `.previous` stays as it was)."""
 
-    model_dir = Path(model_dir)
-    if not model_dir.is_dir() or not any(model_dir.iterdir()):
-        return None
-    backup = model_dir.with_name(model_dir.name + ".previous")
-    shutil.rmtree(backup, ignore_errors=True)
-    shutil.copytree(model_dir, backup)
-    return backup
+    def __init__(self, model_dir: Path) -> None:
+        import shutil
+        import tempfile
+
+        model_dir = Path(model_dir)
+        self.backup = model_dir.with_name(model_dir.name + ".previous")
+        self.copy: Optional[Path] = None
+        if model_dir.is_dir() and any(model_dir.iterdir()):
+            self.copy = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.", dir=model_dir.parent)) / "model"
+            shutil.copytree(model_dir, self.copy)
+
+    def commit(self) -> Optional[Path]:
+        import shutil
+
+        if self.copy is None:
+            return None
+        shutil.rmtree(self.backup, ignore_errors=True)
+        self.copy.rename(self.backup)
+        self.discard()
+        return self.backup
+
+    def discard(self) -> None:
+        import shutil
+
+        if self.copy is not None:
+            shutil.rmtree(self.copy.parent, ignore_errors=True)
+            self.copy = None
 
 
 def _say_previous_kept(backup: Optional[Path], model_dir: Path) -> None:

@@ -891,7 +891,9 @@ def add_reviewed(out: LabelledPractices, practices: Sequence[Practice],
     found = [p for p in practices if p.practice_id in reviews]
     held_out = held_out_repeats(found)
     kept, labels = training_labels([p for p in found if p.practice_id not in held_out], reviews)
-    disagreeing = sum(reviews[p.practice_id].disagreement() is not None for p in found if p.practice_id not in held_out)
+    disagreeing_ids = sorted(p.practice_id for p in found
+                             if p.practice_id not in held_out and reviews[p.practice_id].disagreement() is not None)
+    disagreeing = len(disagreeing_ids)
     out.add(kept, labels, REVIEWED_WEIGHT, "reviewed")
     out.reviewed = {"reviews": len(reviews), "used": len(kept),
                     "not_found": len(reviews) - len({p.practice_id for p in found}),
@@ -899,7 +901,8 @@ def add_reviewed(out: LabelledPractices, practices: Sequence[Practice],
                     "disagreeing": disagreeing, "held_out": len(held_out),
                     "weight": REVIEWED_WEIGHT,
                     # which reviews the model learned from, and which test texts were kept out
-                    "used_ids": sorted(p.practice_id for p in kept), "held_out_texts": held_out}
+                    "used_ids": sorted(p.practice_id for p in kept), "held_out_texts": held_out,
+                    "disagreeing_ids": disagreeing_ids}
     return out
 
 

@@ -792,3 +792,33 @@ def test_a_zip_of_forms_names_the_forms_in_it(tmp_path):
         read_blocks(path)
     assert caught.value.code == "unsupported_format"
     assert "(lisbon-p3-02.docx, lisbon-p3-09.odt)" in caught.value.message, caught.value.message
+    # an archive of no form says so, rather than ask to run the forms inside
+    none = tmp_path / "photos.zip"
+    with zipfile.ZipFile(none, "w") as zf:
+        zf.writestr("photo.jpg", b"x")
+    with pytest.raises(IngestError) as caught:
+        read_blocks(none)
+    assert "holds no form" in caught.value.message and "run the forms" not in caught.value.message
+
+
+def test_a_form_attached_inside_a_forwarded_email_or_zipped_is_named(tmp_path):
+    from email.message import EmailMessage
+
+    forwarded = EmailMessage()
+    forwarded["Subject"] = "Fwd: good practice"
+    forwarded.set_content("See the message below.")
+    inner = EmailMessage()
+    inner["Subject"] = "Good practice"
+    inner.set_content("Our form is attached.")
+    inner.add_attachment(b"PK\x03\x04" + bytes(40), maintype="application", subtype="octet-stream",
+                         filename="Patras form.docx")
+    forwarded.add_attachment(inner)
+    path = tmp_path / "fwd.eml"
+    path.write_bytes(bytes(forwarded))
+    with pytest.raises(IngestError) as caught:
+        read_blocks(path)
+    assert "(Patras form.docx)" in caught.value.message, caught.value.message
+    path.write_bytes(_email("Two forms, zipped.", attachments=("forms.zip",)))
+    with pytest.raises(IngestError) as caught:
+        read_blocks(path)
+    assert "(forms.zip)" in caught.value.message and "its text included" in caught.value.message

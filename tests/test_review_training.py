@@ -139,6 +139,7 @@ def test_the_practices_reviewed_in_a_run_of_other_files_join_area_training(revie
         assert data.weights[data.practices.index(next(q for q in data.practices if q.practice_id == p.practice_id))] \
             == REVIEWED_WEIGHT
     assert data.reviewed == {"reviews": 5, "used": 3, "not_found": 2, "no_main_area": 0, "disagreeing": 0,
+                             "disagreeing_ids": [],
                              "held_out": 0,
                              "weight": REVIEWED_WEIGHT, "used_ids": sorted(p.practice_id for p in practices),
                              "held_out_texts": {}}
@@ -300,3 +301,26 @@ def test_a_reviewed_practice_that_repeats_a_test_text_is_kept_out_of_training(re
     result, said = _train("--reviews", str(run / "reviews.sqlite"), "--model-dir", str(tmp_path / "m"))
     assert result.exit_code == 0 and _flat(f"The model it replaced is kept in {tmp_path / 'm.previous'}") in said
     assert (tmp_path / "m.previous" / "model_card.json").read_bytes() == first
+    # a training that trains nothing (its one review repeats a test text) leaves the kept model as it was
+    only = tmp_path / "only" / "reviews.sqlite"
+    store = ReviewStore(only)
+    store.add(copied.practice_id, ReviewInput(main_area="4"), "Anna")
+    store.close()
+    result, said = _train("--reviews", str(only), "--data", str(run), "--model-dir", str(tmp_path / "m"))
+    assert result.exit_code == 2 and _flat("nothing trained") in said, result.output
+    assert (tmp_path / "m.previous" / "model_card.json").read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [], "no copy left behind"
+
+
+def test_training_names_the_practices_two_reviewers_disagree_on(reviewed_run, tmp_path, quick_training):
+    run, practices = reviewed_run
+    store = ReviewStore(run / "reviews.sqlite")
+    store.add(practices[0].practice_id, ReviewInput(main_area="5", areas=["5", "14"]), "Anna")
+    store.add(practices[0].practice_id, ReviewInput(main_area="6"), "Ben")
+    store.add(practices[1].practice_id, ReviewInput(main_area="4"), "Anna")
+    store.close()
+    result, said = _train("--reviews", str(run / "reviews.sqlite"), "--model-dir", str(tmp_path / "m"))
+    assert result.exit_code == 0, result.output
+    assert _flat(f"1 reviewed practice(s) left out: one reviewer's main area is outside the area set another chose; "
+                 f"review both together on the practice's page ({practices[0].practice_id})") in said
+    assert _flat("1 used for training") in said

@@ -555,8 +555,12 @@ def test_one_late_file_run_into_a_batch_folder_is_refused_unless_it_is_to_replac
                                    "--replace"])
     assert replaced.exit_code == 0 and "Replaced" in replaced.output, replaced.output
     assert len(pd.read_parquet(out / "files.parquet")) == 1
+    # the batch's folder again: as large as the last run, but the late file's practice would go, so it is named
     again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
-    assert again.exit_code == 0 and "this one reads" not in again.output  # as large as the last: no question
+    said = " ".join(again.output.split())
+    assert again.exit_code == 2 and "this one reads" not in said and "(ballarat-p4-13.docx)" in said, again.output
+    again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis", "--replace"])
+    assert again.exit_code == 0 and len(pd.read_parquet(out / "files.parquet")) == 2
 
 
 def test_an_output_folder_that_cannot_be_written_is_said_in_one_line_before_any_file_is_read(tmp_path):
@@ -654,6 +658,18 @@ def test_a_file_gone_while_another_came_in_is_named_too(tmp_path):
     changed = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
     said = " ".join(changed.output.split())
     assert changed.exit_code == 0 and "Since the last run: 1 changed (paris-p2-01.docx)." in said, changed.output
+    # a file renamed is read under its new name: nothing is gone
+    (folder / "oslo-p1-13.docx").rename(folder / "Oslo form 2024.docx")
+    renamed = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    assert renamed.exit_code == 0, renamed.output
+    # other inputs that leave out a file the last run read: named, not dropped
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    shutil.copy(RAW / "lublin-p1-02.docx", extra)
+    (folder / "bergen-p3-07.docx").unlink()
+    other = runner.invoke(app, ["run", str(folder), str(extra), "--out", str(out), "--no-analysis"])
+    said = " ".join(other.output.split())
+    assert other.exit_code == 2 and "not among this run's inputs" in said and "bergen-p3-07.docx" in said, said
 
 
 def test_a_run_stopped_while_replacing_its_tables_is_not_kept_as_unchanged(tmp_path, monkeypatch):

@@ -298,6 +298,9 @@ def test_column_header_table_pairs_labels_with_values():
         ("2023, for two years", (2023, 2024, False)),
         ("A 3-year programme starting in 2021", (2021, 2023, False)),
         ("01/09/2022 for 12 months", (2022, 2023, False)),
+        ("From 1 Feb. 2023, duration: 24 months", (2023, 2025, False)),
+        ("Duration 24 months from 01/02/2023", (2023, 2025, False)),
+        ("1 February 2023 + 24 months", (2023, 2025, False)),
         # how long it has run, or a rhythm, is no end
         ("since 2015 (10 years)", (2015, None, True)),
         ("tous les deux ans depuis 2016", (2016, None, True)),
@@ -1112,3 +1115,22 @@ def test_a_page_header_naming_the_form_is_no_sentence_of_a_part():
                            "Titre : Welcome walks – bonne pratique de quartier", f"But : {DESCRIPTION_FR}"))
     assert [p.references for p in result.practices] == ["Local Action Plan 2018-2024.", None]
     assert result.practices[1].title == "Welcome walks – bonne pratique de quartier"
+
+
+@pytest.mark.parametrize("label, value, title", [
+    ("Période de mise en œuvre :", "Durée : 24 mois à partir de février 2023", "Contes en langues"),
+    ("Implementation period:", "Duration: 24 months from February 2023", "Story hours"),
+])
+def test_the_period_label_again_before_its_value_is_a_word_of_the_value(tmp_path, label, value, title):
+    """« Période de mise en œuvre : » then « Durée : 24 mois à partir de février 2023 » on the next line: « Durée »
+    names the period too, so it read as the field given a second time and opened a second form without a title."""
+    city = "Ville :" if label.startswith("P") else "City:"
+    name = "Titre :" if label.startswith("P") else "Title:"
+    purpose = "But :" if label.startswith("P") else "Purpose:"
+    path = tmp_path / "form.txt"
+    path.write_text(f"{city} Lausanne\n{name} {title}\n{label}\n{value}\n\n"
+                    f"{purpose} Faire entendre des histoires dans toutes les langues des familles du quartier.\n",
+                    encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert practice.title == title and practice.purpose
+    assert (practice.period_start, practice.period_end, practice.ongoing) == (2023, 2025, False)

@@ -118,12 +118,12 @@ def _zip_archive_error(path: Path):
 
     try:
         with zipfile.ZipFile(path) as zf:
-            names = [Path(n).name for n in zf.namelist() if Path(n).suffix.lower() in SUPPORTED_SUFFIXES
+            names = [Path(n).name for n in zf.namelist() if Path(n).suffix.lower() in (*SUPPORTED_SUFFIXES, ".zip")
                      and not Path(n).name.startswith((".", "~$")) and "__MACOSX" not in n]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        names = []
-    if not names:
         return ingest_error("zip_archive")
+    if not names:
+        return ingest_error("zip_archive_no_forms")
     shown = ", ".join(names[:5]) + (f" (+{len(names) - 5})" if len(names) > 5 else "")
     return ingest_error("zip_archive_forms", files=shown)
 

@@ -20,8 +20,9 @@ _LISTED = 5  # attachments named in the message, then how many more
 def read_email(path: Path, limits: Limits = Limits()) -> list[Block]:
     """The blocks of the text of a saved e-mail, or IngestError naming the forms attached to it."""
     message = email.message_from_bytes(Path(path).read_bytes(), policy=email.policy.default)
-    attached = [name for name in (part.get_filename() for part in message.iter_attachments()) if name
-                and Path(name).suffix.lower() in SUPPORTED_SUFFIXES]
+    # every part with a file name, a forwarded message's too; a .zip of forms is named as well
+    attached = [name for name in (part.get_filename() for part in message.walk()) if name
+                and Path(name).suffix.lower() in (*SUPPORTED_SUFFIXES, ".zip")]
     if attached:
         shown = ", ".join(attached[:_LISTED]) + (f" (+{len(attached) - _LISTED})" if len(attached) > _LISTED else "")
         raise ingest_error("email_with_forms", files=shown)
