@@ -174,9 +174,9 @@ class AreaSettings:
     versions_share_main: bool = True
     # A declared area agrees with the text when it is suggested, has at least this probability, or is one of the
     # `area_top_n_for_mismatch` likeliest main areas with at least this chance of being the main one (a third place
-    # at 0.00 is no agreement). Out of fold on the realistic tune half (benchmarks/results/declared_flag.md), a
-    # declared area none of whose readers gave it is flagged 0.92 of the time (0.91 before), one both gave 0.01
-    # (0.03 and, as the second of two declared areas, 0.45 before).
+    # at 0.00 is no agreement), both compared as shown, to two decimals. Out of fold on the realistic tune half
+    # (benchmarks/results/declared_flag.md), a declared area none of whose readers gave it is flagged 0.92 of the
+    # time (0.91 before), the readers' main area 0.02 (0.03), another area both gave, declared first, 0.01 (0.45).
     mismatch_min_probability: float = 0.2
     mismatch_min_main_chance: float = 0.05
 
