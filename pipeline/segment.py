@@ -707,7 +707,8 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                     and not from_row:
                 # the header names its main objective after all: the « Objectif(s) » row was the purpose
                 _objective_row_to_purpose(current)
-            if kind == "field" and current is not None and target == ("field", name) and not current.fields.get(name):
+            if (kind == "field" and current is not None and target == ("field", name) and field_block is None
+                    and not current.fields.get(name)):
                 # the field's label again before its value (« Période de mise en œuvre : » then « Durée : 24 mois à
                 # partir de février 2023 »): a word of the value, not a second form
                 if hit.inline:
