@@ -328,9 +328,15 @@ def _say_what_changed(read_before: dict[str, str], files) -> None:
     """The files new or changed since the last run (and those gone, when --replace let them go), named: what a
     re-run read again, beside the count it took from the cache."""
     now = {r.source_file: r.sha256 for r in files if not r.source_file.endswith("/")}
-    kinds = {"new": sorted(n for n in now if n not in read_before),
+    new = [n for n in now if n not in read_before]
+    gone = [n for n in read_before if n not in now and not n.endswith("/")]
+    # a file read under another name (renamed or moved) is neither new nor gone
+    was = {read_before[n]: n for n in gone}
+    renamed = {n: was[now[n]] for n in new if now[n] in was}
+    kinds = {"new": sorted(n for n in new if n not in renamed),
              "changed": sorted(n for n in now if n in read_before and now[n] != read_before[n]),
-             "gone": sorted(n for n in read_before if n not in now and not n.endswith("/"))}
+             "renamed": sorted(f"{old} -> {n}" for n, old in renamed.items()),
+             "gone": sorted(n for n in gone if n not in renamed.values())}
     said = [f"{len(names)} {kind} ({', '.join(names[:3])}{f' and {len(names) - 3} more' if len(names) > 3 else ''})"
             for kind, names in kinds.items() if names]
     if said:
@@ -670,9 +676,10 @@ def train(
 
     emb = make_embedder(embedder, CLI_OUTPUT / ".cache" / "embeddings")
     # the model this one replaces stays beside it, to go back to, once a new one is written (a training that stops
-    # or trains nothing leaves the last copy as it was)
+    # or trains nothing leaves the last copy as it was); SIGTERM stops it as Ctrl-C does, so the copy is removed
     previous = _PreviousModel(criteria_model_dir if criteria or hint_gaps else model_dir)
     ctx.call_on_close(previous.discard)
+    ctx.with_resource(_terminate_as_interrupt())
     if hint_gaps:
         from pipeline.hint_gaps import train_gap_model
 

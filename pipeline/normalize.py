@@ -216,7 +216,8 @@ _AMOUNT = r"(\d{1,2}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) 
 _UNIT = r"(years?|yrs?|ans?|annees?|months?|mois)"
 _LENGTH_AFTER_WORD = re.compile(r"(?:\b(?:for|pour|over|sur|durant|during|pendant|lasting|duree de|duree|duration|de|"
                                 r"d'une duree de)\s*:?|\+)"
-                                r"\s*(?:a\s+|une?\s+)?(?:period of\s+|periode de\s+)?" + _AMOUNT + r"\s+" + _UNIT + r"\b")
+                                r"\s*(?:(?:a|an|une?|the)\s+)?(?:(?:period|duration|periode|duree)\s+(?:of|de)\s+)?"
+                                r"(?:of\s+)?" + _AMOUNT + r"\s+" + _UNIT + r"\b")
 _LENGTH_ON_ITS_OWN = re.compile(r"(?:^|\(|,\s*|\ba\s+|\ban\s+)" + _AMOUNT + r"[\s-]+" + _UNIT + r"\b")
 _RHYTHM = re.compile(r"\b(every|each|tous les|toutes les|chaque)\s+$")
 _MONTH_NUMBER = {"jan": 1, "fe": 2, "mar": 3, "av": 4, "ap": 4, "mai": 5, "may": 5, "juin": 6, "jun": 6, "juil": 7,

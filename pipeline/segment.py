@@ -716,6 +716,15 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                     field_block = line.block
                 current.label_keys.append(label_key)
                 continue
+            if (kind == "field" and name == "period_text" and current is not None and target == ("field", name)
+                    and current.fields.get(name)):
+                # a period told in parts, each under a word of its own, with no other label between them
+                # (« Période de mise en œuvre : février 2023 » then « Durée : 24 mois »): one period, not a second
+                # form
+                current.fields[name] = f"{current.fields[name]} ; {line.text}"
+                field_block = line.block
+                current.label_keys.append(label_key)
+                continue
             if kind == "field":
                 if current is None or name in current.fields:
                     current = _Form()

@@ -324,3 +324,23 @@ def test_training_names_the_practices_two_reviewers_disagree_on(reviewed_run, tm
     assert _flat(f"1 reviewed practice(s) left out: one reviewer's main area is outside the area set another chose; "
                  f"review both together on the practice's page ({practices[0].practice_id})") in said
     assert _flat("1 used for training") in said
+
+
+def test_a_training_stopped_midway_leaves_no_copy_of_the_model_behind(tmp_path, quick_training, monkeypatch):
+    """Ctrl-C (or SIGTERM, which `train` takes as Ctrl-C) while the model is fitted: the copy of the model it would
+    replace is removed, and the model and any `.previous` stay as they were."""
+    import pipeline.training as training
+
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "model_card.json").write_text("{}", encoding="utf-8")
+
+    def stopped(*args, **kwargs):
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".m.")], "copied aside before fitting"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train_area_model", stopped)
+    result, _ = _train("--model-dir", str(model))
+    assert result.exit_code != 0
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert not (tmp_path / "m.previous").exists() and (model / "model_card.json").read_text(encoding="utf-8") == "{}"

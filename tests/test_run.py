@@ -658,10 +658,12 @@ def test_a_file_gone_while_another_came_in_is_named_too(tmp_path):
     changed = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
     said = " ".join(changed.output.split())
     assert changed.exit_code == 0 and "Since the last run: 1 changed (paris-p2-01.docx)." in said, changed.output
-    # a file renamed is read under its new name: nothing is gone
+    # a file renamed is read under its new name: nothing is gone, and the run says it was renamed
     (folder / "oslo-p1-13.docx").rename(folder / "Oslo form 2024.docx")
     renamed = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
-    assert renamed.exit_code == 0, renamed.output
+    said = " ".join(renamed.output.split())
+    assert renamed.exit_code == 0 and "1 renamed (oslo-p1-13.docx -> Oslo form 2024.docx)" in said, renamed.output
+    assert "Since the last run: 1 renamed (oslo-p1-13.docx -> Oslo form 2024.docx)." in said
     # other inputs that leave out a file the last run read: named, not dropped
     extra = tmp_path / "extra"
     extra.mkdir()

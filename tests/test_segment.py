@@ -301,6 +301,8 @@ def test_column_header_table_pairs_labels_with_values():
         ("From 1 Feb. 2023, duration: 24 months", (2023, 2025, False)),
         ("Duration 24 months from 01/02/2023", (2023, 2025, False)),
         ("1 February 2023 + 24 months", (2023, 2025, False)),
+        ("From February 2023 for a duration of 24 months", (2023, 2025, False)),
+        ("Duration of 24 months, starting February 2023", (2023, 2025, False)),
         # how long it has run, or a rhythm, is no end
         ("since 2015 (10 years)", (2015, None, True)),
         ("tous les deux ans depuis 2016", (2016, None, True)),
@@ -1134,3 +1136,20 @@ def test_the_period_label_again_before_its_value_is_a_word_of_the_value(tmp_path
     (practice,) = segment(read_blocks(path)).practices
     assert practice.title == title and practice.purpose
     assert (practice.period_start, practice.period_end, practice.ongoing) == (2023, 2025, False)
+
+
+@pytest.mark.parametrize("period_lines", [
+    "Période de mise en œuvre : février 2023\nDurée : 24 mois",
+    "Période de mise en œuvre : 2023-2025\nCalendrier : deux phases de douze mois",
+    "Implementation period: 2023-2025\nDuration: 24 months",
+    "Start date: February 2023\nEnd date: January 2025",
+])
+def test_a_period_told_in_parts_under_words_of_its_own_is_one_period(tmp_path, period_lines):
+    """The period's value, then a line under another word for the period (« Durée : 24 mois », "End date: …"):
+    one period of one form, not a second practice without a title."""
+    path = tmp_path / "form.txt"
+    path.write_text(f"City: Lausanne\nTitle: Story hours\n{period_lines}\n\n"
+                    "Purpose: Stories read in every language the families of the district speak.\n", encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert practice.title == "Story hours" and practice.purpose
+    assert (practice.period_start, practice.period_end, practice.ongoing) == (2023, 2025, False), practice.period_text
