@@ -142,7 +142,9 @@ def run(
                       "(lock, hidden and system files, and the tables and reports of a run, are not submissions). "
                       "Nothing was written.")
         raise typer.Exit(2)
-    _refuse_to_replace_a_larger_run(out, inputs, [f for f in submissions if not f.path.is_dir()], replace)
+    # the files the last run in `out` read, with their content hash: what may go missing, and what changed
+    read_before = _files_read(out)
+    _refuse_to_replace_a_larger_run(out, inputs, [f for f in submissions if not f.path.is_dir()], replace, read_before)
     key_parts = run_key_parts(inputs, settings, analyse=not no_analysis, skip=out, files=submissions)
     last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
@@ -154,7 +156,6 @@ def run(
     from pipeline.run import RunInProgress, make_output_folder, run_batch
 
     had_a_run = (out / "manifest.json").exists()
-    read_before = _files_read(out) if had_a_run else {}
     try:
         make_output_folder(out)  # before any file is read: a folder it cannot write to would cost the whole run
         with _terminate_as_interrupt(), Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -256,7 +257,8 @@ def _messages() -> dict:
     return load_yaml((RESOURCES_DIR / "messages.yaml").read_text(encoding="utf-8"))
 
 
-def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: list, replace: bool) -> None:
+def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: list, replace: bool,
+                                    read_before: dict[str, str]) -> None:
     """A run writes whole tables: the files of the last run in `out` that this one does not read would lose their
     practices, so such a run is refused unless `--replace` says that is meant. The same folders run again with
     files gone from them, or other inputs that leave out files the last run read, name those files (a file renamed,
@@ -273,7 +275,7 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
     recorded = manifest.get("input_paths") or (manifest.get("settings") or {}).get("inputs") or []
     same_folders = {os.path.realpath(p) for p in recorded} == {os.path.realpath(p) for p in inputs}
     # files gone are named even when others came in meanwhile (one removed, one added: the same count)
-    gone = _gone_since_the_last_run(out, submissions)
+    gone = _gone_since_the_last_run(read_before, submissions)
     if not gone and before <= n_files:
         return
     one = len(gone) == 1
@@ -299,12 +301,11 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
     console.print(f"[yellow]{said}[/yellow] Replaced, as --replace asks.", highlight=False)
 
 
-def _gone_since_the_last_run(out: Path, submissions: list) -> list[str]:
-    """The files the last run in `out` read that this run does not, by name; a file whose content this run reads
-    under another name (renamed, or moved into a folder) is not gone."""
+def _gone_since_the_last_run(read_before: dict[str, str], submissions: list) -> list[str]:
+    """The files the last run read (`read_before`) that this run does not, by name; a file whose content this run
+    reads under another name (renamed, or moved into a folder) is not gone."""
     from pipeline.inputs import sha256_of
 
-    read_before = _files_read(out)
     now = {f.name: f for f in submissions}
     gone = {name: sha for name, sha in read_before.items() if name not in now and not name.endswith("/")}
     if not gone:

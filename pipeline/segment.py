@@ -707,24 +707,20 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                     and not from_row:
                 # the header names its main objective after all: the « Objectif(s) » row was the purpose
                 _objective_row_to_purpose(current)
-            if (kind == "field" and current is not None and target == ("field", name) and field_block is None
-                    and not current.fields.get(name)):
-                # the field's label again before its value (« Période de mise en œuvre : » then « Durée : 24 mois à
-                # partir de février 2023 »): a word of the value, not a second form
-                if hit.inline:
-                    current.fields[name] = hit.inline
-                    field_block = line.block
-                current.label_keys.append(label_key)
-                continue
-            if (kind == "field" and name == "period_text" and current is not None and target == ("field", name)
-                    and current.fields.get(name)):
-                # a period told in parts, each under a word of its own, with no other label between them
-                # (« Période de mise en œuvre : février 2023 » then « Durée : 24 mois »): one period, not a second
-                # form
-                current.fields[name] = f"{current.fields[name]} ; {line.text}"
-                field_block = line.block
-                current.label_keys.append(label_key)
-                continue
+            if kind == "field" and current is not None and target == ("field", name):
+                # the field's label again, no other label between: before its value (« Période de mise en œuvre : »
+                # then « Durée : 24 mois à partir de février 2023 ») a word of the value; after it, a period told
+                # in parts (« … : février 2023 » then « Durée : 24 mois »). Not a second form.
+                value = current.fields.get(name)
+                if field_block is None and not value:
+                    if hit.inline:
+                        current.fields[name], field_block = hit.inline, line.block
+                    current.label_keys.append(label_key)
+                    continue
+                if name == "period_text" and value:
+                    current.fields[name], field_block = f"{value} ; {line.text}", line.block
+                    current.label_keys.append(label_key)
+                    continue
             if kind == "field":
                 if current is None or name in current.fields:
                     current = _Form()
