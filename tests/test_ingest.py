@@ -799,6 +799,11 @@ def test_a_zip_of_forms_names_the_forms_in_it(tmp_path):
     with pytest.raises(IngestError) as caught:
         read_blocks(none)
     assert "holds no form" in caught.value.message and "run the forms" not in caught.value.message
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(path.read_bytes()[:60])
+    with pytest.raises(IngestError) as caught:
+        read_blocks(damaged)
+    assert caught.value.code == "corrupt_file" and "damaged" in caught.value.message, caught.value.message
 
 
 def test_a_form_attached_inside_a_forwarded_email_or_zipped_is_named(tmp_path):
@@ -818,7 +823,19 @@ def test_a_form_attached_inside_a_forwarded_email_or_zipped_is_named(tmp_path):
     with pytest.raises(IngestError) as caught:
         read_blocks(path)
     assert "(Patras form.docx)" in caught.value.message, caught.value.message
-    path.write_bytes(_email("Two forms, zipped.", attachments=("forms.zip",)))
+    path.write_bytes(_email("Two forms, zipped.", attachments=("forms.zip", "first e-mail.eml")))
     with pytest.raises(IngestError) as caught:
         read_blocks(path)
-    assert "(forms.zip)" in caught.value.message and "its text included" in caught.value.message
+    assert "(forms.zip, first e-mail.eml)" in caught.value.message and "its text included" in caught.value.message
+    # a zip of photos is no form: the e-mail's own text is read
+    photos = io.BytesIO()
+    with zipfile.ZipFile(photos, "w") as zf:
+        zf.writestr("photo.jpg", b"x")
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message.set_content(PASTED_FORM)
+    message.add_attachment(photos.getvalue(), maintype="application", subtype="zip", filename="photos.zip")
+    path.write_bytes(bytes(message))
+    result = process_file(InputFile(path, path.name), Settings(), Segmenter())
+    assert result.status == "ok" and result.practices[0].city == "Montréal", result.message

@@ -114,14 +114,11 @@ def _is_opendocument(path: Path) -> bool:
 
 def _zip_archive_error(path: Path):
     """A .zip of forms is not opened (a file's row holds one file's practices): the error names the forms in it."""
-    from pipeline.config import SUPPORTED_SUFFIXES
+    from pipeline.ingest.package import forms_in_zip
 
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = [Path(n).name for n in zf.namelist() if Path(n).suffix.lower() in (*SUPPORTED_SUFFIXES, ".zip")
-                     and not Path(n).name.startswith((".", "~$")) and "__MACOSX" not in n]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return ingest_error("zip_archive")
+    names = forms_in_zip(path)
+    if names is None:
+        return ingest_error("zip_archive_damaged")
     if not names:
         return ingest_error("zip_archive_no_forms")
     shown = ", ".join(names[:5]) + (f" (+{len(names) - 5})" if len(names) > 5 else "")

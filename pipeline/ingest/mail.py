@@ -8,10 +8,11 @@ import email.policy
 from html.parser import HTMLParser
 from pathlib import Path
 
-from pipeline.config import SUPPORTED_SUFFIXES, Limits
+from pipeline.config import Limits
 from pipeline.errors import ingest_error
 from pipeline.records import Block
 
+from pipeline.ingest.package import CARRIED_SUFFIXES, forms_in_zip
 from pipeline.ingest.text import text_blocks
 
 _LISTED = 5  # attachments named in the message, then how many more
@@ -20,9 +21,9 @@ _LISTED = 5  # attachments named in the message, then how many more
 def read_email(path: Path, limits: Limits = Limits()) -> list[Block]:
     """The blocks of the text of a saved e-mail, or IngestError naming the forms attached to it."""
     message = email.message_from_bytes(Path(path).read_bytes(), policy=email.policy.default)
-    # every part with a file name, a forwarded message's too; a .zip of forms is named as well
-    attached = [name for name in (part.get_filename() for part in message.walk()) if name
-                and Path(name).suffix.lower() in (*SUPPORTED_SUFFIXES, ".zip")]
+    # every part with a file name, a forwarded message's too; a .zip holding forms and a saved e-mail are named too
+    attached = [name for name, part in ((part.get_filename(), part) for part in message.walk()) if name
+                and Path(name).suffix.lower() in CARRIED_SUFFIXES and _may_hold_a_form(name, part)]
     if attached:
         shown = ", ".join(attached[:_LISTED]) + (f" (+{len(attached) - _LISTED})" if len(attached) > _LISTED else "")
         raise ingest_error("email_with_forms", files=shown)
@@ -35,6 +36,16 @@ def read_email(path: Path, limits: Limits = Limits()) -> list[Block]:
     if not text.strip():
         raise ingest_error("email_without_form")
     return text_blocks(text, limits)
+
+
+def _may_hold_a_form(name: str, part) -> bool:
+    """A form, or a .zip with a form in it (or one that cannot be looked into), or a saved e-mail."""
+    if Path(name).suffix.lower() != ".zip":
+        return True
+    import io
+
+    forms = forms_in_zip(io.BytesIO(part.get_payload(decode=True) or b""))
+    return forms is None or bool(forms)
 
 
 class _TextOfHtml(HTMLParser):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zipfile
 
-from pipeline.config import Limits
+from pipeline.config import SUPPORTED_SUFFIXES, Limits
 from pipeline.errors import ingest_error, message
 
 # Parts this small cannot hurt whatever their ratio (a page of spaces compresses 1000:1).
@@ -34,3 +34,21 @@ def read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     if len(data) > limit:
         raise ingest_error("zip_part_too_large", part=info.filename)
     return data
+
+
+# what a zip of submissions, or an e-mail, may carry: the formats read, and archives and e-mails holding more
+CARRIED_SUFFIXES = (*SUPPORTED_SUFFIXES, ".zip", ".eml")
+
+
+def forms_in_zip(source) -> list[str] | None:
+    """The names of the forms (and the archives and e-mails that may hold some) in a zip archive, a path or a file
+    object; None when it cannot be opened. Only its directory is read: nothing is inflated."""
+    from pathlib import PurePosixPath
+
+    try:
+        with zipfile.ZipFile(source) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    return [PurePosixPath(n).name for n in names if PurePosixPath(n).suffix.lower() in CARRIED_SUFFIXES
+            and not PurePosixPath(n).name.startswith((".", "~$")) and "__MACOSX" not in n]
