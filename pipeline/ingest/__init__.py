@@ -114,15 +114,14 @@ def _is_opendocument(path: Path) -> bool:
 
 def _zip_archive_error(path: Path):
     """A .zip of forms is not opened (a file's row holds one file's practices): the error names the forms in it."""
-    from pipeline.ingest.package import forms_in_zip
+    from pipeline.ingest.package import forms_in_zip, named_files
 
     names = forms_in_zip(path)
     if names is None:
         return ingest_error("zip_archive_damaged")
     if not names:
         return ingest_error("zip_archive_no_forms")
-    shown = ", ".join(names[:5]) + (f" (+{len(names) - 5})" if len(names) > 5 else "")
-    return ingest_error("zip_archive_forms", files=shown)
+    return ingest_error("zip_archive_forms", files=named_files(names))
 
 
 def _is_word_package(path: Path) -> bool:

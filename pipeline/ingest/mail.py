@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,11 +13,8 @@ from pipeline.config import Limits
 from pipeline.errors import ingest_error
 from pipeline.records import Block
 
-from pipeline.ingest.package import CARRIED_SUFFIXES, forms_in_zip
+from pipeline.ingest.package import CARRIED_SUFFIXES, forms_in_zip, named_files
 from pipeline.ingest.text import text_blocks
-
-_LISTED = 5  # attachments named in the message, then how many more
-
 
 def read_email(path: Path, limits: Limits = Limits()) -> list[Block]:
     """The blocks of the text of a saved e-mail, or IngestError naming the forms attached to it."""
@@ -25,8 +23,7 @@ def read_email(path: Path, limits: Limits = Limits()) -> list[Block]:
     attached = [name for name, part in ((part.get_filename(), part) for part in message.walk()) if name
                 and Path(name).suffix.lower() in CARRIED_SUFFIXES and _may_hold_a_form(name, part)]
     if attached:
-        shown = ", ".join(attached[:_LISTED]) + (f" (+{len(attached) - _LISTED})" if len(attached) > _LISTED else "")
-        raise ingest_error("email_with_forms", files=shown)
+        raise ingest_error("email_with_forms", files=named_files(attached))
     body = message.get_body(preferencelist=("plain", "html"))
     text = ""
     if body is not None:
@@ -42,8 +39,6 @@ def _may_hold_a_form(name: str, part) -> bool:
     """A form, or a .zip with a form in it (or one that cannot be looked into), or a saved e-mail."""
     if Path(name).suffix.lower() != ".zip":
         return True
-    import io
-
     forms = forms_in_zip(io.BytesIO(part.get_payload(decode=True) or b""))
     return forms is None or bool(forms)
 

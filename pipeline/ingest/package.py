@@ -52,3 +52,8 @@ def forms_in_zip(source) -> list[str] | None:
         return None
     return [PurePosixPath(n).name for n in names if PurePosixPath(n).suffix.lower() in CARRIED_SUFFIXES
             and not PurePosixPath(n).name.startswith((".", "~$")) and "__MACOSX" not in n]
+
+
+def named_files(names: list[str], limit: int = 5) -> str:
+    """Names for a message: the first `limit`, then how many more ("a.docx, b.pdf (+3)")."""
+    return ", ".join(names[:limit]) + (f" (+{len(names) - limit})" if len(names) > limit else "")
