@@ -266,10 +266,9 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
     folder of a batch, and are told how to add a file to a batch."""
     import os
 
-    try:
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-        before = manifest["counts"]["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+    manifest = _manifest(out)
+    before = (manifest.get("counts") or {}).get("files")
+    if not isinstance(before, int):
         return
     n_files = len(submissions)
     recorded = manifest.get("input_paths") or (manifest.get("settings") or {}).get("inputs") or []
@@ -279,7 +278,7 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
     if not gone and before <= n_files:
         return
     one = len(gone) == 1
-    shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+    shown = _first_names(gone)
     if gone and same_folders:
         said = (f"{len(gone)} file{'' if one else 's'} {'has' if one else 'have'} gone from "
                 f"{', '.join(map(str, inputs))} since the last run in {out} read {'it' if one else 'them'} ({shown}): "
@@ -338,10 +337,14 @@ def _say_what_changed(read_before: dict[str, str], files) -> None:
              "changed": sorted(n for n in now if n in read_before and now[n] != read_before[n]),
              "renamed": sorted(f"{old} -> {n}" for n, old in renamed.items()),
              "gone": sorted(n for n in gone if n not in renamed.values())}
-    said = [f"{len(names)} {kind} ({', '.join(names[:3])}{f' and {len(names) - 3} more' if len(names) > 3 else ''})"
-            for kind, names in kinds.items() if names]
+    said = [f"{len(names)} {kind} ({_first_names(names)})" for kind, names in kinds.items() if names]
     if said:
         console.print(f"  Since the last run: {'; '.join(said)}.", highlight=False)
+
+
+def _first_names(names: list[str]) -> str:
+    """The first three names, and how many more ("a.docx, b.docx, c.pdf and 2 more")."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _manifest(out: Path) -> dict:
