@@ -205,7 +205,9 @@ _ENDED = re.compile(r"\b(arrete|arretee|arretes|termine|terminee|achevee?|ended|
 # alone, not one said to be running ("ongoing")
 _TO = re.compile(r"\s*(?:to|au|a|[-\u2013\u2014])\s*")
 _RANGE_CLOSE = re.compile(r"\b(to|until|till|through|jusqu|au)\b|[-\u2013\u2014/]")
-_OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in)\b")
+_OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in|onwards|onward)\b")
+# words that open a period without telling that it has run for some time, as "since" does
+_START_ONLY = re.compile(r"\b(from|des|starting|a partir de|onwards|onward)\b")
 
 
 # "from 1 February 2023 for 24 months", « pour 3 ans », "a 3-year programme", "(18 mois)": a planned length after
@@ -241,11 +243,19 @@ def _start_month(folded: str, year_at: int) -> int:
     return 1
 
 
+_A_LENGTH = re.compile(r"(?<![\w-])" + _AMOUNT + r"[\s-]+" + _UNIT + r"\b")
+
+
+def names_a_length(text: str) -> bool:
+    """Whether a text gives a length of time ("24 months", « deux ans »), as a planned period's length does."""
+    return bool(_A_LENGTH.search(fold(text)))
+
+
 def _end_after_length(folded: str, year_match: re.Match) -> int | None:
     """The end year of a period given as a start and a length ("from 1 February 2023 for 24 months": 2025)."""
     found = _LENGTH_AFTER_WORD.search(folded)
     # "since 2015 (10 years)" tells how long it has run, not when it ends
-    if not found and not _ONGOING.search(folded):
+    if not found and not _ONGOING.search(_START_ONLY.sub(" ", folded)):
         found = _LENGTH_ON_ITS_OWN.search(folded)
     if not found or _RHYTHM.search(folded[:found.start(1)]):
         return None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
 from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, fold, fold_chars,
-                                instruction_starts, parse_period, value_or_none, words_pattern)
+                                instruction_starts, names_a_length, parse_period, value_or_none, words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -149,6 +149,28 @@ def _label_table(path: Path = LABELS_FILE) -> dict[str, Label]:
 def _header_objective_labels(path: Path = LABELS_FILE) -> frozenset[str]:
     """Keys of the purpose labels that stand for the main objective as a header table's row (labels.yaml)."""
     return frozenset(_label_key(v) for v in load_yaml(path.read_text(encoding="utf-8"))["header_objective"])
+
+
+@loader("period_parts")
+def _period_part(path: Path = LABELS_FILE) -> re.Pattern:
+    """A line opening with a word of labels.yaml `period_parts` ("End: January 2025", « Phase 2 : … », a table's
+    "Start" cell): group 1 holds what follows its colon or dash, empty for the word alone."""
+    words = "|".join(sorted((re.escape(fold(w)) for w in load_yaml(path.read_text(encoding="utf-8"))["period_parts"]),
+                            key=len, reverse=True))
+    return re.compile(rf"^(?:{words})(?:\s+(?:date|\d{{1,2}}|[ivx]{{1,4}}))?\s*(?:$|[:\uff1a\u2013\u2014-]\s*(.*)$)")
+
+
+def _continues_the_period(line: "_Line") -> bool:
+    """A line right after the period's value that tells more of it: a part word and a year, a length or a word of
+    a practice still running ("End: January 2025"), or a part word alone in a cell with its value beside."""
+    found = _period_part().match(fold(line.text.strip()))
+    if found is None:
+        return False
+    rest = found.group(1) or ""
+    if not rest:
+        return line.kind == "cell" and line.value_beside
+    period = parse_period(rest)
+    return count_words(rest) <= 12 and (period.start is not None or period.ongoing or names_a_length(rest))
 
 
 @loader("list_introductions")
@@ -762,6 +784,15 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
             continue
         kind, name = target
         if kind == "field":
+            if name == "period_text" and (field_block is None or current.fields.get(name)) \
+                    and _continues_the_period(line):
+                # "Start: February 2023" then "End: January 2025": the period told in parts, a line (or a table's
+                # row: its value is the next cell) each
+                previous, word_alone = current.fields.get(name), line.kind == "cell" and line.value_beside
+                part = f"{line.text.strip().rstrip(':')}:" if word_alone else line.text
+                current.fields[name] = f"{previous} ; {part}" if previous else part
+                field_block = line.block + 1 if word_alone else line.block
+                continue
             if field_block is None:
                 field_block = line.block
             if line.block == field_block or (name == "declared_area_text" and _LIST_ITEM.match(line.text)):

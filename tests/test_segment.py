@@ -303,8 +303,15 @@ def test_column_header_table_pairs_labels_with_values():
         ("1 February 2023 + 24 months", (2023, 2025, False)),
         ("From February 2023 for a duration of 24 months", (2023, 2025, False)),
         ("Duration of 24 months, starting February 2023", (2023, 2025, False)),
+        ("February 2023 onwards, 24 months", (2023, 2025, False)),
+        ("From February 2023 onwards, for 24 months", (2023, 2025, False)),
+        ("à partir de février 2023, 2 ans", (2023, 2025, False)),
+        ("Start: February 2023 ; End: January 2025", (2023, 2025, False)),
+        ("Phase 1: Feb 2023 – Jan 2024 ; Phase 2: Feb 2024 – Jan 2025", (2023, 2025, False)),
         # how long it has run, or a rhythm, is no end
         ("since 2015 (10 years)", (2015, None, True)),
+        ("From 2020 onwards (4 years so far)", (2020, None, True)),
+        ("2015 onwards", (2015, None, True)),
         ("tous les deux ans depuis 2016", (2016, None, True)),
         ("2022 (6 months pilot), now permanent", (2022, None, True)),
     ],
@@ -1153,3 +1160,48 @@ def test_a_period_told_in_parts_under_words_of_its_own_is_one_period(tmp_path, p
     (practice,) = segment(read_blocks(path)).practices
     assert practice.title == "Story hours" and practice.purpose
     assert (practice.period_start, practice.period_end, practice.ongoing) == (2023, 2025, False), practice.period_text
+
+
+@pytest.mark.parametrize("period_lines, text", [
+    ("Implementation period:\nStart: February 2023\nEnd: January 2025", "Start: February 2023 ; End: January 2025"),
+    ("Implementation period: Start: February 2023\nEnd: January 2025", "Start: February 2023 ; End: January 2025"),
+    ("Période de mise en œuvre :\nDébut : février 2023\nFin : janvier 2025", "Début : février 2023 ; Fin : janvier 2025"),
+    ("Timeline: Phase 1: Feb 2023 – Jan 2024\nPhase 2: Feb 2024 – Jan 2025",
+     "Phase 1: Feb 2023 – Jan 2024 ; Phase 2: Feb 2024 – Jan 2025"),
+])
+def test_a_period_told_in_parts_under_bare_words_is_one_period(tmp_path, period_lines, text):
+    """"Start:" and "End:" (« Début : », « Fin : », "Phase 2:") are no labels of the template: the end went to the
+    description as an unknown label and the period read 2023-2023."""
+    path = tmp_path / "form.txt"
+    path.write_text(f"City: Lausanne\nTitle: Story hours\n{period_lines}\n\n"
+                    "Purpose: Stories read in every language the families of the district speak.\n", encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert practice.period_text == text
+    assert (practice.period_start, practice.period_end, practice.ongoing) == (2023, 2025, False)
+    assert not [w for w in practice.warnings if w.startswith("unknown_label")]
+    assert practice.purpose.startswith("Stories read")
+
+
+@pytest.mark.parametrize("rows, text", [
+    ([("Implementation period", "February 2023"), ("End", "January 2025")], "February 2023 ; End: January 2025"),
+    ([("Implementation period", ""), ("Start", "February 2023"), ("End", "January 2025")],
+     "Start: February 2023 ; End: January 2025"),
+    ([("Période de mise en œuvre", "2023"), ("Fin", "2025")], "2023 ; Fin: 2025"),
+])
+def test_a_period_told_in_table_rows_under_bare_words_is_one_period(tmp_path, rows, text):
+    cells = [("City", "Lausanne"), ("Title", "Story hours"), *rows, ("Contact person", "A. Roth")]
+    body = table(*(row(cell(p(label)), cell(p(value) if value else "")) for label, value in cells)) \
+        + p("Purpose: Stories read in every language the families of the district speak.")
+    (practice,) = segment(read_blocks(write_docx(tmp_path / "form.docx", body))).practices
+    assert practice.period_text == text and (practice.period_start, practice.period_end) == (2023, 2025)
+    assert practice.contact_person == "A. Roth" and practice.purpose.startswith("Stories read")
+
+
+@pytest.mark.parametrize("line", ["End of the first year: the families asked for more.",
+                                  "From the start, parents read with the librarians.", "Fin de la phase pilote."])
+def test_a_sentence_after_the_period_opening_with_a_word_of_its_parts_stays_out_of_it(tmp_path, line):
+    path = tmp_path / "form.txt"
+    path.write_text(f"City: Lausanne\nTitle: Story hours\nImplementation period: 2023-2025\n{line}\n\n"
+                    "Purpose: Stories read in every language the families of the district speak.\n", encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert practice.period_text == "2023-2025"
