@@ -788,6 +788,8 @@ def test_a_zip_of_forms_names_the_forms_in_it(tmp_path):
         zf.writestr("forms/lisbon-p3-09.odt", b"x")
         zf.writestr("__MACOSX/forms/._lisbon-p3-02.docx", b"x")
         zf.writestr("forms/photo.jpg", b"x")
+        zf.writestr("README.txt", b"Forms of 2024, one per practice.")
+        zf.writestr("forms/lisez-moi.md", b"x")
     with pytest.raises(IngestError) as caught:
         read_blocks(path)
     assert caught.value.code == "unsupported_format"

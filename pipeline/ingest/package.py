@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 from pipeline.config import SUPPORTED_SUFFIXES, Limits
@@ -40,6 +41,10 @@ def read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
 CARRIED_SUFFIXES = (*SUPPORTED_SUFFIXES, ".zip", ".eml")
 
 
+# files that come with an archive to explain it, not submissions: a "readme.txt" or « lisez-moi.txt » beside the forms
+_NOT_FORMS = re.compile(r"(?i)^(read[ _-]?me|lisez[ _-]?moi|licen[cs]e|changelog|manifest)(\b|_|$)")
+
+
 def forms_in_zip(source) -> list[str] | None:
     """The names of the forms (and the archives and e-mails that may hold some) in a zip archive, a path or a file
     object; None when it cannot be opened. Only its directory is read: nothing is inflated."""
@@ -51,7 +56,8 @@ def forms_in_zip(source) -> list[str] | None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return None
     return [PurePosixPath(n).name for n in names if PurePosixPath(n).suffix.lower() in CARRIED_SUFFIXES
-            and not PurePosixPath(n).name.startswith((".", "~$")) and "__MACOSX" not in n]
+            and not PurePosixPath(n).name.startswith((".", "~$")) and "__MACOSX" not in n
+            and not _NOT_FORMS.match(PurePosixPath(n).stem)]
 
 
 def named_files(names: list[str], limit: int = 5) -> str:
