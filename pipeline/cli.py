@@ -282,12 +282,12 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
     if gone and same_folders:
         said = (f"{len(gone)} file{'' if one else 's'} {'has' if one else 'have'} gone from "
                 f"{', '.join(map(str, inputs))} since the last run in {out} read {'it' if one else 'them'} ({shown}): "
-                f"this run's tables would no longer hold {'its' if one else 'their'} practices.")
+                f"{_what_the_gone_files_lose(out, gone)}.")
         ask = f"If {'it was' if one else 'they were'} removed on purpose, add --replace."
     elif gone and before <= n_files:
         said = (f"{len(gone)} file{'' if one else 's'} the last run in {out} read {'is' if one else 'are'} not among "
-                f"this run's inputs ({shown}): this run's tables would no longer hold {'its' if one else 'their'} "
-                "practices. Run the batch's folders with the new ones.")
+                f"this run's inputs ({shown}): {_what_the_gone_files_lose(out, gone)}. Run the batch's folders with "
+                "the new ones.")
         ask = "To replace the batch's tables all the same, add --replace."
     else:
         said = (f"The last run in {out} read {before} files; this one reads {n_files}. Its tables would replace that "
@@ -298,6 +298,26 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
         console.print(f"[red]Not run:[/red] {said} {ask}", highlight=False)
         raise typer.Exit(2)
     console.print(f"[yellow]{said}[/yellow] Replaced, as --replace asks.", highlight=False)
+
+
+def _what_the_gone_files_lose(out: Path, gone: list[str]) -> str:
+    """What the tables would lose with the files gone: their practices, or only the rows of files that gave none
+    (a file that could not be read, a blank form)."""
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_table(out / "files.parquet", columns=["source_file", "n_practices"]).to_pylist()
+    except (OSError, ValueError, KeyError):
+        rows = []
+    named = set(gone)
+    with_practices = sum(1 for r in rows if r["source_file"] in named and (r["n_practices"] or 0) > 0)
+    one = len(gone) == 1
+    if with_practices == len(gone):
+        return f"this run's tables would no longer hold {'its' if one else 'their'} practices"
+    if with_practices == 0:
+        return (f"this run's tables would no longer list {'it' if one else 'them'} (no practice was read from "
+                f"{'it' if one else 'them'})")
+    return f"this run's tables would no longer hold the practices of {with_practices} of them"
 
 
 def _gone_since_the_last_run(read_before: dict[str, str], submissions: list) -> list[str]:

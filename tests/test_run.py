@@ -634,6 +634,27 @@ def test_a_batch_run_again_with_files_gone_from_its_folder_names_them_before_rep
     assert list(pd.read_parquet(out / "files.parquet")["source_file"]) == ["bergen-p3-07.docx"]
 
 
+def test_a_file_gone_that_gave_no_practice_is_not_said_to_take_practices_with_it(tmp_path):
+    folder, out = tmp_path / "batch", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(RAW / "limassol-p3-04.txt", folder)
+    (folder / "broken.docx").write_bytes(b"not a word file")
+    (folder / "blank.docx").write_bytes((RAW / "formulaire-vierge.docx").read_bytes())
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"]).exit_code == 0
+    (folder / "broken.docx").unlink()
+    again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    said = " ".join(again.output.split())
+    assert again.exit_code == 2 and "(broken.docx)" in said, again.output
+    assert "would no longer list it (no practice was read from it)" in said and "its practices" not in said, said
+    (folder / "blank.docx").unlink()
+    (folder / "limassol-p3-04.txt").unlink()
+    shutil.copy(RAW / "oslo-p1-13.docx", folder)
+    again = runner.invoke(app, ["run", str(folder), "--out", str(out), "--no-analysis"])
+    said = " ".join(again.output.split())
+    assert again.exit_code == 2 and "would no longer hold the practices of 1 of them" in said, said
+
+
 def test_a_file_gone_while_another_came_in_is_named_too(tmp_path):
     """One form removed and one added: the same count of files, but the removed form's practices would vanish from
     the tables; the run names it as when files only went."""
