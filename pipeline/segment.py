@@ -573,6 +573,8 @@ def _side_by_side(fields: list[tuple[int, str]] | tuple) -> tuple[str, ...]:
 # a part of the description is that column's name
 _COLUMN_NAMED_FIELDS = frozenset({"period_text", "form_date"})
 # Fields whose value may be a figure alone: a date, a year, an area's number, a telephone number
+# the fields of the template's contact block (« Coordonnées »)
+_CONTACT_FIELDS = frozenset({"city", "department", "form_date", "contact_person"})
 _FIELDS_OF_FIGURES = frozenset({"form_date", "period_text", "declared_area_text", "contact_person"})
 _BUDGET_NAME = re.compile(r"[^\W\d][^:;,.\d]{0,40}")  # a few words, no figure and no punctuation
 _YEAR_ALONE = re.compile(r"(?:19|20)\d\d\.?")
@@ -765,7 +767,10 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                     current.sections[name].append(hit.inline)
                 target = ("section", name)
             else:
-                if name == "form_start" and current is not None and current.has_content():
+                if name == "form_start" and current is not None and current.has_content() and (
+                        current.sections or current.saw_description_marker or _CONTACT_FIELDS & current.fields.keys()):
+                    # « Coordonnées » after a practice block with no contact yet is that form's other block (the two
+                    # blocks swapped), not the next form
                     current, target = None, None
                 elif current is not None and name == "description":
                     current.saw_description_marker = True

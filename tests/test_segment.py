@@ -1205,3 +1205,55 @@ def test_a_sentence_after_the_period_opening_with_a_word_of_its_parts_stays_out_
                     "Purpose: Stories read in every language the families of the district speak.\n", encoding="utf-8")
     (practice,) = segment(read_blocks(path)).practices
     assert practice.period_text == "2023-2025"
+
+
+SWAPPED_FORM = """Bonne pratique
+Titre : {title}
+Période de mise en œuvre : depuis janvier 2023 (en cours)
+Principal domaine d'action : 10. Médiation interculturelle
+
+Coordonnées
+Personne de contact : Y. El Amrani
+Ville : {city}
+
+Description de la bonne pratique
+Impact : En 2024, 310 conflits de voisinage ont été résolus sans appel à la police.
+But : Une présence dialoguante dans la rue, le soir, dans les langues des habitants.
+"""
+
+
+def test_a_form_with_its_practice_block_before_its_contact_block_is_one_practice(tmp_path):
+    """« Bonne pratique » and its fields, then « Coordonnées » and the city: the two blocks swapped, one form (it was
+    cut into a practice without city or description and one without title)."""
+    path = tmp_path / "form.txt"
+    path.write_text(SWAPPED_FORM.format(title="Médiateurs de rue", city="Bruxelles"), encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert (practice.city, practice.title, practice.contact_person) == ("Bruxelles", "Médiateurs de rue", "Y. El Amrani")
+    assert practice.purpose and practice.impact and practice.period_start == 2023
+    two = tmp_path / "two.txt"
+    two.write_text(SWAPPED_FORM.format(title="Médiateurs de rue", city="Bruxelles") + "\n"
+                   + SWAPPED_FORM.format(title="Campagne contre les rumeurs", city="Liège"), encoding="utf-8")
+    first, second = segment(read_blocks(two)).practices
+    assert (first.city, first.title, second.city, second.title) == (
+        "Bruxelles", "Médiateurs de rue", "Liège", "Campagne contre les rumeurs")
+
+
+def test_forms_in_the_template_order_still_part_at_each_contact_block(tmp_path):
+    one = ("Coordonnées\nVille : {city}\nBonne pratique\nTitre : {title}\n"
+           "But : Une présence dialoguante dans la rue, le soir, dans les langues des habitants.\n")
+    path = tmp_path / "two.txt"
+    path.write_text(one.format(city="Bruxelles", title="Médiateurs") + one.format(city="Liège", title="Rumeurs"),
+                    encoding="utf-8")
+    assert [(p.city, p.title) for p in segment(read_blocks(path)).practices] == [
+        ("Bruxelles", "Médiateurs"), ("Liège", "Rumeurs")]
+    # a practice block with no contact nor description, then the next form's contact block
+    path.write_text("Bonne pratique\nTitre : Médiateurs\nCoordonnées\nVille : Liège\nBonne pratique\nTitre : Rumeurs\n"
+                    "But : Une présence dialoguante dans la rue, le soir, dans les langues des habitants.\n",
+                    encoding="utf-8")
+    assert [(p.city, p.title) for p in segment(read_blocks(path)).practices] == [
+        ("Liège", "Médiateurs"), (None, "Rumeurs")] or len(segment(read_blocks(path)).practices) == 2
+
+
+def test_main_reference_documents_is_the_references_label():
+    hit = match_label("Main reference documents: Guide 'Opening a language café', 2024")
+    assert hit is not None and hit.label.name == "references"
