@@ -274,6 +274,22 @@ def _expand_short_range(m: re.Match) -> str:
     return f"{start}-{start[:2]}{short}"
 
 
+# One season of two calendar years: "2020/21", « l'année scolaire 2018-2019 », "winter 2022/23". In a period
+# said to run since then, it is the start, not a span that ended with its second year.
+_SEASON_WORDS = re.compile(r"\b(rentree|scolaire|school|academic|season|saison|winter|hiver|term|semestre|"
+                           r"semester|annee|year|campagne|campaign)\b")
+_SEASON = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*([-/])\s*(19[5-9]\d|20\d\d)(?!\d)")
+
+
+def _season_as_start(folded: str) -> str:
+    """A running period's season ("since the 2021/22 school year") kept as its first year only."""
+    def start_of(m: re.Match) -> str:
+        consecutive = int(m.group(3)) == int(m.group(1)) + 1
+        near = folded[max(0, m.start() - 25):m.end() + 25]
+        return m.group(1) if consecutive and (m.group(2) == "/" or _SEASON_WORDS.search(near)) else m.group(0)
+    return _SEASON.sub(start_of, folded)
+
+
 @dataclass(frozen=True)
 class Period:
     start: int | None
@@ -295,6 +311,8 @@ def parse_period(text: str | None) -> Period:
     if planned and _YEAR.search(folded[:planned.start()]):
         folded = folded[:planned.start()]
     ongoing = bool(_ONGOING.search(folded))
+    if ongoing and len(set(_YEAR.findall(folded))) == 2:
+        folded = _season_as_start(folded)
     # "January 2019 - ongoing (evaluation period 2019-2023)", "since 2017 (edition described: 2023)": a year in
     # brackets comments on a running period written outside them ("2021 (ongoing since 2017)" is read whole)
     outside = _BRACKETED_NOTE.sub(" ", folded)

@@ -311,6 +311,13 @@ def test_column_header_table_pairs_labels_with_values():
         # how long it has run, or a rhythm, is no end
         ("since 2015 (10 years)", (2015, None, True)),
         ("From 2020 onwards (4 years so far)", (2020, None, True)),
+        # a season of two years in a running period is its start
+        ("depuis la rentrée 2020/21", (2020, None, True)),
+        ("since the 2021/22 school year", (2021, None, True)),
+        ("Depuis l'année scolaire 2018-2019", (2018, None, True)),
+        ("Winter 2022/23 – ongoing", (2022, None, True)),
+        ("2019/20 school year", (2019, 2020, False)),
+        ("since 2019-2020", (2019, 2020, False)),
         ("2015 onwards", (2015, None, True)),
         ("tous les deux ans depuis 2016", (2016, None, True)),
         ("2022 (6 months pilot), now permanent", (2022, None, True)),
