@@ -26,7 +26,7 @@ from pipeline.cities import city_country, city_info, city_key, city_name, countr
 from pipeline.criteria import CLAIM_FIELDS, is_empty_claim, is_empty_reference, load_cues
 from pipeline.normalize import fold
 from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions, same_practice_pairs, version_keys,
-                              version_order)
+                              version_order, version_words)
 from pipeline.tables import SCHEMAS
 
 __all__ = ["NO_CITY", "SAME_PRACTICE", "TOP_LEVEL", "VERSION_FILLED", "city_countries", "city_labels", "csv_ready",
@@ -80,7 +80,8 @@ def _as_current(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _version_rows(practices: pd.DataFrame, fields: tuple[str, ...] = ()) -> list[dict]:
-    names = ["practice_id", *(c for c in ("source_file", "practice_index", "city", *fields) if c in practices.columns)]
+    names = ["practice_id", *(c for c in ("source_file", "practice_index", "city", "n_words", *fields)
+                              if c in practices.columns)]
     return practices[names].to_dict("records")
 
 
@@ -93,7 +94,7 @@ def _keys(rows: list[dict], similar: pd.DataFrame) -> dict[str, str]:
         for link in links:
             mine = city.get(str(link["practice_id"]))
             link["rank"] = 0 if mine and mine == city.get(str(link["neighbour_id"])) else 1
-    return version_keys(ids, same_practice_pairs(links))
+    return version_keys(ids, same_practice_pairs(links), version_words(rows))
 
 
 def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:
@@ -102,8 +103,9 @@ def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:
     Versions of one practice are the pairs `similar.parquet` lists at rank 0: the same city's text in another
     language or rewritten (`version`) or sent again (`near_duplicate`). They are joined transitively (an English,
     a French and a German version are one practice) and share the id of the version whose file name sorts first
-    (then the first in its file), whatever the order of the rows: these are the export's `practice_key` and the
-    versions the reports count once. Near duplicates from two different cities stay two practices, one per city.
+    (then the first in its file) among the fullest (a version with fewer than two thirds of the longest one's
+    words, such as a summary, does not stand for the practice), whatever the order of the rows: these are the
+    export's `practice_key` and the versions the reports count once. Near duplicates from two different cities stay two practices, one per city.
     """
     keys = _keys(_version_rows(practices), similar)
     return pd.Series([keys[str(p)] for p in practices["practice_id"]], index=practices.index, name="practice_key")

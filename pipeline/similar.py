@@ -316,8 +316,10 @@ def same_practice_pairs(rows: Iterable) -> list[tuple[str, str]]:
     return out
 
 
-def version_keys(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Each id's practice: the first of `ids` among those `pairs` join, directly or through others."""
+def version_keys(ids: list[str], pairs: list[tuple[str, str]], words: Mapping[str, int] | None = None) -> dict[str, str]:
+    """Each id's practice: of the ids `pairs` join, directly or through others, the first of `ids` among the
+    fullest ones. `words`: each id's description length; a version stands for its practice only when it has at
+    least FULL_VERSION_SHARE of the longest version's words (a short summary does not stand for the full form)."""
     parent = {p: p for p in ids}
 
     def root(p: str) -> str:
@@ -329,10 +331,24 @@ def version_keys(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]
     for a, b in pairs:
         if a in parent and b in parent:
             parent[root(b)] = root(a)
+    size = {p: int((words or {}).get(p) or 0) for p in ids}
+    longest: dict[str, int] = {}
+    for p in ids:
+        longest[root(p)] = max(longest.get(root(p), 0), size[p])
     first: dict[str, str] = {}
-    for p in ids:  # in order: the first met stands for its group
-        first.setdefault(root(p), p)
+    for p in ids:  # in order: the first met of the full versions stands for its group
+        if size[p] >= FULL_VERSION_SHARE * longest[root(p)]:
+            first.setdefault(root(p), p)
     return {p: first[root(p)] for p in ids}
+
+
+# a version with fewer than this share of the longest version's words (a summary) does not stand for its practice
+FULL_VERSION_SHARE = 2 / 3
+
+
+def version_words(rows: Iterable[Mapping]) -> dict[str, int]:
+    """Each practice's description length by id (`version_keys`' `words`), from rows of practices.parquet."""
+    return {str(r["practice_id"]): 0 if is_missing(r.get("n_words")) else int(r["n_words"]) for r in rows}
 
 
 def version_order(row: Mapping) -> tuple[str, int, str]:

@@ -118,6 +118,14 @@ def test_versions_of_one_practice_share_their_practice_key(run):
     assert [(r["practice_id"], r["practice_key"]) for r in _sheet(book, "areas")] == [("p1", "p1"), ("p3", "p1"),
                                                                                       ("p4", "p4")]
     assert [(r["practice_id"], r["practice_key"]) for r in _sheet(book, "criteria")] == [("p2", "p1"), ("p4", "p4")]
+    # a short summary ('oslo.docx', a third of the words) stands for nothing: the first full version in name order
+    practices[0]["n_words"] = 10
+    write_table(run / "practices.parquet", to_table("practices", practices))
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run)))
+    keys = {r["practice_id"]: r["practice_key"] for r in _sheet(book, "practices")}
+    assert keys == {"p1": "p3", "p2": "p3", "p3": "p3", "p4": "p4"}
+    table = load_table(run, "practices")
+    assert keys == dict(zip(table["practice_id"], practice_keys(table, load_table(run, "similar"))))
 
 
 def test_every_city_column_has_the_listed_name_beside_the_city_as_written(run):

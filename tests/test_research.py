@@ -55,6 +55,18 @@ def test_the_practice_keeps_the_header_fields_of_any_version_whatever_the_row_or
     assert arrow["declared_areas"].tolist() == [[], ["6"]]
 
 
+def test_a_short_summary_sent_beside_the_full_form_does_not_stand_for_the_practice():
+    """A 116-word English summary of a 524-word form sorted first and stood for the practice, with the summary's
+    lower levels; versions of like length keep the file name order."""
+    practices = pd.DataFrame({"practice_id": ["s-1", "f-1", "t-1", "u-1"], "practice_index": [1, 1, 1, 1],
+                              "source_file": ["strasbourg-en-summary.txt", "strasbourg-p3.docx", "oslo-en.md",
+                                              "oslo-fr.docx"],
+                              "city": ["Strasbourg", "Strasbourg", "Oslo", "Oslo"], "n_words": [116, 524, 400, 460]})
+    similar = similar_rows(("s-1", "f-1", 0, "version"), ("t-1", "u-1", 0, "version"))
+    assert practice_keys(practices, similar).tolist() == ["f-1", "f-1", "t-1", "t-1"]
+    assert distinct_practices(practices, similar)["practice_id"].tolist() == ["t-1", "f-1"]
+
+
 def test_a_practice_sent_in_two_languages_has_the_levels_of_the_version_kept():
     """Not the mean of its versions' levels: the version `distinct_practices` keeps, as the batch summary counts it;
     a practice no criterion was scored for has no row."""

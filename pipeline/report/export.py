@@ -39,7 +39,7 @@ from pipeline.cities import city_country, city_name, country_name
 from pipeline.criteria import CRITERIA
 from pipeline.report.redact import Redactor  # the city reports' rule for personal data, shared
 from pipeline.review_copies import copies_of_reviewed
-from pipeline.similar import same_practice_pairs, version_keys, version_order
+from pipeline.similar import same_practice_pairs, version_keys, version_order, version_words
 from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.i18n import Messages, Translator  # words only: no web framework
@@ -103,9 +103,9 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
             return [redact(v) for v in value]
         return redact(value) if isinstance(value, str) else value
 
-    # the same linking as research.practice_keys: the first version in file name order stands for the practice
+    # the same linking as research.practice_keys: the first full version in file name order stands for the practice
     keys = version_keys(sorted(practices, key=lambda pid: version_order(practices[pid])),
-                        same_practice_pairs(tables["similar"]))
+                        same_practice_pairs(tables["similar"]), version_words(practices.values()))
     derived = {"city_listed": lambda r: listed(r.get("city")),
                "country": lambda r: country_name(_country(r.get("city")), lang),
                "practice_key": lambda r: keys[r["practice_id"]],

@@ -134,12 +134,12 @@ class RunView:
     @cached_property
     def practice_keys(self) -> dict[str, str]:
         """The practice each practice id is a version of (`research.practice_keys`): language versions and copies
-        sent again, linked at rank 0 of the similar table, share the id of the one whose file name sorts first."""
-        from pipeline.similar import same_practice_pairs, version_keys, version_order
+        sent again, linked at rank 0 of the similar table, share the id of the first full one in file name order."""
+        from pipeline.similar import same_practice_pairs, version_keys, version_order, version_words
 
         rows = self.records("similar", ("practice_id", "neighbour_id", "rank", "relation", "near_duplicate"))
         ids = [p["practice_id"] for p in sorted(self.practices.values(), key=version_order)]
-        return version_keys(ids, same_practice_pairs(rows))
+        return version_keys(ids, same_practice_pairs(rows), version_words(self.practices.values()))
 
     @property
     def n_distinct(self) -> int:
