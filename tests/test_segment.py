@@ -1264,3 +1264,16 @@ def test_forms_in_the_template_order_still_part_at_each_contact_block(tmp_path):
 def test_main_reference_documents_is_the_references_label():
     hit = match_label("Main reference documents: Guide 'Opening a language café', 2024")
     assert hit is not None and hit.label.name == "references"
+
+
+@pytest.mark.parametrize("value", ["see French version", "Voir la version française.", "Idem", "Voir ci-dessus."])
+def test_a_field_that_points_to_another_version_or_above_is_not_filled(value):
+    """"Contact person: see French version" is no contact: the field is missing here (and is taken from the version
+    it points to where the run links them)."""
+    assert value_or_none(value) is None
+    (practice,) = segment(lines("City: Strasbourg", "Title: Street mediators", f"Contact person: {value}",
+                                f"Starting point: {value}", "Purpose: Mediators who speak the residents' languages walk "
+                                "the district every evening and settle quarrels before they grow.")).practices
+    assert practice.contact_person is None and "missing:contact_person" in practice.warnings
+    assert practice.starting_point is None
+
