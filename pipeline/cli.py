@@ -540,11 +540,13 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
         probability = f"{row['probability']:.2f}"
         declared_only = code not in suggestion.predicted_areas
         tag = t["main_tag"] if code == suggestion.main_area_pred else t["declared_tag"] if declared_only else ""
-        # a declared area the text does not suggest shows its likeliest sentence too, as the web check does: the
-        # city judges from it whether its declaration holds
+        # a declared area the text does not suggest shows its likeliest sentence only where the area is likely
+        # enough to be flagged by no one (as on the web check): a sentence beside 0.00 would seem to support it
+        evidence = row.get("evidence") if not declared_only or row["probability"] >= \
+            settings.areas.mismatch_min_probability else None
         areas.add_row(area_words(taxonomy, code, practice.lang) + (f" ({tag})" if tag else ""),
                       probability.replace(".", ",") if practice.lang == "fr" else probability,
-                      _short(row["evidence"], EVIDENCE_CHARS) if row.get("evidence") else "-")
+                      _short(evidence, EVIDENCE_CHARS) if evidence else "-")
     out.print(areas)
     if main_not_likeliest(suggestion.main_area_pred, {code: by_code[code]["probability"] for code in shown}):
         out.print(t["main_note"], highlight=False)

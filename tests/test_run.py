@@ -788,6 +788,8 @@ def test_check_names_the_declared_and_the_pointed_areas_and_shows_whole_sentence
     # the main area is tagged, and the declared one, which the text does not suggest, is listed last
     assert rows[0] == "8. Entreprise, emploi et diversité (principal)"
     assert rows[-1] == "6. Espace public (déclaré, non suggéré)"
+    # at a probability of 0,00 the declared area shows no sentence, which would seem to support it
+    assert re.search(r"6\. Espace public \(déclaré, non suggéré\) +│ 0,0\d +│ - +│", output), output
     listed = [re.sub(r" \(principal\)$", "", row) for row in rows[:-1]]
     assert said == ("Vous avez déclaré 6. Espace public ; le texte décrit plutôt "
                     + (listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} ou {listed[-1]}")

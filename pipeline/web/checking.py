@@ -162,8 +162,11 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
                   "evidence": predictions.evidence[i][column[code]]}
                  for code in declared_beside(suggestion.predicted_areas, practice.declared_areas)
                  if code in column]
-        # an area the text does not suggest has no sentence to support it
-        declared = areas.pop() | {"evidence": None} if len(areas) > len(suggestion.predicted_areas) else None
+        # a declared area the text does not suggest shows its likeliest sentence only where it is likely all the same
+        # (a probability of areas.mismatch_min_probability or more): a sentence beside 0.00 would seem to support it
+        declared = areas.pop() if len(areas) > len(suggestion.predicted_areas) else None
+        if declared is not None and declared["probability"] < settings.areas.mismatch_min_probability:
+            declared = declared | {"evidence": None}
         pid = practice.practice_id
         checked.append(CheckedPractice(
             practice, suggestion.main_area_pred, suggestion.area_mismatch, areas,
