@@ -290,6 +290,17 @@ def _season_as_start(folded: str) -> str:
     return _SEASON.sub(start_of, folded)
 
 
+_RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*(?:[-\u2013\u2014]|\bto\b|\bau\b|\ba\b)\s*(19[5-9]\d|20\d\d)(?!\d)")
+
+
+def reversed_range(text: str) -> str | None:
+    """A span of years written end first ("2024 - 2021"), as written folded, or None."""
+    for m in _RANGE.finditer(fold(text)):
+        if int(m.group(1)) > int(m.group(2)):
+            return f"{m.group(1)}-{m.group(2)}"
+    return None
+
+
 @dataclass(frozen=True)
 class Period:
     start: int | None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
 from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, fold, fold_chars,
-                                instruction_starts, names_a_length, parse_period, value_or_none, words_pattern)
+                                instruction_starts, names_a_length, parse_period, reversed_range, value_or_none, words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -1027,6 +1027,8 @@ class Segmenter:
             warnings.append("unrecognised_area")
         if values["period_text"] and period.start is None:
             warnings.append("unparsed_period")
+        if values["period_text"] and (backwards := reversed_range(values["period_text"])):
+            warnings.append(f"period_reversed:{backwards}")  # "2024 - 2021": read as 2021-2024, the city checks
         if description is None:
             warnings.append("missing:description")
         elif not any(sections.values()):

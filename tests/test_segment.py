@@ -1277,3 +1277,14 @@ def test_a_field_that_points_to_another_version_or_above_is_not_filled(value):
     assert practice.contact_person is None and "missing:contact_person" in practice.warnings
     assert practice.starting_point is None
 
+
+
+def test_a_period_written_end_first_is_read_and_warned_about():
+    (practice,) = segment(lines("Ville : Liège", "Titre : Médiateurs de rue", "Période de mise en œuvre : 2024 - 2021",
+                                "But : Des médiateurs qui parlent les langues des habitants parcourent le quartier "
+                                "chaque soir.")).practices
+    assert (practice.period_start, practice.period_end) == (2021, 2024)
+    assert "period_reversed:2024-2021" in practice.warnings
+    (practice,) = segment(lines("Ville : Liège", "Titre : Médiateurs", "Période de mise en œuvre : 2021 - 2024",
+                                "But : Des médiateurs parcourent le quartier chaque soir.")).practices
+    assert not [w for w in practice.warnings if w.startswith("period_reversed")]
