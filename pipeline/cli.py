@@ -448,9 +448,9 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         names = t["fields"]
         table = Table(title=t["practice"].format(n=practice.practice_index, title=practice.title or t["no_title"]))
         table.add_column(t["field"], style="bold")
-        table.add_column(t["value"])
-        for name in ("city", "department", "form_date", "contact_person", "declared_area_text", "main_objective",
-                     "period_text"):
+        table.add_column(t["value"], overflow="fold")  # an e-mail address or a link wraps rather than is cut
+        for name in ("city", "department", "form_date", "contact_person", "title", "declared_area_text",
+                     "main_objective", "period_text"):
             table.add_row(names[name], _short(getattr(practice, name)))
         table.add_row(names["lang"], t["languages"].get(practice.lang or "", practice.lang or "-"))
         table.add_row(*_declared_areas(practice, t))
@@ -532,7 +532,7 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
     taxonomy = load_taxonomy()
     areas = Table(title=t["areas_title"])
     for col in ("area", "probability", "evidence"):
-        areas.add_column(t[col])
+        areas.add_column(t[col], overflow="fold")
     # the suggested areas, main area first, as the web check lists them, and the declared one if not among them
     shown = declared_beside(suggestion.predicted_areas, practice.declared_areas, taxonomy)
     for code in shown:
@@ -558,7 +558,7 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
     rows, guidelines = criteria_with_guidelines([practice], settings, embedder, scorer)
     table = Table(title=t["criteria_title"])
     for col in ("criterion", "level", "evidence", "to_add"):
-        table.add_column(t[col])
+        table.add_column(t[col], overflow="fold")
     for row in rows:
         # every evidence sentence (at most two), each on its own line: the reader sees what was counted
         evidence = ("\n".join(_short(sentence, EVIDENCE_CHARS) for sentence in row["evidence"])
@@ -569,7 +569,7 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
 
     guide = Table(title=t["guidelines_title"])
     for col in ("check", "", "detail"):
-        guide.add_column(t[col] if col else "")
+        guide.add_column(t[col] if col else "", overflow="fold")
     for row in guidelines:
         mark = f"[green]{t['ok']}[/green]" if row["passed"] else f"[red]{t['fix']}[/red]"
         guide.add_row(t["checks"].get(row["check"], row["check"].replace("_", " ")), mark, row["detail"])

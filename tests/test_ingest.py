@@ -136,6 +136,27 @@ BAD_INPUTS = {
 }
 
 
+@pytest.mark.parametrize("name", ["form.docx", "form.pdf", "form.odt"])
+def test_a_form_typed_as_plain_text_under_a_word_name_is_read_with_a_warning(tmp_path, name):
+    """A form saved from a text editor as 'form.docx' was refused as a damaged Word file: its text is read, and its
+    practices say it was read as text."""
+    from pipeline.ingest import read_document
+    from pipeline.segment import segment
+
+    path = tmp_path / name
+    path.write_text("Ville : Liège\nTitre : Médiateurs de rue\n\nBut : Des médiateurs qui parlent les langues des "
+                    "habitants parcourent le quartier chaque soir.\n", encoding="cp1252")
+    reading = read_document(path)
+    assert reading.warnings == (f"plain_text_named:{Path(name).suffix}",)
+    (practice,) = segment(reading.blocks).practices
+    assert (practice.city, practice.title) == ("Liège", "Médiateurs de rue")
+    binary = tmp_path / "binary.docx"
+    binary.write_bytes(b"\x01\x02\x03" * 400)
+    with pytest.raises(IngestError) as caught:
+        read_document(binary)
+    assert caught.value.code == "corrupt_file"
+
+
 def test_an_archive_or_a_name_without_suffix_is_told_what_to_do(tmp_path):
     from pipeline.ingest import read_document
 

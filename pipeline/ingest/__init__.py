@@ -20,9 +20,9 @@ from pipeline.ingest.docx import read_docx
 from pipeline.ingest.mail import read_email
 from pipeline.ingest.odt import odf_mimetype, read_odt
 from pipeline.ingest.pdf import read_pdf
-from pipeline.ingest.reading import CONVERTED_LIBREOFFICE, CONVERTED_TEXT_ONLY, OCR, Reading
+from pipeline.ingest.reading import CONVERTED_LIBREOFFICE, CONVERTED_TEXT_ONLY, NAMED_AS_ANOTHER_FORMAT, OCR, Reading
 from pipeline.ingest.rtf import RTF_MAGIC, read_rtf
-from pipeline.ingest.text import read_text
+from pipeline.ingest.text import decode_bytes, read_text, text_blocks
 from pipeline.ingest.tools import Tools
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -91,6 +91,10 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
     if head.startswith(RTF_MAGIC):
         return read_rtf(path, limits, tools.soffice)
     if suffix in (".docx", ".pdf", ".doc", ".odt", ".rtf"):
+        # a form typed in a text editor and saved under a Word name is read for what it is, with a warning
+        text = _plain_text(path)
+        if text is not None:
+            return Reading(text_blocks(text, limits), warnings=(f"{NAMED_AS_ANOTHER_FORMAT}:{suffix}",))
         kind = {".docx": "Word", ".pdf": "PDF", ".doc": "Word .doc", ".odt": "OpenDocument", ".rtf": "RTF"}[suffix]
         raise ingest_error("misnamed_file", suffix=suffix, kind=kind)
     if suffix in (".txt", ".md", ".markdown", ".text"):
@@ -102,6 +106,16 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
     if suffix == ".msg":
         raise ingest_error("email_file", suffix=suffix)
     raise ingest_error("unknown_suffix", suffix=suffix) if suffix else ingest_error("no_suffix")
+
+
+def _plain_text(path: Path) -> str | None:
+    """The file's text when it holds plain text (no NUL byte, decoded with next to no unreadable character)."""
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        return None
+    text = decode_bytes(raw)
+    readable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text)
+    return text if text.strip() and readable >= 0.98 * len(text) and "\ufffd" not in text else None
 
 
 def _is_opendocument(path: Path) -> bool:

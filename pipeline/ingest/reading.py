@@ -11,6 +11,7 @@ from pipeline.records import Block
 CONVERTED_LIBREOFFICE = "converted:libreoffice"  # converted to .docx, then read by the Word reader
 CONVERTED_TEXT_ONLY = "converted:text-only"  # read without LibreOffice: text and table cells, no formatting
 OCR = "ocr"  # text recognised on page images: words may be misread
+NAMED_AS_ANOTHER_FORMAT = "plain_text_named"  # ":.docx": plain text saved under another format's name, read as text
 UNREAD_SCANS = "unread_scanned_pages"  # a PDF with text on some pages and scans, not read (no OCR here), on others
 
 
