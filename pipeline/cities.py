@@ -193,11 +193,16 @@ def name_parts(name: str | None) -> list[str]:
 
 
 def city_country(name: str | None) -> str | None:
-    """The English name of a city's country: a listed city's, else the country a form wrote after an unlisted one
-    ('Larnaka, Cyprus', 'Tartu (Estonie)', 'Larnaka - CY'); None when neither says it."""
+    """The English name of a city's country: a listed city's, that of several listed cities of one country written
+    together ('Lyon / Grenoble'), else the country a form wrote after an unlisted one ('Larnaka, Cyprus', 'Tartu
+    (Estonie)', 'Larnaka - CY'); None when neither says it."""
     info = city_info(name)
     if info is not None or not isinstance(name, str):
         return info.country if info else None
+    # a practice of several cities of one country ('Lyon / Grenoble / Saint-Étienne') is in that country
+    listed = [city_info(part) for part in name_parts(name)]
+    if listed and all(listed) and len({info.country for info in listed}) == 1:
+        return listed[0].country
     directory = _city_directory()
     for _, qualifier in _qualified(" ".join(name.split())):
         # the last part of 'Québec, Canada' or 'Attica/Greece' is the country where one is named

@@ -163,6 +163,9 @@ def test_city_countries_name_the_country_of_each_city_however_it_is_written():
     countries = city_countries(written)
     assert countries.tolist()[:3] == ["Switzerland", "Norway", "Estonia"] and countries[3:].isna().all()
     assert city_countries(written, "fr").tolist()[:2] == ["Suisse", "Norvège"]
+    # cities of one country written together, and a French metropolis named for its city
+    joint = city_countries(pd.Series(["Lyon / Grenoble", "Geneva / Zurich", "Lyon / Geneva", "Eurométropole de Strasbourg"]))
+    assert joint.tolist()[:2] == ["France", "Switzerland"] and pd.isna(joint[2]) and joint[3] == "France"
 
 
 def test_list_columns_are_joined_for_csv(tmp_path):
