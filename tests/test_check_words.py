@@ -123,7 +123,10 @@ def test_a_part_of_one_word_is_counted_in_the_singular(lang, value, expected):
 
 
 def test_the_declared_area_is_listed_once_and_the_main_area_note_is_given_when_another_is_likelier():
-    assert declared_beside(["16", "5"], ["6", "9"]) == ["16", "5", "6"]
+    # every declared area the text does not suggest is listed, the main one first (« 5 ; 11 ; 14 » showed 5 only)
+    assert declared_beside(["16", "5"], ["6", "9"]) == ["16", "5", "6", "9"]
+    assert declared_beside(["5", "14a"], ["5", "11", "14"]) == ["5", "14a", "11"]
+    assert declared_beside(["16"], ["1", "2", "3", "4"]) == ["16", "1", "2", "3"]
     assert declared_beside(["16", "6"], ["6"]) == ["16", "6"] and declared_beside(["16"], []) == ["16"]
     # a declared sub-area is listed as declared, and not at all when its family is suggested
     assert declared_beside(["16"], ["7", "7c"]) == ["16", "7c"] and declared_beside(["7", "16"], ["7", "7c"]) == ["7", "16"]

@@ -172,7 +172,7 @@ def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
     first = body["practices"][0]
     assert set(first) == {"title", "city", "city_listed", "lang", "fields", "missing_sections", "warnings",
                           "declared_areas", "main_area", "area_mismatch", "area_mismatch_text", "areas", "criteria",
-                          "guidelines", "similar", "declared_area"}
+                          "guidelines", "similar", "declared_area", "declared_not_suggested"}
     assert (first["city"], first["lang"]) == ("Ballarat", "en")
     assert first["fields"]["city"] == "Ballarat" and first["fields"]["period_text"] == "2019 - ongoing"
     assert first["missing_sections"] == []
@@ -295,6 +295,13 @@ def test_a_declared_area_the_text_does_not_suggest_is_shown_beside_the_suggested
     suggested = client.post("/api/check", files=upload(ENGLISH_FORM)).json()["practices"][0]
     assert suggested["declared_area"] is None or suggested["declared_area"]["area"] not in [
         a["area"] for a in suggested["areas"]]
+    # every declared area the text does not suggest is listed, the main one first
+    two = form | {"file": ("cafes.txt", text.replace("6. Public space", "6. Public space; 15. Public and political participation").encode("utf-8"))}
+    (practice,) = client.post("/api/check", files=two).json()["practices"]
+    assert [a["area"] for a in practice["declared_not_suggested"]] == ["6", "15"]
+    assert practice["declared_area"]["area"] == "6"
+    page = html.unescape(client.post("/check", files=two).text)
+    assert page.count("declared, not suggested</span>") == 2
 
 
 def test_the_check_page_names_fields_as_the_template_and_cuts_a_long_one_after_a_word(client):

@@ -55,12 +55,18 @@ class CheckedPractice:
     criteria: list[dict]  # criteria.parquet rows
     guidelines: list[dict]  # guidelines.parquet rows
     similar: list[SimilarPractice] = field(default_factory=list)
-    declared_area: dict | None = None  # the declared main area's row when the text does not suggest it
+    # the rows of the declared areas the text does not suggest (`declared_beside`), the main one first
+    declared_rows: list[dict] = field(default_factory=list)
+
+    @property
+    def declared_area(self) -> dict | None:
+        """The declared main area's row when the text does not suggest it."""
+        return self.declared_rows[0] if self.declared_rows else None
 
     @property
     def main_not_likeliest(self) -> bool:
         """Another listed area is likelier than the main one (chosen by a model of its own): the page says so."""
-        shown = self.areas + ([self.declared_area] if self.declared_area else [])
+        shown = self.areas + self.declared_rows
         return main_not_likeliest(self.main_area, {a["area"]: a["probability"] for a in shown})
 
     @property
@@ -164,9 +170,9 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
                  if code in column]
         # a declared area the text does not suggest shows its likeliest sentence only where it is likely all the same
         # (a probability of areas.mismatch_min_probability or more): a sentence beside 0.00 would seem to support it
-        declared = areas.pop() if len(areas) > len(suggestion.predicted_areas) else None
-        if declared is not None and declared["probability"] < settings.areas.mismatch_min_probability:
-            declared = declared | {"evidence": None}
+        declared = [row if row["probability"] >= settings.areas.mismatch_min_probability else row | {"evidence": None}
+                    for row in areas[len(suggestion.predicted_areas):]]
+        areas = areas[:len(suggestion.predicted_areas)]
         pid = practice.practice_id
         checked.append(CheckedPractice(
             practice, suggestion.main_area_pred, suggestion.area_mismatch, areas,
@@ -268,9 +274,12 @@ def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t
             "area_mismatch_text": item.mismatch_words(pt),
             "areas": [{"area": a["area"], "probability": a["probability"], "evidence": a["evidence"]}
                       for a in item.areas],
-            # the declared main area with its probability when the text does not suggest it
+            # the declared main area with its probability when the text does not suggest it, and every declared
+            # area the text does not suggest (the main one first)
             "declared_area": ({k: item.declared_area[k] for k in ("area", "probability", "evidence")}
                               if item.declared_area else None),
+            "declared_not_suggested": [{k: row[k] for k in ("area", "probability", "evidence")}
+                                       for row in item.declared_rows],
             "criteria": [{"criterion": r["criterion"], "level": int(r["level"]), "evidence": list(r["evidence"] or []),
                           "hint": r["hint"] or None} for r in item.criteria],
             "guidelines": [{"check": r["check"], "label": pt.check(r["check"]), "passed": bool(r["passed"]),

@@ -233,13 +233,27 @@ MISMATCH_AREAS_NAMED = 3
 
 
 def declared_beside(suggested: list[str], declared: list[str], taxonomy: Taxonomy | None = None) -> list[str]:
-    """The suggested areas, then the city's declared main area when the text suggests neither it nor its family,
-    so that a city sees where its own choice stands: as declared, a sub-area ("7c") rather than its parent."""
+    """The suggested areas, then each area the city declared that the text suggests neither as it is nor by its
+    family (the main one first, at most DECLARED_SHOWN), so that a city sees where each of its choices stands: as
+    declared, a sub-area ("7c") rather than its parent."""
     if not declared:
         return list(suggested)
-    shown = declared_main(declared, taxonomy or load_taxonomy())
-    family = {shown, declared[0]}
-    return list(suggested) if family & set(suggested) else [*suggested, shown]
+    taxonomy = taxonomy or load_taxonomy()
+    main = declared_main(declared, taxonomy)
+    listed = [main, *(c for c in _without_implied_parents(list(declared), taxonomy) if c != main)]
+    family_of = lambda code: taxonomy.parent(code) if code in taxonomy.areas else code  # noqa: E731
+    shown = []
+    for code in listed:
+        # suggested as it is, by its parent, or by one of its sub-areas (« 14 » declared, "14a" suggested)
+        family = {code, family_of(code), *(s for s in suggested if family_of(s) == code)}
+        if code == main:
+            family.add(declared[0])
+        if not family & set(suggested) and code not in shown:
+            shown.append(code)
+    return [*suggested, *shown[:DECLARED_SHOWN]]
+
+
+DECLARED_SHOWN = 3  # declared areas listed beside the suggested ones, at most
 
 
 def declared_main(declared: list[str], taxonomy: Taxonomy) -> str:
