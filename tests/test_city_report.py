@@ -432,6 +432,52 @@ def test_redactor_removes_addresses_phones_and_contact_names():
         assert redact(kept) == kept
 
 
+
+def test_redactor_leaves_out_numbers_after_words_of_calling_or_reaching():
+    from pipeline.report.city import Redactor
+
+    redact = Redactor([])
+    # a local number (3 + 4 digits) or one in pairs, a few words after a verb of calling or reaching
+    for said, number in (("Parents could call the project line at 742 1234 or write to the school.", "742 1234"),
+                         ("Families reach the team on 22 33 44 55.", "22 33 44 55"),
+                         ("Phone the desk on 742-1234", "742-1234"),
+                         ("Get in touch with the coach on 742 12 34", "742 12 34"),
+                         ("Contact the project team: 22 33 44 55", "22 33 44 55"),
+                         ("Text the mentors at 742.1234", "742.1234"), ("WhatsApp 742 1234", "742 1234"),
+                         ("dial 22 33 44 55", "22 33 44 55")):
+        assert redact(said) == said.replace(number, "[…]"), said
+    # after the same words: dates, years, amounts, counts, identifiers, rooms and opening hours stay
+    for kept in ("Call the team on 12 March", "Contact the families on 12 03 2024 and 14 05 2024",
+                 "The open call on 2022-2023 funded 14 groups", "Reach the volunteers on 2022 2023",
+                 "The call reached its target at 1 200 000 €", "Contact the fund at 12 500 000 EUR",
+                 "We reach them at 1 234 567 households", "Contact the association SIRET: 123 456 789 00012",
+                 "Call the desk on floor 3, room 214", "Reach the desk on weekdays at 08 30 - 12 00"):
+        assert redact(kept) == kept, kept
+
+
+def test_redactor_leaves_out_numbers_after_french_words_of_calling():
+    from pipeline.report.city import Redactor
+
+    redact = Redactor([])
+    for said, number in (("Les familles joignent l'équipe au 22 33 44 55", "22 33 44 55"),
+                         ("Les familles joignent l’équipe au 22 33 44 55.", "22 33 44 55"),
+                         ("On peut contacter la médiatrice au 742 1234", "742 1234"),
+                         ("Contactez-nous au 22 33 44 55", "22 33 44 55"), ("Composez le 22 33 44 55", "22 33 44 55"),
+                         ("par téléphone au 22 33 44 55", "22 33 44 55"),
+                         ("La permanence est joignable au numéro 22 33 44 55", "22 33 44 55"),
+                         ("Un SMS au numéro 742 12 34", "742 12 34"),
+                         ("Téléphonez à l'accueil d'Emmaüs au 742 1234", "742 1234")):
+        assert redact(said) == said.replace(number, "[…]"), said
+    # not a phone after the same words: the first of January, a date, a floor, a room, an amount, a span of years,
+    # a count, a street number, an ISBN; and a number in pairs with no word of calling before it
+    for kept in ("Contacter la mairie au 1er janvier 2024", "Joindre les pièces au 31 décembre 2024",
+                 "joindre l'équipe au 3e étage, salle 214", "Joindre au dossier le budget de 1 200 000 €",
+                 "contacter les familles le 12 03 2024", "joindre au bilan 2022-2023",
+                 "contacter les 22 33 44 55 familles", "au numéro 12 de la rue", "joignable au 2022 - 2023",
+                 "Contactez-nous : ISBN 978-2-07-036822-8", "Joindre le budget au 12 500 000 €", "22 33 44 55"):
+        assert redact(kept) == kept, kept
+
+
 def test_unchanged_inputs_leave_reports_alone(run_copy):
     first = write_city_reports(run_copy, ["Oslo"], formats=("html",))
     stamp = first[0].stat().st_mtime_ns

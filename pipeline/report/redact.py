@@ -19,11 +19,34 @@ PHONE = re.compile(r"(?<!\w)\(?\+\d[\d ().-]{5,}\d(?!\w)|(?<![\w.,])0\d(?:[ .-]?
                    r"|(?<![\w.,/])\(?\d{3}\)?[ .-]\d{3}-\d{4}(?!\d)"
                    # a bank account (IBAN): FR76 3000 6000 0112 3456 7890 189
                    r"|\b[A-Z]{2}\d{2}(?: ?[0-9A-Z]{4}){3,7}(?: ?[0-9A-Z]{1,3})?\b")
-# a word that announces a number: "Tel." or "Tél :" with its mark (the French word « tel » is no phone), or a verb
-# of calling followed by a few words ("call the library on …", « répond au … »)
-_ANNOUNCED_PHONE = re.compile(r"(?i)(?:\bt[eé]l\s*[.:]|\b(?:phone|telephone|téléphone|mobile|portable)\s*:?"
-                              r"|\b(?:call|ring|appelez|appeler|joignable|répond|contactez)\b(?:\s+[^\W\d]+){0,4}?"
-                              r"\s+(?:on|at|au|le|sur))\s*(\(?\d[\d ()./-]{6,}\d)")
+# Words that announce a number written right after them (patterns): "Tel." or « Tél : » with its mark (the French
+# word « tel » is no phone), a label, « au numéro »
+_NUMBER_LABELS = (r"t[eé]l\s*[.:]", "phone", "telephone", "téléphone", "mobile", "portable", "whatsapp", "sms",
+                  "dial", r"au\s+num[eé]ro")
+# Verbs of calling or reaching (words): a few words may stand between them and 'on', 'at', « au », « sur »,
+# « le » or ':' before the number ("call the library on …", « les familles joignent l'équipe au … »,
+# "Contact the team: …"); not 'contacts', 'calls' or 'texts', nouns that count ('Contacts: 12 345 678')
+_CALLING_VERBS = ("call", "calling", "phone", "phoning", "telephone", "ring", "reach", "reaches", "reachable",
+                  "in touch", "contact", "contacting", "text", "texting", "whatsapp", "sms",
+                  "appelez", "appeler", "appelle", "appellent", "rappelez", "rappeler", "joindre", "joignez",
+                  "joignent", "joignable", "joignables", "contactez", "contacter", "contacte", "contactent",
+                  "téléphonez", "téléphoner", "téléphone", "composez", "composer", "répond", "répondent")
+_VERBS = "|".join(re.escape(verb).replace(r"\ ", r"\s+") for verb in _CALLING_VERBS)
+_WORD = r"[^\W\d]+(?:['’-][^\W\d]+)*"  # « l'équipe », 'drop-in'; no figure: a count or a date ends the search
+_ANNOUNCED_PHONE = re.compile(rf"(?i)(?:\b(?:{'|'.join(_NUMBER_LABELS)})\s*:?"
+                              # a verb may carry its pronoun: « contactez-nous au … »
+                              rf"|\b(?:{_VERBS})(?:-[^\W\d]+)?\b(?:\s+{_WORD}){{0,4}}?"
+                              r"(?:\s+(?:on|at|au|le|sur)(?:\s+(?:num[eé]ro|number))?|\s*:))"
+                              r"\s*(\(?\d[\d ()./-]{6,}\d)")
+# A local number of seven digits, announced: '742 1234', '742-12-34'
+_LOCAL_PHONE = re.compile(r"\d{3}[ .-]\d{4}|\d{3}(?:[ .-]\d{2}){2}")
+# not a phone even when announced: a date in spaced figures, opening hours, years alone, an amount or a share, an
+# identifier
+_SPACED_DATE = re.compile(r"\b\d{1,2} \d{1,2} (?:19|20)\d\d\b")
+_HOURS = re.compile(r"(?:[01]\d|2[0-3])[ h:.][0-5]\d\s*[-–]\s*(?:[01]\d|2[0-3])[ h:.][0-5]\d")
+_YEARS = re.compile(r"(?:(?:19|20)\d\d\W*)+")
+_AMOUNT_AFTER = re.compile(r"\s*(?:[%€$£]|(?:euros?|eur|chf|nok|sek|dkk|usd|gbp|kr|percent|pour ?cent)\b)", re.I)
+_IDENTIFIER_BEFORE = re.compile(r"\b(?:siret|siren|isbn|issn|iban|rna|tva|vat)\W*$", re.I)
 _DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d\b|\b(?:19|20)\d\d\s*[-/–]\s*(?:19|20)\d\d\b")
 _TITLES = re.compile(r"^(?:dr|prof|mme|mr|mrs|ms|m)\.?\s+", re.I)
 
@@ -74,11 +97,16 @@ def _phone(match: re.Match) -> str:
 
 
 def _announced(match: re.Match) -> str:
-    number = match.group(1)
+    """A number after a word that announces one, left out where it has a phone number's digits: eight or more,
+    or seven grouped as a local number ('742 1234'); not a date, hours, years, an amount or an identifier."""
+    number, before = match.group(1), match.group(0)[:match.start(1) - match.start(0)]
     digits = sum(ch.isdigit() for ch in number)
-    if digits < 8 or _DATE.search(number):
+    if digits < 8 and not _LOCAL_PHONE.fullmatch(number):
         return match.group(0)
-    return match.group(0)[:match.start(1) - match.start(0)] + "[…]"
+    if _DATE.search(number) or _SPACED_DATE.search(number) or _HOURS.fullmatch(number) or _YEARS.fullmatch(number) \
+            or _AMOUNT_AFTER.match(match.string, match.end()) or _IDENTIFIER_BEFORE.search(before):
+        return match.group(0)
+    return before + "[…]"
 
 
 class Redactor:
