@@ -149,8 +149,11 @@ class SimilarSettings:
     fact_min_jaccard: float = 0.40
     fact_min_count: int = 3
     max_shared_terms: int = 6
-    # Terms used by more than this share of practices are not offered as the reason two practices match.
+    # Terms used by more than this share of practices are not offered as the reason two practices match, unless
+    # they are in at most `term_max_df_floor` texts: in a small batch the two sides of a pair are a large share on
+    # their own (2 of 5 texts is 40%). From 6 texts on, the share alone decides.
     term_max_df: float = 0.35
+    term_max_df_floor: int = 2
     # A practice close to many others (a broad strategy, a participation process) would be everyone's neighbour:
     # each side's hubness (the mean of its `hub_neighbours` best pair scores, above the batch's mean) is taken
     # off, times `hub_weight` (cross-domain similarity local scaling). On the realistic tune half: versions found

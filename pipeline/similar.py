@@ -215,11 +215,13 @@ class TermIndex:
     """Key terms of each practice: bilingual concepts from terms.yaml plus same-language content words.
 
     `fit` learns document frequencies over the collection so that terms every practice uses
-    ('city', 'intercultural') are not offered as the reason two practices match.
+    ('city', 'intercultural') are not offered as the reason two practices match; a term in no more texts than
+    `max_df_floor` (a pair's two) always may be.
     """
 
-    def __init__(self, max_df: float = _DEFAULTS.term_max_df):
+    def __init__(self, max_df: float = _DEFAULTS.term_max_df, max_df_floor: int = _DEFAULTS.term_max_df_floor):
         self.max_df = max_df
+        self.max_df_floor = max_df_floor
 
     def fit(self, texts: Iterable[str], langs: Sequence[str]) -> "TermIndex":
         """`texts` may be a generator: a large batch's texts need not all be in memory at once."""
@@ -238,7 +240,9 @@ class TermIndex:
             self.words_.append({k: v for k, v in words.items() if v[0] >= 2})
         n = max(n, 1)
         self.idf_ = {t: math.log((1 + n) / (1 + f)) + 1.0 for t, f in df.items()}
-        self.common_ = {t for t, f in df.items() if f / n > self.max_df and n >= 5}
+        # a count, not a share: in a small batch a share counts a pair's own two texts as common
+        ceiling = max(self.max_df * n, self.max_df_floor)
+        self.common_ = {t for t, f in df.items() if f > ceiling}
         return self
 
     @staticmethod
@@ -825,7 +829,7 @@ def similar_stage(practices: list[Practice], settings: Settings, embedder) -> li
     # Only the section vectors are read from here on: the chunk vectors leave before the term index is built.
     sections = vectors.sections
     del vectors
-    terms = TermIndex(rules.term_max_df).fit((practice_text(p) for p in practices), langs)
+    terms = TermIndex(rules.term_max_df, rules.term_max_df_floor).fit((practice_text(p) for p in practices), langs)
     rows = []
     for hit in found:
         q, j = hit.query, hit.neighbour

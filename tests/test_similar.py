@@ -168,6 +168,51 @@ def test_shared_terms_cross_languages_and_skip_common_words():
     assert "city" not in index.shared(3, 4)
 
 
+_MOTHERS_EN = ("Neighbourhood mothers in Søndre Nordstrand are women with a migrant background trained to visit other "
+               "women and guide them to health services. In Søndre Nordstrand 24 women took a course on health and "
+               "rights; the mothers visited 240 families.")
+_MOTHERS_FR = ("Les mères de quartier de Søndre Nordstrand sont des femmes issues de l'immigration formées pour rendre "
+               "visite à d'autres femmes et les guider vers les services de santé. À Søndre Nordstrand, 24 femmes ont "
+               "suivi une formation sur la santé et les droits ; les mères ont rendu visite à 240 familles.")
+_UNRELATED = ["Language buddies pair pupils of Russian-speaking families with Estonian-speaking pupils; the buddies "
+              "meet weekly and the pupils learn by play.",
+              "Le guichet d'accueil reçoit les nouveaux arrivants ; le guichet répond dans dix langues sur le logement.",
+              "Twelve neighbourhood centres in three towns exchange methods; the centres trained 48 animators.",
+              "A football league brings teenagers together; the league plays every Saturday in Groruddalen."]
+
+
+@pytest.mark.parametrize("others", [1, 2, 3, 4])
+def test_a_translation_pair_shares_terms_in_a_small_batch(others):
+    # two texts of five are 40% of the batch: the two sides of a pair are never too common to be its reason
+    texts = [_MOTHERS_EN, _MOTHERS_FR, *_UNRELATED[:others]]
+    index = TermIndex().fit(texts, ["en", "fr", "en", "fr", "en", "en"][:len(texts)])
+    assert {"women", "nordstrand"} <= set(index.shared(0, 1))
+    assert {"femmes", "nordstrand"} <= set(index.shared(1, 0))
+
+
+def test_a_term_in_most_texts_of_a_large_batch_is_not_shown():
+    filler = [f"Volunteers in district {chr(65 + i)} run a garden; the garden volunteers meet weekly." for i in range(10)]
+    texts = [_MOTHERS_EN, _MOTHERS_FR, *filler]
+    index = TermIndex().fit(texts, ["en", "fr"] + ["en"] * 10)
+    # 'garden' and 'volunteer' are in 10 of 12 texts; 'women' only in the pair
+    assert "garden" not in index.shared(2, 3) and "volunteers" not in index.shared(2, 3)
+    assert "women" in index.shared(0, 1)
+    # a term in 5 of 11 texts (over 35%) is too common too, as it always was
+    index = TermIndex().fit(texts[:2] + filler[:5] + _UNRELATED, ["en", "fr"] + ["en"] * 5 + ["en", "fr", "en", "en"])
+    assert index.shared(2, 3) == []
+
+
+def test_a_small_batch_gives_its_translation_pair_shared_terms(use):
+    en = _practice("m-en", "Oslo", title="Neighbourhood mothers in Søndre Nordstrand", process=_MOTHERS_EN)
+    fr = _practice("m-fr", "Oslo", lang="fr", title="Mères de quartier à Søndre Nordstrand", process=_MOTHERS_FR)
+    others = [_practice(f"o-{i}", city, lang=lang, process=text) for i, (city, lang, text) in
+              enumerate(zip(("Tartu", "Genève", "Lyon"), ("en", "fr", "en"), _UNRELATED))]
+    rows = similar_stage([en, fr, *others], Settings(top_k=3, min_similarity=0.0), use)
+    pair = [r for r in rows if {r["practice_id"], r["neighbour_id"]} == {"m-en", "m-fr"}]
+    assert len(pair) == 2 and all(r["relation"] == "version" for r in pair)
+    assert all(r["shared_terms"] for r in pair), pair
+
+
 def test_sample_run_table(sample_out):
     table = pd.read_parquet(sample_out / "similar.parquet")
     practices = pd.read_parquet(sample_out / "practices.parquet")
