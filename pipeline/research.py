@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
@@ -30,7 +31,7 @@ from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions,
 from pipeline.tables import SCHEMAS
 
 __all__ = ["NO_CITY", "SAME_PRACTICE", "TOP_LEVEL", "VERSION_FILLED", "city_countries", "city_labels", "csv_ready",
-           "distinct_practices", "in_sample", "load_table", "practice_keys", "practice_levels", "text_key",
+           "distinct_practices", "form_years", "in_sample", "load_table", "practice_keys", "practice_levels", "text_key",
            "version_keys", "weakest_criteria", "written_parts"]
 
 NO_CITY = "(no city)"
@@ -222,6 +223,25 @@ def city_countries(cities: pd.Series, lang: str = "en") -> pd.Series:
     named = {c: country_name(city_country(c), lang) for c in cities.dropna().unique()}
     return pd.Series([named.get(c) if isinstance(c, str) else None for c in cities], index=cities.index,
                      name="country", dtype="string")
+
+
+_FORM_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+# "03/02/25", "3.2.25": a two-digit year at the end of a numeric date
+_SHORT_YEAR = re.compile(r"(?<!\d)\d{1,2}[./-]\d{1,2}[./-](\d\d)(?!\d)")
+
+
+def form_years(form_dates: pd.Series) -> pd.Series:
+    """The year of each form's date as the city wrote it ("2 November 2023", "15/08/2023", "03/02/25", "2024-01-22"),
+    <NA> where none can be read. Only the year: whether "07-05-2024" is May or July cannot be told."""
+    def year(text) -> int | None:
+        if not isinstance(text, str):
+            return None
+        found = _FORM_YEAR.search(text)
+        if found:
+            return int(found.group(1))
+        short = _SHORT_YEAR.search(text)
+        return 2000 + int(short.group(1)) if short else None
+    return pd.Series([year(t) for t in form_dates], index=form_dates.index, name="form_year", dtype="Int64")
 
 
 def text_key(text) -> str | None:

@@ -168,6 +168,15 @@ def test_city_countries_name_the_country_of_each_city_however_it_is_written():
     assert joint.tolist()[:2] == ["France", "Switzerland"] and pd.isna(joint[2]) and joint[3] == "France"
 
 
+def test_form_years_read_the_year_of_a_date_however_it_is_written():
+    from pipeline.research import form_years
+
+    dates = pd.Series(["2 November 2023", "15/08/2023", "03/02/25", "2024-01-22", "5 mai 2023", "JJ/MM/YYYY", None])
+    years = form_years(dates)
+    assert years.dtype == "Int64" and years.tolist()[:5] == [2023, 2023, 2025, 2024, 2023]
+    assert years[5:].isna().all()
+
+
 def test_list_columns_are_joined_for_csv(tmp_path):
     frame = load_table(tmp_path, "practices")  # no run there: an empty table with the table's columns and types
     assert list(frame.columns)[:2] == ["practice_id", "source_file"] and len(frame) == 0
