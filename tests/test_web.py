@@ -1800,6 +1800,30 @@ def test_workbook_cells_are_text_and_leave_personal_data_out(tmp_path):
     assert "Kari" not in purpose and "@" not in purpose and "22 33" not in purpose, purpose
 
 
+def test_a_contact_named_in_another_versions_text_is_left_out_of_the_workbook_and_the_site(tmp_path, models):
+    """An English version whose contact reads "see French version" names the coordinator in its text: the workbook,
+    the practice page and the search leave every contact of the run out, as the city reports do."""
+    base = {"source_file": "oslo.txt", "practice_index": 1, "city": "Oslo", "declared_areas": ["1"], "warnings": [],
+            "predicted_areas": ["1"], "n_words": 30, "ongoing": False, "area_mismatch": False}
+    rows = [{**base, "practice_id": "fr-1", "lang": "fr", "title": "Cafés", "contact_person": "Kari Nilsen, kari@ex.no",
+             "purpose": "Des cafés de langues."},
+            {**base, "practice_id": "en-1", "source_file": "oslo-en.txt", "lang": "en", "title": "Cafés",
+             "contact_person": None, "purpose": "Kari Nilsen, the coordinator, opens language cafés."}]
+    write_table(tmp_path / "practices.parquet", to_table("practices", rows))
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path)))
+    cells = [str(c.value) for row in book["practices"].iter_rows(min_row=2) for c in row if c.value]
+    assert any("opens language cafés" in c for c in cells) and not any("Kari" in c for c in cells), cells
+    from pipeline.web.catalogue import load_catalogue
+    from pipeline.web.search import SearchQuery
+    from pipeline.web.views import practice_detail
+
+    catalogue = load_catalogue(tmp_path, models.embedder)
+    detail = practice_detail(catalogue, "en-1", None)
+    assert "opens language cafés" in str(detail) and "Kari" not in str(detail)
+    assert catalogue.index.search(SearchQuery(q="cafés")).practice_ids
+    assert catalogue.index.search(SearchQuery(q="Kari")).practice_ids == []
+
+
 def test_export_names_the_practice_each_version_belongs_to(sample_out, models, tmp_path):
     """Two forms of one city linked as versions of one practice: on the downloaded practices sheet both rows carry
     the key of the one read first; every other row is its own practice."""

@@ -93,12 +93,11 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
 
     tables = {name: _rows(data_dir, name) for name in ("practices", "areas", "criteria", "similar", "files")}
     practices = {r["practice_id"]: r for r in tables["practices"]}
-    redactors = {pid: Redactor([r.get("contact_person")]) for pid, r in practices.items()}
+    # every contact of the run, as in the city reports: a translation whose contact reads "see French version"
+    # names its contact in its text
+    redact = Redactor(r.get("contact_person") for r in practices.values())
 
-    def redacted(practice_id: str, value):
-        redact = redactors.get(practice_id)
-        if redact is None:
-            return value
+    def redacted(value):
         if isinstance(value, list):
             return [redact(v) for v in value]
         return redact(value) if isinstance(value, str) else value
@@ -114,7 +113,7 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
     book = Workbook()
     book.remove(book.active)
     _sheet(book, "practices", PRACTICE_COLUMNS,
-           ([derived[c](r) if c in derived else redacted(r["practice_id"], r.get(c))
+           ([derived[c](r) if c in derived else redacted(r.get(c))
              for c in PRACTICE_COLUMNS] for r in tables["practices"]))
     names = load_taxonomy().areas
     # the areas and criteria sheets name the practice too, so a filter on one key gives the rows of all its versions
@@ -122,14 +121,14 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
                            "probability", "suggested", "evidence"),
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
              r["area"], names[r["area"]].name(lang) if r["area"] in names else None, r["probability"], r["suggested"],
-             redacted(r["practice_id"], r["evidence"])] for r in tables["areas"]))
+             redacted(r["evidence"])] for r in tables["areas"]))
     # criterion_name: as `check` and the site name it (resources/messages.yaml), as area_name names an area
     criterion_names = words.shared("criteria")
     _sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion",
                               "criterion_name", "level", "score", "evidence", "hint"),
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
              r["criterion"], criterion_names.get(r["criterion"]), r["level"], r["score"],
-             _lines(redacted(r["practice_id"], r["evidence"])), words.phrase(r["hint"])] for r in tables["criteria"]),
+             _lines(redacted(r["evidence"])), words.phrase(r["hint"])] for r in tables["criteria"]),
            wrapped={"evidence"})
     _sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",
                              "neighbour_city_listed", "neighbour_title", "score", "relation", "weak", "matched_section",

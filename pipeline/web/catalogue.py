@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from pipeline.config import Settings, with_run_similar_settings
 from pipeline.embed import CachedEmbedder
 from pipeline.records import Practice
+from pipeline.report.redact import Redactor
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.neighbours import CorpusVectors
 from pipeline.web.reloading import ReloadingStore
@@ -44,6 +45,9 @@ class Catalogue:
     versions: dict[str, set[str]] = field(default_factory=dict)  # id -> its other versions (rank-0 rows)
     index: SearchIndex | None = None
     vectors: CorpusVectors | None = None
+    # leaves out e-mails, phones and the name of every contact of the run: a translation whose contact reads "see
+    # French version" names its contact in its text (as the city reports do)
+    redact: Redactor = field(default_factory=lambda: Redactor(()))
 
     @property
     def loaded(self) -> bool:
@@ -112,8 +116,10 @@ def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None,
         catalogue.manifest = {}
     taxonomy, year = load_taxonomy(), date.today().year
     levels = {pid: {r["criterion"]: r["level"] for r in rows} for pid, rows in catalogue.criteria.items()}
+    catalogue.redact = Redactor(row.get("contact_person") for row in catalogue.practices.values())
     catalogue.index = SearchIndex(
-        [IndexedPractice.from_row(row, levels.get(pid, {}), taxonomy, year) for pid, row in catalogue.practices.items()],
+        [IndexedPractice.from_row(row, levels.get(pid, {}), taxonomy, year, catalogue.redact)
+         for pid, row in catalogue.practices.items()],
         TermExpander(),
     )
     # the check compares a form as the run compared its practices: with the run's similar settings

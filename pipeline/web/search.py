@@ -135,12 +135,14 @@ class IndexedPractice:
     levels: dict[str, int]
 
     @classmethod
-    def from_row(cls, row: dict, levels: dict[str, int], taxonomy: Taxonomy, current_year: int) -> "IndexedPractice":
+    def from_row(cls, row: dict, levels: dict[str, int], taxonomy: Taxonomy, current_year: int,
+                 redact=lambda text: text) -> "IndexedPractice":
+        """`redact`: what the site leaves out of texts (contacts), so that no query finds a practice by them."""
         sections = [row.get(name) for name in SECTION_FIELDS if row.get(name)]
-        body = "\n".join(sections) if sections else (row.get("description") or "")
+        body = redact("\n".join(sections) if sections else (row.get("description") or ""))
         known = lambda codes: taxonomy.with_parents([c for c in codes or [] if c in taxonomy.areas])  # noqa: E731
         years = years_running(row.get("period_start"), row.get("period_end"), bool(row.get("ongoing")), current_year)
-        return cls(row["practice_id"], row.get("title"), row.get("city"), row.get("lang"), row.get("main_objective"),
+        return cls(row["practice_id"], row.get("title"), row.get("city"), row.get("lang"), redact(row.get("main_objective")),
                    body, known(row.get("declared_areas")), known(row.get("predicted_areas")), years, levels)
 
 

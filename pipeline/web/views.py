@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 from pipeline.cities import city_country, city_key, city_name
 from pipeline.records import SECTION_FIELDS
 from pipeline.review_copies import copies_of_reviewed, reviewed_copies_of
-from pipeline.report.city import Redactor  # the city reports' rule for personal data, shared
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.i18n import Translator
 from pipeline.web.reviews import PracticeReview
@@ -69,7 +68,7 @@ def practice_detail(catalogue: Catalogue, practice_id: str, review: PracticeRevi
     row = catalogue.practices.get(practice_id)
     if row is None:
         return None
-    redact = Redactor([row.get("contact_person")])
+    redact = catalogue.redact
     sections = {name: redact(row.get(name)) for name in SECTION_FIELDS if row.get(name)}
     if not sections and row.get("description"):
         sections["description"] = redact(row["description"])
