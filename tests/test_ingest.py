@@ -150,6 +150,17 @@ def test_a_form_typed_as_plain_text_under_a_word_name_is_read_with_a_warning(tmp
     assert reading.warnings == (f"plain_text_named:{Path(name).suffix}",)
     (practice,) = segment(reading.blocks).practices
     assert (practice.city, practice.title) == ("Liège", "Médiateurs de rue")
+    # Notepad's "Unicode" (UTF-16), and a web page saved as a Word file, read as their text
+    path.write_text(path.read_text(encoding="cp1252"), encoding="utf-16")
+    assert [p.city for p in segment(read_document(path).blocks).practices] == ["Liège"]
+    page = tmp_path / "page.doc"
+    page.write_text("<html><body><p>Ville : Liège</p><p>Titre : <b>Médiateurs</b> de rue</p><p>But : Des médiateurs "
+                    "qui parlent les langues des habitants parcourent le quartier chaque soir.</p></body></html>",
+                    encoding="utf-8")
+    reading = read_document(page)
+    (practice,) = segment(reading.blocks).practices
+    assert (practice.city, practice.title) == ("Liège", "Médiateurs de rue") and "<" not in practice.purpose
+    assert reading.warnings == ("plain_text_named:.doc",)
     binary = tmp_path / "binary.docx"
     binary.write_bytes(b"\x01\x02\x03" * 400)
     with pytest.raises(IngestError) as caught:

@@ -8,6 +8,7 @@ the Word reader (or read as text where LibreOffice is missing); scanned PDF page
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from pipeline.ingest.odt import odf_mimetype, read_odt
 from pipeline.ingest.pdf import read_pdf
 from pipeline.ingest.reading import CONVERTED_LIBREOFFICE, CONVERTED_TEXT_ONLY, NAMED_AS_ANOTHER_FORMAT, OCR, Reading
 from pipeline.ingest.rtf import RTF_MAGIC, read_rtf
-from pipeline.ingest.text import decode_bytes, read_text, text_blocks
+from pipeline.ingest.text import decode_bytes, html_text, read_text, text_blocks
 from pipeline.ingest.tools import Tools
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -108,14 +109,18 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
     raise ingest_error("unknown_suffix", suffix=suffix) if suffix else ingest_error("no_suffix")
 
 
+# an HTML page saved under a Word name (web tools export "Word" files so)
+_HTML = re.compile(r"<(?:!doctype\s+html|html|body|head|p|div|table|br)\b", re.I)
+
+
 def _plain_text(path: Path) -> str | None:
-    """The file's text when it holds plain text (no NUL byte, decoded with next to no unreadable character)."""
-    raw = path.read_bytes()
-    if b"\x00" in raw:
-        return None
-    text = decode_bytes(raw)
+    """The file's text when it holds plain text (UTF-8, UTF-16 or a code page, decoded with next to no unreadable
+    character), that of an HTML page read as the e-mails' HTML is; None for anything else."""
+    text = decode_bytes(path.read_bytes())
     readable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text)
-    return text if text.strip() and readable >= 0.98 * len(text) and "\ufffd" not in text else None
+    if not text.strip() or "\x00" in text or "\ufffd" in text or readable < 0.98 * len(text):
+        return None
+    return html_text(text) if len(_HTML.findall(text[:20_000])) >= 2 else text
 
 
 def _is_opendocument(path: Path) -> bool:

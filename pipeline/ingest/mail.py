@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import io
-from html.parser import HTMLParser
 from pathlib import Path
 
 from pipeline.config import Limits
@@ -14,7 +13,7 @@ from pipeline.errors import ingest_error
 from pipeline.records import Block
 
 from pipeline.ingest.package import CARRIED_SUFFIXES, forms_in_zip, named_files
-from pipeline.ingest.text import text_blocks
+from pipeline.ingest.text import html_text, text_blocks
 
 def read_email(path: Path, limits: Limits = Limits()) -> list[Block]:
     """The blocks of the text of a saved e-mail, or IngestError naming the forms attached to it."""
@@ -29,7 +28,7 @@ def read_email(path: Path, limits: Limits = Limits()) -> list[Block]:
     if body is not None:
         text = body.get_content()
         if body.get_content_subtype() == "html":
-            text = _html_text(text)
+            text = html_text(text)
     if not text.strip():
         raise ingest_error("email_without_form")
     return text_blocks(text, limits)
@@ -42,41 +41,3 @@ def _may_hold_a_form(name: str, part) -> bool:
     forms = forms_in_zip(io.BytesIO(part.get_payload(decode=True) or b""))
     return forms is None or bool(forms)
 
-
-class _TextOfHtml(HTMLParser):
-    """The text of an HTML e-mail: block elements end a line, table cells are separated by tabs (as a table's
-    text export is read)."""
-
-    _BREAKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("style", "script", "head"):
-            self._skip += 1
-        elif tag in self._BREAKS:
-            self.parts.append("\n")
-        elif tag == "td" or tag == "th":
-            self.parts.append("\t")
-
-    def handle_endtag(self, tag):
-        if tag in ("style", "script", "head"):
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data.replace("\n", " "))
-
-
-def _html_text(html: str) -> str:
-    parser = _TextOfHtml()
-    parser.feed(html)
-    parser.close()
-    lines = ["\t".join(cell.strip() for cell in line.strip(" \t").split("\t")) if "\t" in line.strip(" \t")
-             else line.strip() for line in "".join(parser.parts).split("\n")]
-    return "\n".join(lines)

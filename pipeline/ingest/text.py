@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -168,3 +169,43 @@ def _join_full_lines(lines: list[str], width: int) -> list[str]:
         else:
             out.append(line)
     return out
+
+
+class _TextOfHtml(HTMLParser):
+    """The text of an HTML page (an e-mail's, or a page saved under a Word name): block elements end a line, table cells are separated by tabs (as a table's
+    text export is read)."""
+
+    _BREAKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "script", "head"):
+            self._skip += 1
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+        elif tag == "td" or tag == "th":
+            self.parts.append("\t")
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script", "head"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data.replace("\n", " "))
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML page: a line per block element, a table's cells separated by tabs."""
+    parser = _TextOfHtml()
+    parser.feed(html)
+    parser.close()
+    lines = ["\t".join(cell.strip() for cell in line.strip(" \t").split("\t")) if "\t" in line.strip(" \t")
+             else line.strip() for line in "".join(parser.parts).split("\n")]
+    return "\n".join(lines)
