@@ -194,8 +194,10 @@ _ONGOING = re.compile(
     r"now|until further notice|to this day|jusqu'a present|jusqu'a maintenant|a nos jours|jusqu'a nouvel ordre|"
     r"mainstreamed|generalised|generalized|generalise|generalisee|perennise|perennisee)\b"
 )
-_PLANNED = re.compile(r"\b(prevue?s?|planned|envisagee?s?|expected|prolongation|extension|to be extended|"
-                      r"sera prolongee?|will be extended|will continue until)\b")
+# not the end of the period told as planned (« Fin prévue : juin 2025 »), nor the name of one of its phases ("Phase 2
+# (extension): 2023-2025")
+_PLANNED = re.compile(r"(?<!\bfin )(?<!\bend )(?<!\bend: )(?<!\bfin : )\b(prevue?s?|planned|envisagee?s?|expected|prolongation|extension|to be extended|"
+                      r"sera prolongee?|will be extended|will continue until)\b(?!\)\s*:)")
 _ENDED = re.compile(r"\b(arrete|arretee|arretes|termine|terminee|achevee?|ended|stopped|finished|ceased|closed|"
                     r"discontinued|fin du projet|fin de l'action|pris fin|a pris fin|until|till|through|jusqu'en|"
                     r"jusqu'a|abandoned|cancelled|canceled|wound down|completed|abandonne|abandonnee|supprime|"
@@ -206,6 +208,8 @@ _ENDED = re.compile(r"\b(arrete|arretee|arretes|termine|terminee|achevee?|ended|
 _TO = re.compile(r"\s*(?:to|au|a|[-\u2013\u2014])\s*")
 _RANGE_CLOSE = re.compile(r"\b(to|until|till|through|jusqu|au)\b|[-\u2013\u2014/]")
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in|onwards|onward)\b")
+# a period that tells its start under a word of its own ("Start: February 2023", « Début : mars 2023 »)
+_START_TOLD = re.compile(r"^\W*(?:start|start date|begin|beginning|launch|debut|date de debut|lancement|commencement)\s*:")
 # words that open a period without telling that it has run for some time, as "since" does
 _START_ONLY = re.compile(r"\b(from|des|starting|a partir de|onwards|onward)\b")
 
@@ -278,15 +282,17 @@ def _expand_short_range(m: re.Match) -> str:
 # said to run since then, it is the start, not a span that ended with its second year.
 _SEASON_WORDS = re.compile(r"\b(rentree|scolaire|school|academic|season|saison|winter|hiver|term|semestre|"
                            r"semester|annee|year|campagne|campaign)\b")
-_SEASON = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*([-/])\s*(19[5-9]\d|20\d\d)(?!\d)")
+_SEASON = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*([-/])\s*((?:19|20)?\d\d)(?![\d/.])")
 
 
 def _season_as_start(folded: str) -> str:
     """A running period's season ("since the 2021/22 school year") kept as its first year only."""
     def start_of(m: re.Match) -> str:
-        consecutive = int(m.group(3)) == int(m.group(1)) + 1
+        first, second = int(m.group(1)), m.group(3)
+        short = len(second) == 2  # "2021-22": a season however it is joined
+        consecutive = (int(second) == (first + 1) % 100) if short else int(second) == first + 1
         near = folded[max(0, m.start() - 25):m.end() + 25]
-        return m.group(1) if consecutive and (m.group(2) == "/" or _SEASON_WORDS.search(near)) else m.group(0)
+        return m.group(1) if consecutive and (short or m.group(2) == "/" or _SEASON_WORDS.search(near)) else m.group(0)
     return _SEASON.sub(start_of, folded)
 
 
@@ -316,14 +322,17 @@ def parse_period(text: str | None) -> Period:
     if not text:
         return Period(None, None, False)
     folded = fold(text)
+    # "since 2021/22", "2021/22 - present", "from the 2021/22 school year": a running period's first season is its
+    # start (read before "2021/22" becomes a span of two years)
+    if (_ONGOING.search(folded) or _OPEN_START.search(folded)) and len(set(_YEAR.findall(folded))) <= 2 \
+            and len(_SEASON.findall(folded)) == 1:
+        folded = _season_as_start(folded)
     folded = _SHORT_RANGE.sub(_expand_short_range, folded)
     # "2022 - 2024, with an extension planned until 2026": a plan is not the period the practice ran
     planned = _PLANNED.search(folded)
     if planned and _YEAR.search(folded[:planned.start()]):
         folded = folded[:planned.start()]
     ongoing = bool(_ONGOING.search(folded))
-    if ongoing and len(set(_YEAR.findall(folded))) == 2:
-        folded = _season_as_start(folded)
     # "January 2019 - ongoing (evaluation period 2019-2023)", "since 2017 (edition described: 2023)": a year in
     # brackets comments on a running period written outside them ("2021 (ongoing since 2017)" is read whole)
     outside = _BRACKETED_NOTE.sub(" ", folded)
@@ -341,6 +350,8 @@ def parse_period(text: str | None) -> Period:
             return Period(start, end, False)
     if len(years) == 1:
         single_open = ongoing or bool(_OPEN_START.search(folded)) or folded.rstrip(" .\u2026").endswith("-")
+        if not single_open and _START_TOLD.match(folded):
+            return Period(start, None, False)  # "Start: February 2023" (then "End: to be confirmed"): no end told
         return Period(start, None if single_open else start, single_open)
     end = max(years)
     last = max(m.start() for m in _YEAR.finditer(folded) if int(m.group(1)) == end)

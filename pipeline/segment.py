@@ -155,22 +155,32 @@ def _header_objective_labels(path: Path = LABELS_FILE) -> frozenset[str]:
 def _period_part(path: Path = LABELS_FILE) -> re.Pattern:
     """A line opening with a word of labels.yaml `period_parts` ("End: January 2025", « Phase 2 : … », a table's
     "Start" cell): group 1 holds what follows its colon or dash, empty for the word alone."""
-    words = "|".join(sorted((re.escape(fold(w)) for w in load_yaml(path.read_text(encoding="utf-8"))["period_parts"]),
-                            key=len, reverse=True))
-    return re.compile(rf"^(?:{words})(?:\s+(?:date|\d{{1,2}}|[ivx]{{1,4}}))?\s*(?:$|[:\uff1a\u2013\u2014-]\s*(.*)$)")
+    data = load_yaml(path.read_text(encoding="utf-8"))
+    words = "|".join(sorted((re.escape(fold(w)) for w in data["period_parts"]), key=len, reverse=True))
+    # "Phase 1 (pilot):", "Second phase:", « 2e phase : »
+    ordinal = r"(?:(?:first|second|third|fourth|1st|2nd|3rd|4th|premiere|deuxieme|seconde|troisieme|1re|1ere|\d+e|\d+eme)\s+)?"
+    return re.compile(rf"^{ordinal}(?:{words})(?:\s+(?:date|one|two|three|\d{{1,2}}|[ivx]{{1,4}}))?(?:\s*\([^()]{{1,40}}\))?"
+                      r"\s*(?:$|[:\uff1a\u2013\u2014-]\s*(.*)$)")
+
+
+@loader("period_unknown_end")
+def _unknown_end(path: Path = LABELS_FILE) -> re.Pattern:
+    """labels.yaml `period_unknown_end`: an end not known yet, at the start of a folded text."""
+    return words_pattern(tuple(load_yaml(path.read_text(encoding="utf-8"))["period_unknown_end"]), at_start=True)
 
 
 def _continues_the_period(line: "_Line") -> bool:
     """A line right after the period's value that tells more of it: a part word and a year, a length or a word of
     a practice still running ("End: January 2025"), or a part word alone in a cell with its value beside."""
-    found = _period_part().match(fold(line.text.strip()))
+    found = _period_part().match(fold(_BULLET.sub("", line.text.strip())))
     if found is None:
         return False
     rest = found.group(1) or ""
     if not rest:
         return line.kind == "cell" and line.value_beside
     period = parse_period(rest)
-    return count_words(rest) <= 12 and (period.start is not None or period.ongoing or names_a_length(rest))
+    return count_words(rest) <= 12 and (period.start is not None or period.ongoing or names_a_length(rest)
+                                        or bool(_unknown_end().match(rest)))
 
 
 @loader("list_introductions")

@@ -318,6 +318,17 @@ def test_column_header_table_pairs_labels_with_values():
         ("Winter 2022/23 – ongoing", (2022, None, True)),
         ("2019/20 school year", (2019, 2020, False)),
         ("since 2019-2020", (2019, 2020, False)),
+        ("since 2021/22", (2021, None, True)),
+        ("depuis 2021-22", (2021, None, True)),
+        ("2021/22 – present", (2021, None, True)),
+        ("From the 2021/22 school year", (2021, None, True)),
+        ("From 2019-20 to 2021-22", (2019, 2022, False)),
+        # a start told under a word of its own, and no end: no end year, not said to run
+        ("Start: February 2023", (2023, None, False)),
+        ("Start: February 2023 ; End: to be confirmed", (2023, None, False)),
+        ("Lancement : mars 2023 ; Fin prévue : juin 2025", (2023, 2025, False)),
+        ("Phase 1 (pilot): 2021-2022 ; Phase 2 (extension): 2023-2025", (2021, 2025, False)),
+        ("2022-2024 (prolongation prévue en 2025)", (2022, 2024, False)),
         ("2015 onwards", (2015, None, True)),
         ("tous les deux ans depuis 2016", (2016, None, True)),
         ("2022 (6 months pilot), now permanent", (2022, None, True)),
@@ -1175,6 +1186,12 @@ def test_a_period_told_in_parts_under_words_of_its_own_is_one_period(tmp_path, p
     ("Période de mise en œuvre :\nDébut : février 2023\nFin : janvier 2025", "Début : février 2023 ; Fin : janvier 2025"),
     ("Timeline: Phase 1: Feb 2023 – Jan 2024\nPhase 2: Feb 2024 – Jan 2025",
      "Phase 1: Feb 2023 – Jan 2024 ; Phase 2: Feb 2024 – Jan 2025"),
+    ("Implementation period:\n• Start: February 2023\n• End: January 2025", "• Start: February 2023 ; • End: January 2025"),
+    ("Implementation period: Phase 1 (pilot): Feb 2023 – Jan 2024\nPhase 2 (extension): Feb 2024 – Jan 2025",
+     "Phase 1 (pilot): Feb 2023 – Jan 2024 ; Phase 2 (extension): Feb 2024 – Jan 2025"),
+    ("Période de mise en œuvre : 1re phase : février 2023 – janvier 2024\n2e phase : février 2024 – janvier 2025",
+     "1re phase : février 2023 – janvier 2024 ; 2e phase : février 2024 – janvier 2025"),
+    ("Implementation period:\nLaunch: February 2023\nCompletion: January 2025", "Launch: February 2023 ; Completion: January 2025"),
 ])
 def test_a_period_told_in_parts_under_bare_words_is_one_period(tmp_path, period_lines, text):
     """"Start:" and "End:" (« Début : », « Fin : », "Phase 2:") are no labels of the template: the end went to the
@@ -1187,6 +1204,16 @@ def test_a_period_told_in_parts_under_bare_words_is_one_period(tmp_path, period_
     assert (practice.period_start, practice.period_end, practice.ongoing) == (2023, 2025, False)
     assert not [w for w in practice.warnings if w.startswith("unknown_label")]
     assert practice.purpose.startswith("Stories read")
+
+
+@pytest.mark.parametrize("end", ["End: to be confirmed", "End: n/a", "Fin : non déterminée"])
+def test_an_end_not_known_yet_joins_the_period_without_an_end_year(tmp_path, end):
+    path = tmp_path / "form.txt"
+    path.write_text(f"City: Lausanne\nTitle: Story hours\nImplementation period:\nStart: February 2023\n{end}\n\n"
+                    "Purpose: Stories read in every language the families of the district speak.\n", encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert practice.period_text == f"Start: February 2023 ; {end}" and practice.purpose.startswith("Stories")
+    assert (practice.period_start, practice.period_end, practice.ongoing) == (2023, None, False)
 
 
 @pytest.mark.parametrize("rows, text", [
