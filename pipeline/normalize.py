@@ -296,7 +296,9 @@ def _season_as_start(folded: str) -> str:
     return _SEASON.sub(start_of, folded)
 
 
-_RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*(?:[-\u2013\u2014]|\bto\b|\bau\b|\ba\b)\s*(19[5-9]\d|20\d\d)(?!\d)")
+# a span of years, a day and a month allowed before its second year ("December 2024 - January 2021")
+_RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*(?:[-\u2013\u2014]|\bto\b|\bau\b|\ba\b)\s*"
+                    r"(?:(?:\d{1,2}(?:er|st|nd|rd|th)?|[^\W\d]{3,10}\.?)\s+){0,2}(19[5-9]\d|20\d\d)(?!\d)")
 
 
 def reversed_range(text: str) -> str | None:

@@ -1312,6 +1312,10 @@ def test_a_period_written_end_first_is_read_and_warned_about():
                                 "chaque soir.")).practices
     assert (practice.period_start, practice.period_end) == (2021, 2024)
     assert "period_reversed:2024-2021" in practice.warnings
+    from pipeline.normalize import reversed_range
+
+    assert reversed_range("décembre 2024 – janvier 2021") == "2024-2021" == reversed_range("December 2024 - January 2021")
+    assert reversed_range("1 February 2023 - 31 December 2024") is None
     (practice,) = segment(lines("Ville : Liège", "Titre : Médiateurs", "Période de mise en œuvre : 2021 - 2024",
                                 "But : Des médiateurs parcourent le quartier chaque soir.")).practices
     assert not [w for w in practice.warnings if w.startswith("period_reversed")]
