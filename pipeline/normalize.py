@@ -164,14 +164,36 @@ def instruction_starts() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
 _ONLY_PUNCT = re.compile(r"^[\W_]*$")
 
 
+_LINK_OR_ADDRESS = re.compile(r"https?:|www\.|@|\w\.\w{2,}/")
+
+
+@loader("pointers")
+def _pointers() -> tuple[re.Pattern, re.Pattern, frozenset[str]]:
+    data = load_yaml(LABELS_FILE.read_text(encoding="utf-8"))["pointers"]
+    targets = "|".join(re.escape(w) for w in sorted(data["targets"], key=len, reverse=True))
+    return (words_pattern(tuple(data["openings"]), at_start=True), re.compile(rf"\b(?:{targets})$"),
+            frozenset(data["alone"]))
+
+
+def points_elsewhere(text: str) -> bool:
+    """Whether a value only points to another version or place ("see French version", « Voir plus haut »)."""
+    folded = fold(text).strip(" .()[]")
+    if _LINK_OR_ADDRESS.search(folded):
+        return False  # "See: www.example.org/en" gives a link
+    opening, target, alone = _pointers()
+    return folded in alone or (count_words(folded) <= 8 and bool(opening.match(folded))
+                               and bool(target.search(folded[opening.match(folded).end():].strip(" .)"))))
+
+
 def value_or_none(text: str | None) -> str | None:
-    """A field value, or None when it is empty, `N/A` or a template placeholder."""
+    """A field value, or None when it is empty, `N/A`, a template placeholder or a pointer to another version or
+    place ("see French version")."""
     if text is None:
         return None
     text = clean_text(text)
     if not text or _ONLY_PUNCT.match(text):
         return None
-    if fold(text).rstrip(" .") in _placeholders() or fold(text) in _placeholders():
+    if fold(text).rstrip(" .") in _placeholders() or fold(text) in _placeholders() or points_elsewhere(text):
         return None
     return text
 

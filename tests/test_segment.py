@@ -1293,7 +1293,10 @@ def test_main_reference_documents_is_the_references_label():
     assert hit is not None and hit.label.name == "references"
 
 
-@pytest.mark.parametrize("value", ["see French version", "Voir la version française.", "Idem", "Voir ci-dessus."])
+@pytest.mark.parametrize("value", ["see French version", "Voir la version française.", "Idem", "Voir ci-dessus.",
+                                   "See above", "(see French version)", "Please see the French version.", "Ditto",
+                                   "Same as French version", "Refer to the French version", "Idem ci-dessus",
+                                   "Voir plus haut", "Cf. ci-dessus", "voir version FR", "See French form above"])
 def test_a_field_that_points_to_another_version_or_above_is_not_filled(value):
     """"Contact person: see French version" is no contact: the field is missing here (and is taken from the version
     it points to where the run links them)."""
@@ -1319,3 +1322,11 @@ def test_a_period_written_end_first_is_read_and_warned_about():
     (practice,) = segment(lines("Ville : Liège", "Titre : Médiateurs", "Période de mise en œuvre : 2021 - 2024",
                                 "But : Des médiateurs parcourent le quartier chaque soir.")).practices
     assert not [w for w in practice.warnings if w.startswith("period_reversed")]
+
+
+@pytest.mark.parametrize("value", ["See the guide on our website", "As above, plus a French course for parents",
+                                   "Voir le rapport annuel 2024", "See: www.example.org/en", "English and French classes",
+                                   "see above for details of the 3 partners"])
+def test_a_value_that_says_more_than_where_to_look_is_kept(value):
+    assert value_or_none(value) == value
+
