@@ -20,6 +20,8 @@ CITIES_FILE = RESOURCES_DIR / "cities.yaml"
 _SEPARATORS = (",", "/", " - ", " – ", " — ")
 _IN_BRACKETS = re.compile(r"(?P<rest>.*[^\s(])\s*\((?P<qualifier>[^()]*)\)")
 _PARTS = re.compile("|".join(map(re.escape, _SEPARATORS)) + r"|[()]")
+# between two cities written as one practice's: 'Lyon & Grenoble', 'Geneva and Zurich'
+_JOINT = re.compile(r"\s+(?:&|\+|and|et|und)\s+")
 # The one word around a name that an unlisted city keeps: 'Kansas City' is a city's whole name.
 UNLISTED_KEEPS = "city"
 # "Montréal (Québec), Canada" is read in two steps; a longer chain is no city name.
@@ -199,9 +201,9 @@ def city_country(name: str | None) -> str | None:
     info = city_info(name)
     if info is not None or not isinstance(name, str):
         return info.country if info else None
-    # a practice of several cities of one country ('Lyon / Grenoble / Saint-Étienne') is in that country
-    listed = [city_info(part) for part in name_parts(name)]
-    if listed and all(listed) and len({info.country for info in listed}) == 1:
+    # a practice of several cities of one country ('Lyon / Grenoble', 'Lyon & Grenoble') is in that country
+    listed = [city_info(part) for part in name_parts(name) or _JOINT.split(name)]
+    if len(listed) > 1 and all(listed) and len({info.country for info in listed}) == 1:
         return listed[0].country
     directory = _city_directory()
     for _, qualifier in _qualified(" ".join(name.split())):

@@ -166,6 +166,11 @@ def test_city_countries_name_the_country_of_each_city_however_it_is_written():
     # cities of one country written together, and a French metropolis named for its city
     joint = city_countries(pd.Series(["Lyon / Grenoble", "Geneva / Zurich", "Lyon / Geneva", "Eurométropole de Strasbourg"]))
     assert joint.tolist()[:2] == ["France", "Switzerland"] and pd.isna(joint[2]) and joint[3] == "France"
+    more = city_countries(pd.Series(["Lyon & Grenoble", "Geneva and Zurich", "Ville et Eurométropole de Strasbourg",
+                                     "Nantes Métropole", "Grand Lyon"]))
+    assert more.tolist() == ["France", "Switzerland", "France", "France", "France"]
+    assert city_labels(pd.Series(["Ville et Eurométropole de Strasbourg", "Lyon Métropole"])).tolist() == [
+        "Strasbourg", "Lyon"]
 
 
 def test_form_years_read_the_year_of_a_date_however_it_is_written():
