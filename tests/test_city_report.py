@@ -478,6 +478,104 @@ def test_redactor_leaves_out_numbers_after_french_words_of_calling():
         assert redact(kept) == kept, kept
 
 
+def test_redactor_leaves_out_a_number_chained_to_one_left_out():
+    from pipeline.report.city import Redactor
+
+    redact = Redactor([])
+    # after a left-out number, one joined by 'or', 'and', a comma or a slash, with a note in brackets, goes too
+    for said, left in (("Call the project line at 742 1234 or 742 1235.", "Call the project line at […] or […]."),
+                       ("Ring us on 742 1234, 742 1235.", "Ring us on […], […]."),
+                       ("Reach the team on 22 33 44 55 (day) / 22 33 44 56 (night).",
+                        "Reach the team on […] (day) / […] (night)."),
+                       ("Tel: 22 33 44 55; fax: 22 33 44 56", "Tel: […]; fax: […]"),
+                       ("Les familles joignent l'équipe au 22 33 44 55 ou au 22 33 44 56.",
+                        "Les familles joignent l'équipe au […] ou au […]."),
+                       ("Numéro vert 0 800 12 34 56 (appel gratuit) ou 22 33 44 57",
+                        "Numéro vert […] (appel gratuit) ou […]"),
+                       ("Appelez le 742 12 34, le 742 12 35 ou le 742 12 36.",
+                        "Appelez le […], le […] ou le […].")):
+        assert redact(said) == left, said
+    # what follows a left-out number and is no phone number stays
+    for said, left in (("Call 742 1234 or 12 03 2024", "Call […] or 12 03 2024"),
+                       ("Call 742 1234 and 1 200 families", "Call […] and 1 200 families"),
+                       ("Appelez le 22 33 44 55 ou le 1er janvier 2024",
+                        "Appelez le […] ou le 1er janvier 2024")):
+        assert redact(said) == left, said
+
+
+def test_redactor_leaves_out_numbers_right_after_a_verb_or_in_brackets():
+    from pipeline.report.city import Redactor
+
+    redact = Redactor([])
+    # a verb of calling right before the number, a name and a bracket, 'to'
+    for said, number in (("Call 22 33 44 57 for an appointment.", "22 33 44 57"),
+                         ("Parents call 742 1236 in the evening.", "742 1236"),
+                         ("Call Fatima (742 1234) or Omar.", "742 1234"),
+                         ("Parents can send an SMS to 742 1238.", "742 1238"),
+                         ("The team can be contacted at 22 33 44 60 or on WhatsApp.", "22 33 44 60"),
+                         ("The mediators are available on 22 33 44 55 from 9 to 5.", "22 33 44 55"),
+                         ("Call 22 33 44 55 24/7.", "22 33 44 55"),
+                         ("Appelez 22 33 44 57 pour un rendez-vous.", "22 33 44 57"),
+                         ("Les médiatrices sont disponibles au 22 33 44 59 du lundi au vendredi.", "22 33 44 59"),
+                         ("Les mentors sont joignables 7j/7 au 742 12 35.", "742 12 35"),
+                         ("Contactez Fatima (742 12 34) ou Omar.", "742 12 34")):
+        assert redact(said) == said.replace(number, "[…]"), said
+    # right after the same words: years, dates, counts and amounts stay
+    for kept in ("The open call 2022-2023 funded 14 groups", "Call 12 03 2024 a milestone",
+                 "Parents call 1 200 times a year", "Contact 12 500 000 residents",
+                 "Appelez 1 200 familles", "Contacter 12 500 000 habitants", "disponibles au 1er janvier 2024"):
+        assert redact(kept) == kept, kept
+
+
+def test_redactor_leaves_out_numbers_after_phone_labels():
+    from pipeline.report.city import Redactor
+
+    redact = Redactor([])
+    for said, number in (("Helpline: 22 33 44 56.", "22 33 44 56"), ("Hotline: 742 1235.", "742 1235"),
+                         ("Phone number 22 33 44 58.", "22 33 44 58"), ("Tel 22 33 44 59.", "22 33 44 59"),
+                         ("Tlf. 22 33 44 55", "22 33 44 55"), ("Infoline 742 1234", "742 1234"),
+                         ("The helpline (22 33 44 62) is open every day.", "22 33 44 62"),
+                         ("Mobile team: 22 33 44 55.", "22 33 44 55"),
+                         ("Permanence téléphonique : 22 33 44 56.", "22 33 44 56"),
+                         ("Numéro vert 22 33 44 57.", "22 33 44 57"),
+                         ("La ligne d'écoute 22 33 44 58 est ouverte le soir.", "22 33 44 58"),
+                         ("Tél 22 33 44 61.", "22 33 44 61"), ("GSM : 0475 12 34 56", "0475 12 34 56")):
+        assert redact(said) == said.replace(number, "[…]"), said
+    # after the same labels: years, dates, counts, amounts and floors stay
+    for kept in ("Helpline since 2019 2020", "Hotline: 1 200 calls in 2023", "The helpline (2022-2023) answered",
+                 "Phone line budget: 12 500 000 €", "Numéro vert depuis le 1er janvier 2024",
+                 "La ligne d'écoute au 3e étage", "Permanence téléphonique : 12 03 2024"):
+        assert redact(kept) == kept, kept
+
+
+def test_redactor_leaves_out_a_number_broken_at_a_line_end():
+    from pipeline.report.city import Redactor
+
+    redact = Redactor([])
+    for said, left in (("Families can call us on 22 33\n44 63 during office hours.",
+                        "Families can call us on […] during office hours."),
+                       ("Call us on +47 22 33\n44 55.", "Call us on […]."),
+                       ("Appelez-nous au 22 33\n44 60 en semaine.", "Appelez-nous au […] en semaine."),
+                       # a whole number ends at the line: the next line's figures are something else
+                       ("Call 742 1234\n2023 report", "Call […]\n2023 report"),
+                       ("Tél. 22 33 44 55\n2023 : 1 200 appels", "Tél. […]\n2023 : 1 200 appels")):
+        assert redact(said) == left, said
+
+
+def test_redactor_keeps_iso_dates_file_numbers_and_counts():
+    from pipeline.report.city import Redactor
+
+    redact = Redactor([])
+    for kept in ("First contact: 2024-01-22.", "Contact the centre on 2024-01-22.", "Contactez-nous le 2024-01-22.",
+                 "Dossier n° 0123 456 789.", "Report no. 0123 4567 89 of the council.",
+                 "Délibération nº 0123 456 789",
+                 "Call for projects: 12 500 000 in total.", "Contacter : 12 345 678 visiteurs"):
+        assert redact(kept) == kept, kept
+    # a number the phone labels name stays out: « Tél. n° … », 'Phone no. …'
+    for said in ("Tel. no. 0123 456 789", "Phone no. 22 33 44 55", "Téléphone n° 22 33 44 55"):
+        assert redact(said).endswith("[…]"), said
+
+
 def test_unchanged_inputs_leave_reports_alone(run_copy):
     first = write_city_reports(run_copy, ["Oslo"], formats=("html",))
     stamp = first[0].stat().st_mtime_ns
