@@ -451,7 +451,8 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         table.add_column(t["value"], overflow="fold")  # an e-mail address or a link wraps rather than is cut
         for name in ("city", "department", "form_date", "contact_person", "title", "declared_area_text",
                      "main_objective", "period_text"):
-            table.add_row(names[name], _short(getattr(practice, name)))
+            # the city's own contact is shown whole: cut, it lost its e-mail address or its phone number
+            table.add_row(names[name], _short(getattr(practice, name), 400 if name == "contact_person" else 110))
         table.add_row(names["lang"], t["languages"].get(practice.lang or "", practice.lang or "-"))
         table.add_row(*_declared_areas(practice, t))
         table.add_row(t["period_years"], _years(practice, t))

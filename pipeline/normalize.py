@@ -109,8 +109,17 @@ def shorten(text: str, limit: int) -> str:
     cut = text[: limit - 1]  # room for the ellipsis
     if not text[limit - 1].isspace():
         space = cut.rfind(" ")
-        # a single word longer than half the room (a web address) is cut inside rather than dropped
-        cut = cut[:space] if space > limit // 2 else cut
+        end = text.find(" ", space + 1)
+        word = text[space + 1:] if end < 0 else text[space + 1:end]
+        if _LINK_OR_ADDRESS.search(word):
+            # a link or an e-mail address is shown whole, or left out: cut inside, it would lead nowhere (one alone,
+            # longer than the room, is cut all the same)
+            cut = text[:space + 1 + len(word)] if len(word) <= limit else cut[:space] if space > 0 else cut
+            if len(cut) >= len(text):
+                return text
+        else:
+            # a single word longer than half the room is cut inside rather than dropped
+            cut = cut[:space] if space > limit // 2 else cut
     return cut.rstrip(" ,;:([«\"'-–—") + "…"
 
 

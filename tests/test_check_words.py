@@ -110,6 +110,10 @@ def test_a_long_value_is_cut_after_a_whole_word():
     assert shorten("a, b", 3) == "a…", "no comma left before the ellipsis"
     assert shorten(sentence, 1000) == sentence
     assert shorten("https://" + "x" * 60, 20) == "https://xxxxxxxxxxx…", "one long word is cut inside"
+    # a link or an e-mail address past the limit is shown whole, or left out when longer than the room
+    assert shorten("Contact: ana.berg@ville-dunkerque.example.fr, 03 28 26 27 28", 40) == \
+        "Contact: ana.berg@ville-dunkerque.example.fr…"
+    assert shorten("See the guide at https://example.org/" + "x" * 80 + " and more", 60) == "See the guide at…"
 
 
 @pytest.mark.parametrize("lang, value, expected", [
