@@ -782,6 +782,10 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
                     # « Coordonnées » after a practice block with no contact yet is that form's other block (the two
                     # blocks swapped), not the next form
                     current, target = None, None
+                elif name == "form_start" and current is not None and _trailing_contact_block(current, forms):
+                    # the contact block that closes the form before it: the next form starts here (the block is
+                    # given to its practice by _attach_header_blocks)
+                    current, target = None, None
                 elif current is not None and name == "description":
                     current.saw_description_marker = True
                     target = ("intro", "intro")
@@ -833,6 +837,16 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
             current.unknown_labels.append((_COLON.split(line.text.strip(), maxsplit=1)[0], header,
                                            line.block if label_alone else -1))
     return forms, used_labels, preamble
+
+
+def _trailing_contact_block(current: _Form, forms: list[_Form]) -> bool:
+    """Whether `current` holds only a contact block's values that follow a practice without contact: the block that
+    closes that practice (its form written practice first, contact last)."""
+    filled = {name for name, value in current.fields.items() if value_or_none(value)}
+    previous = forms[-2] if len(forms) >= 2 and forms[-1] is current else None
+    return (not current.has_content() and not current.sections and bool(filled) and filled <= _CONTACT_FIELDS
+            and previous is not None and previous.has_content()
+            and not any(value_or_none(previous.fields.get(name)) for name in _CONTACT_FIELDS))
 
 
 def _looks_like_label(line: _Line, header: bool) -> bool:

@@ -1330,3 +1330,18 @@ def test_a_period_written_end_first_is_read_and_warned_about():
 def test_a_value_that_says_more_than_where_to_look_is_kept(value):
     assert value_or_none(value) == value
 
+
+
+def test_forms_written_practice_first_and_contact_last_keep_their_own_contacts(tmp_path):
+    """Two forms each closed by its contact block: the second's title went into the first's contact block, so the
+    contacts were swapped between the two practices."""
+    one = ("Bonne pratique\nTitre : {title}\n\nDescription de la bonne pratique\nBut : Des habitants de toutes "
+           "origines se rencontrent autour d'un projet commun chaque semaine.\n\nCoordonnées\nVille : Lille\n"
+           "Personne de contact : {contact}\n\n")
+    path = tmp_path / "two.txt"
+    path.write_text(one.format(title="Jardins partagés", contact="Julie Martin")
+                    + one.format(title="Conseil des jeunes", contact="Paul Leroy"), encoding="utf-8")
+    practices = segment(read_blocks(path)).practices
+    assert [(p.title, p.contact_person) for p in practices] == [("Jardins partagés", "Julie Martin"),
+                                                                ("Conseil des jeunes", "Paul Leroy")]
+    assert not [w for p in practices for w in p.warnings if w.startswith("other_value")]
