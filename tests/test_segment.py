@@ -1345,3 +1345,13 @@ def test_forms_written_practice_first_and_contact_last_keep_their_own_contacts(t
     assert [(p.title, p.contact_person) for p in practices] == [("Jardins partagés", "Julie Martin"),
                                                                 ("Conseil des jeunes", "Paul Leroy")]
     assert not [w for p in practices for w in p.warnings if w.startswith("other_value")]
+
+
+def test_a_status_line_after_the_period_and_main_reference_materials_are_read(tmp_path):
+    path = tmp_path / "form.txt"
+    path.write_text("City: Lausanne\nTitle: Story hours\nImplementation period: 2023\nStatus: ongoing\n\n"
+                    "Purpose: Stories read in every language the families of the district speak.\n"
+                    "Main reference materials: Guide for librarians, 2024.\n", encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert (practice.period_text, practice.period_end, practice.ongoing) == ("2023 ; Status: ongoing", None, True)
+    assert practice.references == "Guide for librarians, 2024."
