@@ -29,6 +29,7 @@ from pipeline.config import LABELS_FILE, PACKAGE_DIR, RESOURCES_DIR, SEGMENTER_V
 from pipeline.errors import ingest_error, message, os_reason
 from pipeline.ingest import Tools, formats_info, read_document
 from pipeline.ingest.ocr import ocr_unavailable
+from pipeline.ingest.reading import NAMED_AS_ANOTHER_FORMAT
 from pipeline.inputs import RUN_LOCK, InputFile, discover, sha256_of
 from pipeline.memory import peak_rss_mb, release_memory
 from pipeline.records import DUPLICATE_FILE, UNREADABLE_FOLDER, FileResult, IngestError, Practice
@@ -238,8 +239,8 @@ def ingest_files(
 
 
 def _count_copies_once(results: list[FileResult]) -> list[FileResult]:
-    """Files with the same bytes give their practices once: from a copy that could be read, named as a format the
-    pipeline reads, with the shallowest path, then the shortest name ("x.docx" rather than "x.zip" or
+    """Files with the same bytes give their practices once: from a copy that could be read, named as what it holds
+    (not text under a Word name), named as a format the pipeline reads, with the shallowest path, then the shortest name ("x.docx" rather than "x.zip" or
     "2024/copie de x.docx", which sorts first). The other copies become `duplicate_file` rows; where no copy
     could be read, each keeps its own error, and each copy of a blank form stays a blank form (the unfilled
     template sent by two cities is two forms to chase, with no practice to count twice)."""
@@ -249,7 +250,8 @@ def _count_copies_once(results: list[FileResult]) -> list[FileResult]:
             copies.setdefault(result.sha256, []).append(i)
     out = list(results)
     for rows in copies.values():
-        used = min(rows, key=lambda i: (results[i].status == "error", _copy_order(results[i].source_file)))
+        used = min(rows, key=lambda i: (results[i].status == "error", _misnamed(results[i]),
+                                        _copy_order(results[i].source_file)))
         if len(rows) == 1 or results[used].status != "ok":
             continue
         for i in rows:
@@ -257,6 +259,11 @@ def _count_copies_once(results: list[FileResult]) -> list[FileResult]:
                 out[i] = _error_row(results[i].source_file, results[i].sha256,
                                     ingest_error("duplicate_file", file=results[used].source_file))
     return out
+
+
+def _misnamed(result: FileResult) -> bool:
+    """Whether a file was read as text it holds under another format's name ('x.docx' holding plain text)."""
+    return any(w.startswith(NAMED_AS_ANOTHER_FORMAT) for p in result.practices for w in p.warnings)
 
 
 def _copy_order(name: str) -> tuple[bool, int, int, str]:

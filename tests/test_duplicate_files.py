@@ -52,7 +52,8 @@ def test_the_copy_named_as_a_format_that_is_read_is_read(tmp_path):
 
 
 def test_a_copy_that_reads_gives_the_practices_where_the_first_choice_cannot_be_read(tmp_path):
-    """The same bytes as x.docx (not a Word file) and as 2024/x.txt: the text copy is read, the other is its copy."""
+    """The same bytes as x.docx (text under a Word name, which would be read with a warning) and as 2024/x.txt: the
+    copy named as what it holds is read, the other is its copy."""
     folder = tmp_path / "in"
     (folder / "2024").mkdir(parents=True)
     shutil.copy(RAW / "limassol-p3-04.txt", folder / "x.docx")
