@@ -433,6 +433,41 @@ def test_redactor_removes_addresses_phones_and_contact_names():
 
 
 
+@pytest.mark.parametrize("contact, names", [
+    ("Sigrid Moe Project coordinator +47 55 56 60 00 sigrid.moe@bergen.example", ["Sigrid Moe"]),
+    ("Hilde Dahl (project coordinator), hilde.dahl@bergen.example", ["Hilde Dahl"]),
+    ("Ingrid Berg – coordinator – ingrid.berg@bergen.example", ["Ingrid Berg"]),
+    ("Name: Nora Vik, Email: nora.vik@bergen.example", ["Nora Vik"]),
+    ("Tor Lie; Eva Strand", ["Tor Lie", "Eva Strand"]),
+    ("Dre Léa Rochat, chargée d'études", ["Léa Rochat"]),
+    ("Welcome Centre, welcome@tromso.example", []), ("Service jeunesse, jeunesse@lille.example", []),
+    ("Coordinator", []), ("Projet Tandem", []), ("Intercultural Liaison Officer", []),
+])
+def test_the_names_of_a_contact_field_are_its_persons_not_its_team_or_role(contact, names):
+    """A name written otherwise than 'Name, role' stayed in the texts; a team's name in a contact field would be left
+    out of every text of the run ('The […] brings together…')."""
+    from pipeline.report.redact import Redactor, contact_names
+
+    assert contact_names(contact) == names
+    redact = Redactor([contact, "Kari Nilsen, kari@ex.no"])
+    for name in names:
+        assert name not in redact(f"{name} trains 40 volunteers every year.")
+    assert redact("The Welcome Centre and the Service jeunesse of the city train the Project coordinator.") == \
+        "The Welcome Centre and the Service jeunesse of the city train the Project coordinator."
+
+
+def test_redactor_leaves_out_numbers_after_a_comma_a_dash_or_is_and_keeps_file_and_budget_numbers():
+    from pipeline.report.redact import Redactor
+
+    redact = Redactor([])
+    for said in ("Call the helpline, 22 33 44 55, any day.", "Helpline – 22 33 44 55.",
+                 "The helpline number is 22 33 44 55.", "Families phoned the team on 742 1234."):
+        assert not any(ch.isdigit() for ch in redact(said)), said
+    for kept in ("Budget line 20230145 of the city", "Numéro de dossier : 0123 456 789",
+                 "Contact the families, 1 200 in all, each year", "Call for projects – 12 500 000 in total"):
+        assert redact(kept) == kept
+
+
 def test_redactor_leaves_out_numbers_after_words_of_calling_or_reaching():
     from pipeline.report.city import Redactor
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from pipeline.normalize import fold
+
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # International numbers (+47 22 33 44 55), French-style ones (01 23 45 67 89), national ones with a trunk 0 and
 # spaced groups (Swiss 021 315 72 45, Irish 01 222 4800, British 020 7946 0958: 9 to 12 digits, checked by
@@ -22,9 +24,9 @@ PHONE = re.compile(r"(?<!\w)\(?\+\d(?:[\d ().-]|\n(?=\d)){5,}\d(?!\w)|(?<![\w.,]
 # Words that announce a phone number (patterns, case ignored), labels and words of calling or reaching alike; not
 # 'contacts', 'calls' or 'texts', nouns that count ('Contacts: 12 345 678'), nor « appel » (« appel à projets »)
 _PHONE_LABELS = (r"t[eé]l", "tlf", "tfn", "telefon", "phone", "telephone", "téléphone", "téléphonique", "mobile",
-                 "mobil", "portable", "gsm", "fax", "whatsapp", "sms", "helpline", "hotline", "infoline", "line",
-                 "ligne", r"ligne\s+d['’]écoute", r"(?:num[eé]ro|n[°º])\s+(?:vert|unique|azur)")
-_CALLING_WORDS = ("call", "calling", "phoning", "ring", "dial", "reach", "reaches", "reachable", r"in\s+touch",
+                 "mobil", "portable", "gsm", "fax", "whatsapp", "sms", "helpline", "hotline", "infoline",
+                 r"phone\s+line", r"ligne\s+d['’]écoute", r"(?:num[eé]ro|n[°º])\s+(?:vert|unique|azur)")
+_CALLING_WORDS = ("call", "calling", "phoning", "phoned", "rang", "called", "ring", "dial", "reach", "reaches", "reachable", r"in\s+touch",
                   "contact", "contacting", "contacted", "text", "texting", "available",
                   "appelez", "appeler", "appelle", "appellent", "rappelez", "rappeler", "joindre", "joignez",
                   "joignent", "joignable", "joignables", "contactez", "contacter", "contacte", "contactent",
@@ -33,7 +35,7 @@ _CALLING_WORDS = ("call", "calling", "phoning", "ring", "dial", "reach", "reache
 # Between such a word and the number: nothing, or at most four words and one of these ("call the project line at …",
 # « les familles joignent l'équipe au … », "Call Fatima (…)"); a word alone would take in counts
 # (« contacter les 22 33 44 55 familles »)
-_BEFORE_NUMBER = (r"\s+(?:on|at|to|au|le|sur)\b", r"\s*:", r"\s*\(")
+_BEFORE_NUMBER = (r"\s+(?:on|at|to|au|le|sur|is|est)\b", r"\s*:", r"\s*\(", r"\s*,", r"\s+[-\u2013\u2014]")
 # Words naming the number itself: "Phone number …", "Tel. no. …", « joignable au numéro … »
 _NUMBER_WORDS = (r"num[eé]ro\b", r"number\b", r"n[°º]", r"no\.", r"nr\b\.?")
 # A word in the window: « l'équipe », 'drop-in', and times of availability (« 7j/7 », '24/7'); other figures end
@@ -64,19 +66,61 @@ _YEARS = re.compile(r"(?:(?:19|20)\d\d\W*)+")
 _AMOUNT_AFTER = re.compile(r"\s*(?:[%€$£]|(?:euros?|eur|chf|nok|sek|dkk|usd|gbp|kr|percent|pour ?cent)\b)", re.I)
 _IDENTIFIER_BEFORE = re.compile(r"\b(?:siret|siren|isbn|issn|iban|rna|tva|vat)\W*$", re.I)
 # a file or record number, not announced as a phone: « Dossier n° 0123 456 789 », 'Report no. 0123 4567 89'
-_FILE_NUMBER_BEFORE = re.compile(r"(?:\bn[°º]|\bno\.|\bnr\b\.?|\bref\.|\bréf\.)\s*:?\s*$", re.I)
+_FILE_NUMBER_BEFORE = re.compile(r"(?:\bn[°º]|\bno\.|\bnr\b\.?|\bref\.|\bréf\.|\bdossier|\bfile|\bcase|\bréférence"
+                                 r"|\breference|\bbudget line|\bligne budgétaire)\s*:?\s*$", re.I)
 _DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d\b|\b(?:19|20)\d\d\s*[-/–]\s*(?:19|20)\d\d\b"
                    r"|\b(?:19|20)\d\d-[01]\d-[0-3]\d\b")
-_TITLES = re.compile(r"^(?:dr|prof|mme|mr|mrs|ms|m)\.?\s+", re.I)
+_TITLES = re.compile(r"^(?:dr|dre|prof|mme|mlle|mr|mrs|ms|miss|m|herr|frau|fru|sr|sra)\.?\s+", re.I)
+# Words of a role or an organisation, never of a person's name (folded): 'Welcome Centre', 'Service jeunesse' and
+# 'Project coordinator' in a contact field are no names to leave out of every text of the run
+_NOT_NAME_WORDS = frozenset("""
+    centre center service services team equipe office bureau department departement direction division unit unite
+    cellule mission project projet programme program city ville municipality mairie commune council conseil
+    association maison house welcome accueil coordinator coordinatrice coordinateur coordonnatrice manager officer
+    head chef cheffe adviser advisor conseiller conseillere responsable charge chargee director directeur directrice
+    secretary secretaire senior junior deputy assistant agent agente mayor maire youth jeunesse community
+    communaute social sociale network reseau platform plateforme desk helpline hotline line ligne contact email
+    mail courriel phone tel telephone name nom intercultural interculturel interculturelle liaison policy
+    development developpement relations international diversity diversite integration inclusion education culture
+    cultural health sante public municipal urban urbain
+    """.split())
+# What a contact field says besides names: a label, and the marks between a name, a role and an address
+_CONTACT_LABEL = re.compile(r"(?i)\b(?:name|nom|contact(?: person)?|personne de contact|e-?mail|courriel|tel|t[eé]l[eé]phone|"
+                            r"phone|mobile)\s*[.:]\s*")
+_ROLE_SEPARATOR = re.compile(r"[,(){}\[\]\n\u2013\u2014|/]|\s-\s")
+_NAMES_SEPARATOR = re.compile(r";|\s+(?:and|et|&|\+)\s+")
+_PARTICLES = frozenset("d' de del della da das do dos du van von der den el al bin ben ter ten y".split())
+_CAPITALISED = re.compile(r"^[^\W\d_][\w'’.-]*$")
 
 
-def contact_name(contact: str | None) -> str | None:
-    """The person's name in a contact field: 'Dr. Ingrid Solheim, adviser, i.s@x.org' -> 'Ingrid Solheim'."""
+def contact_names(contact: str | None) -> list[str]:
+    """The persons' names in a contact field: 'Dr. Ingrid Solheim, adviser, i.s@x.org' -> ['Ingrid Solheim'];
+    'Sigrid Moe Project coordinator +47 …' -> ['Sigrid Moe']; 'Tor Lie; Eva Strand' -> both. A name is two to
+    four capitalised words (particles between), the first words of the field or of a person listed after ';' or
+    'and'; a team or a role ('Welcome Centre', 'Service jeunesse') is none."""
     if not isinstance(contact, str) or not contact.strip():
-        return None
-    head = EMAIL.sub("", contact.strip()).split(",")[0].strip(" ;()-")
-    head = _TITLES.sub("", head)
-    return head if len(head) >= 4 else None  # shorter heads are initials or titles, not names to look for
+        return []
+    text = _CONTACT_LABEL.sub(" ", PHONE.sub(" ", EMAIL.sub(" ", contact)))
+    names = []
+    for k, person in enumerate(_NAMES_SEPARATOR.split(text)):
+        head = _ROLE_SEPARATOR.split(person.strip(), maxsplit=1)[0]
+        words = _TITLES.sub("", head.strip()).split()
+        name: list[str] = []
+        for word in words:
+            key = fold(word).strip(".")
+            if key in _PARTICLES and name:
+                name.append(word)
+            elif _CAPITALISED.match(word) and word[0].isupper() and key not in _NOT_NAME_WORDS:
+                name.append(word)
+            else:
+                break
+        while name and fold(name[-1]) in _PARTICLES:
+            name.pop()
+        # a person listed after the first is taken only when nothing but a name stands there
+        whole = len(name) == len(words) or k == 0
+        if 2 <= len(name) <= 4 and whole and len(" ".join(name)) >= 4:
+            names.append(" ".join(name))
+    return names
 
 
 def names_pattern(names: Iterable[str]) -> re.Pattern | None:
@@ -122,7 +166,7 @@ def _phone(match: re.Match) -> str:
         return least <= digits <= most and not _DATE.search(text)
 
     text = match.group(0)
-    if _FILE_NUMBER_BEFORE.search(match.string, max(0, match.start() - 12), match.start()):
+    if _FILE_NUMBER_BEFORE.search(match.string, max(0, match.start() - 20), match.start()):
         return text
     head = _line_head(text, is_phone)
     return "[…]" + text[len(head):] if is_phone(head) else text
@@ -152,7 +196,7 @@ class Redactor:
     """Removes e-mail addresses, phone numbers and the names of contact persons from texts."""
 
     def __init__(self, contacts: Iterable[str | None]):
-        self._names = names_pattern(n for n in map(contact_name, contacts) if n)
+        self._names = names_pattern(name for contact in contacts for name in contact_names(contact))
 
     def __call__(self, text: str | None) -> str | None:
         if not text:
