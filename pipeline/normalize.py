@@ -162,6 +162,13 @@ def _placeholders() -> frozenset[str]:
     return frozenset(fold(p) for p in data["placeholders"])
 
 
+@loader("period_unknown_end")
+def unknown_end() -> re.Pattern:
+    """labels.yaml `period_unknown_end`: an end not known yet ("to be confirmed", « à définir »), at the start of a
+    folded text."""
+    return words_pattern(tuple(load_yaml(LABELS_FILE.read_text(encoding="utf-8"))["period_unknown_end"]), at_start=True)
+
+
 @loader("instructions")
 def instruction_starts() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     """The words that open a template's instruction (labels.yaml `instructions`): its imperatives, its placeholders
@@ -240,7 +247,13 @@ _TO = re.compile(r"\s*(?:to|au|a|[-\u2013\u2014])\s*")
 _RANGE_CLOSE = re.compile(r"\b(to|until|till|through|jusqu|au)\b|[-\u2013\u2014/]")
 _OPEN_START = re.compile(r"\b(depuis|since|from|des|starting|a partir de|started in|launched in|onwards|onward)\b")
 # a period that tells its start under a word of its own ("Start: February 2023", « Début : mars 2023 »)
-_START_TOLD = re.compile(r"^\W*(?:start|start date|begin|beginning|launch|debut|date de debut|lancement|commencement)\s*:")
+_START_TOLD = re.compile(r"^\W*(?:start|start date|begin|beginning|launch|launched|started|debut|date de debut|lancement|"
+                         r"lance|commencement)\s*:")
+# the end told as not known yet, after a word of the end ("End date: to be confirmed", « Fin : à définir »)
+_END_WORD = re.compile(r"\b(?:end|end date|fin|date de fin|completion|until|jusqu'au)\s*:\s*")
+# a last year open to the present: "Phase 2: 2021 – ongoing", "2019 - present"
+_LAST_YEAR_OPEN = re.compile(r"(?:19[5-9]\d|20\d\d)\s*[-\u2013\u2014]\s*(?:ongoing|on-going|en cours|present|today|"
+                             r"aujourd'hui|a ce jour|to date|now)\W*$")
 # words that open a period without telling that it has run for some time, as "since" does
 _START_ONLY = re.compile(r"\b(from|des|starting|a partir de|onwards|onward)\b")
 
@@ -383,7 +396,8 @@ def parse_period(text: str | None) -> Period:
             return Period(start, end, False)
     if len(years) == 1:
         single_open = ongoing or bool(_OPEN_START.search(folded)) or folded.rstrip(" .\u2026").endswith("-")
-        if not single_open and _START_TOLD.match(folded):
+        end_unknown = any(unknown_end().match(folded[m.end():]) for m in _END_WORD.finditer(folded))
+        if not single_open and (_START_TOLD.match(folded) or end_unknown):
             return Period(start, None, False)  # "Start: February 2023" (then "End: to be confirmed"): no end told
         return Period(start, None if single_open else start, single_open)
     end = max(years)
@@ -393,6 +407,8 @@ def parse_period(text: str | None) -> Period:
     if _ENDED.search(folded[max(0, last - 30):last]) or (
             _TO.fullmatch(folded[first.end():last]) and not _ONGOING.search(_OPEN_START.sub(" ", folded))):
         return Period(start, end, False)
+    if ongoing and _LAST_YEAR_OPEN.search(folded):
+        return Period(start, None, True)  # "Phase 1: 2019 - 2020 ; Phase 2: 2021 - ongoing": it runs still
     # "2019-2023 (pilot), permanent from 2024": the last year opens a period that is still running.
     if ongoing and _OPEN_START.search(folded[max(0, last - 20):last]):
         return Period(start, None, True)

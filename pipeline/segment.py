@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
 from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, fold, fold_chars,
-                                instruction_starts, names_a_length, parse_period, reversed_range, value_or_none, words_pattern)
+                                instruction_starts, names_a_length, parse_period, reversed_range, unknown_end, value_or_none, words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -163,11 +163,6 @@ def _period_part(path: Path = LABELS_FILE) -> re.Pattern:
                       r"\s*(?:$|[:\uff1a\u2013\u2014-]\s*(.*)$)")
 
 
-@loader("period_unknown_end")
-def _unknown_end(path: Path = LABELS_FILE) -> re.Pattern:
-    """labels.yaml `period_unknown_end`: an end not known yet, at the start of a folded text."""
-    return words_pattern(tuple(load_yaml(path.read_text(encoding="utf-8"))["period_unknown_end"]), at_start=True)
-
 
 def _continues_the_period(line: "_Line") -> bool:
     """A line right after the period's value that tells more of it: a part word and a year, a length or a word of
@@ -180,7 +175,7 @@ def _continues_the_period(line: "_Line") -> bool:
         return line.kind == "cell" and line.value_beside
     period = parse_period(rest)
     return count_words(rest) <= 12 and (period.start is not None or period.ongoing or names_a_length(rest)
-                                        or bool(_unknown_end().match(rest)))
+                                        or bool(unknown_end().match(rest)))
 
 
 @loader("list_introductions")

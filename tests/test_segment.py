@@ -326,6 +326,11 @@ def test_column_header_table_pairs_labels_with_values():
         # a start told under a word of its own, and no end: no end year, not said to run
         ("Start: February 2023", (2023, None, False)),
         ("Start: February 2023 ; End: to be confirmed", (2023, None, False)),
+        ("1 September 2021 ; End date: to be confirmed", (2021, None, False)),
+        ("janvier 2022 ; Date de fin : à définir", (2022, None, False)),
+        ("Launched: March 2020 ; Completed: December 2022", (2020, 2022, False)),
+        ("Pilot phase: 2020–2021 ; Roll-out phase: 2022–2024", (2020, 2024, False)),
+        ("Phase 1: 2019 – 2020 ; Phase 2: 2021 – ongoing", (2019, None, True)),
         ("Lancement : mars 2023 ; Fin prévue : juin 2025", (2023, 2025, False)),
         ("Phase 1 (pilot): 2021-2022 ; Phase 2 (extension): 2023-2025", (2021, 2025, False)),
         ("2022-2024 (prolongation prévue en 2025)", (2022, 2024, False)),
@@ -1192,6 +1197,10 @@ def test_a_period_told_in_parts_under_words_of_its_own_is_one_period(tmp_path, p
     ("Période de mise en œuvre : 1re phase : février 2023 – janvier 2024\n2e phase : février 2024 – janvier 2025",
      "1re phase : février 2023 – janvier 2024 ; 2e phase : février 2024 – janvier 2025"),
     ("Implementation period:\nLaunch: February 2023\nCompletion: January 2025", "Launch: February 2023 ; Completion: January 2025"),
+    ("Implementation period:\nLaunched: February 2023\nCompleted: January 2025",
+     "Launched: February 2023 ; Completed: January 2025"),
+    ("Implementation period: Pilot phase: Feb 2023 – Jan 2024\nRoll-out phase: Feb 2024 – Jan 2025",
+     "Pilot phase: Feb 2023 – Jan 2024 ; Roll-out phase: Feb 2024 – Jan 2025"),
 ])
 def test_a_period_told_in_parts_under_bare_words_is_one_period(tmp_path, period_lines, text):
     """"Start:" and "End:" (« Début : », « Fin : », "Phase 2:") are no labels of the template: the end went to the
