@@ -194,6 +194,13 @@ def name_parts(name: str | None) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
+def joint_cities(name: str | None) -> list[str]:
+    """Listed cities written together with 'and', '&' or « et » ('Geneva and Zurich' -> ['Geneva', 'Zurich']); []
+    when a part is no listed city ('Trois-Rivières et environs')."""
+    parts = [part.strip() for part in _JOINT.split(name or "")]
+    return parts if len(parts) > 1 and all(city_info(part) for part in parts) else []
+
+
 def city_country(name: str | None) -> str | None:
     """The English name of a city's country: a listed city's, that of several listed cities of one country written
     together ('Lyon / Grenoble'), else the country a form wrote after an unlisted one ('Larnaka, Cyprus', 'Tartu
@@ -202,7 +209,7 @@ def city_country(name: str | None) -> str | None:
     if info is not None or not isinstance(name, str):
         return info.country if info else None
     # a practice of several cities of one country ('Lyon / Grenoble', 'Lyon & Grenoble') is in that country
-    listed = [city_info(part) for part in name_parts(name) or _JOINT.split(name)]
+    listed = [city_info(part) for part in name_parts(name) or joint_cities(name)]
     if len(listed) > 1 and all(listed) and len({info.country for info in listed}) == 1:
         return listed[0].country
     directory = _city_directory()

@@ -880,12 +880,14 @@ def test_a_query_names_a_city_as_its_forms_and_people_write_it():
                          practice("g1", "Genève"), practice("g2", "Ville de Genève"), practice("l1", "Larnaka"),
                          practice("l2", "City of Larnaka"), practice("an", "Antwerpen"),
                          practice("ly", "Lyon", "Paris style café"), practice("pa", "Paris", "Cafés"),
-                         practice("aq", "L'Aquila"), practice("va", "Villeneuve-d’Ascq")], TermExpander())
+                         practice("aq", "L'Aquila"), practice("va", "Villeneuve-d’Ascq"),
+                         practice("lg", "Lyon & Grenoble")], TermExpander())
 
     def found(q: str) -> list[str]:
         return sorted(index.search(SearchQuery(q=q)).practice_ids)
 
     assert found("Zurich") == ["gz"] and found("Berlin") == found("Neukölln") == ["nk"]
+    assert found("Grenoble") == ["lg"]  # cities written together with '&', 'and' or « et »
     assert found("Ville de Genève") == found("Gene\u0300ve") == ["g1", "g2", "gz"]
     assert found("City of Larnaka") == found("Larnaka Municipality") == ["l1", "l2"]
     assert found("d'Anvers") == found("ville d’Anvers") == ["an"]
@@ -893,6 +895,7 @@ def test_a_query_names_a_city_as_its_forms_and_people_write_it():
     assert found("Villeneuve-d'Ascq") == found("Villeneuve d’Ascq") == ["va"] and found("Ascq") == []
     assert found("Ville de Genève voisins") == ["g1", "g2", "gz"] and found("Ville de Genève absent") == []
     assert index.search(SearchQuery(q="Paris")).practice_ids == ["pa", "ly"]
+    assert sorted(index.search(SearchQuery(q="Lyon")).practice_ids) == ["lg", "ly"]
 
 
 def test_the_site_names_a_city_by_its_listed_name_however_its_forms_wrote_it(sample_out, models, tmp_path):

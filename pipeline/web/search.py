@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.cities import (CITIES_FILE, city_country, city_info, city_key, city_name, city_names, country_name,
-                             fold_key, name_parts)
+                             fold_key, joint_cities, name_parts)
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
 from pipeline.normalize import fold
@@ -171,8 +171,10 @@ def _names_of(city: str | None) -> list[str]:
     """The names a practice's city is found by: as written, as the reports name it (without a country after it or
     the words naming a municipality: 'Ville de Foo' is found by 'foo') and, for a listed city, every name
     cities.yaml knows it by (listed names in every language and aliases); the same for each part of a name written
-    with others ('Geneva / Zurich' is found by 'Zurich', 'Neukölln (Berlin, Germany)' by 'Berlin')."""
-    return [name for piece in [city, *name_parts(city)] for name in (piece or "", city_name(piece), *city_names(piece))]
+    with others ('Geneva / Zurich' and 'Geneva and Zurich' are found by 'Zurich', 'Neukölln (Berlin, Germany)' by
+    'Berlin')."""
+    return [name for piece in [city, *name_parts(city), *joint_cities(city)]
+            for name in (piece or "", city_name(piece), *city_names(piece))]
 
 
 def city_words(city: str | None) -> str:
