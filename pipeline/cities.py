@@ -167,6 +167,9 @@ def _resolved(name: str | None) -> tuple[CityInfo | None, str]:
     found = directory.resolved.get(name)
     if found is None:
         found = _resolve(directory, name)
+        joint = [] if found[0] is not None else joint_cities(name)
+        if joint:  # 'Lyon & Grenoble' and 'Lyon and Grenoble' are the joint practice 'Lyon / Grenoble' is
+            found = _resolve(directory, " / ".join(joint))
         # bounded: the web app looks up whatever city a visitor types
         if len(directory.resolved) < _MAX_REMEMBERED:
             directory.resolved[name] = found

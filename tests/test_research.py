@@ -171,6 +171,8 @@ def test_city_countries_name_the_country_of_each_city_however_it_is_written():
     assert more.tolist() == ["France", "Switzerland", "France", "France", "France"]
     assert city_labels(pd.Series(["Ville et Eurométropole de Strasbourg", "Lyon Métropole"])).tolist() == [
         "Strasbourg", "Lyon"]
+    # one joint practice however its cities are joined: one city in counts and reports
+    assert city_labels(pd.Series(["Lyon & Grenoble", "Lyon and Grenoble", "Lyon / Grenoble"])).nunique() == 1
 
 
 def test_form_years_read_the_year_of_a_date_however_it_is_written():
