@@ -345,6 +345,11 @@ _RANGE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*(?:[-\u2013\u2014]|\bto\b|\bau
                     r"(?:(?:\d{1,2}(?:er|st|nd|rd|th)?|[^\W\d]{3,10}\.?)\s+){0,2}(19[5-9]\d|20\d\d)(?!\d)")
 
 
+def tells_an_end(text: str) -> bool:
+    """Whether a text says a practice ended ("completed", « terminé », "discontinued")."""
+    return bool(_ENDED.search(fold(text)))
+
+
 def reversed_range(text: str) -> str | None:
     """A span of years written end first ("2024 - 2021"), as written folded, or None."""
     for m in _RANGE.finditer(fold(text)):

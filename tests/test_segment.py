@@ -1364,3 +1364,12 @@ def test_a_status_line_after_the_period_and_main_reference_materials_are_read(tm
     (practice,) = segment(read_blocks(path)).practices
     assert (practice.period_text, practice.period_end, practice.ongoing) == ("2023 ; Status: ongoing", None, True)
     assert practice.references == "Guide for librarians, 2024."
+
+
+def test_a_status_line_saying_the_practice_ended_joins_the_period(tmp_path):
+    path = tmp_path / "form.txt"
+    path.write_text("City: Lausanne\nTitle: Story hours\nImplementation period: 2021-2023\nStatus: completed\n\n"
+                    "Purpose: Stories read in every language the families of the district speak.\n", encoding="utf-8")
+    (practice,) = segment(read_blocks(path)).practices
+    assert (practice.period_text, practice.period_end, practice.ongoing) == ("2021-2023 ; Status: completed", 2023, False)
+    assert not [w for w in practice.warnings if w.startswith("unknown_label")]
