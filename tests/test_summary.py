@@ -176,6 +176,16 @@ def test_text_from_submissions_is_escaped(tmp_path):
     assert 'href="#p-p1"' in section(html, "attention-mismatch")
 
 
+def test_a_title_holding_a_contact_is_shown_without_it(tmp_path):
+    write_table(tmp_path / "practices.parquet", to_table("practices", [
+        {"practice_id": "p1", "source_file": "a.docx", "practice_index": 1, "lang": "en", "city": "Bergen",
+         "title": "Helpline with Sigrid Moe: call 22 33 44 88 (help@oslo.example)", "contact_person": "Sigrid Moe",
+         "declared_areas": ["3"], "warnings": ["missing_section:impact"], "n_words": 12, "predicted_areas": ["9"],
+         "main_area_pred": "9", "area_mismatch": True}]))
+    html = unescape(render_summary(tmp_path))
+    assert "Helpline with" in html and not any(x in html for x in ("Sigrid", "22 33 44 88", "help@oslo.example"))
+
+
 def test_strongest_matches_skip_same_city_and_unknown_practices():
     by_id = {pid: {"practice_id": pid, "city": city} for pid, city in
              (("a", "Oslo"), ("b", "oslo"), ("c", "Paris"))}

@@ -1825,6 +1825,17 @@ def test_a_contact_named_in_another_versions_text_is_left_out_of_the_workbook_an
     assert "opens language cafés" in str(detail) and "Kari" not in str(detail)
     assert catalogue.index.search(SearchQuery(q="cafés")).practice_ids
     assert catalogue.index.search(SearchQuery(q="Kari")).practice_ids == []
+    # a title holding a contact's name or number is shown without it, on every sheet and page
+    rows[1]["title"] = "Cafés with Kari Nilsen, helpline 22 33 44 55"
+    write_table(tmp_path / "practices.parquet", to_table("practices", rows))
+    write_table(tmp_path / "areas.parquet", to_table("areas", [{"practice_id": "en-1", "area": "11", "probability": 0.9,
+                                                                "suggested": True, "evidence": None}]))
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path)))
+    cells = [str(c.value) for sheet in ("practices", "areas") for row in book[sheet].iter_rows(min_row=2) for c in row]
+    assert any("Cafés with" in c for c in cells) and not any("Kari" in c or "22 33" in c for c in cells), cells
+    catalogue = load_catalogue(tmp_path, models.embedder)
+    assert "Kari" not in catalogue.practices["en-1"]["title"] and "22 33" not in str(practice_detail(catalogue, "en-1", None))
+    assert catalogue.index.search(SearchQuery(q="Kari")).practice_ids == []
 
 
 def test_export_names_the_practice_each_version_belongs_to(sample_out, models, tmp_path):

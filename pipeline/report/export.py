@@ -89,7 +89,8 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
     words = Messages.load().translator(lang)
 
     def who(practice_id: str) -> tuple:
-        return _who(practices, practice_id, lang)
+        city, listed_city, title = _who(practices, practice_id, lang)
+        return city, listed_city, redacted(title)
 
     tables = {name: _rows(data_dir, name) for name in ("practices", "areas", "criteria", "similar", "files")}
     practices = {r["practice_id"]: r for r in tables["practices"]}

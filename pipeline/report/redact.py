@@ -70,56 +70,80 @@ _FILE_NUMBER_BEFORE = re.compile(r"(?:\bn[°º]|\bno\.|\bnr\b\.?|\bref\.|\bréf\
                                  r"|\breference|\bbudget line|\bligne budgétaire)\s*:?\s*$", re.I)
 _DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d\b|\b(?:19|20)\d\d\s*[-/–]\s*(?:19|20)\d\d\b"
                    r"|\b(?:19|20)\d\d-[01]\d-[0-3]\d\b")
-_TITLES = re.compile(r"^(?:dr|dre|prof|mme|mlle|mr|mrs|ms|miss|m|herr|frau|fru|sr|sra)\.?\s+", re.I)
-# Words of a role or an organisation, never of a person's name (folded): 'Welcome Centre', 'Service jeunesse' and
-# 'Project coordinator' in a contact field are no names to leave out of every text of the run
-_NOT_NAME_WORDS = frozenset("""
-    centre center service services team equipe office bureau department departement direction division unit unite
-    cellule mission project projet programme program city ville municipality mairie commune council conseil
-    association maison house welcome accueil coordinator coordinatrice coordinateur coordonnatrice manager officer
-    head chef cheffe adviser advisor conseiller conseillere responsable charge chargee director directeur directrice
-    secretary secretaire senior junior deputy assistant agent agente mayor maire youth jeunesse community
-    communaute social sociale network reseau platform plateforme desk helpline hotline line ligne contact email
-    mail courriel phone tel telephone name nom intercultural interculturel interculturelle liaison policy
-    development developpement relations international diversity diversite integration inclusion education culture
-    cultural health sante public municipal urban urbain
+_TITLES = re.compile(r"^(?:(?:dr|dre|drs|prof|pr|mme|mlle|mr|mrs|ms|mx|miss|m|me|madame|monsieur|mademoiselle|herr|frau|"
+                     r"fru|sr|sra|sir|cllr|dott|sig)\.?\s+)+", re.I)
+# Words of a role (folded): before a name they are skipped ('Coordinator: Aoife Walsh', 'Team Leader Sara Holm'),
+# after one they end it ('Sigrid Moe Project coordinator')
+_ROLE_WORDS = frozenset("""
+    coordinator coordinatrice coordinateur coordonnatrice manager officer head chef cheffe adviser advisor conseiller
+    conseillere responsable charge chargee director directeur directrice secretary secretaire senior junior deputy
+    assistant agent agente mayor maire leader lead project projet programme program team equipe contact email mail
+    courriel phone tel telephone name nom referent referente animateur animatrice mediateur mediatrice worker
+    """.split())
+# Words of an organisation (folded): a name followed by one is that organisation's ('Human Rights Office', 'Open
+# Doors Initiative', 'Oslo Kommune'), and a name holding one is none ('Welcome Centre', 'Service jeunesse')
+_ORGANISATION_WORDS = frozenset("""
+    centre center service services office bureau department departement direction division unit unite cellule
+    mission city ville municipality mairie commune kommune kommun bydel council conseil association maison house
+    welcome accueil youth jeunesse community communaute social sociale network reseau platform plateforme desk
+    helpline hotline line ligne committee comite initiative agence agency foundation fondation trust festival forum
+    club institute institut school ecole library bibliotheque museum musee hall pole intercultural interculturel
+    interculturelle liaison policy development developpement relations international diversity diversite integration
+    inclusion education culture cultural health sante public municipal urban urbain region regional regionale
+    government gouvernement ministry ministere cross rights droits
     """.split())
 # What a contact field says besides names: a label, and the marks between a name, a role and an address
-_CONTACT_LABEL = re.compile(r"(?i)\b(?:name|nom|contact(?: person)?|personne de contact|e-?mail|courriel|tel|t[eé]l[eé]phone|"
-                            r"phone|mobile)\s*[.:]\s*")
-_ROLE_SEPARATOR = re.compile(r"[,(){}\[\]\n\u2013\u2014|/]|\s-\s")
-_NAMES_SEPARATOR = re.compile(r";|\s+(?:and|et|&|\+)\s+")
-_PARTICLES = frozenset("d' de del della da das do dos du van von der den el al bin ben ter ten y".split())
-_CAPITALISED = re.compile(r"^[^\W\d_][\w'’.-]*$")
+_LEADING_LABEL = re.compile(r"^[^:]{1,40}:\s*")  # 'Coordinator: Aoife Walsh', « Service jeunesse : Paul Martin »
+_PERSON_SEPARATOR = re.compile(r"[,;(){}\[\]\n\u2013\u2014|/]|\s-\s|\s+(?:and|et|&|\+)\s+")
+_PARTICLES = frozenset("d' d’ de del della da das do dos du des la le van von der den ten ter el al bin ben y".split())
+_NAME_WORD = re.compile(r"^(?:[dD]['’])?[^\W\d_][\w'’.-]*$")
+
+
+def _known_place(word: str) -> bool:
+    from pipeline.cities import city_country, city_info
+
+    return city_info(word) is not None or city_country(f"X, {word}") is not None
 
 
 def contact_names(contact: str | None) -> list[str]:
     """The persons' names in a contact field: 'Dr. Ingrid Solheim, adviser, i.s@x.org' -> ['Ingrid Solheim'];
-    'Sigrid Moe Project coordinator +47 …' -> ['Sigrid Moe']; 'Tor Lie; Eva Strand' -> both. A name is two to
-    four capitalised words (particles between), the first words of the field or of a person listed after ';' or
-    'and'; a team or a role ('Welcome Centre', 'Service jeunesse') is none."""
+    'Sigrid Moe Project coordinator +47 …' -> ['Sigrid Moe']; 'Tor Lie; Eva Strand', 'Siobhan Kelly, Liam Byrne'
+    -> both; 'Coordinator: Aoife Walsh' -> ['Aoife Walsh']. A name is two to five capitalised words (particles
+    between); a team, an organisation or a role ('Welcome Centre', 'Human Rights Office', 'Oslo Kommune') is none."""
     if not isinstance(contact, str) or not contact.strip():
         return []
-    text = _CONTACT_LABEL.sub(" ", PHONE.sub(" ", EMAIL.sub(" ", contact)))
+    text = PHONE.sub(" ", EMAIL.sub(" ", contact))
     names = []
-    for k, person in enumerate(_NAMES_SEPARATOR.split(text)):
-        head = _ROLE_SEPARATOR.split(person.strip(), maxsplit=1)[0]
-        words = _TITLES.sub("", head.strip()).split()
+    for k, chunk in enumerate(_PERSON_SEPARATOR.split(text)):
+        chunk = _TITLES.sub("", _LEADING_LABEL.sub("", chunk.strip()).strip())
+        words = chunk.split()
+        while words and fold(words[0]).strip(".") in _ROLE_WORDS:  # 'Team Leader Sara Holm'
+            words = words[1:]
+        words = _TITLES.sub("", " ".join(words)).split()
         name: list[str] = []
-        for word in words:
-            key = fold(word).strip(".")
+        rest: list[str] = []
+        for n, word in enumerate(words):
+            key = fold(word).strip(".,")
             if key in _PARTICLES and name:
                 name.append(word)
-            elif _CAPITALISED.match(word) and word[0].isupper() and key not in _NOT_NAME_WORDS:
+            elif _NAME_WORD.match(word) and re.sub(r"^[dD]['’]", "", word)[:1].isupper() and key not in _ROLE_WORDS \
+                    and key not in _ORGANISATION_WORDS:
                 name.append(word)
             else:
+                rest = words[n:]
                 break
         while name and fold(name[-1]) in _PARTICLES:
             name.pop()
-        # a person listed after the first is taken only when nothing but a name stands there
-        whole = len(name) == len(words) or k == 0
-        if 2 <= len(name) <= 4 and whole and len(" ".join(name)) >= 4:
+        following = fold(rest[0]).strip(".,") if rest else ""
+        capitals = [w for w in name if fold(w) not in _PARTICLES]
+        person = (2 <= len(capitals) <= 5 and following not in _ORGANISATION_WORDS
+                  and not any(_known_place(w) for w in capitals)
+                  # a later part of the field is a person only when it is a name alone ('…, Liam Byrne (…)')
+                  and (k == 0 or not rest or following in _ROLE_WORDS))
+        if person:
             names.append(" ".join(name))
+            if capitals[0].isupper() and len(capitals) == 2:  # 'DUPONT Jean': written 'Jean Dupont' in texts
+                names.append(f"{capitals[1]} {capitals[0]}")
     return names
 
 
@@ -145,7 +169,8 @@ def names_pattern(names: Iterable[str]) -> re.Pattern | None:
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
         return "".join(literal) + (f"(?:{body})?" if "" in node else body)
 
-    return re.compile(pattern(trie)) if trie else None
+    # a name in any case and spacing ('SIGRID MOE', 'Sigrid\nMoe'), as a whole ('Eva Strandberg' is no 'Eva Strand')
+    return re.compile(r"(?<!\w)(?:" + pattern(trie).replace(r"\ ", r"\s+") + r")(?!\w)", re.I) if trie else None
 
 
 def _line_head(number: str, is_phone) -> str:

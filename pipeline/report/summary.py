@@ -174,7 +174,8 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
 
     # The page's own copies: it adds links, criteria and checks to each practice, and names each city by its
     # listed name, in the page's language where cities.yaml has one ('Ville de Genève' is Geneva, Genève in French).
-    by_id = {pid: dict(p) for pid, p in view.practices.items()}
+    # titles as the city reports show them: without a contact's name, address or phone
+    by_id = {pid: dict(p, title=view.redactor(p.get("title"))) for pid, p in view.practices.items()}
     for p in by_id.values():
         p["anchor"] = practice_anchor(p["practice_id"])
         p["city_href"] = city_href(p.get("city"))

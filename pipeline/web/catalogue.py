@@ -117,6 +117,9 @@ def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None,
     taxonomy, year = load_taxonomy(), date.today().year
     levels = {pid: {r["criterion"]: r["level"] for r in rows} for pid, rows in catalogue.criteria.items()}
     catalogue.redact = Redactor(row.get("contact_person") for row in catalogue.practices.values())
+    for row in catalogue.practices.values():  # the title and objective every page, answer and search shows
+        for name in ("title", "main_objective"):
+            row[name] = catalogue.redact(row.get(name))
     catalogue.index = SearchIndex(
         [IndexedPractice.from_row(row, levels.get(pid, {}), taxonomy, year, catalogue.redact)
          for pid, row in catalogue.practices.items()],
