@@ -24,9 +24,12 @@ PHONE = re.compile(r"(?<!\w)\(?\+\d(?:[\d ().-]|\n(?=\d)){5,}\d(?!\w)|(?<![\w.,]
 # Words that announce a phone number (patterns, case ignored), labels and words of calling or reaching alike; not
 # 'contacts', 'calls' or 'texts', nouns that count ('Contacts: 12 345 678'), nor « appel » (« appel à projets »)
 _PHONE_LABELS = (r"t[eé]l", "tlf", "tfn", "telefon", "phone", "telephone", "téléphone", "téléphonique", "mobile",
-                 "mobil", "portable", "gsm", "fax", "whatsapp", "sms", "helpline", "hotline", "infoline",
-                 r"phone\s+line", r"ligne\s+d['’]écoute", r"(?:num[eé]ro|n[°º])\s+(?:vert|unique|azur)")
-_CALLING_WORDS = ("call", "calling", "phoning", "phoned", "rang", "called", "ring", "dial", "reach", "reaches", "reachable", r"in\s+touch",
+                 "mobil", "mob", "portable", "gsm", "fax", "whatsapp", "sms", "helpline", "hotline", "infoline",
+                 r"help\s+line", r"info\s+line", r"phone\s+line", r"ligne\s+d['’]écoute",
+                 r"(?:num[eé]ro|n[°º])\s+(?:vert|unique|azur)", "standard", "renseignements", "inscriptions",
+                 r"our\s+number", r"notre\s+num[eé]ro")
+_CALLING_WORDS = ("call", "calling", "phoning", "phoned", "rang", "called", "ring", "dial", "reach", "reaches",
+                  "reachable", r"in\s+touch",
                   "contact", "contacting", "contacted", "text", "texting", "available",
                   "appelez", "appeler", "appelle", "appellent", "rappelez", "rappeler", "joindre", "joignez",
                   "joignent", "joignable", "joignables", "contactez", "contacter", "contacte", "contactent",
@@ -47,6 +50,7 @@ _SEP = r"[ \u00a0\u202f./\n-]"
 _NUMBER = rf"(?=(?:{_SEP}{{0,2}}[()]?\d){{7}})(?:\(\d+\)\s?)?\d+(?:{_SEP}\d+(?![\w/]))*"
 _ANNOUNCED_PHONE = re.compile(
     rf"(?i)\b(?:{'|'.join(_PHONE_LABELS + _CALLING_WORDS)})(?:-[^\W\d]+)?\b"  # « contactez-nous »
+    r"(?:\s*\((?:[^()\d\n]|\d{1,2}[/h]\d{1,2})+\))?"  # a note: 'Helpline (free): …', 'Hotline (24/7): …'
     rf"(?:(?:\s+{_WORD}){{0,4}}?(?:{'|'.join(_BEFORE_NUMBER)})|\.?\s*:?)"
     rf"(?:\s*(?:{'|'.join(_NUMBER_WORDS)}))?\s*({_NUMBER})")
 # A number chained to one left out, with only 'or', 'and', a comma, a semicolon or a slash between, and a note in
