@@ -452,6 +452,12 @@ def test_redactor_removes_addresses_phones_and_contact_names():
     ("Human Rights Office, hr@oslo.example", []), ("Open Doors Initiative", []), ("Oslo Kommune", []),
     ("Mosaic Festival Committee", []), ("Red Cross Norway", []), ("Agence Régionale", []),
     ("Jordi Puigvert, Barcelona City Council", ["Jordi Puigvert"]),
+    ("Dupont, Jean, chargé de mission", ["Jean Dupont"]), ("Integration Officer Anna Lind", ["Anna Lind"]),
+    ("Welcome Centre Ahmed Yusuf", ["Ahmed Yusuf"]), ("Kristin Haugen og Per Olsen", ["Kristin Haugen", "Per Olsen"]),
+    ("Ingrid Solheim Rådgiver", ["Ingrid Solheim Rådgiver", "Ingrid Solheim"]), ("Line Hansen, rådgiver", ["Line Hansen"]),
+    ("Tom Hall, youth worker", ["Tom Hall"]), ("Nadia Haddad (Neighbourhood Mothers)", ["Nadia Haddad"]),
+    ("Neighbourhood Mothers", []), ("Jeunes Ambassadeurs", []), ("Sanctuary Runners", []), ("Fair Play Academy", []),
+    ("Giulia Bianchi - Ufficio Intercultura", ["Giulia Bianchi"]),
 ])
 def test_the_names_of_a_contact_field_are_its_persons_not_its_team_or_role(contact, names):
     """A name written otherwise than 'Name, role' stayed in the texts; a team's name in a contact field would be left

@@ -6,6 +6,8 @@ One rule for every output that leaves the secretariat (city reports, the spreads
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
 from pipeline.normalize import fold
@@ -88,19 +90,37 @@ _ROLE_WORDS = frozenset("""
 # Doors Initiative', 'Oslo Kommune'), and a name holding one is none ('Welcome Centre', 'Service jeunesse')
 _ORGANISATION_WORDS = frozenset("""
     centre center service services office bureau department departement direction division unit unite cellule
-    mission city ville municipality mairie commune kommune kommun bydel council conseil association maison house
+    mission city ville municipality mairie commune kommune kommun bydel council conseil association maison
     welcome accueil youth jeunesse community communaute social sociale network reseau platform plateforme desk
-    helpline hotline line ligne committee comite initiative agence agency foundation fondation trust festival forum
-    club institute institut school ecole library bibliotheque museum musee hall pole intercultural interculturel
+    helpline hotline committee comite initiative agence agency foundation fondation trust festival forum academy
+    circle advice buro ufficio delegation relais
+    club institute institut school ecole library bibliotheque museum musee pole intercultural interculturel
     interculturelle liaison policy development developpement relations international diversity diversite integration
     inclusion education culture cultural health sante public municipal urban urbain region regional regionale
-    government gouvernement ministry ministere cross rights droits
+    government gouvernement ministry ministere rights droits
     """.split())
 # What a contact field says besides names: a label, and the marks between a name, a role and an address
 _LEADING_LABEL = re.compile(r"^[^:]{1,40}:\s*")  # 'Coordinator: Aoife Walsh', « Service jeunesse : Paul Martin »
-_PERSON_SEPARATOR = re.compile(r"[,;(){}\[\]\n\u2013\u2014|/]|\s-\s|\s+(?:and|et|&|\+)\s+")
+_PERSON_SEPARATOR = re.compile(r"[,;(){}\[\]\n\u2013\u2014|/]|\s-\s|\s+(?:and|et|og|und|&|\+)\s+")
 _PARTICLES = frozenset("d' d’ de del della da das do dos du des la le van von der den ten ter el al bin ben y".split())
 _NAME_WORD = re.compile(r"^(?:[dD]['’])?[^\W\d_][\w'’.-]*$")
+
+
+@lru_cache(maxsize=1)
+def _inflected_words() -> frozenset[str]:
+    """English and French plurals ('mothers', 'days', « ambassadeurs »): a programme's name ends with one
+    ('Neighbourhood Mothers', « Jeunes Ambassadeurs »), a person's name alone rarely does."""
+    import gzip
+    import json
+
+    import spacy_lookups_data
+
+    folder = Path(spacy_lookups_data.__file__).parent / "data"
+    words: set[str] = set()
+    for lang in ("en", "fr"):
+        with gzip.open(folder / f"{lang}_lemma_lookup.json.gz", "rt", encoding="utf-8") as fh:
+            words.update(key for key, lemma in json.load(fh).items() if key[-1:] in "sx" and lemma != key)
+    return frozenset(words)
 
 
 def _known_place(word: str) -> bool:
@@ -112,43 +132,66 @@ def _known_place(word: str) -> bool:
 def contact_names(contact: str | None) -> list[str]:
     """The persons' names in a contact field: 'Dr. Ingrid Solheim, adviser, i.s@x.org' -> ['Ingrid Solheim'];
     'Sigrid Moe Project coordinator +47 …' -> ['Sigrid Moe']; 'Tor Lie; Eva Strand', 'Siobhan Kelly, Liam Byrne'
-    -> both; 'Coordinator: Aoife Walsh' -> ['Aoife Walsh']. A name is two to five capitalised words (particles
-    between); a team, an organisation or a role ('Welcome Centre', 'Human Rights Office', 'Oslo Kommune') is none."""
+    -> both; 'Coordinator: Aoife Walsh', 'Integration Officer Anna Lind' -> the person; 'Dupont, Jean' -> ['Jean
+    Dupont']. A name is two to five capitalised words (particles between); a team, an organisation or a role
+    ('Welcome Centre', 'Human Rights Office', 'Oslo Kommune') is none, nor a programme's name ending with an
+    inflected word ('Neighbourhood Mothers') unless a title, a role or the e-mail address says it is a person."""
     if not isinstance(contact, str) or not contact.strip():
         return []
+    local_parts = {part for m in EMAIL.finditer(contact) for part in re.split(r"[._-]", fold(m.group(0).split("@")[0]))}
     text = PHONE.sub(" ", EMAIL.sub(" ", contact))
-    names = []
-    for k, chunk in enumerate(_PERSON_SEPARATOR.split(text)):
-        chunk = _TITLES.sub("", _LEADING_LABEL.sub("", chunk.strip()).strip())
-        words = chunk.split()
-        while words and fold(words[0]).strip(".") in _ROLE_WORDS:  # 'Team Leader Sara Holm'
-            words = words[1:]
+    has_role = any(fold(w).strip(".,():") in _ROLE_WORDS for w in text.split())
+    chunks = [c.strip() for c in _PERSON_SEPARATOR.split(text)]
+    names: list[str] = []
+    singles: list[tuple[int, str]] = []
+    for k, chunk in enumerate(chunks):
+        titled = bool(_TITLES.match(_LEADING_LABEL.sub("", chunk).strip()))
+        words = _TITLES.sub("", _LEADING_LABEL.sub("", chunk).strip()).split()
+        # the person after a role or an organisation: 'Integration Officer Anna Lind', 'Welcome Centre Ahmed Yusuf'
+        marks = [n for n, w in enumerate(words) if fold(w).strip(".,") in _ROLE_WORDS | _ORGANISATION_WORDS]
+        if marks and marks[-1] + 1 < len(words) and marks[0] == 0:
+            words = words[marks[-1] + 1:]
         words = _TITLES.sub("", " ".join(words)).split()
-        name: list[str] = []
-        rest: list[str] = []
-        for n, word in enumerate(words):
-            key = fold(word).strip(".,")
-            if key in _PARTICLES and name:
-                name.append(word)
-            elif _NAME_WORD.match(word) and re.sub(r"^[dD]['’]", "", word)[:1].isupper() and key not in _ROLE_WORDS \
-                    and key not in _ORGANISATION_WORDS:
-                name.append(word)
-            else:
-                rest = words[n:]
-                break
-        while name and fold(name[-1]) in _PARTICLES:
-            name.pop()
+        name, rest = _leading_name(words)
         following = fold(rest[0]).strip(".,") if rest else ""
         capitals = [w for w in name if fold(w) not in _PARTICLES]
+        if len(capitals) == 1 and not rest:
+            singles.append((k, capitals[0]))
+        evidence = titled or has_role or any(fold(w) in local_parts for w in capitals)
         person = (2 <= len(capitals) <= 5 and following not in _ORGANISATION_WORDS
                   and not any(_known_place(w) for w in capitals)
+                  and (evidence or fold(capitals[-1]) not in _inflected_words())
                   # a later part of the field is a person only when it is a name alone ('…, Liam Byrne (…)')
                   and (k == 0 or not rest or following in _ROLE_WORDS))
         if person:
             names.append(" ".join(name))
+            if len(capitals) >= 3:  # 'Ingrid Solheim Rådgiver': a role read as a name; the first two are hers
+                names.append(" ".join(name[:name.index(capitals[1]) + 1]))
             if capitals[0].isupper() and len(capitals) == 2:  # 'DUPONT Jean': written 'Jean Dupont' in texts
                 names.append(f"{capitals[1]} {capitals[0]}")
+    # 'Dupont, Jean, chargé de mission': a surname, then a first name
+    if not names and len(singles) >= 2 and singles[0][0] == 0 and singles[1][0] == 1:
+        names.append(f"{singles[1][1]} {singles[0][1]}")
     return names
+
+
+def _leading_name(words: list[str]) -> tuple[list[str], list[str]]:
+    """The capitalised words a list opens with (particles between), and the words after them."""
+    name: list[str] = []
+    for n, word in enumerate(words):
+        key = fold(word).strip(".,")
+        if key in _PARTICLES and name:
+            name.append(word)
+        elif _NAME_WORD.match(word) and re.sub(r"^[dD]['’]", "", word)[:1].isupper() and key not in _ROLE_WORDS \
+                and key not in _ORGANISATION_WORDS:
+            name.append(word)
+        else:
+            while name and fold(name[-1]) in _PARTICLES:
+                name.pop()
+            return name, words[n:]
+    while name and fold(name[-1]) in _PARTICLES:
+        name.pop()
+    return name, []
 
 
 def names_pattern(names: Iterable[str]) -> re.Pattern | None:
