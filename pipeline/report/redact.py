@@ -145,8 +145,9 @@ def contact_names(contact: str | None) -> list[str]:
     names: list[str] = []
     singles: list[tuple[int, str]] = []
     for k, chunk in enumerate(chunks):
-        titled = bool(_TITLES.match(_LEADING_LABEL.sub("", chunk).strip()))
-        words = _TITLES.sub("", _LEADING_LABEL.sub("", chunk).strip()).split()
+        chunk = _LEADING_LABEL.sub("", chunk).strip()
+        titled = bool(_TITLES.match(chunk))
+        words = _TITLES.sub("", chunk).split()
         # the person after a role or an organisation: 'Integration Officer Anna Lind', 'Welcome Centre Ahmed Yusuf'
         marks = [n for n, w in enumerate(words) if fold(w).strip(".,") in _ROLE_WORDS | _ORGANISATION_WORDS]
         if marks and marks[-1] + 1 < len(words) and marks[0] == 0:
@@ -186,12 +187,14 @@ def _leading_name(words: list[str]) -> tuple[list[str], list[str]]:
                 and key not in _ORGANISATION_WORDS:
             name.append(word)
         else:
-            while name and fold(name[-1]) in _PARTICLES:
-                name.pop()
-            return name, words[n:]
-    while name and fold(name[-1]) in _PARTICLES:
-        name.pop()
-    return name, []
+            return _without_trailing_particles(name), words[n:]
+    return _without_trailing_particles(name), []
+
+
+def _without_trailing_particles(name: list[str]) -> list[str]:
+    while name and fold(name[-1]) in _PARTICLES:  # 'Anna van' before a role: the name is 'Anna'
+        name = name[:-1]
+    return name
 
 
 def names_pattern(names: Iterable[str]) -> re.Pattern | None:
