@@ -170,10 +170,21 @@ def _resolved(name: str | None) -> tuple[CityInfo | None, str]:
         joint = [] if found[0] is not None else joint_cities(name)
         if joint:  # 'Lyon & Grenoble' and 'Lyon and Grenoble' are the joint practice 'Lyon / Grenoble' is
             found = _resolve(directory, " / ".join(joint))
+        listed = _listed_parts(name) if found[0] is None else []
+        if len({info.name for info in listed}) == 1:  # 'Ville de Lyon et Métropole de Lyon' is Lyon
+            found = (listed[0], listed[0].name)
         # bounded: the web app looks up whatever city a visitor types
         if len(directory.resolved) < _MAX_REMEMBERED:
             directory.resolved[name] = found
     return found
+
+
+def _listed_parts(name: str) -> list[CityInfo]:
+    """The listed cities of a name written as several ('Lyon / Grenoble', 'Lyon & Grenoble'); [] when one part is
+    no listed city or the name is one."""
+    parts = joint_cities(name) or name_parts(name)
+    infos = [city_info(part) for part in parts]
+    return infos if len(infos) > 1 and all(infos) else []
 
 
 def city_info(name: str | None) -> CityInfo | None:
@@ -237,8 +248,13 @@ def city_names(name: str | None) -> tuple[str, ...]:
 
 def city_key(name: str | None) -> str:
     """The key of a city under its listed name, so aliases and 'Erlangen, Germany' are one city with 'Erlangen';
-    '' when there is no city."""
-    return fold_key(_resolved(name)[1])
+    '' when there is no city. Listed cities written together are one key in any order: 'Grenoble & Lyon' is the joint
+    practice 'Lyon / Grenoble' is."""
+    info, resolved = _resolved(name)
+    listed = [] if info is not None or not isinstance(name, str) else _listed_parts(name)
+    if listed:
+        return " ".join(sorted(dict.fromkeys(fold_key(part.name) for part in listed)))
+    return fold_key(resolved)
 
 
 def country_name(country: str | None, lang: str) -> str | None:

@@ -313,6 +313,7 @@ def test_a_country_or_region_written_after_a_city_is_set_aside():
     # two listed cities are a joint practice, not the first city alone
     for joint in ("Geneva / Zurich", "Oslo, Bergen", "Geneva (Switzerland) / Lausanne"):
         assert city_info(joint) is None and city_name(joint) == joint, joint
+    assert city_key("Bergen and Oslo") == city_key("Oslo, Bergen") != city_key("Oslo")
 
 
 def test_an_unlisted_city_is_one_city_with_or_without_the_words_naming_a_municipality():

@@ -173,6 +173,11 @@ def test_city_countries_name_the_country_of_each_city_however_it_is_written():
         "Strasbourg", "Lyon"]
     # one joint practice however its cities are joined: one city in counts and reports
     assert city_labels(pd.Series(["Lyon & Grenoble", "Lyon and Grenoble", "Lyon / Grenoble"])).nunique() == 1
+    # in either order, and a city with its metropolis named beside it is that city
+    labels = city_labels(pd.Series(["Lyon & Grenoble", "Grenoble & Lyon", "Grenoble / Lyon", "Ville de Lyon et Métropole de Lyon",
+                                    "Grand Lyon la Métropole", "Lyon"]))
+    assert labels.nunique() == 2 and labels.tolist()[3:] == ["Lyon"] * 3
+    assert city_countries(pd.Series(["Grenoble & Lyon", "Oslo, Bergen"])).tolist() == ["France", "Norway"]
 
 
 def test_form_years_read_the_year_of_a_date_however_it_is_written():
