@@ -169,6 +169,18 @@ def unknown_end() -> re.Pattern:
     return words_pattern(tuple(load_yaml(LABELS_FILE.read_text(encoding="utf-8"))["period_unknown_end"]), at_start=True)
 
 
+# a year and a dash, what follows it the end ("2022 - ?", "2022 – n/a")
+_YEAR_DASH = re.compile(r"(?<!\d)(?:19[5-9]\d|20\d\d)\s*[-\u2013\u2014]\s*")
+# an end left blank or queried after a word of the end ("End: -", « Fin : ? »)
+_NO_END_VALUE = re.compile(r"^[\s\-\u2013\u2014?.\u2026]*$")
+
+
+def end_not_told(rest: str) -> bool:
+    """Whether what follows a word of the end tells no end year: "to be confirmed", "n/a", a dash or "?" alone."""
+    folded = fold(rest)
+    return bool(unknown_end().match(folded) or _NO_END_VALUE.match(folded.split("\n", 1)[0].split(";", 1)[0]))
+
+
 @loader("instructions")
 def instruction_starts() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     """The words that open a template's instruction (labels.yaml `instructions`): its imperatives, its placeholders
@@ -400,8 +412,11 @@ def parse_period(text: str | None) -> Period:
         if end is not None:
             return Period(start, end, False)
     if len(years) == 1:
-        single_open = ongoing or bool(_OPEN_START.search(folded)) or folded.rstrip(" .\u2026").endswith("-")
-        end_unknown = any(unknown_end().match(folded[m.end():]) for m in _END_WORD.finditer(folded))
+        end_unknown = any(end_not_told(folded[m.end():]) for m in _END_WORD.finditer(folded)) or any(
+            folded[m.end():].strip() and end_not_told(folded[m.end():]) for m in _YEAR_DASH.finditer(folded))
+        # "2022 -" runs on; "End: -" tells no end
+        single_open = ongoing or bool(_OPEN_START.search(folded)) or (
+            folded.rstrip(" .\u2026").endswith("-") and not end_unknown)
         if not single_open and (_START_TOLD.match(folded) or end_unknown):
             return Period(start, None, False)  # "Start: February 2023" (then "End: to be confirmed"): no end told
         return Period(start, None if single_open else start, single_open)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
-from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, fold, fold_chars,
-                                instruction_starts, names_a_length, parse_period, reversed_range, tells_an_end, unknown_end, value_or_none, words_pattern)
+from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, end_not_told, fold, fold_chars,
+                                instruction_starts, names_a_length, parse_period, reversed_range, tells_an_end, value_or_none, words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -175,7 +175,7 @@ def _continues_the_period(line: "_Line") -> bool:
         return line.kind == "cell" and line.value_beside
     period = parse_period(rest)
     return count_words(rest) <= 12 and (period.start is not None or period.ongoing or names_a_length(rest)
-                                        or bool(unknown_end().match(rest)) or tells_an_end(rest))
+                                        or end_not_told(rest) or tells_an_end(rest))
 
 
 @loader("list_introductions")

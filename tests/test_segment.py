@@ -328,6 +328,13 @@ def test_column_header_table_pairs_labels_with_values():
         ("Start: February 2023 ; End: to be confirmed", (2023, None, False)),
         ("1 September 2021 ; End date: to be confirmed", (2021, None, False)),
         ("janvier 2022 ; Date de fin : à définir", (2022, None, False)),
+        # an end left blank or queried: not known, not running ("2022 -" alone runs on)
+        ("Start: March 2022 ; End: -", (2022, None, False)),
+        ("Début : mars 2022 ; Fin : ?", (2022, None, False)),
+        ("2022 - ?", (2022, None, False)),
+        ("2022 – n/a", (2022, None, False)),
+        ("2022 –", (2022, None, True)),
+        ("Start: 2022, ongoing ; End: -", (2022, None, True)),
         ("Launched: March 2020 ; Completed: December 2022", (2020, 2022, False)),
         ("Pilot phase: 2020–2021 ; Roll-out phase: 2022–2024", (2020, 2024, False)),
         ("Phase 1: 2019 – 2020 ; Phase 2: 2021 – ongoing", (2019, None, True)),
@@ -1215,7 +1222,7 @@ def test_a_period_told_in_parts_under_bare_words_is_one_period(tmp_path, period_
     assert practice.purpose.startswith("Stories read")
 
 
-@pytest.mark.parametrize("end", ["End: to be confirmed", "End: n/a", "Fin : non déterminée"])
+@pytest.mark.parametrize("end", ["End: to be confirmed", "End: n/a", "Fin : non déterminée", "End: -", "Fin : ?"])
 def test_an_end_not_known_yet_joins_the_period_without_an_end_year(tmp_path, end):
     path = tmp_path / "form.txt"
     path.write_text(f"City: Lausanne\nTitle: Story hours\nImplementation period:\nStart: February 2023\n{end}\n\n"
