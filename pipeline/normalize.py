@@ -412,8 +412,10 @@ def parse_period(text: str | None) -> Period:
         if end is not None:
             return Period(start, end, False)
     if len(years) == 1:
+        # after a dash only a word or "?" ("2019 – …" runs on)
         end_unknown = any(end_not_told(folded[m.end():]) for m in _END_WORD.finditer(folded)) or any(
-            folded[m.end():].strip() and end_not_told(folded[m.end():]) for m in _YEAR_DASH.finditer(folded))
+            unknown_end().match(folded[m.end():]) or folded[m.end():].startswith("?")
+            for m in _YEAR_DASH.finditer(folded))
         # "2022 -" runs on; "End: -" tells no end
         single_open = ongoing or bool(_OPEN_START.search(folded)) or (
             folded.rstrip(" .\u2026").endswith("-") and not end_unknown)
