@@ -37,6 +37,22 @@ def message(key: str, **values) -> str:
     return entry(key)["en"].format(**values)
 
 
+# advice for whoever runs the pipeline, not for the city whose form it is: the web check leaves it out
+_SERVER_NOTES = ("tesseract_missing", "tesseract_no_languages", "pypdfium2_missing")
+
+
+def for_visitors(text: str | None) -> str | None:
+    """A message as a city reads it on the web check: without what to install on the server ("apt-get install
+    tesseract-ocr"); the form's own fix ("send the Word form", "save it as .docx") stays."""
+    if not text:
+        return text
+    for key in _SERVER_NOTES:
+        note = message(key, install=message("install_tesseract"))
+        text = text.replace(f" {note}.", "").replace(f" {note}", "")
+    return text.replace(message("save_as_docx_or_install", install=message("install_libreoffice")),
+                        message("save_as_docx"))
+
+
 def ingest_error(key: str, **values) -> IngestError:
     """The IngestError of a message with an error code: its code, and its English text."""
     return IngestError(entry(key)["code"], message(key, **values))

@@ -165,8 +165,8 @@ def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
     response = client.post("/api/check", files=upload(ENGLISH_FORM))
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"status", "error_code", "message", "practices"}
-    assert (body["status"], body["error_code"]) == ("ok", None)
+    assert set(body) == {"status", "error_code", "message", "practices", "compared_with"}
+    assert (body["status"], body["error_code"]) == ("ok", None) and body["compared_with"] > 40
     assert [p["title"] for p in body["practices"]] == [
         "Skilled Arrivals Connect", "Young Voices Panel – multicultural young people advising Council"]
     first = body["practices"][0]
@@ -1937,7 +1937,10 @@ def test_before_any_run_the_site_says_so_and_checks_still_work(models, tmp_path)
         assert empty.get("/healthz").json() == {"status": "ok", "practices": 0}
         assert "icc-practices run" in empty.get("/").text
         body = empty.post("/api/check", files=upload(FRENCH_FORM)).json()
-        assert body["status"] == "ok" and body["practices"][0]["similar"] == []
+        assert body["status"] == "ok" and body["practices"][0]["similar"] == [] and body["compared_with"] == 0
+        # the page says the form was compared with nothing, not that no practice is close to it
+        page = empty.post("/check", files=upload(FRENCH_FORM), headers={"accept-language": "fr"}).text
+        assert "pas été comparé" in page and "proche de la vôtre" not in page
 
 
 def test_two_versions_of_a_practice_elsewhere_fill_one_slot(client, models):
@@ -2282,3 +2285,14 @@ def test_the_secretariat_finds_what_is_left_to_review_and_practices_by_their_rev
     page = client.get("/", params={"reviewed": "no"}, headers=auth | {"accept-language": "fr"}).text
     assert 'name="reviewed"' in page and "pas encore relue" in page and "relu par le secrétariat" in page
     assert 'name="reviewed"' not in client.get("/").text
+
+
+def test_a_city_is_not_told_what_to_install_on_the_server():
+    from pipeline.errors import for_visitors, message
+
+    scan = message("pdf_no_text_layer_no_ocr", missing=message("tesseract_missing", install=message("install_tesseract")))
+    assert "apt-get" in scan and for_visitors(scan) == message("pdf_no_text_layer")
+    doc = message("legacy_doc", detail=message("older_than_word97_no_libreoffice"),
+                  fix=message("save_as_docx_or_install", install=message("install_libreoffice")))
+    assert "apt-get" in doc and "apt-get" not in for_visitors(doc) and for_visitors(doc).endswith(message("save_as_docx") + ".")
+    assert for_visitors("The .docx file is damaged.") == "The .docx file is damaged." and for_visitors(None) is None

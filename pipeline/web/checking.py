@@ -19,7 +19,7 @@ from typing import BinaryIO
 from pipeline.cities import city_key, city_name
 from pipeline.classify import area_suggestions, harmonise_versions, predict_areas
 from pipeline.config import SUPPORTED_SUFFIXES
-from pipeline.errors import message
+from pipeline.errors import for_visitors, message
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, FileResult, Practice
 from pipeline.run import InputFile, process_file
 from pipeline.similar import versions_among
@@ -130,7 +130,7 @@ def check_upload(upload: BinaryIO, filename: str | None, models: AnalysisModels,
     if max_practices is not None and len(result.practices) > max_practices:
         return CheckReport(name, "error", "too_many_practices",
                            message("too_many_practices", n=len(result.practices), limit=max_practices))
-    report = CheckReport(name, result.status, result.error_code, result.message)
+    report = CheckReport(name, result.status, result.error_code, for_visitors(result.message))
     if result.status == "ok":
         report.practices = analyse_practices(result.practices, models, catalogue)
     return report
@@ -288,5 +288,6 @@ def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t
                          "city_listed": city_name(run_practice(s.practice_id).get("city"), "en") or None,
                          "title": run_practice(s.practice_id).get("title"), "score": s.score} for s in item.similar],
         })
+    # 0 when the site holds no run: an empty `similar` then says nothing of other cities' practices
     return {"status": report.status, "error_code": report.error_code, "message": status_message(report, t),
-            "practices": practices}
+            "practices": practices, "compared_with": len(catalogue.practices) if catalogue else 0}
