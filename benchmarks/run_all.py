@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("eval_areas", "eval_version_links", "eval_version_areas", "eval_declared_flag", "eval_version_criteria", "eval_criteria", "eval_said_features", "eval_criteria_variants", "eval_hint_gaps", "bench_crosslingual", "bench_embed", "bench_criteria", "bench_ingest", "bench_formats", "bench_check", "bench_web",
+ORDER = ("eval_areas", "eval_version_links", "eval_version_areas", "eval_declared_flag", "eval_search", "eval_version_criteria", "eval_criteria", "eval_said_features", "eval_criteria_variants", "eval_hint_gaps", "bench_crosslingual", "bench_embed", "bench_criteria", "bench_ingest", "bench_formats", "bench_check", "bench_web",
          "bench_search", "bench_rerun", "bench_ann", "bench_scale")
 # Benchmarks that need an optional extra: skipped, and said so, when it is not installed.
 OPTIONAL = {"bench_ann": ("faiss", "pip install -e '.[scale]'")}

@@ -222,6 +222,22 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class SearchSettings:
+    """The web search's second way of finding a practice, by what the query means (pipeline/web/meaning.py), and
+    how its hits join those of the query's words (pipeline/web/search.py). Chosen on the tune half of
+    data/eval/search (benchmarks/results/search_quality.md)."""
+
+    # On the tune half: nDCG@5 0.10 with the words alone, 0.59 with the meaning's hits joined (0.22-0.25 and 5 or 10
+    # hits tie; the fusion constant changes nothing there); a query no practice answers then shows 4 of them.
+    meaning: bool = True
+    meaning_min_score: float = 0.25
+    meaning_max_hits: int = 5
+    meaning_min_z: float = 1.0
+    # reciprocal rank fusion: a practice's rank in each list counts 1 / (fusion_k + rank)
+    fusion_k: int = 60
+
+
+@dataclass(frozen=True)
 class Settings:
     """Settings of one batch run; recorded whole in manifest.json."""
 
@@ -248,6 +264,7 @@ class Settings:
     areas: AreaSettings = field(default_factory=AreaSettings)
     criteria: CriteriaSettings = field(default_factory=CriteriaSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
 
     def with_(self, **changes) -> "Settings":
         """A copy with the given top-level settings changed; None leaves a setting as it is."""

@@ -569,7 +569,7 @@ def test_search_finds_the_expected_sample_practices_in_both_languages(client):
             "Des médiatrices pour l'accès aux droits et à l'école auprès des familles voyageuses"} <= titles
     accents = client.get("/api/practices", params={"q": "Geneve observatoire"}).json()["practices"]
     assert any(p["title"].startswith("Observatoire genevois") for p in accents)
-    assert {p["city"] for p in accents} == {"Genève"}
+    assert {p["city"] for p in accents if p["found_by"] == "words"} == {"Genève"} and accents[0]["city"] == "Genève"
     hostile = client.get("/api/practices", params={"q": '" OR 1=1 -- NEAR( * ^'})
     assert hostile.status_code == 200
 
@@ -2296,3 +2296,50 @@ def test_a_city_is_not_told_what_to_install_on_the_server():
                   fix=message("save_as_docx_or_install", install=message("install_libreoffice")))
     assert "apt-get" in doc and "apt-get" not in for_visitors(doc) and for_visitors(doc).endswith(message("save_as_docx") + ".")
     assert for_visitors("The .docx file is damaged.") == "The .docx file is damaged." and for_visitors(None) is None
+
+
+def test_search_finds_by_meaning_what_no_word_of_the_query_finds(client):
+    """A query in other words or the other language than the practice: the words find nothing, the meaning does,
+    and the page says which hits came by meaning."""
+    words = client.app.state.services.catalogues.current().index
+    meaning, words._meaning = words._meaning, None
+    try:
+        assert client.get("/api/practices", params={"q": "migration stories museum"}).json()["total"] == 0
+    finally:
+        words._meaning = meaning
+    found = client.get("/api/practices", params={"q": "migration stories museum"}).json()["practices"]
+    assert found and found[0]["city"] == "Strasbourg" and found[0]["title"].startswith("« Objets de passage »")
+    assert {p["found_by"] for p in found} == {"meaning"}
+    page = client.get("/", params={"q": "migration stories museum"}, headers={"accept-language": "fr"}).text
+    assert "proche par le sens" in page
+    # a practice both find ranks first, marked as found by the words
+    both = client.get("/api/practices", params={"q": "lieux de culte"}).json()["practices"]
+    assert both[0]["found_by"] == "words" and both[0]["city"] == "Differdange"
+    # filters hold for what the meaning finds too
+    english = client.get("/api/practices", params={"q": "migration stories museum", "lang": "en"}).json()["practices"]
+    assert "Strasbourg" not in {p["city"] for p in english} and {p["lang"] for p in english} <= {"en"}
+    # no words typed: nothing to tell
+    assert {p["found_by"] for p in client.get("/api/practices").json()["practices"]} == {None}
+
+
+@pytest.mark.parametrize("query", ["Priya Raman", "Jordi Puigvert", "Laia Ferrer", "xyzzy", "Dupont"])
+def test_a_name_or_an_unknown_word_finds_nothing_by_meaning(client, query):
+    """A contact's name (left out of what the site shows) or a string of letters holds no word of the site's texts:
+    it is not read for its meaning, which a name's sound alone can lend ('Jordi Puigvert' is closest to a practice
+    in Oslo), and finds nothing."""
+    index = client.app.state.services.catalogues.current().index
+    assert client.get("/api/practices", params={"q": query}).json()["total"] == 0
+    assert not index._some_word_shown(query)
+
+
+def test_the_meaning_needs_enough_practices_to_tell_a_hit(models):
+    from pipeline.records import Practice
+    from pipeline.web.meaning import MIN_PRACTICES, MeaningIndex
+
+    few = [Practice(practice_id=f"p{i}", source_file="f", practice_index=i, lang="en", title=f"Language cafés {i}",
+                    description="Residents meet weekly to practise the local language over coffee.")
+           for i in range(MIN_PRACTICES - 1)]
+    assert MeaningIndex.build(few, models.embedder).hits("language café") == []
+    more = [*few, replace(few[0], practice_id="other", title="Football league", description="A league of teams.")]
+    hits = MeaningIndex.build(more, models.embedder).hits("football tournament")
+    assert [pid for pid, _ in hits] == ["other"]

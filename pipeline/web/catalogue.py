@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from pipeline.embed import CachedEmbedder
 from pipeline.records import Practice
 from pipeline.report.redact import Redactor
 from pipeline.taxonomy import load_taxonomy
+from pipeline.web.meaning import MeaningIndex
 from pipeline.web.neighbours import CorpusVectors
 from pipeline.web.reloading import ReloadingStore
 from pipeline.web.search import IndexedPractice, SearchIndex, TermExpander
@@ -120,16 +121,34 @@ def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None,
     for row in catalogue.practices.values():  # the title and objective every page, answer and search shows
         for name in ("title", "main_objective"):
             row[name] = catalogue.redact(row.get(name))
-    catalogue.index = SearchIndex(
-        [IndexedPractice.from_row(row, levels.get(pid, {}), taxonomy, year, catalogue.redact)
-         for pid, row in catalogue.practices.items()],
-        TermExpander(),
-    )
     # the check compares a form as the run compared its practices: with the run's similar settings
     recorded = catalogue.manifest.get("settings") if isinstance(catalogue.manifest, dict) else None
     run_settings = with_run_similar_settings(settings or Settings(), recorded)
     catalogue.vectors = _corpus_vectors(catalogue.practice_objects(), embedder, cache_dir, run_settings)
+    catalogue.index = SearchIndex(
+        [IndexedPractice.from_row(row, levels.get(pid, {}), taxonomy, year, catalogue.redact)
+         for pid, row in catalogue.practices.items()],
+        TermExpander(),
+        _meaning_index(catalogue, embedder, cache_dir, settings or Settings()),
+    )
     return catalogue
+
+
+def _meaning_index(catalogue: Catalogue, embedder, cache_dir: Path | None, settings: Settings) -> MeaningIndex | None:
+    """The practices' passages as the site shows them (contacts left out), embedded through the run's cache: a
+    passage with nothing left out is read from it, not embedded again."""
+    if not settings.search.meaning or embedder is None:
+        return None
+    shown = [replace(p, **{name: catalogue.redact(getattr(p, name)) for name in ("description", "main_objective")})
+             for p in catalogue.practice_objects()]  # titles are cleaned in the rows already
+    inner = getattr(embedder, "inner", embedder)
+    if cache_dir is not None and cache_dir.is_dir():
+        try:
+            return MeaningIndex.build(shown, CachedEmbedder(inner, cache_dir), settings.search,
+                                      settings.similar.chunk_sentences)
+        except OSError as exc:  # a read-only output folder: compute without the cache
+            log.warning("embedding cache in %s not usable (%s); embedding the practices for search", cache_dir, exc)
+    return MeaningIndex.build(shown, inner, settings.search, settings.similar.chunk_sentences)
 
 
 def _corpus_vectors(practices: list[Practice], embedder, cache_dir: Path | None, settings: Settings) -> CorpusVectors:

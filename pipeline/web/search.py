@@ -26,6 +26,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.cities import (CITIES_FILE, city_country, city_info, city_key, city_name, city_names, country_name,
                              fold_key, joint_cities, name_parts)
@@ -35,6 +36,9 @@ from pipeline.normalize import fold
 from pipeline.records import SECTION_FIELDS
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from pipeline.web.meaning import MeaningIndex
 
 AREA_SOURCES = ("any", "declared", "suggested", "reviewed")
 # whether a practice has a review (the secretariat's filter of what is left to review)
@@ -117,6 +121,7 @@ class SearchResult:
     practice_ids: list[str]
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     level_counts: dict[str, dict[int, int]] = field(default_factory=dict)  # criterion -> N -> n at least N (0: at 0)
+    by_meaning: frozenset[str] = frozenset()  # found by what the query means, not by its words
 
 
 @dataclass(frozen=True)
@@ -234,11 +239,17 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _text_options(word: str, expander: TermExpander | None) -> str:
+    """What one query word matches in the texts: the start of a word, as typed or as a form of the same key term in
+    the other language."""
+    options = [_phrase(word) + "*"] + [_phrase(form) for form in (expander.written_forms(word) if expander else [])]
+    return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+
+
 def _word_group(word: str, expander: TermExpander | None) -> str:
     """What one query word matches: the start of a word of the title, objective or description, as typed or as a
     form of the same key term in the other language, or a whole one-word name of the city."""
-    options = [_phrase(word) + "*"] + [_phrase(form) for form in (expander.written_forms(word) if expander else [])]
-    text = options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+    text = _text_options(word, expander)
     name = city_name_word(word)
     return f"({_TEXT_COLUMNS} : {text} OR city : {_phrase(name)})" if name else f"{_TEXT_COLUMNS} : {text}"
 
@@ -294,8 +305,12 @@ def _span_names(span: str, phrases, city_keys) -> list[str]:
 class SearchIndex:
     """The index of one run; safe to share between request threads (one connection, one lock)."""
 
-    def __init__(self, practices: list[IndexedPractice], expander: TermExpander | None = None):
+    def __init__(self, practices: list[IndexedPractice], expander: TermExpander | None = None,
+                 meaning: MeaningIndex | None = None):
+        """`meaning`: the practices' passage vectors, so that a query also finds what it means in other words or
+        the other language; without it only the query's words find practices."""
         self._expander = expander
+        self._meaning = meaning
         self._lock = threading.Lock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript(_SCHEMA)
@@ -340,10 +355,23 @@ class SearchIndex:
         it (with 0), so that it stays selected and is not dropped when the form is sent again. `reviews` (practice
         id -> PracticeReview, as the review store holds them now) are what a query that reads reviews filters by."""
         conditions, order, joins = self._conditions(query)
+        meant = self._meant(query) if self._some_word_shown(query.q) else []
+        if meant:
+            # the practices the words find, or those the query means
+            text = next(i for i, c in enumerate(conditions) if c[0] == "q")
+            expression = conditions[text][2][0]
+            conditions[text] = ("q", "(p.rid IN (SELECT rowid FROM practice_text WHERE practice_text MATCH ?) "
+                                     "OR p.rid IN (SELECT value FROM json_each(?)))",
+                                [expression, json.dumps([rid for rid, _ in meant])])
+            joins, order = "", "p.rid"
         with self._lock:
             if query.reads_reviews:
                 self._load_reviews(reviews or {})
             rows = self._select(conditions, joins, order)
+            by_meaning: frozenset[str] = frozenset()
+            if meant:
+                rows, by_words = self._fused(rows, expression, meant)
+                by_meaning = frozenset(pid for rid, pid in rows if rid not in by_words)
             everything = json.dumps([r[0] for r in rows])
 
             def hits_without(facet: str) -> str:
@@ -356,7 +384,38 @@ class SearchIndex:
             levels = self._level_counts(hits_without("level"))
         limit = max(1, min(query.limit, MAX_LIMIT))
         page = rows[max(0, query.offset): max(0, query.offset) + limit]
-        return SearchResult(len(rows), [r[1] for r in page], facets, levels)
+        return SearchResult(len(rows), [r[1] for r in page], facets, levels, by_meaning)
+
+    def _some_word_shown(self, text: str) -> bool:
+        """Whether a word of the query (or of its key term in the other language) is one the site's texts hold: a
+        query of nothing but words no page shows (a contact's name, left out of them, or a string of letters) is
+        not read for its meaning, which a name's sound alone can lend."""
+        words = [m.group(0) for m in _WORD.finditer(fold(text or ""))][:MAX_QUERY_WORDS]
+        with self._lock:
+            return any(self._db.execute("SELECT 1 FROM practice_text WHERE practice_text MATCH ? LIMIT 1",
+                                        [f"{_TEXT_COLUMNS} : {_text_options(word, self._expander)}"]).fetchone()
+                       for word in words if len(word) > 2)
+
+    def _meant(self, query: SearchQuery) -> list[tuple[int, float]]:
+        """The practices the query means (rid, score), best first; none for a query without words to match."""
+        if self._meaning is None or not self._meaning.settings.meaning or \
+                fts_expression(query.q, self._expander, self._phrases, self._city_keys) is None:
+            return []
+        return [(self._rids[pid], score) for pid, score in self._meaning.hits(query.q) if pid in self._rids]
+
+    def _fused(self, rows: list[tuple[int, str]], expression: str,
+               meant: list[tuple[int, float]]) -> tuple[list[tuple[int, str]], set[int]]:
+        """Rows in the order of reciprocal rank fusion of the words' ranking (bm25, a title hit first) and the
+        meaning's: a practice both find comes first, then one found well by either; and what the words find."""
+        by_words = [rid for (rid,) in self._db.execute(
+            "SELECT rowid FROM practice_text WHERE practice_text MATCH ? ORDER BY bm25(practice_text, 8.0, 3.0, 1.0, 8.0)",
+            [expression])]
+        k = self._meaning.settings.fusion_k
+        score: dict[int, float] = {}
+        for ranking in (by_words, [rid for rid, _ in meant]):
+            for rank, rid in enumerate(ranking, start=1):
+                score[rid] = score.get(rid, 0.0) + 1.0 / (k + rank)
+        return sorted(rows, key=lambda row: (-score.get(row[0], 0.0), row[0])), set(by_words)
 
     def _load_reviews(self, reviews: Mapping[str, object]) -> None:
         """The reviews as they stand, into reviewed_practice and reviewed_area (the practices of this run only)."""

@@ -1,0 +1,80 @@
+"""Finding practices by what a query means, in either language: the query and each practice's passages (its title,
+its objective and runs of a few sentences) embedded by the run's multilingual encoder.
+
+The words of a query find a practice only where the text holds them (or a form of a key term in the other
+language, `terms.yaml`); a city asking for "Cape Verde" in English, "hate speech" of a French text or "migration
+stories museum" of « Objets de passage » needs the meaning. The search joins both (`pipeline.web.search`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from pipeline.config import SearchSettings
+from pipeline.embed import l2_normalise, split_sentences
+from pipeline.records import Practice
+
+
+# fewer practices than this give no spread for a score to stand out from: the words alone find them
+MIN_PRACTICES = 10
+
+
+@dataclass(frozen=True)
+class MeaningIndex:
+    """Each practice's passage vectors (unit rows, half precision), in the order of `ids`."""
+
+    ids: tuple[str, ...]
+    passages: tuple[np.ndarray, ...]
+    embedder: object
+    settings: SearchSettings
+
+    @classmethod
+    def build(cls, practices: Sequence[Practice], embedder, settings: SearchSettings | None = None,
+              chunk_sentences: int = 3) -> "MeaningIndex":
+        """`practices` as the site shows them (contacts left out), so that no query finds one by a contact."""
+        settings = settings or SearchSettings()
+        dim = int(embedder.dim)
+        texts: list[str] = []
+        spans: list[tuple[int, int, int]] = []  # per practice: first text, number of heads, number of sentences
+        for p in practices:
+            heads = [t for t in (p.title, p.main_objective) if t and t.strip()]
+            sentences = split_sentences(p.description)
+            spans.append((len(texts), len(heads), len(sentences)))
+            texts += heads + sentences
+        vectors = np.asarray(embedder.encode(texts), dtype=np.float32) if texts else np.zeros((0, dim), np.float32)
+        passages = []
+        for first, n_heads, n_sentences in spans:
+            heads = vectors[first:first + n_heads]
+            body = vectors[first + n_heads:first + n_heads + n_sentences]
+            runs = [body[i:i + chunk_sentences].mean(axis=0) for i in range(0, len(body), chunk_sentences)]
+            rows = np.vstack([heads, *runs]) if n_heads or runs else np.zeros((0, dim), np.float32)
+            passages.append(l2_normalise(rows).astype(np.float16) if len(rows) else rows.astype(np.float16))
+        return cls(tuple(p.practice_id for p in practices), tuple(passages), embedder, settings)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def scores(self, text: str) -> np.ndarray:
+        """Each practice's score for a query: the cosine of its passage closest to the query (0 without any)."""
+        if not text.strip() or not self.ids:
+            return np.zeros(len(self.ids), np.float32)
+        query = l2_normalise(np.asarray(self.embedder.encode([text]), dtype=np.float32))[0]
+        return np.array([float((rows @ query).max()) if len(rows) else 0.0 for rows in self.passages], np.float32)
+
+    def hits(self, text: str) -> list[tuple[str, float]]:
+        """The practices a query means, best first, at most `max_hits` of them: a score of `min_score` or more that
+        stands out from the query's scores over all practices by `min_z` standard deviations. A name or a word
+        the encoder does not know scores every practice alike: none stands out, none is a hit."""
+        if len(self.ids) < MIN_PRACTICES:
+            return []
+        scores = self.scores(text)
+        spread = float(scores.std())
+        if not spread:
+            return []
+        standing = (scores - float(scores.mean())) / spread
+        order = np.argsort(-scores, kind="stable")[: self.settings.meaning_max_hits]
+        return [(self.ids[i], float(scores[i])) for i in order
+                if scores[i] >= self.settings.meaning_min_score and standing[i] >= self.settings.meaning_min_z]
