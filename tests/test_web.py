@@ -1174,7 +1174,9 @@ def test_review_api_needs_the_token_refuses_unknown_codes_and_stores_what_is_giv
     client.cookies.clear()
     public = client.get(f"/api/practices/{pid}").json()
     assert public["review"] is None and public["review_history"] == [] and public["title"] == detail["title"]
-    assert "Anna" not in client.get(f"/practices/{pid}").text
+    visitor_page = client.get(f"/practices/{pid}").text
+    # nor is a visitor told it was not reviewed
+    assert "Anna" not in visitor_page and "Not reviewed yet." not in visitor_page
     with sqlite3.connect(web_data / "reviews.sqlite") as db:
         assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 2
         assert db.execute("SELECT reviewer FROM reviews WHERE practice_id = ? ORDER BY id", (pid,)).fetchall() == [
@@ -1500,6 +1502,7 @@ def test_the_review_form_stores_only_the_fields_the_reviewer_sets(client):
     detail = client.get(f"/api/practices/{pid}").json()
     log_in(client, "Ines")
     page = client.get(f"/practices/{pid}").text
+    assert "Not reviewed yet." in page  # the secretariat is told what no one has reviewed
     form = BrowserForm(page, "review-form")
     untouched = form.data()
     assert all(untouched.get(name, "") == "" for name in ("main_area", *(f"level_{c}" for c in CRITERIA))), untouched
