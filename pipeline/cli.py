@@ -383,9 +383,9 @@ def _texts(lang: str | None) -> dict:
 
 def _counted_words(t: dict, lang: str | None, value: str) -> str:
     """'1 mot : https://…', '12 words: The city…': a part's length and its start."""
-    from pipeline.normalize import is_singular
+    from pipeline.normalize import count_shown_words, is_singular
 
-    n = len(value.split())
+    n = count_shown_words(value)  # as the guideline checks count a part, a link one word
     return t["words"]["one" if is_singular(n, lang) else "other"].format(n=n, text=_short(value))
 
 

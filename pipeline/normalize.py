@@ -230,6 +230,14 @@ def count_words(text: str | None) -> int:
     return len(re.findall(r"\w+", text or ""))
 
 
+def count_shown_words(text: str | None) -> int:
+    """`count_words` as a person counts a part shown to them: a link or an e-mail address is one word."""
+    return count_words(_WHOLE_LINK_OR_ADDRESS.sub(" link ", text or ""))
+
+
+_WHOLE_LINK_OR_ADDRESS = re.compile(r"\S*(?:https?:|www\.|@|\w\.\w{2,}/)\S*")
+
+
 # --- implementation period ---------------------------------------------------------------
 
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")

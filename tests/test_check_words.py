@@ -126,6 +126,15 @@ def test_a_part_of_one_word_is_counted_in_the_singular(lang, value, expected):
     assert _counted_words(_texts(lang), lang, value) == expected
 
 
+def test_the_field_table_counts_a_part_as_the_guideline_checks_do():
+    """« Processus 29 mots » in the table and « le processus compte 32 mots » below it: one count for both."""
+    from pipeline.normalize import count_words
+
+    process = "Formation de 25 agents d'accueil en deux sessions ; l'équipe a suivi 3 ateliers."
+    shown = _counted_words(_texts("fr"), "fr", process)
+    assert shown.startswith(f"{count_words(process)} mots : ") and count_words(process) != len(process.split())
+
+
 def test_the_declared_area_is_listed_once_and_the_main_area_note_is_given_when_another_is_likelier():
     # every declared area the text does not suggest is listed, the main one first (« 5 ; 11 ; 14 » showed 5 only)
     assert declared_beside(["16", "5"], ["6", "9"]) == ["16", "5", "6", "9"]
