@@ -250,7 +250,8 @@ _ONGOING = re.compile(
     r"permanent|permanente|continuing|continuous|toujours|still running|no end|sans fin|"
     r"open-ended|en continu|actuellement|currently|onwards|onward|until now|to present|ad oggi|"
     r"now|until further notice|to this day|jusqu'a present|jusqu'a maintenant|a nos jours|jusqu'a nouvel ordre|"
-    r"mainstreamed|generalised|generalized|generalise|generalisee|perennise|perennisee)\b"
+    r"mainstreamed|generalised|generalized|generalise|generalisee|perennise|perennisee|reconduit|reconduite|"
+    r"renouvele|renouvelee|renewed)\b"
 )
 # not the end of the period told as planned (« Fin prévue : juin 2025 »), nor the name of one of its phases ("Phase 2
 # (extension): 2023-2025")
