@@ -1038,6 +1038,7 @@ def export(
     data: Path = typer.Option(CLI_OUTPUT, "--data", help="Output folder of a `run`."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store written by serve (default: <data>/reviews.sqlite; not a reviews.parquet, which export writes)."),
     lang: str = typer.Option("en", "--lang", help="Language of the city, country, area and criterion names, the warnings in words and the files' messages: en or fr (headers stay the tables' column names)."),
+    include_contacts: bool = typer.Option(False, "--include-contacts", help="Also give each form's contact person on the practices sheet (personal data: for the secretariat, not to share)."),
 ) -> None:
     """Write the run as a spreadsheet: practices, areas, criteria, similar practices, reviews and files."""
     from pipeline.report.export import write_workbook
@@ -1058,9 +1059,12 @@ def export(
     if reviews is not None or store.exists():  # no store beside the run: no review yet
         _readable_reviews(store, parquet=False)
     rows = review_rows(store)
-    path = write_workbook(data, xlsx, rows, lang)
+    path = write_workbook(data, xlsx, rows, lang, include_contacts)
     console.print(f"Written [bold]{path.resolve()}[/bold] ({len(rows)} reviewed "
                   f"practice{'s' * (len(rows) != 1)})")
+    if include_contacts:
+        console.print("[yellow]It gives the contact persons of the forms[/yellow] (personal data): keep it within the "
+                      "secretariat.")
     if store.exists():
         # beside the other tables, for notebooks and training; it is part of the next run's key
         table = export_reviews(store, data)

@@ -1175,6 +1175,10 @@ def test_review_api_needs_the_token_refuses_unknown_codes_and_stores_what_is_giv
     public = client.get(f"/api/practices/{pid}").json()
     assert public["review"] is None and public["review_history"] == [] and public["title"] == detail["title"]
     visitor_page = client.get(f"/practices/{pid}").text
+    # the secretariat sees the form's contact person, to put cities in touch; a visitor never does
+    contact = client.app.state.services.catalogues.current().practices[pid]["contact_person"]
+    assert contact and detail["header"]["contact_person"] == contact and "contact_person" not in public["header"]
+    assert contact.split(",")[0] not in visitor_page
     # nor is a visitor told it was not reviewed
     assert "Anna" not in visitor_page and "Not reviewed yet." not in visitor_page
     with sqlite3.connect(web_data / "reviews.sqlite") as db:
@@ -1503,6 +1507,7 @@ def test_the_review_form_stores_only_the_fields_the_reviewer_sets(client):
     log_in(client, "Ines")
     page = client.get(f"/practices/{pid}").text
     assert "Not reviewed yet." in page  # the secretariat is told what no one has reviewed
+    assert "<dt>Contact person</dt>" in page and "@example.org" in page  # ... and whom to write to
     form = BrowserForm(page, "review-form")
     untouched = form.data()
     assert all(untouched.get(name, "") == "" for name in ("main_area", *(f"level_{c}" for c in CRITERIA))), untouched
@@ -2135,6 +2140,21 @@ def test_export_command_writes_the_workbook_and_reviews_parquet(client, web_data
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(out).sheetnames == list(SHEETS)
     assert "4" in {r["main_area"] for r in pq.read_table(web_data / "reviews.parquet").to_pylist()}
+    header = [c.value for c in next(openpyxl.load_workbook(out)["practices"].iter_rows(max_row=1))]
+    assert "contact_person" not in header
+    # the secretariat may ask for the contacts, to put cities in touch; the texts stay without them
+    with_contacts = tmp_path / "with-contacts.xlsx"
+    asked = CliRunner().invoke(app, ["export", "--xlsx", str(with_contacts), "--data", str(web_data), "--include-contacts"])
+    assert asked.exit_code == 0 and "personal data" in asked.output
+    sheet = openpyxl.load_workbook(with_contacts)["practices"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    at = rows[0].index("contact_person")
+    assert rows[0][at - 1] == "department"
+    contacts = {r[at] for r in rows[1:]}
+    written = set(pq.read_table(web_data / "practices.parquet", columns=["contact_person"]).column(0).to_pylist())
+    assert contacts == written and any(c and "@" in c for c in contacts)
+    purpose = rows[0].index("purpose")
+    assert not any("@example.org" in (r[purpose] or "") for r in rows[1:])
     # a workbook is not written under another kind of file's name
     named_csv = CliRunner().invoke(app, ["export", "--xlsx", str(tmp_path / "practices.csv"), "--data", str(web_data)])
     assert named_csv.exit_code == 2 and "practices.xlsx" in named_csv.output

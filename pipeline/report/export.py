@@ -15,8 +15,8 @@ default; the web app's is the secretariat's page language) also names the areas 
 as the summary does, and says the files' messages (the run writes them in English; a French workbook gives each in
 French from resources/errors.yaml, as the French summary does). Headers stay the tables'
 column names and the codes stay as the tables hold them, so a notebook reads the workbook and the tables alike.
-Personal data is left out as in the city reports: no contact person, and e-mail addresses, phone numbers and the
-contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
+Personal data is left out as in the city reports: no contact person (unless asked: `include_contacts`), and e-mail
+addresses, phone numbers and the contact's name removed from the texts. The files sheet lists every input file with its status, so the files that
 were rejected or blank can be filtered and chased with the cities that sent them. Cell texts are written as text,
 never as formulas, so a form whose text starts with '=' cannot run anything in the reader's spreadsheet program.
 """
@@ -71,15 +71,18 @@ UTC_FORMAT = 'yyyy-mm-dd hh:mm "UTC"'
 FILE_COLUMNS = ("source_file", "status", "error_code", "message", "n_practices")
 
 
-def write_workbook(data_dir: Path, path: Path, reviews: Sequence[dict] = (), lang: str = "en") -> Path:
+def write_workbook(data_dir: Path, path: Path, reviews: Sequence[dict] = (), lang: str = "en",
+                   include_contacts: bool = False) -> Path:
     """Write the workbook of the run in `data_dir` to `path` (atomically) and return the path."""
-    atomic_write_bytes(Path(path), workbook_bytes(data_dir, reviews, lang))
+    atomic_write_bytes(Path(path), workbook_bytes(data_dir, reviews, lang, include_contacts))
     return Path(path)
 
 
-def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en") -> bytes:
+def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en",
+                   include_contacts: bool = False) -> bytes:
     """The workbook as bytes; `reviews` are rows of reviews.parquet (see pipeline.web.reviews); city and area names
-    in `lang` ('en' or 'fr')."""
+    in `lang` ('en' or 'fr'). `include_contacts`: the practices sheet also gives each form's `contact_person` as
+    written (personal data, for the secretariat putting cities in touch); the texts stay without contacts."""
     if lang not in ("en", "fr"):
         raise ValueError(f"the workbook is written in English or French ('en', 'fr'), not {lang!r}")
 
@@ -111,11 +114,16 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
                "practice_key": lambda r: keys[r["practice_id"]],
                "warnings_text": lambda r: words.semicolon.join(map(words.warning, r.get("warnings") or [])) or None}
 
+    columns = PRACTICE_COLUMNS
+    if include_contacts:
+        at = columns.index("department") + 1
+        columns = (*columns[:at], "contact_person", *columns[at:])
+        derived["contact_person"] = lambda r: r.get("contact_person")
     book = Workbook()
     book.remove(book.active)
-    _sheet(book, "practices", PRACTICE_COLUMNS,
+    _sheet(book, "practices", columns,
            ([derived[c](r) if c in derived else redacted(r.get(c))
-             for c in PRACTICE_COLUMNS] for r in tables["practices"]))
+             for c in columns] for r in tables["practices"]))
     names = load_taxonomy().areas
     # the areas and criteria sheets name the practice too, so a filter on one key gives the rows of all its versions
     _sheet(book, "areas", ("practice_id", "practice_key", "city", "city_listed", "title", "area", "area_name",

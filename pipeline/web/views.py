@@ -24,6 +24,7 @@ from pipeline.web.reviews import PracticeReview
 from pipeline.web.search import SearchQuery, SearchResult
 
 HEADER_SHOWN = ("department", "form_date", "declared_area_text", "main_objective", "period_text")
+HEADER_FOR_STAFF = ("department", "contact_person", *HEADER_SHOWN[1:])
 
 
 def _country(city: str | None) -> str | None:
@@ -62,9 +63,10 @@ def practice_summary(catalogue: Catalogue, practice_id: str) -> dict | None:
 
 def practice_detail(catalogue: Catalogue, practice_id: str, review: PracticeReview | None,
                     history: list[dict] | None = None,
-                    reviews: Mapping[str, PracticeReview] | None = None) -> dict | None:
+                    reviews: Mapping[str, PracticeReview] | None = None, staff: bool = False) -> dict | None:
     """Everything the practice page shows, as plain values (also the JSON of GET /api/practices/{id}). `reviews`:
-    every practice's review (for the secretariat), to name the reviewed practices this one is a copy of."""
+    every practice's review (for the secretariat), to name the reviewed practices this one is a copy of. `staff`:
+    the secretariat also sees the form's contact person, to put cities in touch; visitors never do."""
     row = catalogue.practices.get(practice_id)
     if row is None:
         return None
@@ -75,7 +77,8 @@ def practice_detail(catalogue: Catalogue, practice_id: str, review: PracticeRevi
     return {
         **practice_summary(catalogue, practice_id),
         "source_file": row.get("source_file"),
-        "header": {name: redact(row.get(name)) for name in HEADER_SHOWN if row.get(name)},
+        "header": {name: row.get(name) if name == "contact_person" else redact(row.get(name))
+                   for name in (HEADER_FOR_STAFF if staff else HEADER_SHOWN) if row.get(name)},
         "sections": sections,
         "warnings": [w for w in row.get("warnings") or [] if not w.startswith("inherited:")],
         "area_mismatch": bool(row.get("area_mismatch")),

@@ -139,7 +139,7 @@ def api_practice(practice_id: str, catalogue: CatalogueDep, services: ServicesDe
     # reviews carry reviewers' names and internal notes: for the secretariat only
     detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id) if staff else None,
                              services.reviews.history(practice_id) if staff else [],
-                             services.reviews.all_current() if staff else None)
+                             services.reviews.all_current() if staff else None, staff=staff)
     if detail is None:
         raise HTTPException(404, f"no practice {practice_id} in this run")
     return detail
@@ -177,7 +177,7 @@ def render_practice(page: Page, catalogue: Catalogue, practice_id: str, staff: b
     services = page.services
     detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id) if staff else None,
                              services.reviews.history(practice_id) if staff else [],
-                             services.reviews.all_current() if staff else None)
+                             services.reviews.all_current() if staff else None, staff=staff)
     if detail is None:
         return page.render("not_found.html.j2", status_code=404, message=page.t("practice.not_found", id=practice_id))
     main = main_not_likeliest(detail.get("main_area_pred"), {a["area"]: a["probability"] for a in detail["areas"]
