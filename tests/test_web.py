@@ -2140,8 +2140,13 @@ def test_export_command_writes_the_workbook_and_reviews_parquet(client, web_data
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(out).sheetnames == list(SHEETS)
     assert "4" in {r["main_area"] for r in pq.read_table(web_data / "reviews.parquet").to_pylist()}
-    header = [c.value for c in next(openpyxl.load_workbook(out)["practices"].iter_rows(max_row=1))]
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(out)["practices"].iter_rows()]
+    header = rows[0]
     assert "contact_person" not in header
+    # the reviewed main area beside the analysis's, where the secretariat looks for a practice
+    reviewed = {r[0]: r[header.index("main_area_reviewed")] for r in rows[1:]}
+    assert reviewed[practice_id(client, "Oslo", "Coffee and facts")] == "4"
+    assert header.index("main_area_reviewed") == header.index("main_area_pred") + 2
     # the secretariat may ask for the contacts, to put cities in touch; the texts stay without them
     with_contacts = tmp_path / "with-contacts.xlsx"
     asked = CliRunner().invoke(app, ["export", "--xlsx", str(with_contacts), "--data", str(web_data), "--include-contacts"])

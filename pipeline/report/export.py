@@ -50,6 +50,8 @@ MIN_WIDTH, MAX_WIDTH = 8, 60
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters the xlsx format cannot hold
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
+# main_area_reviewed, areas_reviewed: what the secretariat's reviews set, beside the analysis's answer (empty where
+# no review set them; the reviews sheet says who and when)
 # practice_key: the practice the row is a version of, beside the id so that versions sort and filter together
 # city_listed: beside the city as written, the name the reports give it (see above); warnings_text: beside the
 # codes, each warning in words as `check` and the site say it, in the workbook's language
@@ -57,7 +59,7 @@ PRACTICE_COLUMNS = ("practice_id", "practice_key", "source_file", "lang", "city"
                     "department", "form_date", "title", "declared_area_text", "declared_areas", "main_objective",
                     "period_text", "period_start", "period_end", "ongoing", "purpose", "starting_point", "process",
                     "impact", "references", "n_words", "warnings", "warnings_text", "predicted_areas",
-                    "main_area_pred", "area_mismatch")
+                    "main_area_pred", "area_mismatch", "main_area_reviewed", "areas_reviewed")
 # city, city_listed, title: in the order `_who` gives them, as on the other sheets; reviewer and reviewed_at: the
 # last review, beside everyone whose values the row holds and who set which; in_run: whether the reviewed
 # practice is in this run (its id follows its file's content); copies_in_run: its other copies here
@@ -112,7 +114,10 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
     derived = {"city_listed": lambda r: listed(r.get("city")),
                "country": lambda r: country_name(_country(r.get("city")), lang),
                "practice_key": lambda r: keys[r["practice_id"]],
-               "warnings_text": lambda r: words.semicolon.join(map(words.warning, r.get("warnings") or [])) or None}
+               "warnings_text": lambda r: words.semicolon.join(map(words.warning, r.get("warnings") or [])) or None,
+               "main_area_reviewed": lambda r: reviewed.get(r["practice_id"], {}).get("main_area"),
+               "areas_reviewed": lambda r: reviewed.get(r["practice_id"], {}).get("areas")}
+    reviewed = {r["practice_id"]: r for r in reviews}
 
     columns = PRACTICE_COLUMNS
     if include_contacts:
