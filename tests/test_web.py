@@ -2371,3 +2371,21 @@ def test_the_meaning_needs_enough_practices_to_tell_a_hit(models):
     more = [*few, replace(few[0], practice_id="other", title="Football league", description="A league of teams.")]
     hits = MeaningIndex.build(more, models.embedder).hits("football tournament")
     assert [pid for pid, _ in hits] == ["other"]
+
+
+def test_the_secretariat_sees_the_reviewed_main_area_in_the_area_table(client):
+    from lxml import html as lxml_html
+
+    pid = practice_id(client, "Bergen", "Dialogue circles")
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    areas = client.get(f"/api/practices/{pid}", headers=auth).json()["areas"]
+    other = next(a["area"] for a in areas if not a.get("main"))
+    assert client.post(f"/api/practices/{pid}/review", json={"main_area": other}, headers=auth).status_code == 201
+    client.cookies.clear()
+    rows = lxml_html.fromstring(client.get(f"/practices/{pid}", headers=auth).text).xpath("//section[@id='areas']//tbody/tr")
+    tagged = [r for r in rows if "main, as reviewed" in r.text_content()]
+    assert len(tagged) == 1 and "main, as reviewed" not in client.get(f"/practices/{pid}").text
+    # a probability is said once in the row's text (the bar is not read out again)
+    text = " ".join(rows[0].text_content().split())
+    percent = re.search(r"\d+ ?%", text).group(0)
+    assert text.count(percent) == 1
