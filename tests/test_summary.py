@@ -696,3 +696,16 @@ def test_a_declared_area_that_differs_names_every_area_it_lists(flagged_run):
         named = {code: f"{code} ({areas[code].name(lang)})" for code in ("3", "9", "16", "9a")}
         [item] = next(g for g in summary_context(flagged_run, lang)["attention"] if g.key == "mismatch").items
         assert item.text == template.format(d=named["3"], p=", ".join(named[c] for c in ("9", "16", "9a"))), lang
+
+
+def test_a_city_named_by_the_start_of_another_citys_name_needs_attention(sample_out):
+    from pipeline.report.summary import _cities_named_by_anothers_start, summary_context
+
+    practices = [{"practice_id": f"p{i}", "city": city} for i, city in enumerate(
+        ["Valmont", "Valmont-sur-Loire", "Ville de Valmont-sur-Loire", "Lyon / Grenoble", "Lyon", "Saint-Denis",
+         "Denis"])]
+    flagged = _cities_named_by_anothers_start(practices)
+    assert [(p["city"], other) for p, other in flagged] == [("Valmont", "Valmont-sur-Loire")]
+    # the sample's 18 cities are none of these
+    groups = {g.key: g for g in summary_context(sample_out)["attention"]}
+    assert groups["city_names"].items == []

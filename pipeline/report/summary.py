@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline.cities import city_key, city_name
+from pipeline.cities import city_key, city_name, joint_cities, name_parts
 from pipeline.config import ReportSettings
 from pipeline.records import DUPLICATE_FILE, UNREADABLE_FOLDER
 from pipeline.review_copies import copies_of_reviewed
@@ -337,7 +337,7 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
     if LOW_LEVEL != 0:
         names["low"] = [names["low_above_zero"][0], names["low_above_zero"][1].format(level=LOW_LEVEL)]
     groups = {key: AttentionGroup(key, *names[key])
-              for key in ("failed", "empty", "missing", "check", "low", "mismatch", "resubmitted")}
+              for key in ("failed", "empty", "missing", "check", "low", "mismatch", "resubmitted", "city_names")}
     for row in files:
         if row.get("status") == "error" and row.get("error_code") != DUPLICATE_FILE:
             text = words.labelled(row.get("error_code") or "error", words.error(row))
@@ -378,7 +378,29 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
                                                 file=b.get("source_file"), score=_decimal(float(row["score"]), words))
         groups["resubmitted"].items.append(Attention("resubmitted", text, p.get("source_file"), p["practice_id"],
                                                      p.get("title"), p.get("city"), p["city_href"]))
+    for p, other in _cities_named_by_anothers_start(by_id.values()):
+        groups["city_names"].items.append(Attention(
+            "city_names", words["city_names_text"].format(city=city_name(p.get("city"), words.lang), other=other),
+            p.get("source_file"), p["practice_id"], p.get("title"), p.get("city"), p["city_href"]))
     return list(groups.values())
+
+
+def _cities_named_by_anothers_start(practices) -> list[tuple[dict, str]]:
+    """The practices of a city whose name is the start of another city's name in the run ('Valmont' beside
+    'Valmont-sur-Loire', whole words), each with that other name: perhaps one city written two ways. Cities written
+    together ('Lyon / Grenoble') are not such a name."""
+    by_key: dict[str, list[dict]] = {}
+    for p in practices:
+        key = city_key(p.get("city"))
+        if key and not (name_parts(p.get("city")) or joint_cities(p.get("city"))):
+            by_key.setdefault(key, []).append(p)
+    out = []
+    for short in sorted(by_key):
+        longer = sorted(k for k in by_key if k != short and k.split()[:len(short.split())] == short.split())
+        if longer:
+            other = city_name(by_key[longer[0]][0].get("city"))
+            out += [(p, other) for p in by_key[short]]
+    return out
 
 
 def _attention_concerns(groups: list[AttentionGroup], words: Words) -> str | None:
