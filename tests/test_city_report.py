@@ -414,6 +414,23 @@ def test_cli_run_counts_the_city_reports_the_run_wrote(tmp_path, monkeypatch):
     assert "(1 city, HTML and DOCX)" in " ".join(result.output.split())
 
 
+def test_a_contact_written_in_the_department_field_is_left_out_too():
+    """Officers put a contact in the wrong box: 'CCAS - Pôle santé, contact : Karima Benali 06 12 34 56 78'."""
+    from pipeline.report.redact import Redactor, contacts_of
+
+    practices = [{"contact_person": "voir mail de C. Dubreuil",
+                  "department": "CCAS - Pôle santé, contact : Karima Benali 06 12 34 56 78"},
+                 {"contact_person": "Ana Berg", "department": "Service Jeunesse"},
+                 {"contact_person": None, "department": "Direction de la cohésion sociale – référente : Mme Léa Roux"}]
+    redact = Redactor(c for p in practices for c in contacts_of(p))
+    shown = redact(practices[0]["department"])
+    assert "Karima" not in shown and "Benali" not in shown and "06 12" not in shown and shown.startswith("CCAS - Pôle santé")
+    assert "Léa Roux" not in redact("Léa Roux anime les ateliers.")
+    # a department without a word of contact names no one: its words stay in every text
+    assert redact("Le Service Jeunesse accueille les familles.") == "Le Service Jeunesse accueille les familles."
+    assert contacts_of(practices[1]) == ["Ana Berg"]
+
+
 def test_redactor_removes_addresses_phones_and_contact_names():
     from pipeline.report.city import Redactor
 

@@ -37,7 +37,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.cities import city_country, city_name, country_name
 from pipeline.criteria import CRITERIA
-from pipeline.report.redact import Redactor  # the city reports' rule for personal data, shared
+from pipeline.report.redact import Redactor, contacts_of  # the city reports' rule for personal data, shared
 from pipeline.review_copies import copies_of_reviewed
 from pipeline.similar import same_practice_pairs, version_keys, version_order, version_words
 from pipeline.tables import atomic_write_bytes
@@ -101,7 +101,7 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
     practices = {r["practice_id"]: r for r in tables["practices"]}
     # every contact of the run, as in the city reports: a translation whose contact reads "see French version"
     # names its contact in its text
-    redact = Redactor(r.get("contact_person") for r in practices.values())
+    redact = Redactor(c for r in practices.values() for c in contacts_of(r))
 
     def redacted(value):
         if isinstance(value, list):

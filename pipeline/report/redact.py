@@ -267,6 +267,24 @@ def _leave_out_number(match: re.Match) -> str:
     return before + "[…]" + number[len(head):]
 
 
+# a contact written into another field after a word saying so ('CCAS - Pôle santé, contact : Karima Benali')
+_CONTACT_IN_FIELD = re.compile(r"\b(?:contact(?:\s+person)?|personne\s+de\s+contact|interlocut(?:eur|rice)|"
+                               r"r[ée]f[ée]rente?|referent)\s*[:\uff1a\u2013\u2014-]\s*(?P<contact>\S.*)$", re.I | re.S)
+# header fields where officers write a contact when the contact field seems too narrow for it
+_FIELDS_WITH_CONTACTS = ("department",)
+
+
+def contacts_of(practice: dict) -> list[str | None]:
+    """The contacts a practice's form gives: its contact field, and what a header field says after a word of contact
+    ('Département : CCAS - Pôle santé, contact : Karima Benali 06 12 34 56 78')."""
+    found = [practice.get("contact_person")]
+    for name in _FIELDS_WITH_CONTACTS:
+        match = _CONTACT_IN_FIELD.search(practice.get(name) or "")
+        if match:
+            found.append(match["contact"])
+    return found
+
+
 class Redactor:
     """Removes e-mail addresses, phone numbers and the names of contact persons from texts."""
 

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from pipeline.cities import CityInfo, city_info, city_key, city_name
 from pipeline.config import RESOURCES_DIR, ReportSettings, load_yaml
 from pipeline.records import SECTION_FIELDS
-from pipeline.report.redact import Redactor
+from pipeline.report.redact import Redactor, contacts_of
 from pipeline.tables import SCHEMAS, is_missing
 
 CATALOGUE_FILE = RESOURCES_DIR / "reports.yaml"
@@ -179,7 +179,7 @@ class RunView:
     @cached_property
     def redactor(self) -> Redactor:
         """Removes the contact names of every practice of the run (and addresses, phones) from a text."""
-        return Redactor(p.get("contact_person") for p in self.practices.values())
+        return Redactor(c for p in self.practices.values() for c in contacts_of(p))
 
     @cached_property
     def taxonomy(self):

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from pipeline.config import Settings, with_run_similar_settings
 from pipeline.embed import CachedEmbedder
 from pipeline.records import Practice
-from pipeline.report.redact import Redactor
+from pipeline.report.redact import Redactor, contacts_of
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.meaning import MeaningIndex
 from pipeline.web.neighbours import CorpusVectors
@@ -117,7 +117,7 @@ def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None,
         catalogue.manifest = {}
     taxonomy, year = load_taxonomy(), date.today().year
     levels = {pid: {r["criterion"]: r["level"] for r in rows} for pid, rows in catalogue.criteria.items()}
-    catalogue.redact = Redactor(row.get("contact_person") for row in catalogue.practices.values())
+    catalogue.redact = Redactor(c for row in catalogue.practices.values() for c in contacts_of(row))
     for row in catalogue.practices.values():  # the title and objective every page, answer and search shows
         for name in ("title", "main_objective"):
             row[name] = catalogue.redact(row.get(name))
