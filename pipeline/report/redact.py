@@ -279,7 +279,8 @@ def contacts_of(practice: dict) -> list[str | None]:
     ('Département : CCAS - Pôle santé, contact : Karima Benali 06 12 34 56 78')."""
     found = [practice.get("contact_person")]
     for name in _FIELDS_WITH_CONTACTS:
-        match = _CONTACT_IN_FIELD.search(practice.get(name) or "")
+        value = practice.get(name)
+        match = _CONTACT_IN_FIELD.search(value) if isinstance(value, str) else None
         if match:
             found.append(match["contact"])
     return found
