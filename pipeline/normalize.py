@@ -14,6 +14,13 @@ from pipeline.registry import loader
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# no character at all (U+FFFE, U+FFFF, a lone surrogate: a spreadsheet refuses them), and the marks that reverse the
+# order text is shown in ('Title \u202egnp.exe' shown as 'exe.png'), which a form in French or English never needs
+_NOT_SHOWN = re.compile(r"[\ufffe\uffff\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# a run of signs longer than any a text needs ('((((…' by the thousand): the tokenizer splits it one sign at a time,
+# in time that grows with the square of its length
+_SIGN_RUN = re.compile(r"[^\w\s]{65,}")
+MAX_SIGN_RUN = 64
 # A table cell that holds a figure only: "8 000 €", "4,000", "13 %", "2022", "1,5 FTE", "12 (EUR)".
 FIGURE_CELL = re.compile(r"[\d\s.,'%€$£+-]*\d[\d\s.,'%€$£+-]*(?:\(?[A-Za-z]{1,5}\)?\.?)?")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'"})
@@ -25,10 +32,11 @@ _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\uf
 
 
 def clean_text(text: str) -> str:
-    """Visible text as a person reads it: no control or zero-width characters, single spaces, ligatures a PDF
-    keeps ('Oﬃcer', 'conﬂict') spelled out."""
-    text = _ZERO_WIDTH.sub("", text).translate(_LIGATURES)
+    """Visible text as a person reads it: no control, zero-width or direction-reversing characters, single spaces,
+    ligatures a PDF keeps ('Oﬃcer', 'conﬂict') spelled out, a run of signs cut to MAX_SIGN_RUN."""
+    text = _NOT_SHOWN.sub("", _ZERO_WIDTH.sub("", text)).translate(_LIGATURES)
     text = _CONTROL.sub(" ", text)
+    text = _SIGN_RUN.sub(lambda m: m.group(0)[:MAX_SIGN_RUN], text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return "\n".join(lines).strip()
 

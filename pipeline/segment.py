@@ -25,7 +25,6 @@ from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 # Bullets and numbering before a label: "- ", "3) ", "3.1 ", "b. ", "(c) ".
 _BULLET = re.compile(r"^\s*(?:[-\u2022\u00b7*\u25aa\u25e6\u2023>]+|\(?\d{1,2}(?:\.\d{1,2})*[.)]?|\(?[a-h][.)])\s+")
-_PARENS = re.compile(r"\s*[\(\[][^)\]]*[\)\]]\s*$")
 _COLON = re.compile(r"\s*[:\uff1a]\s*")
 # "Intitulé du projet", "Durée de l'action", "Impact of the project": a template label named for the project
 _QUALIFIER = re.compile(r"\s+(?:du|de la|de l'|des|of the|of this)\s*(?:projet|bonne pratique|pratique|action|initiative|"
@@ -123,10 +122,23 @@ def _unquote(text: str | None) -> str | None:
     return text
 
 
+def _without_trailing_brackets(key: str) -> str:
+    """`key` without a bracketed note at its end and the spaces before it ("Title (max. 15 words)"): the last
+    opening bracket after the last but one closing bracket starts it. Scanned once from the end, as a regular
+    expression tried from every bracket of a line of thousands of them took minutes."""
+    end = key.rstrip()
+    if not end.endswith((")", "]")):
+        return key
+    body = end[:-1]
+    after = max(body.rfind(")"), body.rfind("]")) + 1
+    opens = [i for i in (body.find("(", after), body.find("[", after)) if i >= 0]
+    return key[:min(opens)].rstrip() if opens else key
+
+
 def _label_key(text: str) -> str:
     key = fold(text)
     key = _BULLET.sub("", key)
-    key = _PARENS.sub("", key)
+    key = _without_trailing_brackets(key)
     key = re.sub(r"\s*/\s*", "/", key)
     return key.strip(" .*_-\t")
 

@@ -339,3 +339,16 @@ def test_the_criteria_sheet_gives_each_hint_in_the_workbook_language(run):
         sheet = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang))), "criteria")
         assert [(r["hint"], r["evidence"]) for r in sheet] == [(said, "The city funded it."),
                                                                ("A hint of an older version.", None)], lang
+
+
+def test_a_character_no_sheet_can_hold_does_not_stop_the_workbook():
+    """A run written before such characters were left out may still hold one (U+FFFE in a title): the workbook is
+    written, the character left out of its cell."""
+    from openpyxl import Workbook
+
+    from pipeline.report.export import _cell_value
+
+    book = Workbook()
+    book.active["A1"] = _cell_value("Welcome walks \ufffe\uffff \x07")
+    book.save(io.BytesIO())  # openpyxl refuses what XML cannot hold: this raised ValueError
+    assert book.active["A1"].value.split() == ["Welcome", "walks"]

@@ -610,6 +610,42 @@ def test_ligatures_of_a_pdf_are_spelled_out():
     assert clean_text("Sports Inclusion Oﬃcer, conﬂict, oﬀers, ﬁrst") == "Sports Inclusion Officer, conflict, offers, first"
 
 
+def test_characters_no_page_or_sheet_can_show_are_left_out_and_a_run_of_signs_is_cut(tmp_path):
+    """U+FFFE broke the workbook, a right-to-left override showed 'Title gnp.exe' reversed, and a line of
+    thousands of '(' took the tokenizer minutes (one sign at a time, in time growing with its square)."""
+    import time
+
+    from pipeline.normalize import MAX_SIGN_RUN, clean_text
+    from pipeline.segment import segment
+
+    assert clean_text("Welcome walks \ufffe\uffff") == "Welcome walks"
+    assert clean_text("Title \u202egnp.exe\u202c") == "Title gnp.exe"
+    assert clean_text("x " + "(" * 100_000 + " y") == "x " + "(" * MAX_SIGN_RUN + " y"
+    assert clean_text("Budget ---- 2023 … ok — voir « plus »") == "Budget ---- 2023 … ok — voir « plus »"
+    path = tmp_path / "form.txt"
+    path.write_text("City:\nLyon\nTitle of the practice:\nOdd text\nPurpose: " + "(" * 100_000 + "x" + ")" * 100_000
+                    + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    (practice,) = segment(read_blocks(path)).practices
+    assert practice.purpose == "(" * MAX_SIGN_RUN + "x" + ")" * MAX_SIGN_RUN
+    assert time.perf_counter() - started < 30  # minutes before; milliseconds now
+
+
+def test_a_label_keeps_all_but_its_last_bracketed_note_as_before():
+    """The note in brackets at a label's end ("Title (max. 15 words)") is read off from the end, as the regular
+    expression it replaces did, whatever brackets come before it."""
+    import random
+    import re
+
+    from pipeline.segment import _without_trailing_brackets
+
+    before = re.compile(r"\s*[\(\[][^)\]]*[\)\]]\s*$")
+    draw = random.Random(0)
+    for _ in range(5000):
+        text = "".join(draw.choice("ab ()[]") for _ in range(draw.randint(0, 12)))
+        assert _without_trailing_brackets(text) == before.sub("", text), text
+
+
 def test_a_footer_naming_its_page_is_left_out_of_a_one_page_pdf(tmp_path):
     """"Botkyrka kommun — Page 1 of 1" at the foot of a one-page PDF is no part of its references; a sentence that
     mentions a page stays."""

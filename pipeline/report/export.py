@@ -47,7 +47,7 @@ from pipeline.web.i18n import Messages, Translator  # words only: no web framewo
 SHEETS = ("practices", "areas", "criteria", "similar", "reviews", "files")
 MAX_CELL_CHARS = 32_000  # Excel holds at most 32,767 characters in a cell
 MIN_WIDTH, MAX_WIDTH = 8, 60
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters the xlsx format cannot hold
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # what the xlsx format cannot hold (an older run's tables may)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 # main_area_reviewed, areas_reviewed: what the secretariat's reviews set, beside the analysis's answer (empty where
