@@ -38,13 +38,19 @@ def split_sentences(text: str | None) -> list[str]:
     return [s.strip(" -•\t") for s in _SENTENCE_END.split(text) if len(s.strip(" -•\t")) > 1]
 
 
+# the longest word the encoder is given: a "word" of 200,000 letters became thousands of pieces, and the
+# encoder's time grows with the square of a text's pieces (no link or name comes near this)
+MAX_WORD_CHARS = 1000
+
+
 def chunk_text(text: str, max_words: int) -> list[str]:
-    """Consecutive sentences grouped into chunks of at most `max_words` words (a longer sentence is cut)."""
+    """Consecutive sentences grouped into chunks of at most `max_words` words (a longer sentence is cut), each word
+    of at most MAX_WORD_CHARS characters."""
     chunks: list[str] = []
     current: list[str] = []
     size = 0
     for sentence in split_sentences(text) or [text]:
-        words = sentence.split()
+        words = [word[:MAX_WORD_CHARS] for word in sentence.split()]
         while len(words) > max_words:
             if current:
                 chunks.append(" ".join(current))

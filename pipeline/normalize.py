@@ -240,10 +240,7 @@ def count_words(text: str | None) -> int:
 
 def count_shown_words(text: str | None) -> int:
     """`count_words` as a person counts a part shown to them: a link or an e-mail address is one word."""
-    return count_words(_WHOLE_LINK_OR_ADDRESS.sub(" link ", text or ""))
-
-
-_WHOLE_LINK_OR_ADDRESS = re.compile(r"\S*(?:https?:|www\.|@|\w\.\w{2,}/)\S*")
+    return sum(1 if _LINK_OR_ADDRESS.search(token) else count_words(token) for token in (text or "").split())
 
 
 # --- implementation period ---------------------------------------------------------------

@@ -373,6 +373,16 @@ def test_an_upload_over_10_mb_is_refused_with_413_before_it_is_read(client):
     assert client.post("/api/check", files=upload(FRENCH_FORM)).status_code == 200
 
 
+def test_a_file_of_far_more_words_than_a_form_is_sent_to_a_batch_run(client):
+    """235,000 words held a check slot for nearly three minutes: a file of more than 20,000 is not analysed."""
+    text = "City: Lyon\nTitle of the practice: Long\nPurpose: " + "Residents meet in the library every week. " * 3000
+    answer = client.post("/api/check", files={"file": ("long.txt", text.encode())}, headers={"accept-language": "fr"})
+    assert answer.status_code == 422 and answer.json()["error_code"] == "too_many_words"
+    assert answer.json()["message"].startswith("Le fichier contient 21") and not answer.json()["practices"]
+    page = client.post("/check", files={"file": ("long.txt", text.encode())})
+    assert page.status_code == 422 and "a check reads at most 20000" in page.text
+
+
 def test_an_announced_oversized_upload_gets_the_sites_own_page(client):
     big = b"x" * (11 * 1024 * 1024)
     page = client.post("/check", files={"file": ("big.txt", big)}, headers={"accept-language": "fr",

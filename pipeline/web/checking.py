@@ -122,14 +122,18 @@ def display_name(filename: str | None) -> str:
 
 
 def check_upload(upload: BinaryIO, filename: str | None, models: AnalysisModels, catalogue: Catalogue,
-                 max_practices: int | None = None) -> CheckReport:
-    """Read, segment and analyse one uploaded file; one holding more than `max_practices` practices is an archive,
-    not a form, and is sent to a batch run instead of analysed."""
+                 max_practices: int | None = None, max_words: int | None = None) -> CheckReport:
+    """Read, segment and analyse one uploaded file; one holding more than `max_practices` practices, or more than
+    `max_words` words, is an archive, not a form, and is sent to a batch run instead of analysed (its analysis
+    would hold a check slot for minutes: its time grows with the words)."""
     name = display_name(filename)
     result = read_upload(upload, name, models)
     if max_practices is not None and len(result.practices) > max_practices:
         return CheckReport(name, "error", "too_many_practices",
                            message("too_many_practices", n=len(result.practices), limit=max_practices))
+    words = sum(p.n_words for p in result.practices)
+    if max_words is not None and words > max_words:
+        return CheckReport(name, "error", "too_many_words", message("too_many_words", n=words, limit=max_words))
     report = CheckReport(name, result.status, result.error_code, for_visitors(result.message))
     if result.status == "ok":
         report.practices = analyse_practices(result.practices, models, catalogue)

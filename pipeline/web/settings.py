@@ -27,6 +27,8 @@ class WebSettings:
     check_workers: int = 2  # checks running at once; each is CPU-bound on a 2-core machine
     check_wait_seconds: float = 20.0  # how long an upload waits for a free check before it is told to come back
     check_max_practices: int = 10  # a check reads a city's form, not an archive: more practices go to a batch run
+    # ... and so many words (a form has 150 to 1,200; a check of 20,000 takes about 10 s, of 235,000 nearly 3 min)
+    check_max_words: int = 20_000
     reload_check_seconds: float = 2.0  # how often the tables are looked at for a newer run
     warm_up: bool = True  # run a tiny check at start so the first real one is fast
     session_hours: int = 12

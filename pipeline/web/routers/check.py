@@ -41,7 +41,8 @@ async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, v
     try:
         # the models are looked up in the worker thread: reading new ones after `train` takes a few seconds
         return await anyio.to_thread.run_sync(lambda: check_upload(
-            upload.file, upload.filename, services.model_store.current(), catalogue, settings.check_max_practices))
+            upload.file, upload.filename, services.model_store.current(), catalogue, settings.check_max_practices,
+            settings.check_max_words))
     finally:
         services.check_slots.release()
 
