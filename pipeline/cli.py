@@ -15,8 +15,10 @@ from typing import List, Optional, Sequence
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.config import (CLI_INPUT, CLI_OUTPUT, CONFIG_FILE, DEFAULT_CRITERIA_MODEL_DIR, DEFAULT_INPUT,
                              DEFAULT_MODEL_DIR, RESOURCES_DIR, Settings, SettingsError, load_settings, load_yaml,
@@ -29,6 +31,11 @@ from pipeline.report import CITY_REPORTS_DIR, SUMMARY_FILE
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Analyse Intercultural Cities good-practice reports.")
 console = Console(stderr=True)
+
+
+def plain(value) -> str:
+    """A form's text, a file name or a path as printed: '[/b]' or '[red]' in it is no markup."""
+    return escape(str(value))
 # The settings read when the command line started (by `main`), for the command and its helpers.
 _settings: ContextVar[Settings | None] = ContextVar("settings", default=None)
 # True in a process started from the console (`entry`), false when the app is called in-process (tests).
@@ -125,7 +132,7 @@ def run(
     inputs = inputs or [CLI_INPUT]
     for item in inputs:
         if not item.exists():
-            console.print(f"[red]Input not found:[/red] {item}")
+            console.print(f"[red]Input not found:[/red] {plain(item)}")
             raise typer.Exit(2)
     from pipeline.inputs import discover
     from pipeline.run import OutputFolderError, refuse_an_input_folder_as_output
@@ -133,12 +140,12 @@ def run(
     try:
         refuse_an_input_folder_as_output(out, inputs)
     except OutputFolderError as exc:
-        console.print(f"[red]Not run:[/red] {exc}", highlight=False)
+        console.print(f"[red]Not run:[/red] {plain(exc)}", highlight=False)
         raise typer.Exit(2)
     submissions = discover(inputs, skip=out)
     if not submissions:
         # an empty or mistyped folder: say so rather than write empty tables over a previous run
-        console.print(f"[red]No submissions in[/red] {', '.join(map(str, inputs))}: the folder holds no files "
+        console.print(f"[red]No submissions in[/red] {plain(', '.join(map(str, inputs)))}: the folder holds no files "
                       "(lock, hidden and system files, and the tables and reports of a run, are not submissions). "
                       "Nothing was written.")
         raise typer.Exit(2)
@@ -169,7 +176,7 @@ def run(
                 key_parts=key_parts,
             )
     except (RunInProgress, OutputFolderError) as exc:
-        console.print(f"[red]Not run:[/red] {exc}", highlight=False)
+        console.print(f"[red]Not run:[/red] {plain(exc)}", highlight=False)
         raise typer.Exit(2)
     except KeyboardInterrupt:
         # each table is replaced whole, and manifest.json gets its run_key only once everything is written; it is
@@ -203,24 +210,24 @@ def run(
     from pipeline.stages import model_fallbacks
 
     for stage, note in model_fallbacks(batch.manifest.get("models") or {}).items():
-        console.print(f"[yellow]Note ({stage}):[/yellow] {note}.")
+        console.print(f"[yellow]Note ({stage}):[/yellow] {plain(note)}.")
     for stage, why in (batch.manifest.get("stage_errors") or {}).items():
-        console.print(f"[red]The {stage} stage failed[/red] ({why}); its table is empty, the others are complete.")
+        console.print(f"[red]The {stage} stage failed[/red] ({plain(why)}); its table is empty, the others are complete.")
     ignored = counts.get("ignored_system_files") or []
     if ignored:
-        console.print(f"  {len(ignored)} system file(s) ignored (lock, hidden or thumbnail files): {', '.join(ignored[:5])}")
+        console.print(f"  {len(ignored)} system file(s) ignored (lock, hidden or thumbnail files): {plain(', '.join(ignored[:5]))}")
     earlier = counts.get("skipped_output_folders") or []
     if earlier:
         console.print(f"  Outputs of an earlier run (tables, reports, cache), not read as submissions, in "
-                      f"{len(earlier)} folder(s): {', '.join(earlier[:5])}")
+                      f"{len(earlier)} folder(s): {plain(', '.join(earlier[:5]))}")
     duplicates = [r for r in batch.files if r.error_code == DUPLICATE_FILE]
     for r in duplicates[:5]:
-        console.print(f"  [yellow]copy[/yellow] {r.source_file}: {r.message}")
+        console.print(f"  [yellow]copy[/yellow] {plain(r.source_file)}: {plain(r.message)}")
     if len(duplicates) > 5:
         console.print(f"  ... and {len(duplicates) - 5} more copies in files.parquet")
     failed = [r for r in batch.files if r.status == "error" and r.error_code != DUPLICATE_FILE]
     for r in failed[:20]:
-        console.print(f"  [red]{r.error_code}[/red] {r.source_file}: {r.message}")
+        console.print(f"  [red]{r.error_code}[/red] {plain(r.source_file)}: {plain(r.message)}")
     if len(failed) > 20:
         console.print(f"  ... and {len(failed) - 20} more in files.parquet")
     _print_outputs(Path(out), batch, analysed=not no_analysis)
@@ -229,26 +236,26 @@ def run(
 def _print_outputs(out: Path, batch, analysed: bool) -> None:
     """The files this run wrote into `out`, and the reports of an earlier run it removed."""
     if analysed:
-        console.print(f"Outputs in [bold]{out.resolve()}[/bold]: files.parquet, practices.parquet, areas.parquet, "
+        console.print(f"Outputs in [bold]{plain(out.resolve())}[/bold]: files.parquet, practices.parquet, areas.parquet, "
                       "similar.parquet, criteria.parquet, guidelines.parquet, manifest.json")
     else:
-        console.print(f"Outputs in [bold]{out.resolve()}[/bold]: files.parquet, practices.parquet, manifest.json; "
+        console.print(f"Outputs in [bold]{plain(out.resolve())}[/bold]: files.parquet, practices.parquet, manifest.json; "
                       "areas.parquet, similar.parquet, criteria.parquet and guidelines.parquet are empty "
                       "(--no-analysis: only ingest and segment)")
     # the reports this run wrote, not whatever else the folder holds
     reports = [Path(p) for p in batch.manifest.get("reports") or []]
     if Path(SUMMARY_FILE) in reports:
-        console.print(f"Batch summary: [bold]{(out / SUMMARY_FILE).resolve()}[/bold]")
+        console.print(f"Batch summary: [bold]{plain((out / SUMMARY_FILE).resolve())}[/bold]")
     n = sum(p.parent == Path(CITY_REPORTS_DIR) and p.suffix == ".html" for p in reports)
     if n:
-        console.print(f"City reports: [bold]{(out / CITY_REPORTS_DIR).resolve()}[/bold] "
+        console.print(f"City reports: [bold]{plain((out / CITY_REPORTS_DIR).resolve())}[/bold] "
                       f"({n} {'city' if n == 1 else 'cities'}, HTML and DOCX)")
     removed = [Path(p) for p in batch.removed_reports]
     if removed:
         pages = [str(p) for p in removed if p.parent != Path(CITY_REPORTS_DIR)]
         n = len(removed) - len(pages)
         shown = pages + ([f"{n} city report file{'s' * (n != 1)} in {CITY_REPORTS_DIR}"] if n else [])
-        console.print(f"[yellow]Removed the reports of an earlier run[/yellow] ({', '.join(shown)}): they described "
+        console.print(f"[yellow]Removed the reports of an earlier run[/yellow] ({plain(', '.join(shown))}): they described "
                       "the tables this run replaced. A run without --no-analysis writes them again.")
 
 
@@ -295,9 +302,9 @@ def _refuse_to_replace_a_larger_run(out: Path, inputs: list[Path], submissions: 
                 "folder (files read before come from the cache).")
         ask = "To replace the batch's tables all the same, add --replace."
     if not replace:
-        console.print(f"[red]Not run:[/red] {said} {ask}", highlight=False)
+        console.print(f"[red]Not run:[/red] {plain(said)} {ask}", highlight=False)
         raise typer.Exit(2)
-    console.print(f"[yellow]{said}[/yellow] Replaced, as --replace asks.", highlight=False)
+    console.print(f"[yellow]{plain(said)}[/yellow] Replaced, as --replace asks.", highlight=False)
 
 
 def _what_the_gone_files_lose(out: Path, gone: list[str]) -> str:
@@ -359,7 +366,7 @@ def _say_what_changed(read_before: dict[str, str], files) -> None:
              "gone": sorted(n for n in gone if n not in renamed.values())}
     said = [f"{len(names)} {kind} ({_first_names(names)})" for kind, names in kinds.items() if names]
     if said:
-        console.print(f"  Since the last run: {'; '.join(said)}.", highlight=False)
+        console.print(f"  Since the last run: {plain('; '.join(said))}.", highlight=False)
 
 
 def _first_names(names: list[str]) -> str:
@@ -431,9 +438,9 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
     if result.status == "error":
         french = _file_error_fr(result.error_code, result.message) if lang != "en" else None
         if lang != "fr" or not french:
-            out.print(f"[red]{_texts('en')['cannot_use']}[/red] ({result.error_code}): {result.message}")
+            out.print(f"[red]{_texts('en')['cannot_use']}[/red] ({result.error_code}): {plain(result.message)}")
         if french:
-            out.print(f"[red]{_texts('fr')['cannot_use']}[/red] ({result.error_code}) : {french}")
+            out.print(f"[red]{_texts('fr')['cannot_use']}[/red] ({result.error_code}) : {plain(french)}")
         raise typer.Exit(1)
     if result.status == "empty_form":
         said = [_texts(code)["blank"] for code in ("en", "fr") if lang in (None, code)]
@@ -446,13 +453,13 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
     for practice in result.practices:
         t = _texts(practice.lang)
         names = t["fields"]
-        table = Table(title=t["practice"].format(n=practice.practice_index, title=practice.title or t["no_title"]))
+        table = Table(title=Text(t["practice"].format(n=practice.practice_index, title=practice.title or t["no_title"])))
         table.add_column(t["field"], style="bold")
         table.add_column(t["value"], overflow="fold")  # an e-mail address or a link wraps rather than is cut
         for name in ("city", "department", "form_date", "contact_person", "title", "declared_area_text",
                      "main_objective", "period_text"):
             # the city's own contact is shown whole: cut, it lost its e-mail address or its phone number
-            table.add_row(names[name], _short(getattr(practice, name), 400 if name == "contact_person" else 110))
+            table.add_row(names[name], Text(_short(getattr(practice, name), 400 if name == "contact_person" else 110)))
         table.add_row(names["lang"], t["languages"].get(practice.lang or "", practice.lang or "-"))
         table.add_row(*_declared_areas(practice, t))
         table.add_row(t["period_years"], _years(practice, t))
@@ -460,7 +467,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         absent = f"[yellow]{t['not_labelled']}[/yellow]" if unlabelled else f"[red]{t['missing']}[/red]"
         for name in ("purpose", "starting_point", "process", "impact", "references"):
             value = getattr(practice, name)
-            shown = _counted_words(t, practice.lang, value) if value else absent
+            shown = Text(_counted_words(t, practice.lang, value)) if value else absent
             table.add_row(names[name], shown)
         out.print(table)
         from pipeline.web.i18n import semicolon, warnings_for_a_city  # no web framework: words only
@@ -468,7 +475,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="On
         shown = warnings_for_a_city(practice.warnings)
         if shown:
             said = semicolon(practice.lang).join(warning_text(w, practice.lang) for w in shown)
-            out.print(f"[yellow]{t['warnings']}[/yellow] " + said)
+            out.print(f"[yellow]{t['warnings']}[/yellow] " + plain(said))
         _print_analysis(out, practice, *areas[practice.practice_id], *models)
     _end_process_now()
 
@@ -547,14 +554,14 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
             settings.areas.mismatch_min_probability else None
         areas.add_row(area_words(taxonomy, code, practice.lang) + (f" ({tag})" if tag else ""),
                       probability.replace(".", ",") if practice.lang == "fr" else probability,
-                      _short(evidence, EVIDENCE_CHARS) if evidence else "-")
+                      Text(_short(evidence, EVIDENCE_CHARS)) if evidence else "-")
     out.print(areas)
     if main_not_likeliest(suggestion.main_area_pred, {code: by_code[code]["probability"] for code in shown}):
         out.print(t["main_note"], highlight=False)
     if suggestion.area_mismatch:
         why = area_mismatch_words(t, taxonomy, practice.lang, practice.declared_areas, suggestion.predicted_areas)
         if why:
-            out.print(f"[yellow]{why}[/yellow]", highlight=False)
+            out.print(f"[yellow]{plain(why)}[/yellow]", highlight=False)
 
     rows, guidelines = criteria_with_guidelines([practice], settings, embedder, scorer)
     table = Table(title=t["criteria_title"])
@@ -564,8 +571,8 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
         # every evidence sentence (at most two), each on its own line: the reader sees what was counted
         evidence = ("\n".join(_short(sentence, EVIDENCE_CHARS) for sentence in row["evidence"])
                     if len(row["evidence"]) else "-")
-        table.add_row(t["criteria"].get(row["criterion"], row["criterion"]), f"{row['level']}/3", evidence,
-                      row["hint"] or "")
+        table.add_row(t["criteria"].get(row["criterion"], row["criterion"]), f"{row['level']}/3", Text(evidence),
+                      Text(row["hint"] or ""))
     out.print(table)
 
     guide = Table(title=t["guidelines_title"])
@@ -573,7 +580,7 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
         guide.add_column(t[col] if col else "", overflow="fold")
     for row in guidelines:
         mark = f"[green]{t['ok']}[/green]" if row["passed"] else f"[red]{t['fix']}[/red]"
-        guide.add_row(t["checks"].get(row["check"], row["check"].replace("_", " ")), mark, row["detail"])
+        guide.add_row(t["checks"].get(row["check"], row["check"].replace("_", " ")), mark, Text(row["detail"] or ""))
     out.print(guide)
 
 
@@ -596,7 +603,7 @@ def _labelled_practices(inputs: Optional[List[Path]]):
     inputs = inputs or [DEFAULT_INPUT]
     for item in inputs:
         if not item.exists():
-            console.print(f"[red]Input not found:[/red] {item}")
+            console.print(f"[red]Input not found:[/red] {plain(item)}")
             raise typer.Exit(2)
     files = discover(inputs)
     with tempfile.TemporaryDirectory() as tmp:
@@ -801,7 +808,7 @@ def _say_reviewed_areas_given(labelled, model_dir: Path, emb) -> None:
              if taxonomy.parent(labelled.labels[i][0]) != r[0]]
     console.print(f"The new model ranks first {len(rows) - len(apart)} of the {len(rows)} reviewed main areas.")
     for practice, reviewed, model in apart:
-        console.print(f"  {practice.title or practice.practice_id}: main area reviewed {reviewed}, model {model}",
+        console.print(f"  {plain(practice.title or practice.practice_id)}: main area reviewed {reviewed}, model {model}",
                       highlight=False)
     if apart:
         console.print("A review is one training text among thousands (weight 1): the model need not follow it. The "
@@ -862,7 +869,7 @@ def _say_reviewed_levels_given(reviewed, model_dir: Path, embedder: Optional[str
     apart = [r for r in rows if r["model"] != r["reviewed"]]
     console.print(f"The new model gives {len(rows) - len(apart)} of the {len(rows)} reviewed levels.")
     for r in apart:
-        console.print(f"  {r['title'] or r['practice_id']}: {r['criterion']} reviewed {r['reviewed']}, model {r['model']}")
+        console.print(f"  {plain(r['title'] or r['practice_id'])}: {r['criterion']} reviewed {r['reviewed']}, model {r['model']}")
     if apart:
         console.print("A review is one training text among hundreds (weight 1): the model need not follow it. The "
                       "review stays as given in the review store and the export. Levels of practices no one reviewed "
@@ -967,11 +974,11 @@ def report(
         paths = write_city_reports(out, city or None, formats=tuple(f for f in format.split(",") if f.strip()),
                                    include_contacts=include_contacts)
     except (FileNotFoundError, ValueError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{plain(exc)}[/red]")
         raise typer.Exit(2)
     for path in paths:
         done = "Up to date, not written again:" if path in paths.unchanged else "Written"
-        console.print(f"{done} [bold]{path.resolve()}[/bold]")
+        console.print(f"{done} [bold]{plain(path.resolve())}[/bold]")
 
 
 @app.command()
@@ -1084,7 +1091,7 @@ def export(
                       "any, in copies_in_run):")
         for r in gone[:10]:
             now = ", ".join(c["practice_id"] for c in copies.get(r["practice_id"], []))
-            console.print(f"  {r['practice_id']}: {r.get('city') or '?'}, {_short(r.get('title'), 70)}"
+            console.print(f"  {r['practice_id']}: {plain(r.get('city') or '?')}, {plain(_short(r.get('title'), 70))}"
                           + (f" (same city and title in this run: {now})" if now else ""),
                           markup=False, highlight=False)
         if len(gone) > 10:

@@ -262,6 +262,32 @@ def test_check_command_prints_fields_of_one_submission():
         assert title in result.output
 
 
+def test_text_of_a_form_or_a_file_name_is_printed_as_written_not_read_as_markup(tmp_path):
+    """'[/sites/icc/walks.pdf]' in a reference made check crash; a file named 'Lyon [red] draft.docx' was printed
+    as 'Lyon  draft.docx', and '[/b]' in a name made run crash after writing its tables."""
+    form = tmp_path / "in" / "walks [v2].txt"
+    form.parent.mkdir()
+    form.write_text("City: Lyon\nTitle of the practice: Walks [reverse]inverted[/reverse]\n"
+                    "Purpose: Weekly welcome walks for newcomers with 40 volunteer guides; 300 people in 2023 [/b].\n"
+                    "Key references: Evaluation report [/sites/icc/walks-2023.pdf]\n", encoding="utf-8")
+    checked = CliRunner().invoke(app, ["check", str(form)])
+    assert checked.exit_code == 0, checked.output
+    output = "".join(checked.output.split())
+    assert "[reverse]inverted[/reverse]" in output and "[/sites/icc/walks-2023.pdf]" in output
+    (form.parent / "Lyon [red] draft.docx").write_bytes(b"")
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["Subject"] = "Fiche"
+    mail.set_content("Voir la fiche jointe.")
+    mail.add_attachment(b"PK\x03\x04", maintype="application", subtype="octet-stream", filename="fiche [/b] Lyon.docx")
+    (form.parent / "mail.eml").write_bytes(bytes(mail))
+    ran = CliRunner().invoke(app, ["run", str(form.parent), "--out", str(tmp_path / "out")])
+    assert ran.exit_code == 0, ran.output
+    printed = "".join(ran.output.split())
+    assert "Lyon[red]draft.docx" in printed and "fiche[/b]Lyon.docx" in printed
+
+
 def test_check_command_explains_a_bad_file(tmp_path):
     bad = tmp_path / "old.doc"
     bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
