@@ -987,6 +987,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store (default: <data>/reviews.sqlite)."),
+    forwarded_allow_ips: Optional[str] = typer.Option(None, "--forwarded-allow-ips", help="Addresses of the reverse proxy whose X-Forwarded-Proto and -For headers are trusted (default 127.0.0.1, or $FORWARDED_ALLOW_IPS): behind an HTTPS proxy on another host, its address, so cookies are marked Secure."),
 ) -> None:
     """Serve the web app: check a form, browse and search the practices, review, download the spreadsheet.
 
@@ -997,8 +998,18 @@ def serve(
     from pipeline.web.app import create_app
     from pipeline.web.settings import WebSettings
 
+    if not data.is_dir():
+        # a mistyped --data would serve an empty site, and make the folder and a review store in it
+        console.print(f"[red]No folder {plain(data)}[/red]: give the output folder of a run with --data, or run "
+                      f"`icc-practices run --out {plain(data)}` first.", highlight=False)
+        raise typer.Exit(2)
     if not (data / "practices.parquet").exists():
-        console.print(f"[yellow]No run in {data}[/yellow]: the site starts empty; run `icc-practices run --out {data}` first.")
+        console.print(f"[yellow]No run in {plain(data)}[/yellow]: the site starts empty; run `icc-practices run --out {plain(data)}` first.")
+    damaged = _unreadable_tables(data)
+    if damaged:
+        console.print(f"[red]Cannot serve {plain(data)}[/red]: {plain(damaged)}. Run `icc-practices run --out "
+                      f"{plain(data)}` again.", highlight=False)
+        raise typer.Exit(2)
     settings = WebSettings.from_env(data_dir=data, reviews_path=reviews, pipeline=current_settings())
     store = settings.reviews_file
     if store.exists() and store.stat().st_size:
@@ -1015,8 +1026,26 @@ def serve(
         console.print(f"[yellow]{settings.review_off_reason}[/yellow]")
     listening = _listening_socket(host, port)
     console.print(f"Loading the models, then serving on [bold]http://{host}:{port}/[/bold] (Ctrl+C to stop)")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="info"))
+    proxy = {"forwarded_allow_ips": forwarded_allow_ips} if forwarded_allow_ips else {}
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="info", **proxy))
     server.run(sockets=[listening])
+
+
+def _unreadable_tables(data: Path) -> str | None:
+    """Which table of a run cannot be read, and why (a copy cut short, a file that is no table), or None."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.web.catalogue import TABLES
+
+    for name in TABLES:
+        path = data / f"{name}.parquet"
+        if path.exists():
+            try:
+                pq.read_metadata(path)
+            except (OSError, pa.ArrowException) as exc:
+                return f"{path.name} cannot be read ({str(exc).splitlines()[0]})"
+    return None
 
 
 def _listening_socket(host: str, port: int):

@@ -237,3 +237,23 @@ def test_serve_on_a_port_in_use_says_so_at_once_without_loading_the_models(run, 
     assert result.exit_code == 2, result.output
     said = _flat(result.output)
     assert f"Cannot serve on 127.0.0.1:{port}: port {port} is in use" in said and "Nothing was loaded." in said
+
+
+def test_serve_refuses_a_missing_folder_or_a_damaged_table_before_loading_the_models(run, tmp_path, monkeypatch):
+    """A mistyped --data served an empty site (and made the folder and a store in it); a table cut short gave a
+    40-line traceback once the models had loaded."""
+    import shutil
+
+    import pipeline.web.app as web_app
+
+    monkeypatch.setattr(web_app, "create_app", lambda *args, **kwargs: pytest.fail("the models were loaded"))
+    missing = tmp_path / "procesed"
+    result = _invoke("serve", "--data", str(missing), "--port", "1")
+    assert result.exit_code == 2 and f"No folder {missing}" in _flat(result.output) and not missing.exists()
+    damaged = tmp_path / "damaged"
+    shutil.copytree(run, damaged)
+    with (damaged / "practices.parquet").open("r+b") as table:
+        table.truncate(1000)
+    result = _invoke("serve", "--data", str(damaged), "--port", "1")
+    assert result.exit_code == 2, result.output
+    assert "practices.parquet cannot be read" in _flat(result.output) and "Traceback" not in result.output

@@ -37,7 +37,7 @@ from pipeline.taxonomy import load_taxonomy
 from pipeline.web.app import create_app
 from pipeline.web.i18n import Messages, from_accept_language
 from pipeline.web.models import AnalysisModels
-from pipeline.web.reviews import REVIEWS_SCHEMA, ReviewStore, export_reviews, load_area_reviews
+from pipeline.web.reviews import REVIEWS_SCHEMA, ReviewInput, ReviewStore, export_reviews, load_area_reviews
 from pipeline.web.search import IndexedPractice, SearchIndex, SearchQuery, TermExpander, fts_expression, years_running
 from pipeline.web.settings import WebSettings
 from pipeline.report.export import SHEETS, workbook_bytes
@@ -159,6 +159,8 @@ class BrowserForm(HTMLParser):
 
 def test_healthz_counts_the_practices(client):
     assert client.get("/healthz").json() == {"status": "ok", "practices": 52}
+    # uptime monitors ask with HEAD
+    assert client.head("/").status_code == 200 and client.head("/healthz").status_code == 200
 
 
 def test_an_english_form_is_checked_with_every_part_of_the_answer(client):
@@ -1952,7 +1954,7 @@ def test_a_copy_of_a_reviewed_practice_points_to_that_review_for_the_secretariat
 def test_before_any_run_the_site_says_so_and_checks_still_work(models, tmp_path):
     settings = WebSettings(data_dir=tmp_path / "empty", review_token=None, warm_up=False)
     with TestClient(create_app(settings, models)) as empty:
-        assert empty.get("/healthz").json() == {"status": "ok", "practices": 0}
+        assert empty.get("/healthz").json() == {"status": "empty", "practices": 0}
         assert "icc-practices run" in empty.get("/").text
         body = empty.post("/api/check", files=upload(FRENCH_FORM)).json()
         assert body["status"] == "ok" and body["practices"][0]["similar"] == [] and body["compared_with"] == 0
@@ -2399,3 +2401,13 @@ def test_the_secretariat_sees_the_reviewed_main_area_in_the_area_table(client):
     text = " ".join(rows[0].text_content().split())
     percent = re.search(r"\d+ ?%", text).group(0)
     assert text.count(percent) == 1
+
+
+def test_a_new_review_store_is_readable_by_its_owner_only(tmp_path):
+    """Reviewers' names and internal notes: the store, and the -wal file SQLite makes beside it, are not readable
+    by other users of the server."""
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add("p-1", ReviewInput(main_area="4"), "Anna")
+    assert (tmp_path / "reviews.sqlite").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "reviews.sqlite-wal").stat().st_mode & 0o077 == 0
+    store.close()

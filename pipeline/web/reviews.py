@@ -278,6 +278,11 @@ class ReviewStore:
             if existed:
                 check_review_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not existed:
+                # reviewers' names and notes: readable by the server's user only (SQLite gives its -wal and -shm
+                # files the store's mode)
+                self.path.touch(mode=0o600)
+                self.path.chmod(0o600)
             self._db = self._connect(self.path)
             try:
                 self._db.execute("PRAGMA journal_mode=WAL")  # readers are not blocked while a review is written

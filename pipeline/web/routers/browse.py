@@ -145,7 +145,7 @@ def api_practice(practice_id: str, catalogue: CatalogueDep, services: ServicesDe
     return detail
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])  # HEAD: uptime monitors ask so
 def search_page(page: PageDep, catalogue: CatalogueDep, query: SearchQueryDep, staff: StaffDep):
     result = run_search(catalogue, query, page.services)
     last = (max(result.total, 1) - 1) // query.limit * query.limit  # where the last page starts
@@ -188,9 +188,12 @@ def render_practice(page: Page, catalogue: Catalogue, practice_id: str, staff: b
                        entered=review_entries or {})
 
 
-@router.get("/healthz")
+@router.api_route("/healthz", methods=["GET", "HEAD"])
 def healthz(catalogue: CatalogueDep) -> dict:
-    return {"status": "ok", "practices": len(catalogue.practices)}
+    """'ok' with the practices of the loaded run; 'empty' when no run is loaded (checks still work, search finds
+    nothing): a monitor tells a site that lost its tables from one that serves them."""
+    n = len(catalogue.practices)
+    return {"status": "ok" if n else "empty", "practices": n}
 
 
 @router.get("/lang")
