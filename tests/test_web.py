@@ -1194,7 +1194,7 @@ def test_review_api_needs_the_token_refuses_unknown_codes_and_stores_what_is_giv
     # nor is a visitor told it was not reviewed
     assert "Anna" not in visitor_page and "Not reviewed yet." not in visitor_page
     with sqlite3.connect(web_data / "reviews.sqlite") as db:
-        assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 2
+        assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
         assert db.execute("SELECT reviewer FROM reviews WHERE practice_id = ? ORDER BY id", (pid,)).fetchall() == [
             ("Anna",), ("api",)]
         # the practice's city and title are kept with the review, to name it once its file has changed
@@ -1229,7 +1229,17 @@ def test_html_review_needs_a_login_and_a_csrf_token(client):
     assert review["criteria"] == {"targeted": 3}
     bad = client.post(f"/practices/{pid}/review", data={"level_targeted": "5", "csrf_token": csrf})
     assert bad.status_code == 422
+    session = client.cookies.get("icc_review_session")
+    assert client.get("/export.xlsx").status_code == 200
     assert client.post("/review/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    # logging out ends the login on the server: a copy of its cookie no longer opens the secretariat's pages
+    client.cookies.set("icc_review_session", session)
+    assert client.get("/export.xlsx").status_code == 401
+    assert "Logged in as Marie" not in client.get(f"/practices/{pid}").text
+    client.cookies.clear()
+    log_in(client, "Marie")  # a new login works
+    assert client.get("/export.xlsx").status_code == 200
     client.cookies.clear()
 
 

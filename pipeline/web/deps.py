@@ -60,7 +60,11 @@ def remember_language(response: Response, lang: str) -> None:
 
 
 def get_reviewer(request: Request, services: ServicesDep) -> str | None:
-    return services.access.reviewer_from(request.cookies.get(SESSION_COOKIE))
+    """The logged-in reviewer; None for a login its reviewer ended (a copy of the cookie kept elsewhere)."""
+    session = services.access.session(request.cookies.get(SESSION_COOKIE))
+    if session is None or (session.get("sid") and services.reviews.session_ended(str(session["sid"]))):
+        return None
+    return session.get("r")
 
 
 def get_staff(request: Request, services: ServicesDep) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +28,7 @@ from pipeline.criteria import CRITERIA
 from pipeline.tables import SCHEMAS, write_table
 from pipeline.taxonomy import load_taxonomy
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 REVIEWS_TABLE = "reviews.parquet"
 MAX_NOTE_CHARS = 4000
 
@@ -49,6 +50,14 @@ _MIGRATIONS = {
     2: """
         ALTER TABLE reviews ADD COLUMN city TEXT;
         ALTER TABLE reviews ADD COLUMN title TEXT;
+    """,
+    # Logins ended by "log out" before they expire: a copy of the session cookie no longer opens the secretariat's
+    # pages (every server on the store sees it).
+    3: """
+        CREATE TABLE ended_sessions (
+            session_id TEXT PRIMARY KEY,
+            expires INTEGER NOT NULL  -- Unix time the session would have ended at; forgotten after it
+        );
     """,
 }
 
@@ -362,6 +371,17 @@ class ReviewStore:
                  json.dumps(review.criteria) if review.criteria else None, (review.note or "").strip() or None,
                  reviewer, when, city, title))
         return self.current(practice_id)
+
+    def end_session(self, session_id: str, expires: int) -> None:
+        """Remember a login ended by its reviewer until it would have expired (and forget those past that)."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM ended_sessions WHERE expires < ?", (int(time.time()),))
+            self._db.execute("INSERT OR IGNORE INTO ended_sessions VALUES (?, ?)", (session_id, int(expires)))
+
+    def session_ended(self, session_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM ended_sessions WHERE session_id = ?", (session_id,)).fetchone() \
+                is not None
 
     def history(self, practice_id: str) -> list[dict]:
         with self._lock:

@@ -65,11 +65,14 @@ class ReviewAccess:
 
     # -- sessions ------------------------------------------------------------------------------------------
     def session_cookie(self, reviewer: str, now: float | None = None) -> str:
-        payload = _b64(json.dumps({"r": reviewer, "exp": int((now or time.time()) + self.session_seconds)}).encode())
+        # sid: the login's own id, so that logging out can end it on the server too
+        payload = _b64(json.dumps({"r": reviewer, "exp": int((now or time.time()) + self.session_seconds),
+                                   "sid": secrets.token_urlsafe(12)}).encode())
         return f"{payload}.{_b64(hmac.new(self._key('session'), payload.encode(), hashlib.sha256).digest())}"
 
-    def reviewer_from(self, cookie: str | None, now: float | None = None) -> str | None:
-        """The reviewer a session cookie names, or None if it is missing, forged or expired."""
+    def session(self, cookie: str | None, now: float | None = None) -> dict | None:
+        """What a session cookie holds (reviewer `r`, expiry `exp`, login id `sid`), or None if it is missing,
+        forged or expired."""
         if not self.enabled or not cookie or "." not in cookie:
             return None
         payload, _, signature = cookie.partition(".")
@@ -80,7 +83,12 @@ class ReviewAccess:
             data = json.loads(_unb64(payload))
         except ValueError:
             return None
-        return data.get("r") if data.get("exp", 0) > (now or time.time()) else None
+        return data if isinstance(data, dict) and data.get("exp", 0) > (now or time.time()) else None
+
+    def reviewer_from(self, cookie: str | None, now: float | None = None) -> str | None:
+        """The reviewer a session cookie names, or None if it is missing, forged or expired."""
+        data = self.session(cookie, now)
+        return data.get("r") if data else None
 
     # -- CSRF ----------------------------------------------------------------------------------------------
     @staticmethod

@@ -143,6 +143,9 @@ def login_language_reloaded(next: str = "/"):
 def logout(request: Request, page: PageDep, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = ""):
     if not page.services.access.csrf_valid(request.cookies.get(CSRF_COOKIE), csrf_token):
         return page.render("login.html.j2", status_code=403, problem=page.t("review.csrf"))
+    session = page.services.access.session(request.cookies.get(SESSION_COOKIE))
+    if session and session.get("sid"):
+        page.services.reviews.end_session(str(session["sid"]), int(session["exp"]))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
