@@ -1096,6 +1096,8 @@ def export(
         _readable_reviews(store, parquet=False)
     rows = review_rows(store)
     path = write_workbook(data, xlsx, rows, lang, include_contacts)
+    if include_contacts:
+        path.chmod(0o600)  # personal data: readable by whoever wrote it only
     console.print(f"Written [bold]{path.resolve()}[/bold] ({len(rows)} reviewed "
                   f"practice{'s' * (len(rows) != 1)})")
     if include_contacts:

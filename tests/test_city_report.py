@@ -429,6 +429,14 @@ def test_a_contact_written_in_the_department_field_is_left_out_too():
     # a department without a word of contact names no one: its words stay in every text
     assert redact("Le Service Jeunesse accueille les familles.") == "Le Service Jeunesse accueille les familles."
     assert contacts_of(practices[1]) == ["Ana Berg"]
+    # other ways officers write a contact there: a role, a title, « renseignements », « auprès de »
+    for department, name in (("Service Jeunesse – responsable : Jean-Pierre Lefèvre", "Jean-Pierre Lefèvre"),
+                             ("Direction des sports, M. Karim Haddad 06 11 22 33 44", "Karim Haddad"),
+                             ("Mission égalité, Renseignements : Lucie Moreau", "Lucie Moreau"),
+                             ("Médiathèque, auprès de Julie Roux, animatrice, au 06 12 12 12 12", "Julie Roux")):
+        shown = Redactor(contacts_of({"department": department}))(department)
+        assert name not in shown and shown.split(",")[0].split(" –")[0] in department, shown
+    assert contacts_of({"department": "Mme la Maire"}) == [None]
 
 
 def test_redactor_removes_addresses_phones_and_contact_names():

@@ -1190,6 +1190,8 @@ def test_review_api_needs_the_token_refuses_unknown_codes_and_stores_what_is_giv
     # the secretariat sees the form's contact person, to put cities in touch; a visitor never does
     contact = client.app.state.services.catalogues.current().practices[pid]["contact_person"]
     assert contact and detail["header"]["contact_person"] == contact and "contact_person" not in public["header"]
+    staff_page = client.get(f"/practices/{pid}", headers=auth).text
+    assert "shown to the secretariat" in staff_page and "shown to the secretariat" not in client.get(f"/practices/{pid}").text
     assert contact.split(",")[0] not in visitor_page
     # nor is a visitor told it was not reviewed
     assert "Anna" not in visitor_page and "Not reviewed yet." not in visitor_page
@@ -2172,7 +2174,7 @@ def test_export_command_writes_the_workbook_and_reviews_parquet(client, web_data
     # the secretariat may ask for the contacts, to put cities in touch; the texts stay without them
     with_contacts = tmp_path / "with-contacts.xlsx"
     asked = CliRunner().invoke(app, ["export", "--xlsx", str(with_contacts), "--data", str(web_data), "--include-contacts"])
-    assert asked.exit_code == 0 and "personal data" in asked.output
+    assert asked.exit_code == 0 and "personal data" in asked.output and with_contacts.stat().st_mode & 0o077 == 0
     sheet = openpyxl.load_workbook(with_contacts)["practices"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     at = rows[0].index("contact_person")
@@ -2421,3 +2423,22 @@ def test_a_new_review_store_is_readable_by_its_owner_only(tmp_path):
     assert (tmp_path / "reviews.sqlite").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "reviews.sqlite-wal").stat().st_mode & 0o077 == 0
     store.close()
+
+
+def test_the_secretariat_reads_a_contact_typed_into_the_department_field_as_written():
+    """The site leaves it out for visitors; the secretariat, who puts cities in touch, sees it whole (and the
+    workbook asked with contacts gives it)."""
+    from pipeline.report.redact import Redactor, contacts_of
+    from pipeline.web.catalogue import Catalogue
+    from pipeline.web.views import practice_detail
+
+    row = {"practice_id": "p-1", "title": "Femmes-relais", "city": "Valmont", "lang": "fr",
+           "department": "CCAS - Pôle santé, contact : Karima Benali 06 12 34 56 78", "contact_person": None,
+           "purpose": "Des femmes-relais accompagnent les familles vers les services de santé."}
+    catalogue = Catalogue(Path("unused"), ())
+    catalogue.practices = {"p-1": row}
+    catalogue.redact = Redactor(c for r in catalogue.practices.values() for c in contacts_of(r))
+    visitor = practice_detail(catalogue, "p-1", None)
+    staff = practice_detail(catalogue, "p-1", None, staff=True)
+    assert "Karima" not in visitor["header"]["department"] and "06 12" not in visitor["header"]["department"]
+    assert staff["header"]["department"] == row["department"]

@@ -124,6 +124,7 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
         at = columns.index("department") + 1
         columns = (*columns[:at], "contact_person", *columns[at:])
         derived["contact_person"] = lambda r: r.get("contact_person")
+        derived["department"] = lambda r: r.get("department")  # a contact is often typed there
     book = Workbook()
     book.remove(book.active)
     _sheet(book, "practices", columns,

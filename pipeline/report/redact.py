@@ -268,8 +268,10 @@ def _leave_out_number(match: re.Match) -> str:
 
 
 # a contact written into another field after a word saying so ('CCAS - Pôle santé, contact : Karima Benali')
-_CONTACT_IN_FIELD = re.compile(r"\b(?:contact(?:\s+person)?|personne\s+de\s+contact|interlocut(?:eur|rice)|"
-                               r"r[ée]f[ée]rente?|referent)\s*[:\uff1a\u2013\u2014-]\s*(?P<contact>\S.*)$", re.I | re.S)
+_CONTACT_IN_FIELD = re.compile(
+    r"\b(?:(?i:contact(?:\s+person)?|personne\s+de\s+contact|interlocut(?:eur|rice)|r[ée]f[ée]rente?|referent|"
+    r"responsable|renseignements|coordinat(?:eur|rice|or)|charg[ée]e?\s+de\s+(?:mission|projet))\s*[:\uff1a\u2013\u2014-]|"
+    r"(?i:aupr[èe]s\s+d[e'])|(?=(?:M\.|Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+[A-ZÀ-Ý]))\s*(?P<contact>\S.*)$", re.S)
 # header fields where officers write a contact when the contact field seems too narrow for it
 _FIELDS_WITH_CONTACTS = ("department",)
 

@@ -25,6 +25,7 @@ from pipeline.web.search import SearchQuery, SearchResult
 
 HEADER_SHOWN = ("department", "form_date", "declared_area_text", "main_objective", "period_text")
 HEADER_FOR_STAFF = ("department", "contact_person", *HEADER_SHOWN[1:])
+CONTACT_FIELDS = ("department", "contact_person")
 
 
 def _country(city: str | None) -> str | None:
@@ -77,7 +78,8 @@ def practice_detail(catalogue: Catalogue, practice_id: str, review: PracticeRevi
     return {
         **practice_summary(catalogue, practice_id),
         "source_file": row.get("source_file"),
-        "header": {name: row.get(name) if name == "contact_person" else redact(row.get(name))
+        # the secretariat reads the contact fields as written (a contact typed into the department field too)
+        "header": {name: row.get(name) if staff and name in CONTACT_FIELDS else redact(row.get(name))
                    for name in (HEADER_FOR_STAFF if staff else HEADER_SHOWN) if row.get(name)},
         "sections": sections,
         "warnings": [w for w in row.get("warnings") or [] if not w.startswith("inherited:")],
