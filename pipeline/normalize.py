@@ -255,9 +255,12 @@ _ONGOING = re.compile(
     r"permanent|permanente|continuing|continuous|toujours|still running|no end|sans fin|"
     r"open-ended|en continu|actuellement|currently|onwards|onward|until now|to present|ad oggi|"
     r"now|until further notice|to this day|jusqu'a present|jusqu'a maintenant|a nos jours|jusqu'a nouvel ordre|"
-    r"mainstreamed|generalised|generalized|generalise|generalisee|perennise|perennisee|reconduit|reconduite|"
-    r"renouvele|renouvelee|renewed)\b"
+    r"mainstreamed|generalised|generalized|generalise|generalisee|perennise|perennisee)\b"
 )
+# renewed, so running still after the years it names (« 2022 au 2024, reconduit »), unless said not to be
+_RENEWED = re.compile(r"\b(?:reconduit|reconduite|reconduits|reconduites|renouvele|renouvelee|renewed|se poursuit)\b")
+_NOT_RENEWED = re.compile(r"\b(?:non|pas|not|never|jamais|plus)\s+(?:(?:ete|been)\s+)?(?:reconduit|reconduite|reconduits|"
+                          r"reconduites|renouvele|renouvelee|renewed)\b")
 # not the end of the period told as planned (« Fin prévue : juin 2025 »), nor the name of one of its phases ("Phase 2
 # (extension): 2023-2025")
 _PLANNED = re.compile(r"(?<!\bfin )(?<!\bend )(?<!\bend: )(?<!\bfin : )\b(prevue?s?|planned|envisagee?s?|expected|prolongation|extension|to be extended|"
@@ -409,7 +412,8 @@ def parse_period(text: str | None) -> Period:
     planned = _PLANNED.search(folded)
     if planned and _YEAR.search(folded[:planned.start()]):
         folded = folded[:planned.start()]
-    ongoing = bool(_ONGOING.search(folded))
+    renewed = _RENEWED.search(folded) if not _NOT_RENEWED.search(folded) else None
+    ongoing = bool(_ONGOING.search(folded)) or renewed is not None
     # "January 2019 - ongoing (evaluation period 2019-2023)", "since 2017 (edition described: 2023)": a year in
     # brackets comments on a running period written outside them ("2021 (ongoing since 2017)" is read whole)
     outside = _BRACKETED_NOTE.sub(" ", folded)
@@ -438,6 +442,8 @@ def parse_period(text: str | None) -> Period:
         return Period(start, None if single_open else start, single_open)
     end = max(years)
     last = max(m.start() for m in _YEAR.finditer(folded) if int(m.group(1)) == end)
+    if renewed is not None and renewed.start() > last:
+        return Period(start, None, True)  # « 01/09/2022 au 30/06/2024, reconduit »: it runs on
     # "Depuis 2016 ; arrêté en 2020 faute de financement", "since 2017 until 2023": the last year ends it
     first = _YEAR.search(folded)
     if _ENDED.search(folded[max(0, last - 30):last]) or (

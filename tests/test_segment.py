@@ -336,8 +336,11 @@ def test_column_header_table_pairs_labels_with_values():
         ("2022 –", (2022, None, True)),
         ("Start: 2022, ongoing ; End: -", (2022, None, True)),
         # renewed: still running
-        ("01/09/2022 au 30/06/2024, reconduit", (2022, 2024, True)),
+        ("01/09/2022 au 30/06/2024, reconduit", (2022, None, True)),
         ("2022, action reconduite chaque année", (2022, None, True)),
+        ("01/09/2022 au 30/06/2024, non reconduit", (2022, 2024, False)),
+        ("2021-2023, not renewed", (2021, 2023, False)),
+        ("2020 - 2022 (pas reconduit faute de budget)", (2020, 2022, False)),
         ("Launched: March 2020 ; Completed: December 2022", (2020, 2022, False)),
         ("Pilot phase: 2020–2021 ; Roll-out phase: 2022–2024", (2020, 2024, False)),
         ("Phase 1: 2019 – 2020 ; Phase 2: 2021 – ongoing", (2019, None, True)),
