@@ -39,7 +39,8 @@ EVAL = ROOT / "data" / "eval" / "search"
 OUT = ROOT / "benchmarks" / "results"
 CUTOFF = 5
 GRID = {"meaning_min_score": (0.15, 0.20, 0.22, 0.25, 0.28, 0.30, 0.35), "meaning_max_hits": (3, 5, 10),
-        "meaning_min_z": (0.0, 1.0, 1.5, 2.0, 2.5, 3.0), "fusion_k": (2, 5, 10, 30, 60)}
+        "meaning_min_z": (0.0, 1.0, 1.5, 2.0, 2.5, 3.0), "fusion_k": (2, 5, 10, 30, 60),
+        "meaning_weight": (1.0, 0.5)}
 
 
 class _Remembering:
@@ -116,10 +117,10 @@ def main() -> None:
             settings = SearchSettings(**dict(zip(GRID, values)))
             grid.append((dict(zip(GRID, values)), score("tune", settings)))
         # ties (the tune half cannot tell them apart) go to the fewest weak hits: the highest standing and lowest
-        # score, then the fewest hits, then the usual fusion constant (the largest)
+        # score, then the fewest hits, the meaning's hits after the words', then the usual fusion constant
         best_values, _ = max(grid, key=lambda item: (round(item[1]["ndcg"], 3), item[0]["meaning_min_z"],
                                                      item[0]["meaning_min_score"], -item[0]["meaning_max_hits"],
-                                                     item[0]["fusion_k"]))
+                                                     -item[0]["meaning_weight"], item[0]["fusion_k"]))
         chosen = SearchSettings(**best_values)
         shipped = SearchSettings()
         systems = {
@@ -168,10 +169,13 @@ def render(r: dict) -> str:
             lines.append(f"| {name} | {half} | {m['ndcg']:.2f} | {m['precision']:.2f} | {m['recall']:.2f} | "
                          f"{m['rr']:.2f} | {m['none_found']:.2f} | "
                          f"{'-' if m['shown_without_answer'] is None else format(m['shown_without_answer'], '.1f')} |")
-    lines += ["", "The test half was first read before the rule that a query holding no word of the site's texts (a "
-              "contact's name, left out of them) is not read for its meaning: both joined gave nDCG@5 0.61, recall 0.79 "
-              "and nothing found for 0.05 of its queries then. The rule was added because names found practices by "
-              "their sound ('Jordi Puigvert' a practice in Oslo), not for these figures.",
+    lines += ["", "The test half has been read three times. First before the rule that a query holding no word of the "
+              "site's texts (a contact's name, left out of them) is not read for its meaning: both joined gave nDCG@5 "
+              "0.61, recall 0.79 and nothing found for 0.05 of its queries then; the rule was added because names "
+              "found practices by their sound ('Jordi Puigvert' a practice in Oslo), not for these figures. Then with "
+              "the rule and the meaning's ranks counting as much as the words' (0.59, 0.78, 0.10); the meaning's "
+              "weight was then halved, which the tune half cannot tell apart, because a reviewer saw practices found "
+              "by meaning alone outrank the words' best match (the figures above).",
               "", f"Run time {r['seconds']} s.", ""]
     return "\n".join(lines)
 

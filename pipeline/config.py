@@ -228,13 +228,16 @@ class SearchSettings:
     data/eval/search (benchmarks/results/search_quality.md)."""
 
     # On the tune half: nDCG@5 0.10 with the words alone, 0.59 with the meaning's hits joined (0.22-0.25 and 5 or 10
-    # hits tie; the fusion constant changes nothing there); a query no practice answers then shows 4 of them.
+    # hits tie; the fusion constant and the meaning's weight change nothing there); a query no practice answers then
+    # shows 4 of them.
     meaning: bool = True
     meaning_min_score: float = 0.25
     meaning_max_hits: int = 5
     meaning_min_z: float = 1.0
-    # reciprocal rank fusion: a practice's rank in each list counts 1 / (fusion_k + rank)
+    # reciprocal rank fusion: a practice's rank in each list counts 1 / (fusion_k + rank), the meaning's times
+    # meaning_weight (below 1: a practice found by meaning alone comes after those the words find, unless both do)
     fusion_k: int = 60
+    meaning_weight: float = 0.5
 
 
 @dataclass(frozen=True)

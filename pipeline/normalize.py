@@ -203,6 +203,11 @@ _ONLY_PUNCT = re.compile(r"^[\W_]*$")
 _LINK_OR_ADDRESS = re.compile(r"https?:|www\.|@|\w\.\w{2,}/")
 
 
+def holds_link_or_address(text: str | None) -> bool:
+    """Whether a text holds a link or an e-mail address."""
+    return bool(_LINK_OR_ADDRESS.search(text or ""))
+
+
 @loader("pointers")
 def _pointers() -> tuple[re.Pattern, re.Pattern, frozenset[str]]:
     data = load_yaml(LABELS_FILE.read_text(encoding="utf-8"))["pointers"]

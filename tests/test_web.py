@@ -2372,6 +2372,11 @@ def test_search_finds_by_meaning_what_no_word_of_the_query_finds(client):
     assert "Strasbourg" not in {p["city"] for p in english} and {p["lang"] for p in english} <= {"en"}
     # no words typed: nothing to tell
     assert {p["found_by"] for p in client.get("/api/practices").json()["practices"]} == {None}
+    # what the words find comes before what the meaning alone finds ('mediatrices' put a recruitment practice first)
+    mediators = [p["found_by"] for p in client.get("/api/practices", params={"q": "mediatrices"}).json()["practices"]]
+    assert "meaning" in mediators and mediators == sorted(mediators, key=lambda by: by != "words")
+    # a contact's address pasted in is not read for its meaning
+    assert client.get("/api/practices", params={"q": "priya.raman@example.org"}).json()["total"] == 0
 
 
 @pytest.mark.parametrize("query", ["Priya Raman", "Jordi Puigvert", "Laia Ferrer", "xyzzy", "Dupont"])

@@ -32,7 +32,7 @@ from pipeline.cities import (CITIES_FILE, city_country, city_info, city_key, cit
                              fold_key, joint_cities, name_parts)
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
-from pipeline.normalize import fold
+from pipeline.normalize import fold, holds_link_or_address
 from pipeline.records import SECTION_FIELDS
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -397,8 +397,9 @@ class SearchIndex:
                        for word in words if len(word) > 2)
 
     def _meant(self, query: SearchQuery) -> list[tuple[int, float]]:
-        """The practices the query means (rid, score), best first; none for a query without words to match."""
-        if self._meaning is None or not self._meaning.settings.meaning or \
+        """The practices the query means (rid, score), best first; none for a query without words to match, nor
+        for an e-mail address or a link (a contact's address pasted in has no meaning to find)."""
+        if self._meaning is None or not self._meaning.settings.meaning or holds_link_or_address(query.q) or \
                 fts_expression(query.q, self._expander, self._phrases, self._city_keys) is None:
             return []
         return [(self._rids[pid], score) for pid, score in self._meaning.hits(query.q) if pid in self._rids]
@@ -410,12 +411,15 @@ class SearchIndex:
         by_words = [rid for (rid,) in self._db.execute(
             "SELECT rowid FROM practice_text WHERE practice_text MATCH ? ORDER BY bm25(practice_text, 8.0, 3.0, 1.0, 8.0)",
             [expression])]
-        k = self._meaning.settings.fusion_k
+        k, weight = self._meaning.settings.fusion_k, self._meaning.settings.meaning_weight
         score: dict[int, float] = {}
-        for ranking in (by_words, [rid for rid, _ in meant]):
+        for ranking, w in ((by_words, 1.0), ([rid for rid, _ in meant], weight)):
             for rank, rid in enumerate(ranking, start=1):
-                score[rid] = score.get(rid, 0.0) + 1.0 / (k + rank)
-        return sorted(rows, key=lambda row: (-score.get(row[0], 0.0), row[0])), set(by_words)
+                score[rid] = score.get(rid, 0.0) + w / (k + rank)
+        # a tie goes to what the words found: a hit by meaning alone never outranks the words' equal
+        word_rank = {rid: rank for rank, rid in enumerate(by_words)}
+        return sorted(rows, key=lambda row: (-score.get(row[0], 0.0), word_rank.get(row[0], len(word_rank)), row[0])), \
+            set(by_words)
 
     def _load_reviews(self, reviews: Mapping[str, object]) -> None:
         """The reviews as they stand, into reviewed_practice and reviewed_area (the practices of this run only)."""
