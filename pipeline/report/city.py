@@ -260,8 +260,7 @@ class CityReportBuilder:
             contacts_note=s["contacts_on"] if self.include_contacts else s["contacts_off"],
             # practices, not forms: the versions of one practice in two languages (or sent again) count once
             run_note=s["run"].format(practices=counted(view.n_distinct, plural["practice"], lang),
-                                     cities=counted(view.n_cities, plural["city"], lang), date=date)
-            + (" " + s["run_model"].format(model=view.embedder) if view.embedder and view.embedder != "?" else ""),
+                                     cities=counted(view.n_cities, plural["city"], lang), date=date),
             versions_note=s["run_versions"] if view.n_distinct < len(view.practices) else "",
             items=items, include_contacts=self.include_contacts)
 
