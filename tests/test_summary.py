@@ -699,13 +699,15 @@ def test_a_declared_area_that_differs_names_every_area_it_lists(flagged_run):
 
 
 def test_a_city_named_by_the_start_of_another_citys_name_needs_attention(sample_out):
-    from pipeline.report.summary import _cities_named_by_anothers_start, summary_context
+    from pipeline.report.summary import _cities_that_may_be_one, summary_context
 
     practices = [{"practice_id": f"p{i}", "city": city} for i, city in enumerate(
         ["Valmont", "Valmont-sur-Loire", "Ville de Valmont-sur-Loire", "Lyon / Grenoble", "Lyon", "Saint-Denis",
-         "Denis"])]
-    flagged = _cities_named_by_anothers_start(practices)
-    assert [(p["city"], other) for p, other in flagged] == [("Valmont", "Valmont-sur-Loire")]
+         "Denis", "Valmont-le-Haut", "Valmont-sur-Loir", "Dublin", "Lublin"])]
+    flagged = {(p["city"], other) for p, other in _cities_that_may_be_one(practices)}
+    # the short name beside both longer ones, and a name one letter away from a name more practices give
+    assert flagged == {("Valmont", "«Valmont-le-Haut», «Valmont-sur-Loir», «Valmont-sur-Loire»"),
+                       ("Valmont-sur-Loir", "«Valmont-sur-Loire»")}
     # the sample's 18 cities are none of these
     groups = {g.key: g for g in summary_context(sample_out)["attention"]}
     assert groups["city_names"].items == []

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline.cities import city_key, city_name, joint_cities, name_parts
+from pipeline.cities import city_info, city_key, city_name, joint_cities, name_parts
 from pipeline.config import ReportSettings
 from pipeline.records import DUPLICATE_FILE, UNREADABLE_FOLDER
 from pipeline.review_copies import copies_of_reviewed
@@ -378,29 +378,48 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
                                                 file=b.get("source_file"), score=_decimal(float(row["score"]), words))
         groups["resubmitted"].items.append(Attention("resubmitted", text, p.get("source_file"), p["practice_id"],
                                                      p.get("title"), p.get("city"), p["city_href"]))
-    for p, other in _cities_named_by_anothers_start(by_id.values()):
+    for p, other in _cities_that_may_be_one(by_id.values()):
         groups["city_names"].items.append(Attention(
             "city_names", words["city_names_text"].format(city=city_name(p.get("city"), words.lang), other=other),
             p.get("source_file"), p["practice_id"], p.get("title"), p.get("city"), p["city_href"]))
     return list(groups.values())
 
 
-def _cities_named_by_anothers_start(practices) -> list[tuple[dict, str]]:
-    """The practices of a city whose name is the start of another city's name in the run ('Valmont' beside
-    'Valmont-sur-Loire', whole words), each with that other name: perhaps one city written two ways. Cities written
-    together ('Lyon / Grenoble') are not such a name."""
+def _cities_that_may_be_one(practices) -> list[tuple[dict, str]]:
+    """The practices of a city whose name may be another city's of the run written otherwise, each with the other
+    names: the start of it ('Valmont' beside 'Valmont-sur-Loire', whole words) or one letter away from it
+    ('Valmont-sur-Loir', unless both are cities of the list: 'Lublin', 'Dublin'). Of two such names, the one fewer practices give is flagged (the shorter on a tie). Cities
+    written together ('Lyon / Grenoble') are not such a name."""
     by_key: dict[str, list[dict]] = {}
     for p in practices:
         key = city_key(p.get("city"))
         if key and not (name_parts(p.get("city")) or joint_cities(p.get("city"))):
             by_key.setdefault(key, []).append(p)
-    out = []
-    for short in sorted(by_key):
-        longer = sorted(k for k in by_key if k != short and k.split()[:len(short.split())] == short.split())
-        if longer:
-            other = city_name(by_key[longer[0]][0].get("city"))
-            out += [(p, other) for p in by_key[short]]
-    return out
+    others: dict[str, list[str]] = {}
+    keys = sorted(by_key)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            short, long = sorted((a, b), key=len)
+            # one letter apart: not two cities of the list ('Lublin' and 'Dublin')
+            typo = len(short) >= 6 and _one_edit_apart(short, long) and not (
+                city_info(by_key[a][0].get("city")) and city_info(by_key[b][0].get("city")))
+            if not (long.split()[:len(short.split())] == short.split() or typo):
+                continue
+            flagged, other = sorted((a, b), key=lambda k: (-len(by_key[k]), -len(k), k))[::-1]
+            others.setdefault(flagged, []).append(city_name(by_key[other][0].get("city")))
+    return [(p, ", ".join(f"«{name}»" for name in sorted(names))) for key, names in sorted(others.items())
+            for p in by_key[key]]
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether one letter added, left out or changed makes `a` into `b`."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = sorted((a, b), key=len)
+    i = next((k for k, (x, y) in enumerate(zip(short, long)) if x != y), len(short))
+    return short[i:] == long[i + 1:]
 
 
 def _attention_concerns(groups: list[AttentionGroup], words: Words) -> str | None:
