@@ -507,7 +507,12 @@ def predict_areas(classifier: AreaClassifier, practices: Sequence[Practice | str
 MIN_EVIDENCE_WORDS = 3
 _WORDS = re.compile(r"[^\W\d_]{2,}")
 _LIST_NUMBER = re.compile(r"\d{1,2}[.)]")  # "2." before a list item, split from it
-_TABLE_LINE = re.compile(r"\|.*\d|\d.*\|")
+
+
+def _table_line(text: str) -> bool:
+    """A row written on one line with bars: a bar and a figure on one line ("Formation | 8 000 €"). Read line by
+    line, as a pattern tried from each digit of a long number took time growing with the square of its length."""
+    return any("|" in line and any(ch.isdigit() for ch in line) for line in text.split("\n"))
 
 
 def _is_figure_cell(text: str) -> bool:
@@ -524,7 +529,7 @@ def table_cells(sentences: Sequence[str]) -> np.ndarray:
     for i, text in enumerate(sentences):
         beside = (i > 0 and figures[i - 1]) or (i + 1 < len(sentences) and figures[i + 1])
         cell = len(text.split()) <= 8 and not text.rstrip().endswith((".", "!", "?"))
-        out[i] = (beside and cell) or bool(_TABLE_LINE.search(text))
+        out[i] = (beside and cell) or _table_line(text)
     return out
 
 

@@ -263,7 +263,9 @@ def _cached_phrasebook(path: str, mtime: float) -> Phrasebook:
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b|\bpour ?cent\b", re.I)
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d\s.,]*\d?(?![\w])")
-_MONEY = re.compile(r"(?:€|\$|£|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|PLN)\b)\s?\d|\d[\d\s.,]*\s?(?:€|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|euros?|FTE|ETP)\b)", re.I)
+# an amount starts at the first figure of a number (not inside one, nor after a figure and a space: "12 345 €"
+# is tried from its "1" only), else each digit of a long number was a start scanning to its end
+_MONEY = re.compile(r"(?:€|\$|£|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|PLN)\b)\s?\d|(?<![\d.,])(?<!\d\s)\d[\d\s.,]*\s?(?:€|\b(?:EUR|GBP|SEK|CHF|NOK|DKK|USD|euros?|FTE|ETP)\b)", re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+|\b[\w-]+\.(?:org|com|net|eu|int|fr|be|ch|de|it|es|nl|no|se|fi|dk|uk|ca|au|gov)\b", re.I)
 _LINK_ONLY = re.compile(r"[\s•*·>\-–(\[]*(?:https?://|www\.)\S+[\s.,;)\]]*", re.I)
 _TITLE = re.compile(r"[\"“«'‘]\s?[A-ZÀ-Ý][^\"”»’']{6,}[\"”»'’]")

@@ -11,7 +11,8 @@ from functools import lru_cache
 from pipeline.config import LABELS_FILE, load_yaml
 from pipeline.registry import loader
 
-_SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")  # the em space and its kin too
+_LINE_SEPARATORS = re.compile(r"[\u2028\u2029\x85]")  # Word's and Unicode's other line ends
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # no character at all (U+FFFE, U+FFFF, a lone surrogate: a spreadsheet refuses them), and the marks that reverse the
@@ -37,7 +38,8 @@ def clean_text(text: str) -> str:
     text = _NOT_SHOWN.sub("", _ZERO_WIDTH.sub("", text)).translate(_LIGATURES)
     text = _CONTROL.sub(" ", text)
     text = _SIGN_RUN.sub(lambda m: m.group(0)[:MAX_SIGN_RUN], text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = _LINE_SEPARATORS.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(lines).strip()
 
 
@@ -71,24 +73,45 @@ def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str,
     starts with a count after a long line of prose ending on a word ("were placed" / "62 pupils…"), goes on the
     previous one when that one does not end with one of `ends` and has at least `min_words` words and `min_chars`
     characters."""
-    out: list[str] = []
+    # Each line of `out` as its pieces, with what the rules read of it kept up to date as lines join it (its words,
+    # its brackets left open, its length, its end): reading the whole joined line again at each line took time
+    # growing with the square of the lines.
+    out: list[list[str]] = []
+    words: list[int] = []
+    depth: list[int] = []
+    length: list[int] = []
+    tail: list[str] = []
     for line in lines:
-        previous = out[-1] if out else ""
+        previous = tail[-1] if out else ""
         # a bracket opening the line goes on too: « réalisées avec interprète » / « (contre 310 en 2020) »
         opens_anew = _ITEM_START.match(line) or _LABEL_START.match(line)  # "- a guide", "Ville :" after « REÇU LE »
         goes_on = (line[:1].islower() or line[:1] == "("
                    or (previous.endswith(",") and not opens_anew)
                    or (ends_mid_sentence(previous) and not opens_anew)
-                   or (previous[-1:].islower() and len(previous.split()) >= _PROSE_LINE_WORDS
+                   or (previous[-1:].islower() and out and words[-1] >= _PROSE_LINE_WORDS
                        and _COUNT_GOES_ON.match(line) is not None and not opens_anew))
         # a bracket left open goes on whatever the line ends with ("7. Services publics (a." / "Santé…) ; 10. …")
-        in_bracket = previous.count("(") > previous.count(")") and not opens_anew
-        if (previous and ((goes_on and not previous.endswith(ends)) or in_bracket)
-                and len(previous.split()) >= min_words and len(previous) >= min_chars):
-            out[-1] = join_wrapped(previous, line)
+        in_bracket = bool(out) and depth[-1] > 0 and not opens_anew
+        if (out and length[-1] and ((goes_on and not previous.endswith(ends)) or in_bracket)
+                and words[-1] >= min_words and length[-1] >= min_chars):
+            joint = "" if _CUT_AFTER_HYPHEN.search(previous) else " "
+            out[-1] += [joint, line]
+            tail[-1] = (previous + joint + line)[-_TAIL:]
+            length[-1] += len(joint) + len(line)
+            # a word cut after its hyphen joins the next line's first word: one word of the two
+            merged = not joint and line[:1] and not line[:1].isspace() and words[-1] and line.split()
+            words[-1] += len(line.split()) - (1 if merged else 0)
+            depth[-1] += line.count("(") - line.count(")")
         else:
-            out.append(line)
-    return out
+            out.append([line])
+            tail.append(line[-_TAIL:])
+            length.append(len(line))
+            words.append(len(line.split()))
+            depth.append(line.count("(") - line.count(")"))
+    return ["".join(pieces) for pieces in out]
+
+
+_TAIL = 80  # what the rules read of the end of a line: its last word, its last sign
 
 
 def join_wrapped(previous: str, line: str) -> str:

@@ -909,3 +909,76 @@ def test_a_form_attached_inside_a_forwarded_email_or_zipped_is_named(tmp_path):
     path.write_bytes(bytes(message))
     result = process_file(InputFile(path, path.name), Settings(), Segmenter())
     assert result.status == "ok" and result.practices[0].city == "Montréal", result.message
+
+
+# The line re-joining as first written, reading the whole joined line again at each line: the reference the
+# one-pass reading must give the same lines as.
+from pipeline.normalize import (_COUNT_GOES_ON, _CUT_AFTER_HYPHEN, _ITEM_START, _LABEL_START,  # noqa: E402
+                                _PROSE_LINE_WORDS, _SENTENCE_END, ends_mid_sentence)
+
+
+def _plain_unwrap(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
+    """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case, or follows
+    a line ending on a comma, with a bracket left open ("7. Services publics (a." / "Santé…) ; 10. Médiation") or
+    on a word no sentence ends on ("in", « de ») and opens no list item or label, or
+    starts with a count after a long line of prose ending on a word ("were placed" / "62 pupils…"), goes on the
+    previous one when that one does not end with one of `ends` and has at least `min_words` words and `min_chars`
+    characters."""
+    out: list[str] = []
+    for line in lines:
+        previous = out[-1] if out else ""
+        # a bracket opening the line goes on too: « réalisées avec interprète » / « (contre 310 en 2020) »
+        opens_anew = _ITEM_START.match(line) or _LABEL_START.match(line)  # "- a guide", "Ville :" after « REÇU LE »
+        goes_on = (line[:1].islower() or line[:1] == "("
+                   or (previous.endswith(",") and not opens_anew)
+                   or (ends_mid_sentence(previous) and not opens_anew)
+                   or (previous[-1:].islower() and len(previous.split()) >= _PROSE_LINE_WORDS
+                       and _COUNT_GOES_ON.match(line) is not None and not opens_anew))
+        # a bracket left open goes on whatever the line ends with ("7. Services publics (a." / "Santé…) ; 10. …")
+        in_bracket = previous.count("(") > previous.count(")") and not opens_anew
+        if (previous and ((goes_on and not previous.endswith(ends)) or in_bracket)
+                and len(previous.split()) >= min_words and len(previous) >= min_chars):
+            out[-1] = _plain_join(previous, line)
+        else:
+            out.append(line)
+    return out
+
+
+
+def _plain_join(previous: str, line: str) -> str:
+    """Two pieces of one wrapped line: a word cut after its hyphen ("self-" + "government") is joined whole."""
+    return f"{previous}{line}" if _CUT_AFTER_HYPHEN.search(previous) else f"{previous} {line}"
+
+
+def test_lines_are_rejoined_in_one_pass_as_the_plain_reading_rejoins_them():
+    """40,000 lines ending on a comma took minutes: what the rules read of a joined line is now kept as lines join
+    it. On random lines, the same lines as reading the whole joined line again each time."""
+    import random
+
+    from pipeline.normalize import unwrap_lines
+
+    pieces = ["and", "de", "the city", "Ville :", "- a guide", "1. Item", "(contre 310", "en 2020)", "self-",
+              "government", "62 pupils were", "were placed", "Santé…) ; 10.", "7. Services publics (a.", "ends.", "a,",
+              "Word", "word", "x" * 90 + "and", "", " lead", "A long line of prose that goes on with many words here",
+              "(", ")"]
+    draw = random.Random(0)
+    for _ in range(3000):
+        lines = [draw.choice(pieces) for _ in range(draw.randint(0, 8))]
+        options = draw.choice([{}, {"min_words": 3}, {"min_chars": 20}, {"ends": (".",)}])
+        assert unwrap_lines(list(lines), **options) == _plain_unwrap(list(lines), **options), (lines, options)
+    assert len(unwrap_lines(["word,"] * 40_000)) == 1
+
+
+def test_an_amount_is_counted_from_the_first_figure_of_its_number():
+    """A pattern tried from each digit of a 100,000-digit number took minutes; amounts count as before."""
+    from pipeline.classify import table_cells
+    from pipeline.criteria import _MONEY
+    from pipeline.normalize import clean_text
+
+    for text, n in (("Budget 12 345 € and 8 000 EUR, 1,5 FTE; 3 ETP", 4), ("€45,000, €15,000", 2), ("2023 12 000 €", 1),
+                    ("1 2 3 4 €", 1), ("1" * 100_000, 0), ("1 " * 50_000, 0)):
+        assert len(_MONEY.findall(text)) == n, text
+    assert table_cells(["Formation | 8 000 €", "1" * 100_000, "Les ateliers ont réuni 40 familles."]).tolist() == [
+        True, False, False]
+    # the em space and Word's line separator are a space and a line end
+    assert clean_text("a\u2003\u2003b\u2028c\x85d") == "a b\nc\nd"
