@@ -156,7 +156,7 @@ def run(
     last = None if force else unchanged_outputs(out, key_of(key_parts))
     if last is not None:
         counts = last["counts"]
-        console.print(f"Nothing changed since the last run in {out} (same files, settings, code, models and exported "
+        console.print(f"Nothing changed since the last run in {plain(out)} (same files, settings, code, models and exported "
                       f"reviews): its {counts['practices']} practices from {counts['files']} files are kept. "
                       "--force runs again.")
         return
@@ -636,7 +636,7 @@ def _reviewed_run(reviews: Path, data: Optional[Path]) -> Path:
     if data is None:
         data = reviews.parent if (reviews.parent / "practices.parquet").is_file() else CLI_OUTPUT
     if not (data / "practices.parquet").is_file():
-        console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
+        console.print(f"[red]No run in {plain(data)}[/red]: give the output folder of the reviewed run with --data.")
         raise typer.Exit(2)
     return data
 
@@ -664,7 +664,7 @@ def _say_reviews_used(reviews: Path, run: Optional[Path], what: str, given: int,
         console.print(f"[red]No practice with {what} in {reviews}[/red]: nothing of it to train on; train without "
                       "--reviews, or give the review file that holds them.")
         raise typer.Exit(2)
-    console.print(f"{given} practice(s) with {what} in {reviews}; {found} found in {where}; {used} used for training")
+    console.print(f"{given} practice(s) with {what} in {plain(reviews)}; {found} found in {plain(where)}; {used} used for training")
     if found < given:
         console.print(f"[yellow]{given - found} reviewed practice(s) not in {where} are left out[/yellow]"
                       + (": give the output folder of the reviewed run with --data." if run else "."))
@@ -726,7 +726,7 @@ def train(
         console.print(f"Trained on [bold]{card['n_sentences']}[/bold] sentences; C={card['C']:g}, threshold "
                       f"{card['threshold']:.2f}; cross-validated balanced accuracy {chosen['balanced_accuracy']:.2f} "
                       f"(cues alone {cues['balanced_accuracy']:.2f}) on the tune half of data/eval/gaps")
-        console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
+        console.print(f"Model and card in [bold]{plain(Path(criteria_model_dir).resolve())}[/bold]")
         _say_previous_kept(previous.commit(), criteria_model_dir)
         from pipeline.hint_gaps import load_gap_model
 
@@ -752,7 +752,7 @@ def train(
         cv = card["cv_spearman_by_C"][str(card["C"])]
         console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "
                       f"cross-validated mean Spearman {cv['mean']:.2f} on the realistic tune half")
-        console.print(f"Model and card in [bold]{Path(criteria_model_dir).resolve()}[/bold]")
+        console.print(f"Model and card in [bold]{plain(Path(criteria_model_dir).resolve())}[/bold]")
         _say_previous_kept(previous.commit(), criteria_model_dir)
         if reviewed is not None and reviewed.practices:
             _say_reviewed_levels_given(reviewed, criteria_model_dir, embedder)
@@ -786,7 +786,7 @@ def train(
     if "cv_realistic_tune" in card:
         cv = card["cv_realistic_tune"]
         console.print(f"Cross-validated on the realistic tune half: top-1 {cv['top1']:.2f}, top-3 {cv['top3']:.2f}, set F1 {cv['set_f1']:.2f}")
-    console.print(f"Model and card in [bold]{Path(model_dir).resolve()}[/bold]")
+    console.print(f"Model and card in [bold]{plain(Path(model_dir).resolve())}[/bold]")
     _say_previous_kept(previous.commit(), model_dir)
     if reviews is not None:
         _say_reviewed_areas_given(labelled, model_dir, emb)
@@ -852,7 +852,7 @@ class _PreviousModel:
 
 def _say_previous_kept(backup: Optional[Path], model_dir: Path) -> None:
     if backup is not None:
-        console.print(f"The model it replaced is kept in [bold]{backup.resolve()}[/bold]: to go back to it, put that "
+        console.print(f"The model it replaced is kept in [bold]{plain(backup.resolve())}[/bold]: to go back to it, put that "
                       f"folder in place of {Path(model_dir).resolve()} (runs read the model from there).",
                       highlight=False)
 
@@ -899,7 +899,7 @@ def evaluate(
         _readable_reviews(reviews)
         data = _reviewed_run(reviews, data if _option_given(ctx, "data") else None)
         if not (data / "criteria.parquet").is_file():
-            console.print(f"[red]No run in {data}[/red]: give the output folder of the reviewed run with --data.")
+            console.print(f"[red]No run in {plain(data)}[/red]: give the output folder of the reviewed run with --data.")
             raise typer.Exit(2)
         result = review_agreement(data, reviews)
         trained = models_trained_on_reviews(data)
@@ -957,7 +957,7 @@ def _write_evaluation(out: Path, text: str, figures: dict) -> None:
 
     atomic_write_bytes(out, text.encode("utf-8"))
     atomic_write_bytes(out.with_suffix(".json"), (json.dumps(figures, indent=2) + "\n").encode("utf-8"))
-    console.print(f"Written to [bold]{out.resolve()}[/bold] and [bold]{out.with_suffix('.json').name}[/bold] beside it")
+    console.print(f"Written to [bold]{plain(out.resolve())}[/bold] and [bold]{plain(out.with_suffix('.json').name)}[/bold] beside it")
 
 
 @app.command()
@@ -1021,7 +1021,7 @@ def serve(
             console.print(str(exc), style="red", markup=False, highlight=False)
             raise typer.Exit(2)
     elif reviews is not None:
-        console.print(f"[yellow]No review store at {reviews} yet[/yellow]: reviews made in the app start a new one there.")
+        console.print(f"[yellow]No review store at {plain(reviews)} yet[/yellow]: reviews made in the app start a new one there.")
     if settings.review_off_reason:
         console.print(f"[yellow]{settings.review_off_reason}[/yellow]")
     listening = _listening_socket(host, port)
@@ -1085,20 +1085,19 @@ def export(
         raise typer.BadParameter(f"'{lang}': give en or fr", param_hint="--lang")
     if xlsx.suffix.lower() != ".xlsx":
         # an Excel workbook under another name ("export.csv") opens as nothing a spreadsheet expects
-        console.print(f"[red]{xlsx} is not an .xlsx file name[/red]: the export is an Excel workbook; name it "
+        console.print(f"[red]{plain(xlsx)} is not an .xlsx file name[/red]: the export is an Excel workbook; name it "
                       f"{xlsx.with_suffix('.xlsx').name}.")
         raise typer.Exit(2)
     if not (data / "practices.parquet").exists():
-        console.print(f"[red]No run in {data}[/red]: run `icc-practices run --out {data}` first.")
+        console.print(f"[red]No run in {plain(data)}[/red]: run `icc-practices run --out {plain(data)}` first.")
         raise typer.Exit(2)
     store = reviews or data / REVIEWS_FILE
     if reviews is not None or store.exists():  # no store beside the run: no review yet
         _readable_reviews(store, parquet=False)
     rows = review_rows(store)
     path = write_workbook(data, xlsx, rows, lang, include_contacts)
-    if include_contacts:
-        path.chmod(0o600)  # personal data: readable by whoever wrote it only
-    console.print(f"Written [bold]{path.resolve()}[/bold] ({len(rows)} reviewed "
+    path.chmod(0o600)  # reviewers' names and notes (and contacts, asked for): readable by whoever wrote it only
+    console.print(f"Written [bold]{plain(path.resolve())}[/bold] ({len(rows)} reviewed "
                   f"practice{'s' * (len(rows) != 1)})")
     if include_contacts:
         console.print("[yellow]It gives the contact persons of the forms[/yellow] (personal data): keep it within the "
@@ -1106,7 +1105,7 @@ def export(
     if store.exists():
         # beside the other tables, for notebooks and training; it is part of the next run's key
         table = export_reviews(store, data)
-        console.print(f"Written [bold]{table.resolve()}[/bold] (the reviews as a table; the batch summary shows "
+        console.print(f"Written [bold]{plain(table.resolve())}[/bold] (the reviews as a table; the batch summary shows "
                       f"them, so the next `run` into {data} runs again if they changed)")
     import pyarrow.parquet as pq
 

@@ -383,6 +383,9 @@ def test_a_file_of_far_more_words_than_a_form_is_sent_to_a_batch_run(client):
     assert answer.json()["message"].startswith("Le fichier contient 21") and not answer.json()["practices"]
     page = client.post("/check", files={"file": ("long.txt", text.encode())})
     assert page.status_code == 422 and "a check reads at most 20000" in page.text
+    # signs set apart by spaces hold no word, but as many pieces for the encoder
+    signs = "City: Lyon\nTitle of the practice: Signs\nPurpose: " + "( . " * 15_000
+    assert client.post("/api/check", files={"file": ("signs.txt", signs.encode())}).json()["error_code"] == "too_many_words"
 
 
 def test_an_announced_oversized_upload_gets_the_sites_own_page(client):
@@ -2428,6 +2431,10 @@ def test_a_new_review_store_is_readable_by_its_owner_only(tmp_path):
     assert (tmp_path / "reviews.sqlite").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "reviews.sqlite-wal").stat().st_mode & 0o077 == 0
     store.close()
+    (tmp_path / "reviews.sqlite").chmod(0o644)  # a store made before: its mode is narrowed when it is opened
+    ReviewStore(tmp_path / "reviews.sqlite").close()
+    assert (tmp_path / "reviews.sqlite").stat().st_mode & 0o077 == 0
+    assert export_reviews(tmp_path / "reviews.sqlite", tmp_path).stat().st_mode & 0o077 == 0
 
 
 def test_the_secretariat_reads_a_contact_typed_into_the_department_field_as_written():

@@ -287,11 +287,14 @@ class ReviewStore:
             if existed:
                 check_review_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # reviewers' names and notes: readable by the server's user only (SQLite gives its -wal and -shm files
+            # the store's mode); a store made before this keeps its place but not its wider mode
             if not existed:
-                # reviewers' names and notes: readable by the server's user only (SQLite gives its -wal and -shm
-                # files the store's mode)
                 self.path.touch(mode=0o600)
+            try:
                 self.path.chmod(0o600)
+            except PermissionError:  # another user's store, opened to write: its owner sets its mode
+                pass
             self._db = self._connect(self.path)
             try:
                 self._db.execute("PRAGMA journal_mode=WAL")  # readers are not blocked while a review is written
@@ -478,6 +481,7 @@ def export_reviews(db_path: Path, out_dir: Path) -> Path:
     rows = review_rows(db_path)
     table = pa.Table.from_pylist(rows, schema=REVIEWS_SCHEMA) if rows else REVIEWS_SCHEMA.empty_table()
     write_table(path, table)
+    path.chmod(0o600)  # reviewers' names and notes, as in the store
     return path
 
 
