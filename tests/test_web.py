@@ -384,7 +384,7 @@ def test_a_file_of_far_more_words_than_a_form_is_sent_to_a_batch_run(client):
     page = client.post("/check", files={"file": ("long.txt", text.encode())})
     assert page.status_code == 422 and "a check reads at most 20000" in page.text
     # signs set apart by spaces hold no word, but as many pieces for the encoder
-    signs = "City: Lyon\nTitle of the practice: Signs\nPurpose: " + "( . " * 15_000
+    signs = "City: Lyon\nTitle of the practice: Signs\nPurpose: Residents meet " + "( . " * 15_000 + " in the library."
     assert client.post("/api/check", files={"file": ("signs.txt", signs.encode())}).json()["error_code"] == "too_many_words"
 
 
