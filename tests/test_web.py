@@ -2412,11 +2412,15 @@ def test_the_secretariat_sees_the_reviewed_main_area_in_the_area_table(client):
     auth = {"authorization": f"Bearer {TOKEN}"}
     areas = client.get(f"/api/practices/{pid}", headers=auth).json()["areas"]
     other = next(a["area"] for a in areas if not a.get("main"))
-    assert client.post(f"/api/practices/{pid}/review", json={"main_area": other}, headers=auth).status_code == 201
+    third = next(a["area"] for a in areas if a["area"] not in (other,) and not a.get("main") and "b" not in a["area"])
+    review = {"main_area": other, "areas": [other, third]}
+    assert client.post(f"/api/practices/{pid}/review", json=review, headers=auth).status_code == 201
     client.cookies.clear()
     rows = lxml_html.fromstring(client.get(f"/practices/{pid}", headers=auth).text).xpath("//section[@id='areas']//tbody/tr")
     tagged = [r for r in rows if "main, as reviewed" in r.text_content()]
     assert len(tagged) == 1 and "main, as reviewed" not in client.get(f"/practices/{pid}").text
+    # the other areas of the reviewed set are tagged too
+    assert len([r for r in rows if "in the reviewed areas" in r.text_content()]) >= 1
     # a probability is said once in the row's text (the bar is not read out again)
     text = " ".join(rows[0].text_content().split())
     percent = re.search(r"\d+ ?%", text).group(0)
