@@ -1,4 +1,5 @@
-"""Full-text search with facets: an in-memory SQLite FTS5 index built from a run's tables.
+"""Full-text search with facets: an in-memory SQLite FTS5 index built from a run's tables, joined (when the site
+has its encoder) to the practices a query means (`pipeline.web.meaning`) by reciprocal rank fusion.
 
 Titles, objectives and description sections are indexed folded the way a query is (`pipeline.normalize.fold`: no
 case or accents, 'œ' and 'æ' spelled 'oe' and 'ae'), so 'Genève' finds 'Geneve', 'médiation' finds 'mediation' and
