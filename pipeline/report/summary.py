@@ -397,12 +397,12 @@ def _cities_that_may_be_one(practices) -> list[tuple[dict, str]]:
             by_key.setdefault(key, []).append(p)
     others: dict[str, list[str]] = {}
     keys = sorted(by_key)
+    listed = {key: city_info(by_key[key][0].get("city")) is not None for key in keys}
     for i, a in enumerate(keys):
         for b in keys[i + 1:]:
             short, long = sorted((a, b), key=len)
             # one letter apart: not two cities of the list ('Lublin' and 'Dublin')
-            typo = len(short) >= 6 and _one_edit_apart(short, long) and not (
-                city_info(by_key[a][0].get("city")) and city_info(by_key[b][0].get("city")))
+            typo = len(short) >= 6 and _one_edit_apart(short, long) and not (listed[a] and listed[b])
             if not (long.split()[:len(short.split())] == short.split() or typo):
                 continue
             flagged, other = sorted((a, b), key=lambda k: (-len(by_key[k]), -len(k), k))[::-1]

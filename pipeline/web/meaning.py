@@ -27,7 +27,9 @@ class MeaningIndex:
     """Each practice's passage vectors (unit rows, half precision), in the order of `ids`."""
 
     ids: tuple[str, ...]
-    passages: tuple[np.ndarray, ...]
+    passages: np.ndarray  # every practice's passages, one after another
+    starts: np.ndarray  # where each practice's passages start in `passages`
+    counts: np.ndarray  # how many passages each practice has
     embedder: object
     settings: SearchSettings
 
@@ -50,9 +52,12 @@ class MeaningIndex:
             heads = vectors[first:first + n_heads]
             body = vectors[first + n_heads:first + n_heads + n_sentences]
             runs = [body[i:i + chunk_sentences].mean(axis=0) for i in range(0, len(body), chunk_sentences)]
-            rows = np.vstack([heads, *runs]) if n_heads or runs else np.zeros((0, dim), np.float32)
-            passages.append(l2_normalise(rows).astype(np.float16) if len(rows) else rows.astype(np.float16))
-        return cls(tuple(p.practice_id for p in practices), tuple(passages), embedder, settings)
+            passages.append(np.vstack([heads, *runs]) if n_heads or runs else np.zeros((0, dim), np.float32))
+        counts = np.array([len(rows) for rows in passages], dtype=np.int64)
+        matrix = np.vstack(passages) if passages else np.zeros((0, dim), np.float32)
+        matrix = (l2_normalise(matrix) if len(matrix) else matrix).astype(np.float16)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
+        return cls(tuple(p.practice_id for p in practices), matrix, starts, counts, embedder, settings)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -62,7 +67,13 @@ class MeaningIndex:
         if not text.strip() or not self.ids:
             return np.zeros(len(self.ids), np.float32)
         query = l2_normalise(np.asarray(self.embedder.encode([text]), dtype=np.float32))[0]
-        return np.array([float((rows @ query).max()) if len(rows) else 0.0 for rows in self.passages], np.float32)
+        scores = np.zeros(len(self.ids), np.float32)
+        has = self.counts > 0
+        if has.any():
+            # one product for every passage, then each practice's best (practices without a passage left at 0)
+            cosines = (self.passages @ query).astype(np.float32)
+            scores[has] = np.maximum.reduceat(cosines, self.starts[has])
+        return scores
 
     def hits(self, text: str) -> list[tuple[str, float]]:
         """The practices a query means, best first, at most `max_hits` of them: a score of `min_score` or more that

@@ -356,7 +356,8 @@ class SearchIndex:
         it (with 0), so that it stays selected and is not dropped when the form is sent again. `reviews` (practice
         id -> PracticeReview, as the review store holds them now) are what a query that reads reviews filters by."""
         conditions, order, joins = self._conditions(query)
-        meant = self._meant(query) if self._some_word_shown(query.q) else []
+        has_words = any(name == "q" for name, _, _ in conditions)
+        meant = self._meant(query) if has_words and self._some_word_shown(query.q) else []
         if meant:
             # the practices the words find, or those the query means
             text = next(i for i, c in enumerate(conditions) if c[0] == "q")
@@ -398,10 +399,9 @@ class SearchIndex:
                        for word in words if len(word) > 2)
 
     def _meant(self, query: SearchQuery) -> list[tuple[int, float]]:
-        """The practices the query means (rid, score), best first; none for a query without words to match, nor
-        for an e-mail address or a link (a contact's address pasted in has no meaning to find)."""
-        if self._meaning is None or not self._meaning.settings.meaning or holds_link_or_address(query.q) or \
-                fts_expression(query.q, self._expander, self._phrases, self._city_keys) is None:
+        """The practices the query means (rid, score), best first; none for an e-mail address or a link (a
+        contact's address pasted in has no meaning to find)."""
+        if self._meaning is None or not self._meaning.settings.meaning or holds_link_or_address(query.q):
             return []
         return [(self._rids[pid], score) for pid, score in self._meaning.hits(query.q) if pid in self._rids]
 
