@@ -2458,3 +2458,36 @@ def test_the_secretariat_reads_a_contact_typed_into_the_department_field_as_writ
     staff = practice_detail(catalogue, "p-1", None, staff=True)
     assert "Karima" not in visitor["header"]["department"] and "06 12" not in visitor["header"]["department"]
     assert staff["header"]["department"] == row["department"]
+
+
+def test_checks_in_worker_processes_answer_as_in_threads_and_a_check_past_its_time_is_stopped(web_data, models,
+                                                                                               client):
+    import psutil
+
+    in_thread = client.post("/api/check", files=upload(FRENCH_FORM)).json()
+    settings = WebSettings(data_dir=web_data, review_token=None, warm_up=False, check_workers=1,
+                           check_timeout_seconds=120)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with TestClient(create_app(settings, models)) as workers_client:
+        workers = workers_client.app.state.services.check_workers
+        assert workers is not None
+        answer = workers_client.post("/api/check", files=upload(FRENCH_FORM))
+        assert answer.status_code == 200 and answer.json() == in_thread, "a worker reads a form as the server does"
+        started = {p.pid for p in psutil.Process().children(recursive=True)} - before
+        assert started, "the check ran in a process of its own"
+
+        workers.timeout = 0.05  # far less than a check takes: the check is stopped with its process
+        stopped = workers_client.post("/api/check", files=upload(FRENCH_FORM), headers={"accept-language": "fr"})
+        assert stopped.status_code == 422 and stopped.json()["error_code"] == "check_time_limit"
+        assert "a duré plus de 1 secondes et a été arrêtée" in stopped.json()["message"]
+        assert not stopped.json()["practices"]
+
+        workers.timeout = 120  # a new worker takes the next check
+        again = workers_client.post("/api/check", files=upload(FRENCH_FORM))
+        assert again.status_code == 200 and again.json() == in_thread
+        assert {p.pid for p in psutil.Process().children(recursive=True)} - before - started, "a new worker"
+        assert workers_client.get("/healthz").status_code == 200
+    # multiprocessing's resource tracker lives as long as the process that started it
+    left = {p.pid for p in psutil.Process().children(recursive=True)
+            if p.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(p.cmdline())} - before
+    assert not left, "the workers end with the site"

@@ -26,6 +26,7 @@ from pipeline.cities import city_name
 from pipeline.config import ReportSettings, offline_hub
 from pipeline.normalize import shorten
 from pipeline.web.catalogue import catalogue_store
+from pipeline.web.check_workers import CheckWorkers, WorkerSettings
 from pipeline.web.deps import Page, Services, get_page, get_reviewer, get_translator
 from pipeline.web.i18n import Messages, Translator
 from pipeline.web.middleware import AnnouncedSizeLimit, SecurityHeaders
@@ -158,12 +159,20 @@ def create_app(settings: WebSettings | None = None, models: AnalysisModels | Non
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         services = await anyio.to_thread.run_sync(build_services, settings, messages, models)
+        if settings.check_timeout_seconds:
+            services.check_workers = CheckWorkers(
+                WorkerSettings(settings.pipeline, Path(settings.data_dir), settings.reload_check_seconds,
+                               settings.warm_up),
+                settings.check_workers, settings.check_timeout_seconds)
+            services.check_workers.start()
         app.state.services = services
         log.info("serving %d practices from %s", len(services.catalogues.current().practices), settings.data_dir)
         try:
             yield
         finally:
             services.reviews.close()
+            if services.check_workers is not None:
+                await anyio.to_thread.run_sync(services.check_workers.close)
 
     # No interactive docs: their pages load scripts from a CDN, and the app makes no request elsewhere.
     app = FastAPI(title="ICC good practices", lifespan=lifespan, docs_url=None, redoc_url=None,

@@ -94,10 +94,11 @@ def versions_of(similar: dict[str, list[dict]]) -> dict[str, set[str]]:
 
 
 def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None,
-                   settings: Settings | None = None) -> Catalogue:
+                   settings: Settings | None = None, search: bool = True) -> Catalogue:
     """Read a run's tables, build the search index and embed the practices for the check's comparison.
 
     `cache_dir` is the run's embedding cache: vectors the run already computed are read from it, not computed.
+    `search=False`: no search index (a check worker compares forms with the run and searches nothing).
     """
     data_dir = Path(data_dir)
     signature = tables_signature(data_dir)
@@ -125,6 +126,8 @@ def load_catalogue(data_dir: Path, embedder, cache_dir: Path | None = None,
     recorded = catalogue.manifest.get("settings") if isinstance(catalogue.manifest, dict) else None
     run_settings = with_run_similar_settings(settings or Settings(), recorded)
     catalogue.vectors = _corpus_vectors(catalogue.practice_objects(), embedder, cache_dir, run_settings)
+    if not search:
+        return catalogue
     catalogue.index = SearchIndex(
         [IndexedPractice.from_row(row, levels.get(pid, {}), taxonomy, year, catalogue.redact)
          for pid, row in catalogue.practices.items()],
@@ -162,8 +165,9 @@ def _corpus_vectors(practices: list[Practice], embedder, cache_dir: Path | None,
 
 
 def catalogue_store(data_dir: Path, embedder, settings: Settings | None = None,
-                    check_seconds: float = 2.0) -> ReloadingStore[Catalogue]:
+                    check_seconds: float = 2.0, search: bool = True) -> ReloadingStore[Catalogue]:
     """The run in `data_dir`, loaded again when its tables change."""
     data_dir = Path(data_dir)
-    return ReloadingStore(lambda: load_catalogue(data_dir, embedder, data_dir / ".cache" / "embeddings", settings),
+    return ReloadingStore(lambda: load_catalogue(data_dir, embedder, data_dir / ".cache" / "embeddings", settings,
+                                                 search),
                           lambda: tables_signature(data_dir), check_seconds, what=f"run in {data_dir}")

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.routing import Match
 
 from pipeline.web.catalogue import Catalogue
+from pipeline.web.check_workers import CheckWorkers
 from pipeline.web.i18n import LANG_COOKIE, Messages, Translator, request_language
 from pipeline.web.models import AnalysisModels
 from pipeline.web.reloading import ReloadingStore
@@ -35,6 +36,7 @@ class Services:
     access: ReviewAccess
     templates: Jinja2Templates
     check_slots: anyio.CapacityLimiter  # checks running at once
+    check_workers: "CheckWorkers | None" = None  # processes that run checks with a time limit (None: threads)
 
 
 def get_services(request: Request) -> Services:

@@ -17,10 +17,10 @@ router = APIRouter()
 
 def _status_code(report: CheckReport) -> int:
     """200 when the file was read (even a blank form), 422 when it cannot be used, 413 when too large, 503 when
-    every check is busy."""
+    every check is busy or the check's process ended under it."""
     if report.error_code == "file_too_large":
         return 413
-    if report.error_code == "busy":
+    if report.error_code in ("busy", "check_stopped"):
         return 503
     return 422 if report.status == "error" else 200
 
@@ -39,6 +39,9 @@ async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, v
         return CheckReport(display_name(upload.filename), "error", "busy", visitor("check.busy_retry"),
                            message_lang=visitor.lang)
     try:
+        if services.check_workers is not None:  # in a worker process, stopped past its time limit
+            return await services.check_workers.check(await upload.read(), upload.filename,
+                                                      settings.check_max_practices, settings.check_max_words)
         # the models are looked up in the worker thread: reading new ones after `train` takes a few seconds
         return await anyio.to_thread.run_sync(lambda: check_upload(
             upload.file, upload.filename, services.model_store.current(), catalogue, settings.check_max_practices,
