@@ -249,6 +249,19 @@ def points_elsewhere(text: str) -> bool:
                                and bool(target.search(folded[opening.match(folded).end():].strip(" .)"))))
 
 
+@loader("says_no_value")
+def _no_value_words() -> frozenset[str]:
+    return frozenset(fold(p) for p in load_yaml(LABELS_FILE.read_text(encoding="utf-8"))["says_no_value"])
+
+
+def says_no_value(text: str | None) -> bool:
+    """The value says the field has none ("N/A", « sans objet »), unlike a field left empty or a placeholder."""
+    if not text:
+        return False
+    folded = fold(clean_text(text)).strip()
+    return folded in _no_value_words() or folded.rstrip(" .") in _no_value_words()
+
+
 def value_or_none(text: str | None) -> str | None:
     """A field value, or None when it is empty, `N/A`, a template placeholder or a pointer to another version or
     place ("see French version")."""

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
 from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, end_not_told, fold, fold_chars,
-                                instruction_starts, names_a_length, parse_period, reversed_range, tells_an_end, value_or_none, words_pattern)
+                                instruction_starts, names_a_length, parse_period, reversed_range, says_no_value, tells_an_end,
+                                value_or_none, words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -1025,7 +1026,7 @@ class Segmenter:
         warnings: list[str] = ["title_from_heading"] if form.title_from_heading else []
         if previous is not None:
             for name in _INHERITED:
-                if values[name] is None and getattr(previous, name):
+                if values[name] is None and getattr(previous, name) and not says_no_value(form.fields.get(name)):
                     values[name] = getattr(previous, name)
                     warnings.append(f"inherited:{name}")
         parts = []

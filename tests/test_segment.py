@@ -197,6 +197,22 @@ def test_city_carried_over_to_second_practice_with_warning():
     assert "inherited:city" in result.practices[1].warnings
 
 
+def test_a_field_written_n_a_in_a_later_practice_is_not_taken_from_the_one_before():
+    first = ("City: Lisbon", "Department: Culture", "Contact person: Ana Lima", "Title: One",
+             f"Purpose: {DESCRIPTION_EN}")
+    said_none = segment(lines(*first, "Department: N/A", "Contact person: none", "Date: Sans objet", "Title: Two",
+                              f"Purpose: {DESCRIPTION_EN}")).practices[1]
+    assert (said_none.city, said_none.department, said_none.contact_person, said_none.form_date) == \
+        ("Lisbon", None, None, None)
+    assert said_none.warnings.count("inherited:city") == 1 and not any(
+        w in said_none.warnings for w in ("inherited:department", "inherited:contact_person", "inherited:form_date"))
+    # left empty, or pointing above: taken from the practice before, and said
+    left_empty = segment(lines(*first, "Department:", "Contact person: same as above", "Title: Two",
+                               f"Purpose: {DESCRIPTION_EN}")).practices[1]
+    assert (left_empty.department, left_empty.contact_person) == ("Culture", "Ana Lima")
+    assert {"inherited:department", "inherited:contact_person"} <= set(left_empty.warnings)
+
+
 def test_blank_form_alone_is_empty_not_a_practice():
     result = segment(lines("Ville:", "Département:", "Date du formulaire:", "JJ/MM/YYYY", "Personne de contact:", "Titre :", "But :"))
     assert result.practices == []
