@@ -782,9 +782,12 @@ def area_rows(practices: Sequence[Practice], classifier: AreaClassifier,
         for j, code in enumerate(pred.classes):
             # four decimals, as the similar and criteria scores: a text embedded in a batch of another size differs
             # in the eighth, so that a resumed run's table is the same as a fresh one's
-            rows.append({"practice_id": practice.practice_id, "area": code,
-                         "probability": round(float(pred.proba[i, j]), 4),
-                         "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j]})
+            probability = round(float(pred.proba[i, j]), 4)
+            # a sentence beside an unlikely area would seem to support it (a budget line for area 1 at 0.00): the
+            # evidence of an area neither suggested nor shown as likely (`areas.mismatch_min_probability`) is left out
+            shown = pred.suggested[i, j] or round(probability, 2) >= settings.areas.mismatch_min_probability
+            rows.append({"practice_id": practice.practice_id, "area": code, "probability": probability,
+                         "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j] if shown else None})
     return rows, suggestions
 
 
