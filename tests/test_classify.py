@@ -361,8 +361,11 @@ def test_sample_run_area_tables(sample_out):
     assert areas["probability"].between(0, 1).all()
     suggested = areas[areas["suggested"]]
     assert suggested["evidence"].str.len().min() > 10
+    # a sentence only beside an area suggested or at 0.20 or more: beside an unlikely one it would seem to support it
+    shown = areas["suggested"] | (areas["probability"].round(2) >= 0.20)
+    assert areas["evidence"].notna().equals(shown) and (~shown).any()
     # no fragment is shown as evidence ("Le" cut by a PDF line break, a list number "2.")
-    words = areas["evidence"].map(lambda text: len(re.findall(r"[^\W\d_]{2,}", text or "")))
+    words = areas["evidence"].dropna().map(lambda text: len(re.findall(r"[^\W\d_]{2,}", text)))
     assert words.min() >= 3, areas.loc[words.idxmin(), "evidence"]
     # predicted_areas lists exactly the suggested codes: the main area (its own decision) first, then by probability
     for _, row in practices.iterrows():
