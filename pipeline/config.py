@@ -160,6 +160,9 @@ class SimilarSettings:
     # first 0.95 -> 0.98, neighbours sharing the readers' main area 0.55 -> 0.57, the most listed text 28 -> 13.
     hub_weight: float = 0.5
     hub_neighbours: int = 20
+    # pair scores at or above this (a copy of the text: the near-duplicate threshold) are left out of a hubness: a
+    # form sent as .docx, .odt and .pdf is not close to everything, and its copies pushed its other matches down
+    hub_copy_score: float = 0.92
     # Two texts of one city in two languages are versions only if their pair score (hubness taken off) comes within
     # this of either one's best match in another city (see Settings.version_min_score). On the realistic tune half
     # every EN/FR pair the rule links is within 0.006 (benchmarks/results/version_links.md).

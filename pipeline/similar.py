@@ -614,7 +614,10 @@ def hubness(candidate_scores: Sequence[np.ndarray], rules: SimilarSettings = _DE
 
 
 def top_mean(scores: np.ndarray, rules: SimilarSettings = _DEFAULTS) -> float:
-    """The mean of the `hub_neighbours` best of one practice's pair scores (0 without any)."""
+    """The mean of the `hub_neighbours` best of one practice's pair scores (0 without any), copies of its text
+    (`hub_copy_score` or more) left out."""
+    scores = np.asarray(scores, dtype=float)
+    scores = scores[scores < rules.hub_copy_score]
     return float(np.sort(scores)[-rules.hub_neighbours:].mean()) if len(scores) else 0.0
 
 

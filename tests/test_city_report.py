@@ -745,3 +745,23 @@ def test_forms_sent_again_are_told_apart_by_their_file(run_copy):
     files = dict(zip(practices["practice_id"], practices["source_file"]))
     assert f"{files[second]})" in page and f"{files[first]})" in page
     assert Path(files[second]).name in _docx_text(run_copy / CITY_REPORTS_DIR / "oslo.docx")
+
+
+def test_a_form_sent_as_copies_is_shown_once_with_its_copies_listed(run_copy):
+    """The same form as .docx, .odt and .pdf: one practice in the city's report, not three with three match lists."""
+    practices = pd.read_parquet(run_copy / "practices.parquet")
+    similar = pd.read_parquet(run_copy / "similar.parquet")
+    oslo = practices[practices["city"] == "Oslo"]
+    first, second = oslo["practice_id"].iloc[:2]
+    assert oslo["lang"].iloc[0] == oslo["lang"].iloc[1]
+    pair = similar.iloc[:2].copy()
+    pair[["practice_id", "neighbour_id", "rank", "score", "relation", "near_duplicate"]] = [
+        [first, second, 0, 0.99, "near_duplicate", True], [second, first, 0, 0.99, "near_duplicate", True]]
+    pd.concat([similar, pair]).to_parquet(run_copy / "similar.parquet")
+    write_city_reports(run_copy, ["Oslo"])
+    tree = lxml_html.fromstring((run_copy / CITY_REPORTS_DIR / "oslo.html").read_text(encoding="utf-8"))
+    sections = tree.xpath("//section[@class='practice']")
+    assert len(sections) == len(oslo) - 1
+    files = dict(zip(practices["practice_id"], practices["source_file"]))
+    shown = " ".join(s.text_content() for s in sections)
+    assert f"{Path(files[first]).name})" in shown or f"{Path(files[second]).name})" in shown, "the copy is listed"

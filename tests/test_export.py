@@ -352,3 +352,21 @@ def test_a_character_no_sheet_can_hold_does_not_stop_the_workbook():
     book.active["A1"] = _cell_value("Welcome walks \ufffe\uffff \x07")
     book.save(io.BytesIO())  # openpyxl refuses what XML cannot hold: this raised ValueError
     assert book.active["A1"].value.split() == ["Welcome", "walks"]
+
+
+def test_a_text_longer_than_a_cell_is_cut_after_a_word_and_says_so(tmp_path):
+    process = " ".join(f"interpreters{i} for Turkish and Arabic" for i in range(2000))  # 70,000 characters
+    practice = {"practice_id": "p1", "source_file": "rotterdam.docx", "practice_index": 1, "lang": "fr",
+                "city": "Rotterdam", "title": "Evaluation", "process": process, "description": process,
+                "declared_areas": [], "warnings": [], "predicted_areas": [], "n_words": 8000, "ongoing": False,
+                "area_mismatch": False}
+    write_table(tmp_path / "practices.parquet", to_table("practices", [practice]))
+    for lang, said in (("en", f"the whole text has {len(process):,} characters"),
+                       ("fr", f"le texte entier compte {len(process)} caractères")):
+        book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path, lang=lang)))
+        cell = _sheet(book, "practices")[0]["process"]
+        assert len(cell) <= 32_767 and cell.endswith("practices.parquet]") and said in cell
+        kept = cell.split(" […] ")[0]
+        assert process.startswith(kept) and process[len(kept)] == " ", "cut after a whole word"
+    short = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path))), "practices")[0]["title"]
+    assert short == "Evaluation"

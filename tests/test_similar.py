@@ -377,3 +377,13 @@ def test_a_text_close_to_everything_loses_its_pull():
     best = lambda m, q: int(np.argmax(np.where(np.arange(len(m)) == q, -np.inf, m[q])))  # noqa: E731
     assert best(scores, 1) == 0 and best(adjusted, 1) == 2
     assert (adjusted[0, 1:] < scores[0, 1:]).all()  # the broad text scores lower with every other
+
+
+def test_copies_of_a_text_do_not_count_in_its_hubness():
+    from pipeline.similar import top_mean
+
+    others = np.array([0.5, 0.45, 0.4])
+    # the same form sent as .odt and .pdf scores about 1 with it: it is not close to everything for that
+    assert top_mean(np.array([0.99, 0.98, *others])) == pytest.approx(top_mean(others))
+    assert top_mean(np.array([0.91, *others])) > top_mean(others)
+    assert top_mean(np.array([0.99])) == 0.0

@@ -247,8 +247,7 @@ class CityReportBuilder:
         lang = self._lang(group.name, mine)
         name = group.info.name_in(lang) if group.info else group.name
         s = {**view.words(lang)["city"], "lang_names": view.words(lang)["lang_names"]}
-        items = [self._item(row, lang, s)
-                 for row in sorted(mine, key=lambda r: (str(r.get("title") or ""), r["practice_id"]))]
+        items = [self._item(row, lang, s) for row in self._shown(mine)]
         date = _date(str(view.run_date)[:10], lang, view.words(lang)["months"])
         plural = view.words(lang)["summary"]["plural"]
         return CityReport(
@@ -263,6 +262,22 @@ class CityReportBuilder:
                                      cities=counted(view.n_cities, plural["city"], lang), date=date),
             versions_note=s["run_versions"] if view.n_distinct < len(view.practices) else "",
             items=items, include_contacts=self.include_contacts)
+
+    def _shown(self, mine: list[dict]) -> list[dict]:
+        """The city's practices by title, a copy of one already shown (the same form sent again, or as .pdf and
+        .odt beside the .docx: a near duplicate in its language) left out: its item lists it among the practice's
+        own versions. Versions in another language keep an item of their own (their matches are read in it)."""
+        view = self.view
+        shown, folded = [], set()
+        for row in sorted(mine, key=lambda r: (str(r.get("title") or ""), not view.is_representative(r["practice_id"]),
+                                               r["practice_id"])):
+            if row["practice_id"] in folded:
+                continue
+            shown.append(row)
+            folded |= {hit["neighbour_id"] for hit in view.neighbours.get(row["practice_id"], ())
+                       if int(hit["rank"]) == 0 and hit.get("relation") == "near_duplicate"
+                       and view.practices.get(hit["neighbour_id"], {}).get("lang") == row.get("lang")}
+        return shown
 
     def _written_country(self, group) -> str | None:
         """An unlisted city's country, as one of its forms wrote it after the city ('Larnaka, Cyprus')."""

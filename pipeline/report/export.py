@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import io
 import re
+from functools import partial
 from pathlib import Path
-from typing import Collection, Iterable, Mapping, Sequence
+from typing import Callable, Collection, Iterable, Mapping, Sequence
 
 import pyarrow.parquet as pq
 from openpyxl import Workbook
@@ -127,32 +128,33 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
         derived["department"] = lambda r: r.get("department")  # a contact is often typed there
     book = Workbook()
     book.remove(book.active)
-    _sheet(book, "practices", columns,
+    sheet = partial(_sheet, cut_note=lambda n: words("export.cut", n=n))
+    sheet(book, "practices", columns,
            ([derived[c](r) if c in derived else redacted(r.get(c))
              for c in columns] for r in tables["practices"]))
     names = load_taxonomy().areas
     # the areas and criteria sheets name the practice too, so a filter on one key gives the rows of all its versions
-    _sheet(book, "areas", ("practice_id", "practice_key", "city", "city_listed", "title", "area", "area_name",
+    sheet(book, "areas", ("practice_id", "practice_key", "city", "city_listed", "title", "area", "area_name",
                            "probability", "suggested", "evidence"),
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
              r["area"], names[r["area"]].name(lang) if r["area"] in names else None, r["probability"], r["suggested"],
              redacted(r["evidence"])] for r in tables["areas"]))
     # criterion_name: as `check` and the site name it (resources/messages.yaml), as area_name names an area
     criterion_names = words.shared("criteria")
-    _sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion",
+    sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion",
                               "criterion_name", "level", "score", "evidence", "hint"),
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
              r["criterion"], criterion_names.get(r["criterion"]), r["level"], r["score"],
              _lines(redacted(r["evidence"])), words.phrase(r["hint"])] for r in tables["criteria"]),
            wrapped={"evidence"})
-    _sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",
+    sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",
                              "neighbour_city_listed", "neighbour_title", "score", "relation", "weak", "matched_section",
                              "shared_terms"),
            ([r["practice_id"], *who(r["practice_id"]), r["rank"], r["neighbour_id"],
              *who(r["neighbour_id"]), r["score"], r.get("relation"), r.get("weak"),
              r.get("matched_section"), r.get("shared_terms")] for r in tables["similar"]))  # older tables lack some
     copies = copies_of_reviewed(reviews, practices, tables["similar"])
-    _sheet(book, "reviews", REVIEW_COLUMNS,
+    sheet(book, "reviews", REVIEW_COLUMNS,
            ([r["practice_id"], *(who(r["practice_id"]) if r["practice_id"] in practices
                                  else (r.get("city"), listed(r.get("city")), r.get("title"))),  # as stored
              r.get("main_area"), r.get("areas"), *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"),
@@ -160,7 +162,7 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
              r["practice_id"] in practices,
              [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews),
            formats={"reviewed_at_utc": UTC_FORMAT})
-    _sheet(book, "files", FILE_COLUMNS, ([_run_message(r.get(c), words) if c == "message" else r.get(c)
+    sheet(book, "files", FILE_COLUMNS, ([_run_message(r.get(c), words) if c == "message" else r.get(c)
                                           for c in FILE_COLUMNS] for r in tables["files"]))
     buffer = io.BytesIO()
     book.save(buffer)
@@ -214,26 +216,34 @@ def _lines(sentences) -> str | None:
     return "\n".join(" ".join(s.split()) for s in sentences) if sentences else None
 
 
-def _cell_value(value):
+def _cell_value(value, cut_note: Callable[[int], str] = lambda n: f" […] [cut: {n:,} characters]"):
+    """A value as a cell holds it; a text longer than a cell holds is cut after a word and says so (`cut_note`,
+    given the text's length), so that nobody takes it for the whole text."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
         value = "; ".join(str(v) for v in value if v is not None)
     if isinstance(value, str):
-        return _ILLEGAL.sub(" ", value)[:MAX_CELL_CHARS]
+        value = _ILLEGAL.sub(" ", value)
+        if len(value) > MAX_CELL_CHARS:
+            note = cut_note(len(value))
+            kept = value[:MAX_CELL_CHARS - len(note)]
+            value = (kept[:kept.rfind(" ")] if " " in kept[-200:] else kept) + note
+        return value
     return value
 
 
 def _sheet(book: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence],
-           wrapped: Collection[str] = (), formats: Mapping[str, str] | None = None) -> Worksheet:
+           wrapped: Collection[str] = (), formats: Mapping[str, str] | None = None,
+           cut_note: Callable[[int], str] | None = None) -> Worksheet:
     """A sheet with a bold, frozen and filtered header; cells of the `wrapped` columns show their lines, and those of
-    the columns `formats` names are shown in its number format."""
+    the columns `formats` names are shown in its number format; a text cut to fit a cell ends with `cut_note`."""
     sheet = book.create_sheet(title)
     sheet.append(list(columns))
     widths = [len(c) for c in columns]
     formats = formats or {}
     for values in rows:
-        cells = [_cell_value(v) for v in values]
+        cells = [_cell_value(v, cut_note) if cut_note else _cell_value(v) for v in values]
         sheet.append(cells)
         for j, value in enumerate(cells):
             if value is not None and columns[j] in formats:
