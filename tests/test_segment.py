@@ -442,6 +442,38 @@ def test_a_practice_in_a_language_the_models_do_not_read_is_warned_about():
     assert not any(w.startswith("other_language") for w in english.warnings)
 
 
+@pytest.mark.parametrize("lang, labels, text", [
+    ("de", ("Stadt", "Abteilung", "Datum", "Kontaktperson", "Titel", "Hauptaktionsbereich", "Hauptziel",
+            "Umsetzungszeitraum", "Zweck", "Ausgangspunkt", "Prozess", "Wirkung", "Referenzdokumente"),
+     "Die Stadt hat mit den Vereinen und den Schulen ein Programm für die Familien aufgebaut, das seit drei Jahren "
+     "läuft und von der Verwaltung getragen wird."),
+    ("es", ("Ciudad", "Departamento", "Fecha del formulario", "Persona de contacto", "Título",
+            "Ámbito principal de actuación", "Objetivo principal", "Periodo de ejecución", "Finalidad",
+            "Punto de partida", "Proceso", "Impacto", "Documentos de referencia"),
+     "En el barrio conviven vecinos de más de sesenta nacionalidades, pero apenas se conocen y no comparten "
+     "ningún espacio común."),
+    ("it", ("Città", "Dipartimento", "Data del modulo", "Persona di contatto", "Titolo",
+            "Ambito di azione principale", "Obiettivo principale", "Periodo di attuazione", "Scopo",
+            "Punto di partenza", "Processo", "Impatto", "Documenti di riferimento"),
+     "Le famiglie appena arrivate incontrano i vicini a una cena mensile nel quartiere; i volontari cucinano con "
+     "le famiglie e il comune mette a disposizione la sala."),
+])
+def test_a_form_whose_labels_a_city_translated_is_read_field_by_field(lang, labels, text):
+    """A city may fill in the template with its labels in its own language: read as the template, not as a form
+    without text (the English headings of the template left above them made it one)."""
+    values = ("Mannheim", "Integration", "03.07.2024", "Jonas Keller", "Sprachpaten", "11. Langue; 5. Éducation",
+              "Neue Nachbarn üben die Sprache", "2023-2024", text, text, text, text, "Jahresbericht 2023")
+    practice = segment(lines("Contact details", *(f"{label} : {value}" for label, value in zip(labels, values)),
+                             )).practices
+    (practice,) = practice
+    assert (practice.city, practice.department, practice.form_date, practice.contact_person, practice.title) == \
+        values[:5]
+    assert practice.declared_areas == ["11", "5"] and (practice.period_start, practice.period_end) == (2023, 2024)
+    assert [getattr(practice, name) for name in ("purpose", "starting_point", "process", "impact")] == [text] * 4
+    assert practice.references == "Jahresbericht 2023"
+    assert practice.lang == lang and f"other_language:{lang}" in practice.warnings
+
+
 def test_docx_content_controls_text_boxes_merged_and_nested_cells(tmp_path):
     body = (
         p("Coordonnées", "Heading2")
