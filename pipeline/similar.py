@@ -126,8 +126,8 @@ def term_concepts(path: Path = TERMS_FILE) -> tuple[_Concept, ...]:
     concepts = []
     for key, item in data["concepts"].items():
         forms = [f for lang in ("en", "fr") for f in item.get(lang, [])]
-        patterns = tuple(re.compile(r"\b" + re.escape(fold(f).lower()).replace(r"\ ", r"[\s-]+") + r"(?:s|e|es|x)?\b")
-                         for f in forms)
+        patterns = tuple(re.compile(_not_a_stop_word() + re.escape(fold(f).lower()).replace(r"\ ", r"[\s-]+")
+                                    + r"(?:s|e|es|x)?\b") for f in forms)
         concepts.append(_Concept(key, {lang: item[lang][0] for lang in ("en", "fr") if item.get(lang)}, patterns,
                                  tuple(forms)))
     return tuple(concepts)
@@ -158,7 +158,19 @@ def _concept_regex() -> tuple[re.Pattern, dict[str, str]]:
                 forms.setdefault(_form_key(form), key)
     alternatives = sorted(forms, key=len, reverse=True)
     body = "|".join(re.escape(f).replace(r"\ ", r"[\s-]+") for f in alternatives)
-    return re.compile(r"\b(" + body + r")(?:s|e|es|x)?\b"), forms
+    return re.compile(_not_a_stop_word() + r"(" + body + r")(?:s|e|es|x)?\b"), forms
+
+
+@loader("term_blocked_words")
+def _not_a_stop_word() -> str:
+    """The start of a concept pattern: a word boundary, then not a stop word that a form and an ending spell
+    (« parce » of « parce que » is 'parc' and '-e')."""
+    data = load_yaml(TERMS_FILE.read_text(encoding="utf-8"))
+    forms = {_form_key(f) for item in data["concepts"].values() for lang in ("en", "fr") for f in item.get(lang, [])}
+    spelled = re.compile(r"(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) +
+                         r")(?:s|e|es|x)")
+    blocked = sorted(w for w in _stopwords() if w not in forms and spelled.fullmatch(w))
+    return r"\b(?!(?:" + "|".join(map(re.escape, blocked)) + r")\b)" if blocked else r"\b"
 
 
 @loader("term_written_forms")

@@ -168,6 +168,17 @@ def test_shared_terms_cross_languages_and_skip_common_words():
     assert "city" not in index.shared(3, 4)
 
 
+def test_a_stop_word_a_term_and_an_ending_spell_is_not_that_term():
+    """« parce que » is no park: 'parc' with a feminine ending spells « parce »."""
+    texts = ["Les femmes ne venaient pas parce que les horaires ne convenaient pas.",
+             "Neighbours meet in the park and planted a garden in the park.",
+             "Des voisins se retrouvent au parc et ont planté un jardin dans le parc.",
+             *["The city works with residents."] * 6]
+    index = TermIndex().fit(texts, ["fr", "en", "fr"] + ["en"] * 6)
+    assert "parc" not in index.shared(0, 2) and "park" not in index.shared(1, 0)
+    assert "parc" in index.shared(2, 1) and "park" in index.shared(1, 2)
+
+
 _MOTHERS_EN = ("Neighbourhood mothers in Søndre Nordstrand are women with a migrant background trained to visit other "
                "women and guide them to health services. In Søndre Nordstrand 24 women took a course on health and "
                "rights; the mothers visited 240 families.")

@@ -607,7 +607,8 @@ def test_the_area_chart_takes_a_declared_area_from_another_version(versions_run)
 
 def test_the_city_reports_count_a_practice_sent_in_two_languages_once(versions_run):
     """The run counted in each city report: two practices (Geneva's three forms are one), said in the report's
-    language, in the HTML and the Word file; each form still has its own entry, naming its other versions."""
+    language, in the HTML and the Word file; each language version still has its own entry, naming its other
+    versions, and the French form sent again is listed in the French form's entry, not given one of its own."""
     from docx import Document
 
     from pipeline.report.city import build_city_report, write_city_reports
@@ -618,8 +619,9 @@ def test_the_city_reports_count_a_practice_sent_in_two_languages_once(versions_r
     assert geneva.run_note.endswith("portant sur 2 pratiques de 2 villes.")
     assert "ne compte qu'une fois" in geneva.versions_note
     assert oslo.run_note.startswith("Based on 2 practices from 2 cities") and "counts once" in oslo.versions_note
-    assert [item.id for item in geneva.items] == ["p1", "p2", "p3"]
+    assert [item.id for item in geneva.items] == ["p1", "p2"]
     assert {d.title for d in geneva.items[0].duplicates} == {"Practice p2"}
+    assert {d.title for d in geneva.items[1].duplicates} == {"Practice p1", "Practice p3"}
     write_city_reports(versions_run)
     folder = versions_run / "reports" / "cities"
     assert "2 practices from 2 cities" in (folder / "oslo.html").read_text(encoding="utf-8")
@@ -711,3 +713,10 @@ def test_a_city_named_by_the_start_of_another_citys_name_needs_attention(sample_
     # the sample's 18 cities are none of these
     groups = {g.key: g for g in summary_context(sample_out)["attention"]}
     assert groups["city_names"].items == []
+
+
+def test_a_title_in_guillemets_is_quoted_once():
+    from pipeline.report.summary import _quoted
+
+    assert _quoted("Café des langues") == "«Café des langues»"
+    assert _quoted("« Les Médiatrices du Rhône » : des femmes-relais") == "“« Les Médiatrices du Rhône » : des femmes-relais”"

@@ -331,6 +331,11 @@ def strongest_matches(similar, by_id: dict[str, dict], n: int = TOP_MATCHES) -> 
     return sorted(best.values(), key=lambda m: (-m["score"], m["a"]["practice_id"]))[:n]
 
 
+def _quoted(title: str) -> str:
+    """A title between « », or between “ ” when it holds « » itself (« « Les Médiatrices » : … » read as a typo)."""
+    return f"“{title}”" if "«" in title or "»" in title else f"«{title}»"
+
+
 def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: list[dict],
                words: Words) -> list[AttentionGroup]:
     names = dict(words["groups"])
@@ -374,7 +379,7 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
         seen.add(pair)
         p = a
         what = words["version_of"] if row.get("relation") == "version" else words["nearly_same"]
-        text = words["resubmitted_text"].format(what=what, title=b.get("title") or b["practice_id"],
+        text = words["resubmitted_text"].format(what=what, title=_quoted(b.get("title") or b["practice_id"]),
                                                 file=b.get("source_file"), score=_decimal(float(row["score"]), words))
         groups["resubmitted"].items.append(Attention("resubmitted", text, p.get("source_file"), p["practice_id"],
                                                      p.get("title"), p.get("city"), p["city_href"]))
