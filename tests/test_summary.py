@@ -720,3 +720,15 @@ def test_a_title_in_guillemets_is_quoted_once():
 
     assert _quoted("Café des langues") == "«Café des langues»"
     assert _quoted("« Les Médiatrices du Rhône » : des femmes-relais") == "“« Les Médiatrices du Rhône » : des femmes-relais”"
+
+
+def test_a_practice_without_a_city_is_said_to_be_in_no_city_report(versions_run):
+    from pipeline.report.summary import summary_context
+
+    practices = pd.read_parquet(versions_run / "practices.parquet")
+    practices.loc[practices["practice_id"] == "p4", "city"] = None
+    practices.to_parquet(versions_run / "practices.parquet", index=False)
+    groups = {g.key: g for g in summary_context(versions_run)["attention"]}
+    assert [(item.practice_id, item.text) for item in groups["no_city"].items] == [
+        ("p4", "no city on the form: in no city report")]
+    assert "no city report lists them" in groups["no_city"].explanation

@@ -342,7 +342,8 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
     if LOW_LEVEL != 0:
         names["low"] = [names["low_above_zero"][0], names["low_above_zero"][1].format(level=LOW_LEVEL)]
     groups = {key: AttentionGroup(key, *names[key])
-              for key in ("failed", "empty", "missing", "check", "low", "mismatch", "resubmitted", "city_names")}
+              for key in ("failed", "empty", "no_city", "missing", "check", "low", "mismatch", "resubmitted",
+                          "city_names")}
     for row in files:
         if row.get("status") == "error" and row.get("error_code") != DUPLICATE_FILE:
             text = words.labelled(row.get("error_code") or "error", words.error(row))
@@ -355,6 +356,8 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
             return Attention(kind, text, p.get("source_file"), p["practice_id"], p.get("title"), p.get("city"),
                              p["city_href"])
 
+        if not city_key(p.get("city")):  # a city report lists the practices of its city only
+            groups["no_city"].items.append(item("no_city", words["no_city_text"]))
         kinds = {w: w.partition(":")[0] for w in p["warnings"]}
         missing = [w for w, kind in kinds.items() if kind in _MISSING]
         to_check = [w for w, kind in kinds.items() if kind not in _MISSING | _READING_NOTES]
