@@ -17,7 +17,7 @@ from pipeline.errors import ingest_error, os_reason
 from pipeline.records import Block
 
 from pipeline.ingest.doc import is_encrypted_package, is_word97, read_doc
-from pipeline.ingest.docx import read_docx
+from pipeline.ingest.docx import read_docx, read_docx_marked
 from pipeline.ingest.mail import read_email
 from pipeline.ingest.odt import odf_mimetype, read_odt
 from pipeline.ingest.pdf import read_pdf
@@ -83,7 +83,8 @@ def read_document(path: Path, limits: Limits = Limits(), tools: Tools | None = N
             raise _zip_archive_error(path)
         if suffix in (".xlsx", ".pptx"):
             raise ingest_error("sheet_or_slides", suffix=suffix)
-        return Reading(read_docx(path, limits))
+        blocks, marks = read_docx_marked(path, limits)
+        return Reading(blocks, warnings=marks)
     if head.startswith(PDF_MAGIC):
         return read_pdf(path, limits, tools)
     image = next((kind for magic, kind in IMAGE_MAGIC.items() if head.startswith(magic)), None)

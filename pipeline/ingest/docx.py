@@ -60,6 +60,18 @@ _MIN_LETTERS = 20
 
 
 def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
+    return read_docx_marked(path, limits)[0]
+
+
+# Practice warnings of a Word file still under review: comments left in it, changes not accepted (its text is read
+# as if they were: inserted text in, deleted text out).
+REVIEW_COMMENTS = "review_comments"
+TRACKED_CHANGES = "tracked_changes"
+
+
+def read_docx_marked(path: Path, limits: Limits = Limits()) -> tuple[list[Block], tuple[str, ...]]:
+    """The blocks of a Word file, and the warnings saying it is a draft under review (`review_comments:<n>`,
+    `tracked_changes`)."""
     try:
         with zipfile.ZipFile(path) as zf:
             info = _check_package(zf, limits)
@@ -68,6 +80,7 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
             xml = zf.read(info)
             lists = _Lists.read(zf, limits)
             links = _external_links(zf)
+            comments = _comments(zf, limits)
     except IngestError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, NotImplementedError) as exc:
@@ -89,7 +102,19 @@ def read_docx(path: Path, limits: Limits = Limits()) -> list[Block]:
     letters = sum(ch.isalpha() for block in walker.blocks for ch in block.text)
     if letters < _MIN_LETTERS and next(body.iter(_w("drawing"), _w("pict")), None) is not None:
         raise ingest_error("docx_pictures_only")
-    return walker.blocks
+    marks = (f"{REVIEW_COMMENTS}:{comments}",) if comments else ()
+    if next(body.iter(_w("ins"), _w("del"), _w("moveFrom"), _w("moveTo")), None) is not None:
+        marks += (TRACKED_CHANGES,)
+    return walker.blocks, marks
+
+
+def _comments(zf: zipfile.ZipFile, limits: Limits) -> int:
+    """How many comments the file holds (0 when its comments part cannot be read: they are no part of the form)."""
+    try:
+        data = read_part(zf, zf.getinfo("word/comments.xml"), limits.max_uncompressed_bytes)
+        return sum(1 for _ in etree.fromstring(data, _parser()).iter(_w("comment")))
+    except (KeyError, IngestError, etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, ValueError):
+        return 0
 
 
 # Style ids of a picture's or table's caption: Word's "Caption", « Légende » in a French Word ("Lgende")
