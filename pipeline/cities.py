@@ -194,6 +194,25 @@ def city_info(name: str | None) -> CityInfo | None:
     return _resolved(name)[0]
 
 
+def city_in_path(path: str | None) -> CityInfo | None:
+    """The listed city a file's path names, in its file name first, then in its folders from the nearest
+    ('2024/patras/Patras_blank_form.docx' -> Patras), one word or two running words of a name; None when it names
+    none or several."""
+    parts = [part for part in re.split(r"[\\/]", path or "") if part]
+    if not parts:
+        return None
+    parts[-1] = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", parts[-1])
+    for part in reversed(parts):
+        words = [w for w in re.split(r"[\s_.,()\[\]-]+", part) if w]
+        found = {info.name for n in (2, 1) for k in range(len(words) - n + 1)
+                 if (info := city_info(" ".join(words[k:k + n])))}
+        if len(found) == 1:
+            return city_info(found.pop())
+        if found:
+            return None
+    return None
+
+
 def city_name(name: str | None, lang: str | None = None) -> str:
     """The name the reports give a city: its listed name (in `lang` where cities.yaml gives one: 'Geneva' in
     English), else the name as written without the country or region after it; '' when there is no city."""

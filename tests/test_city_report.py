@@ -765,3 +765,15 @@ def test_a_form_sent_as_copies_is_shown_once_with_its_copies_listed(run_copy):
     files = dict(zip(practices["practice_id"], practices["source_file"]))
     shown = " ".join(s.text_content() for s in sections)
     assert f"{Path(files[first]).name})" in shown or f"{Path(files[second]).name})" in shown, "the copy is listed"
+
+
+def test_the_city_a_file_path_names():
+    from pipeline.cities import city_in_path
+
+    named = {path: (info.name if info else None) for path in (
+        "2024/patras/Patras_blank_form.docx", "2024/inbox-octobre/Lyon_mediatrices_VF.docx", "misc/fiche.docx",
+        "2024/lyon/scan 3.pdf", "Geneve et Lyon.docx", "reggio-emilia-p2-06.docx", "Form-Ville de Genève.docx")
+        for info in [city_in_path(path)]}
+    assert named == {"2024/patras/Patras_blank_form.docx": "Patras", "2024/inbox-octobre/Lyon_mediatrices_VF.docx": "Lyon",
+                     "misc/fiche.docx": None, "2024/lyon/scan 3.pdf": "Lyon", "Geneve et Lyon.docx": None,
+                     "reggio-emilia-p2-06.docx": "Reggio Emilia", "Form-Ville de Genève.docx": "Genève"}

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from pipeline.report.export import SHEETS, workbook_bytes
@@ -61,17 +62,34 @@ def test_the_review_time_is_said_to_be_utc_in_its_header_and_cells(run):
 def test_files_sheet_lists_every_file_with_its_status(run):
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run)))
     assert book.sheetnames == list(SHEETS) and "files" in SHEETS
-    assert book["files"].freeze_panes == "A2" and book["files"].auto_filter.ref == "A1:E4"
+    assert book["files"].freeze_panes == "A2" and book["files"].auto_filter.ref == "A1:F4"
     rows = {r["source_file"]: r for r in _sheet(book, "files")}
-    assert list(next(iter(rows.values()))) == ["source_file", "status", "error_code", "message", "n_practices"]
-    assert rows["broken.docx"] == {"source_file": "broken.docx", "status": "error", "error_code": "corrupt_docx",
-                                   "message": "The Word file is damaged.", "n_practices": 0}
+    assert list(next(iter(rows.values()))) == ["source_file", "city_listed", "status", "error_code", "message", "n_practices"]
+    assert rows["broken.docx"] == {"source_file": "broken.docx", "city_listed": None, "status": "error",
+                                   "error_code": "corrupt_docx", "message": "The Word file is damaged.",
+                                   "n_practices": 0}
     assert rows["blank.docx"]["status"] == "empty_form" and rows["oslo.docx"]["n_practices"] == 1
+    assert rows["oslo.docx"]["city_listed"] == "Oslo"
+
+
+def test_the_files_sheet_names_the_city_of_a_file_that_gave_no_practice_by_its_path(run):
+    """A blank or broken form gives no practice to read its city from: the city its folder or name gives, so that
+    the secretariat knows whom to ask for a new one."""
+    files = pd.read_parquet(run / "files.parquet")
+    files.loc[files["source_file"] == "blank.docx", "source_file"] = "2024/patras/Patras_blank_form.docx"
+    files.loc[files["source_file"] == "broken.docx", "source_file"] = "2024/inbox/fiche (3).docx"
+    files.to_parquet(run / "files.parquet", index=False)
+    for lang, patras in (("en", "Patras"), ("fr", "Patras")):
+        rows = {r["source_file"]: r for r in _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, lang=lang))),
+                                                        "files")}
+        assert rows["2024/patras/Patras_blank_form.docx"]["city_listed"] == patras
+        assert rows["2024/inbox/fiche (3).docx"]["city_listed"] is None
 
 
 def test_a_run_without_files_table_has_an_empty_files_sheet(tmp_path):
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path)))
-    assert [c.value for c in book["files"][1]] == ["source_file", "status", "error_code", "message", "n_practices"]
+    assert [c.value for c in book["files"][1]] == ["source_file", "city_listed", "status", "error_code", "message",
+                                                   "n_practices"]
     assert book["files"].max_row == 1
 
 

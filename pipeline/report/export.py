@@ -36,7 +36,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.cities import city_country, city_name, country_name
+from pipeline.cities import city_country, city_in_path, city_name, country_name
 from pipeline.criteria import CRITERIA
 from pipeline.report.redact import Redactor, contacts_of  # the city reports' rule for personal data, shared
 from pipeline.review_copies import copies_of_reviewed
@@ -71,7 +71,9 @@ REVIEW_COLUMNS = ("practice_id", "city", "city_listed", "title", "main_area", "a
 # lest it be read as local time.
 UTC_FORMAT = 'yyyy-mm-dd hh:mm "UTC"'
 
-FILE_COLUMNS = ("source_file", "status", "error_code", "message", "n_practices")
+# city_listed: the listed names of the cities of a file's practices, or, for a file that gave none (not read, blank),
+# the listed city its path names ('2024/patras/Patras_blank_form.docx'), so that its city can be asked for a new one
+FILE_COLUMNS = ("source_file", "city_listed", "status", "error_code", "message", "n_practices")
 
 
 def write_workbook(data_dir: Path, path: Path, reviews: Sequence[dict] = (), lang: str = "en",
@@ -162,7 +164,19 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
              r["practice_id"] in practices,
              [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews),
            formats={"reviewed_at_utc": UTC_FORMAT})
-    sheet(book, "files", FILE_COLUMNS, ([_run_message(r.get(c), words) if c == "message" else r.get(c)
+    cities_of_file: dict[str, list[str]] = {}
+    for r in tables["practices"]:
+        name = listed(r.get("city"))
+        if name and name not in cities_of_file.setdefault(r.get("source_file"), []):
+            cities_of_file[r.get("source_file")].append(name)
+
+    def file_city(r: dict) -> str | None:
+        named = city_in_path(r.get("source_file"))
+        return words.semicolon.join(cities_of_file.get(r.get("source_file")) or []) or (
+            named.name_in(lang) if named else None)
+
+    sheet(book, "files", FILE_COLUMNS, ([_run_message(r.get(c), words) if c == "message" else
+                                          file_city(r) if c == "city_listed" else r.get(c)
                                           for c in FILE_COLUMNS] for r in tables["files"]))
     buffer = io.BytesIO()
     book.save(buffer)
