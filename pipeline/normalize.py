@@ -262,6 +262,23 @@ def says_no_value(text: str | None) -> bool:
     return folded in _no_value_words() or folded.rstrip(" .") in _no_value_words()
 
 
+_FORM_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+# "03/02/25", "3.2.25": a two-digit year at the end of a numeric date
+_SHORT_YEAR = re.compile(r"(?<!\d)\d{1,2}[./-]\d{1,2}[./-](\d\d)(?!\d)")
+
+
+def form_year(text) -> int | None:
+    """The year of a form's date as the city wrote it ("2 November 2023", "15/08/2023", "03/02/25", "2024-01-22"),
+    None where none can be read. Only the year: whether "07-05-2024" is May or July cannot be told."""
+    if not isinstance(text, str):
+        return None
+    found = _FORM_YEAR.search(text)
+    if found:
+        return int(found.group(1))
+    short = _SHORT_YEAR.search(text)
+    return 2000 + int(short.group(1)) if short else None
+
+
 def value_or_none(text: str | None) -> str | None:
     """A field value, or None when it is empty, `N/A`, a template placeholder or a pointer to another version or
     place ("see French version")."""

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
@@ -25,7 +24,7 @@ import pyarrow as pa
 
 from pipeline.cities import city_country, city_info, city_key, city_name, country_name
 from pipeline.criteria import CLAIM_FIELDS, is_empty_claim, is_empty_reference, load_cues
-from pipeline.normalize import fold
+from pipeline.normalize import fold, form_year
 from pipeline.similar import (SAME_PRACTICE, VERSION_FILLED, fill_from_versions, same_practice_pairs, version_keys,
                               version_order, version_words)
 from pipeline.tables import SCHEMAS
@@ -81,8 +80,8 @@ def _as_current(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _version_rows(practices: pd.DataFrame, fields: tuple[str, ...] = ()) -> list[dict]:
-    names = ["practice_id", *(c for c in ("source_file", "practice_index", "city", "n_words", *fields)
-                              if c in practices.columns)]
+    names = ["practice_id", *dict.fromkeys(c for c in ("source_file", "practice_index", "city", "lang", "form_date",
+                                                       "n_words", *fields) if c in practices.columns)]
     return practices[names].to_dict("records")
 
 
@@ -103,9 +102,10 @@ def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:
 
     Versions of one practice are the pairs `similar.parquet` lists at rank 0: the same city's text in another
     language or rewritten (`version`) or sent again (`near_duplicate`). They are joined transitively (an English,
-    a French and a German version are one practice) and share the id of the version whose file name sorts first
-    (then the first in its file) among the fullest (a version with fewer than two thirds of the longest one's
-    words, such as a summary, does not stand for the practice), whatever the order of the rows: these are the
+    a French and a German version are one practice) and share the id of the first version in `version_order` (its
+    city's own language, then the earliest form year, then the file name and place in it) among the fullest (a
+    version with fewer than two thirds of the longest one's words, such as a summary, does not stand for the
+    practice), whatever the order of the rows: these are the
     export's `practice_key` and the versions the reports count once. Near duplicates from two different cities stay two practices, one per city.
     """
     keys = _keys(_version_rows(practices), similar)
@@ -113,11 +113,11 @@ def practice_keys(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.Series:
 
 
 def distinct_practices(practices: pd.DataFrame, similar: pd.DataFrame) -> pd.DataFrame:
-    """One row per practice, in file name order, with `practice_key` and `versions` (how many forms of it the run
-    read).
+    """One row per practice, in `version_order` (see `practice_keys`), with `practice_key` and `versions` (how many
+    forms of it the run read).
 
     The row is that of the version `practice_keys` names, with the header fields its form left empty taken from
-    the other versions, the first in file name order that has them (`similar.VERSION_FILLED`: title, department,
+    the other versions, the first in that order that has them (`similar.VERSION_FILLED`: title, department,
     form date, contact person, main objective; the declared areas with their text and `area_mismatch`; the period
     with its years and `ongoing`), so a translation that carries the description alone does not lose the
     practice's declared areas or period. The description, its sections, the language, the predicted areas and
@@ -225,23 +225,12 @@ def city_countries(cities: pd.Series, lang: str = "en") -> pd.Series:
                      name="country", dtype="string")
 
 
-_FORM_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
-# "03/02/25", "3.2.25": a two-digit year at the end of a numeric date
-_SHORT_YEAR = re.compile(r"(?<!\d)\d{1,2}[./-]\d{1,2}[./-](\d\d)(?!\d)")
 
 
 def form_years(form_dates: pd.Series) -> pd.Series:
     """The year of each form's date as the city wrote it ("2 November 2023", "15/08/2023", "03/02/25", "2024-01-22"),
     <NA> where none can be read. Only the year: whether "07-05-2024" is May or July cannot be told."""
-    def year(text) -> int | None:
-        if not isinstance(text, str):
-            return None
-        found = _FORM_YEAR.search(text)
-        if found:
-            return int(found.group(1))
-        short = _SHORT_YEAR.search(text)
-        return 2000 + int(short.group(1)) if short else None
-    return pd.Series([year(t) for t in form_dates], index=form_dates.index, name="form_year", dtype="Int64")
+    return pd.Series([form_year(t) for t in form_dates], index=form_dates.index, name="form_year", dtype="Int64")
 
 
 def text_key(text) -> str | None:

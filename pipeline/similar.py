@@ -42,8 +42,8 @@ import numpy as np
 
 from pipeline.config import RESOURCES_DIR, Settings, SimilarSettings, load_yaml
 from pipeline.embed import l2_normalise, split_sentences
-from pipeline.cities import city_key
-from pipeline.normalize import fold
+from pipeline.cities import city_info, city_key
+from pipeline.normalize import fold, form_year
 from pipeline.records import Practice
 from pipeline.registry import loader
 from pipeline.tables import is_missing
@@ -367,11 +367,18 @@ def version_words(rows: Iterable[Mapping]) -> dict[str, int]:
     return {str(r["practice_id"]): 0 if is_missing(r.get("n_words")) else int(r["n_words"]) for r in rows}
 
 
-def version_order(row: Mapping) -> tuple[str, int, str]:
-    """The order in which the forms of one practice are taken (`version_keys`, `fill_from_versions`): by file
-    name, then place in the file, whatever order a table's rows are in."""
-    name, index = row.get("source_file"), row.get("practice_index")
-    return ("" if is_missing(name) else str(name), -1 if is_missing(index) else int(index), str(row.get("practice_id")))
+def version_order(row: Mapping) -> tuple[int, int, str, int, str]:
+    """The order in which the forms of one practice are taken (`version_keys`, `fill_from_versions`), whatever their
+    file names and the order of a table's rows: first a form in its city's own language (that of its reports in
+    cities.yaml: a translation made for the network comes after the form it translates), then the earliest by the
+    year of its form date (a form sent again later does not take the practice's place, nor its date; no date last),
+    then by file name and place in the file."""
+    name, index, city = row.get("source_file"), row.get("practice_index"), row.get("city")
+    info = city_info(city) if isinstance(city, str) else None
+    own_language = 0 if info is not None and row.get("lang") == info.report_lang else 1
+    year = form_year(row.get("form_date")) or 9999
+    return (own_language, year, "" if is_missing(name) else str(name), -1 if is_missing(index) else int(index),
+            str(row.get("practice_id")))
 
 
 # Header fields that the form standing for a practice takes from its other versions where its own form left them

@@ -48,14 +48,15 @@ def cell_output(nb: nbformat.NotebookNode, cell_id: str) -> str:
     return outputs_text(next(c for c in nb.cells if c.get("id") == cell_id))
 
 
-LYON_EN, LYON_FR = "1a0000000000-1", "1b0000000000-1"
+# the French form is kept (`similar.version_order`: Lyon's own language), the English translation is not
+LYON_KEPT, LYON_OTHER = "1a0000000000-1", "1b0000000000-1"
 
 
 @pytest.fixture(scope="module")
 def versions_run(sample_out, tmp_path_factory) -> Path:
-    """The sample run with one more practice, sent by Lyon in English and in French: the English form, whose file
-    name sorts first, is at level 3 on every criterion, the French one lower on two; the English form's references
-    part names no document."""
+    """The sample run with one more practice, sent by Lyon in French and in English: the French form, in the city's
+    own language, is at level 3 on every criterion, the English one lower on two (its file name sorts first); the
+    French form's references part names no document."""
     import shutil
 
     import pyarrow.parquet as pq
@@ -70,23 +71,23 @@ def versions_run(sample_out, tmp_path_factory) -> Path:
         write_table(out / f"{name}.parquet", to_table(name, pq.read_table(out / f"{name}.parquet").to_pylist() + rows))
 
     template = pq.read_table(out / "practices.parquet").to_pylist()[0]
-    forms = [(LYON_EN, "lyon-world-gardens-en.txt", "en", "Lyon"),
-             (LYON_FR, "ville-de-lyon-jardins-fr.docx", "fr", "Ville de Lyon")]
+    forms = [(LYON_OTHER, "lyon-world-gardens-en.txt", "en", "Lyon"),
+             (LYON_KEPT, "ville-de-lyon-jardins-fr.docx", "fr", "Ville de Lyon")]
     add("files", [{"source_file": f, "sha256": pid * 2, "status": "ok", "n_practices": 1} for pid, f, _, _ in forms])
     add("practices", [dict(template, practice_id=pid, source_file=f, lang=lang, city=city,
                            title=f"World Gardens ({lang})",
-                           references="See the city website." if lang == "en" else template["references"])
+                           references="Voir le site de la ville." if lang == "fr" else template["references"])
                       for pid, f, lang, city in forms])
     criteria = ("targeted", "needs_based", "context_sensitive", "high_impact", "modelable", "transferable")
-    lower = {"context_sensitive": 1, "transferable": 1}  # the French version's levels on these, its scores higher
+    lower = {"context_sensitive": 1, "transferable": 1}  # the English version's levels on these, its scores higher
     add("criteria", [{"practice_id": pid, "criterion": c, "level": level,
-                      "score": level / 3 * (0.9 if lang == "en" else 1.0), "evidence": [], "hint": None}
+                      "score": level / 3 * (0.9 if lang == "fr" else 1.0), "evidence": [], "hint": None}
                      for pid, _, lang, _ in forms for c in criteria
-                     for level in [lower.get(c, 3) if lang == "fr" else 3]])
+                     for level in [lower.get(c, 3) if lang == "en" else 3]])
     add("similar", [{"practice_id": a, "neighbour_id": b, "rank": 0, "score": 0.9, "matched_section": "description",
                      "shared_terms": [], "neighbour_city": city, "near_duplicate": False, "relation": "version",
                      "weak": False}
-                    for a, b, city in ((LYON_EN, LYON_FR, "Ville de Lyon"), (LYON_FR, LYON_EN, "Lyon"))])
+                    for a, b, city in ((LYON_OTHER, LYON_KEPT, "Ville de Lyon"), (LYON_KEPT, LYON_OTHER, "Lyon"))])
     return out
 
 
@@ -152,9 +153,9 @@ def test_a_folder_without_a_run_stops_at_the_first_cell(tmp_path):
 def criteria_notebook(versions_run) -> nbformat.NotebookNode:
     """Notebook 4 run on `versions_run`, its last cell printing the levels it holds for Lyon's practice and city."""
     return execute(NOTEBOOK_DIR / "04_criteria.ipynb", versions_run, probe=(
-        f"print(per_practice.loc['{LYON_EN}', ORDER].tolist(), by_city.loc['Lyon'].tolist(), "
-        f"first.loc[first['practice_id'] == '{LYON_FR}'].shape[0], "
-        f"sum('(fr)' in e['practice'] for e in examples))"))
+        f"print(per_practice.loc['{LYON_KEPT}', ORDER].tolist(), by_city.loc['Lyon'].tolist(), "
+        f"first.loc[first['practice_id'] == '{LYON_OTHER}'].shape[0], "
+        f"sum('(en)' in e['practice'] for e in examples))"))
 
 
 def test_the_criteria_of_a_practice_sent_in_two_languages_are_those_of_the_version_kept(criteria_notebook):
@@ -181,7 +182,7 @@ def test_the_city_chart_says_how_many_levels_are_at_the_top_and_how_many_practic
     import pyarrow.parquet as pq
 
     criteria = pq.read_table(versions_run / "criteria.parquet").to_pandas()
-    kept = criteria[criteria["practice_id"] != LYON_FR]  # the version distinct_practices keeps
+    kept = criteria[criteria["practice_id"] != LYON_OTHER]  # the version distinct_practices keeps
     at_top = int((kept["level"] == 3).sum())
     said = " ".join(cell_output(criteria_notebook, "cell-06").split())
     assert f"{at_top} of {len(kept)} levels ({at_top / len(kept):.0%}) are at the top level 3" in said, said
@@ -220,15 +221,15 @@ def test_the_similarity_notebook_finds_the_measured_score_bands_from_a_copy_of_t
 
 
 def test_a_references_part_that_names_no_document_is_not_counted_as_filled(versions_run):
-    """Notebook 1 counts a form's parts as the criteria and the guideline checks read them: "See the city website."
+    """Notebook 1 counts a form's parts as the criteria and the guideline checks read them: « Voir le site de la ville. »
     is no references part, as the references check says ("names no document"), and the chart's note says so."""
     import pyarrow.parquet as pq
 
     nb = execute(NOTEBOOK_DIR / "01_corpus_overview.ipynb", versions_run, probe=(
-        f"print(filled.loc[(distinct['practice_id'] == '{LYON_EN}').to_numpy(), 'references'].tolist()); "
+        f"print(filled.loc[(distinct['practice_id'] == '{LYON_KEPT}').to_numpy(), 'references'].tolist()); "
         f"print(int(filled['references'].sum())); print(note)"))
     kept, count, *note = outputs_text(nb.cells[-1]).strip().splitlines()
-    references = pq.read_table(versions_run / "practices.parquet").to_pandas().query("practice_id != @LYON_FR")
+    references = pq.read_table(versions_run / "practices.parquet").to_pandas().query("practice_id != @LYON_OTHER")
     assert kept == "[False]" and int(count) == references["references"].notna().sum() - 1
     note = " ".join(note)
     assert "names no document" in note and "(here: references 1)" in note, note

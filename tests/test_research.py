@@ -244,3 +244,27 @@ def test_a_sample_form_sent_again_with_another_date_is_still_the_area_model_s_tr
     forms = pd.DataFrame([p.to_dict() for r in results for p in r.practices]).set_index("source_file")
     assert forms.loc["neuchatel-p2-04-v2.txt", "form_date"] == "15.10.2023"
     assert in_sample(forms).to_dict() == {"neuchatel-p2-04-v2.txt": True, "new.txt": False}
+
+
+def test_the_version_that_stands_for_a_practice_does_not_depend_on_file_names():
+    """Paris's French form stands for its practice, not the English translation whose file name sorts first; of two
+    French forms of Montréal, the one sent first, not the resubmission named so that it sorts first."""
+    rows = [("p-en", "a-paris-assembly-en.md", "en", "Paris", "2024-03-01"),
+            ("p-fr", "paris-p4-10.docx", "fr", "Paris", "2024-01-15"),
+            ("m-new", "a-montreal-2024.md", "fr", "Ville de Montréal", "1 juin 2024"),
+            ("m-old", "montreal-p1-07.md", "fr", "Montréal", "12/10/2023"),
+            ("o-en", "oslo-b.docx", "en", "Oslo", None), ("o-fr", "oslo-a-fr.docx", "fr", "Oslo", None)]
+    practices = pd.DataFrame([{"practice_id": pid, "source_file": f, "practice_index": 1, "lang": lang, "city": city,
+                               "form_date": date, "n_words": 300} for pid, f, lang, city, date in rows])
+    similar = pd.DataFrame([{"practice_id": a, "neighbour_id": b, "rank": 0, "relation": relation,
+                             "near_duplicate": True}
+                            for a, b, relation in (("p-en", "p-fr", "version"), ("m-new", "m-old", "near_duplicate"),
+                                                   ("o-en", "o-fr", "version"))])
+    keys = practice_keys(practices, similar)
+    assert keys.tolist() == ["p-fr", "p-fr", "m-old", "m-old", "o-en", "o-en"]
+    # the rows' order and the file names' order change nothing
+    shuffled = practices.iloc[::-1].assign(source_file=lambda df: "z-" + df["source_file"])
+    assert practice_keys(shuffled, similar).tolist() == keys.iloc[::-1].tolist()
+    kept = distinct_practices(practices, similar)
+    assert sorted(kept["practice_id"]) == ["m-old", "o-en", "p-fr"]
+    assert kept.set_index("practice_id").loc["m-old", "form_date"] == "12/10/2023"

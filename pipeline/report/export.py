@@ -111,7 +111,7 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
             return [redact(v) for v in value]
         return redact(value) if isinstance(value, str) else value
 
-    # the same linking as research.practice_keys: the first full version in file name order stands for the practice
+    # the same linking as research.practice_keys: the first full version in `version_order` stands for the practice
     keys = version_keys(sorted(practices, key=lambda pid: version_order(practices[pid])),
                         same_practice_pairs(tables["similar"]), version_words(practices.values()))
     derived = {"city_listed": lambda r: listed(r.get("city")),

@@ -134,7 +134,7 @@ class RunView:
     @cached_property
     def practice_keys(self) -> dict[str, str]:
         """The practice each practice id is a version of (`research.practice_keys`): language versions and copies
-        sent again, linked at rank 0 of the similar table, share the id of the first full one in file name order."""
+        sent again, linked at rank 0 of the similar table, share the id of the first full one in `version_order`."""
         from pipeline.similar import same_practice_pairs, version_keys, version_order, version_words
 
         rows = self.records("similar", ("practice_id", "neighbour_id", "rank", "relation", "near_duplicate"))
@@ -147,7 +147,7 @@ class RunView:
         return len(set(self.practice_keys.values()))
 
     def is_representative(self, practice_id: str) -> bool:
-        """Whether the practice stands for its versions in counts (the first of them in file name order)."""
+        """Whether the practice stands for its versions in counts (the first of them in `version_order`)."""
         return self.practice_keys.get(practice_id, practice_id) == practice_id
 
     @cached_property
