@@ -68,7 +68,7 @@ def ends_mid_sentence(line: str) -> bool:
 
 def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str, ...] = _SENTENCE_END) -> list[str]:
     """Lines re-joined where a layout or a hard wrap broke a sentence: a line that starts in lower case, or follows
-    a line ending on a comma, with a bracket left open ("7. Services publics (a." / "Santé…) ; 10. Médiation") or
+    a line ending on a comma or an opening quotation mark, with a bracket left open ("7. Services publics (a." / "Santé…) ; 10. Médiation") or
     on a word no sentence ends on ("in", « de ») and opens no list item or label, or
     starts with a count after a long line of prose ending on a word ("were placed" / "62 pupils…"), goes on the
     previous one when that one does not end with one of `ends` and has at least `min_words` words and `min_chars`
@@ -87,6 +87,7 @@ def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str,
         opens_anew = _ITEM_START.match(line) or _LABEL_START.match(line)  # "- a guide", "Ville :" after « REÇU LE »
         goes_on = (line[:1].islower() or line[:1] == "("
                    or (previous.endswith(",") and not opens_anew)
+                   or previous.endswith(_OPENING_QUOTES)  # « Le projet « / Les Médiatrices » … »
                    or (ends_mid_sentence(previous) and not opens_anew)
                    or (previous[-1:].islower() and out and words[-1] >= _PROSE_LINE_WORDS
                        and _COUNT_GOES_ON.match(line) is not None and not opens_anew))
@@ -94,7 +95,8 @@ def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str,
         in_bracket = bool(out) and depth[-1] > 0 and not opens_anew
         if (out and length[-1] and ((goes_on and not previous.endswith(ends)) or in_bracket)
                 and words[-1] >= min_words and length[-1] >= min_chars):
-            joint = "" if _CUT_AFTER_HYPHEN.search(previous) else " "
+            # no space after a word cut at its hyphen, nor inside “ ” (« » has one in French)
+            joint = "" if _CUT_AFTER_HYPHEN.search(previous) or previous.endswith(("“", "„")) else " "
             out[-1] += [joint, line]
             tail[-1] = (previous + joint + line)[-_TAIL:]
             length[-1] += len(joint) + len(line)
@@ -112,6 +114,7 @@ def unwrap_lines(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str,
 
 
 _TAIL = 80  # what the rules read of the end of a line: its last word, its last sign
+_OPENING_QUOTES = ("«", "“", "„", "‹")  # a quotation opened at a line's end goes on with the next line
 
 
 def join_wrapped(previous: str, line: str) -> str:

@@ -931,6 +931,7 @@ def _plain_unwrap(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str
         opens_anew = _ITEM_START.match(line) or _LABEL_START.match(line)  # "- a guide", "Ville :" after « REÇU LE »
         goes_on = (line[:1].islower() or line[:1] == "("
                    or (previous.endswith(",") and not opens_anew)
+                   or previous.endswith(("«", "“", "„", "‹"))
                    or (ends_mid_sentence(previous) and not opens_anew)
                    or (previous[-1:].islower() and len(previous.split()) >= _PROSE_LINE_WORDS
                        and _COUNT_GOES_ON.match(line) is not None and not opens_anew))
@@ -947,7 +948,8 @@ def _plain_unwrap(lines, min_words: int = 1, min_chars: int = 0, ends: tuple[str
 
 def _plain_join(previous: str, line: str) -> str:
     """Two pieces of one wrapped line: a word cut after its hyphen ("self-" + "government") is joined whole."""
-    return f"{previous}{line}" if _CUT_AFTER_HYPHEN.search(previous) else f"{previous} {line}"
+    return (f"{previous}{line}" if _CUT_AFTER_HYPHEN.search(previous) or previous.endswith(("“", "„"))
+            else f"{previous} {line}")
 
 
 def test_lines_are_rejoined_in_one_pass_as_the_plain_reading_rejoins_them():
@@ -960,13 +962,23 @@ def test_lines_are_rejoined_in_one_pass_as_the_plain_reading_rejoins_them():
     pieces = ["and", "de", "the city", "Ville :", "- a guide", "1. Item", "(contre 310", "en 2020)", "self-",
               "government", "62 pupils were", "were placed", "Santé…) ; 10.", "7. Services publics (a.", "ends.", "a,",
               "Word", "word", "x" * 90 + "and", "", " lead", "A long line of prose that goes on with many words here",
-              "(", ")"]
+              "(", ")", "Le projet «", "Les Médiatrices »", "called it “", "self-“"]
     draw = random.Random(0)
     for _ in range(3000):
         lines = [draw.choice(pieces) for _ in range(draw.randint(0, 8))]
         options = draw.choice([{}, {"min_words": 3}, {"min_chars": 20}, {"ends": (".",)}])
         assert unwrap_lines(list(lines), **options) == _plain_unwrap(list(lines), **options), (lines, options)
     assert len(unwrap_lines(["word,"] * 40_000)) == 1
+
+
+def test_a_quotation_opened_at_a_line_end_goes_on_with_the_next_line():
+    """A PDF broke « Le projet « / Les Médiatrices du Rhône » forme… » after the opening guillemet."""
+    from pipeline.normalize import unwrap_lines
+
+    assert unwrap_lines(["Le projet «", "Les Médiatrices du Rhône » forme des femmes-relais."]) == [
+        "Le projet « Les Médiatrices du Rhône » forme des femmes-relais."]
+    assert unwrap_lines(["We called it “", "Open Doors” in 2022."]) == ["We called it “Open Doors” in 2022."]
+    assert unwrap_lines(["Le projet « Voisins ».", "Les Médiatrices"]) == ["Le projet « Voisins ».", "Les Médiatrices"]
 
 
 def test_an_amount_is_counted_from_the_first_figure_of_its_number():
