@@ -86,7 +86,7 @@ def finder(catalogue, settings: SearchSettings | None, meaning_only: bool = Fals
     index = catalogue.index
     meaning = None if settings is None else replace(catalogue.meaning, settings=settings)
     if meaning_only:
-        return lambda text: [pid for pid, _ in meaning.hits(text)][:CUTOFF]
+        return lambda text: [pid for pid, _, _ in meaning.hits(text)][:CUTOFF]
     index._meaning = meaning
     return lambda text: index.search(SearchQuery(q=text, limit=CUTOFF)).practice_ids
 

@@ -2382,6 +2382,30 @@ def test_search_finds_by_meaning_what_no_word_of_the_query_finds(client):
     assert client.get("/api/practices", params={"q": "priya.raman@example.org"}).json()["total"] == 0
 
 
+def test_each_hit_shows_why_it_was_found(client):
+    """Beside each hit, the sentence holding the query's words (marked), or the passage closest to what the query
+    means: the secretariat sees why a practice is listed without opening it."""
+    from lxml import html as lxml_html
+
+    from pipeline.normalize import fold
+
+    found = client.get("/api/practices", params={"q": "mediatrices"}).json()["practices"]
+    by_words = [p for p in found if p["found_by"] == "words"]
+    # the query word, or a form of its key term in either language ('médiateurs', 'mediation')
+    assert by_words and all("mediat" in fold(p["snippet"]) for p in by_words if p["snippet"]), by_words
+    assert sum(bool(p["snippet"]) for p in by_words) >= len(by_words) - 1
+    meant = client.get("/api/practices", params={"q": "migration stories museum"}).json()["practices"]
+    assert meant[0]["snippet"] and len(meant[0]["snippet"]) <= 300
+    strasbourg = client.get(f"/api/practices/{meant[0]['practice_id']}").json()
+    shown = " ".join(str(strasbourg.get(k) or "") for k in ("title", "main_objective", "description"))
+    assert " ".join(meant[0]["snippet"].split()) in " ".join(shown.split()), "a passage of the practice as shown"
+    page = lxml_html.fromstring(client.get("/", params={"q": "mediatrices"}).text)
+    marks = [fold(m.text_content()) for m in page.xpath("//li[@class='hit']//p[@class='snippet']/mark")]
+    assert marks and all(m.startswith("mediat") for m in marks), marks
+    # no words, nothing to explain
+    assert {p["snippet"] for p in client.get("/api/practices").json()["practices"]} == {None}
+
+
 @pytest.mark.parametrize("query", ["Priya Raman", "Jordi Puigvert", "Laia Ferrer", "xyzzy", "Dupont"])
 def test_a_name_or_an_unknown_word_finds_nothing_by_meaning(client, query):
     """A contact's name (left out of what the site shows) or a string of letters holds no word of the site's texts:
@@ -2402,7 +2426,7 @@ def test_the_meaning_needs_enough_practices_to_tell_a_hit(models):
     assert MeaningIndex.build(few, models.embedder).hits("language café") == []
     more = [*few, replace(few[0], practice_id="other", title="Football league", description="A league of teams.")]
     hits = MeaningIndex.build(more, models.embedder).hits("football tournament")
-    assert [pid for pid, _ in hits] == ["other"]
+    assert [(pid, passage) for pid, _, passage in hits] == [("other", "Football league")], "with its closest passage"
 
 
 def test_the_secretariat_sees_the_reviewed_main_area_in_the_area_table(client):

@@ -33,7 +33,8 @@ from pipeline.cities import (CITIES_FILE, city_country, city_info, city_key, cit
                              fold_key, joint_cities, name_parts)
 from pipeline.config import RESOURCES_DIR, load_yaml
 from pipeline.criteria import CRITERIA
-from pipeline.normalize import fold, holds_link_or_address
+from pipeline.embed import split_sentences
+from pipeline.normalize import fold, holds_link_or_address, shorten
 from pipeline.records import SECTION_FIELDS
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -123,6 +124,9 @@ class SearchResult:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     level_counts: dict[str, dict[int, int]] = field(default_factory=dict)  # criterion -> N -> n at least N (0: at 0)
     by_meaning: frozenset[str] = frozenset()  # found by what the query means, not by its words
+    # the page's practices: what shows why each was found, as (text, is a query word) pieces: the sentence holding
+    # most of the query's words, or the passage closest to what it means (none where only the title or city matched)
+    snippets: dict[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,60 @@ class TermExpander:
         return [form for form in dict.fromkeys(written) if not form.startswith(word)]
 
 
+SNIPPET_CHARS = 300
+_TOKEN = re.compile(r"[^\W_]+|[\W_]+")
+
+
+def word_snippet(texts: tuple[str, ...], query: str, expander: TermExpander | None = None
+                 ) -> tuple[tuple[str, bool], ...] | None:
+    """The sentence of `texts` holding most of the query's words (the first of equals), as pieces of text, each
+    saying whether it is a word the query found (a word starting with a query word, or a form of its key term in
+    the other language, as the index matches them); cut to about SNIPPET_CHARS around its first such word. None
+    when no sentence holds one (the title or the city matched)."""
+    folded = [m.group(0) for m in _WORD.finditer(fold(query or ""))][:MAX_QUERY_WORDS]
+    words = [w for w in folded if len(w) > 1]
+    if not words:
+        return None
+    forms = {form: word for word in words for form in (expander.written_forms(word) if expander else [])}
+
+    def found(token: str) -> str | None:
+        key = fold(token)
+        return next((w for w in words if key.startswith(w)), None) or forms.get(key)
+
+    best, best_count = None, 0
+    for text in texts:
+        for sentence in split_sentences(text):
+            pieces = [(token, found(token) is not None if token[:1].isalnum() else False)
+                      for token in _TOKEN.findall(" ".join(sentence.split()))]
+            count = len({found(token) for token, hit in pieces if hit})
+            if count > best_count:
+                best, best_count = pieces, count
+    if best is None:
+        return None
+    first = next(i for i, (_, hit) in enumerate(best) if hit)
+    start = first
+    while start > 0 and sum(len(t) for t, _ in best[start - 1:first]) < SNIPPET_CHARS // 3:
+        start -= 1
+    kept, length = [], 0
+    for token, hit in best[start:]:
+        if length + len(token) > SNIPPET_CHARS and kept:
+            break
+        kept.append((token, hit))
+        length += len(token)
+    cut_before, cut_after = start > 0, start + len(kept) < len(best)
+    while kept and not kept[0][0].strip():
+        kept.pop(0)
+    while kept and not kept[-1][0].strip():
+        kept.pop()
+    merged: list[tuple[str, bool]] = []
+    for token, hit in [*((("… ", False),) if cut_before else ()), *kept, *(((" …", False),) if cut_after else ())]:
+        if merged and merged[-1][1] == hit and not hit:
+            merged[-1] = (merged[-1][0] + token, False)
+        else:
+            merged.append((token, hit))
+    return tuple(merged)
+
+
 def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
@@ -319,11 +377,13 @@ class SearchIndex:
         self._rids: dict[str, int] = {}
         self._phrases: set[str] = set()  # the city names of several words, for the query to find them whole
         self._city_keys: set[str] = set()  # the cities of the run, for a query to name one with the words around it
+        self._texts: dict[str, tuple[str, ...]] = {}  # each practice's objective and description, as shown
         with self._db:
             for rid, p in enumerate(practices, start=1):
                 self._add(rid, p)
                 self._ids.append(p.practice_id)
                 self._rids[p.practice_id] = rid
+                self._texts[p.practice_id] = tuple(t for t in (p.objective, p.body) if t)
 
     def _add(self, rid: int, p: IndexedPractice) -> None:
         # the city under its listed name (as the reports name it), grouped and filtered by its key
@@ -358,6 +418,8 @@ class SearchIndex:
         conditions, order, joins = self._conditions(query)
         has_words = any(name == "q" for name, _, _ in conditions)
         meant = self._meant(query) if has_words and self._some_word_shown(query.q) else []
+        passages = {pid: passage for pid, _, passage in meant}
+        meant = [(self._rids[pid], score) for pid, score, _ in meant]
         if meant:
             # the practices the words find, or those the query means
             text = next(i for i, c in enumerate(conditions) if c[0] == "q")
@@ -386,7 +448,14 @@ class SearchIndex:
             levels = self._level_counts(hits_without("level"))
         limit = max(1, min(query.limit, MAX_LIMIT))
         page = rows[max(0, query.offset): max(0, query.offset) + limit]
-        return SearchResult(len(rows), [r[1] for r in page], facets, levels, by_meaning)
+        snippets = {}
+        if has_words:
+            for _, pid in page:
+                found = (((shorten(passages[pid], SNIPPET_CHARS), False),) if pid in by_meaning
+                         else word_snippet(self._texts.get(pid, ()), query.q, self._expander))
+                if found:
+                    snippets[pid] = found
+        return SearchResult(len(rows), [r[1] for r in page], facets, levels, by_meaning, snippets)
 
     def _some_word_shown(self, text: str) -> bool:
         """Whether a word of the query (or of its key term in the other language) is one the site's texts hold: a
@@ -398,12 +467,12 @@ class SearchIndex:
                                         [f"{_TEXT_COLUMNS} : {_text_options(word, self._expander)}"]).fetchone()
                        for word in words if len(word) > 2)
 
-    def _meant(self, query: SearchQuery) -> list[tuple[int, float]]:
-        """The practices the query means (rid, score), best first; none for an e-mail address or a link (a
-        contact's address pasted in has no meaning to find)."""
+    def _meant(self, query: SearchQuery) -> list[tuple[str, float, str]]:
+        """The practices the query means (id, score, closest passage), best first; none for an e-mail address or a
+        link (a contact's address pasted in has no meaning to find)."""
         if self._meaning is None or not self._meaning.settings.meaning or holds_link_or_address(query.q):
             return []
-        return [(self._rids[pid], score) for pid, score in self._meaning.hits(query.q) if pid in self._rids]
+        return [hit for hit in self._meaning.hits(query.q) if hit[0] in self._rids]
 
     def _fused(self, rows: list[tuple[int, str]], expression: str,
                meant: list[tuple[int, float]]) -> tuple[list[tuple[int, str]], set[int]]:

@@ -127,10 +127,13 @@ def _facets_json(result: SearchResult) -> dict:
 @router.get("/api/practices")
 def api_search(catalogue: CatalogueDep, query: SearchQueryDep, services: ServicesDep) -> dict:
     result = run_search(catalogue, query, services)
-    # found_by: whether the query's words found a practice, or only what the query means (null without words)
+    # found_by: whether the query's words found a practice, or only what the query means (null without words);
+    # snippet: the sentence holding the query's words, or the passage closest to what it means (null without one)
     found_by = (lambda pid: "meaning" if pid in result.by_meaning else "words") if query.q.strip() else (lambda pid: None)
     return {"total": result.total, "limit": query.limit, "offset": query.offset,
-            "practices": [{**practice_summary(catalogue, pid), "found_by": found_by(pid)} for pid in result.practice_ids],
+            "practices": [{**practice_summary(catalogue, pid), "found_by": found_by(pid),
+                           "snippet": "".join(text for text, _ in result.snippets[pid]) if pid in result.snippets else None}
+                          for pid in result.practice_ids],
             "facets": _facets_json(result)}
 
 
