@@ -47,8 +47,9 @@ _SENTENCE_END = (".", ":", "!", "?", ";")
 _CUT_AFTER_HYPHEN = re.compile(r"[^\W\d_]-$")
 # A line that ends on a word no sentence ends on ("reported in" / "2018 that…", "Somali and" / "Syrian…") goes on
 # whatever the next line starts with, a list item's marker aside.
+# a word after a slash is no article: "N/A" ends a value
 _ENDS_MID_SENTENCE = re.compile(
-    r"\b(?:and|or|of|in|the|to|a|an|with|for|by|from|at|on|than|every|each|whom|whose|which|their|its|our|into|"
+    r"(?<!/)\b(?:and|or|of|in|the|to|a|an|with|for|by|from|at|on|than|every|each|whom|whose|which|their|its|our|into|"
     r"between|among|et|ou|de|du|des|la|le|les|en|au|aux|dans|par|pour|avec|sur|un|une|que|qui|dont|chaque|leur|"
     r"leurs|notre|nos|ces|cette|entre|chez|vers)$", re.I)
 _ITEM_START = re.compile(r"(?:[-•*–]\s|\d{1,2}[.)]\s|[a-z][.)]\s)")

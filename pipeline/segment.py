@@ -849,12 +849,14 @@ def _forms(lines: list[_Line], rules: SegmentSettings = _DEFAULTS) -> tuple[list
 
 def _trailing_contact_block(current: _Form, forms: list[_Form]) -> bool:
     """Whether `current` holds only a contact block's values that follow a practice without contact: the block that
-    closes that practice (its form written practice first, contact last)."""
+    closes that practice (its form written practice first, contact last). A practice that wrote "N/A" there has
+    its contact block: the next one opens the next practice."""
     filled = {name for name, value in current.fields.items() if value_or_none(value)}
     previous = forms[-2] if len(forms) >= 2 and forms[-1] is current else None
     return (not current.has_content() and not current.sections and bool(filled) and filled <= _CONTACT_FIELDS
             and previous is not None and previous.has_content()
-            and not any(value_or_none(previous.fields.get(name)) for name in _CONTACT_FIELDS))
+            and not any(value_or_none(previous.fields.get(name)) or says_no_value(previous.fields.get(name))
+                        for name in _CONTACT_FIELDS))
 
 
 def _looks_like_label(line: _Line, header: bool) -> bool:

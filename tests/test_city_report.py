@@ -777,3 +777,11 @@ def test_the_city_a_file_path_names():
     assert named == {"2024/patras/Patras_blank_form.docx": "Patras", "2024/inbox-octobre/Lyon_mediatrices_VF.docx": "Lyon",
                      "misc/fiche.docx": None, "2024/lyon/scan 3.pdf": "Lyon", "Geneve et Lyon.docx": None,
                      "reggio-emilia-p2-06.docx": "Reggio Emilia", "Form-Ville de Genève.docx": "Genève"}
+
+
+def test_a_city_read_with_the_programme_s_name_beside_it_is_that_city():
+    """A PDF of the template reads the header cell beside the city on its line: 'Bergen ICC' is Bergen."""
+    from pipeline.cities import city_key
+
+    assert city_info("Bergen ICC").name == "Bergen" and city_key("Bergen – Intercultural City") == city_key("Bergen")
+    assert city_key("Larnaka ICC") == city_key("Larnaka")

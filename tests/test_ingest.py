@@ -1032,3 +1032,25 @@ def test_a_word_file_still_under_review_says_so(tmp_path):
     clean.add_paragraph("City: Ghent")
     clean.save(str(tmp_path / "clean.docx"))
     assert read_document(tmp_path / "clean.docx").warnings == ()
+
+
+def test_a_form_on_each_page_keeps_the_lines_that_open_each_page():
+    """One practice per page, each opening with "Contact details" and "City: Bergen": the form's lines, not a
+    running header (the city was lost); a header line on every page still goes."""
+    from pipeline.ingest.pdf import without_running_lines
+
+    def page(title: str) -> list[tuple[str, ...]]:
+        return [("Bergen kommune – ICC good practices",), ("Contact details",), ("City: Bergen",),
+                (f"Title: {title}",), ("Purpose: Neighbours meet every week.",), ("Page 1 of 3",)]
+
+    kept = without_running_lines([page("Dialogue circles"), page("Diversity map"), page("Stua")])
+    assert [[" ".join(line) for line in p][:2] for p in kept] == [["Contact details", "City: Bergen"]] * 3
+    assert not any("Bergen kommune" in " ".join(line) or "Page" in " ".join(line) for p in kept for line in p)
+
+
+def test_a_value_written_n_a_ends_its_line():
+    """'Contact person: N/A' then 'Good practice': the heading is not read as the end of the contact's value."""
+    from pipeline.normalize import ends_mid_sentence, unwrap_lines
+
+    assert not ends_mid_sentence("Contact person: N/A") and ends_mid_sentence("the people we met in")
+    assert unwrap_lines(["Contact person: N/A", "Good practice"]) == ["Contact person: N/A", "Good practice"]

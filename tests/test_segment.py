@@ -206,6 +206,16 @@ def test_a_field_written_n_a_in_a_later_practice_is_not_taken_from_the_one_befor
         ("Lisbon", None, None, None)
     assert said_none.warnings.count("inherited:city") == 1 and not any(
         w in said_none.warnings for w in ("inherited:department", "inherited:contact_person", "inherited:form_date"))
+    # the contact block after a practice that wrote N/A in its own is the next practice's, not that practice's
+    third = ("Department: Youth Office", "Date: 05/2024", "Contact person: John Murphy", "Title: Three",
+             f"Purpose: {DESCRIPTION_EN}")
+    _, said_none, own = segment(lines(*first, "Department: N/A", "Date: n/a", "Contact person: N/A", "Title: Two",
+                                      f"Purpose: {DESCRIPTION_EN}", *third)).practices
+    assert (said_none.department, said_none.form_date, said_none.contact_person) == (None, None, None)
+    assert (own.department, own.form_date, own.contact_person) == ("Youth Office", "05/2024", "John Murphy")
+    assert not [w for w in own.warnings if w.startswith("inherited:") and w != "inherited:city"]
+    assert segment(lines(*first, "Date: Néant", "Title: Two", f"Purpose: {DESCRIPTION_EN}")).practices[1].form_date \
+        is None
     # left empty, or pointing above: taken from the practice before, and said
     left_empty = segment(lines(*first, "Department:", "Contact person: same as above", "Title: Two",
                                f"Purpose: {DESCRIPTION_EN}")).practices[1]

@@ -8,13 +8,14 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from pipeline.config import Limits
+from pipeline.config import LABELS_FILE, Limits, load_yaml
 from pipeline.errors import cause, ingest_error, message
 from pipeline.ingest.ocr import ocr_pages, ocr_unavailable
 from pipeline.ingest.reading import OCR, UNREAD_SCANS, Reading
 from pipeline.ingest.tools import Tools
 from pipeline.normalize import clean_text, fold, unwrap_lines
 from pipeline.records import Block, IngestError
+from pipeline.registry import loader
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -352,6 +353,20 @@ def _opens_without_password(reader) -> bool:
         return False
 
 
+@loader("pdf_template_labels")
+def _template_labels() -> frozenset[str]:
+    """The template's field labels and headings (resources/labels.yaml), folded."""
+    data = load_yaml(LABELS_FILE.read_text(encoding="utf-8"))
+    groups = [*data["fields"].values(), *data["markers"].values()]
+    return frozenset(fold(label).strip() for group in groups for label in group)
+
+
+def _template_line(text: str) -> bool:
+    """Whether a line is a label of the template, alone or with its value ("city: bergen")."""
+    head = fold(text).split(":", 1)[0].strip(" .*#")
+    return head in _template_labels()
+
+
 def without_running_lines(pages: list[PageLines]) -> list[PageLines]:
     """Each page's lines without its running header and footer and its page number.
 
@@ -373,7 +388,8 @@ def without_running_lines(pages: list[PageLines]) -> list[PageLines]:
                 for page in lines]
     page_edges = [edges(page) for page in lines]
     seen = Counter(k for page, at in zip(lines, page_edges) for k in {key(page[i]) for i in at})
-    running = {k for k, n in seen.items() if n >= max(2, len(lines) / 2)}
+    # a form on each page opens each with the same lines ("Contact details", "City: Bergen"): the form's, not a header
+    running = {k for k, n in seen.items() if n >= max(2, len(lines) / 2) and not _template_line(k)}
     return [[line for i, line in enumerate(page)
              if i not in at or not (key(line) in running or _PAGE_NUMBER.match(" ".join(line).strip())
                                     or _NAMED_PAGE.search(" ".join(line)))]
