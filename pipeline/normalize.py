@@ -539,6 +539,8 @@ _STOPWORDS = {
               "este esta entre sobre también muy ha han hay".split()),
     "it": set("il lo la le i gli di della delle dei del e a in da con per un una uno che è sono stato nel nella "
               "sulla come non si al alla anche ha hanno questo questa tra".split()),
+    "pt": set("o os as do da dos das em no na nos nas um uma para pelo pela com que é são foi não seu sua seus "
+              "suas como mas mais este esta entre sobre também muito ao aos".split()),
 }
 # Another language outweighs the language of the labels a form was written on only with this many stop words, and
 # twice as many as the labels' language has.

@@ -388,3 +388,7 @@ def test_a_text_longer_than_a_cell_is_cut_after_a_word_and_says_so(tmp_path):
         assert process.startswith(kept) and process[len(kept)] == " ", "cut after a whole word"
     short = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path))), "practices")[0]["title"]
     assert short == "Evaluation"
+    links = "\n".join(f"https://www.example.org/reports/{i:05d}/annual-evaluation.pdf" for i in range(1200))
+    write_table(tmp_path / "practices.parquet", to_table("practices", [{**practice, "references": links}]))
+    cell = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path))), "practices")[0]["references"]
+    assert cell.split(" […] ")[0].endswith("annual-evaluation.pdf"), "cut between two links, not inside one"

@@ -463,10 +463,15 @@ def test_a_practice_in_a_language_the_models_do_not_read_is_warned_about():
      "En el barrio conviven vecinos de más de sesenta nacionalidades, pero apenas se conocen y no comparten "
      "ningún espacio común."),
     ("it", ("Città", "Dipartimento", "Data del modulo", "Persona di contatto", "Titolo",
-            "Ambito di azione principale", "Obiettivo principale", "Periodo di attuazione", "Scopo",
-            "Punto di partenza", "Processo", "Impatto", "Documenti di riferimento"),
+            "Area principale di intervento", "Obiettivo principale", "Periodo di attuazione", "Obiettivo",
+            "Contesto", "Processo", "Impatto", "Documenti di riferimento"),
      "Le famiglie appena arrivate incontrano i vicini a una cena mensile nel quartiere; i volontari cucinano con "
      "le famiglie e il comune mette a disposizione la sala."),
+    ("pt", ("Cidade", "Departamento", "Data do formulário", "Pessoa de contacto", "Título",
+            "Domínio de ação principal", "Objetivo principal", "Período de implementação", "Objetivo",
+            "Contexto", "Processo", "Impacto", "Principais documentos de referência"),
+     "A cidade criou hortas comunitárias nos bairros com mais de quarenta nacionalidades; as famílias participam "
+     "nas assembleias e o projeto não parou desde 2021."),
 ])
 def test_a_form_whose_labels_a_city_translated_is_read_field_by_field(lang, labels, text):
     """A city may fill in the template with its labels in its own language: read as the template, not as a form

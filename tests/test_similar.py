@@ -177,6 +177,11 @@ def test_a_stop_word_a_term_and_an_ending_spell_is_not_that_term():
     index = TermIndex().fit(texts, ["fr", "en", "fr"] + ["en"] * 6)
     assert "parc" not in index.shared(0, 2) and "park" not in index.shared(1, 0)
     assert "parc" in index.shared(2, 1) and "park" in index.shared(1, 2)
+    # « élevé » (high) folds to « élève » (pupil): no school term for a high rate
+    high = TermIndex().fit(["Le taux de chômage reste élevé dans le quartier.",
+                            "Pupils and teachers of two schools meet every month.",
+                            *["The city works with residents."] * 6], ["fr", "en"] + ["en"] * 6)
+    assert high.shared(0, 1) == [] and high.shared(1, 0) == []
 
 
 _MOTHERS_EN = ("Neighbourhood mothers in Søndre Nordstrand are women with a migrant background trained to visit other "

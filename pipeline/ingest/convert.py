@@ -86,10 +86,16 @@ class ConversionFailed(Exception):
 
 def convert_and_read(soffice: str, path: Path, limits: Limits) -> list[Block]:
     """Blocks of `path` read through LibreOffice and the Word reader."""
-    from pipeline.ingest.docx import read_docx
+    return convert_and_read_marked(soffice, path, limits)[0]
+
+
+def convert_and_read_marked(soffice: str, path: Path, limits: Limits) -> tuple[list[Block], tuple[str, ...]]:
+    """Blocks of `path` read through LibreOffice and the Word reader, and the marks of a file under review
+    (comments, changes not accepted) that the conversion kept."""
+    from pipeline.ingest.docx import read_docx_marked
 
     with Conversion(soffice, path, limits) as docx:
-        return read_docx(docx, limits)
+        return read_docx_marked(docx, limits)
 
 
 @loader("libreoffice_version")
@@ -106,8 +112,8 @@ def read_converted(path: Path, limits: Limits, soffice: str | None, fallback: Ca
     failed = ""
     if soffice:
         try:
-            return Reading(convert_and_read(soffice, path, limits), (CONVERTED_LIBREOFFICE,),
-                           message("converted_by_libreoffice", kind=message(kind)))
+            blocks, marks = convert_and_read_marked(soffice, path, limits)
+            return Reading(blocks, (CONVERTED_LIBREOFFICE, *marks), message("converted_by_libreoffice", kind=message(kind)))
         except ConversionFailed as exc:
             failed = message("libreoffice_failed", reason=exc)
     blocks = fallback()

@@ -242,7 +242,8 @@ def _cell_value(value, cut_note: Callable[[int], str] = lambda n: f" […] [cut:
         if len(value) > MAX_CELL_CHARS:
             note = cut_note(len(value))
             kept = value[:MAX_CELL_CHARS - len(note)]
-            value = (kept[:kept.rfind(" ")] if " " in kept[-200:] else kept) + note
+            space = max(kept.rfind(" "), kept.rfind("\n"))  # a list of links is cut between two, not in one
+            value = (kept[:space] if space >= len(kept) - 2000 else kept) + note
         return value
     return value
 
