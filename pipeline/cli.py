@@ -987,7 +987,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     reviews: Optional[Path] = typer.Option(None, "--reviews", help="Review store (default: <data>/reviews.sqlite)."),
-    check_timeout: float = typer.Option(120.0, "--check-timeout", min=0, help="Seconds a web check may run before it is stopped with its worker process (checks run in two worker processes, each loading the models); 0: checks run in the server's threads, without a limit."),
+    check_timeout: float = typer.Option(60.0, "--check-timeout", min=0, help="Seconds a web check may run before it is stopped with its worker process (checks run in two worker processes, each loading the models); 0: checks run in the server's threads, without a limit."),
     forwarded_allow_ips: Optional[str] = typer.Option(None, "--forwarded-allow-ips", help="Addresses of the reverse proxy whose X-Forwarded-Proto and -For headers are trusted (default 127.0.0.1, or $FORWARDED_ALLOW_IPS): behind an HTTPS proxy on another host, its address, so cookies are marked Secure."),
 ) -> None:
     """Serve the web app: check a form, browse and search the practices, review, download the spreadsheet.

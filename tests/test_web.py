@@ -158,7 +158,7 @@ class BrowserForm(HTMLParser):
 
 
 def test_healthz_counts_the_practices(client):
-    assert client.get("/healthz").json() == {"status": "ok", "practices": 52}
+    assert client.get("/healthz").json() == {"status": "ok", "practices": 52, "checks": "threads"}
     # uptime monitors ask with HEAD
     assert client.head("/").status_code == 200 and client.head("/healthz").status_code == 200
 
@@ -386,6 +386,16 @@ def test_a_file_of_far_more_words_than_a_form_is_sent_to_a_batch_run(client):
     # signs set apart by spaces hold no word, but as many pieces for the encoder
     signs = "City: Lyon\nTitle of the practice: Signs\nPurpose: Residents meet " + "( . " * 15_000 + " in the library."
     assert client.post("/api/check", files={"file": ("signs.txt", signs.encode())}).json()["error_code"] == "too_many_words"
+    # 18,500 random words of 95 letters took two minutes: a long word counts as one per 12 letters
+    import random
+
+    draw = random.Random(1)
+    long_words = " ".join("".join(draw.choice("abcdefghij") for _ in range(95)) for _ in range(3000))
+    text = f"City: Lyon\nTitle of the practice: Letters\nPurpose: {long_words}"
+    assert client.post("/api/check", files={"file": ("letters.txt", text.encode())}).json()["error_code"] == \
+        "too_many_words"
+    from pipeline.web.checking import counted_words
+    assert counted_words("Residents meet in the library, https://www.example.org/a/b.pdf") == 4 + 3
 
 
 def test_an_announced_oversized_upload_gets_the_sites_own_page(client):
@@ -1969,7 +1979,7 @@ def test_a_copy_of_a_reviewed_practice_points_to_that_review_for_the_secretariat
 def test_before_any_run_the_site_says_so_and_checks_still_work(models, tmp_path):
     settings = WebSettings(data_dir=tmp_path / "empty", review_token=None, warm_up=False)
     with TestClient(create_app(settings, models)) as empty:
-        assert empty.get("/healthz").json() == {"status": "empty", "practices": 0}
+        assert empty.get("/healthz").json() == {"status": "empty", "practices": 0, "checks": "threads"}
         assert "icc-practices run" in empty.get("/").text
         body = empty.post("/api/check", files=upload(FRENCH_FORM)).json()
         assert body["status"] == "ok" and body["practices"][0]["similar"] == [] and body["compared_with"] == 0
@@ -2443,6 +2453,11 @@ def test_the_secretariat_sees_the_reviewed_main_area_in_the_area_table(client):
     rows = lxml_html.fromstring(client.get(f"/practices/{pid}", headers=auth).text).xpath("//section[@id='areas']//tbody/tr")
     tagged = [r for r in rows if "main, as reviewed" in r.text_content()]
     assert len(tagged) == 1 and "main, as reviewed" not in client.get(f"/practices/{pid}").text
+    # one row says "main": the analysis's own main area is said to be the analysis's
+    tags = [t.text_content() for r in rows for t in r.xpath(".//span[contains(@class, 'tag')]")]
+    assert tags.count("main") == 0 and tags.count("main, by the analysis") == 1, tags
+    visitor = lxml_html.fromstring(client.get(f"/practices/{pid}").text)
+    assert [t.text_content() for t in visitor.xpath("//section[@id='areas']//span[contains(@class, 'tag')]")] == ["main"]
     # the other areas of the reviewed set are tagged too
     assert len([r for r in rows if "in the reviewed areas" in r.text_content()]) >= 1
     # a probability is said once in the row's text (the bar is not read out again)
@@ -2500,18 +2515,49 @@ def test_checks_in_worker_processes_answer_as_in_threads_and_a_check_past_its_ti
         started = {p.pid for p in psutil.Process().children(recursive=True)} - before
         assert started, "the check ran in a process of its own"
 
-        workers.timeout = 0.05  # far less than a check takes: the check is stopped with its process
-        stopped = workers_client.post("/api/check", files=upload(FRENCH_FORM), headers={"accept-language": "fr"})
+        # a form of 12,600 words takes seconds: past a limit of half a second, it is stopped with its process
+        long_form = ("City: Lyon\nTitle of the practice: Long\nPurpose: "
+                     + "Residents of each district meet in the library every week. " * 1800).encode()
+        workers.timeout = 0.5
+        stopped = workers_client.post("/api/check", files={"file": ("long.txt", long_form)},
+                                      headers={"accept-language": "fr"})
         assert stopped.status_code == 422 and stopped.json()["error_code"] == "check_time_limit"
-        assert "a duré plus de 1 secondes et a été arrêtée" in stopped.json()["message"]
+        assert "a duré plus de 1 s et a été arrêtée" in stopped.json()["message"]
         assert not stopped.json()["practices"]
 
         workers.timeout = 120  # a new worker takes the next check
         again = workers_client.post("/api/check", files=upload(FRENCH_FORM))
         assert again.status_code == 200 and again.json() == in_thread
         assert {p.pid for p in psutil.Process().children(recursive=True)} - before - started, "a new worker"
-        assert workers_client.get("/healthz").status_code == 200
+        assert workers_client.get("/healthz").json()["checks"] == "ok"
+
+        # a visitor who leaves: their check is stopped with its worker
+        import asyncio
+        import time
+
+        async def left() -> bool:
+            return True
+
+        started_at = time.monotonic()
+        gone = asyncio.run(workers.check(long_form, "long.txt", 10, 20_000, left))
+        assert gone.error_code == "check_stopped" and time.monotonic() - started_at < 5
+
+        # a worker the system ends between checks: pebble gives the pool up; the site starts the workers again
+        def worker_pids() -> set[int]:
+            return {p.pid for p in psutil.Process().children(recursive=True)
+                    if "spawn_main" in " ".join(p.cmdline())}
+
+        assert workers_client.post("/api/check", files=upload(FRENCH_FORM)).status_code == 200  # a worker ready, idle
+        for pid in worker_pids():
+            psutil.Process(pid).kill()
+        deadline = time.monotonic() + 10
+        while workers.running and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not workers.running and workers_client.get("/healthz").json()["checks"] == "restarting"
+        revived = workers_client.post("/api/check", files=upload(FRENCH_FORM))
+        assert revived.status_code == 200 and revived.json() == in_thread
+        assert workers_client.get("/healthz").json()["checks"] == "ok"
     # multiprocessing's resource tracker lives as long as the process that started it
     left = {p.pid for p in psutil.Process().children(recursive=True)
             if p.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(p.cmdline())} - before
-    assert not left, "the workers end with the site"
+    assert not left, ("the workers end with the site", [(psutil.Process(p).cmdline(), psutil.Process(p).status()) for p in left])

@@ -76,6 +76,14 @@ def build_services(settings: WebSettings, messages: Messages, models: AnalysisMo
                     anyio.CapacityLimiter(settings.check_workers))
 
 
+async def _keep_workers_running(workers: CheckWorkers, every: float = 5.0) -> None:
+    """Start the check workers again when one died between checks (the system ending it for lack of memory), so
+    that the next check finds them ready."""
+    while True:
+        await anyio.sleep(every)
+        await anyio.to_thread.run_sync(workers.revive)
+
+
 def _secret_key(settings: WebSettings) -> bytes:
     """The settings' key, else the one kept beside the review store; with review off nothing is signed that should
     outlive the process, and no file is written."""
@@ -164,12 +172,17 @@ def create_app(settings: WebSettings | None = None, models: AnalysisModels | Non
                 WorkerSettings(settings.pipeline, Path(settings.data_dir), settings.reload_check_seconds,
                                settings.warm_up),
                 settings.check_workers, settings.check_timeout_seconds)
-            services.check_workers.start()
         app.state.services = services
         log.info("serving %d practices from %s", len(services.catalogues.current().practices), settings.data_dir)
         try:
-            yield
-        finally:
+            async with anyio.create_task_group() as tasks:
+                if services.check_workers is not None:
+                    tasks.start_soon(_keep_workers_running, services.check_workers)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:  # outside the cancelled scope: these must run to their end
             services.reviews.close()
             if services.check_workers is not None:
                 await anyio.to_thread.run_sync(services.check_workers.close)

@@ -4,7 +4,7 @@ A check is CPU-bound and its time grows with the text; a pattern of text that ma
 thread of the site for as long as it runs, and a thread cannot be stopped. A process can: a check running past
 `WebSettings.check_timeout_seconds` is stopped with its process (pebble), which is started again with its models.
 Each worker loads the models and the loaded run's vectors itself, and reads them again after `train` or a new
-`run`, as the site does.
+`run` in a thread of its own, between checks, so that a check's time is its own.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import asyncio
 import io
 import logging
 import multiprocessing
+import threading
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,12 +52,22 @@ def _start_worker(settings: WorkerSettings) -> None:
         models = AnalysisModels.load(settings.pipeline)
         if settings.warm_up:
             models.warm_up()
-        _WORKER["models"] = model_store(models, settings.reload_check_seconds)
-        _WORKER["catalogues"] = catalogue_store(settings.data_dir, models.embedder, settings.pipeline,
-                                                settings.reload_check_seconds, search=False)
+        stores = (model_store(models, settings.reload_check_seconds),
+                  catalogue_store(settings.data_dir, models.embedder, settings.pipeline,
+                                  settings.reload_check_seconds, search=False))
     except Exception as exc:  # noqa: BLE001 - pebble would start a failing worker again and again
         log.exception("a check worker could not load its models")
         _WORKER["failed"] = f"{type(exc).__name__}: {exc}"
+        return
+    _WORKER["models"], _WORKER["catalogues"] = stores
+
+    def look_for_new_files() -> None:
+        while True:
+            time.sleep(max(settings.reload_check_seconds, 0.5))
+            for store in stores:
+                store.current()
+
+    threading.Thread(target=look_for_new_files, name="check-worker-reload", daemon=True).start()
 
 
 def _ready() -> bool:
@@ -65,7 +78,8 @@ def _check_in_worker(data: bytes, filename: str | None, max_practices: int | Non
                      max_words: int | None) -> CheckReport:
     if "failed" in _WORKER:
         raise RuntimeError(f"the check worker could not load its models ({_WORKER['failed']})")
-    return check_upload(io.BytesIO(data), filename, _WORKER["models"].current(), _WORKER["catalogues"].current(),
+    # what the worker's own thread last read: a reload is not timed as part of a check
+    return check_upload(io.BytesIO(data), filename, _WORKER["models"].latest(), _WORKER["catalogues"].latest(),
                         max_practices, max_words)
 
 
@@ -73,35 +87,66 @@ class CheckWorkers:
     """`workers` processes that check uploads, each check stopped after `timeout` seconds."""
 
     def __init__(self, settings: WorkerSettings, workers: int, timeout: float):
-        self.timeout = timeout
+        self.settings, self.workers, self.timeout = settings, workers, timeout
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPool:
         # a fresh interpreter, not a copy of the server: a copy made while another thread holds a lock (torch's,
         # the server's) could wait on it forever
-        self._pool = ProcessPool(max_workers=workers, initializer=_start_worker, initargs=(settings,),
-                                 context=multiprocessing.get_context("spawn"))
-        self._workers = workers
+        pool = ProcessPool(max_workers=self.workers, initializer=_start_worker, initargs=(self.settings,),
+                           context=multiprocessing.get_context("spawn"))
+        for _ in range(self.workers):  # started now, so that the first check does not wait for the models
+            pool.schedule(_ready)
+        return pool
 
-    def start(self) -> None:
-        """Start the workers now, so that the first check does not wait for them to load their models."""
-        for _ in range(self._workers):
-            self._pool.schedule(_ready)
+    @property
+    def running(self) -> bool:
+        """Whether the workers can take checks (False after a worker died while idle, until `revive`)."""
+        return self._pool.active
 
-    async def check(self, data: bytes, filename: str | None, max_practices: int | None,
-                    max_words: int | None) -> CheckReport:
-        """The check of one upload; a check past its time, or whose worker died, is an error report."""
-        future = self._pool.schedule(_check_in_worker, args=(data, filename, max_practices, max_words),
-                                     timeout=self.timeout)
+    def revive(self) -> ProcessPool:
+        """The pool, started again when a worker died while idle: pebble then gives the whole pool up."""
+        with self._lock:
+            if not self._pool.active:
+                log.warning("a check worker ended outside a check: starting the check workers again")
+                broken, self._pool = self._pool, self._new_pool()
+                threading.Thread(target=broken.stop, daemon=True).start()
+            return self._pool
+
+    async def check(self, data: bytes, filename: str | None, max_practices: int | None, max_words: int | None,
+                    gone: Callable[[], Awaitable[bool]] | None = None) -> CheckReport:
+        """The check of one upload; a check past its time, or whose worker died, is an error report. `gone`: whether
+        the visitor has left, looked at every second: their check is stopped with its worker."""
         name = display_name(filename)
         try:
-            # cancelled (the server stopping, the request given up): the future is cancelled and its worker stopped
-            return await asyncio.wrap_future(future)
+            future = self.revive().schedule(_check_in_worker, args=(data, filename, max_practices, max_words),
+                                            timeout=self.timeout)
+        except RuntimeError:  # the pool broke between the look and the scheduling
+            future = self.revive().schedule(_check_in_worker, args=(data, filename, max_practices, max_words),
+                                            timeout=self.timeout)
+        waiting = asyncio.wrap_future(future)
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=1.0)
+                if done:
+                    return waiting.result()
+                if gone is not None and await gone():
+                    future.cancel()  # pebble stops the worker of a running check
+                    log.info("the visitor checking %r left: the check was stopped", name)
+                    return CheckReport(name, "error", "check_stopped", message("check_stopped"))
         except TimeoutError:
             log.warning("a check of %r ran past %s s and was stopped", name, self.timeout)
-            return CheckReport(name, "error", "check_time_limit",
-                               message("check_time_limit", seconds=max(1, round(self.timeout))))
+            return CheckReport(name, "error", "check_time_limit", message("check_time_limit",
+                                                                          seconds=max(1, round(self.timeout))))
         except ProcessExpired as exc:
             log.warning("the worker checking %r died (exit code %s)", name, exc.exitcode)
             return CheckReport(name, "error", "check_stopped", message("check_stopped"))
+        finally:
+            if not future.done():
+                future.cancel()
 
     def close(self) -> None:
-        self._pool.stop()
-        self._pool.join(timeout=10)
+        with self._lock:
+            self._pool.stop()
+            self._pool.join(timeout=10)

@@ -26,6 +26,10 @@ class ReloadingStore(Generic[T]):
         self._checked_at = time.monotonic()
         self._reloading = threading.Lock()
 
+    def latest(self) -> T:
+        """The object as last made, without looking at its files (another thread keeps it up to date)."""
+        return self._current
+
     def current(self) -> T:
         now = time.monotonic()
         if now - self._checked_at < self._check_seconds:

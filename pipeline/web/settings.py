@@ -30,7 +30,7 @@ class WebSettings:
     # ... and so many words (a form has 150 to 1,200; a check of 20,000 takes about 10 s, of 235,000 nearly 3 min)
     check_max_words: int = 20_000
     # None: checks run in the server's threads, with no time limit (tests); else in `check_workers` processes, each
-    # check stopped with its process past so many seconds (a 20,000-word check takes about 10 s)
+    # check stopped with its process past so many seconds (`serve`: 60; a 20,000-word check takes 3 to 10 s)
     check_timeout_seconds: float | None = None
     reload_check_seconds: float = 2.0  # how often the tables are looked at for a newer run
     warm_up: bool = True  # run a tiny check at start so the first real one is fast

@@ -192,11 +192,14 @@ def render_practice(page: Page, catalogue: Catalogue, practice_id: str, staff: b
 
 
 @router.api_route("/healthz", methods=["GET", "HEAD"])
-def healthz(catalogue: CatalogueDep) -> dict:
+def healthz(catalogue: CatalogueDep, services: ServicesDep) -> dict:
     """'ok' with the practices of the loaded run; 'empty' when no run is loaded (checks still work, search finds
-    nothing): a monitor tells a site that lost its tables from one that serves them."""
+    nothing): a monitor tells a site that lost its tables from one that serves them. `checks`: 'ok', or
+    'restarting' while the check workers start again after one died ('threads' when checks run in the server)."""
     n = len(catalogue.practices)
-    return {"status": "ok" if n else "empty", "practices": n}
+    workers = services.check_workers
+    checks = "threads" if workers is None else "ok" if workers.running else "restarting"
+    return {"status": "ok" if n else "empty", "practices": n, "checks": checks}
 
 
 @router.get("/lang")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from pipeline.web.catalogue import Catalogue
@@ -25,7 +25,8 @@ def _status_code(report: CheckReport) -> int:
     return 422 if report.status == "error" else 200
 
 
-async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, visitor: Translator) -> CheckReport:
+async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, visitor: Translator,
+                 request: Request | None = None) -> CheckReport:
     if upload.size is not None and upload.size > services.settings.max_upload_bytes:
         return CheckReport(display_name(upload.filename), "error", "file_too_large",
                            visitor("check.too_large", mb=services.settings.max_upload_mb), message_lang=visitor.lang)
@@ -41,7 +42,8 @@ async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, v
     try:
         if services.check_workers is not None:  # in a worker process, stopped past its time limit
             return await services.check_workers.check(await upload.read(), upload.filename,
-                                                      settings.check_max_practices, settings.check_max_words)
+                                                      settings.check_max_practices, settings.check_max_words,
+                                                      request.is_disconnected if request is not None else None)
         # the models are looked up in the worker thread: reading new ones after `train` takes a few seconds
         return await anyio.to_thread.run_sync(lambda: check_upload(
             upload.file, upload.filename, services.model_store.current(), catalogue, settings.check_max_practices,
@@ -51,11 +53,11 @@ async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, v
 
 
 @router.post("/api/check")
-async def api_check(services: ServicesDep, catalogue: CatalogueDep, visitor: TranslatorDep,
+async def api_check(request: Request, services: ServicesDep, catalogue: CatalogueDep, visitor: TranslatorDep,
                     file: UploadFile = File(...)) -> JSONResponse:
-    report = await _check(file, services, catalogue, visitor)
+    report = await _check(file, services, catalogue, visitor, request)
     t = answer_translator(report, services.messages, visitor)
-    headers = {"retry-after": "60"} if report.error_code == "busy" else None
+    headers = {"retry-after": "60"} if report.error_code in ("busy", "check_stopped") else None
     return JSONResponse(report_json(report, catalogue, services.messages, t), status_code=_status_code(report),
                         headers=headers)
 
@@ -70,11 +72,11 @@ def check_form(page: PageDep):
 
 
 @router.post("/check")
-async def check_result(page: PageDep, services: ServicesDep, catalogue: CatalogueDep,
+async def check_result(request: Request, page: PageDep, services: ServicesDep, catalogue: CatalogueDep,
                        file: UploadFile | None = File(None)):
     if file is None or not file.filename:
         return form_page(page, 422, page.t("check.missing_file"))
-    report = await _check(file, services, catalogue, page.t)
+    report = await _check(file, services, catalogue, page.t, request)
     # The page speaks the visitor's language; each practice is shown in its own (`translator`), as the CLI shows it.
     return page.render("check_result.html.j2", status_code=_status_code(report), report=report,
                        message=status_message(report, page.t), catalogue=catalogue,
