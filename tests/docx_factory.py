@@ -59,3 +59,23 @@ def write_docx(path: Path, body: str, prolog: str = "", extra_parts: dict[str, b
         for name, data in (extra_parts or {}).items():
             zf.writestr(name, data)
     return path
+
+
+def write_docx_under_review(path: Path, lines: list[str], purpose: str, comment: str, inserted: str,
+                            deleted: str | None = None) -> Path:
+    """A Word file still under review, saved by python-docx: `lines`, then the purpose with a reviewer's comment on
+    it, a sentence inserted and (optionally) one deleted as tracked changes."""
+    from docx import Document
+    from docx.oxml import parse_xml
+
+    doc = Document()
+    for line in lines:
+        doc.add_paragraph(line)
+    paragraph = doc.add_paragraph(purpose)
+    doc.add_comment(paragraph.runs, text=comment, author="An")
+    change = f'{W} w:author="An" w:date="2024-05-02T10:00:00Z"'
+    paragraph._p.append(parse_xml(f'<w:ins {change} w:id="1"><w:r><w:t>{inserted}</w:t></w:r></w:ins>'))
+    if deleted:
+        paragraph._p.append(parse_xml(f'<w:del {change} w:id="2"><w:r><w:delText>{deleted}</w:delText></w:r></w:del>'))
+    doc.save(str(path))
+    return path

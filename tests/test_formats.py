@@ -467,18 +467,11 @@ def test_a_text_layer_without_a_character_map_is_read_by_ocr(tmp_path):
 @needs_libreoffice
 def test_an_opendocument_or_word97_file_under_review_says_so_as_a_word_file_does(tmp_path):
     """Comments and changes not accepted survive the conversion: the .odt and .doc say the form may be a draft."""
-    from docx import Document
-    from docx.oxml import parse_xml
+    from docx_factory import write_docx_under_review
 
-    doc = Document()
-    doc.add_paragraph("City: Ghent")
-    purpose = doc.add_paragraph("Purpose: Volunteers meet newcomers every week to practise Dutch. ")
-    doc.add_comment(purpose.runs, text="Check the figures before sending", author="An")
-    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-    purpose._p.append(parse_xml(f'<w:ins {ns} w:id="1" w:author="An" w:date="2024-05-02T10:00:00Z"><w:r><w:t>'
-                                'Forty pairs met in 2023.</w:t></w:r></w:ins>'))
-    source = tmp_path / "ghent.docx"
-    doc.save(str(source))
+    source = write_docx_under_review(tmp_path / "ghent.docx", ["City: Ghent"],
+                                     "Purpose: Volunteers meet newcomers every week to practise Dutch. ",
+                                     "Check the figures before sending", "Forty pairs met in 2023.")
     for target in ("odt", "doc"):
         subprocess.run([FOUND.soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                         "--norestore", "--convert-to", target, "--outdir", str(tmp_path), str(source)],

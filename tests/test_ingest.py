@@ -999,25 +999,13 @@ def test_an_amount_is_counted_from_the_first_figure_of_its_number():
 def test_a_word_file_still_under_review_says_so(tmp_path):
     """Comments left in and changes not accepted: the text is read as if they were accepted, and every practice of
     the file says the form may be a draft."""
-    from docx import Document
-    from docx.oxml import parse_xml
-
+    from docx_factory import write_docx_under_review
     from pipeline.ingest import read_document
-    from pipeline.run import InputFile, process_file
-    from pipeline.segment import Segmenter
 
-    doc = Document()
-    doc.add_paragraph("City: Ghent")
-    doc.add_paragraph("Title: Buddy system for newcomers")
-    purpose = doc.add_paragraph("Purpose: Volunteers meet newcomers every week to practise Dutch in the library. ")
-    doc.add_comment(purpose.runs, text="Please check these figures with HR before sending!!", author="An")
-    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-    purpose._p.append(parse_xml(f'<w:ins {ns} w:id="1" w:author="An" w:date="2024-05-02T10:00:00Z"><w:r><w:t>'
-                                'Forty pairs met in 2023.</w:t></w:r></w:ins>'))
-    purpose._p.append(parse_xml(f'<w:del {ns} w:id="2" w:author="An" w:date="2024-05-02T10:00:00Z"><w:r>'
-                                '<w:delText> Twelve pairs met.</w:delText></w:r></w:del>'))
-    path = tmp_path / "ghent_FINAL_v2.docx"
-    doc.save(str(path))
+    path = write_docx_under_review(
+        tmp_path / "ghent_FINAL_v2.docx", ["City: Ghent", "Title: Buddy system for newcomers"],
+        "Purpose: Volunteers meet newcomers every week to practise Dutch in the library. ",
+        "Please check these figures with HR before sending!!", "Forty pairs met in 2023.", " Twelve pairs met.")
     reading = read_document(path)
     assert set(reading.warnings) == {"review_comments:1", "tracked_changes"}
     text = " ".join(b.text for b in reading.blocks)
@@ -1027,6 +1015,8 @@ def test_a_word_file_still_under_review_says_so(tmp_path):
     from pipeline.cli import warning_text
     assert "final version" in warning_text("review_comments:1", "en")
     assert "version définitive" in warning_text("tracked_changes", "fr")
+
+    from docx import Document
 
     clean = Document()
     clean.add_paragraph("City: Ghent")
