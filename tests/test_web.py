@@ -2499,17 +2499,17 @@ def test_the_secretariat_reads_a_contact_typed_into_the_department_field_as_writ
     assert staff["header"]["department"] == row["department"]
 
 
-def test_checks_in_worker_processes_answer_as_in_threads_and_a_check_past_its_time_is_stopped(web_data, models,
-                                                                                               client):
+def test_checks_in_worker_processes_answer_as_in_threads_and_a_check_past_its_time_is_stopped(web_data, client):
     import psutil
 
     in_thread = client.post("/api/check", files=upload(FRENCH_FORM)).json()
     settings = WebSettings(data_dir=web_data, review_token=None, warm_up=False, check_workers=1,
                            check_timeout_seconds=120)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
-    with TestClient(create_app(settings, models)) as workers_client:
+    with TestClient(create_app(settings)) as workers_client:
         workers = workers_client.app.state.services.check_workers
-        assert workers is not None
+        # the site itself only searches: it loads the encoder, not the models of a check
+        assert workers is not None and workers_client.app.state.services.model_store is None
         answer = workers_client.post("/api/check", files=upload(FRENCH_FORM))
         assert answer.status_code == 200 and answer.json() == in_thread, "a worker reads a form as the server does"
         started = {p.pid for p in psutil.Process().children(recursive=True)} - before

@@ -16,7 +16,7 @@ from starlette.routing import Match
 from pipeline.web.catalogue import Catalogue
 from pipeline.web.check_workers import CheckWorkers
 from pipeline.web.i18n import LANG_COOKIE, Messages, Translator, request_language
-from pipeline.web.models import AnalysisModels
+from pipeline.web.models import AnalysisModels, MemoEmbedder
 from pipeline.web.reloading import ReloadingStore
 from pipeline.web.reviews import ReviewStore
 from pipeline.web.security import CSRF_COOKIE, SESSION_COOKIE, ReviewAccess
@@ -29,8 +29,9 @@ class Services:
 
     settings: WebSettings
     messages: Messages
-    models: AnalysisModels  # as the site started: its embedder serves the loaded runs
-    model_store: ReloadingStore[AnalysisModels]  # the models a check uses, read again after `train`
+    embedder: MemoEmbedder  # the run's encoder, for the search by meaning
+    # the models a check in the server's threads uses, read again after `train` (None: checks run in workers)
+    model_store: ReloadingStore[AnalysisModels] | None
     catalogues: ReloadingStore[Catalogue]  # the loaded run, read again after a new `run`
     reviews: ReviewStore
     access: ReviewAccess
