@@ -16,6 +16,7 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,41 +84,57 @@ def _check_in_worker(data: bytes, filename: str | None, max_practices: int | Non
                         max_practices, max_words)
 
 
+def _end(pool: ProcessPool) -> None:
+    """End a pool and every process of it (`stop` alone ends none)."""
+    pool.stop()
+    try:
+        pool.join(timeout=30)
+    except Exception:  # noqa: BLE001 - a pool that broke may fail to join; its processes are ended all the same
+        log.exception("the check workers of a broken pool did not end cleanly")
+
+
 class CheckWorkers:
     """`workers` processes that check uploads, each check stopped after `timeout` seconds."""
 
     def __init__(self, settings: WorkerSettings, workers: int, timeout: float):
         self.settings, self.workers, self.timeout = settings, workers, timeout
         self._lock = threading.Lock()
-        self._pool = self._new_pool()
+        self._pool, self._loaded = self._new_pool()
 
-    def _new_pool(self) -> ProcessPool:
+    def _new_pool(self) -> tuple[ProcessPool, list]:
         # a fresh interpreter, not a copy of the server: a copy made while another thread holds a lock (torch's,
         # the server's) could wait on it forever
         pool = ProcessPool(max_workers=self.workers, initializer=_start_worker, initargs=(self.settings,),
                            context=multiprocessing.get_context("spawn"))
-        for _ in range(self.workers):  # started now, so that the first check does not wait for the models
-            pool.schedule(_ready)
-        return pool
+        # started now, so that the first check does not wait for the models; done once the workers have loaded them
+        return pool, [pool.schedule(_ready) for _ in range(self.workers)]
 
     @property
-    def running(self) -> bool:
-        """Whether the workers can take checks (False after a worker died while idle, until `revive`)."""
-        return self._pool.active
+    def state(self) -> str:
+        """'ok'; 'starting' while the workers load their models; 'restarting' after a worker died while idle,
+        until `revive` has started them again."""
+        if not self._pool.active:
+            return "restarting"
+        return "ok" if all(f.done() for f in self._loaded) else "starting"
 
     def revive(self) -> ProcessPool:
-        """The pool, started again when a worker died while idle: pebble then gives the whole pool up."""
+        """The pool, started again when a worker died while idle: pebble then gives the whole pool up (the
+        workers still running in it are ended)."""
         with self._lock:
             if not self._pool.active:
                 log.warning("a check worker ended outside a check: starting the check workers again")
-                broken, self._pool = self._pool, self._new_pool()
-                threading.Thread(target=broken.stop, daemon=True).start()
+                broken = self._pool
+                self._pool, self._loaded = self._new_pool()
+                threading.Thread(target=_end, args=(broken,), daemon=True).start()
             return self._pool
 
     async def check(self, data: bytes, filename: str | None, max_practices: int | None, max_words: int | None,
-                    gone: Callable[[], Awaitable[bool]] | None = None) -> CheckReport:
+                    gone: Callable[[], Awaitable[bool]] | None = None,
+                    reading_new_files: Callable[[], bool] | None = None) -> CheckReport:
         """The check of one upload; a check past its time, or whose worker died, is an error report. `gone`: whether
-        the visitor has left, looked at every second: their check is stopped with its worker."""
+        the visitor has left, looked at every second: their check is stopped with its worker. `reading_new_files`:
+        whether the site has just read a new run or new models, which the workers read too while they check (a
+        check past its time then is not said to be the file's fault)."""
         name = display_name(filename)
         try:
             future = self.revive().schedule(_check_in_worker, args=(data, filename, max_practices, max_words),
@@ -137,10 +154,13 @@ class CheckWorkers:
                     return CheckReport(name, "error", "check_stopped", message("check_stopped"))
         except TimeoutError:
             log.warning("a check of %r ran past %s s and was stopped", name, self.timeout)
+            if reading_new_files is not None and reading_new_files():
+                return CheckReport(name, "error", "check_stopped", message("check_stopped"))
             return CheckReport(name, "error", "check_time_limit", message("check_time_limit",
                                                                           seconds=max(1, round(self.timeout))))
-        except ProcessExpired as exc:
-            log.warning("the worker checking %r died (exit code %s)", name, exc.exitcode)
+        except (ProcessExpired, BrokenProcessPool, RuntimeError) as exc:
+            # the worker died under the check, or the pool broke while it waited (a worker dying as it started)
+            log.warning("the check of %r stopped before its end (%s)", name, exc)
             return CheckReport(name, "error", "check_stopped", message("check_stopped"))
         finally:
             if not future.done():
@@ -148,5 +168,4 @@ class CheckWorkers:
 
     def close(self) -> None:
         with self._lock:
-            self._pool.stop()
-            self._pool.join(timeout=10)
+            _end(self._pool)

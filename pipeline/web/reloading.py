@@ -24,7 +24,12 @@ class ReloadingStore(Generic[T]):
         self._seen = signature()
         self._current = load() if current is None else current
         self._checked_at = time.monotonic()
+        self._changed_at = float("-inf")  # when the files were last seen to change
         self._reloading = threading.Lock()
+
+    def changed_within(self, seconds: float) -> bool:
+        """Whether the files were seen to change in the last `seconds` (other readers of them may be reading them)."""
+        return time.monotonic() - self._changed_at <= seconds
 
     def latest(self) -> T:
         """The object as last made, without looking at its files (another thread keeps it up to date)."""
@@ -36,6 +41,8 @@ class ReloadingStore(Generic[T]):
             return self._current
         self._checked_at = now
         seen = self._signature()
+        if seen != self._seen:
+            self._changed_at = now
         if seen != self._seen and self._reloading.acquire(blocking=False):
             try:
                 made = self._load()

@@ -194,11 +194,12 @@ def render_practice(page: Page, catalogue: Catalogue, practice_id: str, staff: b
 @router.api_route("/healthz", methods=["GET", "HEAD"])
 def healthz(catalogue: CatalogueDep, services: ServicesDep) -> dict:
     """'ok' with the practices of the loaded run; 'empty' when no run is loaded (checks still work, search finds
-    nothing): a monitor tells a site that lost its tables from one that serves them. `checks`: 'ok', or
-    'restarting' while the check workers start again after one died ('threads' when checks run in the server)."""
+    nothing): a monitor tells a site that lost its tables from one that serves them. `checks`: 'ok'; 'starting'
+    while the check workers load their models, 'restarting' after one died ('threads' when checks run in the
+    server)."""
     n = len(catalogue.practices)
     workers = services.check_workers
-    checks = "threads" if workers is None else "ok" if workers.running else "restarting"
+    checks = "threads" if workers is None else workers.state
     return {"status": "ok" if n else "empty", "practices": n, "checks": checks}
 
 

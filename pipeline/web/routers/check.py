@@ -15,12 +15,16 @@ from pipeline.web.i18n import Translator
 router = APIRouter()
 
 
+# the site could not finish the check now (every slot busy, the check's process ended): come back in a minute
+_COME_BACK = ("busy", "check_stopped")
+
+
 def _status_code(report: CheckReport) -> int:
     """200 when the file was read (even a blank form), 422 when it cannot be used, 413 when too large, 503 when
     every check is busy or the check's process ended under it."""
     if report.error_code == "file_too_large":
         return 413
-    if report.error_code in ("busy", "check_stopped"):
+    if report.error_code in _COME_BACK:
         return 503
     return 422 if report.status == "error" else 200
 
@@ -41,9 +45,11 @@ async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, v
                            message_lang=visitor.lang)
     try:
         if services.check_workers is not None:  # in a worker process, stopped past its time limit
-            return await services.check_workers.check(await upload.read(), upload.filename,
-                                                      settings.check_max_practices, settings.check_max_words,
-                                                      request.is_disconnected if request is not None else None)
+            # a run read in the last few minutes: the workers may be reading it too while they check
+            return await services.check_workers.check(
+                await upload.read(), upload.filename, settings.check_max_practices, settings.check_max_words,
+                request.is_disconnected if request is not None else None,
+                lambda: services.catalogues.changed_within(services.check_workers.timeout + 180))
         # the models are looked up in the worker thread: reading new ones after `train` takes a few seconds
         return await anyio.to_thread.run_sync(lambda: check_upload(
             upload.file, upload.filename, services.model_store.current(), catalogue, settings.check_max_practices,
@@ -57,7 +63,7 @@ async def api_check(request: Request, services: ServicesDep, catalogue: Catalogu
                     file: UploadFile = File(...)) -> JSONResponse:
     report = await _check(file, services, catalogue, visitor, request)
     t = answer_translator(report, services.messages, visitor)
-    headers = {"retry-after": "60"} if report.error_code in ("busy", "check_stopped") else None
+    headers = {"retry-after": "60"} if report.error_code in _COME_BACK else None
     return JSONResponse(report_json(report, catalogue, services.messages, t), status_code=_status_code(report),
                         headers=headers)
 
@@ -78,6 +84,9 @@ async def check_result(request: Request, page: PageDep, services: ServicesDep, c
         return form_page(page, 422, page.t("check.missing_file"))
     report = await _check(file, services, catalogue, page.t, request)
     # The page speaks the visitor's language; each practice is shown in its own (`translator`), as the CLI shows it.
-    return page.render("check_result.html.j2", status_code=_status_code(report), report=report,
-                       message=status_message(report, page.t), catalogue=catalogue,
-                       translator=lambda lang: practice_translator(services.messages, lang, page.t))
+    response = page.render("check_result.html.j2", status_code=_status_code(report), report=report,
+                           message=status_message(report, page.t), catalogue=catalogue,
+                           translator=lambda lang: practice_translator(services.messages, lang, page.t))
+    if report.error_code in _COME_BACK:
+        response.headers["retry-after"] = "60"
+    return response
