@@ -445,6 +445,9 @@ def test_a_check_that_finds_every_slot_busy_is_told_to_come_back(client, monkeyp
     answer = client.post("/api/check", files=upload(FRENCH_FORM), headers={"accept-language": "fr"})
     assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
     assert answer.json()["error_code"] == "busy" and "Réessayez" in answer.json()["message"]
+    page = client.post("/check", files=upload(FRENCH_FORM))
+    assert page.status_code == 503 and page.headers["retry-after"] == "60"
+    assert "The check could not finish" in page.text and "This file cannot be used" not in page.text
 
 
 def test_a_file_holding_an_archive_of_practices_is_sent_to_a_batch_run(client, monkeypatch):
@@ -2541,6 +2544,11 @@ def test_checks_in_worker_processes_answer_as_in_threads_and_a_check_past_its_ti
         started_at = time.monotonic()
         gone = asyncio.run(workers.check(long_form, "long.txt", 10, 20_000, left))
         assert gone.error_code == "check_stopped" and time.monotonic() - started_at < 5
+        # past its time while the site reads a new run (which the workers read too): not said to be the file's fault
+        workers.timeout = 0.5
+        during_new_run = asyncio.run(workers.check(long_form, "long.txt", 10, 20_000, None, lambda: True))
+        assert during_new_run.error_code == "check_stopped"
+        workers.timeout = 120
 
         # a worker the system ends between checks: pebble gives the pool up; the site starts the workers again
         def worker_pids() -> set[int]:
