@@ -2419,6 +2419,15 @@ def test_each_hit_shows_why_it_was_found(client):
     assert {p["snippet"] for p in client.get("/api/practices").json()["practices"]} == {None}
 
 
+def test_a_prefix_before_a_hyphen_is_no_word_a_practice_must_hold(client):
+    """"anti-rumour" found nothing: no practice holds the word "anti" beside its "rumours"."""
+    plain = client.get("/api/practices", params={"q": "rumour"}).json()["practices"]
+    for query in ("anti-rumour", "Anti rumour", "anti-rumeurs"):
+        found = client.get("/api/practices", params={"q": query}).json()["practices"]
+        assert found and found[0]["practice_id"] == plain[0]["practice_id"], query
+        assert found[0]["snippet"] and "rum" in found[0]["snippet"].lower()
+
+
 @pytest.mark.parametrize("query", ["Priya Raman", "Jordi Puigvert", "Laia Ferrer", "xyzzy", "Dupont"])
 def test_a_name_or_an_unknown_word_finds_nothing_by_meaning(client, query):
     """A contact's name (left out of what the site shows) or a string of letters holds no word of the site's texts:

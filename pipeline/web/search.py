@@ -240,6 +240,16 @@ class TermExpander:
         return [form for form in dict.fromkeys(written) if not form.startswith(word)]
 
 
+# a prefix written before a hyphen ("anti-rumour", « anti-rumeurs », "co-design"), or "anti" before a word: no word
+# a practice must hold (Barcelona's text says "rumours"; one writes "anti-rumour", another "antirumour")
+_BOUND_PREFIX = re.compile(r"\b(?:anti[\s-]+|(?:co|multi|inter|intra|pre|post|pluri|semi|trans|sub|ex)-)(?=[^\W\d_])")
+
+
+def query_folded(text: str | None) -> str:
+    """A query as the index reads it: folded (`fold`), a bound prefix left out."""
+    return _BOUND_PREFIX.sub("", fold(text or ""))
+
+
 SNIPPET_CHARS = 300
 _TOKEN = re.compile(r"[^\W_]+|[\W_]+")
 
@@ -250,7 +260,7 @@ def word_snippet(texts: tuple[str, ...], query: str, expander: TermExpander | No
     saying whether it is a word the query found (a word starting with a query word, or a form of its key term in
     the other language, as the index matches them); cut to about SNIPPET_CHARS around its first such word. None
     when no sentence holds one (the title or the city matched)."""
-    folded = [m.group(0) for m in _WORD.finditer(fold(query or ""))][:MAX_QUERY_WORDS]
+    folded = [m.group(0) for m in _WORD.finditer(query_folded(query))][:MAX_QUERY_WORDS]
     words = [w for w in folded if len(w) > 1]
     if not words:
         return None
@@ -323,7 +333,7 @@ def fts_expression(text: str, expander: TermExpander | None = None,
     municipality are left out ('City of Larnaka'). The text is folded before it is split, so an accent typed as a
     mark of its own stays in its word; a French elided word ("d'Anvers") is not a word to match on its own.
     Quotes and operators are never passed on."""
-    folded = fold(text or "")
+    folded = query_folded(text)
     elided = {m.start() for m in _ELIDED.finditer(folded)}
     found = [(m.group(0), m.start() in elided) for m in _WORD.finditer(folded)][:MAX_QUERY_WORDS]
     words = [w for w, _ in found]
@@ -461,7 +471,7 @@ class SearchIndex:
         """Whether a word of the query (or of its key term in the other language) is one the site's texts hold: a
         query of nothing but words no page shows (a contact's name, left out of them, or a string of letters) is
         not read for its meaning, which a name's sound alone can lend."""
-        words = [m.group(0) for m in _WORD.finditer(fold(text or ""))][:MAX_QUERY_WORDS]
+        words = [m.group(0) for m in _WORD.finditer(query_folded(text))][:MAX_QUERY_WORDS]
         with self._lock:
             return any(self._db.execute("SELECT 1 FROM practice_text WHERE practice_text MATCH ? LIMIT 1",
                                         [f"{_TEXT_COLUMNS} : {_text_options(word, self._expander)}"]).fetchone()
