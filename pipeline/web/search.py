@@ -15,7 +15,8 @@ A query finds a practice by its city's whole name only, the name the form wrote 
 listed city by (its listed names and aliases: 'Genf' and 'Geneva' find Genève), never by the start or a word of
 one: 'vie' does not find Wien (Vienna, Vienne), nor 'city' Québec (Quebec City), though 'Aquila' finds L'Aquila
 (a French elided word is no word of a query); titles, objectives and
-descriptions match a query word as the start of a word.
+descriptions match a query word as the start of a word; a prefix before a hyphen ("anti-rumour") is no word of its
+own. Each hit of a page comes with what shows why it was found (`SearchResult.snippets`).
 """
 
 from __future__ import annotations
@@ -461,10 +462,10 @@ class SearchIndex:
         snippets = {}
         if has_words:
             for _, pid in page:
-                found = (((shorten(passages[pid], SNIPPET_CHARS), False),) if pid in by_meaning
+                shown = (((shorten(passages[pid], SNIPPET_CHARS), False),) if pid in by_meaning
                          else word_snippet(self._texts.get(pid, ()), query.q, self._expander))
-                if found:
-                    snippets[pid] = found
+                if shown:
+                    snippets[pid] = shown
         return SearchResult(len(rows), [r[1] for r in page], facets, levels, by_meaning, snippets)
 
     def _some_word_shown(self, text: str) -> bool:
