@@ -136,12 +136,14 @@ class CheckWorkers:
         whether the site has just read a new run or new models, which the workers read too while they check (a
         check past its time then is not said to be the file's fault)."""
         name = display_name(filename)
-        try:
-            future = self.revive().schedule(_check_in_worker, args=(data, filename, max_practices, max_words),
-                                            timeout=self.timeout)
-        except RuntimeError:  # the pool broke between the look and the scheduling
-            future = self.revive().schedule(_check_in_worker, args=(data, filename, max_practices, max_words),
-                                            timeout=self.timeout)
+        for attempt in range(2):
+            try:
+                future = self.revive().schedule(_check_in_worker, args=(data, filename, max_practices, max_words),
+                                                timeout=self.timeout)
+                break
+            except RuntimeError:  # the pool broke between the look and the scheduling: once more, on a new one
+                if attempt:
+                    raise
         waiting = asyncio.wrap_future(future)
         try:
             while True:

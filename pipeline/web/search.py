@@ -274,11 +274,11 @@ def word_snippet(texts: tuple[str, ...], query: str, expander: TermExpander | No
     best, best_count = None, 0
     for text in texts:
         for sentence in split_sentences(text):
-            pieces = [(token, found(token) is not None if token[:1].isalnum() else False)
-                      for token in _TOKEN.findall(" ".join(sentence.split()))]
-            count = len({found(token) for token, hit in pieces if hit})
+            tokens = _TOKEN.findall(" ".join(sentence.split()))
+            matched = [found(token) if token[:1].isalnum() else None for token in tokens]
+            count = len(set(matched) - {None})
             if count > best_count:
-                best, best_count = pieces, count
+                best, best_count = [(token, word is not None) for token, word in zip(tokens, matched)], count
     if best is None:
         return None
     first = next(i for i, (_, hit) in enumerate(best) if hit)
