@@ -230,7 +230,11 @@ def _lines(sentences) -> str | None:
     return "\n".join(" ".join(s.split()) for s in sentences) if sentences else None
 
 
-def _cell_value(value, cut_note: Callable[[int], str] = lambda n: f" […] [cut: {n:,} characters]"):
+def _english_cut(n: int) -> str:
+    return f" […] [cut: {n:,} characters]"
+
+
+def _cell_value(value, cut_note: Callable[[int], str] = _english_cut):
     """A value as a cell holds it; a text longer than a cell holds is cut after a word and says so (`cut_note`,
     given the text's length), so that nobody takes it for the whole text."""
     if value is None:
@@ -250,7 +254,7 @@ def _cell_value(value, cut_note: Callable[[int], str] = lambda n: f" […] [cut:
 
 def _sheet(book: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence],
            wrapped: Collection[str] = (), formats: Mapping[str, str] | None = None,
-           cut_note: Callable[[int], str] | None = None) -> Worksheet:
+           cut_note: Callable[[int], str] = _english_cut) -> Worksheet:
     """A sheet with a bold, frozen and filtered header; cells of the `wrapped` columns show their lines, and those of
     the columns `formats` names are shown in its number format; a text cut to fit a cell ends with `cut_note`."""
     sheet = book.create_sheet(title)
@@ -258,7 +262,7 @@ def _sheet(book: Workbook, title: str, columns: Sequence[str], rows: Iterable[Se
     widths = [len(c) for c in columns]
     formats = formats or {}
     for values in rows:
-        cells = [_cell_value(v, cut_note) if cut_note else _cell_value(v) for v in values]
+        cells = [_cell_value(v, cut_note) for v in values]
         sheet.append(cells)
         for j, value in enumerate(cells):
             if value is not None and columns[j] in formats:
