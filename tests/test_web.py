@@ -398,6 +398,17 @@ def test_a_file_of_far_more_words_than_a_form_is_sent_to_a_batch_run(client):
     assert counted_words("Residents meet in the library, https://www.example.org/a/b.pdf") == 4 + 3
 
 
+def test_an_upload_of_two_files_is_refused_not_answered_for_one_of_them(client):
+    """Two forms sent in one upload were answered for the second only, as if the first had not been sent."""
+    both = [("file", ("strasbourg.docx", FRENCH_FORM.read_bytes())), ("file", ("other.txt", b"City: Oslo\nTitle: Two\n"))]
+    answer = client.post("/api/check", files=both)
+    assert answer.status_code == 422 and answer.json()["error_code"] == "more_than_one_file"
+    assert "2 files" in answer.json()["message"] and not answer.json()["practices"]
+    page = client.post("/check", files=both, headers={"accept-language": "fr"})
+    assert page.status_code == 422 and "un formulaire à la fois" in page.text
+    assert client.post("/api/check", files=[both[0]]).status_code == 200
+
+
 def test_an_announced_oversized_upload_gets_the_sites_own_page(client):
     big = b"x" * (11 * 1024 * 1024)
     page = client.post("/check", files={"file": ("big.txt", big)}, headers={"accept-language": "fr",

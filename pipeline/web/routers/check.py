@@ -7,6 +7,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from pipeline.web.catalogue import Catalogue
+from pipeline.errors import message
 from pipeline.web.checking import (UPLOAD_ACCEPT, CheckReport, answer_translator, check_upload, display_name,
                                    practice_translator, report_json, status_message)
 from pipeline.web.deps import CatalogueDep, Page, PageDep, Services, ServicesDep, TranslatorDep
@@ -29,8 +30,19 @@ def _status_code(report: CheckReport) -> int:
     return 422 if report.status == "error" else 200
 
 
+async def _more_than_one_file(request: Request, upload: UploadFile) -> CheckReport | None:
+    """A check reads one form: an upload of several files is refused, not answered for one of them."""
+    files = [part for part in (await request.form()).getlist("file") if not isinstance(part, str)]
+    if len(files) < 2:
+        return None
+    return CheckReport(display_name(upload.filename), "error", "more_than_one_file",
+                       message("more_than_one_file", n=len(files)))
+
+
 async def _check(upload: UploadFile, services: Services, catalogue: Catalogue, visitor: Translator,
                  request: Request | None = None) -> CheckReport:
+    if request is not None and (several := await _more_than_one_file(request, upload)) is not None:
+        return several
     if upload.size is not None and upload.size > services.settings.max_upload_bytes:
         return CheckReport(display_name(upload.filename), "error", "file_too_large",
                            visitor("check.too_large", mb=services.settings.max_upload_mb), message_lang=visitor.lang)
