@@ -224,6 +224,25 @@ def instruction_starts() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     return tuple(words_pattern(tuple(data[key]), at_start=True) for key in ("imperatives", "placeholders", "questions"))
 
 
+_INSTRUCTION_WORDS = 40  # an instruction is a sentence or two; an answer that opens so runs on longer
+
+
+def reads_as_instruction(text: str) -> bool:
+    """Whether a line is the template's instruction left in place of an answer, with neither brackets nor italics
+    (labels.yaml `instructions.plain`): "Please describe the main results of the practice.", « Décrivez en quelques
+    lignes ce que vous cherchiez à obtenir. » A line holding a figure or a link is an answer."""
+    folded = fold(text).strip(" \t-•*[]()")
+    if not folded or len(folded.split()) > _INSTRUCTION_WORDS or re.search(r"\d", folded):
+        return False
+    return bool(_plain_instructions().match(folded)) and not holds_link_or_address(folded)
+
+
+@loader("plain_instructions")
+def _plain_instructions() -> re.Pattern:
+    return words_pattern(tuple(load_yaml(LABELS_FILE.read_text(encoding="utf-8"))["instructions"]["plain"]),
+                         at_start=True)
+
+
 _ONLY_PUNCT = re.compile(r"^[\W_]*$")
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
 from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, end_not_told, fold, fold_chars,
-                                instruction_starts, names_a_length, parse_period, reversed_range, says_no_value, tells_an_end,
-                                value_or_none, words_pattern)
+                                instruction_starts, names_a_length, parse_period, reads_as_instruction, reversed_range,
+                                says_no_value, tells_an_end, value_or_none, words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -209,7 +209,8 @@ def without_instructions(text: str) -> str:
 
     def drop(match: re.Match) -> str:
         inner = fold(match.group(1) or match.group(2))
-        opens = match.start() == 0 or match.group(3) is not None  # the line's start, or before a colon
+        # the line's start, before a colon or just after a label's ("But : [Décrivez…] Le parcours…")
+        opens = match.start() == 0 or match.group(3) is not None or text[:match.start()].rstrip().endswith(":")
         if placeholder.match(inner) or (opens and (imperative.match(inner) or "?" in inner)):
             return " :" if match.group(3) and match.start() > 0 else " "
         return match.group(0)
@@ -1024,8 +1025,14 @@ class Segmenter:
     def _practice(self, form: _Form, source_file: str, sha256: str, index: int, previous: Practice | None) -> Practice:
         values = {name: value_or_none(form.fields.get(name)) for name in HEADER_FIELDS}
         values["title"] = _unquote(values["title"])
-        sections = {name: value_or_none("\n".join(form.sections.get(name, []))) for name in SECTION_FIELDS}
         warnings: list[str] = ["title_from_heading"] if form.title_from_heading else []
+        sections = {}
+        for name in SECTION_FIELDS:
+            lines = form.sections.get(name, [])
+            answer = [line for line in lines if not reads_as_instruction(line)]
+            if len(answer) < len(lines):  # the template's instruction left in place of (or above) the answer
+                warnings.append(f"template_text:{name}")
+            sections[name] = value_or_none("\n".join(answer))
         if previous is not None:
             for name in _INHERITED:
                 if values[name] is None and getattr(previous, name) and not says_no_value(form.fields.get(name)):

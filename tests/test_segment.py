@@ -1149,6 +1149,35 @@ def test_the_templates_instructions_left_in_brackets_are_not_read_as_answers():
     assert practice.process == "We ran walks (up to 30 people each). (Please ask us for the route.)"
 
 
+def test_the_templates_instructions_left_without_brackets_or_italics_are_not_answers():
+    """A city that kept the template's request and wrote nothing under it ("Please describe the main results…",
+    "Links to websites, publications, videos.") was told its results were stated and its references given; a
+    bracketed instruction right after a label's colon was counted as its text."""
+    (practice,) = segment(lines(
+        "City: Bergamo", "Title: Condominium mediators",
+        "Purpose:", "Please describe in a few lines what you wanted to achieve.", DESCRIPTION_EN,
+        "Process: Six residents were trained as mediators and meet neighbours every week.",
+        "Impact:", "Please describe the main results and achievements of the practice, with figures where possible.",
+        "Key reference documents:", "Links to websites, publications, videos.",
+    )).practices
+    assert practice.purpose == DESCRIPTION_EN and practice.impact is None and practice.references is None
+    assert {"template_text:purpose", "template_text:impact", "template_text:references",
+            "missing_section:impact"} <= set(practice.warnings)
+    assert "template_text:process" not in practice.warnings
+    (practice,) = segment(lines(
+        "Ville : Verviers", "Titre : Les Tandems du marché",
+        "But : [Décrivez en quelques lignes ce que vous cherchiez à obtenir] Sortir les nouveaux habitants de l'isolement.",
+        "Processus :", "Décrivez les étapes de la mise en œuvre.", DESCRIPTION_FR,
+    )).practices
+    assert practice.purpose == "Sortir les nouveaux habitants de l'isolement."
+    assert practice.process == DESCRIPTION_FR and "template_text:process" in practice.warnings
+    # a city's own sentences that open like a request stay: an aim, a line with a figure or a link
+    own = ["Give migrant women a place to meet and learn.", "Please describe your needs to the 3 mediators.",
+           "Links to websites: www.example.org/tandems"]
+    (practice,) = segment(lines("City: Oslo", "Title: Walks", "Purpose:", *own)).practices
+    assert practice.purpose == "\n".join(own) and not any(w.startswith("template_text") for w in practice.warnings)
+
+
 def test_a_reply_thread_and_a_signature_without_a_closing_formula_are_left_out():
     """A form pasted into a reply: the signature ('Name | Role | Service', 'Tel: …') and the confidentiality notice
     under it, the earlier message quoted under '-----Original Message-----' or « Le … a écrit : », and lines quoted
