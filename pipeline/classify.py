@@ -739,6 +739,12 @@ def model_tag(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def likely_enough(probability: float, settings: Settings) -> bool:
+    """Whether an area is likely enough to be shown with its sentence and not called unlikely
+    (`areas.mismatch_min_probability`), compared as shown, to two decimals: 0.1991 is shown 0.20."""
+    return round(probability, 2) >= settings.areas.mismatch_min_probability
+
+
 def declared_area_mismatch(practice: Practice, main_scores: dict[str, float], probabilities: dict[str, float],
                            suggested: Sequence[str], settings: Settings) -> bool:
     """Whether none of the areas the city declared is one its text is likely about: suggested, with a probability
@@ -751,7 +757,7 @@ def declared_area_mismatch(practice: Practice, main_scores: dict[str, float], pr
     ranking = sorted(main_scores, key=lambda c: -main_scores[c])[:settings.area_top_n_for_mismatch]
     # compared as shown, to two decimals: a declared area shown at 0.20 is not called unlikely at 0.1991
     likely = {code for code in ranking if round(main_scores[code], 2) >= spec.mismatch_min_main_chance}
-    likely |= {code for code, p in probabilities.items() if round(p, 2) >= spec.mismatch_min_probability}
+    likely |= {code for code, p in probabilities.items() if likely_enough(p, settings)}
     likely |= set(suggested)
     likely |= {taxonomy.parent(code) for code in likely if code in taxonomy.areas}
     return not any(code in likely or taxonomy.parent(code) in likely for code in practice.declared_areas)
@@ -785,7 +791,7 @@ def area_rows(practices: Sequence[Practice], classifier: AreaClassifier,
             probability = round(float(pred.proba[i, j]), 4)
             # a sentence beside an unlikely area would seem to support it (a budget line for area 1 at 0.00): the
             # evidence of an area neither suggested nor shown as likely (`areas.mismatch_min_probability`) is left out
-            shown = pred.suggested[i, j] or round(probability, 2) >= settings.areas.mismatch_min_probability
+            shown = pred.suggested[i, j] or likely_enough(probability, settings)
             rows.append({"practice_id": practice.practice_id, "area": code, "probability": probability,
                          "suggested": bool(pred.suggested[i, j]), "evidence": pred.evidence[i][j] if shown else None})
     return rows, suggestions

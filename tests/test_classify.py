@@ -523,3 +523,14 @@ def test_cells_of_a_budget_table_are_no_area_evidence(use_embedder):
                        title="Médiatrices scolaires", process=bare, description=bare)
     proba = predict_areas(model, [practice, without]).proba
     assert np.allclose(proba[0], proba[1], atol=1e-6)
+
+
+def test_an_area_is_likely_enough_as_its_probability_is_shown():
+    """The check showed a declared area at 0,20 without its sentence (0.1991), where areas.parquet gave one: every
+    place compares the probability as it is shown, to two decimals."""
+    from pipeline.classify import likely_enough
+    from pipeline.config import Settings
+
+    settings = Settings()
+    assert settings.areas.mismatch_min_probability == 0.2
+    assert likely_enough(0.1991, settings) and likely_enough(0.2, settings) and not likely_enough(0.194, settings)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.cities import city_key, city_name
-from pipeline.classify import area_suggestions, harmonise_versions, predict_areas
+from pipeline.classify import area_suggestions, harmonise_versions, likely_enough, predict_areas
 from pipeline.config import SUPPORTED_SUFFIXES
 from pipeline.errors import for_visitors, message
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, FileResult, Practice
@@ -189,7 +189,7 @@ def analyse_practices(practices: list[Practice], models: AnalysisModels,
                  if code in column]
         # a declared area the text does not suggest shows its likeliest sentence only where it is likely all the same
         # (a probability of areas.mismatch_min_probability or more): a sentence beside 0.00 would seem to support it
-        declared = [row if row["probability"] >= settings.areas.mismatch_min_probability else row | {"evidence": None}
+        declared = [row if likely_enough(row["probability"], settings) else row | {"evidence": None}
                     for row in areas[len(suggestion.predicted_areas):]]
         areas = areas[:len(suggestion.predicted_areas)]
         pid = practice.practice_id
@@ -307,6 +307,9 @@ def report_json(report: CheckReport, catalogue: Catalogue, messages: Messages, t
                          "city_listed": city_name(run_practice(s.practice_id).get("city"), "en") or None,
                          "title": run_practice(s.practice_id).get("title"), "score": s.score} for s in item.similar],
         })
-    # 0 when the site holds no run: an empty `similar` then says nothing of other cities' practices
+    # the run's practices of other cities than the form's (a city's own are never offered); 0 when the site holds
+    # no run: an empty `similar` then says nothing of other cities' practices
+    own = {city_key(item.practice.city) for item in report.practices} - {""}
+    others = sum(city_key(row.get("city")) not in own for row in catalogue.practices.values()) if catalogue else 0
     return {"status": report.status, "error_code": report.error_code, "message": status_message(report, t),
-            "practices": practices, "compared_with": len(catalogue.practices) if catalogue else 0}
+            "practices": practices, "compared_with": others}
