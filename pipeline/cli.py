@@ -633,11 +633,17 @@ def _option_given(ctx: typer.Context, name: str) -> bool:
 def _reviewed_run(reviews: Path, data: Optional[Path]) -> Path:
     """The run the reviews are of: `data` when given, else the folder of the review file when it holds a run (the
     store sits beside the run's tables), else data/processed; stops the command when it holds no run."""
+    beside = reviews.parent if (reviews.parent / "practices.parquet").is_file() else None
     if data is None:
-        data = reviews.parent if (reviews.parent / "practices.parquet").is_file() else CLI_OUTPUT
+        data = beside or CLI_OUTPUT
     if not (data / "practices.parquet").is_file():
         console.print(f"[red]No run in {plain(data)}[/red]: give the output folder of the reviewed run with --data.")
         raise typer.Exit(2)
+    if beside is not None and beside.resolve() != data.resolve():
+        # a store from another run: its practices are read from this one only where it holds them too
+        console.print(f"[yellow]The reviews sit beside the run in {plain(beside)}[/yellow], not in {plain(data)}: a "
+                      f"reviewed practice is read from {plain(data)} where it is there too, and left out where not; "
+                      f"give --data {plain(beside)} to use the run that was reviewed.", highlight=False)
     return data
 
 
@@ -814,6 +820,7 @@ def _say_reviewed_areas_given(labelled, model_dir: Path, emb) -> None:
         console.print("A review is one training text among thousands (weight 1): the model need not follow it. The "
                       "review stays as given in the review store, the export and the summary, which show it beside "
                       "the model's suggestion.")
+    console.print("The areas suggested for practices no one reviewed may change too: run the batch again and compare.")
 
 
 class _PreviousModel:
@@ -1080,7 +1087,7 @@ def export(
 ) -> None:
     """Write the run as a spreadsheet: practices, areas, criteria, similar practices, reviews and files."""
     from pipeline.report.export import write_workbook
-    from pipeline.web.reviews import export_reviews, review_rows
+    from pipeline.web.reviews import export_reviews, review_history, review_rows
     from pipeline.web.settings import REVIEWS_FILE
 
     if lang not in ("en", "fr"):
@@ -1097,7 +1104,7 @@ def export(
     if reviews is not None or store.exists():  # no store beside the run: no review yet
         _readable_reviews(store, parquet=False)
     rows = review_rows(store)
-    path = write_workbook(data, xlsx, rows, lang, include_contacts)
+    path = write_workbook(data, xlsx, rows, lang, include_contacts, history=review_history(store))
     path.chmod(0o600)  # reviewers' names and notes (and contacts, asked for): readable by whoever wrote it only
     console.print(f"Written [bold]{plain(path.resolve())}[/bold] ({len(rows)} reviewed "
                   f"practice{'s' * (len(rows) != 1)})")

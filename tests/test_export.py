@@ -392,3 +392,28 @@ def test_a_text_longer_than_a_cell_is_cut_after_a_word_and_says_so(tmp_path):
     write_table(tmp_path / "practices.parquet", to_table("practices", [{**practice, "references": links}]))
     cell = _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(tmp_path))), "practices")[0]["references"]
     assert cell.split(" […] ")[0].endswith("annual-evaluation.pdf"), "cut between two links, not inside one"
+
+
+def test_a_value_one_reviewer_set_and_another_changed_stays_in_sight(run, tmp_path):
+    """Anna set main area 5 with a note; Ben set 11 later: the reviews sheet holds Ben's 11 only, so the workbook
+    lists every stored review with what a later one replaced, and says where two reviewers' areas do not fit."""
+    from pipeline.web.reviews import ReviewInput, ReviewStore, review_history, review_rows
+
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add("p1", ReviewInput(main_area="5", areas=["5", "14"], note="School workshops: education first."), "Anna")
+    store.add("p1", ReviewInput(main_area="11"), "Ben")
+    store.add("p1", ReviewInput(criteria={"targeted": 2}), "Ben")
+    store.close()
+    history = review_history(tmp_path / "reviews.sqlite")
+    assert [h["reviewer"] for h in history] == ["Anna", "Ben", "Ben"]
+    assert history[0]["replaced"] == {"main_area": ("11", "Ben")} and history[1]["replaced"] == {}
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, review_rows(tmp_path / "reviews.sqlite"),
+                                                            history=history)))
+    rows = _sheet(book, "review_history")
+    assert [(r["reviewer"], r["main_area"], r["note"]) for r in rows] == [
+        ("Anna", "5", "School workshops: education first."), ("Ben", "11", None), ("Ben", None, None)]
+    assert rows[0]["replaced_later"] == "main_area -> 11 (Ben)" and rows[0]["city"] == "Oslo"
+    assert rows[2]["targeted"] == 2 and rows[0]["reviewed_at_utc"] is not None
+    [review] = _sheet(book, "reviews")
+    assert review["main_area"] == "11" and review["disagreement"] == \
+        "main area 11 (Ben) is outside the area set 5, 14 (Anna)"

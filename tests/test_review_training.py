@@ -213,6 +213,12 @@ def test_train_with_reviews_of_no_practice_it_can_find_says_so_and_trains_nothin
         assert _flat(f"1 practice(s) with {what} in {store.path}; 0 found in the run in {other}") in said
         assert _flat(f"None of the {what} in {store.path} can be used: nothing trained") in said
     assert not (tmp_path / "m").exists()
+    # a store beside one run, trained with another: said before anything is read from the other
+    _store_reviews(run / "reviews.sqlite", practices)
+    result, said = _train("--reviews", str(run / "reviews.sqlite"), "--data", str(other), "--model-dir",
+                          str(tmp_path / "m"))
+    assert result.exit_code == 2 and _flat(f"The reviews sit beside the run in {run}, not in {other}") in said
+    assert _flat(f"give --data {run} to use the run that was reviewed") in said
     # a store without any reviewed area says so
     levels_only = ReviewStore(tmp_path / "levels" / "reviews.sqlite")
     levels_only.add(practices[0].practice_id, ReviewInput(criteria={"targeted": 2}), "Élodie")
@@ -289,6 +295,7 @@ def test_a_reviewed_practice_that_repeats_a_test_text_is_kept_out_of_training(re
                  f"(0000000000aa-1 repeats realistic {test_text.id})") in said
     assert _flat("4 found in the run") in said and _flat("3 used for training") in said
     assert _flat("The new model ranks first") in said and _flat("of the 3 reviewed main areas") in said
+    assert _flat("The areas suggested for practices no one reviewed may change too") in said
     card = json.loads((tmp_path / "m" / "model_card.json").read_text(encoding="utf-8"))
     assert card["reviewed"]["held_out"] == 1 and card["reviewed"]["used_ids"] == sorted(p.practice_id for p in practices)
     assert "Practices used: " + ", ".join(sorted(p.practice_id for p in practices)) in " ".join(

@@ -263,6 +263,32 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
     assert "0123456789ab-1" in table and f'href="#{gone["copies"][0]["anchor"]}"' in table
 
 
+def test_a_reviewed_mismatch_leaves_the_attention_list_and_reviews_that_do_not_fit_join_it(sample_out, tmp_path):
+    """Three practices corrected in the web app were still listed as declared-area mismatches after the export and a
+    new run; a main area one reviewer set outside another's area set was nowhere on the page."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(sample_out, out, ignore=shutil.ignore_patterns(".cache", "reports"))
+    practices = pd.read_parquet(out / "practices.parquet", dtype_backend="pyarrow")
+    flagged = practices["practice_id"].iloc[:2].tolist()
+    practices["area_mismatch"] = practices["practice_id"].isin(flagged)
+    write_table(out / "practices.parquet", to_table("practices", practices.to_dict("records")))
+    third = practices["practice_id"].iloc[2]
+    rows = [{"practice_id": flagged[0], "main_area": "5", "n_reviews": 1, "reviewer": "Anna",
+             "set_by": {"main_area": "Anna"}},
+            {"practice_id": third, "main_area": "2", "areas": ["4", "5"], "n_reviews": 2, "reviewer": "Ben",
+             "set_by": {"areas": "Anna", "main_area": "Ben"}}]
+    write_table(out / "reviews.parquet", to_table("reviews", rows))
+    groups = {g.key: g for g in summary_context(out)["attention"]}
+    assert [i.practice_id for i in groups["mismatch"].items] == [flagged[1]]
+    [disputed] = groups["disputed"].items
+    assert disputed.practice_id == third and disputed.text.startswith("main area 2 (") and "(Ben)" in disputed.text
+    assert "(Anna)" in disputed.text and "is outside the area set 4 (" in disputed.text
+    french = {g.key: g for g in summary_context(out, lang="fr")["attention"]}
+    assert french["disputed"].items[0].text.startswith("domaine principal 2 (")
+
+
 @pytest.fixture()
 def messy_run(tmp_path) -> Path:
     """A run with a file of each kind (read, damaged, refused, blank, sent twice) and practices with each kind of

@@ -1,4 +1,5 @@
-"""The spreadsheet of a run: one sheet each for practices, areas, criteria, similar practices, reviews and files.
+"""The spreadsheet of a run: one sheet each for practices, areas, criteria, similar practices, reviews, the history
+of the reviews and files.
 
 `write_workbook(data_dir, path, reviews)` (and `workbook_bytes` for the web app) read the run's tables and write
 an .xlsx with openpyxl: a filter on every header, the header row frozen, columns sized to their contents.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Callable, Collection, Iterable, Mapping, Sequence
@@ -45,7 +47,7 @@ from pipeline.tables import atomic_write_bytes
 from pipeline.taxonomy import load_taxonomy
 from pipeline.web.i18n import Messages, Translator  # words only: no web framework
 
-SHEETS = ("practices", "areas", "criteria", "similar", "reviews", "files")
+SHEETS = ("practices", "areas", "criteria", "similar", "reviews", "review_history", "files")
 MAX_CELL_CHARS = 32_000  # Excel holds at most 32,767 characters in a cell
 MIN_WIDTH, MAX_WIDTH = 8, 60
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # what the xlsx format cannot hold (an older run's tables may)
@@ -65,8 +67,13 @@ PRACTICE_COLUMNS = ("practice_id", "practice_key", "source_file", "lang", "city"
 # last review, beside everyone whose values the row holds and who set which; in_run: whether the reviewed
 # practice is in this run (its id follows its file's content); copies_in_run: its other copies here
 # (pipeline/review_copies.py)
+# disagreement: a main area one reviewer set outside the area set another chose (training leaves the practice out)
 REVIEW_COLUMNS = ("practice_id", "city", "city_listed", "title", "main_area", "areas", *CRITERIA, "note", "reviewer",
-                  "reviewers", "set_by", "reviewed_at_utc", "n_reviews", "in_run", "copies_in_run")
+                  "reviewers", "set_by", "disagreement", "reviewed_at_utc", "n_reviews", "in_run", "copies_in_run")
+# every stored review, oldest first per practice, with what it set; replaced_later: each of its values a later review
+# set otherwise, and who ("main_area -> 11 (Ben)"), as the reviews sheet holds only the values that stand
+HISTORY_COLUMNS = ("practice_id", "city", "city_listed", "title", "reviewed_at_utc", "reviewer", "main_area", "areas",
+                   *CRITERIA, "note", "replaced_later")
 # Excel has no time zones: a review's time (UTC) is written without its zone, so the header and each cell say UTC,
 # lest it be read as local time.
 UTC_FORMAT = 'yyyy-mm-dd hh:mm "UTC"'
@@ -77,17 +84,18 @@ FILE_COLUMNS = ("source_file", "city_listed", "status", "error_code", "message",
 
 
 def write_workbook(data_dir: Path, path: Path, reviews: Sequence[dict] = (), lang: str = "en",
-                   include_contacts: bool = False) -> Path:
+                   include_contacts: bool = False, history: Sequence[dict] = ()) -> Path:
     """Write the workbook of the run in `data_dir` to `path` (atomically) and return the path."""
-    atomic_write_bytes(Path(path), workbook_bytes(data_dir, reviews, lang, include_contacts))
+    atomic_write_bytes(Path(path), workbook_bytes(data_dir, reviews, lang, include_contacts, history))
     return Path(path)
 
 
 def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en",
-                   include_contacts: bool = False) -> bytes:
-    """The workbook as bytes; `reviews` are rows of reviews.parquet (see pipeline.web.reviews); city and area names
-    in `lang` ('en' or 'fr'). `include_contacts`: the practices sheet also gives each form's `contact_person` as
-    written (personal data, for the secretariat putting cities in touch); the texts stay without contacts."""
+                   include_contacts: bool = False, history: Sequence[dict] = ()) -> bytes:
+    """The workbook as bytes; `reviews` are rows of reviews.parquet (see pipeline.web.reviews), `history` every
+    stored review (`pipeline.web.reviews.review_history`: the review_history sheet); city and area names in `lang`
+    ('en' or 'fr'). `include_contacts`: the practices sheet also gives each form's `contact_person` as written
+    (personal data, for the secretariat putting cities in touch); the texts stay without contacts."""
     if lang not in ("en", "fr"):
         raise ValueError(f"the workbook is written in English or French ('en', 'fr'), not {lang!r}")
 
@@ -160,10 +168,17 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
            ([r["practice_id"], *(who(r["practice_id"]) if r["practice_id"] in practices
                                  else (r.get("city"), listed(r.get("city")), r.get("title"))),  # as stored
              r.get("main_area"), r.get("areas"), *(r.get(c) for c in CRITERIA), r.get("note"), r.get("reviewer"),
-             r.get("reviewers"), _set_by(r.get("set_by")), _naive(r.get("reviewed_at")), r.get("n_reviews"),
-             r["practice_id"] in practices,
+             r.get("reviewers"), _set_by(r.get("set_by")), _disagreement(r), _naive(r.get("reviewed_at")),
+             r.get("n_reviews"), r["practice_id"] in practices,
              [f"{c['practice_id']} ({c['relation']})" for c in copies.get(r["practice_id"], [])]] for r in reviews),
            formats={"reviewed_at_utc": UTC_FORMAT})
+    sheet(book, "review_history", HISTORY_COLUMNS,
+          ([h["practice_id"], *(who(h["practice_id"]) if h["practice_id"] in practices
+                                else (h.get("city"), listed(h.get("city")), h.get("title"))),
+            _naive(datetime.fromisoformat(h["reviewed_at"]) if h.get("reviewed_at") else None), h["reviewer"],
+            h.get("main_area"), h.get("areas"), *(h.get(c) for c in CRITERIA), h.get("note"),
+            _replaced(h.get("replaced") or {})] for h in history),
+          formats={"reviewed_at_utc": UTC_FORMAT})
     cities_of_file: dict[str, list[str]] = {}
     for r in tables["practices"]:
         name = listed(r.get("city"))
@@ -217,6 +232,28 @@ def _set_by(set_by: dict | None) -> str | None:
         if who:
             fields.setdefault(who, []).append(name)
     return "; ".join(f"{who}: {', '.join(names)}" for who, names in fields.items()) or None
+
+
+def _disagreement(review: dict) -> str | None:
+    """A main area one reviewer set outside the area set another chose, in words: "main area 2 (Ben) is outside
+    the area set 4, 5 (Anna)"; None when the reviewed values fit together."""
+    from pipeline.web.reviews import row_disagreement
+
+    found = row_disagreement(review)
+    if found is None:
+        return None
+    return (f"main area {found['main_area']} ({found['main_by']}) is outside the area set "
+            f"{', '.join(found['areas'])} ({found['areas_by']})")
+
+
+def _replaced(replaced: dict) -> str | None:
+    """What later reviews set otherwise: "main_area -> 11 (Ben); note -> replaced (Ben)"."""
+    def shown(name: str, value) -> str:
+        if name == "note":
+            return "replaced"
+        return ", ".join(value) if isinstance(value, list) else str(value)
+
+    return "; ".join(f"{name} -> {shown(name, value)} ({who})" for name, (value, who) in replaced.items()) or None
 
 
 def _naive(value):

@@ -34,6 +34,7 @@ from pipeline.report.view import RunView, build_view, counted, load_catalogue, s
 from pipeline.report.writers import render_summary_html, stream_summary_html
 from pipeline.stages import model_fallbacks
 from pipeline.tables import atomic_write_bytes, is_missing
+from pipeline.web.reviews import row_disagreement
 
 if TYPE_CHECKING:
     from pipeline.web.i18n import Translator
@@ -223,7 +224,7 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         criteria = criteria[criteria["practice_id"].map(view.is_representative).astype(bool)]
     criterion_names = [c for c in CRITERIA if c in set(criteria["criterion"])] if len(criteria) else []
     criterion_names += sorted(set(criteria["criterion"]) - set(criterion_names)) if len(criteria) else []
-    attention = _attention(file_rows, by_id, taxonomy, view.records("similar"), words)
+    attention = _attention(file_rows, by_id, taxonomy, view.records("similar"), words, view.records("reviews"))
     reviews = _reviews(view.records("reviews"), by_id)
     return {
         "lang": words.lang,
@@ -337,13 +338,14 @@ def _quoted(title: str) -> str:
 
 
 def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: list[dict],
-               words: Words) -> list[AttentionGroup]:
+               words: Words, reviews: list[dict] = ()) -> list[AttentionGroup]:
     names = dict(words["groups"])
     if LOW_LEVEL != 0:
         names["low"] = [names["low_above_zero"][0], names["low_above_zero"][1].format(level=LOW_LEVEL)]
     groups = {key: AttentionGroup(key, *names[key])
-              for key in ("failed", "empty", "no_city", "missing", "check", "low", "mismatch", "resubmitted",
-                          "city_names")}
+              for key in ("failed", "empty", "no_city", "missing", "check", "low", "mismatch", "disputed",
+                          "resubmitted", "city_names")}
+    reviewed = {r["practice_id"]: r for r in reviews}
     for row in files:
         if row.get("status") == "error" and row.get("error_code") != DUPLICATE_FILE:
             text = words.labelled(row.get("error_code") or "error", words.error(row))
@@ -368,11 +370,16 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
         low = [c for c in CRITERIA if c in p["criteria"] and (p["criteria"][c].get("level") or 0) <= LOW_LEVEL]
         if low:
             groups["low"].items.append(item("low", ", ".join(words.criterion(c) for c in low)))
-        if p.get("area_mismatch"):
+        review = reviewed.get(p["practice_id"]) or {}
+        if p.get("area_mismatch") and not (review.get("main_area") or review.get("areas")):
             declared = _codes_text(taxonomy, p["declared_areas"], words)
             predicted = _codes_text(taxonomy, p["predicted_areas"][:3], words)
             groups["mismatch"].items.append(item("mismatch", words["mismatch_text"].format(declared=declared,
                                                                                            predicted=predicted)))
+        if review and (disputed := row_disagreement(review)) is not None:
+            groups["disputed"].items.append(item("disputed", words["disputed_text"].format(
+                main=_codes_text(taxonomy, [disputed["main_area"]], words), main_by=disputed["main_by"],
+                areas=_codes_text(taxonomy, disputed["areas"], words), areas_by=disputed["areas_by"])))
     seen: set[tuple[str, str]] = set()
     for row in similar:
         a, b = by_id.get(row["practice_id"]), by_id.get(row["neighbour_id"])

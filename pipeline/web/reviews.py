@@ -395,15 +395,19 @@ class ReviewStore:
     def current(self, practice_id: str) -> PracticeReview | None:
         return _fold(practice_id, self.history(practice_id))
 
-    def all_current(self) -> dict[str, PracticeReview]:
+    def all_reviews(self) -> list[dict]:
+        """Every stored review, by practice, oldest first."""
         with self._lock:
             try:
                 rows = self._db.execute("SELECT * FROM reviews ORDER BY practice_id, id").fetchall()
             except sqlite3.DatabaseError as exc:  # a store damaged after it was opened
                 raise ReviewStoreError(f"{self.path} cannot be read as a review store ({exc})") from None
+        return [_decoded(row) for row in rows]
+
+    def all_current(self) -> dict[str, PracticeReview]:
         grouped: dict[str, list[dict]] = {}
-        for row in rows:
-            grouped.setdefault(row["practice_id"], []).append(_decoded(row))
+        for row in self.all_reviews():
+            grouped.setdefault(row["practice_id"], []).append(row)
         return {pid: _fold(pid, items) for pid, items in grouped.items()}
 
 
@@ -473,6 +477,48 @@ def review_rows(db_path: Path) -> list[dict]:
         return [review.row() for _, review in sorted(store.all_current().items())]
     finally:
         store.close()
+
+
+def row_disagreement(row: dict) -> dict | None:
+    """`PracticeReview.disagreement` of a reviews.parquet row (`PracticeReview.row`)."""
+    return PracticeReview(row["practice_id"], row.get("main_area"), row.get("areas"),
+                          set_by={k: v for k, v in (row.get("set_by") or {}).items() if v}).disagreement()
+
+
+def review_history(db_path: Path) -> list[dict]:
+    """Every review the store holds, oldest first per practice, with what it set and `replaced`: each value of it
+    that a later review set otherwise (field -> (the later value, who set it)), so that a value one reviewer set and
+    another changed is not lost from sight ([] when the file does not exist)."""
+    if not Path(db_path).exists():
+        return []
+    store = ReviewStore(db_path, read_only=True)
+    try:
+        return history_of(store.all_reviews())
+    finally:
+        store.close()
+
+
+def history_of(rows: list[dict]) -> list[dict]:
+    """`review_history` of the stored reviews `rows` (`ReviewStore.all_reviews`)."""
+    out = []
+    for k, item in enumerate(rows):
+        values = _set_values(item)
+        replaced = {}
+        for later in rows[k + 1:]:
+            if later["practice_id"] != item["practice_id"]:
+                break
+            for name, value in _set_values(later).items():
+                if name in values and name not in replaced and value != values[name]:
+                    replaced[name] = (value, later["reviewer"])
+        out.append({"practice_id": item["practice_id"], "city": item.get("city"), "title": item.get("title"),
+                    "reviewer": item["reviewer"], "reviewed_at": item["reviewed_at"], **values, "replaced": replaced})
+    return out
+
+
+def _set_values(item: dict) -> dict:
+    """The values one stored review set (field -> value), the fields it left unreviewed left out."""
+    values = {name: item[name] for name in ("main_area", "areas", "note") if item[name] is not None}
+    return values | {name: level for name, level in item["criteria"].items() if level is not None}
 
 
 def export_reviews(db_path: Path, out_dir: Path) -> Path:

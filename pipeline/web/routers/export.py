@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from pipeline.report.export import workbook_bytes
 from pipeline.web.deps import CatalogueDep, ServicesDep, StaffDep, TranslatorDep
+from pipeline.web.reviews import history_of
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -25,7 +26,8 @@ async def export_xlsx(services: ServicesDep, catalogue: CatalogueDep, staff: Sta
                                  "review token as 'Authorization: Bearer <token>'",
                             headers={"WWW-Authenticate": 'Bearer realm="review"'})
     reviews = [review.row() for _, review in sorted(services.reviews.all_current().items())]
+    history = history_of(services.reviews.all_reviews())
     # city, country and area names in the language of the secretariat's pages
-    data = await anyio.to_thread.run_sync(workbook_bytes, catalogue.data_dir, reviews, t.lang)
+    data = await anyio.to_thread.run_sync(lambda: workbook_bytes(catalogue.data_dir, reviews, t.lang, history=history))
     name = f"icc-practices-{date.today():%Y%m%d}.xlsx"
     return Response(data, media_type=XLSX, headers={"content-disposition": f'attachment; filename="{name}"'})
