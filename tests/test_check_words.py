@@ -170,3 +170,15 @@ def test_a_conversion_by_libreoffice_is_said_to_a_city_only_where_something_was_
     assert checked.other_warnings == ["converted:libreoffice"]
     checked.practice.warnings = ["converted:libreoffice"]
     assert checked.other_warnings == []
+
+
+def test_a_practices_page_says_what_the_form_declared_not_what_you_declared():
+    """The secretariat read "You declared 6. Public space" on a city's practice page: the page speaks of the form."""
+    from pipeline.web.i18n import Messages
+
+    for lang, start in (("en", "The form declared 6. Public space; the text is mostly about 8. Business"),
+                        ("fr", "Le formulaire déclare 6. Espace public ; le texte décrit plutôt 8. Entreprise")):
+        t = Messages.load().translator(lang)
+        page = t.area_mismatch(["6"], ["8", "11"], to_the_city=False)
+        assert page.startswith(start) and "Check" not in page and "Vérifiez" not in page
+        assert t.area_mismatch(["6"], ["8", "11"]).startswith(("You declared", "Vous avez déclaré"))

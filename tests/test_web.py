@@ -1977,7 +1977,7 @@ def test_a_copy_of_a_reviewed_practice_points_to_that_review_for_the_secretariat
         assert copy["relation"] == "near_duplicate" and copy["reviewer"] == "Anna" and copy["title"] == a["title"]
         page = live.get(f"/practices/{b['practice_id']}", headers=auth).text
         assert 'id="reviewed-copies"' in page and f'href="/practices/{a["practice_id"]}"' in page
-        assert "the same text, submitted in another file" in page
+        assert "nearly the same text, submitted in another file" in page
         assert live.get(f"/api/practices/{b['practice_id']}").json()["reviewed_copies"] == []
         assert 'id="reviewed-copies"' not in live.get(f"/practices/{b['practice_id']}").text
 

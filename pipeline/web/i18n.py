@@ -130,9 +130,11 @@ class Translator:
         """Declared codes as the city wrote them: "3b", "7a" without the parents "3", "7" the run adds to them."""
         return _without_implied_parents(list(codes), self._taxonomy)
 
-    def area_mismatch(self, declared: list[str], predicted: list[str]) -> str | None:
-        """Why the declared main area was flagged, as `icc-practices check` says it (None without areas)."""
-        return area_mismatch_words(self._pipeline, self._taxonomy, self.lang, declared, predicted)
+    def area_mismatch(self, declared: list[str], predicted: list[str], to_the_city: bool = True) -> str | None:
+        """Why the declared main area was flagged, as `icc-practices check` says it to the city (None without
+        areas); on a practice's page (`to_the_city` False), of the form rather than to its writer."""
+        return area_mismatch_words(self._pipeline, self._taxonomy, self.lang, declared, predicted,
+                                   "mismatch" if to_the_city else "mismatch_page")
 
     def years(self, start: int | None, end: int | None, ongoing: bool) -> str | None:
         return years_words(start, end, ongoing, self._pipeline["ongoing"])
@@ -295,7 +297,7 @@ def semicolon(lang: str | None) -> str:
 
 
 def area_mismatch_words(texts: dict, taxonomy: Taxonomy, lang: str, declared: list[str],
-                        predicted: list[str]) -> str | None:
+                        predicted: list[str], key: str = "mismatch") -> str | None:
     """The declared main area and the areas the text points to most (`predicted`, main first), in the words of
     `texts` (one language of resources/messages.yaml). The declared area and its sub-areas are not named as
     where the text points instead; None when no area is left to name."""
@@ -316,7 +318,7 @@ def area_mismatch_words(texts: dict, taxonomy: Taxonomy, lang: str, declared: li
         return None
     # area names hold commas ("Business, employment and diversity"): areas are set apart by semicolons
     listed = pointed[0] if len(pointed) == 1 else f"{semicolon(lang).join(pointed[:-1])} {texts['or']} {pointed[-1]}"
-    return texts["mismatch"].format(declared=area_words(taxonomy, shown, lang), pointed=listed)
+    return texts[key].format(declared=area_words(taxonomy, shown, lang), pointed=listed)
 
 
 def years_words(start: int | None, end: int | None, ongoing: bool, ongoing_word: str) -> str | None:
