@@ -21,9 +21,11 @@ a template label (`line_sentences`); the cells of a table of figures are never e
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 import threading
+import sys
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,10 +67,26 @@ MODEL_FORMAT = 3
 _FR_TOKEN_MATCH = "spacy-fr-token-match"
 
 
+def import_spacy():
+    """spaCy, imported without torch: thinc imports torch when it is installed (the test extras put it in the same
+    environment), which takes most of a second and a half of a cold check, and no pipeline here uses it. torch stays
+    importable afterwards, for the sentence-transformers encoder."""
+    if "spacy" not in sys.modules and "torch" not in sys.modules:
+        sys.modules["torch"] = None  # an ImportError for thinc, which then runs without it
+        try:
+            importlib.import_module("spacy")
+        finally:
+            if sys.modules.get("torch", False) is None:
+                del sys.modules["torch"]
+    import spacy
+
+    return spacy
+
+
 @loader("spacy")
 def load_nlp(lang: str):
     """A sentence-splitting, lemmatising pipeline for `lang`; one per process."""
-    import spacy
+    spacy = import_spacy()
 
     from pipeline import regex_store
 
@@ -99,8 +117,9 @@ def lemma_lookups(lang: str):
     """
     from collections import OrderedDict
 
-    import spacy
     import spacy_lookups_data
+
+    spacy = import_spacy()
     from spacy.lookups import Lookups, Table, load_lookups
 
     from pipeline import startup_store
@@ -160,6 +179,7 @@ def preload_language(lang: str, cues_path: Path | str = CRITERIA_FILE) -> None:
 @loader("cue_matcher")
 def _cue_matcher(lang: str, cues_path: str):
     """PhraseMatcher over lemma norms with one label per (criterion, group) and per lexicon; plus token Matcher."""
+    import_spacy()
     from spacy.matcher import Matcher, PhraseMatcher
     from spacy.tokens import Doc
 
@@ -193,10 +213,11 @@ def _cue_patterns(nlp, lang: str, cues_path: Path) -> dict:
     """Every cue phrase of `lang` as the tokens the matchers compare (words, spaces, lemma norms), by label;
     and the lemmas of the people nouns. Lemmatising the phrases takes most of a second for French, so the
     result is kept in the start-up store, keyed by the cue file, the language and the spaCy pipeline."""
-    import spacy
     import spacy_lookups_data
 
     from pipeline import startup_store
+
+    spacy = import_spacy()
 
     key = startup_store.source_key(cues_path.read_bytes(), lang, spacy.__version__, nlp.meta.get("name", ""),
                                    nlp.meta.get("version", ""), spacy_lookups_data.__version__, "cue-patterns-1")

@@ -904,6 +904,21 @@ def test_check_predicts_without_importing_scikit_learn_or_pandas():
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "pipeline.criteria" in imported and "pipeline.classify" in imported
     assert not {name for name in imported if name.split(".")[0] in ("sklearn", "scipy", "pandas")}
+    # torch is installed beside the test extras; spaCy's thinc imported it (1.4 s of a 3.3 s check), unused
+    import importlib.util
+
+    assert importlib.util.find_spec("torch") is not None, "the test extras hold torch: the point of this check"
+    assert "torch.nn" not in imported and not {name for name in imported if name.startswith("torch.")}
+
+
+def test_spacy_imported_without_torch_leaves_torch_importable():
+    """The sentence-transformers encoder still imports torch after spaCy was imported without it."""
+    script = ("import sys; from pipeline.criteria import import_spacy; import_spacy(); "
+              "assert 'torch' not in sys.modules; import thinc.compat as c; assert not c.has_torch; "
+              "import torch; print(torch.zeros(2).sum().item())")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0 and done.stdout.strip() == "0.0", done.stderr[-2000:]
 
 
 def test_odd_practices_go_through_every_stage(tmp_path):
