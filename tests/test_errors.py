@@ -165,7 +165,7 @@ def test_fragments_inside_fragments_are_said_in_french():
         "3 pratique(s) trouvée(s) ; 2 formulaire(s) vide(s) ignoré(s) ; 2 page(s) sans texte n'ont pas été lues. "
         "Tesseract n'est pas installé ici : pour que les scans soient lus par OCR, installez Tesseract avec les "
         "données du français et de l'anglais (Debian/Ubuntu : apt-get install tesseract-ocr tesseract-ocr-fra "
-        "tesseract-ocr-eng)")
+        "tesseract-ocr-eng tesseract-ocr-osd)")
 
 
 def test_a_value_that_is_no_fragment_stays_as_it_is():
