@@ -291,6 +291,12 @@ def test_the_criteria_sheet_names_each_criterion_in_the_workbook_language(run):
     assert names["en"]["targeted"] == "Targeted" and names["en"]["needs_based"] == "Needs-based"
     assert names["fr"]["targeted"] == "Ciblée" and names["fr"]["needs_based"] == "Répond aux besoins"
     assert set(names["fr"]) == set(CRITERIA) and all(names["fr"].values())
+    # a reviewed level stands beside the model's, as the reviewed areas do on the practices sheet
+    review = {"practice_id": "p1", "targeted": 3, "reviewer": "Anna", "n_reviews": 1}
+    rows = {r["criterion"]: r for r in _sheet(openpyxl.load_workbook(io.BytesIO(workbook_bytes(run, [review]))),
+                                              "criteria")}
+    assert (rows["targeted"]["level"], rows["targeted"]["level_reviewed"]) == (2, 3)
+    assert rows["modelable"]["level_reviewed"] is None
 
 
 def test_the_practices_sheet_says_each_warning_in_words_beside_its_code(run):

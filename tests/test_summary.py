@@ -254,6 +254,13 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
     html = write_summary(out).read_text(encoding="utf-8")
     changes = html.split('id="review-changes"')[1].split("</table>")[0]
     assert "A. Officer" in changes and "C. Officer" not in changes, "the main area is credited to who set it"
+    # the practices table gives the reviewed areas as a third line, beside the declared and the suggested
+    from pipeline.report.summary import practice_anchor
+
+    row = html.split(f'<tr id="{practice_anchor(first["practice_id"])}">')[1].split("</tr>")[0]
+    assert row.count('class="tag reviewed"') == 1 and f'">{other}</span>' in row.split('class="tag reviewed"')[1]
+    unreviewed = next(pid for pid in practices["practice_id"] if pid not in {first["practice_id"], second["practice_id"]})
+    assert 'class="tag reviewed"' not in html.split(f'<tr id="{practice_anchor(unreviewed)}">')[1].split("</tr>")[0]
     assert 'id="reviews-gone"' in html and "1 reviewed practice(s) are not in this run" in html
     # named by the city and title stored with it, beside the practice of this run that has them
     [gone] = context["reviews"]["gone_rows"]

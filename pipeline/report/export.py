@@ -151,10 +151,12 @@ def workbook_bytes(data_dir: Path, reviews: Sequence[dict] = (), lang: str = "en
              redacted(r["evidence"])] for r in tables["areas"]))
     # criterion_name: as `check` and the site name it (resources/messages.yaml), as area_name names an area
     criterion_names = words.shared("criteria")
+    # level_reviewed: the level a review set, beside the model's (empty where none did), as main_area_reviewed
     sheet(book, "criteria", ("practice_id", "practice_key", "city", "city_listed", "title", "criterion",
-                              "criterion_name", "level", "score", "evidence", "hint"),
+                              "criterion_name", "level", "level_reviewed", "score", "evidence", "hint"),
            ([r["practice_id"], keys.get(r["practice_id"], r["practice_id"]), *who(r["practice_id"]),
-             r["criterion"], criterion_names.get(r["criterion"]), r["level"], r["score"],
+             r["criterion"], criterion_names.get(r["criterion"]), r["level"],
+             reviewed.get(r["practice_id"], {}).get(r["criterion"]), r["score"],
              _lines(redacted(r["evidence"])), words.phrase(r["hint"])] for r in tables["criteria"]),
            wrapped={"evidence"})
     sheet(book, "similar", ("practice_id", "city", "city_listed", "title", "rank", "neighbour_id", "neighbour_city",

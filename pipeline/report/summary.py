@@ -226,6 +226,11 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
     criterion_names += sorted(set(criteria["criterion"]) - set(criterion_names)) if len(criteria) else []
     attention = _attention(file_rows, by_id, taxonomy, view.records("similar"), words, view.records("reviews"))
     reviews = _reviews(view.records("reviews"), by_id)
+    for review in view.records("reviews"):  # the practices table's third line of areas: as reviewed, main first
+        if review["practice_id"] in by_id:
+            main = [review["main_area"]] if review.get("main_area") else []
+            by_id[review["practice_id"]]["reviewed_areas"] = [*main, *(c for c in review.get("areas") or []
+                                                                       if c not in main)]
     return {
         "lang": words.lang,
         "t": words.t,
