@@ -163,6 +163,7 @@ def run(
     from pipeline.run import RunInProgress, make_output_folder, run_batch
 
     had_a_run = (out / "manifest.json").exists()
+    parts_before = _manifest(out).get("run_key_parts") or {} if had_a_run else {}
     try:
         make_output_folder(out)  # before any file is read: a folder it cannot write to would cost the whole run
         with _terminate_as_interrupt(), Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -207,6 +208,7 @@ def run(
     )
     if read_before:
         _say_what_changed(read_before, batch.files)
+    _say_what_else_changed(parts_before, key_parts)
     from pipeline.stages import model_fallbacks
 
     for stage, note in model_fallbacks(batch.manifest.get("models") or {}).items():
@@ -367,6 +369,19 @@ def _say_what_changed(read_before: dict[str, str], files) -> None:
     said = [f"{len(names)} {kind} ({_first_names(names)})" for kind, names in kinds.items() if names]
     if said:
         console.print(f"  Since the last run: {plain('; '.join(said))}.", highlight=False)
+
+
+# what a re-run's outputs depend on beside the files, as a secretariat officer would name it
+_CHANGED_PARTS = {"models": "the models (after `train`)", "settings": "the settings", "segmenter": "the way forms are read"}
+
+
+def _say_what_else_changed(before: dict, now: dict) -> None:
+    """The models, settings or reading that changed since the last run in the folder: the areas, levels and parts of
+    practices whose files did not change may differ too."""
+    changed = [words for part, words in _CHANGED_PARTS.items() if before.get(part) and before[part] != now.get(part)]
+    if changed:
+        console.print(f"  Also changed since the last run: {', '.join(changed)}: practices whose files did not change "
+                      "may have other areas, levels or parts too (the summary names the models).", highlight=False)
 
 
 def _first_names(names: list[str]) -> str:
