@@ -769,6 +769,8 @@ def train(
             reviewed = reviewed_rated_texts(run_practices(data), levels)
             _say_reviews_used(reviews, data, "reviewed levels", len(levels),
                               len(reviewed.practices) + len(reviewed.held_out), held_out=reviewed.held_out)
+        console.print("Training the criteria model: 7-8 minutes on two cores (about 20 on a busy machine); it says "
+                      "when it is done.", highlight=False)
         card = train_criteria_model(criteria_model_dir, current_settings(embedder=embedder), emb, reviewed=reviewed)
         cv = card["cv_spearman_by_C"][str(card["C"])]
         console.print(f"Trained on [bold]{sum(card['n_texts'].values())}[/bold] rated texts; C={card['C']}; "
@@ -802,6 +804,9 @@ def train(
     if not labelled.practices:
         console.print("[red]No practice declares an area: nothing to train on.[/red]")
         raise typer.Exit(1)
+    if not inputs:
+        console.print(f"Training the area model on {len(labelled.practices)} texts: about 5 minutes on two cores "
+                      "(longer on a busy machine); it says when it is done.", highlight=False)
     _, card = train_area_model(model_dir, emb, data=labelled, cross_validate=not inputs)
     console.print(f"Trained on [bold]{card['n_practices']}[/bold] labelled rows ({', '.join(f'{k} {v}' for k, v in card['sources'].items())})")
     if "cv_realistic_tune" in card:

@@ -296,6 +296,7 @@ def test_a_reviewed_practice_that_repeats_a_test_text_is_kept_out_of_training(re
     assert _flat("4 found in the run") in said and _flat("3 used for training") in said
     assert _flat("The new model ranks first") in said and _flat("of the 3 reviewed main areas") in said
     assert _flat("The areas suggested for practices no one reviewed may change too") in said
+    assert _flat("Training the area model on") in said and _flat("it says when it is done") in said
     card = json.loads((tmp_path / "m" / "model_card.json").read_text(encoding="utf-8"))
     assert card["reviewed"]["held_out"] == 1 and card["reviewed"]["used_ids"] == sorted(p.practice_id for p in practices)
     assert "Practices used: " + ", ".join(sorted(p.practice_id for p in practices)) in " ".join(
