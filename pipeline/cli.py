@@ -930,7 +930,7 @@ def evaluate(
             raise typer.Exit(2)
         result = review_agreement(data, reviews)
         trained = models_trained_on_reviews(data)
-        text = review_agreement_markdown(result, trained["criteria"], trained["areas"])
+        text = review_agreement_markdown(result, trained["criteria"], trained["areas"], trained)
         Console(soft_wrap=True).print(text, markup=False, highlight=False)  # a table row stays on one line
         _write_evaluation(out or data / "review_agreement.md", text, result)
         return

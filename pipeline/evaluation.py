@@ -180,6 +180,9 @@ def review_agreement(data_dir: Path, reviews: Path) -> dict:
             sets.append({"model_set_f1": set_f1(predicted, gold),
                          "declared_set_f1": set_f1(set(taxonomy.with_parents(declared)), gold)})
     out["areas"] = {"n": len(mains), "n_sets": len(sets)}
+    # which reviewed practices each figure reads, to tell how many of them a model learned from
+    out["ids"] = {"areas": sorted(r.practice_id for r in found if r.main_area or r.areas),
+                  "criteria": sorted(r.practice_id for r in found if r.criteria)}
     for rows in (mains, sets):
         for key in (rows[0] if rows else {}):
             out["areas"][key] = round(float(np.mean([r[key] for r in rows])), 3)
@@ -252,21 +255,41 @@ def area_model_of_run(data_dir: Path) -> dict | None:
     return json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
 
 
-def models_trained_on_reviews(data_dir: Path) -> dict[str, bool | None]:
+def models_trained_on_reviews(data_dir: Path) -> dict:
     """Whether the run's area and criteria models learned from reviews (None: cannot be told; so for a run
-    without a manifest)."""
+    without a manifest), and the reviewed practices each learned from (`areas_ids`, `criteria_ids`; empty when
+    none or not told)."""
     if not (Path(data_dir) / "manifest.json").is_file():
-        return {"areas": None, "criteria": None}
+        return {"areas": None, "criteria": None, "areas_ids": [], "criteria_ids": []}
     areas, criteria = area_model_of_run(data_dir), criteria_model_of_run(data_dir)
     return {"areas": None if areas is None else "reviewed" in (areas.get("sources") or {}),
-            "criteria": None if criteria is None else bool(criteria["n_texts"].get("reviewed"))}
+            "criteria": None if criteria is None else bool(criteria["n_texts"].get("reviewed")),
+            "areas_ids": list(((areas or {}).get("reviewed") or {}).get("used_ids") or []),
+            "criteria_ids": list((criteria or {}).get("reviewed_ids") or [])}
 
 
 def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = False,
-                              areas_trained_on_reviews: bool | None = False) -> str:
+                              areas_trained_on_reviews: bool | None = False, learned_from: dict | None = None) -> str:
     """The review agreement as a Markdown report, with what the figures can and cannot say (`trained_on_reviews`
     and `areas_trained_on_reviews`: whether the run's criteria model learned from reviewed levels, and its area
-    model from reviewed areas; None when that cannot be told)."""
+    model from reviewed areas; None when that cannot be told; `learned_from`: the reviewed practices each learned
+    from, `models_trained_on_reviews`' `areas_ids` and `criteria_ids`, to say how many of these it read)."""
+    learned_from = learned_from or {}
+
+    def learned(kind: str, figures: str) -> str:
+        """What a model trained with reviews means for these figures: how many of the reviewed practices measured
+        here it learned from, when its card names them."""
+        known = set(learned_from.get(f"{kind}_ids") or [])
+        measured = (result.get("ids") or {}).get(kind) or []
+        if not known or not measured:
+            return (f"where these are the same reviews, the {figures} figures are measured on texts the model learned "
+                    "from and look better than they are.")
+        n = sum(pid in known for pid in measured)
+        if not n:
+            return f"none of the {len(measured)} reviewed practices measured here is a text it learned from."
+        return (f"{n} of the {len(measured)} reviewed practices measured here are texts it learned from, so the "
+                f"{figures} figures look better than they are.")
+
     lines = ["# The run's suggestions against the secretariat's reviews", "",
              f"{_n(result['n_reviewed'], 'reviewed practice')} of the run"
              + (f" (reviews of {_n(result['not_in_run'], 'practice')} not in it are left out)."
@@ -276,15 +299,12 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = Fa
              "different levels, and scores or word counts that differ (n/a otherwise)."]
     # a model that learned from these reviews is measured on its own training labels
     if areas_trained_on_reviews:
-        lines += ["", "The area model was trained with reviewed areas: where these are the same reviews, the main",
-                  "area and area set figures are measured on texts the model learned from and look better than",
-                  "they are."]
+        lines += ["", "The area model was trained with reviewed areas: " + learned("areas", "main area and area set")]
     elif areas_trained_on_reviews is None:
         lines += ["", "Whether the run's area model learned from reviewed areas cannot be told: its model files have",
                   "changed since the run."]
     if trained_on_reviews:
-        lines += ["", "The criteria model was trained with reviewed levels: where these are the same reviews, the",
-                  "criteria figures are measured on texts the model learned from and look better than they are."]
+        lines += ["", "The criteria model was trained with reviewed levels: " + learned("criteria", "criteria")]
     elif trained_on_reviews is None:
         lines += ["", "Whether the run's criteria model learned from reviewed levels cannot be told: its model file",
                   "has changed since the run, or the run used the hand-set cut points."]

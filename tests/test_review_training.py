@@ -250,8 +250,9 @@ def test_evaluate_with_reviews_warns_when_the_area_model_learned_from_reviews(tm
     (models / "model.json").write_text("{}", encoding="utf-8")
     (models / "model.npz").write_bytes(b"weights")
 
-    def evaluate(model_id: str, sources: dict) -> str:
-        (models / "model_card.json").write_text(json.dumps({"sources": sources}), encoding="utf-8")
+    def evaluate(model_id: str, sources: dict, used: list[str] | None = None) -> str:
+        card = {"sources": sources} | ({"reviewed": {"used_ids": used}} if used is not None else {})
+        (models / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
         (run / "manifest.json").write_text(json.dumps({"models": {"area_classifier": model_id},
                                                        "settings": {"model_dir": str(models)}}), encoding="utf-8")
         result = CliRunner().invoke(app, ["evaluate", "--reviews", str(store.path), "--data", str(run)])
@@ -262,6 +263,12 @@ def test_evaluate_with_reviews_warns_when_the_area_model_learned_from_reviews(tm
     warning = ("The area model was trained with reviewed areas: where these are the same reviews, the main area and "
                "area set figures are measured on texts the model learned from and look better than they are.")
     assert warning in evaluate(trained, {"sample": 52, "reviewed": 1})
+    # the card names the reviews the model learned from: how many of those measured here, counted
+    assert ("The area model was trained with reviewed areas: 1 of the 1 reviewed practices measured here are texts "
+            "it learned from, so the main area and area set figures look better than they are.") in \
+        evaluate(trained, {"sample": 52, "reviewed": 1}, ["p1"])
+    assert "none of the 1 reviewed practices measured here is a text it learned from." in evaluate(
+        trained, {"sample": 52, "reviewed": 1}, ["p9"])
     text = evaluate(trained, {"sample": 52})
     assert "area model was trained" not in text and "area model learned" not in text
     assert "area model" not in evaluate("area-classifier:zero-shot:use-multilingual-v3 (no trained model)", {})
