@@ -40,7 +40,7 @@ CONFIG_FILE = "icc-practices.toml"
 
 # Raised whenever segmentation output changes (recorded in the manifest); cached per-file results are also keyed
 # by a hash of the reading code (pipeline.run.reading_code_digest), so a change there reads files again.
-SEGMENTER_VERSION = "84"
+SEGMENTER_VERSION = "85"
 
 SUPPORTED_SUFFIXES = (".docx", ".doc", ".odt", ".rtf", ".txt", ".md", ".pdf")
 SEED = 13

@@ -29,12 +29,17 @@ _DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": 
 
 
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-                            "\ufb05": "st", "\ufb06": "st"})
+                            "\ufb05": "st", "\ufb06": "st",
+                            # the bullets of Word's Symbol and Wingdings fonts, which a PDF keeps as private-use
+                            # characters no other font shows (U+F0B7 for "•")
+                            "\uf0b7": "•", "\uf0a7": "▪", "\uf076": "•", "\uf0d8": "•", "\uf0a8": "•",
+                            "\uf06e": "▪", "\uf0fc": "✓"})
 
 
 def clean_text(text: str) -> str:
     """Visible text as a person reads it: no control, zero-width or direction-reversing characters, single spaces,
-    ligatures a PDF keeps ('Oﬃcer', 'conﬂict') spelled out, a run of signs cut to MAX_SIGN_RUN."""
+    ligatures a PDF keeps ('Oﬃcer', 'conﬂict') spelled out and its symbol fonts' bullets as bullets, a run of signs
+    cut to MAX_SIGN_RUN."""
     text = _NOT_SHOWN.sub("", _ZERO_WIDTH.sub("", text)).translate(_LIGATURES)
     text = _CONTROL.sub(" ", text)
     text = _SIGN_RUN.sub(lambda m: m.group(0)[:MAX_SIGN_RUN], text)
@@ -225,22 +230,40 @@ def instruction_starts() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
 
 
 _INSTRUCTION_WORDS = 40  # an instruction is a sentence or two; an answer that opens so runs on longer
+_FIRST_SENTENCE = re.compile(r"^(.+?[.?!])(?:\s+|$)")  # not at a colon: "Links to websites: www…" opens an answer
 
 
 def reads_as_instruction(text: str) -> bool:
-    """Whether a line is the template's instruction left in place of an answer, with neither brackets nor italics
-    (labels.yaml `instructions.plain`): "Please describe the main results of the practice.", « Décrivez en quelques
-    lignes ce que vous cherchiez à obtenir. » A line holding a figure or a link is an answer."""
+    """Whether a sentence is the template's instruction, with neither brackets nor italics (labels.yaml
+    `instructions.plain`): a request to the writer about the form's own matters (`plain_subjects`), "Please
+    describe the main results of the practice.", « Décrivez en quelques lignes ce que vous cherchiez à obtenir. »
+    A sentence holding a figure or a link is an answer, and so is a request about anything else (« Indiquez votre
+    quartier à l'accueil. », a rule the practice gives its users)."""
     folded = fold(text).strip(" \t-•*[]()")
     if not folded or len(folded.split()) > _INSTRUCTION_WORDS or re.search(r"\d", folded):
         return False
-    return bool(_plain_instructions().match(folded)) and not holds_link_or_address(folded)
+    opening, subjects = _plain_instructions()
+    return bool(opening.match(folded) and subjects.search(folded)) and not holds_link_or_address(folded)
+
+
+def without_leading_instruction(line: str) -> str:
+    """A part's line without the template's instruction it opens with (`reads_as_instruction`): "" for a line that
+    is only that, the rest for an answer typed after it ("Please describe the aim of the practice. We wanted…"
+    -> "We wanted…"), the line itself otherwise."""
+    rest = line.strip()
+    while rest:  # sentence by sentence: "Décrivez le contexte. Évitez de décrire la ville." is one instruction
+        first = _FIRST_SENTENCE.match(rest)
+        sentence = first.group(1) if first else rest
+        if not reads_as_instruction(sentence):
+            break
+        rest = rest[first.end():] if first else ""
+    return line if rest == line.strip() else rest
 
 
 @loader("plain_instructions")
-def _plain_instructions() -> re.Pattern:
-    return words_pattern(tuple(load_yaml(LABELS_FILE.read_text(encoding="utf-8"))["instructions"]["plain"]),
-                         at_start=True)
+def _plain_instructions() -> tuple[re.Pattern, re.Pattern]:
+    data = load_yaml(LABELS_FILE.read_text(encoding="utf-8"))["instructions"]
+    return (words_pattern(tuple(data["plain"]), at_start=True), words_pattern(tuple(data["plain_subjects"])))
 
 
 _ONLY_PUNCT = re.compile(r"^[\W_]*$")

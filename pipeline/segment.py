@@ -18,8 +18,9 @@ from pathlib import Path
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
 from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, end_not_told, fold, fold_chars,
-                                instruction_starts, names_a_length, parse_period, reads_as_instruction, reversed_range,
-                                says_no_value, tells_an_end, value_or_none, words_pattern)
+                                instruction_starts, names_a_length, parse_period, reversed_range,
+                                says_no_value, tells_an_end, value_or_none, without_leading_instruction,
+                                words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -350,13 +351,10 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
     lines = _without_thread(lines, rules)
 
     def formula(pattern: re.Pattern, text: str) -> bool:
-        # the formula with a name or two after it ("Cordialement, Sophie Martin"), not a sentence starting so
-        found = pattern.match(fold(text))
-        return found is not None and count_words(fold(text)[found.end():]) <= rules.letter_words_after_formula
+        return _letter_formula(pattern, text, rules)
 
     first = lines[0].text.strip() if lines else ""
-    # "Dear colleagues," or "Bonjour" greets; "Hello Neighbour!" may be a title
-    if first and formula(greeting, first) and (first.endswith(",") or count_words(greeting.sub("", fold(first))) == 0):
+    if first and _greets(first, rules):
         lines = lines[1:]
         # the line that sends the form, before its first label
         if lines and cover.match(fold(lines[0].text)) and match_label(lines[0].text) is None \
@@ -364,11 +362,13 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
             lines = lines[1:]
     for k in range(max(0, len(lines) - rules.letter_signature_lines), len(lines)):
         # a signature's lines are short, telephone numbers aside ("Tél. 04 76 76 36 36 | Port. 06 12 34 56 78"),
-        # and a confidentiality notice may close it ("This e-mail and any attachments are confidential…")
+        # and a confidentiality notice may close it ("This e-mail and any attachments are confidential…"); a
+        # template's label after them opens a part of the form: the letter was pasted into the part before it
         after = lines[k + 1:]
         notice = next((j for j, line in enumerate(after) if disclaimer.match(fold(line.text))), len(after))
         if formula(closing, lines[k].text) and all(len(_LETTER_WORD.findall(line.text)) <= short
-                                                   for line in after[:notice]):
+                                                   for line in after[:notice]) \
+                and not any(match_label(line.text, rules=rules) for line in after):
             # and the courtesy lines just before it ("Je reste à votre disposition pour tout complément.")
             while k > 0 and courtesy.match(fold(lines[k - 1].text)) and match_label(lines[k - 1].text) is None \
                     and count_words(lines[k - 1].text) <= rules.letter_cover_words:
@@ -380,12 +380,53 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
         # a notice is a long sentence ("This email and any files transmitted with it are confidential…"); a
         # reference may start with « Confidential report… »
         if (disclaimer.match(fold(lines[k].text)) and match_label(lines[k].text) is None
-                and count_words(lines[k].text) >= _NOTICE_WORDS):
+                and count_words(lines[k].text) >= _NOTICE_WORDS
+                and not any(match_label(line.text, rules=rules) for line in lines[k + 1:])):
             while k > 0 and _SIGNATURE_LINE.search(lines[k - 1].text) and count_words(lines[k - 1].text) <= 2 * short \
                     and match_label(lines[k - 1].text) is None:
                 k -= 1
             return lines[:k]
     return lines
+
+
+def _letter_formula(pattern: re.Pattern, text: str, rules: SegmentSettings = _DEFAULTS) -> bool:
+    """A letter's formula with a name or two after it ("Cordialement, Sophie Martin"), not a sentence opening so,
+    nor one that opens a list ("Many thanks to:")."""
+    found = pattern.match(fold(text))
+    return found is not None and count_words(fold(text)[found.end():]) <= rules.letter_words_after_formula \
+        and not text.rstrip().endswith(":")
+
+
+def _greets(text: str, rules: SegmentSettings = _DEFAULTS) -> bool:
+    """"Dear colleagues," or "Bonjour" greets; "Hello Neighbour!" may be a title."""
+    greeting = _letter_patterns()[0]
+    text = text.strip()
+    return _letter_formula(greeting, text, rules) and (text.endswith(",")
+                                                       or count_words(greeting.sub("", fold(text))) == 0)
+
+
+def _without_pasted_letter(texts: list[str], rules: SegmentSettings = _DEFAULTS) -> list[str]:
+    """A part's lines without an e-mail pasted into it: its greeting (and the line that sends the text: "Hi Ingrid,"
+    / "Here are the figures you asked for."), and from its closing formula on, the courtesy lines before it, when the
+    lines after it are a signature (short lines, a telephone number, an address or a confidentiality notice). Only
+    where it is a letter: a greeting opens the part, or a signature's line or a notice follows the formula ("Many
+    thanks to:" above a list of partners stays)."""
+    _, cover, closing, courtesy, disclaimer = _letter_patterns()
+    start = 0
+    if texts and _greets(texts[0], rules):
+        start = 1
+        if len(texts) > 1 and cover.match(fold(texts[1])) and count_words(texts[1]) <= rules.letter_cover_words:
+            start = 2
+    for k in range(start, len(texts)):
+        after = texts[k + 1:]
+        notice = next((j for j, t in enumerate(after) if disclaimer.match(fold(t))), len(after))
+        signed = start > 0 or notice < len(after) or any(_SIGNATURE_LINE.search(t) for t in after)
+        if _letter_formula(closing, texts[k], rules) and after and signed and all(
+                len(_LETTER_WORD.findall(t)) <= rules.letter_line_words for t in after[:notice]):
+            while k > start and courtesy.match(fold(texts[k - 1])) and count_words(texts[k - 1]) <= rules.letter_cover_words:
+                k -= 1
+            return texts[start:k]
+    return texts[start:]
 
 
 @loader("label_languages")
@@ -1028,11 +1069,15 @@ class Segmenter:
         warnings: list[str] = ["title_from_heading"] if form.title_from_heading else []
         sections = {}
         for name in SECTION_FIELDS:
-            lines = form.sections.get(name, [])
-            answer = [line for line in lines if not reads_as_instruction(line)]
-            if len(answer) < len(lines):  # the template's instruction left in place of (or above) the answer
+            lines = list(form.sections.get(name, []))
+            # the template's instruction left where the part starts, alone or before the answer: not the answer
+            left = False
+            while lines and (kept := without_leading_instruction(lines[0])) != lines[0]:
+                left = True
+                lines = [kept, *lines[1:]] if kept.strip() else lines[1:]
+            if left:
                 warnings.append(f"template_text:{name}")
-            sections[name] = value_or_none("\n".join(answer))
+            sections[name] = value_or_none("\n".join(_without_pasted_letter(lines, self.rules)))
         if previous is not None:
             for name in _INHERITED:
                 if values[name] is None and getattr(previous, name) and not says_no_value(form.fields.get(name)):

@@ -608,6 +608,8 @@ def test_ligatures_of_a_pdf_are_spelled_out():
     from pipeline.normalize import clean_text
 
     assert clean_text("Sports Inclusion Oﬃcer, conﬂict, oﬀers, ﬁrst") == "Sports Inclusion Officer, conflict, offers, first"
+    # Word's Symbol-font bullet, kept by a PDF as a private-use character nothing shows
+    assert clean_text("\uf0b7 make council services usable") == "• make council services usable"
 
 
 def test_characters_no_page_or_sheet_can_show_are_left_out_and_a_run_of_signs_is_cut(tmp_path):

@@ -1147,6 +1147,16 @@ def test_the_templates_instructions_left_in_brackets_are_not_read_as_answers():
     (practice,) = segment(lines("City: Oslo", "Title: Walks",
                                 "Process: We ran walks (up to 30 people each). (Please ask us for the route.)")).practices
     assert practice.process == "We ran walks (up to 30 people each). (Please ask us for the route.)"
+    # the placeholders of a field's cell: who to name, in how many words, which years, a list to choose from
+    (practice,) = segment(lines(
+        "City: Oslo", "Title: Walks", "Contact person: [name, function, e-mail] Laura Virtanen, coordinator",
+        "Main objective: [in one sentence] Every newcomer walks the city with a neighbour.",
+        "Implementation period: [start – end] 2021 – ongoing",
+        "Principal domaine d'action : [choisissez dans la liste des domaines d'action ci-dessus] 11. Langue",
+        f"Process: {DESCRIPTION_EN}")).practices
+    assert practice.contact_person == "Laura Virtanen, coordinator" and practice.period_text == "2021 – ongoing"
+    assert practice.main_objective == "Every newcomer walks the city with a neighbour."
+    assert practice.declared_area_text == "11. Langue" and practice.declared_areas == ["11"]
 
 
 def test_the_templates_instructions_left_without_brackets_or_italics_are_not_answers():
@@ -1171,11 +1181,46 @@ def test_the_templates_instructions_left_without_brackets_or_italics_are_not_ans
     )).practices
     assert practice.purpose == "Sortir les nouveaux habitants de l'isolement."
     assert practice.process == DESCRIPTION_FR and "template_text:process" in practice.warnings
-    # a city's own sentences that open like a request stay: an aim, a line with a figure or a link
-    own = ["Give migrant women a place to meet and learn.", "Please describe your needs to the 3 mediators.",
-           "Links to websites: www.example.org/tandems"]
-    (practice,) = segment(lines("City: Oslo", "Title: Walks", "Purpose:", *own)).practices
-    assert practice.purpose == "\n".join(own) and not any(w.startswith("template_text") for w in practice.warnings)
+    # an answer typed on the instruction's line keeps its words, and the instruction goes
+    (practice,) = segment(lines("City: Oslo", "Title: Walks", "Purpose: Please describe in a few lines the aim of "
+                                "the practice. We wanted young people to play together every week.")).practices
+    assert practice.purpose == "We wanted young people to play together every week."
+    assert "template_text:purpose" in practice.warnings
+    # a city's own sentences that open like a request stay: an aim, the rules a practice gives its users (they speak
+    # of none of the form's matters), a line with a figure or a link, a request further down a part
+    own = ["Give migrant women a place to meet and learn.", "Indiquez votre quartier à l'accueil.",
+           "Describe the project to newcomers at the first meeting.",
+           "Please describe your needs to the 3 mediators.", "Links to websites: www.example.org/tandems",
+           "Describe the results of the practice to the council each year."]
+    for first in range(len(own) - 1):
+        (practice,) = segment(lines("City: Oslo", "Title: Walks", "Purpose:", *own[first:])).practices
+        assert practice.purpose == "\n".join(own[first:]), own[first]
+        assert not any(w.startswith("template_text") for w in practice.warnings), own[first]
+
+
+def test_an_e_mail_pasted_into_a_part_is_left_out_and_never_takes_the_next_part():
+    """Impact pasted from a colleague's e-mail, greeting to signature and notice, with the references after it: the
+    signature took the references part away, and the greeting was read as the city's text."""
+    figures = "Over two years, 46 sessions welcomed 2,300 visitors."
+    notice = "This e-mail and any attachments are confidential and intended solely for the addressee."
+    (practice,) = segment(lines(
+        "City: Bergen", "Title: Living library", f"Process: {DESCRIPTION_EN}",
+        "Impact:", "Hi Ingrid,", "Here are the figures you asked for, for the form.", figures,
+        "Let me know if you need more.", "Best regards,", "Kari Nordmann", "Library services", notice,
+        "Key reference documents: https://www.bergen.example.no/living-library",
+    )).practices
+    assert practice.impact == figures and practice.references == "https://www.bergen.example.no/living-library"
+    (practice,) = segment(lines(
+        "Ville : Rennes", "Titre : Médiation", "Processus :", "Bonjour Claire,", "Comme convenu, voici le texte.",
+        DESCRIPTION_FR, "N'hésite pas à revenir vers moi si besoin.", "Bien cordialement,", "Marc Dupont",
+        "Tél. 02 99 00 00 00", "Impact : 412 médiations menées.",
+    )).practices
+    assert practice.process == DESCRIPTION_FR and practice.impact == "412 médiations menées."
+    # thanks above a list of partners is no signature
+    partners = ["Many thanks to:", "City library", "Red Cross Bergen", "Youth club Sentrum"]
+    (practice,) = segment(lines("City: Bergen", "Title: Living library", f"Process: {DESCRIPTION_EN}",
+                                "Key reference documents:", *partners)).practices
+    assert practice.references == "\n".join(partners)
 
 
 def test_a_reply_thread_and_a_signature_without_a_closing_formula_are_left_out():
