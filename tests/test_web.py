@@ -424,6 +424,54 @@ def test_an_announced_oversized_upload_gets_the_sites_own_page(client):
     assert 'id="check-form"' in page.text, "the form, to choose a smaller file"
 
 
+def test_page_titles_say_a_failed_check_and_a_searchs_results_first(client):
+    """A screen reader reads the title when a page comes back: a file that cannot be used said "What we read in
+    photo.docx", as a good file does, and every search and filter "Search the good practices"."""
+    refused = client.post("/check", files={"file": ("photo.docx", b"\xff\xd8\xff\xe0" + b"0" * 2000)},
+                          headers={"accept-language": "fr"})
+    assert refused.status_code == 422
+    assert "<title>Ce fichier ne peut pas être utilisé\u00a0: photo.docx · ICC</title>" in refused.text
+    good = client.post("/check", files=upload(FRENCH_FORM))
+    assert re.search(r"<title>What we read in [^<]+ · ICC</title>", good.text)
+    found = client.get("/", params={"q": "mediation"})
+    n = client.get("/api/practices", params={"q": "mediation"}).json()["total"]
+    assert f"<title>{n} practices: mediation · " in found.text
+    assert re.search(r"<title>\d+ practices? · ", client.get("/", params={"lang": "fr"}).text)
+    assert "<title>Search" in client.get("/").text
+
+
+def test_a_practices_way_back_leads_to_the_search_it_came_from(client):
+    pid = client.get("/api/practices").json()["practices"][0]["practice_id"]
+    back = lambda referer: re.search(r'<p class="back"><a href="([^"]*)"',  # noqa: E731
+                                     client.get(f"/practices/{pid}", headers={"referer": referer}).text).group(1)
+    assert back("http://testserver/?q=langue&city=geneve") == "/?q=langue&amp;city=geneve"
+    assert back("http://elsewhere.example/?q=langue") == "/"
+    assert back("http://testserver/check") == "/"
+    assert back("") == "/"
+
+
+def test_the_levels_and_the_fields_edges_can_be_seen(client):
+    """White on the level badges, and the edge of a field against the page, measured on the stylesheet: 4.5:1 for
+    text (WCAG 1.4.3), 3:1 for a control's edge (1.4.11)."""
+    css = client.get("/static/style.css").text
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def contrast(a: str, b: str) -> float:
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    variables = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", css))
+    badges = [variables.get(v, v) if not c else c for c, v in
+              re.findall(r"\.level-\d \.level \{ background: (?:(#[0-9a-f]{6})|var\(--([\w-]+)\)); \}", css)]
+    assert len(badges) == 4 and all(contrast(b, "#ffffff") >= 4.5 for b in badges), badges
+    assert contrast(variables["control"], variables["paper"]) >= 3 and contrast(variables["control"],
+                                                                                variables["wash"]) >= 3
+
+
 def test_check_page_and_missing_file(client):
     page = client.get("/check", headers={"accept-language": "fr-CH, fr;q=0.9, en;q=0.5"})
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
@@ -1380,7 +1428,7 @@ def test_the_spreadsheet_asks_a_visitor_to_log_in_and_comes_back_to_it(client):
     assert refused.status_code == 401
     assert "Seul le secrétariat peut ouvrir cette page : connectez-vous d&#39;abord." in refused.text
     assert "Bearer" not in refused.text and "secretariat:" not in refused.text
-    login = re.search(r'<main>.*?<a href="(/review/login[^"]*)">Se connecter</a>', refused.text, re.S).group(1)
+    login = re.search(r'<main id="main" tabindex="-1">.*?<a href="(/review/login[^"]*)">Se connecter</a>', refused.text, re.S).group(1)
     assert login == "/review/login?next=%2Fexport.xlsx"
     form = BrowserForm(client.get(login).text, "login")
     logged = client.post("/review/login", data=form.data(reviewer="Marie", token=TOKEN), follow_redirects=False)
@@ -1663,7 +1711,9 @@ def test_review_is_off_without_a_token_and_says_so(web_data, models, tmp_path):
         assert response.status_code == 403 and "ICC_REVIEW_TOKEN" in response.json()["detail"]
         assert "ICC_REVIEW_TOKEN" in off.get("/review/login").text
         pid = off.get("/api/practices").json()["practices"][0]["practice_id"]
-        assert "review is off" in off.get(f"/practices/{pid}").text.lower()
+        # a visitor of a practice is not told how the server was started: the login page says it
+        page = off.get(f"/practices/{pid}").text
+        assert "ICC_REVIEW_TOKEN" not in page and "review is off" not in page.lower() and 'id="review' not in page
     assert not (tmp_path / "reviews.sqlite.key").exists(), "no key is kept when nothing is signed"
     assert not WebSettings(review_token="short").review_enabled
 

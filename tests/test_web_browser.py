@@ -133,8 +133,9 @@ def test_a_visitor_searches_filters_opens_a_practice_and_follows_a_similar_one(s
         page.press("#q", "Enter")
     unfiltered = page.locator("li.hit").count()
     assert unfiltered >= 4
-    with page.expect_navigation():  # the filter applies on change (a few lines of our own JavaScript)
-        page.select_option("#f-area", "10")
+    page.select_option("#f-area", "10")
+    with page.expect_navigation():  # the filters apply with their button, never on a change alone
+        page.click("aside.facets button.apply")
     assert "area=10" in page.url
     hits = page.locator("li.hit")
     assert 1 <= hits.count() <= unfiltered
@@ -158,17 +159,50 @@ def test_a_visitor_searches_filters_opens_a_practice_and_follows_a_similar_one(s
     assert page.problems == []
 
 
-def test_the_apply_button_out_of_sight_shows_itself_to_the_keyboard(server, page):
-    page.goto(f"{server}/")
+def test_a_keyboard_moves_through_a_filters_options_without_reloading_the_page(server, page):
+    """One arrow key on a filter reloaded the results and sent the focus back to the top (WCAG 3.2.2): a filter
+    applies with its button, which is in sight and in the keyboard's path."""
+    page.goto(f"{server}/?q=mediation")
+    before = page.url
+    page.focus("#f-city")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(300)
+    assert page.url == before and page.evaluate("document.activeElement.id") == "f-city"
+    chosen = page.eval_on_selector("#f-city", "s => s.value")
+    assert chosen, "the arrows chose a city"
     button = page.locator("aside.facets button.apply")
-    assert button.bounding_box()["width"] <= 1, "out of sight: the filters apply by themselves"
+    assert button.bounding_box()["width"] > 40, "in sight"
     page.focus("#f-level")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.classList.contains('apply')")
-    assert page.evaluate("getComputedStyle(document.activeElement).clip") == "auto", "not clipped away"
-    box = button.bounding_box()
-    assert box["width"] > 40 and box["height"] > 15, box
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"city={chosen}" in page.url and page.title().split(" ")[0].isdigit(), page.title()
     assert page.problems == []
+
+
+def test_pages_fit_a_phone_320_pixels_wide(server, browser, tmp_path):
+    """At 320 px the search button, the check result's fields and a practice's tables pushed the page wide
+    (WCAG 1.4.10): nothing scrolls sideways but a table inside its own box."""
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    tab = context.new_page()
+    wide = "document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"
+    try:
+        tab.goto(f"{server}/?q=mediation")
+        assert not tab.evaluate(wide), "search"
+        tab.goto(f"{server}/check")
+        tab.set_input_files("#file", str(CHECKED_FORM))
+        with tab.expect_navigation():
+            tab.click("#check-form button[type=submit]")
+        tab.screenshot(path=str(tmp_path / "check-320.png"), full_page=True)
+        assert not tab.evaluate(wide), "check result"
+        with tab.expect_navigation():
+            tab.locator("ol.similar a.similar-link").first.click()
+        tab.screenshot(path=str(tmp_path / "practice-320.png"), full_page=True)
+        assert not tab.evaluate(wide), "practice"
+    finally:
+        context.close()
 
 
 def _log_in_and_open_a_practice(server: str, page, reviewer: str) -> None:

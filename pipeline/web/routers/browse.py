@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -167,16 +168,27 @@ def practice_page(practice_id: str, request: Request, page: PageDep, catalogue: 
     # the confirmation a save left for this page, shown once: a reload, or the same address later, does not show it
     marker = request.cookies.get(SAVED_COOKIE)
     saved = services.access.saved_marker_valid(marker, practice_id)
-    response = render_practice(page, catalogue, practice_id, staff, saved=saved)
+    response = render_practice(page, catalogue, practice_id, staff, saved=saved, back=_search_left(request))
     if saved:
         response.delete_cookie(SAVED_COOKIE, httponly=True, samesite="strict")
     return response
 
 
+def _search_left(request: Request) -> str:
+    """The search a visitor came from (this site's search page with its words and filters, as the Referer gives
+    it), for the page's way back; the plain search page otherwise."""
+    came_from = urlsplit(request.headers.get("referer") or "")
+    if came_from.netloc != request.url.netloc or came_from.path != "/":
+        return "/"
+    return local_path("/" + (f"?{came_from.query}" if came_from.query else ""))
+
+
 def render_practice(page: Page, catalogue: Catalogue, practice_id: str, staff: bool, status_code: int = 200,
-                    saved: bool = False, review_problem: str | None = None, review_entries: dict | None = None):
+                    saved: bool = False, review_problem: str | None = None, review_entries: dict | None = None,
+                    back: str = "/"):
     """The practice page; after a refused review, with why (`review_problem`) above its review form, filled in
-    with what was sent (`review_entries`, the form's fields by name) so that nothing typed is lost."""
+    with what was sent (`review_entries`, the form's fields by name) so that nothing typed is lost; `back`: the
+    search its way back leads to."""
     services = page.services
     detail = practice_detail(catalogue, practice_id, services.reviews.current(practice_id) if staff else None,
                              services.reviews.history(practice_id) if staff else [],
@@ -188,7 +200,7 @@ def render_practice(page: Page, catalogue: Catalogue, practice_id: str, staff: b
     return page.render("practice.html.j2", status_code=status_code, p=detail, criteria=CRITERIA, saved=saved,
                        main_not_likeliest=main, area_codes=services.messages.taxonomy.codes,
                        review_login=login_link(f"/practices/{practice_id}#review"), review_problem=review_problem,
-                       entered=review_entries or {})
+                       entered=review_entries or {}, back=back)
 
 
 @router.api_route("/healthz", methods=["GET", "HEAD"])
