@@ -420,7 +420,7 @@ def test_an_announced_oversized_upload_gets_the_sites_own_page(client):
     assert page.status_code == 413 and page.headers["connection"] == "close"
     assert '<link rel="stylesheet" href="/static/style.css">' in page.text and '<header class="site">' in page.text
     assert "<title>413" not in page.text and '<html lang="fr">' in page.text
-    assert '<p class="problem" role="alert">Le fichier dépasse 10 Mo.' in page.text
+    assert '<p class="problem" role="alert" id="check-problem">Le fichier dépasse 10 Mo.' in page.text
     assert 'id="check-form"' in page.text, "the form, to choose a smaller file"
 
 
@@ -438,6 +438,11 @@ def test_page_titles_say_a_failed_check_and_a_searchs_results_first(client):
     assert f"<title>{n} practices: mediation · " in found.text
     assert re.search(r"<title>\d+ practices? · ", client.get("/", params={"lang": "fr"}).text)
     assert "<title>Search" in client.get("/").text
+    # a refusal on the form itself belongs to its field
+    missing = client.post("/check", files={"file": ("", b"")}).text
+    assert 'aria-describedby="file-note check-problem" aria-invalid="true"' in missing
+    assert '<p class="problem" role="alert" id="check-problem">Choose a file to check.</p>' in missing
+    assert "<title>Choose a file to check. · " in missing
 
 
 def test_a_practices_way_back_leads_to_the_search_it_came_from(client):
