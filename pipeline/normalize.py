@@ -242,6 +242,9 @@ def reads_as_instruction(text: str) -> bool:
     folded = fold(text).strip(" \t-•*[]()")
     if not folded or len(folded.split()) > _INSTRUCTION_WORDS or re.search(r"\d", folded):
         return False
+    # a slogan or a motto is exclaimed, and a sentence going on after a colon tells something of its own
+    if folded.endswith("!") or re.search(r":\s*\w", folded):
+        return False
     opening, subjects = _plain_instructions()
     return bool(opening.match(folded) and subjects.search(folded)) and not holds_link_or_address(folded)
 

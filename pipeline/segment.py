@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pipeline.config import LABELS_FILE, SegmentSettings, load_yaml
 from pipeline.normalize import (FIGURE_CELL, clean_text, count_words, detect_language, end_not_told, fold, fold_chars,
-                                instruction_starts, names_a_length, parse_period, reversed_range,
-                                says_no_value, tells_an_end, value_or_none, without_leading_instruction,
+                                instruction_starts, names_a_length, parse_period, reads_as_instruction,
+                                reversed_range, says_no_value, tells_an_end, value_or_none, without_leading_instruction,
                                 words_pattern)
 from pipeline.records import HEADER_FIELDS, SECTION_FIELDS, Block, Practice
 from pipeline.registry import loader
@@ -210,8 +210,11 @@ def without_instructions(text: str) -> str:
 
     def drop(match: re.Match) -> str:
         inner = fold(match.group(1) or match.group(2))
-        # the line's start, before a colon or just after a label's ("But : [Décrivez…] Le parcours…")
-        opens = match.start() == 0 or match.group(3) is not None or text[:match.start()].rstrip().endswith(":")
+        # the line's start, before a colon or just after a label's ("But : [Décrivez…] Le parcours…"; not after a
+        # sentence's colon: "We asked one question: (What would make this square yours?)")
+        before = text[:match.start()].rstrip()
+        label = match_label(before) if before.endswith(":") else None
+        opens = match.start() == 0 or match.group(3) is not None or (label is not None and not label.inline)
         if placeholder.match(inner) or (opens and (imperative.match(inner) or "?" in inner)):
             return " :" if match.group(3) and match.start() > 0 else " "
         return match.group(0)
@@ -393,8 +396,10 @@ def _letter_formula(pattern: re.Pattern, text: str, rules: SegmentSettings = _DE
     """A letter's formula with a name or two after it ("Cordialement, Sophie Martin"), not a sentence opening so,
     nor one that opens a list ("Many thanks to:")."""
     found = pattern.match(fold(text))
-    return found is not None and count_words(fold(text)[found.end():]) <= rules.letter_words_after_formula \
-        and not text.rstrip().endswith(":")
+    rest = fold(text)[found.end():].strip(" ,") if found is not None else ""
+    # thanks to someone ("Many thanks to our partners", « Merci aux bénévoles ! ») thanks them: no sign-off
+    return found is not None and count_words(rest) <= rules.letter_words_after_formula \
+        and not text.rstrip().endswith(":") and not re.match(r"(?:to|for|a|aux|au|pour)\b", rest)
 
 
 def _greets(text: str, rules: SegmentSettings = _DEFAULTS) -> bool:
@@ -407,26 +412,25 @@ def _greets(text: str, rules: SegmentSettings = _DEFAULTS) -> bool:
 
 def _without_pasted_letter(texts: list[str], rules: SegmentSettings = _DEFAULTS) -> list[str]:
     """A part's lines without an e-mail pasted into it: its greeting (and the line that sends the text: "Hi Ingrid,"
-    / "Here are the figures you asked for."), and from its closing formula on, the courtesy lines before it, when the
-    lines after it are a signature (short lines, a telephone number, an address or a confidentiality notice). Only
-    where it is a letter: a greeting opens the part, or a signature's line or a notice follows the formula ("Many
-    thanks to:" above a list of partners stays)."""
+    / "Here are the figures you asked for."), and from its closing formula on, with the courtesy lines before it.
+    Only a whole e-mail: a greeting opens the part, and a signature follows the formula to the part's end (short
+    lines, one of them a telephone number, an address or 'Name | Role', or a confidentiality notice). A letter a
+    resident wrote, quoted in a part ("Dear Mayor," … "Best wishes," / "Fatima"), thanks and lists of partners stay."""
     _, cover, closing, courtesy, disclaimer = _letter_patterns()
-    start = 0
-    if texts and _greets(texts[0], rules):
-        start = 1
-        if len(texts) > 1 and cover.match(fold(texts[1])) and count_words(texts[1]) <= rules.letter_cover_words:
-            start = 2
+    if not texts or not _greets(texts[0], rules):
+        return texts
+    start = 2 if len(texts) > 1 and cover.match(fold(texts[1])) and count_words(texts[1]) <= rules.letter_cover_words \
+        else 1
     for k in range(start, len(texts)):
         after = texts[k + 1:]
         notice = next((j for j, t in enumerate(after) if disclaimer.match(fold(t))), len(after))
-        signed = start > 0 or notice < len(after) or any(_SIGNATURE_LINE.search(t) for t in after)
-        if _letter_formula(closing, texts[k], rules) and after and signed and all(
+        signed = notice < len(after) or any(_SIGNATURE_LINE.search(t) for t in after)
+        if _letter_formula(closing, texts[k], rules) and signed and all(
                 len(_LETTER_WORD.findall(t)) <= rules.letter_line_words for t in after[:notice]):
             while k > start and courtesy.match(fold(texts[k - 1])) and count_words(texts[k - 1]) <= rules.letter_cover_words:
                 k -= 1
             return texts[start:k]
-    return texts[start:]
+    return texts
 
 
 @loader("label_languages")
@@ -1075,6 +1079,9 @@ class Segmenter:
             while lines and (kept := without_leading_instruction(lines[0])) != lines[0]:
                 left = True
                 lines = [kept, *lines[1:]] if kept.strip() else lines[1:]
+            while lines and reads_as_instruction(lines[-1]):  # or left below it ("Please describe the results…")
+                left = True
+                lines = lines[:-1]
             if left:
                 warnings.append(f"template_text:{name}")
             sections[name] = value_or_none("\n".join(_without_pasted_letter(lines, self.rules)))

@@ -1189,13 +1189,24 @@ def test_the_templates_instructions_left_without_brackets_or_italics_are_not_ans
     # a city's own sentences that open like a request stay: an aim, the rules a practice gives its users (they speak
     # of none of the form's matters), a line with a figure or a link, a request further down a part
     own = ["Give migrant women a place to meet and learn.", "Indiquez votre quartier à l'accueil.",
-           "Describe the project to newcomers at the first meeting.",
+           "Describe the project to newcomers at the first meeting.", "Décrivez votre ville en trois mots !",
+           "Describe the results to your neighbours was the name of our closing workshop.",
+           "Donnez votre avis sur la pratique du vélo dans votre quartier : c'est ainsi que tout a commencé.",
+           "Describe the practice you would like to see: each postcard began so.",
            "Please describe your needs to the 3 mediators.", "Links to websites: www.example.org/tandems",
-           "Describe the results of the practice to the council each year."]
-    for first in range(len(own) - 1):
+           "Please describe the results of the practice to the council.", "We met every month."]
+    for first in range(len(own) - 2):
         (practice,) = segment(lines("City: Oslo", "Title: Walks", "Purpose:", *own[first:])).practices
         assert practice.purpose == "\n".join(own[first:]), own[first]
         assert not any(w.startswith("template_text") for w in practice.warnings), own[first]
+    # the template's request left below the answer goes too
+    (practice,) = segment(lines("City: Oslo", "Title: Walks", "Impact:", "1,500 cards were issued.",
+                                "Please describe the results and impact of the practice.")).practices
+    assert practice.impact == "1,500 cards were issued." and "template_text:impact" in practice.warnings
+    # a question in brackets after a sentence's colon is the city's own
+    (practice,) = segment(lines("City: Oslo", "Title: Walks", "Purpose: We asked residents one question: (What would "
+                                "make this square yours?)")).practices
+    assert practice.purpose == "We asked residents one question: (What would make this square yours?)"
 
 
 def test_an_e_mail_pasted_into_a_part_is_left_out_and_never_takes_the_next_part():
@@ -1216,11 +1227,20 @@ def test_an_e_mail_pasted_into_a_part_is_left_out_and_never_takes_the_next_part(
         "Tél. 02 99 00 00 00", "Impact : 412 médiations menées.",
     )).practices
     assert practice.process == DESCRIPTION_FR and practice.impact == "412 médiations menées."
-    # thanks above a list of partners is no signature
+    # thanks above a list of partners is no signature, nor a letter a resident wrote, quoted in a part, with the
+    # city's sentence after it
     partners = ["Many thanks to:", "City library", "Red Cross Bergen", "Youth club Sentrum"]
     (practice,) = segment(lines("City: Bergen", "Title: Living library", f"Process: {DESCRIPTION_EN}",
                                 "Key reference documents:", *partners)).practices
     assert practice.references == "\n".join(partners)
+    letter = ["Dear Mayor,", "Thanks to the workshops, I now know every family on my street.", "Best wishes,", "Fatima",
+              "Her letter was read at the festival."]
+    thanks = ["Merci aux bénévoles !", "Volunteer desk: Tel: 0114 273 4567"]
+    (practice,) = segment(lines("City: Sheffield", "Title: Streets", "Process:", DESCRIPTION_EN, *thanks, "Impact:",
+                                *letter, "Key reference documents:", "Many thanks to our partners", "Sheffield Libraries",
+                                "Tel. 0114 273 0000")).practices
+    assert practice.process == "\n".join([DESCRIPTION_EN, *thanks]) and practice.impact == "\n".join(letter)
+    assert practice.references == "Many thanks to our partners\nSheffield Libraries\nTel. 0114 273 0000"
 
 
 def test_a_reply_thread_and_a_signature_without_a_closing_formula_are_left_out():
