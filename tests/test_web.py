@@ -438,11 +438,26 @@ def test_page_titles_say_a_failed_check_and_a_searchs_results_first(client):
     assert f"<title>{n} practices: mediation · " in found.text
     assert re.search(r"<title>\d+ practices? · ", client.get("/", params={"lang": "fr"}).text)
     assert "<title>Search" in client.get("/").text
+    assert "<title>Results 21-40 of 52 · Search" in client.get("/", params={"offset": 20}).text, "the page of results"
     # a refusal on the form itself belongs to its field
     missing = client.post("/check", files={"file": ("", b"")}).text
     assert 'aria-describedby="file-note check-problem" aria-invalid="true"' in missing
     assert '<p class="problem" role="alert" id="check-problem">Choose a file to check.</p>' in missing
     assert "<title>Choose a file to check. · " in missing
+
+
+def test_a_refused_login_keeps_the_name_and_ties_its_reason_to_the_field(client):
+    page = client.get("/review/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    data = {"reviewer": "Anna Keller", "token": "wrong-token-0000000000", "next": "/"}
+    if csrf:
+        data["csrf_token"] = csrf.group(1)
+    refused = client.post("/review/login", data=data)
+    assert refused.status_code == 401 and 'value="Anna Keller"' in refused.text
+    token_field = re.search(r'<input id="token"[^>]*>', refused.text).group(0)
+    assert 'aria-invalid="true"' in token_field and 'aria-describedby="login-problem"' in token_field
+    assert 'aria-invalid' not in re.search(r'<input id="reviewer"[^>]*>', refused.text).group(0)
+    assert re.search(r"<title>[^<]+ · [^<]+ · ICC</title>", refused.text), "the reason opens the title"
 
 
 def test_a_practices_way_back_leads_to_the_search_it_came_from(client):
@@ -1456,7 +1471,8 @@ def test_a_review_sent_after_the_session_ended_is_saved_once_logged_in_again(cli
 
     login = BrowserForm(ended.text, "login")
     wrong = client.post("/review/login", data=login.data(reviewer="Ines", token="wrong"))
-    assert wrong.status_code == 401 and BrowserForm(wrong.text, "login").fields == login.fields, "entries kept"
+    kept = [(k, "Ines" if k == "reviewer" else v) for k, v in login.fields]  # and the name typed
+    assert wrong.status_code == 401 and BrowserForm(wrong.text, "login").fields == kept, "entries kept"
     saved = client.post("/review/login", data=login.data(reviewer="Ines", token=TOKEN), follow_redirects=False)
     assert saved.status_code == 303 and saved.headers["location"] == f"/practices/{pid}#review"
     review = client.get(f"/api/practices/{pid}").json()["review"]

@@ -201,6 +201,12 @@ def test_pages_fit_a_phone_320_pixels_wide(server, browser, tmp_path):
             tab.locator("ol.similar a.similar-link").first.click()
         tab.screenshot(path=str(tmp_path / "practice-320.png"), full_page=True)
         assert not tab.evaluate(wide), "practice"
+        # a table wider than the screen scrolls in a box the keyboard reaches, named
+        boxes = tab.locator("#criteria .table-scroll")
+        assert boxes.get_attribute("tabindex") == "0" and boxes.get_attribute("aria-label")
+        _log_in_and_open_a_practice(server, tab, "Anna Keller")
+        tab.screenshot(path=str(tmp_path / "review-320.png"), full_page=True)
+        assert not tab.evaluate(wide), "a practice with its review form"
     finally:
         context.close()
 

@@ -62,11 +62,13 @@ def login_form(page: PageDep, next: str = "/"):
 
 
 def _login_page(page: Page, status_code: int, problem: str | None = None, target: str = "/",
-                pending: list[tuple[str, str]] | None = None, pending_of: str | None = None):
+                pending: list[tuple[str, str]] | None = None, pending_of: str | None = None,
+                reviewer: str = "", wrong: str | None = None):
     """The login form, which goes on to `target` once logged in; `pending`: the entries of a review sent after the
-    session ended, carried in the form so that logging in saves them."""
+    session ended, carried in the form so that logging in saves them; after a refusal, the name typed (`reviewer`)
+    and the field refused (`wrong`: 'reviewer' or 'token')."""
     return page.render("login.html.j2", status_code=status_code, problem=problem, target=local_path(target),
-                       pending=pending or [], pending_of=pending_of)
+                       pending=pending or [], pending_of=pending_of, reviewer_typed=reviewer, wrong=wrong)
 
 
 def _pending(form) -> list[tuple[str, str]]:
@@ -87,8 +89,9 @@ async def login(request: Request, page: PageDep, services: ServicesDep, catalogu
     form = await request.form()
     pending = _pending(form)
 
-    def again(status_code: int, problem: str):  # a failed login keeps where it goes and the review it carries
-        return _login_page(page, status_code, problem, target, pending, pending_of or None)
+    def again(status_code: int, problem: str, wrong: str):
+        # a failed login keeps where it goes, the review it carries and the name typed
+        return _login_page(page, status_code, problem, target, pending, pending_of or None, reviewer, wrong)
 
     if not access.csrf_valid(request.cookies.get(CSRF_COOKIE), csrf_token):
         # not sent from this site's page: a review it holds is not put in the login form, where logging in would
@@ -96,10 +99,10 @@ async def login(request: Request, page: PageDep, services: ServicesDep, catalogu
         return _login_page(page, 403, page.t("review.csrf"), target)
     reviewer = " ".join(reviewer.split())
     if not 1 <= len(reviewer) <= 80:
-        return again(422, page.t("review.bad_name"))
+        return again(422, page.t("review.bad_name"), "reviewer")
     if not access.token_matches(token):
         await anyio.sleep(FAILED_LOGIN_DELAY)
-        return again(401, page.t("review.bad_token"))
+        return again(401, page.t("review.bad_token"), "token")
     if pending_of and pending:
         entries = FormData([(name.removeprefix(PENDING), value) for name, value in pending])
         response = _save_review(pending_of, entries, reviewer, page, services, catalogue)
