@@ -256,7 +256,8 @@ def test_a_section_has_one_name_in_each_language():
         sections = catalogue[lang]["city"]["sections"]
         assert sections == {name: fields[lang]["fields"][name] for name in sections}, lang
     assert (catalogue["en"]["city"]["sections"]["starting_point"], catalogue["fr"]["city"]["sections"]["starting_point"]) \
-        == ("Stimulus/Rationale", "Point de départ")
+        == ("Stimulus/Rationale (starting point)", "Point de départ")  # the English form's label, and the words of
+    # the French template's (« Point de départ ») that English forms translated from it use
     # nor do the hints and check details of the criteria call it otherwise
     from pipeline.criteria import load_cues
 
