@@ -166,8 +166,13 @@ def review_agreement(data_dir: Path, reviews: Path) -> dict:
     found = [r for r in every if r.practice_id in practices]
     out: dict = {"n_reviewed": len(found), "not_in_run": len(every) - len(found)}
     mains, sets = [], []
+    # two reviewers whose areas do not fit together give no area label, as in training: joined, their values would
+    # be a set neither chose
+    out["areas_disagreeing"] = sorted(r.practice_id for r in found if r.disagreement())
     for review in found:
         practice = practices[review.practice_id]
+        if review.practice_id in out["areas_disagreeing"]:
+            continue
         declared = list(practice["declared_areas"] or [])
         if review.main_area:  # an area set alone names no main area: its first box is only the lowest-numbered
             main = taxonomy.parent(review.main_area)
@@ -181,7 +186,8 @@ def review_agreement(data_dir: Path, reviews: Path) -> dict:
                          "declared_set_f1": set_f1(set(taxonomy.with_parents(declared)), gold)})
     out["areas"] = {"n": len(mains), "n_sets": len(sets)}
     # which reviewed practices each figure reads, to tell how many of them a model learned from
-    out["ids"] = {"areas": sorted(r.practice_id for r in found if r.main_area or r.areas),
+    out["ids"] = {"areas": sorted(r.practice_id for r in found if (r.main_area or r.areas)
+                                  and r.practice_id not in out["areas_disagreeing"]),
                   "criteria": sorted(r.practice_id for r in found if r.criteria)}
     for rows in (mains, sets):
         for key in (rows[0] if rows else {}):
@@ -310,6 +316,10 @@ def review_agreement_markdown(result: dict, trained_on_reviews: bool | None = Fa
                   "has changed since the run, or the run used the hand-set cut points."]
     areas = result["areas"]
     lines += ["", "## Areas", ""]
+    if result.get("areas_disagreeing"):
+        lines += [f"{_n(len(result['areas_disagreeing']), 'reviewed practice')} left out, as in training: one "
+                  "reviewer's main area is outside the area set another chose "
+                  f"({', '.join(result['areas_disagreeing'])}).", ""]
     if areas["n"] or areas["n_sets"]:  # an area set may be reviewed without a main area, and the other way round
         top1 = lambda key: f"{areas[key]:.2f}" if areas["n"] else "-"  # noqa: E731
         f1 = lambda key: f"{areas[key]:.2f}" if areas["n_sets"] else "-"  # noqa: E731

@@ -91,6 +91,14 @@ def test_an_area_set_reviewed_alone_is_not_measured_as_a_main_area(tmp_path):
     text = review_agreement_markdown(result)
     assert "0 practices with a reviewed main area, 1 with a reviewed area set." in text
     assert "| suggested | - | 1.00 |" in text
+    # a second reviewer's main area outside the first one's set: no label to measure against, as in training
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    store.add("p1", ReviewInput(main_area="9"), "Ben")
+    store.close()
+    result = review_agreement(run, Path(tmp_path / "reviews.sqlite"))
+    assert result["areas_disagreeing"] == ["p1"] and (result["areas"]["n"], result["areas"]["n_sets"]) == (0, 0)
+    assert "1 reviewed practice left out, as in training: one reviewer's main area is outside the area set another " \
+           "chose (p1)." in " ".join(review_agreement_markdown(result).split())
 
 
 # ------------------------------------------------------------------------- the reviewed run's practices in training

@@ -259,6 +259,10 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
 
     row = html.split(f'<tr id="{practice_anchor(first["practice_id"])}">')[1].split("</tr>")[0]
     assert row.count('class="tag reviewed"') == 1 and f'">{other}</span>' in row.split('class="tag reviewed"')[1]
+    # the reviewed level in place of the analysis's, ringed, with both in its title
+    reviewed_level = re.search(r'<span class="lv reviewed"[^>]*title="([^"]*)">(\d)</span>', row)
+    assert reviewed_level and reviewed_level.group(2) == "2" and "as reviewed (the analysis gave" in \
+        unescape(reviewed_level.group(1))
     unreviewed = next(pid for pid in practices["practice_id"] if pid not in {first["practice_id"], second["practice_id"]})
     assert 'class="tag reviewed"' not in html.split(f'<tr id="{practice_anchor(unreviewed)}">')[1].split("</tr>")[0]
     assert 'id="reviews-gone"' in html and "1 reviewed practice(s) are not in this run" in html
@@ -294,6 +298,19 @@ def test_a_reviewed_mismatch_leaves_the_attention_list_and_reviews_that_do_not_f
     assert "(Anna)" in disputed.text and "is outside the area set 4 (" in disputed.text
     french = {g.key: g for g in summary_context(out, lang="fr")["attention"]}
     assert french["disputed"].items[0].text.startswith("domaine principal 2 (")
+    # a level reviewed up is no longer a criterion with no evidence
+    from pipeline.report.summary import LOW_LEVEL
+
+    criteria = pd.read_parquet(out / "criteria.parquet")
+    low = criteria[criteria["level"] <= LOW_LEVEL].iloc[0]
+    name = Words("en").criterion(low["criterion"])
+    listed = lambda: [i.text for i in {g.key: g for g in summary_context(out)["attention"]}["low"].items  # noqa: E731
+                      if i.practice_id == low["practice_id"]]
+    assert any(name in text for text in listed())
+    rows.append({"practice_id": low["practice_id"], low["criterion"]: 3, "n_reviews": 1, "reviewer": "Ben",
+                 "set_by": {low["criterion"]: "Ben"}})
+    write_table(out / "reviews.parquet", to_table("reviews", rows))
+    assert not any(name in text for text in listed())
 
 
 @pytest.fixture()

@@ -228,9 +228,12 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
     reviews = _reviews(view.records("reviews"), by_id)
     for review in view.records("reviews"):  # the practices table's third line of areas: as reviewed, main first
         if review["practice_id"] in by_id:
+            practice = by_id[review["practice_id"]]
             main = [review["main_area"]] if review.get("main_area") else []
-            by_id[review["practice_id"]]["reviewed_areas"] = [*main, *(c for c in review.get("areas") or []
-                                                                       if c not in main)]
+            practice["reviewed_areas"] = [*main, *(c for c in review.get("areas") or [] if c not in main)]
+            # and a reviewed level beside the analysis's, shown in its place
+            practice["criteria"] = {c: dict(row, reviewed=review.get(c)) if review.get(c) is not None else row
+                                    for c, row in practice["criteria"].items()}
     return {
         "lang": words.lang,
         "t": words.t,
@@ -372,10 +375,12 @@ def _attention(files: list[dict], by_id: dict[str, dict], taxonomy, similar: lis
             groups["missing"].items.append(item("missing", words["separator"].join(map(words.warning, missing))))
         if to_check:
             groups["check"].items.append(item("check", words["separator"].join(map(words.warning, to_check))))
-        low = [c for c in CRITERIA if c in p["criteria"] and (p["criteria"][c].get("level") or 0) <= LOW_LEVEL]
+        review = reviewed.get(p["practice_id"]) or {}
+        # a level the secretariat reviewed stands for the analysis's: one reviewed up is no longer to follow up
+        low = [c for c in CRITERIA if c in p["criteria"]
+               and (review[c] if review.get(c) is not None else p["criteria"][c].get("level") or 0) <= LOW_LEVEL]
         if low:
             groups["low"].items.append(item("low", ", ".join(words.criterion(c) for c in low)))
-        review = reviewed.get(p["practice_id"]) or {}
         if p.get("area_mismatch") and not (review.get("main_area") or review.get("areas")):
             declared = _codes_text(taxonomy, p["declared_areas"], words)
             predicted = _codes_text(taxonomy, p["predicted_areas"][:3], words)
