@@ -263,6 +263,7 @@ def test_summary_shows_the_reviews(sample_out, tmp_path):
     reviewed_level = re.search(r'<span class="lv reviewed"[^>]*title="([^"]*)">(\d)</span>', row)
     assert reviewed_level and reviewed_level.group(2) == "2" and "as reviewed (the analysis gave" in \
         unescape(reviewed_level.group(1))
+    assert html.count('class="lv reviewed"') == 1, "the one level reviewed, and no other"
     unreviewed = next(pid for pid in practices["practice_id"] if pid not in {first["practice_id"], second["practice_id"]})
     assert 'class="tag reviewed"' not in html.split(f'<tr id="{practice_anchor(unreviewed)}">')[1].split("</tr>")[0]
     assert 'id="reviews-gone"' in html and "1 reviewed practice(s) are not in this run" in html
