@@ -235,10 +235,10 @@ _FIRST_SENTENCE = re.compile(r"^(.+?[.?!])(?:\s+|$)")  # not at a colon: "Links 
 
 def reads_as_instruction(text: str) -> bool:
     """Whether a sentence is the template's instruction, with neither brackets nor italics (labels.yaml
-    `instructions.plain`): a request to the writer about the form's own matters (`plain_subjects`), "Please
+    `instructions.plain`): a request to the writer that speaks as the form does (`plain_subjects`), "Please
     describe the main results of the practice.", « Décrivez en quelques lignes ce que vous cherchiez à obtenir. »
-    A sentence holding a figure or a link is an answer, and so is a request about anything else (« Indiquez votre
-    quartier à l'accueil. », a rule the practice gives its users)."""
+    A sentence holding a figure, a link or an exclamation, or going on after a colon, is an answer, and so is a
+    request that speaks otherwise (« Indiquez votre quartier à l'accueil. », a rule the practice gives its users)."""
     folded = fold(text).strip(" \t-•*[]()")
     if not folded or len(folded.split()) > _INSTRUCTION_WORDS or re.search(r"\d", folded):
         return False

@@ -353,9 +353,6 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
     short = rules.letter_line_words
     lines = _without_thread(lines, rules)
 
-    def formula(pattern: re.Pattern, text: str) -> bool:
-        return _letter_formula(pattern, text, rules)
-
     first = lines[0].text.strip() if lines else ""
     if first and _greets(first, rules):
         lines = lines[1:]
@@ -369,7 +366,7 @@ def _without_letter_lines(lines: list[_Line], rules: SegmentSettings = _DEFAULTS
         # template's label after them opens a part of the form: the letter was pasted into the part before it
         after = lines[k + 1:]
         notice = next((j for j, line in enumerate(after) if disclaimer.match(fold(line.text))), len(after))
-        if formula(closing, lines[k].text) and all(len(_LETTER_WORD.findall(line.text)) <= short
+        if _letter_formula(closing, lines[k].text, rules) and all(len(_LETTER_WORD.findall(line.text)) <= short
                                                    for line in after[:notice]) \
                 and not any(match_label(line.text, rules=rules) for line in after):
             # and the courtesy lines just before it ("Je reste à votre disposition pour tout complément.")
@@ -408,6 +405,19 @@ def _greets(text: str, rules: SegmentSettings = _DEFAULTS) -> bool:
     text = text.strip()
     return _letter_formula(greeting, text, rules) and (text.endswith(",")
                                                        or count_words(greeting.sub("", fold(text))) == 0)
+
+
+def _without_template_requests(lines: list[str]) -> tuple[list[str], bool]:
+    """A part's lines without the template's request left where the part starts (alone, or before the answer on its
+    line) or below the answer (`reads_as_instruction`), and whether there was one."""
+    kept, left = list(lines), False
+    while kept and (rest := without_leading_instruction(kept[0])) != kept[0]:
+        left = True
+        kept = [rest, *kept[1:]] if rest.strip() else kept[1:]
+    while kept and reads_as_instruction(kept[-1]):
+        left = True
+        kept = kept[:-1]
+    return kept, left
 
 
 def _without_pasted_letter(texts: list[str], rules: SegmentSettings = _DEFAULTS) -> list[str]:
@@ -1073,15 +1083,7 @@ class Segmenter:
         warnings: list[str] = ["title_from_heading"] if form.title_from_heading else []
         sections = {}
         for name in SECTION_FIELDS:
-            lines = list(form.sections.get(name, []))
-            # the template's instruction left where the part starts, alone or before the answer: not the answer
-            left = False
-            while lines and (kept := without_leading_instruction(lines[0])) != lines[0]:
-                left = True
-                lines = [kept, *lines[1:]] if kept.strip() else lines[1:]
-            while lines and reads_as_instruction(lines[-1]):  # or left below it ("Please describe the results…")
-                left = True
-                lines = lines[:-1]
+            lines, left = _without_template_requests(form.sections.get(name, []))
             if left:
                 warnings.append(f"template_text:{name}")
             sections[name] = value_or_none("\n".join(_without_pasted_letter(lines, self.rules)))

@@ -224,9 +224,10 @@ def summary_context(out_dir: Path, lang: str = "en", view: RunView | None = None
         criteria = criteria[criteria["practice_id"].map(view.is_representative).astype(bool)]
     criterion_names = [c for c in CRITERIA if c in set(criteria["criterion"])] if len(criteria) else []
     criterion_names += sorted(set(criteria["criterion"]) - set(criterion_names)) if len(criteria) else []
-    attention = _attention(file_rows, by_id, taxonomy, view.records("similar"), words, view.records("reviews"))
-    reviews = _reviews(view.records("reviews"), by_id)
-    for review in view.records("reviews"):  # the practices table's third line of areas: as reviewed, main first
+    review_rows = view.records("reviews")
+    attention = _attention(file_rows, by_id, taxonomy, view.records("similar"), words, review_rows)
+    reviews = _reviews(review_rows, by_id)
+    for review in review_rows:  # the practices table's third line of areas: as reviewed, main first
         if review["practice_id"] in by_id:
             practice = by_id[review["practice_id"]]
             main = [review["main_area"]] if review.get("main_area") else []
