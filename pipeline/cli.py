@@ -546,7 +546,6 @@ def _check_areas(practices: list, settings: Settings, embedder, classifier) -> d
 
 def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder, classifier, scorer) -> None:
     """Suggested areas, criteria levels with hints, and the reporting-guideline checks of one practice."""
-    from pipeline.classify import likely_enough
     from pipeline.criteria import criteria_with_guidelines
     from pipeline.taxonomy import load_taxonomy
     from pipeline.web.i18n import area_mismatch_words, area_words, declared_beside, main_not_likeliest
@@ -564,9 +563,8 @@ def _print_analysis(out: Console, practice, suggestion, by_code: dict, embedder,
         probability = f"{row['probability']:.2f}"
         declared_only = code not in suggestion.predicted_areas
         tag = t["main_tag"] if code == suggestion.main_area_pred else t["declared_tag"] if declared_only else ""
-        # a declared area the text does not suggest shows its likeliest sentence only where the area is likely
-        # enough to be flagged by no one (as on the web check): a sentence beside 0.00 would seem to support it
-        evidence = row.get("evidence") if not declared_only or likely_enough(row["probability"], settings) else None
+        # a declared area the text does not suggest has its sentence only where it is likely enough (area_rows)
+        evidence = row.get("evidence")
         areas.add_row(area_words(taxonomy, code, practice.lang) + (f" ({tag})" if tag else ""),
                       probability.replace(".", ",") if practice.lang == "fr" else probability,
                       Text(_short(evidence, EVIDENCE_CHARS)) if evidence else "-")

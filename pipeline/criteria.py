@@ -71,16 +71,14 @@ def import_spacy():
     """spaCy, imported without torch: thinc imports torch when it is installed (the test extras put it in the same
     environment), which takes most of a second and a half of a cold check, and no pipeline here uses it. torch stays
     importable afterwards, for the sentence-transformers encoder."""
-    if "spacy" not in sys.modules and "torch" not in sys.modules:
+    hide = "spacy" not in sys.modules and "torch" not in sys.modules
+    if hide:
         sys.modules["torch"] = None  # an ImportError for thinc, which then runs without it
-        try:
-            importlib.import_module("spacy")
-        finally:
-            if sys.modules.get("torch", False) is None:
-                del sys.modules["torch"]
-    import spacy
-
-    return spacy
+    try:
+        return importlib.import_module("spacy")
+    finally:
+        if hide and sys.modules.get("torch", False) is None:
+            del sys.modules["torch"]
 
 
 @loader("spacy")
